@@ -1,3 +1,62 @@
-int main() {
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "app.hpp"
+#include "kolokol/crypto/init.hpp"
+
+namespace kolokol::cli {
+
+GlobalOptions& globals() {
+    static GlobalOptions options;
+    return options;
+}
+
+std::string home_dir() {
+    if (!globals().home.empty()) return globals().home;
+    if (const char* env = std::getenv("KOLOKOL_HOME"); env && *env) return env;
+    const char* user_home = std::getenv("HOME");
+    return std::string(user_home ? user_home : ".") + "/.kolokol";
+}
+
+}  // namespace kolokol::cli
+
+int main(int argc, char** argv) {
+    using namespace kolokol::cli;
+    kolokol::crypto::init();
+    kolokol::crypto::harden_process();
+
+    CLI::App app{"kolokol — encrypted, offline-first messaging and coordination"};
+    app.require_subcommand(0, 1);
+    app.add_option("--home", globals().home,
+                   "Home directory (default ~/.kolokol, env KOLOKOL_HOME)");
+    app.add_option("--passphrase-file", globals().passphrase_file,
+                   "Read the passphrase from this file (env KOLOKOL_PASSPHRASE_FILE)");
+
+    register_store_commands(app);
+    register_identity_commands(app);
+    register_group_commands(app);
+    register_message_commands(app);
+    register_sync_commands(app);
+    register_age_commands(app);
+
+    try {
+        app.parse(argc, argv);
+        if (app.get_subcommands().empty()) {
+            std::cout << "Kolokol keeps your group's messages encrypted on this device and in "
+                         "transit.\n"
+                         "Next step: `kolokol init` to create your identity, then "
+                         "`kolokol --help` to see what you can do.\n";
+        }
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);
+        return rc == 0 ? 0 : static_cast<int>(Exit::usage);
+    } catch (const CommandError& e) {
+        std::fprintf(stderr, "kolokol: %s\n", e.what());
+        return static_cast<int>(e.exit);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "kolokol: %s\n", e.what());
+        return static_cast<int>(Exit::failure);
+    }
     return 0;
 }

@@ -1,0 +1,40 @@
+#pragma once
+// Terminal input and output: passphrases without echo, colour that respects NO_COLOR and
+// non-terminals, and a progress bar on stderr when it is a terminal.
+
+#include <cstdint>
+#include <string>
+
+#include "kolokol/crypto/secret.hpp"
+
+namespace kolokol::cli {
+
+// Reads a passphrase: from `file` if given (first line), else KOLOKOL_PASSPHRASE_FILE (first
+// line, or line `index`+1 when the file holds several — used for the duress passphrase and new
+// passphrases in scripts), else from the terminal without echo. Throws CommandError(usage) when
+// there is no terminal and no file.
+crypto::SecretBytes read_passphrase(const std::string& prompt, int index = 0);
+// As above, asking twice on a terminal and insisting on a match.
+crypto::SecretBytes read_new_passphrase(const std::string& prompt, int index = 0);
+
+bool stdout_is_tty();
+bool stderr_is_tty();
+bool colour_enabled();  // stdout is a terminal and NO_COLOR is unset
+
+// A progress bar on stderr; silent when stderr is not a terminal.
+class Progress {
+public:
+    Progress(std::string label, std::uint64_t total);
+    ~Progress();
+    void update(std::uint64_t done);
+    void finish();
+
+private:
+    std::string m_label;
+    std::uint64_t m_total;
+    std::uint64_t m_last_drawn = 0;
+    bool m_enabled;
+    bool m_finished = false;
+};
+
+}  // namespace kolokol::cli
