@@ -1,0 +1,33 @@
+#pragma once
+// Keys of one epoch, derived from its 32-byte secret with crypto_kdf (context "kkepoch1"):
+//   1 content key · 2 mailbox signing seed · 3 LAN beacon key · 4 sync-file key · 5 control key.
+// A member without history holds only the control key, mailbox seed and file key of old epochs:
+// enough to fetch and read the group's control records, never its content.
+
+#include <optional>
+
+#include "kolokol/core/types.hpp"
+#include "kolokol/crypto/secret.hpp"
+#include "kolokol/crypto/sign.hpp"
+
+namespace kolokol::core {
+
+struct EpochKeys {
+    GroupId group_id{};
+    EpochId epoch_id{};
+    std::optional<crypto::SecretBytes> secret;       // absent: control access only
+    std::optional<crypto::SecretBytes> content_key;  // absent: control access only
+    crypto::SecretBytes control_key;
+    crypto::SecretBytes file_key;
+    crypto::SecretBytes mailbox_seed;
+    crypto::SignPublicKey mailbox_public{};
+    MailboxId mailbox{};
+
+    static EpochKeys from_secret(const GroupId& group, const EpochId& epoch, ByteView secret);
+    static EpochKeys control_only(const GroupId& group, const EpochId& epoch, ByteView control_key,
+                                  ByteView mailbox_seed, ByteView file_key);
+    crypto::SignKeyPair mailbox_keypair() const;
+    crypto::SecretBytes beacon_key() const;  // requires the secret
+};
+
+}  // namespace kolokol::core

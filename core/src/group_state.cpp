@@ -1,0 +1,354 @@
+#include "group_state.hpp"
+
+#include <algorithm>
+
+namespace kolokol::core {
+
+MemberTag member_tag(const MemberKey& key) {
+    MemberTag t = 0;
+    for (int i = 0; i < 8; ++i) t = (t << 8) | key[static_cast<std::size_t>(i)];
+    return t;
+}
+
+namespace {
+std::string key_of(const RecordId& id) {
+    return std::string(as_chars(id));
+}
+
+bool is_kind(const ControlRecord& op, pb::MembershipOp::Kind kind) {
+    return op.body.has_membership() && op.body.membership().kind() == kind;
+}
+MemberKey target_of(const ControlRecord& op) {
+    return to_array<32>(as_bytes(op.body.membership().member()));
+}
+bool is_demotion(const ControlRecord& op) {
+    return is_kind(op, pb::MembershipOp::SET_ROLE) &&
+           op.body.membership().role() == pb::ROLE_MEMBER;
+}
+}  // namespace
+
+GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRecord> records,
+                               const ChainLookup& chain) {
+    GroupState g;
+    g.m_genesis = genesis;
+    g.m_chain = chain;
+    std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.lamport, a.id) < std::tie(b.lamport, b.id);
+    });
+    records.erase(std::unique(records.begin(), records.end(),
+                              [](const auto& a, const auto& b) { return a.id == b.id; }),
+                  records.end());
+    g.m_ops = std::move(records);
+    const std::size_t n = g.m_ops.size();
+    const std::size_t words = (n + 63) / 64 + 1;
+    for (std::size_t i = 0; i < n; ++i) g.m_index.emplace(key_of(g.m_ops[i].id), i);
+
+    // Ancestors: heads always have smaller Lamport clocks (checked at ingest), so sorted order is
+    // a topological order; a head that is not earlier is ignored and makes the op invalid below.
+    std::vector<bool> bad_refs(n, false);
+    g.m_anc.assign(n, Bits(words, 0));
+    for (std::size_t i = 0; i < n; ++i) {
+        for (const auto& h : g.m_ops[i].heads) {
+            auto it = g.m_index.find(key_of(h));
+            if (it == g.m_index.end() || it->second >= i) {
+                bad_refs[i] = true;
+                continue;
+            }
+            auto j = it->second;
+            for (std::size_t w = 0; w < words; ++w) g.m_anc[i][w] |= g.m_anc[j][w];
+            g.set(g.m_anc[i], j);
+        }
+    }
+
+    std::vector<bool> dropped(n, false);
+    g.m_status.assign(n, OpStatus::invalid);
+    for (;;) {
+        Bits valid(words, 0);
+        for (std::size_t i = 0; i < n; ++i) {
+            g.m_status[i] = OpStatus::invalid;
+            if (dropped[i]) {
+                g.m_status[i] = OpStatus::dropped;
+                continue;
+            }
+            if (bad_refs[i]) continue;
+            Bits before = g.m_anc[i];
+            for (std::size_t w = 0; w < words; ++w) before[w] &= valid[w];
+            Fold s = g.fold(before);
+            const auto& op = g.m_ops[i];
+            auto author = s.members.find(op.author);
+            if (author == s.members.end() || !author->second.admin) continue;
+            if (!g.frontier_of(s).contains(op.epoch)) continue;
+            bool ok = true;
+            if (op.body.has_membership()) {
+                bool present = s.members.contains(target_of(op));
+                ok = is_kind(op, pb::MembershipOp::ADD) ? !present : present;
+            } else if (op.body.has_rotation()) {
+                std::set<MemberTag> grants, members;
+                for (const auto& gr : op.body.rotation().grants()) {
+                    MemberTag t = 0;
+                    for (auto c : gr.member_tag()) t = (t << 8) | static_cast<std::uint8_t>(c);
+                    grants.insert(t);
+                }
+                for (const auto& [k, m] : s.members) members.insert(member_tag(k));
+                ok = grants == members &&
+                     static_cast<std::size_t>(op.body.rotation().grants_size()) == grants.size();
+            }
+            if (!ok) continue;
+            g.m_status[i] = OpStatus::valid;
+            g.set(valid, i);
+        }
+        // Strong remove: drop ops concurrent with an effective removal or demotion of their
+        // author (removals excepted), unless the remover's cutoff covers them.
+        bool grew = false;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (g.m_status[i] != OpStatus::valid || is_kind(g.m_ops[i], pb::MembershipOp::REMOVE))
+                continue;
+            for (std::size_t r = 0; r < n; ++r) {
+                if (r == i || g.m_status[r] != OpStatus::valid) continue;
+                const auto& rop = g.m_ops[r];
+                if (!(is_kind(rop, pb::MembershipOp::REMOVE) || is_demotion(rop))) continue;
+                if (target_of(rop) != g.m_ops[i].author) continue;
+                if (g.in(g.m_anc[i], r) || g.in(g.m_anc[r], i)) continue;
+                if (g.on_chain_before(g.m_ops[i].id, g.m_ops[i].seq, rop.body.membership(),
+                                      g.m_ops[i].author))
+                    continue;
+                dropped[i] = true;
+                grew = true;
+                break;
+            }
+        }
+        if (!grew) break;
+    }
+
+    Bits all_valid(words, 0);
+    for (std::size_t i = 0; i < n; ++i)
+        if (g.m_status[i] == OpStatus::valid) g.set(all_valid, i);
+    g.m_final = g.fold(all_valid);
+
+    EpochInfo first;
+    first.id = genesis.group_id;
+    first.parent = genesis.group_id;
+    first.holders.insert(member_tag(genesis.creator));
+    g.m_epochs.emplace(first.id, first);
+    for (std::size_t r : g.m_final.rotations) {
+        EpochInfo e;
+        e.id = g.m_ops[r].id;
+        e.parent = g.m_ops[r].epoch;
+        e.rotation = g.m_ops[r].id;
+        for (const auto& gr : g.m_ops[r].body.rotation().grants()) {
+            MemberTag t = 0;
+            for (auto c : gr.member_tag()) t = (t << 8) | static_cast<std::uint8_t>(c);
+            e.holders.insert(t);
+        }
+        g.m_epochs.emplace(e.id, e);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto& op = g.m_ops[i];
+        if (g.m_status[i] == OpStatus::valid && is_kind(op, pb::MembershipOp::ADD) &&
+            op.body.membership().grants_epoch()) {
+            if (auto it = g.m_epochs.find(op.epoch); it != g.m_epochs.end())
+                it->second.holders.insert(member_tag(target_of(op)));
+        }
+    }
+    g.m_frontier = g.frontier_of(g.m_final);
+    return g;
+}
+
+GroupState::Fold GroupState::fold(const Bits& set) const {
+    Fold f;
+    f.members.emplace(m_genesis.creator, Member{m_genesis.creator, m_genesis.creator_box,
+                                                m_genesis.creator_name, true});
+    std::vector<std::size_t> removes;
+    for (std::size_t i = 0; i < m_ops.size(); ++i)
+        if (in(set, i) && is_kind(m_ops[i], pb::MembershipOp::REMOVE)) removes.push_back(i);
+    for (std::size_t i = 0; i < m_ops.size(); ++i) {
+        if (!in(set, i)) continue;
+        const auto& op = m_ops[i];
+        if (op.body.has_membership()) {
+            const auto& m = op.body.membership();
+            auto who = target_of(op);
+            switch (m.kind()) {
+                case pb::MembershipOp::ADD: {
+                    // A re-add concurrent with a removal of the same member loses to it.
+                    bool loses = std::any_of(removes.begin(), removes.end(), [&](std::size_t r) {
+                        return target_of(m_ops[r]) == who && !in(m_anc[i], r) && !in(m_anc[r], i);
+                    });
+                    if (!loses)
+                        f.members[who] = Member{who, to_array<32>(as_bytes(m.member_box_key())),
+                                                m.display_name(), m.role() == pb::ROLE_ADMIN};
+                    break;
+                }
+                case pb::MembershipOp::REMOVE:
+                    f.members.erase(who);
+                    break;
+                case pb::MembershipOp::SET_ROLE:
+                    if (auto it = f.members.find(who); it != f.members.end())
+                        it->second.admin = m.role() == pb::ROLE_ADMIN;
+                    break;
+                default:
+                    break;
+            }
+        } else if (op.body.has_rotation()) {
+            f.rotations.push_back(i);
+        } else if (op.body.has_settings()) {
+            const auto& s = op.body.settings();
+            if (!s.name().empty()) f.name = s.name();
+            if (s.set_relays()) f.relays.assign(s.relays().begin(), s.relays().end());
+            if (s.set_retention()) f.retention_seconds = s.retention_seconds();
+            if (s.set_tor_only()) f.tor_only = s.tor_only();
+        }
+    }
+    return f;
+}
+
+std::set<EpochId> GroupState::frontier_of(const Fold& f) const {
+    std::set<EpochId> out;
+    for (std::size_t r : f.rotations) {
+        bool superseded = std::any_of(f.rotations.begin(), f.rotations.end(),
+                                      [&](std::size_t other) { return in(m_anc[other], r); });
+        if (!superseded) out.insert(m_ops[r].id);
+    }
+    if (out.empty()) out.insert(m_genesis.group_id);
+    return out;
+}
+
+bool GroupState::on_chain_before(const RecordId& id, std::uint64_t seq, const pb::MembershipOp& cut,
+                                 const MemberKey& author) const {
+    if (!cut.has_cutoff() || cut.cutoff_seq() == 0 || seq > cut.cutoff_seq()) return false;
+    RecordId cur = to_array<32>(as_bytes(cut.cutoff().id()));
+    std::uint64_t cur_seq = cut.cutoff_seq();
+    // Walk the author's own chain back from the cutoff. A link we cannot read (a late joiner's
+    // horizon) ends the walk: then the record is treated as not covered.
+    for (;;) {
+        if (cur_seq == seq) return cur == id;
+        if (!m_chain) return false;
+        auto link = m_chain(cur);
+        if (!link || link->author != author || link->seq != cur_seq || !link->prev) return false;
+        cur = *link->prev;
+        --cur_seq;
+    }
+}
+
+GroupState::Bits GroupState::ancestors_of(std::span<const RecordId> heads, bool* complete) const {
+    Bits b((m_ops.size() + 63) / 64 + 1, 0);
+    *complete = true;
+    for (const auto& h : heads) {
+        auto it = m_index.find(key_of(h));
+        if (it == m_index.end()) {
+            *complete = false;
+            continue;
+        }
+        for (std::size_t w = 0; w < b.size(); ++w) b[w] |= m_anc[it->second][w];
+        set(b, it->second);
+    }
+    return b;
+}
+
+const GroupState::Position* GroupState::at(std::span<const RecordId> heads) const {
+    std::vector<RecordId> key(heads.begin(), heads.end());
+    std::sort(key.begin(), key.end());
+    if (auto it = m_positions.find(key); it != m_positions.end())
+        return it->second ? &*it->second : nullptr;
+    bool complete = false;
+    Bits b = ancestors_of(key, &complete);
+    std::optional<Position> pos;
+    if (complete) {
+        for (std::size_t i = 0; i < m_ops.size(); ++i)
+            if (in(b, i) && m_status[i] != OpStatus::valid)
+                b[i / 64] &= ~(std::uint64_t{1} << (i % 64));
+        Fold f = fold(b);
+        pos = Position{std::move(f.members), frontier_of(f)};
+    }
+    auto& slot = m_positions[key];
+    slot = std::move(pos);
+    return slot ? &*slot : nullptr;
+}
+
+std::vector<std::size_t> GroupState::removals_of(const MemberKey& who) const {
+    std::vector<std::size_t> out;
+    for (std::size_t r = 0; r < m_ops.size(); ++r)
+        if (m_status[r] == OpStatus::valid && is_kind(m_ops[r], pb::MembershipOp::REMOVE) &&
+            target_of(m_ops[r]) == who)
+            out.push_back(r);
+    return out;
+}
+
+bool GroupState::dropped(const MemberKey& author, const RecordId& id, std::uint64_t seq,
+                         std::span<const RecordId> heads) const {
+    auto removals = removals_of(author);
+    if (removals.empty()) return false;
+    bool complete = false;
+    Bits b = ancestors_of(heads, &complete);
+    for (std::size_t r : removals) {
+        if (in(b, r)) continue;  // written after learning of the removal: judged by membership
+        if (!on_chain_before(id, seq, m_ops[r].body.membership(), author)) return true;
+    }
+    return false;
+}
+
+bool GroupState::is_admin(const MemberKey& k) const {
+    auto it = m_final.members.find(k);
+    return it != m_final.members.end() && it->second.admin;
+}
+
+const EpochInfo* GroupState::epoch(const EpochId& id) const {
+    auto it = m_epochs.find(id);
+    return it == m_epochs.end() ? nullptr : &it->second;
+}
+
+std::vector<const EpochInfo*> GroupState::frontier() const {
+    std::vector<const EpochInfo*> out;
+    for (const auto& id : m_frontier)
+        if (auto* e = epoch(id)) out.push_back(e);
+    return out;
+}
+
+bool GroupState::tainted(const EpochId& id) const {
+    const auto* e = epoch(id);
+    if (!e) return true;
+    std::set<MemberTag> current;
+    for (const auto& [k, m] : m_final.members) current.insert(member_tag(k));
+    return std::any_of(e->holders.begin(), e->holders.end(),
+                       [&](MemberTag t) { return !current.contains(t); });
+}
+
+std::optional<EpochId> GroupState::writer_epoch(const MemberKey& me) const {
+    for (const auto& id : m_frontier) {  // std::set: ascending id order
+        const auto* e = epoch(id);
+        if (e && !tainted(id) && e->holders.contains(member_tag(me))) return id;
+    }
+    return std::nullopt;
+}
+
+std::string GroupState::rotation_needed(const MemberKey& me) const {
+    if (!is_admin(me)) return {};
+    auto w = writer_epoch(me);
+    if (!w) {
+        bool all_tainted = std::all_of(m_frontier.begin(), m_frontier.end(),
+                                       [&](const EpochId& id) { return tainted(id); });
+        return all_tainted ? "a removed member still holds the current key" : std::string{};
+    }
+    const auto* e = epoch(*w);
+    for (const auto& [k, m] : m_final.members)
+        if (!e->holders.contains(member_tag(k))) return "a member lacks the current key";
+    return {};
+}
+
+std::vector<RecordId> GroupState::heads() const {
+    const std::size_t n = m_ops.size();
+    std::vector<bool> has_child(n, false);
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < n; ++j)
+            if (in(m_anc[i], j)) has_child[j] = true;
+    std::vector<RecordId> out;
+    for (std::size_t i = 0; i < n; ++i)
+        if (!has_child[i]) out.push_back(m_ops[i].id);
+    return out;
+}
+
+OpStatus GroupState::status(const RecordId& op) const {
+    auto it = m_index.find(key_of(op));
+    return it == m_index.end() ? OpStatus::invalid : m_status[it->second];
+}
+
+}  // namespace kolokol::core

@@ -1,0 +1,149 @@
+#pragma once
+// The membership and epoch state of a group: a pure function of its control records
+// (DESIGN §4 "Groups and epochs"). The rules, also stated in SECURITY.md:
+//  - Only admins issue control records; each is checked against the state at its own causal
+//    position (the control records its control_heads reach), never against "now".
+//  - Strong remove: a record by X that is concurrent with (or after) an effective removal or
+//    demotion of X is dropped, unless it lies on X's own chain at or before the cutoff the
+//    remover named (X's latest record the remover had seen). Removals themselves are exempt, so
+//    mutual removals remove both. What a dropped op did (e.g. an add) is void, and so is every
+//    op that needed it. The drop set is grown to a fixed point, so the result does not depend on
+//    the order records arrived in.
+//  - A re-add concurrent with a removal of the same member loses to the removal.
+//  - Concurrent rotations are both valid; writers use the untainted one with the smaller id.
+//    An epoch is tainted when someone who holds it is no longer a member; an admin who sees the
+//    writer epoch tainted, or a member without it, rotates again.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "kolokol/core/types.hpp"
+#include "kolokol/crypto/x25519.hpp"
+#include "record.pb.h"
+
+namespace kolokol::core {
+
+using MemberTag = std::uint64_t;  // first 8 bytes of an Ed25519 key, big-endian
+MemberTag member_tag(const MemberKey& key);
+
+struct ControlRecord {
+    RecordId id{};
+    MemberKey author{};
+    std::uint64_t seq = 0;
+    std::uint64_t lamport = 0;
+    EpochId epoch{};
+    std::vector<RecordId> heads;  // the record's control_heads
+    pb::RecordBody body;
+};
+
+struct GenesisInfo {
+    GroupId group_id{};
+    MemberKey creator{};
+    crypto::BoxPublicKey creator_box{};
+    std::string creator_name;
+};
+
+struct Member {
+    MemberKey key{};
+    crypto::BoxPublicKey box{};
+    std::string name;
+    bool admin = false;
+};
+
+struct EpochInfo {
+    EpochId id{};
+    EpochId parent{};     // the epoch the rotation was written in (itself for genesis)
+    RecordId rotation{};  // zero for the genesis epoch
+    std::set<MemberTag> holders;
+};
+
+struct ChainLink {
+    MemberKey author{};
+    std::uint64_t seq = 0;
+    std::optional<RecordId> prev;
+};
+// Looks up any stored record (content or control) for walking an author's chain.
+using ChainLookup = std::function<std::optional<ChainLink>(const RecordId&)>;
+
+enum class OpStatus { valid, invalid, dropped };
+
+class GroupState {
+public:
+    static GroupState compute(const GenesisInfo& genesis, std::vector<ControlRecord> records,
+                              const ChainLookup& chain);
+
+    const GenesisInfo& genesis() const { return m_genesis; }
+    // Final state over every valid op.
+    const std::map<MemberKey, Member>& members() const { return m_final.members; }
+    bool is_member(const MemberKey& k) const { return m_final.members.contains(k); }
+    bool is_admin(const MemberKey& k) const;
+    const std::string& name() const { return m_final.name; }
+    const std::vector<std::string>& relays() const { return m_final.relays; }
+    bool tor_only() const { return m_final.tor_only; }
+    std::uint64_t retention_seconds() const { return m_final.retention_seconds; }
+
+    const EpochInfo* epoch(const EpochId& id) const;
+    std::vector<const EpochInfo*> frontier() const;  // maximal valid epochs
+    bool tainted(const EpochId& id) const;
+    // The epoch to write in for `me`: the untainted frontier epoch I hold, smallest id first.
+    std::optional<EpochId> writer_epoch(const MemberKey& me) const;
+    // Why an admin should rotate now (empty when no rotation is needed).
+    std::string rotation_needed(const MemberKey& me) const;
+
+    // The maximal control records (valid or not): the control_heads of a new record.
+    std::vector<RecordId> heads() const;
+
+    OpStatus status(const RecordId& op) const;
+    const std::vector<ControlRecord>& records() const { return m_ops; }
+
+    // State at a causal position given by control heads. nullopt if a head is unknown.
+    struct Position {
+        std::map<MemberKey, Member> members;
+        std::set<EpochId> frontier;
+    };
+    const Position* at(std::span<const RecordId> heads) const;
+
+    // Whether a record by `author` (id, seq) written at `heads` is void under strong remove.
+    bool dropped(const MemberKey& author, const RecordId& id, std::uint64_t seq,
+                 std::span<const RecordId> heads) const;
+
+private:
+    struct Fold {
+        std::map<MemberKey, Member> members;
+        std::string name;
+        std::vector<std::string> relays;
+        bool tor_only = false;
+        std::uint64_t retention_seconds = 0;
+        std::vector<std::size_t> rotations;  // valid rotation ops in the fold
+    };
+    using Bits = std::vector<std::uint64_t>;
+
+    Fold fold(const Bits& set) const;
+    std::set<EpochId> frontier_of(const Fold& f) const;
+    bool on_chain_before(const RecordId& id, std::uint64_t seq, const pb::MembershipOp& cut,
+                         const MemberKey& author) const;
+    Bits ancestors_of(std::span<const RecordId> heads, bool* complete) const;
+    bool in(const Bits& b, std::size_t i) const { return (b[i / 64] >> (i % 64)) & 1; }
+    void set(Bits& b, std::size_t i) const { b[i / 64] |= std::uint64_t{1} << (i % 64); }
+    // Effective removals/demotions of `who` (indices), for strong remove.
+    std::vector<std::size_t> removals_of(const MemberKey& who) const;
+
+    GenesisInfo m_genesis;
+    std::vector<ControlRecord> m_ops;  // sorted by (lamport, id)
+    std::unordered_map<std::string, std::size_t> m_index;
+    std::vector<Bits> m_anc;  // strict control ancestors of each op
+    std::vector<OpStatus> m_status;
+    Fold m_final;
+    std::map<EpochId, EpochInfo> m_epochs;  // valid epochs
+    std::set<EpochId> m_frontier;
+    ChainLookup m_chain;
+    mutable std::map<std::vector<RecordId>, std::optional<Position>> m_positions;
+};
+
+}  // namespace kolokol::core

@@ -1,0 +1,174 @@
+#include "records.hpp"
+
+#include "kolokol/core/identity.hpp"
+#include "kolokol/crypto/aead.hpp"
+#include "kolokol/crypto/sign.hpp"
+
+namespace kolokol::core {
+
+std::string_view reject_reason_name(RejectReason reason) {
+    switch (reason) {
+        case RejectReason::malformed_envelope:
+            return "malformed envelope";
+        case RejectReason::undecryptable:
+            return "does not decrypt";
+        case RejectReason::malformed_record:
+            return "malformed record";
+        case RejectReason::bad_signature:
+            return "bad signature";
+        case RejectReason::wrong_group:
+            return "wrong group";
+        case RejectReason::wrong_epoch:
+            return "wrong epoch";
+        case RejectReason::wrong_key_class:
+            return "wrong key class";
+        case RejectReason::bad_references:
+            return "inconsistent references";
+        case RejectReason::not_member:
+            return "author not a member";
+        case RejectReason::not_admin:
+            return "author not an admin";
+        case RejectReason::invalid_op:
+            return "invalid operation";
+    }
+    return "unknown";
+}
+
+bool is_control_payload(const pb::RecordBody& body) {
+    return body.has_membership() || body.has_rotation() || body.has_settings();
+}
+
+Bytes seal_record(const pb::RecordBody& body, const crypto::SecretBytes& author_secret,
+                  const EpochKeys& keys, crypto::Random& random) {
+    auto body_bytes = body.SerializeAsString();
+    auto sig = crypto::sign(author_secret, kRecordDomain, as_bytes(body_bytes));
+    pb::SignedRecord sr;
+    sr.set_body(body_bytes);
+    sr.set_signature(to_string(sig));
+    auto plaintext = sr.SerializeAsString();
+
+    Bytes envelope;
+    envelope.reserve(storage::kEnvelopeHeaderBytes + plaintext.size() + 16);
+    envelope.push_back(storage::kEnvelopeVersion);
+    append(envelope, keys.mailbox);
+    auto nonce = random.array<24>();
+    append(envelope, nonce);
+    const auto& key = is_control_payload(body) ? keys.control_key : *keys.content_key;
+    auto ct =
+        crypto::xchacha_seal(key.view(), nonce, ByteView(envelope).first(33), as_bytes(plaintext));
+    append(envelope, ct);
+    return envelope;
+}
+
+namespace {
+std::unexpected<Rejection> reject(RejectReason r, std::string detail) {
+    return std::unexpected(Rejection{r, std::move(detail)});
+}
+
+bool ref_ok(const pb::RecordRef& r) {
+    return r.id().size() == 32 && r.epoch_id().size() == 32;
+}
+
+// Structural limits on a body, checked before anything else looks at it.
+std::optional<std::string> check_limits(const pb::RecordBody& b) {
+    if (b.group_id().size() != 32 || b.epoch_id().size() != 32 || b.author().size() != 32)
+        return "bad key or id sizes";
+    if (b.seq() == 0 || b.lamport() == 0) return "zero sequence or clock";
+    if ((b.seq() == 1) == b.has_prev()) return "sequence and previous record disagree";
+    if (b.has_prev() && !ref_ok(b.prev())) return "bad previous reference";
+    if (b.parents_size() > kMaxRefs || b.control_heads_size() > kMaxRefs)
+        return "too many references";
+    for (const auto& p : b.parents())
+        if (!ref_ok(p)) return "bad parent reference";
+    for (const auto& h : b.control_heads())
+        if (h.size() != 32) return "bad control reference";
+    switch (b.payload_case()) {
+        case pb::RecordBody::kMessage:
+            if (b.message().text().size() > kMaxMessageBytes) return "message too long";
+            if (!is_clean_utf8(b.message().text(), "\n\t")) return "message is not clean UTF-8";
+            if (!b.message().reply_to().empty() && b.message().reply_to().size() != 32)
+                return "bad reply reference";
+            break;
+        case pb::RecordBody::kMembership: {
+            const auto& m = b.membership();
+            if (m.member().size() != 32) return "bad member key";
+            if (m.kind() == pb::MembershipOp::ADD) {
+                if (m.member_box_key().size() != 32) return "bad member box key";
+                if (!check_display_name(m.display_name())) return "bad display name";
+            }
+            if (m.has_cutoff() && !ref_ok(m.cutoff())) return "bad cutoff reference";
+            break;
+        }
+        case pb::RecordBody::kRotation:
+            if (b.rotation().grants_size() == 0 || b.rotation().grants_size() > kMaxGrants)
+                return "bad number of grants";
+            for (const auto& g : b.rotation().grants())
+                if (g.member_tag().size() != 8 || g.sealed_secret().size() != 32 + 48)
+                    return "bad grant";
+            break;
+        case pb::RecordBody::kSettings:
+            if (b.settings().name().size() > 128 || !is_clean_utf8(b.settings().name()))
+                return "bad group name";
+            if (b.settings().relays_size() > kMaxRelays) return "too many relays";
+            for (const auto& r : b.settings().relays())
+                if (r.size() > 256) return "relay address too long";
+            break;
+        case pb::RecordBody::PAYLOAD_NOT_SET:
+            return "no payload";
+        default:
+            break;  // other payloads are checked by their own modules
+    }
+    return std::nullopt;
+}
+}  // namespace
+
+std::expected<OpenedRecord, Rejection> open_record(ByteView envelope, const EpochKeys& keys) {
+    auto view = storage::parse_envelope(envelope);
+    if (!view) return reject(RejectReason::malformed_envelope, "bad size or version");
+    std::optional<Bytes> plain;
+    bool control = false;
+    if (keys.content_key)
+        plain = crypto::xchacha_open(keys.content_key->view(), view->nonce, view->header,
+                                     view->ciphertext);
+    if (!plain) {
+        plain = crypto::xchacha_open(keys.control_key.view(), view->nonce, view->header,
+                                     view->ciphertext);
+        control = true;
+    }
+    if (!plain) return reject(RejectReason::undecryptable, "AEAD failed");
+
+    OpenedRecord out;
+    out.id = storage::record_id_of(envelope);
+    out.envelope = Bytes(envelope.begin(), envelope.end());
+    out.control = control;
+    pb::SignedRecord sr;
+    if (!sr.ParseFromArray(plain->data(), static_cast<int>(plain->size())) ||
+        sr.signature().size() != 64)
+        return reject(RejectReason::malformed_record, "signed record does not parse");
+    if (!out.body.ParseFromString(sr.body()))
+        return reject(RejectReason::malformed_record, "body does not parse");
+    if (auto why = check_limits(out.body)) return reject(RejectReason::malformed_record, *why);
+    if (!crypto::verify(as_bytes(out.body.author()), kRecordDomain, as_bytes(sr.body()),
+                        as_bytes(sr.signature())))
+        return reject(RejectReason::bad_signature, "signature does not verify");
+    if (as_bytes(out.body.group_id()).size() != 32 ||
+        to_array<32>(as_bytes(out.body.group_id())) != keys.group_id)
+        return reject(RejectReason::wrong_group, "record names another group");
+    if (to_array<32>(as_bytes(out.body.epoch_id())) != keys.epoch_id)
+        return reject(RejectReason::wrong_epoch, "record names another epoch");
+    if (is_control_payload(out.body) != control)
+        return reject(RejectReason::wrong_key_class, "sealed under the wrong key class");
+    out.signed_record = Bytes(plain->begin(), plain->end());
+    return out;
+}
+
+std::optional<pb::RecordBody> parse_stored_body(ByteView signed_record) {
+    pb::SignedRecord sr;
+    if (!sr.ParseFromArray(signed_record.data(), static_cast<int>(signed_record.size())))
+        return std::nullopt;
+    pb::RecordBody body;
+    if (!body.ParseFromString(sr.body())) return std::nullopt;
+    return body;
+}
+
+}  // namespace kolokol::core

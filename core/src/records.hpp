@@ -1,0 +1,55 @@
+#pragma once
+// Sealing and opening records (DESIGN §4 "Records"). A record is a RecordBody, signed by its
+// author over the exact body bytes, sealed into an envelope under one epoch's content key (or
+// control key, for membership, rotation and settings records).
+
+#include <expected>
+
+#include "epoch_keys.hpp"
+#include "kolokol/core/types.hpp"
+#include "kolokol/crypto/random.hpp"
+#include "record.pb.h"
+
+namespace kolokol::core {
+
+inline constexpr std::string_view kRecordDomain = "kolokol/record/v1";
+inline constexpr int kMaxRefs = 64;
+inline constexpr std::size_t kMaxMessageBytes = 16 * 1024;
+inline constexpr int kMaxGrants = 1000;
+inline constexpr int kMaxRelays = 16;
+
+// Control records travel under the control key so late joiners can read them.
+bool is_control_payload(const pb::RecordBody& body);
+
+struct OpenedRecord {
+    RecordId id{};
+    Bytes envelope;
+    Bytes signed_record;  // SignedRecord bytes (stored; the signature is re-checkable)
+    pb::RecordBody body;
+    bool control = false;
+};
+
+struct Rejection {
+    RejectReason reason;
+    std::string detail;
+};
+
+// Serialises, signs and seals `body`. Returns the envelope bytes.
+Bytes seal_record(const pb::RecordBody& body, const crypto::SecretBytes& author_secret,
+                  const EpochKeys& keys, crypto::Random& random);
+
+// Opens an envelope known to belong to `keys`' mailbox: AEAD (content key, then control key),
+// then parse, then structural limits, then the signature, then group/epoch binding.
+std::expected<OpenedRecord, Rejection> open_record(ByteView envelope, const EpochKeys& keys);
+
+// Re-parses a stored SignedRecord (already verified at ingest).
+std::optional<pb::RecordBody> parse_stored_body(ByteView signed_record);
+
+inline RecordId ref_id(const pb::RecordRef& ref) {
+    return to_array<32>(as_bytes(ref.id()));
+}
+inline MemberKey author_of(const pb::RecordBody& b) {
+    return to_array<32>(as_bytes(b.author()));
+}
+
+}  // namespace kolokol::core
