@@ -1,0 +1,43 @@
+#pragma once
+// Small POSIX file helpers for the store and the key file: files created 0600 whatever the
+// umask, atomic replacement (temp file + fsync + rename + fsync of the directory), bounded
+// reads and overwrite-then-unlink. Errors are StorageErrc::io / exists / not_found with the
+// OS's reason in the message.
+
+#include <cstddef>
+#include <filesystem>
+
+#include "kolokol/crypto/bytes.hpp"
+#include "kolokol/crypto/error.hpp"
+#include "kolokol/crypto/random.hpp"
+
+namespace kolokol::storage::detail {
+
+// Creates an empty file with mode 0600; `exists` if anything is already at `path`.
+Status create_private_file(const std::filesystem::path& path);
+
+// fsyncs the directory holding `path`, making a create/rename/unlink of `path` durable.
+Status sync_parent_dir(const std::filesystem::path& path);
+
+// Reads a whole regular file of at most `max_bytes`. not_found when it does not exist; io when
+// it cannot be read; invalid_argument (with the size in the message) when it is larger than
+// `max_bytes` — nothing past the limit is read.
+Result<Bytes> read_bounded(const std::filesystem::path& path, std::size_t max_bytes);
+
+// Writes `data` to `path` atomically: a sibling temp file (0600) is written and fsynced, then
+// renamed over `path` (or, with `no_replace`, linked to it so an existing file is never
+// touched: `exists`), then the directory is fsynced. After a crash `path` holds either the old
+// or the new contents. When replacing, the old file's blocks are overwritten with random bytes
+// through a descriptor kept open across the rename (best effort: journaling or copy-on-write
+// filesystems and SSD wear levelling may keep old copies).
+Status write_atomic(const std::filesystem::path& path, ByteView data, bool no_replace,
+                    crypto::Random& random);
+
+// Overwrites a regular file with random bytes, fsyncs it, unlinks it and fsyncs the directory.
+// Succeeds (doing nothing) when the file does not exist.
+Status shred(const std::filesystem::path& path, crypto::Random& random);
+
+// The sibling temp path used by write_atomic.
+std::filesystem::path temp_path_for(const std::filesystem::path& path);
+
+}  // namespace kolokol::storage::detail
