@@ -1,0 +1,55 @@
+#pragma once
+// One change to a coordination object (DESIGN §6), as the fold sees it: the decoded ObjectOp
+// payload of a record plus the record's id, author, Lamport clock and wall clock. Plain data,
+// copyable, no protobuf types.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "kolokol/crypto/bytes.hpp"
+
+namespace kolokol::objects {
+
+using RecordId = ByteArray<32>;   // BLAKE2b-256 of the record's envelope
+using MemberKey = ByteArray<32>;  // a member's Ed25519 public key
+
+// Limits every change must keep (TypeRegistry::validate enforces them).
+inline constexpr std::size_t kMaxFieldWrites = 32;  // field writes in one change
+inline constexpr std::size_t kMaxItemFields = 16;   // fields of one appended list item
+inline constexpr std::size_t kMaxNameBytes = 64;    // a type, field or list name
+
+// Appends one item to an append-only list of the object (timeline, ledger, rsvp…).
+struct ListAppend {
+    std::string list;
+    std::map<std::string, std::string> item;  // item field name -> value
+
+    bool operator==(const ListAppend&) const = default;
+};
+
+struct Change {
+    RecordId record_id{};            // the record carrying this change; unique per change
+    MemberKey author{};              // the record's signer (already verified by core)
+    std::uint64_t lamport = 0;       // the record's Lamport clock
+    std::int64_t wall_clock_ms = 0;  // the author's clock: untrusted, display only
+    std::string type;                // "event", "task", "case", …
+    // The object changed: the record id of its creating change. All zero on a create, whose
+    // object id is then its own record id.
+    RecordId object_id{};
+    std::map<std::string, std::string> fields;  // last-writer-wins writes; "" clears a field
+    std::optional<ListAppend> append;
+
+    bool is_create() const {
+        for (auto b : object_id)
+            if (b != 0) return false;
+        return true;
+    }
+    // The object this change belongs to.
+    const RecordId& target() const { return is_create() ? record_id : object_id; }
+
+    bool operator==(const Change&) const = default;
+};
+
+}  // namespace kolokol::objects

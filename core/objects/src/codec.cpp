@@ -1,0 +1,150 @@
+#include "kolokol/objects/codec.hpp"
+
+#include <string>
+
+#include "kolokol/objects/error.hpp"
+#include "record.pb.h"
+
+namespace kolokol::objects {
+
+namespace {
+
+std::string str(ByteView b) {
+    return std::string(as_chars(b));
+}
+
+std::unexpected<Error> malformed(std::string why) {
+    return fail(ObjectErrc::malformed_payload, std::move(why));
+}
+
+template <class Message>
+Status parse(Message& msg, ByteView payload, const char* what) {
+    // Size first: the parser never sees more than one envelope's worth of bytes.
+    if (payload.size() > kMaxPayloadBytes)
+        return malformed(std::string(what) + " larger than an envelope");
+    if (!msg.ParseFromArray(payload.data(), static_cast<int>(payload.size())))
+        return malformed(std::string(what) + " does not parse");
+    return {};
+}
+
+Bytes serialize(const google::protobuf::MessageLite& msg) {
+    std::string out;
+    msg.SerializeToString(&out);
+    return to_bytes(out);
+}
+
+}  // namespace
+
+Bytes encode_object_op(const Change& change) {
+    pb::ObjectOp op;
+    op.set_type(change.type);
+    if (!change.is_create()) op.set_object_id(str(change.object_id));
+    for (const auto& [k, v] : change.fields) (*op.mutable_set())[k] = v;
+    if (change.append) {
+        op.set_list(change.append->list);
+        for (const auto& [k, v] : change.append->item) (*op.mutable_item())[k] = v;
+    }
+    return serialize(op);
+}
+
+Result<Change> decode_object_op(ByteView payload, const RecordMeta& meta) {
+    pb::ObjectOp op;
+    if (auto ok = parse(op, payload, "object op"); !ok) return std::unexpected(ok.error());
+    if (op.type().empty() || op.type().size() > kMaxNameBytes)
+        return malformed("object op type empty or too long");
+    if (!op.object_id().empty() && op.object_id().size() != 32)
+        return malformed("object op object id is not 32 bytes");
+    if (static_cast<std::size_t>(op.set_size()) > kMaxFieldWrites)
+        return fail(ObjectErrc::too_many_fields, "object op writes too many fields");
+    if (static_cast<std::size_t>(op.item_size()) > kMaxItemFields)
+        return fail(ObjectErrc::too_many_fields, "object op list item has too many fields");
+    if (op.list().empty() && op.item_size() > 0)
+        return malformed("object op has a list item but no list name");
+    if (op.list().size() > kMaxNameBytes) return malformed("object op list name too long");
+
+    Change c;
+    c.record_id = meta.record_id;
+    c.author = meta.author;
+    c.lamport = meta.lamport;
+    c.wall_clock_ms = meta.wall_clock_ms;
+    c.type = op.type();
+    c.object_id = to_array<32>(as_bytes(op.object_id()));
+    for (const auto& [k, v] : op.set()) {
+        if (k.size() > kMaxNameBytes) return malformed("object op field name too long");
+        c.fields.emplace(k, v);
+    }
+    if (!op.list().empty()) {
+        ListAppend a;
+        a.list = op.list();
+        for (const auto& [k, v] : op.item()) {
+            if (k.size() > kMaxNameBytes) return malformed("object op item field name too long");
+            a.item.emplace(k, v);
+        }
+        c.append = std::move(a);
+    }
+    return c;
+}
+
+Bytes encode_chunk(const AttachmentChunk& chunk) {
+    pb::AttachmentChunk pc;
+    pc.set_attachment_id(str(chunk.attachment_id));
+    pc.set_index(chunk.index);
+    pc.set_data(str(chunk.data));
+    return serialize(pc);
+}
+
+Result<AttachmentChunk> decode_chunk(ByteView payload) {
+    pb::AttachmentChunk pc;
+    if (auto ok = parse(pc, payload, "attachment chunk"); !ok) return std::unexpected(ok.error());
+    if (pc.attachment_id().size() != 16) return malformed("attachment chunk id is not 16 bytes");
+    if (pc.data().size() > kMaxChunkBytes)
+        return malformed("attachment chunk holds more than 48 KiB");
+    AttachmentChunk c;
+    c.attachment_id = to_array<16>(as_bytes(pc.attachment_id()));
+    c.index = pc.index();
+    c.data = to_bytes(pc.data());
+    return c;
+}
+
+Bytes encode_manifest(const AttachmentManifest& m) {
+    pb::AttachmentManifest pm;
+    pm.set_attachment_id(str(m.attachment_id));
+    pm.set_name(m.name);
+    pm.set_media_type(m.media_type);
+    pm.set_size(m.size);
+    pm.set_sha256(str(m.sha256));
+    for (const auto& id : m.chunk_ids) pm.add_chunk_ids(str(id));
+    pm.set_chunk_bytes(m.chunk_bytes);
+    if (m.object_id != RecordId{}) pm.set_object_id(str(m.object_id));
+    return serialize(pm);
+}
+
+Result<AttachmentManifest> decode_manifest(ByteView payload) {
+    pb::AttachmentManifest pm;
+    if (auto ok = parse(pm, payload, "attachment manifest"); !ok)
+        return std::unexpected(ok.error());
+    if (pm.attachment_id().size() != 16) return malformed("manifest attachment id is not 16 bytes");
+    if (pm.sha256().size() != 32) return malformed("manifest SHA-256 is not 32 bytes");
+    if (!pm.object_id().empty() && pm.object_id().size() != 32)
+        return malformed("manifest object id is not 32 bytes");
+    if (static_cast<std::size_t>(pm.chunk_ids_size()) > kMaxChunks)
+        return fail(ObjectErrc::bad_manifest,
+                    "manifest lists more than " + std::to_string(kMaxChunks) + " chunks");
+    AttachmentManifest m;
+    m.attachment_id = to_array<16>(as_bytes(pm.attachment_id()));
+    m.name = pm.name();
+    m.media_type = pm.media_type();
+    m.size = pm.size();
+    m.sha256 = to_array<32>(as_bytes(pm.sha256()));
+    m.chunk_bytes = pm.chunk_bytes();
+    m.object_id = to_array<32>(as_bytes(pm.object_id()));
+    m.chunk_ids.reserve(static_cast<std::size_t>(pm.chunk_ids_size()));
+    for (const auto& id : pm.chunk_ids()) {
+        if (id.size() != 32) return malformed("manifest chunk id is not 32 bytes");
+        m.chunk_ids.push_back(to_array<32>(as_bytes(id)));
+    }
+    if (auto ok = validate_manifest(m); !ok) return std::unexpected(ok.error());
+    return m;
+}
+
+}  // namespace kolokol::objects

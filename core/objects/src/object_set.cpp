@@ -1,0 +1,404 @@
+#include "kolokol/objects/object_set.hpp"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+
+#include "kolokol/crypto/byte_reader.hpp"
+#include "kolokol/crypto/secret.hpp"
+#include "kolokol/objects/builtin_types.hpp"
+#include "kolokol/objects/error.hpp"
+#include "kolokol/objects/values.hpp"
+
+namespace kolokol::objects {
+
+namespace {
+
+// Field writes order by (lamport, author bytes, record id); std::array compares its bytes as
+// unsigned values, lexicographically, which is exactly "author bytes".
+struct WriteKey {
+    std::uint64_t lamport = 0;
+    MemberKey author{};
+    RecordId record_id{};
+    auto operator<=>(const WriteKey&) const = default;
+};
+
+// List items order by (lamport, record id).
+struct ItemKey {
+    std::uint64_t lamport = 0;
+    RecordId record_id{};
+    auto operator<=>(const ItemKey&) const = default;
+};
+
+struct Write {
+    std::int64_t wall_clock_ms = 0;
+    std::optional<std::string> value;  // nullopt: redacted
+};
+
+struct Item {
+    MemberKey author{};
+    std::int64_t wall_clock_ms = 0;
+    bool redacted = false;
+    std::map<std::string, std::string> fields;
+};
+
+using Register = std::map<WriteKey, Write>;
+using List = std::map<ItemKey, Item>;
+
+struct Object {
+    const TypeSpec* type = nullptr;
+    WriteKey created;
+    std::int64_t created_wall_clock_ms = 0;
+    std::map<std::string, Register, std::less<>> fields;
+    std::map<std::string, List, std::less<>> lists;
+};
+
+// Where a change went: its object, and the parts of its key that redaction needs to find its
+// writes again.
+struct Location {
+    RecordId object{};
+    std::uint64_t lamport = 0;
+    MemberKey author{};
+    bool pending = false;
+};
+
+void wipe(std::string& s) {
+    crypto::memzero(s);
+    s.clear();
+}
+
+void wipe(std::map<std::string, std::string>& m) {
+    for (auto& [k, v] : m) wipe(v);
+    m.clear();
+}
+
+void wipe_values(Change& c) {
+    for (auto& [k, v] : c.fields) wipe(v);
+    if (c.append) wipe(c.append->item);
+}
+
+}  // namespace
+
+struct ObjectSet::Impl {
+    TypeRegistry registry;
+    std::map<RecordId, Object> objects;
+    std::map<RecordId, std::vector<Change>> pending;  // by the object id they wait for
+    std::size_t pending_total = 0;
+    std::map<RecordId, Location> index;  // every applied or pending change
+    std::set<RecordId> redacted;
+    std::size_t rejected = 0;
+
+    explicit Impl(TypeRegistry r) : registry(std::move(r)) {}
+
+    void fold(Object& obj, Change& c) {
+        const bool red = redacted.contains(c.record_id);
+        const WriteKey key{c.lamport, c.author, c.record_id};
+        for (auto& [name, value] : c.fields) {
+            Write w{c.wall_clock_ms, std::nullopt};
+            if (red)
+                wipe(value);
+            else
+                w.value = std::move(value);
+            auto reg = obj.fields.find(name);
+            if (reg == obj.fields.end()) reg = obj.fields.emplace(name, Register{}).first;
+            reg->second.emplace(key, std::move(w));
+        }
+        if (c.append) {
+            Item item{c.author, c.wall_clock_ms, red, {}};
+            if (red)
+                wipe(c.append->item);
+            else
+                item.fields = std::move(c.append->item);
+            auto list = obj.lists.find(c.append->list);
+            if (list == obj.lists.end()) list = obj.lists.emplace(c.append->list, List{}).first;
+            list->second.emplace(ItemKey{c.lamport, c.record_id}, std::move(item));
+        }
+    }
+};
+
+ObjectSet::ObjectSet(TypeRegistry registry) : m_impl(std::make_unique<Impl>(std::move(registry))) {}
+ObjectSet::ObjectSet() : ObjectSet(builtin_types()) {}
+ObjectSet::~ObjectSet() = default;
+ObjectSet::ObjectSet(ObjectSet&&) noexcept = default;
+ObjectSet& ObjectSet::operator=(ObjectSet&&) noexcept = default;
+
+Result<ApplyOutcome> ObjectSet::apply(Change change) {
+    auto& s = *m_impl;
+    if (auto ok = s.registry.validate(change); !ok) return std::unexpected(ok.error());
+    if (s.index.contains(change.record_id)) return ApplyOutcome::duplicate;
+
+    const RecordId target = change.target();
+    Location loc{target, change.lamport, change.author, false};
+
+    if (change.is_create()) {
+        // A create's record id is new (checked above), so no object has this id yet.
+        Object& obj = s.objects[target];
+        obj.type = s.registry.find(change.type);
+        obj.created = WriteKey{change.lamport, change.author, change.record_id};
+        obj.created_wall_clock_ms = change.wall_clock_ms;
+        s.index.emplace(change.record_id, loc);
+        s.fold(obj, change);
+
+        auto waiting = s.pending.find(target);
+        if (waiting != s.pending.end()) {
+            auto changes = std::move(waiting->second);
+            s.pending.erase(waiting);
+            s.pending_total -= changes.size();
+            for (auto& c : changes) {
+                // The create decides the type. A change that claimed another type was valid
+                // for that type only; folding it here would write fields this type does not
+                // have. Every replica drops it the same way.
+                if (c.type != obj.type->name) {
+                    ++s.rejected;
+                    s.index.erase(c.record_id);
+                    wipe_values(c);
+                    continue;
+                }
+                s.index[c.record_id].pending = false;
+                s.fold(obj, c);
+            }
+        }
+        return ApplyOutcome::applied;
+    }
+
+    auto it = s.objects.find(target);
+    if (it != s.objects.end()) {
+        if (it->second.type->name != change.type)
+            return fail(
+                ObjectErrc::type_mismatch,
+                "change of type " + change.type + " to an object of type " + it->second.type->name);
+        s.index.emplace(change.record_id, loc);
+        s.fold(it->second, change);
+        return ApplyOutcome::applied;
+    }
+
+    loc.pending = true;
+    s.index.emplace(change.record_id, loc);
+    if (s.redacted.contains(change.record_id)) wipe_values(change);
+    s.pending[target].push_back(std::move(change));
+    ++s.pending_total;
+    return ApplyOutcome::pending;
+}
+
+void ObjectSet::redact(const RecordId& record_id) {
+    auto& s = *m_impl;
+    if (!s.redacted.insert(record_id).second) return;
+    auto loc = s.index.find(record_id);
+    if (loc == s.index.end()) return;  // folded without values when it arrives
+    const Location& at = loc->second;
+
+    if (at.pending) {
+        for (auto& c : s.pending[at.object])
+            if (c.record_id == record_id) wipe_values(c);
+        return;
+    }
+    auto obj = s.objects.find(at.object);
+    if (obj == s.objects.end()) return;
+    const WriteKey key{at.lamport, at.author, record_id};
+    for (auto& [name, reg] : obj->second.fields) {
+        auto w = reg.find(key);
+        if (w == reg.end() || !w->second.value) continue;
+        wipe(*w->second.value);
+        w->second.value.reset();
+    }
+    for (auto& [name, list] : obj->second.lists) {
+        auto item = list.find(ItemKey{at.lamport, record_id});
+        if (item == list.end()) continue;
+        wipe(item->second.fields);
+        item->second.redacted = true;
+    }
+}
+
+bool ObjectSet::is_redacted(const RecordId& record_id) const {
+    return m_impl->redacted.contains(record_id);
+}
+std::size_t ObjectSet::object_count() const {
+    return m_impl->objects.size();
+}
+std::size_t ObjectSet::pending_count() const {
+    return m_impl->pending_total;
+}
+std::size_t ObjectSet::rejected_count() const {
+    return m_impl->rejected;
+}
+bool ObjectSet::contains(const RecordId& record_id) const {
+    return m_impl->index.contains(record_id);
+}
+
+std::vector<RecordId> ObjectSet::objects(std::string_view type) const {
+    std::vector<std::pair<std::uint64_t, RecordId>> found;
+    for (const auto& [id, obj] : m_impl->objects)
+        if (type.empty() || obj.type->name == type) found.emplace_back(obj.created.lamport, id);
+    std::sort(found.begin(), found.end());
+    std::vector<RecordId> out;
+    out.reserve(found.size());
+    for (const auto& [lamport, id] : found) out.push_back(id);
+    return out;
+}
+
+std::optional<ObjectView> ObjectSet::view(const RecordId& object_id) const {
+    auto it = m_impl->objects.find(object_id);
+    if (it == m_impl->objects.end()) return std::nullopt;
+    const Object& obj = it->second;
+    ObjectView v;
+    v.id = object_id;
+    v.type = obj.type->name;
+    v.created_by = obj.created.author;
+    v.created_lamport = obj.created.lamport;
+    v.created_wall_clock_ms = obj.created_wall_clock_ms;
+    for (const auto& [name, reg] : obj.fields) {
+        // The greatest write that still has its value wins; "" means the field was cleared.
+        for (auto w = reg.rbegin(); w != reg.rend(); ++w) {
+            if (!w->second.value) continue;
+            if (!w->second.value->empty())
+                v.fields.emplace(name,
+                                 FieldValue{*w->second.value, w->first.author, w->first.lamport,
+                                            w->second.wall_clock_ms, w->first.record_id});
+            break;
+        }
+    }
+    for (const auto& [name, list] : obj.lists) {
+        auto& items = v.lists[name];
+        items.reserve(list.size());
+        for (const auto& [key, item] : list)
+            items.push_back(ListItem{key.record_id, item.author, key.lamport, item.wall_clock_ms,
+                                     item.redacted, item.fields});
+    }
+    return v;
+}
+
+std::vector<HistoryEntry> ObjectSet::history(const RecordId& object_id) const {
+    auto it = m_impl->objects.find(object_id);
+    if (it == m_impl->objects.end()) return {};
+    const Object& obj = it->second;
+
+    struct Step {
+        WriteKey key;
+        HistoryEntry::Kind kind;
+        const std::string* name;
+        const Write* write;
+        const Item* item;
+    };
+    static const std::string kNoName;
+    std::vector<Step> steps;
+    steps.push_back({obj.created, HistoryEntry::Kind::created, &kNoName, nullptr, nullptr});
+    for (const auto& [name, reg] : obj.fields)
+        for (const auto& [key, w] : reg)
+            steps.push_back({key, HistoryEntry::Kind::field_set, &name, &w, nullptr});
+    for (const auto& [name, list] : obj.lists)
+        for (const auto& [key, item] : list)
+            steps.push_back({WriteKey{key.lamport, item.author, key.record_id},
+                             HistoryEntry::Kind::list_append, &name, nullptr, &item});
+    std::sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) {
+        return std::tie(a.key, a.kind, *a.name) < std::tie(b.key, b.kind, *b.name);
+    });
+
+    std::map<std::string_view, std::string_view> shown;
+    std::vector<HistoryEntry> out;
+    out.reserve(steps.size());
+    for (const auto& st : steps) {
+        HistoryEntry e;
+        e.kind = st.kind;
+        e.record_id = st.key.record_id;
+        e.author = st.key.author;
+        e.lamport = st.key.lamport;
+        e.name = *st.name;
+        switch (st.kind) {
+            case HistoryEntry::Kind::created:
+                e.wall_clock_ms = obj.created_wall_clock_ms;
+                break;
+            case HistoryEntry::Kind::field_set: {
+                e.wall_clock_ms = st.write->wall_clock_ms;
+                auto prev = shown.find(*st.name);
+                if (prev != shown.end()) e.old_value = std::string(prev->second);
+                if (st.write->value) {
+                    e.new_value = *st.write->value;
+                    shown[*st.name] = *st.write->value;
+                } else {
+                    e.redacted = true;  // and the shown value stays as it was
+                }
+                break;
+            }
+            case HistoryEntry::Kind::list_append:
+                e.wall_clock_ms = st.item->wall_clock_ms;
+                e.item = st.item->fields;
+                e.redacted = st.item->redacted;
+                break;
+        }
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+crypto::Hash32 ObjectSet::digest() const {
+    crypto::Blake2b h(32);
+    h.update(std::string_view("kolokol/objects/state/v1"));
+    const std::uint8_t zero = 0;
+    h.update(ByteView(&zero, 1));
+    Bytes buf;
+    auto num = [&](std::uint64_t v) { put_u64be(buf, v); };
+    auto str = [&](std::string_view s) {
+        num(s.size());
+        append(buf, as_bytes(s));
+    };
+    auto flush = [&] {
+        h.update(buf);
+        buf.clear();
+    };
+    num(m_impl->objects.size());
+    for (const auto& [id, obj] : m_impl->objects) {
+        append(buf, id);
+        str(obj.type->name);
+        num(obj.created.lamport);
+        append(buf, obj.created.author);
+        num(static_cast<std::uint64_t>(obj.created_wall_clock_ms));
+        num(obj.fields.size());
+        for (const auto& [name, reg] : obj.fields) {
+            str(name);
+            num(reg.size());
+            for (const auto& [key, w] : reg) {
+                num(key.lamport);
+                append(buf, key.author);
+                append(buf, key.record_id);
+                num(static_cast<std::uint64_t>(w.wall_clock_ms));
+                buf.push_back(w.value ? 1 : 0);
+                if (w.value) str(*w.value);
+            }
+            flush();
+        }
+        num(obj.lists.size());
+        for (const auto& [name, list] : obj.lists) {
+            str(name);
+            num(list.size());
+            for (const auto& [key, item] : list) {
+                num(key.lamport);
+                append(buf, key.record_id);
+                append(buf, item.author);
+                num(static_cast<std::uint64_t>(item.wall_clock_ms));
+                buf.push_back(item.redacted ? 1 : 0);
+                num(item.fields.size());
+                for (const auto& [k, v] : item.fields) {
+                    str(k);
+                    str(v);
+                }
+                flush();
+            }
+        }
+        flush();
+    }
+    flush();
+    return to_array<32>(h.finish());
+}
+
+std::string_view ObjectView::get(std::string_view field) const {
+    auto it = fields.find(field);
+    return it == fields.end() ? std::string_view{} : std::string_view(it->second.value);
+}
+
+const std::vector<ListItem>& ObjectView::list(std::string_view name) const {
+    static const std::vector<ListItem> kEmpty;
+    auto it = lists.find(name);
+    return it == lists.end() ? kEmpty : it->second;
+}
+
+}  // namespace kolokol::objects

@@ -1,0 +1,278 @@
+#include "kolokol/objects/schema.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "kolokol/objects/error.hpp"
+#include "kolokol/objects/values.hpp"
+#include "quote.hpp"
+
+namespace kolokol::objects {
+
+using detail::quoted;
+
+FieldSpec FieldSpec::text(std::string name, std::size_t max_bytes) {
+    FieldSpec f;
+    f.name = std::move(name);
+    f.kind = FieldKind::text;
+    f.max_bytes = max_bytes;
+    return f;
+}
+FieldSpec FieldSpec::one_of(std::string name, std::vector<std::string> values) {
+    FieldSpec f;
+    f.name = std::move(name);
+    f.kind = FieldKind::enumeration;
+    f.values = std::move(values);
+    return f;
+}
+FieldSpec FieldSpec::datetime(std::string name) {
+    FieldSpec f;
+    f.name = std::move(name);
+    f.kind = FieldKind::datetime;
+    return f;
+}
+FieldSpec FieldSpec::amount(std::string name) {
+    FieldSpec f;
+    f.name = std::move(name);
+    f.kind = FieldKind::amount;
+    return f;
+}
+FieldSpec FieldSpec::currency(std::string name) {
+    FieldSpec f;
+    f.name = std::move(name);
+    f.kind = FieldKind::currency;
+    return f;
+}
+FieldSpec FieldSpec::integer(std::string name, std::int64_t min, std::int64_t max) {
+    FieldSpec f;
+    f.name = std::move(name);
+    f.kind = FieldKind::integer;
+    f.min = min;
+    f.max = max;
+    return f;
+}
+FieldSpec FieldSpec::member(std::string name) {
+    FieldSpec f;
+    f.name = std::move(name);
+    f.kind = FieldKind::member;
+    return f;
+}
+FieldSpec FieldSpec::record(std::string name) {
+    FieldSpec f;
+    f.name = std::move(name);
+    f.kind = FieldKind::record;
+    return f;
+}
+FieldSpec FieldSpec::needed() const {
+    FieldSpec f = *this;
+    f.required = true;
+    return f;
+}
+
+namespace {
+
+template <class Spec>
+const Spec* find_by_name(const std::vector<Spec>& specs, std::string_view name) {
+    for (const auto& s : specs)
+        if (s.name == name) return &s;
+    return nullptr;
+}
+
+std::unexpected<Error> bad(ObjectErrc code, std::string message) {
+    return fail(code, std::move(message));
+}
+
+Status check_spec_fields(const std::vector<FieldSpec>& fields, std::string_view where,
+                         bool allow_required) {
+    std::set<std::string_view> names;
+    for (const auto& f : fields) {
+        const std::string at = std::string(where) + "." + f.name;
+        if (f.name.empty() || f.name.size() > kMaxNameBytes)
+            return bad(ObjectErrc::malformed_change, at + ": field name empty or too long");
+        if (!names.insert(f.name).second)
+            return bad(ObjectErrc::malformed_change, at + ": field declared twice");
+        if (f.required && !allow_required)
+            return bad(ObjectErrc::malformed_change,
+                       at + ": only list item fields may be required");
+        switch (f.kind) {
+            case FieldKind::text:
+                if (f.max_bytes == 0 || f.max_bytes > kMaxTextBytes)
+                    return bad(ObjectErrc::malformed_change, at + ": text limit out of range");
+                break;
+            case FieldKind::enumeration:
+                if (f.values.empty())
+                    return bad(ObjectErrc::malformed_change, at + ": enumeration has no values");
+                for (const auto& v : f.values)
+                    if (v.empty() || !is_display_text(v))
+                        return bad(ObjectErrc::malformed_change, at + ": bad enumeration value");
+                break;
+            case FieldKind::integer:
+                if (f.min > f.max)
+                    return bad(ObjectErrc::malformed_change, at + ": integer range is empty");
+                break;
+            default:
+                break;
+        }
+    }
+    if (fields.size() > kMaxItemFields && allow_required)
+        return bad(ObjectErrc::malformed_change,
+                   std::string(where) + ": list items may have at most 16 fields");
+    return {};
+}
+
+Status check_writes(const std::map<std::string, std::string>& writes,
+                    const std::vector<FieldSpec>& specs, std::string_view where) {
+    for (const auto& [name, value] : writes) {
+        const auto* spec = find_by_name(specs, name);
+        if (!spec)
+            return bad(ObjectErrc::unknown_field,
+                       std::string(where) + ": unknown field " + quoted(name));
+        auto ok = validate_value(*spec, value, std::string(where) + "." + spec->name);
+        if (!ok) return ok;
+    }
+    return {};
+}
+
+}  // namespace
+
+const FieldSpec* ListSpec::field(std::string_view n) const {
+    return find_by_name(item, n);
+}
+const FieldSpec* TypeSpec::field(std::string_view n) const {
+    return find_by_name(fields, n);
+}
+const ListSpec* TypeSpec::list(std::string_view n) const {
+    return find_by_name(lists, n);
+}
+
+Status validate_value(const FieldSpec& spec, std::string_view value, std::string_view where) {
+    if (value.empty()) return {};
+    const std::string at(where);
+    switch (spec.kind) {
+        case FieldKind::text:
+            if (value.size() > spec.max_bytes)
+                return bad(ObjectErrc::oversized_field,
+                           at + ": " + std::to_string(value.size()) + " bytes, at most " +
+                               std::to_string(spec.max_bytes) + " allowed");
+            if (!is_display_text(value))
+                return bad(ObjectErrc::bad_value,
+                           at + ": not valid UTF-8 text or contains control characters");
+            return {};
+        case FieldKind::enumeration:
+            if (std::find(spec.values.begin(), spec.values.end(), value) == spec.values.end()) {
+                std::string allowed;
+                for (const auto& v : spec.values) allowed += (allowed.empty() ? "" : "|") + v;
+                return bad(ObjectErrc::bad_value,
+                           at + ": " + quoted(value) + " is not one of " + allowed);
+            }
+            return {};
+        case FieldKind::datetime:
+            if (!parse_datetime(value))
+                return bad(ObjectErrc::bad_value,
+                           at + ": " + quoted(value) +
+                               " is not a UTC time YYYY-MM-DDTHH:MM:SSZ between 1900 and 2200");
+            return {};
+        case FieldKind::amount:
+            if (!parse_amount_cents(value))
+                return bad(ObjectErrc::bad_value,
+                           at + ": " + quoted(value) +
+                               " is not an amount from 0 to 1000000000000 with at most two "
+                               "decimals");
+            return {};
+        case FieldKind::currency:
+            if (!is_currency_code(value))
+                return bad(ObjectErrc::bad_value,
+                           at + ": " + quoted(value) + " is not a three-letter currency code");
+            return {};
+        case FieldKind::integer: {
+            auto v = parse_integer(value);
+            if (!v || *v < spec.min || *v > spec.max)
+                return bad(ObjectErrc::bad_value,
+                           at + ": " + quoted(value) + " is not an integer from " +
+                               std::to_string(spec.min) + " to " + std::to_string(spec.max));
+            return {};
+        }
+        case FieldKind::member:
+        case FieldKind::record:
+            if (!parse_key_hex(value))
+                return bad(ObjectErrc::bad_value,
+                           at + ": " + quoted(value) + " is not 64 lower-case hex digits");
+            return {};
+    }
+    return bad(ObjectErrc::bad_value, at + ": unknown field kind");
+}
+
+Status TypeRegistry::add(TypeSpec spec) {
+    if (spec.name.empty() || spec.name.size() > kMaxNameBytes)
+        return bad(ObjectErrc::malformed_change, "type name empty or too long");
+    if (m_types.contains(spec.name))
+        return bad(ObjectErrc::malformed_change, spec.name + ": type declared twice");
+    if (auto ok = check_spec_fields(spec.fields, spec.name, false); !ok) return ok;
+    std::set<std::string_view> lists;
+    for (const auto& l : spec.lists) {
+        const std::string at = spec.name + "." + l.name;
+        if (l.name.empty() || l.name.size() > kMaxNameBytes)
+            return bad(ObjectErrc::malformed_change, at + ": list name empty or too long");
+        if (!lists.insert(l.name).second)
+            return bad(ObjectErrc::malformed_change, at + ": list declared twice");
+        if (l.item.empty())
+            return bad(ObjectErrc::malformed_change, at + ": list items have no fields");
+        if (auto ok = check_spec_fields(l.item, at, true); !ok) return ok;
+    }
+    auto name = spec.name;
+    m_types.emplace(std::move(name), std::move(spec));
+    return {};
+}
+
+const TypeSpec* TypeRegistry::find(std::string_view name) const {
+    auto it = m_types.find(name);
+    return it == m_types.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> TypeRegistry::names() const {
+    std::vector<std::string> out;
+    for (const auto& [name, spec] : m_types) out.push_back(name);
+    return out;
+}
+
+Status TypeRegistry::validate(const Change& change) const {
+    const auto* type = find(change.type);
+    if (!type) return bad(ObjectErrc::unknown_type, "unknown object type " + quoted(change.type));
+    const auto& name = type->name;
+
+    // Counts first: cheap, and they bound the work of everything after.
+    if (change.fields.size() > kMaxFieldWrites)
+        return bad(ObjectErrc::too_many_fields, name + ": " + std::to_string(change.fields.size()) +
+                                                    " field writes, at most " +
+                                                    std::to_string(kMaxFieldWrites) + " allowed");
+    if (change.append && change.append->item.size() > kMaxItemFields)
+        return bad(ObjectErrc::too_many_fields,
+                   name + ": list item has " + std::to_string(change.append->item.size()) +
+                       " fields, at most " + std::to_string(kMaxItemFields) + " allowed");
+    if (!change.is_create() && change.fields.empty() && !change.append)
+        return bad(ObjectErrc::malformed_change, name + ": change writes nothing");
+    if (change.is_create() && change.record_id == RecordId{})
+        return bad(ObjectErrc::malformed_change, name + ": create has no record id");
+
+    if (auto ok = check_writes(change.fields, type->fields, name); !ok) return ok;
+
+    if (change.append) {
+        const auto* list = type->list(change.append->list);
+        if (!list)
+            return bad(ObjectErrc::list_not_allowed,
+                       name + " has no list " + quoted(change.append->list));
+        const std::string at = name + "." + list->name;
+        if (change.append->item.empty())
+            return bad(ObjectErrc::malformed_change, at + ": appended item has no fields");
+        if (auto ok = check_writes(change.append->item, list->item, at); !ok) return ok;
+        for (const auto& f : list->item) {
+            if (!f.required) continue;
+            auto it = change.append->item.find(f.name);
+            if (it == change.append->item.end() || it->second.empty())
+                return bad(ObjectErrc::missing_field, at + ": item needs " + f.name);
+        }
+    }
+    return {};
+}
+
+}  // namespace kolokol::objects
