@@ -1,0 +1,283 @@
+#include "kolokol/storage/keyfile.hpp"
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "kolokol/crypto/aead.hpp"
+#include "kolokol/crypto/byte_reader.hpp"
+#include "kolokol/crypto/hash.hpp"
+#include "private_file.hpp"
+
+namespace kolokol::storage {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kSlotAdLabel = "kolokol/keyslot/1";
+constexpr std::size_t kSaltBytes = crypto::kArgon2SaltBytes;
+constexpr std::size_t kWrappedBytes = 32;
+constexpr std::size_t kSealedBytes = kWrappedBytes + crypto::kAeadTagBytes;
+static_assert(kKeySlotBytes == kSaltBytes + 8 + 8 + crypto::kXNonceBytes + kSealedBytes);
+
+struct Slot {
+    ByteArray<kSaltBytes> salt{};
+    crypto::Argon2Params params;
+    ByteArray<crypto::kXNonceBytes> nonce{};
+    ByteArray<kSealedBytes> sealed{};
+};
+using Slots = std::array<Slot, 2>;
+
+// What the duress slot wraps instead of a key. Public and fixed: only someone who can open the
+// slot sees it, and a random database key equal to it has probability 2^-256.
+const ByteArray<32>& duress_marker() {
+    static const ByteArray<32> marker = crypto::blake2b_256("kolokol/keyslot/duress-marker", {});
+    return marker;
+}
+
+// The AD binds the parameters and salt, so editing them in the file breaks the slot instead of
+// silently weakening it.
+Bytes slot_ad(const Slot& slot) {
+    Bytes ad = to_bytes(kSlotAdLabel);
+    append(ad, slot.salt);
+    put_u64be(ad, slot.params.opslimit);
+    put_u64be(ad, slot.params.memlimit);
+    return ad;
+}
+
+void encode(Bytes& out, const Slot& slot) {
+    append(out, slot.salt);
+    put_u64be(out, slot.params.opslimit);
+    put_u64be(out, slot.params.memlimit);
+    append(out, slot.nonce);
+    append(out, slot.sealed);
+}
+
+bool params_in_bounds(const crypto::Argon2Params& p) {
+    return p.opslimit >= kMinOpslimit && p.opslimit <= kMaxOpslimit && p.memlimit >= kMinMemlimit &&
+           p.memlimit <= kMaxMemlimit;
+}
+
+std::optional<Slot> decode(ByteReader& in) {
+    Slot slot;
+    auto salt = in.array<kSaltBytes>();
+    auto ops = in.u64be();
+    auto mem = in.u64be();
+    auto nonce = in.array<crypto::kXNonceBytes>();
+    auto sealed = in.array<kSealedBytes>();
+    if (!salt || !ops || !mem || !nonce || !sealed) return std::nullopt;
+    slot.salt = *salt;
+    slot.params = {*ops, *mem};
+    slot.nonce = *nonce;
+    slot.sealed = *sealed;
+    return slot;
+}
+
+Status check_passphrase(ByteView pass, std::string_view which) {
+    if (pass.empty()) return fail(StorageErrc::invalid_argument, std::string(which) + " is empty");
+    if (pass.size() > kMaxPassphraseBytes)
+        return fail(StorageErrc::invalid_argument, std::string(which) + " is longer than " +
+                                                       std::to_string(kMaxPassphraseBytes) +
+                                                       " bytes");
+    return {};
+}
+
+Result<Slots> read_slots(const fs::path& path) {
+    auto bytes = detail::read_bounded(path, kKeyFileBytes);
+    if (!bytes) {
+        const auto& code = bytes.error().code;
+        if (code == make_error_code(StorageErrc::not_found))
+            return fail(StorageErrc::keyfile_missing, "no key file at " + path.string());
+        if (code == make_error_code(StorageErrc::invalid_argument))
+            return fail(StorageErrc::keyfile_corrupt,
+                        "key file " + path.string() + " is too large to be a key file");
+        return std::unexpected(bytes.error());
+    }
+    if (bytes->size() != kKeyFileBytes)
+        return fail(StorageErrc::keyfile_corrupt,
+                    "key file " + path.string() + " is " + std::to_string(bytes->size()) +
+                        " bytes, expected " + std::to_string(kKeyFileBytes));
+    ByteReader in(*bytes);
+    auto a = decode(in);
+    auto b = decode(in);
+    if (!a || !b || !in.empty())
+        return fail(StorageErrc::keyfile_corrupt, "key file " + path.string() + " is malformed");
+    // Refuse before running Argon2id: a tampered file must not make us spend hours or GiBs, and
+    // slots with different costs would make the two derivations distinguishable by time.
+    if (!params_in_bounds(a->params) || !params_in_bounds(b->params) ||
+        a->params.opslimit != b->params.opslimit || a->params.memlimit != b->params.memlimit)
+        return fail(StorageErrc::keyfile_corrupt,
+                    "key file " + path.string() + " names impossible key derivation parameters");
+    return Slots{*a, *b};
+}
+
+Result<crypto::SecretBytes> derive(ByteView pass, const Slot& slot) {
+    auto kek = crypto::argon2id(crypto::kAeadKeyBytes, pass, slot.salt, slot.params);
+    if (!kek)
+        return fail(StorageErrc::kdf_failed, "Argon2id failed (memlimit " +
+                                                 std::to_string(slot.params.memlimit >> 20) +
+                                                 " MiB): out of memory?");
+    return std::move(*kek);
+}
+
+std::optional<crypto::SecretBytes> open_slot(const crypto::SecretBytes& kek, const Slot& slot) {
+    return crypto::xchacha_open_secret(kek.view(), slot.nonce, slot_ad(slot), slot.sealed);
+}
+
+Result<Slot> wrap(ByteView plaintext, ByteView pass, const crypto::Argon2Params& params,
+                  crypto::Random& random) {
+    Slot slot;
+    random.fill(slot.salt);
+    random.fill(slot.nonce);
+    slot.params = params;
+    auto kek = derive(pass, slot);
+    if (!kek) return std::unexpected(kek.error());
+    Bytes sealed = crypto::xchacha_seal(kek->view(), slot.nonce, slot_ad(slot), plaintext);
+    slot.sealed = to_array<kSealedBytes>(sealed);
+    return slot;
+}
+
+// A slot nobody can open, with the same shape as one that someone can.
+Slot filler(const crypto::Argon2Params& params, crypto::Random& random) {
+    Slot slot;
+    random.fill(slot.salt);
+    random.fill(slot.nonce);
+    random.fill(slot.sealed);
+    slot.params = params;
+    return slot;
+}
+
+Bytes encode_file(const Slots& slots) {
+    Bytes out;
+    out.reserve(kKeyFileBytes);
+    encode(out, slots[0]);
+    encode(out, slots[1]);
+    return out;
+}
+
+// Derives the key-encryption keys of both slots, then tries to open both. Both derivations and
+// both opens always run: how long this takes must not say which slot matched.
+Result<std::array<std::optional<crypto::SecretBytes>, 2>> open_both(const Slots& slots,
+                                                                    ByteView pass) {
+    auto kek0 = derive(pass, slots[0]);
+    auto kek1 = derive(pass, slots[1]);
+    if (!kek0) return std::unexpected(kek0.error());
+    if (!kek1) return std::unexpected(kek1.error());
+    std::array<std::optional<crypto::SecretBytes>, 2> out{open_slot(*kek0, slots[0]),
+                                                          open_slot(*kek1, slots[1])};
+    return out;
+}
+
+bool is_duress(const std::optional<crypto::SecretBytes>& plain) {
+    return plain && crypto::equal_ct(plain->view(), duress_marker());
+}
+bool is_real(const std::optional<crypto::SecretBytes>& plain) {
+    return plain && plain->size() == kWrappedBytes && !is_duress(plain);
+}
+
+}  // namespace
+
+Result<crypto::SecretBytes> KeyFile::create(const fs::path& path, ByteView passphrase,
+                                            std::optional<ByteView> duress_passphrase,
+                                            const crypto::Argon2Params& params) {
+    return create(path, passphrase, duress_passphrase, params, crypto::system_random());
+}
+
+Result<crypto::SecretBytes> KeyFile::create(const fs::path& path, ByteView passphrase,
+                                            std::optional<ByteView> duress_passphrase,
+                                            const crypto::Argon2Params& params,
+                                            crypto::Random& random) {
+    if (auto s = check_passphrase(passphrase, "passphrase"); !s) return std::unexpected(s.error());
+    if (duress_passphrase) {
+        if (auto s = check_passphrase(*duress_passphrase, "duress passphrase"); !s)
+            return std::unexpected(s.error());
+        if (crypto::equal_ct(passphrase, *duress_passphrase))
+            return fail(StorageErrc::invalid_argument,
+                        "the duress passphrase must differ from the passphrase");
+    }
+    if (!params_in_bounds(params))
+        return fail(StorageErrc::invalid_argument, "Argon2id parameters out of bounds");
+    // Checked again atomically by the final link(); this only saves two derivations.
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(path, ec)))
+        return fail(StorageErrc::exists, "key file " + path.string() + " already exists");
+
+    crypto::SecretBytes db_key(kWrappedBytes);
+    random.fill(db_key.mutable_view());
+    auto real = wrap(db_key.view(), passphrase, params, random);
+    if (!real) return std::unexpected(real.error());
+    Slot other;
+    if (duress_passphrase) {
+        auto duress = wrap(duress_marker(), *duress_passphrase, params, random);
+        if (!duress) return std::unexpected(duress.error());
+        other = *duress;
+    } else {
+        other = filler(params, random);
+    }
+    const bool real_first = random.uniform(2) == 0;
+    Slots slots = real_first ? Slots{*real, other} : Slots{other, *real};
+    if (auto s = detail::write_atomic(path, encode_file(slots), /*no_replace=*/true, random); !s)
+        return std::unexpected(s.error());
+    return db_key;
+}
+
+Result<Unlocked> KeyFile::unlock(const fs::path& path, ByteView passphrase) {
+    if (auto s = check_passphrase(passphrase, "passphrase"); !s) return std::unexpected(s.error());
+    auto slots = read_slots(path);
+    if (!slots) return std::unexpected(slots.error());
+    auto opened = open_both(*slots, passphrase);
+    if (!opened) return std::unexpected(opened.error());
+    auto& [first, second] = *opened;
+    // create() and change_passphrase() never let one passphrase open both slots; should a
+    // hand-made file do so anyway, the real key wins.
+    if (is_real(first)) return Unlocked{SlotKind::real, std::move(*first)};
+    if (is_real(second)) return Unlocked{SlotKind::real, std::move(*second)};
+    if (is_duress(first) || is_duress(second)) return Unlocked{SlotKind::duress, {}};
+    return fail(StorageErrc::wrong_passphrase, "wrong passphrase");
+}
+
+Status KeyFile::change_passphrase(const fs::path& path, ByteView old_pass, ByteView new_pass) {
+    return change_passphrase(path, old_pass, new_pass, crypto::system_random());
+}
+
+Status KeyFile::change_passphrase(const fs::path& path, ByteView old_pass, ByteView new_pass,
+                                  crypto::Random& random) {
+    if (auto s = check_passphrase(old_pass, "old passphrase"); !s) return s;
+    if (auto s = check_passphrase(new_pass, "new passphrase"); !s) return s;
+    auto slots = read_slots(path);
+    if (!slots) return std::unexpected(slots.error());
+    auto opened = open_both(*slots, old_pass);
+    if (!opened) return std::unexpected(opened.error());
+    std::size_t real_index = 0;
+    if (is_real((*opened)[0])) {
+        real_index = 0;
+    } else if (is_real((*opened)[1])) {
+        real_index = 1;
+    } else {
+        return fail(StorageErrc::wrong_passphrase, "wrong passphrase");
+    }
+    const crypto::SecretBytes& db_key = *(*opened)[real_index];
+
+    const Slot& other = (*slots)[1 - real_index];
+    auto other_kek = derive(new_pass, other);
+    if (!other_kek) return std::unexpected(other_kek.error());
+    if (open_slot(*other_kek, other))
+        return fail(StorageErrc::invalid_argument,
+                    "the new passphrase must differ from the duress passphrase");
+
+    auto rewrapped = wrap(db_key.view(), new_pass, (*slots)[real_index].params, random);
+    if (!rewrapped) return std::unexpected(rewrapped.error());
+    Slots updated = *slots;
+    updated[real_index] = *rewrapped;
+    return detail::write_atomic(path, encode_file(updated), /*no_replace=*/false, random);
+}
+
+Status KeyFile::destroy(const fs::path& path) {
+    auto& random = crypto::system_random();
+    // A temp file left by an interrupted rewrite holds a full copy of the slots.
+    if (auto s = detail::shred(detail::temp_path_for(path), random); !s) return s;
+    return detail::shred(path, random);
+}
+
+}  // namespace kolokol::storage
