@@ -87,26 +87,35 @@ Reconciler::Reconciler(Role role, std::vector<RecordId> ids, Options options)
     if (!std::is_sorted(m_ids.begin(), m_ids.end())) std::sort(m_ids.begin(), m_ids.end());
     m_ids.erase(std::unique(m_ids.begin(), m_ids.end()), m_ids.end());
 
-    // Ids as 256-bit little-endian integers; prefix sums mod 2^256 give any range's sum as one
-    // subtraction.
-    m_prefix.resize(m_ids.size() + 1);
+    // Ids as 256-bit little-endian integers. A prefix sum mod 2^256 every kSumStride ids gives
+    // any range's sum from two checkpoints and at most 2 × (kSumStride − 1) additions.
+    m_checkpoints.reserve(m_ids.size() / kSumStride + 1);
     Sum acc{};
-    m_prefix[0] = acc;
     for (std::size_t i = 0; i < m_ids.size(); ++i) {
-        std::uint64_t carry = 0;
-        for (std::size_t limb = 0; limb < 4; ++limb) {
-            std::uint64_t v = 0;
-            for (std::size_t b = 0; b < 8; ++b)
-                v |= std::uint64_t{m_ids[i][limb * 8 + b]} << (8 * b);
-            const std::uint64_t s1 = acc[limb] + v;
-            const std::uint64_t c1 = s1 < v ? 1 : 0;
-            const std::uint64_t s2 = s1 + carry;
-            const std::uint64_t c2 = s2 < carry ? 1 : 0;
-            acc[limb] = s2;
-            carry = c1 | c2;
-        }
-        m_prefix[i + 1] = acc;
+        if (i % kSumStride == 0) m_checkpoints.push_back(acc);
+        add_id(acc, m_ids[i]);
     }
+    if (m_ids.size() % kSumStride == 0) m_checkpoints.push_back(acc);
+}
+
+void Reconciler::add_id(Sum& acc, const RecordId& id) {
+    std::uint64_t carry = 0;
+    for (std::size_t limb = 0; limb < 4; ++limb) {
+        std::uint64_t v = 0;
+        for (std::size_t b = 0; b < 8; ++b) v |= std::uint64_t{id[limb * 8 + b]} << (8 * b);
+        const std::uint64_t s1 = acc[limb] + v;
+        const std::uint64_t c1 = s1 < v ? 1 : 0;
+        const std::uint64_t s2 = s1 + carry;
+        const std::uint64_t c2 = s2 < carry ? 1 : 0;
+        acc[limb] = s2;
+        carry = c1 | c2;
+    }
+}
+
+Reconciler::Sum Reconciler::prefix_sum(std::size_t end) const {
+    Sum acc = m_checkpoints[end / kSumStride];
+    for (std::size_t i = end - end % kSumStride; i < end; ++i) add_id(acc, m_ids[i]);
+    return acc;
 }
 
 std::size_t Reconciler::index_of(const Bound& bound) const {
@@ -116,8 +125,8 @@ std::size_t Reconciler::index_of(const Bound& bound) const {
 }
 
 Fingerprint Reconciler::fingerprint(std::size_t begin, std::size_t end) const {
-    const Sum& hi = m_prefix[end];
-    const Sum& lo = m_prefix[begin];
+    const Sum hi = prefix_sum(end);
+    const Sum lo = prefix_sum(begin);
     Sum diff{};
     std::uint64_t borrow = 0;
     for (std::size_t limb = 0; limb < 4; ++limb) {

@@ -26,6 +26,8 @@
 //
 // Fingerprints of any range come from prefix sums over the sorted ids in O(1), and ranges are
 // located by binary search: a round costs O(ranges × log n), never a rescan of the set.
+//
+// Thread-safety: a Reconciler belongs to one thread at a time.
 
 #include <array>
 #include <cstddef>
@@ -84,7 +86,7 @@ public:
     };
 
     // Takes the local ids in any order; duplicates are dropped. O(n) when already sorted,
-    // O(n log n) otherwise; memory ≈ 64 bytes per id (the ids and their prefix sums).
+    // O(n log n) otherwise; memory ≈ 34 bytes per id (the ids and sparse prefix sums).
     Reconciler(Role role, std::vector<RecordId> ids, Options options);
     Reconciler(Role role, std::vector<RecordId> ids)
         : Reconciler(role, std::move(ids), Options{}) {}
@@ -111,6 +113,11 @@ public:
 
 private:
     using Sum = std::array<std::uint64_t, 4>;
+    static constexpr std::size_t kSumStride = 16;
+
+    static void add_id(Sum& acc, const RecordId& id);
+    // Sum of m_ids[0, end) mod 2^256.
+    Sum prefix_sum(std::size_t end) const;
 
     std::size_t index_of(const detail::Bound& bound) const;
     Fingerprint fingerprint(std::size_t begin, std::size_t end) const;
@@ -124,7 +131,8 @@ private:
     Role m_role;
     std::size_t m_max_bytes;
     std::vector<RecordId> m_ids;
-    std::vector<Sum> m_prefix;  // m_prefix[i] = sum of m_ids[0..i)
+    // m_checkpoints[k] = sum of m_ids[0, k × kSumStride) mod 2^256.
+    std::vector<Sum> m_checkpoints;
     std::vector<RecordId> m_have;
     std::vector<RecordId> m_need;
     // Ordered, not hashed: the peer chooses the ids it lists, so it must not be able to pick
