@@ -1,0 +1,67 @@
+#pragma once
+// Streaming age v1 encryption with a push interface: bounded memory (one 64 KiB chunk) whatever
+// the size of the plaintext.
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "kolokol/age/format.hpp"
+#include "kolokol/age/keys.hpp"
+#include "kolokol/crypto/random.hpp"
+
+namespace kolokol::age {
+
+// Receives the encrypted file in order. The view is only valid during the call. A failure stops
+// the encryptor: the error is returned from the write()/finish() that called the sink (an error
+// without a code is reported as AgeErrc::io).
+using Sink = std::function<Status(ByteView)>;
+
+struct EncryptOptions {
+    // log2 N for the scrypt stanza (passphrase encryption only): 1..kMaxScryptWorkFactor.
+    unsigned scrypt_work_factor = kDefaultScryptWorkFactor;
+    // Source of the file key, nonces, ephemeral keys and salts; nullptr means the system CSPRNG.
+    // Must outlive create()/with_passphrase() only (all randomness is drawn there).
+    crypto::Random* random = nullptr;
+};
+
+// Writes header, nonce and STREAM chunks to the sink as plaintext arrives. Not thread-safe; one
+// instance per file. Move-only. If finish() is never called the output is an incomplete
+// (undecryptable) file.
+class Encryptor {
+public:
+    // Encrypts to one or more X25519 recipients (duplicates are kept, as age does). The header
+    // and payload nonce go to the sink before this returns. Fails with invalid_argument when
+    // `recipients` is empty, invalid_key for a low-order recipient, or the sink's error.
+    static Result<Encryptor> to_recipients(std::span<const X25519Recipient> recipients, Sink sink,
+                                           const EncryptOptions& options = {});
+    // Encrypts with a passphrase (a single scrypt stanza: age forbids mixing it with recipients).
+    // Runs scrypt here (about a second at work factor 18). Fails with invalid_argument for an
+    // empty passphrase or a work factor out of range.
+    static Result<Encryptor> with_passphrase(ByteView passphrase, Sink sink,
+                                             const EncryptOptions& options = {});
+
+    Encryptor(Encryptor&&) noexcept;
+    Encryptor& operator=(Encryptor&&) noexcept;
+    ~Encryptor();
+
+    // Encrypts `plaintext`. Full chunks go to the sink once it is known they are not the last;
+    // at most one chunk is buffered. After an error or finish() every call fails.
+    Status write(ByteView plaintext);
+    // Seals the final chunk (empty only if the whole plaintext was empty) and sends it.
+    Status finish();
+
+    // Plaintext bytes accepted so far.
+    std::uint64_t plaintext_bytes() const;
+
+private:
+    struct Impl;
+    explicit Encryptor(std::unique_ptr<Impl> impl);
+    // Sends the header (given up to "---"), its MAC and the payload nonce.
+    static Result<Encryptor> start(std::string header, const crypto::SecretBytes& file_key,
+                                   Sink sink, crypto::Random& random);
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace kolokol::age

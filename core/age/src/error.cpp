@@ -1,0 +1,44 @@
+#include "kolokol/age/error.hpp"
+
+#include <string>
+
+namespace kolokol::age {
+
+namespace {
+
+class AgeCategory final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "age"; }
+    std::string message(int value) const override {
+        switch (static_cast<AgeErrc>(value)) {
+            case AgeErrc::ok:
+                return "success";
+            case AgeErrc::no_match:
+                return "no identity matched any of the recipients";
+            case AgeErrc::hmac_failure:
+                return "bad header MAC";
+            case AgeErrc::header_failure:
+                return "invalid age header";
+            case AgeErrc::payload_failure:
+                return "failed to decrypt and authenticate payload";
+            case AgeErrc::armor_unsupported:
+                return "ASCII-armored age files are not supported";
+            case AgeErrc::io:
+                return "input/output error";
+            case AgeErrc::invalid_key:
+                return "invalid age key";
+            case AgeErrc::invalid_argument:
+                return "invalid argument";
+        }
+        return "unknown age error";
+    }
+};
+
+}  // namespace
+
+const std::error_category& age_category() {
+    static const AgeCategory category;
+    return category;
+}
+
+}  // namespace kolokol::age
