@@ -1,0 +1,210 @@
+#include "kolokol/storage/envelope_store.hpp"
+
+#include <array>
+#include <limits>
+#include <string>
+#include <string_view>
+
+namespace kolokol::storage {
+
+namespace {
+
+constexpr std::array<std::string_view, 1> kSchema{
+    R"sql(
+CREATE TABLE envelopes(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id BLOB NOT NULL UNIQUE CHECK (length(id) = 32),
+    mailbox BLOB NOT NULL CHECK (length(mailbox) = 32),
+    bytes BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    received_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL CHECK (expires_ms >= 0));
+CREATE INDEX envelopes_by_mailbox_id ON envelopes(mailbox, id);
+CREATE INDEX envelopes_by_mailbox_seq ON envelopes(mailbox, seq);
+CREATE INDEX envelopes_by_expiry ON envelopes(expires_ms) WHERE expires_ms > 0;
+CREATE TABLE mailbox_usage(
+    mailbox BLOB PRIMARY KEY NOT NULL,
+    count INTEGER NOT NULL,
+    bytes INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TRIGGER envelopes_usage_insert AFTER INSERT ON envelopes BEGIN
+    INSERT OR IGNORE INTO mailbox_usage(mailbox, count, bytes) VALUES (NEW.mailbox, 0, 0);
+    UPDATE mailbox_usage SET count = count + 1, bytes = bytes + NEW.size
+        WHERE mailbox = NEW.mailbox;
+END;
+CREATE TRIGGER envelopes_usage_delete AFTER DELETE ON envelopes BEGIN
+    UPDATE mailbox_usage SET count = count - 1, bytes = bytes - OLD.size
+        WHERE mailbox = OLD.mailbox;
+    DELETE FROM mailbox_usage WHERE mailbox = OLD.mailbox AND count <= 0;
+END;
+)sql",
+};
+
+RecordId id_from(ByteView column) {
+    return to_array<32>(column);
+}
+
+Status check_envelope(const StoredEnvelope& e, std::size_t index) {
+    auto bad = [&](std::string_view why) {
+        return fail(StorageErrc::invalid_argument,
+                    "envelope " + std::to_string(index) + ": " + std::string(why));
+    };
+    auto view = parse_envelope(e.bytes);
+    if (!view) return bad("malformed (size, version)");
+    if (view->mailbox != e.mailbox) return bad("mailbox does not match its header");
+    if (record_id_of(e.bytes) != e.id) return bad("id is not the hash of its bytes");
+    if (e.expires_ms < 0) return bad("negative expiry");
+    return {};
+}
+
+}  // namespace
+
+Status EnvelopeStore::migrate(Database& db) {
+    return db.migrate("envelopes", kSchema);
+}
+
+Result<std::vector<bool>> EnvelopeStore::put(std::span<const StoredEnvelope> envelopes) {
+    // Check everything before writing anything, so a bad batch leaves no partial insert even
+    // without a transaction.
+    for (std::size_t i = 0; i < envelopes.size(); ++i)
+        if (auto s = check_envelope(envelopes[i], i); !s) return std::unexpected(s.error());
+    auto stmt = m_db->cached(
+        "INSERT OR IGNORE INTO envelopes(id, mailbox, bytes, size, received_ms, expires_ms)"
+        " VALUES (?, ?, ?, ?, ?, ?)");
+    if (!stmt) return std::unexpected(stmt.error());
+    Statement& s = **stmt;
+    std::vector<bool> added;
+    added.reserve(envelopes.size());
+    for (const auto& e : envelopes) {
+        s.reset();
+        s.bind(1, e.id)
+            .bind(2, e.mailbox)
+            .bind(3, e.bytes)
+            .bind(4, static_cast<std::int64_t>(e.bytes.size()))
+            .bind(5, e.received_ms)
+            .bind(6, e.expires_ms);
+        auto r = s.step();
+        if (!r) return std::unexpected(r.error());
+        added.push_back(m_db->changes() == 1);
+    }
+    s.reset();
+    return added;
+}
+
+Result<std::optional<Bytes>> EnvelopeStore::get(const RecordId& id) {
+    auto stmt = m_db->cached("SELECT bytes FROM envelopes WHERE id = ?");
+    if (!stmt) return std::unexpected(stmt.error());
+    Statement& s = **stmt;
+    s.bind(1, id);
+    auto r = s.step();
+    if (!r) return std::unexpected(r.error());
+    std::optional<Bytes> out;
+    if (*r) {
+        auto blob = s.column_blob(0);
+        out.emplace(blob.begin(), blob.end());
+    }
+    s.reset();
+    return out;
+}
+
+Result<bool> EnvelopeStore::contains(const RecordId& id) {
+    auto stmt = m_db->cached("SELECT 1 FROM envelopes WHERE id = ?");
+    if (!stmt) return std::unexpected(stmt.error());
+    Statement& s = **stmt;
+    s.bind(1, id);
+    auto r = s.step();
+    s.reset();
+    return r;
+}
+
+Result<std::vector<RecordId>> EnvelopeStore::ids(const MailboxId& mailbox) {
+    auto stmt = m_db->cached("SELECT id FROM envelopes WHERE mailbox = ? ORDER BY id");
+    if (!stmt) return std::unexpected(stmt.error());
+    Statement& s = **stmt;
+    s.bind(1, mailbox);
+    std::vector<RecordId> out;
+    for (;;) {
+        auto r = s.step();
+        if (!r) return std::unexpected(r.error());
+        if (!*r) break;
+        out.push_back(id_from(s.column_blob(0)));
+    }
+    return out;
+}
+
+Result<std::vector<RecordId>> EnvelopeStore::ids_since(const MailboxId& mailbox, std::int64_t seq,
+                                                       std::int64_t* next_seq, std::size_t limit) {
+    auto stmt = m_db->cached(
+        "SELECT id, seq FROM envelopes WHERE mailbox = ? AND seq >= ? ORDER BY seq LIMIT ?");
+    if (!stmt) return std::unexpected(stmt.error());
+    Statement& s = **stmt;
+    const auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+    s.bind(1, mailbox).bind(2, seq).bind(3, static_cast<std::int64_t>(limit < max ? limit : max));
+    std::vector<RecordId> out;
+    std::int64_t next = seq;
+    for (;;) {
+        auto r = s.step();
+        if (!r) return std::unexpected(r.error());
+        if (!*r) break;
+        out.push_back(id_from(s.column_blob(0)));
+        next = s.column_int64(1) + 1;
+    }
+    if (next_seq != nullptr) *next_seq = next;
+    return out;
+}
+
+Result<std::int64_t> EnvelopeStore::end_seq() {
+    // sqlite_sequence holds the largest seq ever handed out, including deleted ones.
+    auto stmt = m_db->cached("SELECT seq FROM sqlite_sequence WHERE name = 'envelopes'");
+    if (!stmt) return std::unexpected(stmt.error());
+    Statement& s = **stmt;
+    auto r = s.step();
+    if (!r) return std::unexpected(r.error());
+    std::int64_t end = *r ? s.column_int64(0) + 1 : 0;
+    s.reset();
+    return end;
+}
+
+Result<MailboxUsage> EnvelopeStore::usage(const MailboxId& mailbox) {
+    auto stmt = m_db->cached("SELECT count, bytes FROM mailbox_usage WHERE mailbox = ?");
+    if (!stmt) return std::unexpected(stmt.error());
+    Statement& s = **stmt;
+    s.bind(1, mailbox);
+    auto r = s.step();
+    if (!r) return std::unexpected(r.error());
+    MailboxUsage u;
+    if (*r) {
+        u.count = static_cast<std::uint64_t>(s.column_int64(0));
+        u.bytes = static_cast<std::uint64_t>(s.column_int64(1));
+    }
+    s.reset();
+    return u;
+}
+
+Result<std::size_t> EnvelopeStore::remove(std::span<const RecordId> ids) {
+    auto stmt = m_db->cached("DELETE FROM envelopes WHERE id = ?");
+    if (!stmt) return std::unexpected(stmt.error());
+    Statement& s = **stmt;
+    std::size_t removed = 0;
+    for (const auto& id : ids) {
+        s.reset();
+        s.bind(1, id);
+        auto r = s.step();
+        if (!r) return std::unexpected(r.error());
+        removed += static_cast<std::size_t>(m_db->changes());
+    }
+    s.reset();
+    return removed;
+}
+
+Result<std::size_t> EnvelopeStore::expire(std::int64_t now_ms) {
+    auto stmt = m_db->cached("DELETE FROM envelopes WHERE expires_ms > 0 AND expires_ms <= ?");
+    if (!stmt) return std::unexpected(stmt.error());
+    Statement& s = **stmt;
+    s.bind(1, now_ms);
+    auto r = s.step();
+    if (!r) return std::unexpected(r.error());
+    s.reset();
+    return static_cast<std::size_t>(m_db->changes());
+}
+
+}  // namespace kolokol::storage

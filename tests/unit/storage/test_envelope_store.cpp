@@ -1,0 +1,265 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "kolokol/crypto/random.hpp"
+#include "kolokol/storage/database.hpp"
+#include "kolokol/storage/envelope_store.hpp"
+#include "temp_dir.hpp"
+
+using namespace kolokol;
+using namespace kolokol::storage;
+using kolokol::storage::test::TempDir;
+
+namespace {
+
+bool has_code(const Error& e, StorageErrc c) {
+    return e.code == make_error_code(c);
+}
+
+// Owns envelope bytes so that StoredEnvelope views stay valid (moving a Bytes when the outer
+// vector grows keeps its heap buffer where it is).
+struct Batch {
+    std::vector<Bytes> bytes;
+    std::vector<StoredEnvelope> envelopes;
+
+    void add(const MailboxId& mailbox, crypto::Random& rng, std::size_t ciphertext = 340,
+             std::int64_t expires_ms = 0) {
+        Bytes b{kEnvelopeVersion};
+        append(b, mailbox);
+        append(b, rng.bytes(24 + ciphertext));
+        bytes.push_back(std::move(b));
+        const Bytes& e = bytes.back();
+        envelopes.push_back({record_id_of(e), mailbox, e, 1000, expires_ms});
+    }
+};
+
+struct Fixture {
+    TempDir dir;
+    crypto::SecretBytes key = [] {
+        crypto::SecretBytes k(kDatabaseKeyBytes);
+        crypto::DeterministicRandom(11).fill(k.mutable_view());
+        return k;
+    }();
+    Database db = open();
+    EnvelopeStore store{db};
+    crypto::DeterministicRandom rng{12};
+    MailboxId mb_a = rng.array<32>();
+    MailboxId mb_b = rng.array<32>();
+
+    Database open() {
+        auto d = Database::open(dir / "store.db", key, true);
+        REQUIRE(d);
+        REQUIRE(EnvelopeStore::migrate(*d));
+        return std::move(*d);
+    }
+};
+
+std::vector<bool> put_ok(EnvelopeStore& store, std::span<const StoredEnvelope> envelopes) {
+    auto r = store.put(envelopes);
+    REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().message));
+    return *r;
+}
+
+std::uint64_t total_bytes(const Batch& b, const MailboxId& mb) {
+    std::uint64_t n = 0;
+    for (const auto& e : b.envelopes)
+        if (e.mailbox == mb) n += e.bytes.size();
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture, "envelopes: migrate is idempotent and versioned") {
+    REQUIRE(EnvelopeStore::migrate(db));
+    auto v = db.schema_version("envelopes");
+    REQUIRE(v);
+    CHECK(*v == 1);
+}
+
+TEST_CASE_FIXTURE(Fixture, "envelopes: put, duplicate, get, contains") {
+    Batch b;
+    b.add(mb_a, rng);
+    b.add(mb_a, rng);
+    auto tx = db.begin();
+    REQUIRE(tx);
+    CHECK(put_ok(store, b.envelopes) == std::vector<bool>{true, true});
+    REQUIRE(tx->commit());
+
+    // The same again, and a duplicate inside one batch.
+    CHECK(put_ok(store, b.envelopes) == std::vector<bool>{false, false});
+    Batch c;
+    c.add(mb_b, rng);
+    std::vector<StoredEnvelope> twice{c.envelopes[0], c.envelopes[0]};
+    CHECK(put_ok(store, twice) == std::vector<bool>{true, false});
+
+    auto got = store.get(b.envelopes[1].id);
+    REQUIRE(got);
+    REQUIRE(got->has_value());
+    CHECK(**got == b.bytes[1]);
+    auto has = store.contains(c.envelopes[0].id);
+    REQUIRE(has);
+    CHECK(*has);
+
+    const RecordId unknown = rng.array<32>();
+    auto none = store.get(unknown);
+    REQUIRE(none);
+    CHECK_FALSE(none->has_value());
+    auto hasnt = store.contains(unknown);
+    REQUIRE(hasnt);
+    CHECK_FALSE(*hasnt);
+}
+
+TEST_CASE_FIXTURE(Fixture, "envelopes: a bad envelope fails the whole batch, nothing written") {
+    Batch b;
+    b.add(mb_a, rng);
+    b.add(mb_a, rng);
+    std::vector<StoredEnvelope> batch = b.envelopes;
+
+    SUBCASE("id is not the hash") {
+        batch[1].id[0] ^= 1;
+    }
+    SUBCASE("mailbox differs from the header") {
+        batch[1].mailbox = mb_b;
+    }
+    SUBCASE("too short") {
+        batch[1].bytes = batch[1].bytes.first(kEnvelopeMinBytes - 1);
+    }
+    SUBCASE("negative expiry") {
+        batch[1].expires_ms = -1;
+    }
+    SUBCASE("unknown version") {
+        b.bytes[1][0] = 2;
+        batch[1].id = record_id_of(b.bytes[1]);
+    }
+    SUBCASE("too long") {
+        Bytes big{kEnvelopeVersion};
+        append(big, mb_a);
+        append(big, rng.bytes(kEnvelopeMaxBytes));
+        b.bytes.push_back(big);
+        batch[1] = {record_id_of(b.bytes.back()), mb_a, b.bytes.back(), 0, 0};
+    }
+    auto r = store.put(batch);
+    REQUIRE_FALSE(r);
+    CHECK(has_code(r.error(), StorageErrc::invalid_argument));
+    auto present = store.contains(b.envelopes[0].id);
+    REQUIRE(present);
+    CHECK_FALSE(*present);
+    CHECK(*store.usage(mb_a) == MailboxUsage{0, 0});
+}
+
+TEST_CASE_FIXTURE(Fixture, "envelopes: ids come in ascending byte order, per mailbox") {
+    Batch b;
+    for (int i = 0; i < 60; ++i) b.add(i % 3 == 0 ? mb_b : mb_a, rng);
+    put_ok(store, b.envelopes);
+    auto ids = store.ids(mb_a);
+    REQUIRE(ids);
+    std::vector<RecordId> expected;
+    for (const auto& e : b.envelopes)
+        if (e.mailbox == mb_a) expected.push_back(e.id);
+    std::sort(expected.begin(), expected.end());
+    CHECK(ids->size() == 40);
+    CHECK(*ids == expected);
+    auto empty = store.ids(rng.array<32>());
+    REQUIRE(empty);
+    CHECK(empty->empty());
+}
+
+TEST_CASE_FIXTURE(Fixture, "envelopes: ids_since follows insertion order with a cursor") {
+    Batch b;
+    for (int i = 0; i < 10; ++i) b.add(i % 2 == 0 ? mb_a : mb_b, rng);
+    put_ok(store, std::span(b.envelopes).first(6));
+
+    std::int64_t cursor = 0;
+    auto first = store.ids_since(mb_a, cursor, &cursor, 2);
+    REQUIRE(first);
+    CHECK(*first == std::vector<RecordId>{b.envelopes[0].id, b.envelopes[2].id});
+    auto rest = store.ids_since(mb_a, cursor, &cursor);
+    REQUIRE(rest);
+    CHECK(*rest == std::vector<RecordId>{b.envelopes[4].id});
+    const auto after = cursor;
+    auto nothing = store.ids_since(mb_a, cursor, &cursor);
+    REQUIRE(nothing);
+    CHECK(nothing->empty());
+    CHECK(cursor == after);
+
+    // Delete the newest envelope: the next insert must still come after the cursor.
+    const std::vector<RecordId> newest{b.envelopes[5].id, b.envelopes[4].id};
+    CHECK(*store.remove(newest) == 2);
+    auto end = store.end_seq();
+    REQUIRE(end);
+    put_ok(store, std::span(b.envelopes).subspan(6));
+    auto fresh = store.ids_since(mb_a, cursor, &cursor);
+    REQUIRE(fresh);
+    CHECK(*fresh == std::vector<RecordId>{b.envelopes[6].id, b.envelopes[8].id});
+    auto from_end = store.ids_since(mb_b, *end, nullptr);
+    REQUIRE(from_end);
+    CHECK(*from_end == std::vector<RecordId>{b.envelopes[7].id, b.envelopes[9].id});
+}
+
+TEST_CASE_FIXTURE(Fixture, "envelopes: usage, remove and expire keep the counts exact") {
+    Batch b;
+    b.add(mb_a, rng, 100, 0);     // never expires
+    b.add(mb_a, rng, 200, 5000);  // expires at 5000
+    b.add(mb_a, rng, 300, 9000);  // expires at 9000
+    b.add(mb_b, rng, 50, 5000);
+    put_ok(store, b.envelopes);
+    put_ok(store, b.envelopes);  // duplicates change nothing
+    CHECK(*store.usage(mb_a) == MailboxUsage{3, total_bytes(b, mb_a)});
+    CHECK(*store.usage(mb_b) == MailboxUsage{1, total_bytes(b, mb_b)});
+    CHECK(*store.usage(rng.array<32>()) == MailboxUsage{0, 0});
+
+    auto expired = store.expire(4999);
+    REQUIRE(expired);
+    CHECK(*expired == 0);
+    expired = store.expire(5000);
+    REQUIRE(expired);
+    CHECK(*expired == 2);
+    CHECK_FALSE(*store.contains(b.envelopes[1].id));
+    CHECK(*store.contains(b.envelopes[2].id));
+    CHECK(*store.usage(mb_a) == MailboxUsage{2, b.bytes[0].size() + b.bytes[2].size()});
+    CHECK(*store.usage(mb_b) == MailboxUsage{0, 0});
+
+    const std::vector<RecordId> gone{b.envelopes[2].id, b.envelopes[1].id, rng.array<32>()};
+    auto removed = store.remove(gone);
+    REQUIRE(removed);
+    CHECK(*removed == 1);
+    CHECK(*store.usage(mb_a) == MailboxUsage{1, b.bytes[0].size()});
+    expired = store.expire(std::int64_t{1} << 60);
+    REQUIRE(expired);
+    CHECK(*expired == 0);  // expires_ms = 0 means never
+    CHECK(*store.contains(b.envelopes[0].id));
+}
+
+TEST_CASE_FIXTURE(Fixture, "envelopes: a rolled-back batch leaves neither rows nor usage") {
+    Batch b;
+    b.add(mb_a, rng);
+    b.add(mb_a, rng);
+    {
+        auto tx = db.begin();
+        REQUIRE(tx);
+        put_ok(store, b.envelopes);
+        CHECK(store.usage(mb_a)->count == 2);
+    }
+    CHECK(*store.usage(mb_a) == MailboxUsage{0, 0});
+    CHECK_FALSE(*store.contains(b.envelopes[0].id));
+    CHECK(put_ok(store, b.envelopes) == std::vector<bool>{true, true});
+}
+
+TEST_CASE_FIXTURE(Fixture, "envelopes: committed envelopes survive reopening") {
+    Batch b;
+    for (int i = 0; i < 20; ++i) b.add(mb_a, rng);
+    auto tx = db.begin();
+    REQUIRE(tx);
+    put_ok(store, b.envelopes);
+    REQUIRE(tx->commit());
+    db = Database();  // close
+    auto reopened = Database::open(dir / "store.db", key, false);
+    REQUIRE(reopened);
+    REQUIRE(EnvelopeStore::migrate(*reopened));
+    EnvelopeStore again(*reopened);
+    CHECK(again.ids(mb_a)->size() == 20);
+    CHECK(*again.usage(mb_a) == MailboxUsage{20, total_bytes(b, mb_a)});
+    CHECK(**again.get(b.envelopes[7].id) == b.bytes[7]);
+}
