@@ -4,8 +4,9 @@
 //
 // Schema (component "envelopes", see EnvelopeStore::migrate):
 //   envelopes(seq INTEGER PRIMARY KEY AUTOINCREMENT, id BLOB UNIQUE, mailbox BLOB, bytes BLOB,
-//             size, received_ms, expires_ms)  — indexed by (mailbox, id), (mailbox, seq) and
-//             expires_ms (partial, only envelopes that expire)
+//             size, received_ms, expires_ms)  — indexed by id (unique), (mailbox, seq, id)
+//             (covering, for ids() and ids_since()) and expires_ms (partial, only envelopes
+//             that expire)
 //   mailbox_usage(mailbox, count, bytes)      — kept exact by triggers on insert and delete, so
 //             quota checks cost one lookup
 // `seq` is the insertion order; AUTOINCREMENT guarantees it never goes backwards, even after the

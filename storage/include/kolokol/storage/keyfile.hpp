@@ -67,7 +67,8 @@ struct KeyFileParams {
 // Measures Argon2id on this machine and returns parameters for which one derivation takes about
 // `per_derivation` (unlock runs two). Memory grows first (up to 1 GiB, at most a quarter of the
 // physical RAM), then passes. Never below crypto::argon2_interactive(): a slow machine gets
-// INTERACTIVE even if that takes longer than asked. Takes roughly 1.5 x `per_derivation`.
+// INTERACTIVE even if that takes longer than asked. Calibrates on this thread's CPU time, so
+// load from other processes skews it less; takes about 1.5-2.5 x `per_derivation`.
 crypto::Argon2Params tune_argon2(std::chrono::milliseconds per_derivation);
 
 enum class SlotKind { real, duress };
