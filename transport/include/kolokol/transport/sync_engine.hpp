@@ -1,0 +1,88 @@
+#pragma once
+// The sync protocol (proto/sync.proto) as a state machine without I/O: frames in, frames out,
+// the Replica called in between. The session drivers (kolokol/transport/sync.hpp) move frames
+// between it and a Noise session; any other reliable, ordered, authenticated channel that
+// offers a handshake hash can carry it the same way.
+//
+// Not thread-safe: an engine belongs to one thread (its session's) at a time.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kolokol/transport/sync_types.hpp"
+
+namespace kolokol::transport {
+
+class SyncEngine {
+public:
+    enum class Side { client, server };
+    // Why a session ends (the Close frame's reason).
+    enum class CloseReason {
+        normal = 0,
+        protocol_violation = 1,
+        unopened_mailbox = 2,
+        limit = 3,
+        internal = 4,
+        shutdown = 5,
+    };
+    // Server policy: nullopt admits the mailbox; a string refuses it with that reason.
+    using Admit = std::function<std::optional<std::string>(const MailboxId&)>;
+
+    struct Config {
+        Side side = Side::client;
+        SyncLimits limits;
+        // The session's Noise handshake hash: what open proofs are bound to.
+        Bytes handshake_hash;
+        // Client: ask for live pushes. Server: allow them.
+        bool live = false;
+        Admit admit;             // server only; empty admits every verified mailbox
+        LiveCallback live_sink;  // where Replica::watch notifications go (the driver re-posts
+                                 // them to local_written on the session's thread)
+    };
+
+    // `replica` must outlive the engine.
+    SyncEngine(Config config, Replica& replica);
+    ~SyncEngine();
+    SyncEngine(const SyncEngine&) = delete;
+    SyncEngine& operator=(const SyncEngine&) = delete;
+
+    // Queues Hello and, on a client, the opens and first reconciliations of `keys` (duplicates
+    // dropped). Call once before anything else.
+    Status start(std::vector<MailboxKey> keys = {});
+
+    // Processes one frame from the peer. On failure a Close frame saying why is queued: send
+    // the output, then end the session.
+    Status handle(ByteView frame);
+
+    // Live mode: envelopes written locally to `mailbox` (from Replica::watch). Fails (with a
+    // Close queued) only when the Replica does while sending.
+    Status local_written(const MailboxId& mailbox, std::vector<RecordId> ids);
+    // Queues a Ping (keeps an idle live session open).
+    void ping();
+    // Ends the session from this side: queues Close(reason). Later frames are not processed.
+    void close(CloseReason reason, std::string detail = {});
+
+    // Frames to send, in order. Empties the queue.
+    std::vector<Bytes> take_output();
+    bool has_output() const;
+
+    // Client: every mailbox is settled (refused, or reconciled with all envelopes exchanged and
+    // acknowledged) and Close(normal) has been queued. Never true in live mode until close().
+    bool finished() const;
+    // A Close was sent or received: no more frames will be processed.
+    bool closed() const;
+    bool peer_closed_normally() const;
+
+    const SyncReport& report() const;
+    // Memory held for this session beyond fixed overhead, in bytes (for benchmarks).
+    std::size_t memory_estimate() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace kolokol::transport

@@ -1,0 +1,151 @@
+#pragma once
+// The vocabulary of the sync protocol (DESIGN §5): mailbox keys and their open proof, the
+// Replica interface that the local side implements, limits, and the report of a sync.
+// The protocol itself: proto/sync.proto; the sessions that run it: kolokol/transport/sync.hpp.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kolokol/crypto/bytes.hpp"
+#include "kolokol/crypto/error.hpp"
+#include "kolokol/crypto/secret.hpp"
+#include "kolokol/crypto/sign.hpp"
+#include "kolokol/storage/envelope.hpp"
+
+namespace kolokol::transport {
+
+using storage::MailboxId;
+using storage::RecordId;
+
+inline constexpr std::uint32_t kSyncVersion = 1;
+// Domain of the mailbox-open signature over (handshake hash || mailbox).
+inline constexpr std::string_view kMailboxOpenDomain = "kolokol/mailbox-open/v1";
+// Largest sync frame either side sends or accepts. A Noise transport message is at most
+// 65,535 bytes with a 16-byte tag; the session adds its own small header.
+inline constexpr std::size_t kSyncFrameMaxBytes = 65'000;
+// Ids in one Want or Missing frame, and rejections in one Ack.
+inline constexpr std::size_t kSyncMaxIdsPerFrame = 1'024;
+
+enum class SyncErrc {
+    protocol_violation = 1,  // the peer sent a malformed or out-of-turn frame
+    unopened_mailbox,        // envelopes, wants or reconciliation for a mailbox not open
+    limit_exceeded,          // the peer went past a window, count or round limit
+    version_mismatch,        // the peer speaks another sync version
+    replica_failed,          // the local Replica returned an error
+    peer_closed,             // the peer ended the session with an error reason
+    invalid_key,             // a MailboxKey whose id or public key does not match
+    stopped,                 // stop() was called before the sync finished
+};
+KOLOKOL_ERROR_ENUM(SyncErrc)
+
+// The capability to open one mailbox: the Ed25519 key pair derived from the epoch secret
+// (DESIGN §4), with id == BLAKE2b-256(public_key). Move-only: the secret key is in
+// sodium_malloc memory.
+struct MailboxKey {
+    MailboxId id{};
+    crypto::SignPublicKey public_key{};
+    crypto::SecretBytes secret_key;  // 64 bytes (seed || public key)
+
+    // A key from a 32-byte seed (what core derives per epoch).
+    static MailboxKey from_seed(ByteView seed32);
+};
+
+// mailbox = BLAKE2b-256(public key).
+MailboxId mailbox_id_of(const crypto::SignPublicKey& public_key);
+// The open proof: Ed25519 by the mailbox key over ("kolokol/mailbox-open/v1", handshake hash ||
+// mailbox). Binding the session's handshake hash means a recorded proof is worthless on any
+// other session.
+crypto::Signature sign_mailbox_open(const MailboxKey& key, ByteView handshake_hash);
+// True when `public_key` names `mailbox` and `signature` is its open proof for this handshake.
+bool verify_mailbox_open(const MailboxId& mailbox, ByteView public_key, ByteView handshake_hash,
+                         ByteView signature);
+
+// A live-mode registration; destroying it ends the notifications (see Replica::watch).
+class LiveSubscription {
+public:
+    virtual ~LiveSubscription() = default;
+};
+// Receives the ids of envelopes newly stored in a mailbox. May be called from any thread.
+using LiveCallback = std::function<void(const MailboxId&, std::vector<RecordId>)>;
+
+// The local side of a sync: core implements it for members, the relay over its store.
+// All calls come from the session's thread, one at a time; they may block briefly on the store.
+class Replica {
+public:
+    virtual ~Replica() = default;
+    // The ids held for `mailbox`, sorted ascending.
+    virtual Result<std::vector<RecordId>> ids(const MailboxId& mailbox) = 0;
+    // The envelope with this id, or nullopt when not held.
+    virtual Result<std::optional<Bytes>> get(const RecordId& id) = 0;
+    // Stores envelopes that arrived for `mailbox` (each already checked: parses, belongs to
+    // `mailbox`, ≤ kEnvelopeMaxBytes). Returns one flag per envelope, in order: true when it is
+    // now durably held (already held counts) — the session acknowledges only those, and only
+    // after this returns, so a true must mean committed.
+    virtual Result<std::vector<bool>> put(const MailboxId& mailbox,
+                                          std::span<const Bytes> envelopes) = 0;
+    // Live mode (optional): calls `on_written` with the ids of envelopes stored in `mailbox` from
+    // now on, by anyone (this session's own puts included; the session filters its echoes),
+    // until the returned subscription is destroyed. nullptr: this side pushes nothing live.
+    virtual std::unique_ptr<LiveSubscription> watch(const MailboxId& mailbox,
+                                                    LiveCallback on_written) {
+        (void)mailbox;
+        (void)on_written;
+        return nullptr;
+    }
+};
+
+// Limits one side applies to a session. The defaults suit both members and relays.
+struct SyncLimits {
+    // Envelope bytes the peer may send before this side acknowledges (announced in Hello).
+    std::uint64_t window_bytes = 1 << 20;
+    // Received envelope bytes held before they are stored and acknowledged, whatever the
+    // sender's flush marks say.
+    std::uint64_t batch_bytes = 512 << 10;
+    // Mailboxes open at once on one session (server), and opens a client sends.
+    std::size_t max_mailboxes = 256;
+    // Reconciliations in progress at once (each holds ~34 bytes per id of its mailbox).
+    std::size_t max_concurrent_reconciliations = 8;
+    // Wanted ids not yet answered.
+    std::size_t max_outstanding_wants = 8'192;
+    // Reconciliation rounds per mailbox (a 60 kB round settles ≥ 1,800 differing ids).
+    std::size_t max_reconcile_rounds = 4'096;
+    // Live envelopes queued for a slow peer; past this the oldest wait for the next sync.
+    std::size_t max_live_queue = 10'000;
+};
+
+// Floors every side's announced limits respect, so a client can pipeline its first
+// reconciliations and wants before it has heard the server's hello.
+inline constexpr std::size_t kSyncMinConcurrentReconciliations = 4;
+inline constexpr std::size_t kSyncMinOutstandingWants = kSyncMaxIdsPerFrame;
+// Envelope bytes bounds on announced windows: small enough to bound memory, big enough for
+// the largest envelope.
+inline constexpr std::uint64_t kSyncMinWindowBytes = 128 << 10;
+inline constexpr std::uint64_t kSyncMaxWindowBytes = 64 << 20;
+
+struct MailboxRefusal {
+    MailboxId mailbox{};
+    std::string reason;  // one line, e.g. "the relay does not keep this mailbox"
+};
+
+struct SyncReport {
+    std::uint64_t sent = 0;            // our envelopes the peer acknowledged as stored
+    std::uint64_t received = 0;        // the peer's envelopes our Replica stored
+    std::uint64_t rejected = 0;        // the peer's envelopes our Replica declined
+    std::uint64_t peer_rejected = 0;   // our envelopes the peer declined (quota, checks)
+    std::uint64_t bytes_sent = 0;      // sync frame bytes, before Noise
+    std::uint64_t bytes_received = 0;  // sync frame bytes, after Noise
+    std::uint64_t round_trips = 0;     // reconciliation exchanges, summed over mailboxes
+    std::uint64_t mailboxes_opened = 0;
+    std::vector<MailboxRefusal> refused;
+};
+
+}  // namespace kolokol::transport
+
+KOLOKOL_ERROR_ENUM_TRAITS(kolokol::transport, SyncErrc)

@@ -1,0 +1,581 @@
+#include <algorithm>
+#include <cassert>
+
+#include "sync.pb.h"
+#include "sync_engine_impl.hpp"
+#include "sync_wire.hpp"
+
+namespace kolokol::transport {
+using namespace detail;
+
+namespace {
+// Ids remembered per mailbox as recently received, so live notifications of our own puts are
+// not echoed back to the peer that sent them.
+constexpr std::size_t kRecentIds = 4'096;
+constexpr std::size_t kMaxDetailBytes = 200;
+// Opens allowed beyond twice the mailbox cap (retries after refusals).
+constexpr std::size_t kOpenSlack = 8;
+}  // namespace
+
+Status SyncEngine::Impl::fail_with(CloseReason reason, SyncErrc code, std::string detail) {
+    if (!m_closed) {
+        pb::SyncFrame f;
+        auto* c = f.mutable_close();
+        c->set_reason(static_cast<pb::Close::Reason>(reason));
+        c->set_detail(detail.substr(0, kMaxDetailBytes));
+        emit(f);
+        m_closed = true;
+    }
+    return fail(code, std::move(detail));
+}
+
+void SyncEngine::Impl::emit(const pb::SyncFrame& frame) {
+    Bytes out(frame.ByteSizeLong());
+    frame.SerializeToArray(out.data(), static_cast<int>(out.size()));
+    // Every frame is built under the cap; a bigger one is a bug here, not peer input.
+    assert(out.size() <= kSyncFrameMaxBytes);
+    m_report.bytes_sent += out.size();
+    m_out.push_back(std::move(out));
+}
+
+void SyncEngine::Impl::ping() {
+    if (m_closed) return;
+    pb::SyncFrame f;
+    f.mutable_ping();
+    emit(f);
+}
+
+void SyncEngine::Impl::close(CloseReason reason, std::string detail) {
+    if (m_closed) return;
+    pb::SyncFrame f;
+    auto* c = f.mutable_close();
+    c->set_reason(static_cast<pb::Close::Reason>(reason));
+    c->set_detail(detail.substr(0, kMaxDetailBytes));
+    emit(f);
+    m_closed = true;
+}
+
+std::size_t SyncEngine::Impl::memory_estimate() const {
+    std::size_t total = m_batch_bytes + (m_next_envelope ? m_next_envelope->size() : 0);
+    total += m_send_queue.size() * sizeof(Outgoing) + m_in_flight.size() * sizeof(InFlight);
+    for (const auto& [id, mb] : m_mailboxes) {
+        total += sizeof(Mailbox) + (mb.reconciler ? mb.reconciler->size() * 34 : 0);
+        total += (mb.to_want.size() + mb.recent_order.size()) * sizeof(RecordId);
+        total += (mb.wanted.size() + mb.recent.size()) * (sizeof(RecordId) + 32);
+    }
+    for (const auto& f : m_out) total += f.size();
+    return total;
+}
+
+Status SyncEngine::Impl::start(std::vector<MailboxKey> keys) {
+    if (m_started) return fail(SyncErrc::protocol_violation, "sync engine started twice");
+    m_started = true;
+    pb::SyncFrame hello;
+    hello.mutable_hello()->set_version(kSyncVersion);
+    hello.mutable_hello()->set_window_bytes(m_config.limits.window_bytes);
+    hello.mutable_hello()->set_max_reconciliations(static_cast<std::uint32_t>(std::max(
+        m_config.limits.max_concurrent_reconciliations, kSyncMinConcurrentReconciliations)));
+    hello.mutable_hello()->set_max_wants(static_cast<std::uint32_t>(
+        std::max(m_config.limits.max_outstanding_wants, kSyncMinOutstandingWants)));
+    emit(hello);
+    if (m_config.side == Side::server) return {};
+
+    for (auto& key : keys) {
+        if (mailbox_id_of(key.public_key) != key.id ||
+            key.secret_key.size() != crypto::kSignSecretBytes)
+            return fail(SyncErrc::invalid_key, "a mailbox key does not match its mailbox id");
+        if (m_mailboxes.contains(key.id)) continue;
+        if (m_mailboxes.size() >= m_config.limits.max_mailboxes) {
+            m_report.refused.push_back({key.id, "more mailboxes than one session may open"});
+            continue;
+        }
+        pb::SyncFrame f;
+        auto* open = f.mutable_open();
+        open->set_mailbox(to_string(key.id));
+        open->set_public_key(to_string(key.public_key));
+        open->set_signature(to_string(sign_mailbox_open(key, m_config.handshake_hash)));
+        open->set_live(m_config.live);
+        emit(f);
+
+        Mailbox mb;
+        mb.live = m_config.live;
+        if (m_config.live && m_config.live_sink)
+            mb.subscription = m_replica.watch(key.id, m_config.live_sink);
+        m_to_reconcile.push_back(key.id);
+        MailboxId id = key.id;
+        mb.key = std::move(key);
+        m_mailboxes.emplace(id, std::move(mb));
+    }
+    return pump();
+}
+
+Status SyncEngine::Impl::handle(ByteView bytes) {
+    if (m_closed) return fail(SyncErrc::protocol_violation, "frame after the session closed");
+    m_report.bytes_received += bytes.size();
+    auto frame = decode_frame(bytes);
+    if (!frame)
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         frame.error().message);
+    if (!m_got_hello && !frame->has_hello())
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         "the first frame was not a hello");
+    if (auto st = dispatch(*frame); !st) return st;
+    if (m_closed) return {};
+    return pump();
+}
+
+Status SyncEngine::Impl::dispatch(const pb::SyncFrame& f) {
+    const bool server = m_config.side == Side::server;
+    auto wrong_side = [&] {
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         "a frame this side never receives");
+    };
+    switch (f.kind_case()) {
+        case pb::SyncFrame::kHello:
+            return on_hello(f);
+        case pb::SyncFrame::kOpen:
+            return server ? on_open(f) : wrong_side();
+        case pb::SyncFrame::kOpenResult:
+            return server ? wrong_side() : on_open_result(f);
+        case pb::SyncFrame::kReconcile:
+            return on_reconcile(f);
+        case pb::SyncFrame::kReconciled:
+            return server ? on_reconciled(f) : wrong_side();
+        case pb::SyncFrame::kWant:
+            return server ? on_want(f) : wrong_side();
+        case pb::SyncFrame::kMissing:
+            return server ? wrong_side() : on_missing(f);
+        case pb::SyncFrame::kEnvelopes:
+            return on_envelopes(f);
+        case pb::SyncFrame::kAck:
+            return on_ack(f);
+        case pb::SyncFrame::kPing:
+            return {};
+        case pb::SyncFrame::kClose:
+            return on_close(f);
+        case pb::SyncFrame::KIND_NOT_SET:
+            break;
+    }
+    return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                     "a frame of unknown kind");
+}
+
+Status SyncEngine::Impl::on_hello(const pb::SyncFrame& f) {
+    if (m_got_hello)
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         "a second hello");
+    const auto& h = f.hello();
+    if (h.version() != kSyncVersion)
+        return fail_with(CloseReason::protocol_violation, SyncErrc::version_mismatch,
+                         "the peer speaks sync version " + std::to_string(h.version()));
+    if (h.window_bytes() < kSyncMinWindowBytes || h.window_bytes() > kSyncMaxWindowBytes)
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         "the peer's window is out of bounds");
+    if (m_config.side == Side::client &&
+        (h.max_reconciliations() < kSyncMinConcurrentReconciliations ||
+         h.max_wants() < kSyncMinOutstandingWants))
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         "the server's limits are below the protocol's floor");
+    m_peer_window = h.window_bytes();
+    m_peer_max_reconciliations = h.max_reconciliations();
+    m_peer_max_wants = h.max_wants();
+    m_got_hello = true;
+    return {};
+}
+
+Status SyncEngine::Impl::on_open(const pb::SyncFrame& f) {
+    const auto& o = f.open();
+    // Each open costs a signature check: well past the mailbox cap, the peer is probing.
+    if (++m_open_attempts > 2 * m_config.limits.max_mailboxes + kOpenSlack)
+        return fail_with(CloseReason::limit, SyncErrc::limit_exceeded, "too many open requests");
+    auto mailbox = parse_id(o.mailbox());
+    if (!mailbox || o.public_key().size() != crypto::kSignPublicBytes ||
+        o.signature().size() != crypto::kSignatureBytes)
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         "an open with fields of the wrong size");
+
+    pb::SyncFrame reply;
+    auto* r = reply.mutable_open_result();
+    r->set_mailbox(o.mailbox());
+    auto refuse = [&](pb::OpenResult::Refusal why, std::string detail) {
+        r->set_accepted(false);
+        r->set_refusal(why);
+        r->set_detail(detail.substr(0, kMaxDetailBytes));
+        // Remember the refusal so reconciliation frames the client sent before it learned of
+        // it are dropped rather than treated as a violation.
+        auto [it, inserted] = m_mailboxes.try_emplace(*mailbox);
+        if (inserted) it->second.state = Mailbox::State::refused;
+        emit(reply);
+        return Status{};
+    };
+
+    auto it = m_mailboxes.find(*mailbox);
+    if (it != m_mailboxes.end() && it->second.state == Mailbox::State::open)
+        return refuse(pb::OpenResult::ALREADY_OPEN, "the mailbox is already open");
+    const auto pk = to_array<crypto::kSignPublicBytes>(as_bytes(o.public_key()));
+    if (mailbox_id_of(pk) != *mailbox)
+        return refuse(pb::OpenResult::BAD_KEY, "the key does not match the mailbox");
+    if (!verify_mailbox_open(*mailbox, pk, m_config.handshake_hash, as_bytes(o.signature())))
+        return refuse(pb::OpenResult::BAD_SIGNATURE,
+                      "the open proof does not verify for this session");
+    if (m_open_count >= m_config.limits.max_mailboxes)
+        return refuse(pb::OpenResult::TOO_MANY_MAILBOXES, "too many mailboxes on one session");
+    if (m_config.admit) {
+        if (auto why = m_config.admit(*mailbox)) return refuse(pb::OpenResult::NOT_SERVED, *why);
+    }
+
+    Mailbox& mb = m_mailboxes[*mailbox];
+    mb = Mailbox{};
+    mb.state = Mailbox::State::open;
+    mb.live = o.live() && m_config.live;
+    if (mb.live && m_config.live_sink)
+        mb.subscription = m_replica.watch(*mailbox, m_config.live_sink);
+    ++m_open_count;
+    ++m_report.mailboxes_opened;
+    r->set_accepted(true);
+    emit(reply);
+    return {};
+}
+
+Status SyncEngine::Impl::on_open_result(const pb::SyncFrame& f) {
+    const auto& r = f.open_result();
+    auto mailbox = parse_id(r.mailbox());
+    auto it = mailbox ? m_mailboxes.find(*mailbox) : m_mailboxes.end();
+    if (it == m_mailboxes.end() || it->second.state != Mailbox::State::opening)
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         "an open result for a mailbox not being opened");
+    Mailbox& mb = it->second;
+    if (r.accepted()) {
+        mb.state = Mailbox::State::open;
+        ++m_report.mailboxes_opened;
+        return {};
+    }
+    std::string reason = r.detail().empty() ? "refused" : r.detail();
+    m_report.refused.push_back({*mailbox, reason});
+    mb.state = Mailbox::State::refused;
+    if (mb.rec == Mailbox::Rec::running) --m_active_reconciliations;
+    mb.rec = Mailbox::Rec::done;
+    mb.reconciler.reset();
+    mb.subscription.reset();
+    mb.to_want.clear();
+    std::erase(m_to_reconcile, *mailbox);
+    return {};
+}
+
+Status SyncEngine::Impl::on_reconcile(const pb::SyncFrame& f) {
+    const auto& rc = f.reconcile();
+    auto mailbox = parse_id(rc.mailbox());
+    auto it = mailbox ? m_mailboxes.find(*mailbox) : m_mailboxes.end();
+    if (it == m_mailboxes.end())
+        return fail_with(CloseReason::unopened_mailbox, SyncErrc::unopened_mailbox,
+                         "reconciliation for a mailbox that was never opened");
+    Mailbox& mb = it->second;
+
+    if (m_config.side == Side::server) {
+        // The client sends its first message before it hears whether the open succeeded.
+        if (mb.state == Mailbox::State::refused) return {};
+        if (mb.rec == Mailbox::Rec::done)
+            return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                             "reconciliation after the mailbox was reconciled");
+        if (!mb.reconciler) {
+            if (m_active_reconciliations >= std::max(m_config.limits.max_concurrent_reconciliations,
+                                                     kSyncMinConcurrentReconciliations))
+                return fail_with(CloseReason::limit, SyncErrc::limit_exceeded,
+                                 "too many reconciliations at once");
+            auto ids = m_replica.ids(*mailbox);
+            if (!ids)
+                return fail_with(CloseReason::internal, SyncErrc::replica_failed,
+                                 "the store failed: " + ids.error().what());
+            mb.reconciler.emplace(Reconciler::Role::responder, std::move(*ids),
+                                  Reconciler::Options{kSyncReconcileMessageBytes});
+            mb.rec = Mailbox::Rec::running;
+            ++m_active_reconciliations;
+        }
+        if (mb.reconciler->rounds() >= m_config.limits.max_reconcile_rounds)
+            return fail_with(CloseReason::limit, SyncErrc::limit_exceeded,
+                             "too many reconciliation rounds");
+        auto reply = mb.reconciler->reconcile(as_bytes(rc.message()));
+        if (!reply)
+            return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                             reply.error().what());
+        pb::SyncFrame out;
+        out.mutable_reconcile()->set_mailbox(rc.mailbox());
+        out.mutable_reconcile()->set_message(to_string(**reply));
+        emit(out);
+        return {};
+    }
+
+    if (mb.state != Mailbox::State::open || mb.rec != Mailbox::Rec::running)
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         "a reconciliation reply out of turn");
+    auto next = mb.reconciler->reconcile(as_bytes(rc.message()));
+    if (!next)
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         next.error().what());
+    ++m_report.round_trips;
+    for (auto& id : mb.reconciler->take_have())
+        m_send_queue.push_back({*mailbox, id, Outgoing::Origin::reconciled});
+    for (auto& id : mb.reconciler->take_need()) mb.to_want.push_back(id);
+    pb::SyncFrame out;
+    if (next->has_value()) {
+        if (mb.reconciler->rounds() >= m_config.limits.max_reconcile_rounds)
+            return fail_with(CloseReason::limit, SyncErrc::limit_exceeded,
+                             "too many reconciliation rounds");
+        out.mutable_reconcile()->set_mailbox(rc.mailbox());
+        out.mutable_reconcile()->set_message(to_string(**next));
+    } else {
+        out.mutable_reconciled()->set_mailbox(rc.mailbox());
+        mb.rec = Mailbox::Rec::done;
+        mb.reconciler.reset();
+        --m_active_reconciliations;
+    }
+    emit(out);
+    return {};
+}
+
+Status SyncEngine::Impl::on_reconciled(const pb::SyncFrame& f) {
+    auto mailbox = parse_id(f.reconciled().mailbox());
+    auto it = mailbox ? m_mailboxes.find(*mailbox) : m_mailboxes.end();
+    if (it == m_mailboxes.end())
+        return fail_with(CloseReason::unopened_mailbox, SyncErrc::unopened_mailbox,
+                         "reconciled a mailbox that was never opened");
+    Mailbox& mb = it->second;
+    if (mb.state == Mailbox::State::refused) return {};
+    if (mb.rec != Mailbox::Rec::running)
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         "reconciled a mailbox that was not being reconciled");
+    mb.rec = Mailbox::Rec::done;
+    mb.reconciler.reset();
+    --m_active_reconciliations;
+    return {};
+}
+
+Status SyncEngine::Impl::on_want(const pb::SyncFrame& f) {
+    const auto& w = f.want();
+    auto mailbox = parse_id(w.mailbox());
+    auto it = mailbox ? m_mailboxes.find(*mailbox) : m_mailboxes.end();
+    if (it == m_mailboxes.end() || it->second.state != Mailbox::State::open)
+        return fail_with(CloseReason::unopened_mailbox, SyncErrc::unopened_mailbox,
+                         "a want for a mailbox that is not open");
+    if (m_outstanding_wants + static_cast<std::size_t>(w.ids_size()) >
+        std::max(m_config.limits.max_outstanding_wants, kSyncMinOutstandingWants))
+        return fail_with(CloseReason::limit, SyncErrc::limit_exceeded, "too many wanted ids");
+    for (const auto& raw : w.ids()) {
+        auto id = parse_id(raw);
+        if (!id)
+            return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                             "a wanted id of the wrong size");
+        m_send_queue.push_back({*mailbox, *id, Outgoing::Origin::want});
+        ++m_outstanding_wants;
+    }
+    return {};
+}
+
+Status SyncEngine::Impl::on_missing(const pb::SyncFrame& f) {
+    const auto& m = f.missing();
+    auto mailbox = parse_id(m.mailbox());
+    auto it = mailbox ? m_mailboxes.find(*mailbox) : m_mailboxes.end();
+    if (it == m_mailboxes.end())
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         "missing ids for an unknown mailbox");
+    for (const auto& raw : m.ids()) {
+        auto id = parse_id(raw);
+        if (!id || it->second.wanted.erase(*id) == 0)
+            return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                             "missing ids that were never wanted");
+        --m_outstanding_wants;
+    }
+    return {};
+}
+
+Status SyncEngine::Impl::on_envelopes(const pb::SyncFrame& f) {
+    const auto& e = f.envelopes();
+    auto mailbox = parse_id(e.mailbox());
+    auto it = mailbox ? m_mailboxes.find(*mailbox) : m_mailboxes.end();
+    if (it == m_mailboxes.end() || it->second.state != Mailbox::State::open)
+        return fail_with(CloseReason::unopened_mailbox, SyncErrc::unopened_mailbox,
+                         "envelopes for a mailbox this session did not open");
+    Mailbox& mb = it->second;
+    for (const auto& raw : e.envelopes()) {
+        auto bytes = as_bytes(raw);
+        auto view = storage::parse_envelope(bytes);
+        if (!view || view->mailbox != *mailbox)
+            return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                             "an envelope that does not parse or belongs elsewhere");
+        m_unacked_bytes += bytes.size();
+        if (m_unacked_bytes > m_config.limits.window_bytes)
+            return fail_with(CloseReason::limit, SyncErrc::limit_exceeded,
+                             "the peer overran the window");
+        const RecordId id = storage::record_id_of(bytes);
+        if (m_config.side == Side::client && mb.wanted.erase(id) > 0) {
+            --m_outstanding_wants;
+        } else if (m_config.side == Side::client && !mb.live) {
+            return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                             "an envelope that was not asked for");
+        }
+        note_received(mb, id);
+        m_batch.push_back({++m_recv_seq, *mailbox, Bytes(bytes.begin(), bytes.end())});
+        m_batch_bytes += bytes.size();
+    }
+    if (e.flush() || m_batch_bytes >= m_config.limits.batch_bytes) return flush_batch();
+    return {};
+}
+
+void SyncEngine::Impl::note_received(Mailbox& mb, const RecordId& id) {
+    if (!mb.live || !mb.recent.insert(id).second) return;
+    mb.recent_order.push_back(id);
+    if (mb.recent_order.size() > kRecentIds) {
+        mb.recent.erase(mb.recent_order.front());
+        mb.recent_order.pop_front();
+    }
+}
+
+Status SyncEngine::Impl::flush_batch() {
+    if (m_batch.empty()) return {};
+    std::vector<std::uint64_t> rejected;
+    // One put (one transaction) per mailbox, in arrival order within each.
+    std::size_t start = 0;
+    while (start < m_batch.size()) {
+        std::size_t end = start + 1;
+        while (end < m_batch.size() && m_batch[end].mailbox == m_batch[start].mailbox) ++end;
+        std::vector<Bytes> envs;
+        envs.reserve(end - start);
+        for (std::size_t i = start; i < end; ++i) envs.push_back(std::move(m_batch[i].envelope));
+        auto stored = m_replica.put(m_batch[start].mailbox, envs);
+        if (!stored)
+            return fail_with(CloseReason::internal, SyncErrc::replica_failed,
+                             "the store failed: " + stored.error().what());
+        if (stored->size() != envs.size())
+            return fail_with(CloseReason::internal, SyncErrc::replica_failed,
+                             "the store answered for the wrong number of envelopes");
+        for (std::size_t i = start; i < end; ++i) {
+            if ((*stored)[i - start]) {
+                ++m_report.received;
+            } else {
+                ++m_report.rejected;
+                rejected.push_back(m_batch[i].seq);
+            }
+        }
+        start = end;
+    }
+    m_batch.clear();
+    m_batch_bytes = 0;
+    m_unacked_bytes = 0;
+
+    // Acknowledge everything received so far, splitting long rejection lists over frames.
+    std::size_t next = 0;
+    do {
+        pb::SyncFrame out;
+        auto* ack = out.mutable_ack();
+        const std::size_t take = std::min(kSyncMaxIdsPerFrame, rejected.size() - next);
+        for (std::size_t i = next; i < next + take; ++i) {
+            auto* r = ack->add_rejected();
+            r->set_seq(rejected[i]);
+            r->set_reason(pb::Ack::NOT_STORED);
+        }
+        next += take;
+        ack->set_through(next < rejected.size() ? rejected[next - 1] : m_recv_seq);
+        emit(out);
+    } while (next < rejected.size());
+    return {};
+}
+
+Status SyncEngine::Impl::on_ack(const pb::SyncFrame& f) {
+    const auto& a = f.ack();
+    if (a.through() <= m_peer_acked || a.through() > m_send_seq)
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         "an acknowledgement of envelopes never sent");
+    std::uint64_t prev = m_peer_acked;
+    std::set<std::uint64_t> rejected;
+    for (const auto& r : a.rejected()) {
+        if (r.seq() <= prev || r.seq() > a.through())
+            return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                             "a rejection out of order or out of range");
+        prev = r.seq();
+        rejected.insert(r.seq());
+    }
+    while (!m_in_flight.empty() && m_in_flight.front().seq <= a.through()) {
+        const auto& sent = m_in_flight.front();
+        if (rejected.contains(sent.seq))
+            ++m_report.peer_rejected;
+        else
+            ++m_report.sent;
+        m_in_flight_bytes -= sent.bytes;
+        m_in_flight.pop_front();
+    }
+    m_peer_acked = a.through();
+    return {};
+}
+
+Status SyncEngine::Impl::on_close(const pb::SyncFrame& f) {
+    m_closed = true;
+    const auto& c = f.close();
+    if (c.reason() == pb::Close::NORMAL) {
+        m_peer_closed_normally = true;
+        return {};
+    }
+    std::string detail = c.detail().substr(0, kMaxDetailBytes);
+    return fail(SyncErrc::peer_closed,
+                "the peer closed the session: " + (detail.empty() ? "no reason given" : detail));
+}
+
+Status SyncEngine::Impl::local_written(const MailboxId& mailbox, std::vector<RecordId> ids) {
+    if (m_closed) return {};
+    auto it = m_mailboxes.find(mailbox);
+    if (it == m_mailboxes.end() || it->second.state == Mailbox::State::refused || !it->second.live)
+        return {};
+    Mailbox& mb = it->second;
+    for (const auto& id : ids) {
+        if (mb.recent.contains(id)) continue;
+        // A slow peer does not get an unbounded queue: what does not fit waits for the next
+        // sync, where reconciliation finds it.
+        if (m_live_queued >= m_config.limits.max_live_queue) break;
+        m_send_queue.push_back({mailbox, id, Outgoing::Origin::live});
+        ++m_live_queued;
+    }
+    return pump();
+}
+
+// The public face forwards to the state above.
+
+SyncEngine::SyncEngine(Config config, Replica& replica)
+    : m_impl(std::make_unique<Impl>(std::move(config), replica)) {}
+SyncEngine::~SyncEngine() = default;
+Status SyncEngine::start(std::vector<MailboxKey> keys) {
+    return m_impl->start(std::move(keys));
+}
+Status SyncEngine::handle(ByteView frame) {
+    return m_impl->handle(frame);
+}
+Status SyncEngine::local_written(const MailboxId& mailbox, std::vector<RecordId> ids) {
+    return m_impl->local_written(mailbox, std::move(ids));
+}
+void SyncEngine::ping() {
+    m_impl->ping();
+}
+void SyncEngine::close(CloseReason reason, std::string detail) {
+    m_impl->close(reason, std::move(detail));
+}
+std::vector<Bytes> SyncEngine::take_output() {
+    return std::exchange(m_impl->m_out, {});
+}
+bool SyncEngine::has_output() const {
+    return !m_impl->m_out.empty();
+}
+bool SyncEngine::finished() const {
+    return m_impl->m_finished;
+}
+bool SyncEngine::closed() const {
+    return m_impl->m_closed;
+}
+bool SyncEngine::peer_closed_normally() const {
+    return m_impl->m_peer_closed_normally;
+}
+const SyncReport& SyncEngine::report() const {
+    return m_impl->m_report;
+}
+std::size_t SyncEngine::memory_estimate() const {
+    return m_impl->memory_estimate();
+}
+
+}  // namespace kolokol::transport

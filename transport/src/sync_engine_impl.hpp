@@ -1,0 +1,130 @@
+#pragma once
+// The sync engine's state (kolokol/transport/sync_engine.hpp is the interface).
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kolokol/transport/reconcile.hpp"
+#include "kolokol/transport/sync_engine.hpp"
+
+namespace kolokol::pb {
+class SyncFrame;
+}
+
+namespace kolokol::transport {
+
+struct SyncEngine::Impl {
+    Impl(Config config, Replica& replica) : m_config(std::move(config)), m_replica(replica) {}
+
+    Status start(std::vector<MailboxKey> keys);
+    Status handle(ByteView frame);
+    Status local_written(const MailboxId& mailbox, std::vector<RecordId> ids);
+    void ping();
+    void close(CloseReason reason, std::string detail);
+    std::size_t memory_estimate() const;
+
+    struct Mailbox {
+        enum class State { opening, open, refused };
+        enum class Rec { pending, running, done };
+
+        State state = State::opening;
+        Rec rec = Rec::pending;
+        bool live = false;
+        std::optional<MailboxKey> key;  // client
+        std::optional<Reconciler> reconciler;
+        std::deque<RecordId> to_want;  // client: learned, not yet asked for
+        std::set<RecordId> wanted;     // client: asked for, not yet answered
+        std::unique_ptr<LiveSubscription> subscription;
+        std::deque<RecordId> recent_order;  // live: recently received, oldest first
+        std::set<RecordId> recent;
+
+        bool settled() const {
+            return state == State::refused ||
+                   (rec == Rec::done && to_want.empty() && wanted.empty());
+        }
+    };
+    struct Outgoing {
+        enum class Origin : std::uint8_t {
+            reconciled,  // the peer lacks it (client, from reconciliation)
+            want,        // the peer asked for it: a Missing is owed if it cannot be sent
+            live,        // written locally during a live session
+        };
+        MailboxId mailbox;
+        RecordId id;
+        Origin origin;
+    };
+    struct InFlight {
+        std::uint64_t seq;
+        std::uint64_t bytes;
+    };
+    struct Incoming {
+        std::uint64_t seq;
+        MailboxId mailbox;
+        Bytes envelope;
+    };
+
+    Status fail_with(CloseReason reason, SyncErrc code, std::string detail);
+    Status dispatch(const pb::SyncFrame& frame);
+    Status on_hello(const pb::SyncFrame& frame);
+    Status on_open(const pb::SyncFrame& frame);
+    Status on_open_result(const pb::SyncFrame& frame);
+    Status on_reconcile(const pb::SyncFrame& frame);
+    Status on_reconciled(const pb::SyncFrame& frame);
+    Status on_want(const pb::SyncFrame& frame);
+    Status on_missing(const pb::SyncFrame& frame);
+    Status on_envelopes(const pb::SyncFrame& frame);
+    Status on_ack(const pb::SyncFrame& frame);
+    Status on_close(const pb::SyncFrame& frame);
+
+    Status pump();
+    Status start_reconciliations();
+    void send_wants();
+    Status send_envelopes();
+    Status flush_batch();
+    void check_finished();
+    void note_received(Mailbox& mb, const RecordId& id);
+    void emit(const pb::SyncFrame& frame);
+    void drop_front();
+
+    Config m_config;
+    Replica& m_replica;
+    std::vector<Bytes> m_out;
+    SyncReport m_report;
+
+    std::map<MailboxId, Mailbox> m_mailboxes;
+    std::deque<MailboxId> m_to_reconcile;  // client: waiting for a reconciliation slot
+    std::size_t m_active_reconciliations = 0;
+    std::size_t m_open_attempts = 0;  // server
+    std::size_t m_open_count = 0;     // server: accepted mailboxes
+
+    // Sending envelopes.
+    std::uint64_t m_peer_window = 0;  // from the peer's Hello; 0 until then
+    std::size_t m_peer_max_reconciliations = kSyncMinConcurrentReconciliations;
+    std::size_t m_peer_max_wants = kSyncMinOutstandingWants;
+    std::deque<Outgoing> m_send_queue;
+    std::size_t m_live_queued = 0;
+    std::optional<Bytes> m_next_envelope;  // fetched for the queue's front, waiting for window
+    std::deque<InFlight> m_in_flight;
+    std::uint64_t m_in_flight_bytes = 0;
+    std::uint64_t m_send_seq = 0;
+    std::uint64_t m_peer_acked = 0;
+    std::size_t m_outstanding_wants = 0;  // client: asked, unanswered; server: queued answers
+
+    // Receiving envelopes.
+    std::uint64_t m_recv_seq = 0;
+    std::uint64_t m_unacked_bytes = 0;
+    std::vector<Incoming> m_batch;
+    std::uint64_t m_batch_bytes = 0;
+
+    bool m_started = false;
+    bool m_got_hello = false;
+    bool m_closed = false;
+    bool m_finished = false;
+    bool m_peer_closed_normally = false;
+};
+
+}  // namespace kolokol::transport

@@ -1,0 +1,170 @@
+// The sending half of the sync engine: starting reconciliations, asking for what is missing,
+// streaming envelopes under the peer's window, and noticing when a client is done.
+
+#include <algorithm>
+#include <map>
+
+#include "reconcile_wire.hpp"
+#include "sync.pb.h"
+#include "sync_engine_impl.hpp"
+#include "sync_wire.hpp"
+
+namespace kolokol::transport {
+using namespace detail;
+
+Status SyncEngine::Impl::pump() {
+    if (m_closed) return {};
+    if (m_config.side == Side::client) {
+        if (auto st = start_reconciliations(); !st) return st;
+        send_wants();
+    }
+    if (auto st = send_envelopes(); !st) return st;
+    if (m_config.side == Side::client) check_finished();
+    return {};
+}
+
+Status SyncEngine::Impl::start_reconciliations() {
+    // Before the server's hello, only as many as every server accepts.
+    const std::size_t cap =
+        std::min(std::max(m_config.limits.max_concurrent_reconciliations, std::size_t{1}),
+                 m_peer_max_reconciliations);
+    while (!m_to_reconcile.empty() && m_active_reconciliations < cap) {
+        const MailboxId id = m_to_reconcile.front();
+        m_to_reconcile.pop_front();
+        auto it = m_mailboxes.find(id);
+        if (it == m_mailboxes.end() || it->second.state == Mailbox::State::refused) continue;
+        Mailbox& mb = it->second;
+        auto ids = m_replica.ids(id);
+        if (!ids)
+            return fail_with(CloseReason::internal, SyncErrc::replica_failed,
+                             "the store failed: " + ids.error().what());
+        mb.reconciler.emplace(Reconciler::Role::initiator, std::move(*ids),
+                              Reconciler::Options{kSyncReconcileMessageBytes});
+        auto first = mb.reconciler->initiate();
+        if (!first)
+            return fail_with(CloseReason::internal, SyncErrc::replica_failed, first.error().what());
+        pb::SyncFrame f;
+        f.mutable_reconcile()->set_mailbox(to_string(id));
+        f.mutable_reconcile()->set_message(to_string(*first));
+        emit(f);
+        mb.rec = Mailbox::Rec::running;
+        ++m_active_reconciliations;
+    }
+    return {};
+}
+
+void SyncEngine::Impl::send_wants() {
+    const std::size_t cap =
+        std::min(std::max(m_config.limits.max_outstanding_wants, std::size_t{1}), m_peer_max_wants);
+    for (auto& [id, mb] : m_mailboxes) {
+        if (mb.state != Mailbox::State::open) continue;
+        while (!mb.to_want.empty() && m_outstanding_wants < cap) {
+            const std::size_t take =
+                std::min({kSyncMaxIdsPerFrame, mb.to_want.size(), cap - m_outstanding_wants});
+            pb::SyncFrame f;
+            auto* w = f.mutable_want();
+            w->set_mailbox(to_string(id));
+            for (std::size_t i = 0; i < take; ++i) {
+                const RecordId want = mb.to_want.front();
+                mb.to_want.pop_front();
+                // Already arrived (pushed live) or already asked for: nothing to ask.
+                if (mb.recent.contains(want) || !mb.wanted.insert(want).second) continue;
+                w->add_ids(to_string(want));
+                ++m_outstanding_wants;
+            }
+            if (w->ids_size() > 0) emit(f);
+        }
+    }
+}
+
+void SyncEngine::Impl::drop_front() {
+    const Outgoing& o = m_send_queue.front();
+    if (o.origin == Outgoing::Origin::want) --m_outstanding_wants;
+    if (o.origin == Outgoing::Origin::live) --m_live_queued;
+    m_send_queue.pop_front();
+    m_next_envelope.reset();
+}
+
+Status SyncEngine::Impl::send_envelopes() {
+    if (m_peer_window == 0) return {};  // no hello yet: the peer's window is unknown
+    std::optional<pb::SyncFrame> frame;
+    MailboxId frame_mailbox{};
+    std::size_t frame_bytes = 0;
+    std::map<MailboxId, std::vector<RecordId>> missing;
+
+    auto finish_frame = [&](bool flush) {
+        frame->mutable_envelopes()->set_flush(flush);
+        emit(*frame);
+        frame.reset();
+    };
+
+    while (!m_send_queue.empty()) {
+        const Outgoing o = m_send_queue.front();
+        auto it = m_mailboxes.find(o.mailbox);
+        if (it == m_mailboxes.end() || it->second.state != Mailbox::State::open) {
+            drop_front();
+            continue;
+        }
+        if (!m_next_envelope) {
+            auto env = m_replica.get(o.id);
+            if (!env)
+                return fail_with(CloseReason::internal, SyncErrc::replica_failed,
+                                 "the store failed: " + env.error().what());
+            // Never send what would break the peer's checks: an envelope that does not parse
+            // or that belongs to another mailbox is treated as not held. (The latter also keeps
+            // a want from fetching another mailbox's envelope by id.)
+            std::optional<storage::EnvelopeView> view;
+            if (env->has_value()) view = storage::parse_envelope(**env);
+            if (!view || view->mailbox != o.mailbox) {
+                if (o.origin == Outgoing::Origin::want) missing[o.mailbox].push_back(o.id);
+                drop_front();
+                continue;
+            }
+            m_next_envelope = std::move(**env);
+        }
+        const std::size_t size = m_next_envelope->size();
+        if (m_in_flight_bytes + size > m_peer_window) break;
+        const std::size_t cost = 1 + varint_size(size) + size;
+        if (frame && (frame_mailbox != o.mailbox || frame_bytes + cost > kSyncFrameMaxBytes))
+            finish_frame(false);
+        if (!frame) {
+            frame.emplace();
+            frame->mutable_envelopes()->set_mailbox(to_string(o.mailbox));
+            frame_mailbox = o.mailbox;
+            frame_bytes = kEnvelopesFrameOverhead;
+        }
+        frame->mutable_envelopes()->add_envelopes(to_string(*m_next_envelope));
+        frame_bytes += cost;
+        m_in_flight.push_back({++m_send_seq, size});
+        m_in_flight_bytes += size;
+        drop_front();
+    }
+    // The last frame of a burst asks the peer to store and acknowledge: either the queue is
+    // empty or the window is full, and nothing more goes out until an ack arrives.
+    if (frame) finish_frame(true);
+
+    for (auto& [mailbox, ids] : missing) {
+        for (std::size_t at = 0; at < ids.size(); at += kSyncMaxIdsPerFrame) {
+            pb::SyncFrame f;
+            auto* m = f.mutable_missing();
+            m->set_mailbox(to_string(mailbox));
+            const std::size_t end = std::min(ids.size(), at + kSyncMaxIdsPerFrame);
+            for (std::size_t i = at; i < end; ++i) m->add_ids(to_string(ids[i]));
+            emit(f);
+        }
+    }
+    return {};
+}
+
+void SyncEngine::Impl::check_finished() {
+    if (m_finished || m_closed || m_config.live) return;
+    if (!m_to_reconcile.empty() || !m_send_queue.empty() || !m_in_flight.empty() ||
+        !m_batch.empty())
+        return;
+    for (const auto& [id, mb] : m_mailboxes)
+        if (!mb.settled()) return;
+    m_finished = true;
+    close(CloseReason::normal, {});
+}
+
+}  // namespace kolokol::transport

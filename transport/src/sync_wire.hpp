@@ -1,0 +1,31 @@
+#pragma once
+// Decoding sync frames from the peer, and small field helpers shared by the sync sources.
+
+#include <optional>
+#include <string>
+
+#include "kolokol/transport/reconcile.hpp"
+#include "kolokol/transport/sync_types.hpp"
+
+namespace kolokol::pb {
+class SyncFrame;
+}
+
+namespace kolokol::transport::detail {
+
+// Reconciliation messages inside a Reconcile frame leave room for the frame's own fields.
+inline constexpr std::size_t kSyncReconcileMessageBytes = kReconcileMaxMessageBytes;
+static_assert(kSyncReconcileMessageBytes + 64 <= kSyncFrameMaxBytes);
+// Fixed cost of an Envelopes frame around its envelopes: the kind's tag and length, the
+// mailbox field and the flush flag.
+inline constexpr std::size_t kEnvelopesFrameOverhead = 1 + 3 + (1 + 1 + 32) + 2;
+
+// Parses a frame from the peer. Cheap checks first: the size cap before protobuf sees a byte,
+// then the per-kind caps on repeated fields. Field contents (sizes of ids, keys, envelopes)
+// are checked where they are used.
+Result<pb::SyncFrame> decode_frame(ByteView bytes);
+
+// A 32-byte id or mailbox field; nullopt for any other size.
+std::optional<RecordId> parse_id(const std::string& field);
+
+}  // namespace kolokol::transport::detail
