@@ -1,4 +1,6 @@
 #include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <filesystem>
@@ -450,4 +452,43 @@ TEST_CASE("database: migrations run once, in order, and refuse a newer schema") 
         CHECK(count_rows(db, "SELECT count(*) FROM log") == 4);
         CHECK_FALSE(db.in_transaction());
     }
+}
+
+TEST_CASE("database: a process killed mid-write keeps every commit and none of the rest") {
+    TempDir dir;
+    auto key = key_from_seed(1);
+    {
+        auto db = open_ok(dir / "store.db", key, true);
+        REQUIRE(db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)"));
+    }
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        // The child commits 30 rows, starts a transaction with 10 more, and dies without
+        // closing, checkpointing or rolling back — as under kill -9.
+        auto db = Database::open(dir / "store.db", key, false);
+        if (!db) ::_exit(2);
+        for (int i = 0; i < 3; ++i) {
+            auto tx = db->begin();
+            if (!tx) ::_exit(3);
+            for (int j = 0; j < 10; ++j)
+                if (!db->exec("INSERT INTO t(v) VALUES(randomblob(300))")) ::_exit(4);
+            if (!tx->commit()) ::_exit(5);
+        }
+        auto tx = db->begin();
+        for (int j = 0; j < 10; ++j) (void)db->exec("INSERT INTO t(v) VALUES(randomblob(300))");
+        ::_exit(0);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    CHECK(std::filesystem::file_size(dir / "store.db-wal") > 0);  // nothing was checkpointed
+
+    auto db = open_ok(dir / "store.db", key, false);
+    CHECK(count_rows(db) == 30);
+    auto check = db.prepare("PRAGMA integrity_check");
+    REQUIRE(check);
+    REQUIRE(*check->step());
+    CHECK(check->column_text(0) == "ok");
 }

@@ -267,6 +267,31 @@ TEST_CASE("keyfile: missing, short, long and damaged files give distinct errors"
     CHECK(unlock_code(costlier) == make_error_code(StorageErrc::wrong_passphrase));
 }
 
+TEST_CASE("keyfile: random files of every size up to 300 bytes never unlock") {
+    TempDir dir;
+    crypto::DeterministicRandom rng(21);
+    for (std::size_t size = 0; size <= 300; ++size) {
+        CAPTURE(size);
+        test::write_file(dir / "key", rng.bytes(size));
+        auto u = KeyFile::unlock(dir / "key", kPass);
+        REQUIRE_FALSE(u);
+        CHECK(has_code(u.error(), StorageErrc::keyfile_corrupt));
+    }
+    // Random slots under valid, equal parameters get as far as Argon2id and then fail to open.
+    Bytes params;
+    put_u64be(params, crypto::argon2_min().opslimit);
+    put_u64be(params, crypto::argon2_min().memlimit);
+    for (int i = 0; i < 8; ++i) {
+        Bytes file = rng.bytes(kKeyFileBytes);
+        std::copy(params.begin(), params.end(), file.begin() + 16);
+        std::copy(params.begin(), params.end(), file.begin() + kKeySlotBytes + 16);
+        test::write_file(dir / "key", file);
+        auto u = KeyFile::unlock(dir / "key", kPass);
+        REQUIRE_FALSE(u);
+        CHECK(has_code(u.error(), StorageErrc::wrong_passphrase));
+    }
+}
+
 TEST_CASE("keyfile: create refuses to overwrite and checks its arguments") {
     TempDir dir;
     create_ok(dir / "key", std::nullopt);
