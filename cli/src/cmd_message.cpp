@@ -1,7 +1,99 @@
-#include "app.hpp"
+// kolokol post · read · rejected
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "node_session.hpp"
+#include "terminal.hpp"
 
 namespace kolokol::cli {
 
-void register_message_commands(CLI::App& /*app*/) {}
+void register_message_commands(CLI::App& app) {
+    static std::string group, text;
+    static bool each_line = false, json = false;
+    static std::size_t limit = 50;
+
+    auto* post = app.add_subcommand("post", "Post a message to a group");
+    post->add_option("GROUP", group, "Group name or id prefix")->required();
+    post->add_option("TEXT", text, "The message (read from stdin when absent)");
+    post->add_flag("--each-line", each_line, "Post every line of stdin as its own message");
+    post->footer(
+        "Example:\n  kolokol post \"Legal support\" \"Lawyer is on the way\"\n  echo hi | kolokol "
+        "post \"Legal support\"");
+    post->callback([] {
+        auto node = open_node();
+        auto gid = value_or_raise(node->resolve_group(group));
+        if (!text.empty()) {
+            value_or_raise(node->post(gid, text));
+            return;
+        }
+        if (each_line) {
+            std::string line;
+            std::size_t n = 0;
+            while (std::getline(std::cin, line))
+                if (!line.empty()) {
+                    value_or_raise(node->post(gid, line));
+                    ++n;
+                }
+            std::cerr << "Posted " << n << " messages.\n";
+            return;
+        }
+        auto body = argument_or_stdin("-");
+        while (!body.empty() && body.back() == '\n') body.pop_back();
+        value_or_raise(node->post(gid, body));
+    });
+
+    auto* read = app.add_subcommand("read", "Show a group's messages, oldest first");
+    read->add_option("GROUP", group, "Group name or id prefix")->required();
+    read->add_option("--limit", limit, "How many of the newest messages (default 50)");
+    read->add_flag("--json", json, "Machine-readable output");
+    read->footer("Example:\n  kolokol read \"Legal support\" --limit 20");
+    read->callback([] {
+        auto node = open_node();
+        auto gid = value_or_raise(node->resolve_group(group));
+        auto messages = value_or_raise(node->messages(gid, limit));
+        if (json) {
+            auto j = nlohmann::json::array();
+            for (const auto& m : messages)
+                j.push_back({{"id", hex(m.id)},
+                             {"author", m.author_name},
+                             {"author_key", hex(m.author)},
+                             {"verified", m.author_verified},
+                             {"text", m.text},
+                             {"lamport", m.lamport},
+                             {"time_ms", m.wall_ms}});
+            std::cout << j.dump(2) << "\n";
+            return;
+        }
+        if (messages.empty()) std::cout << "No messages yet.\n";
+        for (const auto& m : messages)
+            std::cout << format_time(m.wall_ms) << "  " << (m.author_verified ? "✓" : " ")
+                      << m.author_name << ": " << m.text << "\n";
+    });
+
+    static std::size_t rlimit = 50;
+    auto* rejected = app.add_subcommand("rejected", "List records this store refused, and why");
+    rejected->add_option("--limit", rlimit, "How many (default 50)");
+    rejected->add_flag("--json", json, "Machine-readable output");
+    rejected->footer("Example:\n  kolokol rejected --json");
+    rejected->callback([] {
+        auto node = open_node();
+        auto list = node->rejections(rlimit);
+        if (json) {
+            auto j = nlohmann::json::array();
+            for (const auto& r : list)
+                j.push_back({{"id", hex(r.id)},
+                             {"reason", std::string(core::reject_reason_name(r.reason))},
+                             {"code", static_cast<int>(r.reason)},
+                             {"detail", r.detail},
+                             {"at_ms", r.at_ms}});
+            std::cout << j.dump(2) << "\n";
+            return;
+        }
+        std::cout << node->rejection_count() << " refused record(s).\n";
+        for (const auto& r : list)
+            std::cout << format_time(r.at_ms) << "  " << short_hex(r.id) << "  "
+                      << core::reject_reason_name(r.reason) << " (" << r.detail << ")\n";
+    });
+}
 
 }  // namespace kolokol::cli

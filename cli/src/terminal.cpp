@@ -78,6 +78,9 @@ crypto::SecretBytes read_new_passphrase(const std::string& prompt, int index) {
     return first;
 }
 
+bool stdin_is_tty() {
+    return isatty(STDIN_FILENO) == 1;
+}
 bool stdout_is_tty() {
     return isatty(STDOUT_FILENO) == 1;
 }

@@ -17,6 +17,7 @@ crypto::SecretBytes read_passphrase(const std::string& prompt, int index = 0);
 // As above, asking twice on a terminal and insisting on a match.
 crypto::SecretBytes read_new_passphrase(const std::string& prompt, int index = 0);
 
+bool stdin_is_tty();
 bool stdout_is_tty();
 bool stderr_is_tty();
 bool colour_enabled();  // stdout is a terminal and NO_COLOR is unset

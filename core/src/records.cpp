@@ -28,6 +28,8 @@ std::string_view reject_reason_name(RejectReason reason) {
             return "author not a member";
         case RejectReason::not_admin:
             return "author not an admin";
+        case RejectReason::removed_author:
+            return "author was removed";
         case RejectReason::invalid_op:
             return "invalid operation";
     }

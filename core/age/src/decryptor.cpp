@@ -1,10 +1,12 @@
 #include "kolokol/age/decryptor.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "header.hpp"
 #include "kolokol/crypto/aead.hpp"
+#include "parallel.hpp"
 #include "payload.hpp"
 #include "stanzas.hpp"
 
@@ -14,10 +16,10 @@ namespace {
 
 constexpr std::string_view kArmorBegin = "-----BEGIN AGE ENCRYPTED FILE-----";
 constexpr std::string_view kIntro = "age-encryption.org/v1\n";
-// One encrypted chunk plus one byte of lookahead: a chunk is the last one exactly when the
-// file ends within it, so the final flag is known before decrypting and trailing data after a
+// A batch of encrypted chunks plus one byte of lookahead: a chunk is the last one exactly when
+// the file ends within it, so the final flag is known before decrypting and trailing data after a
 // full final chunk fails authentication instead of being silently ignored.
-constexpr std::size_t kInputBytes = kEncryptedChunkBytes + 1;
+constexpr std::size_t kInputBytes = kBatchChunks * kEncryptedChunkBytes + 1;
 
 std::unexpected<Error> payload_error(std::string reason) {
     return fail(AgeErrc::payload_failure, std::move(reason));
@@ -26,7 +28,10 @@ std::unexpected<Error> payload_error(std::string reason) {
 }  // namespace
 
 struct Decryptor::Impl {
+    explicit Impl(unsigned threads) : runner(threads) {}
+
     Source source;
+    detail::ChunkRunner runner;
     crypto::SecretBytes key;  // payload key
     Bytes in;  // ciphertext [pos, end); decrypted-in-place plaintext [plain, plain_end)
     std::size_t pos = 0;
@@ -108,7 +113,7 @@ Decryptor::~Decryptor() = default;
 
 Result<Decryptor> Decryptor::open(Source source, std::span<const X25519Identity> identities,
                                   PassphraseProvider passphrase, const DecryptOptions& options) {
-    auto impl = std::make_unique<Impl>();
+    auto impl = std::make_unique<Impl>(options.threads);
     impl->source = std::move(source);
     impl->in.resize(kInputBytes);
 
@@ -172,46 +177,86 @@ Result<Decryptor> Decryptor::open(Source source, std::span<const X25519Identity>
 
 Result<std::size_t> Decryptor::read(MutableByteView out) {
     auto& m = *m_impl;
-    if (m.error) return std::unexpected(*m.error);
     if (m.plain < m.plain_end) {
         auto n = std::min(out.size(), m.plain_end - m.plain);
         std::memcpy(out.data(), m.in.data() + m.plain, n);
         m.plain += n;
         return n;
     }
+    if (m.error) return std::unexpected(*m.error);
     if (m.done || out.empty()) return 0;
 
-    if (auto st = m.fill(kInputBytes); !st) return m.stop(st.error());
+    // As many whole chunks as `out` can take (at least one), plus one byte of lookahead.
+    const std::size_t want = std::clamp<std::size_t>(out.size() / kChunkBytes, 1, kBatchChunks);
+    if (auto st = m.fill(want * kEncryptedChunkBytes + 1); !st) return m.stop(st.error());
     const std::size_t avail = m.end - m.pos;
-    const bool final_chunk = avail <= kEncryptedChunkBytes;
-    const std::size_t ct_len = final_chunk ? avail : kEncryptedChunkBytes;
-    if (ct_len < kChunkTagBytes)
-        return m.stop(payload_error(avail == 0 && m.counter == 0 ? "age file has no payload chunks"
-                                                                 : "age file is truncated")
-                          .error());
-    // An empty final chunk is only valid as the single chunk of an empty payload.
-    if (final_chunk && ct_len == kChunkTagBytes && m.counter != 0)
-        return m.stop(payload_error("last payload chunk is empty").error());
+    const bool ends_here = avail <= want * kEncryptedChunkBytes;
+    const std::size_t count =
+        ends_here
+            ? std::max<std::size_t>(1, (avail + kEncryptedChunkBytes - 1) / kEncryptedChunkBytes)
+            : want;
+    // The last chunk before the end of the file is the final one; its length is what is left.
+    auto ct_length = [&](std::size_t i) {
+        return ends_here && i == count - 1 ? avail - i * kEncryptedChunkBytes
+                                           : kEncryptedChunkBytes;
+    };
 
-    const std::size_t pt_len = ct_len - kChunkTagBytes;
-    const bool direct = out.size() >= pt_len;
-    auto ciphertext = ByteView(m.in).subspan(m.pos, ct_len);
-    auto target = direct ? out.first(pt_len) : MutableByteView(m.in).subspan(m.pos, pt_len);
-    auto nonce = detail::chunk_nonce(m.counter, final_chunk);
-    if (!crypto::chacha_ietf_open_into(target, m.key.view(), nonce, {}, ciphertext))
-        return m.stop(payload_error("failed to decrypt and authenticate payload chunk " +
-                                    std::to_string(m.counter) + (final_chunk ? " (final)" : ""))
-                          .error());
-    ++m.counter;
-    m.done = final_chunk;
-    if (direct) {
-        m.pos += ct_len;
-        return pt_len;
+    // Structural checks first: a chunk too short for its tag, or an empty final chunk after
+    // others (only an empty payload may end with an empty chunk).
+    std::size_t valid = count;
+    std::optional<Error> failure;
+    for (std::size_t i = 0; i < count && !failure; ++i) {
+        const auto len = ct_length(i);
+        const bool final_chunk = ends_here && i == count - 1;
+        if (len < kChunkTagBytes) {
+            failure = payload_error(avail == 0 && m.counter == 0 ? "age file has no payload chunks"
+                                                                 : "age file is truncated")
+                          .error();
+            valid = i;
+        } else if (final_chunk && len == kChunkTagBytes && m.counter + i != 0) {
+            failure = payload_error("last payload chunk is empty").error();
+            valid = i;
+        }
     }
-    m.plain = m.pos;
-    m.plain_end = m.pos + pt_len;
-    m.pos += ct_len;
-    auto n = std::min(out.size(), pt_len);
+
+    // Whole chunks are opened straight into `out`; a caller buffer smaller than the chunk gets
+    // it decrypted in place in `in` and handed out piecewise.
+    const bool in_place = count == 1 && out.size() < ct_length(0) - kChunkTagBytes;
+    std::array<bool, kBatchChunks> opened{};
+    m.runner.run(valid, [&](std::size_t i) {
+        const auto len = ct_length(i);
+        auto ciphertext = ByteView(m.in).subspan(m.pos + i * kEncryptedChunkBytes, len);
+        auto target = in_place ? MutableByteView(m.in).subspan(m.pos, len - kChunkTagBytes)
+                               : out.subspan(i * kChunkBytes, len - kChunkTagBytes);
+        auto nonce = detail::chunk_nonce(m.counter + i, ends_here && i == count - 1);
+        opened[i] = crypto::chacha_ietf_open_into(target, m.key.view(), nonce, {}, ciphertext);
+    });
+
+    std::size_t released = 0;
+    std::size_t good = 0;
+    while (good < valid && opened[good]) {
+        released += ct_length(good) - kChunkTagBytes;
+        ++good;
+    }
+    if (good < valid)
+        failure = payload_error("failed to decrypt and authenticate payload chunk " +
+                                std::to_string(m.counter + good))
+                      .error();
+    const std::size_t consumed =
+        good == count ? std::min(avail, count * kEncryptedChunkBytes) : good * kEncryptedChunkBytes;
+    const std::size_t start = m.pos;
+    m.pos += consumed;
+    m.counter += good;
+    m.done = ends_here && good == count;
+    // Plaintext of the chunks before a failure is released; the failure is reported next.
+    if (failure) {
+        m.error = std::move(failure);
+        if (released == 0) return std::unexpected(*m.error);
+    }
+    if (!in_place) return released;
+    m.plain = start;
+    m.plain_end = start + released;
+    auto n = std::min(out.size(), released);
     std::memcpy(out.data(), m.in.data() + m.plain, n);
     m.plain += n;
     return n;

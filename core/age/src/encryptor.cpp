@@ -5,6 +5,7 @@
 #include "header.hpp"
 #include "kolokol/crypto/aead.hpp"
 #include "kolokol/crypto/encoding.hpp"
+#include "parallel.hpp"
 #include "payload.hpp"
 #include "stanzas.hpp"
 
@@ -18,11 +19,22 @@ Error as_io_error(Error e) {
 }  // namespace detail
 
 struct Encryptor::Impl {
+    explicit Impl(unsigned threads) : runner(threads) {}
+
+    struct Job {
+        ByteView plaintext;  // the staging buffer or the caller's memory
+        bool final_chunk;
+    };
+
     Sink sink;
     crypto::SecretBytes key;  // payload key
-    // One chunk: plaintext is collected in the first kChunkBytes and sealed in place.
-    Bytes buffer = Bytes(kEncryptedChunkBytes);
+    detail::ChunkRunner runner;
+    // A partial chunk waiting for more plaintext (or for finish()).
+    Bytes staging = Bytes(kChunkBytes);
     std::size_t filled = 0;
+    // Up to kBatchChunks chunks are sealed together (in parallel) and sent in one sink call.
+    std::vector<Job> jobs;
+    Bytes out = Bytes(kBatchChunks * kEncryptedChunkBytes);
     std::uint64_t counter = 0;
     std::uint64_t total = 0;
     std::optional<Error> error;
@@ -36,13 +48,29 @@ struct Encryptor::Impl {
         return {};
     }
 
-    // Seals `plaintext` (which may be the front of `buffer`) into `buffer` and sends it.
-    Status seal_and_emit(ByteView plaintext, bool final_chunk) {
-        auto nonce = detail::chunk_nonce(counter, final_chunk);
-        auto out = MutableByteView(buffer).first(plaintext.size() + kChunkTagBytes);
-        crypto::chacha_ietf_seal_into(out, key.view(), nonce, {}, plaintext);
-        ++counter;
-        return emit(out);
+    Status add(ByteView plaintext, bool final_chunk) {
+        jobs.push_back({plaintext, final_chunk});
+        if (jobs.size() == kBatchChunks) return flush();
+        return {};
+    }
+
+    // Seals the queued chunks into `out` and sends them. Must run before the memory the jobs
+    // point to (staging, or the caller's buffer) changes.
+    Status flush() {
+        if (jobs.empty()) return {};
+        runner.run(jobs.size(), [&](std::size_t i) {
+            const auto& job = jobs[i];
+            auto nonce = detail::chunk_nonce(counter + i, job.final_chunk);
+            auto dst = MutableByteView(out).subspan(i * kEncryptedChunkBytes,
+                                                    job.plaintext.size() + kChunkTagBytes);
+            crypto::chacha_ietf_seal_into(dst, key.view(), nonce, {}, job.plaintext);
+        });
+        // Every job but a final one is a full chunk, so the sealed chunks are contiguous.
+        auto bytes = (jobs.size() - 1) * kEncryptedChunkBytes + jobs.back().plaintext.size() +
+                     kChunkTagBytes;
+        counter += jobs.size();
+        jobs.clear();
+        return emit(ByteView(out).first(bytes));
     }
 
     Status check_usable() const {
@@ -53,7 +81,7 @@ struct Encryptor::Impl {
 };
 
 Result<Encryptor> Encryptor::start(std::string header, const crypto::SecretBytes& file_key,
-                                   Sink sink, crypto::Random& random) {
+                                   Sink sink, crypto::Random& random, unsigned threads) {
     auto mac = detail::header_mac(file_key, as_bytes(header));
     header += ' ';
     header += crypto::base64_raw_encode(mac);
@@ -61,7 +89,7 @@ Result<Encryptor> Encryptor::start(std::string header, const crypto::SecretBytes
     auto nonce = random.bytes(kPayloadNonceBytes);
     header += as_chars(nonce);
 
-    auto impl = std::make_unique<Impl>();
+    auto impl = std::make_unique<Impl>(threads);
     impl->sink = std::move(sink);
     impl->key = detail::payload_key(file_key, nonce);
     if (auto st = impl->emit(as_bytes(header)); !st) return std::unexpected(st.error());
@@ -89,7 +117,8 @@ Result<Encryptor> Encryptor::to_recipients(std::span<const X25519Recipient> reci
         if (!s) return std::unexpected(s.error());
         stanzas.push_back(std::move(*s));
     }
-    return start(detail::serialize_without_mac(stanzas), file_key, std::move(sink), random);
+    return start(detail::serialize_without_mac(stanzas), file_key, std::move(sink), random,
+                 options.threads);
 }
 
 Result<Encryptor> Encryptor::with_passphrase(ByteView passphrase, Sink sink,
@@ -102,31 +131,32 @@ Result<Encryptor> Encryptor::with_passphrase(ByteView passphrase, Sink sink,
     if (!s) return std::unexpected(s.error());
     std::vector<detail::Stanza> stanzas;
     stanzas.push_back(std::move(*s));
-    return start(detail::serialize_without_mac(stanzas), file_key, std::move(sink), random);
+    return start(detail::serialize_without_mac(stanzas), file_key, std::move(sink), random,
+                 options.threads);
 }
 
 Status Encryptor::write(ByteView plaintext) {
     auto& m = *m_impl;
     if (auto st = m.check_usable(); !st) return st;
     m.total += plaintext.size();
-    while (!plaintext.empty()) {
-        if (m.filled == kChunkBytes) {
-            // More plaintext follows, so the buffered chunk is not the last one.
-            if (auto st = m.seal_and_emit(ByteView(m.buffer).first(kChunkBytes), false); !st)
-                return st;
-            m.filled = 0;
-        }
-        if (m.filled == 0 && plaintext.size() > kChunkBytes) {
-            // A whole chunk with more behind it: seal straight from the caller's memory.
-            if (auto st = m.seal_and_emit(plaintext.first(kChunkBytes), false); !st) return st;
-            plaintext = plaintext.subspan(kChunkBytes);
-            continue;
-        }
+    if (m.filled > 0) {
         auto n = std::min(plaintext.size(), kChunkBytes - m.filled);
-        std::memcpy(m.buffer.data() + m.filled, plaintext.data(), n);
+        std::memcpy(m.staging.data() + m.filled, plaintext.data(), n);
         m.filled += n;
         plaintext = plaintext.subspan(n);
+        // A full staged chunk stays until more plaintext shows it is not the last one.
+        if (plaintext.empty()) return {};
+        if (auto st = m.add(m.staging, false); !st) return st;
+        m.filled = 0;
     }
+    // Whole chunks with more plaintext behind them are sealed straight from the caller's memory.
+    while (plaintext.size() > kChunkBytes) {
+        if (auto st = m.add(plaintext.first(kChunkBytes), false); !st) return st;
+        plaintext = plaintext.subspan(kChunkBytes);
+    }
+    if (auto st = m.flush(); !st) return st;
+    std::memcpy(m.staging.data(), plaintext.data(), plaintext.size());
+    m.filled = plaintext.size();
     return {};
 }
 
@@ -134,7 +164,8 @@ Status Encryptor::finish() {
     auto& m = *m_impl;
     if (auto st = m.check_usable(); !st) return st;
     m.finished = true;
-    return m.seal_and_emit(ByteView(m.buffer).first(m.filled), true);
+    if (auto st = m.add(ByteView(m.staging).first(m.filled), true); !st) return st;
+    return m.flush();
 }
 
 std::uint64_t Encryptor::plaintext_bytes() const {

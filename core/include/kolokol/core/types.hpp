@@ -28,6 +28,7 @@ enum class RejectReason : int {
     not_member = 9,          // the author was not a member at the record's causal position
     not_admin = 10,          // a control record by someone who was not an admin there
     invalid_op = 11,         // a membership or rotation op that makes no sense there
+    removed_author = 12,     // written by a member concurrently with (or after) their removal
 };
 std::string_view reject_reason_name(RejectReason reason);
 

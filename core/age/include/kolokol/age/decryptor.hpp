@@ -1,6 +1,6 @@
 #pragma once
-// Streaming age v1 decryption with a pull interface: bounded memory (about one encrypted chunk
-// plus the header) whatever the size of the file.
+// Streaming age v1 decryption with a pull interface: bounded memory (one batch of kBatchChunks
+// encrypted chunks, about 1 MiB, or the header if larger) whatever the size of the file.
 
 #include <functional>
 #include <memory>
@@ -27,6 +27,9 @@ struct DecryptOptions {
     // A header longer than this, or with more stanzas, is refused (header_failure).
     std::size_t max_header_bytes = kDefaultMaxHeaderBytes;
     std::size_t max_stanzas = kDefaultMaxStanzas;
+    // Threads opening a batch of chunks: 1 keeps all work on the calling thread; 2 (the default)
+    // adds one helper thread, started on the first read that can take two or more chunks.
+    unsigned threads = 2;
 };
 
 // Not thread-safe; one instance per file. Move-only.
@@ -50,7 +53,8 @@ public:
     // authenticated chunk at a time, so data before a damaged chunk has been returned when the
     // error (payload_failure: bad tag, truncation, trailing data, an empty or misplaced final
     // chunk) is reported. After an error every call fails with the same error. A buffer of at
-    // least kChunkBytes receives whole chunks without an intermediate copy.
+    // least kChunkBytes receives whole chunks (up to kBatchChunks per call) without an
+    // intermediate copy; bytes of `out` past the returned count are unspecified.
     Result<std::size_t> read(MutableByteView out);
 
     // True when the payload was encrypted with a passphrase (scrypt stanza).

@@ -1,6 +1,6 @@
 #pragma once
-// Streaming age v1 encryption with a push interface: bounded memory (one 64 KiB chunk) whatever
-// the size of the plaintext.
+// Streaming age v1 encryption with a push interface: bounded memory (a 64 KiB staging chunk and
+// one batch of kBatchChunks sealed chunks, about 1.1 MiB) whatever the size of the plaintext.
 
 #include <functional>
 #include <memory>
@@ -24,10 +24,14 @@ struct EncryptOptions {
     // Source of the file key, nonces, ephemeral keys and salts; nullptr means the system CSPRNG.
     // Must outlive create()/with_passphrase() only (all randomness is drawn there).
     crypto::Random* random = nullptr;
+    // Threads sealing a batch of chunks: 1 keeps all work on the calling thread; 2 (the default)
+    // adds one helper thread, started on the first batch of two or more chunks.
+    unsigned threads = 2;
 };
 
-// Writes header, nonce and STREAM chunks to the sink as plaintext arrives. Not thread-safe; one
-// instance per file. Move-only. If finish() is never called the output is an incomplete
+// Writes header, nonce and STREAM chunks to the sink as plaintext arrives. Not thread-safe (the
+// sink is always called on the thread calling write()/finish()); one instance per file.
+// Move-only. If finish() is never called the output is an incomplete
 // (undecryptable) file.
 class Encryptor {
 public:
@@ -46,8 +50,9 @@ public:
     Encryptor& operator=(Encryptor&&) noexcept;
     ~Encryptor();
 
-    // Encrypts `plaintext`. Full chunks go to the sink once it is known they are not the last;
-    // at most one chunk is buffered. After an error or finish() every call fails.
+    // Encrypts `plaintext`. Full chunks go to the sink once it is known they are not the last,
+    // up to kBatchChunks per sink call; at most one partial or full chunk stays buffered, and
+    // `plaintext` is not referenced after the call. After an error or finish() every call fails.
     Status write(ByteView plaintext);
     // Seals the final chunk (empty only if the whole plaintext was empty) and sends it.
     Status finish();
@@ -60,7 +65,7 @@ private:
     explicit Encryptor(std::unique_ptr<Impl> impl);
     // Sends the header (given up to "---"), its MAC and the payload nonce.
     static Result<Encryptor> start(std::string header, const crypto::SecretBytes& file_key,
-                                   Sink sink, crypto::Random& random);
+                                   Sink sink, crypto::Random& random, unsigned threads);
     std::unique_ptr<Impl> m_impl;
 };
 

@@ -12,6 +12,8 @@ inline constexpr std::size_t kPayloadNonceBytes = 16;
 inline constexpr std::size_t kChunkBytes = 64 * 1024;
 inline constexpr std::size_t kChunkTagBytes = 16;
 inline constexpr std::size_t kEncryptedChunkBytes = kChunkBytes + kChunkTagBytes;
+// Chunks sealed or opened together (split over two threads) when enough data is at hand.
+inline constexpr std::size_t kBatchChunks = 16;
 
 // scrypt work factor (log2 N) used when encrypting with a passphrase, as age does.
 inline constexpr unsigned kDefaultScryptWorkFactor = 18;

@@ -1,0 +1,78 @@
+#include "node_session.hpp"
+
+#include <ctime>
+#include <iostream>
+#include <iterator>
+
+#include "kolokol/crypto/encoding.hpp"
+#include "terminal.hpp"
+
+namespace kolokol::cli {
+
+Exit exit_for(const Error& error) {
+    if (error.code.category() == core::CoreErrc_category()) {
+        switch (static_cast<core::CoreErrc>(error.code.value())) {
+            case core::CoreErrc::bad_input:
+                return Exit::bad_input;
+            case core::CoreErrc::not_found:
+                return Exit::not_found;
+            case core::CoreErrc::not_permitted:
+                return Exit::not_permitted;
+            case core::CoreErrc::no_store:
+                return Exit::no_store;
+            case core::CoreErrc::wrong_passphrase:
+                return Exit::wrong_passphrase;
+            case core::CoreErrc::corrupt_store:
+                return Exit::corrupt_store;
+            case core::CoreErrc::exists:
+                return Exit::exists;
+            case core::CoreErrc::no_epoch:
+                return Exit::not_permitted;
+            case core::CoreErrc::io:
+                return Exit::failure;
+        }
+    }
+    return Exit::failure;
+}
+
+void raise(const Error& error) {
+    throw CommandError(exit_for(error), error.what());
+}
+
+std::unique_ptr<core::Node> open_node() {
+    if (!core::Node::exists(home_dir()))
+        throw CommandError(Exit::no_store,
+                           "no store in " + home_dir() + " — run `kolokol init` first");
+    auto passphrase = read_passphrase("Passphrase");
+    return value_or_raise(core::Node::open(home_dir(), passphrase.view()));
+}
+
+std::string argument_or_stdin(const std::string& value) {
+    if (value != "-") return value;
+    std::string out;
+    char buf[4096];
+    while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
+        out.append(buf, static_cast<std::size_t>(std::cin.gcount()));
+        if (out.size() > (1u << 20))
+            throw CommandError(Exit::bad_input, "standard input is larger than 1 MiB");
+    }
+    return out;
+}
+
+std::string hex(ByteView bytes) {
+    return crypto::hex_encode(bytes);
+}
+std::string short_hex(ByteView bytes) {
+    return crypto::hex_encode(bytes.first(std::min<std::size_t>(8, bytes.size())));
+}
+
+std::string format_time(std::int64_t ms) {
+    std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+    return buf;
+}
+
+}  // namespace kolokol::cli

@@ -1,0 +1,35 @@
+#pragma once
+// Opening the member's store from the CLI, and turning library errors into exit codes.
+
+#include <memory>
+#include <string>
+
+#include "app.hpp"
+#include "kolokol/core/node.hpp"
+
+namespace kolokol::cli {
+
+// Unlocks the store at home_dir(), asking for the passphrase. Throws CommandError.
+std::unique_ptr<core::Node> open_node();
+
+Exit exit_for(const Error& error);
+[[noreturn]] void raise(const Error& error);
+
+// Unwraps a Result or throws the mapped CommandError.
+template <class T>
+T value_or_raise(Result<T> r) {
+    if (!r) raise(r.error());
+    return std::move(*r);
+}
+inline void check(const Status& s) {
+    if (!s) raise(s.error());
+}
+
+// Reads an argument that may be "-" (standard input, up to 1 MiB) or literal text.
+std::string argument_or_stdin(const std::string& value);
+
+std::string hex(ByteView bytes);
+std::string short_hex(ByteView bytes);  // first 8 bytes
+std::string format_time(std::int64_t ms);
+
+}  // namespace kolokol::cli

@@ -1,0 +1,156 @@
+#pragma once
+// Node: the facade a front end drives. One Node owns one unlocked store (a home directory):
+// the member's identity, their groups and epoch keys, every envelope they hold, and the records
+// opened from them. Not thread-safe: use a Node from one thread at a time.
+//
+// Home layout: <home>/ (0700) holding store.key (the two-slot key file) and store.db (SQLCipher,
+// with its -wal/-shm files). Nothing else is written there.
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kolokol/core/errors.hpp"
+#include "kolokol/core/identity.hpp"
+#include "kolokol/core/types.hpp"
+#include "kolokol/crypto/secret.hpp"
+
+namespace kolokol::core {
+
+enum class KdfProfile {
+    tuned,  // both slot derivations take about a second on this machine (the default)
+    fast,   // the smallest Argon2id cost: tests and very weak devices only
+};
+
+struct InitOptions {
+    std::string display_name;
+    ByteView passphrase;
+    std::optional<ByteView> duress_passphrase;
+    KdfProfile kdf = KdfProfile::tuned;
+};
+
+struct GroupSummary {
+    GroupId id{};
+    std::string name;
+    std::size_t members = 0;
+    bool admin = false;
+    std::string rotation_needed;  // non-empty: an admin should rotate (and `maintain` will)
+};
+
+struct MemberView {
+    MemberKey key{};
+    std::string name;
+    bool admin = false;
+    bool verified = false;  // the safety number was confirmed with `verify --confirm`
+    bool me = false;
+};
+
+struct MessageView {
+    RecordId id{};
+    MemberKey author{};
+    std::string author_name;
+    bool author_verified = false;
+    std::string text;
+    std::uint64_t lamport = 0;
+    std::int64_t wall_ms = 0;  // the author's clock: untrusted, for display only
+};
+
+struct IngestReport {
+    std::size_t received = 0;
+    std::size_t added = 0;       // new records applied
+    std::size_t duplicate = 0;   // already held (applied, pending or rejected before)
+    std::size_t pending = 0;     // held until their references arrive
+    std::size_t unreadable = 0;  // for a mailbox we hold no key for (kept, may open later)
+    std::size_t rejected = 0;
+    std::size_t foreign_chunks = 0;  // sync-file chunks under a key we do not hold
+    void merge(const IngestReport& o);
+};
+
+struct RejectionView {
+    RecordId id{};
+    RejectReason reason{};
+    std::string detail;
+    std::int64_t at_ms = 0;
+};
+
+class Node {
+public:
+    ~Node();
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+
+    // Creates a store and an identity in `home`. Refuses (exists) if one is there.
+    static Status init(const std::filesystem::path& home, const InitOptions& options);
+    // Unlocks the store. A duress passphrase crypto-erases the store (the key file is replaced
+    // by random bytes of the same size) and then fails exactly as a wrong passphrase does.
+    static Result<std::unique_ptr<Node>> open(const std::filesystem::path& home,
+                                              ByteView passphrase);
+    // Destroys the key file first (the database is noise without it), then the database.
+    static Status panic(const std::filesystem::path& home);
+    static Status change_passphrase(const std::filesystem::path& home, ByteView old_passphrase,
+                                    ByteView new_passphrase);
+    static bool exists(const std::filesystem::path& home);
+
+    // Identity
+    const Card& card() const;
+    const MemberKey& me() const;
+    std::string display_name_of(const MemberKey& key) const;
+    Status mark_verified(const MemberKey& key);
+    bool is_verified(const MemberKey& key);
+
+    // Groups
+    Result<GroupId> create_group(std::string_view name);
+    // Accepts a group's name, or a prefix (≥ 4 hex digits) of its id.
+    Result<GroupId> resolve_group(std::string_view name_or_id);
+    std::vector<GroupSummary> groups();
+    // Posts the add op (and, without history, a rotation) and returns the welcome token.
+    Result<std::string> add_member(const GroupId& group, std::string_view card_text, bool admin,
+                                   bool with_history);
+    Result<GroupId> join(std::string_view welcome_token);
+    Result<std::vector<MemberView>> members(const GroupId& group);
+    // Accepts a display name or a prefix (≥ 4 hex digits) of the member's key.
+    Result<MemberKey> resolve_member(const GroupId& group, std::string_view name_or_key);
+    Status remove_member(const GroupId& group, const MemberKey& member);
+    Status rotate(const GroupId& group);
+    // Performs the rotations this admin owes (a removal it had not seen, a member without the
+    // current key). Returns one line per action taken.
+    Result<std::vector<std::string>> maintain();
+
+    // Messages
+    Result<RecordId> post(const GroupId& group, std::string_view text);
+    // The newest `limit` messages, oldest first, ordered by (Lamport, id).
+    Result<std::vector<MessageView>> messages(const GroupId& group, std::size_t limit);
+
+    // Carriers. Every carrier hands envelopes to ingest(); it runs in batched transactions.
+    Result<IngestReport> ingest(std::span<const Bytes> envelopes);
+    // Sync files (sneakernet): envelopes of the given groups (all when empty) wrapped with each
+    // epoch's file key. Returns the number of envelopes written.
+    Result<std::size_t> write_sync_file(const std::filesystem::path& path,
+                                        std::span<const GroupId> groups);
+    Result<IngestReport> read_sync_file(const std::filesystem::path& path);
+    std::vector<RejectionView> rejections(std::size_t limit);
+
+    // Envelopes as the carriers see them: the mailboxes this member can reach (of one group, or
+    // of all when `group` is null), the ids held in a mailbox (ascending), one envelope's bytes.
+    std::vector<MailboxId> mailboxes(const GroupId* group = nullptr) const;
+    Result<std::vector<RecordId>> envelope_ids(const MailboxId& mailbox);
+    Result<std::optional<Bytes>> envelope(const RecordId& id);
+    std::size_t rejection_count();
+
+    // For tests and tools: the clock (ms since the epoch). Defaults to the system clock, or
+    // KOLOKOL_FAKE_NOW_MS when set.
+    void set_clock(std::function<std::int64_t()> clock);
+
+    struct Impl;
+
+private:
+    friend struct NodeTestAccess;  // white-box tests (tests/unit/core) only
+    explicit Node(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace kolokol::core

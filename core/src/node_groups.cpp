@@ -1,0 +1,452 @@
+// Groups, membership and messages: what `kolokol group …`, `post` and `read` drive.
+
+#include "group.pb.h"
+#include "kolokol/crypto/encoding.hpp"
+#include "kolokol/crypto/hash.hpp"
+#include "kolokol/crypto/sign.hpp"
+#include "kolokol/crypto/x25519.hpp"
+#include "node_impl.hpp"
+
+namespace kolokol::core {
+
+namespace {
+constexpr std::string_view kGenesisDomain = "kolokol/genesis/v1";
+constexpr std::string_view kGroupDomain = "kolokol/group";
+constexpr std::string_view kWelcomeDomain = "kolokol/welcome/v1";
+constexpr std::string_view kWelcomePrefix = "kolokol-welcome:";
+constexpr std::size_t kMaxWelcomeText = 256 * 1024;
+constexpr std::int64_t kWelcomeLifetimeMs = 7LL * 24 * 3600 * 1000;
+
+std::string trim(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return std::string(s);
+}
+
+bool hex_prefix_matches(std::string_view prefix, ByteView key) {
+    if (prefix.size() < 4 || prefix.size() > 64) return false;
+    auto hex = crypto::hex_encode(key);
+    for (std::size_t i = 0; i < prefix.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(prefix[i])) != hex[i]) return false;
+    return true;
+}
+}  // namespace
+
+Result<GroupId> Node::create_group(std::string_view name) {
+    auto& m = *m_impl;
+    if (name.empty() || name.size() > 128 || !is_clean_utf8(name))
+        return fail(CoreErrc::bad_input, "a group name has 1 to 128 bytes of clean UTF-8");
+    for (const auto& s : groups())
+        if (s.name == name)
+            return fail(CoreErrc::exists, "you already have a group with that name");
+    pb::Genesis g;
+    g.set_version(1);
+    g.set_creator(to_string(m.identity.sign.public_key));
+    g.set_creator_box(to_string(m.identity.box.public_key));
+    g.set_creator_name(m.identity.display_name);
+    g.set_nonce(to_string(m.random->bytes(16)));
+    g.set_created_ms(m.now());
+    auto genesis_bytes = g.SerializeAsString();
+    pb::SignedGenesis sg;
+    sg.set_genesis(genesis_bytes);
+    sg.set_signature(to_string(
+        crypto::sign(m.identity.sign.secret_key, kGenesisDomain, as_bytes(genesis_bytes))));
+    GroupId id = crypto::blake2b_256(kGroupDomain, as_bytes(genesis_bytes));
+
+    {
+        auto tx = m.db.begin();
+        if (!tx) return std::unexpected(tx.error());
+        auto st = m.db.cached("INSERT INTO groups(group_id, genesis, joined_ms) VALUES (?, ?, ?)");
+        if (!st) return std::unexpected(st.error());
+        auto sg_bytes = sg.SerializeAsString();
+        (*st)->bind(1, ByteView(id)).bind(2, as_bytes(sg_bytes)).bind(3, m.now());
+        if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+        crypto::SecretBytes secret(32);
+        m.random->fill(secret.mutable_view());
+        if (auto ok = m.add_epoch(EpochKeys::from_secret(id, id, secret.view())); !ok)
+            return std::unexpected(ok.error());
+        if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
+    }
+    m.genesis[id] = GenesisInfo{id, m.identity.sign.public_key, m.identity.box.public_key,
+                                m.identity.display_name};
+    pb::RecordBody body;
+    body.mutable_settings()->set_name(std::string(name));
+    if (auto r = m.write(id, std::move(body)); !r) return std::unexpected(r.error());
+    return id;
+}
+
+Result<GroupId> Node::resolve_group(std::string_view name_or_id) {
+    std::optional<GroupId> found;
+    for (const auto& s : groups()) {
+        if (s.name == name_or_id) return s.id;
+        if (hex_prefix_matches(name_or_id, s.id)) {
+            if (found) return fail(CoreErrc::bad_input, "that id prefix matches several groups");
+            found = s.id;
+        }
+    }
+    if (!found)
+        return fail(CoreErrc::not_found, "no group called \"" + std::string(name_or_id) + "\"");
+    return *found;
+}
+
+std::vector<GroupSummary> Node::groups() {
+    std::vector<GroupSummary> out;
+    for (const auto& [id, info] : m_impl->genesis) {
+        const auto& g = m_impl->state(id);
+        GroupSummary s;
+        s.id = id;
+        s.name = g.name();
+        s.members = g.members().size();
+        s.admin = g.is_admin(me());
+        s.rotation_needed = g.rotation_needed(me());
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+Result<std::string> Node::add_member(const GroupId& group, std::string_view card_text, bool admin,
+                                     bool with_history) {
+    auto& m = *m_impl;
+    auto card = card_from_text(card_text);
+    if (!card) return std::unexpected(card.error());
+    if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    {
+        const auto& g = m.state(group);
+        if (!g.is_admin(me()))
+            return fail(CoreErrc::not_permitted, "only an admin can add members");
+        if (g.is_member(card->sign_key))
+            return fail(CoreErrc::exists, card->display_name + " is already a member");
+    }
+    pb::RecordBody body;
+    auto* op = body.mutable_membership();
+    op->set_kind(pb::MembershipOp::ADD);
+    op->set_member(to_string(card->sign_key));
+    op->set_member_box_key(to_string(card->box_key));
+    op->set_display_name(card->display_name);
+    op->set_role(admin ? pb::ROLE_ADMIN : pb::ROLE_MEMBER);
+    op->set_grants_epoch(with_history);
+    auto add_id = m.write(group, std::move(body));
+    if (!add_id) return std::unexpected(add_id.error());
+    auto add_row = m.record_row(*add_id);
+    // Without history the newcomer's first key is a fresh one: they cannot read what came before.
+    if (!with_history)
+        if (auto r = m.rotate(group); !r) return std::unexpected(r.error());
+    auto current = m.state(group).writer_epoch(me());
+    if (!current) return fail(CoreErrc::no_epoch, "the group has no usable key; rotate first");
+
+    pb::Welcome w;
+    w.set_version(1);
+    w.set_group_id(to_string(group));
+    auto gs = m.db.cached("SELECT genesis FROM groups WHERE group_id = ?");
+    if (!gs) return std::unexpected(gs.error());
+    (*gs)->bind(1, ByteView(group));
+    if (auto r = (*gs)->step(); !r || !*r)
+        return fail(CoreErrc::corrupt_store, "group genesis missing");
+    w.mutable_genesis()->ParseFromString(to_string((*gs)->column_blob(0)));
+    (*gs)->reset();
+    w.mutable_inviter()->ParseFromString(to_string(m.card.signed_bytes));
+    w.set_invitee(to_string(card->sign_key));
+    w.mutable_add_record()->set_id(to_string(*add_id));
+    w.mutable_add_record()->set_epoch_id(to_string(add_row->epoch));
+    for (const auto& [mailbox, keys] : m.epochs) {
+        if (keys.group_id != group) continue;
+        auto* grant = w.add_epochs();
+        grant->set_group_id(to_string(group));
+        grant->set_epoch_id(to_string(keys.epoch_id));
+        bool full = keys.secret && (with_history || keys.epoch_id == *current);
+        if (full) {
+            grant->set_secret(to_string(keys.secret->view()));
+        } else {
+            grant->set_control_key(to_string(keys.control_key.view()));
+            grant->set_mailbox_seed(to_string(keys.mailbox_seed.view()));
+            grant->set_file_key(to_string(keys.file_key.view()));
+        }
+    }
+    w.set_current_epoch(to_string(*current));
+    for (const auto& r : m.state(group).relays()) w.add_relays(r);
+    w.set_expires_ms(m.now() + kWelcomeLifetimeMs);
+    auto welcome_bytes = w.SerializeAsString();
+    pb::SignedWelcome sw;
+    sw.set_welcome(welcome_bytes);
+    sw.set_signature(to_string(
+        crypto::sign(m.identity.sign.secret_key, kWelcomeDomain, as_bytes(welcome_bytes))));
+    auto plain = sw.SerializeAsString();
+    auto sealed = crypto::box_seal(card->box_key, as_bytes(plain));
+    crypto::memzero(plain);
+    crypto::memzero(welcome_bytes);
+    return std::string(kWelcomePrefix) + crypto::base64url_encode(sealed);
+}
+
+Result<GroupId> Node::join(std::string_view token_text) {
+    auto& m = *m_impl;
+    auto text = trim(token_text);
+    if (text.size() > kMaxWelcomeText)
+        return fail(CoreErrc::bad_input, "the welcome token is too long");
+    if (!text.starts_with(kWelcomePrefix))
+        return fail(CoreErrc::bad_input,
+                    "not a welcome token (it should start with \"kolokol-welcome:\")");
+    auto sealed = crypto::base64url_decode(std::string_view(text).substr(kWelcomePrefix.size()));
+    if (!sealed) return fail(CoreErrc::bad_input, "the welcome token is damaged (bad base64)");
+    auto plain = crypto::box_seal_open(m.identity.box, *sealed);
+    if (!plain)
+        return fail(CoreErrc::bad_input, "this welcome token is not for you, or it is damaged");
+    pb::SignedWelcome sw;
+    pb::Welcome w;
+    if (!sw.ParseFromArray(plain->data(), static_cast<int>(plain->size())) ||
+        !w.ParseFromString(sw.welcome()) || w.version() != 1)
+        return fail(CoreErrc::bad_input, "the welcome token does not parse");
+    auto inviter = card_from_signed_bytes(as_bytes(w.inviter().SerializeAsString()));
+    if (!inviter) return fail(CoreErrc::bad_input, "the inviter's card in the token is invalid");
+    if (!crypto::verify(inviter->sign_key, kWelcomeDomain, as_bytes(sw.welcome()),
+                        as_bytes(sw.signature())))
+        return fail(CoreErrc::bad_input, "the welcome token's signature does not verify");
+    if (w.invitee() != to_string(me()))
+        return fail(CoreErrc::bad_input, "this welcome token is for someone else");
+    if (w.expires_ms() < m.now())
+        return fail(CoreErrc::bad_input, "this welcome token has expired; ask for a new one");
+    pb::Genesis g;
+    if (!g.ParseFromString(w.genesis().genesis()) || g.creator().size() != 32 ||
+        g.creator_box().size() != 32 ||
+        !crypto::verify(as_bytes(g.creator()), kGenesisDomain, as_bytes(w.genesis().genesis()),
+                        as_bytes(w.genesis().signature())))
+        return fail(CoreErrc::bad_input, "the group's genesis in the token is invalid");
+    GroupId group = crypto::blake2b_256(kGroupDomain, as_bytes(w.genesis().genesis()));
+    if (w.group_id() != to_string(group))
+        return fail(CoreErrc::bad_input, "the token names the wrong group");
+    if (w.epochs_size() == 0 || w.epochs_size() > 10000)
+        return fail(CoreErrc::bad_input, "the token holds no keys");
+
+    auto tx = m.db.begin();
+    if (!tx) return std::unexpected(tx.error());
+    auto st =
+        m.db.cached("INSERT OR IGNORE INTO groups(group_id, genesis, joined_ms) VALUES (?, ?, ?)");
+    if (!st) return std::unexpected(st.error());
+    auto genesis_bytes = w.genesis().SerializeAsString();
+    (*st)->bind(1, ByteView(group)).bind(2, as_bytes(genesis_bytes)).bind(3, m.now());
+    if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+    for (const auto& e : w.epochs()) {
+        if (e.group_id() != w.group_id() || e.epoch_id().size() != 32)
+            return fail(CoreErrc::bad_input, "the token holds a key of another group");
+        auto epoch = to_array<32>(as_bytes(e.epoch_id()));
+        if (e.secret().size() == 32) {
+            if (auto ok = m.add_epoch(EpochKeys::from_secret(group, epoch, as_bytes(e.secret())));
+                !ok)
+                return std::unexpected(ok.error());
+        } else if (e.control_key().size() == 32 && e.mailbox_seed().size() == 32 &&
+                   e.file_key().size() == 32) {
+            if (auto ok = m.add_epoch(
+                    EpochKeys::control_only(group, epoch, as_bytes(e.control_key()),
+                                            as_bytes(e.mailbox_seed()), as_bytes(e.file_key())));
+                !ok)
+                return std::unexpected(ok.error());
+        } else {
+            return fail(CoreErrc::bad_input, "the token holds a damaged key");
+        }
+    }
+    if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
+    m.genesis[group] = GenesisInfo{group, to_array<32>(as_bytes(g.creator())),
+                                   to_array<32>(as_bytes(g.creator_box())), g.creator_name()};
+    m.invalidate(group);
+    return group;
+}
+
+Result<std::vector<MemberView>> Node::members(const GroupId& group) {
+    if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    std::vector<MemberView> out;
+    for (const auto& [key, member] : m_impl->state(group).members())
+        out.push_back(MemberView{key, member.name, member.admin, is_verified(key), key == me()});
+    return out;
+}
+
+Result<MemberKey> Node::resolve_member(const GroupId& group, std::string_view who) {
+    auto list = members(group);
+    if (!list) return std::unexpected(list.error());
+    std::optional<MemberKey> found;
+    for (const auto& mv : *list) {
+        if (mv.name == who || hex_prefix_matches(who, mv.key)) {
+            if (found)
+                return fail(CoreErrc::bad_input,
+                            "\"" + std::string(who) + "\" matches several members; use their key");
+            found = mv.key;
+        }
+    }
+    if (!found)
+        return fail(CoreErrc::not_found, "no member \"" + std::string(who) + "\" in this group");
+    return *found;
+}
+
+Status Node::remove_member(const GroupId& group, const MemberKey& member) {
+    auto& m = *m_impl;
+    if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    {
+        const auto& g = m.state(group);
+        if (!g.is_admin(me()))
+            return fail(CoreErrc::not_permitted, "only an admin can remove members");
+        if (!g.is_member(member)) return fail(CoreErrc::not_found, "not a member of this group");
+        if (member == me())
+            return fail(CoreErrc::not_permitted, "you cannot remove yourself; ask another admin");
+    }
+    pb::RecordBody body;
+    auto* op = body.mutable_membership();
+    op->set_kind(pb::MembershipOp::REMOVE);
+    op->set_member(to_string(member));
+    // The cutoff: their latest record we hold. Theirs at or before it survive the removal.
+    auto st = m.db.cached(
+        "SELECT id, seq, epoch_id FROM records WHERE group_id = ? AND author = ? "
+        "ORDER BY seq DESC LIMIT 1");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, ByteView(group)).bind(2, ByteView(member));
+    if (auto r = (*st)->step(); r && *r) {
+        op->mutable_cutoff()->set_id(to_string((*st)->column_blob(0)));
+        op->mutable_cutoff()->set_epoch_id(to_string((*st)->column_blob(2)));
+        op->set_cutoff_seq(static_cast<std::uint64_t>((*st)->column_int64(1)));
+    }
+    (*st)->reset();
+    if (auto r = m.write(group, std::move(body), m.rotation_epoch(group)); !r)
+        return std::unexpected(r.error());
+    // Post-removal secrecy: a new epoch the removed member does not receive.
+    if (auto r = m.rotate(group); !r) return std::unexpected(r.error());
+    return {};
+}
+
+Status Node::rotate(const GroupId& group) {
+    if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    if (auto r = m_impl->rotate(group); !r) return std::unexpected(r.error());
+    return {};
+}
+
+Result<std::vector<std::string>> Node::maintain() {
+    std::vector<std::string> done;
+    for (const auto& s : groups()) {
+        if (s.rotation_needed.empty()) continue;
+        if (auto r = m_impl->rotate(s.id); !r) return std::unexpected(r.error());
+        done.push_back("rotated the key of \"" + s.name + "\": " + s.rotation_needed);
+    }
+    return done;
+}
+
+Result<RecordId> Node::post(const GroupId& group, std::string_view text) {
+    if (text.empty()) return fail(CoreErrc::bad_input, "the message is empty");
+    if (text.size() > kMaxMessageBytes)
+        return fail(CoreErrc::bad_input, "the message is longer than 16 KiB");
+    if (!is_clean_utf8(text, "\n\t"))
+        return fail(CoreErrc::bad_input, "the message is not valid UTF-8 text");
+    pb::RecordBody body;
+    body.mutable_message()->set_text(std::string(text));
+    return m_impl->write(group, std::move(body));
+}
+
+Result<std::vector<MessageView>> Node::messages(const GroupId& group, std::size_t limit) {
+    auto& m = *m_impl;
+    if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    std::vector<MessageView> out;
+    auto st = m.db.prepare(
+        "SELECT id, group_id, epoch_id, author, seq, prev, lamport, heads, wall_ms, signed "
+        "FROM records WHERE group_id = ? AND kind = 1 ORDER BY lamport DESC, id DESC");
+    if (!st) return std::unexpected(st.error());
+    st->bind(1, ByteView(group));
+    while (out.size() < limit) {
+        auto r = st->step();
+        if (!r) return std::unexpected(r.error());
+        if (!*r) break;
+        RecordRow row;
+        row.id = to_array<32>(st->column_blob(0));
+        row.group = group;
+        row.epoch = to_array<32>(st->column_blob(2));
+        row.author = to_array<32>(st->column_blob(3));
+        row.seq = static_cast<std::uint64_t>(st->column_int64(4));
+        if (!st->column_is_null(5)) row.prev = to_array<32>(st->column_blob(5));
+        row.lamport = static_cast<std::uint64_t>(st->column_int64(6));
+        row.heads = split_ids(st->column_blob(7));
+        row.wall_ms = st->column_int64(8);
+        if (!m.record_valid_now(row)) continue;
+        auto body = parse_stored_body(st->column_blob(9));
+        if (!body) continue;
+        MessageView v;
+        v.id = row.id;
+        v.author = row.author;
+        v.author_name = display_name_of(row.author);
+        v.author_verified = is_verified(row.author);
+        v.text = body->message().text();
+        v.lamport = row.lamport;
+        v.wall_ms = row.wall_ms;
+        out.push_back(std::move(v));
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
+}
+
+std::string Node::display_name_of(const MemberKey& key) const {
+    if (key == me()) return m_impl->identity.display_name;
+    for (const auto& [id, info] : m_impl->genesis) {
+        const auto& g = m_impl->state(id);
+        if (auto it = g.members().find(key); it != g.members().end()) return it->second.name;
+        if (info.creator == key) return info.creator_name;
+        for (const auto& op : g.records())
+            if (op.body.has_membership() && op.body.membership().kind() == pb::MembershipOp::ADD &&
+                op.body.membership().member() == to_string(key))
+                return op.body.membership().display_name();
+    }
+    return short_key(key);
+}
+
+Status Node::mark_verified(const MemberKey& key) {
+    auto st = m_impl->db.cached("INSERT OR REPLACE INTO verified(sign_key, at_ms) VALUES (?, ?)");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, ByteView(key)).bind(2, m_impl->now());
+    if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+    return {};
+}
+
+bool Node::is_verified(const MemberKey& key) {
+    auto st = m_impl->db.cached("SELECT 1 FROM verified WHERE sign_key = ?");
+    if (!st) return false;
+    (*st)->bind(1, ByteView(key));
+    auto r = (*st)->step();
+    (*st)->reset();
+    return r && *r;
+}
+
+std::vector<RejectionView> Node::rejections(std::size_t limit) {
+    std::vector<RejectionView> out;
+    auto st = m_impl->db.prepare(
+        "SELECT id, reason, detail, at_ms FROM rejected ORDER BY at_ms DESC LIMIT ?");
+    if (!st) return out;
+    st->bind(1, static_cast<std::int64_t>(limit));
+    while (true) {
+        auto r = st->step();
+        if (!r || !*r) break;
+        out.push_back(RejectionView{to_array<32>(st->column_blob(0)),
+                                    static_cast<RejectReason>(st->column_int64(1)),
+                                    st->column_text(2), st->column_int64(3)});
+    }
+    return out;
+}
+
+std::size_t Node::rejection_count() {
+    auto st = m_impl->db.prepare("SELECT COUNT(*) FROM rejected");
+    if (!st) return 0;
+    auto r = st->step();
+    return r && *r ? static_cast<std::size_t>(st->column_int64(0)) : 0;
+}
+
+}  // namespace kolokol::core
+
+namespace kolokol::core {
+
+std::vector<MailboxId> Node::mailboxes(const GroupId* group) const {
+    std::vector<MailboxId> out;
+    for (const auto& [mailbox, keys] : m_impl->epochs)
+        if (!group || keys.group_id == *group) out.push_back(mailbox);
+    return out;
+}
+
+Result<std::vector<RecordId>> Node::envelope_ids(const MailboxId& mailbox) {
+    return m_impl->envelopes->ids(mailbox);
+}
+
+Result<std::optional<Bytes>> Node::envelope(const RecordId& id) {
+    return m_impl->envelopes->get(id);
+}
+
+}  // namespace kolokol::core

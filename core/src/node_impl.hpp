@@ -1,0 +1,94 @@
+#pragma once
+// Node's private state and helpers, shared by the node_*.cpp files.
+
+#include <map>
+#include <memory>
+
+#include "epoch_keys.hpp"
+#include "group_state.hpp"
+#include "kolokol/core/node.hpp"
+#include "kolokol/crypto/random.hpp"
+#include "kolokol/storage/database.hpp"
+#include "kolokol/storage/envelope_store.hpp"
+#include "records.hpp"
+
+namespace kolokol::core {
+
+enum class RecordKind : int {
+    message = 1,
+    membership = 2,
+    rotation = 3,
+    settings = 4,
+    redaction = 5,
+    object = 6,
+    chunk = 7,
+    manifest = 8,
+};
+RecordKind kind_of(const pb::RecordBody& body);
+
+struct RecordRow {
+    RecordId id{};
+    GroupId group{};
+    EpochId epoch{};
+    MemberKey author{};
+    std::uint64_t seq = 0;
+    std::optional<RecordId> prev;
+    std::uint64_t lamport = 0;
+    std::vector<RecordId> heads;
+    std::int64_t wall_ms = 0;
+};
+
+Bytes join_ids(std::span<const RecordId> ids);
+std::vector<RecordId> split_ids(ByteView blob);
+
+struct Node::Impl {
+    std::filesystem::path home;
+    storage::Database db;
+    std::unique_ptr<storage::EnvelopeStore> envelopes;
+    Identity identity;
+    Card card;
+    std::function<std::int64_t()> clock;
+    crypto::Random* random = &crypto::system_random();
+
+    std::map<MailboxId, EpochKeys> epochs;  // by mailbox
+    std::map<EpochId, MailboxId> epoch_mailbox;
+    std::map<GroupId, GenesisInfo> genesis;
+    std::map<GroupId, std::unique_ptr<GroupState>> states;
+
+    std::int64_t now() const { return clock(); }
+
+    Status load();
+    const EpochKeys* keys_for_epoch(const EpochId& epoch) const;
+    const GroupState& state(const GroupId& group);
+    void invalidate(const GroupId& group) { states.erase(group); }
+    std::optional<RecordRow> record_row(const RecordId& id);
+    bool record_exists(const RecordId& id);
+
+    // Stores the keys of an epoch (inside the caller's transaction) and remembers them.
+    Status add_epoch(EpochKeys keys);
+
+    // Builds, seals and ingests one of our own records. `epoch` overrides the writer epoch (a
+    // rotation is written in a frontier epoch even when that epoch is tainted).
+    Result<RecordId> write(const GroupId& group, pb::RecordBody body,
+                           std::optional<EpochId> epoch = std::nullopt);
+    // The two halves of write(): fill in the header fields of `body` (group, epoch, author,
+    // sequence, references, clocks) and return the epoch to seal it in; then seal.
+    Result<EpochId> prepare(const GroupId& group, pb::RecordBody& body,
+                            std::optional<EpochId> epoch);
+    Bytes seal(const pb::RecordBody& body, const EpochId& epoch);
+    Result<RecordId> rotate(const GroupId& group);
+    std::optional<EpochId> rotation_epoch(const GroupId& group);
+
+    Result<IngestReport> ingest(std::span<const Bytes> envelopes);
+    // One envelope inside ingest's transaction. `opened` is the result of opening it ahead of
+    // time on a worker thread, if that was possible; `retry` collects ids to process again.
+    Status process(ByteView envelope, std::expected<OpenedRecord, Rejection>* opened,
+                   bool from_pending, IngestReport& report, std::vector<RecordId>& retry);
+    Status reject(const RecordId& id, RejectReason reason, std::string_view detail,
+                  IngestReport& report);
+    Status store_envelope(const RecordId& id, const MailboxId& mailbox, ByteView envelope);
+    std::vector<RecordId> group_heads(const GroupId& group, std::uint64_t* max_lamport);
+    bool record_valid_now(const RecordRow& row);
+};
+
+}  // namespace kolokol::core

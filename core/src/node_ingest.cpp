@@ -1,0 +1,303 @@
+// The one ingest path every carrier uses (DESIGN §4, §5): open, verify, check the author's
+// membership at the record's causal position, hold records whose references are missing, and
+// apply the rest — all in one transaction per batch.
+
+#include <algorithm>
+#include <thread>
+
+#include "kolokol/crypto/x25519.hpp"
+#include "node_impl.hpp"
+
+namespace kolokol::core {
+
+namespace {
+constexpr std::size_t kParallelThreshold = 64;
+constexpr std::int64_t kMaxRejectedRows = 10000;
+
+bool row_exists(storage::Database& db, std::string_view sql, const RecordId& id) {
+    auto st = db.cached(sql);
+    if (!st) return false;
+    (*st)->bind(1, ByteView(id));
+    auto r = (*st)->step();
+    (*st)->reset();
+    return r && *r;
+}
+}  // namespace
+
+Result<IngestReport> Node::ingest(std::span<const Bytes> envelopes) {
+    return m_impl->ingest(envelopes);
+}
+
+Status Node::Impl::reject(const RecordId& id, RejectReason reason, std::string_view detail,
+                          IngestReport& report) {
+    ++report.rejected;
+    auto st =
+        db.cached("INSERT OR IGNORE INTO rejected(id, reason, detail, at_ms) VALUES (?, ?, ?, ?)");
+    if (!st) return std::unexpected(st.error());
+    (*st)
+        ->bind(1, ByteView(id))
+        .bind(2, static_cast<std::int64_t>(reason))
+        .bind(3, detail)
+        .bind(4, now());
+    if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+    return {};
+}
+
+Status Node::Impl::store_envelope(const RecordId& id, const MailboxId& mailbox, ByteView envelope) {
+    storage::StoredEnvelope e{id, mailbox, envelope, now(), 0};
+    auto r = envelopes->put(std::span<const storage::StoredEnvelope>(&e, 1));
+    if (!r) return std::unexpected(r.error());
+    return {};
+}
+
+Result<IngestReport> Node::Impl::ingest(std::span<const Bytes> input) {
+    IngestReport report;
+    report.received = input.size();
+
+    // Open and verify ahead of time on every core: the expensive part (AEAD + Ed25519) needs
+    // only the epoch keys, which nothing modifies until the sequential phase below.
+    std::vector<std::optional<std::expected<OpenedRecord, Rejection>>> opened(input.size());
+    auto open_range = [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) {
+            auto view = storage::parse_envelope(input[i]);
+            if (!view) continue;
+            auto k = epochs.find(view->mailbox);
+            if (k == epochs.end()) continue;
+            opened[i] = open_record(input[i], k->second);
+        }
+    };
+    unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+    if (input.size() < kParallelThreshold || threads == 1) {
+        open_range(0, input.size());
+    } else {
+        std::vector<std::thread> pool;
+        std::size_t per = (input.size() + threads - 1) / threads;
+        for (unsigned t = 0; t < threads; ++t) {
+            std::size_t b = t * per, e = std::min(input.size(), b + per);
+            if (b < e) pool.emplace_back(open_range, b, e);
+        }
+        for (auto& th : pool) th.join();
+    }
+
+    auto tx = db.begin();
+    if (!tx) return std::unexpected(tx.error());
+    std::vector<RecordId> retry;
+    for (std::size_t i = 0; i < input.size(); ++i) {
+        auto* pre = opened[i] ? &*opened[i] : nullptr;
+        if (auto ok = process(input[i], pre, false, report, retry); !ok)
+            return std::unexpected(ok.error());
+        opened[i].reset();
+    }
+    while (!retry.empty()) {
+        auto id = retry.back();
+        retry.pop_back();
+        auto bytes = envelopes->get(id);
+        if (!bytes) return std::unexpected(bytes.error());
+        if (!*bytes) continue;
+        if (auto ok = process(**bytes, nullptr, true, report, retry); !ok)
+            return std::unexpected(ok.error());
+    }
+    if (report.rejected > 0) {
+        // Bounded: a flood of bad records cannot fill the disk with rejection notes.
+        (void)db.exec(
+            "DELETE FROM rejected WHERE rowid IN (SELECT rowid FROM rejected ORDER BY at_ms "
+            "DESC LIMIT -1 OFFSET " +
+            std::to_string(kMaxRejectedRows) + ")");
+    }
+    if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
+    return report;
+}
+
+Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Rejection>* pre,
+                           bool from_pending, IngestReport& report, std::vector<RecordId>& retry) {
+    auto id = storage::record_id_of(envelope);
+    auto view = storage::parse_envelope(envelope);
+    if (!view) return reject(id, RejectReason::malformed_envelope, "bad size or version", report);
+    if (!from_pending) {
+        if (row_exists(db, "SELECT 1 FROM records WHERE id = ?", id) ||
+            row_exists(db, "SELECT 1 FROM pending WHERE id = ?", id) ||
+            row_exists(db, "SELECT 1 FROM rejected WHERE id = ?", id)) {
+            ++report.duplicate;
+            return {};
+        }
+    }
+    auto k = epochs.find(view->mailbox);
+    if (k == epochs.end()) {
+        // Not ours to open (yet): keep it; a rotation may later give us its key.
+        ++report.unreadable;
+        return store_envelope(id, view->mailbox, envelope);
+    }
+    auto local = pre ? std::move(*pre) : open_record(envelope, k->second);
+    if (!local && local.error().reason == RejectReason::undecryptable && !k->second.secret) {
+        // A content record of an epoch we may only see the control records of (no history).
+        ++report.unreadable;
+        return store_envelope(id, view->mailbox, envelope);
+    }
+    if (!local) return reject(id, local.error().reason, local.error().detail, report);
+    auto& rec = *local;
+    const auto& body = rec.body;
+    const auto& keys = k->second;
+
+    // Causal delivery: wait for every control head, and for parents and the author's previous
+    // record when they lie in an epoch we can read (beyond that is a late joiner's horizon).
+    std::vector<RecordId> missing;
+    std::vector<std::uint64_t> ref_lamports;
+    auto need = [&](const RecordId& ref, bool blocking) {
+        if (auto row = record_row(ref)) {
+            ref_lamports.push_back(row->lamport);
+            return;
+        }
+        if (blocking) missing.push_back(ref);
+    };
+    for (const auto& h : body.control_heads()) need(to_array<32>(as_bytes(h)), true);
+    auto readable = [&](const pb::RecordRef& r) {
+        const auto* ek = keys_for_epoch(to_array<32>(as_bytes(r.epoch_id())));
+        return ek != nullptr && ek->secret.has_value();
+    };
+    for (const auto& p : body.parents()) need(ref_id(p), readable(p));
+    if (body.has_prev()) need(ref_id(body.prev()), readable(body.prev()));
+    if (!missing.empty()) {
+        ++report.pending;
+        if (auto ok = store_envelope(id, view->mailbox, envelope); !ok) return ok;
+        auto st = db.cached("INSERT OR IGNORE INTO pending(id, received_ms) VALUES (?, ?)");
+        if (!st) return std::unexpected(st.error());
+        (*st)->bind(1, ByteView(id)).bind(2, now());
+        if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+        for (const auto& m : missing) {
+            auto pr = db.cached("INSERT OR IGNORE INTO pending_refs(ref, id) VALUES (?, ?)");
+            if (!pr) return std::unexpected(pr.error());
+            (*pr)->bind(1, ByteView(m)).bind(2, ByteView(id));
+            if (auto r = (*pr)->step(); !r) return std::unexpected(r.error());
+        }
+        return {};
+    }
+
+    // References are all here: check them, then the author's standing at this position.
+    for (auto l : ref_lamports)
+        if (l >= body.lamport())
+            return reject(id, RejectReason::bad_references,
+                          "Lamport clock not above its references", report);
+    if (body.has_prev()) {
+        if (auto prev = record_row(ref_id(body.prev()))) {
+            if (prev->author != author_of(body) || prev->seq + 1 != body.seq())
+                return reject(id, RejectReason::bad_references,
+                              "previous record is not the author's", report);
+        }
+    }
+    const auto& g = state(keys.group_id);
+    std::vector<RecordId> heads;
+    for (const auto& h : body.control_heads()) heads.push_back(to_array<32>(as_bytes(h)));
+    const auto* pos = g.at(heads);
+    if (!pos)
+        return reject(id, RejectReason::bad_references, "control heads are not control records",
+                      report);
+    auto author = pos->members.find(author_of(body));
+    if (author == pos->members.end())
+        return reject(id, RejectReason::not_member, "author not a member at this point", report);
+    if (rec.control && !author->second.admin)
+        return reject(id, RejectReason::not_admin, "control record by a non-admin", report);
+    if (!pos->frontier.contains(keys.epoch_id))
+        return reject(id, RejectReason::wrong_epoch, "written in a superseded epoch", report);
+    if (g.dropped(author_of(body), id, body.seq(), heads))
+        return reject(id, RejectReason::removed_author,
+                      "written concurrently with the author's removal", report);
+
+    // Apply.
+    if (auto ok = store_envelope(id, view->mailbox, envelope); !ok) return ok;
+    auto ins = db.cached(
+        "INSERT INTO records(id, group_id, epoch_id, author, seq, prev, lamport, kind, heads, "
+        "signed, wall_ms, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!ins) return std::unexpected(ins.error());
+    auto head_blob = join_ids(heads);
+    (*ins)
+        ->bind(1, ByteView(id))
+        .bind(2, ByteView(keys.group_id))
+        .bind(3, ByteView(keys.epoch_id))
+        .bind(4, as_bytes(body.author()))
+        .bind(5, static_cast<std::int64_t>(body.seq()));
+    if (body.has_prev())
+        (*ins)->bind(6, as_bytes(body.prev().id()));
+    else
+        (*ins)->bind_null(6);
+    (*ins)
+        ->bind(7, static_cast<std::int64_t>(body.lamport()))
+        .bind(8, static_cast<std::int64_t>(kind_of(body)))
+        .bind(9, ByteView(head_blob))
+        .bind(10, ByteView(rec.signed_record))
+        .bind(11, body.wall_clock_ms())
+        .bind(12, now());
+    if (auto r = (*ins)->step(); !r) return std::unexpected(r.error());
+
+    auto head = db.cached(
+        "INSERT OR REPLACE INTO heads(group_id, id, epoch_id, lamport) VALUES (?, ?, ?, ?)");
+    if (!head) return std::unexpected(head.error());
+    (*head)
+        ->bind(1, ByteView(keys.group_id))
+        .bind(2, ByteView(id))
+        .bind(3, ByteView(keys.epoch_id))
+        .bind(4, static_cast<std::int64_t>(body.lamport()));
+    if (auto r = (*head)->step(); !r) return std::unexpected(r.error());
+    auto drop_head = [&](const RecordId& ref) -> Status {
+        auto st = db.cached("DELETE FROM heads WHERE group_id = ? AND id = ?");
+        if (!st) return std::unexpected(st.error());
+        (*st)->bind(1, ByteView(keys.group_id)).bind(2, ByteView(ref));
+        if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+        return {};
+    };
+    for (const auto& p : body.parents())
+        if (auto ok = drop_head(ref_id(p)); !ok) return ok;
+    if (body.has_prev())
+        if (auto ok = drop_head(ref_id(body.prev())); !ok) return ok;
+    ++report.added;
+
+    if (rec.control) invalidate(keys.group_id);
+    if (body.has_rotation()) {
+        auto my_tag = ByteView(identity.sign.public_key).first(8);
+        for (const auto& grant : body.rotation().grants()) {
+            if (!crypto::equal_ct(as_bytes(grant.member_tag()), my_tag)) continue;
+            auto secret = crypto::box_seal_open(identity.box, as_bytes(grant.sealed_secret()));
+            if (!secret || secret->size() != 32) break;
+            auto new_keys = EpochKeys::from_secret(keys.group_id, id, secret->view());
+            auto mailbox = new_keys.mailbox;
+            if (auto ok = add_epoch(std::move(new_keys)); !ok) return ok;
+            // Envelopes that arrived before we could open them.
+            auto held = envelopes->ids(mailbox);
+            if (!held) return std::unexpected(held.error());
+            for (const auto& h : *held)
+                if (!row_exists(db, "SELECT 1 FROM records WHERE id = ?", h) &&
+                    !row_exists(db, "SELECT 1 FROM pending WHERE id = ?", h))
+                    retry.push_back(h);
+            break;
+        }
+    }
+
+    // Wake records that were waiting for this one.
+    std::vector<RecordId> waiting;
+    {
+        auto st = db.cached("SELECT id FROM pending_refs WHERE ref = ?");
+        if (!st) return std::unexpected(st.error());
+        (*st)->bind(1, ByteView(id));
+        while (true) {
+            auto r = (*st)->step();
+            if (!r) return std::unexpected(r.error());
+            if (!*r) break;
+            waiting.push_back(to_array<32>((*st)->column_blob(0)));
+        }
+    }
+    for (const auto& w : waiting) {
+        auto del = db.cached("DELETE FROM pending_refs WHERE ref = ? AND id = ?");
+        if (!del) return std::unexpected(del.error());
+        (*del)->bind(1, ByteView(id)).bind(2, ByteView(w));
+        if (auto r = (*del)->step(); !r) return std::unexpected(r.error());
+        if (!row_exists(db, "SELECT 1 FROM pending_refs WHERE id = ?", w)) {
+            auto dp = db.cached("DELETE FROM pending WHERE id = ?");
+            if (!dp) return std::unexpected(dp.error());
+            (*dp)->bind(1, ByteView(w));
+            if (auto r = (*dp)->step(); !r) return std::unexpected(r.error());
+            retry.push_back(w);
+        }
+    }
+    return {};
+}
+
+}  // namespace kolokol::core

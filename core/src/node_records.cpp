@@ -1,0 +1,252 @@
+// Writing our own records, and reading stored ones back: the group state, heads, validity.
+
+#include "kolokol/crypto/x25519.hpp"
+#include "node_impl.hpp"
+
+namespace kolokol::core {
+
+RecordKind kind_of(const pb::RecordBody& body) {
+    switch (body.payload_case()) {
+        case pb::RecordBody::kMessage:
+            return RecordKind::message;
+        case pb::RecordBody::kMembership:
+            return RecordKind::membership;
+        case pb::RecordBody::kRotation:
+            return RecordKind::rotation;
+        case pb::RecordBody::kSettings:
+            return RecordKind::settings;
+        case pb::RecordBody::kRedaction:
+            return RecordKind::redaction;
+        case pb::RecordBody::kObject:
+            return RecordKind::object;
+        case pb::RecordBody::kChunk:
+            return RecordKind::chunk;
+        case pb::RecordBody::kManifest:
+            return RecordKind::manifest;
+        default:
+            return RecordKind::message;
+    }
+}
+
+Bytes join_ids(std::span<const RecordId> ids) {
+    Bytes out;
+    out.reserve(ids.size() * 32);
+    for (const auto& id : ids) append(out, id);
+    return out;
+}
+
+std::vector<RecordId> split_ids(ByteView blob) {
+    std::vector<RecordId> out;
+    for (std::size_t i = 0; i + 32 <= blob.size(); i += 32)
+        out.push_back(to_array<32>(blob.subspan(i, 32)));
+    return out;
+}
+
+namespace {
+constexpr std::string_view kRowColumns =
+    "SELECT id, group_id, epoch_id, author, seq, prev, lamport, heads, wall_ms FROM records ";
+
+RecordRow read_row(const storage::Statement& st) {
+    RecordRow r;
+    r.id = to_array<32>(st.column_blob(0));
+    r.group = to_array<32>(st.column_blob(1));
+    r.epoch = to_array<32>(st.column_blob(2));
+    r.author = to_array<32>(st.column_blob(3));
+    r.seq = static_cast<std::uint64_t>(st.column_int64(4));
+    if (!st.column_is_null(5)) r.prev = to_array<32>(st.column_blob(5));
+    r.lamport = static_cast<std::uint64_t>(st.column_int64(6));
+    r.heads = split_ids(st.column_blob(7));
+    r.wall_ms = st.column_int64(8);
+    return r;
+}
+}  // namespace
+
+std::optional<RecordRow> Node::Impl::record_row(const RecordId& id) {
+    auto st = db.cached(std::string(kRowColumns) + "WHERE id = ?");
+    if (!st) return std::nullopt;
+    (*st)->bind(1, ByteView(id));
+    auto r = (*st)->step();
+    if (!r || !*r) {
+        (*st)->reset();
+        return std::nullopt;
+    }
+    auto row = read_row(**st);
+    (*st)->reset();
+    return row;
+}
+
+bool Node::Impl::record_exists(const RecordId& id) {
+    auto st = db.cached("SELECT 1 FROM records WHERE id = ?");
+    if (!st) return false;
+    (*st)->bind(1, ByteView(id));
+    auto r = (*st)->step();
+    (*st)->reset();
+    return r && *r;
+}
+
+const GroupState& Node::Impl::state(const GroupId& group) {
+    if (auto it = states.find(group); it != states.end()) return *it->second;
+    std::vector<ControlRecord> ops;
+    auto st = db.prepare(
+        "SELECT id, author, seq, lamport, epoch_id, heads, signed FROM records "
+        "WHERE group_id = ? AND kind IN (2, 3, 4)");
+    if (st) {
+        st->bind(1, ByteView(group));
+        while (true) {
+            auto r = st->step();
+            if (!r || !*r) break;
+            ControlRecord op;
+            op.id = to_array<32>(st->column_blob(0));
+            op.author = to_array<32>(st->column_blob(1));
+            op.seq = static_cast<std::uint64_t>(st->column_int64(2));
+            op.lamport = static_cast<std::uint64_t>(st->column_int64(3));
+            op.epoch = to_array<32>(st->column_blob(4));
+            op.heads = split_ids(st->column_blob(5));
+            if (auto body = parse_stored_body(st->column_blob(6))) op.body = std::move(*body);
+            ops.push_back(std::move(op));
+        }
+    }
+    ChainLookup chain = [this](const RecordId& id) -> std::optional<ChainLink> {
+        auto row = record_row(id);
+        if (!row) return std::nullopt;
+        return ChainLink{row->author, row->seq, row->prev};
+    };
+    auto g =
+        std::make_unique<GroupState>(GroupState::compute(genesis.at(group), std::move(ops), chain));
+    auto& ref = *g;
+    states[group] = std::move(g);
+    return ref;
+}
+
+std::vector<RecordId> Node::Impl::group_heads(const GroupId& group, std::uint64_t* max_lamport) {
+    std::vector<RecordId> out;
+    *max_lamport = 0;
+    auto st = db.cached(
+        "SELECT id, lamport FROM heads WHERE group_id = ? ORDER BY lamport DESC LIMIT 32");
+    if (!st) return out;
+    (*st)->bind(1, ByteView(group));
+    while (true) {
+        auto r = (*st)->step();
+        if (!r || !*r) break;
+        out.push_back(to_array<32>((*st)->column_blob(0)));
+        *max_lamport = std::max(*max_lamport, static_cast<std::uint64_t>((*st)->column_int64(1)));
+    }
+    (*st)->reset();
+    return out;
+}
+
+bool Node::Impl::record_valid_now(const RecordRow& row) {
+    const auto& g = state(row.group);
+    const auto* pos = g.at(row.heads);
+    if (!pos || !pos->members.contains(row.author) || !pos->frontier.contains(row.epoch))
+        return false;
+    return !g.dropped(row.author, row.id, row.seq, row.heads);
+}
+
+std::optional<EpochId> Node::Impl::rotation_epoch(const GroupId& group) {
+    // A rotation may be written in any frontier epoch we hold, tainted or not.
+    for (const auto* e : state(group).frontier()) {
+        const auto* k = keys_for_epoch(e->id);
+        if (k && k->secret) return e->id;
+    }
+    return std::nullopt;
+}
+
+Result<EpochId> Node::Impl::prepare(const GroupId& group, pb::RecordBody& body,
+                                    std::optional<EpochId> epoch) {
+    if (!genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    const auto& g = state(group);
+    if (!g.is_member(identity.sign.public_key))
+        return fail(CoreErrc::not_permitted,
+                    "you are not a member of this group (or have not synced your admission yet)");
+    if (!epoch) epoch = g.writer_epoch(identity.sign.public_key);
+    const EpochKeys* keys = epoch ? keys_for_epoch(*epoch) : nullptr;
+    if (!keys || !keys->secret)
+        return fail(CoreErrc::no_epoch,
+                    "no usable key to write with: an admin must rotate the group's key first");
+
+    std::uint64_t lamport = 0;
+    auto parents = group_heads(group, &lamport);
+    body.set_group_id(to_string(group));
+    body.set_epoch_id(to_string(*epoch));
+    body.set_author(to_string(identity.sign.public_key));
+    body.clear_parents();
+    body.clear_control_heads();
+    for (const auto& p : parents) {
+        auto* ref = body.add_parents();
+        ref->set_id(to_string(p));
+        if (auto row = record_row(p)) ref->set_epoch_id(to_string(row->epoch));
+    }
+    for (const auto& h : g.heads()) {
+        body.add_control_heads(to_string(h));
+        if (auto row = record_row(h)) lamport = std::max(lamport, row->lamport);
+    }
+    auto last = db.cached(
+        "SELECT id, seq, epoch_id, lamport FROM records WHERE group_id = ? AND author = ? "
+        "ORDER BY seq DESC LIMIT 1");
+    if (!last) return std::unexpected(last.error());
+    (*last)->bind(1, ByteView(group)).bind(2, ByteView(identity.sign.public_key));
+    std::uint64_t seq = 1;
+    body.clear_prev();
+    if (auto r = (*last)->step(); r && *r) {
+        seq = static_cast<std::uint64_t>((*last)->column_int64(1)) + 1;
+        auto* prev = body.mutable_prev();
+        prev->set_id(to_string((*last)->column_blob(0)));
+        prev->set_epoch_id(to_string((*last)->column_blob(2)));
+        lamport = std::max(lamport, static_cast<std::uint64_t>((*last)->column_int64(3)));
+    }
+    (*last)->reset();
+    body.set_seq(seq);
+    body.set_lamport(lamport + 1);
+    body.set_wall_clock_ms(now());
+    return *epoch;
+}
+
+Bytes Node::Impl::seal(const pb::RecordBody& body, const EpochId& epoch) {
+    return seal_record(body, identity.sign.secret_key, *keys_for_epoch(epoch), *random);
+}
+
+Result<RecordId> Node::Impl::write(const GroupId& group, pb::RecordBody body,
+                                   std::optional<EpochId> epoch) {
+    auto chosen = prepare(group, body, epoch);
+    if (!chosen) return std::unexpected(chosen.error());
+    auto envelope = seal(body, *chosen);
+    auto id = storage::record_id_of(envelope);
+    Bytes one[] = {std::move(envelope)};
+    auto report = ingest(one);
+    if (!report) return std::unexpected(report.error());
+    if (report->added != 1) {
+        auto st = db.cached("SELECT reason, detail FROM rejected WHERE id = ?");
+        std::string why = "it was not accepted";
+        if (st) {
+            (*st)->bind(1, ByteView(id));
+            if (auto r = (*st)->step(); r && *r)
+                why = std::string(
+                          reject_reason_name(static_cast<RejectReason>((*st)->column_int64(0)))) +
+                      ": " + (*st)->column_text(1);
+            (*st)->reset();
+        }
+        return fail(CoreErrc::not_permitted, "your record was refused (" + why + ")");
+    }
+    return id;
+}
+
+Result<RecordId> Node::Impl::rotate(const GroupId& group) {
+    const auto& g = state(group);
+    if (!g.is_admin(identity.sign.public_key))
+        return fail(CoreErrc::not_permitted, "only an admin can rotate the group's key");
+    auto epoch = rotation_epoch(group);
+    if (!epoch) return fail(CoreErrc::no_epoch, "you hold no current key of this group");
+    auto secret = crypto::SecretBytes(32);
+    random->fill(secret.mutable_view());
+    pb::RecordBody body;
+    auto* rotation = body.mutable_rotation();
+    for (const auto& [key, member] : g.members()) {
+        auto* grant = rotation->add_grants();
+        grant->set_member_tag(std::string(as_chars(ByteView(key).first(8))));
+        grant->set_sealed_secret(to_string(crypto::box_seal(member.box, secret.view())));
+    }
+    return write(group, std::move(body), epoch);
+}
+
+}  // namespace kolokol::core

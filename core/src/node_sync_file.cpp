@@ -1,0 +1,243 @@
+// Sync files for sneakernet (DESIGN §5): envelopes wrapped with each epoch's file key.
+// Layout: "KKSYNC01", then length-prefixed (4 bytes big-endian) protobuf messages: one
+// SyncFileHeader, then SyncFileChunks. Reading checks the whole file first — framing, sizes and
+// every chunk we hold a key for — so a damaged file changes nothing; then it ingests in batches,
+// each its own transaction, so an interrupted import keeps what it committed.
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "kolokol/crypto/aead.hpp"
+#include "kolokol/crypto/byte_reader.hpp"
+#include "kolokol/crypto/hash.hpp"
+#include "node_impl.hpp"
+#include "syncfile.pb.h"
+
+namespace kolokol::core {
+
+namespace {
+constexpr std::string_view kMagic = "KKSYNC01";
+constexpr std::size_t kChunkPlainTarget = 1 << 20;
+constexpr std::size_t kMaxChunkBytes = (4 << 20) + 4096;
+constexpr std::size_t kMaxHeaderBytes = 1024;
+constexpr int kMaxEnvelopesPerChunk = 20000;
+constexpr std::size_t kIngestBatch = 1000;
+
+Bytes key_tag(const crypto::SecretBytes& file_key, ByteView salt) {
+    return crypto::blake2b(32, salt, file_key.view());
+}
+
+bool write_all(int fd, ByteView data) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+        auto n = ::write(fd, data.data() + done, data.size() - done);
+        if (n <= 0) return false;
+        done += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+bool write_framed(int fd, const std::string& msg) {
+    Bytes len;
+    put_u32be(len, static_cast<std::uint32_t>(msg.size()));
+    return write_all(fd, len) && write_all(fd, as_bytes(msg));
+}
+
+// Reads framed messages from a sync file with strict bounds.
+class SyncFileReader {
+public:
+    explicit SyncFileReader(const std::filesystem::path& path) : m_in(path, std::ios::binary) {}
+    bool is_open() const { return m_in.is_open(); }
+    Status read_header(Bytes& salt) {
+        char magic[8];
+        if (!m_in.read(magic, 8) || std::string_view(magic, 8) != kMagic)
+            return fail(CoreErrc::bad_input, "not a Kolokol sync file");
+        auto msg = next(kMaxHeaderBytes);
+        if (!msg) return std::unexpected(msg.error());
+        pb::SyncFileHeader h;
+        if (!*msg || !h.ParseFromString(**msg) || h.version() != 1 || h.salt().size() != 32)
+            return fail(CoreErrc::bad_input, "the sync file's header is damaged");
+        salt = to_bytes(h.salt());
+        return {};
+    }
+    // nullopt at a clean end of file.
+    Result<std::optional<std::string>> next(std::size_t max) {
+        unsigned char len_bytes[4];
+        m_in.read(reinterpret_cast<char*>(len_bytes), 4);
+        if (m_in.gcount() == 0 && m_in.eof()) return std::optional<std::string>{};
+        if (m_in.gcount() != 4) return fail(CoreErrc::bad_input, "the sync file is truncated");
+        std::uint32_t len = (std::uint32_t{len_bytes[0]} << 24) |
+                            (std::uint32_t{len_bytes[1]} << 16) |
+                            (std::uint32_t{len_bytes[2]} << 8) | len_bytes[3];
+        // Refuse before allocating: the length field itself may be corrupt.
+        if (len > max)
+            return fail(CoreErrc::bad_input, "the sync file is damaged (oversized chunk)");
+        std::string buf(len, '\0');
+        if (!m_in.read(buf.data(), len))
+            return fail(CoreErrc::bad_input, "the sync file is truncated");
+        return std::optional<std::string>(std::move(buf));
+    }
+
+private:
+    std::ifstream m_in;
+};
+}  // namespace
+
+Result<std::size_t> Node::write_sync_file(const std::filesystem::path& path,
+                                          std::span<const GroupId> groups) {
+    auto& m = *m_impl;
+    for (const auto& g : groups)
+        if (!m.genesis.contains(g)) return fail(CoreErrc::not_found, "no such group");
+    auto tmp = path;
+    tmp += ".partial";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return fail(CoreErrc::io, "cannot write " + path.string());
+    auto salt = m.random->bytes(32);
+    pb::SyncFileHeader header;
+    header.set_version(1);
+    header.set_salt(to_string(salt));
+    bool ok = write_all(fd, as_bytes(kMagic)) && write_framed(fd, header.SerializeAsString());
+    std::size_t count = 0;
+    for (const auto& [mailbox, keys] : m.epochs) {
+        if (!ok) break;
+        if (!groups.empty() &&
+            std::find(groups.begin(), groups.end(), keys.group_id) == groups.end())
+            continue;
+        auto ids = m.envelopes->ids(mailbox);
+        if (!ids) {
+            ::close(fd);
+            return std::unexpected(ids.error());
+        }
+        auto tag = key_tag(keys.file_key, salt);
+        Bytes ad = salt;
+        append(ad, tag);
+        pb::EnvelopeBatch batch;
+        std::size_t batch_bytes = 0;
+        auto flush = [&] {
+            if (batch.envelopes_size() == 0) return true;
+            auto plain = batch.SerializeAsString();
+            auto nonce = m.random->bytes(24);
+            pb::SyncFileChunk chunk;
+            chunk.set_key_tag(to_string(tag));
+            chunk.set_nonce(to_string(nonce));
+            chunk.set_ciphertext(
+                to_string(crypto::xchacha_seal(keys.file_key.view(), nonce, ad, as_bytes(plain))));
+            batch.Clear();
+            batch_bytes = 0;
+            return write_framed(fd, chunk.SerializeAsString());
+        };
+        for (const auto& id : *ids) {
+            auto env = m.envelopes->get(id);
+            if (!env || !*env) continue;
+            batch_bytes += (*env)->size();
+            batch.add_envelopes(to_string(**env));
+            ++count;
+            if (batch_bytes >= kChunkPlainTarget && !(ok = flush())) break;
+        }
+        if (ok) ok = flush();
+    }
+    ok = ok && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!ok) {
+        std::filesystem::remove(tmp);
+        return fail(CoreErrc::io, "cannot write " + path.string());
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) return fail(CoreErrc::io, "cannot write " + path.string() + ": " + ec.message());
+    return count;
+}
+
+Result<IngestReport> Node::read_sync_file(const std::filesystem::path& path) {
+    auto& m = *m_impl;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+        return fail(CoreErrc::not_found, "no such file: " + path.string());
+
+    // Runs `on_batch` for every chunk we hold a key for; fails on any damage.
+    // `done` marks chunk indices already handed over, so a later pass (after a rotation in the
+    // file gave us a new epoch's key) picks up only what was foreign before.
+    std::vector<bool> done;
+    auto walk = [&](const std::function<Status(pb::EnvelopeBatch&)>& on_batch,
+                    std::size_t* foreign) -> Status {
+        std::size_t index = 0;
+        SyncFileReader reader(path);
+        if (!reader.is_open()) return fail(CoreErrc::io, "cannot read " + path.string());
+        Bytes salt;
+        if (auto ok = reader.read_header(salt); !ok) return ok;
+        std::map<Bytes, const EpochKeys*> by_tag;
+        for (const auto& [mailbox, keys] : m.epochs) by_tag[key_tag(keys.file_key, salt)] = &keys;
+        for (;;) {
+            auto msg = reader.next(kMaxChunkBytes);
+            if (!msg) return std::unexpected(msg.error());
+            if (!*msg) break;
+            if (done.size() <= index) done.resize(index + 1, false);
+            if (done[index++]) continue;
+            pb::SyncFileChunk chunk;
+            if (!chunk.ParseFromString(**msg) || chunk.key_tag().size() != 32 ||
+                chunk.nonce().size() != 24)
+                return fail(CoreErrc::bad_input,
+                            "the sync file is damaged (a chunk does not parse)");
+            auto it = by_tag.find(to_bytes(chunk.key_tag()));
+            if (it == by_tag.end()) {
+                ++*foreign;
+                continue;
+            }
+            Bytes ad = salt;
+            append(ad, as_bytes(chunk.key_tag()));
+            auto plain = crypto::xchacha_open(it->second->file_key.view(), as_bytes(chunk.nonce()),
+                                              ad, as_bytes(chunk.ciphertext()));
+            if (!plain)
+                return fail(CoreErrc::bad_input,
+                            "the sync file is damaged (a chunk does not authenticate)");
+            pb::EnvelopeBatch batch;
+            if (!batch.ParseFromArray(plain->data(), static_cast<int>(plain->size())) ||
+                batch.envelopes_size() > kMaxEnvelopesPerChunk)
+                return fail(CoreErrc::bad_input,
+                            "the sync file is damaged (a batch does not parse)");
+            if (auto ok = on_batch(batch); !ok) return ok;
+            done[index - 1] = true;
+        }
+        return {};
+    };
+
+    std::size_t foreign = 0;
+    if (auto ok = walk([](pb::EnvelopeBatch&) -> Status { return {}; }, &foreign); !ok)
+        return std::unexpected(ok.error());
+    done.assign(done.size(), false);
+    IngestReport total;
+    auto ingest_pass = [&](std::size_t* left) {
+        return walk(
+            [&](pb::EnvelopeBatch& batch) -> Status {
+                std::vector<Bytes> pending;
+                for (auto& e : *batch.mutable_envelopes()) {
+                    pending.push_back(to_bytes(e));
+                    if (pending.size() == kIngestBatch) {
+                        auto r = m.ingest(pending);
+                        if (!r) return std::unexpected(r.error());
+                        total.merge(*r);
+                        pending.clear();
+                    }
+                }
+                if (!pending.empty()) {
+                    auto r = m.ingest(pending);
+                    if (!r) return std::unexpected(r.error());
+                    total.merge(*r);
+                }
+                return {};
+            },
+            left);
+    };
+    for (;;) {
+        auto epochs_before = m.epochs.size();
+        std::size_t left = 0;
+        if (auto ok = ingest_pass(&left); !ok) return std::unexpected(ok.error());
+        total.foreign_chunks = left;
+        if (left == 0 || m.epochs.size() == epochs_before) break;
+    }
+    return total;
+}
+
+}  // namespace kolokol::core

@@ -1,0 +1,47 @@
+#include "schema.hpp"
+
+#include <array>
+
+#include "kolokol/storage/envelope_store.hpp"
+
+namespace kolokol::core {
+
+namespace {
+// Append new steps; never edit a step that has shipped.
+constexpr std::array<std::string_view, 1> kCoreSteps = {
+    R"sql(
+CREATE TABLE identity(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  sign_secret BLOB NOT NULL, box_secret BLOB NOT NULL, display_name TEXT NOT NULL,
+  card BLOB NOT NULL, transport_secret BLOB NOT NULL, created_ms INTEGER NOT NULL);
+CREATE TABLE groups(
+  group_id BLOB PRIMARY KEY, genesis BLOB NOT NULL, joined_ms INTEGER NOT NULL);
+CREATE TABLE epochs(
+  epoch_id BLOB PRIMARY KEY, group_id BLOB NOT NULL, mailbox BLOB NOT NULL UNIQUE,
+  secret BLOB, control_key BLOB NOT NULL, mailbox_seed BLOB NOT NULL, file_key BLOB NOT NULL,
+  added_ms INTEGER NOT NULL);
+CREATE TABLE records(
+  id BLOB PRIMARY KEY, group_id BLOB NOT NULL, epoch_id BLOB NOT NULL, author BLOB NOT NULL,
+  seq INTEGER NOT NULL, prev BLOB, lamport INTEGER NOT NULL, kind INTEGER NOT NULL,
+  heads BLOB NOT NULL, signed BLOB NOT NULL, wall_ms INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL);
+CREATE INDEX records_by_kind ON records(group_id, kind, lamport, id);
+CREATE INDEX records_by_author ON records(group_id, author, seq);
+CREATE TABLE heads(
+  group_id BLOB NOT NULL, id BLOB NOT NULL, epoch_id BLOB NOT NULL, lamport INTEGER NOT NULL,
+  PRIMARY KEY (group_id, id));
+CREATE TABLE pending(id BLOB PRIMARY KEY, received_ms INTEGER NOT NULL);
+CREATE TABLE pending_refs(ref BLOB NOT NULL, id BLOB NOT NULL, PRIMARY KEY (ref, id));
+CREATE TABLE rejected(
+  id BLOB PRIMARY KEY, reason INTEGER NOT NULL, detail TEXT NOT NULL, at_ms INTEGER NOT NULL);
+CREATE TABLE verified(sign_key BLOB PRIMARY KEY, at_ms INTEGER NOT NULL);
+)sql",
+};
+}  // namespace
+
+Status migrate_schema(storage::Database& db) {
+    if (auto ok = storage::EnvelopeStore::migrate(db); !ok) return ok;
+    return db.migrate("core", kCoreSteps);
+}
+
+}  // namespace kolokol::core
