@@ -228,6 +228,7 @@ void Database::Transaction::rollback() {
 }
 
 Status Database::checkpoint_truncate() {
+    if (m_db == nullptr) return fail(StorageErrc::invalid_argument, "database is not open");
     int log = 0;
     int done = 0;
     int rc = sqlite3_wal_checkpoint_v2(m_db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
@@ -290,11 +291,11 @@ Status Database::migrate(std::string_view component, std::span<const std::string
 }
 
 std::int64_t Database::changes() const {
-    return sqlite3_changes(m_db);
+    return m_db != nullptr ? sqlite3_changes(m_db) : 0;
 }
 
 std::int64_t Database::last_insert_rowid() const {
-    return sqlite3_last_insert_rowid(m_db);
+    return m_db != nullptr ? sqlite3_last_insert_rowid(m_db) : 0;
 }
 
 bool Database::in_transaction() const {

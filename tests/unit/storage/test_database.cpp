@@ -492,3 +492,22 @@ TEST_CASE("database: a process killed mid-write keeps every commit and none of t
     REQUIRE(*check->step());
     CHECK(check->column_text(0) == "ok");
 }
+
+TEST_CASE("database: a closed (default or moved-from) database refuses calls cleanly") {
+    TempDir dir;
+    auto key = key_from_seed(1);
+    auto db = open_ok(dir / "store.db", key, true);
+    Database moved = std::move(db);
+    for (Database* d : {&db, static_cast<Database*>(nullptr)}) {
+        Database empty;
+        Database& x = d != nullptr ? *d : empty;
+        CHECK_FALSE(x.exec("SELECT 1"));
+        CHECK_FALSE(x.prepare("SELECT 1"));
+        CHECK_FALSE(x.cached("SELECT 1"));
+        CHECK_FALSE(x.begin());
+        CHECK_FALSE(x.checkpoint_truncate());
+        CHECK(x.changes() == 0);
+        CHECK_FALSE(x.in_transaction());
+    }
+    CHECK(moved.exec("CREATE TABLE t(x)"));
+}

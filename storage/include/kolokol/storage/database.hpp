@@ -67,8 +67,9 @@ public:
     // On failure the statement is reset (bindings kept) and the error mapped to StorageErrc.
     Result<bool> step();
 
-    // Column accessors (0-based) for the current row. column_blob's view stays valid until the
-    // next step(), reset() or destruction; a NULL column reads as empty / 0 / "".
+    // Column accessors (0-based) for the current row: only after step() returned true.
+    // column_blob's view stays valid until the next step(), reset() or destruction; a NULL column
+    // reads as empty / 0 / "".
     ByteView column_blob(int column) const;
     std::int64_t column_int64(int column) const;
     std::string column_text(int column) const;
@@ -102,6 +103,7 @@ public:
     // The same without encryption: for benchmarks that measure SQLCipher's overhead only.
     static Result<Database> open_plain(const std::filesystem::path& path, bool create);
 
+    // A closed database: every call fails with invalid_argument (changes() etc. return 0).
     Database() = default;
     ~Database();
     Database(Database&& other) noexcept;
