@@ -91,7 +91,7 @@ struct ObjectSet::Impl {
     explicit Impl(TypeRegistry r) : registry(std::move(r)) {}
 
     void fold(Object& obj, Change& c) {
-        const bool red = false;
+        const bool red = redacted.contains(c.record_id);
         const WriteKey key{c.lamport, c.author, c.record_id};
         for (auto& [name, value] : c.fields) {
             Write w{c.wall_clock_ms, std::nullopt};
