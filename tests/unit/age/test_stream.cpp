@@ -71,7 +71,9 @@ TEST_CASE("round trip at chunk boundaries, any write and read sizes") {
                   header_length(file) + kPayloadNonceBytes + size + chunks * kChunkTagBytes);
             for (auto [max_read, read_size] :
                  {std::pair<std::size_t, std::size_t>{SIZE_MAX, 1 << 17},
+                  {SIZE_MAX, 1 << 20},
                   {kChunkBytes, kChunkBytes},
+                  {kChunkBytes + 3, 5 * kChunkBytes / 2},
                   {777, 333}}) {
                 auto back = decrypt_with(id, file, max_read, read_size);
                 REQUIRE(back);
@@ -106,6 +108,37 @@ TEST_CASE("the same randomness gives the same file; different recipients each de
     REQUIRE(dec);
     CHECK_FALSE(dec->used_passphrase());
     CHECK(*read_all(*dec, 1 << 16) == plain);
+}
+
+TEST_CASE("batches: one or two threads give identical files and identical plaintext") {
+    auto id = X25519Identity::generate();
+    auto r = id.recipient();
+    auto plain = pattern(40 * kChunkBytes + 99);
+    Bytes files[2];
+    for (unsigned threads : {1u, 2u}) {
+        crypto::DeterministicRandom rng(5);
+        EncryptOptions options;
+        options.random = &rng;
+        options.threads = threads;
+        auto enc =
+            Encryptor::to_recipients(std::span(&r, 1), memory_sink(files[threads - 1]), options);
+        REQUIRE(enc);
+        // Uneven writes: a partial chunk staged, then batches from the caller's memory.
+        REQUIRE(enc->write(ByteView(plain).first(1000)));
+        REQUIRE(enc->write(ByteView(plain).subspan(1000, 20 * kChunkBytes)));
+        REQUIRE(enc->write(ByteView(plain).subspan(1000 + 20 * kChunkBytes)));
+        REQUIRE(enc->finish());
+    }
+    CHECK(files[0] == files[1]);
+    for (unsigned threads : {1u, 2u}) {
+        DecryptOptions options;
+        options.threads = threads;
+        auto dec = Decryptor::open(memory_source(files[0]), std::span(&id, 1), {}, options);
+        REQUIRE(dec);
+        auto back = read_all(*dec, 3 << 20);
+        REQUIRE(back);
+        CHECK(*back == plain);
+    }
 }
 
 TEST_CASE("passphrase round trip; provider only called for scrypt files") {
@@ -326,19 +359,24 @@ TEST_CASE("truncation anywhere, trailing data and bit flips are detected") {
     nonce_flip[header + 2] ^= 0x80;
     CHECK(code_of(decrypt_with(id, nonce_flip)) == make_error_code(AgeErrc::payload_failure));
 
-    // Plaintext before a damaged chunk is released; the damaged chunk is not.
+    // Plaintext before a damaged chunk is released; the damaged chunk is not. Either chunk by
+    // chunk, or from a batch read that spans the damaged chunk.
     auto late = file;
     late[payload + kEncryptedChunkBytes + 7] ^= 0x01;
-    auto dec = Decryptor::open(memory_source(late), std::span(&id, 1));
-    REQUIRE(dec);
-    Bytes buffer(kChunkBytes);
-    auto first = dec->read(buffer);
-    REQUIRE(first);
-    CHECK(*first == kChunkBytes);
-    CHECK(std::equal(buffer.begin(), buffer.end(), plain.begin()));
-    auto second = dec->read(buffer);
-    REQUIRE_FALSE(second);
-    CHECK(second.error().code == make_error_code(AgeErrc::payload_failure));
+    for (std::size_t buffer_size : {kChunkBytes, std::size_t{1} << 20}) {
+        CAPTURE(buffer_size);
+        auto dec = Decryptor::open(memory_source(late), std::span(&id, 1));
+        REQUIRE(dec);
+        Bytes buffer(buffer_size);
+        auto first = dec->read(buffer);
+        REQUIRE(first);
+        CHECK(*first == kChunkBytes);
+        CHECK(std::equal(buffer.begin(), buffer.begin() + kChunkBytes, plain.begin()));
+        auto second = dec->read(buffer);
+        REQUIRE_FALSE(second);
+        CHECK(second.error().code == make_error_code(AgeErrc::payload_failure));
+        CHECK_FALSE(dec->read(buffer));
+    }
 }
 
 TEST_CASE("chunks swapped or the final flag moved are refused") {
