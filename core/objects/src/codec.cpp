@@ -28,9 +28,9 @@ Status parse(Message& msg, ByteView payload, const char* what) {
 }
 
 Bytes serialize(const google::protobuf::MessageLite& msg) {
-    std::string out;
-    msg.SerializeToString(&out);
-    return to_bytes(out);
+    Bytes out(msg.ByteSizeLong());
+    msg.SerializeWithCachedSizesToArray(out.data());
+    return out;
 }
 
 }  // namespace
@@ -89,7 +89,7 @@ Bytes encode_chunk(const AttachmentChunk& chunk) {
     pb::AttachmentChunk pc;
     pc.set_attachment_id(str(chunk.attachment_id));
     pc.set_index(chunk.index);
-    pc.set_data(str(chunk.data));
+    pc.set_data(as_chars(chunk.data).data(), chunk.data.size());
     return serialize(pc);
 }
 

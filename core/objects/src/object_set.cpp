@@ -4,6 +4,7 @@
 #include <set>
 #include <tuple>
 
+#include "key_order.hpp"
 #include "kolokol/crypto/byte_reader.hpp"
 #include "kolokol/crypto/secret.hpp"
 #include "kolokol/objects/builtin_types.hpp"
@@ -14,20 +15,29 @@ namespace kolokol::objects {
 
 namespace {
 
-// Field writes order by (lamport, author bytes, record id); std::array compares its bytes as
-// unsigned values, lexicographically, which is exactly "author bytes".
+// Field writes order by (lamport, author bytes, record id); ids and keys compare as unsigned
+// bytes, lexicographically.
 struct WriteKey {
     std::uint64_t lamport = 0;
     MemberKey author{};
     RecordId record_id{};
-    auto operator<=>(const WriteKey&) const = default;
+    std::strong_ordering operator<=>(const WriteKey& o) const {
+        if (auto c = lamport <=> o.lamport; c != 0) return c;
+        if (auto c = detail::compare_ids(author, o.author); c != 0) return c;
+        return detail::compare_ids(record_id, o.record_id);
+    }
+    bool operator==(const WriteKey&) const = default;
 };
 
 // List items order by (lamport, record id).
 struct ItemKey {
     std::uint64_t lamport = 0;
     RecordId record_id{};
-    auto operator<=>(const ItemKey&) const = default;
+    std::strong_ordering operator<=>(const ItemKey& o) const {
+        if (auto c = lamport <=> o.lamport; c != 0) return c;
+        return detail::compare_ids(record_id, o.record_id);
+    }
+    bool operator==(const ItemKey&) const = default;
 };
 
 struct Write {
@@ -81,11 +91,13 @@ void wipe_values(Change& c) {
 
 struct ObjectSet::Impl {
     TypeRegistry registry;
-    std::map<RecordId, Object> objects;
-    std::map<RecordId, std::vector<Change>> pending;  // by the object id they wait for
+    // Ordered maps rather than hash tables: record ids come from other members, who could
+    // grind them to collide in an unkeyed hash; a tree's cost does not depend on the ids.
+    std::map<RecordId, Object, detail::IdLess> objects;
+    std::map<RecordId, std::vector<Change>, detail::IdLess> pending;  // by awaited object id
     std::size_t pending_total = 0;
-    std::map<RecordId, Location> index;  // every applied or pending change
-    std::set<RecordId> redacted;
+    std::map<RecordId, Location, detail::IdLess> index;  // every applied or pending change
+    std::set<RecordId, detail::IdLess> redacted;
     std::size_t rejected = 0;
 
     explicit Impl(TypeRegistry r) : registry(std::move(r)) {}

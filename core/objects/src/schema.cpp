@@ -120,15 +120,101 @@ Status check_spec_fields(const std::vector<FieldSpec>& fields, std::string_view 
     return {};
 }
 
+enum class Problem {
+    none,
+    too_long,
+    bad_text,
+    bad_enum,
+    bad_date,
+    bad_amount,
+    bad_currency,
+    bad_integer,
+    bad_key
+};
+
+// The check itself, without building any message: this runs for every field of every change.
+Problem value_problem(const FieldSpec& spec, std::string_view value) {
+    if (value.empty()) return Problem::none;
+    switch (spec.kind) {
+        case FieldKind::text:
+            if (value.size() > spec.max_bytes) return Problem::too_long;
+            return is_display_text(value) ? Problem::none : Problem::bad_text;
+        case FieldKind::enumeration:
+            return std::find(spec.values.begin(), spec.values.end(), value) == spec.values.end()
+                       ? Problem::bad_enum
+                       : Problem::none;
+        case FieldKind::datetime:
+            return parse_datetime(value) ? Problem::none : Problem::bad_date;
+        case FieldKind::amount:
+            return parse_amount_cents(value) ? Problem::none : Problem::bad_amount;
+        case FieldKind::currency:
+            return is_currency_code(value) ? Problem::none : Problem::bad_currency;
+        case FieldKind::integer: {
+            auto v = parse_integer(value);
+            return v && *v >= spec.min && *v <= spec.max ? Problem::none : Problem::bad_integer;
+        }
+        case FieldKind::member:
+        case FieldKind::record:
+            return parse_key_hex(value) ? Problem::none : Problem::bad_key;
+    }
+    return Problem::bad_text;
+}
+
+std::unexpected<Error> describe(const FieldSpec& spec, std::string_view value,
+                                const std::string& at, Problem problem) {
+    switch (problem) {
+        case Problem::too_long:
+            return bad(ObjectErrc::oversized_field,
+                       at + ": " + std::to_string(value.size()) + " bytes, at most " +
+                           std::to_string(spec.max_bytes) + " allowed");
+        case Problem::bad_enum: {
+            std::string allowed;
+            for (const auto& v : spec.values) allowed += (allowed.empty() ? "" : "|") + v;
+            return bad(ObjectErrc::bad_value,
+                       at + ": " + quoted(value) + " is not one of " + allowed);
+        }
+        case Problem::bad_date:
+            return bad(ObjectErrc::bad_value,
+                       at + ": " + quoted(value) +
+                           " is not a UTC time YYYY-MM-DDTHH:MM:SSZ between 1900 and 2200");
+        case Problem::bad_amount:
+            return bad(ObjectErrc::bad_value,
+                       at + ": " + quoted(value) +
+                           " is not an amount from 0 to 1000000000000 with at most two "
+                           "decimals");
+        case Problem::bad_currency:
+            return bad(ObjectErrc::bad_value,
+                       at + ": " + quoted(value) + " is not a three-letter currency code");
+        case Problem::bad_integer:
+            return bad(ObjectErrc::bad_value,
+                       at + ": " + quoted(value) + " is not an integer from " +
+                           std::to_string(spec.min) + " to " + std::to_string(spec.max));
+        case Problem::bad_key:
+            return bad(ObjectErrc::bad_value,
+                       at + ": " + quoted(value) + " is not 64 lower-case hex digits");
+        case Problem::bad_text:
+        case Problem::none:
+            break;
+    }
+    return bad(ObjectErrc::bad_value, at + ": not valid UTF-8 text or contains control characters");
+}
+
+// `where` is the type name, `list` the list name for item fields (empty for the type's own
+// fields); messages are built only when something is wrong.
 Status check_writes(const std::map<std::string, std::string>& writes,
-                    const std::vector<FieldSpec>& specs, std::string_view where) {
+                    const std::vector<FieldSpec>& specs, std::string_view where,
+                    std::string_view list) {
+    auto prefix = [&] {
+        std::string at(where);
+        if (!list.empty()) (at += '.') += list;
+        return at;
+    };
     for (const auto& [name, value] : writes) {
         const auto* spec = find_by_name(specs, name);
         if (!spec)
-            return bad(ObjectErrc::unknown_field,
-                       std::string(where) + ": unknown field " + quoted(name));
-        auto ok = validate_value(*spec, value, std::string(where) + "." + spec->name);
-        if (!ok) return ok;
+            return bad(ObjectErrc::unknown_field, prefix() + ": unknown field " + quoted(name));
+        if (auto p = value_problem(*spec, value); p != Problem::none)
+            return describe(*spec, value, prefix() + "." + spec->name, p);
     }
     return {};
 }
@@ -146,60 +232,9 @@ const ListSpec* TypeSpec::list(std::string_view n) const {
 }
 
 Status validate_value(const FieldSpec& spec, std::string_view value, std::string_view where) {
-    if (value.empty()) return {};
-    const std::string at(where);
-    switch (spec.kind) {
-        case FieldKind::text:
-            if (value.size() > spec.max_bytes)
-                return bad(ObjectErrc::oversized_field,
-                           at + ": " + std::to_string(value.size()) + " bytes, at most " +
-                               std::to_string(spec.max_bytes) + " allowed");
-            if (!is_display_text(value))
-                return bad(ObjectErrc::bad_value,
-                           at + ": not valid UTF-8 text or contains control characters");
-            return {};
-        case FieldKind::enumeration:
-            if (std::find(spec.values.begin(), spec.values.end(), value) == spec.values.end()) {
-                std::string allowed;
-                for (const auto& v : spec.values) allowed += (allowed.empty() ? "" : "|") + v;
-                return bad(ObjectErrc::bad_value,
-                           at + ": " + quoted(value) + " is not one of " + allowed);
-            }
-            return {};
-        case FieldKind::datetime:
-            if (!parse_datetime(value))
-                return bad(ObjectErrc::bad_value,
-                           at + ": " + quoted(value) +
-                               " is not a UTC time YYYY-MM-DDTHH:MM:SSZ between 1900 and 2200");
-            return {};
-        case FieldKind::amount:
-            if (!parse_amount_cents(value))
-                return bad(ObjectErrc::bad_value,
-                           at + ": " + quoted(value) +
-                               " is not an amount from 0 to 1000000000000 with at most two "
-                               "decimals");
-            return {};
-        case FieldKind::currency:
-            if (!is_currency_code(value))
-                return bad(ObjectErrc::bad_value,
-                           at + ": " + quoted(value) + " is not a three-letter currency code");
-            return {};
-        case FieldKind::integer: {
-            auto v = parse_integer(value);
-            if (!v || *v < spec.min || *v > spec.max)
-                return bad(ObjectErrc::bad_value,
-                           at + ": " + quoted(value) + " is not an integer from " +
-                               std::to_string(spec.min) + " to " + std::to_string(spec.max));
-            return {};
-        }
-        case FieldKind::member:
-        case FieldKind::record:
-            if (!parse_key_hex(value))
-                return bad(ObjectErrc::bad_value,
-                           at + ": " + quoted(value) + " is not 64 lower-case hex digits");
-            return {};
-    }
-    return bad(ObjectErrc::bad_value, at + ": unknown field kind");
+    const auto p = value_problem(spec, value);
+    if (p == Problem::none) return {};
+    return describe(spec, value, std::string(where), p);
 }
 
 Status TypeRegistry::add(TypeSpec spec) {
@@ -254,22 +289,24 @@ Status TypeRegistry::validate(const Change& change) const {
     if (change.is_create() && change.record_id == RecordId{})
         return bad(ObjectErrc::malformed_change, name + ": create has no record id");
 
-    if (auto ok = check_writes(change.fields, type->fields, name); !ok) return ok;
+    if (auto ok = check_writes(change.fields, type->fields, name, {}); !ok) return ok;
 
     if (change.append) {
         const auto* list = type->list(change.append->list);
         if (!list)
             return bad(ObjectErrc::list_not_allowed,
                        name + " has no list " + quoted(change.append->list));
-        const std::string at = name + "." + list->name;
         if (change.append->item.empty())
-            return bad(ObjectErrc::malformed_change, at + ": appended item has no fields");
-        if (auto ok = check_writes(change.append->item, list->item, at); !ok) return ok;
+            return bad(ObjectErrc::malformed_change,
+                       name + "." + list->name + ": appended item has no fields");
+        if (auto ok = check_writes(change.append->item, list->item, name, list->name); !ok)
+            return ok;
         for (const auto& f : list->item) {
             if (!f.required) continue;
             auto it = change.append->item.find(f.name);
             if (it == change.append->item.end() || it->second.empty())
-                return bad(ObjectErrc::missing_field, at + ": item needs " + f.name);
+                return bad(ObjectErrc::missing_field,
+                           name + "." + list->name + ": item needs " + f.name);
         }
     }
     return {};
