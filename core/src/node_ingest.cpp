@@ -94,8 +94,11 @@ Result<IngestReport> Node::Impl::ingest(std::span<const Bytes> input) {
         auto bytes = envelopes->get(id);
         if (!bytes) return std::unexpected(bytes.error());
         if (!*bytes) continue;
+        // A record that waited is counted once: as pending if it still waits at the end.
+        auto added_before = report.added;
         if (auto ok = process(**bytes, nullptr, true, report, retry); !ok)
             return std::unexpected(ok.error());
+        if (report.added > added_before && report.pending > 0) --report.pending;
     }
     if (report.rejected > 0) {
         // Bounded: a flood of bad records cannot fill the disk with rejection notes.
@@ -113,7 +116,10 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
     auto id = storage::record_id_of(envelope);
     auto view = storage::parse_envelope(envelope);
     if (!view) return reject(id, RejectReason::malformed_envelope, "bad size or version", report);
-    if (!from_pending) {
+    if (from_pending) {
+        // It may have been applied meanwhile (a copy of it came later in the same batch).
+        if (row_exists(db, "SELECT 1 FROM records WHERE id = ?", id)) return {};
+    } else {
         if (row_exists(db, "SELECT 1 FROM records WHERE id = ?", id) ||
             row_exists(db, "SELECT 1 FROM pending WHERE id = ?", id) ||
             row_exists(db, "SELECT 1 FROM rejected WHERE id = ?", id)) {
@@ -198,7 +204,9 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
         return reject(id, RejectReason::not_admin, "control record by a non-admin", report);
     if (!pos->frontier.contains(keys.epoch_id))
         return reject(id, RejectReason::wrong_epoch, "written in a superseded epoch", report);
-    if (g.dropped(author_of(body), id, body.seq(), heads))
+    // Removals are exempt from strong remove (mutual removals remove both), as in GroupState.
+    bool is_removal = body.has_membership() && body.membership().kind() == pb::MembershipOp::REMOVE;
+    if (!is_removal && g.dropped(author_of(body), id, body.seq(), heads))
         return reject(id, RejectReason::removed_author,
                       "written concurrently with the author's removal", report);
 

@@ -1,0 +1,25 @@
+# Shared helpers for the integration tests (sourced, not run).
+set -euo pipefail
+: "${KOLOKOL:?set KOLOKOL to the kolokol binary}"
+WORK=$(mktemp -d)
+trap 'cleanup' EXIT
+CLEANUP_PIDS=()
+cleanup() {
+  for p in "${CLEANUP_PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass_file() { echo "passphrase of $1" > "$WORK/$1.pass"; }
+# as WHO ARGS… — run kolokol as a member with their own home and passphrase file.
+as() { local who=$1; shift; KOLOKOL_HOME="$WORK/$who" KOLOKOL_PASSPHRASE_FILE="$WORK/$who.pass" "$KOLOKOL" "$@"; }
+# expect_exit CODE WHO ARGS… — the command must fail with exactly this exit code and one line.
+expect_exit() {
+  local code=$1; shift
+  local rc=0 err
+  err=$(as "$@" 2>&1 >/dev/null) || rc=$?
+  [ "$rc" -eq "$code" ] || fail "expected exit $code, got $rc for: $* ($err)"
+  [ "$(printf '%s\n' "$err" | grep -c .)" -le 2 ] || fail "more than one line of error for $*: $err"
+  echo "ok: exit $code — $err"
+}
+new_member() { pass_file "$1"; as "$1" init --name "$2" --kdf fast >/dev/null; }
+card_of() { as "$1" whoami --no-qr | tail -1; }

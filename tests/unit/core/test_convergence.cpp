@@ -1,0 +1,191 @@
+// Convergence: three admins make concurrent adds, removes and rotations; a fresh member receives
+// the union of everything in hundreds of random orders, with duplicates and random batching, and
+// always ends with the same members, epochs and message order — the ones the rules say.
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <ostream>
+#include <set>
+
+#include "kolokol/crypto/random.hpp"
+#include "node_fixture.hpp"
+#include "node_impl.hpp"
+
+using namespace kolokol;
+using namespace kolokol::core;
+using namespace kolokol::test;
+
+namespace kolokol::core {
+struct NodeTestAccess {
+    static Node::Impl& impl(Node& n) { return *n.m_impl; }
+};
+}  // namespace kolokol::core
+
+namespace {
+void mesh(std::vector<Node*> nodes) {
+    for (int round = 0; round < 2; ++round)
+        for (auto* from : nodes)
+            for (auto* to : nodes)
+                if (from != to) deliver(*from, *to);
+}
+
+struct View {
+    std::vector<MemberKey> members;
+    std::set<EpochId> frontier;
+    std::vector<RecordId> messages;
+    std::string rotation_needed;
+    bool operator==(const View&) const = default;
+};
+
+View view_of(Node& n, const GroupId& g) {
+    View v;
+    auto members = n.members(g);
+    REQUIRE(members.has_value());
+    for (const auto& m : *members) v.members.push_back(m.key);
+    for (const auto* e : NodeTestAccess::impl(n).state(g).frontier()) v.frontier.insert(e->id);
+    auto messages = n.messages(g, 100000);
+    REQUIRE(messages.has_value());
+    for (const auto& m : *messages) v.messages.push_back(m.id);
+    v.rotation_needed = NodeTestAccess::impl(n).state(g).rotation_needed(n.me());
+    return v;
+}
+}  // namespace
+
+TEST_CASE("concurrent membership changes by three admins converge in any delivery order") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto c = make_node(dir.path() / "c", "Clara");
+    auto x = make_node(dir.path() / "x", "Xenia");
+    auto y = make_node(dir.path() / "y", "Yuri");
+    auto z = make_node(dir.path() / "z", "Zoya");
+    auto d = make_node(dir.path() / "d", "Dina");
+    auto g = *a->create_group("G");
+    std::vector<std::pair<Node*, bool>> joiners = {
+        {b.get(), true}, {c.get(), true}, {x.get(), false}, {y.get(), false}, {d.get(), false}};
+    for (auto [n, admin] : joiners) {
+        auto token = a->add_member(g, card_to_text(n->card()), admin, true);
+        REQUIRE(token.has_value());
+        REQUIRE(n->join(*token).has_value());
+    }
+    mesh({a.get(), b.get(), c.get(), x.get(), y.get(), d.get()});
+    REQUIRE(x->post(g, "x before").has_value());
+    REQUIRE(a->post(g, "a before").has_value());
+    mesh({a.get(), b.get(), c.get(), x.get(), y.get(), d.get()});
+    REQUIRE(d->members(g)->size() == 6);
+
+    // D's store as it is now: every trial starts from a copy of it.
+    auto d_snapshot = dir.path() / "d_snapshot";
+    d.reset();
+    std::filesystem::copy(dir.path() / "d", d_snapshot, std::filesystem::copy_options::recursive);
+
+    // Concurrent phase: nobody syncs.
+    REQUIRE(a->remove_member(g, x->me()).has_value());  // A removes Xenia (and rotates)
+    REQUIRE(a->post(g, "a during").has_value());
+    REQUIRE(x->post(g, "x during (concurrent with her removal)").has_value());
+    auto zt = b->add_member(g, card_to_text(z->card()), false, false);  // B adds Zoya (+ rotation)
+    REQUIRE(zt.has_value());
+    REQUIRE(b->remove_member(g, y->me()).has_value());  // B removes Yuri
+    REQUIRE(b->post(g, "b during").has_value());
+    REQUIRE(c->rotate(g).has_value());  // C rotates...
+    REQUIRE(c->post(g, "c during").has_value());
+    REQUIRE(c->remove_member(g, b->me()).has_value());  // ...and removes Boris
+
+    std::map<RecordId, Bytes> everything;
+    for (auto* n : {a.get(), b.get(), c.get(), x.get()})
+        for (auto& e : all_envelopes(*n)) everything[storage::record_id_of(e)] = e;
+    std::vector<Bytes> pool;
+    for (auto& [id, e] : everything) pool.push_back(e);
+
+    crypto::DeterministicRandom rng(20261122);
+    std::optional<View> first;
+    const int kTrials = 200;
+    for (int trial = 0; trial < kTrials; ++trial) {
+        auto home = dir.path() / ("trial" + std::to_string(trial));
+        std::filesystem::copy(d_snapshot, home, std::filesystem::copy_options::recursive);
+        auto replica = reopen(home);
+        auto order = pool;
+        for (std::size_t i = order.size(); i > 1; --i)
+            std::swap(order[i - 1], order[rng.uniform(i)]);
+        for (std::size_t i = 0, n = order.size() / 3; i < n; ++i)
+            order.push_back(order[rng.uniform(order.size())]);
+        for (std::size_t i = order.size(); i > 1; --i)
+            std::swap(order[i - 1], order[rng.uniform(i)]);
+        for (std::size_t at = 0; at < order.size();) {
+            std::size_t n = std::min<std::size_t>(order.size() - at, 1 + rng.uniform(12));
+            std::vector<Bytes> batch(order.begin() + static_cast<std::ptrdiff_t>(at),
+                                     order.begin() + static_cast<std::ptrdiff_t>(at + n));
+            auto r = replica->ingest(batch);
+            REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().what()));
+            at += n;
+        }
+        auto v = view_of(*replica, g);
+        if (!first) first = v;
+        REQUIRE_MESSAGE(v == *first, "trial " << trial << " diverged");
+        replica.reset();
+        std::filesystem::remove_all(home);
+    }
+
+    // And the result is the one the rules say: Clara's removal of Boris voids what he did
+    // concurrently — adding Zoya, the rotation after it, and so also his removal of Yuri, which
+    // he wrote in the epoch of that void rotation. Xenia is removed by Anna.
+    auto replica = reopen(d_snapshot);
+    REQUIRE(replica->ingest(pool).has_value());
+    std::set<MemberKey> got;
+    auto final_members = replica->members(g);
+    REQUIRE(final_members.has_value());
+    std::string names;
+    for (const auto& m : *final_members) {
+        got.insert(m.key);
+        names += m.name + " ";
+    }
+    INFO("members: " << names);
+    CHECK(got == std::set<MemberKey>{a->me(), c->me(), y->me(), replica->me()});
+    auto msgs = texts(*replica, g);
+    CHECK(std::find(msgs.begin(), msgs.end(), "x during (concurrent with her removal)") ==
+          msgs.end());
+    CHECK(std::find(msgs.begin(), msgs.end(), "b during") ==
+          msgs.end());  // concurrent with his removal
+    CHECK(std::find(msgs.begin(), msgs.end(), "x before") !=
+          msgs.end());  // before the removal: kept
+    CHECK(std::find(msgs.begin(), msgs.end(), "a during") != msgs.end());
+    CHECK(std::find(msgs.begin(), msgs.end(), "c during") != msgs.end());
+    // Every frontier epoch is held by someone removed: an admin must rotate, and does.
+    mesh({a.get(), c.get()});
+    for (auto& e : all_envelopes(*b)) a->ingest(std::vector<Bytes>{e});
+    for (auto& e : all_envelopes(*x)) a->ingest(std::vector<Bytes>{e});
+    auto actions = a->maintain();
+    REQUIRE(actions.has_value());
+    CHECK(actions->size() == 1);
+    REQUIRE(a->post(g, "after repair").has_value());
+    deliver(*a, *replica);
+    CHECK(texts(*replica, g).back() == "after repair");
+}
+
+TEST_CASE("mutual removals remove both") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto c = make_node(dir.path() / "c", "Clara");
+    auto g = *a->create_group("G");
+    for (auto* n : {b.get(), c.get()}) {
+        auto token = a->add_member(g, card_to_text(n->card()), true, true);
+        REQUIRE(n->join(*token).has_value());
+    }
+    mesh({a.get(), b.get(), c.get()});
+    REQUIRE(a->remove_member(g, b->me()).has_value());
+    REQUIRE(b->remove_member(g, a->me()).has_value());
+    deliver(*a, *c);
+    deliver(*b, *c);
+    auto members = c->members(g);
+    REQUIRE(members.has_value());
+    REQUIRE(members->size() == 1);
+    CHECK((*members)[0].key == c->me());
+    // Both rotations were void (each was written by someone being removed): Clara must rotate.
+    auto actions = c->maintain();
+    REQUIRE(actions.has_value());
+    CHECK(actions->size() == 1);
+    CHECK(c->post(g, "alone now").has_value());
+}
