@@ -273,6 +273,15 @@ Status KeyFile::change_passphrase(const fs::path& path, ByteView old_pass, ByteV
     return detail::write_atomic(path, encode_file(updated), /*no_replace=*/false, random);
 }
 
+Status KeyFile::wipe_keys(const fs::path& path) {
+    auto slots = read_slots(path);
+    if (!slots) return std::unexpected(slots.error());
+    auto& random = crypto::system_random();
+    const auto params = (*slots)[0].params;
+    Slots noise{filler(params, random), filler(params, random)};
+    return detail::write_atomic(path, encode_file(noise), /*no_replace=*/false, random);
+}
+
 Status KeyFile::destroy(const fs::path& path) {
     auto& random = crypto::system_random();
     // A temp file left by an interrupted rewrite holds a full copy of the slots.

@@ -330,6 +330,29 @@ TEST_CASE("keyfile: files are 0600 whatever the umask, also after a rewrite") {
     CHECK(test::file_mode(dir / "key") == 0600);
 }
 
+TEST_CASE("keyfile: wipe_keys leaves a file that parses but that no passphrase opens") {
+    TempDir dir;
+    test::ScopedUmask umask(0);
+    create_ok(dir / "key", kDuress);
+    const auto before = test::read_file(dir / "key");
+    REQUIRE(KeyFile::wipe_keys(dir / "key"));
+    const auto after = test::read_file(dir / "key");
+    REQUIRE(after.size() == kKeyFileBytes);
+    CHECK(after != before);
+    // Same parameters in both slots, so nothing about the file changed shape.
+    CHECK(std::equal(before.begin() + 16, before.begin() + 32, after.begin() + 16));
+    CHECK(std::equal(before.begin() + 16, before.begin() + 32, after.begin() + kKeySlotBytes + 16));
+    CHECK(test::file_mode(dir / "key") == 0600);
+    for (auto pass : {kPass, kDuress, kWrong}) {
+        auto u = KeyFile::unlock(dir / "key", pass);
+        REQUIRE_FALSE(u);
+        CHECK(has_code(u.error(), StorageErrc::wrong_passphrase));
+    }
+    auto missing = KeyFile::wipe_keys(dir / "none");
+    REQUIRE_FALSE(missing);
+    CHECK(has_code(missing.error(), StorageErrc::keyfile_missing));
+}
+
 TEST_CASE("keyfile: destroy leaves no file, nor a leftover temp file") {
     TempDir dir;
     create_ok(dir / "key", kDuress);

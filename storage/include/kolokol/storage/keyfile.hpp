@@ -112,6 +112,14 @@ public:
     static Status change_passphrase(const std::filesystem::path& path, ByteView old_pass,
                                     ByteView new_pass, crypto::Random& random);
 
+    // Crypto-erases in place, for the duress path: both slots are replaced by random filler with
+    // the file's own parameters, so the file keeps its size and still parses, and every later
+    // unlock fails with wrong_passphrase after the usual two derivations — exactly as for a
+    // wrong passphrase — while the database key is gone. (Random bytes instead would parse as
+    // keyfile_corrupt and give the erasure away.) The rewrite is atomic and the old blocks are
+    // overwritten. Errors: keyfile_missing, keyfile_corrupt, io. Runs no key derivation.
+    static Status wipe_keys(const std::filesystem::path& path);
+
     // Overwrites the key file (and any leftover temp file of an interrupted rewrite) with random
     // bytes, fsyncs, unlinks and fsyncs the directory. Without the key file the database is
     // noise. Succeeds when there is nothing to destroy. Runs no key derivation: fast.
