@@ -49,23 +49,25 @@ Error map_storage(const Error& e, std::string_view what) {
     return {make_error_code(CoreErrc::io), std::string(what) + ": " + e.what()};
 }
 
-// Crypto-erases a store after a duress unlock: the key file is replaced by random bytes of the
-// same size, so every later unlock fails exactly like a wrong passphrase and the database is
-// noise. Nothing is deleted, so the home looks as it did.
+// Crypto-erases a store after a duress unlock: in both slots of the key file the salt, nonce and
+// sealed key are overwritten with random bytes, the Argon2id parameters kept. The file keeps its
+// size and shape, every later unlock fails exactly like a wrong passphrase, and the database is
+// noise without its key. Nothing is deleted, so the home looks as it did.
 void duress_erase(const fs::path& home) {
     auto path = key_path(home);
-    std::error_code ec;
-    auto size = fs::file_size(path, ec);
-    if (ec) return;
-    auto noise = crypto::system_random().bytes(static_cast<std::size_t>(size));
-    int fd = ::open(path.c_str(), O_WRONLY);
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0) return;
-    std::size_t done = 0;
-    while (done < noise.size()) {
-        auto n = ::write(fd, noise.data() + done, noise.size() - done);
-        if (n <= 0) break;
-        done += static_cast<std::size_t>(n);
+    Bytes file(storage::kKeyFileBytes);
+    if (::pread(fd, file.data(), file.size(), 0) != static_cast<ssize_t>(file.size())) {
+        ::close(fd);
+        return;
     }
+    for (std::size_t slot = 0; slot < 2; ++slot) {
+        auto* s = file.data() + slot * storage::kKeySlotBytes;
+        crypto::system_random().fill(MutableByteView(s, 16));            // salt
+        crypto::system_random().fill(MutableByteView(s + 32, 24 + 48));  // nonce, sealed
+    }
+    (void)::pwrite(fd, file.data(), file.size(), 0);
     ::fsync(fd);
     ::close(fd);
 }

@@ -86,6 +86,7 @@ struct Node::Impl {
                    bool from_pending, IngestReport& report, std::vector<RecordId>& retry);
     Status reject(const RecordId& id, RejectReason reason, std::string_view detail,
                   IngestReport& report);
+    std::size_t pending_count();
     Status store_envelope(const RecordId& id, const MailboxId& mailbox, ByteView envelope);
     std::vector<RecordId> group_heads(const GroupId& group, std::uint64_t* max_lamport);
     bool record_valid_now(const RecordRow& row);

@@ -28,6 +28,15 @@ Result<IngestReport> Node::ingest(std::span<const Bytes> envelopes) {
     return m_impl->ingest(envelopes);
 }
 
+std::size_t Node::Impl::pending_count() {
+    auto st = db.cached("SELECT COUNT(*) FROM pending");
+    if (!st) return 0;
+    auto r = (*st)->step();
+    std::size_t n = r && *r ? static_cast<std::size_t>((*st)->column_int64(0)) : 0;
+    (*st)->reset();
+    return n;
+}
+
 Status Node::Impl::reject(const RecordId& id, RejectReason reason, std::string_view detail,
                           IngestReport& report) {
     ++report.rejected;
@@ -81,6 +90,7 @@ Result<IngestReport> Node::Impl::ingest(std::span<const Bytes> input) {
 
     auto tx = db.begin();
     if (!tx) return std::unexpected(tx.error());
+    auto pending_before = pending_count();
     std::vector<RecordId> retry;
     for (std::size_t i = 0; i < input.size(); ++i) {
         auto* pre = opened[i] ? &*opened[i] : nullptr;
@@ -94,11 +104,8 @@ Result<IngestReport> Node::Impl::ingest(std::span<const Bytes> input) {
         auto bytes = envelopes->get(id);
         if (!bytes) return std::unexpected(bytes.error());
         if (!*bytes) continue;
-        // A record that waited is counted once: as pending if it still waits at the end.
-        auto added_before = report.added;
         if (auto ok = process(**bytes, nullptr, true, report, retry); !ok)
             return std::unexpected(ok.error());
-        if (report.added > added_before && report.pending > 0) --report.pending;
     }
     if (report.rejected > 0) {
         // Bounded: a flood of bad records cannot fill the disk with rejection notes.
@@ -108,6 +115,9 @@ Result<IngestReport> Node::Impl::ingest(std::span<const Bytes> input) {
             std::to_string(kMaxRejectedRows) + ")");
     }
     if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
+    // Pending counts what still waits at the end, not what waited on the way.
+    report.pending =
+        std::min(report.pending, pending_count() - std::min(pending_count(), pending_before));
     return report;
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 
 #include "kolokol/crypto/aead.hpp"
 #include "kolokol/crypto/byte_reader.hpp"
@@ -105,11 +106,27 @@ Result<std::size_t> Node::write_sync_file(const std::filesystem::path& path,
         if (!groups.empty() &&
             std::find(groups.begin(), groups.end(), keys.group_id) == groups.end())
             continue;
-        auto ids = m.envelopes->ids(mailbox);
-        if (!ids) {
+        auto held = m.envelopes->ids(mailbox);
+        if (!held) {
             ::close(fd);
-            return std::unexpected(ids.error());
+            return std::unexpected(held.error());
         }
+        // Causal order (by Lamport clock) where we know it, so the reader rarely has to hold
+        // records back; envelopes we could not open ourselves follow.
+        std::vector<RecordId> ids;
+        std::set<RecordId> placed;
+        if (auto st =
+                m.db.prepare("SELECT id FROM records WHERE epoch_id = ? ORDER BY lamport, id")) {
+            st->bind(1, ByteView(keys.epoch_id));
+            while (true) {
+                auto r = st->step();
+                if (!r || !*r) break;
+                ids.push_back(to_array<32>(st->column_blob(0)));
+                placed.insert(ids.back());
+            }
+        }
+        for (const auto& id : *held)
+            if (!placed.contains(id)) ids.push_back(id);
         auto tag = key_tag(keys.file_key, salt);
         Bytes ad = salt;
         append(ad, tag);
@@ -128,7 +145,7 @@ Result<std::size_t> Node::write_sync_file(const std::filesystem::path& path,
             batch_bytes = 0;
             return write_framed(fd, chunk.SerializeAsString());
         };
-        for (const auto& id : *ids) {
+        for (const auto& id : ids) {
             auto env = m.envelopes->get(id);
             if (!env || !*env) continue;
             batch_bytes += (*env)->size();

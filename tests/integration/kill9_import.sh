@@ -6,16 +6,19 @@ new_member boris Boris
 as anna group create G >/dev/null
 token=$(as anna group add G "$(card_of boris)" 2>/dev/null)
 as boris group join "$token" >/dev/null
-N=3000
+N=6000
 seq 1 $N | sed 's/^/message number /' | as anna post G --each-line 2>/dev/null
 as anna sync --to-file "$WORK/big.sync" >/dev/null
 for attempt in 1 2 3; do
-  as boris sync --from-file "$WORK/big.sync" >/dev/null 2>&1 &
+  ( as_bg boris sync --from-file "$WORK/big.sync" >/dev/null 2>&1 ) &
   pid=$!
-  sleep "0.$((RANDOM % 5 + 1))"
+  # Kill at a random moment while it runs (the full import takes about a second here).
+  sleep "0.$((RANDOM % 6 + 2))"
   kill -9 $pid 2>/dev/null || true
   wait $pid 2>/dev/null || true
-  got=$(as boris read G --limit 100000 --json | grep -c '"text"' || true)
+  # The store opens and reads whatever committed; nothing is half-applied.
+  gid=$(as boris group list --json | grep '"id"' | head -1 | sed 's/.*"id": "\([0-9a-f]*\)".*/\1/')
+  got=$(as boris read "$gid" --limit 100000 --json | grep -c '"text"' || true)
   echo "after kill $attempt: $got messages readable"
   [ "$got" -le $N ] || fail "more messages than were written"
 done

@@ -13,6 +13,8 @@ pass_file() { echo "passphrase of $1" > "$WORK/$1.pass"; }
 # as WHO ARGS… — run kolokol as a member with their own home and passphrase file.
 as() { local who=$1; shift; KOLOKOL_HOME="$WORK/$who" KOLOKOL_PASSPHRASE_FILE="$WORK/$who.pass" "$KOLOKOL" "$@"; }
 # expect_exit CODE WHO ARGS… — the command must fail with exactly this exit code and one line.
+# as_bg WHO ARGS… — the same in the background; $! is the kolokol process itself.
+as_bg() { local who=$1; shift; KOLOKOL_HOME="$WORK/$who" KOLOKOL_PASSPHRASE_FILE="$WORK/$who.pass" exec "$KOLOKOL" "$@"; }
 expect_exit() {
   local code=$1; shift
   local rc=0 err
