@@ -49,28 +49,6 @@ Error map_storage(const Error& e, std::string_view what) {
     return {make_error_code(CoreErrc::io), std::string(what) + ": " + e.what()};
 }
 
-// Crypto-erases a store after a duress unlock: in both slots of the key file the salt, nonce and
-// sealed key are overwritten with random bytes, the Argon2id parameters kept. The file keeps its
-// size and shape, every later unlock fails exactly like a wrong passphrase, and the database is
-// noise without its key. Nothing is deleted, so the home looks as it did.
-void duress_erase(const fs::path& home) {
-    auto path = key_path(home);
-    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0) return;
-    Bytes file(storage::kKeyFileBytes);
-    if (::pread(fd, file.data(), file.size(), 0) != static_cast<ssize_t>(file.size())) {
-        ::close(fd);
-        return;
-    }
-    for (std::size_t slot = 0; slot < 2; ++slot) {
-        auto* s = file.data() + slot * storage::kKeySlotBytes;
-        crypto::system_random().fill(MutableByteView(s, 16));            // salt
-        crypto::system_random().fill(MutableByteView(s + 32, 24 + 48));  // nonce, sealed
-    }
-    (void)::pwrite(fd, file.data(), file.size(), 0);
-    ::fsync(fd);
-    ::close(fd);
-}
 }  // namespace
 
 void IngestReport::merge(const IngestReport& o) {
@@ -138,7 +116,9 @@ Result<std::unique_ptr<Node>> Node::open(const fs::path& home, ByteView passphra
     auto unlocked = storage::KeyFile::unlock(key_path(home), passphrase);
     if (!unlocked) return std::unexpected(map_storage(unlocked.error(), "unlocking"));
     if (unlocked->kind == storage::SlotKind::duress) {
-        duress_erase(home);
+        // Crypto-erase: the key file keeps its size and shape, no slot opens any more, and the
+        // database is noise without its key. Nothing is deleted, so the home looks as it did.
+        (void)storage::KeyFile::wipe_keys(key_path(home));
         return fail(CoreErrc::wrong_passphrase, "wrong passphrase");
     }
     auto db = storage::Database::open(db_path(home), unlocked->db_key, false);
