@@ -2,6 +2,7 @@
 // Node's private state and helpers, shared by the node_*.cpp files.
 
 #include <map>
+#include <unordered_map>
 #include <memory>
 
 #include "epoch_keys.hpp"
@@ -54,6 +55,9 @@ struct Node::Impl {
     std::map<EpochId, MailboxId> epoch_mailbox;
     std::map<GroupId, GenesisInfo> genesis;
     std::map<GroupId, std::unique_ptr<GroupState>> states;
+    // Rows applied recently (records never change once applied), to spare lookups at ingest.
+    // Anything that deletes records must clear it.
+    std::unordered_map<std::string, RecordRow> recent_rows;
 
     std::int64_t now() const { return clock(); }
 

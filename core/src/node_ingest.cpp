@@ -25,7 +25,10 @@ bool row_exists(storage::Database& db, std::string_view sql, const RecordId& id)
 }  // namespace
 
 Result<IngestReport> Node::ingest(std::span<const Bytes> envelopes) {
-    return m_impl->ingest(envelopes);
+    auto r = m_impl->ingest(envelopes);
+    // A failed batch was rolled back: forget rows remembered from it.
+    if (!r) m_impl->recent_rows.clear();
+    return r;
 }
 
 std::size_t Node::Impl::pending_count() {
@@ -130,9 +133,11 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
         // It may have been applied meanwhile (a copy of it came later in the same batch).
         if (row_exists(db, "SELECT 1 FROM records WHERE id = ?", id)) return {};
     } else {
-        if (row_exists(db, "SELECT 1 FROM records WHERE id = ?", id) ||
-            row_exists(db, "SELECT 1 FROM pending WHERE id = ?", id) ||
-            row_exists(db, "SELECT 1 FROM rejected WHERE id = ?", id)) {
+        if (recent_rows.contains(std::string(as_chars(id))) ||
+            row_exists(db,
+                       "SELECT 1 FROM records WHERE id = ?1 UNION ALL SELECT 1 FROM pending WHERE "
+                       "id = ?1 UNION ALL SELECT 1 FROM rejected WHERE id = ?1 LIMIT 1",
+                       id)) {
             ++report.duplicate;
             return {};
         }
@@ -267,6 +272,21 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
     if (body.has_prev())
         if (auto ok = drop_head(ref_id(body.prev())); !ok) return ok;
     ++report.added;
+    {
+        // Children usually follow their parents closely: remember the row for their checks.
+        if (recent_rows.size() > 50000) recent_rows.clear();
+        RecordRow row;
+        row.id = id;
+        row.group = keys.group_id;
+        row.epoch = keys.epoch_id;
+        row.author = author_of(body);
+        row.seq = body.seq();
+        if (body.has_prev()) row.prev = ref_id(body.prev());
+        row.lamport = body.lamport();
+        row.heads = heads;
+        row.wall_ms = body.wall_clock_ms();
+        recent_rows.emplace(std::string(as_chars(id)), std::move(row));
+    }
 
     if (rec.control) invalidate(keys.group_id);
     if (body.has_rotation()) {

@@ -1,5 +1,8 @@
 #include "kolokol/objects/codec.hpp"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <string>
 
 #include "kolokol/objects/error.hpp"
@@ -27,9 +30,14 @@ Status parse(Message& msg, ByteView payload, const char* what) {
     return {};
 }
 
+// Deterministic: map entries (ObjectOp's fields and item) are written sorted by key, so one
+// change always encodes to the same bytes. Protobuf's default map order varies between runs.
 Bytes serialize(const google::protobuf::MessageLite& msg) {
     Bytes out(msg.ByteSizeLong());
-    msg.SerializeWithCachedSizesToArray(out.data());
+    google::protobuf::io::ArrayOutputStream array(out.data(), static_cast<int>(out.size()));
+    google::protobuf::io::CodedOutputStream coded(&array);
+    coded.SetSerializationDeterministic(true);
+    msg.SerializeWithCachedSizes(&coded);
     return out;
 }
 
