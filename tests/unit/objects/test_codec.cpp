@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/stubs/logging.h>
 
 #include "helpers.hpp"
@@ -23,6 +24,36 @@ Bytes serialize(const google::protobuf::MessageLite& m) {
     return to_bytes(m.SerializeAsString());
 }
 
+// The keys of ObjectOp.set (field 3) in the order they appear in the encoding.
+std::vector<std::string> set_keys_on_the_wire(const Bytes& encoded) {
+    namespace io = google::protobuf::io;
+    std::vector<std::string> keys;
+    io::CodedInputStream in(encoded.data(), static_cast<int>(encoded.size()));
+    while (auto tag = in.ReadTag()) {
+        const auto field = tag >> 3;
+        if ((tag & 7) != 2) {  // varints: skip
+            std::uint64_t ignored = 0;
+            REQUIRE(in.ReadVarint64(&ignored));
+            continue;
+        }
+        std::uint32_t len = 0;
+        REQUIRE(in.ReadVarint32(&len));
+        std::string body;
+        REQUIRE(in.ReadString(&body, static_cast<int>(len)));
+        if (field != 3) continue;
+        // A map entry is a message whose field 1 is the key.
+        io::CodedInputStream entry(reinterpret_cast<const std::uint8_t*>(body.data()),
+                                   static_cast<int>(body.size()));
+        REQUIRE(entry.ReadTag() == ((1u << 3) | 2u));
+        std::uint32_t key_len = 0;
+        REQUIRE(entry.ReadVarint32(&key_len));
+        std::string key;
+        REQUIRE(entry.ReadString(&key, static_cast<int>(key_len)));
+        keys.push_back(key);
+    }
+    return keys;
+}
+
 AttachmentManifest sample_manifest() {
     AttachmentManifest m;
     m.attachment_id = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
@@ -44,6 +75,17 @@ TEST_CASE("object ops round-trip and carry the record's metadata") {
     auto back = decode_object_op(encode_object_op(c), kMeta);
     REQUIRE(back);
     CHECK(*back == c);
+
+    // One change, one encoding: map entries are written in key order, not protobuf's
+    // per-process hash order (signatures cover exact bytes; tests and fuzz corpora need this).
+    Change many = c;
+    for (int i = 0; i < 20; ++i) many.fields["k" + std::to_string(i * 7 % 20)] = "v";
+    const auto encoded_once = encode_object_op(many);
+    for (int i = 0; i < 5; ++i) CHECK(encode_object_op(many) == encoded_once);
+    CHECK(set_keys_on_the_wire(encoded_once) ==
+          std::vector<std::string>{"k0",  "k1",  "k10", "k11", "k12", "k13", "k14",
+                                   "k15", "k16", "k17", "k18", "k19", "k2",  "k3",
+                                   "k4",  "k5",  "k6",  "k7",  "k8",  "k9",  "status"});
 
     Change create_op = create("rec", "alert", kMeta.author, kMeta.lamport, {{"text", "now"}});
     create_op.wall_clock_ms = kMeta.wall_clock_ms;
