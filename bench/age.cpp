@@ -72,11 +72,14 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-void library_encrypt(const fs::path& in, const fs::path& out, const age::X25519Recipient& r) {
+void library_encrypt(const fs::path& in, const fs::path& out, const age::X25519Recipient& r,
+                     unsigned threads) {
     Fd src(in, O_RDONLY);
     Fd dst(out, O_WRONLY | O_CREAT | O_TRUNC);
-    auto enc = age::Encryptor::to_recipients(std::span(&r, 1),
-                                             [&](ByteView b) { return write_all(dst.get(), b); });
+    age::EncryptOptions options;
+    options.threads = threads;
+    auto enc = age::Encryptor::to_recipients(
+        std::span(&r, 1), [&](ByteView b) { return write_all(dst.get(), b); }, options);
     if (!enc) throw std::runtime_error(enc.error().what());
     Bytes buffer(kIoBytes);
     while (true) {
