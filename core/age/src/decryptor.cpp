@@ -127,8 +127,8 @@ Result<Decryptor> Decryptor::open(Source source, std::span<const X25519Identity>
     const detail::Stanza* scrypt = nullptr;
     for (const auto& s : stanzas)
         if (s.type == detail::kScryptType) scrypt = &s;
-    // A passphrase stanza next to others would let anyone holding one of the other keys
-    // re-encrypt to the passphrase holder unnoticed: the spec requires it to be alone.
+    // The spec requires a passphrase stanza to stand alone: a passphrase-encrypted file is
+    // expected to open only with the passphrase, and to come from someone who knew it.
     if (scrypt && stanzas.size() != 1)
         return fail(AgeErrc::header_failure,
                     "invalid age header: an scrypt stanza must be the only one");
