@@ -4,6 +4,7 @@
 // on PATH; the machine should be otherwise idle (the JSON records the load average).
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -139,18 +140,35 @@ std::string sha256_file(const fs::path& path) {
     return crypto::hex_encode(h.finish());
 }
 
+// CPU seconds (user + system) of this process and of its waited-for children.
+double cpu_seconds() {
+    auto total = [](int who) {
+        rusage u{};
+        getrusage(who, &u);
+        auto sec = [](timeval t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+        return sec(u.ru_utime) + sec(u.ru_stime);
+    };
+    return total(RUSAGE_SELF) + total(RUSAGE_CHILDREN);
+}
+
+// Wall and CPU time per run. CPU time does not depend on how busy the machine is, so it shows
+// the cost of each side even when the wall times are disturbed by other work.
 struct Timings {
     std::vector<double> seconds;
+    std::vector<double> cpu;
     void time(const std::function<void()>& f) {
         auto start = std::chrono::steady_clock::now();
+        auto cpu_start = cpu_seconds();
         f();
         seconds.push_back(seconds_since(start));
+        cpu.push_back(cpu_seconds() - cpu_start);
     }
     double best() const { return *std::min_element(seconds.begin(), seconds.end()); }
-    double median() const {
-        auto s = seconds;
-        std::sort(s.begin(), s.end());
-        return s[s.size() / 2];
+    double median() const { return median_of(seconds); }
+    double cpu_median() const { return median_of(cpu); }
+    static double median_of(std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
     }
 };
 
@@ -224,13 +242,17 @@ int main(int argc, char** argv) {
                                   {"ratio", cli.best() / lib.best()},
                                   {"library_median_mb_s", mbps(lib.median())},
                                   {"age_cli_median_mb_s", mbps(cli.median())},
-                                  {"median_ratio", cli.median() / lib.median()}};
+                                  {"median_ratio", cli.median() / lib.median()},
+                                  {"library_cpu_s", lib.cpu_median()},
+                                  {"age_cli_cpu_s", cli.cpu_median()}};
         };
         out = {
             {"benchmark", "age"},
             {"bytes", bytes},
             {"runs", runs},
-            {"method", "wall time file to file, library and age CLI alternating; best and median"},
+            {"method",
+             "wall time file to file, library and age CLI alternating; best and median; CPU "
+             "seconds (user + system) median"},
             {"load_average_1m", load_average()},
             {"encrypt", side(lib_enc, age_enc)},
             {"decrypt", side(lib_dec, age_dec)},
