@@ -1,4 +1,5 @@
 // kolokol group create · add · join · members · remove · rotate · list
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -121,6 +122,43 @@ void register_group_commands(CLI::App& app) {
         auto gid = value_or_raise(node->resolve_group(args().group));
         check(node->rotate(gid));
         std::cout << "Rotated the group's key.\n";
+    });
+
+    static std::string relay_action, relay_address;
+    auto* relay = group->add_subcommand(
+        "relay", "Add, remove or list the group's relays (admins change them)");
+    relay->add_option("ACTION", relay_action, "add, remove or list")
+        ->required()
+        ->check(CLI::IsMember({"add", "remove", "list"}));
+    relay->add_option("GROUP", a.group, "Group name or id prefix")->required();
+    relay->add_option("ADDRESS", relay_address, "kolokol://HOST:PORT/KEY (for add and remove)");
+    relay->footer(
+        "Example:\n  kolokol group relay add \"Legal support\" "
+        "kolokol://203.0.113.5:7000/mfrgg…\n\n"
+        "The list is itself a record: every member learns it on their next sync.");
+    relay->callback([] {
+        auto node = open_node();
+        auto gid = value_or_raise(node->resolve_group(args().group));
+        auto list = node->relays(gid);
+        if (relay_action == "list") {
+            if (list.empty()) std::cout << "No relays.\n";
+            for (const auto& r : list) std::cout << r << "\n";
+            return;
+        }
+        if (relay_address.empty()) throw CommandError(Exit::usage, "give the relay's address");
+        auto it = std::find(list.begin(), list.end(), relay_address);
+        if (relay_action == "add") {
+            if (it != list.end())
+                throw CommandError(Exit::exists, "the group already lists that relay");
+            list.push_back(relay_address);
+        } else {
+            if (it == list.end())
+                throw CommandError(Exit::not_found, "the group does not list that relay");
+            list.erase(it);
+        }
+        check(node->set_relays(gid, list));
+        std::cout << (relay_action == "add" ? "Added" : "Removed")
+                  << " the relay. Sync to tell the others.\n";
     });
 
     auto* list = group->add_subcommand("list", "List your groups");

@@ -1,16 +1,74 @@
 // kolokol post · read · rejected
+#include <pthread.h>
+#include <signal.h>
+
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
 
+#include "kolokol/transport/sync.hpp"
 #include "node_session.hpp"
 #include "terminal.hpp"
 
 namespace kolokol::cli {
 
+namespace {
+// The member's replica, telling the screen after each batch that arrived.
+class FollowReplica final : public transport::Replica {
+public:
+    FollowReplica(transport::Replica& inner, std::function<void()> arrived)
+        : m_inner(inner), m_arrived(std::move(arrived)) {}
+    Result<std::vector<core::RecordId>> ids(const core::MailboxId& m) override {
+        return m_inner.ids(m);
+    }
+    Result<std::optional<Bytes>> get(const core::RecordId& id) override { return m_inner.get(id); }
+    Result<std::vector<bool>> put(const core::MailboxId& m,
+                                  std::span<const Bytes> envelopes) override {
+        auto r = m_inner.put(m, envelopes);
+        if (r) m_arrived();
+        return r;
+    }
+
+private:
+    transport::Replica& m_inner;
+    std::function<void()> m_arrived;
+};
+}  // namespace
+
+// Stays in a live sync with the group's first reachable relay until SIGINT/SIGTERM.
+void follow_group(core::Node& node, const core::GroupId& group, std::function<void()> arrived) {
+    auto relays = node.relays(group);
+    if (relays.empty())
+        throw CommandError(Exit::usage,
+                           "the group has no relay to follow: `kolokol group relay add` one");
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    transport::SyncOptions options;
+    options.live = true;
+    std::thread waiter([stop = options.stop, set] {
+        int sig = 0;
+        sigwait(&set, &sig);
+        stop.request();
+    });
+    auto inner = node.replica();
+    FollowReplica replica(*inner, std::move(arrived));
+    auto r = transport::sync_with(relays.front(), node.transport_key(), node.mailbox_keys(&group),
+                                  replica, options);
+    if (!options.stop.requested()) pthread_kill(waiter.native_handle(), SIGTERM);
+    waiter.join();
+    if (!r && !options.stop.requested())
+        throw CommandError(Exit::network, relays.front() + ": " + r.error().what());
+}
+
 void register_message_commands(CLI::App& app) {
     static std::string group, text;
     static bool each_line = false, json = false;
     static std::size_t limit = 50;
+    static bool follow = false;
 
     auto* post = app.add_subcommand("post", "Post a message to a group");
     post->add_option("GROUP", group, "Group name or id prefix")->required();
@@ -46,7 +104,11 @@ void register_message_commands(CLI::App& app) {
     read->add_option("GROUP", group, "Group name or id prefix")->required();
     read->add_option("--limit", limit, "How many of the newest messages (default 50)");
     read->add_flag("--json", json, "Machine-readable output");
-    read->footer("Example:\n  kolokol read \"Legal support\" --limit 20");
+    read->add_flag("--follow,-f", follow,
+                   "Stay connected to the group's relay and show messages as they arrive");
+    read->footer(
+        "Example:\n  kolokol read \"Legal support\" --limit 20\n  kolokol read \"Legal support\" "
+        "--follow");
     read->callback([] {
         auto node = open_node();
         auto gid = value_or_raise(node->resolve_group(group));

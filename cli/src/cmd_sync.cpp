@@ -1,60 +1,180 @@
-// kolokol sync --to-file · --from-file  (the network forms join later in this file)
+// kolokol sync (files and the network) · serve
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "kolokol/transport/relay.hpp"
+#include "kolokol/transport/sync.hpp"
 #include "node_session.hpp"
 #include "terminal.hpp"
 
 namespace kolokol::cli {
 
+namespace {
+struct SyncArgs {
+    std::string to_file, from_file, listen = "127.0.0.1:0";
+    std::vector<std::string> targets;
+    bool json = false;
+};
+SyncArgs& args() {
+    static SyncArgs a;
+    return a;
+}
+
+void file_sync(core::Node& node) {
+    auto& a = args();
+    if (!a.to_file.empty()) {
+        std::vector<core::GroupId> ids;
+        for (const auto& g : a.targets) ids.push_back(value_or_raise(node.resolve_group(g)));
+        auto n = value_or_raise(node.write_sync_file(a.to_file, ids));
+        if (a.json)
+            std::cout << nlohmann::json{{"written", n}}.dump() << "\n";
+        else
+            std::cout << "Wrote " << n << " records to " << a.to_file << ".\n";
+        return;
+    }
+    auto r = value_or_raise(node.read_sync_file(a.from_file));
+    if (a.json) {
+        std::cout << nlohmann::json{{"received", r.received},
+                                    {"new", r.added},
+                                    {"duplicate", r.duplicate},
+                                    {"pending", r.pending},
+                                    {"unreadable", r.unreadable},
+                                    {"rejected", r.rejected},
+                                    {"foreign_chunks", r.foreign_chunks}}
+                         .dump()
+                  << "\n";
+    } else {
+        std::cout << "Read " << r.received << " records: " << r.added << " new, " << r.duplicate
+                  << " duplicate, " << r.pending << " waiting for earlier records, " << r.unreadable
+                  << " not readable by you, " << r.rejected << " rejected.\n";
+    }
+}
+
+void network_sync(core::Node& node) {
+    auto& a = args();
+    std::vector<std::string> addresses = a.targets;
+    if (addresses.empty()) {
+        std::set<std::string> all;
+        for (const auto& g : node.groups())
+            for (const auto& r : node.relays(g.id)) all.insert(r);
+        addresses.assign(all.begin(), all.end());
+    }
+    if (addresses.empty())
+        throw CommandError(Exit::usage,
+                           "no peer or relay known: give an address (kolokol://HOST:PORT/KEY), or "
+                           "add a relay with `kolokol group relay add`");
+    auto replica = node.replica();
+    auto local = node.transport_key();
+    transport::SyncReport total;
+    int failures = 0;
+    std::string last_error;
+    for (const auto& address : addresses) {
+        auto r = transport::sync_with(address, local, node.mailbox_keys(), *replica);
+        if (!r) {
+            ++failures;
+            last_error = address + ": " + r.error().what();
+            std::cerr << "kolokol: " << last_error << "\n";
+            continue;
+        }
+        total.sent += r->sent;
+        total.received += r->received;
+        total.rejected += r->rejected + r->peer_rejected;
+        total.bytes_sent += r->bytes_sent;
+        total.bytes_received += r->bytes_received;
+        total.round_trips += r->round_trips;
+    }
+    auto done = value_or_raise(node.maintain());
+    if (a.json) {
+        std::cout << nlohmann::json{{"peers", addresses.size()},
+                                    {"failed", failures},
+                                    {"sent", total.sent},
+                                    {"received", total.received},
+                                    {"rejected", total.rejected},
+                                    {"bytes_sent", total.bytes_sent},
+                                    {"bytes_received", total.bytes_received},
+                                    {"round_trips", total.round_trips}}
+                         .dump()
+                  << "\n";
+    } else {
+        std::cout << "Synced with " << (addresses.size() - static_cast<std::size_t>(failures))
+                  << " of " << addresses.size() << ": sent " << total.sent << ", received "
+                  << total.received << ", rejected " << total.rejected << ", "
+                  << total.bytes_sent + total.bytes_received << " bytes, " << total.round_trips
+                  << " round trips.\n";
+    }
+    for (const auto& line : done) std::cerr << line << "\n";
+    // Anything done locally (a rotation) goes out on the next sync; do it now if we can.
+    if (!done.empty())
+        for (const auto& address : addresses)
+            (void)transport::sync_with(address, local, node.mailbox_keys(), *replica);
+    if (failures == static_cast<int>(addresses.size()))
+        throw CommandError(Exit::network, last_error);
+}
+}  // namespace
+
 void register_sync_commands(CLI::App& app) {
-    static std::string to_file, from_file;
-    static std::vector<std::string> groups;
-    static bool json = false;
+    auto& a = args();
     auto* sync =
         app.add_subcommand("sync", "Exchange records with the group: by file, peer or relay");
-    sync->add_option("--to-file", to_file,
+    sync->add_option("--to-file", a.to_file,
                      "Write a sync file (sneakernet) for the given groups (all when none)");
-    sync->add_option("--from-file", from_file, "Read a sync file and take in what is new");
-    sync->add_option("GROUP", groups, "Groups to include with --to-file");
-    sync->add_flag("--json", json, "Machine-readable summary");
+    sync->add_option("--from-file", a.from_file, "Read a sync file and take in what is new");
+    sync->add_option(
+        "TARGET", a.targets,
+        "Peers or relays (kolokol://HOST:PORT/KEY) to sync with — every relay your groups "
+        "know when none; with --to-file, the groups to include");
+    sync->add_flag("--json", a.json, "Machine-readable summary");
     sync->footer(
-        "Examples:\n  kolokol sync --to-file /media/usb/kolokol.sync\n  kolokol sync --from-file "
-        "/media/usb/kolokol.sync\n\nA sync file is encrypted: only members of a group can read its "
-        "part.");
+        "Examples:\n  kolokol sync\n  kolokol sync kolokol://203.0.113.5:7000/mfrgg…\n  kolokol "
+        "sync --to-file "
+        "/media/usb/kolokol.sync\n  kolokol sync --from-file /media/usb/kolokol.sync\n\nEverything "
+        "is encrypted: "
+        "a relay or a file holds envelopes only members can open.");
     sync->callback([] {
-        if (to_file.empty() == from_file.empty())
-            throw CommandError(Exit::usage,
-                               "give exactly one of --to-file FILE or --from-file FILE");
+        auto& a = args();
+        if (!a.to_file.empty() && !a.from_file.empty())
+            throw CommandError(Exit::usage, "give at most one of --to-file and --from-file");
         auto node = open_node();
-        if (!to_file.empty()) {
-            std::vector<core::GroupId> ids;
-            for (const auto& g : groups) ids.push_back(value_or_raise(node->resolve_group(g)));
-            auto n = value_or_raise(node->write_sync_file(to_file, ids));
-            if (json)
-                std::cout << nlohmann::json{{"written", n}}.dump() << "\n";
-            else
-                std::cout << "Wrote " << n << " records to " << to_file << ".\n";
+        if (!a.to_file.empty() || !a.from_file.empty()) {
+            file_sync(*node);
+            for (const auto& line : value_or_raise(node->maintain())) std::cerr << line << "\n";
             return;
         }
-        auto r = value_or_raise(node->read_sync_file(from_file));
-        auto done = value_or_raise(node->maintain());
-        if (json) {
-            std::cout << nlohmann::json{{"received", r.received},
-                                        {"new", r.added},
-                                        {"duplicate", r.duplicate},
-                                        {"pending", r.pending},
-                                        {"unreadable", r.unreadable},
-                                        {"rejected", r.rejected},
-                                        {"foreign_chunks", r.foreign_chunks}}
-                             .dump()
-                      << "\n";
-        } else {
-            std::cout << "Read " << r.received << " records: " << r.added << " new, " << r.duplicate
-                      << " duplicate, " << r.pending << " waiting for earlier records, "
-                      << r.unreadable << " not readable by you, " << r.rejected << " rejected.\n";
-        }
-        for (const auto& line : done) std::cerr << line << "\n";
+        network_sync(*node);
+    });
+
+    auto* serve =
+        app.add_subcommand("serve", "Let other members sync with you directly over the network");
+    serve->add_option("--listen", a.listen,
+                      "HOST:PORT to listen on (default 127.0.0.1:0, a free port)");
+    serve->footer(
+        "Example:\n  kolokol serve --listen 0.0.0.0:7000\n\nPrints the address others give to "
+        "`kolokol sync`. Only mailboxes you hold yourself are served.");
+    serve->callback([] {
+        auto node = open_node();
+        auto endpoint = transport::parse_listen_address(args().listen);
+        if (!endpoint) raise(endpoint.error());
+        asio::io_context io;
+        auto replica = node->replica();
+        std::vector<core::MailboxId> mine;
+        for (const auto& k : node->mailbox_keys()) mine.push_back(k.id);
+        transport::ServeOptions serve_options;
+        serve_options.admit = transport::admit_only(mine);
+        transport::SyncServer server(io.get_executor(), node->transport_key(), *replica,
+                                     transport::ServerOptions{}, serve_options);
+        if (auto ok = server.listen(*endpoint); !ok)
+            throw CommandError(Exit::network, ok.error().what());
+        server.start();
+        std::cout << server.address().to_string() << std::endl;
+        asio::signal_set signals(io, SIGINT, SIGTERM);
+        signals.async_wait([&](const asio::error_code&, int) {
+            server.stop();
+            io.stop();
+        });
+        io.run();
     });
 }
 

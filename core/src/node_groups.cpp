@@ -243,6 +243,14 @@ Result<GroupId> Node::join(std::string_view token_text) {
             return fail(CoreErrc::bad_input, "the token holds a damaged key");
         }
     }
+    for (const auto& relay : w.relays()) {
+        if (relay.size() > 256) continue;
+        auto rs =
+            m.db.cached("INSERT OR IGNORE INTO welcome_relays(group_id, address) VALUES (?, ?)");
+        if (!rs) return std::unexpected(rs.error());
+        (*rs)->bind(1, ByteView(group)).bind(2, std::string_view(relay));
+        if (auto r = (*rs)->step(); !r) return std::unexpected(r.error());
+    }
     if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
     m.genesis[group] = GenesisInfo{group, to_array<32>(as_bytes(g.creator())),
                                    to_array<32>(as_bytes(g.creator_box())), g.creator_name()};

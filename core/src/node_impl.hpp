@@ -2,8 +2,8 @@
 // Node's private state and helpers, shared by the node_*.cpp files.
 
 #include <map>
-#include <unordered_map>
 #include <memory>
+#include <unordered_map>
 
 #include "epoch_keys.hpp"
 #include "group_state.hpp"

@@ -62,7 +62,8 @@ RecordRow read_row(const storage::Statement& st) {
 }  // namespace
 
 std::optional<RecordRow> Node::Impl::record_row(const RecordId& id) {
-    if (auto it = recent_rows.find(std::string(as_chars(id))); it != recent_rows.end()) return it->second;
+    if (auto it = recent_rows.find(std::string(as_chars(id))); it != recent_rows.end())
+        return it->second;
     auto st = db.cached(std::string(kRowColumns) + "WHERE id = ?");
     if (!st) return std::nullopt;
     (*st)->bind(1, ByteView(id));

@@ -8,7 +8,7 @@ namespace kolokol::core {
 
 namespace {
 // Append new steps; never edit a step that has shipped.
-constexpr std::array<std::string_view, 1> kCoreSteps = {
+constexpr std::array<std::string_view, 2> kCoreSteps = {
     R"sql(
 CREATE TABLE identity(
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -35,6 +35,9 @@ CREATE TABLE pending_refs(ref BLOB NOT NULL, id BLOB NOT NULL, PRIMARY KEY (ref,
 CREATE TABLE rejected(
   id BLOB PRIMARY KEY, reason INTEGER NOT NULL, detail TEXT NOT NULL, at_ms INTEGER NOT NULL);
 CREATE TABLE verified(sign_key BLOB PRIMARY KEY, at_ms INTEGER NOT NULL);
+)sql",
+    R"sql(
+CREATE TABLE welcome_relays(group_id BLOB NOT NULL, address TEXT NOT NULL, PRIMARY KEY (group_id, address));
 )sql",
 };
 }  // namespace

@@ -18,6 +18,12 @@
 #include "kolokol/core/identity.hpp"
 #include "kolokol/core/types.hpp"
 #include "kolokol/crypto/secret.hpp"
+#include "kolokol/crypto/x25519.hpp"
+
+namespace kolokol::transport {
+class Replica;
+struct MailboxKey;
+}  // namespace kolokol::transport
 
 namespace kolokol::core {
 
@@ -140,6 +146,19 @@ public:
     Result<std::vector<RecordId>> envelope_ids(const MailboxId& mailbox);
     Result<std::optional<Bytes>> envelope(const RecordId& id);
     std::size_t rejection_count();
+
+    // Network carriers. The member's side of a sync: what arrives goes through ingest(). The
+    // Replica refers to this Node and must not outlive it; use it from one thread.
+    std::unique_ptr<transport::Replica> replica();
+    // The capabilities to open this member's mailboxes (of one group, or all).
+    std::vector<transport::MailboxKey> mailbox_keys(const GroupId* group = nullptr) const;
+    // This installation's transport (Noise static) key; not the identity key.
+    crypto::BoxKeyPair transport_key();
+    // The group's relays (kolokol://host:port/KEY), as its settings record says, plus any the
+    // welcome token named before the first sync.
+    std::vector<std::string> relays(const GroupId& group);
+    // Admins only: replaces the group's relay list (a control record every member learns).
+    Status set_relays(const GroupId& group, std::vector<std::string> relays);
 
     // For tests and tools: the clock (ms since the epoch). Defaults to the system clock, or
     // KOLOKOL_FAKE_NOW_MS when set.

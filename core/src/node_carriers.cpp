@@ -1,0 +1,92 @@
+// What the network carriers need from a Node: a Replica over its store, the mailbox keys, the
+// transport key, and the group's relays.
+
+#include "kolokol/crypto/x25519.hpp"
+#include "kolokol/transport/sync_types.hpp"
+#include "node_impl.hpp"
+
+namespace kolokol::core {
+
+namespace {
+// The member's side of a sync. Everything received goes through the one ingest path; an
+// envelope counts as held once its batch committed — also when it was refused, so the sender
+// does not offer it again (the refusal is recorded and listed by `kolokol rejected`).
+class NodeReplica final : public transport::Replica {
+public:
+    explicit NodeReplica(Node& node) : m_node(node) {}
+    Result<std::vector<RecordId>> ids(const MailboxId& mailbox) override {
+        return m_node.envelope_ids(mailbox);
+    }
+    Result<std::optional<Bytes>> get(const RecordId& id) override { return m_node.envelope(id); }
+    Result<std::vector<bool>> put(const MailboxId&, std::span<const Bytes> envelopes) override {
+        auto r = m_node.ingest(envelopes);
+        if (!r) return std::unexpected(r.error());
+        return std::vector<bool>(envelopes.size(), true);
+    }
+
+private:
+    Node& m_node;
+};
+}  // namespace
+
+std::unique_ptr<transport::Replica> Node::replica() {
+    return std::make_unique<NodeReplica>(*this);
+}
+
+std::vector<transport::MailboxKey> Node::mailbox_keys(const GroupId* group) const {
+    std::vector<transport::MailboxKey> out;
+    for (const auto& [mailbox, keys] : m_impl->epochs)
+        if (!group || keys.group_id == *group)
+            out.push_back(transport::MailboxKey::from_seed(keys.mailbox_seed.view()));
+    return out;
+}
+
+crypto::BoxKeyPair Node::transport_key() {
+    auto st = m_impl->db.cached("SELECT transport_secret FROM identity WHERE id = 1");
+    crypto::BoxKeyPair kp;
+    if (!st) return kp;
+    if (auto r = (*st)->step(); r && *r) {
+        kp.secret_key = crypto::SecretBytes::copy_of((*st)->column_blob(0));
+        kp.public_key = crypto::x25519_base(kp.secret_key.view());
+    }
+    (*st)->reset();
+    return kp;
+}
+
+std::vector<std::string> Node::relays(const GroupId& group) {
+    std::vector<std::string> out;
+    if (!m_impl->genesis.contains(group)) return out;
+    out = m_impl->state(group).relays();
+    auto st = m_impl->db.cached("SELECT address FROM welcome_relays WHERE group_id = ?");
+    if (!st) return out;
+    (*st)->bind(1, ByteView(group));
+    while (true) {
+        auto r = (*st)->step();
+        if (!r || !*r) break;
+        auto a = (*st)->column_text(0);
+        // Once the group's own settings name relays, they are the list.
+        if (m_impl->state(group).relays().empty() &&
+            std::find(out.begin(), out.end(), a) == out.end())
+            out.push_back(a);
+    }
+    (*st)->reset();
+    return out;
+}
+
+Status Node::set_relays(const GroupId& group, std::vector<std::string> relays) {
+    if (relays.size() > static_cast<std::size_t>(kMaxRelays))
+        return fail(CoreErrc::bad_input, "a group lists at most 16 relays");
+    for (const auto& r : relays)
+        if (r.size() > 256 || !r.starts_with("kolokol://"))
+            return fail(CoreErrc::bad_input, "not a relay address: " + r);
+    if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    if (!m_impl->state(group).is_admin(me()))
+        return fail(CoreErrc::not_permitted, "only an admin can change the group's relays");
+    pb::RecordBody body;
+    body.mutable_settings()->set_set_relays(true);
+    for (auto& r : relays) body.mutable_settings()->add_relays(std::move(r));
+    if (auto r = m_impl->write(group, std::move(body)); !r) return std::unexpected(r.error());
+    return {};
+}
+
+}  // namespace kolokol::core
