@@ -44,7 +44,8 @@ std::unique_ptr<Node> make(const std::filesystem::path& home, const char* name, 
 int main(int argc, char** argv) {
     crypto::init();
     std::size_t n = argc > 1 ? std::stoul(argv[1]) : 100000;
-    auto dir = std::filesystem::temp_directory_path() / ("kolokol-bench-" + std::to_string(::getpid()));
+    auto dir =
+        std::filesystem::temp_directory_path() / ("kolokol-bench-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     nlohmann::json out;
     out["records"] = n;
@@ -105,8 +106,9 @@ int main(int argc, char** argv) {
     t = Clock::now();
     std::size_t added = 0;
     for (std::size_t at = 0; at < envelopes.size(); at += 1000) {
-        std::vector<Bytes> batch(envelopes.begin() + static_cast<std::ptrdiff_t>(at),
-                                 envelopes.begin() + static_cast<std::ptrdiff_t>(std::min(envelopes.size(), at + 1000)));
+        std::vector<Bytes> batch(
+            envelopes.begin() + static_cast<std::ptrdiff_t>(at),
+            envelopes.begin() + static_cast<std::ptrdiff_t>(std::min(envelopes.size(), at + 1000)));
         auto r = reader->ingest(batch);
         if (!r) {
             std::fprintf(stderr, "ingest failed: %s\n", r.error().what().c_str());
