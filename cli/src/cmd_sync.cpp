@@ -72,7 +72,30 @@ void network_sync(core::Node& node) {
     int failures = 0;
     std::string last_error;
     for (const auto& address : addresses) {
-        auto r = transport::sync_with(address, local, node.mailbox_keys(), *replica);
+        // A rotation received here may give us a new mailbox: sync again until none appears.
+        std::size_t known = 0;
+        Result<transport::SyncReport> r = fail(transport::SyncErrc::stopped);
+        for (int round = 0; round < 8; ++round) {
+            auto keys = node.mailbox_keys();
+            if (round > 0 && keys.size() == known) break;
+            known = keys.size();
+            auto one = transport::sync_with(address, local, std::move(keys), *replica);
+            if (!one) {
+                r = std::move(one);
+                break;
+            }
+            if (round == 0 || !r)
+                r = std::move(one);
+            else {
+                r->sent += one->sent;
+                r->received += one->received;
+                r->rejected += one->rejected;
+                r->peer_rejected += one->peer_rejected;
+                r->bytes_sent += one->bytes_sent;
+                r->bytes_received += one->bytes_received;
+                r->round_trips += one->round_trips;
+            }
+        }
         if (!r) {
             ++failures;
             last_error = address + ": " + r.error().what();
