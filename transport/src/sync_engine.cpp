@@ -432,37 +432,76 @@ void SyncEngine::Impl::note_received(Mailbox& mb, const RecordId& id) {
 
 Status SyncEngine::Impl::flush_batch() {
     if (m_batch.empty()) return {};
-    std::vector<std::uint64_t> rejected;
-    // One put (one transaction) per mailbox, in arrival order within each.
+    // One put (one transaction) per run of envelopes for the same mailbox, in arrival order.
     std::size_t start = 0;
     while (start < m_batch.size()) {
         std::size_t end = start + 1;
         while (end < m_batch.size() && m_batch[end].mailbox == m_batch[start].mailbox) ++end;
+        PendingPut put;
+        put.token = ++m_put_tokens;
         std::vector<Bytes> envs;
         envs.reserve(end - start);
-        for (std::size_t i = start; i < end; ++i) envs.push_back(std::move(m_batch[i].envelope));
-        auto stored = m_replica.put(m_batch[start].mailbox, envs);
-        if (!stored)
-            return fail_with(CloseReason::internal, SyncErrc::replica_failed,
-                             "the store failed: " + stored.error().what());
-        if (stored->size() != envs.size())
-            return fail_with(CloseReason::internal, SyncErrc::replica_failed,
-                             "the store answered for the wrong number of envelopes");
         for (std::size_t i = start; i < end; ++i) {
-            if ((*stored)[i - start]) {
-                ++m_report.received;
-            } else {
-                ++m_report.rejected;
-                rejected.push_back(m_batch[i].seq);
-            }
+            put.seqs.push_back(m_batch[i].seq);
+            put.bytes += m_batch[i].envelope.size();
+            envs.push_back(std::move(m_batch[i].envelope));
+        }
+        const MailboxId mailbox = m_batch[start].mailbox;
+        const std::uint64_t token = put.token;
+        m_pending_puts.push_back(std::move(put));
+        if (m_config.defer && m_replica.put_is_async()) {
+            // The store answers from its own thread; the answer is handled on ours, in order.
+            auto defer = m_config.defer;
+            m_replica.put_async(mailbox, std::move(envs),
+                                [this, defer, token](Result<std::vector<bool>> stored) mutable {
+                                    defer([this, token, stored = std::move(stored)]() mutable {
+                                        return put_done(token, std::move(stored));
+                                    });
+                                });
+        } else if (auto st = put_done(token, m_replica.put(mailbox, envs)); !st) {
+            return st;
         }
         start = end;
     }
     m_batch.clear();
     m_batch_bytes = 0;
-    m_unacked_bytes = 0;
+    return {};
+}
 
-    // Acknowledge everything received so far, splitting long rejection lists over frames.
+Status SyncEngine::Impl::put_done(std::uint64_t token, Result<std::vector<bool>> stored) {
+    if (m_closed) return {};
+    auto it = std::find_if(m_pending_puts.begin(), m_pending_puts.end(),
+                           [&](const PendingPut& p) { return p.token == token; });
+    if (it == m_pending_puts.end()) return {};
+    if (!stored)
+        return fail_with(CloseReason::internal, SyncErrc::replica_failed,
+                         "the store failed: " + stored.error().what());
+    if (stored->size() != it->seqs.size())
+        return fail_with(CloseReason::internal, SyncErrc::replica_failed,
+                         "the store answered for the wrong number of envelopes");
+    it->stored = std::move(*stored);
+    it->done = true;
+
+    // Acknowledge the stored prefix: acks are cumulative, so a put that finished early waits
+    // for the ones before it.
+    std::vector<std::uint64_t> rejected;
+    std::uint64_t through = 0;
+    while (!m_pending_puts.empty() && m_pending_puts.front().done) {
+        const PendingPut& p = m_pending_puts.front();
+        for (std::size_t i = 0; i < p.seqs.size(); ++i) {
+            if (p.stored[i]) {
+                ++m_report.received;
+            } else {
+                ++m_report.rejected;
+                rejected.push_back(p.seqs[i]);
+            }
+        }
+        through = p.seqs.back();
+        m_unacked_bytes -= p.bytes;
+        m_pending_puts.pop_front();
+    }
+    if (through == 0) return {};
+    // Long rejection lists are split over several acks, each cumulative up to its last entry.
     std::size_t next = 0;
     do {
         pb::SyncFrame out;
@@ -474,10 +513,10 @@ Status SyncEngine::Impl::flush_batch() {
             r->set_reason(pb::Ack::NOT_STORED);
         }
         next += take;
-        ack->set_through(next < rejected.size() ? rejected[next - 1] : m_recv_seq);
+        ack->set_through(next < rejected.size() ? rejected[next - 1] : through);
         emit(out);
     } while (next < rejected.size());
-    return {};
+    return pump();
 }
 
 Status SyncEngine::Impl::on_ack(const pb::SyncFrame& f) {

@@ -85,6 +85,8 @@ struct SyncEngine::Impl {
     void send_wants();
     Status send_envelopes();
     Status flush_batch();
+    // A put finished (now, or later on the store's thread for an asynchronous Replica).
+    Status put_done(std::uint64_t token, Result<std::vector<bool>> stored);
     void check_finished();
     void note_received(Mailbox& mb, const RecordId& id);
     void emit(const pb::SyncFrame& frame);
@@ -119,6 +121,16 @@ struct SyncEngine::Impl {
     std::uint64_t m_unacked_bytes = 0;
     std::vector<Incoming> m_batch;
     std::uint64_t m_batch_bytes = 0;
+    // Puts handed to the Replica and not yet acknowledged, oldest first.
+    struct PendingPut {
+        std::uint64_t token = 0;
+        std::vector<std::uint64_t> seqs;
+        std::uint64_t bytes = 0;
+        bool done = false;
+        std::vector<bool> stored;
+    };
+    std::deque<PendingPut> m_pending_puts;
+    std::uint64_t m_put_tokens = 0;
 
     bool m_started = false;
     bool m_got_hello = false;

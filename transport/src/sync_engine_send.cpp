@@ -159,7 +159,7 @@ Status SyncEngine::Impl::send_envelopes() {
 void SyncEngine::Impl::check_finished() {
     if (m_finished || m_closed || m_config.live) return;
     if (!m_to_reconcile.empty() || !m_send_queue.empty() || !m_in_flight.empty() ||
-        !m_batch.empty())
+        !m_batch.empty() || !m_pending_puts.empty())
         return;
     for (const auto& [id, mb] : m_mailboxes)
         if (!mb.settled()) return;

@@ -424,7 +424,7 @@ TEST_CASE("a large transfer stays inside the window and batches its stores") {
     CHECK(remote.held(key.id).size() == 2'000);
     // Stored in batches, not one transaction per envelope.
     CHECK(remote.puts() - puts_before < 100);
-    CHECK(remote.puts() - puts_before >= 2'000 * 1'081 / kSyncMinWindowBytes);
+    CHECK(remote.puts() - puts_before >= 2'000 * 1'057 / kSyncMinWindowBytes);
 }
 
 TEST_CASE("what the peer declines is counted, and resent on the next sync") {

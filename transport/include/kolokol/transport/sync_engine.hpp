@@ -41,6 +41,10 @@ public:
         Admit admit;             // server only; empty admits every verified mailbox
         LiveCallback live_sink;  // where Replica::watch notifications go (the driver re-posts
                                  // them to local_written on the session's thread)
+        // Runs a closure later on the engine's thread, or never once the engine is gone; the
+        // closure's failure ends the session like a failed handle(). With it, a Replica whose
+        // put_is_async() stores without blocking this thread. Empty: puts are synchronous.
+        std::function<void(std::function<Status()>)> defer;
     };
 
     // `replica` must outlive the engine.

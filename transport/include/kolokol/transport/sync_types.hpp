@@ -90,6 +90,15 @@ public:
     // after this returns, so a true must mean committed.
     virtual Result<std::vector<bool>> put(const MailboxId& mailbox,
                                           std::span<const Bytes> envelopes) = 0;
+    // Optional asynchronous form of put() for stores that commit many sessions' envelopes
+    // together: returns at once and calls `done` (from any thread, exactly once) with what put()
+    // would have returned, after the commit. Used only when put_is_async() is true and the
+    // session can take answers later; the default forwards to put().
+    using PutDone = std::function<void(Result<std::vector<bool>>)>;
+    virtual bool put_is_async() const { return false; }
+    virtual void put_async(const MailboxId& mailbox, std::vector<Bytes> envelopes, PutDone done) {
+        done(put(mailbox, envelopes));
+    }
     // Live mode (optional): calls `on_written` with the ids of envelopes stored in `mailbox` from
     // now on, by anyone (this session's own puts included; the session filters its echoes),
     // until the returned subscription is destroyed. nullptr: this side pushes nothing live.

@@ -1,0 +1,137 @@
+#pragma once
+// Syncing mailboxes over Noise sessions (DESIGN §5): the client entry points (`kolokol sync`,
+// `kolokol chat`) and the serving side (`kolokol serve`, `kolokol relay`). The protocol is in
+// proto/sync.proto and runs in a SyncEngine (sync_engine.hpp); this layer moves its frames over
+// a Session.
+//
+// Threading: each sync runs on its session's executor. The Replica is called from that
+// executor's thread; a SyncServer on a multi-threaded io_context calls one Replica from several
+// sessions at once, so that Replica must be thread-safe.
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <chrono>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "kolokol/crypto/error.hpp"
+#include "kolokol/crypto/x25519.hpp"
+#include "kolokol/transport/address.hpp"
+#include "kolokol/transport/server.hpp"
+#include "kolokol/transport/session.hpp"
+#include "kolokol/transport/session_connect.hpp"
+#include "kolokol/transport/sync_engine.hpp"
+#include "kolokol/transport/sync_types.hpp"
+
+namespace kolokol::transport {
+
+// Ends a live sync from any thread: the session sends Close(normal) and the sync returns its
+// report. Copies share one state. Requesting before the sync starts makes it end at once after
+// the handshake.
+class SyncStop {
+public:
+    SyncStop();
+    void request() const;  // thread-safe, idempotent
+    bool requested() const;
+
+    struct State;
+    const std::shared_ptr<State>& state() const { return m_state; }
+
+private:
+    std::shared_ptr<State> m_state;
+};
+
+struct SyncOptions {
+    SyncLimits limits;
+    // Stay open after reconciling and push envelopes written on either side until `stop` is
+    // requested (or the session fails). Without it the sync ends once everything is exchanged
+    // and acknowledged.
+    bool live = false;
+    SyncStop stop;
+    // Live mode: a Ping goes out when nothing was sent for this long, under the session's idle
+    // timeout (120 s by default).
+    std::chrono::milliseconds ping_interval = std::chrono::seconds(30);
+    ConnectOptions connect;
+};
+
+// The client side on an established session: opens `keys` (duplicates dropped), reconciles,
+// exchanges envelopes, and ends with Close(normal) and a clean session close. Succeeds when
+// every mailbox is settled — refused ones are listed in the report, not errors. Fails with a
+// SyncErrc (protocol_violation, limit_exceeded, replica_failed, peer_closed, invalid_key, …)
+// or the session's TransportErrc. `replica` must outlive the returned awaitable.
+asio::awaitable<Result<SyncReport>> sync_on_session(Session& session, std::vector<MailboxKey> keys,
+                                                    Replica& replica, SyncOptions options = {});
+
+// Connects to `address` (pinning its key) with this installation's transport key, then
+// sync_on_session(). `local_static` must outlive the awaitable.
+asio::awaitable<Result<SyncReport>> async_sync_with(const Address& address,
+                                                    const crypto::BoxKeyPair& local_static,
+                                                    std::vector<MailboxKey> keys, Replica& replica,
+                                                    SyncOptions options = {});
+
+// Blocking form for the CLI: parses `address` ("kolokol://host:port/key"; invalid_address),
+// runs its own io_context on the calling thread until the sync ends.
+Result<SyncReport> sync_with(std::string_view address, const crypto::BoxKeyPair& local_static,
+                             std::vector<MailboxKey> keys, Replica& replica,
+                             SyncOptions options = {});
+
+struct ServeOptions {
+    SyncLimits limits;
+    // Accept clients' requests for live pushes.
+    bool allow_live = true;
+    // Which verified mailboxes to serve: nullopt admits, a string refuses with that reason.
+    // Empty admits all (a relay). A member's `kolokol serve` admits only mailboxes whose keys
+    // it holds itself: see admit_only().
+    SyncEngine::Admit admit;
+    std::chrono::milliseconds ping_interval = std::chrono::seconds(30);
+};
+
+// An Admit that serves exactly `mailboxes` and refuses others with "not served here".
+SyncEngine::Admit admit_only(std::vector<MailboxId> mailboxes);
+
+// The server side on one established session, until the client closes or the session fails.
+// Succeeds when the client ended with Close(normal). The report counts this side's traffic.
+asio::awaitable<Result<SyncReport>> serve_on_session(Session& session, Replica& replica,
+                                                     ServeOptions options = {});
+
+// Statistics of a SyncServer beyond the transport Server's.
+struct SyncServerStats {
+    ServerStats transport;
+    std::uint64_t syncs_ok = 0;      // sessions the client closed normally
+    std::uint64_t syncs_failed = 0;  // protocol errors, truncations, timeouts
+    std::uint64_t envelopes_received = 0;
+    std::uint64_t envelopes_sent = 0;
+};
+
+// Listens for sessions and serves each with serve_on_session() on `replica`: the engine of
+// `kolokol serve` and of the relay. `replica` must outlive the SyncServer.
+class SyncServer {
+public:
+    SyncServer(asio::any_io_executor executor, crypto::BoxKeyPair static_key, Replica& replica,
+               ServerOptions server_options, ServeOptions serve_options);
+    ~SyncServer();
+    SyncServer(const SyncServer&) = delete;
+    SyncServer& operator=(const SyncServer&) = delete;
+
+    Status listen(const asio::ip::tcp::endpoint& endpoint);
+    void start();
+    // Stops accepting and aborts every session (unacknowledged envelopes are resent by their
+    // senders next time). Safe from any thread.
+    void stop();
+
+    asio::ip::tcp::endpoint local_endpoint() const;
+    const StaticPublicKey& public_key() const;
+    // "kolokol://127.0.0.1:PORT/KEY" for the bound endpoint.
+    Address address() const;
+    SyncServerStats stats() const;
+
+    struct Counters;
+
+private:
+    std::shared_ptr<Counters> m_counters;
+    std::unique_ptr<Server> m_server;
+};
+
+}  // namespace kolokol::transport

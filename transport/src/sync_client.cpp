@@ -1,0 +1,63 @@
+// The client side of a sync: `kolokol sync ADDR` and the live session behind `kolokol chat`.
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+
+#include "kolokol/transport/sync.hpp"
+#include "sync_session.hpp"
+
+namespace kolokol::transport {
+
+static_assert(kSyncFrameMaxBytes <= kMaxMessageBytes, "a sync frame must fit one session message");
+
+asio::awaitable<Result<SyncReport>> sync_on_session(Session& session, std::vector<MailboxKey> keys,
+                                                    Replica& replica, SyncOptions options) {
+    SyncEngine::Config config;
+    config.side = SyncEngine::Side::client;
+    config.limits = options.limits;
+    config.live = options.live;
+    auto result =
+        co_await detail::drive_engine(session, std::move(config), replica, std::move(keys),
+                                      options.ping_interval, options.stop.state());
+    if (!result.status) co_return std::unexpected(result.status.error());
+    if (!result.finished) {
+        if (options.live && options.stop.requested()) co_return result.report;
+        co_return fail(SyncErrc::peer_closed,
+                       "the peer ended the session before the sync was done");
+    }
+    co_return result.report;
+}
+
+asio::awaitable<Result<SyncReport>> async_sync_with(const Address& address,
+                                                    const crypto::BoxKeyPair& local_static,
+                                                    std::vector<MailboxKey> keys, Replica& replica,
+                                                    SyncOptions options) {
+    auto session = co_await connect(address, local_static, options.connect);
+    if (!session) co_return std::unexpected(session.error());
+    co_return co_await sync_on_session(*session, std::move(keys), replica, std::move(options));
+}
+
+Result<SyncReport> sync_with(std::string_view address, const crypto::BoxKeyPair& local_static,
+                             std::vector<MailboxKey> keys, Replica& replica, SyncOptions options) {
+    auto parsed = Address::parse(address);
+    if (!parsed) return std::unexpected(parsed.error());
+    asio::io_context io;
+    Result<SyncReport> out = fail(SyncErrc::stopped, "the sync did not run");
+    asio::co_spawn(
+        io, async_sync_with(*parsed, local_static, std::move(keys), replica, std::move(options)),
+        [&](std::exception_ptr e, Result<SyncReport> r) {
+            if (!e) {
+                out = std::move(r);
+                return;
+            }
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& x) {
+                out = fail(SyncErrc::replica_failed, std::string("the sync failed: ") + x.what());
+            }
+        });
+    io.run();
+    return out;
+}
+
+}  // namespace kolokol::transport

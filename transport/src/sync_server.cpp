@@ -1,0 +1,98 @@
+// The serving side of a sync: one session (serve_on_session) and a listening SyncServer.
+
+#include <algorithm>
+#include <atomic>
+#include <set>
+
+#include "kolokol/transport/sync.hpp"
+#include "sync_session.hpp"
+
+namespace kolokol::transport {
+
+SyncEngine::Admit admit_only(std::vector<MailboxId> mailboxes) {
+    auto served = std::make_shared<const std::set<MailboxId>>(mailboxes.begin(), mailboxes.end());
+    return [served](const MailboxId& mailbox) -> std::optional<std::string> {
+        if (served->contains(mailbox)) return std::nullopt;
+        return "not served here";
+    };
+}
+
+asio::awaitable<Result<SyncReport>> serve_on_session(Session& session, Replica& replica,
+                                                     ServeOptions options) {
+    SyncEngine::Config config;
+    config.side = SyncEngine::Side::server;
+    config.limits = options.limits;
+    config.live = options.allow_live;
+    config.admit = std::move(options.admit);
+    auto result = co_await detail::drive_engine(session, std::move(config), replica, {},
+                                                options.ping_interval, nullptr);
+    if (!result.status) co_return std::unexpected(result.status.error());
+    if (!result.peer_closed_normally)
+        co_return fail(SyncErrc::peer_closed, "the client left without closing");
+    co_return result.report;
+}
+
+struct SyncServer::Counters {
+    std::atomic<std::uint64_t> ok{0}, failed{0}, received{0}, sent{0};
+};
+
+SyncServer::SyncServer(asio::any_io_executor executor, crypto::BoxKeyPair static_key,
+                       Replica& replica, ServerOptions server_options, ServeOptions serve_options)
+    : m_counters(std::make_shared<Counters>()) {
+    auto counters = m_counters;
+    auto opts = std::make_shared<const ServeOptions>(std::move(serve_options));
+    Replica* r = &replica;
+    m_server =
+        std::make_unique<Server>(executor, std::move(static_key), std::move(server_options),
+                                 [counters, opts, r](Session& session) -> asio::awaitable<void> {
+                                     auto result = co_await serve_on_session(session, *r, *opts);
+                                     if (result) {
+                                         ++counters->ok;
+                                         counters->received += result->received;
+                                         counters->sent += result->sent;
+                                     } else {
+                                         ++counters->failed;
+                                     }
+                                 });
+}
+
+SyncServer::~SyncServer() {
+    stop();
+}
+
+Status SyncServer::listen(const asio::ip::tcp::endpoint& endpoint) {
+    return m_server->listen(endpoint);
+}
+void SyncServer::start() {
+    m_server->start();
+}
+void SyncServer::stop() {
+    m_server->stop();
+}
+asio::ip::tcp::endpoint SyncServer::local_endpoint() const {
+    return m_server->local_endpoint();
+}
+const StaticPublicKey& SyncServer::public_key() const {
+    return m_server->public_key();
+}
+
+Address SyncServer::address() const {
+    Address a;
+    const auto ep = local_endpoint();
+    a.host = ep.address().to_string();
+    a.port = ep.port();
+    a.key = public_key();
+    return a;
+}
+
+SyncServerStats SyncServer::stats() const {
+    SyncServerStats s;
+    s.transport = m_server->stats();
+    s.syncs_ok = m_counters->ok;
+    s.syncs_failed = m_counters->failed;
+    s.envelopes_received = m_counters->received;
+    s.envelopes_sent = m_counters->sent;
+    return s;
+}
+
+}  // namespace kolokol::transport

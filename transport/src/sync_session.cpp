@@ -1,0 +1,245 @@
+#include "sync_session.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <deque>
+#include <iostream>
+#include <mutex>
+
+namespace kolokol::transport {
+
+struct SyncStop::State {
+    std::mutex mutex;
+    bool requested = false;
+    std::function<void()> waker;  // set while a sync runs
+};
+
+SyncStop::SyncStop() : m_state(std::make_shared<State>()) {}
+
+void SyncStop::request() const {
+    std::function<void()> wake;
+    {
+        std::lock_guard lock(m_state->mutex);
+        m_state->requested = true;
+        wake = m_state->waker;
+    }
+    if (wake) wake();
+}
+
+bool SyncStop::requested() const {
+    std::lock_guard lock(m_state->mutex);
+    return m_state->requested;
+}
+
+}  // namespace kolokol::transport
+
+namespace kolokol::transport::detail {
+
+namespace {
+
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+// Frames received but not yet handled. The reader waits when it is full, so a peer that floods
+// (pings, say) is held back by TCP rather than by our memory.
+constexpr std::size_t kInboxFrames = 32;
+// After our close, how long the peer has to close its side before we abort.
+constexpr auto kCloseGrace = std::chrono::seconds(5);
+
+struct DriveState {
+    explicit DriveState(const asio::any_io_executor& ex) : wake(ex), room(ex) {}
+    asio::steady_timer wake;  // the main loop sleeps on it; cancel() wakes it
+    asio::steady_timer room;  // the reader sleeps on it while the inbox is full
+    std::deque<Result<Bytes>> inbox;
+    std::deque<std::pair<MailboxId, std::vector<RecordId>>> live;
+    std::deque<std::function<Status()>> deferred;  // work the engine asked to run later
+    bool engine_alive = false;
+    bool stop = false;
+    bool stop_reading = false;
+    bool reader_done = false;
+};
+
+asio::awaitable<void> read_loop(std::shared_ptr<DriveState> st, Session& session) {
+    for (;;) {
+        while (st->inbox.size() >= kInboxFrames && !st->stop_reading) {
+            st->room.expires_at(asio::steady_timer::time_point::max());
+            co_await st->room.async_wait(use_tuple);
+        }
+        if (st->stop_reading) break;
+        auto msg = co_await session.receive();
+        const bool end = !msg.has_value();
+        st->inbox.push_back(std::move(msg));
+        st->wake.cancel();
+        if (end) break;
+    }
+    st->reader_done = true;
+    st->wake.cancel();
+}
+
+// Arms the wake timer for `timeout` (forever when it is max()).
+void arm(DriveState& st, std::chrono::steady_clock::duration timeout) {
+    if (timeout == std::chrono::steady_clock::duration::max())
+        st.wake.expires_at(asio::steady_timer::time_point::max());
+    else
+        st.wake.expires_after(timeout);
+}
+
+}  // namespace
+
+// g++ 12 reports -Wmismatched-new-delete for this coroutine's frame: it inlines the ::operator
+// new inside asio's recycling frame allocator (awaitable_frame_base::operator new) into the
+// ramp, then pairs it with awaitable_frame_base::operator delete, which is the matching
+// deallocation — a false positive that depends on inlining decisions, not on this code.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config config,
+                                          Replica& replica, std::vector<MailboxKey> keys,
+                                          std::chrono::milliseconds ping_interval,
+                                          std::shared_ptr<SyncStop::State> stop) {
+    using clock = std::chrono::steady_clock;
+    auto ex = session.get_executor();
+    auto st = std::make_shared<DriveState>(ex);
+    std::weak_ptr<DriveState> weak = st;
+
+    const auto& h = session.handshake_hash();
+    config.handshake_hash.assign(h.begin(), h.end());
+    // Replica::watch may call from any thread: hop onto the session's executor, and do
+    // nothing once this sync has ended.
+    config.live_sink = [weak, ex](const MailboxId& mailbox, std::vector<RecordId> ids) {
+        asio::post(ex, [weak, mailbox, ids = std::move(ids)]() mutable {
+            if (auto s = weak.lock()) {
+                s->live.emplace_back(mailbox, std::move(ids));
+                s->wake.cancel();
+            }
+        });
+    };
+    config.defer = [weak, ex](std::function<Status()> fn) {
+        asio::post(ex, [weak, fn = std::move(fn)]() mutable {
+            if (auto s = weak.lock(); s && s->engine_alive) {
+                s->deferred.push_back(std::move(fn));
+                s->wake.cancel();
+            }
+        });
+    };
+    if (stop) {
+        std::lock_guard lock(stop->mutex);
+        st->stop = stop->requested;
+        stop->waker = [weak, ex] {
+            asio::post(ex, [weak] {
+                if (auto s = weak.lock()) {
+                    s->stop = true;
+                    s->wake.cancel();
+                }
+            });
+        };
+    }
+
+    DriveResult result;
+    auto note = [&](const Status& s) {
+        if (!s && result.status) result.status = s;
+    };
+    SyncEngine engine(std::move(config), replica);
+    st->engine_alive = true;
+    note(engine.start(std::move(keys)));
+
+    asio::co_spawn(ex, read_loop(st, session), [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            std::cerr << "kolokol: sync: reader failed: " << x.what() << "\n";
+        }
+    });
+
+    bool session_failed = false;
+    auto last_send = clock::now();
+    while (result.status) {
+        for (auto& frame : engine.take_output()) {
+            auto sent = co_await session.send(std::move(frame));
+            if (!sent) {
+                note(sent);
+                session_failed = true;
+                break;
+            }
+            last_send = clock::now();
+        }
+        if (session_failed || engine.closed()) break;
+        if (st->stop) {
+            engine.close(SyncEngine::CloseReason::normal);
+            continue;
+        }
+        if (!st->inbox.empty()) {
+            auto msg = std::move(st->inbox.front());
+            st->inbox.pop_front();
+            st->room.cancel();
+            if (!msg) {
+                // The session ended before the protocol did.
+                note(std::unexpected(msg.error()));
+                session_failed = true;
+                break;
+            }
+            note(engine.handle(*msg));
+            continue;
+        }
+        if (!st->deferred.empty()) {
+            auto fn = std::move(st->deferred.front());
+            st->deferred.pop_front();
+            note(fn());
+            continue;
+        }
+        if (!st->live.empty()) {
+            auto [mailbox, ids] = std::move(st->live.front());
+            st->live.pop_front();
+            note(engine.local_written(mailbox, std::move(ids)));
+            continue;
+        }
+        const auto idle = clock::now() - last_send;
+        if (idle >= ping_interval) {
+            engine.ping();
+            continue;
+        }
+        arm(*st, ping_interval - idle);
+        co_await st->wake.async_wait(use_tuple);
+    }
+    // A failure may have queued a Close that says why: send it if the session still works.
+    if (!session_failed) {
+        for (auto& frame : engine.take_output())
+            if (!co_await session.send(std::move(frame))) break;
+    }
+    if (stop) {
+        std::lock_guard lock(stop->mutex);
+        stop->waker = nullptr;
+    }
+    // Answers that arrive from now on find no engine to run on.
+    st->engine_alive = false;
+    st->deferred.clear();
+
+    result.report = engine.report();
+    result.finished = engine.finished();
+    result.peer_closed_normally = engine.peer_closed_normally();
+
+    // End the session and wait for the reader, which holds a reference to it.
+    if (session_failed)
+        session.abort();
+    else
+        co_await session.close();
+    st->stop_reading = true;
+    st->room.cancel();
+    const auto deadline = clock::now() + kCloseGrace;
+    while (!st->reader_done && clock::now() < deadline) {
+        arm(*st, deadline - clock::now());
+        co_await st->wake.async_wait(use_tuple);
+    }
+    if (!st->reader_done) {
+        session.abort();
+        while (!st->reader_done) {
+            arm(*st, clock::duration::max());
+            co_await st->wake.async_wait(use_tuple);
+        }
+    }
+    co_return result;
+}
+#pragma GCC diagnostic pop
+
+}  // namespace kolokol::transport::detail
