@@ -46,5 +46,6 @@ void register_message_commands(CLI::App& app);
 void register_sync_commands(CLI::App& app);
 void register_store_commands(CLI::App& app);
 void register_age_commands(CLI::App& app);
+void register_relay_commands(CLI::App& app);
 
 }  // namespace kolokol::cli

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
     register_message_commands(app);
     register_sync_commands(app);
     register_age_commands(app);
+    register_relay_commands(app);
 
     try {
         app.parse(argc, argv);

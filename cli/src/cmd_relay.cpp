@@ -1,0 +1,166 @@
+// kolokol relay — a store-and-forward node that never holds a key that opens content.
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <condition_variable>
+#include <csignal>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "app.hpp"
+#include "kolokol/storage/error.hpp"
+#include "kolokol/transport/relay.hpp"
+#include "terminal.hpp"
+
+namespace kolokol::cli {
+
+namespace {
+
+Exit relay_exit_for(const Error& e) {
+    if (e.code.category() == storage::StorageErrc_category()) {
+        switch (static_cast<storage::StorageErrc>(e.code.value())) {
+            case storage::StorageErrc::wrong_passphrase:
+                return Exit::wrong_passphrase;
+            case storage::StorageErrc::keyfile_corrupt:
+            case storage::StorageErrc::not_a_database:
+            case storage::StorageErrc::corrupt:
+            case storage::StorageErrc::schema_too_new:
+                return Exit::corrupt_store;
+            case storage::StorageErrc::invalid_argument:
+                return Exit::usage;
+            default:
+                return Exit::failure;
+        }
+    }
+    if (e.code.category() == transport::TransportErrc_category()) return Exit::network;
+    return Exit::failure;
+}
+
+struct RelayArgs {
+    std::string listen;
+    std::string data;
+    std::size_t max_sessions = 1024;
+    std::size_t per_address = 32;
+    std::uint64_t mailbox_max_count = 100'000;
+    std::uint64_t mailbox_max_bytes = std::uint64_t{1} << 30;
+    unsigned ttl_days = 30;
+    unsigned threads = 0;
+    std::string kdf = "tuned";
+};
+
+void run_relay(const RelayArgs& a) {
+    auto endpoint = transport::parse_listen_address(a.listen);
+    if (!endpoint) throw CommandError(Exit::usage, endpoint.error().what());
+    if (a.mailbox_max_bytes < storage::kEnvelopeMaxBytes)
+        throw CommandError(Exit::usage, "--mailbox-max-bytes must hold at least one envelope (" +
+                                            std::to_string(storage::kEnvelopeMaxBytes) + " bytes)");
+
+    transport::RelayQuotas quotas;
+    quotas.mailbox_max_count = a.mailbox_max_count;
+    quotas.mailbox_max_bytes = a.mailbox_max_bytes;
+    quotas.ttl = std::chrono::hours(24) * a.ttl_days;
+
+    const bool exists = transport::RelayStore::exists(a.data);
+    auto pass = exists ? read_passphrase("Relay passphrase")
+                       : read_new_passphrase("New passphrase for the relay's store");
+    auto opened = transport::RelayStore::open(
+        a.data, pass.view(),
+        a.kdf == "fast" ? transport::RelayKdf::fast : transport::RelayKdf::tuned, quotas);
+    if (!opened) throw CommandError(relay_exit_for(opened.error()), opened.error().what());
+    auto& store = **opened;
+
+    transport::RelayOptions options;
+    options.max_sessions = a.max_sessions;
+    options.per_address = a.per_address;
+
+    asio::io_context io;
+    transport::Relay relay(io.get_executor(), store, options);
+    if (auto st = relay.listen(*endpoint); !st)
+        throw CommandError(Exit::network, st.error().what());
+    // Handlers are in place before the address is printed: whoever reads it may signal at once.
+    // On SIGINT/SIGTERM: stop accepting and abort the sessions, then let the io_context run
+    // dry. A watchdog ends it regardless after a grace period, so one stuck handler cannot keep
+    // the process alive.
+    std::mutex stop_mutex;
+    std::condition_variable stop_cv;
+    bool done = false;
+    std::thread watchdog;
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const std::error_code& ec, int) {
+        if (ec) return;
+        std::cerr << "kolokol: relay: stopping\n";
+        relay.stop();
+        watchdog = std::thread([&] {
+            std::unique_lock wait_lock(stop_mutex);
+            if (!stop_cv.wait_for(wait_lock, std::chrono::seconds(10), [&] { return done; }))
+                io.stop();
+        });
+    });
+
+    relay.start();
+    // One line on stdout, flushed: scripts and tests read the address from it.
+    std::cout << relay.address().to_string() << std::endl;
+
+    const unsigned n = a.threads ? a.threads : std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::thread> workers;
+    for (unsigned i = 1; i < n; ++i) workers.emplace_back([&io] { io.run(); });
+    io.run();
+    for (auto& t : workers) t.join();
+    {
+        std::lock_guard lock(stop_mutex);
+        done = true;
+    }
+    stop_cv.notify_all();
+    if (watchdog.joinable()) watchdog.join();
+    const auto stats = relay.stats();
+    std::cerr << "kolokol: relay: stopped after " << stats.transport.sessions_established
+              << " sessions (" << stats.envelopes_received << " envelopes in, "
+              << stats.envelopes_sent << " out)\n";
+}
+
+}  // namespace
+
+void register_relay_commands(CLI::App& app) {
+    static RelayArgs args;
+    auto* relay = app.add_subcommand(
+        "relay",
+        "Run a relay: store and forward envelopes for members who are never online "
+        "together (it cannot read them)");
+    relay->add_option("--listen", args.listen, "Address to listen on, HOST:PORT (port 0: any)")
+        ->required();
+    relay->add_option("--data", args.data, "Directory of the relay's encrypted store")->required();
+    relay->add_option("--max-sessions", args.max_sessions, "Sessions at once (default 1024)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
+    relay
+        ->add_option("--per-address", args.per_address,
+                     "Sessions at once from one IP address (default 32)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
+    relay
+        ->add_option("--mailbox-max-count", args.mailbox_max_count,
+                     "Envelopes kept per mailbox (default 100000)")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+    relay
+        ->add_option("--mailbox-max-bytes", args.mailbox_max_bytes,
+                     "Bytes kept per mailbox (default 1 GiB)")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 50));
+    relay
+        ->add_option("--ttl-days", args.ttl_days,
+                     "Delete envelopes this many days after they arrive; 0 keeps them (default "
+                     "30)")
+        ->check(CLI::Range(0u, 36'500u));
+    relay->add_option("--threads", args.threads, "Worker threads (default: one per core)")
+        ->check(CLI::Range(0u, 256u));
+    relay
+        ->add_option("--kdf", args.kdf,
+                     "Passphrase hardening when the store is created: tuned (default, ~1 s) or "
+                     "fast (tests)")
+        ->check(CLI::IsMember({"tuned", "fast"}));
+    relay->footer(
+        "Example:\n  kolokol relay --listen 0.0.0.0:7400 --data /var/lib/kolokol-relay\n\n"
+        "Prints its address (kolokol://HOST:PORT/KEY) on one line; give it to the groups that "
+        "use the relay. The passphrase of its store is asked on the terminal (or read from "
+        "--passphrase-file). SIGINT or SIGTERM stops it cleanly.");
+    relay->callback([] { run_relay(args); });
+}
+
+}  // namespace kolokol::cli

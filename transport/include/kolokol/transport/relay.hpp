@@ -1,0 +1,68 @@
+#pragma once
+// The relay (DESIGN §1, §3, §7): a store-and-forward node built from transport and storage
+// alone, so it cannot open an envelope even by mistake. It serves the sync protocol to any
+// client that proves it holds a mailbox's key (the open proof bound to the session), keeps what
+// it acknowledged in its RelayStore, enforces quotas, expires old envelopes, and caps sessions
+// in all and per source address.
+//
+// Threading: run the io_context on as many threads as you like; sessions run on their own
+// strands and the store is thread-safe. stop() may be called from any thread (a signal handler
+// should post it).
+
+#include <asio/any_io_executor.hpp>
+#include <asio/ip/tcp.hpp>
+#include <chrono>
+#include <memory>
+#include <string_view>
+
+#include "kolokol/crypto/error.hpp"
+#include "kolokol/transport/relay_store.hpp"
+#include "kolokol/transport/session.hpp"
+#include "kolokol/transport/sync.hpp"
+
+namespace kolokol::transport {
+
+struct RelayOptions {
+    std::size_t max_sessions = 1024;
+    std::size_t per_address = 32;
+    SyncLimits limits;
+    SessionOptions session;
+    // How often expired envelopes are deleted (also once at start()).
+    std::chrono::seconds expiry_interval = std::chrono::hours(1);
+};
+
+class Relay {
+public:
+    // `store` must outlive the Relay.
+    Relay(asio::any_io_executor executor, RelayStore& store, RelayOptions options = {});
+    ~Relay();  // stop()
+    Relay(const Relay&) = delete;
+    Relay& operator=(const Relay&) = delete;
+
+    // Binds (port 0 picks a free port); listen_failed with the OS's reason.
+    Status listen(const asio::ip::tcp::endpoint& endpoint);
+    // Starts accepting and the expiry timer. Call once, after listen().
+    void start();
+    // Stops accepting, aborts every session and the expiry timer. Idempotent, any thread.
+    // Everything acknowledged is already committed; unacknowledged envelopes are resent by
+    // their senders on their next sync.
+    void stop();
+
+    // kolokol://HOST:PORT/KEY for the bound endpoint and the store's transport key.
+    Address address() const;
+    SyncServerStats stats() const;
+
+    struct Expiry;
+
+private:
+    RelayStore& m_store;
+    RelayOptions m_options;
+    SyncServer m_server;
+    std::shared_ptr<Expiry> m_expiry;
+};
+
+// Parses a listen address "HOST:PORT": an IPv4 dotted quad or a bracketed IPv6 literal, and a
+// port 0..65535 (0: any free port). invalid_address otherwise.
+Result<asio::ip::tcp::endpoint> parse_listen_address(std::string_view text);
+
+}  // namespace kolokol::transport
