@@ -1,0 +1,78 @@
+#pragma once
+// Accepts connections, runs the responder handshake and hands each session to a handler
+// coroutine. Caps the number of connections (handshaking or established) in all and per source
+// address; a refused connection is closed at once, before any handshake work. Nothing a peer
+// does can end the accept loop: failures are counted in stats() and the loop goes on.
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "kolokol/crypto/error.hpp"
+#include "kolokol/crypto/x25519.hpp"
+#include "kolokol/transport/session.hpp"
+
+namespace kolokol::transport {
+
+struct ServerOptions {
+    ServerOptions() = default;  // not an aggregate: see SessionOptions
+
+    std::size_t max_sessions = 1024;
+    std::size_t max_sessions_per_address = 32;
+    SessionOptions session;
+};
+
+// Counters since construction. `active` is the number of connections holding a slot now.
+struct ServerStats {
+    std::uint64_t accepted = 0;             // TCP connections accepted
+    std::uint64_t refused_capacity = 0;     // closed at once: max_sessions reached
+    std::uint64_t refused_per_address = 0;  // closed at once: that address at its cap
+    std::uint64_t handshakes_failed = 0;    // every failed handshake, timeouts included
+    std::uint64_t handshake_timeouts = 0;
+    std::uint64_t sessions_established = 0;
+    std::uint64_t sessions_finished = 0;  // handler returned (or threw) and the session ended
+    std::uint64_t handler_errors = 0;     // handlers that threw
+    std::uint64_t accept_errors = 0;      // accept() failures (e.g. out of file descriptors)
+    std::uint64_t active = 0;
+};
+
+// Runs once per established session, on that session's strand. When it returns (or throws —
+// counted, logged, never propagated) the server closes the session cleanly if it is still
+// open. With several threads on the io_context, handlers of different sessions run
+// concurrently.
+using SessionHandler = std::function<asio::awaitable<void>(Session& session)>;
+
+class Server {
+public:
+    // `executor`: the io_context (or its executor) to run on; the acceptor gets a strand and
+    // so does every connection. `static_key` is this installation's transport key.
+    Server(asio::any_io_executor executor, crypto::BoxKeyPair static_key, ServerOptions options,
+           SessionHandler handler);
+    ~Server();  // stop()
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Binds and listens (port 0 picks a free port). listen_failed with the OS's reason; bad_config
+    // when the options are out of range (zero caps, invalid session options).
+    Status listen(const asio::ip::tcp::endpoint& endpoint);
+    // Starts the accept loop; call once, after a successful listen() (listen_failed otherwise).
+    Status start();
+    // Stops accepting and aborts every connection, handshaking or established. Idempotent;
+    // safe from any thread (the work is dispatched to the server's and sessions' strands).
+    void stop();
+
+    asio::ip::tcp::endpoint local_endpoint() const;
+    const StaticPublicKey& public_key() const;
+    // Thread-safe snapshot.
+    ServerStats stats() const;
+
+    struct State;
+
+private:
+    std::shared_ptr<State> m_state;
+};
+
+}  // namespace kolokol::transport
