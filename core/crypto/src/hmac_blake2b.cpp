@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cassert>
 
 namespace kolokol::crypto {
 
@@ -22,33 +23,50 @@ struct WipedState {
 
 }  // namespace
 
-SecretBytes hmac_blake2b512(ByteView key, std::initializer_list<ByteView> parts) {
-    SecretBytes block(kBlake2bBlockBytes);  // zero padded key K'
+void hmac_blake2b512_into(MutableByteView out, ByteView key,
+                          std::initializer_list<ByteView> parts) {
+    assert(out.size() == kHmacBlake2bBytes);
+    // Short-lived intermediates stay on the stack and are wiped on the way out (as libsodium
+    // does for its own HMACs); only the result goes to sodium_malloc memory. A guarded
+    // allocation per intermediate would cost an mmap/mprotect/munmap each, several times per
+    // Noise handshake.
+    struct Scratch {
+        ByteArray<kBlake2bBlockBytes> block{};  // the zero-padded key K'
+        ByteArray<kBlake2bBlockBytes> pad{};
+        ByteArray<kHmacBlake2bBytes> inner{};
+        ~Scratch() {
+            sodium_memzero(block.data(), block.size());
+            sodium_memzero(pad.data(), pad.size());
+            sodium_memzero(inner.data(), inner.size());
+        }
+    } x;
     if (key.size() > kBlake2bBlockBytes) {
         WipedState h;
         h.update(key);
-        h.finish(block.mutable_view().first(kHmacBlake2bBytes));
+        h.finish(MutableByteView(x.block).first(kHmacBlake2bBytes));
     } else {
-        std::copy(key.begin(), key.end(), block.data());
+        std::copy(key.begin(), key.end(), x.block.begin());
     }
 
-    SecretBytes pad(kBlake2bBlockBytes);
-    SecretBytes inner(kHmacBlake2bBytes);
+    for (std::size_t i = 0; i < kBlake2bBlockBytes; ++i) x.pad[i] = x.block[i] ^ 0x36;
     {
-        for (std::size_t i = 0; i < kBlake2bBlockBytes; ++i) pad.data()[i] = block.data()[i] ^ 0x36;
         WipedState h;
-        h.update(pad.view());
+        h.update(x.pad);
         for (auto part : parts) h.update(part);
-        h.finish(inner.mutable_view());
+        h.finish(x.inner);
     }
-    SecretBytes out(kHmacBlake2bBytes);
+    for (std::size_t i = 0; i < kBlake2bBlockBytes; ++i) x.pad[i] = x.block[i] ^ 0x5c;
     {
-        for (std::size_t i = 0; i < kBlake2bBlockBytes; ++i) pad.data()[i] = block.data()[i] ^ 0x5c;
         WipedState h;
-        h.update(pad.view());
-        h.update(inner.view());
-        h.finish(out.mutable_view());
+        h.update(x.pad);
+        h.update(x.inner);
+        h.finish(out);
     }
+}
+
+SecretBytes hmac_blake2b512(ByteView key, std::initializer_list<ByteView> parts) {
+    SecretBytes out(kHmacBlake2bBytes);
+    hmac_blake2b512_into(out.mutable_view(), key, parts);
     return out;
 }
 

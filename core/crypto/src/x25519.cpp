@@ -35,6 +35,18 @@ std::optional<SecretBytes> x25519(ByteView secret32, ByteView public32) {
     return shared;
 }
 
+bool x25519_into(MutableByteView out, ByteView secret32, ByteView public32) {
+    if (out.size() != 32 || secret32.size() != 32 || public32.size() != 32) {
+        sodium_memzero(out.data(), out.size());
+        return false;
+    }
+    if (crypto_scalarmult(out.data(), secret32.data(), public32.data()) != 0) {
+        sodium_memzero(out.data(), out.size());
+        return false;
+    }
+    return true;
+}
+
 Bytes box_seal(ByteView recipient_public, ByteView message) {
     if (recipient_public.size() != 32) throw std::invalid_argument("seal: bad key length");
     Bytes out(message.size() + crypto_box_SEALBYTES);

@@ -20,6 +20,9 @@ inline constexpr std::size_t kHmacBlake2bBytes = 64;
 // callers (HKDF, Noise's chaining key) treat the output as key material. Every intermediate
 // state holding key-derived bytes is wiped before returning. Thread-safe (no shared state).
 SecretBytes hmac_blake2b512(ByteView key, std::initializer_list<ByteView> parts);
+// The same into caller-provided memory: `out` must be exactly 64 bytes (asserted) and may be
+// secret memory the caller reuses. `out` must not overlap `key` or the parts.
+void hmac_blake2b512_into(MutableByteView out, ByteView key, std::initializer_list<ByteView> parts);
 inline SecretBytes hmac_blake2b512(ByteView key, ByteView data) {
     return hmac_blake2b512(key, {data});
 }

@@ -21,6 +21,9 @@ BoxPublicKey x25519_base(ByteView secret32);
 // X25519(secret, public). nullopt when the result is all zero (low-order point): the caller must
 // treat that as a failed handshake, never as a key.
 std::optional<SecretBytes> x25519(ByteView secret32, ByteView public32);
+// The same into caller-provided memory (exactly 32 bytes, e.g. reused secret memory). Returns
+// false on bad sizes or an all-zero result; `out` is then zeroed.
+bool x25519_into(MutableByteView out, ByteView secret32, ByteView public32);
 
 inline constexpr std::size_t kSealOverhead = 48;
 Bytes box_seal(ByteView recipient_public, ByteView message);
