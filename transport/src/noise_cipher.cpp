@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cassert>
 #include <limits>
 
@@ -21,6 +22,13 @@ constexpr std::uint64_t kReservedNonce = std::numeric_limits<std::uint64_t>::max
 
 CipherState::CipherState(crypto::SecretBytes key) : m_key(std::move(key)) {
     assert(m_key.size() == kKeyBytes);
+}
+
+void CipherState::initialize_key(ByteView key) {
+    assert(key.size() == kKeyBytes);
+    if (m_key.empty()) m_key = crypto::SecretBytes(kKeyBytes);
+    std::copy(key.begin(), key.end(), m_key.data());
+    m_nonce = 0;
 }
 
 Result<Bytes> CipherState::encrypt_with_ad(ByteView ad, ByteView plaintext) {

@@ -64,9 +64,10 @@ struct HandshakeState::Impl {
     Status mix_dh(const crypto::SecretBytes& local, const std::optional<PublicKey>& remote) {
         if (local.empty() || !remote)
             return poison(TransportErrc::bad_config, "a key the pattern needs is missing");
-        auto shared = crypto::x25519(local.view(), *remote);
-        if (!shared) return poison(TransportErrc::invalid_dh, "the peer sent an invalid key");
-        symmetric.mix_key(shared->view());
+        auto shared = symmetric.dh_scratch();
+        if (!crypto::x25519_into(shared, local.view(), *remote))
+            return poison(TransportErrc::invalid_dh, "the peer sent an invalid key");
+        symmetric.mix_key(shared);
         return {};
     }
 

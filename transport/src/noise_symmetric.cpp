@@ -1,37 +1,14 @@
 #include "noise_symmetric.hpp"
 
 #include <algorithm>
-#include <array>
 
 #include "kolokol/crypto/hash.hpp"
 #include "kolokol/crypto/hmac_blake2b.hpp"
 
 namespace kolokol::transport::noise {
 
-namespace {
-
-// HKDF(chaining_key, input_key_material, n) of §4.3, returning n outputs of HASHLEN bytes.
-template <std::size_t N>
-std::array<crypto::SecretBytes, N> hkdf(ByteView chaining_key, ByteView ikm) {
-    static_assert(N == 2 || N == 3);
-    auto temp_key = crypto::hmac_blake2b512(chaining_key, ikm);
-    std::array<crypto::SecretBytes, N> out;
-    const std::uint8_t one = 1, two = 2, three = 3;
-    out[0] = crypto::hmac_blake2b512(temp_key.view(), ByteView(&one, 1));
-    out[1] = crypto::hmac_blake2b512(temp_key.view(), {out[0].view(), ByteView(&two, 1)});
-    if constexpr (N == 3)
-        out[2] = crypto::hmac_blake2b512(temp_key.view(), {out[1].view(), ByteView(&three, 1)});
-    return out;
-}
-
-// HASHLEN is 64, so each HKDF output is truncated to the 32-byte cipher key.
-crypto::SecretBytes truncate_key(const crypto::SecretBytes& k) {
-    return crypto::SecretBytes::copy_of(k.view().first(kKeyBytes));
-}
-
-}  // namespace
-
-SymmetricState::SymmetricState(std::string_view protocol_name) : m_ck(kHashBytes) {
+SymmetricState::SymmetricState(std::string_view protocol_name)
+    : m_secrets(kSlots * kHashBytes + kDhBytes) {
     auto name = as_bytes(protocol_name);
     if (name.size() <= kHashBytes) {
         std::copy(name.begin(), name.end(), m_h.begin());
@@ -39,7 +16,29 @@ SymmetricState::SymmetricState(std::string_view protocol_name) : m_ck(kHashBytes
         auto digest = crypto::blake2b(kHashBytes, name);
         std::copy(digest.begin(), digest.end(), m_h.begin());
     }
-    std::copy(m_h.begin(), m_h.end(), m_ck.data());
+    std::copy(m_h.begin(), m_h.end(), slot(kCk).begin());
+}
+
+MutableByteView SymmetricState::slot(Slot s) {
+    return m_secrets.mutable_view().subspan(static_cast<std::size_t>(s) * kHashBytes, kHashBytes);
+}
+
+MutableByteView SymmetricState::dh_scratch() {
+    return m_secrets.mutable_view().subspan(kSlots * kHashBytes, kDhBytes);
+}
+
+void SymmetricState::hkdf(ByteView ikm, int outputs) {
+    const std::uint8_t one = 1, two = 2, three = 3;
+    auto temp_key = slot(kTempKey);
+    crypto::hmac_blake2b512_into(temp_key, slot(kCk), {ikm});
+    crypto::hmac_blake2b512_into(slot(kOut1), temp_key, {ByteView(&one, 1)});
+    crypto::hmac_blake2b512_into(slot(kOut2), temp_key, {slot(kOut1), ByteView(&two, 1)});
+    if (outputs == 3)
+        crypto::hmac_blake2b512_into(slot(kOut3), temp_key, {slot(kOut2), ByteView(&three, 1)});
+}
+
+void SymmetricState::wipe_scratch() {
+    crypto::memzero(m_secrets.mutable_view().subspan(kTempKey * kHashBytes));
 }
 
 void SymmetricState::mix_hash(ByteView data) {
@@ -51,16 +50,19 @@ void SymmetricState::mix_hash(ByteView data) {
 }
 
 void SymmetricState::mix_key(ByteView ikm) {
-    auto [ck, k] = hkdf<2>(m_ck.view(), ikm);
-    m_ck = std::move(ck);
-    m_cipher = CipherState(truncate_key(k));
+    hkdf(ikm, 2);
+    std::ranges::copy(slot(kOut1), slot(kCk).begin());
+    // HASHLEN is 64: the cipher key is the first 32 bytes of the output.
+    m_cipher.initialize_key(slot(kOut2).first(kKeyBytes));
+    wipe_scratch();
 }
 
 void SymmetricState::mix_key_and_hash(ByteView ikm) {
-    auto [ck, temp_h, k] = hkdf<3>(m_ck.view(), ikm);
-    m_ck = std::move(ck);
-    mix_hash(temp_h.view());
-    m_cipher = CipherState(truncate_key(k));
+    hkdf(ikm, 3);
+    std::ranges::copy(slot(kOut1), slot(kCk).begin());
+    mix_hash(slot(kOut2));
+    m_cipher.initialize_key(slot(kOut3).first(kKeyBytes));
+    wipe_scratch();
 }
 
 Result<Bytes> SymmetricState::encrypt_and_hash(ByteView plaintext) {
@@ -90,10 +92,13 @@ Result<Bytes> SymmetricState::decrypt_and_hash(ByteView ciphertext) {
 }
 
 std::pair<CipherState, CipherState> SymmetricState::split() {
-    auto [k1, k2] = hkdf<2>(m_ck.view(), {});
-    m_ck = crypto::SecretBytes();
+    hkdf({}, 2);
+    CipherState c1, c2;
+    c1.initialize_key(slot(kOut1).first(kKeyBytes));
+    c2.initialize_key(slot(kOut2).first(kKeyBytes));
+    m_secrets = crypto::SecretBytes();  // sodium_free wipes
     m_cipher = CipherState();
-    return {CipherState(truncate_key(k1)), CipherState(truncate_key(k2))};
+    return {std::move(c1), std::move(c2)};
 }
 
 }  // namespace kolokol::transport::noise

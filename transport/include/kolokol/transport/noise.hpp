@@ -43,6 +43,10 @@ public:
     // `key` must be 32 bytes (asserted: it only ever comes from split()).
     explicit CipherState(crypto::SecretBytes key);
 
+    // InitializeKey(): copies `key` (32 bytes, asserted) into this cipher's secret memory
+    // (allocated on first use, then reused) and resets the nonce to 0.
+    void initialize_key(ByteView key);
+
     bool has_key() const { return !m_key.empty(); }
     std::uint64_t nonce() const { return m_nonce; }
     // For tests and for transports that carry explicit nonces; Kolokol's sessions never call it.
