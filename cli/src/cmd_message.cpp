@@ -126,10 +126,18 @@ void register_message_commands(CLI::App& app) {
             std::cout << j.dump(2) << "\n";
             return;
         }
-        if (messages.empty()) std::cout << "No messages yet.\n";
-        for (const auto& m : messages)
-            std::cout << format_time(m.wall_ms) << "  " << (m.author_verified ? "✓" : " ")
-                      << m.author_name << ": " << m.text << "\n";
+        if (messages.empty() && !follow) std::cout << "No messages yet.\n";
+        std::set<core::RecordId> shown;
+        auto print = [&](const std::vector<core::MessageView>& list) {
+            for (const auto& m : list) {
+                if (!shown.insert(m.id).second) continue;
+                std::cout << format_time(m.wall_ms) << "  " << (m.author_verified ? "✓" : " ")
+                          << m.author_name << ": " << m.text << std::endl;
+            }
+        };
+        print(messages);
+        if (follow)
+            follow_group(*node, gid, [&] { print(value_or_raise(node->messages(gid, limit))); });
     });
 
     static std::size_t rlimit = 50;
