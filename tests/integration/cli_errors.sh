@@ -1,6 +1,6 @@
 # Bad input from every side gets one clear line, a distinct exit code, no crash, and changes
 # nothing; the duress passphrase erases the store.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 new_member anna Anna
 new_member boris Boris
 as anna group create G >/dev/null

@@ -1,5 +1,5 @@
 # `kolokol read --follow` stays connected to the group's relay and shows messages as they arrive.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 pass_file relay
 ( KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" exec "$KOLOKOL" relay --listen 127.0.0.1:0 \
     --data "$WORK/relay" --kdf fast > "$WORK/relay.out" 2>"$WORK/relay.err" ) &

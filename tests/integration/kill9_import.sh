@@ -1,6 +1,6 @@
 # kill -9 during a large `sync --from-file` leaves a store that opens and is consistent; running
 # the import again completes it.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 new_member anna Anna
 new_member boris Boris
 as anna group create G >/dev/null

@@ -1,6 +1,6 @@
 # After the demo's scenario, no message text, group name or display name appears in any file of
 # any home, and no database file begins with "SQLite format 3".
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 new_member anna "Anna Petrova"
 new_member boris "Boris Ivanov"
 as anna group create "Legal support Moscow" >/dev/null

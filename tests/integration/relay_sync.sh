@@ -2,7 +2,7 @@
 # 1,000 messages, both directions, nothing lost or duplicated. After a removal and rotation the
 # removed member cannot read what follows. The relay's data dir holds nothing readable, and a
 # kill -9 of the relay loses nothing it acknowledged.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 pass_file relay
 port=$((20000 + RANDOM % 30000))
 start_relay() {
