@@ -10,18 +10,12 @@
 #include <set>
 
 #include "kolokol/crypto/random.hpp"
+#include "node_access.hpp"
 #include "node_fixture.hpp"
-#include "node_impl.hpp"
 
 using namespace kolokol;
 using namespace kolokol::core;
 using namespace kolokol::test;
-
-namespace kolokol::core {
-struct NodeTestAccess {
-    static Node::Impl& impl(Node& n) { return *n.m_impl; }
-};
-}  // namespace kolokol::core
 
 namespace {
 void mesh(std::vector<Node*> nodes) {

@@ -10,8 +10,8 @@
 #include "epoch_keys.hpp"
 #include "kolokol/crypto/aead.hpp"
 #include "kolokol/crypto/random.hpp"
+#include "node_access.hpp"
 #include "node_fixture.hpp"
-#include "node_impl.hpp"
 #include "records.hpp"
 
 using namespace kolokol;
@@ -99,12 +99,6 @@ TEST_CASE("a removed member holds every envelope written after the rotation and 
     // None of B's store files contain the plaintext.
     for (const auto& s : secrets) CHECK(files_containing(p.dir.path() / "b", s).empty());
 }
-
-namespace kolokol::core {
-struct NodeTestAccess {
-    static Node::Impl& impl(Node& n) { return *n.m_impl; }
-};
-}  // namespace kolokol::core
 
 namespace {
 using kolokol::core::NodeTestAccess;
