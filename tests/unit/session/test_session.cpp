@@ -5,9 +5,11 @@
 #include <doctest/doctest.h>
 
 #include <asio/detached.hpp>
+#include <asio/executor_work_guard.hpp>
 #include <asio/ip/tcp.hpp>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "kolokol/crypto/x25519.hpp"
 #include "kolokol/transport/address.hpp"
@@ -677,4 +679,104 @@ TEST_CASE("session: bad options are refused before any network work") {
     // Starting twice is refused too.
     auto twice = f.server->start();
     REQUIRE_FALSE(twice.has_value());
+}
+
+TEST_CASE("session: Session::accept and Session::initiate on plain sockets") {
+    asio::io_context io;
+    auto server_key = crypto::box_keypair();
+    auto client_key = crypto::box_keypair();
+    run(io, [&]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        tcp::acceptor acceptor(ex, loopback(0));
+        std::optional<Result<tr::Session>> accepted;
+        asio::co_spawn(
+            ex,
+            [&]() -> asio::awaitable<void> {
+                auto socket = co_await acceptor.async_accept(asio::use_awaitable);
+                accepted = co_await tr::Session::accept(std::move(socket), server_key);
+            },
+            asio::detached);
+        tcp::socket socket(ex);
+        co_await socket.async_connect(acceptor.local_endpoint(), asio::use_awaitable);
+        auto client =
+            co_await tr::Session::initiate(std::move(socket), client_key, server_key.public_key);
+        REQUIRE_MESSAGE(client.has_value(), (client ? "" : client.error().what()));
+        auto ready = co_await eventually([&] { return accepted.has_value(); });
+        REQUIRE(ready);
+        REQUIRE(accepted->has_value());
+        auto& server = **accepted;
+        CHECK(server.remote_static() == client_key.public_key);
+        CHECK(server.handshake_hash() == client->handshake_hash());
+        CHECK(server.remote_endpoint().address().is_loopback());
+
+        auto sent = co_await client->send(to_bytes("to the server"));
+        REQUIRE(sent);
+        auto got = co_await server.receive();
+        REQUIRE(got.has_value());
+        CHECK(to_string(*got) == "to the server");
+        co_await server.close();
+        auto end = co_await client->receive();
+        CHECK(end.error().code == TransportErrc::closed_cleanly);
+        co_await client->close();
+        auto end2 = co_await server.receive();
+        CHECK(end2.error().code == TransportErrc::closed_cleanly);
+        CHECK_FALSE(server.is_open());
+        CHECK_FALSE(client->is_open());
+    });
+}
+
+TEST_CASE("session: a server on two threads serves concurrent clients") {
+    // The server's io_context runs on two threads (each connection on its own strand); the
+    // clients run on this thread's io_context.
+    asio::io_context server_io;
+    auto work = asio::make_work_guard(server_io);
+    tr::ServerOptions options;
+    options.max_sessions_per_address = 256;
+    tr::Server server(server_io.get_executor(), crypto::box_keypair(), options, echo_handler());
+    REQUIRE(server.listen(loopback(0)).has_value());
+    REQUIRE(server.start().has_value());
+    std::thread t1([&] { server_io.run(); });
+    std::thread t2([&] { server_io.run(); });
+
+    asio::io_context io;
+    auto client_key = crypto::box_keypair();
+    constexpr int kClients = 40;
+    constexpr int kMessages = 50;
+    int ok = 0;
+    run(io, [&]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        auto port = server.local_endpoint().port();
+        for (int c = 0; c < kClients; ++c) {
+            asio::co_spawn(
+                ex,
+                [&, c]() -> asio::awaitable<void> {
+                    auto s =
+                        co_await tr::connect("127.0.0.1", port, client_key, server.public_key());
+                    if (!s) co_return;
+                    for (int m = 0; m < kMessages; ++m) {
+                        auto text = std::to_string(c) + "/" + std::to_string(m);
+                        if (!co_await s->send(to_bytes(text))) co_return;
+                        auto back = co_await s->receive();
+                        if (!back || to_string(*back) != text) co_return;
+                    }
+                    co_await s->close();
+                    ++ok;
+                },
+                asio::detached);
+        }
+        auto all = co_await eventually([&] { return ok == kClients; }, 30s);
+        CHECK(all);
+        auto drained = co_await eventually(
+            [&] {
+                auto st = server.stats();
+                return st.sessions_finished == kClients && st.active == 0;
+            },
+            10s);
+        CHECK(drained);
+    });
+    server.stop();
+    work.reset();
+    t1.join();
+    t2.join();
+    CHECK(ok == kClients);
 }
