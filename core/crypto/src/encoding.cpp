@@ -5,6 +5,7 @@
 namespace kolokol::crypto {
 
 std::string hex_encode(ByteView data) {
+    if (data.empty()) return {};
     std::string out(data.size() * 2 + 1, '\0');
     sodium_bin2hex(out.data(), out.size(), data.data(), data.size());
     out.pop_back();
@@ -13,6 +14,7 @@ std::string hex_encode(ByteView data) {
 
 std::optional<Bytes> hex_decode(std::string_view text) {
     if (text.size() % 2 != 0) return std::nullopt;
+    if (text.empty()) return Bytes{};  // libsodium must not be handed a null output buffer
     Bytes out(text.size() / 2);
     std::size_t len = 0;
     const char* end = nullptr;

@@ -17,6 +17,8 @@ TEST_CASE("hex, base64url, base64 raw and base32 round-trip and reject junk") {
     CHECK(base64url_decode(base64url_encode(data)) == data);
     CHECK(base64_raw_decode(base64_raw_encode(data)) == data);
     CHECK(base32_decode(base32_encode(data)) == data);
+    CHECK(hex_decode("") == Bytes{});
+    CHECK(hex_encode(Bytes{}).empty());
     CHECK_FALSE(hex_decode("zz"));
     CHECK_FALSE(hex_decode("abc"));
     CHECK_FALSE(base64url_decode("a+b/"));
