@@ -53,6 +53,8 @@ Relay::Relay(asio::any_io_executor executor, RelayStore& store, RelayOptions opt
 
 Relay::~Relay() {
     stop();
+    // Store answers are posted to the sessions' executor: let them all land while it exists.
+    m_store.drain();
 }
 
 Status Relay::listen(const asio::ip::tcp::endpoint& endpoint) {

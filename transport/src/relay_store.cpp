@@ -246,6 +246,7 @@ void RelayStore::writer_loop() {
             std::unique_lock lock(m_queue_mutex);
             m_queue_cv.wait(lock, [&] { return m_stopping || !m_queue.empty(); });
             if (m_queue.empty()) return;  // stopping, and everything is answered
+            m_writing = true;
             std::size_t envelopes = 0;
             while (!m_queue.empty() && (group.empty() || envelopes < kMaxGroupEnvelopes)) {
                 envelopes += m_queue.front().envelopes.size();
@@ -287,7 +288,19 @@ void RelayStore::writer_loop() {
             notify(group[i].mailbox, added[i]);
             group[i].done(std::move(results[i]));
         }
+        // The answers hold the sessions' executors: gone before anyone is told we are idle.
+        group.clear();
+        {
+            std::lock_guard lock(m_queue_mutex);
+            m_writing = false;
+        }
+        m_idle_cv.notify_all();
     }
+}
+
+void RelayStore::drain() {
+    std::unique_lock lock(m_queue_mutex);
+    m_idle_cv.wait(lock, [&] { return m_queue.empty() && !m_writing; });
 }
 
 void RelayStore::notify(const MailboxId& mailbox, const std::vector<RecordId>& added) {

@@ -35,7 +35,9 @@ class Relay {
 public:
     // `store` must outlive the Relay.
     Relay(asio::any_io_executor executor, RelayStore& store, RelayOptions options = {});
-    ~Relay();  // stop()
+    // stop(), then waits for the store to answer every queued put: destroy the Relay before the
+    // io_context it runs on, and after the io_context's threads have returned.
+    ~Relay();
     Relay(const Relay&) = delete;
     Relay& operator=(const Relay&) = delete;
 

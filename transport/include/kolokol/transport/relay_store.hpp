@@ -85,6 +85,9 @@ public:
     // thread after the commit.
     bool put_is_async() const override { return true; }
     void put_async(const MailboxId& mailbox, std::vector<Bytes> envelopes, PutDone done) override;
+    // Waits until every queued put has been committed and answered, and the answers (which
+    // hold the sessions' executors) destroyed. Call it before the sessions' io_context goes.
+    void drain();
     // Subscriptions must not outlive the store.
     std::unique_ptr<LiveSubscription> watch(const MailboxId& mailbox,
                                             LiveCallback on_written) override;
@@ -137,6 +140,8 @@ private:
     std::mutex m_queue_mutex;
     std::condition_variable m_queue_cv;
     std::deque<PutRequest> m_queue;
+    bool m_writing = false;  // the writer holds a group taken from the queue
+    std::condition_variable m_idle_cv;
     bool m_stopping = false;
     std::thread m_writer;  // last: started when everything above exists
 };

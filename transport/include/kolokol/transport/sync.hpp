@@ -61,15 +61,18 @@ struct SyncOptions {
 // every mailbox is settled — refused ones are listed in the report, not errors. Fails with a
 // SyncErrc (protocol_violation, limit_exceeded, replica_failed, peer_closed, invalid_key, …)
 // or the session's TransportErrc. `replica` must outlive the returned awaitable.
+//
+// The coroutine entry points take their options without defaults, on purpose: g++ 12 destroys
+// a defaulted argument of a co_await expression twice. Pass a named SyncOptions/ServeOptions.
 asio::awaitable<Result<SyncReport>> sync_on_session(Session& session, std::vector<MailboxKey> keys,
-                                                    Replica& replica, SyncOptions options = {});
+                                                    Replica& replica, SyncOptions options);
 
 // Connects to `address` (pinning its key) with this installation's transport key, then
 // sync_on_session(). `local_static` must outlive the awaitable.
 asio::awaitable<Result<SyncReport>> async_sync_with(const Address& address,
                                                     const crypto::BoxKeyPair& local_static,
                                                     std::vector<MailboxKey> keys, Replica& replica,
-                                                    SyncOptions options = {});
+                                                    SyncOptions options);
 
 // Blocking form for the CLI: parses `address` ("kolokol://host:port/key"; invalid_address),
 // runs its own io_context on the calling thread until the sync ends.
@@ -94,7 +97,7 @@ SyncEngine::Admit admit_only(std::vector<MailboxId> mailboxes);
 // The server side on one established session, until the client closes or the session fails.
 // Succeeds when the client ended with Close(normal). The report counts this side's traffic.
 asio::awaitable<Result<SyncReport>> serve_on_session(Session& session, Replica& replica,
-                                                     ServeOptions options = {});
+                                                     ServeOptions options);
 
 // Statistics of a SyncServer beyond the transport Server's.
 struct SyncServerStats {
