@@ -1,2 +1,0 @@
-// placeholder translation unit so the target exists before its first module lands
-namespace kolokol {}
