@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "app.hpp"
+#include "i18n.hpp"
 #include "kolokol/crypto/init.hpp"
 
 namespace kolokol::cli {
@@ -23,15 +24,16 @@ std::string home_dir() {
 
 int main(int argc, char** argv) {
     using namespace kolokol::cli;
+    init_i18n();
     kolokol::crypto::init();
     kolokol::crypto::harden_process();
 
-    CLI::App app{"kolokol — encrypted, offline-first messaging and coordination"};
+    CLI::App app{_("kolokol — encrypted, offline-first messaging and coordination")};
     app.require_subcommand(0, 1);
     app.add_option("--home", globals().home,
-                   "Home directory (default ~/.kolokol, env KOLOKOL_HOME)");
+                   _("Home directory (default ~/.kolokol, env KOLOKOL_HOME)"));
     app.add_option("--passphrase-file", globals().passphrase_file,
-                   "Read the passphrase from this file (env KOLOKOL_PASSPHRASE_FILE)");
+                   _("Read the passphrase from this file (env KOLOKOL_PASSPHRASE_FILE)"));
 
     register_store_commands(app);
     register_identity_commands(app);
@@ -44,10 +46,11 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
         if (app.get_subcommands().empty()) {
-            std::cout << "Kolokol keeps your group's messages encrypted on this device and in "
-                         "transit.\n"
-                         "Next step: `kolokol init` to create your identity, then "
-                         "`kolokol --help` to see what you can do.\n";
+            std::cout << _(
+                "Kolokol keeps your group's messages encrypted on this device and in "
+                "transit.\n"
+                "Next step: `kolokol init` to create your identity, then "
+                "`kolokol --help` to see what you can do.\n");
         }
     } catch (const CLI::ParseError& e) {
         int rc = app.exit(e);
