@@ -160,6 +160,29 @@ public:
     // Admins only: replaces the group's relay list (a control record every member learns).
     Status set_relays(const GroupId& group, std::vector<std::string> relays);
 
+    // ---- Network policy: Tor only, the proxy, LAN beacon keys (node_network.cpp) -------------
+    // A "Tor only" group: members connect to its peers and relays only through a proxy, and
+    // never announce it on the LAN. false for an unknown group.
+    bool tor_only(const GroupId& group);
+    // Admins only (not_permitted otherwise): a settings record every member learns.
+    Status set_tor_only(const GroupId& group, bool on);
+    // The SOCKS5 proxy for every outgoing connection ("socks5://IP:PORT"), kept in the
+    // encrypted store (table network_settings), never in a plain file. nullopt: none set.
+    std::optional<std::string> proxy();
+    // Validates (bad_input with the reason) and stores it; nullopt clears it.
+    Status set_proxy(std::optional<std::string> url);
+    // Keys for LAN beacons (DESIGN §5): for each group that is not Tor only, the epoch this
+    // member writes in (send = true; else the newest epoch it holds) and, to recognise members
+    // who are an epoch behind or ahead, the other frontier epochs and the three newest epochs
+    // it holds a secret for (send = false). Each key is 32 bytes (epoch KDF subkey 3).
+    struct BeaconKey {
+        GroupId group{};
+        EpochId epoch{};
+        crypto::SecretBytes key;
+        bool send = false;
+    };
+    std::vector<BeaconKey> beacon_keys();
+
     // For tests and tools: the clock (ms since the epoch). Defaults to the system clock, or
     // KOLOKOL_FAKE_NOW_MS when set.
     void set_clock(std::function<std::int64_t()> clock);

@@ -1,0 +1,120 @@
+// Network policy: "Tor only" groups, the SOCKS5 proxy setting, and the keys for LAN beacons.
+
+#include <array>
+#include <set>
+
+#include "kolokol/transport/socks5.hpp"
+#include "node_impl.hpp"
+
+namespace kolokol::core {
+
+namespace {
+
+// The network component's own schema steps (append only).
+constexpr std::array<std::string_view, 1> kNetworkSteps = {
+    R"sql(
+CREATE TABLE network_settings(name TEXT PRIMARY KEY, value TEXT NOT NULL);
+)sql",
+};
+
+constexpr std::string_view kProxySetting = "proxy";
+constexpr std::size_t kNewestEpochsHeard = 3;
+
+Status ensure_schema(storage::Database& db) {
+    return db.migrate("network", kNetworkSteps);
+}
+
+}  // namespace
+
+bool Node::tor_only(const GroupId& group) {
+    if (!m_impl->genesis.contains(group)) return false;
+    return m_impl->state(group).tor_only();
+}
+
+Status Node::set_tor_only(const GroupId& group, bool on) {
+    if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    if (!m_impl->state(group).is_admin(me()))
+        return fail(CoreErrc::not_permitted,
+                    "only an admin can change whether a group is Tor only");
+    pb::RecordBody body;
+    body.mutable_settings()->set_set_tor_only(true);
+    body.mutable_settings()->set_tor_only(on);
+    if (auto r = m_impl->write(group, std::move(body)); !r) return std::unexpected(r.error());
+    return {};
+}
+
+std::optional<std::string> Node::proxy() {
+    if (!ensure_schema(m_impl->db)) return std::nullopt;
+    auto st = m_impl->db.cached("SELECT value FROM network_settings WHERE name = ?");
+    if (!st) return std::nullopt;
+    (*st)->bind(1, kProxySetting);
+    std::optional<std::string> out;
+    if (auto r = (*st)->step(); r && *r) out = (*st)->column_text(0);
+    (*st)->reset();
+    return out;
+}
+
+Status Node::set_proxy(std::optional<std::string> url) {
+    if (url) {
+        auto parsed = transport::ProxyAddress::parse(*url);
+        if (!parsed) return fail(CoreErrc::bad_input, parsed.error().message);
+        url = parsed->to_string();
+    }
+    if (auto ok = ensure_schema(m_impl->db); !ok) return ok;
+    auto st = url ? m_impl->db.cached(
+                        "INSERT OR REPLACE INTO network_settings(name, value) VALUES (?, ?)")
+                  : m_impl->db.cached("DELETE FROM network_settings WHERE name = ?");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, kProxySetting);
+    if (url) (*st)->bind(2, *url);
+    auto r = (*st)->step();
+    (*st)->reset();
+    if (!r) return std::unexpected(r.error());
+    return {};
+}
+
+std::vector<Node::BeaconKey> Node::beacon_keys() {
+    auto& m = *m_impl;
+    std::vector<BeaconKey> out;
+    for (const auto& [group, genesis] : m.genesis) {
+        (void)genesis;
+        const auto& g = m.state(group);
+        if (g.tor_only()) continue;
+        std::vector<EpochId> heard;  // in order of preference, no duplicates
+        auto add = [&](const EpochId& e) {
+            const auto* keys = m.keys_for_epoch(e);
+            if (!keys || !keys->secret) return;
+            if (std::find(heard.begin(), heard.end(), e) == heard.end()) heard.push_back(e);
+        };
+        if (auto w = g.writer_epoch(me())) add(*w);
+        for (const auto* e : g.frontier()) add(e->id);
+        auto st = m.db.cached(
+            "SELECT epoch_id FROM epochs WHERE group_id = ? AND secret IS NOT NULL "
+            "ORDER BY added_ms DESC, epoch_id LIMIT 3");
+        if (st) {
+            (*st)->bind(1, ByteView(group));
+            std::vector<EpochId> newest;
+            while (newest.size() < kNewestEpochsHeard) {
+                auto r = (*st)->step();
+                if (!r || !*r) break;
+                auto blob = (*st)->column_blob(0);
+                if (blob.size() == 32) newest.push_back(to_array<32>(blob));
+            }
+            (*st)->reset();
+            // Without a writer epoch (e.g. admission not synced yet) the newest one is sent.
+            if (heard.empty() && !newest.empty()) add(newest.front());
+            for (const auto& e : newest) add(e);
+        }
+        for (std::size_t i = 0; i < heard.size(); ++i) {
+            BeaconKey k;
+            k.group = group;
+            k.epoch = heard[i];
+            k.key = m.keys_for_epoch(heard[i])->beacon_key();
+            k.send = i == 0;
+            out.push_back(std::move(k));
+        }
+    }
+    return out;
+}
+
+}  // namespace kolokol::core
