@@ -131,7 +131,10 @@ Result<std::unique_ptr<Node>> Node::open(const fs::path& home, ByteView passphra
     impl->envelopes = std::make_unique<storage::EnvelopeStore>(impl->db);
     impl->clock = system_now_ms;
     if (auto ok = impl->load(); !ok) return std::unexpected(ok.error());
-    return std::unique_ptr<Node>(new Node(std::move(impl)));
+    auto node = std::unique_ptr<Node>(new Node(std::move(impl)));
+    // Records past their group's retention period go before anything can show them.
+    if (auto r = node->apply_retention(); !r) return std::unexpected(r.error());
+    return node;
 }
 
 Status Node::panic(const fs::path& home) {

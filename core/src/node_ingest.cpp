@@ -133,6 +133,14 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
         // It may have been applied meanwhile (a copy of it came later in the same batch).
         if (row_exists(db, "SELECT 1 FROM records WHERE id = ?", id)) return {};
     } else {
+        if (refetch_rows != 0) {
+            auto again = refetched(id, view->mailbox, envelope);
+            if (!again) return std::unexpected(again.error());
+            if (*again) {
+                ++report.duplicate;
+                return {};
+            }
+        }
         if (recent_rows.contains(std::string(as_chars(id))) ||
             row_exists(db,
                        "SELECT 1 FROM records WHERE id = ?1 UNION ALL SELECT 1 FROM pending WHERE "
@@ -143,6 +151,11 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
         }
     }
     auto k = epochs.find(view->mailbox);
+    if (k != epochs.end() && epoch_retired(k->second.epoch_id)) {
+        // Retention deleted this epoch's records and secret: a peer's old copy stays out.
+        ++report.duplicate;
+        return {};
+    }
     if (k == epochs.end()) {
         // Not ours to open (yet): keep it; a rotation may later give us its key.
         ++report.unreadable;
@@ -158,6 +171,16 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
     auto& rec = *local;
     const auto& body = rec.body;
     const auto& keys = k->second;
+    if (expired(keys.group_id, body)) {
+        // Past the group's retention period: deleted here already, or never to be kept.
+        ++report.duplicate;
+        return {};
+    }
+    if (body.has_redaction())
+        if (auto ok = note_redaction(id, keys.group_id, body, retry); !ok) return ok;
+    // With a retention period, parents may have expired before this member received them;
+    // a redacted record's envelope may never come. Neither is waited for.
+    const bool parents_may_go = state(keys.group_id).retention_seconds() > 0;
 
     // Causal delivery: wait for every control head, and for parents and the author's previous
     // record when they lie in an epoch we can read (beyond that is a late joiner's horizon).
@@ -168,15 +191,15 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
             ref_lamports.push_back(row->lamport);
             return;
         }
-        if (blocking) missing.push_back(ref);
+        if (blocking && !redaction_noted(ref)) missing.push_back(ref);
     };
     for (const auto& h : body.control_heads()) need(to_array<32>(as_bytes(h)), true);
     auto readable = [&](const pb::RecordRef& r) {
         const auto* ek = keys_for_epoch(to_array<32>(as_bytes(r.epoch_id())));
         return ek != nullptr && ek->secret.has_value();
     };
-    for (const auto& p : body.parents()) need(ref_id(p), readable(p));
-    if (body.has_prev()) need(ref_id(body.prev()), readable(body.prev()));
+    for (const auto& p : body.parents()) need(ref_id(p), readable(p) && !parents_may_go);
+    if (body.has_prev()) need(ref_id(body.prev()), readable(body.prev()) && !parents_may_go);
     if (!missing.empty()) {
         ++report.pending;
         if (auto ok = store_envelope(id, view->mailbox, envelope); !ok) return ok;
@@ -225,8 +248,13 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
         return reject(id, RejectReason::removed_author,
                       "written concurrently with the author's removal", report);
 
+    const bool author_admin = author->second.admin;
+    if (auto why = check_payload(id, body, author_admin))
+        return reject(id, why->reason, why->detail, report);
+
     // Apply.
     if (auto ok = store_envelope(id, view->mailbox, envelope); !ok) return ok;
+    strip_stored(body, rec.signed_record);
     auto ins = db.cached(
         "INSERT INTO records(id, group_id, epoch_id, author, seq, prev, lamport, kind, heads, "
         "signed, wall_ms, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -289,6 +317,7 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
     }
 
     if (rec.control) invalidate(keys.group_id);
+    if (auto ok = on_applied(id, keys.group_id, body, author_admin, retry); !ok) return ok;
     if (body.has_rotation()) {
         auto my_tag = ByteView(identity.sign.public_key).first(8);
         for (const auto& grant : body.rotation().grants()) {

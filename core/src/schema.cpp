@@ -8,7 +8,7 @@ namespace kolokol::core {
 
 namespace {
 // Append new steps; never edit a step that has shipped.
-constexpr std::array<std::string_view, 2> kCoreSteps = {
+constexpr std::array<std::string_view, 3> kCoreSteps = {
     R"sql(
 CREATE TABLE identity(
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -38,6 +38,18 @@ CREATE TABLE verified(sign_key BLOB PRIMARY KEY, at_ms INTEGER NOT NULL);
 )sql",
     R"sql(
 CREATE TABLE welcome_relays(group_id BLOB NOT NULL, address TEXT NOT NULL, PRIMARY KEY (group_id, address));
+)sql",
+    R"sql(
+CREATE TABLE attachment_chunks(
+  attachment_id BLOB NOT NULL, author BLOB NOT NULL, idx INTEGER NOT NULL, id BLOB NOT NULL,
+  group_id BLOB NOT NULL, PRIMARY KEY (attachment_id, author, idx, id));
+CREATE INDEX attachment_chunks_by_id ON attachment_chunks(id);
+CREATE TABLE redactions(
+  target BLOB NOT NULL, redaction BLOB NOT NULL, group_id BLOB NOT NULL,
+  PRIMARY KEY (target, redaction));
+CREATE INDEX redactions_by_redaction ON redactions(redaction);
+CREATE TABLE refetch(id BLOB PRIMARY KEY);
+CREATE TABLE retired_epochs(epoch_id BLOB PRIMARY KEY, group_id BLOB NOT NULL);
 )sql",
 };
 }  // namespace

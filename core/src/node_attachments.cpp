@@ -1,0 +1,473 @@
+// Attachments through the Node (DESIGN §6): a file becomes chunk records of at most 48 KiB,
+// written in batches along the author's own chain, then a signed manifest that commits to the
+// size, the SHA-256 of the whole file, the chunk count and a hash over the chunks' record ids in
+// order. Chunks are found by (attachment id, author, index); reading opens each chunk's envelope
+// again, so the data is stored once. Memory stays bounded by one batch of chunks.
+
+#include <fstream>
+
+#include "kolokol/crypto/encoding.hpp"
+#include "kolokol/objects/error.hpp"
+#include "kolokol/objects/values.hpp"
+#include "node_impl.hpp"
+
+namespace kolokol::core {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t kBatch = 64;  // chunk records sealed and ingested together (~3 MiB)
+
+bool printable_token(std::string_view s) {
+    for (char ch : s)
+        if (ch <= ' ' || ch > '~') return false;
+    return true;
+}
+
+std::uint32_t chunk_count_for(std::uint64_t size, std::uint32_t chunk_bytes) {
+    return static_cast<std::uint32_t>((size + chunk_bytes - 1) / chunk_bytes);
+}
+
+Error object_error(objects::ObjectErrc code, std::string message) {
+    return {make_error_code(code), std::move(message)};
+}
+
+struct ManifestRow {
+    RecordId id{};
+    MemberKey author{};
+    std::int64_t wall_ms = 0;
+    pb::AttachmentManifest manifest;
+};
+
+AttachmentInfo info_of(const ManifestRow& row) {
+    AttachmentInfo a;
+    const auto& m = row.manifest;
+    a.manifest_id = row.id;
+    a.attachment_id = to_array<16>(as_bytes(m.attachment_id()));
+    a.name = m.name();
+    a.media_type = m.media_type();
+    a.size = m.size();
+    a.sha256 = to_array<32>(as_bytes(m.sha256()));
+    a.chunk_count = m.chunk_count();
+    if (m.object_id().size() == 32) a.object = to_array<32>(as_bytes(m.object_id()));
+    a.author = row.author;
+    a.wall_ms = row.wall_ms;
+    return a;
+}
+
+}  // namespace
+
+std::optional<std::string> check_manifest(const pb::AttachmentManifest& m) {
+    if (m.attachment_id().size() != 16) return "bad attachment id";
+    if (auto ok = objects::validate_attachment_name(m.name()); !ok) return ok.error().message;
+    if (m.media_type().size() > objects::kMaxMediaTypeBytes || !printable_token(m.media_type()))
+        return "bad media type";
+    if (m.size() > kMaxFileBytes) return "attachment larger than 4 GiB";
+    if (m.sha256().size() != 32) return "bad SHA-256";
+    if (m.chunk_bytes() == 0 || m.chunk_bytes() > objects::kMaxChunkBytes)
+        return "chunk size outside 1..48 KiB";
+    if (m.chunk_ids_size() != 0) return "manifest lists chunk ids (not this format)";
+    if (m.chunk_count() != chunk_count_for(m.size(), m.chunk_bytes()))
+        return "the chunk count does not add up to the size";
+    if (m.chunks_hash().size() != 32) return "bad chunks hash";
+    if (!m.object_id().empty() && m.object_id().size() != 32) return "bad object id";
+    return std::nullopt;
+}
+
+namespace {
+
+Result<std::optional<ManifestRow>> load_manifest(Node::Impl& m, const GroupId& group,
+                                                 const RecordId& id) {
+    auto st = m.db.cached(
+        "SELECT author, wall_ms, signed FROM records WHERE id = ? AND group_id = ? AND kind = 8");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, ByteView(id)).bind(2, ByteView(group));
+    auto r = (*st)->step();
+    if (!r) return std::unexpected(r.error());
+    if (!*r) {
+        (*st)->reset();
+        return std::optional<ManifestRow>{};
+    }
+    ManifestRow row;
+    row.id = id;
+    row.author = to_array<32>((*st)->column_blob(0));
+    row.wall_ms = (*st)->column_int64(1);
+    auto body = parse_stored_body((*st)->column_blob(2));
+    (*st)->reset();
+    if (!body || !body->has_manifest()) return std::optional<ManifestRow>{};
+    row.manifest = body->manifest();
+    return std::optional<ManifestRow>(std::move(row));
+}
+
+// The chunk indexes of a manifest that are not held (no chunk record, or no envelope).
+Result<std::vector<std::uint32_t>> missing_chunks(Node::Impl& m, const ManifestRow& row) {
+    std::vector<std::uint32_t> missing;
+    auto st = m.db.prepare(
+        "SELECT idx, id FROM attachment_chunks WHERE attachment_id = ? AND author = ? AND "
+        "idx < ? ORDER BY idx");
+    if (!st) return std::unexpected(st.error());
+    st->bind(1, as_bytes(row.manifest.attachment_id()))
+        .bind(2, ByteView(row.author))
+        .bind(3, static_cast<std::int64_t>(row.manifest.chunk_count()));
+    std::uint32_t next = 0;
+    while (true) {
+        auto r = st->step();
+        if (!r) return std::unexpected(r.error());
+        if (!*r) break;
+        auto idx = static_cast<std::uint32_t>(st->column_int64(0));
+        if (idx < next) continue;  // a second record for one index: the first will do
+        while (next < idx) missing.push_back(next++);
+        auto held = m.envelopes->contains(to_array<32>(st->column_blob(1)));
+        if (!held) return std::unexpected(held.error());
+        if (!*held) missing.push_back(idx);
+        next = idx + 1;
+    }
+    while (next < row.manifest.chunk_count()) missing.push_back(next++);
+    return missing;
+}
+
+}  // namespace
+
+Result<bool> Node::Impl::refetched(const RecordId& id, const MailboxId& mailbox,
+                                   ByteView envelope) {
+    if (refetch_rows < 0) {
+        auto n = db.cached("SELECT COUNT(*) FROM refetch");
+        if (!n) return std::unexpected(n.error());
+        auto c = (*n)->step();
+        refetch_rows = c && *c ? (*n)->column_int64(0) : 0;
+        (*n)->reset();
+        if (refetch_rows == 0) return false;
+    }
+    auto st = db.cached("SELECT 1 FROM refetch WHERE id = ?");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, ByteView(id));
+    auto r = (*st)->step();
+    (*st)->reset();
+    if (!r) return std::unexpected(r.error());
+    if (!*r) return false;
+    // The id is the hash of these very bytes, so they are the envelope we once verified.
+    if (auto ok = store_envelope(id, mailbox, envelope); !ok) return std::unexpected(ok.error());
+    auto del = db.cached("DELETE FROM refetch WHERE id = ?");
+    if (!del) return std::unexpected(del.error());
+    (*del)->bind(1, ByteView(id));
+    if (auto d = (*del)->step(); !d) return std::unexpected(d.error());
+    if (refetch_rows > 0) --refetch_rows;
+    return true;
+}
+
+Result<AttachmentInfo> Node::attach_file(const GroupId& group, const fs::path& path,
+                                         const AttachOptions& options) {
+    auto& m = *m_impl;
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec))
+        return fail(CoreErrc::not_found, "no such file: " + path.string());
+    auto total = fs::file_size(path, ec);
+    if (ec) return fail(CoreErrc::io, "cannot read " + path.string() + ": " + ec.message());
+    if (total > kMaxFileBytes) return fail(CoreErrc::bad_input, "an attachment is at most 4 GiB");
+    std::string name = options.name.empty() ? path.filename().string() : options.name;
+    if (auto ok = objects::validate_attachment_name(name); !ok)
+        return fail(CoreErrc::bad_input, ok.error().message);
+    if (options.media_type.size() > objects::kMaxMediaTypeBytes ||
+        !printable_token(options.media_type))
+        return fail(CoreErrc::bad_input, "a media type is printable ASCII without spaces");
+    std::optional<ObjectView> owner;
+    if (options.object) {
+        auto v = object(group, *options.object);
+        if (!v) return std::unexpected(v.error());
+        if (!objects::builtin_types().find(v->type)->list("attachments"))
+            return fail(CoreErrc::bad_input, "a " + v->type + " has no attachments");
+        owner = std::move(*v);
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fail(CoreErrc::io, "cannot open " + path.string());
+
+    auto attachment_id = m.random->array<16>();
+    crypto::Sha256 sha;
+    crypto::Blake2b ids_hash(32);
+    ids_hash.update(kChunksHashDomain);
+    const std::uint8_t zero = 0;
+    ids_hash.update(ByteView(&zero, 1));
+
+    // The chain of chunk records: the first is prepared as any record is, the rest follow it
+    // on the author's own chain (seq + 1, prev = parent = the chunk before).
+    std::optional<pb::RecordBody> last;
+    std::optional<RecordId> last_id;
+    EpochId epoch{};
+    std::vector<Bytes> batch;
+    batch.reserve(kBatch);
+    auto flush = [&]() -> Status {
+        if (batch.empty()) return {};
+        auto report = m.ingest(batch);
+        if (!report) return std::unexpected(report.error());
+        if (report->added != batch.size())
+            return fail(CoreErrc::not_permitted, "a chunk record was refused");
+        for (auto& b : batch) crypto::memzero(b);
+        batch.clear();
+        return {};
+    };
+    Bytes buf(objects::kMaxChunkBytes);
+    std::uint64_t done = 0;
+    std::uint32_t index = 0;
+    while (done < total) {
+        auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), total - done));
+        in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(want));
+        if (static_cast<std::size_t>(in.gcount()) != want)
+            return fail(CoreErrc::io, "reading " + path.string() + " failed (did it shrink?)");
+        ByteView data(buf.data(), want);
+        sha.update(data);
+        pb::RecordBody body;
+        auto* ch = body.mutable_chunk();
+        ch->set_attachment_id(to_string(attachment_id));
+        ch->set_index(index);
+        ch->set_data(std::string(as_chars(data)));
+        if (!last) {
+            auto e = m.prepare(group, body, std::nullopt);
+            if (!e) return std::unexpected(e.error());
+            epoch = *e;
+        } else {
+            body.set_group_id(last->group_id());
+            body.set_epoch_id(last->epoch_id());
+            body.set_author(last->author());
+            *body.mutable_control_heads() = last->control_heads();
+            body.set_seq(last->seq() + 1);
+            auto* prev = body.mutable_prev();
+            prev->set_id(to_string(*last_id));
+            prev->set_epoch_id(last->epoch_id());
+            *body.add_parents() = *prev;
+            body.set_lamport(last->lamport() + 1);
+            body.set_wall_clock_ms(m.now());
+        }
+        auto envelope = m.seal(body, epoch);
+        auto id = storage::record_id_of(envelope);
+        ids_hash.update(ByteView(id));
+        batch.push_back(std::move(envelope));
+        body.mutable_chunk()->clear_data();
+        last = std::move(body);
+        last_id = id;
+        done += want;
+        ++index;
+        if (batch.size() == kBatch) {
+            if (auto ok = flush(); !ok) return std::unexpected(ok.error());
+            if (options.progress) options.progress(done, total);
+        }
+    }
+    if (auto ok = flush(); !ok) return std::unexpected(ok.error());
+    crypto::memzero(buf);
+
+    pb::RecordBody body;
+    auto* mf = body.mutable_manifest();
+    mf->set_attachment_id(to_string(attachment_id));
+    mf->set_name(name);
+    mf->set_media_type(options.media_type);
+    mf->set_size(total);
+    mf->set_sha256(to_string(sha.finish()));
+    mf->set_chunk_bytes(static_cast<std::uint32_t>(objects::kMaxChunkBytes));
+    mf->set_chunk_count(index);
+    auto h = ids_hash.finish();
+    mf->set_chunks_hash(std::string(as_chars(ByteView(h))));
+    if (options.object) mf->set_object_id(to_string(*options.object));
+    if (auto why = check_manifest(*mf)) return fail(CoreErrc::bad_input, *why);
+    auto manifest_id = m.write(group, body);
+    if (!manifest_id) return std::unexpected(manifest_id.error());
+    if (options.progress) options.progress(total, total);
+
+    if (owner) {
+        ObjectEdit edit;
+        edit.type = owner->type;
+        edit.object = owner->id;
+        edit.append = objects::ListAppend{
+            "attachments", {{"manifest", objects::key_hex(*manifest_id)}, {"name", name}}};
+        if (auto ok = object_change(group, edit); !ok) return std::unexpected(ok.error());
+    }
+    ManifestRow row{*manifest_id, me(), body.wall_clock_ms(), *mf};
+    return info_of(row);
+}
+
+Result<std::vector<AttachmentInfo>> Node::attachments(const GroupId& group,
+                                                      std::optional<RecordId> object) {
+    auto& m = *m_impl;
+    if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    std::vector<RecordId> ids;
+    {
+        auto st = m.db.prepare(
+            "SELECT id FROM records WHERE group_id = ? AND kind = 8 ORDER BY lamport, id");
+        if (!st) return std::unexpected(st.error());
+        st->bind(1, ByteView(group));
+        while (true) {
+            auto r = st->step();
+            if (!r) return std::unexpected(r.error());
+            if (!*r) break;
+            ids.push_back(to_array<32>(st->column_blob(0)));
+        }
+    }
+    std::vector<AttachmentInfo> out;
+    for (const auto& id : ids) {
+        auto row = m.record_row(id);
+        if (!row || !m.record_valid_now(*row)) continue;
+        auto mf = load_manifest(m, group, id);
+        if (!mf) return std::unexpected(mf.error());
+        if (!*mf) continue;
+        auto info = info_of(**mf);
+        if (object && info.object != object) continue;
+        auto missing = missing_chunks(m, **mf);
+        if (!missing) return std::unexpected(missing.error());
+        info.missing = std::move(*missing);
+        out.push_back(std::move(info));
+    }
+    return out;
+}
+
+Result<AttachmentInfo> Node::resolve_attachment(const GroupId& group, std::string_view prefix) {
+    if (prefix.size() < 4 || prefix.size() > 64)
+        return fail(CoreErrc::bad_input, "an attachment is named by 4 to 64 hex digits of its id");
+    auto all = attachments(group);
+    if (!all) return std::unexpected(all.error());
+    std::optional<AttachmentInfo> found;
+    auto matches = [&](ByteView key) {
+        auto hex = crypto::hex_encode(key);
+        if (prefix.size() > hex.size()) return false;
+        for (std::size_t i = 0; i < prefix.size(); ++i)
+            if (std::tolower(static_cast<unsigned char>(prefix[i])) != hex[i]) return false;
+        return true;
+    };
+    for (auto& a : *all) {
+        if (!matches(a.manifest_id) && !matches(a.attachment_id)) continue;
+        if (found)
+            return fail(
+                CoreErrc::bad_input,
+                "\"" + std::string(prefix) + "\" matches several attachments: give more digits");
+        found = std::move(a);
+    }
+    if (!found)
+        return fail(CoreErrc::not_found, "no attachment matches \"" + std::string(prefix) + "\"");
+    return std::move(*found);
+}
+
+Status Node::read_attachment(const GroupId& group, const RecordId& manifest_id,
+                             const AttachmentSink& sink) {
+    auto& m = *m_impl;
+    auto loaded = load_manifest(m, group, manifest_id);
+    if (!loaded) return std::unexpected(loaded.error());
+    if (!*loaded) return fail(CoreErrc::not_found, "no such attachment in this group");
+    const auto& row = **loaded;
+    const auto& mf = row.manifest;
+    if (auto why = check_manifest(mf)) return fail(CoreErrc::bad_input, *why);
+    const std::uint32_t count = mf.chunk_count();
+    const std::uint64_t size = mf.size();
+    const std::uint32_t cb = mf.chunk_bytes();
+
+    auto damaged = [&](std::uint32_t idx, const RecordId& id, const std::string& why) -> Status {
+        // Drop it so that the next sync fetches it again from a peer that holds it whole.
+        RecordId one[] = {id};
+        (void)m.envelopes->remove(one);
+        auto st = m.db.cached("INSERT OR IGNORE INTO refetch(id) VALUES (?)");
+        if (st) {
+            (*st)->bind(1, ByteView(id));
+            if (auto r = (*st)->step(); r) m.refetch_rows = -1;  // recounted when needed
+        }
+        return std::unexpected(
+            object_error(objects::ObjectErrc::chunk_corrupt,
+                         "chunk " + std::to_string(idx) + " of \"" + mf.name() + "\" is damaged (" +
+                             why + "); it was dropped and the next sync fetches it again"));
+    };
+
+    auto st = m.db.prepare(
+        "SELECT idx, id FROM attachment_chunks WHERE attachment_id = ? AND author = ? AND idx < ? "
+        "ORDER BY idx");
+    if (!st) return std::unexpected(st.error());
+    st->bind(1, as_bytes(mf.attachment_id()))
+        .bind(2, ByteView(row.author))
+        .bind(3, static_cast<std::int64_t>(count));
+    crypto::Sha256 sha;
+    crypto::Blake2b ids_hash(32);
+    ids_hash.update(kChunksHashDomain);
+    const std::uint8_t zero = 0;
+    ids_hash.update(ByteView(&zero, 1));
+    std::uint32_t next = 0;
+    auto missing = [&](std::uint32_t idx) -> Status {
+        return std::unexpected(
+            object_error(objects::ObjectErrc::chunk_missing,
+                         "chunk " + std::to_string(idx) + " of \"" + mf.name() +
+                             "\" is not here yet: sync with a member who holds it"));
+    };
+    while (next < count) {
+        auto r = st->step();
+        if (!r) return std::unexpected(r.error());
+        if (!*r) return missing(next);
+        auto idx = static_cast<std::uint32_t>(st->column_int64(0));
+        if (idx < next) continue;
+        if (idx > next) return missing(next);
+        auto id = to_array<32>(st->column_blob(1));
+        auto bytes = m.envelopes->get(id);
+        if (!bytes) return std::unexpected(bytes.error());
+        if (!*bytes) return missing(idx);
+        if (storage::record_id_of(**bytes) != id) return damaged(idx, id, "its hash is wrong");
+        auto view = storage::parse_envelope(**bytes);
+        if (!view) return damaged(idx, id, "malformed envelope");
+        auto k = m.epochs.find(view->mailbox);
+        if (k == m.epochs.end()) return damaged(idx, id, "no key for its mailbox");
+        auto rec = open_record(**bytes, k->second);
+        if (!rec) return damaged(idx, id, rec.error().detail);
+        const auto& ch = rec->body.chunk();
+        std::size_t expect =
+            idx + 1 < count ? cb : static_cast<std::size_t>(size - std::uint64_t{cb} * idx);
+        if (!rec->body.has_chunk() || ch.attachment_id() != mf.attachment_id() ||
+            ch.index() != idx || author_of(rec->body) != row.author || ch.data().size() != expect)
+            return std::unexpected(object_error(
+                objects::ObjectErrc::chunk_corrupt,
+                "chunk " + std::to_string(idx) + " of \"" + mf.name() +
+                    "\" does not fit the manifest (attachment, index, author or size)"));
+        ids_hash.update(ByteView(id));
+        auto data = as_bytes(ch.data());
+        sha.update(data);
+        if (auto ok = sink(data); !ok) return ok;
+        ++next;
+    }
+    auto h = ids_hash.finish();
+    if (!crypto::equal_ct(ByteView(h), as_bytes(mf.chunks_hash())))
+        return std::unexpected(object_error(
+            objects::ObjectErrc::hash_mismatch,
+            "the chunks of \"" + mf.name() + "\" are not the ones its manifest names"));
+    auto digest = sha.finish();
+    if (!crypto::equal_ct(ByteView(digest), as_bytes(mf.sha256())))
+        return std::unexpected(object_error(objects::ObjectErrc::hash_mismatch,
+                                            "\"" + mf.name() + "\" does not match its SHA-256"));
+    return {};
+}
+
+Status Node::export_attachment(const GroupId& group, const RecordId& manifest_id,
+                               const fs::path& path, bool overwrite) {
+    std::error_code ec;
+    if (!overwrite && fs::exists(path, ec))
+        return fail(CoreErrc::exists, path.string() + " exists (use --force to overwrite)");
+    auto tmp = path;
+    tmp += ".kolokol-partial";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) return fail(CoreErrc::io, "cannot write " + tmp.string());
+        auto ok = read_attachment(group, manifest_id, [&](ByteView data) -> Status {
+            out.write(reinterpret_cast<const char*>(data.data()),
+                      static_cast<std::streamsize>(data.size()));
+            if (!out) return fail(CoreErrc::io, "writing " + tmp.string() + " failed");
+            return {};
+        });
+        if (ok) {
+            out.flush();
+            if (!out) ok = fail(CoreErrc::io, "writing " + tmp.string() + " failed");
+        }
+        if (!ok) {
+            out.close();
+            fs::remove(tmp, ec);
+            return ok;
+        }
+    }
+    fs::rename(tmp, path, ec);
+    if (ec) {
+        fs::remove(tmp, ec);
+        return fail(CoreErrc::io, "cannot write " + path.string() + ": " + ec.message());
+    }
+    return {};
+}
+
+}  // namespace kolokol::core

@@ -1,0 +1,585 @@
+// Coordination objects (DESIGN §6) on the record DAG: writing object changes, the fold of a
+// group's object records into an ObjectSet, the views front ends read, and redaction.
+
+#include <algorithm>
+
+#include "kolokol/crypto/encoding.hpp"
+#include "kolokol/objects/codec.hpp"
+#include "kolokol/objects/values.hpp"
+#include "node_impl.hpp"
+
+namespace kolokol::core {
+
+namespace {
+
+constexpr std::size_t kMaxReasonBytes = 500;
+
+bool is_zero(ByteView b) {
+    return std::all_of(b.begin(), b.end(), [](std::uint8_t x) { return x == 0; });
+}
+
+// A Change from a stored or received ObjectOp and its record's header.
+std::optional<objects::Change> change_of(const RecordId& id, const pb::RecordBody& body) {
+    const auto& op = body.object();
+    if (!op.object_id().empty() && op.object_id().size() != 32) return std::nullopt;
+    if (op.set_size() > static_cast<int>(objects::kMaxFieldWrites) ||
+        op.item_size() > static_cast<int>(objects::kMaxItemFields))
+        return std::nullopt;
+    objects::Change c;
+    c.record_id = id;
+    c.author = author_of(body);
+    c.lamport = body.lamport();
+    c.wall_clock_ms = body.wall_clock_ms();
+    c.type = op.type();
+    if (!op.object_id().empty()) c.object_id = to_array<32>(as_bytes(op.object_id()));
+    for (const auto& [k, v] : op.set()) c.fields.emplace(k, v);
+    if (!op.list().empty() || op.item_size() > 0) {
+        objects::ListAppend a;
+        a.list = op.list();
+        for (const auto& [k, v] : op.item()) a.item.emplace(k, v);
+        c.append = std::move(a);
+    }
+    return c;
+}
+
+bool hex_prefix_ok(std::string_view prefix) {
+    if (prefix.size() < 4 || prefix.size() > 64) return false;
+    return std::all_of(prefix.begin(), prefix.end(),
+                       [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)); });
+}
+
+bool hex_prefix_matches(std::string_view prefix, ByteView key) {
+    auto hex = crypto::hex_encode(key);
+    for (std::size_t i = 0; i < prefix.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(prefix[i])) != hex[i]) return false;
+    return true;
+}
+
+int urgency_rank(std::string_view u) {
+    if (u == "critical") return 0;
+    if (u == "urgent") return 1;
+    return 2;
+}
+
+Error bad_input(const Error& e) {
+    return {make_error_code(CoreErrc::bad_input), e.message};
+}
+
+}  // namespace
+
+// ---- the fold -----------------------------------------------------------------------------
+
+Result<const objects::ObjectSet*> Node::Impl::object_set(const GroupId& group) {
+    if (!genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    if (auto it = object_sets.find(group); it != object_sets.end()) return it->second.get();
+    auto set = std::make_unique<objects::ObjectSet>();
+    auto st = db.prepare(
+        "SELECT id, epoch_id, author, seq, prev, lamport, heads, wall_ms, kind, signed FROM "
+        "records WHERE group_id = ? AND kind IN (6, 9) ORDER BY lamport, id");
+    if (!st) return std::unexpected(st.error());
+    st->bind(1, ByteView(group));
+    while (true) {
+        auto r = st->step();
+        if (!r) return std::unexpected(r.error());
+        if (!*r) break;
+        RecordRow row;
+        row.id = to_array<32>(st->column_blob(0));
+        row.group = group;
+        row.epoch = to_array<32>(st->column_blob(1));
+        row.author = to_array<32>(st->column_blob(2));
+        row.seq = static_cast<std::uint64_t>(st->column_int64(3));
+        if (!st->column_is_null(4)) row.prev = to_array<32>(st->column_blob(4));
+        row.lamport = static_cast<std::uint64_t>(st->column_int64(5));
+        row.heads = split_ids(st->column_blob(6));
+        row.wall_ms = st->column_int64(7);
+        auto kind = static_cast<RecordKind>(st->column_int64(8));
+        auto body = parse_stored_body(st->column_blob(9));
+        if (!body || !body->has_object()) continue;
+        // Authors removed concurrently with their writes drop out, as their messages do.
+        if (!record_valid_now(row)) continue;
+        auto change = change_of(row.id, *body);
+        if (!change) continue;
+        if (kind == RecordKind::redacted) {
+            // The tombstone kept the shape (type, object, field names) but no values: folded
+            // as redacted so the history still shows that a change was made and removed. A
+            // list item's required fields are gone, so a removed append is left out.
+            set->redact(row.id);
+            if (change->append) {
+                if (!change->is_create() && change->fields.empty()) continue;
+                change->append.reset();
+            }
+        }
+        (void)set->apply(std::move(*change));  // refused changes are simply not part of state
+    }
+    auto* out = set.get();
+    object_sets[group] = std::move(set);
+    return out;
+}
+
+// ---- ingest hooks -------------------------------------------------------------------------
+
+std::optional<Rejection> Node::Impl::check_payload(const RecordId& id, const pb::RecordBody& body,
+                                                   bool author_admin) {
+    switch (body.payload_case()) {
+        case pb::RecordBody::kObject: {
+            auto c = change_of(id, body);
+            if (!c) return Rejection{RejectReason::malformed_record, "object op over its limits"};
+            if (auto ok = objects::builtin_types().validate(*c); !ok)
+                return Rejection{RejectReason::invalid_op, ok.error().message};
+            return std::nullopt;
+        }
+        case pb::RecordBody::kChunk: {
+            const auto& ch = body.chunk();
+            if (ch.attachment_id().size() != 16)
+                return Rejection{RejectReason::malformed_record, "bad attachment id"};
+            if (ch.data().size() > objects::kMaxChunkBytes || ch.data().empty())
+                return Rejection{RejectReason::malformed_record, "chunk of 0 or over 48 KiB"};
+            return std::nullopt;
+        }
+        case pb::RecordBody::kManifest:
+            if (auto why = check_manifest(body.manifest()))
+                return Rejection{RejectReason::invalid_op, *why};
+            return std::nullopt;
+        case pb::RecordBody::kRedaction: {
+            const auto& rd = body.redaction();
+            if (rd.target().size() != 32)
+                return Rejection{RejectReason::malformed_record, "bad redaction target"};
+            if (rd.reason().size() > kMaxReasonBytes || !is_clean_utf8(rd.reason(), "\n\t"))
+                return Rejection{RejectReason::malformed_record, "bad redaction reason"};
+            auto target = to_array<32>(as_bytes(rd.target()));
+            if (auto row = record_row(target)) {
+                if (row->group != to_array<32>(as_bytes(body.group_id())))
+                    return Rejection{RejectReason::invalid_op, "redacts another group's record"};
+                if (row->author != author_of(body) && !author_admin)
+                    return Rejection{RejectReason::not_admin,
+                                     "only the author or an admin may redact a record"};
+                auto kind_st = db.cached("SELECT kind FROM records WHERE id = ?");
+                if (kind_st) {
+                    (*kind_st)->bind(1, ByteView(target));
+                    auto r = (*kind_st)->step();
+                    int kind = r && *r ? static_cast<int>((*kind_st)->column_int64(0)) : 0;
+                    (*kind_st)->reset();
+                    if (kind >= 2 && kind <= 4)
+                        return Rejection{RejectReason::invalid_op,
+                                         "control records cannot be redacted"};
+                }
+            }
+            return std::nullopt;
+        }
+        default:
+            return std::nullopt;
+    }
+}
+
+void Node::Impl::strip_stored(const pb::RecordBody& body, Bytes& signed_record) {
+    if (!body.has_chunk()) return;
+    pb::SignedRecord sr;
+    if (!sr.ParseFromArray(signed_record.data(), static_cast<int>(signed_record.size()))) return;
+    pb::RecordBody light = body;
+    light.mutable_chunk()->clear_data();
+    sr.set_body(light.SerializeAsString());
+    sr.clear_signature();  // it covered the data; the envelope keeps both
+    auto bytes = sr.SerializeAsString();
+    crypto::memzero(signed_record);
+    signed_record.assign(bytes.begin(), bytes.end());
+}
+
+Status Node::Impl::wake_waiting(const RecordId& ref, std::vector<RecordId>& retry) {
+    std::vector<RecordId> waiting;
+    {
+        auto st = db.cached("SELECT id FROM pending_refs WHERE ref = ?");
+        if (!st) return std::unexpected(st.error());
+        (*st)->bind(1, ByteView(ref));
+        while (true) {
+            auto r = (*st)->step();
+            if (!r) return std::unexpected(r.error());
+            if (!*r) break;
+            waiting.push_back(to_array<32>((*st)->column_blob(0)));
+        }
+    }
+    for (const auto& w : waiting) {
+        auto del = db.cached("DELETE FROM pending_refs WHERE ref = ? AND id = ?");
+        if (!del) return std::unexpected(del.error());
+        (*del)->bind(1, ByteView(ref)).bind(2, ByteView(w));
+        if (auto r = (*del)->step(); !r) return std::unexpected(r.error());
+        auto left = db.cached("SELECT 1 FROM pending_refs WHERE id = ?");
+        if (!left) return std::unexpected(left.error());
+        (*left)->bind(1, ByteView(w));
+        auto more = (*left)->step();
+        (*left)->reset();
+        if (!more) return std::unexpected(more.error());
+        if (!*more) {
+            auto dp = db.cached("DELETE FROM pending WHERE id = ?");
+            if (!dp) return std::unexpected(dp.error());
+            (*dp)->bind(1, ByteView(w));
+            if (auto r = (*dp)->step(); !r) return std::unexpected(r.error());
+            retry.push_back(w);
+        }
+    }
+    return {};
+}
+
+Status Node::Impl::note_redaction(const RecordId& redaction, const GroupId& group,
+                                  const pb::RecordBody& body, std::vector<RecordId>& retry) {
+    if (body.redaction().target().size() != 32) return {};
+    auto target = to_array<32>(as_bytes(body.redaction().target()));
+    auto st =
+        db.cached("INSERT OR IGNORE INTO redactions(target, redaction, group_id) VALUES (?, ?, ?)");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, ByteView(target)).bind(2, ByteView(redaction)).bind(3, ByteView(group));
+    if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+    return wake_waiting(target, retry);
+}
+
+bool Node::Impl::redaction_noted(const RecordId& target) {
+    auto st = db.cached("SELECT 1 FROM redactions WHERE target = ? LIMIT 1");
+    if (!st) return false;
+    (*st)->bind(1, ByteView(target));
+    auto r = (*st)->step();
+    (*st)->reset();
+    return r && *r;
+}
+
+Status Node::Impl::on_applied(const RecordId& id, const GroupId& group, const pb::RecordBody& body,
+                              bool author_admin, std::vector<RecordId>& retry) {
+    (void)retry;
+    switch (body.payload_case()) {
+        case pb::RecordBody::kObject:
+            object_sets.erase(group);
+            break;
+        case pb::RecordBody::kChunk: {
+            auto st = db.cached(
+                "INSERT OR IGNORE INTO attachment_chunks(attachment_id, author, idx, id, group_id) "
+                "VALUES (?, ?, ?, ?, ?)");
+            if (!st) return std::unexpected(st.error());
+            (*st)
+                ->bind(1, as_bytes(body.chunk().attachment_id()))
+                .bind(2, as_bytes(body.author()))
+                .bind(3, static_cast<std::int64_t>(body.chunk().index()))
+                .bind(4, ByteView(id))
+                .bind(5, ByteView(group));
+            if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+            break;
+        }
+        case pb::RecordBody::kRedaction: {
+            object_sets.erase(group);
+            auto target = to_array<32>(as_bytes(body.redaction().target()));
+            if (auto row = record_row(target)) {
+                // check_payload refused it unless its author or an admin wrote it.
+                if (auto ok = tombstone(target); !ok) return ok;
+            }
+            break;
+        }
+        default:
+            if (is_control_payload(body)) object_sets.erase(group);
+            break;
+    }
+    (void)author_admin;
+    // A redaction that came before its target (the target's envelope came from a peer that had
+    // not seen the redaction yet) takes effect now, if its author may redact this record.
+    if (!body.has_redaction() && redaction_noted(id)) {
+        auto st = db.cached(
+            "SELECT r.author FROM redactions d JOIN records r ON r.id = d.redaction "
+            "WHERE d.target = ?");
+        if (!st) return std::unexpected(st.error());
+        (*st)->bind(1, ByteView(id));
+        bool allowed = false;
+        const auto& g = state(group);
+        while (true) {
+            auto r = (*st)->step();
+            if (!r) return std::unexpected(r.error());
+            if (!*r) break;
+            auto by = to_array<32>((*st)->column_blob(0));
+            if (by == author_of(body) || g.is_admin(by)) allowed = true;
+        }
+        (*st)->reset();
+        if (allowed && !is_control_payload(body)) {
+            object_sets.erase(group);
+            if (auto ok = tombstone(id); !ok) return ok;
+        }
+    }
+    return {};
+}
+
+Status Node::Impl::enable_secure_delete() {
+    if (secure_delete_on) return {};
+    if (auto ok = db.exec("PRAGMA secure_delete = ON"); !ok) return std::unexpected(ok.error());
+    secure_delete_on = true;
+    return {};
+}
+
+Status Node::Impl::tombstone(const RecordId& id) {
+    if (auto ok = enable_secure_delete(); !ok) return ok;
+    auto st = db.cached("SELECT kind, signed FROM records WHERE id = ?");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, ByteView(id));
+    auto r = (*st)->step();
+    if (!r) return std::unexpected(r.error());
+    if (!*r) {
+        (*st)->reset();
+        return {};
+    }
+    auto kind = static_cast<RecordKind>((*st)->column_int64(0));
+    auto body = parse_stored_body((*st)->column_blob(1));
+    (*st)->reset();
+    if (kind == RecordKind::redacted || !body) return {};
+    if (kind == RecordKind::membership || kind == RecordKind::rotation ||
+        kind == RecordKind::settings)
+        return {};
+
+    pb::RecordBody stone;
+    stone.set_group_id(body->group_id());
+    stone.set_epoch_id(body->epoch_id());
+    stone.set_author(body->author());
+    stone.set_seq(body->seq());
+    if (body->has_prev()) *stone.mutable_prev() = body->prev();
+    stone.set_lamport(body->lamport());
+    *stone.mutable_parents() = body->parents();
+    *stone.mutable_control_heads() = body->control_heads();
+    stone.set_wall_clock_ms(body->wall_clock_ms());
+    if (body->has_object()) {
+        // The shape only: which object and fields were touched, so the history shows a
+        // removed change where it was. No values.
+        auto* op = stone.mutable_object();
+        op->set_type(body->object().type());
+        op->set_object_id(body->object().object_id());
+        for (const auto& [k, v] : body->object().set()) (*op->mutable_set())[k] = "";
+        op->set_list(body->object().list());
+    }
+    pb::SignedRecord sr;
+    sr.set_body(stone.SerializeAsString());
+    auto bytes = sr.SerializeAsString();
+    auto up = db.cached("UPDATE records SET kind = 9, signed = ? WHERE id = ?");
+    if (!up) return std::unexpected(up.error());
+    (*up)->bind(1, as_bytes(bytes)).bind(2, ByteView(id));
+    if (auto u = (*up)->step(); !u) return std::unexpected(u.error());
+    RecordId one[] = {id};
+    if (auto rm = envelopes->remove(one); !rm) return std::unexpected(rm.error());
+
+    if (body->has_manifest() && body->manifest().attachment_id().size() == 16) {
+        // An attachment goes with its manifest: every chunk of it, by the same author.
+        std::vector<RecordId> chunks;
+        auto cs =
+            db.cached("SELECT id FROM attachment_chunks WHERE attachment_id = ? AND author = ?");
+        if (!cs) return std::unexpected(cs.error());
+        (*cs)
+            ->bind(1, as_bytes(body->manifest().attachment_id()))
+            .bind(2, as_bytes(body->author()));
+        while (true) {
+            auto c = (*cs)->step();
+            if (!c) return std::unexpected(c.error());
+            if (!*c) break;
+            chunks.push_back(to_array<32>((*cs)->column_blob(0)));
+        }
+        for (const auto& c : chunks) {
+            auto cu = db.cached("UPDATE records SET kind = 9 WHERE id = ?");
+            if (!cu) return std::unexpected(cu.error());
+            (*cu)->bind(1, ByteView(c));
+            if (auto u = (*cu)->step(); !u) return std::unexpected(u.error());
+        }
+        if (auto rm = envelopes->remove(chunks); !rm) return std::unexpected(rm.error());
+        auto del =
+            db.cached("DELETE FROM attachment_chunks WHERE attachment_id = ? AND author = ?");
+        if (!del) return std::unexpected(del.error());
+        (*del)
+            ->bind(1, as_bytes(body->manifest().attachment_id()))
+            .bind(2, as_bytes(body->author()));
+        if (auto d = (*del)->step(); !d) return std::unexpected(d.error());
+    }
+    return {};
+}
+
+// ---- public API ---------------------------------------------------------------------------
+
+Result<RecordId> Node::object_change(const GroupId& group, const ObjectEdit& edit) {
+    auto& m = *m_impl;
+    objects::Change c;
+    c.type = edit.type;
+    c.fields = edit.set;
+    c.append = edit.append;
+    c.record_id[0] = 1;  // any non-zero id: validate looks at the content only
+    if (edit.object) {
+        if (is_zero(*edit.object)) return fail(CoreErrc::bad_input, "an object id is not zero");
+        c.object_id = *edit.object;
+    }
+    if (auto ok = objects::builtin_types().validate(c); !ok)
+        return std::unexpected(bad_input(ok.error()));
+    if (edit.object) {
+        auto set = m.object_set(group);
+        if (!set) return std::unexpected(set.error());
+        auto view = (*set)->view(*edit.object);
+        if (!view) return fail(CoreErrc::not_found, "no such object in this group");
+        if (view->type != edit.type)
+            return fail(CoreErrc::bad_input,
+                        "that object is a " + view->type + ", not a " + edit.type);
+    }
+    pb::RecordBody body;
+    auto* op = body.mutable_object();
+    op->set_type(edit.type);
+    if (edit.object) op->set_object_id(to_string(*edit.object));
+    for (const auto& [k, v] : edit.set) (*op->mutable_set())[k] = v;
+    if (edit.append) {
+        op->set_list(edit.append->list);
+        for (const auto& [k, v] : edit.append->item) (*op->mutable_item())[k] = v;
+    }
+    if (body.ByteSizeLong() > objects::kMaxPayloadBytes - 4096)
+        return fail(CoreErrc::bad_input, "the change is too large for one record");
+    return m.write(group, std::move(body));
+}
+
+Result<std::vector<ObjectView>> Node::objects(const GroupId& group, std::string_view type) {
+    auto set = m_impl->object_set(group);
+    if (!set) return std::unexpected(set.error());
+    if (!type.empty() && !objects::builtin_types().find(type))
+        return fail(CoreErrc::bad_input, "unknown object type \"" + std::string(type) + "\"");
+    std::vector<ObjectView> out;
+    for (const auto& id : (*set)->objects(type))
+        if (auto v = (*set)->view(id)) out.push_back(std::move(*v));
+    return out;
+}
+
+Result<ObjectView> Node::object(const GroupId& group, const RecordId& id) {
+    auto set = m_impl->object_set(group);
+    if (!set) return std::unexpected(set.error());
+    auto v = (*set)->view(id);
+    if (!v) return fail(CoreErrc::not_found, "no such object in this group");
+    return std::move(*v);
+}
+
+Result<RecordId> Node::resolve_object(const GroupId& group, std::string_view prefix,
+                                      std::string_view type) {
+    if (!hex_prefix_ok(prefix))
+        return fail(CoreErrc::bad_input, "an object is named by 4 to 64 hex digits of its id");
+    auto set = m_impl->object_set(group);
+    if (!set) return std::unexpected(set.error());
+    std::optional<RecordId> found;
+    for (const auto& id : (*set)->objects(type)) {
+        if (!hex_prefix_matches(prefix, id)) continue;
+        if (found)
+            return fail(CoreErrc::bad_input, "\"" + std::string(prefix) +
+                                                 "\" matches several objects: give more digits");
+        found = id;
+    }
+    if (!found)
+        return fail(CoreErrc::not_found,
+                    "no " + (type.empty() ? std::string("object") : std::string(type)) +
+                        " matches \"" + std::string(prefix) + "\"");
+    return *found;
+}
+
+Result<std::vector<HistoryEntry>> Node::object_history(const GroupId& group, const RecordId& id) {
+    auto set = m_impl->object_set(group);
+    if (!set) return std::unexpected(set.error());
+    if (!(*set)->view(id)) return fail(CoreErrc::not_found, "no such object in this group");
+    return (*set)->history(id);
+}
+
+Result<CaseView> Node::case_view(const GroupId& group, const RecordId& id) {
+    auto v = object(group, id);
+    if (!v) return std::unexpected(v.error());
+    if (v->type != objects::kCase) return fail(CoreErrc::not_found, "that object is not a case");
+    CaseView out;
+    auto totals = objects::ledger_totals(*v);
+    if (!totals) return std::unexpected(bad_input(totals.error()));
+    out.totals = std::move(*totals);
+    auto att = attachments(group, id);
+    if (!att) return std::unexpected(att.error());
+    out.attachments = std::move(*att);
+    out.object = std::move(*v);
+    return out;
+}
+
+Result<std::vector<ObjectView>> Node::alerts(const GroupId& group) {
+    auto all = objects(group, objects::kAlert);
+    if (!all) return all;
+    std::stable_sort(all->begin(), all->end(), [](const ObjectView& a, const ObjectView& b) {
+        auto ra = urgency_rank(a.get("urgency")), rb = urgency_rank(b.get("urgency"));
+        if (ra != rb) return ra < rb;
+        return std::tie(a.created_lamport, a.id) > std::tie(b.created_lamport, b.id);
+    });
+    return all;
+}
+
+Result<std::vector<ObjectView>> Node::events_due(const GroupId& group, std::int64_t from_ms,
+                                                 std::int64_t until_ms) {
+    auto all = objects(group, objects::kEvent);
+    if (!all) return all;
+    std::vector<std::pair<std::int64_t, ObjectView>> due;
+    for (auto& v : *all) {
+        if (v.get("status") == "cancelled") continue;
+        auto at = objects::parse_datetime(v.get("starts"));
+        if (!at) continue;
+        std::int64_t ms = *at * 1000;
+        if (ms >= from_ms && ms < until_ms) due.emplace_back(ms, std::move(v));
+    }
+    std::stable_sort(due.begin(), due.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<ObjectView> out;
+    for (auto& [ms, v] : due) out.push_back(std::move(v));
+    return out;
+}
+
+Result<std::vector<ObjectView>> Node::open_tasks(const GroupId& group) {
+    auto all = objects(group, objects::kTask);
+    if (!all) return all;
+    std::erase_if(*all, [](const ObjectView& v) { return v.get("status") == "done"; });
+    return all;
+}
+
+Result<RecordId> Node::resolve_record(const GroupId& group, std::string_view prefix) {
+    if (!hex_prefix_ok(prefix))
+        return fail(CoreErrc::bad_input, "a record is named by 4 to 64 hex digits of its id");
+    if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    // Ids are stored as blobs; compare on their hex form, with an index-friendly range on the
+    // first whole bytes of the prefix.
+    auto st = m_impl->db.prepare("SELECT id FROM records WHERE group_id = ? AND hex(id) LIKE ?");
+    if (!st) return std::unexpected(st.error());
+    std::string pattern;
+    for (char ch : prefix)
+        pattern.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+    pattern += "%";
+    st->bind(1, ByteView(group)).bind(2, std::string_view(pattern));
+    std::vector<RecordId> found;
+    while (found.size() < 2) {
+        auto r = st->step();
+        if (!r) return std::unexpected(r.error());
+        if (!*r) break;
+        found.push_back(to_array<32>(st->column_blob(0)));
+    }
+    if (found.empty())
+        return fail(CoreErrc::not_found, "no record matches \"" + std::string(prefix) + "\"");
+    if (found.size() > 1)
+        return fail(CoreErrc::bad_input,
+                    "\"" + std::string(prefix) + "\" matches several records: give more digits");
+    return found.front();
+}
+
+Result<RecordId> Node::redact(const GroupId& group, const RecordId& record,
+                              std::string_view reason) {
+    auto& m = *m_impl;
+    if (reason.size() > kMaxReasonBytes || !is_clean_utf8(reason, "\n\t"))
+        return fail(CoreErrc::bad_input, "a reason has at most 500 bytes of clean UTF-8");
+    auto row = m.record_row(record);
+    if (!row || row->group != group)
+        return fail(CoreErrc::not_found, "no such record in this group");
+    auto kind_st = m.db.prepare("SELECT kind FROM records WHERE id = ?");
+    if (!kind_st) return std::unexpected(kind_st.error());
+    kind_st->bind(1, ByteView(record));
+    if (auto r = kind_st->step(); !r || !*r) return fail(CoreErrc::not_found, "no such record");
+    auto kind = static_cast<RecordKind>(kind_st->column_int64(0));
+    if (kind == RecordKind::membership || kind == RecordKind::rotation ||
+        kind == RecordKind::settings)
+        return fail(CoreErrc::bad_input, "membership, key and settings records cannot be redacted");
+    if (kind == RecordKind::redacted)
+        return fail(CoreErrc::exists, "that record is already redacted");
+    if (kind == RecordKind::chunk)
+        return fail(CoreErrc::bad_input, "redact the attachment's manifest, not one chunk");
+    if (row->author != me() && !m.state(group).is_admin(me()))
+        return fail(CoreErrc::not_permitted, "only the record's author or an admin may redact it");
+    pb::RecordBody body;
+    body.mutable_redaction()->set_target(to_string(record));
+    body.mutable_redaction()->set_reason(std::string(reason));
+    return m.write(group, std::move(body));
+}
+
+}  // namespace kolokol::core

@@ -1,0 +1,193 @@
+// Retention (DESIGN §6): a group's settings may give a period after which its content records
+// are deleted from every member's store — rows, envelopes, attachment chunks — along with the
+// epoch secrets no remaining record needs (forward secrecy). Freed pages are zeroed
+// (secure_delete), the file is rebuilt (VACUUM) and the WAL truncated, so nothing lingers.
+
+#include <set>
+
+#include "node_impl.hpp"
+
+namespace kolokol::core {
+
+namespace {
+constexpr std::uint64_t kMaxRetentionSeconds = 100ULL * 365 * 24 * 3600;
+
+// Collects the ids a query returns (one blob column).
+Result<std::vector<RecordId>> collect(storage::Database& db, std::string_view sql,
+                                      const std::function<void(storage::Statement&)>& bind) {
+    std::vector<RecordId> out;
+    auto st = db.prepare(sql);
+    if (!st) return std::unexpected(st.error());
+    bind(*st);
+    while (true) {
+        auto r = st->step();
+        if (!r) return std::unexpected(r.error());
+        if (!*r) break;
+        out.push_back(to_array<32>(st->column_blob(0)));
+    }
+    return out;
+}
+
+Status delete_by_id(storage::Database& db, std::string_view sql, std::span<const RecordId> ids) {
+    for (const auto& id : ids) {
+        auto st = db.cached(sql);
+        if (!st) return std::unexpected(st.error());
+        (*st)->bind(1, ByteView(id));
+        if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+    }
+    return {};
+}
+}  // namespace
+
+bool Node::Impl::epoch_retired(const EpochId& epoch) {
+    auto st = db.cached("SELECT 1 FROM retired_epochs WHERE epoch_id = ?");
+    if (!st) return false;
+    (*st)->bind(1, ByteView(epoch));
+    auto r = (*st)->step();
+    (*st)->reset();
+    return r && *r;
+}
+
+bool Node::Impl::expired(const GroupId& group, const pb::RecordBody& body) {
+    if (is_control_payload(body) || !genesis.contains(group)) return false;
+    auto seconds = state(group).retention_seconds();
+    if (seconds == 0) return false;
+    return body.wall_clock_ms() < now() - static_cast<std::int64_t>(seconds) * 1000;
+}
+
+Status Node::set_retention(const GroupId& group, std::uint64_t seconds) {
+    auto& m = *m_impl;
+    if (seconds > kMaxRetentionSeconds)
+        return fail(CoreErrc::bad_input, "a retention period is at most 100 years");
+    if (seconds != 0 && seconds < 60)
+        return fail(CoreErrc::bad_input, "a retention period is at least one minute");
+    if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    if (!m.state(group).is_admin(me()))
+        return fail(CoreErrc::not_permitted, "only an admin can set the group's retention");
+    pb::RecordBody body;
+    body.mutable_settings()->set_set_retention(true);
+    body.mutable_settings()->set_retention_seconds(seconds);
+    auto id = m.write(group, std::move(body), m.rotation_epoch(group));
+    if (!id) return std::unexpected(id.error());
+    auto r = apply_retention();
+    if (!r) return std::unexpected(r.error());
+    return {};
+}
+
+std::uint64_t Node::retention(const GroupId& group) {
+    if (!m_impl->genesis.contains(group)) return 0;
+    return m_impl->state(group).retention_seconds();
+}
+
+Result<RetentionReport> Node::apply_retention() {
+    auto& m = *m_impl;
+    RetentionReport report;
+    std::vector<GroupId> groups;
+    for (const auto& [id, info] : m.genesis)
+        if (m.state(id).retention_seconds() > 0) groups.push_back(id);
+    if (groups.empty()) return report;
+    if (auto ok = m.enable_secure_delete(); !ok) return std::unexpected(ok.error());
+
+    auto tx = m.db.begin();
+    if (!tx) return std::unexpected(tx.error());
+    std::int64_t oldest_cutoff = m.now();
+    for (const auto& group : groups) {
+        auto seconds = m.state(group).retention_seconds();
+        std::int64_t cutoff = m.now() - static_cast<std::int64_t>(seconds) * 1000;
+        oldest_cutoff = std::min(oldest_cutoff, cutoff);
+        auto ids =
+            collect(m.db,
+                    "SELECT id FROM records WHERE group_id = ? AND kind NOT IN (2, 3, 4) "
+                    "AND wall_ms < ?",
+                    [&](storage::Statement& st) { st.bind(1, ByteView(group)).bind(2, cutoff); });
+        if (!ids) return std::unexpected(ids.error());
+        // Envelopes still waiting (pending) or unreadable, received before the cutoff: the
+        // records they carry are at least that old.
+        auto stale =
+            collect(m.db,
+                    "SELECT e.id FROM envelopes e WHERE e.received_ms < ? AND "
+                    "NOT EXISTS (SELECT 1 FROM records r WHERE r.id = e.id) AND "
+                    "e.mailbox IN (SELECT mailbox FROM epochs WHERE group_id = ?)",
+                    [&](storage::Statement& st) { st.bind(1, cutoff).bind(2, ByteView(group)); });
+        if (!stale) return std::unexpected(stale.error());
+        if (!ids->empty() || !stale->empty()) {
+            for (auto sql :
+                 {"DELETE FROM records WHERE id = ?", "DELETE FROM heads WHERE id = ?",
+                  "DELETE FROM attachment_chunks WHERE id = ?",
+                  "DELETE FROM redactions WHERE target = ?",
+                  "DELETE FROM redactions WHERE redaction = ?", "DELETE FROM refetch WHERE id = ?",
+                  "DELETE FROM pending_refs WHERE ref = ?", "DELETE FROM rejected WHERE id = ?"})
+                if (auto ok = delete_by_id(m.db, sql, *ids); !ok)
+                    return std::unexpected(ok.error());
+            for (auto sql :
+                 {"DELETE FROM pending WHERE id = ?", "DELETE FROM pending_refs WHERE id = ?",
+                  "DELETE FROM refetch WHERE id = ?"})
+                if (auto ok = delete_by_id(m.db, sql, *stale); !ok)
+                    return std::unexpected(ok.error());
+            auto removed = m.envelopes->remove(*ids);
+            if (!removed) return std::unexpected(removed.error());
+            auto removed_stale = m.envelopes->remove(*stale);
+            if (!removed_stale) return std::unexpected(removed_stale.error());
+            report.records += ids->size();
+            report.envelopes += *removed + *removed_stale;
+        }
+
+        // Epoch secrets: one that is no longer current and that no remaining content record
+        // was written in is needed by nothing; without it, old envelopes stay noise forever.
+        std::set<EpochId> current;
+        for (const auto* e : m.state(group).frontier()) current.insert(e->id);
+        auto epochs = collect(m.db,
+                              "SELECT epoch_id FROM epochs WHERE group_id = ? AND secret IS NOT "
+                              "NULL",
+                              [&](storage::Statement& st) { st.bind(1, ByteView(group)); });
+        if (!epochs) return std::unexpected(epochs.error());
+        for (const auto& e : *epochs) {
+            if (current.contains(e)) continue;
+            auto used = m.db.cached(
+                "SELECT 1 FROM records WHERE epoch_id = ? AND kind NOT IN (2, 3, 4) LIMIT 1");
+            if (!used) return std::unexpected(used.error());
+            (*used)->bind(1, ByteView(e));
+            auto r = (*used)->step();
+            (*used)->reset();
+            if (!r) return std::unexpected(r.error());
+            if (*r) continue;
+            const auto* keys = m.keys_for_epoch(e);
+            if (!keys) continue;
+            auto retired =
+                EpochKeys::control_only(group, e, keys->control_key.view(),
+                                        keys->mailbox_seed.view(), keys->file_key.view());
+            auto mailbox = keys->mailbox;
+            auto up = m.db.cached("UPDATE epochs SET secret = NULL WHERE epoch_id = ?");
+            if (!up) return std::unexpected(up.error());
+            (*up)->bind(1, ByteView(e));
+            if (auto u = (*up)->step(); !u) return std::unexpected(u.error());
+            auto ins = m.db.cached(
+                "INSERT OR IGNORE INTO retired_epochs(epoch_id, group_id) VALUES (?, ?)");
+            if (!ins) return std::unexpected(ins.error());
+            (*ins)->bind(1, ByteView(e)).bind(2, ByteView(group));
+            if (auto u = (*ins)->step(); !u) return std::unexpected(u.error());
+            m.epochs.insert_or_assign(mailbox, std::move(retired));
+            ++report.epochs;
+        }
+    }
+    // Notes about refused records name their ids: those past every period go too.
+    if (report.records > 0 || report.envelopes > 0) {
+        auto st = m.db.cached("DELETE FROM rejected WHERE at_ms < ?");
+        if (!st) return std::unexpected(st.error());
+        (*st)->bind(1, oldest_cutoff);
+        if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+    }
+    if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
+    if (report.records == 0 && report.envelopes == 0 && report.epochs == 0) return report;
+
+    m.recent_rows.clear();
+    m.object_sets.clear();
+    m.refetch_rows = -1;
+    // Freed pages were zeroed; VACUUM rebuilds the file without them and the WAL is emptied.
+    if (auto ok = m.db.exec("VACUUM"); !ok) return std::unexpected(ok.error());
+    if (auto ok = m.db.exec("PRAGMA wal_checkpoint(TRUNCATE)"); !ok)
+        return std::unexpected(ok.error());
+    return report;
+}
+
+}  // namespace kolokol::core
