@@ -1,0 +1,134 @@
+# bash completion for kolokol                                  -*- shell-script -*-
+# Installed to share/bash-completion/completions/kolokol; or: source completion/kolokol.bash
+
+_kolokol_groups() {
+    # Group names come from the store only when it opens without asking (a passphrase file);
+    # completion never prompts for a passphrase.
+    [ -n "${KOLOKOL_PASSPHRASE_FILE:-}" ] || return 0
+    kolokol group list --json 2>/dev/null |
+        sed -n 's/^ *"name": *"\(.*\)",\{0,1\}$/\1/p'
+}
+
+_kolokol() {
+    local cur prev words cword
+    if declare -F _init_completion >/dev/null; then
+        _init_completion || return
+    else
+        cur=${COMP_WORDS[COMP_CWORD]}
+        prev=${COMP_WORDS[COMP_CWORD-1]}
+        words=("${COMP_WORDS[@]}")
+        cword=$COMP_CWORD
+    fi
+
+    local commands="init passwd panic whoami verify group post read rejected sync serve relay
+        age chat backup restore doctor proxy"
+    local global_opts="--home --passphrase-file --help"
+
+    # The command (and subcommand) typed so far, skipping global options and their values.
+    local cmd="" sub="" i
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+            --home | --passphrase-file) ((i++)) ;;
+            -*) ;;
+            *)
+                if [ -z "$cmd" ]; then
+                    cmd=${words[i]}
+                elif [ -z "$sub" ]; then
+                    sub=${words[i]}
+                fi
+                ;;
+        esac
+    done
+
+    case $prev in
+        --home | --data)
+            COMPREPLY=($(compgen -d -- "$cur"))
+            return
+            ;;
+        --passphrase-file | --backup-passphrase-file | -o | --output | --to-file | --from-file | \
+            -i | --identity | -R | --recipients-file)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return
+            ;;
+        --kdf)
+            COMPREPLY=($(compgen -W "tuned fast" -- "$cur"))
+            return
+            ;;
+    esac
+
+    if [ -z "$cmd" ]; then
+        COMPREPLY=($(compgen -W "$commands $global_opts" -- "$cur"))
+        return
+    fi
+
+    local opts=""
+    case $cmd in
+        init) opts="--name --duress --kdf" ;;
+        passwd) opts="" ;;
+        panic) opts="--yes" ;;
+        whoami) opts="--qr --no-qr --json" ;;
+        verify) opts="--confirm --json" ;;
+        group)
+            if [ -z "$sub" ]; then
+                COMPREPLY=($(compgen -W "create add join members remove rotate relay list --help" -- "$cur"))
+                return
+            fi
+            case $sub in
+                add) opts="--admin --with-history" ;;
+                members | list) opts="--json" ;;
+                relay)
+                    if [ "$prev" = relay ]; then
+                        COMPREPLY=($(compgen -W "add remove list" -- "$cur"))
+                        return
+                    fi
+                    ;;
+            esac
+            ;;
+        post) opts="--each-line" ;;
+        read) opts="--limit --json --follow" ;;
+        rejected) opts="--limit --json" ;;
+        sync) opts="--to-file --from-file --json --proxy" ;;
+        serve) opts="--listen --lan --lan-port --lan-group --lan-interval-ms --lan-interface" ;;
+        relay) opts="--listen --data --max-sessions --per-address --mailbox-max-count
+            --mailbox-max-bytes --ttl-days --retired-grace-hours --threads --kdf" ;;
+        age)
+            if [ -z "$sub" ]; then
+                COMPREPLY=($(compgen -W "keygen encrypt decrypt --help" -- "$cur"))
+                return
+            fi
+            case $sub in
+                keygen) opts="-o --output" ;;
+                encrypt) opts="-r --recipient -R --recipients-file -p --passphrase -o --output" ;;
+                decrypt) opts="-i --identity -o --output" ;;
+            esac
+            ;;
+        chat) opts="--offline" ;;
+        backup) opts="-o --output --history --backup-passphrase-file --force --json" ;;
+        restore) opts="--backup-passphrase-file --kdf --json" ;;
+        doctor) opts="--json --timeout" ;;
+        proxy)
+            if [ -z "$sub" ]; then
+                COMPREPLY=($(compgen -W "show set clear" -- "$cur"))
+                return
+            fi
+            ;;
+    esac
+    local candidates=() g
+    read -r -a candidates <<<"$(echo $opts --help)"
+    local want_group=0
+    case $cmd in
+        post | read | chat) [ -z "$sub" ] && want_group=1 ;;
+        group) case $sub in add | members | remove | rotate) [ "$prev" = "$sub" ] && want_group=1 ;; esac ;;
+    esac
+    if [ "$want_group" = 1 ] && [[ $cur != -* ]]; then
+        while IFS= read -r g; do [ -n "$g" ] && candidates+=("$g"); done < <(_kolokol_groups)
+    fi
+    COMPREPLY=()
+    for g in "${candidates[@]}"; do
+        [[ $g == "$cur"* ]] && COMPREPLY+=("$(printf '%q' "$g")")
+    done
+    if [ ${#COMPREPLY[@]} -eq 0 ] && [[ $cur != -* ]]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+    fi
+}
+complete -F _kolokol kolokol
