@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "app.hpp"
+#include "i18n.hpp"
 #include "kolokol/age/decryptor.hpp"
 #include "kolokol/age/encryptor.hpp"
 #include "kolokol/age/keys.hpp"
@@ -59,7 +60,7 @@ bool is_stdio(const std::string& path) {
 // The input: a file, or standard input for "" and "-".
 class Input {
 public:
-    explicit Input(const std::string& path) : m_name(is_stdio(path) ? "standard input" : path) {
+    explicit Input(const std::string& path) : m_name(is_stdio(path) ? _("standard input") : path) {
         if (is_stdio(path)) return;
         m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         if (m_fd < 0)
@@ -119,7 +120,8 @@ public:
         if (!m_created) return;
         m_created = false;  // from here on the file is kept, whatever close() says
         if (::close(m_fd) != 0)
-            throw CommandError(Exit::failure, "cannot write " + m_path + ": " + errno_text(errno));
+            throw CommandError(Exit::failure,
+                               subst(_("cannot write {}: {}"), m_path, errno_text(errno)));
     }
 
 private:
@@ -141,7 +143,8 @@ private:
 // key files can sensibly be. "-" reads standard input.
 std::string read_key_file(const std::string& path, bool stdin_taken) {
     if (path == "-" && stdin_taken)
-        throw CommandError(Exit::usage, "standard input cannot hold both the input and a key file");
+        throw CommandError(Exit::usage,
+                           _("standard input cannot hold both the input and a key file"));
     Input in(path);
     std::string text;
     Bytes buffer(64 * 1024);
@@ -155,7 +158,8 @@ std::string read_key_file(const std::string& path, bool stdin_taken) {
         if (text.size() > age::kMaxKeyFileBytes) {
             crypto::memzero(text);
             crypto::memzero(MutableByteView(buffer));
-            throw CommandError(Exit::bad_input, in.name() + " is too large to be a key file");
+            throw CommandError(Exit::bad_input,
+                               subst(_("{} is too large to be a key file"), in.name()));
         }
     }
     crypto::memzero(MutableByteView(buffer));
@@ -218,7 +222,7 @@ void run_keygen(const KeygenOptions& opt) {
     } else {
         struct stat st {};
         if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IROTH))
-            std::fputs("Warning: writing secret key to a world-readable file.\n", stderr);
+            std::fputs(_("Warning: writing secret key to a world-readable file.\n"), stderr);
     }
     auto secret = identity.to_string();
     std::string text =
@@ -228,9 +232,10 @@ void run_keygen(const KeygenOptions& opt) {
     crypto::memzero(text);
     if (fd != STDOUT_FILENO && ::close(fd) != 0 && st)
         st = fail(std::error_code(errno, std::generic_category()), errno_text(errno));
-    if (!st) throw CommandError(Exit::failure, "cannot write the key: " + st.error().message);
+    if (!st)
+        throw CommandError(Exit::failure, subst(_("cannot write the key: {}"), st.error().message));
     if (fd != STDOUT_FILENO || !stdout_is_tty())
-        std::fprintf(stderr, "Public key: %s\n", recipient.c_str());
+        std::fputs(subst(_("Public key: {}\n"), recipient).c_str(), stderr);
 }
 
 struct EncryptCliOptions {
@@ -245,25 +250,26 @@ struct EncryptCliOptions {
 void run_encrypt(const EncryptCliOptions& opt) {
     if (opt.armor)
         throw CommandError(Exit::usage,
-                           "ASCII armor (-a) is not supported: the output is always binary");
+                           _("ASCII armor (-a) is not supported: the output is always binary"));
     const bool has_recipients = !opt.recipients.empty() || !opt.recipient_files.empty();
     if (!has_recipients && !opt.passphrase)
         throw CommandError(Exit::usage,
-                           "missing recipients: use -r/--recipient, -R/--recipients-file or "
-                           "-p/--passphrase");
+                           _("missing recipients: use -r/--recipient, -R/--recipients-file or "
+                             "-p/--passphrase"));
     if (has_recipients && opt.passphrase)
         throw CommandError(Exit::usage,
-                           "-p/--passphrase can't be combined with -r/--recipient or "
-                           "-R/--recipients-file");
+                           _("-p/--passphrase can't be combined with -r/--recipient or "
+                             "-R/--recipients-file"));
     if (opt.output.empty() && stdout_is_tty())
         throw CommandError(Exit::usage,
-                           "refusing to output binary to the terminal: use -o FILE, or force "
-                           "with \"-o -\"");
+                           _("refusing to output binary to the terminal: use -o FILE, or force "
+                             "with \"-o -\""));
 
     std::vector<age::X25519Recipient> recipients;
     for (const auto& text : opt.recipients) {
         if (text.starts_with("ssh-"))
-            throw CommandError(Exit::bad_input, "SSH recipients are not supported: use age1… keys");
+            throw CommandError(Exit::bad_input,
+                               _("SSH recipients are not supported: use age1… keys"));
         auto r = age::X25519Recipient::parse(text);
         if (!r)
             throw CommandError(Exit::bad_input,
@@ -282,8 +288,8 @@ void run_encrypt(const EncryptCliOptions& opt) {
     Input in(opt.input);
     std::optional<crypto::SecretBytes> passphrase;
     if (opt.passphrase) {
-        passphrase = read_new_passphrase("Enter passphrase");
-        if (passphrase->empty()) throw CommandError(Exit::usage, "the passphrase is empty");
+        passphrase = read_new_passphrase(_("Enter passphrase"));
+        if (passphrase->empty()) throw CommandError(Exit::usage, _("the passphrase is empty"));
     }
     Output out(opt.output);
     age::Sink sink = [&](ByteView bytes) { return out.write(bytes); };
@@ -292,7 +298,7 @@ void run_encrypt(const EncryptCliOptions& opt) {
     passphrase.reset();
     if (!enc) throw_age(enc.error());
 
-    Progress progress("Encrypting", in.size());
+    Progress progress(_("Encrypting"), in.size());
     Bytes buffer(kIoBytes);
     std::uint64_t done = 0;
     while (true) {
@@ -338,7 +344,7 @@ void run_decrypt(const DecryptCliOptions& opt) {
     age::PassphraseProvider provider = [&]() -> Result<crypto::SecretBytes> {
         asked = true;
         try {
-            return read_passphrase("Enter passphrase");
+            return read_passphrase(_("Enter passphrase"));
         } catch (...) {
             prompt_failure = std::current_exception();
             return fail(age::AgeErrc::no_match, "no passphrase");
@@ -350,7 +356,7 @@ void run_decrypt(const DecryptCliOptions& opt) {
     if (!dec) throw_age(dec.error(), asked);
 
     Output out(opt.output);
-    Progress progress("Decrypting", in.size());
+    Progress progress(_("Decrypting"), in.size());
     Bytes buffer(kIoBytes);
     std::uint64_t done = 0;
     while (true) {
@@ -370,44 +376,44 @@ void run_decrypt(const DecryptCliOptions& opt) {
 
 void register_age_commands(CLI::App& app) {
     auto* age_cmd = app.add_subcommand(
-        "age", "Encrypt and decrypt files in the standard age format (compatible with `age`)");
+        "age", _("Encrypt and decrypt files in the standard age format (compatible with `age`)"));
     age_cmd->require_subcommand(1);
 
     static KeygenOptions keygen;
-    auto* kg = age_cmd->add_subcommand("keygen", "Generate an age key pair, like age-keygen");
+    auto* kg = age_cmd->add_subcommand("keygen", _("Generate an age key pair, like age-keygen"));
     kg->add_option("-o,--output", keygen.output,
-                   "Write the key to FILE (mode 0600; never overwrites an existing file)");
-    kg->footer("Example:\n  kolokol age keygen -o key.txt");
+                   _("Write the key to FILE (mode 0600; never overwrites an existing file)"));
+    kg->footer(_("Example:\n  kolokol age keygen -o key.txt"));
     kg->callback([] { run_keygen(keygen); });
 
     static EncryptCliOptions enc;
     auto* e =
-        age_cmd->add_subcommand("encrypt", "Encrypt a file to age recipients or a passphrase");
-    e->add_option("-r,--recipient", enc.recipients, "Encrypt to RECIPIENT (age1…); repeatable")
+        age_cmd->add_subcommand("encrypt", _("Encrypt a file to age recipients or a passphrase"));
+    e->add_option("-r,--recipient", enc.recipients, _("Encrypt to RECIPIENT (age1…); repeatable"))
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     e->add_option("-R,--recipients-file", enc.recipient_files,
-                  "Encrypt to the recipients listed in PATH; repeatable")
+                  _("Encrypt to the recipients listed in PATH; repeatable"))
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     e->add_flag("-p,--passphrase", enc.passphrase,
-                "Encrypt with a passphrase (scrypt); honours --passphrase-file");
-    e->add_flag("-a,--armor", enc.armor, "Not supported: the output is always binary");
-    e->add_option("-o,--output", enc.output, "Write to OUTPUT (overwritten if it exists)");
-    e->add_option("input", enc.input, "File to encrypt (default: standard input)");
-    e->footer("Example:\n  kolokol age encrypt -r age1… -o notes.txt.age notes.txt");
+                _("Encrypt with a passphrase (scrypt); honours --passphrase-file"));
+    e->add_flag("-a,--armor", enc.armor, _("Not supported: the output is always binary"));
+    e->add_option("-o,--output", enc.output, _("Write to OUTPUT (overwritten if it exists)"));
+    e->add_option("input", enc.input, _("File to encrypt (default: standard input)"));
+    e->footer(_("Example:\n  kolokol age encrypt -r age1… -o notes.txt.age notes.txt"));
     e->callback([] { run_encrypt(enc); });
 
     static DecryptCliOptions dec;
-    auto* d = age_cmd->add_subcommand("decrypt", "Decrypt an age file");
+    auto* d = age_cmd->add_subcommand("decrypt", _("Decrypt an age file"));
     d->add_option("-i,--identity", dec.identity_files,
-                  "Use the identity file at PATH (AGE-SECRET-KEY-1… lines); repeatable. Without "
-                  "it, passphrase-encrypted files ask for the passphrase")
+                  _("Use the identity file at PATH (AGE-SECRET-KEY-1… lines); repeatable. Without "
+                    "it, passphrase-encrypted files ask for the passphrase"))
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    d->add_option("-o,--output", dec.output, "Write to OUTPUT (overwritten if it exists)");
-    d->add_option("input", dec.input, "File to decrypt (default: standard input)");
-    d->footer("Example:\n  kolokol age decrypt -i key.txt -o notes.txt notes.txt.age");
+    d->add_option("-o,--output", dec.output, _("Write to OUTPUT (overwritten if it exists)"));
+    d->add_option("input", dec.input, _("File to decrypt (default: standard input)"));
+    d->footer(_("Example:\n  kolokol age decrypt -i key.txt -o notes.txt notes.txt.age"));
     d->callback([] { run_decrypt(dec); });
 }
 

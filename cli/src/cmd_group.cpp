@@ -3,6 +3,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "i18n.hpp"
 #include "node_session.hpp"
 #include "terminal.hpp"
 
@@ -24,60 +25,62 @@ void print_maintenance(core::Node& node) {
 }  // namespace
 
 void register_group_commands(CLI::App& app) {
-    auto* group = app.add_subcommand("group", "Create and manage groups and their members");
+    auto* group = app.add_subcommand("group", _("Create and manage groups and their members"));
     group->require_subcommand(1);
     auto& a = args();
 
-    auto* create = group->add_subcommand("create", "Create a group; you are its first admin");
-    create->add_option("NAME", a.group, "The group's name (only members ever see it)")->required();
-    create->footer("Example:\n  kolokol group create \"Legal support\"");
+    auto* create = group->add_subcommand("create", _("Create a group; you are its first admin"));
+    create->add_option("NAME", a.group, _("The group's name (only members ever see it)"))
+        ->required();
+    create->footer(_("Example:\n  kolokol group create \"Legal support\""));
     create->callback([] {
         auto node = open_node();
         auto id = value_or_raise(node->create_group(args().group));
-        std::cout << "Created group \"" << args().group << "\" (" << short_hex(id) << ").\n"
-                  << "Add members with `kolokol group add \"" << args().group << "\" CARD`.\n";
+        std::cout << subst(_("Created group \"{}\" ({}).\n"), args().group, short_hex(id))
+                  << subst(_("Add members with `kolokol group add \"{}\" CARD`.\n"), args().group);
     });
 
     auto* add = group->add_subcommand(
-        "add", "Add a member from their card; prints a welcome token for them");
-    add->add_option("GROUP", a.group, "Group name or id prefix")->required();
-    add->add_option("CARD", a.card, "Their card (kolokol-card:…), or - to read it from stdin")
+        "add", _("Add a member from their card; prints a welcome token for them"));
+    add->add_option("GROUP", a.group, _("Group name or id prefix"))->required();
+    add->add_option("CARD", a.card, _("Their card (kolokol-card:…), or - to read it from stdin"))
         ->required();
-    add->add_flag("--admin", a.admin, "Make them an admin");
+    add->add_flag("--admin", a.admin, _("Make them an admin"));
     add->add_flag("--with-history", a.with_history,
-                  "Let them read what the group wrote before (default: only what comes after)");
+                  _("Let them read what the group wrote before (default: only what comes after)"));
     add->footer(
-        "Example:\n  kolokol group add \"Legal support\" kolokol-card:CiQI…\n\nSend them the "
-        "token it prints; only they can open it. Then sync so they receive their admission.");
+        _("Example:\n  kolokol group add \"Legal support\" kolokol-card:CiQI…\n\nSend them the "
+          "token it prints; only they can open it. Then sync so they receive their admission."));
     add->callback([] {
         auto node = open_node();
         auto gid = value_or_raise(node->resolve_group(args().group));
         auto token = value_or_raise(node->add_member(gid, argument_or_stdin(args().card),
                                                      args().admin, args().with_history));
-        std::cerr << "Welcome token (send it to the new member; it is sealed to their key):\n";
+        std::cerr << _("Welcome token (send it to the new member; it is sealed to their key):\n");
         std::cout << token << "\n";
     });
 
     auto* join =
-        group->add_subcommand("join", "Join a group with the welcome token an admin gave you");
-    join->add_option("TOKEN", a.token, "The token (kolokol-welcome:…), or - to read it from stdin")
+        group->add_subcommand("join", _("Join a group with the welcome token an admin gave you"));
+    join->add_option("TOKEN", a.token,
+                     _("The token (kolokol-welcome:…), or - to read it from stdin"))
         ->required();
     join->footer(
-        "Example:\n  kolokol group join kolokol-welcome:Q2x…\n\nThen sync (a file, a peer or a "
-        "relay) "
-        "to receive the group's records.");
+        _("Example:\n  kolokol group join kolokol-welcome:Q2x…\n\nThen sync (a file, a peer or a "
+          "relay) "
+          "to receive the group's records."));
     join->callback([] {
         auto node = open_node();
         auto gid = value_or_raise(node->join(argument_or_stdin(args().token)));
-        std::cout << "Joined group " << short_hex(gid)
-                  << ". Sync with the group (e.g. `kolokol sync --from-file FILE`) to receive its "
-                     "messages.\n";
+        std::cout << subst(_("Joined group {}. Sync with the group (e.g. `kolokol sync`, or "
+                             "`kolokol sync --from-file FILE`) to receive its messages.\n"),
+                           short_hex(gid));
     });
 
-    auto* members = group->add_subcommand("members", "List a group's members");
-    members->add_option("GROUP", a.group, "Group name or id prefix")->required();
-    members->add_flag("--json", a.json, "Machine-readable output");
-    members->footer("Example:\n  kolokol group members \"Legal support\"");
+    auto* members = group->add_subcommand("members", _("List a group's members"));
+    members->add_option("GROUP", a.group, _("Group name or id prefix"))->required();
+    members->add_flag("--json", a.json, _("Machine-readable output"));
+    members->footer(_("Example:\n  kolokol group members \"Legal support\""));
     members->callback([] {
         auto node = open_node();
         auto gid = value_or_raise(node->resolve_group(args().group));
@@ -95,75 +98,76 @@ void register_group_commands(CLI::App& app) {
         }
         for (const auto& m : list)
             std::cout << (m.verified ? "✓ " : "  ") << m.name << "  " << short_hex(m.key)
-                      << (m.admin ? "  admin" : "") << (m.me ? "  (you)" : "") << "\n";
+                      << (m.admin ? subst("  {}", _("admin")) : "")
+                      << (m.me ? subst("  ({})", _("you")) : "") << "\n";
     });
 
-    auto* remove = group->add_subcommand("remove", "Remove a member and rotate the group's key");
-    remove->add_option("GROUP", a.group, "Group name or id prefix")->required();
-    remove->add_option("MEMBER", a.member, "Their name or key prefix")->required();
+    auto* remove = group->add_subcommand("remove", _("Remove a member and rotate the group's key"));
+    remove->add_option("GROUP", a.group, _("Group name or id prefix"))->required();
+    remove->add_option("MEMBER", a.member, _("Their name or key prefix"))->required();
     remove->footer(
-        "Example:\n  kolokol group remove \"Legal support\" Boris\n\nThey keep what they "
-        "already read; they cannot read anything written after this.");
+        _("Example:\n  kolokol group remove \"Legal support\" Boris\n\nThey keep what they "
+          "already read; they cannot read anything written after this."));
     remove->callback([] {
         auto node = open_node();
         auto gid = value_or_raise(node->resolve_group(args().group));
         auto who = value_or_raise(node->resolve_member(gid, args().member));
         auto name = node->display_name_of(who);
         check(node->remove_member(gid, who));
-        std::cout << "Removed " << name
-                  << " and rotated the group's key. Sync to tell the others.\n";
+        std::cout << subst(_("Removed {} and rotated the group's key. Sync to tell the others.\n"),
+                           name);
     });
 
-    auto* rotate = group->add_subcommand("rotate", "Start a new key epoch for the group now");
-    rotate->add_option("GROUP", a.group, "Group name or id prefix")->required();
-    rotate->footer("Example:\n  kolokol group rotate \"Legal support\"");
+    auto* rotate = group->add_subcommand("rotate", _("Start a new key epoch for the group now"));
+    rotate->add_option("GROUP", a.group, _("Group name or id prefix"))->required();
+    rotate->footer(_("Example:\n  kolokol group rotate \"Legal support\""));
     rotate->callback([] {
         auto node = open_node();
         auto gid = value_or_raise(node->resolve_group(args().group));
         check(node->rotate(gid));
-        std::cout << "Rotated the group's key.\n";
+        std::cout << _("Rotated the group's key.\n");
     });
 
     static std::string relay_action, relay_address;
     auto* relay = group->add_subcommand(
-        "relay", "Add, remove or list the group's relays (admins change them)");
-    relay->add_option("ACTION", relay_action, "add, remove or list")
+        "relay", _("Add, remove or list the group's relays (admins change them)"));
+    relay->add_option("ACTION", relay_action, _("add, remove or list"))
         ->required()
         ->check(CLI::IsMember({"add", "remove", "list"}));
-    relay->add_option("GROUP", a.group, "Group name or id prefix")->required();
-    relay->add_option("ADDRESS", relay_address, "kolokol://HOST:PORT/KEY (for add and remove)");
+    relay->add_option("GROUP", a.group, _("Group name or id prefix"))->required();
+    relay->add_option("ADDRESS", relay_address, _("kolokol://HOST:PORT/KEY (for add and remove)"));
     relay->footer(
-        "Example:\n  kolokol group relay add \"Legal support\" "
-        "kolokol://203.0.113.5:7000/mfrgg…\n\n"
-        "The list is itself a record: every member learns it on their next sync.");
+        _("Example:\n  kolokol group relay add \"Legal support\" "
+          "kolokol://203.0.113.5:7000/mfrgg…\n\n"
+          "The list is itself a record: every member learns it on their next sync."));
     relay->callback([] {
         auto node = open_node();
         auto gid = value_or_raise(node->resolve_group(args().group));
         auto list = node->relays(gid);
         if (relay_action == "list") {
-            if (list.empty()) std::cout << "No relays.\n";
+            if (list.empty()) std::cout << _("No relays.\n");
             for (const auto& r : list) std::cout << r << "\n";
             return;
         }
-        if (relay_address.empty()) throw CommandError(Exit::usage, "give the relay's address");
+        if (relay_address.empty()) throw CommandError(Exit::usage, _("give the relay's address"));
         auto it = std::find(list.begin(), list.end(), relay_address);
         if (relay_action == "add") {
             if (it != list.end())
-                throw CommandError(Exit::exists, "the group already lists that relay");
+                throw CommandError(Exit::exists, _("the group already lists that relay"));
             list.push_back(relay_address);
         } else {
             if (it == list.end())
-                throw CommandError(Exit::not_found, "the group does not list that relay");
+                throw CommandError(Exit::not_found, _("the group does not list that relay"));
             list.erase(it);
         }
         check(node->set_relays(gid, list));
-        std::cout << (relay_action == "add" ? "Added" : "Removed")
-                  << " the relay. Sync to tell the others.\n";
+        std::cout << (relay_action == "add" ? _("Added the relay. Sync to tell the others.\n")
+                                            : _("Removed the relay. Sync to tell the others.\n"));
     });
 
-    auto* list = group->add_subcommand("list", "List your groups");
-    list->add_flag("--json", a.json, "Machine-readable output");
-    list->footer("Example:\n  kolokol group list");
+    auto* list = group->add_subcommand("list", _("List your groups"));
+    list->add_flag("--json", a.json, _("Machine-readable output"));
+    list->footer(_("Example:\n  kolokol group list"));
     list->callback([] {
         auto node = open_node();
         auto groups = node->groups();
@@ -179,11 +183,12 @@ void register_group_commands(CLI::App& app) {
             return;
         }
         if (groups.empty())
-            std::cout << "No groups yet: `kolokol group create NAME` or join one.\n";
+            std::cout << _("No groups yet: `kolokol group create NAME` or join one.\n");
         for (const auto& g : groups)
-            std::cout << (g.name.empty() ? "(not synced yet)" : g.name) << "  " << short_hex(g.id)
-                      << "  " << g.members << " member" << (g.members == 1 ? "" : "s")
-                      << (g.admin ? "  admin" : "") << "\n";
+            std::cout << (g.name.empty() ? std::string(_("(not synced yet)")) : g.name) << "  "
+                      << short_hex(g.id) << "  "
+                      << subst(P_("{} member", "{} members", g.members), g.members)
+                      << (g.admin ? subst("  {}", _("admin")) : "") << "\n";
         print_maintenance(*node);
     });
 }

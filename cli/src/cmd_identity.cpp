@@ -4,6 +4,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "i18n.hpp"
 #include "node_session.hpp"
 #include "terminal.hpp"
 
@@ -14,7 +15,7 @@ namespace {
 // zone the standard asks for, dark modules drawn dark whatever the terminal's colours.
 void print_qr(const std::string& text) {
     QRcode* qr = QRcode_encodeString(text.c_str(), 0, QR_ECLEVEL_L, QR_MODE_8, 1);
-    if (qr == nullptr) throw CommandError(Exit::failure, "cannot draw the QR code");
+    if (qr == nullptr) throw CommandError(Exit::failure, _("cannot draw the QR code"));
     const int quiet = 2;
     const int size = qr->width + 2 * quiet;
     auto dark = [&](int x, int y) {
@@ -45,11 +46,12 @@ void print_qr(const std::string& text) {
 
 void register_identity_commands(CLI::App& app) {
     static bool qr = false, no_qr = false, json = false;
-    auto* whoami = app.add_subcommand("whoami", "Show your card: the text to share, and a QR code");
-    whoami->add_flag("--qr", qr, "Always draw the QR code");
-    whoami->add_flag("--no-qr", no_qr, "Never draw the QR code");
-    whoami->add_flag("--json", json, "Machine-readable output");
-    whoami->footer("Example:\n  kolokol whoami --no-qr");
+    auto* whoami =
+        app.add_subcommand("whoami", _("Show your card: the text to share, and a QR code"));
+    whoami->add_flag("--qr", qr, _("Always draw the QR code"));
+    whoami->add_flag("--no-qr", no_qr, _("Never draw the QR code"));
+    whoami->add_flag("--json", json, _("Machine-readable output"));
+    whoami->footer(_("Example:\n  kolokol whoami --no-qr"));
     whoami->callback([] {
         auto node = open_node();
         const auto& card = node->card();
@@ -68,14 +70,16 @@ void register_identity_commands(CLI::App& app) {
     static bool confirm = false;
     auto* verify = app.add_subcommand(
         "verify",
-        "Show the safety number you share with the owner of a card, to compare in person");
-    verify->add_option("CARD", card_text, "Their card (kolokol-card:…), or - to read it from stdin")
+        _("Show the safety number you share with the owner of a card, to compare in person"));
+    verify
+        ->add_option("CARD", card_text,
+                     _("Their card (kolokol-card:…), or - to read it from stdin"))
         ->required();
-    verify->add_flag("--confirm", confirm, "Mark them verified after you compared the numbers");
-    verify->add_flag("--json", json, "Machine-readable output");
+    verify->add_flag("--confirm", confirm, _("Mark them verified after you compared the numbers"));
+    verify->add_flag("--json", json, _("Machine-readable output"));
     verify->footer(
-        "Example:\n  kolokol verify kolokol-card:CiQI… \n\nRead the 60 digits aloud together; "
-        "if every group matches, run again with --confirm.");
+        _("Example:\n  kolokol verify kolokol-card:CiQI… \n\nRead the 60 digits aloud together; "
+          "if every group matches, run again with --confirm."));
     verify->callback([] {
         auto card = core::card_from_text(argument_or_stdin(card_text));
         if (!card) raise(card.error());
@@ -90,13 +94,13 @@ void register_identity_commands(CLI::App& app) {
             std::cout << j.dump(2) << "\n";
             return;
         }
-        std::cout << "Safety number with " << card->display_name << " ("
-                  << short_hex(card->sign_key) << "):\n"
+        std::cout << subst(_("Safety number with {} ({}):\n"), card->display_name,
+                           short_hex(card->sign_key))
                   << "  " << number.substr(0, 35) << "\n  " << number.substr(36) << "\n";
         if (confirm)
-            std::cout << card->display_name << " is now marked verified.\n";
+            std::cout << subst(_("{} is now marked verified.\n"), card->display_name);
         else
-            std::cout << "Compare it in person; if it matches, run this again with --confirm.\n";
+            std::cout << _("Compare it in person; if it matches, run this again with --confirm.\n");
     });
 }
 

@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "i18n.hpp"
 #include "kolokol/transport/sync.hpp"
 #include "node_session.hpp"
 #include "terminal.hpp"
@@ -41,7 +42,7 @@ void follow_group(core::Node& node, const core::GroupId& group, std::function<vo
     auto relays = node.relays(group);
     if (relays.empty())
         throw CommandError(Exit::usage,
-                           "the group has no relay to follow: `kolokol group relay add` one");
+                           _("the group has no relay to follow: `kolokol group relay add` one"));
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -70,13 +71,13 @@ void register_message_commands(CLI::App& app) {
     static std::size_t limit = 50;
     static bool follow = false;
 
-    auto* post = app.add_subcommand("post", "Post a message to a group");
-    post->add_option("GROUP", group, "Group name or id prefix")->required();
-    post->add_option("TEXT", text, "The message (read from stdin when absent)");
-    post->add_flag("--each-line", each_line, "Post every line of stdin as its own message");
-    post->footer(
+    auto* post = app.add_subcommand("post", _("Post a message to a group"));
+    post->add_option("GROUP", group, _("Group name or id prefix"))->required();
+    post->add_option("TEXT", text, _("The message (read from stdin when absent)"));
+    post->add_flag("--each-line", each_line, _("Post every line of stdin as its own message"));
+    post->footer(_(
         "Example:\n  kolokol post \"Legal support\" \"Lawyer is on the way\"\n  echo hi | kolokol "
-        "post \"Legal support\"");
+        "post \"Legal support\""));
     post->callback([] {
         auto node = open_node();
         auto gid = value_or_raise(node->resolve_group(group));
@@ -92,7 +93,7 @@ void register_message_commands(CLI::App& app) {
                     value_or_raise(node->post(gid, line));
                     ++n;
                 }
-            std::cerr << "Posted " << n << " messages.\n";
+            std::cerr << subst(P_("Posted {} message.\n", "Posted {} messages.\n", n), n);
             return;
         }
         auto body = argument_or_stdin("-");
@@ -100,15 +101,15 @@ void register_message_commands(CLI::App& app) {
         value_or_raise(node->post(gid, body));
     });
 
-    auto* read = app.add_subcommand("read", "Show a group's messages, oldest first");
-    read->add_option("GROUP", group, "Group name or id prefix")->required();
-    read->add_option("--limit", limit, "How many of the newest messages (default 50)");
-    read->add_flag("--json", json, "Machine-readable output");
+    auto* read = app.add_subcommand("read", _("Show a group's messages, oldest first"));
+    read->add_option("GROUP", group, _("Group name or id prefix"))->required();
+    read->add_option("--limit", limit, _("How many of the newest messages (default 50)"));
+    read->add_flag("--json", json, _("Machine-readable output"));
     read->add_flag("--follow,-f", follow,
-                   "Stay connected to the group's relay and show messages as they arrive");
+                   _("Stay connected to the group's relay and show messages as they arrive"));
     read->footer(
-        "Example:\n  kolokol read \"Legal support\" --limit 20\n  kolokol read \"Legal support\" "
-        "--follow");
+        _("Example:\n  kolokol read \"Legal support\" --limit 20\n  kolokol read \"Legal support\" "
+          "--follow"));
     read->callback([] {
         auto node = open_node();
         auto gid = value_or_raise(node->resolve_group(group));
@@ -126,7 +127,7 @@ void register_message_commands(CLI::App& app) {
             std::cout << j.dump(2) << "\n";
             return;
         }
-        if (messages.empty() && !follow) std::cout << "No messages yet.\n";
+        if (messages.empty() && !follow) std::cout << _("No messages yet.\n");
         std::set<core::RecordId> shown;
         auto print = [&](const std::vector<core::MessageView>& list) {
             for (const auto& m : list) {
@@ -141,10 +142,10 @@ void register_message_commands(CLI::App& app) {
     });
 
     static std::size_t rlimit = 50;
-    auto* rejected = app.add_subcommand("rejected", "List records this store refused, and why");
-    rejected->add_option("--limit", rlimit, "How many (default 50)");
-    rejected->add_flag("--json", json, "Machine-readable output");
-    rejected->footer("Example:\n  kolokol rejected --json");
+    auto* rejected = app.add_subcommand("rejected", _("List records this store refused, and why"));
+    rejected->add_option("--limit", rlimit, _("How many (default 50)"));
+    rejected->add_flag("--json", json, _("Machine-readable output"));
+    rejected->footer(_("Example:\n  kolokol rejected --json"));
     rejected->callback([] {
         auto node = open_node();
         auto list = node->rejections(rlimit);
@@ -159,7 +160,9 @@ void register_message_commands(CLI::App& app) {
             std::cout << j.dump(2) << "\n";
             return;
         }
-        std::cout << node->rejection_count() << " refused record(s).\n";
+        std::cout << subst(
+            P_("{} refused record.\n", "{} refused records.\n", node->rejection_count()),
+            node->rejection_count());
         for (const auto& r : list)
             std::cout << format_time(r.at_ms) << "  " << short_hex(r.id) << "  "
                       << core::reject_reason_name(r.reason) << " (" << r.detail << ")\n";

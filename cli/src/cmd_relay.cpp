@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "app.hpp"
+#include "i18n.hpp"
 #include "kolokol/storage/error.hpp"
 #include "kolokol/transport/relay.hpp"
 #include "terminal.hpp"
@@ -52,8 +53,9 @@ void run_relay(const RelayArgs& a) {
     auto endpoint = transport::parse_listen_address(a.listen);
     if (!endpoint) throw CommandError(Exit::usage, endpoint.error().what());
     if (a.mailbox_max_bytes < storage::kEnvelopeMaxBytes)
-        throw CommandError(Exit::usage, "--mailbox-max-bytes must hold at least one envelope (" +
-                                            std::to_string(storage::kEnvelopeMaxBytes) + " bytes)");
+        throw CommandError(
+            Exit::usage, subst(_("--mailbox-max-bytes must hold at least one envelope ({} bytes)"),
+                               storage::kEnvelopeMaxBytes));
 
     transport::RelayQuotas quotas;
     quotas.mailbox_max_count = a.mailbox_max_count;
@@ -61,8 +63,8 @@ void run_relay(const RelayArgs& a) {
     quotas.ttl = std::chrono::hours(24) * a.ttl_days;
 
     const bool exists = transport::RelayStore::exists(a.data);
-    auto pass = exists ? read_passphrase("Relay passphrase")
-                       : read_new_passphrase("New passphrase for the relay's store");
+    auto pass = exists ? read_passphrase(_("Relay passphrase"))
+                       : read_new_passphrase(_("New passphrase for the relay's store"));
     auto opened = transport::RelayStore::open(
         a.data, pass.view(),
         a.kdf == "fast" ? transport::RelayKdf::fast : transport::RelayKdf::tuned, quotas);
@@ -88,7 +90,7 @@ void run_relay(const RelayArgs& a) {
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const std::error_code& ec, int) {
         if (ec) return;
-        std::cerr << "kolokol: relay: stopping\n";
+        std::cerr << _("kolokol: relay: stopping\n");
         relay.stop();
         watchdog = std::thread([&] {
             std::unique_lock wait_lock(stop_mutex);
@@ -113,9 +115,9 @@ void run_relay(const RelayArgs& a) {
     stop_cv.notify_all();
     if (watchdog.joinable()) watchdog.join();
     const auto stats = relay.stats();
-    std::cerr << "kolokol: relay: stopped after " << stats.transport.sessions_established
-              << " sessions (" << stats.envelopes_received << " envelopes in, "
-              << stats.envelopes_sent << " out)\n";
+    std::cerr << subst(_("kolokol: relay: stopped after {} sessions ({} envelopes in, {} out)\n"),
+                       stats.transport.sessions_established, stats.envelopes_received,
+                       stats.envelopes_sent);
 }
 
 }  // namespace
@@ -123,43 +125,43 @@ void run_relay(const RelayArgs& a) {
 void register_relay_commands(CLI::App& app) {
     static RelayArgs args;
     auto* relay = app.add_subcommand(
-        "relay",
-        "Run a relay: store and forward envelopes for members who are never online "
-        "together (it cannot read them)");
-    relay->add_option("--listen", args.listen, "Address to listen on, HOST:PORT (port 0: any)")
+        "relay", _("Run a relay: store and forward envelopes for members who are never online "
+                   "together (it cannot read them)"));
+    relay->add_option("--listen", args.listen, _("Address to listen on, HOST:PORT (port 0: any)"))
         ->required();
-    relay->add_option("--data", args.data, "Directory of the relay's encrypted store")->required();
-    relay->add_option("--max-sessions", args.max_sessions, "Sessions at once (default 1024)")
+    relay->add_option("--data", args.data, _("Directory of the relay's encrypted store"))
+        ->required();
+    relay->add_option("--max-sessions", args.max_sessions, _("Sessions at once (default 1024)"))
         ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
     relay
         ->add_option("--per-address", args.per_address,
-                     "Sessions at once from one IP address (default 32)")
+                     _("Sessions at once from one IP address (default 32)"))
         ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
     relay
         ->add_option("--mailbox-max-count", args.mailbox_max_count,
-                     "Envelopes kept per mailbox (default 100000)")
+                     _("Envelopes kept per mailbox (default 100000)"))
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
     relay
         ->add_option("--mailbox-max-bytes", args.mailbox_max_bytes,
-                     "Bytes kept per mailbox (default 1 GiB)")
+                     _("Bytes kept per mailbox (default 1 GiB)"))
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 50));
     relay
         ->add_option("--ttl-days", args.ttl_days,
-                     "Delete envelopes this many days after they arrive; 0 keeps them (default "
-                     "30)")
+                     _("Delete envelopes this many days after they arrive; 0 keeps them (default "
+                       "30)"))
         ->check(CLI::Range(0u, 36'500u));
-    relay->add_option("--threads", args.threads, "Worker threads (default: one per core)")
+    relay->add_option("--threads", args.threads, _("Worker threads (default: one per core)"))
         ->check(CLI::Range(0u, 256u));
     relay
         ->add_option("--kdf", args.kdf,
-                     "Passphrase hardening when the store is created: tuned (default, ~1 s) or "
-                     "fast (tests)")
+                     _("Passphrase hardening when the store is created: tuned (default, ~1 s) or "
+                       "fast (tests)"))
         ->check(CLI::IsMember({"tuned", "fast"}));
     relay->footer(
-        "Example:\n  kolokol relay --listen 0.0.0.0:7400 --data /var/lib/kolokol-relay\n\n"
-        "Prints its address (kolokol://HOST:PORT/KEY) on one line; give it to the groups that "
-        "use the relay. The passphrase of its store is asked on the terminal (or read from "
-        "--passphrase-file). SIGINT or SIGTERM stops it cleanly.");
+        _("Example:\n  kolokol relay --listen 0.0.0.0:7400 --data /var/lib/kolokol-relay\n\n"
+          "Prints its address (kolokol://HOST:PORT/KEY) on one line; give it to the groups that "
+          "use the relay. The passphrase of its store is asked on the terminal (or read from "
+          "--passphrase-file). SIGINT or SIGTERM stops it cleanly."));
     relay->callback([] { run_relay(args); });
 }
 

@@ -1,6 +1,7 @@
 // kolokol init · passwd · panic
 #include <iostream>
 
+#include "i18n.hpp"
 #include "node_session.hpp"
 #include "terminal.hpp"
 
@@ -10,22 +11,22 @@ void register_store_commands(CLI::App& app) {
     static std::string name;
     static bool duress = false;
     static std::string kdf = "tuned";
-    auto* init = app.add_subcommand("init", "Create your identity and an encrypted store");
-    init->add_option("--name", name, "The name others will see (1–64 characters)")->required();
+    auto* init = app.add_subcommand("init", _("Create your identity and an encrypted store"));
+    init->add_option("--name", name, _("The name others will see (1–64 characters)"))->required();
     init->add_flag("--duress", duress,
-                   "Also set a duress passphrase: typing it erases the store and looks like a "
-                   "wrong passphrase");
-    init->add_option("--kdf", kdf, "Passphrase hardening: tuned (default, ~1 s) or fast (tests)")
+                   _("Also set a duress passphrase: typing it erases the store and looks like a "
+                     "wrong passphrase"));
+    init->add_option("--kdf", kdf, _("Passphrase hardening: tuned (default, ~1 s) or fast (tests)"))
         ->check(CLI::IsMember({"tuned", "fast"}));
-    init->footer(
+    init->footer(_(
         "Example:\n  kolokol init --name Anna\n\nThe passphrase is asked on the terminal (or read "
-        "from --passphrase-file; with --duress its second line is the duress passphrase).");
+        "from --passphrase-file; with --duress its second line is the duress passphrase)."));
     init->callback([] {
         if (core::Node::exists(home_dir()))
-            throw CommandError(Exit::exists, "a store already exists in " + home_dir());
-        auto pass = read_new_passphrase("New passphrase", 0);
+            throw CommandError(Exit::exists, subst(_("a store already exists in {}"), home_dir()));
+        auto pass = read_new_passphrase(_("New passphrase"), 0);
         std::optional<crypto::SecretBytes> duress_pass;
-        if (duress) duress_pass = read_new_passphrase("Duress passphrase", 1);
+        if (duress) duress_pass = read_new_passphrase(_("Duress passphrase"), 1);
         core::InitOptions options;
         options.display_name = name;
         options.passphrase = pass.view();
@@ -33,40 +34,40 @@ void register_store_commands(CLI::App& app) {
         options.kdf = kdf == "fast" ? core::KdfProfile::fast : core::KdfProfile::tuned;
         check(core::Node::init(home_dir(), options));
         auto node = value_or_raise(core::Node::open(home_dir(), pass.view()));
-        std::cout << "Created the identity of " << name << " in " << home_dir() << ".\n"
-                  << "Your card (give it to the admin of a group):\n"
+        std::cout << subst(_("Created the identity of {} in {}.\n"), name, home_dir())
+                  << _("Your card (give it to the admin of a group):\n")
                   << core::card_to_text(node->card()) << "\n"
-                  << "Next: `kolokol whoami` shows it as a QR code; `kolokol group create NAME` "
-                     "starts a group.\n";
+                  << _("Next: `kolokol whoami` shows it as a QR code; `kolokol group create NAME` "
+                       "starts a group.\n");
     });
 
-    auto* passwd = app.add_subcommand("passwd", "Change the passphrase of the store");
+    auto* passwd = app.add_subcommand("passwd", _("Change the passphrase of the store"));
     passwd->footer(
-        "Example:\n  kolokol passwd\n\nWith --passphrase-file, line 1 is the current passphrase "
-        "and line 2 the new one.");
+        _("Example:\n  kolokol passwd\n\nWith --passphrase-file, line 1 is the current passphrase "
+          "and line 2 the new one."));
     passwd->callback([] {
-        auto old_pass = read_passphrase("Current passphrase", 0);
-        auto new_pass = read_new_passphrase("New passphrase", 1);
+        auto old_pass = read_passphrase(_("Current passphrase"), 0);
+        auto new_pass = read_new_passphrase(_("New passphrase"), 1);
         check(core::Node::change_passphrase(home_dir(), old_pass.view(), new_pass.view()));
-        std::cout << "Passphrase changed.\n";
+        std::cout << _("Passphrase changed.\n");
     });
 
     static bool yes = false;
     auto* panic = app.add_subcommand(
-        "panic", "Destroy the store now: the key file first, then the database. No undo.");
-    panic->add_flag("--yes,-y", yes, "Do not ask for confirmation");
-    panic->footer("Example:\n  kolokol panic --yes");
+        "panic", _("Destroy the store now: the key file first, then the database. No undo."));
+    panic->add_flag("--yes,-y", yes, _("Do not ask for confirmation"));
+    panic->footer(_("Example:\n  kolokol panic --yes"));
     panic->callback([] {
         if (!yes) {
             if (!stdin_is_tty())
-                throw CommandError(Exit::usage, "refusing to destroy the store without --yes");
-            std::cerr << "Destroy everything in " << home_dir() << "? Type yes: ";
+                throw CommandError(Exit::usage, _("refusing to destroy the store without --yes"));
+            std::cerr << subst(_("Destroy everything in {}? Type yes: "), home_dir());
             std::string answer;
             std::getline(std::cin, answer);
-            if (answer != "yes") throw CommandError(Exit::usage, "nothing destroyed");
+            if (answer != "yes") throw CommandError(Exit::usage, _("nothing destroyed"));
         }
         check(core::Node::panic(home_dir()));
-        std::cout << "The store is destroyed.\n";
+        std::cout << _("The store is destroyed.\n");
     });
 }
 

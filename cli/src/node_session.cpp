@@ -4,6 +4,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "i18n.hpp"
 #include "kolokol/crypto/encoding.hpp"
 #include "terminal.hpp"
 
@@ -42,8 +43,8 @@ void raise(const Error& error) {
 std::unique_ptr<core::Node> open_node() {
     if (!core::Node::exists(home_dir()))
         throw CommandError(Exit::no_store,
-                           "no store in " + home_dir() + " — run `kolokol init` first");
-    auto passphrase = read_passphrase("Passphrase");
+                           subst(_("no store in {} — run `kolokol init` first"), home_dir()));
+    auto passphrase = read_passphrase(_("Passphrase"));
     return value_or_raise(core::Node::open(home_dir(), passphrase.view()));
 }
 
@@ -54,7 +55,7 @@ std::string argument_or_stdin(const std::string& value) {
     while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
         out.append(buf, static_cast<std::size_t>(std::cin.gcount()));
         if (out.size() > (1u << 20))
-            throw CommandError(Exit::bad_input, "standard input is larger than 1 MiB");
+            throw CommandError(Exit::bad_input, _("standard input is larger than 1 MiB"));
     }
     return out;
 }
