@@ -259,6 +259,12 @@ public:
     // KOLOKOL_FAKE_NOW_MS when set.
     void set_clock(std::function<std::int64_t()> clock);
 
+    // ---- Case bundles (node_bundle.cpp) ----------------------------------------------------
+    // Signs a bundle's manifest or custody entry with this member's identity key (Ed25519 over
+    // domain || 0 || message). Only domains under "kolokol/bundle/" are signed, so the key
+    // cannot be made to sign records or cards here: bad_input otherwise.
+    Result<crypto::Signature> sign_bundle(std::string_view domain, ByteView message);
+
     struct Impl;
 
 private:

@@ -1,0 +1,45 @@
+#pragma once
+// The small text files of a bundle and the names they go by.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kolokol/crypto/bytes.hpp"
+#include "kolokol/crypto/hash.hpp"
+#include "kolokol/crypto/sign.hpp"
+
+namespace kolokol::bundle::detail {
+
+inline constexpr std::string_view kReadme = "README.txt";
+inline constexpr std::string_view kManifest = "manifest.json";
+inline constexpr std::string_view kManifestSig = "manifest.sig";
+inline constexpr std::string_view kSignerCard = "signer.card";
+inline constexpr std::string_view kCustody = "custody.log";
+inline constexpr std::string_view kSums = "SHA256SUMS";
+inline constexpr std::string_view kFilesDir = "files/";
+
+// Plain words for the lawyer: what the bundle is and how to check it with standard tools.
+std::string readme_text(std::string_view exporter, std::string_view exporter_key_hex,
+                        std::string_view exported_at, std::size_t cases, std::size_t files);
+
+// "ed25519 <hex key> <base64 signature>\n"
+std::string signature_file(const crypto::SignPublicKey& key, const crypto::Signature& sig);
+struct ParsedSignature {
+    crypto::SignPublicKey key{};
+    crypto::Signature sig{};
+};
+std::optional<ParsedSignature> parse_signature_file(std::string_view text);
+
+// A safe file name for an attachment: [A-Za-z0-9._-] only, no leading dot, at most 80 bytes.
+std::string safe_name(std::string_view name);
+
+struct SumLine {
+    std::string hash;  // 64 lower-case hex digits
+    std::string path;
+};
+// `sha256sum` output lines; nullopt names the first bad line in `why`.
+std::optional<std::vector<SumLine>> parse_sums(std::string_view text, std::string& why);
+
+}  // namespace kolokol::bundle::detail
