@@ -7,8 +7,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <string_view>
 
 #include "app.hpp"
+#include "i18n.hpp"
 
 namespace kolokol::cli {
 
@@ -22,13 +24,13 @@ std::string passphrase_file_path() {
 
 crypto::SecretBytes from_file(const std::string& path, int index) {
     std::ifstream in(path);
-    if (!in) throw CommandError(Exit::usage, "cannot read passphrase file " + path);
+    if (!in) throw CommandError(Exit::usage, subst(_("cannot read passphrase file {}"), path));
     std::string line;
     for (int i = 0; i <= index; ++i) {
         if (!std::getline(in, line)) {
             crypto::memzero(line);
-            throw CommandError(Exit::usage, "passphrase file " + path + " has no line " +
-                                                std::to_string(index + 1));
+            throw CommandError(Exit::usage,
+                               subst(_("passphrase file {} has no line {}"), path, index + 1));
         }
     }
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -40,8 +42,8 @@ crypto::SecretBytes from_file(const std::string& path, int index) {
 crypto::SecretBytes from_tty(const std::string& prompt) {
     if (!isatty(STDIN_FILENO))
         throw CommandError(Exit::usage,
-                           "no terminal to ask for a passphrase: use --passphrase-file or "
-                           "KOLOKOL_PASSPHRASE_FILE");
+                           _("no terminal to ask for a passphrase: use --passphrase-file or "
+                             "KOLOKOL_PASSPHRASE_FILE"));
     std::fprintf(stderr, "%s: ", prompt.c_str());
     std::fflush(stderr);
     termios old{};
@@ -72,9 +74,9 @@ crypto::SecretBytes read_new_passphrase(const std::string& prompt, int index) {
     auto path = passphrase_file_path();
     if (!path.empty()) return from_file(path, index);
     auto first = from_tty(prompt);
-    auto second = from_tty("Repeat it");
+    auto second = from_tty(_("Repeat it"));
     if (!crypto::equal_ct(first.view(), second.view()))
-        throw CommandError(Exit::usage, "the two passphrases differ");
+        throw CommandError(Exit::usage, _("the two passphrases differ"));
     return first;
 }
 
@@ -88,8 +90,13 @@ bool stderr_is_tty() {
     return isatty(STDERR_FILENO) == 1;
 }
 bool colour_enabled() {
+    // https://no-color.org: any non-empty NO_COLOR turns colour off. A dumb terminal (Emacs
+    // shells, some serial consoles) shows escape codes as text.
     const char* no_colour = std::getenv("NO_COLOR");
-    return stdout_is_tty() && (no_colour == nullptr || *no_colour == '\0');
+    const char* term = std::getenv("TERM");
+    if (no_colour != nullptr && *no_colour != '\0') return false;
+    if (term == nullptr || *term == '\0' || std::string_view(term) == "dumb") return false;
+    return stdout_is_tty();
 }
 
 Progress::Progress(std::string label, std::uint64_t total)

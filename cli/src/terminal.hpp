@@ -20,7 +20,9 @@ crypto::SecretBytes read_new_passphrase(const std::string& prompt, int index = 0
 bool stdin_is_tty();
 bool stdout_is_tty();
 bool stderr_is_tty();
-bool colour_enabled();  // stdout is a terminal and NO_COLOR is unset
+// Colour only when stdout is a terminal, NO_COLOR is unset or empty, and TERM is set and not
+// "dumb".
+bool colour_enabled();
 
 // A progress bar on stderr; silent when stderr is not a terminal.
 class Progress {
