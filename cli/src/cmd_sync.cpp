@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "i18n.hpp"
 #include "kolokol/transport/relay.hpp"
 #include "kolokol/transport/sync.hpp"
 #include "node_session.hpp"
@@ -32,7 +33,8 @@ void file_sync(core::Node& node) {
         if (a.json)
             std::cout << nlohmann::json{{"written", n}}.dump() << "\n";
         else
-            std::cout << "Wrote " << n << " records to " << a.to_file << ".\n";
+            std::cout << subst(P_("Wrote {} record to {}.\n", "Wrote {} records to {}.\n", n), n,
+                               a.to_file);
         return;
     }
     auto r = value_or_raise(node.read_sync_file(a.from_file));
@@ -47,9 +49,9 @@ void file_sync(core::Node& node) {
                          .dump()
                   << "\n";
     } else {
-        std::cout << "Read " << r.received << " records: " << r.added << " new, " << r.duplicate
-                  << " duplicate, " << r.pending << " waiting for earlier records, " << r.unreadable
-                  << " not readable by you, " << r.rejected << " rejected.\n";
+        std::cout << subst(_("Read {} records: {} new, {} duplicate, {} waiting for earlier "
+                             "records, {} not readable by you, {} rejected.\n"),
+                           r.received, r.added, r.duplicate, r.pending, r.unreadable, r.rejected);
     }
 }
 
@@ -63,9 +65,9 @@ void network_sync(core::Node& node) {
         addresses.assign(all.begin(), all.end());
     }
     if (addresses.empty())
-        throw CommandError(Exit::usage,
-                           "no peer or relay known: give an address (kolokol://HOST:PORT/KEY), or "
-                           "add a relay with `kolokol group relay add`");
+        throw CommandError(
+            Exit::usage, _("no peer or relay known: give an address (kolokol://HOST:PORT/KEY), or "
+                           "add a relay with `kolokol group relay add`"));
     auto replica = node.replica();
     auto local = node.transport_key();
     transport::SyncReport total;
@@ -122,11 +124,11 @@ void network_sync(core::Node& node) {
                          .dump()
                   << "\n";
     } else {
-        std::cout << "Synced with " << (addresses.size() - static_cast<std::size_t>(failures))
-                  << " of " << addresses.size() << ": sent " << total.sent << ", received "
-                  << total.received << ", rejected " << total.rejected << ", "
-                  << total.bytes_sent + total.bytes_received << " bytes, " << total.round_trips
-                  << " round trips.\n";
+        std::cout << subst(_("Synced with {} of {}: sent {}, received {}, rejected {}, {} bytes, "
+                             "{} round trips.\n"),
+                           addresses.size() - static_cast<std::size_t>(failures), addresses.size(),
+                           total.sent, total.received, total.rejected,
+                           total.bytes_sent + total.bytes_received, total.round_trips);
     }
     for (const auto& line : done) std::cerr << line << "\n";
     // Anything done locally (a rotation) goes out on the next sync; do it now if we can.
@@ -141,25 +143,25 @@ void network_sync(core::Node& node) {
 void register_sync_commands(CLI::App& app) {
     auto& a = args();
     auto* sync =
-        app.add_subcommand("sync", "Exchange records with the group: by file, peer or relay");
+        app.add_subcommand("sync", _("Exchange records with the group: by file, peer or relay"));
     sync->add_option("--to-file", a.to_file,
-                     "Write a sync file (sneakernet) for the given groups (all when none)");
-    sync->add_option("--from-file", a.from_file, "Read a sync file and take in what is new");
+                     _("Write a sync file (sneakernet) for the given groups (all when none)"));
+    sync->add_option("--from-file", a.from_file, _("Read a sync file and take in what is new"));
     sync->add_option(
         "TARGET", a.targets,
-        "Peers or relays (kolokol://HOST:PORT/KEY) to sync with — every relay your groups "
-        "know when none; with --to-file, the groups to include");
-    sync->add_flag("--json", a.json, "Machine-readable summary");
-    sync->footer(
+        _("Peers or relays (kolokol://HOST:PORT/KEY) to sync with — every relay your groups "
+          "know when none; with --to-file, the groups to include"));
+    sync->add_flag("--json", a.json, _("Machine-readable summary"));
+    sync->footer(_(
         "Examples:\n  kolokol sync\n  kolokol sync kolokol://203.0.113.5:7000/mfrgg…\n  kolokol "
         "sync --to-file "
         "/media/usb/kolokol.sync\n  kolokol sync --from-file /media/usb/kolokol.sync\n\nEverything "
         "is encrypted: "
-        "a relay or a file holds envelopes only members can open.");
+        "a relay or a file holds envelopes only members can open."));
     sync->callback([] {
         auto& a = args();
         if (!a.to_file.empty() && !a.from_file.empty())
-            throw CommandError(Exit::usage, "give at most one of --to-file and --from-file");
+            throw CommandError(Exit::usage, _("give at most one of --to-file and --from-file"));
         auto node = open_node();
         if (!a.to_file.empty() || !a.from_file.empty()) {
             file_sync(*node);
@@ -170,12 +172,12 @@ void register_sync_commands(CLI::App& app) {
     });
 
     auto* serve =
-        app.add_subcommand("serve", "Let other members sync with you directly over the network");
+        app.add_subcommand("serve", _("Let other members sync with you directly over the network"));
     serve->add_option("--listen", a.listen,
-                      "HOST:PORT to listen on (default 127.0.0.1:0, a free port)");
+                      _("HOST:PORT to listen on (default 127.0.0.1:0, a free port)"));
     serve->footer(
-        "Example:\n  kolokol serve --listen 0.0.0.0:7000\n\nPrints the address others give to "
-        "`kolokol sync`. Only mailboxes you hold yourself are served.");
+        _("Example:\n  kolokol serve --listen 0.0.0.0:7000\n\nPrints the address others give to "
+          "`kolokol sync`. Only mailboxes you hold yourself are served."));
     serve->callback([] {
         auto node = open_node();
         auto endpoint = transport::parse_listen_address(args().listen);
