@@ -21,5 +21,7 @@ if [ "$merge" = 1 ]; then
   while read -r lang; do
     [ -n "$lang" ] || continue
     msgmerge --quiet --update --backup=none --no-fuzzy-matching "$here/$lang.po" "$out"
+    # Strings gone from the sources leave the catalogue too.
+    msgattrib --no-obsolete -o "$here/$lang.po" "$here/$lang.po"
   done < "$here/LINGUAS"
 fi
