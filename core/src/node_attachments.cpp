@@ -118,9 +118,13 @@ Result<std::vector<std::uint32_t>> missing_chunks(Node::Impl& m, const ManifestR
         auto idx = static_cast<std::uint32_t>(st->column_int64(0));
         if (idx < next) continue;  // a second record for one index: the first will do
         while (next < idx) missing.push_back(next++);
-        auto held = m.envelopes->contains(to_array<32>(st->column_blob(1)));
+        auto id = to_array<32>(st->column_blob(1));
+        auto held = m.envelopes->contains(id);
         if (!held) return std::unexpected(held.error());
-        if (!*held) missing.push_back(idx);
+        if (!*held) {
+            missing.push_back(idx);
+            if (auto ok = m.want_again(id); !ok) return std::unexpected(ok.error());
+        }
         next = idx + 1;
     }
     while (next < row.manifest.chunk_count()) missing.push_back(next++);
@@ -154,6 +158,15 @@ Result<bool> Node::Impl::refetched(const RecordId& id, const MailboxId& mailbox,
     if (auto d = (*del)->step(); !d) return std::unexpected(d.error());
     if (refetch_rows > 0) --refetch_rows;
     return true;
+}
+
+Status Node::Impl::want_again(const RecordId& id) {
+    auto st = db.cached("INSERT OR IGNORE INTO refetch(id) VALUES (?)");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, ByteView(id));
+    if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+    refetch_rows = -1;  // recounted when next needed
+    return {};
 }
 
 Result<AttachmentInfo> Node::attach_file(const GroupId& group, const fs::path& path,
@@ -360,12 +373,8 @@ Status Node::read_attachment(const GroupId& group, const RecordId& manifest_id,
     auto damaged = [&](std::uint32_t idx, const RecordId& id, const std::string& why) -> Status {
         // Drop it so that the next sync fetches it again from a peer that holds it whole.
         RecordId one[] = {id};
-        (void)m.envelopes->remove(one);
-        auto st = m.db.cached("INSERT OR IGNORE INTO refetch(id) VALUES (?)");
-        if (st) {
-            (*st)->bind(1, ByteView(id));
-            if (auto r = (*st)->step(); r) m.refetch_rows = -1;  // recounted when needed
-        }
+        if (auto rm = m.envelopes->remove(one); !rm) return std::unexpected(rm.error());
+        if (auto ok = m.want_again(id); !ok) return ok;
         return std::unexpected(
             object_error(objects::ObjectErrc::chunk_corrupt,
                          "chunk " + std::to_string(idx) + " of \"" + mf.name() + "\" is damaged (" +
@@ -401,7 +410,11 @@ Status Node::read_attachment(const GroupId& group, const RecordId& manifest_id,
         auto id = to_array<32>(st->column_blob(1));
         auto bytes = m.envelopes->get(id);
         if (!bytes) return std::unexpected(bytes.error());
-        if (!*bytes) return missing(idx);
+        if (!*bytes) {
+            // We applied it once, so only its envelope went: take it back on the next sync.
+            if (auto ok = m.want_again(id); !ok) return ok;
+            return missing(idx);
+        }
         if (storage::record_id_of(**bytes) != id) return damaged(idx, id, "its hash is wrong");
         auto view = storage::parse_envelope(**bytes);
         if (!view) return damaged(idx, id, "malformed envelope");

@@ -1,0 +1,551 @@
+// Coordination objects through real Nodes: object changes as signed records, convergence under
+// any delivery order, permissions, redaction, attachments (with damaged and missing chunks),
+// bad input, and retention down to the bytes of the database.
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <random>
+
+#include "kolokol/crypto/encoding.hpp"
+#include "kolokol/crypto/random.hpp"
+#include "kolokol/objects/error.hpp"
+#include "kolokol/objects/values.hpp"
+#include "node_access.hpp"
+#include "node_fixture.hpp"
+
+using namespace kolokol;
+using namespace kolokol::core;
+using namespace kolokol::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Team {
+    TempDir dir;
+    std::unique_ptr<Node> a = make_node(dir.path() / "a", "Anna");
+    std::unique_ptr<Node> b = make_node(dir.path() / "b", "Boris");
+    std::unique_ptr<Node> c = make_node(dir.path() / "c", "Clara");
+    GroupId group{};
+    Team() {
+        group = *a->create_group("Legal support");
+        for (auto* n : {b.get(), c.get()}) {
+            auto token = a->add_member(group, card_to_text(n->card()), false, true);
+            REQUIRE(token.has_value());
+            REQUIRE(n->join(*token).has_value());
+        }
+        exchange();
+    }
+    void exchange() {
+        for (int round = 0; round < 2; ++round)
+            for (auto* from : {a.get(), b.get(), c.get()})
+                for (auto* to : {a.get(), b.get(), c.get()})
+                    if (from != to) deliver(*from, *to);
+    }
+};
+
+RecordId open_case(Node& n, const GroupId& g, const std::string& person) {
+    ObjectEdit e;
+    e.type = "case";
+    e.set = {{"person", person}, {"status", "detained"}};
+    auto id = n.object_change(g, e);
+    REQUIRE(id.has_value());
+    return *id;
+}
+
+Result<RecordId> set_field(Node& n, const GroupId& g, const RecordId& obj, const std::string& type,
+                           const std::string& field, const std::string& value) {
+    ObjectEdit e;
+    e.type = type;
+    e.object = obj;
+    e.set = {{field, value}};
+    return n.object_change(g, e);
+}
+
+Result<RecordId> append(Node& n, const GroupId& g, const RecordId& obj, const std::string& type,
+                        const std::string& list, std::map<std::string, std::string> item) {
+    ObjectEdit e;
+    e.type = type;
+    e.object = obj;
+    e.append = objects::ListAppend{list, std::move(item)};
+    return n.object_change(g, e);
+}
+
+Bytes random_bytes(std::size_t n, std::uint32_t seed) {
+    Bytes out(n);
+    std::mt19937 rng(seed);
+    for (auto& b : out) b = static_cast<std::uint8_t>(rng());
+    return out;
+}
+
+fs::path write_file(const fs::path& p, ByteView data) {
+    std::ofstream out(p, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(data.data()),
+              static_cast<std::streamsize>(data.size()));
+    return p;
+}
+
+Bytes read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return Bytes(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string str(const Bytes& b) {
+    return std::string(b.begin(), b.end());
+}
+
+}  // namespace
+
+TEST_CASE("a case: fields, timeline, ledger totals and history through the Node") {
+    Team t;
+    auto id = open_case(*t.a, t.group, "Ivan Petrov");
+    REQUIRE(append(*t.a, t.group, id, "case", "timeline",
+                   {{"text", "Detained at the metro"}, {"at", "2026-03-01T10:00:00Z"}}));
+    REQUIRE(append(*t.a, t.group, id, "case", "ledger",
+                   {{"amount", "150.50"}, {"currency", "EUR"}, {"direction", "paid"}}));
+    REQUIRE(append(*t.a, t.group, id, "case", "ledger",
+                   {{"amount", "49.50"}, {"currency", "EUR"}, {"direction", "paid"}}));
+    REQUIRE(set_field(*t.a, t.group, id, "case", "lawyer", "M. Sokolova"));
+
+    auto cv = t.a->case_view(t.group, id);
+    REQUIRE(cv.has_value());
+    CHECK(cv->object.get("person") == "Ivan Petrov");
+    CHECK(cv->object.get("lawyer") == "M. Sokolova");
+    CHECK(cv->object.list("timeline").size() == 1);
+    REQUIRE(cv->totals.size() == 1);
+    CHECK(cv->totals[0].cents == 20000);
+    CHECK(cv->totals[0].direction == "paid");
+
+    auto h = t.a->object_history(t.group, id);
+    REQUIRE(h.has_value());
+    CHECK(h->size() == 7);  // created, person, status, note, 2 payments, lawyer
+    CHECK(h->front().kind == HistoryEntry::Kind::created);
+    CHECK(h->back().name == "lawyer");
+    CHECK(h->back().author == t.a->me());
+
+    // Another member holding the same records sees the same case.
+    t.exchange();
+    auto other = t.b->object(t.group, id);
+    REQUIRE(other.has_value());
+    CHECK(*other == cv->object);
+    auto found = t.b->resolve_object(t.group, objects::key_hex(id).substr(0, 6), "case");
+    REQUIRE(found.has_value());
+    CHECK(*found == id);
+    CHECK(t.b->resolve_object(t.group, "zz", "case").error().code == CoreErrc::bad_input);
+}
+
+TEST_CASE("bad input is refused with its reason and nothing is written") {
+    Team t;
+    auto id = open_case(*t.a, t.group, "Ivan");
+    auto check_bad = [&](ObjectEdit e, std::string_view says) {
+        auto r = t.a->object_change(t.group, e);
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().code == CoreErrc::bad_input);
+        CHECK(r.error().message.find(says) != std::string::npos);
+    };
+    ObjectEdit e;
+    e.type = "petition";
+    check_bad(e, "petition");
+    e.type = "case";
+    e.set = {{"shoe_size", "42"}};
+    check_bad(e, "shoe_size");
+    e.set = {{"person", std::string(300, 'x')}};
+    check_bad(e, "person");
+    e.set = {{"detained_at", "2026-02-30T10:00:00Z"}};
+    check_bad(e, "detained_at");
+    e.set = {{"detained_at", "9999-01-01T00:00:00Z"}};
+    check_bad(e, "detained_at");
+    e.set.clear();
+    e.object = id;
+    e.append = objects::ListAppend{
+        "ledger", {{"amount", "1e99"}, {"currency", "EUR"}, {"direction", "paid"}}};
+    check_bad(e, "amount");
+    e.append = objects::ListAppend{
+        "ledger", {{"amount", "100000000000000"}, {"currency", "EUR"}, {"direction", "paid"}}};
+    check_bad(e, "amount");
+    auto h = t.a->object_history(t.group, id);
+    REQUIRE(h.has_value());
+    CHECK(h->size() == 3);  // created, person, status
+}
+
+TEST_CASE("concurrent edits in any order with duplicates converge on the rule's winner") {
+    Team t;
+    auto id = open_case(*t.a, t.group, "Ivan");
+    t.exchange();
+    // Everyone edits the same fields without seeing the others: equal Lamport clocks, so the
+    // greatest author key wins each register.
+    std::vector<Node*> nodes = {t.a.get(), t.b.get(), t.c.get()};
+    for (auto* n : nodes) {
+        REQUIRE(set_field(*n, t.group, id, "case", "status", "charged"));
+        REQUIRE(set_field(*n, t.group, id, "case", "lawyer", n->card().display_name + "'s lawyer"));
+        REQUIRE(append(*n, t.group, id, "case", "timeline",
+                       {{"text", "note by " + n->card().display_name}}));
+    }
+    auto winner = *std::max_element(nodes.begin(), nodes.end(),
+                                    [](Node* x, Node* y) { return x->me() < y->me(); });
+
+    // Observers receive all envelopes in random orders, in random batches, with duplicates.
+    std::vector<Bytes> all;
+    for (auto* n : nodes)
+        for (auto& e : all_envelopes(*n)) all.push_back(e);
+    std::vector<ObjectView> seen;
+    for (std::uint32_t seed = 1; seed <= 4; ++seed) {
+        TempDir d;
+        auto o = make_node(d.path() / "o", "Observer");
+        auto token = t.a->add_member(t.group, card_to_text(o->card()), false, true);
+        REQUIRE(token.has_value());
+        REQUIRE(o->join(*token).has_value());
+        auto extra = all_envelopes(*t.a);  // the add and its welcome epoch
+        std::vector<Bytes> input = all;
+        input.insert(input.end(), extra.begin(), extra.end());
+        std::mt19937 rng(seed);
+        for (std::size_t i = 0; i < input.size() / 3; ++i)
+            input.push_back(input[rng() % input.size()]);
+        std::shuffle(input.begin(), input.end(), rng);
+        std::size_t at = 0;
+        while (at < input.size()) {
+            std::size_t n = std::min<std::size_t>(input.size() - at, 1 + rng() % 40);
+            REQUIRE(o->ingest(std::span<const Bytes>(input.data() + at, n)).has_value());
+            at += n;
+        }
+        auto v = o->object(t.group, id);
+        REQUIRE(v.has_value());
+        seen.push_back(*v);
+    }
+    t.exchange();
+    for (auto* n : nodes) seen.push_back(*n->object(t.group, id));
+    for (const auto& v : seen) CHECK(v == seen.front());
+    CHECK(seen.front().get("lawyer") == winner->card().display_name + "'s lawyer");
+    CHECK(seen.front().fields.at("lawyer").author == winner->me());
+    CHECK(seen.front().list("timeline").size() == 3);
+}
+
+TEST_CASE("only the author or an admin redacts; peers honour the redaction") {
+    Team t;
+    auto id = open_case(*t.a, t.group, "Ivan");
+    t.exchange();
+    auto secret_note =
+        append(*t.b, t.group, id, "case", "timeline", {{"text", "safehouse at Lenina 12"}});
+    REQUIRE(secret_note.has_value());
+    auto anna_msg = t.a->post(t.group, "Anna's message");
+    REQUIRE(anna_msg.has_value());
+    t.exchange();
+
+    // Boris may not redact Anna's record: the Node refuses, and a forged redaction record that
+    // skips the check is rejected by every peer at ingest.
+    auto refused = t.b->redact(t.group, *anna_msg, "");
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().code == CoreErrc::not_permitted);
+    pb::RecordBody forged;
+    forged.mutable_redaction()->set_target(to_string(*anna_msg));
+    auto& bi = NodeTestAccess::impl(*t.b);
+    auto forged_id = bi.write(t.group, forged);
+    CHECK_FALSE(forged_id.has_value());  // refused by Boris's own ingest (not_admin)
+    CHECK(texts(*t.b, t.group) == std::vector<std::string>{"Anna's message"});
+
+    // Boris redacts his own note.
+    REQUIRE(t.b->redact(t.group, *secret_note, "too revealing").has_value());
+    t.exchange();
+    for (auto* n : {t.a.get(), t.b.get(), t.c.get()}) {
+        auto w = n->object(t.group, id);
+        REQUIRE(w.has_value());
+        CHECK(w->list("timeline").empty());  // the tombstone lost the item's required text
+        // No copy of the note's plaintext anywhere in the store's rows.
+        auto& im = NodeTestAccess::impl(*n);
+        auto st = im.db.prepare("SELECT kind, signed FROM records WHERE id = ?");
+        REQUIRE(st.has_value());
+        st->bind(1, ByteView(*secret_note));
+        REQUIRE(*st->step());
+        CHECK(st->column_int64(0) == 9);
+        auto blob = st->column_blob(1);
+        CHECK(std::string(as_chars(blob)).find("Lenina") == std::string::npos);
+        auto env = im.envelopes->contains(*secret_note);
+        REQUIRE(env.has_value());
+        CHECK_FALSE(*env);
+    }
+    // Anna, an admin, may redact Clara's message.
+    auto clara_msg = t.c->post(t.group, "Clara says something rash");
+    REQUIRE(clara_msg.has_value());
+    t.exchange();
+    REQUIRE(t.a->redact(t.group, *clara_msg, "").has_value());
+    t.exchange();
+    CHECK(texts(*t.c, t.group) == std::vector<std::string>{"Anna's message"});
+    // A member who never saw the redacted record is not left waiting for it.
+    TempDir d;
+    auto late = make_node(d.path() / "late", "Dora");
+    auto token = t.a->add_member(t.group, card_to_text(late->card()), false, true);
+    REQUIRE(late->join(*token).has_value());
+    deliver(*t.a, *late);
+    CHECK(texts(*late, t.group) == std::vector<std::string>{"Anna's message"});
+    CHECK(late->object(t.group, id).has_value());
+}
+
+TEST_CASE("a removed member's later edits are rejected") {
+    Team t;
+    auto id = open_case(*t.a, t.group, "Ivan");
+    t.exchange();
+    REQUIRE(t.a->remove_member(t.group, t.c->me()).has_value());
+    // Clara has not heard of her removal and keeps editing.
+    REQUIRE(set_field(*t.c, t.group, id, "case", "lawyer", "someone unvetted"));
+    auto r = deliver(*t.c, *t.a);
+    CHECK(r.rejected >= 1);
+    auto v = t.a->object(t.group, id);
+    REQUIRE(v.has_value());
+    CHECK(v->get("lawyer") == "");
+}
+
+TEST_CASE("attachments: byte-identical through a peer; damaged and missing chunks come back") {
+    Team t;
+    auto id = open_case(*t.a, t.group, "Ivan");
+    auto data = random_bytes(1'000'000, 7);
+    auto src = write_file(t.dir.path() / "court-decision.pdf", data);
+    std::uint64_t last_progress = 0;
+    AttachOptions o;
+    o.object = id;
+    o.media_type = "application/pdf";
+    o.progress = [&](std::uint64_t done, std::uint64_t total) {
+        CHECK(done <= total);
+        last_progress = done;
+    };
+    auto info = t.a->attach_file(t.group, src, o);
+    REQUIRE(info.has_value());
+    CHECK(last_progress == data.size());
+    CHECK(info->chunk_count == 21);
+    CHECK(info->name == "court-decision.pdf");
+    CHECK(info->sha256 == crypto::sha256(data));
+    auto cv = t.a->case_view(t.group, id);
+    REQUIRE(cv.has_value());
+    REQUIRE(cv->attachments.size() == 1);
+    CHECK(cv->object.list("attachments").size() == 1);
+
+    deliver(*t.a, *t.b);
+    auto out = t.dir.path() / "out.pdf";
+    REQUIRE(t.b->export_attachment(t.group, info->manifest_id, out).has_value());
+    CHECK(read_file(out) == data);
+    CHECK(t.b->export_attachment(t.group, info->manifest_id, out).error().code == CoreErrc::exists);
+
+    // Damage one chunk envelope at Boris's: detected by index, dropped, re-fetched.
+    auto& bi = NodeTestAccess::impl(*t.b);
+    auto st = bi.db.prepare(
+        "SELECT id FROM attachment_chunks WHERE attachment_id = ? AND idx IN (5, 9) ORDER BY idx");
+    REQUIRE(st.has_value());
+    st->bind(1, ByteView(info->attachment_id));
+    REQUIRE(*st->step());
+    auto chunk5 = to_array<32>(st->column_blob(0));
+    REQUIRE(*st->step());
+    auto chunk9 = to_array<32>(st->column_blob(0));
+    auto up = bi.db.prepare(
+        "UPDATE envelopes SET bytes = substr(bytes, 1, 100) || X'00' || substr(bytes, 102) "
+        "WHERE id = ?");
+    REQUIRE(up.has_value());
+    up->bind(1, ByteView(chunk5));
+    REQUIRE(up->step().has_value());
+    RecordId gone[] = {chunk9};
+    REQUIRE(bi.envelopes->remove(gone).has_value());
+
+    auto listed = t.b->attachments(t.group, id);
+    REQUIRE(listed.has_value());
+    CHECK(listed->at(0).missing == std::vector<std::uint32_t>{9});
+    auto bad = t.b->export_attachment(t.group, info->manifest_id, out, true);
+    REQUIRE_FALSE(bad.has_value());
+    CHECK(bad.error().code == objects::ObjectErrc::chunk_corrupt);
+    CHECK(bad.error().message.find("chunk 5") != std::string::npos);
+    CHECK(read_file(out) == data);  // the earlier export was not touched by the failed one
+    listed = t.b->attachments(t.group, id);
+    CHECK(listed->at(0).missing == std::vector<std::uint32_t>{5, 9});
+    auto missing =
+        t.b->read_attachment(t.group, info->manifest_id, [](ByteView) -> Status { return {}; });
+    CHECK(missing.error().code == objects::ObjectErrc::chunk_missing);
+
+    // A reopened Node still knows to take the dropped chunk back.
+    t.b.reset();
+    t.b = reopen(t.dir.path() / "b");
+    deliver(*t.a, *t.b);
+    listed = t.b->attachments(t.group, id);
+    CHECK(listed->at(0).missing.empty());
+    auto again = t.dir.path() / "again.pdf";
+    REQUIRE(t.b->export_attachment(t.group, info->manifest_id, again).has_value());
+    CHECK(read_file(again) == data);
+    auto by_prefix =
+        t.b->resolve_attachment(t.group, crypto::hex_encode(info->manifest_id).substr(0, 8));
+    REQUIRE(by_prefix.has_value());
+    CHECK(by_prefix->manifest_id == info->manifest_id);
+
+    // Redacting the manifest takes every chunk with it, here and at peers.
+    REQUIRE(t.a->redact(t.group, info->manifest_id, "").has_value());
+    deliver(*t.a, *t.b);
+    for (auto* n : {t.a.get(), t.b.get()}) {
+        auto& im = NodeTestAccess::impl(*n);
+        auto c = im.db.prepare("SELECT COUNT(*) FROM attachment_chunks");
+        REQUIRE(*c->step());
+        CHECK(c->column_int64(0) == 0);
+        CHECK_FALSE(*im.envelopes->contains(chunk5));
+        CHECK(n->attachments(t.group)->empty());
+    }
+}
+
+TEST_CASE("an empty file and a file of exactly one chunk round-trip") {
+    Team t;
+    for (std::size_t size : {std::size_t{0}, std::size_t{48 * 1024}, std::size_t{48 * 1024 + 1}}) {
+        auto data = random_bytes(size, static_cast<std::uint32_t>(size));
+        auto src = write_file(t.dir.path() / ("f" + std::to_string(size)), data);
+        auto info = t.a->attach_file(t.group, src, {});
+        REQUIRE(info.has_value());
+        deliver(*t.a, *t.c);
+        Bytes got;
+        REQUIRE(t.c->read_attachment(t.group, info->manifest_id, [&](ByteView d) -> Status {
+            got.insert(got.end(), d.begin(), d.end());
+            return {};
+        }));
+        CHECK(got == data);
+    }
+}
+
+TEST_CASE("a manifest whose chunks do not add up is refused") {
+    Team t;
+    auto& ai = NodeTestAccess::impl(*t.a);
+    auto base = [] {
+        pb::RecordBody b;
+        auto* m = b.mutable_manifest();
+        m->set_attachment_id(std::string(16, 'x'));
+        m->set_name("photo.jpg");
+        m->set_size(100'000);
+        m->set_sha256(std::string(32, 's'));
+        m->set_chunk_bytes(48 * 1024);
+        m->set_chunk_count(3);
+        m->set_chunks_hash(std::string(32, 'h'));
+        return b;
+    };
+    auto ok = ai.write(t.group, base());
+    CHECK(ok.has_value());
+    auto wrong_count = base();
+    wrong_count.mutable_manifest()->set_chunk_count(2);
+    auto r = ai.write(t.group, wrong_count);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().message.find("does not add up") != std::string::npos);
+    auto bad_name = base();
+    bad_name.mutable_manifest()->set_name("../../etc/passwd");
+    CHECK_FALSE(ai.write(t.group, bad_name).has_value());
+    auto huge = base();
+    huge.mutable_manifest()->set_size(std::uint64_t{5} << 30);
+    CHECK_FALSE(ai.write(t.group, huge).has_value());
+    // The well-formed one names chunks nobody wrote: reading it says which one is missing.
+    auto read = t.a->read_attachment(t.group, *ok, [](ByteView) -> Status { return {}; });
+    REQUIRE_FALSE(read.has_value());
+    CHECK(read.error().code == objects::ObjectErrc::chunk_missing);
+    CHECK(read.error().message.find("chunk 0") != std::string::npos);
+}
+
+TEST_CASE("views for the chat: alerts first by urgency, events due, open tasks") {
+    Team t;
+    auto mk = [&](const std::string& type, std::map<std::string, std::string> set) {
+        ObjectEdit e;
+        e.type = type;
+        e.set = std::move(set);
+        auto id = t.a->object_change(t.group, e);
+        REQUIRE(id.has_value());
+        return *id;
+    };
+    mk("alert", {{"text", "rally moved"}, {"urgency", "normal"}});
+    mk("alert", {{"text", "detained at station 3 — lawyer needed"}, {"urgency", "critical"}});
+    mk("event", {{"title", "soon"}, {"starts", "2030-01-02T10:00:00Z"}});
+    mk("event", {{"title", "later"}, {"starts", "2031-01-02T10:00:00Z"}});
+    mk("event", {{"title", "off"}, {"starts", "2030-01-01T10:00:00Z"}, {"status", "cancelled"}});
+    auto done = mk("task", {{"title", "leaflets"}, {"status", "done"}});
+    mk("task", {{"title", "signatures"}, {"target", "1000"}});
+    auto alerts = t.a->alerts(t.group);
+    REQUIRE(alerts->size() == 2);
+    CHECK(alerts->front().get("urgency") == "critical");
+    auto from = *objects::parse_datetime("2030-01-01T00:00:00Z") * 1000;
+    auto due = t.a->events_due(t.group, from, from + 30LL * 86400 * 1000);
+    REQUIRE(due->size() == 1);
+    CHECK(due->front().get("title") == "soon");
+    auto open = t.a->open_tasks(t.group);
+    REQUIRE(open->size() == 1);
+    CHECK(open->front().get("title") == "signatures");
+    CHECK(open->front().id != done);
+}
+
+TEST_CASE("retention: expired records, chunks and epoch secrets are gone from every file") {
+    TempDir dir;
+    std::int64_t now = 1'900'000'000'000;
+    auto clock = [&] { return now; };
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    a->set_clock(clock);
+    b->set_clock(clock);
+    auto g = *a->create_group("G");
+    auto token = a->add_member(g, card_to_text(b->card()), false, true);
+    REQUIRE(b->join(*token).has_value());
+    deliver(*a, *b);
+
+    const std::string secret = "EXPIRING-PLAINTEXT-4711";
+    auto msg = a->post(g, secret);
+    REQUIRE(msg.has_value());
+    auto id = open_case(*a, g, secret + "-case");
+    auto file = write_file(dir.path() / "x.bin", as_bytes(std::string(70'000, 'Q') + secret));
+    auto att = a->attach_file(g, file, {});
+    REQUIRE(att.has_value());
+    deliver(*a, *b);
+    // A new epoch, so the old one's secret can go once nothing written in it remains.
+    REQUIRE(a->rotate(g).has_value());
+    deliver(*a, *b);
+    deliver(*b, *a);
+
+    now += 3600 * 1000;
+    REQUIRE(a->set_retention(g, 24 * 3600).has_value());
+    deliver(*a, *b);
+    CHECK(b->retention(g) == 24 * 3600);
+    CHECK(texts(*b, g) == std::vector<std::string>{secret});  // not yet expired
+
+    now += 2 * 24 * 3600 * 1000LL;
+    REQUIRE(a->post(g, "fresh").has_value());
+    deliver(*a, *b);
+    for (auto* n : {a.get(), b.get()}) {
+        auto r = n->apply_retention();
+        REQUIRE(r.has_value());
+        CHECK(r->records > 0);
+        // The WAL was checkpointed and truncated: no old page lingers in it.
+        auto home = dir.path() / (n == a.get() ? "a" : "b");
+        std::error_code ec;
+        CHECK(fs::file_size(home / "store.db-wal", ec) == 0);
+        CHECK(texts(*n, g) == std::vector<std::string>{"fresh"});
+        CHECK_FALSE(n->object(g, id).has_value());
+        CHECK(n->attachments(g)->empty());
+    }
+    // Expired copies offered again by a peer stay out.
+    auto again = deliver(*a, *b);
+    CHECK(again.added == 0);
+    // The old epoch's secret went with its records; B can still write.
+    REQUIRE(b->post(g, "still here").has_value());
+
+    for (const char* who : {"a", "b"}) {
+        auto& node = std::string(who) == "a" ? *a : *b;
+        auto& im = NodeTestAccess::impl(node);
+        auto st =
+            im.db.prepare("SELECT COUNT(*) FROM epochs WHERE group_id = ? AND secret IS NULL");
+        st->bind(1, ByteView(g));
+        REQUIRE(*st->step());
+        CHECK(st->column_int64(0) >= 1);
+        // A plaintext copy of the whole database: neither the text nor the ids remain.
+        auto plain = dir.path() / (std::string(who) + "-plain.db");
+        // The store opens without SQLITE_OPEN_CREATE: an empty file is an empty database.
+        std::ofstream(plain).close();
+        auto attached = im.db.exec("ATTACH DATABASE '" + plain.string() + "' AS plaintext KEY ''");
+        std::string why = attached ? std::string() : attached.error().message;
+        INFO(why);
+        REQUIRE(attached);
+        REQUIRE(im.db.exec("SELECT sqlcipher_export('plaintext')"));
+        auto bytes = str(read_file(plain));
+        CHECK(bytes.size() > 4096);
+        CHECK(bytes.find("fresh") != std::string::npos);  // the export does hold plaintext
+        CHECK(bytes.find(secret) == std::string::npos);
+        CHECK(bytes.find(std::string(as_chars(ByteView(*msg)))) == std::string::npos);
+        CHECK(bytes.find(std::string(as_chars(ByteView(id)))) == std::string::npos);
+        fs::remove(plain);
+        // And no file of the home holds them either (WAL included).
+        CHECK(files_containing(dir.path() / who, secret).empty());
+        CHECK(files_containing(dir.path() / who, std::string(as_chars(ByteView(*msg)))).empty());
+    }
+}
