@@ -10,7 +10,6 @@
 #include "kolokol/core/node.hpp"
 #include "kolokol/crypto/random.hpp"
 #include "kolokol/objects/object_set.hpp"
-#include "kolokol/objects/object_set.hpp"
 #include "kolokol/storage/database.hpp"
 #include "kolokol/storage/envelope_store.hpp"
 #include "records.hpp"
@@ -30,12 +29,6 @@ enum class RecordKind : int {
     redacted = 9,
 };
 RecordKind kind_of(const pb::RecordBody& body);
-
-// Checks a manifest written by a Node (node_attachments.cpp): nullopt when it is consistent,
-// else why not.
-std::optional<std::string> check_manifest(const pb::AttachmentManifest& manifest);
-inline constexpr std::string_view kChunksHashDomain = "kolokol/attachment-chunks/v1";
-inline constexpr std::uint64_t kMaxFileBytes = std::uint64_t{4} << 30;  // 4 GiB
 
 // Checks a manifest written by a Node (node_attachments.cpp): nullopt when it is consistent,
 // else why not.
@@ -141,42 +134,6 @@ struct Node::Impl {
     // Marks a held record whose envelope is gone (dropped as damaged, or lost) so that ingest
     // stores its envelope again when a peer offers it.
     Status want_again(const RecordId& id);
-    bool epoch_retired(const EpochId& epoch);
-    // Content records older than the group's retention period (by the author's clock).
-    bool expired(const GroupId& group, const pb::RecordBody& body);
-    // Replaces a record's stored body with a tombstone and drops its envelope (and, for a
-    // manifest, its chunks').
-    Status tombstone(const RecordId& id);
-    Status wake_waiting(const RecordId& ref, std::vector<RecordId>& retry);
-    Status enable_secure_delete();
-
-    // ---- Coordination objects, attachments, redaction, retention (node_objects.cpp,
-    // node_attachments.cpp, node_retention.cpp) ----
-    // The fold of each group's object records, rebuilt on demand; dropped whenever an object,
-    // redaction or control record is applied.
-    std::map<GroupId, std::unique_ptr<objects::ObjectSet>> object_sets;
-    // Rows in `refetch` (chunk envelopes dropped as damaged); -1 until first counted.
-    std::int64_t refetch_rows = -1;
-    bool secure_delete_on = false;
-
-    Result<const objects::ObjectSet*> object_set(const GroupId& group);
-    // Checks the payload of an object, chunk, manifest or redaction record before it is applied
-    // (nullopt when fine, else the reason it is refused) and, for a redaction, who may issue it.
-    std::optional<Rejection> check_payload(const RecordId& id, const pb::RecordBody& body,
-                                           bool author_admin);
-    // What the body to store for a record is: chunk data is not kept twice (it is read from the
-    // envelope), everything else as signed.
-    void strip_stored(const pb::RecordBody& body, Bytes& signed_record);
-    // Inside ingest's transaction, after the record's row is written.
-    Status on_applied(const RecordId& id, const GroupId& group, const pb::RecordBody& body,
-                      bool author_admin, std::vector<RecordId>& retry);
-    // A redaction was seen (even one still waiting for its references): its target no longer
-    // blocks records that refer to it, since its envelope may never arrive.
-    Status note_redaction(const RecordId& redaction, const GroupId& group,
-                          const pb::RecordBody& body, std::vector<RecordId>& retry);
-    bool redaction_noted(const RecordId& target);
-    // A record whose envelope was dropped as damaged arrived again: store it, true if it did.
-    Result<bool> refetched(const RecordId& id, const MailboxId& mailbox, ByteView envelope);
     bool epoch_retired(const EpochId& epoch);
     // Content records older than the group's retention period (by the author's clock).
     bool expired(const GroupId& group, const pb::RecordBody& body);

@@ -17,7 +17,6 @@
 #include "kolokol/core/errors.hpp"
 #include "kolokol/core/identity.hpp"
 #include "kolokol/core/objects.hpp"
-#include "kolokol/core/objects.hpp"
 #include "kolokol/core/types.hpp"
 #include "kolokol/crypto/secret.hpp"
 #include "kolokol/crypto/x25519.hpp"
@@ -184,77 +183,6 @@ public:
         bool send = false;
     };
     std::vector<BeaconKey> beacon_keys();
-
-    // ---- Coordination objects, attachments, redaction, retention (DESIGN §6) ----------------
-    // Every change is a signed record written through the same path as a message, and every
-    // received one goes through ingest(); what these return is a fold of the records held, so
-    // two members holding the same records see the same objects. Objects by authors who were
-    // not members at that point, or were removed concurrently, are left out.
-
-    // Writes one object change. bad_input (with the field and the reason) when the built-in
-    // types refuse it; not_found when `edit.object` is not an object of this group or is of
-    // another type. Returns the record id (for a create: the new object's id).
-    Result<RecordId> object_change(const GroupId& group, const ObjectEdit& edit);
-    // Objects of `type` (all types when empty), ordered by creation (Lamport, id).
-    Result<std::vector<ObjectView>> objects(const GroupId& group, std::string_view type = {});
-    // not_found when the group holds no such object.
-    Result<ObjectView> object(const GroupId& group, const RecordId& id);
-    // An object by a prefix (≥ 4 hex digits) of its id, optionally of one type. not_found when
-    // none matches, bad_input when the prefix is too short or matches several.
-    Result<RecordId> resolve_object(const GroupId& group, std::string_view prefix,
-                                    std::string_view type = {});
-    // Every change to the object in fold order: who set what (old → new), who appended what.
-    Result<std::vector<HistoryEntry>> object_history(const GroupId& group, const RecordId& id);
-    // A case with its ledger totals and attachments.
-    Result<CaseView> case_view(const GroupId& group, const RecordId& id);
-    // Alerts, most urgent first (critical, urgent, normal), then newest first.
-    Result<std::vector<ObjectView>> alerts(const GroupId& group);
-    // Events not cancelled whose start lies in [from_ms, until_ms), soonest first.
-    Result<std::vector<ObjectView>> events_due(const GroupId& group, std::int64_t from_ms,
-                                               std::int64_t until_ms);
-    // Tasks whose status is not "done", oldest first.
-    Result<std::vector<ObjectView>> open_tasks(const GroupId& group);
-
-    // Splits a file into chunk records (≤ 48 KiB each) and writes a signed manifest (size,
-    // SHA-256 of the whole file, chunk count, and a hash over the chunks in order); with
-    // `options.object` also appends it to that case's or report's attachments. Memory stays
-    // bounded by one chunk whatever the size; at most 4 GiB. Returns the manifest's view.
-    Result<AttachmentInfo> attach_file(const GroupId& group, const std::filesystem::path& path,
-                                       const AttachOptions& options);
-    // Manifests held in the group (of one object when given), oldest first, with their
-    // missing chunks.
-    Result<std::vector<AttachmentInfo>> attachments(const GroupId& group,
-                                                    std::optional<RecordId> object = std::nullopt);
-    // A manifest by a prefix (≥ 4 hex digits) of its record id or of its attachment id.
-    Result<AttachmentInfo> resolve_attachment(const GroupId& group, std::string_view prefix);
-    // Streams the file into `sink` chunk by chunk (bounded memory) and checks every chunk
-    // against the manifest and the SHA-256 at the end. A missing chunk fails with
-    // objects::ObjectErrc::chunk_missing, a damaged one with chunk_corrupt (its envelope is
-    // dropped so the next sync fetches it again), both naming the index; a whole that does not
-    // match the manifest with hash_mismatch. Bytes already given to `sink` must then be
-    // discarded.
-    Status read_attachment(const GroupId& group, const RecordId& manifest_id,
-                           const AttachmentSink& sink);
-    // read_attachment into a file: written to a temporary file beside `path`, renamed on success
-    // only. Refuses (exists) to overwrite unless `overwrite`.
-    Status export_attachment(const GroupId& group, const RecordId& manifest_id,
-                             const std::filesystem::path& path, bool overwrite = false);
-
-    // A record of this group by a prefix (≥ 4 hex digits) of its id.
-    Result<RecordId> resolve_record(const GroupId& group, std::string_view prefix);
-    // Redacts one of the group's records (a message, an object change, an attachment with all
-    // its chunks): only its author or an admin may. The plaintext is removed here at once (the
-    // stored body becomes a tombstone keeping ids and references, the envelope is dropped) and
-    // every peer does the same when the redaction record reaches it.
-    Result<RecordId> redact(const GroupId& group, const RecordId& record, std::string_view reason);
-    // Admins only: the group's retention period (0 = keep forever), as a settings record.
-    Status set_retention(const GroupId& group, std::uint64_t seconds);
-    std::uint64_t retention(const GroupId& group);
-    // Deletes every content record older than its group's retention period (by the author's
-    // clock against this Node's clock), their envelopes and chunks, and epoch secrets no record
-    // still needs; then secure-deletes, VACUUMs and truncates the WAL. Runs on open; cheap when
-    // nothing expired.
-    Result<RetentionReport> apply_retention();
 
     // ---- Coordination objects, attachments, redaction, retention (DESIGN §6) ----------------
     // Every change is a signed record written through the same path as a message, and every
