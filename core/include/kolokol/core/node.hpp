@@ -84,6 +84,31 @@ struct RejectionView {
     std::int64_t at_ms = 0;
 };
 
+// Backup, restore and health checks (node_backup.cpp).
+struct BackupSummary {
+    std::size_t groups = 0;
+    std::size_t epochs = 0;        // with their secret
+    std::size_t control_only = 0;  // epochs held for control records only
+    std::size_t envelopes = 0;     // with history
+    std::uint64_t bytes = 0;       // of the age file
+};
+struct RestoreOptions {
+    ByteView backup_passphrase;  // opens the age file
+    ByteView store_passphrase;   // for the new store; may differ from the backup's
+    KdfProfile kdf = KdfProfile::tuned;
+};
+struct RestoreReport {
+    std::size_t groups = 0;
+    std::size_t epochs = 0;
+    std::size_t control_only = 0;
+    std::size_t envelopes = 0;
+    IngestReport ingest;
+};
+struct ClockReport {
+    std::size_t samples = 0;    // recent records of other members that were looked at
+    std::int64_t ahead_ms = 0;  // the most any of them was stamped after it arrived here (≥ 0)
+};
+
 class Node {
 public:
     ~Node();
@@ -258,6 +283,33 @@ public:
     // For tests and tools: the clock (ms since the epoch). Defaults to the system clock, or
     // KOLOKOL_FAKE_NOW_MS when set.
     void set_clock(std::function<std::int64_t()> clock);
+
+    // Backup and restore (node_backup.cpp; format in proto/backup.proto). A backup is an age
+    // file encrypted with `passphrase` (scrypt) holding the identity and transport secrets, each
+    // group's genesis, relays and the epoch keys this member holds now — an epoch whose secret
+    // it lacks goes in as control access only, one it never received is absent — the verified
+    // marks and, with `history`, every envelope held. Written to PATH.tmp (0600), then renamed
+    // over `path`. Fails with bad_input (empty passphrase) or io.
+    Result<BackupSummary> write_backup(const std::filesystem::path& path, ByteView passphrase,
+                                       bool history);
+    // Creates a store in `home` (refused with `exists` if one is there) from a backup, bringing
+    // the member back into every group; the first sync fetches what the backup did not hold.
+    // The whole backup is decrypted and checked before anything is written; if a later step
+    // fails the new store is removed again. Errors: wrong_passphrase (the backup did not open),
+    // bad_input (damaged, tampered or not a backup; over kMaxBackupBytes), io.
+    static Result<RestoreReport> restore_backup(const std::filesystem::path& home,
+                                                const std::filesystem::path& backup,
+                                                const RestoreOptions& options);
+    // Checks a decrypted backup's protobuf as restore does, writing nothing (tools, fuzzing).
+    static Status check_backup(ByteView plaintext);
+    static constexpr std::uint64_t kMaxBackupBytes = std::uint64_t{512} << 20;
+
+    // Health (kolokol doctor). The database's own consistency check (PRAGMA quick_check):
+    // corrupt_store with SQLite's first complaint when it fails.
+    Status check_integrity();
+    // Evidence of clock skew from what peers stamped on their records against when they arrived
+    // here: a peer clock ahead of ours shows; one behind cannot be told from a slow carrier.
+    ClockReport clock_report(std::size_t recent);
 
     // ---- Case bundles (node_bundle.cpp) ----------------------------------------------------
     // Signs a bundle's manifest or custody entry with this member's identity key (Ed25519 over

@@ -1,0 +1,554 @@
+// Backup and restore of a member's store (`kolokol backup`, `kolokol restore`), and the health
+// checks behind `kolokol doctor`. The backup format is proto/backup.proto inside an age file.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "backup.pb.h"
+#include "group.pb.h"
+#include "kolokol/age/decryptor.hpp"
+#include "kolokol/age/encryptor.hpp"
+#include "kolokol/age/error.hpp"
+#include "kolokol/crypto/hash.hpp"
+#include "kolokol/crypto/sign.hpp"
+#include "kolokol/crypto/x25519.hpp"
+#include "kolokol/storage/envelope.hpp"
+#include "kolokol/transport/address.hpp"
+#include "node_impl.hpp"
+
+namespace kolokol::core {
+
+namespace fs = std::filesystem;
+
+namespace {
+// The same domains as node_groups.cpp: a backed-up genesis must hash to its group id and carry
+// its creator's signature exactly as one received in a welcome token.
+constexpr std::string_view kGenesisDomain = "kolokol/genesis/v1";
+constexpr std::string_view kGroupDomain = "kolokol/group";
+
+constexpr std::uint32_t kBackupVersion = 1;
+constexpr std::size_t kMaxGroups = 4096;
+constexpr std::size_t kMaxEpochsPerGroup = 65536;
+constexpr std::size_t kMaxRelays = 16;
+constexpr std::size_t kMaxVerified = 100000;
+constexpr std::size_t kMaxGenesisBytes = 4096;
+constexpr std::size_t kMaxCardBytes = 4096;
+constexpr std::size_t kIngestBatch = 1000;
+
+Error bad(const std::string& what) {
+    return {make_error_code(CoreErrc::bad_input), "the backup " + what};
+}
+Error io_error(const std::string& what) {
+    return {make_error_code(CoreErrc::io), what + ": " + std::strerror(errno)};
+}
+
+// Protobuf keeps strings on the ordinary heap: wipe every secret before the message goes.
+void wipe(pb::Backup& b) {
+    if (b.has_identity()) {
+        auto* id = b.mutable_identity();
+        crypto::memzero(*id->mutable_sign_secret());
+        crypto::memzero(*id->mutable_box_secret());
+        crypto::memzero(*id->mutable_transport_secret());
+    }
+    for (auto& g : *b.mutable_groups())
+        for (auto& e : *g.mutable_epochs()) {
+            crypto::memzero(*e.mutable_secret());
+            crypto::memzero(*e.mutable_control_key());
+            crypto::memzero(*e.mutable_mailbox_seed());
+            crypto::memzero(*e.mutable_file_key());
+        }
+}
+struct Wiped {
+    pb::Backup message;
+    Wiped() = default;
+    Wiped(const Wiped&) = delete;
+    Wiped& operator=(const Wiped&) = delete;
+    ~Wiped() { wipe(message); }
+};
+struct WipedString {
+    std::string text;
+    WipedString() = default;
+    WipedString(const WipedString&) = delete;
+    WipedString& operator=(const WipedString&) = delete;
+    ~WipedString() { crypto::memzero(text); }
+};
+
+Status check_identity(const pb::BackupIdentity& id) {
+    if (id.sign_secret().size() != crypto::kSignSecretBytes)
+        return std::unexpected(bad("holds a signing key of the wrong size"));
+    if (id.box_secret().size() != 32)
+        return std::unexpected(bad("holds an encryption key of the wrong size"));
+    if (id.transport_secret().size() != 32)
+        return std::unexpected(bad("holds a transport key of the wrong size"));
+    if (auto ok = check_display_name(id.display_name()); !ok)
+        return std::unexpected(bad("holds an invalid display name"));
+    if (id.card().size() > kMaxCardBytes) return std::unexpected(bad("holds an oversized card"));
+    auto card = card_from_signed_bytes(as_bytes(id.card()));
+    if (!card) return std::unexpected(bad("holds a card that does not verify"));
+    // The secrets must be the card's: derive both public keys again and compare.
+    auto sign = crypto::sign_seed_keypair(as_bytes(id.sign_secret()).first(crypto::kSignSeedBytes));
+    if (sign.public_key != card->sign_key ||
+        !crypto::equal_ct(sign.secret_key.view(), as_bytes(id.sign_secret())))
+        return std::unexpected(bad("holds a signing key that does not match its card"));
+    if (crypto::x25519_base(as_bytes(id.box_secret())) != card->box_key)
+        return std::unexpected(bad("holds an encryption key that does not match its card"));
+    if (crypto::is_zero(as_bytes(id.transport_secret())))
+        return std::unexpected(bad("holds an empty transport key"));
+    return {};
+}
+
+Status check_group(const pb::BackupGroup& g, std::set<std::string>& epoch_ids) {
+    if (g.group_id().size() != 32)
+        return std::unexpected(bad("holds a group id of the wrong size"));
+    if (g.genesis().size() > kMaxGenesisBytes)
+        return std::unexpected(bad("holds an oversized group genesis"));
+    pb::SignedGenesis sg;
+    pb::Genesis genesis;
+    if (!sg.ParseFromString(g.genesis()) || !genesis.ParseFromString(sg.genesis()) ||
+        genesis.creator().size() != 32 || genesis.creator_box().size() != 32 ||
+        !crypto::verify(as_bytes(genesis.creator()), kGenesisDomain, as_bytes(sg.genesis()),
+                        as_bytes(sg.signature())))
+        return std::unexpected(bad("holds a group genesis that does not verify"));
+    if (crypto::blake2b_256(kGroupDomain, as_bytes(sg.genesis())) !=
+        to_array<32>(as_bytes(g.group_id())))
+        return std::unexpected(bad("holds a group whose genesis does not match its id"));
+    if (static_cast<std::size_t>(g.epochs_size()) > kMaxEpochsPerGroup)
+        return std::unexpected(bad("holds too many epochs for one group"));
+    for (const auto& e : g.epochs()) {
+        if (e.epoch_id().size() != 32)
+            return std::unexpected(bad("holds an epoch id of the wrong size"));
+        if (!epoch_ids.insert(e.epoch_id()).second)
+            return std::unexpected(bad("holds the same epoch twice"));
+        bool full = e.secret().size() == 32 && e.control_key().empty() &&
+                    e.mailbox_seed().empty() && e.file_key().empty();
+        bool control = e.secret().empty() && e.control_key().size() == 32 &&
+                       e.mailbox_seed().size() == 32 && e.file_key().size() == 32;
+        if (!full && !control) return std::unexpected(bad("holds a damaged epoch key"));
+        if (e.retired() && !control)
+            return std::unexpected(bad("holds the secret of an epoch retention retired"));
+    }
+    if (static_cast<std::size_t>(g.relays_size()) > kMaxRelays)
+        return std::unexpected(bad("lists more than 16 relays for a group"));
+    for (const auto& r : g.relays())
+        if (r.size() > transport::kMaxAddressChars || !transport::Address::parse(r))
+            return std::unexpected(bad("lists a relay address that does not parse"));
+    return {};
+}
+
+Status check(const pb::Backup& b) {
+    if (b.version() != kBackupVersion)
+        return std::unexpected(
+            bad("has version " + std::to_string(b.version()) + "; this kolokol reads version 1"));
+    if (!b.has_identity()) return std::unexpected(bad("holds no identity"));
+    if (auto ok = check_identity(b.identity()); !ok) return ok;
+    if (static_cast<std::size_t>(b.groups_size()) > kMaxGroups)
+        return std::unexpected(bad("holds too many groups"));
+    std::set<std::string> group_ids, epoch_ids;
+    for (const auto& g : b.groups()) {
+        if (auto ok = check_group(g, epoch_ids); !ok) return ok;
+        if (!group_ids.insert(g.group_id()).second)
+            return std::unexpected(bad("holds the same group twice"));
+    }
+    if (static_cast<std::size_t>(b.verified_size()) > kMaxVerified)
+        return std::unexpected(bad("holds too many verified marks"));
+    for (const auto& v : b.verified())
+        if (v.size() != 32) return std::unexpected(bad("holds a verified key of the wrong size"));
+    for (const auto& e : b.envelopes())
+        if (!storage::parse_envelope(as_bytes(e)))
+            return std::unexpected(bad("holds a damaged envelope"));
+    return {};
+}
+
+Status parse(ByteView plaintext, pb::Backup& out) {
+    if (plaintext.size() > Node::kMaxBackupBytes)
+        return std::unexpected(bad("is larger than 512 MiB"));
+    if (!out.ParseFromArray(plaintext.data(), static_cast<int>(plaintext.size())))
+        return std::unexpected(bad("does not parse: damaged, or not a Kolokol backup"));
+    return check(out);
+}
+
+Error map_age(const Error& e) {
+    if (e.code == age::AgeErrc::no_match)
+        return {make_error_code(CoreErrc::wrong_passphrase),
+                "the backup passphrase is wrong (or the file is not a passphrase backup)"};
+    if (e.code == age::AgeErrc::io) return {make_error_code(CoreErrc::io), e.message};
+    if (e.code == age::AgeErrc::hmac_failure || e.code == age::AgeErrc::payload_failure)
+        return bad("file is damaged or was altered (" + e.message + ")");
+    return bad("file is not a passphrase-protected age file (" + e.message + ")");
+}
+
+// Decrypts the age file at `path` into `out`, refusing more than kMaxBackupBytes.
+Status decrypt_file(const fs::path& path, ByteView passphrase, std::string& out) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return fail(CoreErrc::not_found, "no backup file " + path.string());
+        return std::unexpected(io_error("cannot open " + path.string()));
+    }
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    age::Source source = [fd](MutableByteView buf) -> Result<std::size_t> {
+        for (;;) {
+            auto n = ::read(fd, buf.data(), buf.size());
+            if (n >= 0) return static_cast<std::size_t>(n);
+            if (errno != EINTR) return std::unexpected(io_error("reading the backup"));
+        }
+    };
+    age::PassphraseProvider provider = [passphrase]() -> Result<crypto::SecretBytes> {
+        return crypto::SecretBytes::copy_of(passphrase);
+    };
+    age::DecryptOptions options;
+    options.threads = 1;
+    auto decryptor = age::Decryptor::open(source, {}, provider, options);
+    if (!decryptor) return std::unexpected(map_age(decryptor.error()));
+    Bytes chunk(age::kChunkBytes);
+    for (;;) {
+        auto n = decryptor->read(chunk);
+        if (!n) {
+            crypto::memzero(chunk);
+            return std::unexpected(map_age(n.error()));
+        }
+        if (*n == 0) break;
+        if (out.size() + *n > Node::kMaxBackupBytes) {
+            crypto::memzero(chunk);
+            return std::unexpected(bad("is larger than 512 MiB"));
+        }
+        out.append(reinterpret_cast<const char*>(chunk.data()), *n);
+    }
+    crypto::memzero(chunk);
+    return {};
+}
+
+template <class Fn>
+Status for_rows(storage::Database& db, std::string_view sql, Fn&& fn,
+                std::optional<ByteView> bind = std::nullopt) {
+    auto st = db.prepare(sql);
+    if (!st) return std::unexpected(st.error());
+    if (bind) st->bind(1, *bind);
+    for (;;) {
+        auto r = st->step();
+        if (!r) return std::unexpected(r.error());
+        if (!*r) return {};
+        if (auto ok = fn(*st); !ok) return ok;
+    }
+}
+
+}  // namespace
+
+Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphrase, bool history) {
+    auto& m = *m_impl;
+    if (passphrase.empty()) return fail(CoreErrc::bad_input, "the backup passphrase is empty");
+    BackupSummary summary;
+    Wiped backup;
+    auto& b = backup.message;
+    b.set_version(kBackupVersion);
+    b.set_created_ms(m.now());
+
+    auto ok = for_rows(m.db,
+                       "SELECT sign_secret, box_secret, display_name, card, transport_secret, "
+                       "created_ms FROM identity WHERE id = 1",
+                       [&](storage::Statement& st) -> Status {
+                           auto* id = b.mutable_identity();
+                           id->set_sign_secret(to_string(st.column_blob(0)));
+                           id->set_box_secret(to_string(st.column_blob(1)));
+                           id->set_display_name(st.column_text(2));
+                           id->set_card(to_string(st.column_blob(3)));
+                           id->set_transport_secret(to_string(st.column_blob(4)));
+                           id->set_created_ms(st.column_int64(5));
+                           return {};
+                       });
+    if (!ok) return std::unexpected(ok.error());
+    if (!b.has_identity()) return fail(CoreErrc::corrupt_store, "the store holds no identity");
+
+    ok = for_rows(m.db, "SELECT group_id, genesis, joined_ms FROM groups ORDER BY joined_ms",
+                  [&](storage::Statement& st) -> Status {
+                      auto* g = b.add_groups();
+                      g->set_group_id(to_string(st.column_blob(0)));
+                      g->set_genesis(to_string(st.column_blob(1)));
+                      g->set_joined_ms(st.column_int64(2));
+                      return {};
+                  });
+    if (!ok) return std::unexpected(ok.error());
+    for (auto& g : *b.mutable_groups()) {
+        // Exactly the rows of the epochs table: a secret the member does not hold (never
+        // received, or dropped) is NULL there and stays absent here.
+        ok = for_rows(
+            m.db,
+            "SELECT epoch_id, secret, control_key, mailbox_seed, file_key, added_ms, "
+            "EXISTS (SELECT 1 FROM retired_epochs r WHERE r.epoch_id = epochs.epoch_id) "
+            "FROM epochs WHERE group_id = ? ORDER BY added_ms, epoch_id",
+            [&](storage::Statement& st) -> Status {
+                auto* e = g.add_epochs();
+                e->set_epoch_id(to_string(st.column_blob(0)));
+                if (!st.column_is_null(1)) {
+                    e->set_secret(to_string(st.column_blob(1)));
+                    ++summary.epochs;
+                } else {
+                    e->set_control_key(to_string(st.column_blob(2)));
+                    e->set_mailbox_seed(to_string(st.column_blob(3)));
+                    e->set_file_key(to_string(st.column_blob(4)));
+                    ++summary.control_only;
+                }
+                e->set_added_ms(st.column_int64(5));
+                e->set_retired(st.column_int64(6) != 0);
+                return {};
+            },
+            as_bytes(g.group_id()));
+        if (!ok) return std::unexpected(ok.error());
+        for (const auto& r : relays(to_array<32>(as_bytes(g.group_id())))) g.add_relays(r);
+    }
+    summary.groups = static_cast<std::size_t>(b.groups_size());
+
+    ok = for_rows(m.db, "SELECT sign_key FROM verified", [&](storage::Statement& st) -> Status {
+        b.add_verified(to_string(st.column_blob(0)));
+        return {};
+    });
+    if (!ok) return std::unexpected(ok.error());
+
+    std::uint64_t total = 0;
+    if (history) {
+        for (const auto& mailbox : mailboxes()) {
+            auto ids = m.envelopes->ids(mailbox);
+            if (!ids) return std::unexpected(ids.error());
+            for (const auto& id : *ids) {
+                auto env = m.envelopes->get(id);
+                if (!env) return std::unexpected(env.error());
+                if (!*env) continue;
+                total += (*env)->size();
+                if (total > kMaxBackupBytes - (std::uint64_t{16} << 20))
+                    return fail(CoreErrc::bad_input,
+                                "the history is larger than a backup holds (512 MiB); back up "
+                                "without --history and let sync fetch it");
+                b.add_envelopes(to_string(**env));
+                ++summary.envelopes;
+            }
+        }
+    }
+    if (auto checked = check(b); !checked)
+        return fail(CoreErrc::corrupt_store,
+                    "the store's contents do not make a valid backup: " + checked.error().message);
+
+    WipedString plain;
+    if (!b.SerializeToString(&plain.text))
+        return fail(CoreErrc::io, "the backup could not be encoded");
+
+    fs::path tmp = path;
+    tmp += ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return std::unexpected(io_error("cannot create " + tmp.string()));
+    auto abandon = [&](Error e) -> Result<BackupSummary> {
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return std::unexpected(std::move(e));
+    };
+    age::Sink sink = [fd, &summary](ByteView data) -> Status {
+        while (!data.empty()) {
+            auto n = ::write(fd, data.data(), data.size());
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                return std::unexpected(io_error("writing the backup"));
+            }
+            data = data.subspan(static_cast<std::size_t>(n));
+            summary.bytes += static_cast<std::uint64_t>(n);
+        }
+        return {};
+    };
+    age::EncryptOptions options;
+    options.threads = 1;
+    auto enc = age::Encryptor::with_passphrase(passphrase, sink, options);
+    if (!enc) return abandon(enc.error());
+    if (auto w = enc->write(as_bytes(plain.text)); !w) return abandon(w.error());
+    if (auto f = enc->finish(); !f) return abandon(f.error());
+    if (::fsync(fd) != 0) return abandon(io_error("syncing the backup"));
+    if (::close(fd) != 0) {
+        ::unlink(tmp.c_str());
+        return std::unexpected(io_error("closing the backup"));
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        auto e = io_error("cannot move the backup to " + path.string());
+        ::unlink(tmp.c_str());
+        return std::unexpected(e);
+    }
+    return summary;
+}
+
+Status Node::check_backup(ByteView plaintext) {
+    Wiped backup;
+    return parse(plaintext, backup.message);
+}
+
+Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path& backup_path,
+                                           const RestoreOptions& options) {
+    if (exists(home))
+        return fail(CoreErrc::exists, "a store already exists in " + home.string() +
+                                          "; restore only into an empty home");
+    if (options.store_passphrase.empty())
+        return fail(CoreErrc::bad_input, "the new store passphrase is empty");
+    Wiped backup;
+    auto& b = backup.message;
+    {
+        WipedString plain;
+        if (auto ok = decrypt_file(backup_path, options.backup_passphrase, plain.text); !ok)
+            return std::unexpected(ok.error());
+        if (auto ok = parse(as_bytes(plain.text), b); !ok) return std::unexpected(ok.error());
+    }
+
+    InitOptions init_options;
+    init_options.display_name = b.identity().display_name();
+    init_options.passphrase = options.store_passphrase;
+    init_options.kdf = options.kdf;
+    if (auto ok = init(home, init_options); !ok) return std::unexpected(ok.error());
+    RestoreReport report;
+    auto passphrase = options.store_passphrase;
+    // A lambda, so it may reach the new Node's internals as this member function can.
+    auto fill = [&]() -> Status {
+        {
+            auto node = open(home, passphrase);
+            if (!node) return std::unexpected(node.error());
+            auto& m = *(*node)->m_impl;
+            auto tx = m.db.begin();
+            if (!tx) return std::unexpected(tx.error());
+            const auto& id = b.identity();
+            auto st = m.db.prepare(
+                "UPDATE identity SET sign_secret = ?, box_secret = ?, display_name = ?, card = ?, "
+                "transport_secret = ?, created_ms = ? WHERE id = 1");
+            if (!st) return std::unexpected(st.error());
+            st->bind(1, as_bytes(id.sign_secret()))
+                .bind(2, as_bytes(id.box_secret()))
+                .bind(3, std::string_view(id.display_name()))
+                .bind(4, as_bytes(id.card()))
+                .bind(5, as_bytes(id.transport_secret()))
+                .bind(6, id.created_ms());
+            if (auto r = st->step(); !r) return std::unexpected(r.error());
+
+            for (const auto& g : b.groups()) {
+                auto gs = m.db.cached(
+                    "INSERT INTO groups(group_id, genesis, joined_ms) VALUES (?, ?, ?)");
+                if (!gs) return std::unexpected(gs.error());
+                (*gs)
+                    ->bind(1, as_bytes(g.group_id()))
+                    .bind(2, as_bytes(g.genesis()))
+                    .bind(3, g.joined_ms());
+                if (auto r = (*gs)->step(); !r) return std::unexpected(r.error());
+                auto group = to_array<32>(as_bytes(g.group_id()));
+                for (const auto& e : g.epochs()) {
+                    auto epoch = to_array<32>(as_bytes(e.epoch_id()));
+                    auto keys = e.secret().empty()
+                                    ? EpochKeys::control_only(
+                                          group, epoch, as_bytes(e.control_key()),
+                                          as_bytes(e.mailbox_seed()), as_bytes(e.file_key()))
+                                    : EpochKeys::from_secret(group, epoch, as_bytes(e.secret()));
+                    auto es = m.db.cached(
+                        "INSERT INTO epochs(epoch_id, group_id, mailbox, secret, control_key, "
+                        "mailbox_seed, file_key, added_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+                    if (!es) return std::unexpected(es.error());
+                    (*es)
+                        ->bind(1, ByteView(keys.epoch_id))
+                        .bind(2, ByteView(keys.group_id))
+                        .bind(3, ByteView(keys.mailbox));
+                    if (keys.secret) {
+                        (*es)->bind(4, keys.secret->view());
+                        ++report.epochs;
+                    } else {
+                        (*es)->bind_null(4);
+                        ++report.control_only;
+                    }
+                    (*es)
+                        ->bind(5, keys.control_key.view())
+                        .bind(6, keys.mailbox_seed.view())
+                        .bind(7, keys.file_key.view())
+                        .bind(8, e.added_ms());
+                    if (auto r = (*es)->step(); !r) return std::unexpected(r.error());
+                    if (e.retired()) {
+                        auto rs = m.db.cached(
+                            "INSERT INTO retired_epochs(epoch_id, group_id) VALUES (?, ?)");
+                        if (!rs) return std::unexpected(rs.error());
+                        (*rs)->bind(1, ByteView(epoch)).bind(2, ByteView(group));
+                        if (auto r = (*rs)->step(); !r) return std::unexpected(r.error());
+                    }
+                }
+                for (const auto& relay : g.relays()) {
+                    auto rs = m.db.cached(
+                        "INSERT OR IGNORE INTO welcome_relays(group_id, address) VALUES (?, ?)");
+                    if (!rs) return std::unexpected(rs.error());
+                    (*rs)->bind(1, ByteView(group)).bind(2, std::string_view(relay));
+                    if (auto r = (*rs)->step(); !r) return std::unexpected(r.error());
+                }
+                ++report.groups;
+            }
+            for (const auto& v : b.verified()) {
+                auto vs =
+                    m.db.cached("INSERT OR REPLACE INTO verified(sign_key, at_ms) VALUES (?, ?)");
+                if (!vs) return std::unexpected(vs.error());
+                (*vs)->bind(1, as_bytes(v)).bind(2, m.now());
+                if (auto r = (*vs)->step(); !r) return std::unexpected(r.error());
+            }
+            if (auto c = tx->commit(); !c) return std::unexpected(c.error());
+        }
+        if (b.envelopes_size() == 0) return {};
+
+        // Reopened, so the identity, groups and epochs are loaded as any later open sees them.
+        auto node = open(home, passphrase);
+        if (!node) return std::unexpected(node.error());
+        std::vector<Bytes> batch;
+        batch.reserve(kIngestBatch);
+        auto flush = [&]() -> Status {
+            if (batch.empty()) return {};
+            auto r = (*node)->ingest(batch);
+            if (!r) return std::unexpected(r.error());
+            report.ingest.merge(*r);
+            batch.clear();
+            return {};
+        };
+        for (const auto& e : b.envelopes()) {
+            batch.emplace_back(e.begin(), e.end());
+            ++report.envelopes;
+            if (batch.size() == kIngestBatch)
+                if (auto ok = flush(); !ok) return ok;
+        }
+        return flush();
+    };
+    // Any failure from here on removes the half-made store again (after the node is closed).
+    if (auto ok = fill(); !ok) {
+        (void)panic(home);
+        return std::unexpected(ok.error());
+    }
+    return report;
+}
+
+Status Node::check_integrity() {
+    auto st = m_impl->db.prepare("PRAGMA quick_check");
+    if (!st) return std::unexpected(st.error());
+    auto r = st->step();
+    if (!r)
+        return fail(CoreErrc::corrupt_store, std::string("the check failed: ") + r.error().what());
+    if (!*r) return fail(CoreErrc::corrupt_store, "the check returned nothing");
+    auto verdict = st->column_text(0);
+    if (verdict != "ok")
+        return fail(CoreErrc::corrupt_store, "the database is damaged: " + verdict);
+    return {};
+}
+
+ClockReport Node::clock_report(std::size_t recent) {
+    ClockReport report;
+    auto st = m_impl->db.prepare(
+        "SELECT wall_ms, received_ms FROM records WHERE author != ? "
+        "ORDER BY received_ms DESC LIMIT ?");
+    if (!st) return report;
+    st->bind(1, ByteView(me())).bind(2, static_cast<std::int64_t>(recent));
+    for (;;) {
+        auto r = st->step();
+        if (!r || !*r) break;
+        ++report.samples;
+        report.ahead_ms = std::max(report.ahead_ms, st->column_int64(0) - st->column_int64(1));
+    }
+    return report;
+}
+
+}  // namespace kolokol::core
