@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
     register_sync_commands(app);
     register_age_commands(app);
     register_relay_commands(app);
+    register_backup_commands(app);
+    register_doctor_commands(app);
 
     try {
         app.parse(argc, argv);

@@ -1,0 +1,333 @@
+// kolokol doctor — checks the home, the store, the clock and the relays, and says what to fix.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "kolokol/transport/address.hpp"
+#include "kolokol/transport/session_connect.hpp"
+#include "node_session.hpp"
+#include "terminal.hpp"
+// Last: `_` is a macro.
+#include "i18n.hpp"
+
+namespace kolokol::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+enum class Verdict { ok, problem, note };
+
+struct Finding {
+    std::string check;  // permissions, store, clock, relay
+    Verdict verdict = Verdict::ok;
+    std::string detail;
+    std::string fix;  // empty when there is nothing to do
+};
+
+struct DoctorArgs {
+    bool json = false;
+    unsigned timeout_s = 5;
+};
+DoctorArgs& args() {
+    static DoctorArgs a;
+    return a;
+}
+
+constexpr std::int64_t kSkewLimitMs = 5 * 60 * 1000;
+constexpr std::size_t kClockSamples = 200;
+
+// Quotes a path for a shell command the user will copy.
+std::string shell_quote(const std::string& s) {
+    if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "0123456789/._-+~") == std::string::npos)
+        return s;
+    std::string out = "'";
+    for (char c : s) {
+        if (c == '\'')
+            out += "'\\''";
+        else
+            out += c;
+    }
+    return out + "'";
+}
+
+std::string octal(mode_t mode) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%03o", static_cast<unsigned>(mode & 0777));
+    return buf;
+}
+
+void check_permissions(const std::string& home, std::vector<Finding>& out) {
+    struct stat st {};
+    if (::lstat(home.c_str(), &st) != 0) {
+        out.push_back({"permissions", Verdict::problem,
+                       subst(_("there is no home directory at {}"), home),
+                       _("run `kolokol init` (or `kolokol restore FILE`) to create one")});
+        return;
+    }
+    std::size_t before = out.size();
+    if (!S_ISDIR(st.st_mode)) {
+        out.push_back({"permissions", Verdict::problem, subst(_("{} is not a directory"), home),
+                       _("point --home at the directory that holds store.key and store.db")});
+        return;
+    }
+    if (st.st_uid != ::geteuid())
+        out.push_back({"permissions", Verdict::problem,
+                       subst(_("{} belongs to another user (uid {})"), home, st.st_uid),
+                       subst(_("chown -R $(id -u) {}"), shell_quote(home))});
+    if ((st.st_mode & 0077) != 0)
+        out.push_back({"permissions", Verdict::problem,
+                       subst(_("{} can be opened by other users (mode {}, should be 700)"), home,
+                             octal(st.st_mode)),
+                       subst(_("chmod 700 {}"), shell_quote(home))});
+    std::error_code ec;
+    for (fs::directory_iterator it(home, ec), end; !ec && it != end; it.increment(ec)) {
+        auto path = it->path().string();
+        struct stat fst {};
+        if (::lstat(path.c_str(), &fst) != 0) continue;
+        if (S_ISLNK(fst.st_mode)) {
+            out.push_back(
+                {"permissions", Verdict::problem,
+                 subst(_("{} is a symbolic link; the store's files must be its own"), path),
+                 subst(_("replace the link by the file itself: cp --remove-destination "
+                         "\"$(readlink -f {})\" {}"),
+                       shell_quote(path), shell_quote(path))});
+            continue;
+        }
+        if (fst.st_uid != ::geteuid())
+            out.push_back({"permissions", Verdict::problem,
+                           subst(_("{} belongs to another user (uid {})"), path, fst.st_uid),
+                           subst(_("chown $(id -u) {}"), shell_quote(path))});
+        mode_t want = S_ISDIR(fst.st_mode) ? 0700 : 0600;
+        if ((fst.st_mode & 0077) != 0)
+            out.push_back({"permissions", Verdict::problem,
+                           subst(_("{} can be read by other users (mode {}, should be {})"), path,
+                                 octal(fst.st_mode), octal(want)),
+                           subst(_("chmod {} {}"), octal(want), shell_quote(path))});
+    }
+    if (ec)
+        out.push_back({"permissions", Verdict::problem,
+                       subst(_("cannot list {}: {}"), home, ec.message()),
+                       subst(_("chmod 700 {}"), shell_quote(home))});
+    if (out.size() == before)
+        out.push_back({"permissions", Verdict::ok,
+                       subst(_("{} and its files are yours alone (700/600)"), home), ""});
+}
+
+// Connects to a relay and completes the Noise handshake within `timeout`; the round trip.
+Result<std::chrono::milliseconds> probe(const transport::Address& address,
+                                        const crypto::BoxKeyPair& key,
+                                        std::chrono::milliseconds timeout) {
+    asio::io_context io;
+    Result<std::chrono::milliseconds> result =
+        fail(core::CoreErrc::io, std::string("the probe did not run"));
+    auto run = [&]() -> asio::awaitable<void> {
+        transport::ConnectOptions options;
+        options.connect_timeout = timeout;
+        options.session.handshake_timeout = timeout;
+        auto start = std::chrono::steady_clock::now();
+        auto session = co_await transport::connect(address, key, options);
+        if (!session) {
+            result = std::unexpected(session.error());
+            co_return;
+        }
+        result = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - start);
+        co_await session->close();
+    };
+    asio::co_spawn(io, run(), asio::detached);
+    io.run();
+    return result;
+}
+
+void check_relays(core::Node& node, std::vector<Finding>& out) {
+    std::set<std::string> addresses;
+    for (const auto& g : node.groups()) {
+        auto relays = node.relays(g.id);
+        if (relays.empty())
+            out.push_back({"relay", Verdict::note,
+                           subst(_("group \"{}\" has no relay: its members sync only by file or "
+                                   "directly"),
+                                 g.name),
+                           ""});
+        addresses.insert(relays.begin(), relays.end());
+    }
+    if (addresses.empty()) return;
+    auto key = node.transport_key();
+    auto timeout = std::chrono::milliseconds(std::chrono::seconds(args().timeout_s));
+    for (const auto& text : addresses) {
+        auto address = transport::Address::parse(text);
+        if (!address) {
+            out.push_back(
+                {"relay", Verdict::problem,
+                 subst(_("{} is not a valid relay address: {}"), text, address.error().what()),
+                 _("ask your group's admin to set it again with `kolokol group relay "
+                   "add`")});
+            continue;
+        }
+        auto rtt = probe(*address, key, timeout);
+        if (rtt)
+            out.push_back({"relay", Verdict::ok,
+                           subst(_("{} answered and proved its key in {} ms"), text, rtt->count()),
+                           ""});
+        else
+            out.push_back(
+                {"relay", Verdict::problem,
+                 subst(_("{} cannot be reached: {}"), text, rtt.error().what()),
+                 _("check this device's network (and Tor or a VPN if you use one); if it "
+                   "persists, tell your group's admin — the relay may be down or have moved")});
+    }
+}
+
+void check_clock(core::Node& node, std::vector<Finding>& out) {
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    // 2024-01-01: a clock before this has been reset (a dead battery, a fresh device).
+    if (now < 1704067200000LL) {
+        out.push_back(
+            {"clock", Verdict::problem,
+             subst(_("this device's clock says {}, which is in the past"), format_time(now)),
+             _("set the date and time (or turn on automatic time) in the system "
+               "settings")});
+        return;
+    }
+    auto report = node.clock_report(kClockSamples);
+    if (report.samples == 0) {
+        out.push_back({"clock", Verdict::note,
+                       _("clock skew not measured: no records from other members yet"), ""});
+        return;
+    }
+    if (report.ahead_ms > kSkewLimitMs) {
+        out.push_back({"clock", Verdict::problem,
+                       subst(_("a member's clock is at least {} minutes ahead of this device's "
+                               "(or this one is behind)"),
+                             report.ahead_ms / 60000),
+                       _("check this device's date, time and time zone; if they are right, tell "
+                         "the group that someone's clock is ahead")});
+        return;
+    }
+    out.push_back({"clock", Verdict::ok,
+                   subst(_("no sign of clock skew in the {} newest records from other members "
+                           "(a clock behind this one's cannot be seen this way)"),
+                         report.samples),
+                   ""});
+}
+
+std::string_view verdict_name(Verdict v) {
+    switch (v) {
+        case Verdict::ok:
+            return "ok";
+        case Verdict::problem:
+            return "problem";
+        case Verdict::note:
+            return "note";
+    }
+    return "note";
+}
+
+void run_doctor() {
+    std::vector<Finding> findings;
+    auto home = home_dir();
+    check_permissions(home, findings);
+    std::unique_ptr<core::Node> node;
+    if (!core::Node::exists(home)) {
+        findings.push_back({"store", Verdict::problem, subst(_("no store in {}"), home),
+                            _("run `kolokol init` to create one, or `kolokol restore FILE` from "
+                              "a backup")});
+    } else {
+        auto passphrase = read_passphrase(_("Passphrase"));
+        auto opened = core::Node::open(home, passphrase.view());
+        if (!opened) {
+            bool wrong = opened.error().code == core::CoreErrc::wrong_passphrase;
+            findings.push_back(
+                {"store", Verdict::problem,
+                 subst(_("the store did not unlock: {}"), opened.error().what()),
+                 wrong ? _("try the passphrase again; if it is lost, only a backup helps "
+                           "(`kolokol restore FILE` into a new home)")
+                       : _("the store is damaged: restore it from a backup into a new home")});
+        } else {
+            node = std::move(*opened);
+            if (auto ok = node->check_integrity(); !ok)
+                findings.push_back(
+                    {"store", Verdict::problem, ok.error().what(),
+                     _("make a backup now if you have none (`kolokol backup -o FILE`), then "
+                       "restore it into a new home")});
+            else
+                findings.push_back({"store", Verdict::ok,
+                                    _("the store unlocks and its database passes its check"), ""});
+        }
+    }
+    if (node) {
+        check_clock(*node, findings);
+        check_relays(*node, findings);
+    } else {
+        findings.push_back({"clock", Verdict::note, _("not checked: the store is not open"), ""});
+        findings.push_back({"relay", Verdict::note, _("not checked: the store is not open"), ""});
+    }
+
+    std::size_t problems = 0;
+    for (const auto& f : findings)
+        if (f.verdict == Verdict::problem) ++problems;
+    if (args().json) {
+        auto list = nlohmann::json::array();
+        for (const auto& f : findings)
+            list.push_back({{"check", f.check},
+                            {"status", verdict_name(f.verdict)},
+                            {"detail", f.detail},
+                            {"fix", f.fix}});
+        std::cout << nlohmann::json{{"ok", problems == 0}, {"problems", problems}, {"checks", list}}
+                         .dump(2)
+                  << "\n";
+    } else {
+        bool colour = colour_enabled();
+        for (const auto& f : findings) {
+            std::string mark = f.verdict == Verdict::ok        ? _("ok")
+                               : f.verdict == Verdict::problem ? _("PROBLEM")
+                                                               : _("note");
+            if (colour)
+                mark = (f.verdict == Verdict::ok        ? "\033[32m"
+                        : f.verdict == Verdict::problem ? "\033[1;31m"
+                                                        : "\033[33m") +
+                       mark + "\033[0m";
+            std::cout << "[" << mark << "] " << f.check << ": " << f.detail << "\n";
+            if (!f.fix.empty()) std::cout << "    " << _("fix:") << " " << f.fix << "\n";
+        }
+        if (problems == 0)
+            std::cout << _("All is well.") << "\n";
+        else
+            std::cout << subst(P_("{} problem to fix (see above).",
+                                  "{} problems to fix (see above).", problems),
+                               problems)
+                      << "\n";
+    }
+    if (problems > 0) throw CommandError(Exit::failure, subst(_("{} problem(s) found"), problems));
+}
+
+}  // namespace
+
+void register_doctor_commands(CLI::App& app) {
+    auto& a = args();
+    auto* doctor = app.add_subcommand(
+        "doctor", _("Check this device's store, clock and relays, and say what to fix"));
+    doctor->add_flag("--json", a.json, _("Machine-readable findings"));
+    doctor->add_option("--timeout", a.timeout_s, _("Seconds to wait for each relay (default 5)"))
+        ->check(CLI::Range(1, 60));
+    doctor->footer(
+        _("Example:\n  kolokol doctor\n\nChecks that the home directory and its files are yours "
+          "alone (700/600), that the store unlocks and its database is sound, whether members' "
+          "clocks disagree, and that each relay of your groups answers and proves its key. Exit "
+          "status 0 when all is well, 1 otherwise."));
+    doctor->callback(run_doctor);
+}
+
+}  // namespace kolokol::cli
