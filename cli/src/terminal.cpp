@@ -3,6 +3,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -118,6 +119,14 @@ void Progress::update(std::uint64_t done) {
     std::fprintf(stderr, "\r%s [%s] %3d%%", m_label.c_str(), bar.c_str(),
                  static_cast<int>(100 * done / m_total));
     std::fflush(stderr);
+}
+
+void Progress::update(std::uint64_t done, std::uint64_t total) {
+    if (total != m_total) {
+        m_total = total;
+        m_last_drawn = 0;
+    }
+    update(std::min(done, total));
 }
 
 void Progress::finish() {

@@ -30,6 +30,8 @@ public:
     Progress(std::string label, std::uint64_t total);
     ~Progress();
     void update(std::uint64_t done);
+    // For work whose size is learnt as it goes (a network sync): a new total, then update(done).
+    void update(std::uint64_t done, std::uint64_t total);
     void finish();
 
 private:

@@ -16,9 +16,9 @@ asio::awaitable<Result<SyncReport>> sync_on_session(Session& session, std::vecto
     config.side = SyncEngine::Side::client;
     config.limits = options.limits;
     config.live = options.live;
-    auto result =
-        co_await detail::drive_engine(session, std::move(config), replica, std::move(keys),
-                                      options.ping_interval, options.stop.state());
+    auto result = co_await detail::drive_engine(session, std::move(config), replica,
+                                                std::move(keys), options.ping_interval,
+                                                options.stop.state(), std::move(options.progress));
     if (!result.status) co_return std::unexpected(result.status.error());
     if (!result.finished) {
         if (options.live && options.stop.requested()) co_return result.report;

@@ -313,9 +313,14 @@ Status SyncEngine::Impl::on_reconcile(const pb::SyncFrame& f) {
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                          next.error().what());
     ++m_report.round_trips;
-    for (auto& id : mb.reconciler->take_have())
+    for (auto& id : mb.reconciler->take_have()) {
         m_send_queue.push_back({*mailbox, id, Outgoing::Origin::reconciled});
-    for (auto& id : mb.reconciler->take_need()) mb.to_want.push_back(id);
+        ++m_report.to_send;
+    }
+    for (auto& id : mb.reconciler->take_need()) {
+        mb.to_want.push_back(id);
+        ++m_report.to_receive;
+    }
     pb::SyncFrame out;
     if (next->has_value()) {
         if (mb.reconciler->rounds() >= m_config.limits.max_reconcile_rounds)
@@ -367,6 +372,7 @@ Status SyncEngine::Impl::on_want(const pb::SyncFrame& f) {
                              "a wanted id of the wrong size");
         m_send_queue.push_back({*mailbox, *id, Outgoing::Origin::want});
         ++m_outstanding_wants;
+        ++m_report.to_send;
     }
     return {};
 }

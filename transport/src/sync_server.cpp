@@ -24,8 +24,10 @@ asio::awaitable<Result<SyncReport>> serve_on_session(Session& session, Replica& 
     config.limits = options.limits;
     config.live = options.allow_live;
     config.admit = std::move(options.admit);
-    auto result = co_await detail::drive_engine(session, std::move(config), replica, {},
-                                                options.ping_interval, nullptr);
+    std::function<void(const SyncReport&)> no_progress;
+    auto result =
+        co_await detail::drive_engine(session, std::move(config), replica, {},
+                                      options.ping_interval, nullptr, std::move(no_progress));
     if (!result.status) co_return std::unexpected(result.status.error());
     if (!result.peer_closed_normally)
         co_return fail(SyncErrc::peer_closed, "the client left without closing");

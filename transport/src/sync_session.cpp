@@ -96,7 +96,8 @@ void arm(DriveState& st, std::chrono::steady_clock::duration timeout) {
 asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config config,
                                           Replica& replica, std::vector<MailboxKey> keys,
                                           std::chrono::milliseconds ping_interval,
-                                          std::shared_ptr<SyncStop::State> stop) {
+                                          std::shared_ptr<SyncStop::State> stop,
+                                          std::function<void(const SyncReport&)> progress) {
     using clock = std::chrono::steady_clock;
     auto ex = session.get_executor();
     auto st = std::make_shared<DriveState>(ex);
@@ -180,12 +181,14 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
                 break;
             }
             note(engine.handle(*msg));
+            if (progress) progress(engine.report());
             continue;
         }
         if (!st->deferred.empty()) {
             auto fn = std::move(st->deferred.front());
             st->deferred.pop_front();
             note(fn());
+            if (progress) progress(engine.report());
             continue;
         }
         if (!st->live.empty()) {

@@ -23,11 +23,13 @@ struct DriveResult {
 // frame goes out behind everything queued, and the peer gets a few seconds to close its side
 // before the connection is aborted. Receives run in a second coroutine on the session's
 // executor with a bounded inbox; live notifications are posted to the same executor, so the
-// engine is only ever touched from there. `handshake_hash` and `live_sink` of `config` are
+// engine is only ever touched from there. `progress` (may be empty) sees the report after
+// each handled frame. `handshake_hash` and `live_sink` of `config` are
 // filled in here.
 asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config config,
                                           Replica& replica, std::vector<MailboxKey> keys,
                                           std::chrono::milliseconds ping_interval,
-                                          std::shared_ptr<SyncStop::State> stop);
+                                          std::shared_ptr<SyncStop::State> stop,
+                                          std::function<void(const SyncReport&)> progress);
 
 }  // namespace kolokol::transport::detail

@@ -12,6 +12,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,10 @@ struct SyncOptions {
     // timeout (120 s by default).
     std::chrono::milliseconds ping_interval = std::chrono::seconds(30);
     ConnectOptions connect;
+    // Called on the session's thread after each frame is handled, with the report so far (its
+    // to_receive/to_send grow as reconciliation finds differences). For progress display: keep
+    // it quick. May be empty.
+    std::function<void(const SyncReport&)> progress;
 };
 
 // The client side on an established session: opens `keys` (duplicates dropped), reconciles,
