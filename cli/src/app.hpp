@@ -22,6 +22,7 @@ enum class Exit : int {
     network = 9,           // could not reach or talk to a peer or relay
     verify_failed = 10,    // a signature, hash or MAC did not verify
     exists = 11,           // already initialised / would overwrite
+    proxy_required = 12,   // a "Tor only" group, and no proxy is set
 };
 
 struct CommandError : std::runtime_error {

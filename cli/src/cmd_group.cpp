@@ -165,6 +165,29 @@ void register_group_commands(CLI::App& app) {
                                             : _("Removed the relay. Sync to tell the others.\n"));
     });
 
+    static std::string tor_only_state;
+    auto* tor_only = group->add_subcommand(
+        "tor-only", _("Show or set whether the group is Tor only (admins set it)"));
+    tor_only->add_option("GROUP", a.group, _("Group name or id prefix"))->required();
+    tor_only->add_option("STATE", tor_only_state, _("on or off (show when omitted)"))
+        ->check(CLI::IsMember({"on", "off"}));
+    tor_only->footer(
+        _("Example:\n  kolokol group tor-only \"Legal support\" on\n\n"
+          "Members then connect to the group's peers and relays only through a proxy (`kolokol "
+          "proxy set`, or --proxy) and never announce it on the LAN. Sync to tell the others."));
+    tor_only->callback([] {
+        auto node = open_node();
+        auto gid = value_or_raise(node->resolve_group(args().group));
+        if (tor_only_state.empty()) {
+            std::cout << (node->tor_only(gid) ? "on" : "off") << "\n";
+            return;
+        }
+        check(node->set_tor_only(gid, tor_only_state == "on"));
+        std::cout << (tor_only_state == "on"
+                          ? _("The group is now Tor only. Sync to tell the others.\n")
+                          : _("The group is no longer Tor only. Sync to tell the others.\n"));
+    });
+
     auto* list = group->add_subcommand("list", _("List your groups"));
     list->add_flag("--json", a.json, _("Machine-readable output"));
     list->footer(_("Example:\n  kolokol group list"));

@@ -8,6 +8,7 @@
 #include "i18n.hpp"
 #include "kolokol/transport/relay.hpp"
 #include "kolokol/transport/sync.hpp"
+#include "network.hpp"
 #include "node_session.hpp"
 #include "terminal.hpp"
 
@@ -57,13 +58,19 @@ void file_sync(core::Node& node) {
 
 void network_sync(core::Node& node) {
     auto& a = args();
+    // Without a proxy, Tor-only groups are left out: their relays and their mailboxes.
+    auto policy = network_policy(node);
     std::vector<std::string> addresses = a.targets;
     if (addresses.empty()) {
         std::set<std::string> all;
         for (const auto& g : node.groups())
-            for (const auto& r : node.relays(g.id)) all.insert(r);
+            if (policy.allows(g.id))
+                for (const auto& r : node.relays(g.id)) all.insert(r);
         addresses.assign(all.begin(), all.end());
     }
+    if ((addresses.empty() || policy.mailbox_keys(node).empty()) && !policy.excluded.empty())
+        refuse_tor_only(policy);
+    warn_excluded(policy);
     if (addresses.empty())
         throw CommandError(
             Exit::usage, _("no peer or relay known: give an address (kolokol://HOST:PORT/KEY), or "
@@ -78,10 +85,13 @@ void network_sync(core::Node& node) {
         std::size_t known = 0;
         Result<transport::SyncReport> r = fail(transport::SyncErrc::stopped);
         for (int round = 0; round < 8; ++round) {
-            auto keys = node.mailbox_keys();
+            auto keys = policy.mailbox_keys(node);
             if (round > 0 && keys.size() == known) break;
             known = keys.size();
-            auto one = transport::sync_with(address, local, std::move(keys), *replica);
+            transport::SyncOptions options;
+            policy.apply(options.connect);
+            auto one =
+                transport::sync_with(address, local, std::move(keys), *replica, std::move(options));
             if (!one) {
                 r = std::move(one);
                 break;
@@ -133,8 +143,12 @@ void network_sync(core::Node& node) {
     for (const auto& line : done) std::cerr << line << "\n";
     // Anything done locally (a rotation) goes out on the next sync; do it now if we can.
     if (!done.empty())
-        for (const auto& address : addresses)
-            (void)transport::sync_with(address, local, node.mailbox_keys(), *replica);
+        for (const auto& address : addresses) {
+            transport::SyncOptions options;
+            policy.apply(options.connect);
+            (void)transport::sync_with(address, local, policy.mailbox_keys(node), *replica,
+                                       std::move(options));
+        }
     if (failures == static_cast<int>(addresses.size()))
         throw CommandError(Exit::network, last_error);
 }
@@ -152,6 +166,7 @@ void register_sync_commands(CLI::App& app) {
         _("Peers or relays (kolokol://HOST:PORT/KEY) to sync with — every relay your groups "
           "know when none; with --to-file, the groups to include"));
     sync->add_flag("--json", a.json, _("Machine-readable summary"));
+    add_proxy_option(sync);
     sync->footer(_(
         "Examples:\n  kolokol sync\n  kolokol sync kolokol://203.0.113.5:7000/mfrgg…\n  kolokol "
         "sync --to-file "
@@ -178,24 +193,31 @@ void register_sync_commands(CLI::App& app) {
     serve->footer(
         _("Example:\n  kolokol serve --listen 0.0.0.0:7000\n\nPrints the address others give to "
           "`kolokol sync`. Only mailboxes you hold yourself are served."));
-    serve->callback([] {
+    add_lan_options(serve);
+    register_proxy_command(app);
+    serve->callback([serve] {
         auto node = open_node();
-        auto endpoint = transport::parse_listen_address(args().listen);
+        // With --lan and no --listen, listen where LAN peers can reach us.
+        auto listen = lan_requested() && serve->count("--listen") == 0 ? std::string("0.0.0.0:0")
+                                                                       : args().listen;
+        auto endpoint = transport::parse_listen_address(listen);
         if (!endpoint) raise(endpoint.error());
         asio::io_context io;
         auto replica = node->replica();
-        std::vector<core::MailboxId> mine;
-        for (const auto& k : node->mailbox_keys()) mine.push_back(k.id);
         transport::ServeOptions serve_options;
-        serve_options.admit = transport::admit_only(mine);
+        // Mailboxes learnt while serving (a rotation synced in) are served too.
+        serve_options.admit = held_mailboxes(*node);
         transport::SyncServer server(io.get_executor(), node->transport_key(), *replica,
                                      transport::ServerOptions{}, serve_options);
         if (auto ok = server.listen(*endpoint); !ok)
             throw CommandError(Exit::network, ok.error().what());
         server.start();
         std::cout << server.address().to_string() << std::endl;
+        std::shared_ptr<LanRunner> lan;
+        if (lan_requested()) lan = start_lan(io, *node, *replica, server.local_endpoint().port());
         asio::signal_set signals(io, SIGINT, SIGTERM);
         signals.async_wait([&](const asio::error_code&, int) {
+            stop_lan(lan);
             server.stop();
             io.stop();
         });

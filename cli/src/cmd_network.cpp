@@ -1,0 +1,324 @@
+// The proxy, "Tor only" groups and LAN discovery (network.hpp) · kolokol proxy
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <chrono>
+#include <iostream>
+#include <map>
+
+#include "kolokol/transport/lan_beacon.hpp"
+#include "network.hpp"
+#include "node_session.hpp"
+// i18n.hpp last: `_` is a macro.
+#include "i18n.hpp"
+
+namespace kolokol::cli {
+
+namespace {
+
+struct NetworkArgs {
+    std::string proxy;
+    bool lan = false;
+    std::uint16_t lan_port = transport::lan::DiscoveryOptions{}.port;
+    std::string lan_group = "239.192.75.75";
+    unsigned lan_interval_ms = 5000;
+    std::vector<std::string> lan_interfaces;
+    std::string proxy_action, proxy_url;
+};
+NetworkArgs& args() {
+    static NetworkArgs a;
+    return a;
+}
+
+std::int64_t unix_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+std::vector<transport::MailboxKey> NetworkPolicy::mailbox_keys(core::Node& node) const {
+    std::vector<transport::MailboxKey> out;
+    for (const auto& g : node.groups()) {
+        if (!allows(g.id)) continue;
+        for (auto& k : node.mailbox_keys(&g.id)) out.push_back(std::move(k));
+    }
+    return out;
+}
+
+void NetworkPolicy::apply(transport::ConnectOptions& options) const {
+    if (proxy) options.dialer = transport::socks5_dialer(*proxy);
+}
+
+void add_proxy_option(CLI::App* command) {
+    command->add_option("--proxy", args().proxy,
+                        _("Connect through this SOCKS5 proxy (socks5://IP:PORT, e.g. Tor's "
+                          "socks5://127.0.0.1:9050); host names are resolved by the proxy. "
+                          "Default: the one set with `kolokol proxy set`"));
+}
+
+NetworkPolicy network_policy(core::Node& node) {
+    NetworkPolicy policy;
+    auto text = args().proxy.empty() ? node.proxy() : std::optional<std::string>(args().proxy);
+    if (text) {
+        auto parsed = transport::ProxyAddress::parse(*text);
+        if (!parsed) throw CommandError(Exit::bad_input, parsed.error().message);
+        policy.proxy = *parsed;
+        return policy;
+    }
+    for (const auto& g : node.groups()) {
+        if (!node.tor_only(g.id)) continue;
+        policy.excluded.insert(g.id);
+        policy.excluded_names.push_back(g.name);
+    }
+    return policy;
+}
+
+void refuse_tor_only(const NetworkPolicy& policy) {
+    std::string names;
+    for (const auto& n : policy.excluded_names) names += (names.empty() ? "" : ", ") + n;
+    throw CommandError(
+        Exit::proxy_required,
+        subst(_("refusing to connect: {} is Tor only and no proxy is set (give --proxy "
+                "socks5://127.0.0.1:9050 or run `kolokol proxy set socks5://127.0.0.1:9050`)"),
+              names));
+}
+
+void warn_excluded(const NetworkPolicy& policy) {
+    for (const auto& n : policy.excluded_names)
+        std::cerr << "kolokol: "
+                  << subst(_("{} is Tor only and no proxy is set: not synced this time"), n)
+                  << "\n";
+}
+
+transport::SyncEngine::Admit held_mailboxes(core::Node& node) {
+    return [&node](const core::MailboxId& mailbox) -> std::optional<std::string> {
+        for (const auto& m : node.mailboxes())
+            if (m == mailbox) return std::nullopt;
+        return std::string("not served here");
+    };
+}
+
+// ---- LAN ------------------------------------------------------------------------------------
+
+void add_lan_options(CLI::App* serve) {
+    auto& a = args();
+    serve->add_flag("--lan", a.lan,
+                    _("Find other members on the local network (UDP multicast beacons only they "
+                      "recognise) and sync with them. Listens on 0.0.0.0 unless --listen says "
+                      "otherwise; Tor-only groups are never announced"));
+    serve->add_option("--lan-port", a.lan_port, _("UDP port of the beacons (default 47475)"))
+        ->check(CLI::Range(1, 65535));
+    serve->add_option("--lan-group", a.lan_group,
+                      _("IPv4 multicast group of the beacons (default 239.192.75.75)"));
+    serve
+        ->add_option("--lan-interval-ms", a.lan_interval_ms,
+                     _("Milliseconds between beacons (default 5000)"))
+        ->check(CLI::Range(100, 3600000));
+    serve->add_option("--lan-interface", a.lan_interfaces,
+                      _("Only beacon on this interface (repeatable; default: every IPv4 "
+                        "multicast interface that is up)"));
+}
+
+bool lan_requested() {
+    return args().lan;
+}
+
+class LanRunner : public std::enable_shared_from_this<LanRunner> {
+public:
+    LanRunner(asio::io_context& io, core::Node& node, transport::Replica& replica)
+        : m_io(io), m_node(node), m_replica(replica), m_local(node.transport_key()) {}
+
+    void start(std::uint16_t listen_port) {
+        auto& a = args();
+        std::error_code ec;
+        auto group = asio::ip::make_address_v4(a.lan_group, ec);
+        if (ec || !group.is_multicast())
+            throw CommandError(Exit::usage, subst(_("--lan-group {} is not an IPv4 multicast "
+                                                    "address (224.0.0.0/4)"),
+                                                  a.lan_group));
+        transport::lan::DiscoveryOptions options;
+        options.group = group;
+        options.port = a.lan_port;
+        options.interval = std::chrono::milliseconds(a.lan_interval_ms);
+        options.interfaces = a.lan_interfaces;
+        // A peer that was just synced is left alone for six beacon intervals (at least 5 s).
+        m_cooldown =
+            std::max<std::chrono::milliseconds>(options.interval * 6, std::chrono::seconds(5));
+
+        std::vector<crypto::SecretBytes> send, listen;
+        std::set<core::GroupId> groups;
+        auto keys = m_node.beacon_keys();
+        for (const auto& k : keys) {
+            groups.insert(k.group);
+            if (k.send) send.push_back(k.key.clone());
+        }
+        // Listen keys: the send keys first (index < send.size()), then the others.
+        for (const auto& k : send) listen.push_back(k.clone());
+        for (auto& k : keys)
+            if (!k.send) listen.push_back(std::move(k.key));
+        m_send_count = send.size();
+        if (send.empty())
+            throw CommandError(Exit::not_found,
+                               _("no group to announce on the LAN (Tor-only groups never are)"));
+        transport::lan::BeaconInfo self;
+        self.port = listen_port;
+        self.key = m_local.public_key;
+        std::weak_ptr<LanRunner> weak = shared_from_this();
+        m_discovery = std::make_unique<transport::lan::Discovery>(
+            m_io.get_executor(), options, std::move(send), listen, self, &unix_ms,
+            [weak](const asio::ip::address& from, const transport::lan::Recognition& what) {
+                if (auto self = weak.lock()) self->found(from, what);
+            });
+        if (auto ok = m_discovery->start(); !ok)
+            throw CommandError(Exit::network, ok.error().what());
+        std::string ifs;
+        for (const auto& i : m_discovery->interfaces()) ifs += (ifs.empty() ? "" : ", ") + i;
+        std::cerr << subst(_("LAN discovery on {}:{} via {} for {} group(s)"), a.lan_group,
+                           std::to_string(a.lan_port), ifs, std::to_string(groups.size()))
+                  << std::endl;
+    }
+
+    void stop() {
+        if (!m_discovery) return;
+        m_discovery->stop();
+        auto s = m_discovery->stats();
+        std::cerr << subst(_("LAN: {} beacons sent, {} received: {} from members, {} not "
+                             "recognised, {} replayed, {} malformed, {} dropped by the rate "
+                             "limit; {} syncs"),
+                           std::to_string(s.sent), std::to_string(s.received),
+                           std::to_string(s.recognised), std::to_string(s.unknown),
+                           std::to_string(s.replayed), std::to_string(s.malformed),
+                           std::to_string(s.rate_limited), std::to_string(m_syncs))
+                  << std::endl;
+    }
+
+private:
+    void found(const asio::ip::address& from, const transport::lan::Recognition& what) {
+        // Both sides hear each other: the one with the smaller transport key connects, unless
+        // the beacon came under a key this side does not send (the other side's epoch is
+        // ahead or behind), when it may not recognise ours.
+        bool heard_only = what.key_index >= m_send_count;
+        if (!heard_only && !(m_local.public_key < what.info.key)) return;
+        transport::Address peer(from.to_string(), what.info.port, what.info.key);
+        auto id = peer.to_string();
+        auto now = std::chrono::steady_clock::now();
+        if (m_busy.contains(id)) return;
+        if (auto it = m_last.find(id); it != m_last.end() && now - it->second < m_cooldown) return;
+        m_busy.insert(id);
+        asio::co_spawn(m_io, sync_peer(shared_from_this(), peer), asio::detached);
+    }
+
+    // LAN syncs are direct: Tor-only groups are never offered on them.
+    static std::vector<transport::MailboxKey> lan_keys(core::Node& node) {
+        std::vector<transport::MailboxKey> keys;
+        for (const auto& g : node.groups()) {
+            if (node.tor_only(g.id)) continue;
+            for (auto& k : node.mailbox_keys(&g.id)) keys.push_back(std::move(k));
+        }
+        return keys;
+    }
+
+    static asio::awaitable<void> sync_peer(std::shared_ptr<LanRunner> self,
+                                           transport::Address peer) {
+        auto id = peer.to_string();
+        auto host = peer.host + ":" + std::to_string(peer.port);
+        // A rotation received here may give us a new mailbox, and one we sent may give the
+        // peer one it refused a moment ago: sync again while either makes progress.
+        Result<transport::SyncReport> r = fail(transport::SyncErrc::stopped);
+        std::uint64_t sent = 0, received = 0;
+        std::size_t known = 0;
+        std::optional<std::size_t> refused_before;  // refusals of the round before the last
+        for (int round = 0; round < 8; ++round) {
+            auto keys = lan_keys(self->m_node);
+            if (round > 0) {
+                bool more_keys = keys.size() > known;
+                auto refused_now = r->refused.size();
+                bool progress =
+                    refused_now > 0 && (!refused_before || refused_now < *refused_before);
+                if (!more_keys && !progress) break;
+                refused_before = refused_now;
+            }
+            known = keys.size();
+            transport::SyncOptions options;
+            r = co_await transport::async_sync_with(peer, self->m_local, std::move(keys),
+                                                    self->m_replica, std::move(options));
+            if (!r) break;
+            sent += r->sent;
+            received += r->received;
+        }
+        self->m_busy.erase(id);
+        self->m_last[id] = std::chrono::steady_clock::now();
+        if (!r) {
+            std::cerr << "kolokol: "
+                      << subst(_("LAN sync with {} failed: {}"), host, r.error().what())
+                      << std::endl;
+            co_return;
+        }
+        ++self->m_syncs;
+        std::cerr << subst(_("LAN: synced with {}: sent {}, received {}"), host,
+                           std::to_string(sent), std::to_string(received))
+                  << std::endl;
+        if (auto done = self->m_node.maintain())
+            for (const auto& line : *done) std::cerr << line << "\n";
+    }
+
+    asio::io_context& m_io;
+    core::Node& m_node;
+    transport::Replica& m_replica;
+    crypto::BoxKeyPair m_local;
+    std::unique_ptr<transport::lan::Discovery> m_discovery;
+    std::size_t m_send_count = 0;
+    std::chrono::milliseconds m_cooldown{5000};
+    std::map<std::string, std::chrono::steady_clock::time_point> m_last;
+    std::set<std::string> m_busy;
+    std::uint64_t m_syncs = 0;
+};
+
+std::shared_ptr<LanRunner> start_lan(asio::io_context& io, core::Node& node,
+                                     transport::Replica& replica, std::uint16_t listen_port) {
+    auto runner = std::make_shared<LanRunner>(io, node, replica);
+    runner->start(listen_port);
+    return runner;
+}
+
+void stop_lan(const std::shared_ptr<LanRunner>& runner) {
+    if (runner) runner->stop();
+}
+
+// ---- kolokol proxy --------------------------------------------------------------------------
+
+void register_proxy_command(CLI::App& app) {
+    auto& a = args();
+    auto* proxy = app.add_subcommand(
+        "proxy", _("Show, set or clear the SOCKS5 proxy (Tor) used for every connection"));
+    proxy->add_option("ACTION", a.proxy_action, _("show, set or clear"))
+        ->required()
+        ->check(CLI::IsMember({"show", "set", "clear"}));
+    proxy->add_option("URL", a.proxy_url, _("socks5://IP:PORT (for set)"));
+    proxy->footer(
+        _("Examples:\n  kolokol proxy set socks5://127.0.0.1:9050\n  kolokol proxy clear\n\n"
+          "The setting is kept in the encrypted store. With a proxy, no connection goes out "
+          "directly and host names (also .onion) are resolved by the proxy; `kolokol serve "
+          "--lan` still talks directly on the local network."));
+    proxy->callback([] {
+        auto& a = args();
+        auto node = open_node();
+        if (a.proxy_action == "show") {
+            auto p = node->proxy();
+            std::cout << (p ? *p : std::string(_("No proxy: connections go out directly.")))
+                      << "\n";
+            return;
+        }
+        if (a.proxy_action == "set") {
+            if (a.proxy_url.empty()) throw CommandError(Exit::usage, _("give the proxy's URL"));
+            check(node->set_proxy(a.proxy_url));
+            std::cout << subst(_("Proxy set: {}"), *node->proxy()) << "\n";
+            return;
+        }
+        check(node->set_proxy(std::nullopt));
+        std::cout << _("Proxy cleared: connections go out directly.") << "\n";
+    });
+}
+
+}  // namespace kolokol::cli

@@ -1,0 +1,63 @@
+#pragma once
+// How the CLI connects out (DESIGN §5): the SOCKS5 proxy (--proxy, or the store's setting from
+// `kolokol proxy set`), "Tor only" groups, and LAN discovery for `kolokol serve --lan`.
+// Every command that connects to a peer or relay takes its ConnectOptions from here.
+
+#include <asio/io_context.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "app.hpp"
+#include "kolokol/core/node.hpp"
+#include "kolokol/transport/socks5.hpp"
+#include "kolokol/transport/sync.hpp"
+
+namespace kolokol::cli {
+
+struct NetworkPolicy {
+    std::optional<transport::ProxyAddress> proxy;  // every outgoing TCP connection goes here
+    // Tor-only groups that cannot be synced now (no proxy): their mailboxes and relays are
+    // left out. Empty when a proxy is set.
+    std::set<core::GroupId> excluded;
+    std::vector<std::string> excluded_names;
+
+    bool allows(const core::GroupId& group) const { return !excluded.contains(group); }
+    // The mailbox keys of every group this policy allows.
+    std::vector<transport::MailboxKey> mailbox_keys(core::Node& node) const;
+    // Routes `options` through the proxy, if any (never falls back to a direct connection).
+    void apply(transport::ConnectOptions& options) const;
+};
+
+// Adds --proxy to a command that connects out.
+void add_proxy_option(CLI::App* command);
+// The proxy from --proxy, else the store's setting; tor-only groups without one are excluded.
+// Throws CommandError(bad_input) for an invalid --proxy.
+NetworkPolicy network_policy(core::Node& node);
+// The error for "everything asked for is Tor only and there is no proxy" (Exit::proxy_required).
+[[noreturn]] void refuse_tor_only(const NetworkPolicy& policy);
+// A stderr notice naming the groups left out, if any.
+void warn_excluded(const NetworkPolicy& policy);
+
+// A serve admission that serves every mailbox the Node holds at the time of asking, so one
+// learnt while serving (a rotation synced in over the LAN) is served too. Runs on the
+// server's thread; `node` must outlive it and be used from that thread only.
+transport::SyncEngine::Admit held_mailboxes(core::Node& node);
+
+// `kolokol serve --lan` and its options.
+void add_lan_options(CLI::App* serve);
+bool lan_requested();
+
+// Starts LAN discovery for a running `serve`: beacons every group that is not Tor only and
+// syncs (pinned Noise sessions, sync_with) with every member whose beacon it recognises.
+// Runs on `io` (single-threaded) until `io` stops; `node` and `replica` must outlive it.
+class LanRunner;
+std::shared_ptr<LanRunner> start_lan(asio::io_context& io, core::Node& node,
+                                     transport::Replica& replica, std::uint16_t listen_port);
+void stop_lan(const std::shared_ptr<LanRunner>& runner);
+
+// `kolokol proxy set URL | clear | show`.
+void register_proxy_command(CLI::App& app);
+
+}  // namespace kolokol::cli
