@@ -13,6 +13,7 @@
 
 #include "kolokol/transport/address.hpp"
 #include "kolokol/transport/session_connect.hpp"
+#include "network.hpp"
 #include "node_session.hpp"
 #include "terminal.hpp"
 // Last: `_` is a macro.
@@ -126,13 +127,15 @@ void check_permissions(const std::string& home, std::vector<Finding>& out) {
 // Connects to a relay and completes the Noise handshake within `timeout`; the round trip.
 Result<std::chrono::milliseconds> probe(const transport::Address& address,
                                         const crypto::BoxKeyPair& key,
-                                        std::chrono::milliseconds timeout) {
+                                        std::chrono::milliseconds timeout,
+                                        const NetworkPolicy& policy) {
     asio::io_context io;
     Result<std::chrono::milliseconds> result =
         fail(core::CoreErrc::io, std::string("the probe did not run"));
     auto run = [&]() -> asio::awaitable<void> {
         transport::ConnectOptions options;
         options.connect_timeout = timeout;
+        policy.apply(options);  // through the proxy when one is set
         options.session.handshake_timeout = timeout;
         auto start = std::chrono::steady_clock::now();
         auto session = co_await transport::connect(address, key, options);
@@ -151,8 +154,18 @@ Result<std::chrono::milliseconds> probe(const transport::Address& address,
 
 void check_relays(core::Node& node, std::vector<Finding>& out) {
     std::set<std::string> addresses;
+    // A Tor-only group's relays are never probed directly.
+    auto policy = network_policy(node);
     for (const auto& g : node.groups()) {
         auto relays = node.relays(g.id);
+        if (!policy.allows(g.id)) {
+            out.push_back({"relay", Verdict::note,
+                           subst(_("group \"{}\" is Tor only and no proxy is set: its relays "
+                                   "were not probed"),
+                                 g.name),
+                           _("kolokol proxy set socks5://127.0.0.1:9050")});
+            continue;
+        }
         if (relays.empty())
             out.push_back({"relay", Verdict::note,
                            subst(_("group \"{}\" has no relay: its members sync only by file or "
@@ -174,7 +187,7 @@ void check_relays(core::Node& node, std::vector<Finding>& out) {
                    "add`")});
             continue;
         }
-        auto rtt = probe(*address, key, timeout);
+        auto rtt = probe(*address, key, timeout, policy);
         if (rtt)
             out.push_back({"relay", Verdict::ok,
                            subst(_("{} answered and proved its key in {} ms"), text, rtt->count()),
@@ -310,7 +323,9 @@ void run_doctor() {
                                problems)
                       << "\n";
     }
-    if (problems > 0) throw CommandError(Exit::failure, subst(_("{} problem(s) found"), problems));
+    if (problems > 0)
+        throw CommandError(Exit::failure,
+                           subst(P_("{} problem found", "{} problems found", problems), problems));
 }
 
 }  // namespace

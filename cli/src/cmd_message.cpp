@@ -9,6 +9,7 @@
 
 #include "i18n.hpp"
 #include "kolokol/transport/sync.hpp"
+#include "network.hpp"
 #include "node_session.hpp"
 #include "terminal.hpp"
 
@@ -48,8 +49,12 @@ void follow_group(core::Node& node, const core::GroupId& group, std::function<vo
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    // Through the proxy when one is set; a Tor-only group is never followed without one.
+    auto policy = network_policy(node);
+    if (!policy.allows(group)) refuse_tor_only(policy);
     transport::SyncOptions options;
     options.live = true;
+    policy.apply(options.connect);
     std::thread waiter([stop = options.stop, set] {
         int sig = 0;
         sigwait(&set, &sig);
