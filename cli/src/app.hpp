@@ -47,6 +47,7 @@ void register_message_commands(CLI::App& app);
 void register_sync_commands(CLI::App& app);
 void register_store_commands(CLI::App& app);
 void register_age_commands(CLI::App& app);
+void register_bundle_commands(CLI::App& app);
 void register_relay_commands(CLI::App& app);
 void register_backup_commands(CLI::App& app);
 void register_doctor_commands(CLI::App& app);

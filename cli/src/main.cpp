@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
     register_message_commands(app);
     register_sync_commands(app);
     register_age_commands(app);
+    register_bundle_commands(app);
     register_relay_commands(app);
     register_backup_commands(app);
     register_doctor_commands(app);

@@ -53,8 +53,8 @@ struct AttachmentExport {
     std::string name;        // as the group knows it (untrusted: the writer sanitises the path)
     std::string media_type;  // may be empty
     std::uint64_t size = 0;
-    crypto::Hash32 sha256{};  // of the whole file, as its signed manifest in the group says
-    nlohmann::json info;      // author, capture time … copied into manifest.json as is
+    crypto::Hash32 sha256{};      // of the whole file, as its signed manifest in the group says
+    nlohmann::ordered_json info;  // author, capture time … copied into manifest.json as is
     AttachmentReader read;
 };
 
@@ -62,7 +62,7 @@ struct AttachmentExport {
 // ledger, totals, history); the writer adds "attachments" with each file's path, size and hash.
 struct CaseExport {
     std::string id;  // hex record id of the case
-    nlohmann::json record;
+    nlohmann::ordered_json record;
     std::vector<AttachmentExport> attachments;
 };
 
