@@ -56,6 +56,13 @@ void file_sync(core::Node& node) {
     }
 }
 
+// "host:port" of a kolokol:// address, for progress labels (the key is long and says little).
+std::string transport_host_of(const std::string& address) {
+    auto parsed = transport::Address::parse(address);
+    if (!parsed) return address;
+    return parsed->host + ":" + std::to_string(parsed->port);
+}
+
 void network_sync(core::Node& node) {
     auto& a = args();
     // Without a proxy, Tor-only groups are left out: their relays and their mailboxes.
@@ -88,10 +95,16 @@ void network_sync(core::Node& node) {
             auto keys = policy.mailbox_keys(node);
             if (round > 0 && keys.size() == known) break;
             known = keys.size();
+            Progress bar(subst(_("Syncing {}"), transport_host_of(address)), 0);
             transport::SyncOptions options;
             policy.apply(options.connect);
+            options.progress = [&bar](const transport::SyncReport& so_far) {
+                bar.update(so_far.sent + so_far.peer_rejected + so_far.received + so_far.rejected,
+                           so_far.to_send + so_far.to_receive);
+            };
             auto one =
                 transport::sync_with(address, local, std::move(keys), *replica, std::move(options));
+            bar.finish();
             if (!one) {
                 r = std::move(one);
                 break;
@@ -106,6 +119,7 @@ void network_sync(core::Node& node) {
                 r->bytes_sent += one->bytes_sent;
                 r->bytes_received += one->bytes_received;
                 r->round_trips += one->round_trips;
+                r->refused.insert(r->refused.end(), one->refused.begin(), one->refused.end());
             }
         }
         if (!r) {
@@ -120,6 +134,13 @@ void network_sync(core::Node& node) {
         total.bytes_sent += r->bytes_sent;
         total.bytes_received += r->bytes_received;
         total.round_trips += r->round_trips;
+        for (const auto& refusal : r->refused) {
+            std::cerr << "kolokol: "
+                      << subst(_("{} refused a mailbox: {}"), transport_host_of(address),
+                               refusal.reason)
+                      << "\n";
+            total.refused.push_back(refusal);
+        }
     }
     auto done = value_or_raise(node.maintain());
     if (a.json) {
@@ -130,7 +151,8 @@ void network_sync(core::Node& node) {
                                     {"rejected", total.rejected},
                                     {"bytes_sent", total.bytes_sent},
                                     {"bytes_received", total.bytes_received},
-                                    {"round_trips", total.round_trips}}
+                                    {"round_trips", total.round_trips},
+                                    {"refused", total.refused.size()}}
                          .dump()
                   << "\n";
     } else {
