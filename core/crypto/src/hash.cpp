@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "sha256_ni.hpp"
+
 namespace kolokol::crypto {
 
 Bytes blake2b(std::size_t out_len, ByteView data, ByteView key) {
@@ -68,6 +70,11 @@ Bytes Blake2b::finish() {
 }
 
 Hash32 sha256(ByteView data) {
+    if (data.size() >= 256 && detail::sha256_ni_available()) {
+        Sha256 h;
+        h.update(data);
+        return h.finish();
+    }
     Hash32 out{};
     crypto_hash_sha256(out.data(), data.data(), data.size());
     return out;
@@ -80,8 +87,22 @@ Sha256::~Sha256() = default;
 Sha256::Sha256(Sha256&&) noexcept = default;
 Sha256& Sha256::operator=(Sha256&&) noexcept = default;
 void Sha256::update(ByteView data) {
-    crypto_hash_sha256_update(state_of<crypto_hash_sha256_state>(m_state), data.data(),
-                              data.size());
+    auto* st = state_of<crypto_hash_sha256_state>(m_state);
+    if (data.size() >= 128 && detail::sha256_ni_available()) {
+        // libsodium fills its partial block; whole blocks go through the SHA extensions on
+        // its state words; the tail is buffered by libsodium again. `count` is in bits.
+        const std::size_t buffered = (st->count >> 3) & 63;
+        if (buffered != 0) {
+            const std::size_t fill = 64 - buffered;
+            crypto_hash_sha256_update(st, data.data(), fill);
+            data = data.subspan(fill);
+        }
+        const std::size_t blocks = data.size() / 64;
+        detail::sha256_ni_blocks(st->state, data.data(), blocks);
+        st->count += static_cast<std::uint64_t>(blocks) * 512;
+        data = data.subspan(blocks * 64);
+    }
+    crypto_hash_sha256_update(st, data.data(), data.size());
 }
 Hash32 Sha256::finish() {
     Hash32 out{};
