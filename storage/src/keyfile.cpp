@@ -83,6 +83,25 @@ Status check_passphrase(ByteView pass, std::string_view which) {
     return {};
 }
 
+// `what` names the file in errors ("key file /path").
+Result<Slots> parse_slots(ByteView bytes, const std::string& what) {
+    if (bytes.size() != kKeyFileBytes)
+        return fail(StorageErrc::keyfile_corrupt, what + " is " + std::to_string(bytes.size()) +
+                                                      " bytes, expected " +
+                                                      std::to_string(kKeyFileBytes));
+    ByteReader in(bytes);
+    auto a = decode(in);
+    auto b = decode(in);
+    if (!a || !b || !in.empty()) return fail(StorageErrc::keyfile_corrupt, what + " is malformed");
+    // Refuse before running Argon2id: a tampered file must not make us spend hours or GiBs, and
+    // slots with different costs would make the two derivations distinguishable by time.
+    if (!params_in_bounds(a->params) || !params_in_bounds(b->params) ||
+        a->params.opslimit != b->params.opslimit || a->params.memlimit != b->params.memlimit)
+        return fail(StorageErrc::keyfile_corrupt,
+                    what + " names impossible key derivation parameters");
+    return Slots{*a, *b};
+}
+
 Result<Slots> read_slots(const fs::path& path) {
     auto bytes = detail::read_bounded(path, kKeyFileBytes);
     if (!bytes) {
@@ -94,22 +113,7 @@ Result<Slots> read_slots(const fs::path& path) {
                         "key file " + path.string() + " is too large to be a key file");
         return std::unexpected(bytes.error());
     }
-    if (bytes->size() != kKeyFileBytes)
-        return fail(StorageErrc::keyfile_corrupt,
-                    "key file " + path.string() + " is " + std::to_string(bytes->size()) +
-                        " bytes, expected " + std::to_string(kKeyFileBytes));
-    ByteReader in(*bytes);
-    auto a = decode(in);
-    auto b = decode(in);
-    if (!a || !b || !in.empty())
-        return fail(StorageErrc::keyfile_corrupt, "key file " + path.string() + " is malformed");
-    // Refuse before running Argon2id: a tampered file must not make us spend hours or GiBs, and
-    // slots with different costs would make the two derivations distinguishable by time.
-    if (!params_in_bounds(a->params) || !params_in_bounds(b->params) ||
-        a->params.opslimit != b->params.opslimit || a->params.memlimit != b->params.memlimit)
-        return fail(StorageErrc::keyfile_corrupt,
-                    "key file " + path.string() + " names impossible key derivation parameters");
-    return Slots{*a, *b};
+    return parse_slots(*bytes, "key file " + path.string());
 }
 
 Result<crypto::SecretBytes> derive(ByteView pass, const Slot& slot) {
@@ -220,6 +224,12 @@ Result<crypto::SecretBytes> KeyFile::create(const fs::path& path, ByteView passp
     if (auto s = detail::write_atomic(path, encode_file(slots), /*no_replace=*/true, random); !s)
         return std::unexpected(s.error());
     return db_key;
+}
+
+Result<crypto::Argon2Params> KeyFile::parameters(ByteView file_bytes) {
+    auto slots = parse_slots(file_bytes, "the key file");
+    if (!slots) return std::unexpected(slots.error());
+    return (*slots)[0].params;
 }
 
 Result<Unlocked> KeyFile::unlock(const fs::path& path, ByteView passphrase) {

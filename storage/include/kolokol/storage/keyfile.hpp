@@ -101,6 +101,11 @@ public:
     // over-long passphrase), kdf_failed, io.
     static Result<Unlocked> unlock(const std::filesystem::path& path, ByteView passphrase);
 
+    // Checks a key file's bytes exactly as unlock() does before deriving anything (size, layout,
+    // parameters in bounds and equal in both slots) and returns the Argon2id parameters it names.
+    // Runs no key derivation. Errors: keyfile_corrupt. Stateless; the bytes are only read.
+    static Result<crypto::Argon2Params> parameters(ByteView file_bytes);
+
     // Rewraps the real slot under `new_pass` (fresh salt and nonce, same parameters); the
     // database key — and so the database — is unchanged, and the other slot is left as it was.
     // `old_pass` must open the real slot: the duress passphrase gives wrong_passphrase here (the
