@@ -49,7 +49,7 @@ void register_store_commands(CLI::App& app);
 void register_age_commands(CLI::App& app);
 void register_bundle_commands(CLI::App& app);
 void register_relay_commands(CLI::App& app);
-void register_object_commands(CLI::App& app);  // cmd_objects.cpp; after the group commands
+void register_chat_commands(CLI::App& app);
 void register_backup_commands(CLI::App& app);
 void register_doctor_commands(CLI::App& app);
 

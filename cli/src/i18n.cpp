@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <clocale>
 #include <cstdlib>
@@ -47,6 +48,30 @@ void init_i18n() {
     ::bindtextdomain(text_domain, dir.c_str());
     ::bind_textdomain_codeset(text_domain, "UTF-8");
     ::textdomain(text_domain);
+}
+
+namespace {
+
+void translate_app(CLI::App& app) {
+    if (CLI::Option* help = app.get_help_ptr())
+        help->description(_("Print this help message and exit"));
+    for (CLI::Option* option : app.get_options())
+        if (option->get_group() == "Options") option->group(_("Options"));
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        if (sub->get_group() == "Subcommands") sub->group(_("Subcommands"));
+        translate_app(*sub);
+    }
+}
+
+}  // namespace
+
+void translate_cli_help(CLI::App& app) {
+    // The labels CLI11 2.1 looks up in its formatter, shared by every subcommand.
+    for (const char* key : {N_("Usage"), N_("OPTIONS"), N_("SUBCOMMAND"), N_("SUBCOMMANDS"),
+                            N_("REQUIRED"), N_("Positionals"), N_("Env"), N_("Needs"),
+                            N_("Excludes"), N_("TEXT"), N_("INT"), N_("UINT"), N_("FLOAT")})
+        app.get_formatter()->label(key, _(key));
+    translate_app(app);
 }
 
 }  // namespace kolokol::cli

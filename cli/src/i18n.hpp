@@ -23,6 +23,10 @@
 #define N_(text) text
 #define P_(singular, plural, n) ::ngettext(singular, plural, static_cast<unsigned long>(n))
 
+namespace CLI {
+class App;
+}
+
 namespace kolokol::cli {
 
 inline constexpr const char* text_domain = "kolokol";
@@ -34,6 +38,11 @@ inline constexpr const char* text_domain = "kolokol";
 // thing in main, before any other thread starts. Never fails: without a catalogue or a usable
 // locale, strings stay in English.
 void init_i18n();
+
+// Translates what CLI11 itself prints in --help ("Usage", "Options", "Subcommands", "REQUIRED",
+// the help flag's text, type names) for `app` and all its subcommands. Call once after every
+// command is registered.
+void translate_cli_help(CLI::App& app);
 
 namespace detail {
 inline void append_arg(std::string& out, std::string_view value) {

@@ -38,14 +38,16 @@ int main(int argc, char** argv) {
     register_store_commands(app);
     register_identity_commands(app);
     register_group_commands(app);
-    register_object_commands(app);
     register_message_commands(app);
     register_sync_commands(app);
     register_age_commands(app);
     register_bundle_commands(app);
     register_relay_commands(app);
+    register_chat_commands(app);
     register_backup_commands(app);
     register_doctor_commands(app);
+
+    translate_cli_help(app);
 
     try {
         app.parse(argc, argv);

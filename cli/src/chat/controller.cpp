@@ -1,0 +1,524 @@
+#include "chat/controller.hpp"
+
+#include <chrono>
+#include <ctime>
+
+#include "i18n.hpp"
+#include "kolokol/core/identity.hpp"
+#include "kolokol/crypto/encoding.hpp"
+#include "kolokol/objects/values.hpp"
+
+namespace kolokol::cli::chat {
+
+namespace {
+
+constexpr std::size_t kMaxNotices = 60;
+
+// "14:05" for today, "21.11 14:05" before (the author's clock: untrusted, display only).
+std::string short_time(std::int64_t ms) {
+    const std::time_t t = static_cast<std::time_t>(ms / 1000);
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{}, today{};
+    localtime_r(&t, &tm);
+    localtime_r(&now, &today);
+    char buf[32];
+    const bool same_day = tm.tm_year == today.tm_year && tm.tm_yday == today.tm_yday;
+    std::strftime(buf, sizeof buf, same_day ? "%H:%M" : "%d.%m %H:%M", &tm);
+    return buf;
+}
+
+// An object's datetime field ("YYYY-MM-DDTHH:MM:SSZ") in local time, "23.11 18:00".
+std::string local_datetime(std::string_view iso) {
+    auto seconds = objects::parse_datetime(iso);
+    if (!seconds) return std::string(iso);
+    return short_time(*seconds * 1000);
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string trim(std::string_view s) {
+    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+    return std::string(s);
+}
+
+// The free text after the first word of a command's arguments.
+std::string after_first_word(const std::string& rest) {
+    auto space = rest.find(' ');
+    return space == std::string::npos ? std::string() : trim(std::string_view(rest).substr(space));
+}
+
+// "Title @ place" → {"Title", "place"}.
+std::pair<std::string, std::string> split_place(const std::string& text) {
+    auto at = text.find(" @ ");
+    if (at == std::string::npos) return {trim(text), {}};
+    return {trim(std::string_view(text).substr(0, at)),
+            trim(std::string_view(text).substr(at + 3))};
+}
+
+}  // namespace
+
+std::optional<std::string> to_utc_datetime(std::string_view text) {
+    if (objects::parse_datetime(text)) return std::string(text);
+    // The local forms are exactly 16 characters: "YYYY-MM-DDTHH:MM" or with a space.
+    if (text.size() != 16 || (text[10] != 'T' && text[10] != ' ')) return std::nullopt;
+    for (std::size_t i : {4u, 7u})
+        if (text[i] != '-') return std::nullopt;
+    if (text[13] != ':') return std::nullopt;
+    auto number = [&](std::size_t at, std::size_t len) -> std::optional<int> {
+        int v = 0;
+        for (std::size_t i = at; i < at + len; ++i) {
+            if (text[i] < '0' || text[i] > '9') return std::nullopt;
+            v = v * 10 + (text[i] - '0');
+        }
+        return v;
+    };
+    auto y = number(0, 4), mo = number(5, 2), d = number(8, 2), h = number(11, 2),
+         mi = number(14, 2);
+    if (!y || !mo || !d || !h || !mi || *mo < 1 || *mo > 12 || *d < 1 || *d > 31 || *h > 23 ||
+        *mi > 59)
+        return std::nullopt;
+    std::tm tm{};
+    tm.tm_year = *y - 1900;
+    tm.tm_mon = *mo - 1;
+    tm.tm_mday = *d;
+    tm.tm_hour = *h;
+    tm.tm_min = *mi;
+    tm.tm_isdst = -1;
+    const std::time_t t = std::mktime(&tm);
+    // mktime normalises 31 February into March: a date that moved was not a real one.
+    if (t == static_cast<std::time_t>(-1) || tm.tm_mday != *d || tm.tm_mon != *mo - 1)
+        return std::nullopt;
+    auto formatted = objects::format_datetime(static_cast<std::int64_t>(t));
+    if (!formatted || !objects::parse_datetime(*formatted)) return std::nullopt;
+    return formatted;
+}
+
+ChatController::ChatController(core::Node& node, std::mutex& node_mutex, LiveSync* live)
+    : m_node(node), m_node_mutex(node_mutex), m_live(live) {
+    std::lock_guard lock(m_node_mutex);
+    m_me = m_node.me();
+}
+
+const core::GroupId* ChatController::current_id() const {
+    return m_current < m_groups.size() ? &m_groups[m_current].summary.id : nullptr;
+}
+
+Status ChatController::open(const std::optional<std::string>& group) {
+    std::optional<core::GroupId> wanted;
+    {
+        std::lock_guard lock(m_node_mutex);
+        if (group) {
+            auto id = m_node.resolve_group(*group);
+            if (!id) return std::unexpected(id.error());
+            wanted = *id;
+        } else if (m_node.groups().empty()) {
+            return fail(core::CoreErrc::not_found,
+                        _("you are in no group yet: create one with `kolokol group create NAME` "
+                          "or join with `kolokol group join TOKEN`"));
+        }
+    }
+    refresh();
+    if (wanted)
+        for (std::size_t i = 0; i < m_groups.size(); ++i)
+            if (m_groups[i].summary.id == *wanted) switch_to(i);
+    notice(
+        _("Type a message and press Enter. /help lists the commands; Tab switches groups; "
+          "Ctrl-C quits."));
+    return {};
+}
+
+void ChatController::refresh() {
+    load();
+    // New relays, or rotations that gave the group new mailboxes, restart the live syncs.
+    const auto now = std::chrono::steady_clock::now();
+    if (m_live && now - m_live_checked > std::chrono::seconds(3)) {
+        m_live_checked = now;
+        m_live->update();
+    }
+}
+
+void ChatController::load() {
+    std::lock_guard lock(m_node_mutex);
+    const std::optional<core::GroupId> current =
+        current_id() ? std::optional(*current_id()) : std::nullopt;
+    std::vector<GroupState> next;
+    for (auto& summary : m_node.groups()) {
+        GroupState g;
+        for (auto& old : m_groups)
+            if (old.summary.id == summary.id) g = std::move(old);
+        g.summary = std::move(summary);
+        next.push_back(std::move(g));
+    }
+    m_groups = std::move(next);
+    m_current = 0;
+    for (std::size_t i = 0; i < m_groups.size(); ++i)
+        if (current && m_groups[i].summary.id == *current) m_current = i;
+
+    for (std::size_t i = 0; i < m_groups.size(); ++i) {
+        auto& g = m_groups[i];
+        auto messages = m_node.messages(g.summary.id, kMessagesShown);
+        if (!messages) continue;
+        // What was there when the chat opened counts as read; so does all of the group shown.
+        const bool mark_all = !g.loaded || i == m_current;
+        g.loaded = true;
+        g.unread = 0;
+        for (const auto& m : *messages) {
+            if (mark_all || m.author == m_me)
+                g.seen.insert(m.id);
+            else if (!g.seen.contains(m.id))
+                ++g.unread;
+        }
+        if (i == m_current) m_messages = std::move(*messages);
+        g.alerts = 0;
+        if (auto alerts = m_node.alerts(g.summary.id))
+            for (const auto& a : *alerts)
+                if (a.created_wall_clock_ms > now_ms() - kAlertBadgeMs) ++g.alerts;
+    }
+    if (m_groups.empty()) {
+        m_messages.clear();
+        m_strip.clear();
+    } else {
+        load_strip(m_groups[m_current].summary.id);
+    }
+}
+
+void ChatController::load_strip(const core::GroupId& group) {
+    m_strip.clear();
+    if (auto alerts = m_node.alerts(group)) {
+        for (const auto& a : *alerts) {
+            const auto urgency = a.get("urgency");
+            const char* pattern = urgency == "critical" ? _("CRITICAL: {}")
+                                  : urgency == "urgent" ? _("URGENT: {}")
+                                                        : _("Alert: {}");
+            m_strip.push_back({Style::alert, "⚠ " + subst(pattern, a.get("text"))});
+        }
+    }
+    const std::int64_t now = now_ms();
+    if (auto events = m_node.events_due(group, now, now + kEventsAheadMs)) {
+        for (const auto& e : *events) {
+            std::string line =
+                subst(_("Event {}: {}"), local_datetime(e.get("starts")), e.get("title"));
+            if (!e.get("place").empty()) line += " @ " + std::string(e.get("place"));
+            m_strip.push_back({Style::unread, line});
+        }
+    }
+    if (auto tasks = m_node.open_tasks(group)) {
+        for (const auto& t : *tasks) {
+            std::string line = subst(_("Task: {}"), t.get("title"));
+            if (!t.get("due").empty())
+                line += " " + subst(_("(due {})"), local_datetime(t.get("due")));
+            line += "  #" + crypto::hex_encode(ByteView(t.id).first(2));
+            m_strip.push_back({Style::normal, line});
+        }
+    }
+}
+
+void ChatController::switch_to(std::size_t index) {
+    if (index >= m_groups.size() || index == m_current) return;
+    m_current = index;
+    m_scroll = 0;
+    m_notices.clear();
+    auto& g = m_groups[m_current];
+    g.unread = 0;
+    std::lock_guard lock(m_node_mutex);
+    if (auto messages = m_node.messages(g.summary.id, kMessagesShown)) {
+        m_messages = std::move(*messages);
+        for (const auto& m : m_messages) g.seen.insert(m.id);
+    }
+}
+
+void ChatController::cycle(int delta) {
+    if (m_groups.size() < 2) return;
+    const auto n = static_cast<long>(m_groups.size());
+    const long next = ((static_cast<long>(m_current) + delta) % n + n) % n;
+    switch_to(static_cast<std::size_t>(next));
+}
+
+void ChatController::scroll_by(int lines) {
+    if (lines < 0 && static_cast<std::size_t>(-lines) > m_scroll)
+        m_scroll = 0;
+    else
+        m_scroll = static_cast<std::size_t>(static_cast<long>(m_scroll) + lines);
+    // Past the oldest line the renderer shows the oldest page; keep the number bounded.
+    m_scroll = std::min<std::size_t>(m_scroll, kMessagesShown * 64);
+}
+
+void ChatController::notice(std::string text) {
+    MessageItem item;
+    item.notice = true;
+    item.text = std::move(text);
+    m_notices.push_back(std::move(item));
+    if (m_notices.size() > kMaxNotices)
+        m_notices.erase(m_notices.begin(),
+                        m_notices.begin() + static_cast<long>(m_notices.size() - kMaxNotices));
+    m_scroll = 0;
+}
+
+void ChatController::notify_status(std::string text, bool error) {
+    std::lock_guard lock(m_status_mutex);
+    m_status = std::move(text);
+    m_status_error = error;
+}
+
+void ChatController::submit(const std::string& line) {
+    auto parsed = parse_input(line);
+    switch (parsed.kind) {
+        case ParsedInput::Kind::empty:
+            return;
+        case ParsedInput::Kind::error:
+            notify_status(parsed.error, true);
+            return;
+        case ParsedInput::Kind::command:
+            run_command(parsed.command);
+            return;
+        case ParsedInput::Kind::message:
+            break;
+    }
+    const core::GroupId* gid = current_id();
+    if (!gid) {
+        notify_status(_("No group to post to."), true);
+        return;
+    }
+    {
+        std::lock_guard lock(m_node_mutex);
+        auto r = m_node.post(*gid, parsed.message);
+        if (!r) {
+            notify_status(subst(_("Not sent: {}"), r.error().what()), true);
+            return;
+        }
+        if (m_live) m_live->wrote_locally();
+    }
+    m_scroll = 0;
+    refresh();
+}
+
+ViewModel ChatController::view(const LineEditor& input) const {
+    ViewModel v;
+    std::size_t members = 0;
+    if (current_id()) {
+        const auto& s = m_groups[m_current].summary;
+        members = s.members;
+        v.title = subst(P_("{} · {} member", "{} · {} members", members), s.name, members);
+        if (m_live && m_live->connected() > 0) v.title += subst(" · {}", _("live"));
+        if (!s.rotation_needed.empty()) v.title += " · " + s.rotation_needed;
+    } else {
+        v.title = _("No group");
+    }
+    for (std::size_t i = 0; i < m_groups.size(); ++i)
+        v.groups.push_back(
+            {m_groups[i].summary.name, m_groups[i].unread, m_groups[i].alerts, i == m_current});
+    v.strip = m_strip;
+    for (const auto& m : m_messages)
+        v.messages.push_back({short_time(m.wall_ms), m.author_name, m.author_verified,
+                              m.author == m_me, false, m.text});
+    v.messages.insert(v.messages.end(), m_notices.begin(), m_notices.end());
+    v.scroll_back = m_scroll;
+    {
+        std::lock_guard lock(m_status_mutex);
+        v.status = m_status;
+        v.status_error = m_status_error;
+    }
+    v.prompt = "> ";
+    v.input = &input;
+    return v;
+}
+
+void ChatController::run_command(const SlashCommand& c) {
+    const core::GroupId* gid = current_id();
+    if (c.name == "quit" || c.name == "q" || c.name == "exit") {
+        m_quit = true;
+        return;
+    }
+    if (c.name == "help" || c.name == "?") {
+        for (const char* line :
+             {N_("/group NAME — show another group (Tab and Shift-Tab also switch)"),
+              N_("/members — who is in this group; ✓ marks members you verified"),
+              N_("/verify NAME [confirm] — your safety number with a member; add confirm once "
+                 "you compared it in person"),
+              N_("/sync — reconnect to the group's relays now"),
+              N_("/alert [urgent|critical] TEXT — raise an alert everyone sees at the top"),
+              N_("/event YYYY-MM-DDTHH:MM TITLE [@ PLACE] — an event (local time)"),
+              N_("/task TITLE — an open task; /task done ID marks it done"),
+              N_("/case NAME [@ WHERE] — open a detention case"),
+              N_("/quit — leave the chat (Ctrl-C also quits)"),
+              N_("PgUp/PgDn scroll; Up/Down recall what you typed; //text sends a line "
+                 "starting with /")})
+            notice(_(line));
+        return;
+    }
+    if (c.name == "group" || c.name == "g") {
+        if (c.rest.empty()) {
+            notify_status(_("Usage: /group NAME"), true);
+            return;
+        }
+        std::optional<core::GroupId> id;
+        {
+            std::lock_guard lock(m_node_mutex);
+            auto r = m_node.resolve_group(c.rest);
+            if (!r) {
+                notify_status(r.error().what(), true);
+                return;
+            }
+            id = *r;
+        }
+        for (std::size_t i = 0; i < m_groups.size(); ++i)
+            if (m_groups[i].summary.id == *id) switch_to(i);
+        return;
+    }
+    if (!gid) {
+        notify_status(_("No group is open."), true);
+        return;
+    }
+    if (c.name == "members") {
+        std::lock_guard lock(m_node_mutex);
+        auto members = m_node.members(*gid);
+        if (!members) {
+            notify_status(members.error().what(), true);
+            return;
+        }
+        for (const auto& m : *members) {
+            std::string line = (m.verified ? "✓ " : "  ") + m.name + "  " +
+                               crypto::hex_encode(ByteView(m.key).first(8));
+            if (m.admin) line += " · " + std::string(_("admin"));
+            if (m.me) line += " · " + std::string(_("you"));
+            m_notices.push_back({"", "", false, false, true, line});
+        }
+        m_scroll = 0;
+        return;
+    }
+    if (c.name == "verify") {
+        if (c.args.empty() || c.args.size() > 2 || (c.args.size() == 2 && c.args[1] != "confirm")) {
+            notify_status(_("Usage: /verify NAME [confirm]"), true);
+            return;
+        }
+        std::string result;
+        {
+            std::lock_guard lock(m_node_mutex);
+            auto key = m_node.resolve_member(*gid, c.args[0]);
+            if (!key) {
+                notify_status(key.error().what(), true);
+                return;
+            }
+            const std::string number = core::safety_number(m_node.me(), *key);
+            notice(subst(_("Safety number with {}: {}"), m_node.display_name_of(*key), number));
+            if (c.args.size() == 2) {
+                if (auto s = m_node.mark_verified(*key); !s) {
+                    notify_status(s.error().what(), true);
+                    return;
+                }
+                notice(subst(_("{} is now marked verified."), m_node.display_name_of(*key)));
+            } else {
+                notice(
+                    _("Compare it in person; if every digit matches, run /verify NAME confirm."));
+            }
+        }
+        refresh();
+        return;
+    }
+    if (c.name == "sync") {
+        {
+            std::lock_guard lock(m_node_mutex);
+            auto done = m_node.maintain();
+            if (done)
+                for (const auto& line : *done) notice(line);
+            if (m_node.relays(*gid).empty()) {
+                notify_status(_("This group has no relay: an admin can add one with `kolokol "
+                                "group relay add`."),
+                              true);
+                return;
+            }
+        }
+        if (m_live) {
+            m_live->update();
+            m_live->reconnect();
+        }
+        notify_status(_("Reconnecting to the relays…"), false);
+        return;
+    }
+    if (c.name == "event" || c.name == "task" || c.name == "case" || c.name == "alert") {
+        run_object_command(c, *gid);
+        return;
+    }
+    notify_status(subst(_("Unknown command /{}: /help lists them."), c.name), true);
+}
+
+void ChatController::run_object_command(const SlashCommand& c, const core::GroupId& group) {
+    core::ObjectEdit edit;
+    edit.type = c.name;
+    std::string done;
+    if (c.name == "alert") {
+        std::string text = c.rest;
+        edit.set["urgency"] = "normal";
+        if (!c.args.empty() && (c.args[0] == "urgent" || c.args[0] == "critical")) {
+            edit.set["urgency"] = c.args[0];
+            text = after_first_word(c.rest);
+        }
+        if (text.empty()) {
+            notify_status(_("Usage: /alert [urgent|critical] TEXT"), true);
+            return;
+        }
+        edit.set["text"] = text;
+        done = _("Alert raised.");
+    } else if (c.name == "task") {
+        if (c.args.size() == 2 && c.args[0] == "done") {
+            std::lock_guard lock(m_node_mutex);
+            auto id = m_node.resolve_object(group, c.args[1], "task");
+            if (!id) {
+                notify_status(id.error().what(), true);
+                return;
+            }
+            edit.object = *id;
+            edit.set["status"] = "done";
+            done = _("Task marked done.");
+        } else if (c.rest.empty()) {
+            notify_status(_("Usage: /task TITLE, or /task done ID (the #id shown in the strip)"),
+                          true);
+            return;
+        } else {
+            edit.set["title"] = c.rest;
+            edit.set["status"] = "open";
+            done = _("Task added.");
+        }
+    } else if (c.name == "event") {
+        auto when = c.args.empty() ? std::nullopt : to_utc_datetime(c.args[0]);
+        auto [title, place] = split_place(after_first_word(c.rest));
+        if (!when || title.empty()) {
+            notify_status(_("Usage: /event YYYY-MM-DDTHH:MM TITLE [@ PLACE] (local time)"), true);
+            return;
+        }
+        edit.set["starts"] = *when;
+        edit.set["title"] = title;
+        if (!place.empty()) edit.set["place"] = place;
+        edit.set["status"] = "planned";
+        done = _("Event added.");
+    } else {  // case
+        auto [person, where] = split_place(c.rest);
+        if (person.empty()) {
+            notify_status(_("Usage: /case NAME [@ WHERE DETAINED]"), true);
+            return;
+        }
+        edit.set["person"] = person;
+        edit.set["status"] = "detained";
+        if (auto now = objects::format_datetime(now_ms() / 1000)) edit.set["detained_at"] = *now;
+        if (!where.empty()) edit.set["detained_where"] = where;
+        done = _("Case opened; `kolokol case` adds the timeline, lawyer and ledger.");
+    }
+    {
+        std::lock_guard lock(m_node_mutex);
+        auto r = m_node.object_change(group, edit);
+        if (!r) {
+            notify_status(subst(_("Not saved: {}"), r.error().what()), true);
+            return;
+        }
+        if (m_live) m_live->wrote_locally();
+    }
+    notify_status(done, false);
+    refresh();
+}
+
+}  // namespace kolokol::cli::chat
