@@ -312,23 +312,36 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
     if (!ok) return std::unexpected(ok.error());
 
     std::uint64_t total = 0;
+    // With history every envelope held; without, still the member's own records, so nothing
+    // they wrote and never synced is lost with the device.
+    std::vector<RecordId> ids;
     if (history) {
         for (const auto& mailbox : mailboxes()) {
-            auto ids = m.envelopes->ids(mailbox);
-            if (!ids) return std::unexpected(ids.error());
-            for (const auto& id : *ids) {
-                auto env = m.envelopes->get(id);
-                if (!env) return std::unexpected(env.error());
-                if (!*env) continue;
-                total += (*env)->size();
-                if (total > kMaxBackupBytes - (std::uint64_t{16} << 20))
-                    return fail(CoreErrc::bad_input,
-                                "the history is larger than a backup holds (512 MiB); back up "
-                                "without --history and let sync fetch it");
-                b.add_envelopes(to_string(**env));
-                ++summary.envelopes;
-            }
+            auto held = m.envelopes->ids(mailbox);
+            if (!held) return std::unexpected(held.error());
+            ids.insert(ids.end(), held->begin(), held->end());
         }
+    } else {
+        ok = for_rows(
+            m.db, "SELECT id FROM records WHERE author = ? ORDER BY group_id, seq",
+            [&](storage::Statement& st) -> Status {
+                ids.push_back(to_array<32>(st.column_blob(0)));
+                return {};
+            },
+            ByteView(me()));
+        if (!ok) return std::unexpected(ok.error());
+    }
+    for (const auto& id : ids) {
+        auto env = m.envelopes->get(id);
+        if (!env) return std::unexpected(env.error());
+        if (!*env) continue;  // redacted or expired: its envelope is gone
+        total += (*env)->size();
+        if (total > kMaxBackupBytes - (std::uint64_t{16} << 20))
+            return fail(CoreErrc::bad_input,
+                        "the history is larger than a backup holds (512 MiB); back up without "
+                        "--history and let sync fetch it");
+        b.add_envelopes(to_string(**env));
+        ++summary.envelopes;
     }
     if (auto checked = check(b); !checked)
         return fail(CoreErrc::corrupt_store,

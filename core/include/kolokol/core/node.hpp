@@ -89,7 +89,7 @@ struct BackupSummary {
     std::size_t groups = 0;
     std::size_t epochs = 0;        // with their secret
     std::size_t control_only = 0;  // epochs held for control records only
-    std::size_t envelopes = 0;     // with history
+    std::size_t envelopes = 0;     // the member's own records, or with history all
     std::uint64_t bytes = 0;       // of the age file
 };
 struct RestoreOptions {
@@ -288,7 +288,8 @@ public:
     // file encrypted with `passphrase` (scrypt) holding the identity and transport secrets, each
     // group's genesis, relays and the epoch keys this member holds now — an epoch whose secret
     // it lacks goes in as control access only, one it never received is absent — the verified
-    // marks and, with `history`, every envelope held. Written to PATH.tmp (0600), then renamed
+    // marks, the member's own records (so nothing written but never synced is lost) and, with
+    // `history`, every envelope held. Written to PATH.tmp (0600), then renamed
     // over `path`. Fails with bad_input (empty passphrase) or io.
     Result<BackupSummary> write_backup(const std::filesystem::path& path, ByteView passphrase,
                                        bool history);

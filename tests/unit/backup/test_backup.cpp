@@ -1,0 +1,260 @@
+// Backup and restore through the Node: a round trip brings back the identity, groups, keys,
+// relays and verified marks (and with history the messages); a wrong passphrase or a damaged
+// file writes nothing; a removed member's backup holds no key of the epochs after the removal;
+// and every field of a decoded backup is checked.
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <set>
+
+#include "backup.pb.h"
+#include "group.pb.h"
+#include "kolokol/age/decryptor.hpp"
+#include "kolokol/core/identity.hpp"
+#include "kolokol/crypto/random.hpp"
+#include "node_fixture.hpp"
+
+using namespace kolokol;
+using namespace kolokol::core;
+using namespace kolokol::test;
+
+namespace {
+constexpr std::string_view kBackupPass = "the backup's own passphrase";
+constexpr std::string_view kNewStorePass = "a new store passphrase";
+const std::string kRelay = "kolokol://127.0.0.1:7000/" + std::string(52, 'a');
+
+RestoreOptions restore_options(std::string_view backup_pass = kBackupPass) {
+    RestoreOptions o;
+    o.backup_passphrase = as_bytes(backup_pass);
+    o.store_passphrase = as_bytes(kNewStorePass);
+    o.kdf = KdfProfile::fast;
+    return o;
+}
+
+// Decrypts a backup file with the real age decryptor and parses it.
+pb::Backup decode(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::size_t pos = 0;
+    age::Source source = [&](MutableByteView out) -> Result<std::size_t> {
+        auto n = std::min(out.size(), data.size() - pos);
+        std::copy_n(data.data() + pos, n, out.data());
+        pos += n;
+        return n;
+    };
+    auto dec = age::Decryptor::open(source, {}, []() -> Result<crypto::SecretBytes> {
+        return crypto::SecretBytes::copy_of(as_bytes(kBackupPass));
+    });
+    REQUIRE(dec.has_value());
+    std::string plain;
+    Bytes buf(65536);
+    for (;;) {
+        auto n = dec->read(buf);
+        REQUIRE(n.has_value());
+        if (*n == 0) break;
+        plain.append(reinterpret_cast<const char*>(buf.data()), *n);
+    }
+    pb::Backup b;
+    REQUIRE(b.ParseFromString(plain));
+    return b;
+}
+
+std::set<std::string> epochs_with_secret(const pb::Backup& b) {
+    std::set<std::string> out;
+    for (const auto& g : b.groups())
+        for (const auto& e : g.epochs())
+            if (!e.secret().empty()) out.insert(e.epoch_id());
+    return out;
+}
+
+std::string serialized(const pb::Backup& b) {
+    return b.SerializeAsString();
+}
+}  // namespace
+
+TEST_CASE("backup and restore round trip: identity, groups, keys, relays, marks, history") {
+    TempDir dir;
+    auto anna = make_node(dir.path() / "anna", "Anna");
+    auto boris = make_node(dir.path() / "boris", "Борис");
+    auto g = *anna->create_group("Omega");
+    REQUIRE(anna->set_relays(g, {kRelay}).has_value());
+    auto token = anna->add_member(g, card_to_text(boris->card()), false, false);
+    REQUIRE(token.has_value());
+    REQUIRE(boris->join(*token).has_value());
+    REQUIRE(anna->post(g, "hello before the loss").has_value());
+    deliver(*anna, *boris);
+    REQUIRE(boris->post(g, "Борис на связи").has_value());
+    REQUIRE(boris->mark_verified(anna->me()).has_value());
+    auto before = texts(*boris, g);
+    REQUIRE(before.size() == 2);
+
+    auto plain_file = dir.path() / "boris.age";
+    auto history_file = dir.path() / "boris-history.age";
+    auto s1 = boris->write_backup(plain_file, as_bytes(kBackupPass), false);
+    REQUIRE(s1.has_value());
+    CHECK(s1->groups == 1);
+    CHECK(s1->envelopes >= 1);  // Boris's own records, among them the one Anna never got
+    CHECK(s1->epochs >= 1);
+    auto s2 = boris->write_backup(history_file, as_bytes(kBackupPass), true);
+    REQUIRE(s2.has_value());
+    CHECK(s2->envelopes > s1->envelopes);
+    CHECK(std::filesystem::status(plain_file).permissions() ==
+          (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "boris.age.tmp"));
+
+    SUBCASE("without history: the member is back in the group and sync fills in the rest") {
+        auto r = Node::restore_backup(dir.path() / "new", plain_file, restore_options());
+        REQUIRE(r.has_value());
+        CHECK(r->groups == 1);
+        auto node = Node::open(dir.path() / "new", as_bytes(kNewStorePass));
+        REQUIRE(node.has_value());
+        CHECK((*node)->me() == boris->me());
+        CHECK((*node)->card().signed_bytes == boris->card().signed_bytes);
+        CHECK((*node)->transport_key().public_key == boris->transport_key().public_key);
+        CHECK((*node)->is_verified(anna->me()));
+        CHECK((*node)->relays(g) == std::vector<std::string>{kRelay});
+        CHECK((*node)->mailboxes(&g) == boris->mailboxes(&g));
+        // Only his own message so far, waiting for Anna's records it follows.
+        CHECK(texts(**node, g).size() <= 1);
+        deliver(*anna, **node);
+        CHECK(texts(**node, g) == before);
+        // Still a member: what it writes now opens for Anna.
+        REQUIRE((*node)->post(g, "after the restore").has_value());
+        deliver(**node, *anna);
+        CHECK(texts(*anna, g).back() == "after the restore");
+    }
+    SUBCASE("with history: the messages are back before any sync") {
+        auto r = Node::restore_backup(dir.path() / "new", history_file, restore_options());
+        REQUIRE(r.has_value());
+        CHECK(r->envelopes == s2->envelopes);
+        CHECK(r->ingest.rejected == 0);
+        auto node = Node::open(dir.path() / "new", as_bytes(kNewStorePass));
+        REQUIRE(node.has_value());
+        CHECK(texts(**node, g) == before);
+    }
+    SUBCASE("a wrong passphrase, a damaged file or an existing store writes nothing") {
+        auto r = Node::restore_backup(dir.path() / "new", plain_file,
+                                      restore_options("not the passphrase"));
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().code == CoreErrc::wrong_passphrase);
+        CHECK_FALSE(Node::exists(dir.path() / "new"));
+
+        std::string data;
+        {
+            std::ifstream in(plain_file, std::ios::binary);
+            data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        }
+        data[data.size() - 20] ^= 0x01;
+        {
+            std::ofstream out(dir.path() / "damaged.age", std::ios::binary);
+            out << data;
+        }
+        r = Node::restore_backup(dir.path() / "new", dir.path() / "damaged.age", restore_options());
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().code == CoreErrc::bad_input);
+        CHECK_FALSE(Node::exists(dir.path() / "new"));
+
+        r = Node::restore_backup(dir.path() / "anna", plain_file, restore_options());
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().code == CoreErrc::exists);
+        CHECK(reopen(dir.path() / "anna")->me() == anna->me());
+    }
+}
+
+TEST_CASE("a removed member's backup holds no key of the epochs after the removal") {
+    TempDir dir;
+    auto anna = make_node(dir.path() / "anna", "Anna");
+    auto clara = make_node(dir.path() / "clara", "Clara");
+    auto g = *anna->create_group("Omega");
+    REQUIRE(clara->join(*anna->add_member(g, card_to_text(clara->card()), false, false)));
+    deliver(*anna, *clara);
+    REQUIRE(anna->remove_member(g, clara->me()).has_value());
+    REQUIRE(anna->rotate(g).has_value());
+    REQUIRE(anna->post(g, "after clara left").has_value());
+    deliver(*anna, *clara);
+
+    REQUIRE(anna->write_backup(dir.path() / "anna.age", as_bytes(kBackupPass), false));
+    REQUIRE(clara->write_backup(dir.path() / "clara.age", as_bytes(kBackupPass), true));
+    auto anna_keys = epochs_with_secret(decode(dir.path() / "anna.age"));
+    auto clara_backup = decode(dir.path() / "clara.age");
+    auto clara_keys = epochs_with_secret(clara_backup);
+    CHECK(anna_keys.size() >= 3);  // the genesis epoch and two rotations
+    CHECK_FALSE(clara_keys.empty());
+    for (const auto& e : clara_keys) CHECK(anna_keys.contains(e));
+    CHECK(clara_keys.size() < anna_keys.size());
+    // Nor do her envelopes open what followed, once restored.
+    auto r =
+        Node::restore_backup(dir.path() / "clara2", dir.path() / "clara.age", restore_options());
+    REQUIRE(r.has_value());
+    auto restored = Node::open(dir.path() / "clara2", as_bytes(kNewStorePass));
+    REQUIRE(restored.has_value());
+    deliver(*anna, **restored);
+    for (const auto& t : texts(**restored, g)) CHECK(t != "after clara left");
+}
+
+TEST_CASE("every field of a decoded backup is checked") {
+    TempDir dir;
+    auto anna = make_node(dir.path() / "anna", "Anna");
+    auto g = *anna->create_group("Omega");
+    REQUIRE(anna->set_relays(g, {kRelay}).has_value());
+    REQUIRE(anna->mark_verified(anna->me()).has_value());
+    REQUIRE(anna->write_backup(dir.path() / "a.age", as_bytes(kBackupPass), true));
+    const auto good = decode(dir.path() / "a.age");
+    REQUIRE(Node::check_backup(as_bytes(serialized(good))).has_value());
+
+    auto refused = [&](auto mutate, const char* what) {
+        pb::Backup b = good;
+        mutate(b);
+        auto ok = Node::check_backup(as_bytes(serialized(b)));
+        INFO(what);
+        REQUIRE_FALSE(ok.has_value());
+        CHECK(ok.error().code == CoreErrc::bad_input);
+        CHECK(ok.error().message.starts_with("the backup "));
+    };
+    refused([](pb::Backup& b) { b.set_version(2); }, "version");
+    refused([](pb::Backup& b) { b.clear_identity(); }, "no identity");
+    refused([](pb::Backup& b) { b.mutable_identity()->mutable_sign_secret()->pop_back(); },
+            "short signing key");
+    refused([](pb::Backup& b) { (*b.mutable_identity()->mutable_sign_secret())[3] ^= 1; },
+            "signing key not the card's");
+    refused([](pb::Backup& b) { (*b.mutable_identity()->mutable_box_secret())[3] ^= 1; },
+            "box key not the card's");
+    refused(
+        [](pb::Backup& b) { b.mutable_identity()->set_transport_secret(std::string(32, '\0')); },
+        "zero transport key");
+    refused([](pb::Backup& b) { b.mutable_identity()->set_transport_secret("short"); },
+            "short transport key");
+    refused([](pb::Backup& b) { b.mutable_identity()->set_display_name(""); }, "empty name");
+    refused([](pb::Backup& b) { (*b.mutable_identity()->mutable_card())[10] ^= 1; }, "card");
+    refused([](pb::Backup& b) { (*b.mutable_groups(0)->mutable_group_id())[0] ^= 1; },
+            "group id not the genesis hash");
+    refused([](pb::Backup& b) { (*b.mutable_groups(0)->mutable_genesis())[12] ^= 1; }, "genesis");
+    refused([](pb::Backup& b) { *b.add_groups() = b.groups(0); }, "the same group twice");
+    refused(
+        [](pb::Backup& b) {
+            b.mutable_groups(0)->mutable_epochs(0)->set_control_key(std::string(32, 'k'));
+        },
+        "secret and control key together");
+    refused([](pb::Backup& b) { b.mutable_groups(0)->mutable_epochs(0)->set_secret("short"); },
+            "short epoch secret");
+    refused([](pb::Backup& b) { b.mutable_groups(0)->mutable_epochs(0)->set_epoch_id("id"); },
+            "short epoch id");
+    refused([](pb::Backup& b) { *b.mutable_groups(0)->add_epochs() = b.groups(0).epochs(0); },
+            "the same epoch twice");
+    refused([](pb::Backup& b) { b.mutable_groups(0)->add_relays("http://example.org/"); },
+            "bad relay");
+    refused(
+        [](pb::Backup& b) {
+            for (int i = 0; i < 16; ++i) b.mutable_groups(0)->add_relays(kRelay);
+        },
+        "17 relays");
+    refused([](pb::Backup& b) { b.add_verified("short"); }, "short verified key");
+    refused([](pb::Backup& b) { b.add_envelopes("tiny"); }, "short envelope");
+    refused([](pb::Backup& b) { b.add_envelopes(std::string(70 * 1024, '\1')); }, "huge envelope");
+
+    // Bytes that are not a backup at all.
+    auto random = crypto::system_random().bytes(4096);
+    CHECK_FALSE(Node::check_backup(random).has_value());
+    CHECK_FALSE(Node::check_backup({}).has_value());
+}
