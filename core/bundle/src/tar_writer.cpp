@@ -35,6 +35,11 @@ Status TarWriter::open() {
     if (!m_archive) return fail(BundleErrc::io, "tar: out of memory");
     if (auto st = check(archive_write_set_format_pax_restricted(m_archive), "format"); !st)
         return st;
+    // Unblocked: file data goes to the sink in the caller's pieces rather than being copied
+    // into 10 KiB records first (the age layer does its own 64 KiB chunking). Readers need no
+    // blocking; the archive still ends with the two zero records tar expects.
+    if (auto st = check(archive_write_set_bytes_per_block(m_archive, 0), "blocking"); !st)
+        return st;
     if (auto st = check(archive_write_open(m_archive, this, nullptr, &TarWriter::on_write, nullptr),
                         "open");
         !st)

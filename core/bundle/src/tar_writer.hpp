@@ -16,7 +16,8 @@ namespace kolokol::bundle::detail {
 
 class TarWriter {
 public:
-    // `out` receives the tar in 10 KiB blocks; its error stops the writer and is returned.
+    // `out` receives the tar as it is written (unblocked); its error stops the writer and is
+    // returned.
     explicit TarWriter(std::function<Status(ByteView)> out);
     ~TarWriter();
     TarWriter(const TarWriter&) = delete;
