@@ -72,9 +72,11 @@ struct RecogniserOptions {
     // Authentic nonces remembered to drop replays (oldest forgotten first).
     std::size_t replay_memory = 4096;
     // Token bucket over every datagram offered: at most `burst` at once, refilled at `rate` per
-    // second. Datagrams over the limit are dropped unexamined.
-    double rate_per_second = 200.0;
-    double burst = 400.0;
+    // second. Datagrams over the limit are dropped unexamined. With 256 keys one unknown
+    // datagram costs about 7 ms (bench_lan_beacon, debug build), so the default caps a flood at
+    // about a third of a core; with a few keys it is negligible.
+    double rate_per_second = 50.0;
+    double burst = 100.0;
 };
 
 enum class Verdict {
