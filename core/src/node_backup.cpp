@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -330,6 +331,20 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
             },
             ByteView(me()));
         if (!ok) return std::unexpected(ok.error());
+        // A retired epoch's mailbox is closed to sync for good (ingest drops it), so what is
+        // left there — its control records, which retention keeps — travels in the backup.
+        ok = for_rows(m.db, "SELECT epoch_id FROM retired_epochs",
+                      [&](storage::Statement& st) -> Status {
+                          const auto* keys = m.keys_for_epoch(to_array<32>(st.column_blob(0)));
+                          if (!keys) return {};
+                          auto held = m.envelopes->ids(keys->mailbox);
+                          if (!held) return std::unexpected(held.error());
+                          ids.insert(ids.end(), held->begin(), held->end());
+                          return {};
+                      });
+        if (!ok) return std::unexpected(ok.error());
+        std::sort(ids.begin(), ids.end());
+        ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     }
     for (const auto& id : ids) {
         auto env = m.envelopes->get(id);
@@ -478,13 +493,6 @@ Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path&
                         .bind(7, keys.file_key.view())
                         .bind(8, e.added_ms());
                     if (auto r = (*es)->step(); !r) return std::unexpected(r.error());
-                    if (e.retired()) {
-                        auto rs = m.db.cached(
-                            "INSERT INTO retired_epochs(epoch_id, group_id) VALUES (?, ?)");
-                        if (!rs) return std::unexpected(rs.error());
-                        (*rs)->bind(1, ByteView(epoch)).bind(2, ByteView(group));
-                        if (auto r = (*rs)->step(); !r) return std::unexpected(r.error());
-                    }
                 }
                 for (const auto& relay : g.relays()) {
                     auto rs = m.db.cached(
@@ -504,11 +512,25 @@ Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path&
             }
             if (auto c = tx->commit(); !c) return std::unexpected(c.error());
         }
-        if (b.envelopes_size() == 0) return {};
-
         // Reopened, so the identity, groups and epochs are loaded as any later open sees them.
         auto node = open(home, passphrase);
         if (!node) return std::unexpected(node.error());
+        // Retired epochs are marked after their envelopes went in: ingest refuses them after.
+        auto mark_retired = [&]() -> Status {
+            auto& m = *(*node)->m_impl;
+            auto tx = m.db.begin();
+            if (!tx) return std::unexpected(tx.error());
+            for (const auto& g : b.groups())
+                for (const auto& e : g.epochs()) {
+                    if (!e.retired()) continue;
+                    auto rs =
+                        m.db.cached("INSERT INTO retired_epochs(epoch_id, group_id) VALUES (?, ?)");
+                    if (!rs) return std::unexpected(rs.error());
+                    (*rs)->bind(1, as_bytes(e.epoch_id())).bind(2, as_bytes(g.group_id()));
+                    if (auto r = (*rs)->step(); !r) return std::unexpected(r.error());
+                }
+            return tx->commit();
+        };
         std::vector<Bytes> batch;
         batch.reserve(kIngestBatch);
         auto flush = [&]() -> Status {
@@ -525,7 +547,8 @@ Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path&
             if (batch.size() == kIngestBatch)
                 if (auto ok = flush(); !ok) return ok;
         }
-        return flush();
+        if (auto ok = flush(); !ok) return ok;
+        return mark_retired();
     };
     // Any failure from here on removes the half-made store again (after the node is closed).
     if (auto ok = fill(); !ok) {
