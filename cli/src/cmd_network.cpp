@@ -184,12 +184,13 @@ public:
         m_discovery->stop();
         auto s = m_discovery->stats();
         std::cerr << subst(_("LAN: {} beacons sent, {} received: {} from members, {} not "
-                             "recognised, {} replayed, {} malformed, {} dropped by the rate "
-                             "limit; {} syncs"),
+                             "recognised, {} replayed, {} from a wrong address, {} malformed, "
+                             "{} dropped by the rate limit; {} syncs"),
                            std::to_string(s.sent), std::to_string(s.received),
                            std::to_string(s.recognised), std::to_string(s.unknown),
-                           std::to_string(s.replayed), std::to_string(s.malformed),
-                           std::to_string(s.rate_limited), std::to_string(m_syncs))
+                           std::to_string(s.replayed), std::to_string(s.wrong_source),
+                           std::to_string(s.malformed), std::to_string(s.rate_limited),
+                           std::to_string(m_syncs))
                   << std::endl;
     }
 

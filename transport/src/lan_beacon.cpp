@@ -85,7 +85,8 @@ Result<Bytes> make_beacon(ByteView beacon_key, std::uint64_t window, const Beaco
     std::array<std::uint8_t, kInfoBytes> plain{};
     plain[0] = static_cast<std::uint8_t>(info.port >> 8);
     plain[1] = static_cast<std::uint8_t>(info.port & 0xff);
-    std::copy(info.key.begin(), info.key.end(), plain.begin() + 2);
+    std::copy(info.address.begin(), info.address.end(), plain.begin() + 2);
+    std::copy(info.key.begin(), info.key.end(), plain.begin() + 6);
     for (std::size_t i = 0; i < kInfoBytes; ++i)
         out.push_back(static_cast<std::uint8_t>(plain[i] ^ stream.data()[i]));
     auto mac = beacon_mac(wk.view(), ByteView(out).first(kNonceBytes), window,
@@ -198,7 +199,8 @@ Recognition BeaconRecogniser::recognise(ByteView datagram, std::int64_t now_ms) 
             for (std::size_t i = 0; i < kInfoBytes; ++i)
                 plain[i] = static_cast<std::uint8_t>(ct[i] ^ stream.data()[i]);
             out.info.port = static_cast<std::uint16_t>((plain[0] << 8) | plain[1]);
-            std::copy(plain.begin() + 2, plain.end(), out.info.key.begin());
+            std::copy(plain.begin() + 2, plain.begin() + 6, out.info.address.begin());
+            std::copy(plain.begin() + 6, plain.end(), out.info.key.begin());
             out.verdict = out.info.port == 0 ? Verdict::malformed : Verdict::recognised;
             return out;
         }
@@ -247,9 +249,12 @@ struct Discovery::State : std::enable_shared_from_this<Discovery::State> {
         while (!stopped) {
             auto window = window_of(clock());
             for (const auto& key : send_keys) {
-                auto beacon = make_beacon(key.view(), window, self, crypto::system_random());
-                if (!beacon) continue;
                 for (const auto& [name, addr] : joined) {
+                    // One beacon per interface: each names the address it leaves from.
+                    auto info = self;
+                    info.address = addr.to_bytes();
+                    auto beacon = make_beacon(key.view(), window, info, crypto::system_random());
+                    if (!beacon) continue;
                     std::error_code ec;
                     socket.set_option(asio::ip::multicast::outbound_interface(addr), ec);
                     if (ec) continue;
@@ -279,6 +284,11 @@ struct Discovery::State : std::enable_shared_from_this<Discovery::State> {
                 case Verdict::recognised:
                     if (r.info.key == self.key) {
                         count(&DiscoveryStats::own);
+                        break;
+                    }
+                    if (!from.address().is_v4() ||
+                        from.address().to_v4().to_bytes() != r.info.address) {
+                        count(&DiscoveryStats::wrong_source);
                         break;
                     }
                     count(&DiscoveryStats::recognised);

@@ -25,6 +25,7 @@ crypto::SecretBytes key_of(std::uint8_t fill) {
 lan::BeaconInfo info() {
     lan::BeaconInfo i;
     i.port = 40123;
+    i.address = {10, 77, 0, 1};
     for (std::size_t j = 0; j < i.key.size(); ++j) i.key[j] = static_cast<std::uint8_t>(0xa0 ^ j);
     return i;
 }
@@ -52,7 +53,7 @@ TEST_CASE("a member recognises a beacon and learns the port and transport key") 
     CHECK(got.verdict == lan::Verdict::recognised);
     CHECK(got.key_index == 2);
     CHECK(got.window == lan::window_of(kNow));
-    CHECK(got.info == info());
+    CHECK(got.info == info());  // port, sending address and transport key
 }
 
 TEST_CASE("without the key a beacon is not recognised, and the port and key are not in it") {

@@ -3,24 +3,27 @@
 // that only holders of a shared epoch beacon key recognise, then sync over the normal Noise
 // session.
 //
-// Beacon (82 bytes, all of them indistinguishable from random to anyone without the key):
+// Beacon (86 bytes, all of them indistinguishable from random to anyone without the key):
 //
-//   nonce (16, fresh random) ‖ ct (34) ‖ mac (32)
+//   nonce (16, fresh random) ‖ ct (38) ‖ mac (32)
 //   k_w  = HMAC-SHA-256(beacon key, "kolokol/lan-beacon/v1/window" ‖ u64be(window))
-//   ct   = (u16be(listen port) ‖ transport static key (32)) XOR HKDF-Expand(k_w, "enc" ‖ nonce, 34)
+//   ct   = (u16be(listen port) ‖ IPv4 address (4) ‖ transport static key (32))
+//          XOR HKDF-Expand(k_w, "enc" ‖ nonce, 38)
 //   mac  = HMAC-SHA-256(k_w, "kolokol/lan-beacon/v1/mac" ‖ nonce ‖ u64be(window) ‖ ct)
 //   window = floor(unix seconds / 60)
 //
 // The window is not sent: a listener tries windows w-1, w, w+1 of its own clock, so the bytes
-// hold no counter, no key id and no stable field. The sender's IP address is the datagram's
-// source; the transport key lets the receiver pin the peer when it connects, so a beacon
-// replayed from another address only leads to a handshake that fails.
+// hold no counter, no key id and no stable field. The address is the interface's the beacon
+// was sent on, and a listener drops a beacon whose datagram came from another address: a
+// beacon replayed by an outsider makes no member connect anywhere (which would tell the
+// outsider who shares the sender's group). The transport key lets the receiver pin the peer.
 //
-// What an observer on the link learns: that a host sends 82-byte datagrams to the Kolokol
+// What an observer on the link learns: that a host sends 86-byte datagrams to the Kolokol
 // multicast group and port at a regular interval (and, from the count per interval, how many
 // beacon keys it sends under), and the timing and endpoints of the TCP syncs that follow.
 // It learns no group, member or key identity and cannot link two beacons to one group.
 
+#include <array>
 #include <asio/any_io_executor.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/ip/address_v4.hpp>
@@ -44,9 +47,9 @@ namespace kolokol::transport::lan {
 
 inline constexpr std::size_t kBeaconKeyBytes = 32;
 inline constexpr std::size_t kNonceBytes = 16;
-inline constexpr std::size_t kInfoBytes = 2 + 32;
+inline constexpr std::size_t kInfoBytes = 2 + 4 + 32;
 inline constexpr std::size_t kMacBytes = 32;
-inline constexpr std::size_t kBeaconBytes = kNonceBytes + kInfoBytes + kMacBytes;  // 82
+inline constexpr std::size_t kBeaconBytes = kNonceBytes + kInfoBytes + kMacBytes;  // 86
 inline constexpr std::int64_t kWindowSeconds = 60;
 // A recogniser holds at most this many keys, so one datagram costs at most 3 × this many
 // HMAC-SHA-256 computations.
@@ -54,8 +57,9 @@ inline constexpr std::size_t kMaxBeaconKeys = 256;
 
 // What a beacon carries under its key.
 struct BeaconInfo {
-    std::uint16_t port = 0;  // the sender's TCP listen port (1..65535)
-    StaticPublicKey key{};   // the sender's transport static key
+    std::uint16_t port = 0;                 // the sender's TCP listen port (1..65535)
+    std::array<std::uint8_t, 4> address{};  // the IPv4 address it was sent from
+    StaticPublicKey key{};                  // the sender's transport static key
     friend bool operator==(const BeaconInfo&, const BeaconInfo&) = default;
 };
 
@@ -150,7 +154,8 @@ struct DiscoveryStats {
     std::uint64_t malformed = 0;
     std::uint64_t replayed = 0;
     std::uint64_t rate_limited = 0;
-    std::uint64_t own = 0;  // recognised beacons carrying our own transport key
+    std::uint64_t own = 0;           // recognised beacons carrying our own transport key
+    std::uint64_t wrong_source = 0;  // authentic, but sent from another address: replayed
 };
 
 class Discovery {
