@@ -50,6 +50,10 @@ void register_age_commands(CLI::App& app);
 void register_bundle_commands(CLI::App& app);
 void register_relay_commands(CLI::App& app);
 void register_chat_commands(CLI::App& app);
+
+// Gives every command without an example in its --help one (help_examples.cpp). Call after
+// all commands are registered.
+void add_missing_examples(CLI::App& app);
 void register_backup_commands(CLI::App& app);
 void register_doctor_commands(CLI::App& app);
 
