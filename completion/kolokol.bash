@@ -21,7 +21,8 @@ _kolokol() {
     fi
 
     local commands="init passwd panic whoami verify group post read rejected sync serve relay
-        age chat backup restore doctor proxy"
+        age chat backup restore doctor proxy event task case contact report alert redact
+        attachment bundle"
     local global_opts="--home --passphrase-file --help"
 
     # The command (and subcommand) typed so far, skipping global options and their values.
@@ -70,7 +71,7 @@ _kolokol() {
         verify) opts="--confirm --json" ;;
         group)
             if [ -z "$sub" ]; then
-                COMPREPLY=($(compgen -W "create add join members remove rotate relay list --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "create add join members remove rotate relay tor-only retention list --help" -- "$cur"))
                 return
             fi
             case $sub in
@@ -103,6 +104,24 @@ _kolokol() {
             esac
             ;;
         chat) opts="--offline" ;;
+        event | task | case | contact | report | attachment | bundle)
+            if [ -z "$sub" ]; then
+                local subs
+                case $cmd in
+                    event) subs="add rsvp show list" ;;
+                    task) subs="add assign done progress list" ;;
+                    case) subs="open set note pay attach show list history" ;;
+                    contact | report) subs="add list" ;;
+                    attachment) subs="get list" ;;
+                    bundle) subs="export verify open reexport" ;;
+                esac
+                COMPREPLY=($(compgen -W "$subs --help" -- "$cur"))
+                return
+            fi
+            opts="--json"
+            ;;
+        alert) opts="--urgency list" ;;
+        redact) opts="--reason" ;;
         backup) opts="-o --output --history --backup-passphrase-file --force --json" ;;
         restore) opts="--backup-passphrase-file --kdf --json" ;;
         doctor) opts="--json --timeout" ;;

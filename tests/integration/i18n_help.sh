@@ -41,3 +41,15 @@ for c in $codes; do
   grep -qE "^\| $c \|" "$root/docs/exit-codes.md" || fail "docs/exit-codes.md does not document exit code $c"
 done
 echo "ok: the man page and docs/exit-codes.md document exit codes $(echo $codes)"
+
+# Bash completion offers every top-level command the binary has, and a command's subcommands.
+source "$root/completion/kolokol.bash"
+complete_words() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _kolokol; printf '%s\n' "${COMPREPLY[@]}"; }
+top=$(complete_words kolokol "")
+cmds=$("$KOLOKOL" --help | awk '/^Subcommands:$/ {f = 1; next} /^$/ {f = 0} f && /^  [a-z]/ {print $1}')
+for c in $cmds; do
+  grep -qx "$c" <<<"$top" || fail "bash completion does not offer the command $c"
+done
+grep -qx rotate <<<"$(complete_words kolokol group "")" || fail "bash completion lacks group subcommands"
+grep -qx history <<<"$(complete_words kolokol case "")" || fail "bash completion lacks case subcommands"
+echo "ok: bash completion offers all $(wc -w <<<"$cmds") commands and their subcommands"
