@@ -49,6 +49,7 @@ void register_store_commands(CLI::App& app);
 void register_age_commands(CLI::App& app);
 void register_bundle_commands(CLI::App& app);
 void register_relay_commands(CLI::App& app);
+void register_object_commands(CLI::App& app);  // cmd_objects.cpp; after the group commands
 void register_chat_commands(CLI::App& app);
 
 // Gives every command without an example in its --help one (help_examples.cpp). Call after

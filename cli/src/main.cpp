@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
     register_store_commands(app);
     register_identity_commands(app);
     register_group_commands(app);
+    register_object_commands(app);
     register_message_commands(app);
     register_sync_commands(app);
     register_age_commands(app);

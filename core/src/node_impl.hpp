@@ -106,8 +106,8 @@ struct Node::Impl {
 
     // ---- Coordination objects, attachments, redaction, retention (node_objects.cpp,
     // node_attachments.cpp, node_retention.cpp) ----
-    // The fold of each group's object records, rebuilt on demand; dropped whenever an object,
-    // redaction or control record is applied.
+    // The fold of each group's object records, built on demand; object records applied later
+    // fold into it, and it is dropped (to be rebuilt) when a redaction or control record is.
     std::map<GroupId, std::unique_ptr<objects::ObjectSet>> object_sets;
     // Rows in `refetch` (chunk envelopes dropped as damaged); -1 until first counted.
     std::int64_t refetch_rows = -1;

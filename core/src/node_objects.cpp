@@ -245,7 +245,13 @@ Status Node::Impl::on_applied(const RecordId& id, const GroupId& group, const pb
     (void)retry;
     switch (body.payload_case()) {
         case pb::RecordBody::kObject:
-            object_sets.erase(group);
+            // Ingest has just found the author a member at this position, not removed: fold the
+            // change into the cached state rather than rebuilding it (a rebuild reads every
+            // object record of the group).
+            if (auto it = object_sets.find(group); it != object_sets.end()) {
+                auto c = change_of(id, body);
+                if (!c || !it->second->apply(std::move(*c))) object_sets.erase(it);
+            }
             break;
         case pb::RecordBody::kChunk: {
             auto st = db.cached(
