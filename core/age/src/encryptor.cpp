@@ -138,6 +138,8 @@ Result<Encryptor> Encryptor::with_passphrase(ByteView passphrase, Sink sink,
 Status Encryptor::write(ByteView plaintext) {
     auto& m = *m_impl;
     if (auto st = m.check_usable(); !st) return st;
+    // Nothing to stage; and an empty span may carry a null pointer, which memcpy must not see.
+    if (plaintext.empty()) return {};
     m.total += plaintext.size();
     if (m.filled > 0) {
         auto n = std::min(plaintext.size(), kChunkBytes - m.filled);

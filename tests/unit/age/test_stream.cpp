@@ -451,3 +451,22 @@ TEST_CASE("header limits and non-age input") {
     auto slow = decrypt_with(id, as_bytes("-----BEGIN AGE ENCRYPTED FILE-----\nYWdl\n"), 1);
     CHECK(code_of(slow) == make_error_code(AgeErrc::armor_unsupported));
 }
+
+TEST_CASE("empty writes, null or not, change nothing at any point of the stream") {
+    auto id = X25519Identity::generate();
+    std::vector<X25519Recipient> recipients{id.recipient()};
+    const Bytes plain = pattern(64 * 1024 + 10);
+    Bytes out;
+    auto enc = Encryptor::to_recipients(recipients, memory_sink(out), EncryptOptions{});
+    REQUIRE(enc);
+    REQUIRE(enc->write(ByteView{}));  // before anything: a null, empty span
+    REQUIRE(enc->write(ByteView(plain).first(10)));
+    REQUIRE(enc->write(ByteView{}));  // with a partly staged chunk
+    REQUIRE(enc->write(ByteView(plain).subspan(10)));
+    REQUIRE(enc->write(ByteView(plain.data(), std::size_t{0})));
+    REQUIRE(enc->finish());
+    CHECK(enc->plaintext_bytes() == plain.size());
+    auto back = decrypt_with(id, out);
+    REQUIRE(back);
+    CHECK(*back == plain);
+}
