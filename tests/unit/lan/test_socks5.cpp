@@ -34,7 +34,9 @@ struct Script {
 };
 
 struct Outcome {
-    Result<tcp::socket> socket = fail(tr::TransportErrc::connect_failed, "did not run");
+    // Whether the dialer connected (the socket itself dies with the test's io_context, inside
+    // dial(): one outliving its io_context would touch a destroyed reactor).
+    Result<bool> socket = fail(tr::TransportErrc::connect_failed, "did not run");
     Bytes greeting;
     Bytes request;
     std::string first_byte;  // what the dialer's socket read first, on success
@@ -83,11 +85,14 @@ Outcome dial(Script script, std::string host = "exampleonionaddress.onion",
         io,
         [&]() -> asio::awaitable<void> {
             auto dialer = tr::socks5_dialer(proxy);
-            out.socket = co_await dialer(io.get_executor(), host, port, timeout);
-            if (out.socket) {
+            auto socket = co_await dialer(io.get_executor(), host, port, timeout);
+            if (socket) {
+                out.socket = true;
                 char c = 0;
-                co_await asio::async_read(*out.socket, asio::buffer(&c, 1), asio::use_awaitable);
+                co_await asio::async_read(*socket, asio::buffer(&c, 1), asio::use_awaitable);
                 out.first_byte = std::string(1, c);
+            } else {
+                out.socket = std::unexpected(socket.error());
             }
             io.stop();
         },
