@@ -67,6 +67,17 @@ struct Node::Impl {
     // Rows applied recently (records never change once applied), to spare lookups at ingest.
     // Anything that deletes records must clear it.
     std::unordered_map<std::string, RecordRow> recent_rows;
+    // Records held as pending by this process, kept opened so that waking one does not fetch,
+    // decrypt and verify it again (records arriving in id order rather than causal order make
+    // this the common case of a first sync). Bounded by kHeldOpenedBytes; a record missing here
+    // is simply opened again from the store. Cleared with recent_rows.
+    static constexpr std::size_t kHeldOpenedBytes = 96u << 20;
+    std::unordered_map<std::string, OpenedRecord> held_opened;
+    std::size_t held_opened_bytes = 0;
+    void forget_held() {
+        held_opened.clear();
+        held_opened_bytes = 0;
+    }
 
     std::int64_t now() const { return clock(); }
 

@@ -3,6 +3,7 @@
 // apply the rest — all in one transaction per batch.
 
 #include <algorithm>
+#include <limits>
 #include <thread>
 
 #include "kolokol/crypto/x25519.hpp"
@@ -13,6 +14,12 @@ namespace kolokol::core {
 namespace {
 constexpr std::size_t kParallelThreshold = 64;
 constexpr std::int64_t kMaxRejectedRows = 10000;
+
+// What an opened record held in memory costs, roughly: its envelope, its plaintext and the
+// parsed body (about the plaintext's size again).
+std::size_t held_cost(const OpenedRecord& r) {
+    return r.envelope.size() + 2 * r.signed_record.size() + 128;
+}
 
 bool row_exists(storage::Database& db, std::string_view sql, const RecordId& id) {
     auto st = db.cached(sql);
@@ -27,7 +34,10 @@ bool row_exists(storage::Database& db, std::string_view sql, const RecordId& id)
 Result<IngestReport> Node::ingest(std::span<const Bytes> envelopes) {
     auto r = m_impl->ingest(envelopes);
     // A failed batch was rolled back: forget rows remembered from it.
-    if (!r) m_impl->recent_rows.clear();
+    if (!r) {
+        m_impl->recent_rows.clear();
+        m_impl->forget_held();
+    }
     return r;
 }
 
@@ -95,7 +105,17 @@ Result<IngestReport> Node::Impl::ingest(std::span<const Bytes> input) {
     if (!tx) return std::unexpected(tx.error());
     auto pending_before = pending_count();
     std::vector<RecordId> retry;
-    for (std::size_t i = 0; i < input.size(); ++i) {
+    // Lamport order first: a record's references all have lower clocks, so what a batch holds
+    // of a chain is applied in one pass instead of being held and woken one by one.
+    std::vector<std::size_t> order(input.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    auto clock_of = [&](std::size_t i) {
+        return opened[i] && *opened[i] ? (*opened[i])->body.lamport()
+                                       : std::numeric_limits<std::uint64_t>::max();
+    };
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return clock_of(a) < clock_of(b); });
+    for (auto i : order) {
         auto* pre = opened[i] ? &*opened[i] : nullptr;
         if (auto ok = process(input[i], pre, false, report, retry); !ok)
             return std::unexpected(ok.error());
@@ -104,6 +124,16 @@ Result<IngestReport> Node::Impl::ingest(std::span<const Bytes> input) {
     while (!retry.empty()) {
         auto id = retry.back();
         retry.pop_back();
+        if (auto held = held_opened.find(std::string(as_chars(id))); held != held_opened.end()) {
+            std::expected<OpenedRecord, Rejection> pre = std::move(held->second);
+            held_opened.erase(held);
+            held_opened_bytes -= held_cost(*pre);
+            // A copy: the record may be held again (when it still waits for something).
+            const Bytes envelope = pre->envelope;
+            if (auto ok = process(envelope, &pre, true, report, retry); !ok)
+                return std::unexpected(ok.error());
+            continue;
+        }
         auto bytes = envelopes->get(id);
         if (!bytes) return std::unexpected(bytes.error());
         if (!*bytes) continue;
@@ -213,6 +243,10 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
             (*pr)->bind(1, ByteView(m)).bind(2, ByteView(id));
             if (auto r = (*pr)->step(); !r) return std::unexpected(r.error());
         }
+        const auto cost = held_cost(rec);
+        if (held_opened_bytes + cost <= kHeldOpenedBytes &&
+            held_opened.emplace(std::string(as_chars(id)), std::move(rec)).second)
+            held_opened_bytes += cost;
         return {};
     }
 
@@ -339,32 +373,7 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
     }
 
     // Wake records that were waiting for this one.
-    std::vector<RecordId> waiting;
-    {
-        auto st = db.cached("SELECT id FROM pending_refs WHERE ref = ?");
-        if (!st) return std::unexpected(st.error());
-        (*st)->bind(1, ByteView(id));
-        while (true) {
-            auto r = (*st)->step();
-            if (!r) return std::unexpected(r.error());
-            if (!*r) break;
-            waiting.push_back(to_array<32>((*st)->column_blob(0)));
-        }
-    }
-    for (const auto& w : waiting) {
-        auto del = db.cached("DELETE FROM pending_refs WHERE ref = ? AND id = ?");
-        if (!del) return std::unexpected(del.error());
-        (*del)->bind(1, ByteView(id)).bind(2, ByteView(w));
-        if (auto r = (*del)->step(); !r) return std::unexpected(r.error());
-        if (!row_exists(db, "SELECT 1 FROM pending_refs WHERE id = ?", w)) {
-            auto dp = db.cached("DELETE FROM pending WHERE id = ?");
-            if (!dp) return std::unexpected(dp.error());
-            (*dp)->bind(1, ByteView(w));
-            if (auto r = (*dp)->step(); !r) return std::unexpected(r.error());
-            retry.push_back(w);
-        }
-    }
-    return {};
+    return wake_waiting(id, retry);
 }
 
 }  // namespace kolokol::core

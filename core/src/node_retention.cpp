@@ -181,6 +181,7 @@ Result<RetentionReport> Node::apply_retention() {
     if (report.records == 0 && report.envelopes == 0 && report.epochs == 0) return report;
 
     m.recent_rows.clear();
+    m.forget_held();
     m.object_sets.clear();
     m.refetch_rows = -1;
     // Freed pages were zeroed; VACUUM rebuilds the file without them and the WAL is emptied.

@@ -8,7 +8,7 @@ namespace kolokol::core {
 
 namespace {
 // Append new steps; never edit a step that has shipped.
-constexpr std::array<std::string_view, 3> kCoreSteps = {
+constexpr std::array<std::string_view, 4> kCoreSteps = {
     R"sql(
 CREATE TABLE identity(
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -50,6 +50,10 @@ CREATE TABLE redactions(
 CREATE INDEX redactions_by_redaction ON redactions(redaction);
 CREATE TABLE refetch(id BLOB PRIMARY KEY);
 CREATE TABLE retired_epochs(epoch_id BLOB PRIMARY KEY, group_id BLOB NOT NULL);
+)sql",
+    // Waking a held record asks whether it still waits for anything: by id, not by ref.
+    R"sql(
+CREATE INDEX pending_refs_by_id ON pending_refs(id);
 )sql",
 };
 }  // namespace
