@@ -127,6 +127,7 @@ Result<CaseExport> case_export(core::Node& node, const core::GroupId& group,
         e.read = [&node, group, manifest_id](const std::function<Status(ByteView)>& sink) {
             return node.read_attachment(group, manifest_id, sink);
         };
+        e.read_checks_sha256 = true;  // read_attachment checks the manifest's SHA-256
         out.attachments.push_back(std::move(e));
     }
     return out;

@@ -56,6 +56,9 @@ struct AttachmentExport {
     crypto::Hash32 sha256{};      // of the whole file, as its signed manifest in the group says
     nlohmann::ordered_json info;  // author, capture time … copied into manifest.json as is
     AttachmentReader read;
+    // `read` itself fails unless the bytes it delivered hash to `sha256` (as a Node's attachment
+    // reader does), so the writer need not hash them a second time.
+    bool read_checks_sha256 = false;
 };
 
 // One case as it goes into manifest.json. `record` holds the case as JSON (fields, timeline,
