@@ -1,6 +1,7 @@
 #include "kolokol/age/encryptor.hpp"
 
 #include <cstring>
+#include <utility>
 
 #include "header.hpp"
 #include "kolokol/crypto/aead.hpp"
@@ -39,6 +40,7 @@ struct Encryptor::Impl {
     std::uint64_t total = 0;
     std::optional<Error> error;
     bool finished = false;
+    std::function<void()> beside;  // run_beside(): waits for the next batch
 
     Status emit(ByteView bytes) {
         if (auto st = sink(bytes); !st) {
@@ -58,13 +60,21 @@ struct Encryptor::Impl {
     // point to (staging, or the caller's buffer) changes.
     Status flush() {
         if (jobs.empty()) return {};
-        runner.run(jobs.size(), [&](std::size_t i) {
+        // The task beside goes first: it is usually the longest job of the batch.
+        const std::size_t side = beside ? 1 : 0;
+        runner.run(jobs.size() + side, [&](std::size_t i) {
+            if (side == 1 && i == 0) {
+                beside();
+                return;
+            }
+            i -= side;
             const auto& job = jobs[i];
             auto nonce = detail::chunk_nonce(counter + i, job.final_chunk);
             auto dst = MutableByteView(out).subspan(i * kEncryptedChunkBytes,
                                                     job.plaintext.size() + kChunkTagBytes);
             crypto::chacha_ietf_seal_into(dst, key.view(), nonce, {}, job.plaintext);
         });
+        if (side == 1) beside = nullptr;
         // Every job but a final one is a full chunk, so the sealed chunks are contiguous.
         auto bytes = (jobs.size() - 1) * kEncryptedChunkBytes + jobs.back().plaintext.size() +
                      kChunkTagBytes;
@@ -168,6 +178,15 @@ Status Encryptor::finish() {
     m.finished = true;
     if (auto st = m.add(ByteView(m.staging).first(m.filled), true); !st) return st;
     return m.flush();
+}
+
+void Encryptor::run_beside(std::function<void()> task) {
+    run_beside_now();
+    m_impl->beside = std::move(task);
+}
+
+void Encryptor::run_beside_now() {
+    if (auto task = std::exchange(m_impl->beside, nullptr)) task();
 }
 
 std::uint64_t Encryptor::plaintext_bytes() const {

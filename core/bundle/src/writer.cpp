@@ -1,11 +1,7 @@
 // write_bundle: README, manifest, signature, card, custody, sums, then the files, as one tar
 // streamed into an age encryptor. Attachment hashes come from the group's signed manifests, so
 // the metadata goes first and each file is checked against its hash as it streams past.
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <set>
-#include <thread>
 
 #include "encryption.hpp"
 #include "kolokol/bundle/bundle.hpp"
@@ -28,69 +24,6 @@ namespace {
 struct PlannedFile {
     const AttachmentExport* source;
     std::string path;
-};
-
-// SHA-256 on a thread of its own, so that hashing a file overlaps with sealing it into the
-// bundle. update() copies the data (at most kMaxQueued bytes wait), finish() waits for the end.
-class BackgroundSha256 {
-public:
-    BackgroundSha256() : m_thread([this] { run(); }) {}
-    ~BackgroundSha256() {
-        {
-            std::lock_guard lock(m_mutex);
-            m_done = true;
-        }
-        m_wake.notify_all();
-        m_thread.join();
-    }
-    BackgroundSha256(const BackgroundSha256&) = delete;
-    BackgroundSha256& operator=(const BackgroundSha256&) = delete;
-
-    void update(ByteView data) {
-        Bytes copy(data.begin(), data.end());
-        std::unique_lock lock(m_mutex);
-        m_room.wait(lock, [&] { return m_queued < kMaxQueued; });
-        m_queued += copy.size();
-        m_queue.push_back(std::move(copy));
-        m_wake.notify_all();
-    }
-    crypto::Hash32 finish() {
-        std::unique_lock lock(m_mutex);
-        m_done = true;
-        m_wake.notify_all();
-        m_room.wait(lock, [&] { return m_finished; });
-        return m_digest;
-    }
-
-private:
-    static constexpr std::size_t kMaxQueued = 8u << 20;
-
-    void run() {
-        crypto::Sha256 hash;
-        std::unique_lock lock(m_mutex);
-        while (true) {
-            m_wake.wait(lock, [&] { return !m_queue.empty() || m_done; });
-            if (m_queue.empty()) break;
-            Bytes next = std::move(m_queue.front());
-            m_queue.pop_front();
-            lock.unlock();
-            hash.update(next);
-            lock.lock();
-            m_queued -= next.size();
-            m_room.notify_all();
-        }
-        m_digest = hash.finish();
-        m_finished = true;
-        m_room.notify_all();
-    }
-
-    std::mutex m_mutex;
-    std::condition_variable m_wake, m_room;
-    std::deque<Bytes> m_queue;
-    std::size_t m_queued = 0;
-    bool m_done = false, m_finished = false;
-    crypto::Hash32 m_digest{};
-    std::thread m_thread;  // last: starts once the members above exist
 };
 
 }  // namespace
@@ -200,24 +133,27 @@ Result<ExportSummary> write_bundle(std::span<const CaseExport> cases, const Sign
     for (const auto& f : planned) {
         const auto& a = *f.source;
         if (auto st = tar.begin(f.path, a.size, mtime); !st) return std::unexpected(st.error());
-        std::optional<BackgroundSha256> hash;
-        if (!a.read_checks_sha256) hash.emplace();
+        crypto::Sha256 hash;
+        const bool hashing = !a.read_checks_sha256;
         std::uint64_t seen = 0;
         auto st = a.read([&](ByteView data) -> Status {
             seen += data.size();
             if (seen > a.size)
                 return fail(BundleErrc::hash_mismatch, f.path + ": longer than its declared " +
                                                            std::to_string(a.size) + " bytes");
-            if (hash) hash->update(data);
             if (progress) progress(done + seen, total);
-            return tar.write(data);
+            // Hashed beside the sealing of the same bytes, on the encryptor's other thread.
+            if (hashing) enc->run_beside([&hash, data] { hash.update(data); });
+            auto written = tar.write(data);
+            enc->run_beside_now();
+            return written;
         });
         if (!st) return std::unexpected(st.error());
         if (seen != a.size)
             return fail(BundleErrc::hash_mismatch, f.path + ": " + std::to_string(seen) +
                                                        " bytes, not the declared " +
                                                        std::to_string(a.size));
-        if (hash && hash->finish() != a.sha256)
+        if (hashing && hash.finish() != a.sha256)
             return fail(BundleErrc::hash_mismatch, f.path + ": SHA-256 differs from its manifest");
         if (auto e = tar.end(); !e) return std::unexpected(e.error());
         done += a.size;

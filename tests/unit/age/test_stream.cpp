@@ -141,6 +141,48 @@ TEST_CASE("batches: one or two threads give identical files and identical plaint
     }
 }
 
+TEST_CASE("work beside the sealing runs once per task, within the write that seals") {
+    auto id = X25519Identity::generate();
+    auto r = id.recipient();
+    auto plain = pattern(20 * kChunkBytes + 7);
+    Bytes with, without;
+    for (bool beside : {true, false}) {
+        crypto::DeterministicRandom rng(9);
+        EncryptOptions options;
+        options.random = &rng;
+        auto enc = Encryptor::to_recipients(std::span(&r, 1), memory_sink(beside ? with : without),
+                                            options);
+        REQUIRE(enc);
+        int runs = 0;
+        // A write that seals a batch runs the task during that write.
+        if (beside) enc->run_beside([&] { ++runs; });
+        REQUIRE(enc->write(ByteView(plain).first(18 * kChunkBytes + 5)));
+        CHECK(runs == (beside ? 1 : 0));
+        enc->run_beside_now();  // already ran: not again
+        CHECK(runs == (beside ? 1 : 0));
+        // A write that only stages seals nothing: the task waits for run_beside_now().
+        if (beside) enc->run_beside([&] { ++runs; });
+        REQUIRE(enc->write(ByteView(plain).subspan(18 * kChunkBytes + 5, 10)));
+        CHECK(runs == (beside ? 1 : 0));
+        enc->run_beside_now();
+        CHECK(runs == (beside ? 2 : 0));
+        // A task still waiting runs before its replacement is taken.
+        if (beside) {
+            enc->run_beside([&] { ++runs; });
+            enc->run_beside([&] { runs += 10; });
+            CHECK(runs == 3);
+        }
+        REQUIRE(enc->write(ByteView(plain).subspan(18 * kChunkBytes + 15)));
+        REQUIRE(enc->finish());
+        CHECK(runs == (beside ? 13 : 0));
+    }
+    // The task changes nothing in the file.
+    CHECK(with == without);
+    auto back = decrypt_with(id, with);
+    REQUIRE(back);
+    CHECK(*back == plain);
+}
+
 TEST_CASE("passphrase round trip; provider only called for scrypt files") {
     auto plain = pattern(70000);
     Bytes file;

@@ -57,6 +57,14 @@ public:
     // Seals the final chunk (empty only if the whole plaintext was empty) and sends it.
     Status finish();
 
+    // Work to do beside the sealing — hashing the same plaintext, say — so that it overlaps
+    // with it on the encryptor's second thread. `task` runs exactly once, concurrently with the
+    // next batch of chunks sealed by write() or finish(), or by run_beside_now() if none was;
+    // call that before the data the task reads goes away. It must not throw or call this
+    // encryptor. A task still waiting is replaced (after running it) by a new one.
+    void run_beside(std::function<void()> task);
+    void run_beside_now();
+
     // Plaintext bytes accepted so far.
     std::uint64_t plaintext_bytes() const;
 
