@@ -232,7 +232,9 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
     if (body.has_prev()) need(ref_id(body.prev()), readable(body.prev()) && !parents_may_go);
     if (!missing.empty()) {
         ++report.pending;
-        if (auto ok = store_envelope(id, view->mailbox, envelope); !ok) return ok;
+        // A held record's envelope is in the store already.
+        if (!from_pending)
+            if (auto ok = store_envelope(id, view->mailbox, envelope); !ok) return ok;
         auto st = db.cached("INSERT OR IGNORE INTO pending(id, received_ms) VALUES (?, ?)");
         if (!st) return std::unexpected(st.error());
         (*st)->bind(1, ByteView(id)).bind(2, now());
@@ -287,7 +289,8 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
         return reject(id, why->reason, why->detail, report);
 
     // Apply.
-    if (auto ok = store_envelope(id, view->mailbox, envelope); !ok) return ok;
+    if (!from_pending)
+        if (auto ok = store_envelope(id, view->mailbox, envelope); !ok) return ok;
     strip_stored(body, rec.signed_record);
     auto ins = db.cached(
         "INSERT INTO records(id, group_id, epoch_id, author, seq, prev, lamport, kind, heads, "
