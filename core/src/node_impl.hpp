@@ -78,6 +78,20 @@ struct Node::Impl {
         held_opened.clear();
         held_opened_bytes = 0;
     }
+    // The pending_refs table as maps, read on first use, so that waking held records costs no
+    // lookups: who waits for a record, and for how many records each held one still waits.
+    // Whatever changes pending_refs other than hold_for() and wake_waiting() must call
+    // forget_waits().
+    struct Waits {
+        bool loaded = false;
+        std::unordered_map<std::string, std::vector<RecordId>> by_ref;
+        std::unordered_map<std::string, std::size_t> count;
+    };
+    Waits waits;
+    Status load_waits();
+    void forget_waits() { waits = {}; }
+    // Notes that held record `id` waits for `refs` (in pending_refs and in `waits`).
+    Status hold_for(const RecordId& id, std::span<const RecordId> refs);
 
     std::int64_t now() const { return clock(); }
 
@@ -103,7 +117,9 @@ struct Node::Impl {
     Result<RecordId> rotate(const GroupId& group);
     std::optional<EpochId> rotation_epoch(const GroupId& group);
 
+    // One transaction; on failure it is rolled back and what was remembered from it forgotten.
     Result<IngestReport> ingest(std::span<const Bytes> envelopes);
+    Result<IngestReport> ingest_batch(std::span<const Bytes> envelopes);
     // One envelope inside ingest's transaction. `opened` is the result of opening it ahead of
     // time on a worker thread, if that was possible; `retry` collects ids to process again.
     Status process(ByteView envelope, std::expected<OpenedRecord, Rejection>* opened,

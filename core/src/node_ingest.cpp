@@ -32,13 +32,53 @@ bool row_exists(storage::Database& db, std::string_view sql, const RecordId& id)
 }  // namespace
 
 Result<IngestReport> Node::ingest(std::span<const Bytes> envelopes) {
-    auto r = m_impl->ingest(envelopes);
-    // A failed batch was rolled back: forget rows remembered from it.
+    return m_impl->ingest(envelopes);
+}
+
+Result<IngestReport> Node::Impl::ingest(std::span<const Bytes> envelopes) {
+    auto r = ingest_batch(envelopes);
+    // A failed batch was rolled back: forget what was remembered from it.
     if (!r) {
-        m_impl->recent_rows.clear();
-        m_impl->forget_held();
+        recent_rows.clear();
+        forget_held();
+        forget_waits();
     }
     return r;
+}
+
+Status Node::Impl::load_waits() {
+    if (waits.loaded) return {};
+    Waits loaded;
+    auto st = db.cached("SELECT ref, id FROM pending_refs");
+    if (!st) return std::unexpected(st.error());
+    while (true) {
+        auto r = (*st)->step();
+        if (!r) return std::unexpected(r.error());
+        if (!*r) break;
+        auto ref = (*st)->column_blob(0);
+        auto id = (*st)->column_blob(1);
+        if (ref.size() != 32 || id.size() != 32) continue;
+        loaded.by_ref[std::string(as_chars(ref))].push_back(to_array<32>(id));
+        ++loaded.count[std::string(as_chars(id))];
+    }
+    loaded.loaded = true;
+    waits = std::move(loaded);
+    return {};
+}
+
+Status Node::Impl::hold_for(const RecordId& id, std::span<const RecordId> refs) {
+    if (auto ok = load_waits(); !ok) return ok;
+    auto pr = db.cached("INSERT OR IGNORE INTO pending_refs(ref, id) VALUES (?, ?)");
+    if (!pr) return std::unexpected(pr.error());
+    for (const auto& ref : refs) {
+        (*pr)->reset();
+        (*pr)->bind(1, ByteView(ref)).bind(2, ByteView(id));
+        if (auto r = (*pr)->step(); !r) return std::unexpected(r.error());
+        if (db.changes() != 1) continue;  // already noted (a ref named twice)
+        waits.by_ref[std::string(as_chars(ref))].push_back(id);
+        ++waits.count[std::string(as_chars(id))];
+    }
+    return {};
 }
 
 std::size_t Node::Impl::pending_count() {
@@ -72,7 +112,7 @@ Status Node::Impl::store_envelope(const RecordId& id, const MailboxId& mailbox, 
     return {};
 }
 
-Result<IngestReport> Node::Impl::ingest(std::span<const Bytes> input) {
+Result<IngestReport> Node::Impl::ingest_batch(std::span<const Bytes> input) {
     IngestReport report;
     report.received = input.size();
 
@@ -239,12 +279,7 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
         if (!st) return std::unexpected(st.error());
         (*st)->bind(1, ByteView(id)).bind(2, now());
         if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
-        for (const auto& m : missing) {
-            auto pr = db.cached("INSERT OR IGNORE INTO pending_refs(ref, id) VALUES (?, ?)");
-            if (!pr) return std::unexpected(pr.error());
-            (*pr)->bind(1, ByteView(m)).bind(2, ByteView(id));
-            if (auto r = (*pr)->step(); !r) return std::unexpected(r.error());
-        }
+        if (auto ok = hold_for(id, missing); !ok) return ok;
         const auto cost = held_cost(rec);
         if (held_opened_bytes + cost <= kHeldOpenedBytes &&
             held_opened.emplace(std::string(as_chars(id)), std::move(rec)).second)

@@ -185,36 +185,24 @@ void Node::Impl::strip_stored(const pb::RecordBody& body, Bytes& signed_record) 
 }
 
 Status Node::Impl::wake_waiting(const RecordId& ref, std::vector<RecordId>& retry) {
-    std::vector<RecordId> waiting;
-    {
-        auto st = db.cached("SELECT id FROM pending_refs WHERE ref = ?");
-        if (!st) return std::unexpected(st.error());
-        (*st)->bind(1, ByteView(ref));
-        while (true) {
-            auto r = (*st)->step();
-            if (!r) return std::unexpected(r.error());
-            if (!*r) break;
-            waiting.push_back(to_array<32>((*st)->column_blob(0)));
-        }
-    }
+    if (auto ok = load_waits(); !ok) return ok;
+    auto it = waits.by_ref.find(std::string(as_chars(ref)));
+    if (it == waits.by_ref.end()) return {};
+    const auto waiting = std::move(it->second);
+    waits.by_ref.erase(it);
+    auto del = db.cached("DELETE FROM pending_refs WHERE ref = ?");
+    if (!del) return std::unexpected(del.error());
+    (*del)->bind(1, ByteView(ref));
+    if (auto r = (*del)->step(); !r) return std::unexpected(r.error());
     for (const auto& w : waiting) {
-        auto del = db.cached("DELETE FROM pending_refs WHERE ref = ? AND id = ?");
-        if (!del) return std::unexpected(del.error());
-        (*del)->bind(1, ByteView(ref)).bind(2, ByteView(w));
-        if (auto r = (*del)->step(); !r) return std::unexpected(r.error());
-        auto left = db.cached("SELECT 1 FROM pending_refs WHERE id = ?");
-        if (!left) return std::unexpected(left.error());
-        (*left)->bind(1, ByteView(w));
-        auto more = (*left)->step();
-        (*left)->reset();
-        if (!more) return std::unexpected(more.error());
-        if (!*more) {
-            auto dp = db.cached("DELETE FROM pending WHERE id = ?");
-            if (!dp) return std::unexpected(dp.error());
-            (*dp)->bind(1, ByteView(w));
-            if (auto r = (*dp)->step(); !r) return std::unexpected(r.error());
-            retry.push_back(w);
-        }
+        auto c = waits.count.find(std::string(as_chars(w)));
+        if (c != waits.count.end() && --c->second > 0) continue;  // still waits for another
+        if (c != waits.count.end()) waits.count.erase(c);
+        auto dp = db.cached("DELETE FROM pending WHERE id = ?");
+        if (!dp) return std::unexpected(dp.error());
+        (*dp)->bind(1, ByteView(w));
+        if (auto r = (*dp)->step(); !r) return std::unexpected(r.error());
+        retry.push_back(w);
     }
     return {};
 }

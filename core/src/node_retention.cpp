@@ -182,6 +182,7 @@ Result<RetentionReport> Node::apply_retention() {
 
     m.recent_rows.clear();
     m.forget_held();
+    m.forget_waits();
     m.object_sets.clear();
     m.refetch_rows = -1;
     // Freed pages were zeroed; VACUUM rebuilds the file without them and the WAL is emptied.
