@@ -1,6 +1,7 @@
 # `kolokol chat` live with a peer, no relay anywhere: Boris's chat listens (--listen), Anna's
-# group lists Boris's address, and both chats (tmux) show what the other types, live, in
-# Cyrillic — and what Boris writes with `kolokol post` while his chat runs. Then Boris leaves
+# group lists Boris's address (and a dead one: each address has its own session, failing and
+# retrying on its own), and both chats (tmux) show what the other types, live, in Cyrillic —
+# and what Boris writes with `kolokol post` while his chat runs. Then Boris leaves
 # the chat and runs `kolokol serve` on the same address: Anna's chat reconnects by itself, a
 # message Boris posts from another process reaches her screen live, and what she types lands
 # in his store. Every wait polls the screen with a deadline.
@@ -28,6 +29,30 @@ type_line() {
   tmx send-keys -t "$1" -l "$2"
   tmx send-keys -t "$1" Enter
 }
+# peers_listed WHO — what the last /peers in WHO's chat listed (the lines after its heading).
+peers_listed() {
+  screen "$1" | awk '/Live sessions:/ { out = ""; on = 1; next } on { out = out $0 "\n" } END { printf "%s", out }'
+}
+# wait_peers WHO TEXT [SECONDS] — runs /peers in WHO's chat until it lists TEXT.
+wait_peers() {
+  local who=$1 text=$2 deadline=$((SECONDS + ${3:-15}))
+  while ((SECONDS < deadline)); do
+    type_line "$who" "/peers"
+    sleep 0.5
+    peers_listed "$who" | grep -qF -- "$text" && return 0
+    sleep 0.5
+  done
+  fail "$who's /peers never listed \"$text\"; it shows:
+$(screen "$who")"
+}
+# clear_notices WHO — to another group and back: the notices (/peers' lines) go, so the
+# messages they pushed up show again.
+clear_notices() {
+  tmx send-keys -t "$1" Tab
+  wait_for "$1" "Lawyers · 1 member"
+  tmx send-keys -t "$1" BTab
+  wait_for "$1" "Штаб · 2 members"
+}
 # chat_of WHO COLUMNS ARGS… — WHO's chat in a detached terminal; its exit status goes to a file.
 chat_of() {
   local who=$1 cols=$2; shift 2
@@ -39,6 +64,7 @@ chat_of() {
 new_member anna Anna
 new_member boris Boris
 as anna group create "Штаб" >/dev/null
+as anna group create Lawyers >/dev/null
 token=$(as anna group add "Штаб" "$(card_of boris)" 2>/dev/null)
 as boris group join "$token" >/dev/null
 # Boris learns the group's first records by file: no relay, no network yet.
@@ -51,11 +77,19 @@ wait_for boris "Others can connect to you at kolokol://127.0.0.1:"
 ADDR=$(screen boris | grep -o 'kolokol://127\.0\.0\.1:[0-9]*/[a-z2-7]*' | head -1)
 [[ "$ADDR" =~ ^kolokol://127\.0\.0\.1:[0-9]+/[a-z2-7]{52}$ ]] || fail "no address on Boris's screen: $ADDR"
 HOSTPORT=${ADDR#kolokol://}; HOSTPORT=${HOSTPORT%%/*}
+# A second address nobody listens on (port 1), with a made-up key.
+DEAD="kolokol://127.0.0.1:1/$(printf 'a%.0s' $(seq 52))"
 as anna group relay add "Штаб" "$ADDR" >/dev/null
+as anna group relay add "Штаб" "$DEAD" >/dev/null
 
 chat_of anna 80 "'Штаб'"
-wait_for anna "Live with $HOSTPORT"
 wait_for anna "Штаб · 2 members · live"
+# One session per address, each with its own state.
+wait_peers anna "$HOSTPORT · Live with $HOSTPORT"
+wait_peers anna "127.0.0.1:1 · 127.0.0.1:1 unreachable"
+[ "$(peers_listed anna | grep -cE '127\.0\.0\.1:[0-9]+ · ')" -eq 2 ] \
+  || fail "Anna's /peers does not list exactly two sessions: $(peers_listed anna)"
+clear_notices anna
 wait_for boris "· live"
 echo "ok: Anna's chat is live with Boris's chat listener ($HOSTPORT)"
 
@@ -91,13 +125,15 @@ until [ -s "$WORK/boris.rc" ]; do
   sleep 0.1
 done
 [ "$(cat "$WORK/boris.rc")" = 0 ] || fail "Boris's chat exited with $(cat "$WORK/boris.rc"): $(cat "$WORK/boris.err")"
-wait_for anna "$HOSTPORT unreachable" 10
+wait_peers anna "$HOSTPORT · $HOSTPORT unreachable" 10
 ( as_bg boris serve --listen "$HOSTPORT" > "$WORK/serve.out" 2>"$WORK/serve.err" ) &
-CLEANUP_PIDS+=("$!")
+SERVE=$!
+CLEANUP_PIDS+=("$SERVE")
 for _ in $(seq 100); do [ -s "$WORK/serve.out" ] && break; sleep 0.1; done
 [ "$(head -1 "$WORK/serve.out")" = "$ADDR" ] || fail "serve is not at $ADDR: $(cat "$WORK/serve.out" "$WORK/serve.err")"
 # The retry pause grows 1, 2, 4 s…: the reconnection comes within a few seconds.
-wait_for anna "Live with $HOSTPORT" 20
+wait_peers anna "$HOSTPORT · Live with $HOSTPORT" 20
+clear_notices anna
 as boris post "Штаб" "Через serve, тоже живьём"
 wait_for anna "Boris: Через serve, тоже живьём" 10
 type_line anna "Анна пишет в serve"
@@ -115,4 +151,7 @@ until [ -s "$WORK/anna.rc" ]; do
   sleep 0.1
 done
 [ "$(cat "$WORK/anna.rc")" = 0 ] || fail "Anna's chat exited with $(cat "$WORK/anna.rc"): $(cat "$WORK/anna.err")"
-echo "ok: both chats ended cleanly"
+kill -TERM "$SERVE"
+rc=0; wait "$SERVE" || rc=$?
+[ "$rc" = 0 ] || fail "serve exited with $rc on SIGTERM: $(cat "$WORK/serve.err")"
+echo "ok: both chats and serve ended cleanly"

@@ -452,6 +452,7 @@ void ChatController::run_command(const SlashCommand& c) {
             return;
         }
         auto sessions = m_live->sessions();
+        notice(_("Live sessions:"));
         for (const auto& s : sessions)
             notice(s.host + " · " + (s.text.empty() ? std::string(_("connecting…")) : s.text));
         if (m_live->listening())

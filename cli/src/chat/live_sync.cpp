@@ -18,6 +18,9 @@ using namespace std::chrono_literals;
 
 // A LAN member whose session failed is not dialled again for this long (its beacons go on).
 constexpr auto kLanRetryPause = 5s;
+// Sessions with members found on the LAN at once: each is a thread, and a member who makes up
+// beacons with other ports or keys must not start more.
+constexpr std::size_t kMaxLanSessions = 32;
 
 std::string host_of(const std::string& address) {
     auto parsed = transport::Address::parse(address);
@@ -220,6 +223,11 @@ void LiveSync::add_lan_peer(const transport::Address& peer, const core::GroupId&
         std::lock_guard lock(m_mutex);
         ended = take_finished();
         const std::string address = peer.to_string();
+        const auto now = std::chrono::steady_clock::now();
+        std::erase_if(m_lan_retry, [&](const auto& r) { return r.second <= now; });
+        const auto lan_sessions =
+            std::count_if(m_workers.begin(), m_workers.end(),
+                          [](const auto& w) { return w.second->listed.empty(); });
         if (auto it = m_workers.find(address); it != m_workers.end()) {
             Worker& w = *it->second;
             if (w.lan.insert(group).second && !w.listed.contains(group)) {
@@ -227,10 +235,8 @@ void LiveSync::add_lan_peer(const transport::Address& peer, const core::GroupId&
                 w.stop.request();
                 w.wake.notify_all();
             }
-        } else if (auto retry = m_lan_retry.find(address);
-                   retry == m_lan_retry.end() ||
-                   std::chrono::steady_clock::now() >= retry->second) {
-            if (retry != m_lan_retry.end()) m_lan_retry.erase(retry);
+        } else if (!m_lan_retry.contains(address) &&
+                   static_cast<std::size_t>(lan_sessions) < kMaxLanSessions) {
             auto worker = std::make_unique<Worker>();
             worker->address = address;
             worker->lan.insert(group);
