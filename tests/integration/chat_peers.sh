@@ -4,7 +4,8 @@
 # and what Boris writes with `kolokol post` while his chat runs. Then Boris leaves
 # the chat and runs `kolokol serve` on the same address: Anna's chat reconnects by itself, a
 # message Boris posts from another process reaches her screen live, and what she types lands
-# in his store. Every wait polls the screen with a deadline.
+# in his store; Clara's chat joins the same serve, which passes what each chat sends on to the
+# other, live. Every wait polls the screen with a deadline.
 source "$(dirname "$0")/lib.bash"
 command -v tmux >/dev/null || fail "tmux is missing: run scripts/deps"
 export LC_ALL=C.UTF-8
@@ -51,7 +52,7 @@ clear_notices() {
   tmx send-keys -t "$1" Tab
   wait_for "$1" "Lawyers · 1 member"
   tmx send-keys -t "$1" BTab
-  wait_for "$1" "Штаб · 2 members"
+  wait_for "$1" "Штаб · 3 members"
 }
 # chat_of WHO COLUMNS ARGS… — WHO's chat in a detached terminal; its exit status goes to a file.
 chat_of() {
@@ -63,13 +64,17 @@ chat_of() {
 
 new_member anna Anna
 new_member boris Boris
+new_member clara Clara
 as anna group create "Штаб" >/dev/null
 as anna group create Lawyers >/dev/null
 token=$(as anna group add "Штаб" "$(card_of boris)" 2>/dev/null)
 as boris group join "$token" >/dev/null
-# Boris learns the group's first records by file: no relay, no network yet.
+token=$(as anna group add "Штаб" "$(card_of clara)" 2>/dev/null)
+as clara group join "$token" >/dev/null
+# Boris and Clara learn the group's first records by file: no relay, no network yet.
 as anna sync --to-file "$WORK/start.sync" >/dev/null
 as boris sync --from-file "$WORK/start.sync" >/dev/null
+as clara sync --from-file "$WORK/start.sync" >/dev/null
 
 # Boris's chat listens on a free port and shows the address to give (wide enough for one line).
 chat_of boris 200 "'Штаб' --listen 127.0.0.1:0"
@@ -81,9 +86,12 @@ HOSTPORT=${ADDR#kolokol://}; HOSTPORT=${HOSTPORT%%/*}
 DEAD="kolokol://127.0.0.1:1/$(printf 'a%.0s' $(seq 52))"
 as anna group relay add "Штаб" "$ADDR" >/dev/null
 as anna group relay add "Штаб" "$DEAD" >/dev/null
+# Clara's chat comes later (step 5): she has the list by file.
+as anna sync --to-file "$WORK/relays.sync" >/dev/null
+as clara sync --from-file "$WORK/relays.sync" >/dev/null
 
 chat_of anna 80 "'Штаб'"
-wait_for anna "Штаб · 2 members · live"
+wait_for anna "Штаб · 3 members · live"
 # One session per address, each with its own state.
 wait_peers anna "$HOSTPORT · Live with $HOSTPORT"
 wait_peers anna "127.0.0.1:1 · 127.0.0.1:1 unreachable"
@@ -144,6 +152,23 @@ until as boris read "Штаб" 2>/dev/null | grep -qF "Анна пишет в se
 done
 echo "ok: with Boris's serve, his post reached Anna's chat live and her message reached his store"
 
+# 5. Clara's chat on the same serve (the dead address listed too): what Anna types reaches
+#    Clara's screen through serve, and what Clara types reaches Anna's.
+chat_of clara 80 "'Штаб'"
+wait_for clara "Штаб · 3 members · live"
+type_line anna "Для Клары через serve"
+wait_for clara "Anna: Для Клары через serve" 10
+type_line clara "Клара отвечает через serve"
+wait_for anna "Clara: Клара отвечает через serve" 10
+echo "ok: serve passed each chat's message on to the other chat, live"
+type_line clara "/quit"
+deadline=$((SECONDS + 10))
+until [ -s "$WORK/clara.rc" ]; do
+  ((SECONDS < deadline)) || fail "/quit did not end Clara's chat: $(screen clara)"
+  sleep 0.1
+done
+[ "$(cat "$WORK/clara.rc")" = 0 ] || fail "Clara's chat exited with $(cat "$WORK/clara.rc"): $(cat "$WORK/clara.err")"
+
 type_line anna "/quit"
 deadline=$((SECONDS + 10))
 until [ -s "$WORK/anna.rc" ]; do
@@ -154,4 +179,4 @@ done
 kill -TERM "$SERVE"
 rc=0; wait "$SERVE" || rc=$?
 [ "$rc" = 0 ] || fail "serve exited with $rc on SIGTERM: $(cat "$WORK/serve.err")"
-echo "ok: both chats and serve ended cleanly"
+echo "ok: the chats and serve ended cleanly"
