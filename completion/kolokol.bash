@@ -103,7 +103,7 @@ _kolokol() {
                 decrypt) opts="-i --identity -o --output" ;;
             esac
             ;;
-        chat) opts="--offline" ;;
+        chat) opts="--offline --listen --lan --lan-port --lan-group --lan-interval-ms --lan-interface" ;;
         event | task | case | contact | report | attachment | bundle)
             if [ -z "$sub" ]; then
                 local subs

@@ -10,9 +10,12 @@
 #include "chat/controller.hpp"
 #include "chat/live_sync.hpp"
 #include "chat/tui.hpp"
-#include "i18n.hpp"
+#include "kolokol/transport/relay.hpp"
+#include "network.hpp"
 #include "node_session.hpp"
 #include "terminal.hpp"
+// i18n.hpp last: `_` is a macro.
+#include "i18n.hpp"
 
 namespace kolokol::cli {
 
@@ -29,21 +32,44 @@ void ensure_utf8_ctype() {
 }  // namespace
 
 void register_chat_commands(CLI::App& app) {
-    static std::string group;
+    static std::string group, listen;
     static bool offline = false;
     auto* chat = app.add_subcommand(
-        "chat", _("The everyday screen: groups, messages, alerts and tasks, live through relays"));
+        "chat", _("The everyday screen: groups, messages, alerts and tasks, live through relays, "
+                  "peers and the local network"));
     chat->add_option("GROUP", group, _("Group to open (name or id prefix; default: the first)"));
-    chat->add_flag("--offline", offline, _("Do not connect to the groups' relays"));
+    chat->add_flag("--offline", offline,
+                   _("Do not connect to the groups' relays and peers, nor listen"));
+    chat->add_option("--listen", listen,
+                     _("Also let other members connect to you here (HOST:PORT, e.g. "
+                       "0.0.0.0:7000; port 0 picks a free one): what you write reaches them at "
+                       "once. The chat shows the address to give them"));
+    add_lan_options(chat);
     chat->footer(
-        _("Example:\n  kolokol chat \"Legal support\"\n\nKeys: Enter sends, Tab switches "
-          "groups, Up/Down recall what you typed, PgUp/PgDn scroll, Ctrl-C quits.\n"
-          "Type /help inside for /members, /verify, /sync and the rest."));
-    chat->callback([] {
+        _("Examples:\n  kolokol chat \"Legal support\"\n  kolokol chat --listen 0.0.0.0:7000\n"
+          "  kolokol chat --lan\n\nLive updates come from every relay and peer the group lists "
+          "(`kolokol group relay add`), from members connected to --listen, and with --lan from "
+          "members found on the local network.\n\nKeys: Enter sends, Tab switches groups, "
+          "Up/Down recall what you typed, PgUp/PgDn scroll, Ctrl-C quits.\n"
+          "Type /help inside for /members, /verify, /sync, /peers and the rest."));
+    chat->callback([chat] {
         if (!stdin_is_tty() || !stdout_is_tty())
             throw CommandError(Exit::usage,
                                _("kolokol chat needs a terminal; in scripts use `kolokol read "
                                  "--follow` and `kolokol post`"));
+        const bool lan = lan_requested();
+        const bool listening = lan || chat->count("--listen") > 0;
+        if (offline && listening)
+            throw CommandError(Exit::usage,
+                               _("--offline cannot be combined with --listen or --lan"));
+        // With --lan and no --listen, listen where LAN members can reach us.
+        std::optional<asio::ip::tcp::endpoint> endpoint;
+        if (listening) {
+            auto parsed = transport::parse_listen_address(
+                lan && chat->count("--listen") == 0 ? std::string("0.0.0.0:0") : listen);
+            if (!parsed) raise(parsed.error());
+            endpoint = *parsed;
+        }
         auto node = open_node();
         ensure_utf8_ctype();
         std::mutex node_mutex;
@@ -59,10 +85,22 @@ void register_chat_commands(CLI::App& app) {
                 });
         chat::ChatController controller(*node, node_mutex, live ? &*live : nullptr);
         screen = &controller;
+        // The sessions end before the screen they report to.
+        struct StopFirst {
+            std::optional<chat::LiveSync>& live;
+            chat::ChatController*& screen;
+            ~StopFirst() {
+                if (live) live->stop();
+                screen = nullptr;
+            }
+        } stop_first{live, screen};
         check(controller.open(group.empty() ? std::nullopt : std::optional(group)));
+        if (live && endpoint) {
+            auto address = live->listen(*endpoint, lan);
+            controller.note(subst(_("Others can connect to you at {}"), address));
+        }
         if (live) live->update();
         chat::run_screen(controller, dirty);
-        if (live) live->stop();
     });
 }
 

@@ -126,8 +126,11 @@ bool lan_requested() {
 
 class LanRunner : public std::enable_shared_from_this<LanRunner> {
 public:
-    LanRunner(asio::io_context& io, core::Node& node, transport::Replica& replica)
-        : m_io(io), m_node(node), m_replica(replica), m_local(node.transport_key()) {}
+    LanRunner(asio::io_context& io, core::Node& node, transport::Replica& replica, LanHooks hooks)
+        : m_io(io), m_node(node), m_replica(replica), m_hooks(std::move(hooks)) {
+        auto lock = node_lock();
+        m_local = node.transport_key();
+    }
 
     void start(std::uint16_t listen_port) {
         auto& a = args();
@@ -148,15 +151,25 @@ public:
 
         std::vector<crypto::SecretBytes> send, listen;
         std::set<core::GroupId> groups;
-        auto keys = m_node.beacon_keys();
+        std::vector<core::Node::BeaconKey> keys;
+        {
+            auto lock = node_lock();
+            keys = m_node.beacon_keys();
+        }
         for (const auto& k : keys) {
             groups.insert(k.group);
             if (k.send) send.push_back(k.key.clone());
         }
-        // Listen keys: the send keys first (index < send.size()), then the others.
+        // Listen keys: the send keys first (index < send.size()), then the others; the group
+        // of each, by index.
+        for (const auto& k : keys)
+            if (k.send) m_listen_groups.push_back(k.group);
         for (const auto& k : send) listen.push_back(k.clone());
         for (auto& k : keys)
-            if (!k.send) listen.push_back(std::move(k.key));
+            if (!k.send) {
+                m_listen_groups.push_back(k.group);
+                listen.push_back(std::move(k.key));
+            }
         m_send_count = send.size();
         if (send.empty())
             throw CommandError(Exit::not_found,
@@ -174,27 +187,38 @@ public:
             throw CommandError(Exit::network, ok.error().what());
         std::string ifs;
         for (const auto& i : m_discovery->interfaces()) ifs += (ifs.empty() ? "" : ", ") + i;
-        std::cerr << subst(_("LAN discovery on {}:{} via {} for {} group(s)"), a.lan_group,
-                           std::to_string(a.lan_port), ifs, std::to_string(groups.size()))
-                  << std::endl;
+        say(subst(_("LAN discovery on {}:{} via {} for {} group(s)"), a.lan_group,
+                  std::to_string(a.lan_port), ifs, std::to_string(groups.size())),
+            false);
     }
 
     void stop() {
         if (!m_discovery) return;
         m_discovery->stop();
         auto s = m_discovery->stats();
-        std::cerr << subst(_("LAN: {} beacons sent, {} received: {} from members, {} not "
-                             "recognised, {} replayed, {} from a wrong address, {} malformed, "
-                             "{} dropped by the rate limit; {} syncs"),
-                           std::to_string(s.sent), std::to_string(s.received),
-                           std::to_string(s.recognised), std::to_string(s.unknown),
-                           std::to_string(s.replayed), std::to_string(s.wrong_source),
-                           std::to_string(s.malformed), std::to_string(s.rate_limited),
-                           std::to_string(m_syncs))
-                  << std::endl;
+        say(subst(_("LAN: {} beacons sent, {} received: {} from members, {} not "
+                    "recognised, {} replayed, {} from a wrong address, {} malformed, "
+                    "{} dropped by the rate limit; {} syncs"),
+                  std::to_string(s.sent), std::to_string(s.received), std::to_string(s.recognised),
+                  std::to_string(s.unknown), std::to_string(s.replayed),
+                  std::to_string(s.wrong_source), std::to_string(s.malformed),
+                  std::to_string(s.rate_limited), std::to_string(m_syncs)),
+            false);
     }
 
 private:
+    std::unique_lock<std::mutex> node_lock() {
+        return m_hooks.node_mutex ? std::unique_lock(*m_hooks.node_mutex)
+                                  : std::unique_lock<std::mutex>();
+    }
+
+    void say(const std::string& text, bool error) {
+        if (m_hooks.log)
+            m_hooks.log(text, error);
+        else
+            std::cerr << (error ? "kolokol: " : "") << text << std::endl;
+    }
+
     void found(const asio::ip::address& from, const transport::lan::Recognition& what) {
         // Both sides hear each other: the one with the smaller transport key connects, unless
         // the beacon came under a key this side does not send (the other side's epoch is
@@ -202,6 +226,11 @@ private:
         bool heard_only = what.key_index >= m_send_count;
         if (!heard_only && !(m_local.public_key < what.info.key)) return;
         transport::Address peer(from.to_string(), what.info.port, what.info.key);
+        if (m_hooks.on_member) {
+            if (what.key_index < m_listen_groups.size())
+                m_hooks.on_member(peer, m_listen_groups[what.key_index]);
+            return;
+        }
         auto id = peer.to_string();
         auto now = std::chrono::steady_clock::now();
         if (m_busy.contains(id)) return;
@@ -231,7 +260,11 @@ private:
         std::size_t known = 0;
         std::optional<std::size_t> refused_before;  // refusals of the round before the last
         for (int round = 0; round < 8; ++round) {
-            auto keys = lan_keys(self->m_node);
+            std::vector<transport::MailboxKey> keys;
+            {
+                auto lock = self->node_lock();
+                keys = lan_keys(self->m_node);
+            }
             if (round > 0) {
                 bool more_keys = keys.size() > known;
                 auto refused_now = r->refused.size();
@@ -251,23 +284,28 @@ private:
         self->m_busy.erase(id);
         self->m_last[id] = std::chrono::steady_clock::now();
         if (!r) {
-            std::cerr << "kolokol: "
-                      << subst(_("LAN sync with {} failed: {}"), host, r.error().what())
-                      << std::endl;
+            self->say(subst(_("LAN sync with {} failed: {}"), host, r.error().what()), true);
             co_return;
         }
         ++self->m_syncs;
-        std::cerr << subst(_("LAN: synced with {}: sent {}, received {}"), host,
-                           std::to_string(sent), std::to_string(received))
-                  << std::endl;
-        if (auto done = self->m_node.maintain())
-            for (const auto& line : *done) std::cerr << line << "\n";
+        self->say(subst(_("LAN: synced with {}: sent {}, received {}"), host, std::to_string(sent),
+                        std::to_string(received)),
+                  false);
+        Result<std::vector<std::string>> done;
+        {
+            auto lock = self->node_lock();
+            done = self->m_node.maintain();
+        }
+        if (done)
+            for (const auto& line : *done) self->say(line, false);
     }
 
     asio::io_context& m_io;
     core::Node& m_node;
     transport::Replica& m_replica;
+    LanHooks m_hooks;
     crypto::BoxKeyPair m_local;
+    std::vector<core::GroupId> m_listen_groups;  // the group of each listen key, by index
     std::unique_ptr<transport::lan::Discovery> m_discovery;
     std::size_t m_send_count = 0;
     std::chrono::milliseconds m_cooldown{5000};
@@ -277,8 +315,9 @@ private:
 };
 
 std::shared_ptr<LanRunner> start_lan(asio::io_context& io, core::Node& node,
-                                     transport::Replica& replica, std::uint16_t listen_port) {
-    auto runner = std::make_shared<LanRunner>(io, node, replica);
+                                     transport::Replica& replica, std::uint16_t listen_port,
+                                     LanHooks hooks) {
+    auto runner = std::make_shared<LanRunner>(io, node, replica, std::move(hooks));
     runner->start(listen_port);
     return runner;
 }

@@ -1,6 +1,7 @@
 // kolokol sync (files and the network) · serve
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -8,6 +9,7 @@
 #include "i18n.hpp"
 #include "kolokol/transport/relay.hpp"
 #include "kolokol/transport/sync.hpp"
+#include "live_replica.hpp"
 #include "network.hpp"
 #include "node_session.hpp"
 #include "terminal.hpp"
@@ -225,21 +227,39 @@ void register_sync_commands(CLI::App& app) {
         auto endpoint = transport::parse_listen_address(listen);
         if (!endpoint) raise(endpoint.error());
         asio::io_context io;
-        auto replica = node->replica();
+        auto inner = node->replica();
+        // Live sessions (a member's chat) hear at once of what another session brought, and
+        // within a second of what this member wrote with another command meanwhile.
+        std::mutex node_mutex;  // everything runs on this thread; the replica takes it anyway
+        LiveReplica replica(*inner, node_mutex);
+        asio::steady_timer poll(io);
+        std::function<void()> watch_store = [&] {
+            poll.expires_after(std::chrono::seconds(1));
+            poll.async_wait([&](const asio::error_code& ec) {
+                if (ec) return;
+                {
+                    std::lock_guard lock(node_mutex);
+                    replica.notify_written();
+                }
+                watch_store();
+            });
+        };
+        watch_store();
         transport::ServeOptions serve_options;
         // Mailboxes learnt while serving (a rotation synced in) are served too.
         serve_options.admit = held_mailboxes(*node);
-        transport::SyncServer server(io.get_executor(), node->transport_key(), *replica,
+        transport::SyncServer server(io.get_executor(), node->transport_key(), replica,
                                      transport::ServerOptions{}, serve_options);
         if (auto ok = server.listen(*endpoint); !ok)
             throw CommandError(Exit::network, ok.error().what());
         server.start();
         std::cout << server.address().to_string() << std::endl;
         std::shared_ptr<LanRunner> lan;
-        if (lan_requested()) lan = start_lan(io, *node, *replica, server.local_endpoint().port());
+        if (lan_requested()) lan = start_lan(io, *node, replica, server.local_endpoint().port());
         asio::signal_set signals(io, SIGINT, SIGTERM);
         signals.async_wait([&](const asio::error_code&, int) {
             stop_lan(lan);
+            poll.cancel();
             server.stop();
             io.stop();
         });

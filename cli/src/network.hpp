@@ -4,6 +4,8 @@
 // Every command that connects to a peer or relay takes its ConnectOptions from here.
 
 #include <asio/io_context.hpp>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -45,16 +47,31 @@ void warn_excluded(const NetworkPolicy& policy);
 // server's thread; `node` must outlive it and be used from that thread only.
 transport::SyncEngine::Admit held_mailboxes(core::Node& node);
 
-// `kolokol serve --lan` and its options.
-void add_lan_options(CLI::App* serve);
+// `kolokol serve --lan` and `kolokol chat --lan`, and their options.
+void add_lan_options(CLI::App* command);
 bool lan_requested();
 
-// Starts LAN discovery for a running `serve`: beacons every group that is not Tor only and
-// syncs (pinned Noise sessions, sync_with) with every member whose beacon it recognises.
-// Runs on `io` (single-threaded) until `io` stops; `node` and `replica` must outlive it.
+// How LAN discovery shares a Node and reports, for `kolokol chat` (serve leaves them empty).
+struct LanHooks {
+    // When set, held around every Node call discovery makes.
+    std::mutex* node_mutex = nullptr;
+    // When set, a member whose beacon is recognised (and who is this side's to dial: the
+    // smaller transport key connects) is handed here with the group the beacon named, on the
+    // io_context's thread, instead of being synced once.
+    std::function<void(const transport::Address&, const core::GroupId&)> on_member;
+    // When set, notices go here (error true for failures) instead of to stderr.
+    std::function<void(std::string, bool)> log;
+};
+
+// Starts LAN discovery for a running `serve` or chat listener: beacons every group that is not
+// Tor only and syncs (pinned Noise sessions, sync_with) with every member whose beacon it
+// recognises. Runs on `io` (single-threaded) until `io` stops; `node` and `replica` must
+// outlive it. Throws CommandError when discovery cannot start.
 class LanRunner;
 std::shared_ptr<LanRunner> start_lan(asio::io_context& io, core::Node& node,
-                                     transport::Replica& replica, std::uint16_t listen_port);
+                                     transport::Replica& replica, std::uint16_t listen_port,
+                                     LanHooks hooks = {});
+// Stops beaconing and prints (or logs) the statistics. Call on `io`'s thread.
 void stop_lan(const std::shared_ptr<LanRunner>& runner);
 
 // `kolokol proxy set URL | clear | show`.

@@ -56,7 +56,7 @@ tmx new-session -d -s chat -x 80 -y 24 \
   "env KOLOKOL_HOME='$WORK/anna' KOLOKOL_PASSPHRASE_FILE='$WORK/anna.pass' LANG=C.UTF-8 \
    '$KOLOKOL' chat 'Штаб'; echo \$? > '$WORK/chat.rc'; sleep 0.5"
 wait_for "Штаб · 2 members"
-wait_for "Live with relay"
+wait_for "Live with 127.0.0.1:"
 wait_for "Groups"
 
 # 1. A Cyrillic message typed in the chat shows with its author, and reaches Boris.

@@ -133,6 +133,11 @@ Status ChatController::open(const std::optional<std::string>& group) {
 }
 
 void ChatController::refresh() {
+    if (m_live) {
+        // What another process wrote to the store meanwhile (`kolokol post`) goes out live too.
+        std::lock_guard lock(m_node_mutex);
+        m_live->wrote_locally();
+    }
     load();
     // New relays, or rotations that gave the group new mailboxes, restart the live syncs.
     const auto now = std::chrono::steady_clock::now();
@@ -340,7 +345,8 @@ void ChatController::run_command(const SlashCommand& c) {
               N_("/members — who is in this group; ✓ marks members you verified"),
               N_("/verify NAME [confirm] — your safety number with a member; add confirm once "
                  "you compared it in person"),
-              N_("/sync — reconnect to the group's relays now"),
+              N_("/sync — reconnect to the group's relays and peers now"),
+              N_("/peers — the live sessions: relays, peers, LAN members, and your listener"),
               N_("/alert [urgent|critical] TEXT — raise an alert everyone sees at the top"),
               N_("/event YYYY-MM-DDTHH:MM TITLE [@ PLACE] — an event (local time)"),
               N_("/task TITLE — an open task; /task done ID marks it done"),
@@ -426,7 +432,7 @@ void ChatController::run_command(const SlashCommand& c) {
             auto done = m_node.maintain();
             if (done)
                 for (const auto& line : *done) notice(line);
-            if (m_node.relays(*gid).empty()) {
+            if (m_node.relays(*gid).empty() && !(m_live && m_live->listening())) {
                 notify_status(_("This group has no relay: an admin can add one with `kolokol "
                                 "group relay add`."),
                               true);
@@ -437,7 +443,25 @@ void ChatController::run_command(const SlashCommand& c) {
             m_live->update();
             m_live->reconnect();
         }
-        notify_status(_("Reconnecting to the relays…"), false);
+        notify_status(_("Reconnecting to the relays and peers…"), false);
+        return;
+    }
+    if (c.name == "peers") {
+        if (!m_live) {
+            notify_status(_("Offline: no live session."), true);
+            return;
+        }
+        auto sessions = m_live->sessions();
+        notice(_("Live sessions:"));
+        for (const auto& s : sessions)
+            notice(s.host + " · " + (s.text.empty() ? std::string(_("connecting…")) : s.text));
+        if (m_live->listening())
+            notice(subst(P_("Listening: {} member connected to you",
+                            "Listening: {} members connected to you", m_live->incoming()),
+                         m_live->incoming()) +
+                   (m_live->lan() ? std::string(" · ") + _("LAN discovery on") : std::string()));
+        if (sessions.empty() && !m_live->listening())
+            notice(_("No relay or peer listed for your groups, and not listening."));
         return;
     }
     if (c.name == "event" || c.name == "task" || c.name == "case" || c.name == "alert") {

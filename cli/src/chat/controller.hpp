@@ -53,6 +53,8 @@ public:
 
     // A status line (from any thread); errors show in the error style.
     void notify_status(std::string text, bool error);
+    // A notice after the messages, like a command's output (the screen's thread).
+    void note(std::string text) { notice(std::move(text)); }
 
 private:
     struct GroupState {

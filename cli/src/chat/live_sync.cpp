@@ -1,97 +1,26 @@
 #include "chat/live_sync.hpp"
 
 #include <algorithm>
-#include <chrono>
-#include <set>
+#include <asio/executor_work_guard.hpp>
+#include <asio/post.hpp>
+#include <future>
 
 #include "network.hpp"
+#include "node_session.hpp"
 // i18n.hpp after the other headers: `_` is a macro.
 #include "i18n.hpp"
 
 namespace kolokol::cli::chat {
 
-// The sessions' live subscriptions, with the ids each one has already been told about.
-struct LiveSync::Watches {
-    struct Entry {
-        core::MailboxId mailbox{};
-        transport::LiveCallback callback;
-        std::set<core::RecordId> known;
-    };
-    std::mutex mutex;  // taken after node_mutex, never before it
-    std::map<std::uint64_t, Entry> entries;
-    std::uint64_t next = 1;
-};
-
 namespace {
 
-class Subscription final : public transport::LiveSubscription {
-public:
-    Subscription(std::shared_ptr<LiveSync::Watches> watches, std::uint64_t token)
-        : m_watches(std::move(watches)), m_token(token) {}
-    ~Subscription() override {
-        std::lock_guard lock(m_watches->mutex);
-        m_watches->entries.erase(m_token);
-    }
+using namespace std::chrono_literals;
 
-private:
-    std::shared_ptr<LiveSync::Watches> m_watches;
-    std::uint64_t m_token;
-};
-
-std::set<core::RecordId> id_set(transport::Replica& inner, const core::MailboxId& mailbox) {
-    std::set<core::RecordId> out;
-    if (auto ids = inner.ids(mailbox)) out.insert(ids->begin(), ids->end());
-    return out;
-}
-
-// The Node's replica for one sync thread: every call holds the Node's mutex, and live
-// subscriptions learn of this member's own writes through LiveSync::wrote_locally().
-class SharedReplica final : public transport::Replica {
-public:
-    SharedReplica(transport::Replica& inner, std::mutex& node_mutex,
-                  std::shared_ptr<LiveSync::Watches> watches, std::function<void()> arrived)
-        : m_inner(inner),
-          m_node_mutex(node_mutex),
-          m_watches(std::move(watches)),
-          m_arrived(std::move(arrived)) {}
-
-    Result<std::vector<core::RecordId>> ids(const core::MailboxId& m) override {
-        std::lock_guard lock(m_node_mutex);
-        return m_inner.ids(m);
-    }
-    Result<std::optional<Bytes>> get(const core::RecordId& id) override {
-        std::lock_guard lock(m_node_mutex);
-        return m_inner.get(id);
-    }
-    Result<std::vector<bool>> put(const core::MailboxId& m,
-                                  std::span<const Bytes> envelopes) override {
-        Result<std::vector<bool>> r;
-        {
-            std::lock_guard lock(m_node_mutex);
-            r = m_inner.put(m, envelopes);
-            // What arrived from a peer is not news for the other sessions to push back.
-            std::lock_guard wlock(m_watches->mutex);
-            for (auto& [token, entry] : m_watches->entries)
-                if (entry.mailbox == m) entry.known = id_set(m_inner, m);
-        }
-        if (r) m_arrived();
-        return r;
-    }
-    std::unique_ptr<transport::LiveSubscription> watch(
-        const core::MailboxId& mailbox, transport::LiveCallback on_written) override {
-        std::lock_guard lock(m_node_mutex);
-        std::lock_guard wlock(m_watches->mutex);
-        const std::uint64_t token = m_watches->next++;
-        m_watches->entries[token] = {mailbox, std::move(on_written), id_set(m_inner, mailbox)};
-        return std::make_unique<Subscription>(m_watches, token);
-    }
-
-private:
-    transport::Replica& m_inner;
-    std::mutex& m_node_mutex;
-    std::shared_ptr<LiveSync::Watches> m_watches;
-    std::function<void()> m_arrived;
-};
+// A LAN member whose session failed is not dialled again for this long (its beacons go on).
+constexpr auto kLanRetryPause = 5s;
+// Sessions with members found on the LAN at once: each is a thread, and a member who makes up
+// beacons with other ports or keys must not start more.
+constexpr std::size_t kMaxLanSessions = 32;
 
 std::string host_of(const std::string& address) {
     auto parsed = transport::Address::parse(address);
@@ -99,18 +28,33 @@ std::string host_of(const std::string& address) {
     return parsed->host + ":" + std::to_string(parsed->port);
 }
 
+std::string canonical(const std::string& address) {
+    auto parsed = transport::Address::parse(address);
+    return parsed ? parsed->to_string() : address;
+}
+
 }  // namespace
 
 struct LiveSync::Worker {
-    core::GroupId group{};
+    std::string address;             // canonical
+    std::set<core::GroupId> listed;  // groups whose address list names it
+    std::set<core::GroupId> lan;     // groups a LAN beacon from it named
     std::thread thread;
     std::condition_variable wake;
     bool quit = false;
     bool reconnect = false;
     bool connected = false;
-    std::size_t mailboxes = 0;  // when the current session started
-    std::string address;
+    bool finished = false;      // the thread has ended (a LAN member gone): join it
+    std::size_t mailboxes = 0;  // of its groups, when the current session started
     transport::SyncStop stop;
+    std::string status;
+    bool status_error = false;
+
+    std::set<core::GroupId> groups() const {
+        std::set<core::GroupId> all = listed;
+        all.insert(lan.begin(), lan.end());
+        return all;
+    }
 };
 
 LiveSync::LiveSync(core::Node& node, std::mutex& node_mutex, std::function<void()> arrived,
@@ -118,49 +62,196 @@ LiveSync::LiveSync(core::Node& node, std::mutex& node_mutex, std::function<void(
     : m_node(node),
       m_node_mutex(node_mutex),
       m_arrived(std::move(arrived)),
-      m_status(std::move(status)),
-      m_watches(std::make_shared<Watches>()) {
+      m_status(std::move(status)) {
     std::lock_guard lock(m_node_mutex);
     m_inner = m_node.replica();
+    m_replica = std::make_unique<LiveReplica>(*m_inner, m_node_mutex, m_arrived);
 }
 
 LiveSync::~LiveSync() {
     stop();
 }
 
-void LiveSync::update() {
-    std::vector<std::tuple<core::GroupId, std::string, std::size_t>> wanted;
+std::string LiveSync::listen(const asio::ip::tcp::endpoint& endpoint, bool lan) {
+    m_io = std::make_unique<asio::io_context>(1);
+    transport::ServeOptions serve_options;
+    // Only the mailboxes this member holds, looked up under the Node's mutex.
+    serve_options.admit = [held = held_mailboxes(m_node),
+                           &mutex = m_node_mutex](const core::MailboxId& mailbox) {
+        std::lock_guard lock(mutex);
+        return held(mailbox);
+    };
+    // A member's screen, not a relay: a few sessions are plenty.
+    transport::ServerOptions server_options;
+    server_options.max_sessions = 64;
+    server_options.max_sessions_per_address = 8;
+    crypto::BoxKeyPair key;
     {
         std::lock_guard lock(m_node_mutex);
+        key = m_node.transport_key();
+    }
+    m_server = std::make_unique<transport::SyncServer>(m_io->get_executor(), std::move(key),
+                                                       *m_replica, server_options, serve_options);
+    if (auto ok = m_server->listen(endpoint); !ok) {
+        m_server.reset();
+        m_io.reset();
+        throw CommandError(Exit::network, ok.error().what());
+    }
+    m_server->start();
+    if (lan) {
+        LanHooks hooks;
+        hooks.node_mutex = &m_node_mutex;
+        hooks.on_member = [this](const transport::Address& peer, const core::GroupId& group) {
+            add_lan_peer(peer, group);
+        };
+        hooks.log = m_status;
+        try {
+            m_lan = start_lan(*m_io, m_node, *m_replica, m_server->local_endpoint().port(),
+                              std::move(hooks));
+        } catch (...) {
+            m_server->stop();
+            m_server.reset();
+            m_io.reset();
+            throw;
+        }
+    }
+    m_io_thread = std::thread([io = m_io.get()] {
+        auto guard = asio::make_work_guard(*io);
+        io->run();
+    });
+    return m_server->address().to_string();
+}
+
+std::vector<std::unique_ptr<LiveSync::Worker>> LiveSync::take_finished() {
+    std::vector<std::unique_ptr<Worker>> out;
+    for (auto it = m_workers.begin(); it != m_workers.end();) {
+        if (it->second->finished) {
+            out.push_back(std::move(it->second));
+            it = m_workers.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return out;
+}
+
+void LiveSync::update() {
+    // address → the groups listing it; mailboxes per group.
+    std::map<std::string, std::set<core::GroupId>> wanted;
+    std::map<core::GroupId, std::size_t> mailboxes;
+    std::vector<std::pair<core::GroupId, std::string>> tor_only;
+    {
+        std::lock_guard lock(m_node_mutex);
+        NetworkPolicy policy;
+        try {
+            policy = network_policy(m_node);
+        } catch (const CommandError& e) {
+            m_status(e.what(), true);
+            return;
+        }
+        const auto own = m_node.transport_key().public_key;
         for (const auto& g : m_node.groups()) {
+            mailboxes[g.id] = m_node.mailboxes(&g.id).size();
             auto relays = m_node.relays(g.id);
             if (relays.empty()) continue;
-            wanted.emplace_back(g.id, relays.front(), m_node.mailboxes(&g.id).size());
+            if (!policy.allows(g.id)) {
+                tor_only.emplace_back(g.id, g.name);
+                continue;
+            }
+            for (const auto& address : relays) {
+                // This member's own listener, listed for the others: not a peer of its own.
+                if (auto parsed = transport::Address::parse(address); parsed && parsed->key == own)
+                    continue;
+                wanted[canonical(address)].insert(g.id);
+            }
         }
     }
-    std::lock_guard lock(m_mutex);
-    for (auto& [group, address, mailboxes] : wanted) {
-        auto it = m_workers.find(group);
-        if (it == m_workers.end()) {
+    std::vector<std::unique_ptr<Worker>> ended;
+    std::vector<std::string> told;
+    {
+        std::lock_guard lock(m_mutex);
+        for (auto& [group, name] : tor_only)
+            if (m_tor_only_told.insert(group).second) told.push_back(name);
+        ended = take_finished();
+        for (auto it = m_workers.begin(); it != m_workers.end();) {
+            Worker& w = *it->second;
+            auto found = wanted.find(w.address);
+            std::set<core::GroupId> listed =
+                found == wanted.end() ? std::set<core::GroupId>{} : found->second;
+            if (found != wanted.end()) wanted.erase(found);
+            if (listed.empty() && w.lan.empty()) {
+                // No group lists it any more.
+                w.quit = true;
+                w.stop.request();
+                w.wake.notify_all();
+                ended.push_back(std::move(it->second));
+                it = m_workers.erase(it);
+                continue;
+            }
+            const bool changed = listed != w.listed;
+            w.listed = std::move(listed);
+            std::size_t total = 0;
+            for (const auto& g : w.groups()) total += mailboxes[g];
+            if (changed || (w.connected && w.mailboxes != total)) {
+                w.reconnect = true;
+                w.stop.request();
+                w.wake.notify_all();
+            }
+            ++it;
+        }
+        for (auto& [address, groups] : wanted) {
             auto worker = std::make_unique<Worker>();
-            worker->group = group;
+            worker->address = address;
+            worker->listed = std::move(groups);
             Worker* w = worker.get();
-            m_workers.emplace(group, std::move(worker));
+            m_workers.emplace(address, std::move(worker));
             w->thread = std::thread([this, w] { run(*w); });
-            continue;
-        }
-        Worker& w = *it->second;
-        if (w.connected && (w.address != address || w.mailboxes != mailboxes)) {
-            w.reconnect = true;
-            w.stop.request();
-            w.wake.notify_all();
         }
     }
+    for (const auto& name : told)
+        m_status(subst(_("{} is Tor only and no proxy is set: not connecting (see `kolokol proxy "
+                         "set`)"),
+                       name),
+                 true);
+    for (auto& w : ended)
+        if (w->thread.joinable()) w->thread.join();
+}
+
+void LiveSync::add_lan_peer(const transport::Address& peer, const core::GroupId& group) {
+    std::vector<std::unique_ptr<Worker>> ended;
+    {
+        std::lock_guard lock(m_mutex);
+        ended = take_finished();
+        const std::string address = peer.to_string();
+        const auto now = std::chrono::steady_clock::now();
+        std::erase_if(m_lan_retry, [&](const auto& r) { return r.second <= now; });
+        const auto lan_sessions =
+            std::count_if(m_workers.begin(), m_workers.end(),
+                          [](const auto& w) { return w.second->listed.empty(); });
+        if (auto it = m_workers.find(address); it != m_workers.end()) {
+            Worker& w = *it->second;
+            if (w.lan.insert(group).second && !w.listed.contains(group)) {
+                w.reconnect = true;
+                w.stop.request();
+                w.wake.notify_all();
+            }
+        } else if (!m_lan_retry.contains(address) &&
+                   static_cast<std::size_t>(lan_sessions) < kMaxLanSessions) {
+            auto worker = std::make_unique<Worker>();
+            worker->address = address;
+            worker->lan.insert(group);
+            Worker* w = worker.get();
+            m_workers.emplace(address, std::move(worker));
+            w->thread = std::thread([this, w] { run(*w); });
+        }
+    }
+    for (auto& w : ended)
+        if (w->thread.joinable()) w->thread.join();
 }
 
 void LiveSync::reconnect() {
     std::lock_guard lock(m_mutex);
-    for (auto& [group, w] : m_workers) {
+    for (auto& [address, w] : m_workers) {
         w->reconnect = true;
         w->stop.request();
         w->wake.notify_all();
@@ -168,30 +259,30 @@ void LiveSync::reconnect() {
 }
 
 void LiveSync::wrote_locally() {
-    std::vector<
-        std::pair<transport::LiveCallback, std::pair<core::MailboxId, std::vector<core::RecordId>>>>
-        calls;
-    {
-        std::lock_guard wlock(m_watches->mutex);
-        for (auto& [token, entry] : m_watches->entries) {
-            auto now = id_set(*m_inner, entry.mailbox);
-            std::vector<core::RecordId> fresh;
-            std::set_difference(now.begin(), now.end(), entry.known.begin(), entry.known.end(),
-                                std::back_inserter(fresh));
-            entry.known = std::move(now);
-            if (!fresh.empty())
-                calls.push_back({entry.callback, {entry.mailbox, std::move(fresh)}});
-        }
-    }
-    // The sessions' callbacks only post to their own executors: safe under node_mutex.
-    for (auto& [callback, args] : calls) callback(args.first, std::move(args.second));
+    m_replica->notify_written();
 }
 
 void LiveSync::stop() {
-    std::map<core::GroupId, std::unique_ptr<Worker>> workers;
+    if (m_io) {
+        // LAN discovery stops on its own thread; the listener aborts its sessions.
+        std::promise<void> stopped;
+        asio::post(*m_io, [this, &stopped] {
+            stop_lan(m_lan);
+            m_server->stop();
+            stopped.set_value();
+        });
+        stopped.get_future().wait();
+        m_io->stop();
+        if (m_io_thread.joinable()) m_io_thread.join();
+        // Sockets must not outlive their io_context.
+        m_lan.reset();
+        m_server.reset();
+        m_io.reset();
+    }
+    std::map<std::string, std::unique_ptr<Worker>> workers;
     {
         std::lock_guard lock(m_mutex);
-        for (auto& [group, w] : m_workers) {
+        for (auto& [address, w] : m_workers) {
             w->quit = true;
             w->stop.request();
             w->wake.notify_all();
@@ -199,54 +290,99 @@ void LiveSync::stop() {
         workers = std::move(m_workers);
         m_workers.clear();
     }
-    for (auto& [group, w] : workers)
+    for (auto& [address, w] : workers)
         if (w->thread.joinable()) w->thread.join();
 }
 
+std::size_t LiveSync::incoming() const {
+    return m_server ? static_cast<std::size_t>(m_server->stats().transport.active) : 0;
+}
+
 std::size_t LiveSync::connected() const {
+    std::size_t n = incoming();
     std::lock_guard lock(m_mutex);
-    return static_cast<std::size_t>(std::count_if(
-        m_workers.begin(), m_workers.end(), [](const auto& w) { return w.second->connected; }));
+    return n + static_cast<std::size_t>(std::count_if(
+                   m_workers.begin(), m_workers.end(),
+                   [](const auto& w) { return w.second->connected && !w.second->finished; }));
+}
+
+std::vector<LiveSync::SessionState> LiveSync::sessions() const {
+    std::vector<SessionState> out;
+    std::lock_guard lock(m_mutex);
+    for (const auto& [address, w] : m_workers)
+        if (!w->finished)
+            out.push_back({host_of(address), w->status, w->connected, w->status_error});
+    return out;
+}
+
+void LiveSync::set_status(Worker& w, std::string text, bool error) {
+    {
+        std::lock_guard lock(m_mutex);
+        w.status = text;
+        w.status_error = error;
+    }
+    m_status(std::move(text), error);
 }
 
 void LiveSync::run(Worker& w) {
-    using namespace std::chrono_literals;
     auto pause = 1s;
-    SharedReplica replica(*m_inner, m_node_mutex, m_watches, m_arrived);
+    const std::string host = host_of(w.address);
     while (true) {
-        std::vector<transport::MailboxKey> keys;
-        crypto::BoxKeyPair local;
-        std::string address;
-        std::size_t mailboxes = 0;
-        NetworkPolicy policy;
-        {
-            std::lock_guard lock(m_node_mutex);
-            policy = network_policy(m_node);
-            auto relays = m_node.relays(w.group);
-            if (!relays.empty()) address = relays.front();
-            keys = m_node.mailbox_keys(&w.group);
-            mailboxes = m_node.mailboxes(&w.group).size();
-            local = m_node.transport_key();
-        }
-        // Through the proxy when one is set; a Tor-only group never goes out without one.
-        if (!policy.allows(w.group)) {
-            m_status(_("This group is Tor only and no proxy is set: not connecting (see `kolokol "
-                       "proxy set`)"),
-                     true);
-            return;
-        }
-        transport::SyncOptions options;
-        options.live = true;
-        policy.apply(options.connect);
+        std::set<core::GroupId> listed, lan;
         {
             std::lock_guard lock(m_mutex);
-            if (w.quit || address.empty()) return;
+            if (w.quit) return;
+            listed = w.listed;
+            lan = w.lan;
+        }
+        const bool lan_only = listed.empty();
+        std::vector<transport::MailboxKey> keys;
+        crypto::BoxKeyPair local;
+        std::size_t mailboxes = 0;
+        transport::SyncOptions options;
+        options.live = true;
+        {
+            std::lock_guard lock(m_node_mutex);
+            NetworkPolicy policy;
+            try {
+                policy = network_policy(m_node);
+            } catch (const CommandError&) {
+                // update() tells; a group that may need the proxy does not go out without it.
+                policy.excluded = listed;
+            }
+            for (const auto& g : listed) {
+                if (!policy.allows(g)) continue;
+                for (auto& k : m_node.mailbox_keys(&g)) keys.push_back(std::move(k));
+                mailboxes += m_node.mailboxes(&g).size();
+            }
+            // LAN sessions are direct, and never carry a Tor-only group.
+            for (const auto& g : lan) {
+                if (listed.contains(g) || m_node.tor_only(g)) continue;
+                for (auto& k : m_node.mailbox_keys(&g)) keys.push_back(std::move(k));
+                mailboxes += m_node.mailboxes(&g).size();
+            }
+            // Through the proxy when one is set, for the addresses groups list.
+            if (!lan_only) policy.apply(options.connect);
+            local = m_node.transport_key();
+        }
+        {
+            std::lock_guard lock(m_mutex);
+            if (w.quit) return;
+            if (keys.empty()) {
+                w.finished = lan_only;
+                if (lan_only) return;
+            }
             w.stop = options.stop;
             w.reconnect = false;
-            w.address = address;
             w.mailboxes = mailboxes;
         }
-        const std::string host = host_of(address);
+        if (keys.empty()) {
+            // Every group listing it is Tor only without a proxy: wait for a change.
+            std::unique_lock lock(m_mutex);
+            w.wake.wait(lock, [&] { return w.quit || w.reconnect; });
+            if (w.quit) return;
+            continue;
+        }
         bool announced = false;
         options.progress = [&](const transport::SyncReport&) {
             if (announced) return;
@@ -255,9 +391,11 @@ void LiveSync::run(Worker& w) {
                 std::lock_guard lock(m_mutex);
                 w.connected = true;
             }
-            m_status(subst(_("Live with relay {}"), host), false);
+            set_status(w, subst(lan_only ? _("Live with {} (LAN)") : _("Live with {}"), host),
+                       false);
         };
-        auto r = transport::sync_with(address, local, std::move(keys), replica, std::move(options));
+        auto r =
+            transport::sync_with(w.address, local, std::move(keys), *m_replica, std::move(options));
         std::unique_lock lock(m_mutex);
         w.connected = false;
         if (w.quit) return;
@@ -265,13 +403,26 @@ void LiveSync::run(Worker& w) {
             pause = 1s;
             continue;
         }
+        if (lan_only) {
+            // Gone from the LAN (or it ended the session): its next beacon brings it back.
+            m_lan_retry[w.address] = std::chrono::steady_clock::now() + kLanRetryPause;
+            lock.unlock();
+            if (r)
+                set_status(w, subst(_("{} ended the LAN session"), host), false);
+            else
+                set_status(w, subst(_("LAN member {} is gone ({})"), host, r.error().what()), true);
+            lock.lock();
+            w.finished = true;
+            return;
+        }
         if (r) {
             pause = 1s;
         } else {
             lock.unlock();
-            m_status(subst(_("Relay {} unreachable ({}); retrying in {} s"), host, r.error().what(),
-                           static_cast<int>(pause.count())),
-                     true);
+            set_status(w,
+                       subst(_("{} unreachable ({}); retrying in {} s"), host, r.error().what(),
+                             static_cast<int>(pause.count())),
+                       true);
             lock.lock();
         }
         w.wake.wait_for(lock, pause, [&] { return w.quit || w.reconnect; });

@@ -1,0 +1,115 @@
+# `kolokol chat --lan` between two network namespaces joined by veth to one bridge, no relay
+# and no address listed anywhere: Anna's and Boris's chats (tmux) find each other by beacon and
+# keep a live session, so what either types appears on the other's screen, in Cyrillic, with
+# no /sync. Needs root and network namespaces: without them it says so loudly and exits 77
+# (skipped). Every wait polls the screen with a deadline.
+source "$(dirname "$0")/lib.bash"
+
+skip() { echo "SKIP (loudly): $* — chat over the LAN was NOT tested" >&2; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "not root: cannot create network namespaces"
+command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
+command -v tmux >/dev/null || fail "tmux is missing: run scripts/deps"
+export LC_ALL=C.UTF-8
+
+TAG="kc$$"
+HUB="${TAG}hub"
+SOCK="kolokol-chat-lan-$$"
+NSES=()
+tmx() { tmux -L "$SOCK" "$@"; }
+net_cleanup() {
+  tmx kill-server 2>/dev/null || true
+  for ns in "${NSES[@]:-}"; do [ -n "$ns" ] && ip netns del "$ns" 2>/dev/null || true; done
+  ip netns del "$HUB" 2>/dev/null || true
+}
+trap 'net_cleanup; cleanup' EXIT
+ip netns add "$HUB" 2>"$WORK/netns.err" || skip "the kernel refused a network namespace: $(cat "$WORK/netns.err")"
+ip -n "$HUB" link add br0 type bridge || skip "cannot create a bridge in a namespace"
+ip -n "$HUB" link set br0 type bridge mcast_snooping 0
+ip -n "$HUB" link set br0 up
+# join NS N — a namespace with interface lan0 = 10.78.0.N/24 on the hub's bridge.
+join() {
+  local ns="$TAG$1" n=$2
+  ip netns add "$ns"; NSES+=("$ns")
+  ip link add "${TAG}a$n" type veth peer name "${TAG}b$n"
+  ip link set "${TAG}a$n" netns "$ns"
+  ip link set "${TAG}b$n" netns "$HUB"
+  ip -n "$ns" link set "${TAG}a$n" name lan0
+  ip -n "$ns" addr add "10.78.0.$n/24" dev lan0
+  ip -n "$ns" link set lan0 up
+  ip -n "$ns" link set lo up
+  ip -n "$HUB" link set "${TAG}b$n" master br0
+  ip -n "$HUB" link set "${TAG}b$n" up
+}
+join anna 1; join boris 2
+
+screen() { tmx capture-pane -p -t "$1" 2>/dev/null || true; }
+wait_for() {
+  local who=$1 text=$2 deadline=$((SECONDS + ${3:-15}))
+  while ((SECONDS < deadline)); do
+    screen "$who" | grep -qF -- "$text" && return 0
+    sleep 0.1
+  done
+  fail "$who's screen never showed \"$text\"; it shows:
+$(screen "$who")
+--- $who's stderr:
+$(cat "$WORK/$who.err" 2>/dev/null)"
+}
+type_line() {
+  tmx send-keys -t "$1" -l "$2"
+  tmx send-keys -t "$1" Enter
+}
+LANPORT=$((20000 + RANDOM % 30000))
+# chat_lan WHO — WHO's chat with --lan in WHO's namespace, in a detached 80×24 terminal.
+chat_lan() {
+  local who=$1
+  tmx new-session -d -s "$who" -x 80 -y 24 \
+    "ip netns exec '$TAG$who' env KOLOKOL_HOME='$WORK/$who' \
+     KOLOKOL_PASSPHRASE_FILE='$WORK/$who.pass' LANG=C.UTF-8 \
+     '$KOLOKOL' chat 'Штаб' --lan --lan-port $LANPORT --lan-interval-ms 300 2>'$WORK/$who.err'; \
+     echo \$? > '$WORK/$who.rc'; sleep 0.5"
+}
+
+new_member anna Anna
+new_member boris Boris
+as anna group create "Штаб" >/dev/null
+token=$(as anna group add "Штаб" "$(card_of boris)" 2>/dev/null)
+as boris group join "$token" >/dev/null
+as anna sync --to-file "$WORK/start.sync" >/dev/null
+as boris sync --from-file "$WORK/start.sync" >/dev/null
+
+chat_lan anna
+chat_lan boris
+# The side with the smaller transport key dials; the other accepts. Both are live.
+wait_for anna "Штаб · 2 members · live" 20
+wait_for boris "Штаб · 2 members · live" 20
+type_line anna "/peers"
+type_line boris "/peers"
+wait_for anna "Listening:"
+wait_for boris "Listening:"
+screen anna | grep -qF "10.78.0.2:" || screen boris | grep -qF "10.78.0.1:" \
+  || fail "neither chat lists a LAN session: $(screen anna) $(screen boris)"
+echo "ok: the two chats found each other on the LAN and went live"
+
+type_line anna "Привет по локальной сети"
+wait_for boris "Anna: Привет по локальной сети" 10
+echo "ok: Anna's message appeared live in Boris's chat"
+type_line boris "Ответ Бориса по LAN"
+wait_for anna "Boris: Ответ Бориса по LAN" 10
+echo "ok: Boris's message appeared live in Anna's chat"
+
+for who in anna boris; do
+  type_line "$who" "/quit"
+  deadline=$((SECONDS + 10))
+  until [ -s "$WORK/$who.rc" ]; do
+    ((SECONDS < deadline)) || fail "/quit did not end $who's chat: $(screen "$who")"
+    sleep 0.1
+  done
+  [ "$(cat "$WORK/$who.rc")" = 0 ] || fail "$who's chat exited with $(cat "$WORK/$who.rc"): $(cat "$WORK/$who.err")"
+done
+# Both stores hold both messages, and nothing went through an address list.
+for who in anna boris; do
+  texts=$(as "$who" read "Штаб")
+  grep -qF "Привет по локальной сети" <<<"$texts" || fail "$who's store lacks Anna's message"
+  grep -qF "Ответ Бориса по LAN" <<<"$texts" || fail "$who's store lacks Boris's message"
+done
+echo "ok: both chats ended cleanly and both stores hold both messages"
