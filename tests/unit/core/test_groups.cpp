@@ -261,6 +261,38 @@ TEST_CASE("records whose references are missing wait, then apply when they arriv
     CHECK(texts(*p.b, p.group) == std::vector<std::string>{"m0", "m1", "m2", "m3", "m4"});
 }
 
+TEST_CASE("held records outlast a restart and apply when their references come") {
+    Pair p;
+    std::vector<RecordId> ids;
+    for (int i = 0; i < 60; ++i) ids.push_back(*p.a->post(p.group, "m" + std::to_string(i)));
+    std::vector<Bytes> envelopes;
+    for (const auto& id : ids) envelopes.push_back(**p.a->envelope(id));
+    // Every other record first, newest first: each waits for the one before it.
+    std::vector<Bytes> odd, even;
+    for (std::size_t i = 0; i < envelopes.size(); ++i) (i % 2 ? odd : even).push_back(envelopes[i]);
+    std::reverse(odd.begin(), odd.end());
+    auto r = p.b->ingest(odd);
+    REQUIRE(r.has_value());
+    CHECK(r->added == 0);
+    CHECK(r->pending == 30);
+    // A new process: what waits is read back from the store.
+    const auto home = p.dir.path() / "b";
+    p.b.reset();
+    p.b = reopen(home);
+    r = p.b->ingest(even);
+    REQUIRE(r.has_value());
+    CHECK(r->added == 60);
+    CHECK(r->pending == 0);
+    auto got = texts(*p.b, p.group);
+    REQUIRE(got.size() == 60);
+    CHECK(got.front() == "m0");
+    CHECK(got.back() == "m59");
+    // Nothing is left waiting: a duplicate of an odd record is only a duplicate.
+    r = p.b->ingest(std::vector<Bytes>{odd.front()});
+    REQUIRE(r.has_value());
+    CHECK(r->duplicate == 1);
+}
+
 TEST_CASE("garbage welcome tokens and sync files change nothing") {
     Pair p;
     for (const std::string& junk : std::vector<std::string>{
