@@ -5,6 +5,8 @@
 // again, so the data is stored once. Memory stays bounded by one batch of chunks.
 
 #include <fstream>
+#include <optional>
+#include <thread>
 
 #include "kolokol/crypto/encoding.hpp"
 #include "kolokol/objects/error.hpp"
@@ -400,42 +402,102 @@ Status Node::read_attachment(const GroupId& group, const RecordId& manifest_id,
                          "chunk " + std::to_string(idx) + " of \"" + mf.name() +
                              "\" is not here yet: sync with a member who holds it"));
     };
+    // Chunks are fetched in batches; the expensive part (hash of the envelope, AEAD, Ed25519)
+    // runs on two threads, the checks and the sink in index order on this one.
+    constexpr std::size_t kBatch = 32;
+    struct Fetched {
+        std::uint32_t idx = 0;
+        RecordId id{};
+        Bytes envelope;
+        const EpochKeys* keys = nullptr;
+        std::optional<std::string> why;  // damaged: why
+        std::optional<OpenedRecord> rec;
+    };
+    std::vector<Fetched> batch;
     while (next < count) {
-        auto r = st->step();
-        if (!r) return std::unexpected(r.error());
-        if (!*r) return missing(next);
-        auto idx = static_cast<std::uint32_t>(st->column_int64(0));
-        if (idx < next) continue;
-        if (idx > next) return missing(next);
-        auto id = to_array<32>(st->column_blob(1));
-        auto bytes = m.envelopes->get(id);
-        if (!bytes) return std::unexpected(bytes.error());
-        if (!*bytes) {
-            // We applied it once, so only its envelope went: take it back on the next sync.
-            if (auto ok = m.want_again(id); !ok) return ok;
-            return missing(idx);
+        batch.clear();
+        // What stops the read after this batch's chunks have gone to the sink, as it would
+        // have one chunk at a time: a chunk not here, or one whose envelope went.
+        std::optional<std::uint32_t> stop_missing;
+        std::optional<RecordId> stop_want_again;
+        std::uint32_t want = next;
+        while (batch.size() < kBatch && want < count) {
+            auto r = st->step();
+            if (!r) return std::unexpected(r.error());
+            if (!*r) {
+                stop_missing = want;
+                break;
+            }
+            auto idx = static_cast<std::uint32_t>(st->column_int64(0));
+            if (idx < want) continue;
+            if (idx > want) {
+                stop_missing = want;
+                break;
+            }
+            Fetched f;
+            f.idx = idx;
+            f.id = to_array<32>(st->column_blob(1));
+            auto bytes = m.envelopes->get(f.id);
+            if (!bytes) return std::unexpected(bytes.error());
+            if (!*bytes) {
+                // We applied it once, so only its envelope went: take it back on the next sync.
+                stop_want_again = f.id;
+                stop_missing = idx;
+                break;
+            }
+            f.envelope = std::move(**bytes);
+            if (auto view = storage::parse_envelope(f.envelope)) {
+                auto k = m.epochs.find(view->mailbox);
+                if (k != m.epochs.end()) f.keys = &k->second;
+            }
+            batch.push_back(std::move(f));
+            ++want;
         }
-        if (storage::record_id_of(**bytes) != id) return damaged(idx, id, "its hash is wrong");
-        auto view = storage::parse_envelope(**bytes);
-        if (!view) return damaged(idx, id, "malformed envelope");
-        auto k = m.epochs.find(view->mailbox);
-        if (k == m.epochs.end()) return damaged(idx, id, "no key for its mailbox");
-        auto rec = open_record(**bytes, k->second);
-        if (!rec) return damaged(idx, id, rec.error().detail);
-        const auto& ch = rec->body.chunk();
-        std::size_t expect =
-            idx + 1 < count ? cb : static_cast<std::size_t>(size - std::uint64_t{cb} * idx);
-        if (!rec->body.has_chunk() || ch.attachment_id() != mf.attachment_id() ||
-            ch.index() != idx || author_of(rec->body) != row.author || ch.data().size() != expect)
-            return std::unexpected(object_error(
-                objects::ObjectErrc::chunk_corrupt,
-                "chunk " + std::to_string(idx) + " of \"" + mf.name() +
-                    "\" does not fit the manifest (attachment, index, author or size)"));
-        ids_hash.update(ByteView(id));
-        auto data = as_bytes(ch.data());
-        sha.update(data);
-        if (auto ok = sink(data); !ok) return ok;
-        ++next;
+        auto open_one = [&](Fetched& f) {
+            if (storage::record_id_of(f.envelope) != f.id) {
+                f.why = "its hash is wrong";
+            } else if (!storage::parse_envelope(f.envelope)) {
+                f.why = "malformed envelope";
+            } else if (!f.keys) {
+                f.why = "no key for its mailbox";
+            } else if (auto rec = open_record(f.envelope, *f.keys); !rec) {
+                f.why = rec.error().detail;
+            } else {
+                f.rec = std::move(*rec);
+            }
+        };
+        if (batch.size() > 1) {
+            std::thread helper([&] {
+                for (std::size_t i = 1; i < batch.size(); i += 2) open_one(batch[i]);
+            });
+            for (std::size_t i = 0; i < batch.size(); i += 2) open_one(batch[i]);
+            helper.join();
+        } else if (batch.size() == 1) {
+            open_one(batch[0]);
+        }
+        for (auto& f : batch) {
+            const auto idx = f.idx;
+            if (f.why) return damaged(idx, f.id, *f.why);
+            const auto& rec = *f.rec;
+            const auto& ch = rec.body.chunk();
+            std::size_t expect =
+                idx + 1 < count ? cb : static_cast<std::size_t>(size - std::uint64_t{cb} * idx);
+            if (!rec.body.has_chunk() || ch.attachment_id() != mf.attachment_id() ||
+                ch.index() != idx || author_of(rec.body) != row.author ||
+                ch.data().size() != expect)
+                return std::unexpected(object_error(
+                    objects::ObjectErrc::chunk_corrupt,
+                    "chunk " + std::to_string(idx) + " of \"" + mf.name() +
+                        "\" does not fit the manifest (attachment, index, author or size)"));
+            ids_hash.update(ByteView(f.id));
+            auto data = as_bytes(ch.data());
+            sha.update(data);
+            if (auto ok = sink(data); !ok) return ok;
+            ++next;
+        }
+        if (stop_want_again)
+            if (auto ok = m.want_again(*stop_want_again); !ok) return ok;
+        if (stop_missing) return missing(*stop_missing);
     }
     auto h = ids_hash.finish();
     if (!crypto::equal_ct(ByteView(h), as_bytes(mf.chunks_hash())))
