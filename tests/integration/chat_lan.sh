@@ -11,53 +11,12 @@ command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
 command -v tmux >/dev/null || fail "tmux is missing: run scripts/deps"
 export LC_ALL=C.UTF-8
 
-TAG="kc$$"
-HUB="${TAG}hub"
-SOCK="kolokol-chat-lan-$$"
-NSES=()
-tmx() { tmux -L "$SOCK" "$@"; }
-net_cleanup() {
-  tmx kill-server 2>/dev/null || true
-  for ns in "${NSES[@]:-}"; do [ -n "$ns" ] && ip netns del "$ns" 2>/dev/null || true; done
-  ip netns del "$HUB" 2>/dev/null || true
-}
-trap 'net_cleanup; cleanup' EXIT
-ip netns add "$HUB" 2>"$WORK/netns.err" || skip "the kernel refused a network namespace: $(cat "$WORK/netns.err")"
-ip -n "$HUB" link add br0 type bridge || skip "cannot create a bridge in a namespace"
-ip -n "$HUB" link set br0 type bridge mcast_snooping 0
-ip -n "$HUB" link set br0 up
-# join NS N — a namespace with interface lan0 = 10.78.0.N/24 on the hub's bridge.
-join() {
-  local ns="$TAG$1" n=$2
-  ip netns add "$ns"; NSES+=("$ns")
-  ip link add "${TAG}a$n" type veth peer name "${TAG}b$n"
-  ip link set "${TAG}a$n" netns "$ns"
-  ip link set "${TAG}b$n" netns "$HUB"
-  ip -n "$ns" link set "${TAG}a$n" name lan0
-  ip -n "$ns" addr add "10.78.0.$n/24" dev lan0
-  ip -n "$ns" link set lan0 up
-  ip -n "$ns" link set lo up
-  ip -n "$HUB" link set "${TAG}b$n" master br0
-  ip -n "$HUB" link set "${TAG}b$n" up
-}
+source "$(dirname "$0")/lib_netns.bash"
+source "$(dirname "$0")/lib_tmux.bash"
+trap 'tmux_cleanup; net_cleanup; cleanup' EXIT
+net_up 10.78.0
 join anna 1; join boris 2
 
-screen() { tmx capture-pane -p -t "$1" 2>/dev/null || true; }
-wait_for() {
-  local who=$1 text=$2 deadline=$((SECONDS + ${3:-15}))
-  while ((SECONDS < deadline)); do
-    screen "$who" | grep -qF -- "$text" && return 0
-    sleep 0.1
-  done
-  fail "$who's screen never showed \"$text\"; it shows:
-$(screen "$who")
---- $who's stderr:
-$(cat "$WORK/$who.err" 2>/dev/null)"
-}
-type_line() {
-  tmx send-keys -t "$1" -l "$2"
-  tmx send-keys -t "$1" Enter
-}
 LANPORT=$((20000 + RANDOM % 30000))
 # chat_lan WHO — WHO's chat with --lan in WHO's namespace, in a detached 80×24 terminal.
 chat_lan() {

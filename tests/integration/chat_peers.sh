@@ -9,27 +9,9 @@
 source "$(dirname "$0")/lib.bash"
 command -v tmux >/dev/null || fail "tmux is missing: run scripts/deps"
 export LC_ALL=C.UTF-8
-SOCK="kolokol-chat-peers-$$"
-tmx() { tmux -L "$SOCK" "$@"; }
-cleanup_tmux() { tmx kill-server 2>/dev/null || true; cleanup; }
-trap cleanup_tmux EXIT
+source "$(dirname "$0")/lib_tmux.bash"
+trap 'tmux_cleanup; cleanup' EXIT
 
-screen() { tmx capture-pane -p -t "$1" 2>/dev/null || true; }
-# wait_for WHO TEXT [SECONDS] — until WHO's screen shows TEXT (a fixed string).
-wait_for() {
-  local who=$1 text=$2 deadline=$((SECONDS + ${3:-15}))
-  while ((SECONDS < deadline)); do
-    screen "$who" | grep -qF -- "$text" && return 0
-    sleep 0.1
-  done
-  fail "$who's screen never showed \"$text\"; it shows:
-$(screen "$who")"
-}
-# type_line WHO TEXT — types TEXT in WHO's chat and presses Enter.
-type_line() {
-  tmx send-keys -t "$1" -l "$2"
-  tmx send-keys -t "$1" Enter
-}
 # peers_listed WHO — what the last /peers in WHO's chat listed (the lines after its heading).
 peers_listed() {
   screen "$1" | awk '/Live sessions:/ { out = ""; on = 1; next } on { out = out $0 "\n" } END { printf "%s", out }'

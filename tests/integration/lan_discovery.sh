@@ -18,33 +18,9 @@ skip() { echo "SKIP (loudly): $* — LAN discovery was NOT tested" >&2; exit 77;
 command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
 command -v python3 >/dev/null || skip "python3 is not installed"
 
-TAG="kl$$"
-HUB="${TAG}hub"
-NSES=()
-net_cleanup() {
-  for ns in "${NSES[@]:-}"; do [ -n "$ns" ] && ip netns del "$ns" 2>/dev/null || true; done
-  ip netns del "$HUB" 2>/dev/null || true
-}
+source "$(dirname "$0")/lib_netns.bash"
 trap 'cleanup; net_cleanup' EXIT
-ip netns add "$HUB" 2>"$WORK/netns.err" || skip "the kernel refused a network namespace: $(cat "$WORK/netns.err")"
-ip -n "$HUB" link add br0 type bridge || skip "cannot create a bridge in a namespace"
-# No IGMP snooping: the bridge floods multicast to every port, as a plain switch would.
-ip -n "$HUB" link set br0 type bridge mcast_snooping 0
-ip -n "$HUB" link set br0 up
-# join NS N — a namespace with interface lan0 = 10.77.0.N/24 on the hub's bridge.
-join() {
-  local ns="$TAG$1" n=$2
-  ip netns add "$ns"; NSES+=("$ns")
-  ip link add "${TAG}a$n" type veth peer name "${TAG}b$n"
-  ip link set "${TAG}a$n" netns "$ns"
-  ip link set "${TAG}b$n" netns "$HUB"
-  ip -n "$ns" link set "${TAG}a$n" name lan0
-  ip -n "$ns" addr add "10.77.0.$n/24" dev lan0
-  ip -n "$ns" link set lan0 up
-  ip -n "$ns" link set lo up
-  ip -n "$HUB" link set "${TAG}b$n" master br0
-  ip -n "$HUB" link set "${TAG}b$n" up
-}
+net_up 10.77.0
 join anna 1; join boris 2; join clara 3; join oscar 9
 
 new_member anna "Anna Petrova"
