@@ -56,15 +56,7 @@ type_line boris "Ответ Бориса по LAN"
 wait_for anna "Boris: Ответ Бориса по LAN" 10
 echo "ok: Boris's message appeared live in Anna's chat"
 
-for who in anna boris; do
-  type_line "$who" "/quit"
-  deadline=$((SECONDS + 10))
-  until [ -s "$WORK/$who.rc" ]; do
-    ((SECONDS < deadline)) || fail "/quit did not end $who's chat: $(screen "$who")"
-    sleep 0.1
-  done
-  [ "$(cat "$WORK/$who.rc")" = 0 ] || fail "$who's chat exited with $(cat "$WORK/$who.rc"): $(cat "$WORK/$who.err")"
-done
+for who in anna boris; do quit_chat "$who"; done
 # Both stores hold both messages, and nothing went through an address list.
 for who in anna boris; do
   texts=$(as "$who" read "Штаб")

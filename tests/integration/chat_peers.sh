@@ -108,13 +108,7 @@ echo "ok: a post from another process reached the peer through the running chat"
 
 # 4. Boris leaves the chat; `kolokol serve` takes over the same address. Anna's chat
 #    reconnects on its own; serve pushes what Boris posts meanwhile, and stores what Anna types.
-type_line boris "/quit"
-deadline=$((SECONDS + 10))
-until [ -s "$WORK/boris.rc" ]; do
-  ((SECONDS < deadline)) || fail "/quit did not end Boris's chat: $(screen boris)"
-  sleep 0.1
-done
-[ "$(cat "$WORK/boris.rc")" = 0 ] || fail "Boris's chat exited with $(cat "$WORK/boris.rc"): $(cat "$WORK/boris.err")"
+quit_chat boris
 wait_peers anna "$HOSTPORT · $HOSTPORT unreachable" 10
 ( as_bg boris serve --listen "$HOSTPORT" > "$WORK/serve.out" 2>"$WORK/serve.err" ) &
 SERVE=$!
@@ -143,21 +137,9 @@ wait_for clara "Anna: Для Клары через serve" 10
 type_line clara "Клара отвечает через serve"
 wait_for anna "Clara: Клара отвечает через serve" 10
 echo "ok: serve passed each chat's message on to the other chat, live"
-type_line clara "/quit"
-deadline=$((SECONDS + 10))
-until [ -s "$WORK/clara.rc" ]; do
-  ((SECONDS < deadline)) || fail "/quit did not end Clara's chat: $(screen clara)"
-  sleep 0.1
-done
-[ "$(cat "$WORK/clara.rc")" = 0 ] || fail "Clara's chat exited with $(cat "$WORK/clara.rc"): $(cat "$WORK/clara.err")"
+quit_chat clara
 
-type_line anna "/quit"
-deadline=$((SECONDS + 10))
-until [ -s "$WORK/anna.rc" ]; do
-  ((SECONDS < deadline)) || fail "/quit did not end Anna's chat: $(screen anna)"
-  sleep 0.1
-done
-[ "$(cat "$WORK/anna.rc")" = 0 ] || fail "Anna's chat exited with $(cat "$WORK/anna.rc"): $(cat "$WORK/anna.err")"
+quit_chat anna
 kill -TERM "$SERVE"
 rc=0; wait "$SERVE" || rc=$?
 [ "$rc" = 0 ] || fail "serve exited with $rc on SIGTERM: $(cat "$WORK/serve.err")"

@@ -23,3 +23,14 @@ type_line() {
   tmx send-keys -t "$1" -l "$2"
   tmx send-keys -t "$1" Enter
 }
+# quit_chat WHO — types /quit in WHO's chat, waits for its exit status ($WORK/WHO.rc, written by
+# the tmux command) and fails unless it is 0.
+quit_chat() {
+  local who=$1 deadline=$((SECONDS + 10))
+  type_line "$who" "/quit"
+  until [ -s "$WORK/$who.rc" ]; do
+    ((SECONDS < deadline)) || fail "/quit did not end $who's chat: $(screen "$who")"
+    sleep 0.1
+  done
+  [ "$(cat "$WORK/$who.rc")" = 0 ] || fail "$who's chat exited with $(cat "$WORK/$who.rc"): $(cat "$WORK/$who.err" 2>/dev/null)"
+}
