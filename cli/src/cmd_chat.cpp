@@ -53,10 +53,6 @@ void register_chat_commands(CLI::App& app) {
           "Up/Down recall what you typed, PgUp/PgDn scroll, Ctrl-C quits.\n"
           "Type /help inside for /members, /verify, /sync, /peers and the rest."));
     chat->callback([chat] {
-        if (!stdin_is_tty() || !stdout_is_tty())
-            throw CommandError(Exit::usage,
-                               _("kolokol chat needs a terminal; in scripts use `kolokol read "
-                                 "--follow` and `kolokol post`"));
         const bool lan = lan_requested();
         const bool listening = lan || chat->count("--listen") > 0;
         if (offline && listening)
@@ -70,6 +66,11 @@ void register_chat_commands(CLI::App& app) {
             if (!parsed) raise(parsed.error());
             endpoint = *parsed;
         }
+        // The options first: their mistakes are worth naming even where no terminal is.
+        if (!stdin_is_tty() || !stdout_is_tty())
+            throw CommandError(Exit::usage,
+                               _("kolokol chat needs a terminal; in scripts use `kolokol read "
+                                 "--follow` and `kolokol post`"));
         auto node = open_node();
         ensure_utf8_ctype();
         std::mutex node_mutex;

@@ -74,6 +74,16 @@ grep -q "wrong passphrase" "$WORK/err" || fail "duress message differs from a wr
 expect_exit 3 clara whoami --no-qr   # the real passphrase no longer opens anything
 [ "$(stat -c %s "$WORK/clara/store.key")" = "$keysize" ] || fail "duress changed the key file's size"
 
+# The chat's network options: contradictions are usage errors, named even without a terminal.
+for opts in "--lan" "--listen 127.0.0.1:0"; do
+  rc=0; as anna chat --offline $opts </dev/null >/dev/null 2>"$WORK/err" || rc=$?
+  [ $rc -eq 2 ] && grep -q "cannot be combined" "$WORK/err" \
+    || fail "chat --offline $opts: exit $rc, $(cat "$WORK/err")"
+done
+rc=0; as anna chat --listen nonsense </dev/null >/dev/null 2>"$WORK/err" || rc=$?
+[ $rc -ne 0 ] && grep -q 'invalid listen address "nonsense"' "$WORK/err" \
+  || fail "chat --listen nonsense: exit $rc, $(cat "$WORK/err")"
+
 # Panic: key file first, then the database; afterwards there is no store.
 as anna panic --yes >/dev/null
 [ ! -e "$WORK/anna/store.key" ] || fail "panic left the key file"
