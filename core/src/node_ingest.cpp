@@ -189,8 +189,9 @@ Result<IngestReport> Node::Impl::ingest_batch(std::span<const Bytes> input) {
     }
     if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
     // Pending counts what still waits at the end, not what waited on the way.
+    const auto pending_after = pending_count();
     report.pending =
-        std::min(report.pending, pending_count() - std::min(pending_count(), pending_before));
+        std::min(report.pending, pending_after - std::min(pending_after, pending_before));
     return report;
 }
 
