@@ -1,9 +1,11 @@
 // Fresh sync from a relay (issue: network sync). Prints JSON:
-//  - a member who holds nothing syncs N records (default 100k) from a relay on loopback:
-//    records/s end to end (handshake, reconciliation, transfer, ingest);
+//  - a member who holds all N records (default 100k) pushes them to an empty relay on loopback;
+//  - a member who holds nothing then syncs them from the relay: records/s end to end
+//    (handshake, fetch, transfer, ingest);
 //  - the same envelopes ingested straight from memory by another fresh member in the same run;
 //  - their ratio (target ≥ 0.70).
-// Usage: bench_relay_sync [N]
+// Usage: bench_relay_sync [N] [fetch|reconcile]   (how the fresh member asks: FetchAll, the
+// default, or a reconciliation as before sync version 2)
 
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <thread>
 
 #include "kolokol/crypto/init.hpp"
@@ -53,6 +56,7 @@ std::unique_ptr<Node> make(const std::filesystem::path& home, const char* name) 
 int main(int argc, char** argv) {
     crypto::init();
     const std::size_t n = argc > 1 ? std::stoul(argv[1]) : 100000;
+    const bool fetch_all = argc <= 2 || std::string_view(argv[2]) != "reconcile";
     auto dir = std::filesystem::temp_directory_path() /
                ("kolokol-bench-relay-sync-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
@@ -105,23 +109,14 @@ int main(int argc, char** argv) {
     }
     const double ingest_rate = static_cast<double>(direct_added) / seconds_since(t);
 
-    // The relay, holding every envelope in its mailbox.
+    // The relay, empty; the member who ingested everything fills it over the network, as a
+    // member's first push does (reconciliation, then the envelopes in that member's order).
     transport::RelayQuotas quotas;
     quotas.mailbox_max_count = 10 * (n + 1000);
     quotas.mailbox_max_bytes = std::uint64_t{1} << 40;
     auto store = transport::RelayStore::open(dir / "relay", as_bytes("relay passphrase"),
                                              transport::RelayKdf::fast, quotas);
     if (!store) die("relay store", store.error());
-    for (std::size_t at = 0; at < envelopes.size(); at += 1000) {
-        const auto end = std::min(envelopes.size(), at + 1000);
-        // Every envelope names its mailbox right after the version byte.
-        for (std::size_t i = at; i < end; ++i) {
-            MailboxId mailbox{};
-            std::copy_n(envelopes[i].begin() + 1, mailbox.size(), mailbox.begin());
-            auto put = (*store)->put(mailbox, std::span<const Bytes>(&envelopes[i], 1));
-            if (!put || !(*put)[0]) die("relay put", put ? Error{} : put.error());
-        }
-    }
     const auto relay_bytes = [&] {
         std::uint64_t total = 0;
         for (const auto& e : envelopes) total += e.size();
@@ -142,10 +137,18 @@ int main(int argc, char** argv) {
         auto guard = asio::make_work_guard(io);
         std::thread server([&io] { io.run(); });
 
+        auto seed_replica = direct->replica();
+        t = Clock::now();
+        auto seeded = transport::sync_with(address, direct->transport_key(), direct->mailbox_keys(),
+                                           *seed_replica, {});
+        const double seed_seconds = seconds_since(t);
+        if (!seeded) die("push to the relay", seeded.error());
+
         auto replica = fresh->replica();
         auto local = fresh->transport_key();
         t = Clock::now();
         transport::SyncOptions options;
+        options.fetch_all = fetch_all;
         auto report = transport::sync_with(address, local, fresh->mailbox_keys(), *replica,
                                            std::move(options));
         const double seconds = seconds_since(t);
@@ -164,9 +167,12 @@ int main(int argc, char** argv) {
         out["records"] = n;
         out["envelope_bytes"] = relay_bytes;
         out["ingest_from_memory_per_s"] = ingest_rate;
+        out["relay_push_sent"] = seeded->sent;
+        out["relay_push_seconds"] = seed_seconds;
         out["relay_sync_received"] = report->received;
         out["relay_sync_seconds"] = seconds;
         out["relay_sync_per_s"] = sync_rate;
+        out["fresh_member_asks"] = fetch_all ? "fetch_all" : "reconcile";
         out["relay_sync_round_trips"] = report->round_trips;
         out["relay_sync_bytes_received"] = report->bytes_received;
         out["ratio_to_ingest"] = sync_rate / ingest_rate;

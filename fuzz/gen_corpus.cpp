@@ -19,6 +19,7 @@
 #include "kolokol/storage/envelope.hpp"
 #include "kolokol/transport/address.hpp"
 #include "kolokol/transport/reconcile.hpp"
+#include "kolokol/transport/sync_types.hpp"
 #include "noise_common.hpp"
 #include "records.hpp"
 #include "sync.pb.h"
@@ -88,7 +89,7 @@ void sync_frames() {
         put("sync_frame", name, f.SerializeAsString());
     };
     pb::SyncFrame f;
-    f.mutable_hello()->set_version(1);
+    f.mutable_hello()->set_version(transport::kSyncVersion);
     f.mutable_hello()->set_window_bytes(1 << 20);
     f.mutable_hello()->set_max_reconciliations(4);
     f.mutable_hello()->set_max_wants(1024);
@@ -115,6 +116,16 @@ void sync_frames() {
     f.Clear();
     f.mutable_ping();
     frame("ping", f);
+    f.Clear();
+    f.mutable_fetch_all()->set_mailbox(std::string(32, 'm'));
+    f.mutable_fetch_all()->add_have(std::string(32, 'h'));
+    frame("fetch_all", f);
+    f.Clear();
+    f.mutable_fetched()->set_mailbox(std::string(32, 'm'));
+    f.mutable_fetched()->set_total(3);
+    f.mutable_fetched()->set_done(true);
+    f.mutable_fetched()->add_lacking(std::string(32, 'h'));
+    frame("fetched", f);
 }
 
 void reconciliation() {  // ids as in reconcile.cpp; the initiator holds a shifted subset

@@ -78,6 +78,18 @@ Result<std::vector<transport::RecordId>> LiveReplica::ids(const transport::Mailb
     return m_inner.ids(m);
 }
 
+Result<transport::Replica::StoredIds> LiveReplica::ids_in_stored_order(
+    const transport::MailboxId& m, std::uint64_t from, std::size_t limit) {
+    std::lock_guard lock(m_node_mutex);
+    return m_inner.ids_in_stored_order(m, from, limit);
+}
+
+Status LiveReplica::order_for_sending(const transport::MailboxId& m,
+                                      std::vector<transport::RecordId>& ids) {
+    std::lock_guard lock(m_node_mutex);
+    return m_inner.order_for_sending(m, ids);
+}
+
 Result<std::optional<Bytes>> LiveReplica::get(const transport::RecordId& id) {
     std::lock_guard lock(m_node_mutex);
     return m_inner.get(id);

@@ -23,6 +23,10 @@ public:
     ~LiveReplica() override;
 
     Result<std::vector<transport::RecordId>> ids(const transport::MailboxId& mailbox) override;
+    Result<StoredIds> ids_in_stored_order(const transport::MailboxId& mailbox, std::uint64_t from,
+                                          std::size_t limit) override;
+    Status order_for_sending(const transport::MailboxId& mailbox,
+                             std::vector<transport::RecordId>& ids) override;
     Result<std::optional<Bytes>> get(const transport::RecordId& id) override;
     Result<std::vector<bool>> put(const transport::MailboxId& mailbox,
                                   std::span<const Bytes> envelopes) override;

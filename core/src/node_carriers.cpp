@@ -8,14 +8,28 @@
 namespace kolokol::core {
 
 namespace {
+constexpr std::size_t kSortForSendingFrom = 256;
+
 // The member's side of a sync. Everything received goes through the one ingest path; an
 // envelope counts as held once its batch committed — also when it was refused, so the sender
 // does not offer it again (the refusal is recorded and listed by `kolokol rejected`).
 class NodeReplica final : public transport::Replica {
 public:
-    explicit NodeReplica(Node& node) : m_node(node) {}
+    NodeReplica(Node& node, storage::EnvelopeStore& envelopes)
+        : m_node(node), m_envelopes(envelopes) {}
     Result<std::vector<RecordId>> ids(const MailboxId& mailbox) override {
         return m_node.envelope_ids(mailbox);
+    }
+    // The order this member stored them in, which is causal order (ingest applies a batch in
+    // Lamport order, and holds back what lacks a parent).
+    Result<StoredIds> ids_in_stored_order(const MailboxId& mailbox, std::uint64_t from,
+                                          std::size_t limit) override {
+        return transport::stored_ids_page(m_envelopes, mailbox, from, limit);
+    }
+    Status order_for_sending(const MailboxId& mailbox, std::vector<RecordId>& ids) override {
+        // A scan of the mailbox is worth it only for a bulk push.
+        if (ids.size() < kSortForSendingFrom) return {};
+        return transport::sort_by_stored_order(m_envelopes, mailbox, ids);
     }
     Result<std::optional<Bytes>> get(const RecordId& id) override { return m_node.envelope(id); }
     Result<std::vector<bool>> put(const MailboxId&, std::span<const Bytes> envelopes) override {
@@ -26,11 +40,12 @@ public:
 
 private:
     Node& m_node;
+    storage::EnvelopeStore& m_envelopes;
 };
 }  // namespace
 
 std::unique_ptr<transport::Replica> Node::replica() {
-    return std::make_unique<NodeReplica>(*this);
+    return std::make_unique<NodeReplica>(*this, *m_impl->envelopes);
 }
 
 std::vector<transport::MailboxKey> Node::mailbox_keys(const GroupId* group) const {

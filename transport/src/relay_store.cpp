@@ -160,6 +160,12 @@ Result<std::vector<RecordId>> RelayStore::ids(const MailboxId& mailbox) {
     return m_read_store.ids(mailbox);
 }
 
+Result<Replica::StoredIds> RelayStore::ids_in_stored_order(const MailboxId& mailbox,
+                                                           std::uint64_t from, std::size_t limit) {
+    std::lock_guard lock(m_read_mutex);
+    return stored_ids_page(m_read_store, mailbox, from, limit);
+}
+
 Result<std::optional<Bytes>> RelayStore::get(const RecordId& id) {
     std::lock_guard lock(m_read_mutex);
     return m_read_store.get(id);

@@ -16,6 +16,7 @@ asio::awaitable<Result<SyncReport>> sync_on_session(Session& session, std::vecto
     config.side = SyncEngine::Side::client;
     config.limits = options.limits;
     config.live = options.live;
+    if (!options.fetch_all) config.fetch_all_below = 0;
     auto result = co_await detail::drive_engine(session, std::move(config), replica,
                                                 std::move(keys), options.ping_interval,
                                                 options.stop.state(), std::move(options.progress));

@@ -61,7 +61,9 @@ std::size_t SyncEngine::Impl::memory_estimate() const {
     for (const auto& [id, mb] : m_mailboxes) {
         total += sizeof(Mailbox) + (mb.reconciler ? mb.reconciler->size() * 34 : 0);
         total += (mb.to_want.size() + mb.recent_order.size()) * sizeof(RecordId);
-        total += (mb.wanted.size() + mb.recent.size()) * (sizeof(RecordId) + 32);
+        total +=
+            (mb.wanted.size() + mb.recent.size() + mb.fetch_have.size()) * (sizeof(RecordId) + 32);
+        total += mb.fetch_lacking.size() * sizeof(RecordId);
     }
     for (const auto& f : m_out) total += f.size();
     return total;
@@ -153,6 +155,10 @@ Status SyncEngine::Impl::dispatch(const pb::SyncFrame& f) {
             return {};
         case pb::SyncFrame::kClose:
             return on_close(f);
+        case pb::SyncFrame::kFetchAll:
+            return server ? on_fetch_all(f) : wrong_side();
+        case pb::SyncFrame::kFetched:
+            return server ? wrong_side() : on_fetched(f);
         case pb::SyncFrame::KIND_NOT_SET:
             break;
     }
@@ -274,9 +280,9 @@ Status SyncEngine::Impl::on_reconcile(const pb::SyncFrame& f) {
     if (m_config.side == Side::server) {
         // The client sends its first message before it hears whether the open succeeded.
         if (mb.state == Mailbox::State::refused) return {};
-        if (mb.rec == Mailbox::Rec::done)
+        if (mb.rec == Mailbox::Rec::done || mb.rec == Mailbox::Rec::fetching)
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                             "reconciliation after the mailbox was reconciled");
+                             "reconciliation after the mailbox was reconciled or fetched");
         if (!mb.reconciler) {
             if (m_active_reconciliations >= std::max(m_config.limits.max_concurrent_reconciliations,
                                                      kSyncMinConcurrentReconciliations))
@@ -313,7 +319,11 @@ Status SyncEngine::Impl::on_reconcile(const pb::SyncFrame& f) {
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                          next.error().what());
     ++m_report.round_trips;
-    for (auto& id : mb.reconciler->take_have()) {
+    auto haves = mb.reconciler->take_have();
+    if (auto st = m_replica.order_for_sending(*mailbox, haves); !st)
+        return fail_with(CloseReason::internal, SyncErrc::replica_failed,
+                         "the store failed: " + st.error().what());
+    for (auto& id : haves) {
         m_send_queue.push_back({*mailbox, id, Outgoing::Origin::reconciled});
         ++m_report.to_send;
     }
@@ -415,7 +425,7 @@ Status SyncEngine::Impl::on_envelopes(const pb::SyncFrame& f) {
         const RecordId id = storage::record_id_of(bytes);
         if (m_config.side == Side::client && mb.wanted.erase(id) > 0) {
             --m_outstanding_wants;
-        } else if (m_config.side == Side::client && !mb.live) {
+        } else if (m_config.side == Side::client && !mb.live && mb.rec != Mailbox::Rec::fetching) {
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                              "an envelope that was not asked for");
         }
@@ -424,6 +434,85 @@ Status SyncEngine::Impl::on_envelopes(const pb::SyncFrame& f) {
         m_batch_bytes += bytes.size();
     }
     if (e.flush() || m_batch_bytes >= m_config.limits.batch_bytes) return flush_batch();
+    return {};
+}
+
+Status SyncEngine::Impl::on_fetch_all(const pb::SyncFrame& f) {
+    const auto& fa = f.fetch_all();
+    auto mailbox = parse_id(fa.mailbox());
+    auto it = mailbox ? m_mailboxes.find(*mailbox) : m_mailboxes.end();
+    if (it == m_mailboxes.end())
+        return fail_with(CloseReason::unopened_mailbox, SyncErrc::unopened_mailbox,
+                         "a fetch for a mailbox that was never opened");
+    Mailbox& mb = it->second;
+    // Sent before the client heard of the refusal.
+    if (mb.state == Mailbox::State::refused) return {};
+    if (mb.rec != Mailbox::Rec::pending)
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         "a fetch after the mailbox was reconciled or fetched");
+    for (const auto& raw : fa.have()) {
+        auto id = parse_id(raw);
+        if (!id)
+            return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                             "a fetch's id of the wrong size");
+        if (mb.fetch_have.contains(*id)) continue;
+        auto env = m_replica.get(*id);
+        if (!env)
+            return fail_with(CloseReason::internal, SyncErrc::replica_failed,
+                             "the store failed: " + env.error().what());
+        std::optional<storage::EnvelopeView> view;
+        if (env->has_value()) view = storage::parse_envelope(**env);
+        if (view && view->mailbox == *mailbox)
+            mb.fetch_have.insert(*id);
+        else if (std::find(mb.fetch_lacking.begin(), mb.fetch_lacking.end(), *id) ==
+                 mb.fetch_lacking.end())
+            mb.fetch_lacking.push_back(*id);
+    }
+    auto page = m_replica.ids_in_stored_order(*mailbox, 0, kFetchPageIds);
+    if (!page)
+        return fail_with(CloseReason::internal, SyncErrc::replica_failed,
+                         "the store failed: " + page.error().what());
+    pb::SyncFrame out;
+    out.mutable_fetched()->set_mailbox(fa.mailbox());
+    out.mutable_fetched()->set_total(page->total);
+    emit(out);
+    mb.rec = Mailbox::Rec::fetching;
+    queue_fetch_page(*mailbox, mb, std::move(*page));
+    if (mb.fetch_more) m_fetching.push_back(*mailbox);
+    return {};
+}
+
+Status SyncEngine::Impl::on_fetched(const pb::SyncFrame& f) {
+    const auto& fd = f.fetched();
+    auto mailbox = parse_id(fd.mailbox());
+    auto it = mailbox ? m_mailboxes.find(*mailbox) : m_mailboxes.end();
+    if (it == m_mailboxes.end() || it->second.state != Mailbox::State::open ||
+        it->second.rec != Mailbox::Rec::fetching)
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         "a fetch reply for a mailbox not being fetched");
+    Mailbox& mb = it->second;
+    if (!fd.done()) {
+        if (mb.fetch_started || fd.lacking_size() > 0)
+            return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                             "a fetch reply out of turn");
+        mb.fetch_started = true;
+        m_report.to_receive += fd.total();
+        return {};
+    }
+    if (!mb.fetch_started)
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         "a fetch ended before it began");
+    for (const auto& raw : fd.lacking()) {
+        auto id = parse_id(raw);
+        if (!id || !mb.fetch_have.erase(*id))
+            return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                             "the peer lacks an id that was never offered");
+        m_send_queue.push_back({*mailbox, *id, Outgoing::Origin::reconciled});
+        ++m_report.to_send;
+    }
+    ++m_report.round_trips;
+    mb.fetch_have.clear();
+    mb.rec = Mailbox::Rec::done;
     return {};
 }
 

@@ -29,7 +29,8 @@ struct SyncEngine::Impl {
 
     struct Mailbox {
         enum class State { opening, open, refused };
-        enum class Rec { pending, running, done };
+        // fetching: a FetchAll is under way instead of a reconciliation.
+        enum class Rec { pending, running, fetching, done };
 
         State state = State::opening;
         Rec rec = Rec::pending;
@@ -41,6 +42,13 @@ struct SyncEngine::Impl {
         std::unique_ptr<LiveSubscription> subscription;
         std::deque<RecordId> recent_order;  // live: recently received, oldest first
         std::set<RecordId> recent;
+        // FetchAll. Client: the ids sent as `have`. Server: those of them it holds (not sent
+        // back), the ones it lacks, and where the next page of stored ids starts.
+        std::set<RecordId> fetch_have;
+        std::vector<RecordId> fetch_lacking;
+        std::uint64_t fetch_next = 0;
+        bool fetch_more = false;
+        bool fetch_started = false;  // client: the first Fetched arrived
 
         bool settled() const {
             return state == State::refused ||
@@ -52,6 +60,8 @@ struct SyncEngine::Impl {
             reconciled,  // the peer lacks it (client, from reconciliation)
             want,        // the peer asked for it: a Missing is owed if it cannot be sent
             live,        // written locally during a live session
+            fetch,       // server: part of a FetchAll
+            fetch_done,  // server: the FetchAll of this mailbox is sent; no id
         };
         MailboxId mailbox;
         RecordId id;
@@ -79,11 +89,17 @@ struct SyncEngine::Impl {
     Status on_envelopes(const pb::SyncFrame& frame);
     Status on_ack(const pb::SyncFrame& frame);
     Status on_close(const pb::SyncFrame& frame);
+    Status on_fetch_all(const pb::SyncFrame& frame);
+    Status on_fetched(const pb::SyncFrame& frame);
 
     Status pump();
     Status start_reconciliations();
     void send_wants();
     Status send_envelopes();
+    // Server: queues a page of a FetchAll's ids (and, after the last page, its end).
+    void queue_fetch_page(const MailboxId& mailbox, Mailbox& mb, Replica::StoredIds page);
+    // Server: keeps the send queue stocked from the FetchAlls under way.
+    Status refill_fetches();
     Status flush_batch();
     // A put finished (now, or later on the store's thread for an asynchronous Replica).
     Status put_done(std::uint64_t token, Result<std::vector<bool>> stored);
@@ -100,8 +116,9 @@ struct SyncEngine::Impl {
     std::map<MailboxId, Mailbox> m_mailboxes;
     std::deque<MailboxId> m_to_reconcile;  // client: waiting for a reconciliation slot
     std::size_t m_active_reconciliations = 0;
-    std::size_t m_open_attempts = 0;  // server
-    std::size_t m_open_count = 0;     // server: accepted mailboxes
+    std::size_t m_open_attempts = 0;   // server
+    std::size_t m_open_count = 0;      // server: accepted mailboxes
+    std::deque<MailboxId> m_fetching;  // server: FetchAlls with pages still to read, in order
 
     // Sending envelopes.
     std::uint64_t m_peer_window = 0;  // from the peer's Hello; 0 until then

@@ -38,6 +38,17 @@ Status SyncEngine::Impl::start_reconciliations() {
         if (!ids)
             return fail_with(CloseReason::internal, SyncErrc::replica_failed,
                              "the store failed: " + ids.error().what());
+        if (ids->size() < std::min(m_config.fetch_all_below, kSyncMaxFetchHave + 1)) {
+            // Holding (almost) nothing: everything comes, in the server's stored order, which
+            // spares holding records back for parents that arrive later (DESIGN §5).
+            pb::SyncFrame f;
+            f.mutable_fetch_all()->set_mailbox(to_string(id));
+            for (const auto& have : *ids) f.mutable_fetch_all()->add_have(to_string(have));
+            emit(f);
+            mb.fetch_have.insert(ids->begin(), ids->end());
+            mb.rec = Mailbox::Rec::fetching;
+            continue;
+        }
         mb.reconciler.emplace(Reconciler::Role::initiator, std::move(*ids),
                               Reconciler::Options{kSyncReconcileMessageBytes});
         auto first = mb.reconciler->initiate();
@@ -98,10 +109,29 @@ Status SyncEngine::Impl::send_envelopes() {
         frame.reset();
     };
 
-    while (!m_send_queue.empty()) {
+    for (;;) {
+        if (m_send_queue.size() < kFetchLowWater && !m_fetching.empty()) {
+            if (auto st = refill_fetches(); !st) return st;
+        }
+        if (m_send_queue.empty()) break;
         const Outgoing o = m_send_queue.front();
         auto it = m_mailboxes.find(o.mailbox);
         if (it == m_mailboxes.end() || it->second.state != Mailbox::State::open) {
+            drop_front();
+            continue;
+        }
+        if (o.origin == Outgoing::Origin::fetch_done) {
+            // After the fetch's last envelope, which the client stores and acknowledges.
+            if (frame) finish_frame(true);
+            Mailbox& mb = it->second;
+            pb::SyncFrame f;
+            f.mutable_fetched()->set_mailbox(to_string(o.mailbox));
+            f.mutable_fetched()->set_done(true);
+            for (const auto& id : mb.fetch_lacking) f.mutable_fetched()->add_lacking(to_string(id));
+            emit(f);
+            mb.rec = Mailbox::Rec::done;
+            mb.fetch_have.clear();
+            mb.fetch_lacking.clear();
             drop_front();
             continue;
         }
@@ -152,6 +182,35 @@ Status SyncEngine::Impl::send_envelopes() {
             for (std::size_t i = at; i < end; ++i) m->add_ids(to_string(ids[i]));
             emit(f);
         }
+    }
+    return {};
+}
+
+void SyncEngine::Impl::queue_fetch_page(const MailboxId& mailbox, Mailbox& mb,
+                                        Replica::StoredIds page) {
+    for (const auto& id : page.ids)
+        if (!mb.fetch_have.contains(id))
+            m_send_queue.push_back({mailbox, id, Outgoing::Origin::fetch});
+    mb.fetch_next = page.next;
+    mb.fetch_more = page.more && !page.ids.empty();
+    if (!mb.fetch_more) m_send_queue.push_back({mailbox, RecordId{}, Outgoing::Origin::fetch_done});
+}
+
+Status SyncEngine::Impl::refill_fetches() {
+    while (m_send_queue.size() < kFetchLowWater && !m_fetching.empty()) {
+        const MailboxId mailbox = m_fetching.front();
+        auto it = m_mailboxes.find(mailbox);
+        if (it == m_mailboxes.end() || it->second.state != Mailbox::State::open ||
+            it->second.rec != Mailbox::Rec::fetching || !it->second.fetch_more) {
+            m_fetching.pop_front();
+            continue;
+        }
+        auto page = m_replica.ids_in_stored_order(mailbox, it->second.fetch_next, kFetchPageIds);
+        if (!page)
+            return fail_with(CloseReason::internal, SyncErrc::replica_failed,
+                             "the store failed: " + page.error().what());
+        queue_fetch_page(mailbox, it->second, std::move(*page));
+        if (!it->second.fetch_more) m_fetching.pop_front();
     }
     return {};
 }

@@ -20,6 +20,11 @@ static_assert(kSyncReconcileMessageBytes + 64 <= kSyncFrameMaxBytes);
 // mailbox field and the flush flag.
 inline constexpr std::size_t kEnvelopesFrameOverhead = 1 + 3 + (1 + 1 + 32) + 2;
 
+// Ids read per page of a FetchAll, and the send queue's level below which the next page is
+// read: the server holds at most about their sum per session, whatever the mailbox's size.
+inline constexpr std::size_t kFetchPageIds = 1'024;
+inline constexpr std::size_t kFetchLowWater = 256;
+
 // Parses a frame from the peer. Cheap checks first: the size cap before protobuf sees a byte,
 // then the per-kind caps on repeated fields. Field contents (sizes of ids, keys, envelopes)
 // are checked where they are used.

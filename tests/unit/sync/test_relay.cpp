@@ -68,6 +68,7 @@ public:
         REQUIRE(view.has_value());
         REQUIRE(put(view->mailbox, std::span<const Bytes>(&e, 1)).has_value());
     }
+    storage::EnvelopeStore& store() { return *m_store; }
     std::set<RecordId> held(const MailboxId& m) {
         auto ids = m_store->ids(m);
         REQUIRE(ids.has_value());
@@ -415,6 +416,66 @@ TEST_CASE("relay: envelopes expire after the TTL") {
     now += 31 * 60 * 1000;  // the first three are 61 minutes old, the last 31
     CHECK(*store->expire() == 3);
     CHECK(store->ids(key.id)->size() == 1);
+}
+
+TEST_CASE("relay: a mailbox's ids page in arrival order, for FetchAll") {
+    TempDir dir;
+    auto store = open_store(dir.path);
+    auto key = key_for(31), other = key_for(32);
+    crypto::DeterministicRandom rng(31);
+    std::vector<RecordId> arrival;
+    for (int i = 0; i < 7; ++i) {
+        std::vector<Bytes> one{make_envelope(key.id, rng)};
+        arrival.push_back(storage::record_id_of(one[0]));
+        REQUIRE(store->put(key.id, one).has_value());
+        std::vector<Bytes> noise{make_envelope(other.id, rng)};
+        REQUIRE(store->put(other.id, noise).has_value());
+    }
+    REQUIRE_FALSE(std::is_sorted(arrival.begin(), arrival.end()));
+    std::vector<RecordId> paged;
+    std::uint64_t from = 0;
+    for (int page = 0;; ++page) {
+        REQUIRE(page < 10);
+        auto p = store->ids_in_stored_order(key.id, from, 3);
+        REQUIRE(p.has_value());
+        if (from == 0) CHECK(p->total == 7);
+        CHECK(p->ids.size() <= 3);
+        paged.insert(paged.end(), p->ids.begin(), p->ids.end());
+        from = p->next;
+        if (!p->more) break;
+    }
+    CHECK(paged == arrival);
+    auto empty = store->ids_in_stored_order(key_for(33).id, 0, 3);
+    REQUIRE(empty.has_value());
+    CHECK(empty->ids.empty());
+    CHECK_FALSE(empty->more);
+    CHECK(empty->total == 0);
+}
+
+TEST_CASE("an envelope store sorts ids by the order it stored them") {
+    TempDir dir;
+    StoreReplica member(dir.path);
+    auto key = key_for(34);
+    crypto::DeterministicRandom rng(34);
+    std::vector<RecordId> arrival;
+    for (int i = 0; i < 5'000; ++i) {  // more than one page of the scan
+        auto e = make_envelope(key.id, rng);
+        arrival.push_back(storage::record_id_of(e));
+        member.add(e);
+    }
+    member.add(make_envelope(key_for(35).id, rng));
+    // Every third id, in id order, plus two ids the store does not hold.
+    std::vector<RecordId> want, ids;
+    for (std::size_t i = 0; i < arrival.size(); i += 3) want.push_back(arrival[i]);
+    ids = want;
+    std::sort(ids.begin(), ids.end());
+    const RecordId unknown1{}, unknown2 = storage::record_id_of(make_envelope(key.id, rng));
+    ids.push_back(unknown1);
+    ids.insert(ids.begin(), unknown2);
+    REQUIRE(sort_by_stored_order(member.store(), key.id, ids).has_value());
+    REQUIRE(ids.size() == want.size() + 2);
+    CHECK(std::vector<RecordId>(ids.begin(), ids.end() - 2) == want);
+    CHECK(std::set<RecordId>(ids.end() - 2, ids.end()) == std::set<RecordId>{unknown1, unknown2});
 }
 
 TEST_CASE("relay: a closed mailbox is refused") {

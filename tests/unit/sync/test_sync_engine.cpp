@@ -265,7 +265,7 @@ TEST_CASE("hostile frames close the session with an error") {
     }
     SUBCASE("another version") {
         auto s = fresh();
-        expect(*s, hello_frame(2), SyncErrc::version_mismatch);
+        expect(*s, hello_frame(kSyncVersion + 1), SyncErrc::version_mismatch);
     }
     SUBCASE("window out of bounds") {
         auto s = fresh();

@@ -77,6 +77,9 @@ public:
     // Replica.
     Result<std::vector<RecordId>> ids(const MailboxId& mailbox) override;
     Result<std::optional<Bytes>> get(const RecordId& id) override;
+    // In arrival order.
+    Result<StoredIds> ids_in_stored_order(const MailboxId& mailbox, std::uint64_t from,
+                                          std::size_t limit) override;
     // One transaction for the batch; true for every envelope now held (new or already there),
     // false for those past a quota or for a closed mailbox.
     Result<std::vector<bool>> put(const MailboxId& mailbox,

@@ -59,6 +59,9 @@ struct SyncOptions {
     // to_receive/to_send grow as reconciliation finds differences). For progress display: keep
     // it quick. May be empty.
     std::function<void(const SyncReport&)> progress;
+    // Fetch a mailbox of which this side holds almost nothing whole, in the server's stored
+    // order (FetchAll), rather than reconcile it. Off only to compare the two (benchmarks).
+    bool fetch_all = true;
 };
 
 // The client side on an established session: opens `keys` (duplicates dropped), reconciles,

@@ -45,6 +45,9 @@ public:
         // closure's failure ends the session like a failed handle(). With it, a Replica whose
         // put_is_async() stores without blocking this thread. Empty: puts are synchronous.
         std::function<void(std::function<Status()>)> defer;
+        // Client: a mailbox of which this side holds fewer envelopes is fetched whole
+        // (FetchAll, in the server's stored order) rather than reconciled. 0: always reconcile.
+        std::size_t fetch_all_below = kSyncMaxFetchHave + 1;
     };
 
     // `replica` must outlive the engine.

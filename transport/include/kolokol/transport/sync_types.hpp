@@ -18,13 +18,15 @@
 #include "kolokol/crypto/secret.hpp"
 #include "kolokol/crypto/sign.hpp"
 #include "kolokol/storage/envelope.hpp"
+#include "kolokol/storage/envelope_store.hpp"
 
 namespace kolokol::transport {
 
 using storage::MailboxId;
 using storage::RecordId;
 
-inline constexpr std::uint32_t kSyncVersion = 1;
+// 2: FetchAll / Fetched.
+inline constexpr std::uint32_t kSyncVersion = 2;
 // Domain of the mailbox-open signature over (handshake hash || mailbox).
 inline constexpr std::string_view kMailboxOpenDomain = "kolokol/mailbox-open/v1";
 // Largest sync frame either side sends or accepts. A Noise transport message is at most
@@ -32,6 +34,9 @@ inline constexpr std::string_view kMailboxOpenDomain = "kolokol/mailbox-open/v1"
 inline constexpr std::size_t kSyncFrameMaxBytes = 65'000;
 // Ids in one Want or Missing frame, and rejections in one Ack.
 inline constexpr std::size_t kSyncMaxIdsPerFrame = 1'024;
+// A client holding at most this many envelopes of a mailbox fetches all of it (FetchAll)
+// rather than reconciling; they travel as the FetchAll's `have` list.
+inline constexpr std::size_t kSyncMaxFetchHave = 64;
 
 enum class SyncErrc {
     protocol_violation = 1,  // the peer sent a malformed or out-of-turn frame
@@ -82,6 +87,28 @@ public:
     virtual ~Replica() = default;
     // The ids held for `mailbox`, sorted ascending.
     virtual Result<std::vector<RecordId>> ids(const MailboxId& mailbox) = 0;
+    // Up to `limit` ids held for `mailbox`, in the order this side stored them, starting at
+    // position `from` (0: the first); `next` is where the following page starts, `more` false
+    // once the end was reached. `total` (asked for with from == 0) counts the mailbox's ids.
+    // Used to answer FetchAll. The default pages through ids() (id order); stores that keep
+    // arrival order override it.
+    struct StoredIds {
+        std::vector<RecordId> ids;
+        std::uint64_t next = 0;
+        bool more = false;
+        std::uint64_t total = 0;
+    };
+    virtual Result<StoredIds> ids_in_stored_order(const MailboxId& mailbox, std::uint64_t from,
+                                                  std::size_t limit);
+    // Puts `ids` (of `mailbox`, about to be sent because the peer lacks them) in the order
+    // they should travel: a store that keeps causal order sorts them by it, so the peer — and
+    // a relay's arrival order, which FetchAll hands on — seldom sees a record before its
+    // parents. The default leaves them as they are (id order).
+    virtual Status order_for_sending(const MailboxId& mailbox, std::vector<RecordId>& ids) {
+        (void)mailbox;
+        (void)ids;
+        return {};
+    }
     // The envelope with this id, or nullopt when not held.
     virtual Result<std::optional<Bytes>> get(const RecordId& id) = 0;
     // Stores envelopes that arrived for `mailbox` (each already checked: parses, belongs to
@@ -109,6 +136,16 @@ public:
         return nullptr;
     }
 };
+
+// Replica::ids_in_stored_order over an envelope store (insertion order), for the stores that
+// keep one. Call with whatever lock guards `store`.
+Result<Replica::StoredIds> stored_ids_page(storage::EnvelopeStore& store, const MailboxId& mailbox,
+                                           std::uint64_t from, std::size_t limit);
+
+// Replica::order_for_sending over an envelope store: sorts `ids` by insertion order (one scan
+// of the mailbox's covering index; ids it does not hold go last). Call with the store's lock.
+Status sort_by_stored_order(storage::EnvelopeStore& store, const MailboxId& mailbox,
+                            std::vector<RecordId>& ids);
 
 // Limits one side applies to a session. The defaults suit both members and relays.
 struct SyncLimits {
