@@ -402,8 +402,10 @@ Status Node::read_attachment(const GroupId& group, const RecordId& manifest_id,
                          "chunk " + std::to_string(idx) + " of \"" + mf.name() +
                              "\" is not here yet: sync with a member who holds it"));
     };
-    // Chunks are fetched in batches; the expensive part (hash of the envelope, AEAD, Ed25519)
-    // runs on two threads, the checks and the sink in index order on this one.
+    // Chunks are fetched in batches; the expensive part (hash of the envelope, AEAD) runs on two
+    // threads, the checks and the sink in index order on this one. A chunk's signature is not
+    // checked again: its envelope hashes to its id, and the ids hash to the signed manifest's
+    // chunks_hash, checked below before the read succeeds (open_pinned_record).
     constexpr std::size_t kBatch = 32;
     struct Fetched {
         std::uint32_t idx = 0;
@@ -460,7 +462,7 @@ Status Node::read_attachment(const GroupId& group, const RecordId& manifest_id,
                 f.why = "malformed envelope";
             } else if (!f.keys) {
                 f.why = "no key for its mailbox";
-            } else if (auto rec = open_record(f.envelope, *f.keys); !rec) {
+            } else if (auto rec = open_pinned_record(f.envelope, *f.keys, f.id); !rec) {
                 f.why = rec.error().detail;
             } else {
                 f.rec = std::move(*rec);

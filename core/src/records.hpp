@@ -42,6 +42,15 @@ Bytes seal_record(const pb::RecordBody& body, const crypto::SecretBytes& author_
 // then parse, then structural limits, then the signature, then group/epoch binding.
 std::expected<OpenedRecord, Rejection> open_record(ByteView envelope, const EpochKeys& keys);
 
+// As open_record, without the signature check, without hashing the envelope again (`id` is its
+// record id, already checked by the caller) and without copying the envelope and signed record
+// into the result (only `id`, `body` and `control` are set). Only for an envelope whose
+// id a verified record commits to — an attachment chunk named by its signed manifest's
+// chunk-id hash — and only when the caller checks that commitment before it trusts the result:
+// the id pins the envelope's bytes, and the signature was checked when it was ingested.
+std::expected<OpenedRecord, Rejection> open_pinned_record(ByteView envelope, const EpochKeys& keys,
+                                                          const RecordId& id);
+
 // Re-parses a stored SignedRecord (already verified at ingest).
 std::optional<pb::RecordBody> parse_stored_body(ByteView signed_record);
 

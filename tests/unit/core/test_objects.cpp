@@ -385,6 +385,55 @@ TEST_CASE("attachments: byte-identical through a peer; damaged and missing chunk
     }
 }
 
+TEST_CASE("a chunk swapped in the store for a forged one is caught by the manifest") {
+    // Reading does not check a chunk's signature again: the manifest's chunk-id hash pins it.
+    // Here a member forges chunk 3 (right attachment, index, data and claimed author, signed
+    // with her own key) and points the store's chunk table at it: the read must fail, though
+    // the file's SHA-256 still matches.
+    Team t;
+    auto data = random_bytes(300'000, 11);
+    auto src = write_file(t.dir.path() / "statement.pdf", data);
+    auto info = t.a->attach_file(t.group, src, {});
+    REQUIRE(info.has_value());
+    deliver(*t.a, *t.b);
+
+    auto& ci = NodeTestAccess::impl(*t.c);
+    pb::RecordBody forged;
+    forged.mutable_chunk()->set_attachment_id(to_string(info->attachment_id));
+    forged.mutable_chunk()->set_index(3);
+    const std::size_t cb = 48 * 1024;
+    forged.mutable_chunk()->set_data(to_string(ByteView(data).subspan(3 * cb, cb)));
+    auto epoch = ci.prepare(t.group, forged, std::nullopt);
+    REQUIRE(epoch.has_value());
+    forged.set_author(to_string(NodeTestAccess::impl(*t.a).identity.sign.public_key));
+    auto envelope = ci.seal(forged, *epoch);
+    auto forged_id = storage::record_id_of(envelope);
+
+    auto& bi = NodeTestAccess::impl(*t.b);
+    storage::StoredEnvelope e{forged_id, storage::parse_envelope(envelope)->mailbox, envelope, 0,
+                              0};
+    REQUIRE(bi.envelopes->put(std::span<const storage::StoredEnvelope>(&e, 1)).has_value());
+    auto up =
+        bi.db.prepare("UPDATE attachment_chunks SET id = ? WHERE attachment_id = ? AND idx = 3");
+    REQUIRE(up.has_value());
+    up->bind(1, ByteView(forged_id)).bind(2, ByteView(info->attachment_id));
+    REQUIRE(up->step().has_value());
+    REQUIRE(bi.db.changes() == 1);
+
+    Bytes got;
+    auto r = t.b->read_attachment(t.group, info->manifest_id, [&](ByteView d) -> Status {
+        got.insert(got.end(), d.begin(), d.end());
+        return {};
+    });
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == objects::ObjectErrc::hash_mismatch);
+    CHECK(r.error().message.find("not the ones its manifest names") != std::string::npos);
+    CHECK(got.size() == data.size());  // every byte went by; the verdict comes at the end
+    auto out = t.dir.path() / "statement-out.pdf";
+    CHECK_FALSE(t.b->export_attachment(t.group, info->manifest_id, out).has_value());
+    CHECK_FALSE(std::filesystem::exists(out));
+}
+
 TEST_CASE("an empty file and a file of exactly one chunk round-trip") {
     Team t;
     for (std::size_t size : {std::size_t{0}, std::size_t{48 * 1024}, std::size_t{48 * 1024 + 1}}) {
