@@ -383,6 +383,17 @@ Status Node::read_attachment(const GroupId& group, const RecordId& manifest_id,
                              why + "); it was dropped and the next sync fetches it again"));
     };
 
+    // One pass over the chunks: a page read once gains nothing from staying in the cache, and
+    // filling 128 MiB of fresh cache memory costs a page fault per page. Keep the cache small
+    // while reading, and give it back its size after.
+    if (auto small = m.db.exec("PRAGMA cache_size = -4096"); !small)
+        return std::unexpected(small.error());
+    struct RestoreCache {
+        storage::Database& db;
+        ~RestoreCache() {
+            (void)db.exec("PRAGMA cache_size = -" + std::to_string(storage::kCacheBytes / 1024));
+        }
+    } restore{m.db};
     auto st = m.db.prepare(
         "SELECT idx, id FROM attachment_chunks WHERE attachment_id = ? AND author = ? AND idx < ? "
         "ORDER BY idx");
