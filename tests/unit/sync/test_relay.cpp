@@ -17,6 +17,7 @@
 #include "kolokol/transport/session_connect.hpp"
 #include "sync.pb.h"
 #include "sync_fixtures.hpp"
+#include "sync_frames.hpp"
 
 using namespace sync_test;
 namespace fs = std::filesystem;
@@ -122,27 +123,6 @@ Result<SyncReport> sync_once(const std::string& address, Replica& replica, const
     return sync_with(address, crypto::box_keypair(), one_key(k), replica);
 }
 
-Bytes encode(const kolokol::pb::SyncFrame& f) {
-    Bytes out(f.ByteSizeLong());
-    f.SerializeToArray(out.data(), static_cast<int>(out.size()));
-    return out;
-}
-
-kolokol::pb::SyncFrame decode(const Bytes& b) {
-    kolokol::pb::SyncFrame f;
-    REQUIRE(f.ParseFromArray(b.data(), static_cast<int>(b.size())));
-    return f;
-}
-
-Bytes hello() {
-    kolokol::pb::SyncFrame f;
-    f.mutable_hello()->set_version(kSyncVersion);
-    f.mutable_hello()->set_window_bytes(1 << 20);
-    f.mutable_hello()->set_max_reconciliations(8);
-    f.mutable_hello()->set_max_wants(8192);
-    return encode(f);
-}
-
 Bytes open_frame(const MailboxKey& k, ByteView hash, bool corrupt = false) {
     kolokol::pb::SyncFrame f;
     auto* o = f.mutable_open();
@@ -151,7 +131,7 @@ Bytes open_frame(const MailboxKey& k, ByteView hash, bool corrupt = false) {
     auto sig = sign_mailbox_open(k, hash);
     if (corrupt) sig[0] ^= 1;
     o->set_signature(to_string(sig));
-    return encode(f);
+    return frame_bytes(f);
 }
 
 // Runs `body` as a hand-made client on a fresh session to `address`.
@@ -186,16 +166,16 @@ void raw_client(const std::string& address,
 
 // Hello, then opens with proofs for another session, a damaged proof, and the genuine one.
 asio::awaitable<void> open_refusals(Session& s, const MailboxKey& key) {
-    auto sent_1 = co_await s.send(hello());
+    auto sent_1 = co_await s.send(hello_frame());
     REQUIRE(sent_1.has_value());
     auto their_hello = co_await s.receive();
     REQUIRE(their_hello.has_value());
-    CHECK(decode(*their_hello).has_hello());
+    CHECK(parse_frame(*their_hello).has_hello());
 
     auto result = [&]() -> asio::awaitable<kolokol::pb::OpenResult> {
         auto r = co_await s.receive();
         REQUIRE(r.has_value());
-        auto f = decode(*r);
+        auto f = parse_frame(*r);
         REQUIRE(f.has_open_result());
         co_return f.open_result();
     };
@@ -223,7 +203,7 @@ asio::awaitable<void> open_refusals(Session& s, const MailboxKey& key) {
 // Opens one mailbox, pushes to another, and expects the relay's reason and the end.
 asio::awaitable<void> push_unopened(Session& s, const MailboxKey& key, const MailboxKey& other,
                                     crypto::Random& rng) {
-    auto sent_5 = co_await s.send(hello());
+    auto sent_5 = co_await s.send(hello_frame());
     REQUIRE(sent_5.has_value());
     auto sent_6 = co_await s.send(open_frame(key, s.handshake_hash()));
     REQUIRE(sent_6.has_value());
@@ -231,7 +211,7 @@ asio::awaitable<void> push_unopened(Session& s, const MailboxKey& key, const Mai
     push.mutable_envelopes()->set_mailbox(to_string(other.id));
     push.mutable_envelopes()->add_envelopes(to_string(make_envelope(other.id, rng)));
     push.mutable_envelopes()->set_flush(true);
-    auto sent_7 = co_await s.send(encode(push));
+    auto sent_7 = co_await s.send(frame_bytes(push));
     REQUIRE(sent_7.has_value());
     // Hello, the open result, then the relay's reason, then the end of the session.
     bool saw_close = false;
@@ -241,7 +221,7 @@ asio::awaitable<void> push_unopened(Session& s, const MailboxKey& key, const Mai
             CHECK(r.error().code == TransportErrc::closed_cleanly);
             break;
         }
-        auto f = decode(*r);
+        auto f = parse_frame(*r);
         if (f.has_close()) {
             CHECK(f.close().reason() == kolokol::pb::Close::UNOPENED_MAILBOX);
             saw_close = true;

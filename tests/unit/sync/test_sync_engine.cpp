@@ -4,6 +4,7 @@
 
 #include "sync.pb.h"
 #include "sync_fixtures.hpp"
+#include "sync_frames.hpp"
 
 using namespace sync_test;
 
@@ -29,21 +30,6 @@ std::vector<MailboxKey> keys_of(std::initializer_list<const MailboxKey*> ks) {
     std::vector<MailboxKey> out;
     for (auto* k : ks) out.push_back(copy_key(*k));
     return out;
-}
-
-Bytes frame_bytes(const kolokol::pb::SyncFrame& f) {
-    Bytes out(f.ByteSizeLong());
-    f.SerializeToArray(out.data(), static_cast<int>(out.size()));
-    return out;
-}
-
-Bytes hello_frame(std::uint32_t version = kSyncVersion, std::uint64_t window = 1 << 20) {
-    kolokol::pb::SyncFrame f;
-    f.mutable_hello()->set_version(version);
-    f.mutable_hello()->set_window_bytes(window);
-    f.mutable_hello()->set_max_reconciliations(8);
-    f.mutable_hello()->set_max_wants(8192);
-    return frame_bytes(f);
 }
 
 }  // namespace
@@ -233,50 +219,44 @@ TEST_CASE("hostile frames close the session with an error") {
         REQUIRE(s->start().has_value());
         return s;
     };
-    auto expect = [](SyncEngine& s, const Bytes& frame, SyncErrc code) {
-        auto st = s.handle(frame);
-        REQUIRE_FALSE(st.has_value());
-        CHECK(st.error().code == code);
-        CHECK(s.closed());
-    };
     SUBCASE("garbage") {
         auto s = fresh();
-        expect(*s, Bytes{0xff, 0xff, 0xff}, SyncErrc::protocol_violation);
+        expect_closed(*s, Bytes{0xff, 0xff, 0xff}, SyncErrc::protocol_violation);
     }
     SUBCASE("oversized") {
         auto s = fresh();
-        expect(*s, Bytes(kSyncFrameMaxBytes + 1, 0), SyncErrc::protocol_violation);
+        expect_closed(*s, Bytes(kSyncFrameMaxBytes + 1, 0), SyncErrc::protocol_violation);
     }
     SUBCASE("empty frame: no kind") {
         auto s = fresh();
         REQUIRE(s->handle(hello_frame()).has_value());
-        expect(*s, Bytes{}, SyncErrc::protocol_violation);
+        expect_closed(*s, Bytes{}, SyncErrc::protocol_violation);
     }
     SUBCASE("anything before hello") {
         auto s = fresh();
         kolokol::pb::SyncFrame f;
         f.mutable_ping();
-        expect(*s, frame_bytes(f), SyncErrc::protocol_violation);
+        expect_closed(*s, frame_bytes(f), SyncErrc::protocol_violation);
     }
     SUBCASE("second hello") {
         auto s = fresh();
         REQUIRE(s->handle(hello_frame()).has_value());
-        expect(*s, hello_frame(), SyncErrc::protocol_violation);
+        expect_closed(*s, hello_frame(), SyncErrc::protocol_violation);
     }
     SUBCASE("another version") {
         auto s = fresh();
-        expect(*s, hello_frame(kSyncVersion + 1), SyncErrc::version_mismatch);
+        expect_closed(*s, hello_frame(kSyncVersion + 1), SyncErrc::version_mismatch);
     }
     SUBCASE("window out of bounds") {
         auto s = fresh();
-        expect(*s, hello_frame(kSyncVersion, 1024), SyncErrc::protocol_violation);
+        expect_closed(*s, hello_frame(kSyncVersion, 1024), SyncErrc::protocol_violation);
     }
     SUBCASE("frames only a server sends") {
         auto s = fresh();
         REQUIRE(s->handle(hello_frame()).has_value());
         kolokol::pb::SyncFrame f;
         f.mutable_missing()->set_mailbox(std::string(32, 'x'));
-        expect(*s, frame_bytes(f), SyncErrc::protocol_violation);
+        expect_closed(*s, frame_bytes(f), SyncErrc::protocol_violation);
     }
     SUBCASE("reconciliation for a mailbox never opened") {
         auto s = fresh();
@@ -284,14 +264,14 @@ TEST_CASE("hostile frames close the session with an error") {
         kolokol::pb::SyncFrame f;
         f.mutable_reconcile()->set_mailbox(std::string(32, 'x'));
         f.mutable_reconcile()->set_message(std::string(1, '\x01'));
-        expect(*s, frame_bytes(f), SyncErrc::unopened_mailbox);
+        expect_closed(*s, frame_bytes(f), SyncErrc::unopened_mailbox);
     }
     SUBCASE("an ack for envelopes never sent") {
         auto s = fresh();
         REQUIRE(s->handle(hello_frame()).has_value());
         kolokol::pb::SyncFrame f;
         f.mutable_ack()->set_through(5);
-        expect(*s, frame_bytes(f), SyncErrc::protocol_violation);
+        expect_closed(*s, frame_bytes(f), SyncErrc::protocol_violation);
     }
     SUBCASE("too many ids in one want") {
         auto s = fresh();
@@ -300,14 +280,14 @@ TEST_CASE("hostile frames close the session with an error") {
         f.mutable_want()->set_mailbox(std::string(32, 'x'));
         for (std::size_t i = 0; i <= kSyncMaxIdsPerFrame; ++i)
             f.mutable_want()->add_ids(std::string(32, 'y'));
-        expect(*s, frame_bytes(f), SyncErrc::protocol_violation);
+        expect_closed(*s, frame_bytes(f), SyncErrc::protocol_violation);
     }
     SUBCASE("open fields of the wrong size") {
         auto s = fresh();
         REQUIRE(s->handle(hello_frame()).has_value());
         kolokol::pb::SyncFrame f;
         f.mutable_open()->set_mailbox(std::string(31, 'x'));
-        expect(*s, frame_bytes(f), SyncErrc::protocol_violation);
+        expect_closed(*s, frame_bytes(f), SyncErrc::protocol_violation);
     }
     SUBCASE("an open flood") {
         auto cfg = server_config();

@@ -3,8 +3,8 @@
 
 #include <doctest/doctest.h>
 
-#include "sync.pb.h"
 #include "sync_fixtures.hpp"
+#include "sync_frames.hpp"
 
 using namespace sync_test;
 
@@ -59,37 +59,31 @@ private:
     std::set<RecordId> m_seen;
 };
 
-Bytes frame_bytes(const kolokol::pb::SyncFrame& f) {
-    Bytes out(f.ByteSizeLong());
-    f.SerializeToArray(out.data(), static_cast<int>(out.size()));
-    return out;
-}
-
-kolokol::pb::SyncFrame parse(const Bytes& b) {
-    kolokol::pb::SyncFrame f;
-    REQUIRE(f.ParseFromArray(b.data(), static_cast<int>(b.size())));
-    return f;
-}
+// A client and a server engine, started, the client opening `key`'s mailbox.
+struct Pair {
+    Pair(Replica& local, Replica& remote, const MailboxKey& key,
+         SyncEngine::Config client_config = config(SyncEngine::Side::client))
+        : client(std::move(client_config), local),
+          server(config(SyncEngine::Side::server), remote) {
+        REQUIRE(server.start().has_value());
+        std::vector<MailboxKey> keys;
+        keys.push_back(copy_key(key));
+        REQUIRE(client.start(std::move(keys)).has_value());
+    }
+    SyncEngine client;
+    SyncEngine server;
+};
 
 // Counts the frames of each kind going up (client → server) and down.
 struct Kinds {
     std::map<int, int> up, down;
     FrameFilter filter() {
         return [this](bool to_server, const Bytes& b) {
-            ++(to_server ? up : down)[parse(b).kind_case()];
+            ++(to_server ? up : down)[parse_frame(b).kind_case()];
             return true;
         };
     }
 };
-
-Bytes hello() {
-    kolokol::pb::SyncFrame f;
-    f.mutable_hello()->set_version(kSyncVersion);
-    f.mutable_hello()->set_window_bytes(1 << 20);
-    f.mutable_hello()->set_max_reconciliations(8);
-    f.mutable_hello()->set_max_wants(8192);
-    return frame_bytes(f);
-}
 
 Bytes open_frame(const MailboxKey& key) {
     kolokol::pb::SyncFrame f;
@@ -125,12 +119,9 @@ TEST_CASE("fetch: a client holding nothing gets the mailbox in the server's stor
     for (int i = 0; i < 2'500; ++i) remote.add(make_envelope(key.id, rng));
     REQUIRE_FALSE(std::is_sorted(remote.order(key.id).begin(), remote.order(key.id).end()));
 
-    SyncEngine client(config(SyncEngine::Side::client), local);
-    SyncEngine server(config(SyncEngine::Side::server), remote);
-    REQUIRE(server.start().has_value());
-    std::vector<MailboxKey> keys;
-    keys.push_back(copy_key(key));
-    REQUIRE(client.start(std::move(keys)).has_value());
+    Pair p(local, remote, key);
+    auto& client = p.client;
+    auto& server = p.server;
     Kinds kinds;
     auto ex = run_pair(client, server, kinds.filter());
     CHECK(ex.client_status.has_value());
@@ -162,12 +153,9 @@ TEST_CASE("fetch: what the client holds is not sent back, and what the server la
     }
     // The client also holds an envelope of another mailbox under the same session's keys: it
     // is not in this mailbox's `have`, so it plays no part.
-    SyncEngine client(config(SyncEngine::Side::client), local);
-    SyncEngine server(config(SyncEngine::Side::server), remote);
-    REQUIRE(server.start().has_value());
-    std::vector<MailboxKey> keys;
-    keys.push_back(copy_key(key));
-    REQUIRE(client.start(std::move(keys)).has_value());
+    Pair p(local, remote, key);
+    auto& client = p.client;
+    auto& server = p.server;
     Kinds kinds;
     auto ex = run_pair(client, server, kinds.filter());
     CHECK(ex.client_status.has_value());
@@ -193,12 +181,9 @@ TEST_CASE("fetch: used only below the threshold, and not at all when turned off"
         for (std::size_t i = 0; i < held; ++i) local.add(make_envelope(key.id, own));
         auto ccfg = config(SyncEngine::Side::client);
         ccfg.fetch_all_below = below;
-        SyncEngine client(ccfg, local);
-        SyncEngine server(config(SyncEngine::Side::server), remote);
-        REQUIRE(server.start().has_value());
-        std::vector<MailboxKey> keys;
-        keys.push_back(copy_key(key));
-        REQUIRE(client.start(std::move(keys)).has_value());
+        Pair p(local, remote, key, ccfg);
+        auto& client = p.client;
+        auto& server = p.server;
         Kinds kinds;
         run_pair(client, server, kinds.filter());
         CHECK(client.finished());
@@ -236,12 +221,9 @@ TEST_CASE("fetch: the server holds a bounded amount, whatever the mailbox's size
         OrderedReplica local;
         auto ccfg = config(SyncEngine::Side::client);
         ccfg.fetch_all_below = fetch_all_below;
-        SyncEngine client(ccfg, local);
-        SyncEngine server(config(SyncEngine::Side::server), remote);
-        REQUIRE(server.start().has_value());
-        std::vector<MailboxKey> keys;
-        keys.push_back(copy_key(key));
-        REQUIRE(client.start(std::move(keys)).has_value());
+        Pair p(local, remote, key, ccfg);
+        auto& client = p.client;
+        auto& server = p.server;
         std::size_t peak = 0;
         // Sampled right after the server's output is taken, so frames waiting to go out
         // (bounded by the window) do not count.
@@ -275,24 +257,18 @@ TEST_CASE("fetch: hostile frames to a server") {
     auto server = [&] {
         auto s = std::make_unique<SyncEngine>(config(SyncEngine::Side::server), remote);
         REQUIRE(s->start().has_value());
-        REQUIRE(s->handle(hello()).has_value());
+        REQUIRE(s->handle(hello_frame()).has_value());
         return s;
-    };
-    auto expect = [](SyncEngine& s, const Bytes& frame, SyncErrc code) {
-        auto st = s.handle(frame);
-        REQUIRE_FALSE(st.has_value());
-        CHECK(st.error().code == code);
-        CHECK(s.closed());
     };
     SUBCASE("a mailbox never opened") {
         auto s = server();
-        expect(*s, fetch_all(key.id), SyncErrc::unopened_mailbox);
+        expect_closed(*s, fetch_all(key.id), SyncErrc::unopened_mailbox);
     }
     SUBCASE("twice") {
         auto s = server();
         REQUIRE(s->handle(open_frame(key)).has_value());
         REQUIRE(s->handle(fetch_all(key.id)).has_value());
-        expect(*s, fetch_all(key.id), SyncErrc::protocol_violation);
+        expect_closed(*s, fetch_all(key.id), SyncErrc::protocol_violation);
     }
     SUBCASE("a reconciliation after it") {
         auto s = server();
@@ -301,22 +277,22 @@ TEST_CASE("fetch: hostile frames to a server") {
         kolokol::pb::SyncFrame f;
         f.mutable_reconcile()->set_mailbox(to_string(key.id));
         f.mutable_reconcile()->set_message(std::string(1, '\x01'));
-        expect(*s, frame_bytes(f), SyncErrc::protocol_violation);
+        expect_closed(*s, frame_bytes(f), SyncErrc::protocol_violation);
     }
     SUBCASE("more ids held than a fetch may name") {
         auto s = server();
         REQUIRE(s->handle(open_frame(key)).has_value());
         std::vector<std::string> have(kSyncMaxFetchHave + 1, std::string(32, 'h'));
-        expect(*s, fetch_all(key.id, have), SyncErrc::protocol_violation);
+        expect_closed(*s, fetch_all(key.id, have), SyncErrc::protocol_violation);
     }
     SUBCASE("an id of the wrong size") {
         auto s = server();
         REQUIRE(s->handle(open_frame(key)).has_value());
-        expect(*s, fetch_all(key.id, {std::string(31, 'h')}), SyncErrc::protocol_violation);
+        expect_closed(*s, fetch_all(key.id, {std::string(31, 'h')}), SyncErrc::protocol_violation);
     }
     SUBCASE("a server never fetches from a client") {
         auto s = server();
-        expect(*s, fetched(key.id, true), SyncErrc::protocol_violation);
+        expect_closed(*s, fetched(key.id, true), SyncErrc::protocol_violation);
     }
     SUBCASE("an id of another mailbox is reported lacking, and not sent") {
         auto other = key_for(17);
@@ -330,7 +306,7 @@ TEST_CASE("fetch: hostile frames to a server") {
         std::size_t envelopes = 0;
         std::vector<std::string> lacking;
         for (auto& b : s->take_output()) {
-            auto f = parse(b);
+            auto f = parse_frame(b);
             if (f.has_envelopes()) {
                 for (auto& e : f.envelopes().envelopes()) {
                     CHECK(storage::parse_envelope(as_bytes(e))->mailbox == key.id);
@@ -356,9 +332,9 @@ TEST_CASE("fetch: hostile frames to a client") {
         keys.push_back(copy_key(key));
         REQUIRE(c->start(std::move(keys)).has_value());
         bool sent_fetch = false;
-        for (auto& b : c->take_output()) sent_fetch |= parse(b).has_fetch_all();
+        for (auto& b : c->take_output()) sent_fetch |= parse_frame(b).has_fetch_all();
         REQUIRE(sent_fetch);
-        REQUIRE(c->handle(hello()).has_value());
+        REQUIRE(c->handle(hello_frame()).has_value());
         kolokol::pb::SyncFrame r;
         r.mutable_open_result()->set_mailbox(to_string(key.id));
         r.mutable_open_result()->set_accepted(true);
@@ -412,12 +388,9 @@ TEST_CASE("reconciled envelopes travel in the order the sender's store gives the
     OrderedReplica local, remote;
     for (int i = 0; i < 3'000; ++i) local.add(make_envelope(key.id, rng));
     REQUIRE_FALSE(std::is_sorted(local.order(key.id).begin(), local.order(key.id).end()));
-    SyncEngine client(config(SyncEngine::Side::client), local);
-    SyncEngine server(config(SyncEngine::Side::server), remote);
-    REQUIRE(server.start().has_value());
-    std::vector<MailboxKey> keys;
-    keys.push_back(copy_key(key));
-    REQUIRE(client.start(std::move(keys)).has_value());
+    Pair p(local, remote, key);
+    auto& client = p.client;
+    auto& server = p.server;
     run_pair(client, server);
     CHECK(client.finished());
     CHECK(client.report().sent == 3'000);
