@@ -187,10 +187,11 @@ struct SyncReport {
     std::uint64_t peer_rejected = 0;   // our envelopes the peer declined (quota, checks)
     std::uint64_t bytes_sent = 0;      // sync frame bytes, before Noise
     std::uint64_t bytes_received = 0;  // sync frame bytes, after Noise
-    std::uint64_t round_trips = 0;     // reconciliation exchanges, summed over mailboxes
+    std::uint64_t round_trips = 0;     // reconciliation rounds and fetches, over mailboxes
     std::uint64_t mailboxes_opened = 0;
     // Client: envelopes found missing on either side so far (reconciliation's needs and haves,
-    // plus the peer's wants); grows as reconciliation proceeds. For progress display only.
+    // a fetch's announced total, plus the peer's wants); grows as reconciliation proceeds. For
+    // progress display only.
     std::uint64_t to_receive = 0;
     std::uint64_t to_send = 0;
     std::vector<MailboxRefusal> refused;
