@@ -468,17 +468,20 @@ Status SyncEngine::Impl::on_fetch_all(const pb::SyncFrame& f) {
                  mb.fetch_lacking.end())
             mb.fetch_lacking.push_back(*id);
     }
-    auto page = m_replica.ids_in_stored_order(*mailbox, 0, kFetchPageIds);
-    if (!page)
+    // Only the count now: pages are read as the send queue drains, one fetch after another,
+    // so a session holds about one page however many mailboxes it fetches.
+    auto count = m_replica.ids_in_stored_order(*mailbox, 0, 0);
+    if (!count)
         return fail_with(CloseReason::internal, SyncErrc::replica_failed,
-                         "the store failed: " + page.error().what());
+                         "the store failed: " + count.error().what());
     pb::SyncFrame out;
     out.mutable_fetched()->set_mailbox(fa.mailbox());
-    out.mutable_fetched()->set_total(page->total);
+    out.mutable_fetched()->set_total(count->total);
     emit(out);
     mb.rec = Mailbox::Rec::fetching;
-    queue_fetch_page(*mailbox, mb, std::move(*page));
-    if (mb.fetch_more) m_fetching.push_back(*mailbox);
+    mb.fetch_next = 0;
+    mb.fetch_more = true;
+    m_fetching.push_back(*mailbox);
     return {};
 }
 

@@ -192,6 +192,7 @@ void SyncEngine::Impl::queue_fetch_page(const MailboxId& mailbox, Mailbox& mb,
         if (!mb.fetch_have.contains(id))
             m_send_queue.push_back({mailbox, id, Outgoing::Origin::fetch});
     mb.fetch_next = page.next;
+    // A page that reads nothing ends the fetch, whatever it says, so a fetch always ends.
     mb.fetch_more = page.more && !page.ids.empty();
     if (!mb.fetch_more) m_send_queue.push_back({mailbox, RecordId{}, Outgoing::Origin::fetch_done});
 }
@@ -205,6 +206,7 @@ Status SyncEngine::Impl::refill_fetches() {
             m_fetching.pop_front();
             continue;
         }
+        // Only the front fetch reads pages; the next starts once this one's end is queued.
         auto page = m_replica.ids_in_stored_order(mailbox, it->second.fetch_next, kFetchPageIds);
         if (!page)
             return fail_with(CloseReason::internal, SyncErrc::replica_failed,

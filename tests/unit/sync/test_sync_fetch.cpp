@@ -136,7 +136,7 @@ TEST_CASE("fetch: a client holding nothing gets the mailbox in the server's stor
     CHECK(kinds.up[kolokol::pb::SyncFrame::kReconcile] == 0);
     CHECK(kinds.up[kolokol::pb::SyncFrame::kWant] == 0);
     CHECK(kinds.down[kolokol::pb::SyncFrame::kFetched] == 2);
-    CHECK(remote.pages == 3);  // read a page at a time
+    CHECK(remote.pages == 4);  // the count, then a page at a time
 }
 
 TEST_CASE("fetch: what the client holds is not sent back, and what the server lacks is sent") {
@@ -395,4 +395,35 @@ TEST_CASE("reconciled envelopes travel in the order the sender's store gives the
     CHECK(client.finished());
     CHECK(client.report().sent == 3'000);
     CHECK(remote.order(key.id) == local.order(key.id));
+}
+
+TEST_CASE("fetch: many mailboxes fetched on one session are read one after another") {
+    crypto::DeterministicRandom rng(21);
+    OrderedReplica local, remote;
+    std::vector<MailboxKey> keys;
+    for (int m = 0; m < 8; ++m) {
+        keys.push_back(key_for(300 + m));
+        for (int i = 0; i < 3'000; ++i) remote.add(make_envelope(keys.back().id, rng, 100));
+    }
+    SyncEngine client(config(SyncEngine::Side::client), local);
+    SyncEngine server(config(SyncEngine::Side::server), remote);
+    REQUIRE(server.start().has_value());
+    std::vector<MailboxKey> copies;
+    for (auto& k : keys) copies.push_back(copy_key(k));
+    REQUIRE(client.start(std::move(copies)).has_value());
+    std::size_t peak = 0;
+    for (int guard = 0; guard < 100'000; ++guard) {
+        auto up = client.take_output();
+        for (auto& f : up) REQUIRE(server.handle(f).has_value());
+        auto down = server.take_output();
+        peak = std::max(peak, server.memory_estimate());
+        if (up.empty() && down.empty()) break;
+        for (auto& f : down) REQUIRE(client.handle(f).has_value());
+    }
+    CHECK(client.finished());
+    CHECK(client.report().received == 24'000);
+    CHECK(client.report().round_trips == 8);
+    for (auto& k : keys) CHECK(local.order(k.id) == remote.order(k.id));
+    // As for one mailbox (see above): not eight pages at once.
+    CHECK(peak < 250'000);
 }

@@ -89,7 +89,8 @@ public:
     virtual Result<std::vector<RecordId>> ids(const MailboxId& mailbox) = 0;
     // Up to `limit` ids held for `mailbox`, in the order this side stored them, starting at
     // position `from` (0: the first); `next` is where the following page starts, `more` false
-    // once the end was reached. `total` (asked for with from == 0) counts the mailbox's ids.
+    // once the end was reached. `total` (asked for with from == 0) counts the mailbox's ids;
+    // limit 0 asks for the count alone.
     // Used to answer FetchAll. The default pages through ids() (id order); stores that keep
     // arrival order override it.
     struct StoredIds {
