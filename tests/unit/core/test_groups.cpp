@@ -10,9 +10,11 @@
 #include "epoch_keys.hpp"
 #include "kolokol/crypto/aead.hpp"
 #include "kolokol/crypto/random.hpp"
+#include "kolokol/transport/sync_engine.hpp"
 #include "node_access.hpp"
 #include "node_fixture.hpp"
 #include "records.hpp"
+#include "sync.pb.h"
 
 using namespace kolokol;
 using namespace kolokol::core;
@@ -98,6 +100,62 @@ TEST_CASE("a removed member holds every envelope written after the rotation and 
     CHECK(post.error().code == CoreErrc::not_permitted);
     // None of B's store files contain the plaintext.
     for (const auto& s : secrets) CHECK(files_containing(p.dir.path() / "b", s).empty());
+}
+
+TEST_CASE("a removed member holds no key to the new mailbox, and a server refuses every try") {
+    Pair p;
+    deliver(*p.a, *p.b);
+    REQUIRE(p.a->remove_member(p.group, p.b->me()).has_value());
+    REQUIRE(p.a->post(p.group, "after removal").has_value());
+    deliver(*p.a, *p.b);  // B has the rotation record, and cannot open what it grants
+    auto a_boxes = p.a->mailboxes(&p.group);
+    auto b_boxes = p.b->mailboxes(&p.group);
+    std::vector<MailboxId> fresh;
+    for (const auto& m : a_boxes)
+        if (std::find(b_boxes.begin(), b_boxes.end(), m) == b_boxes.end()) fresh.push_back(m);
+    REQUIRE(fresh.size() == 1);  // the mailbox of the epoch after the rotation
+    const MailboxId new_mailbox = fresh[0];
+    auto b_keys = p.b->mailbox_keys(&p.group);
+    REQUIRE_FALSE(b_keys.empty());
+    for (const auto& k : b_keys) CHECK(k.id != new_mailbox);
+
+    // A serves its store; B opens the new mailbox with each key it holds, proving it properly.
+    auto served = p.a->replica();
+    transport::SyncEngine::Config cfg;
+    cfg.side = transport::SyncEngine::Side::server;
+    cfg.handshake_hash = Bytes(64, 0xab);
+    transport::SyncEngine server(cfg, *served);
+    REQUIRE(server.start().has_value());
+    auto encode = [](const pb::SyncFrame& f) {
+        Bytes out(f.ByteSizeLong());
+        f.SerializeToArray(out.data(), static_cast<int>(out.size()));
+        return out;
+    };
+    pb::SyncFrame hello;
+    hello.mutable_hello()->set_version(transport::kSyncVersion);
+    hello.mutable_hello()->set_window_bytes(1 << 20);
+    REQUIRE(server.handle(encode(hello)).has_value());
+    server.take_output();
+    for (const auto& k : b_keys) {
+        transport::MailboxKey claim;
+        claim.id = new_mailbox;
+        claim.public_key = k.public_key;
+        claim.secret_key = k.secret_key.clone();
+        pb::SyncFrame open;
+        open.mutable_open()->set_mailbox(to_string(new_mailbox));
+        open.mutable_open()->set_public_key(to_string(k.public_key));
+        open.mutable_open()->set_signature(
+            to_string(transport::sign_mailbox_open(claim, cfg.handshake_hash)));
+        REQUIRE(server.handle(encode(open)).has_value());
+        auto out = server.take_output();
+        REQUIRE(out.size() == 1);
+        pb::SyncFrame reply;
+        REQUIRE(reply.ParseFromArray(out[0].data(), static_cast<int>(out[0].size())));
+        REQUIRE(reply.has_open_result());
+        CHECK_FALSE(reply.open_result().accepted());
+        CHECK(reply.open_result().refusal() == pb::OpenResult::BAD_KEY);
+    }
+    CHECK(server.report().mailboxes_opened == 0);
 }
 
 namespace {
