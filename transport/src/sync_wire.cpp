@@ -130,8 +130,10 @@ Status sort_by_stored_order(storage::EnvelopeStore& store, const MailboxId& mail
     }
     std::vector<std::size_t> order(sorted.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return rank[a] < rank[b]; });
+    // Ranks are unique but for ids not held, which keep their (id) order.
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return rank[a] != rank[b] ? rank[a] < rank[b] : a < b;
+    });
     for (std::size_t i = 0; i < order.size(); ++i) ids[i] = sorted[order[i]];
     return {};
 }

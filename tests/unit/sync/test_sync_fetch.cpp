@@ -47,8 +47,9 @@ public:
         const auto& order = m_order[mailbox];
         std::map<RecordId, std::size_t> rank;
         for (std::size_t i = 0; i < order.size(); ++i) rank[order[i]] = i;
-        std::stable_sort(ids.begin(), ids.end(),
-                         [&](const RecordId& a, const RecordId& b) { return rank[a] < rank[b]; });
+        // Every id here is held, so ranks are unique and the order is total.
+        std::sort(ids.begin(), ids.end(),
+                  [&](const RecordId& a, const RecordId& b) { return rank[a] < rank[b]; });
         return {};
     }
     const std::vector<RecordId>& order(const MailboxId& mailbox) { return m_order[mailbox]; }
