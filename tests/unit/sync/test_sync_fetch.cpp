@@ -75,6 +75,23 @@ struct Pair {
     SyncEngine server;
 };
 
+// Runs the two engines until quiet, like run_pair, and returns the server's peak memory
+// estimate, sampled right after its output is taken so that frames waiting to go out (bounded
+// by the window) do not count.
+std::size_t run_for_server_peak(SyncEngine& client, SyncEngine& server) {
+    std::size_t peak = 0;
+    for (int guard = 0; guard < 100'000; ++guard) {
+        auto up = client.take_output();
+        for (auto& f : up) REQUIRE(server.handle(f).has_value());
+        auto down = server.take_output();
+        peak = std::max(peak, server.memory_estimate());
+        if (up.empty() && down.empty()) return peak;
+        for (auto& f : down) REQUIRE(client.handle(f).has_value());
+    }
+    FAIL("the engines never went quiet");
+    return peak;
+}
+
 // Counts the frames of each kind going up (client → server) and down.
 struct Kinds {
     std::map<int, int> up, down;
@@ -225,17 +242,7 @@ TEST_CASE("fetch: the server holds a bounded amount, whatever the mailbox's size
         Pair p(local, remote, key, ccfg);
         auto& client = p.client;
         auto& server = p.server;
-        std::size_t peak = 0;
-        // Sampled right after the server's output is taken, so frames waiting to go out
-        // (bounded by the window) do not count.
-        for (int guard = 0; guard < 100'000; ++guard) {
-            auto up = client.take_output();
-            for (auto& f : up) REQUIRE(server.handle(f).has_value());
-            auto down = server.take_output();
-            peak = std::max(peak, server.memory_estimate());
-            if (up.empty() && down.empty()) break;
-            for (auto& f : down) REQUIRE(client.handle(f).has_value());
-        }
+        const std::size_t peak = run_for_server_peak(client, server);
         CHECK(client.finished());
         CHECK(local.held(key.id).size() == 20'000);
         if (fetch_all_below > 0) CHECK(local.order(key.id) == remote.order(key.id));
@@ -412,15 +419,7 @@ TEST_CASE("fetch: many mailboxes fetched on one session are read one after anoth
     std::vector<MailboxKey> copies;
     for (auto& k : keys) copies.push_back(copy_key(k));
     REQUIRE(client.start(std::move(copies)).has_value());
-    std::size_t peak = 0;
-    for (int guard = 0; guard < 100'000; ++guard) {
-        auto up = client.take_output();
-        for (auto& f : up) REQUIRE(server.handle(f).has_value());
-        auto down = server.take_output();
-        peak = std::max(peak, server.memory_estimate());
-        if (up.empty() && down.empty()) break;
-        for (auto& f : down) REQUIRE(client.handle(f).has_value());
-    }
+    const std::size_t peak = run_for_server_peak(client, server);
     CHECK(client.finished());
     CHECK(client.report().received == 24'000);
     CHECK(client.report().round_trips == 8);
