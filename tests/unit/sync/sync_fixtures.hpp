@@ -5,10 +5,12 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "kolokol/crypto/random.hpp"
 #include "kolokol/storage/envelope.hpp"
@@ -25,6 +27,17 @@ inline Bytes make_envelope(const MailboxId& mailbox, crypto::Random& rng,
     append(e, mailbox);
     append(e, rng.bytes(24 + ciphertext_bytes));
     return e;
+}
+
+// A server counts a session only after its side of it has ended, which may be a moment after the
+// client has returned: poll for what it should reach, for up to five seconds. False if it never
+// does, so a check on the result still fails when the count is wrong.
+inline bool settles(const std::function<bool()>& reached) {
+    for (int i = 0; i < 500; ++i) {
+        if (reached()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return reached();
 }
 
 inline MailboxKey key_for(std::uint64_t seed) {

@@ -70,6 +70,7 @@ TEST_CASE("two clients that are never online together exchange envelopes through
     CHECK(a2->sent == 0);
     CHECK(alice.held(key.id) == bob.held(key.id));
     CHECK(relay.held(key.id).size() == 50);
+    CHECK(settles([&] { return server.server().stats().syncs_ok == 3; }));
     CHECK(server.server().stats().syncs_ok == 3);
 }
 
