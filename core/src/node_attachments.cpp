@@ -4,7 +4,10 @@
 // order. Chunks are found by (attachment id, author, index); reading opens each chunk's envelope
 // again, so the data is stored once. Memory stays bounded by one batch of chunks.
 
+#include <condition_variable>
+#include <deque>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -34,6 +37,67 @@ std::uint32_t chunk_count_for(std::uint64_t size, std::uint32_t chunk_bytes) {
 Error object_error(objects::ObjectErrc code, std::string message) {
     return {make_error_code(code), std::move(message)};
 }
+
+// read_attachment's hand-off from its store reader to the thread that opens and sinks: batches
+// of chunk envelopes in index order, and what stopped the reading after a batch (if anything).
+constexpr std::size_t kReadBatch = 32;  // ~1.5 MiB of envelopes
+
+struct ChunkBatch {
+    struct Chunk {
+        std::uint32_t idx = 0;
+        RecordId id{};
+        Bytes envelope;
+    };
+    std::vector<Chunk> chunks;
+    std::optional<std::uint32_t> missing;  // this index is not here: the read stops
+    std::optional<RecordId> want_again;    // ... because its envelope went, take it back
+    std::optional<Error> error;            // reading the store failed
+};
+
+// A bounded queue from one producer thread to one consumer.
+class BatchQueue {
+public:
+    explicit BatchQueue(std::size_t capacity) : m_capacity(capacity) {}
+    // Producer: waits for room; false once the consumer has cancelled.
+    bool push(ChunkBatch batch) {
+        std::unique_lock lock(m_mutex);
+        m_room.wait(lock, [&] { return m_items.size() < m_capacity || m_cancelled; });
+        if (m_cancelled) return false;
+        m_items.push_back(std::move(batch));
+        m_ready.notify_one();
+        return true;
+    }
+    // Producer: nothing more is coming.
+    void close() {
+        std::lock_guard lock(m_mutex);
+        m_closed = true;
+        m_ready.notify_one();
+    }
+    // Consumer: the next batch; nullopt once the producer has closed and all were taken.
+    std::optional<ChunkBatch> pop() {
+        std::unique_lock lock(m_mutex);
+        m_ready.wait(lock, [&] { return !m_items.empty() || m_closed; });
+        if (m_items.empty()) return std::nullopt;
+        auto batch = std::move(m_items.front());
+        m_items.pop_front();
+        m_room.notify_one();
+        return batch;
+    }
+    // Consumer: stop the producer at its next push.
+    void cancel() {
+        std::lock_guard lock(m_mutex);
+        m_cancelled = true;
+        m_room.notify_one();
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_room, m_ready;
+    std::deque<ChunkBatch> m_items;
+    std::size_t m_capacity;
+    bool m_closed = false;
+    bool m_cancelled = false;
+};
 
 struct ManifestRow {
     RecordId id{};
@@ -131,6 +195,32 @@ Result<std::vector<std::uint32_t>> missing_chunks(Node::Impl& m, const ManifestR
     }
     while (next < row.manifest.chunk_count()) missing.push_back(next++);
     return missing;
+}
+
+// The first chunk of an attachment whose stored envelope does not hash to its id, if any.
+Result<std::optional<std::pair<std::uint32_t, RecordId>>> find_misnamed_chunk(
+    Node::Impl& m, const std::string& attachment_id, const MemberKey& author, std::uint32_t count) {
+    using Found = std::optional<std::pair<std::uint32_t, RecordId>>;
+    auto st = m.db.prepare(
+        "SELECT idx, id FROM attachment_chunks WHERE attachment_id = ? AND author = ? AND "
+        "idx < ? ORDER BY idx");
+    if (!st) return std::unexpected(st.error());
+    st->bind(1, as_bytes(attachment_id))
+        .bind(2, ByteView(author))
+        .bind(3, static_cast<std::int64_t>(count));
+    std::uint32_t next = 0;
+    while (true) {
+        auto r = st->step();
+        if (!r) return std::unexpected(r.error());
+        if (!*r) return Found{};
+        auto idx = static_cast<std::uint32_t>(st->column_int64(0));
+        if (idx < next) continue;  // as read_attachment: the first record of an index is read
+        next = idx + 1;
+        auto id = to_array<32>(st->column_blob(1));
+        auto bytes = m.envelopes->get(id);
+        if (!bytes) return std::unexpected(bytes.error());
+        if (*bytes && storage::record_id_of(**bytes) != id) return Found{{idx, id}};
+    }
 }
 
 }  // namespace
@@ -401,126 +491,139 @@ Status Node::read_attachment(const GroupId& group, const RecordId& manifest_id,
     st->bind(1, as_bytes(mf.attachment_id()))
         .bind(2, ByteView(row.author))
         .bind(3, static_cast<std::int64_t>(count));
+
+    // Reading the store (SQLCipher decrypts and authenticates every page) runs on a thread of its
+    // own, up to two batches ahead; opening, checking, hashing and the sink run on this one. The
+    // database is the reader's alone until stop_reader() has joined it: nothing here touches
+    // m.db before that.
+    BatchQueue queue(2);
+    std::thread reader([&] {
+        std::uint32_t want = 0;
+        bool more = true;
+        while (more && want < count) {
+            ChunkBatch b;
+            while (b.chunks.size() < kReadBatch && want < count) {
+                auto r = st->step();
+                if (!r) {
+                    b.error = r.error();
+                    break;
+                }
+                if (!*r) {
+                    b.missing = want;
+                    break;
+                }
+                auto idx = static_cast<std::uint32_t>(st->column_int64(0));
+                if (idx < want) continue;
+                if (idx > want) {
+                    b.missing = want;
+                    break;
+                }
+                auto id = to_array<32>(st->column_blob(1));
+                auto bytes = m.envelopes->get(id);
+                if (!bytes) {
+                    b.error = bytes.error();
+                    break;
+                }
+                if (!*bytes) {
+                    // We applied it once, so only its envelope went: take it back on the next
+                    // sync.
+                    b.want_again = id;
+                    b.missing = idx;
+                    break;
+                }
+                b.chunks.push_back({idx, id, std::move(**bytes)});
+                ++want;
+            }
+            more = !b.error && !b.missing;
+            if (!queue.push(std::move(b))) break;
+        }
+        queue.close();
+    });
+    auto stop_reader = [&] {
+        queue.cancel();
+        if (reader.joinable()) reader.join();
+    };
+    struct JoinReader {
+        decltype(stop_reader)& stop;
+        ~JoinReader() { stop(); }
+    } join_reader{stop_reader};
+
     crypto::Sha256 sha;
     crypto::Blake2b ids_hash(32);
     ids_hash.update(kChunksHashDomain);
     const std::uint8_t zero = 0;
     ids_hash.update(ByteView(&zero, 1));
     std::uint32_t next = 0;
-    auto missing = [&](std::uint32_t idx) -> Status {
-        return std::unexpected(
-            object_error(objects::ObjectErrc::chunk_missing,
-                         "chunk " + std::to_string(idx) + " of \"" + mf.name() +
-                             "\" is not here yet: sync with a member who holds it"));
-    };
-    // Chunks are fetched in batches; the expensive part (hash of the envelope, AEAD) runs on two
-    // threads, the checks and the sink in index order on this one. A chunk's signature is not
-    // checked again: its envelope hashes to its id, and the ids hash to the signed manifest's
-    // chunks_hash, checked below before the read succeeds (open_pinned_record).
-    constexpr std::size_t kBatch = 32;
-    struct Fetched {
-        std::uint32_t idx = 0;
-        RecordId id{};
-        Bytes envelope;
-        const EpochKeys* keys = nullptr;
-        std::optional<std::string> why;  // damaged: why
-        std::optional<OpenedRecord> rec;
-    };
-    std::vector<Fetched> batch;
-    while (next < count) {
-        batch.clear();
-        // What stops the read after this batch's chunks have gone to the sink, as it would
-        // have one chunk at a time: a chunk not here, or one whose envelope went.
-        std::optional<std::uint32_t> stop_missing;
-        std::optional<RecordId> stop_want_again;
-        std::uint32_t want = next;
-        while (batch.size() < kBatch && want < count) {
-            auto r = st->step();
-            if (!r) return std::unexpected(r.error());
-            if (!*r) {
-                stop_missing = want;
-                break;
-            }
-            auto idx = static_cast<std::uint32_t>(st->column_int64(0));
-            if (idx < want) continue;
-            if (idx > want) {
-                stop_missing = want;
-                break;
-            }
-            Fetched f;
-            f.idx = idx;
-            f.id = to_array<32>(st->column_blob(1));
-            auto bytes = m.envelopes->get(f.id);
-            if (!bytes) return std::unexpected(bytes.error());
-            if (!*bytes) {
-                // We applied it once, so only its envelope went: take it back on the next sync.
-                stop_want_again = f.id;
-                stop_missing = idx;
-                break;
-            }
-            f.envelope = std::move(**bytes);
-            if (auto view = storage::parse_envelope(f.envelope)) {
+    // A chunk's envelope is not hashed again to check its id, nor its signature checked again:
+    // SQLCipher authenticates every page read, ingest checked both before the envelope was
+    // stored, the ids hash to the signed manifest's chunks_hash and the bytes to its SHA-256,
+    // both checked below before the read succeeds (open_pinned_record).
+    while (auto b = queue.pop()) {
+        for (auto& c : b->chunks) {
+            const auto idx = c.idx;
+            const EpochKeys* keys = nullptr;
+            if (auto view = storage::parse_envelope(c.envelope)) {
                 auto k = m.epochs.find(view->mailbox);
-                if (k != m.epochs.end()) f.keys = &k->second;
-            }
-            batch.push_back(std::move(f));
-            ++want;
-        }
-        auto open_one = [&](Fetched& f) {
-            if (storage::record_id_of(f.envelope) != f.id) {
-                f.why = "its hash is wrong";
-            } else if (!storage::parse_envelope(f.envelope)) {
-                f.why = "malformed envelope";
-            } else if (!f.keys) {
-                f.why = "no key for its mailbox";
-            } else if (auto rec = open_pinned_record(f.envelope, *f.keys, f.id); !rec) {
-                f.why = rec.error().detail;
+                if (k != m.epochs.end()) keys = &k->second;
             } else {
-                f.rec = std::move(*rec);
+                stop_reader();
+                return damaged(idx, c.id, "malformed envelope");
             }
-        };
-        if (batch.size() > 1) {
-            std::thread helper([&] {
-                for (std::size_t i = 1; i < batch.size(); i += 2) open_one(batch[i]);
-            });
-            for (std::size_t i = 0; i < batch.size(); i += 2) open_one(batch[i]);
-            helper.join();
-        } else if (batch.size() == 1) {
-            open_one(batch[0]);
-        }
-        for (auto& f : batch) {
-            const auto idx = f.idx;
-            if (f.why) return damaged(idx, f.id, *f.why);
-            const auto& rec = *f.rec;
-            const auto& ch = rec.body.chunk();
+            if (!keys) {
+                stop_reader();
+                return damaged(idx, c.id, "no key for its mailbox");
+            }
+            auto rec = open_pinned_record(c.envelope, *keys, c.id);
+            if (!rec) {
+                stop_reader();
+                return damaged(idx, c.id, rec.error().detail);
+            }
+            const auto& ch = rec->body.chunk();
             std::size_t expect =
                 idx + 1 < count ? cb : static_cast<std::size_t>(size - std::uint64_t{cb} * idx);
-            if (!rec.body.has_chunk() || ch.attachment_id() != mf.attachment_id() ||
-                ch.index() != idx || author_of(rec.body) != row.author ||
+            if (!rec->body.has_chunk() || ch.attachment_id() != mf.attachment_id() ||
+                ch.index() != idx || author_of(rec->body) != row.author ||
                 ch.data().size() != expect)
                 return std::unexpected(object_error(
                     objects::ObjectErrc::chunk_corrupt,
                     "chunk " + std::to_string(idx) + " of \"" + mf.name() +
                         "\" does not fit the manifest (attachment, index, author or size)"));
-            ids_hash.update(ByteView(f.id));
+            ids_hash.update(ByteView(c.id));
             auto data = as_bytes(ch.data());
             sha.update(data);
             if (auto ok = sink(data); !ok) return ok;
             ++next;
         }
-        if (stop_want_again)
-            if (auto ok = m.want_again(*stop_want_again); !ok) return ok;
-        if (stop_missing) return missing(*stop_missing);
+        if (b->error) return std::unexpected(std::move(*b->error));
+        if (b->missing) {
+            stop_reader();
+            if (b->want_again)
+                if (auto ok = m.want_again(*b->want_again); !ok) return ok;
+            return std::unexpected(
+                object_error(objects::ObjectErrc::chunk_missing,
+                             "chunk " + std::to_string(*b->missing) + " of \"" + mf.name() +
+                                 "\" is not here yet: sync with a member who holds it"));
+        }
     }
+    stop_reader();
+    if (next != count)  // the reader stopped without saying why: a programming error
+        return fail(CoreErrc::io, "reading \"" + mf.name() + "\" stopped early");
     auto h = ids_hash.finish();
     if (!crypto::equal_ct(ByteView(h), as_bytes(mf.chunks_hash())))
         return std::unexpected(object_error(
             objects::ObjectErrc::hash_mismatch,
             "the chunks of \"" + mf.name() + "\" are not the ones its manifest names"));
     auto digest = sha.finish();
-    if (!crypto::equal_ct(ByteView(digest), as_bytes(mf.sha256())))
+    if (!crypto::equal_ct(ByteView(digest), as_bytes(mf.sha256()))) {
+        // The ids are the manifest's, so either a stored envelope is not the one its id names
+        // (the store was altered by someone holding its key, or a fault) or the author's
+        // manifest is false. A second pass tells which, and drops such a chunk.
+        auto bad = find_misnamed_chunk(m, mf.attachment_id(), row.author, count);
+        if (!bad) return std::unexpected(bad.error());
+        if (*bad) return damaged((*bad)->first, (*bad)->second, "its hash is wrong");
         return std::unexpected(object_error(objects::ObjectErrc::hash_mismatch,
                                             "\"" + mf.name() + "\" does not match its SHA-256"));
+    }
     return {};
 }
 

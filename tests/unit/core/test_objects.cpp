@@ -434,6 +434,74 @@ TEST_CASE("a chunk swapped in the store for a forged one is caught by the manife
     CHECK_FALSE(std::filesystem::exists(out));
 }
 
+TEST_CASE("an envelope replaced under a chunk's id is caught at the end, found and dropped") {
+    // Reading does not hash each envelope again to check its id: SQLCipher authenticates the
+    // pages, and the file's SHA-256 pins the bytes. Here a member who holds the store's key puts
+    // a forged envelope under chunk 3's id (valid for the group, claiming the author, same size).
+    // With other bytes the read fails once the SHA-256 is in, names chunk 3 and drops it, and
+    // the next sync brings the real one back. With the same bytes nothing was lost: it reads.
+    Team t;
+    auto data = random_bytes(300'000, 12);
+    auto src = write_file(t.dir.path() / "witness.pdf", data);
+    auto info = t.a->attach_file(t.group, src, {});
+    REQUIRE(info.has_value());
+    deliver(*t.a, *t.b);
+    auto& bi = NodeTestAccess::impl(*t.b);
+    auto st = bi.db.prepare("SELECT id FROM attachment_chunks WHERE attachment_id = ? AND idx = 3");
+    REQUIRE(st.has_value());
+    st->bind(1, ByteView(info->attachment_id));
+    REQUIRE(*st->step());
+    const auto chunk3 = to_array<32>(st->column_blob(0));
+
+    const std::size_t cb = 48 * 1024;
+    auto forge = [&](Bytes chunk_data) {
+        auto& ci = NodeTestAccess::impl(*t.c);
+        pb::RecordBody forged;
+        forged.mutable_chunk()->set_attachment_id(to_string(info->attachment_id));
+        forged.mutable_chunk()->set_index(3);
+        forged.mutable_chunk()->set_data(to_string(chunk_data));
+        auto epoch = ci.prepare(t.group, forged, std::nullopt);
+        REQUIRE(epoch.has_value());
+        forged.set_author(to_string(NodeTestAccess::impl(*t.a).identity.sign.public_key));
+        auto envelope = ci.seal(forged, *epoch);
+        auto up = bi.db.prepare("UPDATE envelopes SET bytes = ? WHERE id = ?");
+        REQUIRE(up.has_value());
+        up->bind(1, ByteView(envelope)).bind(2, ByteView(chunk3));
+        REQUIRE(up->step().has_value());
+        REQUIRE(bi.db.changes() == 1);
+    };
+    auto read_all = [&](Bytes& got) {
+        got.clear();
+        return t.b->read_attachment(t.group, info->manifest_id, [&](ByteView d) -> Status {
+            got.insert(got.end(), d.begin(), d.end());
+            return {};
+        });
+    };
+
+    Bytes same(data.begin() + 3 * cb, data.begin() + 4 * cb);
+    forge(same);
+    Bytes got;
+    REQUIRE(read_all(got).has_value());
+    CHECK(got == data);
+
+    Bytes other = same;
+    other[100] ^= 1;
+    forge(other);
+    auto bad = read_all(got);
+    REQUIRE_FALSE(bad.has_value());
+    CHECK(bad.error().code == objects::ObjectErrc::chunk_corrupt);
+    CHECK(bad.error().message.find("chunk 3 ") != std::string::npos);
+    CHECK(got.size() == data.size());  // every byte went by; the verdict comes at the end
+    CHECK_FALSE(*bi.envelopes->contains(chunk3));
+    auto listed = t.b->attachments(t.group);
+    REQUIRE(listed.has_value());
+    CHECK(listed->at(0).missing == std::vector<std::uint32_t>{3});
+
+    deliver(*t.a, *t.b);
+    REQUIRE(read_all(got).has_value());
+    CHECK(got == data);
+}
+
 TEST_CASE("an empty file and a file of exactly one chunk round-trip") {
     Team t;
     for (std::size_t size : {std::size_t{0}, std::size_t{48 * 1024}, std::size_t{48 * 1024 + 1}}) {
