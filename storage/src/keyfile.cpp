@@ -1,8 +1,11 @@
 #include "kolokol/storage/keyfile.hpp"
 
 #include <array>
+#include <fstream>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "kolokol/crypto/aead.hpp"
 #include "kolokol/crypto/byte_reader.hpp"
@@ -160,16 +163,45 @@ Bytes encode_file(const Slots& slots) {
     return out;
 }
 
+// MemAvailable from /proc/meminfo, in bytes; nullopt when it cannot be read.
+std::optional<std::uint64_t> available_memory() {
+    std::ifstream in("/proc/meminfo");
+    std::string key, unit;
+    std::uint64_t kib = 0;
+    while (in >> key >> kib) {
+        std::getline(in, unit);
+        if (key == "MemAvailable:") return kib * 1024;
+    }
+    return std::nullopt;
+}
+
+// Both slots' derivations at once on two threads, when the machine has a second core and memory
+// to spare for both: each takes memlimit, and together they may take at most a quarter of what
+// the kernel says is available. One after the other otherwise, or when a concurrent one failed
+// (out of memory). Either way both run in full.
+std::array<Result<crypto::SecretBytes>, 2> derive_both(const Slots& slots, ByteView pass) {
+    const auto need = 2 * slots[0].params.memlimit;
+    const auto avail = available_memory();
+    if (std::thread::hardware_concurrency() >= 2 && avail && *avail / 4 >= need) {
+        std::optional<Result<crypto::SecretBytes>> second;
+        std::thread other([&] { second.emplace(derive(pass, slots[1])); });
+        auto first = derive(pass, slots[0]);
+        other.join();
+        if (first && *second) return {std::move(first), std::move(*second)};
+    }
+    auto first = derive(pass, slots[0]);
+    return {std::move(first), derive(pass, slots[1])};
+}
+
 // Derives the key-encryption keys of both slots, then tries to open both. Both derivations and
 // both opens always run: how long this takes must not say which slot matched.
 Result<std::array<std::optional<crypto::SecretBytes>, 2>> open_both(const Slots& slots,
                                                                     ByteView pass) {
-    auto kek0 = derive(pass, slots[0]);
-    auto kek1 = derive(pass, slots[1]);
-    if (!kek0) return std::unexpected(kek0.error());
-    if (!kek1) return std::unexpected(kek1.error());
-    std::array<std::optional<crypto::SecretBytes>, 2> out{open_slot(*kek0, slots[0]),
-                                                          open_slot(*kek1, slots[1])};
+    auto keks = derive_both(slots, pass);
+    for (auto& k : keks)
+        if (!k) return std::unexpected(k.error());
+    std::array<std::optional<crypto::SecretBytes>, 2> out{open_slot(*keks[0], slots[0]),
+                                                          open_slot(*keks[1], slots[1])};
     return out;
 }
 
