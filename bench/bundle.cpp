@@ -3,7 +3,11 @@
 //   - `kolokol age encrypt` / `kolokol age decrypt` (the real binary) vs `age -e` / `age -d`;
 //   - bundle export (write_bundle: one case, the file as its attachment, hashed on the way,
 //     tar, age) vs `age -e` of the same file; bundle verify (read_bundle: decrypt, untar, hash,
-//     check) vs `age -d`.
+//     check) vs `age -d`;
+//   - `kolokol bundle export` of a case in a real store (default key derivation) with the file
+//     as its attachment, end to end, vs `age -e`; and the same minus what every command pays
+//     to unlock the store (timed alone as `kolokol case list`), which is the rate at which the
+//     export moves the data.
 // Usage: bench_bundle [MiB] [runs] [path to kolokol] (default: ../cli/kolokol beside this
 // binary, or $KOLOKOL). Needs `age` on PATH. Prints JSON, including the load average: the
 // ratios mean little on a busy machine.
@@ -86,6 +90,17 @@ void run(const std::vector<std::string>& args) {
     waitpid(pid, &status, 0);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         throw std::runtime_error(args[0] + " exited with status " + std::to_string(status));
+}
+
+// run(), returning the first line the command printed (stdout).
+std::string run_first_line(const std::vector<std::string>& args, const fs::path& scratch) {
+    std::vector<std::string> shell = {"sh", "-c", "exec \"$0\" \"$@\" > " + scratch.string()};
+    shell.insert(shell.end(), args.begin(), args.end());
+    run(shell);
+    std::ifstream in(scratch);
+    std::string line;
+    std::getline(in, line);
+    return line;
 }
 
 crypto::Hash32 sha256_file(const fs::path& path) {
@@ -205,7 +220,24 @@ int main(int argc, char** argv) {
         auto me = core::Identity::generate("Bench");
         const auto p = [&](const char* name) { return (dir / name).string(); };
 
-        Timings k_enc, a_enc, k_dec, a_dec, b_exp, b_ver;
+        // A member's store, with the file attached to a case. Its key derivation is tuned as
+        // `kolokol init` tunes it for anyone.
+        {
+            std::ofstream pass(dir / "pass");
+            pass << "bench passphrase for a throwaway store\n";
+        }
+        ::setenv("KOLOKOL_HOME", p("home").c_str(), 1);
+        ::setenv("KOLOKOL_PASSPHRASE_FILE", p("pass").c_str(), 1);
+        run({kolokol, "init", "--name", "Bench"});
+        run({kolokol, "group", "create", "Legal"});
+        auto opened = run_first_line({kolokol, "case", "open", "Legal", "--person", "Benchmark"},
+                                     dir / "out.txt");
+        // "Case <id prefix> created."
+        auto case_id = opened.substr(opened.find(' ') + 1);
+        case_id = case_id.substr(0, case_id.find(' '));
+        run({kolokol, "case", "attach", "Legal", case_id, plain});
+
+        Timings k_enc, a_enc, k_dec, a_dec, b_exp, b_ver, s_exp, s_unlock;
         for (int i = 0; i < runs; ++i) {
             k_enc.time([&] {
                 fs::remove(p("k.age"));
@@ -213,6 +245,13 @@ int main(int argc, char** argv) {
             });
             a_enc.time([&] { run({"age", "-r", recipient, "-o", p("a.age"), plain}); });
             b_exp.time([&] { export_bundle(plain, hash, bytes, me, id.recipient(), p("b.age")); });
+            s_exp.time([&] {
+                fs::remove(p("s.age"));
+                run({kolokol, "bundle", "export", case_id, "-r", recipient, "-o", p("s.age")});
+            });
+            s_unlock.time([&] {
+                run_first_line({kolokol, "case", "list", "Legal"}, dir / "out.txt");
+            });
         }
         for (int i = 0; i < runs; ++i) {
             // Each side decrypts the other's file, which also checks interoperability.
@@ -236,6 +275,11 @@ int main(int argc, char** argv) {
                                   {"ratio", age.best() / ours.best()},
                                   {"median_ratio", age.median() / ours.median()}};
         };
+        // Export time less the unlock every command pays, best against best.
+        Timings moved;
+        for (std::size_t i = 0; i < s_exp.seconds.size(); ++i)
+            moved.seconds.push_back(s_exp.seconds[i] - s_unlock.seconds[i]);
+        auto less_unlock = side(moved, a_enc);
         out = {{"benchmark", "bundle"},
                {"bytes", bytes},
                {"runs", runs},
@@ -246,6 +290,9 @@ int main(int argc, char** argv) {
                {"cli_age_decrypt", side(k_dec, a_dec)},
                {"bundle_export_vs_age_encrypt", side(b_exp, a_enc)},
                {"bundle_verify_vs_age_decrypt", side(b_ver, a_dec)},
+               {"store_bundle_export_vs_age_encrypt", side(s_exp, a_enc)},
+               {"store_unlock_s", {{"best", s_unlock.best()}, {"median", s_unlock.median()}}},
+               {"store_bundle_export_less_unlock_vs_age_encrypt", less_unlock},
                {"target_ratio", 1.0}};
     } catch (const std::exception& e) {
         out = {{"benchmark", "bundle"}, {"error", e.what()}};
