@@ -497,7 +497,7 @@ Status Node::read_attachment(const GroupId& group, const RecordId& manifest_id,
     // database is the reader's alone until stop_reader() has joined it: nothing here touches
     // m.db before that.
     BatchQueue queue(2);
-    std::thread reader([&] {
+    auto read_batches = [&] {
         std::uint32_t want = 0;
         bool more = true;
         while (more && want < count) {
@@ -536,6 +536,19 @@ Status Node::read_attachment(const GroupId& group, const RecordId& manifest_id,
             }
             more = !b.error && !b.missing;
             if (!queue.push(std::move(b))) break;
+        }
+    };
+    std::thread reader([&] {
+        try {
+            read_batches();
+        } catch (const std::exception& e) {  // out of memory: end the read, not the process
+            ChunkBatch b;
+            b.error =
+                Error{make_error_code(CoreErrc::io), std::string("reading the store: ") + e.what()};
+            try {
+                queue.push(std::move(b));
+            } catch (...) {
+            }
         }
         queue.close();
     });
