@@ -83,6 +83,9 @@ void run(const std::vector<std::string>& args) {
     pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
+        // Only the JSON goes to our stdout.
+        int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null >= 0) ::dup2(null, STDOUT_FILENO);
         execvp(argv[0], argv.data());
         _exit(127);
     }

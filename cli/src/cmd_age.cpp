@@ -293,8 +293,10 @@ void run_encrypt(const EncryptCliOptions& opt) {
     }
     Output out(opt.output);
     age::Sink sink = [&](ByteView bytes) { return out.write(bytes); };
-    auto enc = passphrase ? age::Encryptor::with_passphrase(passphrase->view(), sink)
-                          : age::Encryptor::to_recipients(recipients, sink);
+    age::EncryptOptions options;
+    options.sink_thread = true;  // writing out overlaps with sealing
+    auto enc = passphrase ? age::Encryptor::with_passphrase(passphrase->view(), sink, options)
+                          : age::Encryptor::to_recipients(recipients, sink, options);
     passphrase.reset();
     if (!enc) throw_age(enc.error());
 

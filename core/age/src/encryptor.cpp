@@ -1,6 +1,10 @@
 #include "kolokol/age/encryptor.hpp"
 
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <utility>
 
 #include "header.hpp"
@@ -19,6 +23,65 @@ Error as_io_error(Error e) {
 }
 }  // namespace detail
 
+// Calls the sink on a thread of its own, one batch at a time.
+class SinkThread {
+public:
+    explicit SinkThread(Sink& sink) : m_sink(sink), m_thread([this] { loop(); }) {}
+    ~SinkThread() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stop = true;
+        }
+        m_wake.notify_one();
+        m_thread.join();
+    }
+    SinkThread(const SinkThread&) = delete;
+    SinkThread& operator=(const SinkThread&) = delete;
+
+    // Waits until the batch handed over last has gone to the sink; its error, if it failed.
+    std::optional<Error> wait() {
+        std::unique_lock lock(m_mutex);
+        m_idle.wait(lock, [&] { return !m_pending; });
+        return m_error;
+    }
+    // Hands over `bytes`, which must stay unchanged until wait() returns. Call wait() first.
+    void post(ByteView bytes) {
+        {
+            std::lock_guard lock(m_mutex);
+            m_bytes = bytes;
+            m_pending = true;
+        }
+        m_wake.notify_one();
+    }
+
+private:
+    void loop() {
+        std::unique_lock lock(m_mutex);
+        while (true) {
+            m_wake.wait(lock, [&] { return m_pending || m_stop; });
+            if (!m_pending) return;
+            auto bytes = m_bytes;
+            const bool failed = m_error.has_value();
+            lock.unlock();
+            // After a failure nothing more goes to the sink; the encryptor reports the error.
+            Status st = failed ? Status{} : m_sink(bytes);
+            lock.lock();
+            if (!st && !m_error) m_error = st.error();
+            m_pending = false;
+            m_idle.notify_one();
+        }
+    }
+
+    Sink& m_sink;
+    std::mutex m_mutex;
+    std::condition_variable m_wake, m_idle;
+    ByteView m_bytes;
+    bool m_pending = false;
+    bool m_stop = false;
+    std::optional<Error> m_error;
+    std::thread m_thread;  // last: started once everything above exists
+};
+
 struct Encryptor::Impl {
     explicit Impl(unsigned threads) : runner(threads) {}
 
@@ -36,6 +99,9 @@ struct Encryptor::Impl {
     // Up to kBatchChunks chunks are sealed together (in parallel) and sent in one sink call.
     std::vector<Job> jobs;
     Bytes out = Bytes(kBatchChunks * kEncryptedChunkBytes);
+    // With a sink thread: the buffer it may still be writing out, swapped with `out` each batch.
+    Bytes out_behind;
+    std::unique_ptr<SinkThread> sink_thread;  // after `sink` and the buffers: goes first
     std::uint64_t counter = 0;
     std::uint64_t total = 0;
     std::optional<Error> error;
@@ -80,7 +146,22 @@ struct Encryptor::Impl {
                      kChunkTagBytes;
         counter += jobs.size();
         jobs.clear();
-        return emit(ByteView(out).first(bytes));
+        if (!sink_thread) return emit(ByteView(out).first(bytes));
+        // The previous batch (in out_behind) has gone out once wait() returns.
+        if (auto st = drain(); !st) return st;
+        sink_thread->post(ByteView(out).first(bytes));
+        std::swap(out, out_behind);
+        return {};
+    }
+
+    // With a sink thread: waits until everything handed to it has gone to the sink.
+    Status drain() {
+        if (!sink_thread) return {};
+        if (auto e = sink_thread->wait()) {
+            error = detail::as_io_error(*e);
+            return std::unexpected(*error);
+        }
+        return {};
     }
 
     Status check_usable() const {
@@ -91,7 +172,8 @@ struct Encryptor::Impl {
 };
 
 Result<Encryptor> Encryptor::start(std::string header, const crypto::SecretBytes& file_key,
-                                   Sink sink, crypto::Random& random, unsigned threads) {
+                                   Sink sink, crypto::Random& random,
+                                   const EncryptOptions& options) {
     auto mac = detail::header_mac(file_key, as_bytes(header));
     header += ' ';
     header += crypto::base64_raw_encode(mac);
@@ -99,10 +181,14 @@ Result<Encryptor> Encryptor::start(std::string header, const crypto::SecretBytes
     auto nonce = random.bytes(kPayloadNonceBytes);
     header += as_chars(nonce);
 
-    auto impl = std::make_unique<Impl>(threads);
+    auto impl = std::make_unique<Impl>(options.threads);
     impl->sink = std::move(sink);
     impl->key = detail::payload_key(file_key, nonce);
     if (auto st = impl->emit(as_bytes(header)); !st) return std::unexpected(st.error());
+    if (options.sink_thread) {
+        impl->out_behind = Bytes(impl->out.size());
+        impl->sink_thread = std::make_unique<SinkThread>(impl->sink);
+    }
     return Encryptor(std::move(impl));
 }
 
@@ -128,7 +214,7 @@ Result<Encryptor> Encryptor::to_recipients(std::span<const X25519Recipient> reci
         stanzas.push_back(std::move(*s));
     }
     return start(detail::serialize_without_mac(stanzas), file_key, std::move(sink), random,
-                 options.threads);
+                 options);
 }
 
 Result<Encryptor> Encryptor::with_passphrase(ByteView passphrase, Sink sink,
@@ -142,7 +228,7 @@ Result<Encryptor> Encryptor::with_passphrase(ByteView passphrase, Sink sink,
     std::vector<detail::Stanza> stanzas;
     stanzas.push_back(std::move(*s));
     return start(detail::serialize_without_mac(stanzas), file_key, std::move(sink), random,
-                 options.threads);
+                 options);
 }
 
 Status Encryptor::write(ByteView plaintext) {
@@ -177,7 +263,8 @@ Status Encryptor::finish() {
     if (auto st = m.check_usable(); !st) return st;
     m.finished = true;
     if (auto st = m.add(ByteView(m.staging).first(m.filled), true); !st) return st;
-    return m.flush();
+    if (auto st = m.flush(); !st) return st;
+    return m.drain();
 }
 
 void Encryptor::run_beside(std::function<void()> task) {

@@ -10,6 +10,7 @@ Result<age::Encryptor> make_encryptor(const Encryption& encryption, const age::S
     age::EncryptOptions options;
     options.random = encryption.random;
     options.scrypt_work_factor = encryption.scrypt_work_factor;
+    options.sink_thread = true;  // writing out overlaps with sealing; write_bundle's sink says so
     if (encryption.passphrase)
         return age::Encryptor::with_passphrase(encryption.passphrase->view(), sink, options);
     return age::Encryptor::to_recipients(encryption.recipients, sink, options);

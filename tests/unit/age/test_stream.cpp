@@ -3,6 +3,9 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
+#include <thread>
+
 #include "kolokol/age/decryptor.hpp"
 #include "kolokol/age/encryptor.hpp"
 #include "kolokol/crypto/random.hpp"
@@ -139,6 +142,77 @@ TEST_CASE("batches: one or two threads give identical files and identical plaint
         REQUIRE(back);
         CHECK(*back == plain);
     }
+}
+
+TEST_CASE("a sink thread gives the identical file, written off the caller's thread") {
+    auto id = X25519Identity::generate();
+    auto r = id.recipient();
+    auto plain = pattern(3 * kBatchChunks * kChunkBytes + 77);
+    Bytes files[2];
+    std::set<std::thread::id> sink_threads;
+    for (bool threaded : {false, true}) {
+        crypto::DeterministicRandom rng(6);
+        EncryptOptions options;
+        options.random = &rng;
+        options.sink_thread = threaded;
+        Bytes& out = files[threaded ? 1 : 0];
+        std::size_t calls = 0;
+        Sink sink = [&](ByteView bytes) -> Status {
+            if (threaded && calls++ > 0) sink_threads.insert(std::this_thread::get_id());
+            append(out, bytes);
+            return {};
+        };
+        auto enc = Encryptor::to_recipients(std::span(&r, 1), sink, options);
+        REQUIRE(enc);
+        // Odd piece sizes: staged chunks and batches from the caller's memory, many batches.
+        for (std::size_t pos = 0; pos < plain.size(); pos += 100'003)
+            REQUIRE(enc->write(
+                ByteView(plain).subspan(pos, std::min<std::size_t>(100'003, plain.size() - pos))));
+        REQUIRE(enc->finish());
+    }
+    CHECK(files[0] == files[1]);
+    // The header went on the caller's thread (not counted); every batch on one other thread.
+    REQUIRE(sink_threads.size() == 1);
+    CHECK(*sink_threads.begin() != std::this_thread::get_id());
+    auto back = decrypt_with(id, files[1]);
+    REQUIRE(back);
+    CHECK(*back == plain);
+}
+
+TEST_CASE("a sink thread's failure comes back from a later call, and nothing follows it") {
+    auto id = X25519Identity::generate();
+    auto r = id.recipient();
+    Bytes out;
+    std::size_t calls_after_failure = 0;
+    bool failed = false;
+    Sink sink = [&](ByteView bytes) -> Status {
+        if (failed) ++calls_after_failure;
+        if (out.size() + bytes.size() > 2 * kBatchChunks * kEncryptedChunkBytes) {
+            failed = true;
+            return fail(std::make_error_code(std::errc::no_space_on_device), "disk full");
+        }
+        append(out, bytes);
+        return {};
+    };
+    EncryptOptions options;
+    options.sink_thread = true;
+    auto enc = Encryptor::to_recipients(std::span(&r, 1), sink, options);
+    REQUIRE(enc);
+    auto plain = pattern(kBatchChunks * kChunkBytes);
+    Status st;
+    int writes = 0;
+    while (st && writes < 10) {
+        st = enc->write(plain);
+        ++writes;
+    }
+    if (st) st = enc->finish();
+    REQUIRE_FALSE(st);
+    CHECK(st.error().code == std::make_error_code(std::errc::no_space_on_device));
+    CHECK(writes <= 5);  // the third batch fails; its error is seen within two more
+    CHECK_FALSE(enc->write(plain));
+    CHECK_FALSE(enc->finish());
+    CHECK(failed);
+    CHECK(calls_after_failure == 0);
 }
 
 TEST_CASE("work beside the sealing runs once per task, within the write that seals") {

@@ -27,10 +27,18 @@ struct EncryptOptions {
     // Threads sealing a batch of chunks: 1 keeps all work on the calling thread; 2 (the default)
     // adds one helper thread, started on the first batch of two or more chunks.
     unsigned threads = 2;
+    // Calls the sink on a thread of the encryptor's own, one batch behind the sealing, so that
+    // writing a batch out overlaps with sealing the next (one more batch buffer, ~1 MiB). The
+    // sink is then never called on the caller's thread, nor concurrently with itself; a write()
+    // may return before its bytes reach the sink, and a sink error is returned by a later
+    // write() or by finish(), which returns once every byte has gone to the sink. The header
+    // still goes to the sink before create()/with_passphrase() returns.
+    bool sink_thread = false;
 };
 
 // Writes header, nonce and STREAM chunks to the sink as plaintext arrives. Not thread-safe (the
-// sink is always called on the thread calling write()/finish()); one instance per file.
+// sink is called on the thread calling write()/finish(), unless EncryptOptions::sink_thread);
+// one instance per file.
 // Move-only. If finish() is never called the output is an incomplete
 // (undecryptable) file.
 class Encryptor {
@@ -73,7 +81,8 @@ private:
     explicit Encryptor(std::unique_ptr<Impl> impl);
     // Sends the header (given up to "---"), its MAC and the payload nonce.
     static Result<Encryptor> start(std::string header, const crypto::SecretBytes& file_key,
-                                   Sink sink, crypto::Random& random, unsigned threads);
+                                   Sink sink, crypto::Random& random,
+                                   const EncryptOptions& options);
     std::unique_ptr<Impl> m_impl;
 };
 

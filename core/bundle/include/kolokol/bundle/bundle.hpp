@@ -100,7 +100,8 @@ struct ExportSummary {
 // custody entry. Fails with bad_input (no cases, duplicate ids, a signer card that does not
 // parse or a signature that does not verify with it), hash_mismatch when an attachment's bytes
 // differ from its declared size or SHA-256 (the output is then unusable: discard it), or the
-// age/sink error.
+// age/sink error. `sink` is called on a thread of the encryptor's own (never concurrently with
+// itself), and not after this returns.
 Result<ExportSummary> write_bundle(std::span<const CaseExport> cases, const Signer& signer,
                                    const Encryption& encryption, std::int64_t now_ms,
                                    const age::Sink& sink, const Progress& progress = {});
@@ -160,6 +161,7 @@ Result<VerifyReport> read_bundle(const age::Source& source,
 // lawyer's kolokol identity) that names the new recipients. The files are copied through
 // unchanged; custody.log and its SHA256SUMS line are rewritten. Reads and checks as
 // read_bundle does: an error, or a report with problems, means the output must be discarded.
+// `sink` is called as by write_bundle.
 Result<VerifyReport> reexport_bundle(const age::Source& source,
                                      std::span<const age::X25519Identity> identities,
                                      const age::PassphraseProvider& passphrase,
