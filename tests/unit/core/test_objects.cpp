@@ -95,6 +95,20 @@ std::string str(const Bytes& b) {
     return std::string(b.begin(), b.end());
 }
 
+// A chunk record for `index` of the attachment, holding `bytes`, sealed for the group by member c
+// but claiming a as its author: what any member holding the group's key can forge.
+Bytes forge_chunk(Team& t, const AttachmentInfo& info, std::uint32_t index, ByteView bytes) {
+    auto& ci = NodeTestAccess::impl(*t.c);
+    pb::RecordBody forged;
+    forged.mutable_chunk()->set_attachment_id(to_string(info.attachment_id));
+    forged.mutable_chunk()->set_index(index);
+    forged.mutable_chunk()->set_data(to_string(bytes));
+    auto epoch = ci.prepare(t.group, forged, std::nullopt);
+    REQUIRE(epoch.has_value());
+    forged.set_author(to_string(NodeTestAccess::impl(*t.a).identity.sign.public_key));
+    return ci.seal(forged, *epoch);
+}
+
 }  // namespace
 
 TEST_CASE("a case: fields, timeline, ledger totals and history through the Node") {
@@ -397,16 +411,8 @@ TEST_CASE("a chunk swapped in the store for a forged one is caught by the manife
     REQUIRE(info.has_value());
     deliver(*t.a, *t.b);
 
-    auto& ci = NodeTestAccess::impl(*t.c);
-    pb::RecordBody forged;
-    forged.mutable_chunk()->set_attachment_id(to_string(info->attachment_id));
-    forged.mutable_chunk()->set_index(3);
     const std::size_t cb = 48 * 1024;
-    forged.mutable_chunk()->set_data(to_string(ByteView(data).subspan(3 * cb, cb)));
-    auto epoch = ci.prepare(t.group, forged, std::nullopt);
-    REQUIRE(epoch.has_value());
-    forged.set_author(to_string(NodeTestAccess::impl(*t.a).identity.sign.public_key));
-    auto envelope = ci.seal(forged, *epoch);
+    auto envelope = forge_chunk(t, *info, 3, ByteView(data).subspan(3 * cb, cb));
     auto forged_id = storage::record_id_of(envelope);
 
     auto& bi = NodeTestAccess::impl(*t.b);
@@ -454,16 +460,8 @@ TEST_CASE("an envelope replaced under a chunk's id is caught at the end, found a
     const auto chunk3 = to_array<32>(st->column_blob(0));
 
     const std::size_t cb = 48 * 1024;
-    auto forge = [&](Bytes chunk_data) {
-        auto& ci = NodeTestAccess::impl(*t.c);
-        pb::RecordBody forged;
-        forged.mutable_chunk()->set_attachment_id(to_string(info->attachment_id));
-        forged.mutable_chunk()->set_index(3);
-        forged.mutable_chunk()->set_data(to_string(chunk_data));
-        auto epoch = ci.prepare(t.group, forged, std::nullopt);
-        REQUIRE(epoch.has_value());
-        forged.set_author(to_string(NodeTestAccess::impl(*t.a).identity.sign.public_key));
-        auto envelope = ci.seal(forged, *epoch);
+    auto forge = [&](const Bytes& chunk_data) {
+        auto envelope = forge_chunk(t, *info, 3, chunk_data);
         auto up = bi.db.prepare("UPDATE envelopes SET bytes = ? WHERE id = ?");
         REQUIRE(up.has_value());
         up->bind(1, ByteView(envelope)).bind(2, ByteView(chunk3));
