@@ -9,8 +9,9 @@
 //     to unlock the store (timed alone as `kolokol case list`), which is the rate at which the
 //     export moves the data.
 // Usage: bench_bundle [MiB] [runs] [path to kolokol] (default: ../cli/kolokol beside this
-// binary, or $KOLOKOL). Needs `age` on PATH. Prints JSON, including the load average: the
-// ratios mean little on a busy machine.
+// binary, or $KOLOKOL). Needs `age` on PATH. Files go under $TMPDIR (TMPDIR=/dev/shm takes the
+// disk out of the comparison). Prints JSON, including the load average: the ratios mean little
+// on a busy machine.
 
 #include "kolokol/bundle/bundle.hpp"
 
