@@ -8,7 +8,7 @@ command -v age >/dev/null || fail "age is not installed (scripts/deps)"
 command -v python3 >/dev/null || fail "python3 is not installed"
 
 pass_file relay
-port=$((20000 + RANDOM % 30000))
+port=$(pick_port)
 ( KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" exec "$KOLOKOL" relay --listen "127.0.0.1:$port" \
     --data "$WORK/relay" --kdf fast > "$WORK/relay.out" 2>"$WORK/relay.err" ) &
 CLEANUP_PIDS+=("$!")

@@ -17,7 +17,7 @@ trap 'tmux_cleanup; net_cleanup; cleanup' EXIT
 net_up 10.78.0
 join anna 1; join boris 2
 
-LANPORT=$((20000 + RANDOM % 30000))
+LANPORT=$(pick_port)
 # chat_lan WHO — WHO's chat with --lan in WHO's namespace, in a detached 80×24 terminal.
 chat_lan() {
   local who=$1

@@ -13,7 +13,7 @@ if [ -z "${KOLOKOL_CRASH_ITERATIONS:-}" ] && grep -qs 'KOLOKOL_SANITIZE:BOOL=ON'
   ITER=15
 fi
 pass_file relay
-port=$((20000 + RANDOM % 30000))
+port=$(pick_port)
 start_relay() {
   : > "$WORK/relay.out"
   ( KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" exec "$KOLOKOL" relay --listen "127.0.0.1:$port" \

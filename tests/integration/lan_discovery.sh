@@ -39,7 +39,7 @@ GID=$(as anna group list --json | grep -o '"id": *"[0-9a-f]*"' | head -1 | grep 
 [ -n "$GID" ] || fail "no group id"
 as anna post "$G" "hello from anna over the LAN"
 
-LANPORT=$((20000 + RANDOM % 30000))
+LANPORT=$(pick_port)
 # serve_lan WHO — `kolokol serve --lan` in WHO's namespace; its address in $WORK/WHO.addr.
 serve_lan() {
   local who=$1

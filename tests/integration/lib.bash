@@ -9,6 +9,19 @@ cleanup() {
   rm -rf "$WORK"
 }
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# pick_port — a loopback port below the kernel's ephemeral range, so that no outgoing connection
+# (of this test, of another test running beside it) can be holding it, and with nothing
+# listening on it now.
+pick_port() {
+  local lo _hi p
+  read -r lo _hi < /proc/sys/net/ipv4/ip_local_port_range
+  [ "$lo" -gt 12000 ] || lo=32768
+  for _ in $(seq 50); do
+    p=$((10000 + RANDOM % (lo - 10000)))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+  done
+  fail "no free loopback port below $lo"
+}
 pass_file() { echo "passphrase of $1" > "$WORK/$1.pass"; }
 # as WHO ARGS… — run kolokol as a member with their own home and passphrase file.
 as() { local who=$1; shift; KOLOKOL_HOME="$WORK/$who" KOLOKOL_PASSPHRASE_FILE="$WORK/$who.pass" "$KOLOKOL" "$@"; }

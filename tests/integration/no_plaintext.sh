@@ -33,7 +33,7 @@ done
 # The rest of the demo: a relay, a removal and rotation, a third member — then scan everything
 # written: homes, the relay's data dir, sync files and temp files.
 pass_file relay
-port=$((20000 + RANDOM % 30000))
+port=$(pick_port)
 ( KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" exec "$KOLOKOL" relay --listen "127.0.0.1:$port" \
     --data "$WORK/relay" --kdf fast > "$WORK/relay.out" 2>"$WORK/relay.err" ) &
 RELAY_PID=$!

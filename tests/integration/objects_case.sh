@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.bash"
 
 pass_file relay
-port=$((20000 + RANDOM % 30000))
+port=$(pick_port)
 ( KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" exec "$KOLOKOL" relay --listen "127.0.0.1:$port" \
     --data "$WORK/relay" --kdf fast > "$WORK/relay.out" 2>"$WORK/relay.err" ) &
 CLEANUP_PIDS+=("$!")

@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.bash"
 README="$(dirname "$0")/../../README.md"
 [ -f "$README" ] || fail "no README at $README"
 
-port=$((20000 + RANDOM % 30000))
+port=$(pick_port)
 export HOME="$WORK/home"
 mkdir -p "$HOME" "$WORK/bin"
 ln -s "$KOLOKOL" "$WORK/bin/kolokol"

@@ -87,7 +87,7 @@ CLEANUP_PIDS+=("$!")
 
 # The relay in P, on P's loopback.
 pass_file relay
-RPORT=$((20000 + RANDOM % 20000))
+RPORT=$(pick_port)
 ( KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" exec ip netns exec "$P" env KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" \
     "$KOLOKOL" relay --listen "127.0.0.1:$RPORT" --data "$WORK/relaydata" --kdf fast > "$WORK/relay.out" 2>"$WORK/relay.err" ) &
 CLEANUP_PIDS+=("$!")

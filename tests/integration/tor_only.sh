@@ -7,7 +7,7 @@ skip() { echo "SKIP (loudly): $* — Tor-only groups were NOT tested" >&2; exit 
 command -v danted >/dev/null || skip "danted (dante-server) is not installed: run scripts/deps"
 [ "$(id -u)" -eq 0 ] || skip "danted needs root here to switch to its unprivileged user"
 
-PPORT=$((20000 + RANDOM % 20000))
+PPORT=$(pick_port)
 cat > "$WORK/danted.conf" <<EOF
 logoutput: $WORK/danted.log
 internal: 127.0.0.1 port = $PPORT
@@ -31,7 +31,7 @@ CLEANUP_PIDS+=("$!")
 PROXY="socks5://127.0.0.1:$PPORT"
 
 pass_file relay
-RPORT=$((20000 + RANDOM % 20000))
+RPORT=$(pick_port)
 ( KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" exec "$KOLOKOL" relay --listen "127.0.0.1:$RPORT" \
     --data "$WORK/relaydata" --kdf fast > "$WORK/relay.out" 2>"$WORK/relay.err" ) &
 CLEANUP_PIDS+=("$!")
