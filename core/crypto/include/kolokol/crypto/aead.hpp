@@ -15,6 +15,10 @@ inline constexpr std::size_t kAeadTagBytes = 16;
 inline constexpr std::size_t kXNonceBytes = 24;
 inline constexpr std::size_t kIetfNonceBytes = 12;
 
+// Whether ChaCha20-Poly1305 runs on libcrypto (true wherever it offers the cipher) rather than
+// on libsodium. Both give the same bytes.
+bool aead_uses_libcrypto();
+
 Bytes xchacha_seal(ByteView key, ByteView nonce24, ByteView ad, ByteView plaintext);
 std::optional<Bytes> xchacha_open(ByteView key, ByteView nonce24, ByteView ad, ByteView ciphertext);
 // Opens into secret memory (for wrapped keys).
