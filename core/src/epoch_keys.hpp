@@ -15,6 +15,13 @@
 
 namespace kolokol::core {
 
+// Where a store's key for an epoch came from (the epochs.source column; stable numbers).
+enum class KeySource : int {
+    group = 0,          // the group's own records: a rotation's grant, creating it, a backup
+    waiting_token = 1,  // a welcome token whose add record has not been seen: never written with
+    token = 2,          // a welcome token whose add record admitted this member
+};
+
 struct EpochKeys {
     GroupId group_id{};
     EpochId epoch_id{};
@@ -25,9 +32,12 @@ struct EpochKeys {
     crypto::SecretBytes mailbox_seed;
     crypto::SignPublicKey mailbox_public{};
     MailboxId mailbox{};
-    // Given by a welcome token whose add record has not been seen yet: usable to sync and read,
-    // never to write, and dropped if the add record turns out not to admit this member.
-    bool provisional = false;
+    // A key only a token vouches for is dropped if a rotation of the group grants another (the
+    // token lied), and one a waiting token gave is also dropped if the add record turns out not
+    // to admit this member. Until then it syncs and reads; only a waiting token's is never used
+    // to write.
+    KeySource source = KeySource::group;
+    bool provisional() const { return source == KeySource::waiting_token; }
 
     static EpochKeys from_secret(const GroupId& group, const EpochId& epoch, ByteView secret);
     static EpochKeys control_only(const GroupId& group, const EpochId& epoch, ByteView control_key,

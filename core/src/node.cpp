@@ -216,7 +216,7 @@ Status Node::Impl::load_epochs() {
     epochs.clear();
     epoch_mailbox.clear();
     auto es = db.prepare(
-        "SELECT group_id, epoch_id, secret, control_key, mailbox_seed, file_key, provisional "
+        "SELECT group_id, epoch_id, secret, control_key, mailbox_seed, file_key, source "
         "FROM epochs");
     if (!es) return std::unexpected(es.error());
     for (;;) {
@@ -229,7 +229,10 @@ Status Node::Impl::load_epochs() {
                              ? EpochKeys::control_only(group, epoch, es->column_blob(3),
                                                        es->column_blob(4), es->column_blob(5))
                              : EpochKeys::from_secret(group, epoch, es->column_blob(2));
-        keys.provisional = es->column_int64(6) != 0;
+        const auto source = es->column_int64(6);
+        if (source < 0 || source > static_cast<std::int64_t>(KeySource::token))
+            return fail(CoreErrc::corrupt_store, "a stored epoch key has an unknown source");
+        keys.source = static_cast<KeySource>(source);
         epoch_mailbox[epoch] = keys.mailbox;
         epochs.emplace(keys.mailbox, std::move(keys));
     }
@@ -248,24 +251,24 @@ Status Node::Impl::add_epoch(EpochKeys keys, std::optional<std::int64_t> added_m
             return fail(CoreErrc::conflict,
                         "another key for epoch " + short_key(keys.epoch_id) + " than the one held");
         const bool add_secret = !held.secret && keys.secret && !epoch_retired(keys.epoch_id);
-        const bool confirm = held.provisional && !keys.provisional;
-        if (!add_secret && !confirm) return {};
+        // The same keys from a better source vouch for them: a rotation's grant for a token's.
+        auto trust = [](KeySource s) {
+            return s == KeySource::group ? 2 : s == KeySource::token ? 1 : 0;
+        };
+        const KeySource source =
+            trust(keys.source) > trust(held.source) ? keys.source : held.source;
+        if (!add_secret && source == held.source) return {};
         auto st = db.cached(
-            "UPDATE epochs SET secret = COALESCE(?, secret), provisional = ? WHERE epoch_id = ?");
+            "UPDATE epochs SET secret = COALESCE(?, secret), source = ? WHERE epoch_id = ?");
         if (!st) return std::unexpected(st.error());
         if (add_secret)
             (*st)->bind(1, keys.secret->view());
         else
             (*st)->bind_null(1);
-        const bool provisional = held.provisional && keys.provisional;
-        (*st)->bind(2, std::int64_t{provisional}).bind(3, ByteView(keys.epoch_id));
+        (*st)->bind(2, static_cast<std::int64_t>(source)).bind(3, ByteView(keys.epoch_id));
         if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
-        if (add_secret) {
-            keys.provisional = provisional;
-            held = std::move(keys);
-        } else {
-            held.provisional = provisional;
-        }
+        if (add_secret) held = std::move(keys);
+        held.source = source;
         return {};
     }
     // A different epoch id with keys already held: the same secret under two names.
@@ -274,7 +277,7 @@ Status Node::Impl::add_epoch(EpochKeys keys, std::optional<std::int64_t> added_m
                     "epoch " + short_key(keys.epoch_id) + " has the keys of another epoch");
     auto st = db.cached(
         "INSERT INTO epochs(epoch_id, group_id, mailbox, secret, control_key, mailbox_seed, "
-        "file_key, added_ms, provisional) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "file_key, added_ms, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st) return std::unexpected(st.error());
     (*st)
         ->bind(1, ByteView(keys.epoch_id))
@@ -289,7 +292,7 @@ Status Node::Impl::add_epoch(EpochKeys keys, std::optional<std::int64_t> added_m
         .bind(6, keys.mailbox_seed.view())
         .bind(7, keys.file_key.view())
         .bind(8, added_ms.value_or(now()))
-        .bind(9, std::int64_t{keys.provisional});
+        .bind(9, static_cast<std::int64_t>(keys.source));
     if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
     epoch_mailbox[keys.epoch_id] = keys.mailbox;
     auto mailbox = keys.mailbox;

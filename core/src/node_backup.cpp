@@ -280,7 +280,7 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
             m.db,
             "SELECT epoch_id, secret, control_key, mailbox_seed, file_key, added_ms, "
             "EXISTS (SELECT 1 FROM retired_epochs r WHERE r.epoch_id = epochs.epoch_id) "
-            "FROM epochs WHERE group_id = ? AND provisional = 0 ORDER BY added_ms, epoch_id",
+            "FROM epochs WHERE group_id = ? AND source != 1 ORDER BY added_ms, epoch_id",
             [&](storage::Statement& st) -> Status {
                 auto* e = g.add_epochs();
                 e->set_epoch_id(to_string(st.column_blob(0)));

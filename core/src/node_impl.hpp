@@ -115,12 +115,14 @@ struct Node::Impl {
     // keys are never replaced: a grant that disagrees with them (another secret or control key
     // for the epoch, the epoch under another group, or keys that another epoch holds) fails
     // with CoreErrc::conflict and changes nothing. One that agrees may add the secret to
-    // control-only access (not to an epoch retention retired) and confirms a provisional key
-    // unless it is provisional itself. `added_ms` defaults to now.
+    // control-only access (not to an epoch retention retired), and a better source vouches for
+    // the held keys (a rotation's grant for a token's). `added_ms` defaults to now.
     Status add_epoch(EpochKeys keys, std::optional<std::int64_t> added_ms = std::nullopt);
     // This member's grant in an applied rotation record, if it has one: its key is stored, and
     // envelopes that waited for it are queued in `retry`. A grant that disagrees with the key
-    // held is noted (RejectReason::key_conflict under the rotation's id) and the held key kept.
+    // held is noted (RejectReason::key_conflict under the rotation's id). If only a welcome
+    // token vouched for that key, the token lied: it is refused (refuse_token) and the grant
+    // taken; otherwise the held key is kept.
     Status take_grant(const RecordId& rotation, const GroupId& group, const pb::Rotation& body,
                       std::vector<RecordId>& retry);
 
@@ -135,15 +137,21 @@ struct Node::Impl {
     };
     Result<std::optional<Admission>> admission(const GroupId& group);
     // Judges the group's waiting admission, if any, against the control records held (inside
-    // the caller's transaction): confirmed, its provisional keys become ordinary keys; refused,
-    // they are dropped and this member's grants in the rotations held are taken again (what
-    // waited for them is queued in `retry`). Returns the state afterwards (nullopt: none).
+    // the caller's transaction): confirmed, its keys become KeySource::token; refused, they are
+    // dropped and this member's grants in the rotations held are taken again (what waited for
+    // them is queued in `retry`). Returns the state afterwards (nullopt: none).
     Result<std::optional<AdmissionState>> settle_admission(const GroupId& group,
                                                            std::vector<RecordId>& retry);
     // settle_admission() for every group with a waiting admission (ingest, before it commits).
     Status settle_admissions(std::vector<RecordId>& retry);
-    // Deletes the group's provisional keys (store and memory).
-    Status drop_provisional(const GroupId& group);
+    // Marks the group's admission refused with `why`, deletes the keys tokens gave (only a
+    // waiting token's unless `admitted_too`) and takes this member's grants in the rotations
+    // held again.
+    Status refuse_token(const GroupId& group, const std::string& why, bool admitted_too,
+                        std::vector<RecordId>& retry);
+    // Deletes the group's keys that a waiting token gave (and, with `admitted_too`, that an
+    // admitted one gave), in the store and in memory.
+    Status drop_token_keys(const GroupId& group, bool admitted_too);
     // Builds a welcome token for `invitee` naming `add` (written in `add_epoch`): every epoch of
     // the group this admin holds, with its secret where `full(epoch)` says, else control access.
     Result<std::string> welcome_token(const GroupId& group, const MemberKey& invitee,

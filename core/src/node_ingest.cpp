@@ -55,21 +55,37 @@ Status Node::Impl::take_grant(const RecordId& rotation, const GroupId& group,
         if (!crypto::equal_ct(as_bytes(grant.member_tag()), my_tag)) continue;
         auto secret = crypto::box_seal_open(identity.box, as_bytes(grant.sealed_secret()));
         if (!secret || secret->size() != 32) return {};
-        auto new_keys = EpochKeys::from_secret(group, rotation, secret->view());
+        auto granted = [&] { return EpochKeys::from_secret(group, rotation, secret->view()); };
+        auto new_keys = granted();
         auto mailbox = new_keys.mailbox;
         if (auto ok = add_epoch(std::move(new_keys)); !ok) {
             if (ok.error().code != CoreErrc::conflict) return ok;
-            // The rotation stands (it is the group's); only its grant to us is refused.
+            const auto* held = keys_for_epoch(rotation);
+            const bool token_lied = held != nullptr && held->source != KeySource::group;
+            // The rotation stands (it is the group's); only its grant to us is in question.
             auto st = db.cached(
                 "INSERT OR IGNORE INTO rejected(id, reason, detail, at_ms) VALUES (?, ?, ?, ?)");
             if (!st) return std::unexpected(st.error());
             (*st)
                 ->bind(1, ByteView(rotation))
                 .bind(2, static_cast<std::int64_t>(RejectReason::key_conflict))
-                .bind(3, "its grant to you: " + ok.error().message + "; kept the held key")
+                .bind(3, "its grant to you: " + ok.error().message +
+                             (token_lied ? "; the welcome token that gave the other was refused"
+                                         : "; kept the held key"))
                 .bind(4, now());
             if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
-            return {};
+            if (!token_lied) return {};
+            // Only a welcome token vouched for the held key, and the group's own rotation, sealed
+            // to us by an admin, says otherwise: the token lied, whoever signed it, and every key
+            // it gave goes. Until this moment the key was not written with: a member writes in
+            // an epoch only once they hold the rotation that made it.
+            if (auto r = refuse_token(group,
+                                      "it gave another key for epoch " + short_key(rotation) +
+                                          " than the group's rotation grants you: it is forged",
+                                      true, retry);
+                !r)
+                return r;
+            if (auto again = add_epoch(granted()); !again) return again;
         }
         // Envelopes that arrived before we could open them.
         auto held = envelopes->ids(mailbox);
@@ -437,8 +453,11 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
 
     if (rec.control) invalidate(keys.group_id);
     if (auto ok = on_applied(id, keys.group_id, body, author_admin, retry); !ok) return ok;
-    if (body.has_rotation())
-        if (auto ok = take_grant(id, keys.group_id, body.rotation(), retry); !ok) return ok;
+    if (body.has_rotation()) {
+        // A copy: taking the grant may drop the keys `keys` refers to (a token found lying).
+        const GroupId group = keys.group_id;
+        if (auto ok = take_grant(id, group, body.rotation(), retry); !ok) return ok;
+    }
 
     // Wake records that were waiting for this one.
     return wake_waiting(id, retry);

@@ -168,7 +168,7 @@ Result<EpochId> Node::Impl::prepare(const GroupId& group, pb::RecordBody& body,
                     "no usable key to write with: an admin must rotate the group's key first");
     // A key only a welcome token vouches for may be the token's forger's: records sealed with
     // it would go to his mailbox. It becomes usable when the token's add record arrives.
-    if (keys->provisional)
+    if (keys->provisional())
         return fail(CoreErrc::not_permitted,
                     "your admission is not confirmed yet: sync to receive the add record your "
                     "welcome token names");

@@ -97,7 +97,7 @@ Result<OpenedWelcome> open_welcome(std::string_view token_text, const Identity& 
             return fail(CoreErrc::bad_input, "the token holds a key of another group");
         auto keys = keys_of(out.group, e);
         if (!keys) return fail(CoreErrc::bad_input, "the token holds a damaged key");
-        keys->provisional = true;
+        keys->source = KeySource::waiting_token;
         out.keys.push_back(std::move(*keys));
     }
     return out;
@@ -127,7 +127,7 @@ Result<std::string> Node::Impl::welcome_token(const GroupId& group, const Member
     w.mutable_add_record()->set_epoch_id(to_string(add_epoch));
     for (const auto& [mailbox, keys] : epochs) {
         // Keys this admin holds only on a token's word are not passed on.
-        if (keys.group_id != group || keys.provisional) continue;
+        if (keys.group_id != group || keys.provisional()) continue;
         auto* grant = w.add_epochs();
         grant->set_group_id(to_string(group));
         grant->set_epoch_id(to_string(keys.epoch_id));
@@ -255,7 +255,8 @@ Result<GroupId> Node::join(std::string_view token_text) {
             auto earlier = m.admission(group);
             if (!earlier) return std::unexpected(earlier.error());
             if (*earlier && (*earlier)->state == Impl::AdmissionState::waiting)
-                if (auto ok = m.drop_provisional(group); !ok) return std::unexpected(ok.error());
+                if (auto ok = m.drop_token_keys(group, false); !ok)
+                    return std::unexpected(ok.error());
         } else {
             auto st =
                 m.db.cached("INSERT INTO groups(group_id, genesis, joined_ms) VALUES (?, ?, ?)");
@@ -358,33 +359,40 @@ Result<std::optional<Node::Impl::AdmissionState>> Node::Impl::settle_admission(
     } else {
         return AdmissionState::waiting;  // not here yet: the next sync may bring it
     }
-    auto st = db.cached("UPDATE admissions SET state = ?, detail = ? WHERE group_id = ?");
-    if (!st) return std::unexpected(st.error());
-    const auto verdict = refusal ? AdmissionState::refused : AdmissionState::confirmed;
-    const std::string detail = refusal.value_or("");
-    (*st)
-        ->bind(1, static_cast<std::int64_t>(verdict))
-        .bind(2, std::string_view(detail))
-        .bind(3, ByteView(group));
-    if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
-    if (!refusal) {
-        // An admin's add: the keys the admin gave are as good as the admin.
-        auto up = db.cached("UPDATE epochs SET provisional = 0 WHERE group_id = ?");
-        if (!up) return std::unexpected(up.error());
-        (*up)->bind(1, ByteView(group));
-        if (auto r = (*up)->step(); !r) return std::unexpected(r.error());
-        for (auto& [mailbox, keys] : epochs)
-            if (keys.group_id == group) keys.provisional = false;
-        return verdict;
+    if (refusal) {
+        // Not an admin's add of this member: the keys it gave may be the forger's own.
+        if (auto ok = refuse_token(group, *refusal, false, retry); !ok)
+            return std::unexpected(ok.error());
+        return AdmissionState::refused;
     }
-    // Not an admin's add of this member: whatever keys the token gave may be the forger's own.
-    if (auto ok = drop_provisional(group); !ok) return std::unexpected(ok.error());
-    // Grants a rotation made to us and that a forged key stood in the way of count again.
-    for (const auto& op : state(group).records())
-        if (op.body.has_rotation() && state(group).status(op.id) == OpStatus::valid)
-            if (auto ok = take_grant(op.id, group, op.body.rotation(), retry); !ok)
-                return std::unexpected(ok.error());
-    return verdict;
+    auto st = db.cached("UPDATE admissions SET state = 1, detail = '' WHERE group_id = ?");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, ByteView(group));
+    if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+    // An admin's add: the keys the token gave are worth what the admin's word is, no more — a
+    // rotation that grants this member another key still proves the token lied (take_grant).
+    auto up = db.cached("UPDATE epochs SET source = 2 WHERE group_id = ? AND source = 1");
+    if (!up) return std::unexpected(up.error());
+    (*up)->bind(1, ByteView(group));
+    if (auto r = (*up)->step(); !r) return std::unexpected(r.error());
+    for (auto& [mailbox, keys] : epochs)
+        if (keys.group_id == group && keys.provisional()) keys.source = KeySource::token;
+    return AdmissionState::confirmed;
+}
+
+Status Node::Impl::refuse_token(const GroupId& group, const std::string& why, bool admitted_too,
+                                std::vector<RecordId>& retry) {
+    auto st = db.cached("UPDATE admissions SET state = 2, detail = ? WHERE group_id = ?");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, std::string_view(why)).bind(2, ByteView(group));
+    if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+    if (auto ok = drop_token_keys(group, admitted_too); !ok) return ok;
+    // Grants a rotation made to us that a forged key stood in the way of count now.
+    const auto& g = state(group);
+    for (const auto& op : g.records())
+        if (op.body.has_rotation() && g.status(op.id) == OpStatus::valid)
+            if (auto ok = take_grant(op.id, group, op.body.rotation(), retry); !ok) return ok;
+    return {};
 }
 
 Status Node::Impl::settle_admissions(std::vector<RecordId>& retry) {
@@ -411,13 +419,16 @@ Status Node::Impl::settle_admissions(std::vector<RecordId>& retry) {
     return {};
 }
 
-Status Node::Impl::drop_provisional(const GroupId& group) {
-    auto st = db.cached("DELETE FROM epochs WHERE group_id = ? AND provisional = 1");
+Status Node::Impl::drop_token_keys(const GroupId& group, bool admitted_too) {
+    auto st = db.cached(admitted_too ? "DELETE FROM epochs WHERE group_id = ? AND source IN (1, 2)"
+                                     : "DELETE FROM epochs WHERE group_id = ? AND source = 1");
     if (!st) return std::unexpected(st.error());
     (*st)->bind(1, ByteView(group));
     if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
     for (auto it = epochs.begin(); it != epochs.end();) {
-        if (it->second.group_id == group && it->second.provisional) {
+        const auto source = it->second.source;
+        if (it->second.group_id == group &&
+            (source == KeySource::waiting_token || (admitted_too && source == KeySource::token))) {
             epoch_mailbox.erase(it->second.epoch_id);
             it = epochs.erase(it);
         } else {

@@ -57,9 +57,10 @@ CREATE INDEX pending_refs_by_id ON pending_refs(id);
 )sql",
     // Welcome tokens are checked against the group's records: the add record a token names, who
     // signed it, and whether it admitted this member (state 0 waiting, 1 confirmed, 2 refused).
-    // Keys a waiting token gave are provisional: never written with, dropped if it is refused.
+    // epochs.source says where a key came from (KeySource in epoch_keys.hpp): the group's own
+    // records, a token still waiting (never written with), or a token that was admitted.
     R"sql(
-ALTER TABLE epochs ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE epochs ADD COLUMN source INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE admissions(
   group_id BLOB PRIMARY KEY, add_record BLOB NOT NULL, inviter BLOB NOT NULL,
   inviter_name TEXT NOT NULL, state INTEGER NOT NULL, detail TEXT NOT NULL,

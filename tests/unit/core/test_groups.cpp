@@ -699,3 +699,49 @@ TEST_CASE("an admin issues a lost welcome token again without touching the group
     CHECK(e->groups()[0].admission.empty());
     REQUIRE(e->post(p.group, "Egor too").has_value());
 }
+
+TEST_CASE("a key a token gave that a rotation contradicts proves the token forged") {
+    // Ivan, an admin, adds Vera; then Anna removes him. He signs Vera a token naming his own add
+    // of her (valid: he was an admin) with a key of his choosing for the epoch after his
+    // removal. Vera first sees only the group up to her add (a peer can hand her that much):
+    // the token is confirmed. Then the rotation arrives and grants her another key.
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto i = make_node(dir.path() / "i", "Ivan");
+    auto v = make_node(dir.path() / "v", "Vera");
+    auto g = *a->create_group("G");
+    REQUIRE(i->join(*a->add_member(g, card_to_text(i->card()), true, false)).has_value());
+    deliver(*a, *i);
+    REQUIRE(i->add_member(g, card_to_text(v->card()), false, false).has_value());
+    const RecordId add = add_of(*i, g, v->me());
+    std::vector<Bytes> up_to_add;
+    for (auto& env : all_envelopes(*i)) {
+        auto id = storage::record_id_of(env);
+        auto row = NodeTestAccess::impl(*i).record_row(id);
+        if (row && row->lamport <= NodeTestAccess::impl(*i).record_row(add)->lamport)
+            up_to_add.push_back(std::move(env));
+    }
+    deliver(*i, *a);
+    REQUIRE(a->remove_member(g, i->me()).has_value());
+    deliver(*a, *i);
+    const auto [epoch, mailbox] = writer_of(*a, g);
+    const Bytes chosen(32, 0x66);
+    auto forged = forge_welcome(*i, g, v->card(), epoch, chosen, add);
+    REQUIRE(v->join(forged).has_value());
+    REQUIRE(v->ingest(up_to_add).has_value());
+    CHECK(v->groups()[0].admission.empty());  // confirmed: Ivan was an admin when he added her
+    CHECK_FALSE(v->post(g, "no key yet").has_value());
+
+    deliver(*a, *v);  // the rotations, Ivan's removal
+    auto refused = v->groups()[0].admission;
+    CHECK(refused.find("forged") != std::string::npos);
+    CHECK(writer_of(*v, g).second == mailbox);
+    auto forged_keys = EpochKeys::from_secret(g, epoch, chosen);
+    auto boxes = v->mailboxes(&g);
+    CHECK(std::find(boxes.begin(), boxes.end(), forged_keys.mailbox) == boxes.end());
+    auto id = v->post(g, "Vera writes to the group");
+    REQUIRE(id.has_value());
+    CHECK(storage::parse_envelope(**v->envelope(*id))->mailbox == mailbox);
+    deliver(*v, *a);
+    CHECK(has_text(*a, g, "Vera writes to the group"));
+}
