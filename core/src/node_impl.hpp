@@ -145,8 +145,8 @@ struct Node::Impl {
     // settle_admission() for every group with a waiting admission (ingest, before it commits).
     Status settle_admissions(std::vector<RecordId>& retry);
     // Marks the group's admission refused with `why`, deletes the keys tokens gave (only a
-    // waiting token's unless `admitted_too`) and takes this member's grants in the rotations
-    // held again.
+    // waiting token's unless `admitted_too`) and the relays tokens named, and takes this
+    // member's grants in the rotations held again.
     Status refuse_token(const GroupId& group, const std::string& why, bool admitted_too,
                         std::vector<RecordId>& retry);
     // Deletes the group's keys that a waiting token gave (and, with `admitted_too`, that an

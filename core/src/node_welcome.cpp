@@ -387,8 +387,14 @@ Status Node::Impl::refuse_token(const GroupId& group, const std::string& why, bo
     (*st)->bind(1, std::string_view(why)).bind(2, ByteView(group));
     if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
     if (auto ok = drop_token_keys(group, admitted_too); !ok) return ok;
-    // Grants a rotation made to us that a forged key stood in the way of count now.
+    // Relays a forged token named would otherwise see this member's syncs from now on; the
+    // group's own settings name its relays.
+    auto rs = db.cached("DELETE FROM welcome_relays WHERE group_id = ?");
+    if (!rs) return std::unexpected(rs.error());
+    (*rs)->bind(1, ByteView(group));
+    if (auto r = (*rs)->step(); !r) return std::unexpected(r.error());
     const auto& g = state(group);
+    // Grants a rotation made to us that a forged key stood in the way of count now.
     for (const auto& op : g.records())
         if (op.body.has_rotation() && g.status(op.id) == OpStatus::valid)
             if (auto ok = take_grant(op.id, group, op.body.rotation(), retry); !ok) return ok;

@@ -409,6 +409,8 @@ TEST_CASE("garbage welcome tokens and sync files change nothing") {
 // ---- Welcome tokens: forged, replayed, re-issued (SECURITY.md, finding 1) ----
 
 namespace {
+constexpr std::string_view kForgedRelay = "kolokol://203.0.113.9:7000/forgedrelay";
+
 // A welcome token for `victim`, signed by `forger` (who need not be an admin, or a member), with
 // every key the forger holds for the group and `secret` for epoch `target`, naming `add`.
 std::string forge_welcome(Node& forger, const GroupId& group, const Card& victim,
@@ -444,6 +446,7 @@ std::string forge_welcome(Node& forger, const GroupId& group, const Card& victim
         }
     }
     grant(target)->set_secret(to_string(secret));
+    w.add_relays(std::string(kForgedRelay));
     w.set_expires_ms(f.now() + 3600 * 1000);
     pb::SignedWelcome sw;
     sw.set_welcome(w.SerializeAsString());
@@ -580,6 +583,7 @@ TEST_CASE("a token signed by a non-admin is refused once its add record is seen"
     for (const auto& x : d->rejections(100)) noted |= x.reason == RejectReason::key_conflict;
     CHECK(noted);
     CHECK(writer_of(*d, p.group).second == mailbox);
+    CHECK(d->relays(p.group).empty());  // the relay the forged token named is forgotten
     REQUIRE(d->post(p.group, "Dana writes to the group").has_value());
     deliver(*d, *p.a);
     CHECK(has_text(*p.a, p.group, "Dana writes to the group"));
@@ -599,7 +603,9 @@ TEST_CASE("a newcomer's token from a non-admin admits nobody, and its keys are d
     auto forged = forge_welcome(*p.b, p.group, e->card(), epoch, real->secret->view(),
                                 add_of(*p.b, p.group, p.b->me()));
     REQUIRE(e->join(forged).has_value());
+    CHECK(e->relays(p.group) == std::vector<std::string>{std::string(kForgedRelay)});
     deliver(*p.b, *e);
+    CHECK(e->relays(p.group).empty());  // the forger's relay no longer hears Egor's syncs
     auto g = e->groups();
     REQUIRE(g.size() == 1);
     CHECK(g[0].admission.find("not an add of you") != std::string::npos);
