@@ -241,7 +241,7 @@ Result<GroupId> Node::join(std::string_view token_text) {
                 (other_keys ? "gives another key for an epoch you hold: it is forged "
                               "(signed by " +
                                   w.inviter.display_name + " " + short_key(w.inviter.sign_key) + ")"
-                            : "is a replay") +
+                            : "is a replay (or was issued again)") +
                 ". Nothing was changed");
     }
 
