@@ -751,3 +751,26 @@ TEST_CASE("a key a token gave that a rotation contradicts proves the token forge
     deliver(*v, *a);
     CHECK(has_text(*a, g, "Vera writes to the group"));
 }
+
+TEST_CASE("a forged token that replaces a waiting honest one is exposed by the group's rotation") {
+    // Clara joined Anna's token but has not synced; Boris gets her to join his forgery too,
+    // which replaces the waiting one. Her first sync brings Anna's rotation and its grant.
+    Pair p;
+    TempDir dir;
+    auto c = make_node(dir.path() / "c", "Clara");
+    auto honest = p.a->add_member(p.group, card_to_text(c->card()), false, false);
+    REQUIRE(honest.has_value());
+    REQUIRE(c->join(*honest).has_value());
+    deliver(*p.a, *p.b);
+    const auto [epoch, mailbox] = writer_of(*p.a, p.group);
+    auto forged = forge_welcome(*p.b, p.group, c->card(), epoch, Bytes(32, 0x33),
+                                add_of(*p.a, p.group, c->me()));
+    REQUIRE(c->join(forged).has_value());
+    CHECK(c->groups()[0].admission.find("Boris") != std::string::npos);
+    deliver(*p.a, *c);
+    CHECK(c->groups()[0].admission.find("forged") != std::string::npos);
+    CHECK(writer_of(*c, p.group).second == mailbox);
+    REQUIRE(c->post(p.group, "Clara made it").has_value());
+    deliver(*c, *p.a);
+    CHECK(has_text(*p.a, p.group, "Clara made it"));
+}
