@@ -1,4 +1,4 @@
-// Welcome tokens (core/src/node_groups.cpp): Node::join on a fresh identity, the whole path a
+// Welcome tokens (core/src/node_welcome.cpp): Node::join on a fresh identity, the whole path a
 // pasted token takes (prefix, base64url, sealed box, protobuf, signature, expiry).
 #include <cstddef>
 #include <cstdint>

@@ -23,6 +23,7 @@ enum class Exit : int {
     verify_failed = 10,    // a signature, hash or MAC did not verify
     exists = 11,           // already initialised / would overwrite
     proxy_required = 12,   // a "Tor only" group, and no proxy is set
+    conflict = 13,         // a token or key contradicts the store (replayed or forged token)
 };
 
 struct CommandError : std::runtime_error {

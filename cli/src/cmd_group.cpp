@@ -1,4 +1,4 @@
-// kolokol group create · add · join · members · remove · rotate · list
+// kolokol group create · add · token · join · members · remove · rotate · list
 #include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -60,6 +60,25 @@ void register_group_commands(CLI::App& app) {
         std::cout << token << "\n";
     });
 
+    auto* token = group->add_subcommand(
+        "token", _("Issue a member's welcome token again, when they lost it (admins)"));
+    token->add_option("GROUP", a.group, _("Group name or id prefix"))->required();
+    token->add_option("MEMBER", a.member, _("Their name or key prefix"))->required();
+    token->footer(
+        _("Example:\n  kolokol group token \"Legal support\" Boris\n\nFor a member who never "
+          "joined because the token was lost: it names the record that added them and gives "
+          "the keys they were given. Nothing is posted and nobody is added or removed."));
+    token->callback([] {
+        auto node = open_node();
+        auto gid = value_or_raise(node->resolve_group(args().group));
+        auto who = value_or_raise(node->resolve_member(gid, args().member));
+        auto again = value_or_raise(node->welcome_again(gid, who));
+        std::cerr << _(
+            "Their welcome token, issued again (send it to them; it is sealed to their "
+            "key):\n");
+        std::cout << again << "\n";
+    });
+
     auto* join =
         group->add_subcommand("join", _("Join a group with the welcome token an admin gave you"));
     join->add_option("TOKEN", a.token,
@@ -67,8 +86,10 @@ void register_group_commands(CLI::App& app) {
         ->required();
     join->footer(
         _("Example:\n  kolokol group join kolokol-welcome:Q2x…\n\nThen sync (a file, a peer or a "
-          "relay) "
-          "to receive the group's records."));
+          "relay) to receive the group's records. You can write once the record that added you "
+          "has arrived: until then `kolokol group list` says your admission is waiting. A token "
+          "for a group you are already in, or one that gives another key for an epoch you hold, "
+          "is refused with exit code 13: it is replayed or forged."));
     join->callback([] {
         auto node = open_node();
         auto gid = value_or_raise(node->join(argument_or_stdin(args().token)));
@@ -201,7 +222,8 @@ void register_group_commands(CLI::App& app) {
                              {"name", g.name},
                              {"members", g.members},
                              {"admin", g.admin},
-                             {"rotation_needed", g.rotation_needed}});
+                             {"rotation_needed", g.rotation_needed},
+                             {"admission", g.admission}});
             std::cout << j.dump(2) << "\n";
             return;
         }
@@ -211,7 +233,9 @@ void register_group_commands(CLI::App& app) {
             std::cout << (g.name.empty() ? std::string(_("(not synced yet)")) : g.name) << "  "
                       << short_hex(g.id) << "  "
                       << subst(P_("{} member", "{} members", g.members), g.members)
-                      << (g.admin ? subst("  {}", _("admin")) : "") << "\n";
+                      << (g.admin ? subst("  {}", _("admin")) : "") << "\n"
+                      << (g.admission.empty() ? std::string()
+                                              : subst(_("  admission: {}\n"), g.admission));
         print_maintenance(*node);
     });
 }

@@ -31,6 +31,8 @@ Exit exit_for(const Error& error) {
                 return Exit::not_permitted;
             case core::CoreErrc::io:
                 return Exit::failure;
+            case core::CoreErrc::conflict:
+                return Exit::conflict;
         }
     }
     return Exit::failure;

@@ -41,6 +41,14 @@ EpochKeys EpochKeys::control_only(const GroupId& group, const EpochId& epoch, By
     return k;
 }
 
+bool EpochKeys::agrees_with(const EpochKeys& other) const {
+    bool same = crypto::equal_ct(control_key.view(), other.control_key.view());
+    same &= crypto::equal_ct(mailbox_seed.view(), other.mailbox_seed.view());
+    same &= crypto::equal_ct(file_key.view(), other.file_key.view());
+    if (secret && other.secret) same &= crypto::equal_ct(secret->view(), other.secret->view());
+    return same;
+}
+
 crypto::SignKeyPair EpochKeys::mailbox_keypair() const {
     return crypto::sign_seed_keypair(mailbox_seed.view());
 }

@@ -27,6 +27,8 @@ struct CoreCategory : std::error_category {
                 return "no epoch to write in";
             case CoreErrc::io:
                 return "input/output error";
+            case CoreErrc::conflict:
+                return "contradicts what the store holds";
         }
         return "unknown error";
     }

@@ -346,6 +346,39 @@ std::vector<RecordId> GroupState::heads() const {
     return out;
 }
 
+bool GroupState::holds(const RecordId& op) const {
+    return m_index.contains(key_of(op));
+}
+
+std::optional<std::string> GroupState::refuses_admission(const RecordId& add, const MemberKey& who,
+                                                         const MemberKey& inviter) const {
+    auto it = m_index.find(key_of(add));
+    if (it == m_index.end()) return "the add record it names is not held";
+    const std::size_t i = it->second;
+    const auto& op = m_ops[i];
+    if (!is_kind(op, pb::MembershipOp::ADD) || target_of(op) != who)
+        return "the record it names is not an add of you";
+    if (m_status[i] != OpStatus::valid)
+        return "the add record it names is void (its author was not an admin there)";
+    for (std::size_t r : removals_of(who))
+        if (in(m_anc[r], i)) return "you were removed after the add record it names";
+    if (!is_member(who)) return "you are not a member (a removal won over the add)";
+    if (op.author != inviter && !is_admin(inviter))
+        return "it is signed by someone who neither wrote the add record nor is an admin";
+    return std::nullopt;
+}
+
+const ControlRecord* GroupState::admitting_add(const MemberKey& who) const {
+    for (std::size_t i = m_ops.size(); i-- > 0;) {
+        const auto& op = m_ops[i];
+        if (m_status[i] != OpStatus::valid || !is_kind(op, pb::MembershipOp::ADD) ||
+            target_of(op) != who)
+            continue;
+        if (!refuses_admission(op.id, who, op.author)) return &op;
+    }
+    return nullptr;
+}
+
 OpStatus GroupState::status(const RecordId& op) const {
     auto it = m_index.find(key_of(op));
     return it == m_index.end() ? OpStatus::invalid : m_status[it->second];

@@ -100,6 +100,16 @@ public:
     std::vector<RecordId> heads() const;
 
     OpStatus status(const RecordId& op) const;
+    // Whether `op` is one of the control records this state was computed from.
+    bool holds(const RecordId& op) const;
+    // Whether the held control record `add` admits `who` now: a valid add of `who` that no valid
+    // removal of them follows, `who` a member, and `inviter` (who signed the welcome token) its
+    // author or an admin now. nullopt when it does, else why not (one line). A welcome token is
+    // worth only what the add record it names is: this is how join() and ingest judge it.
+    std::optional<std::string> refuses_admission(const RecordId& add, const MemberKey& who,
+                                                 const MemberKey& inviter) const;
+    // The add that admits `who` now (the latest valid one that no removal follows), or null.
+    const ControlRecord* admitting_add(const MemberKey& who) const;
     const std::vector<ControlRecord>& records() const { return m_ops; }
 
     // State at a causal position given by control heads. nullopt if a head is unknown.

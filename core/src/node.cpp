@@ -209,8 +209,15 @@ Status Node::Impl::load() {
         genesis[info.group_id] = info;
     }
 
+    return load_epochs();
+}
+
+Status Node::Impl::load_epochs() {
+    epochs.clear();
+    epoch_mailbox.clear();
     auto es = db.prepare(
-        "SELECT group_id, epoch_id, secret, control_key, mailbox_seed, file_key FROM epochs");
+        "SELECT group_id, epoch_id, secret, control_key, mailbox_seed, file_key, source "
+        "FROM epochs");
     if (!es) return std::unexpected(es.error());
     for (;;) {
         auto r = es->step();
@@ -222,20 +229,55 @@ Status Node::Impl::load() {
                              ? EpochKeys::control_only(group, epoch, es->column_blob(3),
                                                        es->column_blob(4), es->column_blob(5))
                              : EpochKeys::from_secret(group, epoch, es->column_blob(2));
+        const auto source = es->column_int64(6);
+        if (source < 0 || source > static_cast<std::int64_t>(KeySource::token))
+            return fail(CoreErrc::corrupt_store, "a stored epoch key has an unknown source");
+        keys.source = static_cast<KeySource>(source);
         epoch_mailbox[epoch] = keys.mailbox;
         epochs.emplace(keys.mailbox, std::move(keys));
     }
     return {};
 }
 
-Status Node::Impl::add_epoch(EpochKeys keys) {
-    if (auto it = epochs.find(keys.mailbox); it != epochs.end()) {
-        // Upgrade control-only access to full access when the secret arrives later.
-        if (it->second.secret || !keys.secret) return {};
+Status Node::Impl::add_epoch(EpochKeys keys, std::optional<std::int64_t> added_ms) {
+    if (auto it = epoch_mailbox.find(keys.epoch_id); it != epoch_mailbox.end()) {
+        auto& held = epochs.at(it->second);
+        // One set of keys per epoch, for good: whoever could swap a member's key for the epoch
+        // they write in would have their records sealed to a mailbox of his choosing.
+        if (held.group_id != keys.group_id)
+            return fail(CoreErrc::conflict,
+                        "epoch " + short_key(keys.epoch_id) + " is held for another group");
+        if (!held.agrees_with(keys))
+            return fail(CoreErrc::conflict,
+                        "another key for epoch " + short_key(keys.epoch_id) + " than the one held");
+        const bool add_secret = !held.secret && keys.secret && !epoch_retired(keys.epoch_id);
+        // The same keys from a better source vouch for them: a rotation's grant for a token's.
+        auto trust = [](KeySource s) {
+            return s == KeySource::group ? 2 : s == KeySource::token ? 1 : 0;
+        };
+        const KeySource source =
+            trust(keys.source) > trust(held.source) ? keys.source : held.source;
+        if (!add_secret && source == held.source) return {};
+        auto st = db.cached(
+            "UPDATE epochs SET secret = COALESCE(?, secret), source = ? WHERE epoch_id = ?");
+        if (!st) return std::unexpected(st.error());
+        if (add_secret)
+            (*st)->bind(1, keys.secret->view());
+        else
+            (*st)->bind_null(1);
+        (*st)->bind(2, static_cast<std::int64_t>(source)).bind(3, ByteView(keys.epoch_id));
+        if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+        if (add_secret) held = std::move(keys);
+        held.source = source;
+        return {};
     }
+    // A different epoch id with keys already held: the same secret under two names.
+    if (epochs.contains(keys.mailbox))
+        return fail(CoreErrc::conflict,
+                    "epoch " + short_key(keys.epoch_id) + " has the keys of another epoch");
     auto st = db.cached(
-        "INSERT OR REPLACE INTO epochs(epoch_id, group_id, mailbox, secret, control_key, "
-        "mailbox_seed, file_key, added_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        "INSERT INTO epochs(epoch_id, group_id, mailbox, secret, control_key, mailbox_seed, "
+        "file_key, added_ms, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st) return std::unexpected(st.error());
     (*st)
         ->bind(1, ByteView(keys.epoch_id))
@@ -249,11 +291,12 @@ Status Node::Impl::add_epoch(EpochKeys keys) {
         ->bind(5, keys.control_key.view())
         .bind(6, keys.mailbox_seed.view())
         .bind(7, keys.file_key.view())
-        .bind(8, now());
+        .bind(8, added_ms.value_or(now()))
+        .bind(9, static_cast<std::int64_t>(keys.source));
     if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
     epoch_mailbox[keys.epoch_id] = keys.mailbox;
     auto mailbox = keys.mailbox;
-    epochs.insert_or_assign(mailbox, std::move(keys));
+    epochs.emplace(mailbox, std::move(keys));
     return {};
 }
 

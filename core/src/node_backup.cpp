@@ -27,11 +27,6 @@ namespace kolokol::core {
 namespace fs = std::filesystem;
 
 namespace {
-// The same domains as node_groups.cpp: a backed-up genesis must hash to its group id and carry
-// its creator's signature exactly as one received in a welcome token.
-constexpr std::string_view kGenesisDomain = "kolokol/genesis/v1";
-constexpr std::string_view kGroupDomain = "kolokol/group";
-
 constexpr std::uint32_t kBackupVersion = 1;
 constexpr std::size_t kMaxGroups = 4096;
 constexpr std::size_t kMaxEpochsPerGroup = 65536;
@@ -278,12 +273,14 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
     if (!ok) return std::unexpected(ok.error());
     for (auto& g : *b.mutable_groups()) {
         // Exactly the rows of the epochs table: a secret the member does not hold (never
-        // received, or dropped) is NULL there and stays absent here.
+        // received, or dropped) is NULL there and stays absent here. Keys that only a welcome
+        // token still waiting for its add record vouches for stay out: restored, they would
+        // pass for confirmed ones (join again after restoring, with a token issued again).
         ok = for_rows(
             m.db,
             "SELECT epoch_id, secret, control_key, mailbox_seed, file_key, added_ms, "
             "EXISTS (SELECT 1 FROM retired_epochs r WHERE r.epoch_id = epochs.epoch_id) "
-            "FROM epochs WHERE group_id = ? ORDER BY added_ms, epoch_id",
+            "FROM epochs WHERE group_id = ? AND source != 1 ORDER BY added_ms, epoch_id",
             [&](storage::Statement& st) -> Status {
                 auto* e = g.add_epochs();
                 e->set_epoch_id(to_string(st.column_blob(0)));
@@ -304,6 +301,11 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
         if (!ok) return std::unexpected(ok.error());
         for (const auto& r : relays(to_array<32>(as_bytes(g.group_id())))) g.add_relays(r);
     }
+    // A group joined with a token that is still waiting has no key yet to bring back.
+    auto* groups = b.mutable_groups();
+    groups->erase(std::remove_if(groups->begin(), groups->end(),
+                                 [](const pb::BackupGroup& g) { return g.epochs_size() == 0; }),
+                  groups->end());
     summary.groups = static_cast<std::size_t>(b.groups_size());
 
     ok = for_rows(m.db, "SELECT sign_key FROM verified", [&](storage::Statement& st) -> Status {
@@ -472,27 +474,16 @@ Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path&
                                           group, epoch, as_bytes(e.control_key()),
                                           as_bytes(e.mailbox_seed()), as_bytes(e.file_key()))
                                     : EpochKeys::from_secret(group, epoch, as_bytes(e.secret()));
-                    auto es = m.db.cached(
-                        "INSERT INTO epochs(epoch_id, group_id, mailbox, secret, control_key, "
-                        "mailbox_seed, file_key, added_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-                    if (!es) return std::unexpected(es.error());
-                    (*es)
-                        ->bind(1, ByteView(keys.epoch_id))
-                        .bind(2, ByteView(keys.group_id))
-                        .bind(3, ByteView(keys.mailbox));
-                    if (keys.secret) {
-                        (*es)->bind(4, keys.secret->view());
-                        ++report.epochs;
-                    } else {
-                        (*es)->bind_null(4);
-                        ++report.control_only;
+                    const bool full = keys.secret.has_value();
+                    // The same path as every other grant: two entries with the same keys under
+                    // different epoch ids are refused.
+                    if (auto ok = m.add_epoch(std::move(keys), e.added_ms()); !ok) {
+                        if (ok.error().code == CoreErrc::conflict)
+                            return std::unexpected(
+                                bad("holds conflicting epoch keys: " + ok.error().message));
+                        return ok;
                     }
-                    (*es)
-                        ->bind(5, keys.control_key.view())
-                        .bind(6, keys.mailbox_seed.view())
-                        .bind(7, keys.file_key.view())
-                        .bind(8, e.added_ms());
-                    if (auto r = (*es)->step(); !r) return std::unexpected(r.error());
+                    ++(full ? report.epochs : report.control_only);
                 }
                 for (const auto& relay : g.relays()) {
                     auto rs = m.db.cached(

@@ -10,19 +10,6 @@
 namespace kolokol::core {
 
 namespace {
-constexpr std::string_view kGenesisDomain = "kolokol/genesis/v1";
-constexpr std::string_view kGroupDomain = "kolokol/group";
-constexpr std::string_view kWelcomeDomain = "kolokol/welcome/v1";
-constexpr std::string_view kWelcomePrefix = "kolokol-welcome:";
-constexpr std::size_t kMaxWelcomeText = 256 * 1024;
-constexpr std::int64_t kWelcomeLifetimeMs = 7LL * 24 * 3600 * 1000;
-
-std::string trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return std::string(s);
-}
-
 bool hex_prefix_matches(std::string_view prefix, ByteView key) {
     if (prefix.size() < 4 || prefix.size() > 64) return false;
     auto hex = crypto::hex_encode(key);
@@ -99,163 +86,18 @@ std::vector<GroupSummary> Node::groups() {
         s.members = g.members().size();
         s.admin = g.is_admin(me());
         s.rotation_needed = g.rotation_needed(me());
+        if (auto a = m_impl->admission(id); a && *a) {
+            const auto& adm = **a;
+            if (adm.state == Impl::AdmissionState::waiting)
+                s.admission = "waiting for the add record named by the welcome token from " +
+                              adm.inviter_name + ": sync with the group";
+            else if (adm.state == Impl::AdmissionState::refused)
+                s.admission = "the welcome token from " + adm.inviter_name + " (" +
+                              short_key(adm.inviter) + ") was refused: " + adm.detail;
+        }
         out.push_back(std::move(s));
     }
     return out;
-}
-
-Result<std::string> Node::add_member(const GroupId& group, std::string_view card_text, bool admin,
-                                     bool with_history) {
-    auto& m = *m_impl;
-    auto card = card_from_text(card_text);
-    if (!card) return std::unexpected(card.error());
-    if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
-    {
-        const auto& g = m.state(group);
-        if (!g.is_admin(me()))
-            return fail(CoreErrc::not_permitted, "only an admin can add members");
-        if (g.is_member(card->sign_key))
-            return fail(CoreErrc::exists, card->display_name + " is already a member");
-    }
-    pb::RecordBody body;
-    auto* op = body.mutable_membership();
-    op->set_kind(pb::MembershipOp::ADD);
-    op->set_member(to_string(card->sign_key));
-    op->set_member_box_key(to_string(card->box_key));
-    op->set_display_name(card->display_name);
-    op->set_role(admin ? pb::ROLE_ADMIN : pb::ROLE_MEMBER);
-    op->set_grants_epoch(with_history);
-    auto add_id = m.write(group, std::move(body));
-    if (!add_id) return std::unexpected(add_id.error());
-    auto add_row = m.record_row(*add_id);
-    // Without history the newcomer's first key is a fresh one: they cannot read what came before.
-    if (!with_history)
-        if (auto r = m.rotate(group); !r) return std::unexpected(r.error());
-    auto current = m.state(group).writer_epoch(me());
-    if (!current) return fail(CoreErrc::no_epoch, "the group has no usable key; rotate first");
-
-    pb::Welcome w;
-    w.set_version(1);
-    w.set_group_id(to_string(group));
-    auto gs = m.db.cached("SELECT genesis FROM groups WHERE group_id = ?");
-    if (!gs) return std::unexpected(gs.error());
-    (*gs)->bind(1, ByteView(group));
-    if (auto r = (*gs)->step(); !r || !*r)
-        return fail(CoreErrc::corrupt_store, "group genesis missing");
-    w.mutable_genesis()->ParseFromString(to_string((*gs)->column_blob(0)));
-    (*gs)->reset();
-    w.mutable_inviter()->ParseFromString(to_string(m.card.signed_bytes));
-    w.set_invitee(to_string(card->sign_key));
-    w.mutable_add_record()->set_id(to_string(*add_id));
-    w.mutable_add_record()->set_epoch_id(to_string(add_row->epoch));
-    for (const auto& [mailbox, keys] : m.epochs) {
-        if (keys.group_id != group) continue;
-        auto* grant = w.add_epochs();
-        grant->set_group_id(to_string(group));
-        grant->set_epoch_id(to_string(keys.epoch_id));
-        bool full = keys.secret && (with_history || keys.epoch_id == *current);
-        if (full) {
-            grant->set_secret(to_string(keys.secret->view()));
-        } else {
-            grant->set_control_key(to_string(keys.control_key.view()));
-            grant->set_mailbox_seed(to_string(keys.mailbox_seed.view()));
-            grant->set_file_key(to_string(keys.file_key.view()));
-        }
-    }
-    w.set_current_epoch(to_string(*current));
-    for (const auto& r : m.state(group).relays()) w.add_relays(r);
-    w.set_expires_ms(m.now() + kWelcomeLifetimeMs);
-    auto welcome_bytes = w.SerializeAsString();
-    pb::SignedWelcome sw;
-    sw.set_welcome(welcome_bytes);
-    sw.set_signature(to_string(
-        crypto::sign(m.identity.sign.secret_key, kWelcomeDomain, as_bytes(welcome_bytes))));
-    auto plain = sw.SerializeAsString();
-    auto sealed = crypto::box_seal(card->box_key, as_bytes(plain));
-    crypto::memzero(plain);
-    crypto::memzero(welcome_bytes);
-    return std::string(kWelcomePrefix) + crypto::base64url_encode(sealed);
-}
-
-Result<GroupId> Node::join(std::string_view token_text) {
-    auto& m = *m_impl;
-    auto text = trim(token_text);
-    if (text.size() > kMaxWelcomeText)
-        return fail(CoreErrc::bad_input, "the welcome token is too long");
-    if (!text.starts_with(kWelcomePrefix))
-        return fail(CoreErrc::bad_input,
-                    "not a welcome token (it should start with \"kolokol-welcome:\")");
-    auto sealed = crypto::base64url_decode(std::string_view(text).substr(kWelcomePrefix.size()));
-    if (!sealed) return fail(CoreErrc::bad_input, "the welcome token is damaged (bad base64)");
-    auto plain = crypto::box_seal_open(m.identity.box, *sealed);
-    if (!plain)
-        return fail(CoreErrc::bad_input, "this welcome token is not for you, or it is damaged");
-    pb::SignedWelcome sw;
-    pb::Welcome w;
-    if (!sw.ParseFromArray(plain->data(), static_cast<int>(plain->size())) ||
-        !w.ParseFromString(sw.welcome()) || w.version() != 1)
-        return fail(CoreErrc::bad_input, "the welcome token does not parse");
-    auto inviter = card_from_signed_bytes(as_bytes(w.inviter().SerializeAsString()));
-    if (!inviter) return fail(CoreErrc::bad_input, "the inviter's card in the token is invalid");
-    if (!crypto::verify(inviter->sign_key, kWelcomeDomain, as_bytes(sw.welcome()),
-                        as_bytes(sw.signature())))
-        return fail(CoreErrc::bad_input, "the welcome token's signature does not verify");
-    if (w.invitee() != to_string(me()))
-        return fail(CoreErrc::bad_input, "this welcome token is for someone else");
-    if (w.expires_ms() < m.now())
-        return fail(CoreErrc::bad_input, "this welcome token has expired; ask for a new one");
-    pb::Genesis g;
-    if (!g.ParseFromString(w.genesis().genesis()) || g.creator().size() != 32 ||
-        g.creator_box().size() != 32 ||
-        !crypto::verify(as_bytes(g.creator()), kGenesisDomain, as_bytes(w.genesis().genesis()),
-                        as_bytes(w.genesis().signature())))
-        return fail(CoreErrc::bad_input, "the group's genesis in the token is invalid");
-    GroupId group = crypto::blake2b_256(kGroupDomain, as_bytes(w.genesis().genesis()));
-    if (w.group_id() != to_string(group))
-        return fail(CoreErrc::bad_input, "the token names the wrong group");
-    if (w.epochs_size() == 0 || w.epochs_size() > 10000)
-        return fail(CoreErrc::bad_input, "the token holds no keys");
-
-    auto tx = m.db.begin();
-    if (!tx) return std::unexpected(tx.error());
-    auto st =
-        m.db.cached("INSERT OR IGNORE INTO groups(group_id, genesis, joined_ms) VALUES (?, ?, ?)");
-    if (!st) return std::unexpected(st.error());
-    auto genesis_bytes = w.genesis().SerializeAsString();
-    (*st)->bind(1, ByteView(group)).bind(2, as_bytes(genesis_bytes)).bind(3, m.now());
-    if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
-    for (const auto& e : w.epochs()) {
-        if (e.group_id() != w.group_id() || e.epoch_id().size() != 32)
-            return fail(CoreErrc::bad_input, "the token holds a key of another group");
-        auto epoch = to_array<32>(as_bytes(e.epoch_id()));
-        if (e.secret().size() == 32) {
-            if (auto ok = m.add_epoch(EpochKeys::from_secret(group, epoch, as_bytes(e.secret())));
-                !ok)
-                return std::unexpected(ok.error());
-        } else if (e.control_key().size() == 32 && e.mailbox_seed().size() == 32 &&
-                   e.file_key().size() == 32) {
-            if (auto ok = m.add_epoch(
-                    EpochKeys::control_only(group, epoch, as_bytes(e.control_key()),
-                                            as_bytes(e.mailbox_seed()), as_bytes(e.file_key())));
-                !ok)
-                return std::unexpected(ok.error());
-        } else {
-            return fail(CoreErrc::bad_input, "the token holds a damaged key");
-        }
-    }
-    for (const auto& relay : w.relays()) {
-        if (relay.size() > 256) continue;
-        auto rs =
-            m.db.cached("INSERT OR IGNORE INTO welcome_relays(group_id, address) VALUES (?, ?)");
-        if (!rs) return std::unexpected(rs.error());
-        (*rs)->bind(1, ByteView(group)).bind(2, std::string_view(relay));
-        if (auto r = (*rs)->step(); !r) return std::unexpected(r.error());
-    }
-    if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
-    m.genesis[group] = GenesisInfo{group, to_array<32>(as_bytes(g.creator())),
-                                   to_array<32>(as_bytes(g.creator_box())), g.creator_name()};
-    m.invalidate(group);
-    return group;
 }
 
 Result<std::vector<MemberView>> Node::members(const GroupId& group) {

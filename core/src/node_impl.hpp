@@ -16,6 +16,12 @@
 
 namespace kolokol::core {
 
+// Domains of a group's genesis signature, its id (BLAKE2b over the signed genesis) and a
+// welcome token's signature: a backed-up genesis is checked exactly as one in a token.
+inline constexpr std::string_view kGenesisDomain = "kolokol/genesis/v1";
+inline constexpr std::string_view kGroupDomain = "kolokol/group";
+inline constexpr std::string_view kWelcomeDomain = "kolokol/welcome/v1";
+
 enum class RecordKind : int {
     message = 1,
     membership = 2,
@@ -102,8 +108,56 @@ struct Node::Impl {
     std::optional<RecordRow> record_row(const RecordId& id);
     bool record_exists(const RecordId& id);
 
-    // Stores the keys of an epoch (inside the caller's transaction) and remembers them.
-    Status add_epoch(EpochKeys keys);
+    // Reads every epoch's keys from the store into `epochs` and `epoch_mailbox`, afresh: after a
+    // transaction that added keys was rolled back.
+    Status load_epochs();
+    // Stores the keys of an epoch (inside the caller's transaction) and remembers them. Held
+    // keys are never replaced: a grant that disagrees with them (another secret or control key
+    // for the epoch, the epoch under another group, or keys that another epoch holds) fails
+    // with CoreErrc::conflict and changes nothing. One that agrees may add the secret to
+    // control-only access (not to an epoch retention retired), and a better source vouches for
+    // the held keys (a rotation's grant for a token's). `added_ms` defaults to now.
+    Status add_epoch(EpochKeys keys, std::optional<std::int64_t> added_ms = std::nullopt);
+    // This member's grant in an applied rotation record, if it has one: its key is stored, and
+    // envelopes that waited for it are queued in `retry`. A grant that disagrees with the key
+    // held is noted (RejectReason::key_conflict under the rotation's id). If only a welcome
+    // token vouched for that key, the token lied: it is refused (refuse_token) and the grant
+    // taken; otherwise the held key is kept.
+    Status take_grant(const RecordId& rotation, const GroupId& group, const pb::Rotation& body,
+                      std::vector<RecordId>& retry);
+
+    // ---- Welcome tokens and admissions (node_welcome.cpp) ----
+    enum class AdmissionState : int { waiting = 0, confirmed = 1, refused = 2 };
+    struct Admission {
+        RecordId add_record{};
+        MemberKey inviter{};
+        std::string inviter_name;
+        AdmissionState state = AdmissionState::waiting;
+        std::string detail;  // why it was refused
+    };
+    Result<std::optional<Admission>> admission(const GroupId& group);
+    // Judges the group's waiting admission, if any, against the control records held (inside
+    // the caller's transaction): confirmed, its keys become KeySource::token; refused, they are
+    // dropped and this member's grants in the rotations held are taken again (what waited for
+    // them is queued in `retry`). Returns the state afterwards (nullopt: none).
+    Result<std::optional<AdmissionState>> settle_admission(const GroupId& group,
+                                                           std::vector<RecordId>& retry);
+    // settle_admission() for every group with a waiting admission (ingest, before it commits).
+    Status settle_admissions(std::vector<RecordId>& retry);
+    // Marks the group's admission refused with `why`, deletes the keys tokens gave (only a
+    // waiting token's unless `admitted_too`) and the relays tokens named, and takes this
+    // member's grants in the rotations held again.
+    Status refuse_token(const GroupId& group, const std::string& why, bool admitted_too,
+                        std::vector<RecordId>& retry);
+    // Deletes the group's keys that a waiting token gave (and, with `admitted_too`, that an
+    // admitted one gave), in the store and in memory.
+    Status drop_token_keys(const GroupId& group, bool admitted_too);
+    // Builds a welcome token for `invitee` naming `add` (written in `add_epoch`): every epoch of
+    // the group this admin holds, with its secret where `full(epoch)` says, else control access.
+    Result<std::string> welcome_token(const GroupId& group, const MemberKey& invitee,
+                                      const crypto::BoxPublicKey& invitee_box, const RecordId& add,
+                                      const EpochId& add_epoch,
+                                      const std::function<bool(const EpochKeys&)>& full);
 
     // Builds, seals and ingests one of our own records. `epoch` overrides the writer epoch (a
     // rotation is written in a frontier epoch even when that epoch is tainted).

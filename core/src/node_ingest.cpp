@@ -42,8 +42,61 @@ Result<IngestReport> Node::Impl::ingest(std::span<const Bytes> envelopes) {
         recent_rows.clear();
         forget_held();
         forget_waits();
+        states.clear();
+        (void)load_epochs();
     }
     return r;
+}
+
+Status Node::Impl::take_grant(const RecordId& rotation, const GroupId& group,
+                              const pb::Rotation& body, std::vector<RecordId>& retry) {
+    auto my_tag = ByteView(identity.sign.public_key).first(8);
+    for (const auto& grant : body.grants()) {
+        if (!crypto::equal_ct(as_bytes(grant.member_tag()), my_tag)) continue;
+        auto secret = crypto::box_seal_open(identity.box, as_bytes(grant.sealed_secret()));
+        if (!secret || secret->size() != 32) return {};
+        auto granted = [&] { return EpochKeys::from_secret(group, rotation, secret->view()); };
+        auto new_keys = granted();
+        auto mailbox = new_keys.mailbox;
+        if (auto ok = add_epoch(std::move(new_keys)); !ok) {
+            if (ok.error().code != CoreErrc::conflict) return ok;
+            const auto* held = keys_for_epoch(rotation);
+            const bool token_lied = held != nullptr && held->source != KeySource::group;
+            // The rotation stands (it is the group's); only its grant to us is in question.
+            auto st = db.cached(
+                "INSERT OR IGNORE INTO rejected(id, reason, detail, at_ms) VALUES (?, ?, ?, ?)");
+            if (!st) return std::unexpected(st.error());
+            (*st)
+                ->bind(1, ByteView(rotation))
+                .bind(2, static_cast<std::int64_t>(RejectReason::key_conflict))
+                .bind(3, "its grant to you: " + ok.error().message +
+                             (token_lied ? "; the welcome token that gave the other was refused"
+                                         : "; kept the held key"))
+                .bind(4, now());
+            if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+            if (!token_lied) return {};
+            // Only a welcome token vouched for the held key, and the group's own rotation, sealed
+            // to us by an admin, says otherwise: the token lied, whoever signed it, and every key
+            // it gave goes. Until this moment the key was not written with: a member writes in
+            // an epoch only once they hold the rotation that made it.
+            if (auto r = refuse_token(group,
+                                      "it gave another key for epoch " + short_key(rotation) +
+                                          " than the group's rotation grants you: it is forged",
+                                      true, retry);
+                !r)
+                return r;
+            if (auto again = add_epoch(granted()); !again) return again;
+        }
+        // Envelopes that arrived before we could open them.
+        auto held = envelopes->ids(mailbox);
+        if (!held) return std::unexpected(held.error());
+        for (const auto& h : *held)
+            if (!row_exists(db, "SELECT 1 FROM records WHERE id = ?", h) &&
+                !row_exists(db, "SELECT 1 FROM pending WHERE id = ?", h))
+                retry.push_back(h);
+        return {};
+    }
+    return {};
 }
 
 Status Node::Impl::load_waits() {
@@ -161,24 +214,33 @@ Result<IngestReport> Node::Impl::ingest_batch(std::span<const Bytes> input) {
             return std::unexpected(ok.error());
         opened[i].reset();
     }
-    while (!retry.empty()) {
-        auto id = retry.back();
-        retry.pop_back();
-        if (auto held = held_opened.find(std::string(as_chars(id))); held != held_opened.end()) {
-            std::expected<OpenedRecord, Rejection> pre = std::move(held->second);
-            held_opened.erase(held);
-            held_opened_bytes -= held_cost(*pre);
-            // A copy: the record may be held again (when it still waits for something).
-            const Bytes envelope = pre->envelope;
-            if (auto ok = process(envelope, &pre, true, report, retry); !ok)
-                return std::unexpected(ok.error());
-            continue;
+    auto drain = [&]() -> Status {
+        while (!retry.empty()) {
+            auto id = retry.back();
+            retry.pop_back();
+            if (auto held = held_opened.find(std::string(as_chars(id)));
+                held != held_opened.end()) {
+                std::expected<OpenedRecord, Rejection> pre = std::move(held->second);
+                held_opened.erase(held);
+                held_opened_bytes -= held_cost(*pre);
+                // A copy: the record may be held again (when it still waits for something).
+                const Bytes envelope = pre->envelope;
+                if (auto ok = process(envelope, &pre, true, report, retry); !ok) return ok;
+                continue;
+            }
+            auto bytes = envelopes->get(id);
+            if (!bytes) return std::unexpected(bytes.error());
+            if (!*bytes) continue;
+            if (auto ok = process(**bytes, nullptr, true, report, retry); !ok) return ok;
         }
-        auto bytes = envelopes->get(id);
-        if (!bytes) return std::unexpected(bytes.error());
-        if (!*bytes) continue;
-        if (auto ok = process(**bytes, nullptr, true, report, retry); !ok)
-            return std::unexpected(ok.error());
+        return {};
+    };
+    for (bool settled = false; !settled;) {
+        if (auto ok = drain(); !ok) return std::unexpected(ok.error());
+        // A control record may have confirmed or refused a welcome token; a refusal can give
+        // back grants held rotations made, and so more records to apply.
+        if (auto ok = settle_admissions(retry); !ok) return std::unexpected(ok.error());
+        settled = retry.empty();
     }
     if (report.rejected > 0) {
         // Bounded: a flood of bad records cannot fill the disk with rejection notes.
@@ -392,23 +454,9 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
     if (rec.control) invalidate(keys.group_id);
     if (auto ok = on_applied(id, keys.group_id, body, author_admin, retry); !ok) return ok;
     if (body.has_rotation()) {
-        auto my_tag = ByteView(identity.sign.public_key).first(8);
-        for (const auto& grant : body.rotation().grants()) {
-            if (!crypto::equal_ct(as_bytes(grant.member_tag()), my_tag)) continue;
-            auto secret = crypto::box_seal_open(identity.box, as_bytes(grant.sealed_secret()));
-            if (!secret || secret->size() != 32) break;
-            auto new_keys = EpochKeys::from_secret(keys.group_id, id, secret->view());
-            auto mailbox = new_keys.mailbox;
-            if (auto ok = add_epoch(std::move(new_keys)); !ok) return ok;
-            // Envelopes that arrived before we could open them.
-            auto held = envelopes->ids(mailbox);
-            if (!held) return std::unexpected(held.error());
-            for (const auto& h : *held)
-                if (!row_exists(db, "SELECT 1 FROM records WHERE id = ?", h) &&
-                    !row_exists(db, "SELECT 1 FROM pending WHERE id = ?", h))
-                    retry.push_back(h);
-            break;
-        }
+        // A copy: taking the grant may drop the keys `keys` refers to (a token found lying).
+        const GroupId group = keys.group_id;
+        if (auto ok = take_grant(id, group, body.rotation(), retry); !ok) return ok;
     }
 
     // Wake records that were waiting for this one.

@@ -166,6 +166,12 @@ Result<EpochId> Node::Impl::prepare(const GroupId& group, pb::RecordBody& body,
     if (!keys || !keys->secret)
         return fail(CoreErrc::no_epoch,
                     "no usable key to write with: an admin must rotate the group's key first");
+    // A key only a welcome token vouches for may be the token's forger's: records sealed with
+    // it would go to his mailbox. It becomes usable when the token's add record arrives.
+    if (keys->provisional())
+        return fail(CoreErrc::not_permitted,
+                    "your admission is not confirmed yet: sync to receive the add record your "
+                    "welcome token names");
 
     std::uint64_t lamport = 0;
     auto parents = group_heads(group, &lamport);

@@ -32,6 +32,8 @@ std::string_view reject_reason_name(RejectReason reason) {
             return "author was removed";
         case RejectReason::invalid_op:
             return "invalid operation";
+        case RejectReason::key_conflict:
+            return "key conflict";
     }
     return "unknown";
 }

@@ -8,7 +8,7 @@ namespace kolokol::core {
 
 namespace {
 // Append new steps; never edit a step that has shipped.
-constexpr std::array<std::string_view, 4> kCoreSteps = {
+constexpr std::array<std::string_view, 5> kCoreSteps = {
     R"sql(
 CREATE TABLE identity(
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -54,6 +54,17 @@ CREATE TABLE retired_epochs(epoch_id BLOB PRIMARY KEY, group_id BLOB NOT NULL);
     // Waking a held record asks whether it still waits for anything: by id, not by ref.
     R"sql(
 CREATE INDEX pending_refs_by_id ON pending_refs(id);
+)sql",
+    // Welcome tokens are checked against the group's records: the add record a token names, who
+    // signed it, and whether it admitted this member (state 0 waiting, 1 confirmed, 2 refused).
+    // epochs.source says where a key came from (KeySource in epoch_keys.hpp): the group's own
+    // records, a token still waiting (never written with), or a token that was admitted.
+    R"sql(
+ALTER TABLE epochs ADD COLUMN source INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE admissions(
+  group_id BLOB PRIMARY KEY, add_record BLOB NOT NULL, inviter BLOB NOT NULL,
+  inviter_name TEXT NOT NULL, state INTEGER NOT NULL, detail TEXT NOT NULL,
+  at_ms INTEGER NOT NULL);
 )sql",
 };
 }  // namespace

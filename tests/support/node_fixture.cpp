@@ -56,7 +56,7 @@ std::vector<Bytes> all_envelopes(core::Node& from) {
 core::IngestReport deliver(core::Node& from, core::Node& to) {
     auto envs = all_envelopes(from);
     auto r = to.ingest(envs);
-    REQUIRE(r.has_value());
+    REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().what()));
     return *r;
 }
 

@@ -8,8 +8,12 @@
 #include <ostream>
 
 #include "epoch_keys.hpp"
+#include "group.pb.h"
 #include "kolokol/crypto/aead.hpp"
+#include "kolokol/crypto/encoding.hpp"
 #include "kolokol/crypto/random.hpp"
+#include "kolokol/crypto/sign.hpp"
+#include "kolokol/crypto/x25519.hpp"
 #include "kolokol/transport/sync_engine.hpp"
 #include "node_access.hpp"
 #include "node_fixture.hpp"
@@ -400,4 +404,373 @@ TEST_CASE("garbage welcome tokens and sync files change nothing") {
     // The real file works.
     auto good = p.b->read_sync_file(file);
     REQUIRE(good.has_value());
+}
+
+// ---- Welcome tokens: forged, replayed, re-issued (SECURITY.md, finding 1) ----
+
+namespace {
+constexpr std::string_view kForgedRelay = "kolokol://203.0.113.9:7000/forgedrelay";
+
+// A welcome token for `victim`, signed by `forger` (who need not be an admin, or a member), with
+// every key the forger holds for the group and `secret` for epoch `target`, naming `add`.
+std::string forge_welcome(Node& forger, const GroupId& group, const Card& victim,
+                          const EpochId& target, ByteView secret, const RecordId& add) {
+    auto& f = NodeTestAccess::impl(forger);
+    pb::Welcome w;
+    w.set_version(1);
+    w.set_group_id(to_string(group));
+    auto st = f.db.prepare("SELECT genesis FROM groups WHERE group_id = ?");
+    REQUIRE(st.has_value());
+    st->bind(1, ByteView(group));
+    REQUIRE(st->step().value_or(false));
+    w.mutable_genesis()->ParseFromString(to_string(st->column_blob(0)));
+    w.mutable_inviter()->ParseFromString(to_string(f.card.signed_bytes));
+    w.set_invitee(to_string(victim.sign_key));
+    w.mutable_add_record()->set_id(to_string(add));
+    w.mutable_add_record()->set_epoch_id(to_string(target));
+    auto grant = [&](const EpochId& epoch) {
+        auto* g = w.add_epochs();
+        g->set_group_id(to_string(group));
+        g->set_epoch_id(to_string(epoch));
+        return g;
+    };
+    for (const auto& [mailbox, keys] : f.epochs) {
+        if (keys.group_id != group || keys.epoch_id == target) continue;
+        auto* g = grant(keys.epoch_id);
+        if (keys.secret) {
+            g->set_secret(to_string(keys.secret->view()));
+        } else {
+            g->set_control_key(to_string(keys.control_key.view()));
+            g->set_mailbox_seed(to_string(keys.mailbox_seed.view()));
+            g->set_file_key(to_string(keys.file_key.view()));
+        }
+    }
+    grant(target)->set_secret(to_string(secret));
+    w.add_relays(std::string(kForgedRelay));
+    w.set_expires_ms(f.now() + 3600 * 1000);
+    pb::SignedWelcome sw;
+    sw.set_welcome(w.SerializeAsString());
+    sw.set_signature(to_string(
+        crypto::sign(f.identity.sign.secret_key, kWelcomeDomain, as_bytes(sw.welcome()))));
+    return "kolokol-welcome:" + crypto::base64url_encode(crypto::box_seal(
+                                    victim.box_key, as_bytes(sw.SerializeAsString())));
+}
+
+// Where `n` writes in `group` now: the epoch and its mailbox.
+std::pair<EpochId, MailboxId> writer_of(Node& n, const GroupId& group) {
+    auto& impl = NodeTestAccess::impl(n);
+    auto epoch = impl.state(group).writer_epoch(n.me());
+    REQUIRE(epoch.has_value());
+    const auto* keys = impl.keys_for_epoch(*epoch);
+    REQUIRE(keys != nullptr);
+    return {*epoch, keys->mailbox};
+}
+
+const RecordId& add_of(Node& n, const GroupId& group, const MemberKey& who) {
+    const auto* add = NodeTestAccess::impl(n).state(group).admitting_add(who);
+    REQUIRE(add != nullptr);
+    return add->id;
+}
+
+// The error code of a result that must have failed (none when it succeeded).
+template <class T>
+std::optional<std::error_code> error_of(const Result<T>& r) {
+    if (r) return std::nullopt;
+    return r.error().code;
+}
+
+bool has_text(Node& n, const GroupId& group, const std::string& text) {
+    auto seen = texts(n, group);
+    return std::find(seen.begin(), seen.end(), text) != seen.end();
+}
+}  // namespace
+
+TEST_CASE("a removed member's forged token for the current epoch is refused; the key stays") {
+    Pair p;
+    TempDir dir;
+    auto c = make_node(dir.path() / "c", "Clara");
+    REQUIRE(c->join(*p.a->add_member(p.group, card_to_text(c->card()), false, false)));
+    deliver(*p.a, *c);
+    deliver(*p.a, *p.b);
+    REQUIRE(p.a->remove_member(p.group, c->me()).has_value());
+    deliver(*p.a, *p.b);
+    deliver(*p.a, *c);  // Clara holds the rotation that shut her out: she knows its id
+    const auto [epoch, mailbox] = writer_of(*p.b, p.group);
+    auto& cimpl = NodeTestAccess::impl(*c);
+    REQUIRE(cimpl.state(p.group).frontier().front()->id == epoch);
+    CHECK(cimpl.keys_for_epoch(epoch) == nullptr);
+
+    const Bytes chosen(32, 0x42);
+    auto forged =
+        forge_welcome(*c, p.group, p.b->card(), epoch, chosen, add_of(*p.a, p.group, p.b->me()));
+    auto r = p.b->join(forged);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == CoreErrc::conflict);
+    CHECK(r.error().message.find("forged") != std::string::npos);
+    // Nothing changed, in memory or in the store.
+    CHECK(writer_of(*p.b, p.group).second == mailbox);
+    p.b = reopen(p.dir.path() / "b");
+    CHECK(writer_of(*p.b, p.group).second == mailbox);
+    auto forged_keys = EpochKeys::from_secret(p.group, epoch, chosen);
+    auto boxes = p.b->mailboxes(&p.group);
+    CHECK(std::find(boxes.begin(), boxes.end(), forged_keys.mailbox) == boxes.end());
+    // Boris's next post reaches the group, in the real mailbox.
+    auto id = p.b->post(p.group, "after the forged token");
+    REQUIRE(id.has_value());
+    auto env = **p.b->envelope(*id);
+    CHECK(storage::parse_envelope(env)->mailbox == mailbox);
+    deliver(*p.b, *p.a);
+    CHECK(has_text(*p.a, p.group, "after the forged token"));
+}
+
+TEST_CASE("a held epoch key is never replaced, whatever grants it") {
+    Pair p;
+    auto& b = NodeTestAccess::impl(*p.b);
+    const auto [epoch, mailbox] = writer_of(*p.b, p.group);
+    const auto* held = b.keys_for_epoch(epoch);
+    const Bytes other(32, 0x17);
+    auto tx = b.db.begin();
+    REQUIRE(tx.has_value());
+    // Another secret, or other control keys, for the epoch: refused.
+    auto again = b.add_epoch(EpochKeys::from_secret(p.group, epoch, other));
+    REQUIRE_FALSE(again.has_value());
+    CHECK(again.error().code == CoreErrc::conflict);
+    auto fake = EpochKeys::from_secret(p.group, epoch, other);
+    auto control = b.add_epoch(EpochKeys::control_only(
+        p.group, epoch, fake.control_key.view(), fake.mailbox_seed.view(), fake.file_key.view()));
+    CHECK(error_of(control) == make_error_code(CoreErrc::conflict));
+    // The same secret under another epoch id, or for another group: refused.
+    auto alias = b.add_epoch(EpochKeys::from_secret(p.group, EpochId{}, held->secret->view()));
+    CHECK(error_of(alias) == make_error_code(CoreErrc::conflict));
+    auto moved = b.add_epoch(EpochKeys::from_secret(GroupId{}, epoch, held->secret->view()));
+    CHECK(error_of(moved) == make_error_code(CoreErrc::conflict));
+    // The same keys again: nothing to do.
+    CHECK(b.add_epoch(EpochKeys::from_secret(p.group, epoch, held->secret->view())).has_value());
+    tx->rollback();
+    CHECK(b.keys_for_epoch(epoch)->mailbox == mailbox);
+    CHECK(b.keys_for_epoch(epoch)->secret.has_value());
+}
+
+TEST_CASE("a token signed by a non-admin is refused once its add record is seen") {
+    // Boris (a member, not an admin) sees Dana's add and the rotation that gives her a key, and
+    // forges her a token that names her real add record, with a key of his choosing.
+    Pair p;
+    TempDir dir;
+    auto d = make_node(dir.path() / "d", "Dana");
+    auto real = p.a->add_member(p.group, card_to_text(d->card()), false, false);
+    REQUIRE(real.has_value());
+    deliver(*p.a, *p.b);
+    const auto [epoch, mailbox] = writer_of(*p.a, p.group);
+    const Bytes chosen(32, 0x5a);
+    auto forged =
+        forge_welcome(*p.b, p.group, d->card(), epoch, chosen, add_of(*p.a, p.group, d->me()));
+    REQUIRE(d->join(forged).has_value());  // nothing held yet to judge it by
+    auto waiting = d->groups();
+    REQUIRE(waiting.size() == 1);
+    CHECK(waiting[0].admission.find("waiting") != std::string::npos);
+    auto early = d->post(p.group, "too early");
+    REQUIRE_FALSE(early.has_value());
+    CHECK(early.error().code == CoreErrc::not_permitted);
+
+    // The group's records arrive: the add is Anna's, Boris is no admin — refused. The forged
+    // key goes, and the rotation's own grant to Dana (noted as a conflict before) takes over.
+    deliver(*p.b, *d);
+    auto refused = d->groups();
+    REQUIRE(refused.size() == 1);
+    CHECK(refused[0].admission.find("refused") != std::string::npos);
+    CHECK(refused[0].admission.find("Boris") != std::string::npos);
+    bool noted = false;
+    for (const auto& x : d->rejections(100)) noted |= x.reason == RejectReason::key_conflict;
+    CHECK(noted);
+    CHECK(writer_of(*d, p.group).second == mailbox);
+    CHECK(d->relays(p.group).empty());  // the relay the forged token named is forgotten
+    REQUIRE(d->post(p.group, "Dana writes to the group").has_value());
+    deliver(*d, *p.a);
+    CHECK(has_text(*p.a, p.group, "Dana writes to the group"));
+    // The real token, joined late, is now a replay.
+    auto late = d->join(*real);
+    REQUIRE_FALSE(late.has_value());
+    CHECK(late.error().code == CoreErrc::conflict);
+}
+
+TEST_CASE("a newcomer's token from a non-admin admits nobody, and its keys are dropped") {
+    Pair p;
+    TempDir dir;
+    auto e = make_node(dir.path() / "e", "Egor");
+    const auto [epoch, mailbox] = writer_of(*p.b, p.group);
+    const auto* real = NodeTestAccess::impl(*p.b).keys_for_epoch(epoch);
+    // Boris gives Egor the group's real keys and names his own add record.
+    auto forged = forge_welcome(*p.b, p.group, e->card(), epoch, real->secret->view(),
+                                add_of(*p.b, p.group, p.b->me()));
+    REQUIRE(e->join(forged).has_value());
+    CHECK(e->relays(p.group) == std::vector<std::string>{std::string(kForgedRelay)});
+    deliver(*p.b, *e);
+    CHECK(e->relays(p.group).empty());  // the forger's relay no longer hears Egor's syncs
+    auto g = e->groups();
+    REQUIRE(g.size() == 1);
+    CHECK(g[0].admission.find("not an add of you") != std::string::npos);
+    CHECK(e->mailboxes(&p.group).empty());
+    auto post = e->post(p.group, "am I in?");
+    REQUIRE_FALSE(post.has_value());
+    CHECK(post.error().code == CoreErrc::not_permitted);
+    // A forger who is not even in the group names a random add record: it never arrives, so
+    // the token waits and nothing can be written.
+    auto f = make_node(dir.path() / "f", "Fima");
+    auto stranger = forge_welcome(*p.b, p.group, f->card(), epoch, Bytes(32, 1),
+                                  crypto::system_random().array<32>());
+    REQUIRE(f->join(stranger).has_value());
+    deliver(*p.a, *f);
+    CHECK(f->groups()[0].admission.find("waiting") != std::string::npos);
+    CHECK_FALSE(f->post(p.group, "hello?").has_value());
+}
+
+TEST_CASE("a token replayed to a member changes nothing; a removed member re-added joins again") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto g = *a->create_group("G");
+    auto token = *a->add_member(g, card_to_text(b->card()), false, false);
+    REQUIRE(b->join(token).has_value());
+    deliver(*a, *b);
+    CHECK(b->groups()[0].admission.empty());
+    auto keys_before = b->mailboxes(&g);
+    auto replay = b->join(token);
+    REQUIRE_FALSE(replay.has_value());
+    CHECK(replay.error().code == CoreErrc::conflict);
+    CHECK(replay.error().message.find("replay") != std::string::npos);
+    CHECK(b->mailboxes(&g) == keys_before);
+
+    // Removed, the old token still does not bring him back: its add was undone.
+    REQUIRE(a->remove_member(g, b->me()).has_value());
+    deliver(*a, *b);
+    auto stale = b->join(token);
+    REQUIRE_FALSE(stale.has_value());
+    CHECK(stale.error().code == CoreErrc::conflict);
+    CHECK(stale.error().message.find("removed after") != std::string::npos);
+
+    // Re-added by an admin: the new token waits for its add record, then he writes again.
+    auto again = *a->add_member(g, card_to_text(b->card()), false, false);
+    REQUIRE(b->join(again).has_value());
+    CHECK_FALSE(b->post(g, "back").has_value());
+    deliver(*a, *b);
+    REQUIRE(b->post(g, "back").has_value());
+    deliver(*b, *a);
+    CHECK(has_text(*a, g, "back"));
+}
+
+TEST_CASE("an admin issues a lost welcome token again without touching the group") {
+    Pair p;
+    TempDir dir;
+    auto c = make_node(dir.path() / "c", "Clara");
+    REQUIRE(p.a->post(p.group, "before Clara").has_value());
+    auto lost = p.a->add_member(p.group, card_to_text(c->card()), false, false);
+    REQUIRE(lost.has_value());
+    REQUIRE(p.a->post(p.group, "after Clara was added").has_value());
+    deliver(*p.a, *p.b);
+    const auto records_before = all_envelopes(*p.a).size();
+    // Only an admin, only for a member, never for the creator.
+    CHECK(error_of(p.b->welcome_again(p.group, c->me())) ==
+          make_error_code(CoreErrc::not_permitted));
+    TempDir other;
+    auto x = make_node(other.path() / "x", "Xenia");
+    CHECK(error_of(p.a->welcome_again(p.group, x->me())) == make_error_code(CoreErrc::not_found));
+    auto again = p.a->welcome_again(p.group, c->me());
+    REQUIRE(again.has_value());
+    CHECK(*again != *lost);
+    CHECK(all_envelopes(*p.a).size() == records_before);  // nothing posted
+    REQUIRE(c->join(*again).has_value());
+    deliver(*p.a, *c);
+    CHECK(c->groups()[0].admission.empty());
+    // The same access as the first token: what came after the add, not before.
+    CHECK(has_text(*c, p.group, "after Clara was added"));
+    CHECK_FALSE(has_text(*c, p.group, "before Clara"));
+    REQUIRE(c->post(p.group, "Clara is in").has_value());
+    deliver(*c, *p.a);
+    CHECK(has_text(*p.a, p.group, "Clara is in"));
+    // Another admin's re-issue works too: an admin vouches for keys as the adder did.
+    TempDir third;
+    auto d = make_node(third.path() / "d", "Dana");
+    REQUIRE(p.a->add_member(p.group, card_to_text(d->card()), true, true).has_value());
+    auto e = make_node(third.path() / "e", "Egor");
+    REQUIRE(p.a->add_member(p.group, card_to_text(e->card()), false, false).has_value());
+    auto for_d = p.a->welcome_again(p.group, d->me());
+    REQUIRE(for_d.has_value());
+    REQUIRE(d->join(*for_d).has_value());
+    deliver(*p.a, *d);
+    CHECK(has_text(*d, p.group, "before Clara"));  // added with history
+    auto for_e = d->welcome_again(p.group, e->me());
+    REQUIRE(for_e.has_value());
+    REQUIRE(e->join(*for_e).has_value());
+    deliver(*d, *e);
+    CHECK(e->groups()[0].admission.empty());
+    REQUIRE(e->post(p.group, "Egor too").has_value());
+}
+
+TEST_CASE("a key a token gave that a rotation contradicts proves the token forged") {
+    // Ivan, an admin, adds Vera; then Anna removes him. He signs Vera a token naming his own add
+    // of her (valid: he was an admin) with a key of his choosing for the epoch after his
+    // removal. Vera first sees only the group up to her add (a peer can hand her that much):
+    // the token is confirmed. Then the rotation arrives and grants her another key.
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto i = make_node(dir.path() / "i", "Ivan");
+    auto v = make_node(dir.path() / "v", "Vera");
+    auto g = *a->create_group("G");
+    REQUIRE(i->join(*a->add_member(g, card_to_text(i->card()), true, false)).has_value());
+    deliver(*a, *i);
+    REQUIRE(i->add_member(g, card_to_text(v->card()), false, false).has_value());
+    const RecordId add = add_of(*i, g, v->me());
+    std::vector<Bytes> up_to_add;
+    for (auto& env : all_envelopes(*i)) {
+        auto id = storage::record_id_of(env);
+        auto row = NodeTestAccess::impl(*i).record_row(id);
+        if (row && row->lamport <= NodeTestAccess::impl(*i).record_row(add)->lamport)
+            up_to_add.push_back(std::move(env));
+    }
+    deliver(*i, *a);
+    REQUIRE(a->remove_member(g, i->me()).has_value());
+    deliver(*a, *i);
+    const auto [epoch, mailbox] = writer_of(*a, g);
+    const Bytes chosen(32, 0x66);
+    auto forged = forge_welcome(*i, g, v->card(), epoch, chosen, add);
+    REQUIRE(v->join(forged).has_value());
+    REQUIRE(v->ingest(up_to_add).has_value());
+    CHECK(v->groups()[0].admission.empty());  // confirmed: Ivan was an admin when he added her
+    CHECK_FALSE(v->post(g, "no key yet").has_value());
+
+    deliver(*a, *v);  // the rotations, Ivan's removal
+    auto refused = v->groups()[0].admission;
+    CHECK(refused.find("forged") != std::string::npos);
+    CHECK(writer_of(*v, g).second == mailbox);
+    auto forged_keys = EpochKeys::from_secret(g, epoch, chosen);
+    auto boxes = v->mailboxes(&g);
+    CHECK(std::find(boxes.begin(), boxes.end(), forged_keys.mailbox) == boxes.end());
+    auto id = v->post(g, "Vera writes to the group");
+    REQUIRE(id.has_value());
+    CHECK(storage::parse_envelope(**v->envelope(*id))->mailbox == mailbox);
+    deliver(*v, *a);
+    CHECK(has_text(*a, g, "Vera writes to the group"));
+}
+
+TEST_CASE("a forged token that replaces a waiting honest one is exposed by the group's rotation") {
+    // Clara joined Anna's token but has not synced; Boris gets her to join his forgery too,
+    // which replaces the waiting one. Her first sync brings Anna's rotation and its grant.
+    Pair p;
+    TempDir dir;
+    auto c = make_node(dir.path() / "c", "Clara");
+    auto honest = p.a->add_member(p.group, card_to_text(c->card()), false, false);
+    REQUIRE(honest.has_value());
+    REQUIRE(c->join(*honest).has_value());
+    deliver(*p.a, *p.b);
+    const auto [epoch, mailbox] = writer_of(*p.a, p.group);
+    auto forged = forge_welcome(*p.b, p.group, c->card(), epoch, Bytes(32, 0x33),
+                                add_of(*p.a, p.group, c->me()));
+    REQUIRE(c->join(forged).has_value());
+    CHECK(c->groups()[0].admission.find("Boris") != std::string::npos);
+    deliver(*p.a, *c);
+    CHECK(c->groups()[0].admission.find("forged") != std::string::npos);
+    CHECK(writer_of(*c, p.group).second == mailbox);
+    REQUIRE(c->post(p.group, "Clara made it").has_value());
+    deliver(*c, *p.a);
+    CHECK(has_text(*p.a, p.group, "Clara made it"));
 }

@@ -17,6 +17,10 @@ enum class CoreErrc {
     exists,            // already initialised / already a member
     no_epoch,          // no usable epoch to write in (waiting for a rotation)
     io,                // reading or writing a file failed
+    // A welcome token, key grant or backup that contradicts what the store holds: another key
+    // for an epoch already held, a token for a group the member belongs to, a token whose add
+    // record does not admit the member. Nothing was changed.
+    conflict,
 };
 KOLOKOL_ERROR_ENUM(CoreErrc)
 

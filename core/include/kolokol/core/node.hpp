@@ -46,6 +46,9 @@ struct GroupSummary {
     std::size_t members = 0;
     bool admin = false;
     std::string rotation_needed;  // non-empty: an admin should rotate (and `maintain` will)
+    // Non-empty: the welcome token this member joined with still waits for the add record it
+    // names (they cannot write until a sync brings it), or was refused — and why.
+    std::string admission;
 };
 
 struct MemberView {
@@ -142,6 +145,20 @@ public:
     // Posts the add op (and, without history, a rotation) and returns the welcome token.
     Result<std::string> add_member(const GroupId& group, std::string_view card_text, bool admin,
                                    bool with_history);
+    // Admins only: the welcome token of a member already in the group, again (they lost it).
+    // It names the add record that admitted them and grants what they were given: every secret
+    // if they were added with history, else those of the epochs granted to them, and control
+    // access to the rest. Posts nothing. not_found when they are not a member (or are the
+    // creator, whom no add record admits), not_permitted for a non-admin.
+    Result<std::string> welcome_again(const GroupId& group, const MemberKey& member);
+    // Joins with a welcome token. The token's keys are provisional until the add record it names
+    // arrives (a sync) and admits this member — a valid add of them, signed into the token by
+    // its author or by an admin: until then nothing can be written in the group, and when the
+    // record does not admit them the token's keys are dropped (groups() says why). A later token
+    // replaces one still waiting. Refused with `conflict`, changing nothing, for a group this
+    // member already belongs to, for a token that gives another key for an epoch held, and for
+    // one whose add record is held already and does not admit them. bad_input for a token that
+    // does not open, verify or parse, is for someone else, or has expired.
     Result<GroupId> join(std::string_view welcome_token);
     Result<std::vector<MemberView>> members(const GroupId& group);
     // Accepts a display name or a prefix (≥ 4 hex digits) of the member's key.

@@ -29,6 +29,9 @@ enum class RejectReason : int {
     not_admin = 10,          // a control record by someone who was not an admin there
     invalid_op = 11,         // a membership or rotation op that makes no sense there
     removed_author = 12,     // written by a member concurrently with (or after) their removal
+    // Noted, not refused: a rotation (applied) whose grant to this member disagrees with the key
+    // held for that epoch. The held key is kept.
+    key_conflict = 13,
 };
 std::string_view reject_reason_name(RejectReason reason);
 
