@@ -1,0 +1,162 @@
+// Hostile hosts on the LAN. `lan-beacon-as` is a removed member who goes on beaconing under
+// every epoch key of the group their own home still holds, and writes down every member who
+// dials the address in those beacons. `lan-flood` floods the beacon port from one address with
+// datagrams of a beacon's size, to starve everyone else's discovery.
+#include <array>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/multicast.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ip/udp.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <charconv>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "command.hpp"
+#include "kolokol/crypto/random.hpp"
+#include "kolokol/transport/lan_beacon.hpp"
+#include "node_access.hpp"
+
+namespace kolokol::adversary {
+namespace {
+
+using asio::ip::tcp;
+using asio::ip::udp;
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr const char* kLanGroup = "239.192.75.75";
+
+unsigned long number(const std::string& text, const char* what) {
+    unsigned long v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc{} || end != text.data() + text.size())
+        usage_error(std::string(what) + " must be a number");
+    return v;
+}
+
+std::int64_t unix_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+asio::awaitable<void> log_dials(tcp::acceptor& acceptor, std::ofstream& log) {
+    while (true) {
+        auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+        if (ec == asio::error::operation_aborted) co_return;
+        if (ec) continue;
+        std::error_code ignored;
+        auto from = socket.remote_endpoint(ignored);
+        log << "dialled from " << from.address().to_string() << "\n";
+        log.flush();
+    }
+}
+
+int lan_beacon_as(std::span<const std::string> args) {
+    if (args.size() != 6) usage_error("takes HOME, PASSFILE, GROUP, LANPORT, INTERVAL_MS and LOG");
+    const auto lan_port = number(args[3], "LANPORT");
+    const auto interval = number(args[4], "INTERVAL_MS");
+    if (lan_port == 0 || lan_port > 65535 || interval < 100)
+        usage_error("LANPORT is 1..65535 and INTERVAL_MS at least 100");
+    std::ifstream pass(args[1]);
+    std::string passphrase;
+    if (!pass || !std::getline(pass, passphrase))
+        throw std::runtime_error("cannot read " + args[1]);
+    auto opened = core::Node::open(args[0], as_bytes(passphrase));
+    if (!opened) throw std::runtime_error("cannot open " + args[0] + ": " + opened.error().what());
+    auto& node = **opened;
+    auto group = node.resolve_group(args[2]);
+    if (!group) throw std::runtime_error("no group " + args[2]);
+    // Every epoch of the group this home holds a secret for, whatever the group has decided
+    // since: what a removed member keeps.
+    std::vector<crypto::SecretBytes> keys;
+    for (const auto& [mailbox, epoch] : core::NodeTestAccess::impl(node).epochs)
+        if (epoch.group_id == *group && epoch.secret) keys.push_back(epoch.beacon_key());
+    if (keys.empty()) throw std::runtime_error("the home holds no epoch secret of the group");
+
+    std::ofstream log(args[5], std::ios::app);
+    if (!log) throw std::runtime_error("cannot write " + args[5]);
+    asio::io_context io(1);
+    tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::any(), 0));
+    transport::lan::DiscoveryOptions options;
+    options.group = asio::ip::make_address_v4(kLanGroup);
+    options.port = static_cast<std::uint16_t>(lan_port);
+    options.interval = std::chrono::milliseconds(interval);
+    transport::lan::BeaconInfo self;
+    self.port = acceptor.local_endpoint().port();
+    self.key = crypto::box_keypair().public_key;
+    std::vector<crypto::SecretBytes> listen;
+    for (const auto& k : keys) listen.push_back(k.clone());
+    const auto key_count = keys.size();
+    transport::lan::Discovery discovery(io.get_executor(), options, std::move(keys), listen, self,
+                                        &unix_ms, {});
+    if (auto ok = discovery.start(); !ok) throw std::runtime_error(ok.error().what());
+    std::cout << "beaconing under " << key_count << " key(s), dial port " << self.port << std::endl;
+    asio::co_spawn(io, log_dials(acceptor, log), asio::detached);
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const asio::error_code&, int) {
+        discovery.stop();
+        acceptor.close();
+        io.stop();
+    });
+    io.run();
+    std::cerr << "lan-beacon-as: " << discovery.stats().sent << " beacons sent\n";
+    return 0;
+}
+
+int lan_flood(std::span<const std::string> args) {
+    if (args.size() != 4) usage_error("takes FROM, LANPORT, RATE and SECONDS");
+    std::error_code ec;
+    auto from = asio::ip::make_address_v4(args[0], ec);
+    if (ec) usage_error("FROM must be an IPv4 address of this host");
+    const auto lan_port = number(args[1], "LANPORT");
+    const auto rate = number(args[2], "RATE");
+    const auto seconds = number(args[3], "SECONDS");
+    if (lan_port == 0 || lan_port > 65535 || rate == 0)
+        usage_error("LANPORT is 1..65535 and RATE at least 1");
+    asio::io_context io;
+    udp::socket socket(io, udp::endpoint(from, 0));
+    socket.set_option(asio::ip::multicast::outbound_interface(from));
+    socket.set_option(asio::ip::multicast::hops(1));
+    const udp::endpoint to(asio::ip::make_address_v4(kLanGroup),
+                           static_cast<std::uint16_t>(lan_port));
+    std::array<std::uint8_t, transport::lan::kBeaconBytes> datagram{};
+    const auto start = std::chrono::steady_clock::now();
+    const auto end = start + std::chrono::seconds(seconds);
+    std::uint64_t sent = 0;
+    // Paced in 10 ms steps, so the rate holds whatever the scheduler does.
+    while (std::chrono::steady_clock::now() < end) {
+        const auto elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start);
+        const auto due = static_cast<std::uint64_t>(elapsed.count() * static_cast<double>(rate));
+        for (; sent < due; ++sent) {
+            crypto::system_random().fill(datagram);
+            socket.send_to(asio::buffer(datagram), to, 0, ec);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::cout << "sent " << sent << " datagrams" << std::endl;
+    return 0;
+}
+
+const Registration beacon_reg{
+    {"lan-beacon-as",
+     "HOME PASSFILE GROUP LANPORT INTERVAL_MS LOG — beacons on the LAN under every epoch key of "
+     "GROUP the home holds (a removed member's), and writes `dialled from ADDR` to LOG for every "
+     "TCP connection to the port those beacons name; runs until SIGTERM",
+     lan_beacon_as}};
+
+const Registration flood_reg{
+    {"lan-flood",
+     "FROM LANPORT RATE SECONDS — sends RATE random beacon-sized datagrams a second from FROM "
+     "(an IPv4 address of this host) to the LAN beacon group for SECONDS",
+     lan_flood}};
+
+}  // namespace
+}  // namespace kolokol::adversary
