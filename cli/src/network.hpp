@@ -26,11 +26,18 @@ struct NetworkPolicy {
     std::vector<std::string> excluded_names;
 
     bool allows(const core::GroupId& group) const { return !excluded.contains(group); }
-    // The mailbox keys of every group this policy allows.
-    std::vector<transport::MailboxKey> mailbox_keys(core::Node& node) const;
-    // Routes `options` through the proxy, if any (never falls back to a direct connection).
-    void apply(transport::ConnectOptions& options) const;
+    // Routes `options` through the proxy, if any (never falls back to a direct connection),
+    // with SOCKS5 credentials of their own for this address and group (`group` null: for no
+    // group, e.g. a probe), so Tor (IsolateSOCKSAuth) puts the connections of different groups,
+    // and of one group to different relays, on different circuits: an exit or a relay cannot
+    // link them by circuit. The credentials are a keyed hash under a secret of this process:
+    // they name no group, and two runs of kolokol share none.
+    void apply(transport::ConnectOptions& options, std::string_view address,
+               const core::GroupId* group) const;
 };
+
+// The SOCKS5 credentials apply() gives for this address and group (32 hex digits each).
+transport::Socks5Auth isolation_credentials(std::string_view address, const core::GroupId* group);
 
 // Adds --proxy to a command that connects out.
 void add_proxy_option(CLI::App* command);
