@@ -145,9 +145,9 @@ bool BeaconRecogniser::take_token(std::int64_t now_ms) {
     return true;
 }
 
-Recognition BeaconRecogniser::recognise(ByteView datagram, std::int64_t now_ms) {
+Recognition BeaconRecogniser::recognise(ByteView datagram, std::int64_t now_ms, Charge charge) {
     Recognition out;
-    if (!take_token(now_ms)) {
+    if (charge == Charge::budget && !take_token(now_ms)) {
         out.verdict = Verdict::rate_limited;
         return out;
     }
@@ -209,6 +209,49 @@ Recognition BeaconRecogniser::recognise(ByteView datagram, std::int64_t now_ms) 
     return out;
 }
 
+SourceLimiter::SourceLimiter(SourceLimitOptions options) : m_options(options) {
+    m_options.max_sources = std::max<std::size_t>(m_options.max_sources, 1);
+}
+
+bool SourceLimiter::admit(const asio::ip::address& from, std::int64_t now_ms) {
+    auto it = m_buckets.find(from);
+    if (it == m_buckets.end()) {
+        if (m_buckets.size() >= m_options.max_sources) {
+            m_buckets.erase(m_order.back());
+            m_order.pop_back();
+        }
+        m_order.push_front(from);
+        it = m_buckets.emplace(from, Bucket{m_options.burst, now_ms, m_order.begin()}).first;
+    } else {
+        m_order.splice(m_order.begin(), m_order, it->second.order);
+    }
+    Bucket& b = it->second;
+    if (now_ms > b.last_ms)
+        b.tokens = std::min(m_options.burst, b.tokens + static_cast<double>(now_ms - b.last_ms) *
+                                                            m_options.rate_per_second / 1000.0);
+    b.last_ms = now_ms;
+    if (b.tokens < 1.0) return false;
+    b.tokens -= 1.0;
+    return true;
+}
+
+void SourceLimiter::mark_member(const asio::ip::address& from) {
+    if (m_options.max_members == 0 || !m_members.insert(from).second) return;
+    m_member_order.push_back(from);
+    while (m_member_order.size() > m_options.max_members) {
+        m_members.erase(m_member_order.front());
+        m_member_order.pop_front();
+    }
+}
+
+bool SourceLimiter::is_member(const asio::ip::address& from) const {
+    return m_members.contains(from);
+}
+
+std::size_t SourceLimiter::sources() const {
+    return m_buckets.size();
+}
+
 // ---------------------------------------------------------------------------------------------
 
 struct Discovery::State : std::enable_shared_from_this<Discovery::State> {
@@ -220,6 +263,7 @@ struct Discovery::State : std::enable_shared_from_this<Discovery::State> {
           options(std::move(o)),
           send_keys(std::move(send)),
           recogniser(listen, options.recogniser),
+          limiter(options.per_source),
           self(s),
           clock(std::move(c)),
           on_peer(std::move(p)) {}
@@ -229,6 +273,7 @@ struct Discovery::State : std::enable_shared_from_this<Discovery::State> {
     DiscoveryOptions options;
     std::vector<crypto::SecretBytes> send_keys;
     BeaconRecogniser recogniser;
+    SourceLimiter limiter;
     BeaconInfo self;
     std::function<std::int64_t()> clock;
     PeerFound on_peer;
@@ -279,7 +324,16 @@ struct Discovery::State : std::enable_shared_from_this<Discovery::State> {
             if (stopped || ec == asio::error::operation_aborted) break;
             if (ec) continue;  // a transient error (e.g. ICMP) does not end discovery
             count(&DiscoveryStats::received);
-            auto r = recogniser.recognise(ByteView(buffer.data(), n), clock());
+            const auto now = clock();
+            // The source's own budget first: a flood from one host stops here, before it
+            // can spend the overall budget everyone else's beacons need.
+            if (!limiter.admit(from.address(), now)) {
+                count(&DiscoveryStats::rate_limited);
+                continue;
+            }
+            auto r = recogniser.recognise(
+                ByteView(buffer.data(), n), now,
+                limiter.is_member(from.address()) ? Charge::exempt : Charge::budget);
             switch (r.verdict) {
                 case Verdict::recognised:
                     if (r.info.key == self.key) {
@@ -291,6 +345,7 @@ struct Discovery::State : std::enable_shared_from_this<Discovery::State> {
                         count(&DiscoveryStats::wrong_source);
                         break;
                     }
+                    limiter.mark_member(from.address());
                     count(&DiscoveryStats::recognised);
                     if (on_peer) on_peer(from.address(), r);
                     break;

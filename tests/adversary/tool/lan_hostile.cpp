@@ -2,6 +2,8 @@
 // every epoch key of the group their own home still holds, and writes down every member who
 // dials the address in those beacons. `lan-flood` floods the beacon port from one address with
 // datagrams of a beacon's size, to starve everyone else's discovery.
+#include <sys/socket.h>
+
 #include <array>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -17,7 +19,6 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
-#include <thread>
 
 #include "command.hpp"
 #include "kolokol/crypto/random.hpp"
@@ -110,37 +111,49 @@ int lan_beacon_as(std::span<const std::string> args) {
     return 0;
 }
 
+// Sends every datagram once with sendmmsg; returns how many went.
+int send_batch(udp::socket& socket, const udp::endpoint& to,
+               std::vector<std::array<std::uint8_t, transport::lan::kBeaconBytes>>& datagrams) {
+    std::vector<iovec> iov(datagrams.size());
+    std::vector<mmsghdr> msgs(datagrams.size());
+    for (std::size_t i = 0; i < datagrams.size(); ++i) {
+        iov[i] = {datagrams[i].data(), datagrams[i].size()};
+        msgs[i] = {};
+        msgs[i].msg_hdr.msg_name = const_cast<sockaddr*>(to.data());
+        msgs[i].msg_hdr.msg_namelen = static_cast<socklen_t>(to.size());
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    return ::sendmmsg(socket.native_handle(), msgs.data(), static_cast<unsigned>(msgs.size()), 0);
+}
+
 int lan_flood(std::span<const std::string> args) {
-    if (args.size() != 4) usage_error("takes FROM, LANPORT, RATE and SECONDS");
+    if (args.size() != 3) usage_error("takes FROM, LANPORT and SECONDS");
     std::error_code ec;
     auto from = asio::ip::make_address_v4(args[0], ec);
     if (ec) usage_error("FROM must be an IPv4 address of this host");
     const auto lan_port = number(args[1], "LANPORT");
-    const auto rate = number(args[2], "RATE");
-    const auto seconds = number(args[3], "SECONDS");
-    if (lan_port == 0 || lan_port > 65535 || rate == 0)
-        usage_error("LANPORT is 1..65535 and RATE at least 1");
+    const auto seconds = number(args[2], "SECONDS");
+    if (lan_port == 0 || lan_port > 65535) usage_error("LANPORT is 1..65535");
     asio::io_context io;
     udp::socket socket(io, udp::endpoint(from, 0));
     socket.set_option(asio::ip::multicast::outbound_interface(from));
     socket.set_option(asio::ip::multicast::hops(1));
+    // A deep send queue: with a shaping qdisc on the interface (tc tbf) the kernel goes on
+    // sending at the qdisc's steady rate while this process waits for a CPU. A flood with gaps
+    // would let a listener's budget refill for whoever comes next.
+    const int deep = 64 << 20;
+    if (::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDBUFFORCE, &deep, sizeof deep) != 0)
+        socket.set_option(asio::socket_base::send_buffer_size(deep), ec);
     const udp::endpoint to(asio::ip::make_address_v4(kLanGroup),
                            static_cast<std::uint16_t>(lan_port));
-    std::array<std::uint8_t, transport::lan::kBeaconBytes> datagram{};
-    const auto start = std::chrono::steady_clock::now();
-    const auto end = start + std::chrono::seconds(seconds);
+    // Random datagrams made up front, sent a batch a system call.
+    std::vector<std::array<std::uint8_t, transport::lan::kBeaconBytes>> datagrams(256);
+    for (auto& d : datagrams) crypto::system_random().fill(d);
     std::uint64_t sent = 0;
-    // Paced in 10 ms steps, so the rate holds whatever the scheduler does.
-    while (std::chrono::steady_clock::now() < end) {
-        const auto elapsed =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start);
-        const auto due = static_cast<std::uint64_t>(elapsed.count() * static_cast<double>(rate));
-        for (; sent < due; ++sent) {
-            crypto::system_random().fill(datagram);
-            socket.send_to(asio::buffer(datagram), to, 0, ec);
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (std::chrono::steady_clock::now() < end)
+        sent += static_cast<std::uint64_t>(std::max(0, send_batch(socket, to, datagrams)));
     std::cout << "sent " << sent << " datagrams" << std::endl;
     return 0;
 }
@@ -154,8 +167,8 @@ const Registration beacon_reg{
 
 const Registration flood_reg{
     {"lan-flood",
-     "FROM LANPORT RATE SECONDS — sends RATE random beacon-sized datagrams a second from FROM "
-     "(an IPv4 address of this host) to the LAN beacon group for SECONDS",
+     "FROM LANPORT SECONDS — sends random beacon-sized datagrams as fast as it can from FROM (an "
+     "IPv4 address of this host) to the LAN beacon group for SECONDS (shape it with tc)",
      lan_flood}};
 
 }  // namespace
