@@ -1,10 +1,13 @@
-# What the LAN gives a removed member and a flooding host (SECURITY.md "Relays and the LAN"), in
-# network namespaces joined by one bridge (as tests/integration/lan_discovery.sh):
+# What the LAN gives a removed member, an informer and a flooding host (SECURITY.md "Adversary
+# tests", rows 36, 38, 39), in network namespaces joined by one bridge (as
+# tests/integration/lan_discovery.sh):
 #  1. Mallory, removed from the group, goes on beaconing under every epoch key her home still
 #     holds (kolokol-adversary lan-beacon-as, which also writes down every connection to the
 #     port her beacons name). Anna and Boris, running `serve --lan`, find each other, never
 #     recognise her beacons and never dial her.
-#  2. A host floods the beacon port from one address (kolokol-adversary lan-flood, about 2000
+#  2. Ivan, a member and an informer, announces a hostile relay of his in his beacons: Anna
+#     dials it and offers only the group's mailboxes, never her other group's.
+#  3. A host floods the beacon port from one address (kolokol-adversary lan-flood, about 2000
 #     datagrams a second); Anna and Boris still find each other, sync, and miss none of each
 #     other's beacons.
 # Needs root and network namespaces: without them it says so loudly and exits 77 (skipped).
@@ -19,32 +22,37 @@ fail() {
 skip() { echo "SKIP (loudly): $* — the LAN attacks were NOT tested" >&2; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "not root: cannot create network namespaces"
 command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
+command -v python3 >/dev/null || skip "python3 is not installed"
 source "$(dirname "$0")/../integration/lib_netns.bash"
 trap 'cleanup; net_cleanup' EXIT
 net_up 10.79.0
-join anna 1; join boris 2; join flood 8; join mallory 9
+join anna 1; join boris 2; join ivan 7; join flood 8; join mallory 9
 
 new_member anna "Anna Petrova"
 new_member boris "Boris Ivanov"
 new_member mallory "Mallory Informer"
+new_member ivan "Ivan Informer"
 G="Support group Sigma"
 as anna group create "$G" >/dev/null
-token=$(as anna group add "$G" "$(card_of boris)" 2>/dev/null)
-as boris group join "$token" >/dev/null
-token=$(as anna group add "$G" "$(card_of mallory)" 2>/dev/null)
-as mallory group join "$token" >/dev/null
-GID=$(as anna group list --json | grep -o '"id": *"[0-9a-f]*"' | head -1 | grep -o '[0-9a-f]\{64\}')
+as anna group create "Beta strike fund" >/dev/null  # Anna's other group: nobody here is in it
+for who in boris mallory ivan; do
+  token=$(as anna group add "$G" "$(card_of "$who")" 2>/dev/null)
+  as "$who" group join "$token" >/dev/null
+done
+GID=$(as anna group list --json | python3 -c 'import json, sys; print([g["id"] for g in json.load(sys.stdin) if g["name"] == sys.argv[1]][0])' "$G")
 [ -n "$GID" ] || fail "no group id"
 # Everyone holds the group as it is, with Mallory a member: by sync file.
 as anna sync --to-file "$WORK/all.sync" >/dev/null
 as boris sync --from-file "$WORK/all.sync" >/dev/null
 as mallory sync --from-file "$WORK/all.sync" >/dev/null
+as ivan sync --from-file "$WORK/all.sync" >/dev/null
 as mallory read "$GID" >/dev/null || fail "mallory cannot read the group before her removal"
 # Anna removes her; Boris hears of it by sync file, Mallory does not.
 as anna group remove "$G" "Mallory Informer" >/dev/null
 as anna post "$G" "after mallory's removal"
 as anna sync --to-file "$WORK/removal.sync" >/dev/null
 as boris sync --from-file "$WORK/removal.sync" >/dev/null
+as ivan sync --from-file "$WORK/removal.sync" >/dev/null
 as boris read "$G" | grep -q "after mallory's removal" || fail "boris did not get the rotation"
 
 LANPORT=$(pick_port)
@@ -100,7 +108,40 @@ for who in anna boris; do
 done
 echo "ok: mallory sent $sent beacons under her old keys; neither member recognised one or dialled her, and they found each other"
 
-# 2. A flood from one address does not stop two members finding each other, nor make them miss
+# 2. Ivan, a member of the group and an informer, beacons on the LAN under
+# its key with the address of a hostile relay of his (kolokol-adversary hostile-relay, whose
+# key makes Anna the side that dials): Anna's `serve --lan` offers it the group's mailboxes
+# only, never those of her other group.
+( exec ip netns exec "${TAG}ivan" "$KOLOKOL_ADVERSARY" hostile-relay "0.0.0.0:$(pick_port)" \
+    "$WORK/ivan_relay.txt" high-key > "$WORK/ivan_relay.out" 2>"$WORK/ivan_relay.log" ) &
+CLEANUP_PIDS+=("$!")
+for _ in $(seq 100); do [ -s "$WORK/ivan_relay.out" ] && break; sleep 0.1; done
+IVAN_RELAY=$(head -1 "$WORK/ivan_relay.out")
+[[ "$IVAN_RELAY" == kolokol://* ]] || fail "ivan's hostile relay did not start"
+( exec ip netns exec "${TAG}ivan" "$KOLOKOL_ADVERSARY" lan-beacon-as "$WORK/ivan" "$WORK/ivan.pass" \
+    "$GID" "$LANPORT" 300 "$WORK/ivan_dials.txt" "$IVAN_RELAY" > "$WORK/ivan.out" 2>"$WORK/ivan.log" ) &
+IVAN=$!
+CLEANUP_PIDS+=("$IVAN")
+: > "$WORK/anna.log"
+serve_lan anna 300
+deadline=$((SECONDS + 30))
+until grep -q '^open ' "$WORK/ivan_relay.txt" 2>/dev/null; do
+  ((SECONDS < deadline)) || fail "anna never dialled ivan's announced relay: $(cat "$WORK/anna.log")"
+  sleep 0.1
+done
+sleep 2
+stop anna
+kill -TERM "$IVAN" 2>/dev/null || true
+adv member-mailboxes "$WORK/anna" "$WORK/anna.pass" "$G" | sort > "$WORK/g.mailboxes"
+adv member-mailboxes "$WORK/anna" "$WORK/anna.pass" "Beta strike fund" | sort > "$WORK/b.mailboxes"
+awk '$1 == "open" { print $3 }' "$WORK/ivan_relay.txt" | sort -u > "$WORK/ivan.opened"
+leaked=$(comm -12 "$WORK/ivan.opened" "$WORK/b.mailboxes" | wc -l)
+[ "$leaked" -eq 0 ] || fail "anna offered a LAN member of one group $leaked mailboxes of her other group"
+foreign=$(comm -23 "$WORK/ivan.opened" "$WORK/g.mailboxes" | wc -l)
+[ "$foreign" -eq 0 ] || fail "anna offered $foreign mailboxes that are not the group's"
+echo "ok: a member found on the LAN was offered only the group whose beacon it sent ($(wc -l < "$WORK/ivan.opened") mailboxes)"
+
+# 3. A flood from one address does not stop two members finding each other, nor make them miss
 # each other's beacons. The flooder sends as fast as it can into a shaping qdisc that lets
 # 2 Mbit/s (about 2000 beacon-sized datagrams a second, forty times the old overall budget) out
 # steadily, so the flood has no gaps while the flooder waits for a CPU, and a member's socket

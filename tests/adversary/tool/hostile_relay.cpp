@@ -74,7 +74,12 @@ private:
 };
 
 int hostile_relay(std::span<const std::string> args) {
-    if (args.size() != 2) usage_error("takes LISTEN and LOG");
+    if (args.size() != 2 && !(args.size() == 3 && args[2] == "high-key"))
+        usage_error("takes LISTEN and LOG, and optionally high-key");
+    // With high-key its static key starts with 0xff, so a LAN member that finds it by beacon is
+    // the side that dials (the smaller transport key does).
+    auto key = crypto::box_keypair();
+    while (args.size() == 3 && key.public_key[0] != 0xff) key = crypto::box_keypair();
     auto endpoint = transport::parse_listen_address(args[0]);
     if (!endpoint) usage_error(endpoint.error().what());
     auto log = std::make_shared<SessionLog>(args[1]);
@@ -82,7 +87,7 @@ int hostile_relay(std::span<const std::string> args) {
     asio::io_context io(1);
     auto next_session = std::make_shared<std::uint64_t>(0);
     transport::Server server(
-        io.get_executor(), crypto::box_keypair(), transport::ServerOptions{},
+        io.get_executor(), std::move(key), transport::ServerOptions{},
         [&replica, log, next_session](transport::Session& session) -> asio::awaitable<void> {
             const auto n = std::to_string(++*next_session);
             log->line("session " + n + " key " + transport::key_to_text(session.remote_static()));
@@ -127,9 +132,10 @@ std::unique_ptr<core::Node> open_home(const std::string& home, const std::string
 
 const Registration relay_reg{
     {"hostile-relay",
-     "LISTEN LOG — serves as a relay on LISTEN (HOST:PORT), prints its address and writes to LOG "
-     "`session N key KEY` (the client's Noise static key) and `open N MAILBOX` (hex) for every "
-     "session and mailbox opened; runs until SIGTERM",
+     "LISTEN LOG [high-key] — serves as a relay on LISTEN (HOST:PORT), prints its address and "
+     "writes to LOG `session N key KEY` (the client's Noise static key) and `open N MAILBOX` "
+     "(hex) for every session and mailbox opened; runs until SIGTERM. high-key: a static key "
+     "starting with 0xff (LAN members found by beacon dial it)",
      hostile_relay}};
 
 const Registration mailboxes_reg{

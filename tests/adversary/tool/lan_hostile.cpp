@@ -22,6 +22,7 @@
 
 #include "command.hpp"
 #include "kolokol/crypto/random.hpp"
+#include "kolokol/transport/address.hpp"
 #include "kolokol/transport/lan_beacon.hpp"
 #include "node_access.hpp"
 
@@ -60,7 +61,8 @@ asio::awaitable<void> log_dials(tcp::acceptor& acceptor, std::ofstream& log) {
 }
 
 int lan_beacon_as(std::span<const std::string> args) {
-    if (args.size() != 6) usage_error("takes HOME, PASSFILE, GROUP, LANPORT, INTERVAL_MS and LOG");
+    if (args.size() != 6 && args.size() != 7)
+        usage_error("takes HOME, PASSFILE, GROUP, LANPORT, INTERVAL_MS, LOG and maybe ADDRESS");
     const auto lan_port = number(args[3], "LANPORT");
     const auto interval = number(args[4], "INTERVAL_MS");
     if (lan_port == 0 || lan_port > 65535 || interval < 100)
@@ -92,6 +94,12 @@ int lan_beacon_as(std::span<const std::string> args) {
     transport::lan::BeaconInfo self;
     self.port = acceptor.local_endpoint().port();
     self.key = crypto::box_keypair().public_key;
+    if (args.size() == 7) {  // announce another listener (e.g. a hostile relay) instead
+        auto announced = transport::Address::parse(args[6]);
+        if (!announced) usage_error(announced.error().what());
+        self.port = announced->port;
+        self.key = announced->key;
+    }
     std::vector<crypto::SecretBytes> listen;
     for (const auto& k : keys) listen.push_back(k.clone());
     const auto key_count = keys.size();
@@ -160,9 +168,10 @@ int lan_flood(std::span<const std::string> args) {
 
 const Registration beacon_reg{
     {"lan-beacon-as",
-     "HOME PASSFILE GROUP LANPORT INTERVAL_MS LOG — beacons on the LAN under every epoch key of "
-     "GROUP the home holds (a removed member's), and writes `dialled from ADDR` to LOG for every "
-     "TCP connection to the port those beacons name; runs until SIGTERM",
+     "HOME PASSFILE GROUP LANPORT INTERVAL_MS LOG [ADDRESS] — beacons on the LAN under every "
+     "epoch key of GROUP the home holds (a removed member's), and writes `dialled from ADDR` to "
+     "LOG for every TCP connection to the port those beacons name; with ADDRESS (kolokol://…) "
+     "the beacons name its port and key instead; runs until SIGTERM",
      lan_beacon_as}};
 
 const Registration flood_reg{
