@@ -124,7 +124,8 @@ BeaconRecogniser::BeaconRecogniser(const std::vector<crypto::SecretBytes>& keys,
         ++m_key_count;
     }
     m_window_keys = crypto::SecretBytes(std::max<std::size_t>(m_key_count, 1) * 3 * 32);
-    m_tokens = m_options.burst;
+    m_strangers.tokens = m_options.burst;
+    m_members.tokens = m_options.member_burst;
 }
 
 const std::uint8_t* BeaconRecogniser::window_key(std::size_t key, std::uint64_t window) {
@@ -133,21 +134,25 @@ const std::uint8_t* BeaconRecogniser::window_key(std::size_t key, std::uint64_t 
     return m_window_keys.data() + (slot * m_key_count + key) * 32;
 }
 
-bool BeaconRecogniser::take_token(std::int64_t now_ms) {
-    if (now_ms > m_last_refill_ms) {
-        m_tokens =
-            std::min(m_options.burst, m_tokens + static_cast<double>(now_ms - m_last_refill_ms) *
-                                                     m_options.rate_per_second / 1000.0);
-    }
-    m_last_refill_ms = now_ms;
-    if (m_tokens < 1.0) return false;
-    m_tokens -= 1.0;
+bool BeaconRecogniser::take_token(Bucket& bucket, double rate, double burst, std::int64_t now_ms) {
+    if (now_ms > bucket.last_refill_ms)
+        bucket.tokens =
+            std::min(burst, bucket.tokens + static_cast<double>(now_ms - bucket.last_refill_ms) *
+                                                rate / 1000.0);
+    bucket.last_refill_ms = now_ms;
+    if (bucket.tokens < 1.0) return false;
+    bucket.tokens -= 1.0;
     return true;
 }
 
 Recognition BeaconRecogniser::recognise(ByteView datagram, std::int64_t now_ms, Charge charge) {
     Recognition out;
-    if (charge == Charge::budget && !take_token(now_ms)) {
+    const bool admitted =
+        charge == Charge::member
+            ? take_token(m_members, m_options.member_rate_per_second, m_options.member_burst,
+                         now_ms)
+            : take_token(m_strangers, m_options.rate_per_second, m_options.burst, now_ms);
+    if (!admitted) {
         out.verdict = Verdict::rate_limited;
         return out;
     }
@@ -333,7 +338,7 @@ struct Discovery::State : std::enable_shared_from_this<Discovery::State> {
             }
             auto r = recogniser.recognise(
                 ByteView(buffer.data(), n), now,
-                limiter.is_member(from.address()) ? Charge::exempt : Charge::budget);
+                limiter.is_member(from.address()) ? Charge::member : Charge::stranger);
             switch (r.verdict) {
                 case Verdict::recognised:
                     if (r.info.key == self.key) {

@@ -155,18 +155,27 @@ TEST_CASE("the rate limit drops datagrams over the budget unexamined, then refil
     CHECK(r.recognise(Bytes(3, 0), kNow + 500).verdict == lan::Verdict::rate_limited);
 }
 
-TEST_CASE("a source exempt from the overall budget is examined when the budget is spent") {
+TEST_CASE("members' datagrams draw on a budget of their own, as bounded as the overall one") {
     crypto::DeterministicRandom rng(8);
     lan::RecogniserOptions o;
     o.burst = 1;
     o.rate_per_second = 1;
+    o.member_burst = 2;
+    o.member_rate_per_second = 1;
     lan::BeaconRecogniser r(keys({7}), o);
     CHECK(r.recognise(Bytes(3, 0), kNow).verdict == lan::Verdict::malformed);
     auto b = beacon(7, kNow, rng);
+    // Strangers have spent the overall budget; a member is still examined, twice.
     CHECK(r.recognise(b, kNow).verdict == lan::Verdict::rate_limited);
-    CHECK(r.recognise(b, kNow, lan::Charge::exempt).verdict == lan::Verdict::recognised);
-    // Exempt datagrams take nothing: the budget refills as before.
+    CHECK(r.recognise(b, kNow, lan::Charge::member).verdict == lan::Verdict::recognised);
+    CHECK(r.recognise(Bytes(3, 0), kNow, lan::Charge::member).verdict == lan::Verdict::malformed);
+    // ... and no more: members forging many addresses cannot make it work without bound.
+    CHECK(r.recognise(Bytes(3, 0), kNow, lan::Charge::member).verdict ==
+          lan::Verdict::rate_limited);
+    // Each refills on its own.
     CHECK(r.recognise(Bytes(3, 0), kNow + 1000).verdict == lan::Verdict::malformed);
+    CHECK(r.recognise(Bytes(3, 0), kNow + 1000, lan::Charge::member).verdict ==
+          lan::Verdict::malformed);
 }
 
 TEST_CASE("per source: a flood from one address spends only its own tokens") {

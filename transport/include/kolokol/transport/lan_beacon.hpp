@@ -84,12 +84,18 @@ struct RecogniserOptions {
     // a SourceLimiter in front of it, so one flooding host cannot spend it all.
     double rate_per_second = 50.0;
     double burst = 100.0;
+    // The members' budget, the same kind of bucket for datagrams from sources that sent a
+    // recognised beacon before (Charge::member): a flood of strangers cannot starve members,
+    // and a member forging many addresses still cannot make the listener do unbounded work —
+    // both budgets together cap it at twice the overall one.
+    double member_rate_per_second = 50.0;
+    double member_burst = 100.0;
 };
 
-// Whether recognise() takes a token of the overall budget for a datagram.
+// Which budget a datagram is charged to.
 enum class Charge {
-    budget,  // it does (anyone's datagram)
-    exempt,  // it does not: the source sent a recognised beacon before (see SourceLimiter)
+    stranger,  // the overall budget: anyone's datagram
+    member,    // the members' budget: its source sent a recognised beacon before (SourceLimiter)
 };
 
 enum class Verdict {
@@ -118,13 +124,17 @@ public:
     // Examines one datagram received at `now_ms` (ms since the Unix epoch; the listener's own
     // clock decides the window). Work is bounded: one size check, then at most
     // 3 × key_count() HMACs, plus one HKDF on success.
-    Recognition recognise(ByteView datagram, std::int64_t now_ms, Charge charge = Charge::budget);
+    Recognition recognise(ByteView datagram, std::int64_t now_ms, Charge charge = Charge::stranger);
 
     std::size_t key_count() const { return m_key_count; }
 
 private:
     const std::uint8_t* window_key(std::size_t key, std::uint64_t window);
-    bool take_token(std::int64_t now_ms);
+    struct Bucket {
+        double tokens = 0;
+        std::int64_t last_refill_ms = 0;
+    };
+    static bool take_token(Bucket& bucket, double rate, double burst, std::int64_t now_ms);
 
     crypto::SecretBytes m_keys;  // key_count × 32
     std::size_t m_key_count = 0;
@@ -135,8 +145,8 @@ private:
     RecogniserOptions m_options;
     std::deque<ByteArray<kNonceBytes>> m_seen_order;
     std::set<ByteArray<kNonceBytes>> m_seen;
-    double m_tokens = 0;
-    std::int64_t m_last_refill_ms = 0;
+    Bucket m_strangers;
+    Bucket m_members;
 };
 
 // Rate limits per source address, checked before the recogniser's overall budget: a host
@@ -144,10 +154,11 @@ private:
 // other members' beacons need. The table is bounded (the source heard from least recently is
 // forgotten first, so a forgotten source comes back with a full bucket). Sources that sent a
 // recognised beacon are remembered apart (at most max_members, oldest forgotten first) and
-// exempt from the overall budget, so even a flood from many forged addresses, which does drain
-// it, cannot keep known members from finding each other again; it can delay a newcomer's first
-// discovery. A host that forges a member's own address can drain that member's bucket: source
-// address checks on the switch are the remedy, nothing at this layer is. Not thread-safe.
+// charged to the members' budget instead (Charge::member), so even a flood from many forged
+// addresses, which does drain the overall one, cannot keep known members from finding each
+// other again; it can delay a newcomer's first discovery. A host that forges a member's own address
+// can drain that member's bucket: source address checks on the switch are the remedy, nothing at
+// this layer is. Not thread-safe.
 struct SourceLimitOptions {
     SourceLimitOptions() = default;
     // An honest member sends one beacon per group and interface every interval (5 s by
