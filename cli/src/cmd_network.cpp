@@ -38,8 +38,7 @@ std::int64_t unix_ms() {
         .count();
 }
 
-}  // namespace
-
+// The SOCKS5 credentials apply() gives for this address and group (32 hex digits each).
 transport::Socks5Auth isolation_credentials(std::string_view address, const core::GroupId* group) {
     // One secret per process: credentials stay the same for a relay and group while kolokol
     // runs (a chat's reconnections reuse the circuit) and are new the next time.
@@ -60,6 +59,8 @@ transport::Socks5Auth isolation_credentials(std::string_view address, const core
     auth.password = crypto::hex_encode(ByteView(tag).last(16));
     return auth;
 }
+
+}  // namespace
 
 void NetworkPolicy::apply(transport::ConnectOptions& options, std::string_view address,
                           const core::GroupId* group) const {

@@ -110,7 +110,9 @@ SyncPlan plan_sync(core::Node& node, const NetworkPolicy& policy) {
         return plan;
     }
     for (const auto& target : a.targets) {
-        const auto address = canonical_address(target);
+        auto parsed = transport::Address::parse(target);
+        if (!parsed) throw CommandError(Exit::bad_input, target + ": " + parsed.error().what());
+        const auto address = parsed->to_string();
         // An address named on the command line is asked for the groups that list it, or with
         // --group for the groups named: never for all of them.
         std::vector<core::GroupId> groups;

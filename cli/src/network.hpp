@@ -36,9 +36,6 @@ struct NetworkPolicy {
                const core::GroupId* group) const;
 };
 
-// The SOCKS5 credentials apply() gives for this address and group (32 hex digits each).
-transport::Socks5Auth isolation_credentials(std::string_view address, const core::GroupId* group);
-
 // Adds --proxy to a command that connects out.
 void add_proxy_option(CLI::App* command);
 // The proxy from --proxy, else the store's setting; tor-only groups without one are excluded.
@@ -72,8 +69,9 @@ struct LanHooks {
 
 // Starts LAN discovery for a running `serve` or chat listener: beacons every group that is not
 // Tor only and syncs (pinned Noise sessions, sync_with) with every member whose beacon it
-// recognises. Runs on `io` (single-threaded) until `io` stops; `node` and `replica` must
-// outlive it. Throws CommandError when discovery cannot start.
+// recognises, in the group of that beacon only (one session a member and group). Runs on `io`
+// (single-threaded) until `io` stops; `node` and `replica` must outlive it. Throws CommandError
+// when discovery cannot start.
 class LanRunner;
 std::shared_ptr<LanRunner> start_lan(asio::io_context& io, core::Node& node,
                                      transport::Replica& replica, std::uint16_t listen_port,

@@ -52,6 +52,11 @@ as anna sync >/dev/null 2>"$WORK/sync2.err" || fail "anna's second sync failed: 
 as anna sync "$R1" >/dev/null 2>"$WORK/sync3.err" || fail "anna's sync with R1 failed: $(cat "$WORK/sync3.err")"
 n=$(sessions)
 [ "$n" -ge 3 ] || fail "R1 saw only $n sessions of three syncs"
+# An address no group lists (R1's host and port, another key) is refused before anything is
+# sent, and a malformed one is bad input.
+expect_exit 2 anna sync "${R1%/*}/${R2##*/}"
+expect_exit 6 anna sync "kolokol://no-port-here"
+[ "$(sessions)" -eq "$n" ] || fail "an address no group lists was contacted"
 
 # 2. read --follow on A, until R1 sees its session.
 ( as_bg anna read "$A" --follow > "$WORK/follow.out" 2>&1 ) &
