@@ -1,7 +1,9 @@
 // The cost of LAN beacons (DESIGN §5): building one, and recognising a datagram when the
 // listener holds 1, 16 or 256 (the cap) beacon keys — for a member's beacon (found under the
 // current window) and for an outsider's datagram (every key, three windows: the worst case a
-// flood can force before the rate limit). Prints JSON. Usage: bench_lan_beacon [iterations].
+// flood can force before the rate limit) — and the per-source limit in front of it, for one
+// flooding address and for a forged address per datagram. Prints JSON.
+// Usage: bench_lan_beacon [iterations].
 
 #include "kolokol/transport/lan_beacon.hpp"
 
@@ -81,6 +83,29 @@ int main(int argc, char** argv) {
                                     {"member_beacon_us", member_us},
                                     {"outsider_datagram_us", outsider_us},
                                     {"outsider_datagrams_per_core_second", 1e6 / outsider_us}});
+    }
+    {
+        // The per-source limit every datagram meets first: one flooding address (refused once
+        // its burst is spent), and a forged address per datagram (the table at its cap, the
+        // least recent source forgotten each time).
+        lan::SourceLimiter one(lan::SourceLimitOptions{});
+        const auto flooder = asio::ip::make_address("10.0.0.8");
+        const int n = iterations * 100;
+        auto start = Clock::now();
+        int admitted = 0;
+        for (int i = 0; i < n; ++i) admitted += one.admit(flooder, now);
+        double one_us = std::chrono::duration<double, std::micro>(Clock::now() - start).count() / n;
+        lan::SourceLimiter many(lan::SourceLimitOptions{});
+        start = Clock::now();
+        for (int i = 0; i < n; ++i)
+            (void)many.admit(asio::ip::make_address_v4(0x0a000000u + static_cast<unsigned>(i)),
+                             now);
+        double many_us =
+            std::chrono::duration<double, std::micro>(Clock::now() - start).count() / n;
+        out["per_source"] = {{"one_address_us", one_us},
+                             {"one_address_admitted", admitted},
+                             {"forged_addresses_us", many_us},
+                             {"sources_held", many.sources()}};
     }
     std::printf("%s\n", out.dump(2).c_str());
     return 0;

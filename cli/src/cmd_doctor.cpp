@@ -125,17 +125,18 @@ void check_permissions(const std::string& home, std::vector<Finding>& out) {
 }
 
 // Connects to a relay and completes the Noise handshake within `timeout`; the round trip.
+// Under a key of its own, like every outgoing session: the relay cannot tie the probe to syncs.
 Result<std::chrono::milliseconds> probe(const transport::Address& address,
-                                        const crypto::BoxKeyPair& key,
                                         std::chrono::milliseconds timeout,
                                         const NetworkPolicy& policy) {
+    const auto key = crypto::box_keypair();
     asio::io_context io;
     Result<std::chrono::milliseconds> result =
         fail(core::CoreErrc::io, std::string("the probe did not run"));
     auto run = [&]() -> asio::awaitable<void> {
         transport::ConnectOptions options;
         options.connect_timeout = timeout;
-        policy.apply(options);  // through the proxy when one is set
+        policy.apply(options, address.to_string(), nullptr);  // through the proxy, if set
         options.session.handshake_timeout = timeout;
         auto start = std::chrono::steady_clock::now();
         auto session = co_await transport::connect(address, key, options);
@@ -175,7 +176,6 @@ void check_relays(core::Node& node, std::vector<Finding>& out) {
         addresses.insert(relays.begin(), relays.end());
     }
     if (addresses.empty()) return;
-    auto key = node.transport_key();
     auto timeout = std::chrono::milliseconds(std::chrono::seconds(args().timeout_s));
     for (const auto& text : addresses) {
         auto address = transport::Address::parse(text);
@@ -187,7 +187,7 @@ void check_relays(core::Node& node, std::vector<Finding>& out) {
                    "add`")});
             continue;
         }
-        auto rtt = probe(*address, key, timeout, policy);
+        auto rtt = probe(*address, timeout, policy);
         if (rtt)
             out.push_back({"relay", Verdict::ok,
                            subst(_("{} answered and proved its key in {} ms"), text, rtt->count()),

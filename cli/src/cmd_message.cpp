@@ -54,7 +54,7 @@ void follow_group(core::Node& node, const core::GroupId& group, std::function<vo
     if (!policy.allows(group)) refuse_tor_only(policy);
     transport::SyncOptions options;
     options.live = true;
-    policy.apply(options.connect);
+    policy.apply(options.connect, relays.front(), &group);
     std::thread waiter([stop = options.stop, set] {
         int sig = 0;
         sigwait(&set, &sig);
@@ -62,8 +62,7 @@ void follow_group(core::Node& node, const core::GroupId& group, std::function<vo
     });
     auto inner = node.replica();
     FollowReplica replica(*inner, std::move(arrived));
-    auto r = transport::sync_with(relays.front(), node.transport_key(), node.mailbox_keys(&group),
-                                  replica, options);
+    auto r = transport::sync_with(relays.front(), node.mailbox_keys(&group), replica, options);
     if (!options.stop.requested()) pthread_kill(waiter.native_handle(), SIGTERM);
     waiter.join();
     if (!r && !options.stop.requested())

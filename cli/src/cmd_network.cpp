@@ -5,6 +5,9 @@
 #include <iostream>
 #include <map>
 
+#include "kolokol/crypto/encoding.hpp"
+#include "kolokol/crypto/hash.hpp"
+#include "kolokol/crypto/random.hpp"
 #include "kolokol/transport/lan_beacon.hpp"
 #include "network.hpp"
 #include "node_session.hpp"
@@ -35,19 +38,34 @@ std::int64_t unix_ms() {
         .count();
 }
 
-}  // namespace
-
-std::vector<transport::MailboxKey> NetworkPolicy::mailbox_keys(core::Node& node) const {
-    std::vector<transport::MailboxKey> out;
-    for (const auto& g : node.groups()) {
-        if (!allows(g.id)) continue;
-        for (auto& k : node.mailbox_keys(&g.id)) out.push_back(std::move(k));
-    }
-    return out;
+// The SOCKS5 credentials apply() gives for this address and group (32 hex digits each).
+transport::Socks5Auth isolation_credentials(std::string_view address, const core::GroupId* group) {
+    // One secret per process: credentials stay the same for a relay and group while kolokol
+    // runs (a chat's reconnections reuse the circuit) and are new the next time.
+    static const crypto::SecretBytes secret = [] {
+        crypto::SecretBytes s(32);
+        crypto::system_random().fill(MutableByteView(s.data(), s.size()));
+        return s;
+    }();
+    auto canonical = transport::Address::parse(address);
+    Bytes what = to_bytes("kolokol/socks-isolation/v1");
+    what.push_back(0);
+    append(what, as_bytes(canonical ? canonical->to_string() : std::string(address)));
+    what.push_back(0);
+    if (group) append(what, ByteView(*group));
+    const auto tag = crypto::blake2b(32, what, secret.view());
+    transport::Socks5Auth auth;
+    auth.username = crypto::hex_encode(ByteView(tag).first(16));
+    auth.password = crypto::hex_encode(ByteView(tag).last(16));
+    return auth;
 }
 
-void NetworkPolicy::apply(transport::ConnectOptions& options) const {
-    if (proxy) options.dialer = transport::socks5_dialer(*proxy);
+}  // namespace
+
+void NetworkPolicy::apply(transport::ConnectOptions& options, std::string_view address,
+                          const core::GroupId* group) const {
+    if (proxy)
+        options.dialer = transport::socks5_dialer(*proxy, isolation_credentials(address, group));
 }
 
 void add_proxy_option(CLI::App* command) {
@@ -226,32 +244,31 @@ private:
         bool heard_only = what.key_index >= m_send_count;
         if (!heard_only && !(m_local.public_key < what.info.key)) return;
         transport::Address peer(from.to_string(), what.info.port, what.info.key);
+        if (what.key_index >= m_listen_groups.size()) return;
+        const auto& group = m_listen_groups[what.key_index];
         if (m_hooks.on_member) {
-            if (what.key_index < m_listen_groups.size())
-                m_hooks.on_member(peer, m_listen_groups[what.key_index]);
+            m_hooks.on_member(peer, group);
             return;
         }
-        auto id = peer.to_string();
+        // One session per member and group: the member is offered only the mailboxes of the
+        // group whose beacon it sent, never this member's other groups.
+        auto id = peer.to_string() + " " + crypto::hex_encode(group);
         auto now = std::chrono::steady_clock::now();
         if (m_busy.contains(id)) return;
         if (auto it = m_last.find(id); it != m_last.end() && now - it->second < m_cooldown) return;
         m_busy.insert(id);
-        asio::co_spawn(m_io, sync_peer(shared_from_this(), peer), asio::detached);
+        asio::co_spawn(m_io, sync_peer(shared_from_this(), peer, group, id), asio::detached);
     }
 
-    // LAN syncs are direct: Tor-only groups are never offered on them.
-    static std::vector<transport::MailboxKey> lan_keys(core::Node& node) {
-        std::vector<transport::MailboxKey> keys;
-        for (const auto& g : node.groups()) {
-            if (node.tor_only(g.id)) continue;
-            for (auto& k : node.mailbox_keys(&g.id)) keys.push_back(std::move(k));
-        }
-        return keys;
+    // LAN syncs are direct: a Tor-only group is never offered on them.
+    static std::vector<transport::MailboxKey> lan_keys(core::Node& node,
+                                                       const core::GroupId& group) {
+        if (node.tor_only(group)) return {};
+        return node.mailbox_keys(&group);
     }
 
-    static asio::awaitable<void> sync_peer(std::shared_ptr<LanRunner> self,
-                                           transport::Address peer) {
-        auto id = peer.to_string();
+    static asio::awaitable<void> sync_peer(std::shared_ptr<LanRunner> self, transport::Address peer,
+                                           core::GroupId group, std::string id) {
         auto host = peer.host + ":" + std::to_string(peer.port);
         // A rotation received here may give us a new mailbox, and one we sent may give the
         // peer one it refused a moment ago: sync again while either makes progress.
@@ -263,7 +280,7 @@ private:
             std::vector<transport::MailboxKey> keys;
             {
                 auto lock = self->node_lock();
-                keys = lan_keys(self->m_node);
+                keys = lan_keys(self->m_node, group);
             }
             if (round > 0) {
                 bool more_keys = keys.size() > known;
@@ -275,8 +292,12 @@ private:
             }
             known = keys.size();
             transport::SyncOptions options;
-            r = co_await transport::async_sync_with(peer, self->m_local, std::move(keys),
-                                                    self->m_replica, std::move(options));
+            if (keys.empty()) {
+                r = fail(transport::SyncErrc::stopped, "the group is no longer announced here");
+                break;
+            }
+            r = co_await transport::async_sync_with(peer, std::move(keys), self->m_replica,
+                                                    std::move(options));
             if (!r) break;
             sent += r->sent;
             received += r->received;

@@ -19,7 +19,7 @@ namespace kolokol::cli {
 namespace {
 struct SyncArgs {
     std::string to_file, from_file, listen = "127.0.0.1:0";
-    std::vector<std::string> targets;
+    std::vector<std::string> targets, groups;
     bool json = false;
 };
 SyncArgs& args() {
@@ -32,6 +32,7 @@ void file_sync(core::Node& node) {
     if (!a.to_file.empty()) {
         std::vector<core::GroupId> ids;
         for (const auto& g : a.targets) ids.push_back(value_or_raise(node.resolve_group(g)));
+        for (const auto& g : a.groups) ids.push_back(value_or_raise(node.resolve_group(g)));
         auto n = value_or_raise(node.write_sync_file(a.to_file, ids));
         if (a.json)
             std::cout << nlohmann::json{{"written", n}}.dump() << "\n";
@@ -65,78 +66,152 @@ std::string transport_host_of(const std::string& address) {
     return parsed->host + ":" + std::to_string(parsed->port);
 }
 
+std::string canonical_address(const std::string& address) {
+    auto parsed = transport::Address::parse(address);
+    return parsed ? parsed->to_string() : address;
+}
+
+// Which groups go to which address. Every session carries one group's mailboxes only: a relay
+// (or a peer) learns of a member's groups only those that list it, or that the member named,
+// and cannot link two groups' sessions by key (each has its own static key), by circuit (each
+// its own SOCKS5 credentials) or by what they open.
+struct SyncPlan {
+    std::vector<std::pair<std::string, std::vector<core::GroupId>>> sessions;  // by address
+    bool excluded_hit = false;  // a group asked for was left out (Tor only without a proxy)
+};
+
+SyncPlan plan_sync(core::Node& node, const NetworkPolicy& policy) {
+    auto& a = args();
+    std::vector<core::GroupId> chosen;
+    if (a.groups.empty()) {
+        for (const auto& g : node.groups()) chosen.push_back(g.id);
+    } else {
+        for (const auto& name : a.groups) {
+            auto id = value_or_raise(node.resolve_group(name));
+            if (std::find(chosen.begin(), chosen.end(), id) == chosen.end()) chosen.push_back(id);
+        }
+    }
+    SyncPlan plan;
+    auto add = [&](const std::string& address, const core::GroupId& group) {
+        if (!policy.allows(group)) {
+            plan.excluded_hit = true;
+            return;
+        }
+        auto it = std::find_if(plan.sessions.begin(), plan.sessions.end(),
+                               [&](const auto& s) { return s.first == address; });
+        if (it == plan.sessions.end())
+            it = plan.sessions.insert(plan.sessions.end(), {address, {}});
+        if (std::find(it->second.begin(), it->second.end(), group) == it->second.end())
+            it->second.push_back(group);
+    };
+    if (a.targets.empty()) {
+        for (const auto& g : chosen)
+            for (const auto& r : node.relays(g)) add(canonical_address(r), g);
+        return plan;
+    }
+    for (const auto& target : a.targets) {
+        auto parsed = transport::Address::parse(target);
+        if (!parsed) throw CommandError(Exit::bad_input, target + ": " + parsed.error().what());
+        const auto address = parsed->to_string();
+        // An address named on the command line is asked for the groups that list it, or with
+        // --group for the groups named: never for all of them.
+        std::vector<core::GroupId> groups;
+        if (!a.groups.empty()) {
+            groups = chosen;
+        } else {
+            for (const auto& g : chosen)
+                for (const auto& r : node.relays(g))
+                    if (canonical_address(r) == address) groups.push_back(g);
+        }
+        if (groups.empty())
+            throw CommandError(
+                Exit::usage,
+                subst(_("no group of yours lists {} as a relay: name the groups to sync with it "
+                        "(--group NAME)"),
+                      target));
+        for (const auto& g : groups) add(address, g);
+    }
+    return plan;
+}
+
+void add_up(transport::SyncReport& into, const transport::SyncReport& more) {
+    into.sent += more.sent;
+    into.received += more.received;
+    into.rejected += more.rejected;
+    into.peer_rejected += more.peer_rejected;
+    into.bytes_sent += more.bytes_sent;
+    into.bytes_received += more.bytes_received;
+    into.round_trips += more.round_trips;
+    into.refused.insert(into.refused.end(), more.refused.begin(), more.refused.end());
+}
+
+// One group's session with one address; again while a rotation brings a new mailbox.
+Result<transport::SyncReport> sync_group(core::Node& node, transport::Replica& replica,
+                                         const NetworkPolicy& policy, const std::string& address,
+                                         const core::GroupId& group) {
+    std::size_t known = 0;
+    Result<transport::SyncReport> r = fail(transport::SyncErrc::stopped);
+    for (int round = 0; round < 8; ++round) {
+        auto keys = node.mailbox_keys(&group);
+        if (round > 0 && keys.size() == known) break;
+        known = keys.size();
+        Progress bar(subst(_("Syncing {}"), transport_host_of(address)), 0);
+        transport::SyncOptions options;
+        policy.apply(options.connect, address, &group);
+        options.progress = [&bar](const transport::SyncReport& so_far) {
+            bar.update(so_far.sent + so_far.peer_rejected + so_far.received + so_far.rejected,
+                       so_far.to_send + so_far.to_receive);
+        };
+        auto one = transport::sync_with(address, std::move(keys), replica, std::move(options));
+        bar.finish();
+        if (!one) return one;
+        if (round == 0)
+            r = std::move(one);
+        else
+            add_up(*r, *one);
+    }
+    return r;
+}
+
 void network_sync(core::Node& node) {
     auto& a = args();
     // Without a proxy, Tor-only groups are left out: their relays and their mailboxes.
     auto policy = network_policy(node);
-    std::vector<std::string> addresses = a.targets;
-    if (addresses.empty()) {
-        std::set<std::string> all;
-        for (const auto& g : node.groups())
-            if (policy.allows(g.id))
-                for (const auto& r : node.relays(g.id)) all.insert(r);
-        addresses.assign(all.begin(), all.end());
-    }
-    if ((addresses.empty() || policy.mailbox_keys(node).empty()) && !policy.excluded.empty())
+    auto plan = plan_sync(node, policy);
+    if (plan.sessions.empty() && (plan.excluded_hit || !policy.excluded.empty()))
         refuse_tor_only(policy);
     warn_excluded(policy);
-    if (addresses.empty())
+    if (plan.sessions.empty())
         throw CommandError(
             Exit::usage, _("no peer or relay known: give an address (kolokol://HOST:PORT/KEY), or "
                            "add a relay with `kolokol group relay add`"));
     auto replica = node.replica();
-    auto local = node.transport_key();
     transport::SyncReport total;
     int failures = 0;
     std::string last_error;
-    for (const auto& address : addresses) {
-        // A rotation received here may give us a new mailbox: sync again until none appears.
-        std::size_t known = 0;
-        Result<transport::SyncReport> r = fail(transport::SyncErrc::stopped);
-        for (int round = 0; round < 8; ++round) {
-            auto keys = policy.mailbox_keys(node);
-            if (round > 0 && keys.size() == known) break;
-            known = keys.size();
-            Progress bar(subst(_("Syncing {}"), transport_host_of(address)), 0);
-            transport::SyncOptions options;
-            policy.apply(options.connect);
-            options.progress = [&bar](const transport::SyncReport& so_far) {
-                bar.update(so_far.sent + so_far.peer_rejected + so_far.received + so_far.rejected,
-                           so_far.to_send + so_far.to_receive);
-            };
-            auto one =
-                transport::sync_with(address, local, std::move(keys), *replica, std::move(options));
-            bar.finish();
-            if (!one) {
-                r = std::move(one);
-                break;
+    for (const auto& [address, groups] : plan.sessions) {
+        transport::SyncReport here;
+        std::optional<std::string> error;
+        for (const auto& group : groups) {
+            auto r = sync_group(node, *replica, policy, address, group);
+            if (!r) {
+                error = address + ": " + r.error().what();
+                continue;
             }
-            if (round == 0 || !r)
-                r = std::move(one);
-            else {
-                r->sent += one->sent;
-                r->received += one->received;
-                r->rejected += one->rejected;
-                r->peer_rejected += one->peer_rejected;
-                r->bytes_sent += one->bytes_sent;
-                r->bytes_received += one->bytes_received;
-                r->round_trips += one->round_trips;
-                r->refused.insert(r->refused.end(), one->refused.begin(), one->refused.end());
-            }
+            add_up(here, *r);
         }
-        if (!r) {
+        if (error) {
             ++failures;
-            last_error = address + ": " + r.error().what();
+            last_error = *error;
             std::cerr << "kolokol: " << last_error << "\n";
-            continue;
         }
-        total.sent += r->sent;
-        total.received += r->received;
-        total.rejected += r->rejected + r->peer_rejected;
-        total.bytes_sent += r->bytes_sent;
-        total.bytes_received += r->bytes_received;
-        total.round_trips += r->round_trips;
-        for (const auto& refusal : r->refused) {
+        total.sent += here.sent;
+        total.received += here.received;
+        total.rejected += here.rejected + here.peer_rejected;
+        total.bytes_sent += here.bytes_sent;
+        total.bytes_received += here.bytes_received;
+        total.round_trips += here.round_trips;
+        for (const auto& refusal : here.refused) {
             std::cerr << "kolokol: "
                       << subst(_("{} refused a mailbox: {}"), transport_host_of(address),
                                refusal.reason)
@@ -146,7 +221,7 @@ void network_sync(core::Node& node) {
     }
     auto done = value_or_raise(node.maintain());
     if (a.json) {
-        std::cout << nlohmann::json{{"peers", addresses.size()},
+        std::cout << nlohmann::json{{"peers", plan.sessions.size()},
                                     {"failed", failures},
                                     {"sent", total.sent},
                                     {"received", total.received},
@@ -160,20 +235,21 @@ void network_sync(core::Node& node) {
     } else {
         std::cout << subst(_("Synced with {} of {}: sent {}, received {}, rejected {}, {} bytes, "
                              "{} round trips.\n"),
-                           addresses.size() - static_cast<std::size_t>(failures), addresses.size(),
-                           total.sent, total.received, total.rejected,
+                           plan.sessions.size() - static_cast<std::size_t>(failures),
+                           plan.sessions.size(), total.sent, total.received, total.rejected,
                            total.bytes_sent + total.bytes_received, total.round_trips);
     }
     for (const auto& line : done) std::cerr << line << "\n";
     // Anything done locally (a rotation) goes out on the next sync; do it now if we can.
     if (!done.empty())
-        for (const auto& address : addresses) {
-            transport::SyncOptions options;
-            policy.apply(options.connect);
-            (void)transport::sync_with(address, local, policy.mailbox_keys(node), *replica,
-                                       std::move(options));
-        }
-    if (failures == static_cast<int>(addresses.size()))
+        for (const auto& [address, groups] : plan.sessions)
+            for (const auto& group : groups) {
+                transport::SyncOptions options;
+                policy.apply(options.connect, address, &group);
+                (void)transport::sync_with(address, node.mailbox_keys(&group), *replica,
+                                           std::move(options));
+            }
+    if (failures == static_cast<int>(plan.sessions.size()))
         throw CommandError(Exit::network, last_error);
 }
 }  // namespace
@@ -189,14 +265,20 @@ void register_sync_commands(CLI::App& app) {
         "TARGET", a.targets,
         _("Peers or relays (kolokol://HOST:PORT/KEY) to sync with — every relay your groups "
           "know when none; with --to-file, the groups to include"));
+    sync->add_option("--group", a.groups,
+                     _("Only this group (name or id; repeatable). An address given as TARGET is "
+                       "asked only for the groups that list it as a relay, or for the groups "
+                       "named here — never for all your groups"))
+        ->allow_extra_args(false);  // one group a --group, so a TARGET may follow
     sync->add_flag("--json", a.json, _("Machine-readable summary"));
     add_proxy_option(sync);
     sync->footer(_(
         "Examples:\n  kolokol sync\n  kolokol sync kolokol://203.0.113.5:7000/mfrgg…\n  kolokol "
-        "sync --to-file "
+        "sync --group Lawyers kolokol://203.0.113.5:7000/mfrgg…\n  kolokol sync --to-file "
         "/media/usb/kolokol.sync\n  kolokol sync --from-file /media/usb/kolokol.sync\n\nEverything "
-        "is encrypted: "
-        "a relay or a file holds envelopes only members can open."));
+        "is encrypted: a relay or a file holds envelopes only members can open. Each relay or "
+        "peer is asked only for the groups that list it (or that --group names), one group a "
+        "session, each session under a new key: it cannot learn or link your other groups."));
     sync->callback([] {
         auto& a = args();
         if (!a.to_file.empty() && !a.from_file.empty())

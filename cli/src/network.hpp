@@ -26,10 +26,14 @@ struct NetworkPolicy {
     std::vector<std::string> excluded_names;
 
     bool allows(const core::GroupId& group) const { return !excluded.contains(group); }
-    // The mailbox keys of every group this policy allows.
-    std::vector<transport::MailboxKey> mailbox_keys(core::Node& node) const;
-    // Routes `options` through the proxy, if any (never falls back to a direct connection).
-    void apply(transport::ConnectOptions& options) const;
+    // Routes `options` through the proxy, if any (never falls back to a direct connection),
+    // with SOCKS5 credentials of their own for this address and group (`group` null: for no
+    // group, e.g. a probe), so Tor (IsolateSOCKSAuth) puts the connections of different groups,
+    // and of one group to different relays, on different circuits: an exit or a relay cannot
+    // link them by circuit. The credentials are a keyed hash under a secret of this process:
+    // they name no group, and two runs of kolokol share none.
+    void apply(transport::ConnectOptions& options, std::string_view address,
+               const core::GroupId* group) const;
 };
 
 // Adds --proxy to a command that connects out.
@@ -65,8 +69,9 @@ struct LanHooks {
 
 // Starts LAN discovery for a running `serve` or chat listener: beacons every group that is not
 // Tor only and syncs (pinned Noise sessions, sync_with) with every member whose beacon it
-// recognises. Runs on `io` (single-threaded) until `io` stops; `node` and `replica` must
-// outlive it. Throws CommandError when discovery cannot start.
+// recognises, in the group of that beacon only (one session a member and group). Runs on `io`
+// (single-threaded) until `io` stops; `node` and `replica` must outlive it. Throws CommandError
+// when discovery cannot start.
 class LanRunner;
 std::shared_ptr<LanRunner> start_lan(asio::io_context& io, core::Node& node,
                                      transport::Replica& replica, std::uint16_t listen_port,

@@ -84,6 +84,11 @@ std::vector<Node::BeaconKey> Node::beacon_keys() {
         auto add = [&](const EpochId& e) {
             const auto* keys = m.keys_for_epoch(e);
             if (!keys || !keys->secret) return;
+            // A tainted epoch is held by someone who is no longer a member: beaconing under it
+            // would tell them we are here, and listening on it would have us recognise and dial
+            // them. An epoch the group's records do not show yet (a newcomer's before its first
+            // sync) cannot be judged and is kept.
+            if (g.epoch(e) && g.tainted(e)) return;
             if (std::find(heard.begin(), heard.end(), e) == heard.end()) heard.push_back(e);
         };
         if (auto w = g.writer_epoch(me())) add(*w);
@@ -101,8 +106,8 @@ std::vector<Node::BeaconKey> Node::beacon_keys() {
                 if (blob.size() == 32) newest.push_back(to_array<32>(blob));
             }
             (*st)->reset();
-            // Without a writer epoch (e.g. admission not synced yet) the newest one is sent.
-            if (heard.empty() && !newest.empty()) add(newest.front());
+            // Without a writer epoch (e.g. admission not synced yet) the newest one that may
+            // be used is sent.
             for (const auto& e : newest) add(e);
         }
         for (std::size_t i = 0; i < heard.size(); ++i) {

@@ -164,7 +164,7 @@ echo "ok: the outsider recognised none; the members ignored his beacons and his 
 serve_lan anna
 addr=$(head -1 "$WORK/anna.addr" | sed 's/0\.0\.0\.0/10.77.0.1/')
 ip netns exec "${TAG}oscar" env KOLOKOL_HOME="$WORK/oscar" KOLOKOL_PASSPHRASE_FILE="$WORK/oscar.pass" \
-  "$KOLOKOL" sync --json "$addr" > "$WORK/oscar_sync.json" 2>"$WORK/oscar_sync.err" || true
+  "$KOLOKOL" sync --json --group "Oscar's own group" "$addr" > "$WORK/oscar_sync.json" 2>"$WORK/oscar_sync.err" || true
 stop anna
 grep -q '"received":0' "$WORK/oscar_sync.json" || fail "the outsider received something: $(cat "$WORK/oscar_sync.json" "$WORK/oscar_sync.err")"
 [ "$(as oscar read "Oscar's own group" --limit 1000 --json | grep -c '"text"')" -eq 0 ] || fail "oscar holds messages"

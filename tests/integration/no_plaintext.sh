@@ -47,12 +47,12 @@ token=$(as anna group add "Legal support Moscow" "$(card_of clara)" 2>/dev/null)
 as clara group join "$token" >/dev/null
 as anna post "Legal support Moscow" "Court hearing moved to Tverskoy district"
 as anna sync "$ADDR" >/dev/null
-as boris sync "$ADDR" >/dev/null
+as boris sync --group "Legal support Moscow" "$ADDR" >/dev/null
 as clara sync "$ADDR" >/dev/null
 as anna group remove "Legal support Moscow" "Clara Smirnova" >/dev/null
 as anna post "Legal support Moscow" "New safe flat on Arbat"
 as anna sync "$ADDR" >/dev/null
-as boris sync "$ADDR" >/dev/null
+as boris sync --group "Legal support Moscow" "$ADDR" >/dev/null
 as boris read "Legal support Moscow" | grep -q "safe flat on Arbat" || fail "the relay scenario did not work"
 
 # Process hygiene, checked on the running relay: no core dumps, not dumpable, no passphrase in

@@ -131,7 +131,7 @@ SERVE=$!; CLEANUP_PIDS+=("$SERVE")
 for _ in $(seq 100); do [ -s "$WORK/anna_serve.out" ] && break; sleep 0.1; done
 PEER=$(head -1 "$WORK/anna_serve.out" | sed 's|kolokol://127.0.0.1:|kolokol://anna.kolokol-test.invalid:|')
 [[ "$PEER" == kolokol://anna.kolokol-test.invalid:* ]] || fail "anna's serve did not start"
-inC boris sync "$PEER" >/dev/null 2>"$WORK/boris2.err" || fail "boris could not sync with anna through the proxy"
+inC boris sync --group "$G" "$PEER" >/dev/null 2>"$WORK/boris2.err" || fail "boris could not sync with anna through the proxy"
 kill -TERM "$SERVE"; wait "$SERVE" 2>/dev/null || true
 as anna read "$G" | grep -q "to anna directly, via the proxy" || fail "anna did not get boris's message"
 echo "ok: peer traffic through dante, with the proxy from \`kolokol proxy set\`"

@@ -124,7 +124,8 @@ BeaconRecogniser::BeaconRecogniser(const std::vector<crypto::SecretBytes>& keys,
         ++m_key_count;
     }
     m_window_keys = crypto::SecretBytes(std::max<std::size_t>(m_key_count, 1) * 3 * 32);
-    m_tokens = m_options.burst;
+    m_strangers.tokens = m_options.burst;
+    m_members.tokens = m_options.member_burst;
 }
 
 const std::uint8_t* BeaconRecogniser::window_key(std::size_t key, std::uint64_t window) {
@@ -133,21 +134,25 @@ const std::uint8_t* BeaconRecogniser::window_key(std::size_t key, std::uint64_t 
     return m_window_keys.data() + (slot * m_key_count + key) * 32;
 }
 
-bool BeaconRecogniser::take_token(std::int64_t now_ms) {
-    if (now_ms > m_last_refill_ms) {
-        m_tokens =
-            std::min(m_options.burst, m_tokens + static_cast<double>(now_ms - m_last_refill_ms) *
-                                                     m_options.rate_per_second / 1000.0);
-    }
-    m_last_refill_ms = now_ms;
-    if (m_tokens < 1.0) return false;
-    m_tokens -= 1.0;
+bool BeaconRecogniser::take_token(Bucket& bucket, double rate, double burst, std::int64_t now_ms) {
+    if (now_ms > bucket.last_refill_ms)
+        bucket.tokens =
+            std::min(burst, bucket.tokens + static_cast<double>(now_ms - bucket.last_refill_ms) *
+                                                rate / 1000.0);
+    bucket.last_refill_ms = now_ms;
+    if (bucket.tokens < 1.0) return false;
+    bucket.tokens -= 1.0;
     return true;
 }
 
-Recognition BeaconRecogniser::recognise(ByteView datagram, std::int64_t now_ms) {
+Recognition BeaconRecogniser::recognise(ByteView datagram, std::int64_t now_ms, Charge charge) {
     Recognition out;
-    if (!take_token(now_ms)) {
+    const bool admitted =
+        charge == Charge::member
+            ? take_token(m_members, m_options.member_rate_per_second, m_options.member_burst,
+                         now_ms)
+            : take_token(m_strangers, m_options.rate_per_second, m_options.burst, now_ms);
+    if (!admitted) {
         out.verdict = Verdict::rate_limited;
         return out;
     }
@@ -209,6 +214,49 @@ Recognition BeaconRecogniser::recognise(ByteView datagram, std::int64_t now_ms) 
     return out;
 }
 
+SourceLimiter::SourceLimiter(SourceLimitOptions options) : m_options(options) {
+    m_options.max_sources = std::max<std::size_t>(m_options.max_sources, 1);
+}
+
+bool SourceLimiter::admit(const asio::ip::address& from, std::int64_t now_ms) {
+    auto it = m_buckets.find(from);
+    if (it == m_buckets.end()) {
+        if (m_buckets.size() >= m_options.max_sources) {
+            m_buckets.erase(m_order.back());
+            m_order.pop_back();
+        }
+        m_order.push_front(from);
+        it = m_buckets.emplace(from, Bucket{m_options.burst, now_ms, m_order.begin()}).first;
+    } else {
+        m_order.splice(m_order.begin(), m_order, it->second.order);
+    }
+    Bucket& b = it->second;
+    if (now_ms > b.last_ms)
+        b.tokens = std::min(m_options.burst, b.tokens + static_cast<double>(now_ms - b.last_ms) *
+                                                            m_options.rate_per_second / 1000.0);
+    b.last_ms = now_ms;
+    if (b.tokens < 1.0) return false;
+    b.tokens -= 1.0;
+    return true;
+}
+
+void SourceLimiter::mark_member(const asio::ip::address& from) {
+    if (m_options.max_members == 0 || !m_members.insert(from).second) return;
+    m_member_order.push_back(from);
+    while (m_member_order.size() > m_options.max_members) {
+        m_members.erase(m_member_order.front());
+        m_member_order.pop_front();
+    }
+}
+
+bool SourceLimiter::is_member(const asio::ip::address& from) const {
+    return m_members.contains(from);
+}
+
+std::size_t SourceLimiter::sources() const {
+    return m_buckets.size();
+}
+
 // ---------------------------------------------------------------------------------------------
 
 struct Discovery::State : std::enable_shared_from_this<Discovery::State> {
@@ -220,6 +268,7 @@ struct Discovery::State : std::enable_shared_from_this<Discovery::State> {
           options(std::move(o)),
           send_keys(std::move(send)),
           recogniser(listen, options.recogniser),
+          limiter(options.per_source),
           self(s),
           clock(std::move(c)),
           on_peer(std::move(p)) {}
@@ -229,6 +278,7 @@ struct Discovery::State : std::enable_shared_from_this<Discovery::State> {
     DiscoveryOptions options;
     std::vector<crypto::SecretBytes> send_keys;
     BeaconRecogniser recogniser;
+    SourceLimiter limiter;
     BeaconInfo self;
     std::function<std::int64_t()> clock;
     PeerFound on_peer;
@@ -279,7 +329,16 @@ struct Discovery::State : std::enable_shared_from_this<Discovery::State> {
             if (stopped || ec == asio::error::operation_aborted) break;
             if (ec) continue;  // a transient error (e.g. ICMP) does not end discovery
             count(&DiscoveryStats::received);
-            auto r = recogniser.recognise(ByteView(buffer.data(), n), clock());
+            const auto now = clock();
+            // The source's own budget first: a flood from one host stops here, before it
+            // can spend the overall budget everyone else's beacons need.
+            if (!limiter.admit(from.address(), now)) {
+                count(&DiscoveryStats::rate_limited);
+                continue;
+            }
+            auto r = recogniser.recognise(
+                ByteView(buffer.data(), n), now,
+                limiter.is_member(from.address()) ? Charge::member : Charge::stranger);
             switch (r.verdict) {
                 case Verdict::recognised:
                     if (r.info.key == self.key) {
@@ -291,6 +350,7 @@ struct Discovery::State : std::enable_shared_from_this<Discovery::State> {
                         count(&DiscoveryStats::wrong_source);
                         break;
                     }
+                    limiter.mark_member(from.address());
                     count(&DiscoveryStats::recognised);
                     if (on_peer) on_peer(from.address(), r);
                     break;

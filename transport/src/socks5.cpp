@@ -24,6 +24,8 @@ constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t kMaxProxyChars = 128;
 constexpr std::uint8_t kVersion = 5;
 constexpr std::uint8_t kNoAuth = 0;
+constexpr std::uint8_t kUserPass = 2;
+constexpr std::uint8_t kUserPassVersion = 1;  // RFC 1929's subnegotiation version
 constexpr std::uint8_t kNoAcceptable = 0xff;
 constexpr std::uint8_t kConnect = 1;
 constexpr std::uint8_t kAtypIpv4 = 1;
@@ -43,11 +45,13 @@ std::string hex_byte(std::uint8_t b) {
 // One dial through the proxy; the shared deadline bounds every step.
 class Socks5Dial {
 public:
-    Socks5Dial(asio::any_io_executor executor, const ProxyAddress& proxy, std::string host,
-               std::uint16_t port, std::chrono::milliseconds timeout)
+    Socks5Dial(asio::any_io_executor executor, const ProxyAddress& proxy,
+               std::optional<Socks5Auth> auth, std::string host, std::uint16_t port,
+               std::chrono::milliseconds timeout)
         : m_socket(executor),
           m_deadline(executor),
           m_proxy(proxy),
+          m_auth(std::move(auth)),
           m_host(std::move(host)),
           m_port(port) {
         m_deadline.expires_after(timeout);
@@ -66,8 +70,10 @@ public:
         if (auto e = std::get<0>(std::get<0>(connected)); e)
             co_return error("the proxy is unreachable: " + e.message());
 
-        // Greeting: version 5, one method, "no authentication".
-        const std::array<std::uint8_t, 3> greeting{kVersion, 1, kNoAuth};
+        // Greeting: version 5 and the methods, username/password first when we have
+        // credentials (Tor then isolates by them), "no authentication" always.
+        const Bytes greeting =
+            m_auth ? Bytes{kVersion, 2, kUserPass, kNoAuth} : Bytes{kVersion, 1, kNoAuth};
         if (auto s = co_await write(greeting); !s) co_return std::unexpected(s.error());
         std::array<std::uint8_t, 2> choice{};
         if (auto s = co_await read(choice, "the method choice"); !s)
@@ -76,10 +82,15 @@ public:
             co_return error("the proxy does not speak SOCKS5 (version byte " + hex_byte(choice[0]) +
                             ")");
         if (choice[1] == kNoAcceptable)
-            co_return error("the proxy requires authentication, which is not supported");
-        if (choice[1] != kNoAuth)
+            co_return error(m_auth ? "the proxy requires authentication other than a username "
+                                     "and password, which is not supported"
+                                   : "the proxy requires authentication, which is not supported");
+        if (choice[1] == kUserPass && m_auth) {
+            if (auto s = co_await authenticate(); !s) co_return std::unexpected(s.error());
+        } else if (choice[1] != kNoAuth) {
             co_return error("the proxy chose a method that was not offered (" +
                             hex_byte(choice[1]) + ")");
+        }
 
         if (auto s = co_await write(connect_request()); !s) co_return std::unexpected(s.error());
 
@@ -120,6 +131,24 @@ public:
     }
 
 private:
+    // RFC 1929: VER 1, ULEN, UNAME, PLEN, PASSWD; the answer is VER, STATUS (0 = success).
+    asio::awaitable<Status> authenticate() {
+        Bytes request{kUserPassVersion, static_cast<std::uint8_t>(m_auth->username.size())};
+        append(request, as_bytes(m_auth->username));
+        request.push_back(static_cast<std::uint8_t>(m_auth->password.size()));
+        append(request, as_bytes(m_auth->password));
+        if (auto s = co_await write(request); !s) co_return s;
+        std::array<std::uint8_t, 2> answer{};
+        if (auto s = co_await read(answer, "the authentication answer"); !s) co_return s;
+        if (answer[0] != kUserPassVersion)
+            co_return error("malformed authentication answer (version byte " + hex_byte(answer[0]) +
+                            ")");
+        if (answer[1] != 0)
+            co_return error("the proxy refused the credentials (status " + hex_byte(answer[1]) +
+                            ")");
+        co_return Status{};
+    }
+
     asio::awaitable<std::tuple<asio::error_code>> timer() {
         return m_deadline.async_wait(use_tuple);
     }
@@ -178,15 +207,21 @@ private:
     asio::ip::tcp::socket m_socket;
     asio::steady_timer m_deadline;
     ProxyAddress m_proxy;
+    std::optional<Socks5Auth> m_auth;
     std::string m_host;
     std::uint16_t m_port;
 };
 
 asio::awaitable<Result<asio::ip::tcp::socket>> dial_through(ProxyAddress proxy,
+                                                            std::optional<Socks5Auth> auth,
                                                             asio::any_io_executor executor,
                                                             std::string host, std::uint16_t port,
                                                             std::chrono::milliseconds timeout) {
-    Socks5Dial dial(std::move(executor), proxy, std::move(host), port, timeout);
+    auto fits = [](const std::string& s) { return !s.empty() && s.size() <= 255; };
+    if (auth && (!fits(auth->username) || !fits(auth->password)))
+        co_return fail(TransportErrc::invalid_address,
+                       "SOCKS5 credentials must be 1 to 255 bytes each");
+    Socks5Dial dial(std::move(executor), proxy, std::move(auth), std::move(host), port, timeout);
     co_return co_await dial.run();
 }
 
@@ -263,12 +298,13 @@ std::string socks5_reply_text(std::uint8_t code) {
     }
 }
 
-Dialer socks5_dialer(ProxyAddress proxy) {
+Dialer socks5_dialer(ProxyAddress proxy, std::optional<Socks5Auth> auth) {
     // The lambda only forwards: its captures are copied into the coroutine's own frame, so the
     // dial does not depend on the Dialer object outliving it.
-    return [proxy = std::move(proxy)](asio::any_io_executor executor, std::string host,
-                                      std::uint16_t port, std::chrono::milliseconds timeout) {
-        return dial_through(proxy, std::move(executor), std::move(host), port, timeout);
+    return [proxy = std::move(proxy), auth = std::move(auth)](asio::any_io_executor executor,
+                                                              std::string host, std::uint16_t port,
+                                                              std::chrono::milliseconds timeout) {
+        return dial_through(proxy, auth, std::move(executor), std::move(host), port, timeout);
     };
 }
 

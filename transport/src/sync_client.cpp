@@ -38,27 +38,48 @@ asio::awaitable<Result<SyncReport>> async_sync_with(const Address& address,
     co_return co_await sync_on_session(*session, std::move(keys), replica, std::move(options));
 }
 
+asio::awaitable<Result<SyncReport>> async_sync_with(const Address& address,
+                                                    std::vector<MailboxKey> keys, Replica& replica,
+                                                    SyncOptions options) {
+    // Lives in this coroutine's frame until the session is over.
+    const auto session_key = crypto::box_keypair();
+    co_return co_await async_sync_with(address, session_key, std::move(keys), replica,
+                                       std::move(options));
+}
+
+namespace {
+Result<SyncReport> run_blocking(asio::awaitable<Result<SyncReport>> sync) {
+    asio::io_context io;
+    Result<SyncReport> out = fail(SyncErrc::stopped, "the sync did not run");
+    asio::co_spawn(io, std::move(sync), [&](std::exception_ptr e, Result<SyncReport> r) {
+        if (!e) {
+            out = std::move(r);
+            return;
+        }
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            out = fail(SyncErrc::replica_failed, std::string("the sync failed: ") + x.what());
+        }
+    });
+    io.run();
+    return out;
+}
+}  // namespace
+
 Result<SyncReport> sync_with(std::string_view address, const crypto::BoxKeyPair& local_static,
                              std::vector<MailboxKey> keys, Replica& replica, SyncOptions options) {
     auto parsed = Address::parse(address);
     if (!parsed) return std::unexpected(parsed.error());
-    asio::io_context io;
-    Result<SyncReport> out = fail(SyncErrc::stopped, "the sync did not run");
-    asio::co_spawn(
-        io, async_sync_with(*parsed, local_static, std::move(keys), replica, std::move(options)),
-        [&](std::exception_ptr e, Result<SyncReport> r) {
-            if (!e) {
-                out = std::move(r);
-                return;
-            }
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& x) {
-                out = fail(SyncErrc::replica_failed, std::string("the sync failed: ") + x.what());
-            }
-        });
-    io.run();
-    return out;
+    return run_blocking(
+        async_sync_with(*parsed, local_static, std::move(keys), replica, std::move(options)));
+}
+
+Result<SyncReport> sync_with(std::string_view address, std::vector<MailboxKey> keys,
+                             Replica& replica, SyncOptions options) {
+    auto parsed = Address::parse(address);
+    if (!parsed) return std::unexpected(parsed.error());
+    return run_blocking(async_sync_with(*parsed, std::move(keys), replica, std::move(options)));
 }
 
 }  // namespace kolokol::transport

@@ -5,6 +5,7 @@
 #include <asio/post.hpp>
 #include <future>
 
+#include "kolokol/crypto/encoding.hpp"
 #include "network.hpp"
 #include "node_session.hpp"
 // i18n.hpp after the other headers: `_` is a macro.
@@ -33,11 +34,16 @@ std::string canonical(const std::string& address) {
     return parsed ? parsed->to_string() : address;
 }
 
+// A relay's worker is keyed by address and group (a space apart; LAN members by address alone).
+std::string relay_worker_key(const std::string& address, const core::GroupId& group) {
+    return address + " " + crypto::hex_encode(group);
+}
+
 }  // namespace
 
 struct LiveSync::Worker {
     std::string address;             // canonical
-    std::set<core::GroupId> listed;  // groups whose address list names it
+    std::set<core::GroupId> listed;  // a relay's: the one group whose relay list names it
     std::set<core::GroupId> lan;     // groups a LAN beacon from it named
     std::thread thread;
     std::condition_variable wake;
@@ -136,8 +142,9 @@ std::vector<std::unique_ptr<LiveSync::Worker>> LiveSync::take_finished() {
 }
 
 void LiveSync::update() {
-    // address → the groups listing it; mailboxes per group.
-    std::map<std::string, std::set<core::GroupId>> wanted;
+    // One session per relay and group (keyed "ADDRESS GROUP"), so a relay sees no more of this
+    // member than one group's mailboxes on any session; mailboxes per group.
+    std::map<std::string, std::pair<std::string, core::GroupId>> wanted;
     std::map<core::GroupId, std::size_t> mailboxes;
     std::vector<std::pair<core::GroupId, std::string>> tor_only;
     {
@@ -162,7 +169,8 @@ void LiveSync::update() {
                 // This member's own listener, listed for the others: not a peer of its own.
                 if (auto parsed = transport::Address::parse(address); parsed && parsed->key == own)
                     continue;
-                wanted[canonical(address)].insert(g.id);
+                const auto c = canonical(address);
+                wanted[relay_worker_key(c, g.id)] = {c, g.id};
             }
         }
     }
@@ -175,10 +183,12 @@ void LiveSync::update() {
         ended = take_finished();
         for (auto it = m_workers.begin(); it != m_workers.end();) {
             Worker& w = *it->second;
-            auto found = wanted.find(w.address);
-            std::set<core::GroupId> listed =
-                found == wanted.end() ? std::set<core::GroupId>{} : found->second;
-            if (found != wanted.end()) wanted.erase(found);
+            auto found = wanted.find(it->first);
+            std::set<core::GroupId> listed;
+            if (found != wanted.end()) {
+                listed.insert(found->second.second);
+                wanted.erase(found);
+            }
             if (listed.empty() && w.lan.empty()) {
                 // No group lists it any more.
                 w.quit = true;
@@ -199,12 +209,12 @@ void LiveSync::update() {
             }
             ++it;
         }
-        for (auto& [address, groups] : wanted) {
+        for (auto& [key, relay] : wanted) {
             auto worker = std::make_unique<Worker>();
-            worker->address = address;
-            worker->listed = std::move(groups);
+            worker->address = relay.first;
+            worker->listed = {relay.second};
             Worker* w = worker.get();
-            m_workers.emplace(address, std::move(worker));
+            m_workers.emplace(key, std::move(worker));
             w->thread = std::thread([this, w] { run(*w); });
         }
     }
@@ -337,7 +347,6 @@ void LiveSync::run(Worker& w) {
         }
         const bool lan_only = listed.empty();
         std::vector<transport::MailboxKey> keys;
-        crypto::BoxKeyPair local;
         std::size_t mailboxes = 0;
         transport::SyncOptions options;
         options.live = true;
@@ -361,9 +370,9 @@ void LiveSync::run(Worker& w) {
                 for (auto& k : m_node.mailbox_keys(&g)) keys.push_back(std::move(k));
                 mailboxes += m_node.mailboxes(&g).size();
             }
-            // Through the proxy when one is set, for the addresses groups list.
-            if (!lan_only) policy.apply(options.connect);
-            local = m_node.transport_key();
+            // Through the proxy when one is set, for the addresses groups list (a relay's
+            // worker carries exactly one group).
+            if (!lan_only) policy.apply(options.connect, w.address, &*listed.begin());
         }
         {
             std::lock_guard lock(m_mutex);
@@ -394,8 +403,7 @@ void LiveSync::run(Worker& w) {
             set_status(w, subst(lan_only ? _("Live with {} (LAN)") : _("Live with {}"), host),
                        false);
         };
-        auto r =
-            transport::sync_with(w.address, local, std::move(keys), *m_replica, std::move(options));
+        auto r = transport::sync_with(w.address, std::move(keys), *m_replica, std::move(options));
         std::unique_lock lock(m_mutex);
         w.connected = false;
         if (w.quit) return;

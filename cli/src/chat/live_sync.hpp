@@ -1,12 +1,14 @@
 #pragma once
-// Background live sync for the chat (DESIGN §5). One live session per address: every relay or
-// peer a group lists (`kolokol group relay add`; a member's `kolokol serve` or chat listener
-// counts as a peer) gets one thread that stays connected (transport::sync_with in live mode)
-// with the mailboxes of every group listing it, pushes what this member writes and hands what
-// arrives to the Node. Each reconnects on its own after failures with a growing pause (1 s to
-// 30 s), and after rotations change its groups' mailboxes. With listen(), other members'
-// sessions are accepted and kept live too; with LAN discovery, each member found by beacon gets
-// a live session (the side with the smaller transport key connects, the other accepts).
+// Background live sync for the chat (DESIGN §5). One live session per address and group:
+// every relay or peer a group lists (`kolokol group relay add`; a member's `kolokol serve` or
+// chat listener counts as a peer) gets, for each group listing it, one thread that stays
+// connected (transport::sync_with in live mode, under a static key of its own) with that
+// group's mailboxes only, pushes what this member writes and hands what arrives to the Node.
+// So a relay two groups list cannot link them by session, key or circuit. Each reconnects on its
+// own after failures with a growing pause (1 s to 30 s), and after rotations change its groups'
+// mailboxes. With listen(), other members' sessions are accepted and kept live too; with LAN
+// discovery, each member found by beacon gets a live session (the side with the smaller transport
+// key connects, the other accepts).
 //
 // Threading: the Node is shared with the screen through one mutex (`node_mutex`); every Node
 // call — from the screen, a sync thread, the listener or LAN discovery — holds it. Callbacks
@@ -55,8 +57,8 @@ public:
     // cannot start.
     std::string listen(const asio::ip::tcp::endpoint& endpoint, bool lan);
 
-    // Starts a session for every address the groups list that has none, reconnects those whose
-    // groups or mailboxes changed and ends those no group lists any more. Call without holding
+    // Starts a session for every address and group listing it that has none, reconnects those
+    // whose mailboxes changed and ends those no group lists any more. Call without holding
     // node_mutex.
     void update();
     // Reconnects every session now (/sync). Call without holding node_mutex.
@@ -103,7 +105,8 @@ private:
     std::function<void(std::string, bool)> m_status;
     std::unique_ptr<transport::Replica> m_inner;  // the Node's replica, used under node_mutex
     std::unique_ptr<LiveReplica> m_replica;       // shared by every session
-    std::map<std::string, std::unique_ptr<Worker>> m_workers;  // by canonical address
+    // Relays by "ADDRESS GROUP" (canonical address, group id in hex), LAN members by address.
+    std::map<std::string, std::unique_ptr<Worker>> m_workers;
     std::map<std::string, std::chrono::steady_clock::time_point> m_lan_retry;
     std::set<core::GroupId> m_tor_only_told;
     mutable std::mutex m_mutex;  // m_workers, m_lan_retry, m_tor_only_told, each worker's state

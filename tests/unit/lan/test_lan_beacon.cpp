@@ -155,6 +155,86 @@ TEST_CASE("the rate limit drops datagrams over the budget unexamined, then refil
     CHECK(r.recognise(Bytes(3, 0), kNow + 500).verdict == lan::Verdict::rate_limited);
 }
 
+TEST_CASE("members' datagrams draw on a budget of their own, as bounded as the overall one") {
+    crypto::DeterministicRandom rng(8);
+    lan::RecogniserOptions o;
+    o.burst = 1;
+    o.rate_per_second = 1;
+    o.member_burst = 2;
+    o.member_rate_per_second = 1;
+    lan::BeaconRecogniser r(keys({7}), o);
+    CHECK(r.recognise(Bytes(3, 0), kNow).verdict == lan::Verdict::malformed);
+    auto b = beacon(7, kNow, rng);
+    // Strangers have spent the overall budget; a member is still examined, twice.
+    CHECK(r.recognise(b, kNow).verdict == lan::Verdict::rate_limited);
+    CHECK(r.recognise(b, kNow, lan::Charge::member).verdict == lan::Verdict::recognised);
+    CHECK(r.recognise(Bytes(3, 0), kNow, lan::Charge::member).verdict == lan::Verdict::malformed);
+    // ... and no more: members forging many addresses cannot make it work without bound.
+    CHECK(r.recognise(Bytes(3, 0), kNow, lan::Charge::member).verdict ==
+          lan::Verdict::rate_limited);
+    // Each refills on its own.
+    CHECK(r.recognise(Bytes(3, 0), kNow + 1000).verdict == lan::Verdict::malformed);
+    CHECK(r.recognise(Bytes(3, 0), kNow + 1000, lan::Charge::member).verdict ==
+          lan::Verdict::malformed);
+}
+
+TEST_CASE("per source: a flood from one address spends only its own tokens") {
+    lan::SourceLimitOptions o;
+    o.burst = 4;
+    o.rate_per_second = 2;
+    lan::SourceLimiter limit(o);
+    const auto flooder = asio::ip::make_address("10.0.0.8");
+    const auto member = asio::ip::make_address("10.0.0.1");
+    for (int i = 0; i < 4; ++i) CHECK(limit.admit(flooder, kNow));
+    for (int i = 0; i < 1000; ++i) CHECK_FALSE(limit.admit(flooder, kNow));
+    CHECK(limit.admit(member, kNow));
+    // Half a second later the flooder has one token again, and only one.
+    CHECK(limit.admit(flooder, kNow + 500));
+    CHECK_FALSE(limit.admit(flooder, kNow + 500));
+    // An IPv6 source is a source of its own.
+    CHECK(limit.admit(asio::ip::make_address("fe80::8"), kNow));
+}
+
+TEST_CASE("per source: the table is bounded and forgets the source heard from least recently") {
+    lan::SourceLimitOptions o;
+    o.burst = 1;
+    o.rate_per_second = 0.001;
+    o.max_sources = 3;
+    lan::SourceLimiter limit(o);
+    auto at = [](int i) {
+        return asio::ip::make_address_v4(0x0a000001u + static_cast<unsigned>(i));
+    };
+    for (int i = 0; i < 3; ++i) CHECK(limit.admit(at(i), kNow));
+    CHECK(limit.sources() == 3);
+    // Heard again (refused, its bucket is empty), 0 is now the most recent; 1 is forgotten.
+    CHECK_FALSE(limit.admit(at(0), kNow));
+    CHECK(limit.admit(at(3), kNow));
+    CHECK(limit.sources() == 3);
+    CHECK_FALSE(limit.admit(at(0), kNow));  // still known, still empty
+    CHECK(limit.admit(at(1), kNow));        // forgotten, back with a full bucket
+    for (int i = 0; i < 10'000; ++i) (void)limit.admit(at(100 + i), kNow);
+    CHECK(limit.sources() == 3);
+}
+
+TEST_CASE("per source: members are remembered apart, at most max_members of them") {
+    lan::SourceLimitOptions o;
+    o.max_members = 2;
+    lan::SourceLimiter limit(o);
+    const auto a = asio::ip::make_address("10.0.0.1");
+    const auto b = asio::ip::make_address("10.0.0.2");
+    const auto c = asio::ip::make_address("10.0.0.3");
+    CHECK_FALSE(limit.is_member(a));
+    limit.mark_member(a);
+    limit.mark_member(a);
+    limit.mark_member(b);
+    CHECK(limit.is_member(a));
+    CHECK(limit.is_member(b));
+    limit.mark_member(c);  // the oldest, a, is forgotten
+    CHECK_FALSE(limit.is_member(a));
+    CHECK(limit.is_member(b));
+    CHECK(limit.is_member(c));
+}
+
 TEST_CASE("a recogniser holds at most kMaxBeaconKeys keys and skips keys of the wrong size") {
     std::vector<crypto::SecretBytes> many;
     many.push_back(crypto::SecretBytes(16));

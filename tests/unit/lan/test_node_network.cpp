@@ -115,3 +115,58 @@ TEST_CASE("members of a group share a beacon key; Tor-only groups have none") {
     REQUIRE(a->set_tor_only(g, true).has_value());
     CHECK(a->beacon_keys().empty());
 }
+
+TEST_CASE("a removed member's epoch is neither announced nor heard on the LAN") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto m = make_node(dir.path() / "m", "Mallory");
+    auto g = a->create_group("Omega").value();
+    REQUIRE(b->join(a->add_member(g, card_to_text(b->card()), false, false).value()));
+    REQUIRE(m->join(a->add_member(g, card_to_text(m->card()), false, false).value()));
+    kolokol::test::deliver(*a, *b);
+    kolokol::test::deliver(*a, *m);
+    auto keys_of = [](Node& n) {
+        std::vector<Bytes> out;
+        for (const auto& k : n.beacon_keys())
+            out.emplace_back(k.key.view().begin(), k.key.view().end());
+        return out;
+    };
+    auto sent_by = [](Node& n) {
+        for (const auto& k : n.beacon_keys())
+            if (k.send) return Bytes(k.key.view().begin(), k.key.view().end());
+        return Bytes{};
+    };
+    // Before the removal Mallory's beacon key is everyone's.
+    const auto mallory = sent_by(*m);
+    REQUIRE_FALSE(mallory.empty());
+    CHECK(sent_by(*a) == mallory);
+    auto has = [](const std::vector<Bytes>& keys, const Bytes& k) {
+        return std::find(keys.begin(), keys.end(), k) != keys.end();
+    };
+    CHECK(has(keys_of(*b), mallory));
+
+    REQUIRE(a->remove_member(g, m->card().sign_key).has_value());
+    kolokol::test::deliver(*a, *b);
+    // Mallory, who has not heard of it, still beacons under the epoch she holds; the members
+    // neither send nor listen on it (the one Anna and Boris now share is new).
+    CHECK(sent_by(*m) == mallory);
+    for (Node* member : {a.get(), b.get()}) {
+        CHECK_FALSE(has(keys_of(*member), mallory));
+        CHECK_FALSE(sent_by(*member).empty());
+    }
+    CHECK(sent_by(*a) == sent_by(*b));
+    crypto::DeterministicRandom rng(2);
+    transport::lan::BeaconInfo info;
+    info.port = 1234;
+    info.key = m->transport_key().public_key;
+    auto beacon = transport::lan::make_beacon(mallory, 100, info, rng).value();
+    std::vector<crypto::SecretBytes> listen;
+    for (auto& k : a->beacon_keys()) listen.push_back(std::move(k.key));
+    transport::lan::BeaconRecogniser ra(listen, transport::lan::RecogniserOptions{});
+    CHECK(ra.recognise(beacon, 100 * 60'000).verdict == transport::lan::Verdict::unknown);
+
+    // Once Mallory hears of her removal she holds no untainted epoch: she beacons nothing.
+    kolokol::test::deliver(*a, *m);
+    CHECK(m->beacon_keys().empty());
+}

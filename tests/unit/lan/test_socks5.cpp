@@ -31,6 +31,8 @@ struct Script {
     Bytes after = {'K'};       // the "target's" first bytes, sent after the reply
     bool read_request = true;  // read the CONNECT request (its length from its own header)
     bool silent = false;       // accept and never answer
+    std::optional<tr::Socks5Auth> auth;  // given to the dialer
+    Bytes auth_reply;  // non-empty: after method 2, read RFC 1929's request and send this
 };
 
 struct Outcome {
@@ -38,11 +40,25 @@ struct Outcome {
     // dial(): one outliving its io_context would touch a destroyed reactor).
     Result<bool> socket = fail(tr::TransportErrc::connect_failed, "did not run");
     Bytes greeting;
+    Bytes auth_request;  // RFC 1929's username/password request, when one came
     Bytes request;
     std::string first_byte;  // what the dialer's socket read first, on success
 };
 
-asio::awaitable<void> proxy_side(tcp::acceptor& acceptor, Script script, Outcome& out) {
+// RFC 1929: VER, ULEN, UNAME, PLEN, PASSWD — returned as read.
+asio::awaitable<Bytes> read_auth_request(tcp::socket& sock) {
+    Bytes out(2);
+    co_await asio::async_read(sock, asio::buffer(out), asio::use_awaitable);
+    Bytes user(out[1] + 1u);  // the username and PLEN
+    co_await asio::async_read(sock, asio::buffer(user), asio::use_awaitable);
+    append(out, user);
+    Bytes pass(out.back());
+    co_await asio::async_read(sock, asio::buffer(pass), asio::use_awaitable);
+    append(out, pass);
+    co_return out;
+}
+
+asio::awaitable<void> proxy_side(tcp::acceptor& acceptor, const Script& script, Outcome& out) {
     auto sock = co_await acceptor.async_accept(asio::use_awaitable);
     if (script.silent) {
         asio::steady_timer t(sock.get_executor());
@@ -51,10 +67,19 @@ asio::awaitable<void> proxy_side(tcp::acceptor& acceptor, Script script, Outcome
         (void)ec;
         co_return;
     }
-    out.greeting.resize(3);
+    out.greeting.resize(2);
     co_await asio::async_read(sock, asio::buffer(out.greeting), asio::use_awaitable);
+    Bytes methods(out.greeting[1]);
+    co_await asio::async_read(sock, asio::buffer(methods), asio::use_awaitable);
+    out.greeting.insert(out.greeting.end(), methods.begin(), methods.end());
     co_await asio::async_write(sock, asio::buffer(script.method_reply), asio::use_awaitable);
-    if (script.method_reply != Bytes{5, 0}) co_return;
+    const bool with_auth = script.method_reply == Bytes{5, 2} && !script.auth_reply.empty();
+    if (script.method_reply != Bytes{5, 0} && !with_auth) co_return;
+    if (with_auth) {
+        out.auth_request = co_await read_auth_request(sock);
+        co_await asio::async_write(sock, asio::buffer(script.auth_reply), asio::use_awaitable);
+        if (script.auth_reply != Bytes{1, 0}) co_return;
+    }
     if (script.read_request) {
         Bytes head(5);
         co_await asio::async_read(sock, asio::buffer(head), asio::use_awaitable);
@@ -84,7 +109,7 @@ Outcome dial(Script script, std::string host = "exampleonionaddress.onion",
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
-            auto dialer = tr::socks5_dialer(proxy);
+            auto dialer = tr::socks5_dialer(proxy, script.auth);
             auto socket = co_await dialer(io.get_executor(), host, port, timeout);
             if (socket) {
                 out.socket = true;
@@ -186,6 +211,55 @@ TEST_CASE("malformed method choices fail clearly") {
     Script http;
     http.method_reply = {'H', 'T'};
     CHECK(contains(error_of(dial(http)), "does not speak SOCKS5"));
+}
+
+TEST_CASE("with credentials the dialer offers username/password first and sends RFC 1929") {
+    Script s;
+    s.auth = tr::Socks5Auth{"user1", "pw"};
+    s.method_reply = {5, 2};
+    s.auth_reply = {1, 0};
+    auto o = dial(s);
+    REQUIRE(o.socket.has_value());
+    CHECK(o.greeting == Bytes{5, 2, 2, 0});
+    CHECK(o.auth_request == Bytes{1, 5, 'u', 's', 'e', 'r', '1', 2, 'p', 'w'});
+    CHECK(o.request.size() == 5 + 25 + 2);  // the CONNECT follows as without credentials
+    CHECK(o.first_byte == "K");
+
+    // A proxy that takes no authentication (dante, `socksmethod: none`) goes without them.
+    Script none;
+    none.auth = tr::Socks5Auth{"user1", "pw"};
+    auto n = dial(none);
+    REQUIRE(n.socket.has_value());
+    CHECK(n.greeting == Bytes{5, 2, 2, 0});
+    CHECK(n.auth_request.empty());
+    CHECK(n.first_byte == "K");
+}
+
+TEST_CASE("refused or malformed authentication answers fail clearly") {
+    Script refused;
+    refused.auth = tr::Socks5Auth{"u", "p"};
+    refused.method_reply = {5, 2};
+    refused.auth_reply = {1, 1};
+    CHECK(contains(error_of(dial(refused)), "refused the credentials (status 0x01)"));
+    Script version;
+    version.auth = tr::Socks5Auth{"u", "p"};
+    version.method_reply = {5, 2};
+    version.auth_reply = {5, 0};
+    CHECK(contains(error_of(dial(version)), "malformed authentication answer"));
+    Script neither;
+    neither.auth = tr::Socks5Auth{"u", "p"};
+    neither.method_reply = {5, 0xff};
+    CHECK(contains(error_of(dial(neither)), "requires authentication"));
+    // Credentials SOCKS5 cannot carry are refused before anything is sent.
+    for (const auto& bad : {tr::Socks5Auth{"", "p"}, tr::Socks5Auth{"u", ""},
+                            tr::Socks5Auth{std::string(256, 'u'), "p"}}) {
+        Script s;
+        s.auth = bad;
+        auto o = dial(s, "exampleonionaddress.onion", 7000, 500ms);
+        REQUIRE_FALSE(o.socket.has_value());
+        CHECK(o.socket.error().code == tr::TransportErrc::invalid_address);
+        CHECK(o.greeting.empty());
+    }
 }
 
 TEST_CASE("malformed CONNECT replies fail clearly") {

@@ -142,3 +142,53 @@ TEST_CASE("live sync: a stop request ends it with a report") {
     REQUIRE_MESSAGE(bob_result->has_value(), bob_result->error().what());
     CHECK((*bob_result)->received == 1);
 }
+
+TEST_CASE("without a static key of its own each sync presents a new one, and still syncs") {
+    crypto::DeterministicRandom rng(3);
+    auto key = key_for(3);
+    MemoryReplica relay, alice;
+    for (int i = 0; i < 5; ++i) alice.add(make_envelope(key.id, rng));
+    // A server that writes down each client's static key, then serves as a relay does.
+    asio::io_context io;
+    auto work = asio::make_work_guard(io);
+    std::mutex mutex;
+    std::vector<StaticPublicKey> seen;
+    Server server(io.get_executor(), crypto::box_keypair(), ServerOptions{},
+                  [&](Session& session) -> asio::awaitable<void> {
+                      {
+                          std::lock_guard lock(mutex);
+                          seen.push_back(session.remote_static());
+                      }
+                      ServeOptions options;
+                      (void)co_await serve_on_session(session, relay, std::move(options));
+                  });
+    REQUIRE(server.listen({asio::ip::make_address("127.0.0.1"), 0}).has_value());
+    REQUIRE(server.start().has_value());
+    std::thread thread([&] { io.run(); });
+    const auto ep = server.local_endpoint();
+    const auto address = Address(ep.address().to_string(), ep.port(), server.public_key());
+    auto keys = [&] {
+        std::vector<MailboxKey> k;
+        k.push_back(copy_key(key));
+        return k;
+    };
+    auto first = sync_with(address.to_string(), keys(), alice);
+    REQUIRE_MESSAGE(first.has_value(), first.error().what());
+    CHECK(first->sent == 5);
+    auto second = sync_with(address.to_string(), keys(), alice);
+    REQUIRE_MESSAGE(second.has_value(), second.error().what());
+    // The fixed-key form presents the key it is given, every time.
+    auto fixed = crypto::box_keypair();
+    REQUIRE(sync_with(address.to_string(), fixed, keys(), alice).has_value());
+    REQUIRE(sync_with(address.to_string(), fixed, keys(), alice).has_value());
+    server.stop();
+    work.reset();
+    thread.join();
+    REQUIRE(seen.size() == 4);
+    CHECK(seen[0] != seen[1]);
+    CHECK(seen[0] != fixed.public_key);
+    CHECK(seen[1] != fixed.public_key);
+    CHECK(seen[2] == fixed.public_key);
+    CHECK(seen[3] == fixed.public_key);
+    CHECK(relay.held(key.id).size() == 5);
+}

@@ -217,7 +217,11 @@ public:
     // Keys for LAN beacons (DESIGN §5): for each group that is not Tor only, the epoch this
     // member writes in (send = true; else the newest epoch it holds) and, to recognise members
     // who are an epoch behind or ahead, the other frontier epochs and the three newest epochs
-    // it holds a secret for (send = false). Each key is 32 bytes (epoch KDF subkey 3).
+    // it holds a secret for (send = false). Never a tainted epoch — one a removed member still
+    // holds — so a removed member's beacons are not recognised and ours are not theirs to
+    // recognise; an epoch the group's records do not show yet is kept (a newcomer's before its
+    // first sync). A group whose every epoch held is tainted has no key until an admin rotates.
+    // Each key is 32 bytes (epoch KDF subkey 3).
     struct BeaconKey {
         GroupId group{};
         EpochId epoch{};

@@ -31,6 +31,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -75,12 +77,25 @@ struct RecogniserOptions {
     RecogniserOptions() = default;
     // Authentic nonces remembered to drop replays (oldest forgotten first).
     std::size_t replay_memory = 4096;
-    // Token bucket over every datagram offered: at most `burst` at once, refilled at `rate` per
-    // second. Datagrams over the limit are dropped unexamined. With 256 keys one unknown
-    // datagram costs about 7 ms (bench_lan_beacon, debug build), so the default caps a flood at
-    // about a third of a core; with a few keys it is negligible.
+    // Token bucket over every datagram offered (the overall budget): at most `burst` at once,
+    // refilled at `rate` per second. Datagrams over the limit are dropped unexamined. With 256
+    // keys one unknown datagram costs about 7 ms (bench_lan_beacon, debug build), so the default
+    // caps a flood at about a third of a core; with a few keys it is negligible. Discovery puts
+    // a SourceLimiter in front of it, so one flooding host cannot spend it all.
     double rate_per_second = 50.0;
     double burst = 100.0;
+    // The members' budget, the same kind of bucket for datagrams from sources that sent a
+    // recognised beacon before (Charge::member): a flood of strangers cannot starve members,
+    // and a member forging many addresses still cannot make the listener do unbounded work —
+    // both budgets together cap it at twice the overall one.
+    double member_rate_per_second = 50.0;
+    double member_burst = 100.0;
+};
+
+// Which budget a datagram is charged to.
+enum class Charge {
+    stranger,  // the overall budget: anyone's datagram
+    member,    // the members' budget: its source sent a recognised beacon before (SourceLimiter)
 };
 
 enum class Verdict {
@@ -109,13 +124,17 @@ public:
     // Examines one datagram received at `now_ms` (ms since the Unix epoch; the listener's own
     // clock decides the window). Work is bounded: one size check, then at most
     // 3 × key_count() HMACs, plus one HKDF on success.
-    Recognition recognise(ByteView datagram, std::int64_t now_ms);
+    Recognition recognise(ByteView datagram, std::int64_t now_ms, Charge charge = Charge::stranger);
 
     std::size_t key_count() const { return m_key_count; }
 
 private:
     const std::uint8_t* window_key(std::size_t key, std::uint64_t window);
-    bool take_token(std::int64_t now_ms);
+    struct Bucket {
+        double tokens = 0;
+        std::int64_t last_refill_ms = 0;
+    };
+    static bool take_token(Bucket& bucket, double rate, double burst, std::int64_t now_ms);
 
     crypto::SecretBytes m_keys;  // key_count × 32
     std::size_t m_key_count = 0;
@@ -126,8 +145,51 @@ private:
     RecogniserOptions m_options;
     std::deque<ByteArray<kNonceBytes>> m_seen_order;
     std::set<ByteArray<kNonceBytes>> m_seen;
-    double m_tokens = 0;
-    std::int64_t m_last_refill_ms = 0;
+    Bucket m_strangers;
+    Bucket m_members;
+};
+
+// Rate limits per source address, checked before the recogniser's overall budget: a host
+// flooding the beacon port from one address spends only its own tokens, never the budget that
+// other members' beacons need. The table is bounded (the source heard from least recently is
+// forgotten first, so a forgotten source comes back with a full bucket). Sources that sent a
+// recognised beacon are remembered apart (at most max_members, oldest forgotten first) and
+// charged to the members' budget instead (Charge::member), so even a flood from many forged
+// addresses, which does drain the overall one, cannot keep known members from finding each
+// other again; it can delay a newcomer's first discovery. A host that forges a member's own address
+// can drain that member's bucket: source address checks on the switch are the remedy, nothing at
+// this layer is. Not thread-safe.
+struct SourceLimitOptions {
+    SourceLimitOptions() = default;
+    // An honest member sends one beacon per group and interface every interval (5 s by
+    // default), so these pass 64 groups at once and a 100 ms interval for one group.
+    double rate_per_second = 16.0;
+    double burst = 64.0;
+    std::size_t max_sources = 1024;
+    std::size_t max_members = 256;
+};
+
+class SourceLimiter {
+public:
+    explicit SourceLimiter(SourceLimitOptions options);
+    // Whether a datagram from `from` at `now_ms` may be examined; takes one of its tokens if so.
+    bool admit(const asio::ip::address& from, std::int64_t now_ms);
+    // `from` sent a recognised beacon.
+    void mark_member(const asio::ip::address& from);
+    bool is_member(const asio::ip::address& from) const;
+    std::size_t sources() const;  // in the table now (≤ max_sources)
+
+private:
+    struct Bucket {
+        double tokens = 0;
+        std::int64_t last_ms = 0;
+        std::list<asio::ip::address>::iterator order;
+    };
+    SourceLimitOptions m_options;
+    std::map<asio::ip::address, Bucket> m_buckets;
+    std::list<asio::ip::address> m_order;  // most recently heard first
+    std::set<asio::ip::address> m_members;
+    std::deque<asio::ip::address> m_member_order;  // oldest first
 };
 
 // The sender and listener on the network: one UDP socket bound to the group's port, joined
@@ -141,6 +203,7 @@ struct DiscoveryOptions {
     std::chrono::milliseconds interval = std::chrono::seconds(5);
     std::vector<std::string> interfaces;  // empty: all that qualify
     RecogniserOptions recogniser;
+    SourceLimitOptions per_source;
 };
 
 // Called on the discovery's executor for every recognised beacon.
@@ -153,7 +216,7 @@ struct DiscoveryStats {
     std::uint64_t unknown = 0;
     std::uint64_t malformed = 0;
     std::uint64_t replayed = 0;
-    std::uint64_t rate_limited = 0;
+    std::uint64_t rate_limited = 0;  // by either limit
     std::uint64_t own = 0;           // recognised beacons carrying our own transport key
     std::uint64_t wrong_source = 0;  // authentic, but sent from another address: replayed
 };

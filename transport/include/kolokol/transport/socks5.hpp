@@ -1,6 +1,6 @@
 #pragma once
-// A SOCKS5 client (RFC 1928, "no authentication" only) as a Dialer (session_connect.hpp), for
-// Tor and other proxies (DESIGN §5).
+// A SOCKS5 client (RFC 1928; "no authentication", and RFC 1929 username/password when given
+// credentials) as a Dialer (session_connect.hpp), for Tor and other proxies (DESIGN §5).
 //
 // Privacy contract: the proxy is given as an IP literal, so dialing through it never resolves
 // a name on this machine; the target host goes to the proxy as written (ATYP 3, domain name)
@@ -14,6 +14,7 @@
 // timeout.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,13 +43,24 @@ struct ProxyAddress {
 // The longest host name SOCKS5 can carry (its length is one byte).
 inline constexpr std::size_t kSocks5MaxHostChars = 255;
 
-// A Dialer that connects to `proxy` and asks it for host:port. Failures (all connect_failed):
-// the proxy unreachable; a reply that is not SOCKS5 or asks for authentication; a CONNECT
-// refused (the message names the reply code: general failure, not allowed by ruleset, network
-// or host unreachable, connection refused, TTL expired, command or address type not
-// supported); a malformed or truncated reply; the timeout. The returned socket is positioned
-// right after the proxy's reply: the next byte is the target's.
-Dialer socks5_dialer(ProxyAddress proxy);
+// Username and password (RFC 1929), each 1..255 bytes. They authenticate nothing here: Tor
+// (IsolateSOCKSAuth, on by default) puts connections that gave different credentials on
+// different circuits, which is what they are for.
+struct Socks5Auth {
+    std::string username;
+    std::string password;
+};
+
+// A Dialer that connects to `proxy` and asks it for host:port. With `auth` the greeting offers
+// username/password first and "no authentication" second, and the proxy chooses: Tor takes the
+// credentials, a proxy that knows no authentication (dante with `socksmethod: none`) goes
+// without them. Failures (all connect_failed): the proxy unreachable; a reply that is not
+// SOCKS5, or asks for a method not offered; credentials refused; a CONNECT refused (the message
+// names the reply code: general failure, not allowed by ruleset, network or host unreachable,
+// connection refused, TTL expired, command or address type not supported); a malformed or
+// truncated reply; the timeout. invalid_address for credentials of 0 or over 255 bytes. The
+// returned socket is positioned right after the proxy's reply: the next byte is the target's.
+Dialer socks5_dialer(ProxyAddress proxy, std::optional<Socks5Auth> auth = std::nullopt);
 
 // The text for a SOCKS5 reply code (0x00..0x08; "unknown reply code 0x.." otherwise).
 std::string socks5_reply_text(std::uint8_t code);

@@ -88,6 +88,17 @@ Result<SyncReport> sync_with(std::string_view address, const crypto::BoxKeyPair&
                              std::vector<MailboxKey> keys, Replica& replica,
                              SyncOptions options = {});
 
+// The same two with a Noise static key made for this session alone and dropped after it: what
+// every client uses. Nothing authenticates a client by its static key — a mailbox opens with
+// its own key, bound to the handshake, and a server never looks at the client's — so a fixed
+// one would only let relays and peers link one installation's sessions across groups, relays
+// and time.
+asio::awaitable<Result<SyncReport>> async_sync_with(const Address& address,
+                                                    std::vector<MailboxKey> keys, Replica& replica,
+                                                    SyncOptions options);
+Result<SyncReport> sync_with(std::string_view address, std::vector<MailboxKey> keys,
+                             Replica& replica, SyncOptions options = {});
+
 struct ServeOptions {
     SyncLimits limits;
     // Accept clients' requests for live pushes.
