@@ -23,6 +23,7 @@ enum class Exit : int {
     verify_failed = 10,    // a signature, hash or MAC did not verify
     exists = 11,           // already initialised / would overwrite
     proxy_required = 12,   // a "Tor only" group, and no proxy is set
+    quota_full = 13,       // envelopes were refused: the store's unverified quota is full
 };
 
 struct CommandError : std::runtime_error {
@@ -57,5 +58,6 @@ void register_chat_commands(CLI::App& app);
 void add_missing_examples(CLI::App& app);
 void register_backup_commands(CLI::App& app);
 void register_doctor_commands(CLI::App& app);
+void register_settings_commands(CLI::App& app);  // cmd_settings.cpp
 
 }  // namespace kolokol::cli
