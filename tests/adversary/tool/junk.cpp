@@ -4,6 +4,8 @@
 //                     mailboxes, or of records that wait forever for references nobody has.
 //   junk-relay      — a hostile relay: every mailbox a client opens holds megabytes of noise,
 //                     fed to it by FetchAll or reconciliation like any relay's envelopes.
+//   junk-push       — a removed member pushes noise into a member's `serve` through the old
+//                     mailboxes they still hold keys to.
 #include <algorithm>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
@@ -240,6 +242,28 @@ int junk_relay(std::span<const std::string> args) {
     return 0;
 }
 
+// As the removed member whose store is HOME: open every mailbox they still hold a key to on a
+// member's `kolokol serve` (or a relay) and push noise into each, as a peer with envelopes the
+// other lacks would.
+int junk_push(std::span<const std::string> args) {
+    if (args.size() != 4) usage_error("needs ADDRESS HOME PASSFILE MIB");
+    const auto pass = first_line(args[2]);
+    auto node = core::Node::open(args[1], as_bytes(pass));
+    if (!node) throw std::runtime_error("cannot open the store: " + node.error().message);
+    auto keys = (*node)->mailbox_keys();
+    JunkReplica replica(mib_arg(args[3]));
+    crypto::BoxKeyPair local;
+    local.secret_key = crypto::SecretBytes::copy_of(crypto::system_random().bytes(32));
+    local.public_key = crypto::x25519_base(local.secret_key.view());
+    auto r = transport::sync_with(args[0], local, std::move(keys), replica);
+    if (!r) throw std::runtime_error("sync failed: " + r.error().message);
+    std::printf("pushed: %llu stored, %llu declined by the peer, %llu mailboxes opened\n",
+                static_cast<unsigned long long>(r->sent),
+                static_cast<unsigned long long>(r->peer_rejected),
+                static_cast<unsigned long long>(r->mailboxes_opened));
+    return 0;
+}
+
 const Registration sync_file_reg{
     {"junk-sync-file",
      "HOME PASSFILE OUT MIB KIND — as the (removed) member whose store is HOME, write a sync "
@@ -252,6 +276,12 @@ const Registration relay_reg{
      "LISTEN MIB — a relay that holds MIB MiB of noise in every mailbox a client opens and hands "
      "it out by FetchAll and reconciliation; prints its address, runs until killed",
      junk_relay}};
+const Registration push_reg{
+    {"junk-push",
+     "ADDRESS HOME PASSFILE MIB — as the (removed) member whose store is HOME, open every mailbox "
+     "they hold a key to at ADDRESS (a member's serve, a relay) and push MIB MiB of noise into "
+     "each",
+     junk_push}};
 
 }  // namespace
 }  // namespace kolokol::adversary
