@@ -31,8 +31,9 @@ std::int64_t system_now_ms() {
         .count();
 }
 
-Clock or_system(Clock clock) {
-    return clock ? std::move(clock) : Clock(system_now_ms);
+std::function<std::int64_t()> or_system(std::function<std::int64_t()> clock) {
+    if (!clock) return system_now_ms;
+    return clock;
 }
 
 Error map_storage(const Error& e, std::string_view what) {
@@ -114,7 +115,8 @@ Status Node::init(const fs::path& home, const InitOptions& options) {
     return {};
 }
 
-Result<std::unique_ptr<Node>> Node::open(const fs::path& home, ByteView passphrase, Clock clock) {
+Result<std::unique_ptr<Node>> Node::open(const fs::path& home, ByteView passphrase,
+                                         std::function<std::int64_t()> clock) {
     if (!exists(home))
         return fail(CoreErrc::no_store, "no store in " + home.string() + " — run `kolokol init`");
     auto unlocked = storage::KeyFile::unlock(key_path(home), passphrase);
@@ -165,7 +167,7 @@ Status Node::change_passphrase(const fs::path& home, ByteView old_passphrase,
     return {};
 }
 
-void Node::set_clock(Clock clock) {
+void Node::set_clock(std::function<std::int64_t()> clock) {
     m_impl->clock = or_system(std::move(clock));
 }
 

@@ -33,15 +33,13 @@ enum class KdfProfile {
     fast,   // the smallest Argon2id cost: tests and very weak devices only
 };
 
-// Milliseconds since the Unix epoch. An empty Clock means the system clock.
-using Clock = std::function<std::int64_t()>;
-
 struct InitOptions {
     std::string display_name;
     ByteView passphrase;
     std::optional<ByteView> duress_passphrase;
     KdfProfile kdf = KdfProfile::tuned;
-    Clock clock;  // dates the card and the identity
+    // Milliseconds since the Unix epoch; empty: the system clock. Dates the card and identity.
+    std::function<std::int64_t()> clock;
 };
 
 struct GroupSummary {
@@ -117,7 +115,7 @@ struct RestoreOptions {
     ByteView backup_passphrase;  // opens the age file
     ByteView store_passphrase;   // for the new store; may differ from the backup's
     KdfProfile kdf = KdfProfile::tuned;
-    Clock clock;
+    std::function<std::int64_t()> clock;  // empty: the system clock
 };
 struct RestoreReport {
     std::size_t groups = 0;
@@ -143,7 +141,8 @@ public:
     // by random bytes of the same size) and then fails exactly as a wrong passphrase does.
     // `clock` is the Node's clock from the start (retention runs on open by it).
     static Result<std::unique_ptr<Node>> open(const std::filesystem::path& home,
-                                              ByteView passphrase, Clock clock = {});
+                                              ByteView passphrase,
+                                              std::function<std::int64_t()> clock = {});
     // Destroys the key file first (the database is noise without it), then the database.
     static Status panic(const std::filesystem::path& home);
     static Status change_passphrase(const std::filesystem::path& home, ByteView old_passphrase,
@@ -305,7 +304,7 @@ public:
 
     // For tests and tools: the clock (ms since the epoch). Defaults to the system clock; the
     // environment never changes it.
-    void set_clock(Clock clock);
+    void set_clock(std::function<std::int64_t()> clock);
 
     // ---- The unverified quota (node_quota.cpp) -------------------------------------------
     // What the store keeps without being able to check it: envelopes it cannot open (see
