@@ -23,7 +23,7 @@ enum class Exit : int {
     verify_failed = 10,    // a signature, hash or MAC did not verify
     exists = 11,           // already initialised / would overwrite
     proxy_required = 12,   // a "Tor only" group, and no proxy is set
-    quota_full = 13,       // envelopes were refused: the store's unverified quota is full
+    quota_full = 14,       // envelopes were refused: the store's unverified quota is full
 };
 
 struct CommandError : std::runtime_error {

@@ -1,7 +1,7 @@
 # A hostile relay holds 100 MiB of noise in every mailbox a member opens and hands it out by
 # FetchAll, as any relay would its envelopes. A late joiner cannot tell noise in an old epoch's
 # mailbox (whose content key she never had) from the group's real old content: her store may
-# grow by the unverified quota and no more, the sync says what it refused (exit 13), and she
+# grow by the unverified quota and no more, the sync says what it refused (exit 14), and she
 # keeps syncing with the group's real relay. A member holding every key rejects the noise.
 source "$(dirname "$0")/../integration/lib.bash"
 source "$(dirname "$0")/lib_adversary.bash"
@@ -51,8 +51,8 @@ for who in clara anna; do
     [ "$grew" -le $LIMIT ] || fail "the junk relay grew $who's store by $(mib "$grew")"
     if [ "$who" = clara ]; then
       # Her old epoch's mailbox takes noise up to the quota, then refuses it, every time.
-      [ "$rc" -eq 13 ] && grep -q "unverified quota (64 MiB) is full" <<<"$out" \
-        || fail "clara: exit $rc, expected 13 and the reason: $out"
+      [ "$rc" -eq 14 ] && grep -q "unverified quota (64 MiB) is full" <<<"$out" \
+        || fail "clara: exit $rc, expected 14 and the reason: $out"
       [ "$round" -eq 1 ] || [ "$grew" -le $((2 << 20)) ] || fail "clara's store grew again in round 2"
     else
       # Anna holds every content key: noise does not open, and nothing of it is kept.

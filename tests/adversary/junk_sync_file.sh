@@ -2,7 +2,7 @@
 # opens. Filled with 100 MiB of junk — envelopes for random mailboxes, noise in the old epochs'
 # own mailboxes (also as 16 MiB of the smallest envelopes), or records by strangers that wait
 # forever for a reference nobody has — such a file must grow a member's store by no more than the unverified quota, say what it refused
-# (exit 13), and leave everything else working: the late joiner still keeps what it cannot
+# (exit 14), and leave everything else working: the late joiner still keeps what it cannot
 # read, and later messages still arrive.
 source "$(dirname "$0")/../integration/lib.bash"
 source "$(dirname "$0")/lib_adversary.bash"
@@ -53,7 +53,7 @@ for spec in foreign:$MIB unopenable:$MIB tiny:16 waiting:$MIB; do
     [ "$grew" -le $LIMIT ] || fail "$kind junk grew $who's store by $(mib "$grew")"
     case "$rc" in
       0) ;;
-      13) grep -q "unverified quota (64 MiB) is full" <<<"$out" || fail "$who's refusal does not say why: $out"
+      14) grep -q "unverified quota (64 MiB) is full" <<<"$out" || fail "$who's refusal does not say why: $out"
           refused[$who]=1 ;;
       *) fail "$who: exit $rc for $kind junk: $out" ;;
     esac
@@ -81,11 +81,11 @@ total=$(( $(size_of clara) ))
 grep -q "^unverified-quota 64 MiB" <<<"$(as clara settings)" || fail "settings do not show the quota"
 
 # Everything else still works: a later message arrives and is read. (Anna's file carries the
-# junk she kept within her own quota; Clara's is full, so she may refuse it again: exit 13.)
+# junk she kept within her own quota; Clara's is full, so she may refuse it again: exit 14.)
 as anna post "$G" "still here after the junk"
 as anna sync --to-file "$WORK/later.sync" >/dev/null
 rc=0; as clara sync --from-file "$WORK/later.sync" >/dev/null 2>&1 || rc=$?
-[ "$rc" -eq 0 ] || [ "$rc" -eq 13 ] || fail "clara's next sync failed: exit $rc"
+[ "$rc" -eq 0 ] || [ "$rc" -eq 14 ] || fail "clara's next sync failed: exit $rc"
 grep -q "still here after the junk" <<<"$(as clara read "$G")" || fail "clara lost later messages"
 # Lowering the quota drops what it no longer holds room for: 0 clears every unverified envelope.
 as clara settings set unverified-quota 0 >/dev/null
