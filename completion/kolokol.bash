@@ -21,7 +21,7 @@ _kolokol() {
     fi
 
     local commands="init passwd panic whoami verify group post read rejected sync serve relay
-        age chat backup restore doctor proxy event task case contact report alert redact
+        age chat backup restore doctor proxy settings event task case contact report alert redact
         attachment bundle"
     local global_opts="--home --passphrase-file --help"
 
@@ -128,6 +128,16 @@ _kolokol() {
         proxy)
             if [ -z "$sub" ]; then
                 COMPREPLY=($(compgen -W "show set clear" -- "$cur"))
+                return
+            fi
+            ;;
+        settings)
+            if [ -z "$sub" ]; then
+                COMPREPLY=($(compgen -W "show set --json" -- "$cur"))
+                return
+            fi
+            if [ "$sub" = set ] && [ "$prev" = set ]; then
+                COMPREPLY=($(compgen -W "unverified-quota" -- "$cur"))
                 return
             fi
             ;;

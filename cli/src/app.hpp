@@ -24,6 +24,7 @@ enum class Exit : int {
     exists = 11,           // already initialised / would overwrite
     proxy_required = 12,   // a "Tor only" group, and no proxy is set
     conflict = 13,         // a token or key contradicts the store (replayed or forged token)
+    quota_full = 14,       // envelopes were refused: the store's unverified quota is full
 };
 
 struct CommandError : std::runtime_error {
@@ -58,5 +59,6 @@ void register_chat_commands(CLI::App& app);
 void add_missing_examples(CLI::App& app);
 void register_backup_commands(CLI::App& app);
 void register_doctor_commands(CLI::App& app);
+void register_settings_commands(CLI::App& app);  // cmd_settings.cpp
 
 }  // namespace kolokol::cli

@@ -18,6 +18,8 @@
 #include "kolokol/age/decryptor.hpp"
 #include "kolokol/age/encryptor.hpp"
 #include "kolokol/age/keys.hpp"
+#include "kolokol/storage/error.hpp"
+#include "kolokol/storage/output_file.hpp"
 #include "terminal.hpp"
 
 namespace kolokol::cli {
@@ -89,18 +91,19 @@ private:
     bool m_owned = false;
 };
 
-// The output: a file (like age, overwritten if it exists) or standard output. The file is
-// created only when the first byte is written, so a wrong key or a damaged header leaves no
-// file behind; a run that fails after writing removes the partial file.
+// The output: a file or standard output. A file is written as OUT.partial — created only when
+// the first byte is ready, exclusively and never through a link planted at that name — and
+// renamed over OUT (replacing it, as age does) only once complete. So a wrong key, a damaged
+// file or an interrupted run leaves no file behind and OUT as it was.
 class Output {
 public:
-    explicit Output(std::string path) : m_path(std::move(path)) {
+    explicit Output(std::string path) : m_path(std::move(path)), m_tmp(m_path + ".partial") {
         if (is_stdio(m_path)) m_fd = STDOUT_FILENO;
     }
     ~Output() {
         if (m_created) {
             ::close(m_fd);
-            ::unlink(m_path.c_str());
+            ::unlink(m_tmp.c_str());
         }
     }
     Output(const Output&) = delete;
@@ -112,31 +115,45 @@ public:
         }
         return write_all(m_fd, data);
     }
-    // Creates the file even for an empty result (as age does), closes it and keeps it.
+    // Creates the file even for an empty result (as age does), closes it and moves it into place.
     void commit() {
         if (m_fd < 0) {
-            if (auto st = create(); !st) throw CommandError(Exit::failure, st.error().message);
+            if (auto st = create(); !st)
+                throw CommandError(
+                    st.error().code == storage::StorageErrc::exists ? Exit::exists : Exit::failure,
+                    st.error().message);
         }
         if (!m_created) return;
-        m_created = false;  // from here on the file is kept, whatever close() says
-        if (::close(m_fd) != 0)
+        if (::close(m_fd) != 0) {
+            const int err = errno;
+            m_fd = -1;
+            ::unlink(m_tmp.c_str());
+            m_created = false;
             throw CommandError(Exit::failure,
-                               subst(_("cannot write {}: {}"), m_path, errno_text(errno)));
+                               subst(_("cannot write {}: {}"), m_path, errno_text(err)));
+        }
+        m_created = false;
+        if (::rename(m_tmp.c_str(), m_path.c_str()) != 0) {
+            const int err = errno;
+            ::unlink(m_tmp.c_str());
+            throw CommandError(Exit::failure,
+                               subst(_("cannot write {}: {}"), m_path, errno_text(err)));
+        }
     }
 
 private:
     Status create() {
-        m_fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        if (m_fd < 0)
-            return fail(std::error_code(errno, std::generic_category()),
-                        "cannot create output file " + m_path + ": " + errno_text(errno));
+        auto fd = storage::create_output_temp(m_tmp);
+        if (!fd) return std::unexpected(fd.error());
+        m_fd = *fd;
         m_created = true;
         return {};
     }
 
     std::string m_path;
+    std::string m_tmp;
     int m_fd = -1;
-    bool m_created = false;  // created by us and not yet committed: removed on failure
+    bool m_created = false;  // the temporary file exists and is ours to remove on failure
 };
 
 // Reads a small text file (identities, recipients) whole, refusing anything larger than age's
@@ -167,6 +184,7 @@ std::string read_key_file(const std::string& path, bool stdin_taken) {
 }
 
 Exit exit_for(const Error& e, bool passphrase_asked) {
+    if (e.code == storage::StorageErrc::exists) return Exit::exists;  // OUT.partial is in the way
     if (e.code.category() != age::age_category()) return Exit::failure;
     switch (static_cast<age::AgeErrc>(e.code.value())) {
         case age::AgeErrc::no_match:
@@ -365,8 +383,7 @@ void run_decrypt(const DecryptCliOptions& opt) {
         auto n = dec->read(buffer);
         if (!n) throw_age(n.error());
         if (*n == 0) break;
-        if (auto st = out.write(ByteView(buffer).first(*n)); !st)
-            throw CommandError(Exit::failure, st.error().message);
+        if (auto st = out.write(ByteView(buffer).first(*n)); !st) throw_age(st.error());
         // Plaintext bytes, against the ciphertext size: close enough for a progress bar.
         progress.update(done += *n);
     }

@@ -1,9 +1,9 @@
 // kolokol backup · restore
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "clock.hpp"
 #include "node_session.hpp"
 #include "terminal.hpp"
 // Last: `_` is a macro.
@@ -28,19 +28,10 @@ BackupArgs& args() {
 
 // The first line of `path` (at most 1024 bytes, a trailing CR dropped), in secure memory.
 crypto::SecretBytes first_line_of(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw CommandError(Exit::usage, subst(_("cannot read passphrase file {}"), path));
-    crypto::SecretBytes buffer(1025);
-    std::size_t len = 0;
-    char c;
-    while (len < buffer.size() && in.get(c) && c != '\n')
-        buffer.data()[len++] = static_cast<std::uint8_t>(c);
-    if (len == buffer.size())
-        throw CommandError(Exit::usage,
-                           subst(_("the first line of {} is longer than 1024 bytes"), path));
-    if (len > 0 && buffer.data()[len - 1] == '\r') --len;
-    if (len == 0) throw CommandError(Exit::usage, subst(_("passphrase file {} is empty"), path));
-    return crypto::SecretBytes::copy_of(buffer.view().first(len));
+    auto line = passphrase_file_line(path, 0);
+    if (line.empty())
+        throw CommandError(Exit::usage, subst(_("passphrase file {} is empty"), path));
+    return line;
 }
 
 // The backup passphrase: --backup-passphrase-file, else line 2 of the store's passphrase file,
@@ -95,6 +86,7 @@ void run_restore() {
     options.backup_passphrase = backup_pass.view();
     options.store_passphrase = store_pass.view();
     options.kdf = a.kdf == "fast" ? core::KdfProfile::fast : core::KdfProfile::tuned;
+    options.clock = node_clock();
     auto report = value_or_raise(core::Node::restore_backup(home_dir(), a.input, options));
     if (a.json) {
         std::cout << nlohmann::json{{"home", home_dir()},

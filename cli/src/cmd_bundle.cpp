@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -13,10 +12,13 @@
 #include <optional>
 #include <set>
 
+#include "clock.hpp"
 #include "kolokol/age/error.hpp"
 #include "kolokol/bundle/bundle.hpp"
 #include "kolokol/bundle/node_export.hpp"
 #include "kolokol/crypto/encoding.hpp"
+#include "kolokol/storage/error.hpp"
+#include "kolokol/storage/output_file.hpp"
 #include "node_session.hpp"
 #include "terminal.hpp"
 // Last: `_` is a macro.
@@ -81,17 +83,10 @@ std::string read_small_file(const std::string& path) {
 }
 
 crypto::SecretBytes first_line_of(const std::string& path) {
-    auto text = read_small_file(path);
-    auto end = text.find('\n');
-    auto line = std::string_view(text).substr(0, end);
-    if (line.ends_with('\r')) line.remove_suffix(1);
-    if (line.empty()) {
-        crypto::memzero(text);
+    auto line = passphrase_file_line(path, 0);
+    if (line.empty())
         throw CommandError(Exit::usage, subst(_("passphrase file {} is empty"), path));
-    }
-    auto secret = crypto::SecretBytes::copy_of(as_bytes(line));
-    crypto::memzero(text);
-    return secret;
+    return line;
 }
 
 // The bundle's passphrase: --bundle-passphrase-file, else line `index`+1 of the passphrase
@@ -185,14 +180,6 @@ std::vector<age::X25519Identity> identities_from_args() {
     return out;
 }
 
-std::int64_t now_ms() {
-    if (const char* fake = std::getenv("KOLOKOL_FAKE_NOW_MS"))
-        return std::strtoll(fake, nullptr, 10);
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // The output file: written as OUT.partial (never replacing anything), linked to OUT only when
 // complete, so a failed or interrupted export leaves no half bundle under the real name.
 class BundleOutput {
@@ -201,10 +188,12 @@ public:
         struct stat st {};
         if (::lstat(m_path.c_str(), &st) == 0)
             throw CommandError(Exit::exists, subst(_("{} exists: choose another name"), m_path));
-        m_fd = ::open(m_tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (m_fd < 0)
-            throw CommandError(errno == EEXIST ? Exit::exists : Exit::failure,
-                               subst(_("cannot create {}: {}"), m_tmp, errno_text()));
+        auto fd = storage::create_output_temp(m_tmp);
+        if (!fd)
+            throw CommandError(
+                fd.error().code == storage::StorageErrc::exists ? Exit::exists : Exit::failure,
+                fd.error().message);
+        m_fd = *fd;
     }
     ~BundleOutput() {
         if (m_fd >= 0) ::close(m_fd);
@@ -276,19 +265,25 @@ private:
 // Safe extraction into a folder: every path was checked by the reader (relative, no "..",
 // plain characters); here each component is opened without following symlinks, files are
 // created exclusively (an existing file is never replaced), and a file larger than the free
-// space is refused before it is written.
+// space is refused before it is written. Files and folders are extracted as the bundle is read,
+// so everything this extraction created is noted: when the bundle turns out damaged or does
+// not verify, discard() removes it all again (nothing that was there before is touched).
 class SafeFolder final : public bundle::ExtractTarget {
 public:
     explicit SafeFolder(const std::string& dir) : m_dir(dir) {
-        if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+        if (::mkdir(dir.c_str(), 0700) == 0)
+            m_created_root = true;
+        else if (errno != EEXIST)
             throw CommandError(Exit::failure, subst(_("cannot create {}: {}"), dir, errno_text()));
         m_root = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (m_root < 0)
-            throw CommandError(Exit::failure,
-                               subst(_("cannot open folder {}: {}"), dir, errno_text()));
+        if (m_root < 0) {
+            const auto why = errno_text();
+            if (m_created_root) ::rmdir(dir.c_str());
+            throw CommandError(Exit::failure, subst(_("cannot open folder {}: {}"), dir, why));
+        }
     }
     ~SafeFolder() override {
-        close_file();
+        if (!m_kept) discard();
         if (m_root >= 0) ::close(m_root);
     }
     SafeFolder(const SafeFolder&) = delete;
@@ -308,7 +303,10 @@ public:
             if (slash == std::string_view::npos) break;
             const std::string part(rest.substr(0, slash));
             rest.remove_prefix(slash + 1);
-            if (::mkdirat(dir, part.c_str(), 0700) != 0 && errno != EEXIST) {
+            if (::mkdirat(dir, part.c_str(), 0700) == 0) {
+                const auto done = path.substr(0, path.size() - rest.size() - 1);
+                m_dirs.emplace_back(done);
+            } else if (errno != EEXIST) {
                 ::close(dir);
                 return io_fail(path);
             }
@@ -332,6 +330,7 @@ public:
         }
         m_parent = dir;
         m_path = std::string(path);
+        m_files.push_back(m_path);
         return {};
     }
     Status write(ByteView data) override { return write_all(m_fd, data); }
@@ -345,8 +344,53 @@ public:
         return {};
     }
     std::size_t written() const { return m_written; }
+    // The extraction succeeded: what it wrote stays.
+    void keep() { m_kept = true; }
+    // Removes every file and folder this extraction created (the folder itself too, when it
+    // made it) and says in one phrase what, if anything, could not be removed.
+    std::string discard() {
+        close_file();
+        std::vector<std::string> left;
+        for (auto it = m_files.rbegin(); it != m_files.rend(); ++it)
+            if (!remove_entry(*it, 0)) left.push_back(*it);
+        for (auto it = m_dirs.rbegin(); it != m_dirs.rend(); ++it)
+            if (!remove_entry(*it, AT_REMOVEDIR)) left.push_back(*it + "/");
+        m_files.clear();
+        m_dirs.clear();
+        m_kept = true;
+        if (m_created_root && left.empty()) {
+            if (m_root >= 0) ::close(m_root);
+            m_root = -1;
+            if (::rmdir(m_dir.c_str()) != 0) left.push_back(m_dir);
+        }
+        if (left.empty()) return subst(_("nothing was left in {}"), m_dir);
+        std::string names;
+        for (const auto& l : left) names += (names.empty() ? "" : ", ") + l;
+        return subst(_("left behind in {}: {}"), m_dir, names);
+    }
 
 private:
+    // Unlinks `path` (relative to the folder), opening each folder on the way without
+    // following symlinks. False when it is still there.
+    bool remove_entry(const std::string& path, int flags) {
+        if (m_root < 0) return false;
+        int dir = ::dup(m_root);
+        std::string_view rest = path;
+        while (dir >= 0) {
+            auto slash = rest.find('/');
+            if (slash == std::string_view::npos) break;
+            const std::string part(rest.substr(0, slash));
+            rest.remove_prefix(slash + 1);
+            int next = ::openat(dir, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            ::close(dir);
+            dir = next;
+        }
+        if (dir < 0) return false;
+        const bool gone = ::unlinkat(dir, std::string(rest).c_str(), flags) == 0 || errno == ENOENT;
+        ::close(dir);
+        return gone;
+    }
+
     Status io_fail(std::string_view path) {
         return fail(std::error_code(errno, std::generic_category()),
                     subst(_("cannot write {}: {}"), std::string(path), errno_text()));
@@ -368,6 +412,10 @@ private:
     std::string m_name;
     std::string m_path;
     std::size_t m_written = 0;
+    bool m_created_root = false;
+    bool m_kept = false;
+    std::vector<std::string> m_files;  // created by this extraction, in order
+    std::vector<std::string> m_dirs;
 };
 
 std::string short_of(std::string_view hex_text) {
@@ -588,15 +636,22 @@ void run_open() {
     const auto& a = args();
     auto me = card_from_args();
     SafeFolder folder(a.output);
-    auto report = read(&folder, 0);
-    const bool ok = print_report(report, a.input, me);
+    std::optional<bundle::VerifyReport> report;
+    try {
+        report = read(&folder, 0);
+    } catch (const CommandError& e) {
+        // A damaged or hostile bundle: none of what was extracted before the damage stays.
+        throw CommandError(e.exit, std::string(e.what()) + "; " + folder.discard());
+    }
+    const bool ok = print_report(*report, a.input, me);
+    if (!ok)
+        throw CommandError(Exit::verify_failed, subst(_("{} did not verify (see above); {}"),
+                                                      a.input, folder.discard()));
+    folder.keep();
     if (!a.json)
         std::cout << subst(_("{} files extracted to {}"), std::to_string(folder.written()),
                            a.output)
                   << "\n";
-    if (!ok)
-        throw CommandError(Exit::verify_failed,
-                           subst(_("{} was extracted but did not verify: see above"), a.input));
 }
 
 void run_reexport() {

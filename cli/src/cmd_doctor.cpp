@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "clock.hpp"
 #include "kolokol/transport/address.hpp"
 #include "kolokol/transport/session_connect.hpp"
 #include "network.hpp"
@@ -259,7 +260,7 @@ void run_doctor() {
                               "a backup")});
     } else {
         auto passphrase = read_passphrase(_("Passphrase"));
-        auto opened = core::Node::open(home, passphrase.view());
+        auto opened = core::Node::open(home, passphrase.view(), node_clock());
         if (!opened) {
             bool wrong = opened.error().code == core::CoreErrc::wrong_passphrase;
             findings.push_back(

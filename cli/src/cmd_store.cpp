@@ -1,6 +1,7 @@
 // kolokol init · passwd · panic
 #include <iostream>
 
+#include "clock.hpp"
 #include "i18n.hpp"
 #include "node_session.hpp"
 #include "terminal.hpp"
@@ -32,8 +33,9 @@ void register_store_commands(CLI::App& app) {
         options.passphrase = pass.view();
         if (duress_pass) options.duress_passphrase = duress_pass->view();
         options.kdf = kdf == "fast" ? core::KdfProfile::fast : core::KdfProfile::tuned;
+        options.clock = node_clock();
         check(core::Node::init(home_dir(), options));
-        auto node = value_or_raise(core::Node::open(home_dir(), pass.view()));
+        auto node = value_or_raise(core::Node::open(home_dir(), pass.view(), node_clock()));
         std::cout << subst(_("Created the identity of {} in {}.\n"), name, home_dir())
                   << _("Your card (give it to the admin of a group):\n")
                   << core::card_to_text(node->card()) << "\n"

@@ -12,6 +12,7 @@
 #include "live_replica.hpp"
 #include "network.hpp"
 #include "node_session.hpp"
+#include "settings.hpp"
 #include "terminal.hpp"
 
 namespace kolokol::cli {
@@ -27,7 +28,24 @@ SyncArgs& args() {
     return a;
 }
 
-void file_sync(core::Node& node) {
+// Envelopes refused for the unverified quota end the command with its own exit code, after
+// the summary: the rest of the sync happened.
+void refuse_over_quota(core::Node& node, std::size_t refused) {
+    if (refused == 0) return;
+    throw CommandError(
+        Exit::quota_full,
+        subst(P_("refused {} envelope that this store cannot check: its unverified quota ({}) is "
+                 "full — a relay, peer or file is sending what no member wrote, or the quota is "
+                 "too small (`kolokol settings`)",
+                 "refused {} envelopes that this store cannot check: its unverified quota ({}) "
+                 "is full — a relay, peer or file is sending what no member wrote, or the quota "
+                 "is too small (`kolokol settings`)",
+                 refused),
+              refused, format_size(node.unverified_usage().quota)));
+}
+
+// Returns how many envelopes the unverified quota refused.
+std::size_t file_sync(core::Node& node) {
     auto& a = args();
     if (!a.to_file.empty()) {
         std::vector<core::GroupId> ids;
@@ -39,7 +57,7 @@ void file_sync(core::Node& node) {
         else
             std::cout << subst(P_("Wrote {} record to {}.\n", "Wrote {} records to {}.\n", n), n,
                                a.to_file);
-        return;
+        return 0;
     }
     auto r = value_or_raise(node.read_sync_file(a.from_file));
     if (a.json) {
@@ -48,7 +66,9 @@ void file_sync(core::Node& node) {
                                     {"duplicate", r.duplicate},
                                     {"pending", r.pending},
                                     {"unreadable", r.unreadable},
+                                    {"over_quota", r.over_quota},
                                     {"rejected", r.rejected},
+                                    {"dropped", r.dropped},
                                     {"foreign_chunks", r.foreign_chunks}}
                          .dump()
                   << "\n";
@@ -56,7 +76,17 @@ void file_sync(core::Node& node) {
         std::cout << subst(_("Read {} records: {} new, {} duplicate, {} waiting for earlier "
                              "records, {} not readable by you, {} rejected.\n"),
                            r.received, r.added, r.duplicate, r.pending, r.unreadable, r.rejected);
+        if (r.dropped > 0)
+            std::cout << subst(P_("Dropped {} envelope that no member writes (sealed with one "
+                                  "epoch's file key for another mailbox): whoever made this file "
+                                  "holds a key of the group but is not writing as Kolokol does.\n",
+                                  "Dropped {} envelopes that no member writes (sealed with one "
+                                  "epoch's file key for another mailbox): whoever made this file "
+                                  "holds a key of the group but is not writing as Kolokol does.\n",
+                                  r.dropped),
+                               r.dropped);
     }
+    return r.over_quota;
 }
 
 // "host:port" of a kolokol:// address, for progress labels (the key is long and says little).
@@ -187,6 +217,7 @@ void network_sync(core::Node& node) {
                            "add a relay with `kolokol group relay add`"));
     auto replica = node.replica();
     transport::SyncReport total;
+    std::uint64_t over_quota = 0;
     int failures = 0;
     std::string last_error;
     for (const auto& [address, groups] : plan.sessions) {
@@ -207,7 +238,9 @@ void network_sync(core::Node& node) {
         }
         total.sent += here.sent;
         total.received += here.received;
-        total.rejected += here.rejected + here.peer_rejected;
+        // Our replica declines only what the unverified quota has no room for.
+        over_quota += here.rejected;
+        total.rejected += here.peer_rejected;
         total.bytes_sent += here.bytes_sent;
         total.bytes_received += here.bytes_received;
         total.round_trips += here.round_trips;
@@ -226,6 +259,7 @@ void network_sync(core::Node& node) {
                                     {"sent", total.sent},
                                     {"received", total.received},
                                     {"rejected", total.rejected},
+                                    {"over_quota", over_quota},
                                     {"bytes_sent", total.bytes_sent},
                                     {"bytes_received", total.bytes_received},
                                     {"round_trips", total.round_trips},
@@ -251,6 +285,7 @@ void network_sync(core::Node& node) {
             }
     if (failures == static_cast<int>(plan.sessions.size()))
         throw CommandError(Exit::network, last_error);
+    refuse_over_quota(node, over_quota);
 }
 }  // namespace
 
@@ -285,8 +320,9 @@ void register_sync_commands(CLI::App& app) {
             throw CommandError(Exit::usage, _("give at most one of --to-file and --from-file"));
         auto node = open_node();
         if (!a.to_file.empty() || !a.from_file.empty()) {
-            file_sync(*node);
+            const auto refused = file_sync(*node);
             for (const auto& line : value_or_raise(node->maintain())) std::cerr << line << "\n";
+            refuse_over_quota(*node, refused);
             return;
         }
         network_sync(*node);

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
     register_chat_commands(app);
     register_backup_commands(app);
     register_doctor_commands(app);
+    register_settings_commands(app);
 
     add_missing_examples(app);
     translate_cli_help(app);

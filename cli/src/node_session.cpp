@@ -4,6 +4,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "clock.hpp"
 #include "i18n.hpp"
 #include "kolokol/crypto/encoding.hpp"
 #include "terminal.hpp"
@@ -47,7 +48,7 @@ std::unique_ptr<core::Node> open_node() {
         throw CommandError(Exit::no_store,
                            subst(_("no store in {} — run `kolokol init` first"), home_dir()));
     auto passphrase = read_passphrase(_("Passphrase"));
-    return value_or_raise(core::Node::open(home_dir(), passphrase.view()));
+    return value_or_raise(core::Node::open(home_dir(), passphrase.view(), node_clock()));
 }
 
 std::string argument_or_stdin(const std::string& value) {

@@ -1,13 +1,14 @@
 #include "terminal.hpp"
 
+#include <fcntl.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <iostream>
+#include <optional>
 #include <string_view>
 
 #include "app.hpp"
@@ -23,21 +24,80 @@ std::string passphrase_file_path() {
     return {};
 }
 
+// One byte at a time straight into `slot`: no stdio or stream buffer ever holds passphrase
+// bytes, so nothing is left unwiped. 1 for a byte, 0 at the end, -1 on an error.
+int read_byte(int fd, std::uint8_t* slot) {
+    while (true) {
+        auto n = ::read(fd, slot, 1);
+        if (n >= 0) return static_cast<int>(n);
+        if (errno != EINTR) return -1;
+    }
+}
+
+// Reads one line from `fd` into `buffer` (kMaxPassphraseBytes + 2 bytes: the longest line, a
+// CR, and one more to tell a line that is too long). Returns the line's length — past the
+// buffer's size when it is too long (the bytes beyond are read and not kept) — or nullopt at
+// the end of the input before any byte; `*newline` says whether the line ended with one.
+std::optional<std::size_t> read_line(int fd, crypto::SecretBytes& buffer, bool* newline,
+                                     bool* failed) {
+    std::size_t len = 0;
+    *newline = false;
+    std::uint8_t* const last = buffer.data() + buffer.size() - 1;
+    while (true) {
+        std::uint8_t* slot = len < buffer.size() ? buffer.data() + len : last;
+        const std::uint8_t kept = *last;
+        int got = read_byte(fd, slot);
+        if (got < 0) {
+            *failed = true;
+            return std::nullopt;
+        }
+        if (got == 0) return len == 0 ? std::nullopt : std::optional<std::size_t>(len);
+        if (*slot == '\n') {
+            if (slot == last) *last = kept;
+            *newline = true;
+            return len;
+        }
+        ++len;
+    }
+}
+
+std::size_t without_cr(const crypto::SecretBytes& buffer, std::size_t len) {
+    if (len > 0 && len <= buffer.size() && buffer.data()[len - 1] == '\r') return len - 1;
+    return len;
+}
+
 crypto::SecretBytes from_file(const std::string& path, int index) {
-    std::ifstream in(path);
-    if (!in) throw CommandError(Exit::usage, subst(_("cannot read passphrase file {}"), path));
-    std::string line;
-    for (int i = 0; i <= index; ++i) {
-        if (!std::getline(in, line)) {
-            crypto::memzero(line);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw CommandError(Exit::usage, subst(_("cannot read passphrase file {}"), path));
+    crypto::SecretBytes buffer(kMaxPassphraseBytes + 2);
+    bool failed = false;
+    for (int i = 0;; ++i) {
+        bool newline = false;
+        auto len = read_line(fd, buffer, &newline, &failed);
+        if (!len) {
+            ::close(fd);
+            if (failed)
+                throw CommandError(Exit::usage, subst(_("cannot read passphrase file {}"), path));
             throw CommandError(Exit::usage,
                                subst(_("passphrase file {} has no line {}"), path, index + 1));
         }
+        if (i < index) {
+            if (!newline) {
+                ::close(fd);
+                throw CommandError(Exit::usage,
+                                   subst(_("passphrase file {} has no line {}"), path, index + 1));
+            }
+            continue;
+        }
+        ::close(fd);
+        const auto n = without_cr(buffer, *len);
+        if (n > kMaxPassphraseBytes)
+            throw CommandError(Exit::usage,
+                               subst(_("line {} of passphrase file {} is longer than {} bytes: "
+                                       "passphrases are at most {} bytes"),
+                                     index + 1, path, kMaxPassphraseBytes, kMaxPassphraseBytes));
+        return crypto::SecretBytes::copy_of(buffer.view().first(n));
     }
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    auto secret = crypto::SecretBytes::copy_of(as_bytes(line));
-    crypto::memzero(line);
-    return secret;
 }
 
 crypto::SecretBytes from_tty(const std::string& prompt) {
@@ -45,25 +105,34 @@ crypto::SecretBytes from_tty(const std::string& prompt) {
         throw CommandError(Exit::usage,
                            _("no terminal to ask for a passphrase: use --passphrase-file or "
                              "KOLOKOL_PASSPHRASE_FILE"));
-    std::fprintf(stderr, "%s: ", prompt.c_str());
-    std::fflush(stderr);
+    // Echo goes off (dropping what was typed ahead) before the prompt shows, as getpass does:
+    // whatever is typed once the prompt is there is kept, and never echoed.
     termios old{};
     tcgetattr(STDIN_FILENO, &old);
     termios quiet = old;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-    crypto::SecretBytes buffer(1024);
-    std::size_t len = 0;
-    int c;
-    while ((c = std::getchar()) != EOF && c != '\n') {
-        if (len < buffer.size()) buffer.data()[len++] = static_cast<std::uint8_t>(c);
-    }
+    std::fprintf(stderr, "%s: ", prompt.c_str());
+    std::fflush(stderr);
+    crypto::SecretBytes buffer(kMaxPassphraseBytes + 2);
+    bool newline = false, failed = false;
+    auto len = read_line(STDIN_FILENO, buffer, &newline, &failed);
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
     std::fputc('\n', stderr);
-    return crypto::SecretBytes::copy_of(buffer.view().first(len));
+    const auto n = len ? without_cr(buffer, *len) : 0;
+    // Cutting it would lock the store with a passphrase the user never typed in full.
+    if (n > kMaxPassphraseBytes)
+        throw CommandError(Exit::usage, subst(_("the passphrase is longer than {} bytes: "
+                                                "passphrases are at most {} bytes"),
+                                              kMaxPassphraseBytes, kMaxPassphraseBytes));
+    return crypto::SecretBytes::copy_of(buffer.view().first(n));
 }
 
 }  // namespace
+
+crypto::SecretBytes passphrase_file_line(const std::string& path, int index) {
+    return from_file(path, index);
+}
 
 crypto::SecretBytes read_passphrase(const std::string& prompt, int index) {
     auto path = passphrase_file_path();

@@ -2,12 +2,16 @@
 // Terminal input and output: passphrases without echo, colour that respects NO_COLOR and
 // non-terminals, and a progress bar on stderr when it is a terminal.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "kolokol/crypto/secret.hpp"
 
 namespace kolokol::cli {
+
+// Longer passphrases are refused, never cut (CommandError(usage) saying so).
+inline constexpr std::size_t kMaxPassphraseBytes = 1024;
 
 // Reads a passphrase: from `file` if given (first line), else KOLOKOL_PASSPHRASE_FILE (first
 // line, or line `index`+1 when the file holds several — used for the duress passphrase and new
@@ -16,6 +20,10 @@ namespace kolokol::cli {
 crypto::SecretBytes read_passphrase(const std::string& prompt, int index = 0);
 // As above, asking twice on a terminal and insisting on a match.
 crypto::SecretBytes read_new_passphrase(const std::string& prompt, int index = 0);
+// Line `index`+1 of the passphrase file `path` (a trailing CR dropped; may be empty). Every byte
+// read passes through secure memory only. Throws CommandError(usage) when the file cannot be
+// read, has no such line, or the line is longer than kMaxPassphraseBytes.
+crypto::SecretBytes passphrase_file_line(const std::string& path, int index = 0);
 
 bool stdin_is_tty();
 bool stdout_is_tty();

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <fstream>
 
 #include "group.pb.h"
@@ -27,11 +26,14 @@ fs::path db_path(const fs::path& home) {
 }
 
 std::int64_t system_now_ms() {
-    if (const char* fake = std::getenv("KOLOKOL_FAKE_NOW_MS"); fake && *fake)
-        return std::strtoll(fake, nullptr, 10);
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+std::function<std::int64_t()> or_system(std::function<std::int64_t()> clock) {
+    if (!clock) return system_now_ms;
+    return clock;
 }
 
 Error map_storage(const Error& e, std::string_view what) {
@@ -57,8 +59,10 @@ void IngestReport::merge(const IngestReport& o) {
     duplicate += o.duplicate;
     pending += o.pending;
     unreadable += o.unreadable;
+    over_quota += o.over_quota;
     rejected += o.rejected;
     foreign_chunks += o.foreign_chunks;
+    dropped += o.dropped;
 }
 
 Node::Node(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -92,8 +96,9 @@ Status Node::init(const fs::path& home, const InitOptions& options) {
     if (auto ok = migrate_schema(*db); !ok)
         return std::unexpected(map_storage(ok.error(), "schema"));
 
+    const auto clock = or_system(options.clock);
     auto identity = Identity::generate(options.display_name);
-    auto card = identity.card(system_now_ms());
+    auto card = identity.card(clock());
     auto transport = crypto::system_random().bytes(32);
     auto st = db->prepare(
         "INSERT INTO identity(id, sign_secret, box_secret, display_name, card, transport_secret, "
@@ -104,13 +109,14 @@ Status Node::init(const fs::path& home, const InitOptions& options) {
         .bind(3, std::string_view(options.display_name))
         .bind(4, ByteView(card.signed_bytes))
         .bind(5, ByteView(transport))
-        .bind(6, system_now_ms());
+        .bind(6, clock());
     crypto::memzero(transport);
     if (auto r = st->step(); !r) return std::unexpected(r.error());
     return {};
 }
 
-Result<std::unique_ptr<Node>> Node::open(const fs::path& home, ByteView passphrase) {
+Result<std::unique_ptr<Node>> Node::open(const fs::path& home, ByteView passphrase,
+                                         std::function<std::int64_t()> clock) {
     if (!exists(home))
         return fail(CoreErrc::no_store, "no store in " + home.string() + " — run `kolokol init`");
     auto unlocked = storage::KeyFile::unlock(key_path(home), passphrase);
@@ -129,7 +135,7 @@ Result<std::unique_ptr<Node>> Node::open(const fs::path& home, ByteView passphra
     impl->home = home;
     impl->db = std::move(*db);
     impl->envelopes = std::make_unique<storage::EnvelopeStore>(impl->db);
-    impl->clock = system_now_ms;
+    impl->clock = or_system(std::move(clock));
     if (auto ok = impl->load(); !ok) return std::unexpected(ok.error());
     auto node = std::unique_ptr<Node>(new Node(std::move(impl)));
     // Records past their group's retention period go before anything can show them.
@@ -162,7 +168,7 @@ Status Node::change_passphrase(const fs::path& home, ByteView old_passphrase,
 }
 
 void Node::set_clock(std::function<std::int64_t()> clock) {
-    m_impl->clock = std::move(clock);
+    m_impl->clock = or_system(std::move(clock));
 }
 
 const Card& Node::card() const {

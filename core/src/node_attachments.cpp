@@ -4,6 +4,9 @@
 // order. Chunks are found by (attachment id, author, index); reading opens each chunk's envelope
 // again, so the data is stored once. Memory stays bounded by one batch of chunks.
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <condition_variable>
 #include <deque>
 #include <fstream>
@@ -14,6 +17,7 @@
 #include "kolokol/crypto/encoding.hpp"
 #include "kolokol/objects/error.hpp"
 #include "kolokol/objects/values.hpp"
+#include "kolokol/storage/output_file.hpp"
 #include "node_impl.hpp"
 
 namespace kolokol::core {
@@ -648,20 +652,24 @@ Status Node::export_attachment(const GroupId& group, const RecordId& manifest_id
     auto tmp = path;
     tmp += ".kolokol-partial";
     {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) return fail(CoreErrc::io, "cannot write " + tmp.string());
+        auto created = storage::create_output_temp(tmp);
+        if (!created)
+            return fail(created.error().code == storage::StorageErrc::exists ? CoreErrc::exists
+                                                                             : CoreErrc::io,
+                        created.error().message);
+        const int fd = *created;
         auto ok = read_attachment(group, manifest_id, [&](ByteView data) -> Status {
-            out.write(reinterpret_cast<const char*>(data.data()),
-                      static_cast<std::streamsize>(data.size()));
-            if (!out) return fail(CoreErrc::io, "writing " + tmp.string() + " failed");
+            while (!data.empty()) {
+                auto n = ::write(fd, data.data(), data.size());
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) return fail(CoreErrc::io, "writing " + tmp.string() + " failed");
+                data = data.subspan(static_cast<std::size_t>(n));
+            }
             return {};
         });
-        if (ok) {
-            out.flush();
-            if (!out) ok = fail(CoreErrc::io, "writing " + tmp.string() + " failed");
-        }
+        if (ok && ::fsync(fd) != 0) ok = fail(CoreErrc::io, "writing " + tmp.string() + " failed");
+        if (::close(fd) != 0 && ok) ok = fail(CoreErrc::io, "writing " + tmp.string() + " failed");
         if (!ok) {
-            out.close();
             fs::remove(tmp, ec);
             return ok;
         }

@@ -19,6 +19,7 @@
 #include "kolokol/crypto/sign.hpp"
 #include "kolokol/crypto/x25519.hpp"
 #include "kolokol/storage/envelope.hpp"
+#include "kolokol/storage/output_file.hpp"
 #include "kolokol/transport/address.hpp"
 #include "node_impl.hpp"
 
@@ -370,8 +371,12 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
 
     fs::path tmp = path;
     tmp += ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) return std::unexpected(io_error("cannot create " + tmp.string()));
+    auto created = storage::create_output_temp(tmp);
+    if (!created)
+        return fail(
+            created.error().code == storage::StorageErrc::exists ? CoreErrc::exists : CoreErrc::io,
+            created.error().message);
+    const int fd = *created;
     auto abandon = [&](Error e) -> Result<BackupSummary> {
         ::close(fd);
         ::unlink(tmp.c_str());
@@ -433,13 +438,14 @@ Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path&
     init_options.display_name = b.identity().display_name();
     init_options.passphrase = options.store_passphrase;
     init_options.kdf = options.kdf;
+    init_options.clock = options.clock;
     if (auto ok = init(home, init_options); !ok) return std::unexpected(ok.error());
     RestoreReport report;
     auto passphrase = options.store_passphrase;
     // A lambda, so it may reach the new Node's internals as this member function can.
     auto fill = [&]() -> Status {
         {
-            auto node = open(home, passphrase);
+            auto node = open(home, passphrase, options.clock);
             if (!node) return std::unexpected(node.error());
             auto& m = *(*node)->m_impl;
             auto tx = m.db.begin();
@@ -504,7 +510,7 @@ Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path&
             if (auto c = tx->commit(); !c) return std::unexpected(c.error());
         }
         // Reopened, so the identity, groups and epochs are loaded as any later open sees them.
-        auto node = open(home, passphrase);
+        auto node = open(home, passphrase, options.clock);
         if (!node) return std::unexpected(node.error());
         // Retired epochs are marked after their envelopes went in: ingest refuses them after.
         auto mark_retired = [&]() -> Status {

@@ -1,6 +1,8 @@
 // What the network carriers need from a Node: a Replica over its store, the mailbox keys, the
 // transport key, and the group's relays.
 
+#include <set>
+
 #include "kolokol/crypto/x25519.hpp"
 #include "kolokol/transport/sync_types.hpp"
 #include "node_impl.hpp"
@@ -11,12 +13,14 @@ namespace {
 constexpr std::size_t kSortForSendingFrom = 256;
 
 // The member's side of a sync. Everything received goes through the one ingest path; an
-// envelope counts as held once its batch committed — also when it was refused, so the sender
-// does not offer it again (the refusal is recorded and listed by `kolokol rejected`).
+// envelope counts as held once its batch committed — also when it was refused as invalid, so
+// the sender does not offer it again (the refusal is recorded and listed by `kolokol
+// rejected`). One refused for the unverified quota is not held: the session reports it as
+// declined, and it may come again once there is room.
 class NodeReplica final : public transport::Replica {
 public:
-    NodeReplica(Node& node, storage::EnvelopeStore& envelopes)
-        : m_node(node), m_envelopes(envelopes) {}
+    NodeReplica(Node& node, Node::Impl& impl, storage::EnvelopeStore& envelopes)
+        : m_node(node), m_impl(impl), m_envelopes(envelopes) {}
     Result<std::vector<RecordId>> ids(const MailboxId& mailbox) override {
         return m_node.envelope_ids(mailbox);
     }
@@ -33,19 +37,26 @@ public:
     }
     Result<std::optional<Bytes>> get(const RecordId& id) override { return m_node.envelope(id); }
     Result<std::vector<bool>> put(const MailboxId&, std::span<const Bytes> envelopes) override {
-        auto r = m_node.ingest(envelopes);
+        auto r = m_impl.ingest(envelopes);
         if (!r) return std::unexpected(r.error());
-        return std::vector<bool>(envelopes.size(), true);
+        std::vector<bool> held(envelopes.size(), true);
+        if (!m_impl.refused.empty()) {
+            std::set<RecordId> refused(m_impl.refused.begin(), m_impl.refused.end());
+            for (std::size_t i = 0; i < envelopes.size(); ++i)
+                if (refused.contains(storage::record_id_of(envelopes[i]))) held[i] = false;
+        }
+        return held;
     }
 
 private:
     Node& m_node;
+    Node::Impl& m_impl;
     storage::EnvelopeStore& m_envelopes;
 };
 }  // namespace
 
 std::unique_ptr<transport::Replica> Node::replica() {
-    return std::make_unique<NodeReplica>(*this, *m_impl->envelopes);
+    return std::make_unique<NodeReplica>(*this, *m_impl, *m_impl->envelopes);
 }
 
 std::vector<transport::MailboxKey> Node::mailbox_keys(const GroupId* group) const {

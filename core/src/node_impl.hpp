@@ -55,6 +55,10 @@ struct RecordRow {
 };
 
 Bytes join_ids(std::span<const RecordId> ids);
+
+// What keeping an unverified envelope counts against the quota: its bytes plus what its rows
+// cost, and for a waiting record what each reference it waits for costs (node_quota.cpp).
+std::size_t unverified_charge(std::size_t envelope_bytes, std::size_t references);
 std::vector<RecordId> split_ids(ByteView blob);
 
 struct Node::Impl {
@@ -182,6 +186,26 @@ struct Node::Impl {
                   IngestReport& report);
     std::size_t pending_count();
     Status store_envelope(const RecordId& id, const MailboxId& mailbox, ByteView envelope);
+
+    // ---- The unverified quota (node_quota.cpp) ----
+    // Ids refused for the quota by the current ingest() call (carriers answer "not stored").
+    std::vector<RecordId> refused;
+    std::optional<std::uint64_t> quota_cache;
+    std::uint64_t unverified_quota();
+    Result<UnverifiedUsage> unverified_usage();
+    // Whether `bytes` more fit under the quota.
+    Result<bool> unverified_fits(std::size_t bytes);
+    // Counts a stored envelope as unverified (inside ingest's transaction), or stops counting it.
+    Status note_unverified(const RecordId& id, std::size_t bytes);
+    Status forget_unverified(const RecordId& id);
+    void refuse_over_quota(const RecordId& id, IngestReport& report);
+    // An envelope this member cannot open: kept unopened, counted against the quota, or refused
+    // when it does not fit.
+    Status keep_unreadable(const RecordId& id, const MailboxId& mailbox, ByteView envelope,
+                           bool from_pending, IngestReport& report);
+    // Inside a transaction: deletes unverified envelopes, newest first, until the rest fit in
+    // `quota` (with their pending rows; forgets the cached waits and held records).
+    Status drop_unverified_over(std::uint64_t quota);
     std::vector<RecordId> group_heads(const GroupId& group, std::uint64_t* max_lamport);
     bool record_valid_now(const RecordRow& row);
 

@@ -36,6 +36,7 @@ Result<IngestReport> Node::ingest(std::span<const Bytes> envelopes) {
 }
 
 Result<IngestReport> Node::Impl::ingest(std::span<const Bytes> envelopes) {
+    refused.clear();
     auto r = ingest_batch(envelopes);
     // A failed batch was rolled back: forget what was remembered from it.
     if (!r) {
@@ -218,6 +219,7 @@ Result<IngestReport> Node::Impl::ingest_batch(std::span<const Bytes> input) {
         while (!retry.empty()) {
             auto id = retry.back();
             retry.pop_back();
+            const auto rejected_before = report.rejected;
             if (auto held = held_opened.find(std::string(as_chars(id)));
                 held != held_opened.end()) {
                 std::expected<OpenedRecord, Rejection> pre = std::move(held->second);
@@ -226,12 +228,18 @@ Result<IngestReport> Node::Impl::ingest_batch(std::span<const Bytes> input) {
                 // A copy: the record may be held again (when it still waits for something).
                 const Bytes envelope = pre->envelope;
                 if (auto ok = process(envelope, &pre, true, report, retry); !ok) return ok;
-                continue;
+            } else {
+                auto bytes = envelopes->get(id);
+                if (!bytes) return std::unexpected(bytes.error());
+                if (!*bytes) continue;
+                if (auto ok = process(**bytes, nullptr, true, report, retry); !ok) return ok;
             }
-            auto bytes = envelopes->get(id);
-            if (!bytes) return std::unexpected(bytes.error());
-            if (!*bytes) continue;
-            if (auto ok = process(**bytes, nullptr, true, report, retry); !ok) return ok;
+            // A held record that turned out invalid: nothing needs its envelope any more (and
+            // it would otherwise stay, counted nowhere, for good).
+            if (report.rejected != rejected_before) {
+                const RecordId gone[] = {id};
+                if (auto r = envelopes->remove(gone); !r) return std::unexpected(r.error());
+            }
         }
         return {};
     };
@@ -290,15 +298,15 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
         return {};
     }
     if (k == epochs.end()) {
-        // Not ours to open (yet): keep it; a rotation may later give us its key.
-        ++report.unreadable;
-        return store_envelope(id, view->mailbox, envelope);
+        // Not ours to open (yet): a rotation applied later may give us its key. Kept within the
+        // quota, since anyone can make such envelopes.
+        return keep_unreadable(id, view->mailbox, envelope, from_pending, report);
     }
     auto local = pre ? std::move(*pre) : open_record(envelope, k->second);
     if (!local && local.error().reason == RejectReason::undecryptable && !k->second.secret) {
-        // A content record of an epoch we may only see the control records of (no history).
-        ++report.unreadable;
-        return store_envelope(id, view->mailbox, envelope);
+        // A content record of an epoch we may only see the control records of (no history):
+        // kept for members who can read it, within the quota — it cannot be checked here.
+        return keep_unreadable(id, view->mailbox, envelope, from_pending, report);
     }
     if (!local) return reject(id, local.error().reason, local.error().detail, report);
     auto& rec = *local;
@@ -326,7 +334,16 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
         }
         if (blocking && !redaction_noted(ref)) missing.push_back(ref);
     };
-    for (const auto& h : body.control_heads()) need(to_array<32>(as_bytes(h)), true);
+    // Control records cannot be redacted, so a redaction naming one proves nothing: its note
+    // (made even for a redaction still waiting, by anyone holding the epoch's key) must not let
+    // a record skip the control records it stands on.
+    for (const auto& h : body.control_heads()) {
+        const auto ref = to_array<32>(as_bytes(h));
+        if (auto row = record_row(ref))
+            ref_lamports.push_back(row->lamport);
+        else
+            missing.push_back(ref);
+    }
     auto readable = [&](const pb::RecordRef& r) {
         const auto* ek = keys_for_epoch(to_array<32>(as_bytes(r.epoch_id())));
         return ek != nullptr && ek->secret.has_value();
@@ -334,6 +351,27 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
     for (const auto& p : body.parents()) need(ref_id(p), readable(p) && !parents_may_go);
     if (body.has_prev()) need(ref_id(body.prev()), readable(body.prev()) && !parents_may_go);
     if (!missing.empty()) {
+        // Whoever holds the epoch's key can make records that wait forever for references that
+        // do not exist (a removed member still holds old keys). Those by someone who is not a
+        // member in our view count against the unverified quota; a member's come from someone
+        // the group admitted.
+        const bool vouched = state(keys.group_id).is_member(author_of(body));
+        const auto charge = unverified_charge(envelope.size(), missing.size());
+        if (!vouched && !from_pending) {
+            auto fits = unverified_fits(charge);
+            if (!fits) return std::unexpected(fits.error());
+            if (!*fits) {
+                // Its redaction note, if it made one, goes with it.
+                if (body.has_redaction()) {
+                    auto st = db.cached("DELETE FROM redactions WHERE redaction = ?");
+                    if (!st) return std::unexpected(st.error());
+                    (*st)->bind(1, ByteView(id));
+                    if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+                }
+                refuse_over_quota(id, report);
+                return {};
+            }
+        }
         ++report.pending;
         // A held record's envelope is in the store already.
         if (!from_pending)
@@ -343,6 +381,7 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
         (*st)->bind(1, ByteView(id)).bind(2, now());
         if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
         if (auto ok = hold_for(id, missing); !ok) return ok;
+        if (auto ok = vouched ? forget_unverified(id) : note_unverified(id, charge); !ok) return ok;
         const auto cost = held_cost(rec);
         if (held_opened_bytes + cost <= kHeldOpenedBytes &&
             held_opened.emplace(std::string(as_chars(id)), std::move(rec)).second)

@@ -4,7 +4,6 @@
 // every chunk we hold a key for — so a damaged file changes nothing; then it ingests in batches,
 // each its own transaction, so an interrupted import keeps what it committed.
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -13,6 +12,7 @@
 #include "kolokol/crypto/aead.hpp"
 #include "kolokol/crypto/byte_reader.hpp"
 #include "kolokol/crypto/hash.hpp"
+#include "kolokol/storage/output_file.hpp"
 #include "node_impl.hpp"
 #include "syncfile.pb.h"
 
@@ -93,8 +93,12 @@ Result<std::size_t> Node::write_sync_file(const std::filesystem::path& path,
         if (!m.genesis.contains(g)) return fail(CoreErrc::not_found, "no such group");
     auto tmp = path;
     tmp += ".partial";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return fail(CoreErrc::io, "cannot write " + path.string());
+    auto created = storage::create_output_temp(tmp);
+    if (!created)
+        return fail(
+            created.error().code == storage::StorageErrc::exists ? CoreErrc::exists : CoreErrc::io,
+            created.error().message);
+    const int fd = *created;
     auto salt = m.random->bytes(32);
     pb::SyncFileHeader header;
     header.set_version(1);
@@ -109,6 +113,7 @@ Result<std::size_t> Node::write_sync_file(const std::filesystem::path& path,
         auto held = m.envelopes->ids(mailbox);
         if (!held) {
             ::close(fd);
+            ::unlink(tmp.c_str());
             return std::unexpected(held.error());
         }
         // Causal order (by Lamport clock) where we know it, so the reader rarely has to hold
@@ -177,7 +182,7 @@ Result<IngestReport> Node::read_sync_file(const std::filesystem::path& path) {
     // `done` marks chunk indices already handed over, so a later pass (after a rotation in the
     // file gave us a new epoch's key) picks up only what was foreign before.
     std::vector<bool> done;
-    auto walk = [&](const std::function<Status(pb::EnvelopeBatch&)>& on_batch,
+    auto walk = [&](const std::function<Status(pb::EnvelopeBatch&, const EpochKeys&)>& on_batch,
                     std::size_t* foreign) -> Status {
         std::size_t index = 0;
         SyncFileReader reader(path);
@@ -214,22 +219,31 @@ Result<IngestReport> Node::read_sync_file(const std::filesystem::path& path) {
                 batch.envelopes_size() > kMaxEnvelopesPerChunk)
                 return fail(CoreErrc::bad_input,
                             "the sync file is damaged (a batch does not parse)");
-            if (auto ok = on_batch(batch); !ok) return ok;
+            if (auto ok = on_batch(batch, *it->second); !ok) return ok;
             done[index - 1] = true;
         }
         return {};
     };
 
     std::size_t foreign = 0;
-    if (auto ok = walk([](pb::EnvelopeBatch&) -> Status { return {}; }, &foreign); !ok)
+    if (auto ok = walk([](pb::EnvelopeBatch&, const EpochKeys&) -> Status { return {}; }, &foreign);
+        !ok)
         return std::unexpected(ok.error());
     done.assign(done.size(), false);
     IngestReport total;
     auto ingest_pass = [&](std::size_t* left) {
         return walk(
-            [&](pb::EnvelopeBatch& batch) -> Status {
+            [&](pb::EnvelopeBatch& batch, const EpochKeys& keys) -> Status {
                 std::vector<Bytes> pending;
                 for (auto& e : *batch.mutable_envelopes()) {
+                    // A writer puts each epoch's envelopes under that epoch's file key. Others
+                    // were put there by someone holding the key (a removed member keeps old
+                    // ones) and have no reason to be kept here.
+                    auto view = storage::parse_envelope(as_bytes(e));
+                    if (view && view->mailbox != keys.mailbox) {
+                        ++total.dropped;
+                        continue;
+                    }
                     pending.push_back(to_bytes(e));
                     if (pending.size() == kIngestBatch) {
                         auto r = m.ingest(pending);

@@ -71,7 +71,8 @@ CREATE TABLE admissions(
 
 Status migrate_schema(storage::Database& db) {
     if (auto ok = storage::EnvelopeStore::migrate(db); !ok) return ok;
-    return db.migrate("core", kCoreSteps);
+    if (auto ok = db.migrate("core", kCoreSteps); !ok) return ok;
+    return migrate_quota_schema(db);
 }
 
 }  // namespace kolokol::core

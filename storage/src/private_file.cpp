@@ -190,8 +190,12 @@ Status shred(const std::filesystem::path& path, crypto::Random& random) {
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return os_fail(StorageErrc::io, "stat", path, errno);
     if (!S_ISREG(st.st_mode)) return fail(StorageErrc::io, path.string() + " is not a file");
-    if (auto s = overwrite_random(fd.get(), static_cast<std::size_t>(st.st_size), path, random); !s)
-        return s;
+    // A second name for the same file (a planted hard link) would have us overwrite a file
+    // that is not ours to destroy: only the name goes.
+    if (st.st_nlink == 1)
+        if (auto s = overwrite_random(fd.get(), static_cast<std::size_t>(st.st_size), path, random);
+            !s)
+            return s;
     if (::unlink(path.c_str()) != 0) return os_fail(StorageErrc::io, "unlink", path, errno);
     return sync_parent_dir(path);
 }

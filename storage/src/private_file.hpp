@@ -34,7 +34,8 @@ Status write_atomic(const std::filesystem::path& path, ByteView data, bool no_re
                     crypto::Random& random);
 
 // Overwrites a regular file with random bytes, fsyncs it, unlinks it and fsyncs the directory.
-// Succeeds (doing nothing) when the file does not exist.
+// Succeeds (doing nothing) when the file does not exist. A file with other names (hard links)
+// or a symlink is only unlinked, never overwritten.
 Status shred(const std::filesystem::path& path, crypto::Random& random);
 
 // The sibling temp path used by write_atomic.

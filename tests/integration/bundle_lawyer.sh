@@ -11,6 +11,8 @@ for tool in age age-keygen python3 sha256sum tar; do
   command -v "$tool" >/dev/null || fail "$tool is not installed (scripts/deps)"
 done
 cd "$WORK"
+# A fixed export date (KOLOKOL_FAKE_NOW_MS), which only the test build reads.
+KOLOKOL=${KOLOKOL_TESTHOOKS:?set KOLOKOL_TESTHOOKS to the kolokol-testhooks binary}
 export KOLOKOL_FAKE_NOW_MS=1795320000000
 
 new_member alice Alice

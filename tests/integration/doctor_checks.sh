@@ -61,8 +61,10 @@ echo "ok: bad permissions are reported with the chmod to run"
 
 # A member whose clock runs an hour ahead: Boris sees the skew in what she wrote.
 ahead=$(( $(date +%s) * 1000 + 3600 * 1000 ))
-KOLOKOL_FAKE_NOW_MS=$ahead as anna post "$G" "written with a clock an hour ahead"
-KOLOKOL_FAKE_NOW_MS=$ahead as anna sync >/dev/null
+# (The test build reads KOLOKOL_FAKE_NOW_MS; the release binary ignores it.)
+hooks=${KOLOKOL_TESTHOOKS:?set KOLOKOL_TESTHOOKS to the kolokol-testhooks binary}
+KOLOKOL=$hooks KOLOKOL_FAKE_NOW_MS=$ahead as anna post "$G" "written with a clock an hour ahead"
+KOLOKOL=$hooks KOLOKOL_FAKE_NOW_MS=$ahead as anna sync >/dev/null
 as boris sync >/dev/null
 doctor_run boris doctor
 [ "$rc" -eq 1 ] || fail "clock skew is not a failure (exit $rc): $(cat "$WORK/doctor.out")"

@@ -3,6 +3,8 @@
 # back. Nothing of them is visible, and no file of the home holds their text. (The unit test
 # "retention: expired records…" checks a plaintext export of the database for text and ids.)
 source "$(dirname "$0")/lib.bash"
+# The clock is moved with KOLOKOL_FAKE_NOW_MS, which only the test build reads.
+KOLOKOL=${KOLOKOL_TESTHOOKS:?set KOLOKOL_TESTHOOKS to the kolokol-testhooks binary}
 
 pass_file relay
 port=$(pick_port)

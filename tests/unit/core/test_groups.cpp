@@ -90,6 +90,8 @@ TEST_CASE("a removed member holds every envelope written after the rotation and 
     }
     auto report = deliver(*p.a, *p.b);
     CHECK(report.unreadable >= 20);  // every post-rotation envelope reached B...
+    CHECK(report.over_quota == 0);
+    CHECK(p.b->unverified_usage().count >= 20);  // ...and is held unopened, within the quota
     auto seen = texts(*p.b, p.group);
     for (const auto& s : secrets)
         CHECK(std::find(seen.begin(), seen.end(), s) == seen.end());  // ...none opened
@@ -273,7 +275,8 @@ TEST_CASE("any flipped byte in an envelope is caught") {
     for (std::size_t i = 33; i < env.size(); i += 13)
         CHECK(ingest_one(*p.b, flip(i)) == RejectReason::undecryptable);
     CHECK(ingest_one(*p.b, flip(env.size() - 1)) == RejectReason::undecryptable);
-    // A flipped mailbox byte addresses a mailbox nobody holds: kept as unreadable, never opened.
+    // A flipped mailbox byte addresses a mailbox nobody holds: kept as unreadable (within the
+    // unverified quota), never opened.
     auto r = p.b->ingest(std::vector<Bytes>{flip(5)});
     REQUIRE(r.has_value());
     CHECK(r->unreadable == 1);

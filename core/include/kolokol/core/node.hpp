@@ -38,6 +38,8 @@ struct InitOptions {
     ByteView passphrase;
     std::optional<ByteView> duress_passphrase;
     KdfProfile kdf = KdfProfile::tuned;
+    // Milliseconds since the Unix epoch; empty: the system clock. Dates the card and identity.
+    std::function<std::int64_t()> clock;
 };
 
 struct GroupSummary {
@@ -71,13 +73,30 @@ struct MessageView {
 
 struct IngestReport {
     std::size_t received = 0;
-    std::size_t added = 0;       // new records applied
-    std::size_t duplicate = 0;   // already held (applied, pending or rejected before)
-    std::size_t pending = 0;     // held until their references arrive
-    std::size_t unreadable = 0;  // for a mailbox we hold no key for (kept, may open later)
+    std::size_t added = 0;      // new records applied
+    std::size_t duplicate = 0;  // already held (applied, pending or rejected before)
+    std::size_t pending = 0;    // held until their references arrive
+    // Not openable here: for a mailbox we hold no key for, or content of an epoch we hold only
+    // the control key of. Kept unopened (a key may come later; other members may fetch them
+    // from us) unless the unverified quota is full.
+    std::size_t unreadable = 0;
+    // Refused because the unverified quota was full (see unverified_usage()): unreadable ones,
+    // and records by non-members that would have waited for their references. Not stored and
+    // not noted as rejected, so a carrier may bring them again.
+    std::size_t over_quota = 0;
     std::size_t rejected = 0;
     std::size_t foreign_chunks = 0;  // sync-file chunks under a key we do not hold
+    // Sync-file envelopes for another mailbox than the one whose file key sealed their chunk:
+    // no member writes those, and nothing is kept of them.
+    std::size_t dropped = 0;
     void merge(const IngestReport& o);
+};
+
+// What the store holds that it cannot verify, against its quota (bytes of envelopes).
+struct UnverifiedUsage {
+    std::uint64_t count = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t quota = 0;
 };
 
 struct RejectionView {
@@ -99,6 +118,7 @@ struct RestoreOptions {
     ByteView backup_passphrase;  // opens the age file
     ByteView store_passphrase;   // for the new store; may differ from the backup's
     KdfProfile kdf = KdfProfile::tuned;
+    std::function<std::int64_t()> clock;  // empty: the system clock
 };
 struct RestoreReport {
     std::size_t groups = 0;
@@ -122,8 +142,10 @@ public:
     static Status init(const std::filesystem::path& home, const InitOptions& options);
     // Unlocks the store. A duress passphrase crypto-erases the store (the key file is replaced
     // by random bytes of the same size) and then fails exactly as a wrong passphrase does.
+    // `clock` is the Node's clock from the start (retention runs on open by it).
     static Result<std::unique_ptr<Node>> open(const std::filesystem::path& home,
-                                              ByteView passphrase);
+                                              ByteView passphrase,
+                                              std::function<std::int64_t()> clock = {});
     // Destroys the key file first (the database is noise without it), then the database.
     static Status panic(const std::filesystem::path& home);
     static Status change_passphrase(const std::filesystem::path& home, ByteView old_passphrase,
@@ -301,9 +323,24 @@ public:
     // nothing expired.
     Result<RetentionReport> apply_retention();
 
-    // For tests and tools: the clock (ms since the epoch). Defaults to the system clock, or
-    // KOLOKOL_FAKE_NOW_MS when set.
+    // For tests and tools: the clock (ms since the epoch). Defaults to the system clock; the
+    // environment never changes it.
     void set_clock(std::function<std::int64_t()> clock);
+
+    // ---- The unverified quota (node_quota.cpp) -------------------------------------------
+    // What the store keeps without being able to check it: envelopes it cannot open (see
+    // IngestReport::unreadable) and records whose author is not a member in its view that wait
+    // for their references (only someone holding an epoch key can make those: a member, or a
+    // removed member with an old key). Together they take at most the quota, a setting of the
+    // store (default kDefaultUnverifiedQuota); past it ingest refuses them (over_quota).
+    // Lowering the quota below what is held drops unverified envelopes, newest first, until
+    // the rest fit (0 drops them all); a member needs none of them, and any that matter come
+    // again with a later sync.
+    static constexpr std::uint64_t kDefaultUnverifiedQuota = std::uint64_t{64} << 20;
+    static constexpr std::uint64_t kMaxUnverifiedQuota = std::uint64_t{1} << 40;
+    UnverifiedUsage unverified_usage();
+    // bad_input above kMaxUnverifiedQuota.
+    Status set_unverified_quota(std::uint64_t bytes);
 
     // Backup and restore (node_backup.cpp; format in proto/backup.proto). A backup is an age
     // file encrypted with `passphrase` (scrypt) holding the identity and transport secrets, each

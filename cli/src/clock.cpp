@@ -1,0 +1,23 @@
+// Compiled twice: into `kolokol` as is, and into `kolokol-testhooks` with KOLOKOL_TEST_HOOKS.
+#include "clock.hpp"
+
+#include <chrono>
+#include <cstdlib>
+
+namespace kolokol::cli {
+
+std::int64_t now_ms() {
+#ifdef KOLOKOL_TEST_HOOKS
+    if (const char* fake = std::getenv("KOLOKOL_FAKE_NOW_MS"); fake && *fake)
+        return std::strtoll(fake, nullptr, 10);
+#endif
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::function<std::int64_t()> node_clock() {
+    return now_ms;
+}
+
+}  // namespace kolokol::cli
