@@ -11,6 +11,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -18,6 +19,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "command.hpp"
 #include "kolokol/crypto/encoding.hpp"
@@ -93,24 +95,55 @@ void print(const nlohmann::json& doc) {
     std::fflush(stdout);
 }
 
+// Runs `spawn(io, slot)` for every slot on `threads` io_contexts, each on a thread of its own
+// (slot i on context i mod threads), until `deadline`; `tick` runs on this thread every half
+// second meanwhile. Attack steps cost the tool as much CPU as the relay, and a loaded machine
+// gives each thread a share: one thread would measure the tool, not the relay.
+void run_slots(std::uint64_t slots, unsigned threads, Clock::time_point deadline,
+               const std::function<void(asio::io_context&, std::uint64_t)>& spawn,
+               const std::function<void()>& tick) {
+    threads = std::max(1u, threads);
+    std::vector<std::unique_ptr<asio::io_context>> ios;
+    for (unsigned t = 0; t < threads; ++t) ios.push_back(std::make_unique<asio::io_context>());
+    for (std::uint64_t slot = 0; slot < slots; ++slot) spawn(*ios[slot % threads], slot);
+    std::vector<std::thread> workers;
+    for (auto& io : ios) {
+        auto* ctx = io.get();
+        workers.emplace_back([ctx, deadline] {
+            asio::steady_timer end(*ctx);
+            end.expires_at(deadline);
+            end.async_wait([ctx](std::error_code) { ctx->stop(); });
+            ctx->run();
+        });
+    }
+    while (Clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        tick();
+    }
+    for (auto& w : workers) w.join();
+}
+
 // relay-silent: N sessions, each a complete handshake followed by silence; whatever the relay
-// closes is opened again at once, and a refused connection is retried after --retry-ms.
+// closes is opened again at once, and a refused connection is retried after --retry-ms. With
+// --open yes each session first opens a mailbox of its own (a fresh key: anyone can) and then
+// only answers the relay's pings, so that it counts as a member's idle live session.
 int relay_silent(std::span<const std::string> args) {
-    const auto o = parse(args, {"sessions", "from", "seconds", "retry-ms"});
+    const auto o = parse(args, {"sessions", "from", "seconds", "retry-ms", "threads", "open"});
+    const bool open = o.get("open", "no") == "yes";
     const auto sessions = o.number("sessions", 2'000);
     const auto sources = parse_sources(o.get("from", "127.0.0.2"));
     const auto seconds = o.number("seconds", 60);
     const auto retry = std::chrono::milliseconds(o.number("retry-ms", 100));
+    const auto threads = static_cast<unsigned>(o.number("threads", 4));
     const auto local = crypto::box_keypair();
     const auto start = Clock::now();
     const auto deadline = start + std::chrono::seconds(seconds);
 
     struct Counts {
-        std::uint64_t handshakes = 0, closed_by_relay = 0, refused = 0;
-        std::int64_t held = 0;
+        std::atomic<std::uint64_t> handshakes{0}, closed_by_relay{0}, refused{0};
+        std::atomic<std::int64_t> held{0};
     } n;
-    asio::io_context io;
-    for (std::uint64_t slot = 0; slot < sessions; ++slot) {
+    auto spawn = [&](asio::io_context& io, std::uint64_t slot) {
         const auto source = sources[slot % sources.size()];
         asio::co_spawn(
             io,
@@ -126,32 +159,38 @@ int relay_silent(std::span<const std::string> args) {
                     }
                     ++n.handshakes;
                     ++n.held;
-                    // Silent: never a Hello, never a request; only read what the relay sends.
-                    while (co_await s->receive()) {
+                    if (open) {
+                        const auto key =
+                            mailbox_key_from(crypto::hex_encode(crypto::system_random().bytes(16)));
+                        if (co_await hello_and_open(*s, key)) {
+                            for (;;) {
+                                auto f = co_await s->receive();
+                                if (!f) break;
+                                if (!f->has_ping()) continue;
+                                pb::SyncFrame pong;
+                                pong.mutable_ping();
+                                if (!co_await s->send(pong)) break;
+                            }
+                        }
+                    } else {
+                        // Silent: never a Hello, never a request; only read what the relay
+                        // sends.
+                        while (co_await s->receive()) {
+                        }
                     }
                     --n.held;
                     if (Clock::now() < deadline) ++n.closed_by_relay;
                 }
             },
             asio::detached);
-    }
+    };
     // Sessions held, sampled every half second; the first ten seconds are the build-up.
     std::vector<std::int64_t> samples;
     std::int64_t peak = 0;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-            asio::steady_timer tick(co_await asio::this_coro::executor);
-            while (Clock::now() < deadline) {
-                tick.expires_after(std::chrono::milliseconds(500));
-                co_await tick.async_wait(use_tuple);
-                peak = std::max(peak, n.held);
-                if (Clock::now() - start >= std::chrono::seconds(10)) samples.push_back(n.held);
-            }
-            io.stop();
-        },
-        asio::detached);
-    io.run();
+    run_slots(sessions, threads, deadline, spawn, [&] {
+        peak = std::max(peak, n.held.load());
+        if (Clock::now() - start >= std::chrono::seconds(10)) samples.push_back(n.held);
+    });
     double mean = 0;
     std::int64_t low = samples.empty() ? 0 : samples.front();
     for (auto s : samples) {
@@ -163,13 +202,13 @@ int relay_silent(std::span<const std::string> args) {
            {"sessions", sessions},
            {"sources", sources.size()},
            {"seconds", seconds},
-           {"handshakes", n.handshakes},
-           {"closed_by_relay", n.closed_by_relay},
-           {"refused", n.refused},
+           {"handshakes", n.handshakes.load()},
+           {"closed_by_relay", n.closed_by_relay.load()},
+           {"refused", n.refused.load()},
            {"held_peak", peak},
            {"held_mean", mean},
            {"held_min", low},
-           {"held_end", n.held}});
+           {"held_end", n.held.load()}});
     return 0;
 }
 
@@ -204,23 +243,28 @@ int relay_fill(std::span<const std::string> args) {
     return 0;
 }
 
-// relay-reconcile: N sessions open the same mailbox and each keeps one reconciliation going
-// with costly_reconcile_message() rounds for the whole time; a session the relay ends is opened
-// again.
+// relay-reconcile: N sessions open the same mailbox and each starts one reconciliation of it;
+// once all N have started (or half the time is gone), each keeps its reconciliation going with
+// costly_reconcile_message() rounds for the rest of the time. A session the relay ends is
+// opened again. Starting them all first makes sure N reconciliations are held at once, however
+// slowly a loaded relay answers rounds.
 int relay_reconcile(std::span<const std::string> args) {
-    const auto o = parse(args, {"mailbox", "sessions", "from", "seconds"});
+    const auto o = parse(args, {"mailbox", "sessions", "from", "seconds", "threads"});
     const auto key = mailbox_key_from(o.get("mailbox", "flood"));
     const auto sessions = o.number("sessions", 256);
     const auto sources = parse_sources(o.get("from", "127.0.0.2"));
     const auto seconds = o.number("seconds", 20);
+    const auto threads = static_cast<unsigned>(o.number("threads", 4));
     const auto local = crypto::box_keypair();
-    const auto deadline = Clock::now() + std::chrono::seconds(seconds);
+    const auto begin = Clock::now();
+    const auto deadline = begin + std::chrono::seconds(seconds);
+    const auto ramp_end = begin + std::chrono::seconds(seconds) / 2;
     struct Counts {
-        std::uint64_t sessions = 0, failed = 0, reconciliations = 0, rounds = 0, ended = 0;
-        std::int64_t running = 0, running_peak = 0;
+        std::atomic<std::uint64_t> sessions{0}, failed{0}, reconciliations{0}, rounds{0}, ended{0};
+        std::atomic<std::int64_t> running{0};
     } n;
-    asio::io_context io;
-    for (std::uint64_t slot = 0; slot < sessions; ++slot) {
+    std::int64_t running_peak = 0;
+    auto spawn = [&](asio::io_context& io, std::uint64_t slot) {
         const auto source = sources[slot % sources.size()];
         asio::co_spawn(
             io,
@@ -243,7 +287,12 @@ int relay_reconcile(std::span<const std::string> args) {
                     f.mutable_reconcile()->set_message(to_string(costly_reconcile_message(rng)));
                     if (!co_await s->send(f)) continue;
                     ++n.reconciliations;
-                    n.running_peak = std::max(n.running_peak, ++n.running);
+                    ++n.running;
+                    // The first reply waits until every session has started.
+                    while (n.reconciliations < sessions && Clock::now() < ramp_end) {
+                        pause.expires_after(std::chrono::milliseconds(100));
+                        co_await pause.async_wait(use_tuple);
+                    }
                     // Every reply is answered with another costly round, until the relay ends
                     // the session (its round limit, a timeout) or the time is up.
                     while (Clock::now() < deadline) {
@@ -260,19 +309,17 @@ int relay_reconcile(std::span<const std::string> args) {
                 }
             },
             asio::detached);
-    }
-    asio::steady_timer end(io);
-    end.expires_at(deadline);
-    end.async_wait([&](std::error_code) { io.stop(); });
-    io.run();
+    };
+    run_slots(sessions, threads, deadline, spawn,
+              [&] { running_peak = std::max(running_peak, n.running.load()); });
     print({{"command", "relay-reconcile"},
            {"sessions_wanted", sessions},
-           {"sessions_opened", n.sessions},
-           {"sessions_failed", n.failed},
-           {"reconciliations", n.reconciliations},
-           {"running_peak", n.running_peak},
-           {"rounds_answered", n.rounds},
-           {"ended_by_relay", n.ended}});
+           {"sessions_opened", n.sessions.load()},
+           {"sessions_failed", n.failed.load()},
+           {"reconciliations", n.reconciliations.load()},
+           {"running_peak", running_peak},
+           {"rounds_answered", n.rounds.load()},
+           {"ended_by_relay", n.ended.load()}});
     return 0;
 }
 
@@ -367,8 +414,9 @@ int relay_verify(std::span<const std::string> args) {
 
 const Registration silent{
     {"relay-silent",
-     "ADDRESS [--sessions N] [--from IP,IP…] [--seconds S] [--retry-ms R]: holds N handshaken "
-     "silent sessions, reopening what the relay closes",
+     "ADDRESS [--sessions N] [--from IP,IP…] [--seconds S] [--retry-ms R] [--threads T] "
+     "[--open yes]: holds N handshaken silent sessions (or idle ones that opened a mailbox of "
+     "their own), reopening what the relay closes",
      relay_silent}};
 const Registration fill{{"relay-fill",
                          "ADDRESS [--mailbox TEXT] [--envelopes N] [--size B] [--from IP]: fills "
@@ -376,8 +424,8 @@ const Registration fill{{"relay-fill",
                          relay_fill}};
 const Registration reconcile{
     {"relay-reconcile",
-     "ADDRESS [--mailbox TEXT] [--sessions N] [--from IP,IP…] [--seconds S]: N sessions keep "
-     "costly reconciliations of the mailbox going",
+     "ADDRESS [--mailbox TEXT] [--sessions N] [--from IP,IP…] [--seconds S] [--threads T]: N "
+     "sessions keep costly reconciliations of the mailbox going",
      relay_reconcile}};
 const Registration quota{
     {"relay-quota",
