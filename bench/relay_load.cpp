@@ -185,6 +185,7 @@ double percentile_ms(std::vector<std::int64_t> v, double p) {
     RelayOptions options;
     options.max_sessions = a.clients + 64;
     options.per_address = a.clients + 64;
+    options.per_prefix = a.clients + 64;
     Relay relay(io.get_executor(), **store, options);
     if (!relay.listen({asio::ip::make_address("127.0.0.1"), 0})) _exit(3);
     asio::signal_set signals(io, SIGTERM);

@@ -77,6 +77,7 @@ int main() {
     asio::io_context io;
     tr::ServerOptions options;
     options.max_sessions_per_address = 4096;
+    options.max_sessions_per_prefix = 4096;
     tr::Server server(io.get_executor(), crypto::box_keypair(), options,
                       [](tr::Session& s) -> asio::awaitable<void> {
                           while (true) {

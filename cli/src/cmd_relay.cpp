@@ -1,8 +1,13 @@
 // kolokol relay — a store-and-forward node that never holds a key that opens content.
+#include <malloc.h>
+
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
 #include <condition_variable>
 #include <csignal>
+#include <filesystem>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -42,8 +47,13 @@ struct RelayArgs {
     std::string data;
     std::size_t max_sessions = 1024;
     std::size_t per_address = 32;
+    std::size_t per_prefix = 128;
+    unsigned open_timeout = 10;
+    std::size_t reconcile_memory_mib = 64;
+    std::size_t session_memory_mib = 128;
     std::uint64_t mailbox_max_count = 100'000;
     std::uint64_t mailbox_max_bytes = std::uint64_t{1} << 30;
+    std::uint64_t store_max_bytes = std::uint64_t{4} << 30;
     unsigned ttl_days = 30;
     unsigned threads = 0;
     std::string kdf = "tuned";
@@ -57,9 +67,16 @@ void run_relay(const RelayArgs& a) {
             Exit::usage, subst(_("--mailbox-max-bytes must hold at least one envelope ({} bytes)"),
                                storage::kEnvelopeMaxBytes));
 
+    if (a.store_max_bytes < storage::kEnvelopeMaxBytes + transport::kStoredEnvelopeOverheadBytes)
+        throw CommandError(
+            Exit::usage,
+            subst(_("--store-max-bytes must hold at least one envelope ({} bytes)"),
+                  storage::kEnvelopeMaxBytes + transport::kStoredEnvelopeOverheadBytes));
+
     transport::RelayQuotas quotas;
     quotas.mailbox_max_count = a.mailbox_max_count;
     quotas.mailbox_max_bytes = a.mailbox_max_bytes;
+    quotas.store_max_bytes = a.store_max_bytes;
     quotas.ttl = std::chrono::hours(24) * a.ttl_days;
 
     const bool exists = transport::RelayStore::exists(a.data);
@@ -71,9 +88,21 @@ void run_relay(const RelayArgs& a) {
     if (!opened) throw CommandError(relay_exit_for(opened.error()), opened.error().what());
     auto& store = **opened;
 
+    // The quota is a promise about the disk only if the disk can keep it.
+    std::error_code space_ec;
+    const auto space = std::filesystem::space(a.data, space_ec);
+    if (!space_ec && space.available + store.store_bytes() < a.store_max_bytes)
+        std::cerr << subst(_("kolokol: relay: warning: --store-max-bytes ({} bytes) is more than "
+                             "the disk has free ({} bytes)\n"),
+                           a.store_max_bytes, space.available + store.store_bytes());
+
     transport::RelayOptions options;
     options.max_sessions = a.max_sessions;
     options.per_address = a.per_address;
+    options.per_prefix = a.per_prefix;
+    options.first_request_timeout = std::chrono::seconds(a.open_timeout);
+    options.reconcile_memory_bytes = a.reconcile_memory_mib << 20;
+    options.session_memory_bytes = a.session_memory_mib << 20;
 
     asio::io_context io;
     transport::Relay relay(io.get_executor(), store, options);
@@ -87,10 +116,23 @@ void run_relay(const RelayArgs& a) {
     std::condition_variable stop_cv;
     bool done = false;
     std::thread watchdog;
+    // glibc keeps what a burst of sessions freed in its arenas until asked to give it back:
+    // asked every 10 s, so memory comes down after an attack as it went up.
+    asio::steady_timer trim(io);
+    std::function<void()> arm_trim = [&] {
+        trim.expires_after(std::chrono::seconds(10));
+        trim.async_wait([&](const std::error_code& ec) {
+            if (ec) return;
+            malloc_trim(0);
+            arm_trim();
+        });
+    };
+    arm_trim();
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const std::error_code& ec, int) {
         if (ec) return;
         std::cerr << _("kolokol: relay: stopping\n");
+        trim.cancel();
         relay.stop();
         watchdog = std::thread([&] {
             std::unique_lock wait_lock(stop_mutex);
@@ -118,6 +160,12 @@ void run_relay(const RelayArgs& a) {
     std::cerr << subst(_("kolokol: relay: stopped after {} sessions ({} envelopes in, {} out)\n"),
                        stats.transport.sessions_established, stats.envelopes_received,
                        stats.envelopes_sent);
+    std::cerr << subst(_("kolokol: relay: {} connections refused at a cap, {} sessions evicted "
+                         "for newcomers, {} closed for opening no mailbox in time, {} closed for "
+                         "memory\n"),
+                       stats.transport.refused_capacity + stats.transport.refused_per_address +
+                           stats.transport.refused_per_prefix,
+                       stats.transport.evicted, stats.first_request_timeouts, stats.memory_closes);
 }
 
 }  // namespace
@@ -137,6 +185,31 @@ void register_relay_commands(CLI::App& app) {
         ->add_option("--per-address", args.per_address,
                      _("Sessions at once from one IP address (default 32)"))
         ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
+    relay
+        ->add_option("--per-prefix", args.per_prefix,
+                     _("Sessions at once from one /24 of IPv4 or /64 of IPv6 (default 128); when "
+                       "full, a newcomer takes the slot of a session that opened no mailbox"))
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
+    relay
+        ->add_option("--open-timeout", args.open_timeout,
+                     _("Seconds a client has, after the handshake, to open a mailbox (default "
+                       "10)"))
+        ->check(CLI::Range(1u, 3'600u));
+    relay
+        ->add_option("--reconcile-memory", args.reconcile_memory_mib,
+                     _("MiB of memory for reconciliations, shared by all sessions; past it they "
+                       "wait (default 64)"))
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+    relay
+        ->add_option("--session-memory", args.session_memory_mib,
+                     _("MiB of memory for all sessions' buffers and state; past it the biggest "
+                       "session is closed (default 128)"))
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+    relay
+        ->add_option("--store-max-bytes", args.store_max_bytes,
+                     _("Bytes of disk the relay's database may use for all mailboxes together; "
+                       "past it envelopes are declined (default 4 GiB)"))
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 50));
     relay
         ->add_option("--mailbox-max-count", args.mailbox_max_count,
                      _("Envelopes kept per mailbox (default 100000)"))

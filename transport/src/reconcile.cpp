@@ -80,12 +80,10 @@ Fingerprint reconcile_fingerprint(const ByteArray<32>& sum_le, std::uint64_t cou
     return to_array<kFingerprintBytes>(h);
 }
 
-Reconciler::Reconciler(Role role, std::vector<RecordId> ids, Options options)
-    : m_role(role),
-      m_max_bytes(std::max(options.max_message_bytes, kReconcileMinMessageBytes)),
-      m_ids(std::move(ids)) {
+ReconcileSet::ReconcileSet(std::vector<RecordId> ids) : m_ids(std::move(ids)) {
     if (!std::is_sorted(m_ids.begin(), m_ids.end())) std::sort(m_ids.begin(), m_ids.end());
     m_ids.erase(std::unique(m_ids.begin(), m_ids.end()), m_ids.end());
+    m_ids.shrink_to_fit();
 
     // Ids as 256-bit little-endian integers. A prefix sum mod 2^256 every kSumStride ids gives
     // any range's sum from two checkpoints and at most 2 × (kSumStride − 1) additions.
@@ -98,7 +96,20 @@ Reconciler::Reconciler(Role role, std::vector<RecordId> ids, Options options)
     if (m_ids.size() % kSumStride == 0) m_checkpoints.push_back(acc);
 }
 
-void Reconciler::add_id(Sum& acc, const RecordId& id) {
+std::size_t ReconcileSet::memory_bytes_for(std::size_t count) {
+    return sizeof(ReconcileSet) + count * sizeof(RecordId) + (count / kSumStride + 1) * sizeof(Sum);
+}
+
+std::size_t ReconcileSet::build_bytes_for(std::size_t count) {
+    return count * sizeof(RecordId) + memory_bytes_for(count);
+}
+
+std::size_t ReconcileSet::memory_bytes() const {
+    return sizeof(ReconcileSet) + m_ids.capacity() * sizeof(RecordId) +
+           m_checkpoints.capacity() * sizeof(Sum);
+}
+
+void ReconcileSet::add_id(Sum& acc, const RecordId& id) {
     std::uint64_t carry = 0;
     for (std::size_t limb = 0; limb < 4; ++limb) {
         std::uint64_t v = 0;
@@ -112,21 +123,37 @@ void Reconciler::add_id(Sum& acc, const RecordId& id) {
     }
 }
 
-Reconciler::Sum Reconciler::prefix_sum(std::size_t end) const {
+ReconcileSet::Sum ReconcileSet::prefix_sum(std::size_t end) const {
     Sum acc = m_checkpoints[end / kSumStride];
     for (std::size_t i = end - end % kSumStride; i < end; ++i) add_id(acc, m_ids[i]);
     return acc;
 }
 
+Reconciler::Reconciler(Role role, std::vector<RecordId> ids, Options options)
+    : Reconciler(role, std::make_shared<const ReconcileSet>(std::move(ids)), options) {}
+
+Reconciler::Reconciler(Role role, std::shared_ptr<const ReconcileSet> set, Options options)
+    : m_role(role),
+      m_max_bytes(std::max(options.max_message_bytes, kReconcileMinMessageBytes)),
+      m_set(std::move(set)),
+      m_ids(&m_set->m_ids) {}
+
+std::size_t Reconciler::own_memory_bytes() const {
+    // A std::set node holds the id and about 32 bytes of links and colour.
+    return sizeof(Reconciler) + (m_have.capacity() + m_need.capacity()) * sizeof(RecordId) +
+           m_reported.size() * (sizeof(RecordId) + 32);
+}
+
 std::size_t Reconciler::index_of(const Bound& bound) const {
-    if (bound.end) return m_ids.size();
-    return static_cast<std::size_t>(std::lower_bound(m_ids.begin(), m_ids.end(), bound.value) -
-                                    m_ids.begin());
+    if (bound.end) return m_ids->size();
+    return static_cast<std::size_t>(std::lower_bound(m_ids->begin(), m_ids->end(), bound.value) -
+                                    m_ids->begin());
 }
 
 Fingerprint Reconciler::fingerprint(std::size_t begin, std::size_t end) const {
-    const Sum hi = prefix_sum(end);
-    const Sum lo = prefix_sum(begin);
+    using Sum = ReconcileSet::Sum;
+    const Sum hi = m_set->prefix_sum(end);
+    const Sum lo = m_set->prefix_sum(begin);
     Sum diff{};
     std::uint64_t borrow = 0;
     for (std::size_t limb = 0; limb < 4; ++limb) {
@@ -141,8 +168,8 @@ Fingerprint Reconciler::fingerprint(std::size_t begin, std::size_t end) const {
 }
 
 Bound Reconciler::separator(std::size_t index) const {
-    const RecordId& a = m_ids[index - 1];
-    const RecordId& b = m_ids[index];
+    const RecordId& a = (*m_ids)[index - 1];
+    const RecordId& b = (*m_ids)[index];
     std::size_t common = 0;
     while (common < kIdBytes && a[common] == b[common]) ++common;
     // Ids are distinct, so they differ at `common` and b's byte there is above a's, hence
@@ -159,7 +186,7 @@ void Reconciler::split(Bytes& out, std::size_t begin, std::size_t end, const Bou
         detail::put_bound(out, upper);
         out.push_back(detail::kModeIdList);
         detail::put_varint(out, n);
-        for (std::size_t i = begin; i < end; ++i) append(out, m_ids[i]);
+        for (std::size_t i = begin; i < end; ++i) append(out, (*m_ids)[i]);
         return;
     }
     const std::size_t per_bucket = n / kReconcileBuckets;
@@ -184,15 +211,15 @@ void Reconciler::learn(std::size_t begin, std::size_t end, ByteView their_ids) {
     };
     while (i < end || j < theirs) {
         if (j == theirs) {
-            report(m_have, m_ids[i++]);
+            report(m_have, (*m_ids)[i++]);
             continue;
         }
         const auto their = to_array<kIdBytes>(their_ids.subspan(j * kIdBytes, kIdBytes));
-        if (i == end || their < m_ids[i]) {
+        if (i == end || their < (*m_ids)[i]) {
             report(m_need, their);
             ++j;
-        } else if (m_ids[i] < their) {
-            report(m_have, m_ids[i++]);
+        } else if ((*m_ids)[i] < their) {
+            report(m_have, (*m_ids)[i++]);
         } else {
             ++i;
             ++j;
@@ -205,7 +232,7 @@ Result<Bytes> Reconciler::initiate() {
         return fail(ReconcileErrc::wrong_state, "initiate() on a responder or called twice");
     m_started = true;
     Bytes out{kReconcileVersion};
-    split(out, 0, m_ids.size(), Bound::top());
+    split(out, 0, m_ids->size(), Bound::top());
     return out;
 }
 
@@ -233,7 +260,7 @@ Result<std::optional<Bytes>> Reconciler::reconcile(ByteView message) {
                 Bytes o;
                 split(o, lo, hi, range.upper);
                 if (o.size() > w.room()) {
-                    w.close_with_rest(fingerprint(lo, m_ids.size()));
+                    w.close_with_rest(fingerprint(lo, m_ids->size()));
                     stop = true;
                 } else {
                     w.append(o);
@@ -255,7 +282,7 @@ Result<std::optional<Bytes>> Reconciler::reconcile(ByteView message) {
                 Bound upper = range.upper;
                 if (fit < count) {
                     if (fit == 0) {
-                        w.close_with_rest(fingerprint(lo, m_ids.size()));
+                        w.close_with_rest(fingerprint(lo, m_ids->size()));
                         stop = true;
                         break;
                     }
@@ -268,9 +295,9 @@ Result<std::optional<Bytes>> Reconciler::reconcile(ByteView message) {
                 detail::put_bound(o, upper);
                 o.push_back(detail::kModeIdList);
                 detail::put_varint(o, fit);
-                for (std::size_t i = lo; i < lo + fit; ++i) append(o, m_ids[i]);
+                for (std::size_t i = lo; i < lo + fit; ++i) append(o, (*m_ids)[i]);
                 w.append(o);
-                if (stop) w.close_with_rest(fingerprint(lo + fit, m_ids.size()));
+                if (stop) w.close_with_rest(fingerprint(lo + fit, m_ids->size()));
                 break;
             }
         }

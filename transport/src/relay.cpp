@@ -22,15 +22,21 @@ ServerOptions server_options(const RelayOptions& o) {
     ServerOptions s;
     s.max_sessions = o.max_sessions;
     s.max_sessions_per_address = o.per_address;
+    s.max_sessions_per_prefix = o.per_prefix;
     s.session = o.session;
     return s;
 }
 
-ServeOptions serve_options(RelayStore& store, const RelayOptions& o) {
+ServeOptions serve_options(RelayStore& store, const RelayOptions& o, const MemoryBudget& sessions,
+                           const ReconcileSets& sets) {
     ServeOptions s;
     s.limits = o.limits;
     s.allow_live = true;
     s.admit = store.admit();
+    s.first_request_timeout = o.first_request_timeout;
+    s.session_budget = sessions;
+    s.max_session_bytes = o.max_session_bytes;
+    s.reconcile_sets = sets;
     return s;
 }
 
@@ -47,8 +53,11 @@ struct Relay::Expiry {
 Relay::Relay(asio::any_io_executor executor, RelayStore& store, RelayOptions options)
     : m_store(store),
       m_options(options),
+      m_reconcile_budget(options.reconcile_memory_bytes),
+      m_session_budget(options.session_memory_bytes),
+      m_sets(m_reconcile_budget),
       m_server(executor, copy_of(store.transport_key()), store, server_options(options),
-               serve_options(store, options)),
+               serve_options(store, options, m_session_budget, m_sets)),
       m_expiry(std::make_shared<Expiry>(executor)) {}
 
 Relay::~Relay() {
@@ -100,6 +109,11 @@ Address Relay::address() const {
 }
 SyncServerStats Relay::stats() const {
     return m_server.stats();
+}
+
+Relay::MemoryStats Relay::memory() const {
+    return {m_reconcile_budget.used(), m_reconcile_budget.peak(), m_session_budget.used(),
+            m_session_budget.peak(), m_sets.stats()};
 }
 
 Result<asio::ip::tcp::endpoint> parse_listen_address(std::string_view text) {

@@ -28,6 +28,11 @@ CREATE TABLE closed_mailboxes(
 };
 
 constexpr std::string_view kTransportSecret = "transport_secret";
+// The WAL's size after a checkpoint (SQLite's journal_size_limit).
+constexpr std::int64_t kWalLimitBytes = 4 << 20;
+// One group commit holds at most this many envelope bytes: the WAL grows by about one
+// transaction past its checkpoint threshold, so this bounds it too.
+constexpr std::size_t kMaxGroupBytes = 4 << 20;
 
 std::unexpected<Error> storage_error(storage::StorageErrc code, std::string message) {
     return fail(make_error_code(code), std::move(message));
@@ -141,6 +146,11 @@ Result<std::unique_ptr<RelayStore>> RelayStore::open(const std::filesystem::path
     auto read_db = storage::Database::open(db_path, db_key, false);
     if (!read_db) return std::unexpected(read_db.error());
 
+    // The WAL is truncated back to this after each checkpoint, so the data directory does not
+    // keep the high-water mark of a burst.
+    if (auto s = db->exec("PRAGMA journal_size_limit = " + std::to_string(kWalLimitBytes)); !s)
+        return std::unexpected(s.error());
+
     std::unique_ptr<RelayStore> store(
         new RelayStore(std::move(*db), std::move(*read_db), quotas, std::move(clock)));
     store->m_transport_key = std::move(*tk);
@@ -171,6 +181,36 @@ Result<std::optional<Bytes>> RelayStore::get(const RecordId& id) {
     return m_read_store.get(id);
 }
 
+Result<std::uint64_t> RelayStore::used_bytes(storage::Database& db) {
+    // Pages in use: what the database file holds less its free list (pages freed by expiry,
+    // which SQLite reuses before it grows the file). Both counts come from the header.
+    std::int64_t values[3] = {};
+    const char* pragmas[3] = {"PRAGMA page_count", "PRAGMA freelist_count", "PRAGMA page_size"};
+    for (int i = 0; i < 3; ++i) {
+        auto stmt = db.cached(pragmas[i]);
+        if (!stmt) return std::unexpected(stmt.error());
+        auto row = (*stmt)->step();
+        if (row && *row) values[i] = (*stmt)->column_int64(0);
+        (*stmt)->reset();
+        if (!row) return std::unexpected(row.error());
+    }
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(values[0] - values[1], 0) * values[2]);
+}
+
+std::uint64_t RelayStore::store_bytes() {
+    std::lock_guard lock(m_db_mutex);
+    auto used = used_bytes(m_db);
+    return used ? *used : 0;
+}
+
+std::size_t RelayStore::stripe_of(const MailboxId& mailbox) {
+    return (std::size_t{mailbox[0]} << 4 | std::size_t{mailbox[1]} >> 4) % kStampStripes;
+}
+
+std::optional<std::uint64_t> RelayStore::change_stamp(const MailboxId& mailbox) {
+    return m_stamps[stripe_of(mailbox)].load();
+}
+
 Result<std::vector<bool>> RelayStore::put_locked(const MailboxId& mailbox,
                                                  std::span<const Bytes> envelopes,
                                                  std::vector<RecordId>& added) {
@@ -178,6 +218,12 @@ Result<std::vector<bool>> RelayStore::put_locked(const MailboxId& mailbox,
     auto closed = is_closed_on(m_db, mailbox);
     if (!closed) return std::unexpected(closed.error());
     if (*closed) return held;
+    // The store quota is on pages in use, read afresh for every batch (inside this transaction,
+    // so the batches before it in a group commit count), and estimated within the batch: the
+    // database passes it by at most one batch's misestimate.
+    auto used = used_bytes(m_db);
+    if (!used) return std::unexpected(used.error());
+    std::uint64_t store_bytes = *used;
     auto usage = m_store.usage(mailbox);
     if (!usage) return std::unexpected(usage.error());
     const std::int64_t now = now_ms();
@@ -196,11 +242,14 @@ Result<std::vector<bool>> RelayStore::put_locked(const MailboxId& mailbox,
             held[i] = true;
             continue;
         }
+        const std::uint64_t cost = e.size() + kStoredEnvelopeOverheadBytes;
         if (usage->count + 1 > m_quotas.mailbox_max_count ||
-            usage->bytes + e.size() > m_quotas.mailbox_max_bytes)
+            usage->bytes + e.size() > m_quotas.mailbox_max_bytes ||
+            store_bytes + cost > m_quotas.store_max_bytes)
             continue;  // over quota: declined, the mailbox stays usable
         usage->count += 1;
         usage->bytes += e.size();
+        store_bytes += cost;
         batch.push_back({id, mailbox, e, now, expires});
         in_batch.insert(id);
         added.push_back(id);
@@ -253,9 +302,11 @@ void RelayStore::writer_loop() {
             m_queue_cv.wait(lock, [&] { return m_stopping || !m_queue.empty(); });
             if (m_queue.empty()) return;  // stopping, and everything is answered
             m_writing = true;
-            std::size_t envelopes = 0;
-            while (!m_queue.empty() && (group.empty() || envelopes < kMaxGroupEnvelopes)) {
+            std::size_t envelopes = 0, bytes = 0;
+            while (!m_queue.empty() &&
+                   (group.empty() || (envelopes < kMaxGroupEnvelopes && bytes < kMaxGroupBytes))) {
                 envelopes += m_queue.front().envelopes.size();
+                for (const auto& e : m_queue.front().envelopes) bytes += e.size();
                 group.push_back(std::move(m_queue.front()));
                 m_queue.pop_front();
             }
@@ -311,6 +362,8 @@ void RelayStore::drain() {
 
 void RelayStore::notify(const MailboxId& mailbox, const std::vector<RecordId>& added) {
     if (added.empty()) return;
+    // After the commit: a set built from what was read before it carries the old stamp.
+    ++m_stamps[stripe_of(mailbox)];
     std::vector<LiveCallback> callbacks;
     {
         std::lock_guard lock(m_watch_mutex);
@@ -379,6 +432,8 @@ Result<std::size_t> RelayStore::expire() {
     std::lock_guard lock(m_db_mutex);
     auto n = m_store.expire(now_ms());
     if (!n) return n;
+    if (*n > 0)
+        for (auto& stamp : m_stamps) ++stamp;
     // Deleted envelopes must not linger in the WAL (DESIGN §4 "Store"); a busy checkpoint is
     // retried at the next expiry.
     if (*n > 0) (void)m_db.checkpoint_truncate();

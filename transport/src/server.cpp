@@ -9,7 +9,6 @@
 #include <asio/use_awaitable.hpp>
 #include <atomic>
 #include <iostream>
-#include <map>
 #include <mutex>
 #include <unordered_map>
 
@@ -30,7 +29,9 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
           acceptor(strand),
           static_key(std::move(key)),
           options(std::move(opts)),
-          handler(std::move(h)) {}
+          handler(std::move(h)),
+          slots(SlotLimits{options.max_sessions, options.max_sessions_per_address,
+                           options.max_sessions_per_prefix}) {}
 
     asio::any_io_executor executor;
     asio::strand<asio::any_io_executor> strand;
@@ -42,43 +43,55 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
     std::atomic<bool> stopped{false};
     std::atomic<bool> started{false};
     std::atomic<std::uint64_t> accepted{0}, refused_capacity{0}, refused_per_address{0},
-        handshakes_failed{0}, handshake_timeouts{0}, sessions_established{0}, sessions_finished{0},
-        handler_errors{0}, accept_errors{0};
+        refused_per_prefix{0}, handshakes_failed{0}, handshake_timeouts{0}, sessions_established{0},
+        sessions_finished{0}, handler_errors{0}, accept_errors{0};
 
     // Connections run on their own strands, possibly on other threads: slots and the live set
-    // are guarded by this mutex (held only for map updates).
+    // are guarded by this mutex (held only for table updates).
     mutable std::mutex mutex;
-    std::size_t active = 0;
-    std::map<asio::ip::address, std::size_t> per_address;
-    std::unordered_map<const detail::SessionCore*, std::weak_ptr<detail::SessionCore>> live;
+    SessionSlots slots;
+    std::unordered_map<SessionSlots::SlotId, std::weak_ptr<detail::SessionCore>> live;
+    std::uint64_t evicted = 0;
 
-    // Takes a slot, or says why not.
-    enum class Admit { ok, capacity, address };
-    Admit admit(const asio::ip::address& addr) {
-        std::lock_guard lock(mutex);
-        if (active >= options.max_sessions) return Admit::capacity;
-        auto& count = per_address[addr];
-        if (count >= options.max_sessions_per_address) {
-            if (count == 0) per_address.erase(addr);
-            return Admit::address;
+    // Takes a slot (evicting another session when the slot policy says so), or says why not.
+    SessionSlots::Admission admit(const asio::ip::address& addr) {
+        std::shared_ptr<detail::SessionCore> victim;
+        SessionSlots::Admission a;
+        {
+            std::lock_guard lock(mutex);
+            a = slots.admit(addr);
+            if (!a.evicted) return a;
+            ++evicted;
+            if (auto it = live.find(*a.evicted); it != live.end()) {
+                victim = it->second.lock();
+                live.erase(it);
+            }
         }
-        ++count;
-        ++active;
-        return Admit::ok;
+        // Not yet tracked: its connection sees the slot gone when it starts (track()). Posted,
+        // not dispatched: the accept loop must not run another connection's work.
+        if (victim)
+            asio::post(victim->socket.get_executor(), [victim] {
+                victim->abort(Error{TransportErrc::session_closed,
+                                    "the server gave this connection's slot to a newcomer"});
+            });
+        return a;
     }
-    void release(const asio::ip::address& addr, const detail::SessionCore* core) {
+    void release(SessionSlots::SlotId slot) {
         std::lock_guard lock(mutex);
-        --active;
-        if (auto it = per_address.find(addr); it != per_address.end() && --it->second == 0)
-            per_address.erase(it);
-        live.erase(core);
+        slots.release(slot);
+        live.erase(slot);
     }
-    // Registers a connection so stop() can abort it; false when already stopping.
-    bool track(const std::shared_ptr<detail::SessionCore>& core) {
+    // Registers a connection so stop() and eviction can abort it; false when the server is
+    // stopping or the slot was already given to someone else.
+    bool track(SessionSlots::SlotId slot, const std::shared_ptr<detail::SessionCore>& core) {
         std::lock_guard lock(mutex);
-        if (stopped) return false;
-        live.emplace(core.get(), core);
+        if (stopped || !slots.holds(slot)) return false;
+        live.emplace(slot, core);
         return true;
+    }
+    void authorize(SessionSlots::SlotId slot) {
+        std::lock_guard lock(mutex);
+        slots.authorize(slot);
     }
 };
 
@@ -87,18 +100,20 @@ namespace {
 using State = Server::State;
 
 asio::awaitable<void> run_connection(std::shared_ptr<State> server, asio::ip::tcp::socket socket,
-                                     asio::ip::address addr) {
+                                     SessionSlots::SlotId slot_id) {
     auto core = std::make_shared<detail::SessionCore>(std::move(socket), server->options.session);
     struct Slot {
         State& server;
-        const asio::ip::address& addr;
-        const detail::SessionCore* core;
-        ~Slot() { server.release(addr, core); }
-    } slot{*server, addr, core.get()};
-    if (!server->track(core)) {
+        SessionSlots::SlotId id;
+        ~Slot() { server.release(id); }
+    } slot{*server, slot_id};
+    if (!server->track(slot_id, core)) {
         core->abort(std::nullopt);
         co_return;
     }
+    core->on_authorized = [weak = std::weak_ptr<State>(server), slot_id] {
+        if (auto s = weak.lock()) s->authorize(slot_id);
+    };
 
     auto handshake = co_await detail::run_responder(core, server->static_key);
     if (!handshake) {
@@ -138,19 +153,29 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> self) {
             std::error_code rec;
             auto remote = socket.remote_endpoint(rec);
             if (rec) continue;  // already gone; the socket closes as it goes out of scope
-            switch (s.admit(remote.address())) {
-                case State::Admit::capacity:
+            const auto admission = s.admit(remote.address());
+            switch (admission.outcome) {
+                case SessionSlots::Outcome::refused_capacity:
                     ++s.refused_capacity;
                     continue;
-                case State::Admit::address:
+                case SessionSlots::Outcome::refused_address:
                     ++s.refused_per_address;
                     continue;
-                case State::Admit::ok:
+                case SessionSlots::Outcome::refused_prefix:
+                    ++s.refused_per_prefix;
+                    continue;
+                case SessionSlots::Outcome::admitted:
                     break;
             }
+            // Posted: started from here, the connection would run its first handshake steps
+            // (key allocations, a DH) inside the accept loop, and a flood of connections would
+            // keep the next ones waiting in the backlog.
             auto ex = socket.get_executor();
-            asio::co_spawn(ex, run_connection(self, std::move(socket), remote.address()),
-                           [](std::exception_ptr e) { detail::log_exception("connection", e); });
+            asio::post(ex, [self, ex, socket = std::move(socket), slot = admission.slot]() mutable {
+                asio::co_spawn(
+                    ex, run_connection(self, std::move(socket), slot),
+                    [](std::exception_ptr e) { detail::log_exception("connection", e); });
+            });
         } catch (const std::exception& e) {
             // Allocation failure and the like: log, and keep accepting.
             ++s.accept_errors;
@@ -172,7 +197,8 @@ Server::~Server() {
 
 Status Server::listen(const asio::ip::tcp::endpoint& endpoint) {
     auto& s = *m_state;
-    if (s.options.max_sessions == 0 || s.options.max_sessions_per_address == 0)
+    if (s.options.max_sessions == 0 || s.options.max_sessions_per_address == 0 ||
+        s.options.max_sessions_per_prefix == 0)
         return fail(TransportErrc::bad_config, "session caps must be at least 1");
     if (auto ok = s.options.session.validate(); !ok) return ok;
     if (!s.handler) return fail(TransportErrc::bad_config, "the server needs a session handler");
@@ -231,6 +257,7 @@ ServerStats Server::stats() const {
     out.accepted = s.accepted;
     out.refused_capacity = s.refused_capacity;
     out.refused_per_address = s.refused_per_address;
+    out.refused_per_prefix = s.refused_per_prefix;
     out.handshakes_failed = s.handshakes_failed;
     out.handshake_timeouts = s.handshake_timeouts;
     out.sessions_established = s.sessions_established;
@@ -238,7 +265,9 @@ ServerStats Server::stats() const {
     out.handler_errors = s.handler_errors;
     out.accept_errors = s.accept_errors;
     std::lock_guard lock(s.mutex);
-    out.active = s.active;
+    out.active = s.slots.active();
+    out.unauthorized = s.slots.unauthorized();
+    out.evicted = s.evicted;
     return out;
 }
 

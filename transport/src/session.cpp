@@ -8,6 +8,7 @@
 #include <asio/write.hpp>
 #include <iostream>
 #include <string>
+#include <utility>
 
 #include "session_core.hpp"
 
@@ -65,19 +66,20 @@ asio::awaitable<void> writer(std::shared_ptr<SessionCore> self) {
                           "could not send: " + ec.message()});
             co_return;
         }
-        c.touch();
+        // Writing does not count as activity: a peer that only ever receives (our pings, say)
+        // must still reach the idle deadline.
     }
 }
 
-// Aborts the session when no complete frame has moved for idle_timeout.
+// Aborts the session when no complete frame has arrived for idle_timeout.
 asio::awaitable<void> watchdog(std::shared_ptr<SessionCore> self) {
     auto& c = *self;
     while (!c.aborted) {
-        auto due = c.last_activity + c.options.idle_timeout;
+        auto due = c.last_received + c.options.idle_timeout;
         if (Clock::now() >= due) {
-            c.abort(
-                Error{TransportErrc::idle_timeout,
-                      "no traffic for " + std::to_string(c.options.idle_timeout.count()) + " ms"});
+            c.abort(Error{
+                TransportErrc::idle_timeout,
+                "nothing received for " + std::to_string(c.options.idle_timeout.count()) + " ms"});
             co_return;
         }
         c.idle_timer.expires_at(due);
@@ -328,6 +330,16 @@ asio::awaitable<void> Session::close() {
 
 void Session::abort() {
     if (m_core) m_core->abort(std::nullopt);
+}
+
+void Session::mark_authorized() {
+    if (!m_core || m_core->authorized) return;
+    m_core->authorized = true;
+    if (m_core->on_authorized) std::exchange(m_core->on_authorized, nullptr)();
+}
+
+bool Session::authorized() const {
+    return m_core && m_core->authorized;
 }
 
 bool Session::is_open() const {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -38,7 +39,11 @@ struct SessionCore : std::enable_shared_from_this<SessionCore> {
     asio::steady_timer writer_wake;
     asio::steady_timer changed;
     asio::steady_timer idle_timer;
-    Clock::time_point last_activity;
+    Clock::time_point last_received;  // the idle deadline counts from here
+    // Set by the Server that accepted the session: tells it the session is authorized
+    // (Session::mark_authorized). Called at most once, on the session's executor.
+    std::function<void()> on_authorized;
+    bool authorized = false;
 
     bool established = false;    // handshake done, background coroutines started
     bool aborted = false;        // socket closed; nothing more will happen
@@ -50,7 +55,7 @@ struct SessionCore : std::enable_shared_from_this<SessionCore> {
 
     // Closes the socket and wakes everything. The first recorded reason wins.
     void abort(std::optional<Error> why);
-    void touch() { last_activity = Clock::now(); }
+    void touch() { last_received = Clock::now(); }
     // Starts the writer and the watchdog (after the handshake).
     void start();
     // The error a send/close reports once the session can no longer send.

@@ -17,9 +17,9 @@ asio::awaitable<Result<SyncReport>> sync_on_session(Session& session, std::vecto
     config.limits = options.limits;
     config.live = options.live;
     if (!options.fetch_all) config.fetch_all_below = 0;
-    auto result = co_await detail::drive_engine(session, std::move(config), replica,
-                                                std::move(keys), options.ping_interval,
-                                                options.stop.state(), std::move(options.progress));
+    auto result = co_await detail::drive_engine(
+        session, std::move(config), replica, std::move(keys), options.ping_interval,
+        options.stop.state(), std::move(options.progress), std::nullopt);
     if (!result.status) co_return std::unexpected(result.status.error());
     if (!result.finished) {
         if (options.live && options.stop.requested()) co_return result.report;

@@ -9,9 +9,9 @@ namespace kolokol::transport {
 using namespace detail;
 
 namespace {
-// Ids remembered per mailbox as recently received, so live notifications of our own puts are
+// Ids remembered per session as recently received, so live notifications of our own puts are
 // not echoed back to the peer that sent them.
-constexpr std::size_t kRecentIds = 4'096;
+constexpr std::size_t kRecentIds = 8'192;
 constexpr std::size_t kMaxDetailBytes = 200;
 // Opens allowed beyond twice the mailbox cap (retries after refusals).
 constexpr std::size_t kOpenSlack = 8;
@@ -58,11 +58,24 @@ void SyncEngine::Impl::close(CloseReason reason, std::string detail) {
 std::size_t SyncEngine::Impl::memory_estimate() const {
     std::size_t total = m_batch_bytes + (m_next_envelope ? m_next_envelope->size() : 0);
     total += m_send_queue.size() * sizeof(Outgoing) + m_in_flight.size() * sizeof(InFlight);
+    // A std::set or map node holds its value and about 32 bytes of links and colour; a deque
+    // element its size.
+    constexpr std::size_t kNode = 32;
+    total += m_parked_bytes + m_parked.size() * sizeof(Parked);
+    total += m_recent_order.size() * sizeof(m_recent_order.front());
+    // Envelopes handed to the store and not yet stored are this session's too.
+    for (const auto& p : m_pending_puts) total += sizeof(PendingPut) + p.bytes;
+    total += m_batch.size() * sizeof(Incoming);
     for (const auto& [id, mb] : m_mailboxes) {
-        total += sizeof(Mailbox) + (mb.reconciler ? mb.reconciler->size() * 34 : 0);
-        total += (mb.to_want.size() + mb.recent_order.size()) * sizeof(RecordId);
-        total +=
-            (mb.wanted.size() + mb.recent.size() + mb.fetch_have.size()) * (sizeof(RecordId) + 32);
+        total += sizeof(Mailbox) + kNode + sizeof(MailboxId);
+        if (mb.reconciler) {
+            // A shared set is charged where it is shared (reconcile_sets.hpp).
+            total += mb.reconciler->own_memory_bytes();
+            if (!mb.shared_set) total += ReconcileSet::memory_bytes_for(mb.reconciler->size());
+        }
+        total += mb.to_want.size() * sizeof(RecordId);
+        total += (mb.wanted.size() + mb.recent.size() + mb.fetch_have.size()) *
+                 (sizeof(RecordId) + kNode);
         total += mb.fetch_lacking.size() * sizeof(RecordId);
     }
     for (const auto& f : m_out) total += f.size();
@@ -283,32 +296,7 @@ Status SyncEngine::Impl::on_reconcile(const pb::SyncFrame& f) {
         if (mb.rec == Mailbox::Rec::done || mb.rec == Mailbox::Rec::fetching)
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                              "reconciliation after the mailbox was reconciled or fetched");
-        if (!mb.reconciler) {
-            if (m_active_reconciliations >= std::max(m_config.limits.max_concurrent_reconciliations,
-                                                     kSyncMinConcurrentReconciliations))
-                return fail_with(CloseReason::limit, SyncErrc::limit_exceeded,
-                                 "too many reconciliations at once");
-            auto ids = m_replica.ids(*mailbox);
-            if (!ids)
-                return fail_with(CloseReason::internal, SyncErrc::replica_failed,
-                                 "the store failed: " + ids.error().what());
-            mb.reconciler.emplace(Reconciler::Role::responder, std::move(*ids),
-                                  Reconciler::Options{kSyncReconcileMessageBytes});
-            mb.rec = Mailbox::Rec::running;
-            ++m_active_reconciliations;
-        }
-        if (mb.reconciler->rounds() >= m_config.limits.max_reconcile_rounds)
-            return fail_with(CloseReason::limit, SyncErrc::limit_exceeded,
-                             "too many reconciliation rounds");
-        auto reply = mb.reconciler->reconcile(as_bytes(rc.message()));
-        if (!reply)
-            return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                             reply.error().what());
-        pb::SyncFrame out;
-        out.mutable_reconcile()->set_mailbox(rc.mailbox());
-        out.mutable_reconcile()->set_message(to_string(**reply));
-        emit(out);
-        return {};
+        return serve_reconcile(*mailbox, mb, rc.message());
     }
 
     if (mb.state != Mailbox::State::open || mb.rec != Mailbox::Rec::running)
@@ -363,6 +351,103 @@ Status SyncEngine::Impl::on_reconciled(const pb::SyncFrame& f) {
     mb.reconciler.reset();
     --m_active_reconciliations;
     return {};
+}
+
+Result<bool> SyncEngine::Impl::build_responder(const MailboxId& mailbox, Mailbox& mb) {
+    const Reconciler::Options options{kSyncReconcileMessageBytes};
+    if (!m_config.reconcile_sets) {
+        auto ids = m_replica.ids(mailbox);
+        if (!ids) return std::unexpected(ids.error());
+        mb.reconciler.emplace(Reconciler::Role::responder, std::move(*ids), options);
+        return true;
+    }
+    std::function<void()> wake;
+    if (m_config.defer) {
+        // Runs on the engine's thread, and only while the engine lives (Config::defer).
+        wake = [defer = m_config.defer, this] { defer([this] { return retry_parked(); }); };
+    }
+    auto set = m_config.reconcile_sets->acquire(mailbox, m_replica, std::move(wake));
+    if (!set) return std::unexpected(set.error());
+    if (!*set) {
+        // Without a way to be called back, waiting would be for ever: say so instead.
+        if (!m_config.defer) return fail(SyncErrc::limit_exceeded, "the server is out of memory");
+        return false;
+    }
+    mb.reconciler.emplace(Reconciler::Role::responder, std::move(*set), options);
+    mb.shared_set = true;
+    return true;
+}
+
+Status SyncEngine::Impl::serve_reconcile(const MailboxId& mailbox, Mailbox& mb,
+                                         const std::string& message) {
+    auto park = [&]() -> Status {
+        // At most one message per reconciliation slot waits: a client sends the next round of a
+        // mailbox only after the reply to the last.
+        if (m_parked.size() >= std::max(m_config.limits.max_concurrent_reconciliations,
+                                        kSyncMinConcurrentReconciliations))
+            return fail_with(CloseReason::limit, SyncErrc::limit_exceeded,
+                             "too many reconciliation messages waiting");
+        m_parked.push_back({mailbox, message});
+        m_parked_bytes += message.size();
+        return {};
+    };
+    // Messages answer in order: behind a parked one of the same mailbox, wait too.
+    if (mb.rec == Mailbox::Rec::waiting) return park();
+    if (!mb.reconciler) {
+        if (m_active_reconciliations >= std::max(m_config.limits.max_concurrent_reconciliations,
+                                                 kSyncMinConcurrentReconciliations))
+            return fail_with(CloseReason::limit, SyncErrc::limit_exceeded,
+                             "too many reconciliations at once");
+        auto built = build_responder(mailbox, mb);
+        if (!built) {
+            const bool busy = built.error().code == SyncErrc::limit_exceeded;
+            return fail_with(
+                busy ? CloseReason::limit : CloseReason::internal,
+                busy ? SyncErrc::limit_exceeded : SyncErrc::replica_failed,
+                busy ? built.error().message : "the store failed: " + built.error().what());
+        }
+        ++m_active_reconciliations;
+        if (!*built) {
+            mb.rec = Mailbox::Rec::waiting;
+            return park();
+        }
+        mb.rec = Mailbox::Rec::running;
+    }
+    if (mb.reconciler->rounds() >= m_config.limits.max_reconcile_rounds)
+        return fail_with(CloseReason::limit, SyncErrc::limit_exceeded,
+                         "too many reconciliation rounds");
+    auto reply = mb.reconciler->reconcile(as_bytes(message));
+    if (!reply)
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         reply.error().what());
+    pb::SyncFrame out;
+    out.mutable_reconcile()->set_mailbox(to_string(mailbox));
+    out.mutable_reconcile()->set_message(to_string(**reply));
+    emit(out);
+    return {};
+}
+
+Status SyncEngine::Impl::retry_parked() {
+    if (m_closed) return {};
+    while (!m_parked.empty()) {
+        auto it = m_mailboxes.find(m_parked.front().mailbox);
+        if (it != m_mailboxes.end() && it->second.state == Mailbox::State::open &&
+            it->second.rec == Mailbox::Rec::waiting) {
+            Mailbox& mb = it->second;
+            auto built = build_responder(it->first, mb);
+            if (!built)
+                return fail_with(CloseReason::internal, SyncErrc::replica_failed,
+                                 "the store failed: " + built.error().what());
+            if (!*built) return {};  // still waiting; woken again later
+            mb.rec = Mailbox::Rec::running;
+        }
+        Parked p = std::move(m_parked.front());
+        m_parked.pop_front();
+        m_parked_bytes -= p.message.size();
+        if (it == m_mailboxes.end() || it->second.state != Mailbox::State::open) continue;
+        if (auto st = serve_reconcile(p.mailbox, it->second, p.message); !st) return st;
+    }
+    return pump();
 }
 
 Status SyncEngine::Impl::on_want(const pb::SyncFrame& f) {
@@ -429,7 +514,7 @@ Status SyncEngine::Impl::on_envelopes(const pb::SyncFrame& f) {
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                              "an envelope that was not asked for");
         }
-        note_received(mb, id);
+        note_received(*mailbox, mb, id);
         m_batch.push_back({++m_recv_seq, *mailbox, Bytes(bytes.begin(), bytes.end())});
         m_batch_bytes += bytes.size();
     }
@@ -519,12 +604,14 @@ Status SyncEngine::Impl::on_fetched(const pb::SyncFrame& f) {
     return {};
 }
 
-void SyncEngine::Impl::note_received(Mailbox& mb, const RecordId& id) {
+void SyncEngine::Impl::note_received(const MailboxId& mailbox, Mailbox& mb, const RecordId& id) {
     if (!mb.live || !mb.recent.insert(id).second) return;
-    mb.recent_order.push_back(id);
-    if (mb.recent_order.size() > kRecentIds) {
-        mb.recent.erase(mb.recent_order.front());
-        mb.recent_order.pop_front();
+    m_recent_order.emplace_back(mailbox, id);
+    if (m_recent_order.size() > kRecentIds) {
+        const auto& [oldest_mailbox, oldest] = m_recent_order.front();
+        if (auto it = m_mailboxes.find(oldest_mailbox); it != m_mailboxes.end())
+            it->second.recent.erase(oldest);
+        m_recent_order.pop_front();
     }
 }
 

@@ -29,19 +29,20 @@ struct SyncEngine::Impl {
 
     struct Mailbox {
         enum class State { opening, open, refused };
-        // fetching: a FetchAll is under way instead of a reconciliation.
-        enum class Rec { pending, running, fetching, done };
+        // fetching: a FetchAll is under way instead of a reconciliation. waiting (server): the
+        // first reconciliation message is parked until its set can be had (m_parked).
+        enum class Rec { pending, waiting, running, fetching, done };
 
         State state = State::opening;
         Rec rec = Rec::pending;
         bool live = false;
         std::optional<MailboxKey> key;  // client
         std::optional<Reconciler> reconciler;
+        bool shared_set = false;       // the reconciler's set came from Config::reconcile_sets
         std::deque<RecordId> to_want;  // client: learned, not yet asked for
         std::set<RecordId> wanted;     // client: asked for, not yet answered
         std::unique_ptr<LiveSubscription> subscription;
-        std::deque<RecordId> recent_order;  // live: recently received, oldest first
-        std::set<RecordId> recent;
+        std::set<RecordId> recent;  // live: recently received (m_recent_order keeps the order)
         // FetchAll. Client: the ids sent as `have`. Server: those of them it holds (not sent
         // back), the ones it lacks, and where the next page of stored ids starts.
         std::set<RecordId> fetch_have;
@@ -92,6 +93,14 @@ struct SyncEngine::Impl {
     Status on_fetch_all(const pb::SyncFrame& frame);
     Status on_fetched(const pb::SyncFrame& frame);
 
+    // Server: answers one reconciliation message of an open mailbox, building its responder
+    // first (from Config::reconcile_sets when there is one). When the set cannot be had yet
+    // the message is parked and retried, in order, once memory comes back.
+    Status serve_reconcile(const MailboxId& mailbox, Mailbox& mb, const std::string& message);
+    Status retry_parked();
+    // Server: the responder of `mb`, or nothing when it must wait (with a retry armed).
+    Result<bool> build_responder(const MailboxId& mailbox, Mailbox& mb);
+
     Status pump();
     Status start_reconciliations();
     void send_wants();
@@ -104,7 +113,7 @@ struct SyncEngine::Impl {
     // A put finished (now, or later on the store's thread for an asynchronous Replica).
     Status put_done(std::uint64_t token, Result<std::vector<bool>> stored);
     void check_finished();
-    void note_received(Mailbox& mb, const RecordId& id);
+    void note_received(const MailboxId& mailbox, Mailbox& mb, const RecordId& id);
     void emit(const pb::SyncFrame& frame);
     void drop_front();
 
@@ -119,6 +128,16 @@ struct SyncEngine::Impl {
     std::size_t m_open_attempts = 0;   // server
     std::size_t m_open_count = 0;      // server: accepted mailboxes
     std::deque<MailboxId> m_fetching;  // server: FetchAlls with pages still to read, in order
+    // Server: reconciliation messages waiting for memory, in arrival order.
+    struct Parked {
+        MailboxId mailbox;
+        std::string message;
+    };
+    std::deque<Parked> m_parked;
+    std::size_t m_parked_bytes = 0;
+    // Live: recently received ids over all mailboxes, oldest first (each also in its mailbox's
+    // `recent`), so the session holds a bounded number however many mailboxes it opens.
+    std::deque<std::pair<MailboxId, RecordId>> m_recent_order;
 
     // Sending envelopes.
     std::uint64_t m_peer_window = 0;  // from the peer's Hello; 0 until then

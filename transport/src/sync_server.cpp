@@ -17,17 +17,31 @@ SyncEngine::Admit admit_only(std::vector<MailboxId> mailboxes) {
     };
 }
 
-asio::awaitable<Result<SyncReport>> serve_on_session(Session& session, Replica& replica,
-                                                     ServeOptions options) {
+namespace {
+
+asio::awaitable<detail::DriveResult> serve(Session& session, Replica& replica,
+                                           const ServeOptions& options) {
     SyncEngine::Config config;
     config.side = SyncEngine::Side::server;
     config.limits = options.limits;
     config.live = options.allow_live;
-    config.admit = std::move(options.admit);
+    config.admit = options.admit;
+    config.reconcile_sets = options.reconcile_sets;
+    detail::ServerDrive server;
+    server.first_request_timeout = options.first_request_timeout;
+    server.session_budget = options.session_budget;
+    server.max_session_bytes = options.max_session_bytes;
     std::function<void(const SyncReport&)> no_progress;
-    auto result =
-        co_await detail::drive_engine(session, std::move(config), replica, {},
-                                      options.ping_interval, nullptr, std::move(no_progress));
+    co_return co_await detail::drive_engine(session, std::move(config), replica, {},
+                                            options.ping_interval, nullptr, std::move(no_progress),
+                                            std::move(server));
+}
+
+}  // namespace
+
+asio::awaitable<Result<SyncReport>> serve_on_session(Session& session, Replica& replica,
+                                                     ServeOptions options) {
+    auto result = co_await serve(session, replica, options);
     if (!result.status) co_return std::unexpected(result.status.error());
     if (!result.peer_closed_normally)
         co_return fail(SyncErrc::peer_closed, "the client left without closing");
@@ -35,7 +49,8 @@ asio::awaitable<Result<SyncReport>> serve_on_session(Session& session, Replica& 
 }
 
 struct SyncServer::Counters {
-    std::atomic<std::uint64_t> ok{0}, failed{0}, received{0}, sent{0};
+    std::atomic<std::uint64_t> ok{0}, failed{0}, received{0}, sent{0}, first_request_timeouts{0},
+        memory_closes{0};
 };
 
 SyncServer::SyncServer(asio::any_io_executor executor, crypto::BoxKeyPair static_key,
@@ -47,14 +62,17 @@ SyncServer::SyncServer(asio::any_io_executor executor, crypto::BoxKeyPair static
     m_server =
         std::make_unique<Server>(executor, std::move(static_key), std::move(server_options),
                                  [counters, opts, r](Session& session) -> asio::awaitable<void> {
-                                     auto result = co_await serve_on_session(session, *r, *opts);
-                                     if (result) {
+                                     auto result = co_await serve(session, *r, *opts);
+                                     if (result.status && result.peer_closed_normally) {
                                          ++counters->ok;
-                                         counters->received += result->received;
-                                         counters->sent += result->sent;
+                                         counters->received += result.report.received;
+                                         counters->sent += result.report.sent;
                                      } else {
                                          ++counters->failed;
                                      }
+                                     if (result.first_request_timeout)
+                                         ++counters->first_request_timeouts;
+                                     if (result.memory_closed) ++counters->memory_closes;
                                  });
 }
 
@@ -94,6 +112,8 @@ SyncServerStats SyncServer::stats() const {
     s.syncs_failed = m_counters->failed;
     s.envelopes_received = m_counters->received;
     s.envelopes_sent = m_counters->sent;
+    s.first_request_timeouts = m_counters->first_request_timeouts;
+    s.memory_closes = m_counters->memory_closes;
     return s;
 }
 

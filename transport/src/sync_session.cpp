@@ -41,9 +41,10 @@ namespace kolokol::transport::detail {
 namespace {
 
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
-// Frames received but not yet handled. The reader waits when it is full, so a peer that floods
-// (pings, say) is held back by TCP rather than by our memory.
+// Frames received but not yet handled, and their bytes. The reader waits when either is full,
+// so a peer that floods (pings, say) is held back by TCP rather than by our memory.
 constexpr std::size_t kInboxFrames = 32;
+constexpr std::size_t kInboxBytes = 256 << 10;
 // After our close, how long the peer has to close its side before we abort.
 constexpr auto kCloseGrace = std::chrono::seconds(5);
 
@@ -52,23 +53,36 @@ struct DriveState {
     asio::steady_timer wake;  // the main loop sleeps on it; cancel() wakes it
     asio::steady_timer room;  // the reader sleeps on it while the inbox is full
     std::deque<Result<Bytes>> inbox;
+    std::size_t inbox_bytes = 0;
+    // Server with a session budget: what this session holds (inbox and engine), and whether
+    // the budget asked for it back.
+    MemoryBudget::Lease lease;
+    std::size_t engine_bytes = 0;
+    bool reclaimed = false;
     std::deque<std::pair<MailboxId, std::vector<RecordId>>> live;
     std::deque<std::function<Status()>> deferred;  // work the engine asked to run later
     bool engine_alive = false;
     bool stop = false;
     bool stop_reading = false;
     bool reader_done = false;
+
+    void charge() { lease.resize(inbox_bytes + engine_bytes, true); }
 };
 
 asio::awaitable<void> read_loop(std::shared_ptr<DriveState> st, Session& session) {
     for (;;) {
-        while (st->inbox.size() >= kInboxFrames && !st->stop_reading) {
+        while ((st->inbox.size() >= kInboxFrames || st->inbox_bytes >= kInboxBytes) &&
+               !st->stop_reading) {
             st->room.expires_at(asio::steady_timer::time_point::max());
             co_await st->room.async_wait(use_tuple);
         }
         if (st->stop_reading) break;
         auto msg = co_await session.receive();
         const bool end = !msg.has_value();
+        if (msg) {
+            st->inbox_bytes += msg->size();
+            st->charge();
+        }
         st->inbox.push_back(std::move(msg));
         st->wake.cancel();
         if (end) break;
@@ -97,11 +111,28 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
                                           Replica& replica, std::vector<MailboxKey> keys,
                                           std::chrono::milliseconds ping_interval,
                                           std::shared_ptr<SyncStop::State> stop,
-                                          std::function<void(const SyncReport&)> progress) {
+                                          std::function<void(const SyncReport&)> progress,
+                                          std::optional<ServerDrive> server) {
     using clock = std::chrono::steady_clock;
     auto ex = session.get_executor();
     auto st = std::make_shared<DriveState>(ex);
     std::weak_ptr<DriveState> weak = st;
+    if (server && server->session_budget) {
+        // The budget, overdrawn, asks the biggest session to let go: this one ends with LIMIT.
+        st->lease = server->session_budget->reclaimable_lease([weak, ex] {
+            asio::post(ex, [weak] {
+                if (auto s = weak.lock()) {
+                    s->reclaimed = true;
+                    s->wake.cancel();
+                }
+            });
+        });
+    }
+    // A server waits this long for the first accepted open; never on a client.
+    const auto open_deadline =
+        server ? clock::now() + server->first_request_timeout : clock::time_point::max();
+    bool authorized = false;
+    bool cut_off = false;  // ended by a server policy: abort without the close grace
 
     const auto& h = session.handshake_hash();
     config.handshake_hash.assign(h.begin(), h.end());
@@ -155,6 +186,22 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
 
     bool session_failed = false;
     auto last_send = clock::now();
+    // After each step: the server's view of the session (authorized? its memory).
+    auto account = [&] {
+        if (!server) return;
+        if (!authorized && engine.report().mailboxes_opened > 0) {
+            session.mark_authorized();
+            authorized = true;
+        }
+        st->engine_bytes = engine.memory_estimate();
+        st->charge();
+        if (server->max_session_bytes && st->lease.bytes() > server->max_session_bytes &&
+            !engine.closed()) {
+            engine.close(SyncEngine::CloseReason::limit, "the session holds too much memory");
+            note(fail(SyncErrc::limit_exceeded, "the session passed its memory cap"));
+            result.memory_closed = cut_off = true;
+        }
+    };
     while (result.status) {
         for (auto& frame : engine.take_output()) {
             auto sent = co_await session.send(std::move(frame));
@@ -170,6 +217,19 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
             engine.close(SyncEngine::CloseReason::normal);
             continue;
         }
+        if (st->reclaimed) {
+            engine.close(SyncEngine::CloseReason::limit, "the server is short of memory");
+            note(fail(SyncErrc::limit_exceeded, "closed to give its memory back"));
+            result.memory_closed = cut_off = true;
+            continue;
+        }
+        if (server && !authorized && clock::now() >= open_deadline) {
+            // Silence, or requests that open nothing: the slot goes back.
+            engine.close(SyncEngine::CloseReason::limit, "no mailbox opened in time");
+            note(fail(SyncErrc::limit_exceeded, "the client opened no mailbox in time"));
+            result.first_request_timeout = cut_off = true;
+            continue;
+        }
         if (!st->inbox.empty()) {
             auto msg = std::move(st->inbox.front());
             st->inbox.pop_front();
@@ -180,7 +240,9 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
                 session_failed = true;
                 break;
             }
+            st->inbox_bytes -= msg->size();
             note(engine.handle(*msg));
+            account();
             if (progress) progress(engine.report());
             continue;
         }
@@ -188,6 +250,7 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
             auto fn = std::move(st->deferred.front());
             st->deferred.pop_front();
             note(fn());
+            account();
             if (progress) progress(engine.report());
             continue;
         }
@@ -195,14 +258,18 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
             auto [mailbox, ids] = std::move(st->live.front());
             st->live.pop_front();
             note(engine.local_written(mailbox, std::move(ids)));
+            account();
             continue;
         }
-        const auto idle = clock::now() - last_send;
+        const auto now = clock::now();
+        const auto idle = now - last_send;
         if (idle >= ping_interval) {
             engine.ping();
             continue;
         }
-        arm(*st, ping_interval - idle);
+        auto sleep = std::chrono::duration_cast<clock::duration>(ping_interval - idle);
+        if (server && !authorized) sleep = std::min(sleep, open_deadline - now);
+        arm(*st, sleep);
         co_await st->wake.async_wait(use_tuple);
     }
     // A failure may have queued a Close that says why: send it if the session still works.
@@ -229,7 +296,8 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
         co_await session.close();
     st->stop_reading = true;
     st->room.cancel();
-    const auto deadline = clock::now() + kCloseGrace;
+    // A client cut off by a server policy gets no grace: its slot and memory go back now.
+    const auto deadline = clock::now() + (cut_off ? clock::duration::zero() : kCloseGrace);
     while (!st->reader_done && clock::now() < deadline) {
         arm(*st, deadline - clock::now());
         co_await st->wake.async_wait(use_tuple);

@@ -4,6 +4,7 @@
 #include <asio/awaitable.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "kolokol/transport/session.hpp"
@@ -15,8 +16,17 @@ namespace kolokol::transport::detail {
 struct DriveResult {
     Status status;  // the first failure: the engine's, the Replica's or the session's
     SyncReport report;
-    bool finished = false;              // client: everything settled
-    bool peer_closed_normally = false;  // server: the client said goodbye
+    bool finished = false;               // client: everything settled
+    bool peer_closed_normally = false;   // server: the client said goodbye
+    bool first_request_timeout = false;  // server: closed, no mailbox opened in time
+    bool memory_closed = false;          // server: closed for its memory
+};
+
+// What only a server's side needs (ServeOptions has the meaning of each).
+struct ServerDrive {
+    std::chrono::milliseconds first_request_timeout{};
+    std::optional<MemoryBudget> session_budget;
+    std::size_t max_session_bytes = 0;
 };
 
 // Runs one side until the engine closes or the session fails, then ends the session: our close
@@ -25,11 +35,13 @@ struct DriveResult {
 // executor with a bounded inbox; live notifications are posted to the same executor, so the
 // engine is only ever touched from there. `progress` (may be empty) sees the report after
 // each handled frame. `handshake_hash` and `live_sink` of `config` are
-// filled in here.
+// filled in here. `server` (a server's side only) adds the first-request deadline, marks the
+// session authorized once a mailbox is open, and charges the session's memory.
 asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config config,
                                           Replica& replica, std::vector<MailboxKey> keys,
                                           std::chrono::milliseconds ping_interval,
                                           std::shared_ptr<SyncStop::State> stop,
-                                          std::function<void(const SyncReport&)> progress);
+                                          std::function<void(const SyncReport&)> progress,
+                                          std::optional<ServerDrive> server);
 
 }  // namespace kolokol::transport::detail

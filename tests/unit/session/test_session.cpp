@@ -6,7 +6,11 @@
 
 #include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 #include <memory>
 #include <string>
 #include <thread>
@@ -521,6 +525,43 @@ TEST_CASE("session: the idle deadline closes a quiet session") {
         auto awaited_40 = co_await eventually([&] { return server_error.has_value(); });
         REQUIRE(awaited_40);
         CHECK(server_error->code == TransportErrc::idle_timeout);
+    });
+}
+
+TEST_CASE("session: the idle deadline counts what arrives, not what we send") {
+    // A server that keeps talking to a peer that never answers (its pings, say) must still
+    // reach the deadline: otherwise a silent peer holds its slot for ever.
+    Fixture f;
+    std::optional<Error> server_error;
+    int sent = 0;
+    tr::ServerOptions options;
+    options.session.idle_timeout = 300ms;
+    f.start(options, [&](tr::Session& s) -> asio::awaitable<void> {
+        asio::steady_timer tick(co_await asio::this_coro::executor);
+        for (int i = 0; i < 200; ++i) {
+            auto ok = co_await s.send(to_bytes("ping"));
+            if (!ok) {
+                server_error = ok.error();
+                co_return;
+            }
+            ++sent;
+            tick.expires_after(50ms);
+            co_await tick.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+        }
+    });
+    run(f.io, [&]() -> asio::awaitable<void> {
+        auto s = co_await f.connect();
+        REQUIRE(s.has_value());
+        // We read everything and never send.
+        for (;;) {
+            auto r = co_await s->receive();
+            if (!r) break;
+        }
+        auto awaited = co_await eventually([&] { return server_error.has_value(); });
+        REQUIRE(awaited);
+        CHECK(server_error->code == TransportErrc::idle_timeout);
+        CHECK(sent >= 2);
+        CHECK(sent < 200);
     });
 }
 

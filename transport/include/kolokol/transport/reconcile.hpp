@@ -32,6 +32,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <system_error>
@@ -76,6 +77,38 @@ struct Bound;  // reconcile_wire.hpp
 // The fingerprint of a set of ids given their sum (32 bytes little-endian, mod 2^256) and count.
 Fingerprint reconcile_fingerprint(const ByteArray<32>& sum_le, std::uint64_t count);
 
+// The ids one side reconciles: sorted, without duplicates, with the prefix sums that give any
+// range's fingerprint in O(1). Immutable once built, so the reconciliations of one mailbox on
+// many sessions can share one set (reconcile_sets.hpp); const methods are safe from any thread.
+class ReconcileSet {
+public:
+    // Takes the ids in any order; duplicates are dropped. O(n) when already sorted, O(n log n)
+    // otherwise.
+    explicit ReconcileSet(std::vector<RecordId> ids);
+
+    std::size_t size() const { return m_ids.size(); }
+    const std::vector<RecordId>& ids() const { return m_ids; }
+    // Bytes held: 32 per id and the prefix sums (2 per id), plus a fixed part.
+    std::size_t memory_bytes() const;
+    // What a set of `count` ids holds, and what building one needs at its peak (the ids as
+    // loaded, then the set), to reserve before loading the ids.
+    static std::size_t memory_bytes_for(std::size_t count);
+    static std::size_t build_bytes_for(std::size_t count);
+
+private:
+    friend class Reconciler;
+    using Sum = std::array<std::uint64_t, 4>;
+    static constexpr std::size_t kSumStride = 16;
+
+    static void add_id(Sum& acc, const RecordId& id);
+    // Sum of ids[0, end) mod 2^256.
+    Sum prefix_sum(std::size_t end) const;
+
+    std::vector<RecordId> m_ids;
+    // m_checkpoints[k] = sum of m_ids[0, k × kSumStride) mod 2^256.
+    std::vector<Sum> m_checkpoints;
+};
+
 class Reconciler {
 public:
     enum class Role { initiator, responder };
@@ -90,6 +123,9 @@ public:
     Reconciler(Role role, std::vector<RecordId> ids, Options options);
     Reconciler(Role role, std::vector<RecordId> ids)
         : Reconciler(role, std::move(ids), Options{}) {}
+    // Over a set that others may share (never null). A responder holds nothing else of size;
+    // an initiator also holds what it learns (take_have/take_need, and the ids reported).
+    Reconciler(Role role, std::shared_ptr<const ReconcileSet> set, Options options);
 
     // Initiator: the first message (wrong_state on a responder or when called twice).
     Result<Bytes> initiate();
@@ -107,18 +143,13 @@ public:
 
     bool done() const { return m_done; }
     Role role() const { return m_role; }
-    std::size_t size() const { return m_ids.size(); }
+    std::size_t size() const { return m_set->size(); }
+    // Bytes this reconciler holds beyond its (possibly shared) set.
+    std::size_t own_memory_bytes() const;
     // Messages received so far.
     std::size_t rounds() const { return m_rounds; }
 
 private:
-    using Sum = std::array<std::uint64_t, 4>;
-    static constexpr std::size_t kSumStride = 16;
-
-    static void add_id(Sum& acc, const RecordId& id);
-    // Sum of m_ids[0, end) mod 2^256.
-    Sum prefix_sum(std::size_t end) const;
-
     std::size_t index_of(const detail::Bound& bound) const;
     Fingerprint fingerprint(std::size_t begin, std::size_t end) const;
     // The shortest bound above ids[index - 1] and at or below ids[index].
@@ -130,9 +161,8 @@ private:
 
     Role m_role;
     std::size_t m_max_bytes;
-    std::vector<RecordId> m_ids;
-    // m_checkpoints[k] = sum of m_ids[0, k × kSumStride) mod 2^256.
-    std::vector<Sum> m_checkpoints;
+    std::shared_ptr<const ReconcileSet> m_set;
+    const std::vector<RecordId>* m_ids;  // m_set's
     std::vector<RecordId> m_have;
     std::vector<RecordId> m_need;
     // Ordered, not hashed: the peer chooses the ids it lists, so it must not be able to pick

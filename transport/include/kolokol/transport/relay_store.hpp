@@ -7,9 +7,12 @@
 //   relay.key   the key file (storage/keyfile.hpp): the database key under the passphrase
 //   relay.db    the database: envelopes (storage/envelope_store.hpp) and the relay's tables
 //
-// Quotas are per mailbox, by count and by bytes; an envelope past either is declined (put()
-// answers false: the session acknowledges it as not stored) and the mailbox stays usable.
-// Every stored envelope expires `ttl` after it arrived (0: never).
+// Quotas are per mailbox, by count and by bytes, and for the whole store: the database's pages
+// in use, so that no flood of new mailboxes grows the relay's disk past store_max_bytes (by more
+// than one batch, ≤ the session window, and the WAL, which is cut back to 4 MiB after each
+// checkpoint). An envelope past any quota is declined (put() answers false: the session
+// acknowledges it as not stored) and the mailbox stays usable. Every stored envelope expires
+// `ttl` after it arrived (0: never).
 //
 // Writes: put_async() queues a batch for the store's writer thread, which commits everything
 // queued by all sessions in one transaction (one fsync for many sessions: group commit) and
@@ -19,6 +22,8 @@
 // Thread-safety: every method may be called from any thread; each connection is used under its
 // own mutex, and live notifications are made outside both.
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -41,9 +46,16 @@
 
 namespace kolokol::transport {
 
+// What a stored envelope is expected to cost on disk beyond its own bytes (its row, its index
+// entries, page slack), to estimate a batch against the store quota before it is written; the
+// quota itself counts pages.
+inline constexpr std::uint64_t kStoredEnvelopeOverheadBytes = 320;
+
 struct RelayQuotas {
     std::uint64_t mailbox_max_count = 100'000;
     std::uint64_t mailbox_max_bytes = std::uint64_t{1} << 30;
+    // Across all mailboxes: the database's pages in use (envelopes, rows, indexes, slack).
+    std::uint64_t store_max_bytes = std::uint64_t{4} << 30;
     // Envelopes are deleted this long after they arrived; zero keeps them for ever.
     std::chrono::seconds ttl = std::chrono::hours(24 * 30);
 };
@@ -106,6 +118,10 @@ public:
     // Deletes envelopes whose time is up; returns how many.
     Result<std::size_t> expire();
     Result<storage::MailboxUsage> usage(const MailboxId& mailbox);
+    // What the store quota counts now (see RelayQuotas::store_max_bytes); 0 if it cannot be read.
+    std::uint64_t store_bytes();
+    // Changes whenever an envelope of `mailbox` is stored or any envelope expires.
+    std::optional<std::uint64_t> change_stamp(const MailboxId& mailbox) override;
 
 private:
     struct Watcher;
@@ -122,6 +138,8 @@ private:
     // ids.
     Result<std::vector<bool>> put_locked(const MailboxId& mailbox, std::span<const Bytes> envelopes,
                                          std::vector<RecordId>& added);
+    // Bytes of the database's pages in use, as `db` sees them (inside its transaction).
+    static Result<std::uint64_t> used_bytes(storage::Database& db);
     Result<bool> is_closed_on(storage::Database& db, const MailboxId& mailbox);
     void writer_loop();
 
@@ -133,6 +151,11 @@ private:
     storage::EnvelopeStore m_read_store;
     RelayQuotas m_quotas;
     Clock m_clock;
+    // Change stamps, one per stripe of mailbox ids (a mailbox id is a hash: its first bytes
+    // spread evenly). A collision only makes a set less often shared.
+    static constexpr std::size_t kStampStripes = 4'096;
+    std::array<std::atomic<std::uint64_t>, kStampStripes> m_stamps{};
+    static std::size_t stripe_of(const MailboxId& mailbox);
     crypto::BoxKeyPair m_transport_key;
     bool m_created = false;
 

@@ -1,8 +1,10 @@
 #pragma once
 // Accepts connections, runs the responder handshake and hands each session to a handler
-// coroutine. Caps the number of connections (handshaking or established) in all and per source
-// address; a refused connection is closed at once, before any handshake work. Nothing a peer
-// does can end the accept loop: failures are counted in stats() and the loop goes on.
+// coroutine. Caps the number of connections (handshaking or established) in all, per source
+// address and per address prefix; when a cap is reached a newcomer takes the slot of a session
+// that is not authorized (Session::mark_authorized) by the policy of session_slots.hpp, or is
+// closed at once, before any handshake work, when there is none. Nothing a peer does can end
+// the accept loop: failures are counted in stats() and the loop goes on.
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
@@ -14,6 +16,7 @@
 #include "kolokol/crypto/error.hpp"
 #include "kolokol/crypto/x25519.hpp"
 #include "kolokol/transport/session.hpp"
+#include "kolokol/transport/session_slots.hpp"
 
 namespace kolokol::transport {
 
@@ -22,14 +25,19 @@ struct ServerOptions {
 
     std::size_t max_sessions = 1024;
     std::size_t max_sessions_per_address = 32;
+    // Per /24 of IPv4, per /64 of IPv6.
+    std::size_t max_sessions_per_prefix = 128;
     SessionOptions session;
 };
 
-// Counters since construction. `active` is the number of connections holding a slot now.
+// Counters since construction. `active` is the number of connections holding a slot now,
+// `unauthorized` how many of them are not authorized.
 struct ServerStats {
     std::uint64_t accepted = 0;             // TCP connections accepted
     std::uint64_t refused_capacity = 0;     // closed at once: max_sessions reached
     std::uint64_t refused_per_address = 0;  // closed at once: that address at its cap
+    std::uint64_t refused_per_prefix = 0;   // closed at once: that prefix at its cap
+    std::uint64_t evicted = 0;              // unauthorized sessions aborted for a newcomer
     std::uint64_t handshakes_failed = 0;    // every failed handshake, timeouts included
     std::uint64_t handshake_timeouts = 0;
     std::uint64_t sessions_established = 0;
@@ -37,6 +45,7 @@ struct ServerStats {
     std::uint64_t handler_errors = 0;     // handlers that threw
     std::uint64_t accept_errors = 0;      // accept() failures (e.g. out of file descriptors)
     std::uint64_t active = 0;
+    std::uint64_t unauthorized = 0;
 };
 
 // Runs once per established session, on that session's strand. When it returns (or throws —

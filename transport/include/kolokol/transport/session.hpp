@@ -44,8 +44,9 @@ struct SessionOptions {
     // The whole handshake (three messages) must finish within this, counted from the start of
     // accept()/initiate(); a silent or slow peer is disconnected with handshake_timeout.
     std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
-    // The session is aborted with idle_timeout when no complete frame has been sent or received
-    // for this long. Partial frames do not count, so trickling bytes keeps nothing alive.
+    // The session is aborted with idle_timeout when no complete frame has been received for
+    // this long. Only what the peer sends counts: our own frames (pings) keep nothing alive, and
+    // neither do partial frames, so trickling bytes does not either.
     std::chrono::milliseconds idle_timeout = std::chrono::seconds(120);
     // How long send() waits for room in a full send queue; after that the peer is taken to be
     // stuck, the session is aborted and send() fails with send_timeout.
@@ -118,6 +119,13 @@ public:
     // Closes the connection now, dropping anything queued. Pending and later operations fail
     // with session_closed. Idempotent.
     void abort();
+
+    // The protocol above has checked that the peer may use this server (the sync layer: a
+    // mailbox open was accepted). A Server never evicts an authorized session to make room for
+    // a newcomer (session_slots.hpp). Idempotent; on a session no Server accepted it only
+    // sets authorized().
+    void mark_authorized();
+    bool authorized() const;
 
     // True from the end of the handshake until abort, a fatal error, or both sides' close.
     bool is_open() const;

@@ -19,7 +19,7 @@ enum class TransportErrc {
     nonce_exhausted,       // the 2^64-1 nonce would be used
     // sessions
     handshake_timeout,    // the handshake did not finish before its deadline
-    idle_timeout,         // no complete frame sent or received for the idle period
+    idle_timeout,         // no complete frame received for the idle period
     send_timeout,         // the send queue stayed full past the send deadline
     frame_too_large,      // a frame length over the receiver's limit
     malformed_frame,      // a frame too short, of unknown kind or with bad contents

@@ -20,6 +20,8 @@
 #include "kolokol/crypto/error.hpp"
 #include "kolokol/crypto/x25519.hpp"
 #include "kolokol/transport/address.hpp"
+#include "kolokol/transport/memory_budget.hpp"
+#include "kolokol/transport/reconcile_sets.hpp"
 #include "kolokol/transport/server.hpp"
 #include "kolokol/transport/session.hpp"
 #include "kolokol/transport/session_connect.hpp"
@@ -108,6 +110,20 @@ struct ServeOptions {
     // it holds itself: see admit_only().
     SyncEngine::Admit admit;
     std::chrono::milliseconds ping_interval = std::chrono::seconds(30);
+    // The client's Hello and an accepted Open must arrive within this after the handshake, or
+    // the session is closed (Close LIMIT, then aborted at once): a connection that proves
+    // nothing holds its slot for no longer. An accepted open also marks the session authorized
+    // (Session::mark_authorized), so that the server no longer counts it among those it evicts.
+    std::chrono::milliseconds first_request_timeout = std::chrono::seconds(10);
+    // Server-wide memory (memory_budget.hpp). With `session_budget`, each session's received
+    // frames and protocol state (SyncEngine::memory_estimate) are charged to it, a session past
+    // `max_session_bytes` is closed with LIMIT, and when the budget is overdrawn the session
+    // holding the most is closed the same way. With `reconcile_sets` (which should charge a
+    // budget of its own), reconciliation sets are shared between sessions and wait for memory
+    // rather than pass it. Without either: no server-wide bound (a member's `kolokol serve`).
+    std::optional<MemoryBudget> session_budget;
+    std::size_t max_session_bytes = 8 << 20;
+    std::optional<ReconcileSets> reconcile_sets;
 };
 
 // An Admit that serves exactly `mailboxes` and refuses others with "not served here".
@@ -121,8 +137,11 @@ asio::awaitable<Result<SyncReport>> serve_on_session(Session& session, Replica& 
 // Statistics of a SyncServer beyond the transport Server's.
 struct SyncServerStats {
     ServerStats transport;
-    std::uint64_t syncs_ok = 0;      // sessions the client closed normally
-    std::uint64_t syncs_failed = 0;  // protocol errors, truncations, timeouts
+    std::uint64_t first_request_timeouts = 0;  // closed: no mailbox opened in time
+    std::uint64_t memory_closes = 0;           // closed: over its own cap, or the biggest when
+                                               // the session budget was overdrawn
+    std::uint64_t syncs_ok = 0;                // sessions the client closed normally
+    std::uint64_t syncs_failed = 0;            // protocol errors, truncations, timeouts
     std::uint64_t envelopes_received = 0;
     std::uint64_t envelopes_sent = 0;
 };

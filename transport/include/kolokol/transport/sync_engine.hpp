@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "kolokol/transport/reconcile_sets.hpp"
 #include "kolokol/transport/sync_types.hpp"
 
 namespace kolokol::transport {
@@ -48,6 +49,10 @@ public:
         // Client: a mailbox of which this side holds fewer envelopes is fetched whole
         // (FetchAll, in the server's stored order) rather than reconciled. 0: always reconcile.
         std::size_t fetch_all_below = kSyncMaxFetchHave + 1;
+        // Server: where reconciliation sets come from, shared with other sessions and charged
+        // to a memory budget (reconcile_sets.hpp). When a set cannot be had yet, the message
+        // waits (it needs `defer` to be woken). Empty: each reconciliation loads its own.
+        std::optional<ReconcileSets> reconcile_sets;
     };
 
     // `replica` must outlive the engine.
@@ -84,7 +89,9 @@ public:
     bool peer_closed_normally() const;
 
     const SyncReport& report() const;
-    // Memory held for this session beyond fixed overhead, in bytes (for benchmarks).
+    // Memory held for this session beyond fixed overhead, in bytes: what a server charges to
+    // its memory budget (reconciliation sets from Config::reconcile_sets are charged there and
+    // not counted here).
     std::size_t memory_estimate() const;
 
 private:

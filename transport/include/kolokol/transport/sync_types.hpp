@@ -110,6 +110,13 @@ public:
         (void)ids;
         return {};
     }
+    // A value that differs whenever the ids held for `mailbox` may have changed since it was last
+    // read, so that a reconciliation set built under one value may be shared while it holds
+    // (reconcile_sets.hpp). nullopt (the default): no such promise, and nothing is shared.
+    virtual std::optional<std::uint64_t> change_stamp(const MailboxId& mailbox) {
+        (void)mailbox;
+        return std::nullopt;
+    }
     // The envelope with this id, or nullopt when not held.
     virtual Result<std::optional<Bytes>> get(const RecordId& id) = 0;
     // Stores envelopes that arrived for `mailbox` (each already checked: parses, belongs to
