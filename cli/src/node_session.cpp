@@ -6,6 +6,7 @@
 
 #include "i18n.hpp"
 #include "kolokol/crypto/encoding.hpp"
+#include "store_gone.hpp"
 #include "terminal.hpp"
 
 namespace kolokol::cli {
@@ -45,7 +46,11 @@ std::unique_ptr<core::Node> open_node() {
         throw CommandError(Exit::no_store,
                            subst(_("no store in {} — run `kolokol init` first"), home_dir()));
     auto passphrase = read_passphrase(_("Passphrase"));
-    return value_or_raise(core::Node::open(home_dir(), passphrase.view()));
+    auto node = value_or_raise(core::Node::open(home_dir(), passphrase.view()));
+    // From here until the process ends, a panic or a duress erase of this store by another
+    // process ends this one, its keys wiped.
+    check(node->guard_store(end_when_gone(home_dir())));
+    return node;
 }
 
 std::string argument_or_stdin(const std::string& value) {
