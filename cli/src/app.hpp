@@ -23,7 +23,7 @@ enum class Exit : int {
     verify_failed = 10,    // a signature, hash or MAC did not verify
     exists = 11,           // already initialised / would overwrite
     proxy_required = 12,   // a "Tor only" group, and no proxy is set
-    store_gone = 13,       // the store was destroyed or erased while this command ran
+    store_gone = 15,       // the store was destroyed or erased while this command ran
 };
 
 struct CommandError : std::runtime_error {

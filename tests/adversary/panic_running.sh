@@ -1,7 +1,7 @@
 # A device about to be seized while kolokol runs on it: `kolokol panic --yes` — or the duress
 # passphrase typed into another process — must stop everything that has the store open. Every
 # running process of that home (serve, chat, read --follow) wipes its keys and ends within a
-# second with exit code 13, and nothing it held remains: no process keeps the deleted database
+# second with exit code 15, and nothing it held remains: no process keeps the deleted database
 # open, and nothing listens on serve's port. After a duress erase, their ending leaves the home
 # as stat saw it. A relay whose own data dir is destroyed ends the same way. (The deadline is the
 # one the requirement names: a second after the panic or the erase returned.)
@@ -88,13 +88,13 @@ run_all() {
     [[ " $held " == *" $pid "* ]] || fail "pid $pid does not hold $1's store open (holders: $held)"
   done
 }
-# all_ended_cleanly WHO — exit code 13 from each, the store's files held by nobody, the port closed.
+# all_ended_cleanly WHO — exit code 15 from each, the store's files held by nobody, the port closed.
 all_ended_cleanly() {
   local rc
-  rc=0; wait "$SERVE" || rc=$?; [ "$rc" = 13 ] || fail "serve exited $rc: $(cat "$WORK/$1.serve.err")"
-  rc=0; wait "$FOLLOW" || rc=$?; [ "$rc" = 13 ] || fail "read --follow exited $rc: $(cat "$WORK/$1.follow.err")"
+  rc=0; wait "$SERVE" || rc=$?; [ "$rc" = 15 ] || fail "serve exited $rc: $(cat "$WORK/$1.serve.err")"
+  rc=0; wait "$FOLLOW" || rc=$?; [ "$rc" = 15 ] || fail "read --follow exited $rc: $(cat "$WORK/$1.follow.err")"
   for _ in $(seq 100); do [ -s "$WORK/$1.rc" ] && break; sleep 0.02; done
-  [ "$(cat "$WORK/$1.rc")" = 13 ] || fail "the chat exited $(cat "$WORK/$1.rc"): $(cat "$WORK/$1.err")"
+  [ "$(cat "$WORK/$1.rc")" = 15 ] || fail "the chat exited $(cat "$WORK/$1.rc"): $(cat "$WORK/$1.err")"
   grep -q "the store is gone" "$WORK/$1.err" || fail "the chat said: $(cat "$WORK/$1.err")"
   [ -z "$(holders "$WORK/$1")" ] || fail "still holding $1's store: $(holders "$WORK/$1")"
   if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then fail "something still accepts on serve's port"; fi
