@@ -25,6 +25,7 @@ enum class Exit : int {
     proxy_required = 12,   // a "Tor only" group, and no proxy is set
     conflict = 13,         // a token or key contradicts the store (replayed or forged token)
     quota_full = 14,       // envelopes were refused: the store's unverified quota is full
+    store_gone = 15,       // the store was destroyed or erased while this command ran
 };
 
 struct CommandError : std::runtime_error {

@@ -1,5 +1,7 @@
 // kolokol chat — the everyday full-screen view
 #include <langinfo.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <clocale>
@@ -13,6 +15,7 @@
 #include "kolokol/transport/relay.hpp"
 #include "network.hpp"
 #include "node_session.hpp"
+#include "store_gone.hpp"
 #include "terminal.hpp"
 // i18n.hpp last: `_` is a macro.
 #include "i18n.hpp"
@@ -27,6 +30,18 @@ void ensure_utf8_ctype() {
     const char* codeset = nl_langinfo(CODESET);
     if (codeset && std::strcmp(codeset, "UTF-8") == 0) return;
     if (!std::setlocale(LC_CTYPE, "C.UTF-8")) std::setlocale(LC_CTYPE, "en_US.UTF-8");
+}
+
+// The terminal as it was before the chat took it: given back if the store goes from under the
+// chat (store_gone.hpp), which then ends without running ncurses' own cleanup.
+termios g_terminal{};
+bool g_have_terminal = false;
+
+void give_terminal_back() {
+    if (g_have_terminal) (void)::tcsetattr(STDIN_FILENO, TCSANOW, &g_terminal);
+    // Leave the alternate screen, show the cursor, plain attributes, a fresh line.
+    static const char reset[] = "\033[?1049l\033[?25h\033[0m\r\n";
+    (void)!::write(STDOUT_FILENO, reset, sizeof reset - 1);
 }
 
 }  // namespace
@@ -71,6 +86,8 @@ void register_chat_commands(CLI::App& app) {
             throw CommandError(Exit::usage,
                                _("kolokol chat needs a terminal; in scripts use `kolokol read "
                                  "--follow` and `kolokol post`"));
+        g_have_terminal = ::tcgetattr(STDIN_FILENO, &g_terminal) == 0;
+        on_store_gone(give_terminal_back);
         auto node = open_node();
         ensure_utf8_ctype();
         std::mutex node_mutex;

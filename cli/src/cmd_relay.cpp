@@ -16,6 +16,7 @@
 #include "i18n.hpp"
 #include "kolokol/storage/error.hpp"
 #include "kolokol/transport/relay.hpp"
+#include "store_gone.hpp"
 #include "terminal.hpp"
 
 namespace kolokol::cli {
@@ -87,6 +88,10 @@ void run_relay(const RelayArgs& a) {
         a.kdf == "fast" ? transport::RelayKdf::fast : transport::RelayKdf::tuned, quotas);
     if (!opened) throw CommandError(relay_exit_for(opened.error()), opened.error().what());
     auto& store = **opened;
+    // A relay's data dir is a store of its own: destroyed or erased while the relay runs, the
+    // relay ends at once, its keys wiped, as a member's commands do.
+    if (auto g = store.guard(end_when_gone(a.data)); !g)
+        throw CommandError(relay_exit_for(g.error()), g.error().what());
 
     // The quota is a promise about the disk only if the disk can keep it.
     std::error_code space_ec;

@@ -7,6 +7,7 @@
 #include "clock.hpp"
 #include "i18n.hpp"
 #include "kolokol/crypto/encoding.hpp"
+#include "store_gone.hpp"
 #include "terminal.hpp"
 
 namespace kolokol::cli {
@@ -48,7 +49,11 @@ std::unique_ptr<core::Node> open_node() {
         throw CommandError(Exit::no_store,
                            subst(_("no store in {} — run `kolokol init` first"), home_dir()));
     auto passphrase = read_passphrase(_("Passphrase"));
-    return value_or_raise(core::Node::open(home_dir(), passphrase.view(), node_clock()));
+    auto node = value_or_raise(core::Node::open(home_dir(), passphrase.view(), node_clock()));
+    // From here until the process ends, a panic or a duress erase of this store by another
+    // process ends this one, its keys wiped.
+    check(node->guard_store(end_when_gone(home_dir())));
+    return node;
 }
 
 std::string argument_or_stdin(const std::string& value) {

@@ -9,7 +9,9 @@
 
 namespace kolokol::cli {
 
-// Unlocks the store at home_dir(), asking for the passphrase. Throws CommandError.
+// Unlocks the store at home_dir(), asking for the passphrase, and guards it: should the store
+// be destroyed or erased by another process while this one runs, this one ends at once with
+// Exit::store_gone, its keys wiped (store_gone.hpp). Throws CommandError.
 std::unique_ptr<core::Node> open_node();
 
 Exit exit_for(const Error& error);

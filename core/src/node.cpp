@@ -99,18 +99,25 @@ Status Node::init(const fs::path& home, const InitOptions& options) {
     const auto clock = or_system(options.clock);
     auto identity = Identity::generate(options.display_name);
     auto card = identity.card(clock());
-    auto transport = crypto::system_random().bytes(32);
+    crypto::SecretBytes transport(32);
+    crypto::system_random().fill(transport.mutable_view());
+    auto sign =
+        db->seal_secret(identity.sign.secret_key.view(), secret_place("identity.sign_secret"));
+    auto box = db->seal_secret(identity.box.secret_key.view(), secret_place("identity.box_secret"));
+    auto transport_sealed =
+        db->seal_secret(transport.view(), secret_place("identity.transport_secret"));
+    if (!sign || !box || !transport_sealed)
+        return fail(CoreErrc::io, "cannot seal the identity's keys");
     auto st = db->prepare(
         "INSERT INTO identity(id, sign_secret, box_secret, display_name, card, transport_secret, "
         "created_ms) VALUES (1, ?, ?, ?, ?, ?, ?)");
     if (!st) return std::unexpected(st.error());
-    st->bind(1, identity.sign.secret_key.view())
-        .bind(2, identity.box.secret_key.view())
+    st->bind(1, *sign)
+        .bind(2, *box)
         .bind(3, std::string_view(options.display_name))
         .bind(4, ByteView(card.signed_bytes))
-        .bind(5, ByteView(transport))
+        .bind(5, *transport_sealed)
         .bind(6, clock());
-    crypto::memzero(transport);
     if (auto r = st->step(); !r) return std::unexpected(r.error());
     return {};
 }
@@ -119,20 +126,20 @@ Result<std::unique_ptr<Node>> Node::open(const fs::path& home, ByteView passphra
                                          std::function<std::int64_t()> clock) {
     if (!exists(home))
         return fail(CoreErrc::no_store, "no store in " + home.string() + " — run `kolokol init`");
-    auto unlocked = storage::KeyFile::unlock(key_path(home), passphrase);
+    // A duress passphrase crypto-erases the key file in place: it keeps its inode, size, times
+    // and shape, no slot opens any more, and the database is noise without its key. Nothing is
+    // deleted and the database is not opened, so the home looks as after a wrong passphrase.
+    auto unlocked = storage::KeyFile::unlock(key_path(home), passphrase, storage::OnDuress::erase);
     if (!unlocked) return std::unexpected(map_storage(unlocked.error(), "unlocking"));
-    if (unlocked->kind == storage::SlotKind::duress) {
-        // Crypto-erase: the key file keeps its size and shape, no slot opens any more, and the
-        // database is noise without its key. Nothing is deleted, so the home looks as it did.
-        (void)storage::KeyFile::wipe_keys(key_path(home));
+    if (unlocked->kind == storage::SlotKind::duress)
         return fail(CoreErrc::wrong_passphrase, "wrong passphrase");
-    }
     auto db = storage::Database::open(db_path(home), unlocked->db_key, false);
     if (!db) return std::unexpected(map_storage(db.error(), "opening the database"));
     if (auto ok = migrate_schema(*db); !ok)
         return std::unexpected(map_storage(ok.error(), "schema"));
     auto impl = std::make_unique<Impl>();
     impl->home = home;
+    impl->key_file = unlocked->seen;
     impl->db = std::move(*db);
     impl->envelopes = std::make_unique<storage::EnvelopeStore>(impl->db);
     impl->clock = or_system(std::move(clock));
@@ -141,6 +148,15 @@ Result<std::unique_ptr<Node>> Node::open(const fs::path& home, ByteView passphra
     // Records past their group's retention period go before anything can show them.
     if (auto r = node->apply_retention(); !r) return std::unexpected(r.error());
     return node;
+}
+
+Status Node::guard_store(std::function<void()> on_gone) {
+    auto guard =
+        storage::StoreGuard::start({m_impl->home, key_path(m_impl->home), db_path(m_impl->home)},
+                                   m_impl->key_file, std::move(on_gone));
+    if (!guard) return std::unexpected(map_storage(guard.error(), "watching the store"));
+    m_impl->guard = std::move(*guard);
+    return {};
 }
 
 Status Node::panic(const fs::path& home) {
@@ -184,16 +200,17 @@ Status Node::Impl::load() {
     if (!st) return std::unexpected(st.error());
     auto row = st->step();
     if (!row || !*row) return fail(CoreErrc::corrupt_store, "the store holds no identity");
-    auto sign_sk = crypto::SecretBytes::copy_of(st->column_blob(0));
-    auto box_sk = crypto::SecretBytes::copy_of(st->column_blob(1));
+    auto sign_sk = db.open_secret(st->column_blob(0), secret_place("identity.sign_secret"));
+    auto box_sk = db.open_secret(st->column_blob(1), secret_place("identity.box_secret"));
+    if (!sign_sk || !box_sk) return fail(CoreErrc::corrupt_store, "the stored identity is damaged");
     identity.display_name = st->column_text(2);
     auto parsed = card_from_signed_bytes(st->column_blob(3));
     if (!parsed) return fail(CoreErrc::corrupt_store, "the stored card is damaged");
     card = *parsed;
     identity.sign.public_key = card.sign_key;
-    identity.sign.secret_key = std::move(sign_sk);
+    identity.sign.secret_key = std::move(*sign_sk);
     identity.box.public_key = card.box_key;
-    identity.box.secret_key = std::move(box_sk);
+    identity.box.secret_key = std::move(*box_sk);
 
     auto gs = db.prepare("SELECT group_id, genesis FROM groups");
     if (!gs) return std::unexpected(gs.error());
@@ -231,16 +248,28 @@ Status Node::Impl::load_epochs() {
         if (!*r) break;
         auto group = to_array<32>(es->column_blob(0));
         auto epoch = to_array<32>(es->column_blob(1));
-        EpochKeys keys = es->column_is_null(2)
-                             ? EpochKeys::control_only(group, epoch, es->column_blob(3),
-                                                       es->column_blob(4), es->column_blob(5))
-                             : EpochKeys::from_secret(group, epoch, es->column_blob(2));
+        auto open = [&](int column, std::string_view name) {
+            return db.open_secret(es->column_blob(column), secret_place(name, epoch));
+        };
+        std::optional<EpochKeys> keys;
+        if (es->column_is_null(2)) {
+            auto control = open(3, "epochs.control_key");
+            auto seed = open(4, "epochs.mailbox_seed");
+            auto file = open(5, "epochs.file_key");
+            if (control && seed && file)
+                keys = EpochKeys::control_only(group, epoch, control->view(), seed->view(),
+                                               file->view());
+        } else if (auto secret = open(2, "epochs.secret")) {
+            keys = EpochKeys::from_secret(group, epoch, secret->view());
+        }
+        if (!keys) return fail(CoreErrc::corrupt_store, "a stored epoch key is damaged");
         const auto source = es->column_int64(6);
         if (source < 0 || source > static_cast<std::int64_t>(KeySource::token))
             return fail(CoreErrc::corrupt_store, "a stored epoch key has an unknown source");
-        keys.source = static_cast<KeySource>(source);
-        epoch_mailbox[epoch] = keys.mailbox;
-        epochs.emplace(keys.mailbox, std::move(keys));
+        keys->source = static_cast<KeySource>(source);
+        epoch_mailbox[epoch] = keys->mailbox;
+        const auto mailbox = keys->mailbox;
+        epochs.emplace(mailbox, std::move(*keys));
     }
     return {};
 }
@@ -267,10 +296,14 @@ Status Node::Impl::add_epoch(EpochKeys keys, std::optional<std::int64_t> added_m
         auto st = db.cached(
             "UPDATE epochs SET secret = COALESCE(?, secret), source = ? WHERE epoch_id = ?");
         if (!st) return std::unexpected(st.error());
-        if (add_secret)
-            (*st)->bind(1, keys.secret->view());
-        else
+        if (add_secret) {
+            auto sealed =
+                db.seal_secret(keys.secret->view(), secret_place("epochs.secret", keys.epoch_id));
+            if (!sealed) return fail(CoreErrc::io, "cannot seal an epoch's keys");
+            (*st)->bind(1, *sealed);
+        } else {
             (*st)->bind_null(1);
+        }
         (*st)->bind(2, static_cast<std::int64_t>(source)).bind(3, ByteView(keys.epoch_id));
         if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
         if (add_secret) held = std::move(keys);
@@ -285,24 +318,33 @@ Status Node::Impl::add_epoch(EpochKeys keys, std::optional<std::int64_t> added_m
         "INSERT INTO epochs(epoch_id, group_id, mailbox, secret, control_key, mailbox_seed, "
         "file_key, added_ms, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st) return std::unexpected(st.error());
-    (*st)
-        ->bind(1, ByteView(keys.epoch_id))
-        .bind(2, ByteView(keys.group_id))
-        .bind(3, ByteView(keys.mailbox));
-    if (keys.secret)
-        (*st)->bind(4, keys.secret->view());
-    else
-        (*st)->bind_null(4);
-    (*st)
-        ->bind(5, keys.control_key.view())
-        .bind(6, keys.mailbox_seed.view())
-        .bind(7, keys.file_key.view())
-        .bind(8, added_ms.value_or(now()))
-        .bind(9, static_cast<std::int64_t>(keys.source));
+    if (auto ok = bind_epoch_keys(db, **st, keys); !ok) return ok;
+    (*st)->bind(8, added_ms.value_or(now())).bind(9, static_cast<std::int64_t>(keys.source));
     if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
     epoch_mailbox[keys.epoch_id] = keys.mailbox;
     auto mailbox = keys.mailbox;
     epochs.emplace(mailbox, std::move(keys));
+    return {};
+}
+
+Status bind_epoch_keys(storage::Database& db, storage::Statement& st, const EpochKeys& keys) {
+    const ByteView epoch(keys.epoch_id);
+    auto sealed = [&](const crypto::SecretBytes& secret, std::string_view column) {
+        return db.seal_secret(secret.view(), secret_place(column, epoch));
+    };
+    auto control = sealed(keys.control_key, "epochs.control_key");
+    auto seed = sealed(keys.mailbox_seed, "epochs.mailbox_seed");
+    auto file = sealed(keys.file_key, "epochs.file_key");
+    if (!control || !seed || !file) return fail(CoreErrc::io, "cannot seal an epoch's keys");
+    st.bind(1, epoch).bind(2, ByteView(keys.group_id)).bind(3, ByteView(keys.mailbox));
+    if (keys.secret) {
+        auto secret = sealed(*keys.secret, "epochs.secret");
+        if (!secret) return fail(CoreErrc::io, "cannot seal an epoch's keys");
+        st.bind(4, *secret);
+    } else {
+        st.bind_null(4);
+    }
+    st.bind(5, *control).bind(6, *seed).bind(7, *file);
     return {};
 }
 

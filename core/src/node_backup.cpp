@@ -22,6 +22,7 @@
 #include "kolokol/storage/output_file.hpp"
 #include "kolokol/transport/address.hpp"
 #include "node_impl.hpp"
+#include "schema.hpp"
 
 namespace kolokol::core {
 
@@ -60,6 +61,12 @@ void wipe(pb::Backup& b) {
             crypto::memzero(*e.mutable_file_key());
         }
 }
+// A sealed secret column of the row `st` is on, opened into locked memory.
+Result<crypto::SecretBytes> open_column(storage::Database& db, storage::Statement& st, int column,
+                                        std::string_view name, ByteView row) {
+    return db.open_secret(st.column_blob(column), secret_place(name, row));
+}
+
 struct Wiped {
     pb::Backup message;
     Wiped() = default;
@@ -247,19 +254,25 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
     b.set_version(kBackupVersion);
     b.set_created_ms(m.now());
 
-    auto ok = for_rows(m.db,
-                       "SELECT sign_secret, box_secret, display_name, card, transport_secret, "
-                       "created_ms FROM identity WHERE id = 1",
-                       [&](storage::Statement& st) -> Status {
-                           auto* id = b.mutable_identity();
-                           id->set_sign_secret(to_string(st.column_blob(0)));
-                           id->set_box_secret(to_string(st.column_blob(1)));
-                           id->set_display_name(st.column_text(2));
-                           id->set_card(to_string(st.column_blob(3)));
-                           id->set_transport_secret(to_string(st.column_blob(4)));
-                           id->set_created_ms(st.column_int64(5));
-                           return {};
-                       });
+    auto ok =
+        for_rows(m.db,
+                 "SELECT sign_secret, box_secret, display_name, card, transport_secret, "
+                 "created_ms FROM identity WHERE id = 1",
+                 [&](storage::Statement& st) -> Status {
+                     auto sign = open_column(m.db, st, 0, "identity.sign_secret", {});
+                     auto box = open_column(m.db, st, 1, "identity.box_secret", {});
+                     auto transport = open_column(m.db, st, 4, "identity.transport_secret", {});
+                     if (!sign || !box || !transport)
+                         return fail(CoreErrc::corrupt_store, "the stored identity is damaged");
+                     auto* id = b.mutable_identity();
+                     id->set_sign_secret(to_string(sign->view()));
+                     id->set_box_secret(to_string(box->view()));
+                     id->set_display_name(st.column_text(2));
+                     id->set_card(to_string(st.column_blob(3)));
+                     id->set_transport_secret(to_string(transport->view()));
+                     id->set_created_ms(st.column_int64(5));
+                     return {};
+                 });
     if (!ok) return std::unexpected(ok.error());
     if (!b.has_identity()) return fail(CoreErrc::corrupt_store, "the store holds no identity");
 
@@ -284,14 +297,22 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
             "FROM epochs WHERE group_id = ? AND source != 1 ORDER BY added_ms, epoch_id",
             [&](storage::Statement& st) -> Status {
                 auto* e = g.add_epochs();
-                e->set_epoch_id(to_string(st.column_blob(0)));
+                const auto epoch = st.column_blob(0);
+                e->set_epoch_id(to_string(epoch));
                 if (!st.column_is_null(1)) {
-                    e->set_secret(to_string(st.column_blob(1)));
+                    auto secret = open_column(m.db, st, 1, "epochs.secret", epoch);
+                    if (!secret) return fail(CoreErrc::corrupt_store, "a stored epoch is damaged");
+                    e->set_secret(to_string(secret->view()));
                     ++summary.epochs;
                 } else {
-                    e->set_control_key(to_string(st.column_blob(2)));
-                    e->set_mailbox_seed(to_string(st.column_blob(3)));
-                    e->set_file_key(to_string(st.column_blob(4)));
+                    auto control = open_column(m.db, st, 2, "epochs.control_key", epoch);
+                    auto seed = open_column(m.db, st, 3, "epochs.mailbox_seed", epoch);
+                    auto file = open_column(m.db, st, 4, "epochs.file_key", epoch);
+                    if (!control || !seed || !file)
+                        return fail(CoreErrc::corrupt_store, "a stored epoch is damaged");
+                    e->set_control_key(to_string(control->view()));
+                    e->set_mailbox_seed(to_string(seed->view()));
+                    e->set_file_key(to_string(file->view()));
                     ++summary.control_only;
                 }
                 e->set_added_ms(st.column_int64(5));
@@ -451,15 +472,23 @@ Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path&
             auto tx = m.db.begin();
             if (!tx) return std::unexpected(tx.error());
             const auto& id = b.identity();
+            auto sign =
+                m.db.seal_secret(as_bytes(id.sign_secret()), secret_place("identity.sign_secret"));
+            auto box =
+                m.db.seal_secret(as_bytes(id.box_secret()), secret_place("identity.box_secret"));
+            auto transport = m.db.seal_secret(as_bytes(id.transport_secret()),
+                                              secret_place("identity.transport_secret"));
+            if (!sign || !box || !transport)
+                return fail(CoreErrc::io, "cannot seal the identity's keys");
             auto st = m.db.prepare(
                 "UPDATE identity SET sign_secret = ?, box_secret = ?, display_name = ?, card = ?, "
                 "transport_secret = ?, created_ms = ? WHERE id = 1");
             if (!st) return std::unexpected(st.error());
-            st->bind(1, as_bytes(id.sign_secret()))
-                .bind(2, as_bytes(id.box_secret()))
+            st->bind(1, *sign)
+                .bind(2, *box)
                 .bind(3, std::string_view(id.display_name()))
                 .bind(4, as_bytes(id.card()))
-                .bind(5, as_bytes(id.transport_secret()))
+                .bind(5, *transport)
                 .bind(6, id.created_ms());
             if (auto r = st->step(); !r) return std::unexpected(r.error());
 

@@ -6,6 +6,7 @@
 #include "kolokol/crypto/x25519.hpp"
 #include "kolokol/transport/sync_types.hpp"
 #include "node_impl.hpp"
+#include "schema.hpp"
 
 namespace kolokol::core {
 
@@ -72,8 +73,11 @@ crypto::BoxKeyPair Node::transport_key() {
     crypto::BoxKeyPair kp;
     if (!st) return kp;
     if (auto r = (*st)->step(); r && *r) {
-        kp.secret_key = crypto::SecretBytes::copy_of((*st)->column_blob(0));
-        kp.public_key = crypto::x25519_base(kp.secret_key.view());
+        if (auto secret = m_impl->db.open_secret((*st)->column_blob(0),
+                                                 secret_place("identity.transport_secret"))) {
+            kp.secret_key = std::move(*secret);
+            kp.public_key = crypto::x25519_base(kp.secret_key.view());
+        }
     }
     (*st)->reset();
     return kp;

@@ -12,6 +12,8 @@
 #include "kolokol/objects/object_set.hpp"
 #include "kolokol/storage/database.hpp"
 #include "kolokol/storage/envelope_store.hpp"
+#include "kolokol/storage/keyfile.hpp"
+#include "kolokol/storage/store_guard.hpp"
 #include "records.hpp"
 
 namespace kolokol::core {
@@ -54,6 +56,11 @@ struct RecordRow {
     std::int64_t wall_ms = 0;
 };
 
+// Binds an epoch's row for "INSERT … INTO epochs(epoch_id, group_id, mailbox, secret,
+// control_key, mailbox_seed, file_key, added_ms)": parameters 1-7, the keys sealed
+// (storage::Database::seal_secret); the caller binds added_ms.
+Status bind_epoch_keys(storage::Database& db, storage::Statement& st, const EpochKeys& keys);
+
 Bytes join_ids(std::span<const RecordId> ids);
 
 // What keeping an unverified envelope counts against the quota: its bytes plus what its rows
@@ -63,6 +70,7 @@ std::vector<RecordId> split_ids(ByteView blob);
 
 struct Node::Impl {
     std::filesystem::path home;
+    storage::KeyFileSeen key_file;  // as the unlock read it, for guard_store()
     storage::Database db;
     std::unique_ptr<storage::EnvelopeStore> envelopes;
     Identity identity;
@@ -247,6 +255,9 @@ struct Node::Impl {
     Status tombstone(const RecordId& id);
     Status wake_waiting(const RecordId& ref, std::vector<RecordId>& retry);
     Status enable_secure_delete();
+
+    // Last, so that it stops first: its thread reads nothing of the above, but on_gone may.
+    std::unique_ptr<storage::StoreGuard> guard;
 };
 
 }  // namespace kolokol::core

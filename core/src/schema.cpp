@@ -1,8 +1,13 @@
 #include "schema.hpp"
 
 #include <array>
+#include <optional>
+#include <string>
+#include <vector>
 
+#include "kolokol/crypto/secret.hpp"
 #include "kolokol/storage/envelope_store.hpp"
+#include "kolokol/storage/error.hpp"
 
 namespace kolokol::core {
 
@@ -67,12 +72,123 @@ CREATE TABLE admissions(
   at_ms INTEGER NOT NULL);
 )sql",
 };
+
+constexpr std::string_view kSecretsComponent = "core-secrets";
+constexpr std::int64_t kSecretsVersion = 1;
+
+struct EpochRow {
+    Bytes epoch_id;
+    std::optional<crypto::SecretBytes> secret;
+    crypto::SecretBytes control_key, mailbox_seed, file_key;
+};
+
+// Reads a column written before sealing: its bytes go straight to locked memory.
+crypto::SecretBytes plain_column(storage::Statement& st, int column) {
+    return crypto::SecretBytes::copy_of(st.column_blob(column));
+}
+
+Status bind_sealed(storage::Database& db, storage::Statement& st, int index,
+                   const crypto::SecretBytes& secret, std::string_view column, ByteView row) {
+    auto sealed = db.seal_secret(secret.view(), secret_place(column, row));
+    if (!sealed) return std::unexpected(sealed.error());
+    st.bind(index, *sealed);
+    return {};
+}
+
+// Seals, in place, the secret columns of a store written before they were sealed. One
+// transaction: a crash leaves the store wholly as it was or wholly sealed.
+Status seal_secret_columns(storage::Database& db) {
+    auto version = db.schema_version(kSecretsComponent);
+    if (!version) return std::unexpected(version.error());
+    if (*version == kSecretsVersion) return {};
+    auto tx = db.begin();
+    if (!tx) return std::unexpected(tx.error());
+    // Read again under the write lock: another process may have sealed meanwhile.
+    version = db.schema_version(kSecretsComponent);
+    if (!version) return std::unexpected(version.error());
+    if (*version == kSecretsVersion) return {};
+    if (*version != 0)
+        return fail(storage::StorageErrc::schema_too_new,
+                    "secret columns are version " + std::to_string(*version) +
+                        "; this program knows up to " + std::to_string(kSecretsVersion));
+
+    auto id = db.prepare("SELECT sign_secret, box_secret, transport_secret FROM identity");
+    if (!id) return std::unexpected(id.error());
+    auto row = id->step();
+    if (!row) return std::unexpected(row.error());
+    if (*row) {
+        auto sign = plain_column(*id, 0);
+        auto box = plain_column(*id, 1);
+        auto transport = plain_column(*id, 2);
+        id->reset();
+        auto up =
+            db.prepare("UPDATE identity SET sign_secret = ?, box_secret = ?, transport_secret = ?");
+        if (!up) return std::unexpected(up.error());
+        for (auto s : {bind_sealed(db, *up, 1, sign, "identity.sign_secret", {}),
+                       bind_sealed(db, *up, 2, box, "identity.box_secret", {}),
+                       bind_sealed(db, *up, 3, transport, "identity.transport_secret", {})})
+            if (!s) return s;
+        if (auto r = up->step(); !r) return std::unexpected(r.error());
+    }
+
+    std::vector<EpochRow> epochs;
+    auto es =
+        db.prepare("SELECT epoch_id, secret, control_key, mailbox_seed, file_key FROM epochs");
+    if (!es) return std::unexpected(es.error());
+    for (;;) {
+        auto r = es->step();
+        if (!r) return std::unexpected(r.error());
+        if (!*r) break;
+        EpochRow e;
+        auto eid = es->column_blob(0);
+        e.epoch_id.assign(eid.begin(), eid.end());
+        if (!es->column_is_null(1)) e.secret = plain_column(*es, 1);
+        e.control_key = plain_column(*es, 2);
+        e.mailbox_seed = plain_column(*es, 3);
+        e.file_key = plain_column(*es, 4);
+        epochs.push_back(std::move(e));
+    }
+    for (const auto& e : epochs) {
+        auto up = db.cached(
+            "UPDATE epochs SET secret = ?, control_key = ?, mailbox_seed = ?, file_key = ? "
+            "WHERE epoch_id = ?");
+        if (!up) return std::unexpected(up.error());
+        auto& st = **up;
+        if (e.secret) {
+            if (auto s = bind_sealed(db, st, 1, *e.secret, "epochs.secret", e.epoch_id); !s)
+                return s;
+        } else {
+            st.bind_null(1);
+        }
+        for (auto s : {bind_sealed(db, st, 2, e.control_key, "epochs.control_key", e.epoch_id),
+                       bind_sealed(db, st, 3, e.mailbox_seed, "epochs.mailbox_seed", e.epoch_id),
+                       bind_sealed(db, st, 4, e.file_key, "epochs.file_key", e.epoch_id)})
+            if (!s) return s;
+        st.bind(5, ByteView(e.epoch_id));
+        if (auto r = st.step(); !r) return std::unexpected(r.error());
+    }
+    auto bump =
+        db.cached("INSERT OR REPLACE INTO schema_versions(component, version) VALUES(?, ?)");
+    if (!bump) return std::unexpected(bump.error());
+    (*bump)->bind(1, kSecretsComponent).bind(2, kSecretsVersion);
+    if (auto r = (*bump)->step(); !r) return std::unexpected(r.error());
+    return tx->commit();
+}
+
 }  // namespace
+
+Bytes secret_place(std::string_view column, ByteView row) {
+    Bytes out = to_bytes(column);
+    out.push_back(0);
+    append(out, row);
+    return out;
+}
 
 Status migrate_schema(storage::Database& db) {
     if (auto ok = storage::EnvelopeStore::migrate(db); !ok) return ok;
     if (auto ok = db.migrate("core", kCoreSteps); !ok) return ok;
-    return migrate_quota_schema(db);
+    if (auto ok = migrate_quota_schema(db); !ok) return ok;
+    return seal_secret_columns(db);
 }
 
 }  // namespace kolokol::core

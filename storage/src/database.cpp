@@ -7,8 +7,12 @@
 #include <system_error>
 #include <utility>
 
+#include "kolokol/crypto/aead.hpp"
+#include "kolokol/crypto/kdf.hpp"
+#include "kolokol/crypto/random.hpp"
 #include "private_file.hpp"
 #include "sqlite_error.hpp"
+#include "sqlite_memory.hpp"
 
 namespace kolokol::storage {
 
@@ -17,8 +21,17 @@ using detail::sqlite_error;
 
 namespace {
 
-// Builds x'<64 hex>' — SQLCipher's syntax for a raw key, which skips its PBKDF2 — in secure
-// memory, so the only copies of the key are sodium_malloc'ed and wiped.
+constexpr std::string_view kSecretColumnDomain = "kolokol/store/secret/v1";
+
+Bytes secret_ad(ByteView where) {
+    Bytes ad = to_bytes(kSecretColumnDomain);
+    ad.push_back(0);
+    append(ad, where);
+    return ad;
+}
+
+// Builds x'<64 hex>' — SQLCipher's syntax for a raw key, which skips its PBKDF2 — in locked
+// memory, so that our only copies of the key are locked and wiped.
 crypto::SecretBytes raw_key_literal(const crypto::SecretBytes& key) {
     static constexpr char kHex[] = "0123456789abcdef";
     crypto::SecretBytes out(3 + 2 * key.size());
@@ -86,6 +99,10 @@ Result<Database> Database::open_impl(const fs::path& path, const crypto::SecretB
         return fail(StorageErrc::not_a_database, path.string() + " is empty");
     }
 
+    // Before SQLite first runs: its allocator wipes what it frees (kolokol/storage/memory.hpp),
+    // and SQLCipher's locks on its key buffers are counted (page_locks.cpp).
+    detail::install_sqlite_memory();
+    (void)detail::counted_page_locks();
     sqlite3* raw = nullptr;
     int rc =
         sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -101,6 +118,7 @@ Result<Database> Database::open_impl(const fs::path& path, const crypto::SecretB
         auto literal = raw_key_literal(*raw_key);
         rc = sqlite3_key(raw, literal.data(), static_cast<int>(literal.size()));
         if (rc != SQLITE_OK) return std::unexpected(sqlite_error(raw, rc, "key"));
+        db.m_column_key = crypto::kdf_derive(raw_key->view(), 1, "kkcolumn");
         // Must follow the key and precede the first read of the file.
         if (auto s = db.exec("PRAGMA cipher_page_size = 4096"); !s)
             return std::unexpected(s.error());
@@ -132,7 +150,9 @@ Database::~Database() {
 }
 
 Database::Database(Database&& other) noexcept
-    : m_db(std::exchange(other.m_db, nullptr)), m_cache(std::move(other.m_cache)) {
+    : m_db(std::exchange(other.m_db, nullptr)),
+      m_column_key(std::move(other.m_column_key)),
+      m_cache(std::move(other.m_cache)) {
     other.m_cache.clear();
 }
 
@@ -140,6 +160,7 @@ Database& Database::operator=(Database&& other) noexcept {
     if (this != &other) {
         close();
         m_db = std::exchange(other.m_db, nullptr);
+        m_column_key = std::move(other.m_column_key);
         m_cache = std::move(other.m_cache);
         other.m_cache.clear();
     }
@@ -225,6 +246,27 @@ void Database::Transaction::rollback() {
     if (m_db == nullptr) return;
     if (m_db->in_transaction()) (void)m_db->exec("ROLLBACK");
     m_db = nullptr;
+}
+
+Result<Bytes> Database::seal_secret(ByteView secret, ByteView where) const {
+    if (m_column_key.empty())
+        return fail(StorageErrc::invalid_argument, "this database holds no secrets");
+    if (secret.empty()) return fail(StorageErrc::invalid_argument, "an empty secret");
+    Bytes out = crypto::system_random().bytes(crypto::kXNonceBytes);
+    append(out, crypto::xchacha_seal(m_column_key.view(), out, secret_ad(where), secret));
+    return out;
+}
+
+Result<crypto::SecretBytes> Database::open_secret(ByteView sealed, ByteView where) const {
+    if (m_column_key.empty())
+        return fail(StorageErrc::invalid_argument, "this database holds no secrets");
+    if (sealed.size() <= kSealedSecretOverhead)
+        return fail(StorageErrc::corrupt, "a stored secret is damaged");
+    auto plain =
+        crypto::xchacha_open_secret(m_column_key.view(), sealed.first(crypto::kXNonceBytes),
+                                    secret_ad(where), sealed.subspan(crypto::kXNonceBytes));
+    if (!plain) return fail(StorageErrc::corrupt, "a stored secret is damaged");
+    return std::move(*plain);
 }
 
 Status Database::checkpoint_truncate() {

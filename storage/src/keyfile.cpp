@@ -105,6 +105,39 @@ Result<Slots> parse_slots(ByteView bytes, const std::string& what) {
     return Slots{*a, *b};
 }
 
+// Maps the errors of opening and reading a key file to the key file's own.
+Error key_file_error(const Error& e, const fs::path& path) {
+    if (e.code == make_error_code(StorageErrc::not_found))
+        return {make_error_code(StorageErrc::keyfile_missing), "no key file at " + path.string()};
+    if (e.code == make_error_code(StorageErrc::invalid_argument))
+        return {make_error_code(StorageErrc::keyfile_corrupt),
+                "key file " + path.string() + " is too large to be a key file"};
+    return e;
+}
+
+// The key file held open (for unlock and erase: the bytes judged and the bytes overwritten are
+// those of one file, whatever renames happen meanwhile), its bytes and its parsed slots.
+struct HeldKeyFile {
+    detail::HeldFile file;
+    Bytes bytes;
+    Slots slots;
+};
+
+Result<HeldKeyFile> hold_key_file(const fs::path& path) {
+    auto file = detail::hold_file(path);
+    if (!file) return std::unexpected(key_file_error(file.error(), path));
+    auto bytes = detail::read_held(*file, kKeyFileBytes, path);
+    if (!bytes) return std::unexpected(key_file_error(bytes.error(), path));
+    auto slots = parse_slots(*bytes, "key file " + path.string());
+    if (!slots) return std::unexpected(slots.error());
+    return HeldKeyFile{std::move(*file), std::move(*bytes), *slots};
+}
+
+KeyFileSeen seen_of(const HeldKeyFile& held) {
+    return {static_cast<std::uint64_t>(held.file.st.st_dev),
+            static_cast<std::uint64_t>(held.file.st.st_ino), to_array<kKeyFileBytes>(held.bytes)};
+}
+
 Result<Slots> read_slots(const fs::path& path) {
     auto bytes = detail::read_bounded(path, kKeyFileBytes);
     if (!bytes) {
@@ -153,6 +186,13 @@ Slot filler(const crypto::Argon2Params& params, crypto::Random& random) {
     random.fill(slot.sealed);
     slot.params = params;
     return slot;
+}
+
+// Two slots nobody can open, with the parameters of `slots`: what an erased file holds.
+Slots erased(const Slots& slots) {
+    auto& random = crypto::system_random();
+    const auto params = slots[0].params;
+    return Slots{filler(params, random), filler(params, random)};
 }
 
 Bytes encode_file(const Slots& slots) {
@@ -264,18 +304,36 @@ Result<crypto::Argon2Params> KeyFile::parameters(ByteView file_bytes) {
     return (*slots)[0].params;
 }
 
-Result<Unlocked> KeyFile::unlock(const fs::path& path, ByteView passphrase) {
+Result<KeyFileSeen> KeyFile::look(const fs::path& path) {
+    auto held = hold_key_file(path);
+    if (!held) return std::unexpected(held.error());
+    return seen_of(*held);
+}
+
+Result<Unlocked> KeyFile::unlock(const fs::path& path, ByteView passphrase, OnDuress on_duress) {
     if (auto s = check_passphrase(passphrase, "passphrase"); !s) return std::unexpected(s.error());
-    auto slots = read_slots(path);
-    if (!slots) return std::unexpected(slots.error());
-    auto opened = open_both(*slots, passphrase);
+    auto held = hold_key_file(path);
+    if (!held) return std::unexpected(held.error());
+    auto& file = held->file;
+    const auto& slots = held->slots;
+    auto opened = open_both(slots, passphrase);
     if (!opened) return std::unexpected(opened.error());
     auto& [first, second] = *opened;
     // create() and change_passphrase() never let one passphrase open both slots; should a
     // hand-made file do so anyway, the real key wins.
-    if (is_real(first)) return Unlocked{SlotKind::real, std::move(*first)};
-    if (is_real(second)) return Unlocked{SlotKind::real, std::move(*second)};
-    if (is_duress(first) || is_duress(second)) return Unlocked{SlotKind::duress, {}};
+    std::optional<crypto::SecretBytes>* real = is_real(first)    ? &first
+                                               : is_real(second) ? &second
+                                                                 : nullptr;
+    const bool duress = !real && (is_duress(first) || is_duress(second));
+    // The same metadata change on every path, the erase's included (settle() ends
+    // overwrite_in_place()): afterwards nothing in stat tells the outcomes apart. Failures are
+    // not reported: a read-only file still unlocks, and a failed erase still answers "wrong".
+    if (duress && on_duress == OnDuress::erase)
+        (void)detail::overwrite_in_place(file, encode_file(erased(slots)), path);
+    else
+        (void)detail::settle(file, path);
+    if (real) return Unlocked{SlotKind::real, std::move(**real), seen_of(*held)};
+    if (duress) return Unlocked{SlotKind::duress, {}, {}};
     return fail(StorageErrc::wrong_passphrase, "wrong passphrase");
 }
 
@@ -316,12 +374,9 @@ Status KeyFile::change_passphrase(const fs::path& path, ByteView old_pass, ByteV
 }
 
 Status KeyFile::wipe_keys(const fs::path& path) {
-    auto slots = read_slots(path);
-    if (!slots) return std::unexpected(slots.error());
-    auto& random = crypto::system_random();
-    const auto params = (*slots)[0].params;
-    Slots noise{filler(params, random), filler(params, random)};
-    return detail::write_atomic(path, encode_file(noise), /*no_replace=*/false, random);
+    auto held = hold_key_file(path);
+    if (!held) return std::unexpected(held.error());
+    return detail::overwrite_in_place(held->file, encode_file(erased(held->slots)), path);
 }
 
 Status KeyFile::destroy(const fs::path& path) {

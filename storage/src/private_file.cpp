@@ -20,22 +20,6 @@ std::unexpected<Error> os_fail(StorageErrc code, std::string_view what,
     return fail(code, std::string(what) + " " + path.string() + ": " + std::strerror(err));
 }
 
-// Closes on scope exit; close errors after a successful fsync carry no new information.
-class Fd {
-public:
-    explicit Fd(int fd) : m_fd(fd) {}
-    ~Fd() {
-        if (m_fd >= 0) ::close(m_fd);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return m_fd; }
-    bool ok() const { return m_fd >= 0; }
-
-private:
-    int m_fd;
-};
-
 Status write_all(int fd, ByteView data, const std::filesystem::path& path) {
     std::size_t done = 0;
     while (done < data.size()) {
@@ -76,6 +60,19 @@ int open_private(const std::filesystem::path& path) {
 }
 
 }  // namespace
+
+Fd::~Fd() {
+    if (m_fd >= 0) ::close(m_fd);
+}
+
+Fd& Fd::operator=(Fd&& other) noexcept {
+    if (this != &other) {
+        if (m_fd >= 0) ::close(m_fd);
+        m_fd = other.m_fd;
+        other.m_fd = -1;
+    }
+    return *this;
+}
 
 std::filesystem::path temp_path_for(const std::filesystem::path& path) {
     auto tmp = path;
@@ -198,6 +195,64 @@ Status shred(const std::filesystem::path& path, crypto::Random& random) {
             return s;
     if (::unlink(path.c_str()) != 0) return os_fail(StorageErrc::io, "unlink", path, errno);
     return sync_parent_dir(path);
+}
+
+Result<HeldFile> hold_file(const std::filesystem::path& path) {
+    HeldFile file;
+    file.fd = Fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+    file.writable = file.fd.ok();
+    if (!file.fd.ok() && (errno == EACCES || errno == EROFS || errno == EPERM))
+        file.fd = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!file.fd.ok()) {
+        int err = errno;
+        return os_fail(err == ENOENT ? StorageErrc::not_found : StorageErrc::io, "open", path, err);
+    }
+    if (::fstat(file.fd.get(), &file.st) != 0) return os_fail(StorageErrc::io, "stat", path, errno);
+    if (!S_ISREG(file.st.st_mode)) return fail(StorageErrc::io, path.string() + " is not a file");
+    return file;
+}
+
+Result<Bytes> read_held(HeldFile& file, std::size_t max_bytes, const std::filesystem::path& path) {
+    // Read one byte past the limit so a file that grew after fstat is still caught.
+    Bytes out(max_bytes + 1);
+    std::size_t got = 0;
+    while (got < out.size()) {
+        ssize_t n =
+            ::pread(file.fd.get(), out.data() + got, out.size() - got, static_cast<off_t>(got));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return os_fail(StorageErrc::io, "read", path, errno);
+        }
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    if (got > max_bytes)
+        return fail(StorageErrc::invalid_argument,
+                    path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
+    out.resize(got);
+    return out;
+}
+
+Status overwrite_in_place(HeldFile& file, ByteView data, const std::filesystem::path& path) {
+    if (!file.writable) return fail(StorageErrc::io, path.string() + " cannot be written");
+    std::size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::pwrite(file.fd.get(), data.data() + done, data.size() - done,
+                             static_cast<off_t>(done));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return os_fail(StorageErrc::io, "write", path, errno);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    return settle(file, path);
+}
+
+Status settle(HeldFile& file, const std::filesystem::path& path) {
+    const struct timespec times[2] = {{0, UTIME_OMIT}, file.st.st_mtim};
+    if (::futimens(file.fd.get(), times) != 0)
+        return os_fail(StorageErrc::io, "set the times of", path, errno);
+    return fsync_fd(file.fd.get(), path);
 }
 
 }  // namespace kolokol::storage::detail

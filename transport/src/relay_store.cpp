@@ -38,28 +38,47 @@ std::unexpected<Error> storage_error(storage::StorageErrc code, std::string mess
     return fail(make_error_code(code), std::move(message));
 }
 
-// The transport key: read it, or make and store it on first run.
+// Stores the transport secret sealed (storage::Database::seal_secret), replacing any value.
+Status put_transport_key(storage::Database& db, const crypto::SecretBytes& secret) {
+    auto sealed = db.seal_secret(secret.view(), as_bytes(kTransportSecret));
+    if (!sealed) return std::unexpected(sealed.error());
+    auto put = db.prepare("INSERT OR REPLACE INTO relay_meta(name, value) VALUES (?, ?)");
+    if (!put) return std::unexpected(put.error());
+    put->bind(1, kTransportSecret).bind(2, *sealed);
+    if (auto s = put->step(); !s) return std::unexpected(s.error());
+    return {};
+}
+
+// The transport key: read it, or make and store it on first run. A relay store written before
+// the secret was sealed holds it as 32 plain bytes: it is sealed in place, in one transaction.
 Result<crypto::BoxKeyPair> load_transport_key(storage::Database& db) {
+    auto tx = db.begin();
+    if (!tx) return std::unexpected(tx.error());
     auto get = db.prepare("SELECT value FROM relay_meta WHERE name = ?");
     if (!get) return std::unexpected(get.error());
     get->bind(1, kTransportSecret);
     auto row = get->step();
     if (!row) return std::unexpected(row.error());
     if (*row) {
-        auto secret = get->column_blob(0);
-        if (secret.size() != 32)
+        auto value = get->column_blob(0);
+        const bool plain = value.size() == 32;
+        auto secret = plain ? Result<crypto::SecretBytes>(crypto::SecretBytes::copy_of(value))
+                            : db.open_secret(value, as_bytes(kTransportSecret));
+        get->reset();
+        if (!secret)
             return storage_error(storage::StorageErrc::corrupt,
                                  "the relay's transport key is damaged");
-        crypto::BoxKeyPair kp{crypto::x25519_base(secret), crypto::SecretBytes::copy_of(secret)};
-        get->reset();
+        if (plain) {
+            if (auto s = put_transport_key(db, *secret); !s) return std::unexpected(s.error());
+        }
+        if (auto s = tx->commit(); !s) return std::unexpected(s.error());
+        crypto::BoxKeyPair kp{crypto::x25519_base(secret->view()), std::move(*secret)};
         return kp;
     }
     get->reset();
     auto kp = crypto::box_keypair();
-    auto put = db.prepare("INSERT INTO relay_meta(name, value) VALUES (?, ?)");
-    if (!put) return std::unexpected(put.error());
-    put->bind(1, kTransportSecret).bind(2, kp.secret_key.view());
-    if (auto s = put->step(); !s) return std::unexpected(s.error());
+    if (auto s = put_transport_key(db, kp.secret_key); !s) return std::unexpected(s.error());
+    if (auto s = tx->commit(); !s) return std::unexpected(s.error());
     return kp;
 }
 
@@ -87,6 +106,7 @@ RelayStore::RelayStore(storage::Database db, storage::Database read_db, RelayQuo
       m_writer([this] { writer_loop(); }) {}
 
 RelayStore::~RelayStore() {
+    m_guard.reset();
     {
         std::lock_guard lock(m_queue_mutex);
         m_stopping = true;
@@ -114,6 +134,7 @@ Result<std::unique_ptr<RelayStore>> RelayStore::open(const std::filesystem::path
             "the relay store in " + dir.string() + " is incomplete (key file or database missing)");
 
     crypto::SecretBytes db_key;
+    storage::KeyFileSeen key_file;
     const bool create = !have_key;
     if (create) {
         std::filesystem::create_directories(dir, ec);
@@ -128,6 +149,9 @@ Result<std::unique_ptr<RelayStore>> RelayStore::open(const std::filesystem::path
         auto key = storage::KeyFile::create(key_path, passphrase, std::nullopt, params);
         if (!key) return std::unexpected(key.error());
         db_key = std::move(*key);
+        auto seen = storage::KeyFile::look(key_path);
+        if (!seen) return std::unexpected(seen.error());
+        key_file = *seen;
     } else {
         auto unlocked = storage::KeyFile::unlock(key_path, passphrase);
         if (!unlocked) return std::unexpected(unlocked.error());
@@ -135,6 +159,7 @@ Result<std::unique_ptr<RelayStore>> RelayStore::open(const std::filesystem::path
         if (unlocked->kind != storage::SlotKind::real)
             return storage_error(storage::StorageErrc::wrong_passphrase, "wrong passphrase");
         db_key = std::move(unlocked->db_key);
+        key_file = unlocked->seen;
     }
 
     auto db = storage::Database::open(db_path, db_key, create);
@@ -155,7 +180,17 @@ Result<std::unique_ptr<RelayStore>> RelayStore::open(const std::filesystem::path
         new RelayStore(std::move(*db), std::move(*read_db), quotas, std::move(clock)));
     store->m_transport_key = std::move(*tk);
     store->m_created = create;
+    store->m_dir = dir;
+    store->m_key_file = key_file;
     return store;
+}
+
+Status RelayStore::guard(std::function<void()> on_gone) {
+    auto g = storage::StoreGuard::start({m_dir, m_dir / kKeyFileName, m_dir / kDatabaseName},
+                                        m_key_file, std::move(on_gone));
+    if (!g) return std::unexpected(g.error());
+    m_guard = std::move(*g);
+    return {};
 }
 
 std::int64_t RelayStore::now_ms() const {

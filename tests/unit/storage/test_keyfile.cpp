@@ -1,4 +1,6 @@
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -351,6 +353,108 @@ TEST_CASE("keyfile: wipe_keys leaves a file that parses but that no passphrase o
     auto missing = KeyFile::wipe_keys(dir / "none");
     REQUIRE_FALSE(missing);
     CHECK(has_code(missing.error(), StorageErrc::keyfile_missing));
+}
+
+namespace {
+struct StatView {
+    ino_t inode = 0;
+    off_t size = 0;
+    struct timespec mtime {
+    }, ctime{};
+};
+StatView stat_of(const std::filesystem::path& p) {
+    struct stat st {};
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    return {st.st_ino, st.st_size, st.st_mtim, st.st_ctim};
+}
+bool same_time(const struct timespec& a, const struct timespec& b) {
+    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+// Moves the file's and the directory's times into the past, so that anything that sets a time
+// to "now" shows however fine or coarse the filesystem's clock is.
+void age(const std::filesystem::path& p) {
+    const struct timespec past[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};
+    REQUIRE(::utimensat(AT_FDCWD, p.c_str(), past, AT_SYMLINK_NOFOLLOW) == 0);
+}
+}  // namespace
+
+TEST_CASE("keyfile: wipe_keys erases in place: same inode, size and mtime, directory untouched") {
+    TempDir dir;
+    create_ok(dir / "key", kDuress);
+    age(dir / "key");
+    age(dir.path());
+    const auto file_before = stat_of(dir / "key");
+    const auto dir_before = stat_of(dir.path());
+    const auto bytes_before = test::read_file(dir / "key");
+    REQUIRE(KeyFile::wipe_keys(dir / "key"));
+    const auto file_after = stat_of(dir / "key");
+    const auto dir_after = stat_of(dir.path());
+    CHECK(test::read_file(dir / "key") != bytes_before);
+    CHECK(file_after.inode == file_before.inode);
+    CHECK(file_after.size == file_before.size);
+    CHECK(same_time(file_after.mtime, file_before.mtime));
+    CHECK_FALSE(same_time(file_after.ctime, file_before.ctime));  // the kernel's, not ours
+    CHECK(dir_after.inode == dir_before.inode);
+    CHECK(same_time(dir_after.mtime, dir_before.mtime));
+    CHECK(same_time(dir_after.ctime, dir_before.ctime));
+    CHECK_FALSE(std::filesystem::exists(dir / "key.tmp"));
+}
+
+TEST_CASE("keyfile: every unlock makes the same metadata change, the duress erase included") {
+    TempDir dir;
+    auto key = create_ok(dir / "key", kDuress);
+    struct Attempt {
+        const char* name;
+        ByteView pass;
+        OnDuress on_duress;
+        bool erases;
+    };
+    for (const auto& a : {Attempt{"wrong", kWrong, OnDuress::erase, false},
+                          Attempt{"real", kPass, OnDuress::erase, false},
+                          Attempt{"duress, reported", kDuress, OnDuress::report, false},
+                          Attempt{"duress, erased", kDuress, OnDuress::erase, true}}) {
+        CAPTURE(a.name);
+        age(dir / "key");
+        age(dir.path());
+        const auto before = stat_of(dir / "key");
+        const auto dir_before = stat_of(dir.path());
+        const auto bytes_before = test::read_file(dir / "key");
+        auto u = KeyFile::unlock(dir / "key", a.pass, a.on_duress);
+        const auto after = stat_of(dir / "key");
+        CHECK(after.inode == before.inode);
+        CHECK(after.size == before.size);
+        CHECK(same_time(after.mtime, before.mtime));
+        CHECK_FALSE(same_time(after.ctime, before.ctime));
+        CHECK(same_time(stat_of(dir.path()).mtime, dir_before.mtime));
+        CHECK(same_time(stat_of(dir.path()).ctime, dir_before.ctime));
+        CHECK((test::read_file(dir / "key") != bytes_before) == a.erases);
+        if (a.pass.data() == kWrong.data()) {
+            CHECK_FALSE(u);
+        } else {
+            REQUIRE(u);
+        }
+    }
+    // Erased: nothing opens any more, and the file still parses.
+    for (auto pass : {kPass, kDuress}) {
+        auto u = KeyFile::unlock(dir / "key", pass, OnDuress::erase);
+        REQUIRE_FALSE(u);
+        CHECK(has_code(u.error(), StorageErrc::wrong_passphrase));
+    }
+}
+
+TEST_CASE("keyfile: unlock names the file it read and its bytes") {
+    TempDir dir;
+    create_ok(dir / "key", std::nullopt);
+    auto u = KeyFile::unlock(dir / "key", kPass);
+    REQUIRE(u);
+    const auto st = stat_of(dir / "key");
+    CHECK(u->seen.inode == st.inode);
+    const auto bytes = test::read_file(dir / "key");
+    CHECK(std::equal(bytes.begin(), bytes.end(), u->seen.bytes.begin(), u->seen.bytes.end()));
+    // A read-only key file still unlocks (and is not made writable).
+    REQUIRE(::chmod((dir / "key").c_str(), 0400) == 0);
+    CHECK(KeyFile::unlock(dir / "key", kPass));
+    CHECK(test::file_mode(dir / "key") == 0400);
 }
 
 TEST_CASE("keyfile: destroy leaves no file, nor a leftover temp file") {

@@ -140,8 +140,10 @@ public:
 
     // Creates a store and an identity in `home`. Refuses (exists) if one is there.
     static Status init(const std::filesystem::path& home, const InitOptions& options);
-    // Unlocks the store. A duress passphrase crypto-erases the store (the key file is replaced
-    // by random bytes of the same size) and then fails exactly as a wrong passphrase does.
+    // Unlocks the store. A duress passphrase crypto-erases the store (both key slots are
+    // overwritten in place with unopenable ones of the same shape; the database is left as it
+    // is, noise without its key) and then fails exactly as a wrong passphrase does: the home
+    // keeps every inode, size and modification time (storage/keyfile.hpp).
     // `clock` is the Node's clock from the start (retention runs on open by it).
     static Result<std::unique_ptr<Node>> open(const std::filesystem::path& home,
                                               ByteView passphrase,
@@ -151,6 +153,12 @@ public:
     static Status change_passphrase(const std::filesystem::path& home, ByteView old_passphrase,
                                     ByteView new_passphrase);
     static bool exists(const std::filesystem::path& home);
+
+    // Watches the home (storage::StoreGuard) and calls `on_gone` once, on the guard's thread,
+    // when the store is destroyed (panic), erased in place (a duress passphrase typed in another
+    // process) or its database removed or replaced — possibly before this returns. The guard
+    // stops when the Node is destroyed. Errors: io.
+    Status guard_store(std::function<void()> on_gone);
 
     // Identity
     const Card& card() const;

@@ -2,7 +2,7 @@
 // The encrypted store: one SQLCipher connection (DESIGN §4 "Store").
 //
 // Opening keys the connection with the raw 32-byte database key (sqlite3_key with the string
-// x'<64 hex>', built in sodium_malloc memory and wiped; never spliced into SQL text, so
+// x'<64 hex>', built in locked memory and wiped; never spliced into SQL text, so
 // SQLCipher's PBKDF2 is never used), then sets cipher_page_size = 4096, a 128 MiB page cache,
 // journal_mode = WAL, synchronous = FULL, secure_delete = ON, foreign_keys = ON and
 // temp_store = MEMORY (no plaintext temp files), and reads sqlite_master so that a wrong key
@@ -16,6 +16,11 @@
 //
 // Files: the database file (and the -wal / -shm files SQLite creates beside it, which inherit
 // its mode) is created 0600 whatever the umask.
+//
+// Secret columns: SQLite's page cache is ordinary heap, which the kernel may write to swap, so a
+// key stored in a column (an identity key, an epoch secret) is sealed before it is bound and
+// opened straight into locked memory: SQLite only ever holds it sealed (seal_secret()).
+// SQLite's own memory is wiped when freed (kolokol/storage/memory.hpp).
 //
 // Thread-safety: a Database and its Statements belong to one thread at a time (the connection
 // is opened SQLITE_OPEN_NOMUTEX). Use one Database per worker thread; SQLite's file locks and
@@ -43,6 +48,7 @@ inline constexpr std::size_t kDatabaseKeyBytes = 32;
 inline constexpr int kCipherPageSize = 4096;
 inline constexpr std::int64_t kCacheBytes = std::int64_t{128} << 20;
 inline constexpr int kBusyTimeoutMs = 5000;
+inline constexpr std::size_t kSealedSecretOverhead = 24 + 16;
 
 // A prepared statement: a move-only owner of one sqlite3_stmt. Obtained from
 // Database::prepare() or Database::cached(); it must not outlive its Database.
@@ -145,6 +151,18 @@ public:
     };
     Result<Transaction> begin();
 
+    // Seals a secret for a column, and opens one:
+    //   sealed     = nonce(24) || XChaCha20-Poly1305(column key, nonce, ad, secret)
+    //   ad         = "kolokol/store/secret/v1" || 0x00 || `where`
+    //   column key = crypto_kdf(database key, id 1, context "kkcolumn"), in locked memory while
+    //                the Database is open.
+    // `where` names the value's place (table, column, the row's key), so a sealed value moved to
+    // another row or column does not open. Sealed values are kSealedSecretOverhead bytes longer
+    // than the secret. Errors: invalid_argument for a database opened without a key
+    // (open_plain), or an empty secret; corrupt when a sealed value does not open.
+    Result<Bytes> seal_secret(ByteView secret, ByteView where) const;
+    Result<crypto::SecretBytes> open_secret(ByteView sealed, ByteView where) const;
+
     // PRAGMA wal_checkpoint(TRUNCATE): copies the WAL into the database and truncates it to zero
     // bytes, so purged pages do not linger in the log. busy if a reader blocks it.
     Status checkpoint_truncate();
@@ -172,6 +190,7 @@ private:
     void close();
 
     sqlite3* m_db = nullptr;
+    crypto::SecretBytes m_column_key;  // empty for open_plain()
     std::unordered_map<std::string, std::unique_ptr<Statement>> m_cache;
 };
 

@@ -27,9 +27,19 @@
 // Unlocking always runs both derivations and both AEAD opens, whatever the first slot gave,
 // so the time taken does not depend on which slot (if any) matched.
 //
-// Writes are atomic: a 0600 temp file beside the key file is written and fsynced, then renamed
-// (link()ed, for create) into place and the directory fsynced. A crash leaves either the old or
-// the new file. The replaced file's blocks are overwritten with random bytes, best effort.
+// Creating and changing the passphrase are atomic: a 0600 temp file beside the key file is
+// written and fsynced, then renamed (link()ed, for create) into place and the directory fsynced.
+// A crash leaves either the old or the new file. The replaced file's blocks are overwritten with
+// random bytes, best effort.
+//
+// Erasing (the duress path) is not a rename, which would show: a new inode, and new times on the
+// file and its directory. Both slots are overwritten in place with one write of the whole file,
+// its modification time is put back, and it is fsynced. The file is 208 bytes, inside one disk
+// sector, so a power cut leaves the old bytes or the new; a kill -9 before the write leaves the
+// old file, at or after it the new. Were a write torn anyway, each slot's AEAD tag (its AD binds
+// the salt and parameters) makes a slot with any byte changed open for nobody: no outcome opens
+// with a half-erased key. Every unlock makes the same metadata change, whatever the passphrase
+// (see unlock()), so that afterwards stat shows nothing that tells an erase from a wrong guess.
 //
 // Thread-safety: the functions are stateless; concurrent writers of the same file are not
 // coordinated (the last rename wins), so callers serialise passphrase changes.
@@ -73,10 +83,25 @@ crypto::Argon2Params tune_argon2(std::chrono::milliseconds per_derivation);
 
 enum class SlotKind { real, duress };
 
+// The key file as an unlock read it: which file it was and its bytes. A StoreGuard compares the
+// file with it later, to tell an erasure or removal from a passphrase change.
+struct KeyFileSeen {
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+    ByteArray<kKeyFileBytes> bytes{};
+};
+
 struct Unlocked {
     SlotKind kind = SlotKind::real;
     // The 32-byte database key for SlotKind::real; empty for SlotKind::duress.
     crypto::SecretBytes db_key;
+    KeyFileSeen seen;
+};
+
+// What unlock() does when the passphrase opens the duress slot.
+enum class OnDuress {
+    report,  // returns SlotKind::duress and leaves the slots as they are
+    erase,   // first erases both slots in place, as wipe_keys() does, through the same open file
 };
 
 class KeyFile {
@@ -99,7 +124,22 @@ public:
     // Runs both slot derivations and reports which slot opened. Errors: keyfile_missing,
     // keyfile_corrupt, wrong_passphrase (neither slot opens), invalid_argument (empty or
     // over-long passphrase), kdf_failed, io.
-    static Result<Unlocked> unlock(const std::filesystem::path& path, ByteView passphrase);
+    //
+    // Whatever the outcome, once the derivations have run the key file gets the metadata change
+    // an erase makes: its modification time is set to what it was (so it stays) and the file is
+    // fsynced, which moves its change time to now. A wrong passphrase, the real one and the
+    // duress one therefore all leave the inode, size and modification time of the file and its
+    // directory as they were and the change time at the attempt. (The file is opened read-write
+    // when its mode allows; read-only, the metadata change still happens.) With OnDuress::erase
+    // a duress passphrase also overwrites both slots in place first; a failure to erase is not
+    // reported (the caller answers as for a wrong passphrase either way).
+    static Result<Unlocked> unlock(const std::filesystem::path& path, ByteView passphrase,
+                                   OnDuress on_duress = OnDuress::report);
+
+    // The key file at `path` as it is now (its inode and bytes), for a StoreGuard of a store
+    // this process just created. Checks the bytes as parameters() does; runs no derivation.
+    // Errors: keyfile_missing, keyfile_corrupt, io.
+    static Result<KeyFileSeen> look(const std::filesystem::path& path);
 
     // Checks a key file's bytes exactly as unlock() does before deriving anything (size, layout,
     // parameters in bounds and equal in both slots) and returns the Argon2id parameters it names.
@@ -121,8 +161,10 @@ public:
     // the file's own parameters, so the file keeps its size and still parses, and every later
     // unlock fails with wrong_passphrase after the usual two derivations — exactly as for a
     // wrong passphrase — while the database key is gone. (Random bytes instead would parse as
-    // keyfile_corrupt and give the erasure away.) The rewrite is atomic and the old blocks are
-    // overwritten. Errors: keyfile_missing, keyfile_corrupt, io. Runs no key derivation.
+    // keyfile_corrupt and give the erasure away.) One write over the same inode, then the
+    // modification time is put back and the file fsynced (see the top of this header); the
+    // directory is not touched. Errors: keyfile_missing, keyfile_corrupt, io (also when the file
+    // cannot be written). Runs no key derivation.
     static Status wipe_keys(const std::filesystem::path& path);
 
     // Overwrites the key file (and any leftover temp file of an interrupted rewrite) with random

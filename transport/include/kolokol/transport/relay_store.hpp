@@ -41,6 +41,8 @@
 #include "kolokol/crypto/x25519.hpp"
 #include "kolokol/storage/database.hpp"
 #include "kolokol/storage/envelope_store.hpp"
+#include "kolokol/storage/keyfile.hpp"
+#include "kolokol/storage/store_guard.hpp"
 #include "kolokol/transport/sync_engine.hpp"
 #include "kolokol/transport/sync_types.hpp"
 
@@ -115,6 +117,11 @@ public:
     // store lives.
     SyncEngine::Admit admit();
 
+    // Watches the store's files (storage::StoreGuard) and calls `on_gone` once, on the guard's
+    // thread, when its key file or database is destroyed, erased in place or replaced. The
+    // guard stops when the store is destroyed. Errors: io.
+    Status guard(std::function<void()> on_gone);
+
     // Deletes envelopes whose time is up; returns how many.
     Result<std::size_t> expire();
     Result<storage::MailboxUsage> usage(const MailboxId& mailbox);
@@ -158,6 +165,9 @@ private:
     static std::size_t stripe_of(const MailboxId& mailbox);
     crypto::BoxKeyPair m_transport_key;
     bool m_created = false;
+    std::filesystem::path m_dir;
+    storage::KeyFileSeen m_key_file;  // as unlocked (or created)
+    std::unique_ptr<storage::StoreGuard> m_guard;
 
     std::mutex m_watch_mutex;
     std::uint64_t m_next_token = 1;

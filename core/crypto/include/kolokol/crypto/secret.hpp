@@ -1,6 +1,15 @@
 #pragma once
-// SecretBytes: a move-only buffer in sodium_malloc memory (guard pages, mlock'ed, wiped on free).
-// Use it for keys, passphrases and epoch secrets; never for bulk data.
+// SecretBytes: a move-only buffer in locked memory, wiped on free. Use it for keys, passphrases
+// and epoch secrets; never for bulk data.
+//
+// The memory comes from one arena per process: slabs of 64 KiB, mlock()ed (never written to
+// swap), left out of core dumps, with an inaccessible page before and
+// after each; a secret up to 8 KiB takes a slot of its size class (a 32-byte key takes 48 bytes
+// of locked memory, not the 4 KiB page a sodium_malloc() would), larger ones a locked mapping
+// of their own. A random canary after each secret is checked when it is freed: an overrun ends
+// the process. Failing to lock (RLIMIT_MEMLOCK, after raising the soft limit to the hard one)
+// ends the process with a message, as running out of memory does: a secret never lives in
+// memory that may be swapped out. Thread-safe.
 
 #include <cstddef>
 #include <cstdint>
@@ -37,6 +46,11 @@ private:
     std::uint8_t* m_data = nullptr;
     std::size_t m_size = 0;
 };
+
+// Zeroes every secret the process holds, live or freed, and keeps the arena locked so that no
+// thread can allocate or free a secret afterwards (they block). For a process that is about to
+// end because its store is gone (see storage::StoreGuard); nothing may use a secret afterwards.
+void wipe_all_secrets();
 
 // Constant-time equality. Different sizes compare unequal (size is not secret).
 bool equal_ct(ByteView a, ByteView b);
