@@ -165,6 +165,10 @@ void Node::set_clock(std::function<std::int64_t()> clock) {
     m_impl->clock = std::move(clock);
 }
 
+std::int64_t Node::now_ms() const {
+    return m_impl->now();
+}
+
 const Card& Node::card() const {
     return m_impl->card;
 }
