@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 
+#include "case_summary.hpp"
 #include "clock.hpp"
 #include "kolokol/age/error.hpp"
 #include "kolokol/bundle/bundle.hpp"
@@ -438,6 +439,7 @@ bool print_report(const bundle::VerifyReport& r, const std::string& file,
         j["signer"] = {{"name", r.signer_name}, {"sign_key", key_hex}};
         if (me) j["safety_number"] = core::safety_number(me->sign_key, r.signer_key);
         j["custody_ok"] = r.custody_ok;
+        j["summary_ok"] = r.summary_ok;
         j["custody"] = nlohmann::json::array();
         for (const auto& e : r.custody)
             j["custody"].push_back({{"seq", e.seq},
@@ -497,6 +499,8 @@ bool print_report(const bundle::VerifyReport& r, const std::string& file,
                   << e.by << " (" << short_of(crypto::hex_encode(e.by_key)) << ") " << _("to")
                   << " " << to << "\n";
     }
+    if (r.summary_ok)
+        std::cout << mark(true) << _("summary.txt is the one manifest.json names") << "\n";
     for (const auto& c : r.cases) std::cout << "  " << _("Case:") << " " << c << "\n";
     for (const auto& p : r.problems) std::cout << mark(false) << p << "\n";
     if (r.ok())
@@ -574,12 +578,14 @@ void run_export() {
         files += c->attachments.size();
         cases.push_back(std::move(*c));
     }
+    const auto when = now_ms();
+    const auto text = case_summary(*node, found, when);
     BundleOutput out(a.output);
     Progress progress(_("Exporting"), total);
     auto summary = bundle::write_bundle(
-        cases, bundle::node_signer(*node), encryption, now_ms(),
+        cases, bundle::node_signer(*node), encryption, when,
         [&](ByteView b) { return out.write(b); },
-        [&](std::uint64_t done, std::uint64_t) { progress.update(done); });
+        [&](std::uint64_t done, std::uint64_t) { progress.update(done); }, text);
     if (!summary) raise_bundle(summary.error());
     progress.finish();
     out.commit();

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "i18n.hpp"
+#include "kolokol/objects/time_text.hpp"
 #include "kolokol/transport/sync.hpp"
 #include "network.hpp"
 #include "node_session.hpp"
@@ -120,24 +121,46 @@ void register_message_commands(CLI::App& app) {
         auto messages = value_or_raise(node->messages(gid, limit));
         if (json) {
             auto j = nlohmann::json::array();
-            for (const auto& m : messages)
-                j.push_back({{"id", hex(m.id)},
-                             {"author", m.author_name},
-                             {"author_key", hex(m.author)},
-                             {"verified", m.author_verified},
-                             {"text", m.text},
-                             {"lamport", m.lamport},
-                             {"time_ms", m.wall_ms}});
+            for (const auto& m : messages) {
+                nlohmann::json x = {
+                    {"id", hex(m.id)},
+                    {"author", m.author_name},
+                    {"author_key", hex(m.author)},
+                    {"verified", m.author_verified},
+                    {"text", m.text},
+                    {"lamport", m.lamport},
+                    {"seq", m.seq},
+                    {"time", objects::format_rfc3339(objects::seconds_of_ms(m.wall_ms),
+                                                     objects::local_zone())},
+                    {"time_ms", m.wall_ms}};
+                if (m.devices > 0) {
+                    x["device"] = m.device;
+                    x["devices"] = m.devices;
+                }
+                j.push_back(std::move(x));
+            }
             std::cout << j.dump(2) << "\n";
             return;
         }
         if (messages.empty() && !follow) std::cout << _("No messages yet.\n");
         std::set<core::RecordId> shown;
+        std::set<core::MemberKey> warned;
         auto print = [&](const std::vector<core::MessageView>& list) {
             for (const auto& m : list) {
                 if (!shown.insert(m.id).second) continue;
+                if (m.devices > 0 && warned.insert(m.author).second)
+                    std::cout << subst(_("! {} wrote from {} devices at once (the same identity "
+                                         "on two machines, e.g. after a restore from a backup): "
+                                         "their messages from then on are marked by device. If "
+                                         "{} did not expect this, someone else may hold a copy "
+                                         "of their identity.\n"),
+                                       m.author_name, m.devices, m.author_name);
+                std::string device;
+                if (m.devices > 0)
+                    device = m.device > 0 ? " " + subst(_("[device {}]"), m.device)
+                                          : " " + std::string(_("[device ?]"));
                 std::cout << format_time(m.wall_ms) << "  " << (m.author_verified ? "✓" : " ")
-                          << m.author_name << ": " << m.text << std::endl;
+                          << m.author_name << device << ": " << m.text << std::endl;
             }
         };
         print(messages);

@@ -66,6 +66,8 @@ constexpr Example kExamples[] = {
      N_("Example:\n  kolokol contact add Legal --name \"M. Sokolova\" --role lawyer --reach "
         "\"+7 900 000-00-00\"")},
     {"contact list", N_("Example:\n  kolokol contact list Legal")},
+    {"alert list", N_("Example:\n  kolokol alert list Legal --all")},
+    {"alert resolve", N_("Example:\n  kolokol alert resolve Legal 3fa9")},
     {"report", N_("Examples:\n  kolokol report add Legal --place \"Polling station 1234\" --at "
                   "2026-03-01T10:00 --category \"ballot stuffing\"\n  kolokol report list Legal")},
     {"report add", N_("Example:\n  kolokol report add Legal --place \"Polling station 1234\" --at "

@@ -1,12 +1,12 @@
 #include "node_session.hpp"
 
-#include <ctime>
 #include <iostream>
 #include <iterator>
 
 #include "clock.hpp"
 #include "i18n.hpp"
 #include "kolokol/crypto/encoding.hpp"
+#include "kolokol/objects/time_text.hpp"
 #include "store_gone.hpp"
 #include "terminal.hpp"
 
@@ -76,12 +76,7 @@ std::string short_hex(ByteView bytes) {
 }
 
 std::string format_time(std::int64_t ms) {
-    std::time_t t = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
-    return buf;
+    return objects::format_local(objects::seconds_of_ms(ms), objects::local_zone());
 }
 
 }  // namespace kolokol::cli

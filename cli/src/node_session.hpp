@@ -32,6 +32,7 @@ std::string argument_or_stdin(const std::string& value);
 
 std::string hex(ByteView bytes);
 std::string short_hex(ByteView bytes);  // first 8 bytes
+// A record's wall clock (ms) in local time, "2026-12-05 10:05" (objects::format_local).
 std::string format_time(std::int64_t ms);
 
 }  // namespace kolokol::cli

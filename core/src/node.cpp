@@ -187,6 +187,10 @@ void Node::set_clock(std::function<std::int64_t()> clock) {
     m_impl->clock = or_system(std::move(clock));
 }
 
+std::int64_t Node::now_ms() const {
+    return m_impl->now();
+}
+
 const Card& Node::card() const {
     return m_impl->card;
 }

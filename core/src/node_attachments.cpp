@@ -27,6 +27,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::size_t kBatch = 64;  // chunk records sealed and ingested together (~3 MiB)
+// A scope that wrote this much gives the write-ahead log's space back when it commits.
+constexpr std::uint64_t kLargeScopeBytes = std::uint64_t{8} << 20;
 
 bool printable_token(std::string_view s) {
     for (char ch : s)
@@ -267,6 +269,59 @@ Status Node::Impl::want_again(const RecordId& id) {
 
 Result<AttachmentInfo> Node::attach_file(const GroupId& group, const fs::path& path,
                                          const AttachOptions& options) {
+    auto scope = WriteScope::open(*m_impl);
+    if (!scope) return std::unexpected(scope.error());
+    auto info = attach_in_scope(group, path, options);
+    if (!info) return info;
+    if (auto ok = scope->commit(info->size >= kLargeScopeBytes); !ok)
+        return std::unexpected(ok.error());
+    return info;
+}
+
+Result<ObjectWithFiles> Node::object_change_with_files(const GroupId& group, const ObjectEdit& edit,
+                                                       std::span<const FileToAttach> files,
+                                                       const AttachProgress& progress) {
+    // Every file is looked at before anything is written: a missing one changes nothing.
+    std::uint64_t total = 0;
+    for (const auto& f : files) {
+        std::error_code ec;
+        if (!fs::is_regular_file(f.path, ec))
+            return fail(CoreErrc::not_found, "no such file: " + f.path.string());
+        auto size = fs::file_size(f.path, ec);
+        if (ec) return fail(CoreErrc::io, "cannot read " + f.path.string() + ": " + ec.message());
+        if (size > kMaxFileBytes)
+            return fail(CoreErrc::bad_input, f.path.string() + ": an attachment is at most 4 GiB");
+        auto name = f.name.empty() ? f.path.filename().string() : f.name;
+        if (auto ok = objects::validate_attachment_name(name); !ok)
+            return fail(CoreErrc::bad_input, ok.error().message);
+        total += size;
+    }
+    auto scope = WriteScope::open(*m_impl);
+    if (!scope) return std::unexpected(scope.error());
+    ObjectWithFiles out;
+    auto id = object_change(group, edit);
+    if (!id) return std::unexpected(id.error());
+    out.change = *id;
+    const RecordId object = edit.object ? *edit.object : *id;
+    std::uint64_t before = 0;
+    for (const auto& f : files) {
+        AttachOptions o;
+        o.object = object;
+        o.name = f.name;
+        o.media_type = f.media_type;
+        if (progress)
+            o.progress = [&](std::uint64_t done, std::uint64_t) { progress(before + done, total); };
+        auto info = attach_in_scope(group, f.path, o);
+        if (!info) return std::unexpected(info.error());
+        before += info->size;
+        out.attachments.push_back(std::move(*info));
+    }
+    if (auto ok = scope->commit(total >= kLargeScopeBytes); !ok) return std::unexpected(ok.error());
+    return out;
+}
+
+Result<AttachmentInfo> Node::attach_in_scope(const GroupId& group, const fs::path& path,
+                                             const AttachOptions& options) {
     auto& m = *m_impl;
     std::error_code ec;
     if (!fs::is_regular_file(path, ec))

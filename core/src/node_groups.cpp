@@ -220,9 +220,11 @@ Result<std::vector<MessageView>> Node::messages(const GroupId& group, std::size_
         v.text = body->message().text();
         v.lamport = row.lamport;
         v.wall_ms = row.wall_ms;
+        v.seq = row.seq;
         out.push_back(std::move(v));
     }
     std::reverse(out.begin(), out.end());
+    if (auto ok = m.mark_forks(group, out); !ok) return std::unexpected(ok.error());
     return out;
 }
 

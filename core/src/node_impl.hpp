@@ -66,7 +66,40 @@ Bytes join_ids(std::span<const RecordId> ids);
 // What keeping an unverified envelope counts against the quota: its bytes plus what its rows
 // cost, and for a waiting record what each reference it waits for costs (node_quota.cpp).
 std::size_t unverified_charge(std::size_t envelope_bytes, std::size_t references);
+// Makes every record written while it is open part of one transaction, so that an object and
+// its attachments are stored all or nothing: a full disk, a file that cannot be read or a
+// refused record half-way leave the store as it was. Scopes nest (an inner one is part of the
+// outer one). Rolled back by the destructor unless commit() succeeded; a rollback also gives
+// the write-ahead log's space back. Holds the store's write lock while open.
+class WriteScope {
+public:
+    static Result<WriteScope> open(Node::Impl& impl);
+    ~WriteScope();
+    WriteScope(WriteScope&& other) noexcept;
+    WriteScope& operator=(WriteScope&&) = delete;
+    WriteScope(const WriteScope&) = delete;
+    WriteScope& operator=(const WriteScope&) = delete;
+
+    // Commits (an inner scope: leaves that to the outer one). `large` gives the write-ahead
+    // log's space back after the commit.
+    Status commit(bool large = false);
+
+private:
+    WriteScope(Node::Impl* impl, bool outer) : m_impl(impl), m_outer(outer) {}
+    Node::Impl* m_impl = nullptr;
+    bool m_outer = false;
+    bool m_done = false;
+};
 std::vector<RecordId> split_ids(ByteView blob);
+
+// Where an author's own chain of records forks (node_chains.cpp): the first sequence number
+// held twice, how many records carry it (the branches), and the branch of each of the author's
+// records from there on (1..branches; 0 when its previous record is not held).
+struct ChainFork {
+    std::uint64_t seq = 0;
+    std::uint32_t branches = 0;
+    std::map<RecordId, std::uint32_t> branch;
+};
 
 struct Node::Impl {
     std::filesystem::path home;
@@ -183,8 +216,14 @@ struct Node::Impl {
     Result<RecordId> rotate(const GroupId& group);
     std::optional<EpochId> rotation_epoch(const GroupId& group);
 
-    // One transaction; on failure it is rolled back and what was remembered from it forgotten.
+    // One transaction (or a part of the open write scope's); on failure it is rolled back and
+    // what was remembered from it forgotten.
     Result<IngestReport> ingest(std::span<const Bytes> envelopes);
+    // The transaction of the open WriteScope, if any: ingest writes into it instead of its own.
+    std::optional<storage::Database::Transaction> scope_tx;
+    bool scope_failed = false;  // an inner scope ended without committing: the outer one fails
+    // Forgets everything remembered from rows that a rollback took back.
+    void forget_uncommitted();
     Result<IngestReport> ingest_batch(std::span<const Bytes> envelopes);
     // One envelope inside ingest's transaction. `opened` is the result of opening it ahead of
     // time on a worker thread, if that was possible; `retry` collects ids to process again.
@@ -255,6 +294,12 @@ struct Node::Impl {
     Status tombstone(const RecordId& id);
     Status wake_waiting(const RecordId& ref, std::vector<RecordId>& retry);
     Status enable_secure_delete();
+
+    // ---- Forked chains: one identity writing from two devices (node_chains.cpp) ----
+    // nullopt when the author's chain in this group has no sequence number twice.
+    Result<std::optional<ChainFork>> chain_fork(const GroupId& group, const MemberKey& author);
+    // Sets device/devices on the messages written on a fork's branches.
+    Status mark_forks(const GroupId& group, std::vector<MessageView>& messages);
 
     // Last, so that it stops first: its thread reads nothing of the above, but on_gone may.
     std::unique_ptr<storage::StoreGuard> guard;

@@ -38,15 +38,70 @@ Result<IngestReport> Node::ingest(std::span<const Bytes> envelopes) {
 Result<IngestReport> Node::Impl::ingest(std::span<const Bytes> envelopes) {
     refused.clear();
     auto r = ingest_batch(envelopes);
-    // A failed batch was rolled back: forget what was remembered from it.
-    if (!r) {
-        recent_rows.clear();
-        forget_held();
-        forget_waits();
-        states.clear();
-        (void)load_epochs();
-    }
+    // A failed batch was rolled back (or its scope will be): forget what was remembered from it.
+    if (!r) forget_uncommitted();
     return r;
+}
+
+void Node::Impl::forget_uncommitted() {
+    recent_rows.clear();
+    forget_held();
+    forget_waits();
+    object_sets.clear();
+    states.clear();
+    refetch_rows = -1;
+    // Keys a rolled-back batch added or dropped (a welcome token's) are as the store has them.
+    (void)load_epochs();
+}
+
+Result<WriteScope> WriteScope::open(Node::Impl& impl) {
+    if (impl.scope_tx) return WriteScope(&impl, false);
+    auto tx = impl.db.begin();
+    if (!tx) return std::unexpected(tx.error());
+    impl.scope_tx = std::move(*tx);
+    impl.scope_failed = false;
+    return WriteScope(&impl, true);
+}
+
+WriteScope::WriteScope(WriteScope&& other) noexcept
+    : m_impl(std::exchange(other.m_impl, nullptr)), m_outer(other.m_outer), m_done(other.m_done) {}
+
+Status WriteScope::commit(bool large) {
+    m_done = true;
+    if (!m_outer || !m_impl || !m_impl->scope_tx) return {};
+    auto tx = std::move(*m_impl->scope_tx);
+    m_impl->scope_tx.reset();
+    if (m_impl->scope_failed) {
+        // A part of the scope failed and its caller carried on: nothing of it may stay.
+        tx.rollback();
+        m_impl->forget_uncommitted();
+        return fail(CoreErrc::io, "a part of the change failed; nothing was saved");
+    }
+    if (auto ok = tx.commit(); !ok) {
+        tx.rollback();
+        m_impl->forget_uncommitted();
+        return ok;
+    }
+    // The log held the whole scope; once copied into the database its space goes back. A
+    // reader in another process may hold it: then it is reused later instead.
+    if (large) (void)m_impl->db.checkpoint_truncate();
+    return {};
+}
+
+WriteScope::~WriteScope() {
+    if (!m_impl) return;
+    if (!m_outer) {
+        if (!m_done) m_impl->scope_failed = true;
+        return;
+    }
+    if (m_impl->scope_tx) {
+        m_impl->scope_tx->rollback();
+        m_impl->scope_tx.reset();
+        m_impl->forget_uncommitted();
+        // A scope that failed for want of space leaves a log as large as what it wrote: give
+        // that space back, so the disk is as full as before the attempt and no fuller.
+        (void)m_impl->db.checkpoint_truncate();
+    }
 }
 
 Status Node::Impl::take_grant(const RecordId& rotation, const GroupId& group,
@@ -195,8 +250,13 @@ Result<IngestReport> Node::Impl::ingest_batch(std::span<const Bytes> input) {
         for (auto& th : pool) th.join();
     }
 
-    auto tx = db.begin();
-    if (!tx) return std::unexpected(tx.error());
+    // Inside a write scope the scope's transaction takes these records, all or nothing.
+    std::optional<storage::Database::Transaction> tx;
+    if (!scope_tx) {
+        auto begun = db.begin();
+        if (!begun) return std::unexpected(begun.error());
+        tx = std::move(*begun);
+    }
     auto pending_before = pending_count();
     std::vector<RecordId> retry;
     // Lamport order first: a record's references all have lower clocks, so what a batch holds
@@ -257,7 +317,8 @@ Result<IngestReport> Node::Impl::ingest_batch(std::span<const Bytes> input) {
             "DESC LIMIT -1 OFFSET " +
             std::to_string(kMaxRejectedRows) + ")");
     }
-    if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
+    if (tx)
+        if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
     // Pending counts what still waits at the end, not what waited on the way.
     const auto pending_after = pending_count();
     report.pending =

@@ -396,6 +396,7 @@ Result<RecordId> Node::object_change(const GroupId& group, const ObjectEdit& edi
         if (is_zero(*edit.object)) return fail(CoreErrc::bad_input, "an object id is not zero");
         c.object_id = *edit.object;
     }
+    objects::builtin_types().fill_defaults(c);
     if (auto ok = objects::builtin_types().validate(c); !ok)
         return std::unexpected(bad_input(ok.error()));
     if (edit.object) {
@@ -411,7 +412,7 @@ Result<RecordId> Node::object_change(const GroupId& group, const ObjectEdit& edi
     auto* op = body.mutable_object();
     op->set_type(edit.type);
     if (edit.object) op->set_object_id(to_string(*edit.object));
-    for (const auto& [k, v] : edit.set) (*op->mutable_set())[k] = v;
+    for (const auto& [k, v] : c.fields) (*op->mutable_set())[k] = v;
     if (edit.append) {
         op->set_list(edit.append->list);
         for (const auto& [k, v] : edit.append->item) (*op->mutable_item())[k] = v;
@@ -483,9 +484,11 @@ Result<CaseView> Node::case_view(const GroupId& group, const RecordId& id) {
     return out;
 }
 
-Result<std::vector<ObjectView>> Node::alerts(const GroupId& group) {
+Result<std::vector<ObjectView>> Node::alerts(const GroupId& group, bool include_resolved) {
     auto all = objects(group, objects::kAlert);
     if (!all) return all;
+    if (!include_resolved)
+        std::erase_if(*all, [](const ObjectView& v) { return !objects::is_active(v); });
     std::stable_sort(all->begin(), all->end(), [](const ObjectView& a, const ObjectView& b) {
         auto ra = urgency_rank(a.get("urgency")), rb = urgency_rank(b.get("urgency"));
         if (ra != rb) return ra < rb;
@@ -516,7 +519,7 @@ Result<std::vector<ObjectView>> Node::events_due(const GroupId& group, std::int6
 Result<std::vector<ObjectView>> Node::open_tasks(const GroupId& group) {
     auto all = objects(group, objects::kTask);
     if (!all) return all;
-    std::erase_if(*all, [](const ObjectView& v) { return v.get("status") == "done"; });
+    std::erase_if(*all, [](const ObjectView& v) { return !objects::is_active(v); });
     return all;
 }
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Case bundles end to end with real processes: a member exports a case with attachments; the
-# lawyer opens it with nothing but `age`, `tar` and `sha256sum`; `kolokol bundle verify` names
+# lawyer opens it with nothing but `age`, `tar` and `sha256sum`, finds the files under their own
+# (Cyrillic) names and a summary.txt to read, in English or in Russian as the exporter's
+# language is; `kolokol bundle verify` names
 # each kind of tampering (flipped byte, truncation, altered and swapped files, edited manifest,
 # forged signature, removed custody entry); `bundle open` refuses hostile archives built with
 # python's tarfile (../, absolute paths, symlinks, hard links, devices, huge declared sizes) and
@@ -23,9 +25,9 @@ case_id=$(as alice case open Legal --person "Ivan P." --charges "article 212" | 
 as alice case note Legal "$case_id" "Detained at 14:00 near the square" >/dev/null
 as alice case pay Legal "$case_id" 150 EUR --purpose fine >/dev/null
 head -c 3000000 /dev/urandom > evidence.bin
-printf 'protocol of detention\n' > "protocol scan.txt"
+printf 'protocol of detention\n' > "протокол задержания.txt"
 as alice case attach Legal "$case_id" evidence.bin >/dev/null
-as alice case attach Legal "$case_id" "protocol scan.txt" >/dev/null
+as alice case attach Legal "$case_id" "протокол задержания.txt" >/dev/null
 age-keygen -o key.txt 2>/dev/null
 recipient=$(age-keygen -y key.txt)
 
@@ -36,10 +38,18 @@ expect_exit 11 alice bundle export "$case_id" -r "$recipient" -o case.age
 # 1. Standard tools only.
 mkdir plain && (cd plain && age -d -i ../key.txt ../case.age | tar x && sha256sum -c --quiet SHA256SUMS) \
   || fail "age | tar x && sha256sum -c failed"
-for f in README.txt manifest.json manifest.sig signer.card custody.log SHA256SUMS; do
+for f in README.txt manifest.json summary.txt manifest.sig signer.card custody.log SHA256SUMS; do
   [ -s "plain/$f" ] || fail "bundle lacks $f"
 done
 cmp plain/files/*/*-evidence.bin evidence.bin || fail "attachment not byte-identical"
+cmp plain/files/*/*-"протокол задержания.txt" "протокол задержания.txt" \
+  || fail "the Cyrillic name did not survive tar x: $(find plain/files -type f)"
+[ "$(age -d -i key.txt case.age | LC_ALL=C.UTF-8 tar t | grep -c 'протокол задержания.txt')" = 1 ] \
+  || fail "tar t does not list the Cyrillic name: $(age -d -i key.txt case.age | LC_ALL=C.UTF-8 tar t)"
+for want in "CASE SUMMARY" "Person: Ivan P." "Charges: article 212" "Detained at 14:00 near the square" \
+    "paid 150.00 EUR — fine" "Total paid: 150.00 EUR (1 entry)" "Alice recorded" "протокол задержания.txt"; do
+  grep -qF -- "$want" plain/summary.txt || fail "summary.txt lacks \"$want\": $(cat plain/summary.txt)"
+done
 grep -q "sha256sum -c SHA256SUMS" plain/README.txt || fail "README does not say how to check"
 python3 - plain/manifest.json <<'EOF' || fail "manifest.json lacks case data"
 import json, sys
@@ -49,13 +59,15 @@ assert c["fields"]["person"] == "Ivan P." and c["fields"]["charges"] == "article
 assert any("Detained at 14:00" in t["item"]["text"] for t in c["timeline"])
 assert c["ledger_totals"][0]["amount"] == "150.00"
 assert len(c["history"]) >= 4, c["history"]
-assert sorted(a["name"] for a in c["attachments"]) == ["evidence.bin", "protocol scan.txt"]
+assert sorted(a["name"] for a in c["attachments"]) == ["evidence.bin", "протокол задержания.txt"]
 assert m["exporter"]["name"] == "Alice"
+assert m["summary"]["path"] == "summary.txt" and m["summary"]["language"] == "en", m["summary"]
 EOF
 
 # 2. kolokol verify says what it proved.
 out=$("$KOLOKOL" bundle verify case.age -i key.txt) || fail "verify of a good bundle failed: $out"
-grep -q '7 SHA-256 hashes in SHA256SUMS match' <<<"$out" || fail "verify: hashes line: $out"
+grep -q '8 SHA-256 hashes in SHA256SUMS match' <<<"$out" || fail "verify: hashes line: $out"
+grep -q 'summary.txt is the one manifest.json names' <<<"$out" || fail "verify: summary line: $out"
 grep -q 'signed by "Alice"' <<<"$out" || fail "verify: signer line: $out"
 grep -q 'Custody chain of 1 entries intact' <<<"$out" || fail "verify: custody line: $out"
 card=$(card_of lawyer)
@@ -63,11 +75,17 @@ card=$(card_of lawyer)
   || fail "verify --card shows no safety number"
 
 # 3. Tampering, each caught and named. rebuild DIR OUT: tar the folder in bundle order, encrypt.
-order="README.txt manifest.json manifest.sig signer.card custody.log SHA256SUMS"
+order="README.txt manifest.json summary.txt manifest.sig signer.card custody.log SHA256SUMS"
+# Names may hold spaces and Cyrillic: lists go through files, one name a line.
+entries() { printf '%s\n' $order; (cd "$1" && find files -type f | LC_ALL=C sort); }
 rebuild() {
-  (cd "$1" && tar --format=ustar -cf - $order $(find files -type f | sort)) | age -r "$recipient" -o "$2"
+  entries "$1" > "$1.list"
+  (cd "$1" && tar --format=pax -cf - --verbatim-files-from -T "../$1.list") | age -r "$recipient" -o "$2"
 }
-fix_sums() { (cd "$1" && sha256sum $(echo $order | sed 's/ SHA256SUMS//') $(find files -type f | sort) > SHA256SUMS); }
+fix_sums() {
+  entries "$1" | grep -vx SHA256SUMS > "$1.sums"
+  (cd "$1" && tr '\n' '\0' < "../$1.sums" | xargs -0 sha256sum > SHA256SUMS)
+}
 verify_fails() {  # FILE WORDS…
   local file=$1 words=$2 rc=0 out
   out=$("$KOLOKOL" bundle verify "$file" -i key.txt 2>&1) || rc=$?
@@ -86,7 +104,7 @@ cp -r plain t1 && printf 'X' | dd of="$(ls t1/files/*/*-evidence.bin)" bs=1 seek
 rebuild t1 altered.age
 verify_fails altered.age "evidence.bin: SHA-256 differs from SHA256SUMS"
 
-cp -r plain t2 && a=$(ls t2/files/*/*-evidence.bin) && b=$(ls t2/files/*/*-protocol_scan.txt)
+cp -r plain t2 && a=$(ls t2/files/*/*-evidence.bin) && b=$(ls t2/files/*/*-"протокол задержания.txt")
 mv "$a" swap.tmp && mv "$b" "$a" && mv swap.tmp "$b" && fix_sums t2
 rebuild t2 swapped.age
 verify_fails swapped.age "evidence.bin: differs from manifest.json"
@@ -118,7 +136,8 @@ verify_fails removed.age "the export entry was removed"
 mkdir t6 && (cd t6 && age -d -i ../key.txt ../court.age | tar x)
 age-keygen -o other.txt 2>/dev/null
 sed -i '2d' t6/custody.log && fix_sums t6
-(cd t6 && tar --format=ustar -cf - $order $(find files -type f | sort)) | age -r "$recipient" -r "$(age-keygen -y other.txt)" -o cut.age
+entries t6 > t6.list
+(cd t6 && tar --format=pax -cf - --verbatim-files-from -T ../t6.list) | age -r "$recipient" -r "$(age-keygen -y other.txt)" -o cut.age
 rc=0; out=$("$KOLOKOL" bundle verify cut.age -i other.txt 2>&1) || rc=$?
 [ "$rc" -eq 10 ] && grep -q "a later custody entry was removed" <<<"$out" || fail "cut custody tail not caught ($rc): $out"
 
@@ -162,6 +181,20 @@ hostile h4 hardlink "links are not allowed"
 hostile h5 device "only regular files are allowed"
 hostile h6 huge "over the limit"
 [ ! -e escaped.txt ] && [ ! -e /tmp/kolokol-absolute-escape.txt ] || fail "a hostile entry escaped"
+
+# 5b. A summary edited after export (SHA256SUMS fixed to match) is caught by the signed manifest.
+cp -r plain t7 && sed -i 's/Ivan P./Ivan Q./' t7/summary.txt && fix_sums t7
+rebuild t7 summary.age
+verify_fails summary.age "summary.txt: differs from manifest.json"
+
+# 5c. Exported in Russian, the summary is in Russian and says so in the manifest.
+LANG=ru_RU.UTF-8 LC_ALL=ru_RU.UTF-8 as alice bundle export "$case_id" -r "$recipient" -o ru.age >/dev/null
+mkdir ru && (cd ru && age -d -i ../key.txt ../ru.age | tar x && sha256sum -c --quiet SHA256SUMS) \
+  || fail "the Russian bundle does not open with age | tar x && sha256sum -c"
+for want in "СВОДКА ПО ДЕЛУ" "Человек: Ivan P." "Хронология, в порядке событий" "Итого оплачено: 150.00 EUR (1 запись)"; do
+  grep -qF -- "$want" ru/summary.txt || fail "the Russian summary lacks \"$want\": $(cat ru/summary.txt)"
+done
+grep -q '"language": "ru"' ru/manifest.json || fail "the manifest does not say the summary is Russian"
 
 # 6. A passphrase bundle opens with age too (age reads passphrases from a terminal only).
 printf '%s\n%s\n' "passphrase of alice" "bundle pass phrase" > "$WORK/alice.pass"

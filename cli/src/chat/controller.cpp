@@ -6,6 +6,7 @@
 #include "i18n.hpp"
 #include "kolokol/core/identity.hpp"
 #include "kolokol/crypto/encoding.hpp"
+#include "kolokol/objects/time_text.hpp"
 #include "kolokol/objects/values.hpp"
 
 namespace kolokol::cli::chat {
@@ -63,39 +64,9 @@ std::pair<std::string, std::string> split_place(const std::string& text) {
 }  // namespace
 
 std::optional<std::string> to_utc_datetime(std::string_view text) {
-    if (objects::parse_datetime(text)) return std::string(text);
-    // The local forms are exactly 16 characters: "YYYY-MM-DDTHH:MM" or with a space.
-    if (text.size() != 16 || (text[10] != 'T' && text[10] != ' ')) return std::nullopt;
-    for (std::size_t i : {4u, 7u})
-        if (text[i] != '-') return std::nullopt;
-    if (text[13] != ':') return std::nullopt;
-    auto number = [&](std::size_t at, std::size_t len) -> std::optional<int> {
-        int v = 0;
-        for (std::size_t i = at; i < at + len; ++i) {
-            if (text[i] < '0' || text[i] > '9') return std::nullopt;
-            v = v * 10 + (text[i] - '0');
-        }
-        return v;
-    };
-    auto y = number(0, 4), mo = number(5, 2), d = number(8, 2), h = number(11, 2),
-         mi = number(14, 2);
-    if (!y || !mo || !d || !h || !mi || *mo < 1 || *mo > 12 || *d < 1 || *d > 31 || *h > 23 ||
-        *mi > 59)
-        return std::nullopt;
-    std::tm tm{};
-    tm.tm_year = *y - 1900;
-    tm.tm_mon = *mo - 1;
-    tm.tm_mday = *d;
-    tm.tm_hour = *h;
-    tm.tm_min = *mi;
-    tm.tm_isdst = -1;
-    const std::time_t t = std::mktime(&tm);
-    // mktime normalises 31 February into March: a date that moved was not a real one.
-    if (t == static_cast<std::time_t>(-1) || tm.tm_mday != *d || tm.tm_mon != *mo - 1)
-        return std::nullopt;
-    auto formatted = objects::format_datetime(static_cast<std::int64_t>(t));
-    if (!formatted || !objects::parse_datetime(*formatted)) return std::nullopt;
-    return formatted;
+    auto stored = objects::time_text_to_field(text, now_ms() / 1000, objects::local_zone());
+    if (!stored) return std::nullopt;
+    return *stored;
 }
 
 ChatController::ChatController(core::Node& node, std::mutex& node_mutex, LiveSync* live)
@@ -347,8 +318,10 @@ void ChatController::run_command(const SlashCommand& c) {
                  "you compared it in person"),
               N_("/sync — reconnect to the group's relays and peers now"),
               N_("/peers — the live sessions: relays, peers, LAN members, and your listener"),
-              N_("/alert [urgent|critical] TEXT — raise an alert everyone sees at the top"),
-              N_("/event YYYY-MM-DDTHH:MM TITLE [@ PLACE] — an event (local time)"),
+              N_("/alert [normal|urgent|critical] TEXT — raise an alert everyone sees at the top "
+                 "(urgent unless you say)"),
+              N_("/event WHEN TITLE [@ PLACE] — an event; WHEN in your local time: 2026-03-01 "
+                 "18:00, 01.03.2026 18:00, or 18:00 today"),
               N_("/task TITLE — an open task; /task done ID marks it done"),
               N_("/case NAME [@ WHERE] — open a detention case"),
               N_("/quit — leave the chat (Ctrl-C also quits)"),
@@ -477,13 +450,14 @@ void ChatController::run_object_command(const SlashCommand& c, const core::Group
     std::string done;
     if (c.name == "alert") {
         std::string text = c.rest;
-        edit.set["urgency"] = "normal";
-        if (!c.args.empty() && (c.args[0] == "urgent" || c.args[0] == "critical")) {
+        // Without a level the type's default (urgent) applies, as for `kolokol alert`.
+        if (!c.args.empty() &&
+            (c.args[0] == "normal" || c.args[0] == "urgent" || c.args[0] == "critical")) {
             edit.set["urgency"] = c.args[0];
             text = after_first_word(c.rest);
         }
         if (text.empty()) {
-            notify_status(_("Usage: /alert [urgent|critical] TEXT"), true);
+            notify_status(_("Usage: /alert [normal|urgent|critical] TEXT"), true);
             return;
         }
         edit.set["text"] = text;
@@ -505,20 +479,27 @@ void ChatController::run_object_command(const SlashCommand& c, const core::Group
             return;
         } else {
             edit.set["title"] = c.rest;
-            edit.set["status"] = "open";
             done = _("Task added.");
         }
     } else if (c.name == "event") {
-        auto when = c.args.empty() ? std::nullopt : to_utc_datetime(c.args[0]);
-        auto [title, place] = split_place(after_first_word(c.rest));
+        // The time is one word ("18:00", "2026-03-01T18:00", "01.03.2026") or a date and a
+        // time ("2026-03-01 18:00"), read as `kolokol event add --at` reads it.
+        std::optional<std::string> when;
+        std::string rest = after_first_word(c.rest);
+        if (c.args.size() >= 2)
+            if ((when = to_utc_datetime(c.args[0] + " " + c.args[1])))
+                rest = after_first_word(rest);
+        if (!when && !c.args.empty()) when = to_utc_datetime(c.args[0]);
+        auto [title, place] = split_place(rest);
         if (!when || title.empty()) {
-            notify_status(_("Usage: /event YYYY-MM-DDTHH:MM TITLE [@ PLACE] (local time)"), true);
+            notify_status(_("Usage: /event WHEN TITLE [@ PLACE], WHEN in your local time: "
+                            "2026-03-01 18:00, 01.03.2026 18:00 or 18:00 for today"),
+                          true);
             return;
         }
         edit.set["starts"] = *when;
         edit.set["title"] = title;
         if (!place.empty()) edit.set["place"] = place;
-        edit.set["status"] = "planned";
         done = _("Event added.");
     } else {  // case
         auto [person, where] = split_place(c.rest);
@@ -527,7 +508,6 @@ void ChatController::run_object_command(const SlashCommand& c, const core::Group
             return;
         }
         edit.set["person"] = person;
-        edit.set["status"] = "detained";
         if (auto now = objects::format_datetime(now_ms() / 1000)) edit.set["detained_at"] = *now;
         if (!where.empty()) edit.set["detained_where"] = where;
         done = _("Case opened; `kolokol case` adds the timeline, lawyer and ledger.");

@@ -27,8 +27,9 @@ inline constexpr std::size_t kMessagesShown = 300;  // newest messages loaded pe
 inline constexpr std::int64_t kEventsAheadMs = 48LL * 3600 * 1000;  // "due soon" in the strip
 inline constexpr std::int64_t kAlertBadgeMs = 24LL * 3600 * 1000;   // alerts counted on badges
 
-// "2026-11-23T18:00" or "2026-11-23 18:00" (local time), or "YYYY-MM-DDTHH:MM:SSZ" (UTC), to the
-// objects' form "YYYY-MM-DDTHH:MM:SSZ". nullopt when it is none of these or not a real date.
+// A time as typed ("2026-11-23 18:00", "23.11.2026 18:00", "18:00" for today, local unless it
+// names an offset; objects::parse_time_text) in the objects' form "YYYY-MM-DDTHH:MM:SSZ".
+// nullopt when it is not a time.
 std::optional<std::string> to_utc_datetime(std::string_view text);
 
 class ChatController {

@@ -1,6 +1,7 @@
 #include "parts.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "kolokol/crypto/encoding.hpp"
 
@@ -21,7 +22,12 @@ std::string readme_text(std::string_view exporter, std::string_view exporter_key
                  received and paid with totals, the list of attached files with their
                  size and SHA-256 fingerprint, and the full history of who changed what
                  and when (times are the authors' own clocks).
-  files/         The attached files, byte for byte as they were recorded.
+  summary.txt    The same cases written out to be read: the timeline in the order
+                 things happened, the ledger with totals, the charges and the people,
+                 in the exporter's language and time zone. manifest.json names it
+                 with its fingerprint, so the signature covers it too.
+  files/         The attached files, byte for byte as they were recorded, under
+                 their own names.
   SHA256SUMS     The SHA-256 fingerprint of every other file here.
   manifest.sig   A digital signature (Ed25519) over manifest.json by the person who
                  exported the bundle.
@@ -75,17 +81,93 @@ std::optional<ParsedSignature> parse_signature_file(std::string_view text) {
     return ParsedSignature{to_array<32>(*key), to_array<64>(*sig)};
 }
 
+namespace {
+
+constexpr std::size_t kMaxNameBytes = 120;
+
+// One UTF-8 sequence at `at`: its code point and length, or nullopt when it is not valid UTF-8
+// (overlong, surrogate, past U+10FFFF, truncated).
+std::optional<std::pair<char32_t, std::size_t>> next_code_point(std::string_view s,
+                                                                std::size_t at) {
+    const auto c = static_cast<unsigned char>(s[at]);
+    if (c < 0x80) return std::pair{static_cast<char32_t>(c), std::size_t{1}};
+    std::size_t len = 0;
+    char32_t cp = 0;
+    if ((c & 0xe0) == 0xc0) {
+        len = 2;
+        cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+        len = 3;
+        cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return std::nullopt;
+    }
+    if (at + len > s.size()) return std::nullopt;
+    for (std::size_t k = 1; k < len; ++k) {
+        const auto cc = static_cast<unsigned char>(s[at + k]);
+        if ((cc & 0xc0) != 0x80) return std::nullopt;
+        cp = (cp << 6) | (cc & 0x3f);
+    }
+    static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return std::nullopt;
+    return std::pair{cp, len};
+}
+
+// Characters no file name in a bundle may hold: controls (they reach a terminal), invisible and
+// direction-changing ones (they disguise "gpj.exe" as "exe.jpg"), and what Windows and shells
+// treat specially.
+bool unsafe_in_name(char32_t c) {
+    if (c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f)) return true;
+    if ((c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) ||
+        (c >= 0x2060 && c <= 0x206f) || c == 0xfeff)
+        return true;
+    return c == '/' || c == '\\' || c == ':' || c == '*' || c == '?' || c == '"' || c == '<' ||
+           c == '>' || c == '|';
+}
+
+}  // namespace
+
 std::string safe_name(std::string_view name) {
     std::string out;
-    for (char c : name) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-        if (out.size() < 80) out += ok ? c : '_';
+    std::size_t at = 0;
+    while (at < name.size()) {
+        auto cp = next_code_point(name, at);
+        std::string piece;
+        if (!cp) {
+            piece = "_";
+            at += 1;
+        } else {
+            piece = unsafe_in_name(cp->first) ? std::string("_")
+                                              : std::string(name.substr(at, cp->second));
+            at += cp->second;
+        }
+        // Leading dots and dashes would hide the file or read as an option.
+        if (out.empty() && (piece == "." || piece == "-")) continue;
+        if (out.size() + piece.size() > kMaxNameBytes) break;
+        out += piece;
     }
-    auto first = out.find_first_not_of('.');
-    out = first == std::string::npos ? std::string{} : out.substr(first);
+    while (!out.empty() && out.back() == ' ') out.pop_back();
     if (out.empty()) out = "file";
     return out;
+}
+
+const char* component_problem(std::string_view part) {
+    if (part.empty() || part == ".") return "empty or \".\" path component";
+    if (part == "..") return "\"..\" would write outside the folder";
+    if (part.front() == '-') return "a name starting with '-'";
+    std::size_t at = 0;
+    while (at < part.size()) {
+        auto cp = next_code_point(part, at);
+        if (!cp) return "a name that is not valid UTF-8";
+        if (unsafe_in_name(cp->first))
+            return "control, invisible or direction-changing characters, or one of \\ : * ? \" "
+                   "< > |";
+        at += cp->second;
+    }
+    return nullptr;
 }
 
 std::optional<std::vector<SumLine>> parse_sums(std::string_view text, std::string& why) {

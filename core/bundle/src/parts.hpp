@@ -32,8 +32,13 @@ struct ParsedSignature {
 };
 std::optional<ParsedSignature> parse_signature_file(std::string_view text);
 
-// A safe file name for an attachment: [A-Za-z0-9._-] only, no leading dot, at most 80 bytes.
+inline constexpr std::string_view kSummary = "summary.txt";
+
+// A safe file name for an attachment (see attachment_path in bundle.hpp).
 std::string safe_name(std::string_view name);
+// Why one component of an entry path is unsafe (see check_entry_path), or nullptr when it is
+// fine.
+const char* component_problem(std::string_view part);
 
 struct SumLine {
     std::string hash;  // 64 lower-case hex digits

@@ -13,6 +13,7 @@
 #include "kolokol/crypto/encoding.hpp"
 #include "parts.hpp"
 #include "tar_writer.hpp"
+#include "utf8_locale.hpp"
 
 namespace kolokol::bundle {
 
@@ -22,7 +23,8 @@ constexpr std::size_t kReadBytes = 1 << 20;
 
 bool is_meta(std::string_view path) {
     return path == detail::kReadme || path == detail::kManifest || path == detail::kManifestSig ||
-           path == detail::kSignerCard || path == detail::kCustody || path == detail::kSums;
+           path == detail::kSignerCard || path == detail::kCustody || path == detail::kSums ||
+           path == detail::kSummary;
 }
 
 // Rewrites metadata on its way to the extract target (re-export: custody.log and SHA256SUMS).
@@ -88,7 +90,9 @@ Status Reader::archive_error(const char* what) {
 }
 
 Status Reader::entry(struct archive_entry* e, ExtractTarget* target, const MetaRewrite& rewrite) {
-    const char* raw = archive_entry_pathname(e);
+    // Names are UTF-8 (pax), whatever this process's locale: read them as such.
+    const char* raw = archive_entry_pathname_utf8(e);
+    if (!raw) raw = archive_entry_pathname(e);
     const std::string path = raw ? raw : "";
     // Every refusal below happens before any byte of the entry is used or written.
     if (auto st = check_entry_path(path); !st) return st;
@@ -298,6 +302,22 @@ void Reader::cross_check() {
     for (const auto& [path, seen] : m_files)
         if (path.starts_with(detail::kFilesDir) && !in_manifest.contains(path))
             problems.push_back(path + ": not named in manifest.json (added after export)");
+    // The summary for people (bundles before it have none): the one the manifest names, or
+    // none at all.
+    const auto summary_seen = m_files.find(std::string(detail::kSummary));
+    const auto named = manifest.is_object() ? manifest.find("summary") : manifest.end();
+    if (manifest.is_object() && named != manifest.end()) {
+        if (!named->is_object() || named->value("path", "") != detail::kSummary)
+            problems.push_back("manifest.json: the summary entry is malformed");
+        else if (summary_seen == m_files.end())
+            problems.push_back("summary.txt: named in manifest.json but missing");
+        else if (named->value("sha256", "") != summary_seen->second.sha256)
+            problems.push_back("summary.txt: differs from manifest.json (altered)");
+        else
+            m_report.summary_ok = true;
+    } else if (summary_seen != m_files.end()) {
+        problems.push_back("summary.txt: not named in manifest.json (added after export)");
+    }
 
     // 4. The custody chain, tied to this manifest and to the exporter.
     const auto manifest_hex = crypto::hex_encode(crypto::sha256(as_bytes(manifest_text)));
@@ -364,28 +384,25 @@ Status check_entry_path(std::string_view path) {
     while (true) {
         auto slash = rest.find('/');
         auto part = rest.substr(0, slash);
-        if (part.empty() || part == ".")
-            return fail(BundleErrc::unsafe_entry, shown() + ": empty or \".\" path component");
-        if (part == "..")
-            return fail(BundleErrc::unsafe_entry,
-                        shown() + ": \"..\" would write outside the folder");
-        for (char c : part) {
-            const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                            (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-            if (!ok)
-                return fail(BundleErrc::unsafe_entry,
-                            shown() + ": characters other than letters, digits, '.', '_', '-'");
-        }
+        if (const char* why = detail::component_problem(part))
+            return fail(BundleErrc::unsafe_entry, shown() + ": " + why);
         if (slash == std::string_view::npos) break;
         rest.remove_prefix(slash + 1);
     }
     return {};
 }
 
+std::string attachment_path(std::string_view case_id_hex, std::string_view attachment_id_hex,
+                            std::string_view name) {
+    return std::string(detail::kFilesDir) + std::string(case_id_hex.substr(0, 12)) + "/" +
+           std::string(attachment_id_hex.substr(0, 8)) + "-" + detail::safe_name(name);
+}
+
 Result<VerifyReport> read_bundle(const age::Source& source,
                                  std::span<const age::X25519Identity> identities,
                                  const age::PassphraseProvider& passphrase,
                                  const ReadOptions& options) {
+    const detail::Utf8Locale utf8;
     Reader reader(source, identities, passphrase, options);
     return reader.run(options.extract, {});
 }
@@ -396,6 +413,7 @@ Result<VerifyReport> reexport_bundle(const age::Source& source,
                                      const ReadOptions& options, const Signer& signer,
                                      std::string_view action, const Encryption& encryption,
                                      std::int64_t now_ms, const age::Sink& sink) {
+    const detail::Utf8Locale utf8;
     auto card = core::card_from_text(signer.card_text);
     if (!card) return fail(BundleErrc::bad_input, "signer card: " + card.error().what());
     auto enc = detail::make_encryptor(encryption, sink);

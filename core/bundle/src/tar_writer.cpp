@@ -52,7 +52,9 @@ Status TarWriter::begin(const std::string& path, std::uint64_t size, std::int64_
     std::unique_ptr<archive_entry, decltype(&archive_entry_free)> entry(archive_entry_new(),
                                                                         &archive_entry_free);
     if (!entry) return fail(BundleErrc::io, "tar: out of memory");
-    archive_entry_set_pathname(entry.get(), path.c_str());
+    // UTF-8 whatever the locale: names outside ASCII go into a pax header as UTF-8, which tar
+    // and libarchive readers restore.
+    archive_entry_set_pathname_utf8(entry.get(), path.c_str());
     archive_entry_set_filetype(entry.get(), AE_IFREG);
     archive_entry_set_perm(entry.get(), 0644);
     archive_entry_set_size(entry.get(), static_cast<la_int64_t>(size));

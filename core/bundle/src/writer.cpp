@@ -9,6 +9,7 @@
 #include "kolokol/crypto/encoding.hpp"
 #include "parts.hpp"
 #include "tar_writer.hpp"
+#include "utf8_locale.hpp"
 
 namespace kolokol::bundle {
 
@@ -30,7 +31,9 @@ struct PlannedFile {
 
 Result<ExportSummary> write_bundle(std::span<const CaseExport> cases, const Signer& signer,
                                    const Encryption& encryption, std::int64_t now_ms,
-                                   const age::Sink& sink, const Progress& progress) {
+                                   const age::Sink& sink, const Progress& progress,
+                                   const Summary& summary_text) {
+    const detail::Utf8Locale utf8;
     if (cases.empty()) return fail(BundleErrc::bad_input, "no cases to export");
     auto card = core::card_from_text(signer.card_text);
     if (!card) return fail(BundleErrc::bad_input, "signer card: " + card.error().what());
@@ -48,6 +51,13 @@ Result<ExportSummary> write_bundle(std::span<const CaseExport> cases, const Sign
     manifest["exporter"] = {
         {"name", card->display_name}, {"sign_key", key_hex}, {"card", signer.card_text}};
     manifest["encrypted_to"] = encryption.describe();
+    if (summary_text.text.size() > kMaxMetaBytes)
+        return fail(BundleErrc::bad_input, "the summary is larger than a bundle may hold");
+    if (!summary_text.text.empty())
+        manifest["summary"] = {
+            {"path", detail::kSummary},
+            {"sha256", crypto::hex_encode(crypto::sha256(as_bytes(summary_text.text)))},
+            {"language", summary_text.language}};
     manifest["cases"] = nlohmann::ordered_json::array();
     std::uint64_t total = 0;
     for (const auto& c : cases) {
@@ -58,8 +68,7 @@ Result<ExportSummary> write_bundle(std::span<const CaseExport> cases, const Sign
         for (const auto& [k, v] : c.record.items()) jc[k] = v;
         jc["attachments"] = nlohmann::ordered_json::array();
         for (const auto& a : c.attachments) {
-            auto path = std::string(detail::kFilesDir) + c.id.substr(0, 12) + "/" +
-                        a.id.substr(0, 8) + "-" + detail::safe_name(a.name);
+            auto path = attachment_path(c.id, a.id, a.name);
             if (!paths.insert(path).second)
                 return fail(BundleErrc::bad_input, "attachment " + a.id + " is listed twice");
             if (auto st = check_entry_path(path); !st) return std::unexpected(st.error());
@@ -110,6 +119,7 @@ Result<ExportSummary> write_bundle(std::span<const CaseExport> cases, const Sign
     };
     sum_text(detail::kReadme, readme);
     sum(detail::kManifest, manifest_hex);
+    if (!summary_text.text.empty()) sum_text(detail::kSummary, summary_text.text);
     sum_text(detail::kManifestSig, sig_text);
     sum_text(detail::kSignerCard, card_text);
     sum_text(detail::kCustody, *custody);
@@ -122,10 +132,12 @@ Result<ExportSummary> write_bundle(std::span<const CaseExport> cases, const Sign
     if (auto st = tar.open(); !st) return std::unexpected(st.error());
     for (auto [path, content] : {std::pair{detail::kReadme, std::string_view(readme)},
                                  std::pair{detail::kManifest, std::string_view(manifest_text)},
+                                 std::pair{detail::kSummary, std::string_view(summary_text.text)},
                                  std::pair{detail::kManifestSig, std::string_view(sig_text)},
                                  std::pair{detail::kSignerCard, std::string_view(card_text)},
                                  std::pair{detail::kCustody, std::string_view(*custody)},
                                  std::pair{detail::kSums, std::string_view(sums)}}) {
+        if (path == detail::kSummary && content.empty()) continue;
         if (auto st = tar.add(std::string(path), content, mtime); !st)
             return std::unexpected(st.error());
     }

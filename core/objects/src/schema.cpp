@@ -68,6 +68,11 @@ FieldSpec FieldSpec::needed() const {
     f.required = true;
     return f;
 }
+FieldSpec FieldSpec::or_default(std::string value) const {
+    FieldSpec f = *this;
+    f.default_value = std::move(value);
+    return f;
+}
 
 namespace {
 
@@ -94,6 +99,8 @@ Status check_spec_fields(const std::vector<FieldSpec>& fields, std::string_view 
         if (f.required && !allow_required)
             return bad(ObjectErrc::malformed_change,
                        at + ": only list item fields may be required");
+        if (!f.default_value.empty() && allow_required)
+            return bad(ObjectErrc::malformed_change, at + ": list item fields have no default");
         switch (f.kind) {
             case FieldKind::text:
                 if (f.max_bytes == 0 || f.max_bytes > kMaxTextBytes)
@@ -243,6 +250,10 @@ Status TypeRegistry::add(TypeSpec spec) {
     if (m_types.contains(spec.name))
         return bad(ObjectErrc::malformed_change, spec.name + ": type declared twice");
     if (auto ok = check_spec_fields(spec.fields, spec.name, false); !ok) return ok;
+    for (const auto& f : spec.fields)
+        if (auto ok = validate_value(f, f.default_value, spec.name + "." + f.name + " default");
+            !ok)
+            return bad(ObjectErrc::malformed_change, ok.error().message);
     std::set<std::string_view> lists;
     for (const auto& l : spec.lists) {
         const std::string at = spec.name + "." + l.name;
@@ -268,6 +279,18 @@ std::vector<std::string> TypeRegistry::names() const {
     std::vector<std::string> out;
     for (const auto& [name, spec] : m_types) out.push_back(name);
     return out;
+}
+
+void TypeRegistry::fill_defaults(Change& create) const {
+    if (!create.is_create()) return;
+    const auto* type = find(create.type);
+    if (!type) return;
+    for (const auto& f : type->fields) {
+        if (f.default_value.empty()) continue;
+        auto it = create.fields.find(f.name);
+        if (it == create.fields.end() || it->second.empty())
+            create.fields[f.name] = f.default_value;
+    }
 }
 
 Status TypeRegistry::validate(const Change& change) const {

@@ -3,11 +3,15 @@
 #include <charconv>
 #include <cstdio>
 
+#include "civil.hpp"
 #include "kolokol/crypto/encoding.hpp"
 
 namespace kolokol::objects {
 
 namespace {
+
+using detail::days_from_civil;
+using detail::days_in_month;
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
@@ -22,38 +26,6 @@ std::optional<int> digits(std::string_view s, std::size_t pos, std::size_t n) {
         v = v * 10 + (s[i] - '0');
     }
     return v;
-}
-
-bool is_leap(int y) {
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-int days_in_month(int y, int m) {
-    static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const auto yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
-    z += 719468;
-    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const auto doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    y = static_cast<std::int64_t>(yoe) + era * 400;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    d = doy - (153 * mp + 2) / 5 + 1;
-    m = mp < 10 ? mp + 3 : mp - 9;
-    y += m <= 2;
 }
 
 }  // namespace
@@ -123,13 +95,12 @@ std::optional<std::string> format_datetime(std::int64_t t) {
         secs += 86400;
         days -= 1;
     }
-    std::int64_t y = 0;
-    unsigned m = 0, d = 0;
-    civil_from_days(days, y, m, d);
+    const auto c = detail::civil_from_days(days);
     char buf[32];
-    const int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ",
-                                static_cast<int>(y), m, d, static_cast<int>(secs / 3600),
-                                static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60));
+    const int n =
+        std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(c.year),
+                      c.month, c.day, static_cast<int>(secs / 3600),
+                      static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60));
     return std::string(buf, static_cast<std::size_t>(n));
 }
 

@@ -198,8 +198,8 @@ TEST_CASE("a bundle round-trips and verification says what it proved") {
     CHECK(report->custody[0].to == std::vector<std::string>{lawyer.id.recipient().to_string()});
     CHECK(report->cases.size() == 1);
     CHECK(report->cases[0].find("Ivan P.") != std::string::npos);
-    // The attachments come out byte-identical, under sanitised names.
-    CHECK(capture.files.at("files/a1b2c3d4e5f6/00112233-protocol_scan.pdf") == "PDF bytes 1");
+    // The attachments come out byte-identical, under their own names made safe.
+    CHECK(capture.files.at("files/a1b2c3d4e5f6/00112233-protocol scan.pdf") == "PDF bytes 1");
     CHECK(capture.files.at("files/a1b2c3d4e5f6/8899aabb-_.._etc_passwd") == "photo bytes 2!");
     auto manifest = nlohmann::json::parse(capture.files.at("manifest.json"));
     CHECK(manifest["cases"][0]["fields"]["charges"] == "article 212");
@@ -223,7 +223,7 @@ TEST_CASE("tampering is caught and named") {
     Person alice("Alice");
     Keys lawyer;
     const auto file = export_bundle(alice, lawyer);
-    const std::string att = "files/a1b2c3d4e5f6/00112233-protocol_scan.pdf";
+    const std::string att = "files/a1b2c3d4e5f6/00112233-protocol scan.pdf";
     const std::string other = "files/a1b2c3d4e5f6/8899aabb-_.._etc_passwd";
 
     SUBCASE("a flipped byte in the payload") {
@@ -422,10 +422,155 @@ TEST_CASE("entry paths") {
     CHECK(bundle::check_entry_path("files/abc/01-x.pdf"));
     CHECK(bundle::check_entry_path("README.txt"));
     CHECK(bundle::check_entry_path("files/"));
-    for (auto bad : {"", "/x", "a//b", "./a", "a/./b", "..", "a/..", "a/../b", "a\\b", "a b",
-                     "a\nb", "\xc3\xa9"})
+    // Names keep their own spelling: other scripts and spaces are not unsafe.
+    CHECK(bundle::check_entry_path("a b"));
+    CHECK(bundle::check_entry_path("\xc3\xa9"));
+    CHECK(bundle::check_entry_path("files/abc/01-Протокол задержания.pdf"));
+    for (auto bad : {"",
+                     "/x",
+                     "a//b",
+                     "./a",
+                     "a/./b",
+                     "..",
+                     "a/..",
+                     "a/../b",
+                     "a\\b",
+                     "a\nb",
+                     "a\tb",
+                     "a\x7f",
+                     "a\xc2\x9b[2J",              // DEL, C1 CSI
+                     "photo\xe2\x80\xaegpj.exe",  // U+202E right-to-left override
+                     "a\xe2\x81\xa6"
+                     "b",
+                     "a\xe2\x80\x8b"
+                     "b",
+                     "\xef\xbb\xbf"
+                     "a",  // U+2066, U+200B, BOM
+                     "a:b",
+                     "a*b",
+                     "a?b",
+                     "a\"b",
+                     "a<b",
+                     "a>b",
+                     "a|b",
+                     "files/-rf",
+                     "\xc3",
+                     "\xc0\xaf",
+                     "\xed\xa0\x80",
+                     "\xf4\x90\x80\x80"})  // bad UTF-8
         CHECK_MESSAGE(!bundle::check_entry_path(bad), bad);
     CHECK_FALSE(bundle::check_entry_path(std::string(300, 'a')));
+}
+
+TEST_CASE("attachment names keep their spelling in the tar; what is unsafe becomes '_'") {
+    const std::string c = "a1b2c3d4e5f6", a = "0011223344556677";
+    CHECK(bundle::attachment_path(c, a, "Протокол задержания.pdf") ==
+          "files/a1b2c3d4e5f6/00112233-Протокол задержания.pdf");
+    CHECK(bundle::attachment_path(c, a, "../../etc/passwd") ==
+          "files/a1b2c3d4e5f6/00112233-_.._etc_passwd");
+    CHECK(bundle::attachment_path(c, a, "photo\u202egpj.exe") ==
+          "files/a1b2c3d4e5f6/00112233-photo_gpj.exe");
+    CHECK(bundle::attachment_path(c, a, "-rf *:?.txt") == "files/a1b2c3d4e5f6/00112233-rf ___.txt");
+    CHECK(bundle::attachment_path(c, a, "...") == "files/a1b2c3d4e5f6/00112233-file");
+    CHECK(bundle::attachment_path(c, a, "bad\xc3") == "files/a1b2c3d4e5f6/00112233-bad_");
+    // Cut at a character boundary: 120 bytes of two-byte letters is 60 of them.
+    const auto long_name = bundle::attachment_path(c, a, std::string(200, 'x') + "Я");
+    CHECK(long_name.size() == std::string("files/a1b2c3d4e5f6/00112233-").size() + 120);
+    const auto cyr = bundle::attachment_path(c, a, [] {
+        std::string s;
+        for (int i = 0; i < 100; ++i) s += "Я";
+        return s;
+    }());
+    CHECK(cyr.size() == std::string("files/a1b2c3d4e5f6/00112233-").size() + 120);
+    for (auto name : {"Протокол задержания.pdf", "../../etc/passwd", "photo\u202egpj.exe",
+                      "a\x1b[2Jb", "-rf *:?.txt", "...", "bad\xc3", "日本語 ファイル.png"})
+        CHECK_MESSAGE(bundle::check_entry_path(bundle::attachment_path(c, a, name)), name);
+
+    // Through a whole bundle: the reader restores the names as written (pax UTF-8 headers).
+    crypto::init();
+    Person alice("Alice");
+    Keys lawyer;
+    auto cases = sample_cases();
+    cases[0].attachments.push_back(
+        attachment("2233445566778899", "Протокол задержания.pdf", "скан протокола"));
+    cases[0].attachments.push_back(
+        attachment("33445566778899aa", "видео\u202e4pm.exe", "video bytes"));
+    auto file = export_bundle(alice, lawyer, cases);
+    Capture capture;
+    auto report = verify(file, lawyer, &capture);
+    REQUIRE_MESSAGE(report, report.error().what());
+    CHECK_MESSAGE(report->ok(), problems_of(*report));
+    CHECK(capture.files.at("files/a1b2c3d4e5f6/22334455-Протокол задержания.pdf") ==
+          "скан протокола");
+    CHECK(capture.files.at("files/a1b2c3d4e5f6/33445566-видео_4pm.exe") == "video bytes");
+    auto manifest = nlohmann::json::parse(capture.files.at("manifest.json"));
+    CHECK(manifest["cases"][0]["attachments"][2]["name"] == "Протокол задержания.pdf");
+}
+
+TEST_CASE("summary.txt: named with its hash in the signed manifest, checked by verify") {
+    crypto::init();
+    Person alice("Alice");
+    Keys lawyer;
+    auto cases = sample_cases();
+    const bundle::Summary summary{"СВОДКА ПО ДЕЛУ\n--------------\nИван П. задержан\n", "ru"};
+    Bytes file;
+    auto written = bundle::write_bundle(
+        cases, alice.signer(), lawyer.to(), kNow,
+        [&](ByteView b) -> Status {
+            append(file, b);
+            return {};
+        },
+        {}, summary);
+    REQUIRE_MESSAGE(written, written.error().what());
+    Capture capture;
+    auto report = verify(file, lawyer, &capture);
+    REQUIRE_MESSAGE(report, report.error().what());
+    CHECK_MESSAGE(report->ok(), problems_of(*report));
+    CHECK(report->summary_ok);
+    CHECK(report->hashes_checked == 8);
+    CHECK(capture.files.at("summary.txt") == summary.text);
+    auto manifest = nlohmann::json::parse(capture.files.at("manifest.json"));
+    CHECK(manifest["summary"]["path"] == "summary.txt");
+    CHECK(manifest["summary"]["language"] == "ru");
+    CHECK(manifest["summary"]["sha256"] ==
+          crypto::hex_encode(crypto::sha256(as_bytes(summary.text))));
+    // In the tar, right after manifest.json.
+    auto entries = tartest::untar(decrypt(file, lawyer));
+    REQUIRE(entries.size() > 3);
+    CHECK(entries[1].name == "manifest.json");
+    CHECK(entries[2].name == "summary.txt");
+
+    // Altered (and SHA256SUMS fixed to match): the signed manifest still catches it.
+    auto altered = tamper(file, lawyer, [](auto& e) {
+        find(e, "summary.txt").data = "СВОДКА ПО ДЕЛУ\nИван П. освобождён\n";
+        fix_sums(e);
+    });
+    auto r1 = verify(altered, lawyer);
+    REQUIRE(r1);
+    CHECK(has_problem(*r1, "summary.txt: differs from manifest.json"));
+    CHECK_FALSE(r1->summary_ok);
+    // Removed.
+    auto removed = tamper(file, lawyer, [](auto& e) {
+        std::erase_if(e, [](const auto& x) { return x.name == "summary.txt"; });
+        fix_sums(e);
+    });
+    auto r2 = verify(removed, lawyer);
+    REQUIRE(r2);
+    CHECK(has_problem(*r2, "summary.txt: named in manifest.json but missing"));
+    // Added to a bundle exported without one.
+    auto plain = export_bundle(alice, lawyer);
+    auto added = tamper(plain, lawyer, [](auto& e) {
+        e.insert(e.begin() + 2, tartest::Entry{"summary.txt", "fake summary\n"});
+        fix_sums(e);
+    });
+    auto r3 = verify(added, lawyer);
+    REQUIRE(r3);
+    CHECK(has_problem(*r3, "summary.txt: not named in manifest.json"));
+    // A bundle without a summary is still sound (bundles made before it).
+    auto r4 = verify(plain, lawyer);
+    REQUIRE(r4);
+    CHECK(r4->ok());
+    CHECK_FALSE(r4->summary_ok);
 }
 
 TEST_CASE("an attachment that does not match its declared hash stops the export") {

@@ -12,6 +12,7 @@
 #include "kolokol/crypto/random.hpp"
 #include "kolokol/objects/error.hpp"
 #include "kolokol/objects/values.hpp"
+#include "kolokol/storage/error.hpp"
 #include "node_access.hpp"
 #include "node_fixture.hpp"
 
@@ -663,4 +664,77 @@ TEST_CASE("retention: expired records, chunks and epoch secrets are gone from ev
         CHECK(files_containing(dir.path() / who, secret).empty());
         CHECK(files_containing(dir.path() / who, std::string(as_chars(ByteView(*msg)))).empty());
     }
+}
+
+TEST_CASE("an object and its files are stored all or nothing, also when the disk fills") {
+    Team t;
+    auto& impl = NodeTestAccess::impl(*t.a);
+    auto count = [&](const char* sql) {
+        auto st = impl.db.prepare(sql);
+        REQUIRE(st);
+        REQUIRE(st->step());
+        return st->column_int64(0);
+    };
+    const auto video = random_bytes(3 * 1024 * 1024 + 77, 11);
+    const auto path = write_file(t.dir.path() / "video.bin", video);
+    const auto case_id = open_case(*t.a, t.group, "Ivan P.");
+    const auto records_before = count("SELECT COUNT(*) FROM records");
+    const auto envelopes_before = count("SELECT COUNT(*) FROM envelopes");
+    REQUIRE(t.a->objects(t.group, "report")->empty());  // the fold is cached from here on
+
+    // SQLite's own ceiling on the database's pages: the same SQLITE_FULL a full disk gives, in
+    // the middle of the chunks.
+    const auto pages = count("PRAGMA page_count");
+    REQUIRE(impl.db.exec("PRAGMA max_page_count = " + std::to_string(pages + 200)));
+    ObjectEdit report;
+    report.type = "report";
+    report.set = {{"place", "Polling station 1234"}, {"at", "2026-03-15T17:05:00Z"}};
+    const FileToAttach files[] = {{path, "", "video/mp4"}};
+    auto r = t.a->object_change_with_files(t.group, report, files);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == storage::StorageErrc::full);
+    auto attached = t.a->attach_file(t.group, path, AttachOptions{case_id, "", "", {}});
+    REQUIRE_FALSE(attached);
+    CHECK(attached.error().code == storage::StorageErrc::full);
+
+    // Nothing of either is left: no report (also not in the cached fold), no manifest, no
+    // chunk, no row, no envelope, and the case shows no attachment.
+    CHECK(t.a->objects(t.group, "report")->empty());
+    CHECK(t.a->attachments(t.group)->empty());
+    CHECK(t.a->case_view(t.group, case_id)->attachments.empty());
+    CHECK(t.a->case_view(t.group, case_id)->object.list("attachments").empty());
+    CHECK(count("SELECT COUNT(*) FROM records") == records_before);
+    CHECK(count("SELECT COUNT(*) FROM envelopes") == envelopes_before);
+    CHECK(count("SELECT COUNT(*) FROM attachment_chunks") == 0);
+
+    // With room again the same calls work once, and the author's chain is whole: peers take
+    // every record.
+    REQUIRE(impl.db.exec("PRAGMA max_page_count = 1073741823"));
+    auto ok = t.a->object_change_with_files(t.group, report, files);
+    REQUIRE_MESSAGE(ok, ok.error().what());
+    REQUIRE(ok->attachments.size() == 1);
+    CHECK(ok->attachments[0].media_type == "video/mp4");
+    REQUIRE(t.a->attach_file(t.group, path, AttachOptions{case_id, "", "", {}}));
+    CHECK(t.a->objects(t.group, "report")->size() == 1);
+    CHECK(t.a->object(t.group, ok->change)->list("attachments").size() == 1);
+    auto report_files = t.a->attachments(t.group, ok->change);
+    REQUIRE(report_files->size() == 1);
+    CHECK(t.a->case_view(t.group, case_id)->attachments.size() == 1);
+    auto peer = deliver(*t.a, *t.b);
+    CHECK(peer.rejected == 0);
+    CHECK(peer.pending == 0);
+    Bytes got;
+    REQUIRE(t.b->read_attachment(t.group, report_files->front().manifest_id, [&](ByteView d) {
+        got.insert(got.end(), d.begin(), d.end());
+        return Status{};
+    }));
+    CHECK(got == video);
+
+    // A file missing among several changes nothing either, before anything is written.
+    const auto before = count("SELECT COUNT(*) FROM records");
+    const FileToAttach two[] = {{path, "", ""}, {t.dir.path() / "missing.bin", "", ""}};
+    auto missing = t.a->object_change_with_files(t.group, report, two);
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().code == CoreErrc::not_found);
+    CHECK(count("SELECT COUNT(*) FROM records") == before);
 }

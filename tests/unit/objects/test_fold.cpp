@@ -8,6 +8,7 @@
 #include "helpers.hpp"
 #include "kolokol/objects/error.hpp"
 #include "kolokol/objects/object_set.hpp"
+#include "kolokol/objects/schema.hpp"
 #include "kolokol/objects/views.hpp"
 
 using namespace kolokol;
@@ -544,4 +545,173 @@ TEST_CASE("the digest tells different states apart") {
     CHECK(a.digest() == c.digest());
     c.redact(id("c"));
     CHECK(a.digest() != c.digest());
+}
+
+// ---- Derived task counts -----------------------------------------------------------------------
+
+namespace {
+
+// Members count signatures at once, each from the same state (equal Lamport clocks): every
+// increment is an item, some written as older versions did (with the running total in the
+// `count` register, read then written), some corrected with a negative count, some redacted.
+struct CountScenario {
+    std::vector<Change> changes;
+    std::vector<RecordId> redactions;
+    std::int64_t expected = 0;
+    std::size_t items = 0;
+};
+
+CountScenario make_count_scenario(std::uint64_t seed) {
+    crypto::DeterministicRandom rng(seed);
+    const std::vector<MemberKey> authors = {kA, kB, kC, kD};
+    CountScenario s;
+    const auto task = "task-" + std::to_string(seed);
+    s.changes.push_back(create(task, "task", kA, 1, {{"title", "signatures"}, {"count", "0"}}));
+    std::int64_t legacy_total = 0;
+    for (int i = 0; i < 60; ++i) {
+        const auto label = task + "-p" + std::to_string(i);
+        const auto& author = authors[rng.uniform(authors.size())];
+        // Few distinct clocks: most increments are concurrent with several others.
+        const auto lamport = 2 + rng.uniform(4);
+        const auto n = static_cast<std::int64_t>(rng.uniform(50)) - (rng.uniform(8) == 0 ? 60 : 0);
+        auto c = append(label, "task", id(task), author, lamport, "progress",
+                        {{"count", std::to_string(n)}});
+        if (rng.uniform(2) == 0) {
+            // An older version: it read the total it saw and wrote total + n beside the item.
+            legacy_total = std::max<std::int64_t>(0, legacy_total / 2 + n);
+            c.fields["count"] = std::to_string(legacy_total);
+        }
+        if (rng.uniform(9) == 0) {
+            s.redactions.push_back(id(label));
+        } else {
+            s.expected += n;
+            ++s.items;
+        }
+        s.changes.push_back(std::move(c));
+    }
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("a task's count is the sum of its progress items, whatever the order") {
+    for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+        CAPTURE(seed);
+        const auto s = make_count_scenario(seed);
+        const auto task = s.changes.front().record_id;
+        for (int order = 0; order < 100; ++order) {
+            CAPTURE(order);
+            crypto::DeterministicRandom rng(seed * 7919 + static_cast<std::uint64_t>(order));
+            std::vector<Action> actions;
+            for (const auto& c : s.changes) {
+                actions.emplace_back(c);
+                if (rng.uniform(4) == 0) actions.emplace_back(c);  // duplicates
+            }
+            for (const auto& r : s.redactions) actions.emplace_back(Redact{r});
+            shuffle(actions, rng);
+            ObjectSet set;
+            for (auto& a : actions) {
+                if (auto* c = std::get_if<Change>(&a))
+                    REQUIRE(set.apply(std::move(*c)));
+                else
+                    set.redact(std::get<Redact>(a).target);
+            }
+            auto count = task_count(must_view(set, task));
+            REQUIRE(count);
+            CHECK(count->count == s.expected);
+            CHECK(count->entries == s.items);
+            CHECK_FALSE(count->saturated);
+        }
+    }
+}
+
+TEST_CASE("two members adding at once both count; the legacy register is only a fallback") {
+    ObjectSet set;
+    must_apply(set, create("t", "task", kA, 1, {{"title", "leaflets"}, {"count", "0"}}));
+    // Both saw count 0 and wrote their total into the register, as older versions did: the
+    // register shows one of them, the items hold both.
+    must_apply(set, append("p1", "task", id("t"), kA, 2, "progress", {{"count", "250"}}));
+    must_apply(set, append("p2", "task", id("t"), kB, 2, "progress", {{"count", "100"}}));
+    must_apply(set, edit("r1", "task", id("t"), kA, 2, {{"count", "250"}}));
+    must_apply(set, edit("r2", "task", id("t"), kB, 2, {{"count", "100"}}));
+    auto v = must_view(set, id("t"));
+    CHECK(v.get("count") == "100");  // the register lost an increment
+    CHECK(task_count(v)->count == 350);
+    CHECK(task_count(v)->entries == 2);
+
+    // A task whose count was only ever written as a register (no items) shows the register.
+    ObjectSet old;
+    must_apply(old, create("u", "task", kA, 1, {{"count", "40"}}));
+    CHECK(task_count(must_view(old, id("u"))) == TaskCount{40, 0, false});
+    must_apply(old, create("w", "task", kA, 1));
+    CHECK(task_count(must_view(old, id("w"))) == TaskCount{0, 0, false});
+
+    // Past the int64 range (a registry with a wider item range), the sum is clamped and says so.
+    TypeRegistry wide;
+    REQUIRE(wide.add(
+        {"task",
+         {FieldSpec::integer("count", 0, 10)},
+         {{"progress",
+           {FieldSpec::integer("count", 0, std::numeric_limits<std::int64_t>::max()).needed()}}}}));
+    ObjectSet big(std::move(wide));
+    must_apply(big, create("b", "task", kA, 1));
+    for (int i = 0; i < 3; ++i)
+        must_apply(
+            big, append("big" + std::to_string(i), "task", id("b"), kA, 2, "progress",
+                        {{"count", std::to_string(std::numeric_limits<std::int64_t>::max() / 2)}}));
+    CHECK(task_count(must_view(big, id("b")))->saturated);
+    CHECK(task_count(must_view(big, id("b")))->count == std::numeric_limits<std::int64_t>::max());
+    CHECK_FALSE(task_count(must_view(set, id("t"))) == TaskCount{});
+    auto not_task = create("c", "case", kA, 1);
+    ObjectSet cases;
+    must_apply(cases, not_task);
+    CHECK_FALSE(task_count(must_view(cases, id("c"))));
+}
+
+TEST_CASE("a case's timeline in time order: stated times first, else when written") {
+    ObjectSet set;
+    must_apply(set, create("c", "case", kA, 1));
+    // Written in this order (Lamport 2..5), about times in another order.
+    must_apply(set, append("n1", "case", id("c"), kA, 2, "timeline",
+                           {{"text", "court hearing"}, {"at", "2026-03-03T09:00:00Z"}}));
+    must_apply(set, append("n2", "case", id("c"), kB, 3, "timeline",
+                           {{"text", "detained"}, {"at", "2026-03-01T18:30:00Z"}}));
+    must_apply(set, append("n3", "case", id("c"), kA, 4, "timeline", {{"text", "no time given"}}));
+    must_apply(set, append("n4", "case", id("c"), kB, 5, "timeline",
+                           {{"text", "lawyer admitted"}, {"at", "2026-03-01T23:10:00Z"}}));
+    set.redact(id("n1"));
+    auto t = timeline_in_time_order(must_view(set, id("c")));
+    REQUIRE(t);
+    REQUIRE(t->size() == 4);
+    // n3 and redacted n1 carry their authors' clocks (helpers: lamport × 1 s after 1970).
+    CHECK((*t)[0].item.record_id == id("n1"));
+    CHECK((*t)[0].item.redacted);
+    CHECK_FALSE((*t)[0].stated);
+    CHECK((*t)[1].item.record_id == id("n3"));
+    CHECK((*t)[2].item.fields.at("text") == "detained");
+    CHECK((*t)[2].stated);
+    CHECK((*t)[3].item.fields.at("text") == "lawyer admitted");
+    CHECK((*t)[3].at == *parse_datetime("2026-03-01T23:10:00Z"));
+    CHECK_FALSE(timeline_in_time_order(must_view(set, id("c"))) == std::vector<TimelineEntry>{});
+}
+
+TEST_CASE("in play: tasks not done, alerts not resolved, contacts not removed") {
+    ObjectSet set;
+    must_apply(set, create("t", "task", kA, 1, {{"status", "open"}}));
+    must_apply(set, create("a", "alert", kA, 1, {{"text", "x"}}));
+    must_apply(set, create("k", "contact", kA, 1, {{"name", "M."}}));
+    must_apply(set, create("e", "event", kA, 1, {{"status", "cancelled"}}));
+    CHECK(is_active(must_view(set, id("t"))));
+    CHECK(is_active(must_view(set, id("a"))));  // no status: open
+    CHECK(is_active(must_view(set, id("k"))));  // no status: active
+    CHECK(is_active(must_view(set, id("e"))));
+    must_apply(set, edit("t2", "task", id("t"), kA, 2, {{"status", "done"}}));
+    must_apply(set, edit("a2", "alert", id("a"), kB, 2, {{"status", "resolved"}}));
+    must_apply(set, edit("k2", "contact", id("k"), kB, 2, {{"status", "removed"}}));
+    CHECK_FALSE(is_active(must_view(set, id("t"))));
+    CHECK_FALSE(is_active(must_view(set, id("a"))));
+    CHECK_FALSE(is_active(must_view(set, id("k"))));
+    // Reopened by a later write.
+    must_apply(set, edit("a3", "alert", id("a"), kA, 3, {{"status", "open"}}));
+    CHECK(is_active(must_view(set, id("a"))));
 }

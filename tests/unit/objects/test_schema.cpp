@@ -184,8 +184,41 @@ TEST_CASE("a new type is one table entry; bad specs are refused") {
     CHECK_FALSE(r.add({"d", {FieldSpec::one_of("x", {})}, {}}));
     CHECK_FALSE(r.add({"e", {FieldSpec::integer("x", 5, 4)}, {}}));
     CHECK_FALSE(r.add({"f", {FieldSpec::text("x", 5).needed()}, {}}));
+    CHECK_FALSE(r.add({"g", {FieldSpec::one_of("x", {"a", "b"}).or_default("c")}, {}}));
+    CHECK_FALSE(r.add({"h", {}, {{"l", {FieldSpec::text("x", 5).or_default("y")}}}}));
     CHECK_FALSE(r.add({"g", {}, {{"l", {}}}}));
     CHECK_FALSE(
         r.add({"h", {}, {{"l", {FieldSpec::text("x", 5)}}, {"l", {FieldSpec::text("x", 5)}}}}));
     CHECK(r.names() == std::vector<std::string>{"shift"});
+}
+
+TEST_CASE("defaults live in the type table: a create gets them for the fields it leaves unset") {
+    const auto& r = builtin_types();
+    auto filled = [&](std::string type, std::map<std::string, std::string> fields) {
+        Change c = create("d", std::move(type), kAlice, 1, std::move(fields));
+        r.fill_defaults(c);
+        CHECK(r.validate(c));
+        return c.fields;
+    };
+    CHECK(filled("task", {{"title", "T"}}) ==
+          std::map<std::string, std::string>{{"title", "T"}, {"status", "open"}});
+    CHECK(filled("event", {}).at("status") == "planned");
+    CHECK(filled("case", {{"status", ""}}).at("status") == "detained");
+    CHECK(filled("case", {{"status", "charged"}}).at("status") == "charged");
+    CHECK(filled("alert", {{"text", "x"}}).at("urgency") == "urgent");
+    // Fields older versions lack get no default: a create must stay readable by them.
+    CHECK_FALSE(filled("alert", {}).contains("status"));
+    CHECK_FALSE(filled("contact", {}).contains("status"));
+    CHECK_FALSE(filled("task", {}).contains("count"));
+    // Only creates are filled in.
+    Change e = edit("e", "task", kCaseId, kAlice, 2, {{"title", "U"}});
+    r.fill_defaults(e);
+    CHECK(e.fields.size() == 1);
+    // Resolving an alert and removing a contact are field writes.
+    CHECK(check(edit("r", "alert", kCaseId, kAlice, 2, {{"status", "resolved"}})) ==
+          ObjectErrc::ok);
+    CHECK(check(edit("r", "contact", kCaseId, kAlice, 2, {{"status", "removed"}})) ==
+          ObjectErrc::ok);
+    CHECK(check(edit("r", "alert", kCaseId, kAlice, 2, {{"status", "gone"}})) ==
+          ObjectErrc::bad_value);
 }

@@ -69,6 +69,14 @@ struct MessageView {
     std::string text;
     std::uint64_t lamport = 0;
     std::int64_t wall_ms = 0;  // the author's clock: untrusted, for display only
+    std::uint64_t seq = 0;     // in the author's own chain of records in this group
+    // When the author's chain forked before this message — the same identity wrote from two
+    // devices at once (a restore from a backup on a second machine, both in use; or a copy of
+    // the identity in other hands) — how many branches it has and which one this message is on
+    // (1..devices, by the first record of each branch; 0 when that cannot be told). Both 0 for
+    // a chain without a fork, and for messages written before it.
+    std::uint32_t device = 0;
+    std::uint32_t devices = 0;
 };
 
 struct IngestReport {
@@ -201,7 +209,8 @@ public:
 
     // Messages
     Result<RecordId> post(const GroupId& group, std::string_view text);
-    // The newest `limit` messages, oldest first, ordered by (Lamport, id).
+    // The newest `limit` messages, oldest first, ordered by (Lamport, id), with the device
+    // marks of authors whose chain forked (MessageView::device).
     Result<std::vector<MessageView>> messages(const GroupId& group, std::size_t limit);
 
     // Carriers. Every carrier hands envelopes to ingest(); it runs in batched transactions.
@@ -266,9 +275,10 @@ public:
     // two members holding the same records see the same objects. Objects by authors who were
     // not members at that point, or were removed concurrently, are left out.
 
-    // Writes one object change. bad_input (with the field and the reason) when the built-in
-    // types refuse it; not_found when `edit.object` is not an object of this group or is of
-    // another type. Returns the record id (for a create: the new object's id).
+    // Writes one object change; a create gets its type's defaults for the fields it leaves
+    // unset (objects::TypeRegistry::fill_defaults). bad_input (with the field and the reason)
+    // when the built-in types refuse it; not_found when `edit.object` is not an object of this
+    // group or is of another type. Returns the record id (for a create: the new object's id).
     Result<RecordId> object_change(const GroupId& group, const ObjectEdit& edit);
     // Objects of `type` (all types when empty), ordered by creation (Lamport, id).
     Result<std::vector<ObjectView>> objects(const GroupId& group, std::string_view type = {});
@@ -282,8 +292,9 @@ public:
     Result<std::vector<HistoryEntry>> object_history(const GroupId& group, const RecordId& id);
     // A case with its ledger totals and attachments.
     Result<CaseView> case_view(const GroupId& group, const RecordId& id);
-    // Alerts, most urgent first (critical, urgent, normal), then newest first.
-    Result<std::vector<ObjectView>> alerts(const GroupId& group);
+    // Alerts not resolved (all with `include_resolved`), most urgent first (critical, urgent,
+    // normal), then newest first.
+    Result<std::vector<ObjectView>> alerts(const GroupId& group, bool include_resolved = false);
     // Events not cancelled whose start lies in [from_ms, until_ms), soonest first.
     Result<std::vector<ObjectView>> events_due(const GroupId& group, std::int64_t from_ms,
                                                std::int64_t until_ms);
@@ -292,10 +303,21 @@ public:
 
     // Splits a file into chunk records (≤ 48 KiB each) and writes a signed manifest (size,
     // SHA-256 of the whole file, chunk count, and a hash over the chunks in order); with
-    // `options.object` also appends it to that case's or report's attachments. Memory stays
-    // bounded by one chunk whatever the size; at most 4 GiB. Returns the manifest's view.
+    // `options.object` also appends it to that case's or report's attachments. All or nothing:
+    // the chunks, the manifest and the append are one transaction, so a full disk (storage
+    // `full`), a file that shrinks while read (io) or a refused record leave the store as it
+    // was, and the space the attempt took is given back. Memory stays bounded by one batch of
+    // chunks whatever the size; at most 4 GiB. Returns the manifest's view.
     Result<AttachmentInfo> attach_file(const GroupId& group, const std::filesystem::path& path,
                                        const AttachOptions& options);
+    // Writes one object change (a create, or a change to `edit.object`) and attaches `files` to
+    // that object, all in one transaction: either the object and every file are stored, or
+    // nothing is (errors as object_change and attach_file; every file is checked — exists, at
+    // most 4 GiB, a valid name — before anything is written). `progress` gets the bytes of all
+    // files together.
+    Result<ObjectWithFiles> object_change_with_files(const GroupId& group, const ObjectEdit& edit,
+                                                     std::span<const FileToAttach> files,
+                                                     const AttachProgress& progress = {});
     // Manifests held in the group (of one object when given), oldest first, with their
     // missing chunks.
     Result<std::vector<AttachmentInfo>> attachments(const GroupId& group,
@@ -334,6 +356,9 @@ public:
     // For tests and tools: the clock (ms since the epoch). Defaults to the system clock; the
     // environment never changes it.
     void set_clock(std::function<std::int64_t()> clock);
+    // That clock's time now (ms since the epoch): what "today" means for times typed without a
+    // date.
+    std::int64_t now_ms() const;
 
     // ---- The unverified quota (node_quota.cpp) -------------------------------------------
     // What the store keeps without being able to check it: envelopes it cannot open (see
@@ -389,6 +414,9 @@ public:
 private:
     friend struct NodeTestAccess;  // white-box tests (tests/unit/core) only
     explicit Node(std::unique_ptr<Impl> impl);
+    // attach_file's work inside the caller's write scope.
+    Result<AttachmentInfo> attach_in_scope(const GroupId& group, const std::filesystem::path& path,
+                                           const AttachOptions& options);
     std::unique_ptr<Impl> m_impl;
 };
 

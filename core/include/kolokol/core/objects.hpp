@@ -76,6 +76,20 @@ struct AttachOptions {
     AttachProgress progress;
 };
 
+// A file to attach to an object as it is created or changed (Node::object_change_with_files).
+struct FileToAttach {
+    std::filesystem::path path;
+    std::string name;        // default: the file's name
+    std::string media_type;  // optional
+};
+
+// What object_change_with_files wrote: the change's record (for a create, the new object's
+// id) and each file's manifest, in the order given.
+struct ObjectWithFiles {
+    RecordId change{};
+    std::vector<AttachmentInfo> attachments;
+};
+
 struct RetentionReport {
     std::size_t records = 0;    // expired records deleted (rows and envelopes)
     std::size_t envelopes = 0;  // envelopes deleted, including unreadable ones past the period

@@ -5,11 +5,14 @@
 //   README.txt     how to open and check the bundle with only `age`, `tar` and `sha256sum`
 //   manifest.json  the cases (fields, timeline, ledger with totals, history, attachments with
 //                  size and SHA-256), the exporter and the export time
+//   summary.txt    the cases for people to read, in the exporter's language (optional; named
+//                  with its SHA-256 in manifest.json, so the signature covers it)
 //   manifest.sig   Ed25519 over the exact bytes of manifest.json (domain kSignatureDomain)
 //   signer.card    the exporter's kolokol card (text form): name, signing key, X25519 key
 //   custody.log    one line per hand-over, each signed and hash-chained (custody.hpp)
 //   SHA256SUMS     `sha256sum -c` lines for every other file
-//   files/…        the attachments, byte-identical to the originals
+//   files/…        the attachments, byte-identical to the originals, under their own names
+//                  (UTF-8 in pax headers)
 //
 // Everything streams: memory stays bounded by the age batch, a libarchive block and the
 // metadata files (each capped by kMaxMetaBytes) whatever the size of the attachments.
@@ -89,6 +92,21 @@ struct Encryption {
 // (bytes done, bytes total) of the attachments; may be empty.
 using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
+// A plain-text account of the cases for people (summary.txt), written by the front end in the
+// exporter's language. Empty text: no summary.
+struct Summary {
+    std::string text;      // UTF-8, at most kMaxMetaBytes
+    std::string language;  // e.g. "ru"; may be empty
+};
+
+// Where an attachment goes in a bundle: files/<case id: 12 hex>/<attachment id: 8 hex>-<name>.
+// The name keeps its own spelling (any language, spaces) except what is unsafe in a file name
+// on common systems — control and invisible direction-changing characters, / \ : * ? " < > |
+// — each of which becomes '_'; leading dots and dashes are dropped, and it is cut to 120 bytes
+// at a character boundary ("file" when nothing is left). check_entry_path accepts the result.
+std::string attachment_path(std::string_view case_id_hex, std::string_view attachment_id_hex,
+                            std::string_view name);
+
 struct ExportSummary {
     std::size_t cases = 0;
     std::size_t files = 0;         // attachments
@@ -102,13 +120,17 @@ struct ExportSummary {
 // differ from its declared size or SHA-256 (the output is then unusable: discard it), or the
 // age/sink error. `sink` is called on a thread of the encryptor's own (never concurrently with
 // itself), and not after this returns.
+// With a `summary`, summary.txt follows manifest.json, which names it (path, SHA-256,
+// language) under "summary".
 Result<ExportSummary> write_bundle(std::span<const CaseExport> cases, const Signer& signer,
                                    const Encryption& encryption, std::int64_t now_ms,
-                                   const age::Sink& sink, const Progress& progress = {});
+                                   const age::Sink& sink, const Progress& progress = {},
+                                   const Summary& summary = {});
 
 // Receives the regular files of a bundle while it is read (bundle open). begin() is called
-// with a checked relative path (no "..", not absolute, only [A-Za-z0-9._-/] components) and
-// the declared size; then write() with the bytes in order; then end(). Any error aborts.
+// with a checked relative path (check_entry_path: no "..", not absolute, UTF-8 components
+// without control or direction-changing characters) and the declared size; then write() with
+// the bytes in order; then end(). Any error aborts.
 class ExtractTarget {
 public:
     virtual ~ExtractTarget() = default;
@@ -130,6 +152,7 @@ struct VerifyReport {
     bool signature_ok = false;
     std::vector<CustodyEntry> custody;  // parsed entries, in order (valid ones)
     bool custody_ok = false;
+    bool summary_ok = false;         // summary.txt is the one manifest.json names (false: none)
     std::vector<std::string> cases;  // "id — person" per case in the manifest
     std::string exported_at;
     std::vector<std::string> problems;
@@ -169,8 +192,10 @@ Result<VerifyReport> reexport_bundle(const age::Source& source,
                                      std::string_view action, const Encryption& encryption,
                                      std::int64_t now_ms, const age::Sink& sink);
 
-// Checks one tar entry path as the reader does: relative, at most kMaxPathBytes, components of
-// [A-Za-z0-9._-] only, none empty, "." or "..". Exposed for tests and the fuzz target.
+// Checks one tar entry path as the reader does: relative, at most kMaxPathBytes, valid UTF-8;
+// no component empty, ".", "..", or starting with '-'; none holding a control character (C0,
+// DEL, C1), an invisible or direction-changing character (U+200B–U+200F, U+202A–U+202E,
+// U+2060–U+206F, U+FEFF), or any of \ : * ? " < > |. Exposed for tests and the fuzz target.
 Status check_entry_path(std::string_view path);
 
 }  // namespace kolokol::bundle

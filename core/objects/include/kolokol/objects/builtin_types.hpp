@@ -10,12 +10,16 @@
 //           timeline[]    {text*, at}
 //           ledger[]      {amount*, currency*, direction*(pledged|received|paid), purpose}
 //           attachments[] {manifest*, name}
-//   contact name, role(lawyer|journalist|medic|other), reach, vetted_by
+//   contact name, role(lawyer|journalist|medic|other), reach, vetted_by, status(active|removed)
 //           vetting[]     {verdict*(vouch|doubt|withdraw), note}
 //   report  place, at, category, text
 //           attachments[] {manifest*, name}
-//   alert   text, urgency(normal|urgent|critical)
+//   alert   text, urgency(normal|urgent|critical), status(open|resolved)
 //
+// Defaults written by a create that sets none: event status planned, task status open, case
+// status detained, alert urgency urgent. A contact's and an alert's status have none, so that
+// creates stay readable by versions without those fields: unset means active and open (see
+// is_active in views.hpp). A task's count is derived from its progress items (task_count).
 // (* = required in a list item.) The table lives in builtin_types.cpp; adding a type is one
 // entry there.
 

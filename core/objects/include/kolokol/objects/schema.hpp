@@ -39,6 +39,10 @@ struct FieldSpec {
     std::int64_t min = 0;             // integer only
     std::int64_t max = 0;             // integer only
     bool required = false;            // list items only: must be present and non-empty
+    // Type fields only: the value a create writes when it sets none (a task's status "open").
+    // Empty: none. Kept to fields that every version knows, since a create that writes a
+    // field an older version lacks is refused by that version.
+    std::string default_value;
 
     static FieldSpec text(std::string name, std::size_t max_bytes);
     static FieldSpec one_of(std::string name, std::vector<std::string> values);
@@ -50,6 +54,8 @@ struct FieldSpec {
     static FieldSpec record(std::string name);
     // The same spec, marked required (for list item schemas).
     FieldSpec needed() const;
+    // The same spec with a default (for type fields).
+    FieldSpec or_default(std::string value) const;
 };
 
 struct ListSpec {
@@ -78,14 +84,18 @@ class TypeRegistry {
 public:
     // Adds a type. Fails (malformed_change) on a duplicate or empty name, a name over
     // kMaxNameBytes, duplicate field or list names, a text limit of 0 or over kMaxTextBytes,
-    // an empty enumeration, an integer range with min > max, or `required` on a field of the
-    // type itself (only list items may require fields).
+    // an empty enumeration, an integer range with min > max, `required` on a field of the
+    // type itself (only list items may require fields), or a default on a list item field or
+    // one its own spec refuses.
     Status add(TypeSpec spec);
 
     // nullptr when the type is unknown. The pointer stays valid until the registry is
     // destroyed or moved from.
     const TypeSpec* find(std::string_view name) const;
     std::vector<std::string> names() const;
+    // Writes the type's defaults into a create for each field it leaves unset or empty. A
+    // change that is not a create, or of an unknown type, is left as it is.
+    void fill_defaults(Change& create) const;
 
     // Whether `change` is well-formed for its type: unknown_type, unknown_field,
     // oversized_field, bad_value (text, enum, date, amount, currency, integer, key),

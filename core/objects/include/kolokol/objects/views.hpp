@@ -1,6 +1,7 @@
 #pragma once
-// Derived figures over object snapshots: a case's ledger totals, an event's current RSVPs.
-// Pure functions of an ObjectView, so every replica with the same state shows the same figures.
+// Derived figures over object snapshots: a case's ledger totals and timeline in time order, an
+// event's current RSVPs, a task's count, whether an object is still in play. Pure functions of
+// an ObjectView, so every replica with the same state shows the same figures.
 
 #include <cstddef>
 #include <cstdint>
@@ -41,5 +42,37 @@ struct Rsvp {
 // Redacted items are skipped, so a member's earlier answer shows again. Fails with
 // type_mismatch when `view` is not an event.
 Result<std::vector<Rsvp>> current_rsvps(const ObjectView& view);
+
+struct TaskCount {
+    std::int64_t count = 0;
+    std::size_t entries = 0;  // progress items counted (0: the count is the legacy register)
+    bool saturated = false;   // the sum passed the int64 range and was clamped
+    bool operator==(const TaskCount&) const = default;
+};
+
+// A task's count, derived from its records as ledger totals are: the sum of its progress items'
+// counts, redacted items skipped. Concurrent increments all count, in any order. A task with no
+// progress items shows its `count` register (written directly, by another tool, or an older
+// version's "0" at create); once it has items the register is ignored: older versions also
+// wrote it as a running total read-then-written, which loses increments made at the same
+// time, and the items hold every increment they made. Fails with type_mismatch when `view` is
+// not a task.
+Result<TaskCount> task_count(const ObjectView& view);
+
+struct TimelineEntry {
+    ListItem item;
+    std::int64_t at = 0;  // seconds since 1970: the item's `at`, else its author's clock
+    bool stated = false;  // the item states `at` (else `at` is when it was written)
+    bool operator==(const TimelineEntry&) const = default;
+};
+
+// A case's timeline in time order: each item at the time it states (`at`), or else at its
+// author's clock when written; equal times keep fold order. Redacted items have no `at` and
+// stay at their writing time. Fails with type_mismatch when `view` is not a case.
+Result<std::vector<TimelineEntry>> timeline_in_time_order(const ObjectView& view);
+
+// Whether an object is still in play: a task not done, an alert not resolved, a contact not
+// removed (an unset status counts as open and active); objects of other types always are.
+bool is_active(const ObjectView& view);
 
 }  // namespace kolokol::objects
