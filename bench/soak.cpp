@@ -385,7 +385,7 @@ int main(int argc, char** argv) {
                     want->add_ids(std::string(32, '\x01'));
                     for (const auto& f : frames) {
                         const auto text = f.SerializeAsString();
-                        Bytes bytes(text.begin(), text.end());  // a named local: see STYLE.md
+                        Bytes bytes(text.begin(), text.end());  // see SessionOptions on co_await
                         auto sent = co_await session->send(std::move(bytes));
                         if (!sent) break;
                     }

@@ -9,7 +9,8 @@
 
 namespace kolokol::objects {
 
-using detail::quoted;
+// detail::quoted is always called qualified: unqualified, a std::string argument would bring
+// std::quoted in by argument-dependent lookup wherever <iomanip> happens to be included.
 
 FieldSpec FieldSpec::text(std::string name, std::size_t max_bytes) {
     FieldSpec f;
@@ -178,27 +179,27 @@ std::unexpected<Error> describe(const FieldSpec& spec, std::string_view value,
             std::string allowed;
             for (const auto& v : spec.values) allowed += (allowed.empty() ? "" : "|") + v;
             return bad(ObjectErrc::bad_value,
-                       at + ": " + quoted(value) + " is not one of " + allowed);
+                       at + ": " + detail::quoted(value) + " is not one of " + allowed);
         }
         case Problem::bad_date:
             return bad(ObjectErrc::bad_value,
-                       at + ": " + quoted(value) +
+                       at + ": " + detail::quoted(value) +
                            " is not a UTC time YYYY-MM-DDTHH:MM:SSZ between 1900 and 2200");
         case Problem::bad_amount:
             return bad(ObjectErrc::bad_value,
-                       at + ": " + quoted(value) +
+                       at + ": " + detail::quoted(value) +
                            " is not an amount from 0 to 1000000000000 with at most two "
                            "decimals");
         case Problem::bad_currency:
             return bad(ObjectErrc::bad_value,
-                       at + ": " + quoted(value) + " is not a three-letter currency code");
+                       at + ": " + detail::quoted(value) + " is not a three-letter currency code");
         case Problem::bad_integer:
             return bad(ObjectErrc::bad_value,
-                       at + ": " + quoted(value) + " is not an integer from " +
+                       at + ": " + detail::quoted(value) + " is not an integer from " +
                            std::to_string(spec.min) + " to " + std::to_string(spec.max));
         case Problem::bad_key:
             return bad(ObjectErrc::bad_value,
-                       at + ": " + quoted(value) + " is not 64 lower-case hex digits");
+                       at + ": " + detail::quoted(value) + " is not 64 lower-case hex digits");
         case Problem::bad_text:
         case Problem::none:
             break;
@@ -219,7 +220,8 @@ Status check_writes(const std::map<std::string, std::string>& writes,
     for (const auto& [name, value] : writes) {
         const auto* spec = find_by_name(specs, name);
         if (!spec)
-            return bad(ObjectErrc::unknown_field, prefix() + ": unknown field " + quoted(name));
+            return bad(ObjectErrc::unknown_field,
+                       prefix() + ": unknown field " + detail::quoted(name));
         if (auto p = value_problem(*spec, value); p != Problem::none)
             return describe(*spec, value, prefix() + "." + spec->name, p);
     }
@@ -295,7 +297,8 @@ void TypeRegistry::fill_defaults(Change& create) const {
 
 Status TypeRegistry::validate(const Change& change) const {
     const auto* type = find(change.type);
-    if (!type) return bad(ObjectErrc::unknown_type, "unknown object type " + quoted(change.type));
+    if (!type)
+        return bad(ObjectErrc::unknown_type, "unknown object type " + detail::quoted(change.type));
     const auto& name = type->name;
 
     // Counts first: cheap, and they bound the work of everything after.
@@ -318,7 +321,7 @@ Status TypeRegistry::validate(const Change& change) const {
         const auto* list = type->list(change.append->list);
         if (!list)
             return bad(ObjectErrc::list_not_allowed,
-                       name + " has no list " + quoted(change.append->list));
+                       name + " has no list " + detail::quoted(change.append->list));
         if (change.append->item.empty())
             return bad(ObjectErrc::malformed_change,
                        name + "." + list->name + ": appended item has no fields");

@@ -2,21 +2,18 @@
 
 #include <zlib.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
 
+#include "vectors.hpp"
+
 namespace kolokol::age::testkit {
 
 std::filesystem::path directory() {
-    // CTest sets KOLOKOL_TESTDATA; by hand, run from the project root (../shared/testdata).
-    std::filesystem::path base = "../shared/testdata";
-    if (const char* env = std::getenv("KOLOKOL_TESTDATA"); env && *env) base = env;
-    auto dir = base / "age-testkit";
+    auto dir = test::vectors_dir() / "age-testkit";
     if (!std::filesystem::is_directory(dir))
-        throw std::runtime_error("age test kit not found at " + dir.string() +
-                                 " (set KOLOKOL_TESTDATA)");
+        throw std::runtime_error("age test kit not found at " + dir.string());
     return dir;
 }
 

@@ -21,8 +21,8 @@ struct Vector {
     }
 };
 
-// The kit's folder from $KOLOKOL_TESTDATA (else ../shared/testdata from the working directory);
-// throws when it cannot be found so the test fails loudly.
+// The kit's folder, tests/vectors/age-testkit (or under $KOLOKOL_TESTDATA when set); throws
+// when it cannot be found so the test fails loudly.
 std::filesystem::path directory();
 Vector load(const std::filesystem::path& path);
 Bytes inflate_zlib(ByteView compressed);

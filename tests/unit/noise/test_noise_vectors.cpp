@@ -5,7 +5,6 @@
 
 #include <doctest/doctest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -14,6 +13,7 @@
 
 #include "kolokol/crypto/encoding.hpp"
 #include "kolokol/transport/noise.hpp"
+#include "vectors.hpp"
 
 using namespace kolokol;
 using namespace kolokol::transport;
@@ -23,9 +23,7 @@ using nlohmann::json;
 namespace {
 
 json load_vectors() {
-    const char* dir = std::getenv("KOLOKOL_TESTDATA");
-    REQUIRE_MESSAGE(dir != nullptr, "KOLOKOL_TESTDATA is not set: run the test through CTest");
-    auto path = std::filesystem::path(dir) / "noise-25519-chachapoly-blake2b.json";
+    auto path = test::vectors_dir() / "noise-25519-chachapoly-blake2b.json";
     std::ifstream in(path);
     REQUIRE_MESSAGE(in.good(), "missing Noise vectors: " << path.string());
     return json::parse(in);
