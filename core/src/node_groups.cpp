@@ -115,7 +115,7 @@ Result<std::string> Node::add_member(const GroupId& group, std::string_view card
         if (!g.is_admin(me()))
             return fail(CoreErrc::not_permitted, "only an admin can add members");
         if (g.is_member(card->sign_key))
-            return fail(CoreErrc::exists, card->display_name + " is already a member");
+            return fail(CoreErrc::exists, "{} is already a member", card->display_name);
     }
     pb::RecordBody body;
     auto* op = body.mutable_membership();
@@ -273,13 +273,12 @@ Result<MemberKey> Node::resolve_member(const GroupId& group, std::string_view wh
     for (const auto& mv : *list) {
         if (mv.name == who || hex_prefix_matches(who, mv.key)) {
             if (found)
-                return fail(CoreErrc::bad_input,
-                            "\"" + std::string(who) + "\" matches several members; use their key");
+                return fail(CoreErrc::bad_input, "\"{}\" matches several members; use their key",
+                            who);
             found = mv.key;
         }
     }
-    if (!found)
-        return fail(CoreErrc::not_found, "no member \"" + std::string(who) + "\" in this group");
+    if (!found) return fail(CoreErrc::not_found, "no member \"{}\" in this group", who);
     return *found;
 }
 

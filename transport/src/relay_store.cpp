@@ -29,10 +29,6 @@ CREATE TABLE closed_mailboxes(
 
 constexpr std::string_view kTransportSecret = "transport_secret";
 
-std::unexpected<Error> storage_error(storage::StorageErrc code, std::string message) {
-    return fail(make_error_code(code), std::move(message));
-}
-
 // The transport key: read it, or make and store it on first run.
 Result<crypto::BoxKeyPair> load_transport_key(storage::Database& db) {
     auto get = db.prepare("SELECT value FROM relay_meta WHERE name = ?");
@@ -43,8 +39,7 @@ Result<crypto::BoxKeyPair> load_transport_key(storage::Database& db) {
     if (*row) {
         auto secret = get->column_blob(0);
         if (secret.size() != 32)
-            return storage_error(storage::StorageErrc::corrupt,
-                                 "the relay's transport key is damaged");
+            return fail(storage::StorageErrc::corrupt, "the relay's transport key is damaged");
         crypto::BoxKeyPair kp{crypto::x25519_base(secret), crypto::SecretBytes::copy_of(secret)};
         get->reset();
         return kp;
@@ -95,7 +90,7 @@ Result<std::unique_ptr<RelayStore>> RelayStore::open(const std::filesystem::path
                                                      ByteView passphrase, RelayKdf kdf,
                                                      RelayQuotas quotas, Clock clock) {
     if (passphrase.empty())
-        return storage_error(storage::StorageErrc::invalid_argument, "an empty passphrase");
+        return fail(storage::StorageErrc::invalid_argument, "an empty passphrase");
     const auto key_path = dir / kKeyFileName;
     const auto db_path = dir / kDatabaseName;
     std::error_code ec;
@@ -104,17 +99,17 @@ Result<std::unique_ptr<RelayStore>> RelayStore::open(const std::filesystem::path
     // One without the other is a damaged store, not a new one: creating over it would lose
     // what the relay acknowledged.
     if (have_key != have_db)
-        return storage_error(
-            storage::StorageErrc::corrupt,
-            "the relay store in " + dir.string() + " is incomplete (key file or database missing)");
+        return fail(storage::StorageErrc::corrupt,
+                    "the relay store in {} is incomplete (key file or database missing)",
+                    dir.string());
 
     crypto::SecretBytes db_key;
     const bool create = !have_key;
     if (create) {
         std::filesystem::create_directories(dir, ec);
         if (ec)
-            return storage_error(storage::StorageErrc::io,
-                                 "cannot create " + dir.string() + ": " + ec.message());
+            return fail(storage::StorageErrc::io, "cannot create {}: {}", dir.string(),
+                        ec.message());
         std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
                                      std::filesystem::perm_options::replace, ec);
         const auto params = kdf == RelayKdf::fast
@@ -128,7 +123,7 @@ Result<std::unique_ptr<RelayStore>> RelayStore::open(const std::filesystem::path
         if (!unlocked) return std::unexpected(unlocked.error());
         // The relay never sets a duress passphrase; a slot that opens as duress is not ours.
         if (unlocked->kind != storage::SlotKind::real)
-            return storage_error(storage::StorageErrc::wrong_passphrase, "wrong passphrase");
+            return fail(storage::StorageErrc::wrong_passphrase, "wrong passphrase");
         db_key = std::move(unlocked->db_key);
     }
 

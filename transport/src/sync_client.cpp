@@ -54,7 +54,7 @@ Result<SyncReport> sync_with(std::string_view address, const crypto::BoxKeyPair&
             try {
                 std::rethrow_exception(e);
             } catch (const std::exception& x) {
-                out = fail(SyncErrc::replica_failed, std::string("the sync failed: ") + x.what());
+                out = fail(SyncErrc::replica_failed, "the sync failed: {}", x.what());
             }
         });
     io.run();

@@ -50,7 +50,8 @@ inline constexpr std::size_t kSocks5MaxHostChars = 255;
 // right after the proxy's reply: the next byte is the target's.
 Dialer socks5_dialer(ProxyAddress proxy);
 
-// The text for a SOCKS5 reply code (0x00..0x08; "unknown reply code 0x.." otherwise).
-std::string socks5_reply_text(std::uint8_t code);
+// The text for a SOCKS5 reply code (0x00..0x08; "unknown reply code" otherwise): a message
+// literal, English (translated where it is shown).
+const char* socks5_reply_text(std::uint8_t code);
 
 }  // namespace kolokol::transport
