@@ -202,20 +202,23 @@ Status parse(ByteView plaintext, pb::Backup& out) {
 
 Error map_age(const Error& e) {
     if (e.code == age::AgeErrc::no_match)
-        return {make_error_code(CoreErrc::wrong_passphrase),
-                "the backup passphrase is wrong (or the file is not a passphrase backup)"};
-    if (e.code == age::AgeErrc::io) return {make_error_code(CoreErrc::io), e.message};
+        return make_error(
+            CoreErrc::wrong_passphrase,
+            "the backup passphrase is wrong (or the file is not a passphrase backup)");
+    if (e.code == age::AgeErrc::io) return reclassify(CoreErrc::io, e).error();
     if (e.code == age::AgeErrc::hmac_failure || e.code == age::AgeErrc::payload_failure)
-        return bad("file is damaged or was altered (" + e.message + ")");
-    return bad("file is not a passphrase-protected age file (" + e.message + ")");
+        return make_error(CoreErrc::bad_input, "the backup file is damaged or was altered ({})", e);
+    return make_error(CoreErrc::bad_input,
+                      "the backup file is not a passphrase-protected age file ({})", e);
 }
 
-// Decrypts the age file at `path` into `out`, refusing more than kMaxBackupBytes.
-Status decrypt_file(const fs::path& path, ByteView passphrase, std::string& out) {
+// Decrypts the age file at `path` into `out`, refusing more than kMaxBackupBytes. Without `out`,
+// only opens the header: that checks the passphrase (and the header's MAC), not the payload.
+Status decrypt_file(const fs::path& path, ByteView passphrase, std::string* out) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        if (errno == ENOENT) return fail(CoreErrc::not_found, "no backup file " + path.string());
-        return std::unexpected(io_error("cannot open " + path.string()));
+        if (errno == ENOENT) return fail(CoreErrc::not_found, "no backup file {}", path.string());
+        return std::unexpected(io_error(KOLOKOL_TEXT("cannot open {}"), path));
     }
     struct Closer {
         int fd;
@@ -236,6 +239,7 @@ Status decrypt_file(const fs::path& path, ByteView passphrase, std::string& out)
     options.threads = 1;
     auto decryptor = age::Decryptor::open(source, {}, provider, options);
     if (!decryptor) return std::unexpected(map_age(decryptor.error()));
+    if (!out) return {};
     Bytes chunk(age::kChunkBytes);
     for (;;) {
         auto n = decryptor->read(chunk);
@@ -244,11 +248,11 @@ Status decrypt_file(const fs::path& path, ByteView passphrase, std::string& out)
             return std::unexpected(map_age(n.error()));
         }
         if (*n == 0) break;
-        if (out.size() + *n > Node::kMaxBackupBytes) {
+        if (out->size() + *n > Node::kMaxBackupBytes) {
             crypto::memzero(chunk);
-            return std::unexpected(bad("is larger than 512 MiB"));
+            return std::unexpected(bad(KOLOKOL_TEXT("the backup is larger than 512 MiB")));
         }
-        out.append(reinterpret_cast<const char*>(chunk.data()), *n);
+        out->append(reinterpret_cast<const char*>(chunk.data()), *n);
     }
     crypto::memzero(chunk);
     return {};
@@ -439,6 +443,10 @@ Status Node::check_backup(ByteView plaintext) {
     return parse(plaintext, backup.message);
 }
 
+Status Node::check_backup_passphrase(const fs::path& backup_path, ByteView passphrase) {
+    return decrypt_file(backup_path, passphrase, nullptr);
+}
+
 Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path& backup_path,
                                            const RestoreOptions& options) {
     if (exists(home))
@@ -450,7 +458,7 @@ Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path&
     auto& b = backup.message;
     {
         WipedString plain;
-        if (auto ok = decrypt_file(backup_path, options.backup_passphrase, plain.text); !ok)
+        if (auto ok = decrypt_file(backup_path, options.backup_passphrase, &plain.text); !ok)
             return std::unexpected(ok.error());
         if (auto ok = parse(as_bytes(plain.text), b); !ok) return std::unexpected(ok.error());
     }

@@ -1,6 +1,7 @@
 // Groups, membership and messages: what `kolokol group …`, `post` and `read` drive.
 
 #include "group.pb.h"
+#include "kolokol/core/text_match.hpp"
 #include "kolokol/crypto/encoding.hpp"
 #include "kolokol/crypto/hash.hpp"
 #include "kolokol/crypto/sign.hpp"
@@ -76,17 +77,35 @@ Result<GroupId> Node::create_group(std::string_view name) {
 }
 
 Result<GroupId> Node::resolve_group(std::string_view name_or_id) {
+    const auto all = groups();
     std::optional<GroupId> found;
-    for (const auto& s : groups()) {
+    for (const auto& s : all) {
         if (s.name == name_or_id) return s.id;
         if (hex_prefix_matches(name_or_id, s.id)) {
             if (found) return fail(CoreErrc::bad_input, "that id prefix matches several groups");
             found = s.id;
         }
     }
-    if (!found)
-        return fail(CoreErrc::not_found, "no group called \"" + std::string(name_or_id) + "\"");
-    return *found;
+    if (found) return *found;
+    // The name typed with other case or spacing ("legal support", "LegalSupport").
+    const auto folded = fold_loosely(name_or_id);
+    std::vector<std::string> names;
+    for (const auto& s : all) {
+        if (s.name.empty()) continue;
+        names.push_back(s.name);
+        if (folded.empty() || fold_loosely(s.name) != folded) continue;
+        if (found)
+            return fail(CoreErrc::bad_input,
+                        "several groups are called \"{}\" apart from case and spaces: type the "
+                        "name exactly as it is",
+                        name_or_id);
+        found = s.id;
+    }
+    if (found) return *found;
+    if (auto near = closest_name(name_or_id, names))
+        return fail(CoreErrc::not_found, "no group called \"{}\"; did you mean \"{}\"?", name_or_id,
+                    *near);
+    return fail(CoreErrc::not_found, "no group called \"{}\"", name_or_id);
 }
 
 std::vector<GroupSummary> Node::groups() {
@@ -98,6 +117,7 @@ std::vector<GroupSummary> Node::groups() {
         s.name = g.name();
         s.members = g.members().size();
         s.admin = g.is_admin(me());
+        s.member = g.is_member(me());
         s.rotation_needed = g.rotation_needed(me());
         out.push_back(std::move(s));
     }
@@ -165,6 +185,7 @@ Result<std::string> Node::add_member(const GroupId& group, std::string_view card
     w.set_current_epoch(to_string(*current));
     for (const auto& r : m.state(group).relays()) w.add_relays(r);
     w.set_expires_ms(m.now() + kWelcomeLifetimeMs);
+    w.set_group_name(m.state(group).name());
     auto welcome_bytes = w.SerializeAsString();
     pb::SignedWelcome sw;
     sw.set_welcome(welcome_bytes);
@@ -177,7 +198,7 @@ Result<std::string> Node::add_member(const GroupId& group, std::string_view card
     return std::string(kWelcomePrefix) + crypto::base64url_encode(sealed);
 }
 
-Result<GroupId> Node::join(std::string_view token_text) {
+Result<GroupId> Node::join(std::string_view token_text, JoinedGroup* joined) {
     auto& m = *m_impl;
     auto text = trim(token_text);
     if (text.size() > kMaxWelcomeText)
@@ -255,6 +276,13 @@ Result<GroupId> Node::join(std::string_view token_text) {
     m.genesis[group] = GenesisInfo{group, to_array<32>(as_bytes(g.creator())),
                                    to_array<32>(as_bytes(g.creator_box())), g.creator_name()};
     m.invalidate(group);
+    if (joined) {
+        // Shown to the joiner only; a name that is not clean text is left out.
+        joined->name = w.group_name().size() <= 128 && is_clean_utf8(w.group_name())
+                           ? w.group_name()
+                           : std::string();
+        joined->inviter = inviter->display_name;
+    }
     return group;
 }
 

@@ -45,7 +45,14 @@ struct GroupSummary {
     std::string name;
     std::size_t members = 0;
     bool admin = false;
+    bool member = true;           // false once this member was removed (the group stays listed)
     std::string rotation_needed;  // non-empty: an admin should rotate (and `maintain` will)
+};
+
+// What a welcome token says about the group it admits to (Node::join).
+struct JoinedGroup {
+    std::string name;     // the group's name when the token was made; empty if it has none
+    std::string inviter;  // the display name of the admin who made the token
 };
 
 struct MemberView {
@@ -142,7 +149,10 @@ public:
     // Posts the add op (and, without history, a rotation) and returns the welcome token.
     Result<std::string> add_member(const GroupId& group, std::string_view card_text, bool admin,
                                    bool with_history);
-    Result<GroupId> join(std::string_view welcome_token);
+    // Opens a welcome token and takes the keys it grants. When `joined` is given it receives the
+    // group's name and the inviter's as the token states them (a token from before names were
+    // carried leaves the group's name empty): the group's own records bring it on the first sync.
+    Result<GroupId> join(std::string_view welcome_token, JoinedGroup* joined = nullptr);
     Result<std::vector<MemberView>> members(const GroupId& group);
     // Accepts a display name or a prefix (≥ 4 hex digits) of the member's key.
     Result<MemberKey> resolve_member(const GroupId& group, std::string_view name_or_key);
@@ -301,6 +311,10 @@ public:
     static Result<RestoreReport> restore_backup(const std::filesystem::path& home,
                                                 const std::filesystem::path& backup,
                                                 const RestoreOptions& options);
+    // Whether `passphrase` opens the backup at `backup`, before anything else is asked or written:
+    // reads only the age header (one scrypt). Errors as restore_backup's for the file and the
+    // passphrase (not_found, wrong_passphrase, bad_input, io); the payload is not checked.
+    static Status check_backup_passphrase(const std::filesystem::path& backup, ByteView passphrase);
     // Checks a decrypted backup's protobuf as restore does, writing nothing (tools, fuzzing).
     static Status check_backup(ByteView plaintext);
     static constexpr std::uint64_t kMaxBackupBytes = std::uint64_t{512} << 20;
