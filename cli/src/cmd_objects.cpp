@@ -10,6 +10,7 @@
 #include "kolokol/objects/error.hpp"
 #include "kolokol/objects/values.hpp"
 #include "node_session.hpp"
+#include "object_labels.hpp"
 #include "terminal.hpp"
 
 namespace kolokol::cli {
@@ -185,8 +186,9 @@ std::string size_text(std::uint64_t n) {
 
 void print_fields(core::Node& node, const ObjectView& v) {
     for (const auto& [k, f] : v.fields)
-        std::cout << "  " << k << ": " << f.value << "   (" << node.display_name_of(f.author)
-                  << ", " << format_time(f.wall_clock_ms) << ")\n";
+        std::cout << "  " << field_label(k) << ": " << value_label(k, f.value) << "   ("
+                  << node.display_name_of(f.author) << ", " << format_time(f.wall_clock_ms)
+                  << ")\n";
 }
 
 void print_attachments(const std::vector<core::AttachmentInfo>& list) {
@@ -197,8 +199,9 @@ void print_attachments(const std::vector<core::AttachmentInfo>& list) {
             std::cout << "  " << _("complete");
         else
             std::cout << "  "
-                      << subst(_("{} of {} chunks still to fetch"), a.missing.size(),
-                               a.chunk_count);
+                      << subst(P_("{} of {} chunk still to fetch", "{} of {} chunks still to fetch",
+                                  a.chunk_count),
+                               a.missing.size(), a.chunk_count);
         std::cout << "\n";
     }
 }
@@ -210,14 +213,16 @@ std::string history_line(core::Node& node, const core::HistoryEntry& h) {
         case core::HistoryEntry::Kind::created:
             return line + _("created it");
         case core::HistoryEntry::Kind::field_set:
-            if (h.redacted) return line + subst(_("set {} (redacted)"), h.name);
-            return line + subst(_("set {}: \"{}\" → \"{}\""), h.name, h.old_value.value_or(""),
-                                h.new_value.value_or(""));
+            if (h.redacted) return line + subst(_("set {} (redacted)"), field_label(h.name));
+            return line + subst(_("set {}: \"{}\" → \"{}\""), field_label(h.name),
+                                value_label(h.name, h.old_value.value_or("")),
+                                value_label(h.name, h.new_value.value_or("")));
         case core::HistoryEntry::Kind::list_append: {
-            if (h.redacted) return line + subst(_("added to {} (redacted)"), h.name);
+            if (h.redacted) return line + subst(_("added to {} (redacted)"), field_label(h.name));
             std::string item;
-            for (const auto& [k, v] : h.item) item += (item.empty() ? "" : ", ") + k + "=" + v;
-            return line + subst(_("added to {}: {}"), h.name, item);
+            for (const auto& [k, v] : h.item)
+                item += (item.empty() ? "" : ", ") + field_label(k) + "=" + value_label(k, v);
+            return line + subst(_("added to {}: {}"), field_label(h.name), item);
         }
     }
     return line;
@@ -253,7 +258,7 @@ void list_command(CLI::App* parent, const char* type, std::initializer_list<cons
         for (const auto& v : objs) {
             std::cout << short_hex(v.id);
             for (const char* c : cols)
-                if (auto val = v.get(c); !val.empty()) std::cout << "  " << val;
+                if (auto val = v.get(c); !val.empty()) std::cout << "  " << value_label(c, val);
             std::cout << "\n";
         }
     });
@@ -284,7 +289,8 @@ void register_object_commands(CLI::App& app) {
     ev_add->add_option("--place", a.place, _("Where"));
     ev_add->add_option("--roles", a.roles, _("Roles needed, e.g. \"2 medics, 1 lawyer\""));
     ev_add->footer(
-        _("Example:\n  kolokol event add Legal --title \"Court vigil\" --at 2026-03-01T09:00 "
+        _("Example:\n  kolokol event add \"Legal support\" --title \"Court vigil\" --at "
+          "2026-03-01T09:00 "
           "--place \"District court\""));
     ev_add->callback([] {
         auto& a = args();
@@ -336,7 +342,8 @@ void register_object_commands(CLI::App& app) {
         std::cout << subst(_("Event {}\n"), short_hex(v.id));
         print_fields(*node, v);
         for (const auto& x : rsvps)
-            std::cout << "  " << node->display_name_of(x.member) << ": " << x.answer
+            std::cout << "  " << node->display_name_of(x.member) << ": "
+                      << value_label("answer", x.answer)
                       << (x.role.empty() ? "" : " (" + x.role + ")") << "\n";
     });
     list_command(event, "event", {"starts", "title", "place", "status"}, _("No events.\n"));
@@ -421,7 +428,8 @@ void register_object_commands(CLI::App& app) {
     open->add_option("--status", a.status,
                      _("detained, charged, in_court, sentenced, released, closed"));
     open->footer(
-        _("Example:\n  kolokol case open Legal --person \"Ivan P.\" --detained-at 2026-03-01T18:30 "
+        _("Example:\n  kolokol case open \"Legal support\" --person \"Ivan P.\" --detained-at "
+          "2026-03-01T18:30 "
           "--where \"Precinct 5\""));
     open->callback([] {
         auto& a = args();
@@ -544,15 +552,17 @@ void register_object_commands(CLI::App& app) {
         for (const auto& i : v.list("ledger")) {
             if (i.redacted) continue;
             std::cout << "  " << format_time(i.wall_clock_ms) << "  "
-                      << node->display_name_of(i.author) << ": " << i.fields.at("direction") << " "
+                      << node->display_name_of(i.author) << ": "
+                      << value_label("direction", i.fields.at("direction")) << " "
                       << i.fields.at("amount") << " " << i.fields.at("currency");
             if (i.fields.contains("purpose")) std::cout << " — " << i.fields.at("purpose");
             std::cout << "\n";
         }
         for (const auto& t : cv.totals)
-            std::cout << subst(_("Total {}: {}{} {} ({} entries)\n"), t.direction,
-                               t.saturated ? "> " : "", objects::format_cents(t.cents), t.currency,
-                               t.entries);
+            std::cout << subst(
+                P_("Total {}: {}{} {} ({} entry)\n", "Total {}: {}{} {} ({} entries)\n", t.entries),
+                value_label("direction", t.direction), t.saturated ? "> " : "",
+                objects::format_cents(t.cents), t.currency, t.entries);
         if (!cv.attachments.empty()) std::cout << _("Attachments:\n");
         print_attachments(cv.attachments);
     });
@@ -655,8 +665,9 @@ void register_object_commands(CLI::App& app) {
     alert->add_option("--urgency", a.urgency, _("normal, urgent or critical (default urgent)"))
         ->check(CLI::IsMember({"normal", "urgent", "critical"}));
     alert->footer(
-        _("Examples:\n  kolokol alert Legal \"Detained at station X — lawyer needed now\"\n  "
-          "kolokol alert list Legal"));
+        _("Examples:\n  kolokol alert \"Legal support\" \"Detained at station X — lawyer needed "
+          "now\"\n  "
+          "kolokol alert list \"Legal support\""));
     list_command(alert, "alert", {"urgency", "text"}, _("No alerts.\n"));
     alert->callback([alert] {
         if (!alert->get_subcommands().empty()) return;
@@ -702,7 +713,9 @@ void register_object_commands(CLI::App& app) {
         auto info = must(node->resolve_attachment(g, args().object));
         if (!info.complete())
             throw CommandError(Exit::not_found,
-                               subst(_("{} of {} chunks of \"{}\" are not here yet: sync first"),
+                               subst(P_("{} of {} chunk of \"{}\" is not here yet: sync first",
+                                        "{} of {} chunks of \"{}\" are not here yet: sync first",
+                                        info.chunk_count),
                                      info.missing.size(), info.chunk_count, info.name));
         must(node->export_attachment(g, info.manifest_id, args().out, args().force));
         std::cout << subst(_("Saved {} ({}), SHA-256 verified.\n"), args().out,
@@ -738,7 +751,7 @@ void register_object_commands(CLI::App& app) {
         ret->add_option("DURATION", a.duration, _("e.g. 30d, 12h, 2w; \"off\" keeps everything"));
         ret->footer(
             _("Without DURATION, shows the current period.\nExample:\n  kolokol group retention "
-              "Legal 30d"));
+              "\"Legal support\" 30d"));
         ret->callback([] {
             auto node = open_node();
             auto g = group_of(*node);
@@ -747,11 +760,15 @@ void register_object_commands(CLI::App& app) {
                 if (s == 0)
                     std::cout << _("Records are kept until someone redacts them.\n");
                 else if (s % 86400 == 0)
-                    std::cout << subst(_("Records are deleted {} days after they were written.\n"),
-                                       s / 86400);
+                    std::cout << subst(
+                        P_("Records are deleted {} day after they were written.\n",
+                           "Records are deleted {} days after they were written.\n", s / 86400),
+                        s / 86400);
                 else
                     std::cout << subst(
-                        _("Records are deleted {} minutes after they were written.\n"), s / 60);
+                        P_("Records are deleted {} minute after they were written.\n",
+                           "Records are deleted {} minutes after they were written.\n", s / 60),
+                        s / 60);
                 return;
             }
             must(node->set_retention(g, duration_arg(args().duration)));

@@ -106,7 +106,7 @@ void network_sync(core::Node& node) {
             };
             auto one =
                 transport::sync_with(address, local, std::move(keys), *replica, std::move(options));
-            bar.finish();
+            bar.finish(one.has_value());
             if (!one) {
                 r = std::move(one);
                 break;
@@ -126,7 +126,7 @@ void network_sync(core::Node& node) {
         }
         if (!r) {
             ++failures;
-            last_error = address + ": " + r.error().what();
+            last_error = address + ": " + translated(r.error());
             std::cerr << "kolokol: " << last_error << "\n";
             continue;
         }
@@ -251,7 +251,7 @@ void register_sync_commands(CLI::App& app) {
         transport::SyncServer server(io.get_executor(), node->transport_key(), replica,
                                      transport::ServerOptions{}, serve_options);
         if (auto ok = server.listen(*endpoint); !ok)
-            throw CommandError(Exit::network, ok.error().what());
+            throw CommandError(Exit::network, translated(ok.error()));
         server.start();
         std::cout << server.address().to_string() << std::endl;
         std::shared_ptr<LanRunner> lan;

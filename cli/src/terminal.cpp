@@ -1,6 +1,5 @@
 #include "terminal.hpp"
 
-#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +11,8 @@
 
 #include "app.hpp"
 #include "i18n.hpp"
+#include "passphrase_strength.hpp"
+#include "tty_input.hpp"
 
 namespace kolokol::cli {
 
@@ -40,27 +41,16 @@ crypto::SecretBytes from_file(const std::string& path, int index) {
     return secret;
 }
 
+// On the controlling terminal, like ssh and gpg: standard input may be a card or a token
+// (`kolokol group add G - < card`), and the prompt must not end up in redirected output.
 crypto::SecretBytes from_tty(const std::string& prompt) {
-    if (!isatty(STDIN_FILENO))
+    auto line = read_terminal_line(prompt + ": ", Echo::off, 1024);
+    if (!line)
         throw CommandError(Exit::usage,
                            _("no terminal to ask for a passphrase: use --passphrase-file or "
                              "KOLOKOL_PASSPHRASE_FILE"));
-    std::fprintf(stderr, "%s: ", prompt.c_str());
-    std::fflush(stderr);
-    termios old{};
-    tcgetattr(STDIN_FILENO, &old);
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-    crypto::SecretBytes buffer(1024);
-    std::size_t len = 0;
-    int c;
-    while ((c = std::getchar()) != EOF && c != '\n') {
-        if (len < buffer.size()) buffer.data()[len++] = static_cast<std::uint8_t>(c);
-    }
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-    std::fputc('\n', stderr);
-    return crypto::SecretBytes::copy_of(buffer.view().first(len));
+    if (line->interrupted) throw CommandError(Exit::failure, _("interrupted"));
+    return std::move(line->text);
 }
 
 }  // namespace
@@ -71,10 +61,13 @@ crypto::SecretBytes read_passphrase(const std::string& prompt, int index) {
     return from_tty(prompt);
 }
 
-crypto::SecretBytes read_new_passphrase(const std::string& prompt, int index) {
+crypto::SecretBytes read_new_passphrase(const std::string& prompt, int index,
+                                        const std::function<void(ByteView)>& check) {
     auto path = passphrase_file_path();
-    if (!path.empty()) return from_file(path, index);
-    auto first = from_tty(prompt);
+    auto first = path.empty() ? from_tty(prompt) : from_file(path, index);
+    if (check) check(first.view());
+    warn_if_weak(first.view());
+    if (!path.empty()) return first;
     auto second = from_tty(_("Repeat it"));
     if (!crypto::equal_ct(first.view(), second.view()))
         throw CommandError(Exit::usage, _("the two passphrases differ"));
@@ -104,14 +97,19 @@ Progress::Progress(std::string label, std::uint64_t total)
     : m_label(std::move(label)), m_total(total), m_enabled(stderr_is_tty()) {}
 
 Progress::~Progress() {
-    finish();
+    finish(false);
 }
 
 void Progress::update(std::uint64_t done) {
     if (!m_enabled || m_total == 0) return;
     // Redraw at most 100 times over the whole run.
     if (done != m_total && done - m_last_drawn < m_total / 100) return;
+    draw(done);
+}
+
+void Progress::draw(std::uint64_t done) {
     m_last_drawn = done;
+    m_drawn = true;
     const int width = 30;
     int filled = static_cast<int>(width * done / m_total);
     std::string bar(static_cast<std::size_t>(filled), '#');
@@ -129,10 +127,11 @@ void Progress::update(std::uint64_t done, std::uint64_t total) {
     update(std::min(done, total));
 }
 
-void Progress::finish() {
+void Progress::finish(bool complete) {
     if (!m_enabled || m_finished) return;
     m_finished = true;
-    if (m_last_drawn > 0) std::fputs("\n", stderr);
+    if (complete && m_drawn && m_last_drawn != m_total) draw(m_total);
+    if (m_drawn) std::fputs("\n", stderr);
 }
 
 }  // namespace kolokol::cli

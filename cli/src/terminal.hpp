@@ -3,6 +3,7 @@
 // non-terminals, and a progress bar on stderr when it is a terminal.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "kolokol/crypto/secret.hpp"
@@ -14,8 +15,11 @@ namespace kolokol::cli {
 // passphrases in scripts), else from the terminal without echo. Throws CommandError(usage) when
 // there is no terminal and no file.
 crypto::SecretBytes read_passphrase(const std::string& prompt, int index = 0);
-// As above, asking twice on a terminal and insisting on a match.
-crypto::SecretBytes read_new_passphrase(const std::string& prompt, int index = 0);
+// As above, asking twice on a terminal and insisting on a match. `check`, when given, sees the
+// passphrase as soon as it is first typed (or read) and may refuse it by throwing; a very weak
+// one (passphrase_strength.hpp) gets a warning on stderr.
+crypto::SecretBytes read_new_passphrase(const std::string& prompt, int index = 0,
+                                        const std::function<void(ByteView)>& check = {});
 
 bool stdin_is_tty();
 bool stdout_is_tty();
@@ -32,12 +36,17 @@ public:
     void update(std::uint64_t done);
     // For work whose size is learnt as it goes (a network sync): a new total, then update(done).
     void update(std::uint64_t done, std::uint64_t total);
-    void finish();
+    // Ends the bar's line. When the work is `complete` the bar is drawn full (100%) first,
+    // whatever the last update said (sizes counted in different units end short of it); when it
+    // failed, it stays where it was. The destructor finishes incomplete.
+    void finish(bool complete = true);
 
 private:
+    void draw(std::uint64_t done);
     std::string m_label;
     std::uint64_t m_total;
     std::uint64_t m_last_drawn = 0;
+    bool m_drawn = false;
     bool m_enabled;
     bool m_finished = false;
 };

@@ -55,7 +55,7 @@ EOF
 out=$("$KOLOKOL" bundle verify case.age -i key.txt) || fail "verify of a good bundle failed: $out"
 grep -q '7 SHA-256 hashes in SHA256SUMS match' <<<"$out" || fail "verify: hashes line: $out"
 grep -q 'signed by "Alice"' <<<"$out" || fail "verify: signer line: $out"
-grep -q 'Custody chain of 1 entries intact' <<<"$out" || fail "verify: custody line: $out"
+grep -q 'Custody chain of 1 entry intact' <<<"$out" || fail "verify: custody line: $out"
 card=$(card_of lawyer)
 "$KOLOKOL" bundle verify case.age -i key.txt --card "$card" | grep -q "Safety number between you and Alice" \
   || fail "verify --card shows no safety number"

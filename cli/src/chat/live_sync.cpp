@@ -95,7 +95,7 @@ std::string LiveSync::listen(const asio::ip::tcp::endpoint& endpoint, bool lan) 
     if (auto ok = m_server->listen(endpoint); !ok) {
         m_server.reset();
         m_io.reset();
-        throw CommandError(Exit::network, ok.error().what());
+        throw CommandError(Exit::network, translated(ok.error()));
     }
     m_server->start();
     if (lan) {
@@ -410,7 +410,8 @@ void LiveSync::run(Worker& w) {
             if (r)
                 set_status(w, subst(_("{} ended the LAN session"), host), false);
             else
-                set_status(w, subst(_("LAN member {} is gone ({})"), host, r.error().what()), true);
+                set_status(w, subst(_("LAN member {} is gone ({})"), host, translated(r.error())),
+                           true);
             lock.lock();
             w.finished = true;
             return;
@@ -420,8 +421,8 @@ void LiveSync::run(Worker& w) {
         } else {
             lock.unlock();
             set_status(w,
-                       subst(_("{} unreachable ({}); retrying in {} s"), host, r.error().what(),
-                             static_cast<int>(pause.count())),
+                       subst(_("{} unreachable ({}); retrying in {} s"), host,
+                             translated(r.error()), static_cast<int>(pause.count())),
                        true);
             lock.lock();
         }
