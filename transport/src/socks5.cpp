@@ -89,6 +89,9 @@ public:
             co_return std::unexpected(s.error());
         if (head[0] != kVersion)
             co_return connect_error("malformed CONNECT reply (version byte {})", hex_byte(head[0]));
+        // An unknown code is shown as its byte, so the person can look it up.
+        if (head[1] > 0x08)
+            co_return connect_error("the proxy refused: unknown reply code {}", hex_byte(head[1]));
         if (head[1] != 0)
             co_return connect_error("the proxy refused: {}", socks5_reply_text(head[1]));
         if (head[2] != 0)

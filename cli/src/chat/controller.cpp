@@ -1,6 +1,5 @@
 #include "chat/controller.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <ctime>
 
@@ -8,7 +7,6 @@
 #include "kolokol/core/identity.hpp"
 #include "kolokol/crypto/encoding.hpp"
 #include "kolokol/objects/values.hpp"
-#include "kolokol/transport/address.hpp"
 
 namespace kolokol::cli::chat {
 
@@ -159,10 +157,6 @@ void ChatController::load() {
         for (auto& old : m_groups)
             if (old.summary.id == summary.id) g = std::move(old);
         g.summary = std::move(summary);
-        g.relay_hosts.clear();
-        for (const auto& relay : m_node.relays(g.summary.id))
-            if (auto a = transport::Address::parse(relay))
-                g.relay_hosts.push_back(a->host + ":" + std::to_string(a->port));
         next.push_back(std::move(g));
     }
     m_groups = std::move(next);
@@ -311,10 +305,9 @@ void ChatController::submit(const std::string& line) {
 bool ChatController::live_here() const {
     if (!m_live || m_current >= m_groups.size()) return false;
     if (m_live->incoming() > 0) return true;
-    const auto& hosts = m_groups[m_current].relay_hosts;
+    const auto& id = m_groups[m_current].summary.id;
     for (const auto& s : m_live->sessions())
-        if (s.connected && std::find(hosts.begin(), hosts.end(), s.host) != hosts.end())
-            return true;
+        if (s.connected && s.groups.contains(id)) return true;
     return false;
 }
 

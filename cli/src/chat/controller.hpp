@@ -49,8 +49,9 @@ public:
     void scroll_by(int lines);
 
     ViewModel view(const LineEditor& input) const;
-    // Whether the open group is live: a session with one of its relays is up, or a member is
-    // connected to this chat's listener. Another group's relay does not make this one live.
+    // Whether the open group is live: a session that carries it (with one of its relays or
+    // peers, or a member found on the LAN for it) is up, or a member is connected to this chat's
+    // listener. Another group's session does not make this one live.
     bool live_here() const;
     bool quit_requested() const { return m_quit; }
 
@@ -62,7 +63,6 @@ public:
 private:
     struct GroupState {
         core::GroupSummary summary;
-        std::vector<std::string> relay_hosts;  // HOST:PORT of each relay the group lists
         std::set<core::RecordId> seen;
         std::size_t unread = 0;
         std::size_t alerts = 0;  // alerts raised in the last day

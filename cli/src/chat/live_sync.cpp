@@ -311,7 +311,8 @@ std::vector<LiveSync::SessionState> LiveSync::sessions() const {
     std::lock_guard lock(m_mutex);
     for (const auto& [address, w] : m_workers)
         if (!w->finished)
-            out.push_back({host_of(address), w->status, w->connected, w->status_error});
+            out.push_back(
+                {host_of(address), w->status, w->connected, w->status_error, w->groups()});
     return out;
 }
 
