@@ -183,7 +183,7 @@ void verify_bundle(const fs::path& file, const age::X25519Identity& id) {
     auto r = bundle::read_bundle([&](MutableByteView b) { return read_some(src.get(), b); },
                                  std::span(&id, 1), {}, options);
     if (!r) throw std::runtime_error(r.error().what());
-    if (!r->ok()) throw std::runtime_error("bundle did not verify: " + r->problems.front());
+    if (!r->ok()) throw std::runtime_error("bundle did not verify: " + r->problems.front().what());
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ Status write_all(int fd, ByteView data) {
         if (n < 0) {
             if (errno == EINTR) continue;
             return fail(std::error_code(errno, std::generic_category()),
-                        "write failed: " + errno_text(errno));
+                        subst(_("write failed: {}"), errno_text(errno)));
         }
         data = data.subspan(static_cast<std::size_t>(n));
     }
@@ -51,7 +51,7 @@ Result<std::size_t> read_some(int fd, MutableByteView out) {
         if (n >= 0) return static_cast<std::size_t>(n);
         if (errno != EINTR)
             return fail(std::error_code(errno, std::generic_category()),
-                        "read failed: " + errno_text(errno));
+                        subst(_("read failed: {}"), errno_text(errno)));
     }
 }
 
@@ -67,7 +67,7 @@ public:
         m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         if (m_fd < 0)
             throw CommandError(errno == ENOENT ? Exit::not_found : Exit::failure,
-                               "cannot open input file " + path + ": " + errno_text(errno));
+                               subst(_("cannot open input file {}: {}"), path, errno_text(errno)));
         m_owned = true;
     }
     ~Input() {
@@ -121,7 +121,7 @@ public:
             if (auto st = create(); !st)
                 throw CommandError(
                     st.error().code == storage::StorageErrc::exists ? Exit::exists : Exit::failure,
-                    st.error().message);
+                    translated(st.error()));
         }
         if (!m_created) return;
         if (::close(m_fd) != 0) {
@@ -169,7 +169,7 @@ std::string read_key_file(const std::string& path, bool stdin_taken) {
         auto n = read_some(in.fd(), buffer);
         if (!n)
             throw CommandError(Exit::failure,
-                               "cannot read " + in.name() + ": " + n.error().message);
+                               subst(_("cannot read {}: {}"), in.name(), translated(n.error())));
         if (*n == 0) break;
         text.append(as_chars(ByteView(buffer).first(*n)));
         if (text.size() > age::kMaxKeyFileBytes) {
@@ -204,7 +204,7 @@ Exit exit_for(const Error& e, bool passphrase_asked) {
 }
 
 [[noreturn]] void throw_age(const Error& e, bool passphrase_asked = false) {
-    throw CommandError(exit_for(e, passphrase_asked), e.what());
+    throw CommandError(exit_for(e, passphrase_asked), translated(e));
 }
 
 // RFC 3339 local time with offset, as age-keygen writes in "# created:".
@@ -236,7 +236,7 @@ void run_keygen(const KeygenOptions& opt) {
         fd = ::open(opt.output.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
             throw CommandError(errno == EEXIST ? Exit::exists : Exit::failure,
-                               "cannot create " + opt.output + ": " + errno_text(errno));
+                               subst(_("cannot create {}: {}"), opt.output, errno_text(errno)));
     } else {
         struct stat st {};
         if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IROTH))
@@ -251,7 +251,8 @@ void run_keygen(const KeygenOptions& opt) {
     if (fd != STDOUT_FILENO && ::close(fd) != 0 && st)
         st = fail(std::error_code(errno, std::generic_category()), errno_text(errno));
     if (!st)
-        throw CommandError(Exit::failure, subst(_("cannot write the key: {}"), st.error().message));
+        throw CommandError(Exit::failure,
+                           subst(_("cannot write the key: {}"), translated(st.error())));
     if (fd != STDOUT_FILENO || !stdout_is_tty())
         std::fputs(subst(_("Public key: {}\n"), recipient).c_str(), stderr);
 }
@@ -290,8 +291,8 @@ void run_encrypt(const EncryptCliOptions& opt) {
                                _("SSH recipients are not supported: use age1… keys"));
         auto r = age::X25519Recipient::parse(text);
         if (!r)
-            throw CommandError(Exit::bad_input,
-                               "invalid recipient \"" + text + "\": " + r.error().message);
+            throw CommandError(Exit::bad_input, subst(_("invalid recipient \"{}\": {}"), text,
+                                                      translated(r.error())));
         recipients.push_back(*r);
     }
     for (const auto& path : opt.recipient_files) {
@@ -299,7 +300,7 @@ void run_encrypt(const EncryptCliOptions& opt) {
         auto rs = age::parse_recipients(text);
         if (!rs)
             throw CommandError(Exit::bad_input,
-                               "recipients file " + path + ": " + rs.error().message);
+                               subst(_("recipients file {}: {}"), path, translated(rs.error())));
         recipients.insert(recipients.end(), rs->begin(), rs->end());
     }
 
@@ -325,7 +326,7 @@ void run_encrypt(const EncryptCliOptions& opt) {
         auto n = read_some(in.fd(), buffer);
         if (!n)
             throw CommandError(Exit::failure,
-                               "cannot read " + in.name() + ": " + n.error().message);
+                               subst(_("cannot read {}: {}"), in.name(), translated(n.error())));
         if (*n == 0) break;
         if (auto st = enc->write(ByteView(buffer).first(*n)); !st) throw_age(st.error());
         progress.update(done += *n);
@@ -347,14 +348,15 @@ void run_decrypt(const DecryptCliOptions& opt) {
         auto text = read_key_file(path, is_stdio(opt.input));
         if (text.starts_with("age-encryption.org/")) {
             crypto::memzero(text);
-            throw CommandError(Exit::bad_input, "identity file " + path +
-                                                    " is itself age-encrypted: decrypt it first");
+            throw CommandError(
+                Exit::bad_input,
+                subst(_("identity file {} is itself age-encrypted: decrypt it first"), path));
         }
         auto ids = age::parse_identities(text);
         crypto::memzero(text);
         if (!ids)
             throw CommandError(Exit::bad_input,
-                               "identity file " + path + ": " + ids.error().message);
+                               subst(_("identity file {}: {}"), path, translated(ids.error())));
         for (auto& id : *ids) identities.push_back(std::move(id));
     }
 

@@ -63,10 +63,15 @@ void run_backup() {
                   << "\n";
         return;
     }
-    std::cout << subst(_("Wrote the backup to {}: {} groups, {} epoch keys ({} more for control "
-                         "records only), {} stored messages and records, {} bytes."),
-                       a.output, summary.groups, summary.epochs, summary.control_only,
-                       summary.envelopes, summary.bytes)
+    std::cout << subst(_("Wrote the backup to {}: {}, {} ({} more for control records only), {}, "
+                         "{}."),
+                       a.output, subst(P_("{} group", "{} groups", summary.groups), summary.groups),
+                       subst(P_("{} epoch key", "{} epoch keys", summary.epochs), summary.epochs),
+                       summary.control_only,
+                       subst(P_("{} stored message or record", "{} stored messages and records",
+                                summary.envelopes),
+                             summary.envelopes),
+                       subst(P_("{} byte", "{} bytes", summary.bytes), summary.bytes))
               << "\n"
               << _("It holds your identity's secret keys: keep it, and its passphrase, away from "
                    "this device. `kolokol restore FILE` brings it back on a new one.")
@@ -81,6 +86,9 @@ void run_restore() {
                                    "home (--home DIR)"),
                                  home_dir()));
     auto backup_pass = backup_passphrase(false);
+    // The backup's passphrase is checked before the new one is asked: a mistyped one is named
+    // at once, not after choosing and repeating a new passphrase.
+    check(core::Node::check_backup_passphrase(a.input, backup_pass.view()));
     auto store_pass = read_new_passphrase(_("New passphrase for this device's store"), 0);
     core::RestoreOptions options;
     options.backup_passphrase = backup_pass.view();
@@ -101,10 +109,13 @@ void run_restore() {
                   << "\n";
         return;
     }
-    std::cout << subst(_("Restored into {}: {} groups, {} epoch keys ({} more for control records "
-                         "only), {} stored messages and records."),
-                       home_dir(), report.groups, report.epochs, report.control_only,
-                       report.envelopes)
+    std::cout << subst(_("Restored into {}: {}, {} ({} more for control records only), {}."),
+                       home_dir(), subst(P_("{} group", "{} groups", report.groups), report.groups),
+                       subst(P_("{} epoch key", "{} epoch keys", report.epochs), report.epochs),
+                       report.control_only,
+                       subst(P_("{} stored message or record", "{} stored messages and records",
+                                report.envelopes),
+                             report.envelopes))
               << "\n"
               << _("Next: `kolokol sync` fetches everything else from your groups' relays. Sync "
                    "before you post, so your new messages follow your old ones.")

@@ -142,22 +142,27 @@ bundle::Encryption encryption_from_args(int passphrase_index) {
     const auto& a = args();
     bundle::Encryption enc;
     const bool has_recipients = !a.recipients.empty() || !a.recipient_files.empty();
-    if (has_recipients == a.passphrase)
+    if (!has_recipients && !a.passphrase)
         throw CommandError(Exit::usage,
-                           _("give the lawyer's age recipients (-r age1… or -R FILE) or -p for a "
-                             "passphrase, not both"));
+                           _("say whom the bundle is for: the lawyer's age recipient (-r age1…, or "
+                             "-R FILE with one per line), or -p to protect it with a passphrase "
+                             "instead"));
+    if (has_recipients && a.passphrase)
+        throw CommandError(Exit::usage,
+                           _("give the lawyer's age recipients (-r or -R) or -p for a passphrase, "
+                             "not both"));
     for (const auto& text : a.recipients) {
         auto r = age::X25519Recipient::parse(text);
         if (!r)
-            throw CommandError(Exit::bad_input,
-                               subst(_("invalid recipient \"{}\": {}"), text, r.error().message));
+            throw CommandError(Exit::bad_input, subst(_("invalid recipient \"{}\": {}"), text,
+                                                      translated(r.error())));
         enc.recipients.push_back(*r);
     }
     for (const auto& path : a.recipient_files) {
         auto rs = age::parse_recipients(read_small_file(path));
         if (!rs)
             throw CommandError(Exit::bad_input,
-                               subst(_("recipients file {}: {}"), path, rs.error().message));
+                               subst(_("recipients file {}: {}"), path, translated(rs.error())));
         enc.recipients.insert(enc.recipients.end(), rs->begin(), rs->end());
     }
     if (a.passphrase) {
@@ -175,7 +180,7 @@ std::vector<age::X25519Identity> identities_from_args() {
         crypto::memzero(text);
         if (!ids)
             throw CommandError(Exit::bad_input,
-                               subst(_("identity file {}: {}"), path, ids.error().message));
+                               subst(_("identity file {}: {}"), path, translated(ids.error())));
         for (auto& id : *ids) out.push_back(std::move(id));
     }
     return out;
@@ -295,8 +300,9 @@ public:
         if (::fstatvfs(m_root, &vfs) == 0 &&
             size > static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize)
             return fail(bundle::BundleErrc::too_large,
-                        subst(_("{}: {} bytes do not fit in the free space of {}"),
-                              std::string(path), std::to_string(size), m_dir));
+                        subst(P_("{}: {} byte does not fit in the free space of {}",
+                                 "{}: {} bytes do not fit in the free space of {}", size),
+                              std::string(path), size, m_dir));
         int dir = ::dup(m_root);
         std::string_view rest = path;
         while (true) {
@@ -450,7 +456,9 @@ bool print_report(const bundle::VerifyReport& r, const std::string& file,
                                     {"to", e.to}});
         j["cases"] = r.cases;
         j["exported_at"] = r.exported_at;
-        j["problems"] = r.problems;
+        auto problems = nlohmann::json::array();
+        for (const auto& p : r.problems) problems.push_back(p.what());
+        j["problems"] = problems;
         std::cout << j.dump(2) << "\n";
         return r.ok();
     }
@@ -459,12 +467,14 @@ bool print_report(const bundle::VerifyReport& r, const std::string& file,
               << subst(_("Decrypted {} ({})"), file,
                        r.used_passphrase ? _("with the passphrase") : _("with your age key"))
               << "\n";
-    const bool hashes_ok = std::none_of(
-        r.problems.begin(), r.problems.end(),
-        [](const std::string& p) { return p.find("SHA256SUMS") != std::string::npos; });
+    const bool hashes_ok = std::none_of(r.problems.begin(), r.problems.end(), [](const Error& p) {
+        return p.what().find("SHA256SUMS") != std::string::npos;
+    });
     std::cout << mark(hashes_ok)
-              << subst(_("{} files read; {} SHA-256 hashes in SHA256SUMS match"),
-                       std::to_string(r.files), std::to_string(r.hashes_checked))
+              << subst(_("{}; {}"), subst(P_("{} file read", "{} files read", r.files), r.files),
+                       subst(P_("{} SHA-256 hash in SHA256SUMS matches",
+                                "{} SHA-256 hashes in SHA256SUMS match", r.hashes_checked),
+                             r.hashes_checked))
               << "\n";
     if (r.signature_ok) {
         std::cout << mark(true)
@@ -485,8 +495,9 @@ bool print_report(const bundle::VerifyReport& r, const std::string& file,
     }
     if (r.custody_ok) {
         std::cout << mark(true)
-                  << subst(_("Custody chain of {} entries intact:"),
-                           std::to_string(r.custody.size()))
+                  << subst(P_("Custody chain of {} entry intact:",
+                              "Custody chain of {} entries intact:", r.custody.size()),
+                           r.custody.size())
                   << "\n";
     } else {
         std::cout << mark(false) << _("The custody chain is broken; entries that check out:")
@@ -502,14 +513,16 @@ bool print_report(const bundle::VerifyReport& r, const std::string& file,
     if (r.summary_ok)
         std::cout << mark(true) << _("summary.txt is the one manifest.json names") << "\n";
     for (const auto& c : r.cases) std::cout << "  " << _("Case:") << " " << c << "\n";
-    for (const auto& p : r.problems) std::cout << mark(false) << p << "\n";
+    for (const auto& p : r.problems) std::cout << mark(false) << translated(p) << "\n";
     if (r.ok())
         std::cout << _("Everything checks out: nothing in the bundle was changed since it was "
                        "signed.")
                   << "\n";
     else
-        std::cout << subst(_("{} problems: do not rely on this bundle as it is."),
-                           std::to_string(r.problems.size()))
+        std::cout << subst(
+                         P_("{} problem: do not rely on this bundle as it is.",
+                            "{} problems: do not rely on this bundle as it is.", r.problems.size()),
+                         r.problems.size())
                   << "\n";
     return r.ok();
 }
@@ -519,7 +532,8 @@ std::optional<core::Card> card_from_args() {
     if (text.empty()) return std::nullopt;
     std::string card_text = text.starts_with(core::kCardPrefix) ? text : read_small_file(text);
     auto card = core::card_from_text(card_text);
-    if (!card) throw CommandError(Exit::bad_input, subst(_("--card: {}"), card.error().what()));
+    if (!card)
+        throw CommandError(Exit::bad_input, subst(_("--card: {}"), translated(card.error())));
     return *card;
 }
 
@@ -603,12 +617,14 @@ void run_export() {
             << "\n";
         return;
     }
-    std::cout << subst(_("Exported {} case(s) with {} file(s) to {}"),
-                       std::to_string(summary->cases), std::to_string(summary->files), a.output)
+    std::cout << subst(_("Exported {} with {} to {}"),
+                       subst(P_("{} case", "{} cases", summary->cases), summary->cases),
+                       subst(P_("{} file", "{} files", summary->files), summary->files), a.output)
               << "\n";
-    std::cout << (a.passphrase
-                      ? std::string(_("Encrypted with a passphrase: send it separately"))
-                      : subst(_("Encrypted to {} recipient(s)"), std::to_string(to.size())))
+    std::cout << (a.passphrase ? std::string(_("Encrypted with a passphrase: send it separately"))
+                               : subst(P_("Encrypted to {} recipient", "Encrypted to {} recipients",
+                                          to.size()),
+                                       to.size()))
               << "\n";
     std::cout << subst(_("manifest.json SHA-256: {}"), crypto::hex_encode(summary->manifest_sha256))
               << "\n";
@@ -655,8 +671,9 @@ void run_open() {
                                                       a.input, folder.discard()));
     folder.keep();
     if (!a.json)
-        std::cout << subst(_("{} files extracted to {}"), std::to_string(folder.written()),
-                           a.output)
+        std::cout << subst(P_("{} file extracted to {}", "{} files extracted to {}",
+                              folder.written()),
+                           folder.written(), a.output)
                   << "\n";
 }
 

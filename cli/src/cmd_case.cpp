@@ -8,6 +8,7 @@
 #include "kolokol/objects/values.hpp"
 #include "kolokol/storage/error.hpp"
 #include "object_cli.hpp"
+#include "object_labels.hpp"
 #include "terminal.hpp"
 
 namespace kolokol::cli::objcli {
@@ -42,15 +43,17 @@ void print_case(core::Node& node, const core::CaseView& cv) {
     for (const auto& i : v.list("ledger")) {
         if (i.redacted) continue;
         std::cout << "  " << local_ms(i.wall_clock_ms) << "  " << node.display_name_of(i.author)
-                  << ": " << i.fields.at("direction") << " " << i.fields.at("amount") << " "
+                  << ": " << value_label("direction", i.fields.at("direction")) << " "
+                  << i.fields.at("amount") << " "
                   << i.fields.at("currency");
         if (i.fields.contains("purpose")) std::cout << " — " << i.fields.at("purpose");
         std::cout << "\n";
     }
     for (const auto& t : cv.totals)
-        std::cout << subst(_("Total {}: {}{} {} ({} entries)\n"), t.direction,
-                           t.saturated ? "> " : "", objects::format_cents(t.cents), t.currency,
-                           t.entries);
+        std::cout << subst(
+            P_("Total {}: {}{} {} ({} entry)\n", "Total {}: {}{} {} ({} entries)\n", t.entries),
+            value_label("direction", t.direction), t.saturated ? "> " : "",
+            objects::format_cents(t.cents), t.currency, t.entries);
     if (!cv.attachments.empty()) std::cout << _("Attachments:\n");
     print_attachments(cv.attachments);
 }
@@ -84,7 +87,7 @@ void register_case(CLI::App& app) {
                      _("A file to attach (repeatable); the case and its files are saved "
                        "together or not at all"));
     open->footer(
-        _("Example:\n  kolokol case open Legal --person \"Ivan P.\" --detained-at \"2026-03-01 "
+        _("Example:\n  kolokol case open \"Legal support\" --person \"Ivan P.\" --detained-at \"2026-03-01 "
           "18:30\" --where \"Precinct 5\""));
     open->callback([] {
         auto& a = args();

@@ -86,7 +86,7 @@ void register_directory(CLI::App& app) {
     c_set->add_option("--role", a.role, _("lawyer, journalist, medic or other"));
     c_set->add_option("--reach", a.reach, _("How to reach them"));
     c_set->add_option("--vetted-by", a.vetted_by, _("The member who vouches"));
-    c_set->footer(_("Example:\n  kolokol contact set Legal 3fa9 --reach \"+7 900 111-22-33\""));
+    c_set->footer(_("Example:\n  kolokol contact set \"Legal support\" 3fa9 --reach \"+7 900 111-22-33\""));
     c_set->callback([] {
         auto& a = args();
         auto node = open_node();
@@ -108,7 +108,7 @@ void register_directory(CLI::App& app) {
     c_remove->footer(
         _("The contact stays in the history (contact list --all shows it); to erase its details "
           "from every device, its author or an admin redacts its records.\nExample:\n  kolokol "
-          "contact remove Legal 3fa9 --reason \"number compromised\""));
+          "contact remove \"Legal support\" 3fa9 --reason \"number compromised\""));
     c_remove->callback([] {
         auto& a = args();
         auto node = open_node();
@@ -168,8 +168,8 @@ void register_directory(CLI::App& app) {
     alert->add_option("--urgency", a.urgency, _("normal, urgent or critical (default urgent)"))
         ->check(CLI::IsMember({"normal", "urgent", "critical"}));
     alert->footer(
-        _("Examples:\n  kolokol alert Legal \"Detained at station X — lawyer needed now\"\n  "
-          "kolokol alert list Legal\n  kolokol alert resolve Legal 3fa9"));
+        _("Examples:\n  kolokol alert \"Legal support\" \"Detained at station X — lawyer needed now\"\n  "
+          "kolokol alert list \"Legal support\"\n  kolokol alert resolve \"Legal support\" 3fa9"));
     list_command(alert, "alert", _("No alerts.\n"), true, alert_row);
     auto* resolve = with_object(
         alert->add_subcommand("resolve", _("Mark an alert dealt with (it stays in the list "

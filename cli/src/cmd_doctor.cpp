@@ -183,7 +183,7 @@ void check_relays(core::Node& node, std::vector<Finding>& out) {
         if (!address) {
             out.push_back(
                 {"relay", Verdict::problem,
-                 subst(_("{} is not a valid relay address: {}"), text, address.error().what()),
+                 subst(_("{} is not a valid relay address: {}"), text, translated(address.error())),
                  _("ask your group's admin to set it again with `kolokol group relay "
                    "add`")});
             continue;
@@ -196,7 +196,7 @@ void check_relays(core::Node& node, std::vector<Finding>& out) {
         else
             out.push_back(
                 {"relay", Verdict::problem,
-                 subst(_("{} cannot be reached: {}"), text, rtt.error().what()),
+                 subst(_("{} cannot be reached: {}"), text, translated(rtt.error())),
                  _("check this device's network (and Tor or a VPN if you use one); if it "
                    "persists, tell your group's admin — the relay may be down or have moved")});
     }
@@ -223,18 +223,33 @@ void check_clock(core::Node& node, std::vector<Finding>& out) {
     }
     if (report.ahead_ms > kSkewLimitMs) {
         out.push_back({"clock", Verdict::problem,
-                       subst(_("a member's clock is at least {} minutes ahead of this device's "
-                               "(or this one is behind)"),
+                       subst(P_("a member's clock is at least {} minute ahead of this device's "
+                                "(or this one is behind)",
+                                "a member's clock is at least {} minutes ahead of this device's "
+                                "(or this one is behind)",
+                                report.ahead_ms / 60000),
                              report.ahead_ms / 60000),
                        _("check this device's date, time and time zone; if they are right, tell "
                          "the group that someone's clock is ahead")});
         return;
     }
     out.push_back({"clock", Verdict::ok,
-                   subst(_("no sign of clock skew in the {} newest records from other members "
-                           "(a clock behind this one's cannot be seen this way)"),
+                   subst(P_("no sign of clock skew in the {} newest record from other members "
+                            "(a clock behind this one's cannot be seen this way)",
+                            "no sign of clock skew in the {} newest records from other members "
+                            "(a clock behind this one's cannot be seen this way)",
+                            report.samples),
                          report.samples),
                    ""});
+}
+
+// The check's name as shown; --json keeps the English key.
+std::string check_label(const std::string& check) {
+    if (check == "permissions") return _("permissions");
+    if (check == "store") return _("store");
+    if (check == "clock") return _("clock");
+    if (check == "relay") return _("relay");
+    return check;
 }
 
 std::string_view verdict_name(Verdict v) {
@@ -265,7 +280,7 @@ void run_doctor() {
             bool wrong = opened.error().code == core::CoreErrc::wrong_passphrase;
             findings.push_back(
                 {"store", Verdict::problem,
-                 subst(_("the store did not unlock: {}"), opened.error().what()),
+                 subst(_("the store did not unlock: {}"), translated(opened.error())),
                  wrong ? _("try the passphrase again; if it is lost, only a backup helps "
                            "(`kolokol restore FILE` into a new home)")
                        : _("the store is damaged: restore it from a backup into a new home")});
@@ -273,7 +288,7 @@ void run_doctor() {
             node = std::move(*opened);
             if (auto ok = node->check_integrity(); !ok)
                 findings.push_back(
-                    {"store", Verdict::problem, ok.error().what(),
+                    {"store", Verdict::problem, translated(ok.error()),
                      _("make a backup now if you have none (`kolokol backup -o FILE`), then "
                        "restore it into a new home")});
             else
@@ -313,7 +328,7 @@ void run_doctor() {
                         : f.verdict == Verdict::problem ? "\033[1;31m"
                                                         : "\033[33m") +
                        mark + "\033[0m";
-            std::cout << "[" << mark << "] " << f.check << ": " << f.detail << "\n";
+            std::cout << "[" << mark << "] " << check_label(f.check) << ": " << f.detail << "\n";
             if (!f.fix.empty()) std::cout << "    " << _("fix:") << " " << f.fix << "\n";
         }
         if (problems == 0)

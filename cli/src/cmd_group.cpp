@@ -5,14 +5,15 @@
 
 #include "i18n.hpp"
 #include "node_session.hpp"
+#include "output_file.hpp"
 #include "terminal.hpp"
 
 namespace kolokol::cli {
 
 namespace {
 struct GroupArgs {
-    std::string group, card, token, member;
-    bool admin = false, with_history = false, json = false;
+    std::string group, card, token, member, output;
+    bool admin = false, with_history = false, json = false, force = false;
 };
 GroupArgs& args() {
     static GroupArgs a;
@@ -45,17 +46,33 @@ void register_group_commands(CLI::App& app) {
     add->add_option("GROUP", a.group, _("Group name or id prefix"))->required();
     add->add_option("CARD", a.card, _("Their card (kolokol-card:…), or - to read it from stdin"))
         ->required();
+    add->add_option("-o,--output", a.output,
+                    _("Write the welcome token to this file, once it is made (not on failure)"));
+    add->add_flag("--force", a.force, _("With -o: replace the file if it exists"));
     add->add_flag("--admin", a.admin, _("Make them an admin"));
     add->add_flag("--with-history", a.with_history,
                   _("Let them read what the group wrote before (default: only what comes after)"));
     add->footer(
-        _("Example:\n  kolokol group add \"Legal support\" kolokol-card:CiQI…\n\nSend them the "
-          "token it prints; only they can open it. Then sync so they receive their admission."));
+        _("Examples:\n  kolokol group add \"Legal support\" kolokol-card:CiQI…\n  kolokol group "
+          "add \"Legal support\" - -o boris.welcome < boris.card\n\nSend them the token; only "
+          "they can open it. Then sync so they receive their admission. With -o the file is "
+          "written only when the token is made (`> FILE` creates it even when the command "
+          "fails)."));
     add->callback([] {
+        // The card first: a damaged one is named before the passphrase is asked.
+        auto card_text = pasted_argument(args().card, _("their card (kolokol-card:…)"));
+        if (auto card = core::card_from_text(card_text); !card) raise(card.error());
         auto node = open_node();
         auto gid = value_or_raise(node->resolve_group(args().group));
-        auto token = value_or_raise(node->add_member(gid, argument_or_stdin(args().card),
-                                                     args().admin, args().with_history));
+        auto token =
+            value_or_raise(node->add_member(gid, card_text, args().admin, args().with_history));
+        if (!args().output.empty()) {
+            write_output_file(args().output, token + "\n", args().force);
+            std::cerr << subst(_("Wrote the welcome token to {}: send it to the new member; it "
+                                 "is sealed to their key.\n"),
+                               args().output);
+            return;
+        }
         std::cerr << _("Welcome token (send it to the new member; it is sealed to their key):\n");
         std::cout << token << "\n";
     });
@@ -85,17 +102,26 @@ void register_group_commands(CLI::App& app) {
                      _("The token (kolokol-welcome:…), or - to read it from stdin"))
         ->required();
     join->footer(
-        _("Example:\n  kolokol group join kolokol-welcome:Q2x…\n\nThen sync (a file, a peer or a "
-          "relay) to receive the group's records. You can write once the record that added you "
-          "has arrived: until then `kolokol group list` says your admission is waiting. A token "
-          "for a group you are already in, or one that gives another key for an epoch you hold, "
-          "is refused with exit code 13: it is replayed or forged."));
+        _("Examples:\n  kolokol group join kolokol-welcome:Q2x…\n  kolokol group join - < "
+          "boris.welcome\n\nThen sync (a file, a peer or a relay) to receive the group's "
+          "records. You can write once the record that added you has arrived: until then "
+          "`kolokol group list` says your admission is waiting. A token for a group you are "
+          "already in, or one that gives another key for an epoch you hold, is refused with exit "
+          "code 13: it is replayed or forged."));
     join->callback([] {
+        auto token = pasted_argument(args().token, _("the welcome token (kolokol-welcome:…)"));
         auto node = open_node();
-        auto gid = value_or_raise(node->join(argument_or_stdin(args().token)));
-        std::cout << subst(_("Joined group {}. Sync with the group (e.g. `kolokol sync`, or "
-                             "`kolokol sync --from-file FILE`) to receive its messages.\n"),
-                           short_hex(gid));
+        core::JoinedGroup joined;
+        auto gid = value_or_raise(node->join(token, &joined));
+        if (joined.name.empty())
+            std::cout << subst(_("Joined group {} (added by {})."), short_hex(gid), joined.inviter);
+        else
+            std::cout << subst(_("Joined \"{}\" ({}), added by {}."), joined.name, short_hex(gid),
+                               joined.inviter);
+        std::cout << " "
+                  << _("Sync with the group (e.g. `kolokol sync`, or `kolokol sync --from-file "
+                       "FILE`) to receive its messages.")
+                  << "\n";
     });
 
     auto* members = group->add_subcommand("members", _("List a group's members"));
@@ -222,6 +248,7 @@ void register_group_commands(CLI::App& app) {
                              {"name", g.name},
                              {"members", g.members},
                              {"admin", g.admin},
+                             {"member", g.member},
                              {"rotation_needed", g.rotation_needed},
                              {"admission", g.admission}});
             std::cout << j.dump(2) << "\n";
@@ -233,7 +260,12 @@ void register_group_commands(CLI::App& app) {
             std::cout << (g.name.empty() ? std::string(_("(not synced yet)")) : g.name) << "  "
                       << short_hex(g.id) << "  "
                       << subst(P_("{} member", "{} members", g.members), g.members)
-                      << (g.admin ? subst("  {}", _("admin")) : "") << "\n"
+                      << (g.admin ? subst("  {}", _("admin")) : "")
+                      << (g.member || !g.admission.empty()
+                              ? std::string()
+                                   : subst("  {}", _("you were removed: you read nothing written "
+                                                     "after that")))
+                      << "\n"
                       << (g.admission.empty() ? std::string()
                                               : subst(_("  admission: {}\n"), g.admission));
         print_maintenance(*node);

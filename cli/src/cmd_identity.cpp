@@ -6,6 +6,7 @@
 
 #include "i18n.hpp"
 #include "node_session.hpp"
+#include "output_file.hpp"
 #include "terminal.hpp"
 
 namespace kolokol::cli {
@@ -45,17 +46,27 @@ void print_qr(const std::string& text) {
 }  // namespace
 
 void register_identity_commands(CLI::App& app) {
-    static bool qr = false, no_qr = false, json = false;
+    static bool qr = false, no_qr = false, json = false, force = false;
+    static std::string output;
     auto* whoami =
         app.add_subcommand("whoami", _("Show your card: the text to share, and a QR code"));
     whoami->add_flag("--qr", qr, _("Always draw the QR code"));
     whoami->add_flag("--no-qr", no_qr, _("Never draw the QR code"));
     whoami->add_flag("--json", json, _("Machine-readable output"));
-    whoami->footer(_("Example:\n  kolokol whoami --no-qr"));
+    whoami->add_option("-o,--output", output,
+                       _("Write only the card to this file (to hand it to an admin)"));
+    whoami->add_flag("--force", force, _("With -o: replace the file if it exists"));
+    whoami->footer(_("Examples:\n  kolokol whoami --no-qr\n  kolokol whoami -o boris.card"));
     whoami->callback([] {
         auto node = open_node();
         const auto& card = node->card();
         auto text = core::card_to_text(card);
+        if (!output.empty()) {
+            write_output_file(output, text + "\n", force);
+            std::cerr << subst(_("Wrote the card of {} to {}. It is not secret.\n"),
+                               card.display_name, output);
+            return;
+        }
         if (json) {
             nlohmann::json j{
                 {"name", card.display_name}, {"key", hex(card.sign_key)}, {"card", text}};
@@ -78,10 +89,11 @@ void register_identity_commands(CLI::App& app) {
     verify->add_flag("--confirm", confirm, _("Mark them verified after you compared the numbers"));
     verify->add_flag("--json", json, _("Machine-readable output"));
     verify->footer(
-        _("Example:\n  kolokol verify kolokol-card:CiQI… \n\nRead the 60 digits aloud together; "
-          "if every group matches, run again with --confirm."));
+        _("Examples:\n  kolokol verify kolokol-card:CiQI…\n  kolokol verify - < anna.card\n\nRead "
+          "the 60 digits aloud together; if every group matches, run again with --confirm."));
     verify->callback([] {
-        auto card = core::card_from_text(argument_or_stdin(card_text));
+        auto card =
+            core::card_from_text(pasted_argument(card_text, _("their card (kolokol-card:…)")));
         if (!card) raise(card.error());
         auto node = open_node();
         auto number = core::safety_number(node->card().sign_key, card->sign_key);

@@ -67,7 +67,7 @@ void follow_group(core::Node& node, const core::GroupId& group, std::function<vo
     if (!options.stop.requested()) pthread_kill(waiter.native_handle(), SIGTERM);
     waiter.join();
     if (!r && !options.stop.requested())
-        throw CommandError(Exit::network, relays.front() + ": " + r.error().what());
+        throw CommandError(Exit::network, subst("{}: {}", relays.front(), translated(r.error())));
 }
 
 void register_message_commands(CLI::App& app) {

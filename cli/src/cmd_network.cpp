@@ -80,7 +80,7 @@ NetworkPolicy network_policy(core::Node& node) {
     auto text = args().proxy.empty() ? node.proxy() : std::optional<std::string>(args().proxy);
     if (text) {
         auto parsed = transport::ProxyAddress::parse(*text);
-        if (!parsed) throw CommandError(Exit::bad_input, parsed.error().message);
+        if (!parsed) throw CommandError(Exit::bad_input, translated(parsed.error()));
         policy.proxy = *parsed;
         return policy;
     }
@@ -202,11 +202,12 @@ public:
                 if (auto self = weak.lock()) self->found(from, what);
             });
         if (auto ok = m_discovery->start(); !ok)
-            throw CommandError(Exit::network, ok.error().what());
+            throw CommandError(Exit::network, translated(ok.error()));
         std::string ifs;
         for (const auto& i : m_discovery->interfaces()) ifs += (ifs.empty() ? "" : ", ") + i;
-        say(subst(_("LAN discovery on {}:{} via {} for {} group(s)"), a.lan_group,
-                  std::to_string(a.lan_port), ifs, std::to_string(groups.size())),
+        say(subst(P_("LAN discovery on {}:{} via {} for {} group",
+                     "LAN discovery on {}:{} via {} for {} groups", groups.size()),
+                  a.lan_group, std::to_string(a.lan_port), ifs, groups.size()),
             false);
     }
 
@@ -305,7 +306,7 @@ private:
         self->m_busy.erase(id);
         self->m_last[id] = std::chrono::steady_clock::now();
         if (!r) {
-            self->say(subst(_("LAN sync with {} failed: {}"), host, r.error().what()), true);
+            self->say(subst(_("LAN sync with {} failed: {}"), host, translated(r.error())), true);
             co_return;
         }
         ++self->m_syncs;

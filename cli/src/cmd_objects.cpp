@@ -8,6 +8,7 @@
 #include "kolokol/objects/time_text.hpp"
 #include "kolokol/objects/values.hpp"
 #include "object_cli.hpp"
+#include "object_labels.hpp"
 #include "terminal.hpp"
 
 namespace kolokol::cli {
@@ -72,7 +73,7 @@ void register_event(CLI::App& app) {
     ev_add->add_option("--place", a.place, _("Where"));
     ev_add->add_option("--roles", a.roles, _("Roles needed, e.g. \"2 medics, 1 lawyer\""));
     ev_add->footer(
-        _("Example:\n  kolokol event add Legal --title \"Court vigil\" --at \"2026-03-01 09:00\" "
+        _("Example:\n  kolokol event add \"Legal support\" --title \"Court vigil\" --at \"2026-03-01 09:00\" "
           "--place \"District court\""));
     ev_add->callback([] {
         auto& a = args();
@@ -124,7 +125,8 @@ void register_event(CLI::App& app) {
         std::cout << subst(_("Event {}\n"), short_hex(v.id));
         print_fields(*node, v);
         for (const auto& x : rsvps)
-            std::cout << "  " << node->display_name_of(x.member) << ": " << x.answer
+            std::cout << "  " << node->display_name_of(x.member) << ": "
+                      << value_label("answer", x.answer)
                       << (x.role.empty() ? "" : " (" + x.role + ")") << "\n";
     });
     list_command(event, "event", _("No events.\n"), false, event_row);
@@ -234,7 +236,9 @@ void register_object_commands(CLI::App& app) {
         auto info = must(node->resolve_attachment(g, args().object));
         if (!info.complete())
             throw CommandError(Exit::not_found,
-                               subst(_("{} of {} chunks of \"{}\" are not here yet: sync first"),
+                               subst(P_("{} of {} chunk of \"{}\" is not here yet: sync first",
+                                        "{} of {} chunks of \"{}\" are not here yet: sync first",
+                                        info.chunk_count),
                                      info.missing.size(), info.chunk_count, info.name));
         must(node->export_attachment(g, info.manifest_id, args().out, args().force));
         std::cout << subst(_("Saved {} ({}), SHA-256 verified.\n"), args().out,
@@ -270,7 +274,7 @@ void register_object_commands(CLI::App& app) {
         ret->add_option("DURATION", a.duration, _("e.g. 30d, 12h, 2w; \"off\" keeps everything"));
         ret->footer(
             _("Without DURATION, shows the current period.\nExample:\n  kolokol group retention "
-              "Legal 30d"));
+              "\"Legal support\" 30d"));
         ret->callback([] {
             auto node = open_node();
             auto g = group_of(*node);
@@ -279,11 +283,15 @@ void register_object_commands(CLI::App& app) {
                 if (s == 0)
                     std::cout << _("Records are kept until someone redacts them.\n");
                 else if (s % 86400 == 0)
-                    std::cout << subst(_("Records are deleted {} days after they were written.\n"),
-                                       s / 86400);
+                    std::cout << subst(
+                        P_("Records are deleted {} day after they were written.\n",
+                           "Records are deleted {} days after they were written.\n", s / 86400),
+                        s / 86400);
                 else
                     std::cout << subst(
-                        _("Records are deleted {} minutes after they were written.\n"), s / 60);
+                        P_("Records are deleted {} minute after they were written.\n",
+                           "Records are deleted {} minutes after they were written.\n", s / 60),
+                        s / 60);
                 return;
             }
             must(node->set_retention(g, duration_arg(args().duration)));

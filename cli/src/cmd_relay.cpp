@@ -62,7 +62,7 @@ struct RelayArgs {
 
 void run_relay(const RelayArgs& a) {
     auto endpoint = transport::parse_listen_address(a.listen);
-    if (!endpoint) throw CommandError(Exit::usage, endpoint.error().what());
+    if (!endpoint) throw CommandError(Exit::usage, translated(endpoint.error()));
     if (a.mailbox_max_bytes < storage::kEnvelopeMaxBytes)
         throw CommandError(
             Exit::usage, subst(_("--mailbox-max-bytes must hold at least one envelope ({} bytes)"),
@@ -86,7 +86,7 @@ void run_relay(const RelayArgs& a) {
     auto opened = transport::RelayStore::open(
         a.data, pass.view(),
         a.kdf == "fast" ? transport::RelayKdf::fast : transport::RelayKdf::tuned, quotas);
-    if (!opened) throw CommandError(relay_exit_for(opened.error()), opened.error().what());
+    if (!opened) throw CommandError(relay_exit_for(opened.error()), translated(opened.error()));
     auto& store = **opened;
     // A relay's data dir is a store of its own: destroyed or erased while the relay runs, the
     // relay ends at once, its keys wiped, as a member's commands do.
@@ -112,7 +112,7 @@ void run_relay(const RelayArgs& a) {
     asio::io_context io;
     transport::Relay relay(io.get_executor(), store, options);
     if (auto st = relay.listen(*endpoint); !st)
-        throw CommandError(Exit::network, st.error().what());
+        throw CommandError(Exit::network, translated(st.error()));
     // Handlers are in place before the address is printed: whoever reads it may signal at once.
     // On SIGINT/SIGTERM: stop accepting and abort the sessions, then let the io_context run
     // dry. A watchdog ends it regardless after a grace period, so one stuck handler cannot keep
@@ -162,8 +162,11 @@ void run_relay(const RelayArgs& a) {
     stop_cv.notify_all();
     if (watchdog.joinable()) watchdog.join();
     const auto stats = relay.stats();
-    std::cerr << subst(_("kolokol: relay: stopped after {} sessions ({} envelopes in, {} out)\n"),
-                       stats.transport.sessions_established, stats.envelopes_received,
+    std::cerr << subst(_("kolokol: relay: stopped after {} ({} in, {} out)\n"),
+                       subst(P_("{} session", "{} sessions", stats.transport.sessions_established),
+                             stats.transport.sessions_established),
+                       subst(P_("{} envelope", "{} envelopes", stats.envelopes_received),
+                             stats.envelopes_received),
                        stats.envelopes_sent);
     std::cerr << subst(_("kolokol: relay: {} connections refused at a cap, {} sessions evicted "
                          "for newcomers, {} closed for opening no mailbox in time, {} closed for "

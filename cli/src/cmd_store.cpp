@@ -5,6 +5,7 @@
 #include "i18n.hpp"
 #include "node_session.hpp"
 #include "terminal.hpp"
+#include "tty_input.hpp"
 
 namespace kolokol::cli {
 
@@ -27,7 +28,14 @@ void register_store_commands(CLI::App& app) {
             throw CommandError(Exit::exists, subst(_("a store already exists in {}"), home_dir()));
         auto pass = read_new_passphrase(_("New passphrase"), 0);
         std::optional<crypto::SecretBytes> duress_pass;
-        if (duress) duress_pass = read_new_passphrase(_("Duress passphrase"), 1);
+        // Checked as soon as it is typed, before it is asked again.
+        if (duress)
+            duress_pass = read_new_passphrase(_("Duress passphrase"), 1, [&pass](ByteView typed) {
+                if (crypto::equal_ct(typed, pass.view()))
+                    throw CommandError(Exit::usage,
+                                       _("the duress passphrase must differ from your passphrase: "
+                                         "typing it erases the store"));
+            });
         core::InitOptions options;
         options.display_name = name;
         options.passphrase = pass.view();
@@ -61,12 +69,13 @@ void register_store_commands(CLI::App& app) {
     panic->footer(_("Example:\n  kolokol panic --yes"));
     panic->callback([] {
         if (!yes) {
-            if (!stdin_is_tty())
+            // Asked on the terminal even when standard input is not one; in Russian, "да".
+            auto answer = read_terminal_line(
+                subst(_("Destroy everything in {}? Type yes: "), home_dir()), Echo::on, 64);
+            if (!answer)
                 throw CommandError(Exit::usage, _("refusing to destroy the store without --yes"));
-            std::cerr << subst(_("Destroy everything in {}? Type yes: "), home_dir());
-            std::string answer;
-            std::getline(std::cin, answer);
-            if (answer != "yes") throw CommandError(Exit::usage, _("nothing destroyed"));
+            if (!confirms(answer->text.view()))
+                throw CommandError(Exit::usage, _("nothing destroyed"));
         }
         check(core::Node::panic(home_dir()));
         std::cout << _("The store is destroyed.\n");

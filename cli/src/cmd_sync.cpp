@@ -193,7 +193,7 @@ Result<transport::SyncReport> sync_group(core::Node& node, transport::Replica& r
                        so_far.to_send + so_far.to_receive);
         };
         auto one = transport::sync_with(address, std::move(keys), replica, std::move(options));
-        bar.finish();
+        bar.finish(one.has_value());
         if (!one) return one;
         if (round == 0)
             r = std::move(one);
@@ -226,7 +226,7 @@ void network_sync(core::Node& node) {
         for (const auto& group : groups) {
             auto r = sync_group(node, *replica, policy, address, group);
             if (!r) {
-                error = address + ": " + r.error().what();
+                error = address + ": " + translated(r.error());
                 continue;
             }
             add_up(here, *r);
@@ -369,7 +369,7 @@ void register_sync_commands(CLI::App& app) {
         transport::SyncServer server(io.get_executor(), node->transport_key(), replica,
                                      transport::ServerOptions{}, serve_options);
         if (auto ok = server.listen(*endpoint); !ok)
-            throw CommandError(Exit::network, ok.error().what());
+            throw CommandError(Exit::network, translated(ok.error()));
         server.start();
         std::cout << server.address().to_string() << std::endl;
         std::shared_ptr<LanRunner> lan;

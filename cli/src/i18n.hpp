@@ -26,6 +26,9 @@
 namespace CLI {
 class App;
 }
+namespace kolokol {
+struct Error;
+}
 
 namespace kolokol::cli {
 
@@ -43,6 +46,12 @@ void init_i18n();
 // the help flag's text, type names) for `app` and all its subcommands. Call once after every
 // command is registered.
 void translate_cli_help(CLI::App& app);
+
+// A library error in the user's language: its pattern (or literal message) looked up in the
+// catalogue, each argument substituted — a nested error translated the same way, a message
+// literal looked up, other text as it is (kolokol/crypto/error.hpp). A message the catalogue
+// lacks stays English.
+std::string translated(const Error& error);
 
 namespace detail {
 inline void append_arg(std::string& out, std::string_view value) {

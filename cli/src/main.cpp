@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
 
     CLI::App app{_("kolokol — encrypted, offline-first messaging and coordination")};
     app.require_subcommand(0, 1);
+    // The global options also after the command (`kolokol read G --home X`): a subcommand hands
+    // what it does not know to its parent. Subcommands inherit this when they are made.
+    app.fallthrough();
     app.add_option("--home", globals().home,
                    _("Home directory (default ~/.kolokol, env KOLOKOL_HOME)"));
     app.add_option("--passphrase-file", globals().passphrase_file,

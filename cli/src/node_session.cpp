@@ -41,7 +41,7 @@ Exit exit_for(const Error& error) {
 }
 
 void raise(const Error& error) {
-    throw CommandError(exit_for(error), error.what());
+    throw CommandError(exit_for(error), translated(error));
 }
 
 std::unique_ptr<core::Node> open_node() {
@@ -66,6 +66,24 @@ std::string argument_or_stdin(const std::string& value) {
             throw CommandError(Exit::bad_input, _("standard input is larger than 1 MiB"));
     }
     return out;
+}
+
+std::string pasted_argument(const std::string& value, const std::string& what) {
+    if (value != "-" || !stdin_is_tty()) return core::compact_pasted(argument_or_stdin(value));
+    std::cerr << subst(_("Paste {}, then press Enter on an empty line (Ctrl-D also ends it):"),
+                       what)
+              << std::endl;
+    std::string text, line;
+    while (std::getline(std::cin, line)) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) {
+            if (!text.empty()) break;
+            continue;
+        }
+        text += line;
+        if (text.size() > (1u << 20))
+            throw CommandError(Exit::bad_input, _("standard input is larger than 1 MiB"));
+    }
+    return core::compact_pasted(text);
 }
 
 std::string hex(ByteView bytes) {

@@ -30,6 +30,12 @@ inline void check(const Status& s) {
 // Reads an argument that may be "-" (standard input, up to 1 MiB) or literal text.
 std::string argument_or_stdin(const std::string& value);
 
+// A card or welcome token given as an argument, or "-" for standard input, without the line
+// breaks and spaces a terminal or messenger put in it (core::compact_pasted). When standard
+// input is a terminal, first says what to paste (`what`, e.g. "their card (kolokol-card:…)") and
+// reads lines up to an empty one or Ctrl-D. Up to 1 MiB.
+std::string pasted_argument(const std::string& value, const std::string& what);
+
 std::string hex(ByteView bytes);
 std::string short_hex(ByteView bytes);  // first 8 bytes
 // A record's wall clock (ms) in local time, "2026-12-05 10:05" (objects::format_local).

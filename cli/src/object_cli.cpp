@@ -9,6 +9,7 @@
 #include "kolokol/objects/time_text.hpp"
 #include "kolokol/objects/values.hpp"
 #include "kolokol/storage/error.hpp"
+#include "object_labels.hpp"
 #include "terminal.hpp"
 
 namespace kolokol::cli::objcli {
@@ -171,7 +172,7 @@ std::string shown(std::string_view type, std::string_view list, std::string_view
                   std::string_view value) {
     if (is_time(type, list, field))
         if (auto t = objects::field_time_in(value, objects::local_zone())) return *t;
-    return std::string(value);
+    return value_label(field, value);
 }
 
 std::string one_line(std::string_view text, std::size_t max) {
@@ -283,7 +284,7 @@ void print_fields(core::Node& node, const ObjectView& v) {
         if (const auto* spec = spec_of(v.type, {}, k);
             spec && spec->kind == objects::FieldKind::member)
             if (auto key = objects::parse_key_hex(f.value)) value = node.display_name_of(*key);
-        std::cout << "  " << k << ": " << value << "   (" << node.display_name_of(f.author) << ", "
+        std::cout << "  " << field_label(k) << ": " << value << "   ("<< node.display_name_of(f.author) << ", "
                   << local_ms(f.wall_clock_ms) << ")\n";
     }
 }
@@ -296,7 +297,9 @@ void print_attachments(const std::vector<core::AttachmentInfo>& list) {
             std::cout << "  " << _("complete");
         else
             std::cout << "  "
-                      << subst(_("{} of {} chunks still to fetch"), a.missing.size(),
+                      << subst(P_("{} of {} chunk still to fetch", "{} of {} chunks still to fetch",
+                                  a.chunk_count),
+                               a.missing.size(),
                                a.chunk_count);
         std::cout << "\n";
     }
@@ -309,16 +312,16 @@ std::string history_line(core::Node& node, const ObjectView& v, const core::Hist
         case core::HistoryEntry::Kind::created:
             return line + _("created it");
         case core::HistoryEntry::Kind::field_set:
-            if (h.redacted) return line + subst(_("set {} (redacted)"), h.name);
-            return line + subst(_("set {}: \"{}\" → \"{}\""), h.name,
+            if (h.redacted) return line + subst(_("set {} (redacted)"), field_label(h.name));
+            return line + subst(_("set {}: \"{}\" → \"{}\""), field_label(h.name),
                                 shown(v.type, {}, h.name, h.old_value.value_or("")),
                                 shown(v.type, {}, h.name, h.new_value.value_or("")));
         case core::HistoryEntry::Kind::list_append: {
-            if (h.redacted) return line + subst(_("added to {} (redacted)"), h.name);
+            if (h.redacted) return line + subst(_("added to {} (redacted)"), field_label(h.name));
             std::string item;
             for (const auto& [k, val] : h.item)
-                item += (item.empty() ? "" : ", ") + k + "=" + shown(v.type, h.name, k, val);
-            return line + subst(_("added to {}: {}"), h.name, item);
+                item += (item.empty() ? "" : ", ") + field_label(k) + "=" + shown(v.type, h.name, k, val);
+            return line + subst(_("added to {}: {}"), field_label(h.name), item);
         }
     }
     return line;

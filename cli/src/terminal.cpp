@@ -1,7 +1,6 @@
 #include "terminal.hpp"
 
 #include <fcntl.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +12,8 @@
 
 #include "app.hpp"
 #include "i18n.hpp"
+#include "passphrase_strength.hpp"
+#include "tty_input.hpp"
 
 namespace kolokol::cli {
 
@@ -100,32 +101,21 @@ crypto::SecretBytes from_file(const std::string& path, int index) {
     }
 }
 
+// On the controlling terminal, like ssh and gpg: standard input may be a card or a token
+// (`kolokol group add G - < card`), and the prompt must not end up in redirected output.
 crypto::SecretBytes from_tty(const std::string& prompt) {
-    if (!isatty(STDIN_FILENO))
+    auto line = read_terminal_line(prompt + ": ", Echo::off, kMaxPassphraseBytes + 1);
+    if (!line)
         throw CommandError(Exit::usage,
                            _("no terminal to ask for a passphrase: use --passphrase-file or "
                              "KOLOKOL_PASSPHRASE_FILE"));
-    // Echo goes off (dropping what was typed ahead) before the prompt shows, as getpass does:
-    // whatever is typed once the prompt is there is kept, and never echoed.
-    termios old{};
-    tcgetattr(STDIN_FILENO, &old);
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-    std::fprintf(stderr, "%s: ", prompt.c_str());
-    std::fflush(stderr);
-    crypto::SecretBytes buffer(kMaxPassphraseBytes + 2);
-    bool newline = false, failed = false;
-    auto len = read_line(STDIN_FILENO, buffer, &newline, &failed);
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-    std::fputc('\n', stderr);
-    const auto n = len ? without_cr(buffer, *len) : 0;
+    if (line->interrupted) throw CommandError(Exit::failure, _("interrupted"));
     // Cutting it would lock the store with a passphrase the user never typed in full.
-    if (n > kMaxPassphraseBytes)
+    if (line->truncated || line->text.size() > kMaxPassphraseBytes)
         throw CommandError(Exit::usage, subst(_("the passphrase is longer than {} bytes: "
                                                 "passphrases are at most {} bytes"),
                                               kMaxPassphraseBytes, kMaxPassphraseBytes));
-    return crypto::SecretBytes::copy_of(buffer.view().first(n));
+    return std::move(line->text);
 }
 
 }  // namespace
@@ -140,10 +130,13 @@ crypto::SecretBytes read_passphrase(const std::string& prompt, int index) {
     return from_tty(prompt);
 }
 
-crypto::SecretBytes read_new_passphrase(const std::string& prompt, int index) {
+crypto::SecretBytes read_new_passphrase(const std::string& prompt, int index,
+                                        const std::function<void(ByteView)>& check) {
     auto path = passphrase_file_path();
-    if (!path.empty()) return from_file(path, index);
-    auto first = from_tty(prompt);
+    auto first = path.empty() ? from_tty(prompt) : from_file(path, index);
+    if (check) check(first.view());
+    warn_if_weak(first.view());
+    if (!path.empty()) return first;
     auto second = from_tty(_("Repeat it"));
     if (!crypto::equal_ct(first.view(), second.view()))
         throw CommandError(Exit::usage, _("the two passphrases differ"));
@@ -173,14 +166,19 @@ Progress::Progress(std::string label, std::uint64_t total)
     : m_label(std::move(label)), m_total(total), m_enabled(stderr_is_tty()) {}
 
 Progress::~Progress() {
-    finish();
+    finish(false);
 }
 
 void Progress::update(std::uint64_t done) {
     if (!m_enabled || m_total == 0) return;
     // Redraw at most 100 times over the whole run.
     if (done != m_total && done - m_last_drawn < m_total / 100) return;
+    draw(done);
+}
+
+void Progress::draw(std::uint64_t done) {
     m_last_drawn = done;
+    m_drawn = true;
     const int width = 30;
     int filled = static_cast<int>(width * done / m_total);
     std::string bar(static_cast<std::size_t>(filled), '#');
@@ -198,10 +196,11 @@ void Progress::update(std::uint64_t done, std::uint64_t total) {
     update(std::min(done, total));
 }
 
-void Progress::finish() {
+void Progress::finish(bool complete) {
     if (!m_enabled || m_finished) return;
     m_finished = true;
-    if (m_last_drawn > 0) std::fputs("\n", stderr);
+    if (complete && m_drawn && m_last_drawn != m_total) draw(m_total);
+    if (m_drawn) std::fputs("\n", stderr);
 }
 
 }  // namespace kolokol::cli

@@ -10,27 +10,27 @@ struct CoreCategory : std::error_category {
     std::string message(int c) const override {
         switch (static_cast<CoreErrc>(c)) {
             case CoreErrc::bad_input:
-                return "bad input";
+                return KOLOKOL_TEXT("bad input");
             case CoreErrc::not_found:
-                return "not found";
+                return KOLOKOL_TEXT("not found");
             case CoreErrc::not_permitted:
-                return "not permitted";
+                return KOLOKOL_TEXT("not permitted");
             case CoreErrc::no_store:
-                return "no store here";
+                return KOLOKOL_TEXT("no store here");
             case CoreErrc::wrong_passphrase:
-                return "wrong passphrase";
+                return KOLOKOL_TEXT("wrong passphrase");
             case CoreErrc::corrupt_store:
-                return "the store is damaged";
+                return KOLOKOL_TEXT("the store is damaged");
             case CoreErrc::exists:
-                return "already exists";
+                return KOLOKOL_TEXT("already exists");
             case CoreErrc::no_epoch:
-                return "no epoch to write in";
+                return KOLOKOL_TEXT("no epoch to write in");
             case CoreErrc::io:
-                return "input/output error";
+                return KOLOKOL_TEXT("input/output error");
             case CoreErrc::conflict:
-                return "contradicts what the store holds";
+                return KOLOKOL_TEXT("contradicts what the store holds");
         }
-        return "unknown error";
+        return KOLOKOL_TEXT("unknown error");
     }
 };
 }  // namespace

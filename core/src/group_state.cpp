@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kolokol/crypto/error.hpp"
+
 namespace kolokol::core {
 
 MemberTag member_tag(const MemberKey& key) {
@@ -326,11 +328,13 @@ std::string GroupState::rotation_needed(const MemberKey& me) const {
     if (!w) {
         bool all_tainted = std::all_of(m_frontier.begin(), m_frontier.end(),
                                        [&](const EpochId& id) { return tainted(id); });
-        return all_tainted ? "a removed member still holds the current key" : std::string{};
+        return all_tainted ? KOLOKOL_TEXT("a removed member still holds the current key")
+                           : std::string{};
     }
     const auto* e = epoch(*w);
     for (const auto& [k, m] : m_final.members)
-        if (!e->holders.contains(member_tag(k))) return "a member lacks the current key";
+        if (!e->holders.contains(member_tag(k)))
+            return KOLOKOL_TEXT("a member lacks the current key");
     return {};
 }
 

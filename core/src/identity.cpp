@@ -1,5 +1,8 @@
 #include "kolokol/core/identity.hpp"
 
+#include <cctype>
+#include <string>
+
 #include "identity.pb.h"
 #include "kolokol/core/errors.hpp"
 #include "kolokol/crypto/encoding.hpp"
@@ -117,16 +120,48 @@ Result<Card> card_from_signed_bytes(ByteView signed_card) {
     return out;
 }
 
-Result<Card> card_from_text(std::string_view text) {
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+std::string compact_pasted(std::string_view text) {
+    // UTF-8 forms of the invisible and non-breaking spaces.
+    static constexpr std::string_view kInvisible[] = {
+        "\xC2\xA0",      // U+00A0 no-break space
+        "\xE2\x80\x87",  // U+2007 figure space
+        "\xE2\x80\xAF",  // U+202F narrow no-break space
+        "\xE2\x80\x8B",  // U+200B zero width space
+        "\xE2\x80\x8C",  // U+200C zero width non-joiner
+        "\xE2\x80\x8D",  // U+200D zero width joiner
+        "\xE2\x81\xA0",  // U+2060 word joiner
+        "\xEF\xBB\xBF",  // U+FEFF byte order mark
+    };
+    std::string out;
+    out.reserve(text.size());
+    while (!text.empty()) {
+        if (std::isspace(static_cast<unsigned char>(text.front()))) {
+            text.remove_prefix(1);
+            continue;
+        }
+        bool skipped = false;
+        for (auto invisible : kInvisible)
+            if (text.starts_with(invisible)) {
+                text.remove_prefix(invisible.size());
+                skipped = true;
+                break;
+            }
+        if (skipped) continue;
+        out += text.front();
         text.remove_prefix(1);
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-        text.remove_suffix(1);
+    }
+    return out;
+}
+
+Result<Card> card_from_text(std::string_view pasted) {
+    // Whitespace is dropped first, but a text far longer than any card is refused before.
+    if (pasted.size() > 16 * kMaxCardText) return fail(CoreErrc::bad_input, "the card is too long");
+    const auto text = compact_pasted(pasted);
     if (text.size() > kMaxCardText) return fail(CoreErrc::bad_input, "the card is too long");
     if (!text.starts_with(kCardPrefix))
         return fail(CoreErrc::bad_input,
                     "not a Kolokol card (it should start with \"kolokol-card:\")");
-    auto raw = crypto::base64url_decode(text.substr(kCardPrefix.size()));
+    auto raw = crypto::base64url_decode(std::string_view(text).substr(kCardPrefix.size()));
     if (!raw) return fail(CoreErrc::bad_input, "the card is damaged (bad base64)");
     return card_from_signed_bytes(*raw);
 }

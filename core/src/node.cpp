@@ -36,19 +36,20 @@ std::function<std::int64_t()> or_system(std::function<std::int64_t()> clock) {
     return clock;
 }
 
-Error map_storage(const Error& e, std::string_view what) {
+// `what` is a message literal: the step that failed.
+Error map_storage(const Error& e, const char* what) {
     using storage::StorageErrc;
     if (e.code == StorageErrc::wrong_passphrase)
-        return {make_error_code(CoreErrc::wrong_passphrase), "wrong passphrase"};
+        return make_error(CoreErrc::wrong_passphrase, "wrong passphrase");
     if (e.code == StorageErrc::keyfile_missing)
-        return {make_error_code(CoreErrc::no_store), "no store here"};
+        return make_error(CoreErrc::no_store, "no store here");
     if (e.code == StorageErrc::keyfile_corrupt)
-        return {make_error_code(CoreErrc::corrupt_store), "the key file is damaged"};
+        return make_error(CoreErrc::corrupt_store, "the key file is damaged");
     if (e.code == StorageErrc::not_a_database || e.code == StorageErrc::corrupt ||
         e.code == StorageErrc::not_found)
-        return {make_error_code(CoreErrc::corrupt_store),
-                "the database is damaged or does not belong to this key file"};
-    return {make_error_code(CoreErrc::io), std::string(what) + ": " + e.what()};
+        return make_error(CoreErrc::corrupt_store,
+                          "the database is damaged or does not belong to this key file");
+    return make_error(CoreErrc::io, "{}: {}", what, e);
 }
 
 }  // namespace
@@ -79,10 +80,10 @@ Status Node::init(const fs::path& home, const InitOptions& options) {
     if (options.duress_passphrase &&
         crypto::equal_ct(*options.duress_passphrase, options.passphrase))
         return fail(CoreErrc::bad_input, "the duress passphrase must differ from the passphrase");
-    if (exists(home)) return fail(CoreErrc::exists, "a store already exists in " + home.string());
+    if (exists(home)) return fail(CoreErrc::exists, "a store already exists in {}", home.string());
     std::error_code ec;
     fs::create_directories(home, ec);
-    if (ec) return fail(CoreErrc::io, "cannot create " + home.string() + ": " + ec.message());
+    if (ec) return fail(CoreErrc::io, "cannot create {}: {}", home.string(), ec.message());
     fs::permissions(home, fs::perms::owner_all, fs::perm_options::replace, ec);
 
     auto params = options.kdf == KdfProfile::fast
@@ -125,7 +126,7 @@ Status Node::init(const fs::path& home, const InitOptions& options) {
 Result<std::unique_ptr<Node>> Node::open(const fs::path& home, ByteView passphrase,
                                          std::function<std::int64_t()> clock) {
     if (!exists(home))
-        return fail(CoreErrc::no_store, "no store in " + home.string() + " — run `kolokol init`");
+        return fail(CoreErrc::no_store, "no store in {} — run `kolokol init`", home.string());
     // A duress passphrase crypto-erases the key file in place: it keeps its inode, size, times
     // and shape, no slot opens any more, and the database is noise without its key. Nothing is
     // deleted and the database is not opened, so the home looks as after a wrong passphrase.
@@ -160,7 +161,7 @@ Status Node::guard_store(std::function<void()> on_gone) {
 }
 
 Status Node::panic(const fs::path& home) {
-    if (!exists(home)) return fail(CoreErrc::no_store, "no store in " + home.string());
+    if (!exists(home)) return fail(CoreErrc::no_store, "no store in {}", home.string());
     std::error_code ec;
     if (fs::exists(key_path(home), ec)) {
         if (auto ok = storage::KeyFile::destroy(key_path(home)); !ok)
@@ -174,7 +175,7 @@ Status Node::panic(const fs::path& home) {
 
 Status Node::change_passphrase(const fs::path& home, ByteView old_passphrase,
                                ByteView new_passphrase) {
-    if (!exists(home)) return fail(CoreErrc::no_store, "no store in " + home.string());
+    if (!exists(home)) return fail(CoreErrc::no_store, "no store in {}", home.string());
     if (new_passphrase.empty()) return fail(CoreErrc::bad_input, "the new passphrase is empty");
     if (auto ok =
             storage::KeyFile::change_passphrase(key_path(home), old_passphrase, new_passphrase);

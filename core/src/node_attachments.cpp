@@ -40,10 +40,6 @@ std::uint32_t chunk_count_for(std::uint64_t size, std::uint32_t chunk_bytes) {
     return static_cast<std::uint32_t>((size + chunk_bytes - 1) / chunk_bytes);
 }
 
-Error object_error(objects::ObjectErrc code, std::string message) {
-    return {make_error_code(code), std::move(message)};
-}
-
 // read_attachment's hand-off from its store reader to the thread that opens and sinks: batches
 // of chunk envelopes in index order, and what stopped the reading after a batch (if anything).
 constexpr std::size_t kReadBatch = 32;  // ~1.5 MiB of envelopes
@@ -130,20 +126,26 @@ AttachmentInfo info_of(const ManifestRow& row) {
 
 }  // namespace
 
-std::optional<std::string> check_manifest(const pb::AttachmentManifest& m) {
-    if (m.attachment_id().size() != 16) return "bad attachment id";
-    if (auto ok = objects::validate_attachment_name(m.name()); !ok) return ok.error().message;
+std::optional<Error> check_manifest(const pb::AttachmentManifest& m) {
+    auto bad = [](const char* literal) { return make_error(CoreErrc::bad_input, literal); };
+    // Rejection details (stored, shown in `kolokol rejected`) stay English; the CLI shows these
+    // translated when an attachment command meets them.
+    if (m.attachment_id().size() != 16) return bad(KOLOKOL_TEXT("bad attachment id"));
+    if (auto ok = objects::validate_attachment_name(m.name()); !ok)
+        return reclassify(CoreErrc::bad_input, ok.error()).error();
     if (m.media_type().size() > objects::kMaxMediaTypeBytes || !printable_token(m.media_type()))
-        return "bad media type";
-    if (m.size() > kMaxFileBytes) return "attachment larger than 4 GiB";
-    if (m.sha256().size() != 32) return "bad SHA-256";
+        return bad(KOLOKOL_TEXT("bad media type"));
+    if (m.size() > kMaxFileBytes) return bad(KOLOKOL_TEXT("attachment larger than 4 GiB"));
+    if (m.sha256().size() != 32) return bad(KOLOKOL_TEXT("bad SHA-256"));
     if (m.chunk_bytes() == 0 || m.chunk_bytes() > objects::kMaxChunkBytes)
-        return "chunk size outside 1..48 KiB";
-    if (m.chunk_ids_size() != 0) return "manifest lists chunk ids (not this format)";
+        return bad(KOLOKOL_TEXT("chunk size outside 1..48 KiB"));
+    if (m.chunk_ids_size() != 0)
+        return bad(KOLOKOL_TEXT("manifest lists chunk ids (not this format)"));
     if (m.chunk_count() != chunk_count_for(m.size(), m.chunk_bytes()))
-        return "the chunk count does not add up to the size";
-    if (m.chunks_hash().size() != 32) return "bad chunks hash";
-    if (!m.object_id().empty() && m.object_id().size() != 32) return "bad object id";
+        return bad(KOLOKOL_TEXT("the chunk count does not add up to the size"));
+    if (m.chunks_hash().size() != 32) return bad(KOLOKOL_TEXT("bad chunks hash"));
+    if (!m.object_id().empty() && m.object_id().size() != 32)
+        return bad(KOLOKOL_TEXT("bad object id"));
     return std::nullopt;
 }
 
@@ -325,13 +327,13 @@ Result<AttachmentInfo> Node::attach_in_scope(const GroupId& group, const fs::pat
     auto& m = *m_impl;
     std::error_code ec;
     if (!fs::is_regular_file(path, ec))
-        return fail(CoreErrc::not_found, "no such file: " + path.string());
+        return fail(CoreErrc::not_found, "no such file: {}", path.string());
     auto total = fs::file_size(path, ec);
-    if (ec) return fail(CoreErrc::io, "cannot read " + path.string() + ": " + ec.message());
+    if (ec) return fail(CoreErrc::io, "cannot read {}: {}", path.string(), ec.message());
     if (total > kMaxFileBytes) return fail(CoreErrc::bad_input, "an attachment is at most 4 GiB");
     std::string name = options.name.empty() ? path.filename().string() : options.name;
     if (auto ok = objects::validate_attachment_name(name); !ok)
-        return fail(CoreErrc::bad_input, ok.error().message);
+        return reclassify(CoreErrc::bad_input, ok.error());
     if (options.media_type.size() > objects::kMaxMediaTypeBytes ||
         !printable_token(options.media_type))
         return fail(CoreErrc::bad_input, "a media type is printable ASCII without spaces");
@@ -340,11 +342,11 @@ Result<AttachmentInfo> Node::attach_in_scope(const GroupId& group, const fs::pat
         auto v = object(group, *options.object);
         if (!v) return std::unexpected(v.error());
         if (!objects::builtin_types().find(v->type)->list("attachments"))
-            return fail(CoreErrc::bad_input, "a " + v->type + " has no attachments");
+            return fail(CoreErrc::bad_input, "a {} has no attachments", v->type);
         owner = std::move(*v);
     }
     std::ifstream in(path, std::ios::binary);
-    if (!in) return fail(CoreErrc::io, "cannot open " + path.string());
+    if (!in) return fail(CoreErrc::io, "cannot open {}", path.string());
 
     auto attachment_id = m.random->array<16>();
     crypto::Sha256 sha;
@@ -377,7 +379,7 @@ Result<AttachmentInfo> Node::attach_in_scope(const GroupId& group, const fs::pat
         auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), total - done));
         in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(want));
         if (static_cast<std::size_t>(in.gcount()) != want)
-            return fail(CoreErrc::io, "reading " + path.string() + " failed (did it shrink?)");
+            return fail(CoreErrc::io, "reading {} failed (did it shrink?)", path.string());
         ByteView data(buf.data(), want);
         sha.update(data);
         pb::RecordBody body;
@@ -431,7 +433,7 @@ Result<AttachmentInfo> Node::attach_in_scope(const GroupId& group, const fs::pat
     auto h = ids_hash.finish();
     mf->set_chunks_hash(std::string(as_chars(ByteView(h))));
     if (options.object) mf->set_object_id(to_string(*options.object));
-    if (auto why = check_manifest(*mf)) return fail(CoreErrc::bad_input, *why);
+    if (auto why = check_manifest(*mf)) return std::unexpected(*why);
     auto manifest_id = m.write(group, body);
     if (!manifest_id) return std::unexpected(manifest_id.error());
     if (options.progress) options.progress(total, total);
@@ -498,13 +500,11 @@ Result<AttachmentInfo> Node::resolve_attachment(const GroupId& group, std::strin
     for (auto& a : *all) {
         if (!matches(a.manifest_id) && !matches(a.attachment_id)) continue;
         if (found)
-            return fail(
-                CoreErrc::bad_input,
-                "\"" + std::string(prefix) + "\" matches several attachments: give more digits");
+            return fail(CoreErrc::bad_input, "\"{}\" matches several attachments: give more digits",
+                        prefix);
         found = std::move(a);
     }
-    if (!found)
-        return fail(CoreErrc::not_found, "no attachment matches \"" + std::string(prefix) + "\"");
+    if (!found) return fail(CoreErrc::not_found, "no attachment matches \"{}\"", prefix);
     return std::move(*found);
 }
 
@@ -516,20 +516,21 @@ Status Node::read_attachment(const GroupId& group, const RecordId& manifest_id,
     if (!*loaded) return fail(CoreErrc::not_found, "no such attachment in this group");
     const auto& row = **loaded;
     const auto& mf = row.manifest;
-    if (auto why = check_manifest(mf)) return fail(CoreErrc::bad_input, *why);
+    if (auto why = check_manifest(mf)) return std::unexpected(*why);
     const std::uint32_t count = mf.chunk_count();
     const std::uint64_t size = mf.size();
     const std::uint32_t cb = mf.chunk_bytes();
 
-    auto damaged = [&](std::uint32_t idx, const RecordId& id, const std::string& why) -> Status {
+    // `why` is a message literal.
+    auto damaged = [&](std::uint32_t idx, const RecordId& id, const char* why) -> Status {
         // Drop it so that the next sync fetches it again from a peer that holds it whole.
         RecordId one[] = {id};
         if (auto rm = m.envelopes->remove(one); !rm) return std::unexpected(rm.error());
         if (auto ok = m.want_again(id); !ok) return ok;
-        return std::unexpected(
-            object_error(objects::ObjectErrc::chunk_corrupt,
-                         "chunk " + std::to_string(idx) + " of \"" + mf.name() + "\" is damaged (" +
-                             why + "); it was dropped and the next sync fetches it again"));
+        return std::unexpected(make_error(
+            objects::ObjectErrc::chunk_corrupt,
+            "chunk {} of \"{}\" is damaged ({}); it was dropped and the next sync fetches it again",
+            idx, mf.name(), why));
     };
 
     // One pass over the chunks: a page read once gains nothing from staying in the cache, and
@@ -602,8 +603,7 @@ Status Node::read_attachment(const GroupId& group, const RecordId& manifest_id,
             read_batches();
         } catch (const std::exception& e) {  // out of memory: end the read, not the process
             ChunkBatch b;
-            b.error =
-                Error{make_error_code(CoreErrc::io), std::string("reading the store: ") + e.what()};
+            b.error = make_error(make_error_code(CoreErrc::io), "reading the store: {}", e.what());
             try {
                 queue.push(std::move(b));
             } catch (...) {
@@ -639,16 +639,16 @@ Status Node::read_attachment(const GroupId& group, const RecordId& manifest_id,
                 if (k != m.epochs.end()) keys = &k->second;
             } else {
                 stop_reader();
-                return damaged(idx, c.id, "malformed envelope");
+                return damaged(idx, c.id, KOLOKOL_TEXT("malformed envelope"));
             }
             if (!keys) {
                 stop_reader();
-                return damaged(idx, c.id, "no key for its mailbox");
+                return damaged(idx, c.id, KOLOKOL_TEXT("no key for its mailbox"));
             }
             auto rec = open_pinned_record(c.envelope, *keys, c.id);
             if (!rec) {
                 stop_reader();
-                return damaged(idx, c.id, rec.error().detail);
+                return damaged(idx, c.id, reject_reason_name(rec.error().reason).data());
             }
             const auto& ch = rec->body.chunk();
             std::size_t expect =
@@ -656,10 +656,10 @@ Status Node::read_attachment(const GroupId& group, const RecordId& manifest_id,
             if (!rec->body.has_chunk() || ch.attachment_id() != mf.attachment_id() ||
                 ch.index() != idx || author_of(rec->body) != row.author ||
                 ch.data().size() != expect)
-                return std::unexpected(object_error(
-                    objects::ObjectErrc::chunk_corrupt,
-                    "chunk " + std::to_string(idx) + " of \"" + mf.name() +
-                        "\" does not fit the manifest (attachment, index, author or size)"));
+                return std::unexpected(make_error(objects::ObjectErrc::chunk_corrupt,
+                                                  "chunk {} of \"{}\" does not fit the manifest "
+                                                  "(attachment, index, author or size)",
+                                                  idx, mf.name()));
             ids_hash.update(ByteView(c.id));
             auto data = as_bytes(ch.data());
             sha.update(data);
@@ -672,19 +672,19 @@ Status Node::read_attachment(const GroupId& group, const RecordId& manifest_id,
             if (b->want_again)
                 if (auto ok = m.want_again(*b->want_again); !ok) return ok;
             return std::unexpected(
-                object_error(objects::ObjectErrc::chunk_missing,
-                             "chunk " + std::to_string(*b->missing) + " of \"" + mf.name() +
-                                 "\" is not here yet: sync with a member who holds it"));
+                make_error(objects::ObjectErrc::chunk_missing,
+                           "chunk {} of \"{}\" is not here yet: sync with a member who holds it",
+                           *b->missing, mf.name()));
         }
     }
     stop_reader();
     if (next != count)  // the reader stopped without saying why: a programming error
-        return fail(CoreErrc::io, "reading \"" + mf.name() + "\" stopped early");
+        return fail(CoreErrc::io, "reading \"{}\" stopped early", mf.name());
     auto h = ids_hash.finish();
     if (!crypto::equal_ct(ByteView(h), as_bytes(mf.chunks_hash())))
-        return std::unexpected(object_error(
-            objects::ObjectErrc::hash_mismatch,
-            "the chunks of \"" + mf.name() + "\" are not the ones its manifest names"));
+        return std::unexpected(
+            make_error(objects::ObjectErrc::hash_mismatch,
+                       "the chunks of \"{}\" are not the ones its manifest names", mf.name()));
     auto digest = sha.finish();
     if (!crypto::equal_ct(ByteView(digest), as_bytes(mf.sha256()))) {
         // The ids are the manifest's, so either a stored envelope is not the one its id names
@@ -692,9 +692,9 @@ Status Node::read_attachment(const GroupId& group, const RecordId& manifest_id,
         // manifest is false. A second pass tells which, and drops such a chunk.
         auto bad = find_misnamed_chunk(m, mf.attachment_id(), row.author, count);
         if (!bad) return std::unexpected(bad.error());
-        if (*bad) return damaged((*bad)->first, (*bad)->second, "its hash is wrong");
-        return std::unexpected(object_error(objects::ObjectErrc::hash_mismatch,
-                                            "\"" + mf.name() + "\" does not match its SHA-256"));
+        if (*bad) return damaged((*bad)->first, (*bad)->second, KOLOKOL_TEXT("its hash is wrong"));
+        return std::unexpected(make_error(objects::ObjectErrc::hash_mismatch,
+                                          "\"{}\" does not match its SHA-256", mf.name()));
     }
     return {};
 }
@@ -703,27 +703,28 @@ Status Node::export_attachment(const GroupId& group, const RecordId& manifest_id
                                const fs::path& path, bool overwrite) {
     std::error_code ec;
     if (!overwrite && fs::exists(path, ec))
-        return fail(CoreErrc::exists, path.string() + " exists (use --force to overwrite)");
+        return fail(CoreErrc::exists, "{} exists (use --force to overwrite)", path.string());
     auto tmp = path;
     tmp += ".kolokol-partial";
     {
         auto created = storage::create_output_temp(tmp);
         if (!created)
-            return fail(created.error().code == storage::StorageErrc::exists ? CoreErrc::exists
-                                                                             : CoreErrc::io,
-                        created.error().message);
+            return reclassify(make_error_code(created.error().code == storage::StorageErrc::exists
+                                                  ? CoreErrc::exists
+                                                  : CoreErrc::io),
+                              created.error());
         const int fd = *created;
         auto ok = read_attachment(group, manifest_id, [&](ByteView data) -> Status {
             while (!data.empty()) {
                 auto n = ::write(fd, data.data(), data.size());
                 if (n < 0 && errno == EINTR) continue;
-                if (n <= 0) return fail(CoreErrc::io, "writing " + tmp.string() + " failed");
+                if (n <= 0) return fail(CoreErrc::io, "writing {} failed", tmp.string());
                 data = data.subspan(static_cast<std::size_t>(n));
             }
             return {};
         });
-        if (ok && ::fsync(fd) != 0) ok = fail(CoreErrc::io, "writing " + tmp.string() + " failed");
-        if (::close(fd) != 0 && ok) ok = fail(CoreErrc::io, "writing " + tmp.string() + " failed");
+        if (ok && ::fsync(fd) != 0) ok = fail(CoreErrc::io, "writing {} failed", tmp.string());
+        if (::close(fd) != 0 && ok) ok = fail(CoreErrc::io, "writing {} failed", tmp.string());
         if (!ok) {
             fs::remove(tmp, ec);
             return ok;
@@ -732,7 +733,7 @@ Status Node::export_attachment(const GroupId& group, const RecordId& manifest_id
     fs::rename(tmp, path, ec);
     if (ec) {
         fs::remove(tmp, ec);
-        return fail(CoreErrc::io, "cannot write " + path.string() + ": " + ec.message());
+        return fail(CoreErrc::io, "cannot write {}: {}", path.string(), ec.message());
     }
     return {};
 }

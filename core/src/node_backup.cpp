@@ -38,11 +38,19 @@ constexpr std::size_t kMaxGenesisBytes = 4096;
 constexpr std::size_t kMaxCardBytes = 4096;
 constexpr std::size_t kIngestBatch = 1000;
 
-Error bad(const std::string& what) {
-    return {make_error_code(CoreErrc::bad_input), "the backup " + what};
+// `literal` is a message literal (callers mark theirs with KOLOKOL_TEXT).
+Error bad(const char* literal) {
+    return make_error(CoreErrc::bad_input, literal);
 }
-Error io_error(const std::string& what) {
-    return {make_error_code(CoreErrc::io), what + ": " + std::strerror(errno)};
+// What failed (a message literal), with errno's text.
+Error io_error(const char* literal) {
+    return make_error(CoreErrc::io, "{}: {}", literal, std::string(std::strerror(errno)));
+}
+// As above, `literal` holding a "{}" for the path.
+Error io_error(const char* literal, const fs::path& path) {
+    const std::string why = std::strerror(errno);
+    return make_error(CoreErrc::io, "{}: {}", make_error(CoreErrc::io, literal, path.string()),
+                      why);
 }
 
 // Protobuf keeps strings on the ordinary heap: wipe every secret before the message goes.
@@ -84,114 +92,136 @@ struct WipedString {
 
 Status check_identity(const pb::BackupIdentity& id) {
     if (id.sign_secret().size() != crypto::kSignSecretBytes)
-        return std::unexpected(bad("holds a signing key of the wrong size"));
+        return std::unexpected(
+            bad(KOLOKOL_TEXT("the backup holds a signing key of the wrong size")));
     if (id.box_secret().size() != 32)
-        return std::unexpected(bad("holds an encryption key of the wrong size"));
+        return std::unexpected(
+            bad(KOLOKOL_TEXT("the backup holds an encryption key of the wrong size")));
     if (id.transport_secret().size() != 32)
-        return std::unexpected(bad("holds a transport key of the wrong size"));
+        return std::unexpected(
+            bad(KOLOKOL_TEXT("the backup holds a transport key of the wrong size")));
     if (auto ok = check_display_name(id.display_name()); !ok)
-        return std::unexpected(bad("holds an invalid display name"));
-    if (id.card().size() > kMaxCardBytes) return std::unexpected(bad("holds an oversized card"));
+        return std::unexpected(bad(KOLOKOL_TEXT("the backup holds an invalid display name")));
+    if (id.card().size() > kMaxCardBytes)
+        return std::unexpected(bad(KOLOKOL_TEXT("the backup holds an oversized card")));
     auto card = card_from_signed_bytes(as_bytes(id.card()));
-    if (!card) return std::unexpected(bad("holds a card that does not verify"));
+    if (!card)
+        return std::unexpected(bad(KOLOKOL_TEXT("the backup holds a card that does not verify")));
     // The secrets must be the card's: derive both public keys again and compare.
     auto sign = crypto::sign_seed_keypair(as_bytes(id.sign_secret()).first(crypto::kSignSeedBytes));
     if (sign.public_key != card->sign_key ||
         !crypto::equal_ct(sign.secret_key.view(), as_bytes(id.sign_secret())))
-        return std::unexpected(bad("holds a signing key that does not match its card"));
+        return std::unexpected(
+            bad(KOLOKOL_TEXT("the backup holds a signing key that does not match its card")));
     if (crypto::x25519_base(as_bytes(id.box_secret())) != card->box_key)
-        return std::unexpected(bad("holds an encryption key that does not match its card"));
+        return std::unexpected(
+            bad(KOLOKOL_TEXT("the backup holds an encryption key that does not match its card")));
     if (crypto::is_zero(as_bytes(id.transport_secret())))
-        return std::unexpected(bad("holds an empty transport key"));
+        return std::unexpected(bad(KOLOKOL_TEXT("the backup holds an empty transport key")));
     return {};
 }
 
 Status check_group(const pb::BackupGroup& g, std::set<std::string>& epoch_ids) {
     if (g.group_id().size() != 32)
-        return std::unexpected(bad("holds a group id of the wrong size"));
+        return std::unexpected(bad(KOLOKOL_TEXT("the backup holds a group id of the wrong size")));
     if (g.genesis().size() > kMaxGenesisBytes)
-        return std::unexpected(bad("holds an oversized group genesis"));
+        return std::unexpected(bad(KOLOKOL_TEXT("the backup holds an oversized group genesis")));
     pb::SignedGenesis sg;
     pb::Genesis genesis;
     if (!sg.ParseFromString(g.genesis()) || !genesis.ParseFromString(sg.genesis()) ||
         genesis.creator().size() != 32 || genesis.creator_box().size() != 32 ||
         !crypto::verify(as_bytes(genesis.creator()), kGenesisDomain, as_bytes(sg.genesis()),
                         as_bytes(sg.signature())))
-        return std::unexpected(bad("holds a group genesis that does not verify"));
+        return std::unexpected(
+            bad(KOLOKOL_TEXT("the backup holds a group genesis that does not verify")));
     if (crypto::blake2b_256(kGroupDomain, as_bytes(sg.genesis())) !=
         to_array<32>(as_bytes(g.group_id())))
-        return std::unexpected(bad("holds a group whose genesis does not match its id"));
+        return std::unexpected(
+            bad(KOLOKOL_TEXT("the backup holds a group whose genesis does not match its id")));
     if (static_cast<std::size_t>(g.epochs_size()) > kMaxEpochsPerGroup)
-        return std::unexpected(bad("holds too many epochs for one group"));
+        return std::unexpected(bad(KOLOKOL_TEXT("the backup holds too many epochs for one group")));
     for (const auto& e : g.epochs()) {
         if (e.epoch_id().size() != 32)
-            return std::unexpected(bad("holds an epoch id of the wrong size"));
+            return std::unexpected(
+                bad(KOLOKOL_TEXT("the backup holds an epoch id of the wrong size")));
         if (!epoch_ids.insert(e.epoch_id()).second)
-            return std::unexpected(bad("holds the same epoch twice"));
+            return std::unexpected(bad(KOLOKOL_TEXT("the backup holds the same epoch twice")));
         bool full = e.secret().size() == 32 && e.control_key().empty() &&
                     e.mailbox_seed().empty() && e.file_key().empty();
         bool control = e.secret().empty() && e.control_key().size() == 32 &&
                        e.mailbox_seed().size() == 32 && e.file_key().size() == 32;
-        if (!full && !control) return std::unexpected(bad("holds a damaged epoch key"));
+        if (!full && !control)
+            return std::unexpected(bad(KOLOKOL_TEXT("the backup holds a damaged epoch key")));
         if (e.retired() && !control)
-            return std::unexpected(bad("holds the secret of an epoch retention retired"));
+            return std::unexpected(
+                bad(KOLOKOL_TEXT("the backup holds the secret of an epoch retention retired")));
     }
     if (static_cast<std::size_t>(g.relays_size()) > kMaxRelays)
-        return std::unexpected(bad("lists more than 16 relays for a group"));
+        return std::unexpected(
+            bad(KOLOKOL_TEXT("the backup lists more than 16 relays for a group")));
     for (const auto& r : g.relays())
         if (r.size() > transport::kMaxAddressChars || !transport::Address::parse(r))
-            return std::unexpected(bad("lists a relay address that does not parse"));
+            return std::unexpected(
+                bad(KOLOKOL_TEXT("the backup lists a relay address that does not parse")));
     return {};
 }
 
 Status check(const pb::Backup& b) {
     if (b.version() != kBackupVersion)
-        return std::unexpected(
-            bad("has version " + std::to_string(b.version()) + "; this kolokol reads version 1"));
-    if (!b.has_identity()) return std::unexpected(bad("holds no identity"));
+        return std::unexpected(make_error(CoreErrc::bad_input,
+                                          "the backup has version {}; this kolokol reads version 1",
+                                          b.version()));
+    if (!b.has_identity())
+        return std::unexpected(bad(KOLOKOL_TEXT("the backup holds no identity")));
     if (auto ok = check_identity(b.identity()); !ok) return ok;
     if (static_cast<std::size_t>(b.groups_size()) > kMaxGroups)
-        return std::unexpected(bad("holds too many groups"));
+        return std::unexpected(bad(KOLOKOL_TEXT("the backup holds too many groups")));
     std::set<std::string> group_ids, epoch_ids;
     for (const auto& g : b.groups()) {
         if (auto ok = check_group(g, epoch_ids); !ok) return ok;
         if (!group_ids.insert(g.group_id()).second)
-            return std::unexpected(bad("holds the same group twice"));
+            return std::unexpected(bad(KOLOKOL_TEXT("the backup holds the same group twice")));
     }
     if (static_cast<std::size_t>(b.verified_size()) > kMaxVerified)
-        return std::unexpected(bad("holds too many verified marks"));
+        return std::unexpected(bad(KOLOKOL_TEXT("the backup holds too many verified marks")));
     for (const auto& v : b.verified())
-        if (v.size() != 32) return std::unexpected(bad("holds a verified key of the wrong size"));
+        if (v.size() != 32)
+            return std::unexpected(
+                bad(KOLOKOL_TEXT("the backup holds a verified key of the wrong size")));
     for (const auto& e : b.envelopes())
         if (!storage::parse_envelope(as_bytes(e)))
-            return std::unexpected(bad("holds a damaged envelope"));
+            return std::unexpected(bad(KOLOKOL_TEXT("the backup holds a damaged envelope")));
     return {};
 }
 
 Status parse(ByteView plaintext, pb::Backup& out) {
     if (plaintext.size() > Node::kMaxBackupBytes)
-        return std::unexpected(bad("is larger than 512 MiB"));
+        return std::unexpected(bad(KOLOKOL_TEXT("the backup is larger than 512 MiB")));
     if (!out.ParseFromArray(plaintext.data(), static_cast<int>(plaintext.size())))
-        return std::unexpected(bad("does not parse: damaged, or not a Kolokol backup"));
+        return std::unexpected(
+            bad(KOLOKOL_TEXT("the backup does not parse: damaged, or not a Kolokol backup")));
     return check(out);
 }
 
 Error map_age(const Error& e) {
     if (e.code == age::AgeErrc::no_match)
-        return {make_error_code(CoreErrc::wrong_passphrase),
-                "the backup passphrase is wrong (or the file is not a passphrase backup)"};
-    if (e.code == age::AgeErrc::io) return {make_error_code(CoreErrc::io), e.message};
+        return make_error(
+            CoreErrc::wrong_passphrase,
+            "the backup passphrase is wrong (or the file is not a passphrase backup)");
+    if (e.code == age::AgeErrc::io) return reclassify(CoreErrc::io, e).error();
     if (e.code == age::AgeErrc::hmac_failure || e.code == age::AgeErrc::payload_failure)
-        return bad("file is damaged or was altered (" + e.message + ")");
-    return bad("file is not a passphrase-protected age file (" + e.message + ")");
+        return make_error(CoreErrc::bad_input, "the backup file is damaged or was altered ({})", e);
+    return make_error(CoreErrc::bad_input,
+                      "the backup file is not a passphrase-protected age file ({})", e);
 }
 
-// Decrypts the age file at `path` into `out`, refusing more than kMaxBackupBytes.
-Status decrypt_file(const fs::path& path, ByteView passphrase, std::string& out) {
+// Decrypts the age file at `path` into `out`, refusing more than kMaxBackupBytes. Without `out`,
+// only opens the header: that checks the passphrase (and the header's MAC), not the payload.
+Status decrypt_file(const fs::path& path, ByteView passphrase, std::string* out) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        if (errno == ENOENT) return fail(CoreErrc::not_found, "no backup file " + path.string());
-        return std::unexpected(io_error("cannot open " + path.string()));
+        if (errno == ENOENT) return fail(CoreErrc::not_found, "no backup file {}", path.string());
+        return std::unexpected(io_error(KOLOKOL_TEXT("cannot open {}"), path));
     }
     struct Closer {
         int fd;
@@ -201,7 +231,8 @@ Status decrypt_file(const fs::path& path, ByteView passphrase, std::string& out)
         for (;;) {
             auto n = ::read(fd, buf.data(), buf.size());
             if (n >= 0) return static_cast<std::size_t>(n);
-            if (errno != EINTR) return std::unexpected(io_error("reading the backup"));
+            if (errno != EINTR)
+                return std::unexpected(io_error(KOLOKOL_TEXT("reading the backup")));
         }
     };
     age::PassphraseProvider provider = [passphrase]() -> Result<crypto::SecretBytes> {
@@ -211,6 +242,7 @@ Status decrypt_file(const fs::path& path, ByteView passphrase, std::string& out)
     options.threads = 1;
     auto decryptor = age::Decryptor::open(source, {}, provider, options);
     if (!decryptor) return std::unexpected(map_age(decryptor.error()));
+    if (!out) return {};
     Bytes chunk(age::kChunkBytes);
     for (;;) {
         auto n = decryptor->read(chunk);
@@ -219,11 +251,11 @@ Status decrypt_file(const fs::path& path, ByteView passphrase, std::string& out)
             return std::unexpected(map_age(n.error()));
         }
         if (*n == 0) break;
-        if (out.size() + *n > Node::kMaxBackupBytes) {
+        if (out->size() + *n > Node::kMaxBackupBytes) {
             crypto::memzero(chunk);
-            return std::unexpected(bad("is larger than 512 MiB"));
+            return std::unexpected(bad(KOLOKOL_TEXT("the backup is larger than 512 MiB")));
         }
-        out.append(reinterpret_cast<const char*>(chunk.data()), *n);
+        out->append(reinterpret_cast<const char*>(chunk.data()), *n);
     }
     crypto::memzero(chunk);
     return {};
@@ -383,8 +415,8 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
         ++summary.envelopes;
     }
     if (auto checked = check(b); !checked)
-        return fail(CoreErrc::corrupt_store,
-                    "the store's contents do not make a valid backup: " + checked.error().message);
+        return fail(CoreErrc::corrupt_store, "the store's contents do not make a valid backup: {}",
+                    checked.error());
 
     WipedString plain;
     if (!b.SerializeToString(&plain.text))
@@ -394,9 +426,10 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
     tmp += ".tmp";
     auto created = storage::create_output_temp(tmp);
     if (!created)
-        return fail(
-            created.error().code == storage::StorageErrc::exists ? CoreErrc::exists : CoreErrc::io,
-            created.error().message);
+        return reclassify(make_error_code(created.error().code == storage::StorageErrc::exists
+                                              ? CoreErrc::exists
+                                              : CoreErrc::io),
+                          created.error());
     const int fd = *created;
     auto abandon = [&](Error e) -> Result<BackupSummary> {
         ::close(fd);
@@ -408,7 +441,7 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
             auto n = ::write(fd, data.data(), data.size());
             if (n < 0) {
                 if (errno == EINTR) continue;
-                return std::unexpected(io_error("writing the backup"));
+                return std::unexpected(io_error(KOLOKOL_TEXT("writing the backup")));
             }
             data = data.subspan(static_cast<std::size_t>(n));
             summary.bytes += static_cast<std::uint64_t>(n);
@@ -421,13 +454,13 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
     if (!enc) return abandon(enc.error());
     if (auto w = enc->write(as_bytes(plain.text)); !w) return abandon(w.error());
     if (auto f = enc->finish(); !f) return abandon(f.error());
-    if (::fsync(fd) != 0) return abandon(io_error("syncing the backup"));
+    if (::fsync(fd) != 0) return abandon(io_error(KOLOKOL_TEXT("syncing the backup")));
     if (::close(fd) != 0) {
         ::unlink(tmp.c_str());
-        return std::unexpected(io_error("closing the backup"));
+        return std::unexpected(io_error(KOLOKOL_TEXT("closing the backup")));
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        auto e = io_error("cannot move the backup to " + path.string());
+        auto e = io_error(KOLOKOL_TEXT("cannot move the backup to {}"), path);
         ::unlink(tmp.c_str());
         return std::unexpected(e);
     }
@@ -439,18 +472,22 @@ Status Node::check_backup(ByteView plaintext) {
     return parse(plaintext, backup.message);
 }
 
+Status Node::check_backup_passphrase(const fs::path& backup_path, ByteView passphrase) {
+    return decrypt_file(backup_path, passphrase, nullptr);
+}
+
 Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path& backup_path,
                                            const RestoreOptions& options) {
     if (exists(home))
-        return fail(CoreErrc::exists, "a store already exists in " + home.string() +
-                                          "; restore only into an empty home");
+        return fail(CoreErrc::exists,
+                    "a store already exists in {}; restore only into an empty home", home.string());
     if (options.store_passphrase.empty())
         return fail(CoreErrc::bad_input, "the new store passphrase is empty");
     Wiped backup;
     auto& b = backup.message;
     {
         WipedString plain;
-        if (auto ok = decrypt_file(backup_path, options.backup_passphrase, plain.text); !ok)
+        if (auto ok = decrypt_file(backup_path, options.backup_passphrase, &plain.text); !ok)
             return std::unexpected(ok.error());
         if (auto ok = parse(as_bytes(plain.text), b); !ok) return std::unexpected(ok.error());
     }
@@ -588,12 +625,11 @@ Status Node::check_integrity() {
     auto st = m_impl->db.prepare("PRAGMA quick_check");
     if (!st) return std::unexpected(st.error());
     auto r = st->step();
-    if (!r)
-        return fail(CoreErrc::corrupt_store, std::string("the check failed: ") + r.error().what());
+    if (!r) return fail(CoreErrc::corrupt_store, "the check failed: {}", r.error());
     if (!*r) return fail(CoreErrc::corrupt_store, "the check returned nothing");
     auto verdict = st->column_text(0);
     if (verdict != "ok")
-        return fail(CoreErrc::corrupt_store, "the database is damaged: " + verdict);
+        return fail(CoreErrc::corrupt_store, "the database is damaged: {}", verdict);
     return {};
 }
 

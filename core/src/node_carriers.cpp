@@ -108,7 +108,7 @@ Status Node::set_relays(const GroupId& group, std::vector<std::string> relays) {
         return fail(CoreErrc::bad_input, "a group lists at most 16 relays");
     for (const auto& r : relays)
         if (r.size() > 256 || !r.starts_with("kolokol://"))
-            return fail(CoreErrc::bad_input, "not a relay address: " + r);
+            return fail(CoreErrc::bad_input, "not a relay address: {}", r);
     if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
     if (!m_impl->state(group).is_admin(me()))
         return fail(CoreErrc::not_permitted, "only an admin can change the group's relays");

@@ -1,6 +1,7 @@
 // Groups, membership and messages: what `kolokol group …`, `post` and `read` drive.
 
 #include "group.pb.h"
+#include "kolokol/core/text_match.hpp"
 #include "kolokol/crypto/encoding.hpp"
 #include "kolokol/crypto/hash.hpp"
 #include "kolokol/crypto/sign.hpp"
@@ -63,17 +64,35 @@ Result<GroupId> Node::create_group(std::string_view name) {
 }
 
 Result<GroupId> Node::resolve_group(std::string_view name_or_id) {
+    const auto all = groups();
     std::optional<GroupId> found;
-    for (const auto& s : groups()) {
+    for (const auto& s : all) {
         if (s.name == name_or_id) return s.id;
         if (hex_prefix_matches(name_or_id, s.id)) {
             if (found) return fail(CoreErrc::bad_input, "that id prefix matches several groups");
             found = s.id;
         }
     }
-    if (!found)
-        return fail(CoreErrc::not_found, "no group called \"" + std::string(name_or_id) + "\"");
-    return *found;
+    if (found) return *found;
+    // The name typed with other case or spacing ("legal support", "LegalSupport").
+    const auto folded = fold_loosely(name_or_id);
+    std::vector<std::string> names;
+    for (const auto& s : all) {
+        if (s.name.empty()) continue;
+        names.push_back(s.name);
+        if (folded.empty() || fold_loosely(s.name) != folded) continue;
+        if (found)
+            return fail(CoreErrc::bad_input,
+                        "several groups are called \"{}\" apart from case and spaces: type the "
+                        "name exactly as it is",
+                        name_or_id);
+        found = s.id;
+    }
+    if (found) return *found;
+    if (auto near = closest_name(name_or_id, names))
+        return fail(CoreErrc::not_found, "no group called \"{}\"; did you mean \"{}\"?", name_or_id,
+                    *near);
+    return fail(CoreErrc::not_found, "no group called \"{}\"", name_or_id);
 }
 
 std::vector<GroupSummary> Node::groups() {
@@ -85,6 +104,7 @@ std::vector<GroupSummary> Node::groups() {
         s.name = g.name();
         s.members = g.members().size();
         s.admin = g.is_admin(me());
+        s.member = g.is_member(me());
         s.rotation_needed = g.rotation_needed(me());
         if (auto a = m_impl->admission(id); a && *a) {
             const auto& adm = **a;
@@ -115,13 +135,12 @@ Result<MemberKey> Node::resolve_member(const GroupId& group, std::string_view wh
     for (const auto& mv : *list) {
         if (mv.name == who || hex_prefix_matches(who, mv.key)) {
             if (found)
-                return fail(CoreErrc::bad_input,
-                            "\"" + std::string(who) + "\" matches several members; use their key");
+                return fail(CoreErrc::bad_input, "\"{}\" matches several members; use their key",
+                            who);
             found = mv.key;
         }
     }
-    if (!found)
-        return fail(CoreErrc::not_found, "no member \"" + std::string(who) + "\" in this group");
+    if (!found) return fail(CoreErrc::not_found, "no member \"{}\" in this group", who);
     return *found;
 }
 

@@ -40,7 +40,7 @@ RecordKind kind_of(const pb::RecordBody& body);
 
 // Checks a manifest written by a Node (node_attachments.cpp): nullopt when it is consistent,
 // else why not.
-std::optional<std::string> check_manifest(const pb::AttachmentManifest& manifest);
+std::optional<Error> check_manifest(const pb::AttachmentManifest& manifest);
 inline constexpr std::string_view kChunksHashDomain = "kolokol/attachment-chunks/v1";
 inline constexpr std::uint64_t kMaxFileBytes = std::uint64_t{4} << 30;  // 4 GiB
 

@@ -57,7 +57,7 @@ std::optional<std::string> Node::proxy() {
 Status Node::set_proxy(std::optional<std::string> url) {
     if (url) {
         auto parsed = transport::ProxyAddress::parse(*url);
-        if (!parsed) return fail(CoreErrc::bad_input, parsed.error().message);
+        if (!parsed) return reclassify(CoreErrc::bad_input, parsed.error());
         url = parsed->to_string();
     }
     if (auto ok = ensure_schema(m_impl->db); !ok) return ok;

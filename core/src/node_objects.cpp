@@ -62,7 +62,7 @@ int urgency_rank(std::string_view u) {
 }
 
 Error bad_input(const Error& e) {
-    return {make_error_code(CoreErrc::bad_input), e.message};
+    return reclassify(CoreErrc::bad_input, e).error();
 }
 
 }  // namespace
@@ -138,7 +138,7 @@ std::optional<Rejection> Node::Impl::check_payload(const RecordId& id, const pb:
         }
         case pb::RecordBody::kManifest:
             if (auto why = check_manifest(body.manifest()))
-                return Rejection{RejectReason::invalid_op, *why};
+                return Rejection{RejectReason::invalid_op, why->what()};
             return std::nullopt;
         case pb::RecordBody::kRedaction: {
             const auto& rd = body.redaction();
@@ -405,8 +405,8 @@ Result<RecordId> Node::object_change(const GroupId& group, const ObjectEdit& edi
         auto view = (*set)->view(*edit.object);
         if (!view) return fail(CoreErrc::not_found, "no such object in this group");
         if (view->type != edit.type)
-            return fail(CoreErrc::bad_input,
-                        "that object is a " + view->type + ", not a " + edit.type);
+            return fail(CoreErrc::bad_input, "that object is a {}, not a {}", view->type,
+                        edit.type);
     }
     pb::RecordBody body;
     auto* op = body.mutable_object();
@@ -426,7 +426,7 @@ Result<std::vector<ObjectView>> Node::objects(const GroupId& group, std::string_
     auto set = m_impl->object_set(group);
     if (!set) return std::unexpected(set.error());
     if (!type.empty() && !objects::builtin_types().find(type))
-        return fail(CoreErrc::bad_input, "unknown object type \"" + std::string(type) + "\"");
+        return fail(CoreErrc::bad_input, "unknown object type \"{}\"", type);
     std::vector<ObjectView> out;
     for (const auto& id : (*set)->objects(type))
         if (auto v = (*set)->view(id)) out.push_back(std::move(*v));
@@ -451,14 +451,21 @@ Result<RecordId> Node::resolve_object(const GroupId& group, std::string_view pre
     for (const auto& id : (*set)->objects(type)) {
         if (!hex_prefix_matches(prefix, id)) continue;
         if (found)
-            return fail(CoreErrc::bad_input, "\"" + std::string(prefix) +
-                                                 "\" matches several objects: give more digits");
+            return fail(CoreErrc::bad_input, "\"{}\" matches several objects: give more digits",
+                        prefix);
         found = id;
     }
-    if (!found)
-        return fail(CoreErrc::not_found,
-                    "no " + (type.empty() ? std::string("object") : std::string(type)) +
-                        " matches \"" + std::string(prefix) + "\"");
+    if (!found) {
+        // One sentence per type, so that each reads naturally once translated.
+        const char* literal = type == "case"      ? KOLOKOL_TEXT("no case matches \"{}\"")
+                              : type == "task"    ? KOLOKOL_TEXT("no task matches \"{}\"")
+                              : type == "event"   ? KOLOKOL_TEXT("no event matches \"{}\"")
+                              : type == "contact" ? KOLOKOL_TEXT("no contact matches \"{}\"")
+                              : type == "report"  ? KOLOKOL_TEXT("no report matches \"{}\"")
+                              : type == "alert"   ? KOLOKOL_TEXT("no alert matches \"{}\"")
+                                                  : KOLOKOL_TEXT("no object matches \"{}\"");
+        return fail(CoreErrc::not_found, literal, prefix);
+    }
     return *found;
 }
 
@@ -543,11 +550,10 @@ Result<RecordId> Node::resolve_record(const GroupId& group, std::string_view pre
         if (!*r) break;
         found.push_back(to_array<32>(st->column_blob(0)));
     }
-    if (found.empty())
-        return fail(CoreErrc::not_found, "no record matches \"" + std::string(prefix) + "\"");
+    if (found.empty()) return fail(CoreErrc::not_found, "no record matches \"{}\"", prefix);
     if (found.size() > 1)
-        return fail(CoreErrc::bad_input,
-                    "\"" + std::string(prefix) + "\" matches several records: give more digits");
+        return fail(CoreErrc::bad_input, "\"{}\" matches several records: give more digits",
+                    prefix);
     return found.front();
 }
 

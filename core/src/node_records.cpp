@@ -234,7 +234,7 @@ Result<RecordId> Node::Impl::write(const GroupId& group, pb::RecordBody body,
                       ": " + (*st)->column_text(1);
             (*st)->reset();
         }
-        return fail(CoreErrc::not_permitted, "your record was refused (" + why + ")");
+        return fail(CoreErrc::not_permitted, "your record was refused ({})", why);
     }
     return id;
 }

@@ -95,9 +95,10 @@ Result<std::size_t> Node::write_sync_file(const std::filesystem::path& path,
     tmp += ".partial";
     auto created = storage::create_output_temp(tmp);
     if (!created)
-        return fail(
-            created.error().code == storage::StorageErrc::exists ? CoreErrc::exists : CoreErrc::io,
-            created.error().message);
+        return reclassify(make_error_code(created.error().code == storage::StorageErrc::exists
+                                              ? CoreErrc::exists
+                                              : CoreErrc::io),
+                          created.error());
     const int fd = *created;
     auto salt = m.random->bytes(32);
     pb::SyncFileHeader header;
@@ -164,11 +165,11 @@ Result<std::size_t> Node::write_sync_file(const std::filesystem::path& path,
     ::close(fd);
     if (!ok) {
         std::filesystem::remove(tmp);
-        return fail(CoreErrc::io, "cannot write " + path.string());
+        return fail(CoreErrc::io, "cannot write {}", path.string());
     }
     std::error_code ec;
     std::filesystem::rename(tmp, path, ec);
-    if (ec) return fail(CoreErrc::io, "cannot write " + path.string() + ": " + ec.message());
+    if (ec) return fail(CoreErrc::io, "cannot write {}: {}", path.string(), ec.message());
     return count;
 }
 
@@ -176,7 +177,7 @@ Result<IngestReport> Node::read_sync_file(const std::filesystem::path& path) {
     auto& m = *m_impl;
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec))
-        return fail(CoreErrc::not_found, "no such file: " + path.string());
+        return fail(CoreErrc::not_found, "no such file: {}", path.string());
 
     // Runs `on_batch` for every chunk we hold a key for; fails on any damage.
     // `done` marks chunk indices already handed over, so a later pass (after a rotation in the
@@ -186,7 +187,7 @@ Result<IngestReport> Node::read_sync_file(const std::filesystem::path& path) {
                     std::size_t* foreign) -> Status {
         std::size_t index = 0;
         SyncFileReader reader(path);
-        if (!reader.is_open()) return fail(CoreErrc::io, "cannot read " + path.string());
+        if (!reader.is_open()) return fail(CoreErrc::io, "cannot read {}", path.string());
         Bytes salt;
         if (auto ok = reader.read_header(salt); !ok) return ok;
         std::map<Bytes, const EpochKeys*> by_tag;

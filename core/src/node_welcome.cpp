@@ -142,6 +142,7 @@ Result<std::string> Node::Impl::welcome_token(const GroupId& group, const Member
     w.set_current_epoch(to_string(*current));
     for (const auto& r : state(group).relays()) w.add_relays(r);
     w.set_expires_ms(now() + kWelcomeLifetimeMs);
+    w.set_group_name(state(group).name());
     auto welcome_bytes = w.SerializeAsString();
     pb::SignedWelcome sw;
     sw.set_welcome(welcome_bytes);
@@ -167,9 +168,9 @@ Result<std::string> Node::add_member(const GroupId& group, std::string_view card
             return fail(CoreErrc::not_permitted, "only an admin can add members");
         if (g.is_member(card->sign_key))
             return fail(CoreErrc::exists,
-                        card->display_name +
-                            " is already a member (`kolokol group token` issues their welcome "
-                            "token again)");
+                        "{} is already a member (`kolokol group token` issues their welcome "
+                        "token again)",
+                        card->display_name);
     }
     pb::RecordBody body;
     auto* op = body.mutable_membership();
@@ -219,7 +220,7 @@ Result<std::string> Node::welcome_again(const GroupId& group, const MemberKey& m
                            });
 }
 
-Result<GroupId> Node::join(std::string_view token_text) {
+Result<GroupId> Node::join(std::string_view token_text, JoinedGroup* joined) {
     auto& m = *m_impl;
     auto opened = open_welcome(token_text, m.identity, m.now());
     if (!opened) return std::unexpected(opened.error());
@@ -234,15 +235,16 @@ Result<GroupId> Node::join(std::string_view token_text) {
             if (const auto* mine = m.keys_for_epoch(k.epoch_id); mine && !mine->agrees_with(k))
                 other_keys = true;
         const auto& name = m.state(group).name();
-        return fail(
-            CoreErrc::conflict,
-            "you are already a member of \"" + name +
-                "\"; a welcome token cannot change your keys, and this one " +
-                (other_keys ? "gives another key for an epoch you hold: it is forged "
-                              "(signed by " +
-                                  w.inviter.display_name + " " + short_key(w.inviter.sign_key) + ")"
-                            : "is a replay (or was issued again)") +
-                ". Nothing was changed");
+        if (other_keys)
+            return fail(CoreErrc::conflict,
+                        "you are already a member of \"{}\"; a welcome token cannot change your "
+                        "keys, and this one gives another key for an epoch you hold: it is forged "
+                        "(signed by {} {}). Nothing was changed",
+                        name, w.inviter.display_name, short_key(w.inviter.sign_key));
+        return fail(CoreErrc::conflict,
+                    "you are already a member of \"{}\"; a welcome token cannot change your keys, "
+                    "and this one is a replay (or was issued again). Nothing was changed",
+                    name);
     }
 
     auto tx = m.db.begin();
@@ -277,9 +279,10 @@ Result<GroupId> Node::join(std::string_view token_text) {
         for (auto& k : w.keys)
             if (auto ok = m.add_epoch(std::move(k)); !ok) {
                 if (ok.error().code != CoreErrc::conflict) return std::unexpected(ok.error());
-                return fail(CoreErrc::conflict, "this welcome token gives " + ok.error().message +
-                                                    ": it is forged, or a token you joined with "
-                                                    "before was. Nothing was changed");
+                return fail(CoreErrc::conflict,
+                            "this welcome token gives {}: it is forged, or a token you joined "
+                            "with before was. Nothing was changed",
+                            ok.error());
             }
         auto st = m.db.cached(
             "INSERT OR REPLACE INTO admissions(group_id, add_record, inviter, inviter_name, "
@@ -301,12 +304,21 @@ Result<GroupId> Node::join(std::string_view token_text) {
     if (verdict && *verdict == Impl::AdmissionState::refused) {
         auto why = m.admission(group);
         std::string detail = why && *why ? (*why)->detail : std::string("it was refused");
-        verdict = fail(CoreErrc::conflict, "this welcome token does not admit you: " + detail +
-                                               ". Nothing was changed");
+        verdict = fail(CoreErrc::conflict,
+                       "this welcome token does not admit you: {}. Nothing was changed", detail);
     }
     if (verdict) {
         auto ok = tx->commit();
-        if (ok) return group;
+        if (ok) {
+            if (joined) {
+                // Shown to the joiner only; a name that is not clean text is left out.
+                const auto& name = w.welcome.group_name();
+                joined->name =
+                    name.size() <= 128 && is_clean_utf8(name) ? name : std::string();
+                joined->inviter = w.inviter.display_name;
+            }
+            return group;
+        }
         verdict = std::unexpected(ok.error());
     }
     // Nothing of the token stays: the store was rolled back, and what memory holds follows it.

@@ -9,33 +9,33 @@ namespace kolokol::core {
 std::string_view reject_reason_name(RejectReason reason) {
     switch (reason) {
         case RejectReason::malformed_envelope:
-            return "malformed envelope";
+            return KOLOKOL_TEXT("malformed envelope");
         case RejectReason::undecryptable:
-            return "does not decrypt";
+            return KOLOKOL_TEXT("does not decrypt");
         case RejectReason::malformed_record:
-            return "malformed record";
+            return KOLOKOL_TEXT("malformed record");
         case RejectReason::bad_signature:
-            return "bad signature";
+            return KOLOKOL_TEXT("bad signature");
         case RejectReason::wrong_group:
-            return "wrong group";
+            return KOLOKOL_TEXT("wrong group");
         case RejectReason::wrong_epoch:
-            return "wrong epoch";
+            return KOLOKOL_TEXT("wrong epoch");
         case RejectReason::wrong_key_class:
-            return "wrong key class";
+            return KOLOKOL_TEXT("wrong key class");
         case RejectReason::bad_references:
-            return "inconsistent references";
+            return KOLOKOL_TEXT("inconsistent references");
         case RejectReason::not_member:
-            return "author not a member";
+            return KOLOKOL_TEXT("author not a member");
         case RejectReason::not_admin:
-            return "author not an admin";
+            return KOLOKOL_TEXT("author not an admin");
         case RejectReason::removed_author:
-            return "author was removed";
+            return KOLOKOL_TEXT("author was removed");
         case RejectReason::invalid_op:
-            return "invalid operation";
+            return KOLOKOL_TEXT("invalid operation");
         case RejectReason::key_conflict:
-            return "key conflict";
+            return KOLOKOL_TEXT("key conflict");
     }
-    return "unknown";
+    return KOLOKOL_TEXT("unknown");
 }
 
 bool is_control_payload(const pb::RecordBody& body) {

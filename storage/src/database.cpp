@@ -84,19 +84,19 @@ Result<Database> Database::open_impl(const fs::path& path, const crypto::SecretB
     std::error_code ec;
     auto st = fs::status(path, ec);
     if (ec && ec != std::errc::no_such_file_or_directory)
-        return fail(StorageErrc::io, "stat " + path.string() + ": " + ec.message());
+        return fail(StorageErrc::io, "stat {}: {}", path.string(), ec.message());
     if (!fs::exists(st)) {
-        if (!create) return fail(StorageErrc::not_found, "no database at " + path.string());
+        if (!create) return fail(StorageErrc::not_found, "no database at {}", path.string());
         // Create it ourselves so that it is 0600 whatever the umask; SQLite would use 0644 &
         // ~umask. The -wal and -shm files copy the database file's mode.
         auto made = detail::create_private_file(path);
         if (!made && made.error().code != make_error_code(StorageErrc::exists))
             return std::unexpected(made.error());
     } else if (!fs::is_regular_file(st)) {
-        return fail(StorageErrc::io, path.string() + " is not a regular file");
+        return fail(StorageErrc::io, "{} is not a regular file", path.string());
     } else if (!create && fs::file_size(path, ec) == 0 && !ec) {
         // SQLite would happily treat an empty file as a new, empty database.
-        return fail(StorageErrc::not_a_database, path.string() + " is empty");
+        return fail(StorageErrc::not_a_database, "{} is empty", path.string());
     }
 
     // Before SQLite first runs: its allocator wipes what it frees (kolokol/storage/memory.hpp),
@@ -128,8 +128,8 @@ Result<Database> Database::open_impl(const fs::path& path, const crypto::SecretB
     // inside the first page all fail here with SQLITE_NOTADB.
     if (auto s = db.exec("SELECT count(*) FROM sqlite_master"); !s) {
         if (s.error().code == make_error_code(StorageErrc::not_a_database))
-            return fail(StorageErrc::not_a_database,
-                        path.string() + ": wrong key, or not a Kolokol database");
+            return fail(StorageErrc::not_a_database, "{}: wrong key, or not a Kolokol database",
+                        path.string());
         return std::unexpected(s.error());
     }
 
@@ -141,7 +141,7 @@ Result<Database> Database::open_impl(const fs::path& path, const crypto::SecretB
     auto mode = pragma_value(db, "PRAGMA journal_mode = WAL");
     if (!mode) return std::unexpected(mode.error());
     if (*mode != "wal")
-        return fail(StorageErrc::io, "cannot switch " + path.string() + " to WAL (" + *mode + ")");
+        return fail(StorageErrc::io, "cannot switch {} to WAL ({})", path.string(), *mode);
     return db;
 }
 
@@ -315,13 +315,12 @@ Status Database::migrate(std::string_view component, std::span<const std::string
         if (!version) return std::unexpected(version.error());
         if (*version > known || *version < 0)
             return fail(StorageErrc::schema_too_new,
-                        std::string(component) + " schema is version " + std::to_string(*version) +
-                            "; this program knows up to " + std::to_string(known));
+                        "{} schema is version {}; this program knows up to {}", component, *version,
+                        known);
         if (*version == known) return {};
         if (auto s = exec(steps[static_cast<std::size_t>(*version)]); !s) {
-            return fail(s.error().code, std::string(component) + " migration step " +
-                                            std::to_string(*version + 1) + ": " +
-                                            s.error().message);
+            return fail(s.error().code, "{} migration step {}: {}", component, *version + 1,
+                        s.error());
         }
         auto bump =
             cached("INSERT OR REPLACE INTO schema_versions(component, version) VALUES(?, ?)");

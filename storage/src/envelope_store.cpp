@@ -45,8 +45,7 @@ RecordId id_from(ByteView column) {
 
 Status check_envelope(const StoredEnvelope& e, std::size_t index) {
     auto bad = [&](std::string_view why) {
-        return fail(StorageErrc::invalid_argument,
-                    "envelope " + std::to_string(index) + ": " + std::string(why));
+        return fail(StorageErrc::invalid_argument, "envelope {}: {}", index, why);
     };
     auto view = parse_envelope(e.bytes);
     if (!view) return bad("malformed (size, version)");

@@ -10,39 +10,39 @@ struct StorageCategory : std::error_category {
     std::string message(int c) const override {
         switch (static_cast<StorageErrc>(c)) {
             case StorageErrc::io:
-                return "input/output error";
+                return KOLOKOL_TEXT("input/output error");
             case StorageErrc::not_a_database:
-                return "wrong key or not a database";
+                return KOLOKOL_TEXT("wrong key or not a database");
             case StorageErrc::corrupt:
-                return "the database is damaged";
+                return KOLOKOL_TEXT("the database is damaged");
             case StorageErrc::busy:
-                return "the database is busy";
+                return KOLOKOL_TEXT("the database is busy");
             case StorageErrc::constraint:
-                return "constraint violated";
+                return KOLOKOL_TEXT("constraint violated");
             case StorageErrc::schema_too_new:
-                return "the store was written by a newer version";
+                return KOLOKOL_TEXT("the store was written by a newer version");
             case StorageErrc::keyfile_missing:
-                return "key file missing";
+                return KOLOKOL_TEXT("key file missing");
             case StorageErrc::keyfile_corrupt:
-                return "key file damaged";
+                return KOLOKOL_TEXT("key file damaged");
             case StorageErrc::wrong_passphrase:
-                return "wrong passphrase";
+                return KOLOKOL_TEXT("wrong passphrase");
             case StorageErrc::locked_out:
-                return "too many attempts";
+                return KOLOKOL_TEXT("too many attempts");
             case StorageErrc::not_found:
-                return "no database at this path";
+                return KOLOKOL_TEXT("no database at this path");
             case StorageErrc::exists:
-                return "file already exists";
+                return KOLOKOL_TEXT("file already exists");
             case StorageErrc::full:
-                return "disk full";
+                return KOLOKOL_TEXT("disk full");
             case StorageErrc::invalid_argument:
-                return "invalid argument";
+                return KOLOKOL_TEXT("invalid argument");
             case StorageErrc::kdf_failed:
-                return "key derivation failed";
+                return KOLOKOL_TEXT("key derivation failed");
             case StorageErrc::sqlite:
-                return "database error";
+                return KOLOKOL_TEXT("database error");
         }
-        return "unknown storage error";
+        return KOLOKOL_TEXT("unknown storage error");
     }
 };
 }  // namespace

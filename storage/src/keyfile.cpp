@@ -78,30 +78,28 @@ std::optional<Slot> decode(ByteReader& in) {
 }
 
 Status check_passphrase(ByteView pass, std::string_view which) {
-    if (pass.empty()) return fail(StorageErrc::invalid_argument, std::string(which) + " is empty");
+    if (pass.empty()) return fail(StorageErrc::invalid_argument, "{} is empty", which);
     if (pass.size() > kMaxPassphraseBytes)
-        return fail(StorageErrc::invalid_argument, std::string(which) + " is longer than " +
-                                                       std::to_string(kMaxPassphraseBytes) +
-                                                       " bytes");
+        return fail(StorageErrc::invalid_argument, "{} is longer than {} bytes", which,
+                    kMaxPassphraseBytes);
     return {};
 }
 
 // `what` names the file in errors ("key file /path").
 Result<Slots> parse_slots(ByteView bytes, const std::string& what) {
     if (bytes.size() != kKeyFileBytes)
-        return fail(StorageErrc::keyfile_corrupt, what + " is " + std::to_string(bytes.size()) +
-                                                      " bytes, expected " +
-                                                      std::to_string(kKeyFileBytes));
+        return fail(StorageErrc::keyfile_corrupt, "{} is {} bytes, expected {}", what, bytes.size(),
+                    kKeyFileBytes);
     ByteReader in(bytes);
     auto a = decode(in);
     auto b = decode(in);
-    if (!a || !b || !in.empty()) return fail(StorageErrc::keyfile_corrupt, what + " is malformed");
+    if (!a || !b || !in.empty()) return fail(StorageErrc::keyfile_corrupt, "{} is malformed", what);
     // Refuse before running Argon2id: a tampered file must not make us spend hours or GiBs, and
     // slots with different costs would make the two derivations distinguishable by time.
     if (!params_in_bounds(a->params) || !params_in_bounds(b->params) ||
         a->params.opslimit != b->params.opslimit || a->params.memlimit != b->params.memlimit)
-        return fail(StorageErrc::keyfile_corrupt,
-                    what + " names impossible key derivation parameters");
+        return fail(StorageErrc::keyfile_corrupt, "{} names impossible key derivation parameters",
+                    what);
     return Slots{*a, *b};
 }
 
@@ -143,10 +141,10 @@ Result<Slots> read_slots(const fs::path& path) {
     if (!bytes) {
         const auto& code = bytes.error().code;
         if (code == make_error_code(StorageErrc::not_found))
-            return fail(StorageErrc::keyfile_missing, "no key file at " + path.string());
+            return fail(StorageErrc::keyfile_missing, "no key file at {}", path.string());
         if (code == make_error_code(StorageErrc::invalid_argument))
-            return fail(StorageErrc::keyfile_corrupt,
-                        "key file " + path.string() + " is too large to be a key file");
+            return fail(StorageErrc::keyfile_corrupt, "key file {} is too large to be a key file",
+                        path.string());
         return std::unexpected(bytes.error());
     }
     return parse_slots(*bytes, "key file " + path.string());
@@ -155,9 +153,8 @@ Result<Slots> read_slots(const fs::path& path) {
 Result<crypto::SecretBytes> derive(ByteView pass, const Slot& slot) {
     auto kek = crypto::argon2id(crypto::kAeadKeyBytes, pass, slot.salt, slot.params);
     if (!kek)
-        return fail(StorageErrc::kdf_failed, "Argon2id failed (memlimit " +
-                                                 std::to_string(slot.params.memlimit >> 20) +
-                                                 " MiB): out of memory?");
+        return fail(StorageErrc::kdf_failed, "Argon2id failed (memlimit {} MiB): out of memory?",
+                    slot.params.memlimit >> 20);
     return std::move(*kek);
 }
 
@@ -277,7 +274,7 @@ Result<crypto::SecretBytes> KeyFile::create(const fs::path& path, ByteView passp
     // Checked again atomically by the final link(); this only saves two derivations.
     std::error_code ec;
     if (fs::exists(fs::symlink_status(path, ec)))
-        return fail(StorageErrc::exists, "key file " + path.string() + " already exists");
+        return fail(StorageErrc::exists, "key file {} already exists", path.string());
 
     crypto::SecretBytes db_key(kWrappedBytes);
     random.fill(db_key.mutable_view());

@@ -15,9 +15,9 @@ namespace kolokol::storage::detail {
 
 namespace {
 
-std::unexpected<Error> os_fail(StorageErrc code, std::string_view what,
+std::unexpected<Error> os_fail(StorageErrc code, const char* literal,
                                const std::filesystem::path& path, int err) {
-    return fail(code, std::string(what) + " " + path.string() + ": " + std::strerror(err));
+    return fail(code, "{} {}: {}", literal, path.string(), std::string(std::strerror(err)));
 }
 
 Status write_all(int fd, ByteView data, const std::filesystem::path& path) {
@@ -26,7 +26,7 @@ Status write_all(int fd, ByteView data, const std::filesystem::path& path) {
         ssize_t n = ::write(fd, data.data() + done, data.size() - done);
         if (n < 0) {
             if (errno == EINTR) continue;
-            return os_fail(StorageErrc::io, "write", path, errno);
+            return os_fail(StorageErrc::io, KOLOKOL_TEXT("write"), path, errno);
         }
         done += static_cast<std::size_t>(n);
     }
@@ -35,7 +35,7 @@ Status write_all(int fd, ByteView data, const std::filesystem::path& path) {
 
 Status fsync_fd(int fd, const std::filesystem::path& path) {
     while (::fsync(fd) != 0) {
-        if (errno != EINTR) return os_fail(StorageErrc::io, "fsync", path, errno);
+        if (errno != EINTR) return os_fail(StorageErrc::io, KOLOKOL_TEXT("fsync"), path, errno);
     }
     return {};
 }
@@ -43,7 +43,8 @@ Status fsync_fd(int fd, const std::filesystem::path& path) {
 // Overwrites the first `size` bytes of an open file with random bytes and fsyncs.
 Status overwrite_random(int fd, std::size_t size, const std::filesystem::path& path,
                         crypto::Random& random) {
-    if (::lseek(fd, 0, SEEK_SET) != 0) return os_fail(StorageErrc::io, "seek", path, errno);
+    if (::lseek(fd, 0, SEEK_SET) != 0)
+        return os_fail(StorageErrc::io, KOLOKOL_TEXT("seek"), path, errno);
     Bytes noise(4096);
     std::size_t left = size;
     while (left > 0) {
@@ -84,10 +85,12 @@ Status create_private_file(const std::filesystem::path& path) {
     Fd fd(open_private(path));
     if (!fd.ok()) {
         int err = errno;
-        return os_fail(err == EEXIST ? StorageErrc::exists : StorageErrc::io, "create", path, err);
+        return os_fail(err == EEXIST ? StorageErrc::exists : StorageErrc::io,
+                       KOLOKOL_TEXT("create"), path, err);
     }
     // open()'s mode is filtered by the umask; fchmod is not.
-    if (::fchmod(fd.get(), 0600) != 0) return os_fail(StorageErrc::io, "chmod", path, errno);
+    if (::fchmod(fd.get(), 0600) != 0)
+        return os_fail(StorageErrc::io, KOLOKOL_TEXT("chmod"), path, errno);
     if (auto s = fsync_fd(fd.get(), path); !s) return s;
     return sync_parent_dir(path);
 }
@@ -96,7 +99,7 @@ Status sync_parent_dir(const std::filesystem::path& path) {
     auto dir = path.parent_path();
     if (dir.empty()) dir = ".";
     Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd.ok()) return os_fail(StorageErrc::io, "open directory", dir, errno);
+    if (!fd.ok()) return os_fail(StorageErrc::io, KOLOKOL_TEXT("open directory"), dir, errno);
     return fsync_fd(fd.get(), dir);
 }
 
@@ -104,11 +107,13 @@ Result<Bytes> read_bounded(const std::filesystem::path& path, std::size_t max_by
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd.ok()) {
         int err = errno;
-        return os_fail(err == ENOENT ? StorageErrc::not_found : StorageErrc::io, "open", path, err);
+        return os_fail(err == ENOENT ? StorageErrc::not_found : StorageErrc::io,
+                       KOLOKOL_TEXT("open"), path, err);
     }
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return os_fail(StorageErrc::io, "stat", path, errno);
-    if (!S_ISREG(st.st_mode)) return fail(StorageErrc::io, path.string() + " is not a file");
+    if (::fstat(fd.get(), &st) != 0)
+        return os_fail(StorageErrc::io, KOLOKOL_TEXT("stat"), path, errno);
+    if (!S_ISREG(st.st_mode)) return fail(StorageErrc::io, "{} is not a file", path.string());
     // Read one byte past the limit so a file that grew after fstat is still caught.
     Bytes out(max_bytes + 1);
     std::size_t got = 0;
@@ -116,14 +121,14 @@ Result<Bytes> read_bounded(const std::filesystem::path& path, std::size_t max_by
         ssize_t n = ::read(fd.get(), out.data() + got, out.size() - got);
         if (n < 0) {
             if (errno == EINTR) continue;
-            return os_fail(StorageErrc::io, "read", path, errno);
+            return os_fail(StorageErrc::io, KOLOKOL_TEXT("read"), path, errno);
         }
         if (n == 0) break;
         got += static_cast<std::size_t>(n);
     }
     if (got > max_bytes)
-        return fail(StorageErrc::invalid_argument,
-                    path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
+        return fail(StorageErrc::invalid_argument, "{} is larger than {} bytes", path.string(),
+                    max_bytes);
     out.resize(got);
     return out;
 }
@@ -138,10 +143,11 @@ Status write_atomic(const std::filesystem::path& path, ByteView data, bool no_re
         if (auto s = shred(tmp, random); !s) return s;
         raw = open_private(tmp);
     }
-    if (raw < 0) return os_fail(StorageErrc::io, "create", tmp, errno);
+    if (raw < 0) return os_fail(StorageErrc::io, KOLOKOL_TEXT("create"), tmp, errno);
     {
         Fd fd(raw);
-        if (::fchmod(fd.get(), 0600) != 0) return os_fail(StorageErrc::io, "chmod", tmp, errno);
+        if (::fchmod(fd.get(), 0600) != 0)
+            return os_fail(StorageErrc::io, KOLOKOL_TEXT("chmod"), tmp, errno);
         auto s = write_all(fd.get(), data, tmp);
         if (s) s = fsync_fd(fd.get(), tmp);
         if (!s) {
@@ -153,10 +159,11 @@ Status write_atomic(const std::filesystem::path& path, ByteView data, bool no_re
         if (::link(tmp.c_str(), path.c_str()) != 0) {
             int err = errno;
             ::unlink(tmp.c_str());
-            return os_fail(err == EEXIST ? StorageErrc::exists : StorageErrc::io, "create", path,
-                           err);
+            return os_fail(err == EEXIST ? StorageErrc::exists : StorageErrc::io,
+                           KOLOKOL_TEXT("create"), path, err);
         }
-        if (::unlink(tmp.c_str()) != 0) return os_fail(StorageErrc::io, "unlink", tmp, errno);
+        if (::unlink(tmp.c_str()) != 0)
+            return os_fail(StorageErrc::io, KOLOKOL_TEXT("unlink"), tmp, errno);
         return sync_parent_dir(path);
     }
 
@@ -167,7 +174,7 @@ Status write_atomic(const std::filesystem::path& path, ByteView data, bool no_re
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         int err = errno;
         ::unlink(tmp.c_str());
-        return os_fail(StorageErrc::io, "rename", path, err);
+        return os_fail(StorageErrc::io, KOLOKOL_TEXT("rename"), path, err);
     }
     if (auto s = sync_parent_dir(path); !s) return s;
     if (have_old)
@@ -182,18 +189,20 @@ Status shred(const std::filesystem::path& path, crypto::Random& random) {
         if (err == ENOENT) return {};
         // Cannot overwrite (e.g. no write permission): removing it still matters most.
         if (::unlink(path.c_str()) == 0) return sync_parent_dir(path);
-        return os_fail(StorageErrc::io, "open", path, err);
+        return os_fail(StorageErrc::io, KOLOKOL_TEXT("open"), path, err);
     }
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return os_fail(StorageErrc::io, "stat", path, errno);
-    if (!S_ISREG(st.st_mode)) return fail(StorageErrc::io, path.string() + " is not a file");
+    if (::fstat(fd.get(), &st) != 0)
+        return os_fail(StorageErrc::io, KOLOKOL_TEXT("stat"), path, errno);
+    if (!S_ISREG(st.st_mode)) return fail(StorageErrc::io, "{} is not a file", path.string());
     // A second name for the same file (a planted hard link) would have us overwrite a file
     // that is not ours to destroy: only the name goes.
     if (st.st_nlink == 1)
         if (auto s = overwrite_random(fd.get(), static_cast<std::size_t>(st.st_size), path, random);
             !s)
             return s;
-    if (::unlink(path.c_str()) != 0) return os_fail(StorageErrc::io, "unlink", path, errno);
+    if (::unlink(path.c_str()) != 0)
+        return os_fail(StorageErrc::io, KOLOKOL_TEXT("unlink"), path, errno);
     return sync_parent_dir(path);
 }
 

@@ -71,8 +71,8 @@ Result<bool> Statement::step() {
     if (m_stmt == nullptr) return fail(StorageErrc::invalid_argument, "step: empty statement");
     if (m_bind_error != 0) {
         int rc = m_bind_error;
-        return fail(StorageErrc::invalid_argument,
-                    std::string("bind: ") + sqlite3_errstr(rc) + " in " + sqlite3_sql(m_stmt));
+        return fail(StorageErrc::invalid_argument, "bind: {} in {}", sqlite3_errstr(rc),
+                    sqlite3_sql(m_stmt));
     }
     int rc = sqlite3_step(m_stmt);
     if (rc == SQLITE_ROW) return true;

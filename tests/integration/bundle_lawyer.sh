@@ -69,7 +69,7 @@ out=$("$KOLOKOL" bundle verify case.age -i key.txt) || fail "verify of a good bu
 grep -q '8 SHA-256 hashes in SHA256SUMS match' <<<"$out" || fail "verify: hashes line: $out"
 grep -q 'summary.txt is the one manifest.json names' <<<"$out" || fail "verify: summary line: $out"
 grep -q 'signed by "Alice"' <<<"$out" || fail "verify: signer line: $out"
-grep -q 'Custody chain of 1 entries intact' <<<"$out" || fail "verify: custody line: $out"
+grep -q 'Custody chain of 1 entry intact' <<<"$out" || fail "verify: custody line: $out"
 card=$(card_of lawyer)
 "$KOLOKOL" bundle verify case.age -i key.txt --card "$card" | grep -q "Safety number between you and Alice" \
   || fail "verify --card shows no safety number"

@@ -37,7 +37,7 @@ as anna group retention "$G" 1d >/dev/null
 as anna sync >/dev/null
 as boris sync >/dev/null
 as boris read "$G" | grep -q "$SECRET" || fail "boris did not get the message before it expired"
-[ "$(as boris group retention "$G")" = "Records are deleted 1 days after they were written." ] \
+[ "$(as boris group retention "$G")" = "Records are deleted 1 day after they were written." ] \
   || fail "boris does not see the retention period"
 
 # Two days later: opening the store deletes what expired; a sync does not bring it back.

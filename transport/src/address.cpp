@@ -14,8 +14,8 @@ constexpr std::size_t kMaxHostChars = 253;
 constexpr std::size_t kMaxLabelChars = 63;
 constexpr std::size_t kMaxIpv6Chars = 45;
 
-std::unexpected<Error> bad(std::string why) {
-    return fail(TransportErrc::invalid_address, "invalid address: " + why);
+std::unexpected<Error> bad(const char* literal) {
+    return fail(TransportErrc::invalid_address, "invalid address: {}", literal);
 }
 
 bool is_digit(char c) {
@@ -29,57 +29,62 @@ char lower(char c) {
 }
 
 Result<std::string> parse_name_or_ipv4(std::string_view host) {
-    if (host.empty()) return bad("the host is empty");
-    if (host.size() > kMaxHostChars) return bad("the host name is longer than 253 characters");
+    if (host.empty()) return bad(KOLOKOL_TEXT("the host is empty"));
+    if (host.size() > kMaxHostChars)
+        return bad(KOLOKOL_TEXT("the host name is longer than 253 characters"));
     bool all_numeric = true;
     std::string out;
     std::size_t label = 0;
     for (std::size_t i = 0; i < host.size(); ++i) {
         char c = host[i];
         if (c == '.') {
-            if (label == 0) return bad("the host name has an empty label");
-            if (host[i - 1] == '-') return bad("a host name label ends with '-'");
+            if (label == 0) return bad(KOLOKOL_TEXT("the host name has an empty label"));
+            if (host[i - 1] == '-') return bad(KOLOKOL_TEXT("a host name label ends with '-'"));
             label = 0;
         } else if (is_digit(c) || is_alpha(c) || c == '-') {
-            if (c == '-' && label == 0) return bad("a host name label starts with '-'");
+            if (c == '-' && label == 0)
+                return bad(KOLOKOL_TEXT("a host name label starts with '-'"));
             if (!is_digit(c)) all_numeric = false;
-            if (++label > kMaxLabelChars) return bad("a host name label is longer than 63");
+            if (++label > kMaxLabelChars)
+                return bad(KOLOKOL_TEXT("a host name label is longer than 63"));
         } else {
-            return bad("the host holds a character other than letters, digits, '-' and '.'");
+            return bad(
+                KOLOKOL_TEXT("the host holds a character other than letters, digits, '-' and '.'"));
         }
         out.push_back(lower(c));
     }
-    if (label == 0) return bad("the host name has an empty label");
-    if (host.back() == '-') return bad("a host name label ends with '-'");
+    if (label == 0) return bad(KOLOKOL_TEXT("the host name has an empty label"));
+    if (host.back() == '-') return bad(KOLOKOL_TEXT("a host name label ends with '-'"));
     if (all_numeric) {
         // Digits and dots only: it must be a valid dotted quad, not a name like "1.2.3".
         std::error_code ec;
         auto v4 = asio::ip::make_address_v4(out, ec);
-        if (ec || v4.to_string() != out) return bad("malformed IPv4 address");
+        if (ec || v4.to_string() != out) return bad(KOLOKOL_TEXT("malformed IPv4 address"));
     }
     return out;
 }
 
 Result<std::string> parse_ipv6(std::string_view literal) {
-    if (literal.empty() || literal.size() > kMaxIpv6Chars) return bad("malformed IPv6 address");
+    if (literal.empty() || literal.size() > kMaxIpv6Chars)
+        return bad(KOLOKOL_TEXT("malformed IPv6 address"));
     for (char c : literal)
         if (!(is_digit(c) || (lower(c) >= 'a' && lower(c) <= 'f') || c == ':' || c == '.'))
-            return bad("malformed IPv6 address (zone ids are not accepted)");
+            return bad(KOLOKOL_TEXT("malformed IPv6 address (zone ids are not accepted)"));
     std::error_code ec;
     auto v6 = asio::ip::make_address_v6(std::string(literal), ec);
-    if (ec) return bad("malformed IPv6 address");
+    if (ec) return bad(KOLOKOL_TEXT("malformed IPv6 address"));
     return v6.to_string();
 }
 
 Result<std::uint16_t> parse_port(std::string_view text) {
-    if (text.empty()) return bad("the port is missing");
+    if (text.empty()) return bad(KOLOKOL_TEXT("the port is missing"));
     if (text.size() > 5 || (text.size() > 1 && text[0] == '0'))
-        return bad("the port must be 1 to 65535 without leading zeros");
+        return bad(KOLOKOL_TEXT("the port must be 1 to 65535 without leading zeros"));
     unsigned value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc{} || end != text.data() + text.size())
-        return bad("the port must be decimal digits");
-    if (value == 0 || value > 65535) return bad("the port must be 1 to 65535");
+        return bad(KOLOKOL_TEXT("the port must be decimal digits"));
+    if (value == 0 || value > 65535) return bad(KOLOKOL_TEXT("the port must be 1 to 65535"));
     return static_cast<std::uint16_t>(value);
 }
 
@@ -90,42 +95,45 @@ std::string key_to_text(const StaticPublicKey& key) {
 }
 
 Result<Address> Address::parse(std::string_view text) {
-    if (text.size() > kMaxAddressChars) return bad("longer than 512 characters");
-    if (!text.starts_with(kAddressScheme)) return bad("it must start with kolokol://");
+    if (text.size() > kMaxAddressChars) return bad(KOLOKOL_TEXT("longer than 512 characters"));
+    if (!text.starts_with(kAddressScheme))
+        return bad(KOLOKOL_TEXT("it must start with kolokol://"));
     auto rest = text.substr(kAddressScheme.size());
 
     Address out;
     std::string_view after_host;
     if (rest.starts_with('[')) {
         auto close = rest.find(']');
-        if (close == std::string_view::npos) return bad("the IPv6 address has no closing ']'");
+        if (close == std::string_view::npos)
+            return bad(KOLOKOL_TEXT("the IPv6 address has no closing ']'"));
         auto host = parse_ipv6(rest.substr(1, close - 1));
         if (!host) return std::unexpected(host.error());
         out.host = std::move(*host);
         after_host = rest.substr(close + 1);
     } else {
         auto colon = rest.find(':');
-        if (colon == std::string_view::npos) return bad("the port is missing");
+        if (colon == std::string_view::npos) return bad(KOLOKOL_TEXT("the port is missing"));
         auto host = parse_name_or_ipv4(rest.substr(0, colon));
         if (!host) return std::unexpected(host.error());
         out.host = std::move(*host);
         after_host = rest.substr(colon);
     }
 
-    if (!after_host.starts_with(':')) return bad("the port is missing");
+    if (!after_host.starts_with(':')) return bad(KOLOKOL_TEXT("the port is missing"));
     auto slash = after_host.find('/');
-    if (slash == std::string_view::npos) return bad("the key is missing");
+    if (slash == std::string_view::npos) return bad(KOLOKOL_TEXT("the key is missing"));
     auto port = parse_port(after_host.substr(1, slash - 1));
     if (!port) return std::unexpected(port.error());
     out.port = *port;
 
     auto key_text = after_host.substr(slash + 1);
-    if (key_text.size() != kKeyChars) return bad("the key must be 52 base32 characters");
+    if (key_text.size() != kKeyChars)
+        return bad(KOLOKOL_TEXT("the key must be 52 base32 characters"));
     auto key = crypto::base32_decode(key_text);
     // Re-encoding must give the same text: lower case and canonical trailing bits only, so
     // one key has exactly one address.
     if (!key || key->size() != out.key.size() || crypto::base32_encode(*key) != key_text)
-        return bad("the key is not lower-case base32 of 32 bytes");
+        return bad(KOLOKOL_TEXT("the key is not lower-case base32 of 32 bytes"));
     out.key = to_array<32>(*key);
     return out;
 }

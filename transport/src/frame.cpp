@@ -10,17 +10,17 @@ namespace kolokol::transport {
 
 namespace {
 
-std::unexpected<Error> malformed(std::string why) {
-    return fail(TransportErrc::malformed_frame, std::move(why));
+std::unexpected<Error> malformed(const char* literal) {
+    return fail(TransportErrc::malformed_frame, literal);
 }
 
 Status check_list(const std::vector<std::uint16_t>& versions) {
     if (versions.empty() || versions.size() > kMaxOfferedVersions)
-        return malformed("a version list holds 1 to 16 versions");
+        return malformed(KOLOKOL_TEXT("a version list holds 1 to 16 versions"));
     for (std::size_t i = 0; i < versions.size(); ++i) {
-        if (versions[i] == 0) return malformed("version 0 is not a version");
+        if (versions[i] == 0) return malformed(KOLOKOL_TEXT("version 0 is not a version"));
         if (i > 0 && versions[i] <= versions[i - 1])
-            return malformed("versions must be strictly increasing");
+            return malformed(KOLOKOL_TEXT("versions must be strictly increasing"));
     }
     return {};
 }
@@ -32,14 +32,14 @@ void put_offer(Bytes& out, const std::vector<std::uint16_t>& versions) {
 
 Result<std::vector<std::uint16_t>> read_offer(ByteReader& r) {
     auto count = r.u8();
-    if (!count) return malformed("version list truncated");
+    if (!count) return malformed(KOLOKOL_TEXT("version list truncated"));
     // Checked before reading on, so a count byte cannot make us loop over junk.
     if (*count == 0 || *count > kMaxOfferedVersions)
-        return malformed("a version list holds 1 to 16 versions");
+        return malformed(KOLOKOL_TEXT("a version list holds 1 to 16 versions"));
     std::vector<std::uint16_t> out;
     for (std::size_t i = 0; i < *count; ++i) {
         auto v = r.u16be();
-        if (!v) return malformed("version list truncated");
+        if (!v) return malformed(KOLOKOL_TEXT("version list truncated"));
         out.push_back(*v);
     }
     if (auto ok = check_list(out); !ok) return std::unexpected(ok.error());
@@ -76,7 +76,7 @@ Result<std::vector<std::uint16_t>> parse_version_offer(ByteView payload) {
     ByteReader r(payload);
     auto offer = read_offer(r);
     if (!offer) return offer;
-    if (!r.empty()) return malformed("trailing bytes after the version list");
+    if (!r.empty()) return malformed(KOLOKOL_TEXT("trailing bytes after the version list"));
     return offer;
 }
 
@@ -90,15 +90,15 @@ Bytes encode_version_answer(const VersionAnswer& answer) {
 Result<VersionAnswer> parse_version_answer(ByteView payload) {
     ByteReader r(payload);
     auto chosen = r.u16be();
-    if (!chosen) return malformed("version answer truncated");
+    if (!chosen) return malformed(KOLOKOL_TEXT("version answer truncated"));
     auto offer = read_offer(r);
     if (!offer) return std::unexpected(offer.error());
-    if (!r.empty()) return malformed("trailing bytes after the version answer");
+    if (!r.empty()) return malformed(KOLOKOL_TEXT("trailing bytes after the version answer"));
     VersionAnswer out{*chosen, std::move(*offer)};
     // The chosen version must be one the responder says it speaks.
     if (out.chosen != 0 &&
         std::find(out.supported.begin(), out.supported.end(), out.chosen) == out.supported.end())
-        return malformed("the chosen version is not in the responder's list");
+        return malformed(KOLOKOL_TEXT("the chosen version is not in the responder's list"));
     return out;
 }
 

@@ -427,9 +427,9 @@ Status Discovery::start() {
     if (!ec) s.socket.set_option(asio::ip::multicast::hops(1), ec);
     if (!ec) s.socket.set_option(asio::ip::multicast::enable_loopback(true), ec);
     if (ec)
-        return fail(TransportErrc::listen_failed, "cannot listen for LAN beacons on UDP port " +
-                                                      std::to_string(s.options.port) + ": " +
-                                                      ec.message());
+        return fail(TransportErrc::listen_failed,
+                    "cannot listen for LAN beacons on UDP port {}: {}", s.options.port,
+                    ec.message());
     std::string reasons;
     for (const auto& [name, addr] : candidate_interfaces(s.options.interfaces)) {
         std::error_code jec;
@@ -442,11 +442,12 @@ Status Discovery::start() {
     }
     if (s.joined.empty()) {
         s.socket.close(ec);
-        return fail(
-            TransportErrc::listen_failed,
-            "no network interface could join the LAN discovery group" +
-                (reasons.empty() ? std::string(" (no multicast-capable IPv4 interface is up)")
-                                 : " (" + reasons + ")"));
+        if (reasons.empty())
+            return fail(TransportErrc::listen_failed,
+                        "no network interface could join the LAN discovery group (no "
+                        "multicast-capable IPv4 interface is up)");
+        return fail(TransportErrc::listen_failed,
+                    "no network interface could join the LAN discovery group ({})", reasons);
     }
     asio::co_spawn(s.socket.get_executor(), s.send_loop(m_state), asio::detached);
     asio::co_spawn(s.socket.get_executor(), s.receive_loop(m_state), asio::detached);

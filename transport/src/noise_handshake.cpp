@@ -38,9 +38,9 @@ struct HandshakeState::Impl {
                pattern.messages[next_message].from_initiator == initiator();
     }
 
-    std::unexpected<Error> poison(TransportErrc code, std::string message) {
+    std::unexpected<Error> poison(TransportErrc code, const char* literal) {
         failed = true;
-        return fail(code, std::move(message));
+        return fail(code, literal);
     }
     std::unexpected<Error> poison(Error error) {
         failed = true;
@@ -63,10 +63,11 @@ struct HandshakeState::Impl {
     // remote point) aborts the handshake, as the spec's pitfalls list requires.
     Status mix_dh(const crypto::SecretBytes& local, const std::optional<PublicKey>& remote) {
         if (local.empty() || !remote)
-            return poison(TransportErrc::bad_config, "a key the pattern needs is missing");
+            return poison(TransportErrc::bad_config,
+                          KOLOKOL_TEXT("a key the pattern needs is missing"));
         auto shared = symmetric.dh_scratch();
         if (!crypto::x25519_into(shared, local.view(), *remote))
-            return poison(TransportErrc::invalid_dh, "the peer sent an invalid key");
+            return poison(TransportErrc::invalid_dh, KOLOKOL_TEXT("the peer sent an invalid key"));
         symmetric.mix_key(shared);
         return {};
     }
@@ -88,7 +89,7 @@ struct HandshakeState::Impl {
 
     Status mix_psk() {
         if (next_psk >= psks.size())
-            return poison(TransportErrc::bad_config, "not enough pre-shared keys");
+            return poison(TransportErrc::bad_config, KOLOKOL_TEXT("not enough pre-shared keys"));
         symmetric.mix_key_and_hash(psks[next_psk].view());
         // The psk is used once; wipe it as soon as it is mixed in.
         psks[next_psk] = crypto::SecretBytes();

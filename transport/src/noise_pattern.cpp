@@ -102,8 +102,8 @@ HandshakePattern parse_table_entry(const PatternText& p) {
     return out;
 }
 
-std::unexpected<Error> unknown(std::string_view why) {
-    return fail(TransportErrc::unknown_protocol, std::string(why));
+std::unexpected<Error> unknown(const char* literal) {
+    return fail(TransportErrc::unknown_protocol, literal);
 }
 
 }  // namespace
@@ -119,17 +119,17 @@ bool HandshakePattern::sends_static(bool initiator) const {
 
 Result<HandshakePattern> find_pattern(std::string_view protocol_name) {
     // Bounded before anything else: the name is hashed into h and may come from configuration.
-    if (protocol_name.size() > 255) return unknown("Noise protocol name too long");
+    if (protocol_name.size() > 255) return unknown(KOLOKOL_TEXT("Noise protocol name too long"));
     constexpr std::string_view prefix = "Noise_";
     if (!protocol_name.starts_with(prefix) || !protocol_name.ends_with(kSuffix))
-        return unknown("only Noise_*_25519_ChaChaPoly_BLAKE2b is supported");
+        return unknown(KOLOKOL_TEXT("only Noise_*_25519_ChaChaPoly_BLAKE2b is supported"));
     auto full =
         protocol_name.substr(prefix.size(), protocol_name.size() - prefix.size() - kSuffix.size());
     auto psk_at = full.find("psk");
     auto base = full.substr(0, psk_at);
     auto it = std::find_if(kPatterns.begin(), kPatterns.end(),
                            [&](const PatternText& p) { return p.name == base; });
-    if (it == kPatterns.end()) return unknown("unknown Noise handshake pattern");
+    if (it == kPatterns.end()) return unknown(KOLOKOL_TEXT("unknown Noise handshake pattern"));
     auto pattern = parse_table_entry(*it);
     if (psk_at == std::string_view::npos) return pattern;
 
@@ -139,13 +139,14 @@ Result<HandshakePattern> find_pattern(std::string_view protocol_name) {
     while (true) {
         auto plus = mods.find('+');
         auto mod = mods.substr(0, plus);
-        if (!mod.starts_with("psk") || mod.size() < 4) return unknown("unknown Noise modifier");
+        if (!mod.starts_with("psk") || mod.size() < 4)
+            return unknown(KOLOKOL_TEXT("unknown Noise modifier"));
         auto digits = mod.substr(3);
         std::size_t n = 0;
         auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
         if (ec != std::errc{} || end != digits.data() + digits.size() || digits.size() > 1 ||
             n >= seen.size() || seen[n])
-            return unknown("bad psk modifier");
+            return unknown(KOLOKOL_TEXT("bad psk modifier"));
         seen[n] = true;
         if (n == 0)
             pattern.messages.front().tokens.insert(pattern.messages.front().tokens.begin(),

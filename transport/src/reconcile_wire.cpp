@@ -11,17 +11,17 @@ struct ReconcileCategory : std::error_category {
     std::string message(int c) const override {
         switch (static_cast<ReconcileErrc>(c)) {
             case ReconcileErrc::malformed:
-                return "malformed reconciliation message";
+                return KOLOKOL_TEXT("malformed reconciliation message");
             case ReconcileErrc::unsupported_version:
-                return "unsupported reconciliation protocol version";
+                return KOLOKOL_TEXT("unsupported reconciliation protocol version");
             case ReconcileErrc::too_large:
-                return "reconciliation message too large";
+                return KOLOKOL_TEXT("reconciliation message too large");
             case ReconcileErrc::out_of_order:
-                return "reconciliation ranges or ids out of order";
+                return KOLOKOL_TEXT("reconciliation ranges or ids out of order");
             case ReconcileErrc::wrong_state:
-                return "reconciliation message out of turn";
+                return KOLOKOL_TEXT("reconciliation message out of turn");
         }
-        return "unknown reconciliation error";
+        return KOLOKOL_TEXT("unknown reconciliation error");
     }
 };
 }  // namespace
@@ -82,20 +82,20 @@ void put_bound(Bytes& out, const Bound& b) {
 
 namespace {
 
-std::unexpected<Error> malformed(const std::string& what) {
-    return fail(ReconcileErrc::malformed, "malformed reconciliation message: " + what);
+std::unexpected<Error> malformed(const char* literal) {
+    return fail(ReconcileErrc::malformed, "malformed reconciliation message: {}", literal);
 }
 
 Result<Bound> read_bound(ByteReader& r) {
     auto len = r.u8();
-    if (!len) return malformed("truncated bound");
+    if (!len) return malformed(KOLOKOL_TEXT("truncated bound"));
     if (*len == 0) return Bound::top();
-    if (*len > kIdBytes) return malformed("bound longer than an id");
+    if (*len > kIdBytes) return malformed(KOLOKOL_TEXT("bound longer than an id"));
     auto prefix = r.take(*len);
-    if (!prefix) return malformed("truncated bound");
+    if (!prefix) return malformed(KOLOKOL_TEXT("truncated bound"));
     // A trailing zero byte adds nothing to the bound; the encoder never writes one, and
     // refusing it keeps one encoding per bound.
-    if (prefix->back() == 0) return malformed("non-canonical bound");
+    if (prefix->back() == 0) return malformed(KOLOKOL_TEXT("non-canonical bound"));
     Bound b;
     b.length = *len;
     std::copy(prefix->begin(), prefix->end(), b.value.begin());
@@ -107,15 +107,14 @@ Result<Bound> read_bound(ByteReader& r) {
 Result<std::vector<Range>> decode_message(ByteView message, std::size_t max_bytes) {
     if (message.size() > max_bytes)
         return fail(ReconcileErrc::too_large,
-                    "reconciliation message of " + std::to_string(message.size()) +
-                        " bytes is over the cap of " + std::to_string(max_bytes));
+                    "reconciliation message of {} bytes is over the cap of {}", message.size(),
+                    max_bytes);
     ByteReader r(message);
     auto version = r.u8();
-    if (!version) return malformed("empty");
+    if (!version) return malformed(KOLOKOL_TEXT("empty"));
     if (*version != kReconcileVersion)
-        return fail(
-            ReconcileErrc::unsupported_version,
-            "reconciliation protocol version " + std::to_string(*version) + " is not supported");
+        return fail(ReconcileErrc::unsupported_version,
+                    "reconciliation protocol version {} is not supported", *version);
 
     std::vector<Range> ranges;
     Bound lower;
@@ -127,25 +126,25 @@ Result<std::vector<Range>> decode_message(ByteView message, std::size_t max_byte
             return fail(ReconcileErrc::out_of_order, "reconciliation bounds not increasing");
         range.upper = *upper;
         auto mode = r.u8();
-        if (!mode) return malformed("truncated range");
+        if (!mode) return malformed(KOLOKOL_TEXT("truncated range"));
         range.mode = *mode;
         switch (*mode) {
             case kModeSkip:
                 break;
             case kModeFingerprint: {
                 auto fp = r.array<kFingerprintBytes>();
-                if (!fp) return malformed("truncated fingerprint");
+                if (!fp) return malformed(KOLOKOL_TEXT("truncated fingerprint"));
                 range.fingerprint = *fp;
                 break;
             }
             case kModeIdList: {
                 auto count = read_varint(r);
-                if (!count) return malformed("bad id count");
+                if (!count) return malformed(KOLOKOL_TEXT("bad id count"));
                 // Check the count against what is left before reading anything.
                 if (*count > r.remaining() / kIdBytes)
-                    return malformed("id list longer than the message");
+                    return malformed(KOLOKOL_TEXT("id list longer than the message"));
                 auto ids = r.take(static_cast<std::size_t>(*count) * kIdBytes);
-                if (!ids) return malformed("truncated id list");
+                if (!ids) return malformed(KOLOKOL_TEXT("truncated id list"));
                 RecordId prev{};
                 for (std::size_t i = 0; i < *count; ++i) {
                     auto id = to_array<kIdBytes>(ids->subspan(i * kIdBytes, kIdBytes));
@@ -161,7 +160,7 @@ Result<std::vector<Range>> decode_message(ByteView message, std::size_t max_byte
                 break;
             }
             default:
-                return malformed("unknown range mode");
+                return malformed(KOLOKOL_TEXT("unknown range mode"));
         }
         lower = range.upper;
         ranges.push_back(range);

@@ -118,8 +118,8 @@ Relay::MemoryStats Relay::memory() const {
 
 Result<asio::ip::tcp::endpoint> parse_listen_address(std::string_view text) {
     auto bad = [&](std::string why) {
-        return fail(TransportErrc::invalid_address,
-                    "invalid listen address \"" + std::string(text.substr(0, 80)) + "\": " + why);
+        return fail(TransportErrc::invalid_address, "invalid listen address \"{}\": {}",
+                    text.substr(0, 80), why);
     };
     std::string_view host, port;
     if (!text.empty() && text.front() == '[') {

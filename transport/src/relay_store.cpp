@@ -34,10 +34,6 @@ constexpr std::int64_t kWalLimitBytes = 4 << 20;
 // transaction past its checkpoint threshold, so this bounds it too.
 constexpr std::size_t kMaxGroupBytes = 4 << 20;
 
-std::unexpected<Error> storage_error(storage::StorageErrc code, std::string message) {
-    return fail(make_error_code(code), std::move(message));
-}
-
 // Stores the transport secret sealed (storage::Database::seal_secret), replacing any value.
 Status put_transport_key(storage::Database& db, const crypto::SecretBytes& secret) {
     auto sealed = db.seal_secret(secret.view(), as_bytes(kTransportSecret));
@@ -66,8 +62,7 @@ Result<crypto::BoxKeyPair> load_transport_key(storage::Database& db) {
                             : db.open_secret(value, as_bytes(kTransportSecret));
         get->reset();
         if (!secret)
-            return storage_error(storage::StorageErrc::corrupt,
-                                 "the relay's transport key is damaged");
+            return fail(storage::StorageErrc::corrupt, "the relay's transport key is damaged");
         if (plain) {
             if (auto s = put_transport_key(db, *secret); !s) return std::unexpected(s.error());
         }
@@ -120,7 +115,7 @@ Result<std::unique_ptr<RelayStore>> RelayStore::open(const std::filesystem::path
                                                      ByteView passphrase, RelayKdf kdf,
                                                      RelayQuotas quotas, Clock clock) {
     if (passphrase.empty())
-        return storage_error(storage::StorageErrc::invalid_argument, "an empty passphrase");
+        return fail(storage::StorageErrc::invalid_argument, "an empty passphrase");
     const auto key_path = dir / kKeyFileName;
     const auto db_path = dir / kDatabaseName;
     std::error_code ec;
@@ -129,9 +124,9 @@ Result<std::unique_ptr<RelayStore>> RelayStore::open(const std::filesystem::path
     // One without the other is a damaged store, not a new one: creating over it would lose
     // what the relay acknowledged.
     if (have_key != have_db)
-        return storage_error(
-            storage::StorageErrc::corrupt,
-            "the relay store in " + dir.string() + " is incomplete (key file or database missing)");
+        return fail(storage::StorageErrc::corrupt,
+                    "the relay store in {} is incomplete (key file or database missing)",
+                    dir.string());
 
     crypto::SecretBytes db_key;
     storage::KeyFileSeen key_file;
@@ -139,8 +134,8 @@ Result<std::unique_ptr<RelayStore>> RelayStore::open(const std::filesystem::path
     if (create) {
         std::filesystem::create_directories(dir, ec);
         if (ec)
-            return storage_error(storage::StorageErrc::io,
-                                 "cannot create " + dir.string() + ": " + ec.message());
+            return fail(storage::StorageErrc::io, "cannot create {}: {}", dir.string(),
+                        ec.message());
         std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
                                      std::filesystem::perm_options::replace, ec);
         const auto params = kdf == RelayKdf::fast
@@ -157,7 +152,7 @@ Result<std::unique_ptr<RelayStore>> RelayStore::open(const std::filesystem::path
         if (!unlocked) return std::unexpected(unlocked.error());
         // The relay never sets a duress passphrase; a slot that opens as duress is not ours.
         if (unlocked->kind != storage::SlotKind::real)
-            return storage_error(storage::StorageErrc::wrong_passphrase, "wrong passphrase");
+            return fail(storage::StorageErrc::wrong_passphrase, "wrong passphrase");
         db_key = std::move(unlocked->db_key);
         key_file = unlocked->seen;
     }

@@ -206,9 +206,8 @@ Status Server::listen(const asio::ip::tcp::endpoint& endpoint) {
     auto failed = [&](const char* step) {
         std::error_code ignored;
         s.acceptor.close(ignored);
-        return fail(TransportErrc::listen_failed,
-                    std::string("could not listen on ") + endpoint.address().to_string() + ":" +
-                        std::to_string(endpoint.port()) + " (" + step + "): " + ec.message());
+        return fail(TransportErrc::listen_failed, "could not listen on {}:{} ({}): {}",
+                    endpoint.address().to_string(), endpoint.port(), step, ec.message());
     };
     if (s.acceptor.open(endpoint.protocol(), ec); ec) return failed("open");
     if (s.acceptor.set_option(asio::socket_base::reuse_address(true), ec); ec)
@@ -236,7 +235,8 @@ void Server::stop() {
         for (auto& [ptr, weak] : state->live) {
             if (auto core = weak.lock())
                 asio::dispatch(core->socket.get_executor(), [core] {
-                    core->abort(Error{TransportErrc::session_closed, "the server is stopping"});
+                    core->abort(
+                        make_error(TransportErrc::session_closed, "the server is stopping"));
                 });
         }
     });

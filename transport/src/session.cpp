@@ -24,7 +24,7 @@ constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t kWriteBatch = 16;
 
 Error closed_error() {
-    return {TransportErrc::session_closed, "the session is closed"};
+    return make_error(TransportErrc::session_closed, "the session is closed");
 }
 
 // The writer: drains the queue in gathered writes; after our close frame, shuts down our
@@ -59,11 +59,11 @@ asio::awaitable<void> writer(std::shared_ptr<SessionCore> self) {
         c.in_flight = 0;
         c.changed.cancel();  // room in the queue
         if (ec) {
-            c.abort(Error{ec == asio::error::eof || ec == asio::error::connection_reset ||
-                                  ec == asio::error::broken_pipe
-                              ? TransportErrc::truncated
-                              : TransportErrc::io_error,
-                          "could not send: " + ec.message()});
+            c.abort(make_error(ec == asio::error::eof || ec == asio::error::connection_reset ||
+                                       ec == asio::error::broken_pipe
+                                   ? TransportErrc::truncated
+                                   : TransportErrc::io_error,
+                               "could not send: {}", ec.message()));
             co_return;
         }
         // Writing does not count as activity: a peer that only ever receives (our pings, say)
@@ -77,9 +77,8 @@ asio::awaitable<void> watchdog(std::shared_ptr<SessionCore> self) {
     while (!c.aborted) {
         auto due = c.last_received + c.options.idle_timeout;
         if (Clock::now() >= due) {
-            c.abort(Error{
-                TransportErrc::idle_timeout,
-                "nothing received for " + std::to_string(c.options.idle_timeout.count()) + " ms"});
+            c.abort(make_error(TransportErrc::idle_timeout, "nothing received for {} ms",
+                               c.options.idle_timeout.count()));
             co_return;
         }
         c.idle_timer.expires_at(due);
@@ -96,9 +95,9 @@ asio::awaitable<bool> wait_until(SessionCore& c, Ready ready) {
     deadline.expires_after(c.options.send_timeout);
     while (!ready() && !c.aborted) {
         if (Clock::now() >= deadline.expiry()) {
-            c.abort(Error{TransportErrc::send_timeout,
-                          "the peer did not take our data within " +
-                              std::to_string(c.options.send_timeout.count()) + " ms"});
+            c.abort(make_error(TransportErrc::send_timeout,
+                               "the peer did not take our data within {} ms",
+                               c.options.send_timeout.count()));
             co_return false;
         }
         co_await (c.changed.async_wait(use_tuple) || deadline.async_wait(use_tuple));
@@ -128,11 +127,13 @@ bool is_end_of_stream(const std::error_code& ec) {
 
 // A read failed: the session is over. Report why.
 Error read_failure(SessionCore& c, const std::error_code& ec) {
-    if (c.peer_closed) return {TransportErrc::closed_cleanly, "the peer closed the session"};
+    if (c.peer_closed)
+        return make_error(TransportErrc::closed_cleanly, "the peer closed the session");
     if (c.aborted) return c.failure.value_or(closed_error());
-    Error e = is_end_of_stream(ec)
-                  ? Error{TransportErrc::truncated, "the connection ended without a close frame"}
-                  : Error{TransportErrc::io_error, "could not receive: " + ec.message()};
+    Error e =
+        is_end_of_stream(ec)
+            ? make_error(TransportErrc::truncated, "the connection ended without a close frame")
+            : make_error(TransportErrc::io_error, "could not receive: {}", ec.message());
     c.abort(e);
     return e;
 }
@@ -207,7 +208,7 @@ Status SessionOptions::validate() const {
     if (max_frame_bytes < kMinFrameLimit || max_frame_bytes > kMaxFrameBytes)
         return fail(TransportErrc::bad_config, "the frame limit must be 256 to 65,535 bytes");
     if (auto ok = validate_versions(versions); !ok)
-        return fail(TransportErrc::bad_config, ok.error().message);
+        return reclassify(TransportErrc::bad_config, ok.error());
     return {};
 }
 
@@ -249,9 +250,8 @@ asio::awaitable<Status> Session::send(Bytes message) {
     auto& c = *core;
     if (c.aborted || c.close_queued) co_return std::unexpected(c.send_error());
     if (message.size() > c.options.max_message_bytes())
-        co_return fail(TransportErrc::message_too_large,
-                       "message of " + std::to_string(message.size()) + " bytes (at most " +
-                           std::to_string(c.options.max_message_bytes()) + ")");
+        co_return fail(TransportErrc::message_too_large, "message of {} bytes (at most {})",
+                       message.size(), c.options.max_message_bytes());
     bool room = co_await detail::wait_until(c, [&c] {
         return c.close_queued || c.queue.size() + c.in_flight < c.options.send_queue_frames;
     });
@@ -279,9 +279,8 @@ asio::awaitable<Result<Bytes>> Session::receive() {
     // our own limit, and a short frame cannot even hold the AEAD tag.
     auto length = frame_length(header);
     if (length > c.options.max_frame_bytes) {
-        Error e{TransportErrc::frame_too_large,
-                "frame of " + std::to_string(length) + " bytes (at most " +
-                    std::to_string(c.options.max_frame_bytes) + ")"};
+        Error e = make_error(TransportErrc::frame_too_large, "frame of {} bytes (at most {})",
+                             length, c.options.max_frame_bytes);
         c.abort(e);
         co_return std::unexpected(e);
     }

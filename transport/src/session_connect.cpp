@@ -16,8 +16,7 @@ constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 std::unexpected<Error> connect_error(const std::string& host, std::uint16_t port,
                                      const std::string& why) {
-    return fail(TransportErrc::connect_failed,
-                "could not connect to " + host + ":" + std::to_string(port) + ": " + why);
+    return fail(TransportErrc::connect_failed, "could not connect to {}:{}: {}", host, port, why);
 }
 
 asio::awaitable<Result<asio::ip::tcp::socket>> connect_directly(asio::any_io_executor executor,

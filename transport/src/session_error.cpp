@@ -10,53 +10,53 @@ struct TransportCategory : std::error_category {
     std::string message(int c) const override {
         switch (static_cast<TransportErrc>(c)) {
             case TransportErrc::unknown_protocol:
-                return "unsupported Noise protocol";
+                return KOLOKOL_TEXT("unsupported Noise protocol");
             case TransportErrc::bad_config:
-                return "bad handshake configuration";
+                return KOLOKOL_TEXT("bad handshake configuration");
             case TransportErrc::wrong_state:
-                return "handshake used out of order";
+                return KOLOKOL_TEXT("handshake used out of order");
             case TransportErrc::message_too_large:
-                return "Noise message too large";
+                return KOLOKOL_TEXT("Noise message too large");
             case TransportErrc::malformed_message:
-                return "malformed handshake message";
+                return KOLOKOL_TEXT("malformed handshake message");
             case TransportErrc::decrypt_failed:
-                return "decryption failed";
+                return KOLOKOL_TEXT("decryption failed");
             case TransportErrc::invalid_dh:
-                return "invalid Diffie-Hellman result";
+                return KOLOKOL_TEXT("invalid Diffie-Hellman result");
             case TransportErrc::nonce_exhausted:
-                return "nonces exhausted";
+                return KOLOKOL_TEXT("nonces exhausted");
             case TransportErrc::handshake_timeout:
-                return "handshake timed out";
+                return KOLOKOL_TEXT("handshake timed out");
             case TransportErrc::idle_timeout:
-                return "session idle for too long";
+                return KOLOKOL_TEXT("session idle for too long");
             case TransportErrc::send_timeout:
-                return "the peer is not reading";
+                return KOLOKOL_TEXT("the peer is not reading");
             case TransportErrc::frame_too_large:
-                return "frame too large";
+                return KOLOKOL_TEXT("frame too large");
             case TransportErrc::malformed_frame:
-                return "malformed frame";
+                return KOLOKOL_TEXT("malformed frame");
             case TransportErrc::version_mismatch:
-                return "no common protocol version";
+                return KOLOKOL_TEXT("no common protocol version");
             case TransportErrc::remote_key_mismatch:
-                return "the peer's key is not the expected one";
+                return KOLOKOL_TEXT("the peer's key is not the expected one");
             case TransportErrc::closed_cleanly:
-                return "the peer closed the session";
+                return KOLOKOL_TEXT("the peer closed the session");
             case TransportErrc::truncated:
-                return "the connection ended without a close frame";
+                return KOLOKOL_TEXT("the connection ended without a close frame");
             case TransportErrc::session_closed:
-                return "the session is closed";
+                return KOLOKOL_TEXT("the session is closed");
             case TransportErrc::busy:
-                return "a receive is already pending";
+                return KOLOKOL_TEXT("a receive is already pending");
             case TransportErrc::connect_failed:
-                return "could not connect";
+                return KOLOKOL_TEXT("could not connect");
             case TransportErrc::io_error:
-                return "network input/output error";
+                return KOLOKOL_TEXT("network input/output error");
             case TransportErrc::listen_failed:
-                return "could not listen";
+                return KOLOKOL_TEXT("could not listen");
             case TransportErrc::invalid_address:
-                return "invalid address";
+                return KOLOKOL_TEXT("invalid address");
         }
-        return "unknown transport error";
+        return KOLOKOL_TEXT("unknown transport error");
     }
 };
 }  // namespace

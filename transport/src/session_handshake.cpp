@@ -26,16 +26,16 @@ std::string list_text(const std::vector<std::uint16_t>& versions) {
 Error network_error(const SessionCore& core, const std::error_code& ec) {
     if (core.aborted)
         return core.failure.value_or(
-            Error{TransportErrc::session_closed, "the session was closed"});
+            make_error(TransportErrc::session_closed, "the session was closed"));
     if (ec == asio::error::eof || ec == asio::error::connection_reset)
-        return {TransportErrc::truncated, "the peer hung up during the handshake"};
-    return {TransportErrc::io_error, "network error during the handshake: " + ec.message()};
+        return make_error(TransportErrc::truncated, "the peer hung up during the handshake");
+    return make_error(TransportErrc::io_error, "network error during the handshake: {}",
+                      ec.message());
 }
 
 Error timeout_error(const SessionCore& core) {
-    return {TransportErrc::handshake_timeout,
-            "the handshake did not finish within " +
-                std::to_string(core.options.handshake_timeout.count()) + " ms"};
+    return make_error(TransportErrc::handshake_timeout, "the handshake did not finish within {} ms",
+                      core.options.handshake_timeout.count());
 }
 
 asio::awaitable<Result<Bytes>> read_frame(SessionCore& core, asio::steady_timer& deadline) {
@@ -48,9 +48,8 @@ asio::awaitable<Result<Bytes>> read_frame(SessionCore& core, asio::steady_timer&
     // Refused before reading on: an unauthenticated peer gets no large buffer from us.
     auto length = frame_length(header);
     if (length > kMaxHandshakeFrameBytes)
-        co_return fail(TransportErrc::frame_too_large,
-                       "handshake frame of " + std::to_string(length) + " bytes (at most " +
-                           std::to_string(kMaxHandshakeFrameBytes) + ")");
+        co_return fail(TransportErrc::frame_too_large, "handshake frame of {} bytes (at most {})",
+                       length, kMaxHandshakeFrameBytes);
     if (length == 0) co_return fail(TransportErrc::malformed_frame, "empty handshake frame");
 
     Bytes body(length);
@@ -108,10 +107,9 @@ asio::awaitable<Status> responder_steps(SessionCore& core, noise::HandshakeState
     if (auto sent = co_await write_frame(core, deadline, *msg2); !sent) co_return sent;
     // The answer told the peer why; now we stop.
     if (chosen == 0)
-        co_return fail(TransportErrc::version_mismatch, "no protocol version in common (we speak " +
-                                                            list_text(core.options.versions) +
-                                                            ", the peer " + list_text(*offer) +
-                                                            ")");
+        co_return fail(TransportErrc::version_mismatch,
+                       "no protocol version in common (we speak {}, the peer {})",
+                       list_text(core.options.versions), list_text(*offer));
 
     auto msg3 = co_await read_frame(core, deadline);
     if (!msg3) co_return std::unexpected(msg3.error());
@@ -137,19 +135,17 @@ asio::awaitable<Status> initiator_steps(SessionCore& core, noise::HandshakeState
     auto remote = *hs.remote_static();
     if (expected && remote != *expected)
         co_return fail(TransportErrc::remote_key_mismatch,
-                       "the relay's key does not match the address (expected " +
-                           key_to_text(*expected) + ", got " + key_to_text(remote) + ")");
+                       "the relay's key does not match the address (expected {}, got {})",
+                       key_to_text(*expected), key_to_text(remote));
     auto answer = parse_version_answer(*payload2);
     if (!answer) co_return std::unexpected(answer.error());
     if (answer->chosen == 0)
-        co_return fail(TransportErrc::version_mismatch, "no protocol version in common (we speak " +
-                                                            list_text(core.options.versions) +
-                                                            ", the peer " +
-                                                            list_text(answer->supported) + ")");
+        co_return fail(TransportErrc::version_mismatch,
+                       "no protocol version in common (we speak {}, the peer {})",
+                       list_text(core.options.versions), list_text(answer->supported));
     if (choose_version(core.options.versions, {answer->chosen}) == 0)
-        co_return fail(TransportErrc::version_mismatch, "the peer chose version " +
-                                                            std::to_string(answer->chosen) +
-                                                            ", which we did not offer");
+        co_return fail(TransportErrc::version_mismatch,
+                       "the peer chose version {}, which we did not offer", answer->chosen);
 
     auto msg3 = hs.write_message({});
     if (!msg3) co_return std::unexpected(msg3.error());
@@ -176,8 +172,8 @@ asio::awaitable<Status> run(std::shared_ptr<SessionCore> core, noise::Role role,
         co_return done;
     }
     if (core->aborted)  // stopped by the owner while the last step completed
-        co_return std::unexpected(
-            core->failure.value_or(Error{TransportErrc::session_closed, "the session was closed"}));
+        co_return std::unexpected(core->failure.value_or(
+            make_error(TransportErrc::session_closed, "the session was closed")));
     core->start();
     co_return Status{};
 }

@@ -59,7 +59,7 @@ Result<SyncReport> run_blocking(asio::awaitable<Result<SyncReport>> sync) {
         try {
             std::rethrow_exception(e);
         } catch (const std::exception& x) {
-            out = fail(SyncErrc::replica_failed, std::string("the sync failed: ") + x.what());
+            out = fail(SyncErrc::replica_failed, "the sync failed: {}", std::string(x.what()));
         }
     });
     io.run();

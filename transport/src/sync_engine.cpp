@@ -17,16 +17,26 @@ constexpr std::size_t kMaxDetailBytes = 200;
 constexpr std::size_t kOpenSlack = 8;
 }  // namespace
 
-Status SyncEngine::Impl::fail_with(CloseReason reason, SyncErrc code, std::string detail) {
+Status SyncEngine::Impl::fail_with(CloseReason reason, Error error) {
     if (!m_closed) {
         pb::SyncFrame f;
         auto* c = f.mutable_close();
         c->set_reason(static_cast<pb::Close::Reason>(reason));
-        c->set_detail(detail.substr(0, kMaxDetailBytes));
+        // The peer gets the English text: the detail is part of the protocol, not a display.
+        c->set_detail(error.what().substr(0, kMaxDetailBytes));
         emit(f);
         m_closed = true;
     }
-    return fail(code, std::move(detail));
+    return std::unexpected(std::move(error));
+}
+
+Status SyncEngine::Impl::fail_with(CloseReason reason, SyncErrc code, const char* literal) {
+    return fail_with(reason, make_error(code, literal));
+}
+
+Status SyncEngine::Impl::fail_with(CloseReason reason, SyncErrc code, const Error& cause) {
+    return fail_with(reason,
+                     Error{make_error_code(code), cause.message, cause.pattern, cause.args});
 }
 
 void SyncEngine::Impl::emit(const pb::SyncFrame& frame) {
@@ -130,10 +140,10 @@ Status SyncEngine::Impl::handle(ByteView bytes) {
     auto frame = decode_frame(bytes);
     if (!frame)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                         frame.error().message);
+                         frame.error());
     if (!m_got_hello && !frame->has_hello())
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                         "the first frame was not a hello");
+                         KOLOKOL_TEXT("the first frame was not a hello"));
     if (auto st = dispatch(*frame); !st) return st;
     if (m_closed) return {};
     return pump();
@@ -143,7 +153,7 @@ Status SyncEngine::Impl::dispatch(const pb::SyncFrame& f) {
     const bool server = m_config.side == Side::server;
     auto wrong_side = [&] {
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                         "a frame this side never receives");
+                         KOLOKOL_TEXT("a frame this side never receives"));
     };
     switch (f.kind_case()) {
         case pb::SyncFrame::kHello:
@@ -176,25 +186,26 @@ Status SyncEngine::Impl::dispatch(const pb::SyncFrame& f) {
             break;
     }
     return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                     "a frame of unknown kind");
+                     KOLOKOL_TEXT("a frame of unknown kind"));
 }
 
 Status SyncEngine::Impl::on_hello(const pb::SyncFrame& f) {
     if (m_got_hello)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                         "a second hello");
+                         KOLOKOL_TEXT("a second hello"));
     const auto& h = f.hello();
     if (h.version() != kSyncVersion)
-        return fail_with(CloseReason::protocol_violation, SyncErrc::version_mismatch,
-                         "the peer speaks sync version " + std::to_string(h.version()));
+        return fail_with(
+            CloseReason::protocol_violation,
+            make_error(SyncErrc::version_mismatch, "the peer speaks sync version {}", h.version()));
     if (h.window_bytes() < kSyncMinWindowBytes || h.window_bytes() > kSyncMaxWindowBytes)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                         "the peer's window is out of bounds");
+                         KOLOKOL_TEXT("the peer's window is out of bounds"));
     if (m_config.side == Side::client &&
         (h.max_reconciliations() < kSyncMinConcurrentReconciliations ||
          h.max_wants() < kSyncMinOutstandingWants))
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                         "the server's limits are below the protocol's floor");
+                         KOLOKOL_TEXT("the server's limits are below the protocol's floor"));
     m_peer_window = h.window_bytes();
     m_peer_max_reconciliations = h.max_reconciliations();
     m_peer_max_wants = h.max_wants();
@@ -206,12 +217,13 @@ Status SyncEngine::Impl::on_open(const pb::SyncFrame& f) {
     const auto& o = f.open();
     // Each open costs a signature check: well past the mailbox cap, the peer is probing.
     if (++m_open_attempts > 2 * m_config.limits.max_mailboxes + kOpenSlack)
-        return fail_with(CloseReason::limit, SyncErrc::limit_exceeded, "too many open requests");
+        return fail_with(CloseReason::limit, SyncErrc::limit_exceeded,
+                         KOLOKOL_TEXT("too many open requests"));
     auto mailbox = parse_id(o.mailbox());
     if (!mailbox || o.public_key().size() != crypto::kSignPublicBytes ||
         o.signature().size() != crypto::kSignatureBytes)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                         "an open with fields of the wrong size");
+                         KOLOKOL_TEXT("an open with fields of the wrong size"));
 
     pb::SyncFrame reply;
     auto* r = reply.mutable_open_result();
@@ -262,7 +274,7 @@ Status SyncEngine::Impl::on_open_result(const pb::SyncFrame& f) {
     auto it = mailbox ? m_mailboxes.find(*mailbox) : m_mailboxes.end();
     if (it == m_mailboxes.end() || it->second.state != Mailbox::State::opening)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                         "an open result for a mailbox not being opened");
+                         KOLOKOL_TEXT("an open result for a mailbox not being opened"));
     Mailbox& mb = it->second;
     if (r.accepted()) {
         mb.state = Mailbox::State::open;
@@ -287,30 +299,31 @@ Status SyncEngine::Impl::on_reconcile(const pb::SyncFrame& f) {
     auto it = mailbox ? m_mailboxes.find(*mailbox) : m_mailboxes.end();
     if (it == m_mailboxes.end())
         return fail_with(CloseReason::unopened_mailbox, SyncErrc::unopened_mailbox,
-                         "reconciliation for a mailbox that was never opened");
+                         KOLOKOL_TEXT("reconciliation for a mailbox that was never opened"));
     Mailbox& mb = it->second;
 
     if (m_config.side == Side::server) {
         // The client sends its first message before it hears whether the open succeeded.
         if (mb.state == Mailbox::State::refused) return {};
         if (mb.rec == Mailbox::Rec::done || mb.rec == Mailbox::Rec::fetching)
-            return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                             "reconciliation after the mailbox was reconciled or fetched");
+            return fail_with(
+                CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                KOLOKOL_TEXT("reconciliation after the mailbox was reconciled or fetched"));
         return serve_reconcile(*mailbox, mb, rc.message());
     }
 
     if (mb.state != Mailbox::State::open || mb.rec != Mailbox::Rec::running)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                         "a reconciliation reply out of turn");
+                         KOLOKOL_TEXT("a reconciliation reply out of turn"));
     auto next = mb.reconciler->reconcile(as_bytes(rc.message()));
     if (!next)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                         next.error().what());
+                         next.error());
     ++m_report.round_trips;
     auto haves = mb.reconciler->take_have();
     if (auto st = m_replica.order_for_sending(*mailbox, haves); !st)
-        return fail_with(CloseReason::internal, SyncErrc::replica_failed,
-                         "the store failed: " + st.error().what());
+        return fail_with(CloseReason::internal,
+                         make_error(SyncErrc::replica_failed, "the store failed: {}", st.error()));
     for (auto& id : haves) {
         m_send_queue.push_back({*mailbox, id, Outgoing::Origin::reconciled});
         ++m_report.to_send;
@@ -323,7 +336,7 @@ Status SyncEngine::Impl::on_reconcile(const pb::SyncFrame& f) {
     if (next->has_value()) {
         if (mb.reconciler->rounds() >= m_config.limits.max_reconcile_rounds)
             return fail_with(CloseReason::limit, SyncErrc::limit_exceeded,
-                             "too many reconciliation rounds");
+                             KOLOKOL_TEXT("too many reconciliation rounds"));
         out.mutable_reconcile()->set_mailbox(rc.mailbox());
         out.mutable_reconcile()->set_message(to_string(**next));
     } else {
@@ -341,12 +354,12 @@ Status SyncEngine::Impl::on_reconciled(const pb::SyncFrame& f) {
     auto it = mailbox ? m_mailboxes.find(*mailbox) : m_mailboxes.end();
     if (it == m_mailboxes.end())
         return fail_with(CloseReason::unopened_mailbox, SyncErrc::unopened_mailbox,
-                         "reconciled a mailbox that was never opened");
+                         KOLOKOL_TEXT("reconciled a mailbox that was never opened"));
     Mailbox& mb = it->second;
     if (mb.state == Mailbox::State::refused) return {};
     if (mb.rec != Mailbox::Rec::running)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                         "reconciled a mailbox that was not being reconciled");
+                         KOLOKOL_TEXT("reconciled a mailbox that was not being reconciled"));
     mb.rec = Mailbox::Rec::done;
     mb.reconciler.reset();
     --m_active_reconciliations;
@@ -456,15 +469,16 @@ Status SyncEngine::Impl::on_want(const pb::SyncFrame& f) {
     auto it = mailbox ? m_mailboxes.find(*mailbox) : m_mailboxes.end();
     if (it == m_mailboxes.end() || it->second.state != Mailbox::State::open)
         return fail_with(CloseReason::unopened_mailbox, SyncErrc::unopened_mailbox,
-                         "a want for a mailbox that is not open");
+                         KOLOKOL_TEXT("a want for a mailbox that is not open"));
     if (m_outstanding_wants + static_cast<std::size_t>(w.ids_size()) >
         std::max(m_config.limits.max_outstanding_wants, kSyncMinOutstandingWants))
-        return fail_with(CloseReason::limit, SyncErrc::limit_exceeded, "too many wanted ids");
+        return fail_with(CloseReason::limit, SyncErrc::limit_exceeded,
+                         KOLOKOL_TEXT("too many wanted ids"));
     for (const auto& raw : w.ids()) {
         auto id = parse_id(raw);
         if (!id)
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                             "a wanted id of the wrong size");
+                             KOLOKOL_TEXT("a wanted id of the wrong size"));
         m_send_queue.push_back({*mailbox, *id, Outgoing::Origin::want});
         ++m_outstanding_wants;
         ++m_report.to_send;
@@ -478,12 +492,12 @@ Status SyncEngine::Impl::on_missing(const pb::SyncFrame& f) {
     auto it = mailbox ? m_mailboxes.find(*mailbox) : m_mailboxes.end();
     if (it == m_mailboxes.end())
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                         "missing ids for an unknown mailbox");
+                         KOLOKOL_TEXT("missing ids for an unknown mailbox"));
     for (const auto& raw : m.ids()) {
         auto id = parse_id(raw);
         if (!id || it->second.wanted.erase(*id) == 0)
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                             "missing ids that were never wanted");
+                             KOLOKOL_TEXT("missing ids that were never wanted"));
         --m_outstanding_wants;
     }
     return {};
@@ -495,24 +509,24 @@ Status SyncEngine::Impl::on_envelopes(const pb::SyncFrame& f) {
     auto it = mailbox ? m_mailboxes.find(*mailbox) : m_mailboxes.end();
     if (it == m_mailboxes.end() || it->second.state != Mailbox::State::open)
         return fail_with(CloseReason::unopened_mailbox, SyncErrc::unopened_mailbox,
-                         "envelopes for a mailbox this session did not open");
+                         KOLOKOL_TEXT("envelopes for a mailbox this session did not open"));
     Mailbox& mb = it->second;
     for (const auto& raw : e.envelopes()) {
         auto bytes = as_bytes(raw);
         auto view = storage::parse_envelope(bytes);
         if (!view || view->mailbox != *mailbox)
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                             "an envelope that does not parse or belongs elsewhere");
+                             KOLOKOL_TEXT("an envelope that does not parse or belongs elsewhere"));
         m_unacked_bytes += bytes.size();
         if (m_unacked_bytes > m_config.limits.window_bytes)
             return fail_with(CloseReason::limit, SyncErrc::limit_exceeded,
-                             "the peer overran the window");
+                             KOLOKOL_TEXT("the peer overran the window"));
         const RecordId id = storage::record_id_of(bytes);
         if (m_config.side == Side::client && mb.wanted.erase(id) > 0) {
             --m_outstanding_wants;
         } else if (m_config.side == Side::client && !mb.live && mb.rec != Mailbox::Rec::fetching) {
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                             "an envelope that was not asked for");
+                             KOLOKOL_TEXT("an envelope that was not asked for"));
         }
         note_received(*mailbox, mb, id);
         m_batch.push_back({++m_recv_seq, *mailbox, Bytes(bytes.begin(), bytes.end())});
@@ -528,23 +542,24 @@ Status SyncEngine::Impl::on_fetch_all(const pb::SyncFrame& f) {
     auto it = mailbox ? m_mailboxes.find(*mailbox) : m_mailboxes.end();
     if (it == m_mailboxes.end())
         return fail_with(CloseReason::unopened_mailbox, SyncErrc::unopened_mailbox,
-                         "a fetch for a mailbox that was never opened");
+                         KOLOKOL_TEXT("a fetch for a mailbox that was never opened"));
     Mailbox& mb = it->second;
     // Sent before the client heard of the refusal.
     if (mb.state == Mailbox::State::refused) return {};
     if (mb.rec != Mailbox::Rec::pending)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                         "a fetch after the mailbox was reconciled or fetched");
+                         KOLOKOL_TEXT("a fetch after the mailbox was reconciled or fetched"));
     for (const auto& raw : fa.have()) {
         auto id = parse_id(raw);
         if (!id)
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                             "a fetch's id of the wrong size");
+                             KOLOKOL_TEXT("a fetch's id of the wrong size"));
         if (mb.fetch_have.contains(*id)) continue;
         auto env = m_replica.get(*id);
         if (!env)
-            return fail_with(CloseReason::internal, SyncErrc::replica_failed,
-                             "the store failed: " + env.error().what());
+            return fail_with(
+                CloseReason::internal,
+                make_error(SyncErrc::replica_failed, "the store failed: {}", env.error()));
         std::optional<storage::EnvelopeView> view;
         if (env->has_value()) view = storage::parse_envelope(**env);
         if (view && view->mailbox == *mailbox)
@@ -557,8 +572,8 @@ Status SyncEngine::Impl::on_fetch_all(const pb::SyncFrame& f) {
     // so a session holds about one page however many mailboxes it fetches.
     auto count = m_replica.ids_in_stored_order(*mailbox, 0, 0);
     if (!count)
-        return fail_with(CloseReason::internal, SyncErrc::replica_failed,
-                         "the store failed: " + count.error().what());
+        return fail_with(CloseReason::internal, make_error(SyncErrc::replica_failed,
+                                                           "the store failed: {}", count.error()));
     pb::SyncFrame out;
     out.mutable_fetched()->set_mailbox(fa.mailbox());
     out.mutable_fetched()->set_total(count->total);
@@ -577,24 +592,24 @@ Status SyncEngine::Impl::on_fetched(const pb::SyncFrame& f) {
     if (it == m_mailboxes.end() || it->second.state != Mailbox::State::open ||
         it->second.rec != Mailbox::Rec::fetching)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                         "a fetch reply for a mailbox not being fetched");
+                         KOLOKOL_TEXT("a fetch reply for a mailbox not being fetched"));
     Mailbox& mb = it->second;
     if (!fd.done()) {
         if (mb.fetch_started || fd.lacking_size() > 0)
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                             "a fetch reply out of turn");
+                             KOLOKOL_TEXT("a fetch reply out of turn"));
         mb.fetch_started = true;
         m_report.to_receive += fd.total();
         return {};
     }
     if (!mb.fetch_started)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                         "a fetch ended before it began");
+                         KOLOKOL_TEXT("a fetch ended before it began"));
     for (const auto& raw : fd.lacking()) {
         auto id = parse_id(raw);
         if (!id || !mb.fetch_have.erase(*id))
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                             "the peer lacks an id that was never offered");
+                             KOLOKOL_TEXT("the peer lacks an id that was never offered"));
         m_send_queue.push_back({*mailbox, *id, Outgoing::Origin::reconciled});
         ++m_report.to_send;
     }
@@ -659,11 +674,11 @@ Status SyncEngine::Impl::put_done(std::uint64_t token, Result<std::vector<bool>>
                            [&](const PendingPut& p) { return p.token == token; });
     if (it == m_pending_puts.end()) return {};
     if (!stored)
-        return fail_with(CloseReason::internal, SyncErrc::replica_failed,
-                         "the store failed: " + stored.error().what());
+        return fail_with(CloseReason::internal, make_error(SyncErrc::replica_failed,
+                                                           "the store failed: {}", stored.error()));
     if (stored->size() != it->seqs.size())
         return fail_with(CloseReason::internal, SyncErrc::replica_failed,
-                         "the store answered for the wrong number of envelopes");
+                         KOLOKOL_TEXT("the store answered for the wrong number of envelopes"));
     it->stored = std::move(*stored);
     it->done = true;
 
@@ -708,13 +723,13 @@ Status SyncEngine::Impl::on_ack(const pb::SyncFrame& f) {
     const auto& a = f.ack();
     if (a.through() <= m_peer_acked || a.through() > m_send_seq)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                         "an acknowledgement of envelopes never sent");
+                         KOLOKOL_TEXT("an acknowledgement of envelopes never sent"));
     std::uint64_t prev = m_peer_acked;
     std::set<std::uint64_t> rejected;
     for (const auto& r : a.rejected()) {
         if (r.seq() <= prev || r.seq() > a.through())
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                             "a rejection out of order or out of range");
+                             KOLOKOL_TEXT("a rejection out of order or out of range"));
         prev = r.seq();
         rejected.insert(r.seq());
     }
@@ -739,8 +754,9 @@ Status SyncEngine::Impl::on_close(const pb::SyncFrame& f) {
         return {};
     }
     std::string detail = c.detail().substr(0, kMaxDetailBytes);
-    return fail(SyncErrc::peer_closed,
-                "the peer closed the session: " + (detail.empty() ? "no reason given" : detail));
+    // The peer's detail is its own English text, shown as it came.
+    if (detail.empty()) return fail(SyncErrc::peer_closed, "the peer closed the session");
+    return fail(SyncErrc::peer_closed, "the peer closed the session: {}", detail);
 }
 
 Status SyncEngine::Impl::local_written(const MailboxId& mailbox, std::vector<RecordId> ids) {

@@ -78,7 +78,11 @@ struct SyncEngine::Impl {
         Bytes envelope;
     };
 
-    Status fail_with(CloseReason reason, SyncErrc code, std::string detail);
+    // Closes the session with `reason`, telling the peer the error's English text, and returns
+    // the error. `literal` is a message literal.
+    Status fail_with(CloseReason reason, Error error);
+    Status fail_with(CloseReason reason, SyncErrc code, const char* literal);
+    Status fail_with(CloseReason reason, SyncErrc code, const Error& cause);
     Status dispatch(const pb::SyncFrame& frame);
     Status on_hello(const pb::SyncFrame& frame);
     Status on_open(const pb::SyncFrame& frame);

@@ -36,8 +36,9 @@ Status SyncEngine::Impl::start_reconciliations() {
         Mailbox& mb = it->second;
         auto ids = m_replica.ids(id);
         if (!ids)
-            return fail_with(CloseReason::internal, SyncErrc::replica_failed,
-                             "the store failed: " + ids.error().what());
+            return fail_with(
+                CloseReason::internal,
+                make_error(SyncErrc::replica_failed, "the store failed: {}", ids.error()));
         if (ids->size() < std::min(m_config.fetch_all_below, kSyncMaxFetchHave + 1)) {
             // Holding (almost) nothing: everything comes, in the server's stored order, which
             // spares holding records back for parents that arrive later (DESIGN §5).
@@ -53,7 +54,7 @@ Status SyncEngine::Impl::start_reconciliations() {
                               Reconciler::Options{kSyncReconcileMessageBytes});
         auto first = mb.reconciler->initiate();
         if (!first)
-            return fail_with(CloseReason::internal, SyncErrc::replica_failed, first.error().what());
+            return fail_with(CloseReason::internal, SyncErrc::replica_failed, first.error());
         pb::SyncFrame f;
         f.mutable_reconcile()->set_mailbox(to_string(id));
         f.mutable_reconcile()->set_message(to_string(*first));
@@ -138,8 +139,9 @@ Status SyncEngine::Impl::send_envelopes() {
         if (!m_next_envelope) {
             auto env = m_replica.get(o.id);
             if (!env)
-                return fail_with(CloseReason::internal, SyncErrc::replica_failed,
-                                 "the store failed: " + env.error().what());
+                return fail_with(
+                    CloseReason::internal,
+                    make_error(SyncErrc::replica_failed, "the store failed: {}", env.error()));
             // Never send what would break the peer's checks: an envelope that does not parse
             // or that belongs to another mailbox is treated as not held. (The latter also keeps
             // a want from fetching another mailbox's envelope by id.)
@@ -209,8 +211,9 @@ Status SyncEngine::Impl::refill_fetches() {
         // Only the front fetch reads pages; the next starts once this one's end is queued.
         auto page = m_replica.ids_in_stored_order(mailbox, it->second.fetch_next, kFetchPageIds);
         if (!page)
-            return fail_with(CloseReason::internal, SyncErrc::replica_failed,
-                             "the store failed: " + page.error().what());
+            return fail_with(
+                CloseReason::internal,
+                make_error(SyncErrc::replica_failed, "the store failed: {}", page.error()));
         queue_fetch_page(mailbox, it->second, std::move(*page));
         if (!it->second.fetch_more) m_fetching.pop_front();
     }

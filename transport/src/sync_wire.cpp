@@ -14,23 +14,23 @@ struct SyncCategory : std::error_category {
     std::string message(int c) const override {
         switch (static_cast<SyncErrc>(c)) {
             case SyncErrc::protocol_violation:
-                return "the peer broke the sync protocol";
+                return KOLOKOL_TEXT("the peer broke the sync protocol");
             case SyncErrc::unopened_mailbox:
-                return "the peer used a mailbox it did not open";
+                return KOLOKOL_TEXT("the peer used a mailbox it did not open");
             case SyncErrc::limit_exceeded:
-                return "the peer went past a sync limit";
+                return KOLOKOL_TEXT("the peer went past a sync limit");
             case SyncErrc::version_mismatch:
-                return "the peer speaks another sync version";
+                return KOLOKOL_TEXT("the peer speaks another sync version");
             case SyncErrc::replica_failed:
-                return "the local store failed during sync";
+                return KOLOKOL_TEXT("the local store failed during sync");
             case SyncErrc::peer_closed:
-                return "the peer closed the session";
+                return KOLOKOL_TEXT("the peer closed the session");
             case SyncErrc::invalid_key:
-                return "a mailbox key does not match its mailbox";
+                return KOLOKOL_TEXT("a mailbox key does not match its mailbox");
             case SyncErrc::stopped:
-                return "the sync was stopped";
+                return KOLOKOL_TEXT("the sync was stopped");
         }
-        return "unknown sync error";
+        return KOLOKOL_TEXT("unknown sync error");
     }
 };
 }  // namespace

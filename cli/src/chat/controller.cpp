@@ -264,13 +264,22 @@ void ChatController::submit(const std::string& line) {
         std::lock_guard lock(m_node_mutex);
         auto r = m_node.post(*gid, parsed.message);
         if (!r) {
-            notify_status(subst(_("Not sent: {}"), r.error().what()), true);
+            notify_status(subst(_("Not sent: {}"), translated(r.error())), true);
             return;
         }
         if (m_live) m_live->wrote_locally();
     }
     m_scroll = 0;
     refresh();
+}
+
+bool ChatController::live_here() const {
+    if (!m_live || m_current >= m_groups.size()) return false;
+    if (m_live->incoming() > 0) return true;
+    const auto& id = m_groups[m_current].summary.id;
+    for (const auto& s : m_live->sessions())
+        if (s.connected && s.groups.contains(id)) return true;
+    return false;
 }
 
 ViewModel ChatController::view(const LineEditor& input) const {
@@ -280,8 +289,10 @@ ViewModel ChatController::view(const LineEditor& input) const {
         const auto& s = m_groups[m_current].summary;
         members = s.members;
         v.title = subst(P_("{} · {} member", "{} · {} members", members), s.name, members);
-        if (m_live && m_live->connected() > 0) v.title += subst(" · {}", _("live"));
-        if (!s.rotation_needed.empty()) v.title += " · " + s.rotation_needed;
+        if (live_here()) v.title += subst(" · {}", _("live"));
+        // The reason is a message literal of the core (KOLOKOL_TEXT): looked up as such.
+        if (!s.rotation_needed.empty())
+            v.title += " · " + std::string(_(s.rotation_needed.c_str()));
     } else {
         v.title = _("No group");
     }
@@ -340,7 +351,7 @@ void ChatController::run_command(const SlashCommand& c) {
             std::lock_guard lock(m_node_mutex);
             auto r = m_node.resolve_group(c.rest);
             if (!r) {
-                notify_status(r.error().what(), true);
+                notify_status(translated(r.error()), true);
                 return;
             }
             id = *r;
@@ -357,7 +368,7 @@ void ChatController::run_command(const SlashCommand& c) {
         std::lock_guard lock(m_node_mutex);
         auto members = m_node.members(*gid);
         if (!members) {
-            notify_status(members.error().what(), true);
+            notify_status(translated(members.error()), true);
             return;
         }
         for (const auto& m : *members) {
@@ -380,14 +391,14 @@ void ChatController::run_command(const SlashCommand& c) {
             std::lock_guard lock(m_node_mutex);
             auto key = m_node.resolve_member(*gid, c.args[0]);
             if (!key) {
-                notify_status(key.error().what(), true);
+                notify_status(translated(key.error()), true);
                 return;
             }
             const std::string number = core::safety_number(m_node.me(), *key);
             notice(subst(_("Safety number with {}: {}"), m_node.display_name_of(*key), number));
             if (c.args.size() == 2) {
                 if (auto s = m_node.mark_verified(*key); !s) {
-                    notify_status(s.error().what(), true);
+                    notify_status(translated(s.error()), true);
                     return;
                 }
                 notice(subst(_("{} is now marked verified."), m_node.display_name_of(*key)));
@@ -467,7 +478,7 @@ void ChatController::run_object_command(const SlashCommand& c, const core::Group
             std::lock_guard lock(m_node_mutex);
             auto id = m_node.resolve_object(group, c.args[1], "task");
             if (!id) {
-                notify_status(id.error().what(), true);
+                notify_status(translated(id.error()), true);
                 return;
             }
             edit.object = *id;
@@ -516,7 +527,7 @@ void ChatController::run_object_command(const SlashCommand& c, const core::Group
         std::lock_guard lock(m_node_mutex);
         auto r = m_node.object_change(group, edit);
         if (!r) {
-            notify_status(subst(_("Not saved: {}"), r.error().what()), true);
+            notify_status(subst(_("Not saved: {}"), translated(r.error())), true);
             return;
         }
         if (m_live) m_live->wrote_locally();

@@ -50,6 +50,10 @@ public:
     void scroll_by(int lines);
 
     ViewModel view(const LineEditor& input) const;
+    // Whether the open group is live: a session that carries it (with one of its relays or
+    // peers, or a member found on the LAN for it) is up, or a member is connected to this chat's
+    // listener. Another group's session does not make this one live.
+    bool live_here() const;
     bool quit_requested() const { return m_quit; }
 
     // A status line (from any thread); errors show in the error style.

@@ -101,7 +101,7 @@ std::string LiveSync::listen(const asio::ip::tcp::endpoint& endpoint, bool lan) 
     if (auto ok = m_server->listen(endpoint); !ok) {
         m_server.reset();
         m_io.reset();
-        throw CommandError(Exit::network, ok.error().what());
+        throw CommandError(Exit::network, translated(ok.error()));
     }
     m_server->start();
     if (lan) {
@@ -321,7 +321,8 @@ std::vector<LiveSync::SessionState> LiveSync::sessions() const {
     std::lock_guard lock(m_mutex);
     for (const auto& [address, w] : m_workers)
         if (!w->finished)
-            out.push_back({host_of(address), w->status, w->connected, w->status_error});
+            out.push_back(
+                {host_of(address), w->status, w->connected, w->status_error, w->groups()});
     return out;
 }
 
@@ -418,7 +419,8 @@ void LiveSync::run(Worker& w) {
             if (r)
                 set_status(w, subst(_("{} ended the LAN session"), host), false);
             else
-                set_status(w, subst(_("LAN member {} is gone ({})"), host, r.error().what()), true);
+                set_status(w, subst(_("LAN member {} is gone ({})"), host, translated(r.error())),
+                           true);
             lock.lock();
             w.finished = true;
             return;
@@ -428,8 +430,8 @@ void LiveSync::run(Worker& w) {
         } else {
             lock.unlock();
             set_status(w,
-                       subst(_("{} unreachable ({}); retrying in {} s"), host, r.error().what(),
-                             static_cast<int>(pause.count())),
+                       subst(_("{} unreachable ({}); retrying in {} s"), host,
+                             translated(r.error()), static_cast<int>(pause.count())),
                        true);
             lock.lock();
         }

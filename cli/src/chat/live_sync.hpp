@@ -83,6 +83,8 @@ public:
         std::string text;  // the session's last status
         bool connected = false;
         bool error = false;
+        std::set<core::GroupId>
+            groups;  // the groups it carries: listing it, or named by its beacon
     };
     std::vector<SessionState> sessions() const;
     // Incoming sessions open now (0 without a listener).

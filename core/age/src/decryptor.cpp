@@ -21,8 +21,8 @@ constexpr std::string_view kIntro = "age-encryption.org/v1\n";
 // full final chunk fails authentication instead of being silently ignored.
 constexpr std::size_t kInputBytes = kBatchChunks * kEncryptedChunkBytes + 1;
 
-std::unexpected<Error> payload_error(std::string reason) {
-    return fail(AgeErrc::payload_failure, std::move(reason));
+std::unexpected<Error> payload_error(const char* literal) {
+    return fail(AgeErrc::payload_failure, literal);
 }
 
 }  // namespace
@@ -93,13 +93,12 @@ struct Decryptor::Impl {
                             "invalid age header: unsupported version or not an age file");
             auto header_end = detail::find_header_end(have, scan);
             if (header_end.value_or(end) > options.max_header_bytes)
-                return fail(AgeErrc::header_failure, "invalid age header: longer than " +
-                                                         std::to_string(options.max_header_bytes) +
-                                                         " bytes");
+                return fail(AgeErrc::header_failure, "invalid age header: longer than {} bytes",
+                            options.max_header_bytes);
             if (header_end) return *header_end;
             if (eof)
-                return fail(AgeErrc::header_failure, end == 0 ? "empty input: not an age file"
-                                                              : "invalid age header: truncated");
+                return end == 0 ? fail(AgeErrc::header_failure, "empty input: not an age file")
+                                : fail(AgeErrc::header_failure, "invalid age header: truncated");
             if (end == in.size()) in.resize(std::min(in.size() * 2, options.max_header_bytes + 1));
             if (auto st = fill(end + 1); !st) return std::unexpected(st.error());
         }
@@ -209,12 +208,13 @@ Result<std::size_t> Decryptor::read(MutableByteView out) {
         const auto len = ct_length(i);
         const bool final_chunk = ends_here && i == count - 1;
         if (len < kChunkTagBytes) {
-            failure = payload_error(avail == 0 && m.counter == 0 ? "age file has no payload chunks"
-                                                                 : "age file is truncated")
+            failure = payload_error(avail == 0 && m.counter == 0
+                                        ? KOLOKOL_TEXT("age file has no payload chunks")
+                                        : KOLOKOL_TEXT("age file is truncated"))
                           .error();
             valid = i;
         } else if (final_chunk && len == kChunkTagBytes && m.counter + i != 0) {
-            failure = payload_error("last payload chunk is empty").error();
+            failure = payload_error(KOLOKOL_TEXT("last payload chunk is empty")).error();
             valid = i;
         }
     }
@@ -239,9 +239,9 @@ Result<std::size_t> Decryptor::read(MutableByteView out) {
         ++good;
     }
     if (good < valid)
-        failure = payload_error("failed to decrypt and authenticate payload chunk " +
-                                std::to_string(m.counter + good))
-                      .error();
+        failure =
+            make_error(AgeErrc::payload_failure,
+                       "failed to decrypt and authenticate payload chunk {}", m.counter + good);
     const std::size_t consumed =
         good == count ? std::min(avail, count * kEncryptedChunkBytes) : good * kEncryptedChunkBytes;
     const std::size_t start = m.pos;

@@ -201,8 +201,7 @@ Result<Encryptor> Encryptor::to_recipients(std::span<const X25519Recipient> reci
                                            const EncryptOptions& options) {
     if (recipients.empty()) return fail(AgeErrc::invalid_argument, "age: no recipients");
     if (recipients.size() > kDefaultMaxStanzas)
-        return fail(AgeErrc::invalid_argument,
-                    "age: more than " + std::to_string(kDefaultMaxStanzas) + " recipients");
+        return fail(AgeErrc::invalid_argument, "age: more than {} recipients", kDefaultMaxStanzas);
     auto& random = options.random ? *options.random : crypto::system_random();
     crypto::SecretBytes file_key(kFileKeyBytes);
     random.fill(file_key.mutable_view());

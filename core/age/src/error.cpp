@@ -12,25 +12,25 @@ public:
     std::string message(int value) const override {
         switch (static_cast<AgeErrc>(value)) {
             case AgeErrc::ok:
-                return "success";
+                return KOLOKOL_TEXT("success");
             case AgeErrc::no_match:
-                return "no identity matched any of the recipients";
+                return KOLOKOL_TEXT("no identity matched any of the recipients");
             case AgeErrc::hmac_failure:
-                return "bad header MAC";
+                return KOLOKOL_TEXT("bad header MAC");
             case AgeErrc::header_failure:
-                return "invalid age header";
+                return KOLOKOL_TEXT("invalid age header");
             case AgeErrc::payload_failure:
-                return "failed to decrypt and authenticate payload";
+                return KOLOKOL_TEXT("failed to decrypt and authenticate payload");
             case AgeErrc::armor_unsupported:
-                return "ASCII-armored age files are not supported";
+                return KOLOKOL_TEXT("ASCII-armored age files are not supported");
             case AgeErrc::io:
-                return "input/output error";
+                return KOLOKOL_TEXT("input/output error");
             case AgeErrc::invalid_key:
-                return "invalid age key";
+                return KOLOKOL_TEXT("invalid age key");
             case AgeErrc::invalid_argument:
-                return "invalid argument";
+                return KOLOKOL_TEXT("invalid argument");
         }
-        return "unknown age error";
+        return KOLOKOL_TEXT("unknown age error");
     }
 };
 

@@ -11,8 +11,8 @@ constexpr std::size_t kBodyLineBytes = 48;  // 64 base64 columns
 constexpr std::string_view kStanzaPrefix = "->";
 constexpr std::string_view kFooterPrefix = "---";
 
-std::unexpected<Error> header_error(std::string reason) {
-    return fail(AgeErrc::header_failure, "invalid age header: " + std::move(reason));
+std::unexpected<Error> header_error(const char* literal) {
+    return fail(AgeErrc::header_failure, "invalid age header: {}", literal);
 }
 
 // Splits on single spaces, keeping empty parts so that doubled or trailing spaces are seen.
@@ -76,35 +76,38 @@ Result<Header> parse_header(ByteView header_bytes, std::size_t max_stanzas) {
     LineReader lines(as_chars(header_bytes));
     auto first = lines.next();
     if (!first || *first != kVersionLine)
-        return header_error("unsupported version or not an age file");
+        return header_error(KOLOKOL_TEXT("unsupported version or not an age file"));
 
     Header header;
     while (true) {
         std::size_t line_start = lines.position();
         auto line = lines.next();
-        if (!line) return header_error("missing \"---\" line");
+        if (!line) return header_error(KOLOKOL_TEXT("missing \"---\" line"));
 
         if (line->starts_with(kFooterPrefix)) {
             auto parts = split_spaces(*line);
             if (parts.size() != 2 || parts[0] != kFooterPrefix)
-                return header_error("malformed closing line");
+                return header_error(KOLOKOL_TEXT("malformed closing line"));
             auto mac = crypto::base64_raw_decode(parts[1]);
             if (!mac || mac->size() != header.mac.size())
-                return header_error("malformed header MAC");
+                return header_error(KOLOKOL_TEXT("malformed header MAC"));
             header.mac = to_array<32>(*mac);
             header.mac_input_bytes = line_start + kFooterPrefix.size();
-            if (lines.position() != header_bytes.size()) return header_error("data after header");
+            if (lines.position() != header_bytes.size())
+                return header_error(KOLOKOL_TEXT("data after header"));
             return header;
         }
 
-        if (!line->starts_with(kStanzaPrefix)) return header_error("unexpected line");
+        if (!line->starts_with(kStanzaPrefix)) return header_error(KOLOKOL_TEXT("unexpected line"));
         auto parts = split_spaces(*line);
         if (parts[0] != kStanzaPrefix || parts.size() < 2)
-            return header_error("malformed stanza opening line");
+            return header_error(KOLOKOL_TEXT("malformed stanza opening line"));
         for (std::size_t i = 1; i < parts.size(); ++i)
-            if (!valid_argument(parts[i])) return header_error("malformed stanza argument");
+            if (!valid_argument(parts[i]))
+                return header_error(KOLOKOL_TEXT("malformed stanza argument"));
         if (header.stanzas.size() >= max_stanzas)
-            return header_error("more than " + std::to_string(max_stanzas) + " stanzas");
+            return fail(AgeErrc::header_failure, "invalid age header: more than {} stanzas",
+                        max_stanzas);
 
         Stanza stanza;
         stanza.type = std::string(parts[1]);
@@ -112,10 +115,11 @@ Result<Header> parse_header(ByteView header_bytes, std::size_t max_stanzas) {
         // Body: full 64-column lines, then one shorter (possibly empty) line that ends it.
         while (true) {
             auto body_line = lines.next();
-            if (!body_line) return header_error("stanza body is not terminated");
+            if (!body_line) return header_error(KOLOKOL_TEXT("stanza body is not terminated"));
             auto chunk = crypto::base64_raw_decode(*body_line);
-            if (!chunk) return header_error("stanza body is not canonical base64");
-            if (chunk->size() > kBodyLineBytes) return header_error("stanza body line too long");
+            if (!chunk) return header_error(KOLOKOL_TEXT("stanza body is not canonical base64"));
+            if (chunk->size() > kBodyLineBytes)
+                return header_error(KOLOKOL_TEXT("stanza body line too long"));
             append(stanza.body, *chunk);
             if (chunk->size() < kBodyLineBytes) break;
         }

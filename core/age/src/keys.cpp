@@ -31,8 +31,7 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
 template <class F>
 Status for_each_key_line(std::string_view text, F&& on_line) {
     if (text.size() > kMaxKeyFileBytes)
-        return fail(AgeErrc::invalid_key,
-                    "key file larger than " + std::to_string(kMaxKeyFileBytes) + " bytes");
+        return fail(AgeErrc::invalid_key, "key file larger than {} bytes", kMaxKeyFileBytes);
     std::size_t number = 0;
     while (!text.empty()) {
         auto nl = text.find('\n');
@@ -112,9 +111,8 @@ Result<std::vector<X25519Identity>> parse_identities(std::string_view text) {
     auto st = for_each_key_line(text, [&](std::size_t number, std::string_view line) -> Status {
         auto id = X25519Identity::parse(line);
         if (!id)
-            return fail(AgeErrc::invalid_key, "line " + std::to_string(number) +
-                                                  " is not an age secret key (" +
-                                                  id.error().message + ")");
+            return fail(AgeErrc::invalid_key, "line {} is not an age secret key ({})", number,
+                        id.error());
         out.push_back(std::move(*id));
         return {};
     });
@@ -127,13 +125,11 @@ Result<std::vector<X25519Recipient>> parse_recipients(std::string_view text) {
     std::vector<X25519Recipient> out;
     auto st = for_each_key_line(text, [&](std::size_t number, std::string_view line) -> Status {
         if (starts_with_ci(line, "age-secret-key-1"))
-            return fail(AgeErrc::invalid_key, "line " + std::to_string(number) +
-                                                  " is a secret key, not a recipient: keep it "
-                                                  "out of recipients files");
-        auto r = X25519Recipient::parse(line);
-        if (!r)
             return fail(AgeErrc::invalid_key,
-                        "line " + std::to_string(number) + ": " + r.error().message);
+                        "line {} is a secret key, not a recipient: keep it out of recipients files",
+                        number);
+        auto r = X25519Recipient::parse(line);
+        if (!r) return fail(AgeErrc::invalid_key, "line {}: {}", number, r.error());
         out.push_back(*r);
         return {};
     });

@@ -32,10 +32,10 @@ std::string entry_json(const CustodyEntry& e) {
 
 // Reads one entry's JSON; the types are checked field by field, so a line with a missing or
 // mistyped field is a named problem rather than an exception.
-std::optional<CustodyEntry> parse_entry(std::string_view json, std::string& why) {
+std::optional<CustodyEntry> parse_entry(std::string_view json, Error& why) {
     auto j = nlohmann::json::parse(json, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-        why = "not a JSON object";
+        why = make_error(BundleErrc::bad_input, "not a JSON object");
         return std::nullopt;
     }
     auto str = [&](const char* k) -> const std::string* {
@@ -50,14 +50,14 @@ std::optional<CustodyEntry> parse_entry(std::string_view json, std::string& why)
         !at_ms->is_number_integer() || to == j.end() || !to->is_array() || !str("action") ||
         !str("by") || !str("by_key") || !str("by_card") || !str("at") || !str("manifest_sha256") ||
         !str("prev")) {
-        why = "a field is missing or has the wrong type";
+        why = make_error(BundleErrc::bad_input, "a field is missing or has the wrong type");
         return std::nullopt;
     }
     e.seq = seq->get<std::uint64_t>();
     e.at_ms = at_ms->get<std::int64_t>();
     for (const auto& r : *to) {
         if (!r.is_string()) {
-            why = "\"to\" holds something other than text";
+            why = make_error(BundleErrc::bad_input, "\"to\" holds something other than text");
             return std::nullopt;
         }
         e.to.push_back(r.get<std::string>());
@@ -70,7 +70,7 @@ std::optional<CustodyEntry> parse_entry(std::string_view json, std::string& why)
     e.prev = *str("prev");
     auto key = crypto::hex_decode(*str("by_key"));
     if (!key || key->size() != e.by_key.size()) {
-        why = "by_key is not a 32-byte hex key";
+        why = make_error(BundleErrc::bad_input, "by_key is not a 32-byte hex key");
         return std::nullopt;
     }
     e.by_key = to_array<32>(*key);
@@ -101,7 +101,7 @@ std::string chain_hash(std::string_view line) {
 
 Result<std::string> custody_line(const CustodyEntry& entry, const SignFunction& sign) {
     auto card = core::card_from_text(entry.by_card);
-    if (!card) return fail(BundleErrc::bad_input, "signer card: " + card.error().what());
+    if (!card) return fail(BundleErrc::bad_input, "signer card: {}", card.error());
     if (card->sign_key != entry.by_key)
         return fail(BundleErrc::bad_input, "the signer card names another signing key");
     auto json = entry_json(entry);
@@ -112,16 +112,18 @@ Result<std::string> custody_line(const CustodyEntry& entry, const SignFunction& 
 }
 
 bool check_custody_log(std::string_view text, std::string_view manifest_sha256,
-                       std::vector<CustodyEntry>& entries, std::vector<std::string>& problems) {
+                       std::vector<CustodyEntry>& entries, std::vector<Error>& problems) {
     const auto problems_before = problems.size();
-    auto problem = [&](std::size_t n, const std::string& what) {
-        problems.push_back("custody entry " + std::to_string(n) + ": " + what);
+    constexpr auto code = BundleErrc::bad_input;
+    auto problem = [&](std::size_t n, const Error& what) {
+        problems.push_back(make_error(code, "custody entry {}: {}", n, what));
     };
     if (text.empty()) {
-        problems.push_back("custody.log is empty: the export entry is missing");
+        problems.push_back(make_error(code, "custody.log is empty: the export entry is missing"));
         return false;
     }
-    if (!text.ends_with('\n')) problems.push_back("custody.log does not end with a newline");
+    if (!text.ends_with('\n'))
+        problems.push_back(make_error(code, "custody.log does not end with a newline"));
     std::string prev(manifest_sha256);
     std::size_t n = 0;
     while (!text.empty()) {
@@ -130,27 +132,27 @@ bool check_custody_log(std::string_view text, std::string_view manifest_sha256,
         text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
         ++n;
         if (n > kMaxCustodyEntries) {
-            problems.push_back("custody.log has more than " + std::to_string(kMaxCustodyEntries) +
-                               " entries");
+            problems.push_back(
+                make_error(code, "custody.log has more than {} entries", kMaxCustodyEntries));
             break;
         }
         const auto this_hash = chain_hash(line);
         // Whatever is wrong with this entry, the next one is checked against this line.
         auto next_prev = [&] { prev = this_hash; };
         if (line.size() > kMaxCustodyLineBytes) {
-            problem(n, "longer than " + std::to_string(kMaxCustodyLineBytes) + " bytes");
+            problem(n, make_error(code, "longer than {} bytes", kMaxCustodyLineBytes));
             next_prev();
             continue;
         }
         auto cut = line.rfind(kSigPrefix);
         if (cut == std::string_view::npos) {
-            problem(n, "no signature");
+            problem(n, make_error(code, "no signature"));
             next_prev();
             continue;
         }
         auto json = line.substr(0, cut);
         auto sig = crypto::base64_raw_decode(line.substr(cut + kSigPrefix.size()));
-        std::string why;
+        Error why;
         auto e = parse_entry(json, why);
         if (!e) {
             problem(n, why);
@@ -160,32 +162,37 @@ bool check_custody_log(std::string_view text, std::string_view manifest_sha256,
         bool good = true;
         if (!sig || sig->size() != crypto::kSignatureBytes ||
             !crypto::verify(e->by_key, kCustodyDomain, as_bytes(json), *sig)) {
-            problem(n, "the signature by " + e->by + " does not verify: the entry was altered");
+            problem(n,
+                    make_error(code, "the signature by {} does not verify: the entry was altered",
+                               e->by));
             good = false;
         }
         auto card = core::card_from_text(e->by_card);
         if (!card || card->sign_key != e->by_key || card->display_name != e->by) {
-            problem(n, "by_card does not match by and by_key");
+            problem(n, make_error(code, "by_card does not match by and by_key"));
             good = false;
         }
         if (e->seq != n) {
-            problem(n,
-                    "numbered " + std::to_string(e->seq) + ": an entry was removed or reordered");
+            problem(n, make_error(code, "numbered {}: an entry was removed or reordered", e->seq));
             good = false;
         }
         if (e->prev != prev) {
-            problem(n, n == 1 ? "does not chain to manifest.json"
-                              : "does not chain to entry " + std::to_string(n - 1) +
-                                    ": an entry was removed, reordered or edited");
+            problem(n, n == 1 ? make_error(code, "does not chain to manifest.json")
+                              : make_error(code,
+                                           "does not chain to entry {}: an entry was removed, "
+                                           "reordered or edited",
+                                           n - 1));
             good = false;
         }
         if (e->manifest_sha256 != manifest_sha256) {
-            problem(n, "names another manifest");
+            problem(n, make_error(code, "names another manifest"));
             good = false;
         }
         if (n == 1 && e->action != "export") {
-            problem(n, "the first entry is \"" + e->action +
-                           "\", not the export: the export entry was removed");
+            problem(n, make_error(code,
+                                  "the first entry is \"{}\", not the export: the export entry "
+                                  "was removed",
+                                  e->action));
             good = false;
         }
         if (good) entries.push_back(std::move(*e));

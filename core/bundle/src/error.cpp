@@ -12,21 +12,21 @@ public:
     std::string message(int value) const override {
         switch (static_cast<BundleErrc>(value)) {
             case BundleErrc::ok:
-                return "success";
+                return KOLOKOL_TEXT("success");
             case BundleErrc::bad_input:
-                return "invalid bundle input";
+                return KOLOKOL_TEXT("invalid bundle input");
             case BundleErrc::not_a_bundle:
-                return "not a case bundle";
+                return KOLOKOL_TEXT("not a case bundle");
             case BundleErrc::unsafe_entry:
-                return "unsafe entry in the bundle";
+                return KOLOKOL_TEXT("unsafe entry in the bundle");
             case BundleErrc::too_large:
-                return "bundle entry over the limits";
+                return KOLOKOL_TEXT("bundle entry over the limits");
             case BundleErrc::hash_mismatch:
-                return "bytes do not match their SHA-256";
+                return KOLOKOL_TEXT("bytes do not match their SHA-256");
             case BundleErrc::io:
-                return "input/output error";
+                return KOLOKOL_TEXT("input/output error");
         }
-        return "unknown bundle error";
+        return KOLOKOL_TEXT("unknown bundle error");
     }
 };
 

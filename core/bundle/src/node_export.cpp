@@ -109,10 +109,9 @@ Result<CaseExport> case_export(core::Node& node, const core::GroupId& group,
 
     for (const auto& a : view->attachments) {
         if (!a.complete())
-            return fail(BundleErrc::bad_input, "attachment \"" + a.name + "\" of case " +
-                                                   out.id.substr(0, 8) + " is missing " +
-                                                   std::to_string(a.missing.size()) +
-                                                   " of its chunks here: sync first");
+            return fail(BundleErrc::bad_input,
+                        "attachment \"{}\" of case {} is missing {} of its chunks here: sync first",
+                        a.name, out.id.substr(0, 8), a.missing.size());
         AttachmentExport e;
         e.id = crypto::hex_encode(a.manifest_id);
         e.name = a.name;

@@ -170,13 +170,13 @@ const char* component_problem(std::string_view part) {
     return nullptr;
 }
 
-std::optional<std::vector<SumLine>> parse_sums(std::string_view text, std::string& why) {
+std::optional<std::vector<SumLine>> parse_sums(std::string_view text, Error& why) {
     std::vector<SumLine> lines;
     std::size_t n = 0;
     while (!text.empty()) {
         auto nl = text.find('\n');
         if (nl == std::string_view::npos) {
-            why = "the last line has no newline";
+            why = make_error(BundleErrc::not_a_bundle, "the last line has no newline");
             return std::nullopt;
         }
         auto line = text.substr(0, nl);
@@ -188,7 +188,7 @@ std::optional<std::vector<SumLine>> parse_sums(std::string_view text, std::strin
                 return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
             });
         if (!hex_ok || line[64] != ' ' || (line[65] != ' ' && line[65] != '*')) {
-            why = "line " + std::to_string(n) + " is not \"<sha256>  <file>\"";
+            why = make_error(BundleErrc::not_a_bundle, "line {} is not \"<sha256>  <file>\"", n);
             return std::nullopt;
         }
         lines.push_back({std::string(line.substr(0, 64)), std::string(line.substr(66))});

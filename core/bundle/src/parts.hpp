@@ -6,7 +6,9 @@
 #include <string_view>
 #include <vector>
 
+#include "kolokol/bundle/error.hpp"
 #include "kolokol/crypto/bytes.hpp"
+#include "kolokol/crypto/error.hpp"
 #include "kolokol/crypto/hash.hpp"
 #include "kolokol/crypto/sign.hpp"
 
@@ -45,6 +47,6 @@ struct SumLine {
     std::string path;
 };
 // `sha256sum` output lines; nullopt names the first bad line in `why`.
-std::optional<std::vector<SumLine>> parse_sums(std::string_view text, std::string& why);
+std::optional<std::vector<SumLine>> parse_sums(std::string_view text, Error& why);
 
 }  // namespace kolokol::bundle::detail

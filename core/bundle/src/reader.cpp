@@ -85,8 +85,9 @@ la_ssize_t Reader::on_read(struct archive*, void* self, const void** buffer) {
 Status Reader::archive_error(const char* what) {
     if (m_age_error) return std::unexpected(*m_age_error);
     const char* msg = archive_error_string(m_archive);
-    return fail(BundleErrc::not_a_bundle, std::string("the payload is not a readable tar (") +
-                                              what + (msg ? std::string(": ") + msg : "") + ")");
+    if (!msg) return fail(BundleErrc::not_a_bundle, "the payload is not a readable tar ({})", what);
+    return fail(BundleErrc::not_a_bundle, "the payload is not a readable tar ({}: {})", what,
+                std::string(msg));
 }
 
 Status Reader::entry(struct archive_entry* e, ExtractTarget* target, const MetaRewrite& rewrite) {
@@ -98,26 +99,25 @@ Status Reader::entry(struct archive_entry* e, ExtractTarget* target, const MetaR
     if (auto st = check_entry_path(path); !st) return st;
     const auto type = archive_entry_filetype(e);
     if (archive_entry_hardlink(e) || type == AE_IFLNK || archive_entry_symlink(e))
-        return fail(BundleErrc::unsafe_entry, path + ": links are not allowed in a bundle");
+        return fail(BundleErrc::unsafe_entry, "{}: links are not allowed in a bundle", path);
     if (type == AE_IFDIR) return {};  // directories are implied by the files' paths
     if (type != AE_IFREG)
         return fail(BundleErrc::unsafe_entry,
-                    path + ": only regular files are allowed (devices, fifos and sockets are not)");
+                    "{}: only regular files are allowed (devices, fifos and sockets are not)",
+                    path);
     if (!archive_entry_size_is_set(e) || archive_entry_size(e) < 0)
-        return fail(BundleErrc::unsafe_entry, path + ": no size");
+        return fail(BundleErrc::unsafe_entry, "{}: no size", path);
     const auto size = static_cast<std::uint64_t>(archive_entry_size(e));
     const bool meta = is_meta(path);
     if (size > (meta ? kMaxMetaBytes : m_options.max_file_bytes))
-        return fail(BundleErrc::too_large,
-                    path + ": declares " + std::to_string(size) + " bytes, over the limit of " +
-                        std::to_string(meta ? kMaxMetaBytes : m_options.max_file_bytes));
+        return fail(BundleErrc::too_large, "{}: declares {} bytes, over the limit of {}", path,
+                    size, meta ? kMaxMetaBytes : m_options.max_file_bytes);
     if (!meta && !path.starts_with(detail::kFilesDir))
-        return fail(BundleErrc::unsafe_entry, path + ": not a part of a case bundle");
+        return fail(BundleErrc::unsafe_entry, "{}: not a part of a case bundle", path);
     if (m_files.contains(path))
-        return fail(BundleErrc::unsafe_entry, path + ": appears twice in the bundle");
+        return fail(BundleErrc::unsafe_entry, "{}: appears twice in the bundle", path);
     if (m_files.size() >= kMaxEntries)
-        return fail(BundleErrc::too_large,
-                    "more than " + std::to_string(kMaxEntries) + " files in the bundle");
+        return fail(BundleErrc::too_large, "more than {} files in the bundle", kMaxEntries);
 
     crypto::Sha256 hash;
     std::string content;
@@ -133,10 +133,10 @@ Status Reader::entry(struct archive_entry* e, ExtractTarget* target, const MetaR
         if (rc == ARCHIVE_EOF) break;
         if (rc != ARCHIVE_OK) return archive_error("file data");
         if (offset < 0 || static_cast<std::uint64_t>(offset) != seen)
-            return fail(BundleErrc::unsafe_entry, path + ": sparse files are not allowed");
+            return fail(BundleErrc::unsafe_entry, "{}: sparse files are not allowed", path);
         ByteView data(static_cast<const std::uint8_t*>(block), len);
         seen += len;
-        if (seen > size) return fail(BundleErrc::not_a_bundle, path + ": longer than declared");
+        if (seen > size) return fail(BundleErrc::not_a_bundle, "{}: longer than declared", path);
         hash.update(data);
         if (meta) {
             content.append(as_chars(data));
@@ -144,7 +144,7 @@ Status Reader::entry(struct archive_entry* e, ExtractTarget* target, const MetaR
             if (auto st = target->write(data); !st) return st;
         }
     }
-    if (seen != size) return fail(BundleErrc::not_a_bundle, path + ": shorter than declared");
+    if (seen != size) return fail(BundleErrc::not_a_bundle, "{}: shorter than declared", path);
     if (meta && target) {
         std::string out = content;
         if (rewrite) {
@@ -195,34 +195,36 @@ Result<VerifyReport> Reader::run(ExtractTarget* target, const MetaRewrite& rewri
                       detail::kCustody, detail::kSums})
         if (!m_meta.contains(name))
             return fail(BundleErrc::not_a_bundle,
-                        std::string(name) + " is missing: this is not a kolokol case bundle");
+                        "{} is missing: this is not a kolokol case bundle", name);
     cross_check();
     return std::move(m_report);
 }
 
 void Reader::cross_check() {
     auto& problems = m_report.problems;
+    constexpr auto code = BundleErrc::hash_mismatch;
     // 1. SHA256SUMS against the files as read.
-    std::string why;
+    Error why;
     auto sums = detail::parse_sums(m_meta.find(detail::kSums)->second, why);
     if (!sums) {
-        problems.push_back("SHA256SUMS: " + why);
+        problems.push_back(make_error(code, "SHA256SUMS: {}", why));
     } else {
         std::set<std::string> listed;
         for (const auto& line : *sums) {
             listed.insert(line.path);
             auto it = m_files.find(line.path);
             if (it == m_files.end())
-                problems.push_back(line.path + ": listed in SHA256SUMS but missing");
+                problems.push_back(
+                    make_error(code, "{}: listed in SHA256SUMS but missing", line.path));
             else if (it->second.sha256 != line.hash)
-                problems.push_back(line.path +
-                                   ": SHA-256 differs from SHA256SUMS (altered or swapped)");
+                problems.push_back(make_error(
+                    code, "{}: SHA-256 differs from SHA256SUMS (altered or swapped)", line.path));
             else
                 ++m_report.hashes_checked;
         }
         for (const auto& [path, seen] : m_files)
             if (path != detail::kSums && !listed.contains(path))
-                problems.push_back(path + ": not listed in SHA256SUMS");
+                problems.push_back(make_error(code, "{}: not listed in SHA256SUMS", path));
     }
 
     // 2. The signature over manifest.json, by the key of signer.card.
@@ -232,19 +234,21 @@ void Reader::cross_check() {
     auto card = core::card_from_text(card_text);
     auto sig = detail::parse_signature_file(m_meta.find(detail::kManifestSig)->second);
     if (!card) {
-        problems.push_back("signer.card: " + card.error().what());
+        problems.push_back(make_error(code, "signer.card: {}", card.error()));
     } else {
         m_report.signer_name = card->display_name;
         m_report.signer_key = card->sign_key;
         m_report.signer_card = card_text;
         if (!sig)
-            problems.push_back("manifest.sig: not an Ed25519 signature line");
+            problems.push_back(make_error(code, "manifest.sig: not an Ed25519 signature line"));
         else if (sig->key != card->sign_key)
-            problems.push_back("manifest.sig: made with another key than signer.card's");
-        else if (!crypto::verify(sig->key, kSignatureDomain, as_bytes(manifest_text), sig->sig))
             problems.push_back(
+                make_error(code, "manifest.sig: made with another key than signer.card's"));
+        else if (!crypto::verify(sig->key, kSignatureDomain, as_bytes(manifest_text), sig->sig))
+            problems.push_back(make_error(
+                code,
                 "manifest.sig: the signature does not verify: manifest.json was edited or the "
-                "signature forged");
+                "signature forged"));
         else
             m_report.signature_ok = true;
     }
@@ -254,21 +258,22 @@ void Reader::cross_check() {
     std::set<std::string> in_manifest;
     if (manifest.is_discarded() || !manifest.is_object() || !manifest.contains("cases") ||
         !manifest["cases"].is_array()) {
-        problems.push_back("manifest.json: not a bundle manifest");
+        problems.push_back(make_error(code, "manifest.json: not a bundle manifest"));
     } else {
         if (manifest.value("format", "") != kFormat)
-            problems.push_back("manifest.json: unknown format");
+            problems.push_back(make_error(code, "manifest.json: unknown format"));
         if (auto at = manifest.find("exported_at"); at != manifest.end() && at->is_string())
             m_report.exported_at = at->get<std::string>();
         if (card) {
             auto exporter = manifest.find("exporter");
             if (exporter == manifest.end() || !exporter->is_object() ||
                 exporter->value("sign_key", "") != crypto::hex_encode(card->sign_key))
-                problems.push_back("manifest.json: the exporter is not the signer of signer.card");
+                problems.push_back(make_error(
+                    code, "manifest.json: the exporter is not the signer of signer.card"));
         }
         for (const auto& c : manifest["cases"]) {
             if (!c.is_object()) {
-                problems.push_back("manifest.json: a case is not an object");
+                problems.push_back(make_error(code, "manifest.json: a case is not an object"));
                 continue;
             }
             std::string label = c.value("id", "?");
@@ -281,42 +286,48 @@ void Reader::cross_check() {
             if (atts == c.end() || !atts->is_array()) continue;
             for (const auto& a : *atts) {
                 if (!a.is_object() || !a.contains("path") || !a["path"].is_string()) {
-                    problems.push_back("manifest.json: an attachment without a path");
+                    problems.push_back(
+                        make_error(code, "manifest.json: an attachment without a path"));
                     continue;
                 }
                 const auto path = a["path"].get<std::string>();
                 in_manifest.insert(path);
                 auto it = m_files.find(path);
                 if (it == m_files.end()) {
-                    problems.push_back(path + ": named in manifest.json but missing");
+                    problems.push_back(
+                        make_error(code, "{}: named in manifest.json but missing", path));
                     continue;
                 }
                 const bool size_ok = a.contains("size") && a["size"].is_number_unsigned() &&
                                      a["size"].get<std::uint64_t>() == it->second.size;
                 if (!size_ok || a.value("sha256", "") != it->second.sha256)
-                    problems.push_back(path +
-                                       ": differs from manifest.json (altered or swapped file)");
+                    problems.push_back(make_error(
+                        code, "{}: differs from manifest.json (altered or swapped file)", path));
             }
         }
     }
     for (const auto& [path, seen] : m_files)
         if (path.starts_with(detail::kFilesDir) && !in_manifest.contains(path))
-            problems.push_back(path + ": not named in manifest.json (added after export)");
+            problems.push_back(
+                make_error(code, "{}: not named in manifest.json (added after export)", path));
     // The summary for people (bundles before it have none): the one the manifest names, or
     // none at all.
     const auto summary_seen = m_files.find(std::string(detail::kSummary));
     const auto named = manifest.is_object() ? manifest.find("summary") : manifest.end();
     if (manifest.is_object() && named != manifest.end()) {
         if (!named->is_object() || named->value("path", "") != detail::kSummary)
-            problems.push_back("manifest.json: the summary entry is malformed");
+            problems.push_back(make_error(code, "manifest.json: the summary entry is malformed"));
         else if (summary_seen == m_files.end())
-            problems.push_back("summary.txt: named in manifest.json but missing");
+            problems.push_back(
+                make_error(code, "summary.txt: named in manifest.json but missing"));
         else if (named->value("sha256", "") != summary_seen->second.sha256)
-            problems.push_back("summary.txt: differs from manifest.json (altered)");
+            problems.push_back(
+                make_error(code, "summary.txt: differs from manifest.json (altered)"));
         else
             m_report.summary_ok = true;
     } else if (summary_seen != m_files.end()) {
-        problems.push_back("summary.txt: not named in manifest.json (added after export)");
+        problems.push_back(
+            make_error(code, "summary.txt: not named in manifest.json (added after export)"));
     }
 
     // 4. The custody chain, tied to this manifest and to the exporter.
@@ -325,7 +336,8 @@ void Reader::cross_check() {
                                             m_report.custody, problems);
     if (!m_report.custody.empty() && card && m_report.custody.front().seq == 1 &&
         m_report.custody.front().by_key != card->sign_key) {
-        problems.push_back("custody entry 1: the export is not by the manifest's signer");
+        problems.push_back(
+            make_error(code, "custody entry 1: the export is not by the manifest's signer"));
         m_report.custody_ok = false;
     }
     // The newest entry names who the file was encrypted to; the key that opened it must be
@@ -341,10 +353,11 @@ void Reader::cross_check() {
                     matches = true;
         }
         if (!matches) {
-            problems.push_back(
+            problems.push_back(make_error(
+                code,
                 "custody.log: the newest entry hands the bundle to others than the key that "
                 "opened it: a later custody entry was removed, or the file was re-encrypted "
-                "outside kolokol");
+                "outside kolokol"));
             m_report.custody_ok = false;
         }
     }
@@ -376,16 +389,16 @@ Status check_entry_path(std::string_view path) {
         return "\"" + s + "\"";
     };
     if (path.size() > kMaxPathBytes)
-        return fail(BundleErrc::unsafe_entry, shown() + ": the name is too long");
+        return fail(BundleErrc::unsafe_entry, "{}: the name is too long", shown());
     if (path.front() == '/')
-        return fail(BundleErrc::unsafe_entry, shown() + ": absolute paths are not allowed");
+        return fail(BundleErrc::unsafe_entry, "{}: absolute paths are not allowed", shown());
     auto rest = path;
     if (rest.back() == '/') rest.remove_suffix(1);  // a directory entry
     while (true) {
         auto slash = rest.find('/');
         auto part = rest.substr(0, slash);
         if (const char* why = detail::component_problem(part))
-            return fail(BundleErrc::unsafe_entry, shown() + ": " + why);
+            return fail(BundleErrc::unsafe_entry, "{}: {}", shown(), why);
         if (slash == std::string_view::npos) break;
         rest.remove_prefix(slash + 1);
     }
@@ -415,7 +428,7 @@ Result<VerifyReport> reexport_bundle(const age::Source& source,
                                      std::int64_t now_ms, const age::Sink& sink) {
     const detail::Utf8Locale utf8;
     auto card = core::card_from_text(signer.card_text);
-    if (!card) return fail(BundleErrc::bad_input, "signer card: " + card.error().what());
+    if (!card) return fail(BundleErrc::bad_input, "signer card: {}", card.error());
     auto enc = detail::make_encryptor(encryption, sink);
     if (!enc) return std::unexpected(enc.error());
     detail::TarWriter tar([&](ByteView b) { return enc->write(b); });
@@ -467,9 +480,9 @@ Result<VerifyReport> reexport_bundle(const age::Source& source,
                 return fail(BundleErrc::not_a_bundle,
                             "SHA256SUMS comes before custody.log: re-export needs the order "
                             "kolokol writes");
-            std::string why;
+            Error why;
             auto lines = detail::parse_sums(content, why);
-            if (!lines) return fail(BundleErrc::not_a_bundle, "SHA256SUMS: " + why);
+            if (!lines) return fail(BundleErrc::not_a_bundle, "SHA256SUMS: {}", why);
             std::string out;
             for (const auto& l : *lines) {
                 auto hash = l.hash;

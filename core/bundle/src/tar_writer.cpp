@@ -27,7 +27,8 @@ Status TarWriter::check(int rc, const char* what) {
     if (rc == ARCHIVE_OK) return {};
     if (m_error) return std::unexpected(*m_error);
     const char* msg = m_archive ? archive_error_string(m_archive) : nullptr;
-    return fail(BundleErrc::io, std::string("tar: ") + what + (msg ? std::string(": ") + msg : ""));
+    if (!msg) return fail(BundleErrc::io, "tar: {}", what);
+    return fail(BundleErrc::io, "tar: {}: {}", what, std::string(msg));
 }
 
 Status TarWriter::open() {
@@ -70,7 +71,7 @@ Status TarWriter::write(ByteView data) {
         auto n = archive_write_data(m_archive, data.data(), data.size());
         if (n <= 0) {
             if (m_error) return std::unexpected(*m_error);
-            return fail(BundleErrc::io, std::string("tar: ") + archive_error_string(m_archive));
+            return fail(BundleErrc::io, "tar: {}", archive_error_string(m_archive));
         }
         data = data.subspan(static_cast<std::size_t>(n));
         m_left -= static_cast<std::uint64_t>(n);

@@ -36,7 +36,7 @@ Result<ExportSummary> write_bundle(std::span<const CaseExport> cases, const Sign
     const detail::Utf8Locale utf8;
     if (cases.empty()) return fail(BundleErrc::bad_input, "no cases to export");
     auto card = core::card_from_text(signer.card_text);
-    if (!card) return fail(BundleErrc::bad_input, "signer card: " + card.error().what());
+    if (!card) return fail(BundleErrc::bad_input, "signer card: {}", card.error());
     const auto key_hex = crypto::hex_encode(card->sign_key);
     const auto at = rfc3339_utc(now_ms);
 
@@ -62,7 +62,7 @@ Result<ExportSummary> write_bundle(std::span<const CaseExport> cases, const Sign
     std::uint64_t total = 0;
     for (const auto& c : cases) {
         if (!case_ids.insert(c.id).second)
-            return fail(BundleErrc::bad_input, "case " + c.id + " is listed twice");
+            return fail(BundleErrc::bad_input, "case {} is listed twice", c.id);
         nlohmann::ordered_json jc;
         jc["id"] = c.id;
         for (const auto& [k, v] : c.record.items()) jc[k] = v;
@@ -70,7 +70,7 @@ Result<ExportSummary> write_bundle(std::span<const CaseExport> cases, const Sign
         for (const auto& a : c.attachments) {
             auto path = attachment_path(c.id, a.id, a.name);
             if (!paths.insert(path).second)
-                return fail(BundleErrc::bad_input, "attachment " + a.id + " is listed twice");
+                return fail(BundleErrc::bad_input, "attachment {} is listed twice", a.id);
             if (auto st = check_entry_path(path); !st) return std::unexpected(st.error());
             nlohmann::ordered_json ja;
             ja["path"] = path;
@@ -151,8 +151,8 @@ Result<ExportSummary> write_bundle(std::span<const CaseExport> cases, const Sign
         auto st = a.read([&](ByteView data) -> Status {
             seen += data.size();
             if (seen > a.size)
-                return fail(BundleErrc::hash_mismatch, f.path + ": longer than its declared " +
-                                                           std::to_string(a.size) + " bytes");
+                return fail(BundleErrc::hash_mismatch, "{}: longer than its declared {} bytes",
+                            f.path, a.size);
             if (progress) progress(done + seen, total);
             // Hashed beside the sealing of the same bytes, on the encryptor's other thread.
             if (hashing) enc->run_beside([&hash, data] { hash.update(data); });
@@ -162,11 +162,10 @@ Result<ExportSummary> write_bundle(std::span<const CaseExport> cases, const Sign
         });
         if (!st) return std::unexpected(st.error());
         if (seen != a.size)
-            return fail(BundleErrc::hash_mismatch, f.path + ": " + std::to_string(seen) +
-                                                       " bytes, not the declared " +
-                                                       std::to_string(a.size));
+            return fail(BundleErrc::hash_mismatch, "{}: {} bytes, not the declared {}", f.path,
+                        seen, a.size);
         if (hashing && hash.finish() != a.sha256)
-            return fail(BundleErrc::hash_mismatch, f.path + ": SHA-256 differs from its manifest");
+            return fail(BundleErrc::hash_mismatch, "{}: SHA-256 differs from its manifest", f.path);
         if (auto e = tar.end(); !e) return std::unexpected(e.error());
         done += a.size;
         summary.file_bytes += a.size;

@@ -39,20 +39,16 @@ Status validate_attachment_name(std::string_view name) {
 
 Status validate_manifest(const AttachmentManifest& m) {
     if (m.chunk_bytes == 0 || m.chunk_bytes > kMaxChunkBytes)
-        return fail(ObjectErrc::bad_manifest, "chunk_bytes " + std::to_string(m.chunk_bytes) +
-                                                  " is outside 1.." +
-                                                  std::to_string(kMaxChunkBytes));
+        return fail(ObjectErrc::bad_manifest, "chunk_bytes {} is outside 1..{}", m.chunk_bytes,
+                    kMaxChunkBytes);
     if (m.chunk_ids.size() > kMaxChunks)
-        return fail(ObjectErrc::bad_manifest, std::to_string(m.chunk_ids.size()) +
-                                                  " chunks, at most " + std::to_string(kMaxChunks) +
-                                                  " allowed");
+        return fail(ObjectErrc::bad_manifest, "{} chunks, at most {} allowed", m.chunk_ids.size(),
+                    kMaxChunks);
     const auto expected = chunks_for(m.size, m.chunk_bytes);
     if (expected != m.chunk_ids.size())
         return fail(ObjectErrc::bad_manifest,
-                    std::to_string(m.chunk_ids.size()) + " chunks of at most " +
-                        std::to_string(m.chunk_bytes) + " bytes cannot hold " +
-                        std::to_string(m.size) + " bytes (" + std::to_string(expected) +
-                        " needed)");
+                    "{} chunks of at most {} bytes cannot hold {} bytes ({} needed)",
+                    m.chunk_ids.size(), m.chunk_bytes, m.size, expected);
     if (auto ok = validate_attachment_name(m.name); !ok) return ok;
     if (m.media_type.size() > kMaxMediaTypeBytes)
         return fail(ObjectErrc::bad_manifest, "media type too long");
@@ -72,9 +68,8 @@ AttachmentWriter::AttachmentWriter(AttachmentId attachment_id, std::string name,
     m_manifest.chunk_bytes = chunk_bytes;
     m_chunk.attachment_id = attachment_id;
     if (chunk_bytes == 0 || chunk_bytes > kMaxChunkBytes)
-        m_failed =
-            Error{ObjectErrc::bad_manifest, "chunk_bytes " + std::to_string(chunk_bytes) +
-                                                " is outside 1.." + std::to_string(kMaxChunkBytes)};
+        m_failed = make_error(ObjectErrc::bad_manifest, "chunk_bytes {} is outside 1..{}",
+                              chunk_bytes, kMaxChunkBytes);
     else
         m_chunk.data.reserve(chunk_bytes);
 }
@@ -85,8 +80,7 @@ Status AttachmentWriter::emit() {
     crypto::memzero(m_chunk.data);
     m_chunk.data.clear();
     if (!id) {
-        m_failed = Error{ObjectErrc::sink_failed,
-                         "chunk " + std::to_string(m_chunk.index) + ": " + id.error().what()};
+        m_failed = make_error(ObjectErrc::sink_failed, "chunk {}: {}", m_chunk.index, id.error());
         return std::unexpected(*m_failed);
     }
     m_manifest.chunk_ids.push_back(*id);
@@ -98,8 +92,8 @@ Status AttachmentWriter::write(ByteView data) {
     if (m_failed) return std::unexpected(*m_failed);
     if (m_finished) return fail(ObjectErrc::io_error, "attachment already finished");
     if (data.size() > kMaxAttachmentBytes - m_size) {
-        m_failed = Error{ObjectErrc::too_large, "attachment larger than " +
-                                                    std::to_string(kMaxAttachmentBytes) + " bytes"};
+        m_failed = make_error(ObjectErrc::too_large, "attachment larger than {} bytes",
+                              kMaxAttachmentBytes);
         return std::unexpected(*m_failed);
     }
     m_hash.update(data);
@@ -193,7 +187,7 @@ Status AttachmentReader::read(const ChunkLookup& lookup, const ByteSink& out) {
                                                    "has the wrong index", "has the wrong size"};
             return fail(p->kind == ChunkProblem::Kind::missing ? ObjectErrc::chunk_missing
                                                                : ObjectErrc::chunk_corrupt,
-                        chunk_label(i, count) + " " + kWhy[static_cast<int>(p->kind)]);
+                        "{} {}", chunk_label(i, count), kWhy[static_cast<int>(p->kind)]);
         }
         hash.update(chunk->data);
         auto ok = out(chunk->data);

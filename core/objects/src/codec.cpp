@@ -16,17 +16,13 @@ std::string str(ByteView b) {
     return std::string(as_chars(b));
 }
 
-std::unexpected<Error> malformed(std::string why) {
-    return fail(ObjectErrc::malformed_payload, std::move(why));
-}
-
 template <class Message>
 Status parse(Message& msg, ByteView payload, const char* what) {
     // Size first: the parser never sees more than one envelope's worth of bytes.
     if (payload.size() > kMaxPayloadBytes)
-        return malformed(std::string(what) + " larger than an envelope");
+        return fail(ObjectErrc::malformed_payload, "{} larger than an envelope", what);
     if (!msg.ParseFromArray(payload.data(), static_cast<int>(payload.size())))
-        return malformed(std::string(what) + " does not parse");
+        return fail(ObjectErrc::malformed_payload, "{} does not parse", what);
     return {};
 }
 
@@ -59,16 +55,17 @@ Result<Change> decode_object_op(ByteView payload, const RecordMeta& meta) {
     pb::ObjectOp op;
     if (auto ok = parse(op, payload, "object op"); !ok) return std::unexpected(ok.error());
     if (op.type().empty() || op.type().size() > kMaxNameBytes)
-        return malformed("object op type empty or too long");
+        return fail(ObjectErrc::malformed_payload, "object op type empty or too long");
     if (!op.object_id().empty() && op.object_id().size() != 32)
-        return malformed("object op object id is not 32 bytes");
+        return fail(ObjectErrc::malformed_payload, "object op object id is not 32 bytes");
     if (static_cast<std::size_t>(op.set_size()) > kMaxFieldWrites)
         return fail(ObjectErrc::too_many_fields, "object op writes too many fields");
     if (static_cast<std::size_t>(op.item_size()) > kMaxItemFields)
         return fail(ObjectErrc::too_many_fields, "object op list item has too many fields");
     if (op.list().empty() && op.item_size() > 0)
-        return malformed("object op has a list item but no list name");
-    if (op.list().size() > kMaxNameBytes) return malformed("object op list name too long");
+        return fail(ObjectErrc::malformed_payload, "object op has a list item but no list name");
+    if (op.list().size() > kMaxNameBytes)
+        return fail(ObjectErrc::malformed_payload, "object op list name too long");
 
     Change c;
     c.record_id = meta.record_id;
@@ -78,14 +75,16 @@ Result<Change> decode_object_op(ByteView payload, const RecordMeta& meta) {
     c.type = op.type();
     c.object_id = to_array<32>(as_bytes(op.object_id()));
     for (const auto& [k, v] : op.set()) {
-        if (k.size() > kMaxNameBytes) return malformed("object op field name too long");
+        if (k.size() > kMaxNameBytes)
+            return fail(ObjectErrc::malformed_payload, "object op field name too long");
         c.fields.emplace(k, v);
     }
     if (!op.list().empty()) {
         ListAppend a;
         a.list = op.list();
         for (const auto& [k, v] : op.item()) {
-            if (k.size() > kMaxNameBytes) return malformed("object op item field name too long");
+            if (k.size() > kMaxNameBytes)
+                return fail(ObjectErrc::malformed_payload, "object op item field name too long");
             a.item.emplace(k, v);
         }
         c.append = std::move(a);
@@ -104,9 +103,10 @@ Bytes encode_chunk(const AttachmentChunk& chunk) {
 Result<AttachmentChunk> decode_chunk(ByteView payload) {
     pb::AttachmentChunk pc;
     if (auto ok = parse(pc, payload, "attachment chunk"); !ok) return std::unexpected(ok.error());
-    if (pc.attachment_id().size() != 16) return malformed("attachment chunk id is not 16 bytes");
+    if (pc.attachment_id().size() != 16)
+        return fail(ObjectErrc::malformed_payload, "attachment chunk id is not 16 bytes");
     if (pc.data().size() > kMaxChunkBytes)
-        return malformed("attachment chunk holds more than 48 KiB");
+        return fail(ObjectErrc::malformed_payload, "attachment chunk holds more than 48 KiB");
     AttachmentChunk c;
     c.attachment_id = to_array<16>(as_bytes(pc.attachment_id()));
     c.index = pc.index();
@@ -131,13 +131,14 @@ Result<AttachmentManifest> decode_manifest(ByteView payload) {
     pb::AttachmentManifest pm;
     if (auto ok = parse(pm, payload, "attachment manifest"); !ok)
         return std::unexpected(ok.error());
-    if (pm.attachment_id().size() != 16) return malformed("manifest attachment id is not 16 bytes");
-    if (pm.sha256().size() != 32) return malformed("manifest SHA-256 is not 32 bytes");
+    if (pm.attachment_id().size() != 16)
+        return fail(ObjectErrc::malformed_payload, "manifest attachment id is not 16 bytes");
+    if (pm.sha256().size() != 32)
+        return fail(ObjectErrc::malformed_payload, "manifest SHA-256 is not 32 bytes");
     if (!pm.object_id().empty() && pm.object_id().size() != 32)
-        return malformed("manifest object id is not 32 bytes");
+        return fail(ObjectErrc::malformed_payload, "manifest object id is not 32 bytes");
     if (static_cast<std::size_t>(pm.chunk_ids_size()) > kMaxChunks)
-        return fail(ObjectErrc::bad_manifest,
-                    "manifest lists more than " + std::to_string(kMaxChunks) + " chunks");
+        return fail(ObjectErrc::bad_manifest, "manifest lists more than {} chunks", kMaxChunks);
     AttachmentManifest m;
     m.attachment_id = to_array<16>(as_bytes(pm.attachment_id()));
     m.name = pm.name();
@@ -148,7 +149,8 @@ Result<AttachmentManifest> decode_manifest(ByteView payload) {
     m.object_id = to_array<32>(as_bytes(pm.object_id()));
     m.chunk_ids.reserve(static_cast<std::size_t>(pm.chunk_ids_size()));
     for (const auto& id : pm.chunk_ids()) {
-        if (id.size() != 32) return malformed("manifest chunk id is not 32 bytes");
+        if (id.size() != 32)
+            return fail(ObjectErrc::malformed_payload, "manifest chunk id is not 32 bytes");
         m.chunk_ids.push_back(to_array<32>(as_bytes(id)));
     }
     if (auto ok = validate_manifest(m); !ok) return std::unexpected(ok.error());

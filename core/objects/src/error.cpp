@@ -9,43 +9,43 @@ public:
     std::string message(int code) const override {
         switch (static_cast<ObjectErrc>(code)) {
             case ObjectErrc::ok:
-                return "ok";
+                return KOLOKOL_TEXT("ok");
             case ObjectErrc::unknown_type:
-                return "unknown object type";
+                return KOLOKOL_TEXT("unknown object type");
             case ObjectErrc::unknown_field:
-                return "unknown field";
+                return KOLOKOL_TEXT("unknown field");
             case ObjectErrc::oversized_field:
-                return "field value too long";
+                return KOLOKOL_TEXT("field value too long");
             case ObjectErrc::bad_value:
-                return "invalid field value";
+                return KOLOKOL_TEXT("invalid field value");
             case ObjectErrc::list_not_allowed:
-                return "list not allowed for this type";
+                return KOLOKOL_TEXT("list not allowed for this type");
             case ObjectErrc::too_many_fields:
-                return "too many fields in one change";
+                return KOLOKOL_TEXT("too many fields in one change");
             case ObjectErrc::missing_field:
-                return "required field missing";
+                return KOLOKOL_TEXT("required field missing");
             case ObjectErrc::malformed_change:
-                return "malformed change";
+                return KOLOKOL_TEXT("malformed change");
             case ObjectErrc::type_mismatch:
-                return "change does not match the object's type";
+                return KOLOKOL_TEXT("change does not match the object's type");
             case ObjectErrc::bad_manifest:
-                return "invalid attachment manifest";
+                return KOLOKOL_TEXT("invalid attachment manifest");
             case ObjectErrc::chunk_missing:
-                return "attachment chunk missing";
+                return KOLOKOL_TEXT("attachment chunk missing");
             case ObjectErrc::chunk_corrupt:
-                return "attachment chunk corrupt";
+                return KOLOKOL_TEXT("attachment chunk corrupt");
             case ObjectErrc::hash_mismatch:
-                return "attachment does not match its SHA-256";
+                return KOLOKOL_TEXT("attachment does not match its SHA-256");
             case ObjectErrc::too_large:
-                return "attachment too large";
+                return KOLOKOL_TEXT("attachment too large");
             case ObjectErrc::io_error:
-                return "attachment input/output failed";
+                return KOLOKOL_TEXT("attachment input/output failed");
             case ObjectErrc::sink_failed:
-                return "attachment chunk could not be stored";
+                return KOLOKOL_TEXT("attachment chunk could not be stored");
             case ObjectErrc::malformed_payload:
-                return "malformed object payload";
+                return KOLOKOL_TEXT("malformed object payload");
         }
-        return "unknown objects error";
+        return KOLOKOL_TEXT("unknown objects error");
     }
 };
 }  // namespace

@@ -176,9 +176,8 @@ Result<ApplyOutcome> ObjectSet::apply(Change change) {
     auto it = s.objects.find(target);
     if (it != s.objects.end()) {
         if (it->second.type->name != change.type)
-            return fail(
-                ObjectErrc::type_mismatch,
-                "change of type " + change.type + " to an object of type " + it->second.type->name);
+            return fail(ObjectErrc::type_mismatch, "change of type {} to an object of type {}",
+                        change.type, it->second.type->name);
         s.index.emplace(change.record_id, loc);
         s.fold(it->second, change);
         return ApplyOutcome::applied;

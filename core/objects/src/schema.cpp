@@ -84,47 +84,43 @@ const Spec* find_by_name(const std::vector<Spec>& specs, std::string_view name) 
     return nullptr;
 }
 
-std::unexpected<Error> bad(ObjectErrc code, std::string message) {
-    return fail(code, std::move(message));
-}
-
 Status check_spec_fields(const std::vector<FieldSpec>& fields, std::string_view where,
                          bool allow_required) {
     std::set<std::string_view> names;
     for (const auto& f : fields) {
         const std::string at = std::string(where) + "." + f.name;
         if (f.name.empty() || f.name.size() > kMaxNameBytes)
-            return bad(ObjectErrc::malformed_change, at + ": field name empty or too long");
+            return fail(ObjectErrc::malformed_change, "{}: field name empty or too long", at);
         if (!names.insert(f.name).second)
-            return bad(ObjectErrc::malformed_change, at + ": field declared twice");
+            return fail(ObjectErrc::malformed_change, "{}: field declared twice", at);
         if (f.required && !allow_required)
-            return bad(ObjectErrc::malformed_change,
-                       at + ": only list item fields may be required");
+            return fail(ObjectErrc::malformed_change, "{}: only list item fields may be required",
+                        at);
         if (!f.default_value.empty() && allow_required)
-            return bad(ObjectErrc::malformed_change, at + ": list item fields have no default");
+            return fail(ObjectErrc::malformed_change, "{}: list item fields have no default", at);
         switch (f.kind) {
             case FieldKind::text:
                 if (f.max_bytes == 0 || f.max_bytes > kMaxTextBytes)
-                    return bad(ObjectErrc::malformed_change, at + ": text limit out of range");
+                    return fail(ObjectErrc::malformed_change, "{}: text limit out of range", at);
                 break;
             case FieldKind::enumeration:
                 if (f.values.empty())
-                    return bad(ObjectErrc::malformed_change, at + ": enumeration has no values");
+                    return fail(ObjectErrc::malformed_change, "{}: enumeration has no values", at);
                 for (const auto& v : f.values)
                     if (v.empty() || !is_display_text(v))
-                        return bad(ObjectErrc::malformed_change, at + ": bad enumeration value");
+                        return fail(ObjectErrc::malformed_change, "{}: bad enumeration value", at);
                 break;
             case FieldKind::integer:
                 if (f.min > f.max)
-                    return bad(ObjectErrc::malformed_change, at + ": integer range is empty");
+                    return fail(ObjectErrc::malformed_change, "{}: integer range is empty", at);
                 break;
             default:
                 break;
         }
     }
     if (fields.size() > kMaxItemFields && allow_required)
-        return bad(ObjectErrc::malformed_change,
-                   std::string(where) + ": list items may have at most 16 fields");
+        return fail(ObjectErrc::malformed_change, "{}: list items may have at most 16 fields",
+                    where);
     return {};
 }
 
@@ -172,39 +168,37 @@ std::unexpected<Error> describe(const FieldSpec& spec, std::string_view value,
                                 const std::string& at, Problem problem) {
     switch (problem) {
         case Problem::too_long:
-            return bad(ObjectErrc::oversized_field,
-                       at + ": " + std::to_string(value.size()) + " bytes, at most " +
-                           std::to_string(spec.max_bytes) + " allowed");
+            return fail(ObjectErrc::oversized_field, "{}: {} bytes, at most {} allowed", at,
+                        value.size(), spec.max_bytes);
         case Problem::bad_enum: {
             std::string allowed;
             for (const auto& v : spec.values) allowed += (allowed.empty() ? "" : "|") + v;
-            return bad(ObjectErrc::bad_value,
-                       at + ": " + detail::quoted(value) + " is not one of " + allowed);
+            return fail(ObjectErrc::bad_value, "{}: {} is not one of {}", at, detail::quoted(value),
+                        allowed);
         }
         case Problem::bad_date:
-            return bad(ObjectErrc::bad_value,
-                       at + ": " + detail::quoted(value) +
-                           " is not a UTC time YYYY-MM-DDTHH:MM:SSZ between 1900 and 2200");
+            return fail(ObjectErrc::bad_value,
+                        "{}: {} is not a UTC time YYYY-MM-DDTHH:MM:SSZ between 1900 and 2200", at,
+                        detail::quoted(value));
         case Problem::bad_amount:
-            return bad(ObjectErrc::bad_value,
-                       at + ": " + detail::quoted(value) +
-                           " is not an amount from 0 to 1000000000000 with at most two "
-                           "decimals");
+            return fail(ObjectErrc::bad_value,
+                        "{}: {} is not an amount from 0 to 1000000000000 with at most two decimals",
+                        at, detail::quoted(value));
         case Problem::bad_currency:
-            return bad(ObjectErrc::bad_value,
-                       at + ": " + detail::quoted(value) + " is not a three-letter currency code");
+            return fail(ObjectErrc::bad_value, "{}: {} is not a three-letter currency code", at,
+                        detail::quoted(value));
         case Problem::bad_integer:
-            return bad(ObjectErrc::bad_value,
-                       at + ": " + detail::quoted(value) + " is not an integer from " +
-                           std::to_string(spec.min) + " to " + std::to_string(spec.max));
+            return fail(ObjectErrc::bad_value, "{}: {} is not an integer from {} to {}", at,
+                        detail::quoted(value), spec.min, spec.max);
         case Problem::bad_key:
-            return bad(ObjectErrc::bad_value,
-                       at + ": " + detail::quoted(value) + " is not 64 lower-case hex digits");
+            return fail(ObjectErrc::bad_value, "{}: {} is not 64 lower-case hex digits", at,
+                        detail::quoted(value));
         case Problem::bad_text:
         case Problem::none:
             break;
     }
-    return bad(ObjectErrc::bad_value, at + ": not valid UTF-8 text or contains control characters");
+    return fail(ObjectErrc::bad_value, "{}: not valid UTF-8 text or contains control characters",
+                at);
 }
 
 // `where` is the type name, `list` the list name for item fields (empty for the type's own
@@ -220,8 +214,7 @@ Status check_writes(const std::map<std::string, std::string>& writes,
     for (const auto& [name, value] : writes) {
         const auto* spec = find_by_name(specs, name);
         if (!spec)
-            return bad(ObjectErrc::unknown_field,
-                       prefix() + ": unknown field " + detail::quoted(name));
+            return fail(ObjectErrc::unknown_field, "{}: unknown field {}", prefix(), detail::quoted(name));
         if (auto p = value_problem(*spec, value); p != Problem::none)
             return describe(*spec, value, prefix() + "." + spec->name, p);
     }
@@ -248,23 +241,23 @@ Status validate_value(const FieldSpec& spec, std::string_view value, std::string
 
 Status TypeRegistry::add(TypeSpec spec) {
     if (spec.name.empty() || spec.name.size() > kMaxNameBytes)
-        return bad(ObjectErrc::malformed_change, "type name empty or too long");
+        return fail(ObjectErrc::malformed_change, "type name empty or too long");
     if (m_types.contains(spec.name))
-        return bad(ObjectErrc::malformed_change, spec.name + ": type declared twice");
+        return fail(ObjectErrc::malformed_change, "{}: type declared twice", spec.name);
     if (auto ok = check_spec_fields(spec.fields, spec.name, false); !ok) return ok;
     for (const auto& f : spec.fields)
         if (auto ok = validate_value(f, f.default_value, spec.name + "." + f.name + " default");
             !ok)
-            return bad(ObjectErrc::malformed_change, ok.error().message);
+            return reclassify(make_error_code(ObjectErrc::malformed_change), ok.error());
     std::set<std::string_view> lists;
     for (const auto& l : spec.lists) {
         const std::string at = spec.name + "." + l.name;
         if (l.name.empty() || l.name.size() > kMaxNameBytes)
-            return bad(ObjectErrc::malformed_change, at + ": list name empty or too long");
+            return fail(ObjectErrc::malformed_change, "{}: list name empty or too long", at);
         if (!lists.insert(l.name).second)
-            return bad(ObjectErrc::malformed_change, at + ": list declared twice");
+            return fail(ObjectErrc::malformed_change, "{}: list declared twice", at);
         if (l.item.empty())
-            return bad(ObjectErrc::malformed_change, at + ": list items have no fields");
+            return fail(ObjectErrc::malformed_change, "{}: list items have no fields", at);
         if (auto ok = check_spec_fields(l.item, at, true); !ok) return ok;
     }
     auto name = spec.name;
@@ -297,42 +290,39 @@ void TypeRegistry::fill_defaults(Change& create) const {
 
 Status TypeRegistry::validate(const Change& change) const {
     const auto* type = find(change.type);
-    if (!type)
-        return bad(ObjectErrc::unknown_type, "unknown object type " + detail::quoted(change.type));
+    if (!type) return fail(ObjectErrc::unknown_type, "unknown object type {}", detail::quoted(change.type));
     const auto& name = type->name;
 
     // Counts first: cheap, and they bound the work of everything after.
     if (change.fields.size() > kMaxFieldWrites)
-        return bad(ObjectErrc::too_many_fields, name + ": " + std::to_string(change.fields.size()) +
-                                                    " field writes, at most " +
-                                                    std::to_string(kMaxFieldWrites) + " allowed");
+        return fail(ObjectErrc::too_many_fields, "{}: {} field writes, at most {} allowed", name,
+                    change.fields.size(), kMaxFieldWrites);
     if (change.append && change.append->item.size() > kMaxItemFields)
-        return bad(ObjectErrc::too_many_fields,
-                   name + ": list item has " + std::to_string(change.append->item.size()) +
-                       " fields, at most " + std::to_string(kMaxItemFields) + " allowed");
+        return fail(ObjectErrc::too_many_fields, "{}: list item has {} fields, at most {} allowed",
+                    name, change.append->item.size(), kMaxItemFields);
     if (!change.is_create() && change.fields.empty() && !change.append)
-        return bad(ObjectErrc::malformed_change, name + ": change writes nothing");
+        return fail(ObjectErrc::malformed_change, "{}: change writes nothing", name);
     if (change.is_create() && change.record_id == RecordId{})
-        return bad(ObjectErrc::malformed_change, name + ": create has no record id");
+        return fail(ObjectErrc::malformed_change, "{}: create has no record id", name);
 
     if (auto ok = check_writes(change.fields, type->fields, name, {}); !ok) return ok;
 
     if (change.append) {
         const auto* list = type->list(change.append->list);
         if (!list)
-            return bad(ObjectErrc::list_not_allowed,
-                       name + " has no list " + detail::quoted(change.append->list));
+            return fail(ObjectErrc::list_not_allowed, "{} has no list {}", name,
+                        detail::quoted(change.append->list));
         if (change.append->item.empty())
-            return bad(ObjectErrc::malformed_change,
-                       name + "." + list->name + ": appended item has no fields");
+            return fail(ObjectErrc::malformed_change, "{}.{}: appended item has no fields", name,
+                        list->name);
         if (auto ok = check_writes(change.append->item, list->item, name, list->name); !ok)
             return ok;
         for (const auto& f : list->item) {
             if (!f.required) continue;
             auto it = change.append->item.find(f.name);
             if (it == change.append->item.end() || it->second.empty())
-                return bad(ObjectErrc::missing_field,
-                           name + "." + list->name + ": item needs " + f.name);
+                return fail(ObjectErrc::missing_field, "{}.{}: item needs {}", name, list->name,
+                            f.name);
         }
     }
     return {};

@@ -150,12 +150,12 @@ void fix_sums(std::vector<tartest::Entry>& entries) {
 
 bool has_problem(const bundle::VerifyReport& r, std::string_view words) {
     return std::any_of(r.problems.begin(), r.problems.end(),
-                       [&](const auto& p) { return p.find(words) != std::string::npos; });
+                       [&](const auto& p) { return p.what().find(words) != std::string::npos; });
 }
 
 std::string problems_of(const bundle::VerifyReport& r) {
     std::string s;
-    for (const auto& p : r.problems) s += p + "\n";
+    for (const auto& p : r.problems) s += p.what() + "\n";
     return s;
 }
 

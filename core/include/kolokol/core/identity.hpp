@@ -36,9 +36,15 @@ Status check_display_name(std::string_view name);
 
 // "kolokol-card:" + base64url(SignedCard).
 std::string card_to_text(const Card& card);
-// Parses and verifies a card (text form; surrounding whitespace ignored). Bounded: refuses
-// anything over 1 KiB before decoding.
+// Parses and verifies a card in text form. Whitespace anywhere is ignored (compact_pasted), so a
+// card wrapped by a terminal or a messenger still reads. Bounded: refuses over 16 KiB of text,
+// and over 1 KiB once the whitespace is gone, before decoding.
 Result<Card> card_from_text(std::string_view text);
+// A card or token as pasted: without its whitespace — ASCII spaces, tabs and line breaks, and
+// the invisible or non-breaking spaces messengers insert (U+00A0, U+2007, U+202F, U+200B–U+200D,
+// U+2060, U+FEFF). Their alphabets (base64url and the prefix) hold no whitespace, so nothing
+// else changes.
+std::string compact_pasted(std::string_view text);
 Result<Card> card_from_signed_bytes(ByteView signed_card);
 
 // 60 decimal digits (12 groups of 5) from BLAKE2b over both signing keys, sorted: the same for

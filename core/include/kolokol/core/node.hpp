@@ -47,10 +47,17 @@ struct GroupSummary {
     std::string name;
     std::size_t members = 0;
     bool admin = false;
+    bool member = true;           // false once this member was removed (the group stays listed)
     std::string rotation_needed;  // non-empty: an admin should rotate (and `maintain` will)
     // Non-empty: the welcome token this member joined with still waits for the add record it
     // names (they cannot write until a sync brings it), or was refused — and why.
     std::string admission;
+};
+
+// What a welcome token says about the group it admits to (Node::join).
+struct JoinedGroup {
+    std::string name;     // the group's name when the token was made; empty if it has none
+    std::string inviter;  // the display name of the admin who made the token
 };
 
 struct MemberView {
@@ -196,8 +203,11 @@ public:
     // replaces one still waiting. Refused with `conflict`, changing nothing, for a group this
     // member already belongs to, for a token that gives another key for an epoch held, and for
     // one whose add record is held already and does not admit them. bad_input for a token that
-    // does not open, verify or parse, is for someone else, or has expired.
-    Result<GroupId> join(std::string_view welcome_token);
+    // does not open, verify or parse, is for someone else, or has expired. When `joined` is
+    // given it receives the group's name and the inviter's as the token states them (a token
+    // from before names were carried leaves the group's name empty): the group's own records
+    // bring it on the first sync.
+    Result<GroupId> join(std::string_view welcome_token, JoinedGroup* joined = nullptr);
     Result<std::vector<MemberView>> members(const GroupId& group);
     // Accepts a display name or a prefix (≥ 4 hex digits) of the member's key.
     Result<MemberKey> resolve_member(const GroupId& group, std::string_view name_or_key);
@@ -392,6 +402,10 @@ public:
     static Result<RestoreReport> restore_backup(const std::filesystem::path& home,
                                                 const std::filesystem::path& backup,
                                                 const RestoreOptions& options);
+    // Whether `passphrase` opens the backup at `backup`, before anything else is asked or written:
+    // reads only the age header (one scrypt). Errors as restore_backup's for the file and the
+    // passphrase (not_found, wrong_passphrase, bad_input, io); the payload is not checked.
+    static Status check_backup_passphrase(const std::filesystem::path& backup, ByteView passphrase);
     // Checks a decrypted backup's protobuf as restore does, writing nothing (tools, fuzzing).
     static Status check_backup(ByteView plaintext);
     static constexpr std::uint64_t kMaxBackupBytes = std::uint64_t{512} << 20;

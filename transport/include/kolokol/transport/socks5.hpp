@@ -62,7 +62,8 @@ struct Socks5Auth {
 // returned socket is positioned right after the proxy's reply: the next byte is the target's.
 Dialer socks5_dialer(ProxyAddress proxy, std::optional<Socks5Auth> auth = std::nullopt);
 
-// The text for a SOCKS5 reply code (0x00..0x08; "unknown reply code 0x.." otherwise).
-std::string socks5_reply_text(std::uint8_t code);
+// The text for a SOCKS5 reply code (0x00..0x08; "unknown reply code" otherwise): a message
+// literal, English (translated where it is shown).
+const char* socks5_reply_text(std::uint8_t code);
 
 }  // namespace kolokol::transport

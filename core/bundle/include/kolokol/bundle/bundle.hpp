@@ -155,7 +155,8 @@ struct VerifyReport {
     bool summary_ok = false;         // summary.txt is the one manifest.json names (false: none)
     std::vector<std::string> cases;  // "id — person" per case in the manifest
     std::string exported_at;
-    std::vector<std::string> problems;
+    // What is wrong, one message each (English in what(); translatable, see error.hpp).
+    std::vector<Error> problems;
 
     bool ok() const { return problems.empty(); }
 };

@@ -58,6 +58,6 @@ Result<std::string> custody_line(const CustodyEntry& entry, const SignFunction& 
 // when the chain is whole: at least one entry, the first an export, seq 1…K, all signatures
 // and links good.
 bool check_custody_log(std::string_view text, std::string_view manifest_sha256,
-                       std::vector<CustodyEntry>& entries, std::vector<std::string>& problems);
+                       std::vector<CustodyEntry>& entries, std::vector<Error>& problems);
 
 }  // namespace kolokol::bundle
