@@ -16,6 +16,7 @@
 #include "kolokol/transport/session_connect.hpp"
 #include "network.hpp"
 #include "node_session.hpp"
+#include "store_gone.hpp"
 #include "terminal.hpp"
 // Last: `_` is a macro.
 #include "i18n.hpp"
@@ -286,6 +287,9 @@ void run_doctor() {
                        : _("the store is damaged: restore it from a backup into a new home")});
         } else {
             node = std::move(*opened);
+            // Like every command that opens the store: a panic or a duress erase elsewhere ends
+            // this one at once, its keys wiped (its relay probes can take seconds).
+            check(node->guard_store(end_when_gone(home)));
             if (auto ok = node->check_integrity(); !ok)
                 findings.push_back(
                     {"store", Verdict::problem, translated(ok.error()),

@@ -195,7 +195,7 @@ void register_relay_commands(CLI::App& app) {
         ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
     relay
         ->add_option("--per-prefix", args.per_prefix,
-                     _("Sessions at once from one /24 of IPv4 or /64 of IPv6 (default 128); when "
+                     _("Sessions at once from one /24 of IPv4 or /48 of IPv6 (default 128); when "
                        "full, a newcomer takes the slot of a session that opened no mailbox"))
         ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
     relay

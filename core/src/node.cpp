@@ -285,11 +285,11 @@ Status Node::Impl::add_epoch(EpochKeys keys, std::optional<std::int64_t> added_m
         // One set of keys per epoch, for good: whoever could swap a member's key for the epoch
         // they write in would have their records sealed to a mailbox of his choosing.
         if (held.group_id != keys.group_id)
-            return fail(CoreErrc::conflict,
-                        "epoch " + short_key(keys.epoch_id) + " is held for another group");
+            return fail(CoreErrc::conflict, "epoch {} is held for another group",
+                        short_key(keys.epoch_id));
         if (!held.agrees_with(keys))
-            return fail(CoreErrc::conflict,
-                        "another key for epoch " + short_key(keys.epoch_id) + " than the one held");
+            return fail(CoreErrc::conflict, "another key for epoch {} than the one held",
+                        short_key(keys.epoch_id));
         const bool add_secret = !held.secret && keys.secret && !epoch_retired(keys.epoch_id);
         // The same keys from a better source vouch for them: a rotation's grant for a token's.
         auto trust = [](KeySource s) {
@@ -317,8 +317,8 @@ Status Node::Impl::add_epoch(EpochKeys keys, std::optional<std::int64_t> added_m
     }
     // A different epoch id with keys already held: the same secret under two names.
     if (epochs.contains(keys.mailbox))
-        return fail(CoreErrc::conflict,
-                    "epoch " + short_key(keys.epoch_id) + " has the keys of another epoch");
+        return fail(CoreErrc::conflict, "epoch {} has the keys of another epoch",
+                    short_key(keys.epoch_id));
     auto st = db.cached(
         "INSERT INTO epochs(epoch_id, group_id, mailbox, secret, control_key, mailbox_seed, "
         "file_key, added_ms, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");

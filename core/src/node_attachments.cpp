@@ -288,14 +288,14 @@ Result<ObjectWithFiles> Node::object_change_with_files(const GroupId& group, con
     for (const auto& f : files) {
         std::error_code ec;
         if (!fs::is_regular_file(f.path, ec))
-            return fail(CoreErrc::not_found, "no such file: " + f.path.string());
+            return fail(CoreErrc::not_found, "no such file: {}", f.path.string());
         auto size = fs::file_size(f.path, ec);
-        if (ec) return fail(CoreErrc::io, "cannot read " + f.path.string() + ": " + ec.message());
+        if (ec) return fail(CoreErrc::io, "cannot read {}: {}", f.path.string(), ec.message());
         if (size > kMaxFileBytes)
-            return fail(CoreErrc::bad_input, f.path.string() + ": an attachment is at most 4 GiB");
+            return fail(CoreErrc::bad_input, "{}: an attachment is at most 4 GiB", f.path.string());
         auto name = f.name.empty() ? f.path.filename().string() : f.name;
         if (auto ok = objects::validate_attachment_name(name); !ok)
-            return fail(CoreErrc::bad_input, ok.error().message);
+            return reclassify(make_error_code(CoreErrc::bad_input), ok.error());
         total += size;
     }
     auto scope = WriteScope::open(*m_impl);

@@ -155,6 +155,10 @@ Status check_group(const pb::BackupGroup& g, std::set<std::string>& epoch_ids) {
         if (e.retired() && !control)
             return std::unexpected(
                 bad(KOLOKOL_TEXT("the backup holds the secret of an epoch retention retired")));
+        if (e.source() != static_cast<int>(KeySource::group) &&
+            e.source() != static_cast<int>(KeySource::token))
+            return std::unexpected(
+                bad(KOLOKOL_TEXT("the backup holds an epoch key of an unknown source")));
     }
     if (static_cast<std::size_t>(g.relays_size()) > kMaxRelays)
         return std::unexpected(
@@ -325,7 +329,7 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
         ok = for_rows(
             m.db,
             "SELECT epoch_id, secret, control_key, mailbox_seed, file_key, added_ms, "
-            "EXISTS (SELECT 1 FROM retired_epochs r WHERE r.epoch_id = epochs.epoch_id) "
+            "EXISTS (SELECT 1 FROM retired_epochs r WHERE r.epoch_id = epochs.epoch_id), source "
             "FROM epochs WHERE group_id = ? AND source != 1 ORDER BY added_ms, epoch_id",
             [&](storage::Statement& st) -> Status {
                 auto* e = g.add_epochs();
@@ -349,6 +353,7 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
                 }
                 e->set_added_ms(st.column_int64(5));
                 e->set_retired(st.column_int64(6) != 0);
+                e->set_source(static_cast<std::int32_t>(st.column_int64(7)));
                 return {};
             },
             as_bytes(g.group_id()));
@@ -546,13 +551,17 @@ Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path&
                                           group, epoch, as_bytes(e.control_key()),
                                           as_bytes(e.mailbox_seed()), as_bytes(e.file_key()))
                                     : EpochKeys::from_secret(group, epoch, as_bytes(e.secret()));
+                    // A key only an admitted welcome token vouched for stays so: a rotation
+                    // that grants another key for its epoch must still expose the token.
+                    keys.source = static_cast<KeySource>(e.source());
                     const bool full = keys.secret.has_value();
                     // The same path as every other grant: two entries with the same keys under
                     // different epoch ids are refused.
                     if (auto ok = m.add_epoch(std::move(keys), e.added_ms()); !ok) {
                         if (ok.error().code == CoreErrc::conflict)
-                            return std::unexpected(
-                                bad("holds conflicting epoch keys: " + ok.error().message));
+                            return std::unexpected(make_error(
+                                CoreErrc::bad_input, "the backup holds conflicting epoch keys: {}",
+                                ok.error()));
                         return ok;
                     }
                     ++(full ? report.epochs : report.control_only);

@@ -205,9 +205,9 @@ Result<std::string> Node::welcome_again(const GroupId& group, const MemberKey& m
     if (member == me()) return fail(CoreErrc::bad_input, "you need no welcome token");
     const auto* add = g.admitting_add(member);
     if (!add)
-        return fail(CoreErrc::not_found, "no add record admits " + it->second.name +
-                                             " (the group's creator needs no "
-                                             "welcome token)");
+        return fail(CoreErrc::not_found,
+                    "no add record admits {} (the group's creator needs no welcome token)",
+                    it->second.name);
     // What they were given: every secret when added with history, else those of the epochs a
     // rotation (or their add) granted them; control access to the rest.
     const bool history = add->body.membership().grants_epoch();

@@ -109,8 +109,8 @@ Status seal_secret_columns(storage::Database& db) {
     if (*version == kSecretsVersion) return {};
     if (*version != 0)
         return fail(storage::StorageErrc::schema_too_new,
-                    "secret columns are version " + std::to_string(*version) +
-                        "; this program knows up to " + std::to_string(kSecretsVersion));
+                    "secret columns are version {}; this program knows up to {}", *version,
+                    kSecretsVersion);
 
     auto id = db.prepare("SELECT sign_secret, box_secret, transport_secret FROM identity");
     if (!id) return std::unexpected(id.error());

@@ -35,9 +35,9 @@ Result<int> create_output_temp(const std::filesystem::path& temp) {
             errno = EEXIST;
         if (fd < 0 && errno == EEXIST)
             return fail(StorageErrc::exists,
-                        temp.string() +
-                            " is in the way (a link or someone else's file): nothing was written; "
-                            "remove it and try again");
+                        "{} is in the way (a link or someone else's file): nothing was written; "
+                        "remove it and try again",
+                        temp.string());
     }
     if (fd < 0) return std::unexpected(os_error(temp, errno));
     // open()'s mode is filtered by the umask; fchmod is not.

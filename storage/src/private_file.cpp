@@ -214,10 +214,10 @@ Result<HeldFile> hold_file(const std::filesystem::path& path) {
         file.fd = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!file.fd.ok()) {
         int err = errno;
-        return os_fail(err == ENOENT ? StorageErrc::not_found : StorageErrc::io, "open", path, err);
+        return os_fail(err == ENOENT ? StorageErrc::not_found : StorageErrc::io, KOLOKOL_TEXT("open"), path, err);
     }
-    if (::fstat(file.fd.get(), &file.st) != 0) return os_fail(StorageErrc::io, "stat", path, errno);
-    if (!S_ISREG(file.st.st_mode)) return fail(StorageErrc::io, path.string() + " is not a file");
+    if (::fstat(file.fd.get(), &file.st) != 0) return os_fail(StorageErrc::io, KOLOKOL_TEXT("stat"), path, errno);
+    if (!S_ISREG(file.st.st_mode)) return fail(StorageErrc::io, "{} is not a file", path.string());
     return file;
 }
 
@@ -230,27 +230,27 @@ Result<Bytes> read_held(HeldFile& file, std::size_t max_bytes, const std::filesy
             ::pread(file.fd.get(), out.data() + got, out.size() - got, static_cast<off_t>(got));
         if (n < 0) {
             if (errno == EINTR) continue;
-            return os_fail(StorageErrc::io, "read", path, errno);
+            return os_fail(StorageErrc::io, KOLOKOL_TEXT("read"), path, errno);
         }
         if (n == 0) break;
         got += static_cast<std::size_t>(n);
     }
     if (got > max_bytes)
-        return fail(StorageErrc::invalid_argument,
-                    path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
+        return fail(StorageErrc::invalid_argument, "{} is larger than {} bytes", path.string(),
+                    max_bytes);
     out.resize(got);
     return out;
 }
 
 Status overwrite_in_place(HeldFile& file, ByteView data, const std::filesystem::path& path) {
-    if (!file.writable) return fail(StorageErrc::io, path.string() + " cannot be written");
+    if (!file.writable) return fail(StorageErrc::io, "{} cannot be written", path.string());
     std::size_t done = 0;
     while (done < data.size()) {
         ssize_t n = ::pwrite(file.fd.get(), data.data() + done, data.size() - done,
                              static_cast<off_t>(done));
         if (n < 0) {
             if (errno == EINTR) continue;
-            return os_fail(StorageErrc::io, "write", path, errno);
+            return os_fail(StorageErrc::io, KOLOKOL_TEXT("write"), path, errno);
         }
         done += static_cast<std::size_t>(n);
     }
@@ -260,7 +260,7 @@ Status overwrite_in_place(HeldFile& file, ByteView data, const std::filesystem::
 Status settle(HeldFile& file, const std::filesystem::path& path) {
     const struct timespec times[2] = {{0, UTIME_OMIT}, file.st.st_mtim};
     if (::futimens(file.fd.get(), times) != 0)
-        return os_fail(StorageErrc::io, "set the times of", path, errno);
+        return os_fail(StorageErrc::io, KOLOKOL_TEXT("set the times of"), path, errno);
     return fsync_fd(file.fd.get(), path);
 }
 

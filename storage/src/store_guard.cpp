@@ -116,15 +116,15 @@ Result<std::unique_ptr<StoreGuard>> StoreGuard::start(Paths paths, KeyFileSeen k
     auto impl = std::make_unique<Impl>();
     struct stat st {};
     if (::stat(paths.database.c_str(), &st) != 0)
-        return fail(StorageErrc::io,
-                    "stat " + paths.database.string() + ": " + std::strerror(errno));
+        return fail(StorageErrc::io, "stat {}: {}", paths.database.string(),
+                    std::string(std::strerror(errno)));
     impl->held = {key_file, static_cast<std::uint64_t>(st.st_dev),
                   static_cast<std::uint64_t>(st.st_ino)};
     impl->paths = std::move(paths);
     impl->on_gone = std::move(on_gone);
     impl->stop = detail::Fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!impl->stop.ok())
-        return fail(StorageErrc::io, std::string("eventfd: ") + std::strerror(errno));
+        return fail(StorageErrc::io, "eventfd: {}", std::string(std::strerror(errno)));
     impl->inotify = detail::Fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
     if (impl->inotify.ok() &&
         ::inotify_add_watch(impl->inotify.get(), impl->paths.directory.c_str(), kDirectoryEvents) <
@@ -134,7 +134,7 @@ Result<std::unique_ptr<StoreGuard>> StoreGuard::start(Paths paths, KeyFileSeen k
         Impl* raw = impl.get();
         impl->thread = std::thread([raw] { raw->run(); });
     } catch (const std::system_error& e) {
-        return fail(StorageErrc::io, std::string("cannot start the store guard: ") + e.what());
+        return fail(StorageErrc::io, "cannot start the store guard: {}", std::string(e.what()));
     }
     return std::unique_ptr<StoreGuard>(new StoreGuard(std::move(impl)));
 }

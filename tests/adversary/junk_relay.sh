@@ -44,7 +44,7 @@ as clara read "$G" >/dev/null
 for who in clara anna; do
   for round in 1 2; do
     before=$(size_of "$who")
-    rc=0; out=$(as "$who" sync "$JUNK" 2>&1) || rc=$?
+    rc=0; out=$(as "$who" sync "$JUNK" --group "$G" 2>&1) || rc=$?
     after=$(size_of "$who")
     grew=$((after - before))
     echo "junk relay → $who (round $round): home $(mib "$before") → $(mib "$after") (+$(mib "$grew")); exit $rc"

@@ -131,7 +131,7 @@ echo "ok: after a duress erase elsewhere, they are gone, hold nothing and left t
 shred -u "$WORK/relay/relay.key"
 gone_within_a_second "$(now_ns)" relay="$RELAY"
 rc=0; wait "$RELAY" || rc=$?
-[ "$rc" = 13 ] || fail "the relay exited $rc: $(cat "$WORK/relay.err")"
+[ "$rc" = 15 ] || fail "the relay exited $rc: $(cat "$WORK/relay.err")"
 [ -z "$(holders "$WORK/relay")" ] || fail "still holding the relay's store: $(holders "$WORK/relay")"
 echo "ok: a relay whose key file is destroyed is gone too"
 echo "panic and duress end every process of the store within a second"

@@ -4,6 +4,8 @@
 # --json gives RFC 3339 with the reader's offset. A time the clocks skipped or repeated is
 # refused, not guessed. The chat's /event reads its time with the same parser (tmux).
 source "$(dirname "$0")/lib.bash"
+# The clock is moved with KOLOKOL_FAKE_NOW_MS, which only the test build reads.
+KOLOKOL=${KOLOKOL_TESTHOOKS:?set KOLOKOL_TESTHOOKS to the kolokol-testhooks binary}
 source "$(dirname "$0")/lib_tmux.bash"
 trap 'tmux_cleanup; cleanup' EXIT
 command -v python3 >/dev/null || fail "python3 is missing (scripts/deps)"

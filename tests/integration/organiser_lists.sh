@@ -3,6 +3,8 @@
 # be edited and removed, an alert resolved without redacting it (both stay in --all and the
 # history), and multi-line text keeps a table to one line per object.
 source "$(dirname "$0")/lib.bash"
+# The clock is moved with KOLOKOL_FAKE_NOW_MS, which only the test build reads.
+KOLOKOL=${KOLOKOL_TESTHOOKS:?set KOLOKOL_TESTHOOKS to the kolokol-testhooks binary}
 command -v python3 >/dev/null || fail "python3 is missing (scripts/deps)"
 json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 export TZ=UTC

@@ -4,6 +4,8 @@
 # second machine, both then in use — is not interleaved without a word: `read` says so and
 # marks each of those messages with its device, for every member who receives them.
 source "$(dirname "$0")/lib.bash"
+# The clock is moved with KOLOKOL_FAKE_NOW_MS, which only the test build reads.
+KOLOKOL=${KOLOKOL_TESTHOOKS:?set KOLOKOL_TESTHOOKS to the kolokol-testhooks binary}
 command -v python3 >/dev/null || fail "python3 is missing (scripts/deps)"
 json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 export TZ=Europe/Moscow

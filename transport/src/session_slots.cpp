@@ -22,7 +22,9 @@ asio::ip::address SessionSlots::prefix_of(const asio::ip::address& address) {
     const auto a = normalized(address);
     if (a.is_v4()) return asio::ip::address_v4(a.to_v4().to_uint() & 0xffffff00u);
     auto bytes = a.to_v6().to_bytes();
-    for (std::size_t i = 8; i < bytes.size(); ++i) bytes[i] = 0;
+    // A /48: what one site is given (a home line often gets a /56, a hosting customer a /48), so
+    // one customer's addresses count as one party however their /64s are spread.
+    for (std::size_t i = 6; i < bytes.size(); ++i) bytes[i] = 0;
     return asio::ip::address_v6(bytes);
 }
 

@@ -399,7 +399,7 @@ Status SyncEngine::Impl::serve_reconcile(const MailboxId& mailbox, Mailbox& mb,
         if (m_parked.size() >= std::max(m_config.limits.max_concurrent_reconciliations,
                                         kSyncMinConcurrentReconciliations))
             return fail_with(CloseReason::limit, SyncErrc::limit_exceeded,
-                             "too many reconciliation messages waiting");
+                             KOLOKOL_TEXT("too many reconciliation messages waiting"));
         m_parked.push_back({mailbox, message});
         m_parked_bytes += message.size();
         return {};
@@ -410,14 +410,14 @@ Status SyncEngine::Impl::serve_reconcile(const MailboxId& mailbox, Mailbox& mb,
         if (m_active_reconciliations >= std::max(m_config.limits.max_concurrent_reconciliations,
                                                  kSyncMinConcurrentReconciliations))
             return fail_with(CloseReason::limit, SyncErrc::limit_exceeded,
-                             "too many reconciliations at once");
+                             KOLOKOL_TEXT("too many reconciliations at once"));
         auto built = build_responder(mailbox, mb);
         if (!built) {
             const bool busy = built.error().code == SyncErrc::limit_exceeded;
+            if (busy) return fail_with(CloseReason::limit, SyncErrc::limit_exceeded, built.error());
             return fail_with(
-                busy ? CloseReason::limit : CloseReason::internal,
-                busy ? SyncErrc::limit_exceeded : SyncErrc::replica_failed,
-                busy ? built.error().message : "the store failed: " + built.error().what());
+                CloseReason::internal,
+                make_error(SyncErrc::replica_failed, "the store failed: {}", built.error()));
         }
         ++m_active_reconciliations;
         if (!*built) {
@@ -428,11 +428,11 @@ Status SyncEngine::Impl::serve_reconcile(const MailboxId& mailbox, Mailbox& mb,
     }
     if (mb.reconciler->rounds() >= m_config.limits.max_reconcile_rounds)
         return fail_with(CloseReason::limit, SyncErrc::limit_exceeded,
-                         "too many reconciliation rounds");
+                         KOLOKOL_TEXT("too many reconciliation rounds"));
     auto reply = mb.reconciler->reconcile(as_bytes(message));
     if (!reply)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
-                         reply.error().what());
+                         reply.error());
     pb::SyncFrame out;
     out.mutable_reconcile()->set_mailbox(to_string(mailbox));
     out.mutable_reconcile()->set_message(to_string(**reply));
@@ -449,8 +449,9 @@ Status SyncEngine::Impl::retry_parked() {
             Mailbox& mb = it->second;
             auto built = build_responder(it->first, mb);
             if (!built)
-                return fail_with(CloseReason::internal, SyncErrc::replica_failed,
-                                 "the store failed: " + built.error().what());
+                return fail_with(
+                    CloseReason::internal,
+                    make_error(SyncErrc::replica_failed, "the store failed: {}", built.error()));
             if (!*built) return {};  // still waiting; woken again later
             mb.rec = Mailbox::Rec::running;
         }

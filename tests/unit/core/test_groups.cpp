@@ -755,6 +755,57 @@ TEST_CASE("a key a token gave that a rotation contradicts proves the token forge
     CHECK(has_text(*a, g, "Vera writes to the group"));
 }
 
+TEST_CASE("a token proved forged by a rotation is exposed after a backup and restore too") {
+    // As above, but Vera backs up and restores onto a new device between her token's add record
+    // and the rotation: the restored store must still know the key came from a token.
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto i = make_node(dir.path() / "i", "Ivan");
+    auto v = make_node(dir.path() / "v", "Vera");
+    auto g = *a->create_group("G");
+    REQUIRE(i->join(*a->add_member(g, card_to_text(i->card()), true, false)).has_value());
+    deliver(*a, *i);
+    REQUIRE(i->add_member(g, card_to_text(v->card()), false, false).has_value());
+    const RecordId add = add_of(*i, g, v->me());
+    std::vector<Bytes> up_to_add;
+    for (auto& env : all_envelopes(*i)) {
+        auto id = storage::record_id_of(env);
+        auto row = NodeTestAccess::impl(*i).record_row(id);
+        if (row && row->lamport <= NodeTestAccess::impl(*i).record_row(add)->lamport)
+            up_to_add.push_back(std::move(env));
+    }
+    deliver(*i, *a);
+    REQUIRE(a->remove_member(g, i->me()).has_value());
+    deliver(*a, *i);
+    const auto [epoch, mailbox] = writer_of(*a, g);
+    const Bytes chosen(32, 0x67);
+    REQUIRE(v->join(forge_welcome(*i, g, v->card(), epoch, chosen, add)).has_value());
+    REQUIRE(v->ingest(up_to_add).has_value());
+    CHECK(v->groups()[0].admission.empty());  // confirmed: Ivan was an admin when he added her
+
+    const auto backup = dir.path() / "vera.age";
+    REQUIRE(v->write_backup(backup, as_bytes(std::string_view("backup pass")), false));
+    RestoreOptions o;
+    o.backup_passphrase = as_bytes(std::string_view("backup pass"));
+    o.store_passphrase = as_bytes(std::string_view(kTestPassphrase));
+    o.kdf = KdfProfile::fast;
+    REQUIRE(Node::restore_backup(dir.path() / "v2", backup, o).has_value());
+    auto restored = Node::open(dir.path() / "v2", as_bytes(std::string_view(kTestPassphrase)));
+    REQUIRE(restored.has_value());
+    auto& v2 = **restored;
+
+    deliver(*a, v2);  // the rotations, Ivan's removal
+    CHECK(writer_of(v2, g).second == mailbox);
+    auto forged_keys = EpochKeys::from_secret(g, epoch, chosen);
+    auto boxes = v2.mailboxes(&g);
+    CHECK(std::find(boxes.begin(), boxes.end(), forged_keys.mailbox) == boxes.end());
+    auto id = v2.post(g, "Vera, restored, writes to the group");
+    REQUIRE(id.has_value());
+    CHECK(storage::parse_envelope(**v2.envelope(*id))->mailbox == mailbox);
+    deliver(v2, *a);
+    CHECK(has_text(*a, g, "Vera, restored, writes to the group"));
+}
+
 TEST_CASE("a forged token that replaces a waiting honest one is exposed by the group's rotation") {
     // Clara joined Anna's token but has not synced; Boris gets her to join his forgery too,
     // which replaces the waiting one. Her first sync brings Anna's rotation and its grant.

@@ -25,13 +25,16 @@ SessionSlots::SlotId take(SessionSlots& slots, const std::string& address) {
 
 }  // namespace
 
-TEST_CASE("slots: prefixes are /24 for IPv4 and IPv4-mapped IPv6, /64 for IPv6") {
+TEST_CASE("slots: prefixes are /24 for IPv4 and IPv4-mapped IPv6, /48 for IPv6") {
     CHECK(SessionSlots::prefix_of(ip("192.0.2.77")) == ip("192.0.2.0"));
     CHECK(SessionSlots::prefix_of(ip("::ffff:192.0.2.77")) == ip("192.0.2.0"));
     CHECK(SessionSlots::normalized(ip("::ffff:192.0.2.77")) == ip("192.0.2.77"));
-    CHECK(SessionSlots::prefix_of(ip("2001:db8:1:2:3:4:5:6")) == ip("2001:db8:1:2::"));
-    CHECK(SessionSlots::prefix_of(ip("2001:db8:1:3::1")) !=
-          SessionSlots::prefix_of(ip("2001:db8:1:2::1")));
+    CHECK(SessionSlots::prefix_of(ip("2001:db8:1:2:3:4:5:6")) == ip("2001:db8:1::"));
+    // The /64s of one site's /56 or /48 are one party.
+    CHECK(SessionSlots::prefix_of(ip("2001:db8:1:3::1")) ==
+          SessionSlots::prefix_of(ip("2001:db8:1:ff00::1")));
+    CHECK(SessionSlots::prefix_of(ip("2001:db8:2::1")) !=
+          SessionSlots::prefix_of(ip("2001:db8:1::1")));
 }
 
 TEST_CASE("slots: an address, a prefix and the server each have their cap") {

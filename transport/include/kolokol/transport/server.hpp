@@ -25,7 +25,7 @@ struct ServerOptions {
 
     std::size_t max_sessions = 1024;
     std::size_t max_sessions_per_address = 32;
-    // Per /24 of IPv4, per /64 of IPv6.
+    // Per /24 of IPv4, per /48 of IPv6.
     std::size_t max_sessions_per_prefix = 128;
     SessionOptions session;
 };

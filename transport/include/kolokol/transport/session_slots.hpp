@@ -3,7 +3,7 @@
 // (server.hpp). A policy without I/O or clock: the Server asks it and acts on the answers.
 //
 // Slots are capped in all, per source address and per address prefix: /24 for IPv4 (IPv4-mapped
-// IPv6 addresses count as IPv4), /64 for IPv6, the blocks one party typically holds. A slot is
+// IPv6 addresses count as IPv4), /48 for IPv6, the blocks one party typically holds. A slot is
 // *authorized* once its session has proved a right to the service (a relay: it opened a mailbox);
 // until then it is the cheapest thing an attacker can hold, and it may be evicted.
 //
