@@ -10,7 +10,6 @@
 #include "kolokol/crypto/hash.hpp"
 #include "kolokol/crypto/sign.hpp"
 #include "kolokol/crypto/x25519.hpp"
-#include "kolokol/transport/address.hpp"
 #include "node_impl.hpp"
 
 namespace kolokol::core {
@@ -267,9 +266,7 @@ Result<GroupId> Node::join(std::string_view token_text) {
             if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
             m.genesis[group] = w.genesis;
             for (const auto& relay : w.welcome.relays()) {
-                // A malformed address (from a token written before relays were checked) is
-                // left out: the group's settings record lists the relays once it is synced.
-                if (relay.size() > 256 || !transport::Address::parse(relay)) continue;
+                if (relay.size() > 256) continue;
                 auto rs = m.db.cached(
                     "INSERT OR IGNORE INTO welcome_relays(group_id, address) VALUES (?, ?)");
                 if (!rs) return std::unexpected(rs.error());
