@@ -26,6 +26,7 @@ enum class Exit : int {
     conflict = 13,         // a token or key contradicts the store (replayed or forged token)
     quota_full = 14,       // envelopes were refused: the store's unverified quota is full
     store_gone = 15,       // the store was destroyed or erased while this command ran
+    interrupted = 16,      // stopped by Ctrl-C (SIGINT) or SIGTERM; what it had stored is kept
 };
 
 struct CommandError : std::runtime_error {

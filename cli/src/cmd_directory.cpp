@@ -2,6 +2,7 @@
 // their files, and alerts (DESIGN §13).
 #include <iostream>
 
+#include "delivery.hpp"
 #include "i18n.hpp"
 #include "kolokol/objects/time_text.hpp"
 #include "kolokol/objects/values.hpp"
@@ -139,6 +140,7 @@ void register_directory(CLI::App& app) {
     r_add->add_option("--attach", a.attach,
                       _("A file to attach (repeatable); the report and its files are saved "
                         "together or not at all"));
+    add_send_option(r_add, a.no_send);
     r_add->callback([] {
         auto& a = args();
         auto node = open_node();
@@ -157,6 +159,7 @@ void register_directory(CLI::App& app) {
             std::cout << subst(_("Attached {} ({}).\n"), info.name, size_text(info.size));
         created(_("Report"), done.change);
         say_recorded(e.set["at"]);
+        send_written(*node, g, a.no_send);
     });
     list_command(report, "report", _("No reports.\n"), false, report_row);
 
@@ -167,6 +170,7 @@ void register_directory(CLI::App& app) {
     alert->add_option("TEXT", a.text, _("e.g. \"Detained at station X — lawyer needed now\""));
     alert->add_option("--urgency", a.urgency, _("normal, urgent or critical (default urgent)"))
         ->check(CLI::IsMember({"normal", "urgent", "critical"}));
+    add_send_option(alert, a.no_send);
     alert->footer(
         _("Examples:\n  kolokol alert \"Legal support\" \"Detained at station X — lawyer needed now\"\n  "
           "kolokol alert list \"Legal support\"\n  kolokol alert resolve \"Legal support\" 3fa9"));
@@ -175,6 +179,7 @@ void register_directory(CLI::App& app) {
         alert->add_subcommand("resolve", _("Mark an alert dealt with (it stays in the list "
                                            "with --all)")),
         "ALERT");
+    add_send_option(resolve, a.no_send);
     resolve->callback([] {
         auto node = open_node();
         auto g = group_of(*node);
@@ -182,6 +187,7 @@ void register_directory(CLI::App& app) {
         e.set["status"] = "resolved";
         change(*node, g, e);
         std::cout << _("Alert resolved.\n");
+        send_written(*node, g, args().no_send);
     });
     alert->callback([alert] {
         if (!alert->get_subcommands().empty()) return;
@@ -195,6 +201,7 @@ void register_directory(CLI::App& app) {
         e.set["text"] = a.text;
         put(e.set, "urgency", a.urgency);
         created(_("Alert"), change(*node, g, e));
+        send_written(*node, g, a.no_send);
     });
 }
 

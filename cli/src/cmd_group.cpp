@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "i18n.hpp"
+#include "kolokol/transport/address.hpp"
 #include "node_session.hpp"
 #include "output_file.hpp"
 #include "terminal.hpp"
@@ -197,6 +198,9 @@ void register_group_commands(CLI::App& app) {
             return;
         }
         if (relay_address.empty()) throw CommandError(Exit::usage, _("give the relay's address"));
+        // Compared as the list keeps them: canonical (set_relays refuses a malformed one).
+        if (auto parsed = transport::Address::parse(relay_address))
+            relay_address = parsed->to_string();
         auto it = std::find(list.begin(), list.end(), relay_address);
         if (relay_action == "add") {
             if (it != list.end())

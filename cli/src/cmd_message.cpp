@@ -1,12 +1,10 @@
 // kolokol post · read · rejected
-#include <pthread.h>
-#include <signal.h>
-
 #include <iostream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <thread>
 
+#include "delivery.hpp"
 #include "i18n.hpp"
 #include "kolokol/objects/time_text.hpp"
 #include "kolokol/transport/sync.hpp"
@@ -45,41 +43,38 @@ void follow_group(core::Node& node, const core::GroupId& group, std::function<vo
     if (relays.empty())
         throw CommandError(Exit::usage,
                            _("the group has no relay to follow: `kolokol group relay add` one"));
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
     // Through the proxy when one is set; a Tor-only group is never followed without one.
     auto policy = network_policy(node);
     if (!policy.allows(group)) refuse_tor_only(policy);
+    // SIGINT/SIGTERM end the follow (exit 0). A handler rather than a blocked mask: the store
+    // guard's thread, started before, does not block them and would be killed by them.
+    InterruptGuard interrupt([] { return std::string(_("stopped (Ctrl-C)")); });
     transport::SyncOptions options;
     options.live = true;
+    options.stop = interrupt.stop();
     policy.apply(options.connect, relays.front(), &group);
-    std::thread waiter([stop = options.stop, set] {
-        int sig = 0;
-        sigwait(&set, &sig);
-        stop.request();
-    });
     auto inner = node.replica();
     FollowReplica replica(*inner, std::move(arrived));
     auto r = transport::sync_with(relays.front(), node.mailbox_keys(&group), replica, options);
-    if (!options.stop.requested()) pthread_kill(waiter.native_handle(), SIGTERM);
-    waiter.join();
     if (!r && !options.stop.requested())
-        throw CommandError(Exit::network, subst("{}: {}", relays.front(), translated(r.error())));
+        throw CommandError(sync_failure_exit(r.error()),
+                           subst("{}: {}", relays.front(), translated(r.error())));
 }
+
+// For messages(): every message the group holds.
+constexpr std::size_t kAllMessages = std::numeric_limits<std::size_t>::max();
 
 void register_message_commands(CLI::App& app) {
     static std::string group, text;
     static bool each_line = false, json = false;
     static std::size_t limit = 50;
-    static bool follow = false;
+    static bool follow = false, no_send = false;
 
     auto* post = app.add_subcommand("post", _("Post a message to a group"));
     post->add_option("GROUP", group, _("Group name or id prefix"))->required();
     post->add_option("TEXT", text, _("The message (read from stdin when absent)"));
     post->add_flag("--each-line", each_line, _("Post every line of stdin as its own message"));
+    add_send_option(post, no_send);
     post->footer(_(
         "Example:\n  kolokol post \"Legal support\" \"Lawyer is on the way\"\n  echo hi | kolokol "
         "post \"Legal support\""));
@@ -88,9 +83,7 @@ void register_message_commands(CLI::App& app) {
         auto gid = value_or_raise(node->resolve_group(group));
         if (!text.empty()) {
             value_or_raise(node->post(gid, text));
-            return;
-        }
-        if (each_line) {
+        } else if (each_line) {
             std::string line;
             std::size_t n = 0;
             while (std::getline(std::cin, line))
@@ -99,11 +92,13 @@ void register_message_commands(CLI::App& app) {
                     ++n;
                 }
             std::cerr << subst(P_("Posted {} message.\n", "Posted {} messages.\n", n), n);
-            return;
+            if (n == 0) return;
+        } else {
+            auto body = argument_or_stdin("-");
+            while (!body.empty() && body.back() == '\n') body.pop_back();
+            value_or_raise(node->post(gid, body));
         }
-        auto body = argument_or_stdin("-");
-        while (!body.empty() && body.back() == '\n') body.pop_back();
-        value_or_raise(node->post(gid, body));
+        send_written(*node, gid, no_send);
     });
 
     auto* read = app.add_subcommand("read", _("Show a group's messages, oldest first"));
@@ -164,8 +159,15 @@ void register_message_commands(CLI::App& app) {
             }
         };
         print(messages);
-        if (follow)
-            follow_group(*node, gid, [&] { print(value_or_raise(node->messages(gid, limit))); });
+        if (follow) {
+            // --limit bounds the history shown first, not what arrives: a batch of several
+            // messages is shown whole. Everything held now counts as shown, so only what
+            // arrives is printed, in the order of the group's history.
+            for (const auto& m : value_or_raise(node->messages(gid, kAllMessages)))
+                shown.insert(m.id);
+            follow_group(*node, gid,
+                         [&] { print(value_or_raise(node->messages(gid, kAllMessages))); });
+        }
     });
 
     static std::size_t rlimit = 50;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "delivery.hpp"
 #include "i18n.hpp"
 #include "kolokol/transport/relay.hpp"
 #include "kolokol/transport/sync.hpp"
@@ -178,7 +179,8 @@ void add_up(transport::SyncReport& into, const transport::SyncReport& more) {
 // One group's session with one address; again while a rotation brings a new mailbox.
 Result<transport::SyncReport> sync_group(core::Node& node, transport::Replica& replica,
                                          const NetworkPolicy& policy, const std::string& address,
-                                         const core::GroupId& group) {
+                                         const core::GroupId& group,
+                                         const transport::SyncStop& stop) {
     std::size_t known = 0;
     Result<transport::SyncReport> r = fail(transport::SyncErrc::stopped);
     for (int round = 0; round < 8; ++round) {
@@ -187,6 +189,7 @@ Result<transport::SyncReport> sync_group(core::Node& node, transport::Replica& r
         known = keys.size();
         Progress bar(subst(_("Syncing {}"), transport_host_of(address)), 0);
         transport::SyncOptions options;
+        options.stop = stop;
         policy.apply(options.connect, address, &group);
         options.progress = [&bar](const transport::SyncReport& so_far) {
             bar.update(so_far.sent + so_far.peer_rejected + so_far.received + so_far.rejected,
@@ -215,27 +218,42 @@ void network_sync(core::Node& node) {
         throw CommandError(
             Exit::usage, _("no peer or relay known: give an address (kolokol://HOST:PORT/KEY), or "
                            "add a relay with `kolokol group relay add`"));
-    auto replica = node.replica();
+    auto inner = node.replica();
+    CountingReplica counted(*inner);
+    auto* replica = &counted;
+    // Ctrl-C ends the sync at its next frame; what was stored before is kept, and said.
+    auto kept_text = [&counted] {
+        return subst(P_("stopped (Ctrl-C): the {} record received before it is kept; the rest "
+                        "goes with the next `kolokol sync`",
+                        "stopped (Ctrl-C): the {} records received before it are kept; the "
+                        "rest goes with the next `kolokol sync`",
+                        counted.stored()),
+                     counted.stored());
+    };
+    InterruptGuard interrupt(kept_text);
     transport::SyncReport total;
     std::uint64_t over_quota = 0;
-    int failures = 0;
-    std::string last_error;
+    // Each failure is said once: all but the gravest here, that one as the command's error.
+    std::vector<std::pair<Exit, std::string>> errors;
+    std::size_t failures = 0;
     for (const auto& [address, groups] : plan.sessions) {
+        if (interrupt.interrupted()) break;
         transport::SyncReport here;
-        std::optional<std::string> error;
+        bool failed = false;
         for (const auto& group : groups) {
-            auto r = sync_group(node, *replica, policy, address, group);
+            auto r = sync_group(node, *replica, policy, address, group, interrupt.stop());
+            if (interrupt.interrupted()) break;
             if (!r) {
-                error = address + ": " + translated(r.error());
+                failed = true;
+                auto line = address + ": " + translated(r.error());
+                if (std::find_if(errors.begin(), errors.end(),
+                                 [&](const auto& e) { return e.second == line; }) == errors.end())
+                    errors.emplace_back(sync_failure_exit(r.error()), std::move(line));
                 continue;
             }
             add_up(here, *r);
         }
-        if (error) {
-            ++failures;
-            last_error = *error;
-            std::cerr << "kolokol: " << last_error << "\n";
-        }
+        if (failed) ++failures;
         total.sent += here.sent;
         total.received += here.received;
         // Our replica declines only what the unverified quota has no room for.
@@ -252,7 +270,12 @@ void network_sync(core::Node& node) {
             total.refused.push_back(refusal);
         }
     }
+    if (interrupt.interrupted()) {
+        // What arrived is in the store; the owed rotations wait for a sync that ends.
+        throw CommandError(Exit::interrupted, kept_text());
+    }
     auto done = value_or_raise(node.maintain());
+    const auto synced = plan.sessions.size() - failures;
     if (a.json) {
         std::cout << nlohmann::json{{"peers", plan.sessions.size()},
                                     {"failed", failures},
@@ -266,11 +289,10 @@ void network_sync(core::Node& node) {
                                     {"refused", total.refused.size()}}
                          .dump()
                   << "\n";
-    } else {
+    } else if (synced > 0) {
         std::cout << subst(_("Synced with {} of {}: sent {}, received {}, rejected {}, {} bytes, "
                              "{} round trips.\n"),
-                           plan.sessions.size() - static_cast<std::size_t>(failures),
-                           plan.sessions.size(), total.sent, total.received, total.rejected,
+                           synced, plan.sessions.size(), total.sent, total.received, total.rejected,
                            total.bytes_sent + total.bytes_received, total.round_trips);
     }
     for (const auto& line : done) std::cerr << line << "\n";
@@ -278,13 +300,28 @@ void network_sync(core::Node& node) {
     if (!done.empty())
         for (const auto& [address, groups] : plan.sessions)
             for (const auto& group : groups) {
+                if (interrupt.interrupted()) break;
                 transport::SyncOptions options;
+                options.stop = interrupt.stop();
                 policy.apply(options.connect, address, &group);
                 (void)transport::sync_with(address, node.mailbox_keys(&group), *replica,
                                            std::move(options));
             }
-    if (failures == static_cast<int>(plan.sessions.size()))
-        throw CommandError(Exit::network, last_error);
+    if (!errors.empty()) {
+        // A listed relay or a named peer that failed fails the command, also when others
+        // synced: what it did not get, members who use only it do not get either.
+        auto gravest = errors.front().first;
+        for (const auto& e : errors) gravest = graver(gravest, e.first);
+        auto last = std::find_if(errors.begin(), errors.end(),
+                                 [&](const auto& e) { return e.first == gravest; });
+        for (auto it = errors.begin(); it != errors.end(); ++it)
+            if (it != last) std::cerr << "kolokol: " << it->second << "\n";
+        if (over_quota > 0)
+            std::cerr << "kolokol: "
+                      << subst(_("also refused {} envelopes for the unverified quota"), over_quota)
+                      << "\n";
+        throw CommandError(gravest, last->second);
+    }
     refuse_over_quota(node, over_quota);
 }
 }  // namespace

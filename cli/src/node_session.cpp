@@ -7,6 +7,8 @@
 #include "i18n.hpp"
 #include "kolokol/crypto/encoding.hpp"
 #include "kolokol/objects/time_text.hpp"
+#include "kolokol/transport/session_error.hpp"
+#include "kolokol/transport/sync_types.hpp"
 #include "store_gone.hpp"
 #include "terminal.hpp"
 
@@ -37,6 +39,20 @@ Exit exit_for(const Error& error) {
                 return Exit::conflict;
         }
     }
+    // A peer or relay: a malformed address is bad input, a key that is not the pinned one a
+    // failed verification (someone else answered: a changed relay or an interception), the
+    // rest a network failure.
+    if (error.code.category() == transport::TransportErrc_category()) {
+        switch (static_cast<transport::TransportErrc>(error.code.value())) {
+            case transport::TransportErrc::invalid_address:
+                return Exit::bad_input;
+            case transport::TransportErrc::remote_key_mismatch:
+                return Exit::verify_failed;
+            default:
+                return Exit::network;
+        }
+    }
+    if (error.code.category() == transport::SyncErrc_category()) return Exit::network;
     return Exit::failure;
 }
 

@@ -26,6 +26,7 @@ struct Args {
     std::vector<std::string> fields, attach;
     std::int64_t count = 0, target = -1;
     bool json = false, all = false, force = false;
+    bool no_send = false;  // --no-send (delivery.hpp)
 };
 Args& args();
 

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "kolokol/crypto/x25519.hpp"
+#include "kolokol/transport/address.hpp"
 #include "kolokol/transport/sync_types.hpp"
 #include "node_impl.hpp"
 #include "schema.hpp"
@@ -106,9 +107,17 @@ std::vector<std::string> Node::relays(const GroupId& group) {
 Status Node::set_relays(const GroupId& group, std::vector<std::string> relays) {
     if (relays.size() > static_cast<std::size_t>(kMaxRelays))
         return fail(CoreErrc::bad_input, "a group lists at most 16 relays");
-    for (const auto& r : relays)
-        if (r.size() > 256 || !r.starts_with("kolokol://"))
-            return fail(CoreErrc::bad_input, "not a relay address: {}", r);
+    // Every address is parsed whole and kept in its canonical form: a truncated or mistyped
+    // one would be accepted here, learnt by every member, and fail only at their next sync.
+    std::set<std::string> seen;
+    for (auto& r : relays) {
+        auto parsed = transport::Address::parse(r);
+        if (!parsed) return fail(CoreErrc::bad_input, "{}: {}", r, parsed.error());
+        r = parsed->to_string();
+        if (r.size() > 256) return fail(CoreErrc::bad_input, "not a relay address: {}", r);
+        if (!seen.insert(r).second)
+            return fail(CoreErrc::bad_input, "the list names a relay twice: {}", r);
+    }
     if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
     if (!m_impl->state(group).is_admin(me()))
         return fail(CoreErrc::not_permitted, "only an admin can change the group's relays");

@@ -31,7 +31,8 @@ token=$(as anna group add "$G" "$(card_of boris)" 2>/dev/null)
 as boris group join "$token" >/dev/null
 as anna sync >/dev/null || fail "anna's first sync failed before the attack"
 as boris sync >/dev/null || fail "boris's first sync failed before the attack"
-seq 1 100 | sed 's/^/under siege /' | as anna post "$G" --each-line 2>/dev/null
+# Kept here (--no-send): Anna's sync under the attack carries them.
+seq 1 100 | sed 's/^/under siege /' | as anna post "$G" --each-line --no-send 2>/dev/null
 
 from=$(for i in $(seq 2 17); do printf '127.0.1.%d,' "$i"; done; for i in $(seq 2 49); do printf '127.0.%d.1,' "$i"; done)
 "$KOLOKOL_ADVERSARY" relay-silent "$ADDR" --sessions 2000 --from "$from" --seconds 60 > "$WORK/silent.json" &

@@ -56,11 +56,12 @@ run_and_kill() {
   wait "$pid" 2>/dev/null || true
   if [ "$target" = relay ]; then wait "$RELAY_PID" 2>/dev/null || true; fi
 }
-post_batch() {  # WHO N SIZE
+# post_batch WHO N SIZE — N messages kept here (--no-send): the syncs the test kills carry them.
+post_batch() {
   local i
   local pad; pad=$(head -c "$3" /dev/zero | tr '\0' x)
   for i in $(seq 1 "$2"); do printf 'crash %s %s %05d %s\n' "$1" "$it" "$i" "$pad"; done |
-    as "$1" post "$G" --each-line >/dev/null 2>&1 || true
+    as "$1" post "$G" --each-line --no-send >/dev/null 2>&1 || true
 }
 
 prev_anna=0

@@ -55,7 +55,8 @@ if as clara read "$G" --limit 100000 | grep -q "secret plan"; then fail "the rem
 echo "ok: the removed member cannot read what came after"
 
 # Kill -9 the relay in the middle of a transfer, restart it, and lose nothing acknowledged.
-seq 1 3000 | sed 's/^/burst /' | as anna post "$G" --each-line 2>/dev/null
+# Kept here (--no-send) so that the sync below carries them.
+seq 1 3000 | sed 's/^/burst /' | as anna post "$G" --each-line --no-send 2>/dev/null
 ( as_bg anna sync >/dev/null 2>&1 ) & sync_pid=$!
 sleep 0.$((RANDOM % 5 + 2))
 kill -9 "$RELAY_PID" 2>/dev/null || true

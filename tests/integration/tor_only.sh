@@ -56,7 +56,8 @@ as boris sync >/dev/null   # Boris learns both groups (neither is Tor only yet)
 expect_exit 8 boris group tor-only "$T" on
 as anna group tor-only "$T" on >/dev/null
 [ "$(as anna group tor-only "$T")" = on ] || fail "the group is not Tor only"
-as anna post "$T" "only over Tor"
+# Written, kept, and not sent: no proxy, and the group is Tor only.
+expect_exit 12 anna post "$T" "only over Tor"
 as anna post "$O" "open news"
 
 # Anna alone in the Tor group: without a proxy her sync of it is refused, the open one goes.
@@ -85,7 +86,8 @@ after=$(grep -c "tcp/connect \]" "$WORK/danted.log" || true)
 echo "ok: with a proxy the Tor-only group syncs (dante logged $((after - before)) connection(s))"
 
 # Boris now knows the group is Tor only: directly, only the open group is synced.
-as anna post "$T" "second Tor message"
+# Written, kept, and not sent: no proxy, and the group is Tor only.
+expect_exit 12 anna post "$T" "second Tor message"
 as anna post "$O" "second open message"
 as anna sync --proxy "$PROXY" >/dev/null
 out=$(as boris sync 2>&1 >/dev/null) || fail "boris's direct sync of the open group failed: $out"
