@@ -44,8 +44,7 @@ void print_case(core::Node& node, const core::CaseView& cv) {
         if (i.redacted) continue;
         std::cout << "  " << local_ms(i.wall_clock_ms) << "  " << node.display_name_of(i.author)
                   << ": " << value_label("direction", i.fields.at("direction")) << " "
-                  << i.fields.at("amount") << " "
-                  << i.fields.at("currency");
+                  << i.fields.at("amount") << " " << i.fields.at("currency");
         if (i.fields.contains("purpose")) std::cout << " — " << i.fields.at("purpose");
         std::cout << "\n";
     }
@@ -87,7 +86,8 @@ void register_case(CLI::App& app) {
                      _("A file to attach (repeatable); the case and its files are saved "
                        "together or not at all"));
     open->footer(
-        _("Example:\n  kolokol case open \"Legal support\" --person \"Ivan P.\" --detained-at \"2026-03-01 "
+        _("Example:\n  kolokol case open \"Legal support\" --person \"Ivan P.\" --detained-at "
+          "\"2026-03-01 "
           "18:30\" --where \"Precinct 5\""));
     open->callback([] {
         auto& a = args();

@@ -87,7 +87,8 @@ void register_directory(CLI::App& app) {
     c_set->add_option("--role", a.role, _("lawyer, journalist, medic or other"));
     c_set->add_option("--reach", a.reach, _("How to reach them"));
     c_set->add_option("--vetted-by", a.vetted_by, _("The member who vouches"));
-    c_set->footer(_("Example:\n  kolokol contact set \"Legal support\" 3fa9 --reach \"+7 900 111-22-33\""));
+    c_set->footer(
+        _("Example:\n  kolokol contact set \"Legal support\" 3fa9 --reach \"+7 900 111-22-33\""));
     c_set->callback([] {
         auto& a = args();
         auto node = open_node();
@@ -172,7 +173,8 @@ void register_directory(CLI::App& app) {
         ->check(CLI::IsMember({"normal", "urgent", "critical"}));
     add_send_option(alert, a.no_send);
     alert->footer(
-        _("Examples:\n  kolokol alert \"Legal support\" \"Detained at station X — lawyer needed now\"\n  "
+        _("Examples:\n  kolokol alert \"Legal support\" \"Detained at station X — lawyer needed "
+          "now\"\n  "
           "kolokol alert list \"Legal support\"\n  kolokol alert resolve \"Legal support\" 3fa9"));
     list_command(alert, "alert", _("No alerts.\n"), true, alert_row);
     auto* resolve = with_object(

@@ -267,8 +267,8 @@ void register_group_commands(CLI::App& app) {
                       << (g.admin ? subst("  {}", _("admin")) : "")
                       << (g.member || !g.admission.empty()
                               ? std::string()
-                                   : subst("  {}", _("you were removed: you read nothing written "
-                                                     "after that")))
+                              : subst("  {}", _("you were removed: you read nothing written "
+                                                "after that")))
                       << "\n"
                       << (g.admission.empty() ? std::string()
                                               : subst(_("  admission: {}\n"), g.admission));

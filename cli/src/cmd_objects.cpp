@@ -73,7 +73,8 @@ void register_event(CLI::App& app) {
     ev_add->add_option("--place", a.place, _("Where"));
     ev_add->add_option("--roles", a.roles, _("Roles needed, e.g. \"2 medics, 1 lawyer\""));
     ev_add->footer(
-        _("Example:\n  kolokol event add \"Legal support\" --title \"Court vigil\" --at \"2026-03-01 09:00\" "
+        _("Example:\n  kolokol event add \"Legal support\" --title \"Court vigil\" --at "
+          "\"2026-03-01 09:00\" "
           "--place \"District court\""));
     ev_add->callback([] {
         auto& a = args();

@@ -284,8 +284,8 @@ void print_fields(core::Node& node, const ObjectView& v) {
         if (const auto* spec = spec_of(v.type, {}, k);
             spec && spec->kind == objects::FieldKind::member)
             if (auto key = objects::parse_key_hex(f.value)) value = node.display_name_of(*key);
-        std::cout << "  " << field_label(k) << ": " << value << "   ("<< node.display_name_of(f.author) << ", "
-                  << local_ms(f.wall_clock_ms) << ")\n";
+        std::cout << "  " << field_label(k) << ": " << value << "   ("
+                  << node.display_name_of(f.author) << ", " << local_ms(f.wall_clock_ms) << ")\n";
     }
 }
 
@@ -299,8 +299,7 @@ void print_attachments(const std::vector<core::AttachmentInfo>& list) {
             std::cout << "  "
                       << subst(P_("{} of {} chunk still to fetch", "{} of {} chunks still to fetch",
                                   a.chunk_count),
-                               a.missing.size(),
-                               a.chunk_count);
+                               a.missing.size(), a.chunk_count);
         std::cout << "\n";
     }
 }
@@ -320,7 +319,8 @@ std::string history_line(core::Node& node, const ObjectView& v, const core::Hist
             if (h.redacted) return line + subst(_("added to {} (redacted)"), field_label(h.name));
             std::string item;
             for (const auto& [k, val] : h.item)
-                item += (item.empty() ? "" : ", ") + field_label(k) + "=" + shown(v.type, h.name, k, val);
+                item += (item.empty() ? "" : ", ") + field_label(k) + "=" +
+                        shown(v.type, h.name, k, val);
             return line + subst(_("added to {}: {}"), field_label(h.name), item);
         }
     }

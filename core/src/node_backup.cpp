@@ -431,10 +431,10 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
     tmp += ".tmp";
     auto created = storage::create_output_temp(tmp);
     if (!created)
-        return reclassify(make_error_code(created.error().code == storage::StorageErrc::exists
-                                              ? CoreErrc::exists
-                                              : CoreErrc::io),
-                          created.error());
+        return reclassify(
+            make_error_code(created.error().code == storage::StorageErrc::exists ? CoreErrc::exists
+                                                                                 : CoreErrc::io),
+            created.error());
     const int fd = *created;
     auto abandon = [&](Error e) -> Result<BackupSummary> {
         ::close(fd);

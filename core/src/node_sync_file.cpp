@@ -95,10 +95,10 @@ Result<std::size_t> Node::write_sync_file(const std::filesystem::path& path,
     tmp += ".partial";
     auto created = storage::create_output_temp(tmp);
     if (!created)
-        return reclassify(make_error_code(created.error().code == storage::StorageErrc::exists
-                                              ? CoreErrc::exists
-                                              : CoreErrc::io),
-                          created.error());
+        return reclassify(
+            make_error_code(created.error().code == storage::StorageErrc::exists ? CoreErrc::exists
+                                                                                 : CoreErrc::io),
+            created.error());
     const int fd = *created;
     auto salt = m.random->bytes(32);
     pb::SyncFileHeader header;

@@ -313,8 +313,7 @@ Result<GroupId> Node::join(std::string_view token_text, JoinedGroup* joined) {
             if (joined) {
                 // Shown to the joiner only; a name that is not clean text is left out.
                 const auto& name = w.welcome.group_name();
-                joined->name =
-                    name.size() <= 128 && is_clean_utf8(name) ? name : std::string();
+                joined->name = name.size() <= 128 && is_clean_utf8(name) ? name : std::string();
                 joined->inviter = w.inviter.display_name;
             }
             return group;

@@ -214,9 +214,11 @@ Result<HeldFile> hold_file(const std::filesystem::path& path) {
         file.fd = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!file.fd.ok()) {
         int err = errno;
-        return os_fail(err == ENOENT ? StorageErrc::not_found : StorageErrc::io, KOLOKOL_TEXT("open"), path, err);
+        return os_fail(err == ENOENT ? StorageErrc::not_found : StorageErrc::io,
+                       KOLOKOL_TEXT("open"), path, err);
     }
-    if (::fstat(file.fd.get(), &file.st) != 0) return os_fail(StorageErrc::io, KOLOKOL_TEXT("stat"), path, errno);
+    if (::fstat(file.fd.get(), &file.st) != 0)
+        return os_fail(StorageErrc::io, KOLOKOL_TEXT("stat"), path, errno);
     if (!S_ISREG(file.st.st_mode)) return fail(StorageErrc::io, "{} is not a file", path.string());
     return file;
 }

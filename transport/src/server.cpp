@@ -71,9 +71,8 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
         // not dispatched: the accept loop must not run another connection's work.
         if (victim)
             asio::post(victim->socket.get_executor(), [victim] {
-                victim->abort(
-                    make_error(TransportErrc::session_closed,
-                               "the server gave this connection's slot to a newcomer"));
+                victim->abort(make_error(TransportErrc::session_closed,
+                                         "the server gave this connection's slot to a newcomer"));
             });
         return a;
     }

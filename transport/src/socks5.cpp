@@ -150,7 +150,8 @@ private:
         append(request, as_bytes(m_auth->password));
         if (auto s = co_await write(request); !s) co_return s;
         std::array<std::uint8_t, 2> answer{};
-        if (auto s = co_await read(answer, KOLOKOL_TEXT("the authentication answer")); !s) co_return s;
+        if (auto s = co_await read(answer, KOLOKOL_TEXT("the authentication answer")); !s)
+            co_return s;
         if (answer[0] != kUserPassVersion)
             co_return connect_error("malformed authentication answer (version byte {})",
                                     hex_byte(answer[0]));

@@ -318,8 +318,7 @@ void Reader::cross_check() {
         if (!named->is_object() || named->value("path", "") != detail::kSummary)
             problems.push_back(make_error(code, "manifest.json: the summary entry is malformed"));
         else if (summary_seen == m_files.end())
-            problems.push_back(
-                make_error(code, "summary.txt: named in manifest.json but missing"));
+            problems.push_back(make_error(code, "summary.txt: named in manifest.json but missing"));
         else if (named->value("sha256", "") != summary_seen->second.sha256)
             problems.push_back(
                 make_error(code, "summary.txt: differs from manifest.json (altered)"));

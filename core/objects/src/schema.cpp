@@ -214,7 +214,8 @@ Status check_writes(const std::map<std::string, std::string>& writes,
     for (const auto& [name, value] : writes) {
         const auto* spec = find_by_name(specs, name);
         if (!spec)
-            return fail(ObjectErrc::unknown_field, "{}: unknown field {}", prefix(), detail::quoted(name));
+            return fail(ObjectErrc::unknown_field, "{}: unknown field {}", prefix(),
+                        detail::quoted(name));
         if (auto p = value_problem(*spec, value); p != Problem::none)
             return describe(*spec, value, prefix() + "." + spec->name, p);
     }
@@ -290,7 +291,9 @@ void TypeRegistry::fill_defaults(Change& create) const {
 
 Status TypeRegistry::validate(const Change& change) const {
     const auto* type = find(change.type);
-    if (!type) return fail(ObjectErrc::unknown_type, "unknown object type {}", detail::quoted(change.type));
+    if (!type)
+        return fail(ObjectErrc::unknown_type, "unknown object type {}",
+                    detail::quoted(change.type));
     const auto& name = type->name;
 
     // Counts first: cheap, and they bound the work of everything after.
