@@ -10,6 +10,7 @@
 #include "kolokol/crypto/hash.hpp"
 #include "kolokol/crypto/sign.hpp"
 #include "kolokol/crypto/x25519.hpp"
+#include "kolokol/transport/address.hpp"
 #include "node_impl.hpp"
 
 namespace kolokol::core {
@@ -267,8 +268,13 @@ Result<GroupId> Node::join(std::string_view token_text, JoinedGroup* joined) {
             (*st)->bind(1, ByteView(group)).bind(2, as_bytes(genesis_bytes)).bind(3, m.now());
             if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
             m.genesis[group] = w.genesis;
-            for (const auto& relay : w.welcome.relays()) {
-                if (relay.size() > 256) continue;
+            for (const auto& given : w.welcome.relays()) {
+                // Only whole addresses, in canonical form: one that does not parse could never
+                // be synced with, and would make every later backup of this store fail its check.
+                if (given.size() > 256) continue;
+                auto parsed = transport::Address::parse(given);
+                if (!parsed) continue;
+                const auto relay = parsed->to_string();
                 auto rs = m.db.cached(
                     "INSERT OR IGNORE INTO welcome_relays(group_id, address) VALUES (?, ?)");
                 if (!rs) return std::unexpected(rs.error());
