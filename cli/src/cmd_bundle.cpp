@@ -135,7 +135,7 @@ Exit exit_for_bundle(const Error& e) {
 }
 
 [[noreturn]] void raise_bundle(const Error& e) {
-    throw CommandError(exit_for_bundle(e), e.what());
+    throw CommandError(exit_for_bundle(e), translated(e));
 }
 
 bundle::Encryption encryption_from_args(int passphrase_index) {

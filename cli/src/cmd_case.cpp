@@ -58,7 +58,7 @@ void print_case(core::Node& node, const core::CaseView& cv) {
 }
 
 std::string case_row(core::Node&, const ObjectView& v) {
-    std::string row = one_line(v.get("person"), 40) + "  " + std::string(v.get("status"));
+    std::string row = one_line(v.get("person"), 40) + "  " + value_label("status", v.get("status"));
     if (!v.get("detained_where").empty()) row += "  " + one_line(v.get("detained_where"), 40);
     if (!v.get("detained_at").empty())
         row += "  " + shown(v.type, {}, "detained_at", v.get("detained_at"));

@@ -7,6 +7,7 @@
 #include "kolokol/objects/time_text.hpp"
 #include "kolokol/objects/values.hpp"
 #include "object_cli.hpp"
+#include "object_labels.hpp"
 
 namespace kolokol::cli::objcli {
 
@@ -27,7 +28,7 @@ std::string set_by(core::Node& node, const ObjectView& v, std::string_view field
 }
 
 std::string contact_row(core::Node& node, const ObjectView& v) {
-    std::string row = one_line(v.get("name"), 40) + "  " + std::string(v.get("role"));
+    std::string row = one_line(v.get("name"), 40) + "  " + value_label("role", v.get("role"));
     if (!v.get("reach").empty()) row += "  " + one_line(v.get("reach"), 40);
     if (auto who = name_of_member(node, v.get("vetted_by")); !who.empty())
         row += "  " + subst(_("vetted by {}"), one_line(who, 30));
@@ -48,7 +49,7 @@ std::string report_row(core::Node& node, const ObjectView& v) {
 }
 
 std::string alert_row(core::Node& node, const ObjectView& v) {
-    std::string row = std::string(v.get("urgency")) + "  " + one_line(v.get("text"));
+    std::string row = value_label("urgency", v.get("urgency")) + "  " + one_line(v.get("text"));
     row += "  — " + node.display_name_of(v.created_by) + ", " + local_ms(v.created_wall_clock_ms);
     if (!objects::is_active(v))
         row += "  " + subst(_("[resolved by {}]"), set_by(node, v, "status"));

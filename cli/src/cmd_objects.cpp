@@ -39,12 +39,12 @@ std::string event_row(core::Node&, const ObjectView& v) {
     std::string row = shown(v.type, {}, "starts", v.get("starts"));
     row += "  " + one_line(v.get("title"));
     if (!v.get("place").empty()) row += "  @ " + one_line(v.get("place"), 40);
-    row += "  " + std::string(v.get("status"));
+    row += "  " + value_label("status", v.get("status"));
     return row;
 }
 
 std::string task_row(core::Node& node, const ObjectView& v) {
-    std::string row = one_line(v.get("title")) + "  " + std::string(v.get("status"));
+    std::string row = one_line(v.get("title")) + "  " + value_label("status", v.get("status"));
     auto count = objects::task_count(v);
     const bool counted = count && (count->entries > 0 || !v.get("count").empty());
     if (counted || !v.get("target").empty()) {

@@ -91,7 +91,7 @@ void run_relay(const RelayArgs& a) {
     // A relay's data dir is a store of its own: destroyed or erased while the relay runs, the
     // relay ends at once, its keys wiped, as a member's commands do.
     if (auto g = store.guard(end_when_gone(a.data)); !g)
-        throw CommandError(relay_exit_for(g.error()), g.error().what());
+        throw CommandError(relay_exit_for(g.error()), translated(g.error()));
 
     // The quota is a promise about the disk only if the disk can keep it.
     std::error_code space_ec;

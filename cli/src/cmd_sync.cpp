@@ -142,7 +142,8 @@ SyncPlan plan_sync(core::Node& node, const NetworkPolicy& policy) {
     }
     for (const auto& target : a.targets) {
         auto parsed = transport::Address::parse(target);
-        if (!parsed) throw CommandError(Exit::bad_input, target + ": " + parsed.error().what());
+        if (!parsed)
+            throw CommandError(Exit::bad_input, target + ": " + translated(parsed.error()));
         const auto address = parsed->to_string();
         // An address named on the command line is asked for the groups that list it, or with
         // --group for the groups named: never for all of them.

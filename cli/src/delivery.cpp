@@ -184,7 +184,8 @@ void send_written(core::Node& node, const core::GroupId& group, bool no_send) {
         const auto code = sync_failure_exit(r.error());
         failed = failed ? graver(*failed, code) : code;
         std::cerr << "kolokol: "
-                  << subst(_("{} did not take it: {}"), host_of(relay), r.error().what()) << "\n";
+                  << subst(_("{} did not take it: {}"), host_of(relay), translated(r.error()))
+                  << "\n";
     }
     if (interrupt.interrupted()) throw CommandError(Exit::interrupted, stopped_text());
     if (sent_to == 0)

@@ -38,7 +38,7 @@ Exit exit_of_any(const Error& e) {
 }  // namespace
 
 [[noreturn]] void raise_any(const Error& e) {
-    throw CommandError(exit_of_any(e), e.what());
+    throw CommandError(exit_of_any(e), translated(e));
 }
 
 [[noreturn]] void bad(const std::string& why) {
@@ -137,7 +137,8 @@ core::ObjectWithFiles change_with_files(core::Node& node, const core::GroupId& g
                            subst(_("Nothing was saved: the disk is full ({}). Free some space, "
                                    "then run the same command again."),
                                  what));
-    throw CommandError(exit_of_any(e), subst(_("Nothing was saved: {} ({})."), e.what(), what));
+    throw CommandError(exit_of_any(e),
+                       subst(_("Nothing was saved: {} ({})."), translated(e), what));
 }
 
 // ---- output -------------------------------------------------------------------------------

@@ -74,10 +74,11 @@ as clara sync --from-file "$WORK/relays.sync" >/dev/null
 
 chat_of anna 80 "'Штаб'"
 wait_for anna "Штаб · 3 members · live"
-# One session per address, each with its own state.
-wait_peers anna "$HOSTPORT · Live with $HOSTPORT"
-wait_peers anna "127.0.0.1:1 · 127.0.0.1:1 unreachable"
-[ "$(peers_listed anna | grep -cE '127\.0\.0\.1:[0-9]+ · ')" -eq 2 ] \
+# One session per address (and group), each with its own state: /peers names each by its address
+# and then, per group it carries, "GROUP-ID · state".
+wait_peers anna "· Live with $HOSTPORT"
+wait_peers anna "· 127.0.0.1:1 unreachable"
+[ "$(peers_listed anna | grep -cE '[0-9a-f]{8} · (Live with 127\.0\.0\.1:[0-9]+|127\.0\.0\.1:1 unreachable)')" -eq 2 ] \
   || fail "Anna's /peers does not list exactly two sessions: $(peers_listed anna)"
 clear_notices anna
 wait_for boris "· live"
@@ -109,14 +110,14 @@ echo "ok: a post from another process reached the peer through the running chat"
 # 4. Boris leaves the chat; `kolokol serve` takes over the same address. Anna's chat
 #    reconnects on its own; serve pushes what Boris posts meanwhile, and stores what Anna types.
 quit_chat boris
-wait_peers anna "$HOSTPORT · $HOSTPORT unreachable" 10
+wait_peers anna "· $HOSTPORT unreachable" 10
 ( as_bg boris serve --listen "$HOSTPORT" > "$WORK/serve.out" 2>"$WORK/serve.err" ) &
 SERVE=$!
 CLEANUP_PIDS+=("$SERVE")
 for _ in $(seq 100); do [ -s "$WORK/serve.out" ] && break; sleep 0.1; done
 [ "$(head -1 "$WORK/serve.out")" = "$ADDR" ] || fail "serve is not at $ADDR: $(cat "$WORK/serve.out" "$WORK/serve.err")"
 # The retry pause grows 1, 2, 4 s…: the reconnection comes within a few seconds.
-wait_peers anna "$HOSTPORT · Live with $HOSTPORT" 20
+wait_peers anna "· Live with $HOSTPORT" 20
 clear_notices anna
 as boris post "Штаб" "Через serve, тоже живьём"
 wait_for anna "Boris: Через serve, тоже живьём" 10

@@ -218,7 +218,8 @@ russian_error 2 anna panic
 head -c 3000 /dev/urandom > "$WORK/garbage.sync"
 russian_error 6 anna sync --from-file "$WORK/garbage.sync"
 port=$(pick_port)
-russian_error 9 anna sync "kolokol://127.0.0.1:$port/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+russian_error 9 anna sync "kolokol://127.0.0.1:$port/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" --group "Legal support"
+russian_error 2 anna sync "kolokol://127.0.0.1:$port/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 printf 'same passphrase here\nsame passphrase here\n' > "$WORK/same.pass"
 PASSFILE="$WORK/same.pass" russian_error 2 clara init --name Клара --kdf fast --duress
 as anna backup -o "$WORK/anna.backup" --backup-passphrase-file "$WORK/anna.pass" >/dev/null
