@@ -412,7 +412,8 @@ TEST_CASE("garbage welcome tokens and sync files change nothing") {
 // ---- Welcome tokens: forged, replayed, re-issued (SECURITY.md, finding 1) ----
 
 namespace {
-constexpr std::string_view kForgedRelay = "kolokol://203.0.113.9:7000/aebagbafaydqqcikbmga2dqpcaireeyuculbogazdinryhi6d4qa";
+constexpr std::string_view kForgedRelay =
+    "kolokol://203.0.113.9:7000/aebagbafaydqqcikbmga2dqpcaireeyuculbogazdinryhi6d4qa";
 
 // A welcome token for `victim`, signed by `forger` (who need not be an admin, or a member), with
 // every key the forger holds for the group and `secret` for epoch `target`, naming `add`.
