@@ -710,31 +710,45 @@ TEST_CASE("an admin issues a lost welcome token again without touching the group
     REQUIRE(e->post(p.group, "Egor too").has_value());
 }
 
+// Ivan, an admin, adds Vera; then Anna removes him. `up_to_add` is the group up to his add of
+// her (what a peer can hand her); `epoch` and `mailbox` are what the group writes in after the
+// removal, which Ivan knows from the rotation that excluded him.
+struct ExAdminAddedVera {
+    TempDir dir;
+    std::unique_ptr<Node> a = make_node(dir.path() / "a", "Anna");
+    std::unique_ptr<Node> i = make_node(dir.path() / "i", "Ivan");
+    std::unique_ptr<Node> v = make_node(dir.path() / "v", "Vera");
+    GroupId g = *a->create_group("G");
+    RecordId add{};
+    std::vector<Bytes> up_to_add;
+    EpochId epoch{};
+    MailboxId mailbox{};
+
+    ExAdminAddedVera() {
+        REQUIRE(i->join(*a->add_member(g, card_to_text(i->card()), true, false)).has_value());
+        deliver(*a, *i);
+        REQUIRE(i->add_member(g, card_to_text(v->card()), false, false).has_value());
+        add = add_of(*i, g, v->me());
+        for (auto& env : all_envelopes(*i)) {
+            auto id = storage::record_id_of(env);
+            auto row = NodeTestAccess::impl(*i).record_row(id);
+            if (row && row->lamport <= NodeTestAccess::impl(*i).record_row(add)->lamport)
+                up_to_add.push_back(std::move(env));
+        }
+        deliver(*i, *a);
+        REQUIRE(a->remove_member(g, i->me()).has_value());
+        deliver(*a, *i);
+        std::tie(epoch, mailbox) = writer_of(*a, g);
+    }
+};
+
 TEST_CASE("a key a token gave that a rotation contradicts proves the token forged") {
     // Ivan, an admin, adds Vera; then Anna removes him. He signs Vera a token naming his own add
     // of her (valid: he was an admin) with a key of his choosing for the epoch after his
     // removal. Vera first sees only the group up to her add (a peer can hand her that much):
     // the token is confirmed. Then the rotation arrives and grants her another key.
-    TempDir dir;
-    auto a = make_node(dir.path() / "a", "Anna");
-    auto i = make_node(dir.path() / "i", "Ivan");
-    auto v = make_node(dir.path() / "v", "Vera");
-    auto g = *a->create_group("G");
-    REQUIRE(i->join(*a->add_member(g, card_to_text(i->card()), true, false)).has_value());
-    deliver(*a, *i);
-    REQUIRE(i->add_member(g, card_to_text(v->card()), false, false).has_value());
-    const RecordId add = add_of(*i, g, v->me());
-    std::vector<Bytes> up_to_add;
-    for (auto& env : all_envelopes(*i)) {
-        auto id = storage::record_id_of(env);
-        auto row = NodeTestAccess::impl(*i).record_row(id);
-        if (row && row->lamport <= NodeTestAccess::impl(*i).record_row(add)->lamport)
-            up_to_add.push_back(std::move(env));
-    }
-    deliver(*i, *a);
-    REQUIRE(a->remove_member(g, i->me()).has_value());
-    deliver(*a, *i);
-    const auto [epoch, mailbox] = writer_of(*a, g);
+    ExAdminAddedVera s;
+    auto& [dir, a, i, v, g, add, up_to_add, epoch, mailbox] = s;
     const Bytes chosen(32, 0x66);
     auto forged = forge_welcome(*i, g, v->card(), epoch, chosen, add);
     REQUIRE(v->join(forged).has_value());
@@ -759,26 +773,8 @@ TEST_CASE("a key a token gave that a rotation contradicts proves the token forge
 TEST_CASE("a token proved forged by a rotation is exposed after a backup and restore too") {
     // As above, but Vera backs up and restores onto a new device between her token's add record
     // and the rotation: the restored store must still know the key came from a token.
-    TempDir dir;
-    auto a = make_node(dir.path() / "a", "Anna");
-    auto i = make_node(dir.path() / "i", "Ivan");
-    auto v = make_node(dir.path() / "v", "Vera");
-    auto g = *a->create_group("G");
-    REQUIRE(i->join(*a->add_member(g, card_to_text(i->card()), true, false)).has_value());
-    deliver(*a, *i);
-    REQUIRE(i->add_member(g, card_to_text(v->card()), false, false).has_value());
-    const RecordId add = add_of(*i, g, v->me());
-    std::vector<Bytes> up_to_add;
-    for (auto& env : all_envelopes(*i)) {
-        auto id = storage::record_id_of(env);
-        auto row = NodeTestAccess::impl(*i).record_row(id);
-        if (row && row->lamport <= NodeTestAccess::impl(*i).record_row(add)->lamport)
-            up_to_add.push_back(std::move(env));
-    }
-    deliver(*i, *a);
-    REQUIRE(a->remove_member(g, i->me()).has_value());
-    deliver(*a, *i);
-    const auto [epoch, mailbox] = writer_of(*a, g);
+    ExAdminAddedVera s;
+    auto& [dir, a, i, v, g, add, up_to_add, epoch, mailbox] = s;
     const Bytes chosen(32, 0x67);
     REQUIRE(v->join(forge_welcome(*i, g, v->card(), epoch, chosen, add)).has_value());
     REQUIRE(v->ingest(up_to_add).has_value());
