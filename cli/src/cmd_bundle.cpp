@@ -584,12 +584,10 @@ void run_export() {
     auto found = resolve_cases(*node);
     std::vector<bundle::CaseExport> cases;
     std::uint64_t total = 0;
-    std::size_t files = 0;
     for (const auto& [group, id] : found) {
         auto c = bundle::case_export(*node, group, id);
         if (!c) raise_bundle(c.error());
         for (const auto& f : c->attachments) total += f.size;
-        files += c->attachments.size();
         cases.push_back(std::move(*c));
     }
     const auto when = now_ms();
