@@ -31,16 +31,16 @@ via_agent() { env -u KOLOKOL_PASSPHRASE_FILE setsid -w "$KOLOKOL" "$@" </dev/nul
 
 with_pass init --name Bench >/dev/null
 with_pass group create G >/dev/null
-with_pass post G "warm-up" >/dev/null
+with_pass post G --no-send "warm-up" >/dev/null
 
 post_pass=() read_pass=() post_agent=() read_agent=() unlock=()
 for i in $(seq "$N"); do
-  post_pass+=("$(ms_of with_pass post G "message $i")")
+  post_pass+=("$(ms_of with_pass post G --no-send "message $i")")
   read_pass+=("$(ms_of with_pass read G)")
 done
 for i in $(seq "$N"); do
   unlock+=("$(ms_of with_pass agent --idle 10m)")
-  post_agent+=("$(ms_of via_agent post G "agent message $i")")
+  post_agent+=("$(ms_of via_agent post G --no-send "agent message $i")")
   read_agent+=("$(ms_of via_agent read G)")
   via_agent lock >/dev/null
 done
