@@ -20,7 +20,7 @@ export KOLOKOL_HOME="$WORK/home"
 ms_of() {  # ms_of CMD… — runs CMD, prints its wall time in ms (3 decimals)
   local t0 t1
   t0=$(date +%s%N)
-  "$@" >/dev/null
+  "$@" >/dev/null 2>&1
   t1=$(date +%s%N)
   awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.1f\n", ns / 1e6 }'
 }
