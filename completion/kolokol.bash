@@ -20,7 +20,7 @@ _kolokol() {
         cword=$COMP_CWORD
     fi
 
-    local commands="init passwd panic whoami verify group post read rejected sync serve relay
+    local commands="init passwd panic agent lock whoami verify group post read rejected sync serve relay
         age chat backup restore doctor proxy settings event task case contact report alert redact
         attachment bundle"
     local global_opts="--home --passphrase-file --help"
@@ -67,6 +67,8 @@ _kolokol() {
         init) opts="--name --duress --kdf" ;;
         passwd) opts="" ;;
         panic) opts="--yes" ;;
+        agent) opts="--idle --foreground" ;;
+        lock) opts="" ;;
         whoami) opts="--qr --no-qr --json" ;;
         verify) opts="--confirm --json" ;;
         group)

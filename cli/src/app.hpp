@@ -62,5 +62,6 @@ void add_missing_examples(CLI::App& app);
 void register_backup_commands(CLI::App& app);
 void register_doctor_commands(CLI::App& app);
 void register_settings_commands(CLI::App& app);  // cmd_settings.cpp
+void register_agent_commands(CLI::App& app);     // cmd_agent.cpp
 
 }  // namespace kolokol::cli

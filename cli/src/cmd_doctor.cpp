@@ -276,7 +276,7 @@ void run_doctor() {
                               "a backup")});
     } else {
         auto passphrase = read_passphrase(_("Passphrase"));
-        auto opened = core::Node::open(home, passphrase.view(), node_clock());
+        auto opened = open_with_passphrase(passphrase.view());
         if (!opened) {
             bool wrong = opened.error().code == core::CoreErrc::wrong_passphrase;
             findings.push_back(

@@ -6,6 +6,7 @@
 #include "node_session.hpp"
 #include "terminal.hpp"
 #include "tty_input.hpp"
+#include "unlock_agent_client.hpp"
 
 namespace kolokol::cli {
 
@@ -58,6 +59,8 @@ void register_store_commands(CLI::App& app) {
     passwd->callback([] {
         auto old_pass = read_passphrase(_("Current passphrase"), 0);
         auto new_pass = read_new_passphrase(_("New passphrase"), 1);
+        // The agent holds a key the old passphrase unlocked: it ends first.
+        lock_agent(home_dir());
         check(core::Node::change_passphrase(home_dir(), old_pass.view(), new_pass.view()));
         std::cout << _("Passphrase changed.\n");
     });
@@ -77,6 +80,8 @@ void register_store_commands(CLI::App& app) {
             if (!confirms(answer->text.view()))
                 throw CommandError(Exit::usage, _("nothing destroyed"));
         }
+        // The agent wipes its key and removes its socket before the store goes.
+        lock_agent(home_dir());
         check(core::Node::panic(home_dir()));
         std::cout << _("The store is destroyed.\n");
     });

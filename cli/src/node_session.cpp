@@ -11,6 +11,7 @@
 #include "kolokol/transport/sync_types.hpp"
 #include "store_gone.hpp"
 #include "terminal.hpp"
+#include "unlock_agent_client.hpp"
 
 namespace kolokol::cli {
 
@@ -64,12 +65,28 @@ std::unique_ptr<core::Node> open_node() {
     if (!core::Node::exists(home_dir()))
         throw CommandError(Exit::no_store,
                            subst(_("no store in {} — run `kolokol init` first"), home_dir()));
-    auto passphrase = read_passphrase(_("Passphrase"));
-    auto node = value_or_raise(core::Node::open(home_dir(), passphrase.view(), node_clock()));
+    std::unique_ptr<core::Node> node;
+    // The agent's key first (kolokol agent). A key it gives that does not open the store (the
+    // store was replaced under it) is not an answer: the passphrase is asked as without one.
+    if (auto unlocked = key_from_agent(home_dir())) {
+        auto opened = core::Node::open(home_dir(), *unlocked, node_clock());
+        if (opened) node = std::move(*opened);
+    }
+    if (!node) {
+        auto passphrase = read_passphrase(_("Passphrase"));
+        node = value_or_raise(open_with_passphrase(passphrase.view()));
+    }
     // From here until the process ends, a panic or a duress erase of this store by another
     // process ends this one, its keys wiped.
     check(node->guard_store(end_when_gone(home_dir())));
     return node;
+}
+
+Result<std::unique_ptr<core::Node>> open_with_passphrase(ByteView passphrase) {
+    // Whatever the passphrase turns out to be, a running agent ends first: a duress passphrase
+    // erases the store and must leave no agent behind, and a wrong one must look the same.
+    lock_agent(home_dir());
+    return core::Node::open(home_dir(), passphrase, node_clock());
 }
 
 std::string argument_or_stdin(const std::string& value) {

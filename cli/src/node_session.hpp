@@ -12,7 +12,12 @@ namespace kolokol::cli {
 // Unlocks the store at home_dir(), asking for the passphrase, and guards it: should the store
 // be destroyed or erased by another process while this one runs, this one ends at once with
 // Exit::store_gone, its keys wiped (store_gone.hpp). Throws CommandError.
+// Asks the unlock agent (kolokol agent) first, if one runs for this store.
 std::unique_ptr<core::Node> open_node();
+// Opens the store at home_dir() with a passphrase the caller read, ending a running unlock
+// agent first (see unlock_agent_client.hpp): every unlock with a passphrase does, so that a
+// duress passphrase, which erases the store, and a wrong one leave the same: no agent.
+Result<std::unique_ptr<core::Node>> open_with_passphrase(ByteView passphrase);
 
 Exit exit_for(const Error& error);
 [[noreturn]] void raise(const Error& error);

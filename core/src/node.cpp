@@ -10,6 +10,7 @@
 #include "group.pb.h"
 #include "kolokol/crypto/kdf.hpp"
 #include "kolokol/storage/keyfile.hpp"
+#include "kolokol/storage/unlock_agent.hpp"
 #include "node_impl.hpp"
 #include "schema.hpp"
 
@@ -123,8 +124,7 @@ Status Node::init(const fs::path& home, const InitOptions& options) {
     return {};
 }
 
-Result<std::unique_ptr<Node>> Node::open(const fs::path& home, ByteView passphrase,
-                                         std::function<std::int64_t()> clock) {
+Result<storage::Unlocked> Node::unlock(const fs::path& home, ByteView passphrase) {
     if (!exists(home))
         return fail(CoreErrc::no_store, "no store in {} — run `kolokol init`", home.string());
     // A duress passphrase crypto-erases the key file in place: it keeps its inode, size, times
@@ -134,13 +134,34 @@ Result<std::unique_ptr<Node>> Node::open(const fs::path& home, ByteView passphra
     if (!unlocked) return std::unexpected(map_storage(unlocked.error(), "unlocking"));
     if (unlocked->kind == storage::SlotKind::duress)
         return fail(CoreErrc::wrong_passphrase, "wrong passphrase");
-    auto db = storage::Database::open(db_path(home), unlocked->db_key, false);
+    return std::move(*unlocked);
+}
+
+fs::path Node::key_file_path(const fs::path& home) {
+    return key_path(home);
+}
+fs::path Node::database_path(const fs::path& home) {
+    return db_path(home);
+}
+
+Result<std::unique_ptr<Node>> Node::open(const fs::path& home, ByteView passphrase,
+                                         std::function<std::int64_t()> clock) {
+    auto unlocked = unlock(home, passphrase);
+    if (!unlocked) return std::unexpected(unlocked.error());
+    return open(home, *unlocked, std::move(clock));
+}
+
+Result<std::unique_ptr<Node>> Node::open(const fs::path& home, const storage::Unlocked& unlocked,
+                                         std::function<std::int64_t()> clock) {
+    if (unlocked.kind != storage::SlotKind::real)
+        return fail(CoreErrc::wrong_passphrase, "wrong passphrase");
+    auto db = storage::Database::open(db_path(home), unlocked.db_key, false);
     if (!db) return std::unexpected(map_storage(db.error(), "opening the database"));
     if (auto ok = migrate_schema(*db); !ok)
         return std::unexpected(map_storage(ok.error(), "schema"));
     auto impl = std::make_unique<Impl>();
     impl->home = home;
-    impl->key_file = unlocked->seen;
+    impl->key_file = unlocked.seen;
     impl->db = std::move(*db);
     impl->envelopes = std::make_unique<storage::EnvelopeStore>(impl->db);
     impl->clock = or_system(std::move(clock));
@@ -169,6 +190,9 @@ Status Node::panic(const fs::path& home) {
     }
     for (const char* suffix : {"", "-wal", "-shm", "-journal"})
         fs::remove(db_path(home).string() + suffix, ec);
+    // A socket an unlock agent left behind (one killed before it could remove it).
+    fs::remove(storage::agent_socket_path(home), ec);
+    fs::remove(storage::agent_socket_path(home).parent_path(), ec);
     fs::remove(home, ec);  // only if empty
     return {};
 }

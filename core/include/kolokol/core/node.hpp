@@ -20,6 +20,7 @@
 #include "kolokol/core/types.hpp"
 #include "kolokol/crypto/secret.hpp"
 #include "kolokol/crypto/x25519.hpp"
+#include "kolokol/storage/keyfile.hpp"
 
 namespace kolokol::transport {
 class Replica;
@@ -163,6 +164,16 @@ public:
     static Result<std::unique_ptr<Node>> open(const std::filesystem::path& home,
                                               ByteView passphrase,
                                               std::function<std::int64_t()> clock = {});
+    // The two halves of open(): unlock() runs the key file's derivations (a duress passphrase
+    // erases and gives wrong_passphrase, as above) and returns what the unlock yields, which the
+    // unlock agent holds; open() with it opens the database, from this process's unlock or the
+    // agent's. A key that does not open the database gives corrupt_store.
+    static Result<storage::Unlocked> unlock(const std::filesystem::path& home, ByteView passphrase);
+    static Result<std::unique_ptr<Node>> open(const std::filesystem::path& home,
+                                              const storage::Unlocked& unlocked,
+                                              std::function<std::int64_t()> clock = {});
+    static std::filesystem::path key_file_path(const std::filesystem::path& home);
+    static std::filesystem::path database_path(const std::filesystem::path& home);
     // Destroys the key file first (the database is noise without it), then the database.
     static Status panic(const std::filesystem::path& home);
     static Status change_passphrase(const std::filesystem::path& home, ByteView old_passphrase,
