@@ -151,6 +151,15 @@ int scan_memory(std::span<const std::string> args) {
     Bytes buf(kChunk + longest);
     for (const auto& r : read_regions(pid)) {
         if (!r.readable || r.name == "[vvar]" || r.name == "[vsyscall]") continue;
+        // A readable mapping of a terabyte or more is a sanitizer's shadow memory (ASan reserves
+        // tens of terabytes of it without backing): it holds poison marks, never program data,
+        // and reading it through /proc/PID/mem would not end. Said, so a skip is never silent.
+        if (r.end - r.start >= (std::uint64_t{1} << 40)) {
+            std::printf("skip 0x%llx-0x%llx %s (shadow memory)\n",
+                        static_cast<unsigned long long>(r.start),
+                        static_cast<unsigned long long>(r.end), r.name.c_str());
+            continue;
+        }
         // Chunks overlap by one secret's length, so a copy across a chunk boundary is seen once.
         for (std::uint64_t at = r.start; at < r.end; at += kChunk) {
             const std::size_t want =
