@@ -38,7 +38,7 @@ expect_exit 8 boris case carry "$G" "$CASE"
 adv forge-carry "$ADDR" "$WORK/boris" "$WORK/boris.pass" "$G" "$CASE" mark ||
   fail "the forged mark did not reach the relay"
 as anna sync >/dev/null
-as anna rejected | grep -q "not_admin" || fail "the admin did not refuse the member's carry mark: $(as anna rejected)"
+as anna rejected | grep -q "only an admin may carry" || fail "the admin did not refuse the member's carry mark: $(as anna rejected)"
 if as anna case list "$G" | grep "Ivan Detained" | grep -q "carried"; then
   fail "the member's mark made the case carried"
 fi
@@ -58,7 +58,7 @@ adv forge-carry "$ADDR" "$WORK/boris" "$WORK/boris.pass" "$G" "$CASE" copy ||
   fail "the forged copy did not reach the relay"
 as carol sync >/dev/null
 [ "$(as carol case list "$G" --json | json_field 'len(d)')" = 0 ] || fail "carol shows the member's forged copy of the case"
-as carol rejected | grep -q "not_admin" || fail "carol did not refuse the forged copy: $(as carol rejected)"
+as carol rejected | grep -q "only an admin may carry" || fail "carol did not refuse the forged copy: $(as carol rejected)"
 as anna sync >/dev/null
 [ "$(as anna case list "$G" --json | json_field 'len(d)')" = 1 ] || fail "the admin's cases changed"
 echo "ok: a member's forged carried copy is refused by the newcomer"
