@@ -381,15 +381,17 @@ void carry_commands(CLI::App* parent, const char* type, const char* what) {
         parent->add_subcommand("carry", _("Give it to members added without history (admins)")),
         what);
     carry->footer(
-        _("Members added without --with-history cannot read what came before; when an admin "
-          "adds one, the current state of every carried object is copied into their first epoch, "
-          "under the same id. Others see nothing change."));
+        std::string(_("Members added without --with-history cannot read what came before; when an "
+                      "admin adds one, the current state of every carried object is copied into "
+                      "their first epoch, under the same id. Others see nothing change.")) +
+        "\n" + subst(_("Example:\n  kolokol {} carry \"Legal support\" 3fa9"), type));
     carry->callback([set_carry] {
         set_carry(true);
         std::cout << _("Carried to members added from now on.\n");
     });
     auto* uncarry = with_object(
         parent->add_subcommand("uncarry", _("Stop giving it to new members (admins)")), what);
+    uncarry->footer(subst(_("Example:\n  kolokol {} uncarry \"Legal support\" 3fa9"), type));
     uncarry->callback([set_carry] {
         set_carry(false);
         std::cout << _("No longer carried to new members.\n");
