@@ -110,10 +110,11 @@ _kolokol() {
             if [ -z "$sub" ]; then
                 local subs
                 case $cmd in
-                    event) subs="add rsvp show list" ;;
-                    task) subs="add assign done progress list" ;;
-                    case) subs="open set note pay attach show list history" ;;
-                    contact | report) subs="add list" ;;
+                    event) subs="add rsvp show list carry uncarry" ;;
+                    task) subs="add assign done progress list carry uncarry" ;;
+                    case) subs="open set note pay attach show list history carry uncarry" ;;
+                    contact) subs="add set remove list carry uncarry" ;;
+                    report) subs="add list carry uncarry" ;;
                     attachment) subs="get list" ;;
                     bundle) subs="export verify open reexport" ;;
                 esac

@@ -230,6 +230,7 @@ void register_case(CLI::App& app) {
         print_case(*node, cv);
     });
     list_command(kase, "case", _("No cases.\n"), false, case_row);
+    carry_commands(kase, "case", "CASE");
     auto* history =
         with_object(kase->add_subcommand("history", _("Who changed what, and when")), "CASE");
     history->add_flag("--json", a.json, _("Machine-readable output"));

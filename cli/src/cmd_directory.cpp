@@ -70,6 +70,7 @@ void register_directory(CLI::App& app) {
     c_add->add_option("--role", a.role, _("lawyer, journalist, medic or other"))->required();
     c_add->add_option("--reach", a.reach, _("How to reach them"));
     c_add->add_option("--vetted-by", a.vetted_by, _("The member who vouches (default: you)"));
+    c_add->add_flag("--carry", a.carry, _("Carry it to members added without history (admins)"));
     c_add->callback([] {
         auto& a = args();
         auto node = open_node();
@@ -80,6 +81,7 @@ void register_directory(CLI::App& app) {
         put(e.set, "reach", a.reach);
         e.set["vetted_by"] =
             a.vetted_by.empty() ? objects::key_hex(node->me()) : member_hex(*node, g, a.vetted_by);
+        if (a.carry) e.carry = true;
         created(_("Contact"), change(*node, g, e));
     });
     auto* c_set =
@@ -125,6 +127,7 @@ void register_directory(CLI::App& app) {
         std::cout << _("Contact removed from the directory.\n");
     });
     list_command(contact, "contact", _("No contacts.\n"), true, contact_row);
+    carry_commands(contact, "contact", "CONTACT");
 
     // ---- report -----------------------------------------------------------------------
     auto* report =
@@ -164,6 +167,7 @@ void register_directory(CLI::App& app) {
         send_written(*node, g, a.no_send);
     });
     list_command(report, "report", _("No reports.\n"), false, report_row);
+    carry_commands(report, "report", "REPORT");
 
     // ---- alert ------------------------------------------------------------------------
     auto* alert = app.add_subcommand("alert", _("Send an urgent alert, or list them"));
@@ -178,6 +182,7 @@ void register_directory(CLI::App& app) {
           "now\"\n  "
           "kolokol alert list \"Legal support\"\n  kolokol alert resolve \"Legal support\" 3fa9"));
     list_command(alert, "alert", _("No alerts.\n"), true, alert_row);
+    carry_commands(alert, "alert", "ALERT");
     auto* resolve = with_object(
         alert->add_subcommand("resolve", _("Mark an alert dealt with (it stays in the list "
                                            "with --all)")),

@@ -131,6 +131,7 @@ void register_event(CLI::App& app) {
                       << (x.role.empty() ? "" : " (" + x.role + ")") << "\n";
     });
     list_command(event, "event", _("No events.\n"), false, event_row);
+    carry_commands(event, "event", "EVENT");
 }
 
 void register_task(CLI::App& app) {
@@ -196,6 +197,7 @@ void register_task(CLI::App& app) {
             v.get("target").empty() ? std::string() : " / " + std::string(v.get("target")));
     });
     list_command(task, "task", _("No open tasks.\n"), true, task_row);
+    carry_commands(task, "task", "TASK");
 }
 
 }  // namespace

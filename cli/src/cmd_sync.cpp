@@ -182,12 +182,21 @@ Result<transport::SyncReport> sync_group(core::Node& node, transport::Replica& r
                                          const NetworkPolicy& policy, const std::string& address,
                                          const core::GroupId& group,
                                          const transport::SyncStop& stop) {
-    std::size_t known = 0;
+    // What a round offers: the mailboxes, and which of them take only small envelopes.
+    auto offer_of = [](const std::vector<transport::MailboxKey>& keys) {
+        std::set<std::pair<core::MailboxId, std::uint32_t>> offer;
+        for (const auto& k : keys) offer.emplace(k.id, k.max_envelope_bytes);
+        return offer;
+    };
+    std::set<std::pair<core::MailboxId, std::uint32_t>> known;
     Result<transport::SyncReport> r = fail(transport::SyncErrc::stopped);
     for (int round = 0; round < 8; ++round) {
         auto keys = node.mailbox_keys(&group);
-        if (round > 0 && keys.size() == known) break;
-        known = keys.size();
+        // Again while a round changes the offer: a rotation brought a new mailbox, or a record
+        // waits for one of a capped mailbox's larger envelopes.
+        auto offer = offer_of(keys);
+        if (round > 0 && offer == known) break;
+        known = std::move(offer);
         Progress bar(subst(_("Syncing {}"), transport_host_of(address)), 0);
         transport::SyncOptions options;
         options.stop = stop;

@@ -236,6 +236,8 @@ json object_json(core::Node& node, const ObjectView& v) {
               {"created", rfc3339_ms(v.created_wall_clock_ms)},
               {"created_ms", v.created_wall_clock_ms},
               {"active", objects::is_active(v)},
+              {"carried", v.carried},
+              {"carried_copy", v.carried_copy},
               {"fields", fields},
               {"set_by", meta},
               {"lists", lists}};
@@ -354,12 +356,45 @@ void list_command(CLI::App* parent, const char* type, const char* empty, bool hi
             return;
         }
         if (objs.empty()) std::cout << empty;
-        for (const auto& v : objs) std::cout << short_hex(v.id) << "  " << row(*node, v) << "\n";
+        for (const auto& v : objs) {
+            std::cout << short_hex(v.id) << "  " << row(*node, v);
+            if (v.carried) std::cout << "  " << _("[carried to new members]");
+            std::cout << "\n";
+        }
         if (hidden > 0)
             std::cout << subst(
                 P_("({} more done, resolved or removed: --all shows it)\n",
                    "({} more done, resolved or removed: --all shows them)\n", hidden),
                 hidden);
+    });
+}
+
+void carry_commands(CLI::App* parent, const char* type, const char* what) {
+    auto set_carry = [type](bool carry) {
+        auto node = open_node();
+        auto g = group_of(*node);
+        auto e = edit_of(type, object_of(*node, g, type));
+        e.carry = carry;
+        change(*node, g, e);
+    };
+    auto* carry = with_object(
+        parent->add_subcommand("carry", _("Give it to members added without history (admins)")),
+        what);
+    carry->footer(
+        std::string(_("Members added without --with-history cannot read what came before; when an "
+                      "admin adds one, the current state of every carried object is copied into "
+                      "their first epoch, under the same id. Others see nothing change.")) +
+        "\n" + subst(_("Example:\n  kolokol {} carry \"Legal support\" 3fa9"), type));
+    carry->callback([set_carry] {
+        set_carry(true);
+        std::cout << _("Carried to members added from now on.\n");
+    });
+    auto* uncarry = with_object(
+        parent->add_subcommand("uncarry", _("Stop giving it to new members (admins)")), what);
+    uncarry->footer(subst(_("Example:\n  kolokol {} uncarry \"Legal support\" 3fa9"), type));
+    uncarry->callback([set_carry] {
+        set_carry(false);
+        std::cout << _("No longer carried to new members.\n");
     });
 }
 

@@ -25,7 +25,7 @@ struct Args {
     std::string amount, currency, direction = "paid";
     std::vector<std::string> fields, attach;
     std::int64_t count = 0, target = -1;
-    bool json = false, all = false, force = false;
+    bool json = false, all = false, force = false, carry = false;
     bool no_send = false;  // --no-send (delivery.hpp)
 };
 Args& args();
@@ -87,6 +87,10 @@ std::string history_line(core::Node& node, const core::ObjectView& v, const core
 // `--all` adds objects no longer in play (done, resolved, removed) when `hides_inactive`.
 void list_command(CLI::App* parent, const char* type, const char* empty, bool hides_inactive,
                   std::function<std::string(core::Node&, const core::ObjectView&)> row);
+
+// `carry` and `uncarry` subcommands: an admin marks an object of `type` (named by the `what`
+// argument) as carried to members added without history, or not.
+void carry_commands(CLI::App* parent, const char* type, const char* what);
 
 CLI::App* with_group(CLI::App* cmd);
 CLI::App* with_object(CLI::App* cmd, const char* what);

@@ -13,6 +13,12 @@ namespace kolokol::core {
 
 namespace {
 constexpr std::size_t kSortForSendingFrom = 256;
+// The largest envelope a member asks for from an epoch it holds only the control key of
+// (DESIGN §6.2). Control records fit under it (a rotation of 500 grants is about 47 KB) and
+// every attachment chunk but an attachment's last is larger (49,152 bytes of data alone), so a
+// late joiner takes the epoch's control records and small content, never its files. A
+// control record over it leaves records waiting, and then the epoch is fetched whole.
+constexpr std::uint32_t kControlOnlyEnvelopeBytes = 49'152;
 
 // The member's side of a sync. Everything received goes through the one ingest path; an
 // envelope counts as held once its batch committed — also when it was refused as invalid, so
@@ -62,10 +68,34 @@ std::unique_ptr<transport::Replica> Node::replica() {
 }
 
 std::vector<transport::MailboxKey> Node::mailbox_keys(const GroupId* group) const {
+    // Groups with a record waiting for a reference: it may be a control record of a
+    // control-only epoch larger than the cap, so those epochs are fetched whole (DESIGN §6.2).
+    std::set<GroupId> waiting;
+    if (auto st = m_impl->db.cached(
+            "SELECT DISTINCT e.mailbox FROM pending p JOIN envelopes e ON e.id = p.id")) {
+        while (true) {
+            auto r = (*st)->step();
+            if (!r || !*r) break;
+            MailboxId mailbox{};
+            auto blob = (*st)->column_blob(0);
+            if (blob.size() != mailbox.size()) continue;
+            std::copy(blob.begin(), blob.end(), mailbox.begin());
+            if (auto it = m_impl->epochs.find(mailbox); it != m_impl->epochs.end())
+                waiting.insert(it->second.group_id);
+        }
+        (*st)->reset();
+    } else {
+        // Not knowing, take everything: a cap could starve a waiting record for good.
+        for (const auto& [mailbox, keys] : m_impl->epochs) waiting.insert(keys.group_id);
+    }
     std::vector<transport::MailboxKey> out;
-    for (const auto& [mailbox, keys] : m_impl->epochs)
-        if (!group || keys.group_id == *group)
-            out.push_back(transport::MailboxKey::from_seed(keys.mailbox_seed.view()));
+    for (const auto& [mailbox, keys] : m_impl->epochs) {
+        if (group && keys.group_id != *group) continue;
+        auto key = transport::MailboxKey::from_seed(keys.mailbox_seed.view());
+        if (!keys.secret && !waiting.contains(keys.group_id))
+            key.max_envelope_bytes = kControlOnlyEnvelopeBytes;
+        out.push_back(std::move(key));
+    }
     return out;
 }
 

@@ -214,6 +214,9 @@ struct Node::Impl {
                             std::optional<EpochId> epoch);
     Bytes seal(const pb::RecordBody& body, const EpochId& epoch);
     Result<RecordId> rotate(const GroupId& group);
+    // Writes a carried copy (DESIGN §13.9) of each object an admin marked as carried into the
+    // writer epoch: after the rotation that adds a member without history.
+    Status write_carried(const GroupId& group);
     std::optional<EpochId> rotation_epoch(const GroupId& group);
 
     // One transaction (or a part of the open write scope's); on failure it is rolled back and

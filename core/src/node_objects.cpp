@@ -22,6 +22,10 @@ bool is_zero(ByteView b) {
 std::optional<objects::Change> change_of(const RecordId& id, const pb::RecordBody& body) {
     const auto& op = body.object();
     if (!op.object_id().empty() && op.object_id().size() != 32) return std::nullopt;
+    if (!op.carried_item().empty() && op.carried_item().size() != 32) return std::nullopt;
+    if (op.carry() != pb::ObjectOp::CARRY_UNSET && op.carry() != pb::ObjectOp::CARRY &&
+        op.carry() != pb::ObjectOp::UNCARRY)
+        return std::nullopt;
     if (op.set_size() > static_cast<int>(objects::kMaxFieldWrites) ||
         op.item_size() > static_cast<int>(objects::kMaxItemFields))
         return std::nullopt;
@@ -39,6 +43,9 @@ std::optional<objects::Change> change_of(const RecordId& id, const pb::RecordBod
         for (const auto& [k, v] : op.item()) a.item.emplace(k, v);
         c.append = std::move(a);
     }
+    if (op.carry() != pb::ObjectOp::CARRY_UNSET) c.carry_mark = op.carry() == pb::ObjectOp::CARRY;
+    c.carried = op.carried();
+    if (!op.carried_item().empty()) c.carried_item = to_array<32>(as_bytes(op.carried_item()));
     return c;
 }
 
@@ -126,6 +133,12 @@ std::optional<Rejection> Node::Impl::check_payload(const RecordId& id, const pb:
             if (!c) return Rejection{RejectReason::malformed_record, "object op over its limits"};
             if (auto ok = objects::builtin_types().validate(*c); !ok)
                 return Rejection{RejectReason::invalid_op, ok.error().message};
+            // What is carried to newcomers is the admins' call: a member's mark would copy a
+            // private case into every later newcomer's epoch, and a member's copy would show a
+            // newcomer an object as the admin carried it.
+            if ((c->carry_mark || c->carried) && !author_admin)
+                return Rejection{RejectReason::not_admin,
+                                 "only an admin may carry an object to newcomers"};
             return std::nullopt;
         }
         case pb::RecordBody::kChunk: {
@@ -391,6 +404,7 @@ Result<RecordId> Node::object_change(const GroupId& group, const ObjectEdit& edi
     c.type = edit.type;
     c.fields = edit.set;
     c.append = edit.append;
+    c.carry_mark = edit.carry;
     c.record_id[0] = 1;  // any non-zero id: validate looks at the content only
     if (edit.object) {
         if (is_zero(*edit.object)) return fail(CoreErrc::bad_input, "an object id is not zero");
@@ -399,6 +413,9 @@ Result<RecordId> Node::object_change(const GroupId& group, const ObjectEdit& edi
     objects::builtin_types().fill_defaults(c);
     if (auto ok = objects::builtin_types().validate(c); !ok)
         return std::unexpected(bad_input(ok.error()));
+    if (edit.carry && !m.state(group).is_admin(me()))
+        return fail(CoreErrc::not_permitted,
+                    "only an admin can choose what is carried to new members");
     if (edit.object) {
         auto set = m.object_set(group);
         if (!set) return std::unexpected(set.error());
@@ -417,9 +434,58 @@ Result<RecordId> Node::object_change(const GroupId& group, const ObjectEdit& edi
         op->set_list(edit.append->list);
         for (const auto& [k, v] : edit.append->item) (*op->mutable_item())[k] = v;
     }
+    if (edit.carry) op->set_carry(*edit.carry ? pb::ObjectOp::CARRY : pb::ObjectOp::UNCARRY);
     if (body.ByteSizeLong() > objects::kMaxPayloadBytes - 4096)
         return fail(CoreErrc::bad_input, "the change is too large for one record");
     return m.write(group, std::move(body));
+}
+
+Status Node::Impl::write_carried(const GroupId& group) {
+    // Read everything first: writing may rebuild the group's fold.
+    std::vector<pb::RecordBody> copies;
+    {
+        auto set = object_set(group);
+        if (!set) return std::unexpected(set.error());
+        for (const auto& id : (*set)->objects()) {
+            auto v = (*set)->view(id);
+            if (!v || !v->carried) continue;
+            auto start = [&] {
+                pb::RecordBody body;
+                auto* op = body.mutable_object();
+                op->set_type(v->type);
+                op->set_object_id(to_string(v->id));
+                op->set_carried(true);
+                return body;
+            };
+            // The fields, with the mark (so an admin added without history carries it on),
+            // split where one record would be too large.
+            copies.push_back(start());
+            copies.back().mutable_object()->set_carry(pb::ObjectOp::CARRY);
+            for (const auto& [name, value] : v->fields) {
+                auto* op = copies.back().mutable_object();
+                if (op->set_size() > 0 &&
+                    copies.back().ByteSizeLong() + name.size() + value.value.size() + 16 >
+                        objects::kMaxPayloadBytes - 4096)
+                    op = copies.emplace_back(start()).mutable_object();
+                (*op->mutable_set())[name] = value.value;
+            }
+            // Each list item it still shows, naming the item it copies.
+            for (const auto& [list, items] : v->lists)
+                for (const auto& item : items) {
+                    if (item.redacted) continue;
+                    auto& body = copies.emplace_back(start());
+                    auto* op = body.mutable_object();
+                    op->set_list(list);
+                    for (const auto& [k, val] : item.fields) (*op->mutable_item())[k] = val;
+                    const bool copy = std::any_of(item.carried_of.begin(), item.carried_of.end(),
+                                                  [](std::uint8_t b) { return b != 0; });
+                    op->set_carried_item(to_string(copy ? item.carried_of : item.record_id));
+                }
+        }
+    }
+    for (auto& body : copies)
+        if (auto r = write(group, std::move(body)); !r) return std::unexpected(r.error());
+    return {};
 }
 
 Result<std::vector<ObjectView>> Node::objects(const GroupId& group, std::string_view type) {

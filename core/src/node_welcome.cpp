@@ -173,6 +173,9 @@ Result<std::string> Node::add_member(const GroupId& group, std::string_view card
                         "token again)",
                         card->display_name);
     }
+    // The add, the rotation and the carried copies are stored all or nothing.
+    auto scope = WriteScope::open(m);
+    if (!scope) return std::unexpected(scope.error());
     pb::RecordBody body;
     auto* op = body.mutable_membership();
     op->set_kind(pb::MembershipOp::ADD);
@@ -185,12 +188,16 @@ Result<std::string> Node::add_member(const GroupId& group, std::string_view card
     if (!add_id) return std::unexpected(add_id.error());
     auto add_row = m.record_row(*add_id);
     if (!add_row) return fail(CoreErrc::corrupt_store, "the add record just written is missing");
-    // Without history the newcomer's first key is a fresh one: they cannot read what came before.
-    if (!with_history)
+    // Without history the newcomer's first key is a fresh one: they cannot read what came
+    // before, except the objects admins marked as carried, copied into the new epoch.
+    if (!with_history) {
         if (auto r = m.rotate(group); !r) return std::unexpected(r.error());
+        if (auto r = m.write_carried(group); !r) return std::unexpected(r.error());
+    }
     auto current = m.state(group).writer_epoch(me());
     if (!current) return fail(CoreErrc::no_epoch, "the group has no usable key; rotate first");
     const EpochId first = *current;
+    if (auto ok = scope->commit(); !ok) return std::unexpected(ok.error());
     return m.welcome_token(group, card->sign_key, card->box_key, *add_id, add_row->epoch,
                            [&](const EpochKeys& k) { return with_history || k.epoch_id == first; });
 }

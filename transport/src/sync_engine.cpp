@@ -120,6 +120,7 @@ Status SyncEngine::Impl::start(std::vector<MailboxKey> keys) {
         open->set_public_key(to_string(key.public_key));
         open->set_signature(to_string(sign_mailbox_open(key, m_config.handshake_hash)));
         open->set_live(m_config.live);
+        open->set_max_envelope_bytes(key.max_envelope_bytes);
         emit(f);
 
         Mailbox mb;
@@ -259,6 +260,7 @@ Status SyncEngine::Impl::on_open(const pb::SyncFrame& f) {
     mb = Mailbox{};
     mb.state = Mailbox::State::open;
     mb.live = o.live() && m_config.live;
+    mb.max_envelope_bytes = o.max_envelope_bytes();
     if (mb.live && m_config.live_sink)
         mb.subscription = m_replica.watch(*mailbox, m_config.live_sink);
     ++m_open_count;

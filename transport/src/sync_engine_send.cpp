@@ -152,6 +152,15 @@ Status SyncEngine::Impl::send_envelopes() {
                 drop_front();
                 continue;
             }
+            // The client asked for nothing larger from this mailbox (it holds only the epoch's
+            // control key and cannot open the content, DESIGN §6.2). The relay already knows
+            // every envelope's size, so honouring the cap tells it nothing about any envelope.
+            const std::uint32_t size_cap = it->second.max_envelope_bytes;
+            if (size_cap != 0 && (*env)->size() > size_cap) {
+                if (o.origin == Outgoing::Origin::want) missing[o.mailbox].push_back(o.id);
+                drop_front();
+                continue;
+            }
             m_next_envelope = std::move(**env);
         }
         const std::size_t size = m_next_envelope->size();

@@ -48,6 +48,10 @@ Bytes encode_object_op(const Change& change) {
         op.set_list(change.append->list);
         for (const auto& [k, v] : change.append->item) (*op.mutable_item())[k] = v;
     }
+    if (change.carry_mark)
+        op.set_carry(*change.carry_mark ? pb::ObjectOp::CARRY : pb::ObjectOp::UNCARRY);
+    op.set_carried(change.carried);
+    if (change.copies_item()) op.set_carried_item(str(change.carried_item));
     return serialize(op);
 }
 
@@ -66,6 +70,11 @@ Result<Change> decode_object_op(ByteView payload, const RecordMeta& meta) {
         return fail(ObjectErrc::malformed_payload, "object op has a list item but no list name");
     if (op.list().size() > kMaxNameBytes)
         return fail(ObjectErrc::malformed_payload, "object op list name too long");
+    if (!op.carried_item().empty() && op.carried_item().size() != 32)
+        return fail(ObjectErrc::malformed_payload, "object op carried item is not 32 bytes");
+    if (op.carry() != pb::ObjectOp::CARRY_UNSET && op.carry() != pb::ObjectOp::CARRY &&
+        op.carry() != pb::ObjectOp::UNCARRY)
+        return fail(ObjectErrc::malformed_payload, "object op with an unknown carry mark");
 
     Change c;
     c.record_id = meta.record_id;
@@ -74,6 +83,9 @@ Result<Change> decode_object_op(ByteView payload, const RecordMeta& meta) {
     c.wall_clock_ms = meta.wall_clock_ms;
     c.type = op.type();
     c.object_id = to_array<32>(as_bytes(op.object_id()));
+    if (op.carry() != pb::ObjectOp::CARRY_UNSET) c.carry_mark = op.carry() == pb::ObjectOp::CARRY;
+    c.carried = op.carried();
+    if (!op.carried_item().empty()) c.carried_item = to_array<32>(as_bytes(op.carried_item()));
     for (const auto& [k, v] : op.set()) {
         if (k.size() > kMaxNameBytes)
             return fail(ObjectErrc::malformed_payload, "object op field name too long");

@@ -16,12 +16,14 @@ namespace kolokol::objects {
 namespace {
 
 // Field writes order by (lamport, author bytes, record id); ids and keys compare as unsigned
-// bytes, lexicographically.
+// bytes, lexicographically. A carried copy's writes rank below every ordinary write.
 struct WriteKey {
     std::uint64_t lamport = 0;
     MemberKey author{};
     RecordId record_id{};
+    bool carried = false;
     std::strong_ordering operator<=>(const WriteKey& o) const {
+        if (auto c = o.carried <=> carried; c != 0) return c;
         if (auto c = lamport <=> o.lamport; c != 0) return c;
         if (auto c = detail::compare_ids(author, o.author); c != 0) return c;
         return detail::compare_ids(record_id, o.record_id);
@@ -50,6 +52,8 @@ struct Item {
     std::int64_t wall_clock_ms = 0;
     bool redacted = false;
     std::map<std::string, std::string> fields;
+    bool carried = false;
+    RecordId carried_of{};  // a carried copy: the item it copies
 };
 
 using Register = std::map<WriteKey, Write>;
@@ -61,6 +65,10 @@ struct Object {
     std::int64_t created_wall_clock_ms = 0;
     std::map<std::string, Register, std::less<>> fields;
     std::map<std::string, List, std::less<>> lists;
+    Register carry;  // carry marks: "1" carried, "" not
+    // No create held: the earliest carried copy stands in for it. Only then do carried copies
+    // count; a member holding the create ignores them (they repeat what it holds).
+    bool stand_in = false;
 };
 
 // Where a change went: its object, and the parts of its key that redaction needs to find its
@@ -70,6 +78,7 @@ struct Location {
     std::uint64_t lamport = 0;
     MemberKey author{};
     bool pending = false;
+    bool carried = false;
 };
 
 void wipe(std::string& s) {
@@ -102,9 +111,17 @@ struct ObjectSet::Impl {
 
     explicit Impl(TypeRegistry r) : registry(std::move(r)) {}
 
+    // Folds the changes that waited for `target`'s create (or stand-in) into `obj`.
+    void fold_waiting(const RecordId& target, Object& obj);
+
     void fold(Object& obj, Change& c) {
         const bool red = redacted.contains(c.record_id);
-        const WriteKey key{c.lamport, c.author, c.record_id};
+        const WriteKey key{c.lamport, c.author, c.record_id, c.carried};
+        if (c.carry_mark)
+            obj.carry.emplace(
+                key,
+                Write{c.wall_clock_ms,
+                      red ? std::nullopt : std::optional<std::string>(*c.carry_mark ? "1" : "")});
         for (auto& [name, value] : c.fields) {
             Write w{c.wall_clock_ms, std::nullopt};
             if (red)
@@ -116,7 +133,7 @@ struct ObjectSet::Impl {
             reg->second.emplace(key, std::move(w));
         }
         if (c.append) {
-            Item item{c.author, c.wall_clock_ms, red, {}};
+            Item item{c.author, c.wall_clock_ms, red, {}, c.carried, c.carried_item};
             if (red)
                 wipe(c.append->item);
             else
@@ -127,6 +144,27 @@ struct ObjectSet::Impl {
         }
     }
 };
+
+void ObjectSet::Impl::fold_waiting(const RecordId& target, Object& obj) {
+    auto waiting = pending.find(target);
+    if (waiting == pending.end()) return;
+    auto changes = std::move(waiting->second);
+    pending.erase(waiting);
+    pending_total -= changes.size();
+    for (auto& c : changes) {
+        // The create decides the type. A change that claimed another type was valid for that
+        // type only; folding it here would write fields this type does not have. Every
+        // replica drops it the same way.
+        if (c.type != obj.type->name) {
+            ++rejected;
+            index.erase(c.record_id);
+            wipe_values(c);
+            continue;
+        }
+        index[c.record_id].pending = false;
+        fold(obj, c);
+    }
+}
 
 ObjectSet::ObjectSet(TypeRegistry registry) : m_impl(std::make_unique<Impl>(std::move(registry))) {}
 ObjectSet::ObjectSet() : ObjectSet(builtin_types()) {}
@@ -140,36 +178,28 @@ Result<ApplyOutcome> ObjectSet::apply(Change change) {
     if (s.index.contains(change.record_id)) return ApplyOutcome::duplicate;
 
     const RecordId target = change.target();
-    Location loc{target, change.lamport, change.author, false};
+    Location loc{target, change.lamport, change.author, false, change.carried};
+    const WriteKey key{change.lamport, change.author, change.record_id, change.carried};
 
     if (change.is_create()) {
-        // A create's record id is new (checked above), so no object has this id yet.
+        auto existing = s.objects.find(target);
+        if (existing != s.objects.end() && existing->second.type->name != change.type) {
+            // A carried copy stood in with another type: the create decides, and what was
+            // folded into the stand-in goes, as a change of the wrong type would.
+            for (auto at = s.index.begin(); at != s.index.end();)
+                at = at->second.object == target ? s.index.erase(at) : std::next(at);
+            ++s.rejected;
+            s.objects.erase(existing);
+        }
+        // A create's record id is new (checked above): the object is new or a stand-in.
         Object& obj = s.objects[target];
         obj.type = s.registry.find(change.type);
-        obj.created = WriteKey{change.lamport, change.author, change.record_id};
+        obj.created = key;
         obj.created_wall_clock_ms = change.wall_clock_ms;
+        obj.stand_in = false;
         s.index.emplace(change.record_id, loc);
         s.fold(obj, change);
-
-        auto waiting = s.pending.find(target);
-        if (waiting != s.pending.end()) {
-            auto changes = std::move(waiting->second);
-            s.pending.erase(waiting);
-            s.pending_total -= changes.size();
-            for (auto& c : changes) {
-                // The create decides the type. A change that claimed another type was valid
-                // for that type only; folding it here would write fields this type does not
-                // have. Every replica drops it the same way.
-                if (c.type != obj.type->name) {
-                    ++s.rejected;
-                    s.index.erase(c.record_id);
-                    wipe_values(c);
-                    continue;
-                }
-                s.index[c.record_id].pending = false;
-                s.fold(obj, c);
-            }
-        }
+        s.fold_waiting(target, obj);
         return ApplyOutcome::applied;
     }
 
@@ -178,8 +208,30 @@ Result<ApplyOutcome> ObjectSet::apply(Change change) {
         if (it->second.type->name != change.type)
             return fail(ObjectErrc::type_mismatch, "change of type {} to an object of type {}",
                         change.type, it->second.type->name);
+        Object& obj = it->second;
+        // The earliest copy stands in for the create, whatever order copies arrive in.
+        if (obj.stand_in && change.carried &&
+            std::tie(change.lamport, change.record_id) <
+                std::tie(obj.created.lamport, obj.created.record_id)) {
+            obj.created = key;
+            obj.created_wall_clock_ms = change.wall_clock_ms;
+        }
         s.index.emplace(change.record_id, loc);
-        s.fold(it->second, change);
+        s.fold(obj, change);
+        return ApplyOutcome::applied;
+    }
+
+    if (change.carried) {
+        // The create is not held (it is in an epoch this member cannot read, or still to
+        // come): the copy stands in for it until it arrives.
+        Object& obj = s.objects[target];
+        obj.type = s.registry.find(change.type);
+        obj.created = key;
+        obj.created_wall_clock_ms = change.wall_clock_ms;
+        obj.stand_in = true;
+        s.index.emplace(change.record_id, loc);
+        s.fold(obj, change);
+        s.fold_waiting(target, obj);
         return ApplyOutcome::applied;
     }
 
@@ -205,7 +257,9 @@ void ObjectSet::redact(const RecordId& record_id) {
     }
     auto obj = s.objects.find(at.object);
     if (obj == s.objects.end()) return;
-    const WriteKey key{at.lamport, at.author, record_id};
+    const WriteKey key{at.lamport, at.author, record_id, at.carried};
+    if (auto w = obj->second.carry.find(key); w != obj->second.carry.end() && w->second.value)
+        w->second.value.reset();
     for (auto& [name, reg] : obj->second.fields) {
         auto w = reg.find(key);
         if (w == reg.end() || !w->second.value) continue;
@@ -257,10 +311,18 @@ std::optional<ObjectView> ObjectSet::view(const RecordId& object_id) const {
     v.created_by = obj.created.author;
     v.created_lamport = obj.created.lamport;
     v.created_wall_clock_ms = obj.created_wall_clock_ms;
+    v.carried_copy = obj.stand_in;
+    // A member holding the create ignores carried copies: they repeat what it holds.
+    auto counts = [&](const WriteKey& k) { return !k.carried || obj.stand_in; };
+    for (auto w = obj.carry.rbegin(); w != obj.carry.rend(); ++w) {
+        if (!w->second.value || !counts(w->first)) continue;
+        v.carried = *w->second.value == "1";
+        break;
+    }
     for (const auto& [name, reg] : obj.fields) {
         // The greatest write that still has its value wins; "" means the field was cleared.
         for (auto w = reg.rbegin(); w != reg.rend(); ++w) {
-            if (!w->second.value) continue;
+            if (!w->second.value || !counts(w->first)) continue;
             if (!w->second.value->empty())
                 v.fields.emplace(name,
                                  FieldValue{*w->second.value, w->first.author, w->first.lamport,
@@ -269,11 +331,19 @@ std::optional<ObjectView> ObjectSet::view(const RecordId& object_id) const {
         }
     }
     for (const auto& [name, list] : obj.lists) {
-        auto& items = v.lists[name];
-        items.reserve(list.size());
+        // A carried item shows only on a stand-in, only where the item it copies is not held,
+        // and only its first copy.
+        std::set<RecordId, detail::IdLess> held;
         for (const auto& [key, item] : list)
+            if (!item.carried) held.insert(key.record_id);
+        std::vector<ListItem> items;
+        items.reserve(list.size());
+        for (const auto& [key, item] : list) {
+            if (item.carried && (!obj.stand_in || !held.insert(item.carried_of).second)) continue;
             items.push_back(ListItem{key.record_id, item.author, key.lamport, item.wall_clock_ms,
-                                     item.redacted, item.fields});
+                                     item.redacted, item.fields, item.carried_of});
+        }
+        if (!items.empty()) v.lists.emplace(name, std::move(items));
     }
     return v;
 }
@@ -293,13 +363,16 @@ std::vector<HistoryEntry> ObjectSet::history(const RecordId& object_id) const {
     static const std::string kNoName;
     std::vector<Step> steps;
     steps.push_back({obj.created, HistoryEntry::Kind::created, &kNoName, nullptr, nullptr});
+    // Carried copies are history only where they stand in for the create.
     for (const auto& [name, reg] : obj.fields)
         for (const auto& [key, w] : reg)
-            steps.push_back({key, HistoryEntry::Kind::field_set, &name, &w, nullptr});
+            if (!key.carried || obj.stand_in)
+                steps.push_back({key, HistoryEntry::Kind::field_set, &name, &w, nullptr});
     for (const auto& [name, list] : obj.lists)
         for (const auto& [key, item] : list)
-            steps.push_back({WriteKey{key.lamport, item.author, key.record_id},
-                             HistoryEntry::Kind::list_append, &name, nullptr, &item});
+            if (!item.carried || obj.stand_in)
+                steps.push_back({WriteKey{key.lamport, item.author, key.record_id, item.carried},
+                                 HistoryEntry::Kind::list_append, &name, nullptr, &item});
     std::sort(steps.begin(), steps.end(), [](const Step& a, const Step& b) {
         return std::tie(a.key, a.kind, *a.name) < std::tie(b.key, b.kind, *b.name);
     });
@@ -363,6 +436,14 @@ crypto::Hash32 ObjectSet::digest() const {
         num(obj.created.lamport);
         append(buf, obj.created.author);
         num(static_cast<std::uint64_t>(obj.created_wall_clock_ms));
+        if (obj.stand_in || !obj.carry.empty()) {
+            buf.push_back(obj.stand_in ? 3 : 2);
+            num(obj.carry.size());
+            for (const auto& [key, w] : obj.carry) {
+                append(buf, key.record_id);
+                buf.push_back(w.value ? (*w.value == "1" ? 2 : 1) : 0);
+            }
+        }
         num(obj.fields.size());
         for (const auto& [name, reg] : obj.fields) {
             str(name);
@@ -371,6 +452,7 @@ crypto::Hash32 ObjectSet::digest() const {
                 num(key.lamport);
                 append(buf, key.author);
                 append(buf, key.record_id);
+                if (key.carried) buf.push_back(2);
                 num(static_cast<std::uint64_t>(w.wall_clock_ms));
                 buf.push_back(w.value ? 1 : 0);
                 if (w.value) str(*w.value);
@@ -387,6 +469,10 @@ crypto::Hash32 ObjectSet::digest() const {
                 append(buf, item.author);
                 num(static_cast<std::uint64_t>(item.wall_clock_ms));
                 buf.push_back(item.redacted ? 1 : 0);
+                if (item.carried) {
+                    buf.push_back(2);
+                    append(buf, item.carried_of);
+                }
                 num(item.fields.size());
                 for (const auto& [k, v] : item.fields) {
                     str(k);

@@ -303,8 +303,13 @@ Status TypeRegistry::validate(const Change& change) const {
     if (change.append && change.append->item.size() > kMaxItemFields)
         return fail(ObjectErrc::too_many_fields, "{}: list item has {} fields, at most {} allowed",
                     name, change.append->item.size(), kMaxItemFields);
-    if (!change.is_create() && change.fields.empty() && !change.append)
+    if (!change.is_create() && change.fields.empty() && !change.append && !change.carry_mark)
         return fail(ObjectErrc::malformed_change, "{}: change writes nothing", name);
+    if (change.carried && change.is_create())
+        return fail(ObjectErrc::malformed_change, "{}: a carried copy names its object", name);
+    if (change.copies_item() && (!change.carried || !change.append))
+        return fail(ObjectErrc::malformed_change, "{}: only a carried list item names an item",
+                    name);
     if (change.is_create() && change.record_id == RecordId{})
         return fail(ObjectErrc::malformed_change, "{}: create has no record id", name);
 

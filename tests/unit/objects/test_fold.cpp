@@ -28,6 +28,11 @@ ObjectView must_view(const ObjectSet& set, const RecordId& id) {
     return *v;
 }
 
+bool set_accepts(const Change& c) {
+    ObjectSet set;
+    return set.apply(c).has_value();
+}
+
 ApplyOutcome must_apply(ObjectSet& set, Change c) {
     auto r = set.apply(std::move(c));
     REQUIRE_MESSAGE(r, (r ? "" : r.error().message));
@@ -714,4 +719,97 @@ TEST_CASE("in play: tasks not done, alerts not resolved, contacts not removed") 
     // Reopened by a later write.
     must_apply(set, edit("a3", "alert", id("a"), kA, 3, {{"status", "open"}}));
     CHECK(is_active(must_view(set, id("a"))));
+}
+
+TEST_CASE("carried copies: nothing where the create is held, the object where it is not") {
+    const auto c = id("contact");
+    const auto made =
+        create("contact", "contact", kA, 1, {{"name", "Ivanova"}, {"role", "lawyer"}});
+    const auto vet = append("vet", "contact", c, kB, 2, "vetting", {{"verdict", "vouch"}});
+    const auto reach = edit("reach", "contact", c, kA, 3, {{"reach", "+7 1"}});
+    auto mark = edit("mark", "contact", c, kA, 4, {});
+    mark.carry_mark = true;
+    // What an admin writes into the new epoch at an add without history.
+    auto copy = edit("copy", "contact", c, kA, 5,
+                     {{"name", "Ivanova"}, {"role", "lawyer"}, {"reach", "+7 1"}});
+    copy.carried = true;
+    copy.carry_mark = true;
+    auto copy_item = append("copy-item", "contact", c, kA, 6, "vetting", {{"verdict", "vouch"}});
+    copy_item.carried = true;
+    copy_item.carried_item = id("vet");
+    // An edit in the old epoch concurrent with the copy, by someone who had not seen the add.
+    const auto concurrent = edit("concurrent", "contact", c, kD, 6, {{"reach", "+7 2"}});
+    // After the add, in the new epoch.
+    const auto after = edit("after", "contact", c, kC, 8, {{"role", "other"}});
+
+    crypto::DeterministicRandom rng(77);
+    SUBCASE("a member holding the create sees exactly what it would without the copies") {
+        ObjectSet plain;
+        for (const auto& ch : {made, vet, reach, mark, concurrent, after}) must_apply(plain, ch);
+        const auto want = must_view(plain, c);
+        CHECK(want.get("reach") == "+7 2");
+        CHECK(want.carried);
+        CHECK_FALSE(want.carried_copy);
+        std::vector<Change> all{made, vet, reach, mark, copy, copy_item, concurrent, after};
+        for (int round = 0; round < 30; ++round) {
+            shuffle(all, rng);
+            ObjectSet set;
+            for (const auto& ch : all) must_apply(set, ch);
+            CHECK(must_view(set, c) == want);
+            CHECK(set.history(c) == plain.history(c));
+            CHECK(set.objects("contact") == std::vector<RecordId>{c});
+        }
+    }
+    SUBCASE("a newcomer sees the object under its own id, through the copy, in any order") {
+        auto second = copy;  // a later add's copy, also readable to this newcomer
+        second.record_id = id("second");
+        second.lamport = 9;
+        second.fields["role"] = "other";
+        auto second_item = copy_item;
+        second_item.record_id = id("second-item");
+        second_item.lamport = 10;
+        std::vector<Change> seen{copy, copy_item, after, second, second_item};
+        std::optional<ObjectView> first;
+        for (int round = 0; round < 30; ++round) {
+            shuffle(seen, rng);
+            ObjectSet set;
+            for (const auto& ch : seen) must_apply(set, ch);
+            const auto v = must_view(set, c);
+            CHECK(v.id == c);
+            CHECK(v.type == "contact");
+            CHECK(v.carried_copy);
+            CHECK(v.carried);
+            CHECK(v.get("name") == "Ivanova");
+            CHECK(v.get("reach") == "+7 1");
+            // The ordinary write after the add beats both copies, whatever their clocks.
+            CHECK(v.get("role") == "other");
+            CHECK(v.fields.at("role").record_id == id("after"));
+            CHECK(v.created_lamport == 5);           // the earliest copy stands in for the create
+            REQUIRE(v.list("vetting").size() == 1);  // one item, however many copies
+            CHECK(v.list("vetting")[0].fields.at("verdict") == "vouch");
+            if (!first) first = v;
+            CHECK(v == *first);
+        }
+    }
+    SUBCASE("the create arriving after the copies turns them off") {
+        ObjectSet set;
+        must_apply(set, copy);
+        must_apply(set, copy_item);
+        CHECK(must_view(set, c).carried_copy);
+        for (const auto& ch : {made, vet, reach, mark}) must_apply(set, ch);
+        ObjectSet plain;
+        for (const auto& ch : {made, vet, reach, mark}) must_apply(plain, ch);
+        CHECK(must_view(set, c) == must_view(plain, c));
+    }
+    SUBCASE("a copy is never a create, and only a copy names an item") {
+        auto bad = create("bad", "contact", kA, 1, {{"name", "X"}});
+        bad.carried = true;
+        CHECK_FALSE(set_accepts(bad));
+        auto item = append("item", "contact", c, kA, 2, "vetting", {{"verdict", "vouch"}});
+        item.carried_item = id("vet");
+        CHECK_FALSE(set_accepts(item));
+        auto only_mark = edit("only-mark", "contact", c, kA, 2, {});
+        only_mark.carry_mark = false;
+        CHECK(set_accepts(only_mark));
+    }
 }

@@ -51,6 +51,7 @@ inline MailboxKey copy_key(const MailboxKey& k) {
     out.id = k.id;
     out.public_key = k.public_key;
     out.secret_key = k.secret_key.clone();
+    out.max_envelope_bytes = k.max_envelope_bytes;
     return out;
 }
 

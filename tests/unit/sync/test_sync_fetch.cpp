@@ -229,6 +229,50 @@ TEST_CASE("fetch: used only below the threshold, and not at all when turned off"
     }
 }
 
+TEST_CASE("a size cap: the server sends nothing larger, by fetch or by want") {
+    crypto::DeterministicRandom rng(15);
+    auto key = key_for(15);
+    MemoryReplica remote;
+    std::set<RecordId> small, large;
+    for (int i = 0; i < 90; ++i) {
+        // Envelopes of exactly the cap and just over it, as well as small ones.
+        const std::size_t bytes = i % 3 == 0 ? 49'152 - 57 : (i % 3 == 1 ? 49'153 - 57 : 200);
+        auto e = make_envelope(key.id, rng, bytes);
+        (e.size() > 49'152 ? large : small).insert(storage::record_id_of(e));
+        remote.add(e);
+    }
+    REQUIRE(large.size() == 30);
+    auto run = [&](std::uint32_t cap, std::size_t fetch_below) {
+        MemoryReplica local;
+        auto capped = copy_key(key);
+        capped.max_envelope_bytes = cap;
+        auto ccfg = config(SyncEngine::Side::client);
+        ccfg.fetch_all_below = fetch_below;
+        Pair p(local, remote, capped, ccfg);
+        Kinds kinds;
+        auto ex = run_pair(p.client, p.server, kinds.filter());
+        CHECK(ex.client_status.has_value());
+        CHECK(ex.server_status.has_value());
+        CHECK(p.client.finished());
+        return std::pair{local.held(key.id), kinds};
+    };
+    SUBCASE("fetch") {
+        auto [held, kinds] = run(49'152, kSyncMaxFetchHave + 1);
+        CHECK(kinds.up[kolokol::pb::SyncFrame::kFetchAll] == 1);
+        CHECK(held == small);
+    }
+    SUBCASE("reconciliation: the larger ones come back as missing") {
+        auto [held, kinds] = run(49'152, 0);
+        CHECK(kinds.up[kolokol::pb::SyncFrame::kReconcile] >= 1);
+        CHECK(kinds.down[kolokol::pb::SyncFrame::kMissing] >= 1);
+        CHECK(held == small);
+    }
+    SUBCASE("no cap: everything") {
+        auto [held, kinds] = run(0, kSyncMaxFetchHave + 1);
+        CHECK(held.size() == 90);
+    }
+}
+
 TEST_CASE("fetch: the server holds a bounded amount, whatever the mailbox's size") {
     crypto::DeterministicRandom rng(15);
     auto key = key_for(15);

@@ -253,7 +253,9 @@ public:
     // Network carriers. The member's side of a sync: what arrives goes through ingest(). The
     // Replica refers to this Node and must not outlive it; use it from one thread.
     std::unique_ptr<transport::Replica> replica();
-    // The capabilities to open this member's mailboxes (of one group, or all).
+    // The capabilities to open this member's mailboxes (of one group, or all). A mailbox of an
+    // epoch held with control access only asks for envelopes of at most 49,152 bytes (no
+    // attachment chunks), unless the group has a record waiting for a reference.
     std::vector<transport::MailboxKey> mailbox_keys(const GroupId* group = nullptr) const;
     // This installation's transport (Noise static) key; not the identity key.
     crypto::BoxKeyPair transport_key();

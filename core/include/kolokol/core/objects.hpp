@@ -35,6 +35,9 @@ struct ObjectEdit {
     std::optional<RecordId> object;             // the object to change; nullopt creates one
     std::map<std::string, std::string> set;     // last-writer-wins writes; "" clears
     std::optional<objects::ListAppend> append;  // one item for timeline, ledger, rsvp, ...
+    // Set: mark (true) or unmark (false) the object as carried to members added without
+    // history (admins only; may be the whole change).
+    std::optional<bool> carry;
 };
 
 // An attachment as this member holds it: what its signed manifest says, and which chunks are

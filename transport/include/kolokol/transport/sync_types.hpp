@@ -57,6 +57,10 @@ struct MailboxKey {
     MailboxId id{};
     crypto::SignPublicKey public_key{};
     crypto::SecretBytes secret_key;  // 64 bytes (seed || public key)
+    // 0: take every envelope. Otherwise the largest envelope the server is asked to send from
+    // this mailbox (Open.max_envelope_bytes); larger ones are never fetched, wanted ids of them
+    // come back as missing, and live mode does not push them.
+    std::uint32_t max_envelope_bytes = 0;
 
     // A key from a 32-byte seed (what core derives per epoch).
     static MailboxKey from_seed(ByteView seed32);

@@ -40,6 +40,17 @@ struct Change {
     RecordId object_id{};
     std::map<std::string, std::string> fields;  // last-writer-wins writes; "" clears a field
     std::optional<ListAppend> append;
+    // Set: marks (true) or unmarks (false) the object as carried to members added without
+    // history, a last-writer-wins register of its own. Core lets only admins write it.
+    std::optional<bool> carry_mark;
+    // A copy of the object's state written into a new epoch for members added without history
+    // (never a create). Its field writes rank below every ordinary write, so a member holding
+    // the object sees nothing change; a member without the object's create sees the object
+    // through it, with the same id (the earliest copy stands in for the create).
+    bool carried = false;
+    // On a carried list item: the record id of the item it copies (all zero otherwise). A copy
+    // is hidden where that item is held, and only the first copy of an item shows.
+    RecordId carried_item{};
 
     bool is_create() const {
         for (auto b : object_id)
@@ -48,6 +59,11 @@ struct Change {
     }
     // The object this change belongs to.
     const RecordId& target() const { return is_create() ? record_id : object_id; }
+    bool copies_item() const {
+        for (auto b : carried_item)
+            if (b != 0) return true;
+        return false;
+    }
 
     bool operator==(const Change&) const = default;
 };

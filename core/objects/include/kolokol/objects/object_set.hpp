@@ -8,6 +8,9 @@
 //   - a list is append-only; items are ordered by (lamport, record id), one per record;
 //   - a change to an object whose create has not arrived is kept (pending) and folded in when
 //     the create arrives; a change whose type differs from its object's type is refused;
+//   - a carried copy (Change::carried) counts only where the object's create is not held: the
+//     earliest copy then stands in for the create, copied writes rank below ordinary ones, and
+//     a copied list item shows unless the item it copies is held (once per copied item);
 //   - redact(id) removes that change's values wherever it is (or will be): its field writes
 //     drop out of their registers (the next-latest write shows), its list item stays in place
 //     marked redacted, with no fields.
@@ -50,6 +53,7 @@ struct ListItem {
     std::int64_t wall_clock_ms = 0;
     bool redacted = false;                      // then `fields` is empty
     std::map<std::string, std::string> fields;  // item field -> value
+    RecordId carried_of{};  // a carried copy (on a stand-in): the item it copies; else zero
 
     bool operator==(const ListItem&) const = default;
 };
@@ -64,6 +68,10 @@ struct ObjectView {
     std::map<std::string, FieldValue, std::less<>> fields;  // only fields with a non-empty value
     std::map<std::string, std::vector<ListItem>, std::less<>>
         lists;  // only lists with at least one item
+    // Marked by an admin as carried to members added without history.
+    bool carried = false;
+    // Known through a carried copy only: this member does not hold the object's create.
+    bool carried_copy = false;
 
     // The field's value, or "" when it is unset or cleared.
     std::string_view get(std::string_view field) const;
