@@ -70,9 +70,12 @@ std::unique_ptr<transport::Replica> Node::replica() {
 std::vector<transport::MailboxKey> Node::mailbox_keys(const GroupId* group) const {
     // Groups with a record waiting for a reference: it may be a control record of a
     // control-only epoch larger than the cap, so those epochs are fetched whole (DESIGN §6.2).
+    // Only a record by a member counts: one by anyone else (a removed member still holds old
+    // keys) is unverified, and would otherwise lift the cap for every newcomer for good.
     std::set<GroupId> waiting;
     if (auto st = m_impl->db.cached(
-            "SELECT DISTINCT e.mailbox FROM pending p JOIN envelopes e ON e.id = p.id")) {
+            "SELECT DISTINCT e.mailbox FROM pending p JOIN envelopes e ON e.id = p.id "
+            "WHERE p.id NOT IN (SELECT id FROM unverified)")) {
         while (true) {
             auto r = (*st)->step();
             if (!r || !*r) break;

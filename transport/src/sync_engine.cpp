@@ -125,6 +125,7 @@ Status SyncEngine::Impl::start(std::vector<MailboxKey> keys) {
 
         Mailbox mb;
         mb.live = m_config.live;
+        mb.max_envelope_bytes = key.max_envelope_bytes;
         if (m_config.live && m_config.live_sink)
             mb.subscription = m_replica.watch(key.id, m_config.live_sink);
         m_to_reconcile.push_back(key.id);
@@ -520,6 +521,12 @@ Status SyncEngine::Impl::on_envelopes(const pb::SyncFrame& f) {
         if (!view || view->mailbox != *mailbox)
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                              KOLOKOL_TEXT("an envelope that does not parse or belongs elsewhere"));
+        // The cap this client opened the mailbox with is kept here too: a relay that ignores it
+        // (hostile, or older) ends the session before anything over it is stored.
+        if (m_config.side == Side::client && mb.max_envelope_bytes != 0 &&
+            bytes.size() > mb.max_envelope_bytes)
+            return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                             KOLOKOL_TEXT("an envelope larger than the mailbox was opened for"));
         m_unacked_bytes += bytes.size();
         if (m_unacked_bytes > m_config.limits.window_bytes)
             return fail_with(CloseReason::limit, SyncErrc::limit_exceeded,

@@ -36,7 +36,7 @@ struct SyncEngine::Impl {
         State state = State::opening;
         Rec rec = Rec::pending;
         bool live = false;
-        std::uint32_t max_envelope_bytes = 0;  // server: the client's Open cap (0: none)
+        std::uint32_t max_envelope_bytes = 0;  // the Open's cap, either side (0: none)
         std::optional<MailboxKey> key;         // client
         std::optional<Reconciler> reconciler;
         bool shared_set = false;       // the reconciler's set came from Config::reconcile_sets

@@ -159,7 +159,8 @@ struct Exchange {
     Status server_status;
 };
 
-using FrameFilter = std::function<bool(bool client_to_server, const Bytes& frame)>;
+// Sees each frame in flight: false drops it; it may also rewrite it (a hostile peer).
+using FrameFilter = std::function<bool(bool client_to_server, Bytes& frame)>;
 
 inline Exchange run_pair(SyncEngine& client, SyncEngine& server, FrameFilter filter = {}) {
     Exchange ex;

@@ -267,6 +267,31 @@ TEST_CASE("a size cap: the server sends nothing larger, by fetch or by want") {
         CHECK(kinds.down[kolokol::pb::SyncFrame::kMissing] >= 1);
         CHECK(held == small);
     }
+    SUBCASE("a server that ignores the cap: the client ends the session, storing nothing over it") {
+        // The Open loses its cap on the way, as if the relay never read it: the server then
+        // sends everything, and the client closes at the first envelope over its cap.
+        MemoryReplica local;
+        auto capped = copy_key(key);
+        capped.max_envelope_bytes = 49'152;
+        auto ccfg = config(SyncEngine::Side::client);
+        ccfg.fetch_all_below = kSyncMaxFetchHave + 1;
+        Pair p(local, remote, capped, ccfg);
+        int stripped = 0;
+        auto strip = [&](bool to_server, Bytes& b) {
+            auto f = parse_frame(b);
+            if (to_server && f.has_open() && f.open().max_envelope_bytes() != 0) {
+                f.mutable_open()->set_max_envelope_bytes(0);
+                b = frame_bytes(f);
+                ++stripped;
+            }
+            return true;
+        };
+        auto ex = run_pair(p.client, p.server, strip);
+        CHECK(stripped == 1);
+        REQUIRE_FALSE(ex.client_status.has_value());
+        CHECK(ex.client_status.error().code == SyncErrc::protocol_violation);
+        for (const auto& id : local.held(key.id)) CHECK(small.contains(id));
+    }
     SUBCASE("no cap: everything") {
         auto [held, kinds] = run(0, kSyncMaxFetchHave + 1);
         CHECK(held.size() == 90);
