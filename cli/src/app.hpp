@@ -27,6 +27,7 @@ enum class Exit : int {
     quota_full = 14,       // envelopes were refused: the store's unverified quota is full
     store_gone = 15,       // the store was destroyed or erased while this command ran
     interrupted = 16,      // stopped by Ctrl-C (SIGINT) or SIGTERM; what it had stored is kept
+    agent_running = 17,    // an agent of the store could not be locked: nothing was unlocked
 };
 
 struct CommandError : std::runtime_error {

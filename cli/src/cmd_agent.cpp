@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -80,8 +81,7 @@ std::optional<std::chrono::seconds> parse_idle(const std::string& text) {
 // What the ending needs, made before anything can end the agent: the ending runs on the main
 // thread or on the StoreGuard's and must not allocate.
 struct Ending {
-    std::string socket;
-    std::string directory;
+    int home_fd = -1;  // the home, open (and flock'ed) for the agent's lifetime
     std::string locked_message;
     std::string gone_message;
     bool foreground = false;
@@ -101,8 +101,11 @@ Ending& ending() {
         for (;;) ::pause();
     }
     crypto::wipe_all_secrets();
-    ::unlink(e.socket.c_str());
-    ::rmdir(e.directory.c_str());
+    ::unlinkat(e.home_fd, "agent/socket", 0);
+    ::unlinkat(e.home_fd, "agent", AT_REMOVEDIR);
+    // The home's lock goes before the reply: an agent started right after `lock` answered
+    // finds it free.
+    ::close(e.home_fd);
     if (reply_fd >= 0) {
         const auto reply = storage::encode_agent_lock_reply();
         (void)::send(reply_fd, reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -127,19 +130,20 @@ void make_agent_directory(const std::filesystem::path& dir) {
                            subst(_("{} is not a private directory of this user"), dir.string()));
 }
 
-UnixFd listen_on(const std::filesystem::path& path) {
+// Binds through the home's descriptor (/proc/self/fd/N/agent/socket): a long path to the home
+// does not matter, and clients reach the socket the same way.
+UnixFd listen_on(int home_fd, const std::filesystem::path& path) {
     sockaddr_un addr{};
-    if (!unix_address(path, addr))
-        throw CommandError(
-            Exit::bad_input,
-            subst(_("the home's path is too long for the agent's socket: {}"), path.string()));
+    if (!unix_address(path_via_fd(home_fd, "agent/socket"), addr))
+        throw CommandError(Exit::failure, subst(_("cannot make the agent's socket: {}"),
+                                                std::strerror(ENAMETOOLONG)));
     UnixFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd.ok())
         throw CommandError(Exit::failure,
                            subst(_("cannot make the agent's socket: {}"), std::strerror(errno)));
-    // An agent that ended without removing its socket (killed) leaves it behind; any running
-    // agent was asked to lock before this.
-    ::unlink(path.c_str());
+    // An agent that ended without removing its socket (killed) leaves it behind. A live agent
+    // holds the home's lock, which this process holds now: the socket there is no one's.
+    ::unlinkat(home_fd, "agent/socket", 0);
     // Created 0600 from the start: no moment when another user could connect.
     const mode_t old_mask = ::umask(0177);
     const int bound = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
@@ -267,25 +271,38 @@ void run_agent() {
                            subst(_("no store in {} — run `kolokol init` first"), home.string()));
     if (!args().foreground) std::exit(start_in_background(*idle));
 
+    // Stopped (Ctrl-Z, or a write to a terminal it left), the agent's threads could not wipe
+    // the key on a panic, a suspend or its idle time: it cannot be stopped but by SIGSTOP.
+    for (int sig : {SIGTSTP, SIGTTIN, SIGTTOU}) ::signal(sig, SIG_IGN);
+
     auto passphrase = read_passphrase(_("Passphrase"));
     // Any unlock with a passphrase ends a running agent first, whatever the passphrase turns
     // out to be: so a duress passphrase, which erases the store, leaves no agent — and neither
     // does a wrong one, so the two still look alike.
-    lock_agent(home);
+    end_agent_before_unlock(home);
+    // One agent per home: it holds an exclusive lock on the home for its lifetime. Another one
+    // starting at the same moment must not replace this one's socket and leave it running with
+    // the key where no `kolokol lock` reaches it.
+    UnixFd home_fd(::open(home.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!home_fd.ok())
+        throw CommandError(Exit::failure,
+                           subst(_("cannot open {}: {}"), home.string(), std::strerror(errno)));
+    if (::flock(home_fd.get(), LOCK_EX | LOCK_NB) != 0)
+        throw CommandError(Exit::agent_running,
+                           subst(_("another agent for {} is starting or running"), home.string()));
     auto unlocked = value_or_raise(core::Node::unlock(home, passphrase.view()));
     passphrase = crypto::SecretBytes();
 
     const auto socket_path = storage::agent_socket_path(home);
     Ending& e = ending();
-    e.socket = socket_path.string();
-    e.directory = socket_path.parent_path().string();
+    e.home_fd = home_fd.get();
     e.foreground = args().ready_fd < 0;
     e.locked_message = "kolokol: " + std::string(_("the agent is locked")) + "\n";
     e.gone_message =
         "kolokol: " +
         std::string(_("the store's key file changed or is gone; the agent is locked")) + "\n";
     make_agent_directory(socket_path.parent_path());
-    UnixFd listener = listen_on(socket_path);
+    UnixFd listener = listen_on(home_fd.get(), socket_path);
 
     // Signals are taken by the loop (signalfd), on every thread: blocked before the StoreGuard's
     // thread starts, so it inherits the mask.
@@ -341,10 +358,19 @@ void register_agent_commands(CLI::App& app) {
     auto* lock = app.add_subcommand("lock", _("Lock the agent: wipe its key and end it"));
     lock->footer(_("Example:\n  kolokol lock"));
     lock->callback([] {
-        if (lock_agent(home_dir()))
-            std::cout << _("The agent is locked: commands ask for the passphrase again.\n");
-        else
-            std::cout << subst(_("No agent is running for {}.\n"), home_dir());
+        switch (lock_agent(home_dir())) {
+            case AgentLock::locked:
+                std::cout << _("The agent is locked: commands ask for the passphrase again.\n");
+                break;
+            case AgentLock::none:
+                std::cout << subst(_("No agent is running for {}.\n"), home_dir());
+                break;
+            case AgentLock::unreachable:
+                throw CommandError(Exit::agent_running,
+                                   subst(_("the agent for {} did not lock (stopped, busy, or "
+                                           "another user's)"),
+                                         home_dir()));
+        }
     });
 }
 

@@ -60,7 +60,7 @@ void register_store_commands(CLI::App& app) {
         auto old_pass = read_passphrase(_("Current passphrase"), 0);
         auto new_pass = read_new_passphrase(_("New passphrase"), 1);
         // The agent holds a key the old passphrase unlocked: it ends first.
-        lock_agent(home_dir());
+        end_agent_before_unlock(home_dir());
         check(core::Node::change_passphrase(home_dir(), old_pass.view(), new_pass.view()));
         std::cout << _("Passphrase changed.\n");
     });
@@ -80,9 +80,12 @@ void register_store_commands(CLI::App& app) {
             if (!confirms(answer->text.view()))
                 throw CommandError(Exit::usage, _("nothing destroyed"));
         }
-        // The agent wipes its key and removes its socket before the store goes.
+        // The store goes first, whatever the agent does: a stopped or busy agent must not hold
+        // up an emergency. Its StoreGuard ends it as the key file goes; the lock request (its
+        // wait bounded) is for an agent that could not watch.
+        auto destroyed = core::Node::panic(home_dir());
         lock_agent(home_dir());
-        check(core::Node::panic(home_dir()));
+        check(destroyed);
         std::cout << _("The store is destroyed.\n");
     });
 }

@@ -84,8 +84,9 @@ std::unique_ptr<core::Node> open_node() {
 
 Result<std::unique_ptr<core::Node>> open_with_passphrase(ByteView passphrase) {
     // Whatever the passphrase turns out to be, a running agent ends first: a duress passphrase
-    // erases the store and must leave no agent behind, and a wrong one must look the same.
-    lock_agent(home_dir());
+    // erases the store and must leave no agent behind, and a wrong one must look the same. An
+    // agent that cannot be locked refuses both, before any derivation.
+    end_agent_before_unlock(home_dir());
     return core::Node::open(home_dir(), passphrase, node_clock());
 }
 

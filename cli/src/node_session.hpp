@@ -16,7 +16,9 @@ namespace kolokol::cli {
 std::unique_ptr<core::Node> open_node();
 // Opens the store at home_dir() with a passphrase the caller read, ending a running unlock
 // agent first (see unlock_agent_client.hpp): every unlock with a passphrase does, so that a
-// duress passphrase, which erases the store, and a wrong one leave the same: no agent.
+// duress passphrase, which erases the store, and a wrong one leave the same: no agent. Throws
+// CommandError (Exit::agent_running) before the key file is read when an agent runs that could
+// not be locked (another user's, stopped or busy).
 Result<std::unique_ptr<core::Node>> open_with_passphrase(ByteView passphrase);
 
 Exit exit_for(const Error& error);

@@ -1,5 +1,6 @@
 #include "unlock_agent_socket.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -32,13 +33,8 @@ bool unix_address(const std::filesystem::path& path, sockaddr_un& addr) {
     return true;
 }
 
-UnixFd connect_unix(const std::filesystem::path& path) {
-    sockaddr_un addr{};
-    if (!unix_address(path, addr)) return {};
-    UnixFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd.ok()) return {};
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) return {};
-    return fd;
+std::filesystem::path path_via_fd(int dir_fd, const std::filesystem::path& name) {
+    return std::filesystem::path("/proc/self/fd") / std::to_string(dir_fd) / name;
 }
 
 unsigned peer_uid(int fd) {
@@ -65,6 +61,45 @@ bool wait_for(int fd, short events, Deadline deadline) {
 }
 
 }  // namespace
+
+UnixFd connect_unix(const std::filesystem::path& path, Deadline deadline) {
+    sockaddr_un addr{};
+    if (!unix_address(path, addr)) {
+        errno = ENAMETOOLONG;
+        return {};
+    }
+    UnixFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd.ok()) return {};
+    for (;;) {
+        if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) break;
+        if (errno == EINTR) continue;
+        if (errno == EINPROGRESS) {
+            int err = 0;
+            socklen_t len = sizeof err;
+            if (!wait_for(fd.get(), POLLOUT, deadline)) {
+                errno = ETIMEDOUT;
+                return {};
+            }
+            if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) return {};
+            if (err != 0) {
+                errno = err;
+                return {};
+            }
+            break;
+        }
+        // A Unix socket whose listener's queue is full answers EAGAIN at once, without a way
+        // to wait for room: try again a little later, until the deadline.
+        if (errno != EAGAIN) return {};
+        if (std::chrono::steady_clock::now() + std::chrono::milliseconds(20) >= deadline) {
+            errno = ETIMEDOUT;
+            return {};
+        }
+        ::usleep(20000);
+    }
+    const int flags = ::fcntl(fd.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) return {};
+    return fd;
+}
 
 bool write_all_until(int fd, ByteView bytes, Deadline deadline) {
     std::size_t done = 0;

@@ -30,12 +30,19 @@ private:
 
 // Fills `addr` for `path`; false when the path does not fit a sockaddr_un.
 bool unix_address(const std::filesystem::path& path, sockaddr_un& addr);
-// A connected stream socket (close-on-exec), or an invalid UnixFd.
-UnixFd connect_unix(const std::filesystem::path& path);
+using Deadline = std::chrono::steady_clock::time_point;
+
+// A connected stream socket (close-on-exec, blocking), or an invalid UnixFd with `errno` set
+// (ECONNREFUSED: nothing listens there; ETIMEDOUT: the deadline passed). The connect is
+// non-blocking: a listener whose accept queue is full (stopped, or held up by stalled clients)
+// makes it wait until `deadline`, never longer.
+UnixFd connect_unix(const std::filesystem::path& path, Deadline deadline);
+// A path naming `name` inside the directory open as `dir_fd` (/proc/self/fd/N/name): short
+// whatever the directory's own path, so it always fits a sockaddr_un.
+std::filesystem::path path_via_fd(int dir_fd, const std::filesystem::path& name);
 // The uid of the process at the other end (SO_PEERCRED), or (uid_t)-1.
 unsigned peer_uid(int fd);
 
-using Deadline = std::chrono::steady_clock::time_point;
 bool write_all_until(int fd, ByteView bytes, Deadline deadline);
 // Reads until the peer half-closes, `into` is full, or the deadline passes. The number of bytes
 // read when the peer closed or `into` filled; nullopt on a timeout or an error.
