@@ -32,7 +32,7 @@ open_fails cut.age out-cut "payload"
 [ ! -e out-cut ] || fail "a cut bundle left $(find out-cut | tr '\n' ' ')"
 
 cp case.age flipped.age
-printf '\x55' | dd of=flipped.age bs=1 seek=$((size - 5000)) conv=notrunc status=none
+flip_byte flipped.age $((size - 5000))
 open_fails flipped.age out-flipped "payload"
 [ ! -e out-flipped ] || fail "a flipped bundle left $(find out-flipped | tr '\n' ' ')"
 

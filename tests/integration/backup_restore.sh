@@ -106,7 +106,7 @@ expect_exit 3 boris restore "$WORK/boris.age" --backup-passphrase-file "$WORK/wr
 # A damaged backup: one flipped byte in the payload.
 cp "$WORK/boris.age" "$WORK/damaged.age"
 size=$(stat -c %s "$WORK/damaged.age")
-printf '\x55' | dd of="$WORK/damaged.age" bs=1 seek=$((size - 40)) conv=notrunc status=none
+flip_byte "$WORK/damaged.age" $((size - 40))
 expect_exit 6 boris restore "$WORK/damaged.age" --backup-passphrase-file "$WORK/backup.pass" --kdf fast
 [ ! -e "$WORK/boris/store.key" ] || fail "a failed restore wrote a store"
 expect_exit 7 boris restore "$WORK/missing.age" --backup-passphrase-file "$WORK/backup.pass" --kdf fast

@@ -95,12 +95,12 @@ verify_fails() {  # FILE WORDS…
 }
 cp case.age flipped.age
 size=$(stat -c %s flipped.age)
-printf '\x55' | dd of=flipped.age bs=1 seek=$((size - 5000)) conv=notrunc status=none
+flip_byte flipped.age $((size - 5000))
 verify_fails flipped.age "failed to decrypt and authenticate payload chunk"
 head -c $((size - 300)) case.age > truncated.age
 verify_fails truncated.age "payload"
 
-cp -r plain t1 && printf 'X' | dd of="$(ls t1/files/*/*-evidence.bin)" bs=1 seek=10 conv=notrunc status=none
+cp -r plain t1 && flip_byte "$(ls t1/files/*/*-evidence.bin)" 10
 rebuild t1 altered.age
 verify_fails altered.age "evidence.bin: SHA-256 differs from SHA256SUMS"
 

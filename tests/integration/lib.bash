@@ -22,6 +22,14 @@ pick_port() {
   done
   fail "no free loopback port below $lo"
 }
+# flip_byte FILE OFFSET — inverts every bit of one byte in place, so the file always changes
+# (writing a fixed byte leaves it unchanged whenever that byte was already there).
+flip_byte() {
+  local byte
+  byte=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+  [ -n "$byte" ] || fail "flip_byte: $1 has no byte at offset $2"
+  printf "$(printf '\\x%02x' $((byte ^ 0xff)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
 pass_file() { echo "passphrase of $1" > "$WORK/$1.pass"; }
 # as WHO ARGS… — run kolokol as a member with their own home and passphrase file.
 as() { local who=$1; shift; KOLOKOL_HOME="$WORK/$who" KOLOKOL_PASSPHRASE_FILE="$WORK/$who.pass" "$KOLOKOL" "$@"; }
