@@ -29,7 +29,6 @@ namespace kolokol::cli {
 
 namespace {
 
-constexpr std::size_t kIoBytes = 1 << 20;
 constexpr std::size_t kMaxKeyFile = 1 << 20;
 
 struct BundleArgs {

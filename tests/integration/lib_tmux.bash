@@ -20,7 +20,7 @@ $(cat "$WORK/$who.err" 2>/dev/null)"
 }
 # type_line WHO TEXT — types TEXT in WHO's chat and presses Enter.
 type_line() {
-  tmx send-keys -t "$1" -l "$2"
+  tmx send-keys -t "$1" -l -- "$2"
   tmx send-keys -t "$1" Enter
 }
 # quit_chat WHO — types /quit in WHO's chat, waits for its exit status ($WORK/WHO.rc, written by
