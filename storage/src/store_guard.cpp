@@ -92,13 +92,17 @@ struct StoreGuard::Impl {
         return true;
     }
 
+    // The watch goes on before the store is judged: a write that lands after the judgement
+    // read the key file then always leaves an event. (Watching after judging lost an erase
+    // that came just after a passphrase change: the new key file was read before the erase
+    // and watched only after it, so nothing woke the guard again.)
     void run() {
         do {
+            watch();
             if (gone(paths, held)) {
                 on_gone();
                 return;
             }
-            watch();
         } while (wait());
     }
 };
@@ -152,8 +156,19 @@ bool StoreGuard::gone(const Paths& paths, Held& held) {
         static_cast<std::uint64_t>(key.st_ino) == held.key_file.inode)
         return !std::equal(bytes->begin(), bytes->end(), held.key_file.bytes.begin(),
                            held.key_file.bytes.end());
-    // Another file in its place: a passphrase change renames one in, and it parses.
+    // Another file in its place. A passphrase change renames one in that parses and rewraps
+    // only the real slot: the other (the duress slot or the filler) stays byte for byte where
+    // it was. An erase replaces both slots, so a new key file erased before the guard first
+    // read it — an erase just after a passphrase change — keeps neither, and is gone; no
+    // timing decides it.
     if (bytes->size() != kKeyFileBytes || !KeyFile::parameters(*bytes)) return true;
+    const auto& old = held.key_file.bytes;
+    const auto same_slot = [&](std::size_t i) {
+        const auto at = static_cast<std::ptrdiff_t>(i * kKeySlotBytes);
+        return std::equal(bytes->begin() + at, bytes->begin() + at + kKeySlotBytes,
+                          old.begin() + at);
+    };
+    if (!same_slot(0) && !same_slot(1)) return true;
     held.key_file = {static_cast<std::uint64_t>(key.st_dev), static_cast<std::uint64_t>(key.st_ino),
                      to_array<kKeyFileBytes>(*bytes)};
     return false;

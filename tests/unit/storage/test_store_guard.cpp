@@ -60,6 +60,19 @@ TEST_CASE("store guard: what ends a store and what does not") {
         REQUIRE(KeyFile::wipe_keys(s.paths.key_file));
         CHECK(StoreGuard::gone(s.paths, s.held));
     }
+    SUBCASE("a passphrase change, then an erase, both before the guard looks: gone") {
+        REQUIRE(KeyFile::change_passphrase(s.paths.key_file, kPass, as_bytes("next")));
+        REQUIRE(KeyFile::wipe_keys(s.paths.key_file));
+        CHECK(StoreGuard::gone(s.paths, s.held));
+    }
+    SUBCASE("another key file of the same shape renamed in (neither slot kept): gone") {
+        const TempDir other;
+        crypto::DeterministicRandom rng(8);
+        REQUIRE(KeyFile::create(other / "store.key", kPass, kDuress, crypto::argon2_min(), rng));
+        std::filesystem::copy_file(other / "store.key", s.dir / "copy");
+        std::filesystem::rename(s.dir / "copy", s.paths.key_file);
+        CHECK(StoreGuard::gone(s.paths, s.held));
+    }
     SUBCASE("a duress erase in place") {
         REQUIRE(KeyFile::unlock(s.paths.key_file, kDuress, OnDuress::erase));
         CHECK(StoreGuard::gone(s.paths, s.held));
@@ -119,6 +132,30 @@ TEST_CASE("store guard: its thread calls on_gone once the key file is erased, an
         REQUIRE(guard);
     }
     CHECK_FALSE(called);
+}
+
+TEST_CASE("store guard: an erase just after a passphrase change is never missed") {
+    // The guard wakes on the rename of the new key file, reads it, and must see the erase
+    // that follows at once: whether the erase lands before or after its read, it is caught.
+    // Repeated, since the erase lands in the guard's window only some of the time.
+    int missed = 0;
+    for (int round = 0; round < 150 && missed == 0; ++round) {
+        OpenStore s;
+        std::mutex m;
+        std::condition_variable cv;
+        bool called = false;
+        auto guard = StoreGuard::start(s.paths, s.held.key_file, [&] {
+            std::lock_guard lock(m);
+            called = true;
+            cv.notify_all();
+        });
+        REQUIRE(guard);
+        REQUIRE(KeyFile::change_passphrase(s.paths.key_file, kPass, as_bytes("next")));
+        REQUIRE(KeyFile::wipe_keys(s.paths.key_file));
+        std::unique_lock lock(m);
+        if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return called; })) ++missed;
+    }
+    CHECK(missed == 0);
 }
 
 TEST_CASE("store guard: a store already gone when the guard starts is caught at once") {

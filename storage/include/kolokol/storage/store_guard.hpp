@@ -10,10 +10,14 @@
 //  - the key file or the database is missing or not a regular file;
 //  - the key file is the same inode with other bytes: nothing but an erase (KeyFile::wipe_keys,
 //    an unlock with OnDuress::erase, KeyFile::destroy's overwrite) writes a key file in place;
-//  - the key file is another inode that does not parse as a key file;
+//  - the key file is another inode that does not parse as a key file, or that keeps neither
+//    slot of the one compared (an erase replaces both slots);
 //  - the database is another inode than the one open here.
-// A passphrase change renames a new key file into place: another inode that parses, which then
-// becomes the one compared. The guard reads the key file with O_NOATIME, so its looks leave no
+// A passphrase change renames a new key file into place: another inode that parses and keeps
+// the slot it did not rewrap byte for byte, which then becomes the one compared. So an erase
+// that follows a passphrase change before the guard has looked is still an erase. (Two
+// passphrase changes before it looks can bring the first file's inode number back with other
+// bytes, which reads as an erase: the process ends — the safe side.) The guard reads the key file with O_NOATIME, so its looks leave no
 // trace on it.
 //
 // Who can set it off: only whoever can change files in the store's directory — its owner (the
@@ -51,8 +55,9 @@ public:
     };
 
     // Takes the database's inode from the file at paths.database now (call it once the
-    // database is open), then judges the store once before watching: a change between the
-    // unlock and now is caught too (on_gone may run before start() returns). Errors: io when
+    // database is open); the thread then watches and judges the store at once: a change
+    // between the unlock and now is caught too (on_gone may run before start() returns). Each
+    // judgement comes after the watch on the key file it reads, so no write escapes both. Errors: io when
     // the thread or the database's stat fails.
     static Result<std::unique_ptr<StoreGuard>> start(Paths paths, KeyFileSeen key_file,
                                                      std::function<void()> on_gone);
