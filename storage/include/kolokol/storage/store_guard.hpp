@@ -17,8 +17,8 @@
 // the slot it did not rewrap byte for byte, which then becomes the one compared. So an erase
 // that follows a passphrase change before the guard has looked is still an erase. (Two
 // passphrase changes before it looks can bring the first file's inode number back with other
-// bytes, which reads as an erase: the process ends — the safe side.) The guard reads the key file with O_NOATIME, so its looks leave no
-// trace on it.
+// bytes, which reads as an erase: the process ends — the safe side.) The guard reads the key file
+// with O_NOATIME, so its looks leave no trace on it.
 //
 // Who can set it off: only whoever can change files in the store's directory — its owner (the
 // directory is 0700) or root; inotify needs read access to the directory, so nobody else can
@@ -57,8 +57,8 @@ public:
     // Takes the database's inode from the file at paths.database now (call it once the
     // database is open); the thread then watches and judges the store at once: a change
     // between the unlock and now is caught too (on_gone may run before start() returns). Each
-    // judgement comes after the watch on the key file it reads, so no write escapes both. Errors: io when
-    // the thread or the database's stat fails.
+    // judgement comes after the watch on the key file it reads, so no write escapes both. Errors:
+    // io when the thread or the database's stat fails.
     static Result<std::unique_ptr<StoreGuard>> start(Paths paths, KeyFileSeen key_file,
                                                      std::function<void()> on_gone);
 
