@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 
 #include "kolokol/crypto/kdf.hpp"
@@ -37,6 +39,25 @@ struct OpenStore {
         REQUIRE(::stat(paths.database.c_str(), &st) == 0);
         held = {u->seen, static_cast<std::uint64_t>(st.st_dev),
                 static_cast<std::uint64_t>(st.st_ino)};
+    }
+};
+
+// Counts a guard's on_gone calls and waits for the first.
+struct GoneCalls {
+    std::mutex m;
+    std::condition_variable cv;
+    int calls = 0;
+
+    std::function<void()> on_gone() {
+        return [this] {
+            std::lock_guard lock(m);
+            ++calls;
+            cv.notify_all();
+        };
+    }
+    bool wait(std::chrono::seconds deadline) {
+        std::unique_lock lock(m);
+        return cv.wait_for(lock, deadline, [&] { return calls > 0; });
     }
 };
 
@@ -106,23 +127,16 @@ TEST_CASE("store guard: what ends a store and what does not") {
 
 TEST_CASE("store guard: its thread calls on_gone once the key file is erased, and stops cleanly") {
     OpenStore s;
-    std::mutex m;
-    std::condition_variable cv;
-    int calls = 0;
+    GoneCalls gone;
     {
-        auto guard = StoreGuard::start(s.paths, s.held.key_file, [&] {
-            std::lock_guard lock(m);
-            ++calls;
-            cv.notify_all();
-        });
+        auto guard = StoreGuard::start(s.paths, s.held.key_file, gone.on_gone());
         REQUIRE(guard);
         REQUIRE(KeyFile::change_passphrase(s.paths.key_file, kPass, as_bytes("next")));
         REQUIRE(KeyFile::wipe_keys(s.paths.key_file));
-        std::unique_lock lock(m);
         // A generous deadline: the guard reacts to the write within milliseconds.
-        CHECK(cv.wait_for(lock, std::chrono::seconds(20), [&] { return calls > 0; }));
+        CHECK(gone.wait(std::chrono::seconds(20)));
     }
-    CHECK(calls == 1);
+    CHECK(gone.calls == 1);
 
     // A guard that sees nothing happen calls nothing, and its destructor returns.
     OpenStore quiet;
@@ -141,19 +155,12 @@ TEST_CASE("store guard: an erase just after a passphrase change is never missed"
     int missed = 0;
     for (int round = 0; round < 150 && missed == 0; ++round) {
         OpenStore s;
-        std::mutex m;
-        std::condition_variable cv;
-        bool called = false;
-        auto guard = StoreGuard::start(s.paths, s.held.key_file, [&] {
-            std::lock_guard lock(m);
-            called = true;
-            cv.notify_all();
-        });
+        GoneCalls gone;
+        auto guard = StoreGuard::start(s.paths, s.held.key_file, gone.on_gone());
         REQUIRE(guard);
         REQUIRE(KeyFile::change_passphrase(s.paths.key_file, kPass, as_bytes("next")));
         REQUIRE(KeyFile::wipe_keys(s.paths.key_file));
-        std::unique_lock lock(m);
-        if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return called; })) ++missed;
+        if (!gone.wait(std::chrono::seconds(5))) ++missed;
     }
     CHECK(missed == 0);
 }
@@ -161,15 +168,8 @@ TEST_CASE("store guard: an erase just after a passphrase change is never missed"
 TEST_CASE("store guard: a store already gone when the guard starts is caught at once") {
     OpenStore s;
     REQUIRE(KeyFile::wipe_keys(s.paths.key_file));
-    std::mutex m;
-    std::condition_variable cv;
-    bool called = false;
-    auto guard = StoreGuard::start(s.paths, s.held.key_file, [&] {
-        std::lock_guard lock(m);
-        called = true;
-        cv.notify_all();
-    });
+    GoneCalls gone;
+    auto guard = StoreGuard::start(s.paths, s.held.key_file, gone.on_gone());
     REQUIRE(guard);
-    std::unique_lock lock(m);
-    CHECK(cv.wait_for(lock, std::chrono::seconds(20), [&] { return called; }));
+    CHECK(gone.wait(std::chrono::seconds(20)));
 }
