@@ -136,20 +136,6 @@ KeyFileSeen seen_of(const HeldKeyFile& held) {
             static_cast<std::uint64_t>(held.file.st.st_ino), to_array<kKeyFileBytes>(held.bytes)};
 }
 
-Result<Slots> read_slots(const fs::path& path) {
-    auto bytes = detail::read_bounded(path, kKeyFileBytes);
-    if (!bytes) {
-        const auto& code = bytes.error().code;
-        if (code == make_error_code(StorageErrc::not_found))
-            return fail(StorageErrc::keyfile_missing, "no key file at {}", path.string());
-        if (code == make_error_code(StorageErrc::invalid_argument))
-            return fail(StorageErrc::keyfile_corrupt, "key file {} is too large to be a key file",
-                        path.string());
-        return std::unexpected(bytes.error());
-    }
-    return parse_slots(*bytes, "key file " + path.string());
-}
-
 Result<crypto::SecretBytes> derive(ByteView pass, const Slot& slot) {
     auto kek = crypto::argon2id(crypto::kAeadKeyBytes, pass, slot.salt, slot.params);
     if (!kek)
@@ -342,9 +328,10 @@ Status KeyFile::change_passphrase(const fs::path& path, ByteView old_pass, ByteV
                                   crypto::Random& random) {
     if (auto s = check_passphrase(old_pass, "old passphrase"); !s) return s;
     if (auto s = check_passphrase(new_pass, "new passphrase"); !s) return s;
-    auto slots = read_slots(path);
-    if (!slots) return std::unexpected(slots.error());
-    auto opened = open_both(*slots, old_pass);
+    auto held = hold_key_file(path);
+    if (!held) return std::unexpected(held.error());
+    const Slots& slots = held->slots;
+    auto opened = open_both(slots, old_pass);
     if (!opened) return std::unexpected(opened.error());
     std::size_t real_index = 0;
     if (is_real((*opened)[0])) {
@@ -352,20 +339,27 @@ Status KeyFile::change_passphrase(const fs::path& path, ByteView old_pass, ByteV
     } else if (is_real((*opened)[1])) {
         real_index = 1;
     } else {
+        // The current passphrase is judged as an unlock judges it: the duress passphrase
+        // erases the store here too, and it and a wrong one make the same metadata change and
+        // give the same answer.
+        if (is_duress((*opened)[0]) || is_duress((*opened)[1]))
+            (void)detail::overwrite_in_place(held->file, encode_file(erased(slots)), path);
+        else
+            (void)detail::settle(held->file, path);
         return fail(StorageErrc::wrong_passphrase, "wrong passphrase");
     }
     const crypto::SecretBytes& db_key = *(*opened)[real_index];
 
-    const Slot& other = (*slots)[1 - real_index];
+    const Slot& other = slots[1 - real_index];
     auto other_kek = derive(new_pass, other);
     if (!other_kek) return std::unexpected(other_kek.error());
     if (open_slot(*other_kek, other))
         return fail(StorageErrc::invalid_argument,
                     "the new passphrase must differ from the duress passphrase");
 
-    auto rewrapped = wrap(db_key.view(), new_pass, (*slots)[real_index].params, random);
+    auto rewrapped = wrap(db_key.view(), new_pass, slots[real_index].params, random);
     if (!rewrapped) return std::unexpected(rewrapped.error());
-    Slots updated = *slots;
+    Slots updated = slots;
     updated[real_index] = *rewrapped;
     return detail::write_atomic(path, encode_file(updated), /*no_replace=*/false, random);
 }

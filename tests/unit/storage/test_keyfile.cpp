@@ -191,11 +191,14 @@ TEST_CASE("keyfile: change_passphrase rewraps the real slot and keeps the databa
         CHECK(has_code(r.error(), StorageErrc::wrong_passphrase));
         CHECK(test::read_file(dir / "key") == after);
     }
-    SUBCASE("the duress passphrase cannot change the real one") {
+    SUBCASE("the duress passphrase as the old one erases the store, answering as a wrong one") {
         auto r = KeyFile::change_passphrase(dir / "key", kDuress, as_bytes("other"));
         REQUIRE_FALSE(r);
         CHECK(has_code(r.error(), StorageErrc::wrong_passphrase));
-        CHECK(test::read_file(dir / "key") == after);
+        CHECK(test::read_file(dir / "key") != after);
+        CHECK(test::read_file(dir / "key").size() == after.size());
+        CHECK_FALSE(KeyFile::unlock(dir / "key", next));
+        CHECK_FALSE(KeyFile::unlock(dir / "key", as_bytes("other")));
     }
     SUBCASE("the new passphrase may not be the duress passphrase") {
         auto r = KeyFile::change_passphrase(dir / "key", next, kDuress);

@@ -148,10 +148,11 @@ public:
 
     // Rewraps the real slot under `new_pass` (fresh salt and nonce, same parameters); the
     // database key — and so the database — is unchanged, and the other slot is left as it was.
-    // `old_pass` must open the real slot: the duress passphrase gives wrong_passphrase here (the
-    // caller detects duress with unlock()). A `new_pass` that opens the duress slot is refused
-    // (invalid_argument), since it would make the two passphrases ambiguous. Runs three
-    // derivations. Errors as unlock(), plus io for the rewrite.
+    // `old_pass` must open the real slot. Otherwise it is judged as unlock() judges it, with
+    // OnDuress::erase: the duress passphrase erases both slots in place, and it and a wrong one
+    // make the same metadata change and give wrong_passphrase. A `new_pass` that opens the duress
+    // slot is refused (invalid_argument), since it would make the two passphrases ambiguous. Runs
+    // three derivations. Errors as unlock(), plus io for the rewrite.
     static Status change_passphrase(const std::filesystem::path& path, ByteView old_pass,
                                     ByteView new_pass);
     static Status change_passphrase(const std::filesystem::path& path, ByteView old_pass,
