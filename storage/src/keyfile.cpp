@@ -293,11 +293,26 @@ Result<KeyFileSeen> KeyFile::look(const fs::path& path) {
     return seen_of(*held);
 }
 
+namespace {
+
+// How every passphrase attempt that does not fail early ends: an erase of both slots in place
+// (the duress passphrase, when asked to erase), else the metadata change every attempt makes.
+// settle() ends overwrite_in_place() too, so afterwards nothing in stat tells the outcomes
+// apart. Failures are not reported: a read-only file still unlocks, and a failed erase still
+// answers "wrong".
+void end_attempt(HeldKeyFile& held, const fs::path& path, bool erase) {
+    if (erase)
+        (void)detail::overwrite_in_place(held.file, encode_file(erased(held.slots)), path);
+    else
+        (void)detail::settle(held.file, path);
+}
+
+}  // namespace
+
 Result<Unlocked> KeyFile::unlock(const fs::path& path, ByteView passphrase, OnDuress on_duress) {
     if (auto s = check_passphrase(passphrase, "passphrase"); !s) return std::unexpected(s.error());
     auto held = hold_key_file(path);
     if (!held) return std::unexpected(held.error());
-    auto& file = held->file;
     const auto& slots = held->slots;
     auto opened = open_both(slots, passphrase);
     if (!opened) return std::unexpected(opened.error());
@@ -308,13 +323,7 @@ Result<Unlocked> KeyFile::unlock(const fs::path& path, ByteView passphrase, OnDu
                                                : is_real(second) ? &second
                                                                  : nullptr;
     const bool duress = !real && (is_duress(first) || is_duress(second));
-    // The same metadata change on every path, the erase's included (settle() ends
-    // overwrite_in_place()): afterwards nothing in stat tells the outcomes apart. Failures are
-    // not reported: a read-only file still unlocks, and a failed erase still answers "wrong".
-    if (duress && on_duress == OnDuress::erase)
-        (void)detail::overwrite_in_place(file, encode_file(erased(slots)), path);
-    else
-        (void)detail::settle(file, path);
+    end_attempt(*held, path, duress && on_duress == OnDuress::erase);
     if (real) return Unlocked{SlotKind::real, std::move(**real), seen_of(*held)};
     if (duress) return Unlocked{SlotKind::duress, {}, {}};
     return fail(StorageErrc::wrong_passphrase, "wrong passphrase");
@@ -342,10 +351,7 @@ Status KeyFile::change_passphrase(const fs::path& path, ByteView old_pass, ByteV
         // The current passphrase is judged as an unlock judges it: the duress passphrase
         // erases the store here too, and it and a wrong one make the same metadata change and
         // give the same answer.
-        if (is_duress((*opened)[0]) || is_duress((*opened)[1]))
-            (void)detail::overwrite_in_place(held->file, encode_file(erased(slots)), path);
-        else
-            (void)detail::settle(held->file, path);
+        end_attempt(*held, path, is_duress((*opened)[0]) || is_duress((*opened)[1]));
         return fail(StorageErrc::wrong_passphrase, "wrong passphrase");
     }
     const crypto::SecretBytes& db_key = *(*opened)[real_index];
