@@ -38,6 +38,8 @@ Exit exit_for(const Error& error) {
                 return Exit::failure;
             case core::CoreErrc::conflict:
                 return Exit::conflict;
+            case core::CoreErrc::store_gone:
+                return Exit::store_gone;
         }
     }
     // A peer or relay: a malformed address is bad input, a key that is not the pinned one a

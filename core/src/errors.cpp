@@ -29,6 +29,8 @@ struct CoreCategory : std::error_category {
                 return KOLOKOL_TEXT("input/output error");
             case CoreErrc::conflict:
                 return KOLOKOL_TEXT("contradicts what the store holds");
+            case CoreErrc::store_gone:
+                return KOLOKOL_TEXT("the store was erased");
         }
         return KOLOKOL_TEXT("unknown error");
     }

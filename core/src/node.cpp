@@ -44,6 +44,8 @@ Error map_storage(const Error& e, const char* what) {
         return make_error(CoreErrc::wrong_passphrase, "wrong passphrase");
     if (e.code == StorageErrc::keyfile_missing)
         return make_error(CoreErrc::no_store, "no store here");
+    if (e.code == StorageErrc::erased)
+        return make_error(CoreErrc::store_gone, "the store was erased while this ran");
     if (e.code == StorageErrc::keyfile_corrupt)
         return make_error(CoreErrc::corrupt_store, "the key file is damaged");
     if (e.code == StorageErrc::not_a_database || e.code == StorageErrc::corrupt ||

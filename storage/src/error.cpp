@@ -41,6 +41,8 @@ struct StorageCategory : std::error_category {
                 return KOLOKOL_TEXT("key derivation failed");
             case StorageErrc::sqlite:
                 return KOLOKOL_TEXT("database error");
+            case StorageErrc::erased:
+                return KOLOKOL_TEXT("the store was erased");
         }
         return KOLOKOL_TEXT("unknown storage error");
     }

@@ -131,6 +131,16 @@ Result<HeldKeyFile> hold_key_file(const fs::path& path) {
     return HeldKeyFile{std::move(*file), std::move(*bytes), *slots};
 }
 
+// The bytes of slot `index` as a file holds them.
+ByteView slot_bytes(const Bytes& file, std::size_t index) {
+    return ByteView(file).subspan(index * kKeySlotBytes, kKeySlotBytes);
+}
+
+bool same_slot(const Bytes& a, const Bytes& b, std::size_t index) {
+    auto x = slot_bytes(a, index), y = slot_bytes(b, index);
+    return std::equal(x.begin(), x.end(), y.begin(), y.end());
+}
+
 KeyFileSeen seen_of(const HeldKeyFile& held) {
     return {static_cast<std::uint64_t>(held.file.st.st_dev),
             static_cast<std::uint64_t>(held.file.st.st_ino), to_array<kKeyFileBytes>(held.bytes)};
@@ -300,11 +310,52 @@ namespace {
 // settle() ends overwrite_in_place() too, so afterwards nothing in stat tells the outcomes
 // apart. Failures are not reported: a read-only file still unlocks, and a failed erase still
 // answers "wrong".
-void end_attempt(HeldKeyFile& held, const fs::path& path, bool erase) {
-    if (erase)
-        (void)detail::overwrite_in_place(held.file, encode_file(erased(held.slots)), path);
-    else
+//
+// A passphrase change may have left its temporary key file beside the key file (a `passwd`
+// killed before its rename): it wraps the same database key under the new passphrase, so an
+// erase overwrites it too — with erased slots when it parses, else with random bytes — and
+// every other attempt makes the same metadata change to it. An erase also follows a passphrase
+// change that renamed its new file into place after this attempt held the old one (the two
+// raced): a key file at `path` that is not the held one and keeps the slot `kept` byte for byte
+// (a passphrase change never rewraps the slot it does not open) is erased as well, until the
+// file at `path` is the erased one or another store's. change_passphrase() checks the other way
+// round after its rename, so whichever of the two comes last sees the other.
+void end_attempt(HeldKeyFile& held, const fs::path& path, bool erase,
+                 std::optional<std::size_t> kept = std::nullopt) {
+    const fs::path temp = detail::temp_path_for(path);
+    if (auto t = detail::hold_file(temp)) {
+        if (erase) {
+            Bytes noise;
+            auto bytes = detail::read_held(*t, kKeyFileBytes, temp);
+            auto slots = bytes ? parse_slots(*bytes, "temporary key file") : Result<Slots>{};
+            if (bytes && slots) {
+                noise = encode_file(erased(*slots));
+            } else {
+                noise.resize(std::min<std::size_t>(static_cast<std::size_t>(t->st.st_size),
+                                                   2 * kKeyFileBytes));
+                crypto::system_random().fill(noise);
+            }
+            (void)detail::overwrite_in_place(*t, noise, temp);
+        } else {
+            (void)detail::settle(*t, temp);
+        }
+    }
+    if (!erase) {
         (void)detail::settle(held.file, path);
+        return;
+    }
+    (void)detail::overwrite_in_place(held.file, encode_file(erased(held.slots)), path);
+    if (!kept) return;
+    std::pair<dev_t, ino_t> last{held.file.st.st_dev, held.file.st.st_ino};
+    for (int round = 0; round < 4; ++round) {
+        auto next = hold_key_file(path);
+        if (!next) return;
+        const std::pair<dev_t, ino_t> id{next->file.st.st_dev, next->file.st.st_ino};
+        if (id == last) return;
+        if (!same_slot(next->bytes, held.bytes, *kept)) return;
+        (void)detail::overwrite_in_place(next->file, encode_file(erased(next->slots)), path);
+        last = id;
+    }
 }
 
 }  // namespace
@@ -323,7 +374,8 @@ Result<Unlocked> KeyFile::unlock(const fs::path& path, ByteView passphrase, OnDu
                                                : is_real(second) ? &second
                                                                  : nullptr;
     const bool duress = !real && (is_duress(first) || is_duress(second));
-    end_attempt(*held, path, duress && on_duress == OnDuress::erase);
+    end_attempt(*held, path, duress && on_duress == OnDuress::erase,
+                is_duress(first) ? std::optional<std::size_t>(0) : std::optional<std::size_t>(1));
     if (real) return Unlocked{SlotKind::real, std::move(**real), seen_of(*held)};
     if (duress) return Unlocked{SlotKind::duress, {}, {}};
     return fail(StorageErrc::wrong_passphrase, "wrong passphrase");
@@ -351,7 +403,9 @@ Status KeyFile::change_passphrase(const fs::path& path, ByteView old_pass, ByteV
         // The current passphrase is judged as an unlock judges it: the duress passphrase
         // erases the store here too, and it and a wrong one make the same metadata change and
         // give the same answer.
-        end_attempt(*held, path, is_duress((*opened)[0]) || is_duress((*opened)[1]));
+        const bool duress_first = is_duress((*opened)[0]);
+        end_attempt(*held, path, duress_first || is_duress((*opened)[1]),
+                    duress_first ? std::optional<std::size_t>(0) : std::optional<std::size_t>(1));
         return fail(StorageErrc::wrong_passphrase, "wrong passphrase");
     }
     const crypto::SecretBytes& db_key = *(*opened)[real_index];
@@ -367,7 +421,16 @@ Status KeyFile::change_passphrase(const fs::path& path, ByteView old_pass, ByteV
     if (!rewrapped) return std::unexpected(rewrapped.error());
     Slots updated = slots;
     updated[real_index] = *rewrapped;
-    return detail::write_atomic(path, encode_file(updated), /*no_replace=*/false, random);
+    if (auto s = detail::write_atomic(path, encode_file(updated), /*no_replace=*/false, random); !s)
+        return s;
+    // A duress passphrase typed in another process while this ran erased the old file in place
+    // (or a panic overwrote it): the new file must not bring the keys back. The erase, for its
+    // part, follows a new file renamed in before it looked (end_attempt()).
+    auto after = detail::read_held(held->file, kKeyFileBytes, path);
+    if (after && *after == held->bytes) return {};
+    if (auto now = hold_key_file(path); now && same_slot(now->bytes, held->bytes, 1 - real_index))
+        (void)detail::overwrite_in_place(now->file, encode_file(erased(now->slots)), path);
+    return fail(StorageErrc::erased, "the store was erased while its passphrase was being changed");
 }
 
 Status KeyFile::wipe_keys(const fs::path& path) {

@@ -473,6 +473,54 @@ TEST_CASE("keyfile: destroy leaves no file, nor a leftover temp file") {
     CHECK(KeyFile::destroy(dir / "key"));  // nothing left to destroy is fine
 }
 
+TEST_CASE("keyfile: the duress erase also erases a passphrase change's leftover temp file") {
+    // A passphrase change killed before its rename leaves key.tmp: the database key wrapped
+    // under the new passphrase, the duress slot as it was.
+    TempDir dir;
+    create_ok(dir / "key", kDuress);
+    std::filesystem::create_directory(dir / "other");
+    std::filesystem::copy_file(dir / "key", dir / "other" / "key");
+    const ByteView next = as_bytes("the next passphrase");
+    REQUIRE(KeyFile::change_passphrase(dir / "other" / "key", kPass, next));
+    const Bytes leftover = test::read_file(dir / "other" / "key");
+    test::write_file(dir / "key.tmp", leftover);
+    REQUIRE(KeyFile::unlock(dir / "key.tmp", next));  // what an attacker would try
+
+    struct stat before {};
+    REQUIRE(::stat((dir / "key.tmp").c_str(), &before) == 0);
+    SUBCASE("a wrong passphrase leaves its bytes, inode and mtime") {
+        REQUIRE_FALSE(KeyFile::unlock(dir / "key", kWrong, OnDuress::erase));
+        CHECK(test::read_file(dir / "key.tmp") == leftover);
+    }
+    SUBCASE("the duress passphrase erases it in place: same inode, size and mtime") {
+        auto u = KeyFile::unlock(dir / "key", kDuress, OnDuress::erase);
+        REQUIRE(u);
+        CHECK(u->kind == SlotKind::duress);
+        const Bytes now = test::read_file(dir / "key.tmp");
+        CHECK(now.size() == leftover.size());
+        CHECK(now != leftover);
+        CHECK_FALSE(KeyFile::unlock(dir / "key.tmp", next));
+        CHECK_FALSE(KeyFile::unlock(dir / "key.tmp", kPass));
+        CHECK_FALSE(KeyFile::unlock(dir / "key", kPass));
+    }
+    SUBCASE("a damaged leftover is overwritten with random bytes of its size") {
+        const Bytes half(leftover.begin(), leftover.begin() + kKeySlotBytes + 10);
+        test::write_file(dir / "key.tmp", half);
+        REQUIRE(::stat((dir / "key.tmp").c_str(), &before) == 0);
+        REQUIRE(KeyFile::unlock(dir / "key", kDuress, OnDuress::erase));
+        const Bytes now = test::read_file(dir / "key.tmp");
+        CHECK(now.size() == half.size());
+        CHECK_FALSE(contains(now, ByteView(half).first(kKeySlotBytes)));
+        CHECK_FALSE(contains(now, ByteView(half).subspan(kKeySlotBytes)));
+    }
+    struct stat after {};
+    REQUIRE(::stat((dir / "key.tmp").c_str(), &after) == 0);
+    CHECK(after.st_ino == before.st_ino);
+    CHECK(after.st_size == before.st_size);
+    CHECK(after.st_mtim.tv_sec == before.st_mtim.tv_sec);
+    CHECK(after.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
+}
+
 TEST_CASE("keyfile: a leftover temp file does not block a rewrite") {
     TempDir dir;
     create_ok(dir / "key", std::nullopt);

@@ -21,6 +21,7 @@ enum class CoreErrc {
     // for an epoch already held, a token for a group the member belongs to, a token whose add
     // record does not admit the member. Nothing was changed.
     conflict,
+    store_gone,  // the store was erased (duress, panic) while the call ran
 };
 KOLOKOL_ERROR_ENUM(CoreErrc)
 

@@ -25,6 +25,7 @@ enum class StorageErrc {
     invalid_argument,  // a caller passed a wrong-sized key, a bad envelope, misuse of the API
     kdf_failed,        // Argon2id could not run (out of memory for its memlimit)
     sqlite,            // any other SQLite failure; the message says which
+    erased,            // the store was erased (duress, panic) while the operation ran
 };
 KOLOKOL_ERROR_ENUM(StorageErrc)
 

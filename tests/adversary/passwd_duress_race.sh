@@ -7,8 +7,8 @@
 #
 # The race is made deterministic with strace: passwd's rename is held back 3 s (delay_enter),
 # long after it wrote store.key.tmp; the duress passphrase is typed in that window.
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
 command -v strace >/dev/null || fail "strace is missing: run scripts/deps"
 
 printf 'real passphrase\nduress passphrase\n' > "$WORK/init.pass"
