@@ -421,16 +421,22 @@ Status KeyFile::change_passphrase(const fs::path& path, ByteView old_pass, ByteV
     if (!rewrapped) return std::unexpected(rewrapped.error());
     Slots updated = slots;
     updated[real_index] = *rewrapped;
-    if (auto s = detail::write_atomic(path, encode_file(updated), /*no_replace=*/false, random); !s)
-        return s;
     // A duress passphrase typed in another process while this ran erased the old file in place
-    // (or a panic overwrote it): the new file must not bring the keys back. The erase, for its
-    // part, follows a new file renamed in before it looked (end_attempt()).
-    auto after = detail::read_held(held->file, kKeyFileBytes, path);
-    if (after && *after == held->bytes) return {};
-    if (auto now = hold_key_file(path); now && same_slot(now->bytes, held->bytes, 1 - real_index))
-        (void)detail::overwrite_in_place(now->file, encode_file(erased(now->slots)), path);
-    return fail(StorageErrc::erased, "the store was erased while its passphrase was being changed");
+    // (or a panic overwrote it): once the new file is in place — and before the old one's blocks
+    // are overwritten — the old one is read again, and if it changed the new file must not
+    // bring the keys back. The erase, for its part, follows a new file renamed in before it
+    // looked (end_attempt()).
+    auto check_old = [&]() -> Status {
+        auto after = detail::read_held(held->file, kKeyFileBytes, path);
+        if (after && *after == held->bytes) return {};
+        if (auto now = hold_key_file(path);
+            now && same_slot(now->bytes, held->bytes, 1 - real_index))
+            (void)detail::overwrite_in_place(now->file, encode_file(erased(now->slots)), path);
+        return fail(StorageErrc::erased,
+                    "the store was erased while its passphrase was being changed");
+    };
+    return detail::write_atomic(path, encode_file(updated), /*no_replace=*/false, random,
+                                check_old);
 }
 
 Status KeyFile::wipe_keys(const fs::path& path) {

@@ -134,7 +134,7 @@ Result<Bytes> read_bounded(const std::filesystem::path& path, std::size_t max_by
 }
 
 Status write_atomic(const std::filesystem::path& path, ByteView data, bool no_replace,
-                    crypto::Random& random) {
+                    crypto::Random& random, const std::function<Status()>& after_rename) {
     const auto tmp = temp_path_for(path);
     int raw = open_private(tmp);
     if (raw < 0 && errno == EEXIST) {
@@ -177,9 +177,13 @@ Status write_atomic(const std::filesystem::path& path, ByteView data, bool no_re
         return os_fail(StorageErrc::io, KOLOKOL_TEXT("rename"), path, err);
     }
     if (auto s = sync_parent_dir(path); !s) return s;
+    Status checked = after_rename ? after_rename() : Status{};
     if (have_old)
-        return overwrite_random(old.get(), static_cast<std::size_t>(old_st.st_size), path, random);
-    return {};
+        if (auto s =
+                overwrite_random(old.get(), static_cast<std::size_t>(old_st.st_size), path, random);
+            !s)
+            return s;
+    return checked;
 }
 
 Status shred(const std::filesystem::path& path, crypto::Random& random) {

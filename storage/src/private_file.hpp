@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 
 #include "kolokol/crypto/bytes.hpp"
 #include "kolokol/crypto/error.hpp"
@@ -31,9 +32,11 @@ Result<Bytes> read_bounded(const std::filesystem::path& path, std::size_t max_by
 // touched: `exists`), then the directory is fsynced. After a crash `path` holds either the old
 // or the new contents. When replacing, the old file's blocks are overwritten with random bytes
 // through a descriptor kept open across the rename (best effort: journaling or copy-on-write
-// filesystems and SSD wear levelling may keep old copies).
+// filesystems and SSD wear levelling may keep old copies). When replacing, `after_rename` (if
+// set) runs once the new file is in place and before the old one is overwritten; its error is
+// returned, after the overwrite.
 Status write_atomic(const std::filesystem::path& path, ByteView data, bool no_replace,
-                    crypto::Random& random);
+                    crypto::Random& random, const std::function<Status()>& after_rename = {});
 
 // Overwrites a regular file with random bytes, fsyncs it, unlinks it and fsyncs the directory.
 // Succeeds (doing nothing) when the file does not exist. A file with other names (hard links)
