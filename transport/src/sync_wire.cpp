@@ -1,7 +1,6 @@
 #include "sync_wire.hpp"
 
 #include <algorithm>
-#include <limits>
 
 #include "kolokol/crypto/hash.hpp"
 #include "sync.pb.h"
@@ -88,54 +87,6 @@ Result<Replica::StoredIds> Replica::ids_in_stored_order(const MailboxId& mailbox
     page.next = end;
     page.more = end < all->size();
     return page;
-}
-
-Result<Replica::StoredIds> stored_ids_page(storage::EnvelopeStore& store, const MailboxId& mailbox,
-                                           std::uint64_t from, std::size_t limit) {
-    Replica::StoredIds page;
-    if (from == 0) {
-        auto usage = store.usage(mailbox);
-        if (!usage) return std::unexpected(usage.error());
-        page.total = usage->count;
-    }
-    std::int64_t next = 0;
-    auto ids = store.ids_since(mailbox, static_cast<std::int64_t>(from), &next, limit);
-    if (!ids) return std::unexpected(ids.error());
-    page.more = ids->size() == limit;
-    page.ids = std::move(*ids);
-    page.next = static_cast<std::uint64_t>(next);
-    return page;
-}
-
-Status sort_by_stored_order(storage::EnvelopeStore& store, const MailboxId& mailbox,
-                            std::vector<RecordId>& ids) {
-    if (ids.size() < 2) return {};
-    std::vector<RecordId> sorted = ids;
-    std::sort(sorted.begin(), sorted.end());
-    // rank[i]: position in the store of sorted[i].
-    std::vector<std::uint64_t> rank(sorted.size(), std::numeric_limits<std::uint64_t>::max());
-    std::uint64_t position = 0;
-    std::int64_t seq = 0;
-    for (;;) {
-        std::int64_t next = 0;
-        auto page = store.ids_since(mailbox, seq, &next, 4'096);
-        if (!page) return std::unexpected(page.error());
-        for (const auto& id : *page) {
-            auto it = std::lower_bound(sorted.begin(), sorted.end(), id);
-            if (it != sorted.end() && *it == id) rank[it - sorted.begin()] = position;
-            ++position;
-        }
-        if (page->size() < 4'096) break;
-        seq = next;
-    }
-    std::vector<std::size_t> order(sorted.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    // Ranks are unique but for ids not held, which keep their (id) order.
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        return rank[a] != rank[b] ? rank[a] < rank[b] : a < b;
-    });
-    for (std::size_t i = 0; i < order.size(); ++i) ids[i] = sorted[order[i]];
-    return {};
 }
 
 }  // namespace kolokol::transport

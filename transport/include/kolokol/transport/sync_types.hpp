@@ -18,7 +18,6 @@
 #include "kolokol/crypto/secret.hpp"
 #include "kolokol/crypto/sign.hpp"
 #include "kolokol/storage/envelope.hpp"
-#include "kolokol/storage/envelope_store.hpp"
 
 namespace kolokol::transport {
 
@@ -149,15 +148,21 @@ public:
     }
 };
 
-// Replica::ids_in_stored_order over an envelope store (insertion order), for the stores that
-// keep one. Call with whatever lock guards `store`.
-Result<Replica::StoredIds> stored_ids_page(storage::EnvelopeStore& store, const MailboxId& mailbox,
-                                           std::uint64_t from, std::size_t limit);
-
-// Replica::order_for_sending over an envelope store: sorts `ids` by insertion order (one scan
-// of the mailbox's covering index; ids it does not hold go last). Call with the store's lock.
-Status sort_by_stored_order(storage::EnvelopeStore& store, const MailboxId& mailbox,
-                            std::vector<RecordId>& ids);
+// Replica::ids_in_stored_order and Replica::order_for_sending for replicas over a store that
+// keeps insertion order: `Store` is storage::EnvelopeStore (its ids_page() and
+// sort_by_stored_order() do the work), named only here so that transport needs no store. Call
+// with whatever lock guards `store`.
+template <class Store>
+Result<Replica::StoredIds> stored_ids_page(Store& store, const MailboxId& mailbox,
+                                           std::uint64_t from, std::size_t limit) {
+    auto page = store.ids_page(mailbox, from, limit);
+    if (!page) return std::unexpected(page.error());
+    return Replica::StoredIds{std::move(page->ids), page->next, page->more, page->total};
+}
+template <class Store>
+Status sort_by_stored_order(Store& store, const MailboxId& mailbox, std::vector<RecordId>& ids) {
+    return store.sort_by_stored_order(mailbox, ids);
+}
 
 // Limits one side applies to a session. The defaults suit both members and relays.
 struct SyncLimits {
