@@ -17,12 +17,12 @@
 #include "kolokol/crypto/error.hpp"
 #include "kolokol/crypto/secret.hpp"
 #include "kolokol/crypto/sign.hpp"
-#include "kolokol/storage/envelope.hpp"
+#include "kolokol/envelope/envelope.hpp"
 
 namespace kolokol::transport {
 
-using storage::MailboxId;
-using storage::RecordId;
+using envelope::MailboxId;
+using envelope::RecordId;
 
 // 2: FetchAll / Fetched.
 inline constexpr std::uint32_t kSyncVersion = 2;
