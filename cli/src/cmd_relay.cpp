@@ -14,8 +14,8 @@
 
 #include "app.hpp"
 #include "i18n.hpp"
+#include "kolokol/relay/relay.hpp"
 #include "kolokol/storage/error.hpp"
-#include "kolokol/transport/relay.hpp"
 #include "store_gone.hpp"
 #include "terminal.hpp"
 
