@@ -2,77 +2,9 @@
 
 #include <algorithm>
 
-#include "kolokol/crypto/hash.hpp"
 #include "sync.pb.h"
 
 namespace kolokol::transport {
-
-namespace {
-struct SyncCategory : std::error_category {
-    const char* name() const noexcept override { return "kolokol.sync"; }
-    std::string message(int c) const override {
-        switch (static_cast<SyncErrc>(c)) {
-            case SyncErrc::protocol_violation:
-                return KOLOKOL_TEXT("the peer broke the sync protocol");
-            case SyncErrc::unopened_mailbox:
-                return KOLOKOL_TEXT("the peer used a mailbox it did not open");
-            case SyncErrc::limit_exceeded:
-                return KOLOKOL_TEXT("the peer went past a sync limit");
-            case SyncErrc::version_mismatch:
-                return KOLOKOL_TEXT("the peer speaks another sync version");
-            case SyncErrc::replica_failed:
-                return KOLOKOL_TEXT("the local store failed during sync");
-            case SyncErrc::peer_closed:
-                return KOLOKOL_TEXT("the peer closed the session");
-            case SyncErrc::invalid_key:
-                return KOLOKOL_TEXT("a mailbox key does not match its mailbox");
-            case SyncErrc::stopped:
-                return KOLOKOL_TEXT("the sync was stopped");
-        }
-        return KOLOKOL_TEXT("unknown sync error");
-    }
-};
-}  // namespace
-
-const std::error_category& SyncErrc_category() {
-    static SyncCategory category;
-    return category;
-}
-
-MailboxKey MailboxKey::from_seed(ByteView seed32) {
-    auto pair = crypto::sign_seed_keypair(seed32);
-    MailboxKey key;
-    key.public_key = pair.public_key;
-    key.id = mailbox_id_of(pair.public_key);
-    key.secret_key = std::move(pair.secret_key);
-    return key;
-}
-
-MailboxId mailbox_id_of(const crypto::SignPublicKey& public_key) {
-    return crypto::blake2b_256(public_key);
-}
-
-namespace {
-Bytes open_message(ByteView handshake_hash, const MailboxId& mailbox) {
-    Bytes msg(handshake_hash.begin(), handshake_hash.end());
-    append(msg, mailbox);
-    return msg;
-}
-}  // namespace
-
-crypto::Signature sign_mailbox_open(const MailboxKey& key, ByteView handshake_hash) {
-    return crypto::sign(key.secret_key, kMailboxOpenDomain, open_message(handshake_hash, key.id));
-}
-
-bool verify_mailbox_open(const MailboxId& mailbox, ByteView public_key, ByteView handshake_hash,
-                         ByteView signature) {
-    if (public_key.size() != crypto::kSignPublicBytes ||
-        signature.size() != crypto::kSignatureBytes)
-        return false;
-    if (mailbox_id_of(to_array<crypto::kSignPublicBytes>(public_key)) != mailbox) return false;
-    return crypto::verify(public_key, kMailboxOpenDomain, open_message(handshake_hash, mailbox),
-                          signature);
-}
 
 Result<Replica::StoredIds> Replica::ids_in_stored_order(const MailboxId& mailbox,
                                                         std::uint64_t from, std::size_t limit) {
