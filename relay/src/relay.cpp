@@ -7,7 +7,7 @@
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
 #include <atomic>
-#include <iostream>
+#include <string>
 
 namespace kolokol::transport {
 
@@ -74,25 +74,20 @@ void Relay::start() {
     auto expiry = m_expiry;
     RelayStore* store = &m_store;
     const auto interval = m_options.expiry_interval;
+    const LogSink log = m_options.session.log;
     asio::co_spawn(
         expiry->timer.get_executor(),
-        [expiry, store, interval]() -> asio::awaitable<void> {
+        [expiry, store, interval, log]() -> asio::awaitable<void> {
             while (!expiry->stopped) {
                 if (auto n = store->expire(); !n)
-                    std::cerr << "kolokol: relay: expiry failed: " << n.error().what() << "\n";
+                    log_line(log, LogLevel::error,
+                             std::string("relay: expiry failed: ") + n.error().what());
                 expiry->timer.expires_after(interval);
                 co_await expiry->timer.async_wait(
                     asio::experimental::as_tuple(asio::use_awaitable));
             }
         },
-        [](std::exception_ptr e) {
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& x) {
-                std::cerr << "kolokol: relay: expiry loop failed: " << x.what() << "\n";
-            }
-        });
+        [log](std::exception_ptr e) { log_exception(log, "relay: expiry loop failed", e); });
 }
 
 void Relay::stop() {
