@@ -36,7 +36,7 @@
 
 #include "kolokol/crypto/init.hpp"
 #include "kolokol/crypto/random.hpp"
-#include "kolokol/transport/relay.hpp"
+#include "kolokol/relay/relay.hpp"
 #include "kolokol/transport/sync.hpp"
 
 using namespace kolokol;

@@ -18,8 +18,8 @@
 #include <thread>
 
 #include "kolokol/crypto/init.hpp"
-#include "kolokol/transport/relay.hpp"
-#include "kolokol/transport/relay_store.hpp"
+#include "kolokol/relay/relay.hpp"
+#include "kolokol/relay/relay_store.hpp"
 #include "kolokol/transport/sync.hpp"
 #include "node_impl.hpp"
 

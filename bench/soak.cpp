@@ -49,7 +49,7 @@
 #include "kolokol/crypto/init.hpp"
 #include "kolokol/crypto/random.hpp"
 #include "kolokol/crypto/x25519.hpp"
-#include "kolokol/transport/relay.hpp"
+#include "kolokol/relay/relay.hpp"
 #include "kolokol/transport/session_connect.hpp"
 #include "kolokol/transport/sync.hpp"
 #include "sync.pb.h"
@@ -77,7 +77,7 @@ std::uint64_t rss_kib(pid_t pid) {
     return 0;
 }
 
-Bytes envelope(const MailboxId& mailbox, crypto::Random& rng, std::size_t body) {
+Bytes make_envelope(const MailboxId& mailbox, crypto::Random& rng, std::size_t body) {
     Bytes e{storage::kEnvelopeVersion};
     append(e, mailbox);
     append(e, rng.bytes(24 + body));
@@ -282,7 +282,7 @@ int main(int argc, char** argv) {
                 std::vector<RecordId> written;
                 const auto count = 1 + rng.uniform(3);
                 for (std::uint32_t k = 0; k < count; ++k)
-                    written.push_back(r->write(envelope(keys[i % groups].id, rng, 200)));
+                    written.push_back(r->write(make_envelope(keys[i % groups].id, rng, 200)));
                 auto rep = honest_sync(i, *r);
                 if (!rep || rep->peer_rejected != 0 || !rep->refused.empty()) {
                     ++n.honest_failed;
@@ -423,7 +423,7 @@ int main(int argc, char** argv) {
         auto key = MailboxKey::from_seed(rng.bytes(32));
         MemoryReplica mine;
         while (Clock::now() < deadline) {
-            for (int k = 0; k < 16; ++k) mine.write(envelope(key.id, rng, 60 * 1024 - 200));
+            for (int k = 0; k < 16; ++k) mine.write(make_envelope(key.id, rng, 60 * 1024 - 200));
             std::vector<MailboxKey> ks;
             ks.push_back(copy_key(key));
             SyncOptions options;

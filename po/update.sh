@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates po/kolokol.pot from every user-facing string — in cli/src the _(), N_() and P_()
-# markers of cli/src/i18n.hpp; in the libraries (core, storage, transport) the messages of
-# fail() and make_error(), and KOLOKOL_TEXT() (see core/crypto/include/kolokol/crypto/error.hpp)
+# markers of cli/src/i18n.hpp; in the libraries (core, envelope, storage, transport, relay) the
+# messages of fail() and make_error(), and KOLOKOL_TEXT() (see
+# core/crypto/include/kolokol/crypto/error.hpp)
 # — and merges it into each language's .po, so new strings show up there untranslated (and
 # changed ones fuzzy) for a translator to finish.
 #   po/update.sh            regenerate kolokol.pot and merge into every LANG.po
@@ -14,7 +15,7 @@ merge=1
 if [ "${1:-}" = "--pot" ]; then out=$2; merge=0; fi
 cd "$root"
 mapfile -t sources < <(find cli/src -name '*.cpp' -o -name '*.hpp' | LC_ALL=C sort)
-mapfile -t libraries < <(find core storage transport \( -name '*.cpp' -o -name '*.hpp' \) \
+mapfile -t libraries < <(find core envelope storage transport relay \( -name '*.cpp' -o -name '*.hpp' \) \
   ! -path '*/crypto/include/kolokol/crypto/error.hpp' | LC_ALL=C sort)
 common=(--language=C++ --from-code=UTF-8 --add-comments=TRANSLATORS: --package-name=kolokol
   --msgid-bugs-address= --sort-by-file)

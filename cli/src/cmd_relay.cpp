@@ -10,12 +10,13 @@
 #include <functional>
 #include <iostream>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 #include "app.hpp"
 #include "i18n.hpp"
+#include "kolokol/relay/relay.hpp"
 #include "kolokol/storage/error.hpp"
-#include "kolokol/transport/relay.hpp"
 #include "store_gone.hpp"
 #include "terminal.hpp"
 
@@ -101,7 +102,14 @@ void run_relay(const RelayArgs& a) {
                              "the disk has free ({} bytes)\n"),
                            a.store_max_bytes, space.available + store.store_bytes());
 
+    // Transport's log lines (a handler's bug, a failing accept loop or expiry), one whole line on
+    // stderr each, also when several of the relay's threads log at once.
+    std::mutex log_mutex;
     transport::RelayOptions options;
+    options.session.log = [&log_mutex](transport::LogLevel, std::string_view line) {
+        std::lock_guard lock(log_mutex);
+        std::cerr << "kolokol: " << line << "\n";
+    };
     options.max_sessions = a.max_sessions;
     options.per_address = a.per_address;
     options.per_prefix = a.per_prefix;

@@ -155,6 +155,54 @@ Result<std::vector<RecordId>> EnvelopeStore::ids_since(const MailboxId& mailbox,
     return out;
 }
 
+Result<IdsPage> EnvelopeStore::ids_page(const MailboxId& mailbox, std::uint64_t from,
+                                        std::size_t limit) {
+    IdsPage page;
+    if (from == 0) {
+        auto counted = usage(mailbox);
+        if (!counted) return std::unexpected(counted.error());
+        page.total = counted->count;
+    }
+    std::int64_t next = 0;
+    auto got = ids_since(mailbox, static_cast<std::int64_t>(from), &next, limit);
+    if (!got) return std::unexpected(got.error());
+    page.more = got->size() == limit;
+    page.ids = std::move(*got);
+    page.next = static_cast<std::uint64_t>(next);
+    return page;
+}
+
+Status EnvelopeStore::sort_by_stored_order(const MailboxId& mailbox, std::vector<RecordId>& ids) {
+    if (ids.size() < 2) return {};
+    constexpr std::size_t kScanPage = 4'096;
+    std::vector<RecordId> sorted = ids;
+    std::sort(sorted.begin(), sorted.end());
+    // rank[i]: position in the store of sorted[i].
+    std::vector<std::uint64_t> rank(sorted.size(), std::numeric_limits<std::uint64_t>::max());
+    std::uint64_t position = 0;
+    std::int64_t seq = 0;
+    for (;;) {
+        std::int64_t next = 0;
+        auto page = ids_since(mailbox, seq, &next, kScanPage);
+        if (!page) return std::unexpected(page.error());
+        for (const auto& id : *page) {
+            auto it = std::lower_bound(sorted.begin(), sorted.end(), id);
+            if (it != sorted.end() && *it == id) rank[it - sorted.begin()] = position;
+            ++position;
+        }
+        if (page->size() < kScanPage) break;
+        seq = next;
+    }
+    std::vector<std::size_t> order(sorted.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    // Ranks are unique but for ids not held, which keep their (id) order.
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return rank[a] != rank[b] ? rank[a] < rank[b] : a < b;
+    });
+    for (std::size_t i = 0; i < order.size(); ++i) ids[i] = sorted[order[i]];
+    return {};
+}
+
 Result<std::int64_t> EnvelopeStore::end_seq() {
     // sqlite_sequence holds the largest seq ever handed out, including deleted ones.
     auto stmt = m_db->cached("SELECT seq FROM sqlite_sequence WHERE name = 'envelopes'");

@@ -8,8 +8,8 @@
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
 #include <atomic>
-#include <iostream>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 
 #include "session_core.hpp"
@@ -129,7 +129,8 @@ asio::awaitable<void> run_connection(std::shared_ptr<State> server, asio::ip::tc
     } catch (const std::exception& e) {
         // A handler's bug ends its own session, never the server.
         ++server->handler_errors;
-        std::cerr << "kolokol: server: session handler failed: " << e.what() << "\n";
+        log_line(server->options.session.log, LogLevel::error,
+                 std::string("server: session handler failed: ") + e.what());
     }
     co_await session.close();
     ++server->sessions_finished;
@@ -172,14 +173,16 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> self) {
             // keep the next ones waiting in the backlog.
             auto ex = socket.get_executor();
             asio::post(ex, [self, ex, socket = std::move(socket), slot = admission.slot]() mutable {
-                asio::co_spawn(
-                    ex, run_connection(self, std::move(socket), slot),
-                    [](std::exception_ptr e) { detail::log_exception("connection", e); });
+                asio::co_spawn(ex, run_connection(self, std::move(socket), slot),
+                               [log = self->options.session.log](std::exception_ptr e) {
+                                   detail::log_escaped(log, "connection", e);
+                               });
             });
         } catch (const std::exception& e) {
             // Allocation failure and the like: log, and keep accepting.
             ++s.accept_errors;
-            std::cerr << "kolokol: server: accept loop: " << e.what() << "\n";
+            log_line(s.options.session.log, LogLevel::error,
+                     std::string("server: accept loop: ") + e.what());
         }
     }
 }
@@ -222,7 +225,9 @@ Status Server::start() {
     if (!m_state->acceptor.is_open() || m_state->started.exchange(true))
         return fail(TransportErrc::listen_failed, "start() needs one successful listen() first");
     asio::co_spawn(m_state->strand, accept_loop(m_state),
-                   [](std::exception_ptr e) { detail::log_exception("server accept loop", e); });
+                   [log = m_state->options.session.log](std::exception_ptr e) {
+                       detail::log_escaped(log, "server accept loop", e);
+                   });
     return {};
 }
 

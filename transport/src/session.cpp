@@ -6,7 +6,6 @@
 #include <asio/read.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
-#include <iostream>
 #include <string>
 #include <utility>
 
@@ -155,15 +154,8 @@ SessionCore::SessionCore(asio::ip::tcp::socket s, SessionOptions o)
     touch();
 }
 
-void log_exception(std::string_view where, std::exception_ptr e) {
-    if (!e) return;
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-        std::cerr << "kolokol: transport: " << where << ": " << x.what() << "\n";
-    } catch (...) {
-        std::cerr << "kolokol: transport: " << where << ": unknown exception\n";
-    }
+void log_escaped(const LogSink& sink, std::string_view where, std::exception_ptr e) {
+    transport::log_exception(sink, "transport: " + std::string(where), e);
 }
 
 void SessionCore::abort(std::optional<Error> why) {
@@ -183,10 +175,12 @@ void SessionCore::start() {
     established = true;
     touch();
     auto ex = socket.get_executor();
-    asio::co_spawn(ex, writer(shared_from_this()),
-                   [](std::exception_ptr e) { log_exception("session writer", e); });
-    asio::co_spawn(ex, watchdog(shared_from_this()),
-                   [](std::exception_ptr e) { log_exception("session watchdog", e); });
+    asio::co_spawn(ex, writer(shared_from_this()), [log = options.log](std::exception_ptr e) {
+        log_escaped(log, "session writer", e);
+    });
+    asio::co_spawn(ex, watchdog(shared_from_this()), [log = options.log](std::exception_ptr e) {
+        log_escaped(log, "session watchdog", e);
+    });
 }
 
 Error SessionCore::send_error() const {

@@ -63,9 +63,9 @@ struct SessionCore : std::enable_shared_from_this<SessionCore> {
 };
 
 // Completion handler body for co_spawn'ed transport coroutines: they use error codes
-// throughout, so anything that still escapes (allocation failure) is logged here instead of
-// escaping into the io_context.
-void log_exception(std::string_view where, std::exception_ptr e);
+// throughout, so anything that still escapes (allocation failure) is logged to `sink` as
+// "transport: WHERE: WHAT" instead of escaping into the io_context.
+void log_escaped(const LogSink& sink, std::string_view where, std::exception_ptr e);
 
 // Wraps an established core in a handle (for the Server, which runs the handshake itself so it
 // can abort connections on stop()).

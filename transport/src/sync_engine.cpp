@@ -517,7 +517,7 @@ Status SyncEngine::Impl::on_envelopes(const pb::SyncFrame& f) {
     Mailbox& mb = it->second;
     for (const auto& raw : e.envelopes()) {
         auto bytes = as_bytes(raw);
-        auto view = storage::parse_envelope(bytes);
+        auto view = envelope::parse_envelope(bytes);
         if (!view || view->mailbox != *mailbox)
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                              KOLOKOL_TEXT("an envelope that does not parse or belongs elsewhere"));
@@ -531,7 +531,7 @@ Status SyncEngine::Impl::on_envelopes(const pb::SyncFrame& f) {
         if (m_unacked_bytes > m_config.limits.window_bytes)
             return fail_with(CloseReason::limit, SyncErrc::limit_exceeded,
                              KOLOKOL_TEXT("the peer overran the window"));
-        const RecordId id = storage::record_id_of(bytes);
+        const RecordId id = envelope::record_id_of(bytes);
         if (m_config.side == Side::client && mb.wanted.erase(id) > 0) {
             --m_outstanding_wants;
         } else if (m_config.side == Side::client && !mb.live && mb.rec != Mailbox::Rec::fetching) {
@@ -570,8 +570,8 @@ Status SyncEngine::Impl::on_fetch_all(const pb::SyncFrame& f) {
             return fail_with(
                 CloseReason::internal,
                 make_error(SyncErrc::replica_failed, "the store failed: {}", env.error()));
-        std::optional<storage::EnvelopeView> view;
-        if (env->has_value()) view = storage::parse_envelope(**env);
+        std::optional<envelope::EnvelopeView> view;
+        if (env->has_value()) view = envelope::parse_envelope(**env);
         if (view && view->mailbox == *mailbox)
             mb.fetch_have.insert(*id);
         else if (std::find(mb.fetch_lacking.begin(), mb.fetch_lacking.end(), *id) ==

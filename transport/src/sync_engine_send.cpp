@@ -145,8 +145,8 @@ Status SyncEngine::Impl::send_envelopes() {
             // Never send what would break the peer's checks: an envelope that does not parse
             // or that belongs to another mailbox is treated as not held. (The latter also keeps
             // a want from fetching another mailbox's envelope by id.)
-            std::optional<storage::EnvelopeView> view;
-            if (env->has_value()) view = storage::parse_envelope(**env);
+            std::optional<envelope::EnvelopeView> view;
+            if (env->has_value()) view = envelope::parse_envelope(**env);
             if (!view || view->mailbox != o.mailbox) {
                 if (o.origin == Outgoing::Origin::want) missing[o.mailbox].push_back(o.id);
                 drop_front();

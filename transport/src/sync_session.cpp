@@ -6,7 +6,6 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <deque>
-#include <iostream>
 #include <mutex>
 
 namespace kolokol::transport {
@@ -175,13 +174,8 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
     st->engine_alive = true;
     note(engine.start(std::move(keys)));
 
-    asio::co_spawn(ex, read_loop(st, session), [](std::exception_ptr e) {
-        if (!e) return;
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& x) {
-            std::cerr << "kolokol: sync: reader failed: " << x.what() << "\n";
-        }
+    asio::co_spawn(ex, read_loop(st, session), [log = session.options().log](std::exception_ptr e) {
+        log_exception(log, "sync: reader failed", e);
     });
 
     bool session_failed = false;

@@ -1,79 +1,10 @@
 #include "sync_wire.hpp"
 
 #include <algorithm>
-#include <limits>
 
-#include "kolokol/crypto/hash.hpp"
 #include "sync.pb.h"
 
 namespace kolokol::transport {
-
-namespace {
-struct SyncCategory : std::error_category {
-    const char* name() const noexcept override { return "kolokol.sync"; }
-    std::string message(int c) const override {
-        switch (static_cast<SyncErrc>(c)) {
-            case SyncErrc::protocol_violation:
-                return KOLOKOL_TEXT("the peer broke the sync protocol");
-            case SyncErrc::unopened_mailbox:
-                return KOLOKOL_TEXT("the peer used a mailbox it did not open");
-            case SyncErrc::limit_exceeded:
-                return KOLOKOL_TEXT("the peer went past a sync limit");
-            case SyncErrc::version_mismatch:
-                return KOLOKOL_TEXT("the peer speaks another sync version");
-            case SyncErrc::replica_failed:
-                return KOLOKOL_TEXT("the local store failed during sync");
-            case SyncErrc::peer_closed:
-                return KOLOKOL_TEXT("the peer closed the session");
-            case SyncErrc::invalid_key:
-                return KOLOKOL_TEXT("a mailbox key does not match its mailbox");
-            case SyncErrc::stopped:
-                return KOLOKOL_TEXT("the sync was stopped");
-        }
-        return KOLOKOL_TEXT("unknown sync error");
-    }
-};
-}  // namespace
-
-const std::error_category& SyncErrc_category() {
-    static SyncCategory category;
-    return category;
-}
-
-MailboxKey MailboxKey::from_seed(ByteView seed32) {
-    auto pair = crypto::sign_seed_keypair(seed32);
-    MailboxKey key;
-    key.public_key = pair.public_key;
-    key.id = mailbox_id_of(pair.public_key);
-    key.secret_key = std::move(pair.secret_key);
-    return key;
-}
-
-MailboxId mailbox_id_of(const crypto::SignPublicKey& public_key) {
-    return crypto::blake2b_256(public_key);
-}
-
-namespace {
-Bytes open_message(ByteView handshake_hash, const MailboxId& mailbox) {
-    Bytes msg(handshake_hash.begin(), handshake_hash.end());
-    append(msg, mailbox);
-    return msg;
-}
-}  // namespace
-
-crypto::Signature sign_mailbox_open(const MailboxKey& key, ByteView handshake_hash) {
-    return crypto::sign(key.secret_key, kMailboxOpenDomain, open_message(handshake_hash, key.id));
-}
-
-bool verify_mailbox_open(const MailboxId& mailbox, ByteView public_key, ByteView handshake_hash,
-                         ByteView signature) {
-    if (public_key.size() != crypto::kSignPublicBytes ||
-        signature.size() != crypto::kSignatureBytes)
-        return false;
-    if (mailbox_id_of(to_array<crypto::kSignPublicBytes>(public_key)) != mailbox) return false;
-    return crypto::verify(public_key, kMailboxOpenDomain, open_message(handshake_hash, mailbox),
-                          signature);
-}
 
 Result<Replica::StoredIds> Replica::ids_in_stored_order(const MailboxId& mailbox,
                                                         std::uint64_t from, std::size_t limit) {
@@ -88,54 +19,6 @@ Result<Replica::StoredIds> Replica::ids_in_stored_order(const MailboxId& mailbox
     page.next = end;
     page.more = end < all->size();
     return page;
-}
-
-Result<Replica::StoredIds> stored_ids_page(storage::EnvelopeStore& store, const MailboxId& mailbox,
-                                           std::uint64_t from, std::size_t limit) {
-    Replica::StoredIds page;
-    if (from == 0) {
-        auto usage = store.usage(mailbox);
-        if (!usage) return std::unexpected(usage.error());
-        page.total = usage->count;
-    }
-    std::int64_t next = 0;
-    auto ids = store.ids_since(mailbox, static_cast<std::int64_t>(from), &next, limit);
-    if (!ids) return std::unexpected(ids.error());
-    page.more = ids->size() == limit;
-    page.ids = std::move(*ids);
-    page.next = static_cast<std::uint64_t>(next);
-    return page;
-}
-
-Status sort_by_stored_order(storage::EnvelopeStore& store, const MailboxId& mailbox,
-                            std::vector<RecordId>& ids) {
-    if (ids.size() < 2) return {};
-    std::vector<RecordId> sorted = ids;
-    std::sort(sorted.begin(), sorted.end());
-    // rank[i]: position in the store of sorted[i].
-    std::vector<std::uint64_t> rank(sorted.size(), std::numeric_limits<std::uint64_t>::max());
-    std::uint64_t position = 0;
-    std::int64_t seq = 0;
-    for (;;) {
-        std::int64_t next = 0;
-        auto page = store.ids_since(mailbox, seq, &next, 4'096);
-        if (!page) return std::unexpected(page.error());
-        for (const auto& id : *page) {
-            auto it = std::lower_bound(sorted.begin(), sorted.end(), id);
-            if (it != sorted.end() && *it == id) rank[it - sorted.begin()] = position;
-            ++position;
-        }
-        if (page->size() < 4'096) break;
-        seq = next;
-    }
-    std::vector<std::size_t> order(sorted.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    // Ranks are unique but for ids not held, which keep their (id) order.
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        return rank[a] != rank[b] ? rank[a] < rank[b] : a < b;
-    });
-    for (std::size_t i = 0; i < order.size(); ++i) ids[i] = sorted[order[i]];
-    return {};
 }
 
 }  // namespace kolokol::transport

@@ -15,8 +15,8 @@
 #include "command.hpp"
 #include "kolokol/core/node.hpp"
 #include "kolokol/crypto/encoding.hpp"
+#include "kolokol/relay/relay.hpp"
 #include "kolokol/storage/envelope.hpp"
-#include "kolokol/transport/relay.hpp"
 #include "kolokol/transport/server.hpp"
 #include "kolokol/transport/sync.hpp"
 

@@ -22,7 +22,7 @@
 #include "kolokol/crypto/random.hpp"
 #include "kolokol/crypto/sign.hpp"
 #include "kolokol/crypto/x25519.hpp"
-#include "kolokol/transport/relay.hpp"
+#include "kolokol/relay/relay.hpp"
 #include "kolokol/transport/sync.hpp"
 #include "node_access.hpp"
 #include "records.hpp"

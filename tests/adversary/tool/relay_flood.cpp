@@ -24,6 +24,7 @@
 #include "command.hpp"
 #include "kolokol/crypto/encoding.hpp"
 #include "kolokol/crypto/random.hpp"
+#include "kolokol/storage/envelope.hpp"
 #include "relay_flood_client.hpp"
 
 namespace kolokol::adversary {

@@ -20,7 +20,7 @@
 
 #include "command.hpp"
 #include "kolokol/crypto/encoding.hpp"
-#include "kolokol/transport/relay.hpp"
+#include "kolokol/relay/relay.hpp"
 
 namespace kolokol::adversary {
 namespace {

@@ -198,6 +198,63 @@ TEST_CASE_FIXTURE(Fixture, "envelopes: ids_since follows insertion order with a 
     CHECK(*from_end == std::vector<RecordId>{b.envelopes[7].id, b.envelopes[9].id});
 }
 
+TEST_CASE_FIXTURE(Fixture, "envelopes: ids_page pages a mailbox in insertion order") {
+    Batch b;
+    for (int i = 0; i < 7; ++i) b.add(i == 3 ? mb_b : mb_a, rng);
+    put_ok(store, b.envelopes);
+    const std::vector<RecordId> stored{b.envelopes[0].id, b.envelopes[1].id, b.envelopes[2].id,
+                                       b.envelopes[4].id, b.envelopes[5].id, b.envelopes[6].id};
+
+    auto count = store.ids_page(mb_a, 0, 0);
+    REQUIRE(count);
+    CHECK(count->total == 6);
+    CHECK(count->ids.empty());
+
+    std::vector<RecordId> seen;
+    std::uint64_t from = 0;
+    int pages = 0;
+    for (bool more = true; more; ++pages) {
+        auto page = store.ids_page(mb_a, from, 4);
+        REQUIRE(page);
+        // Only the first page counts the mailbox.
+        CHECK(page->total == (from == 0 ? 6u : 0u));
+        seen.insert(seen.end(), page->ids.begin(), page->ids.end());
+        more = page->more;
+        from = page->next;
+        REQUIRE(pages < 3);
+    }
+    CHECK(pages == 2);
+    CHECK(seen == stored);
+
+    auto unknown = store.ids_page(rng.array<32>(), 0, 4);
+    REQUIRE(unknown);
+    CHECK(unknown->total == 0);
+    CHECK(unknown->ids.empty());
+    CHECK_FALSE(unknown->more);
+}
+
+TEST_CASE_FIXTURE(Fixture, "envelopes: sort_by_stored_order puts ids in insertion order") {
+    Batch b;
+    for (int i = 0; i < 6; ++i) b.add(mb_a, rng);
+    b.add(mb_b, rng);
+    put_ok(store, b.envelopes);
+    const RecordId not_held = rng.array<32>();
+    const RecordId other_mailbox = b.envelopes[6].id;
+
+    std::vector<RecordId> ids{b.envelopes[4].id, not_held,          b.envelopes[1].id,
+                              other_mailbox,     b.envelopes[5].id, b.envelopes[0].id};
+    REQUIRE(store.sort_by_stored_order(mb_a, ids));
+    // Held ids by insertion; the rest (not held, or of another mailbox) last, in id order.
+    std::vector<RecordId> rest{not_held, other_mailbox};
+    std::sort(rest.begin(), rest.end());
+    CHECK(ids == std::vector<RecordId>{b.envelopes[0].id, b.envelopes[1].id, b.envelopes[4].id,
+                                       b.envelopes[5].id, rest[0], rest[1]});
+
+    std::vector<RecordId> one{not_held};
+    REQUIRE(store.sort_by_stored_order(mb_a, one));
+    CHECK(one == std::vector<RecordId>{not_held});
+}
+
 TEST_CASE_FIXTURE(Fixture, "envelopes: usage, remove and expire keep the counts exact") {
     Batch b;
     b.add(mb_a, rng, 100, 0);     // never expires

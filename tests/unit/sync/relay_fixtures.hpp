@@ -13,7 +13,7 @@
 #include <functional>
 #include <thread>
 
-#include "kolokol/transport/relay.hpp"
+#include "kolokol/relay/relay.hpp"
 #include "kolokol/transport/session_connect.hpp"
 #include "sync.pb.h"
 #include "sync_fixtures.hpp"

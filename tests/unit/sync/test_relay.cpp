@@ -10,10 +10,10 @@
 #include <filesystem>
 #include <thread>
 
+#include "kolokol/relay/relay.hpp"
 #include "kolokol/storage/database.hpp"
 #include "kolokol/storage/envelope_store.hpp"
 #include "kolokol/storage/error.hpp"
-#include "kolokol/transport/relay.hpp"
 #include "kolokol/transport/session_connect.hpp"
 #include "relay_fixtures.hpp"
 #include "sync.pb.h"

@@ -1,49 +1,20 @@
 #pragma once
-// The envelope: what crosses the network and what relays store (DESIGN §4). A fixed layout
-//   version(1) || mailbox(32) || nonce(24) || ciphertext(≥ 16)
-// so that record_id = BLAKE2b-256(envelope bytes) has exactly one encoding. Storage and
-// transport see only this outer layer; core alone opens the ciphertext.
+// The envelope (kolokol/envelope/envelope.hpp, target kolokol_envelope) under the names storage
+// and its users have always used: the store keeps envelopes, and transport checks them without
+// a store.
 
-#include <optional>
-
-#include "kolokol/crypto/bytes.hpp"
-#include "kolokol/crypto/hash.hpp"
+#include "kolokol/envelope/envelope.hpp"
 
 namespace kolokol::storage {
 
-using RecordId = ByteArray<32>;
-using MailboxId = ByteArray<32>;
-
-inline constexpr std::uint8_t kEnvelopeVersion = 1;
-inline constexpr std::size_t kEnvelopeHeaderBytes = 1 + 32 + 24;
-inline constexpr std::size_t kEnvelopeMinBytes = kEnvelopeHeaderBytes + 16;
-// Fits one transport frame (65,535 bytes) with room for the sync frame around it.
-inline constexpr std::size_t kEnvelopeMaxBytes = 60 * 1024;
-
-struct EnvelopeView {
-    std::uint8_t version = 0;
-    MailboxId mailbox{};
-    ByteView nonce;       // 24 bytes, points into the envelope
-    ByteView ciphertext;  // points into the envelope
-    ByteView header;      // version || mailbox: the AEAD's associated data
-};
-
-// Splits an envelope into its fields. nullopt when it is too short, too long or of an unknown
-// version. The views point into `bytes`, which must outlive the result.
-inline std::optional<EnvelopeView> parse_envelope(ByteView bytes) {
-    if (bytes.size() < kEnvelopeMinBytes || bytes.size() > kEnvelopeMaxBytes) return std::nullopt;
-    if (bytes[0] != kEnvelopeVersion) return std::nullopt;
-    EnvelopeView v;
-    v.version = bytes[0];
-    v.mailbox = to_array<32>(bytes.subspan(1, 32));
-    v.nonce = bytes.subspan(33, 24);
-    v.ciphertext = bytes.subspan(kEnvelopeHeaderBytes);
-    v.header = bytes.first(33);
-    return v;
-}
-
-inline RecordId record_id_of(ByteView envelope_bytes) {
-    return crypto::blake2b_256(envelope_bytes);
-}
+using envelope::EnvelopeView;
+using envelope::kEnvelopeHeaderBytes;
+using envelope::kEnvelopeMaxBytes;
+using envelope::kEnvelopeMinBytes;
+using envelope::kEnvelopeVersion;
+using envelope::MailboxId;
+using envelope::parse_envelope;
+using envelope::record_id_of;
+using envelope::RecordId;
 
 }  // namespace kolokol::storage

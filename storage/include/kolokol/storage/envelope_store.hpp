@@ -39,6 +39,14 @@ struct StoredEnvelope {
     std::int64_t expires_ms = 0;  // 0 = never; otherwise deleted by expire(now >= expires_ms)
 };
 
+// One page of a mailbox's ids in insertion order (EnvelopeStore::ids_page).
+struct IdsPage {
+    std::vector<RecordId> ids;
+    std::uint64_t next = 0;   // the cursor the following page starts from
+    bool more = false;        // false once the end was reached
+    std::uint64_t total = 0;  // the mailbox's ids in all; counted only for a page from 0
+};
+
 struct MailboxUsage {
     std::uint64_t count = 0;
     std::uint64_t bytes = 0;  // sum of envelope sizes
@@ -73,6 +81,15 @@ public:
     // Start from 0 for everything or from end_seq() for "from now on".
     Result<std::vector<RecordId>> ids_since(const MailboxId& mailbox, std::int64_t seq,
                                             std::int64_t* next_seq, std::size_t limit = SIZE_MAX);
+    // Up to `limit` ids of `mailbox` in insertion order, starting at cursor `from` (0: the
+    // first; otherwise a page's `next`). `more` is false once a page came back short; `total`
+    // is counted when from == 0, and limit 0 asks for the count alone. What a sync answers a
+    // FetchAll from, so that the peer receives envelopes in the order this side stored them.
+    Result<IdsPage> ids_page(const MailboxId& mailbox, std::uint64_t from, std::size_t limit);
+    // Sorts `ids` (of `mailbox`) by insertion order, in one scan of the mailbox's covering
+    // index; ids not held go last, in id order. For a bulk send: a store that kept causal order
+    // hands it on.
+    Status sort_by_stored_order(const MailboxId& mailbox, std::vector<RecordId>& ids);
     // A cursor past every envelope stored so far.
     Result<std::int64_t> end_seq();
 

@@ -41,11 +41,11 @@
 
 #include "kolokol/crypto/bytes.hpp"
 #include "kolokol/crypto/error.hpp"
-#include "kolokol/storage/envelope.hpp"
+#include "kolokol/envelope/envelope.hpp"
 
 namespace kolokol::transport {
 
-using storage::RecordId;
+using envelope::RecordId;
 
 enum class ReconcileErrc {
     malformed = 1,        // truncated, unknown mode, bad bound or varint

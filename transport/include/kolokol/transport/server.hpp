@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string_view>
 
 #include "kolokol/crypto/error.hpp"
 #include "kolokol/crypto/x25519.hpp"
@@ -83,5 +84,9 @@ public:
 private:
     std::shared_ptr<State> m_state;
 };
+
+// Parses a listen address "HOST:PORT": an IPv4 dotted quad or a bracketed IPv6 literal, and a
+// port 0..65535 (0: any free port). invalid_address otherwise.
+Result<asio::ip::tcp::endpoint> parse_listen_address(std::string_view text);
 
 }  // namespace kolokol::transport

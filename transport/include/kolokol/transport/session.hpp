@@ -26,6 +26,7 @@
 #include "kolokol/crypto/x25519.hpp"
 #include "kolokol/transport/address.hpp"
 #include "kolokol/transport/frame.hpp"
+#include "kolokol/transport/log.hpp"
 #include "kolokol/transport/noise.hpp"
 #include "kolokol/transport/session_error.hpp"
 
@@ -62,6 +63,9 @@ struct SessionOptions {
     // list: g++ 12 refuses to compile a co_await expression that default-constructs these
     // options when an initializer_list's backing array would be one of its temporaries.)
     std::vector<std::uint16_t> versions = std::vector<std::uint16_t>(1, kProtocolVersion);
+    // Where this session's log lines go (log.hpp); a Server's sessions and its own lines use
+    // ServerOptions::session's. Empty: stderr.
+    LogSink log;
 
     std::size_t max_message_bytes() const { return max_frame_bytes - kFrameOverheadBytes; }
     // bad_config when a value is out of range (zero timeouts, empty queue, bad versions…).

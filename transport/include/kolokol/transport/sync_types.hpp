@@ -1,7 +1,8 @@
 #pragma once
-// The vocabulary of the sync protocol (DESIGN §5): mailbox keys and their open proof, the
-// Replica interface that the local side implements, limits, and the report of a sync.
-// The protocol itself: proto/sync.proto; the sessions that run it: kolokol/transport/sync.hpp.
+// The vocabulary of the sync protocol (DESIGN §5): mailbox keys and their open proof
+// (mailbox_key.hpp), its errors (sync_error.hpp), the Replica interface that the local side
+// implements, limits, and the report of a sync. The protocol itself: proto/sync.proto; the sessions
+// that run it: kolokol/transport/sync.hpp.
 
 #include <chrono>
 #include <cstdint>
@@ -17,18 +18,17 @@
 #include "kolokol/crypto/error.hpp"
 #include "kolokol/crypto/secret.hpp"
 #include "kolokol/crypto/sign.hpp"
-#include "kolokol/storage/envelope.hpp"
-#include "kolokol/storage/envelope_store.hpp"
+#include "kolokol/envelope/envelope.hpp"
+#include "kolokol/transport/mailbox_key.hpp"
+#include "kolokol/transport/sync_error.hpp"
 
 namespace kolokol::transport {
 
-using storage::MailboxId;
-using storage::RecordId;
+using envelope::MailboxId;
+using envelope::RecordId;
 
 // 2: FetchAll / Fetched.
 inline constexpr std::uint32_t kSyncVersion = 2;
-// Domain of the mailbox-open signature over (handshake hash || mailbox).
-inline constexpr std::string_view kMailboxOpenDomain = "kolokol/mailbox-open/v1";
 // Largest sync frame either side sends or accepts. A Noise transport message is at most
 // 65,535 bytes with a 16-byte tag; the session adds its own small header.
 inline constexpr std::size_t kSyncFrameMaxBytes = 65'000;
@@ -37,44 +37,6 @@ inline constexpr std::size_t kSyncMaxIdsPerFrame = 1'024;
 // A client holding at most this many envelopes of a mailbox fetches all of it (FetchAll)
 // rather than reconciling; they travel as the FetchAll's `have` list.
 inline constexpr std::size_t kSyncMaxFetchHave = 64;
-
-enum class SyncErrc {
-    protocol_violation = 1,  // the peer sent a malformed or out-of-turn frame
-    unopened_mailbox,        // envelopes, wants or reconciliation for a mailbox not open
-    limit_exceeded,          // the peer went past a window, count or round limit
-    version_mismatch,        // the peer speaks another sync version
-    replica_failed,          // the local Replica returned an error
-    peer_closed,             // the peer ended the session with an error reason
-    invalid_key,             // a MailboxKey whose id or public key does not match
-    stopped,                 // stop() was called before the sync finished
-};
-KOLOKOL_ERROR_ENUM(SyncErrc)
-
-// The capability to open one mailbox: the Ed25519 key pair derived from the epoch secret
-// (DESIGN §4), with id == BLAKE2b-256(public_key). Move-only: the secret key is in
-// sodium_malloc memory.
-struct MailboxKey {
-    MailboxId id{};
-    crypto::SignPublicKey public_key{};
-    crypto::SecretBytes secret_key;  // 64 bytes (seed || public key)
-    // 0: take every envelope. Otherwise the largest envelope the server is asked to send from
-    // this mailbox (Open.max_envelope_bytes); larger ones are never fetched, wanted ids of them
-    // come back as missing, and live mode does not push them.
-    std::uint32_t max_envelope_bytes = 0;
-
-    // A key from a 32-byte seed (what core derives per epoch).
-    static MailboxKey from_seed(ByteView seed32);
-};
-
-// mailbox = BLAKE2b-256(public key).
-MailboxId mailbox_id_of(const crypto::SignPublicKey& public_key);
-// The open proof: Ed25519 by the mailbox key over ("kolokol/mailbox-open/v1", handshake hash ||
-// mailbox). Binding the session's handshake hash means a recorded proof is worthless on any
-// other session.
-crypto::Signature sign_mailbox_open(const MailboxKey& key, ByteView handshake_hash);
-// True when `public_key` names `mailbox` and `signature` is its open proof for this handshake.
-bool verify_mailbox_open(const MailboxId& mailbox, ByteView public_key, ByteView handshake_hash,
-                         ByteView signature);
 
 // A live-mode registration; destroying it ends the notifications (see Replica::watch).
 class LiveSubscription {
@@ -149,15 +111,21 @@ public:
     }
 };
 
-// Replica::ids_in_stored_order over an envelope store (insertion order), for the stores that
-// keep one. Call with whatever lock guards `store`.
-Result<Replica::StoredIds> stored_ids_page(storage::EnvelopeStore& store, const MailboxId& mailbox,
-                                           std::uint64_t from, std::size_t limit);
-
-// Replica::order_for_sending over an envelope store: sorts `ids` by insertion order (one scan
-// of the mailbox's covering index; ids it does not hold go last). Call with the store's lock.
-Status sort_by_stored_order(storage::EnvelopeStore& store, const MailboxId& mailbox,
-                            std::vector<RecordId>& ids);
+// Replica::ids_in_stored_order and Replica::order_for_sending for replicas over a store that
+// keeps insertion order: `Store` is storage::EnvelopeStore (its ids_page() and
+// sort_by_stored_order() do the work), named only here so that transport needs no store. Call
+// with whatever lock guards `store`.
+template <class Store>
+Result<Replica::StoredIds> stored_ids_page(Store& store, const MailboxId& mailbox,
+                                           std::uint64_t from, std::size_t limit) {
+    auto page = store.ids_page(mailbox, from, limit);
+    if (!page) return std::unexpected(page.error());
+    return Replica::StoredIds{std::move(page->ids), page->next, page->more, page->total};
+}
+template <class Store>
+Status sort_by_stored_order(Store& store, const MailboxId& mailbox, std::vector<RecordId>& ids) {
+    return store.sort_by_stored_order(mailbox, ids);
+}
 
 // Limits one side applies to a session. The defaults suit both members and relays.
 struct SyncLimits {
@@ -210,5 +178,3 @@ struct SyncReport {
 };
 
 }  // namespace kolokol::transport
-
-KOLOKOL_ERROR_ENUM_TRAITS(kolokol::transport, SyncErrc)

@@ -1,4 +1,4 @@
-#include "kolokol/transport/relay_store.hpp"
+#include "kolokol/relay/relay_store.hpp"
 
 #include <array>
 #include <set>

@@ -1,4 +1,4 @@
-#include "kolokol/transport/relay.hpp"
+#include "kolokol/relay/relay.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -7,8 +7,7 @@
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
 #include <atomic>
-#include <charconv>
-#include <iostream>
+#include <string>
 
 namespace kolokol::transport {
 
@@ -75,25 +74,20 @@ void Relay::start() {
     auto expiry = m_expiry;
     RelayStore* store = &m_store;
     const auto interval = m_options.expiry_interval;
+    const LogSink log = m_options.session.log;
     asio::co_spawn(
         expiry->timer.get_executor(),
-        [expiry, store, interval]() -> asio::awaitable<void> {
+        [expiry, store, interval, log]() -> asio::awaitable<void> {
             while (!expiry->stopped) {
                 if (auto n = store->expire(); !n)
-                    std::cerr << "kolokol: relay: expiry failed: " << n.error().what() << "\n";
+                    log_line(log, LogLevel::error,
+                             std::string("relay: expiry failed: ") + n.error().what());
                 expiry->timer.expires_after(interval);
                 co_await expiry->timer.async_wait(
                     asio::experimental::as_tuple(asio::use_awaitable));
             }
         },
-        [](std::exception_ptr e) {
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& x) {
-                std::cerr << "kolokol: relay: expiry loop failed: " << x.what() << "\n";
-            }
-        });
+        [log](std::exception_ptr e) { log_exception(log, "relay: expiry loop failed", e); });
 }
 
 void Relay::stop() {
@@ -114,36 +108,6 @@ SyncServerStats Relay::stats() const {
 Relay::MemoryStats Relay::memory() const {
     return {m_reconcile_budget.used(), m_reconcile_budget.peak(), m_session_budget.used(),
             m_session_budget.peak(), m_sets.stats()};
-}
-
-Result<asio::ip::tcp::endpoint> parse_listen_address(std::string_view text) {
-    auto bad = [&](std::string why) {
-        return fail(TransportErrc::invalid_address, "invalid listen address \"{}\": {}",
-                    text.substr(0, 80), why);
-    };
-    std::string_view host, port;
-    if (!text.empty() && text.front() == '[') {
-        auto close = text.find(']');
-        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
-            return bad("expected [IPv6]:PORT");
-        host = text.substr(1, close - 1);
-        port = text.substr(close + 2);
-    } else {
-        auto colon = text.rfind(':');
-        if (colon == std::string_view::npos) return bad("expected HOST:PORT");
-        host = text.substr(0, colon);
-        port = text.substr(colon + 1);
-        if (host.find(':') != std::string_view::npos) return bad("put an IPv6 host in brackets");
-    }
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || value > 65535 ||
-        (port.size() > 1 && port.front() == '0'))
-        return bad("the port must be a number from 0 to 65535");
-    std::error_code aec;
-    auto address = asio::ip::make_address(std::string(host), aec);
-    if (aec) return bad("the host must be an IP address");
-    return asio::ip::tcp::endpoint(address, static_cast<std::uint16_t>(value));
 }
 
 }  // namespace kolokol::transport

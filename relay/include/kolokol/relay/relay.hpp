@@ -1,6 +1,8 @@
 #pragma once
 // The relay (DESIGN §1, §3, §7): a store-and-forward node built from transport and storage
-// alone, so it cannot open an envelope even by mistake. It serves the sync protocol to any
+// alone, so it cannot open an envelope even by mistake: its target, kolokol_relay, links no core
+// library, and the CTest build_relay_links fails if it ever does. Its types keep the namespace
+// kolokol::transport they had when it was part of that target. It serves the sync protocol to any
 // client that proves it holds a mailbox's key (the open proof bound to the session), keeps what
 // it acknowledged in its RelayStore, enforces quotas, expires old envelopes, caps sessions in
 // all, per source address and per address prefix (evicting sessions that opened nothing to
@@ -19,9 +21,10 @@
 #include <string_view>
 
 #include "kolokol/crypto/error.hpp"
+#include "kolokol/relay/relay_store.hpp"
 #include "kolokol/transport/memory_budget.hpp"
 #include "kolokol/transport/reconcile_sets.hpp"
-#include "kolokol/transport/relay_store.hpp"
+#include "kolokol/transport/server.hpp"
 #include "kolokol/transport/session.hpp"
 #include "kolokol/transport/sync.hpp"
 
@@ -86,9 +89,5 @@ private:
     SyncServer m_server;
     std::shared_ptr<Expiry> m_expiry;
 };
-
-// Parses a listen address "HOST:PORT": an IPv4 dotted quad or a bracketed IPv6 literal, and a
-// port 0..65535 (0: any free port). invalid_address otherwise.
-Result<asio::ip::tcp::endpoint> parse_listen_address(std::string_view text);
 
 }  // namespace kolokol::transport
