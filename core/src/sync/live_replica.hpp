@@ -1,5 +1,5 @@
 #pragma once
-// The Node's Replica as the live sessions of a SyncService share it (DESIGN §9.13). Sessions that
+// The Node's Replica as the live sessions of a SyncService share it (DESIGN §5). Sessions that
 // asked for live pushes (Replica::watch) hear of every envelope stored from then on: those that
 // arrived on another session (so one member relays between a LAN peer and a relay, each session
 // filtering its own echoes), and those this member or another process wrote, once

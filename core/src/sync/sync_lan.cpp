@@ -1,4 +1,4 @@
-// LAN discovery for the SyncService (sync_service.hpp, DESIGN §11.4): beacons every group that is
+// LAN discovery for the SyncService (sync_service.hpp, DESIGN §5): beacons every group that is
 // not Tor only and hands each member it recognises to the service, with the group the beacon
 // named.
 

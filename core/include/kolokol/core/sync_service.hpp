@@ -1,5 +1,5 @@
 #pragma once
-// The live sync of one member (DESIGN §9.13): every session this member keeps with the relays
+// The live sync of one member (DESIGN §5): every session this member keeps with the relays
 // and peers its groups list, with members found on the LAN, and the sessions others open to its
 // listener — on one network thread with one io_context, which is also the one place the Node
 // is used while the service runs.
