@@ -16,8 +16,10 @@
 #include "kolokol/crypto/aead.hpp"
 #include "kolokol/crypto/hash.hpp"
 #include "kolokol/crypto/init.hpp"
+#include "kolokol/crypto/random.hpp"
 #include "kolokol/storage/envelope.hpp"
 #include "kolokol/transport/address.hpp"
+#include "kolokol/transport/lan_beacon.hpp"
 #include "kolokol/transport/reconcile.hpp"
 #include "kolokol/transport/sync_types.hpp"
 #include "noise_common.hpp"
@@ -236,6 +238,30 @@ void node_files() {
     fs::remove_all(dir);
 }
 
+// Beacons for fuzz_lan_beacon, whose recogniser holds keys 1, 2 and 3 (32 bytes of that value)
+// and whose clock stands at kBeaconNowMs.
+void lan_beacons() {
+    constexpr std::int64_t kBeaconNowMs = 1'800'000'000'000;
+    const auto window = transport::lan::window_of(kBeaconNowMs);
+    const Bytes key1(transport::lan::kBeaconKeyBytes, 1), key4(transport::lan::kBeaconKeyBytes, 4);
+    transport::lan::BeaconInfo info;
+    info.port = 7420;
+    info.address = {192, 168, 1, 20};
+    for (std::size_t i = 0; i < info.key.size(); ++i) info.key[i] = static_cast<std::uint8_t>(i);
+    auto beacon = [&](ByteView key, std::uint64_t w) {
+        auto b = transport::lan::make_beacon(key, w, info, crypto::system_random());
+        if (!b) die("make_beacon failed");
+        return *b;
+    };
+    put("lan_beacon", "recognised", beacon(key1, window));
+    put("lan_beacon", "previous_window", beacon(key1, window - 1));
+    put("lan_beacon", "stale_window", beacon(key1, window - 5));
+    put("lan_beacon", "unknown_key", beacon(key4, window));
+    auto truncated = beacon(key1, window);
+    truncated.pop_back();
+    put("lan_beacon", "truncated", truncated);
+}
+
 void addresses() {
     put("address", "ipv4", "kolokol://127.0.0.1:7420/" + std::string(52, 'a'));
     put("address", "ipv6", "kolokol://[2001:db8::1]:443/" + std::string(52, 'b'));
@@ -255,5 +281,6 @@ int main(int argc, char** argv) {
     age_files();
     node_files();
     addresses();
+    lan_beacons();
     return 0;
 }

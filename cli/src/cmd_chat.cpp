@@ -6,11 +6,9 @@
 #include <atomic>
 #include <clocale>
 #include <cstring>
-#include <mutex>
 #include <optional>
 
 #include "chat/controller.hpp"
-#include "chat/live_sync.hpp"
 #include "chat/tui.hpp"
 #include "kolokol/transport/relay.hpp"
 #include "network.hpp"
@@ -90,34 +88,54 @@ void register_chat_commands(CLI::App& app) {
         on_store_gone(give_terminal_back);
         auto node = open_node();
         ensure_utf8_ctype();
-        std::mutex node_mutex;
         std::atomic<bool> dirty{false};
-        chat::ChatController* screen = nullptr;
-        std::optional<chat::LiveSync> live;
-        if (!offline)
-            live.emplace(
-                *node, node_mutex, [&dirty] { dirty = true; },
-                [&dirty, &screen](std::string text, bool error) {
-                    if (screen) screen->notify_status(std::move(text), error);
-                    dirty = true;
-                });
-        chat::ChatController controller(*node, node_mutex, live ? &*live : nullptr);
+        std::atomic<chat::ChatController*> screen{nullptr};
+        // The service's events become status lines; each refreshes the screen.
+        class Events final : public core::SyncObserver {
+        public:
+            Events(std::atomic<bool>& dirty, std::atomic<chat::ChatController*>& screen)
+                : m_dirty(dirty), m_screen(screen) {}
+            void on_event(const core::SyncEvent& event) override {
+                bool error = false;
+                auto text = sync_event_text(event, &error);
+                if (auto* s = m_screen.load()) s->notify_status(std::move(text), error);
+                m_dirty = true;
+            }
+            void on_arrived() override { m_dirty = true; }
+
+        private:
+            std::atomic<bool>& m_dirty;
+            std::atomic<chat::ChatController*>& m_screen;
+        } events(dirty, screen);
+        core::SyncServiceOptions options;
+        options.route = sync_route();
+        core::SyncService sync(*node, &events, std::move(options));
+        chat::ChatController controller(*node, sync, !offline);
         screen = &controller;
         // The sessions end before the screen they report to.
         struct StopFirst {
-            std::optional<chat::LiveSync>& live;
-            chat::ChatController*& screen;
+            core::SyncService& sync;
+            std::atomic<chat::ChatController*>& screen;
             ~StopFirst() {
-                if (live) live->stop();
+                sync.stop();
                 screen = nullptr;
             }
-        } stop_first{live, screen};
+        } stop_first{sync, screen};
         check(controller.open(group.empty() ? std::nullopt : std::optional(group)));
-        if (live && endpoint) {
-            auto address = live->listen(*endpoint, lan);
-            controller.note(subst(_("Others can connect to you at {}"), address));
+        if (!offline && endpoint) {
+            core::ListenOptions listen_options;
+            listen_options.endpoint = *endpoint;
+            // A member's screen, not a relay: a few sessions are plenty.
+            listen_options.server.max_sessions = 64;
+            listen_options.server.max_sessions_per_address = 8;
+            listen_options.lan = lan;
+            if (lan) listen_options.discovery = lan_discovery_options();
+            auto address = sync.listen(listen_options);
+            if (!address)
+                throw CommandError(listen_exit(address.error()), translated(address.error()));
+            controller.note(subst(_("Others can connect to you at {}"), *address));
         }
-        if (live) live->update();
+        if (!offline) sync.update();
         chat::run_screen(controller, dirty);
     });
 }

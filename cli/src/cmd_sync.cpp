@@ -1,7 +1,6 @@
 // kolokol sync (files and the network) · serve
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
-#include <asio/steady_timer.hpp>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -10,7 +9,6 @@
 #include "i18n.hpp"
 #include "kolokol/transport/relay.hpp"
 #include "kolokol/transport/sync.hpp"
-#include "live_replica.hpp"
 #include "network.hpp"
 #include "node_session.hpp"
 #include "settings.hpp"
@@ -391,44 +389,35 @@ void register_sync_commands(CLI::App& app) {
                                                                        : args().listen;
         auto endpoint = transport::parse_listen_address(listen);
         if (!endpoint) raise(endpoint.error());
-        asio::io_context io;
-        auto inner = node->replica();
-        // Live sessions (a member's chat) hear at once of what another session brought, and
-        // within a second of what this member wrote with another command meanwhile.
-        std::mutex node_mutex;  // everything runs on this thread; the replica takes it anyway
-        LiveReplica replica(*inner, node_mutex);
-        asio::steady_timer poll(io);
-        std::function<void()> watch_store = [&] {
-            poll.expires_after(std::chrono::seconds(1));
-            poll.async_wait([&](const asio::error_code& ec) {
-                if (ec) return;
-                {
-                    std::lock_guard lock(node_mutex);
-                    replica.notify_written();
-                }
-                watch_store();
-            });
-        };
-        watch_store();
-        transport::ServeOptions serve_options;
-        // Mailboxes learnt while serving (a rotation synced in) are served too.
-        serve_options.admit = held_mailboxes(*node);
-        transport::SyncServer server(io.get_executor(), node->transport_key(), replica,
-                                     transport::ServerOptions{}, serve_options);
-        if (auto ok = server.listen(*endpoint); !ok)
-            throw CommandError(Exit::network, translated(ok.error()));
-        server.start();
-        std::cout << server.address().to_string() << std::endl;
-        std::shared_ptr<LanRunner> lan;
-        if (lan_requested()) lan = start_lan(io, *node, replica, server.local_endpoint().port());
-        asio::signal_set signals(io, SIGINT, SIGTERM);
-        signals.async_wait([&](const asio::error_code&, int) {
-            stop_lan(lan);
-            poll.cancel();
-            server.stop();
-            io.stop();
-        });
-        io.run();
+        // Notices (LAN discovery, one-shot LAN syncs) go to stderr, as lines of their own.
+        class Events final : public core::SyncObserver {
+        public:
+            void on_event(const core::SyncEvent& event) override {
+                bool error = false;
+                auto text = sync_event_text(event, &error);
+                std::cerr << (error ? "kolokol: " : "") << text << std::endl;
+            }
+        } events;
+        core::SyncServiceOptions options;
+        options.route = sync_route();
+        // What this member writes with another command meanwhile reaches live sessions within
+        // a second.
+        options.store_poll = std::chrono::seconds(1);
+        core::ListenOptions listen_options;
+        listen_options.endpoint = *endpoint;
+        listen_options.lan = lan_requested();
+        if (listen_options.lan) listen_options.discovery = lan_discovery_options();
+        listen_options.lan_live = false;
+        core::SyncService service(*node, &events, std::move(options));
+        auto address = service.listen(listen_options);
+        if (!address) throw CommandError(listen_exit(address.error()), translated(address.error()));
+        std::cout << *address << std::endl;
+        // This thread only waits for SIGINT/SIGTERM; the service's thread does the work.
+        asio::io_context signals_io;
+        asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+        signals.async_wait([](const asio::error_code&, int) {});
+        signals_io.run();
+        service.stop();
     });
 }
 

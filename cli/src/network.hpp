@@ -1,11 +1,8 @@
 #pragma once
 // How the CLI connects out (DESIGN §5): the SOCKS5 proxy (--proxy, or the store's setting from
-// `kolokol proxy set`), "Tor only" groups, and LAN discovery for `kolokol serve --lan`.
+// `kolokol proxy set`), "Tor only" groups, and the options of LAN discovery (`--lan`).
 // Every command that connects to a peer or relay takes its ConnectOptions from here.
 
-#include <asio/io_context.hpp>
-#include <functional>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -13,6 +10,7 @@
 
 #include "app.hpp"
 #include "kolokol/core/node.hpp"
+#include "kolokol/core/sync_service.hpp"
 #include "kolokol/transport/socks5.hpp"
 #include "kolokol/transport/sync.hpp"
 
@@ -46,38 +44,23 @@ NetworkPolicy network_policy(core::Node& node);
 // A stderr notice naming the groups left out, if any.
 void warn_excluded(const NetworkPolicy& policy);
 
-// A serve admission that serves every mailbox the Node holds at the time of asking, so one
-// learnt while serving (a rotation synced in over the LAN) is served too. Runs on the
-// server's thread; `node` must outlive it and be used from that thread only.
-transport::SyncEngine::Admit held_mailboxes(core::Node& node);
-
 // `kolokol serve --lan` and `kolokol chat --lan`, and their options.
 void add_lan_options(CLI::App* command);
 bool lan_requested();
 
-// How LAN discovery shares a Node and reports, for `kolokol chat` (serve leaves them empty).
-struct LanHooks {
-    // When set, held around every Node call discovery makes.
-    std::mutex* node_mutex = nullptr;
-    // When set, a member whose beacon is recognised (and who is this side's to dial: the
-    // smaller transport key connects) is handed here with the group the beacon named, on the
-    // io_context's thread, instead of being synced once.
-    std::function<void(const transport::Address&, const core::GroupId&)> on_member;
-    // When set, notices go here (error true for failures) instead of to stderr.
-    std::function<void(std::string, bool)> log;
-};
-
-// Starts LAN discovery for a running `serve` or chat listener: beacons every group that is not
-// Tor only and syncs (pinned Noise sessions, sync_with) with every member whose beacon it
-// recognises, in the group of that beacon only (one session a member and group). Runs on `io`
-// (single-threaded) until `io` stops; `node` and `replica` must outlive it. Throws CommandError
-// when discovery cannot start.
-class LanRunner;
-std::shared_ptr<LanRunner> start_lan(asio::io_context& io, core::Node& node,
-                                     transport::Replica& replica, std::uint16_t listen_port,
-                                     LanHooks hooks = {});
-// Stops beaconing and prints (or logs) the statistics. Call on `io`'s thread.
-void stop_lan(const std::shared_ptr<LanRunner>& runner);
+// The route of every outgoing session of a SyncService: through the proxy (--proxy, else
+// `kolokol proxy set`) with SOCKS credentials of its own for each address and group
+// (NetworkPolicy::apply), and never a Tor-only group without one. A malformed --proxy is
+// reported as route_failed.
+core::SyncRoute sync_route();
+// The LAN discovery options from --lan-port, --lan-group, --lan-interval-ms and
+// --lan-interface. Throws CommandError(usage) for a --lan-group that is not IPv4 multicast.
+transport::lan::DiscoveryOptions lan_discovery_options();
+// The exit code for a SyncService::listen() failure: not_found when there is no group to
+// announce on the LAN, network otherwise.
+Exit listen_exit(const Error& error);
+// One line for a SyncService event, translated; `error` (if given) is set for failures.
+std::string sync_event_text(const core::SyncEvent& event, bool* error = nullptr);
 
 // `kolokol proxy set URL | clear | show`.
 void register_proxy_command(CLI::App& app);

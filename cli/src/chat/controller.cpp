@@ -3,6 +3,8 @@
 #include <chrono>
 #include <ctime>
 
+#include "network.hpp"
+// i18n.hpp after the other headers: `_` is a macro.
 #include "i18n.hpp"
 #include "kolokol/core/identity.hpp"
 #include "kolokol/crypto/encoding.hpp"
@@ -69,9 +71,9 @@ std::optional<std::string> to_utc_datetime(std::string_view text) {
     return *stored;
 }
 
-ChatController::ChatController(core::Node& node, std::mutex& node_mutex, LiveSync* live)
-    : m_node(node), m_node_mutex(node_mutex), m_live(live) {
-    std::lock_guard lock(m_node_mutex);
+ChatController::ChatController(core::Node& node, core::SyncService& sync, bool online)
+    : m_node(node), m_sync(sync), m_live(online ? &sync : nullptr) {
+    auto hold = m_sync.hold();
     m_me = m_node.me();
 }
 
@@ -82,7 +84,7 @@ const core::GroupId* ChatController::current_id() const {
 Status ChatController::open(const std::optional<std::string>& group) {
     std::optional<core::GroupId> wanted;
     {
-        std::lock_guard lock(m_node_mutex);
+        auto hold = m_sync.hold();
         if (group) {
             auto id = m_node.resolve_group(*group);
             if (!id) return std::unexpected(id.error());
@@ -104,11 +106,8 @@ Status ChatController::open(const std::optional<std::string>& group) {
 }
 
 void ChatController::refresh() {
-    if (m_live) {
-        // What another process wrote to the store meanwhile (`kolokol post`) goes out live too.
-        std::lock_guard lock(m_node_mutex);
-        m_live->wrote_locally();
-    }
+    // What another process wrote to the store meanwhile (`kolokol post`) goes out live too.
+    if (m_live) m_live->written();
     load();
     // New relays, or rotations that gave the group new mailboxes, restart the live syncs.
     const auto now = std::chrono::steady_clock::now();
@@ -119,7 +118,7 @@ void ChatController::refresh() {
 }
 
 void ChatController::load() {
-    std::lock_guard lock(m_node_mutex);
+    auto hold = m_sync.hold();
     const std::optional<core::GroupId> current =
         current_id() ? std::optional(*current_id()) : std::nullopt;
     std::vector<GroupState> next;
@@ -201,7 +200,7 @@ void ChatController::switch_to(std::size_t index) {
     m_notices.clear();
     auto& g = m_groups[m_current];
     g.unread = 0;
-    std::lock_guard lock(m_node_mutex);
+    auto hold = m_sync.hold();
     if (auto messages = m_node.messages(g.summary.id, kMessagesShown)) {
         m_messages = std::move(*messages);
         for (const auto& m : m_messages) g.seen.insert(m.id);
@@ -261,13 +260,13 @@ void ChatController::submit(const std::string& line) {
         return;
     }
     {
-        std::lock_guard lock(m_node_mutex);
+        auto hold = m_sync.hold();
         auto r = m_node.post(*gid, parsed.message);
         if (!r) {
             notify_status(subst(_("Not sent: {}"), translated(r.error())), true);
             return;
         }
-        if (m_live) m_live->wrote_locally();
+        if (m_live) m_live->written();
     }
     m_scroll = 0;
     refresh();
@@ -348,7 +347,7 @@ void ChatController::run_command(const SlashCommand& c) {
         }
         std::optional<core::GroupId> id;
         {
-            std::lock_guard lock(m_node_mutex);
+            auto hold = m_sync.hold();
             auto r = m_node.resolve_group(c.rest);
             if (!r) {
                 notify_status(translated(r.error()), true);
@@ -365,7 +364,7 @@ void ChatController::run_command(const SlashCommand& c) {
         return;
     }
     if (c.name == "members") {
-        std::lock_guard lock(m_node_mutex);
+        auto hold = m_sync.hold();
         auto members = m_node.members(*gid);
         if (!members) {
             notify_status(translated(members.error()), true);
@@ -388,7 +387,7 @@ void ChatController::run_command(const SlashCommand& c) {
         }
         std::string result;
         {
-            std::lock_guard lock(m_node_mutex);
+            auto hold = m_sync.hold();
             auto key = m_node.resolve_member(*gid, c.args[0]);
             if (!key) {
                 notify_status(translated(key.error()), true);
@@ -411,12 +410,13 @@ void ChatController::run_command(const SlashCommand& c) {
         return;
     }
     if (c.name == "sync") {
+        const bool listening = m_live && m_live->listening();
         {
-            std::lock_guard lock(m_node_mutex);
+            auto hold = m_sync.hold();
             auto done = m_node.maintain();
             if (done)
                 for (const auto& line : *done) notice(line);
-            if (m_node.relays(*gid).empty() && !(m_live && m_live->listening())) {
+            if (m_node.relays(*gid).empty() && !listening) {
                 notify_status(_("This group has no relay: an admin can add one with `kolokol "
                                 "group relay add`."),
                               true);
@@ -437,8 +437,14 @@ void ChatController::run_command(const SlashCommand& c) {
         }
         auto sessions = m_live->sessions();
         notice(_("Live sessions:"));
-        for (const auto& s : sessions)
-            notice(s.host + " · " + (s.text.empty() ? std::string(_("connecting…")) : s.text));
+        // Each session by its address, then per group it carries "GROUP-ID · state".
+        for (const auto& s : sessions) {
+            notice(s.peer);
+            const std::string state =
+                s.last ? sync_event_text(*s.last) : std::string(_("connecting…"));
+            for (const auto& g : s.groups)
+                notice("  " + crypto::hex_encode(ByteView(g).first(4)) + " · " + state);
+        }
         if (m_live->listening())
             notice(subst(P_("Listening: {} member connected to you",
                             "Listening: {} members connected to you", m_live->incoming()),
@@ -475,7 +481,7 @@ void ChatController::run_object_command(const SlashCommand& c, const core::Group
         done = _("Alert raised.");
     } else if (c.name == "task") {
         if (c.args.size() == 2 && c.args[0] == "done") {
-            std::lock_guard lock(m_node_mutex);
+            auto hold = m_sync.hold();
             auto id = m_node.resolve_object(group, c.args[1], "task");
             if (!id) {
                 notify_status(translated(id.error()), true);
@@ -524,13 +530,13 @@ void ChatController::run_object_command(const SlashCommand& c, const core::Group
         done = _("Case opened; `kolokol case` adds the timeline, lawyer and ledger.");
     }
     {
-        std::lock_guard lock(m_node_mutex);
+        auto hold = m_sync.hold();
         auto r = m_node.object_change(group, edit);
         if (!r) {
             notify_status(subst(_("Not saved: {}"), translated(r.error())), true);
             return;
         }
-        if (m_live) m_live->wrote_locally();
+        if (m_live) m_live->written();
     }
     notify_status(done, false);
     refresh();

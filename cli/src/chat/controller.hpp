@@ -3,8 +3,8 @@
 // the current group's messages, notices from commands, and what a submitted line does (post,
 // or a slash command as a thin wrapper over the same Node calls the CLI commands make).
 //
-// Threading: the screen's thread calls everything here; the Node is shared with LiveSync
-// through `node_mutex`, which every Node call here holds. notify_status() may be called from
+// Threading: the screen's thread calls everything here; every Node call here holds the sync
+// service's thread (SyncService::hold), which owns the Node. notify_status() may be called from
 // any thread.
 
 #include <atomic>
@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "chat/live_sync.hpp"
 #include "chat/ui/screen.hpp"
 #include "chat/ui/slash.hpp"
 #include "kolokol/core/node.hpp"
+#include "kolokol/core/sync_service.hpp"
 
 namespace kolokol::cli::chat {
 
@@ -34,8 +34,9 @@ std::optional<std::string> to_utc_datetime(std::string_view text);
 
 class ChatController {
 public:
-    // `live` may be null (no background sync).
-    ChatController(core::Node& node, std::mutex& node_mutex, LiveSync* live);
+    // `sync` owns the Node while the chat runs; with `online` false it is never asked to
+    // connect (no background sync).
+    ChatController(core::Node& node, core::SyncService& sync, bool online);
 
     // Chooses the group to show: `group` (a name or id prefix) or the first one. Fails with
     // the Node's error when the group is unknown, or not_found when there is no group at all.
@@ -79,8 +80,8 @@ private:
     const core::GroupId* current_id() const;
 
     core::Node& m_node;
-    std::mutex& m_node_mutex;
-    LiveSync* m_live;
+    core::SyncService& m_sync;
+    core::SyncService* m_live;  // null when offline
     core::MemberKey m_me{};
     std::vector<GroupState> m_groups;
     std::size_t m_current = 0;

@@ -1,10 +1,10 @@
-#include "live_replica.hpp"
+#include "sync/live_replica.hpp"
 
 #include <algorithm>
 #include <map>
 #include <set>
 
-namespace kolokol::cli {
+namespace kolokol::core::sync {
 
 // The sessions' live subscriptions, with the ids each one has already been told about.
 struct LiveReplica::Watches {
@@ -13,10 +13,6 @@ struct LiveReplica::Watches {
         transport::LiveCallback callback;
         std::set<transport::RecordId> known;
     };
-    // Taken after node_mutex, never before it. Callbacks are called under it: they only post to
-    // their session's executor, and a subscription ending waits here until no call is under
-    // way, so no callback runs after its session is gone.
-    mutable std::mutex mutex;
     std::map<std::uint64_t, Entry> entries;
     std::uint64_t next = 1;
 };
@@ -27,10 +23,7 @@ class Subscription final : public transport::LiveSubscription {
 public:
     Subscription(std::shared_ptr<LiveReplica::Watches> watches, std::uint64_t token)
         : m_watches(std::move(watches)), m_token(token) {}
-    ~Subscription() override {
-        std::lock_guard lock(m_watches->mutex);
-        m_watches->entries.erase(m_token);
-    }
+    ~Subscription() override { m_watches->entries.erase(m_token); }
 
 private:
     std::shared_ptr<LiveReplica::Watches> m_watches;
@@ -44,13 +37,18 @@ std::set<transport::RecordId> id_set(transport::Replica& inner,
     return out;
 }
 
-// Tells each entry (of `only`, when given) what it has not heard of. Holds watches->mutex.
+// Tells each entry (of `only`, when given) what it has not heard of. A callback may end a
+// subscription (its session closing): the entries are walked by token, not by iterator.
 void notify(transport::Replica& inner, LiveReplica::Watches& watches,
             const transport::MailboxId* only) {
-    std::lock_guard lock(watches.mutex);
     std::map<transport::MailboxId, std::set<transport::RecordId>> now;
-    for (auto& [token, entry] : watches.entries) {
-        if (only && entry.mailbox != *only) continue;
+    std::vector<std::uint64_t> tokens;
+    for (const auto& [token, entry] : watches.entries)
+        if (!only || entry.mailbox == *only) tokens.push_back(token);
+    for (auto token : tokens) {
+        auto e = watches.entries.find(token);
+        if (e == watches.entries.end()) continue;
+        auto& entry = e->second;
         auto it = now.find(entry.mailbox);
         if (it == now.end()) it = now.emplace(entry.mailbox, id_set(inner, entry.mailbox)).first;
         std::vector<transport::RecordId> fresh;
@@ -58,60 +56,48 @@ void notify(transport::Replica& inner, LiveReplica::Watches& watches,
                             entry.known.end(), std::back_inserter(fresh));
         if (fresh.empty()) continue;
         entry.known = it->second;
-        entry.callback(entry.mailbox, std::move(fresh));
+        auto callback = entry.callback;
+        callback(entry.mailbox, std::move(fresh));
     }
 }
 
 }  // namespace
 
-LiveReplica::LiveReplica(transport::Replica& inner, std::mutex& node_mutex,
-                         std::function<void()> arrived)
-    : m_inner(inner),
-      m_node_mutex(node_mutex),
-      m_arrived(std::move(arrived)),
-      m_watches(std::make_shared<Watches>()) {}
+LiveReplica::LiveReplica(transport::Replica& inner, std::function<void()> arrived)
+    : m_inner(inner), m_arrived(std::move(arrived)), m_watches(std::make_shared<Watches>()) {}
 
 LiveReplica::~LiveReplica() = default;
 
 Result<std::vector<transport::RecordId>> LiveReplica::ids(const transport::MailboxId& m) {
-    std::lock_guard lock(m_node_mutex);
     return m_inner.ids(m);
 }
 
 Result<transport::Replica::StoredIds> LiveReplica::ids_in_stored_order(
     const transport::MailboxId& m, std::uint64_t from, std::size_t limit) {
-    std::lock_guard lock(m_node_mutex);
     return m_inner.ids_in_stored_order(m, from, limit);
 }
 
 Status LiveReplica::order_for_sending(const transport::MailboxId& m,
                                       std::vector<transport::RecordId>& ids) {
-    std::lock_guard lock(m_node_mutex);
     return m_inner.order_for_sending(m, ids);
 }
 
 Result<std::optional<Bytes>> LiveReplica::get(const transport::RecordId& id) {
-    std::lock_guard lock(m_node_mutex);
     return m_inner.get(id);
 }
 
 Result<std::vector<bool>> LiveReplica::put(const transport::MailboxId& m,
                                            std::span<const Bytes> envelopes) {
-    Result<std::vector<bool>> r;
-    {
-        std::lock_guard lock(m_node_mutex);
-        r = m_inner.put(m, envelopes);
-        // The other live sessions get what arrived here; the session it came from filters it.
-        if (r) notify(m_inner, *m_watches, &m);
-    }
-    if (r && m_arrived) m_arrived();
+    auto r = m_inner.put(m, envelopes);
+    if (!r) return r;
+    // The other live sessions get what arrived here; the session it came from filters it.
+    notify(m_inner, *m_watches, &m);
+    if (m_arrived) m_arrived();
     return r;
 }
 
 std::unique_ptr<transport::LiveSubscription> LiveReplica::watch(
     const transport::MailboxId& mailbox, transport::LiveCallback on_written) {
-    std::lock_guard lock(m_node_mutex);
-    std::lock_guard wlock(m_watches->mutex);
     const std::uint64_t token = m_watches->next++;
     m_watches->entries[token] = {mailbox, std::move(on_written), id_set(m_inner, mailbox)};
     return std::make_unique<Subscription>(m_watches, token);
@@ -122,8 +108,7 @@ void LiveReplica::notify_written() {
 }
 
 std::size_t LiveReplica::watching() const {
-    std::lock_guard lock(m_watches->mutex);
     return m_watches->entries.size();
 }
 
-}  // namespace kolokol::cli
+}  // namespace kolokol::core::sync

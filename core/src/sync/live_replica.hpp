@@ -1,25 +1,25 @@
 #pragma once
-// A member's Replica shared by live sessions (DESIGN §5): the chat's outgoing syncs and its
-// listener, and `kolokol serve`. Every call holds the Node's mutex. Sessions that asked for
-// live pushes (Replica::watch) hear of every envelope stored from then on: those that arrived
-// from another session (so one member relays between a LAN peer and a relay, each session
+// The Node's Replica as the live sessions of a SyncService share it (DESIGN §5). Sessions that
+// asked for live pushes (Replica::watch) hear of every envelope stored from then on: those that
+// arrived on another session (so one member relays between a LAN peer and a relay, each session
 // filtering its own echoes), and those this member or another process wrote, once
 // notify_written() is called.
+//
+// Threading: every call, the callbacks and the subscriptions' destruction happen on the
+// service's thread; nothing here locks.
 
 #include <functional>
 #include <memory>
-#include <mutex>
 
 #include "kolokol/transport/sync_types.hpp"
 
-namespace kolokol::cli {
+namespace kolokol::core::sync {
 
 class LiveReplica final : public transport::Replica {
 public:
-    // `inner` (the Node's replica) and `node_mutex` must outlive this object and every
-    // session using it. `arrived` runs after a put stored envelopes, without node_mutex held.
-    LiveReplica(transport::Replica& inner, std::mutex& node_mutex,
-                std::function<void()> arrived = {});
+    // `inner` (the Node's replica) must outlive this object and every session using it.
+    // `arrived` runs after a put stored envelopes.
+    LiveReplica(transport::Replica& inner, std::function<void()> arrived);
     ~LiveReplica() override;
 
     Result<std::vector<transport::RecordId>> ids(const transport::MailboxId& mailbox) override;
@@ -33,20 +33,17 @@ public:
     std::unique_ptr<transport::LiveSubscription> watch(const transport::MailboxId& mailbox,
                                                        transport::LiveCallback on_written) override;
 
-    // Tells the watching sessions about every envelope stored since they last heard (own
-    // writes, or another process's). Call WITH node_mutex held — in the same critical section
-    // as a write, so nothing is missed or pushed twice.
+    // Tells the watching sessions about every envelope stored since they last heard.
     void notify_written();
-    // The sessions watching now.
+    // The subscriptions held now.
     std::size_t watching() const;
 
     struct Watches;
 
 private:
     transport::Replica& m_inner;
-    std::mutex& m_node_mutex;
     std::function<void()> m_arrived;
     std::shared_ptr<Watches> m_watches;
 };
 
-}  // namespace kolokol::cli
+}  // namespace kolokol::core::sync
