@@ -1,0 +1,39 @@
+#include "kolokol/storage/posix_io.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <system_error>
+
+namespace kolokol::storage {
+
+namespace {
+std::unexpected<Error> os_fail(const char* pattern, int err) {
+    return fail(std::error_code(err, std::generic_category()), pattern,
+                std::string(std::strerror(err)));
+}
+}  // namespace
+
+Status write_all(int fd, ByteView data) {
+    while (!data.empty()) {
+        auto n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return os_fail(KOLOKOL_TEXT("write failed: {}"), errno);
+        }
+        data = data.subspan(static_cast<std::size_t>(n));
+    }
+    return {};
+}
+
+Result<std::size_t> read_some(int fd, MutableByteView out) {
+    while (true) {
+        auto n = ::read(fd, out.data(), out.size());
+        if (n >= 0) return static_cast<std::size_t>(n);
+        if (errno != EINTR) return os_fail(KOLOKOL_TEXT("read failed: {}"), errno);
+    }
+}
+
+}  // namespace kolokol::storage
