@@ -8,6 +8,7 @@
 #include "kolokol/crypto/encoding.hpp"
 #include "kolokol/crypto/hash.hpp"
 #include "kolokol/crypto/random.hpp"
+#include "kolokol/storage/wall_clock.hpp"
 #include "kolokol/transport/lan_beacon.hpp"
 #include "network.hpp"
 #include "node_session.hpp"
@@ -30,12 +31,6 @@ struct NetworkArgs {
 NetworkArgs& args() {
     static NetworkArgs a;
     return a;
-}
-
-std::int64_t unix_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 // The SOCKS5 credentials apply() gives for this address and group (32 hex digits each).
@@ -197,7 +192,7 @@ public:
         self.key = m_local.public_key;
         std::weak_ptr<LanRunner> weak = shared_from_this();
         m_discovery = std::make_unique<transport::lan::Discovery>(
-            m_io.get_executor(), options, std::move(send), listen, self, &unix_ms,
+            m_io.get_executor(), options, std::move(send), listen, self, &storage::wall_clock_ms,
             [weak](const asio::ip::address& from, const transport::lan::Recognition& what) {
                 if (auto self = weak.lock()) self->found(from, what);
             });
