@@ -5,6 +5,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "domains.hpp"
 #include "epoch_keys.hpp"
 #include "group_state.hpp"
 #include "kolokol/core/node.hpp"
@@ -17,12 +18,6 @@
 #include "records.hpp"
 
 namespace kolokol::core {
-
-// Domains of a group's genesis signature, its id (BLAKE2b over the signed genesis) and a
-// welcome token's signature: a backed-up genesis is checked exactly as one in a token.
-inline constexpr std::string_view kGenesisDomain = "kolokol/genesis/v1";
-inline constexpr std::string_view kGroupDomain = "kolokol/group";
-inline constexpr std::string_view kWelcomeDomain = "kolokol/welcome/v1";
 
 enum class RecordKind : int {
     message = 1,
@@ -41,7 +36,6 @@ RecordKind kind_of(const pb::RecordBody& body);
 // Checks a manifest written by a Node (node_attachments.cpp): nullopt when it is consistent,
 // else why not.
 std::optional<Error> check_manifest(const pb::AttachmentManifest& manifest);
-inline constexpr std::string_view kChunksHashDomain = "kolokol/attachment-chunks/v1";
 inline constexpr std::uint64_t kMaxFileBytes = std::uint64_t{4} << 30;  // 4 GiB
 
 struct RecordRow {
