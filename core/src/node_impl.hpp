@@ -17,6 +17,7 @@
 #include "kolokol/storage/store_guard.hpp"
 #include "record_store.hpp"
 #include "records.hpp"
+#include "worker_pool.hpp"
 
 namespace kolokol::core {
 
@@ -300,6 +301,10 @@ struct Node::Impl {
     Result<std::optional<ChainFork>> chain_fork(const GroupId& group, const MemberKey& author);
     // Sets device/devices on the messages written on a fork's branches.
     Status mark_forks(const GroupId& group, std::vector<MessageView>& messages);
+
+    // Opens and verifies ingest's envelopes ahead of the sequential phase; started with the
+    // first batch large enough to share, then kept as long as the node.
+    std::unique_ptr<WorkerPool> open_pool;
 
     // Last, so that it stops first: its thread reads nothing of the above, but on_gone may.
     std::unique_ptr<storage::StoreGuard> guard;

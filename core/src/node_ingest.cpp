@@ -222,17 +222,13 @@ Result<IngestReport> Node::Impl::ingest_batch(std::span<const Bytes> input) {
             opened[i] = open_record(input[i], k->second);
         }
     };
-    unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+    const unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
     if (input.size() < kParallelThreshold || threads == 1) {
         open_range(0, input.size());
     } else {
-        std::vector<std::thread> pool;
-        std::size_t per = (input.size() + threads - 1) / threads;
-        for (unsigned t = 0; t < threads; ++t) {
-            std::size_t b = t * per, e = std::min(input.size(), b + per);
-            if (b < e) pool.emplace_back(open_range, b, e);
-        }
-        for (auto& th : pool) th.join();
+        // The caller works too: threads - 1 workers, started with the first large batch.
+        if (!open_pool) open_pool = std::make_unique<WorkerPool>(threads - 1);
+        open_pool->for_each(input.size(), open_range);
     }
 
     // Inside a write scope the scope's transaction takes these records, all or nothing.
