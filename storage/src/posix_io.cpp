@@ -9,19 +9,13 @@
 
 namespace kolokol::storage {
 
-namespace {
-std::unexpected<Error> os_fail(const char* pattern, int err) {
-    return fail(std::error_code(err, std::generic_category()), pattern,
-                std::string(std::strerror(err)));
-}
-}  // namespace
-
 Status write_all(int fd, ByteView data) {
     while (!data.empty()) {
         auto n = ::write(fd, data.data(), data.size());
         if (n < 0) {
             if (errno == EINTR) continue;
-            return os_fail(KOLOKOL_TEXT("write failed: {}"), errno);
+            return fail(std::error_code(errno, std::generic_category()), "write failed: {}",
+                        std::string(std::strerror(errno)));
         }
         data = data.subspan(static_cast<std::size_t>(n));
     }
@@ -32,7 +26,9 @@ Result<std::size_t> read_some(int fd, MutableByteView out) {
     while (true) {
         auto n = ::read(fd, out.data(), out.size());
         if (n >= 0) return static_cast<std::size_t>(n);
-        if (errno != EINTR) return os_fail(KOLOKOL_TEXT("read failed: {}"), errno);
+        if (errno != EINTR)
+            return fail(std::error_code(errno, std::generic_category()), "read failed: {}",
+                        std::string(std::strerror(errno)));
     }
 }
 
