@@ -1,8 +1,9 @@
 // Compiled twice: into `kolokol` as is, and into `kolokol-testhooks` with KOLOKOL_TEST_HOOKS.
 #include "clock.hpp"
 
-#include <chrono>
 #include <cstdlib>
+
+#include "kolokol/storage/wall_clock.hpp"
 
 namespace kolokol::cli {
 
@@ -11,9 +12,7 @@ std::int64_t now_ms() {
     if (const char* fake = std::getenv("KOLOKOL_FAKE_NOW_MS"); fake && *fake)
         return std::strtoll(fake, nullptr, 10);
 #endif
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return storage::wall_clock_ms();
 }
 
 std::function<std::int64_t()> node_clock() {

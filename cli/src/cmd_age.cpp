@@ -14,12 +14,14 @@
 #include <vector>
 
 #include "app.hpp"
+#include "exit_codes.hpp"
 #include "i18n.hpp"
 #include "kolokol/age/decryptor.hpp"
 #include "kolokol/age/encryptor.hpp"
 #include "kolokol/age/keys.hpp"
 #include "kolokol/storage/error.hpp"
 #include "kolokol/storage/output_file.hpp"
+#include "kolokol/storage/posix_io.hpp"
 #include "terminal.hpp"
 
 namespace kolokol::cli {
@@ -28,31 +30,11 @@ namespace {
 
 constexpr std::size_t kIoBytes = 1 << 20;
 
+using storage::read_some;
+using storage::write_all;
+
 std::string errno_text(int err) {
     return std::strerror(err);
-}
-
-Status write_all(int fd, ByteView data) {
-    while (!data.empty()) {
-        auto n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return fail(std::error_code(errno, std::generic_category()),
-                        subst(_("write failed: {}"), errno_text(errno)));
-        }
-        data = data.subspan(static_cast<std::size_t>(n));
-    }
-    return {};
-}
-
-Result<std::size_t> read_some(int fd, MutableByteView out) {
-    while (true) {
-        auto n = ::read(fd, out.data(), out.size());
-        if (n >= 0) return static_cast<std::size_t>(n);
-        if (errno != EINTR)
-            return fail(std::error_code(errno, std::generic_category()),
-                        subst(_("read failed: {}"), errno_text(errno)));
-    }
 }
 
 bool is_stdio(const std::string& path) {
@@ -183,28 +165,15 @@ std::string read_key_file(const std::string& path, bool stdin_taken) {
     return text;
 }
 
-Exit exit_for(const Error& e, bool passphrase_asked) {
-    if (e.code == storage::StorageErrc::exists) return Exit::exists;  // OUT.partial is in the way
-    if (e.code.category() != age::age_category()) return Exit::failure;
-    switch (static_cast<age::AgeErrc>(e.code.value())) {
-        case age::AgeErrc::no_match:
-            return passphrase_asked ? Exit::wrong_passphrase : Exit::not_found;
-        case age::AgeErrc::hmac_failure:
-        case age::AgeErrc::payload_failure:
-            return Exit::verify_failed;
-        case age::AgeErrc::header_failure:
-        case age::AgeErrc::armor_unsupported:
-        case age::AgeErrc::invalid_key:
-            return Exit::bad_input;
-        case age::AgeErrc::invalid_argument:
-            return Exit::usage;
-        default:
-            return Exit::failure;
-    }
+// A file no identity opened was made for someone else, or with another passphrase when one
+// was asked for.
+Exit age_exit(const Error& e, bool passphrase_asked) {
+    if (passphrase_asked && e.code == age::AgeErrc::no_match) return Exit::wrong_passphrase;
+    return exit_for(e);
 }
 
 [[noreturn]] void throw_age(const Error& e, bool passphrase_asked = false) {
-    throw CommandError(exit_for(e, passphrase_asked), translated(e));
+    throw CommandError(age_exit(e, passphrase_asked), translated(e));
 }
 
 // RFC 3339 local time with offset, as age-keygen writes in "# created:".

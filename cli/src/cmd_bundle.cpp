@@ -20,6 +20,7 @@
 #include "kolokol/crypto/encoding.hpp"
 #include "kolokol/storage/error.hpp"
 #include "kolokol/storage/output_file.hpp"
+#include "kolokol/storage/posix_io.hpp"
 #include "node_session.hpp"
 #include "terminal.hpp"
 // Last: `_` is a macro.
@@ -53,18 +54,7 @@ std::string errno_text() {
     return std::strerror(errno);
 }
 
-Status write_all(int fd, ByteView data) {
-    while (!data.empty()) {
-        auto n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return fail(std::error_code(errno, std::generic_category()),
-                        subst(_("write failed: {}"), errno_text()));
-        }
-        data = data.subspan(static_cast<std::size_t>(n));
-    }
-    return {};
-}
+using storage::write_all;
 
 // A small file read whole (key files, recipient files, cards), refused above 1 MiB.
 std::string read_small_file(const std::string& path) {
@@ -97,44 +87,8 @@ crypto::SecretBytes bundle_passphrase(bool is_new, int index) {
                   : read_passphrase(_("Bundle passphrase"), index);
 }
 
-Exit exit_for_bundle(const Error& e) {
-    if (e.code.category() == age::age_category()) {
-        switch (static_cast<age::AgeErrc>(e.code.value())) {
-            case age::AgeErrc::no_match:
-                return Exit::not_found;
-            case age::AgeErrc::hmac_failure:
-            case age::AgeErrc::payload_failure:
-                return Exit::verify_failed;
-            case age::AgeErrc::header_failure:
-            case age::AgeErrc::armor_unsupported:
-            case age::AgeErrc::invalid_key:
-                return Exit::bad_input;
-            case age::AgeErrc::invalid_argument:
-                return Exit::usage;
-            default:
-                return Exit::failure;
-        }
-    }
-    if (e.code.category() == bundle::BundleErrc_category()) {
-        switch (static_cast<bundle::BundleErrc>(e.code.value())) {
-            case bundle::BundleErrc::hash_mismatch:
-                return Exit::verify_failed;
-            case bundle::BundleErrc::bad_input:
-            case bundle::BundleErrc::not_a_bundle:
-            case bundle::BundleErrc::unsafe_entry:
-            case bundle::BundleErrc::too_large:
-                return Exit::bad_input;
-            default:
-                return Exit::failure;
-        }
-    }
-    if (e.code.category() == std::generic_category() && e.code.value() == EEXIST)
-        return Exit::exists;
-    return exit_for(e);
-}
-
 [[noreturn]] void raise_bundle(const Error& e) {
-    throw CommandError(exit_for_bundle(e), translated(e));
+    throw CommandError(exit_for(e), translated(e));
 }
 
 bundle::Encryption encryption_from_args(int passphrase_index) {

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "clock.hpp"
+#include "kolokol/storage/wall_clock.hpp"
 #include "kolokol/transport/address.hpp"
 #include "kolokol/transport/session_connect.hpp"
 #include "network.hpp"
@@ -204,9 +205,7 @@ void check_relays(core::Node& node, std::vector<Finding>& out) {
 }
 
 void check_clock(core::Node& node, std::vector<Finding>& out) {
-    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+    const auto now = storage::wall_clock_ms();
     // 2024-01-01: a clock before this has been reset (a dead battery, a fresh device).
     if (now < 1704067200000LL) {
         out.push_back(

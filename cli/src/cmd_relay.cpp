@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "app.hpp"
+#include "exit_codes.hpp"
 #include "i18n.hpp"
 #include "kolokol/relay/relay.hpp"
 #include "kolokol/storage/error.hpp"
@@ -23,26 +24,6 @@
 namespace kolokol::cli {
 
 namespace {
-
-Exit relay_exit_for(const Error& e) {
-    if (e.code.category() == storage::StorageErrc_category()) {
-        switch (static_cast<storage::StorageErrc>(e.code.value())) {
-            case storage::StorageErrc::wrong_passphrase:
-                return Exit::wrong_passphrase;
-            case storage::StorageErrc::keyfile_corrupt:
-            case storage::StorageErrc::not_a_database:
-            case storage::StorageErrc::corrupt:
-            case storage::StorageErrc::schema_too_new:
-                return Exit::corrupt_store;
-            case storage::StorageErrc::invalid_argument:
-                return Exit::usage;
-            default:
-                return Exit::failure;
-        }
-    }
-    if (e.code.category() == transport::TransportErrc_category()) return Exit::network;
-    return Exit::failure;
-}
 
 struct RelayArgs {
     std::string listen;
@@ -87,12 +68,12 @@ void run_relay(const RelayArgs& a) {
     auto opened = transport::RelayStore::open(
         a.data, pass.view(),
         a.kdf == "fast" ? transport::RelayKdf::fast : transport::RelayKdf::tuned, quotas);
-    if (!opened) throw CommandError(relay_exit_for(opened.error()), translated(opened.error()));
+    if (!opened) throw CommandError(exit_for(opened.error()), translated(opened.error()));
     auto& store = **opened;
     // A relay's data dir is a store of its own: destroyed or erased while the relay runs, the
     // relay ends at once, its keys wiped, as a member's commands do.
     if (auto g = store.guard(end_when_gone(a.data)); !g)
-        throw CommandError(relay_exit_for(g.error()), translated(g.error()));
+        throw CommandError(exit_for(g.error()), translated(g.error()));
 
     // The quota is a promise about the disk only if the disk can keep it.
     std::error_code space_ec;

@@ -15,50 +15,6 @@
 
 namespace kolokol::cli {
 
-Exit exit_for(const Error& error) {
-    if (error.code.category() == core::CoreErrc_category()) {
-        switch (static_cast<core::CoreErrc>(error.code.value())) {
-            case core::CoreErrc::bad_input:
-                return Exit::bad_input;
-            case core::CoreErrc::not_found:
-                return Exit::not_found;
-            case core::CoreErrc::not_permitted:
-                return Exit::not_permitted;
-            case core::CoreErrc::no_store:
-                return Exit::no_store;
-            case core::CoreErrc::wrong_passphrase:
-                return Exit::wrong_passphrase;
-            case core::CoreErrc::corrupt_store:
-                return Exit::corrupt_store;
-            case core::CoreErrc::exists:
-                return Exit::exists;
-            case core::CoreErrc::no_epoch:
-                return Exit::not_permitted;
-            case core::CoreErrc::io:
-                return Exit::failure;
-            case core::CoreErrc::conflict:
-                return Exit::conflict;
-            case core::CoreErrc::store_gone:
-                return Exit::store_gone;
-        }
-    }
-    // A peer or relay: a malformed address is bad input, a key that is not the pinned one a
-    // failed verification (someone else answered: a changed relay or an interception), the
-    // rest a network failure.
-    if (error.code.category() == transport::TransportErrc_category()) {
-        switch (static_cast<transport::TransportErrc>(error.code.value())) {
-            case transport::TransportErrc::invalid_address:
-                return Exit::bad_input;
-            case transport::TransportErrc::remote_key_mismatch:
-                return Exit::verify_failed;
-            default:
-                return Exit::network;
-        }
-    }
-    if (error.code.category() == transport::SyncErrc_category()) return Exit::network;
-    return Exit::failure;
-}
-
 void raise(const Error& error) {
     throw CommandError(exit_for(error), translated(error));
 }

@@ -1,10 +1,11 @@
 #pragma once
-// Opening the member's store from the CLI, and turning library errors into exit codes.
+// Opening the member's store from the CLI, and raising library errors with their exit codes.
 
 #include <memory>
 #include <string>
 
 #include "app.hpp"
+#include "exit_codes.hpp"
 #include "kolokol/core/node.hpp"
 
 namespace kolokol::cli {
@@ -21,7 +22,6 @@ std::unique_ptr<core::Node> open_node();
 // not be locked (another user's, stopped or busy).
 Result<std::unique_ptr<core::Node>> open_with_passphrase(ByteView passphrase);
 
-Exit exit_for(const Error& error);
 [[noreturn]] void raise(const Error& error);
 
 // Unwraps a Result or throws the mapped CommandError.

@@ -22,23 +22,8 @@ Args& args() {
     return a;
 }
 
-namespace {
-
-Exit exit_of_any(const Error& e) {
-    if (e.code.category() == objects::ObjectErrc_category()) {
-        auto c = static_cast<objects::ObjectErrc>(e.code.value());
-        if (c == objects::ObjectErrc::chunk_missing) return Exit::not_found;
-        if (c == objects::ObjectErrc::chunk_corrupt || c == objects::ObjectErrc::hash_mismatch)
-            return Exit::verify_failed;
-        return Exit::bad_input;
-    }
-    return exit_for(e);
-}
-
-}  // namespace
-
 [[noreturn]] void raise_any(const Error& e) {
-    throw CommandError(exit_of_any(e), translated(e));
+    throw CommandError(exit_for(e), translated(e));
 }
 
 [[noreturn]] void bad(const std::string& why) {
@@ -133,12 +118,11 @@ core::ObjectWithFiles change_with_files(core::Node& node, const core::GroupId& g
     const std::string what = edit.object ? std::string(_("the change and its files were not saved"))
                                          : std::string(_("it and its files were not created"));
     if (e.code == storage::StorageErrc::full)
-        throw CommandError(exit_of_any(e),
+        throw CommandError(exit_for(e),
                            subst(_("Nothing was saved: the disk is full ({}). Free some space, "
                                    "then run the same command again."),
                                  what));
-    throw CommandError(exit_of_any(e),
-                       subst(_("Nothing was saved: {} ({})."), translated(e), what));
+    throw CommandError(exit_for(e), subst(_("Nothing was saved: {} ({})."), translated(e), what));
 }
 
 // ---- output -------------------------------------------------------------------------------

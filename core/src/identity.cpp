@@ -3,6 +3,7 @@
 #include <cctype>
 #include <string>
 
+#include "domains.hpp"
 #include "identity.pb.h"
 #include "kolokol/core/errors.hpp"
 #include "kolokol/crypto/encoding.hpp"
@@ -11,7 +12,6 @@
 namespace kolokol::core {
 
 namespace {
-constexpr std::string_view kCardDomain = "kolokol/card/v1";
 constexpr std::size_t kMaxCardText = 1024;
 
 Result<std::uint32_t> next_utf8(std::string_view s, std::size_t& i) {
@@ -172,7 +172,7 @@ std::string safety_number(ByteView a, ByteView b) {
     append(input, a_first ? a : b);
     append(input, a_first ? b : a);
     crypto::Blake2b h(64);
-    h.update(std::string_view("kolokol/safety-number/v1"));
+    h.update(kSafetyNumberDomain);
     h.update(input);
     auto digest = h.finish();
     std::string out;

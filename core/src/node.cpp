@@ -11,6 +11,7 @@
 #include "kolokol/crypto/kdf.hpp"
 #include "kolokol/storage/keyfile.hpp"
 #include "kolokol/storage/unlock_agent.hpp"
+#include "kolokol/storage/wall_clock.hpp"
 #include "node_impl.hpp"
 #include "schema.hpp"
 
@@ -26,14 +27,8 @@ fs::path db_path(const fs::path& home) {
     return home / "store.db";
 }
 
-std::int64_t system_now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 std::function<std::int64_t()> or_system(std::function<std::int64_t()> clock) {
-    if (!clock) return system_now_ms;
+    if (!clock) return storage::wall_clock_ms;
     return clock;
 }
 

@@ -154,7 +154,8 @@ namespace {
 Result<std::optional<ManifestRow>> load_manifest(Node::Impl& m, const GroupId& group,
                                                  const RecordId& id) {
     auto st = m.db.cached(
-        "SELECT author, wall_ms, signed FROM records WHERE id = ? AND group_id = ? AND kind = 8");
+        "SELECT author, wall_ms, signed FROM records WHERE id = ? AND group_id = ? AND " +
+        kind_in({RecordKind::manifest}));
     if (!st) return std::unexpected(st.error());
     (*st)->bind(1, ByteView(id)).bind(2, ByteView(group));
     auto r = (*st)->step();
@@ -454,21 +455,10 @@ Result<std::vector<AttachmentInfo>> Node::attachments(const GroupId& group,
                                                       std::optional<RecordId> object) {
     auto& m = *m_impl;
     if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
-    std::vector<RecordId> ids;
-    {
-        auto st = m.db.prepare(
-            "SELECT id FROM records WHERE group_id = ? AND kind = 8 ORDER BY lamport, id");
-        if (!st) return std::unexpected(st.error());
-        st->bind(1, ByteView(group));
-        while (true) {
-            auto r = st->step();
-            if (!r) return std::unexpected(r.error());
-            if (!*r) break;
-            ids.push_back(to_array<32>(st->column_blob(0)));
-        }
-    }
+    auto ids = m.records.ids(group, RecordKind::manifest);
+    if (!ids) return std::unexpected(ids.error());
     std::vector<AttachmentInfo> out;
-    for (const auto& id : ids) {
+    for (const auto& id : *ids) {
         auto row = m.record_row(id);
         if (!row || !m.record_valid_now(*row)) continue;
         auto mf = load_manifest(m, group, id);

@@ -209,28 +209,11 @@ Result<std::vector<MessageView>> Node::messages(const GroupId& group, std::size_
     auto& m = *m_impl;
     if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
     std::vector<MessageView> out;
-    auto st = m.db.prepare(
-        "SELECT id, group_id, epoch_id, author, seq, prev, lamport, heads, wall_ms, signed "
-        "FROM records WHERE group_id = ? AND kind = 1 ORDER BY lamport DESC, id DESC");
-    if (!st) return std::unexpected(st.error());
-    st->bind(1, ByteView(group));
-    while (out.size() < limit) {
-        auto r = st->step();
-        if (!r) return std::unexpected(r.error());
-        if (!*r) break;
-        RecordRow row;
-        row.id = to_array<32>(st->column_blob(0));
-        row.group = group;
-        row.epoch = to_array<32>(st->column_blob(2));
-        row.author = to_array<32>(st->column_blob(3));
-        row.seq = static_cast<std::uint64_t>(st->column_int64(4));
-        if (!st->column_is_null(5)) row.prev = to_array<32>(st->column_blob(5));
-        row.lamport = static_cast<std::uint64_t>(st->column_int64(6));
-        row.heads = split_ids(st->column_blob(7));
-        row.wall_ms = st->column_int64(8);
-        if (!m.record_valid_now(row)) continue;
-        auto body = parse_stored_body(st->column_blob(9));
-        if (!body) continue;
+    auto read = m.records.each(group, {RecordKind::message}, true, [&](const StoredRecord& rec) {
+        const auto& row = rec.row;
+        if (!m.record_valid_now(row)) return true;
+        auto body = parse_stored_body(rec.body);
+        if (!body) return true;
         MessageView v;
         v.id = row.id;
         v.author = row.author;
@@ -241,7 +224,9 @@ Result<std::vector<MessageView>> Node::messages(const GroupId& group, std::size_
         v.wall_ms = row.wall_ms;
         v.seq = row.seq;
         out.push_back(std::move(v));
-    }
+        return out.size() < limit;
+    });
+    if (!read) return std::unexpected(read.error());
     std::reverse(out.begin(), out.end());
     if (auto ok = m.mark_forks(group, out); !ok) return std::unexpected(ok.error());
     return out;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "domains.hpp"
 #include "epoch_keys.hpp"
 #include "group_state.hpp"
 #include "kolokol/core/node.hpp"
@@ -14,54 +15,23 @@
 #include "kolokol/storage/envelope_store.hpp"
 #include "kolokol/storage/keyfile.hpp"
 #include "kolokol/storage/store_guard.hpp"
+#include "record_store.hpp"
 #include "records.hpp"
+#include "worker_pool.hpp"
 
 namespace kolokol::core {
 
-// Domains of a group's genesis signature, its id (BLAKE2b over the signed genesis) and a
-// welcome token's signature: a backed-up genesis is checked exactly as one in a token.
-inline constexpr std::string_view kGenesisDomain = "kolokol/genesis/v1";
-inline constexpr std::string_view kGroupDomain = "kolokol/group";
-inline constexpr std::string_view kWelcomeDomain = "kolokol/welcome/v1";
-
-enum class RecordKind : int {
-    message = 1,
-    membership = 2,
-    rotation = 3,
-    settings = 4,
-    redaction = 5,
-    object = 6,
-    chunk = 7,
-    manifest = 8,
-    // A tombstone: the body kept its header (ids, references) but no content.
-    redacted = 9,
-};
 RecordKind kind_of(const pb::RecordBody& body);
 
 // Checks a manifest written by a Node (node_attachments.cpp): nullopt when it is consistent,
 // else why not.
 std::optional<Error> check_manifest(const pb::AttachmentManifest& manifest);
-inline constexpr std::string_view kChunksHashDomain = "kolokol/attachment-chunks/v1";
 inline constexpr std::uint64_t kMaxFileBytes = std::uint64_t{4} << 30;  // 4 GiB
-
-struct RecordRow {
-    RecordId id{};
-    GroupId group{};
-    EpochId epoch{};
-    MemberKey author{};
-    std::uint64_t seq = 0;
-    std::optional<RecordId> prev;
-    std::uint64_t lamport = 0;
-    std::vector<RecordId> heads;
-    std::int64_t wall_ms = 0;
-};
 
 // Binds an epoch's row for "INSERT … INTO epochs(epoch_id, group_id, mailbox, secret,
 // control_key, mailbox_seed, file_key, added_ms)": parameters 1-7, the keys sealed
 // (storage::Database::seal_secret); the caller binds added_ms.
 Status bind_epoch_keys(storage::Database& db, storage::Statement& st, const EpochKeys& keys);
-
-Bytes join_ids(std::span<const RecordId> ids);
 
 // What keeping an unverified envelope counts against the quota: its bytes plus what its rows
 // cost, and for a waiting record what each reference it waits for costs (node_quota.cpp).
@@ -90,7 +60,6 @@ private:
     bool m_outer = false;
     bool m_done = false;
 };
-std::vector<RecordId> split_ids(ByteView blob);
 
 // Where an author's own chain of records forks (node_chains.cpp): the first sequence number
 // held twice, how many records carry it (the branches), and the branch of each of the author's
@@ -105,6 +74,7 @@ struct Node::Impl {
     std::filesystem::path home;
     storage::KeyFileSeen key_file;  // as the unlock read it, for guard_store()
     storage::Database db;
+    RecordStore records{db};  // the records, heads and pending tables of `db`
     std::unique_ptr<storage::EnvelopeStore> envelopes;
     Identity identity;
     Card card;
@@ -228,10 +198,38 @@ struct Node::Impl {
     // Forgets everything remembered from rows that a rollback took back.
     void forget_uncommitted();
     Result<IngestReport> ingest_batch(std::span<const Bytes> envelopes);
-    // One envelope inside ingest's transaction. `opened` is the result of opening it ahead of
-    // time on a worker thread, if that was possible; `retry` collects ids to process again.
+    // One envelope inside ingest's transaction: check(), then hold() when references are
+    // missing, else judge() and apply(). `opened` is the result of opening it ahead of time on
+    // a worker thread, if that was possible; `retry` collects ids to process again.
     Status process(ByteView envelope, std::expected<OpenedRecord, Rejection>* opened,
                    bool from_pending, IngestReport& report, std::vector<RecordId>& retry);
+    // An opened record that passed check(): its epoch's keys (owned by `epochs`), and which of
+    // its references are held (their clocks) or missing.
+    struct Candidate {
+        RecordId id{};
+        MailboxId mailbox{};
+        OpenedRecord rec;
+        const EpochKeys* keys = nullptr;
+        std::vector<RecordId> missing;
+        std::vector<std::uint64_t> ref_lamports;
+    };
+    // The envelope's own checks: malformed, seen before, retired, unreadable (kept within the
+    // quota), failing to open or verify (rejected), expired. nullopt when one of those dealt
+    // with it; else the record and its references.
+    Result<std::optional<Candidate>> check(ByteView envelope,
+                                           std::expected<OpenedRecord, Rejection>* opened,
+                                           bool from_pending, IngestReport& report,
+                                           std::vector<RecordId>& retry);
+    // Keeps a record whose references are missing (pending) until they arrive, within the
+    // unverified quota for non-members.
+    Status hold(Candidate& c, ByteView envelope, bool from_pending, IngestReport& report);
+    // The record at its causal position: clocks above its references, its author's chain, a
+    // member (an admin for control records) writing in a current epoch, a valid payload. The
+    // author's admin flag, or why it is refused.
+    std::expected<bool, Rejection> judge(const Candidate& c);
+    // Stores a judged record, updates the heads and wakes what waited for it.
+    Status apply(Candidate& c, bool author_admin, ByteView envelope, bool from_pending,
+                 IngestReport& report, std::vector<RecordId>& retry);
     Status reject(const RecordId& id, RejectReason reason, std::string_view detail,
                   IngestReport& report);
     std::size_t pending_count();
@@ -303,6 +301,10 @@ struct Node::Impl {
     Result<std::optional<ChainFork>> chain_fork(const GroupId& group, const MemberKey& author);
     // Sets device/devices on the messages written on a fork's branches.
     Status mark_forks(const GroupId& group, std::vector<MessageView>& messages);
+
+    // Opens and verifies ingest's envelopes ahead of the sequential phase; started with the
+    // first batch large enough to share, then kept as long as the node.
+    std::unique_ptr<WorkerPool> open_pool;
 
     // Last, so that it stops first: its thread reads nothing of the above, but on_gone may.
     std::unique_ptr<storage::StoreGuard> guard;

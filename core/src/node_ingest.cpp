@@ -21,14 +21,6 @@ std::size_t held_cost(const OpenedRecord& r) {
     return r.envelope.size() + 2 * r.signed_record.size() + 128;
 }
 
-bool row_exists(storage::Database& db, std::string_view sql, const RecordId& id) {
-    auto st = db.cached(sql);
-    if (!st) return false;
-    (*st)->bind(1, ByteView(id));
-    auto r = (*st)->step();
-    (*st)->reset();
-    return r && *r;
-}
 }  // namespace
 
 Result<IngestReport> Node::ingest(std::span<const Bytes> envelopes) {
@@ -147,9 +139,7 @@ Status Node::Impl::take_grant(const RecordId& rotation, const GroupId& group,
         auto held = envelopes->ids(mailbox);
         if (!held) return std::unexpected(held.error());
         for (const auto& h : *held)
-            if (!row_exists(db, "SELECT 1 FROM records WHERE id = ?", h) &&
-                !row_exists(db, "SELECT 1 FROM pending WHERE id = ?", h))
-                retry.push_back(h);
+            if (!records.contains(h) && !records.held(h)) retry.push_back(h);
         return {};
     }
     return {};
@@ -191,12 +181,7 @@ Status Node::Impl::hold_for(const RecordId& id, std::span<const RecordId> refs) 
 }
 
 std::size_t Node::Impl::pending_count() {
-    auto st = db.cached("SELECT COUNT(*) FROM pending");
-    if (!st) return 0;
-    auto r = (*st)->step();
-    std::size_t n = r && *r ? static_cast<std::size_t>((*st)->column_int64(0)) : 0;
-    (*st)->reset();
-    return n;
+    return records.held_count();
 }
 
 Status Node::Impl::reject(const RecordId& id, RejectReason reason, std::string_view detail,
@@ -237,17 +222,13 @@ Result<IngestReport> Node::Impl::ingest_batch(std::span<const Bytes> input) {
             opened[i] = open_record(input[i], k->second);
         }
     };
-    unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+    const unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
     if (input.size() < kParallelThreshold || threads == 1) {
         open_range(0, input.size());
     } else {
-        std::vector<std::thread> pool;
-        std::size_t per = (input.size() + threads - 1) / threads;
-        for (unsigned t = 0; t < threads; ++t) {
-            std::size_t b = t * per, e = std::min(input.size(), b + per);
-            if (b < e) pool.emplace_back(open_range, b, e);
-        }
-        for (auto& th : pool) th.join();
+        // The caller works too: threads - 1 workers, started with the first large batch.
+        if (!open_pool) open_pool = std::make_unique<WorkerPool>(threads - 1);
+        open_pool->for_each(input.size(), open_range);
     }
 
     // Inside a write scope the scope's transaction takes these records, all or nothing.
@@ -328,72 +309,86 @@ Result<IngestReport> Node::Impl::ingest_batch(std::span<const Bytes> input) {
 
 Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Rejection>* pre,
                            bool from_pending, IngestReport& report, std::vector<RecordId>& retry) {
+    auto checked = check(envelope, pre, from_pending, report, retry);
+    if (!checked) return std::unexpected(checked.error());
+    if (!*checked) return {};
+    auto& c = **checked;
+    if (!c.missing.empty()) return hold(c, envelope, from_pending, report);
+    auto standing = judge(c);
+    if (!standing) return reject(c.id, standing.error().reason, standing.error().detail, report);
+    return apply(c, *standing, envelope, from_pending, report, retry);
+}
+
+Result<std::optional<Node::Impl::Candidate>> Node::Impl::check(
+    ByteView envelope, std::expected<OpenedRecord, Rejection>* pre, bool from_pending,
+    IngestReport& report, std::vector<RecordId>& retry) {
+    using Out = std::optional<Candidate>;
+    auto done = [](Status s) -> Result<Out> {
+        if (!s) return std::unexpected(s.error());
+        return Out{};
+    };
     auto id = storage::record_id_of(envelope);
     auto view = storage::parse_envelope(envelope);
-    if (!view) return reject(id, RejectReason::malformed_envelope, "bad size or version", report);
+    if (!view)
+        return done(reject(id, RejectReason::malformed_envelope, "bad size or version", report));
     if (from_pending) {
         // It may have been applied meanwhile (a copy of it came later in the same batch).
-        if (row_exists(db, "SELECT 1 FROM records WHERE id = ?", id)) return {};
+        if (records.contains(id)) return Out{};
     } else {
         if (refetch_rows != 0) {
             auto again = refetched(id, view->mailbox, envelope);
             if (!again) return std::unexpected(again.error());
             if (*again) {
                 ++report.duplicate;
-                return {};
+                return Out{};
             }
         }
-        if (recent_rows.contains(std::string(as_chars(id))) ||
-            row_exists(db,
-                       "SELECT 1 FROM records WHERE id = ?1 UNION ALL SELECT 1 FROM pending WHERE "
-                       "id = ?1 UNION ALL SELECT 1 FROM rejected WHERE id = ?1 LIMIT 1",
-                       id)) {
+        if (recent_rows.contains(std::string(as_chars(id))) || records.seen(id)) {
             ++report.duplicate;
-            return {};
+            return Out{};
         }
     }
     auto k = epochs.find(view->mailbox);
     if (k != epochs.end() && epoch_retired(k->second.epoch_id)) {
         // Retention deleted this epoch's records and secret: a peer's old copy stays out.
         ++report.duplicate;
-        return {};
+        return Out{};
     }
     if (k == epochs.end()) {
         // Not ours to open (yet): a rotation applied later may give us its key. Kept within the
         // quota, since anyone can make such envelopes.
-        return keep_unreadable(id, view->mailbox, envelope, from_pending, report);
+        return done(keep_unreadable(id, view->mailbox, envelope, from_pending, report));
     }
     auto local = pre ? std::move(*pre) : open_record(envelope, k->second);
     if (!local && local.error().reason == RejectReason::undecryptable && !k->second.secret) {
         // A content record of an epoch we may only see the control records of (no history):
         // kept for members who can read it, within the quota — it cannot be checked here.
-        return keep_unreadable(id, view->mailbox, envelope, from_pending, report);
+        return done(keep_unreadable(id, view->mailbox, envelope, from_pending, report));
     }
-    if (!local) return reject(id, local.error().reason, local.error().detail, report);
-    auto& rec = *local;
-    const auto& body = rec.body;
-    const auto& keys = k->second;
+    if (!local) return done(reject(id, local.error().reason, local.error().detail, report));
+    Candidate c{id, view->mailbox, std::move(*local), &k->second, {}, {}};
+    const auto& body = c.rec.body;
+    const auto& keys = *c.keys;
     if (expired(keys.group_id, body)) {
         // Past the group's retention period: deleted here already, or never to be kept.
         ++report.duplicate;
-        return {};
+        return Out{};
     }
     if (body.has_redaction())
-        if (auto ok = note_redaction(id, keys.group_id, body, retry); !ok) return ok;
+        if (auto ok = note_redaction(id, keys.group_id, body, retry); !ok)
+            return std::unexpected(ok.error());
     // With a retention period, parents may have expired before this member received them;
     // a redacted record's envelope may never come. Neither is waited for.
     const bool parents_may_go = state(keys.group_id).retention_seconds() > 0;
 
     // Causal delivery: wait for every control head, and for parents and the author's previous
     // record when they lie in an epoch we can read (beyond that is a late joiner's horizon).
-    std::vector<RecordId> missing;
-    std::vector<std::uint64_t> ref_lamports;
     auto need = [&](const RecordId& ref, bool blocking) {
         if (auto row = record_row(ref)) {
-            ref_lamports.push_back(row->lamport);
+            c.ref_lamports.push_back(row->lamport);
             return;
         }
-        if (blocking && !redaction_noted(ref)) missing.push_back(ref);
+        if (blocking && !redaction_noted(ref)) c.missing.push_back(ref);
     };
     // Control records cannot be redacted, so a redaction naming one proves nothing: its note
     // (made even for a redaction still waiting, by anyone holding the epoch's key) must not let
@@ -401,9 +396,9 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
     for (const auto& h : body.control_heads()) {
         const auto ref = to_array<32>(as_bytes(h));
         if (auto row = record_row(ref))
-            ref_lamports.push_back(row->lamport);
+            c.ref_lamports.push_back(row->lamport);
         else
-            missing.push_back(ref);
+            c.missing.push_back(ref);
     }
     auto readable = [&](const pb::RecordRef& r) {
         const auto* ek = keys_for_epoch(to_array<32>(as_bytes(r.epoch_id())));
@@ -411,147 +406,112 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
     };
     for (const auto& p : body.parents()) need(ref_id(p), readable(p) && !parents_may_go);
     if (body.has_prev()) need(ref_id(body.prev()), readable(body.prev()) && !parents_may_go);
-    if (!missing.empty()) {
-        // Whoever holds the epoch's key can make records that wait forever for references that
-        // do not exist (a removed member still holds old keys). Those by someone who is not a
-        // member in our view count against the unverified quota; a member's come from someone
-        // the group admitted.
-        const bool vouched = state(keys.group_id).is_member(author_of(body));
-        const auto charge = unverified_charge(envelope.size(), missing.size());
-        if (!vouched && !from_pending) {
-            auto fits = unverified_fits(charge);
-            if (!fits) return std::unexpected(fits.error());
-            if (!*fits) {
-                // Its redaction note, if it made one, goes with it.
-                if (body.has_redaction()) {
-                    auto st = db.cached("DELETE FROM redactions WHERE redaction = ?");
-                    if (!st) return std::unexpected(st.error());
-                    (*st)->bind(1, ByteView(id));
-                    if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
-                }
-                refuse_over_quota(id, report);
-                return {};
-            }
-        }
-        ++report.pending;
-        // A held record's envelope is in the store already.
-        if (!from_pending)
-            if (auto ok = store_envelope(id, view->mailbox, envelope); !ok) return ok;
-        auto st = db.cached("INSERT OR IGNORE INTO pending(id, received_ms) VALUES (?, ?)");
-        if (!st) return std::unexpected(st.error());
-        (*st)->bind(1, ByteView(id)).bind(2, now());
-        if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
-        if (auto ok = hold_for(id, missing); !ok) return ok;
-        if (auto ok = vouched ? forget_unverified(id) : note_unverified(id, charge); !ok) return ok;
-        const auto cost = held_cost(rec);
-        if (held_opened_bytes + cost <= kHeldOpenedBytes &&
-            held_opened.emplace(std::string(as_chars(id)), std::move(rec)).second)
-            held_opened_bytes += cost;
-        return {};
-    }
+    return Out{std::move(c)};
+}
 
+Status Node::Impl::hold(Candidate& c, ByteView envelope, bool from_pending, IngestReport& report) {
+    const auto& body = c.rec.body;
+    // Whoever holds the epoch's key can make records that wait forever for references that do
+    // not exist (a removed member still holds old keys). Those by someone who is not a member
+    // in our view count against the unverified quota; a member's come from someone the group
+    // admitted.
+    const bool vouched = state(c.keys->group_id).is_member(author_of(body));
+    const auto charge = unverified_charge(envelope.size(), c.missing.size());
+    if (!vouched && !from_pending) {
+        auto fits = unverified_fits(charge);
+        if (!fits) return std::unexpected(fits.error());
+        if (!*fits) {
+            // Its redaction note, if it made one, goes with it.
+            if (body.has_redaction()) {
+                auto st = db.cached("DELETE FROM redactions WHERE redaction = ?");
+                if (!st) return std::unexpected(st.error());
+                (*st)->bind(1, ByteView(c.id));
+                if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+            }
+            refuse_over_quota(c.id, report);
+            return {};
+        }
+    }
+    ++report.pending;
+    // A held record's envelope is in the store already.
+    if (!from_pending)
+        if (auto ok = store_envelope(c.id, c.mailbox, envelope); !ok) return ok;
+    if (auto ok = records.hold(c.id, now()); !ok) return ok;
+    if (auto ok = hold_for(c.id, c.missing); !ok) return ok;
+    if (auto ok = vouched ? forget_unverified(c.id) : note_unverified(c.id, charge); !ok) return ok;
+    const auto cost = held_cost(c.rec);
+    if (held_opened_bytes + cost <= kHeldOpenedBytes &&
+        held_opened.emplace(std::string(as_chars(c.id)), std::move(c.rec)).second)
+        held_opened_bytes += cost;
+    return {};
+}
+
+std::expected<bool, Rejection> Node::Impl::judge(const Candidate& c) {
+    const auto& body = c.rec.body;
+    auto no = [](RejectReason reason, const char* detail) {
+        return std::unexpected(Rejection{reason, detail});
+    };
     // References are all here: check them, then the author's standing at this position.
-    for (auto l : ref_lamports)
+    for (auto l : c.ref_lamports)
         if (l >= body.lamport())
-            return reject(id, RejectReason::bad_references,
-                          "Lamport clock not above its references", report);
+            return no(RejectReason::bad_references, "Lamport clock not above its references");
     if (body.has_prev()) {
         if (auto prev = record_row(ref_id(body.prev()))) {
             if (prev->author != author_of(body) || prev->seq + 1 != body.seq())
-                return reject(id, RejectReason::bad_references,
-                              "previous record is not the author's", report);
+                return no(RejectReason::bad_references, "previous record is not the author's");
         }
     }
-    const auto& g = state(keys.group_id);
+    const auto& g = state(c.keys->group_id);
     std::vector<RecordId> heads;
     for (const auto& h : body.control_heads()) heads.push_back(to_array<32>(as_bytes(h)));
     const auto* pos = g.at(heads);
-    if (!pos)
-        return reject(id, RejectReason::bad_references, "control heads are not control records",
-                      report);
+    if (!pos) return no(RejectReason::bad_references, "control heads are not control records");
     auto author = pos->members.find(author_of(body));
     if (author == pos->members.end())
-        return reject(id, RejectReason::not_member, "author not a member at this point", report);
-    if (rec.control && !author->second.admin)
-        return reject(id, RejectReason::not_admin, "control record by a non-admin", report);
-    if (!pos->frontier.contains(keys.epoch_id))
-        return reject(id, RejectReason::wrong_epoch, "written in a superseded epoch", report);
+        return no(RejectReason::not_member, "author not a member at this point");
+    if (c.rec.control && !author->second.admin)
+        return no(RejectReason::not_admin, "control record by a non-admin");
+    if (!pos->frontier.contains(c.keys->epoch_id))
+        return no(RejectReason::wrong_epoch, "written in a superseded epoch");
     // Removals are exempt from strong remove (mutual removals remove both), as in GroupState.
     bool is_removal = body.has_membership() && body.membership().kind() == pb::MembershipOp::REMOVE;
-    if (!is_removal && g.dropped(author_of(body), id, body.seq(), heads))
-        return reject(id, RejectReason::removed_author,
-                      "written concurrently with the author's removal", report);
-
+    if (!is_removal && g.dropped(author_of(body), c.id, body.seq(), heads))
+        return no(RejectReason::removed_author, "written concurrently with the author's removal");
     const bool author_admin = author->second.admin;
-    if (auto why = check_payload(id, body, author_admin))
-        return reject(id, why->reason, why->detail, report);
+    if (auto why = check_payload(c.id, body, author_admin)) return std::unexpected(*why);
+    return author_admin;
+}
 
-    // Apply.
+Status Node::Impl::apply(Candidate& c, bool author_admin, ByteView envelope, bool from_pending,
+                         IngestReport& report, std::vector<RecordId>& retry) {
+    const auto& body = c.rec.body;
+    const auto& keys = *c.keys;
+    const auto& id = c.id;
     if (!from_pending)
-        if (auto ok = store_envelope(id, view->mailbox, envelope); !ok) return ok;
-    strip_stored(body, rec.signed_record);
-    auto ins = db.cached(
-        "INSERT INTO records(id, group_id, epoch_id, author, seq, prev, lamport, kind, heads, "
-        "signed, wall_ms, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!ins) return std::unexpected(ins.error());
-    auto head_blob = join_ids(heads);
-    (*ins)
-        ->bind(1, ByteView(id))
-        .bind(2, ByteView(keys.group_id))
-        .bind(3, ByteView(keys.epoch_id))
-        .bind(4, as_bytes(body.author()))
-        .bind(5, static_cast<std::int64_t>(body.seq()));
-    if (body.has_prev())
-        (*ins)->bind(6, as_bytes(body.prev().id()));
-    else
-        (*ins)->bind_null(6);
-    (*ins)
-        ->bind(7, static_cast<std::int64_t>(body.lamport()))
-        .bind(8, static_cast<std::int64_t>(kind_of(body)))
-        .bind(9, ByteView(head_blob))
-        .bind(10, ByteView(rec.signed_record))
-        .bind(11, body.wall_clock_ms())
-        .bind(12, now());
-    if (auto r = (*ins)->step(); !r) return std::unexpected(r.error());
-
-    auto head = db.cached(
-        "INSERT OR REPLACE INTO heads(group_id, id, epoch_id, lamport) VALUES (?, ?, ?, ?)");
-    if (!head) return std::unexpected(head.error());
-    (*head)
-        ->bind(1, ByteView(keys.group_id))
-        .bind(2, ByteView(id))
-        .bind(3, ByteView(keys.epoch_id))
-        .bind(4, static_cast<std::int64_t>(body.lamport()));
-    if (auto r = (*head)->step(); !r) return std::unexpected(r.error());
-    auto drop_head = [&](const RecordId& ref) -> Status {
-        auto st = db.cached("DELETE FROM heads WHERE group_id = ? AND id = ?");
-        if (!st) return std::unexpected(st.error());
-        (*st)->bind(1, ByteView(keys.group_id)).bind(2, ByteView(ref));
-        if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
-        return {};
-    };
-    for (const auto& p : body.parents())
-        if (auto ok = drop_head(ref_id(p)); !ok) return ok;
-    if (body.has_prev())
-        if (auto ok = drop_head(ref_id(body.prev())); !ok) return ok;
+        if (auto ok = store_envelope(id, c.mailbox, envelope); !ok) return ok;
+    strip_stored(body, c.rec.signed_record);
+    RecordRow row;
+    row.id = id;
+    row.group = keys.group_id;
+    row.epoch = keys.epoch_id;
+    row.author = author_of(body);
+    row.seq = body.seq();
+    if (body.has_prev()) row.prev = ref_id(body.prev());
+    row.lamport = body.lamport();
+    for (const auto& h : body.control_heads()) row.heads.push_back(to_array<32>(as_bytes(h)));
+    row.wall_ms = body.wall_clock_ms();
+    // Its parents and previous record stop being heads of the group.
+    std::vector<RecordId> replaces;
+    for (const auto& p : body.parents()) replaces.push_back(ref_id(p));
+    if (row.prev) replaces.push_back(*row.prev);
+    if (auto ok = records.insert(row, kind_of(body), c.rec.signed_record, now(), replaces); !ok)
+        return ok;
     ++report.added;
-    {
-        // Children usually follow their parents closely: remember the row for their checks.
-        if (recent_rows.size() > 50000) recent_rows.clear();
-        RecordRow row;
-        row.id = id;
-        row.group = keys.group_id;
-        row.epoch = keys.epoch_id;
-        row.author = author_of(body);
-        row.seq = body.seq();
-        if (body.has_prev()) row.prev = ref_id(body.prev());
-        row.lamport = body.lamport();
-        row.heads = heads;
-        row.wall_ms = body.wall_clock_ms();
-        recent_rows.emplace(std::string(as_chars(id)), std::move(row));
-    }
+    // Children usually follow their parents closely: remember the row for their checks.
+    if (recent_rows.size() > 50000) recent_rows.clear();
+    recent_rows.emplace(std::string(as_chars(id)), std::move(row));
 
-    if (rec.control) invalidate(keys.group_id);
+    if (c.rec.control) invalidate(keys.group_id);
     if (auto ok = on_applied(id, keys.group_id, body, author_admin, retry); !ok) return ok;
     if (body.has_rotation()) {
         // A copy: taking the grant may drop the keys `keys` refers to (a token found lying).

@@ -80,44 +80,30 @@ Result<const objects::ObjectSet*> Node::Impl::object_set(const GroupId& group) {
     if (!genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
     if (auto it = object_sets.find(group); it != object_sets.end()) return it->second.get();
     auto set = std::make_unique<objects::ObjectSet>();
-    auto st = db.prepare(
-        "SELECT id, epoch_id, author, seq, prev, lamport, heads, wall_ms, kind, signed FROM "
-        "records WHERE group_id = ? AND kind IN (6, 9) ORDER BY lamport, id");
-    if (!st) return std::unexpected(st.error());
-    st->bind(1, ByteView(group));
-    while (true) {
-        auto r = st->step();
-        if (!r) return std::unexpected(r.error());
-        if (!*r) break;
-        RecordRow row;
-        row.id = to_array<32>(st->column_blob(0));
-        row.group = group;
-        row.epoch = to_array<32>(st->column_blob(1));
-        row.author = to_array<32>(st->column_blob(2));
-        row.seq = static_cast<std::uint64_t>(st->column_int64(3));
-        if (!st->column_is_null(4)) row.prev = to_array<32>(st->column_blob(4));
-        row.lamport = static_cast<std::uint64_t>(st->column_int64(5));
-        row.heads = split_ids(st->column_blob(6));
-        row.wall_ms = st->column_int64(7);
-        auto kind = static_cast<RecordKind>(st->column_int64(8));
-        auto body = parse_stored_body(st->column_blob(9));
-        if (!body || !body->has_object()) continue;
-        // Authors removed concurrently with their writes drop out, as their messages do.
-        if (!record_valid_now(row)) continue;
-        auto change = change_of(row.id, *body);
-        if (!change) continue;
-        if (kind == RecordKind::redacted) {
-            // The tombstone kept the shape (type, object, field names) but no values: folded
-            // as redacted so the history still shows that a change was made and removed. A
-            // list item's required fields are gone, so a removed append is left out.
-            set->redact(row.id);
-            if (change->append) {
-                if (!change->is_create() && change->fields.empty()) continue;
-                change->append.reset();
+    auto read = records.each(
+        group, {RecordKind::object, RecordKind::redacted}, false, [&](const StoredRecord& rec) {
+            const auto& row = rec.row;
+            auto body = parse_stored_body(rec.body);
+            if (!body || !body->has_object()) return true;
+            // Authors removed concurrently with their writes drop out, as their messages do.
+            if (!record_valid_now(row)) return true;
+            auto change = change_of(row.id, *body);
+            if (!change) return true;
+            if (rec.kind == RecordKind::redacted) {
+                // The tombstone kept the shape (type, object, field names) but no values:
+                // folded as redacted so the history still shows that a change was made and
+                // removed. A list item's required fields are gone, so a removed append is
+                // left out.
+                set->redact(row.id);
+                if (change->append) {
+                    if (!change->is_create() && change->fields.empty()) return true;
+                    change->append.reset();
+                }
             }
-        }
-        (void)set->apply(std::move(*change));  // refused changes are simply not part of state
-    }
+            (void)set->apply(std::move(*change));  // refused changes are simply not part of state
+            return true;
+        });
+    if (!read) return std::unexpected(read.error());
     auto* out = set.get();
     object_sets[group] = std::move(set);
     return out;
@@ -166,16 +152,9 @@ std::optional<Rejection> Node::Impl::check_payload(const RecordId& id, const pb:
                 if (row->author != author_of(body) && !author_admin)
                     return Rejection{RejectReason::not_admin,
                                      "only the author or an admin may redact a record"};
-                auto kind_st = db.cached("SELECT kind FROM records WHERE id = ?");
-                if (kind_st) {
-                    (*kind_st)->bind(1, ByteView(target));
-                    auto r = (*kind_st)->step();
-                    int kind = r && *r ? static_cast<int>((*kind_st)->column_int64(0)) : 0;
-                    (*kind_st)->reset();
-                    if (kind >= 2 && kind <= 4)
-                        return Rejection{RejectReason::invalid_op,
-                                         "control records cannot be redacted"};
-                }
+                if (auto kind = records.kind(target); kind && is_control(*kind))
+                    return Rejection{RejectReason::invalid_op,
+                                     "control records cannot be redacted"};
             }
             return std::nullopt;
         }
@@ -211,10 +190,7 @@ Status Node::Impl::wake_waiting(const RecordId& ref, std::vector<RecordId>& retr
         auto c = waits.count.find(std::string(as_chars(w)));
         if (c != waits.count.end() && --c->second > 0) continue;  // still waits for another
         if (c != waits.count.end()) waits.count.erase(c);
-        auto dp = db.cached("DELETE FROM pending WHERE id = ?");
-        if (!dp) return std::unexpected(dp.error());
-        (*dp)->bind(1, ByteView(w));
-        if (auto r = (*dp)->step(); !r) return std::unexpected(r.error());
+        if (auto ok = records.release(w); !ok) return ok;
         retry.push_back(w);
     }
     return {};
@@ -317,22 +293,13 @@ Status Node::Impl::enable_secure_delete() {
 
 Status Node::Impl::tombstone(const RecordId& id) {
     if (auto ok = enable_secure_delete(); !ok) return ok;
-    auto st = db.cached("SELECT kind, signed FROM records WHERE id = ?");
-    if (!st) return std::unexpected(st.error());
-    (*st)->bind(1, ByteView(id));
-    auto r = (*st)->step();
-    if (!r) return std::unexpected(r.error());
-    if (!*r) {
-        (*st)->reset();
-        return {};
-    }
-    auto kind = static_cast<RecordKind>((*st)->column_int64(0));
-    auto body = parse_stored_body((*st)->column_blob(1));
-    (*st)->reset();
+    auto stored = records.body(id);
+    if (!stored) return std::unexpected(stored.error());
+    if (!*stored) return {};
+    const auto kind = (*stored)->first;
+    auto body = parse_stored_body((*stored)->second);
     if (kind == RecordKind::redacted || !body) return {};
-    if (kind == RecordKind::membership || kind == RecordKind::rotation ||
-        kind == RecordKind::settings)
-        return {};
+    if (is_control(kind)) return {};
 
     pb::RecordBody stone;
     stone.set_group_id(body->group_id());
@@ -356,10 +323,7 @@ Status Node::Impl::tombstone(const RecordId& id) {
     pb::SignedRecord sr;
     sr.set_body(stone.SerializeAsString());
     auto bytes = sr.SerializeAsString();
-    auto up = db.cached("UPDATE records SET kind = 9, signed = ? WHERE id = ?");
-    if (!up) return std::unexpected(up.error());
-    (*up)->bind(1, as_bytes(bytes)).bind(2, ByteView(id));
-    if (auto u = (*up)->step(); !u) return std::unexpected(u.error());
+    if (auto ok = records.replace_body(id, RecordKind::redacted, as_bytes(bytes)); !ok) return ok;
     RecordId one[] = {id};
     if (auto rm = envelopes->remove(one); !rm) return std::unexpected(rm.error());
 
@@ -379,10 +343,7 @@ Status Node::Impl::tombstone(const RecordId& id) {
             chunks.push_back(to_array<32>((*cs)->column_blob(0)));
         }
         for (const auto& c : chunks) {
-            auto cu = db.cached("UPDATE records SET kind = 9 WHERE id = ?");
-            if (!cu) return std::unexpected(cu.error());
-            (*cu)->bind(1, ByteView(c));
-            if (auto u = (*cu)->step(); !u) return std::unexpected(u.error());
+            if (auto ok = records.set_kind(c, RecordKind::redacted); !ok) return ok;
         }
         if (auto rm = envelopes->remove(chunks); !rm) return std::unexpected(rm.error());
         auto del =
@@ -631,13 +592,10 @@ Result<RecordId> Node::redact(const GroupId& group, const RecordId& record,
     auto row = m.record_row(record);
     if (!row || row->group != group)
         return fail(CoreErrc::not_found, "no such record in this group");
-    auto kind_st = m.db.prepare("SELECT kind FROM records WHERE id = ?");
-    if (!kind_st) return std::unexpected(kind_st.error());
-    kind_st->bind(1, ByteView(record));
-    if (auto r = kind_st->step(); !r || !*r) return fail(CoreErrc::not_found, "no such record");
-    auto kind = static_cast<RecordKind>(kind_st->column_int64(0));
-    if (kind == RecordKind::membership || kind == RecordKind::rotation ||
-        kind == RecordKind::settings)
+    auto found = m.records.kind(record);
+    if (!found) return fail(CoreErrc::not_found, "no such record");
+    const auto kind = *found;
+    if (is_control(kind))
         return fail(CoreErrc::bad_input, "membership, key and settings records cannot be redacted");
     if (kind == RecordKind::redacted)
         return fail(CoreErrc::exists, "that record is already redacted");

@@ -28,86 +28,32 @@ RecordKind kind_of(const pb::RecordBody& body) {
     }
 }
 
-Bytes join_ids(std::span<const RecordId> ids) {
-    Bytes out;
-    out.reserve(ids.size() * 32);
-    for (const auto& id : ids) append(out, id);
-    return out;
-}
-
-std::vector<RecordId> split_ids(ByteView blob) {
-    std::vector<RecordId> out;
-    for (std::size_t i = 0; i + 32 <= blob.size(); i += 32)
-        out.push_back(to_array<32>(blob.subspan(i, 32)));
-    return out;
-}
-
-namespace {
-constexpr std::string_view kRowColumns =
-    "SELECT id, group_id, epoch_id, author, seq, prev, lamport, heads, wall_ms FROM records ";
-
-RecordRow read_row(const storage::Statement& st) {
-    RecordRow r;
-    r.id = to_array<32>(st.column_blob(0));
-    r.group = to_array<32>(st.column_blob(1));
-    r.epoch = to_array<32>(st.column_blob(2));
-    r.author = to_array<32>(st.column_blob(3));
-    r.seq = static_cast<std::uint64_t>(st.column_int64(4));
-    if (!st.column_is_null(5)) r.prev = to_array<32>(st.column_blob(5));
-    r.lamport = static_cast<std::uint64_t>(st.column_int64(6));
-    r.heads = split_ids(st.column_blob(7));
-    r.wall_ms = st.column_int64(8);
-    return r;
-}
-}  // namespace
-
 std::optional<RecordRow> Node::Impl::record_row(const RecordId& id) {
     if (auto it = recent_rows.find(std::string(as_chars(id))); it != recent_rows.end())
         return it->second;
-    auto st = db.cached(std::string(kRowColumns) + "WHERE id = ?");
-    if (!st) return std::nullopt;
-    (*st)->bind(1, ByteView(id));
-    auto r = (*st)->step();
-    if (!r || !*r) {
-        (*st)->reset();
-        return std::nullopt;
-    }
-    auto row = read_row(**st);
-    (*st)->reset();
-    return row;
+    return records.row(id);
 }
 
 bool Node::Impl::record_exists(const RecordId& id) {
-    auto st = db.cached("SELECT 1 FROM records WHERE id = ?");
-    if (!st) return false;
-    (*st)->bind(1, ByteView(id));
-    auto r = (*st)->step();
-    (*st)->reset();
-    return r && *r;
+    return records.contains(id);
 }
 
 const GroupState& Node::Impl::state(const GroupId& group) {
     if (auto it = states.find(group); it != states.end()) return *it->second;
     std::vector<ControlRecord> ops;
-    auto st = db.prepare(
-        "SELECT id, author, seq, lamport, epoch_id, heads, signed FROM records "
-        "WHERE group_id = ? AND kind IN (2, 3, 4)");
-    if (st) {
-        st->bind(1, ByteView(group));
-        while (true) {
-            auto r = st->step();
-            if (!r || !*r) break;
-            ControlRecord op;
-            op.id = to_array<32>(st->column_blob(0));
-            op.author = to_array<32>(st->column_blob(1));
-            op.seq = static_cast<std::uint64_t>(st->column_int64(2));
-            op.lamport = static_cast<std::uint64_t>(st->column_int64(3));
-            op.epoch = to_array<32>(st->column_blob(4));
-            op.heads = split_ids(st->column_blob(5));
-            if (auto body = parse_stored_body(st->column_blob(6))) op.body = std::move(*body);
-            ops.push_back(std::move(op));
-        }
-    }
+    // A failed read is not fatal here: the state is computed from what could be read.
+    (void)records.each(group, kControlKinds, false, [&](const StoredRecord& rec) {
+        ControlRecord op;
+        op.id = rec.row.id;
+        op.author = rec.row.author;
+        op.seq = rec.row.seq;
+        op.lamport = rec.row.lamport;
+        op.epoch = rec.row.epoch;
+        op.heads = rec.row.heads;
+        if (auto body = parse_stored_body(rec.body)) op.body = std::move(*body);
+        ops.push_back(std::move(op));
+        return true;
+    });
     ChainLookup chain = [this](const RecordId& id) -> std::optional<ChainLink> {
         auto row = record_row(id);
         if (!row) return std::nullopt;
@@ -121,20 +67,7 @@ const GroupState& Node::Impl::state(const GroupId& group) {
 }
 
 std::vector<RecordId> Node::Impl::group_heads(const GroupId& group, std::uint64_t* max_lamport) {
-    std::vector<RecordId> out;
-    *max_lamport = 0;
-    auto st = db.cached(
-        "SELECT id, lamport FROM heads WHERE group_id = ? ORDER BY lamport DESC LIMIT 32");
-    if (!st) return out;
-    (*st)->bind(1, ByteView(group));
-    while (true) {
-        auto r = (*st)->step();
-        if (!r || !*r) break;
-        out.push_back(to_array<32>((*st)->column_blob(0)));
-        *max_lamport = std::max(*max_lamport, static_cast<std::uint64_t>((*st)->column_int64(1)));
-    }
-    (*st)->reset();
-    return out;
+    return records.heads(group, 32, max_lamport);
 }
 
 bool Node::Impl::record_valid_now(const RecordRow& row) {

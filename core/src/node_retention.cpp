@@ -97,8 +97,8 @@ Result<RetentionReport> Node::apply_retention() {
         oldest_cutoff = std::min(oldest_cutoff, cutoff);
         auto ids =
             collect(m.db,
-                    "SELECT id FROM records WHERE group_id = ? AND kind NOT IN (2, 3, 4) "
-                    "AND wall_ms < ?",
+                    "SELECT id FROM records WHERE group_id = ? AND NOT " + kind_in(kControlKinds) +
+                        " AND wall_ms < ?",
                     [&](storage::Statement& st) { st.bind(1, ByteView(group)).bind(2, cutoff); });
         if (!ids) return std::unexpected(ids.error());
         // Envelopes still waiting (pending) or unreadable, received before the cutoff: the
@@ -143,8 +143,8 @@ Result<RetentionReport> Node::apply_retention() {
         if (!epochs) return std::unexpected(epochs.error());
         for (const auto& e : *epochs) {
             if (current.contains(e)) continue;
-            auto used = m.db.cached(
-                "SELECT 1 FROM records WHERE epoch_id = ? AND kind NOT IN (2, 3, 4) LIMIT 1");
+            auto used = m.db.cached("SELECT 1 FROM records WHERE epoch_id = ? AND NOT " +
+                                    kind_in(kControlKinds) + " LIMIT 1");
             if (!used) return std::unexpected(used.error());
             (*used)->bind(1, ByteView(e));
             auto r = (*used)->step();

@@ -13,6 +13,7 @@
 #include "kolokol/crypto/byte_reader.hpp"
 #include "kolokol/crypto/hash.hpp"
 #include "kolokol/storage/output_file.hpp"
+#include "kolokol/storage/posix_io.hpp"
 #include "node_impl.hpp"
 #include "syncfile.pb.h"
 
@@ -30,20 +31,10 @@ Bytes key_tag(const crypto::SecretBytes& file_key, ByteView salt) {
     return crypto::blake2b(32, salt, file_key.view());
 }
 
-bool write_all(int fd, ByteView data) {
-    std::size_t done = 0;
-    while (done < data.size()) {
-        auto n = ::write(fd, data.data() + done, data.size() - done);
-        if (n <= 0) return false;
-        done += static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
 bool write_framed(int fd, const std::string& msg) {
     Bytes len;
     put_u32be(len, static_cast<std::uint32_t>(msg.size()));
-    return write_all(fd, len) && write_all(fd, as_bytes(msg));
+    return storage::write_all(fd, len) && storage::write_all(fd, as_bytes(msg)).has_value();
 }
 
 // Reads framed messages from a sync file with strict bounds.
@@ -104,7 +95,8 @@ Result<std::size_t> Node::write_sync_file(const std::filesystem::path& path,
     pb::SyncFileHeader header;
     header.set_version(1);
     header.set_salt(to_string(salt));
-    bool ok = write_all(fd, as_bytes(kMagic)) && write_framed(fd, header.SerializeAsString());
+    bool ok = storage::write_all(fd, as_bytes(kMagic)).has_value() &&
+              write_framed(fd, header.SerializeAsString());
     std::size_t count = 0;
     for (const auto& [mailbox, keys] : m.epochs) {
         if (!ok) break;

@@ -5,6 +5,7 @@
 
 #include <expected>
 
+#include "domains.hpp"
 #include "epoch_keys.hpp"
 #include "kolokol/core/types.hpp"
 #include "kolokol/crypto/random.hpp"
@@ -12,7 +13,6 @@
 
 namespace kolokol::core {
 
-inline constexpr std::string_view kRecordDomain = "kolokol/record/v1";
 inline constexpr int kMaxRefs = 64;
 inline constexpr std::size_t kMaxMessageBytes = 16 * 1024;
 inline constexpr int kMaxGrants = 1000;

@@ -8,6 +8,7 @@
 #include "kolokol/crypto/secret.hpp"
 #include "kolokol/storage/error.hpp"
 #include "kolokol/storage/keyfile.hpp"
+#include "kolokol/storage/wall_clock.hpp"
 
 namespace kolokol::transport {
 
@@ -190,9 +191,7 @@ Status RelayStore::guard(std::function<void()> on_gone) {
 
 std::int64_t RelayStore::now_ms() const {
     if (m_clock) return m_clock();
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return storage::wall_clock_ms();
 }
 
 Result<std::vector<RecordId>> RelayStore::ids(const MailboxId& mailbox) {

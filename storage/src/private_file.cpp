@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "kolokol/storage/error.hpp"
+#include "kolokol/storage/posix_io.hpp"
 
 namespace kolokol::storage::detail {
 
@@ -20,16 +21,10 @@ std::unexpected<Error> os_fail(StorageErrc code, const char* literal,
     return fail(code, "{} {}: {}", literal, path.string(), std::string(std::strerror(err)));
 }
 
+// storage::write_all, its error naming the file.
 Status write_all(int fd, ByteView data, const std::filesystem::path& path) {
-    std::size_t done = 0;
-    while (done < data.size()) {
-        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return os_fail(StorageErrc::io, KOLOKOL_TEXT("write"), path, errno);
-        }
-        done += static_cast<std::size_t>(n);
-    }
+    if (auto s = storage::write_all(fd, data); !s)
+        return os_fail(StorageErrc::io, KOLOKOL_TEXT("write"), path, s.error().code.value());
     return {};
 }
 

@@ -1,4 +1,4 @@
-# One minute of the relay under churning honest clients and hostile ones (bench/soak.cpp):
+# One minute of the relay under churning honest clients and hostile ones (bench/bench_soak.cpp):
 # slowloris, oversized frames, garbage, mailbox scraping and quota exhaustion. Honest clients
 # keep syncing (no failure), lose nothing the relay acknowledged, scrapers get nothing, and the
 # relay's memory stays under the bound. KOLOKOL_SOAK_SECONDS changes the length.

@@ -10,6 +10,7 @@
 #include "kolokol/crypto/encoding.hpp"
 #include "kolokol/objects/time_text.hpp"
 #include "kolokol/objects/values.hpp"
+#include "kolokol/storage/wall_clock.hpp"
 
 namespace kolokol::cli::chat {
 
@@ -38,9 +39,7 @@ std::string local_datetime(std::string_view iso) {
 }
 
 std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return storage::wall_clock_ms();
 }
 
 std::string trim(std::string_view s) {

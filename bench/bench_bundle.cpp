@@ -13,8 +13,6 @@
 // disk out of the comparison). Prints JSON, including the load average: the ratios mean little
 // on a busy machine.
 
-#include "kolokol/bundle/bundle.hpp"
-
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,9 +29,11 @@
 #include <string>
 #include <vector>
 
+#include "kolokol/bundle/bundle.hpp"
 #include "kolokol/core/identity.hpp"
 #include "kolokol/crypto/encoding.hpp"
 #include "kolokol/crypto/init.hpp"
+#include "kolokol/storage/posix_io.hpp"
 
 namespace fs = std::filesystem;
 using namespace kolokol;
@@ -41,6 +41,9 @@ using namespace kolokol;
 namespace {
 
 constexpr std::size_t kIoBytes = 1 << 20;
+
+using storage::read_some;
+using storage::write_all;
 
 class Fd {
 public:
@@ -55,27 +58,6 @@ public:
 private:
     int m_fd;
 };
-
-Status write_all(int fd, ByteView data) {
-    while (!data.empty()) {
-        auto n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return fail(std::error_code(errno, std::generic_category()), "write failed");
-        }
-        data = data.subspan(static_cast<std::size_t>(n));
-    }
-    return {};
-}
-
-Result<std::size_t> read_some(int fd, MutableByteView out) {
-    while (true) {
-        auto n = ::read(fd, out.data(), out.size());
-        if (n >= 0) return static_cast<std::size_t>(n);
-        if (errno != EINTR)
-            return fail(std::error_code(errno, std::generic_category()), "read failed");
-    }
-}
 
 void run(const std::vector<std::string>& args) {
     std::vector<char*> argv;

@@ -5,8 +5,6 @@
 //   aead_throughput_mb_s        ChaCha20-Poly1305 seal alone on the same messages (the ceiling)
 //   echo_round_trip_us          median send → echo → receive of a 100-byte message
 
-#include "kolokol/transport/session.hpp"
-
 #include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -21,6 +19,7 @@
 #include "kolokol/crypto/x25519.hpp"
 #include "kolokol/transport/noise.hpp"
 #include "kolokol/transport/server.hpp"
+#include "kolokol/transport/session.hpp"
 #include "kolokol/transport/session_connect.hpp"
 
 using namespace kolokol;

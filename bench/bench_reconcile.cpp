@@ -6,8 +6,6 @@
 // Targets (DESIGN §10): 1 difference in 100k ≤ 2 round trips and ≤ 2,500 bytes in total;
 // identical sets 1 round trip and ≤ 400 bytes.
 
-#include "kolokol/transport/reconcile.hpp"
-
 #include <chrono>
 #include <cstring>
 #include <iostream>
@@ -15,6 +13,7 @@
 
 #include "kolokol/crypto/init.hpp"
 #include "kolokol/crypto/random.hpp"
+#include "kolokol/transport/reconcile.hpp"
 
 using namespace kolokol;
 using namespace kolokol::transport;

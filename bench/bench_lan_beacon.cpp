@@ -5,8 +5,6 @@
 // flooding address and for a forged address per datagram. Prints JSON.
 // Usage: bench_lan_beacon [iterations].
 
-#include "kolokol/transport/lan_beacon.hpp"
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +13,7 @@
 
 #include "kolokol/crypto/init.hpp"
 #include "kolokol/crypto/random.hpp"
+#include "kolokol/transport/lan_beacon.hpp"
 
 using namespace kolokol;
 namespace lan = kolokol::transport::lan;

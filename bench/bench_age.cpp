@@ -26,6 +26,7 @@
 #include "kolokol/crypto/hash.hpp"
 #include "kolokol/crypto/init.hpp"
 #include "kolokol/crypto/random.hpp"
+#include "kolokol/storage/posix_io.hpp"
 
 namespace fs = std::filesystem;
 using namespace kolokol;
@@ -33,6 +34,9 @@ using namespace kolokol;
 namespace {
 
 constexpr std::size_t kIoBytes = 1 << 20;
+
+using storage::read_some;
+using storage::write_all;
 
 class Fd {
 public:
@@ -47,27 +51,6 @@ public:
 private:
     int m_fd;
 };
-
-Status write_all(int fd, ByteView data) {
-    while (!data.empty()) {
-        auto n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return fail(std::error_code(errno, std::generic_category()), "write failed");
-        }
-        data = data.subspan(static_cast<std::size_t>(n));
-    }
-    return {};
-}
-
-Result<std::size_t> read_some(int fd, MutableByteView out) {
-    while (true) {
-        auto n = ::read(fd, out.data(), out.size());
-        if (n >= 0) return static_cast<std::size_t>(n);
-        if (errno != EINTR)
-            return fail(std::error_code(errno, std::generic_category()), "read failed");
-    }
-}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -1,0 +1,30 @@
+#pragma once
+// Every signature, hash and KDF domain of the core library, in one place: a domain names what
+// the signed or hashed bytes are, so that bytes signed as one thing never verify as another.
+// Changing a string here makes every stored signature under it fail: add a new version instead.
+//
+// Other modules keep their own beside their one use (storage: "kolokol/store/secret/v1";
+// transport: mailbox opening, reconciliation fingerprints, LAN beacons; bundle: manifests and
+// custody). tests/unit/core/test_domains.cpp checks that these and the public ones of bundle and
+// transport are distinct and none is a prefix of another.
+
+#include <string_view>
+
+namespace kolokol::core {
+
+// A record's author signature over its exact body bytes (records.cpp).
+inline constexpr std::string_view kRecordDomain = "kolokol/record/v1";
+// A card's self-signature (identity.cpp).
+inline constexpr std::string_view kCardDomain = "kolokol/card/v1";
+// The hash both sides compute for a safety number (identity.cpp).
+inline constexpr std::string_view kSafetyNumberDomain = "kolokol/safety-number/v1";
+// A group's genesis signature, and its id (BLAKE2b over the signed genesis): a backed-up genesis
+// (node_backup.cpp) is checked exactly as one in a welcome token (node_welcome.cpp).
+inline constexpr std::string_view kGenesisDomain = "kolokol/genesis/v1";
+inline constexpr std::string_view kGroupDomain = "kolokol/group";
+// A welcome token's signature by its inviter (node_welcome.cpp).
+inline constexpr std::string_view kWelcomeDomain = "kolokol/welcome/v1";
+// The hash of an attachment's chunk ids, named in its manifest (node_attachments.cpp).
+inline constexpr std::string_view kChunksHashDomain = "kolokol/attachment-chunks/v1";
+
+}  // namespace kolokol::core

@@ -1,0 +1,256 @@
+#include "record_store.hpp"
+
+namespace kolokol::core {
+
+namespace {
+
+// Every row query selects these columns, in this order, and read_row reads them.
+constexpr std::string_view kRowColumns =
+    "id, group_id, epoch_id, author, seq, prev, lamport, heads, wall_ms, kind, signed";
+
+RecordRow read_row(const storage::Statement& st) {
+    RecordRow r;
+    r.id = to_array<32>(st.column_blob(0));
+    r.group = to_array<32>(st.column_blob(1));
+    r.epoch = to_array<32>(st.column_blob(2));
+    r.author = to_array<32>(st.column_blob(3));
+    r.seq = static_cast<std::uint64_t>(st.column_int64(4));
+    if (!st.column_is_null(5)) r.prev = to_array<32>(st.column_blob(5));
+    r.lamport = static_cast<std::uint64_t>(st.column_int64(6));
+    r.heads = split_ids(st.column_blob(7));
+    r.wall_ms = st.column_int64(8);
+    return r;
+}
+
+std::string select_rows(std::string_view where) {
+    std::string sql = "SELECT ";
+    sql += kRowColumns;
+    sql += " FROM records WHERE ";
+    sql += where;
+    return sql;
+}
+
+bool exists(storage::Database& db, std::string_view sql, const RecordId& id) {
+    auto st = db.cached(sql);
+    if (!st) return false;
+    (*st)->bind(1, ByteView(id));
+    auto r = (*st)->step();
+    (*st)->reset();
+    return r && *r;
+}
+
+}  // namespace
+
+std::string kind_in(std::initializer_list<RecordKind> kinds) {
+    std::string out = "kind IN (";
+    bool first = true;
+    for (auto k : kinds) {
+        if (!first) out += ", ";
+        out += std::to_string(static_cast<int>(k));
+        first = false;
+    }
+    out += ")";
+    return out;
+}
+
+Bytes join_ids(std::span<const RecordId> ids) {
+    Bytes out;
+    out.reserve(ids.size() * 32);
+    for (const auto& id : ids) append(out, id);
+    return out;
+}
+
+std::vector<RecordId> split_ids(ByteView blob) {
+    std::vector<RecordId> out;
+    for (std::size_t i = 0; i + 32 <= blob.size(); i += 32)
+        out.push_back(to_array<32>(blob.subspan(i, 32)));
+    return out;
+}
+
+Status RecordStore::run(std::string_view sql,
+                        const std::function<void(storage::Statement&)>& bind) {
+    auto st = m_db->cached(sql);
+    if (!st) return std::unexpected(st.error());
+    bind(**st);
+    if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+    return {};
+}
+
+std::optional<RecordRow> RecordStore::row(const RecordId& id) {
+    auto st = m_db->cached(select_rows("id = ?"));
+    if (!st) return std::nullopt;
+    (*st)->bind(1, ByteView(id));
+    auto r = (*st)->step();
+    std::optional<RecordRow> out;
+    if (r && *r) out = read_row(**st);
+    (*st)->reset();
+    return out;
+}
+
+bool RecordStore::contains(const RecordId& id) {
+    return exists(*m_db, "SELECT 1 FROM records WHERE id = ?", id);
+}
+
+std::optional<RecordKind> RecordStore::kind(const RecordId& id) {
+    auto st = m_db->cached("SELECT kind FROM records WHERE id = ?");
+    if (!st) return std::nullopt;
+    (*st)->bind(1, ByteView(id));
+    auto r = (*st)->step();
+    std::optional<RecordKind> out;
+    if (r && *r) out = static_cast<RecordKind>((*st)->column_int64(0));
+    (*st)->reset();
+    return out;
+}
+
+Result<std::optional<std::pair<RecordKind, Bytes>>> RecordStore::body(const RecordId& id) {
+    auto st = m_db->cached("SELECT kind, signed FROM records WHERE id = ?");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, ByteView(id));
+    auto r = (*st)->step();
+    if (!r) return std::unexpected(r.error());
+    std::optional<std::pair<RecordKind, Bytes>> out;
+    if (*r) {
+        auto b = (*st)->column_blob(1);
+        out.emplace(static_cast<RecordKind>((*st)->column_int64(0)), Bytes(b.begin(), b.end()));
+    }
+    (*st)->reset();
+    return out;
+}
+
+Status RecordStore::each(const GroupId& group, std::initializer_list<RecordKind> kinds,
+                         bool newest_first, const std::function<bool(const StoredRecord&)>& visit) {
+    auto st = m_db->prepare(
+        select_rows("group_id = ? AND " + kind_in(kinds) +
+                    (newest_first ? " ORDER BY lamport DESC, id DESC" : " ORDER BY lamport, id")));
+    if (!st) return std::unexpected(st.error());
+    st->bind(1, ByteView(group));
+    while (true) {
+        auto r = st->step();
+        if (!r) return std::unexpected(r.error());
+        if (!*r) return {};
+        StoredRecord rec{read_row(*st), static_cast<RecordKind>(st->column_int64(9)),
+                         st->column_blob(10)};
+        if (!visit(rec)) return {};
+    }
+}
+
+Result<std::vector<RecordId>> RecordStore::ids(const GroupId& group, RecordKind kind) {
+    auto st = m_db->prepare("SELECT id FROM records WHERE group_id = ? AND " + kind_in({kind}) +
+                            " ORDER BY lamport, id");
+    if (!st) return std::unexpected(st.error());
+    st->bind(1, ByteView(group));
+    std::vector<RecordId> out;
+    while (true) {
+        auto r = st->step();
+        if (!r) return std::unexpected(r.error());
+        if (!*r) return out;
+        out.push_back(to_array<32>(st->column_blob(0)));
+    }
+}
+
+Status RecordStore::insert(const RecordRow& row, RecordKind kind, ByteView body,
+                           std::int64_t received_ms, std::span<const RecordId> replaces) {
+    const auto heads = join_ids(row.heads);
+    if (auto ok = run("INSERT INTO records(id, group_id, epoch_id, author, seq, prev, lamport, "
+                      "kind, heads, signed, wall_ms, received_ms) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      [&](storage::Statement& st) {
+                          st.bind(1, ByteView(row.id))
+                              .bind(2, ByteView(row.group))
+                              .bind(3, ByteView(row.epoch))
+                              .bind(4, ByteView(row.author))
+                              .bind(5, static_cast<std::int64_t>(row.seq));
+                          if (row.prev)
+                              st.bind(6, ByteView(*row.prev));
+                          else
+                              st.bind_null(6);
+                          st.bind(7, static_cast<std::int64_t>(row.lamport))
+                              .bind(8, static_cast<std::int64_t>(kind))
+                              .bind(9, ByteView(heads))
+                              .bind(10, body)
+                              .bind(11, row.wall_ms)
+                              .bind(12, received_ms);
+                      });
+        !ok)
+        return ok;
+    if (auto ok = run("INSERT OR REPLACE INTO heads(group_id, id, epoch_id, lamport) "
+                      "VALUES (?, ?, ?, ?)",
+                      [&](storage::Statement& st) {
+                          st.bind(1, ByteView(row.group))
+                              .bind(2, ByteView(row.id))
+                              .bind(3, ByteView(row.epoch))
+                              .bind(4, static_cast<std::int64_t>(row.lamport));
+                      });
+        !ok)
+        return ok;
+    for (const auto& ref : replaces)
+        if (auto ok = run("DELETE FROM heads WHERE group_id = ? AND id = ?",
+                          [&](storage::Statement& st) {
+                              st.bind(1, ByteView(row.group)).bind(2, ByteView(ref));
+                          });
+            !ok)
+            return ok;
+    return {};
+}
+
+Status RecordStore::replace_body(const RecordId& id, RecordKind kind, ByteView body) {
+    return run("UPDATE records SET kind = ?, signed = ? WHERE id = ?", [&](storage::Statement& st) {
+        st.bind(1, static_cast<std::int64_t>(kind)).bind(2, body).bind(3, ByteView(id));
+    });
+}
+
+Status RecordStore::set_kind(const RecordId& id, RecordKind kind) {
+    return run("UPDATE records SET kind = ? WHERE id = ?", [&](storage::Statement& st) {
+        st.bind(1, static_cast<std::int64_t>(kind)).bind(2, ByteView(id));
+    });
+}
+
+std::vector<RecordId> RecordStore::heads(const GroupId& group, std::size_t limit,
+                                         std::uint64_t* max_lamport) {
+    std::vector<RecordId> out;
+    *max_lamport = 0;
+    auto st = m_db->cached(
+        "SELECT id, lamport FROM heads WHERE group_id = ? ORDER BY lamport DESC LIMIT ?");
+    if (!st) return out;
+    (*st)->bind(1, ByteView(group)).bind(2, static_cast<std::int64_t>(limit));
+    while (true) {
+        auto r = (*st)->step();
+        if (!r || !*r) break;
+        out.push_back(to_array<32>((*st)->column_blob(0)));
+        *max_lamport = std::max(*max_lamport, static_cast<std::uint64_t>((*st)->column_int64(1)));
+    }
+    (*st)->reset();
+    return out;
+}
+
+bool RecordStore::held(const RecordId& id) {
+    return exists(*m_db, "SELECT 1 FROM pending WHERE id = ?", id);
+}
+
+Status RecordStore::hold(const RecordId& id, std::int64_t received_ms) {
+    return run("INSERT OR IGNORE INTO pending(id, received_ms) VALUES (?, ?)",
+               [&](storage::Statement& st) { st.bind(1, ByteView(id)).bind(2, received_ms); });
+}
+
+Status RecordStore::release(const RecordId& id) {
+    return run("DELETE FROM pending WHERE id = ?",
+               [&](storage::Statement& st) { st.bind(1, ByteView(id)); });
+}
+
+std::size_t RecordStore::held_count() {
+    auto st = m_db->cached("SELECT COUNT(*) FROM pending");
+    if (!st) return 0;
+    auto r = (*st)->step();
+    std::size_t n = r && *r ? static_cast<std::size_t>((*st)->column_int64(0)) : 0;
+    (*st)->reset();
+    return n;
+}
+
+bool RecordStore::seen(const RecordId& id) {
+    return exists(*m_db,
+                  "SELECT 1 FROM records WHERE id = ?1 UNION ALL SELECT 1 FROM pending WHERE "
+                  "id = ?1 UNION ALL SELECT 1 FROM rejected WHERE id = ?1 LIMIT 1",
+                  id);
+}
+
+}  // namespace kolokol::core
