@@ -21,8 +21,10 @@ echo "new passphrase" > "$WORK/new.pass"
 as anna group create "Prisoner support" >/dev/null
 as anna post "Prisoner support" "Safe flat: Arbat 12, flat 4"
 
-# passwd, its rename held back 3 s.
-( KOLOKOL_HOME="$WORK/anna" KOLOKOL_PASSPHRASE_FILE="$WORK/passwd.pass" exec strace -f -qq \
+# passwd, its rename held back 3 s. (LeakSanitizer cannot run under ptrace: in a sanitizer
+# build its leak check is off for this one process, which would otherwise abort at exit.)
+( KOLOKOL_HOME="$WORK/anna" KOLOKOL_PASSPHRASE_FILE="$WORK/passwd.pass" \
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" exec strace -f -qq \
     -o /dev/null -e trace=rename,renameat,renameat2 \
     -e inject=rename,renameat,renameat2:delay_enter=3000000 "$KOLOKOL" passwd \
     > "$WORK/passwd.out" 2> "$WORK/passwd.err" ) &
