@@ -320,8 +320,25 @@ namespace {
 // (a passphrase change never rewraps the slot it does not open) is erased as well, until the
 // file at `path` is the erased one or another store's. change_passphrase() checks the other way
 // round after its rename, so whichever of the two comes last sees the other.
-void end_attempt(HeldKeyFile& held, const fs::path& path, bool erase,
-                 std::optional<std::size_t> kept = std::nullopt) {
+using FileId = std::pair<dev_t, ino_t>;
+
+FileId id_of(const HeldKeyFile& held) {
+    return {held.file.st.st_dev, held.file.st.st_ino};
+}
+
+// Erases the key file now at `path` when it is not `seen` and keeps slot `kept` of `reference`
+// byte for byte — a passphrase change renamed in, since one never rewraps the slot it does not
+// open. Returns the file it erased.
+std::optional<FileId> erase_successor(const fs::path& path, const Bytes& reference,
+                                      std::size_t kept, FileId seen) {
+    auto next = hold_key_file(path);
+    if (!next || id_of(*next) == seen || !same_slot(next->bytes, reference, kept))
+        return std::nullopt;
+    (void)detail::overwrite_in_place(next->file, encode_file(erased(next->slots)), path);
+    return id_of(*next);
+}
+
+void end_attempt(HeldKeyFile& held, const fs::path& path, bool erase, std::size_t kept) {
     const fs::path temp = detail::temp_path_for(path);
     if (auto t = detail::hold_file(temp)) {
         if (erase) {
@@ -345,16 +362,11 @@ void end_attempt(HeldKeyFile& held, const fs::path& path, bool erase,
         return;
     }
     (void)detail::overwrite_in_place(held.file, encode_file(erased(held.slots)), path);
-    if (!kept) return;
-    std::pair<dev_t, ino_t> last{held.file.st.st_dev, held.file.st.st_ino};
+    FileId last = id_of(held);
     for (int round = 0; round < 4; ++round) {
-        auto next = hold_key_file(path);
-        if (!next) return;
-        const std::pair<dev_t, ino_t> id{next->file.st.st_dev, next->file.st.st_ino};
-        if (id == last) return;
-        if (!same_slot(next->bytes, held.bytes, *kept)) return;
-        (void)detail::overwrite_in_place(next->file, encode_file(erased(next->slots)), path);
-        last = id;
+        auto erased_one = erase_successor(path, held.bytes, kept, last);
+        if (!erased_one) return;
+        last = *erased_one;
     }
 }
 
@@ -374,8 +386,7 @@ Result<Unlocked> KeyFile::unlock(const fs::path& path, ByteView passphrase, OnDu
                                                : is_real(second) ? &second
                                                                  : nullptr;
     const bool duress = !real && (is_duress(first) || is_duress(second));
-    end_attempt(*held, path, duress && on_duress == OnDuress::erase,
-                is_duress(first) ? std::optional<std::size_t>(0) : std::optional<std::size_t>(1));
+    end_attempt(*held, path, duress && on_duress == OnDuress::erase, is_duress(first) ? 0 : 1);
     if (real) return Unlocked{SlotKind::real, std::move(**real), seen_of(*held)};
     if (duress) return Unlocked{SlotKind::duress, {}, {}};
     return fail(StorageErrc::wrong_passphrase, "wrong passphrase");
@@ -404,8 +415,7 @@ Status KeyFile::change_passphrase(const fs::path& path, ByteView old_pass, ByteV
         // erases the store here too, and it and a wrong one make the same metadata change and
         // give the same answer.
         const bool duress_first = is_duress((*opened)[0]);
-        end_attempt(*held, path, duress_first || is_duress((*opened)[1]),
-                    duress_first ? std::optional<std::size_t>(0) : std::optional<std::size_t>(1));
+        end_attempt(*held, path, duress_first || is_duress((*opened)[1]), duress_first ? 0 : 1);
         return fail(StorageErrc::wrong_passphrase, "wrong passphrase");
     }
     const crypto::SecretBytes& db_key = *(*opened)[real_index];
@@ -429,9 +439,7 @@ Status KeyFile::change_passphrase(const fs::path& path, ByteView old_pass, ByteV
     auto check_old = [&]() -> Status {
         auto after = detail::read_held(held->file, kKeyFileBytes, path);
         if (after && *after == held->bytes) return {};
-        if (auto now = hold_key_file(path);
-            now && same_slot(now->bytes, held->bytes, 1 - real_index))
-            (void)detail::overwrite_in_place(now->file, encode_file(erased(now->slots)), path);
+        (void)erase_successor(path, held->bytes, 1 - real_index, id_of(*held));
         return fail(StorageErrc::erased,
                     "the store was erased while its passphrase was being changed");
     };
