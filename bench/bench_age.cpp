@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "kolokol/age/decryptor.hpp"
 #include "kolokol/age/encryptor.hpp"
 #include "kolokol/crypto/encoding.hpp"
@@ -38,23 +39,9 @@ constexpr std::size_t kIoBytes = 1 << 20;
 using storage::read_some;
 using storage::write_all;
 
-class Fd {
-public:
-    Fd(const fs::path& path, int flags) : m_fd(::open(path.c_str(), flags | O_CLOEXEC, 0600)) {
-        if (m_fd < 0) throw std::runtime_error("cannot open " + path.string());
-    }
-    ~Fd() { ::close(m_fd); }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return m_fd; }
+using bench::Fd;
 
-private:
-    int m_fd;
-};
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
+using bench::seconds_since;
 
 void library_encrypt(const fs::path& in, const fs::path& out, const age::X25519Recipient& r,
                      unsigned threads) {

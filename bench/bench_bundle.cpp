@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "kolokol/bundle/bundle.hpp"
 #include "kolokol/core/identity.hpp"
 #include "kolokol/crypto/encoding.hpp"
@@ -45,19 +46,7 @@ constexpr std::size_t kIoBytes = 1 << 20;
 using storage::read_some;
 using storage::write_all;
 
-class Fd {
-public:
-    Fd(const fs::path& path, int flags) : m_fd(::open(path.c_str(), flags | O_CLOEXEC, 0600)) {
-        if (m_fd < 0) throw std::runtime_error("cannot open " + path.string());
-    }
-    ~Fd() { ::close(m_fd); }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return m_fd; }
-
-private:
-    int m_fd;
-};
+using bench::Fd;
 
 void run(const std::vector<std::string>& args) {
     std::vector<char*> argv;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "kolokol/crypto/aead.hpp"
 #include "kolokol/crypto/hash.hpp"
 #include "kolokol/crypto/init.hpp"
@@ -28,9 +29,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using bench::seconds_since;
 
 // CPU time of this thread: on a loaded machine wall-clock rates mostly measure the neighbours,
 // so each figure is reported both ways.

@@ -34,6 +34,7 @@
 #include <set>
 #include <thread>
 
+#include "bench_support.hpp"
 #include "kolokol/crypto/init.hpp"
 #include "kolokol/crypto/random.hpp"
 #include "kolokol/relay/relay.hpp"
@@ -181,27 +182,11 @@ double percentile_ms(std::vector<std::int64_t> v, double p) {
         std::cerr << "relay store: " << store.error().what() << "\n";
         _exit(2);
     }
-    asio::io_context io;
     RelayOptions options;
     options.max_sessions = a.clients + 64;
     options.per_address = a.clients + 64;
     options.per_prefix = a.clients + 64;
-    Relay relay(io.get_executor(), **store, options);
-    if (!relay.listen({asio::ip::make_address("127.0.0.1"), 0})) _exit(3);
-    asio::signal_set signals(io, SIGTERM);
-    signals.async_wait([&](const std::error_code&, int) {
-        relay.stop();
-        io.stop();
-    });
-    relay.start();
-    const std::string addr = relay.address().to_string() + "\n";
-    if (::write(out_fd, addr.data(), addr.size()) != static_cast<ssize_t>(addr.size())) _exit(4);
-    ::close(out_fd);
-    std::vector<std::thread> threads;
-    for (unsigned i = 1; i < a.relay_threads; ++i) threads.emplace_back([&] { io.run(); });
-    io.run();
-    for (auto& t : threads) t.join();
-    _exit(0);
+    bench::serve_relay_child(**store, options, out_fd, a.relay_threads);
 }
 
 template <class Pred>

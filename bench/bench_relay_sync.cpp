@@ -17,6 +17,7 @@
 #include <string_view>
 #include <thread>
 
+#include "bench_support.hpp"
 #include "kolokol/crypto/init.hpp"
 #include "kolokol/relay/relay.hpp"
 #include "kolokol/relay/relay_store.hpp"
@@ -34,9 +35,7 @@ using namespace kolokol::core;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-double seconds_since(Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
+using bench::seconds_since;
 
 std::unique_ptr<Node> make(const std::filesystem::path& home, const char* name) {
     InitOptions o;

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "kolokol/crypto/init.hpp"
 #include "kolokol/crypto/x25519.hpp"
 #include "kolokol/transport/noise.hpp"
@@ -28,9 +29,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using bench::seconds_since;
 
 tr::noise::HandshakeState xx(tr::noise::Role role, const crypto::BoxKeyPair& key) {
     tr::noise::HandshakeConfig c;

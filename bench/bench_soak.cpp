@@ -46,6 +46,7 @@
 #include <string>
 #include <thread>
 
+#include "bench_support.hpp"
 #include "kolokol/crypto/init.hpp"
 #include "kolokol/crypto/random.hpp"
 #include "kolokol/crypto/x25519.hpp"
@@ -132,23 +133,8 @@ MailboxKey copy_key(const MailboxKey& k) {
         std::cerr << "relay store: " << store.error().what() << "\n";
         _exit(2);
     }
-    asio::io_context io;
     RelayOptions options;
-    Relay relay(io.get_executor(), **store, options);
-    if (!relay.listen({asio::ip::make_address("127.0.0.1"), 0})) _exit(3);
-    asio::signal_set signals(io, SIGTERM);
-    signals.async_wait([&](const std::error_code&, int) {
-        relay.stop();
-        io.stop();
-    });
-    relay.start();
-    const std::string addr = relay.address().to_string() + "\n";
-    if (::write(out_fd, addr.data(), addr.size()) != static_cast<ssize_t>(addr.size())) _exit(4);
-    ::close(out_fd);
-    std::thread second([&] { io.run(); });
-    io.run();
-    second.join();
-    _exit(0);
+    bench::serve_relay_child(**store, options, out_fd, 2);
 }
 
 struct Counters {

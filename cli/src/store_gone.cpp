@@ -12,6 +12,7 @@
 #include "app.hpp"
 #include "kolokol/crypto/secret.hpp"
 #include "kolokol/storage/memory.hpp"
+#include "kolokol/storage/output_file.hpp"
 // i18n.hpp last: `_` is a macro.
 #include "i18n.hpp"
 
@@ -56,6 +57,9 @@ void let_go_of_files(const std::string& prefix) {
     sa.sa_handler = park;
     sigemptyset(&sa.sa_mask);
     for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE}) ::sigaction(sig, &sa, nullptr);
+    // What a command was writing outside the store (an attachment's plaintext, a backup) must
+    // not outlive it under its temporary name: no later run of the command will clear it.
+    storage::remove_output_temps();
     let_go_of_files(prefix);
     // Keys first (small and the most important), then everything SQLite holds: the page cache
     // of decrypted records and SQLCipher's copy of the database key.

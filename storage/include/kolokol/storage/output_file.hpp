@@ -17,6 +17,19 @@ namespace kolokol::storage {
 // create tried once more; anything else — a symlink, a hard link, another user's file, a
 // folder — is left untouched and the call fails with StorageErrc::exists, its message naming
 // the path. Other failures: StorageErrc::io with the OS's reason.
+//
+// The temporary file is also noted for remove_output_temps(), until it is renamed or removed.
 Result<int> create_output_temp(const std::filesystem::path& temp);
+
+// Unlinks every temporary file create_output_temp() made in this process that is still under
+// its temporary name (the same file: a duplicate of its descriptor is kept, so its inode cannot
+// be reused by a file made there later), so that a process ended
+// because its store is gone (a panic, a duress erase) leaves nothing of what it was writing —
+// an attachment's plaintext, a backup. For that exit path: no allocation and no lock, only
+// lstat() and unlink(); safe to call while other threads still write to those files.
+// Up to 64 files are noted at once (a slot, and its descriptor, is freed when its file has left
+// its temporary name); beyond that, create_output_temp() fails with StorageErrc::io rather than
+// write a file this could not remove.
+void remove_output_temps() noexcept;
 
 }  // namespace kolokol::storage

@@ -1,13 +1,12 @@
 # A device about to be seized while the member saves a piece of evidence (`attachment get … -o`)
-# or writes a backup: `kolokol panic --yes` ends the command (exit 15, row 54) — but what it was
-# writing stays on disk. `attachment get` writes the plaintext to OUT.kolokol-partial and renames
-# it at the end; `backup` writes OUT.tmp. Row 46 promises that "a leftover of its own interrupted
-# write is cleared" — on its next run, which after a panic never comes; row 19 promises no temp
-# file left. Whoever takes the device finds tens of MiB of the evidence in the clear beside the
-# path the member chose, after the member destroyed the store; and an OUT.tmp that says a backup
-# was being written to that stick.
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
+# or writes a backup: `kolokol panic --yes` ends the command (exit 15, row 54), and what it was
+# writing must not stay on disk. `attachment get` writes the plaintext to OUT.kolokol-partial and
+# renames it at the end; `backup` writes OUT.tmp. No later run of the command will clear them
+# after a panic, so the exit path itself must remove them (rows 19, 46): otherwise whoever takes
+# the device finds tens of MiB of the evidence in the clear beside the path the member chose,
+# after the member destroyed the store, and an OUT.tmp that says a backup was being written.
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
 export LC_ALL=C.UTF-8
 
 new_member anna "Anna Petrova"
