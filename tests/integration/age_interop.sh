@@ -3,6 +3,9 @@
 # X25519 recipients (one and several), passphrases (age only reads them from a terminal, so it
 # runs under a pty), keys made by either tool, awkward sizes, and tampered or truncated files.
 set -euo pipefail
+# Runs a command under a pseudo-terminal, answering every passphrase prompt with its first
+# argument.
+PTY_RUN="$(cd "$(dirname "$0")/../support" && pwd)/pty_run.py"
 
 : "${KOLOKOL:?set KOLOKOL to the kolokol binary}"
 for tool in age age-keygen python3; do
@@ -23,36 +26,6 @@ same() {
     pass
 }
 
-# Runs a command under a pseudo-terminal, answering every passphrase prompt with $1.
-cat > pty_run.py <<'EOF'
-import os, pty, sys, time, select
-passphrase, argv = sys.argv[1], sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(argv[0], argv)
-seen, deadline = b"", time.time() + 120
-while time.time() < deadline:
-    r, _, _ = select.select([fd], [], [], 1.0)
-    if not r:
-        if os.waitpid(pid, os.WNOHANG)[0]:
-            break
-        continue
-    try:
-        data = os.read(fd, 1024)
-    except OSError:
-        break
-    if not data:
-        break
-    seen += data
-    while b"passphrase" in seen.lower():
-        # Answer each prompt once, then look for the next one after it.
-        idx = seen.lower().index(b"passphrase") + len(b"passphrase")
-        seen = seen[idx:]
-        time.sleep(0.1)
-        os.write(fd, passphrase.encode() + b"\n")
-_, status = os.waitpid(pid, 0)
-sys.exit(os.waitstatus_to_exitcode(status))
-EOF
 
 # Inputs: empty, exactly one chunk, one chunk and a byte, a few MiB, and some text.
 : > empty
@@ -104,10 +77,10 @@ printf 'correct horse battery staple\n' > pass.txt
 for f in note c64k1; do
     "$KOLOKOL" --passphrase-file pass.txt age encrypt -p -o "$f.pw.age" "$f"
     head -2 "$f.pw.age" | grep -q '^-> scrypt [A-Za-z0-9+/]\{22\} 18$' || die "scrypt stanza is not age's (work factor 18)"
-    python3 pty_run.py 'correct horse battery staple' age -d -o "$f.pw.by_age" "$f.pw.age" >/dev/null
+    python3 "$PTY_RUN" 'correct horse battery staple' age -d -o "$f.pw.by_age" "$f.pw.age" >/dev/null
     same "$f" "$f.pw.by_age" "age -d of a kolokol passphrase file"
     # age -> kolokol: age -p asks twice on its terminal.
-    python3 pty_run.py 'correct horse battery staple' age -p -o "$f.age_pw.age" "$f" >/dev/null
+    python3 "$PTY_RUN" 'correct horse battery staple' age -p -o "$f.age_pw.age" "$f" >/dev/null
     KOLOKOL_PASSPHRASE_FILE=pass.txt "$KOLOKOL" age decrypt -o "$f.age_pw.by_kk" "$f.age_pw.age"
     same "$f" "$f.age_pw.by_kk" "kolokol decrypt of an age passphrase file"
 done

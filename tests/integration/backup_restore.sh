@@ -63,35 +63,7 @@ expect_exit 11 boris backup -o "$WORK/boris.age" --backup-passphrase-file "$WORK
 echo "ok: the backup is an age file with a scrypt stanza and no plaintext"
 
 # Interop: the real age opens it with the passphrase (it reads passphrases from a terminal only).
-cat > "$WORK/pty_run.py" <<'EOF'
-import os, pty, sys, time, select
-passphrase, argv = sys.argv[1], sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(argv[0], argv)
-seen, deadline = b"", time.time() + 120
-while time.time() < deadline:
-    r, _, _ = select.select([fd], [], [], 1.0)
-    if not r:
-        if os.waitpid(pid, os.WNOHANG)[0]:
-            break
-        continue
-    try:
-        data = os.read(fd, 1024)
-    except OSError:
-        break
-    if not data:
-        break
-    seen += data
-    while b"passphrase" in seen.lower():
-        idx = seen.lower().index(b"passphrase") + len(b"passphrase")
-        seen = seen[idx:]
-        time.sleep(0.1)
-        os.write(fd, passphrase.encode() + b"\n")
-_, status = os.waitpid(pid, 0)
-sys.exit(os.waitstatus_to_exitcode(status))
-EOF
-python3 "$WORK/pty_run.py" "a different passphrase for the backup" age -d -o "$WORK/boris.plain" \
+python3 "$(dirname "$0")/../support/pty_run.py" "a different passphrase for the backup" age -d -o "$WORK/boris.plain" \
   "$WORK/boris.age" >/dev/null || fail "age -d could not open the backup"
 grep -q --binary-files=text "Борис Иванов" "$WORK/boris.plain" || fail "age -d did not yield the backup"
 rm -f "$WORK/boris.plain"
