@@ -125,6 +125,14 @@ asio::awaitable<void> run_link(std::shared_ptr<SyncService::Impl> impl,
             s.emit(std::move(e), &w);
             co_return;
         }
+        if (!s.options.redial) {
+            SyncEvent e;
+            e.kind = r ? SyncEvent::Kind::ended : SyncEvent::Kind::unreachable;
+            e.peer = w.host;
+            if (!r) e.error = r.error();
+            s.emit(std::move(e), &w);
+            co_return;  // link_done forgets it
+        }
         if (r) {
             w.pause = s.options.backoff_min;
         } else {
@@ -228,8 +236,11 @@ void SyncService::Impl::update() {
     std::vector<std::string> tor_only;
     const auto own = local.public_key;
     for (const auto& g : node.groups()) {
+        if (!options.only_groups.empty() && !options.only_groups.contains(g.id)) continue;
         mailboxes[g.id] = node.mailboxes(&g.id).size();
         auto relays = node.relays(g.id);
+        if (options.relays_per_group > 0 && relays.size() > options.relays_per_group)
+            relays.resize(options.relays_per_group);
         for (const auto& address : relays) {
             // This member's own listener, listed for the others: not a peer of its own.
             if (auto parsed = transport::Address::parse(address); parsed && parsed->key == own)
