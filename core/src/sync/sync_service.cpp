@@ -151,6 +151,21 @@ asio::awaitable<void> run_link(std::shared_ptr<SyncService::Impl> impl,
 
 }  // namespace
 
+SyncEvent crashed_event(std::string peer, bool lan, std::exception_ptr error) {
+    SyncEvent e;
+    e.kind = SyncEvent::Kind::crashed;
+    e.peer = std::move(peer);
+    e.lan = lan;
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& x) {
+        e.text = x.what();
+    } catch (...) {
+        e.text = "unknown exception";
+    }
+    return e;
+}
+
 SyncService::Impl::Impl(Node& n, SyncObserver* o, SyncServiceOptions opts)
     : node(n), observer(o), options(std::move(opts)) {
     if (!options.route) options.route = &default_route;
@@ -184,17 +199,7 @@ void SyncService::Impl::link_done(const std::shared_ptr<SyncLink>& link, std::ex
     auto it = links.find(link->key);
     const bool current = it != links.end() && it->second == link;
     if (error) {
-        SyncEvent e;
-        e.kind = SyncEvent::Kind::crashed;
-        e.peer = link->host;
-        e.lan = link->lan_only();
-        try {
-            std::rethrow_exception(error);
-        } catch (const std::exception& x) {
-            e.text = x.what();
-        } catch (...) {
-            e.text = "unknown exception";
-        }
+        auto e = crashed_event(link->host, link->lan_only(), error);
         e.retry_in = link->pause;
         emit_quietly(std::move(e), link.get());
     }
