@@ -12,7 +12,7 @@
 #include "kolokol/core/sync_once.hpp"
 #include "kolokol/core/sync_service.hpp"
 #include "kolokol/transport/session_error.hpp"
-#include "node_fixture.hpp"
+#include "service_fixture.hpp"
 
 using namespace kolokol;
 using namespace kolokol::core;
@@ -20,34 +20,6 @@ using namespace kolokol::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Anna made group G and added Boris; both hold everything.
-struct Pair {
-    TempDir dir;
-    std::unique_ptr<Node> a = make_node(dir.path() / "a", "Anna");
-    std::unique_ptr<Node> b = make_node(dir.path() / "b", "Boris");
-    GroupId g{};
-
-    Pair() {
-        g = *a->create_group("G");
-        auto token = a->add_member(g, card_to_text(b->card()), false, true);
-        REQUIRE(token.has_value());
-        REQUIRE(b->join(*token).has_value());
-        deliver(*a, *b);
-        deliver(*b, *a);
-    }
-};
-
-ListenOptions loopback() {
-    ListenOptions o;
-    o.endpoint = {asio::ip::make_address("127.0.0.1"), 0};
-    return o;
-}
-
-bool has_text(SyncService& service, const GroupId& group, const std::string& text) {
-    auto all = service.with_node([&](Node& n) { return texts(n, group); });
-    return std::find(all.begin(), all.end(), text) != all.end();
-}
 
 // The address of `live` with a port nothing listens on (taken, then let go).
 std::string dead_address(const std::string& live) {
@@ -115,6 +87,33 @@ TEST_CASE("sync_once syncs one member with another's listener, both ways, and ma
     CHECK(has_text(bs, p.g, "from Anna"));
     auto mine = texts(*p.a, p.g);
     CHECK(std::find(mine.begin(), mine.end(), "from Boris") != mine.end());
+}
+
+TEST_CASE("sync_once syncs again while a round brings a new mailbox (a rotation)") {
+    Pair p;
+    // Anna rotates G and writes in the new epoch; Boris has heard of neither.
+    REQUIRE(p.a->rotate(p.g).has_value());
+    REQUIRE(p.a->post(p.g, "in the new epoch").has_value());
+    const auto before = p.b->mailbox_keys(&p.g).size();
+    SyncService as(*p.a, nullptr);
+    auto address = as.listen(loopback());
+    REQUIRE(address.has_value());
+
+    const GroupId named[] = {p.g};
+    const std::string targets[] = {*address};
+    auto plan = plan_sync(*p.b, named, targets, {});
+    REQUIRE(plan.has_value());
+    REQUIRE(plan->sessions.size() == 1);
+    Counter counter;
+    auto report = sync_once(*p.b, *plan, quick(counter));
+    REQUIRE(report.addresses.size() == 1);
+    CHECK(report.addresses[0].errors.empty());
+    // The first round brought the rotation, so Boris offered the new mailbox in a second one,
+    // which brought the message; a third round would offer nothing new.
+    CHECK(p.b->mailbox_keys(&p.g).size() > before);
+    CHECK(counter.sessions == 2);
+    auto held = texts(*p.b, p.g);
+    CHECK(std::find(held.begin(), held.end(), "in the new epoch") != held.end());
 }
 
 TEST_CASE("sync_once reports an unreachable address and still syncs the next") {
