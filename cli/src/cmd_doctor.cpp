@@ -2,9 +2,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/io_context.hpp>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -14,7 +11,7 @@
 #include "clock.hpp"
 #include "kolokol/storage/wall_clock.hpp"
 #include "kolokol/transport/address.hpp"
-#include "kolokol/transport/session_connect.hpp"
+#include "kolokol/transport/probe.hpp"
 #include "network.hpp"
 #include "node_session.hpp"
 #include "store_gone.hpp"
@@ -128,32 +125,14 @@ void check_permissions(const std::string& home, std::vector<Finding>& out) {
 }
 
 // Connects to a relay and completes the Noise handshake within `timeout`; the round trip.
-// Under a key of its own, like every outgoing session: the relay cannot tie the probe to syncs.
 Result<std::chrono::milliseconds> probe(const transport::Address& address,
                                         std::chrono::milliseconds timeout,
                                         const NetworkPolicy& policy) {
-    const auto key = crypto::box_keypair();
-    asio::io_context io;
-    Result<std::chrono::milliseconds> result =
-        fail(core::CoreErrc::io, std::string("the probe did not run"));
-    auto run = [&]() -> asio::awaitable<void> {
-        transport::ConnectOptions options;
-        options.connect_timeout = timeout;
-        policy.apply(options, address.to_string(), nullptr);  // through the proxy, if set
-        options.session.handshake_timeout = timeout;
-        auto start = std::chrono::steady_clock::now();
-        auto session = co_await transport::connect(address, key, options);
-        if (!session) {
-            result = std::unexpected(session.error());
-            co_return;
-        }
-        result = std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::steady_clock::now() - start);
-        co_await session->close();
-    };
-    asio::co_spawn(io, run(), asio::detached);
-    io.run();
-    return result;
+    transport::ConnectOptions options;
+    options.connect_timeout = timeout;
+    policy.apply(options, address.to_string(), nullptr);  // through the proxy, if set
+    options.session.handshake_timeout = timeout;
+    return transport::probe(address, std::move(options));
 }
 
 void check_relays(core::Node& node, std::vector<Finding>& out) {

@@ -1,13 +1,15 @@
 // kolokol post · read · rejected
+#include <condition_variable>
 #include <iostream>
 #include <limits>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "delivery.hpp"
 #include "i18n.hpp"
+#include "kolokol/core/sync_service.hpp"
 #include "kolokol/objects/time_text.hpp"
-#include "kolokol/transport/sync.hpp"
 #include "network.hpp"
 #include "node_session.hpp"
 #include "terminal.hpp"
@@ -15,30 +17,57 @@
 namespace kolokol::cli {
 
 namespace {
-// The member's replica, telling the screen after each batch that arrived.
-class FollowReplica final : public transport::Replica {
+// What a follow waits for, told by the service's thread to the command's.
+class FollowEvents final : public core::SyncObserver {
 public:
-    FollowReplica(transport::Replica& inner, std::function<void()> arrived)
-        : m_inner(inner), m_arrived(std::move(arrived)) {}
-    Result<std::vector<core::RecordId>> ids(const core::MailboxId& m) override {
-        return m_inner.ids(m);
+    void on_event(const core::SyncEvent& event) override {
+        using Kind = core::SyncEvent::Kind;
+        if (event.kind != Kind::unreachable && event.kind != Kind::ended &&
+            event.kind != Kind::route_failed)
+            return;
+        {
+            std::lock_guard lock(m_mutex);
+            m_ended = true;
+            m_error = event.error;
+        }
+        m_changed.notify_all();
     }
-    Result<std::optional<Bytes>> get(const core::RecordId& id) override { return m_inner.get(id); }
-    Result<std::vector<bool>> put(const core::MailboxId& m,
-                                  std::span<const Bytes> envelopes) override {
-        auto r = m_inner.put(m, envelopes);
-        if (r) m_arrived();
-        return r;
+    void on_arrived() override {
+        {
+            std::lock_guard lock(m_mutex);
+            m_arrived = true;
+        }
+        m_changed.notify_all();
+    }
+    // Waits up to `pause` for something; returns whether envelopes arrived since last asked.
+    bool wait(std::chrono::milliseconds pause) {
+        std::unique_lock lock(m_mutex);
+        m_changed.wait_for(lock, pause, [this] { return m_arrived || m_ended; });
+        return std::exchange(m_arrived, false);
+    }
+    bool ended() {
+        std::lock_guard lock(m_mutex);
+        return m_ended;
+    }
+    std::optional<Error> error() {
+        std::lock_guard lock(m_mutex);
+        return m_error;
     }
 
 private:
-    transport::Replica& m_inner;
-    std::function<void()> m_arrived;
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    bool m_arrived = false;
+    bool m_ended = false;
+    std::optional<Error> m_error;
 };
 }  // namespace
 
-// Stays in a live sync with the group's first reachable relay until SIGINT/SIGTERM.
-void follow_group(core::Node& node, const core::GroupId& group, std::function<void()> arrived) {
+// Stays in a live session with the group's first relay, on a SyncService limited to it, until
+// SIGINT/SIGTERM or the session ends. `arrived` runs on this thread, with the Node, after
+// envelopes arrived.
+void follow_group(core::Node& node, const core::GroupId& group,
+                  std::function<void(core::Node&)> arrived) {
     auto relays = node.relays(group);
     if (relays.empty())
         throw CommandError(Exit::usage,
@@ -49,16 +78,26 @@ void follow_group(core::Node& node, const core::GroupId& group, std::function<vo
     // SIGINT/SIGTERM end the follow (exit 0). A handler rather than a blocked mask: the store
     // guard's thread, started before, does not block them and would be killed by them.
     InterruptGuard interrupt([] { return std::string(_("stopped (Ctrl-C)")); });
-    transport::SyncOptions options;
-    options.live = true;
-    options.stop = interrupt.stop();
-    policy.apply(options.connect, relays.front(), &group);
-    auto inner = node.replica();
-    FollowReplica replica(*inner, std::move(arrived));
-    auto r = transport::sync_with(relays.front(), node.mailbox_keys(&group), replica, options);
-    if (!r && !options.stop.requested())
-        throw CommandError(sync_failure_exit(r.error()),
-                           subst("{}: {}", relays.front(), translated(r.error())));
+    core::SyncServiceOptions options;
+    options.route = route_of(policy);
+    options.only_groups = {group};
+    options.relays_per_group = 1;
+    options.redial = false;
+    FollowEvents events;
+    std::optional<Error> failed;
+    {
+        core::SyncService service(node, &events, std::move(options));
+        service.update();
+        // The signal handler's thread only requests the stop: this thread looks for it.
+        while (!interrupt.interrupted() && !events.ended())
+            if (events.wait(std::chrono::milliseconds(100))) service.with_node(arrived);
+        if (events.wait(std::chrono::milliseconds(0))) service.with_node(arrived);
+        service.stop();
+        if (!interrupt.interrupted()) failed = events.error();
+    }
+    if (failed)
+        throw CommandError(sync_failure_exit(*failed),
+                           subst("{}: {}", relays.front(), translated(*failed)));
 }
 
 // For messages(): every message the group holds.
@@ -165,8 +204,9 @@ void register_message_commands(CLI::App& app) {
             // arrives is printed, in the order of the group's history.
             for (const auto& m : value_or_raise(node->messages(gid, kAllMessages)))
                 shown.insert(m.id);
-            follow_group(*node, gid,
-                         [&] { print(value_or_raise(node->messages(gid, kAllMessages))); });
+            follow_group(*node, gid, [&](core::Node& n) {
+                print(value_or_raise(n.messages(gid, kAllMessages)));
+            });
         }
     });
 

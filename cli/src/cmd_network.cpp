@@ -143,6 +143,16 @@ transport::lan::DiscoveryOptions lan_discovery_options() {
     return options;
 }
 
+core::SyncRoute route_of(NetworkPolicy policy) {
+    return [policy = std::move(policy)](core::Node&, const core::GroupId& group,
+                                        std::string_view address,
+                                        transport::ConnectOptions& options) -> Result<bool> {
+        if (!policy.allows(group)) return false;
+        policy.apply(options, address, &group);
+        return true;
+    };
+}
+
 core::SyncRoute sync_route() {
     return [](core::Node& node, const core::GroupId& group, std::string_view address,
               transport::ConnectOptions& options) -> Result<bool> {
@@ -225,6 +235,9 @@ std::string sync_event_text(const core::SyncEvent& e, bool* error) {
         case Kind::lan_synced:
             text = subst(_("LAN: synced with {}: sent {}, received {}"), e.peer,
                          std::to_string(e.sent), std::to_string(e.received));
+            break;
+        case Kind::ended:
+            text = subst(_("{} ended the session"), e.peer);
             break;
         case Kind::lan_sync_failed:
             failed = true;

@@ -1,12 +1,15 @@
 // kolokol sync (files and the network) · serve
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <atomic>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "delivery.hpp"
 #include "i18n.hpp"
+#include "kolokol/core/sync_once.hpp"
 #include "kolokol/transport/relay.hpp"
 #include "kolokol/transport/sync.hpp"
 #include "network.hpp"
@@ -88,233 +91,143 @@ std::size_t file_sync(core::Node& node) {
     return r.over_quota;
 }
 
-// "host:port" of a kolokol:// address, for progress labels (the key is long and says little).
-std::string transport_host_of(const std::string& address) {
-    auto parsed = transport::Address::parse(address);
-    if (!parsed) return address;
-    return parsed->host + ":" + std::to_string(parsed->port);
-}
-
-std::string canonical_address(const std::string& address) {
-    auto parsed = transport::Address::parse(address);
-    return parsed ? parsed->to_string() : address;
-}
-
-// Which groups go to which address. Every session carries one group's mailboxes only: a relay
-// (or a peer) learns of a member's groups only those that list it, or that the member named,
-// and cannot link two groups' sessions by key (each has its own static key), by circuit (each
-// its own SOCKS5 credentials) or by what they open.
-struct SyncPlan {
-    std::vector<std::pair<std::string, std::vector<core::GroupId>>> sessions;  // by address
-    bool excluded_hit = false;  // a group asked for was left out (Tor only without a proxy)
-};
-
-SyncPlan plan_sync(core::Node& node, const NetworkPolicy& policy) {
+// The plan of `kolokol sync`: the groups and addresses named (or all), Tor-only groups left
+// out by the policy's route.
+core::SyncPlan plan_of(core::Node& node, const core::SyncRoute& route) {
     auto& a = args();
-    std::vector<core::GroupId> chosen;
-    if (a.groups.empty()) {
-        for (const auto& g : node.groups()) chosen.push_back(g.id);
-    } else {
-        for (const auto& name : a.groups) {
-            auto id = value_or_raise(node.resolve_group(name));
-            if (std::find(chosen.begin(), chosen.end(), id) == chosen.end()) chosen.push_back(id);
-        }
-    }
-    SyncPlan plan;
-    auto add = [&](const std::string& address, const core::GroupId& group) {
-        if (!policy.allows(group)) {
-            plan.excluded_hit = true;
-            return;
-        }
-        auto it = std::find_if(plan.sessions.begin(), plan.sessions.end(),
-                               [&](const auto& s) { return s.first == address; });
-        if (it == plan.sessions.end())
-            it = plan.sessions.insert(plan.sessions.end(), {address, {}});
-        if (std::find(it->second.begin(), it->second.end(), group) == it->second.end())
-            it->second.push_back(group);
-    };
-    if (a.targets.empty()) {
-        for (const auto& g : chosen)
-            for (const auto& r : node.relays(g)) add(canonical_address(r), g);
-        return plan;
-    }
+    std::vector<core::GroupId> groups;
+    for (const auto& name : a.groups) groups.push_back(value_or_raise(node.resolve_group(name)));
+    std::vector<std::string> targets;
     for (const auto& target : a.targets) {
         auto parsed = transport::Address::parse(target);
         if (!parsed)
             throw CommandError(Exit::bad_input, target + ": " + translated(parsed.error()));
-        const auto address = parsed->to_string();
-        // An address named on the command line is asked for the groups that list it, or with
-        // --group for the groups named: never for all of them.
-        std::vector<core::GroupId> groups;
-        if (!a.groups.empty()) {
-            groups = chosen;
-        } else {
-            for (const auto& g : chosen)
-                for (const auto& r : node.relays(g))
-                    if (canonical_address(r) == address) groups.push_back(g);
-        }
-        if (groups.empty())
-            throw CommandError(
-                Exit::usage,
-                subst(_("no group of yours lists {} as a relay: name the groups to sync with it "
-                        "(--group NAME)"),
-                      target));
-        for (const auto& g : groups) add(address, g);
+        targets.push_back(parsed->to_string());
+    }
+    auto plan = value_or_raise(core::plan_sync(node, groups, targets, route));
+    if (!plan.unlisted.empty()) {
+        // Named as the user typed it.
+        const auto at = std::find(targets.begin(), targets.end(), plan.unlisted.front());
+        throw CommandError(
+            Exit::usage,
+            subst(_("no group of yours lists {} as a relay: name the groups to sync with it "
+                    "(--group NAME)"),
+                  a.targets[static_cast<std::size_t>(at - targets.begin())]));
     }
     return plan;
 }
 
-void add_up(transport::SyncReport& into, const transport::SyncReport& more) {
-    into.sent += more.sent;
-    into.received += more.received;
-    into.rejected += more.rejected;
-    into.peer_rejected += more.peer_rejected;
-    into.bytes_sent += more.bytes_sent;
-    into.bytes_received += more.bytes_received;
-    into.round_trips += more.round_trips;
-    into.refused.insert(into.refused.end(), more.refused.begin(), more.refused.end());
-}
+// What `kolokol sync` shows while it runs: a bar a session, a mailbox's refusal when its
+// address is done, and the summary once the sessions ended.
+class SyncScreen final : public core::SyncOnceObserver {
+public:
+    explicit SyncScreen(std::size_t addresses) : m_addresses(addresses) {}
+    std::atomic<std::size_t> stored{0};
+    std::uint64_t over_quota = 0;
 
-// One group's session with one address; again while a rotation brings a new mailbox.
-Result<transport::SyncReport> sync_group(core::Node& node, transport::Replica& replica,
-                                         const NetworkPolicy& policy, const std::string& address,
-                                         const core::GroupId& group,
-                                         const transport::SyncStop& stop) {
-    // What a round offers: the mailboxes, and which of them take only small envelopes.
-    auto offer_of = [](const std::vector<transport::MailboxKey>& keys) {
-        std::set<std::pair<core::MailboxId, std::uint32_t>> offer;
-        for (const auto& k : keys) offer.emplace(k.id, k.max_envelope_bytes);
-        return offer;
-    };
-    std::set<std::pair<core::MailboxId, std::uint32_t>> known;
-    Result<transport::SyncReport> r = fail(transport::SyncErrc::stopped);
-    for (int round = 0; round < 8; ++round) {
-        auto keys = node.mailbox_keys(&group);
-        // Again while a round changes the offer: a rotation brought a new mailbox, or a record
-        // waits for one of a capped mailbox's larger envelopes.
-        auto offer = offer_of(keys);
-        if (round > 0 && offer == known) break;
-        known = std::move(offer);
-        Progress bar(subst(_("Syncing {}"), transport_host_of(address)), 0);
-        transport::SyncOptions options;
-        options.stop = stop;
-        policy.apply(options.connect, address, &group);
-        options.progress = [&bar](const transport::SyncReport& so_far) {
-            bar.update(so_far.sent + so_far.peer_rejected + so_far.received + so_far.rejected,
-                       so_far.to_send + so_far.to_receive);
-        };
-        auto one = transport::sync_with(address, std::move(keys), replica, std::move(options));
-        bar.finish(one.has_value());
-        if (!one) return one;
-        if (round == 0)
-            r = std::move(one);
-        else
-            add_up(*r, *one);
+    void on_session(const std::string& address, const core::GroupId&) override {
+        m_bar.emplace(subst(_("Syncing {}"), host_of(address)), 0);
     }
-    return r;
-}
+    void on_progress(const transport::SyncReport& so_far) override {
+        if (m_bar)
+            m_bar->update(so_far.sent + so_far.peer_rejected + so_far.received + so_far.rejected,
+                          so_far.to_send + so_far.to_receive);
+    }
+    void on_session_end(bool ok) override {
+        if (m_bar) m_bar->finish(ok);
+        m_bar.reset();
+    }
+    void on_address(const core::SyncAddressReport& done) override {
+        const auto& here = done.report;
+        if (!done.errors.empty()) ++m_failures;
+        m_total.sent += here.sent;
+        m_total.received += here.received;
+        // Our replica declines only what the unverified quota has no room for.
+        over_quota += here.rejected;
+        m_total.rejected += here.peer_rejected;
+        m_total.bytes_sent += here.bytes_sent;
+        m_total.bytes_received += here.bytes_received;
+        m_total.round_trips += here.round_trips;
+        for (const auto& refusal : here.refused) {
+            std::cerr << "kolokol: "
+                      << subst(_("{} refused a mailbox: {}"), host_of(done.address), refusal.reason)
+                      << "\n";
+            m_total.refused.push_back(refusal);
+        }
+    }
+    void on_maintained(const core::SyncOnceReport& so_far) override {
+        const auto synced = m_addresses - m_failures;
+        if (args().json) {
+            std::cout << nlohmann::json{{"peers", m_addresses},
+                                        {"failed", m_failures},
+                                        {"sent", m_total.sent},
+                                        {"received", m_total.received},
+                                        {"rejected", m_total.rejected},
+                                        {"over_quota", over_quota},
+                                        {"bytes_sent", m_total.bytes_sent},
+                                        {"bytes_received", m_total.bytes_received},
+                                        {"round_trips", m_total.round_trips},
+                                        {"refused", m_total.refused.size()}}
+                             .dump()
+                      << "\n";
+        } else if (synced > 0) {
+            std::cout << subst(_("Synced with {} of {}: sent {}, received {}, rejected {}, {} "
+                                 "bytes, {} round trips.\n"),
+                               synced, m_addresses, m_total.sent, m_total.received,
+                               m_total.rejected, m_total.bytes_sent + m_total.bytes_received,
+                               m_total.round_trips);
+        }
+        for (const auto& line : so_far.maintained) std::cerr << line << "\n";
+    }
+    void on_stored(std::size_t total) override { stored = total; }
+
+private:
+    std::size_t m_addresses;
+    std::size_t m_failures = 0;
+    transport::SyncReport m_total;
+    std::optional<Progress> m_bar;
+};
 
 void network_sync(core::Node& node) {
-    auto& a = args();
     // Without a proxy, Tor-only groups are left out: their relays and their mailboxes.
     auto policy = network_policy(node);
-    auto plan = plan_sync(node, policy);
-    if (plan.sessions.empty() && (plan.excluded_hit || !policy.excluded.empty()))
+    const auto route = route_of(policy);
+    auto plan = plan_of(node, route);
+    if (plan.sessions.empty() && (plan.excluded || !policy.excluded.empty()))
         refuse_tor_only(policy);
     warn_excluded(policy);
     if (plan.sessions.empty())
         throw CommandError(
             Exit::usage, _("no peer or relay known: give an address (kolokol://HOST:PORT/KEY), or "
                            "add a relay with `kolokol group relay add`"));
-    auto inner = node.replica();
-    CountingReplica counted(*inner);
-    auto* replica = &counted;
+    SyncScreen screen(plan.sessions.size());
     // Ctrl-C ends the sync at its next frame; what was stored before is kept, and said.
-    auto kept_text = [&counted] {
+    auto kept_text = [&screen] {
+        const std::size_t stored = screen.stored.load();
         return subst(P_("stopped (Ctrl-C): the {} record received before it is kept; the rest "
                         "goes with the next `kolokol sync`",
                         "stopped (Ctrl-C): the {} records received before it are kept; the "
                         "rest goes with the next `kolokol sync`",
-                        counted.stored()),
-                     counted.stored());
+                        stored),
+                     stored);
     };
     InterruptGuard interrupt(kept_text);
-    transport::SyncReport total;
-    std::uint64_t over_quota = 0;
+    core::SyncOnceOptions options;
+    options.route = route;
+    options.stop = interrupt.stop();
+    options.observer = &screen;
+    auto report = core::sync_once(node, plan, options);
+    if (report.stopped) throw CommandError(Exit::interrupted, kept_text());
+    if (report.maintain_error) raise(*report.maintain_error);
     // Each failure is said once: all but the gravest here, that one as the command's error.
     std::vector<std::pair<Exit, std::string>> errors;
-    std::size_t failures = 0;
-    for (const auto& [address, groups] : plan.sessions) {
-        if (interrupt.interrupted()) break;
-        transport::SyncReport here;
-        bool failed = false;
-        for (const auto& group : groups) {
-            auto r = sync_group(node, *replica, policy, address, group, interrupt.stop());
-            if (interrupt.interrupted()) break;
-            if (!r) {
-                failed = true;
-                auto line = address + ": " + translated(r.error());
-                if (std::find_if(errors.begin(), errors.end(),
-                                 [&](const auto& e) { return e.second == line; }) == errors.end())
-                    errors.emplace_back(sync_failure_exit(r.error()), std::move(line));
-                continue;
-            }
-            add_up(here, *r);
+    for (const auto& done : report.addresses)
+        for (const auto& error : done.errors) {
+            auto line = done.address + ": " + translated(error);
+            if (std::find_if(errors.begin(), errors.end(),
+                             [&](const auto& e) { return e.second == line; }) == errors.end())
+                errors.emplace_back(sync_failure_exit(error), std::move(line));
         }
-        if (failed) ++failures;
-        total.sent += here.sent;
-        total.received += here.received;
-        // Our replica declines only what the unverified quota has no room for.
-        over_quota += here.rejected;
-        total.rejected += here.peer_rejected;
-        total.bytes_sent += here.bytes_sent;
-        total.bytes_received += here.bytes_received;
-        total.round_trips += here.round_trips;
-        for (const auto& refusal : here.refused) {
-            std::cerr << "kolokol: "
-                      << subst(_("{} refused a mailbox: {}"), transport_host_of(address),
-                               refusal.reason)
-                      << "\n";
-            total.refused.push_back(refusal);
-        }
-    }
-    if (interrupt.interrupted()) {
-        // What arrived is in the store; the owed rotations wait for a sync that ends.
-        throw CommandError(Exit::interrupted, kept_text());
-    }
-    auto done = value_or_raise(node.maintain());
-    const auto synced = plan.sessions.size() - failures;
-    if (a.json) {
-        std::cout << nlohmann::json{{"peers", plan.sessions.size()},
-                                    {"failed", failures},
-                                    {"sent", total.sent},
-                                    {"received", total.received},
-                                    {"rejected", total.rejected},
-                                    {"over_quota", over_quota},
-                                    {"bytes_sent", total.bytes_sent},
-                                    {"bytes_received", total.bytes_received},
-                                    {"round_trips", total.round_trips},
-                                    {"refused", total.refused.size()}}
-                         .dump()
-                  << "\n";
-    } else if (synced > 0) {
-        std::cout << subst(_("Synced with {} of {}: sent {}, received {}, rejected {}, {} bytes, "
-                             "{} round trips.\n"),
-                           synced, plan.sessions.size(), total.sent, total.received, total.rejected,
-                           total.bytes_sent + total.bytes_received, total.round_trips);
-    }
-    for (const auto& line : done) std::cerr << line << "\n";
-    // Anything done locally (a rotation) goes out on the next sync; do it now if we can.
-    if (!done.empty())
-        for (const auto& [address, groups] : plan.sessions)
-            for (const auto& group : groups) {
-                if (interrupt.interrupted()) break;
-                transport::SyncOptions options;
-                options.stop = interrupt.stop();
-                policy.apply(options.connect, address, &group);
-                (void)transport::sync_with(address, node.mailbox_keys(&group), *replica,
-                                           std::move(options));
-            }
     if (!errors.empty()) {
         // A listed relay or a named peer that failed fails the command, also when others
         // synced: what it did not get, members who use only it do not get either.
@@ -324,13 +237,14 @@ void network_sync(core::Node& node) {
                                  [&](const auto& e) { return e.first == gravest; });
         for (auto it = errors.begin(); it != errors.end(); ++it)
             if (it != last) std::cerr << "kolokol: " << it->second << "\n";
-        if (over_quota > 0)
+        if (screen.over_quota > 0)
             std::cerr << "kolokol: "
-                      << subst(_("also refused {} envelopes for the unverified quota"), over_quota)
+                      << subst(_("also refused {} envelopes for the unverified quota"),
+                               screen.over_quota)
                       << "\n";
         throw CommandError(gravest, last->second);
     }
-    refuse_over_quota(node, over_quota);
+    refuse_over_quota(node, screen.over_quota);
 }
 }  // namespace
 

@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <chrono>
 #include <iostream>
+#include <optional>
 
+#include "kolokol/core/sync_once.hpp"
 #include "kolokol/transport/session_error.hpp"
 #include "network.hpp"
 #include "node_session.hpp"
@@ -31,13 +33,13 @@ void on_stop_signal(int sig) {
     errno = saved;
 }
 
+}  // namespace
+
 std::string host_of(const std::string& address) {
     auto parsed = transport::Address::parse(address);
     if (!parsed) return address;
     return parsed->host + ":" + std::to_string(parsed->port);
 }
-
-}  // namespace
 
 InterruptGuard::InterruptGuard(std::function<std::string()> stopped_text)
     : m_stopped_text(std::move(stopped_text)) {
@@ -89,33 +91,6 @@ InterruptGuard::~InterruptGuard() {
     ::close(m_pipe[1]);
 }
 
-Result<std::vector<core::RecordId>> CountingReplica::ids(const core::MailboxId& m) {
-    return m_inner.ids(m);
-}
-Result<transport::Replica::StoredIds> CountingReplica::ids_in_stored_order(const core::MailboxId& m,
-                                                                           std::uint64_t from,
-                                                                           std::size_t limit) {
-    return m_inner.ids_in_stored_order(m, from, limit);
-}
-Status CountingReplica::order_for_sending(const core::MailboxId& m,
-                                          std::vector<core::RecordId>& ids) {
-    return m_inner.order_for_sending(m, ids);
-}
-std::optional<std::uint64_t> CountingReplica::change_stamp(const core::MailboxId& m) {
-    return m_inner.change_stamp(m);
-}
-Result<std::optional<Bytes>> CountingReplica::get(const core::RecordId& id) {
-    return m_inner.get(id);
-}
-Result<std::vector<bool>> CountingReplica::put(const core::MailboxId& m,
-                                               std::span<const Bytes> envelopes) {
-    auto r = m_inner.put(m, envelopes);
-    if (r)
-        for (bool held : *r)
-            if (held) ++m_stored;
-    return r;
-}
-
 Exit sync_failure_exit(const Error& error) {
     const auto code = exit_for(error);
     return code == Exit::bad_input || code == Exit::verify_failed ? code : Exit::network;
@@ -156,7 +131,24 @@ void send_written(core::Node& node, const core::GroupId& group, bool no_send) {
                            _("not sent: the group is Tor only and no proxy is set. It is kept on "
                              "this device and goes with the next `kolokol sync` through Tor "
                              "(`kolokol proxy set socks5://127.0.0.1:9050`)"));
-    std::atomic<std::size_t> sent_to{0};
+    // Each relay in turn, the group's mailboxes only, once: said as it goes.
+    class Relays final : public core::SyncOnceObserver {
+    public:
+        std::atomic<std::size_t> sent_to{0};
+        std::optional<Exit> failed;
+        void on_address(const core::SyncAddressReport& done) override {
+            if (done.synced > 0) ++sent_to;
+            for (const auto& error : done.errors) {
+                const auto code = sync_failure_exit(error);
+                failed = failed ? graver(*failed, code) : code;
+                std::cerr << "kolokol: "
+                          << subst(_("{} did not take it: {}"), host_of(done.address),
+                                   translated(error))
+                          << "\n";
+            }
+        }
+    } relays_done;
+    auto& sent_to = relays_done.sent_to;
     auto stopped_text = [&sent_to] {
         if (sent_to.load() > 0)
             return subst(_("stopped (Ctrl-C): sent to {} of the group's relays; the others get "
@@ -167,26 +159,17 @@ void send_written(core::Node& node, const core::GroupId& group, bool no_send) {
               "and goes with the next `kolokol sync`"));
     };
     InterruptGuard interrupt(stopped_text);
-    auto inner = node.replica();
-    CountingReplica replica(*inner);
-    std::optional<Exit> failed;
-    for (const auto& relay : relays) {
-        if (interrupt.interrupted()) break;
-        transport::SyncOptions options;
-        options.stop = interrupt.stop();
-        policy.apply(options.connect, relay, &group);
-        auto r = transport::sync_with(relay, node.mailbox_keys(&group), replica, options);
-        if (interrupt.interrupted()) break;
-        if (r) {
-            ++sent_to;
-            continue;
-        }
-        const auto code = sync_failure_exit(r.error());
-        failed = failed ? graver(*failed, code) : code;
-        std::cerr << "kolokol: "
-                  << subst(_("{} did not take it: {}"), host_of(relay), translated(r.error()))
-                  << "\n";
-    }
+    const auto route = route_of(policy);
+    const core::GroupId groups[] = {group};
+    auto plan = value_or_raise(core::plan_sync(node, groups, {}, route));
+    core::SyncOnceOptions options;
+    options.route = route;
+    options.stop = interrupt.stop();
+    options.observer = &relays_done;
+    options.max_rounds = 1;
+    options.maintain = false;
+    (void)core::sync_once(node, plan, options);
+    auto& failed = relays_done.failed;
     if (interrupt.interrupted()) throw CommandError(Exit::interrupted, stopped_text());
     if (sent_to == 0)
         throw CommandError(*failed,

@@ -41,25 +41,9 @@ private:
     std::thread m_waiter;
 };
 
-// A member's replica that counts the envelopes it stored (committed), for "what was kept".
-class CountingReplica final : public transport::Replica {
-public:
-    explicit CountingReplica(transport::Replica& inner) : m_inner(inner) {}
-    std::size_t stored() const { return m_stored.load(); }
-
-    Result<std::vector<core::RecordId>> ids(const core::MailboxId& m) override;
-    Result<StoredIds> ids_in_stored_order(const core::MailboxId& m, std::uint64_t from,
-                                          std::size_t limit) override;
-    Status order_for_sending(const core::MailboxId& m, std::vector<core::RecordId>& ids) override;
-    std::optional<std::uint64_t> change_stamp(const core::MailboxId& m) override;
-    Result<std::optional<Bytes>> get(const core::RecordId& id) override;
-    Result<std::vector<bool>> put(const core::MailboxId& m,
-                                  std::span<const Bytes> envelopes) override;
-
-private:
-    transport::Replica& m_inner;
-    std::atomic<std::size_t> m_stored{0};
-};
+// "HOST:PORT" of a kolokol:// address, for labels (the key is long and says little); the text
+// itself when it does not parse.
+std::string host_of(const std::string& address);
 
 // The exit code for a failed sync with one peer or relay: a malformed address → bad_input, a
 // key that is not the address's → verify_failed, anything else → network.

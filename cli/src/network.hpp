@@ -48,6 +48,9 @@ void warn_excluded(const NetworkPolicy& policy);
 void add_lan_options(CLI::App* command);
 bool lan_requested();
 
+// The route of a command's sessions under `policy`, fixed for the command: Tor-only groups it
+// excludes are refused, the others go through its proxy, if any (NetworkPolicy::apply).
+core::SyncRoute route_of(NetworkPolicy policy);
 // The route of every outgoing session of a SyncService: through the proxy (--proxy, else
 // `kolokol proxy set`) with SOCKS credentials of its own for each address and group
 // (NetworkPolicy::apply), and never a Tor-only group without one. A malformed --proxy is

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <array>
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/multicast.hpp>
 #include <asio/ip/udp.hpp>
@@ -288,6 +287,15 @@ struct Discovery::State : std::enable_shared_from_this<Discovery::State> {
     mutable std::mutex stats_mutex;
     DiscoveryStats counters;
 
+    // Both loops end at their next wake; idempotent.
+    void halt() {
+        if (stopped) return;
+        stopped = true;
+        std::error_code ec;
+        timer.cancel();
+        socket.close(ec);
+    }
+
     void count(std::uint64_t DiscoveryStats::*field) {
         std::lock_guard lock(stats_mutex);
         ++(counters.*field);
@@ -449,18 +457,22 @@ Status Discovery::start() {
         return fail(TransportErrc::listen_failed,
                     "no network interface could join the LAN discovery group ({})", reasons);
     }
-    asio::co_spawn(s.socket.get_executor(), s.send_loop(m_state), asio::detached);
-    asio::co_spawn(s.socket.get_executor(), s.receive_loop(m_state), asio::detached);
+    // A loop that throws (a PeerFound callback's bug) is logged and ends discovery, both loops,
+    // rather than leave one side beaconing with nothing listening.
+    auto done = [state = m_state](std::string_view where) {
+        return [state, where](std::exception_ptr e) {
+            if (!e) return;
+            log_exception(state->options.log, where, e);
+            state->halt();
+        };
+    };
+    asio::co_spawn(s.socket.get_executor(), s.send_loop(m_state), done("lan: send loop"));
+    asio::co_spawn(s.socket.get_executor(), s.receive_loop(m_state), done("lan: receive loop"));
     return {};
 }
 
 void Discovery::stop() {
-    auto& s = *m_state;
-    if (s.stopped) return;
-    s.stopped = true;
-    std::error_code ec;
-    s.timer.cancel();
-    s.socket.close(ec);
+    m_state->halt();
 }
 
 std::vector<std::string> Discovery::interfaces() const {

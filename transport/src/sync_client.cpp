@@ -1,9 +1,7 @@
 // The client side of a sync: `kolokol sync ADDR` and the live session behind `kolokol chat`.
 
-#include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
-
 #include "kolokol/transport/sync.hpp"
+#include "run_blocking.hpp"
 #include "sync_session.hpp"
 
 namespace kolokol::transport {
@@ -49,21 +47,9 @@ asio::awaitable<Result<SyncReport>> async_sync_with(const Address& address,
 
 namespace {
 Result<SyncReport> run_blocking(asio::awaitable<Result<SyncReport>> sync) {
-    asio::io_context io;
-    Result<SyncReport> out = fail(SyncErrc::stopped, "the sync did not run");
-    asio::co_spawn(io, std::move(sync), [&](std::exception_ptr e, Result<SyncReport> r) {
-        if (!e) {
-            out = std::move(r);
-            return;
-        }
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& x) {
-            out = fail(SyncErrc::replica_failed, "the sync failed: {}", std::string(x.what()));
-        }
+    return detail::run_blocking(std::move(sync), [](const std::string& what) -> Result<SyncReport> {
+        return fail(SyncErrc::replica_failed, "the sync failed: {}", what);
     });
-    io.run();
-    return out;
 }
 }  // namespace
 

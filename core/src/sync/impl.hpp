@@ -49,6 +49,9 @@ struct SyncLink {
 
 struct SyncLan;
 
+// The `crashed` event for a coroutine of the session with `peer` that threw `error`.
+SyncEvent crashed_event(std::string peer, bool lan, std::exception_ptr error);
+
 struct SyncService::Impl : std::enable_shared_from_this<Impl> {
     Impl(Node& node, SyncObserver* observer, SyncServiceOptions options);
 

@@ -107,19 +107,7 @@ void start_lan_rounds(SyncService::Impl& impl, const transport::Address& peer,
             // Whatever ended the sync, the member is free to be synced again.
             self->lan_busy.erase(id);
             self->lan_last[id] = std::chrono::steady_clock::now();
-            if (!error) return;
-            SyncEvent e;
-            e.kind = SyncEvent::Kind::crashed;
-            e.peer = host;
-            e.lan = true;
-            try {
-                std::rethrow_exception(error);
-            } catch (const std::exception& x) {
-                e.text = x.what();
-            } catch (...) {
-                e.text = "unknown exception";
-            }
-            self->emit_quietly(std::move(e));
+            if (error) self->emit_quietly(crashed_event(host, true, error));
         });
 }
 

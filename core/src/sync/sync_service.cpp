@@ -125,6 +125,14 @@ asio::awaitable<void> run_link(std::shared_ptr<SyncService::Impl> impl,
             s.emit(std::move(e), &w);
             co_return;
         }
+        if (!s.options.redial) {
+            SyncEvent e;
+            e.kind = r ? SyncEvent::Kind::ended : SyncEvent::Kind::unreachable;
+            e.peer = w.host;
+            if (!r) e.error = r.error();
+            s.emit(std::move(e), &w);
+            co_return;  // link_done forgets it
+        }
         if (r) {
             w.pause = s.options.backoff_min;
         } else {
@@ -142,6 +150,21 @@ asio::awaitable<void> run_link(std::shared_ptr<SyncService::Impl> impl,
 }
 
 }  // namespace
+
+SyncEvent crashed_event(std::string peer, bool lan, std::exception_ptr error) {
+    SyncEvent e;
+    e.kind = SyncEvent::Kind::crashed;
+    e.peer = std::move(peer);
+    e.lan = lan;
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& x) {
+        e.text = x.what();
+    } catch (...) {
+        e.text = "unknown exception";
+    }
+    return e;
+}
 
 SyncService::Impl::Impl(Node& n, SyncObserver* o, SyncServiceOptions opts)
     : node(n), observer(o), options(std::move(opts)) {
@@ -176,17 +199,7 @@ void SyncService::Impl::link_done(const std::shared_ptr<SyncLink>& link, std::ex
     auto it = links.find(link->key);
     const bool current = it != links.end() && it->second == link;
     if (error) {
-        SyncEvent e;
-        e.kind = SyncEvent::Kind::crashed;
-        e.peer = link->host;
-        e.lan = link->lan_only();
-        try {
-            std::rethrow_exception(error);
-        } catch (const std::exception& x) {
-            e.text = x.what();
-        } catch (...) {
-            e.text = "unknown exception";
-        }
+        auto e = crashed_event(link->host, link->lan_only(), error);
         e.retry_in = link->pause;
         emit_quietly(std::move(e), link.get());
     }
@@ -228,8 +241,11 @@ void SyncService::Impl::update() {
     std::vector<std::string> tor_only;
     const auto own = local.public_key;
     for (const auto& g : node.groups()) {
+        if (!options.only_groups.empty() && !options.only_groups.contains(g.id)) continue;
         mailboxes[g.id] = node.mailboxes(&g.id).size();
         auto relays = node.relays(g.id);
+        if (options.relays_per_group > 0 && relays.size() > options.relays_per_group)
+            relays.resize(options.relays_per_group);
         for (const auto& address : relays) {
             // This member's own listener, listed for the others: not a peer of its own.
             if (auto parsed = transport::Address::parse(address); parsed && parsed->key == own)

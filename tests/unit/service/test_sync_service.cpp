@@ -11,7 +11,7 @@
 
 #include "kolokol/core/identity.hpp"
 #include "kolokol/core/sync_service.hpp"
-#include "node_fixture.hpp"
+#include "service_fixture.hpp"
 
 using namespace kolokol;
 using namespace kolokol::core;
@@ -78,39 +78,11 @@ bool eventually(const std::function<bool()>& done) {
     return done();
 }
 
-bool has_text(SyncService& service, const GroupId& group, const std::string& text) {
-    auto all = service.with_node([&](Node& n) { return texts(n, group); });
-    return std::find(all.begin(), all.end(), text) != all.end();
-}
-
-// Anna made group G and added Boris; both hold everything.
-struct Pair {
-    TempDir dir;
-    std::unique_ptr<Node> a = make_node(dir.path() / "a", "Anna");
-    std::unique_ptr<Node> b = make_node(dir.path() / "b", "Boris");
-    GroupId g{};
-
-    Pair() {
-        g = *a->create_group("G");
-        auto token = a->add_member(g, card_to_text(b->card()), false, true);
-        REQUIRE(token.has_value());
-        REQUIRE(b->join(*token).has_value());
-        deliver(*a, *b);
-        deliver(*b, *a);
-    }
-};
-
 SyncServiceOptions fast() {
     SyncServiceOptions o;
     o.backoff_min = 1s;
     o.backoff_max = 2s;
     o.lan_retry_pause = 200ms;
-    return o;
-}
-
-ListenOptions loopback(std::uint16_t port = 0) {
-    ListenOptions o;
-    o.endpoint = {asio::ip::make_address("127.0.0.1"), port};
     return o;
 }
 

@@ -57,6 +57,7 @@ struct SyncEvent {
         maintained,    // a line from Node::maintain(): `text`
         lan_synced,    // one-shot LAN sync with `peer` done: `sent`, `received`
         lan_sync_failed,  // one-shot LAN sync with `peer` failed with `error`
+        ended,            // without redial: the session with `peer` ended cleanly
     };
     Kind kind = Kind::connected;
     std::string peer;  // HOST:PORT of the session, when it is about one
@@ -111,6 +112,14 @@ struct SyncServiceOptions {
     bool maintain_after_arrivals = false;
     // Session timeouts and limits of outgoing sessions (tests shorten them).
     transport::SyncOptions sync;
+    // Non-empty: only these groups' relays and peers are dialled (`kolokol read --follow`).
+    std::set<GroupId> only_groups;
+    // Non-zero: of each group's relays, only the first this many (in the group's order).
+    std::size_t relays_per_group = 0;
+    // false: an outgoing session that ends is not dialled again. It is reported — `ended` when
+    // it ended cleanly, `unreachable` with retry_in 0 when it failed — and dropped, until the
+    // next update() or reconnect() dials it anew.
+    bool redial = true;
 };
 
 struct ListenOptions {

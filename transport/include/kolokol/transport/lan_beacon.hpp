@@ -44,6 +44,7 @@
 #include "kolokol/crypto/random.hpp"
 #include "kolokol/crypto/secret.hpp"
 #include "kolokol/transport/address.hpp"
+#include "kolokol/transport/log.hpp"
 
 namespace kolokol::transport::lan {
 
@@ -204,6 +205,9 @@ struct DiscoveryOptions {
     std::vector<std::string> interfaces;  // empty: all that qualify
     RecogniserOptions recogniser;
     SourceLimitOptions per_source;
+    // Where an exception escaping discovery (a PeerFound callback's bug) is logged; it ends
+    // discovery.
+    LogSink log;
 };
 
 // Called on the discovery's executor for every recognised beacon.

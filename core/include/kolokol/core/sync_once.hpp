@@ -1,0 +1,116 @@
+#pragma once
+// One-shot network syncs (DESIGN §5): `kolokol sync` with the relays and peers the groups list
+// or the command names, and the send-now after a write (`post`, `alert`, `report add`). Live
+// sessions are the SyncService's (sync_service.hpp); this is the blocking call for a command
+// that syncs and ends.
+//
+// Sessions. Every session carries one group's mailboxes only: a relay (or a peer) learns of a
+// member's groups only those that list it, or that the member named, and cannot link two
+// groups' sessions by key (each has its own static key), by circuit (each its own SOCKS5
+// credentials, given by the route) or by what they open.
+//
+// Threading: sync_once() uses the Node on the calling thread and runs each session's
+// io_context there; do not call it while a SyncService runs on the same Node. The observer is
+// called on the calling thread, except on_progress and on_stored (the session's thread, which
+// is the calling thread for these blocking sessions, but may not stay so).
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kolokol/core/node.hpp"
+#include "kolokol/core/sync_service.hpp"
+#include "kolokol/transport/sync.hpp"
+
+namespace kolokol::core {
+
+// Which groups go to which address, one session a group.
+struct SyncPlan {
+    struct Session {
+        std::string address;          // canonical kolokol://HOST:PORT/KEY
+        std::vector<GroupId> groups;  // in the order chosen, no duplicates
+    };
+    std::vector<Session> sessions;  // by address, in the order first named
+    // A group asked for was left out because the route refused it (Tor only without a proxy).
+    bool excluded = false;
+    // Targets (canonical) that no chosen group lists, when no group was named: a command
+    // refuses to ask them for anything.
+    std::vector<std::string> unlisted;
+};
+
+// The plan for `groups` (empty: every group of the member) and `targets` (kolokol://
+// addresses; empty: every relay the groups list). A target is asked for the groups that list
+// it as a relay, or, when `groups` is not empty, for the groups named — never for all the
+// member's groups. A group the route refuses (returns false) is left out and `excluded` set.
+// Fails with the address's parse error (TransportErrc::invalid_address) for a malformed
+// target, or with the route's error. `route` empty: direct, and Tor-only groups are refused.
+Result<SyncPlan> plan_sync(Node& node, std::span<const GroupId> groups,
+                           std::span<const std::string> targets, const SyncRoute& route);
+
+// What the sessions with one address did.
+struct SyncAddressReport {
+    std::string address;  // canonical
+    // Summed over the sessions that succeeded (a group's rounds, each group).
+    transport::SyncReport report;
+    std::vector<Error> errors;  // one per group whose session failed, in the plan's order
+    std::size_t synced = 0;     // groups whose sessions all succeeded
+};
+
+struct SyncOnceReport {
+    // One per address the plan lists, up to the one under way when stop was requested.
+    std::vector<SyncAddressReport> addresses;
+    // Stop was requested before every session had ended: maintain() and the push after it
+    // did not run.
+    bool stopped = false;
+    // Node::maintain()'s lines, or its error (then nothing was pushed after it).
+    std::vector<std::string> maintained;
+    std::optional<Error> maintain_error;
+    std::size_t stored = 0;  // envelopes this member's store took in, over every session
+};
+
+// Hears a sync_once() as it goes (a progress bar, the lines a command prints meanwhile).
+class SyncOnceObserver {
+public:
+    virtual ~SyncOnceObserver() = default;
+    // A session with `address` for `group` starts (each round of it).
+    virtual void on_session(const std::string& /*address*/, const GroupId& /*group*/) {}
+    // The report so far of the session under way (SyncOptions::progress). Keep it quick.
+    virtual void on_progress(const transport::SyncReport& /*so_far*/) {}
+    // The session started last ended.
+    virtual void on_session_end(bool /*ok*/) {}
+    // Every session with one address ended (or stop was requested during them).
+    virtual void on_address(const SyncAddressReport& /*done*/) {}
+    // After Node::maintain() succeeded, before what it wrote is pushed.
+    virtual void on_maintained(const SyncOnceReport& /*so_far*/) {}
+    // The store took in envelopes: `total` so far. Keep it quick.
+    virtual void on_stored(std::size_t /*total*/) {}
+};
+
+struct SyncOnceOptions {
+    SyncOnceOptions() = default;
+    // How each session goes out (a proxy, its credentials). Empty: direct, and Tor-only groups
+    // are refused (reported as the group's error).
+    SyncRoute route;
+    // Requested: the session under way ends at its next frame and no other starts.
+    transport::SyncStop stop;
+    SyncOnceObserver* observer = nullptr;  // may be null; must outlive the call
+    // One group with one address is synced again while a round changes what the group offers
+    // (a rotation brought a new mailbox, a record waits for a capped mailbox's larger
+    // envelopes), at most this many rounds. 1: once.
+    int max_rounds = 8;
+    // After the sessions, unless stopped: Node::maintain(), and when it did anything (a
+    // rotation), every session of the plan once more to push what it wrote (results dropped).
+    bool maintain = true;
+    // Session timeouts and limits (tests shorten them); its stop, progress and connect are
+    // set per session.
+    transport::SyncOptions sync;
+};
+
+// Runs `plan`: for each address in order, each group's session (in rounds), then maintain()
+// and the push after it. Blocking. A failed session is reported in its address's errors and
+// the rest go on.
+SyncOnceReport sync_once(Node& node, const SyncPlan& plan, const SyncOnceOptions& options);
+
+}  // namespace kolokol::core

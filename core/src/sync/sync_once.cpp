@@ -1,0 +1,226 @@
+#include "kolokol/core/sync_once.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <set>
+
+#include "kolokol/core/errors.hpp"
+
+namespace kolokol::core {
+
+namespace {
+
+Result<bool> direct_route(Node& node, const GroupId& group, std::string_view,
+                          transport::ConnectOptions&) {
+    return !node.tor_only(group);
+}
+
+std::string canonical(const std::string& address) {
+    auto parsed = transport::Address::parse(address);
+    return parsed ? parsed->to_string() : address;
+}
+
+// The member's replica, counting the envelopes it stored (committed) for "what was kept".
+class CountingReplica final : public transport::Replica {
+public:
+    CountingReplica(transport::Replica& inner, SyncOnceObserver* observer)
+        : m_inner(inner), m_observer(observer) {}
+    std::size_t stored() const { return m_stored.load(); }
+
+    Result<std::vector<RecordId>> ids(const MailboxId& m) override { return m_inner.ids(m); }
+    Result<StoredIds> ids_in_stored_order(const MailboxId& m, std::uint64_t from,
+                                          std::size_t limit) override {
+        return m_inner.ids_in_stored_order(m, from, limit);
+    }
+    Status order_for_sending(const MailboxId& m, std::vector<RecordId>& ids) override {
+        return m_inner.order_for_sending(m, ids);
+    }
+    std::optional<std::uint64_t> change_stamp(const MailboxId& m) override {
+        return m_inner.change_stamp(m);
+    }
+    Result<std::optional<Bytes>> get(const RecordId& id) override { return m_inner.get(id); }
+    Result<std::vector<bool>> put(const MailboxId& m, std::span<const Bytes> envelopes) override {
+        auto r = m_inner.put(m, envelopes);
+        if (!r) return r;
+        std::size_t held = 0;
+        for (bool h : *r) held += h ? 1 : 0;
+        if (held > 0) {
+            const auto total = m_stored.fetch_add(held) + held;
+            if (m_observer) m_observer->on_stored(total);
+        }
+        return r;
+    }
+
+private:
+    transport::Replica& m_inner;
+    SyncOnceObserver* m_observer;
+    std::atomic<std::size_t> m_stored{0};
+};
+
+void add_up(transport::SyncReport& into, const transport::SyncReport& more) {
+    into.sent += more.sent;
+    into.received += more.received;
+    into.rejected += more.rejected;
+    into.peer_rejected += more.peer_rejected;
+    into.bytes_sent += more.bytes_sent;
+    into.bytes_received += more.bytes_received;
+    into.round_trips += more.round_trips;
+    into.mailboxes_opened += more.mailboxes_opened;
+    into.refused.insert(into.refused.end(), more.refused.begin(), more.refused.end());
+}
+
+// One session with `address` carrying `group`'s mailboxes, routed and stoppable.
+Result<transport::SyncReport> one_session(Node& node, transport::Replica& replica,
+                                          const SyncOnceOptions& o, const SyncRoute& route,
+                                          const std::string& address, const GroupId& group,
+                                          std::vector<transport::MailboxKey> keys, bool observed) {
+    transport::SyncOptions options = o.sync;
+    options.live = false;
+    options.stop = o.stop;
+    options.progress = {};
+    auto allowed = route(node, group, address, options.connect);
+    if (!allowed) return std::unexpected(allowed.error());
+    // The plan left such groups out; a route that changed its mind meanwhile still holds.
+    if (!*allowed) return fail(CoreErrc::bad_input, "the group is Tor only and no proxy is set");
+    if (observed && o.observer)
+        options.progress = [observer = o.observer](const transport::SyncReport& so_far) {
+            observer->on_progress(so_far);
+        };
+    return transport::sync_with(address, std::move(keys), replica, std::move(options));
+}
+
+// One group's sessions with one address: again while a round changes the group's offer.
+Result<transport::SyncReport> sync_rounds(Node& node, transport::Replica& replica,
+                                          const SyncOnceOptions& o, const SyncRoute& route,
+                                          const std::string& address, const GroupId& group) {
+    // What a round offers: the mailboxes, and which of them take only small envelopes.
+    auto offer_of = [](const std::vector<transport::MailboxKey>& keys) {
+        std::set<std::pair<MailboxId, std::uint32_t>> offer;
+        for (const auto& k : keys) offer.emplace(k.id, k.max_envelope_bytes);
+        return offer;
+    };
+    std::set<std::pair<MailboxId, std::uint32_t>> known;
+    Result<transport::SyncReport> r = fail(transport::SyncErrc::stopped);
+    for (int round = 0; round < std::max(o.max_rounds, 1); ++round) {
+        auto keys = node.mailbox_keys(&group);
+        // Again while a round changes the offer: a rotation brought a new mailbox, or a record
+        // waits for one of a capped mailbox's larger envelopes.
+        auto offer = offer_of(keys);
+        if (round > 0 && offer == known) break;
+        known = std::move(offer);
+        if (o.observer) o.observer->on_session(address, group);
+        auto one = one_session(node, replica, o, route, address, group, std::move(keys), true);
+        if (o.observer) o.observer->on_session_end(one.has_value());
+        if (!one) return one;
+        if (round == 0)
+            r = std::move(one);
+        else
+            add_up(*r, *one);
+    }
+    return r;
+}
+
+}  // namespace
+
+Result<SyncPlan> plan_sync(Node& node, std::span<const GroupId> groups,
+                           std::span<const std::string> targets, const SyncRoute& given) {
+    const SyncRoute route = given ? given : SyncRoute(&direct_route);
+    std::vector<GroupId> chosen;
+    if (groups.empty()) {
+        for (const auto& g : node.groups()) chosen.push_back(g.id);
+    } else {
+        for (const auto& id : groups)
+            if (std::find(chosen.begin(), chosen.end(), id) == chosen.end()) chosen.push_back(id);
+    }
+    SyncPlan plan;
+    auto add = [&](const std::string& address, const GroupId& group) -> Status {
+        transport::ConnectOptions probe;
+        auto allowed = route(node, group, address, probe);
+        if (!allowed) return std::unexpected(allowed.error());
+        if (!*allowed) {
+            plan.excluded = true;
+            return {};
+        }
+        auto it = std::find_if(plan.sessions.begin(), plan.sessions.end(),
+                               [&](const auto& s) { return s.address == address; });
+        if (it == plan.sessions.end())
+            it = plan.sessions.insert(plan.sessions.end(), SyncPlan::Session{address, {}});
+        if (std::find(it->groups.begin(), it->groups.end(), group) == it->groups.end())
+            it->groups.push_back(group);
+        return {};
+    };
+    if (targets.empty()) {
+        for (const auto& g : chosen)
+            for (const auto& r : node.relays(g))
+                if (auto ok = add(canonical(r), g); !ok) return std::unexpected(ok.error());
+        return plan;
+    }
+    for (const auto& target : targets) {
+        auto parsed = transport::Address::parse(target);
+        if (!parsed) return std::unexpected(parsed.error());
+        const auto address = parsed->to_string();
+        std::vector<GroupId> listing;
+        if (!groups.empty()) {
+            listing = chosen;
+        } else {
+            for (const auto& g : chosen)
+                for (const auto& r : node.relays(g))
+                    if (canonical(r) == address) listing.push_back(g);
+        }
+        if (listing.empty()) plan.unlisted.push_back(address);
+        for (const auto& g : listing)
+            if (auto ok = add(address, g); !ok) return std::unexpected(ok.error());
+    }
+    return plan;
+}
+
+SyncOnceReport sync_once(Node& node, const SyncPlan& plan, const SyncOnceOptions& o) {
+    const SyncRoute route = o.route ? o.route : SyncRoute(&direct_route);
+    auto inner = node.replica();
+    CountingReplica replica(*inner, o.observer);
+    SyncOnceReport out;
+    for (const auto& session : plan.sessions) {
+        if (o.stop.requested()) break;
+        SyncAddressReport here;
+        here.address = session.address;
+        for (const auto& group : session.groups) {
+            auto r = sync_rounds(node, replica, o, route, session.address, group);
+            // A session that the stop ended failed because of it, not of the address.
+            if (o.stop.requested()) break;
+            if (!r) {
+                here.errors.push_back(r.error());
+                continue;
+            }
+            ++here.synced;
+            add_up(here.report, *r);
+        }
+        if (o.observer) o.observer->on_address(here);
+        out.addresses.push_back(std::move(here));
+    }
+    out.stored = replica.stored();
+    if (o.stop.requested()) {
+        // What arrived is in the store; the owed rotations wait for a sync that ends.
+        out.stopped = true;
+        return out;
+    }
+    if (!o.maintain) return out;
+    auto done = node.maintain();
+    if (!done) {
+        out.maintain_error = done.error();
+        return out;
+    }
+    out.maintained = std::move(*done);
+    if (o.observer) o.observer->on_maintained(out);
+    // Anything done locally (a rotation) goes out on the next sync; do it now if we can.
+    if (!out.maintained.empty())
+        for (const auto& session : plan.sessions)
+            for (const auto& group : session.groups) {
+                if (o.stop.requested()) break;
+                (void)one_session(node, replica, o, route, session.address, group,
+                                  node.mailbox_keys(&group), false);
+            }
+    out.stored = replica.stored();
+    return out;
+}
+
+}  // namespace kolokol::core
