@@ -37,6 +37,7 @@ Result<IngestReport> Node::Impl::ingest(std::span<const Bytes> envelopes) {
 
 void Node::Impl::forget_uncommitted() {
     recent_rows.clear();
+    records.discard_heads();
     forget_held();
     forget_waits();
     object_sets.clear();
@@ -288,6 +289,7 @@ Result<IngestReport> Node::Impl::ingest_batch(std::span<const Bytes> input) {
             "DESC LIMIT -1 OFFSET " +
             std::to_string(kMaxRejectedRows) + ")");
     }
+    if (auto ok = records.flush_heads(); !ok) return std::unexpected(ok.error());
     if (tx)
         if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
     // Pending counts what still waits at the end, not what waited on the way.

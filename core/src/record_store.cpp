@@ -326,6 +326,7 @@ Result<std::vector<MemberKey>> RecordStore::redaction_authors(const RecordId& ta
 }
 
 Status RecordStore::remove(std::span<const RecordId> ids) {
+    if (auto ok = flush_heads(); !ok) return ok;
     for (auto sql : {"DELETE FROM records WHERE id = ?", "DELETE FROM heads WHERE id = ?",
                      "DELETE FROM pending_refs WHERE ref = ?"})
         for (const auto& id : ids)
@@ -359,24 +360,41 @@ Status RecordStore::insert(const RecordRow& row, RecordKind kind, ByteView body,
                       });
         !ok)
         return ok;
-    if (auto ok = run("INSERT OR REPLACE INTO heads(group_id, id, epoch_id, lamport) "
-                      "VALUES (?, ?, ?, ?)",
-                      [&](storage::Statement& st) {
-                          st.bind(1, ByteView(row.group))
-                              .bind(2, ByteView(row.id))
-                              .bind(3, ByteView(row.epoch))
-                              .bind(4, static_cast<std::int64_t>(row.lamport));
-                      });
-        !ok)
-        return ok;
-    for (const auto& ref : replaces)
-        if (auto ok = run("DELETE FROM heads WHERE group_id = ? AND id = ?",
+    m_heads_added[{row.group, row.id}] = Head{row.epoch, row.lamport};
+    for (const auto& ref : replaces) {
+        // A head added since the last flush is not in the table: dropping it here is enough.
+        // Others are deleted at the flush, before the additions, so that a record named before
+        // it arrived (a parent that may expire) still becomes a head when it does.
+        if (m_heads_added.erase({row.group, ref}) == 0) m_heads_removed.insert({row.group, ref});
+    }
+    return {};
+}
+
+Status RecordStore::flush_heads() {
+    for (const auto& [group, id] : m_heads_removed)
+        if (auto ok = run(
+                "DELETE FROM heads WHERE group_id = ? AND id = ?",
+                [&](storage::Statement& st) { st.bind(1, ByteView(group)).bind(2, ByteView(id)); });
+            !ok)
+            return ok;
+    for (const auto& [key, head] : m_heads_added)
+        if (auto ok = run("INSERT OR REPLACE INTO heads(group_id, id, epoch_id, lamport) "
+                          "VALUES (?, ?, ?, ?)",
                           [&](storage::Statement& st) {
-                              st.bind(1, ByteView(row.group)).bind(2, ByteView(ref));
+                              st.bind(1, ByteView(key.first))
+                                  .bind(2, ByteView(key.second))
+                                  .bind(3, ByteView(head.epoch))
+                                  .bind(4, static_cast<std::int64_t>(head.lamport));
                           });
             !ok)
             return ok;
+    discard_heads();
     return {};
+}
+
+void RecordStore::discard_heads() {
+    m_heads_added.clear();
+    m_heads_removed.clear();
 }
 
 Status RecordStore::replace_body(const RecordId& id, RecordKind kind, ByteView body) {
@@ -395,6 +413,7 @@ std::vector<RecordId> RecordStore::heads(const GroupId& group, std::size_t limit
                                          std::uint64_t* max_lamport) {
     std::vector<RecordId> out;
     *max_lamport = 0;
+    if (!flush_heads()) return out;
     auto st = m_db->cached(
         "SELECT id, lamport FROM heads WHERE group_id = ? ORDER BY lamport DESC LIMIT ?");
     if (!st) return out;

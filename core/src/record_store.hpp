@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -142,7 +144,8 @@ public:
 
     // Stores an applied record and makes it a head of its group in place of the records it
     // names (`row.heads` are its control heads, stored with it; `replaces` its parents and
-    // previous record, which stop being heads).
+    // previous record, which stop being heads). The heads change in memory: flush_heads()
+    // writes them, once per batch (a chain of N records makes one head, not N).
     Status insert(const RecordRow& row, RecordKind kind, ByteView body, std::int64_t received_ms,
                   std::span<const RecordId> replaces);
     // Replaces a record's stored body (and kind): a tombstone.
@@ -151,8 +154,14 @@ public:
 
     // ---- heads ----
     // Up to `limit` heads of `group`, highest Lamport clock first; `max_lamport` the highest.
+    // Writes the heads changed in memory first.
     std::vector<RecordId> heads(const GroupId& group, std::size_t limit,
                                 std::uint64_t* max_lamport);
+    // Writes the head changes made by insert() since the last flush; the caller's transaction
+    // must still be open. Call before committing any batch that inserted records.
+    Status flush_heads();
+    // Forgets the head changes not yet written (their transaction was rolled back).
+    void discard_heads();
 
     // ---- pending: records held until their references arrive ----
     bool held(const RecordId& id);
@@ -175,8 +184,17 @@ public:
     bool seen(const RecordId& id);
 
 private:
+    struct Head {
+        EpochId epoch{};
+        std::uint64_t lamport = 0;
+    };
+    using HeadKey = std::pair<GroupId, RecordId>;
+
     Status run(std::string_view sql, const std::function<void(storage::Statement&)>& bind);
     storage::Database* m_db;
+    // Head changes not yet written: rows to delete (written first), then rows to add.
+    std::map<HeadKey, Head> m_heads_added;
+    std::set<HeadKey> m_heads_removed;
 };
 
 }  // namespace kolokol::core
