@@ -153,23 +153,14 @@ namespace {
 
 Result<std::optional<ManifestRow>> load_manifest(Node::Impl& m, const GroupId& group,
                                                  const RecordId& id) {
-    auto st = m.db.cached(
-        "SELECT author, wall_ms, signed FROM records WHERE id = ? AND group_id = ? AND " +
-        kind_in({RecordKind::manifest}));
-    if (!st) return std::unexpected(st.error());
-    (*st)->bind(1, ByteView(id)).bind(2, ByteView(group));
-    auto r = (*st)->step();
-    if (!r) return std::unexpected(r.error());
-    if (!*r) {
-        (*st)->reset();
-        return std::optional<ManifestRow>{};
-    }
+    auto stored = m.records.body_of_kind(group, id, RecordKind::manifest);
+    if (!stored) return std::unexpected(stored.error());
+    if (!*stored) return std::optional<ManifestRow>{};
     ManifestRow row;
     row.id = id;
-    row.author = to_array<32>((*st)->column_blob(0));
-    row.wall_ms = (*st)->column_int64(1);
-    auto body = parse_stored_body((*st)->column_blob(2));
-    (*st)->reset();
+    row.author = (*stored)->author;
+    row.wall_ms = (*stored)->wall_ms;
+    auto body = parse_stored_body((*stored)->body);
     if (!body || !body->has_manifest()) return std::optional<ManifestRow>{};
     row.manifest = body->manifest();
     return std::optional<ManifestRow>(std::move(row));

@@ -384,14 +384,9 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
             ids.insert(ids.end(), held->begin(), held->end());
         }
     } else {
-        ok = for_rows(
-            m.db, "SELECT id FROM records WHERE author = ? ORDER BY group_id, seq",
-            [&](storage::Statement& st) -> Status {
-                ids.push_back(to_array<32>(st.column_blob(0)));
-                return {};
-            },
-            ByteView(me()));
-        if (!ok) return std::unexpected(ok.error());
+        auto mine = m.records.ids_by(me());
+        if (!mine) return std::unexpected(mine.error());
+        ids = std::move(*mine);
         // A retired epoch's mailbox is closed to sync for good (ingest drops it), so what is
         // left there — its control records, which retention keeps — travels in the backup.
         ok = for_rows(m.db, "SELECT epoch_id FROM retired_epochs",
@@ -644,16 +639,9 @@ Status Node::check_integrity() {
 
 ClockReport Node::clock_report(std::size_t recent) {
     ClockReport report;
-    auto st = m_impl->db.prepare(
-        "SELECT wall_ms, received_ms FROM records WHERE author != ? "
-        "ORDER BY received_ms DESC LIMIT ?");
-    if (!st) return report;
-    st->bind(1, ByteView(me())).bind(2, static_cast<std::int64_t>(recent));
-    for (;;) {
-        auto r = st->step();
-        if (!r || !*r) break;
+    for (const auto& s : m_impl->records.latest_received(me(), recent)) {
         ++report.samples;
-        report.ahead_ms = std::max(report.ahead_ms, st->column_int64(0) - st->column_int64(1));
+        report.ahead_ms = std::max(report.ahead_ms, s.wall_ms - s.received_ms);
     }
     return report;
 }

@@ -73,20 +73,10 @@ std::vector<transport::MailboxKey> Node::mailbox_keys(const GroupId* group) cons
     // Only a record by a member counts: one by anyone else (a removed member still holds old
     // keys) is unverified, and would otherwise lift the cap for every newcomer for good.
     std::set<GroupId> waiting;
-    if (auto st = m_impl->db.cached(
-            "SELECT DISTINCT e.mailbox FROM pending p JOIN envelopes e ON e.id = p.id "
-            "WHERE p.id NOT IN (SELECT id FROM unverified)")) {
-        while (true) {
-            auto r = (*st)->step();
-            if (!r || !*r) break;
-            MailboxId mailbox{};
-            auto blob = (*st)->column_blob(0);
-            if (blob.size() != mailbox.size()) continue;
-            std::copy(blob.begin(), blob.end(), mailbox.begin());
+    if (auto mailboxes = m_impl->records.held_verified_mailboxes()) {
+        for (const auto& mailbox : *mailboxes)
             if (auto it = m_impl->epochs.find(mailbox); it != m_impl->epochs.end())
                 waiting.insert(it->second.group_id);
-        }
-        (*st)->reset();
     } else {
         // Not knowing, take everything: a cap could starve a waiting record for good.
         for (const auto& [mailbox, keys] : m_impl->epochs) waiting.insert(keys.group_id);

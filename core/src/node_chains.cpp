@@ -13,55 +13,24 @@
 
 namespace kolokol::core {
 
-namespace {
-
-struct ChainRow {
-    std::uint64_t seq = 0;
-    std::optional<RecordId> prev;
-    std::uint64_t lamport = 0;
-};
-
-}  // namespace
+namespace {}  // namespace
 
 Result<std::optional<ChainFork>> Node::Impl::chain_fork(const GroupId& group,
                                                         const MemberKey& author) {
-    // The first sequence number held twice, if any (an index scan of this author's records).
-    auto first = db.cached(
-        "SELECT seq FROM records WHERE group_id = ? AND author = ? GROUP BY seq "
-        "HAVING COUNT(*) > 1 ORDER BY seq LIMIT 1");
+    // The first sequence number held twice, if any.
+    auto first = records.first_forked_seq(group, author);
     if (!first) return std::unexpected(first.error());
-    (*first)->bind(1, ByteView(group)).bind(2, ByteView(author));
-    auto r = (*first)->step();
-    if (!r) return std::unexpected(r.error());
-    if (!*r) {
-        (*first)->reset();
-        return std::optional<ChainFork>{};
-    }
+    if (!*first) return std::optional<ChainFork>{};
     ChainFork fork;
-    fork.seq = static_cast<std::uint64_t>((*first)->column_int64(0));
-    (*first)->reset();
+    fork.seq = **first;
 
+    auto links = records.chain_from(group, author, fork.seq);
+    if (!links) return std::unexpected(links.error());
     std::unordered_map<std::string, ChainRow> rows;
     std::vector<std::pair<std::uint64_t, RecordId>> by_seq;
-    auto st = db.prepare(
-        "SELECT id, seq, prev, lamport FROM records WHERE group_id = ? AND author = ? AND seq >= "
-        "?");
-    if (!st) return std::unexpected(st.error());
-    st->bind(1, ByteView(group))
-        .bind(2, ByteView(author))
-        .bind(3, static_cast<std::int64_t>(fork.seq));
-    while (true) {
-        auto row = st->step();
-        if (!row) return std::unexpected(row.error());
-        if (!*row) break;
-        auto id = to_array<32>(st->column_blob(0));
-        ChainRow c;
-        c.seq = static_cast<std::uint64_t>(st->column_int64(1));
-        if (!st->column_is_null(2) && st->column_blob(2).size() == 32)
-            c.prev = to_array<32>(st->column_blob(2));
-        c.lamport = static_cast<std::uint64_t>(st->column_int64(3));
-        rows.emplace(std::string(as_chars(ByteView(id))), c);
-        by_seq.emplace_back(c.seq, id);
+    for (const auto& c : *links) {
+        rows.emplace(std::string(as_chars(ByteView(c.id))), c);
+        by_seq.emplace_back(c.seq, c.id);
     }
     // The branches start at the fork: numbered by their first record's (Lamport, id).
     std::vector<std::pair<std::uint64_t, RecordId>> roots;

@@ -160,17 +160,13 @@ Status Node::remove_member(const GroupId& group, const MemberKey& member) {
     op->set_kind(pb::MembershipOp::REMOVE);
     op->set_member(to_string(member));
     // The cutoff: their latest record we hold. Theirs at or before it survive the removal.
-    auto st = m.db.cached(
-        "SELECT id, seq, epoch_id FROM records WHERE group_id = ? AND author = ? "
-        "ORDER BY seq DESC LIMIT 1");
-    if (!st) return std::unexpected(st.error());
-    (*st)->bind(1, ByteView(group)).bind(2, ByteView(member));
-    if (auto r = (*st)->step(); r && *r) {
-        op->mutable_cutoff()->set_id(to_string((*st)->column_blob(0)));
-        op->mutable_cutoff()->set_epoch_id(to_string((*st)->column_blob(2)));
-        op->set_cutoff_seq(static_cast<std::uint64_t>((*st)->column_int64(1)));
+    auto last = m.records.last_by(group, member);
+    if (!last) return std::unexpected(last.error());
+    if (*last) {
+        op->mutable_cutoff()->set_id(to_string((*last)->id));
+        op->mutable_cutoff()->set_epoch_id(to_string((*last)->epoch));
+        op->set_cutoff_seq((*last)->seq);
     }
-    (*st)->reset();
     if (auto r = m.write(group, std::move(body), m.rotation_epoch(group)); !r)
         return std::unexpected(r.error());
     // Post-removal secrecy: a new epoch the removed member does not receive.

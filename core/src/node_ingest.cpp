@@ -37,6 +37,7 @@ Result<IngestReport> Node::Impl::ingest(std::span<const Bytes> envelopes) {
 
 void Node::Impl::forget_uncommitted() {
     recent_rows.clear();
+    records.discard_heads();
     forget_held();
     forget_waits();
     object_sets.clear();
@@ -148,18 +149,11 @@ Status Node::Impl::take_grant(const RecordId& rotation, const GroupId& group,
 Status Node::Impl::load_waits() {
     if (waits.loaded) return {};
     Waits loaded;
-    auto st = db.cached("SELECT ref, id FROM pending_refs");
-    if (!st) return std::unexpected(st.error());
-    while (true) {
-        auto r = (*st)->step();
-        if (!r) return std::unexpected(r.error());
-        if (!*r) break;
-        auto ref = (*st)->column_blob(0);
-        auto id = (*st)->column_blob(1);
-        if (ref.size() != 32 || id.size() != 32) continue;
-        loaded.by_ref[std::string(as_chars(ref))].push_back(to_array<32>(id));
-        ++loaded.count[std::string(as_chars(id))];
-    }
+    auto ok = records.each_wait([&](const RecordId& ref, const RecordId& id) {
+        loaded.by_ref[std::string(as_chars(ByteView(ref)))].push_back(id);
+        ++loaded.count[std::string(as_chars(ByteView(id)))];
+    });
+    if (!ok) return ok;
     loaded.loaded = true;
     waits = std::move(loaded);
     return {};
@@ -167,13 +161,10 @@ Status Node::Impl::load_waits() {
 
 Status Node::Impl::hold_for(const RecordId& id, std::span<const RecordId> refs) {
     if (auto ok = load_waits(); !ok) return ok;
-    auto pr = db.cached("INSERT OR IGNORE INTO pending_refs(ref, id) VALUES (?, ?)");
-    if (!pr) return std::unexpected(pr.error());
     for (const auto& ref : refs) {
-        (*pr)->reset();
-        (*pr)->bind(1, ByteView(ref)).bind(2, ByteView(id));
-        if (auto r = (*pr)->step(); !r) return std::unexpected(r.error());
-        if (db.changes() != 1) continue;  // already noted (a ref named twice)
+        auto added = records.add_wait(ref, id);
+        if (!added) return std::unexpected(added.error());
+        if (!*added) continue;  // already noted (a ref named twice)
         waits.by_ref[std::string(as_chars(ref))].push_back(id);
         ++waits.count[std::string(as_chars(id))];
     }
@@ -298,6 +289,7 @@ Result<IngestReport> Node::Impl::ingest_batch(std::span<const Bytes> input) {
             "DESC LIMIT -1 OFFSET " +
             std::to_string(kMaxRejectedRows) + ")");
     }
+    if (auto ok = records.flush_heads(); !ok) return std::unexpected(ok.error());
     if (tx)
         if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
     // Pending counts what still waits at the end, not what waited on the way.

@@ -182,10 +182,7 @@ Status Node::Impl::wake_waiting(const RecordId& ref, std::vector<RecordId>& retr
     if (it == waits.by_ref.end()) return {};
     const auto waiting = std::move(it->second);
     waits.by_ref.erase(it);
-    auto del = db.cached("DELETE FROM pending_refs WHERE ref = ?");
-    if (!del) return std::unexpected(del.error());
-    (*del)->bind(1, ByteView(ref));
-    if (auto r = (*del)->step(); !r) return std::unexpected(r.error());
+    if (auto ok = records.clear_waits_for(ref); !ok) return ok;
     for (const auto& w : waiting) {
         auto c = waits.count.find(std::string(as_chars(w)));
         if (c != waits.count.end() && --c->second > 0) continue;  // still waits for another
@@ -261,21 +258,12 @@ Status Node::Impl::on_applied(const RecordId& id, const GroupId& group, const pb
     // A redaction that came before its target (the target's envelope came from a peer that had
     // not seen the redaction yet) takes effect now, if its author may redact this record.
     if (!body.has_redaction() && redaction_noted(id)) {
-        auto st = db.cached(
-            "SELECT r.author FROM redactions d JOIN records r ON r.id = d.redaction "
-            "WHERE d.target = ?");
-        if (!st) return std::unexpected(st.error());
-        (*st)->bind(1, ByteView(id));
+        auto authors = records.redaction_authors(id);
+        if (!authors) return std::unexpected(authors.error());
         bool allowed = false;
         const auto& g = state(group);
-        while (true) {
-            auto r = (*st)->step();
-            if (!r) return std::unexpected(r.error());
-            if (!*r) break;
-            auto by = to_array<32>((*st)->column_blob(0));
+        for (const auto& by : *authors)
             if (by == author_of(body) || g.is_admin(by)) allowed = true;
-        }
-        (*st)->reset();
         if (allowed && !is_control_payload(body)) {
             object_sets.erase(group);
             if (auto ok = tombstone(id); !ok) return ok;
@@ -563,20 +551,12 @@ Result<RecordId> Node::resolve_record(const GroupId& group, std::string_view pre
     if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
     // Ids are stored as blobs; compare on their hex form, with an index-friendly range on the
     // first whole bytes of the prefix.
-    auto st = m_impl->db.prepare("SELECT id FROM records WHERE group_id = ? AND hex(id) LIKE ?");
-    if (!st) return std::unexpected(st.error());
-    std::string pattern;
+    std::string upper;
     for (char ch : prefix)
-        pattern.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
-    pattern += "%";
-    st->bind(1, ByteView(group)).bind(2, std::string_view(pattern));
-    std::vector<RecordId> found;
-    while (found.size() < 2) {
-        auto r = st->step();
-        if (!r) return std::unexpected(r.error());
-        if (!*r) break;
-        found.push_back(to_array<32>(st->column_blob(0)));
-    }
+        upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+    auto matches = m_impl->records.ids_with_prefix(group, upper, 2);
+    if (!matches) return std::unexpected(matches.error());
+    const auto& found = *matches;
     if (found.empty()) return fail(CoreErrc::not_found, "no record matches \"{}\"", prefix);
     if (found.size() > 1)
         return fail(CoreErrc::bad_input, "\"{}\" matches several records: give more digits",

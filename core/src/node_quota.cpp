@@ -175,15 +175,7 @@ Status Node::Impl::drop_unverified_over(std::uint64_t quota) {
             left -= std::min<std::uint64_t>(left, static_cast<std::uint64_t>(st->column_int64(1)));
         }
     }
-    for (auto sql : {"DELETE FROM pending WHERE id = ?", "DELETE FROM pending_refs WHERE id = ?"}) {
-        auto del = db.cached(sql);
-        if (!del) return std::unexpected(del.error());
-        for (const auto& id : drop) {
-            (*del)->reset();
-            (*del)->bind(1, ByteView(id));
-            if (auto r = (*del)->step(); !r) return std::unexpected(r.error());
-        }
-    }
+    if (auto ok = records.drop_held(drop); !ok) return ok;
     if (auto r = envelopes->remove(drop); !r) return std::unexpected(r.error());
     forget_waits();
     forget_held();

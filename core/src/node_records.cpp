@@ -122,21 +122,18 @@ Result<EpochId> Node::Impl::prepare(const GroupId& group, pb::RecordBody& body,
         body.add_control_heads(to_string(h));
         if (auto row = record_row(h)) lamport = std::max(lamport, row->lamport);
     }
-    auto last = db.cached(
-        "SELECT id, seq, epoch_id, lamport FROM records WHERE group_id = ? AND author = ? "
-        "ORDER BY seq DESC LIMIT 1");
+    // A failed read must not restart the chain at 1: that would fork it.
+    auto last = records.last_by(group, identity.sign.public_key);
     if (!last) return std::unexpected(last.error());
-    (*last)->bind(1, ByteView(group)).bind(2, ByteView(identity.sign.public_key));
     std::uint64_t seq = 1;
     body.clear_prev();
-    if (auto r = (*last)->step(); r && *r) {
-        seq = static_cast<std::uint64_t>((*last)->column_int64(1)) + 1;
+    if (*last) {
+        seq = (*last)->seq + 1;
         auto* prev = body.mutable_prev();
-        prev->set_id(to_string((*last)->column_blob(0)));
-        prev->set_epoch_id(to_string((*last)->column_blob(2)));
-        lamport = std::max(lamport, static_cast<std::uint64_t>((*last)->column_int64(3)));
+        prev->set_id(to_string((*last)->id));
+        prev->set_epoch_id(to_string((*last)->epoch));
+        lamport = std::max(lamport, (*last)->lamport);
     }
-    (*last)->reset();
     body.set_seq(seq);
     body.set_lamport(lamport + 1);
     body.set_wall_clock_ms(now());

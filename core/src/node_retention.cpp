@@ -95,35 +95,24 @@ Result<RetentionReport> Node::apply_retention() {
         auto seconds = m.state(group).retention_seconds();
         std::int64_t cutoff = m.now() - static_cast<std::int64_t>(seconds) * 1000;
         oldest_cutoff = std::min(oldest_cutoff, cutoff);
-        auto ids =
-            collect(m.db,
-                    "SELECT id FROM records WHERE group_id = ? AND NOT " + kind_in(kControlKinds) +
-                        " AND wall_ms < ?",
-                    [&](storage::Statement& st) { st.bind(1, ByteView(group)).bind(2, cutoff); });
+        auto ids = m.records.content_before(group, cutoff);
         if (!ids) return std::unexpected(ids.error());
         // Envelopes still waiting (pending) or unreadable, received before the cutoff: the
         // records they carry are at least that old.
-        auto stale =
-            collect(m.db,
-                    "SELECT e.id FROM envelopes e WHERE e.received_ms < ? AND "
-                    "NOT EXISTS (SELECT 1 FROM records r WHERE r.id = e.id) AND "
-                    "e.mailbox IN (SELECT mailbox FROM epochs WHERE group_id = ?)",
-                    [&](storage::Statement& st) { st.bind(1, cutoff).bind(2, ByteView(group)); });
+        auto stale = m.records.unapplied_before(group, cutoff);
         if (!stale) return std::unexpected(stale.error());
         if (!ids->empty() || !stale->empty()) {
+            if (auto ok = m.records.remove(*ids); !ok) return std::unexpected(ok.error());
             for (auto sql :
-                 {"DELETE FROM records WHERE id = ?", "DELETE FROM heads WHERE id = ?",
-                  "DELETE FROM attachment_chunks WHERE id = ?",
+                 {"DELETE FROM attachment_chunks WHERE id = ?",
                   "DELETE FROM redactions WHERE target = ?",
                   "DELETE FROM redactions WHERE redaction = ?", "DELETE FROM refetch WHERE id = ?",
-                  "DELETE FROM pending_refs WHERE ref = ?", "DELETE FROM rejected WHERE id = ?"})
+                  "DELETE FROM rejected WHERE id = ?"})
                 if (auto ok = delete_by_id(m.db, sql, *ids); !ok)
                     return std::unexpected(ok.error());
-            for (auto sql :
-                 {"DELETE FROM pending WHERE id = ?", "DELETE FROM pending_refs WHERE id = ?",
-                  "DELETE FROM refetch WHERE id = ?"})
-                if (auto ok = delete_by_id(m.db, sql, *stale); !ok)
-                    return std::unexpected(ok.error());
+            if (auto ok = m.records.drop_held(*stale); !ok) return std::unexpected(ok.error());
+            if (auto ok = delete_by_id(m.db, "DELETE FROM refetch WHERE id = ?", *stale); !ok)
+                return std::unexpected(ok.error());
             auto removed = m.envelopes->remove(*ids);
             if (!removed) return std::unexpected(removed.error());
             auto removed_stale = m.envelopes->remove(*stale);
@@ -143,14 +132,9 @@ Result<RetentionReport> Node::apply_retention() {
         if (!epochs) return std::unexpected(epochs.error());
         for (const auto& e : *epochs) {
             if (current.contains(e)) continue;
-            auto used = m.db.cached("SELECT 1 FROM records WHERE epoch_id = ? AND NOT " +
-                                    kind_in(kControlKinds) + " LIMIT 1");
+            auto used = m.records.epoch_has_content(e);
             if (!used) return std::unexpected(used.error());
-            (*used)->bind(1, ByteView(e));
-            auto r = (*used)->step();
-            (*used)->reset();
-            if (!r) return std::unexpected(r.error());
-            if (*r) continue;
+            if (*used) continue;
             const auto* keys = m.keys_for_epoch(e);
             if (!keys) continue;
             auto retired =

@@ -113,14 +113,10 @@ Result<std::size_t> Node::write_sync_file(const std::filesystem::path& path,
         // records back; envelopes we could not open ourselves follow.
         std::vector<RecordId> ids;
         std::set<RecordId> placed;
-        if (auto st =
-                m.db.prepare("SELECT id FROM records WHERE epoch_id = ? ORDER BY lamport, id")) {
-            st->bind(1, ByteView(keys.epoch_id));
-            while (true) {
-                auto r = st->step();
-                if (!r || !*r) break;
-                ids.push_back(to_array<32>(st->column_blob(0)));
-                placed.insert(ids.back());
+        if (auto ordered = m.records.ids_in_epoch(keys.epoch_id)) {
+            for (const auto& id : *ordered) {
+                ids.push_back(id);
+                placed.insert(id);
             }
         }
         for (const auto& id : *held)

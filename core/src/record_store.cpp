@@ -39,6 +39,21 @@ bool exists(storage::Database& db, std::string_view sql, const RecordId& id) {
     return r && *r;
 }
 
+// Collects the ids a query returns (one blob column).
+Result<std::vector<RecordId>> collect_ids(storage::Database& db, std::string_view sql,
+                                          const std::function<void(storage::Statement&)>& bind) {
+    std::vector<RecordId> out;
+    auto st = db.prepare(sql);
+    if (!st) return std::unexpected(st.error());
+    bind(*st);
+    while (true) {
+        auto r = st->step();
+        if (!r) return std::unexpected(r.error());
+        if (!*r) return out;
+        out.push_back(to_array<32>(st->column_blob(0)));
+    }
+}
+
 }  // namespace
 
 std::string kind_in(std::initializer_list<RecordKind> kinds) {
@@ -148,6 +163,178 @@ Result<std::vector<RecordId>> RecordStore::ids(const GroupId& group, RecordKind 
     }
 }
 
+Result<std::optional<AuthoredBody>> RecordStore::body_of_kind(const GroupId& group,
+                                                              const RecordId& id, RecordKind kind) {
+    auto st = m_db->cached(
+        "SELECT author, wall_ms, signed FROM records WHERE id = ? AND "
+        "group_id = ? AND " +
+        kind_in({kind}));
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, ByteView(id)).bind(2, ByteView(group));
+    auto r = (*st)->step();
+    if (!r) return std::unexpected(r.error());
+    std::optional<AuthoredBody> out;
+    if (*r) {
+        auto body = (*st)->column_blob(2);
+        out = AuthoredBody{to_array<32>((*st)->column_blob(0)), (*st)->column_int64(1),
+                           Bytes(body.begin(), body.end())};
+    }
+    (*st)->reset();
+    return out;
+}
+
+Result<std::optional<RecordRow>> RecordStore::last_by(const GroupId& group,
+                                                      const MemberKey& author) {
+    auto st = m_db->cached(select_rows("group_id = ? AND author = ? ORDER BY seq DESC LIMIT 1"));
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, ByteView(group)).bind(2, ByteView(author));
+    auto r = (*st)->step();
+    if (!r) return std::unexpected(r.error());
+    std::optional<RecordRow> out;
+    if (*r) out = read_row(**st);
+    (*st)->reset();
+    return out;
+}
+
+Result<std::vector<RecordId>> RecordStore::ids_by(const MemberKey& author) {
+    return collect_ids(*m_db, "SELECT id FROM records WHERE author = ? ORDER BY group_id, seq",
+                       [&](storage::Statement& st) { st.bind(1, ByteView(author)); });
+}
+
+Result<std::vector<RecordId>> RecordStore::ids_in_epoch(const EpochId& epoch) {
+    return collect_ids(*m_db, "SELECT id FROM records WHERE epoch_id = ? ORDER BY lamport, id",
+                       [&](storage::Statement& st) { st.bind(1, ByteView(epoch)); });
+}
+
+Result<std::vector<RecordId>> RecordStore::ids_with_prefix(const GroupId& group,
+                                                           std::string_view hex_prefix,
+                                                           std::size_t limit) {
+    std::string pattern(hex_prefix);
+    pattern += "%";
+    return collect_ids(*m_db,
+                       "SELECT id FROM records WHERE group_id = ? AND hex(id) LIKE ? LIMIT ?",
+                       [&](storage::Statement& st) {
+                           st.bind(1, ByteView(group))
+                               .bind(2, std::string_view(pattern))
+                               .bind(3, static_cast<std::int64_t>(limit));
+                       });
+}
+
+Result<bool> RecordStore::epoch_has_content(const EpochId& epoch) {
+    auto st = m_db->cached("SELECT 1 FROM records WHERE epoch_id = ? AND NOT " +
+                           kind_in(kControlKinds) + " LIMIT 1");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, ByteView(epoch));
+    auto r = (*st)->step();
+    (*st)->reset();
+    if (!r) return std::unexpected(r.error());
+    return *r;
+}
+
+Result<std::vector<RecordId>> RecordStore::content_before(const GroupId& group,
+                                                          std::int64_t cutoff_ms) {
+    return collect_ids(
+        *m_db,
+        "SELECT id FROM records WHERE group_id = ? AND NOT " + kind_in(kControlKinds) +
+            " AND wall_ms < ?",
+        [&](storage::Statement& st) { st.bind(1, ByteView(group)).bind(2, cutoff_ms); });
+}
+
+Result<std::vector<RecordId>> RecordStore::unapplied_before(const GroupId& group,
+                                                            std::int64_t cutoff_ms) {
+    return collect_ids(
+        *m_db,
+        "SELECT e.id FROM envelopes e WHERE e.received_ms < ? AND "
+        "NOT EXISTS (SELECT 1 FROM records r WHERE r.id = e.id) AND "
+        "e.mailbox IN (SELECT mailbox FROM epochs WHERE group_id = ?)",
+        [&](storage::Statement& st) { st.bind(1, cutoff_ms).bind(2, ByteView(group)); });
+}
+
+std::vector<ClockSample> RecordStore::latest_received(const MemberKey& not_by, std::size_t limit) {
+    std::vector<ClockSample> out;
+    auto st = m_db->prepare(
+        "SELECT wall_ms, received_ms FROM records WHERE author != ? "
+        "ORDER BY received_ms DESC LIMIT ?");
+    if (!st) return out;
+    st->bind(1, ByteView(not_by)).bind(2, static_cast<std::int64_t>(limit));
+    for (;;) {
+        auto r = st->step();
+        if (!r || !*r) break;
+        out.push_back({st->column_int64(0), st->column_int64(1)});
+    }
+    return out;
+}
+
+Result<std::optional<std::uint64_t>> RecordStore::first_forked_seq(const GroupId& group,
+                                                                   const MemberKey& author) {
+    // An index scan of this author's records.
+    auto st = m_db->cached(
+        "SELECT seq FROM records WHERE group_id = ? AND author = ? GROUP BY seq "
+        "HAVING COUNT(*) > 1 ORDER BY seq LIMIT 1");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, ByteView(group)).bind(2, ByteView(author));
+    auto r = (*st)->step();
+    if (!r) return std::unexpected(r.error());
+    std::optional<std::uint64_t> out;
+    if (*r) out = static_cast<std::uint64_t>((*st)->column_int64(0));
+    (*st)->reset();
+    return out;
+}
+
+Result<std::vector<ChainRow>> RecordStore::chain_from(const GroupId& group, const MemberKey& author,
+                                                      std::uint64_t from_seq) {
+    auto st = m_db->prepare(
+        "SELECT id, seq, prev, lamport FROM records WHERE group_id = ? AND author = ? AND seq >= "
+        "?");
+    if (!st) return std::unexpected(st.error());
+    st->bind(1, ByteView(group))
+        .bind(2, ByteView(author))
+        .bind(3, static_cast<std::int64_t>(from_seq));
+    std::vector<ChainRow> out;
+    while (true) {
+        auto r = st->step();
+        if (!r) return std::unexpected(r.error());
+        if (!*r) return out;
+        ChainRow c;
+        c.id = to_array<32>(st->column_blob(0));
+        c.seq = static_cast<std::uint64_t>(st->column_int64(1));
+        if (!st->column_is_null(2) && st->column_blob(2).size() == 32)
+            c.prev = to_array<32>(st->column_blob(2));
+        c.lamport = static_cast<std::uint64_t>(st->column_int64(3));
+        out.push_back(c);
+    }
+}
+
+Result<std::vector<MemberKey>> RecordStore::redaction_authors(const RecordId& target) {
+    auto st = m_db->cached(
+        "SELECT r.author FROM redactions d JOIN records r ON r.id = d.redaction "
+        "WHERE d.target = ?");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, ByteView(target));
+    std::vector<MemberKey> out;
+    while (true) {
+        auto r = (*st)->step();
+        if (!r) {
+            (*st)->reset();
+            return std::unexpected(r.error());
+        }
+        if (!*r) break;
+        out.push_back(to_array<32>((*st)->column_blob(0)));
+    }
+    (*st)->reset();
+    return out;
+}
+
+Status RecordStore::remove(std::span<const RecordId> ids) {
+    if (auto ok = flush_heads(); !ok) return ok;
+    for (auto sql : {"DELETE FROM records WHERE id = ?", "DELETE FROM heads WHERE id = ?",
+                     "DELETE FROM pending_refs WHERE ref = ?"})
+        for (const auto& id : ids)
+            if (auto ok = run(sql, [&](storage::Statement& st) { st.bind(1, ByteView(id)); }); !ok)
+                return ok;
+    return {};
+}
+
 Status RecordStore::insert(const RecordRow& row, RecordKind kind, ByteView body,
                            std::int64_t received_ms, std::span<const RecordId> replaces) {
     const auto heads = join_ids(row.heads);
@@ -173,24 +360,41 @@ Status RecordStore::insert(const RecordRow& row, RecordKind kind, ByteView body,
                       });
         !ok)
         return ok;
-    if (auto ok = run("INSERT OR REPLACE INTO heads(group_id, id, epoch_id, lamport) "
-                      "VALUES (?, ?, ?, ?)",
-                      [&](storage::Statement& st) {
-                          st.bind(1, ByteView(row.group))
-                              .bind(2, ByteView(row.id))
-                              .bind(3, ByteView(row.epoch))
-                              .bind(4, static_cast<std::int64_t>(row.lamport));
-                      });
-        !ok)
-        return ok;
-    for (const auto& ref : replaces)
-        if (auto ok = run("DELETE FROM heads WHERE group_id = ? AND id = ?",
+    m_heads_added[{row.group, row.id}] = Head{row.epoch, row.lamport};
+    for (const auto& ref : replaces) {
+        // A head added since the last flush is not in the table: dropping it here is enough.
+        // Others are deleted at the flush, before the additions, so that a record named before
+        // it arrived (a parent that may expire) still becomes a head when it does.
+        if (m_heads_added.erase({row.group, ref}) == 0) m_heads_removed.insert({row.group, ref});
+    }
+    return {};
+}
+
+Status RecordStore::flush_heads() {
+    for (const auto& [group, id] : m_heads_removed)
+        if (auto ok = run(
+                "DELETE FROM heads WHERE group_id = ? AND id = ?",
+                [&](storage::Statement& st) { st.bind(1, ByteView(group)).bind(2, ByteView(id)); });
+            !ok)
+            return ok;
+    for (const auto& [key, head] : m_heads_added)
+        if (auto ok = run("INSERT OR REPLACE INTO heads(group_id, id, epoch_id, lamport) "
+                          "VALUES (?, ?, ?, ?)",
                           [&](storage::Statement& st) {
-                              st.bind(1, ByteView(row.group)).bind(2, ByteView(ref));
+                              st.bind(1, ByteView(key.first))
+                                  .bind(2, ByteView(key.second))
+                                  .bind(3, ByteView(head.epoch))
+                                  .bind(4, static_cast<std::int64_t>(head.lamport));
                           });
             !ok)
             return ok;
+    discard_heads();
     return {};
+}
+
+void RecordStore::discard_heads() {
+    m_heads_added.clear();
+    m_heads_removed.clear();
 }
 
 Status RecordStore::replace_body(const RecordId& id, RecordKind kind, ByteView body) {
@@ -209,6 +413,7 @@ std::vector<RecordId> RecordStore::heads(const GroupId& group, std::size_t limit
                                          std::uint64_t* max_lamport) {
     std::vector<RecordId> out;
     *max_lamport = 0;
+    if (!flush_heads()) return out;
     auto st = m_db->cached(
         "SELECT id, lamport FROM heads WHERE group_id = ? ORDER BY lamport DESC LIMIT ?");
     if (!st) return out;
@@ -244,6 +449,64 @@ std::size_t RecordStore::held_count() {
     std::size_t n = r && *r ? static_cast<std::size_t>((*st)->column_int64(0)) : 0;
     (*st)->reset();
     return n;
+}
+
+Status RecordStore::drop_held(std::span<const RecordId> ids) {
+    for (auto sql : {"DELETE FROM pending WHERE id = ?", "DELETE FROM pending_refs WHERE id = ?"})
+        for (const auto& id : ids)
+            if (auto ok = run(sql, [&](storage::Statement& st) { st.bind(1, ByteView(id)); }); !ok)
+                return ok;
+    return {};
+}
+
+Result<std::vector<MailboxId>> RecordStore::held_verified_mailboxes() {
+    auto st = m_db->cached(
+        "SELECT DISTINCT e.mailbox FROM pending p JOIN envelopes e ON e.id = p.id "
+        "WHERE p.id NOT IN (SELECT id FROM unverified)");
+    if (!st) return std::unexpected(st.error());
+    std::vector<MailboxId> out;
+    while (true) {
+        auto r = (*st)->step();
+        if (!r) {
+            (*st)->reset();
+            return std::unexpected(r.error());
+        }
+        if (!*r) break;
+        auto blob = (*st)->column_blob(0);
+        if (blob.size() != MailboxId{}.size()) continue;
+        out.push_back(to_array<32>(blob));
+    }
+    (*st)->reset();
+    return out;
+}
+
+Status RecordStore::each_wait(
+    const std::function<void(const RecordId& ref, const RecordId& id)>& visit) {
+    auto st = m_db->cached("SELECT ref, id FROM pending_refs");
+    if (!st) return std::unexpected(st.error());
+    while (true) {
+        auto r = (*st)->step();
+        if (!r) return std::unexpected(r.error());
+        if (!*r) return {};
+        auto ref = (*st)->column_blob(0);
+        auto id = (*st)->column_blob(1);
+        if (ref.size() != 32 || id.size() != 32) continue;
+        visit(to_array<32>(ref), to_array<32>(id));
+    }
+}
+
+Result<bool> RecordStore::add_wait(const RecordId& ref, const RecordId& id) {
+    if (auto ok =
+            run("INSERT OR IGNORE INTO pending_refs(ref, id) VALUES (?, ?)",
+                [&](storage::Statement& st) { st.bind(1, ByteView(ref)).bind(2, ByteView(id)); });
+        !ok)
+        return std::unexpected(ok.error());
+    return m_db->changes() == 1;
+}
+
+Status RecordStore::clear_waits_for(const RecordId& ref) {
+    return run("DELETE FROM pending_refs WHERE ref = ?",
+               [&](storage::Statement& st) { st.bind(1, ByteView(ref)); });
 }
 
 bool RecordStore::seen(const RecordId& id) {

@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -64,6 +66,27 @@ struct StoredRecord {
     ByteView body;  // valid only during the visit that received it
 };
 
+// A record's place in its author's chain (for finding forks).
+struct ChainRow {
+    RecordId id{};
+    std::uint64_t seq = 0;
+    std::optional<RecordId> prev;
+    std::uint64_t lamport = 0;
+};
+
+// When a record by someone else was written (by its author's clock) and received (by ours).
+struct ClockSample {
+    std::int64_t wall_ms = 0;
+    std::int64_t received_ms = 0;
+};
+
+// A record's author, wall clock and stored body (owned).
+struct AuthoredBody {
+    MemberKey author{};
+    std::int64_t wall_ms = 0;
+    Bytes body;
+};
+
 Bytes join_ids(std::span<const RecordId> ids);
 std::vector<RecordId> split_ids(ByteView blob);
 
@@ -86,9 +109,43 @@ public:
                 const std::function<bool(const StoredRecord&)>& visit);
     // The ids of `group`'s records of one kind, in Lamport order.
     Result<std::vector<RecordId>> ids(const GroupId& group, RecordKind kind);
+    // The record `id` of `group` if it is of `kind`; nullopt when no such record is held.
+    Result<std::optional<AuthoredBody>> body_of_kind(const GroupId& group, const RecordId& id,
+                                                     RecordKind kind);
+    // `author`'s latest record in `group` (highest sequence number); nullopt when none is held.
+    Result<std::optional<RecordRow>> last_by(const GroupId& group, const MemberKey& author);
+    // The ids of `author`'s records in every group, by group then sequence number.
+    Result<std::vector<RecordId>> ids_by(const MemberKey& author);
+    // The ids of the records written in `epoch`, in Lamport order (ties by id).
+    Result<std::vector<RecordId>> ids_in_epoch(const EpochId& epoch);
+    // Up to `limit` ids of `group`'s records whose upper-case hex id starts with `hex_prefix`.
+    Result<std::vector<RecordId>> ids_with_prefix(const GroupId& group, std::string_view hex_prefix,
+                                                  std::size_t limit);
+    // Whether a content record (not a control record) written in `epoch` is held.
+    Result<bool> epoch_has_content(const EpochId& epoch);
+    // The ids of `group`'s content records (not control records) written before `cutoff_ms`.
+    Result<std::vector<RecordId>> content_before(const GroupId& group, std::int64_t cutoff_ms);
+    // Envelopes of `group`'s mailboxes received before `cutoff_ms` that carry no applied record
+    // (held, or never opened).
+    Result<std::vector<RecordId>> unapplied_before(const GroupId& group, std::int64_t cutoff_ms);
+    // The up to `limit` most recently received records not written by `not_by`.
+    std::vector<ClockSample> latest_received(const MemberKey& not_by, std::size_t limit);
+    // The first sequence number `author` used twice in `group`; nullopt when none.
+    Result<std::optional<std::uint64_t>> first_forked_seq(const GroupId& group,
+                                                          const MemberKey& author);
+    // `author`'s records in `group` from sequence number `from_seq` on, in no given order.
+    Result<std::vector<ChainRow>> chain_from(const GroupId& group, const MemberKey& author,
+                                             std::uint64_t from_seq);
+    // The authors of the applied redactions that name `target` (the redactions table).
+    Result<std::vector<MemberKey>> redaction_authors(const RecordId& target);
+    // Deletes applied records: their rows, their head entries, and the notes of records
+    // waiting for them.
+    Status remove(std::span<const RecordId> ids);
+
     // Stores an applied record and makes it a head of its group in place of the records it
     // names (`row.heads` are its control heads, stored with it; `replaces` its parents and
-    // previous record, which stop being heads).
+    // previous record, which stop being heads). The heads change in memory: flush_heads()
+    // writes them, once per batch (a chain of N records makes one head, not N).
     Status insert(const RecordRow& row, RecordKind kind, ByteView body, std::int64_t received_ms,
                   std::span<const RecordId> replaces);
     // Replaces a record's stored body (and kind): a tombstone.
@@ -97,22 +154,47 @@ public:
 
     // ---- heads ----
     // Up to `limit` heads of `group`, highest Lamport clock first; `max_lamport` the highest.
+    // Writes the heads changed in memory first.
     std::vector<RecordId> heads(const GroupId& group, std::size_t limit,
                                 std::uint64_t* max_lamport);
+    // Writes the head changes made by insert() since the last flush; the caller's transaction
+    // must still be open. Call before committing any batch that inserted records.
+    Status flush_heads();
+    // Forgets the head changes not yet written (their transaction was rolled back).
+    void discard_heads();
 
     // ---- pending: records held until their references arrive ----
     bool held(const RecordId& id);
     Status hold(const RecordId& id, std::int64_t received_ms);
     Status release(const RecordId& id);
     std::size_t held_count();
+    // Drops held records and what they wait for (the envelopes stay the caller's).
+    Status drop_held(std::span<const RecordId> ids);
+    // The mailboxes of held records whose envelope is not counted unverified (a member's).
+    Result<std::vector<MailboxId>> held_verified_mailboxes();
+    // The references held records wait for: visits every (ref, waiting id) pair.
+    Status each_wait(const std::function<void(const RecordId& ref, const RecordId& id)>& visit);
+    // Notes that `id` waits for `ref`; false when that was already noted.
+    Result<bool> add_wait(const RecordId& ref, const RecordId& id);
+    // Forgets every note of a record waiting for `ref` (it arrived or went).
+    Status clear_waits_for(const RecordId& ref);
 
     // Whether a record with this id was applied, is held, or was rejected (`rejected` is
     // ingest's table; asked here in one statement, as ingest asks it for every envelope).
     bool seen(const RecordId& id);
 
 private:
+    struct Head {
+        EpochId epoch{};
+        std::uint64_t lamport = 0;
+    };
+    using HeadKey = std::pair<GroupId, RecordId>;
+
     Status run(std::string_view sql, const std::function<void(storage::Statement&)>& bind);
     storage::Database* m_db;
+    // Head changes not yet written: rows to delete (written first), then rows to add.
+    std::map<HeadKey, Head> m_heads_added;
+    std::set<HeadKey> m_heads_removed;
 };
 
 }  // namespace kolokol::core
