@@ -21,6 +21,7 @@ struct SyncLink {
     std::string key;           // "ADDRESS GROUP" for a listed relay or peer, ADDRESS on the LAN
     std::string address;       // canonical kolokol://HOST:PORT/KEY
     std::string host;          // HOST:PORT
+    std::string lan_ip;        // a LAN member's IP address (its HOST); empty for a listed one
     std::set<GroupId> listed;  // the one group whose relay list names it
     std::set<GroupId> lan;     // groups a LAN beacon from it named
     bool quit = false;         // no group lists it any more, or the service stops
@@ -80,7 +81,8 @@ struct SyncService::Impl : std::enable_shared_from_this<Impl> {
     std::uint64_t lan_syncs = 0;  // LAN sessions that went live, or one-shot syncs done
     bool lan_live = true;
     std::chrono::milliseconds lan_cooldown{5000};
-    std::set<std::string> lan_busy;  // one-shot syncs under way, by "ADDRESS GROUP"
+    // One-shot syncs under way: "ADDRESS GROUP" → the member's IP address.
+    std::map<std::string, std::string> lan_busy;
     std::map<std::string, std::chrono::steady_clock::time_point> lan_last;
     bool closing = false;
 

@@ -2,6 +2,7 @@
 // not Tor only and hands each member it recognises to the service, with the group the beacon
 // named.
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/use_awaitable.hpp>
 #include <chrono>
@@ -96,10 +97,20 @@ void start_lan_rounds(SyncService::Impl& impl, const transport::Address& peer,
     auto id = peer.to_string() + " " + crypto::hex_encode(group);
     const auto now = std::chrono::steady_clock::now();
     if (impl.lan_busy.contains(id)) return;
-    if (auto it = impl.lan_last.find(id);
-        it != impl.lan_last.end() && now - it->second < impl.lan_cooldown)
+    // Only the members synced within the cooldown are remembered: a member who makes up
+    // beacons under fresh keys does not grow the table.
+    std::erase_if(impl.lan_last,
+                  [&](const auto& e) { return now - e.second >= impl.lan_cooldown; });
+    if (impl.lan_last.contains(id)) return;
+    // Made-up members (keys and ports of one's own choosing, from one's own address) each hold
+    // a sync for as long as they keep it alive: they get no more than the caps.
+    const auto from_host = static_cast<std::size_t>(
+        std::count_if(impl.lan_busy.begin(), impl.lan_busy.end(),
+                      [&](const auto& b) { return b.second == peer.host; }));
+    if (impl.lan_busy.size() >= impl.options.max_lan_sessions ||
+        from_host >= impl.options.max_lan_per_host)
         return;
-    impl.lan_busy.insert(id);
+    impl.lan_busy.emplace(id, peer.host);
     auto self = impl.shared_from_this();
     asio::co_spawn(
         impl.io, lan_rounds(self, peer, group),

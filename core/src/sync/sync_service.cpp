@@ -171,6 +171,7 @@ SyncService::Impl::Impl(Node& n, SyncObserver* o, SyncServiceOptions opts)
     if (!options.route) options.route = &default_route;
     if (options.backoff_min.count() <= 0) options.backoff_min = std::chrono::seconds(1);
     options.backoff_max = std::max(options.backoff_max, options.backoff_min);
+    options.max_lan_per_host = std::max<std::size_t>(options.max_lan_per_host, 1);
 }
 
 void SyncService::Impl::emit(SyncEvent event, SyncLink* link) {
@@ -221,6 +222,7 @@ void SyncService::Impl::link_done(const std::shared_ptr<SyncLink>& link, std::ex
     next->key = link->key;
     next->address = link->address;
     next->host = link->host;
+    next->lan_ip = link->lan_ip;
     next->listed = link->listed;
     next->lan = link->lan;
     next->pause = std::min(std::max(link->pause, options.backoff_min) * 2, options.backoff_max);
@@ -323,8 +325,12 @@ void SyncService::Impl::lan_member(const transport::Address& peer, const GroupId
     const std::string address = peer.to_string();
     const auto now = std::chrono::steady_clock::now();
     std::erase_if(lan_retry, [&](const auto& r) { return r.second <= now; });
-    const auto lan_sessions = static_cast<std::size_t>(std::count_if(
-        links.begin(), links.end(), [](const auto& l) { return l.second->lan_only(); }));
+    std::size_t lan_sessions = 0, from_host = 0;
+    for (const auto& [key, l] : links) {
+        if (!l->lan_only()) continue;
+        ++lan_sessions;
+        if (l->lan_ip == peer.host) ++from_host;
+    }
     if (auto it = links.find(address); it != links.end()) {
         SyncLink& w = *it->second;
         if (w.lan.insert(group).second && !w.listed.contains(group)) {
@@ -333,11 +339,16 @@ void SyncService::Impl::lan_member(const transport::Address& peer, const GroupId
         }
         return;
     }
-    if (lan_retry.contains(address) || lan_sessions >= options.max_lan_sessions) return;
+    // A member who makes up beacons (keys and ports of its own choosing, from its address)
+    // gets no more than the caps.
+    if (lan_retry.contains(address) || lan_sessions >= options.max_lan_sessions ||
+        from_host >= options.max_lan_per_host)
+        return;
     auto link = std::make_shared<SyncLink>(io);
     link->key = address;
     link->address = address;
     link->host = host_of(peer);
+    link->lan_ip = peer.host;
     link->lan.insert(group);
     links.emplace(address, link);
     spawn(link);
@@ -400,10 +411,11 @@ Result<std::string> SyncService::Impl::listen(const ListenOptions& o) {
         return std::unexpected(ok.error());
     }
     server->start();
+    // Also without discovery: lan_member_heard() then acts as `serve --lan` or a chat would.
+    lan_live = o.lan_live;
+    lan_cooldown =
+        std::max<std::chrono::milliseconds>(o.discovery.interval * 6, std::chrono::seconds(5));
     if (o.lan) {
-        lan_live = o.lan_live;
-        lan_cooldown =
-            std::max<std::chrono::milliseconds>(o.discovery.interval * 6, std::chrono::seconds(5));
         auto started = start_lan(*this, o.discovery, server->local_endpoint().port());
         if (!started) {
             server->stop();

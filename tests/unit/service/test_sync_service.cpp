@@ -5,7 +5,9 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -263,4 +265,103 @@ TEST_CASE("a relay two groups list gets one session a group, each with that grou
         carried.insert(s.groups.begin(), s.groups.end());
     }
     CHECK(carried == std::set<GroupId>{p.g, h});
+}
+
+namespace {
+
+// Listeners that accept every connection and answer nothing, so a dial to one stays in its
+// handshake for the dialler's whole handshake timeout: how many were dialled, at once.
+class SilentListeners {
+public:
+    SilentListeners(const std::string& host, std::size_t count) {
+        for (std::size_t i = 0; i < count; ++i) {
+            auto& a = m_acceptors.emplace_back(
+                m_io, asio::ip::tcp::endpoint(asio::ip::make_address(host), 0));
+            accept(a);
+        }
+        m_thread = std::thread([this] { m_io.run(); });
+    }
+    ~SilentListeners() {
+        m_io.stop();
+        m_thread.join();
+    }
+    std::uint16_t port(std::size_t i) const { return m_acceptors[i].local_endpoint().port(); }
+    std::size_t dialled() const { return m_dialled.load(); }
+
+private:
+    void accept(asio::ip::tcp::acceptor& a) {
+        a.async_accept([this, &a](const asio::error_code& ec, asio::ip::tcp::socket s) {
+            if (ec) return;
+            ++m_dialled;
+            m_held.push_back(std::move(s));
+            accept(a);
+        });
+    }
+    asio::io_context m_io;
+    std::deque<asio::ip::tcp::acceptor> m_acceptors;
+    std::vector<asio::ip::tcp::socket> m_held;
+    std::atomic<std::size_t> m_dialled{0};
+    std::thread m_thread;
+};
+
+// A made-up member's transport key, above any real one: the hearer is the side that dials.
+transport::StaticPublicKey made_up_key(std::size_t i) {
+    transport::StaticPublicKey k{};
+    k.fill(0xff);
+    k[31] = static_cast<std::uint8_t>(i);
+    k[30] = static_cast<std::uint8_t>(i >> 8);
+    return k;
+}
+
+void made_up_members_get_the_caps(bool live) {
+    Pair p;
+    Recorder ra;
+    SyncServiceOptions o = fast();
+    o.max_lan_sessions = 6;
+    o.max_lan_per_host = 2;
+    // The dials below wait in their handshake for this long: well past the counts taken.
+    o.sync.connect.session.handshake_timeout = 5s;
+    SyncService as(*p.a, &ra, o);
+    ListenOptions l = loopback();
+    l.lan_live = live;
+    REQUIRE(as.listen(l).has_value());
+    // One host beacons as 40 members, each with a key and port of its own.
+    SilentListeners one("127.0.0.1", 40);
+    for (std::size_t i = 0; i < 40; ++i)
+        as.lan_member_heard(transport::Address("127.0.0.1", one.port(i), made_up_key(i)), p.g,
+                            false);
+    REQUIRE(eventually([&] { return one.dialled() >= 2; }));
+    std::this_thread::sleep_for(500ms);
+    CHECK(one.dialled() == 2);
+    // Three more hosts do the same: all of them together get the overall cap.
+    std::vector<std::unique_ptr<SilentListeners>> more;
+    for (int h = 2; h <= 4; ++h) {
+        const auto host = "127.0.0." + std::to_string(h);
+        auto& m = *more.emplace_back(std::make_unique<SilentListeners>(host, 10));
+        for (std::size_t i = 0; i < 10; ++i)
+            as.lan_member_heard(transport::Address(host, m.port(i), made_up_key(100 + i)), p.g,
+                                false);
+    }
+    REQUIRE(eventually([&] {
+        std::size_t all = one.dialled();
+        for (auto& m : more) all += m->dialled();
+        return all >= 6;
+    }));
+    std::this_thread::sleep_for(500ms);
+    std::size_t all = one.dialled();
+    for (auto& m : more) {
+        CHECK(m->dialled() <= 2);
+        all += m->dialled();
+    }
+    CHECK(all == 6);
+}
+
+}  // namespace
+
+TEST_CASE("made-up LAN members from one address get a few syncs of `serve --lan`, not more") {
+    made_up_members_get_the_caps(false);
+}
+
+TEST_CASE("made-up LAN members from one address get a few of a chat's live sessions, not more") {
+    made_up_members_get_the_caps(true);
 }

@@ -101,9 +101,12 @@ struct SyncServiceOptions {
     std::chrono::seconds backoff_max{30};
     // A LAN member whose session ended is not dialled again for this long (its beacons go on).
     std::chrono::milliseconds lan_retry_pause = std::chrono::seconds(5);
-    // Sessions with members found on the LAN at once: a member who makes up beacons with other
-    // ports or keys must not start more.
+    // Sessions with members found on the LAN at once (a chat's live links, or `serve --lan`'s
+    // one-shot syncs): a member who makes up beacons with other ports or keys must not start
+    // more. At most `max_lan_per_host` of them with one address, so one host that makes up
+    // members cannot take them all.
     std::size_t max_lan_sessions = 32;
+    std::size_t max_lan_per_host = 4;
     // Non-zero: this often, tell the live sessions of envelopes another process stored (a
     // `kolokol post` beside a `kolokol serve`).
     std::chrono::milliseconds store_poll{0};
