@@ -12,22 +12,6 @@ namespace kolokol::core {
 namespace {
 constexpr std::uint64_t kMaxRetentionSeconds = 100ULL * 365 * 24 * 3600;
 
-// Collects the ids a query returns (one blob column).
-Result<std::vector<RecordId>> collect(storage::Database& db, std::string_view sql,
-                                      const std::function<void(storage::Statement&)>& bind) {
-    std::vector<RecordId> out;
-    auto st = db.prepare(sql);
-    if (!st) return std::unexpected(st.error());
-    bind(*st);
-    while (true) {
-        auto r = st->step();
-        if (!r) return std::unexpected(r.error());
-        if (!*r) break;
-        out.push_back(to_array<32>(st->column_blob(0)));
-    }
-    return out;
-}
-
 Status delete_by_id(storage::Database& db, std::string_view sql, std::span<const RecordId> ids) {
     for (const auto& id : ids) {
         auto st = db.cached(sql);
@@ -125,10 +109,11 @@ Result<RetentionReport> Node::apply_retention() {
         // was written in is needed by nothing; without it, old envelopes stay noise forever.
         std::set<EpochId> current;
         for (const auto* e : m.state(group).frontier()) current.insert(e->id);
-        auto epochs = collect(m.db,
-                              "SELECT epoch_id FROM epochs WHERE group_id = ? AND secret IS NOT "
-                              "NULL",
-                              [&](storage::Statement& st) { st.bind(1, ByteView(group)); });
+        auto epochs =
+            collect_ids(m.db,
+                        "SELECT epoch_id FROM epochs WHERE group_id = ? AND secret IS NOT "
+                        "NULL",
+                        [&](storage::Statement& st) { st.bind(1, ByteView(group)); });
         if (!epochs) return std::unexpected(epochs.error());
         for (const auto& e : *epochs) {
             if (current.contains(e)) continue;

@@ -39,7 +39,8 @@ bool exists(storage::Database& db, std::string_view sql, const RecordId& id) {
     return r && *r;
 }
 
-// Collects the ids a query returns (one blob column).
+}  // namespace
+
 Result<std::vector<RecordId>> collect_ids(storage::Database& db, std::string_view sql,
                                           const std::function<void(storage::Statement&)>& bind) {
     std::vector<RecordId> out;
@@ -53,8 +54,6 @@ Result<std::vector<RecordId>> collect_ids(storage::Database& db, std::string_vie
         out.push_back(to_array<32>(st->column_blob(0)));
     }
 }
-
-}  // namespace
 
 std::string kind_in(std::initializer_list<RecordKind> kinds) {
     std::string out = "kind IN (";

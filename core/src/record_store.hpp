@@ -88,6 +88,10 @@ struct AuthoredBody {
 };
 
 Bytes join_ids(std::span<const RecordId> ids);
+
+// The 32-byte ids a query returns in its one blob column, `bind` setting its parameters.
+Result<std::vector<RecordId>> collect_ids(storage::Database& db, std::string_view sql,
+                                          const std::function<void(storage::Statement&)>& bind);
 std::vector<RecordId> split_ids(ByteView blob);
 
 class RecordStore {
