@@ -1,6 +1,7 @@
 #pragma once
 // The hostile tool's subcommands. Each file under tool/ registers its own with a static
 // `Registration`, so areas of attack stay in files of their own and main.cpp never changes.
+#include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
@@ -30,5 +31,9 @@ struct Registration {
 [[noreturn]] void usage_error(std::string_view message);
 std::string read_file_or_stdin(const std::string& path);                     // "-" reads stdin
 void write_file_or_stdout(const std::string& path, std::string_view bytes);  // "-" writes stdout
+// A whole decimal number, or a usage error naming `what`.
+unsigned long number(const std::string& text, const char* what);
+// Wall-clock time in Unix milliseconds.
+std::int64_t unix_ms();
 
 }  // namespace kolokol::adversary

@@ -37,20 +37,6 @@ using asio::ip::udp;
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr const char* kLanGroup = "239.192.75.75";
 
-unsigned long number(const std::string& text, const char* what) {
-    unsigned long v = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc{} || end != text.data() + text.size())
-        usage_error(std::string(what) + " must be a number");
-    return v;
-}
-
-std::int64_t unix_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // Per dialling member (by IP address): sessions that finished the handshake, open now, and
 // the most open at once.
 struct Counts {

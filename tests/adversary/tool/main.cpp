@@ -1,6 +1,8 @@
 // kolokol-adversary: a hostile client and forger built from Kolokol's own libraries, used by
 // the tests in tests/adversary/ against real kolokol processes. Never installed.
 #include <algorithm>
+#include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -26,6 +28,20 @@ struct UsageError : std::runtime_error {
 
 void usage_error(std::string_view message) {
     throw UsageError(std::string(message));
+}
+
+unsigned long number(const std::string& text, const char* what) {
+    unsigned long v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc{} || end != text.data() + text.size())
+        usage_error(std::string(what) + " must be a number");
+    return v;
+}
+
+std::int64_t unix_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 std::string read_file_or_stdin(const std::string& path) {
