@@ -201,20 +201,29 @@ Result<IngestReport> Node::Impl::ingest_batch(std::span<const Bytes> input) {
     IngestReport report;
     report.received = input.size();
 
-    // Open and verify ahead of time on every core: the expensive part (AEAD + Ed25519) needs
-    // only the epoch keys, which nothing modifies until the sequential phase below.
-    std::vector<std::optional<std::expected<OpenedRecord, Rejection>>> opened(input.size());
+    // Open ahead of time on every core (AEAD, parse, limits: it needs only the epoch keys,
+    // which nothing modifies before the records are applied below). What is opened tells the
+    // records' Lamport clocks, and with them the order to apply them in.
+    struct Opening {
+        std::optional<std::expected<UncheckedRecord, Rejection>> unchecked;
+        GroupId group{};
+        EpochId epoch{};
+    };
+    std::vector<Opening> opening(input.size());
     auto open_range = [&](std::size_t begin, std::size_t end) {
         for (std::size_t i = begin; i < end; ++i) {
             auto view = storage::parse_envelope(input[i]);
             if (!view) continue;
             auto k = epochs.find(view->mailbox);
             if (k == epochs.end()) continue;
-            opened[i] = open_record(input[i], k->second);
+            opening[i].group = k->second.group_id;
+            opening[i].epoch = k->second.epoch_id;
+            opening[i].unchecked = open_unchecked(input[i], k->second);
         }
     };
     const unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
-    if (input.size() < kParallelThreshold || threads == 1) {
+    const bool parallel = input.size() >= kParallelThreshold && threads > 1;
+    if (!parallel) {
         open_range(0, input.size());
     } else {
         // The caller works too: threads - 1 workers, started with the first large batch.
@@ -236,17 +245,43 @@ Result<IngestReport> Node::Impl::ingest_batch(std::span<const Bytes> input) {
     std::vector<std::size_t> order(input.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     auto clock_of = [&](std::size_t i) {
-        return opened[i] && *opened[i] ? (*opened[i])->body.lamport()
-                                       : std::numeric_limits<std::uint64_t>::max();
+        const auto& u = opening[i].unchecked;
+        return u && *u ? (*u)->record.body.lamport() : std::numeric_limits<std::uint64_t>::max();
     };
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return clock_of(a) < clock_of(b); });
-    for (auto i : order) {
+    // Signatures are checked on the workers in that order while this thread applies each record
+    // as soon as its check is done: the checks overlap the writes instead of preceding them.
+    // The checks use only what was copied above, never the epoch keys applying may change.
+    std::vector<std::optional<std::expected<OpenedRecord, Rejection>>> opened(input.size());
+    auto check_one = [&](std::size_t k) {
+        const auto i = order[k];
+        auto& u = opening[i].unchecked;
+        if (!u) return;
+        if (*u)
+            opened[i] =
+                check_unchecked(std::move(**u), input[i], opening[i].group, opening[i].epoch);
+        else
+            opened[i] = std::unexpected(std::move(u->error()));
+        u.reset();
+    };
+    Status applied;
+    auto apply_one = [&](std::size_t k) {
+        const auto i = order[k];
         auto* pre = opened[i] ? &*opened[i] : nullptr;
-        if (auto ok = process(input[i], pre, false, report, retry); !ok)
-            return std::unexpected(ok.error());
+        applied = process(input[i], pre, false, report, retry);
         opened[i].reset();
+        return applied.has_value();
+    };
+    if (!parallel) {
+        for (std::size_t k = 0; k < order.size(); ++k) {
+            check_one(k);
+            if (!apply_one(k)) break;
+        }
+    } else {
+        open_pool->pipeline(order.size(), check_one, apply_one);
     }
+    if (!applied) return std::unexpected(applied.error());
     auto drain = [&]() -> Status {
         while (!retry.empty()) {
             auto id = retry.back();
@@ -498,6 +533,9 @@ Status Node::Impl::apply(Candidate& c, bool author_admin, ByteView envelope, boo
     if (row.prev) replaces.push_back(*row.prev);
     if (auto ok = records.insert(row, kind_of(body), c.rec.signed_record, now(), replaces); !ok)
         return ok;
+    // Applied, it stops counting against the unverified quota (it may have been kept unread
+    // until a key came, or held as a non-member's).
+    if (auto ok = forget_unverified(id); !ok) return ok;
     ++report.added;
     // Children usually follow their parents closely: remember the row for their checks.
     if (recent_rows.size() > 50000) recent_rows.clear();

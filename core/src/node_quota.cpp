@@ -14,8 +14,8 @@ namespace {
 
 // The quota component's own schema steps (append only). `unverified` lists what counts; the
 // triggers keep the one-row total exact whatever deletes envelopes (retention, redaction,
-// damage) or applies a record that was held unopened (a key came later).
-constexpr std::array<std::string_view, 1> kQuotaSteps = {
+// damage); applying a record that was held unopened (a key came later) forgets its row in code.
+constexpr std::array<std::string_view, 2> kQuotaSteps = {
     R"sql(
 CREATE TABLE unverified(id BLOB PRIMARY KEY NOT NULL, bytes INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE unverified_usage(
@@ -38,6 +38,12 @@ INSERT INTO unverified(id, bytes)
   SELECT e.id, e.size + e.size / 16 + 320 FROM envelopes e
   WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = e.id)
     AND NOT EXISTS (SELECT 1 FROM pending p WHERE p.id = e.id);
+)sql",
+    // Applying a record forgets its unverified row in code (forget_unverified): the trigger
+    // made every record insert a statement with a statement journal, and SQLCipher encrypts
+    // each page saved there.
+    R"sql(
+DROP TRIGGER unverified_applied;
 )sql",
 };
 

@@ -126,10 +126,7 @@ std::optional<std::string> check_limits(const pb::RecordBody& b) {
 }
 }  // namespace
 
-namespace {
-// pinned: the caller vouches for the envelope's id (see open_pinned_record).
-std::expected<OpenedRecord, Rejection> open_checked(ByteView envelope, const EpochKeys& keys,
-                                                    const RecordId* pinned) {
+std::expected<UncheckedRecord, Rejection> open_unchecked(ByteView envelope, const EpochKeys& keys) {
     auto view = storage::parse_envelope(envelope);
     if (!view) return reject(RejectReason::malformed_envelope, "bad size or version");
     std::optional<Bytes> plain;
@@ -144,39 +141,59 @@ std::expected<OpenedRecord, Rejection> open_checked(ByteView envelope, const Epo
     }
     if (!plain) return reject(RejectReason::undecryptable, "AEAD failed");
 
-    OpenedRecord out;
-    out.id = pinned ? *pinned : storage::record_id_of(envelope);
-    if (!pinned) out.envelope = Bytes(envelope.begin(), envelope.end());
-    out.control = control;
-    pb::SignedRecord sr;
-    if (!sr.ParseFromArray(plain->data(), static_cast<int>(plain->size())) ||
-        sr.signature().size() != 64)
+    UncheckedRecord out;
+    out.record.control = control;
+    if (!out.sr.ParseFromArray(plain->data(), static_cast<int>(plain->size())) ||
+        out.sr.signature().size() != 64)
         return reject(RejectReason::malformed_record, "signed record does not parse");
-    if (!out.body.ParseFromString(sr.body()))
+    if (!out.record.body.ParseFromString(out.sr.body()))
         return reject(RejectReason::malformed_record, "body does not parse");
-    if (auto why = check_limits(out.body)) return reject(RejectReason::malformed_record, *why);
-    if (!pinned && !crypto::verify(as_bytes(out.body.author()), kRecordDomain, as_bytes(sr.body()),
-                                   as_bytes(sr.signature())))
-        return reject(RejectReason::bad_signature, "signature does not verify");
+    if (auto why = check_limits(out.record.body))
+        return reject(RejectReason::malformed_record, *why);
+    out.record.signed_record = std::move(*plain);
+    return out;
+}
+
+namespace {
+// The checks after the signature's: what the record claims must be where it was found.
+std::expected<OpenedRecord, Rejection> check_binding(OpenedRecord out, const GroupId& group,
+                                                     const EpochId& epoch) {
     if (as_bytes(out.body.group_id()).size() != 32 ||
-        to_array<32>(as_bytes(out.body.group_id())) != keys.group_id)
+        to_array<32>(as_bytes(out.body.group_id())) != group)
         return reject(RejectReason::wrong_group, "record names another group");
-    if (to_array<32>(as_bytes(out.body.epoch_id())) != keys.epoch_id)
+    if (to_array<32>(as_bytes(out.body.epoch_id())) != epoch)
         return reject(RejectReason::wrong_epoch, "record names another epoch");
-    if (is_control_payload(out.body) != control)
+    if (is_control_payload(out.body) != out.control)
         return reject(RejectReason::wrong_key_class, "sealed under the wrong key class");
-    if (!pinned) out.signed_record = Bytes(plain->begin(), plain->end());
     return out;
 }
 }  // namespace
 
+std::expected<OpenedRecord, Rejection> check_unchecked(UncheckedRecord unchecked, ByteView envelope,
+                                                       const GroupId& group, const EpochId& epoch) {
+    OpenedRecord& out = unchecked.record;
+    if (!crypto::verify(as_bytes(out.body.author()), kRecordDomain, as_bytes(unchecked.sr.body()),
+                        as_bytes(unchecked.sr.signature())))
+        return reject(RejectReason::bad_signature, "signature does not verify");
+    out.id = storage::record_id_of(envelope);
+    out.envelope = Bytes(envelope.begin(), envelope.end());
+    return check_binding(std::move(out), group, epoch);
+}
+
 std::expected<OpenedRecord, Rejection> open_record(ByteView envelope, const EpochKeys& keys) {
-    return open_checked(envelope, keys, nullptr);
+    auto unchecked = open_unchecked(envelope, keys);
+    if (!unchecked) return std::unexpected(std::move(unchecked.error()));
+    return check_unchecked(std::move(*unchecked), envelope, keys.group_id, keys.epoch_id);
 }
 
 std::expected<OpenedRecord, Rejection> open_pinned_record(ByteView envelope, const EpochKeys& keys,
                                                           const RecordId& id) {
-    return open_checked(envelope, keys, &id);
+    auto unchecked = open_unchecked(envelope, keys);
+    if (!unchecked) return std::unexpected(std::move(unchecked.error()));
+    // Neither the signed record nor the envelope is kept (see records.hpp).
+    unchecked->record.signed_record.clear();
+    unchecked->record.id = id;
+    return check_binding(std::move(unchecked->record), keys.group_id, keys.epoch_id);
 }
 
 std::optional<pb::RecordBody> parse_stored_body(ByteView signed_record) {

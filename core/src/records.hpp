@@ -42,6 +42,20 @@ Bytes seal_record(const pb::RecordBody& body, const crypto::SecretBytes& author_
 // then parse, then structural limits, then the signature, then group/epoch binding.
 std::expected<OpenedRecord, Rejection> open_record(ByteView envelope, const EpochKeys& keys);
 
+// open_record in two steps, for ingest to check signatures on other threads in the order it
+// applies records: open_unchecked() opens and parses the envelope and checks the structural
+// limits (the record's Lamport clock is readable then); check_unchecked() checks the signature,
+// then that the record belongs to the group and epoch of the keys that opened it (it needs only
+// their ids, not the keys). Nothing of an UncheckedRecord may be trusted before
+// check_unchecked() returns it.
+struct UncheckedRecord {
+    OpenedRecord record;  // body, control and signed_record set; id and envelope not yet
+    pb::SignedRecord sr;
+};
+std::expected<UncheckedRecord, Rejection> open_unchecked(ByteView envelope, const EpochKeys& keys);
+std::expected<OpenedRecord, Rejection> check_unchecked(UncheckedRecord unchecked, ByteView envelope,
+                                                       const GroupId& group, const EpochId& epoch);
+
 // As open_record, without the signature check, without hashing the envelope again (`id` is its
 // record id, already checked by the caller) and without copying the envelope and signed record
 // into the result (only `id`, `body` and `control` are set). Only for an envelope whose

@@ -30,6 +30,16 @@ public:
     // here (the first one) after every range has finished.
     void for_each(std::size_t n, const std::function<void(std::size_t, std::size_t)>& fn);
 
+    // Calls work(i) for every i in [0, n) on the workers, claimed in increasing order, while
+    // the calling thread calls consume(i) for each i in order as soon as work(i) has returned:
+    // a serial consumer overlaps the parallel work ahead of it. The caller runs work() itself
+    // instead of waiting whenever the next item is not done and some are still unclaimed.
+    // consume() returning false stops the run: nothing more is claimed, and pipeline() returns
+    // once every work() call in progress has returned. An exception from work() or consume()
+    // stops the run the same way and is rethrown after that wait (the first one).
+    void pipeline(std::size_t n, const std::function<void(std::size_t)>& work,
+                  const std::function<bool(std::size_t)>& consume);
+
 private:
     void work();
 

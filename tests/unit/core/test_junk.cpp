@@ -226,3 +226,29 @@ TEST_CASE("junk: a stranger's waiting redaction cannot let a record skip its con
     CHECK(std::find(msgs.begin(), msgs.end(), "stands on the relay setting") != msgs.end());
     CHECK(d->rejection_count() == 0);
 }
+
+TEST_CASE("the unverified quota: a record kept unread until its key came stops counting") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto c = make_node(dir.path() / "c", "Clara");
+    auto g = *a->create_group("G");
+    REQUIRE(b->join(*a->add_member(g, card_to_text(b->card()), false, true)).has_value());
+    REQUIRE(c->join(*a->add_member(g, card_to_text(c->card()), false, true)).has_value());
+    deliver(*a, *b);
+    deliver(*a, *c);
+    // Removing Clara rotates the key; Boris learns the new one only from the rotation.
+    REQUIRE(a->remove_member(g, c->me()).has_value());
+    auto secret = a->post(g, "after Clara left");
+    REQUIRE(secret.has_value());
+    const auto before = b->unverified_usage().count;
+    auto first = b->ingest(std::vector<Bytes>{**a->envelope(*secret)});
+    REQUIRE(first.has_value());
+    CHECK(first->unreadable == 1);
+    CHECK(b->unverified_usage().count == before + 1);
+
+    // The rotation comes: the message is opened, applied, and no longer counted.
+    deliver(*a, *b);
+    CHECK(texts(*b, g).back() == "after Clara left");
+    CHECK(b->unverified_usage().count == before);
+}

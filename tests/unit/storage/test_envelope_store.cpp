@@ -75,7 +75,7 @@ TEST_CASE_FIXTURE(Fixture, "envelopes: migrate is idempotent and versioned") {
     REQUIRE(EnvelopeStore::migrate(db));
     auto v = db.schema_version("envelopes");
     REQUIRE(v);
-    CHECK(*v == 1);
+    CHECK(*v == 2);
 }
 
 TEST_CASE_FIXTURE(Fixture, "envelopes: put, duplicate, get, contains") {
@@ -319,4 +319,61 @@ TEST_CASE_FIXTURE(Fixture, "envelopes: committed envelopes survive reopening") {
     CHECK(again.ids(mb_a)->size() == 20);
     CHECK(*again.usage(mb_a) == MailboxUsage{20, total_bytes(b, mb_a)});
     CHECK(**again.get(b.envelopes[7].id) == b.bytes[7]);
+}
+
+TEST_CASE_FIXTURE(Fixture, "envelopes: a version 1 store counts with its trigger, then in put()") {
+    // A store as version 1 left it: the insert trigger counts each new envelope.
+    REQUIRE(
+        db.exec("CREATE TRIGGER envelopes_usage_insert AFTER INSERT ON envelopes BEGIN\n"
+                "    INSERT OR IGNORE INTO mailbox_usage(mailbox, count, bytes) VALUES "
+                "(NEW.mailbox, 0, 0);\n"
+                "    UPDATE mailbox_usage SET count = count + 1, bytes = bytes + NEW.size\n"
+                "        WHERE mailbox = NEW.mailbox;\n"
+                "END;\n"
+                "UPDATE schema_versions SET version = 1 WHERE component = 'envelopes'"));
+    Batch old;
+    old.add(mb_a, rng);
+    // Written by version 1's put (the trigger alone counts): put() today would count twice
+    // with the trigger still there, which is what the migration must prevent.
+    auto insert = db.prepare(
+        "INSERT INTO envelopes(id, mailbox, bytes, size, received_ms, expires_ms) "
+        "VALUES (?, ?, ?, ?, 1000, 0)");
+    REQUIRE(insert);
+    insert->bind(1, old.envelopes[0].id)
+        .bind(2, mb_a)
+        .bind(3, ByteView(old.bytes[0]))
+        .bind(4, static_cast<std::int64_t>(old.bytes[0].size()));
+    REQUIRE(insert->step());
+    CHECK(*store.usage(mb_a) == MailboxUsage{1, total_bytes(old, mb_a)});
+
+    REQUIRE(EnvelopeStore::migrate(db));
+    CHECK(*db.schema_version("envelopes") == 2);
+    Batch b;
+    b.add(mb_a, rng);
+    b.add(mb_b, rng);
+    CHECK(put_ok(store, b.envelopes) == std::vector<bool>{true, true});
+    CHECK(*store.usage(mb_a) == MailboxUsage{2, total_bytes(old, mb_a) + total_bytes(b, mb_a)});
+    CHECK(*store.usage(mb_b) == MailboxUsage{1, total_bytes(b, mb_b)});
+    // Deletes still count through their trigger.
+    REQUIRE(store.remove(std::vector<RecordId>{old.envelopes[0].id}));
+    CHECK(*store.usage(mb_a) == MailboxUsage{1, total_bytes(b, mb_a)});
+}
+
+TEST_CASE_FIXTURE(Fixture, "envelopes: put without a transaction counts all of its batch or none") {
+    Batch b;
+    b.add(mb_a, rng);
+    b.add(mb_a, rng);
+    CHECK_FALSE(db.in_transaction());
+    CHECK(put_ok(store, b.envelopes) == std::vector<bool>{true, true});
+    CHECK_FALSE(db.in_transaction());
+    CHECK(*store.usage(mb_a) == MailboxUsage{2, total_bytes(b, mb_a)});
+    // A batch refused by its checks writes nothing, counts nothing.
+    Batch c;
+    c.add(mb_a, rng);
+    c.add(mb_b, rng);
+    auto bad = c.envelopes;
+    bad[1].mailbox = mb_a;
+    CHECK_FALSE(store.put(bad));
+    CHECK(*store.usage(mb_a) == MailboxUsage{2, total_bytes(b, mb_a)});
+    CHECK_FALSE(*store.contains(c.envelopes[0].id));
 }

@@ -14,7 +14,8 @@
 //
 // Transactions: put() and remove() run inside the caller's transaction when there is one (a
 // relay batches many envelopes per commit and acknowledges after the commit returns); without
-// one each statement commits on its own. Durability as in database.hpp.
+// one, put() commits its batch in one transaction of its own and remove() each statement alone.
+// Durability as in database.hpp.
 //
 // Thread-safety: as the Database it works on (one thread at a time). The Database must outlive
 // the EnvelopeStore.
@@ -104,6 +105,8 @@ public:
     Result<std::size_t> expire(std::int64_t now_ms);
 
 private:
+    // Adds one envelope of `size` bytes to its mailbox's row of mailbox_usage.
+    Status count_added(const MailboxId& mailbox, std::size_t size);
     Database* m_db;
 };
 
