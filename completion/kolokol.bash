@@ -90,7 +90,7 @@ _kolokol() {
         post) opts="--each-line" ;;
         read) opts="--limit --json --follow" ;;
         rejected) opts="--limit --json" ;;
-        sync) opts="--to-file --from-file --json --proxy" ;;
+        sync) opts="--to-file --part-size --armor --from-file --json --proxy" ;;
         serve) opts="--listen --lan --lan-port --lan-group --lan-interval-ms --lan-interface" ;;
         relay) opts="--listen --data --max-sessions --per-address --mailbox-max-count
             --mailbox-max-bytes --ttl-days --retired-grace-hours --threads --kdf" ;;

@@ -233,6 +233,12 @@ void node_files() {
     const core::GroupId groups[] = {*g};
     if (!alice->write_sync_file(dir / "sync.kolokol", groups)) die("sync file");
     put("sync_file", "sync_file", read_all(dir / "sync.kolokol"));
+    // The same file as armored parts, and one part cut short, for fuzz_sync_part.
+    core::PartsWritten parts;
+    if (!alice->write_sync_parts(dir / "armored", groups, {4096, true}, &parts)) die("parts");
+    put("sync_part", "part1", read_all(parts.files.front()));
+    auto first = read_all(parts.files.front());
+    put("sync_part", "truncated", ByteView(first).first(first.size() / 2));
     alice.reset();
     bob.reset();
     fs::remove_all(dir);

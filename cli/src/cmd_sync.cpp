@@ -21,9 +21,9 @@ namespace kolokol::cli {
 
 namespace {
 struct SyncArgs {
-    std::string to_file, from_file, listen = "127.0.0.1:0";
-    std::vector<std::string> targets, groups;
-    bool json = false;
+    std::string to_file, listen = "127.0.0.1:0", part_size;
+    std::vector<std::string> from_files, targets, groups;
+    bool json = false, armor = false;
 };
 SyncArgs& args() {
     static SyncArgs a;
@@ -53,27 +53,78 @@ std::size_t file_sync(core::Node& node) {
         std::vector<core::GroupId> ids;
         for (const auto& g : a.targets) ids.push_back(value_or_raise(node.resolve_group(g)));
         for (const auto& g : a.groups) ids.push_back(value_or_raise(node.resolve_group(g)));
-        auto n = value_or_raise(node.write_sync_file(a.to_file, ids));
+        if (a.part_size.empty() && !a.armor) {
+            auto n = value_or_raise(node.write_sync_file(a.to_file, ids));
+            if (a.json)
+                std::cout << nlohmann::json{{"written", n}}.dump() << "\n";
+            else
+                std::cout << subst(P_("Wrote {} record to {}.\n", "Wrote {} records to {}.\n", n),
+                                   n, a.to_file);
+            return 0;
+        }
+        core::PartOptions options;
+        options.armor = a.armor;
+        if (!a.part_size.empty())
+            options.part_size = value_or_raise(core::parse_part_size(a.part_size));
+        core::PartsWritten parts;
+        auto n = value_or_raise(node.write_sync_parts(a.to_file, ids, options, &parts));
+        std::vector<std::string> files;
+        for (const auto& f : parts.files) files.push_back(f.string());
         if (a.json)
-            std::cout << nlohmann::json{{"written", n}}.dump() << "\n";
-        else
+            std::cout << nlohmann::json{{"written", n},
+                                        {"set", core::set_name(parts.set)},
+                                        {"parts", files}}
+                             .dump()
+                      << "\n";
+        else if (files.size() == 1)
             std::cout << subst(P_("Wrote {} record to {}.\n", "Wrote {} records to {}.\n", n), n,
-                               a.to_file);
+                               files.front());
+        else
+            std::cout << subst(P_("Wrote {} record to {} parts of set {}: {} … {}\n",
+                                  "Wrote {} records to {} parts of set {}: {} … {}\n", n),
+                               n, files.size(), core::set_name(parts.set), files.front(),
+                               files.back());
         return 0;
     }
-    auto r = value_or_raise(node.read_sync_file(a.from_file));
-    if (a.json) {
-        std::cout << nlohmann::json{{"received", r.received},
-                                    {"new", r.added},
-                                    {"duplicate", r.duplicate},
-                                    {"pending", r.pending},
-                                    {"unreadable", r.unreadable},
-                                    {"over_quota", r.over_quota},
-                                    {"rejected", r.rejected},
-                                    {"dropped", r.dropped},
-                                    {"foreign_chunks", r.foreign_chunks}}
-                         .dump()
+    std::vector<std::filesystem::path> paths(a.from_files.begin(), a.from_files.end());
+    core::PartSet parts;
+    auto r = value_or_raise(node.read_sync_files(paths, &parts));
+    // The copies of a part carried twice, and what in the folders was no part, are said.
+    std::vector<std::string> duplicates;
+    for (const auto& d : parts.duplicates) {
+        duplicates.push_back(d.path.string());
+        if (!a.json)
+            std::cerr << subst(_("{}: a second copy of part {} of {}, ignored"), d.path.string(),
+                               d.header.index, d.header.count)
+                      << "\n";
+    }
+    if (!a.json && parts.ignored_files > 0)
+        std::cerr << subst(P_("Left alone {} file that holds no part of a sync file.",
+                              "Left alone {} files that hold no part of a sync file.",
+                              parts.ignored_files),
+                           parts.ignored_files)
                   << "\n";
+    if (!a.json && parts.count > 0)
+        std::cout << subst(P_("Put the file together from its {} part (set {}).\n",
+                              "Put the file together from its {} parts (set {}).\n", parts.count),
+                           parts.count, core::set_name(parts.set));
+    if (a.json) {
+        nlohmann::json out{{"received", r.received},
+                           {"new", r.added},
+                           {"duplicate", r.duplicate},
+                           {"pending", r.pending},
+                           {"unreadable", r.unreadable},
+                           {"over_quota", r.over_quota},
+                           {"rejected", r.rejected},
+                           {"dropped", r.dropped},
+                           {"foreign_chunks", r.foreign_chunks}};
+        if (parts.count > 0) {
+            out["set"] = core::set_name(parts.set);
+            out["parts"] = parts.count;
+            out["duplicates"] = duplicates;
+            out["ignored_files"] = parts.ignored_files;
+        }
+        std::cout << out.dump() << "\n";
     } else {
         std::cout << subst(_("Read {} records: {} new, {} duplicate, {} waiting for earlier "
                              "records, {} not readable by you, {} rejected.\n"),
@@ -254,7 +305,15 @@ void register_sync_commands(CLI::App& app) {
         app.add_subcommand("sync", _("Exchange records with the group: by file, peer or relay"));
     sync->add_option("--to-file", a.to_file,
                      _("Write a sync file (sneakernet) for the given groups (all when none)"));
-    sync->add_option("--from-file", a.from_file, _("Read a sync file and take in what is new"));
+    sync->add_option("--part-size", a.part_size,
+                     _("With --to-file: cut the sync file into parts of at most this size (4K to "
+                       "64M, such as 2M), written as FILE.part01, FILE.part02…"));
+    sync->add_flag("--armor", a.armor,
+                   _("With --to-file: write text (FILE, or FILE.partNN.txt with --part-size) that "
+                     "survives being pasted into a messenger or mail"));
+    sync->add_option("--from-file", a.from_files,
+                     _("Read a sync file and take in what is new; or the parts of one (files or "
+                       "folders, in any order), once all are there"));
     sync->add_option(
         "TARGET", a.targets,
         _("Peers or relays (kolokol://HOST:PORT/KEY) to sync with — every relay your groups "
@@ -266,19 +325,25 @@ void register_sync_commands(CLI::App& app) {
         ->allow_extra_args(false);  // one group a --group, so a TARGET may follow
     sync->add_flag("--json", a.json, _("Machine-readable summary"));
     add_proxy_option(sync);
-    sync->footer(_(
-        "Examples:\n  kolokol sync\n  kolokol sync kolokol://203.0.113.5:7000/mfrgg…\n  kolokol "
-        "sync --group Lawyers kolokol://203.0.113.5:7000/mfrgg…\n  kolokol sync --to-file "
-        "/media/usb/kolokol.sync\n  kolokol sync --from-file /media/usb/kolokol.sync\n\nEverything "
-        "is encrypted: a relay or a file holds envelopes only members can open. Each relay or "
-        "peer is asked only for the groups that list it (or that --group names), one group a "
-        "session, each session under a new key: it cannot learn or link your other groups."));
+    sync->footer(
+        _("Examples:\n  kolokol sync\n  kolokol sync kolokol://203.0.113.5:7000/mfrgg…\n  kolokol "
+          "sync --group Lawyers kolokol://203.0.113.5:7000/mfrgg…\n  kolokol sync --to-file "
+          "/media/usb/kolokol.sync\n  kolokol sync --from-file /media/usb/kolokol.sync\n  kolokol "
+          "sync "
+          "--to-file kolokol.sync --part-size 2M --armor\n  kolokol sync --from-file "
+          "~/Downloads/parts/"
+          "\n\nEverything "
+          "is encrypted: a relay or a file holds envelopes only members can open. Each relay or "
+          "peer is asked only for the groups that list it (or that --group names), one group a "
+          "session, each session under a new key: it cannot learn or link your other groups."));
     sync->callback([] {
         auto& a = args();
-        if (!a.to_file.empty() && !a.from_file.empty())
+        if (!a.to_file.empty() && !a.from_files.empty())
             throw CommandError(Exit::usage, _("give at most one of --to-file and --from-file"));
+        if (a.to_file.empty() && (a.armor || !a.part_size.empty()))
+            throw CommandError(Exit::usage, _("--part-size and --armor go with --to-file"));
         auto node = open_node();
-        if (!a.to_file.empty() || !a.from_file.empty()) {
+        if (!a.to_file.empty() || !a.from_files.empty()) {
             const auto refused = file_sync(*node);
             for (const auto& line : value_or_raise(node->maintain())) std::cerr << line << "\n";
             refuse_over_quota(*node, refused);

@@ -26,5 +26,7 @@ inline constexpr std::string_view kGroupDomain = "kolokol/group";
 inline constexpr std::string_view kWelcomeDomain = "kolokol/welcome/v1";
 // The hash of an attachment's chunk ids, named in its manifest (node_attachments.cpp).
 inline constexpr std::string_view kChunksHashDomain = "kolokol/attachment-chunks/v1";
+// The checksum of one part of a sync file cut into parts (sync_parts.cpp).
+inline constexpr std::string_view kSyncPartDomain = "kolokol/sync-part/v1";
 
 }  // namespace kolokol::core

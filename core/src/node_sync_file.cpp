@@ -4,6 +4,8 @@
 // every chunk we hold a key for — so a damaged file changes nothing; then it ingests in batches,
 // each its own transaction, so an interrupted import keeps what it committed.
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -37,14 +39,20 @@ bool write_framed(int fd, const std::string& msg) {
     return storage::write_all(fd, len) && storage::write_all(fd, as_bytes(msg)).has_value();
 }
 
+// Where a sync file's bytes come from: the file itself, or the parts it was cut into.
+using SyncFileSource = std::function<Result<std::size_t>(std::span<std::uint8_t>)>;
+// Opens a sync file's source, from its start.
+using SyncFileOpen = std::function<Result<SyncFileSource>()>;
+
 // Reads framed messages from a sync file with strict bounds.
 class SyncFileReader {
 public:
-    explicit SyncFileReader(const std::filesystem::path& path) : m_in(path, std::ios::binary) {}
-    bool is_open() const { return m_in.is_open(); }
+    explicit SyncFileReader(SyncFileSource source) : m_source(std::move(source)) {}
     Status read_header(Bytes& salt) {
-        char magic[8];
-        if (!m_in.read(magic, 8) || std::string_view(magic, 8) != kMagic)
+        std::uint8_t magic[8];
+        auto got = read(magic);
+        if (!got) return std::unexpected(got.error());
+        if (*got != 8 || as_chars(magic) != kMagic)
             return fail(CoreErrc::bad_input, "not a Kolokol sync file");
         auto msg = next(kMaxHeaderBytes);
         if (!msg) return std::unexpected(msg.error());
@@ -56,10 +64,11 @@ public:
     }
     // nullopt at a clean end of file.
     Result<std::optional<std::string>> next(std::size_t max) {
-        unsigned char len_bytes[4];
-        m_in.read(reinterpret_cast<char*>(len_bytes), 4);
-        if (m_in.gcount() == 0 && m_in.eof()) return std::optional<std::string>{};
-        if (m_in.gcount() != 4) return fail(CoreErrc::bad_input, "the sync file is truncated");
+        std::uint8_t len_bytes[4];
+        auto got = read(len_bytes);
+        if (!got) return std::unexpected(got.error());
+        if (*got == 0) return std::optional<std::string>{};
+        if (*got != 4) return fail(CoreErrc::bad_input, "the sync file is truncated");
         std::uint32_t len = (std::uint32_t{len_bytes[0]} << 24) |
                             (std::uint32_t{len_bytes[1]} << 16) |
                             (std::uint32_t{len_bytes[2]} << 8) | len_bytes[3];
@@ -67,30 +76,47 @@ public:
         if (len > max)
             return fail(CoreErrc::bad_input, "the sync file is damaged (oversized chunk)");
         std::string buf(len, '\0');
-        if (!m_in.read(buf.data(), len))
-            return fail(CoreErrc::bad_input, "the sync file is truncated");
+        got = read({reinterpret_cast<std::uint8_t*>(buf.data()), buf.size()});
+        if (!got) return std::unexpected(got.error());
+        if (*got != len) return fail(CoreErrc::bad_input, "the sync file is truncated");
         return std::optional<std::string>(std::move(buf));
     }
 
 private:
-    std::ifstream m_in;
+    // Fills `out` unless the file ends first; returns how much it filled.
+    Result<std::size_t> read(std::span<std::uint8_t> out) {
+        std::size_t done = 0;
+        while (done < out.size()) {
+            auto n = m_source(out.subspan(done));
+            if (!n) return std::unexpected(n.error());
+            if (*n == 0) break;
+            done += *n;
+        }
+        return done;
+    }
+
+    SyncFileSource m_source;
 };
+
+// A source reading a file from its start.
+SyncFileOpen file_source(const std::filesystem::path& path) {
+    return [path]() -> Result<SyncFileSource> {
+        auto in = std::make_shared<std::ifstream>(path, std::ios::binary);
+        if (!in->is_open()) return fail(CoreErrc::io, "cannot read {}", path.string());
+        return [in, path](std::span<std::uint8_t> out) -> Result<std::size_t> {
+            in->read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
+            if (in->bad()) return fail(CoreErrc::io, "cannot read {}", path.string());
+            return static_cast<std::size_t>(in->gcount());
+        };
+    };
+}
 }  // namespace
 
-Result<std::size_t> Node::write_sync_file(const std::filesystem::path& path,
-                                          std::span<const GroupId> groups) {
-    auto& m = *m_impl;
-    for (const auto& g : groups)
-        if (!m.genesis.contains(g)) return fail(CoreErrc::not_found, "no such group");
-    auto tmp = path;
-    tmp += ".partial";
-    auto created = storage::create_output_temp(tmp);
-    if (!created)
-        return reclassify(
-            make_error_code(created.error().code == storage::StorageErrc::exists ? CoreErrc::exists
-                                                                                 : CoreErrc::io),
-            created.error());
-    const int fd = *created;
+namespace {
+// Writes the sync file of `groups` (all when empty) to `fd`; returns the envelopes written.
+// `path` names the file in errors.
+Result<std::size_t> write_sync_to(Node::Impl& m, int fd, std::span<const GroupId> groups,
+                                  const std::filesystem::path& path) {
     auto salt = m.random->bytes(32);
     pb::SyncFileHeader header;
     header.set_version(1);
@@ -104,11 +130,7 @@ Result<std::size_t> Node::write_sync_file(const std::filesystem::path& path,
             std::find(groups.begin(), groups.end(), keys.group_id) == groups.end())
             continue;
         auto held = m.envelopes->ids(mailbox);
-        if (!held) {
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            return std::unexpected(held.error());
-        }
+        if (!held) return std::unexpected(held.error());
         // Causal order (by Lamport clock) where we know it, so the reader rarely has to hold
         // records back; envelopes we could not open ourselves follow.
         std::vector<RecordId> ids;
@@ -149,10 +171,37 @@ Result<std::size_t> Node::write_sync_file(const std::filesystem::path& path,
         }
         if (ok) ok = flush();
     }
-    ok = ok && ::fsync(fd) == 0;
-    ::close(fd);
+    if (!ok) return fail(CoreErrc::io, "cannot write {}", path.string());
+    return count;
+}
+
+// Creates the temporary `tmp` for writing, as every output file (storage/output_file.hpp).
+Result<int> create_temp(const std::filesystem::path& tmp) {
+    auto created = storage::create_output_temp(tmp);
+    if (!created)
+        return reclassify(
+            make_error_code(created.error().code == storage::StorageErrc::exists ? CoreErrc::exists
+                                                                                 : CoreErrc::io),
+            created.error());
+    return *created;
+}
+}  // namespace
+
+Result<std::size_t> Node::write_sync_file(const std::filesystem::path& path,
+                                          std::span<const GroupId> groups) {
+    auto& m = *m_impl;
+    for (const auto& g : groups)
+        if (!m.genesis.contains(g)) return fail(CoreErrc::not_found, "no such group");
+    auto tmp = path;
+    tmp += ".partial";
+    auto fd = create_temp(tmp);
+    if (!fd) return std::unexpected(fd.error());
+    auto count = write_sync_to(m, *fd, groups, path);
+    const bool ok = count && ::fsync(*fd) == 0;
+    ::close(*fd);
     if (!ok) {
         std::filesystem::remove(tmp);
+        if (!count) return std::unexpected(count.error());
         return fail(CoreErrc::io, "cannot write {}", path.string());
     }
     std::error_code ec;
@@ -161,12 +210,45 @@ Result<std::size_t> Node::write_sync_file(const std::filesystem::path& path,
     return count;
 }
 
-Result<IngestReport> Node::read_sync_file(const std::filesystem::path& path) {
+Result<std::size_t> Node::write_sync_parts(const std::filesystem::path& path,
+                                           std::span<const GroupId> groups,
+                                           const PartOptions& options, PartsWritten* written) {
     auto& m = *m_impl;
+    for (const auto& g : groups)
+        if (!m.genesis.contains(g)) return fail(CoreErrc::not_found, "no such group");
+    // The whole file first, in the temporary a whole sync file would have: the parts name
+    // its size, and it is cut from there.
+    auto tmp = path;
+    tmp += ".partial";
+    auto fd = create_temp(tmp);
+    if (!fd) return std::unexpected(fd.error());
+    auto count = write_sync_to(m, *fd, groups, path);
+    Result<PartsWritten> parts = fail(CoreErrc::io, "cannot write {}", path.string());
+    if (count) {
+        // The temporary is open for writing only; read it back through the same file (the
+        // inode checked), never through whatever may have been put at its name meanwhile.
+        const int in = ::open(tmp.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat written_st {};
+        struct stat read_st {};
+        if (in >= 0 && ::fstat(*fd, &written_st) == 0 && ::fstat(in, &read_st) == 0 &&
+            written_st.st_ino == read_st.st_ino && written_st.st_dev == read_st.st_dev)
+            parts = write_parts(in, static_cast<std::uint64_t>(written_st.st_size), path, options,
+                                to_array<8>(m.random->bytes(8)));
+        if (in >= 0) ::close(in);
+    }
+    ::close(*fd);
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec))
-        return fail(CoreErrc::not_found, "no such file: {}", path.string());
+    std::filesystem::remove(tmp, ec);
+    if (!count) return std::unexpected(count.error());
+    if (!parts) return std::unexpected(parts.error());
+    if (written) *written = std::move(*parts);
+    return count;
+}
 
+namespace {
+// Reads the sync file `open` gives from its start (as often as needed): checks it all, then
+// ingests what it holds.
+Result<IngestReport> read_sync_source(Node::Impl& m, const SyncFileOpen& open) {
     // Runs `on_batch` for every chunk we hold a key for; fails on any damage.
     // `done` marks chunk indices already handed over, so a later pass (after a rotation in the
     // file gave us a new epoch's key) picks up only what was foreign before.
@@ -174,8 +256,9 @@ Result<IngestReport> Node::read_sync_file(const std::filesystem::path& path) {
     auto walk = [&](const std::function<Status(pb::EnvelopeBatch&, const EpochKeys&)>& on_batch,
                     std::size_t* foreign) -> Status {
         std::size_t index = 0;
-        SyncFileReader reader(path);
-        if (!reader.is_open()) return fail(CoreErrc::io, "cannot read {}", path.string());
+        auto source = open();
+        if (!source) return std::unexpected(source.error());
+        SyncFileReader reader(std::move(*source));
         Bytes salt;
         if (auto ok = reader.read_header(salt); !ok) return ok;
         std::map<Bytes, const EpochKeys*> by_tag;
@@ -258,6 +341,29 @@ Result<IngestReport> Node::read_sync_file(const std::filesystem::path& path) {
         if (left == 0 || m.epochs.size() == epochs_before) break;
     }
     return total;
+}
+}  // namespace
+
+Result<IngestReport> Node::read_sync_file(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+        return fail(CoreErrc::not_found, "no such file: {}", path.string());
+    return read_sync_source(*m_impl, file_source(path));
+}
+
+Result<IngestReport> Node::read_sync_files(std::span<const std::filesystem::path> paths,
+                                           PartSet* parts) {
+    if (paths.size() == 1 && is_whole_sync_file(paths.front()))
+        return read_sync_file(paths.front());
+    auto set = collect_parts(paths);
+    if (!set) return std::unexpected(set.error());
+    SyncFileOpen open = [&set]() -> Result<SyncFileSource> {
+        auto reader = std::make_shared<PartSetReader>(*set);
+        return [reader](std::span<std::uint8_t> out) { return reader->read(out); };
+    };
+    auto report = read_sync_source(*m_impl, open);
+    if (report && parts) *parts = std::move(*set);
+    return report;
 }
 
 }  // namespace kolokol::core

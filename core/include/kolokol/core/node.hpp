@@ -17,6 +17,7 @@
 #include "kolokol/core/errors.hpp"
 #include "kolokol/core/identity.hpp"
 #include "kolokol/core/objects.hpp"
+#include "kolokol/core/sync_parts.hpp"
 #include "kolokol/core/types.hpp"
 #include "kolokol/crypto/secret.hpp"
 #include "kolokol/crypto/x25519.hpp"
@@ -241,6 +242,17 @@ public:
     Result<std::size_t> write_sync_file(const std::filesystem::path& path,
                                         std::span<const GroupId> groups);
     Result<IngestReport> read_sync_file(const std::filesystem::path& path);
+    // The same sync file cut into parts (sync_parts.hpp): written to `path` as one armored
+    // part, or to path.partNN[.txt]. Returns the envelopes written and the part files.
+    Result<std::size_t> write_sync_parts(const std::filesystem::path& path,
+                                         std::span<const GroupId> groups,
+                                         const PartOptions& options, PartsWritten* written);
+    // One whole sync file, or the parts of one set (files, or folders holding them) in any
+    // order: nothing is read into the store until every part is there and checked (see
+    // collect_parts for the failures), then the file they make is read as read_sync_file
+    // reads one. `parts`, when given, is filled for a set of parts.
+    Result<IngestReport> read_sync_files(std::span<const std::filesystem::path> paths,
+                                         PartSet* parts = nullptr);
     std::vector<RejectionView> rejections(std::size_t limit);
 
     // Envelopes as the carriers see them: the mailboxes this member can reach (of one group, or
