@@ -81,7 +81,7 @@ _kolokol() {
                 members | list) opts="--json" ;;
                 relay)
                     if [ "$prev" = relay ]; then
-                        COMPREPLY=($(compgen -W "add remove list" -- "$cur"))
+                        COMPREPLY=($(compgen -W "add remove list add-address retire-address" -- "$cur"))
                         return
                     fi
                     ;;

@@ -12,6 +12,7 @@
 #include "kolokol/storage/wall_clock.hpp"
 #include "kolokol/transport/address.hpp"
 #include "kolokol/transport/probe.hpp"
+#include "kolokol/transport/tor_check.hpp"
 #include "network.hpp"
 #include "node_session.hpp"
 #include "store_gone.hpp"
@@ -28,7 +29,7 @@ namespace fs = std::filesystem;
 enum class Verdict { ok, problem, note };
 
 struct Finding {
-    std::string check;  // permissions, store, clock, relay
+    std::string check;  // permissions, store, clock, proxy, relay
     Verdict verdict = Verdict::ok;
     std::string detail;
     std::string fix;  // empty when there is nothing to do
@@ -135,12 +136,47 @@ Result<std::chrono::milliseconds> probe(const transport::Address& address,
     return transport::probe(address, std::move(options));
 }
 
+// With a proxy set: whether it answers as Tor (transport::proxy_answers_as_tor). A Tor-only
+// group's promise rests on it; for other groups it is a note.
+void check_proxy(core::Node& node, std::vector<Finding>& out) {
+    auto policy = network_policy(node);
+    if (!policy.proxy) return;
+    bool tor_only = false;
+    for (const auto& g : node.groups()) tor_only = tor_only || node.tor_only(g.id);
+    const auto proxy = policy.proxy->to_string();
+    auto timeout = std::chrono::milliseconds(std::chrono::seconds(args().timeout_s));
+    auto tor = transport::proxy_answers_as_tor(*policy.proxy, timeout);
+    if (!tor) {
+        out.push_back(
+            {"proxy", Verdict::problem,
+             subst(_("the proxy {} cannot be reached: {}"), proxy, translated(tor.error())),
+             _("start Tor (`sudo systemctl start tor`) or set the proxy again with "
+               "`kolokol proxy set`")});
+    } else if (*tor) {
+        out.push_back({"proxy", Verdict::ok,
+                       subst(_("the proxy {} answers as Tor (it refuses HTTP the way Tor's SOCKS "
+                               "port does)"),
+                             proxy),
+                       ""});
+    } else {
+        out.push_back({"proxy", tor_only ? Verdict::problem : Verdict::note,
+                       subst(_("the proxy {} does not answer as Tor: it is some other SOCKS5 "
+                               "proxy, which sees where you connect"),
+                             proxy),
+                       tor_only ? _("Tor-only groups need Tor: run Debian's tor (with bridges if "
+                                    "Tor is blocked, see the README) and `kolokol proxy set "
+                                    "socks5://127.0.0.1:9050`")
+                                : std::string()});
+    }
+}
+
 void check_relays(core::Node& node, std::vector<Finding>& out) {
-    std::set<std::string> addresses;
+    std::set<std::string> addresses, through_proxy;
     // A Tor-only group's relays are never probed directly.
     auto policy = network_policy(node);
     for (const auto& g : node.groups()) {
-        auto relays = node.relays(g.id);
+        // Every address of every relay: an admin retires the ones that are blocked.
+        auto relays = node.relay_addresses(g.id);
         if (!policy.allows(g.id)) {
             out.push_back({"relay", Verdict::note,
                            subst(_("group \"{}\" is Tor only and no proxy is set: its relays "
@@ -156,6 +192,7 @@ void check_relays(core::Node& node, std::vector<Finding>& out) {
                                  g.name),
                            ""});
         addresses.insert(relays.begin(), relays.end());
+        if (policy.proxy && node.tor_only(g.id)) through_proxy.insert(relays.begin(), relays.end());
     }
     if (addresses.empty()) return;
     auto timeout = std::chrono::milliseconds(std::chrono::seconds(args().timeout_s));
@@ -170,7 +207,13 @@ void check_relays(core::Node& node, std::vector<Finding>& out) {
             continue;
         }
         auto rtt = probe(*address, timeout, policy);
-        if (rtt)
+        if (rtt && through_proxy.contains(text))
+            out.push_back({"relay", Verdict::ok,
+                           subst(_("{} (of a Tor-only group) answered through the proxy and "
+                                   "proved its key in {} ms"),
+                                 text, rtt->count()),
+                           ""});
+        else if (rtt)
             out.push_back({"relay", Verdict::ok,
                            subst(_("{} answered and proved its key in {} ms"), text, rtt->count()),
                            ""});
@@ -228,6 +271,7 @@ std::string check_label(const std::string& check) {
     if (check == "store") return _("store");
     if (check == "clock") return _("clock");
     if (check == "relay") return _("relay");
+    if (check == "proxy") return _("proxy");
     return check;
 }
 
@@ -280,6 +324,7 @@ void run_doctor() {
     }
     if (node) {
         check_clock(*node, findings);
+        check_proxy(*node, findings);
         check_relays(*node, findings);
     } else {
         findings.push_back({"clock", Verdict::note, _("not checked: the store is not open"), ""});

@@ -179,41 +179,82 @@ void register_group_commands(CLI::App& app) {
     static std::string relay_action, relay_address;
     auto* relay = group->add_subcommand(
         "relay", _("Add, remove or list the group's relays (admins change them)"));
-    relay->add_option("ACTION", relay_action, _("add, remove or list"))
+    relay->add_option("ACTION", relay_action, _("add, remove, list, add-address or retire-address"))
         ->required()
-        ->check(CLI::IsMember({"add", "remove", "list"}));
+        ->check(CLI::IsMember({"add", "remove", "list", "add-address", "retire-address"}));
     relay->add_option("GROUP", a.group, _("Group name or id prefix"))->required();
-    relay->add_option("ADDRESS", relay_address, _("kolokol://HOST:PORT/KEY (for add and remove)"));
+    relay->add_option("ADDRESS", relay_address, _("kolokol://HOST:PORT/KEY (for all but list)"));
     relay->footer(
-        _("Example:\n  kolokol group relay add \"Legal support\" "
-          "kolokol://203.0.113.5:7000/mfrgg…\n\n"
-          "The list is itself a record: every member learns it on their next sync."));
+        _("Examples:\n  kolokol group relay add \"Legal support\" "
+          "kolokol://203.0.113.5:7000/mfrgg…\n  kolokol group relay add-address \"Legal support\" "
+          "kolokol://relay.example.org:443/mfrgg…\n  kolokol group relay retire-address "
+          "\"Legal support\" kolokol://203.0.113.5:7000/mfrgg…\n\n"
+          "A relay may have several addresses (IPs, names, an onion name), all with its key: "
+          "members try them in order, the one that worked last first. The list is itself a "
+          "record: every member learns it on their next sync."));
     relay->callback([] {
         auto node = open_node();
         auto gid = value_or_raise(node->resolve_group(args().group));
-        auto list = node->relays(gid);
+        auto routes = node->relay_routes_as_listed(gid);
         if (relay_action == "list") {
-            if (list.empty()) std::cout << _("No relays.\n");
-            for (const auto& r : list) std::cout << r << "\n";
+            if (routes.empty()) std::cout << _("No relays.\n");
+            for (const auto& route : routes)
+                for (const auto& r : route.addresses) std::cout << r << "\n";
             return;
         }
         if (relay_address.empty()) throw CommandError(Exit::usage, _("give the relay's address"));
         // Compared as the list keeps them: canonical (set_relays refuses a malformed one).
-        if (auto parsed = transport::Address::parse(relay_address))
+        auto parsed = transport::Address::parse(relay_address);
+        if (parsed)
             relay_address = parsed->to_string();
-        auto it = std::find(list.begin(), list.end(), relay_address);
+        else if (relay_action == "add-address" || relay_action == "retire-address")
+            throw CommandError(Exit::bad_input, relay_address + ": " + translated(parsed.error()));
+        const auto holding = std::find_if(routes.begin(), routes.end(), [&](const auto& route) {
+            return std::find(route.addresses.begin(), route.addresses.end(), relay_address) !=
+                   route.addresses.end();
+        });
+        const char* done = nullptr;
         if (relay_action == "add") {
-            if (it != list.end())
+            if (holding != routes.end())
                 throw CommandError(Exit::exists, _("the group already lists that relay"));
-            list.push_back(relay_address);
-        } else {
-            if (it == list.end())
+            routes.push_back({relay_address, {}, {relay_address}});
+            done = _("Added the relay. Sync to tell the others.\n");
+        } else if (relay_action == "remove") {
+            if (holding == routes.end())
                 throw CommandError(Exit::not_found, _("the group does not list that relay"));
-            list.erase(it);
+            // The relay goes with every address of it.
+            routes.erase(holding);
+            done = _("Removed the relay. Sync to tell the others.\n");
+        } else if (relay_action == "add-address") {
+            if (holding != routes.end())
+                throw CommandError(Exit::exists, _("the group already lists that address"));
+            const auto key = parsed ? transport::key_to_text(parsed->key) : std::string();
+            auto relay = std::find_if(routes.begin(), routes.end(),
+                                      [&](const auto& route) { return route.key == key; });
+            if (relay == routes.end())
+                throw CommandError(Exit::not_found,
+                                   _("the group lists no relay with that key: add a new relay "
+                                     "with `kolokol group relay add`"));
+            // Tried after the addresses the relay has.
+            relay->addresses.push_back(relay_address);
+            done = _("Added the address. Sync to tell the others.\n");
+        } else {
+            if (holding == routes.end())
+                throw CommandError(Exit::not_found, _("the group does not list that address"));
+            if (holding->addresses.size() < 2)
+                throw CommandError(Exit::usage,
+                                   _("that is the relay's only address: remove the relay with "
+                                     "`kolokol group relay remove`"));
+            std::erase(holding->addresses, relay_address);
+            done = _("Retired the address. Sync to tell the others.\n");
         }
-        check(node->set_relays(gid, list));
-        std::cout << (relay_action == "add" ? _("Added the relay. Sync to tell the others.\n")
-                                            : _("Removed the relay. Sync to tell the others.\n"));
+        std::vector<std::string> relays, alternates;
+        for (auto& route : routes) {
+            relays.push_back(route.addresses.front());
+            alternates.insert(alternates.end(), route.addresses.begin() + 1, route.addresses.end());
+        }
+        check(node->set_relays(gid, std::move(relays), std::move(alternates)));
+        std::cout << done;
     });
 
     static std::string tor_only_state;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "delivery.hpp"
 #include "i18n.hpp"
@@ -24,6 +25,7 @@ struct SyncArgs {
     std::string to_file, listen = "127.0.0.1:0", part_size;
     std::vector<std::string> from_files, targets, groups;
     bool json = false, armor = false;
+    bool verbose = false;
 };
 SyncArgs& args() {
     static SyncArgs a;
@@ -176,8 +178,21 @@ public:
     std::atomic<std::size_t> stored{0};
     std::uint64_t over_quota = 0;
 
-    void on_session(const std::string& address, const core::GroupId&) override {
+    void on_session(const std::string& address, const core::GroupId& group) override {
+        // Each address a group's sessions try, once (not each round).
+        if (args().verbose &&
+            std::exchange(m_trying, {address, group}) != std::pair{address, group})
+            std::cerr << "kolokol: " << subst(_("trying {}"), address) << "\n";
         m_bar.emplace(subst(_("Syncing {}"), host_of(address)), 0);
+    }
+    void on_fallback(const std::string& address, const Error& error,
+                     const std::string& next) override {
+        if (args().verbose)
+            std::cerr << "kolokol: "
+                      << subst(_("{} failed ({}); trying the relay's next address"), address,
+                               translated(error))
+                      << "\n";
+        (void)next;
     }
     void on_progress(const transport::SyncReport& so_far) override {
         if (m_bar)
@@ -237,6 +252,7 @@ private:
     std::size_t m_failures = 0;
     transport::SyncReport m_total;
     std::optional<Progress> m_bar;
+    std::pair<std::string, core::GroupId> m_trying;
 };
 
 void network_sync(core::Node& node) {
@@ -324,6 +340,8 @@ void register_sync_commands(CLI::App& app) {
                        "named here — never for all your groups"))
         ->allow_extra_args(false);  // one group a --group, so a TARGET may follow
     sync->add_flag("--json", a.json, _("Machine-readable summary"));
+    sync->add_flag("-v,--verbose", a.verbose,
+                   _("Say which address of each relay is tried, and why one was passed over"));
     add_proxy_option(sync);
     sync->footer(
         _("Examples:\n  kolokol sync\n  kolokol sync kolokol://203.0.113.5:7000/mfrgg…\n  kolokol "

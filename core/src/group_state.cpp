@@ -195,7 +195,10 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
         } else if (op.body.has_settings()) {
             const auto& s = op.body.settings();
             if (!s.name().empty()) f.name = s.name();
-            if (s.set_relays()) f.relays.assign(s.relays().begin(), s.relays().end());
+            if (s.set_relays()) {
+                f.relays.assign(s.relays().begin(), s.relays().end());
+                f.relay_alternates.assign(s.relay_alternates().begin(), s.relay_alternates().end());
+            }
             if (s.set_retention()) f.retention_seconds = s.retention_seconds();
             if (s.set_tor_only()) f.tor_only = s.tor_only();
         }

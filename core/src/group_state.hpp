@@ -84,7 +84,11 @@ public:
     bool is_member(const MemberKey& k) const { return m_final.members.contains(k); }
     bool is_admin(const MemberKey& k) const;
     const std::string& name() const { return m_final.name; }
+    // One address per relay (the first the settings list for it), in the settings' order.
     const std::vector<std::string>& relays() const { return m_final.relays; }
+    // More addresses of those relays (each with the key of one of them), in the order to try
+    // them; checked at ingest (relay_list_problem).
+    const std::vector<std::string>& relay_alternates() const { return m_final.relay_alternates; }
     bool tor_only() const { return m_final.tor_only; }
     std::uint64_t retention_seconds() const { return m_final.retention_seconds; }
 
@@ -128,6 +132,7 @@ private:
         std::map<MemberKey, Member> members;
         std::string name;
         std::vector<std::string> relays;
+        std::vector<std::string> relay_alternates;
         bool tor_only = false;
         std::uint64_t retention_seconds = 0;
         std::vector<std::size_t> rotations;  // valid rotation ops in the fold

@@ -1,6 +1,8 @@
 // What the network carriers need from a Node: a Replica over its store, the mailbox keys, the
 // transport key, and the group's relays.
 
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "kolokol/crypto/x25519.hpp"
@@ -127,26 +129,67 @@ std::vector<std::string> Node::relays(const GroupId& group) {
     return out;
 }
 
-Status Node::set_relays(const GroupId& group, std::vector<std::string> relays) {
+std::vector<std::string> Node::relay_addresses(const GroupId& group) {
+    std::vector<std::string> out;
+    for (auto& route : relay_routes_as_listed(group))
+        for (auto& a : route.addresses) out.push_back(std::move(a));
+    return out;
+}
+
+std::vector<Node::RelayRoute> Node::relay_routes_as_listed(const GroupId& group) {
+    std::vector<RelayRoute> out;
+    std::set<std::string> seen;
+    for (const auto& r : relays(group)) {
+        auto parsed = transport::Address::parse(r);
+        if (!parsed || !seen.insert(parsed->to_string()).second) continue;
+        out.push_back(
+            {parsed->to_string(), transport::key_to_text(parsed->key), {parsed->to_string()}});
+    }
+    if (!m_impl->genesis.contains(group)) return out;
+    // An added address belongs to the first relay listed with its key (ingest checked that
+    // there is one); it is never a relay of its own.
+    for (const auto& r : m_impl->state(group).relay_alternates()) {
+        auto parsed = transport::Address::parse(r);
+        if (!parsed || !seen.insert(parsed->to_string()).second) continue;
+        const auto key = transport::key_to_text(parsed->key);
+        auto it = std::find_if(out.begin(), out.end(), [&](const auto& x) { return x.key == key; });
+        if (it != out.end()) it->addresses.push_back(parsed->to_string());
+    }
+    return out;
+}
+
+Status Node::set_relays(const GroupId& group, std::vector<std::string> relays,
+                        std::vector<std::string> alternates) {
     if (relays.size() > static_cast<std::size_t>(kMaxRelays))
         return fail(CoreErrc::bad_input, "a group lists at most 16 relays");
+    if (alternates.size() > static_cast<std::size_t>(kMaxRelayAlternates))
+        return fail(CoreErrc::bad_input, "a group lists at most 32 more addresses of its relays");
     // Every address is parsed whole and kept in its canonical form: a truncated or mistyped
     // one would be accepted here, learnt by every member, and fail only at their next sync.
     std::set<std::string> seen;
-    for (auto& r : relays) {
-        auto parsed = transport::Address::parse(r);
-        if (!parsed) return fail(CoreErrc::bad_input, "{}: {}", r, parsed.error());
-        r = parsed->to_string();
-        if (r.size() > 256) return fail(CoreErrc::bad_input, "not a relay address: {}", r);
-        if (!seen.insert(r).second)
-            return fail(CoreErrc::bad_input, "the list names a relay twice: {}", r);
-    }
+    std::map<transport::StaticPublicKey, int> per_key;
+    for (auto* list : {&relays, &alternates})
+        for (auto& r : *list) {
+            auto parsed = transport::Address::parse(r);
+            if (!parsed) return fail(CoreErrc::bad_input, "{}: {}", r, parsed.error());
+            r = parsed->to_string();
+            if (r.size() > kMaxRelayAddressChars)
+                return fail(CoreErrc::bad_input, "not a relay address: {}", r);
+            if (!seen.insert(r).second)
+                return fail(CoreErrc::bad_input, "the list names a relay twice: {}", r);
+            if (list == &alternates && !per_key.contains(parsed->key))
+                return fail(CoreErrc::bad_input, "the group lists no relay with the key of {}", r);
+            if (++per_key[parsed->key] > kMaxRelayAddresses)
+                return fail(CoreErrc::bad_input, "a relay has at most 8 addresses");
+        }
     if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
     if (!m_impl->state(group).is_admin(me()))
         return fail(CoreErrc::not_permitted, "only an admin can change the group's relays");
     pb::RecordBody body;
-    body.mutable_settings()->set_set_relays(true);
-    for (auto& r : relays) body.mutable_settings()->add_relays(std::move(r));
+    auto* settings = body.mutable_settings();
+    settings->set_set_relays(true);
+    for (auto& r : relays) settings->add_relays(std::move(r));
+    for (auto& r : alternates) settings->add_relay_alternates(std::move(r));
     if (auto r = m_impl->write(group, std::move(body)); !r) return std::unexpected(r.error());
     return {};
 }

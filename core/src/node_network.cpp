@@ -1,8 +1,10 @@
 // Network policy: "Tor only" groups, the SOCKS5 proxy setting, and the keys for LAN beacons.
 
+#include <algorithm>
 #include <array>
 #include <set>
 
+#include "kolokol/transport/address.hpp"
 #include "kolokol/transport/socks5.hpp"
 #include "node_impl.hpp"
 
@@ -11,9 +13,13 @@ namespace kolokol::core {
 namespace {
 
 // The network component's own schema steps (append only).
-constexpr std::array<std::string_view, 1> kNetworkSteps = {
+constexpr std::array<std::string_view, 2> kNetworkSteps = {
     R"sql(
 CREATE TABLE network_settings(name TEXT PRIMARY KEY, value TEXT NOT NULL);
+)sql",
+    // The address that worked last for each relay key (tried first next time).
+    R"sql(
+CREATE TABLE relay_worked(relay_key TEXT PRIMARY KEY, address TEXT NOT NULL, at_ms INTEGER NOT NULL);
 )sql",
 };
 
@@ -67,6 +73,43 @@ Status Node::set_proxy(std::optional<std::string> url) {
     if (!st) return std::unexpected(st.error());
     (*st)->bind(1, kProxySetting);
     if (url) (*st)->bind(2, *url);
+    auto r = (*st)->step();
+    (*st)->reset();
+    if (!r) return std::unexpected(r.error());
+    return {};
+}
+
+std::vector<Node::RelayRoute> Node::relay_routes(const GroupId& group) {
+    auto routes = relay_routes_as_listed(group);
+    if (routes.empty() || !ensure_schema(m_impl->db)) return routes;
+    auto st = m_impl->db.cached("SELECT address FROM relay_worked WHERE relay_key = ?");
+    if (!st) return routes;
+    for (auto& route : routes) {
+        (*st)->bind(1, std::string_view(route.key));
+        std::optional<std::string> worked;
+        if (auto r = (*st)->step(); r && *r) worked = (*st)->column_text(0);
+        (*st)->reset();
+        // Only an address the group still lists: a retired one stays retired.
+        auto it = worked ? std::find(route.addresses.begin(), route.addresses.end(), *worked)
+                         : route.addresses.end();
+        if (it != route.addresses.end()) std::rotate(route.addresses.begin(), it, it + 1);
+    }
+    return routes;
+}
+
+Status Node::relay_worked(const std::string& address) {
+    auto parsed = transport::Address::parse(address);
+    if (!parsed) return reclassify(CoreErrc::bad_input, parsed.error());
+    if (auto ok = ensure_schema(m_impl->db); !ok) return ok;
+    auto st = m_impl->db.cached(
+        "INSERT OR REPLACE INTO relay_worked(relay_key, address, at_ms) VALUES (?, ?, ?)");
+    if (!st) return std::unexpected(st.error());
+    const auto key = transport::key_to_text(parsed->key);
+    const auto canonical = parsed->to_string();
+    (*st)
+        ->bind(1, std::string_view(key))
+        .bind(2, std::string_view(canonical))
+        .bind(3, m_impl->now());
     auto r = (*st)->step();
     (*st)->reset();
     if (!r) return std::unexpected(r.error());

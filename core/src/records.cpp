@@ -1,10 +1,40 @@
 #include "records.hpp"
 
+#include <map>
+#include <set>
+
 #include "kolokol/core/identity.hpp"
 #include "kolokol/crypto/aead.hpp"
 #include "kolokol/crypto/sign.hpp"
+#include "kolokol/transport/address.hpp"
 
 namespace kolokol::core {
+
+std::optional<std::string_view> relay_list_problem(const pb::GroupSettings& s) {
+    if (s.relays_size() > kMaxRelays) return "too many relays";
+    for (const auto& r : s.relays())
+        if (r.size() > kMaxRelayAddressChars) return "relay address too long";
+    if (s.relay_alternates_size() == 0) return std::nullopt;
+    if (!s.set_relays()) return "relay addresses without a relay list";
+    if (s.relay_alternates_size() > kMaxRelayAlternates) return "too many relay addresses";
+    // Addresses per relay key, the relays' own first: an alternate must share one of them.
+    std::map<transport::StaticPublicKey, int> per_key;
+    std::set<std::string_view> seen;
+    for (const auto& r : s.relays()) {
+        seen.insert(r);
+        if (auto parsed = transport::Address::parse(r)) ++per_key[parsed->key];
+    }
+    for (const auto& r : s.relay_alternates()) {
+        if (r.size() > kMaxRelayAddressChars) return "relay address too long";
+        auto parsed = transport::Address::parse(r);
+        if (!parsed || parsed->to_string() != r) return "relay address does not parse";
+        auto it = per_key.find(parsed->key);
+        if (it == per_key.end()) return "relay address for a relay not listed";
+        if (!seen.insert(r).second) return "relay address listed twice";
+        if (++it->second > kMaxRelayAddresses) return "too many addresses for one relay";
+    }
+    return std::nullopt;
+}
 
 std::string_view reject_reason_name(RejectReason reason) {
     switch (reason) {
@@ -113,9 +143,7 @@ std::optional<std::string> check_limits(const pb::RecordBody& b) {
         case pb::RecordBody::kSettings:
             if (b.settings().name().size() > 128 || !is_clean_utf8(b.settings().name()))
                 return "bad group name";
-            if (b.settings().relays_size() > kMaxRelays) return "too many relays";
-            for (const auto& r : b.settings().relays())
-                if (r.size() > 256) return "relay address too long";
+            if (auto problem = relay_list_problem(b.settings())) return std::string(*problem);
             break;
         case pb::RecordBody::PAYLOAD_NOT_SET:
             return "no payload";

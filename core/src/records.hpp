@@ -4,6 +4,8 @@
 // control key, for membership, rotation and settings records).
 
 #include <expected>
+#include <optional>
+#include <string_view>
 
 #include "domains.hpp"
 #include "epoch_keys.hpp"
@@ -17,6 +19,18 @@ inline constexpr int kMaxRefs = 64;
 inline constexpr std::size_t kMaxMessageBytes = 16 * 1024;
 inline constexpr int kMaxGrants = 1000;
 inline constexpr int kMaxRelays = 16;
+// Addresses a settings record may add to its relays (relay_alternates), in all and per relay
+// (counting the relay's first address).
+inline constexpr int kMaxRelayAlternates = 32;
+inline constexpr int kMaxRelayAddresses = 8;
+inline constexpr std::size_t kMaxRelayAddressChars = 256;
+
+// What is wrong with a settings record's relay list, or nullopt: at most kMaxRelays relays of
+// at most kMaxRelayAddressChars characters; relay_alternates only with set_relays, at most
+// kMaxRelayAlternates of them, each a canonical address whose key is the key of a relay the
+// record lists (so an added address can never lead to another relay), none listed twice, and
+// at most kMaxRelayAddresses addresses per relay key.
+std::optional<std::string_view> relay_list_problem(const pb::GroupSettings& settings);
 
 // Control records travel under the control key so late joiners can read them.
 bool is_control_payload(const pb::RecordBody& body);

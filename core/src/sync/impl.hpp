@@ -18,14 +18,19 @@ namespace kolokol::core {
 // One outgoing session, kept up by one coroutine (run_link) until quit.
 struct SyncLink {
     SyncLink(asio::io_context& io) : wake(io) {}
-    std::string key;           // "ADDRESS GROUP" for a listed relay or peer, ADDRESS on the LAN
-    std::string address;       // canonical kolokol://HOST:PORT/KEY
-    std::string host;          // HOST:PORT
-    std::string lan_ip;        // a LAN member's IP address (its HOST); empty for a listed one
-    std::set<GroupId> listed;  // the one group whose relay list names it
-    std::set<GroupId> lan;     // groups a LAN beacon from it named
-    bool quit = false;         // no group lists it any more, or the service stops
-    bool restart = false;      // its groups or their mailboxes changed: dial again now
+    // "ADDRESS GROUP" for a listed relay or peer (its first listed address), ADDRESS on the LAN
+    std::string key;
+    std::string address;  // canonical kolokol://HOST:PORT/KEY: the one dialled next
+    // A listed relay's addresses (same key), in the order to try them; empty on the LAN. After
+    // a failed session the next one is dialled; one that worked is remembered (relay_worked).
+    std::vector<std::string> addresses;
+    std::size_t failed_in_row = 0;  // failed sessions since the last that connected
+    std::string host;               // HOST:PORT
+    std::string lan_ip;             // a LAN member's IP address (its HOST); empty for a listed one
+    std::set<GroupId> listed;       // the one group whose relay list names it
+    std::set<GroupId> lan;          // groups a LAN beacon from it named
+    bool quit = false;              // no group lists it any more, or the service stops
+    bool restart = false;           // its groups or their mailboxes changed: dial again now
     bool connected = false;
     std::size_t mailboxes = 0;  // of its groups, when the current session started
     transport::SyncStop stop;   // of the current session

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "kolokol/core/errors.hpp"
@@ -133,7 +135,8 @@ Result<SyncPlan> plan_sync(Node& node, std::span<const GroupId> groups,
             if (std::find(chosen.begin(), chosen.end(), id) == chosen.end()) chosen.push_back(id);
     }
     SyncPlan plan;
-    auto add = [&](const std::string& address, const GroupId& group) -> Status {
+    auto add = [&](const std::string& address, const GroupId& group,
+                   const std::vector<std::string>& fallbacks = {}) -> Status {
         transport::ConnectOptions probe;
         auto allowed = route(node, group, address, probe);
         if (!allowed) return std::unexpected(allowed.error());
@@ -141,18 +144,23 @@ Result<SyncPlan> plan_sync(Node& node, std::span<const GroupId> groups,
             plan.excluded = true;
             return {};
         }
-        auto it = std::find_if(plan.sessions.begin(), plan.sessions.end(),
-                               [&](const auto& s) { return s.address == address; });
+        auto it = std::find_if(plan.sessions.begin(), plan.sessions.end(), [&](const auto& s) {
+            return s.address == address && s.fallbacks == fallbacks;
+        });
         if (it == plan.sessions.end())
-            it = plan.sessions.insert(plan.sessions.end(), SyncPlan::Session{address, {}});
+            it = plan.sessions.insert(plan.sessions.end(),
+                                      SyncPlan::Session{address, {}, fallbacks});
         if (std::find(it->groups.begin(), it->groups.end(), group) == it->groups.end())
             it->groups.push_back(group);
         return {};
     };
     if (targets.empty()) {
         for (const auto& g : chosen)
-            for (const auto& r : node.relays(g))
-                if (auto ok = add(canonical(r), g); !ok) return std::unexpected(ok.error());
+            for (const auto& r : node.relay_routes(g)) {
+                const std::vector<std::string> rest(r.addresses.begin() + 1, r.addresses.end());
+                if (auto ok = add(r.addresses.front(), g, rest); !ok)
+                    return std::unexpected(ok.error());
+            }
         return plan;
     }
     for (const auto& target : targets) {
@@ -164,7 +172,7 @@ Result<SyncPlan> plan_sync(Node& node, std::span<const GroupId> groups,
             listing = chosen;
         } else {
             for (const auto& g : chosen)
-                for (const auto& r : node.relays(g))
+                for (const auto& r : node.relay_addresses(g))
                     if (canonical(r) == address) listing.push_back(g);
         }
         if (listing.empty()) plan.unlisted.push_back(address);
@@ -179,18 +187,36 @@ SyncOnceReport sync_once(Node& node, const SyncPlan& plan, const SyncOnceOptions
     auto inner = node.replica();
     CountingReplica replica(*inner, o.observer);
     SyncOnceReport out;
+    std::map<std::pair<std::string, GroupId>, std::string> worked;  // where each session went
     for (const auto& session : plan.sessions) {
         if (o.stop.requested()) break;
         SyncAddressReport here;
         here.address = session.address;
         for (const auto& group : session.groups) {
-            auto r = sync_rounds(node, replica, o, route, session.address, group);
+            std::string address = session.address;
+            auto r = sync_rounds(node, replica, o, route, address, group);
+            std::optional<Error> first_error;
+            // Another address of the same relay, in order, while the last one failed.
+            for (const auto& next : session.fallbacks) {
+                if (r || o.stop.requested()) break;
+                if (o.observer) o.observer->on_fallback(address, r.error(), next);
+                here.passed_over.emplace_back(address, r.error());
+                if (!first_error) first_error = r.error();
+                address = next;
+                r = sync_rounds(node, replica, o, route, address, group);
+            }
             // A session that the stop ended failed because of it, not of the address.
             if (o.stop.requested()) break;
             if (!r) {
-                here.errors.push_back(r.error());
+                // Reported under the session's address: its own error.
+                if (!session.fallbacks.empty()) here.passed_over.emplace_back(address, r.error());
+                here.errors.push_back(first_error ? *first_error : r.error());
                 continue;
             }
+            // Tried first next time; a failure to note it costs only the order.
+            if (!session.fallbacks.empty()) (void)node.relay_worked(address);
+            if (address != session.address) here.used = address;
+            worked[{session.address, group}] = address;
             ++here.synced;
             add_up(here.report, *r);
         }
@@ -216,7 +242,9 @@ SyncOnceReport sync_once(Node& node, const SyncPlan& plan, const SyncOnceOptions
         for (const auto& session : plan.sessions)
             for (const auto& group : session.groups) {
                 if (o.stop.requested()) break;
-                (void)one_session(node, replica, o, route, session.address, group,
+                const auto it = worked.find({session.address, group});
+                (void)one_session(node, replica, o, route,
+                                  it != worked.end() ? it->second : session.address, group,
                                   node.mailbox_keys(&group), false);
             }
     out.stored = replica.stored();

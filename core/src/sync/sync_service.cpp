@@ -25,11 +25,6 @@ std::string host_of(const transport::Address& a) {
     return a.host + ":" + std::to_string(a.port);
 }
 
-std::string canonical(const std::string& address) {
-    auto parsed = transport::Address::parse(address);
-    return parsed ? parsed->to_string() : address;
-}
-
 std::string host_of(const std::string& address) {
     auto parsed = transport::Address::parse(address);
     return parsed ? host_of(*parsed) : address;
@@ -86,7 +81,10 @@ asio::awaitable<void> run_link(std::shared_ptr<SyncService::Impl> impl,
         options.progress = [&s, &w, lan_only](const transport::SyncReport&) {
             if (w.connected || w.fault) return;
             w.connected = true;
+            w.failed_in_row = 0;
             if (lan_only) ++s.lan_syncs;
+            // Tried first next time; a failure to note it costs only the order.
+            if (w.addresses.size() > 1) (void)s.node.relay_worked(w.address);
             try {
                 SyncEvent e;
                 e.kind = SyncEvent::Kind::connected;
@@ -125,6 +123,29 @@ asio::awaitable<void> run_link(std::shared_ptr<SyncService::Impl> impl,
             s.emit(std::move(e), &w);
             co_return;
         }
+        std::string next;  // the address dialled after this failure, when not this one
+        if (!r && w.addresses.size() > 1) {
+            // The next address of the same relay; each once before pausing.
+            auto it = std::find(w.addresses.begin(), w.addresses.end(), w.address);
+            const bool last = it == w.addresses.end() || it + 1 == w.addresses.end();
+            next = last ? w.addresses.front() : *(it + 1);
+            if (++w.failed_in_row < w.addresses.size()) {
+                // Without redial `unreachable` ends the link's watcher (read --follow): said
+                // only when every address failed.
+                if (s.options.redial) {
+                    SyncEvent e;
+                    e.kind = SyncEvent::Kind::unreachable;
+                    e.peer = w.host;
+                    e.error = r.error();
+                    e.retry_in = std::chrono::seconds(0);
+                    s.emit(std::move(e), &w);
+                }
+                w.address = next;
+                w.host = host_of(next);
+                continue;
+            }
+            w.failed_in_row = 0;
+        }
         if (!s.options.redial) {
             SyncEvent e;
             e.kind = r ? SyncEvent::Kind::ended : SyncEvent::Kind::unreachable;
@@ -146,6 +167,12 @@ asio::awaitable<void> run_link(std::shared_ptr<SyncService::Impl> impl,
         w.wake.expires_after(w.pause);
         co_await w.wake.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
         if (!r) w.pause = std::min(w.pause * 2, s.options.backoff_max);
+        // update() may have moved the link meanwhile (an address retired): that one stands.
+        if (!next.empty() &&
+            std::find(w.addresses.begin(), w.addresses.end(), next) != w.addresses.end()) {
+            w.address = next;
+            w.host = host_of(next);
+        }
     }
 }
 
@@ -221,6 +248,7 @@ void SyncService::Impl::link_done(const std::shared_ptr<SyncLink>& link, std::ex
     auto next = std::make_shared<SyncLink>(io);
     next->key = link->key;
     next->address = link->address;
+    next->addresses = link->addresses;
     next->host = link->host;
     next->lan_ip = link->lan_ip;
     next->listed = link->listed;
@@ -238,20 +266,20 @@ void SyncService::Impl::update() {
     if (closing) return;
     // One session per relay and group (keyed "ADDRESS GROUP"), so a relay sees no more of this
     // member than one group's mailboxes on any session.
-    std::map<std::string, std::pair<std::string, GroupId>> wanted;
+    std::map<std::string, std::pair<std::vector<std::string>, GroupId>> wanted;
     std::map<GroupId, std::size_t> mailboxes;
     std::vector<std::string> tor_only;
     const auto own = local.public_key;
     for (const auto& g : node.groups()) {
         if (!options.only_groups.empty() && !options.only_groups.contains(g.id)) continue;
         mailboxes[g.id] = node.mailboxes(&g.id).size();
-        auto relays = node.relays(g.id);
+        auto relays = node.relay_routes(g.id);
         if (options.relays_per_group > 0 && relays.size() > options.relays_per_group)
             relays.resize(options.relays_per_group);
-        for (const auto& address : relays) {
+        for (const auto& relay : relays) {
             // This member's own listener, listed for the others: not a peer of its own.
-            if (auto parsed = transport::Address::parse(address); parsed && parsed->key == own)
-                continue;
+            if (relay.key == transport::key_to_text(own)) continue;
+            const auto& address = relay.addresses.front();
             transport::ConnectOptions probe;
             auto ok = options.route(node, g.id, address, probe);
             if (!ok) {
@@ -265,16 +293,26 @@ void SyncService::Impl::update() {
                 if (tor_only_told.insert(g.id).second) tor_only.push_back(g.name);
                 break;
             }
-            const auto c = canonical(address);
-            wanted[c + " " + crypto::hex_encode(g.id)] = {c, g.id};
+            wanted[relay.first + " " + crypto::hex_encode(g.id)] = {relay.addresses, g.id};
         }
     }
     for (auto it = links.begin(); it != links.end();) {
         SyncLink& w = *it->second;
         auto found = wanted.find(it->first);
         std::set<GroupId> listed;
+        bool moved = false;
         if (found != wanted.end()) {
             listed.insert(found->second.second);
+            auto& addresses = found->second.first;
+            // A retired address is not dialled again; an added one joins the turn.
+            if (w.addresses != addresses) {
+                if (std::find(addresses.begin(), addresses.end(), w.address) == addresses.end()) {
+                    w.address = addresses.front();
+                    w.host = host_of(w.address);
+                    moved = true;
+                }
+                w.addresses = std::move(addresses);
+            }
             wanted.erase(found);
         }
         if (listed.empty() && w.lan.empty()) {
@@ -288,7 +326,7 @@ void SyncService::Impl::update() {
         w.listed = std::move(listed);
         std::size_t total = 0;
         for (const auto& g : w.groups()) total += mailboxes[g];
-        if (changed || (w.connected && w.mailboxes != total)) {
+        if (changed || moved || (w.connected && w.mailboxes != total)) {
             w.restart = true;
             w.poke();
         }
@@ -297,8 +335,9 @@ void SyncService::Impl::update() {
     for (auto& [key, relay] : wanted) {
         auto link = std::make_shared<SyncLink>(io);
         link->key = key;
-        link->address = relay.first;
-        link->host = host_of(relay.first);
+        link->address = relay.first.front();
+        link->host = host_of(link->address);
+        link->addresses = relay.first;
         link->listed = {relay.second};
         links.emplace(key, link);
         spawn(link);

@@ -249,3 +249,75 @@ TEST_CASE("without redial, a service limited to one group reports an unreachable
     CHECK(as.sessions().empty());
     CHECK(bs.incoming() == 0);
 }
+
+TEST_CASE("sync_once tries a relay's next address when the first fails, and remembers it") {
+    Pair p;
+    SyncService bs(*p.b, nullptr);
+    auto live = bs.listen(loopback());
+    REQUIRE(live.has_value());
+    const auto dead = dead_address(*live);
+    // The same key at a closed port, listed first.
+    REQUIRE(p.a->set_relays(p.g, {dead}, {*live}).has_value());
+    REQUIRE(p.a->post(p.g, "from Anna").has_value());
+
+    auto plan = plan_sync(*p.a, {}, {}, {});
+    REQUIRE(plan.has_value());
+    REQUIRE(plan->sessions.size() == 1);
+    CHECK(plan->sessions[0].address == dead);
+    CHECK(plan->sessions[0].fallbacks == std::vector<std::string>{*live});
+
+    struct Fallbacks final : SyncOnceObserver {
+        std::vector<std::string> tried, passed;
+        void on_session(const std::string& address, const GroupId&) override {
+            tried.push_back(address);
+        }
+        void on_fallback(const std::string& address, const Error&,
+                         const std::string& next) override {
+            passed.push_back(address + " > " + next);
+        }
+    } seen;
+    SyncOnceOptions o;
+    o.observer = &seen;
+    o.sync.connect.connect_timeout = 5s;
+    auto report = sync_once(*p.a, *plan, o);
+    REQUIRE(report.addresses.size() == 1);
+    CHECK(report.addresses[0].errors.empty());
+    CHECK(report.addresses[0].synced == 1);
+    CHECK(report.addresses[0].used == *live);
+    REQUIRE(report.addresses[0].passed_over.size() == 1);
+    CHECK(report.addresses[0].passed_over[0].first == dead);
+    CHECK(seen.passed == std::vector<std::string>{dead + " > " + *live});
+    REQUIRE(seen.tried.size() >= 2);
+    CHECK(seen.tried[0] == dead);
+    CHECK(seen.tried[1] == *live);
+    CHECK(bs.with_node([&](Node& n) { return texts(n, p.g); }) ==
+          std::vector<std::string>{"from Anna"});
+
+    // The next plan starts with the address that worked; the dead one is still tried after it.
+    auto next = plan_sync(*p.a, {}, {}, {});
+    REQUIRE(next.has_value());
+    REQUIRE(next->sessions.size() == 1);
+    CHECK(next->sessions[0].address == *live);
+    CHECK(next->sessions[0].fallbacks == std::vector<std::string>{dead});
+    seen.tried.clear();
+    seen.passed.clear();
+    auto again = sync_once(*p.a, *next, o);
+    REQUIRE(again.addresses.size() == 1);
+    CHECK(again.addresses[0].errors.empty());
+    CHECK(again.addresses[0].passed_over.empty());
+    CHECK(again.addresses[0].used.empty());
+    REQUIRE_FALSE(seen.tried.empty());
+    CHECK(seen.tried[0] == *live);
+    CHECK(seen.passed.empty());
+
+    // Every address dead: the group's error is reported once, after trying each.
+    REQUIRE(p.a->set_relays(p.g, {dead}, {dead_address(*live)}).has_value());
+    auto none = plan_sync(*p.a, {}, {}, {});
+    REQUIRE(none.has_value());
+    auto failed = sync_once(*p.a, *none, o);
+    REQUIRE(failed.addresses.size() == 1);
+    REQUIRE(failed.addresses[0].errors.size() == 1);
+    CHECK(failed.addresses[0].errors[0].code == transport::TransportErrc::connect_failed);
+    CHECK(failed.addresses[0].passed_over.size() == 2);
+    CHECK(failed.addresses[0].synced == 0);
+}

@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <asio/ip/tcp.hpp>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -13,6 +14,7 @@
 
 #include "kolokol/core/identity.hpp"
 #include "kolokol/core/sync_service.hpp"
+#include "kolokol/transport/address.hpp"
 #include "service_fixture.hpp"
 
 using namespace kolokol;
@@ -364,4 +366,33 @@ TEST_CASE("made-up LAN members from one address get a few syncs of `serve --lan`
 
 TEST_CASE("made-up LAN members from one address get a few of a chat's live sessions, not more") {
     made_up_members_get_the_caps(true);
+}
+
+TEST_CASE("a relay listed first at a dead address is reached at its next one, remembered") {
+    Pair p;
+    Recorder ra, rb;
+    SyncService bs(*p.b, &rb, fast());
+    auto live = bs.listen(loopback());
+    REQUIRE(live.has_value());
+    // The same key at a port nothing listens on (taken, then let go), listed first.
+    std::string dead;
+    {
+        asio::io_context io;
+        asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+        auto at = *transport::Address::parse(*live);
+        dead = transport::Address(at.host, acceptor.local_endpoint().port(), at.key).to_string();
+    }
+    REQUIRE(p.a->set_relays(p.g, {dead}, {*live}).has_value());
+    SyncService as(*p.a, &ra, fast());
+    as.update();
+    REQUIRE(ra.wait_for(Kind::connected));
+    // One link for the relay, not one an address; the dead address was passed over at once.
+    CHECK(as.sessions().size() == 1);
+    CHECK(ra.count(Kind::unreachable) == 1);
+    REQUIRE(bs.with_node([&](Node& n) { return n.post(p.g, "from Boris"); }).has_value());
+    bs.written();
+    CHECK(eventually([&] { return has_text(as, p.g, "from Boris"); }));
+    auto routes = as.with_node([&](Node& n) { return n.relay_routes(p.g); });
+    REQUIRE(routes.size() == 1);
+    CHECK(routes[0].addresses == std::vector<std::string>{*live, dead});
 }

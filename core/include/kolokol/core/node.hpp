@@ -271,11 +271,32 @@ public:
     std::vector<transport::MailboxKey> mailbox_keys(const GroupId* group = nullptr) const;
     // This installation's transport (Noise static) key; not the identity key.
     crypto::BoxKeyPair transport_key();
-    // The group's relays (kolokol://host:port/KEY), as its settings record says, plus any the
-    // welcome token named before the first sync.
+    // The group's relays (kolokol://host:port/KEY), one address each, as its settings record
+    // says, plus any the welcome token named before the first sync.
     std::vector<std::string> relays(const GroupId& group);
-    // Admins only: replaces the group's relay list (a control record every member learns).
-    Status set_relays(const GroupId& group, std::vector<std::string> relays);
+    // Every address the group lists, canonical: each relay's addresses together, its first one
+    // first, in the settings' order (what `group relay list` shows).
+    std::vector<std::string> relay_addresses(const GroupId& group);
+    // One relay (an entry of relays()) and the addresses to try for it, in order: the one that
+    // worked last (per relay key, relay_worked) first while the group still lists it, then the
+    // others as listed.
+    struct RelayRoute {
+        std::string first;                   // the relay's entry in relays(), canonical
+        std::string key;                     // its transport key, as in addresses
+        std::vector<std::string> addresses;  // canonical, non-empty, all with that key
+    };
+    std::vector<RelayRoute> relay_routes(const GroupId& group);
+    // The same, every relay's addresses in the listed order.
+    std::vector<RelayRoute> relay_routes_as_listed(const GroupId& group);
+    // Remembers that `address` worked for its relay key: the next sync tries it first. Kept in
+    // the store (network component), one address per key. A malformed address is bad_input.
+    Status relay_worked(const std::string& address);
+    // Admins only: replaces the group's relay list (a control record every member learns):
+    // `relays`, one address a relay (at most 16), and `alternates`, more addresses of them, each
+    // with the key of a relay listed (the first such), tried after it in this order (at most 32,
+    // 8 addresses a relay key in all). At most 256 characters an address. bad_input otherwise.
+    Status set_relays(const GroupId& group, std::vector<std::string> relays,
+                      std::vector<std::string> alternates = {});
 
     // ---- Network policy: Tor only, the proxy, LAN beacon keys (node_network.cpp) -------------
     // A "Tor only" group: members connect to its peers and relays only through a proxy, and

@@ -18,6 +18,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kolokol/core/node.hpp"
@@ -31,8 +32,13 @@ struct SyncPlan {
     struct Session {
         std::string address;          // canonical kolokol://HOST:PORT/KEY
         std::vector<GroupId> groups;  // in the order chosen, no duplicates
+        // More addresses of the same relay (same key) the groups list, tried in this order
+        // when a group's session with `address` fails; empty for a target given.
+        std::vector<std::string> fallbacks;
     };
-    std::vector<Session> sessions;  // by address, in the order first named
+    // By first address and fallbacks, in the order first named. `address` is the one that
+    // worked last for the relay's key (Node::relay_routes), so it is tried first.
+    std::vector<Session> sessions;
     // A group asked for was left out because the route refused it (Tor only without a proxy).
     bool excluded = false;
     // Targets (canonical) that no chosen group lists, when no group was named: a command
@@ -54,8 +60,14 @@ struct SyncAddressReport {
     std::string address;  // canonical
     // Summed over the sessions that succeeded (a group's rounds, each group).
     transport::SyncReport report;
-    std::vector<Error> errors;  // one per group whose session failed, in the plan's order
-    std::size_t synced = 0;     // groups whose sessions all succeeded
+    // One per group whose session failed with every address, in the plan's order: the error
+    // of `address` itself.
+    std::vector<Error> errors;
+    std::size_t synced = 0;  // groups whose sessions all succeeded
+    // The address a group's sessions went to when it was not `address` (a fallback); and the
+    // addresses of a relay with fallbacks that failed, in the order tried, with their errors.
+    std::string used;
+    std::vector<std::pair<std::string, Error>> passed_over;
 };
 
 struct SyncOnceReport {
@@ -80,6 +92,10 @@ public:
     virtual void on_progress(const transport::SyncReport& /*so_far*/) {}
     // The session started last ended.
     virtual void on_session_end(bool /*ok*/) {}
+    // A group's sessions with `address` failed with `error` and `next`, another address of
+    // the same relay, is tried instead.
+    virtual void on_fallback(const std::string& /*address*/, const Error& /*error*/,
+                             const std::string& /*next*/) {}
     // Every session with one address ended (or stop was requested during them).
     virtual void on_address(const SyncAddressReport& /*done*/) {}
     // After Node::maintain() succeeded, before what it wrote is pushed.
@@ -109,8 +125,9 @@ struct SyncOnceOptions {
 };
 
 // Runs `plan`: for each address in order, each group's session (in rounds), then maintain()
-// and the push after it. Blocking. A failed session is reported in its address's errors and
-// the rest go on.
+// and the push after it. Blocking. A group whose session fails is tried with the session's
+// fallbacks in turn; the address that works is remembered (Node::relay_worked). A group that
+// fails with every address is reported in its address's errors and the rest go on.
 SyncOnceReport sync_once(Node& node, const SyncPlan& plan, const SyncOnceOptions& options);
 
 }  // namespace kolokol::core

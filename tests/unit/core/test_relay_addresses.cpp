@@ -1,0 +1,191 @@
+// Several addresses of one relay (DESIGN §5.8): the settings record carries them, every member
+// learns them, ingest refuses an address that would lead to another relay, and the address that
+// worked last is tried first while the group still lists it.
+
+#include <doctest/doctest.h>
+
+#include "kolokol/crypto/random.hpp"
+#include "kolokol/transport/address.hpp"
+#include "node_access.hpp"
+#include "node_fixture.hpp"
+#include "records.hpp"
+
+using namespace kolokol;
+using namespace kolokol::core;
+using namespace kolokol::test;
+
+namespace {
+
+// A 52-character key; the last character carries the 4 padding bits, which must be zero.
+std::string key_of(char c) {
+    return std::string(51, c) + "a";
+}
+std::string at(const std::string& host, int port, char key) {
+    return "kolokol://" + host + ":" + std::to_string(port) + "/" + key_of(key);
+}
+
+}  // namespace
+
+TEST_CASE("a relay's addresses travel in the settings record and reach every member") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto g = *a->create_group("G");
+    auto token = a->add_member(g, card_to_text(b->card()), false, true);
+    REQUIRE(b->join(*token).has_value());
+    const auto ip = at("127.0.0.1", 7000, 'a');
+    const auto name = at("relay.example.org", 443, 'a');
+    const auto other = at("127.0.0.2", 7000, 'b');
+    REQUIRE(a->set_relays(g, {ip, other}, {name}).has_value());
+    deliver(*a, *b);
+    for (auto* n : {a.get(), b.get()}) {
+        // Old readers' view: one address a relay.
+        CHECK(n->relays(g) == std::vector<std::string>{ip, other});
+        CHECK(n->relay_addresses(g) == std::vector<std::string>{ip, name, other});
+        auto routes = n->relay_routes(g);
+        REQUIRE(routes.size() == 2);
+        CHECK(routes[0].key == key_of('a'));
+        CHECK(routes[0].addresses == std::vector<std::string>{ip, name});
+        CHECK(routes[1].addresses == std::vector<std::string>{other});
+    }
+    auto& settings = NodeTestAccess::impl(*b).state(g);
+    CHECK(settings.relay_alternates() == std::vector<std::string>{name});
+
+    // Retiring the first address: the next one becomes the relay's first, for everyone.
+    REQUIRE(a->set_relays(g, {name, other}, {}).has_value());
+    deliver(*a, *b);
+    CHECK(b->relays(g) == std::vector<std::string>{name, other});
+    CHECK(b->relay_routes(g)[0].addresses == std::vector<std::string>{name});
+}
+
+TEST_CASE("the address that worked is tried first, and a retired one is not revived") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto g = *a->create_group("G");
+    const auto first = at("127.0.0.1", 7000, 'a');
+    const auto second = at("127.0.0.1", 7001, 'a');
+    const auto third = at("relay.example.org", 443, 'a');
+    REQUIRE(a->set_relays(g, {first}, {second, third}).has_value());
+    CHECK(a->relay_routes(g)[0].addresses == std::vector<std::string>{first, second, third});
+    REQUIRE(a->relay_worked(third).has_value());
+    CHECK(a->relay_routes(g)[0].addresses == std::vector<std::string>{third, first, second});
+    // Kept in the store.
+    a.reset();
+    auto again = reopen(dir.path() / "a");
+    CHECK(again->relay_routes(g)[0].addresses == std::vector<std::string>{third, first, second});
+    // Per relay key: another key's address worked changes nothing here.
+    REQUIRE(again->relay_worked(at("127.0.0.9", 1, 'c')).has_value());
+    CHECK(again->relay_routes(g)[0].addresses.front() == third);
+    // Retired: the memory of it does not bring it back.
+    REQUIRE(again->set_relays(g, {first}, {second}).has_value());
+    CHECK(again->relay_routes(g)[0].addresses == std::vector<std::string>{first, second});
+    CHECK_FALSE(again->relay_worked("kolokol://nonsense").has_value());
+}
+
+TEST_CASE("set_relays bounds the addresses and refuses non-admins") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto g = *a->create_group("G");
+    auto token = a->add_member(g, card_to_text(b->card()), false, true);
+    REQUIRE(b->join(*token).has_value());
+    deliver(*a, *b);
+    const auto relay = at("127.0.0.1", 7000, 'a');
+    std::vector<std::string> eight;
+    for (int i = 1; i < 9; ++i) eight.push_back(at("127.0.0.1", 7000 + i, 'a'));
+    CHECK_FALSE(a->set_relays(g, {relay}, eight).has_value());  // 9 addresses of one relay
+    eight.pop_back();
+    CHECK(a->set_relays(g, {relay}, eight).has_value());
+    // An added address with a key no relay listed has: it would lead to another relay.
+    auto stray = a->set_relays(g, {relay}, {at("127.0.0.1", 7100, 'b')});
+    REQUIRE_FALSE(stray.has_value());
+    CHECK(stray.error().code == CoreErrc::bad_input);
+    // 10 relays with 3 added addresses each and a 4th for three of them: 33 added.
+    std::vector<std::string> relays, many;
+    for (int r = 0; r < 10; ++r) {
+        const auto host = "10.0.0." + std::to_string(r + 1);
+        relays.push_back(at(host, 7000, char('c' + r)));
+        for (int i = 1; i < (r < 3 ? 5 : 4); ++i) many.push_back(at(host, 7000 + i, char('c' + r)));
+    }
+    REQUIRE(many.size() == 33);
+    CHECK_FALSE(a->set_relays(g, relays, many).has_value());
+    many.pop_back();
+    CHECK(a->set_relays(g, relays, many).has_value());
+    CHECK(a->relay_addresses(g).size() == 42);
+    auto fine = b->set_relays(g, {at("127.0.0.1", 7000, 'a')});
+    REQUIRE_FALSE(fine.has_value());
+    CHECK(fine.error().code == CoreErrc::not_permitted);
+}
+
+TEST_CASE("a settings record's added address must have a listed relay's key") {
+    pb::GroupSettings s;
+    s.set_set_relays(true);
+    s.add_relays(at("127.0.0.1", 7000, 'a'));
+    CHECK_FALSE(relay_list_problem(s).has_value());
+    s.add_relay_alternates(at("relay.example.org", 443, 'a'));
+    CHECK_FALSE(relay_list_problem(s).has_value());
+    SUBCASE("another key") {
+        s.add_relay_alternates(at("127.0.0.6", 7000, 'b'));
+        CHECK(relay_list_problem(s) == "relay address for a relay not listed");
+    }
+    SUBCASE("twice") {
+        s.add_relay_alternates(at("relay.example.org", 443, 'a'));
+        CHECK(relay_list_problem(s) == "relay address listed twice");
+        s.clear_relay_alternates();
+        s.add_relay_alternates(at("127.0.0.1", 7000, 'a'));
+        CHECK(relay_list_problem(s) == "relay address listed twice");
+    }
+    SUBCASE("not canonical, malformed, too long") {
+        s.add_relay_alternates("kolokol://RELAY.example.org:443/" + key_of('a'));
+        CHECK(relay_list_problem(s) == "relay address does not parse");
+        s.clear_relay_alternates();
+        s.add_relay_alternates("kolokol://relay.example.org:443/");
+        CHECK(relay_list_problem(s) == "relay address does not parse");
+        s.clear_relay_alternates();
+        s.add_relay_alternates(std::string(300, 'x'));
+        CHECK(relay_list_problem(s) == "relay address too long");
+    }
+    SUBCASE("without a relay list") {
+        s.set_set_relays(false);
+        CHECK(relay_list_problem(s) == "relay addresses without a relay list");
+    }
+    SUBCASE("more than 8 a relay") {
+        for (int i = 1; i < 8; ++i) s.add_relay_alternates(at("127.0.0.1", 7000 + i, 'a'));
+        CHECK(relay_list_problem(s) == "too many addresses for one relay");
+    }
+    SUBCASE("more than 32 in all") {
+        s.clear_relays();
+        s.clear_relay_alternates();
+        for (int r = 0; r < 6; ++r) {
+            s.add_relays(at("10.0.0." + std::to_string(r + 1), 1, char('a' + r)));
+            for (int i = 2; i < 8; ++i)
+                s.add_relay_alternates(at("10.0.0." + std::to_string(r + 1), i, char('a' + r)));
+        }
+        CHECK(s.relay_alternates_size() == 36);
+        CHECK(relay_list_problem(s) == "too many relay addresses");
+    }
+}
+
+TEST_CASE("a member refuses a settings record that points a relay's address at another key") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto g = *a->create_group("G");
+    auto token = a->add_member(g, card_to_text(b->card()), false, true);
+    REQUIRE(b->join(*token).has_value());
+    const auto relay = at("127.0.0.1", 7000, 'a');
+    REQUIRE(a->set_relays(g, {relay}).has_value());
+    deliver(*a, *b);
+    // Written past set_relays's checks, as a modified client would.
+    pb::RecordBody body;
+    body.mutable_settings()->set_set_relays(true);
+    body.mutable_settings()->add_relays(relay);
+    body.mutable_settings()->add_relay_alternates(at("203.0.113.9", 7000, 'q'));
+    auto& ai = NodeTestAccess::impl(*a);
+    auto epoch = ai.prepare(g, body, std::nullopt);
+    REQUIRE(epoch.has_value());
+    const auto report = b->ingest(std::vector<Bytes>{ai.seal(body, *epoch)});
+    REQUIRE(report.has_value());
+    CHECK(report->rejected == 1);
+    CHECK(b->relay_addresses(g) == std::vector<std::string>{relay});
+}
