@@ -22,6 +22,7 @@
 #include "kolokol/storage/output_file.hpp"
 #include "kolokol/transport/address.hpp"
 #include "node_impl.hpp"
+#include "output_temp.hpp"
 #include "schema.hpp"
 
 namespace kolokol::core {
@@ -424,12 +425,8 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
 
     fs::path tmp = path;
     tmp += ".tmp";
-    auto created = storage::create_output_temp(tmp);
-    if (!created)
-        return reclassify(
-            make_error_code(created.error().code == storage::StorageErrc::exists ? CoreErrc::exists
-                                                                                 : CoreErrc::io),
-            created.error());
+    auto created = create_temp_output(tmp);
+    if (!created) return std::unexpected(created.error());
     const int fd = *created;
     auto abandon = [&](Error e) -> Result<BackupSummary> {
         ::close(fd);

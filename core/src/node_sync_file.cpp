@@ -17,6 +17,7 @@
 #include "kolokol/storage/output_file.hpp"
 #include "kolokol/storage/posix_io.hpp"
 #include "node_impl.hpp"
+#include "output_temp.hpp"
 #include "syncfile.pb.h"
 
 namespace kolokol::core {
@@ -175,16 +176,6 @@ Result<std::size_t> write_sync_to(Node::Impl& m, int fd, std::span<const GroupId
     return count;
 }
 
-// Creates the temporary `tmp` for writing, as every output file (storage/output_file.hpp).
-Result<int> create_temp(const std::filesystem::path& tmp) {
-    auto created = storage::create_output_temp(tmp);
-    if (!created)
-        return reclassify(
-            make_error_code(created.error().code == storage::StorageErrc::exists ? CoreErrc::exists
-                                                                                 : CoreErrc::io),
-            created.error());
-    return *created;
-}
 }  // namespace
 
 Result<std::size_t> Node::write_sync_file(const std::filesystem::path& path,
@@ -194,7 +185,7 @@ Result<std::size_t> Node::write_sync_file(const std::filesystem::path& path,
         if (!m.genesis.contains(g)) return fail(CoreErrc::not_found, "no such group");
     auto tmp = path;
     tmp += ".partial";
-    auto fd = create_temp(tmp);
+    auto fd = create_temp_output(tmp);
     if (!fd) return std::unexpected(fd.error());
     auto count = write_sync_to(m, *fd, groups, path);
     const bool ok = count && ::fsync(*fd) == 0;
@@ -220,7 +211,7 @@ Result<std::size_t> Node::write_sync_parts(const std::filesystem::path& path,
     // its size, and it is cut from there.
     auto tmp = path;
     tmp += ".partial";
-    auto fd = create_temp(tmp);
+    auto fd = create_temp_output(tmp);
     if (!fd) return std::unexpected(fd.error());
     auto count = write_sync_to(m, *fd, groups, path);
     Result<PartsWritten> parts = fail(CoreErrc::io, "cannot write {}", path.string());

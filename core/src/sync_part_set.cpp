@@ -12,6 +12,7 @@
 #include "kolokol/storage/error.hpp"
 #include "kolokol/storage/output_file.hpp"
 #include "kolokol/storage/posix_io.hpp"
+#include "output_temp.hpp"
 
 namespace kolokol::core {
 
@@ -72,12 +73,8 @@ Status pread_all(int fd, std::uint64_t offset, MutableByteView out) {
 Status write_part_file(const std::filesystem::path& path, ByteView bytes) {
     auto tmp = path;
     tmp += ".partial";
-    auto created = storage::create_output_temp(tmp);
-    if (!created)
-        return reclassify(
-            make_error_code(created.error().code == storage::StorageErrc::exists ? CoreErrc::exists
-                                                                                 : CoreErrc::io),
-            created.error());
+    auto created = create_temp_output(tmp);
+    if (!created) return std::unexpected(created.error());
     const int fd = *created;
     const bool ok = storage::write_all(fd, bytes).has_value() && ::fsync(fd) == 0;
     ::close(fd);

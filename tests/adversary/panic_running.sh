@@ -32,14 +32,8 @@ holders() { { find /proc/[0-9]*/fd -lname "$1/*" 2>/dev/null || true; } | cut -d
 # shared memory that readers write through mmap, so it is left out).
 look() { (cd "$WORK" && find "$1" ! -name '*-shm' -printf '%p %i %s %T@\n' | sort); }
 
-pass_file relay
-( KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" exec "$KOLOKOL" relay --listen 127.0.0.1:0 \
-    --data "$WORK/relay" --kdf fast > "$WORK/relay.out" 2>"$WORK/relay.err" ) &
-RELAY=$!
-CLEANUP_PIDS+=("$RELAY")
-for _ in $(seq 100); do [ -s "$WORK/relay.out" ] && break; sleep 0.1; done
-ADDR=$(head -1 "$WORK/relay.out")
-[[ "$ADDR" == kolokol://* ]] || fail "the relay did not start: $(cat "$WORK/relay.err")"
+start_relay
+RELAY=$RELAY_PID
 
 new_member boris Boris
 # member WHO [--duress] — a member in group G with Boris, synced through the relay.

@@ -22,13 +22,7 @@ KOLOKOL_HOME="$WORK/anna" KOLOKOL_PASSPHRASE_FILE="$WORK/anna.init" "$KOLOKOL" i
   --kdf fast --duress >/dev/null
 echo "real passphrase" > "$WORK/anna.pass"
 echo "duress passphrase" > "$WORK/anna.duress"
-pass_file relay
-( KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" exec "$KOLOKOL" relay --listen 127.0.0.1:0 \
-    --data "$WORK/relay" --kdf fast > "$WORK/relay.out" 2>"$WORK/relay.err" ) &
-CLEANUP_PIDS+=("$!")
-for _ in $(seq 100); do [ -s "$WORK/relay.out" ] && break; sleep 0.1; done
-ADDR=$(head -1 "$WORK/relay.out")
-[[ "$ADDR" == kolokol://* ]] || fail "the relay did not start: $(cat "$WORK/relay.err")"
+start_relay
 as anna group create G >/dev/null
 as anna group relay add G "$ADDR" >/dev/null
 as anna post G "Lawyer for Pavel: +7 900 000 00 00"

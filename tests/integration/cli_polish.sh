@@ -126,13 +126,8 @@ grep -qE '\[#{30}\] 100%$' <<<"$bar" || fail "the bar did not end full: $bar"
 echo "ok: a completed progress bar ends at 100%"
 
 # 8. The chat header: "live" for a group whose relay is connected, not for one without a relay.
-pass_file relay
-( KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" exec "$KOLOKOL" relay --listen 127.0.0.1:0 \
-    --data "$WORK/relay" --kdf fast > "$WORK/relay.out" 2>"$WORK/relay.err" ) &
-CLEANUP_PIDS+=("$!")
-for _ in $(seq 100); do [ -s "$WORK/relay.out" ] && break; sleep 0.1; done
-addr=$(head -1 "$WORK/relay.out")
-[ -n "$addr" ] || fail "the relay did not start: $(cat "$WORK/relay.err")"
+start_relay
+addr=$ADDR
 new_member clara Clara
 as clara group create "Aardvark" >/dev/null
 as clara group relay add "Aardvark" "$addr" >/dev/null

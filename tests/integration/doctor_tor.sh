@@ -12,13 +12,7 @@
 source "$(dirname "$0")/lib.bash"
 command -v python3 >/dev/null || fail "python3 is needed"
 
-pass_file relay
-( KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" exec "$KOLOKOL" relay --listen 127.0.0.1:0 \
-    --data "$WORK/relay" --kdf fast > "$WORK/relay.out" 2>"$WORK/relay.err" ) &
-CLEANUP_PIDS+=("$!")
-for _ in $(seq 100); do [ -s "$WORK/relay.out" ] && break; sleep 0.1; done
-ADDR=$(head -1 "$WORK/relay.out")
-[[ "$ADDR" == kolokol://* ]] || fail "relay did not start: $(cat "$WORK/relay.err")"
+start_relay
 
 cat > "$WORK/socks.py" <<'PY'
 # A minimal SOCKS5 proxy (RFC 1928, no auth or RFC 1929 user/pass), CONNECT only, one thread a

@@ -1,11 +1,6 @@
 # `kolokol read --follow` stays connected to the group's relay and shows messages as they arrive.
 source "$(dirname "$0")/lib.bash"
-pass_file relay
-( KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" exec "$KOLOKOL" relay --listen 127.0.0.1:0 \
-    --data "$WORK/relay" --kdf fast > "$WORK/relay.out" 2>"$WORK/relay.err" ) &
-CLEANUP_PIDS+=("$!")
-for _ in $(seq 100); do [ -s "$WORK/relay.out" ] && break; sleep 0.1; done
-ADDR=$(head -1 "$WORK/relay.out")
+start_relay
 new_member anna Anna
 new_member boris Boris
 as anna group create G >/dev/null

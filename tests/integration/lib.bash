@@ -31,6 +31,20 @@ flip_byte() {
   printf "$(printf '\\x%02x' $((byte ^ 0xff)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 pass_file() { echo "passphrase of $1" > "$WORK/$1.pass"; }
+# start_relay — starts `kolokol relay` on a free loopback port with its data in $WORK/relay,
+# killed at exit; sets RELAY_PID, ADDR (the address it prints) and KEY (its key, the address's
+# last part). Fails the test when the relay prints no address within 10 s.
+start_relay() {
+  pass_file relay
+  ( KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" exec "$KOLOKOL" relay --listen 127.0.0.1:0 \
+      --data "$WORK/relay" --kdf fast > "$WORK/relay.out" 2>"$WORK/relay.err" ) &
+  RELAY_PID=$!
+  CLEANUP_PIDS+=("$RELAY_PID")
+  for _ in $(seq 100); do [ -s "$WORK/relay.out" ] && break; sleep 0.1; done
+  ADDR=$(head -1 "$WORK/relay.out")
+  [[ "$ADDR" == kolokol://* ]] || fail "the relay did not start: $(cat "$WORK/relay.err")"
+  KEY=${ADDR##*/}
+}
 # as WHO ARGS… — run kolokol as a member with their own home and passphrase file.
 as() { local who=$1; shift; KOLOKOL_HOME="$WORK/$who" KOLOKOL_PASSPHRASE_FILE="$WORK/$who.pass" "$KOLOKOL" "$@"; }
 # expect_exit CODE WHO ARGS… — the command must fail with exactly this exit code and one line.

@@ -2,13 +2,7 @@
 # mistyped one (exit 6, the list unchanged); and a sync where a listed relay failed exits 9,
 # names that relay once, and says how many of the relays it synced with.
 source "$(dirname "$0")/lib.bash"
-pass_file relay
-( KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" exec "$KOLOKOL" relay --listen 127.0.0.1:0 \
-    --data "$WORK/relay" --kdf fast > "$WORK/relay.out" 2>"$WORK/relay.err" ) &
-CLEANUP_PIDS+=("$!")
-for _ in $(seq 100); do [ -s "$WORK/relay.out" ] && break; sleep 0.1; done
-ADDR=$(head -1 "$WORK/relay.out")
-KEY=${ADDR##*/}
+start_relay
 new_member anna Anna
 as anna group create G >/dev/null
 

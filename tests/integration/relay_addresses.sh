@@ -4,13 +4,7 @@
 # removes it for the other members once they sync. Only admins change the addresses, and an
 # address with another key is refused.
 source "$(dirname "$0")/lib.bash"
-pass_file relay
-( KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" exec "$KOLOKOL" relay --listen 127.0.0.1:0 \
-    --data "$WORK/relay" --kdf fast > "$WORK/relay.out" 2>"$WORK/relay.err" ) &
-CLEANUP_PIDS+=("$!")
-for _ in $(seq 100); do [ -s "$WORK/relay.out" ] && break; sleep 0.1; done
-ADDR=$(head -1 "$WORK/relay.out")
-KEY=${ADDR##*/}
+start_relay
 DEAD="kolokol://127.0.0.1:$(pick_port)/$KEY"
 
 new_member anna Anna
