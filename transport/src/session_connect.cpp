@@ -6,6 +6,8 @@
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <cctype>
+#include <string_view>
 
 namespace kolokol::transport {
 
@@ -19,10 +21,29 @@ std::unexpected<Error> connect_error(const std::string& host, std::uint16_t port
     return fail(TransportErrc::connect_failed, "could not connect to {}:{}: {}", host, port, why);
 }
 
+}  // namespace
+
+bool is_onion_host(std::string_view host) {
+    if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+    constexpr std::string_view kOnion = ".onion";
+    if (host.size() < kOnion.size()) return false;
+    const auto tail = host.substr(host.size() - kOnion.size());
+    for (std::size_t i = 0; i < kOnion.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(tail[i])) != kOnion[i]) return false;
+    return true;
+}
+
+namespace {
+
 asio::awaitable<Result<asio::ip::tcp::socket>> connect_directly(asio::any_io_executor executor,
                                                                 std::string host,
                                                                 std::uint16_t port,
                                                                 std::chrono::milliseconds timeout) {
+    // An onion name resolves nowhere (RFC 7686): asking the system's resolver could only tell
+    // whoever watches this member's DNS which relay it uses.
+    if (is_onion_host(host))
+        co_return connect_error(host, port,
+                                "an onion address is reached only through Tor (set a proxy)");
     asio::steady_timer deadline(executor);
     deadline.expires_after(timeout);
     asio::ip::tcp::resolver resolver(executor);

@@ -676,6 +676,25 @@ TEST_CASE("session: connect failures are clear, and the dialer is a seam") {
     });
 }
 
+TEST_CASE("session: an onion name is never resolved without a proxy") {
+    CHECK(tr::is_onion_host("vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion"));
+    CHECK(tr::is_onion_host("Relay.ONION."));
+    CHECK_FALSE(tr::is_onion_host("onion"));
+    CHECK_FALSE(tr::is_onion_host("example.onion.org"));
+    CHECK_FALSE(tr::is_onion_host("relay.example"));
+    asio::io_context io;
+    run(io, [&]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        // The direct dialer refuses at once, saying why: no lookup is made (an onion name cannot
+        // resolve, so asking the resolver could only leak it; the netns test watches the DNS).
+        auto r = co_await tr::direct_dialer()(ex, "abcdefghijklmnop.onion", 443,
+                                              std::chrono::milliseconds(5000));
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().code == TransportErrc::connect_failed);
+        CHECK(r.error().message.find("only through Tor") != std::string::npos);
+    });
+}
+
 TEST_CASE("session: stopping the server ends its sessions") {
     Fixture f;
     f.start();

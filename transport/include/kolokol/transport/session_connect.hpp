@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "kolokol/crypto/error.hpp"
 #include "kolokol/crypto/x25519.hpp"
@@ -26,8 +27,11 @@ using Dialer = std::function<asio::awaitable<Result<asio::ip::tcp::socket>>(
     asio::any_io_executor executor, std::string host, std::uint16_t port,
     std::chrono::milliseconds timeout)>;
 
-// Resolves `host` (a name or an IP literal) and connects to the first address that answers.
+// Resolves `host` (a name or an IP literal) and connects to the first address that answers. An
+// onion name (is_onion_host) fails at once, never asked of the resolver: only a proxy reaches it.
 Dialer direct_dialer();
+// Whether `host` is a name under .onion (any case, with or without the final dot).
+bool is_onion_host(std::string_view host);
 
 struct ConnectOptions {
     ConnectOptions() = default;  // not an aggregate: see SessionOptions

@@ -9,9 +9,9 @@
 # Namespace C: Anna's kolokol and the relay on loopback, and a DNS "server" that logs every
 # query (resolv.conf points at it). A fix: never resolve a .onion host without a proxy — pass
 # the address over ("needs Tor") in doctor, sync, the send-now and the sync service.
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root for a network namespace"
 C="ko$$c"
