@@ -1,12 +1,16 @@
 // kolokol doctor — checks the home, the store, the clock and the relays, and says what to fix.
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
+#include <sstream>
 
 #include "clock.hpp"
 #include "kolokol/storage/wall_clock.hpp"
@@ -136,6 +140,48 @@ Result<std::chrono::milliseconds> probe(const transport::Address& address,
     return transport::probe(address, std::move(options));
 }
 
+// The user owning the socket that listens on loopback port `port` of this machine (from
+// /proc/net/tcp and tcp6: state 0A, a loopback or wildcard address); nullopt when none is seen.
+std::optional<uid_t> loopback_listener_uid(std::uint16_t port) {
+    for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+        std::ifstream in(table);
+        std::string line;
+        std::getline(in, line);  // the header
+        while (std::getline(in, line)) {
+            std::istringstream fields(line);
+            std::string slot, local, remote, state, queues, timer, retransmits;
+            unsigned long uid = 0;
+            if (!(fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >>
+                  uid))
+                continue;
+            const auto colon = local.rfind(':');
+            if (state != "0A" || colon == std::string::npos) continue;
+            if (std::stoul(local.substr(colon + 1), nullptr, 16) != port) continue;
+            const auto ip = local.substr(0, colon);
+            const bool loopback_or_any = ip == "0100007F" || ip == "00000000" ||
+                                         ip == std::string(32, '0') ||
+                                         ip == "00000000000000000000000001000000" ||
+                                         ip == "0000000000000000FFFF00000100007F";
+            if (loopback_or_any) return static_cast<uid_t>(uid);
+        }
+    }
+    return std::nullopt;
+}
+
+// Whether a local listener of `uid` may be the member's Tor: Debian's tor runs as debian-tor,
+// a Tor the member started runs as the member, and root is trusted with everything anyway.
+// Anyone else may have taken the port while Tor was down.
+bool may_be_tor(uid_t uid) {
+    if (uid == 0 || uid == ::getuid()) return true;
+    const passwd* tor_user = ::getpwnam("debian-tor");
+    return tor_user != nullptr && tor_user->pw_uid == uid;
+}
+
+std::string user_name(uid_t uid) {
+    const passwd* p = ::getpwuid(uid);
+    return p != nullptr ? std::string(p->pw_name) : std::to_string(uid);
+}
+
 // With a proxy set: whether it answers as Tor (transport::proxy_answers_as_tor). A Tor-only
 // group's promise rests on it; for other groups it is a note.
 void check_proxy(core::Node& node, std::vector<Finding>& out) {
@@ -152,6 +198,16 @@ void check_proxy(core::Node& node, std::vector<Finding>& out) {
              subst(_("the proxy {} cannot be reached: {}"), proxy, translated(tor.error())),
              _("start Tor (`sudo systemctl start tor`) or set the proxy again with "
                "`kolokol proxy set`")});
+    } else if (const bool local = policy.proxy->host == "127.0.0.1" || policy.proxy->host == "::1";
+               *tor && local && loopback_listener_uid(policy.proxy->port) &&
+               !may_be_tor(*loopback_listener_uid(policy.proxy->port))) {
+        out.push_back(
+            {"proxy", tor_only ? Verdict::problem : Verdict::note,
+             subst(_("the proxy {} answers as Tor, but its port is held by the user {}, not by "
+                     "Tor's user (debian-tor) or you: someone may have taken it while Tor was "
+                     "down"),
+                   proxy, user_name(*loopback_listener_uid(policy.proxy->port))),
+             _("stop that program, then start Tor (`sudo systemctl restart tor`)")});
     } else if (*tor) {
         out.push_back({"proxy", Verdict::ok,
                        subst(_("the proxy {} answers as Tor (it refuses HTTP the way Tor's SOCKS "

@@ -5,11 +5,11 @@
 # ("HTTP/1.0 501 Tor is not an HTTP Proxy") is reported by `kolokol doctor` as "[ok] proxy …
 # answers as Tor", and then sees every relay address the member connects to, from the member's
 # own address. Here the squatter is a 10-line script run as `nobody`.
-# A fix: doctor also says who listens on the proxy's port (/proc/net/tcp gives the listening
-# socket's uid to anyone): not Tor's user (debian-tor) nor the member's own is a problem.
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+# doctor reads who listens on the proxy's port (/proc/net/tcp gives the listening socket's uid
+# to anyone): neither Tor's user (debian-tor), the member nor root is a problem.
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root to run the squatter as nobody"
 command -v setpriv >/dev/null || skip "setpriv is not installed"
