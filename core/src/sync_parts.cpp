@@ -258,13 +258,19 @@ void ArmorScanner::flush_base64() {
         m_damage = make_error(CoreErrc::bad_input, "it is longer than its header says");
         return;
     }
-    auto bytes = crypto::base64_raw_decode(m_base64);
+    const bool header_known = m_decoded.size() >= kPartHeaderSize;
+    const bool ok = crypto::base64_raw_decode_append(m_base64, m_decoded);
     m_base64.clear();
-    if (!bytes) {
+    if (!ok) {
         m_damage = make_error(CoreErrc::bad_input, "its armor is not valid base64");
         return;
     }
-    append(m_decoded, *bytes);
+    // Once the header is known, room for the part it claims is taken once (address space
+    // only until written) rather than doubled towards it.
+    if (!header_known && m_decoded.size() >= kPartHeaderSize) {
+        ByteReader r(ByteView(m_decoded).subspan(40, 4));
+        m_decoded.reserve(kPartHeaderSize + std::min<std::size_t>(*r.u32be(), kMaxPartSize));
+    }
 }
 
 void ArmorScanner::close_block(std::optional<Error> damage, std::string_view end_line) {

@@ -61,6 +61,37 @@ std::optional<Bytes> base64_raw_decode(std::string_view text) {
 }
 
 namespace {
+// The value of a standard base64 character (the caller has decoded it, so it is one).
+unsigned base64_value(char c) {
+    if (c >= 'A' && c <= 'Z') return static_cast<unsigned>(c - 'A');
+    if (c >= 'a' && c <= 'z') return static_cast<unsigned>(c - 'a') + 26;
+    if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0') + 52;
+    return c == '+' ? 62 : 63;
+}
+}  // namespace
+
+bool base64_raw_decode_append(std::string_view text, Bytes& out) {
+    if (text.empty()) return true;
+    if (text.size() % 4 == 1) return false;
+    const std::size_t at = out.size();
+    out.resize(at + text.size() * 3 / 4 + 3);
+    std::size_t len = 0;
+    const char* end = nullptr;
+    const bool ok = sodium_base642bin(out.data() + at, out.size() - at, text.data(), text.size(),
+                                      nullptr, &len, &end,
+                                      sodium_base64_VARIANT_ORIGINAL_NO_PADDING) == 0 &&
+                    end == text.data() + text.size();
+    // libsodium ignores non-zero trailing bits; canonical encodings only.
+    const unsigned spare = text.size() % 4 == 2 ? 0x0f : text.size() % 4 == 3 ? 0x03 : 0;
+    if (!ok || (base64_value(text.back()) & spare) != 0) {
+        out.resize(at);
+        return false;
+    }
+    out.resize(at + len);
+    return true;
+}
+
+namespace {
 constexpr char kBase32Alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
 }
 

@@ -28,6 +28,28 @@ TEST_CASE("hex, base64url, base64 raw and base32 round-trip and reject junk") {
     CHECK(base32_encode(to_bytes("foobar")) == "mzxw6ytboi");  // RFC 4648 test vector
 }
 
+TEST_CASE("base64 raw decoded onto the end of a buffer agrees with the strict decoder") {
+    for (std::size_t n = 0; n < 40; ++n) {
+        Bytes data = system_random().bytes(n);
+        auto text = base64_raw_encode(data);
+        Bytes out = to_bytes("head");
+        REQUIRE(base64_raw_decode_append(text, out));
+        CHECK(out.size() == 4 + n);
+        CHECK(Bytes(out.begin() + 4, out.end()) == data);
+    }
+    // Whatever the strict decoder refuses is refused, and the buffer is left as it was.
+    for (std::string_view bad : {"AB", "AAB", "A", "AA==", "A*AA", "AAAAA", "AAA=", "Zm9vYh"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(base64_raw_decode(bad));
+        Bytes out = to_bytes("head");
+        CHECK_FALSE(base64_raw_decode_append(bad, out));
+        CHECK(out == to_bytes("head"));
+    }
+    Bytes out;
+    CHECK(base64_raw_decode_append("Zm9vYg", out));
+    CHECK(out == to_bytes("foob"));
+}
+
 TEST_CASE("SHA-256, HMAC and HKDF match RFC vectors") {
     CHECK(hex_encode(sha256(as_bytes("abc"))) ==
           "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
