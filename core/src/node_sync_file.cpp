@@ -2,13 +2,16 @@
 // Layout: "KKSYNC01", then length-prefixed (4 bytes big-endian) protobuf messages: one
 // SyncFileHeader, then SyncFileChunks. Reading checks the whole file first — framing, sizes and
 // every chunk we hold a key for — so a damaged file changes nothing; then it ingests in batches,
-// each its own transaction, so an interrupted import keeps what it committed.
+// each its own transaction, so an interrupted import keeps what it committed. A file holding
+// chunks under keys we do not hold (which the file itself may grant) is ingested as one
+// transaction instead: those chunks are checked only once their key arrives.
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include "kolokol/crypto/aead.hpp"
@@ -324,6 +327,16 @@ Result<IngestReport> read_sync_source(Node::Impl& m, const SyncFileOpen& open) {
             },
             left);
     };
+    // Chunks under keys we do not hold may be opened by a key the file itself grants, and
+    // checked only then: a later pass may find the file damaged after the earlier one ingested.
+    // Such a file is imported as one transaction, so that a damaged chunk anywhere changes
+    // nothing; a file we hold every key for was checked whole above and commits batch by batch.
+    std::optional<WriteScope> whole;
+    if (foreign > 0) {
+        auto scope = WriteScope::open(m);
+        if (!scope) return std::unexpected(scope.error());
+        whole.emplace(std::move(*scope));
+    }
     for (;;) {
         auto epochs_before = m.epochs.size();
         std::size_t left = 0;
@@ -331,6 +344,8 @@ Result<IngestReport> read_sync_source(Node::Impl& m, const SyncFileOpen& open) {
         total.foreign_chunks = left;
         if (left == 0 || m.epochs.size() == epochs_before) break;
     }
+    if (whole)
+        if (auto ok = whole->commit(true); !ok) return std::unexpected(ok.error());
     return total;
 }
 }  // namespace

@@ -77,10 +77,10 @@ bool base64_raw_decode_append(std::string_view text, Bytes& out) {
     out.resize(at + text.size() * 3 / 4 + 3);
     std::size_t len = 0;
     const char* end = nullptr;
-    const bool ok = sodium_base642bin(out.data() + at, out.size() - at, text.data(), text.size(),
-                                      nullptr, &len, &end,
-                                      sodium_base64_VARIANT_ORIGINAL_NO_PADDING) == 0 &&
-                    end == text.data() + text.size();
+    const bool ok =
+        sodium_base642bin(out.data() + at, out.size() - at, text.data(), text.size(), nullptr, &len,
+                          &end, sodium_base64_VARIANT_ORIGINAL_NO_PADDING) == 0 &&
+        end == text.data() + text.size();
     // libsodium ignores non-zero trailing bits; canonical encodings only.
     const unsigned spare = text.size() % 4 == 2 ? 0x0f : text.size() % 4 == 3 ? 0x03 : 0;
     if (!ok || (base64_value(text.back()) & spare) != 0) {

@@ -1,21 +1,14 @@
-# A damaged sync file changes something (SECURITY.md row 8: "bad input … sync file … changes
-# nothing"). Reading checks every chunk it holds a key for before it ingests anything; a chunk
-# under an epoch key it does not hold yet is passed over as foreign. But the file itself may
-# grant that key: the first ingest pass commits the rotation (and everything else it could
-# check), the next pass opens the later epoch's chunk — and only then finds it damaged. The
-# command says "the sync file is damaged" and exits 6, yet the member now holds the earlier
-# chunks' posts, the new member and the new epoch.
-# Any member holding the later epoch can make such a file on purpose (seal junk under its file
-# key); a byte flipped on the way does the same by accident (parts are no help: their check is
-# not keyed, so whoever cuts them can recompute it). Every chunk of the file is damaged in turn:
-# each damaged copy must be refused and leave Boris's store as it was; the intact file must
-# import (so the check can tell).
-# A fix: a later pass checks every chunk it can now open before it ingests any of them, and the
-# passes' writes are one transaction (or the promise says that chunks under keys the file itself
-# brings are checked only after the earlier chunks are in).
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+# A damaged sync file must change nothing (SECURITY.md row 8), also when the damage is in a
+# chunk under an epoch key the file itself grants. Reading checks every chunk it holds a key for
+# before it ingests anything; a chunk under a key it does not hold yet can be opened only after
+# an earlier chunk's rotation is ingested. Any member holding the later epoch can make such a
+# file on purpose (seal junk under its file key); a byte flipped on the way does the same by
+# accident (parts are no help: their check is not keyed, so whoever cuts them can recompute
+# it). Every chunk of the file is damaged in turn: each damaged copy must be refused with exit 6
+# and leave Boris's store as it was; the intact file must import (so the check can tell).
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 G="Legal support"
 new_member anna "Anna Petrova"; new_member boris "Boris Ivanov"; new_member carol "Carol"
 as anna group create "$G" >/dev/null
