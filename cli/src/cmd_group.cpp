@@ -214,6 +214,7 @@ void register_group_commands(CLI::App& app) {
                    route.addresses.end();
         });
         const char* done = nullptr;
+        std::vector<std::string> retired;
         if (relay_action == "add") {
             if (holding != routes.end())
                 throw CommandError(Exit::exists, _("the group already lists that relay"));
@@ -223,6 +224,7 @@ void register_group_commands(CLI::App& app) {
             if (holding == routes.end())
                 throw CommandError(Exit::not_found, _("the group does not list that relay"));
             // The relay goes with every address of it.
+            retired = holding->addresses;
             routes.erase(holding);
             done = _("Removed the relay. Sync to tell the others.\n");
         } else if (relay_action == "add-address") {
@@ -246,6 +248,7 @@ void register_group_commands(CLI::App& app) {
                                    _("that is the relay's only address: remove the relay with "
                                      "`kolokol group relay remove`"));
             std::erase(holding->addresses, relay_address);
+            retired.push_back(relay_address);
             done = _("Retired the address. Sync to tell the others.\n");
         }
         std::vector<std::string> relays, alternates;
@@ -253,7 +256,7 @@ void register_group_commands(CLI::App& app) {
             relays.push_back(route.addresses.front());
             alternates.insert(alternates.end(), route.addresses.begin() + 1, route.addresses.end());
         }
-        check(node->set_relays(gid, std::move(relays), std::move(alternates)));
+        check(node->set_relays(gid, std::move(relays), std::move(alternates), std::move(retired)));
         std::cout << done;
     });
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kolokol/crypto/error.hpp"
+#include "kolokol/transport/address.hpp"
 
 namespace kolokol::core {
 
@@ -161,6 +162,7 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
     f.members.emplace(m_genesis.creator, Member{m_genesis.creator, m_genesis.creator_box,
                                                 m_genesis.creator_name, true});
     std::vector<std::size_t> removes;
+    std::optional<std::size_t> relay_list;  // the settings op whose relay list is kept
     for (std::size_t i = 0; i < m_ops.size(); ++i)
         if (in(set, i) && is_kind(m_ops[i], pb::MembershipOp::REMOVE)) removes.push_back(i);
     for (std::size_t i = 0; i < m_ops.size(); ++i) {
@@ -198,12 +200,48 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
             if (s.set_relays()) {
                 f.relays.assign(s.relays().begin(), s.relays().end());
                 f.relay_alternates.assign(s.relay_alternates().begin(), s.relay_alternates().end());
+                relay_list = i;
             }
             if (s.set_retention()) f.retention_seconds = s.retention_seconds();
             if (s.set_tor_only()) f.tor_only = s.tor_only();
         }
     }
+    if (relay_list) drop_retired(f, set, *relay_list);
     return f;
+}
+
+void GroupState::drop_retired(Fold& f, const Bits& set, std::size_t list) const {
+    // What another record in the set retired stays retired unless the list's own record has
+    // seen that one (an admin listing an address again after its retirement).
+    std::set<std::string> retired;
+    for (std::size_t r = 0; r < m_ops.size(); ++r) {
+        if (r == list || !in(set, r) || in(m_anc[list], r) || !m_ops[r].body.has_settings())
+            continue;
+        const auto& s = m_ops[r].body.settings();
+        if (s.set_relays()) retired.insert(s.relay_retired().begin(), s.relay_retired().end());
+    }
+    if (retired.empty()) return;
+    std::erase_if(f.relay_alternates, [&](const std::string& a) { return retired.contains(a); });
+    // A retired first address gives way to the relay's next one still listed; a relay with
+    // none left goes.
+    std::vector<std::string> relays;
+    for (const auto& r : f.relays) {
+        if (!retired.contains(r)) {
+            relays.push_back(r);
+            continue;
+        }
+        auto parsed = transport::Address::parse(r);
+        if (!parsed) continue;
+        auto next = std::find_if(f.relay_alternates.begin(), f.relay_alternates.end(),
+                                 [&](const std::string& a) {
+                                     auto other = transport::Address::parse(a);
+                                     return other && other->key == parsed->key;
+                                 });
+        if (next == f.relay_alternates.end()) continue;
+        relays.push_back(*next);
+        f.relay_alternates.erase(next);
+    }
+    f.relays = std::move(relays);
 }
 
 std::set<EpochId> GroupState::frontier_of(const Fold& f) const {

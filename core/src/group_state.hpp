@@ -140,6 +140,9 @@ private:
     using Bits = std::vector<std::uint64_t>;
 
     Fold fold(const Bits& set) const;
+    // Drops from `f`'s relay list (that of op `list`) the addresses other settings ops of `set`
+    // retired that `list` has not seen.
+    void drop_retired(Fold& f, const Bits& set, std::size_t list) const;
     std::set<EpochId> frontier_of(const Fold& f) const;
     bool on_chain_before(const RecordId& id, std::uint64_t seq, const pb::MembershipOp& cut,
                          const MemberKey& author) const;

@@ -159,7 +159,7 @@ std::vector<Node::RelayRoute> Node::relay_routes_as_listed(const GroupId& group)
 }
 
 Status Node::set_relays(const GroupId& group, std::vector<std::string> relays,
-                        std::vector<std::string> alternates) {
+                        std::vector<std::string> alternates, std::vector<std::string> retired) {
     if (relays.size() > static_cast<std::size_t>(kMaxRelays))
         return fail(CoreErrc::bad_input, "a group lists at most 16 relays");
     if (alternates.size() > static_cast<std::size_t>(kMaxRelayAlternates))
@@ -182,6 +182,15 @@ Status Node::set_relays(const GroupId& group, std::vector<std::string> relays,
             if (++per_key[parsed->key] > kMaxRelayAddresses)
                 return fail(CoreErrc::bad_input, "a relay has at most 8 addresses");
         }
+    if (retired.size() > static_cast<std::size_t>(kMaxRelayRetired))
+        return fail(CoreErrc::bad_input, "a change retires at most 16 relay addresses");
+    for (auto& r : retired) {
+        auto parsed = transport::Address::parse(r);
+        if (!parsed) return fail(CoreErrc::bad_input, "{}: {}", r, parsed.error());
+        r = parsed->to_string();
+        if (r.size() > kMaxRelayAddressChars || seen.contains(r))
+            return fail(CoreErrc::bad_input, "a retired address cannot be listed: {}", r);
+    }
     if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
     if (!m_impl->state(group).is_admin(me()))
         return fail(CoreErrc::not_permitted, "only an admin can change the group's relays");
@@ -190,6 +199,7 @@ Status Node::set_relays(const GroupId& group, std::vector<std::string> relays,
     settings->set_set_relays(true);
     for (auto& r : relays) settings->add_relays(std::move(r));
     for (auto& r : alternates) settings->add_relay_alternates(std::move(r));
+    for (auto& r : retired) settings->add_relay_retired(std::move(r));
     if (auto r = m_impl->write(group, std::move(body)); !r) return std::unexpected(r.error());
     return {};
 }

@@ -1,5 +1,6 @@
 #include "records.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -14,6 +15,19 @@ std::optional<std::string_view> relay_list_problem(const pb::GroupSettings& s) {
     if (s.relays_size() > kMaxRelays) return "too many relays";
     for (const auto& r : s.relays())
         if (r.size() > kMaxRelayAddressChars) return "relay address too long";
+    if (s.relay_retired_size() > 0) {
+        if (!s.set_relays()) return "retired relay addresses without a relay list";
+        if (s.relay_retired_size() > kMaxRelayRetired) return "too many retired relay addresses";
+        for (const auto& r : s.relay_retired()) {
+            if (r.size() > kMaxRelayAddressChars) return "relay address too long";
+            auto parsed = transport::Address::parse(r);
+            if (!parsed || parsed->to_string() != r) return "relay address does not parse";
+            if (std::find(s.relays().begin(), s.relays().end(), r) != s.relays().end() ||
+                std::find(s.relay_alternates().begin(), s.relay_alternates().end(), r) !=
+                    s.relay_alternates().end())
+                return "relay address listed and retired";
+        }
+    }
     if (s.relay_alternates_size() == 0) return std::nullopt;
     if (!s.set_relays()) return "relay addresses without a relay list";
     if (s.relay_alternates_size() > kMaxRelayAlternates) return "too many relay addresses";

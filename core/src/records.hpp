@@ -24,12 +24,15 @@ inline constexpr int kMaxRelays = 16;
 inline constexpr int kMaxRelayAlternates = 32;
 inline constexpr int kMaxRelayAddresses = 8;
 inline constexpr std::size_t kMaxRelayAddressChars = 256;
+// Addresses one settings record may retire (relay_retired): a removed relay's 8, twice over.
+inline constexpr int kMaxRelayRetired = 16;
 
 // What is wrong with a settings record's relay list, or nullopt: at most kMaxRelays relays of
 // at most kMaxRelayAddressChars characters; relay_alternates only with set_relays, at most
 // kMaxRelayAlternates of them, each a canonical address whose key is the key of a relay the
 // record lists (so an added address can never lead to another relay), none listed twice, and
-// at most kMaxRelayAddresses addresses per relay key.
+// at most kMaxRelayAddresses addresses per relay key; relay_retired only with set_relays, at
+// most kMaxRelayRetired canonical addresses, none of them listed by the record itself.
 std::optional<std::string_view> relay_list_problem(const pb::GroupSettings& settings);
 
 // Control records travel under the control key so late joiners can read them.

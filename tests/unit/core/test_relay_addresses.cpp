@@ -189,3 +189,79 @@ TEST_CASE("a member refuses a settings record that points a relay's address at a
     CHECK(report->rejected == 1);
     CHECK(b->relay_addresses(g) == std::vector<std::string>{relay});
 }
+
+TEST_CASE("a retired address stays retired against a concurrent change that has not seen it") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto g = *a->create_group("G");
+    auto token = a->add_member(g, card_to_text(b->card()), true, true);
+    REQUIRE(b->join(*token).has_value());
+    const auto first = at("127.0.0.1", 7000, 'a');
+    const auto second = at("127.0.0.2", 7000, 'a');
+    const auto third = at("127.0.0.3", 7000, 'a');
+    REQUIRE(a->set_relays(g, {first}, {second}).has_value());
+    deliver(*a, *b);
+    REQUIRE(b->relay_addresses(g) == std::vector<std::string>{first, second});
+
+    SUBCASE("an address added concurrently does not bring back the retired first address") {
+        // Anna retires the first address; Boris, not having seen it, writes more and adds a
+        // third: his record comes later in (Lamport, id) order and lists the first again.
+        REQUIRE(a->set_relays(g, {second}, {}, {first}).has_value());
+        for (int i = 0; i < 3; ++i) REQUIRE(b->post(g, "note").has_value());
+        REQUIRE(b->set_relays(g, {first}, {second, third}).has_value());
+        deliver(*a, *b);
+        deliver(*b, *a);
+        for (auto* n : {a.get(), b.get()}) {
+            CHECK(n->relays(g) == std::vector<std::string>{second});
+            CHECK(n->relay_addresses(g) == std::vector<std::string>{second, third});
+        }
+        // An admin who has seen the retirement may list the address again.
+        REQUIRE(b->set_relays(g, {second}, {third, first}).has_value());
+        deliver(*b, *a);
+        CHECK(a->relay_addresses(g) == std::vector<std::string>{second, third, first});
+    }
+    SUBCASE("a relay removed concurrently with an address added to it stays removed") {
+        const auto other = at("10.0.0.1", 7000, 'b');
+        REQUIRE(a->set_relays(g, {other}, {}, {first, second}).has_value());
+        REQUIRE(b->set_relays(g, {first}, {second, third}).has_value());
+        deliver(*a, *b);
+        deliver(*b, *a);
+        for (auto* n : {a.get(), b.get()}) {
+            // Boris's list wins; what Anna retired goes from it, and his added third address
+            // leads the relay now.
+            auto both = n->relay_addresses(g);
+            CHECK(std::find(both.begin(), both.end(), first) == both.end());
+            CHECK(std::find(both.begin(), both.end(), second) == both.end());
+        }
+        CHECK(a->relay_addresses(g) == b->relay_addresses(g));
+    }
+    SUBCASE("two admins retiring each address of one relay: the relay goes") {
+        REQUIRE(a->set_relays(g, {second}, {}, {first}).has_value());
+        REQUIRE(b->set_relays(g, {first}, {}, {second}).has_value());
+        deliver(*a, *b);
+        deliver(*b, *a);
+        CHECK(a->relay_addresses(g).empty());
+        CHECK(b->relay_addresses(g).empty());
+    }
+    SUBCASE("bounds: a retired address cannot be listed, at most 16") {
+        CHECK_FALSE(a->set_relays(g, {first}, {second}, {second}).has_value());
+        std::vector<std::string> many;
+        for (int i = 0; i < 17; ++i) many.push_back(at("10.1.0.1", 8000 + i, 'c'));
+        CHECK_FALSE(a->set_relays(g, {first}, {}, many).has_value());
+        many.pop_back();
+        CHECK(a->set_relays(g, {first}, {}, many).has_value());
+        pb::GroupSettings s;
+        s.set_set_relays(true);
+        s.add_relays(first);
+        s.add_relay_retired(first);
+        CHECK(relay_list_problem(s) == "relay address listed and retired");
+        s.clear_relay_retired();
+        s.add_relay_retired("kolokol://127.0.0.9:1/");
+        CHECK(relay_list_problem(s) == "relay address does not parse");
+        s.clear_relay_retired();
+        s.add_relay_retired(second);
+        s.set_set_relays(false);
+        CHECK(relay_list_problem(s) == "retired relay addresses without a relay list");
+    }
+}

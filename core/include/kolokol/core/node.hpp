@@ -295,8 +295,11 @@ public:
     // `relays`, one address a relay (at most 16), and `alternates`, more addresses of them, each
     // with the key of a relay listed (the first such), tried after it in this order (at most 32,
     // 8 addresses a relay key in all). At most 256 characters an address. bad_input otherwise.
+    // `retired`: addresses this change retires (at most 16, none of them listed): a concurrent
+    // change by another admin that has not seen this one cannot list them again.
     Status set_relays(const GroupId& group, std::vector<std::string> relays,
-                      std::vector<std::string> alternates = {});
+                      std::vector<std::string> alternates = {},
+                      std::vector<std::string> retired = {});
 
     // ---- Network policy: Tor only, the proxy, LAN beacon keys (node_network.cpp) -------------
     // A "Tor only" group: members connect to its peers and relays only through a proxy, and

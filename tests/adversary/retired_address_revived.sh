@@ -1,18 +1,17 @@
-# A retired relay address comes back (SECURITY.md row 68: "a retired address is never dialled
-# again"). Anna, an admin, retires the relay's address 127.0.0.1 (say it is blocked, or watched)
+# A retired relay address must not come back (SECURITY.md row 68: "a retired address is never
+# dialled again"). Anna, an admin, retires the relay's address 127.0.0.1 (say it is blocked, or watched)
 # and keeps its other one. Boris, another admin, who had not yet heard of that, adds a third
 # address: `add-address` writes the whole list as he knows it, retired address included. The
 # settings records are concurrent, the later in (Lamport, id) order wins whole (docs/design.md
-# §5.8), and Boris has written more. Both converge on a list that holds the retired address
-# again, and Anna's next sync dials it first. No one misbehaves: two honest admins, one offline
-# for a day, undo a retirement. A hostile admin could always re-add it; the promise is about
+# §5.8), and Boris has written more. Were the later list kept whole, both would converge on a
+# list that holds the retired address again, and Anna's next sync would dial it first: two
+# honest admins, one offline for a day, would undo a retirement. A hostile admin could always re-add it; the promise is about
 # what a retirement guarantees against concurrent changes.
-# A fix: a retirement that does not depend on who writes last — retired addresses as a set that
-# only grows (each settings record names what it retires; the fold drops every address any
-# record in the set retired, until an admin re-adds it in a record that has seen the retire).
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+# Each settings record names the addresses it retires, and the fold drops them from whichever
+# list wins unless that list's record has seen the retirement.
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 start_relay
 key=${RELAY##*/}
 port=$(sed 's|kolokol://127.0.0.1:\([0-9]*\)/.*|\1|' <<<"$RELAY")
