@@ -100,6 +100,14 @@ std::size_t file_sync(core::Node& node) {
                                d.header.index, d.header.count)
                       << "\n";
     }
+    // A damaged copy beside a good one: the good one was read.
+    std::vector<std::string> damaged;
+    for (const auto& d : parts.damaged) {
+        damaged.push_back(translated(d));
+        if (!a.json)
+            std::cerr << subst(_("{} (another copy of that part was read)"), translated(d))
+                      << "\n";
+    }
     if (!a.json && parts.ignored_files > 0)
         std::cerr << subst(P_("Left alone {} file that holds no part of a sync file.",
                               "Left alone {} files that hold no part of a sync file.",
@@ -124,6 +132,7 @@ std::size_t file_sync(core::Node& node) {
             out["set"] = core::set_name(parts.set);
             out["parts"] = parts.count;
             out["duplicates"] = duplicates;
+            out["damaged"] = damaged;
             out["ignored_files"] = parts.ignored_files;
         }
         std::cout << out.dump() << "\n";

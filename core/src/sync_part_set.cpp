@@ -29,7 +29,7 @@ constexpr std::size_t kMaxMissingNamed = 20;
 
 std::string part_file_name(const std::filesystem::path& out, std::uint32_t index,
                            std::uint32_t count, bool armor) {
-    const auto digits = std::to_string(count).size();
+    const auto digits = std::max<std::size_t>(2, std::to_string(count).size());
     auto number = std::to_string(index);
     number.insert(0, digits - number.size(), '0');
     return out.string() + ".part" + number + (armor ? ".txt" : "");
@@ -166,6 +166,12 @@ class Collector {
 public:
     std::vector<PartSource> found;
     std::size_t ignored = 0;
+    // Damaged parts, with what their header still says (nullopt when nothing can be read).
+    struct Damaged {
+        std::optional<PartHeader> label;
+        Error error;
+    };
+    std::vector<Damaged> damaged;
 
     // One file; `in_folder`: a file that holds no part is counted, not refused.
     Status add_file(const std::filesystem::path& path, bool in_folder) {
@@ -176,7 +182,7 @@ public:
             if (!part) {
                 if (part.error().code == make_error_code(CoreErrc::io))
                     return std::unexpected(part.error());
-                return damaged(path, peek_label(path), part.error());
+                return note_damaged(path, peek_label(path), part.error());
             }
             return keep({path, 0, false, part->header});
         }
@@ -191,8 +197,9 @@ public:
         std::optional<Error> error;
         auto seen = scan_text(path, 0, in_folder, [&](ArmorBlock&& block) {
             if (!block.part) {
-                error = damaged(path, block.label, block.part.error()).error();
-                return false;
+                auto noted = note_damaged(path, block.label, block.part.error());
+                if (!noted) error = noted.error();
+                return noted.has_value();
             }
             auto kept = keep({path, block.offset, true, block.part->header});
             if (!kept) error = kept.error();
@@ -231,6 +238,15 @@ public:
     }
 
 private:
+    Status note_damaged(const std::filesystem::path& path, const std::optional<PartHeader>& label,
+                        const Error& why) {
+        if (damaged.size() == kMaxPartsFound)
+            return fail(CoreErrc::bad_input, "more than {} damaged parts were given",
+                        kMaxPartsFound);
+        damaged.push_back({label, ::kolokol::core::damaged(path, label, why).error()});
+        return {};
+    }
+
     Status keep(PartSource source) {
         if (found.size() == kMaxPartsFound)
             return fail(CoreErrc::bad_input, "more than {} parts were given", kMaxPartsFound);
@@ -332,9 +348,11 @@ Result<PartSet> collect_parts(std::span<const std::filesystem::path> inputs) {
             return fail(CoreErrc::not_found, "no such file: {}", path.string());
         if (!ok) return std::unexpected(ok.error());
     }
-    if (c.found.empty())
+    if (c.found.empty()) {
+        if (!c.damaged.empty()) return std::unexpected(c.damaged.front().error);
         return fail(CoreErrc::bad_input, "no part of a sync file in {}",
                     inputs.empty() ? std::string() : inputs.front().string());
+    }
 
     // The set most parts belong to is the one meant; a part of any other is named.
     std::map<PartSetId, std::size_t> per_set;
@@ -377,6 +395,17 @@ Result<PartSet> collect_parts(std::span<const std::filesystem::path> inputs) {
     std::vector<std::uint32_t> missing;
     for (std::uint32_t i = 0; i < set.count; ++i)
         if (!slots[i]) missing.push_back(i + 1);
+    // A damaged copy is passed over when the set is whole without it. Otherwise the damage is
+    // what is said: of a part that is missing, or of one whose header no longer says which.
+    for (auto& d : c.damaged) {
+        if (missing.empty()) {
+            set.damaged.push_back(std::move(d.error));
+            continue;
+        }
+        if (!d.label ||
+            (d.label->set == chosen && d.label->count == set.count && !slots[d.label->index - 1]))
+            return std::unexpected(d.error);
+    }
     if (missing.size() == 1)
         return fail(CoreErrc::bad_input, "part {} of {} of set {} is missing", missing.front(),
                     set.count, set_name(chosen));

@@ -45,6 +45,15 @@ for p in $(printf '%s\n' "${parts[@]}" | shuf); do
   case "$p" in *part02.txt) cp "$WORK/out/$p" "$WORK/carried/download($i) (1).txt" ;; esac
 done
 echo "a note that is no part" > "$WORK/carried/readme.txt"
+# And a copy of part 4 that a messenger damaged (one base64 character of its third line).
+p4=$(printf '%s\n' "${parts[@]}" | grep 'part04.txt$')
+python3 - "$WORK/out/$p4" "$WORK/carried/part4 (damaged).txt" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+lines[2] = lines[2][:2] + ("B" if lines[2][2] == "A" else "A") + lines[2][3:]
+open(sys.argv[2], "w").write("\n".join(lines))
+PY
+! cmp -s "$WORK/out/$p4" "$WORK/carried/part4 (damaged).txt" || fail "the copy of part 4 is not damaged"
 before=$(as boris read "$G" --limit 100)
 rc=0; err=$(as boris sync --from-file "$WORK/carried" 2>&1 >/dev/null) || rc=$?
 [ "$rc" -eq 6 ] || fail "an incomplete set exited $rc: $err"
@@ -60,6 +69,9 @@ cat "$WORK/in.out" "$WORK/in.err"
 grep -qF "from its $count parts (set $set_id)" "$WORK/in.out" || fail "the set is not said: $(cat "$WORK/in.out")"
 grep -qF "a second copy of part 2 of $count, ignored" "$WORK/in.err" || fail "the duplicate is not said: $(cat "$WORK/in.err")"
 grep -qF "Left alone 1 file" "$WORK/in.err" || fail "the note is not said: $(cat "$WORK/in.err")"
+grep -qF "part4 (damaged).txt: part 4 of $count of set $set_id is damaged" "$WORK/in.err" \
+  && grep -qF "(another copy of that part was read)" "$WORK/in.err" \
+  || fail "the damaged copy of part 4 is not said: $(cat "$WORK/in.err")"
 got=$(as boris read "$G" --limit 100)
 for n in 1 17 40; do grep -qF "сообщение $n:" <<<"$got" || fail "message $n did not arrive: $got"; done
 [ "$(grep -c "сообщение" <<<"$got")" -eq 40 ] || fail "not 40 messages: $got"

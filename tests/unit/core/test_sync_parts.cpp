@@ -328,6 +328,59 @@ TEST_CASE("a set with a part missing, damaged or from another set is refused by 
     CHECK(gone.error().code == CoreErrc::not_found);
 }
 
+TEST_CASE("a damaged copy of a part beside a good one is passed over and said") {
+    TempDir dir;
+    auto whole = pattern_bytes(30000, 7);
+    auto written = cut(dir.path(), "s", whole, {4096, true}, 0x5a);
+    REQUIRE(written.files.size() >= 8);
+    const auto n = std::to_string(written.files.size());
+    // A copy of part 4 with one base64 character changed, and a binary-looking file whose
+    // header is gone: both damaged.
+    auto text = read_text(written.files[3]);
+    auto pos = text.find('\n', 100) + 3;
+    text[pos] = text[pos] == 'Q' ? 'R' : 'Q';
+    write_text(dir.path() / "copy-of-4.txt", text);
+    write_text(dir.path() / "stub", "KKPART01");
+    std::vector<std::filesystem::path> given(written.files.begin(), written.files.end());
+    given.push_back(dir.path() / "copy-of-4.txt");
+    given.push_back(dir.path() / "stub");
+    auto set = collect_parts(given);
+    REQUIRE(set.has_value());
+    CHECK(set->parts.size() == written.files.size());
+    REQUIRE(set->damaged.size() == 2);
+    CHECK(says(set->damaged[0], "copy-of-4.txt: part 4 of " + n +
+                                    " of set 5a5a5a5a5a5a5a5a is damaged: its checksum"));
+    CHECK(says(set->damaged[1], "stub: a part of a sync file is damaged"));
+    PartSetReader reader(*set);
+    Bytes back(whole.size() + 10);
+    auto got = reader.read(back);
+    REQUIRE(got.has_value());
+    CHECK(*got == whole.size());
+    back.resize(*got);
+    CHECK(back == whole);
+
+    // With the good part 4 gone, its damaged copy is what is said, not a missing part.
+    given.erase(given.begin() + 3);
+    auto refused = collect_parts(given);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK_MESSAGE(says(refused.error(), "copy-of-4.txt: part 4 of " + n + " of set "
+                                        "5a5a5a5a5a5a5a5a is damaged"),
+                  refused.error().message);
+    // With part 2 gone instead, the missing part is said (the damaged 4 has a good copy); a
+    // damaged file whose header says nothing could be any part, and is said first.
+    given.insert(given.begin() + 3, written.files[3]);
+    given.erase(given.begin() + 1);
+    refused = collect_parts(given);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK_MESSAGE(says(refused.error(), "stub: a part of a sync file is damaged"),
+                  refused.error().message);
+    given.pop_back();
+    refused = collect_parts(given);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK_MESSAGE(says(refused.error(), "part 2 of " + n + " of set 5a5a5a5a5a5a5a5a is missing"),
+                  refused.error().message);
+}
+
 TEST_CASE("a member reads a sync file out of its parts, and nothing before all are there") {
     TempDir dir;
     auto a = make_node(dir.path() / "a", "Anna");

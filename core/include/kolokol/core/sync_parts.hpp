@@ -145,14 +145,18 @@ struct PartSet {
     std::vector<PartSource> parts;  // in index order, count of them
     // Second copies (same set, index and check), ignored.
     std::vector<PartSource> duplicates;
+    // Damaged copies passed over because the set is whole without them: what each is (the
+    // error names the file and, when its header still says so, the part).
+    std::vector<Error> damaged;
     // Files in the folders given that hold no part.
     std::size_t ignored_files = 0;
 };
 // The parts in `inputs` (files, or folders whose files are looked at, not below). Every part
-// is read and checked; a damaged part, a part of another set, two different parts under one
-// number, a missing part — each fails with CoreErrc::bad_input naming the file or the part
-// ("part 3 of 5 of set 1f2e3d4c5b6a7980 is missing"); a path that does not exist with
-// CoreErrc::not_found.
+// is read and checked; a part of another set, two different parts under one number, a missing
+// part — each fails with CoreErrc::bad_input naming the file or the part ("part 3 of 5 of set
+// 1f2e3d4c5b6a7980 is missing"); a path that does not exist with CoreErrc::not_found. A damaged
+// part fails the same way unless the set is whole without it (a good copy of it was given too):
+// then it is passed over and listed in PartSet::damaged.
 Result<PartSet> collect_parts(std::span<const std::filesystem::path> inputs);
 
 // Reads the whole sync file out of a PartSet, part by part, reading and checking each part
