@@ -282,6 +282,9 @@ struct Node::Impl {
     Status note_redaction(const RecordId& redaction, const GroupId& group,
                           const pb::RecordBody& body, std::vector<RecordId>& retry);
     bool redaction_noted(const RecordId& target);
+    // Whether `id` was refused because its author was no member at its position (not_member,
+    // removed_author): references to it are cut, not waited for.
+    bool rejected_for_membership(const RecordId& id);
     // A record whose envelope was dropped as damaged arrived again: store it, true if it did.
     Result<bool> refetched(const RecordId& id, const MailboxId& mailbox, ByteView envelope);
     // Marks a held record whose envelope is gone (dropped as damaged, or lost) so that ingest

@@ -12,6 +12,10 @@
 namespace kolokol::core {
 
 namespace {
+
+bool is_membership_rejection(RejectReason reason) {
+    return reason == RejectReason::not_member || reason == RejectReason::removed_author;
+}
 constexpr std::size_t kParallelThreshold = 64;
 constexpr std::int64_t kMaxRejectedRows = 10000;
 
@@ -173,6 +177,17 @@ Status Node::Impl::hold_for(const RecordId& id, std::span<const RecordId> refs) 
 
 std::size_t Node::Impl::pending_count() {
     return records.held_count();
+}
+
+bool Node::Impl::rejected_for_membership(const RecordId& id) {
+    auto st = db.cached("SELECT reason FROM rejected WHERE id = ?");
+    if (!st) return false;
+    (*st)->bind(1, ByteView(id));
+    auto r = (*st)->step();
+    const bool out =
+        r && *r && is_membership_rejection(static_cast<RejectReason>((*st)->column_int64(0)));
+    (*st)->reset();
+    return out;
 }
 
 Status Node::Impl::reject(const RecordId& id, RejectReason reason, std::string_view detail,
@@ -342,7 +357,14 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
     auto& c = **checked;
     if (!c.missing.empty()) return hold(c, envelope, from_pending, report);
     auto standing = judge(c);
-    if (!standing) return reject(c.id, standing.error().reason, standing.error().detail, report);
+    if (!standing) {
+        const auto reason = standing.error().reason;
+        if (auto ok = reject(c.id, reason, standing.error().detail, report); !ok) return ok;
+        // Records naming one whose author was no member there are not left waiting for it:
+        // another member may have applied it before learning of the removal, and named it.
+        if (is_membership_rejection(reason)) return wake_waiting(c.id, retry);
+        return {};
+    }
     return apply(c, *standing, envelope, from_pending, report, retry);
 }
 
@@ -410,12 +432,16 @@ Result<std::optional<Node::Impl::Candidate>> Node::Impl::check(
 
     // Causal delivery: wait for every control head, and for parents and the author's previous
     // record when they lie in an epoch we can read (beyond that is a late joiner's horizon).
+    // A parent or previous record refused because its author was no member there is cut, not
+    // waited for: a member who applied it before learning of the author's removal (it is void
+    // for him from then on) may name it, and what he writes must not wait for it for good.
     auto need = [&](const RecordId& ref, bool blocking) {
         if (auto row = record_row(ref)) {
             c.ref_lamports.push_back(row->lamport);
             return;
         }
-        if (blocking && !redaction_noted(ref)) c.missing.push_back(ref);
+        if (blocking && !redaction_noted(ref) && !rejected_for_membership(ref))
+            c.missing.push_back(ref);
     };
     // Control records cannot be redacted, so a redaction naming one proves nothing: its note
     // (made even for a redaction still waiting, by anyone holding the epoch's key) must not let

@@ -1,20 +1,21 @@
-# A removed member — no admin — silences an honest member for good with one post from a copy of
+# A removed member — no admin — must not silence an honest member with one post from a copy of
 # his home. Ivan is a member; Carl is offline for a while. Ivan keeps a copy of his home; Anna
 # writes a few messages and removes Ivan. Ivan's old home posts once and syncs to the group's
 # relay (the old epoch's mailbox stays open, row 17). Carl comes back and syncs: in one batch,
 # in Lamport order, Ivan's post comes before his removal, so Carl accepts it (it is hidden from
 # Carl's `read` once the removal is applied, but stays one of his heads). Every record Carl writes
 # from then on names it as a parent, or has such a record as its `prev`. Anna and Boris refused
-# Ivan's post (`author was removed`), so Carl's records wait at them for a parent that never
-# comes: nothing Carl writes ever reaches the group, without a word to anyone. Promises: a
+# Ivan's post (`author was removed`), so Carl's records would wait at them for a parent that
+# never comes — nothing Carl writes would reach the group, without a word to anyone — were
+# references to records refused for membership not cut (docs/design.md §7, causal delivery). Promises: a
 # removed member cannot have new records accepted (adversaries table) — here his record decides
 # what the group accepts of others; membership and message order are a function of the record
 # set (row 6); a member is not left waiting for what it will never get (row 27's principle).
 # No malice is needed: an honest member removed while offline, who posts before he syncs, does
 # the same to whoever catches up after him (checked by hand: the same result without the copy).
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 setup_group
 new_member ivan "Ivan Member"
 new_member carl "Carl Offline"
