@@ -105,8 +105,7 @@ std::size_t file_sync(core::Node& node) {
     for (const auto& d : parts.damaged) {
         damaged.push_back(translated(d));
         if (!a.json)
-            std::cerr << subst(_("{} (another copy of that part was read)"), translated(d))
-                      << "\n";
+            std::cerr << subst(_("{} (another copy of that part was read)"), translated(d)) << "\n";
     }
     if (!a.json && parts.ignored_files > 0)
         std::cerr << subst(P_("Left alone {} file that holds no part of a sync file.",

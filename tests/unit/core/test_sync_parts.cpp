@@ -363,8 +363,9 @@ TEST_CASE("a damaged copy of a part beside a good one is passed over and said") 
     given.erase(given.begin() + 3);
     auto refused = collect_parts(given);
     REQUIRE_FALSE(refused.has_value());
-    CHECK_MESSAGE(says(refused.error(), "copy-of-4.txt: part 4 of " + n + " of set "
-                                        "5a5a5a5a5a5a5a5a is damaged"),
+    CHECK_MESSAGE(says(refused.error(), "copy-of-4.txt: part 4 of " + n +
+                                            " of set "
+                                            "5a5a5a5a5a5a5a5a is damaged"),
                   refused.error().message);
     // With part 2 gone instead, the missing part is said (the damaged 4 has a good copy); a
     // damaged file whose header says nothing could be any part, and is said first.
