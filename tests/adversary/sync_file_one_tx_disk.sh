@@ -4,9 +4,9 @@
 # junk files (kolokol-adversary junk-sync-file) and adds to each the group's own file, which
 # holds chunks Clara (who joined without history) holds no key to — so her import of it is one
 # transaction. Row 44: what she cannot check takes at most the unverified quota (64 MiB), and the
-# rest is refused and said. At the import's peak, not only once it is done: while the one
-# transaction commits, what it kept is in the WAL and then copied into the database, so her home
-# may hold it twice for a moment — never more (measured: 62 MiB kept, a peak of 125 MiB, where
+# rest is refused and said. At the import's peak, not only once it is done: with nothing
+# committed until the end, her home (database and WAL) may hold about twice what it keeps for a
+# moment — never more (measured: 62 MiB kept, a peak of 125 MiB, where
 # the junk file alone peaks at 68 MiB); several passes (the group's chunks in
 # reverse, one rotation opened a pass) do not add to it. Her memory stays under 256 MiB and the
 # later messages arrive when the group's file is read again.
