@@ -9,6 +9,10 @@
 # Part two: the same through two honest admins who each retire one of the relay's two addresses
 # concurrently (the fold removes the relay, docs/design.md §5.8): Carol, a member who joined with
 # a token naming the first address, then dials it.
+# Part three: Dima, an admin of that group who joined with such a token, adds another relay:
+# `relay add` writes the list he is shown, the token's address included, and his record has seen
+# both retirements, so the fold lets it stand — the retired address is back for every member,
+# Anna included, and her sync dials it.
 source "$(dirname "$0")/../../integration/lib.bash"
 source "$(dirname "$0")/../lib_adversary.bash"
 source "$(dirname "$0")/../lib_tokens.bash"
@@ -65,4 +69,28 @@ echo "Carol's list after both retirements: $(tr '\n' ' ' <<<"$list")"
 out=$(as carol sync -v --group "$G" 2>&1 || true)
 ! grep -qF "127.0.0.1:$port" <<<"$out" \
   || problem "row 68: after concurrent retirements of both addresses Carol's sync dials the retired 127.0.0.1: $(grep -F "127.0.0.1:$port" <<<"$out" | head -2 | tr '\n' ' ')"
+
+# Part three: Dima, an admin who joined with a token naming 127.0.0.1, adds another relay. The
+# list he writes is the one he is shown — the token's address included — and his record has
+# seen both retirements, so the fold lets it list the address again: it is back for everyone.
+pass_file relay2
+port2=$(pick_port)
+( KOLOKOL_PASSPHRASE_FILE="$WORK/relay2.pass" exec "$KOLOKOL" relay --listen "127.0.0.1:$port2" \
+    --data "$WORK/relay2" --kdf fast > "$WORK/relay2.out" 2>"$WORK/relay2.err" ) &
+CLEANUP_PIDS+=("$!")
+for _ in $(seq 100); do [ -s "$WORK/relay2.out" ] && break; sleep 0.1; done
+R2=$(head -1 "$WORK/relay2.out")
+[[ "$R2" == kolokol://* ]] || fail "the second relay did not start"
+as dima sync --from-file "$WORK/a2.sync" >/dev/null
+as dima group relay add "$G" "$R2" >/dev/null
+as dima sync --to-file "$WORK/d3.sync" --group "$G" >/dev/null 2>&1 || true
+as anna sync --from-file "$WORK/d2.sync" >/dev/null
+as anna sync --from-file "$WORK/d3.sync" >/dev/null
+list=$(as anna group relay list "$G")
+echo "Anna's list after Dima adds a relay: $(tr '\n' ' ' <<<"$list")"
+! grep -qF "$RELAY" <<<"$list" \
+  || problem "row 68: an admin's relay add after the retirements lists the retired 127.0.0.1 again, at Anna too (who never joined by token)"
+out=$(as anna sync -v --group "$G" 2>&1 || true)
+! grep -qF "127.0.0.1:$port/" <<<"$out" \
+  || problem "row 68: Anna's sync dials the address she retired: $(grep -F "127.0.0.1:$port/" <<<"$out" | head -1)"
 finish
