@@ -201,6 +201,7 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
                 f.relays.assign(s.relays().begin(), s.relays().end());
                 f.relay_alternates.assign(s.relay_alternates().begin(), s.relay_alternates().end());
                 relay_list = i;
+                f.relays_set = true;
             }
             if (s.set_retention()) f.retention_seconds = s.retention_seconds();
             if (s.set_tor_only()) f.tor_only = s.tor_only();

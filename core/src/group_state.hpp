@@ -89,6 +89,9 @@ public:
     // More addresses of those relays (each with the key of one of them), in the order to try
     // them; checked at ingest (relay_list_problem).
     const std::vector<std::string>& relay_alternates() const { return m_final.relay_alternates; }
+    // Whether a settings record set the relay list: from then on it is the list, also when
+    // it is empty (a welcome token's relays are no longer used).
+    bool relays_set() const { return m_final.relays_set; }
     bool tor_only() const { return m_final.tor_only; }
     std::uint64_t retention_seconds() const { return m_final.retention_seconds; }
 
@@ -133,6 +136,7 @@ private:
         std::string name;
         std::vector<std::string> relays;
         std::vector<std::string> relay_alternates;
+        bool relays_set = false;  // a settings record set the relay list (perhaps to none)
         bool tor_only = false;
         std::uint64_t retention_seconds = 0;
         std::vector<std::size_t> rotations;  // valid rotation ops in the fold

@@ -120,9 +120,10 @@ std::vector<std::string> Node::relays(const GroupId& group) {
         auto r = (*st)->step();
         if (!r || !*r) break;
         auto a = (*st)->column_text(0);
-        // Once the group's own settings name relays, they are the list.
-        if (m_impl->state(group).relays().empty() &&
-            std::find(out.begin(), out.end(), a) == out.end())
+        // Once the group's own settings set the relay list, it is the list, also when it is
+        // empty: a relay removed, or every address of it retired, is not dialled again
+        // because a welcome token once named it.
+        if (!m_impl->state(group).relays_set() && std::find(out.begin(), out.end(), a) == out.end())
             out.push_back(a);
     }
     (*st)->reset();

@@ -403,7 +403,8 @@ Result<PartSet> collect_parts(std::span<const std::filesystem::path> inputs) {
             continue;
         }
         if (!d.label ||
-            (d.label->set == chosen && d.label->count == set.count && !slots[d.label->index - 1]))
+            (d.label->set == chosen && d.label->count == set.count && d.label->index >= 1 &&
+             d.label->index <= set.count && !slots[d.label->index - 1]))
             return std::unexpected(d.error);
     }
     if (missing.size() == 1)

@@ -67,6 +67,9 @@ std::optional<PartHeader> parse_label(std::string_view line, std::string_view le
     line.remove_prefix(4);
     auto count = take_number(line);
     if (!count || !line.starts_with(" SET ")) return std::nullopt;
+    // Bounds as a binary header's: a label is trusted no further than one.
+    if (*index == 0 || *count == 0 || *count > kMaxPartCount || *index > *count)
+        return std::nullopt;
     line.remove_prefix(5);
     if (line.size() != 16 + kDashes.size() || !line.ends_with(kDashes)) return std::nullopt;
     auto set = crypto::hex_decode(line.substr(0, 16));

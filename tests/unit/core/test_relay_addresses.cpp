@@ -265,3 +265,23 @@ TEST_CASE("a retired address stays retired against a concurrent change that has 
         CHECK(relay_list_problem(s) == "retired relay addresses without a relay list");
     }
 }
+
+TEST_CASE("once the settings set the relay list, a welcome token's relays are not used") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto g = *a->create_group("G");
+    const auto relay = at("127.0.0.1", 7000, 'a');
+    REQUIRE(a->set_relays(g, {relay}).has_value());
+    auto token = a->add_member(g, card_to_text(b->card()), false, true);
+    REQUIRE(b->join(*token).has_value());
+    // Before Boris has the group's records, the token's relay is his way in.
+    CHECK(b->relays(g) == std::vector<std::string>{relay});
+    deliver(*a, *b);
+    CHECK(b->relays(g) == std::vector<std::string>{relay});
+    // Anna removes the relay (its address retired): Boris lists none and dials none.
+    REQUIRE(a->set_relays(g, {}, {}, {relay}).has_value());
+    deliver(*a, *b);
+    CHECK(b->relays(g).empty());
+    CHECK(b->relay_routes(g).empty());
+}

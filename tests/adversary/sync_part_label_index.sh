@@ -9,9 +9,9 @@
 # such a block: `sync --from-file` must refuse as it refuses part 1 alone (one line, the exit
 # code of a damaged or incomplete set), not die. (14 or 99 OF 13 read past the vector too, but
 # near enough that this build does not crash; ASan would name them.)
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 new_member anna "Anna"
 as anna group create "Legal support" >/dev/null
 for i in $(seq 40); do

@@ -5,7 +5,8 @@
 # welcome_relays, used whenever the group's own settings list no relay. Anna (the admin) removes
 # the relay (its address is blocked or watched) and Boris imports her settings record by sync
 # file: his state holds the retirement and lists no relay. His next sync falls back to the
-# token's address and dials the retired address all the same.
+# token's address and would dial the retired address, were a token's relays still used once the
+# group's settings set the list.
 # Part two: the same through two honest admins who each retire one of the relay's two addresses
 # concurrently (the fold removes the relay, docs/design.md §5.8): Carol, a member who joined with
 # a token naming the first address, then dials it.
@@ -13,9 +14,9 @@
 # `relay add` writes the list he is shown, the token's address included, and his record has seen
 # both retirements, so the fold lets it stand — the retired address is back for every member,
 # Anna included, and her sync dials it.
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 start_relay
 key=${RELAY##*/}
 port=$(sed 's|kolokol://127.0.0.1:\([0-9]*\)/.*|\1|' <<<"$RELAY")
