@@ -24,15 +24,27 @@ std::string at(const std::string& host, int port, char key) {
     return "kolokol://" + host + ":" + std::to_string(port) + "/" + key_of(key);
 }
 
+// Anna's group "G", which Boris has joined (as an admin with `boris_admin`).
+struct AnnaAndBoris {
+    explicit AnnaAndBoris(bool boris_admin)
+        : a(make_node(dir.path() / "a", "Anna")),
+          b(make_node(dir.path() / "b", "Boris")),
+          g(*a->create_group("G")) {
+        auto token = a->add_member(g, card_to_text(b->card()), boris_admin, true);
+        REQUIRE(b->join(*token).has_value());
+    }
+    TempDir dir;
+    std::unique_ptr<Node> a, b;
+    GroupId g;
+};
+
 }  // namespace
 
 TEST_CASE("a relay's addresses travel in the settings record and reach every member") {
-    TempDir dir;
-    auto a = make_node(dir.path() / "a", "Anna");
-    auto b = make_node(dir.path() / "b", "Boris");
-    auto g = *a->create_group("G");
-    auto token = a->add_member(g, card_to_text(b->card()), false, true);
-    REQUIRE(b->join(*token).has_value());
+    AnnaAndBoris group(false);
+    auto& a = group.a;
+    auto& b = group.b;
+    const auto g = group.g;
     const auto ip = at("127.0.0.1", 7000, 'a');
     const auto name = at("relay.example.org", 443, 'a');
     const auto other = at("127.0.0.2", 7000, 'b');
@@ -83,12 +95,10 @@ TEST_CASE("the address that worked is tried first, and a retired one is not revi
 }
 
 TEST_CASE("set_relays bounds the addresses and refuses non-admins") {
-    TempDir dir;
-    auto a = make_node(dir.path() / "a", "Anna");
-    auto b = make_node(dir.path() / "b", "Boris");
-    auto g = *a->create_group("G");
-    auto token = a->add_member(g, card_to_text(b->card()), false, true);
-    REQUIRE(b->join(*token).has_value());
+    AnnaAndBoris group(false);
+    auto& a = group.a;
+    auto& b = group.b;
+    const auto g = group.g;
     deliver(*a, *b);
     const auto relay = at("127.0.0.1", 7000, 'a');
     std::vector<std::string> eight;
@@ -167,12 +177,10 @@ TEST_CASE("a settings record's added address must have a listed relay's key") {
 }
 
 TEST_CASE("a member refuses a settings record that points a relay's address at another key") {
-    TempDir dir;
-    auto a = make_node(dir.path() / "a", "Anna");
-    auto b = make_node(dir.path() / "b", "Boris");
-    auto g = *a->create_group("G");
-    auto token = a->add_member(g, card_to_text(b->card()), false, true);
-    REQUIRE(b->join(*token).has_value());
+    AnnaAndBoris group(false);
+    auto& a = group.a;
+    auto& b = group.b;
+    const auto g = group.g;
     const auto relay = at("127.0.0.1", 7000, 'a');
     REQUIRE(a->set_relays(g, {relay}).has_value());
     deliver(*a, *b);
@@ -191,12 +199,10 @@ TEST_CASE("a member refuses a settings record that points a relay's address at a
 }
 
 TEST_CASE("a retired address stays retired against a concurrent change that has not seen it") {
-    TempDir dir;
-    auto a = make_node(dir.path() / "a", "Anna");
-    auto b = make_node(dir.path() / "b", "Boris");
-    auto g = *a->create_group("G");
-    auto token = a->add_member(g, card_to_text(b->card()), true, true);
-    REQUIRE(b->join(*token).has_value());
+    AnnaAndBoris group(true);
+    auto& a = group.a;
+    auto& b = group.b;
+    const auto g = group.g;
     const auto first = at("127.0.0.1", 7000, 'a');
     const auto second = at("127.0.0.2", 7000, 'a');
     const auto third = at("127.0.0.3", 7000, 'a');
