@@ -100,12 +100,13 @@ std::size_t file_sync(core::Node& node) {
                                d.header.index, d.header.count)
                       << "\n";
     }
-    // A damaged copy beside a good one: the good one was read.
+    // Damaged parts the set is whole without (a copy beside a good one, most often).
     std::vector<std::string> damaged;
     for (const auto& d : parts.damaged) {
         damaged.push_back(translated(d));
         if (!a.json)
-            std::cerr << subst(_("{} (another copy of that part was read)"), translated(d)) << "\n";
+            std::cerr << subst(_("{} (passed over: the set is whole without it)"), translated(d))
+                      << "\n";
     }
     if (!a.json && parts.ignored_files > 0)
         std::cerr << subst(P_("Left alone {} file that holds no part of a sync file.",
