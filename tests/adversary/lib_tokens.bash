@@ -17,6 +17,8 @@ start_relay() {
   for _ in $(seq 100); do [ -s "$WORK/relay.out" ] && break; sleep 0.1; done
   RELAY=$(head -1 "$WORK/relay.out")
   [[ "$RELAY" == kolokol://* ]] || fail "relay did not start: $(cat "$WORK/relay.err")"
+  RELAY_PORT=$port
+  RELAY_KEY=${RELAY##*/}
 }
 # group_id WHO NAME — the group's id in hex, as WHO's `group list --json` gives it.
 group_id() {
@@ -50,6 +52,17 @@ setup_group() {
   as anna sync >/dev/null
   as boris sync >/dev/null
   GID=$(group_id anna "$G")
+}
+# setup_group, then Ivan and Carl invited and everyone synced; Ivan's home copied as
+# ivan_before (what a removed member keeps of his device from before the removal).
+setup_ivan_with_copy() {
+  setup_group
+  new_member ivan "Ivan Member"
+  new_member carl "Carl Offline"
+  invite anna ivan
+  invite anna carl
+  for w in anna ivan boris carl; do as $w sync >/dev/null; done
+  cp -a "$WORK/ivan" "$WORK/ivan_before"; cp "$WORK/ivan.pass" "$WORK/ivan_before.pass"
 }
 random_hex() { python3 -c 'import os; print(os.urandom(32).hex())'; }
 # reads WHO TEXT — WHO's copy of the group shows a message with exactly this text.

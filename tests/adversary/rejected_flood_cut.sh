@@ -11,13 +11,7 @@
 source "$(dirname "$0")/../integration/lib.bash"
 source "$(dirname "$0")/lib_adversary.bash"
 source "$(dirname "$0")/lib_tokens.bash"
-setup_group
-new_member ivan "Ivan Member"
-new_member carl "Carl Offline"
-invite anna ivan
-invite anna carl
-for w in anna ivan boris carl; do as $w sync >/dev/null; done
-cp -a "$WORK/ivan" "$WORK/ivan_before"; cp "$WORK/ivan.pass" "$WORK/ivan_before.pass"
+setup_ivan_with_copy
 # A second copy, without his post: the flood must not carry the post again.
 cp -a "$WORK/ivan" "$WORK/ivan_flood"; cp "$WORK/ivan.pass" "$WORK/ivan_flood.pass"
 as anna post "$G" "Anna, while Carl is away" >/dev/null

@@ -18,8 +18,8 @@ source "$(dirname "$0")/../integration/lib.bash"
 source "$(dirname "$0")/lib_adversary.bash"
 source "$(dirname "$0")/lib_tokens.bash"
 start_relay
-key=${RELAY##*/}
-port=$(sed 's|kolokol://127.0.0.1:\([0-9]*\)/.*|\1|' <<<"$RELAY")
+key=$RELAY_KEY
+port=$RELAY_PORT
 A2="kolokol://127.0.0.2:$port/$key"
 G="Legal support"
 new_member anna "Anna"; new_member boris "Boris"; new_member carol "Carol"; new_member dima "Dima"
