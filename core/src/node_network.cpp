@@ -25,6 +25,10 @@ CREATE TABLE relay_worked(relay_key TEXT PRIMARY KEY, address TEXT NOT NULL, at_
 
 constexpr std::string_view kProxySetting = "proxy";
 constexpr std::size_t kNewestEpochsHeard = 3;
+// network_settings names "freeze:ADDRESS": a freeze seen on connections to ADDRESS.
+constexpr std::string_view kFreezePrefix = "freeze:";
+constexpr std::uint64_t kMinFreezeLimit = 1 << 10;
+constexpr std::uint64_t kMaxFreezeLimit = 64 << 20;
 
 Status ensure_schema(storage::Database& db) {
     return db.migrate("network", kNetworkSteps);
@@ -114,6 +118,55 @@ Status Node::relay_worked(const std::string& address) {
     (*st)->reset();
     if (!r) return std::unexpected(r.error());
     return {};
+}
+
+
+std::optional<std::uint64_t> Node::freeze_limit(const std::string& address) {
+    for (const auto& [a, bytes] : freeze_limits())
+        if (a == address) return bytes;
+    return std::nullopt;
+}
+
+Status Node::set_freeze_limit(const std::string& address, std::uint64_t bytes) {
+    // A smaller figure is a measurement error or noise, a larger one no freeze worth avoiding.
+    if (bytes < kMinFreezeLimit || bytes > kMaxFreezeLimit)
+        return fail(CoreErrc::bad_input, "a freeze limit out of range");
+    if (auto ok = ensure_schema(m_impl->db); !ok) return ok;
+    auto st =
+        m_impl->db.cached("INSERT OR REPLACE INTO network_settings(name, value) VALUES (?, ?)");
+    if (!st) return std::unexpected(st.error());
+    const std::string name = std::string(kFreezePrefix) + address;
+    const std::string value = std::to_string(bytes);
+    (*st)->bind(1, name);
+    (*st)->bind(2, value);
+    auto r = (*st)->step();
+    (*st)->reset();
+    if (!r) return std::unexpected(r.error());
+    return {};
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> Node::freeze_limits() {
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    if (!ensure_schema(m_impl->db)) return out;
+    auto st = m_impl->db.cached(
+        "SELECT name, value FROM network_settings WHERE substr(name, 1, 7) = 'freeze:'");
+    if (!st) return out;
+    for (;;) {
+        auto r = (*st)->step();
+        if (!r || !*r) break;
+        const std::string name = (*st)->column_text(0);
+        const std::string value = (*st)->column_text(1);
+        std::uint64_t bytes = 0;
+        // Our own rows, but read back as any input: digits only, within range.
+        if (value.empty() || value.size() > 12 ||
+            value.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        bytes = std::stoull(value);
+        if (bytes < kMinFreezeLimit || bytes > kMaxFreezeLimit) continue;
+        out.emplace_back(name.substr(kFreezePrefix.size()), bytes);
+    }
+    (*st)->reset();
+    return out;
 }
 
 std::vector<Node::BeaconKey> Node::beacon_keys() {

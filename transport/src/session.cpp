@@ -268,6 +268,7 @@ asio::awaitable<Result<Bytes>> Session::receive() {
 
     ByteArray<kFrameHeaderBytes> header{};
     auto [ec, n] = co_await asio::async_read(c.socket, asio::buffer(header), detail::use_tuple);
+    c.bytes_received += n;
     if (ec) co_return std::unexpected(detail::read_failure(c, ec));
     // The length is checked before the body is read: a peer cannot make us buffer more than
     // our own limit, and a short frame cannot even hold the AEAD tag.
@@ -284,8 +285,15 @@ asio::awaitable<Result<Bytes>> Session::receive() {
         co_return std::unexpected(e);
     }
     Bytes body(length);
-    auto [ec2, n2] = co_await asio::async_read(c.socket, asio::buffer(body), detail::use_tuple);
-    if (ec2) co_return std::unexpected(detail::read_failure(c, ec2));
+    // Read by pieces, counting each, so that progress inside a large frame is seen
+    // (bytes_received()).
+    for (std::size_t got = 0; got < body.size();) {
+        auto [ec2, n2] = co_await c.socket.async_read_some(
+            asio::buffer(body.data() + got, body.size() - got), detail::use_tuple);
+        c.bytes_received += n2;
+        got += n2;
+        if (ec2) co_return std::unexpected(detail::read_failure(c, ec2));
+    }
     if (c.aborted) co_return std::unexpected(c.failure.value_or(detail::closed_error()));
 
     auto plaintext = c.receive_cipher.decrypt_with_ad({}, body);
@@ -349,6 +357,9 @@ std::uint16_t Session::version() const {
 }
 const asio::ip::tcp::endpoint& Session::remote_endpoint() const {
     return m_core->remote;
+}
+std::uint64_t Session::bytes_received() const {
+    return m_core->bytes_received;
 }
 const SessionOptions& Session::options() const {
     return m_core->options;

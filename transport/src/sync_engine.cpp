@@ -95,6 +95,18 @@ std::size_t SyncEngine::Impl::memory_estimate() const {
 Status SyncEngine::Impl::start(std::vector<MailboxKey> keys) {
     if (m_started) return fail(SyncErrc::protocol_violation, "sync engine started twice");
     m_started = true;
+    if (m_config.side == Side::client && m_config.frame_budget > 0) {
+        // Short connections: nothing the server sends unasked (a window's worth of envelopes,
+        // a whole fetch) may be larger than what one connection carries.
+        if (!m_config.partials) m_config.partials = std::make_shared<PartialEnvelopes>();
+        m_partials = m_config.partials;
+        m_config.limits.window_bytes =
+            std::max<std::uint64_t>(m_config.frame_budget, 2 * kSyncMinShortWindowBytes);
+        m_config.fetch_all_below = 0;
+        m_config.part_bytes = std::clamp<std::uint32_t>(
+            m_config.part_bytes ? m_config.part_bytes : m_config.frame_budget, 256,
+            kSyncMaxPartBytes);
+    }
     pb::SyncFrame hello;
     hello.mutable_hello()->set_version(kSyncVersion);
     hello.mutable_hello()->set_window_bytes(m_config.limits.window_bytes);
@@ -120,15 +132,30 @@ Status SyncEngine::Impl::start(std::vector<MailboxKey> keys) {
         open->set_public_key(to_string(key.public_key));
         open->set_signature(to_string(sign_mailbox_open(key, m_config.handshake_hash)));
         open->set_live(m_config.live);
-        open->set_max_envelope_bytes(key.max_envelope_bytes);
+        // In short connections envelopes over the frame budget come in parts, up to the cap
+        // the key had anyway.
+        std::uint32_t cap = key.max_envelope_bytes;
+        std::uint32_t part_cap = 0;
+        if (m_partials) {
+            part_cap = cap ? cap : static_cast<std::uint32_t>(envelope::kEnvelopeMaxBytes);
+            cap = cap ? std::min(cap, m_config.frame_budget) : m_config.frame_budget;
+            if (part_cap <= cap) part_cap = 0;
+        }
+        open->set_max_envelope_bytes(cap);
         emit(f);
 
         Mailbox mb;
         mb.live = m_config.live;
-        mb.max_envelope_bytes = key.max_envelope_bytes;
+        mb.max_envelope_bytes = cap;
+        mb.part_cap = part_cap;
         if (m_config.live && m_config.live_sink)
             mb.subscription = m_replica.watch(key.id, m_config.live_sink);
-        m_to_reconcile.push_back(key.id);
+        // Envelopes still to fetch in parts go first, alone: their connections carry nothing
+        // else, and the reconciliation follows in a session of its own.
+        if (m_partials && m_config.parts_first && !m_partials->queue.empty())
+            mb.rec = Mailbox::Rec::done;
+        else
+            m_to_reconcile.push_back(key.id);
         MailboxId id = key.id;
         mb.key = std::move(key);
         m_mailboxes.emplace(id, std::move(mb));
@@ -184,6 +211,10 @@ Status SyncEngine::Impl::dispatch(const pb::SyncFrame& f) {
             return server ? on_fetch_all(f) : wrong_side();
         case pb::SyncFrame::kFetched:
             return server ? wrong_side() : on_fetched(f);
+        case pb::SyncFrame::kWantPart:
+            return server ? on_want_part(f) : wrong_side();
+        case pb::SyncFrame::kPart:
+            return server ? wrong_side() : on_part(f);
         case pb::SyncFrame::KIND_NOT_SET:
             break;
     }
@@ -200,7 +231,9 @@ Status SyncEngine::Impl::on_hello(const pb::SyncFrame& f) {
         return fail_with(
             CloseReason::protocol_violation,
             make_error(SyncErrc::version_mismatch, "the peer speaks sync version {}", h.version()));
-    if (h.window_bytes() < kSyncMinWindowBytes || h.window_bytes() > kSyncMaxWindowBytes)
+    // The floor itself is refused too: a client in short connections announces more (2 KiB
+    // at least, core::sync_once), and the window frames of old keep failing at 1 KiB.
+    if (h.window_bytes() <= kSyncMinShortWindowBytes || h.window_bytes() > kSyncMaxWindowBytes)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                          KOLOKOL_TEXT("the peer's window is out of bounds"));
     if (m_config.side == Side::client &&
@@ -312,6 +345,9 @@ Status SyncEngine::Impl::on_reconcile(const pb::SyncFrame& f) {
             return fail_with(
                 CloseReason::protocol_violation, SyncErrc::protocol_violation,
                 KOLOKOL_TEXT("reconciliation after the mailbox was reconciled or fetched"));
+        // The client's cap on our replies counts from its first message on.
+        if (mb.rec == Mailbox::Rec::pending && rc.max_reply_bytes() > 0)
+            mb.reply_cap = rc.max_reply_bytes();
         return serve_reconcile(*mailbox, mb, rc.message());
     }
 
@@ -370,7 +406,10 @@ Status SyncEngine::Impl::on_reconciled(const pb::SyncFrame& f) {
 }
 
 Result<bool> SyncEngine::Impl::build_responder(const MailboxId& mailbox, Mailbox& mb) {
-    const Reconciler::Options options{kSyncReconcileMessageBytes};
+    // The Reconciler raises a cap below its minimum to that minimum.
+    const Reconciler::Options options{
+        mb.reply_cap ? std::min<std::size_t>(mb.reply_cap, kSyncReconcileMessageBytes)
+                     : kSyncReconcileMessageBytes};
     if (!m_config.reconcile_sets) {
         auto ids = m_replica.ids(mailbox);
         if (!ids) return std::unexpected(ids.error());
@@ -503,6 +542,11 @@ Status SyncEngine::Impl::on_missing(const pb::SyncFrame& f) {
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                              KOLOKOL_TEXT("missing ids that were never wanted"));
         --m_outstanding_wants;
+        // Over the cap this mailbox was opened with, or not held: parts tell which.
+        if (it->second.part_cap != 0 && m_partials->queue.size() < kSyncMaxPartQueue &&
+            std::find(m_partials->queue.begin(), m_partials->queue.end(),
+                      std::pair{*mailbox, *id}) == m_partials->queue.end())
+            m_partials->queue.emplace_back(*mailbox, *id);
     }
     return {};
 }
@@ -803,6 +847,13 @@ Status SyncEngine::local_written(const MailboxId& mailbox, std::vector<RecordId>
 void SyncEngine::ping() {
     m_impl->ping();
 }
+Status SyncEngine::store_received() {
+    if (m_impl->m_closed) return {};
+    return m_impl->flush_batch();
+}
+std::uint64_t SyncEngine::unacknowledged_bytes() const {
+    return m_impl->m_in_flight_bytes;
+}
 void SyncEngine::close(CloseReason reason, std::string detail) {
     m_impl->close(reason, std::move(detail));
 }
@@ -817,6 +868,9 @@ bool SyncEngine::finished() const {
 }
 bool SyncEngine::closed() const {
     return m_impl->m_closed;
+}
+bool SyncEngine::new_connection_wanted() const {
+    return m_impl->m_new_connection_wanted;
 }
 bool SyncEngine::peer_closed_normally() const {
     return m_impl->m_peer_closed_normally;

@@ -37,7 +37,11 @@ struct SyncEngine::Impl {
         Rec rec = Rec::pending;
         bool live = false;
         std::uint32_t max_envelope_bytes = 0;  // the Open's cap, either side (0: none)
-        std::optional<MailboxKey> key;         // client
+        // Client: larger envelopes come in parts, up to this size (0: none in parts).
+        std::uint32_t part_cap = 0;
+        // Server: the client's cap on reconciliation replies (0: ours).
+        std::uint32_t reply_cap = 0;
+        std::optional<MailboxKey> key;  // client
         std::optional<Reconciler> reconciler;
         bool shared_set = false;       // the reconciler's set came from Config::reconcile_sets
         std::deque<RecordId> to_want;  // client: learned, not yet asked for
@@ -97,6 +101,10 @@ struct SyncEngine::Impl {
     Status on_close(const pb::SyncFrame& frame);
     Status on_fetch_all(const pb::SyncFrame& frame);
     Status on_fetched(const pb::SyncFrame& frame);
+    Status on_want_part(const pb::SyncFrame& frame);
+    Status on_part(const pb::SyncFrame& frame);
+    // Client: asks for the next part when none is outstanding and one fits the budget.
+    void send_part_want();
 
     // Server: answers one reconciliation message of an open mailbox, building its responder
     // first (from Config::reconcile_sets when there is one). When the set cannot be had yet
@@ -178,6 +186,17 @@ struct SyncEngine::Impl {
     bool m_closed = false;
     bool m_finished = false;
     bool m_peer_closed_normally = false;
+
+    // Client, fetching in parts: what is asked (mailbox, id, offset, length).
+    struct PartWanted {
+        MailboxId mailbox;
+        RecordId id;
+        std::uint64_t offset = 0;
+        std::uint32_t length = 0;
+    };
+    std::shared_ptr<PartialEnvelopes> m_partials;
+    std::optional<PartWanted> m_part_wanted;
+    bool m_new_connection_wanted = false;
 };
 
 }  // namespace kolokol::transport

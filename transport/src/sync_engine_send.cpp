@@ -17,6 +17,7 @@ Status SyncEngine::Impl::pump() {
     if (m_config.side == Side::client) {
         if (auto st = start_reconciliations(); !st) return st;
         send_wants();
+        send_part_want();
     }
     if (auto st = send_envelopes(); !st) return st;
     if (m_config.side == Side::client) check_finished();
@@ -50,14 +51,24 @@ Status SyncEngine::Impl::start_reconciliations() {
             mb.rec = Mailbox::Rec::fetching;
             continue;
         }
+        // In short connections both sides keep every message under the frame budget (or the
+        // reconciler's minimum).
+        const std::size_t cap =
+            m_config.frame_budget
+                ? std::min<std::size_t>(
+                      std::max<std::size_t>(m_config.frame_budget, kReconcileMinMessageBytes),
+                      kSyncReconcileMessageBytes)
+                : kSyncReconcileMessageBytes;
         mb.reconciler.emplace(Reconciler::Role::initiator, std::move(*ids),
-                              Reconciler::Options{kSyncReconcileMessageBytes});
+                              Reconciler::Options{cap});
         auto first = mb.reconciler->initiate();
         if (!first)
             return fail_with(CloseReason::internal, SyncErrc::replica_failed, first.error());
         pb::SyncFrame f;
         f.mutable_reconcile()->set_mailbox(to_string(id));
         f.mutable_reconcile()->set_message(to_string(*first));
+        if (m_config.frame_budget)
+            f.mutable_reconcile()->set_max_reply_bytes(static_cast<std::uint32_t>(cap));
         emit(f);
         mb.rec = Mailbox::Rec::running;
         ++m_active_reconciliations;
@@ -164,7 +175,9 @@ Status SyncEngine::Impl::send_envelopes() {
             m_next_envelope = std::move(**env);
         }
         const std::size_t size = m_next_envelope->size();
-        if (m_in_flight_bytes + size > m_peer_window) break;
+        // One envelope always goes when nothing is in flight, so a window smaller than an
+        // envelope (a client in short connections) slows the session but never stalls it.
+        if (!m_in_flight.empty() && m_in_flight_bytes + size > m_peer_window) break;
         const std::size_t cost = 1 + varint_size(size) + size;
         if (frame && (frame_mailbox != o.mailbox || frame_bytes + cost > kSyncFrameMaxBytes))
             finish_frame(false);
@@ -232,8 +245,11 @@ Status SyncEngine::Impl::refill_fetches() {
 void SyncEngine::Impl::check_finished() {
     if (m_finished || m_closed || m_config.live) return;
     if (!m_to_reconcile.empty() || !m_send_queue.empty() || !m_in_flight.empty() ||
-        !m_batch.empty() || !m_pending_puts.empty())
+        !m_batch.empty() || !m_pending_puts.empty() || m_part_wanted)
         return;
+    // Envelopes to fetch in parts of mailboxes this session opened (send_part_want drops the
+    // others).
+    if (m_partials && !m_partials->queue.empty()) return;
     for (const auto& [id, mb] : m_mailboxes)
         if (!mb.settled()) return;
     m_finished = true;

@@ -64,6 +64,8 @@ struct DriveState {
     bool stop = false;
     bool stop_reading = false;
     bool reader_done = false;
+    std::chrono::steady_clock::time_point last_received = std::chrono::steady_clock::now();
+    std::uint64_t last_wire = 0;
 
     void charge() { lease.resize(inbox_bytes + engine_bytes, true); }
 };
@@ -78,6 +80,7 @@ asio::awaitable<void> read_loop(std::shared_ptr<DriveState> st, Session& session
         if (st->stop_reading) break;
         auto msg = co_await session.receive();
         const bool end = !msg.has_value();
+        st->last_received = std::chrono::steady_clock::now();
         if (msg) {
             st->inbox_bytes += msg->size();
             st->charge();
@@ -111,7 +114,7 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
                                           std::chrono::milliseconds ping_interval,
                                           std::shared_ptr<SyncStop::State> stop,
                                           std::function<void(const SyncReport&)> progress,
-                                          std::optional<ServerDrive> server) {
+                                          std::optional<ServerDrive> server, ClientDrive client) {
     using clock = std::chrono::steady_clock;
     auto ex = session.get_executor();
     auto st = std::make_shared<DriveState>(ex);
@@ -180,6 +183,14 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
 
     bool session_failed = false;
     auto last_send = clock::now();
+    auto report_now = [&] {
+        SyncReport r = engine.report();
+        r.wire_bytes_received = session.bytes_received();
+        return r;
+    };
+    auto report_progress = [&] {
+        if (progress) progress(report_now());
+    };
     // After each step: the server's view of the session (authorized? its memory).
     auto account = [&] {
         if (!server) return;
@@ -224,6 +235,42 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
             result.first_request_timeout = cut_off = true;
             continue;
         }
+        // Progress is bytes arriving, also inside a large frame.
+        if (const auto wire = session.bytes_received(); wire != st->last_wire) {
+            st->last_wire = wire;
+            st->last_received = clock::now();
+        }
+        // A client whose connection stopped carrying data, or that spent its byte budget, keeps
+        // what arrived whole and drops the session; the caller redials. While more than a few
+        // of our own envelopes await their ack, a slow uplink may keep the peer quiet for long:
+        // the session's send and idle timeouts judge that instead.
+        constexpr std::uint64_t kQuietUploadBytes = 32 << 10;
+        const bool stalled = client.progress_timeout.count() > 0 && st->inbox.empty() &&
+                             engine.unacknowledged_bytes() <= kQuietUploadBytes &&
+                             clock::now() - st->last_received >= client.progress_timeout;
+        const bool spent =
+            !engine.finished() &&
+            (engine.new_connection_wanted() ||
+             (client.byte_budget > 0 && engine.report().bytes_received >= client.byte_budget));
+        if (stalled || spent) {
+            note(engine.store_received());
+            report_progress();
+            engine.close(SyncEngine::CloseReason::normal);
+            const auto got = engine.report().bytes_received;
+            note(std::unexpected(
+                stalled ? make_error(SyncErrc::stalled, "nothing arrived for {} ms after {} bytes",
+                                     client.progress_timeout.count(), got)
+                        : make_error(SyncErrc::budget_spent, "{} bytes received", got)));
+            result.stalled = stalled;
+            result.budget_spent = spent && !stalled;
+            // A frozen connection carries nothing more: abort. A spent one still carries our
+            // close, so the peer ends its side now rather than at its idle timeout; no grace.
+            if (stalled)
+                session_failed = true;
+            else
+                cut_off = true;
+            break;
+        }
         if (!st->inbox.empty()) {
             auto msg = std::move(st->inbox.front());
             st->inbox.pop_front();
@@ -237,7 +284,7 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
             st->inbox_bytes -= msg->size();
             note(engine.handle(*msg));
             account();
-            if (progress) progress(engine.report());
+            report_progress();
             continue;
         }
         if (!st->deferred.empty()) {
@@ -245,7 +292,7 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
             st->deferred.pop_front();
             note(fn());
             account();
-            if (progress) progress(engine.report());
+            report_progress();
             continue;
         }
         if (!st->live.empty()) {
@@ -263,6 +310,10 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
         }
         auto sleep = std::chrono::duration_cast<clock::duration>(ping_interval - idle);
         if (server && !authorized) sleep = std::min(sleep, open_deadline - now);
+        if (client.progress_timeout.count() > 0)
+            sleep = std::min<clock::duration>(
+                sleep, std::max<clock::duration>(st->last_received + client.progress_timeout - now,
+                                                 clock::duration{1}));
         arm(*st, sleep);
         co_await st->wake.async_wait(use_tuple);
     }
@@ -279,7 +330,7 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
     st->engine_alive = false;
     st->deferred.clear();
 
-    result.report = engine.report();
+    result.report = report_now();
     result.finished = engine.finished();
     result.peer_closed_normally = engine.peer_closed_normally();
 

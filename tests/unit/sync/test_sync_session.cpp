@@ -192,3 +192,67 @@ TEST_CASE("without a static key of its own each sync presents a new one, and sti
     CHECK(seen[3] == fixed.public_key);
     CHECK(relay.held(key.id).size() == 5);
 }
+
+namespace {
+// Holds back every envelope after the first `served` for `pause`: a server that stops sending.
+class FreezingReplica : public MemoryReplica {
+public:
+    FreezingReplica(std::size_t served, std::chrono::milliseconds pause)
+        : m_served(served), m_pause(pause) {}
+    Result<std::optional<Bytes>> get(const RecordId& id) override {
+        if (m_gets++ >= m_served) std::this_thread::sleep_for(m_pause);
+        return MemoryReplica::get(id);
+    }
+
+private:
+    std::size_t m_served;
+    std::chrono::milliseconds m_pause;
+    std::atomic<std::size_t> m_gets{0};
+};
+}  // namespace
+
+TEST_CASE("a session that receives nothing for its progress timeout fails as stalled, at once") {
+    crypto::DeterministicRandom rng(51);
+    auto key = key_for(51);
+    FreezingReplica relay(0, std::chrono::milliseconds(2'500));
+    MemoryReplica member;
+    for (int i = 0; i < 5; ++i) relay.add(make_envelope(key.id, rng));
+    LoopbackServer server(relay);
+    std::vector<MailboxKey> keys;
+    keys.push_back(copy_key(key));
+    SyncOptions options;
+    options.progress_timeout = std::chrono::milliseconds(300);
+    const auto start = std::chrono::steady_clock::now();
+    auto r = sync_with(server.address(), std::move(keys), member, options);
+    const auto took = std::chrono::steady_clock::now() - start;
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == SyncErrc::stalled);
+    CHECK(took < std::chrono::milliseconds(2'000));  // not the idle timeout, nor the pause
+}
+
+TEST_CASE("short connections end at their byte budget, keep what arrived, and add up to all") {
+    crypto::DeterministicRandom rng(52);
+    auto key = key_for(52);
+    MemoryReplica relay, member;
+    for (int i = 0; i < 200; ++i) relay.add(make_envelope(key.id, rng));
+    LoopbackServer server(relay);
+    auto partials = std::make_shared<PartialEnvelopes>();
+    int connections = 0;
+    for (; connections < 100; ++connections) {
+        std::vector<MailboxKey> keys;
+        keys.push_back(copy_key(key));
+        SyncOptions options;
+        options.progress_timeout = std::chrono::seconds(5);
+        options.byte_budget = 8 << 10;
+        options.frame_budget = 2 << 10;
+        options.part_bytes = 8 << 10;
+        options.partials = partials;
+        const auto before = member.held(key.id).size();
+        auto r = sync_with(server.address(), std::move(keys), member, options);
+        if (r) break;
+        REQUIRE(r.error().code == SyncErrc::budget_spent);
+        CHECK(member.held(key.id).size() > before);  // every connection stores something
+    }
+    CHECK(connections > 3);  // 200 envelopes of ~260 bytes do not fit 8 KiB
+    CHECK(member.held(key.id) == relay.held(key.id));
+}

@@ -309,6 +309,13 @@ public:
     std::optional<std::string> proxy();
     // Validates (bad_input with the reason) and stores it; nullopt clears it.
     Status set_proxy(std::optional<std::string> url);
+    // Freezes seen per relay address (canonical kolokol://…): the sync bytes a connection to
+    // it carried before it stopped carrying data (a filter that freezes flows after so many
+    // bytes). Later syncs with that address use short connections sized under it. Kept in
+    // network_settings; nullopt: none seen. Limits outside 1 KiB … 64 MiB are not stored.
+    std::optional<std::uint64_t> freeze_limit(const std::string& address);
+    Status set_freeze_limit(const std::string& address, std::uint64_t bytes);
+    std::vector<std::pair<std::string, std::uint64_t>> freeze_limits();
     // Keys for LAN beacons (DESIGN §5): for each group that is not Tor only, the epoch this
     // member writes in (send = true; else the newest epoch it holds) and, to recognise members
     // who are an epoch behind or ahead, the other frontier epochs and the three newest epochs

@@ -144,6 +144,9 @@ public:
     std::uint16_t version() const;
     const asio::ip::tcp::endpoint& remote_endpoint() const;
     const SessionOptions& options() const;
+    // Bytes read from the connection since the handshake (frame headers and Noise tags
+    // included), counted as they arrive, also inside a frame not yet complete.
+    std::uint64_t bytes_received() const;
     asio::any_io_executor get_executor() const;
 
 private:

@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -153,7 +155,31 @@ inline constexpr std::size_t kSyncMinOutstandingWants = kSyncMaxIdsPerFrame;
 // Envelope bytes bounds on announced windows: small enough to bound memory, big enough for
 // the largest envelope.
 inline constexpr std::uint64_t kSyncMinWindowBytes = 128 << 10;
+// The floor a peer's announced window is checked against: a client in short connections
+// announces a window this small (with its opens capping envelopes under it), and a sender
+// always sends one envelope when nothing is in flight, so no window stalls a session.
+inline constexpr std::uint64_t kSyncMinShortWindowBytes = 1 << 10;
+// An envelope fetched in parts (WantPart/Part): at most this many bytes a part.
+inline constexpr std::uint32_t kSyncMaxPartBytes = 32 << 10;
+// Envelopes partly fetched and kept between the sessions of one sync, and envelopes waiting to
+// be fetched in parts, at most.
+inline constexpr std::size_t kSyncMaxPartials = 16;
+inline constexpr std::size_t kSyncMaxPartQueue = 4'096;
 inline constexpr std::uint64_t kSyncMaxWindowBytes = 64 << 20;
+
+// Envelopes fetched in parts (SyncEngine::Config::frame_budget), kept between the short
+// sessions of one sync: those still to fetch, and the bytes of those begun. Used by one session
+// at a time; not thread-safe. Bounded by kSyncMaxPartQueue and kSyncMaxPartials (the oldest
+// partial is dropped, and fetched again from its start, when another begins).
+struct PartialEnvelopes {
+    struct Partial {
+        MailboxId mailbox{};
+        std::uint64_t total = 0;
+        Bytes bytes;
+    };
+    std::deque<std::pair<MailboxId, RecordId>> queue;
+    std::map<RecordId, Partial> held;
+};
 
 struct MailboxRefusal {
     MailboxId mailbox{};
@@ -167,7 +193,10 @@ struct SyncReport {
     std::uint64_t peer_rejected = 0;   // our envelopes the peer declined (quota, checks)
     std::uint64_t bytes_sent = 0;      // sync frame bytes, before Noise
     std::uint64_t bytes_received = 0;  // sync frame bytes, after Noise
-    std::uint64_t round_trips = 0;     // reconciliation rounds and fetches, over mailboxes
+    // Bytes read from the connection (Session::bytes_received), frames not yet complete
+    // included: what a network that freezes flows let through. 0 from an engine alone.
+    std::uint64_t wire_bytes_received = 0;
+    std::uint64_t round_trips = 0;  // reconciliation rounds and fetches, over mailboxes
     std::uint64_t mailboxes_opened = 0;
     // Client: envelopes found missing on either side so far (reconciliation's needs and haves,
     // a fetch's announced total, plus the peer's wants); grows as reconciliation proceeds. For
