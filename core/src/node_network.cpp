@@ -120,7 +120,6 @@ Status Node::relay_worked(const std::string& address) {
     return {};
 }
 
-
 std::optional<std::uint64_t> Node::freeze_limit(const std::string& address) {
     for (const auto& [a, bytes] : freeze_limits())
         if (a == address) return bytes;

@@ -851,9 +851,6 @@ Status SyncEngine::store_received() {
     if (m_impl->m_closed) return {};
     return m_impl->flush_batch();
 }
-std::uint64_t SyncEngine::unacknowledged_bytes() const {
-    return m_impl->m_in_flight_bytes;
-}
 void SyncEngine::close(CloseReason reason, std::string detail) {
     m_impl->close(reason, std::move(detail));
 }

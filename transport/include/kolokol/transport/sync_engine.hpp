@@ -96,8 +96,6 @@ public:
     // dropped: what arrived whole is kept, and the next session does not fetch it again. Call
     // before close(); fails (with a Close queued) only when the Replica does.
     Status store_received();
-    // Envelope bytes sent and not yet acknowledged by the peer.
-    std::uint64_t unacknowledged_bytes() const;
     // Ends the session from this side: queues Close(reason). Later frames are not processed.
     void close(CloseReason reason, std::string detail = {});
 
