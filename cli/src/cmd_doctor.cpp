@@ -267,7 +267,7 @@ void check_relays(core::Node& node, std::vector<Finding>& out) {
             out.push_back(
                 {"relay", Verdict::note,
                  subst(_("connections to {} froze after about {} bytes: syncs with it use short "
-                         "connections under that"),
+                         "connections under that, each fetching on where the last one stopped"),
                        text, *limit),
                  ""});
         auto rtt = probe(*address, timeout, policy);

@@ -255,6 +255,20 @@ public:
                            host_of(address), limit, budget)
                   << "\n";
     }
+    void on_connections(const std::string& address, int connections, std::uint64_t bytes,
+                        std::uint64_t fetches) override {
+        if (!args().verbose) return;
+        if (m_bar) m_bar->finish(false);
+        m_bar.reset();
+        std::cerr << "kolokol: "
+                  << subst(P_("{} short connection to {} brought {} bytes ({} fetches resumed "
+                              "where the last connection stopped)",
+                              "{} short connections to {} brought {} bytes ({} fetches resumed "
+                              "where the last connection stopped)",
+                              connections),
+                           connections, host_of(address), bytes, fetches)
+                  << "\n";
+    }
     void on_freeze(const std::string& address, std::uint64_t bytes, std::uint64_t budget) override {
         if (!args().verbose) return;
         if (m_bar) m_bar->finish(false);

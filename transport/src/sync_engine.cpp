@@ -87,6 +87,7 @@ std::size_t SyncEngine::Impl::memory_estimate() const {
         total += (mb.wanted.size() + mb.recent.size() + mb.fetch_have.size()) *
                  (sizeof(RecordId) + kNode);
         total += mb.fetch_lacking.size() * sizeof(RecordId);
+        total += mb.fetch_too_large.size() * sizeof(mb.fetch_too_large.front());
     }
     for (const auto& f : m_out) total += f.size();
     return total;
@@ -582,6 +583,7 @@ Status SyncEngine::Impl::on_envelopes(const pb::SyncFrame& f) {
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                              KOLOKOL_TEXT("an envelope that was not asked for"));
         }
+        if (mb.rec == Mailbox::Rec::fetching) ++mb.fetch_received;
         note_received(*mailbox, mb, id);
         m_batch.push_back({++m_recv_seq, *mailbox, Bytes(bytes.begin(), bytes.end())});
         m_batch_bytes += bytes.size();
@@ -603,6 +605,11 @@ Status SyncEngine::Impl::on_fetch_all(const pb::SyncFrame& f) {
     if (mb.rec != Mailbox::Rec::pending)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                          KOLOKOL_TEXT("a fetch after the mailbox was reconciled or fetched"));
+    const bool bounded = fa.max_bytes() > 0;
+    // A bounded fetch resumes at a position; which ids the client holds is not its question.
+    if (bounded && fa.have_size() > 0)
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         KOLOKOL_TEXT("a bounded fetch that lists ids"));
     for (const auto& raw : fa.have()) {
         auto id = parse_id(raw);
         if (!id)
@@ -633,8 +640,12 @@ Status SyncEngine::Impl::on_fetch_all(const pb::SyncFrame& f) {
     out.mutable_fetched()->set_total(count->total);
     emit(out);
     mb.rec = Mailbox::Rec::fetching;
-    mb.fetch_next = 0;
+    mb.fetch_next = bounded ? fa.after() : 0;
     mb.fetch_more = true;
+    mb.fetch_bounded = bounded;
+    mb.fetch_budget = fa.max_bytes();
+    mb.fetch_sent = 0;
+    mb.fetch_too_large.clear();
     m_fetching.push_back(*mailbox);
     return {};
 }
@@ -649,16 +660,21 @@ Status SyncEngine::Impl::on_fetched(const pb::SyncFrame& f) {
                          KOLOKOL_TEXT("a fetch reply for a mailbox not being fetched"));
     Mailbox& mb = it->second;
     if (!fd.done()) {
-        if (mb.fetch_started || fd.lacking_size() > 0)
+        if (mb.fetch_started || fd.lacking_size() > 0 || fd.too_large_size() > 0)
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                              KOLOKOL_TEXT("a fetch reply out of turn"));
         mb.fetch_started = true;
-        m_report.to_receive += fd.total();
+        // A resumed fetch's total counts what earlier sessions already brought.
+        if (!mb.fetch_bounded || mb.fetch_after == 0) m_report.to_receive += fd.total();
         return {};
     }
     if (!mb.fetch_started)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                          KOLOKOL_TEXT("a fetch ended before it began"));
+    if (mb.fetch_bounded) return on_bounded_fetched(*mailbox, mb, f);
+    if (fd.too_large_size() > 0)
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         KOLOKOL_TEXT("a fetch reply out of turn"));
     for (const auto& raw : fd.lacking()) {
         auto id = parse_id(raw);
         if (!id || !mb.fetch_have.erase(*id))
@@ -740,8 +756,10 @@ Status SyncEngine::Impl::put_done(std::uint64_t token, Result<std::vector<bool>>
     // for the ones before it.
     std::vector<std::uint64_t> rejected;
     std::uint64_t through = 0;
+    std::vector<std::pair<MailboxId, std::uint64_t>> cursors;
     while (!m_pending_puts.empty() && m_pending_puts.front().done) {
         const PendingPut& p = m_pending_puts.front();
+        cursors.insert(cursors.end(), p.cursors.begin(), p.cursors.end());
         for (std::size_t i = 0; i < p.seqs.size(); ++i) {
             if (p.stored[i]) {
                 ++m_report.received;
@@ -754,6 +772,8 @@ Status SyncEngine::Impl::put_done(std::uint64_t token, Result<std::vector<bool>>
         m_unacked_bytes -= p.bytes;
         m_pending_puts.pop_front();
     }
+    // Every envelope of those fetches is stored now: their cursors move on.
+    for (const auto& [mailbox, position] : cursors) advance_cursor(mailbox, position);
     if (through == 0) return {};
     // Long rejection lists are split over several acks, each cumulative up to its last entry.
     std::size_t next = 0;

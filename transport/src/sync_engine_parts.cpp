@@ -77,9 +77,14 @@ Status SyncEngine::Impl::on_part(const pb::SyncFrame& f) {
         held.erase(wanted.id);
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation, why);
     };
+    // Its fetch's cursor no longer waits for it (once it is stored, or not to be had).
+    auto release = [&] {
+        if (m_partials->positions.erase(wanted.id) > 0) advance_cursor(wanted.mailbox, 0);
+    };
     if (p.total() == 0) {
         if (!p.bytes().empty()) return refuse(KOLOKOL_TEXT("a part of an envelope not held"));
         done_with();  // the server does not hold it after all
+        release();
         return {};
     }
     const Mailbox& mb = m_mailboxes.at(wanted.mailbox);  // asked only of open mailboxes
@@ -117,11 +122,15 @@ Status SyncEngine::Impl::on_part(const pb::SyncFrame& f) {
         ++m_report.received;
     else
         ++m_report.rejected;
+    release();
     return {};
 }
 
 void SyncEngine::Impl::send_part_want() {
     if (!m_partials || m_part_wanted || m_new_connection_wanted) return;
+    // One thing at a time within the connection's budget: a bounded fetch under way first.
+    for (const auto& [id, mb] : m_mailboxes)
+        if (mb.rec == Mailbox::Rec::fetching && mb.fetch_bounded) return;
     auto& queue = m_partials->queue;
     while (!queue.empty()) {
         const auto [mailbox, id] = queue.front();

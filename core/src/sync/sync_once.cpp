@@ -104,8 +104,25 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
                                                  const SyncOnceOptions& o, const SyncRoute& route,
                                                  const std::string& address, const GroupId& group) {
     auto limit = node.freeze_limit(address);
-    // Envelopes fetched in parts, kept from one short connection to the next.
+    // Envelopes fetched in parts, and where each mailbox's fetch goes on, kept from one short
+    // connection to the next; the fetch cursors also from one sync to the next, per relay key.
     auto partials = std::make_shared<transport::PartialEnvelopes>();
+    if (auto parsed = transport::Address::parse(address)) {
+        const std::string key = transport::key_to_text(parsed->key);
+        partials->load_cursor = [&node, key](const MailboxId& mailbox) {
+            return node.fetch_cursor(key, mailbox);
+        };
+        // A cursor not saved costs only a fetch done again.
+        partials->save_cursor = [&node, key](const MailboxId& mailbox, std::uint64_t position) {
+            (void)node.set_fetch_cursor(key, mailbox, position);
+        };
+    }
+    auto fetching = [&partials, &node, &group] {
+        for (const auto& k : node.mailbox_keys(&group))
+            if (!partials->caught_up.contains(k.id)) return true;
+        return false;
+    };
+    int connections = 0;
     auto partial_bytes = [&partials] {
         std::size_t n = 0;
         for (const auto& [id, p] : partials->held) n += p.bytes.size();
@@ -118,12 +135,14 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
     // However much progress each makes, a sync with one address ends: 5 MiB in connections of
     // 8 KiB is some 700.
     for (int dial = 0; dial < kMaxDials; ++dial) {
-        // A connection that only fetches parts asks for exactly what fits; one that reconciles
-        // leaves room for the replies and envelopes in flight when it stops.
+        // A connection that only fetches parts, or that fetches a mailbox from its cursor, asks
+        // for exactly what fits; one that reconciles leaves room for the replies and envelopes
+        // in flight when it stops.
         const bool parts_only = !partials->queue.empty();
-        per.sync.byte_budget = !limit       ? 0
-                               : parts_only ? std::max<std::uint64_t>(*limit * 3 / 4, 2 << 10)
-                                            : budget_for(*limit);
+        per.sync.byte_budget = !limit ? 0
+                               : parts_only || fetching()
+                                   ? std::max<std::uint64_t>(*limit * 3 / 4, 2 << 10)
+                                   : budget_for(*limit);
         per.sync.frame_budget =
             limit ? static_cast<std::uint32_t>(std::max<std::uint64_t>(*limit / 8, 2 << 10)) : 0;
         per.sync.part_bytes = limit ? static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
@@ -139,10 +158,19 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
             if (observer_progress) observer_progress->on_progress(r);
         };
         const auto stored_before = replica.stored();
+        const auto advances_before = partials->advances;
+        const auto queued_before = partials->queue.size();
+        ++connections;
         auto one =
             one_session(node, replica, per, route, address, group, node.mailbox_keys(&group), true);
+        auto tell = [&] {
+            if (o.observer && limit)
+                o.observer->on_connections(address, connections, total.bytes_received,
+                                           partials->fetches);
+        };
         if (one) {
             add_up(total, *one);
+            if (!parts_only) tell();
             // A session that fetched only parts is followed by one that reconciles.
             if (!parts_only) return total;
             fruitless = 0;
@@ -162,8 +190,14 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
         }
         if (stalled && o.observer)
             o.observer->on_freeze(address, through, limit ? budget_for(*limit) : 0);
-        if (last.received == 0 && partial_bytes() <= partial_before) {
-            if (++fruitless >= std::max(o.max_fruitless_redials, 1)) return one;
+        // Progress: envelopes stored, parts gathered, a fetch cursor moved on, or envelopes
+        // learned of that are to come in parts.
+        if (last.received == 0 && partial_bytes() <= partial_before &&
+            partials->advances == advances_before && partials->queue.size() <= queued_before) {
+            if (++fruitless >= std::max(o.max_fruitless_redials, 1)) {
+                tell();
+                return one;
+            }
         } else {
             fruitless = 0;
         }

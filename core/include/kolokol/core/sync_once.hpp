@@ -111,6 +111,11 @@ public:
     // `limit` bytes remembered from an earlier sync.
     virtual void on_short_connections(const std::string& /*address*/, std::uint64_t /*limit*/,
                                       std::uint64_t /*budget*/) {}
+    // A group's sync with `address` in short connections ended after `connections` of them,
+    // which brought `bytes` sync bytes; `fetches` of them resumed a mailbox's fetch where the
+    // last one stopped (DESIGN §9.14).
+    virtual void on_connections(const std::string& /*address*/, int /*connections*/,
+                                std::uint64_t /*bytes*/, std::uint64_t /*fetches*/) {}
 };
 
 struct SyncOnceOptions {

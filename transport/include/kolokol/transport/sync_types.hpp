@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -171,6 +172,10 @@ inline constexpr std::uint64_t kSyncMaxWindowBytes = 64 << 20;
 // sessions of one sync: those still to fetch, and the bytes of those begun. Used by one session
 // at a time; not thread-safe. Bounded by kSyncMaxPartQueue and kSyncMaxPartials (the oldest
 // partial is dropped, and fetched again from its start, when another begins).
+//
+// It also carries the resumable fetches of those sessions (DESIGN §9.14): each short session
+// fetches a mailbox in the server's stored order from where the last one stopped, within its
+// byte budget, until the fetch reaches the end; only then does it reconcile the mailbox.
 struct PartialEnvelopes {
     struct Partial {
         MailboxId mailbox{};
@@ -179,6 +184,25 @@ struct PartialEnvelopes {
     };
     std::deque<std::pair<MailboxId, RecordId>> queue;
     std::map<RecordId, Partial> held;
+
+    // Resumable fetches. `fetch_from`: where the next fetch of a mailbox starts (a server
+    // position, past everything fetched and stored). `caught_up`: mailboxes whose fetch reached
+    // the end in this sync. `positions`: for envelopes passed over for their size and queued
+    // for parts, where a fetch finds each again (the durable cursor never goes past one that
+    // is not stored yet, so a process killed meanwhile learns of it again).
+    std::map<MailboxId, std::uint64_t> fetch_from;
+    std::set<MailboxId> caught_up;
+    std::map<RecordId, std::pair<MailboxId, std::uint64_t>> positions;
+    // The durable cursor (may be empty: kept for this sync only). load: the position saved
+    // for a mailbox, read at its first fetch of a sync. save: called once every envelope
+    // before `position` is stored (or was rejected by the store, or is the server's to lie
+    // about: reconciliation still follows). Failures to save cost only a fetch done again.
+    std::function<std::optional<std::uint64_t>(const MailboxId&)> load_cursor;
+    std::function<void(const MailboxId&, std::uint64_t)> save_cursor;
+    // Times a fetch moved a cursor on: the caller counts such a session as progress.
+    std::uint64_t advances = 0;
+    // Bounded fetches asked for over the sessions of this sync (for the caller's report).
+    std::uint64_t fetches = 0;
 };
 
 struct MailboxRefusal {
