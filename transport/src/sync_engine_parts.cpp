@@ -138,6 +138,13 @@ void SyncEngine::Impl::send_part_want() {
         if (it == m_mailboxes.end() || it->second.state == Mailbox::State::refused ||
             it->second.part_cap == 0) {
             queue.pop_front();  // not this session's to fetch
+            // Nor is it forgotten: a later fetch of its mailbox starts at it again, so the
+            // cursor never passes it, and what is remembered stays bounded by the queue.
+            if (auto pos = m_partials->positions.find(id); pos != m_partials->positions.end()) {
+                auto& from = m_partials->fetch_from[pos->second.first];
+                from = std::min(from, pos->second.second);
+                m_partials->positions.erase(pos);
+            }
             continue;
         }
         if (it->second.state != Mailbox::State::open) return;  // its open result is to come
