@@ -262,6 +262,14 @@ void check_relays(core::Node& node, std::vector<Finding>& out) {
                    "add`")});
             continue;
         }
+        // A freeze seen there (core/sync_once): syncs with it go in short connections.
+        if (auto limit = node.freeze_limit(address->to_string()))
+            out.push_back(
+                {"relay", Verdict::note,
+                 subst(_("connections to {} froze after about {} bytes: syncs with it use short "
+                         "connections under that, each fetching on where the last one stopped"),
+                       text, *limit),
+                 ""});
         auto rtt = probe(*address, timeout, policy);
         if (rtt && through_proxy.contains(text))
             out.push_back({"relay", Verdict::ok,

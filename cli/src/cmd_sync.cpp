@@ -255,6 +255,45 @@ public:
         for (const auto& line : so_far.maintained) std::cerr << line << "\n";
     }
     void on_stored(std::size_t total) override { stored = total; }
+    void on_short_connections(const std::string& address, std::uint64_t limit,
+                              std::uint64_t budget) override {
+        if (!args().verbose) return;
+        std::cerr << "kolokol: "
+                  << subst(_("connections to {} froze after {} bytes before: syncing in short "
+                             "connections of {} bytes"),
+                           host_of(address), limit, budget)
+                  << "\n";
+    }
+    void on_connections(const std::string& address, int connections, std::uint64_t bytes,
+                        std::uint64_t fetches) override {
+        if (!args().verbose) return;
+        if (m_bar) m_bar->finish(false);
+        m_bar.reset();
+        std::cerr << "kolokol: "
+                  << subst(P_("{} short connection to {} brought {} bytes ({} fetches resumed "
+                              "where the last connection stopped)",
+                              "{} short connections to {} brought {} bytes ({} fetches resumed "
+                              "where the last connection stopped)",
+                              connections),
+                           connections, host_of(address), bytes, fetches)
+                  << "\n";
+    }
+    void on_freeze(const std::string& address, std::uint64_t bytes, std::uint64_t budget) override {
+        if (!args().verbose) return;
+        if (m_bar) m_bar->finish(false);
+        m_bar.reset();
+        if (budget > 0)
+            std::cerr << "kolokol: "
+                      << subst(_("the connection to {} froze after {} bytes: redialling, in "
+                                 "short connections of {} bytes"),
+                               host_of(address), bytes, budget)
+                      << "\n";
+        else
+            std::cerr << "kolokol: "
+                      << subst(_("the connection to {} froze after {} bytes: redialling"),
+                               host_of(address), bytes)
+                      << "\n";
+    }
 
 private:
     std::size_t m_addresses;
@@ -350,7 +389,8 @@ void register_sync_commands(CLI::App& app) {
         ->allow_extra_args(false);  // one group a --group, so a TARGET may follow
     sync->add_flag("--json", a.json, _("Machine-readable summary"));
     sync->add_flag("-v,--verbose", a.verbose,
-                   _("Say which address of each relay is tried, and why one was passed over"));
+                   _("Say which address of each relay is tried and why one was passed over, "
+                     "and what happens to the connections (freezes, redials, short connections)"));
     add_proxy_option(sync);
     sync->footer(
         _("Examples:\n  kolokol sync\n  kolokol sync kolokol://203.0.113.5:7000/mfrgg…\n  kolokol "

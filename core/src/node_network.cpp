@@ -4,6 +4,7 @@
 #include <array>
 #include <set>
 
+#include "kolokol/crypto/encoding.hpp"
 #include "kolokol/transport/address.hpp"
 #include "kolokol/transport/socks5.hpp"
 #include "node_impl.hpp"
@@ -25,6 +26,10 @@ CREATE TABLE relay_worked(relay_key TEXT PRIMARY KEY, address TEXT NOT NULL, at_
 
 constexpr std::string_view kProxySetting = "proxy";
 constexpr std::size_t kNewestEpochsHeard = 3;
+// network_settings names "freeze:ADDRESS": a freeze seen on connections to ADDRESS.
+constexpr std::string_view kFreezePrefix = "freeze:";
+constexpr std::uint64_t kMinFreezeLimit = 1 << 10;
+constexpr std::uint64_t kMaxFreezeLimit = 64 << 20;
 
 Status ensure_schema(storage::Database& db) {
     return db.migrate("network", kNetworkSteps);
@@ -114,6 +119,107 @@ Status Node::relay_worked(const std::string& address) {
     (*st)->reset();
     if (!r) return std::unexpected(r.error());
     return {};
+}
+
+std::optional<std::uint64_t> Node::freeze_limit(const std::string& address) {
+    for (const auto& [a, bytes] : freeze_limits())
+        if (a == address) return bytes;
+    return std::nullopt;
+}
+
+Status Node::set_freeze_limit(const std::string& address, std::uint64_t bytes) {
+    // A smaller figure is a measurement error or noise, a larger one no freeze worth avoiding.
+    if (bytes < kMinFreezeLimit || bytes > kMaxFreezeLimit)
+        return fail(CoreErrc::bad_input, "a freeze limit out of range");
+    if (auto ok = ensure_schema(m_impl->db); !ok) return ok;
+    auto st =
+        m_impl->db.cached("INSERT OR REPLACE INTO network_settings(name, value) VALUES (?, ?)");
+    if (!st) return std::unexpected(st.error());
+    const std::string name = std::string(kFreezePrefix) + address;
+    const std::string value = std::to_string(bytes);
+    (*st)->bind(1, name);
+    (*st)->bind(2, value);
+    auto r = (*st)->step();
+    (*st)->reset();
+    if (!r) return std::unexpected(r.error());
+    return {};
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> Node::freeze_limits() {
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    if (!ensure_schema(m_impl->db)) return out;
+    auto st = m_impl->db.cached(
+        "SELECT name, value FROM network_settings WHERE substr(name, 1, 7) = 'freeze:'");
+    if (!st) return out;
+    for (;;) {
+        auto r = (*st)->step();
+        if (!r || !*r) break;
+        const std::string name = (*st)->column_text(0);
+        const std::string value = (*st)->column_text(1);
+        std::uint64_t bytes = 0;
+        // Our own rows, but read back as any input: digits only, within range.
+        if (value.empty() || value.size() > 12 ||
+            value.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        bytes = std::stoull(value);
+        if (bytes < kMinFreezeLimit || bytes > kMaxFreezeLimit) continue;
+        out.emplace_back(name.substr(kFreezePrefix.size()), bytes);
+    }
+    (*st)->reset();
+    return out;
+}
+
+namespace {
+// network_settings names "cursor:KEY:MAILBOX" (MAILBOX in hex): a fetch cursor (DESIGN §9.14).
+constexpr std::string_view kCursorPrefix = "cursor:";
+
+std::string cursor_name(const std::string& relay_key, const MailboxId& mailbox) {
+    return std::string(kCursorPrefix) + relay_key + ":" + crypto::hex_encode(mailbox);
+}
+}  // namespace
+
+std::optional<std::uint64_t> Node::fetch_cursor(const std::string& relay_key,
+                                                const MailboxId& mailbox) {
+    if (!ensure_schema(m_impl->db)) return std::nullopt;
+    auto st = m_impl->db.cached("SELECT value FROM network_settings WHERE name = ?");
+    if (!st) return std::nullopt;
+    (*st)->bind(1, cursor_name(relay_key, mailbox));
+    auto r = (*st)->step();
+    std::optional<std::uint64_t> out;
+    if (r && *r) {
+        const std::string value = (*st)->column_text(0);
+        // Our own row, but read back as any input: digits only.
+        if (!value.empty() && value.size() <= 19 &&
+            value.find_first_not_of("0123456789") == std::string::npos)
+            out = std::stoull(value);
+    }
+    (*st)->reset();
+    return out;
+}
+
+Status Node::set_fetch_cursor(const std::string& relay_key, const MailboxId& mailbox,
+                              std::uint64_t position) {
+    if (auto ok = ensure_schema(m_impl->db); !ok) return ok;
+    auto st =
+        m_impl->db.cached("INSERT OR REPLACE INTO network_settings(name, value) VALUES (?, ?)");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, cursor_name(relay_key, mailbox));
+    (*st)->bind(2, std::to_string(position));
+    auto r = (*st)->step();
+    (*st)->reset();
+    if (!r) return std::unexpected(r.error());
+    return {};
+}
+
+std::size_t Node::fetch_cursor_count() {
+    if (!ensure_schema(m_impl->db)) return 0;
+    auto st = m_impl->db.cached(
+        "SELECT count(*) FROM network_settings WHERE substr(name, 1, 7) = 'cursor:'");
+    if (!st) return 0;
+    auto r = (*st)->step();
+    std::size_t n = r && *r ? static_cast<std::size_t>((*st)->column_int64(0)) : 0;
+    (*st)->reset();
+    return n;
 }
 
 std::vector<Node::BeaconKey> Node::beacon_keys() {

@@ -9,6 +9,10 @@
 #include <string>
 #include <utility>
 
+#ifdef __linux__
+#include <sys/ioctl.h>
+#endif
+
 #include "session_core.hpp"
 
 namespace kolokol::transport {
@@ -55,6 +59,7 @@ asio::awaitable<void> writer(std::shared_ptr<SessionCore> self) {
         for (const auto& frame : batch) buffers.push_back(asio::buffer(frame));
         c.in_flight = batch.size();
         auto [ec, n] = co_await asio::async_write(c.socket, buffers, use_tuple);
+        c.bytes_written += n;
         c.in_flight = 0;
         c.changed.cancel();  // room in the queue
         if (ec) {
@@ -268,6 +273,7 @@ asio::awaitable<Result<Bytes>> Session::receive() {
 
     ByteArray<kFrameHeaderBytes> header{};
     auto [ec, n] = co_await asio::async_read(c.socket, asio::buffer(header), detail::use_tuple);
+    c.bytes_received += n;
     if (ec) co_return std::unexpected(detail::read_failure(c, ec));
     // The length is checked before the body is read: a peer cannot make us buffer more than
     // our own limit, and a short frame cannot even hold the AEAD tag.
@@ -284,8 +290,15 @@ asio::awaitable<Result<Bytes>> Session::receive() {
         co_return std::unexpected(e);
     }
     Bytes body(length);
-    auto [ec2, n2] = co_await asio::async_read(c.socket, asio::buffer(body), detail::use_tuple);
-    if (ec2) co_return std::unexpected(detail::read_failure(c, ec2));
+    // Read by pieces, counting each, so that progress inside a large frame is seen
+    // (bytes_received()).
+    for (std::size_t got = 0; got < body.size();) {
+        auto [ec2, n2] = co_await c.socket.async_read_some(
+            asio::buffer(body.data() + got, body.size() - got), detail::use_tuple);
+        c.bytes_received += n2;
+        got += n2;
+        if (ec2) co_return std::unexpected(detail::read_failure(c, ec2));
+    }
     if (c.aborted) co_return std::unexpected(c.failure.value_or(detail::closed_error()));
 
     auto plaintext = c.receive_cipher.decrypt_with_ad({}, body);
@@ -349,6 +362,29 @@ std::uint16_t Session::version() const {
 }
 const asio::ip::tcp::endpoint& Session::remote_endpoint() const {
     return m_core->remote;
+}
+std::uint64_t Session::bytes_received() const {
+    return m_core->bytes_received;
+}
+std::uint64_t Session::bytes_readable() const {
+    if (!m_core || m_core->aborted) return 0;
+    std::error_code ec;
+    const auto n = m_core->socket.available(ec);
+    return ec ? 0 : n;
+}
+std::uint64_t Session::bytes_acknowledged() const {
+#ifdef __linux__
+    if (!m_core || m_core->aborted) return 0;
+    // SIOCOUTQ (TIOCOUTQ on a TCP socket): bytes in the send queue not yet acknowledged. A
+    // write under way is in the queue but not yet in bytes_written: the difference is then
+    // low, never high.
+    int queued = 0;
+    if (::ioctl(m_core->socket.native_handle(), TIOCOUTQ, &queued) != 0 || queued < 0) return 0;
+    const auto q = static_cast<std::uint64_t>(queued);
+    return m_core->bytes_written > q ? m_core->bytes_written - q : 0;
+#else
+    return 0;
+#endif
 }
 const SessionOptions& Session::options() const {
     return m_core->options;

@@ -51,7 +51,9 @@ struct SessionCore : std::enable_shared_from_this<SessionCore> {
     bool close_written = false;  // ... and written; our direction is shut down
     bool peer_closed = false;    // the peer's close frame arrived
     bool receiving = false;
-    std::optional<Error> failure;  // why the session ended, when it did not end cleanly
+    std::uint64_t bytes_received = 0;  // read from the socket after the handshake
+    std::uint64_t bytes_written = 0;   // written to the socket after the handshake
+    std::optional<Error> failure;      // why the session ended, when it did not end cleanly
 
     // Closes the socket and wakes everything. The first recorded reason wins.
     void abort(std::optional<Error> why);

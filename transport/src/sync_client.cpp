@@ -15,9 +15,18 @@ asio::awaitable<Result<SyncReport>> sync_on_session(Session& session, std::vecto
     config.limits = options.limits;
     config.live = options.live;
     if (!options.fetch_all) config.fetch_all_below = 0;
+    if (!options.live && options.frame_budget > 0) {
+        config.frame_budget = options.frame_budget;
+        config.part_bytes = options.part_bytes;
+        config.byte_budget = options.byte_budget;
+        config.partials = options.partials;
+        config.parts_first = options.parts_first;
+    }
     auto result = co_await detail::drive_engine(
         session, std::move(config), replica, std::move(keys), options.ping_interval,
-        options.stop.state(), std::move(options.progress), std::nullopt);
+        options.stop.state(), std::move(options.progress), std::nullopt,
+        options.live ? detail::ClientDrive{}
+                     : detail::ClientDrive{options.progress_timeout, options.byte_budget});
     if (!result.status) co_return std::unexpected(result.status.error());
     if (!result.finished) {
         if (options.live && options.stop.requested()) co_return result.report;

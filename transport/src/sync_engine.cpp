@@ -87,6 +87,7 @@ std::size_t SyncEngine::Impl::memory_estimate() const {
         total += (mb.wanted.size() + mb.recent.size() + mb.fetch_have.size()) *
                  (sizeof(RecordId) + kNode);
         total += mb.fetch_lacking.size() * sizeof(RecordId);
+        total += mb.fetch_too_large.size() * sizeof(mb.fetch_too_large.front());
     }
     for (const auto& f : m_out) total += f.size();
     return total;
@@ -95,6 +96,18 @@ std::size_t SyncEngine::Impl::memory_estimate() const {
 Status SyncEngine::Impl::start(std::vector<MailboxKey> keys) {
     if (m_started) return fail(SyncErrc::protocol_violation, "sync engine started twice");
     m_started = true;
+    if (m_config.side == Side::client && m_config.frame_budget > 0) {
+        // Short connections: nothing the server sends unasked (a window's worth of envelopes,
+        // a whole fetch) may be larger than what one connection carries.
+        if (!m_config.partials) m_config.partials = std::make_shared<PartialEnvelopes>();
+        m_partials = m_config.partials;
+        m_config.limits.window_bytes =
+            std::max<std::uint64_t>(m_config.frame_budget, 2 * kSyncMinShortWindowBytes);
+        m_config.fetch_all_below = 0;
+        m_config.part_bytes = std::clamp<std::uint32_t>(
+            m_config.part_bytes ? m_config.part_bytes : m_config.frame_budget, 256,
+            kSyncMaxPartBytes);
+    }
     pb::SyncFrame hello;
     hello.mutable_hello()->set_version(kSyncVersion);
     hello.mutable_hello()->set_window_bytes(m_config.limits.window_bytes);
@@ -120,15 +133,30 @@ Status SyncEngine::Impl::start(std::vector<MailboxKey> keys) {
         open->set_public_key(to_string(key.public_key));
         open->set_signature(to_string(sign_mailbox_open(key, m_config.handshake_hash)));
         open->set_live(m_config.live);
-        open->set_max_envelope_bytes(key.max_envelope_bytes);
+        // In short connections envelopes over the frame budget come in parts, up to the cap
+        // the key had anyway.
+        std::uint32_t cap = key.max_envelope_bytes;
+        std::uint32_t part_cap = 0;
+        if (m_partials) {
+            part_cap = cap ? cap : static_cast<std::uint32_t>(envelope::kEnvelopeMaxBytes);
+            cap = cap ? std::min(cap, m_config.frame_budget) : m_config.frame_budget;
+            if (part_cap <= cap) part_cap = 0;
+        }
+        open->set_max_envelope_bytes(cap);
         emit(f);
 
         Mailbox mb;
         mb.live = m_config.live;
-        mb.max_envelope_bytes = key.max_envelope_bytes;
+        mb.max_envelope_bytes = cap;
+        mb.part_cap = part_cap;
         if (m_config.live && m_config.live_sink)
             mb.subscription = m_replica.watch(key.id, m_config.live_sink);
-        m_to_reconcile.push_back(key.id);
+        // Envelopes still to fetch in parts go first, alone: their connections carry nothing
+        // else, and the reconciliation follows in a session of its own.
+        if (m_partials && m_config.parts_first && !m_partials->queue.empty())
+            mb.rec = Mailbox::Rec::done;
+        else
+            m_to_reconcile.push_back(key.id);
         MailboxId id = key.id;
         mb.key = std::move(key);
         m_mailboxes.emplace(id, std::move(mb));
@@ -184,6 +212,10 @@ Status SyncEngine::Impl::dispatch(const pb::SyncFrame& f) {
             return server ? on_fetch_all(f) : wrong_side();
         case pb::SyncFrame::kFetched:
             return server ? wrong_side() : on_fetched(f);
+        case pb::SyncFrame::kWantPart:
+            return server ? on_want_part(f) : wrong_side();
+        case pb::SyncFrame::kPart:
+            return server ? wrong_side() : on_part(f);
         case pb::SyncFrame::KIND_NOT_SET:
             break;
     }
@@ -200,7 +232,9 @@ Status SyncEngine::Impl::on_hello(const pb::SyncFrame& f) {
         return fail_with(
             CloseReason::protocol_violation,
             make_error(SyncErrc::version_mismatch, "the peer speaks sync version {}", h.version()));
-    if (h.window_bytes() < kSyncMinWindowBytes || h.window_bytes() > kSyncMaxWindowBytes)
+    // The floor itself is refused too: a client in short connections announces more (2 KiB
+    // at least, core::sync_once), and the window frames of old keep failing at 1 KiB.
+    if (h.window_bytes() <= kSyncMinShortWindowBytes || h.window_bytes() > kSyncMaxWindowBytes)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                          KOLOKOL_TEXT("the peer's window is out of bounds"));
     if (m_config.side == Side::client &&
@@ -312,6 +346,9 @@ Status SyncEngine::Impl::on_reconcile(const pb::SyncFrame& f) {
             return fail_with(
                 CloseReason::protocol_violation, SyncErrc::protocol_violation,
                 KOLOKOL_TEXT("reconciliation after the mailbox was reconciled or fetched"));
+        // The client's cap on our replies counts from its first message on.
+        if (mb.rec == Mailbox::Rec::pending && rc.max_reply_bytes() > 0)
+            mb.reply_cap = rc.max_reply_bytes();
         return serve_reconcile(*mailbox, mb, rc.message());
     }
 
@@ -370,7 +407,10 @@ Status SyncEngine::Impl::on_reconciled(const pb::SyncFrame& f) {
 }
 
 Result<bool> SyncEngine::Impl::build_responder(const MailboxId& mailbox, Mailbox& mb) {
-    const Reconciler::Options options{kSyncReconcileMessageBytes};
+    // The Reconciler raises a cap below its minimum to that minimum.
+    const Reconciler::Options options{
+        mb.reply_cap ? std::min<std::size_t>(mb.reply_cap, kSyncReconcileMessageBytes)
+                     : kSyncReconcileMessageBytes};
     if (!m_config.reconcile_sets) {
         auto ids = m_replica.ids(mailbox);
         if (!ids) return std::unexpected(ids.error());
@@ -503,6 +543,11 @@ Status SyncEngine::Impl::on_missing(const pb::SyncFrame& f) {
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                              KOLOKOL_TEXT("missing ids that were never wanted"));
         --m_outstanding_wants;
+        // Over the cap this mailbox was opened with, or not held: parts tell which.
+        if (it->second.part_cap != 0 && m_partials->queue.size() < kSyncMaxPartQueue &&
+            std::find(m_partials->queue.begin(), m_partials->queue.end(),
+                      std::pair{*mailbox, *id}) == m_partials->queue.end())
+            m_partials->queue.emplace_back(*mailbox, *id);
     }
     return {};
 }
@@ -538,6 +583,7 @@ Status SyncEngine::Impl::on_envelopes(const pb::SyncFrame& f) {
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                              KOLOKOL_TEXT("an envelope that was not asked for"));
         }
+        if (mb.rec == Mailbox::Rec::fetching) ++mb.fetch_received;
         note_received(*mailbox, mb, id);
         m_batch.push_back({++m_recv_seq, *mailbox, Bytes(bytes.begin(), bytes.end())});
         m_batch_bytes += bytes.size();
@@ -559,6 +605,11 @@ Status SyncEngine::Impl::on_fetch_all(const pb::SyncFrame& f) {
     if (mb.rec != Mailbox::Rec::pending)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                          KOLOKOL_TEXT("a fetch after the mailbox was reconciled or fetched"));
+    const bool bounded = fa.max_bytes() > 0;
+    // A bounded fetch resumes at a position; which ids the client holds is not its question.
+    if (bounded && fa.have_size() > 0)
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         KOLOKOL_TEXT("a bounded fetch that lists ids"));
     for (const auto& raw : fa.have()) {
         auto id = parse_id(raw);
         if (!id)
@@ -589,8 +640,12 @@ Status SyncEngine::Impl::on_fetch_all(const pb::SyncFrame& f) {
     out.mutable_fetched()->set_total(count->total);
     emit(out);
     mb.rec = Mailbox::Rec::fetching;
-    mb.fetch_next = 0;
+    mb.fetch_next = bounded ? fa.after() : 0;
     mb.fetch_more = true;
+    mb.fetch_bounded = bounded;
+    mb.fetch_budget = fa.max_bytes();
+    mb.fetch_sent = 0;
+    mb.fetch_too_large.clear();
     m_fetching.push_back(*mailbox);
     return {};
 }
@@ -605,16 +660,21 @@ Status SyncEngine::Impl::on_fetched(const pb::SyncFrame& f) {
                          KOLOKOL_TEXT("a fetch reply for a mailbox not being fetched"));
     Mailbox& mb = it->second;
     if (!fd.done()) {
-        if (mb.fetch_started || fd.lacking_size() > 0)
+        if (mb.fetch_started || fd.lacking_size() > 0 || fd.too_large_size() > 0)
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                              KOLOKOL_TEXT("a fetch reply out of turn"));
         mb.fetch_started = true;
-        m_report.to_receive += fd.total();
+        // A resumed fetch's total counts what earlier sessions already brought.
+        if (!mb.fetch_bounded || mb.fetch_after == 0) m_report.to_receive += fd.total();
         return {};
     }
     if (!mb.fetch_started)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                          KOLOKOL_TEXT("a fetch ended before it began"));
+    if (mb.fetch_bounded) return on_bounded_fetched(*mailbox, mb, f);
+    if (fd.too_large_size() > 0)
+        return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
+                         KOLOKOL_TEXT("a fetch reply out of turn"));
     for (const auto& raw : fd.lacking()) {
         auto id = parse_id(raw);
         if (!id || !mb.fetch_have.erase(*id))
@@ -696,8 +756,10 @@ Status SyncEngine::Impl::put_done(std::uint64_t token, Result<std::vector<bool>>
     // for the ones before it.
     std::vector<std::uint64_t> rejected;
     std::uint64_t through = 0;
+    std::vector<std::pair<MailboxId, std::uint64_t>> cursors;
     while (!m_pending_puts.empty() && m_pending_puts.front().done) {
         const PendingPut& p = m_pending_puts.front();
+        cursors.insert(cursors.end(), p.cursors.begin(), p.cursors.end());
         for (std::size_t i = 0; i < p.seqs.size(); ++i) {
             if (p.stored[i]) {
                 ++m_report.received;
@@ -710,6 +772,8 @@ Status SyncEngine::Impl::put_done(std::uint64_t token, Result<std::vector<bool>>
         m_unacked_bytes -= p.bytes;
         m_pending_puts.pop_front();
     }
+    // Every envelope of those fetches is stored now: their cursors move on.
+    for (const auto& [mailbox, position] : cursors) advance_cursor(mailbox, position);
     if (through == 0) return {};
     // Long rejection lists are split over several acks, each cumulative up to its last entry.
     std::size_t next = 0;
@@ -803,6 +867,10 @@ Status SyncEngine::local_written(const MailboxId& mailbox, std::vector<RecordId>
 void SyncEngine::ping() {
     m_impl->ping();
 }
+Status SyncEngine::store_received() {
+    if (m_impl->m_closed) return {};
+    return m_impl->flush_batch();
+}
 void SyncEngine::close(CloseReason reason, std::string detail) {
     m_impl->close(reason, std::move(detail));
 }
@@ -817,6 +885,9 @@ bool SyncEngine::finished() const {
 }
 bool SyncEngine::closed() const {
     return m_impl->m_closed;
+}
+bool SyncEngine::new_connection_wanted() const {
+    return m_impl->m_new_connection_wanted;
 }
 bool SyncEngine::peer_closed_normally() const {
     return m_impl->m_peer_closed_normally;

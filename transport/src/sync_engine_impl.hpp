@@ -37,7 +37,11 @@ struct SyncEngine::Impl {
         Rec rec = Rec::pending;
         bool live = false;
         std::uint32_t max_envelope_bytes = 0;  // the Open's cap, either side (0: none)
-        std::optional<MailboxKey> key;         // client
+        // Client: larger envelopes come in parts, up to this size (0: none in parts).
+        std::uint32_t part_cap = 0;
+        // Server: the client's cap on reconciliation replies (0: ours).
+        std::uint32_t reply_cap = 0;
+        std::optional<MailboxKey> key;  // client
         std::optional<Reconciler> reconciler;
         bool shared_set = false;       // the reconciler's set came from Config::reconcile_sets
         std::deque<RecordId> to_want;  // client: learned, not yet asked for
@@ -51,6 +55,15 @@ struct SyncEngine::Impl {
         std::uint64_t fetch_next = 0;
         bool fetch_more = false;
         bool fetch_started = false;  // client: the first Fetched arrived
+        // A bounded fetch (FetchAll.max_bytes > 0). Server: its budget and the bytes sent, the
+        // envelopes passed over for their size, and the position the next read starts at (each
+        // read takes one id, so every envelope's position is known). Client: where it began.
+        bool fetch_bounded = false;
+        std::uint64_t fetch_budget = 0;
+        std::uint64_t fetch_sent = 0;
+        std::uint64_t fetch_after = 0;
+        std::uint64_t fetch_received = 0;  // client: envelopes the bounded fetch brought
+        std::vector<std::pair<RecordId, std::uint64_t>> fetch_too_large;
 
         bool settled() const {
             return state == State::refused ||
@@ -68,6 +81,9 @@ struct SyncEngine::Impl {
         MailboxId mailbox;
         RecordId id;
         Origin origin;
+        // Server, a bounded fetch: the envelope's position, and the position after it.
+        std::uint64_t at = 0;
+        std::uint64_t after = 0;
     };
     struct InFlight {
         std::uint64_t seq;
@@ -97,6 +113,20 @@ struct SyncEngine::Impl {
     Status on_close(const pb::SyncFrame& frame);
     Status on_fetch_all(const pb::SyncFrame& frame);
     Status on_fetched(const pb::SyncFrame& frame);
+    Status on_want_part(const pb::SyncFrame& frame);
+    Status on_part(const pb::SyncFrame& frame);
+    // Client: asks for the next part when none is outstanding and one fits the budget.
+    void send_part_want();
+    // Client, short connections: whether `mailbox` is fetched (bounded, resumable) rather than
+    // reconciled now, and the fetch's first frame; new_connection_wanted when none fits.
+    bool resumable_fetch(const MailboxId& mailbox, Mailbox& mb);
+    // Client: the end of a bounded fetch.
+    Status on_bounded_fetched(const MailboxId& mailbox, Mailbox& mb, const pb::SyncFrame& f);
+    // Client: moves the cursor of `mailbox` to `position` (in this sync) and saves as much of
+    // it as is safe (never past an envelope still to fetch in parts).
+    void advance_cursor(const MailboxId& mailbox, std::uint64_t position);
+    // Server: ends the bounded fetch of `mailbox` with Fetched(done), resuming at `next`.
+    void end_bounded_fetch(const MailboxId& mailbox, Mailbox& mb, std::uint64_t next, bool more);
 
     // Server: answers one reconciliation message of an open mailbox, building its responder
     // first (from Config::reconcile_sets when there is one). When the set cannot be had yet
@@ -169,6 +199,8 @@ struct SyncEngine::Impl {
         std::uint64_t bytes = 0;
         bool done = false;
         std::vector<bool> stored;
+        // Client: cursors to move on once this put (and those before it) is done.
+        std::vector<std::pair<MailboxId, std::uint64_t>> cursors;
     };
     std::deque<PendingPut> m_pending_puts;
     std::uint64_t m_put_tokens = 0;
@@ -178,6 +210,17 @@ struct SyncEngine::Impl {
     bool m_closed = false;
     bool m_finished = false;
     bool m_peer_closed_normally = false;
+
+    // Client, fetching in parts: what is asked (mailbox, id, offset, length).
+    struct PartWanted {
+        MailboxId mailbox;
+        RecordId id;
+        std::uint64_t offset = 0;
+        std::uint32_t length = 0;
+    };
+    std::shared_ptr<PartialEnvelopes> m_partials;
+    std::optional<PartWanted> m_part_wanted;
+    bool m_new_connection_wanted = false;
 };
 
 }  // namespace kolokol::transport

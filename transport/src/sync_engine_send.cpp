@@ -17,6 +17,11 @@ Status SyncEngine::Impl::pump() {
     if (m_config.side == Side::client) {
         if (auto st = start_reconciliations(); !st) return st;
         send_wants();
+        send_part_want();
+        // Parts of mailboxes not this session's were dropped: a fetch waiting on them may go.
+        if (m_partials && !m_part_wanted) {
+            if (auto st = start_reconciliations(); !st) return st;
+        }
     }
     if (auto st = send_envelopes(); !st) return st;
     if (m_config.side == Side::client) check_finished();
@@ -30,10 +35,26 @@ Status SyncEngine::Impl::start_reconciliations() {
                  m_peer_max_reconciliations);
     while (!m_to_reconcile.empty() && m_active_reconciliations < cap) {
         const MailboxId id = m_to_reconcile.front();
-        m_to_reconcile.pop_front();
         auto it = m_mailboxes.find(id);
-        if (it == m_mailboxes.end() || it->second.state == Mailbox::State::refused) continue;
+        if (it == m_mailboxes.end() || it->second.state == Mailbox::State::refused) {
+            m_to_reconcile.pop_front();
+            continue;
+        }
         Mailbox& mb = it->second;
+        // Short connections: the mailbox is fetched from where the last connection stopped
+        // until the fetch reaches the end (sync_engine_resume.cpp); envelopes to fetch in parts
+        // go before, one thing at a time within the connection's budget.
+        if (m_partials && !m_partials->caught_up.contains(id)) {
+            if (m_part_wanted || !m_partials->queue.empty() || m_new_connection_wanted) break;
+            if (std::any_of(m_mailboxes.begin(), m_mailboxes.end(), [](const auto& e) {
+                    return e.second.rec == Mailbox::Rec::fetching && e.second.fetch_bounded;
+                }))
+                break;
+            m_to_reconcile.pop_front();
+            resumable_fetch(id, mb);
+            continue;
+        }
+        m_to_reconcile.pop_front();
         auto ids = m_replica.ids(id);
         if (!ids)
             return fail_with(
@@ -50,14 +71,24 @@ Status SyncEngine::Impl::start_reconciliations() {
             mb.rec = Mailbox::Rec::fetching;
             continue;
         }
+        // In short connections both sides keep every message under the frame budget (or the
+        // reconciler's minimum).
+        const std::size_t cap =
+            m_config.frame_budget
+                ? std::min<std::size_t>(
+                      std::max<std::size_t>(m_config.frame_budget, kReconcileMinMessageBytes),
+                      kSyncReconcileMessageBytes)
+                : kSyncReconcileMessageBytes;
         mb.reconciler.emplace(Reconciler::Role::initiator, std::move(*ids),
-                              Reconciler::Options{kSyncReconcileMessageBytes});
+                              Reconciler::Options{cap});
         auto first = mb.reconciler->initiate();
         if (!first)
             return fail_with(CloseReason::internal, SyncErrc::replica_failed, first.error());
         pb::SyncFrame f;
         f.mutable_reconcile()->set_mailbox(to_string(id));
         f.mutable_reconcile()->set_message(to_string(*first));
+        if (m_config.frame_budget)
+            f.mutable_reconcile()->set_max_reply_bytes(static_cast<std::uint32_t>(cap));
         emit(f);
         mb.rec = Mailbox::Rec::running;
         ++m_active_reconciliations;
@@ -121,6 +152,12 @@ Status SyncEngine::Impl::send_envelopes() {
             drop_front();
             continue;
         }
+        if (o.origin == Outgoing::Origin::fetch_done && it->second.fetch_bounded) {
+            drop_front();
+            if (frame) finish_frame(true);
+            end_bounded_fetch(o.mailbox, it->second, o.after, false);
+            continue;
+        }
         if (o.origin == Outgoing::Origin::fetch_done) {
             // After the fetch's last envelope, which the client stores and acknowledges.
             if (frame) finish_frame(true);
@@ -156,15 +193,41 @@ Status SyncEngine::Impl::send_envelopes() {
             // control key and cannot open the content, DESIGN §6.2). The relay already knows
             // every envelope's size, so honouring the cap tells it nothing about any envelope.
             const std::uint32_t size_cap = it->second.max_envelope_bytes;
+            Mailbox& mb = it->second;
+            const bool bounded = o.origin == Outgoing::Origin::fetch && mb.fetch_bounded;
             if (size_cap != 0 && (*env)->size() > size_cap) {
                 if (o.origin == Outgoing::Origin::want) missing[o.mailbox].push_back(o.id);
                 drop_front();
+                if (bounded) {
+                    // Listed, so the client can fetch it in parts. A listing costs the budget
+                    // its bytes in Fetched, and there are at most as many as one frame holds.
+                    mb.fetch_too_large.emplace_back(o.id, o.at);
+                    mb.fetch_sent += kSkippedBytes;
+                    if (mb.fetch_too_large.size() >= kSyncMaxIdsPerFrame ||
+                        mb.fetch_sent >= mb.fetch_budget) {
+                        if (frame) finish_frame(true);
+                        end_bounded_fetch(o.mailbox, mb, o.after, true);
+                    }
+                }
                 continue;
+            }
+            if (bounded) {
+                // The budget is the client's: the next fetch resumes at this envelope. The
+                // first always goes, so every fetch moves on.
+                if (mb.fetch_sent > 0 && mb.fetch_sent + (*env)->size() > mb.fetch_budget) {
+                    drop_front();
+                    if (frame) finish_frame(true);
+                    end_bounded_fetch(o.mailbox, mb, o.at, true);
+                    continue;
+                }
+                mb.fetch_sent += (*env)->size();
             }
             m_next_envelope = std::move(**env);
         }
         const std::size_t size = m_next_envelope->size();
-        if (m_in_flight_bytes + size > m_peer_window) break;
+        // One envelope always goes when nothing is in flight, so a window smaller than an
+        // envelope (a client in short connections) slows the session but never stalls it.
+        if (!m_in_flight.empty() && m_in_flight_bytes + size > m_peer_window) break;
         const std::size_t cost = 1 + varint_size(size) + size;
         if (frame && (frame_mailbox != o.mailbox || frame_bytes + cost > kSyncFrameMaxBytes))
             finish_frame(false);
@@ -199,13 +262,45 @@ Status SyncEngine::Impl::send_envelopes() {
 
 void SyncEngine::Impl::queue_fetch_page(const MailboxId& mailbox, Mailbox& mb,
                                         Replica::StoredIds page) {
+    // A bounded fetch reads one id at a time: `at` is where it was read, `after` past it.
+    const std::uint64_t at = mb.fetch_next;
     for (const auto& id : page.ids)
         if (!mb.fetch_have.contains(id))
-            m_send_queue.push_back({mailbox, id, Outgoing::Origin::fetch});
+            m_send_queue.push_back({mailbox, id, Outgoing::Origin::fetch, at, page.next});
     mb.fetch_next = page.next;
     // A page that reads nothing ends the fetch, whatever it says, so a fetch always ends.
     mb.fetch_more = page.more && !page.ids.empty();
-    if (!mb.fetch_more) m_send_queue.push_back({mailbox, RecordId{}, Outgoing::Origin::fetch_done});
+    if (!mb.fetch_more)
+        m_send_queue.push_back(
+            {mailbox, RecordId{}, Outgoing::Origin::fetch_done, page.next, page.next});
+}
+
+void SyncEngine::Impl::end_bounded_fetch(const MailboxId& mailbox, Mailbox& mb, std::uint64_t next,
+                                         bool more) {
+    pb::SyncFrame f;
+    auto* fd = f.mutable_fetched();
+    fd->set_mailbox(to_string(mailbox));
+    fd->set_done(true);
+    fd->set_next(next);
+    fd->set_more(more);
+    for (const auto& [id, at] : mb.fetch_too_large) {
+        auto* skipped = fd->add_too_large();
+        skipped->set_id(to_string(id));
+        skipped->set_at(at);
+    }
+    emit(f);
+    // What this fetch still had queued is the next one's.
+    std::erase_if(m_send_queue, [&](const Outgoing& o) {
+        return o.mailbox == mailbox &&
+               (o.origin == Outgoing::Origin::fetch || o.origin == Outgoing::Origin::fetch_done);
+    });
+    m_next_envelope.reset();
+    // Another fetch, or the reconciliation, may follow on this session.
+    mb.rec = Mailbox::Rec::pending;
+    mb.fetch_bounded = false;
+    mb.fetch_more = false;
+    mb.fetch_budget = mb.fetch_sent = 0;
+    mb.fetch_too_large.clear();
 }
 
 Status SyncEngine::Impl::refill_fetches() {
@@ -217,14 +312,20 @@ Status SyncEngine::Impl::refill_fetches() {
             m_fetching.pop_front();
             continue;
         }
+        // A bounded fetch reads one id, and the next only once it is sent: the budget, not
+        // the queue, decides how far it goes, and each envelope's position is known.
+        const bool bounded = it->second.fetch_bounded;
+        if (bounded && !m_send_queue.empty()) break;
         // Only the front fetch reads pages; the next starts once this one's end is queued.
-        auto page = m_replica.ids_in_stored_order(mailbox, it->second.fetch_next, kFetchPageIds);
+        auto page = m_replica.ids_in_stored_order(mailbox, it->second.fetch_next,
+                                                  bounded ? 1 : kFetchPageIds);
         if (!page)
             return fail_with(
                 CloseReason::internal,
                 make_error(SyncErrc::replica_failed, "the store failed: {}", page.error()));
         queue_fetch_page(mailbox, it->second, std::move(*page));
         if (!it->second.fetch_more) m_fetching.pop_front();
+        if (bounded) break;
     }
     return {};
 }
@@ -232,8 +333,11 @@ Status SyncEngine::Impl::refill_fetches() {
 void SyncEngine::Impl::check_finished() {
     if (m_finished || m_closed || m_config.live) return;
     if (!m_to_reconcile.empty() || !m_send_queue.empty() || !m_in_flight.empty() ||
-        !m_batch.empty() || !m_pending_puts.empty())
+        !m_batch.empty() || !m_pending_puts.empty() || m_part_wanted)
         return;
+    // Envelopes to fetch in parts of mailboxes this session opened (send_part_want drops the
+    // others).
+    if (m_partials && !m_partials->queue.empty()) return;
     for (const auto& [id, mb] : m_mailboxes)
         if (!mb.settled()) return;
     m_finished = true;

@@ -25,6 +25,10 @@ struct SyncCategory : std::error_category {
                 return KOLOKOL_TEXT("a mailbox key does not match its mailbox");
             case SyncErrc::stopped:
                 return KOLOKOL_TEXT("the sync was stopped");
+            case SyncErrc::stalled:
+                return KOLOKOL_TEXT("the connection stopped carrying data (frozen)");
+            case SyncErrc::budget_spent:
+                return KOLOKOL_TEXT("a short connection reached its byte budget");
         }
         return KOLOKOL_TEXT("unknown sync error");
     }

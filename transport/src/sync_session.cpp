@@ -46,6 +46,9 @@ constexpr std::size_t kInboxFrames = 32;
 constexpr std::size_t kInboxBytes = 256 << 10;
 // After our close, how long the peer has to close its side before we abort.
 constexpr auto kCloseGrace = std::chrono::seconds(5);
+// A client's connection whose peer acknowledges but sends nothing is taken for frozen after this
+// many progress timeouts.
+constexpr int kAckedQuiet = 6;
 
 struct DriveState {
     explicit DriveState(const asio::any_io_executor& ex) : wake(ex), room(ex) {}
@@ -64,6 +67,15 @@ struct DriveState {
     bool stop = false;
     bool stop_reading = false;
     bool reader_done = false;
+    // Client with a progress timeout (see drive_engine): when a byte last came from the peer
+    // (or we last finished work of our own), when the peer's side last acknowledged one of
+    // ours, and the figures they are judged by.
+    std::chrono::steady_clock::time_point last_byte = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point last_ack = last_byte;
+    std::uint64_t last_wire = 0;
+    std::uint64_t last_acknowledged = 0;
+    bool probed = false;  // a ping went out for the peer's side to acknowledge, at probed_at
+    std::chrono::steady_clock::time_point probed_at;
 
     void charge() { lease.resize(inbox_bytes + engine_bytes, true); }
 };
@@ -78,6 +90,7 @@ asio::awaitable<void> read_loop(std::shared_ptr<DriveState> st, Session& session
         if (st->stop_reading) break;
         auto msg = co_await session.receive();
         const bool end = !msg.has_value();
+        st->last_byte = std::chrono::steady_clock::now();
         if (msg) {
             st->inbox_bytes += msg->size();
             st->charge();
@@ -111,7 +124,7 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
                                           std::chrono::milliseconds ping_interval,
                                           std::shared_ptr<SyncStop::State> stop,
                                           std::function<void(const SyncReport&)> progress,
-                                          std::optional<ServerDrive> server) {
+                                          std::optional<ServerDrive> server, ClientDrive client) {
     using clock = std::chrono::steady_clock;
     auto ex = session.get_executor();
     auto st = std::make_shared<DriveState>(ex);
@@ -180,6 +193,14 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
 
     bool session_failed = false;
     auto last_send = clock::now();
+    auto report_now = [&] {
+        SyncReport r = engine.report();
+        r.wire_bytes_received = session.bytes_received();
+        return r;
+    };
+    auto report_progress = [&] {
+        if (progress) progress(report_now());
+    };
     // After each step: the server's view of the session (authorized? its memory).
     auto account = [&] {
         if (!server) return;
@@ -224,6 +245,62 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
             result.first_request_timeout = cut_off = true;
             continue;
         }
+        // A client with a progress timeout T takes its connection for frozen when, for T while
+        // it waited on the peer, nothing moved: no byte arrived (also inside a frame not yet
+        // complete), none waits unread in the kernel, and the peer's side acknowledged none of
+        // ours. A busy or slow peer still acknowledges, and its bytes already sent are still
+        // seen arriving; a filter that stops the flow stops the acknowledgements with it. A
+        // peer whose side acknowledges but that sends nothing for kAckedQuiet × T (or a
+        // middlebox that acknowledges for it and passes nothing on) is taken for frozen too.
+        // Time spent on our own work (storing, say) is never counted against the peer.
+        bool stalled = false;
+        if (client.progress_timeout.count() > 0) {
+            const auto now = clock::now();
+            const auto wire = session.bytes_received();
+            const auto acknowledged = session.bytes_acknowledged();
+            if (wire != st->last_wire || session.bytes_readable() > 0 || !st->inbox.empty())
+                st->last_byte = now;
+            if (acknowledged > st->last_acknowledged) st->last_ack = now;
+            st->last_wire = wire;
+            st->last_acknowledged = std::max(st->last_acknowledged, acknowledged);
+            const auto alive = std::max(st->last_byte, st->last_ack);
+            if (alive > st->probed_at) st->probed = false;
+            // Halfway, a ping gives the peer's side something to acknowledge.
+            if (!st->probed && now - alive >= client.progress_timeout / 2) {
+                st->probed = true;
+                st->probed_at = now;
+                engine.ping();
+                last_send = now;
+                continue;
+            }
+            stalled = now - alive >= client.progress_timeout ||
+                      now - st->last_byte >= kAckedQuiet * client.progress_timeout;
+        }
+        // A client whose connection stopped carrying data, or that spent its byte budget, keeps
+        // what arrived whole and drops the session; the caller redials.
+        const bool spent =
+            !engine.finished() &&
+            (engine.new_connection_wanted() ||
+             (client.byte_budget > 0 && engine.report().bytes_received >= client.byte_budget));
+        if (stalled || spent) {
+            note(engine.store_received());
+            report_progress();
+            engine.close(SyncEngine::CloseReason::normal);
+            const auto got = engine.report().bytes_received;
+            note(std::unexpected(
+                stalled ? make_error(SyncErrc::stalled, "nothing arrived for {} ms after {} bytes",
+                                     client.progress_timeout.count(), got)
+                        : make_error(SyncErrc::budget_spent, "{} bytes received", got)));
+            result.stalled = stalled;
+            result.budget_spent = spent && !stalled;
+            // A frozen connection carries nothing more: abort. A spent one still carries our
+            // close, so the peer ends its side now rather than at its idle timeout; no grace.
+            if (stalled)
+                session_failed = true;
+            else
+                cut_off = true;
+            break;
+        }
         if (!st->inbox.empty()) {
             auto msg = std::move(st->inbox.front());
             st->inbox.pop_front();
@@ -237,7 +314,8 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
             st->inbox_bytes -= msg->size();
             note(engine.handle(*msg));
             account();
-            if (progress) progress(engine.report());
+            report_progress();
+            st->last_byte = clock::now();  // our own work's time is not the peer's
             continue;
         }
         if (!st->deferred.empty()) {
@@ -245,7 +323,8 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
             st->deferred.pop_front();
             note(fn());
             account();
-            if (progress) progress(engine.report());
+            report_progress();
+            st->last_byte = clock::now();
             continue;
         }
         if (!st->live.empty()) {
@@ -263,6 +342,11 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
         }
         auto sleep = std::chrono::duration_cast<clock::duration>(ping_interval - idle);
         if (server && !authorized) sleep = std::min(sleep, open_deadline - now);
+        // Look at the connection a few times a timeout: a freeze is then seen within a fifth
+        // of the timeout after it is due.
+        if (client.progress_timeout.count() > 0)
+            sleep = std::min<clock::duration>(
+                sleep, std::max<clock::duration>(client.progress_timeout / 5, clock::duration{1}));
         arm(*st, sleep);
         co_await st->wake.async_wait(use_tuple);
     }
@@ -279,7 +363,7 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
     st->engine_alive = false;
     st->deferred.clear();
 
-    result.report = engine.report();
+    result.report = report_now();
     result.finished = engine.finished();
     result.peer_closed_normally = engine.peer_closed_normally();
 

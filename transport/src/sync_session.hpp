@@ -20,6 +20,14 @@ struct DriveResult {
     bool peer_closed_normally = false;   // server: the client said goodbye
     bool first_request_timeout = false;  // server: closed, no mailbox opened in time
     bool memory_closed = false;          // server: closed for its memory
+    bool stalled = false;                // client: nothing arrived for the progress timeout
+    bool budget_spent = false;           // client: ended at its byte budget
+};
+
+// What only a client's side needs (SyncOptions has the meaning of each). Zero turns each off.
+struct ClientDrive {
+    std::chrono::milliseconds progress_timeout{};
+    std::uint64_t byte_budget = 0;
 };
 
 // What only a server's side needs (ServeOptions has the meaning of each).
@@ -36,12 +44,16 @@ struct ServerDrive {
 // engine is only ever touched from there. `progress` (may be empty) sees the report after
 // each handled frame. `handshake_hash` and `live_sink` of `config` are
 // filled in here. `server` (a server's side only) adds the first-request deadline, marks the
-// session authorized once a mailbox is open, and charges the session's memory.
+// session authorized once a mailbox is open, and charges the session's memory. `client` (a
+// client's side only) ends a session that receives nothing for its progress timeout, or whose
+// received bytes reach its budget: what arrived is stored first, then the session is aborted
+// at once (no close grace: a frozen connection would not carry the close).
 asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config config,
                                           Replica& replica, std::vector<MailboxKey> keys,
                                           std::chrono::milliseconds ping_interval,
                                           std::shared_ptr<SyncStop::State> stop,
                                           std::function<void(const SyncReport&)> progress,
-                                          std::optional<ServerDrive> server);
+                                          std::optional<ServerDrive> server,
+                                          ClientDrive client = {});
 
 }  // namespace kolokol::transport::detail

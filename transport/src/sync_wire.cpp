@@ -38,8 +38,12 @@ Result<pb::SyncFrame> decode_frame(ByteView bytes) {
         (frame.has_fetch_all() &&
          frame.fetch_all().have_size() > static_cast<int>(kSyncMaxFetchHave)) ||
         (frame.has_fetched() &&
-         frame.fetched().lacking_size() > static_cast<int>(kSyncMaxFetchHave)))
+         (frame.fetched().lacking_size() > static_cast<int>(kSyncMaxFetchHave) ||
+          frame.fetched().too_large_size() > cap)))
         return fail(SyncErrc::protocol_violation, "a sync frame with too many ids");
+    if ((frame.has_want_part() && frame.want_part().length() > kSyncMaxPartBytes) ||
+        (frame.has_part() && frame.part().bytes().size() > kSyncMaxPartBytes))
+        return fail(SyncErrc::protocol_violation, "a sync frame with a part over the cap");
     return frame;
 }
 

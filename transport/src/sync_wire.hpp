@@ -24,6 +24,9 @@ inline constexpr std::size_t kEnvelopesFrameOverhead = 1 + 3 + (1 + 1 + 32) + 2;
 // read: the server holds at most about their sum per session, whatever the mailbox's size.
 inline constexpr std::size_t kFetchPageIds = 1'024;
 inline constexpr std::size_t kFetchLowWater = 256;
+// What one envelope passed over by a bounded fetch adds to its Fetched frame (id, position,
+// tags), charged to the fetch's byte budget.
+inline constexpr std::uint64_t kSkippedBytes = 48;
 
 // Parses a frame from the peer. Cheap checks first: the size cap before protobuf sees a byte,
 // then the per-kind caps on repeated fields. Field contents (sizes of ids, keys, envelopes)

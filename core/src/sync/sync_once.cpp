@@ -79,20 +79,134 @@ Result<transport::SyncReport> one_session(Node& node, transport::Replica& replic
     transport::SyncOptions options = o.sync;
     options.live = false;
     options.stop = o.stop;
-    options.progress = {};
     auto allowed = route(node, group, address, options.connect);
     if (!allowed) return std::unexpected(allowed.error());
     // The plan left such groups out; a route that changed its mind meanwhile still holds.
     if (!*allowed) return fail(CoreErrc::bad_input, "the group is Tor only and no proxy is set");
-    if (observed && o.observer)
-        options.progress = [observer = o.observer](const transport::SyncReport& so_far) {
-            observer->on_progress(so_far);
-        };
+    if (!observed) options.progress = {};
     return transport::sync_with(address, std::move(keys), replica, std::move(options));
 }
 
+// Short connections end at this share of the freeze limit seen: the relay's side sends ahead
+// of what arrives, and Noise and TCP add their bytes to the sync bytes counted.
+constexpr std::uint64_t budget_for(std::uint64_t limit) {
+    return std::max<std::uint64_t>(limit / 2, 2 << 10);
+}
+// A freeze after fewer sync bytes than this is a dead link, not a filter's byte limit.
+constexpr std::uint64_t kMinFreezeBytes = 2 << 10;
+constexpr int kMaxDials = 20'000;
+
+// One session with `address` for `group`, redialled while sessions freeze or spend their byte
+// budget and still store something: each next session reconciles, so what was stored is not
+// fetched again. A freeze seen is remembered for the address and later sessions go in short
+// connections under it.
+Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& replica,
+                                                 const SyncOnceOptions& o, const SyncRoute& route,
+                                                 const std::string& address, const GroupId& group) {
+    auto limit = node.freeze_limit(address);
+    // Envelopes fetched in parts, and where each mailbox's fetch goes on, kept from one short
+    // connection to the next; the fetch cursors also from one sync to the next, per relay key.
+    auto partials = std::make_shared<transport::PartialEnvelopes>();
+    if (auto parsed = transport::Address::parse(address)) {
+        const std::string key = transport::key_to_text(parsed->key);
+        partials->load_cursor = [&node, key](const MailboxId& mailbox) {
+            return node.fetch_cursor(key, mailbox);
+        };
+        // A cursor not saved costs only a fetch done again.
+        partials->save_cursor = [&node, key](const MailboxId& mailbox, std::uint64_t position) {
+            (void)node.set_fetch_cursor(key, mailbox, position);
+        };
+    }
+    auto fetching = [&partials, &node, &group] {
+        for (const auto& k : node.mailbox_keys(&group))
+            if (!partials->caught_up.contains(k.id)) return true;
+        return false;
+    };
+    int connections = 0;
+    auto partial_bytes = [&partials] {
+        std::size_t n = 0;
+        for (const auto& [id, p] : partials->held) n += p.bytes.size();
+        return n;
+    };
+    if (limit && o.observer) o.observer->on_short_connections(address, *limit, budget_for(*limit));
+    SyncOnceOptions per = o;
+    transport::SyncReport total;
+    int fruitless = 0;
+    // However much progress each makes, a sync with one address ends: 5 MiB in connections of
+    // 8 KiB is some 700.
+    for (int dial = 0; dial < kMaxDials; ++dial) {
+        // A connection that only fetches parts, or that fetches a mailbox from its cursor, asks
+        // for exactly what fits; one that reconciles leaves room for the replies and envelopes
+        // in flight when it stops.
+        const bool parts_only = !partials->queue.empty();
+        per.sync.byte_budget = !limit ? 0
+                               : parts_only || fetching()
+                                   ? std::max<std::uint64_t>(*limit * 3 / 4, 2 << 10)
+                                   : budget_for(*limit);
+        per.sync.frame_budget =
+            limit ? static_cast<std::uint32_t>(std::max<std::uint64_t>(*limit / 8, 2 << 10)) : 0;
+        per.sync.part_bytes = limit ? static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
+                                          *limit / 2, 1 << 10, transport::kSyncMaxPartBytes))
+                                    : 0;
+        per.sync.partials = partials;
+        per.sync.parts_first = true;
+        const auto partial_before = partial_bytes();
+        transport::SyncReport last;
+        auto observer_progress = o.observer;
+        per.sync.progress = [&last, observer_progress](const transport::SyncReport& r) {
+            last = r;
+            if (observer_progress) observer_progress->on_progress(r);
+        };
+        const auto stored_before = replica.stored();
+        const auto advances_before = partials->advances;
+        const auto queued_before = partials->queue.size();
+        ++connections;
+        auto one =
+            one_session(node, replica, per, route, address, group, node.mailbox_keys(&group), true);
+        auto tell = [&] {
+            if (o.observer && limit)
+                o.observer->on_connections(address, connections, total.bytes_received,
+                                           partials->fetches);
+        };
+        if (one) {
+            add_up(total, *one);
+            if (!parts_only) tell();
+            // A session that fetched only parts is followed by one that reconciles.
+            if (!parts_only) return total;
+            fruitless = 0;
+            continue;
+        }
+        const auto code = one.error().code;
+        const bool stalled = code == transport::SyncErrc::stalled;
+        if ((!stalled && code != transport::SyncErrc::budget_spent) || o.stop.requested())
+            return one;
+        last.received = replica.stored() - stored_before;
+        add_up(total, last);
+        // The limit is what the connection let through, frames cut short included.
+        const auto through = last.wire_bytes_received;
+        if (stalled && through >= kMinFreezeBytes && (!limit || through < *limit)) {
+            limit = through;
+            (void)node.set_freeze_limit(address, *limit);
+        }
+        if (stalled && o.observer)
+            o.observer->on_freeze(address, through, limit ? budget_for(*limit) : 0);
+        // Progress: envelopes stored, parts gathered, a fetch cursor moved on, or envelopes
+        // learned of that are to come in parts.
+        if (last.received == 0 && partial_bytes() <= partial_before &&
+            partials->advances == advances_before && partials->queue.size() <= queued_before) {
+            if (++fruitless >= std::max(o.max_fruitless_redials, 1)) {
+                tell();
+                return one;
+            }
+        } else {
+            fruitless = 0;
+        }
+    }
+    return fail(transport::SyncErrc::stalled, "too many short connections for one sync");
+}
+
 // One group's sessions with one address: again while a round changes the group's offer.
-Result<transport::SyncReport> sync_rounds(Node& node, transport::Replica& replica,
+Result<transport::SyncReport> sync_rounds(Node& node, CountingReplica& replica,
                                           const SyncOnceOptions& o, const SyncRoute& route,
                                           const std::string& address, const GroupId& group) {
     // What a round offers: the mailboxes, and which of them take only small envelopes.
@@ -111,7 +225,8 @@ Result<transport::SyncReport> sync_rounds(Node& node, transport::Replica& replic
         if (round > 0 && offer == known) break;
         known = std::move(offer);
         if (o.observer) o.observer->on_session(address, group);
-        auto one = one_session(node, replica, o, route, address, group, std::move(keys), true);
+        (void)keys;
+        auto one = redialling_session(node, replica, o, route, address, group);
         if (o.observer) o.observer->on_session_end(one.has_value());
         if (!one) return one;
         if (round == 0)
@@ -123,6 +238,13 @@ Result<transport::SyncReport> sync_rounds(Node& node, transport::Replica& replic
 }
 
 }  // namespace
+
+transport::SyncOptions SyncOnceOptions::freeze_tolerant() {
+    transport::SyncOptions options;
+    // Well under the session's idle timeout (120 s), above a slow link's gap between frames.
+    options.progress_timeout = std::chrono::seconds(5);
+    return options;
+}
 
 Result<SyncPlan> plan_sync(Node& node, std::span<const GroupId> groups,
                            std::span<const std::string> targets, const SyncRoute& given) {

@@ -192,3 +192,91 @@ TEST_CASE("without a static key of its own each sync presents a new one, and sti
     CHECK(seen[3] == fixed.public_key);
     CHECK(relay.held(key.id).size() == 5);
 }
+
+namespace {
+// Holds back envelope number `served` (counted from 0) for `pause`: a server that stops
+// sending for a while, though its side of the connection still acknowledges.
+class FreezingReplica : public MemoryReplica {
+public:
+    FreezingReplica(std::size_t served, std::chrono::milliseconds pause)
+        : m_served(served), m_pause(pause) {}
+    Result<std::optional<Bytes>> get(const RecordId& id) override {
+        if (m_gets++ == m_served) std::this_thread::sleep_for(m_pause);
+        return MemoryReplica::get(id);
+    }
+
+private:
+    std::size_t m_served;
+    std::chrono::milliseconds m_pause;
+    std::atomic<std::size_t> m_gets{0};
+};
+}  // namespace
+
+TEST_CASE(
+    "a peer that acknowledges but sends nothing for six progress timeouts is taken for "
+    "frozen: the session fails as stalled, well before the idle timeout") {
+    crypto::DeterministicRandom rng(51);
+    auto key = key_for(51);
+    FreezingReplica relay(0, std::chrono::milliseconds(4'000));
+    MemoryReplica member;
+    for (int i = 0; i < 5; ++i) relay.add(make_envelope(key.id, rng));
+    LoopbackServer server(relay);
+    std::vector<MailboxKey> keys;
+    keys.push_back(copy_key(key));
+    SyncOptions options;
+    options.progress_timeout = std::chrono::milliseconds(200);
+    const auto start = std::chrono::steady_clock::now();
+    auto r = sync_with(server.address(), std::move(keys), member, options);
+    const auto took = std::chrono::steady_clock::now() - start;
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == SyncErrc::stalled);
+    // Loopback acknowledges at once: not after one timeout, but after six (1.2 s), and not
+    // after the pause or the idle timeout.
+    CHECK(took >= std::chrono::milliseconds(1'200));
+    CHECK(took < std::chrono::milliseconds(3'000));
+}
+
+TEST_CASE(
+    "a peer that pauses longer than the progress timeout but still acknowledges is waited "
+    "for: the sync completes") {
+    crypto::DeterministicRandom rng(53);
+    auto key = key_for(53);
+    FreezingReplica relay(2, std::chrono::milliseconds(700));
+    MemoryReplica member;
+    for (int i = 0; i < 5; ++i) relay.add(make_envelope(key.id, rng));
+    LoopbackServer server(relay);
+    std::vector<MailboxKey> keys;
+    keys.push_back(copy_key(key));
+    SyncOptions options;
+    options.progress_timeout = std::chrono::milliseconds(200);
+    auto r = sync_with(server.address(), std::move(keys), member, options);
+    REQUIRE(r.has_value());
+    CHECK(member.held(key.id) == relay.held(key.id));
+}
+
+TEST_CASE("short connections end at their byte budget, keep what arrived, and add up to all") {
+    crypto::DeterministicRandom rng(52);
+    auto key = key_for(52);
+    MemoryReplica relay, member;
+    for (int i = 0; i < 200; ++i) relay.add(make_envelope(key.id, rng));
+    LoopbackServer server(relay);
+    auto partials = std::make_shared<PartialEnvelopes>();
+    int connections = 0;
+    for (; connections < 100; ++connections) {
+        std::vector<MailboxKey> keys;
+        keys.push_back(copy_key(key));
+        SyncOptions options;
+        options.progress_timeout = std::chrono::seconds(5);
+        options.byte_budget = 8 << 10;
+        options.frame_budget = 2 << 10;
+        options.part_bytes = 8 << 10;
+        options.partials = partials;
+        const auto before = member.held(key.id).size();
+        auto r = sync_with(server.address(), std::move(keys), member, options);
+        if (r) break;
+        REQUIRE(r.error().code == SyncErrc::budget_spent);
+        CHECK(member.held(key.id).size() > before);  // every connection stores something
+    }
+    CHECK(connections > 3);  // 200 envelopes of ~260 bytes do not fit 8 KiB
+    CHECK(member.held(key.id) == relay.held(key.id));
+}

@@ -312,6 +312,22 @@ public:
     std::optional<std::string> proxy();
     // Validates (bad_input with the reason) and stores it; nullopt clears it.
     Status set_proxy(std::optional<std::string> url);
+    // Freezes seen per relay address (canonical kolokol://…): the sync bytes a connection to
+    // it carried before it stopped carrying data (a filter that freezes flows after so many
+    // bytes). Later syncs with that address use short connections sized under it. Kept in
+    // network_settings; nullopt: none seen. Limits outside 1 KiB … 64 MiB are not stored.
+    std::optional<std::uint64_t> freeze_limit(const std::string& address);
+    Status set_freeze_limit(const std::string& address, std::uint64_t bytes);
+    std::vector<std::pair<std::string, std::uint64_t>> freeze_limits();
+    // Resumable fetches in short connections (DESIGN §9.14): per relay transport key (as in
+    // addresses) and mailbox, the position in that relay's stored order before which every
+    // envelope of the mailbox was fetched and stored. Kept in network_settings; nullopt: none.
+    std::optional<std::uint64_t> fetch_cursor(const std::string& relay_key,
+                                              const MailboxId& mailbox);
+    Status set_fetch_cursor(const std::string& relay_key, const MailboxId& mailbox,
+                            std::uint64_t position);
+    // How many mailboxes have a fetch cursor (for doctor).
+    std::size_t fetch_cursor_count();
     // Keys for LAN beacons (DESIGN §5): for each group that is not Tor only, the epoch this
     // member writes in (send = true; else the newest epoch it holds) and, to recognise members
     // who are an epoch behind or ahead, the other frontier epochs and the three newest epochs

@@ -102,6 +102,20 @@ public:
     virtual void on_maintained(const SyncOnceReport& /*so_far*/) {}
     // The store took in envelopes: `total` so far. Keep it quick.
     virtual void on_stored(std::size_t /*total*/) {}
+    // A connection to `address` froze after `bytes` sync bytes (nothing arrived for the
+    // progress timeout); the session is redialled, and with `budget` > 0 in short connections
+    // of that many bytes.
+    virtual void on_freeze(const std::string& /*address*/, std::uint64_t /*bytes*/,
+                           std::uint64_t /*budget*/) {}
+    // Sessions with `address` start in short connections of `budget` bytes, for a freeze after
+    // `limit` bytes remembered from an earlier sync.
+    virtual void on_short_connections(const std::string& /*address*/, std::uint64_t /*limit*/,
+                                      std::uint64_t /*budget*/) {}
+    // A group's sync with `address` in short connections ended after `connections` of them,
+    // which brought `bytes` sync bytes; `fetches` of them resumed a mailbox's fetch where the
+    // last one stopped (DESIGN §9.14).
+    virtual void on_connections(const std::string& /*address*/, int /*connections*/,
+                                std::uint64_t /*bytes*/, std::uint64_t /*fetches*/) {}
 };
 
 struct SyncOnceOptions {
@@ -120,8 +134,16 @@ struct SyncOnceOptions {
     // rotation), every session of the plan once more to push what it wrote (results dropped).
     bool maintain = true;
     // Session timeouts and limits (tests shorten them); its stop, progress and connect are
-    // set per session.
-    transport::SyncOptions sync;
+    // set per session, and its byte budget from the freeze remembered for the address.
+    transport::SyncOptions sync = freeze_tolerant();
+    // A session that froze or spent its byte budget is redialled while the one before stored
+    // something; after this many in a row that stored nothing, the group's sync with that
+    // address fails with the last session's error.
+    int max_fruitless_redials = 3;
+
+    // The default sync options of a one-shot sync: a progress timeout that takes a frozen
+    // connection for what it is within seconds.
+    static transport::SyncOptions freeze_tolerant();
 };
 
 // Runs `plan`: for each address in order, each group's session (in rounds), then maintain()

@@ -144,6 +144,15 @@ public:
     std::uint16_t version() const;
     const asio::ip::tcp::endpoint& remote_endpoint() const;
     const SessionOptions& options() const;
+    // Bytes read from the connection since the handshake (frame headers and Noise tags
+    // included), counted as they arrive, also inside a frame not yet complete.
+    std::uint64_t bytes_received() const;
+    // For telling a frozen connection from a slow peer (0 once the session ended): bytes that
+    // arrived in the kernel but are not read yet; and of the bytes written since the
+    // handshake, those the peer's side acknowledged (Linux: written less what the send queue
+    // still holds, at most the true figure while a write is under way; 0 elsewhere).
+    std::uint64_t bytes_readable() const;
+    std::uint64_t bytes_acknowledged() const;
     asio::any_io_executor get_executor() const;
 
 private:

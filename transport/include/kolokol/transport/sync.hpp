@@ -64,6 +64,21 @@ struct SyncOptions {
     // Fetch a mailbox of which this side holds almost nothing whole, in the server's stored
     // order (FetchAll), rather than reconcile it. Off only to compare the two (benchmarks).
     bool fetch_all = true;
+    // Not live: when nothing arrives for this long while the sync waits for the peer, the
+    // connection is taken as frozen (a filter that stops a flow after so many bytes, without a
+    // reset): what arrived whole is stored and the sync fails with SyncErrc::stalled at once,
+    // rather than after the session's idle timeout. Zero: off.
+    std::chrono::milliseconds progress_timeout{0};
+    // Not live: a short connection. Once this many sync bytes have arrived, what arrived whole
+    // is stored and the sync fails with SyncErrc::budget_spent, for the caller to redial
+    // before a filter's limit freezes the connection. Zero: no budget.
+    std::uint64_t byte_budget = 0;
+    // Not live: short connections (SyncEngine::Config::frame_budget, part_bytes, partials,
+    // parts_first have the meaning of each). 0: off.
+    std::uint32_t frame_budget = 0;
+    std::uint32_t part_bytes = 0;
+    std::shared_ptr<PartialEnvelopes> partials;
+    bool parts_first = false;
 };
 
 // The client side on an established session: opens `keys` (duplicates dropped), reconciles,

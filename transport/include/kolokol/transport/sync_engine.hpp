@@ -53,6 +53,23 @@ public:
         // to a memory budget (reconcile_sets.hpp). When a set cannot be had yet, the message
         // waits (it needs `defer` to be woken). Empty: each reconciliation loads its own.
         std::optional<ReconcileSets> reconcile_sets;
+        // Client, short connections (DESIGN §9.14). 0: off. Otherwise the server is asked for
+        // nothing larger than about this: the window announced is this, the opens cap
+        // envelopes at it (larger ones are answered Missing and fetched in parts of
+        // part_bytes), reconciliation replies are capped at max(this, 4,096), and nothing is
+        // fetched whole (FetchAll).
+        std::uint32_t frame_budget = 0;
+        // With frame_budget: the size of each part asked for (≤ kSyncMaxPartBytes), and the
+        // sync bytes this session may receive: no part is asked for that would go past it,
+        // and once none fits the engine wants a new connection (new_connection_wanted()).
+        std::uint32_t part_bytes = 0;
+        std::uint64_t byte_budget = 0;
+        // With frame_budget: envelopes to fetch in parts and those begun, shared by the
+        // sessions of one sync. Null: the engine keeps its own for this session. When it holds
+        // envelopes still to fetch and `parts_first`, this session reconciles nothing and only
+        // fetches those (it is finished when they are all stored).
+        std::shared_ptr<PartialEnvelopes> partials;
+        bool parts_first = false;
     };
 
     // `replica` must outlive the engine.
@@ -74,6 +91,11 @@ public:
     Status local_written(const MailboxId& mailbox, std::vector<RecordId> ids);
     // Queues a Ping (keeps an idle live session open).
     void ping();
+    // Hands the envelopes received and not yet stored (held until a batch fills or the sender
+    // marks a flush) to the Replica now, before a session that stopped making progress is
+    // dropped: what arrived whole is kept, and the next session does not fetch it again. Call
+    // before close(); fails (with a Close queued) only when the Replica does.
+    Status store_received();
     // Ends the session from this side: queues Close(reason). Later frames are not processed.
     void close(CloseReason reason, std::string detail = {});
 
@@ -87,6 +109,9 @@ public:
     // A Close was sent or received: no more frames will be processed.
     bool closed() const;
     bool peer_closed_normally() const;
+    // Client with a byte budget: nothing more fits in this connection; the caller stores what
+    // arrived (store_received), drops it and dials again.
+    bool new_connection_wanted() const;
 
     const SyncReport& report() const;
     // Memory held for this session beyond fixed overhead, in bytes: what a server charges to

@@ -14,6 +14,8 @@ enum class SyncErrc {
     peer_closed,             // the peer ended the session with an error reason
     invalid_key,             // a MailboxKey whose id or public key does not match
     stopped,                 // stop() was called before the sync finished
+    stalled,                 // nothing arrived for the progress timeout while data was due
+    budget_spent,            // a client ended a short connection at its byte budget
 };
 KOLOKOL_ERROR_ENUM(SyncErrc)
 

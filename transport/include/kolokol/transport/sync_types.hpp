@@ -6,9 +6,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -153,7 +156,54 @@ inline constexpr std::size_t kSyncMinOutstandingWants = kSyncMaxIdsPerFrame;
 // Envelope bytes bounds on announced windows: small enough to bound memory, big enough for
 // the largest envelope.
 inline constexpr std::uint64_t kSyncMinWindowBytes = 128 << 10;
+// The floor a peer's announced window is checked against: a client in short connections
+// announces a window this small (with its opens capping envelopes under it), and a sender
+// always sends one envelope when nothing is in flight, so no window stalls a session.
+inline constexpr std::uint64_t kSyncMinShortWindowBytes = 1 << 10;
+// An envelope fetched in parts (WantPart/Part): at most this many bytes a part.
+inline constexpr std::uint32_t kSyncMaxPartBytes = 32 << 10;
+// Envelopes partly fetched and kept between the sessions of one sync, and envelopes waiting to
+// be fetched in parts, at most.
+inline constexpr std::size_t kSyncMaxPartials = 16;
+inline constexpr std::size_t kSyncMaxPartQueue = 4'096;
 inline constexpr std::uint64_t kSyncMaxWindowBytes = 64 << 20;
+
+// Envelopes fetched in parts (SyncEngine::Config::frame_budget), kept between the short
+// sessions of one sync: those still to fetch, and the bytes of those begun. Used by one session
+// at a time; not thread-safe. Bounded by kSyncMaxPartQueue and kSyncMaxPartials (the oldest
+// partial is dropped, and fetched again from its start, when another begins).
+//
+// It also carries the resumable fetches of those sessions (DESIGN §9.14): each short session
+// fetches a mailbox in the server's stored order from where the last one stopped, within its
+// byte budget, until the fetch reaches the end; only then does it reconcile the mailbox.
+struct PartialEnvelopes {
+    struct Partial {
+        MailboxId mailbox{};
+        std::uint64_t total = 0;
+        Bytes bytes;
+    };
+    std::deque<std::pair<MailboxId, RecordId>> queue;
+    std::map<RecordId, Partial> held;
+
+    // Resumable fetches. `fetch_from`: where the next fetch of a mailbox starts (a server
+    // position, past everything fetched and stored). `caught_up`: mailboxes whose fetch reached
+    // the end in this sync. `positions`: for envelopes passed over for their size and queued
+    // for parts, where a fetch finds each again (the durable cursor never goes past one that
+    // is not stored yet, so a process killed meanwhile learns of it again).
+    std::map<MailboxId, std::uint64_t> fetch_from;
+    std::set<MailboxId> caught_up;
+    std::map<RecordId, std::pair<MailboxId, std::uint64_t>> positions;
+    // The durable cursor (may be empty: kept for this sync only). load: the position saved
+    // for a mailbox, read at its first fetch of a sync. save: called once every envelope
+    // before `position` is stored (or was rejected by the store, or is the server's to lie
+    // about: reconciliation still follows). Failures to save cost only a fetch done again.
+    std::function<std::optional<std::uint64_t>(const MailboxId&)> load_cursor;
+    std::function<void(const MailboxId&, std::uint64_t)> save_cursor;
+    // Times a fetch moved a cursor on: the caller counts such a session as progress.
+    std::uint64_t advances = 0;
+    // Bounded fetches asked for over the sessions of this sync (for the caller's report).
+    std::uint64_t fetches = 0;
+};
 
 struct MailboxRefusal {
     MailboxId mailbox{};
@@ -167,7 +217,10 @@ struct SyncReport {
     std::uint64_t peer_rejected = 0;   // our envelopes the peer declined (quota, checks)
     std::uint64_t bytes_sent = 0;      // sync frame bytes, before Noise
     std::uint64_t bytes_received = 0;  // sync frame bytes, after Noise
-    std::uint64_t round_trips = 0;     // reconciliation rounds and fetches, over mailboxes
+    // Bytes read from the connection (Session::bytes_received), frames not yet complete
+    // included: what a network that freezes flows let through. 0 from an engine alone.
+    std::uint64_t wire_bytes_received = 0;
+    std::uint64_t round_trips = 0;  // reconciliation rounds and fetches, over mailboxes
     std::uint64_t mailboxes_opened = 0;
     // Client: envelopes found missing on either side so far (reconciliation's needs and haves,
     // a fetch's announced total, plus the peer's wants); grows as reconciliation proceeds. For

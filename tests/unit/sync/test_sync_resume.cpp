@@ -1,0 +1,320 @@
+// Resumable fetches in short connections (DESIGN §9.14): each connection fetches a mailbox in
+// the server's stored order from where the last one stopped, the cursor is saved only once
+// what came before it is stored, and the reconciliation that follows still brings everything
+// when a server's positions restart or lie.
+
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "sync_fixtures.hpp"
+#include "sync_frames.hpp"
+
+using namespace sync_test;
+
+namespace {
+
+constexpr std::uint64_t kLimit = 16 << 10;  // what one connection carries towards the client
+
+SyncEngine::Config server_config() {
+    SyncEngine::Config c;
+    c.side = SyncEngine::Side::server;
+    c.handshake_hash = fixed_hash(0xaa);
+    return c;
+}
+
+SyncEngine::Config short_client(std::shared_ptr<PartialEnvelopes> partials,
+                                std::uint64_t byte_budget) {
+    SyncEngine::Config c;
+    c.side = SyncEngine::Side::client;
+    c.handshake_hash = fixed_hash(0xaa);
+    c.frame_budget = kLimit / 8;
+    c.part_bytes = kLimit / 2;
+    c.byte_budget = byte_budget;
+    c.partials = std::move(partials);
+    c.parts_first = true;
+    return c;
+}
+
+// A durable cursor store, as a member's would be: what was saved, and every save in order.
+struct Cursors {
+    std::map<MailboxId, std::uint64_t> saved;
+    std::vector<std::uint64_t> saves;
+
+    std::shared_ptr<PartialEnvelopes> fresh_sync() {
+        auto p = std::make_shared<PartialEnvelopes>();
+        p->load_cursor = [this](const MailboxId& m) -> std::optional<std::uint64_t> {
+            auto it = saved.find(m);
+            if (it == saved.end()) return std::nullopt;
+            return it->second;
+        };
+        p->save_cursor = [this](const MailboxId& m, std::uint64_t position) {
+            saved[m] = position;
+            saves.push_back(position);
+        };
+        return p;
+    }
+};
+
+struct Connection {
+    bool finished = false;
+    std::uint64_t bytes_down = 0;
+    std::vector<std::uint64_t> fetches_after;  // the `after` of each FetchAll sent
+    Status client_status;
+};
+
+// One connection, cut (every later frame dropped) once the client has received its budget or
+// wants a new one; the client then stores what arrived, as the session driver does.
+Connection one_connection(Replica& local, Replica& remote, const MailboxKey& key,
+                          const std::shared_ptr<PartialEnvelopes>& partials) {
+    const std::uint64_t budget = kLimit * 3 / 4;
+    SyncEngine client(short_client(partials, budget), local);
+    SyncEngine server(server_config(), remote);
+    REQUIRE(server.start().has_value());
+    std::vector<MailboxKey> keys;
+    keys.push_back(copy_key(key));
+    REQUIRE(client.start(std::move(keys)).has_value());
+    Connection c;
+    bool cut = false;
+    auto ex = run_pair(client, server, [&](bool up, Bytes& f) {
+        if (up) {
+            auto frame = parse_frame(f);
+            if (frame.has_fetch_all()) c.fetches_after.push_back(frame.fetch_all().after());
+        } else {
+            c.bytes_down += f.size();
+        }
+        if (!client.finished() && !client.closed() &&
+            (client.new_connection_wanted() || client.report().bytes_received >= budget))
+            cut = true;
+        return !cut;
+    });
+    c.client_status = ex.client_status;
+    if (!client.finished() && !client.closed()) REQUIRE(client.store_received().has_value());
+    c.finished = client.finished();
+    return c;
+}
+
+// Connections until one finishes with nothing left in parts; their number.
+int sync_fully(Replica& local, Replica& remote, const MailboxKey& key,
+               const std::shared_ptr<PartialEnvelopes>& partials, std::uint64_t* bytes_down,
+               int cap = 400) {
+    for (int n = 1; n <= cap; ++n) {
+        const bool parts_only = !partials->queue.empty();
+        auto c = one_connection(local, remote, key, partials);
+        REQUIRE(c.client_status.has_value());
+        if (bytes_down) *bytes_down += c.bytes_down;
+        if (c.finished && !parts_only && partials->queue.empty()) return n;
+    }
+    FAIL("the sync did not finish");
+    return cap;
+}
+
+// A server whose stored order hides a lie: positions that start again at `shift` below what
+// it said before (a relay whose store was made anew), or that jump `skip` ahead after each read
+// (a relay that leaves envelopes out).
+class LyingReplica : public MemoryReplica {
+public:
+    std::uint64_t skip = 0;
+    Result<StoredIds> ids_in_stored_order(const MailboxId& mailbox, std::uint64_t from,
+                                          std::size_t limit) override {
+        auto page = MemoryReplica::ids_in_stored_order(mailbox, from, limit);
+        if (page && !page->ids.empty()) page->next += skip;
+        return page;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("resumable fetch: each short connection goes on where the last one stopped") {
+    crypto::DeterministicRandom rng(51);
+    auto key = key_for(51);
+    MemoryReplica local, remote;
+    std::uint64_t total_bytes = 0;
+    for (int i = 0; i < 400; ++i) {
+        auto e = make_envelope(key.id, rng, 500);
+        total_bytes += e.size();
+        remote.add(std::move(e));
+    }
+    Cursors cursors;
+    std::uint64_t down = 0;
+
+    // A first sync, dropped after a few connections (the process killed: what it held in
+    // memory is gone, the saved cursor stays).
+    auto partials = cursors.fresh_sync();
+    std::uint64_t last_after = 0;
+    for (int i = 0; i < 5; ++i) {
+        auto c = one_connection(local, remote, key, partials);
+        REQUIRE(c.client_status.has_value());
+        REQUIRE_FALSE(c.finished);
+        // Each connection carries fewer bytes than the network lets through, and starts its
+        // fetch past where the one before started.
+        CHECK(c.bytes_down < kLimit);
+        REQUIRE_FALSE(c.fetches_after.empty());
+        if (i > 0) CHECK(c.fetches_after.front() > last_after);
+        last_after = c.fetches_after.front();
+        down += c.bytes_down;
+    }
+    const auto held_at_kill = local.held(key.id).size();
+    CHECK(held_at_kill > 0);
+    // The cursor saved never goes back, and never past an envelope not stored: a fetch from it
+    // brings only envelopes not held yet.
+    CHECK(std::is_sorted(cursors.saves.begin(), cursors.saves.end()));
+    REQUIRE(cursors.saved.contains(key.id));
+    CHECK(cursors.saved[key.id] <= held_at_kill);
+
+    // The next sync starts its fetch at the saved cursor, not at the beginning.
+    const auto saved_at_kill = cursors.saved[key.id];
+    auto again = cursors.fresh_sync();
+    auto first = one_connection(local, remote, key, again);
+    REQUIRE(first.client_status.has_value());
+    REQUIRE_FALSE(first.fetches_after.empty());
+    CHECK(first.fetches_after.front() == saved_at_kill);
+    CHECK(first.fetches_after.front() >= last_after);
+    down += first.bytes_down;
+    const int n = sync_fully(local, remote, key, again, &down);
+    CHECK(local.held(key.id) == remote.held(key.id));
+    // Nothing fetched twice but the few envelopes of a connection cut before its fetch's end:
+    // the bytes down stay within a fifth over the envelopes themselves plus each connection's
+    // fixed cost.
+    CHECK(down < total_bytes * 6 / 5 + static_cast<std::uint64_t>(n + 6) * 512);
+    // And the last connection reconciled sets that were already equal.
+    CHECK(again->caught_up.contains(key.id));
+}
+
+TEST_CASE("resumable fetch: envelopes passed over for their size hold the cursor until stored") {
+    crypto::DeterministicRandom rng(52);
+    auto key = key_for(52);
+    MemoryReplica local, remote;
+    std::vector<Bytes> large;
+    for (int i = 0; i < 40; ++i) remote.add(make_envelope(key.id, rng, 400));
+    for (int i = 0; i < 3; ++i) {
+        large.push_back(make_envelope(key.id, rng, 40 << 10));
+        remote.add(large.back());
+    }
+    Cursors cursors;
+    auto partials = cursors.fresh_sync();
+    // Fetch until envelopes wait for parts, then drop the sync (killed: the queue is lost).
+    for (int i = 0; i < 40 && partials->queue.empty(); ++i)
+        REQUIRE(one_connection(local, remote, key, partials).client_status.has_value());
+    REQUIRE_FALSE(partials->queue.empty());
+    // The saved cursor is not past any of them.
+    for (const auto& [id, where] : partials->positions)
+        CHECK(cursors.saved[key.id] <= where.second);
+
+    // The next sync learns of them again from the cursor and brings them, unchanged.
+    auto again = cursors.fresh_sync();
+    sync_fully(local, remote, key, again, nullptr);
+    CHECK(local.held(key.id) == remote.held(key.id));
+    for (const auto& e : large) {
+        auto got = local.get(storage::record_id_of(e));
+        REQUIRE(got.has_value());
+        REQUIRE(got->has_value());
+        CHECK(**got == e);
+    }
+    CHECK(again->positions.empty());
+}
+
+TEST_CASE("resumable fetch: a server whose positions restart or lie still syncs everything") {
+    crypto::DeterministicRandom rng(53);
+    auto key = key_for(53);
+    MemoryReplica local;
+    LyingReplica remote;
+    for (int i = 0; i < 60; ++i) remote.add(make_envelope(key.id, rng, 300));
+    Cursors cursors;
+    SUBCASE("a cursor beyond everything the server holds (its store made anew)") {
+        cursors.saved[key.id] = 1'000'000;
+    }
+    SUBCASE("positions that jump past envelopes") {
+        remote.skip = 7;
+    }
+    SUBCASE(
+        "a saved cursor in the middle of envelopes never fetched (positions that mean "
+        "other things now)") {
+        cursors.saved[key.id] = 30;
+    }
+    auto partials = cursors.fresh_sync();
+    sync_fully(local, remote, key, partials, nullptr);
+    // Reconciliation brought what the fetch did not.
+    CHECK(local.held(key.id) == remote.held(key.id));
+    CHECK(partials->caught_up.contains(key.id));
+}
+
+TEST_CASE("resumable fetch: a server answers within the budget and says where to resume") {
+    crypto::DeterministicRandom rng(54);
+    auto key = key_for(54);
+    MemoryReplica remote;
+    for (int i = 0; i < 20; ++i) remote.add(make_envelope(key.id, rng, 1'000));
+    remote.add(make_envelope(key.id, rng, 20'000));
+    // A client that opened the mailbox for envelopes of at most 2 KiB asks for 4 KiB from the
+    // start: four envelopes (the first always goes), then Fetched(done) resuming at the fifth.
+    SyncEngine server(server_config(), remote);
+    REQUIRE(server.start().has_value());
+    REQUIRE(server.handle(hello_frame(kSyncVersion, 2 << 10)).has_value());
+    kolokol::pb::SyncFrame open;
+    open.mutable_open()->set_mailbox(to_string(key.id));
+    open.mutable_open()->set_public_key(to_string(key.public_key));
+    open.mutable_open()->set_signature(to_string(sign_mailbox_open(key, fixed_hash(0xaa))));
+    open.mutable_open()->set_max_envelope_bytes(2 << 10);
+    REQUIRE(server.handle(frame_bytes(open)).has_value());
+    kolokol::pb::SyncFrame fa;
+    fa.mutable_fetch_all()->set_mailbox(to_string(key.id));
+    fa.mutable_fetch_all()->set_max_bytes(4 << 10);
+    REQUIRE(server.handle(frame_bytes(fa)).has_value());
+    std::size_t envelopes = 0;
+    std::optional<kolokol::pb::Fetched> done;
+    for (int round = 0; round < 20 && !done; ++round) {
+        std::uint64_t through = 0;
+        for (auto& out : server.take_output()) {
+            auto f = parse_frame(out);
+            if (f.has_envelopes()) {
+                envelopes += static_cast<std::size_t>(f.envelopes().envelopes_size());
+                through = envelopes;
+            }
+            if (f.has_fetched() && f.fetched().done()) done = f.fetched();
+        }
+        if (through > 0) {
+            kolokol::pb::SyncFrame ack;
+            ack.mutable_ack()->set_through(through);
+            REQUIRE(server.handle(frame_bytes(ack)).has_value());
+        }
+    }
+    REQUIRE(done.has_value());
+    CHECK(done->more());
+    CHECK(envelopes >= 3);
+    CHECK(envelopes <= 4);
+    CHECK(done->next() > 0);
+    // A second bounded fetch on the same session goes on from there.
+    fa.mutable_fetch_all()->set_after(done->next());
+    fa.mutable_fetch_all()->set_max_bytes(64 << 10);
+    REQUIRE(server.handle(frame_bytes(fa)).has_value());
+    std::size_t more = 0;
+    done.reset();
+    for (int round = 0; round < 40 && !done; ++round) {
+        std::uint64_t through = 0;
+        for (auto& out : server.take_output()) {
+            auto f = parse_frame(out);
+            if (f.has_envelopes()) {
+                more += static_cast<std::size_t>(f.envelopes().envelopes_size());
+                through = envelopes + more;
+            }
+            if (f.has_fetched() && f.fetched().done()) done = f.fetched();
+        }
+        if (through > 0) {
+            kolokol::pb::SyncFrame ack;
+            ack.mutable_ack()->set_through(through);
+            REQUIRE(server.handle(frame_bytes(ack)).has_value());
+        }
+    }
+    REQUIRE(done.has_value());
+    CHECK_FALSE(done->more());
+    CHECK(envelopes + more == 20);
+    // The large one was listed, not sent.
+    REQUIRE(done->too_large_size() == 1);
+    SUBCASE("a bounded fetch that lists ids is refused") {
+        kolokol::pb::SyncFrame bad;
+        bad.mutable_fetch_all()->set_mailbox(to_string(key.id));
+        bad.mutable_fetch_all()->set_max_bytes(4 << 10);
+        bad.mutable_fetch_all()->add_have(std::string(32, 'a'));
+        expect_closed(server, frame_bytes(bad), SyncErrc::protocol_violation);
+    }
+}
