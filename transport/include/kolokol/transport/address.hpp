@@ -9,7 +9,7 @@
 // base32, lower case, no padding (52 characters). The whole text is at most kMaxAddressChars.
 // Nothing else is accepted: no user info, path, query, fragment or trailing slash.
 //
-// A relay behind a web server (DESIGN §4.4) is reached through TLS and a WebSocket on a secret
+// A relay behind a web server (DESIGN §8.7) is reached through TLS and a WebSocket on a secret
 // path:
 //
 //   wss://<host>[:<port>]/<path>#<key>

@@ -1,6 +1,6 @@
 #pragma once
 // RFC 6455 WebSocket framing and the opening handshake, as much as a Kolokol session needs to
-// pass through a web server (DESIGN §4.4): binary frames carry the session's bytes in order;
+// pass through a web server (DESIGN §8.7): binary frames carry the session's bytes in order;
 // ping is answered with pong; close ends the stream. No extensions, no subprotocols, no text.
 //
 // The decoder is pure (bytes in, frames out) so it can be fuzzed; the I/O is in ws_tunnel.

@@ -1,5 +1,5 @@
 #pragma once
-// The relay's side of a wss:// address (DESIGN §4.4). A web server (nginx) terminates TLS and
+// The relay's side of a wss:// address (DESIGN §8.7). A web server (nginx) terminates TLS and
 // proxies the secret path, with its Upgrade and Connection headers, to this gateway on
 // loopback. The gateway answers a WebSocket upgrade of exactly that path with 101 and carries
 // the frames to the relay's own Server (a TCP connection to `target`, where the Noise session
