@@ -2,6 +2,7 @@
 // The first input byte picks the side and how the rest is cut into feeds.
 #include "kolokol/transport/websocket.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
