@@ -88,6 +88,17 @@ Result<std::uint16_t> parse_port(std::string_view text) {
     return static_cast<std::uint16_t>(value);
 }
 
+Result<StaticPublicKey> parse_key(std::string_view key_text) {
+    if (key_text.size() != kKeyChars)
+        return bad(KOLOKOL_TEXT("the key must be 52 base32 characters"));
+    auto key = crypto::base32_decode(key_text);
+    // Re-encoding must give the same text: lower case and canonical trailing bits only, so
+    // one key has exactly one address.
+    if (!key || key->size() != StaticPublicKey{}.size() || crypto::base32_encode(*key) != key_text)
+        return bad(KOLOKOL_TEXT("the key is not lower-case base32 of 32 bytes"));
+    return to_array<32>(*key);
+}
+
 }  // namespace
 
 std::string key_to_text(const StaticPublicKey& key) {
@@ -96,8 +107,9 @@ std::string key_to_text(const StaticPublicKey& key) {
 
 Result<Address> Address::parse(std::string_view text) {
     if (text.size() > kMaxAddressChars) return bad(KOLOKOL_TEXT("longer than 512 characters"));
+    if (text.starts_with(kWsAddressScheme)) return parse_websocket(text);
     if (!text.starts_with(kAddressScheme))
-        return bad(KOLOKOL_TEXT("it must start with kolokol://"));
+        return bad(KOLOKOL_TEXT("it must start with kolokol:// or wss://"));
     auto rest = text.substr(kAddressScheme.size());
 
     Address out;
@@ -126,24 +138,76 @@ Result<Address> Address::parse(std::string_view text) {
     if (!port) return std::unexpected(port.error());
     out.port = *port;
 
-    auto key_text = after_host.substr(slash + 1);
-    if (key_text.size() != kKeyChars)
-        return bad(KOLOKOL_TEXT("the key must be 52 base32 characters"));
-    auto key = crypto::base32_decode(key_text);
-    // Re-encoding must give the same text: lower case and canonical trailing bits only, so
-    // one key has exactly one address.
-    if (!key || key->size() != out.key.size() || crypto::base32_encode(*key) != key_text)
-        return bad(KOLOKOL_TEXT("the key is not lower-case base32 of 32 bytes"));
-    out.key = to_array<32>(*key);
+    auto key = parse_key(after_host.substr(slash + 1));
+    if (!key) return std::unexpected(key.error());
+    out.key = *key;
     return out;
 }
 
+Result<Address> Address::parse_websocket(std::string_view text) {
+    auto rest = text.substr(kWsAddressScheme.size());
+    auto hash = rest.find('#');
+    if (hash == std::string_view::npos) return bad(KOLOKOL_TEXT("the key is missing"));
+    auto key = parse_key(rest.substr(hash + 1));
+    if (!key) return std::unexpected(key.error());
+    rest = rest.substr(0, hash);
+
+    Address out;
+    out.key = *key;
+    out.port = kHttpsPort;
+    std::string_view after_host;
+    if (rest.starts_with('[')) {
+        auto close = rest.find(']');
+        if (close == std::string_view::npos)
+            return bad(KOLOKOL_TEXT("the IPv6 address has no closing ']'"));
+        auto host = parse_ipv6(rest.substr(1, close - 1));
+        if (!host) return std::unexpected(host.error());
+        out.host = std::move(*host);
+        after_host = rest.substr(close + 1);
+    } else {
+        auto end = rest.find_first_of(":/");
+        if (end == std::string_view::npos) return bad(KOLOKOL_TEXT("the path is missing"));
+        auto host = parse_name_or_ipv4(rest.substr(0, end));
+        if (!host) return std::unexpected(host.error());
+        out.host = std::move(*host);
+        after_host = rest.substr(end);
+    }
+    auto slash = after_host.find('/');
+    if (slash == std::string_view::npos) return bad(KOLOKOL_TEXT("the path is missing"));
+    if (slash != 0) {
+        if (after_host[0] != ':') return bad(KOLOKOL_TEXT("the path is missing"));
+        auto port = parse_port(after_host.substr(1, slash - 1));
+        if (!port) return std::unexpected(port.error());
+        if (*port == kHttpsPort)
+            return bad(KOLOKOL_TEXT("port 443 is left out of a wss:// address"));
+        out.port = *port;
+    }
+    auto path = after_host.substr(slash);
+    if (path.size() < 2 || path.size() > kMaxWsPathChars)
+        return bad(KOLOKOL_TEXT("the path must be 2 to 200 characters"));
+    for (char c : path)
+        if (!(is_digit(c) || is_alpha(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
+              c == '/'))
+            return bad(
+                KOLOKOL_TEXT("the path holds a character other than letters, digits and "
+                             "-._~/"));
+    out.ws_path = std::string(path);
+    return out;
+}
+
+std::string Address::host_text() const {
+    return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
 std::string Address::to_string() const {
+    if (is_websocket()) {
+        std::string out(kWsAddressScheme);
+        out += host_text();
+        if (port != kHttpsPort) out += ":" + std::to_string(port);
+        return out + ws_path + "#" + key_to_text(key);
+    }
     std::string out(kAddressScheme);
-    if (host.find(':') != std::string::npos)
-        out += "[" + host + "]";
-    else
-        out += host;
+    out += host_text();
     out += ":" + std::to_string(port) + "/" + key_to_text(key);
     return out;
 }

@@ -9,6 +9,8 @@
 #include <cctype>
 #include <string_view>
 
+#include "ws_client.hpp"
+
 namespace kolokol::transport {
 
 namespace {
@@ -86,6 +88,8 @@ asio::awaitable<Result<Session>> connect(std::string host, std::uint16_t port,
 asio::awaitable<Result<Session>> connect(const Address& address,
                                          const crypto::BoxKeyPair& local_static,
                                          ConnectOptions options) {
+    if (address.is_websocket())
+        return detail::connect_websocket(address, local_static, std::move(options));
     return connect(address.host, address.port, local_static, address.key, std::move(options));
 }
 

@@ -40,6 +40,9 @@ struct ConnectOptions {
     // Resolving plus connecting; the handshake has its own session.handshake_timeout.
     std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
     Dialer dialer;  // empty: direct_dialer()
+    // wss:// addresses: a PEM file of the CAs to trust for the web server's certificate
+    // instead of the system's store (a test CA, a private one). Empty: the system's store.
+    std::string tls_ca_file;
 };
 
 // Connects and runs the handshake on the calling coroutine's executor (which the session then
@@ -52,7 +55,11 @@ asio::awaitable<Result<Session>> connect(std::string host, std::uint16_t port,
                                          const crypto::BoxKeyPair& local_static,
                                          std::optional<StaticPublicKey> expected_remote_static,
                                          ConnectOptions options = {});
-// The same for an address, always pinning the address's key.
+// The same for an address, always pinning the address's key. A wss:// address is dialed the
+// same way (through the dialer, so a proxy carries it too), then TLS (SNI and ALPN http/1.1,
+// the certificate checked against the host name) and a WebSocket upgrade on its path carry
+// the session; failures there are connect_failed ("… TLS: …", "… the web server refused the
+// upgrade").
 asio::awaitable<Result<Session>> connect(const Address& address,
                                          const crypto::BoxKeyPair& local_static,
                                          ConnectOptions options = {});

@@ -1,0 +1,61 @@
+#pragma once
+// The relay's side of a wss:// address (DESIGN §8.7). A web server (nginx) terminates TLS and
+// proxies the secret path, with its Upgrade and Connection headers, to this gateway on
+// loopback. The gateway answers a WebSocket upgrade of exactly that path with 101 and carries
+// the frames to the relay's own Server (a TCP connection to `target`, where the Noise session
+// runs as on any connection); every other request gets a plain 404 and is closed, so no
+// session, log line or byte of Kolokol's is seen by whoever asked.
+
+#include <asio/any_io_executor.hpp>
+#include <asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "kolokol/crypto/error.hpp"
+#include "kolokol/transport/log.hpp"
+
+namespace kolokol::transport {
+
+struct WsGatewayOptions {
+    WsGatewayOptions() = default;  // not an aggregate: see SessionOptions
+
+    std::string path;                // the secret path, with its leading '/'
+    asio::ip::tcp::endpoint target;  // the relay's Server, on loopback
+    // Connections at once (reading a request or carrying a session); more are closed at once.
+    std::size_t max_connections = 1024;
+    // The request must arrive whole within this.
+    std::chrono::milliseconds request_timeout = std::chrono::seconds(10);
+    LogSink log;
+};
+
+struct WsGatewayStats {
+    std::uint64_t accepted = 0;
+    std::uint64_t upgraded = 0;   // carried to the Server
+    std::uint64_t not_found = 0;  // answered 404: another path, not an upgrade, a bad request
+    std::uint64_t refused = 0;    // closed at once: max_connections reached
+};
+
+class WsGateway {
+public:
+    WsGateway(asio::any_io_executor executor, WsGatewayOptions options);
+    ~WsGateway();  // stop()
+    WsGateway(const WsGateway&) = delete;
+    WsGateway& operator=(const WsGateway&) = delete;
+
+    // Binds and listens; listen_failed with the OS's reason.
+    Status listen(const asio::ip::tcp::endpoint& endpoint);
+    void start();
+    // Stops accepting and closes every connection. Idempotent; safe from any thread.
+    void stop();
+    asio::ip::tcp::endpoint local_endpoint() const;
+    WsGatewayStats stats() const;
+
+    struct State;
+
+private:
+    std::shared_ptr<State> m_state;
+};
+
+}  // namespace kolokol::transport
