@@ -4,6 +4,7 @@
 
 #include "kolokol/crypto/error.hpp"
 #include "kolokol/transport/address.hpp"
+#include "records.hpp"
 
 namespace kolokol::core {
 
@@ -27,6 +28,13 @@ MemberKey target_of(const ControlRecord& op) {
 bool is_demotion(const ControlRecord& op) {
     return is_kind(op, pb::MembershipOp::SET_ROLE) &&
            op.body.membership().role() == pb::ROLE_MEMBER;
+}
+bool sets_quorum(const ControlRecord& op) {
+    return op.body.has_settings() && op.body.settings().set_quorum();
+}
+// What waits for approvals when the quorum is above 1 (§5.10).
+bool is_proposal(const ControlRecord& op) {
+    return op.body.has_membership() || sets_quorum(op);
 }
 }  // namespace
 
@@ -65,10 +73,12 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
 
     std::vector<bool> dropped(n, false);
     g.m_status.assign(n, OpStatus::invalid);
+    g.m_needed.assign(n, 1);
     for (;;) {
         Bits valid(words, 0);
         for (std::size_t i = 0; i < n; ++i) {
             g.m_status[i] = OpStatus::invalid;
+            g.m_needed[i] = 1;
             if (dropped[i]) {
                 g.m_status[i] = OpStatus::dropped;
                 continue;
@@ -82,9 +92,26 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
             if (author == s.members.end() || !author->second.admin) continue;
             if (!g.frontier_of(s).contains(op.epoch)) continue;
             bool ok = true;
+            if (is_proposal(op)) {
+                // The quorum at the proposal's own position, but never more than the admins
+                // there: a group left with fewer admins than its quorum is not frozen for good.
+                auto admins = static_cast<std::uint32_t>(std::count_if(
+                    s.members.begin(), s.members.end(), [](const auto& m) { return m.second.admin; }));
+                g.m_needed[i] = std::max<std::uint32_t>(1, std::min(s.quorum, admins));
+            }
             if (op.body.has_membership()) {
                 bool present = s.members.contains(target_of(op));
                 ok = is_kind(op, pb::MembershipOp::ADD) ? !present : present;
+            } else if (op.body.has_settings()) {
+                // Refused at ingest too: nothing else may wait with a quorum change.
+                ok = !quorum_problem(op.body.settings());
+            } else if (op.body.has_approval()) {
+                // An approval counts once per admin, for a proposal it has seen still waiting.
+                auto p = g.proposal_of(op);
+                auto waiting = p && g.in(before, *p) ? s.pending.find(*p) : s.pending.end();
+                ok = waiting != s.pending.end() &&
+                     std::find(waiting->second.begin(), waiting->second.end(), op.author) ==
+                         waiting->second.end();
             } else if (op.body.has_rotation()) {
                 std::set<MemberTag> grants, members;
                 for (const auto& gr : op.body.rotation().grants()) {
@@ -101,17 +128,26 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
             g.set(valid, i);
         }
         // Strong remove: drop ops concurrent with an effective removal or demotion of their
-        // author (removals excepted), unless the remover's cutoff covers them.
+        // author (removals and approvals of removals excepted), unless the remover's cutoff
+        // covers them. "Concurrent" is judged at the removal's point of effect: the approval
+        // that completed it, or the removal itself when it needed no approval.
+        const Fold whole = g.fold(valid);
+        auto exempt = [&](std::size_t i) {
+            const auto& op = g.m_ops[i];
+            if (is_kind(op, pb::MembershipOp::REMOVE)) return true;
+            if (!op.body.has_approval()) return false;
+            auto p = g.proposal_of(op);
+            return p && is_kind(g.m_ops[*p], pb::MembershipOp::REMOVE);
+        };
         bool grew = false;
         for (std::size_t i = 0; i < n; ++i) {
-            if (g.m_status[i] != OpStatus::valid || is_kind(g.m_ops[i], pb::MembershipOp::REMOVE))
-                continue;
-            for (std::size_t r = 0; r < n; ++r) {
-                if (r == i || g.m_status[r] != OpStatus::valid) continue;
+            if (g.m_status[i] != OpStatus::valid || exempt(i)) continue;
+            for (const auto& [r, e] : whole.effect) {
+                if (r == i || e == i) continue;
                 const auto& rop = g.m_ops[r];
                 if (!(is_kind(rop, pb::MembershipOp::REMOVE) || is_demotion(rop))) continue;
                 if (target_of(rop) != g.m_ops[i].author) continue;
-                if (g.in(g.m_anc[i], r) || g.in(g.m_anc[r], i)) continue;
+                if (g.in(g.m_anc[i], e) || g.in(g.m_anc[e], i)) continue;
                 if (g.on_chain_before(g.m_ops[i].id, g.m_ops[i].seq, rop.body.membership(),
                                       g.m_ops[i].author))
                     continue;
@@ -148,7 +184,7 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
     for (std::size_t i = 0; i < n; ++i) {
         const auto& op = g.m_ops[i];
         if (g.m_status[i] == OpStatus::valid && is_kind(op, pb::MembershipOp::ADD) &&
-            op.body.membership().grants_epoch()) {
+            op.body.membership().grants_epoch() && g.m_final.effect.contains(i)) {
             if (auto it = g.m_epochs.find(op.epoch); it != g.m_epochs.end())
                 it->second.holders.insert(member_tag(target_of(op)));
         }
@@ -161,21 +197,58 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
     Fold f;
     f.members.emplace(m_genesis.creator, Member{m_genesis.creator, m_genesis.creator_box,
                                                 m_genesis.creator_name, true});
-    std::vector<std::size_t> removes;
-    std::optional<std::size_t> relay_list;  // the settings op whose relay list is kept
-    for (std::size_t i = 0; i < m_ops.size(); ++i)
-        if (in(set, i) && is_kind(m_ops[i], pb::MembershipOp::REMOVE)) removes.push_back(i);
+    // First when each proposal takes effect: at itself when it needs one admin, else at the
+    // approval that brings its distinct approvers (the proposer first) to what it needs.
+    std::map<std::size_t, std::size_t> by_point;  // point of effect → proposal
     for (std::size_t i = 0; i < m_ops.size(); ++i) {
         if (!in(set, i)) continue;
+        const auto& op = m_ops[i];
+        if (is_proposal(op)) {
+            if (m_needed[i] <= 1)
+                f.effect.emplace(i, i);
+            else
+                f.pending[i] = {op.author};
+        } else if (op.body.has_approval()) {
+            auto p = proposal_of(op);
+            if (!p) continue;
+            auto it = f.pending.find(*p);
+            if (it == f.pending.end()) continue;  // not in the set, or complete already
+            auto& approvers = it->second;
+            if (std::find(approvers.begin(), approvers.end(), op.author) != approvers.end())
+                continue;
+            approvers.push_back(op.author);
+            if (approvers.size() >= m_needed[*p]) {
+                f.effect.emplace(*p, i);
+                f.pending.erase(it);
+            }
+        }
+    }
+    for (const auto& [p, e] : f.effect) by_point.emplace(e, p);
+    std::vector<std::pair<std::size_t, std::size_t>> removes;  // (removal, point of effect)
+    for (const auto& [p, e] : f.effect)
+        if (is_kind(m_ops[p], pb::MembershipOp::REMOVE)) removes.emplace_back(p, e);
+    std::optional<std::size_t> relay_list;  // the settings op whose relay list is kept
+    for (std::size_t at = 0; at < m_ops.size(); ++at) {
+        if (!in(set, at)) continue;
+        std::size_t i = at;
+        if (is_proposal(m_ops[at]) || m_ops[at].body.has_approval()) {
+            // A proposal acts where it takes effect, and is re-checked there.
+            auto eff = by_point.find(at);
+            if (eff == by_point.end()) continue;
+            i = eff->second;
+        }
         const auto& op = m_ops[i];
         if (op.body.has_membership()) {
             const auto& m = op.body.membership();
             auto who = target_of(op);
             switch (m.kind()) {
                 case pb::MembershipOp::ADD: {
-                    // A re-add concurrent with a removal of the same member loses to it.
-                    bool loses = std::any_of(removes.begin(), removes.end(), [&](std::size_t r) {
-                        return target_of(m_ops[r]) == who && !in(m_anc[i], r) && !in(m_anc[r], i);
+                    // A re-add concurrent with a removal of the same member loses to it (each
+                    // judged at its point of effect). An add of a member is a no-op.
+                    if (at != i && f.members.contains(who)) break;
+                    bool loses = std::any_of(removes.begin(), removes.end(), [&](const auto& r) {
+                        return target_of(m_ops[r.first]) == who && !reaches(at, r.second) &&
+                               !reaches(r.second, at);
                     });
                     if (!loses)
                         f.members[who] = Member{who, to_array<32>(as_bytes(m.member_box_key())),
@@ -205,6 +278,7 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
             }
             if (s.set_retention()) f.retention_seconds = s.retention_seconds();
             if (s.set_tor_only()) f.tor_only = s.tor_only();
+            if (s.set_quorum()) f.quorum = s.quorum();
         }
     }
     if (relay_list) drop_retired(f, set, *relay_list);
@@ -308,13 +382,64 @@ const GroupState::Position* GroupState::at(std::span<const RecordId> heads) cons
     return slot ? &*slot : nullptr;
 }
 
-std::vector<std::size_t> GroupState::removals_of(const MemberKey& who) const {
-    std::vector<std::size_t> out;
-    for (std::size_t r = 0; r < m_ops.size(); ++r)
+std::optional<std::size_t> GroupState::proposal_of(const ControlRecord& approval) const {
+    const auto& ref = approval.body.approval().proposal().id();
+    if (ref.size() != 32) return std::nullopt;
+    auto it = m_index.find(ref);
+    if (it == m_index.end()) return std::nullopt;
+    return it->second;
+}
+
+std::vector<std::pair<std::size_t, std::size_t>> GroupState::removals_of(
+    const MemberKey& who) const {
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    for (const auto& [r, e] : m_final.effect)
         if (m_status[r] == OpStatus::valid && is_kind(m_ops[r], pb::MembershipOp::REMOVE) &&
             target_of(m_ops[r]) == who)
-            out.push_back(r);
+            out.emplace_back(r, e);
     return out;
+}
+
+std::vector<Proposal> GroupState::pending() const {
+    std::vector<Proposal> out;
+    for (const auto& [i, approvers] : m_final.pending) {
+        const auto& op = m_ops[i];
+        Proposal p;
+        p.id = op.id;
+        p.proposer = op.author;
+        p.approvers = approvers;
+        p.needed = m_needed[i];
+        if (op.body.has_membership()) {
+            p.target = target_of(op);
+            switch (op.body.membership().kind()) {
+                case pb::MembershipOp::REMOVE:
+                    p.kind = Proposal::Kind::remove;
+                    break;
+                case pb::MembershipOp::SET_ROLE:
+                    p.kind = Proposal::Kind::set_role;
+                    break;
+                default:
+                    p.kind = Proposal::Kind::add;
+                    break;
+            }
+        } else {
+            p.kind = Proposal::Kind::quorum;
+            p.quorum = op.body.settings().quorum();
+        }
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+bool GroupState::pending(const RecordId& op) const {
+    auto it = m_index.find(key_of(op));
+    return it != m_index.end() && m_final.pending.contains(it->second);
+}
+
+bool GroupState::effective(const RecordId& op) const {
+    auto it = m_index.find(key_of(op));
+    if (it == m_index.end() || m_status[it->second] != OpStatus::valid) return false;
+    return !is_proposal(m_ops[it->second]) || m_final.effect.contains(it->second);
 }
 
 bool GroupState::dropped(const MemberKey& author, const RecordId& id, std::uint64_t seq,
@@ -323,8 +448,8 @@ bool GroupState::dropped(const MemberKey& author, const RecordId& id, std::uint6
     if (removals.empty()) return false;
     bool complete = false;
     Bits b = ancestors_of(heads, &complete);
-    for (std::size_t r : removals) {
-        if (in(b, r)) continue;  // written after learning of the removal: judged by membership
+    for (auto [r, e] : removals) {
+        if (in(b, e)) continue;  // written after learning of the removal: judged by membership
         if (!on_chain_before(id, seq, m_ops[r].body.membership(), author)) return true;
     }
     return false;
@@ -406,8 +531,9 @@ std::optional<std::string> GroupState::refuses_admission(const RecordId& add, co
         return "the record it names is not an add of you";
     if (m_status[i] != OpStatus::valid)
         return "the add record it names is void (its author was not an admin there)";
-    for (std::size_t r : removals_of(who))
-        if (in(m_anc[r], i)) return "you were removed after the add record it names";
+    if (!m_final.effect.contains(i)) return "the add record it names is still waiting for approvals";
+    for (auto [r, e] : removals_of(who))
+        if (in(m_anc[e], i)) return "you were removed after the add record it names";
     if (!is_member(who)) return "you are not a member (a removal won over the add)";
     if (op.author != inviter && !is_admin(inviter))
         return "it is signed by someone who neither wrote the add record nor is an admin";

@@ -10,6 +10,9 @@
 //    op that needed it. The drop set is grown to a fixed point, so the result does not depend on
 //    the order records arrived in.
 //  - A re-add concurrent with a removal of the same member loses to the removal.
+//  - Quorum (K > 1): membership ops and quorum changes are proposals that take effect at the
+//    approval completing K distinct admins (min(K, admins at the proposal's position)); strong
+//    remove counts from that point of effect (docs/design.md §5.10).
 //  - Concurrent rotations are both valid; writers use the untainted one with the smaller id.
 //    An epoch is tainted when someone who holds it is no longer a member; an admin who sees the
 //    writer epoch tainted, or a member without it, rotates again.
@@ -73,6 +76,18 @@ using ChainLookup = std::function<std::optional<ChainLink>(const RecordId&)>;
 
 enum class OpStatus { valid, invalid, dropped };
 
+// A valid membership op or quorum change still waiting for approvals (§5.10).
+struct Proposal {
+    enum class Kind { add, remove, set_role, quorum };
+    RecordId id{};
+    Kind kind = Kind::add;
+    MemberKey target{};  // zero for a quorum change
+    std::uint32_t quorum = 0;  // the quorum a quorum change sets
+    MemberKey proposer{};
+    std::vector<MemberKey> approvers;  // the proposer first, then in (Lamport, id) order
+    std::uint32_t needed = 1;          // distinct admins it needs, the proposer included
+};
+
 class GroupState {
 public:
     static GroupState compute(const GenesisInfo& genesis, std::vector<ControlRecord> records,
@@ -94,6 +109,14 @@ public:
     bool relays_set() const { return m_final.relays_set; }
     bool tor_only() const { return m_final.tor_only; }
     std::uint64_t retention_seconds() const { return m_final.retention_seconds; }
+    // Distinct admins a membership change or quorum change needs (1 unless set).
+    std::uint32_t quorum() const { return m_final.quorum; }
+    // The proposals waiting for approvals, in (Lamport, id) order.
+    std::vector<Proposal> pending() const;
+    // Whether `op` is a valid proposal still waiting for approvals.
+    bool pending(const RecordId& op) const;
+    // Whether `op` is valid and has taken effect (a proposal: its approvals are complete).
+    bool effective(const RecordId& op) const;
 
     const EpochInfo* epoch(const EpochId& id) const;
     std::vector<const EpochInfo*> frontier() const;  // maximal valid epochs
@@ -139,7 +162,13 @@ private:
         bool relays_set = false;  // a settings record set the relay list (perhaps to none)
         bool tor_only = false;
         std::uint64_t retention_seconds = 0;
+        std::uint32_t quorum = 1;
         std::vector<std::size_t> rotations;  // valid rotation ops in the fold
+        // Proposals waiting in the fold: index → approvers (the proposer first).
+        std::map<std::size_t, std::vector<MemberKey>> pending;
+        // Proposals that took effect: index → the op at which they did (the completing
+        // approval, or the proposal itself when it needed one admin).
+        std::map<std::size_t, std::size_t> effect;
     };
     using Bits = std::vector<std::uint64_t>;
 
@@ -153,14 +182,22 @@ private:
     Bits ancestors_of(std::span<const RecordId> heads, bool* complete) const;
     bool in(const Bits& b, std::size_t i) const { return (b[i / 64] >> (i % 64)) & 1; }
     void set(Bits& b, std::size_t i) const { b[i / 64] |= std::uint64_t{1} << (i % 64); }
-    // Effective removals/demotions of `who` (indices), for strong remove.
-    std::vector<std::size_t> removals_of(const MemberKey& who) const;
+    bool reaches(std::size_t from, std::size_t to) const {
+        return from == to || in(m_anc[from], to);
+    }
+    // The index of the proposal an approval names, if held.
+    std::optional<std::size_t> proposal_of(const ControlRecord& approval) const;
+    // Effective removals of `who`: (removal, its point of effect), for strong remove.
+    std::vector<std::pair<std::size_t, std::size_t>> removals_of(const MemberKey& who) const;
 
     GenesisInfo m_genesis;
     std::vector<ControlRecord> m_ops;  // sorted by (lamport, id)
     std::unordered_map<std::string, std::size_t> m_index;
     std::vector<Bits> m_anc;  // strict control ancestors of each op
     std::vector<OpStatus> m_status;
+    // Distinct admins op i needs to take effect: min(quorum, admins) at its position for a
+    // proposal, 1 for anything else.
+    std::vector<std::uint32_t> m_needed;
     Fold m_final;
     std::map<EpochId, EpochInfo> m_epochs;  // valid epochs
     std::set<EpochId> m_frontier;

@@ -1,5 +1,7 @@
 // Groups, membership and messages: what `kolokol group …`, `post` and `read` drive.
 
+#include <algorithm>
+
 #include "group.pb.h"
 #include "kolokol/core/text_match.hpp"
 #include "kolokol/crypto/encoding.hpp"
@@ -7,6 +9,7 @@
 #include "kolokol/crypto/sign.hpp"
 #include "kolokol/crypto/x25519.hpp"
 #include "node_impl.hpp"
+#include "records.hpp"
 
 namespace kolokol::core {
 
@@ -167,11 +170,87 @@ Status Node::remove_member(const GroupId& group, const MemberKey& member) {
         op->mutable_cutoff()->set_epoch_id(to_string((*last)->epoch));
         op->set_cutoff_seq((*last)->seq);
     }
-    if (auto r = m.write(group, std::move(body), m.rotation_epoch(group)); !r)
-        return std::unexpected(r.error());
-    // Post-removal secrecy: a new epoch the removed member does not receive.
+    auto removal = m.write(group, std::move(body), m.rotation_epoch(group));
+    if (!removal) return std::unexpected(removal.error());
+    // Post-removal secrecy: a new epoch the removed member does not receive — once the removal
+    // has taken effect (with a quorum, at its last approval: then `approve` or `maintain`).
+    if (!m.state(group).effective(*removal)) return {};
     if (auto r = m.rotate(group); !r) return std::unexpected(r.error());
     return {};
+}
+
+Status Node::set_quorum(const GroupId& group, std::uint32_t quorum) {
+    auto& m = *m_impl;
+    if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    if (!m.state(group).is_admin(me()))
+        return fail(CoreErrc::not_permitted, "only an admin can change the quorum");
+    if (quorum < 1 || quorum > kMaxQuorum)
+        return fail(CoreErrc::bad_input, "the quorum must be 1 to {}", kMaxQuorum);
+    pb::RecordBody body;
+    body.mutable_settings()->set_set_quorum(true);
+    body.mutable_settings()->set_quorum(quorum);
+    if (auto r = m.write(group, std::move(body)); !r) return std::unexpected(r.error());
+    return {};
+}
+
+Status Node::approve(const GroupId& group, const RecordId& proposal) {
+    auto& m = *m_impl;
+    if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    const ControlRecord* op = nullptr;
+    {
+        const auto& g = m.state(group);
+        if (!g.is_admin(me()))
+            return fail(CoreErrc::not_permitted, "only an admin can approve a proposal");
+        auto waiting = g.pending();
+        auto it = std::find_if(waiting.begin(), waiting.end(),
+                               [&](const Proposal& p) { return p.id == proposal; });
+        if (it == waiting.end()) return fail(CoreErrc::not_found, "no such proposal is waiting");
+        if (std::find(it->approvers.begin(), it->approvers.end(), me()) != it->approvers.end())
+            return fail(CoreErrc::exists, "you have proposed or approved it already");
+        for (const auto& r : g.records())
+            if (r.id == proposal) op = &r;
+        if (!op) return fail(CoreErrc::not_found, "no such proposal is waiting");
+    }
+    const bool fresh_add = op->body.has_membership() &&
+                           op->body.membership().kind() == pb::MembershipOp::ADD &&
+                           !op->body.membership().grants_epoch();
+    pb::RecordBody body;
+    body.mutable_approval()->mutable_proposal()->set_id(to_string(proposal));
+    body.mutable_approval()->mutable_proposal()->set_epoch_id(to_string(op->epoch));
+    // The approval and the rotation it makes owed are stored all or nothing.
+    auto scope = WriteScope::open(m);
+    if (!scope) return std::unexpected(scope.error());
+    if (auto r = m.write(group, std::move(body), m.rotation_epoch(group)); !r)
+        return std::unexpected(r.error());
+    if (m.state(group).effective(proposal) && !m.state(group).rotation_needed(me()).empty()) {
+        if (auto r = m.rotate(group); !r) return std::unexpected(r.error());
+        // A newcomer added without history gets the carried objects in the new epoch.
+        if (fresh_add)
+            if (auto r = m.write_carried(group); !r) return std::unexpected(r.error());
+    }
+    if (auto ok = scope->commit(); !ok) return std::unexpected(ok.error());
+    return {};
+}
+
+Result<std::vector<ProposalView>> Node::pending(const GroupId& group) {
+    if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    const auto& g = m_impl->state(group);
+    std::vector<ProposalView> out;
+    for (const auto& p : g.pending()) {
+        ProposalView v;
+        v.id = p.id;
+        v.kind = static_cast<ProposalView::Kind>(p.kind);
+        v.target = p.target;
+        v.quorum = p.quorum;
+        v.proposer = p.proposer;
+        v.approvers = p.approvers;
+        v.needed = p.needed;
+        for (const auto& r : g.records())
+            if (r.id == p.id && r.body.has_membership())
+                v.admin = r.body.membership().role() == pb::ROLE_ADMIN;
+        out.push_back(std::move(v));
+    }
+    return out;
 }
 
 Status Node::rotate(const GroupId& group) {

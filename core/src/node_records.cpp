@@ -23,6 +23,8 @@ RecordKind kind_of(const pb::RecordBody& body) {
             return RecordKind::chunk;
         case pb::RecordBody::kManifest:
             return RecordKind::manifest;
+        case pb::RecordBody::kApproval:
+            return RecordKind::approval;
         default:
             return RecordKind::message;
     }

@@ -188,9 +188,13 @@ Result<std::string> Node::add_member(const GroupId& group, std::string_view card
     if (!add_id) return std::unexpected(add_id.error());
     auto add_row = m.record_row(*add_id);
     if (!add_row) return fail(CoreErrc::corrupt_store, "the add record just written is missing");
+    // With a quorum the add waits for approvals: the rotation comes when it takes effect
+    // (Node::approve, or maintain: "a member lacks the current key"), and until then the token
+    // grants no secret without history, only control access to sync the records.
+    const bool waiting = !m.state(group).effective(*add_id);
     // Without history the newcomer's first key is a fresh one: they cannot read what came
     // before, except the objects admins marked as carried, copied into the new epoch.
-    if (!with_history) {
+    if (!with_history && !waiting) {
         if (auto r = m.rotate(group); !r) return std::unexpected(r.error());
         if (auto r = m.write_carried(group); !r) return std::unexpected(r.error());
     }
@@ -199,7 +203,9 @@ Result<std::string> Node::add_member(const GroupId& group, std::string_view card
     const EpochId first = *current;
     if (auto ok = scope->commit(); !ok) return std::unexpected(ok.error());
     return m.welcome_token(group, card->sign_key, card->box_key, *add_id, add_row->epoch,
-                           [&](const EpochKeys& k) { return with_history || k.epoch_id == first; });
+                           [&](const EpochKeys& k) {
+                               return with_history || (!waiting && k.epoch_id == first);
+                           });
 }
 
 Result<std::string> Node::welcome_again(const GroupId& group, const MemberKey& member) {
@@ -376,6 +382,8 @@ Result<std::optional<Node::Impl::AdmissionState>> Node::Impl::settle_admission(
     const auto& g = state(group);
     std::optional<std::string> refusal;
     if (g.holds(a.add_record)) {
+        // An add waiting for the quorum's approvals may still take effect.
+        if (g.pending(a.add_record)) return AdmissionState::waiting;
         refusal = g.refuses_admission(a.add_record, identity.sign.public_key, a.inviter);
     } else if (record_exists(a.add_record)) {
         // Held, and not a control record: it can never become the add.

@@ -11,6 +11,19 @@
 
 namespace kolokol::core {
 
+std::optional<std::string_view> quorum_problem(const pb::GroupSettings& s) {
+    if (!s.set_quorum()) {
+        if (s.quorum() != 0) return "a quorum without set_quorum";
+        return std::nullopt;
+    }
+    if (s.quorum() == 0 || s.quorum() > kMaxQuorum) return "quorum out of range";
+    if (!s.name().empty() || s.set_relays() || s.relays_size() > 0 ||
+        s.relay_alternates_size() > 0 || s.relay_retired_size() > 0 || s.set_retention() ||
+        s.retention_seconds() != 0 || s.set_tor_only() || s.tor_only())
+        return "a quorum change with other settings";
+    return std::nullopt;
+}
+
 std::optional<std::string_view> relay_list_problem(const pb::GroupSettings& s) {
     if (s.relays_size() > kMaxRelays) return "too many relays";
     for (const auto& r : s.relays())
@@ -83,7 +96,8 @@ std::string_view reject_reason_name(RejectReason reason) {
 }
 
 bool is_control_payload(const pb::RecordBody& body) {
-    return body.has_membership() || body.has_rotation() || body.has_settings();
+    return body.has_membership() || body.has_rotation() || body.has_settings() ||
+           body.has_approval();
 }
 
 Bytes seal_record(const pb::RecordBody& body, const crypto::SecretBytes& author_secret,
@@ -158,6 +172,11 @@ std::optional<std::string> check_limits(const pb::RecordBody& b) {
             if (b.settings().name().size() > 128 || !is_clean_utf8(b.settings().name()))
                 return "bad group name";
             if (auto problem = relay_list_problem(b.settings())) return std::string(*problem);
+            if (auto problem = quorum_problem(b.settings())) return std::string(*problem);
+            break;
+        case pb::RecordBody::kApproval:
+            if (!b.approval().has_proposal() || !ref_ok(b.approval().proposal()))
+                return "bad proposal reference";
             break;
         case pb::RecordBody::PAYLOAD_NOT_SET:
             return "no payload";

@@ -34,6 +34,11 @@ inline constexpr int kMaxRelayRetired = 16;
 // at most kMaxRelayAddresses addresses per relay key; relay_retired only with set_relays, at
 // most kMaxRelayRetired canonical addresses, none of them listed by the record itself.
 std::optional<std::string_view> relay_list_problem(const pb::GroupSettings& settings);
+// What is wrong with a settings record's quorum, or nullopt: with set_quorum, a quorum of 1 to
+// kMaxQuorum and nothing else set (a change of the quorum may wait for approvals, and nothing
+// else in the record must wait with it); without it, no quorum value.
+std::optional<std::string_view> quorum_problem(const pb::GroupSettings& settings);
+inline constexpr std::uint32_t kMaxQuorum = 100;
 
 // Control records travel under the control key so late joiners can read them.
 bool is_control_payload(const pb::RecordBody& body);

@@ -70,6 +70,19 @@ struct MemberView {
     bool me = false;
 };
 
+// A membership change or quorum change waiting for admins' approvals (docs/design.md §5.10).
+struct ProposalView {
+    enum class Kind { add, remove, set_role, quorum };
+    RecordId id{};
+    Kind kind = Kind::add;
+    MemberKey target{};       // add, remove, set_role
+    bool admin = false;       // add and set_role: the role it gives
+    std::uint32_t quorum = 0; // quorum: the quorum it sets
+    MemberKey proposer{};
+    std::vector<MemberKey> approvers;  // the proposer first
+    std::uint32_t needed = 1;          // distinct admins it needs, the proposer included
+};
+
 struct MessageView {
     RecordId id{};
     MemberKey author{};
@@ -223,7 +236,20 @@ public:
     Result<std::vector<MemberView>> members(const GroupId& group);
     // Accepts a display name or a prefix (≥ 4 hex digits) of the member's key.
     Result<MemberKey> resolve_member(const GroupId& group, std::string_view name_or_key);
+    // With a quorum above 1 (docs/design.md §5.10) an add or removal only proposes: it takes
+    // effect once enough admins approved it, and the rotation comes then (`approve`, or
+    // `maintain` on any admin's device). The welcome token of a proposed add admits the
+    // newcomer only then.
     Status remove_member(const GroupId& group, const MemberKey& member);
+    // Admins only: how many distinct admins must sign a membership change or a quorum change
+    // (1–100; 1 = the proposer alone). Itself a proposal while the quorum is above 1.
+    Status set_quorum(const GroupId& group, std::uint32_t quorum);
+    // Admins only: approves a pending proposal (not_found when none such waits, exists when
+    // this admin proposed or approved it already). When it completes the proposal, performs
+    // the rotation that is then owed.
+    Status approve(const GroupId& group, const RecordId& proposal);
+    // The proposals waiting for approvals, in (Lamport, id) order.
+    Result<std::vector<ProposalView>> pending(const GroupId& group);
     Status rotate(const GroupId& group);
     // Performs the rotations this admin owes (a removal it had not seen, a member without the
     // current key). Returns one line per action taken.

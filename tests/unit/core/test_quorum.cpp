@@ -1,0 +1,329 @@
+// K-of-N admin quorum (docs/design.md §5.10), on the group state alone: control records are
+// built by hand (the state is a pure function of them), so every case says exactly which
+// record reaches which.
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+
+#include "group_state.hpp"
+#include "kolokol/crypto/random.hpp"
+
+using namespace kolokol;
+using namespace kolokol::core;
+
+namespace {
+MemberKey key(std::uint8_t n) {
+    MemberKey k{};
+    k[0] = n;
+    k[31] = n;
+    return k;
+}
+const MemberKey A = key(1), B = key(2), C = key(3), D = key(4), M = key(5), X = key(6);
+
+struct Dag {
+    GenesisInfo genesis;
+    std::vector<ControlRecord> ops;
+    std::map<MemberKey, std::uint64_t> seqs;
+
+    Dag() {
+        genesis.group_id = key(200);
+        genesis.creator = A;
+        genesis.creator_name = "A";
+    }
+    // Writes a record by `author` whose control heads are `heads` (every maximal record when
+    // not given: a writer who has seen everything).
+    RecordId write(const MemberKey& author, pb::RecordBody body,
+                   std::optional<std::vector<RecordId>> heads = std::nullopt) {
+        ControlRecord op;
+        op.author = author;
+        op.seq = ++seqs[author];
+        op.epoch = genesis.group_id;
+        op.heads = heads ? *heads : state().heads();
+        std::uint64_t lamport = 0;
+        for (const auto& h : op.heads)
+            for (const auto& o : ops)
+                if (o.id == h) lamport = std::max(lamport, o.lamport);
+        op.lamport = lamport + 1;
+        op.id = key(static_cast<std::uint8_t>(100 + ops.size()));
+        op.id[1] = static_cast<std::uint8_t>(ops.size());
+        op.body = std::move(body);
+        ops.push_back(op);
+        return op.id;
+    }
+    GroupState state() const { return GroupState::compute(genesis, ops, nullptr); }
+};
+
+pb::RecordBody add(const MemberKey& who, bool admin) {
+    pb::RecordBody b;
+    auto* m = b.mutable_membership();
+    m->set_kind(pb::MembershipOp::ADD);
+    m->set_member(to_string(who));
+    m->set_member_box_key(std::string(32, 'b'));
+    m->set_display_name("someone");
+    m->set_role(admin ? pb::ROLE_ADMIN : pb::ROLE_MEMBER);
+    return b;
+}
+pb::RecordBody remove(const MemberKey& who) {
+    pb::RecordBody b;
+    b.mutable_membership()->set_kind(pb::MembershipOp::REMOVE);
+    b.mutable_membership()->set_member(to_string(who));
+    return b;
+}
+pb::RecordBody set_role(const MemberKey& who, bool admin) {
+    pb::RecordBody b;
+    b.mutable_membership()->set_kind(pb::MembershipOp::SET_ROLE);
+    b.mutable_membership()->set_member(to_string(who));
+    b.mutable_membership()->set_role(admin ? pb::ROLE_ADMIN : pb::ROLE_MEMBER);
+    return b;
+}
+pb::RecordBody quorum(std::uint32_t k) {
+    pb::RecordBody b;
+    b.mutable_settings()->set_set_quorum(true);
+    b.mutable_settings()->set_quorum(k);
+    return b;
+}
+pb::RecordBody approve(const RecordId& proposal) {
+    pb::RecordBody b;
+    b.mutable_approval()->mutable_proposal()->set_id(to_string(proposal));
+    b.mutable_approval()->mutable_proposal()->set_epoch_id(std::string(32, '\0'));
+    return b;
+}
+
+// A group of admins A, B, C and member M, with quorum k (set while it was 1).
+Dag admins_abc(std::uint32_t k) {
+    Dag d;
+    d.write(A, add(B, true));
+    d.write(A, add(C, true));
+    d.write(A, add(M, false));
+    d.write(A, quorum(k));
+    return d;
+}
+}  // namespace
+
+TEST_CASE("quorum 1: membership ops take effect at once, as before") {
+    Dag d;
+    auto add_b = d.write(A, add(B, false));
+    auto s = d.state();
+    CHECK(s.quorum() == 1);
+    CHECK(s.is_member(B));
+    CHECK(s.effective(add_b));
+    CHECK_FALSE(s.pending(add_b));
+    CHECK(s.pending().empty());
+    // An approval of an op that needed none is void: nothing waits.
+    auto ap = d.write(A, approve(add_b));
+    CHECK(d.state().status(ap) == OpStatus::invalid);
+}
+
+TEST_CASE("quorum 2: an add takes effect at the second admin's approval") {
+    auto d = admins_abc(2);
+    CHECK(d.state().quorum() == 2);
+    auto add_d = d.write(A, add(D, false));
+    auto s = d.state();
+    CHECK_FALSE(s.is_member(D));
+    CHECK(s.status(add_d) == OpStatus::valid);
+    CHECK(s.pending(add_d));
+    CHECK_FALSE(s.effective(add_d));
+    auto p = s.pending();
+    REQUIRE(p.size() == 1);
+    CHECK(p[0].id == add_d);
+    CHECK(p[0].kind == Proposal::Kind::add);
+    CHECK(p[0].target == D);
+    CHECK(p[0].proposer == A);
+    CHECK(p[0].approvers == std::vector<MemberKey>{A});
+    CHECK(p[0].needed == 2);
+    // A refusal names the wait, and admission waits for it.
+    CHECK(s.refuses_admission(add_d, D, A).value_or("") ==
+          "the add record it names is still waiting for approvals");
+
+    auto ap = d.write(B, approve(add_d));
+    s = d.state();
+    CHECK(s.status(ap) == OpStatus::valid);
+    CHECK(s.is_member(D));
+    CHECK(s.effective(add_d));
+    CHECK_FALSE(s.pending(add_d));
+    CHECK(s.pending().empty());
+    CHECK_FALSE(s.refuses_admission(add_d, D, A).has_value());
+    // The approval came after the add, so D's position there does not hold them yet; one
+    // written after the approval does.
+    const RecordId before_heads[] = {add_d};
+    CHECK_FALSE(s.at(before_heads)->members.contains(D));
+    const RecordId after_heads[] = {ap};
+    CHECK(s.at(after_heads)->members.contains(D));
+    // A third approval is void: nothing waits any more.
+    auto late = d.write(C, approve(add_d));
+    CHECK(d.state().status(late) == OpStatus::invalid);
+}
+
+TEST_CASE("quorum 2: one admin alone changes nothing") {
+    auto d = admins_abc(2);
+    auto add_d = d.write(A, add(D, true));
+    auto rm_m = d.write(A, remove(M));
+    auto promote_m = d.write(A, set_role(M, true));
+    auto demote_b = d.write(A, set_role(B, false));
+    auto lower = d.write(A, quorum(1));
+    // The proposer approving again, a non-admin, and an approval of nothing held: all void.
+    auto again = d.write(A, approve(add_d));
+    auto by_member = d.write(M, approve(rm_m));
+    auto of_nothing = d.write(B, approve(key(77)));
+    auto s = d.state();
+    CHECK(s.status(again) == OpStatus::invalid);
+    CHECK(s.status(by_member) == OpStatus::invalid);
+    CHECK(s.status(of_nothing) == OpStatus::invalid);
+    CHECK_FALSE(s.is_member(D));
+    CHECK(s.is_member(M));
+    CHECK_FALSE(s.is_admin(M));
+    CHECK(s.is_admin(B));
+    CHECK(s.quorum() == 2);
+    for (const auto& id : {add_d, rm_m, promote_m, demote_b, lower}) {
+        CHECK(s.status(id) == OpStatus::valid);
+        CHECK(s.pending(id));
+        CHECK_FALSE(s.effective(id));
+    }
+    CHECK(s.pending().size() == 5);
+}
+
+TEST_CASE("quorum 2: the same admin's approvals count once, also concurrent ones") {
+    auto d = admins_abc(3);
+    auto add_d = d.write(A, add(D, false));
+    auto b1 = d.write(B, approve(add_d), std::vector<RecordId>{add_d});
+    auto b2 = d.write(B, approve(add_d), std::vector<RecordId>{add_d});
+    auto s = d.state();
+    CHECK(s.status(b1) == OpStatus::valid);
+    CHECK(s.status(b2) == OpStatus::valid);
+    CHECK_FALSE(s.is_member(D));
+    REQUIRE(s.pending().size() == 1);
+    CHECK(s.pending()[0].approvers.size() == 2);
+    // And one B writes having seen its own approval is void.
+    auto b3 = d.write(B, approve(add_d));
+    CHECK(d.state().status(b3) == OpStatus::invalid);
+    d.write(C, approve(add_d));
+    CHECK(d.state().is_member(D));
+}
+
+TEST_CASE("quorum: removal, demotion, promotion and a quorum change by two admins") {
+    auto d = admins_abc(2);
+    auto promote_m = d.write(A, set_role(M, true));
+    d.write(C, approve(promote_m));
+    CHECK(d.state().is_admin(M));
+    auto rm_c = d.write(A, remove(C));
+    d.write(M, approve(rm_c));
+    CHECK_FALSE(d.state().is_member(C));
+    auto lower = d.write(B, quorum(1));
+    CHECK(d.state().quorum() == 2);
+    auto ap = d.write(A, approve(lower));
+    auto s = d.state();
+    CHECK(s.quorum() == 1);
+    CHECK(s.effective(lower));
+    CHECK(s.effective(ap));
+    auto add_d = d.write(A, add(D, false));
+    CHECK(d.state().effective(add_d));
+    CHECK(d.state().is_member(D));
+}
+
+TEST_CASE("quorum above the number of admins: the admins there are enough") {
+    Dag d;
+    d.write(A, add(B, true));
+    d.write(A, quorum(3));
+    auto add_c = d.write(A, add(C, false));
+    auto s = d.state();
+    REQUIRE(s.pending().size() == 1);
+    CHECK(s.pending()[0].needed == 2);
+    d.write(B, approve(add_c));
+    CHECK(d.state().is_member(C));
+}
+
+TEST_CASE("quorum: an add and a removal re-checked where they take effect") {
+    auto d = admins_abc(2);
+    // Two concurrent adds of D: the one completed second finds D a member and does nothing.
+    auto base = d.state().heads();
+    auto add1 = d.write(A, add(D, false), base);
+    auto add2 = d.write(B, add(D, true), base);
+    d.write(C, approve(add1));
+    auto s = d.state();
+    CHECK(s.is_member(D));
+    CHECK_FALSE(s.is_admin(D));
+    CHECK(s.pending(add2));
+    d.write(A, approve(add2));
+    s = d.state();
+    CHECK(s.effective(add2));
+    CHECK_FALSE(s.is_admin(D));  // a no-op: the role stays the first add's
+    // Two concurrent removals of M, both completed: M is gone, the second is a no-op.
+    base = s.heads();
+    auto rm1 = d.write(A, remove(M), base);
+    auto rm2 = d.write(B, remove(M), base);
+    d.write(C, approve(rm1));
+    d.write(C, approve(rm2));
+    s = d.state();
+    CHECK(s.effective(rm1));
+    CHECK(s.effective(rm2));
+    CHECK_FALSE(s.is_member(M));
+}
+
+TEST_CASE("quorum: concurrent approvals complete at the first in (Lamport, id) order, in any "
+          "input order") {
+    auto d = admins_abc(2);
+    auto add_d = d.write(A, add(D, false));
+    auto ap_b = d.write(B, approve(add_d), std::vector<RecordId>{add_d});
+    auto ap_c = d.write(C, approve(add_d), std::vector<RecordId>{add_d});
+    // D, once in, is removed by A and B concurrently with C's approval.
+    auto rm_d = d.write(A, remove(D), std::vector<RecordId>{ap_b});
+    auto ap_rm = d.write(B, approve(rm_d));
+    auto reference = d.state();
+    CHECK(reference.status(ap_rm) == OpStatus::valid);
+    CHECK(reference.status(ap_b) == OpStatus::valid);
+    CHECK(reference.status(ap_c) == OpStatus::valid);
+    CHECK(reference.effective(add_d));
+    CHECK(reference.effective(rm_d));
+    CHECK_FALSE(reference.is_member(D));
+    crypto::DeterministicRandom rng(20261207);
+    for (int trial = 0; trial < 50; ++trial) {
+        auto ops = d.ops;
+        for (std::size_t i = ops.size(); i > 1; --i) std::swap(ops[i - 1], ops[rng.uniform(i)]);
+        auto s = GroupState::compute(d.genesis, ops, nullptr);
+        CHECK(s.members().size() == reference.members().size());
+        for (const auto& op : d.ops) {
+            CHECK(s.status(op.id) == reference.status(op.id));
+            CHECK(s.effective(op.id) == reference.effective(op.id));
+        }
+        CHECK(s.heads() == reference.heads());
+    }
+}
+
+TEST_CASE("quorum and strong remove: counted from the completing approval") {
+    // A, B, X admins; quorum 2. A proposes X's removal and B completes it. X, having seen the
+    // proposal but not B's approval, proposes to add D and approves a demotion of B: both
+    // concurrent with the point of effect, both dropped. X's counter-removal of A is exempt
+    // (removals are) but needs a second admin, so it never takes effect.
+    Dag d;
+    d.write(A, add(B, true));
+    d.write(A, add(X, true));
+    auto early = d.write(X, add(M, false));  // before everything below: stays
+    d.write(A, quorum(2));
+    auto demote_b = d.write(A, set_role(B, false));
+    auto rm_x = d.write(A, remove(X));
+    auto seen = d.state().heads();
+    auto completing = d.write(B, approve(rm_x), seen);
+    auto x_add = d.write(X, add(D, false), seen);
+    auto x_approves = d.write(X, approve(demote_b), seen);
+    auto x_counter = d.write(X, remove(A), seen);
+    auto s = d.state();
+    CHECK(s.effective(early));
+    CHECK(s.is_member(M));
+    CHECK(s.effective(rm_x));
+    CHECK(s.effective(completing));
+    CHECK_FALSE(s.is_member(X));
+    CHECK(s.status(x_add) == OpStatus::dropped);
+    CHECK(s.status(x_approves) == OpStatus::dropped);
+    CHECK(s.is_admin(B));  // the demotion's only approval was dropped
+    CHECK(s.status(x_counter) == OpStatus::valid);
+    CHECK(s.pending(x_counter));
+    CHECK(s.is_member(A));
+    // A record of X written at a position that has seen the proposal but not its completion
+    // is dropped; one written before the proposal with the approval having seen it is not.
+    const RecordId seen_heads[] = {rm_x};
+    CHECK(s.dropped(X, key(90), 9, seen_heads));
+    const RecordId after[] = {completing};
+    CHECK_FALSE(s.dropped(X, key(91), 10, after));
+}
