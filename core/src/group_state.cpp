@@ -95,8 +95,9 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
             if (is_proposal(op)) {
                 // The quorum at the proposal's own position, but never more than the admins
                 // there: a group left with fewer admins than its quorum is not frozen for good.
-                auto admins = static_cast<std::uint32_t>(std::count_if(
-                    s.members.begin(), s.members.end(), [](const auto& m) { return m.second.admin; }));
+                auto admins = static_cast<std::uint32_t>(
+                    std::count_if(s.members.begin(), s.members.end(),
+                                  [](const auto& m) { return m.second.admin; }));
                 g.m_needed[i] = std::max<std::uint32_t>(1, std::min(s.quorum, admins));
             }
             if (op.body.has_membership()) {
@@ -132,13 +133,7 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
         // covers them. "Concurrent" is judged at the removal's point of effect: the approval
         // that completed it, or the removal itself when it needed no approval.
         const Fold whole = g.fold(valid);
-        auto exempt = [&](std::size_t i) {
-            const auto& op = g.m_ops[i];
-            if (is_kind(op, pb::MembershipOp::REMOVE)) return true;
-            if (!op.body.has_approval()) return false;
-            auto p = g.proposal_of(op);
-            return p && is_kind(g.m_ops[*p], pb::MembershipOp::REMOVE);
-        };
+        auto exempt = [&](std::size_t i) { return g.exempt_from_strong_remove(g.m_ops[i].body); };
         bool grew = false;
         for (std::size_t i = 0; i < n; ++i) {
             if (g.m_status[i] != OpStatus::valid || exempt(i)) continue;
@@ -382,6 +377,13 @@ const GroupState::Position* GroupState::at(std::span<const RecordId> heads) cons
     return slot ? &*slot : nullptr;
 }
 
+bool GroupState::exempt_from_strong_remove(const pb::RecordBody& body) const {
+    if (body.has_membership()) return body.membership().kind() == pb::MembershipOp::REMOVE;
+    if (!body.has_approval()) return false;
+    auto it = m_index.find(body.approval().proposal().id());
+    return it != m_index.end() && is_kind(m_ops[it->second], pb::MembershipOp::REMOVE);
+}
+
 std::optional<std::size_t> GroupState::proposal_of(const ControlRecord& approval) const {
     const auto& ref = approval.body.approval().proposal().id();
     if (ref.size() != 32) return std::nullopt;
@@ -531,7 +533,8 @@ std::optional<std::string> GroupState::refuses_admission(const RecordId& add, co
         return "the record it names is not an add of you";
     if (m_status[i] != OpStatus::valid)
         return "the add record it names is void (its author was not an admin there)";
-    if (!m_final.effect.contains(i)) return "the add record it names is still waiting for approvals";
+    if (!m_final.effect.contains(i))
+        return "the add record it names is still waiting for approvals";
     for (auto [r, e] : removals_of(who))
         if (in(m_anc[e], i)) return "you were removed after the add record it names";
     if (!is_member(who)) return "you are not a member (a removal won over the add)";

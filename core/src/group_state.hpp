@@ -81,7 +81,7 @@ struct Proposal {
     enum class Kind { add, remove, set_role, quorum };
     RecordId id{};
     Kind kind = Kind::add;
-    MemberKey target{};  // zero for a quorum change
+    MemberKey target{};        // zero for a quorum change
     std::uint32_t quorum = 0;  // the quorum a quorum change sets
     MemberKey proposer{};
     std::vector<MemberKey> approvers;  // the proposer first, then in (Lamport, id) order
@@ -149,6 +149,9 @@ public:
     };
     const Position* at(std::span<const RecordId> heads) const;
 
+    // Whether strong remove spares a record with this body: a removal, or an approval of a held
+    // removal (so that mutual removals remove both, also under a quorum).
+    bool exempt_from_strong_remove(const pb::RecordBody& body) const;
     // Whether a record by `author` (id, seq) written at `heads` is void under strong remove.
     bool dropped(const MemberKey& author, const RecordId& id, std::uint64_t seq,
                  std::span<const RecordId> heads) const;

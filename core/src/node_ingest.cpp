@@ -526,9 +526,9 @@ std::expected<bool, Rejection> Node::Impl::judge(const Candidate& c) {
         return no(RejectReason::not_admin, "control record by a non-admin");
     if (!pos->frontier.contains(c.keys->epoch_id))
         return no(RejectReason::wrong_epoch, "written in a superseded epoch");
-    // Removals are exempt from strong remove (mutual removals remove both), as in GroupState.
-    bool is_removal = body.has_membership() && body.membership().kind() == pb::MembershipOp::REMOVE;
-    if (!is_removal && g.dropped(author_of(body), c.id, body.seq(), heads))
+    // Removals and their approvals are exempt from strong remove (mutual removals remove both),
+    // as in GroupState.
+    if (!g.exempt_from_strong_remove(body) && g.dropped(author_of(body), c.id, body.seq(), heads))
         return no(RejectReason::removed_author, "written concurrently with the author's removal");
     const bool author_admin = author->second.admin;
     if (auto why = check_payload(c.id, body, author_admin)) return std::unexpected(*why);

@@ -202,10 +202,9 @@ Result<std::string> Node::add_member(const GroupId& group, std::string_view card
     if (!current) return fail(CoreErrc::no_epoch, "the group has no usable key; rotate first");
     const EpochId first = *current;
     if (auto ok = scope->commit(); !ok) return std::unexpected(ok.error());
-    return m.welcome_token(group, card->sign_key, card->box_key, *add_id, add_row->epoch,
-                           [&](const EpochKeys& k) {
-                               return with_history || (!waiting && k.epoch_id == first);
-                           });
+    return m.welcome_token(
+        group, card->sign_key, card->box_key, *add_id, add_row->epoch,
+        [&](const EpochKeys& k) { return with_history || (!waiting && k.epoch_id == first); });
 }
 
 Result<std::string> Node::welcome_again(const GroupId& group, const MemberKey& member) {

@@ -9,9 +9,11 @@
 
 #include "group_state.hpp"
 #include "kolokol/crypto/random.hpp"
+#include "node_fixture.hpp"
 
 using namespace kolokol;
 using namespace kolokol::core;
+using namespace kolokol::test;
 
 namespace {
 MemberKey key(std::uint8_t n) {
@@ -261,8 +263,9 @@ TEST_CASE("quorum: an add and a removal re-checked where they take effect") {
     CHECK_FALSE(s.is_member(M));
 }
 
-TEST_CASE("quorum: concurrent approvals complete at the first in (Lamport, id) order, in any "
-          "input order") {
+TEST_CASE(
+    "quorum: concurrent approvals complete at the first in (Lamport, id) order, in any "
+    "input order") {
     auto d = admins_abc(2);
     auto add_d = d.write(A, add(D, false));
     auto ap_b = d.write(B, approve(add_d), std::vector<RecordId>{add_d});
@@ -326,4 +329,53 @@ TEST_CASE("quorum and strong remove: counted from the completing approval") {
     CHECK(s.dropped(X, key(90), 9, seen_heads));
     const RecordId after[] = {completing};
     CHECK_FALSE(s.dropped(X, key(91), 10, after));
+}
+
+TEST_CASE("quorum 2 on nodes: a proposed add admits the newcomer once approved") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto z = make_node(dir.path() / "z", "Zoya");
+    auto g = *a->create_group("G");
+    auto tb = a->add_member(g, card_to_text(b->card()), true, true);
+    REQUIRE(tb.has_value());
+    REQUIRE(b->join(*tb).has_value());
+    REQUIRE(a->set_quorum(g, 2).has_value());
+    deliver(*a, *b);
+    REQUIRE(b->groups()[0].admission.empty());
+    auto zero = b->set_quorum(g, 0);
+    REQUIRE_FALSE(zero.has_value());
+    CHECK(zero.error().code == CoreErrc::bad_input);
+
+    // Anna's add only proposes: no rotation, and the token's add waits for Boris.
+    auto tz = a->add_member(g, card_to_text(z->card()), false, false);
+    REQUIRE(tz.has_value());
+    CHECK(a->members(g)->size() == 2);
+    CHECK(a->groups()[0].rotation_needed.empty());
+    auto waiting = a->pending(g);
+    REQUIRE(waiting.has_value());
+    REQUIRE(waiting->size() == 1);
+    CHECK(waiting->at(0).target == z->me());
+    CHECK(waiting->at(0).needed == 2);
+    REQUIRE(z->join(*tz).has_value());
+    deliver(*a, *z);
+    CHECK(z->groups()[0].admission.find("waiting") != std::string::npos);
+    auto early = z->post(g, "too early");
+    REQUIRE_FALSE(early.has_value());
+
+    // Boris approves: Zoya is in, Boris's device rotates to give her a key of her own, and her
+    // admission is confirmed once she has the records.
+    deliver(*a, *b);
+    auto not_waiting = b->approve(g, key(9));
+    REQUIRE_FALSE(not_waiting.has_value());
+    CHECK(not_waiting.error().code == CoreErrc::not_found);
+    REQUIRE(b->approve(g, waiting->at(0).id).has_value());
+    CHECK(b->members(g)->size() == 3);
+    CHECK(b->groups()[0].rotation_needed.empty());
+    CHECK(b->pending(g)->empty());
+    deliver(*b, *z);
+    CHECK(z->groups()[0].admission.empty());
+    REQUIRE(z->post(g, "hello").has_value());
+    deliver(*z, *a);
+    CHECK(texts(*a, g).back() == "hello");
 }
