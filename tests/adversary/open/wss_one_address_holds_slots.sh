@@ -125,6 +125,7 @@ anna_ms=$(timed anna sync) || broken=1
 boris_ms=$(timed boris sync) || broken=1
 wait "$ATTACK_PID" || true
 echo "attack (one address, 127.0.5.1): $(cat "$WORK/hold.json" 2>/dev/null)"
+echo "anna's sync: ${anna_ms:-refused on all three tries} ms; boris's: ${boris_ms:-refused on all three tries} ms"
 if [ "$broken" -ne 0 ]; then
   fail "row 50: one address holding silent WebSocket upgrades through nginx kept members of another /24 off the relay"
 fi
