@@ -49,6 +49,8 @@ struct WsTunnel : std::enable_shared_from_this<WsTunnel<Stream>> {
     ws::Role role;  // the side this tunnel is on
     ws::FrameDecoder decoder;
     std::deque<Bytes> queue;
+    Bytes pong;  // the payload of the pong to send next (pong_waiting), at most 125 bytes
+    bool pong_waiting = false;
     asio::steady_timer wake;
     asio::steady_timer grace;
     asio::steady_timer room;  // wakes `up` when the writer has taken a frame
@@ -72,7 +74,7 @@ struct WsTunnel : std::enable_shared_from_this<WsTunnel<Stream>> {
         room.cancel();
     }
 
-    void push(ws::Opcode op, ByteView payload) {
+    Bytes encode(ws::Opcode op, ByteView payload) const {
         std::optional<std::uint32_t> mask;
         if (role == ws::Role::client) {
             std::array<std::uint8_t, 4> key{};
@@ -80,14 +82,38 @@ struct WsTunnel : std::enable_shared_from_this<WsTunnel<Stream>> {
             mask = (std::uint32_t{key[0]} << 24) | (std::uint32_t{key[1]} << 16) |
                    (std::uint32_t{key[2]} << 8) | key[3];
         }
-        queue.push_back(ws::encode_frame(op, payload, mask));
+        return ws::encode_frame(op, payload, mask);
+    }
+
+    void push(ws::Opcode op, ByteView payload) {
+        queue.push_back(encode(op, payload));
         if (op == ws::Opcode::close) close_queued = true;
+        wake.cancel();
+    }
+
+    // A ping is answered by one pong, sent before the next queued frame; pings that come
+    // while a pong still waits replace its payload (RFC 6455 §5.5.3 allows answering only the
+    // most recent), so a peer that pings and never reads costs at most one control frame.
+    void answer_ping(ByteView payload) {
+        if (close_queued) return;
+        pong.assign(payload.begin(), payload.end());
+        pong_waiting = true;
         wake.cancel();
     }
 
     asio::awaitable<void> writer() {
         constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
         while (!stopped) {
+            if (pong_waiting) {
+                pong_waiting = false;
+                Bytes frame = encode(ws::Opcode::pong, pong);
+                auto [ec, n] = co_await asio::async_write(outer, asio::buffer(frame), use_tuple);
+                if (ec) {
+                    stop();
+                    co_return;
+                }
+                continue;
+            }
             if (queue.empty()) {
                 if (close_written) co_return;
                 wake.expires_at(std::chrono::steady_clock::time_point::max());
@@ -130,7 +156,7 @@ struct WsTunnel : std::enable_shared_from_this<WsTunnel<Stream>> {
                 if (!*frame) break;
                 auto& f = **frame;
                 if (f.opcode == ws::Opcode::ping) {
-                    if (!close_queued) push(ws::Opcode::pong, f.payload);
+                    answer_ping(f.payload);
                 } else if (f.opcode == ws::Opcode::close) {
                     // The end of the peer's stream, as a TCP FIN: ours ends with our own close
                     // frame once the Session has ended its side (its last bytes still go).
