@@ -22,6 +22,19 @@ constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 using Tunnel = detail::WsTunnel<asio::ip::tcp::socket>;
 }  // namespace
 
+asio::ip::address client_address(const asio::ip::address& peer, std::string_view head,
+                                 const std::vector<asio::ip::address>& trusted) {
+    const auto from = SessionSlots::normalized(peer);
+    bool believed = from.is_loopback();
+    for (const auto& t : trusted) believed = believed || SessionSlots::normalized(t) == from;
+    if (!believed) return peer;
+    auto named = ws::real_ip(head);
+    if (!named) return peer;
+    std::error_code ec;
+    auto address = asio::ip::make_address(*named, ec);
+    return ec ? peer : address;
+}
+
 struct WsGateway::State : std::enable_shared_from_this<WsGateway::State> {
     State(asio::any_io_executor ex, WsGatewayOptions o)
         : executor(ex), acceptor(asio::make_strand(ex)), options(std::move(o)) {}
@@ -129,7 +142,29 @@ asio::awaitable<void> WsGateway::State::serve(asio::ip::tcp::socket socket) {
         co_return;
     }
 
+    std::error_code peer_ec;
+    const auto peer = socket.remote_endpoint(peer_ec);
+    if (peer_ec) co_return;
     asio::ip::tcp::socket relay(executor);
+    // Bound before it connects, so the Server finds its client when it accepts it.
+    std::error_code bind_ec;
+    relay.open(options.target.protocol(), bind_ec);
+    if (!bind_ec) relay.bind(asio::ip::tcp::endpoint(options.target.address(), 0), bind_ec);
+    const auto local = bind_ec ? asio::ip::tcp::endpoint() : relay.local_endpoint(bind_ec);
+    if (bind_ec) {
+        log_line(options.log, LogLevel::warning,
+                 "websocket gateway: no local port for the relay: " + bind_ec.message());
+        co_return;
+    }
+    struct Origin {
+        ClientOrigins* table;
+        asio::ip::tcp::endpoint local;
+        ~Origin() {
+            if (table) table->remove(local);
+        }
+    } origin{options.origins.get(), local};
+    if (options.origins)
+        options.origins->add(local, client_address(peer.address(), head, options.trusted_proxies));
     auto connected =
         co_await (relay.async_connect(options.target, use_tuple) || deadline.async_wait(use_tuple));
     if (connected.index() == 1 || std::get<0>(std::get<0>(connected))) {

@@ -6,7 +6,9 @@
 // peer's stream (inner's sending side is shut down); `up` reads inner and queues binary frames,
 // and a close frame at inner's end; `writer` sends the queue in order. A protocol error, a
 // reset or a peer silent past the grace period after our close closes both sockets: the Session
-// then sees its connection end, as it would on TCP.
+// then sees its connection end, as it would on TCP. Over TLS, an end where both close frames
+// passed is also said in TLS (close_notify, as a browser's is), waiting at most
+// kTlsShutdownBound for the peer's.
 
 #include <array>
 #include <asio/co_spawn.hpp>
@@ -30,6 +32,7 @@ namespace kolokol::transport::detail {
 // How long, after our close frame, the peer has to answer before both sockets are closed.
 inline constexpr std::chrono::seconds kWsCloseGrace{10};
 inline constexpr std::size_t kQueuedFrames = 8;
+inline constexpr std::chrono::seconds kTlsShutdownBound{1};
 
 template <class Stream>
 struct WsTunnel : std::enable_shared_from_this<WsTunnel<Stream>> {
@@ -202,6 +205,19 @@ struct WsTunnel : std::enable_shared_from_this<WsTunnel<Stream>> {
         push(ws::Opcode::close, ByteView(kNormal, 2));
     }
 
+    // After a clean end over TLS: close_notify, and the peer's within the bound (a peer that
+    // just closes is no failure: the stream has already ended).
+    asio::awaitable<void> end_tls() {
+        if constexpr (requires(Stream & s) { s.async_shutdown(asio::use_awaitable); }) {
+            if (stopped || !close_written || !down_done) co_return;
+            using namespace asio::experimental::awaitable_operators;
+            constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+            grace.expires_after(kTlsShutdownBound);
+            co_await (outer.async_shutdown(use_tuple) || grace.async_wait(use_tuple));
+        }
+        co_return;
+    }
+
     // Runs the three until the connection ends; both sockets are closed afterwards.
     // `keep` (a TLS context) lives as long as the tunnel.
     static void start(std::shared_ptr<WsTunnel> self, Bytes initial, LogSink log,
@@ -212,6 +228,7 @@ struct WsTunnel : std::enable_shared_from_this<WsTunnel<Stream>> {
             executor,
             [self, initial = std::move(initial)]() mutable -> asio::awaitable<void> {
                 co_await (self->down(std::move(initial)) && self->up() && self->writer());
+                co_await self->end_tls();
                 self->stop();
             },
             [log = std::move(log), keep = std::move(keep)](std::exception_ptr e) {

@@ -5,6 +5,12 @@
 // the frames to the relay's own Server (a TCP connection to `target`, where the Noise session
 // runs as on any connection); every other request gets a plain 404 and is closed, so no
 // session, log line or byte of Kolokol's is seen by whoever asked.
+//
+// Every connection the gateway accepts comes from the web server, so the Server's caps per
+// address and prefix (server.hpp) would count all clients as one. The gateway names the client
+// each of its connections to the Server carries (ClientOrigins): the address in the X-Real-IP
+// header when the request comes from loopback or a trusted proxy — the web server sets it from
+// the client's own address — else the address the request came from.
 
 #include <asio/any_io_executor.hpp>
 #include <asio/ip/tcp.hpp>
@@ -12,9 +18,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "kolokol/crypto/error.hpp"
 #include "kolokol/transport/log.hpp"
+#include "kolokol/transport/server.hpp"
 
 namespace kolokol::transport {
 
@@ -27,8 +36,20 @@ struct WsGatewayOptions {
     std::size_t max_connections = 1024;
     // The request must arrive whole within this.
     std::chrono::milliseconds request_timeout = std::chrono::seconds(10);
+    // Set: each connection to `target` is registered with its client's address, for a Server
+    // given the same table (ServerOptions::origins).
+    std::shared_ptr<ClientOrigins> origins;
+    // Web servers on other hosts whose X-Real-IP is believed, as a web server on loopback's is.
+    std::vector<asio::ip::address> trusted_proxies;
     LogSink log;
 };
+
+// The client a request came from: X-Real-IP of `head` when `peer` (the address the request came
+// from) is loopback or one of `trusted` and the header holds one IP address; `peer` otherwise.
+// A client that sends its own X-Real-IP through a web server that does not set it could name
+// any address: the README's nginx configuration sets it.
+asio::ip::address client_address(const asio::ip::address& peer, std::string_view head,
+                                 const std::vector<asio::ip::address>& trusted);
 
 struct WsGatewayStats {
     std::uint64_t accepted = 0;
