@@ -151,7 +151,11 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
     config.handshake_hash.assign(h.begin(), h.end());
     // The progress timeout in round trips of this connection, within the bounds given: a
     // freeze on a near link is seen in about the minimum. A loaded peer or machine that makes
-    // it fire anyway costs a redial (and a freeze limit remembered too low), nothing lost.
+    // it fire anyway costs a redial (and a freeze limit remembered too low), nothing lost. A
+    // peer that acknowledges but sends nothing is still given kAckedQuiet times the bound
+    // given, not the scaled timeout: a slow relay is not a filter, and a filter stops the
+    // acknowledgements too.
+    const auto quiet_limit = kAckedQuiet * client.progress_timeout;
     if (client.progress_timeout.count() > 0 && client.progress_round_trips > 0 &&
         session.handshake_round_trip().count() > 0) {
         const auto scaled = std::chrono::ceil<std::chrono::milliseconds>(
@@ -285,8 +289,7 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
                 last_send = now;
                 continue;
             }
-            stalled = now - alive >= client.progress_timeout ||
-                      now - st->last_byte >= kAckedQuiet * client.progress_timeout;
+            stalled = now - alive >= client.progress_timeout || now - st->last_byte >= quiet_limit;
         }
         // A client whose connection stopped carrying data, or that spent its byte budget, keeps
         // what arrived whole and drops the session; the caller redials.

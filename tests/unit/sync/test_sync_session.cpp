@@ -237,11 +237,12 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "the progress timeout follows the handshake's round trip within its bounds: on loopback it "
-    "is the minimum, and a peer that sends nothing is taken for frozen after six of it") {
+    "with the progress timeout following the round trip, a peer that acknowledges but pauses "
+    "for longer than six of the scaled timeout is still waited for: its quiet counts against "
+    "the bound given") {
     crypto::DeterministicRandom rng(54);
     auto key = key_for(54);
-    FreezingReplica relay(0, std::chrono::milliseconds(4'000));
+    FreezingReplica relay(2, std::chrono::milliseconds(1'500));
     MemoryReplica member;
     for (int i = 0; i < 5; ++i) relay.add(make_envelope(key.id, rng));
     LoopbackServer server(relay);
@@ -249,18 +250,13 @@ TEST_CASE(
     keys.push_back(copy_key(key));
     SyncOptions options;
     options.progress_timeout = std::chrono::seconds(5);
-    // One round trip (well under 200 ms on loopback, even on a loaded machine): the minimum.
+    // One round trip on loopback: the timeout is the minimum, 200 ms; six of it (1.2 s) is
+    // shorter than the pause.
     options.progress_round_trips = 1;
     options.progress_timeout_min = std::chrono::milliseconds(200);
-    const auto start = std::chrono::steady_clock::now();
     auto r = sync_with(server.address(), std::move(keys), member, options);
-    const auto took = std::chrono::steady_clock::now() - start;
-    // With 5 s throughout, the pause (4 s) would end long before six timeouts (30 s) and the
-    // sync would complete.
-    REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().code == SyncErrc::stalled);
-    CHECK(took >= std::chrono::milliseconds(1'200));
-    CHECK(took < std::chrono::milliseconds(4'000));
+    REQUIRE(r.has_value());
+    CHECK(member.held(key.id) == relay.held(key.id));
 }
 
 TEST_CASE(
