@@ -49,6 +49,7 @@ http {
       proxy_http_version 1.1;
       proxy_set_header Upgrade \$http_upgrade;
       proxy_set_header Connection "upgrade";
+      proxy_set_header X-Real-IP \$remote_addr;
       proxy_read_timeout 1h;
       proxy_send_timeout 1h;
       proxy_buffering off;

@@ -1,13 +1,13 @@
-# Row 50 behind a web server: a relay run with --ws-path caps sessions per address (32) and per
-# /24 (128) no more — every session reaches it from the gateway on loopback, so it lifts both
-# caps to its total (cli/src/cmd_relay.cpp), and a newcomer can take a silent session's slot only
-# from a prefix with at least two more such sessions than its own, which on loopback is never.
+# Row 50 behind a web server: a relay run with --ws-path counts each session against its client's
+# address behind the web server (X-Real-IP, set by nginx as README.md says), but its gateway
+# takes WebSocket connections up to --max-sessions from all clients together, before any of the
+# relay's per-address (32) or per-/24 (128) caps apply.
 # One address that knows the secret path (the web server, a CDN, any member or anyone who has
 # seen an address) opens WebSocket upgrades through nginx and then says nothing — no Noise
 # handshake, not even a close frame — and dials again whatever the relay closes. Members come
 # from another /24 (127.0.0.1, the attacker from 127.0.5.1), which row 50 says the attack does
 # not touch: their syncs must go through within 10 s. Today they are refused (nginx answers
-# 502: the gateway closed their connection, the relay's slots all taken).
+# 502: the gateway closed their connection, its slots all taken).
 # The relay has 64 slots rather than 1,024 so that one process fills them quickly; the attack is
 # the same with more slots and more connections.
 source "$(dirname "$0")/../../integration/lib.bash"
