@@ -14,79 +14,8 @@
 # the same with more slots and more connections.
 source "$(dirname "$0")/../integration/lib.bash"
 HOLD="$(dirname "$0")/../support/wss_hold.py"
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$NGINX" ] || { echo "SKIP: nginx is not installed"; exit 77; }
-
-mkdir -p "$WORK/pki"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Kolokol test CA" \
-  -keyout "$WORK/pki/ca.key" -out "$WORK/pki/ca.pem" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
-  -keyout "$WORK/pki/site.key" -out "$WORK/pki/site.csr" 2>/dev/null
-printf 'subjectAltName=DNS:localhost\n' > "$WORK/pki/ext"
-openssl x509 -req -in "$WORK/pki/site.csr" -CA "$WORK/pki/ca.pem" -CAkey "$WORK/pki/ca.key" \
-  -CAcreateserial -days 2 -extfile "$WORK/pki/ext" -out "$WORK/pki/site.pem" 2>/dev/null
-
-tls_port=$(pick_port)
-gw_port=$(pick_port)
-[ "$tls_port" != "$gw_port" ] || gw_port=$((tls_port + 1))
-secret="/k-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-
-# nginx as README.md configures it (one process, its own prefix), with room for the attack's
-# connections: the limit under test is the relay's, not nginx's.
-N="$WORK/nginx"
-mkdir -p "$N/site" "$N/logs" "$N/tmp"
-echo "<html><body><h1>Garden club</h1></body></html>" > "$N/site/index.html"
-cat > "$N/nginx.conf" <<CONF
-daemon off;
-master_process off;
-pid $N/nginx.pid;
-error_log $N/logs/error.log;
-events { worker_connections 900; }
-http {
-  access_log off;
-  client_body_temp_path $N/tmp/body;
-  proxy_temp_path $N/tmp/proxy;
-  fastcgi_temp_path $N/tmp/fastcgi;
-  uwsgi_temp_path $N/tmp/uwsgi;
-  scgi_temp_path $N/tmp/scgi;
-  server {
-    listen 127.0.0.1:$tls_port ssl;
-    server_name localhost;
-    ssl_certificate $WORK/pki/site.pem;
-    ssl_certificate_key $WORK/pki/site.key;
-    root $N/site;
-    location / { try_files \$uri \$uri/ =404; }
-    location = $secret {
-      proxy_pass http://127.0.0.1:$gw_port;
-      proxy_http_version 1.1;
-      proxy_set_header Upgrade \$http_upgrade;
-      proxy_set_header Connection "upgrade";
-      proxy_set_header X-Real-IP \$remote_addr;
-      proxy_read_timeout 1h;
-      proxy_send_timeout 1h;
-      proxy_buffering off;
-      proxy_intercept_errors on;
-      error_page 404 = @missing;
-    }
-    location @missing { return 404; }
-  }
-}
-CONF
-"$NGINX" -p "$N" -c "$N/nginx.conf" -e "$N/logs/error.log" &
-CLEANUP_PIDS+=($!)
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$tls_port") 2>/dev/null && break; sleep 0.1; done
-
-pass_file relay
-( KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" exec "$KOLOKOL" relay --listen "127.0.0.1:$gw_port" \
-    --ws-path "$secret" --ws-host "localhost:$tls_port" --data "$WORK/relay" --kdf fast \
-    --max-sessions 64 > "$WORK/relay.out" 2>"$WORK/relay.err" ) &
-RELAY_PID=$!
-CLEANUP_PIDS+=("$RELAY_PID")
-for _ in $(seq 100); do [ -s "$WORK/relay.out" ] && break; sleep 0.1; done
-ADDR=$(head -1 "$WORK/relay.out")
-[[ "$ADDR" == "wss://localhost:$tls_port$secret#"* ]] || fail "the relay did not start: $ADDR $(cat "$WORK/relay.err")"
-
-export KOLOKOL_CA_FILE="$WORK/pki/ca.pem"
+source "$(dirname "$0")/lib_wss.bash"
+wss_start --max-sessions 64
 new_member anna "Anna Petrova"
 new_member boris "Boris Ivanov"
 G="Support group Omega"
