@@ -8,7 +8,7 @@ wss_start() {
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "SKIP: nginx is not installed"; exit 77; }
   # Room for an attack's connections: the limits under test are the relay's, not nginx's.
   NGINX_CONNECTIONS=900 nginx_up
-  TLS_PORT=$tls_port GW_PORT=$gw_port SECRET=$secret NGINX_DIR=$N
+  TLS_PORT=$tls_port GW_PORT=$gw_port SECRET=$secret
   pass_file relay
   ( KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" exec "$KOLOKOL" relay --listen "127.0.0.1:$GW_PORT" \
       --ws-path "$SECRET" --ws-host "localhost:$TLS_PORT" --data "$WORK/relay" --kdf fast "$@" \

@@ -5,7 +5,8 @@
 # nginx_up — writes the CA, the certificate and nginx.conf and starts nginx. Uses (and sets
 # when unset) tls_port, gw_port and secret; NGINX_NAME (default localhost), NGINX_LISTEN
 # (default 127.0.0.1), NGINX_CONNECTIONS (default 256), NGINX_TLS (ssl_protocols, default
-# TLSv1.2 TLSv1.3), NGINX_EXEC (a command prefix, e.g. `ip netns exec NS`). Sets N, its prefix.
+# TLSv1.2 TLSv1.3), NGINX_EXEC (a command prefix, e.g. `ip netns exec NS`). Sets NGINX_DIR, its
+# prefix.
 # start_nginx — nginx_up for tests/integration/nginx_wss*.sh, with a forwarder on $fwd_port in
 # front of nginx that records each client connection's bytes in $WORK/rec
 # (tests/support/wss_tools.py).
@@ -30,7 +31,8 @@ nginx_up() {
 
   # nginx on a high port with its own prefix, pid, logs and temp paths, as one process (no
   # master: it runs as whoever runs the test, reads the test's files, and dies with it).
-  N="$WORK/nginx"
+  NGINX_DIR="$WORK/nginx"
+  local N=$NGINX_DIR
   mkdir -p "$N/site" "$N/logs" "$N/tmp"
   echo "<html><body><h1>Garden club</h1><p>Meetings on Thursdays.</p></body></html>" > "$N/site/index.html"
   cat > "$N/nginx.conf" <<CONF

@@ -27,7 +27,7 @@ echo "ok: the relay hands out $ADDR"
 # Probes: the site, random paths, the secret path without the upgrade or with a bad one.
 site="https://localhost:$tls_port"
 [ "$(curl_to "$site/")" = 200 ] && grep -q "Garden club" "$WORK/body" ||
-  fail "the site is not served: $(tail -3 "$N/logs/error.log")"
+  fail "the site is not served: $(tail -3 "$NGINX_DIR/logs/error.log")"
 [ "$(curl_to "$site/no-such-page")" = 404 ] || fail "a random path did not give 404"
 cp "$WORK/body" "$WORK/body.404"
 for p in /k /k- "/k-$RANDOM" "$secret/" "$secret.html" /admin "/${secret#/k-}"; do
