@@ -33,9 +33,9 @@ source "$IT/lib.bash"
 skip() { echo "cannot run the benchmark: $*" >&2; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "not root: cannot create network namespaces"
 for tool in ip nft python3 openssl; do command -v "$tool" >/dev/null || skip "$tool is not installed"; done
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$NGINX" ] || skip "nginx is not installed"
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || skip "nginx is not installed"
 source "$IT/lib_veth.bash"
+source "$IT/lib_nginx.bash"
 HOSTS_DIR=/etc/netns/$CNS
 trap 'cleanup; net_cleanup; rm -rf "$HOSTS_DIR"' EXIT
 veth_up
@@ -62,52 +62,9 @@ start_relay_ns() {
 }
 stop_relay() { kill "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null || true; }
 
-# nginx beside the relay: TLS for relay.test with a test CA, the secret path proxied to the relay.
-secret="/k-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-mkdir -p "$WORK/pki" "$WORK/nginx/site" "$WORK/nginx/logs" "$WORK/nginx/tmp"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Kolokol bench CA" \
-  -keyout "$WORK/pki/ca.key" -out "$WORK/pki/ca.pem" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj "/CN=relay.test" \
-  -keyout "$WORK/pki/site.key" -out "$WORK/pki/site.csr" 2>/dev/null
-printf 'subjectAltName=DNS:relay.test\n' > "$WORK/pki/ext"
-openssl x509 -req -in "$WORK/pki/site.csr" -CA "$WORK/pki/ca.pem" -CAkey "$WORK/pki/ca.key" \
-  -CAcreateserial -days 2 -extfile "$WORK/pki/ext" -out "$WORK/pki/site.pem" 2>/dev/null
-NG="$WORK/nginx"
-echo "<html><body><h1>Garden club</h1></body></html>" > "$NG/site/index.html"
-cat > "$NG/nginx.conf" <<CONF
-daemon off;
-master_process off;
-pid $NG/nginx.pid;
-error_log $NG/logs/error.log;
-events { worker_connections 256; }
-http {
-  access_log $NG/logs/access.log;
-  client_body_temp_path $NG/tmp/body;
-  proxy_temp_path $NG/tmp/proxy;
-  fastcgi_temp_path $NG/tmp/fastcgi;
-  uwsgi_temp_path $NG/tmp/uwsgi;
-  scgi_temp_path $NG/tmp/scgi;
-  server {
-    listen 10.89.0.1:$tls_port ssl;
-    server_name relay.test;
-    ssl_certificate $WORK/pki/site.pem;
-    ssl_certificate_key $WORK/pki/site.key;
-    root $NG/site;
-    location / { try_files \$uri \$uri/ =404; }
-    location = $secret {
-      proxy_pass http://127.0.0.1:$gw_port;
-      proxy_http_version 1.1;
-      proxy_set_header Upgrade \$http_upgrade;
-      proxy_set_header Connection "upgrade";
-      proxy_read_timeout 1h;
-      proxy_send_timeout 1h;
-      proxy_buffering off;
-    }
-  }
-}
-CONF
-ip netns exec "$RNS" "$NGINX" -p "$NG" -c "$NG/nginx.conf" -e "$NG/logs/error.log" &
-CLEANUP_PIDS+=($!)
+# nginx beside the relay, as README.md configures it (tests/integration/lib_nginx.bash): TLS for
+# relay.test with a test CA, the secret path proxied to the relay's gateway.
+NGINX_NAME=relay.test NGINX_LISTEN=10.89.0.1 NGINX_EXEC="ip netns exec $RNS" nginx_up
 # The member's namespace resolves relay.test (ip netns exec mounts /etc/netns/NAME/hosts).
 mkdir -p "$HOSTS_DIR"
 printf '127.0.0.1 localhost\n10.89.0.1 relay.test\n' > "$HOSTS_DIR/hosts"

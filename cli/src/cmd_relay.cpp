@@ -117,7 +117,8 @@ void run_relay(const RelayArgs& a) {
         throw CommandError(Exit::network, translated(st.error()));
     if (front)
         front->open(io.get_executor(), *endpoint, relay.address().port, relay.address().key,
-                    a.max_sessions, options.session.log);
+                    transport::SlotLimits{a.max_sessions, a.per_address, a.per_prefix},
+                    options.session.log);
     // Handlers are in place before the address is printed: whoever reads it may signal at once.
     // On SIGINT/SIGTERM: stop accepting and abort the sessions, then let the io_context run
     // dry. A watchdog ends it regardless after a grace period, so one stuck handler cannot keep

@@ -485,7 +485,9 @@ void register_sync_commands(CLI::App& app) {
             auto own = transport::Address::parse(*address);
             if (!own) raise(own.error());
             front->open(io.get_executor(), *endpoint, own->port, own->key,
-                        listen_options.server.max_sessions,
+                        transport::SlotLimits{listen_options.server.max_sessions,
+                                              listen_options.server.max_sessions_per_address,
+                                              listen_options.server.max_sessions_per_prefix},
                         [](transport::LogLevel, std::string_view line) {
                             std::cerr << "kolokol: " << line << std::endl;
                         });

@@ -58,7 +58,7 @@ asio::ip::tcp::endpoint WsFront::server_endpoint() {
 
 void WsFront::open(asio::any_io_executor executor, const asio::ip::tcp::endpoint& listen,
                    std::uint16_t target_port, const transport::StaticPublicKey& key,
-                   std::size_t max_connections, transport::LogSink log) {
+                   const transport::SlotLimits& limits, transport::LogSink log) {
     // The host is "NAME" or "NAME:PORT" (443 when left out), checked by parsing the whole
     // address.
     auto parsed = transport::Address::parse(std::string(transport::kWsAddressScheme) + m_args.host +
@@ -68,7 +68,9 @@ void WsFront::open(asio::any_io_executor executor, const asio::ip::tcp::endpoint
     transport::WsGatewayOptions gw;
     gw.path = m_address->ws_path;
     gw.target = asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), target_port);
-    gw.max_connections = max_connections;
+    gw.max_connections = limits.max_sessions;
+    gw.per_address = limits.per_address;
+    gw.per_prefix = limits.per_prefix;
     gw.origins = m_origins;
     gw.trusted_proxies = m_proxies;
     gw.log = std::move(log);
@@ -90,7 +92,7 @@ std::string WsFront::stats_line(const std::string& command) const {
     const auto g = m_gateway->stats();
     return subst(_("kolokol: {}: web server: {} upgraded to sessions, {} answered 404, {} refused "
                    "at the cap\n"),
-                 command, g.upgraded, g.not_found, g.refused);
+                 command, g.upgraded, g.not_found, g.refused + g.refused_client);
 }
 
 }  // namespace kolokol::cli

@@ -49,10 +49,11 @@ public:
     static asio::ip::tcp::endpoint server_endpoint();
 
     // Listens on `listen` (the command's --listen) for the web server and carries upgrades of
-    // the secret path to `target_port` on loopback. CommandError (usage or network) on failure.
+    // the secret path to `target_port` on loopback, within the Server's own caps (`limits`: in
+    // all, and per client address and prefix). CommandError (usage or network) on failure.
     void open(asio::any_io_executor executor, const asio::ip::tcp::endpoint& listen,
               std::uint16_t target_port, const transport::StaticPublicKey& key,
-              std::size_t max_connections, transport::LogSink log);
+              const transport::SlotLimits& limits, transport::LogSink log);
     void start();
     // Idempotent; safe from any thread.
     void stop();

@@ -9,6 +9,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <list>
+#include <map>
 #include <mutex>
 
 #include "kolokol/transport/session_error.hpp"
@@ -20,6 +21,17 @@ namespace {
 using namespace asio::experimental::awaitable_operators;
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 using Tunnel = detail::WsTunnel<asio::ip::tcp::socket>;
+
+// The answer to anything but an upgrade carried: a bare 404 (the web server puts its own page in
+// its place), then the connection ends.
+asio::awaitable<void> answer_not_found(asio::ip::tcp::socket& socket,
+                                       asio::steady_timer& deadline) {
+    const auto answer = ws::not_found_response();
+    co_await (asio::async_write(socket, asio::buffer(answer), use_tuple) ||
+              deadline.async_wait(use_tuple));
+    std::error_code ignored;
+    socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+}
 }  // namespace
 
 asio::ip::address client_address(const asio::ip::address& peer, std::string_view head,
@@ -46,6 +58,9 @@ struct WsGateway::State : std::enable_shared_from_this<WsGateway::State> {
     WsGatewayStats counts;
     std::size_t active = 0;
     bool stopped = false;
+    // Upgrades carried, by client address and by client prefix (SessionSlots' normal forms).
+    std::map<asio::ip::address, std::size_t> at_address;
+    std::map<asio::ip::address, std::size_t> in_prefix;
     // Every open connection's socket, to close on stop() (on its own strand).
     std::list<std::pair<asio::any_io_executor, asio::ip::tcp::socket*>> open;
 
@@ -140,17 +155,42 @@ asio::awaitable<void> WsGateway::State::serve(asio::ip::tcp::socket socket) {
             std::lock_guard lock(mutex);
             ++counts.not_found;
         }
-        const auto answer = ws::not_found_response();
-        co_await (asio::async_write(socket, asio::buffer(answer), use_tuple) ||
-                  deadline.async_wait(use_tuple));
-        std::error_code ignored;
-        socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        co_await answer_not_found(socket, deadline);
         co_return;
     }
 
     std::error_code peer_ec;
     const auto peer = socket.remote_endpoint(peer_ec);
     if (peer_ec) co_return;
+    const auto client =
+        SessionSlots::normalized(client_address(peer.address(), head, options.trusted_proxies));
+    const auto prefix = SessionSlots::prefix_of(client);
+    bool over = false;
+    {
+        std::lock_guard lock(mutex);
+        over = at_address[client] >= options.per_address || in_prefix[prefix] >= options.per_prefix;
+        if (over) {
+            ++counts.refused_client;
+        } else {
+            ++at_address[client];
+            ++in_prefix[prefix];
+        }
+        if (at_address[client] == 0) at_address.erase(client);
+        if (in_prefix[prefix] == 0) in_prefix.erase(prefix);
+    }
+    if (over) {
+        co_await answer_not_found(socket, deadline);
+        co_return;
+    }
+    struct Counted {
+        State& s;
+        asio::ip::address client, prefix;
+        ~Counted() {
+            std::lock_guard lock(s.mutex);
+            if (--s.at_address[client] == 0) s.at_address.erase(client);
+            if (--s.in_prefix[prefix] == 0) s.in_prefix.erase(prefix);
+        }
+    } counted{*this, client, prefix};
     asio::ip::tcp::socket relay(executor);
     // Bound before it connects, so the Server finds its client when it accepts it.
     std::error_code bind_ec;
@@ -169,8 +209,7 @@ asio::awaitable<void> WsGateway::State::serve(asio::ip::tcp::socket socket) {
             if (table) table->remove(local);
         }
     } origin{options.origins.get(), local};
-    if (options.origins)
-        options.origins->add(local, client_address(peer.address(), head, options.trusted_proxies));
+    if (options.origins) options.origins->add(local, client);
     auto connected =
         co_await (relay.async_connect(options.target, use_tuple) || deadline.async_wait(use_tuple));
     if (connected.index() == 1 || std::get<0>(std::get<0>(connected))) {

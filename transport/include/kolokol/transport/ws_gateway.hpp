@@ -34,6 +34,13 @@ struct WsGatewayOptions {
     asio::ip::tcp::endpoint target;  // the relay's Server, on loopback
     // Connections at once (reading a request or carrying a session); more are closed at once.
     std::size_t max_connections = 1024;
+    // Upgrades carried at once per client address and per client prefix (/24, /48), the client
+    // named as client_address() says: over either, the upgrade is answered as any other request
+    // (404) and closed, before the Server is dialled. Without them one client behind the web
+    // server could hold every connection above, and the Server's own caps per client would
+    // never be reached.
+    std::size_t per_address = 32;
+    std::size_t per_prefix = 128;
     // The request must arrive whole within this.
     std::chrono::milliseconds request_timeout = std::chrono::seconds(10);
     // Set: each connection to `target` is registered with its client's address, for a Server
@@ -53,9 +60,10 @@ asio::ip::address client_address(const asio::ip::address& peer, std::string_view
 
 struct WsGatewayStats {
     std::uint64_t accepted = 0;
-    std::uint64_t upgraded = 0;   // carried to the Server
-    std::uint64_t not_found = 0;  // answered 404: another path, not an upgrade, a bad request
-    std::uint64_t refused = 0;    // closed at once: max_connections reached
+    std::uint64_t upgraded = 0;        // carried to the Server
+    std::uint64_t not_found = 0;       // answered 404: another path, not an upgrade, a bad request
+    std::uint64_t refused = 0;         // closed at once: max_connections reached
+    std::uint64_t refused_client = 0;  // an upgrade over its client's per_address or per_prefix
 };
 
 class WsGateway {
