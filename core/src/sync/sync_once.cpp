@@ -241,8 +241,13 @@ Result<transport::SyncReport> sync_rounds(Node& node, CountingReplica& replica,
 
 transport::SyncOptions SyncOnceOptions::freeze_tolerant() {
     transport::SyncOptions options;
-    // Well under the session's idle timeout (120 s), above a slow link's gap between frames.
+    // Well under the session's idle timeout (120 s), above a slow link's gap between frames;
+    // on a link whose handshake took R, 10 R but at least 1 s (T/2 of quiet sends a ping,
+    // which the peer's TCP acknowledges within a round trip; a lost segment is sent again
+    // within about 200 ms plus a round trip).
     options.progress_timeout = std::chrono::seconds(5);
+    options.progress_round_trips = 10;
+    options.progress_timeout_min = std::chrono::seconds(1);
     return options;
 }
 
