@@ -1,6 +1,7 @@
 // Groups, membership and messages: what `kolokol group …`, `post` and `read` drive.
 
 #include <algorithm>
+#include <cctype>
 
 #include "group.pb.h"
 #include "kolokol/core/text_match.hpp"
@@ -21,6 +22,21 @@ bool hex_prefix_matches(std::string_view prefix, ByteView key) {
         if (std::tolower(static_cast<unsigned char>(prefix[i])) != hex[i]) return false;
     return true;
 }
+// Whether a member who lacks `me`'s writer epoch was admitted by an add without history.
+bool lacks_key_without_history(const GroupState& g, const MemberKey& me) {
+    auto w = g.writer_epoch(me);
+    if (!w) return false;
+    const auto* e = g.epoch(*w);
+    if (!e) return false;
+    for (const auto& [key, member] : g.members()) {
+        if (e->holders.contains(member_tag(key))) continue;
+        const auto* add = g.admitting_add(key);
+        if (add && add->body.has_membership() && !add->body.membership().grants_epoch())
+            return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 Result<GroupId> Node::create_group(std::string_view name) {
@@ -253,6 +269,41 @@ Result<std::vector<ProposalView>> Node::pending(const GroupId& group) {
     return out;
 }
 
+Result<RecordId> Node::resolve_proposal(const GroupId& group, std::string_view prefix) {
+    if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    if (prefix.size() < 4 || prefix.size() > 64 ||
+        !std::all_of(prefix.begin(), prefix.end(),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }))
+        return fail(CoreErrc::bad_input,
+                    "give at least 4 hex digits of the proposal's id (`kolokol group pending`)");
+    const auto& g = m_impl->state(group);
+    std::optional<RecordId> found;
+    for (const auto& p : g.pending()) {
+        if (!hex_prefix_matches(prefix, p.id)) continue;
+        if (found)
+            return fail(CoreErrc::bad_input,
+                        "\"{}\" matches several waiting proposals: give more of the id", prefix);
+        found = p.id;
+    }
+    if (found) return *found;
+    // Not waiting: say whether it already took effect, so that a late approver knows.
+    for (const auto& r : g.records()) {
+        if (!hex_prefix_matches(prefix, r.id)) continue;
+        if (!r.body.has_membership() && !(r.body.has_settings() && r.body.settings().set_quorum()))
+            continue;
+        if (g.effective(r.id))
+            return fail(CoreErrc::exists, "the proposal {} has taken effect already", prefix);
+        return fail(CoreErrc::not_found,
+                    "the proposal {} is not waiting: it was refused or is void", prefix);
+    }
+    return fail(CoreErrc::not_found, "no proposal {} is waiting in this group", prefix);
+}
+
+Result<std::uint32_t> Node::quorum(const GroupId& group) {
+    if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    return m_impl->state(group).quorum();
+}
+
 Status Node::rotate(const GroupId& group) {
     if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
     if (auto r = m_impl->rotate(group); !r) return std::unexpected(r.error());
@@ -261,9 +312,19 @@ Status Node::rotate(const GroupId& group) {
 
 Result<std::vector<std::string>> Node::maintain() {
     std::vector<std::string> done;
+    auto& m = *m_impl;
     for (const auto& s : groups()) {
         if (s.rotation_needed.empty()) continue;
-        if (auto r = m_impl->rotate(s.id); !r) return std::unexpected(r.error());
+        // A member added without history who lacks the current key (an add that took effect
+        // at approvals this device did not write, §5.10) gets the carried objects in the new
+        // epoch, as `add_member` and `approve` give them.
+        const bool carry = lacks_key_without_history(m.state(s.id), me());
+        auto scope = WriteScope::open(m);
+        if (!scope) return std::unexpected(scope.error());
+        if (auto r = m.rotate(s.id); !r) return std::unexpected(r.error());
+        if (carry)
+            if (auto r = m.write_carried(s.id); !r) return std::unexpected(r.error());
+        if (auto ok = scope->commit(); !ok) return std::unexpected(ok.error());
         done.push_back("rotated the key of \"" + s.name + "\": " + s.rotation_needed);
     }
     return done;

@@ -379,3 +379,63 @@ TEST_CASE("quorum 2 on nodes: a proposed add admits the newcomer once approved")
     deliver(*z, *a);
     CHECK(texts(*a, g).back() == "hello");
 }
+
+TEST_CASE("quorum 3 on nodes: an add completed by concurrent approvals carries objects") {
+    // Boris and Carol approve Anna's add without seeing each other's approval: neither sees it
+    // complete, so neither rotates. Anna's maintain, once she holds both, rotates for Zoya and
+    // must copy the carried contact into the new epoch, as an approval that completes does.
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto c = make_node(dir.path() / "c", "Carol");
+    auto z = make_node(dir.path() / "z", "Zoya");
+    auto g = *a->create_group("G");
+    for (auto* n : {b.get(), c.get()}) {
+        auto t = a->add_member(g, card_to_text(n->card()), true, true);
+        REQUIRE(t.has_value());
+        REQUIRE(n->join(*t).has_value());
+    }
+    REQUIRE(a->set_quorum(g, 3).has_value());
+    ObjectEdit contact;
+    contact.type = "contact";
+    contact.set = {{"name", "Lawyer Ivanova"}};
+    contact.carry = true;
+    REQUIRE(a->object_change(g, contact).has_value());
+    ObjectEdit other;
+    other.type = "contact";
+    other.set = {{"name", "Journalist Petrov"}};
+    REQUIRE(a->object_change(g, other).has_value());
+
+    auto tz = a->add_member(g, card_to_text(z->card()), false, false);
+    REQUIRE(tz.has_value());
+    auto waiting = a->pending(g);
+    REQUIRE(waiting.has_value());
+    REQUIRE(waiting->size() == 1);
+    CHECK(waiting->at(0).needed == 3);
+    deliver(*a, *b);
+    deliver(*a, *c);
+    REQUIRE(b->approve(g, waiting->at(0).id).has_value());
+    REQUIRE(c->approve(g, waiting->at(0).id).has_value());
+    CHECK(b->members(g)->size() == 3);
+    CHECK(c->members(g)->size() == 3);
+    deliver(*b, *a);
+    deliver(*c, *a);
+    CHECK(a->members(g)->size() == 4);
+    CHECK(a->pending(g)->empty());
+    REQUIRE_FALSE(a->groups()[0].rotation_needed.empty());
+    auto done = a->maintain();
+    REQUIRE(done.has_value());
+    CHECK(done->size() == 1);
+    CHECK(a->groups()[0].rotation_needed.empty());
+
+    REQUIRE(z->join(*tz).has_value());
+    deliver(*a, *z);
+    CHECK(z->groups()[0].admission.empty());
+    auto seen = z->objects(g, "contact");
+    REQUIRE(seen.has_value());
+    REQUIRE(seen->size() == 1);
+    CHECK(seen->at(0).get("name") == "Lawyer Ivanova");
+    // Existing members see the same contacts as before: the copy is no duplicate.
+    deliver(*a, *b);
+    CHECK(b->objects(g, "contact")->size() == 2);
+}

@@ -250,6 +250,14 @@ public:
     Status approve(const GroupId& group, const RecordId& proposal);
     // The proposals waiting for approvals, in (Lamport, id) order.
     Result<std::vector<ProposalView>> pending(const GroupId& group);
+    // The waiting proposal whose id starts with `prefix` (≥ 4 hex digits). bad_input for a
+    // shorter or non-hex prefix or one that matches several waiting proposals; exists when the
+    // only proposal it names has taken effect already; not_found otherwise (none such, or one
+    // that no longer waits because it was refused or voided).
+    Result<RecordId> resolve_proposal(const GroupId& group, std::string_view prefix);
+    // The group's quorum: distinct admins a membership change needs (1 until a settings record
+    // sets it, §5.10).
+    Result<std::uint32_t> quorum(const GroupId& group);
     Status rotate(const GroupId& group);
     // Performs the rotations this admin owes (a removal it had not seen, a member without the
     // current key). Returns one line per action taken.

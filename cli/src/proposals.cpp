@@ -1,0 +1,57 @@
+#include "proposals.hpp"
+
+#include <algorithm>
+
+#include "kolokol/crypto/encoding.hpp"
+// i18n.hpp after the other headers: `_` is a macro.
+#include "i18n.hpp"
+
+namespace kolokol::cli {
+
+std::string proposal_id_text(const core::RecordId& id) {
+    return crypto::hex_encode(ByteView(id).first(4));
+}
+
+std::string proposal_change(core::Node& node, const core::ProposalView& p) {
+    using Kind = core::ProposalView::Kind;
+    const std::string who = p.kind == Kind::quorum ? std::string() : node.display_name_of(p.target);
+    switch (p.kind) {
+        case Kind::add:
+            return p.admin ? subst(_("add {} as an admin"), who) : subst(_("add {}"), who);
+        case Kind::remove:
+            return subst(_("remove {}"), who);
+        case Kind::set_role:
+            return p.admin ? subst(_("make {} an admin"), who)
+                           : subst(_("make {} a member who is no admin"), who);
+        case Kind::quorum:
+            break;
+    }
+    return subst(_("set the quorum to {}"), p.quorum);
+}
+
+std::string proposal_line(core::Node& node, const core::ProposalView& p) {
+    const auto held = p.approvers.size();
+    std::string line =
+        subst(_("{}  {}  proposed by {}  "), proposal_id_text(p.id), proposal_change(node, p),
+              node.display_name_of(p.proposer)) +
+        subst(P_("{} of {} approval", "{} of {} approvals", p.needed), held, p.needed);
+    if (std::find(p.approvers.begin(), p.approvers.end(), node.me()) != p.approvers.end())
+        line += subst("  ({})", _("you approved"));
+    return line;
+}
+
+std::optional<core::ProposalView> own_waiting(core::Node& node, const core::GroupId& group,
+                                              core::ProposalView::Kind kind,
+                                              const core::MemberKey& target) {
+    auto waiting = node.pending(group);
+    if (!waiting) return std::nullopt;
+    std::optional<core::ProposalView> found;
+    // In (Lamport, id) order: the last match is the one just written.
+    for (auto& p : *waiting)
+        if (p.kind == kind && p.proposer == node.me() &&
+            (kind == core::ProposalView::Kind::quorum || p.target == target))
+            found = std::move(p);
+    return found;
+}
+
+}  // namespace kolokol::cli
