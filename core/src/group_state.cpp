@@ -71,6 +71,14 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
         }
     }
 
+    // The quorum a proposal is held to does not depend on the position its author chose
+    // (§5.10): besides the quorum at its own position, every effective quorum change it does not
+    // follow counts (concurrent with it, or completed by an approval it has not seen), the
+    // highest winning. Those come from the previous round below; each round computes strong
+    // remove afresh (a quorum record dropped only because a removal took effect too early is
+    // valid again once that removal waits), until the floors no longer change.
+    std::vector<std::uint32_t> quorum_floor(n, 0);
+    int rounds = 0;
     std::vector<bool> dropped(n, false);
     g.m_status.assign(n, OpStatus::invalid);
     g.m_needed.assign(n, 1);
@@ -93,12 +101,13 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
             if (!g.frontier_of(s).contains(op.epoch)) continue;
             bool ok = true;
             if (is_proposal(op)) {
-                // The quorum at the proposal's own position, but never more than the admins
-                // there: a group left with fewer admins than its quorum is not frozen for good.
+                // The quorum, but never more than the admins at its position: a group left with
+                // fewer admins than its quorum is not frozen for good.
                 auto admins = static_cast<std::uint32_t>(
                     std::count_if(s.members.begin(), s.members.end(),
                                   [](const auto& m) { return m.second.admin; }));
-                g.m_needed[i] = std::max<std::uint32_t>(1, std::min(s.quorum, admins));
+                auto k = std::max(s.quorum, quorum_floor[i]);
+                g.m_needed[i] = std::max<std::uint32_t>(1, std::min(k, admins));
             }
             if (op.body.has_membership()) {
                 bool present = s.members.contains(target_of(op));
@@ -151,7 +160,27 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                 break;
             }
         }
-        if (!grew) break;
+        if (grew) continue;
+        // The floors for the next round, from this one's records valid or dropped by strong
+        // remove (a dropped record was valid in this round; counting it is the stricter choice).
+        // Recomputed, not accumulated: a record that counted only because something took effect
+        // too early in an earlier round stops counting. Bounded: after 8 rounds the last stands.
+        Bits seen(words, 0);
+        for (std::size_t i = 0; i < n; ++i)
+            if (g.m_status[i] != OpStatus::invalid) g.set(seen, i);
+        const Fold with_dropped = g.fold(seen);
+        std::vector<std::uint32_t> floors(n, 0);
+        for (const auto& [j, e] : with_dropped.effect) {
+            if (!sets_quorum(g.m_ops[j])) continue;
+            const auto k = g.m_ops[j].body.settings().quorum();
+            for (std::size_t i = 0; i < n; ++i)
+                if (i != j && g.in(seen, i) && is_proposal(g.m_ops[i]) && !g.in(g.m_anc[j], i) &&
+                    !g.reaches(i, e))
+                    floors[i] = std::max(floors[i], k);
+        }
+        if (floors == quorum_floor || ++rounds >= 8) break;
+        quorum_floor = std::move(floors);
+        dropped.assign(n, false);
     }
 
     Bits all_valid(words, 0);
@@ -179,7 +208,10 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
     for (std::size_t i = 0; i < n; ++i) {
         const auto& op = g.m_ops[i];
         if (g.m_status[i] == OpStatus::valid && is_kind(op, pb::MembershipOp::ADD) &&
-            op.body.membership().grants_epoch() && g.m_final.effect.contains(i)) {
+            op.body.membership().grants_epoch() && g.m_final.effect.contains(i) &&
+            g.m_final.effect.at(i) == i) {
+            // Only an add that took effect at once came with the token holding the secrets; one
+            // that waited for approvals got control access only (§5.10) and the next rotation.
             if (auto it = g.m_epochs.find(op.epoch); it != g.m_epochs.end())
                 it->second.holders.insert(member_tag(target_of(op)));
         }

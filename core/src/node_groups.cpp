@@ -22,7 +22,8 @@ bool hex_prefix_matches(std::string_view prefix, ByteView key) {
         if (std::tolower(static_cast<unsigned char>(prefix[i])) != hex[i]) return false;
     return true;
 }
-// Whether a member who lacks `me`'s writer epoch was admitted by an add without history.
+// Whether a member who lacks `me`'s writer epoch was admitted by an add without history (or
+// by one with history that waited for approvals: its token held no secret, §5.10).
 bool lacks_key_without_history(const GroupState& g, const MemberKey& me) {
     auto w = g.writer_epoch(me);
     if (!w) return false;
@@ -31,8 +32,11 @@ bool lacks_key_without_history(const GroupState& g, const MemberKey& me) {
     for (const auto& [key, member] : g.members()) {
         if (e->holders.contains(member_tag(key))) continue;
         const auto* add = g.admitting_add(key);
-        if (add && add->body.has_membership() && !add->body.membership().grants_epoch())
-            return true;
+        if (!add || !add->body.has_membership()) continue;
+        const auto* first = g.epoch(add->epoch);
+        const bool history_given = add->body.membership().grants_epoch() && first != nullptr &&
+                                   first->holders.contains(member_tag(key));
+        if (!history_given) return true;
     }
     return false;
 }
@@ -227,9 +231,10 @@ Status Node::approve(const GroupId& group, const RecordId& proposal) {
             if (r.id == proposal) op = &r;
         if (!op) return fail(CoreErrc::not_found, "no such proposal is waiting");
     }
-    const bool fresh_add = op->body.has_membership() &&
-                           op->body.membership().kind() == pb::MembershipOp::ADD &&
-                           !op->body.membership().grants_epoch();
+    // A waiting add's token held no secret, also with history: the newcomer starts with the
+    // rotation this approval makes owed, like one added without history.
+    const bool fresh_add =
+        op->body.has_membership() && op->body.membership().kind() == pb::MembershipOp::ADD;
     pb::RecordBody body;
     body.mutable_approval()->mutable_proposal()->set_id(to_string(proposal));
     body.mutable_approval()->mutable_proposal()->set_epoch_id(to_string(op->epoch));

@@ -190,7 +190,8 @@ Result<std::string> Node::add_member(const GroupId& group, std::string_view card
     if (!add_row) return fail(CoreErrc::corrupt_store, "the add record just written is missing");
     // With a quorum the add waits for approvals: the rotation comes when it takes effect
     // (Node::approve, or maintain: "a member lacks the current key"), and until then the token
-    // grants no secret without history, only control access to sync the records.
+    // grants no secret, with history or without, only control access to sync the records: an
+    // add nobody approved reads nothing (the history is not delivered after the approval).
     const bool waiting = !m.state(group).effective(*add_id);
     // Without history the newcomer's first key is a fresh one: they cannot read what came
     // before, except the objects admins marked as carried, copied into the new epoch.
@@ -204,7 +205,7 @@ Result<std::string> Node::add_member(const GroupId& group, std::string_view card
     if (auto ok = scope->commit(); !ok) return std::unexpected(ok.error());
     return m.welcome_token(
         group, card->sign_key, card->box_key, *add_id, add_row->epoch,
-        [&](const EpochKeys& k) { return with_history || (!waiting && k.epoch_id == first); });
+        [&](const EpochKeys& k) { return !waiting && (with_history || k.epoch_id == first); });
 }
 
 Result<std::string> Node::welcome_again(const GroupId& group, const MemberKey& member) {

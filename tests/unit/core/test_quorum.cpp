@@ -331,6 +331,71 @@ TEST_CASE("quorum and strong remove: counted from the completing approval") {
     CHECK_FALSE(s.dropped(X, key(91), 10, after));
 }
 
+TEST_CASE("quorum: a proposal at a position before the quorum record waits for it") {
+    // A, B, C admins, M a member; A sets the quorum to 2. C (seized) writes at a position
+    // that has not seen the quorum record, where the quorum is 1: an add of X as an admin and
+    // removals of A and B. The quorum record is concurrent with them, so they need 2 admins,
+    // and A's quorum record is not dropped by a removal of A that never took effect.
+    Dag d;
+    d.write(A, add(B, true));
+    d.write(A, add(C, true));
+    auto add_m = d.write(A, add(M, false));
+    auto q = d.write(A, quorum(2));
+    const std::vector<RecordId> old{add_m};
+    auto add_x = d.write(C, add(X, true), old);
+    auto rm_a = d.write(C, remove(A), old);
+    auto rm_b = d.write(C, remove(B), old);
+    auto s = d.state();
+    CHECK(s.status(q) == OpStatus::valid);
+    CHECK(s.quorum() == 2);
+    for (const auto& id : {add_x, rm_a, rm_b}) {
+        CHECK(s.status(id) == OpStatus::valid);
+        CHECK(s.pending(id));
+        CHECK_FALSE(s.effective(id));
+    }
+    for (const auto& p : s.pending()) CHECK(p.needed == 2);
+    CHECK_FALSE(s.is_member(X));
+    CHECK(s.is_admin(A));
+    CHECK(s.is_admin(B));
+    // The same in any input order.
+    crypto::DeterministicRandom rng(7);
+    for (int trial = 0; trial < 20; ++trial) {
+        auto ops = d.ops;
+        for (std::size_t i = ops.size(); i > 1; --i) std::swap(ops[i - 1], ops[rng.uniform(i)]);
+        auto t = GroupState::compute(d.genesis, ops, nullptr);
+        CHECK(t.quorum() == 2);
+        CHECK_FALSE(t.is_member(X));
+        CHECK(t.is_admin(A));
+    }
+    // A second admin's approval still completes one.
+    d.write(B, approve(add_x));
+    s = d.state();
+    CHECK(s.effective(add_x));
+    CHECK(s.is_admin(X));
+}
+
+TEST_CASE("quorum: concurrent lowering is taken conservatively, sequential lowering applies") {
+    // Quorum 3 with A, B, C. A proposes lowering to 2; B and C approve: in effect. An add B
+    // proposed concurrently with the lowering still needs 3; one proposed after needs 2.
+    auto d = admins_abc(3);
+    auto base = d.state().heads();
+    auto lower = d.write(A, quorum(2), base);
+    auto concurrent = d.write(B, add(D, false), base);
+    d.write(B, approve(lower), std::vector<RecordId>{lower});
+    d.write(C, approve(lower));
+    auto s = d.state();
+    CHECK(s.effective(lower));
+    CHECK(s.quorum() == 2);
+    auto after = d.write(A, add(X, false));
+    s = d.state();
+    std::map<RecordId, std::uint32_t> needed;
+    for (const auto& p : s.pending()) needed[p.id] = p.needed;
+    CHECK(needed[concurrent] == 3);
+    CHECK(needed[after] == 2);
+    d.write(C, approve(after));
+    CHECK(d.state().is_member(X));
+}
+
 TEST_CASE("quorum 2 on nodes: a proposed add admits the newcomer once approved") {
     TempDir dir;
     auto a = make_node(dir.path() / "a", "Anna");
