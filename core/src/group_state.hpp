@@ -11,8 +11,9 @@
 //    the order records arrived in.
 //  - A re-add concurrent with a removal of the same member loses to the removal.
 //  - Quorum (K > 1): membership ops and quorum changes are proposals that take effect at the
-//    approval completing K distinct admins (min(K, admins at the proposal's position)); strong
-//    remove counts from that point of effect (docs/design.md §5.10).
+//    approval completing max(1, min(K*, admins at the proposal's position)) distinct admins, K*
+//    the highest of the quorum there and of every effective quorum change the proposal does not
+//    follow; strong remove counts from that point of effect (docs/design.md §5.10).
 //  - Concurrent rotations are both valid; writers use the untainted one with the smaller id.
 //    An epoch is tainted when someone who holds it is no longer a member; an admin who sees the
 //    writer epoch tainted, or a member without it, rotates again.
@@ -198,8 +199,8 @@ private:
     std::unordered_map<std::string, std::size_t> m_index;
     std::vector<Bits> m_anc;  // strict control ancestors of each op
     std::vector<OpStatus> m_status;
-    // Distinct admins op i needs to take effect: min(quorum, admins) at its position for a
-    // proposal, 1 for anything else.
+    // Distinct admins op i needs to take effect: max(1, min(K*, admins at its position)) for a
+    // proposal (K* as above), 1 for anything else.
     std::vector<std::uint32_t> m_needed;
     Fold m_final;
     std::map<EpochId, EpochInfo> m_epochs;  // valid epochs
