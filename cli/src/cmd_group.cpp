@@ -208,6 +208,43 @@ void register_group_commands(CLI::App& app) {
                            name);
     });
 
+    static std::string role_name;
+    auto* role = group->add_subcommand(
+        "role", _("Make a member an admin, or an admin a member who is no admin (admins)"));
+    role->add_option("GROUP", a.group, _("Group name or id prefix"))->required();
+    role->add_option("MEMBER", a.member, _("Their name or key prefix"))->required();
+    role->add_option("ROLE", role_name, _("admin or member"))
+        ->required()
+        ->check(CLI::IsMember({"admin", "member"}));
+    role->footer(
+        _("Examples:\n  kolokol group role \"Legal support\" Zoya admin\n  kolokol group role "
+          "\"Legal support\" Boris member\n\nAn admin adds and removes members and changes "
+          "settings. A demoted admin stays a member; what they changed as an admin without "
+          "having seen the demotion is void. Under a quorum above 1 the change waits for other "
+          "admins' approvals."));
+    role->callback([] {
+        auto node = open_node();
+        auto gid = value_or_raise(node->resolve_group(args().group));
+        auto who = value_or_raise(node->resolve_member(gid, args().member));
+        auto name = node->display_name_of(who);
+        const bool admin = role_name == "admin";
+        check(node->set_role(gid, who, admin));
+        if (auto p = own_waiting(*node, gid, core::ProposalView::Kind::set_role, who)) {
+            std::cout << (admin ? subst(_("Proposed making {} an admin; they stay a member who "
+                                          "is no admin until then.\n"),
+                                        name)
+                                : subst(_("Proposed making {} a member who is no admin; they "
+                                          "stay an admin until then.\n"),
+                                        name))
+                      << waiting_text(*p, args().group);
+            return;
+        }
+        std::cout << (admin ? subst(_("{} is now an admin. Sync to tell the others.\n"), name)
+                            : subst(_("{} is now a member who is no admin. Sync to tell the "
+                                      "others.\n"),
+                                    name));
+    });
+
     auto* quorum = group->add_subcommand(
         "quorum",
         _("Show or set how many admins must sign each membership change (admins set it)"));

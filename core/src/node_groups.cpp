@@ -195,6 +195,46 @@ Status Node::remove_member(const GroupId& group, const MemberKey& member) {
     return {};
 }
 
+Status Node::set_role(const GroupId& group, const MemberKey& member, bool admin) {
+    auto& m = *m_impl;
+    if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    {
+        const auto& g = m.state(group);
+        if (!g.is_admin(me()))
+            return fail(CoreErrc::not_permitted, "only an admin can change a member's role");
+        if (!g.is_member(member)) return fail(CoreErrc::not_found, "not a member of this group");
+        if (admin && g.is_admin(member)) return fail(CoreErrc::exists, "they are an admin already");
+        if (!admin && !g.is_admin(member))
+            return fail(CoreErrc::exists, "they are a member who is no admin already");
+        if (!admin && member == me()) {
+            const auto& all = g.members();
+            auto admins = std::count_if(all.begin(), all.end(),
+                                        [](const auto& kv) { return kv.second.admin; });
+            if (admins < 2)
+                return fail(CoreErrc::not_permitted,
+                            "you are the only admin: make someone else an admin first");
+        }
+    }
+    pb::RecordBody body;
+    auto* op = body.mutable_membership();
+    op->set_kind(pb::MembershipOp::SET_ROLE);
+    op->set_member(to_string(member));
+    op->set_role(admin ? pb::ROLE_ADMIN : pb::ROLE_MEMBER);
+    if (!admin) {
+        // A demotion's cutoff, as a removal's (§5.4): their control records at or before their
+        // latest one we hold survive; the rest concurrent with the demotion are void.
+        auto last = m.records.last_by(group, member);
+        if (!last) return std::unexpected(last.error());
+        if (*last) {
+            op->mutable_cutoff()->set_id(to_string((*last)->id));
+            op->mutable_cutoff()->set_epoch_id(to_string((*last)->epoch));
+            op->set_cutoff_seq((*last)->seq);
+        }
+    }
+    if (auto r = m.write(group, std::move(body)); !r) return std::unexpected(r.error());
+    return {};
+}
+
 Status Node::set_quorum(const GroupId& group, std::uint32_t quorum) {
     auto& m = *m_impl;
     if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");

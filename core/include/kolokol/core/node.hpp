@@ -241,6 +241,12 @@ public:
     // `maintain` on any admin's device). The welcome token of a proposed add admits the
     // newcomer only then.
     Status remove_member(const GroupId& group, const MemberKey& member);
+    // Admins only: makes a member an admin (`admin`) or a member who is no admin. not_found for
+    // a non-member, exists when they have that role already, not_permitted for a non-admin and
+    // for demoting the last admin. A demotion carries a cutoff as a removal does (§5.4): the
+    // demoted admin's control records concurrent with it are void. No rotation: a demoted admin
+    // stays a member. Under a quorum above 1 it only proposes, as `remove_member` does.
+    Status set_role(const GroupId& group, const MemberKey& member, bool admin);
     // Admins only: how many distinct admins must sign a membership change or a quorum change
     // (1–100; 1 = the proposer alone). Itself a proposal while the quorum is above 1.
     Status set_quorum(const GroupId& group, std::uint32_t quorum);
