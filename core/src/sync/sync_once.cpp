@@ -101,13 +101,16 @@ constexpr std::uint64_t kMinFreezeBytes = 2 << 10;
 constexpr int kMaxDials = 20'000;
 
 // The options of one short connection (or of the first session, before any freeze is known).
-void short_options(transport::SyncOptions& s, std::optional<std::uint64_t> limit, bool whole) {
+void short_options(transport::SyncOptions& s, std::optional<std::uint64_t> limit, bool whole,
+                   bool parts_only) {
     // A connection that only fetches parts, or that fetches a mailbox from its cursor, asks
     // for exactly what fits; one that reconciles leaves room for the replies and envelopes
-    // in flight when it stops.
-    s.byte_budget = !limit  ? 0
-                    : whole ? std::max<std::uint64_t>(*limit * 3 / 4, 2 << 10)
-                            : budget_for(*limit);
+    // in flight when it stops. One that only fetches parts receives nothing it did not ask
+    // for, each part sized to what is left: it keeps an eighth for Noise, TCP and its pings.
+    s.byte_budget = !limit       ? 0
+                    : parts_only ? std::max<std::uint64_t>(*limit * 7 / 8, 2 << 10)
+                    : whole      ? std::max<std::uint64_t>(*limit * 3 / 4, 2 << 10)
+                                 : budget_for(*limit);
     s.frame_budget =
         limit ? static_cast<std::uint32_t>(std::max<std::uint64_t>(*limit / 8, 2 << 10)) : 0;
     s.part_bytes = limit ? static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
@@ -142,9 +145,17 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
         partials->load_cursor = [&node, key](const MailboxId& mailbox) {
             return node.fetch_cursor(key, mailbox);
         };
-        // A cursor not saved costs only a fetch done again.
-        partials->save_cursor = [&node, key](const MailboxId& mailbox, std::uint64_t position) {
-            (void)node.set_fetch_cursor(key, mailbox, position);
+        // A cursor not saved costs only a fetch done again. One that did not move is not
+        // written again (a commit, and its fdatasync, for nothing).
+        auto saved = std::make_shared<std::map<MailboxId, std::uint64_t>>();
+        partials->save_cursor = [&node, key, saved](const MailboxId& mailbox,
+                                                    std::uint64_t position) {
+            auto [at, fresh] = saved->try_emplace(mailbox, position);
+            if (!fresh && at->second == position) return;
+            if (node.set_fetch_cursor(key, mailbox, position))
+                at->second = position;
+            else
+                saved->erase(at);
         };
     }
     auto fetching = [&partials, &node, &group] {
@@ -185,7 +196,7 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
     };
     auto step = [&](bool parts_only, bool helper) -> asio::awaitable<Step> {
         SyncOnceOptions per = o;
-        short_options(per.sync, limit, parts_only || fetching());
+        short_options(per.sync, limit, parts_only || fetching(), helper);
         per.sync.partials = partials;
         per.sync.parts_first = true;
         per.sync.parts_only = helper;
