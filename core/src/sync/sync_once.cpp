@@ -218,10 +218,18 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
         // The plan left such groups out; a route that changed its mind meanwhile still holds.
         if (!*allowed)
             co_return Step{fail(CoreErrc::bad_input, "the group is Tor only and no proxy is set")};
-        ++running;
+        // Counted while it runs, even when it throws: the lead waits for the count to fall.
+        struct Running {
+            int& n;
+            explicit Running(int& count) : n(count) { ++n; }
+            ~Running() { --n; }
+            Running(const Running&) = delete;
+            Running& operator=(const Running&) = delete;
+        };
+        std::optional<Running> counted(std::in_place, running);
         auto one = co_await transport::async_sync_with(*parsed, node.mailbox_keys(&group), replica,
                                                        std::move(per.sync));
-        --running;
+        counted.reset();
         if (one) {
             add_up(total, *one);
             co_return Step{std::move(one), true};
