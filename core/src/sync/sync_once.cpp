@@ -6,6 +6,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -255,6 +256,8 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
         co_return Step{std::move(one), progress};
     };
 
+    // Set below, once the helpers are defined.
+    std::function<void()> start_helpers;
     // The lead: the first session, the fetches and the reconciliation, and parts too.
     auto lead = [&]() -> asio::awaitable<Result<transport::SyncReport>> {
         int fruitless = 0;
@@ -269,6 +272,7 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
                 continue;
             }
             auto s = co_await step(parts_only, false);
+            start_helpers();
             if (s.result) {
                 fruitless = 0;
                 // A session that fetched only parts is followed by one that reconciles; one
@@ -312,6 +316,15 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
             if (++fruitless >= std::max(o.max_fruitless_redials, 1)) co_return;
         }
     };
+    // The helpers start once the address is known to freeze (at once when a limit is
+    // remembered, else after the first freeze): a link that does not freeze never polls.
+    bool helpers_started = false;
+    start_helpers = [&] {
+        if (helpers_started || !limit) return;
+        helpers_started = true;
+        for (int i = 1; i < std::max(o.short_connections_at_once, 1); ++i)
+            asio::co_spawn(io, helper(), [](std::exception_ptr) {});
+    };
     asio::co_spawn(
         io, [&]() -> asio::awaitable<void> { outcome = co_await lead(); },
         [&](std::exception_ptr e) {
@@ -319,8 +332,7 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
             if (e && !outcome)
                 outcome = fail(transport::SyncErrc::replica_failed, "the sync failed");
         });
-    for (int i = 1; i < std::max(o.short_connections_at_once, 1); ++i)
-        asio::co_spawn(io, helper(), [](std::exception_ptr) {});
+    start_helpers();
     io.run();
     if (!outcome) return fail(transport::SyncErrc::stalled, "the sync did not run");
     total.received = replica.stored() - stored_at_start;
