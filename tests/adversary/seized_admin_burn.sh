@@ -124,4 +124,10 @@ for w in boris mila; do
       problem "quorum 1: $w shows \"$t\""
   done
 done
+# Anna's rotation went with her: Boris's sync rotated again, and the group goes on.
+as boris post "$G1" "Boris: the two of us go on" >/dev/null || problem "quorum 1: Boris cannot post"
+as boris sync >/dev/null 2>&1 || true
+as mila sync >/dev/null 2>&1 || true
+as mila read "$G1" --limit 100000 --json | grep -qF '"text": "Boris: the two of us go on"' ||
+  problem "quorum 1: Mila does not get Boris's post"
 finish
