@@ -20,7 +20,8 @@
 # Needs root (network namespaces), nft and nginx; exits 77 without them.
 #
 #   bench/relay_links.sh [KOLOKOL_BINARY] [RUNS]    (default build/cli/kolokol, RUNS = 3)
-# Environment: KOLOKOL_BENCH_MESSAGES (2000), KOLOKOL_BENCH_MIB (5).
+# Environment: KOLOKOL_BENCH_MESSAGES (2000), KOLOKOL_BENCH_MIB (5), KOLOKOL_BENCH_NGINX (1; 0
+# leaves the nginx link out: plain and freeze only, nginx's figures and ratio print as null).
 KOLOKOL=$(realpath "${1:-build/cli/kolokol}")
 RUNS=${2:-3}
 N=${KOLOKOL_BENCH_MESSAGES:-2000}
@@ -123,6 +124,7 @@ for run in $(seq "$RUNS"); do
   measure freeze
   dials >> "$WORK/res/connections"
   freeze_off
+  [ "${KOLOKOL_BENCH_NGINX:-1}" = 0 ] && continue
   stop_relay
   start_relay_ns ws
   WS_ADDR=$ADDR
@@ -133,10 +135,12 @@ done
 
 median() { sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 med() { awk -v c="$2" '{ print $c }' "$WORK/res/$1" | median; }
+s_nginx=null b_nginx=null
 for l in plain freeze nginx; do
+  [ -s "$WORK/res/$l" ] || { : > "$WORK/res/$l"; continue; }
   eval "s_$l=$(med $l 1) b_$l=$(med $l 2)"
 done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+ratio() { [ "$1" = null ] && { echo null; return; }; awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 cat <<JSON
 {"bench":"relay_links","runs":$RUNS,"messages":$N,"attachment_mib":$MIB,"freeze_limit":$LIMIT,
  "wire_bytes_from":"/proc/net/dev rx+tx of the member's veth",

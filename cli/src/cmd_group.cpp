@@ -1,12 +1,14 @@
-// kolokol group create · add · token · join · members · remove · quorum · pending · approve ·
-// rotate · relay · tor-only · list
+// kolokol group create · add · token · join · members · remove · compromised · quorum ·
+// pending · approve · rotate · relay · tor-only · list
 #include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "i18n.hpp"
+#include "kolokol/objects/values.hpp"
 #include "kolokol/transport/address.hpp"
 #include "node_session.hpp"
+#include "object_cli.hpp"
 #include "output_file.hpp"
 #include "proposals.hpp"
 #include "terminal.hpp"
@@ -15,7 +17,7 @@ namespace kolokol::cli {
 
 namespace {
 struct GroupArgs {
-    std::string group, card, token, member, output, proposal;
+    std::string group, card, token, member, output, proposal, at;
     std::uint32_t quorum = 0;
     bool admin = false, with_history = false, json = false, force = false;
 };
@@ -208,6 +210,43 @@ void register_group_commands(CLI::App& app) {
                            name);
     });
 
+    static std::string role_name;
+    auto* role = group->add_subcommand(
+        "role", _("Make a member an admin, or an admin a member who is no admin (admins)"));
+    role->add_option("GROUP", a.group, _("Group name or id prefix"))->required();
+    role->add_option("MEMBER", a.member, _("Their name or key prefix"))->required();
+    role->add_option("ROLE", role_name, _("admin or member"))
+        ->required()
+        ->check(CLI::IsMember({"admin", "member"}));
+    role->footer(
+        _("Examples:\n  kolokol group role \"Legal support\" Zoya admin\n  kolokol group role "
+          "\"Legal support\" Boris member\n\nAn admin adds and removes members and changes "
+          "settings. A demoted admin stays a member; what they changed as an admin without "
+          "having seen the demotion is void. Under a quorum above 1 the change waits for other "
+          "admins' approvals."));
+    role->callback([] {
+        auto node = open_node();
+        auto gid = value_or_raise(node->resolve_group(args().group));
+        auto who = value_or_raise(node->resolve_member(gid, args().member));
+        auto name = node->display_name_of(who);
+        const bool admin = role_name == "admin";
+        check(node->set_role(gid, who, admin));
+        if (auto p = own_waiting(*node, gid, core::ProposalView::Kind::set_role, who)) {
+            std::cout << (admin ? subst(_("Proposed making {} an admin; they stay a member who "
+                                          "is no admin until then.\n"),
+                                        name)
+                                : subst(_("Proposed making {} a member who is no admin; they "
+                                          "stay an admin until then.\n"),
+                                        name))
+                      << waiting_text(*p, args().group);
+            return;
+        }
+        std::cout << (admin ? subst(_("{} is now an admin. Sync to tell the others.\n"), name)
+                            : subst(_("{} is now a member who is no admin. Sync to tell the "
+                                      "others.\n"),
+                                    name));
+    });
+
     auto* quorum = group->add_subcommand(
         "quorum",
         _("Show or set how many admins must sign each membership change (admins set it)"));
@@ -313,6 +352,64 @@ void register_group_commands(CLI::App& app) {
         }
         std::cout << subst(_("Approved: {}. It has taken effect. Sync to tell the others.\n"),
                            change);
+    });
+
+    auto* burn = group->add_subcommand(
+        "compromised",
+        _("Burn notice: a member's device is in other hands; remove them, rotate, alert the "
+          "group, and reject whatever their keys sign from now on"));
+    burn->add_option("GROUP", a.group, _("Group name or id prefix"))->required();
+    burn->add_option("MEMBER", a.member, _("Their name or key prefix"))->required();
+    burn->add_option("--at", a.at,
+                     _("When the device was taken, if known, in your local time: 2026-03-01 "
+                       "10:05, 01.03.2026 10:05, or 10:05 for today; what their keys signed "
+                       "stamped after it is rejected too"));
+    burn->footer(
+        _("Examples:\n  kolokol group compromised \"Legal support\" Boris\n  kolokol group "
+          "compromised \"Legal support\" Boris --at \"2026-03-01 10:05\"\n\nWith a quorum "
+          "the notice waits for the other admins' approvals (`kolokol group approve`). Whatever "
+          "their device signs that this notice has not seen is rejected, whatever time it "
+          "claims."));
+    burn->callback([] {
+        auto& a = args();
+        auto node = open_node();
+        auto gid = value_or_raise(node->resolve_group(a.group));
+        auto who = value_or_raise(node->resolve_member(gid, a.member));
+        auto name = node->display_name_of(who);
+        std::int64_t at_ms = 0;
+        std::string stored;
+        if (!a.at.empty()) {
+            stored = objcli::time_arg(*node, a.at);
+            auto seconds = objects::parse_datetime(stored);
+            if (!seconds)
+                throw CommandError(Exit::bad_input, subst(_("\"{}\" is not a time"), a.at));
+            at_ms = *seconds * 1000;
+        }
+        auto alert = a.at.empty()
+                         ? subst(_("Burn notice: the device of {} is in other hands. They were "
+                                   "removed and the group's key rotated; ignore anything that "
+                                   "still comes from them."),
+                                 name)
+                         : subst(_("Burn notice: the device of {} is in other hands since {}. "
+                                   "They were removed and the group's key rotated; ignore "
+                                   "anything that still comes from them."),
+                                 name, a.at);
+        auto done = value_or_raise(node->burn_member(gid, who, at_ms, alert));
+        if (!stored.empty()) objcli::say_recorded(stored);
+        if (done.effective) {
+            std::cout << subst(_("Burn notice sent: removed {}, rotated the group's key and "
+                                 "posted an alert. Whatever their keys sign from now on is "
+                                 "rejected by every member. Sync to tell the others.\n"),
+                               name);
+            return;
+        }
+        const auto more = done.needed > done.approvers ? done.needed - done.approvers : 0;
+        std::cout << subst(P_("Burn notice for {} proposed ({}): it waits for {} more approval "
+                              "(`kolokol group approve`). Sync to tell the other admins.\n",
+                              "Burn notice for {} proposed ({}): it waits for {} more approvals "
+                              "(`kolokol group approve`). Sync to tell the other admins.\n",
+                              more),
+                           name, short_hex(done.notice), more);
     });
 
     auto* rotate = group->add_subcommand("rotate", _("Start a new key epoch for the group now"));

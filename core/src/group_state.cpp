@@ -29,6 +29,10 @@ bool is_demotion(const ControlRecord& op) {
     return is_kind(op, pb::MembershipOp::SET_ROLE) &&
            op.body.membership().role() == pb::ROLE_MEMBER;
 }
+// A burn notice: a removal whose author says the member's device is in other hands (§5.11).
+bool is_burn(const ControlRecord& op) {
+    return is_kind(op, pb::MembershipOp::REMOVE) && op.body.membership().compromised();
+}
 bool sets_quorum(const ControlRecord& op) {
     return op.body.has_settings() && op.body.settings().set_quorum();
 }
@@ -119,9 +123,13 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                 // An approval counts once per admin, for a proposal it has seen still waiting.
                 auto p = g.proposal_of(op);
                 auto waiting = p && g.in(before, *p) ? s.pending.find(*p) : s.pending.end();
+                // What a burned admin proposed can no longer be approved once the burn notice
+                // took effect (§5.11).
                 ok = waiting != s.pending.end() &&
                      std::find(waiting->second.begin(), waiting->second.end(), op.author) ==
-                         waiting->second.end();
+                         waiting->second.end() &&
+                     (s.members.contains(g.m_ops[*p].author) ||
+                      !g.burned(before, g.m_ops[*p].author));
             } else if (op.body.has_rotation()) {
                 std::set<MemberTag> grants, members;
                 for (const auto& gr : op.body.rotation().grants()) {
@@ -145,12 +153,21 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
         auto exempt = [&](std::size_t i) { return g.exempt_from_strong_remove(g.m_ops[i].body); };
         bool grew = false;
         for (std::size_t i = 0; i < n; ++i) {
-            if (g.m_status[i] != OpStatus::valid || exempt(i)) continue;
+            if (g.m_status[i] != OpStatus::valid) continue;
+            const bool spared = exempt(i);
             for (const auto& [r, e] : whole.effect) {
                 if (r == i || e == i) continue;
                 const auto& rop = g.m_ops[r];
                 if (!(is_kind(rop, pb::MembershipOp::REMOVE) || is_demotion(rop))) continue;
                 if (target_of(rop) != g.m_ops[i].author) continue;
+                if (is_burn(rop)) {
+                    // A burn notice counts from itself, not from its completing approval.
+                    if (g.burn_spares(i, r, e)) continue;
+                    dropped[i] = true;
+                    grew = true;
+                    break;
+                }
+                if (spared) continue;
                 if (g.in(g.m_anc[i], e) || g.in(g.m_anc[e], i)) continue;
                 if (g.on_chain_before(g.m_ops[i].id, g.m_ops[i].seq, rop.body.membership(),
                                       g.m_ops[i].author))
@@ -409,6 +426,42 @@ const GroupState::Position* GroupState::at(std::span<const RecordId> heads) cons
     return slot ? &*slot : nullptr;
 }
 
+bool GroupState::burn_spares(std::size_t i, std::size_t notice, std::size_t effect) const {
+    const auto& op = m_ops[i];
+    // Written after the notice took effect: the author is no member there, so it is invalid
+    // anyway (§5.3).
+    if (in(m_anc[i], effect)) return true;
+    const auto& m = m_ops[notice].body.membership();
+    if (in(m_anc[notice], i)) {
+        // In the notice's causal past: it stands, unless a detention time is given and the
+        // record is later on the member's chain than the notice's cutoff, is stamped after that
+        // time, or has a control record stamped after it among its ancestors.
+        const std::int64_t at = m.compromised_at_ms();
+        if (at == 0) return true;
+        if (op.seq > m.cutoff_seq() || op.body.wall_clock_ms() > at) return false;
+        for (std::size_t j = 0; j < i; ++j)
+            if (in(m_anc[i], j) && m_ops[j].body.wall_clock_ms() > at) return false;
+        return true;
+    }
+    // Not seen by the notice, whatever time it claims: dropped — except a removal the notice
+    // has not seen and that has not seen the notice (mutual removals remove both, §5.11).
+    return is_kind(op, pb::MembershipOp::REMOVE) && !in(m_anc[i], notice);
+}
+
+bool GroupState::burned(const Bits& set, const MemberKey& who) const {
+    for (std::size_t i = 0; i < m_ops.size(); ++i)
+        if (in(set, i) && is_burn(m_ops[i]) && target_of(m_ops[i]) == who) return true;
+    return false;
+}
+
+bool GroupState::burned(const MemberKey& who) const {
+    if (is_member(who)) return false;
+    for (const auto& [p, e] : m_final.effect)
+        if (m_status[p] == OpStatus::valid && is_burn(m_ops[p]) && target_of(m_ops[p]) == who)
+            return true;
+    return false;
+}
+
 bool GroupState::exempt_from_strong_remove(const pb::RecordBody& body) const {
     if (body.has_membership()) return body.membership().kind() == pb::MembershipOp::REMOVE;
     if (!body.has_approval()) return false;
@@ -438,6 +491,7 @@ std::vector<Proposal> GroupState::pending() const {
     std::vector<Proposal> out;
     for (const auto& [i, approvers] : m_final.pending) {
         const auto& op = m_ops[i];
+        if (burned(op.author)) continue;  // a burned proposer's: no approval counts now
         Proposal p;
         p.id = op.id;
         p.proposer = op.author;
@@ -467,7 +521,8 @@ std::vector<Proposal> GroupState::pending() const {
 
 bool GroupState::pending(const RecordId& op) const {
     auto it = m_index.find(key_of(op));
-    return it != m_index.end() && m_final.pending.contains(it->second);
+    return it != m_index.end() && m_final.pending.contains(it->second) &&
+           !burned(m_ops[it->second].author);
 }
 
 bool GroupState::effective(const RecordId& op) const {
@@ -477,14 +532,23 @@ bool GroupState::effective(const RecordId& op) const {
 }
 
 bool GroupState::dropped(const MemberKey& author, const RecordId& id, std::uint64_t seq,
-                         std::span<const RecordId> heads) const {
+                         std::span<const RecordId> heads, const pb::RecordBody* body) const {
     auto removals = removals_of(author);
     if (removals.empty()) return false;
     bool complete = false;
     Bits b = ancestors_of(heads, &complete);
+    const bool removal =
+        body && body->has_membership() && body->membership().kind() == pb::MembershipOp::REMOVE;
     for (auto [r, e] : removals) {
         if (in(b, e)) continue;  // written after learning of the removal: judged by membership
-        if (!on_chain_before(id, seq, m_ops[r].body.membership(), author)) return true;
+        const auto& cut = m_ops[r].body.membership();
+        if (cut.compromised()) {
+            // A burn notice spares only a removal concurrent with it, and what its cutoff covers.
+            if (removal && !in(b, r)) continue;
+        } else if (body && exempt_from_strong_remove(*body)) {
+            continue;
+        }
+        if (!on_chain_before(id, seq, cut, author)) return true;
     }
     return false;
 }

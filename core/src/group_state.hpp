@@ -14,6 +14,11 @@
 //    approval completing max(1, min(K*, admins at the proposal's position)) distinct admins, K*
 //    the highest of the quorum there and of every effective quorum change the proposal does not
 //    follow; strong remove counts from that point of effect (docs/design.md §5.10).
+//  - Burn notice (a removal marked compromised): strong remove counts from the notice itself,
+//    also while it waits for approvals; every op of the member the notice has not seen is
+//    dropped whatever time it claims, except a removal concurrent with the notice; with a
+//    detention time, ops in its past stamped after it (or after an ancestor so stamped) or
+//    later on the member's chain than its cutoff are dropped too (docs/design.md §5.11).
 //  - Concurrent rotations are both valid; writers use the untainted one with the smaller id.
 //    An epoch is tainted when someone who holds it is no longer a member; an admin who sees the
 //    writer epoch tainted, or a member without it, rotates again.
@@ -154,8 +159,10 @@ public:
     // removal (so that mutual removals remove both, also under a quorum).
     bool exempt_from_strong_remove(const pb::RecordBody& body) const;
     // Whether a record by `author` (id, seq) written at `heads` is void under strong remove.
+    // With its `body`, a removal or an approval of one is spared as strong remove spares it
+    // (a burn notice spares only a removal concurrent with it).
     bool dropped(const MemberKey& author, const RecordId& id, std::uint64_t seq,
-                 std::span<const RecordId> heads) const;
+                 std::span<const RecordId> heads, const pb::RecordBody* body = nullptr) const;
 
 private:
     struct Fold {
@@ -189,6 +196,13 @@ private:
     bool reaches(std::size_t from, std::size_t to) const {
         return from == to || in(m_anc[from], to);
     }
+    // Whether burn notice `notice` (effective at `effect`) spares op `i` of the member it
+    // names (§5.11).
+    bool burn_spares(std::size_t i, std::size_t notice, std::size_t effect) const;
+    // Whether `set` holds a burn notice of `who`.
+    bool burned(const Bits& set, const MemberKey& who) const;
+    // Whether `who` is no member now and an effective burn notice names them.
+    bool burned(const MemberKey& who) const;
     // The index of the proposal an approval names, if held.
     std::optional<std::size_t> proposal_of(const ControlRecord& approval) const;
     // Effective removals of `who`: (removal, its point of effect), for strong remove.

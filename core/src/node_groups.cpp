@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <unordered_set>
 
 #include "group.pb.h"
 #include "kolokol/core/text_match.hpp"
@@ -199,6 +200,171 @@ Status Node::remove_member(const GroupId& group, const MemberKey& member) {
     return {};
 }
 
+Status Node::set_role(const GroupId& group, const MemberKey& member, bool admin) {
+    auto& m = *m_impl;
+    if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    {
+        const auto& g = m.state(group);
+        if (!g.is_admin(me()))
+            return fail(CoreErrc::not_permitted, "only an admin can change a member's role");
+        if (!g.is_member(member)) return fail(CoreErrc::not_found, "not a member of this group");
+        if (admin && g.is_admin(member)) return fail(CoreErrc::exists, "they are an admin already");
+        if (!admin && !g.is_admin(member))
+            return fail(CoreErrc::exists, "they are a member who is no admin already");
+        if (!admin && member == me()) {
+            const auto& all = g.members();
+            auto admins = std::count_if(all.begin(), all.end(),
+                                        [](const auto& kv) { return kv.second.admin; });
+            if (admins < 2)
+                return fail(CoreErrc::not_permitted,
+                            "you are the only admin: make someone else an admin first");
+        }
+    }
+    pb::RecordBody body;
+    auto* op = body.mutable_membership();
+    op->set_kind(pb::MembershipOp::SET_ROLE);
+    op->set_member(to_string(member));
+    op->set_role(admin ? pb::ROLE_ADMIN : pb::ROLE_MEMBER);
+    if (!admin) {
+        // A demotion's cutoff, as a removal's (§5.4): their control records at or before their
+        // latest one we hold survive; the rest concurrent with the demotion are void.
+        auto last = m.records.last_by(group, member);
+        if (!last) return std::unexpected(last.error());
+        if (*last) {
+            op->mutable_cutoff()->set_id(to_string((*last)->id));
+            op->mutable_cutoff()->set_epoch_id(to_string((*last)->epoch));
+            op->set_cutoff_seq((*last)->seq);
+        }
+    }
+    if (auto r = m.write(group, std::move(body)); !r) return std::unexpected(r.error());
+    return {};
+}
+
+Result<std::optional<RecordRow>> Node::Impl::burn_cutoff(const GroupId& group,
+                                                         const MemberKey& member,
+                                                         std::int64_t at_ms) {
+    auto last = records.last_by(group, member);
+    if (!last) return std::unexpected(last.error());
+    if (!*last) return std::optional<RecordRow>{};
+    // The chain of their latest record, oldest first.
+    std::vector<RecordRow> chain{**last};
+    while (chain.back().prev) {
+        auto prev = record_row(*chain.back().prev);
+        if (!prev || prev->author != member) break;
+        chain.push_back(*prev);
+    }
+    std::reverse(chain.begin(), chain.end());
+    // Every record of the group stamped after the time, or with such a record among its
+    // parents or as its previous one: (Lamport, id) order is a topological order (§5.2).
+    std::unordered_set<std::string> late;
+    auto visit = records.each(
+        group,
+        {RecordKind::message, RecordKind::membership, RecordKind::rotation, RecordKind::settings,
+         RecordKind::redaction, RecordKind::object, RecordKind::chunk, RecordKind::manifest,
+         RecordKind::redacted, RecordKind::approval},
+        false, [&](const StoredRecord& rec) {
+            bool is_late = rec.row.wall_ms > at_ms;
+            if (!is_late && !late.empty()) {
+                if (rec.row.prev && late.contains(std::string(as_chars(*rec.row.prev))))
+                    is_late = true;
+                if (auto body = parse_stored_body(rec.body); body && !is_late)
+                    for (const auto& p : body->parents())
+                        if (late.contains(p.id())) {
+                            is_late = true;
+                            break;
+                        }
+            }
+            if (is_late) late.insert(std::string(as_chars(rec.row.id)));
+            return true;
+        });
+    if (!visit) return std::unexpected(visit.error());
+    std::optional<RecordRow> cut;
+    for (const auto& row : chain) {
+        if (late.contains(std::string(as_chars(row.id)))) break;
+        cut = row;
+    }
+    return cut;
+}
+
+Status Node::Impl::post_burn_alert(const GroupId& group, const std::string& name,
+                                   std::string_view text) {
+    std::string line(text);
+    if (line.empty()) {
+        line = KOLOKOL_TEXT(
+            "Burn notice: the device of {} is in other hands. They were removed and the group's "
+            "key rotated; whatever their keys sign now is rejected.");
+        if (auto at = line.find("{}"); at != std::string::npos) line.replace(at, 2, name);
+    }
+    pb::RecordBody body;
+    auto* op = body.mutable_object();
+    op->set_type("alert");
+    (*op->mutable_set())["text"] = line.substr(0, 1000);
+    (*op->mutable_set())["urgency"] = "critical";
+    if (auto r = write(group, std::move(body)); !r) return std::unexpected(r.error());
+    return {};
+}
+
+Result<BurnNotice> Node::burn_member(const GroupId& group, const MemberKey& member,
+                                     std::int64_t at_ms, std::string_view alert_text) {
+    auto& m = *m_impl;
+    if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    {
+        const auto& g = m.state(group);
+        if (!g.is_admin(me()))
+            return fail(CoreErrc::not_permitted, "only an admin can send a burn notice");
+        if (!g.is_member(member)) return fail(CoreErrc::not_found, "not a member of this group");
+        if (member == me())
+            return fail(CoreErrc::not_permitted,
+                        "you cannot send a burn notice for yourself; ask another admin");
+    }
+    if (at_ms < 0) return fail(CoreErrc::bad_input, "the time of the seizure is not a time");
+    if (at_ms > m.now())
+        return fail(CoreErrc::bad_input, "the time of the seizure lies in the future");
+    pb::RecordBody body;
+    auto* op = body.mutable_membership();
+    op->set_kind(pb::MembershipOp::REMOVE);
+    op->set_member(to_string(member));
+    op->set_compromised(true);
+    op->set_compromised_at_ms(at_ms);
+    // The cutoff: their latest record we hold — with a time, the last before anything of theirs
+    // stamped after it. Theirs at or before it on their chain survive; nothing else does.
+    std::optional<RecordRow> cut;
+    if (at_ms > 0) {
+        auto c = m.burn_cutoff(group, member, at_ms);
+        if (!c) return std::unexpected(c.error());
+        cut = *c;
+    } else {
+        auto last = m.records.last_by(group, member);
+        if (!last) return std::unexpected(last.error());
+        cut = *last;
+    }
+    if (cut) {
+        op->mutable_cutoff()->set_id(to_string(cut->id));
+        op->mutable_cutoff()->set_epoch_id(to_string(cut->epoch));
+        op->set_cutoff_seq(cut->seq);
+    }
+    auto scope = WriteScope::open(m);
+    if (!scope) return std::unexpected(scope.error());
+    auto notice = m.write(group, std::move(body), m.rotation_epoch(group));
+    if (!notice) return std::unexpected(notice.error());
+    BurnNotice out;
+    out.notice = *notice;
+    out.effective = m.state(group).effective(*notice);
+    if (out.effective) {
+        if (auto r = m.rotate(group); !r) return std::unexpected(r.error());
+        if (auto a = m.post_burn_alert(group, display_name_of(member), alert_text); !a)
+            return std::unexpected(a.error());
+    } else {
+        for (const auto& p : m.state(group).pending())
+            if (p.id == *notice) {
+                out.needed = p.needed;
+                out.approvers = static_cast<std::uint32_t>(p.approvers.size());
+            }
+    }
+    if (auto ok = scope->commit(); !ok) return std::unexpected(ok.error());
+    return out;
+}
+
 Status Node::set_quorum(const GroupId& group, std::uint32_t quorum) {
     auto& m = *m_impl;
     if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
@@ -233,6 +399,9 @@ Status Node::approve(const GroupId& group, const RecordId& proposal) {
     }
     // A waiting add's token held no secret, also with history: the newcomer starts with the
     // rotation this approval makes owed, like one added without history.
+    const bool burn = op->body.has_membership() && op->body.membership().compromised();
+    const std::string burned =
+        burn ? display_name_of(to_array<32>(as_bytes(op->body.membership().member()))) : "";
     const bool fresh_add =
         op->body.has_membership() && op->body.membership().kind() == pb::MembershipOp::ADD;
     pb::RecordBody body;
@@ -249,6 +418,9 @@ Status Node::approve(const GroupId& group, const RecordId& proposal) {
         if (fresh_add)
             if (auto r = m.write_carried(group); !r) return std::unexpected(r.error());
     }
+    // A burn notice that takes effect here: the group is told, in the new epoch (§5.11).
+    if (burn && m.state(group).effective(proposal))
+        if (auto r = m.post_burn_alert(group, burned, {}); !r) return std::unexpected(r.error());
     if (auto ok = scope->commit(); !ok) return std::unexpected(ok.error());
     return {};
 }

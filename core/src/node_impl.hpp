@@ -121,6 +121,14 @@ struct Node::Impl {
     const GroupState& state(const GroupId& group);
     void invalidate(const GroupId& group) { states.erase(group); }
     std::optional<RecordRow> record_row(const RecordId& id);
+    // The cutoff of a burn notice with a detention time (node_groups.cpp): `member`'s last record
+    // on the chain of their latest one that comes before the first record of that chain stamped
+    // after `at_ms` or with a record so stamped in its causal past. nullopt when none does.
+    Result<std::optional<RecordRow>> burn_cutoff(const GroupId& group, const MemberKey& member,
+                                                 std::int64_t at_ms);
+    // Posts the alert of a burn notice that has just taken effect (in the writer epoch).
+    // `name`: the member's display name (they are no member any more when it is posted).
+    Status post_burn_alert(const GroupId& group, const std::string& name, std::string_view text);
     bool record_exists(const RecordId& id);
 
     // Reads every epoch's keys from the store into `epochs` and `epoch_mailbox`, afresh: after a

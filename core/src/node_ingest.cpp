@@ -527,8 +527,8 @@ std::expected<bool, Rejection> Node::Impl::judge(const Candidate& c) {
     if (!pos->frontier.contains(c.keys->epoch_id))
         return no(RejectReason::wrong_epoch, "written in a superseded epoch");
     // Removals and their approvals are exempt from strong remove (mutual removals remove both),
-    // as in GroupState.
-    if (!g.exempt_from_strong_remove(body) && g.dropped(author_of(body), c.id, body.seq(), heads))
+    // as in GroupState; a burn notice spares only a removal concurrent with it.
+    if (g.dropped(author_of(body), c.id, body.seq(), heads, &body))
         return no(RejectReason::removed_author, "written concurrently with the author's removal");
     const bool author_admin = author->second.admin;
     if (auto why = check_payload(c.id, body, author_admin)) return std::unexpected(*why);

@@ -159,6 +159,10 @@ std::optional<std::string> check_limits(const pb::RecordBody& b) {
                 if (!check_display_name(m.display_name())) return "bad display name";
             }
             if (m.has_cutoff() && !ref_ok(m.cutoff())) return "bad cutoff reference";
+            if (m.compromised() && m.kind() != pb::MembershipOp::REMOVE)
+                return "a burn notice that is not a removal";
+            if (m.compromised_at_ms() != 0 && (!m.compromised() || m.compromised_at_ms() < 0))
+                return "a detention time without a burn notice";
             break;
         }
         case pb::RecordBody::kRotation:

@@ -1,11 +1,12 @@
 # A seized admin device in a group with a quorum of 2 (docs/design.md §5.10). Anna, Boris and
 # Carol are admins, Mark a member. Carol's home is copied with its passphrase (the device taken
 # and the passphrase forced); with the copy the attacker adds Xena as an admin, removes Anna,
-# Boris and Mark, and lowers the quorum to 1 — everything the CLI lets one admin do about
-# membership — and syncs it through the relay. At Anna, Boris and Mark none of it may take
-# effect: the same four members, Anna, Boris and Carol still admins, the quorum still 2, Xena
-# never admitted, unable to write or to read what is written after. The proposals are listed
-# as pending, and Anna and Boris together then remove Carol.
+# Boris and Mark, demotes Anna and Boris, makes Mark an admin, and lowers the quorum to 1 —
+# everything the CLI lets one admin do about membership — and syncs it through the relay. At
+# Anna, Boris and Mark none of it may take effect: the same four members, Anna, Boris and Carol
+# still admins and Mark not, the quorum still 2, Xena never admitted, unable to write or to read
+# what is written after. The proposals are listed as pending, and Anna and Boris together then
+# remove Carol.
 # KOLOKOL_SEIZED_K=1 runs the same attack on a group without a quorum: there it must break.
 source "$(dirname "$0")/../integration/lib.bash"
 source "$(dirname "$0")/lib_adversary.bash"
@@ -42,6 +43,10 @@ as xena group join "$(cat "$WORK/xena.token")" >/dev/null
 for w in "Anna Petrova" "Boris Ivanov" "Mark Member"; do
   as seized group remove "$G" "$w" >/dev/null 2>&1 || echo "the seized device could not propose removing $w"
 done
+for w in "Anna Petrova" "Boris Ivanov"; do
+  as seized group role "$G" "$w" member >/dev/null 2>&1 || echo "the seized device could not propose demoting $w"
+done
+as seized group role "$G" "Mark Member" admin >/dev/null 2>&1 || echo "the seized device could not propose making Mark an admin"
 as seized group quorum "$G" 1 >/dev/null 2>&1 || echo "the seized device could not propose a quorum of 1"
 as seized sync >/dev/null 2>&1 || true
 as xena sync >/dev/null 2>&1 || true
@@ -56,7 +61,7 @@ done
 for w in anna boris; do
   n=$(as "$w" group pending "$G" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
   echo "$w lists $n pending change(s)"
-  [ "$n" -ge 5 ] || problem "$w does not list the seized device's 5 proposals as pending"
+  [ "$n" -ge 8 ] || problem "$w does not list the seized device's 8 proposals as pending"
 done
 adm=$(admission_of xena "$GID")
 echo "Xena: ${adm:-admitted}"

@@ -21,6 +21,7 @@ asio::awaitable<Result<SyncReport>> sync_on_session(Session& session, std::vecto
         config.byte_budget = options.byte_budget;
         config.partials = options.partials;
         config.parts_first = options.parts_first;
+        config.parts_only = options.parts_only;
     }
     auto result = co_await detail::drive_engine(
         session, std::move(config), replica, std::move(keys), options.ping_interval,

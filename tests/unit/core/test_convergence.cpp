@@ -290,3 +290,89 @@ TEST_CASE("quorum proposals and approvals converge in any delivery order") {
     CHECK(std::find(msgs.begin(), msgs.end(), "y while her removal waits") == msgs.end());
     CHECK(std::find(msgs.begin(), msgs.end(), "b after approving") != msgs.end());
 }
+
+TEST_CASE("a burn notice and the seized device's records converge in any delivery order") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto c = make_node(dir.path() / "c", "Clara");
+    auto d = make_node(dir.path() / "d", "Dina");
+    auto g = *a->create_group("G");
+    for (auto [n, admin] :
+         std::vector<std::pair<Node*, bool>>{{b.get(), true}, {c.get(), true}, {d.get(), false}}) {
+        auto token = a->add_member(g, card_to_text(n->card()), admin, true);
+        REQUIRE(token.has_value());
+        REQUIRE(n->join(*token).has_value());
+    }
+    REQUIRE(a->set_quorum(g, 2).has_value());
+    mesh({a.get(), b.get(), c.get(), d.get()});
+    REQUIRE(c->post(g, "c before the seizure").has_value());
+    mesh({a.get(), b.get(), c.get(), d.get()});
+    auto d_snapshot = dir.path() / "d_snapshot";
+    d.reset();
+    std::filesystem::copy(dir.path() / "d", d_snapshot, std::filesystem::copy_options::recursive);
+
+    // Anna burns Clara; Clara's device, not having synced, posts and proposes Anna's removal;
+    // then it sees the notice waiting, sets a retention and posts again. Boris
+    // holds all of it when he approves the notice.
+    auto notice = a->burn_member(g, c->me());
+    REQUIRE(notice.has_value());
+    REQUIRE_FALSE(notice->effective);
+    REQUIRE(c->post(g, "c unaware of the notice").has_value());
+    REQUIRE(c->remove_member(g, a->me()).has_value());
+    deliver(*a, *c);
+    REQUIRE(c->set_retention(g, 31'536'000).has_value());  // a year: deletes nothing here
+    REQUIRE(c->post(g, "c having seen the notice").has_value());
+    deliver(*a, *b);
+    deliver(*c, *b);
+    REQUIRE(b->approve(g, notice->notice).has_value());
+    REQUIRE(b->post(g, "b after approving").has_value());
+
+    std::map<RecordId, Bytes> everything;
+    for (auto* n : {a.get(), b.get(), c.get()})
+        for (auto& e : all_envelopes(*n)) everything[storage::record_id_of(e)] = e;
+    std::vector<Bytes> pool;
+    for (auto& [id, e] : everything) pool.push_back(e);
+
+    crypto::DeterministicRandom rng(20261208);
+    std::optional<View> first;
+    for (int trial = 0; trial < 30; ++trial) {
+        auto home = dir.path() / ("trial" + std::to_string(trial));
+        std::filesystem::copy(d_snapshot, home, std::filesystem::copy_options::recursive);
+        auto replica = reopen(home);
+        auto order = pool;
+        for (std::size_t i = order.size(); i > 1; --i)
+            std::swap(order[i - 1], order[rng.uniform(i)]);
+        order.push_back(order[rng.uniform(order.size())]);  // a duplicate
+        for (std::size_t at = 0; at < order.size();) {
+            std::size_t n = std::min<std::size_t>(order.size() - at, 1 + rng.uniform(6));
+            std::vector<Bytes> batch(order.begin() + static_cast<std::ptrdiff_t>(at),
+                                     order.begin() + static_cast<std::ptrdiff_t>(at + n));
+            auto r = replica->ingest(batch);
+            REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().what()));
+            at += n;
+        }
+        auto v = view_of(*replica, g);
+        if (!first) first = v;
+        REQUIRE_MESSAGE(v == *first, "trial " << trial << " diverged");
+        CHECK(NodeTestAccess::impl(*replica).state(g).retention_seconds() == 0);
+        replica.reset();
+        std::filesystem::remove_all(home);
+    }
+
+    // The outcome the rules say: Clara out, Anna in, nothing of Clara's after the notice.
+    auto replica = reopen(d_snapshot);
+    REQUIRE(replica->ingest(pool).has_value());
+    std::set<MemberKey> got;
+    auto final_members = replica->members(g);
+    REQUIRE(final_members.has_value());
+    for (const auto& m : *final_members) got.insert(m.key);
+    CHECK(got == std::set<MemberKey>{a->me(), b->me(), replica->me()});
+    CHECK(replica->pending(g)->empty());
+    auto msgs = texts(*replica, g);
+    CHECK(std::find(msgs.begin(), msgs.end(), "c before the seizure") != msgs.end());
+    CHECK(std::find(msgs.begin(), msgs.end(), "c unaware of the notice") == msgs.end());
+    CHECK(std::find(msgs.begin(), msgs.end(), "c having seen the notice") == msgs.end());
+    CHECK(std::find(msgs.begin(), msgs.end(), "b after approving") != msgs.end());
+    CHECK(replica->alerts(g)->size() == 1);
+}

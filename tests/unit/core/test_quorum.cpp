@@ -504,3 +504,187 @@ TEST_CASE("quorum 3 on nodes: an add completed by concurrent approvals carries o
     deliver(*a, *b);
     CHECK(b->objects(g, "contact")->size() == 2);
 }
+
+namespace {
+bool admin_at(Node& n, const GroupId& g, const MemberKey& who) {
+    auto list = n.members(g);
+    REQUIRE(list.has_value());
+    for (const auto& mv : *list)
+        if (mv.key == who) return mv.admin;
+    return false;
+}
+bool member_at(Node& n, const GroupId& g, const MemberKey& who) {
+    auto list = n.members(g);
+    REQUIRE(list.has_value());
+    return std::any_of(list->begin(), list->end(), [&](const auto& mv) { return mv.key == who; });
+}
+// Anna's group "G" with each of `others` added (admin or not) and joined, all records delivered.
+GroupId group_of(Node& anna, std::initializer_list<std::pair<Node*, bool>> others) {
+    auto g = anna.create_group("G");
+    REQUIRE(g.has_value());
+    for (auto [n, admin] : others) {
+        auto t = anna.add_member(*g, card_to_text(n->card()), admin, true);
+        REQUIRE(t.has_value());
+        REQUIRE(n->join(*t).has_value());
+    }
+    for (auto [n, admin] : others) deliver(anna, *n);
+    return *g;
+}
+}  // namespace
+
+TEST_CASE("set_role at quorum 1: a promotion and a demotion take effect at once") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto c = make_node(dir.path() / "c", "Carol");
+    auto g = group_of(*a, {{b.get(), true}, {c.get(), false}});
+    REQUIRE_FALSE(admin_at(*a, g, c->me()));
+
+    // Carol, no admin, cannot change roles.
+    auto refused = c->set_role(g, c->me(), true);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().code == CoreErrc::not_permitted);
+
+    REQUIRE(a->set_role(g, c->me(), true).has_value());
+    CHECK(admin_at(*a, g, c->me()));
+    CHECK(a->pending(g)->empty());
+    CHECK(a->groups()[0].rotation_needed.empty());
+    auto again = a->set_role(g, c->me(), true);
+    REQUIRE_FALSE(again.has_value());
+    CHECK(again.error().code == CoreErrc::exists);
+    auto stranger = a->set_role(g, key(77), true);
+    REQUIRE_FALSE(stranger.has_value());
+    CHECK(stranger.error().code == CoreErrc::not_found);
+
+    REQUIRE(a->set_role(g, b->me(), false).has_value());
+    CHECK_FALSE(admin_at(*a, g, b->me()));
+    CHECK(member_at(*a, g, b->me()));
+    CHECK(a->groups()[0].rotation_needed.empty());
+    auto twice = a->set_role(g, b->me(), false);
+    REQUIRE_FALSE(twice.has_value());
+    CHECK(twice.error().code == CoreErrc::exists);
+
+    for (auto* n : {b.get(), c.get()}) {
+        deliver(*a, *n);
+        CHECK(admin_at(*n, g, c->me()));
+        CHECK_FALSE(admin_at(*n, g, b->me()));
+    }
+    // Carol, now an admin, acts as one; Boris no longer does; Boris still writes messages.
+    auto boris = b->set_role(g, b->me(), true);
+    REQUIRE_FALSE(boris.has_value());
+    CHECK(boris.error().code == CoreErrc::not_permitted);
+    REQUIRE(b->post(g, "still here").has_value());
+    REQUIRE(c->set_role(g, a->me(), false).has_value());
+    deliver(*c, *a);
+    CHECK_FALSE(admin_at(*a, g, a->me()));
+    // The last admin cannot demote herself.
+    auto last = c->set_role(g, c->me(), false);
+    REQUIRE_FALSE(last.has_value());
+    CHECK(last.error().code == CoreErrc::not_permitted);
+    deliver(*b, *c);
+    CHECK(texts(*c, g).back() == "still here");
+}
+
+TEST_CASE("set_role at quorum 2: a promotion waits for the second admin, in any arrival order") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto c = make_node(dir.path() / "c", "Carol");
+    auto d = make_node(dir.path() / "d", "Dmitri");
+    auto g = group_of(*a, {{b.get(), true}, {c.get(), false}, {d.get(), false}});
+    REQUIRE(a->set_quorum(g, 2).has_value());
+
+    REQUIRE(a->set_role(g, c->me(), true).has_value());
+    CHECK_FALSE(admin_at(*a, g, c->me()));
+    auto waiting = a->pending(g);
+    REQUIRE(waiting.has_value());
+    REQUIRE(waiting->size() == 1);
+    CHECK(waiting->at(0).kind == ProposalView::Kind::set_role);
+    CHECK(waiting->at(0).target == c->me());
+    CHECK(waiting->at(0).admin);
+    CHECK(waiting->at(0).needed == 2);
+    // Proposed once is enough: the same admin cannot approve their own proposal.
+    auto own = a->approve(g, waiting->at(0).id);
+    REQUIRE_FALSE(own.has_value());
+    CHECK(own.error().code == CoreErrc::exists);
+
+    deliver(*a, *b);
+    deliver(*a, *c);
+    CHECK_FALSE(admin_at(*b, g, c->me()));
+    CHECK_FALSE(admin_at(*c, g, c->me()));
+    REQUIRE(b->approve(g, waiting->at(0).id).has_value());
+    CHECK(admin_at(*b, g, c->me()));
+    CHECK(b->pending(g)->empty());
+
+    // Carol gets Boris's records in order, Dmitri one at a time newest first, Anna in a batch.
+    deliver(*b, *c);
+    auto envs = all_envelopes(*b);
+    std::reverse(envs.begin(), envs.end());
+    for (auto& e : envs) {
+        std::vector<Bytes> one{e};
+        REQUIRE(d->ingest(one).has_value());
+    }
+    deliver(*b, *a);
+    for (auto* n : {a.get(), b.get(), c.get(), d.get()}) {
+        CHECK(admin_at(*n, g, c->me()));
+        CHECK(n->pending(g)->empty());
+    }
+    // Carol now counts as an admin: her proposal waits for one more.
+    REQUIRE(c->set_role(g, d->me(), true).has_value());
+    CHECK_FALSE(admin_at(*c, g, d->me()));
+    CHECK(c->pending(g)->size() == 1);
+}
+
+TEST_CASE("set_role at quorum 2: one admin alone cannot demote another") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto c = make_node(dir.path() / "c", "Carol");
+    auto g = group_of(*a, {{b.get(), true}, {c.get(), false}});
+    REQUIRE(a->set_quorum(g, 2).has_value());
+    REQUIRE(a->set_role(g, b->me(), false).has_value());
+    CHECK(admin_at(*a, g, b->me()));
+    REQUIRE(a->pending(g)->size() == 1);
+    for (auto* n : {b.get(), c.get()}) {
+        deliver(*a, *n);
+        CHECK(admin_at(*n, g, b->me()));
+        CHECK(n->pending(g)->size() == 1);
+    }
+    // Boris is still an admin: his own proposal is valid and waits, as Anna's does.
+    REQUIRE(b->set_role(g, c->me(), true).has_value());
+    CHECK(b->pending(g)->size() == 2);
+    deliver(*b, *c);
+    CHECK(admin_at(*c, g, b->me()));
+    CHECK_FALSE(admin_at(*c, g, c->me()));
+}
+
+TEST_CASE("set_role: a demoted admin's concurrent add is void at every member") {
+    // Anna demotes Boris while Boris, not having seen it, adds Zoya: strong remove (§5.4) drops
+    // Boris's add wherever both records are held, and Zoya's token is refused.
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto c = make_node(dir.path() / "c", "Carol");
+    auto z = make_node(dir.path() / "z", "Zoya");
+    auto g = group_of(*a, {{b.get(), true}, {c.get(), false}});
+    deliver(*b, *a);
+
+    REQUIRE(a->set_role(g, b->me(), false).has_value());
+    auto tz = b->add_member(g, card_to_text(z->card()), false, false);
+    REQUIRE(tz.has_value());
+    CHECK(member_at(*b, g, z->me()));
+    REQUIRE(z->join(*tz).has_value());
+
+    deliver(*a, *b);
+    deliver(*b, *a);
+    deliver(*a, *c);
+    for (auto* n : {a.get(), b.get(), c.get()}) {
+        CHECK_FALSE(member_at(*n, g, z->me()));
+        CHECK_FALSE(admin_at(*n, g, b->me()));
+        CHECK(member_at(*n, g, b->me()));
+        CHECK(n->members(g)->size() == 3);
+    }
+    deliver(*b, *z);
+    CHECK_FALSE(z->groups()[0].admission.empty());
+    CHECK_FALSE(z->post(g, "let me in").has_value());
+}

@@ -83,6 +83,15 @@ struct ProposalView {
     std::uint32_t needed = 1;          // distinct admins it needs, the proposer included
 };
 
+// What `Node::burn_member` wrote: the burn notice, and whether it took effect at once (the
+// member removed, the key rotated, an alert posted) or waits for approvals (§5.11).
+struct BurnNotice {
+    RecordId notice{};
+    bool effective = false;
+    std::uint32_t needed = 1;     // distinct admins it needs, the proposer included
+    std::uint32_t approvers = 1;  // how many it has (the proposer)
+};
+
 struct MessageView {
     RecordId id{};
     MemberKey author{};
@@ -241,6 +250,22 @@ public:
     // `maintain` on any admin's device). The welcome token of a proposed add admits the
     // newcomer only then.
     Status remove_member(const GroupId& group, const MemberKey& member);
+    // Admins only: makes a member an admin (`admin`) or a member who is no admin. not_found for
+    // a non-member, exists when they have that role already, not_permitted for a non-admin and
+    // for demoting the last admin. A demotion carries a cutoff as a removal does (§5.4): the
+    // demoted admin's control records concurrent with it are void. No rotation: a demoted admin
+    // stays a member. Under a quorum above 1 it only proposes, as `remove_member` does.
+    Status set_role(const GroupId& group, const MemberKey& member, bool admin);
+
+    // Admins only: the burn notice (docs/design.md §5.11) — `member`'s device is in other
+    // hands. A removal that drops every record of theirs the notice has not seen, whatever time
+    // it claims; with `at_ms` (when the device was taken, > 0), also theirs stamped after it.
+    // When it takes effect here (at once with a quorum of 1; else at the approval that
+    // completes it, `approve`) the key is rotated and an alert posted in the new epoch,
+    // `alert_text` when given (else an English one), all in one transaction. bad_input for a
+    // time in the future.
+    Result<BurnNotice> burn_member(const GroupId& group, const MemberKey& member,
+                                   std::int64_t at_ms = 0, std::string_view alert_text = {});
     // Admins only: how many distinct admins must sign a membership change or a quorum change
     // (1–100; 1 = the proposer alone). Itself a proposal while the quorum is above 1.
     Status set_quorum(const GroupId& group, std::uint32_t quorum);

@@ -80,11 +80,12 @@ struct SyncOptions {
     // before a filter's limit freezes the connection. Zero: no budget.
     std::uint64_t byte_budget = 0;
     // Not live: short connections (SyncEngine::Config::frame_budget, part_bytes, partials,
-    // parts_first have the meaning of each). 0: off.
+    // parts_first, parts_only have the meaning of each). 0: off.
     std::uint32_t frame_budget = 0;
     std::uint32_t part_bytes = 0;
     std::shared_ptr<PartialEnvelopes> partials;
     bool parts_first = false;
+    bool parts_only = false;
 };
 
 // The client side on an established session: opens `keys` (duplicates dropped), reconciles,

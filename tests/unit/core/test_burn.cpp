@@ -1,0 +1,404 @@
+// The burn notice (docs/design.md §5.11): a removal marked compromised. On the group state alone
+// (control records built by hand, so every case says which record reaches which and what time
+// it claims), then on nodes (content records, a back-dated clock, arrival after the fact).
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+
+#include "group_state.hpp"
+#include "kolokol/crypto/random.hpp"
+#include "kolokol/storage/wall_clock.hpp"
+#include "node_access.hpp"
+#include "node_fixture.hpp"
+
+using namespace kolokol;
+using namespace kolokol::core;
+using namespace kolokol::test;
+
+namespace {
+MemberKey key(std::uint8_t n) {
+    MemberKey k{};
+    k[0] = n;
+    k[31] = n;
+    return k;
+}
+const MemberKey A = key(1), B = key(2), D = key(4), M = key(5), X = key(6);
+
+struct Dag {
+    GenesisInfo genesis;
+    std::vector<ControlRecord> ops;
+    std::map<MemberKey, std::uint64_t> seqs;
+
+    Dag() {
+        genesis.group_id = key(200);
+        genesis.creator = A;
+        genesis.creator_name.assign(1, 'A');
+    }
+    // A record by `author` claiming `wall_ms`, whose control heads are `heads` (every maximal
+    // record when not given: a writer who has seen everything).
+    RecordId write(const MemberKey& author, pb::RecordBody body, std::int64_t wall_ms = 1000,
+                   std::optional<std::vector<RecordId>> heads = std::nullopt) {
+        ControlRecord op;
+        op.author = author;
+        op.seq = ++seqs[author];
+        op.epoch = genesis.group_id;
+        op.heads = heads ? *heads : state().heads();
+        std::uint64_t lamport = 0;
+        for (const auto& h : op.heads)
+            for (const auto& o : ops)
+                if (o.id == h) lamport = std::max(lamport, o.lamport);
+        op.lamport = lamport + 1;
+        op.id = key(static_cast<std::uint8_t>(100 + ops.size()));
+        op.id[1] = static_cast<std::uint8_t>(ops.size());
+        op.body = std::move(body);
+        op.body.set_wall_clock_ms(wall_ms);
+        ops.push_back(op);
+        return op.id;
+    }
+    GroupState state() const { return GroupState::compute(genesis, ops, nullptr); }
+};
+
+pb::RecordBody add(const MemberKey& who, bool admin) {
+    pb::RecordBody b;
+    auto* m = b.mutable_membership();
+    m->set_kind(pb::MembershipOp::ADD);
+    m->set_member(to_string(who));
+    m->set_member_box_key(std::string(32, 'b'));
+    m->set_display_name("someone");
+    m->set_role(admin ? pb::ROLE_ADMIN : pb::ROLE_MEMBER);
+    return b;
+}
+pb::RecordBody remove(const MemberKey& who) {
+    pb::RecordBody b;
+    b.mutable_membership()->set_kind(pb::MembershipOp::REMOVE);
+    b.mutable_membership()->set_member(to_string(who));
+    return b;
+}
+// A burn notice of `who` whose cutoff is their record `cut` at `cut_seq` (none when 0).
+pb::RecordBody burn(const MemberKey& who, std::uint64_t cut_seq = 0, const RecordId& cut = {},
+                    std::int64_t at_ms = 0) {
+    auto b = remove(who);
+    auto* m = b.mutable_membership();
+    m->set_compromised(true);
+    m->set_compromised_at_ms(at_ms);
+    if (cut_seq > 0) {
+        m->mutable_cutoff()->set_id(to_string(cut));
+        m->mutable_cutoff()->set_epoch_id(std::string(32, '\0'));
+        m->set_cutoff_seq(cut_seq);
+    }
+    return b;
+}
+pb::RecordBody retention(std::uint64_t seconds) {
+    pb::RecordBody b;
+    b.mutable_settings()->set_set_retention(true);
+    b.mutable_settings()->set_retention_seconds(seconds);
+    return b;
+}
+pb::RecordBody quorum(std::uint32_t k) {
+    pb::RecordBody b;
+    b.mutable_settings()->set_set_quorum(true);
+    b.mutable_settings()->set_quorum(k);
+    return b;
+}
+pb::RecordBody approve(const RecordId& proposal) {
+    pb::RecordBody b;
+    b.mutable_approval()->mutable_proposal()->set_id(to_string(proposal));
+    b.mutable_approval()->mutable_proposal()->set_epoch_id(std::string(32, '\0'));
+    return b;
+}
+
+// Admins A, B and X, member M, with quorum k (set while it was 1).
+Dag group_with_x(std::uint32_t k) {
+    Dag d;
+    d.write(A, add(B, true));
+    d.write(A, add(X, true));
+    d.write(A, add(M, false));
+    if (k > 1) d.write(A, quorum(k));
+    return d;
+}
+}  // namespace
+
+TEST_CASE("burn notice: a back-dated record written after it is dropped, whatever time it claims") {
+    auto d = group_with_x(1);
+    auto before = d.state().heads();
+    auto early = d.write(X, add(D, false), 500);  // seen by the notice: stands
+    auto notice = d.write(A, burn(X, 1, early), 2000);
+    // The seized device, not having synced (or pretending not to), names old heads and an
+    // early clock: the notice has not seen it, so it is dropped.
+    auto backdated = d.write(X, retention(60), 100, before);
+    auto s = d.state();
+    CHECK(s.effective(notice));
+    CHECK_FALSE(s.is_member(X));
+    CHECK(s.status(early) == OpStatus::valid);
+    CHECK(s.is_member(D));
+    CHECK(s.status(backdated) == OpStatus::dropped);
+    CHECK(s.retention_seconds() == 0);
+    // A content record of X past the cutoff, at a position before the notice: dropped; the
+    // cutoff itself survives.
+    const RecordId old_heads[] = {before.front()};
+    CHECK(s.dropped(X, key(90), 2, old_heads));
+    CHECK_FALSE(s.dropped(X, early, 1, old_heads));
+}
+
+TEST_CASE("burn notice under a quorum counts from the proposal, not the completing approval") {
+    // X sees the notice while it waits and hurries: a retention of one minute, an approval of
+    // B's pending removal of M. B, having seen both, completes the notice. A plain removal
+    // counts from B's approval, which has seen X's records: they would stand. The notice
+    // counts from itself: they are dropped.
+    for (bool as_burn : {false, true}) {
+        CAPTURE(as_burn);
+        auto d = group_with_x(2);
+        auto rm_m = d.write(B, remove(M));
+        auto notice = d.write(A, as_burn ? burn(X) : remove(X));
+        auto x_retention = d.write(X, retention(60));
+        auto x_approval = d.write(X, approve(rm_m));
+        auto completing = d.write(B, approve(notice));
+        auto s = d.state();
+        CHECK(s.effective(notice));
+        CHECK(s.effective(completing));
+        CHECK_FALSE(s.is_member(X));
+        if (as_burn) {
+            CHECK(s.status(x_retention) == OpStatus::dropped);
+            CHECK(s.status(x_approval) == OpStatus::dropped);
+            CHECK(s.retention_seconds() == 0);
+            CHECK(s.is_member(M));  // X's approval does not count
+            CHECK(s.pending(rm_m));
+        } else {
+            CHECK(s.status(x_retention) == OpStatus::valid);
+            CHECK(s.retention_seconds() == 60);
+            CHECK_FALSE(s.is_member(M));
+        }
+    }
+}
+
+TEST_CASE("burn notice with a detention time drops what its past holds stamped after it") {
+    auto d = group_with_x(1);
+    auto x1 = d.write(X, add(D, false), 1000);   // before the detention: stands
+    auto x2 = d.write(X, retention(60), 5000);   // stamped after it
+    auto x3 = d.write(X, retention(120), 2000);  // back-dated, but after x2 on X's chain
+    auto notice = d.write(A, burn(X, 1, x1, 4000), 9000);
+    auto s = d.state();
+    CHECK(s.effective(notice));
+    CHECK(s.status(x1) == OpStatus::valid);
+    CHECK(s.is_member(D));
+    CHECK(s.status(x2) == OpStatus::dropped);
+    CHECK(s.status(x3) == OpStatus::dropped);
+    CHECK(s.retention_seconds() == 0);
+}
+
+TEST_CASE("burn notice with a detention time drops a record whose past holds a later stamp") {
+    // The cutoff (as the proposer found it) covers everything here, so only the stamps decide:
+    // X's record stamped early but written after B's record stamped after the detention is
+    // dropped; X's record before it stands.
+    auto d = group_with_x(1);
+    auto x1 = d.write(X, retention(30), 1000);
+    auto b_late = d.write(B, add(D, false), 5000);
+    auto x2 = d.write(X, retention(60), 2000);  // its heads reach b_late
+    auto notice = d.write(A, burn(X, 2, x2, 4000), 9000);
+    auto s = d.state();
+    CHECK(s.effective(notice));
+    CHECK(s.status(x1) == OpStatus::valid);
+    CHECK(s.status(b_late) == OpStatus::valid);
+    CHECK(s.status(x2) == OpStatus::dropped);
+    CHECK(s.retention_seconds() == 30);
+    // Without the time, the same records stand.
+    auto plain = group_with_x(1);
+    plain.write(X, retention(30), 1000);
+    plain.write(B, add(D, false), 5000);
+    auto y2 = plain.write(X, retention(60), 2000);
+    plain.write(A, burn(X, 2, y2), 9000);
+    CHECK(plain.state().status(y2) == OpStatus::valid);
+}
+
+TEST_CASE("burn notice: the state does not depend on the order records are listed in") {
+    auto d = group_with_x(2);
+    auto before = d.state().heads();
+    auto notice = d.write(A, burn(X));
+    auto x_counter = d.write(X, remove(A), 10, before);
+    d.write(X, retention(60), 10);
+    d.write(B, approve(notice));
+    auto reference = d.state();
+    crypto::DeterministicRandom rng(7);
+    for (int trial = 0; trial < 30; ++trial) {
+        auto ops = d.ops;
+        for (std::size_t i = ops.size(); i > 1; --i) std::swap(ops[i - 1], ops[rng.uniform(i)]);
+        ops.push_back(ops[rng.uniform(ops.size())]);  // a duplicate
+        auto s = GroupState::compute(d.genesis, ops, nullptr);
+        CHECK(s.members().size() == reference.members().size());
+        for (const auto& op : d.ops) CHECK(s.status(op.id) == reference.status(op.id));
+        CHECK(s.retention_seconds() == 0);
+        CHECK(s.status(x_counter) == OpStatus::valid);
+        CHECK(s.is_member(A));
+    }
+}
+
+TEST_CASE("burn notice: a counter-removal by the burned admin cannot undo it") {
+    SUBCASE("quorum 2: concurrent or later, it never takes effect, nor can it be approved") {
+        auto d = group_with_x(2);
+        auto before = d.state().heads();
+        auto notice = d.write(A, burn(X));
+        auto concurrent = d.write(X, remove(A), 1000, before);
+        auto later = d.write(X, remove(B));  // has seen the notice
+        auto completing = d.write(B, approve(notice), 1000,
+                                  std::vector<RecordId>{notice});  // has not seen X's records
+        auto s = d.state();
+        CHECK(s.effective(notice));
+        CHECK(s.effective(completing));
+        CHECK_FALSE(s.is_member(X));
+        CHECK(s.is_admin(A));
+        CHECK(s.is_admin(B));
+        CHECK(s.status(concurrent) == OpStatus::valid);  // a removal the notice has not seen
+        CHECK(s.status(later) == OpStatus::dropped);
+        CHECK_FALSE(s.pending(concurrent));  // a burned admin's proposal is not listed
+        CHECK(s.pending().empty());
+        // An admin who approves it after the notice took effect approves nothing.
+        auto mistaken = d.write(B, approve(concurrent));
+        auto t = d.state();
+        CHECK(t.status(mistaken) == OpStatus::invalid);
+        CHECK(t.is_member(A));
+    }
+    SUBCASE("quorum 1: a concurrent counter-removal removes both; a later one is void") {
+        auto d = group_with_x(1);
+        auto before = d.state().heads();
+        auto notice = d.write(A, burn(X));
+        auto concurrent = d.write(X, remove(A), 1000, before);
+        auto s = d.state();
+        CHECK(s.effective(notice));
+        CHECK(s.status(concurrent) == OpStatus::valid);
+        CHECK_FALSE(s.is_member(X));
+        CHECK_FALSE(s.is_member(A));  // mutual removal: both go
+        CHECK(s.is_admin(B));         // the other admin stays, and may add A again
+        auto readd = d.write(B, add(A, true));
+        CHECK(d.state().effective(readd));
+        CHECK(d.state().is_admin(A));
+
+        auto e = group_with_x(1);
+        auto notice2 = e.write(A, burn(X));
+        auto later = e.write(X, remove(A));  // has seen the notice: X is no member there
+        auto u = e.state();
+        CHECK(u.effective(notice2));
+        CHECK(u.status(later) == OpStatus::invalid);
+        CHECK(u.is_member(A));
+    }
+}
+
+TEST_CASE("burn notice on nodes: rotation, alert, and the seized copy's later posts refused") {
+    TempDir dir;
+    std::int64_t x_now = storage::wall_clock_ms();
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto m = make_node(dir.path() / "m", "Mila");
+    auto x = make_node(dir.path() / "x", "Xenia");
+    auto g = *a->create_group("G");
+    for (auto [n, admin] :
+         std::vector<std::pair<Node*, bool>>{{b.get(), true}, {m.get(), false}, {x.get(), true}}) {
+        auto token = a->add_member(g, card_to_text(n->card()), admin, true);
+        REQUIRE(token.has_value());
+        REQUIRE(n->join(*token).has_value());
+    }
+    for (auto* from : {a.get(), b.get(), m.get(), x.get()})
+        for (auto* to : {a.get(), b.get(), m.get(), x.get()})
+            if (from != to) deliver(*from, *to);
+    // The seized device runs on a clock of its own.
+    x.reset();
+    x = *Node::open(dir.path() / "x", as_bytes(kTestPassphrase), [&] { return x_now; });
+    REQUIRE(x->post(g, "before the seizure").has_value());
+    deliver(*x, *a);
+    deliver(*x, *m);
+
+    auto burned = a->burn_member(g, x->me(), 0, "Xenia's phone was taken");
+    REQUIRE(burned.has_value());
+    CHECK(burned->effective);
+    auto alerts = a->alerts(g);
+    REQUIRE(alerts.has_value());
+    REQUIRE(alerts->size() == 1);
+    CHECK(alerts->at(0).fields.at("text").value == "Xenia's phone was taken");
+    CHECK(alerts->at(0).fields.at("urgency").value == "critical");
+    CHECK(a->groups()[0].rotation_needed.empty());
+
+    // The seized copy, not having heard of it, posts with a clock set back a day, and a
+    // removal of Anna. Mila gets these first and shows the post; then the notice arrives.
+    x_now -= 86'400'000;
+    REQUIRE(x->post(g, "back-dated, after the seizure").has_value());
+    REQUIRE(x->remove_member(g, a->me()).has_value());
+    deliver(*x, *m);
+    auto shown = texts(*m, g);
+    CHECK(std::find(shown.begin(), shown.end(), "back-dated, after the seizure") != shown.end());
+    deliver(*a, *m);
+    deliver(*x, *b);
+    deliver(*a, *b);
+    for (auto* n : {a.get(), b.get(), m.get()}) {
+        auto t = texts(*n, g);
+        CHECK(std::find(t.begin(), t.end(), "before the seizure") != t.end());
+        CHECK(std::find(t.begin(), t.end(), "back-dated, after the seizure") == t.end());
+    }
+    // Quorum 1: X's concurrent counter-removal removes Anna too (mutual removal); Boris stays
+    // admin, and Mila and Boris agree.
+    auto names = [&](Node& n) {
+        std::vector<MemberKey> out;
+        auto list = n.members(g);
+        REQUIRE(list.has_value());
+        for (const auto& v : *list) out.push_back(v.key);
+        return out;
+    };
+    CHECK(names(*b) == names(*m));
+    auto bm = names(*b);
+    CHECK(std::find(bm.begin(), bm.end(), x->me()) == bm.end());
+    CHECK(std::find(bm.begin(), bm.end(), b->me()) != bm.end());
+}
+
+TEST_CASE("burn notice on nodes under a quorum: waits, then the approval rotates and alerts") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto c = make_node(dir.path() / "c", "Clara");
+    auto m = make_node(dir.path() / "m", "Mila");
+    auto g = *a->create_group("G");
+    for (auto [n, admin] :
+         std::vector<std::pair<Node*, bool>>{{b.get(), true}, {c.get(), true}, {m.get(), false}}) {
+        auto token = a->add_member(g, card_to_text(n->card()), admin, true);
+        REQUIRE(token.has_value());
+        REQUIRE(n->join(*token).has_value());
+    }
+    REQUIRE(a->set_quorum(g, 2).has_value());
+    auto all = {a.get(), b.get(), c.get(), m.get()};
+    for (auto* from : all)
+        for (auto* to : all)
+            if (from != to) deliver(*from, *to);
+    auto self = a->burn_member(g, a->me());
+    REQUIRE_FALSE(self.has_value());
+    CHECK(self.error().code == CoreErrc::not_permitted);
+    auto future = a->burn_member(g, c->me(), 4'000'000'000'000);
+    REQUIRE_FALSE(future.has_value());
+    CHECK(future.error().code == CoreErrc::bad_input);
+
+    auto burned = a->burn_member(g, c->me());
+    REQUIRE(burned.has_value());
+    CHECK_FALSE(burned->effective);
+    CHECK(burned->needed == 2);
+    CHECK(burned->approvers == 1);
+    CHECK(a->alerts(g)->empty());
+    // Clara's device sees the notice waiting and proposes Anna's removal, then posts.
+    deliver(*a, *c);
+    REQUIRE(c->remove_member(g, a->me()).has_value());
+    REQUIRE(c->post(g, "seen the notice, still posting").has_value());
+    deliver(*c, *b);
+    deliver(*a, *b);
+    REQUIRE(b->approve(g, burned->notice).has_value());
+    CHECK(b->alerts(g)->size() == 1);
+    CHECK(b->pending(g)->empty());
+    for (auto* from : all)
+        for (auto* to : all)
+            if (from != to) deliver(*from, *to);
+    for (auto* n : {a.get(), b.get(), m.get()}) {
+        auto members = n->members(g);
+        REQUIRE(members.has_value());
+        CHECK(members->size() == 3);
+        for (const auto& v : *members) CHECK(v.key != c->me());
+        auto t = texts(*n, g);
+        CHECK(std::find(t.begin(), t.end(), "seen the notice, still posting") == t.end());
+        CHECK(n->alerts(g)->size() == 1);
+    }
+}
