@@ -445,6 +445,12 @@ bool GroupState::burn_spares(std::size_t i, std::size_t notice, std::size_t effe
         // time, or has a control record stamped after it among its ancestors.
         const std::int64_t at = m.compromised_at_ms();
         if (at == 0) return true;
+        // The membership changes, approvals and rotations the notice has seen stand whatever
+        // the time: the notice's own standing (its author's add, role and epoch) and that of
+        // the members it was built among rest on them. A seized device's change of that kind
+        // between the time and the notice stands until removed by ordinary means (§5.11).
+        if (op.body.has_membership() || op.body.has_approval() || op.body.has_rotation())
+            return true;
         if (op.seq > m.cutoff_seq() || op.body.wall_clock_ms() > at) return false;
         for (std::size_t j = 0; j < i; ++j)
             if (in(m_anc[i], j) && m_ops[j].body.wall_clock_ms() > at) return false;

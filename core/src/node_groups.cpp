@@ -355,11 +355,18 @@ Result<BurnNotice> Node::burn_member(const GroupId& group, const MemberKey& memb
         if (auto a = m.post_burn_alert(group, display_name_of(member), alert_text); !a)
             return std::unexpected(a.error());
     } else {
+        bool waits = false;
         for (const auto& p : m.state(group).pending())
             if (p.id == *notice) {
+                waits = true;
                 out.needed = p.needed;
                 out.approvers = static_cast<std::uint32_t>(p.approvers.size());
             }
+        // Neither in effect nor waiting: it would be void where it stands (the scope is not
+        // committed, so nothing is kept).
+        if (!waits)
+            return fail(CoreErrc::not_permitted,
+                        "this burn notice would not be valid where it stands; nothing was sent");
     }
     if (auto ok = scope->commit(); !ok) return std::unexpected(ok.error());
     return out;

@@ -443,3 +443,24 @@ TEST_CASE("quorum 2 with two admins: the admin a removal is about does not count
         CHECK(d.state().is_member(M));
     }
 }
+
+TEST_CASE("burn notice with a detention time before the adds it was built among keeps them") {
+    // X adds B (admin) and M after the detention time; B, having seen them, burns X with that
+    // time. X's adds stand (the notice's own author rests on one), X's later setting does not.
+    Dag d;
+    d.genesis.creator = X;
+    auto add_b = d.write(X, add(B, true), 5000);
+    auto add_m = d.write(X, add(M, false), 5000);
+    auto late = d.write(X, retention(60), 5000);
+    auto notice = d.write(B, burn(X, 3, late, 4000), 9000);
+    auto s = d.state();
+    CHECK(s.effective(notice));
+    CHECK(s.status(add_b) == OpStatus::valid);
+    CHECK(s.status(add_m) == OpStatus::valid);
+    CHECK(s.status(late) == OpStatus::dropped);
+    CHECK(s.retention_seconds() == 0);
+    CHECK_FALSE(s.is_member(X));
+    CHECK(s.is_member(B));
+    CHECK(s.is_admin(B));
+    CHECK(s.is_member(M));
+}
