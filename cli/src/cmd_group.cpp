@@ -311,6 +311,11 @@ void register_group_commands(CLI::App& app) {
                     item["target"] = hex(p.target);
                     item["target_name"] = node->display_name_of(p.target);
                     item["admin"] = p.admin;
+                    if (p.kind == core::ProposalView::Kind::remove) {
+                        item["compromised"] = p.compromised;
+                        if (p.compromised && p.compromised_at_ms != 0)
+                            item["compromised_at"] = proposal_time_text(p.compromised_at_ms);
+                    }
                 }
                 j.push_back(std::move(item));
             }

@@ -1,6 +1,7 @@
 #include "proposals.hpp"
 
 #include <algorithm>
+#include <ctime>
 
 #include "kolokol/crypto/encoding.hpp"
 // i18n.hpp after the other headers: `_` is a macro.
@@ -12,6 +13,15 @@ std::string proposal_id_text(const core::RecordId& id) {
     return crypto::hex_encode(ByteView(id).first(4));
 }
 
+std::string proposal_time_text(std::int64_t ms) {
+    const std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+    return buf;
+}
+
 std::string proposal_change(core::Node& node, const core::ProposalView& p) {
     using Kind = core::ProposalView::Kind;
     const std::string who = p.kind == Kind::quorum ? std::string() : node.display_name_of(p.target);
@@ -19,7 +29,10 @@ std::string proposal_change(core::Node& node, const core::ProposalView& p) {
         case Kind::add:
             return p.admin ? subst(_("add {} as an admin"), who) : subst(_("add {}"), who);
         case Kind::remove:
-            return subst(_("remove {}"), who);
+            if (!p.compromised) return subst(_("remove {}"), who);
+            if (p.compromised_at_ms == 0) return subst(_("burn notice for {}"), who);
+            return subst(_("burn notice for {} (device taken at {})"), who,
+                         proposal_time_text(p.compromised_at_ms));
         case Kind::set_role:
             return p.admin ? subst(_("make {} an admin"), who)
                            : subst(_("make {} a member who is no admin"), who);

@@ -2,6 +2,7 @@
 // Membership changes waiting for admins' approvals (docs/design.md §5.10) as the CLI and the
 // chat show them: one line per proposal, and the proposal a command just wrote.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -11,6 +12,8 @@ namespace kolokol::cli {
 
 // The id as shown and typed: its first 4 bytes in hex ("3fa9c2d1").
 std::string proposal_id_text(const core::RecordId& id);
+// A burn notice's detention time: "2001-01-01 00:00 UTC".
+std::string proposal_time_text(std::int64_t ms);
 // What it changes, translated: "add Zoya Orlova as an admin", "set the quorum to 3".
 std::string proposal_change(core::Node& node, const core::ProposalView& p);
 // "3fa9c2d1  add Zoya Orlova  proposed by Anna Petrova  1 of 2 approvals" (and "you approved"

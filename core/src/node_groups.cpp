@@ -446,8 +446,11 @@ Result<std::vector<ProposalView>> Node::pending(const GroupId& group) {
         v.approvers = p.approvers;
         v.needed = p.needed;
         for (const auto& r : g.records())
-            if (r.id == p.id && r.body.has_membership())
+            if (r.id == p.id && r.body.has_membership()) {
                 v.admin = r.body.membership().role() == pb::ROLE_ADMIN;
+                v.compromised = r.body.membership().compromised();
+                v.compromised_at_ms = r.body.membership().compromised_at_ms();
+            }
         out.push_back(std::move(v));
     }
     return out;

@@ -464,3 +464,32 @@ TEST_CASE("burn notice with a detention time before the adds it was built among 
     CHECK(s.is_admin(B));
     CHECK(s.is_member(M));
 }
+
+TEST_CASE("burn notice waiting under a quorum is listed as one, with its detention time") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto c = make_node(dir.path() / "c", "Clara");
+    auto m = make_node(dir.path() / "m", "Mila");
+    auto g = *a->create_group("G");
+    for (auto [n, admin] :
+         std::vector<std::pair<Node*, bool>>{{b.get(), true}, {c.get(), true}, {m.get(), false}}) {
+        auto token = a->add_member(g, card_to_text(n->card()), admin, true);
+        REQUIRE(token.has_value());
+        REQUIRE(n->join(*token).has_value());
+    }
+    REQUIRE(a->set_quorum(g, 2).has_value());
+    REQUIRE(a->burn_member(g, c->me()).has_value());
+    REQUIRE(a->burn_member(g, m->me(), 978'307'200'000).has_value());
+    REQUIRE(a->remove_member(g, m->me()).has_value());
+    deliver(*a, *b);
+    auto waiting = b->pending(g);
+    REQUIRE(waiting.has_value());
+    REQUIRE(waiting->size() == 3);
+    for (const auto& p : *waiting) CHECK(p.kind == ProposalView::Kind::remove);
+    CHECK(waiting->at(0).compromised);
+    CHECK(waiting->at(0).compromised_at_ms == 0);
+    CHECK(waiting->at(1).compromised);
+    CHECK(waiting->at(1).compromised_at_ms == 978'307'200'000);
+    CHECK_FALSE(waiting->at(2).compromised);
+}

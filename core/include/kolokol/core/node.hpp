@@ -75,9 +75,11 @@ struct ProposalView {
     enum class Kind { add, remove, set_role, quorum };
     RecordId id{};
     Kind kind = Kind::add;
-    MemberKey target{};        // add, remove, set_role
-    bool admin = false;        // add and set_role: the role it gives
-    std::uint32_t quorum = 0;  // quorum: the quorum it sets
+    MemberKey target{};                  // add, remove, set_role
+    bool admin = false;                  // add and set_role: the role it gives
+    std::uint32_t quorum = 0;            // quorum: the quorum it sets
+    bool compromised = false;            // remove: a burn notice (§5.11)
+    std::int64_t compromised_at_ms = 0;  // burn notice: the detention time given, 0 when none
     MemberKey proposer{};
     std::vector<MemberKey> approvers;  // the proposer first
     std::uint32_t needed = 1;          // distinct admins it needs, the proposer included
