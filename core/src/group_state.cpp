@@ -106,17 +106,10 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
             bool ok = true;
             if (is_proposal(op)) {
                 // The quorum, but never more than the admins at its position: a group left with
-                // fewer admins than its quorum is not frozen for good. The admin a removal (a
-                // burn notice above all) is about does not count: her approval is never needed
-                // to take her out. A demotion still counts her (one admin alone cannot demote
-                // the only other one).
+                // fewer admins than its quorum is not frozen for good.
                 auto admins = static_cast<std::uint32_t>(
                     std::count_if(s.members.begin(), s.members.end(),
                                   [](const auto& m) { return m.second.admin; }));
-                if (is_kind(op, pb::MembershipOp::REMOVE)) {
-                    auto t = s.members.find(target_of(op));
-                    if (t != s.members.end() && t->second.admin && admins > 0) --admins;
-                }
                 auto k = std::max(s.quorum, quorum_floor[i]);
                 g.m_needed[i] = std::max<std::uint32_t>(1, std::min(k, admins));
             }

@@ -403,47 +403,6 @@ TEST_CASE("burn notice on nodes under a quorum: waits, then the approval rotates
     }
 }
 
-TEST_CASE("quorum 2 with two admins: the admin a removal is about does not count") {
-    // Admins A and X, member M, quorum 2: removing X needs no approval of X's own.
-    auto two = [] {
-        Dag d;
-        d.write(A, add(X, true));
-        d.write(A, add(M, false));
-        d.write(A, quorum(2));
-        return d;
-    };
-    SUBCASE("a burn notice takes effect at once") {
-        auto d = two();
-        auto notice = d.write(A, burn(X));
-        auto later = d.write(X, retention(60), 1000, d.state().heads());
-        auto s = d.state();
-        CHECK(s.effective(notice));
-        CHECK_FALSE(s.is_member(X));
-        CHECK(s.status(later) != OpStatus::valid);
-        CHECK(s.retention_seconds() == 0);
-    }
-    SUBCASE("a plain removal too; a demotion still needs both") {
-        auto d = two();
-        auto rm = d.write(A, remove(X));
-        CHECK(d.state().effective(rm));
-        CHECK_FALSE(d.state().is_member(X));
-        auto d2 = two();
-        pb::RecordBody demote;
-        demote.mutable_membership()->set_kind(pb::MembershipOp::SET_ROLE);
-        demote.mutable_membership()->set_member(to_string(X));
-        demote.mutable_membership()->set_role(pb::ROLE_MEMBER);
-        auto dem = d2.write(A, demote);
-        CHECK(d2.state().pending(dem));
-        CHECK(d2.state().is_admin(X));
-    }
-    SUBCASE("removing a member who is no admin still needs both admins") {
-        auto d = two();
-        auto rm = d.write(A, remove(M));
-        CHECK(d.state().pending(rm));
-        CHECK(d.state().is_member(M));
-    }
-}
-
 TEST_CASE("burn notice with a detention time before the adds it was built among keeps them") {
     // X adds B (admin) and M after the detention time; B, having seen them, burns X with that
     // time. X's adds stand (the notice's own author rests on one), X's later setting does not.
