@@ -64,5 +64,6 @@ void register_backup_commands(CLI::App& app);
 void register_doctor_commands(CLI::App& app);
 void register_settings_commands(CLI::App& app);  // cmd_settings.cpp
 void register_agent_commands(CLI::App& app);     // cmd_agent.cpp
+void register_rekey_commands(CLI::App& app);     // cmd_rekey.cpp; after the group commands
 
 }  // namespace kolokol::cli

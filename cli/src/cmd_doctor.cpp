@@ -19,6 +19,7 @@
 #include "kolokol/transport/tor_check.hpp"
 #include "network.hpp"
 #include "node_session.hpp"
+#include "rekey_warning.hpp"
 #include "store_gone.hpp"
 #include "terminal.hpp"
 // Last: `_` is a macro.
@@ -390,6 +391,10 @@ void run_doctor() {
         check_clock(*node, findings);
         check_proxy(*node, findings);
         check_relays(*node, findings);
+        for (const auto& line : foreign_key_update_warnings(*node))
+            findings.push_back({"keys", Verdict::problem, line,
+                                _("ask an admin for a burn notice (`kolokol group compromised`) "
+                                  "and join again with a new identity")});
     } else {
         findings.push_back({"clock", Verdict::note, _("not checked: the store is not open"), ""});
         findings.push_back({"relay", Verdict::note, _("not checked: the store is not open"), ""});

@@ -15,6 +15,7 @@
 #include "kolokol/transport/sync.hpp"
 #include "network.hpp"
 #include "node_session.hpp"
+#include "rekey_warning.hpp"
 #include "settings.hpp"
 #include "terminal.hpp"
 #include "ws_front.hpp"
@@ -335,6 +336,8 @@ void network_sync(core::Node& node) {
     auto report = core::sync_once(node, plan, options);
     if (report.stopped) throw CommandError(Exit::interrupted, kept_text());
     if (report.maintain_error) raise(*report.maintain_error);
+    for (const auto& line : foreign_key_update_warnings(node))
+        std::cerr << "kolokol: " << line << "\n";
     // Each failure is said once: all but the gravest here, that one as the command's error.
     std::vector<std::pair<Exit, std::string>> errors;
     for (const auto& done : report.addresses)
@@ -414,6 +417,8 @@ void register_sync_commands(CLI::App& app) {
         if (!a.to_file.empty() || !a.from_files.empty()) {
             const auto refused = file_sync(*node);
             for (const auto& line : value_or_raise(node->maintain())) std::cerr << line << "\n";
+            for (const auto& line : foreign_key_update_warnings(*node))
+                std::cerr << "kolokol: " << line << "\n";
             refuse_over_quota(*node, refused);
             return;
         }

@@ -101,7 +101,9 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
             Fold s = g.fold(before);
             const auto& op = g.m_ops[i];
             auto author = s.members.find(op.author);
-            if (author == s.members.end() || !author->second.admin) continue;
+            if (author == s.members.end()) continue;
+            // A key update is a member's own, about itself; everything else is an admin's.
+            if (!author->second.admin && !op.body.has_key_update()) continue;
             if (!g.frontier_of(s).contains(op.epoch)) continue;
             bool ok = true;
             if (is_proposal(op)) {
@@ -311,6 +313,17 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
             }
         } else if (op.body.has_rotation()) {
             f.rotations.push_back(i);
+        } else if (op.body.has_key_update()) {
+            // The latest on the member's own chain wins whatever order they are folded in; on a
+            // fork (two at one seq) the smaller record id, so every member picks the same.
+            auto it = f.members.find(op.author);
+            if (it != f.members.end() &&
+                (op.seq > it->second.box_seq ||
+                 (op.seq == it->second.box_seq && op.id < it->second.box_record))) {
+                it->second.box = to_array<32>(as_bytes(op.body.key_update().box_key()));
+                it->second.box_seq = op.seq;
+                it->second.box_record = op.id;
+            }
         } else if (op.body.has_settings()) {
             const auto& s = op.body.settings();
             if (!s.name().empty()) f.name = s.name();
@@ -323,6 +336,7 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
             if (s.set_retention()) f.retention_seconds = s.retention_seconds();
             if (s.set_tor_only()) f.tor_only = s.tor_only();
             if (s.set_quorum()) f.quorum = s.quorum();
+            if (s.set_rekey_interval()) f.rekey_interval_seconds = s.rekey_interval_seconds();
         }
     }
     if (relay_list) drop_retired(f, set, *relay_list);
@@ -606,7 +620,28 @@ std::string GroupState::rotation_needed(const MemberKey& me) const {
     for (const auto& [k, m] : m_final.members)
         if (!e->holders.contains(member_tag(k)))
             return KOLOKOL_TEXT("a member lacks the current key");
+    // A member who replaced their key since the epoch's rotation (§5.12): its grant went to a
+    // key they mean to erase, and a copy of their old keys still opens it.
+    std::vector<RecordId> heads;
+    if (auto it = m_index.find(key_of(e->rotation)); it != m_index.end())
+        heads = m_ops[it->second].heads;
+    else if (e->rotation != RecordId{})
+        return {};
+    if (const auto* pos = at(heads))
+        for (const auto& [k, m] : m_final.members)
+            if (auto then = pos->members.find(k);
+                then != pos->members.end() && then->second.box != m.box)
+                return KOLOKOL_TEXT("a member replaced their key");
     return {};
+}
+
+bool GroupState::key_forked(const MemberKey& who) const {
+    std::set<std::uint64_t> seqs;
+    for (std::size_t i = 0; i < m_ops.size(); ++i)
+        if (m_status[i] == OpStatus::valid && m_ops[i].body.has_key_update() &&
+            m_ops[i].author == who && !seqs.insert(m_ops[i].seq).second)
+            return true;
+    return false;
 }
 
 std::vector<RecordId> GroupState::heads() const {

@@ -19,6 +19,8 @@
 //    dropped whatever time it claims, except a removal concurrent with the notice; with a
 //    detention time, ops in its past stamped after it (or after an ancestor so stamped) or
 //    later on the member's chain than its cutoff are dropped too (docs/design.md §5.11).
+//  - Key updates (§5.12): any member at the record's position may write one, for itself; the
+//    fold gives each member the key of their latest valid one (highest seq, then smaller id).
 //  - Concurrent rotations are both valid; writers use the untainted one with the smaller id.
 //    An epoch is tainted when someone who holds it is no longer a member; an admin who sees the
 //    writer epoch tainted, or a member without it, rotates again.
@@ -60,9 +62,13 @@ struct GenesisInfo {
 
 struct Member {
     MemberKey key{};
+    // The key rotation grants to this member are sealed to: that of their latest valid key
+    // update (highest seq on their chain; on a fork the smaller record id), else their add's.
     crypto::BoxPublicKey box{};
     std::string name;
     bool admin = false;
+    std::uint64_t box_seq = 0;  // seq of the key update that set `box` (0: the add)
+    RecordId box_record{};      // that key update (zero: the add)
 };
 
 struct EpochInfo {
@@ -115,6 +121,11 @@ public:
     bool relays_set() const { return m_final.relays_set; }
     bool tor_only() const { return m_final.tor_only; }
     std::uint64_t retention_seconds() const { return m_final.retention_seconds; }
+    // How often members write a key update (0 = never; §5.12).
+    std::uint64_t rekey_interval_seconds() const { return m_final.rekey_interval_seconds; }
+    // Whether `who`'s chain holds two valid key updates at the same seq: two devices sign with
+    // their key (a copied store, §5.12).
+    bool key_forked(const MemberKey& who) const;
     // Distinct admins a membership change or quorum change needs (1 unless set).
     std::uint32_t quorum() const { return m_final.quorum; }
     // The proposals waiting for approvals, in (Lamport, id) order.
@@ -173,6 +184,7 @@ private:
         bool relays_set = false;  // a settings record set the relay list (perhaps to none)
         bool tor_only = false;
         std::uint64_t retention_seconds = 0;
+        std::uint64_t rekey_interval_seconds = 0;
         std::uint32_t quorum = 1;
         std::vector<std::size_t> rotations;  // valid rotation ops in the fold
         // Proposals waiting in the fold: index → approvers (the proposer first).

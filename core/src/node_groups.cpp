@@ -261,7 +261,7 @@ Result<std::optional<RecordRow>> Node::Impl::burn_cutoff(const GroupId& group,
         group,
         {RecordKind::message, RecordKind::membership, RecordKind::rotation, RecordKind::settings,
          RecordKind::redaction, RecordKind::object, RecordKind::chunk, RecordKind::manifest,
-         RecordKind::redacted, RecordKind::approval},
+         RecordKind::redacted, RecordKind::approval, RecordKind::key_update},
         false, [&](const StoredRecord& rec) {
             bool is_late = rec.row.wall_ms > at_ms;
             if (!is_late && !late.empty()) {
@@ -500,6 +500,20 @@ Status Node::rotate(const GroupId& group) {
 Result<std::vector<std::string>> Node::maintain() {
     std::vector<std::string> done;
     auto& m = *m_impl;
+    // Key updates first: a rotation this admin owes below then seals to the new key.
+    auto due = m.rekey_due();
+    if (!due) return std::unexpected(due.error());
+    for (const auto& group : *due) {
+        auto r = rekey(group);
+        if (!r) {
+            // No key to write with yet (control access only, an admission waiting): later.
+            if (r.error().code == CoreErrc::no_epoch || r.error().code == CoreErrc::not_permitted)
+                continue;
+            return std::unexpected(r.error());
+        }
+        done.push_back("wrote a key update in \"" + m.state(group).name() +
+                       "\" (the group's rekey interval passed)");
+    }
     for (const auto& s : groups()) {
         if (s.rotation_needed.empty()) continue;
         // A member added without history who lacks the current key (an add that took effect

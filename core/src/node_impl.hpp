@@ -149,6 +149,20 @@ struct Node::Impl {
     Status take_grant(const RecordId& rotation, const GroupId& group, const pb::Rotation& body,
                       std::vector<RecordId>& retry);
 
+    // ---- Key updates (node_key_updates.cpp, §5.12) ----
+    struct HeldBoxKey {
+        crypto::BoxKeyPair pair;
+        std::int64_t order = 0;  // its box_keys rowid: the order keys were made in
+    };
+    // The box secrets of this member's key updates still kept (of `group`, or of every
+    // group), newest first.
+    Result<std::vector<HeldBoxKey>> held_box_keys(const GroupId* group);
+    // Erases the group's box secrets made before the one of rowid `order`.
+    Status erase_box_keys_before(const GroupId& group, std::int64_t order);
+    // The groups whose rekey interval has passed since this device's last key update there
+    // (or since it joined).
+    Result<std::vector<GroupId>> rekey_due();
+
     // ---- Welcome tokens and admissions (node_welcome.cpp) ----
     enum class AdmissionState : int { waiting = 0, confirmed = 1, refused = 2 };
     struct Admission {

@@ -25,6 +25,8 @@ RecordKind kind_of(const pb::RecordBody& body) {
             return RecordKind::manifest;
         case pb::RecordBody::kApproval:
             return RecordKind::approval;
+        case pb::RecordBody::kKeyUpdate:
+            return RecordKind::key_update;
         default:
             return RecordKind::message;
     }

@@ -47,8 +47,10 @@ struct OpenedWelcome {
     std::vector<EpochKeys> keys;
 };
 
+// `more`: the box keys of this member's key updates (a token reissued to a member is sealed to
+// their current key, §5.12).
 Result<OpenedWelcome> open_welcome(std::string_view token_text, const Identity& me,
-                                   std::int64_t now) {
+                                   std::int64_t now, std::span<const crypto::BoxKeyPair> more) {
     auto text = trim(token_text);
     if (text.size() > kMaxWelcomeText)
         return fail(CoreErrc::bad_input, "the welcome token is too long");
@@ -58,6 +60,10 @@ Result<OpenedWelcome> open_welcome(std::string_view token_text, const Identity& 
     auto sealed = crypto::base64url_decode(std::string_view(text).substr(kWelcomePrefix.size()));
     if (!sealed) return fail(CoreErrc::bad_input, "the welcome token is damaged (bad base64)");
     auto plain = crypto::box_seal_open(me.box, *sealed);
+    for (const auto& k : more) {
+        if (plain) break;
+        plain = crypto::box_seal_open(k, *sealed);
+    }
     if (!plain)
         return fail(CoreErrc::bad_input, "this welcome token is not for you, or it is damaged");
     OpenedWelcome out;
@@ -236,7 +242,11 @@ Result<std::string> Node::welcome_again(const GroupId& group, const MemberKey& m
 
 Result<GroupId> Node::join(std::string_view token_text, JoinedGroup* joined) {
     auto& m = *m_impl;
-    auto opened = open_welcome(token_text, m.identity, m.now());
+    auto held_keys = m.held_box_keys(nullptr);
+    if (!held_keys) return std::unexpected(held_keys.error());
+    std::vector<crypto::BoxKeyPair> more;
+    for (auto& k : *held_keys) more.push_back(std::move(k.pair));
+    auto opened = open_welcome(token_text, m.identity, m.now(), more);
     if (!opened) return std::unexpected(opened.error());
     auto& w = *opened;
     const GroupId group = w.group;

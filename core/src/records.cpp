@@ -19,7 +19,8 @@ std::optional<std::string_view> quorum_problem(const pb::GroupSettings& s) {
     if (s.quorum() == 0 || s.quorum() > kMaxQuorum) return "quorum out of range";
     if (!s.name().empty() || s.set_relays() || s.relays_size() > 0 ||
         s.relay_alternates_size() > 0 || s.relay_retired_size() > 0 || s.set_retention() ||
-        s.retention_seconds() != 0 || s.set_tor_only() || s.tor_only())
+        s.retention_seconds() != 0 || s.set_tor_only() || s.tor_only() || s.set_rekey_interval() ||
+        s.rekey_interval_seconds() != 0)
         return "a quorum change with other settings";
     return std::nullopt;
 }
@@ -97,7 +98,7 @@ std::string_view reject_reason_name(RejectReason reason) {
 
 bool is_control_payload(const pb::RecordBody& body) {
     return body.has_membership() || body.has_rotation() || body.has_settings() ||
-           body.has_approval();
+           body.has_approval() || body.has_key_update();
 }
 
 Bytes seal_record(const pb::RecordBody& body, const crypto::SecretBytes& author_secret,
@@ -177,6 +178,13 @@ std::optional<std::string> check_limits(const pb::RecordBody& b) {
                 return "bad group name";
             if (auto problem = relay_list_problem(b.settings())) return std::string(*problem);
             if (auto problem = quorum_problem(b.settings())) return std::string(*problem);
+            if (b.settings().rekey_interval_seconds() != 0 && !b.settings().set_rekey_interval())
+                return "a rekey interval without set_rekey_interval";
+            if (b.settings().rekey_interval_seconds() > kMaxRekeyIntervalSeconds)
+                return "rekey interval out of range";
+            break;
+        case pb::RecordBody::kKeyUpdate:
+            if (b.key_update().box_key().size() != 32) return "bad box key";
             break;
         case pb::RecordBody::kApproval:
             if (!b.approval().has_proposal() || !ref_ok(b.approval().proposal()))

@@ -39,6 +39,8 @@ std::optional<std::string_view> relay_list_problem(const pb::GroupSettings& sett
 // else in the record must wait with it); without it, no quorum value.
 std::optional<std::string_view> quorum_problem(const pb::GroupSettings& settings);
 inline constexpr std::uint32_t kMaxQuorum = 100;
+// The longest rekey interval a settings record may set (10 years).
+inline constexpr std::uint64_t kMaxRekeyIntervalSeconds = 10ull * 366 * 24 * 3600;
 
 // Control records travel under the control key so late joiners can read them.
 bool is_control_payload(const pb::RecordBody& body);

@@ -287,8 +287,36 @@ public:
     Result<std::uint32_t> quorum(const GroupId& group);
     Status rotate(const GroupId& group);
     // Performs the rotations this admin owes (a removal it had not seen, a member without the
-    // current key). Returns one line per action taken.
+    // current key, a member who replaced their key) and the key updates the groups' rekey
+    // intervals call for. Returns one line per action taken.
     Result<std::vector<std::string>> maintain();
+
+    // ---- Key updates (docs/design.md §5.12) ----
+    // Makes a new X25519 key for `group`, keeps its secret (sealed) and writes a key update:
+    // the group's next rotation seals this member's grant to it. Returns the record's id.
+    Result<RecordId> rekey(const GroupId& group);
+    // Admins only: how often members write a key update (0 = only when they ask), as a
+    // settings record.
+    Status set_rekey_interval(const GroupId& group, std::uint64_t seconds);
+    std::uint64_t rekey_interval(const GroupId& group);
+    // Key updates signed with this member's key that this device did not make: another device
+    // holds the signing key (a copied store). Its key update redirects this member's future
+    // grants to the copy's holder; only a burn notice and a new identity end that (§5.12).
+    struct ForeignKeyUpdate {
+        GroupId group{};
+        std::string group_name;
+        RecordId record{};
+        std::int64_t wall_ms = 0;  // the time it claims
+        bool current = false;      // the fold seals this member's grants to its key now
+    };
+    Result<std::vector<ForeignKeyUpdate>> foreign_key_updates();
+    // Box secrets this device keeps for `group` (kept for grants not yet opened, §5.12), and
+    // how many it has erased.
+    struct BoxKeyCount {
+        std::size_t held = 0;
+        std::size_t erased = 0;
+    };
+    Result<BoxKeyCount> box_keys(const GroupId& group);
 
     // Messages
     Result<RecordId> post(const GroupId& group, std::string_view text);
