@@ -22,7 +22,7 @@ _kolokol() {
 
     local commands="init passwd panic agent lock whoami verify group post read rejected sync serve relay
         age chat backup restore doctor proxy settings event task case contact report alert redact
-        attachment bundle"
+        attachment bundle rekey"
     local global_opts="--home --passphrase-file --help"
 
     # The command (and subcommand) typed so far, skipping global options and their values.
@@ -75,7 +75,7 @@ _kolokol() {
         verify) opts="--confirm --json" ;;
         group)
             if [ -z "$sub" ]; then
-                COMPREPLY=($(compgen -W "create add token join members remove compromised role quorum pending approve rotate relay tor-only retention list --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "create add token join members remove compromised role quorum pending approve rotate relay tor-only retention rekey-interval list --help" -- "$cur"))
                 return
             fi
             case $sub in
