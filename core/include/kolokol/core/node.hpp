@@ -324,8 +324,10 @@ public:
     Status set_quorum(const GroupId& group, std::uint32_t quorum);
     // Admins only: approves a pending proposal (not_found when none such waits, exists when
     // this admin proposed or approved it already). When it completes the proposal, performs
-    // the rotation that is then owed.
-    Status approve(const GroupId& group, const RecordId& proposal);
+    // the rotation that is then owed, and for a burn notice posts the group alert
+    // (`burn_alert`, or a text in English when empty) in the new epoch.
+    Status approve(const GroupId& group, const RecordId& proposal,
+                   std::string_view burn_alert = {});
     // The proposals waiting for approvals, in (Lamport, id) order.
     Result<std::vector<ProposalView>> pending(const GroupId& group);
     // The waiting proposal whose id starts with `prefix` (≥ 4 hex digits). bad_input for a
