@@ -84,7 +84,7 @@ void records() {
     Bytes mode1{1};
     append(mode1, *plain);
     put("record", "signed_record", mode1);
-    // A key update (docs/design.md §5.12): sealed under the control key.
+    // A key update (docs/design.md §5.13): sealed under the control key.
     body.mutable_key_update()->set_box_key(std::string(32, 'k'));
     Bytes key_update{0};
     append(key_update, core::seal_record(body, author.secret_key, keys, r));

@@ -564,6 +564,8 @@ void register_group_commands(CLI::App& app) {
                                               : subst(_("  admission: {}\n"), g.admission));
         print_maintenance(*node);
     });
+
+    register_group_audit(*group);
 }
 
 }  // namespace kolokol::cli

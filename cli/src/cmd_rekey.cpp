@@ -1,4 +1,4 @@
-// kolokol rekey · group rekey-interval — key updates (docs/design.md §5.12), and the warning
+// kolokol rekey · group rekey-interval — key updates (docs/design.md §5.13), and the warning
 // about key updates made with this member's signing key on another device.
 #include <iostream>
 

@@ -1,6 +1,6 @@
 #pragma once
 // The warning about key updates signed with this member's key that this device did not make
-// (docs/design.md §5.12): `sync` and `doctor` show it.
+// (docs/design.md §5.13): `sync` and `doctor` show it.
 
 #include <string>
 #include <vector>

@@ -620,7 +620,7 @@ std::string GroupState::rotation_needed(const MemberKey& me) const {
     for (const auto& [k, m] : m_final.members)
         if (!e->holders.contains(member_tag(k)))
             return KOLOKOL_TEXT("a member lacks the current key");
-    // A member who replaced their key since the epoch's rotation (§5.12): its grant went to a
+    // A member who replaced their key since the epoch's rotation (§5.13): its grant went to a
     // key they mean to erase, and a copy of their old keys still opens it.
     std::vector<RecordId> heads;
     if (auto it = m_index.find(key_of(e->rotation)); it != m_index.end())

@@ -19,7 +19,7 @@
 //    dropped whatever time it claims, except a removal concurrent with the notice; with a
 //    detention time, ops in its past stamped after it (or after an ancestor so stamped) or
 //    later on the member's chain than its cutoff are dropped too (docs/design.md §5.11).
-//  - Key updates (§5.12): any member at the record's position may write one, for itself; the
+//  - Key updates (§5.13): any member at the record's position may write one, for itself; the
 //    fold gives each member the key of their latest valid one (highest seq, then smaller id).
 //  - Concurrent rotations are both valid; writers use the untainted one with the smaller id.
 //    An epoch is tainted when someone who holds it is no longer a member; an admin who sees the
@@ -121,10 +121,10 @@ public:
     bool relays_set() const { return m_final.relays_set; }
     bool tor_only() const { return m_final.tor_only; }
     std::uint64_t retention_seconds() const { return m_final.retention_seconds; }
-    // How often members write a key update (0 = never; §5.12).
+    // How often members write a key update (0 = never; §5.13).
     std::uint64_t rekey_interval_seconds() const { return m_final.rekey_interval_seconds; }
     // Whether `who`'s chain holds two valid key updates at the same seq: two devices sign with
-    // their key (a copied store, §5.12).
+    // their key (a copied store, §5.13).
     bool key_forked(const MemberKey& who) const;
     // Distinct admins a membership change or quorum change needs (1 unless set).
     std::uint32_t quorum() const { return m_final.quorum; }

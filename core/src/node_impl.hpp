@@ -149,7 +149,7 @@ struct Node::Impl {
     Status take_grant(const RecordId& rotation, const GroupId& group, const pb::Rotation& body,
                       std::vector<RecordId>& retry);
 
-    // ---- Key updates (node_key_updates.cpp, §5.12) ----
+    // ---- Key updates (node_key_updates.cpp, §5.13) ----
     struct HeldBoxKey {
         crypto::BoxKeyPair pair;
         std::int64_t order = 0;  // its box_keys rowid: the order keys were made in

@@ -107,7 +107,7 @@ Status Node::Impl::take_grant(const RecordId& rotation, const GroupId& group,
     for (const auto& grant : body.grants()) {
         if (!crypto::equal_ct(as_bytes(grant.member_tag()), my_tag)) continue;
         // Sealed to the key the fold gave us at the rotation's position: one of our key
-        // updates' (newest first), else our card's (§5.12).
+        // updates' (newest first), else our card's (§5.13).
         auto held_keys = held_box_keys(&group);
         if (!held_keys) return std::unexpected(held_keys.error());
         const HeldBoxKey* opened_with = nullptr;
@@ -155,7 +155,7 @@ Status Node::Impl::take_grant(const RecordId& rotation, const GroupId& group,
         }
         // A grant sealed to a key update's key is taken: the keys made before it are needed by
         // no later rotation, and go (a concurrent rotation sealed to one of them is lost: a new
-        // rotation or a welcome token brings its key, §5.12).
+        // rotation or a welcome token brings its key, §5.13).
         if (opened_with)
             if (auto ok = erase_box_keys_before(group, opened_with->order); !ok) return ok;
         // Envelopes that arrived before we could open them.
@@ -540,7 +540,7 @@ std::expected<bool, Rejection> Node::Impl::judge(const Candidate& c) {
     auto author = pos->members.find(author_of(body));
     if (author == pos->members.end())
         return no(RejectReason::not_member, "author not a member at this point");
-    // A key update is the one control-class record a member writes, for itself (§5.12).
+    // A key update is the one control-class record a member writes, for itself (§5.13).
     if (c.rec.control && !author->second.admin && !body.has_key_update())
         return no(RejectReason::not_admin, "control record by a non-admin");
     if (!pos->frontier.contains(c.keys->epoch_id))

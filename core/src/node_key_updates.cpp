@@ -1,4 +1,4 @@
-// Key updates (docs/design.md §5.12): a member's per-group box keys, the records that announce
+// Key updates (docs/design.md §5.13): a member's per-group box keys, the records that announce
 // them, the erasure of the old ones, and the key updates made with this member's signing key
 // elsewhere.
 

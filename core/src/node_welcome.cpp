@@ -48,7 +48,7 @@ struct OpenedWelcome {
 };
 
 // `more`: the box keys of this member's key updates (a token reissued to a member is sealed to
-// their current key, §5.12).
+// their current key, §5.13).
 Result<OpenedWelcome> open_welcome(std::string_view token_text, const Identity& me,
                                    std::int64_t now, std::span<const crypto::BoxKeyPair> more) {
     auto text = trim(token_text);

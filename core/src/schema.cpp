@@ -71,7 +71,7 @@ CREATE TABLE admissions(
   inviter_name TEXT NOT NULL, state INTEGER NOT NULL, detail TEXT NOT NULL,
   at_ms INTEGER NOT NULL);
 )sql",
-    // Per-group box keys of this member's key updates (§5.12): the secret sealed (place
+    // Per-group box keys of this member's key updates (§5.13): the secret sealed (place
     // "box_keys.secret" || public_key), NULL once erased; the row stays so that a key update
     // with this key is known as this device's own.
     R"sql(

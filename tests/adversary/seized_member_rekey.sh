@@ -1,4 +1,4 @@
-# A member's store copied, then a key update (docs/design.md §5.12, SECURITY.md "Key updates").
+# A member's store copied, then a key update (docs/design.md §5.13, SECURITY.md "Key updates").
 # Anna (admin) and Boris share a group through a real relay. Boris's home is copied ("seized",
 # passphrase known). Boris runs `kolokol rekey`; Anna's sync rotates (a member replaced their
 # key) and she posts. Promises: the seized copy syncs from the relay and reads none of Anna's
@@ -25,6 +25,8 @@ as boris sync >/dev/null
 err=$(as anna sync 2>&1 >/dev/null) || true
 echo "$err"
 grep -q "a member replaced their key" <<<"$err" || problem "Anna's sync did not rotate for Boris's new key"
+as anna group audit "$G" | grep -q "replace their encryption key  signed by Boris" ||
+  problem "Anna's group audit does not show Boris's key update: $(as anna group audit "$G")"
 as anna post "$G" "Anna: after the rotation" >/dev/null
 as anna sync >/dev/null
 
@@ -66,6 +68,8 @@ if [ -x "${KOLOKOL_TESTHOOKS:-}" ]; then
     KOLOKOL_FAKE_NOW_MS=$(( $(date +%s%3N) + 2 * 86400000 )) "$KOLOKOL_TESTHOOKS" sync 2>&1 >/dev/null) || true
   echo "$err"
   grep -q "wrote a key update in \"$G\"" <<<"$err" || problem "Anna's sync did not rekey after the interval"
+  as anna group audit "$G" | grep -q "have members replace their keys every 24 hours" ||
+    problem "Anna's group audit does not show the rekey interval"
   expect_exit 8 boris group rekey-interval "$G" 1d
 fi
 finish

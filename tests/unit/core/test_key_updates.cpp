@@ -1,4 +1,4 @@
-// Key updates (docs/design.md §5.12): the fold on hand-built control records, then real Nodes
+// Key updates (docs/design.md §5.13): the fold on hand-built control records, then real Nodes
 // with a copied store.
 
 #include <doctest/doctest.h>

@@ -112,6 +112,58 @@ struct MessageView {
     std::uint32_t devices = 0;
 };
 
+// One control record as `group audit` shows it (docs/design.md §5.12).
+struct ControlEntry {
+    enum class Kind { add, remove, set_role, rotation, settings, approval, key_update };
+    // valid: in effect (or a proposal whose approvals are complete); waiting: a valid proposal
+    // still waiting for approvals; invalid: refused at its position; dropped: void under strong
+    // remove or a burn notice.
+    enum class Status { valid, waiting, invalid, dropped };
+    RecordId id{};
+    Kind kind = Kind::settings;
+    Status status = Status::valid;
+    MemberKey author{};
+    std::uint64_t lamport = 0;
+    std::int64_t wall_ms = 0;  // the author's clock: untrusted, for display only
+    // add, remove, set_role: whom it is about, and the role given (add, set_role).
+    MemberKey target{};
+    bool admin = false;
+    bool compromised = false;            // remove: a burn notice (§5.11)
+    std::int64_t compromised_at_ms = 0;  // burn notice: the detention time given, 0 when none
+    RecordId proposal{};                 // approval: the proposal it approves
+    // settings: what it sets (each only when the record sets it).
+    std::optional<std::string> name;
+    std::optional<std::vector<std::string>> relays;
+    std::optional<std::uint64_t> retention_seconds;
+    std::optional<bool> tor_only;
+    std::optional<std::uint32_t> quorum;
+    std::optional<std::uint64_t> rekey_interval_seconds;
+};
+
+// A control record that records held here name in their control_heads but that this member
+// has not received (§5.12): a peer holds it, and the records naming it wait in pending.
+struct MissingControl {
+    RecordId id{};
+    std::vector<MemberKey> referrers;  // authors of the records waiting for it, sorted
+    std::int64_t since_ms = 0;         // when the first record waiting for it arrived here
+};
+
+// The group as this member sees it: its control records, their digest, what is missing.
+struct GroupAudit {
+    std::vector<ControlEntry> records;  // every applied control record, in (Lamport, id) order
+    std::size_t valid = 0;              // how many are valid (the digest's count)
+    ByteArray<32> digest{};             // control_digest over the valid ones
+    std::vector<MissingControl> missing;
+};
+
+// The digest of a group's control records (§5.12): BLAKE2b-256 under kControlDigestDomain
+// over the group id, the count and the ids sorted ascending. The same set in any order gives
+// the same digest.
+ByteArray<32> control_digest(const GroupId& group, std::span<const RecordId> valid_ids);
+// The digest as read aloud: its first 60 bits as 15 decimal digits in groups of 5 (the count
+// is shown beside it).
+std::string control_digest_text(const ByteArray<32>& digest);
+
 struct IngestReport {
     std::size_t received = 0;
     std::size_t added = 0;      // new records applied
@@ -284,6 +336,12 @@ public:
     // only proposal it names has taken effect already; not_found otherwise (none such, or one
     // that no longer waits because it was refused or voided).
     Result<RecordId> resolve_proposal(const GroupId& group, std::string_view prefix);
+    // The group's membership and settings history as this member sees it, with the digest of
+    // its valid control records and the control records other members' records name that this
+    // member has not received (§5.12). not_found for an unknown group.
+    Result<GroupAudit> audit(const GroupId& group);
+    // Only the missing part of audit(): cheap when nothing waits (no pending records).
+    Result<std::vector<MissingControl>> missing_control(const GroupId& group);
     // The group's quorum: distinct admins a membership change needs (1 until a settings record
     // sets it, §5.10).
     Result<std::uint32_t> quorum(const GroupId& group);
@@ -293,7 +351,7 @@ public:
     // intervals call for. Returns one line per action taken.
     Result<std::vector<std::string>> maintain();
 
-    // ---- Key updates (docs/design.md §5.12) ----
+    // ---- Key updates (docs/design.md §5.13) ----
     // Makes a new X25519 key for `group`, keeps its secret (sealed) and writes a key update:
     // the group's next rotation seals this member's grant to it. Returns the record's id.
     Result<RecordId> rekey(const GroupId& group);
@@ -303,7 +361,7 @@ public:
     std::uint64_t rekey_interval(const GroupId& group);
     // Key updates signed with this member's key that this device did not make: another device
     // holds the signing key (a copied store). Its key update redirects this member's future
-    // grants to the copy's holder; only a burn notice and a new identity end that (§5.12).
+    // grants to the copy's holder; only a burn notice and a new identity end that (§5.13).
     struct ForeignKeyUpdate {
         GroupId group{};
         std::string group_name;
@@ -312,7 +370,7 @@ public:
         bool current = false;      // the fold seals this member's grants to its key now
     };
     Result<std::vector<ForeignKeyUpdate>> foreign_key_updates();
-    // Box secrets this device keeps for `group` (kept for grants not yet opened, §5.12), and
+    // Box secrets this device keeps for `group` (kept for grants not yet opened, §5.13), and
     // how many it has erased.
     struct BoxKeyCount {
         std::size_t held = 0;
