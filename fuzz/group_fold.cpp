@@ -3,10 +3,11 @@
 // sign — an informer's, a seized admin's, a removed member's — so the fold must survive any DAG
 // of well-formed records: adds, removals, burn notices with and without a detention time,
 // role changes, quorum changes, approvals (of anything, also of themselves), rotations with any
-// set of grants, settings, forked chains and heads that name records out of order.
+// set of grants, settings, key updates, forked chains and heads that name records out of order.
 //
 // The input is read six bytes per record (at most 48 records):
-//   0: author (low 3 bits, of 6 keys; key 0 created the group) and kind (high 5 bits)
+//   0: author (low 3 bits, of 6 keys; key 0 created the group) and kind (high 5 bits): add,
+//      remove, burn notice, role, quorum, approval, rotation, settings, key update, relays
 //   1: target member, approved record, quorum or grant mask, by kind
 //   2: control heads: a mask over the 8 records written just before (0 = the genesis position)
 //   3: the epoch written in: the genesis, or one of the rotations written so far
@@ -22,6 +23,7 @@
 #include <cstdlib>
 #include <map>
 #include <optional>
+#include <tuple>
 #include <vector>
 
 #include "group_state.hpp"
@@ -62,7 +64,7 @@ Built build(const std::uint8_t* data, std::size_t size) {
         const std::uint8_t* b = data + at;
         ControlRecord op;
         op.author = key(b[0] % kKeys);
-        const unsigned kind = (b[0] >> 3) % 10;
+        const unsigned kind = (b[0] >> 3) % 11;
         const MemberKey target = key(b[1] % kKeys);
         const bool flag_admin = b[4] & 1, flag_grants = b[4] & 2, flag_cutoff = b[4] & 4,
                    flag_fork = b[4] & 8, flag_lamport = b[4] & 16;
@@ -162,6 +164,10 @@ Built build(const std::uint8_t* data, std::size_t size) {
                 s->set_tor_only(b[1] & 1);
                 break;
             }
+            case 9: {
+                op.body.mutable_key_update()->set_box_key(std::string(32, static_cast<char>(b[1])));
+                break;
+            }
             default: {
                 auto* s = op.body.mutable_settings();
                 s->set_set_relays(true);
@@ -182,7 +188,7 @@ Built build(const std::uint8_t* data, std::size_t size) {
 }
 
 struct Summary {
-    std::vector<std::pair<MemberKey, bool>> members;
+    std::vector<std::tuple<MemberKey, bool, crypto::BoxPublicKey>> members;
     std::uint32_t quorum = 0;
     std::string name;
     std::vector<std::string> relays;
@@ -195,7 +201,7 @@ struct Summary {
 
 Summary summarize(const GroupState& g, const std::vector<ControlRecord>& ops) {
     Summary s;
-    for (const auto& [k, m] : g.members()) s.members.emplace_back(k, m.admin);
+    for (const auto& [k, m] : g.members()) s.members.emplace_back(k, m.admin, m.box);
     s.quorum = g.quorum();
     s.name = g.name();
     s.relays = g.relays();
