@@ -108,13 +108,19 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                 auto admins = static_cast<std::uint32_t>(
                     std::count_if(s.members.begin(), s.members.end(),
                                   [](const auto& m) { return m.second.admin; }));
-                // A burn notice for an admin needs K of the other admins: the one it is about
-                // never approves it (§5.11). A plain removal still counts its target.
+                auto k = std::max(s.quorum, quorum_floor[i]);
+                // A burn notice for an admin is counted among the other admins: the one it is
+                // about never approves it (§5.11). Under a quorum of 2 or more it still needs two
+                // of them, so with two admins it never completes: either, a seized one too, has
+                // a veto, and neither burns the other alone. A plain removal still counts its
+                // target.
                 if (is_burn(op)) {
                     auto t = s.members.find(target_of(op));
-                    if (t != s.members.end() && t->second.admin && admins > 0) --admins;
+                    if (t != s.members.end() && t->second.admin && admins > 0) {
+                        --admins;
+                        if (k >= 2) admins = std::max<std::uint32_t>(2, admins);
+                    }
                 }
-                auto k = std::max(s.quorum, quorum_floor[i]);
                 g.m_needed[i] = std::max<std::uint32_t>(1, std::min(k, admins));
             }
             if (op.body.has_membership()) {
@@ -133,7 +139,9 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                      std::find(waiting->second.begin(), waiting->second.end(), op.author) ==
                          waiting->second.end() &&
                      (s.members.contains(g.m_ops[*p].author) ||
-                      !g.burned(before, g.m_ops[*p].author));
+                      !g.burned(before, g.m_ops[*p].author)) &&
+                     // Nor does the one a burn notice is about count towards it.
+                     !(is_burn(g.m_ops[*p]) && target_of(g.m_ops[*p]) == op.author);
             } else if (op.body.has_rotation()) {
                 std::set<MemberTag> grants, members;
                 for (const auto& gr : op.body.rotation().grants()) {
