@@ -48,6 +48,8 @@ std::string home_dir();
 
 void register_identity_commands(CLI::App& app);
 void register_group_commands(CLI::App& app);
+// `group audit` (cmd_group_audit.cpp), under the `group` command.
+void register_group_audit(CLI::App& group);
 void register_message_commands(CLI::App& app);
 void register_sync_commands(CLI::App& app);
 void register_store_commands(CLI::App& app);

@@ -358,10 +358,13 @@ void register_group_commands(CLI::App& app) {
         auto node = open_node();
         auto gid = value_or_raise(node->resolve_group(args().group));
         auto id = value_or_raise(node->resolve_proposal(gid, args().proposal));
-        std::string change;
+        std::string change, alert;
         for (const auto& p : value_or_raise(node->pending(gid)))
-            if (p.id == id) change = proposal_change(*node, p);
-        check(node->approve(gid, id));
+            if (p.id == id) {
+                change = proposal_change(*node, p);
+                alert = proposal_alert(*node, p);
+            }
+        check(node->approve(gid, id, alert));
         for (const auto& p : value_or_raise(node->pending(gid))) {
             if (p.id != id) continue;
             const auto more = p.needed - static_cast<std::uint32_t>(p.approvers.size());
@@ -408,15 +411,7 @@ void register_group_commands(CLI::App& app) {
                 throw CommandError(Exit::bad_input, subst(_("\"{}\" is not a time"), a.at));
             at_ms = *seconds * 1000;
         }
-        auto alert = a.at.empty()
-                         ? subst(_("Burn notice: the device of {} is in other hands. They were "
-                                   "removed and the group's key rotated; ignore anything that "
-                                   "still comes from them."),
-                                 name)
-                         : subst(_("Burn notice: the device of {} is in other hands since {}. "
-                                   "They were removed and the group's key rotated; ignore "
-                                   "anything that still comes from them."),
-                                 name, a.at);
+        auto alert = burn_alert_text(name, a.at);
         auto done = value_or_raise(node->burn_member(gid, who, at_ms, alert));
         if (!stored.empty()) objcli::say_recorded(stored);
         if (done.effective) {
@@ -587,6 +582,8 @@ void register_group_commands(CLI::App& app) {
                                               : subst(_("  admission: {}\n"), g.admission));
         print_maintenance(*node);
     });
+
+    register_group_audit(*group);
 }
 
 }  // namespace kolokol::cli

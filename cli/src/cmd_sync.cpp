@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "delivery.hpp"
+#include "group_audit.hpp"
 #include "i18n.hpp"
 #include "kolokol/core/sync_once.hpp"
 #include "kolokol/transport/relay.hpp"
@@ -360,6 +361,9 @@ void network_sync(core::Node& node) {
                       << "\n";
         throw CommandError(gravest, last->second);
     }
+    // Everything the relays and peers held was fetched: what other members' records still name
+    // and this member lacks was withheld somewhere (§5.12).
+    warn_missing_control(node);
     refuse_over_quota(node, screen.over_quota);
 }
 }  // namespace
@@ -414,6 +418,7 @@ void register_sync_commands(CLI::App& app) {
         if (!a.to_file.empty() || !a.from_files.empty()) {
             const auto refused = file_sync(*node);
             for (const auto& line : value_or_raise(node->maintain())) std::cerr << line << "\n";
+            if (a.to_file.empty()) warn_missing_control(*node);
             refuse_over_quota(*node, refused);
             return;
         }

@@ -22,6 +22,24 @@ std::string proposal_time_text(std::int64_t ms) {
     return buf;
 }
 
+std::string burn_alert_text(const std::string& name, const std::string& at) {
+    return at.empty() ? subst(_("Burn notice: the device of {} is in other hands. They were "
+                                "removed and the group's key rotated; ignore anything that "
+                                "still comes from them."),
+                              name)
+                      : subst(_("Burn notice: the device of {} is in other hands since {}. "
+                                "They were removed and the group's key rotated; ignore "
+                                "anything that still comes from them."),
+                              name, at);
+}
+
+std::string proposal_alert(core::Node& node, const core::ProposalView& p) {
+    if (p.kind != core::ProposalView::Kind::remove || !p.compromised) return {};
+    return burn_alert_text(
+        node.display_name_of(p.target),
+        p.compromised_at_ms > 0 ? proposal_time_text(p.compromised_at_ms) : std::string());
+}
+
 std::string proposal_change(core::Node& node, const core::ProposalView& p) {
     using Kind = core::ProposalView::Kind;
     const std::string who = p.kind == Kind::quorum ? std::string() : node.display_name_of(p.target);

@@ -16,6 +16,11 @@ std::string proposal_id_text(const core::RecordId& id);
 std::string proposal_time_text(std::int64_t ms);
 // What it changes, translated: "add Zoya Orlova as an admin", "set the quorum to 3".
 std::string proposal_change(core::Node& node, const core::ProposalView& p);
+// The group alert a burn notice posts where it takes effect, translated: `at` is the detention
+// time as shown (empty when not known).
+std::string burn_alert_text(const std::string& name, const std::string& at);
+// The alert for `p` when it is a burn notice (empty otherwise), for Node::approve.
+std::string proposal_alert(core::Node& node, const core::ProposalView& p);
 // "3fa9c2d1  add Zoya Orlova  proposed by Anna Petrova  1 of 2 approvals" (and "you approved"
 // when this member is among its approvers).
 std::string proposal_line(core::Node& node, const core::ProposalView& p);

@@ -386,7 +386,7 @@ Status Node::set_quorum(const GroupId& group, std::uint32_t quorum) {
     return {};
 }
 
-Status Node::approve(const GroupId& group, const RecordId& proposal) {
+Status Node::approve(const GroupId& group, const RecordId& proposal, std::string_view burn_alert) {
     auto& m = *m_impl;
     if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
     const ControlRecord* op = nullptr;
@@ -427,7 +427,8 @@ Status Node::approve(const GroupId& group, const RecordId& proposal) {
     }
     // A burn notice that takes effect here: the group is told, in the new epoch (§5.11).
     if (burn && m.state(group).effective(proposal))
-        if (auto r = m.post_burn_alert(group, burned, {}); !r) return std::unexpected(r.error());
+        if (auto r = m.post_burn_alert(group, burned, burn_alert); !r)
+            return std::unexpected(r.error());
     if (auto ok = scope->commit(); !ok) return std::unexpected(ok.error());
     return {};
 }

@@ -98,6 +98,29 @@ for w in anna boris carol; do
 done
 echo "ok: the removal took effect at its approval"
 
+# A burn notice waits like a removal. The approving admin's device posts the group alert, in
+# that admin's language (here Russian), with the detention time the notice gives.
+export TZ=UTC  # the time as typed is local; the alert gives it in UTC
+new_member eve "Eve Kuznetsova"
+as eve group join "$(as anna group add "$G" "$(card_of eve)" 2>/dev/null)" >/dev/null
+as anna sync >/dev/null
+as boris sync >/dev/null
+as boris group approve "$G" "$(pending_field boris id | cut -c1-8)" >/dev/null
+as boris sync >/dev/null
+as anna sync >/dev/null
+as anna group compromised "$G" "Eve Kuznetsova" --at "2001-01-01 00:00" > "$WORK/burn.out" 2>&1 ||
+  fail "group compromised: $(cat "$WORK/burn.out")"
+as anna alert list "$G" | grep -q "Burn notice" && fail "the waiting burn notice already posted an alert"
+as anna sync >/dev/null
+as boris sync >/dev/null
+BID=$(pending_field boris id)
+LANG=ru_RU.UTF-8 LC_ALL=ru_RU.UTF-8 as boris group approve "$G" "${BID:0:8}" >/dev/null
+as boris alert list "$G" --json > "$WORK/alerts.txt"
+grep -q "Сигнал о захвате: устройство участника Eve Kuznetsova в чужих руках с 2001-01-01 00:00 UTC" \
+  "$WORK/alerts.txt" || fail "no Russian burn-notice alert with the time at Boris: $(cat "$WORK/alerts.txt")"
+as boris group members "$G" | grep -q "Eve Kuznetsova" && fail "Eve is still a member after the approved burn notice"
+echo "ok: a burn notice approved in Russian posts its alert in Russian"
+
 # Lowering the quorum is itself a proposal.
 as boris group quorum "$G" 1 > "$WORK/lower.out"
 grep -q "Proposed a quorum of 1" "$WORK/lower.out" || fail "quorum change under a quorum: $(cat "$WORK/lower.out")"

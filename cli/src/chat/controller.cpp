@@ -510,11 +510,14 @@ void ChatController::run_proposal_command(const SlashCommand& c, const core::Gro
             notify_status(translated(id.error()), true);
             return;
         }
-        std::string change;
+        std::string change, alert;
         if (auto waiting = m_node.pending(group))
             for (const auto& p : *waiting)
-                if (p.id == *id) change = proposal_change(m_node, p);
-        if (auto s = m_node.approve(group, *id); !s) {
+                if (p.id == *id) {
+                    change = proposal_change(m_node, p);
+                    alert = proposal_alert(m_node, p);
+                }
+        if (auto s = m_node.approve(group, *id, alert); !s) {
             notify_status(subst(_("Not approved: {}"), translated(s.error())), true);
             return;
         }

@@ -112,6 +112,57 @@ struct MessageView {
     std::uint32_t devices = 0;
 };
 
+// One control record as `group audit` shows it (docs/design.md §5.12).
+struct ControlEntry {
+    enum class Kind { add, remove, set_role, rotation, settings, approval };
+    // valid: in effect (or a proposal whose approvals are complete); waiting: a valid proposal
+    // still waiting for approvals; invalid: refused at its position; dropped: void under strong
+    // remove or a burn notice.
+    enum class Status { valid, waiting, invalid, dropped };
+    RecordId id{};
+    Kind kind = Kind::settings;
+    Status status = Status::valid;
+    MemberKey author{};
+    std::uint64_t lamport = 0;
+    std::int64_t wall_ms = 0;  // the author's clock: untrusted, for display only
+    // add, remove, set_role: whom it is about, and the role given (add, set_role).
+    MemberKey target{};
+    bool admin = false;
+    bool compromised = false;            // remove: a burn notice (§5.11)
+    std::int64_t compromised_at_ms = 0;  // burn notice: the detention time given, 0 when none
+    RecordId proposal{};                 // approval: the proposal it approves
+    // settings: what it sets (each only when the record sets it).
+    std::optional<std::string> name;
+    std::optional<std::vector<std::string>> relays;
+    std::optional<std::uint64_t> retention_seconds;
+    std::optional<bool> tor_only;
+    std::optional<std::uint32_t> quorum;
+};
+
+// A control record that records held here name in their control_heads but that this member
+// has not received (§5.12): a peer holds it, and the records naming it wait in pending.
+struct MissingControl {
+    RecordId id{};
+    std::vector<MemberKey> referrers;  // authors of the records waiting for it, sorted
+    std::int64_t since_ms = 0;         // when the first record waiting for it arrived here
+};
+
+// The group as this member sees it: its control records, their digest, what is missing.
+struct GroupAudit {
+    std::vector<ControlEntry> records;  // every applied control record, in (Lamport, id) order
+    std::size_t valid = 0;              // how many are valid (the digest's count)
+    ByteArray<32> digest{};             // control_digest over the valid ones
+    std::vector<MissingControl> missing;
+};
+
+// The digest of a group's control records (§5.12): BLAKE2b-256 under kControlDigestDomain
+// over the group id, the count and the ids sorted ascending. The same set in any order gives
+// the same digest.
+ByteArray<32> control_digest(const GroupId& group, std::span<const RecordId> valid_ids);
+// The digest as read aloud: its first 60 bits as 15 decimal digits in groups of 5 (the count
+// is shown beside it).
+std::string control_digest_text(const ByteArray<32>& digest);
+
 struct IngestReport {
     std::size_t received = 0;
     std::size_t added = 0;      // new records applied
@@ -273,8 +324,10 @@ public:
     Status set_quorum(const GroupId& group, std::uint32_t quorum);
     // Admins only: approves a pending proposal (not_found when none such waits, exists when
     // this admin proposed or approved it already). When it completes the proposal, performs
-    // the rotation that is then owed.
-    Status approve(const GroupId& group, const RecordId& proposal);
+    // the rotation that is then owed, and for a burn notice posts the group alert
+    // (`burn_alert`, or a text in English when empty) in the new epoch.
+    Status approve(const GroupId& group, const RecordId& proposal,
+                   std::string_view burn_alert = {});
     // The proposals waiting for approvals, in (Lamport, id) order.
     Result<std::vector<ProposalView>> pending(const GroupId& group);
     // The waiting proposal whose id starts with `prefix` (≥ 4 hex digits). bad_input for a
@@ -282,6 +335,12 @@ public:
     // only proposal it names has taken effect already; not_found otherwise (none such, or one
     // that no longer waits because it was refused or voided).
     Result<RecordId> resolve_proposal(const GroupId& group, std::string_view prefix);
+    // The group's membership and settings history as this member sees it, with the digest of
+    // its valid control records and the control records other members' records name that this
+    // member has not received (§5.12). not_found for an unknown group.
+    Result<GroupAudit> audit(const GroupId& group);
+    // Only the missing part of audit(): cheap when nothing waits (no pending records).
+    Result<std::vector<MissingControl>> missing_control(const GroupId& group);
     // The group's quorum: distinct admins a membership change needs (1 until a settings record
     // sets it, §5.10).
     Result<std::uint32_t> quorum(const GroupId& group);
