@@ -268,6 +268,24 @@ void register_group_commands(CLI::App& app) {
             return;
         }
         check(node->set_quorum(gid, args().quorum));
+        // A burn notice for an admin is counted among the others and, under K >= 2, needs at
+        // least two of them (docs/design.md §5.11): with no more admins than K it needs every
+        // other admin, and with two admins it never completes.
+        const auto members = value_or_raise(node->members(gid));
+        const auto admins = static_cast<std::uint32_t>(
+            std::count_if(members.begin(), members.end(), [](const auto& m) { return m.admin; }));
+        if (args().quorum > 1 && admins <= args().quorum)
+            std::cerr << subst(
+                P_("Warning: this group has {} admin. With no more admins than the quorum a burn "
+                   "notice for an admin needs every other admin, so any of them, a seized one "
+                   "too, can block it, and with two admins it can never take effect. Make at "
+                   "least {} members admins (`kolokol group role`).\n",
+                   "Warning: this group has {} admins. With no more admins than the quorum a burn "
+                   "notice for an admin needs every other admin, so any of them, a seized one "
+                   "too, can block it, and with two admins it can never take effect. Make at "
+                   "least {} members admins (`kolokol group role`).\n",
+                   admins),
+                admins, args().quorum + 1);
         if (auto p = own_waiting(*node, gid, core::ProposalView::Kind::quorum, {})) {
             std::cout << subst(_("Proposed a quorum of {}.\n"), args().quorum)
                       << waiting_text(*p, args().group);

@@ -1,6 +1,7 @@
 #include "group_state.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "kolokol/crypto/error.hpp"
 #include "kolokol/transport/address.hpp"
@@ -82,19 +83,16 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
     // remove afresh (a quorum record dropped only because a removal took effect too early is
     // valid again once that removal waits), until the floors no longer change.
     std::vector<std::uint32_t> quorum_floor(n, 0);
-    int rounds = 0;
-    std::vector<bool> dropped(n, false);
     g.m_status.assign(n, OpStatus::invalid);
     g.m_needed.assign(n, 1);
-    for (;;) {
-        Bits valid(words, 0);
+    Bits valid(words, 0);
+    // Validity of every record against the records valid before it, leaving out `dropped`: one
+    // of those that would be valid is marked dropped (and may be found not dropped next round).
+    auto validate = [&](const std::vector<bool>& dropped) {
+        std::fill(valid.begin(), valid.end(), 0);
         for (std::size_t i = 0; i < n; ++i) {
             g.m_status[i] = OpStatus::invalid;
             g.m_needed[i] = 1;
-            if (dropped[i]) {
-                g.m_status[i] = OpStatus::dropped;
-                continue;
-            }
             if (bad_refs[i]) continue;
             Bits before = g.m_anc[i];
             for (std::size_t w = 0; w < words; ++w) before[w] &= valid[w];
@@ -113,6 +111,18 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                     std::count_if(s.members.begin(), s.members.end(),
                                   [](const auto& m) { return m.second.admin; }));
                 auto k = std::max(s.quorum, quorum_floor[i]);
+                // A burn notice for an admin is counted among the other admins: the one it is
+                // about never approves it (§5.11). Under a quorum of 2 or more it still needs two
+                // of them, so with two admins it never completes: either, a seized one too, has
+                // a veto, and neither burns the other alone. A plain removal still counts its
+                // target.
+                if (is_burn(op)) {
+                    auto t = s.members.find(target_of(op));
+                    if (t != s.members.end() && t->second.admin && admins > 0) {
+                        --admins;
+                        if (k >= 2) admins = std::max<std::uint32_t>(2, admins);
+                    }
+                }
                 g.m_needed[i] = std::max<std::uint32_t>(1, std::min(k, admins));
             }
             if (op.body.has_membership()) {
@@ -131,7 +141,9 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                      std::find(waiting->second.begin(), waiting->second.end(), op.author) ==
                          waiting->second.end() &&
                      (s.members.contains(g.m_ops[*p].author) ||
-                      !g.burned(before, g.m_ops[*p].author));
+                      !g.burned(before, g.m_ops[*p].author)) &&
+                     // Nor does the one a burn notice is about count towards it.
+                     !(is_burn(g.m_ops[*p]) && target_of(g.m_ops[*p]) == op.author);
             } else if (op.body.has_rotation()) {
                 std::set<MemberTag> grants, members;
                 for (const auto& gr : op.body.rotation().grants()) {
@@ -144,19 +156,25 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                      static_cast<std::size_t>(op.body.rotation().grants_size()) == grants.size();
             }
             if (!ok) continue;
+            if (dropped[i]) {
+                g.m_status[i] = OpStatus::dropped;
+                continue;
+            }
             g.m_status[i] = OpStatus::valid;
             g.set(valid, i);
         }
-        // Strong remove: drop ops concurrent with an effective removal or demotion of their
-        // author (removals and approvals of removals excepted), unless the remover's cutoff
-        // covers them. "Concurrent" is judged at the removal's point of effect: the approval
-        // that completed it, or the removal itself when it needed no approval.
+    };
+    // Strong remove, the removals and demotions of the valid records alone: drop ops (valid, or
+    // dropped but valid otherwise) concurrent with an effective removal or demotion of their
+    // author (removals and approvals of removals excepted), unless the remover's cutoff covers
+    // them. "Concurrent" is judged at the removal's point of effect: the approval that completed
+    // it, or the removal itself when it needed no approval.
+    auto drops_of = [&]() {
+        std::vector<bool> out(n, false);
         const Fold whole = g.fold(valid);
-        auto exempt = [&](std::size_t i) { return g.exempt_from_strong_remove(g.m_ops[i].body); };
-        bool grew = false;
         for (std::size_t i = 0; i < n; ++i) {
-            if (g.m_status[i] != OpStatus::valid) continue;
-            const bool spared = exempt(i);
+            if (g.m_status[i] == OpStatus::invalid) continue;
+            const bool spared = g.exempt_from_strong_remove(g.m_ops[i].body);
             for (const auto& [r, e] : whole.effect) {
                 if (r == i || e == i) continue;
                 const auto& rop = g.m_ops[r];
@@ -165,8 +183,7 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                 if (is_burn(rop)) {
                     // A burn notice counts from itself, not from its completing approval.
                     if (g.burn_spares(i, r, e)) continue;
-                    dropped[i] = true;
-                    grew = true;
+                    out[i] = true;
                     break;
                 }
                 if (spared) continue;
@@ -174,12 +191,34 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                 if (g.on_chain_before(g.m_ops[i].id, g.m_ops[i].seq, rop.body.membership(),
                                       g.m_ops[i].author))
                     continue;
-                dropped[i] = true;
-                grew = true;
+                out[i] = true;
                 break;
             }
         }
-        if (grew) continue;
+        return out;
+    };
+    for (int floor_rounds = 0;;) {
+        // The drop set is recomputed from scratch each round against the records the previous
+        // round left standing, so a record dropped by one that is itself dropped (a seized
+        // admin's demotion voided by a burn notice) stands again: what a dropped record did is
+        // void, its drops included. Rounds alternate between too many drops and too few and
+        // close in on each other; they end when one repeats (a fixed point), or when two keep
+        // alternating (drops that depend on each other in a cycle, as mutual demotions do): then
+        // both rounds' drops stand, the stricter choice. Bounded: after 16 rounds the last two
+        // rounds' drops stand.
+        std::vector<bool> dropped(n, false), earlier;
+        for (int round = 0;; ++round) {
+            validate(dropped);
+            auto next = drops_of();
+            if (next == dropped) break;
+            if (next == earlier || round + 1 >= 16) {
+                for (std::size_t i = 0; i < n; ++i) next[i] = next[i] || dropped[i];
+                dropped = std::move(next);
+                validate(dropped);
+                break;
+            }
+            earlier = std::exchange(dropped, std::move(next));
+        }
         // The floors for the next round, from this one's records valid or dropped by strong
         // remove (a dropped record was valid in this round; counting it is the stricter choice).
         // Recomputed, not accumulated: a record that counted only because something took effect
@@ -197,9 +236,8 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                     !g.reaches(i, e))
                     floors[i] = std::max(floors[i], k);
         }
-        if (floors == quorum_floor || ++rounds >= 8) break;
+        if (floors == quorum_floor || ++floor_rounds >= 8) break;
         quorum_floor = std::move(floors);
-        dropped.assign(n, false);
     }
 
     Bits all_valid(words, 0);

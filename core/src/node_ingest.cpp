@@ -545,9 +545,13 @@ std::expected<bool, Rejection> Node::Impl::judge(const Candidate& c) {
         return no(RejectReason::not_admin, "control record by a non-admin");
     if (!pos->frontier.contains(c.keys->epoch_id))
         return no(RejectReason::wrong_epoch, "written in a superseded epoch");
-    // Removals and their approvals are exempt from strong remove (mutual removals remove both),
-    // as in GroupState; a burn notice spares only a removal concurrent with it.
-    if (g.dropped(author_of(body), c.id, body.seq(), heads, &body))
+    // A content record concurrent with its author's removal is refused (removals and their
+    // approvals are exempt, as in GroupState; a burn notice spares only a removal concurrent
+    // with it). A control record is not: it is kept and the fold drops it (§5.4), so every member
+    // holds the same control records and computes the same drops from them — one dropped here
+    // would leave what names it as a control head waiting for good, and what it had dropped
+    // void at the members who got it before the record that voids it.
+    if (!c.rec.control && g.dropped(author_of(body), c.id, body.seq(), heads, &body))
         return no(RejectReason::removed_author, "written concurrently with the author's removal");
     const bool author_admin = author->second.admin;
     if (auto why = check_payload(c.id, body, author_admin)) return std::unexpected(*why);

@@ -102,6 +102,14 @@ pb::RecordBody quorum(std::uint32_t k) {
     b.mutable_settings()->set_quorum(k);
     return b;
 }
+// A demotion of `who` to member, with no cutoff: every record of theirs concurrent with it goes.
+pb::RecordBody demote(const MemberKey& who) {
+    pb::RecordBody b;
+    b.mutable_membership()->set_kind(pb::MembershipOp::SET_ROLE);
+    b.mutable_membership()->set_member(to_string(who));
+    b.mutable_membership()->set_role(pb::ROLE_MEMBER);
+    return b;
+}
 pb::RecordBody approve(const RecordId& proposal) {
     pb::RecordBody b;
     b.mutable_approval()->mutable_proposal()->set_id(to_string(proposal));
@@ -282,6 +290,149 @@ TEST_CASE("burn notice: a counter-removal by the burned admin cannot undo it") {
         CHECK(u.status(later) == OpStatus::invalid);
         CHECK(u.is_member(A));
     }
+}
+
+TEST_CASE("burn notice: what a record it drops had dropped stands again") {
+    SUBCASE("quorum 1: the burned admin's concurrent demotion of the notice's author") {
+        for (bool with_notice : {true, false}) {
+            CAPTURE(with_notice);
+            auto d = group_with_x(1);
+            auto before = d.state().heads();
+            auto demotion = d.write(X, demote(A), 1000, before);
+            auto notice = with_notice ? d.write(A, burn(X), 1000, before) : RecordId{};
+            // A goes on from where she stands, not having seen the demotion.
+            auto mine = with_notice ? std::vector<RecordId>{notice} : before;
+            auto setting = d.write(A, retention(3600), 1000, mine);
+            auto added = d.write(A, add(D, false), 1000, std::vector<RecordId>{setting});
+            auto s = d.state();
+            if (with_notice) {
+                CHECK(s.status(demotion) == OpStatus::dropped);
+                CHECK(s.status(setting) == OpStatus::valid);
+                CHECK(s.status(added) == OpStatus::valid);
+                CHECK(s.is_admin(A));
+                CHECK(s.is_member(D));
+                CHECK_FALSE(s.is_member(X));
+                CHECK(s.retention_seconds() == 3600);
+            } else {
+                // Without the notice the demotion stands and drops what A wrote meanwhile.
+                CHECK(s.status(demotion) == OpStatus::valid);
+                CHECK(s.status(setting) == OpStatus::dropped);
+                CHECK_FALSE(s.is_member(D));
+                CHECK_FALSE(s.is_admin(A));
+            }
+        }
+    }
+    SUBCASE("quorum 2: the burned admin's approval completing another admin's demotion") {
+        for (bool with_notice : {true, false}) {
+            CAPTURE(with_notice);
+            auto d = group_with_x(2);
+            d.write(B, approve(d.write(A, add(D, true))));
+            REQUIRE(d.state().is_admin(D));
+            auto demotion = d.write(B, demote(D));
+            auto settled = d.state().heads();
+            auto setting = d.write(D, retention(3600), 1000, settled);  // not seeing the demotion
+            auto notice = with_notice ? d.write(A, burn(X), 1000, settled) : RecordId{};
+            auto approval = d.write(X, approve(demotion), 1000, settled);
+            if (with_notice) d.write(B, approve(notice), 1000, std::vector<RecordId>{notice});
+            auto s = d.state();
+            if (with_notice) {
+                CHECK(s.effective(notice));
+                CHECK(s.status(approval) == OpStatus::dropped);
+                CHECK(s.pending(demotion));
+                CHECK(s.is_admin(D));
+                CHECK(s.status(setting) == OpStatus::valid);
+                CHECK(s.retention_seconds() == 3600);
+            } else {
+                CHECK(s.effective(demotion));
+                CHECK_FALSE(s.is_admin(D));
+                CHECK(s.status(setting) == OpStatus::dropped);
+                CHECK(s.retention_seconds() == 0);
+            }
+        }
+    }
+    SUBCASE("mutual demotions concurrent with each other still void both") {
+        auto d = group_with_x(1);
+        auto before = d.state().heads();
+        auto first = d.write(A, demote(B), 1000, before);
+        auto second = d.write(B, demote(A), 1000, before);
+        auto s = d.state();
+        CHECK(s.status(first) == OpStatus::dropped);
+        CHECK(s.status(second) == OpStatus::dropped);
+        CHECK(s.is_admin(A));
+        CHECK(s.is_admin(B));
+    }
+}
+
+TEST_CASE("burn notice with two admins under a quorum of 2") {
+    auto two = [] {
+        Dag d;
+        d.write(A, add(X, true));
+        d.write(A, add(M, false));
+        d.write(A, quorum(2));
+        return d;
+    };
+    SUBCASE(
+        "one admin's notice for the other waits, and the target's approval cannot complete it") {
+        auto d = two();
+        auto notice = d.write(A, burn(X));
+        auto s = d.state();
+        CHECK_FALSE(s.effective(notice));
+        CHECK(s.pending(notice));
+        CHECK(s.is_member(X));
+        CHECK(s.is_admin(X));
+        CHECK(s.is_admin(A));
+        auto approval = d.write(X, approve(notice));
+        s = d.state();
+        CHECK(s.status(approval) != OpStatus::valid);
+        CHECK_FALSE(s.effective(notice));
+        CHECK(s.is_admin(X));
+        // The seized device's notice for the honest admin waits the same way.
+        auto theirs = d.write(X, burn(A));
+        s = d.state();
+        CHECK_FALSE(s.effective(theirs));
+        CHECK(s.is_admin(A));
+    }
+    SUBCASE("a plain removal of the other admin still waits for both") {
+        auto d = two();
+        auto removal = d.write(A, remove(X));
+        auto s = d.state();
+        CHECK_FALSE(s.effective(removal));
+        CHECK(s.pending(removal));
+        CHECK(s.is_admin(X));
+    }
+    SUBCASE("a burn notice for a member still needs both admins") {
+        auto d = two();
+        auto notice = d.write(A, burn(M));
+        CHECK_FALSE(d.state().effective(notice));
+        CHECK(d.state().is_member(M));
+    }
+    SUBCASE("concurrent burn notices for each other both wait: nobody is removed") {
+        auto d = two();
+        auto before = d.state().heads();
+        auto mine = d.write(A, burn(X), 1000, before);
+        auto theirs = d.write(X, burn(A), 1000, before);
+        auto s = d.state();
+        CHECK_FALSE(s.effective(mine));
+        CHECK_FALSE(s.effective(theirs));
+        CHECK(s.is_admin(A));
+        CHECK(s.is_admin(X));
+        CHECK(s.is_member(M));
+    }
+}
+
+TEST_CASE("burn notice with three admins under a quorum of 3: the two others complete it") {
+    auto d = group_with_x(3);
+    // Under a quorum of 3 a plain removal of X waits for all three admins.
+    CHECK_FALSE(d.state().effective(d.write(A, remove(X))));
+    auto notice = d.write(A, burn(X));
+    CHECK_FALSE(d.state().effective(notice));
+    d.write(B, approve(notice));
+    auto s = d.state();
+    CHECK(s.effective(notice));
+    CHECK_FALSE(s.is_member(X));
+    CHECK(s.is_admin(A));
+    CHECK(s.is_admin(B));
+    CHECK(s.is_member(M));
 }
 
 TEST_CASE("burn notice on nodes: rotation, alert, and the seized copy's later posts refused") {

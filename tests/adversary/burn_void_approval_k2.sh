@@ -12,9 +12,9 @@
 # same script with it left out) Dora's relay stands everywhere.
 # Row 73: the notice makes every member reject what the seized keys sign, "approvals included".
 # Row 72: one admin's device alone changes nothing at any other member.
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 start_relay
 new_member anna "Anna Petrova"; new_member boris "Boris Ivanov"; new_member clara "Clara Seized"
 new_member dora "Dora Admin"; new_member mila "Mila Member"

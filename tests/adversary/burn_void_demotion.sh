@@ -12,9 +12,9 @@
 # Row 73: "The seized device cannot undo it"; "an alert ... is posted"; "every member holding
 # the same records shows the same thing, whatever order they came in". Row 6: membership is a
 # function of the record set.
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 start_relay
 new_member anna "Anna Petrova"; new_member boris "Boris Ivanov"; new_member clara "Clara Seized"
 new_member mila "Mila Member"; new_member zoya "Zoya Orlova"
