@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "control_dag.hpp"
 #include "group_state.hpp"
 #include "kolokol/crypto/x25519.hpp"
 #include "node_fixture.hpp"
@@ -13,16 +14,13 @@
 using namespace kolokol;
 using namespace kolokol::core;
 using namespace kolokol::test;
+using dag::A;
+using dag::B;
+using dag::key;
+using dag::M;
+using dag::remove;
 
 namespace {
-MemberKey key(std::uint8_t n) {
-    MemberKey k{};
-    k[0] = n;
-    k[31] = n;
-    return k;
-}
-const MemberKey A = key(1), B = key(2), M = key(5);
-
 crypto::BoxPublicKey box(char c) {
     crypto::BoxPublicKey k{};
     k.fill(static_cast<std::uint8_t>(c));
@@ -36,12 +34,6 @@ pb::RecordBody add(const MemberKey& who) {
     m->set_member(to_string(who));
     m->set_member_box_key(to_string(box('a')));
     m->set_display_name("someone");
-    return b;
-}
-pb::RecordBody remove(const MemberKey& who) {
-    pb::RecordBody b;
-    b.mutable_membership()->set_kind(pb::MembershipOp::REMOVE);
-    b.mutable_membership()->set_member(to_string(who));
     return b;
 }
 pb::RecordBody key_update(char c) {

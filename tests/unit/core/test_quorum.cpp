@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 
+#include "control_dag.hpp"
 #include "group_state.hpp"
 #include "kolokol/crypto/random.hpp"
 #include "node_fixture.hpp"
@@ -14,85 +15,9 @@
 using namespace kolokol;
 using namespace kolokol::core;
 using namespace kolokol::test;
+using namespace kolokol::test::dag;
 
 namespace {
-MemberKey key(std::uint8_t n) {
-    MemberKey k{};
-    k[0] = n;
-    k[31] = n;
-    return k;
-}
-const MemberKey A = key(1), B = key(2), C = key(3), D = key(4), M = key(5), X = key(6);
-
-struct Dag {
-    GenesisInfo genesis;
-    std::vector<ControlRecord> ops;
-    std::map<MemberKey, std::uint64_t> seqs;
-
-    Dag() {
-        genesis.group_id = key(200);
-        genesis.creator = A;
-        genesis.creator_name = "A";
-    }
-    // Writes a record by `author` whose control heads are `heads` (every maximal record when
-    // not given: a writer who has seen everything).
-    RecordId write(const MemberKey& author, pb::RecordBody body,
-                   std::optional<std::vector<RecordId>> heads = std::nullopt) {
-        ControlRecord op;
-        op.author = author;
-        op.seq = ++seqs[author];
-        op.epoch = genesis.group_id;
-        op.heads = heads ? *heads : state().heads();
-        std::uint64_t lamport = 0;
-        for (const auto& h : op.heads)
-            for (const auto& o : ops)
-                if (o.id == h) lamport = std::max(lamport, o.lamport);
-        op.lamport = lamport + 1;
-        op.id = key(static_cast<std::uint8_t>(100 + ops.size()));
-        op.id[1] = static_cast<std::uint8_t>(ops.size());
-        op.body = std::move(body);
-        ops.push_back(op);
-        return op.id;
-    }
-    GroupState state() const { return GroupState::compute(genesis, ops, nullptr); }
-};
-
-pb::RecordBody add(const MemberKey& who, bool admin) {
-    pb::RecordBody b;
-    auto* m = b.mutable_membership();
-    m->set_kind(pb::MembershipOp::ADD);
-    m->set_member(to_string(who));
-    m->set_member_box_key(std::string(32, 'b'));
-    m->set_display_name("someone");
-    m->set_role(admin ? pb::ROLE_ADMIN : pb::ROLE_MEMBER);
-    return b;
-}
-pb::RecordBody remove(const MemberKey& who) {
-    pb::RecordBody b;
-    b.mutable_membership()->set_kind(pb::MembershipOp::REMOVE);
-    b.mutable_membership()->set_member(to_string(who));
-    return b;
-}
-pb::RecordBody set_role(const MemberKey& who, bool admin) {
-    pb::RecordBody b;
-    b.mutable_membership()->set_kind(pb::MembershipOp::SET_ROLE);
-    b.mutable_membership()->set_member(to_string(who));
-    b.mutable_membership()->set_role(admin ? pb::ROLE_ADMIN : pb::ROLE_MEMBER);
-    return b;
-}
-pb::RecordBody quorum(std::uint32_t k) {
-    pb::RecordBody b;
-    b.mutable_settings()->set_set_quorum(true);
-    b.mutable_settings()->set_quorum(k);
-    return b;
-}
-pb::RecordBody approve(const RecordId& proposal) {
-    pb::RecordBody b;
-    b.mutable_approval()->mutable_proposal()->set_id(to_string(proposal));
-    b.mutable_approval()->mutable_proposal()->set_epoch_id(std::string(32, '\0'));
-    return b;
-}
-
 // A group of admins A, B, C and member M, with quorum k (set while it was 1).
 Dag admins_abc(std::uint32_t k) {
     Dag d;
