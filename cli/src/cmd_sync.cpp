@@ -339,6 +339,10 @@ void network_sync(core::Node& node) {
     if (report.maintain_error) raise(*report.maintain_error);
     for (const auto& line : foreign_key_update_warnings(node))
         std::cerr << "kolokol: " << line << "\n";
+    // What other members' records name and this member still lacks was withheld somewhere
+    // (§5.12) — or is on an address that failed, which is said below: a relay that withholds a
+    // record is not hidden by another one being blocked.
+    warn_missing_control(node);
     // Each failure is said once: all but the gravest here, that one as the command's error.
     std::vector<std::pair<Exit, std::string>> errors;
     for (const auto& done : report.addresses)
@@ -364,9 +368,6 @@ void network_sync(core::Node& node) {
                       << "\n";
         throw CommandError(gravest, last->second);
     }
-    // Everything the relays and peers held was fetched: what other members' records still name
-    // and this member lacks was withheld somewhere (§5.12).
-    warn_missing_control(node);
     refuse_over_quota(node, screen.over_quota);
 }
 }  // namespace

@@ -136,6 +136,10 @@ Result<std::vector<MissingControl>> Node::missing_control(const GroupId& group) 
         if (as_bytes(body->group_id()).size() != 32 ||
             to_array<32>(as_bytes(body->group_id())) != group)
             continue;
+        // Only a member's records tell of a withheld control record: anyone holding an old
+        // epoch key (a removed member) can make records by made-up authors name made-up heads,
+        // and those would bury a real warning under false ones.
+        if (!m.state(group).is_member(author_of(*body))) continue;
         std::int64_t since = m.now();
         (*received)->bind(1, ByteView(id));
         if (auto r = (*received)->step(); r && *r) since = (*received)->column_int64(0);

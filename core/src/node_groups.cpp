@@ -170,15 +170,11 @@ Result<MemberKey> Node::resolve_member(const GroupId& group, std::string_view wh
 
 Status Node::remove_member(const GroupId& group, const MemberKey& member) {
     auto& m = *m_impl;
-    if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
-    {
-        const auto& g = m.state(group);
-        if (!g.is_admin(me()))
-            return fail(CoreErrc::not_permitted, "only an admin can remove members");
-        if (!g.is_member(member)) return fail(CoreErrc::not_found, "not a member of this group");
-        if (member == me())
-            return fail(CoreErrc::not_permitted, "you cannot remove yourself; ask another admin");
-    }
+    auto allowed = m.admin_over(group, member);
+    if (!allowed) return std::unexpected(allowed.error());
+    if (!*allowed) return fail(CoreErrc::not_permitted, "only an admin can remove members");
+    if (member == me())
+        return fail(CoreErrc::not_permitted, "you cannot remove yourself; ask another admin");
     pb::RecordBody body;
     auto* op = body.mutable_membership();
     op->set_kind(pb::MembershipOp::REMOVE);
@@ -186,11 +182,7 @@ Status Node::remove_member(const GroupId& group, const MemberKey& member) {
     // The cutoff: their latest record we hold. Theirs at or before it survive the removal.
     auto last = m.records.last_by(group, member);
     if (!last) return std::unexpected(last.error());
-    if (*last) {
-        op->mutable_cutoff()->set_id(to_string((*last)->id));
-        op->mutable_cutoff()->set_epoch_id(to_string((*last)->epoch));
-        op->set_cutoff_seq((*last)->seq);
-    }
+    Impl::set_cutoff(*op, *last);
     auto removal = m.write(group, std::move(body), m.rotation_epoch(group));
     if (!removal) return std::unexpected(removal.error());
     // Post-removal secrecy: a new epoch the removed member does not receive — once the removal
@@ -202,12 +194,11 @@ Status Node::remove_member(const GroupId& group, const MemberKey& member) {
 
 Status Node::set_role(const GroupId& group, const MemberKey& member, bool admin) {
     auto& m = *m_impl;
-    if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    auto allowed = m.admin_over(group, member);
+    if (!allowed) return std::unexpected(allowed.error());
+    if (!*allowed) return fail(CoreErrc::not_permitted, "only an admin can change a member's role");
     {
         const auto& g = m.state(group);
-        if (!g.is_admin(me()))
-            return fail(CoreErrc::not_permitted, "only an admin can change a member's role");
-        if (!g.is_member(member)) return fail(CoreErrc::not_found, "not a member of this group");
         if (admin && g.is_admin(member)) return fail(CoreErrc::exists, "they are an admin already");
         if (!admin && !g.is_admin(member))
             return fail(CoreErrc::exists, "they are a member who is no admin already");
@@ -230,11 +221,7 @@ Status Node::set_role(const GroupId& group, const MemberKey& member, bool admin)
         // latest one we hold survive; the rest concurrent with the demotion are void.
         auto last = m.records.last_by(group, member);
         if (!last) return std::unexpected(last.error());
-        if (*last) {
-            op->mutable_cutoff()->set_id(to_string((*last)->id));
-            op->mutable_cutoff()->set_epoch_id(to_string((*last)->epoch));
-            op->set_cutoff_seq((*last)->seq);
-        }
+        Impl::set_cutoff(*op, *last);
     }
     if (auto r = m.write(group, std::move(body)); !r) return std::unexpected(r.error());
     return {};
@@ -286,6 +273,21 @@ Result<std::optional<RecordRow>> Node::Impl::burn_cutoff(const GroupId& group,
     return cut;
 }
 
+Result<bool> Node::Impl::admin_over(const GroupId& group, const MemberKey& member) {
+    if (!genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    const auto& g = state(group);
+    if (!g.is_admin(card.sign_key)) return false;
+    if (!g.is_member(member)) return fail(CoreErrc::not_found, "not a member of this group");
+    return true;
+}
+
+void Node::Impl::set_cutoff(pb::MembershipOp& op, const std::optional<RecordRow>& row) {
+    if (!row) return;
+    op.mutable_cutoff()->set_id(to_string(row->id));
+    op.mutable_cutoff()->set_epoch_id(to_string(row->epoch));
+    op.set_cutoff_seq(row->seq);
+}
+
 Status Node::Impl::post_burn_alert(const GroupId& group, const std::string& name,
                                    std::string_view text) {
     std::string line(text);
@@ -307,16 +309,12 @@ Status Node::Impl::post_burn_alert(const GroupId& group, const std::string& name
 Result<BurnNotice> Node::burn_member(const GroupId& group, const MemberKey& member,
                                      std::int64_t at_ms, std::string_view alert_text) {
     auto& m = *m_impl;
-    if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
-    {
-        const auto& g = m.state(group);
-        if (!g.is_admin(me()))
-            return fail(CoreErrc::not_permitted, "only an admin can send a burn notice");
-        if (!g.is_member(member)) return fail(CoreErrc::not_found, "not a member of this group");
-        if (member == me())
-            return fail(CoreErrc::not_permitted,
-                        "you cannot send a burn notice for yourself; ask another admin");
-    }
+    auto allowed = m.admin_over(group, member);
+    if (!allowed) return std::unexpected(allowed.error());
+    if (!*allowed) return fail(CoreErrc::not_permitted, "only an admin can send a burn notice");
+    if (member == me())
+        return fail(CoreErrc::not_permitted,
+                    "you cannot send a burn notice for yourself; ask another admin");
     if (at_ms < 0) return fail(CoreErrc::bad_input, "the time of the seizure is not a time");
     if (at_ms > m.now())
         return fail(CoreErrc::bad_input, "the time of the seizure lies in the future");
@@ -338,11 +336,7 @@ Result<BurnNotice> Node::burn_member(const GroupId& group, const MemberKey& memb
         if (!last) return std::unexpected(last.error());
         cut = *last;
     }
-    if (cut) {
-        op->mutable_cutoff()->set_id(to_string(cut->id));
-        op->mutable_cutoff()->set_epoch_id(to_string(cut->epoch));
-        op->set_cutoff_seq(cut->seq);
-    }
+    Impl::set_cutoff(*op, cut);
     auto scope = WriteScope::open(m);
     if (!scope) return std::unexpected(scope.error());
     auto notice = m.write(group, std::move(body), m.rotation_epoch(group));

@@ -126,6 +126,11 @@ struct Node::Impl {
     // after `at_ms` or with a record so stamped in its causal past. nullopt when none does.
     Result<std::optional<RecordRow>> burn_cutoff(const GroupId& group, const MemberKey& member,
                                                  std::int64_t at_ms);
+    // What every change of a member by an admin checks first: the group is held and `member`
+    // is a member (else not_found); then whether this member is an admin there.
+    Result<bool> admin_over(const GroupId& group, const MemberKey& member);
+    // Sets `op`'s cutoff to `row` (a removal's or demotion's, §5.4), when there is one.
+    static void set_cutoff(pb::MembershipOp& op, const std::optional<RecordRow>& row);
     // Posts the alert of a burn notice that has just taken effect (in the writer epoch).
     // `name`: the member's display name (they are no member any more when it is posted).
     Status post_burn_alert(const GroupId& group, const std::string& name, std::string_view text);

@@ -82,7 +82,7 @@ Status Node::set_rekey_interval(const GroupId& group, std::uint64_t seconds) {
     auto& m = *m_impl;
     if (seconds > kMaxRekeyIntervalSeconds)
         return fail(CoreErrc::bad_input, "a rekey interval is at most 10 years");
-    if (seconds != 0 && seconds < 3600)
+    if (seconds != 0 && seconds < kMinRekeyIntervalSeconds)
         return fail(CoreErrc::bad_input, "a rekey interval is at least one hour");
     if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
     if (!m.state(group).is_admin(me()))

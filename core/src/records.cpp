@@ -180,7 +180,9 @@ std::optional<std::string> check_limits(const pb::RecordBody& b) {
             if (auto problem = quorum_problem(b.settings())) return std::string(*problem);
             if (b.settings().rekey_interval_seconds() != 0 && !b.settings().set_rekey_interval())
                 return "a rekey interval without set_rekey_interval";
-            if (b.settings().rekey_interval_seconds() > kMaxRekeyIntervalSeconds)
+            if (b.settings().rekey_interval_seconds() > kMaxRekeyIntervalSeconds ||
+                (b.settings().rekey_interval_seconds() != 0 &&
+                 b.settings().rekey_interval_seconds() < kMinRekeyIntervalSeconds))
                 return "rekey interval out of range";
             break;
         case pb::RecordBody::kKeyUpdate:
