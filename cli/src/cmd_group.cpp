@@ -428,6 +428,23 @@ void register_group_commands(CLI::App& app) {
                               "(`kolokol group approve`). Sync to tell the other admins.\n",
                               more),
                            name, short_hex(done.notice), more);
+        // Approvals come from the admins other than the one it is about (§5.11): with too few
+        // of them it can never take effect, and the proposer should know now, not wait.
+        const auto members = value_or_raise(node->members(gid));
+        const auto others = static_cast<std::uint32_t>(
+            std::count_if(members.begin(), members.end(),
+                          [&](const auto& m) { return m.admin && m.key != who; }));
+        if (others < done.needed)
+            std::cerr << subst(P_("kolokol: warning: this group has only {} admin besides {}, "
+                                  "and the notice needs {}: it cannot take effect. Nothing in "
+                                  "the records tells the seized device from you; start a new "
+                                  "group without {}.\n",
+                                  "kolokol: warning: this group has only {} admins besides {}, "
+                                  "and the notice needs {}: it cannot take effect. Nothing in "
+                                  "the records tells the seized device from you; start a new "
+                                  "group without {}.\n",
+                                  others),
+                               others, name, done.needed, name);
     });
 
     auto* rotate = group->add_subcommand("rotate", _("Start a new key epoch for the group now"));

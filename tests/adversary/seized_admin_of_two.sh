@@ -37,6 +37,8 @@ as seized sync >/dev/null 2>&1 || true
 out=$(as anna group compromised "$G" "Clara Seized" 2>&1) || fail "Anna's notice could not be written: $out"
 echo "anna: $out"
 grep -q "posted an alert" <<<"$out" && problem "Anna's notice for Clara took effect at once with two admins: $out"
+grep -q "cannot take effect" <<<"$out" ||
+  problem "Anna is not told that her notice can never take effect with two admins: $out"
 for r in 1 2; do for w in anna seized mila; do as $w sync >/dev/null 2>&1 || true; done; done
 for w in anna mila seized; do
   m=$(as $w group members "$G" 2>&1); echo "$w: $m"
@@ -59,6 +61,7 @@ as anna group quorum "$G2" 3 >/dev/null 2>&1
 for w in anna boris clara mila anna boris clara mila; do as $w sync >/dev/null 2>&1 || true; done
 [ "$(as mila group quorum "$G2" 2>&1 | grep -o '[0-9]\+' | head -1)" = 3 ] || fail "setup: quorum is not 3 at Mila"
 out=$(as anna group compromised "$G2" "Clara Seized" 2>&1) || fail "Anna's notice in the second group failed: $out"
+grep -q "cannot take effect" <<<"$out" && problem "Anna is told a notice that two other admins can complete cannot take effect: $out"
 as anna sync >/dev/null 2>&1 || true; as boris sync >/dev/null 2>&1 || true
 id=$(as boris group pending "$G2" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"][:8])')
 as boris group approve "$G2" "$id" >/dev/null 2>&1 || fail "Boris could not approve the notice"
