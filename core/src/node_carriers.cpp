@@ -57,6 +57,19 @@ public:
         }
         return held;
     }
+    // One transaction for the envelopes and what the sync writes with them (a fetch's cursor,
+    // DESIGN §9.14): a kill before the commit loses both, and the next sync fetches the same
+    // envelopes again from the same cursor.
+    Result<std::vector<bool>> put_then(const MailboxId& mailbox, std::span<const Bytes> envelopes,
+                                       const std::function<void()>& also) override {
+        auto scope = WriteScope::open(m_impl);
+        if (!scope) return std::unexpected(scope.error());
+        auto held = put(mailbox, envelopes);
+        if (!held) return held;
+        if (also) also();
+        if (auto ok = scope->commit(); !ok) return std::unexpected(ok.error());
+        return held;
+    }
 
 private:
     Node& m_node;

@@ -199,7 +199,11 @@ std::optional<std::uint64_t> Node::fetch_cursor(const std::string& relay_key,
 
 Status Node::set_fetch_cursor(const std::string& relay_key, const MailboxId& mailbox,
                               std::uint64_t position) {
-    if (auto ok = ensure_schema(m_impl->db); !ok) return ok;
+    // Inside the transaction of the envelopes it covers (Replica::put_then) the schema check
+    // cannot run (it takes a write transaction of its own); the cursor was read before it is
+    // saved, which made the table, and without it the write fails (a fetch done again).
+    if (!m_impl->db.in_transaction())
+        if (auto ok = ensure_schema(m_impl->db); !ok) return ok;
     auto st =
         m_impl->db.cached("INSERT OR REPLACE INTO network_settings(name, value) VALUES (?, ?)");
     if (!st) return std::unexpected(st.error());
@@ -209,6 +213,14 @@ Status Node::set_fetch_cursor(const std::string& relay_key, const MailboxId& mai
     (*st)->reset();
     if (!r) return std::unexpected(r.error());
     return {};
+}
+
+Status Node::defer_durability() {
+    return m_impl->db.defer_durability();
+}
+
+Status Node::end_deferred_durability() {
+    return m_impl->db.make_durable();
 }
 
 std::size_t Node::fetch_cursor_count() {

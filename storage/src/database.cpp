@@ -278,6 +278,26 @@ Status Database::checkpoint_truncate() {
     return {};
 }
 
+Status Database::defer_durability() {
+    if (m_db == nullptr) return fail(StorageErrc::invalid_argument, "database is not open");
+    return exec("PRAGMA synchronous = NORMAL");
+}
+
+Status Database::make_durable() {
+    if (m_db == nullptr) return fail(StorageErrc::invalid_argument, "database is not open");
+    if (auto ok = exec("PRAGMA synchronous = FULL"); !ok) return ok;
+    // Under NORMAL the log is flushed only before a checkpoint; flush it now, whole: every
+    // commit made under NORMAL is in it (or already checkpointed, which flushed it then).
+    sqlite3_file* log = nullptr;
+    int rc = sqlite3_file_control(m_db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log);
+    if (rc != SQLITE_OK) return std::unexpected(sqlite_error(m_db, rc, "flush the log"));
+    // No log open: this connection wrote nothing since it opened it.
+    if (log == nullptr || log->pMethods == nullptr) return {};
+    rc = log->pMethods->xSync(log, SQLITE_SYNC_FULL);
+    if (rc != SQLITE_OK) return std::unexpected(sqlite_error(m_db, rc, "flush the log"));
+    return {};
+}
+
 Result<std::int64_t> Database::schema_version(std::string_view component) {
     // A store that never migrated has no schema_versions table: version 0 for everyone.
     auto table = cached(

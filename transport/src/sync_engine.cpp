@@ -98,11 +98,14 @@ Status SyncEngine::Impl::start(std::vector<MailboxKey> keys) {
     m_started = true;
     if (m_config.side == Side::client && m_config.frame_budget > 0) {
         // Short connections: nothing the server sends unasked (a window's worth of envelopes,
-        // a whole fetch) may be larger than what one connection carries.
+        // a whole fetch) may be larger than what one connection carries. The window is twice
+        // the frame budget (L/4 under a freeze limit L): a connection that reconciles stops at
+        // L/2 with at most a window more on its way, and a fetch is bounded by its own budget;
+        // each window is a commit and an acknowledgement's round trip, so not smaller.
         if (!m_config.partials) m_config.partials = std::make_shared<PartialEnvelopes>();
         m_partials = m_config.partials;
-        m_config.limits.window_bytes =
-            std::max<std::uint64_t>(m_config.frame_budget, 2 * kSyncMinShortWindowBytes);
+        m_config.limits.window_bytes = std::max<std::uint64_t>(
+            2 * std::uint64_t{m_config.frame_budget}, 2 * kSyncMinShortWindowBytes);
         m_config.fetch_all_below = 0;
         m_config.part_bytes = std::clamp<std::uint32_t>(
             m_config.part_bytes ? m_config.part_bytes : m_config.frame_budget, 256,
@@ -701,8 +704,11 @@ void SyncEngine::Impl::note_received(const MailboxId& mailbox, Mailbox& mb, cons
     }
 }
 
-Status SyncEngine::Impl::flush_batch() {
-    if (m_batch.empty()) return {};
+Status SyncEngine::Impl::flush_batch(const std::function<void()>& also) {
+    if (m_batch.empty()) {
+        if (also) also();
+        return {};
+    }
     // One put (one transaction) per run of envelopes for the same mailbox, in arrival order.
     std::size_t start = 0;
     while (start < m_batch.size()) {
@@ -729,7 +735,10 @@ Status SyncEngine::Impl::flush_batch() {
                                         return put_done(token, std::move(stored));
                                     });
                                 });
-        } else if (auto st = put_done(token, m_replica.put(mailbox, envs)); !st) {
+        } else if (auto st = put_done(token, end == m_batch.size() && also
+                                                 ? m_replica.put_then(mailbox, envs, also)
+                                                 : m_replica.put(mailbox, envs));
+                   !st) {
             return st;
         }
         start = end;

@@ -144,7 +144,9 @@ struct SyncEngine::Impl {
     void queue_fetch_page(const MailboxId& mailbox, Mailbox& mb, Replica::StoredIds page);
     // Server: keeps the send queue stocked from the FetchAlls under way.
     Status refill_fetches();
-    Status flush_batch();
+    // Stores what arrived. `also` (a synchronous store only) runs in the transaction of the
+    // last put, or alone when nothing waits to be stored.
+    Status flush_batch(const std::function<void()>& also = {});
     // A put finished (now, or later on the store's thread for an asynchronous Replica).
     Status put_done(std::uint64_t token, Result<std::vector<bool>> stored);
     void check_finished();

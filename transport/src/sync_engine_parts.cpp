@@ -121,7 +121,8 @@ Status SyncEngine::Impl::on_part(const pb::SyncFrame& f) {
     if (!view || view->mailbox != wanted.mailbox || envelope::record_id_of(whole) != wanted.id)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                          KOLOKOL_TEXT("an envelope in parts that is not the one asked for"));
-    auto stored = m_replica.put(wanted.mailbox, std::span<const Bytes>(&whole, 1));
+    // The cursor it held back moves on in the same transaction as the envelope is stored.
+    auto stored = m_replica.put_then(wanted.mailbox, std::span<const Bytes>(&whole, 1), release);
     if (!stored)
         return fail_with(CloseReason::internal, make_error(SyncErrc::replica_failed,
                                                            "the store failed: {}", stored.error()));
@@ -129,7 +130,6 @@ Status SyncEngine::Impl::on_part(const pb::SyncFrame& f) {
         ++m_report.received;
     else
         ++m_report.rejected;
-    release();
     return {};
 }
 

@@ -98,12 +98,21 @@ Status SyncEngine::Impl::on_bounded_fetched(const MailboxId& mailbox, Mailbox& m
     std::uint64_t next = std::min(fd.next(), hold);
     if (!fd.more() || !brought || next <= after) m_partials->caught_up.insert(mailbox);
     if (next > after) {
-        // Moved on once every envelope of the fetch is stored.
-        if (auto st = flush_batch(); !st) return st;
-        if (m_pending_puts.empty())
-            advance_cursor(mailbox, next);
-        else
-            m_pending_puts.back().cursors.emplace_back(mailbox, next);
+        // Moved on once every envelope of the fetch is stored: in the same transaction as the
+        // last of them where the store answers at once, so a kill between the two cannot
+        // happen (nor a commit spent on the cursor alone); else once its put is done.
+        if (!(m_config.defer && m_replica.put_is_async())) {
+            if (auto st = flush_batch([&] { advance_cursor(mailbox, next); }); !st) return st;
+        } else {
+            if (auto st = flush_batch(); !st) return st;
+            if (m_pending_puts.empty())
+                advance_cursor(mailbox, next);
+            else
+                m_pending_puts.back().cursors.emplace_back(mailbox, next);
+        }
+    } else if (auto st = flush_batch(); !st) {
+        // The fetch's last frame asked for no flush: its envelopes are stored here whatever.
+        return st;
     }
     // Next: another fetch, or the reconciliation.
     m_to_reconcile.push_back(mailbox);

@@ -156,7 +156,7 @@ Status SyncEngine::Impl::send_envelopes() {
         }
         if (o.origin == Outgoing::Origin::fetch_done && it->second.fetch_bounded) {
             drop_front();
-            if (frame) finish_frame(true);
+            if (frame) finish_frame(false);  // stored at Fetched (end_bounded_fetch)
             end_bounded_fetch(o.mailbox, it->second, o.after, false);
             continue;
         }
@@ -207,7 +207,7 @@ Status SyncEngine::Impl::send_envelopes() {
                     mb.fetch_sent += kSkippedBytes;
                     if (mb.fetch_too_large.size() >= kSyncMaxIdsPerFrame ||
                         mb.fetch_sent >= mb.fetch_budget) {
-                        if (frame) finish_frame(true);
+                        if (frame) finish_frame(false);
                         end_bounded_fetch(o.mailbox, mb, o.after, true);
                     }
                 }
@@ -218,7 +218,7 @@ Status SyncEngine::Impl::send_envelopes() {
                 // first always goes, so every fetch moves on.
                 if (mb.fetch_sent > 0 && mb.fetch_sent + (*env)->size() > mb.fetch_budget) {
                     drop_front();
-                    if (frame) finish_frame(true);
+                    if (frame) finish_frame(false);
                     end_bounded_fetch(o.mailbox, mb, o.at, true);
                     continue;
                 }
@@ -277,6 +277,8 @@ void SyncEngine::Impl::queue_fetch_page(const MailboxId& mailbox, Mailbox& mb,
             {mailbox, RecordId{}, Outgoing::Origin::fetch_done, page.next, page.next});
 }
 
+// The fetch's last Envelopes frame goes without a flush mark: the client stores its envelopes
+// when Fetched arrives, together with the cursor that Fetched moves (one commit, not two).
 void SyncEngine::Impl::end_bounded_fetch(const MailboxId& mailbox, Mailbox& mb, std::uint64_t next,
                                          bool more) {
     pb::SyncFrame f;

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "kolokol/core/errors.hpp"
 
@@ -48,17 +49,26 @@ public:
     Result<std::optional<Bytes>> get(const RecordId& id) override { return m_inner.get(id); }
     Result<std::vector<bool>> put(const MailboxId& m, std::span<const Bytes> envelopes) override {
         auto r = m_inner.put(m, envelopes);
-        if (!r) return r;
-        std::size_t held = 0;
-        for (bool h : *r) held += h ? 1 : 0;
-        if (held > 0) {
-            const auto total = m_stored.fetch_add(held) + held;
-            if (m_observer) m_observer->on_stored(total);
-        }
+        if (r) count(*r);
+        return r;
+    }
+    Result<std::vector<bool>> put_then(const MailboxId& m, std::span<const Bytes> envelopes,
+                                       const std::function<void()>& also) override {
+        auto r = m_inner.put_then(m, envelopes, also);
+        if (r) count(*r);
         return r;
     }
 
 private:
+    void count(const std::vector<bool>& held_flags) {
+        std::size_t held = 0;
+        for (bool h : held_flags) held += h ? 1 : 0;
+        if (held > 0) {
+            const auto total = m_stored.fetch_add(held) + held;
+            if (m_observer) m_observer->on_stored(total);
+        }
+    }
+
     transport::Replica& m_inner;
     SyncOnceObserver* m_observer;
     std::atomic<std::size_t> m_stored{0};
@@ -452,6 +462,20 @@ SyncOnceReport sync_once(Node& node, const SyncPlan& plan, const SyncOnceOptions
     CountingReplica replica(*inner, o.observer);
     SyncOnceReport out;
     std::map<std::pair<std::string, GroupId>, std::string> worked;  // where each session went
+    // What the sessions store is durable at the end, in one flush, not commit by commit
+    // (DESIGN §9.14, §12.7): it can all be fetched again, a power loss keeps a prefix of the
+    // commits (envelopes before the cursor that covers them, or with it), and nobody acts on
+    // this member's acknowledgements. The member's own records are written only after it
+    // (maintain), under full durability again; it is restored whatever way this returns.
+    struct Deferred {
+        Node& node;
+        bool on;
+        Status end() {
+            if (!std::exchange(on, false)) return {};
+            return node.end_deferred_durability();
+        }
+        ~Deferred() { (void)end(); }
+    } deferred{node, node.defer_durability().has_value()};
     for (const auto& session : plan.sessions) {
         if (o.stop.requested()) break;
         SyncAddressReport here;
@@ -488,9 +512,15 @@ SyncOnceReport sync_once(Node& node, const SyncPlan& plan, const SyncOnceOptions
         out.addresses.push_back(std::move(here));
     }
     out.stored = replica.stored();
+    const auto durable = deferred.end();
     if (o.stop.requested()) {
         // What arrived is in the store; the owed rotations wait for a sync that ends.
         out.stopped = true;
+        return out;
+    }
+    if (!durable) {
+        // Nothing of the member's own goes on top of what may not be on the disk.
+        out.maintain_error = durable.error();
         return out;
     }
     if (!o.maintain) return out;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <csignal>
 #include <filesystem>
 #include <string_view>
 
@@ -491,6 +492,48 @@ TEST_CASE("database: a process killed mid-write keeps every commit and none of t
     REQUIRE(check);
     REQUIRE(*check->step());
     CHECK(check->column_text(0) == "ok");
+}
+
+TEST_CASE("database: deferred durability keeps every commit through a kill and ends in FULL") {
+    TempDir dir;
+    auto key = key_from_seed(1);
+    {
+        auto db = open_ok(dir / "store.db", key, true);
+        REQUIRE(db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)"));
+        // Nothing written since the log was opened by this connection: nothing to flush.
+        auto fresh = open_ok(dir / "store.db", key, false);
+        CHECK(fresh.make_durable().has_value());
+    }
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        // Under deferred durability the child commits 30 rows and dies as under kill -9: the
+        // commits are in the log (not flushed to the disk, which only a power loss would undo).
+        auto db = Database::open(dir / "store.db", key, false);
+        if (!db || !db->defer_durability()) ::_exit(2);
+        for (int i = 0; i < 3; ++i) {
+            auto tx = db->begin();
+            if (!tx) ::_exit(3);
+            for (int j = 0; j < 10; ++j)
+                if (!db->exec("INSERT INTO t(v) VALUES(randomblob(300))")) ::_exit(4);
+            if (!tx->commit()) ::_exit(5);
+        }
+        ::kill(::getpid(), SIGKILL);
+        ::_exit(6);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFSIGNALED(status));
+
+    auto db = open_ok(dir / "store.db", key, false);
+    CHECK(count_rows(db) == 30);
+    CHECK(count_rows(db, "PRAGMA synchronous") == 2);  // FULL: each connection starts so
+    REQUIRE(db.defer_durability());
+    CHECK(count_rows(db, "PRAGMA synchronous") == 1);  // NORMAL
+    REQUIRE(db.exec("INSERT INTO t(v) VALUES(randomblob(300))"));
+    REQUIRE(db.make_durable());
+    CHECK(count_rows(db, "PRAGMA synchronous") == 2);
+    CHECK(count_rows(db) == 31);
 }
 
 TEST_CASE("database: a closed (default or moved-from) database refuses calls cleanly") {

@@ -163,6 +163,54 @@ TEST_CASE("resumable fetch: each short connection goes on where the last one sto
     CHECK(again->caught_up.contains(key.id));
 }
 
+TEST_CASE("resumable fetch: a fetch's cursor is saved in the commit of its last envelopes") {
+    // A store that commits a put and the writes that go with it (put_then) as one transaction,
+    // as a member's does: it notes whether each cursor is saved inside such a commit.
+    struct Transactional : MemoryReplica {
+        int commits = 0;
+        bool in_put = false;
+        std::size_t last_put_size = 0;
+        Result<std::vector<bool>> put(const MailboxId& m, std::span<const Bytes> envs) override {
+            if (!in_put) ++commits;
+            last_put_size = envs.size();
+            return MemoryReplica::put(m, envs);
+        }
+        Result<std::vector<bool>> put_then(const MailboxId& m, std::span<const Bytes> envs,
+                                           const std::function<void()>& also) override {
+            ++commits;
+            in_put = true;
+            auto r = MemoryReplica::put(m, envs);
+            if (r && also) also();
+            in_put = false;
+            return r;
+        }
+    };
+    crypto::DeterministicRandom rng(57);
+    auto key = key_for(57);
+    Transactional local;
+    MemoryReplica remote;
+    for (int i = 0; i < 200; ++i) remote.add(make_envelope(key.id, rng, 500));
+    Cursors cursors;
+    auto partials = cursors.fresh_sync();
+    int saves = 0, saves_alone = 0, saves_without_envelopes = 0;
+    partials->save_cursor = [&, inner = partials->save_cursor](const MailboxId& m,
+                                                               std::uint64_t position) {
+        ++saves;
+        if (!local.in_put) ++saves_alone;
+        if (local.in_put && local.last_put_size == 0) ++saves_without_envelopes;
+        inner(m, position);
+    };
+    const int n = sync_fully(local, remote, key, partials, nullptr);
+    CHECK(local.held(key.id) == remote.held(key.id));
+    // The fetches moved the cursor, each time in the commit that stored the fetch's last
+    // envelopes: no commit for a cursor alone.
+    CHECK(n > 2);
+    CHECK(saves > 0);
+    CHECK(saves_alone == 0);
+    CHECK(saves_without_envelopes == 0);
+    CHECK(cursors.saved[key.id] > 0);
+}
+
 TEST_CASE("resumable fetch: envelopes passed over for their size hold the cursor until stored") {
     crypto::DeterministicRandom rng(52);
     auto key = key_for(52);

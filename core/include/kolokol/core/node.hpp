@@ -477,6 +477,14 @@ public:
                             std::uint64_t position);
     // How many mailboxes have a fetch cursor (for doctor).
     std::size_t fetch_cursor_count();
+    // While a sync receives (DESIGN §9.14, §12.7): commits stop being flushed to disk one by
+    // one (storage::Database::defer_durability) — what a sync stores can be fetched again, and
+    // a power loss keeps a prefix of the commits. end_deferred_durability() makes everything
+    // committed so far durable and flushes each later commit again. Nothing written between the
+    // two may be relied on beyond this device: no record of the member's own may be written in
+    // between.
+    Status defer_durability();
+    Status end_deferred_durability();
     // Keys for LAN beacons (DESIGN §5): for each group that is not Tor only, the epoch this
     // member writes in (send = true; else the newest epoch it holds) and, to recognise members
     // who are an epoch behind or ahead, the other frontier epochs and the three newest epochs

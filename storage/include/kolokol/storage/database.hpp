@@ -167,6 +167,18 @@ public:
     // bytes, so purged pages do not linger in the log. busy if a reader blocks it.
     Status checkpoint_truncate();
 
+    // Deferred durability (DESIGN §12.7), for writes that can be made again — envelopes a sync
+    // receives, which the next sync fetches again when lost. defer_durability() sets
+    // synchronous = NORMAL: commits are no longer flushed to disk one by one; a crash of the
+    // process loses none of them, a power loss may lose the last ones but never an earlier one
+    // while keeping a later one (the log's frames are checksummed in a chain, and the log is
+    // read back up to the first frame that does not match), and the store stays consistent.
+    // make_durable() sets synchronous = FULL again and flushes the log: on success every
+    // transaction committed so far is durable, as after a commit under FULL. Until then nothing
+    // committed meanwhile may be relied on beyond this device (acknowledged to another, say).
+    Status defer_durability();
+    Status make_durable();
+
     // Runs the pending steps of `component`'s schema. The table schema_versions(component,
     // version) records how many steps have run; step i (0-based) brings the version to i + 1.
     // Each step runs in its own transaction together with its version bump, so a crash leaves

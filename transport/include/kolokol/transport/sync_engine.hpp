@@ -54,7 +54,7 @@ public:
         // waits (it needs `defer` to be woken). Empty: each reconciliation loads its own.
         std::optional<ReconcileSets> reconcile_sets;
         // Client, short connections (DESIGN §9.14). 0: off. Otherwise the server is asked for
-        // nothing larger than about this: the window announced is this, the opens cap
+        // nothing larger than about this: the window announced is twice this, the opens cap
         // envelopes at it (larger ones are answered Missing and fetched in parts of
         // part_bytes), reconciliation replies are capped at max(this, 4,096), and nothing is
         // fetched whole (FetchAll).

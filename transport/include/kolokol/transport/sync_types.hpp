@@ -92,9 +92,22 @@ public:
     // Stores envelopes that arrived for `mailbox` (each already checked: parses, belongs to
     // `mailbox`, ≤ kEnvelopeMaxBytes). Returns one flag per envelope, in order: true when it is
     // now durably held (already held counts) — the session acknowledges only those, and only
-    // after this returns, so a true must mean committed.
+    // after this returns, so a true must mean committed. (A member's one-shot sync defers the
+    // flush of its commits to the sync's end: nobody acts on a member's acknowledgements, and
+    // what it lost is fetched again, DESIGN §12.7. A relay never does.)
     virtual Result<std::vector<bool>> put(const MailboxId& mailbox,
                                           std::span<const Bytes> envelopes) = 0;
+    // put(), and `also` (the caller's own writes to the same store, such as a fetch cursor
+    // that these envelopes complete) in the same transaction: committed with the envelopes or
+    // not at all. `also` runs only once the envelopes are stored. The default is put() and
+    // then `also` (two commits, in that order).
+    virtual Result<std::vector<bool>> put_then(const MailboxId& mailbox,
+                                               std::span<const Bytes> envelopes,
+                                               const std::function<void()>& also) {
+        auto r = put(mailbox, envelopes);
+        if (r && also) also();
+        return r;
+    }
     // Optional asynchronous form of put() for stores that commit many sessions' envelopes
     // together: returns at once and calls `done` (from any thread, exactly once) with what put()
     // would have returned, after the commit. Used only when put_is_async() is true and the
