@@ -12,9 +12,9 @@
 #   once and applies the post before the removal (Lamport order). Boris syncs: the notice drops
 #   Clara's approval, the removal waits again and Xavier is a member at everyone — Nina shows
 #   his post, and Mila must show it too (also after a sync file of Nina's).
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 start_relay
 new_member anna "Anna Petrova"; new_member boris "Boris Ivanov"; new_member clara "Clara Seized"
 new_member mila "Mila Member"; new_member nina "Nina Member"; new_member xavier "Xavier Member"
