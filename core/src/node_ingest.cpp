@@ -199,6 +199,9 @@ std::size_t Node::Impl::pending_count() {
 }
 
 bool Node::Impl::rejected_for_membership(const RecordId& id) {
+    // Kept to be judged again (its note in `rejected` may have been pushed out by a flood): as
+    // refused, until it stands.
+    if (records.dropped_held(id)) return true;
     auto st = db.cached("SELECT reason FROM rejected WHERE id = ?");
     if (!st) return false;
     (*st)->bind(1, ByteView(id));
