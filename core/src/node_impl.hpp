@@ -3,6 +3,7 @@
 
 #include <map>
 #include <memory>
+#include <functional>
 #include <set>
 #include <unordered_map>
 
@@ -169,6 +170,10 @@ struct Node::Impl {
     // The box secrets of this member's key updates still kept (of `group`, or of every
     // group), newest first.
     Result<std::vector<HeldBoxKey>> held_box_keys(const GroupId* group);
+    // Visits the opened body of every record of `group` held for missing references
+    // (node_audit.cpp).
+    Status each_held_body(const GroupId& group,
+                          const std::function<void(const RecordId&, const pb::RecordBody&)>& visit);
     // Erases the group's box secrets made before the one of rowid `order`.
     Status erase_box_keys_before(const GroupId& group, std::int64_t order);
     // The groups whose rekey interval has passed since this device's last key update there
