@@ -1,9 +1,9 @@
 #pragma once
 // Node's private state and helpers, shared by the node_*.cpp files.
 
+#include <functional>
 #include <map>
 #include <memory>
-#include <functional>
 #include <set>
 #include <unordered_map>
 
