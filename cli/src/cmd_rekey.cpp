@@ -57,6 +57,17 @@ std::vector<std::string> foreign_key_update_warnings(core::Node& node) {
     if (!found) return out;
     for (const auto& f : *found) {
         const auto name = f.group_name.empty() ? short_hex(f.group) : f.group_name;
+        if (f.withheld) {
+            out.push_back(subst(
+                _("WARNING: in \"{}\" a key rotation (record {}, dated {}) sealed your keys to a "
+                  "key this device did not make, and the key update that set it has not reached "
+                  "you: another device holds your signing key, and its key update is kept from "
+                  "you. A copy of your store is in other hands and reads what the group writes "
+                  "from then on. Ask an admin for a burn notice (`kolokol group compromised`), "
+                  "then join again with a new identity."),
+                name, short_hex(f.record), format_time(f.wall_ms)));
+            continue;
+        }
         out.push_back(subst(
             _("WARNING: a key update signed with your key that this device did not make is in "
               "\"{}\" (record {}, dated {}){}. Another device holds your signing key: a copy of "

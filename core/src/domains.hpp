@@ -30,5 +30,7 @@ inline constexpr std::string_view kChunksHashDomain = "kolokol/attachment-chunks
 inline constexpr std::string_view kSyncPartDomain = "kolokol/sync-part/v1";
 // The digest of a group's valid control records that members compare (node_audit.cpp, §5.12).
 inline constexpr std::string_view kControlDigestDomain = "kolokol/control-digest/v1";
+// The hash of the key a rotation's grant is sealed to, named in the grant (§5.13).
+inline constexpr std::string_view kGrantBoxKeyDomain = "kolokol/grant-box-key/v1";
 
 }  // namespace kolokol::core

@@ -86,6 +86,35 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
     g.m_status.assign(n, OpStatus::invalid);
     g.m_needed.assign(n, 1);
     Bits valid(words, 0);
+    // Whether op i's epoch is in the frontier at its position. Or: an approval of a burn notice
+    // written in an epoch that the notice's target made by rotations that do not stand (the
+    // notice drops them, or they granted to a member whose add the notice voided; the approver
+    // held that epoch when approving), on an epoch that is in the frontier. The
+    // notice's completion must not depend on its own drops: voided with the epoch, the approval
+    // would void the notice, the rotation would stand again, and the rounds would alternate with
+    // the burned admin still an admin (§5.11).
+    auto epoch_stands = [&](std::size_t i, const Fold& s) {
+        const auto frontier = g.frontier_of(s);
+        const auto& op = g.m_ops[i];
+        if (frontier.contains(op.epoch)) return true;
+        if (!op.body.has_approval()) return false;
+        const auto p = g.proposal_of(op);
+        if (!p || !is_burn(g.m_ops[*p])) return false;
+        const auto target = target_of(g.m_ops[*p]);
+        EpochId e = op.epoch;
+        for (std::size_t hops = 0; hops < n; ++hops) {
+            auto it = g.m_index.find(key_of(e));
+            if (it == g.m_index.end()) return false;
+            const auto r = it->second;
+            const auto& rot = g.m_ops[r];
+            if (!rot.body.has_rotation() || rot.author != target || !g.in(g.m_anc[i], r) ||
+                g.m_status[r] == OpStatus::valid)
+                return false;
+            if (frontier.contains(rot.epoch)) return true;
+            e = rot.epoch;
+        }
+        return false;
+    };
     // Validity of every record against the records valid before it, leaving out `dropped`: one
     // of those that would be valid is marked dropped (and may be found not dropped next round).
     auto validate = [&](const std::vector<bool>& dropped) {
@@ -102,7 +131,7 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
             if (author == s.members.end()) continue;
             // A key update is a member's own, about itself; everything else is an admin's.
             if (!author->second.admin && !op.body.has_key_update()) continue;
-            if (!g.frontier_of(s).contains(op.epoch)) continue;
+            if (!epoch_stands(i, s)) continue;
             bool ok = true;
             if (is_proposal(op)) {
                 // The quorum, but never more than the admins at its position: a group left with

@@ -99,6 +99,40 @@ ControlEntry entry_of(const GroupState& g, const ControlRecord& r) {
 
 }  // namespace
 
+Status Node::Impl::each_held_body(
+    const GroupId& group,
+    const std::function<void(const RecordId&, const pb::RecordBody&)>& visit) {
+    std::set<RecordId> ids;
+    if (auto ok = records.each_wait([&](const RecordId&, const RecordId& id) { ids.insert(id); });
+        !ok)
+        return ok;
+    for (const auto& id : ids) {
+        // The body: opened already by this process, else opened again from the store (its
+        // envelope was checked when it was held; open_record checks it again all the same).
+        std::optional<pb::RecordBody> body;
+        if (auto h = held_opened.find(std::string(as_chars(ByteView(id))));
+            h != held_opened.end()) {
+            body = h->second.body;
+        } else {
+            auto bytes = envelopes->get(id);
+            if (!bytes) return std::unexpected(bytes.error());
+            if (!*bytes) continue;
+            auto view = storage::parse_envelope(**bytes);
+            if (!view) continue;
+            auto k = epochs.find(view->mailbox);
+            if (k == epochs.end() || k->second.group_id != group) continue;
+            auto opened = open_record(**bytes, k->second);
+            if (!opened) continue;
+            body = std::move(opened->body);
+        }
+        if (as_bytes(body->group_id()).size() != 32 ||
+            to_array<32>(as_bytes(body->group_id())) != group)
+            continue;
+        visit(id, *body);
+    }
+    return {};
+}
+
 Result<std::vector<MissingControl>> Node::missing_control(const GroupId& group) {
     auto& m = *m_impl;
     if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
@@ -114,48 +148,30 @@ Result<std::vector<MissingControl>> Node::missing_control(const GroupId& group) 
     std::map<RecordId, MissingControl> found;
     auto received = m.db.cached("SELECT received_ms FROM pending WHERE id = ?");
     if (!received) return std::unexpected(received.error());
-    for (const auto& [id, refs] : waiting) {
-        // The body: opened already by this process, else opened again from the store (its
-        // envelope was checked when it was held; open_record checks it again all the same).
-        std::optional<pb::RecordBody> body;
-        if (auto h = m.held_opened.find(std::string(as_chars(ByteView(id))));
-            h != m.held_opened.end()) {
-            body = h->second.body;
-        } else {
-            auto bytes = m.envelopes->get(id);
-            if (!bytes) return std::unexpected(bytes.error());
-            if (!*bytes) continue;
-            auto view = storage::parse_envelope(**bytes);
-            if (!view) continue;
-            auto k = m.epochs.find(view->mailbox);
-            if (k == m.epochs.end() || k->second.group_id != group) continue;
-            auto opened = open_record(**bytes, k->second);
-            if (!opened) continue;
-            body = std::move(opened->body);
-        }
-        if (as_bytes(body->group_id()).size() != 32 ||
-            to_array<32>(as_bytes(body->group_id())) != group)
-            continue;
+    const auto& g = m.state(group);
+    auto visit = [&](const RecordId& id, const pb::RecordBody& body) {
         // Only a member's records tell of a withheld control record: anyone holding an old
         // epoch key (a removed member) can make records by made-up authors name made-up heads,
         // and those would bury a real warning under false ones.
-        if (!m.state(group).is_member(author_of(*body))) continue;
+        if (!g.is_member(author_of(body))) return;
+        const auto& refs = waiting[id];
         std::int64_t since = m.now();
         (*received)->bind(1, ByteView(id));
         if (auto r = (*received)->step(); r && *r) since = (*received)->column_int64(0);
         (*received)->reset();
-        for (const auto& h : body->control_heads()) {
+        for (const auto& h : body.control_heads()) {
             const auto ref = to_array<32>(as_bytes(h));
             if (std::find(refs.begin(), refs.end(), ref) == refs.end()) continue;
             if (m.record_row(ref)) continue;
             auto& mc = found[ref];
             mc.id = ref;
-            const auto author = author_of(*body);
+            const auto author = author_of(body);
             if (std::find(mc.referrers.begin(), mc.referrers.end(), author) == mc.referrers.end())
                 mc.referrers.push_back(author);
             if (mc.since_ms == 0 || since < mc.since_ms) mc.since_ms = since;
         }
-    }
+    };
+    if (auto ok = m.each_held_body(group, visit); !ok) return std::unexpected(ok.error());
     for (auto& [ref, mc] : found) {
         std::sort(mc.referrers.begin(), mc.referrers.end());
         out.push_back(std::move(mc));

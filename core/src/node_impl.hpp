@@ -1,8 +1,10 @@
 #pragma once
 // Node's private state and helpers, shared by the node_*.cpp files.
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <unordered_map>
 
 #include "domains.hpp"
@@ -119,7 +121,13 @@ struct Node::Impl {
     Status load();
     const EpochKeys* keys_for_epoch(const EpochId& epoch) const;
     const GroupState& state(const GroupId& group);
-    void invalidate(const GroupId& group) { states.erase(group); }
+    void invalidate(const GroupId& group) {
+        states.erase(group);
+        control_changed.insert(group);
+    }
+    // Groups whose control records changed since their dropped_held records were judged last.
+    std::set<GroupId> control_changed;
+    bool rejudge_all = true;  // every group's: at open, and after a rolled-back batch
     std::optional<RecordRow> record_row(const RecordId& id);
     // The cutoff of a burn notice with a detention time (node_groups.cpp): `member`'s last record
     // on the chain of their latest one that comes before the first record of that chain stamped
@@ -162,6 +170,10 @@ struct Node::Impl {
     // The box secrets of this member's key updates still kept (of `group`, or of every
     // group), newest first.
     Result<std::vector<HeldBoxKey>> held_box_keys(const GroupId* group);
+    // Visits the opened body of every record of `group` held for missing references
+    // (node_audit.cpp).
+    Status each_held_body(const GroupId& group,
+                          const std::function<void(const RecordId&, const pb::RecordBody&)>& visit);
     // Erases the group's box secrets made before the one of rowid `order`.
     Status erase_box_keys_before(const GroupId& group, std::int64_t order);
     // The groups whose rekey interval has passed since this device's last key update there
@@ -259,6 +271,12 @@ struct Node::Impl {
                  IngestReport& report, std::vector<RecordId>& retry);
     Status reject(const RecordId& id, RejectReason reason, std::string_view detail,
                   IngestReport& report);
+    // Keeps a content record refused as `removed_author` (its envelope, within the unverified
+    // quota) so that it stands again if that removal goes void (§5.4).
+    Status hold_dropped(const Candidate& c, ByteView envelope, bool from_pending);
+    // Judges again the kept `removed_author` records of the groups in `control_changed`; those
+    // no longer dropped go through ingest again (applied, or held for references).
+    Status rejudge_dropped(IngestReport& report, std::vector<RecordId>& retry);
     std::size_t pending_count();
     Status store_envelope(const RecordId& id, const MailboxId& mailbox, ByteView envelope);
 

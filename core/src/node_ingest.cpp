@@ -46,6 +46,7 @@ void Node::Impl::forget_uncommitted() {
     forget_waits();
     object_sets.clear();
     states.clear();
+    rejudge_all = true;
     refetch_rows = -1;
     // Keys a rolled-back batch added or dropped (a welcome token's) are as the store has them.
     (void)load_epochs();
@@ -198,6 +199,9 @@ std::size_t Node::Impl::pending_count() {
 }
 
 bool Node::Impl::rejected_for_membership(const RecordId& id) {
+    // Kept to be judged again (its note in `rejected` may have been pushed out by a flood): as
+    // refused, until it stands.
+    if (records.dropped_held(id)) return true;
     auto st = db.cached("SELECT reason FROM rejected WHERE id = ?");
     if (!st) return false;
     (*st)->bind(1, ByteView(id));
@@ -336,7 +340,7 @@ Result<IngestReport> Node::Impl::ingest_batch(std::span<const Bytes> input) {
             }
             // A held record that turned out invalid: nothing needs its envelope any more (and
             // it would otherwise stay, counted nowhere, for good).
-            if (report.rejected != rejected_before) {
+            if (report.rejected != rejected_before && !records.dropped_held(id)) {
                 const RecordId gone[] = {id};
                 if (auto r = envelopes->remove(gone); !r) return std::unexpected(r.error());
             }
@@ -348,6 +352,9 @@ Result<IngestReport> Node::Impl::ingest_batch(std::span<const Bytes> input) {
         // A control record may have confirmed or refused a welcome token; a refusal can give
         // back grants held rotations made, and so more records to apply.
         if (auto ok = settle_admissions(retry); !ok) return std::unexpected(ok.error());
+        // A changed control record may have voided a removal: what it dropped stands again.
+        if (retry.empty())
+            if (auto ok = rejudge_dropped(report, retry); !ok) return std::unexpected(ok.error());
         settled = retry.empty();
     }
     if (report.rejected > 0) {
@@ -377,6 +384,8 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
     auto standing = judge(c);
     if (!standing) {
         const auto reason = standing.error().reason;
+        if (reason == RejectReason::removed_author)
+            if (auto ok = hold_dropped(c, envelope, from_pending); !ok) return ok;
         if (auto ok = reject(c.id, reason, standing.error().detail, report); !ok) return ok;
         // Records naming one whose author was no member there are not left waiting for it:
         // another member may have applied it before learning of the removal, and named it.
@@ -514,6 +523,74 @@ Status Node::Impl::hold(Candidate& c, ByteView envelope, bool from_pending, Inge
     if (held_opened_bytes + cost <= kHeldOpenedBytes &&
         held_opened.emplace(std::string(as_chars(c.id)), std::move(c.rec)).second)
         held_opened_bytes += cost;
+    return {};
+}
+
+Status Node::Impl::hold_dropped(const Candidate& c, ByteView envelope, bool from_pending) {
+    const auto& body = c.rec.body;
+    RecordStore::DroppedHeld row;
+    row.id = c.id;
+    row.author = author_of(body);
+    row.seq = body.seq();
+    for (const auto& h : body.control_heads()) row.heads.push_back(to_array<32>(as_bytes(h)));
+    // Anyone who held the author's keys can write such records without end: they are kept
+    // within the unverified quota, and beyond it refused for good as before.
+    const auto charge = unverified_charge(envelope.size(), 0);
+    if (!from_pending) {
+        auto fits = unverified_fits(charge);
+        if (!fits) return std::unexpected(fits.error());
+        if (!*fits) return {};
+        if (auto ok = store_envelope(c.id, c.mailbox, envelope); !ok) return ok;
+    }
+    if (auto ok = note_unverified(c.id, charge); !ok) return ok;
+    return records.hold_dropped(c.keys->group_id, row);
+}
+
+Status Node::Impl::rejudge_dropped(IngestReport& report, std::vector<RecordId>& retry) {
+    auto groups = std::exchange(control_changed, {});
+    if (std::exchange(rejudge_all, false)) {
+        auto st = db.cached("SELECT DISTINCT group_id FROM dropped_held");
+        if (!st) return std::unexpected(st.error());
+        while (true) {
+            auto r = (*st)->step();
+            if (!r) {
+                (*st)->reset();
+                return std::unexpected(r.error());
+            }
+            if (!*r) break;
+            if (auto g = (*st)->column_blob(0); g.size() == 32) groups.insert(to_array<32>(g));
+        }
+        (*st)->reset();
+    }
+    for (const auto& group : groups) {
+        auto rows = records.dropped_of(group);
+        if (!rows) return std::unexpected(rows.error());
+        if (rows->empty()) continue;
+        std::vector<RecordId> again;
+        {
+            const auto& g = state(group);
+            for (const auto& r : *rows)
+                if (!g.dropped(r.author, r.id, r.seq, r.heads)) again.push_back(r.id);
+        }
+        for (const auto& id : again) {
+            if (auto ok = records.release_dropped(id); !ok) return ok;
+            auto st = db.cached("DELETE FROM rejected WHERE id = ?");
+            if (!st) return std::unexpected(st.error());
+            (*st)->bind(1, ByteView(id));
+            if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+            auto bytes = envelopes->get(id);
+            if (!bytes) return std::unexpected(bytes.error());
+            if (!*bytes) continue;  // gone meanwhile (the quota, retention)
+            IngestReport again_report;
+            if (auto ok = process(**bytes, nullptr, true, again_report, retry); !ok) return ok;
+            report.added += again_report.added;
+            // Refused now for another reason: nothing needs its envelope any more.
+            if (!records.contains(id) && !records.held(id) && !records.dropped_held(id)) {
+                const RecordId gone[] = {id};
+                if (auto r = envelopes->remove(gone); !r) return std::unexpected(r.error());
+            }
+        }
+    }
     return {};
 }
 

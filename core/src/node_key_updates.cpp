@@ -2,6 +2,9 @@
 // them, the erasure of the old ones, and the key updates made with this member's signing key
 // elsewhere.
 
+#include <set>
+#include <tuple>
+
 #include "kolokol/crypto/x25519.hpp"
 #include "node_impl.hpp"
 #include "records.hpp"
@@ -123,6 +126,63 @@ Result<std::vector<Node::ForeignKeyUpdate>> Node::foreign_key_updates() {
             f.record = op.id;
             f.wall_ms = op.body.wall_clock_ms();
             f.current = self != members.end() && self->second.box_record == op.id;
+            out.push_back(std::move(f));
+        }
+        // A grant to this member sealed to a key it never made, while the key update that set
+        // that key is not here (a relay that delivers it to the admins and withholds it from
+        // this member): the newest such rotation, once per group.
+        std::set<std::string> known;
+        known.insert(grant_key_hash(m.identity.box.public_key));
+        {
+            auto st = m.db.cached("SELECT public_key FROM box_keys WHERE group_id = ?");
+            if (!st) return std::unexpected(st.error());
+            (*st)->bind(1, ByteView(group));
+            for (;;) {
+                auto r = (*st)->step();
+                if (!r) {
+                    (*st)->reset();
+                    return std::unexpected(r.error());
+                }
+                if (!*r) break;
+                known.insert(grant_key_hash((*st)->column_blob(0)));
+            }
+            (*st)->reset();
+        }
+        for (const auto& op : g.records())
+            if (op.body.has_key_update() && op.author == me())
+                known.insert(grant_key_hash(as_bytes(op.body.key_update().box_key())));
+        // Rotations applied, and those held for a control record this member lacks (the
+        // withheld key update itself, when the rotation names it as a head) by a current admin.
+        const auto tag = ByteView(me()).first(8);
+        std::optional<std::tuple<std::uint64_t, RecordId, std::int64_t>> newest;
+        auto consider = [&](const RecordId& id, const pb::RecordBody& body) {
+            for (const auto& grant : body.rotation().grants()) {
+                if (!crypto::equal_ct(as_bytes(grant.member_tag()), tag)) continue;
+                if (grant.box_key_hash().size() != kGrantKeyHashBytes ||
+                    known.contains(grant.box_key_hash()))
+                    continue;
+                auto at = std::make_tuple(body.lamport(), id, body.wall_clock_ms());
+                if (!newest || at > *newest) newest = at;
+            }
+        };
+        for (const auto& op : g.records())
+            if (op.body.has_rotation() && g.status(op.id) == OpStatus::valid)
+                consider(op.id, op.body);
+        if (auto ok = m.each_held_body(group,
+                                       [&](const RecordId& id, const pb::RecordBody& body) {
+                                           if (body.has_rotation() && g.is_admin(author_of(body)))
+                                               consider(id, body);
+                                       });
+            !ok)
+            return std::unexpected(ok.error());
+        if (newest) {
+            ForeignKeyUpdate f;
+            f.group = group;
+            f.group_name = g.name();
+            f.record = std::get<1>(*newest);
+            f.wall_ms = std::get<2>(*newest);
+            f.current = true;
+            f.withheld = true;
             out.push_back(std::move(f));
         }
     }

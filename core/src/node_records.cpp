@@ -2,6 +2,7 @@
 
 #include "kolokol/crypto/x25519.hpp"
 #include "node_impl.hpp"
+#include "records.hpp"
 
 namespace kolokol::core {
 
@@ -187,6 +188,7 @@ Result<RecordId> Node::Impl::rotate(const GroupId& group) {
         auto* grant = rotation->add_grants();
         grant->set_member_tag(std::string(as_chars(ByteView(key).first(8))));
         grant->set_sealed_secret(to_string(crypto::box_seal(member.box, secret.view())));
+        grant->set_box_key_hash(grant_key_hash(member.box));
     }
     return write(group, std::move(body), epoch);
 }

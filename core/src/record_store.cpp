@@ -451,7 +451,8 @@ std::size_t RecordStore::held_count() {
 }
 
 Status RecordStore::drop_held(std::span<const RecordId> ids) {
-    for (auto sql : {"DELETE FROM pending WHERE id = ?", "DELETE FROM pending_refs WHERE id = ?"})
+    for (auto sql : {"DELETE FROM pending WHERE id = ?", "DELETE FROM pending_refs WHERE id = ?",
+                     "DELETE FROM dropped_held WHERE id = ?"})
         for (const auto& id : ids)
             if (auto ok = run(sql, [&](storage::Statement& st) { st.bind(1, ByteView(id)); }); !ok)
                 return ok;
@@ -506,6 +507,55 @@ Result<bool> RecordStore::add_wait(const RecordId& ref, const RecordId& id) {
 Status RecordStore::clear_waits_for(const RecordId& ref) {
     return run("DELETE FROM pending_refs WHERE ref = ?",
                [&](storage::Statement& st) { st.bind(1, ByteView(ref)); });
+}
+
+Status RecordStore::hold_dropped(const GroupId& group, const DroppedHeld& row) {
+    const auto heads = join_ids(row.heads);
+    return run(
+        "INSERT OR IGNORE INTO dropped_held(id, group_id, author, seq, heads) VALUES (?, ?, ?, ?, "
+        "?)",
+        [&](storage::Statement& st) {
+            st.bind(1, ByteView(row.id))
+                .bind(2, ByteView(group))
+                .bind(3, ByteView(row.author))
+                .bind(4, static_cast<std::int64_t>(row.seq))
+                .bind(5, ByteView(heads));
+        });
+}
+
+Result<std::vector<RecordStore::DroppedHeld>> RecordStore::dropped_of(const GroupId& group) {
+    auto st = m_db->cached("SELECT id, author, seq, heads FROM dropped_held WHERE group_id = ?");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, ByteView(group));
+    std::vector<DroppedHeld> out;
+    while (true) {
+        auto r = (*st)->step();
+        if (!r) {
+            (*st)->reset();
+            return std::unexpected(r.error());
+        }
+        if (!*r) break;
+        auto id = (*st)->column_blob(0);
+        auto author = (*st)->column_blob(1);
+        if (id.size() != 32 || author.size() != 32) continue;
+        DroppedHeld row;
+        row.id = to_array<32>(id);
+        row.author = to_array<32>(author);
+        row.seq = static_cast<std::uint64_t>((*st)->column_int64(2));
+        row.heads = split_ids((*st)->column_blob(3));
+        out.push_back(std::move(row));
+    }
+    (*st)->reset();
+    return out;
+}
+
+Status RecordStore::release_dropped(const RecordId& id) {
+    return run("DELETE FROM dropped_held WHERE id = ?",
+               [&](storage::Statement& st) { st.bind(1, ByteView(id)); });
+}
+
+bool RecordStore::dropped_held(const RecordId& id) {
+    return exists(*m_db, "SELECT 1 FROM dropped_held WHERE id = ?", id);
 }
 
 bool RecordStore::seen(const RecordId& id) {

@@ -187,6 +187,19 @@ public:
     // Forgets every note of a record waiting for `ref` (it arrived or went).
     Status clear_waits_for(const RecordId& ref);
 
+    // ---- dropped_held: content records refused as written concurrently with their author's
+    // removal (`removed_author`), kept so that they stand again when that removal goes void ----
+    struct DroppedHeld {
+        RecordId id{};
+        MemberKey author{};
+        std::uint64_t seq = 0;
+        std::vector<RecordId> heads;
+    };
+    Status hold_dropped(const GroupId& group, const DroppedHeld& row);
+    Result<std::vector<DroppedHeld>> dropped_of(const GroupId& group);
+    Status release_dropped(const RecordId& id);
+    bool dropped_held(const RecordId& id);
+
     // Whether a record with this id was applied, is held, or was rejected (`rejected` is
     // ingest's table; asked here in one statement, as ingest asks it for every envelope).
     bool seen(const RecordId& id);

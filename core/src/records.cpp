@@ -6,10 +6,16 @@
 
 #include "kolokol/core/identity.hpp"
 #include "kolokol/crypto/aead.hpp"
+#include "kolokol/crypto/hash.hpp"
 #include "kolokol/crypto/sign.hpp"
 #include "kolokol/transport/address.hpp"
 
 namespace kolokol::core {
+
+std::string grant_key_hash(ByteView box_public_key) {
+    auto h = crypto::blake2b_256(kGrantBoxKeyDomain, box_public_key);
+    return std::string(as_chars(ByteView(h).first(kGrantKeyHashBytes)));
+}
 
 std::optional<std::string_view> quorum_problem(const pb::GroupSettings& s) {
     if (!s.set_quorum()) {
@@ -170,7 +176,8 @@ std::optional<std::string> check_limits(const pb::RecordBody& b) {
             if (b.rotation().grants_size() == 0 || b.rotation().grants_size() > kMaxGrants)
                 return "bad number of grants";
             for (const auto& g : b.rotation().grants())
-                if (g.member_tag().size() != 8 || g.sealed_secret().size() != 32 + 48)
+                if (g.member_tag().size() != 8 || g.sealed_secret().size() != 32 + 48 ||
+                    (!g.box_key_hash().empty() && g.box_key_hash().size() != kGrantKeyHashBytes))
                     return "bad grant";
             break;
         case pb::RecordBody::kSettings:

@@ -18,6 +18,10 @@ namespace kolokol::core {
 inline constexpr int kMaxRefs = 64;
 inline constexpr std::size_t kMaxMessageBytes = 16 * 1024;
 inline constexpr int kMaxGrants = 1000;
+// A grant names the key it is sealed to by these many bytes of its hash (grant_key_hash).
+inline constexpr std::size_t kGrantKeyHashBytes = 16;
+// What a rotation's grant names of the X25519 key its secret is sealed to (§5.13).
+std::string grant_key_hash(ByteView box_public_key);
 inline constexpr int kMaxRelays = 16;
 // Addresses a settings record may add to its relays (relay_alternates), in all and per relay
 // (counting the relay's first address).

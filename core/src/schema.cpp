@@ -13,7 +13,7 @@ namespace kolokol::core {
 
 namespace {
 // Append new steps; never edit a step that has shipped.
-constexpr std::array<std::string_view, 6> kCoreSteps = {
+constexpr std::array<std::string_view, 7> kCoreSteps = {
     R"sql(
 CREATE TABLE identity(
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -78,6 +78,15 @@ CREATE TABLE admissions(
 CREATE TABLE box_keys(
   public_key BLOB PRIMARY KEY, group_id BLOB NOT NULL, secret BLOB, made_ms INTEGER NOT NULL);
 CREATE INDEX box_keys_by_group ON box_keys(group_id, made_ms);
+)sql",
+    // Content records refused as written concurrently with their author's removal (§5.4), kept
+    // (the envelope in `envelopes`, counted unverified) to be judged again when the group's
+    // control records change: a removal that goes void brings them back.
+    R"sql(
+CREATE TABLE dropped_held(
+  id BLOB PRIMARY KEY, group_id BLOB NOT NULL, author BLOB NOT NULL, seq INTEGER NOT NULL,
+  heads BLOB NOT NULL);
+CREATE INDEX dropped_held_by_group ON dropped_held(group_id);
 )sql",
 };
 

@@ -323,6 +323,40 @@ TEST_CASE("burn notice with two admins under a quorum of 2") {
     }
 }
 
+TEST_CASE(
+    "burn notice: an approval written in the epoch the burned admin rotated to completes it") {
+    auto d = group_with_x(2);
+    auto notice = d.write(A, burn(X));
+    CHECK(d.state().pending(notice));
+    // The seized device sees the notice and rotates; B, who takes that rotation's key, approves
+    // the notice in its epoch. The notice drops the rotation: the approval must count anyway,
+    // else the notice would void its own completion and the rounds alternate.
+    pb::RecordBody rot;
+    const auto members = d.state().members();
+    for (const auto& [k, m] : members) {
+        auto* g = rot.mutable_rotation()->add_grants();
+        g->set_member_tag(std::string(as_chars(ByteView(k).first(8))));
+        g->set_sealed_secret(std::string(80, 's'));
+    }
+    auto rotation = d.write(X, rot);
+    REQUIRE(d.state().status(rotation) == OpStatus::valid);
+    auto approval = d.write(B, approve(notice));
+    d.ops.back().epoch = rotation;
+    // A proposal that is not a burn notice, approved in that epoch, gets no such allowance.
+    auto other = d.write(A, add(D, false), 1000, std::vector<RecordId>{notice});
+    auto other_approval = d.write(B, approve(other));
+    d.ops.back().epoch = rotation;
+    auto s = d.state();
+    CHECK(s.status(approval) == OpStatus::valid);
+    CHECK(s.effective(notice));
+    CHECK_FALSE(s.is_member(X));
+    CHECK(s.status(rotation) != OpStatus::valid);
+    CHECK(s.status(other_approval) != OpStatus::valid);
+    CHECK_FALSE(s.is_member(D));
+    CHECK(s.is_admin(A));
+    CHECK(s.is_admin(B));
+}
+
 TEST_CASE("burn notice with three admins under a quorum of 3: the two others complete it") {
     auto d = group_with_x(3);
     // Under a quorum of 3 a plain removal of X waits for all three admins.

@@ -239,6 +239,39 @@ TEST_CASE("a removed member's records written after the removal are rejected") {
     CHECK(std::find(seen.begin(), seen.end(), "hello from Boris") != seen.end());
 }
 
+TEST_CASE("a record refused for its author's removal is kept within the quota, not beyond") {
+    Pair p;
+    auto& b = NodeTestAccess::impl(*p.b);
+    auto old_epoch = b.state(p.group).writer_epoch(p.b->me());
+    REQUIRE(old_epoch);
+    auto first = prepared_message(*p.b, p.group, old_epoch, "concurrent one");
+    auto second = first;
+    second.mutable_message()->set_text("concurrent two");
+    REQUIRE(p.a->remove_member(p.group, p.b->me()).has_value());
+    auto env_first = b.seal(first, *old_epoch);
+    auto env_second = b.seal(second, *old_epoch);
+    const auto before = p.a->unverified_usage();
+    // Kept (the envelope, counted unverified) so that it can stand again if the removal is voided.
+    CHECK(ingest_one(*p.a, env_first) == RejectReason::removed_author);
+    auto kept = p.a->envelope(storage::record_id_of(env_first));
+    REQUIRE(kept.has_value());
+    CHECK(kept->has_value());
+    const auto after = p.a->unverified_usage();
+    CHECK(after.count == before.count + 1);
+    CHECK(after.bytes > before.bytes);
+    // With the quota full it is refused as before, and nothing of it is kept.
+    REQUIRE(p.a->set_unverified_quota(after.bytes).has_value());
+    CHECK(ingest_one(*p.a, env_second) == RejectReason::removed_author);
+    auto gone = p.a->envelope(storage::record_id_of(env_second));
+    REQUIRE(gone.has_value());
+    CHECK_FALSE(gone->has_value());
+    CHECK(p.a->unverified_usage().count == after.count);
+    // Neither shows.
+    auto seen = texts(*p.a, p.group);
+    CHECK(std::find(seen.begin(), seen.end(), "concurrent one") == seen.end());
+    CHECK(std::find(seen.begin(), seen.end(), "concurrent two") == seen.end());
+}
+
 TEST_CASE("a record replayed into another group is rejected") {
     Pair p;
     auto g2 = *p.a->create_group("Second");

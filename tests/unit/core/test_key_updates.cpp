@@ -205,3 +205,44 @@ TEST_CASE("rekey: a key update made with a copied signing key is noticed by the 
     // The copy's own key update is its own there.
     CHECK(copy->foreign_key_updates()->empty());
 }
+
+TEST_CASE("rekey: a grant sealed to a key update withheld from the real member is noticed") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto g = *a->create_group("G");
+    REQUIRE(b->join(*a->add_member(g, card_to_text(b->card()), false, false)).has_value());
+    deliver(*a, *b);
+    REQUIRE(a->maintain().has_value());
+    deliver(*a, *b);
+    b.reset();
+    std::filesystem::copy(dir.path() / "b", dir.path() / "copy",
+                          std::filesystem::copy_options::recursive);
+    b = reopen(dir.path() / "b");
+    auto copy = reopen(dir.path() / "copy");
+    CHECK(b->foreign_key_updates()->empty());
+
+    // The copy's key update reaches Anna, whose next rotation seals Boris's grant to its key...
+    auto ku = copy->rekey(g);
+    REQUIRE(ku.has_value());
+    deliver(*copy, *a);
+    REQUIRE(a->maintain().has_value());
+    // ...and everything of Anna's reaches Boris but that key update.
+    auto envs = all_envelopes(*a);
+    auto withheld = a->envelope(*ku);
+    REQUIRE(withheld.has_value());
+    REQUIRE(withheld->has_value());
+    std::erase(envs, **withheld);
+    REQUIRE(b->ingest(envs).has_value());
+    auto foreign = b->foreign_key_updates();
+    REQUIRE(foreign.has_value());
+    REQUIRE(foreign->size() == 1);
+    CHECK((*foreign)[0].withheld);
+    CHECK((*foreign)[0].group == g);
+    // Once the key update itself arrives it is reported as such, once.
+    deliver(*a, *b);
+    foreign = b->foreign_key_updates();
+    REQUIRE(foreign->size() == 1);
+    CHECK_FALSE((*foreign)[0].withheld);
+    CHECK((*foreign)[0].record == *ku);
+}

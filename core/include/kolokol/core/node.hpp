@@ -368,6 +368,9 @@ public:
         RecordId record{};
         std::int64_t wall_ms = 0;  // the time it claims
         bool current = false;      // the fold seals this member's grants to its key now
+        // Not held here: `record` is a rotation whose grant to this member is sealed to a key
+        // this device never made (the key update that set it was withheld from it).
+        bool withheld = false;
     };
     Result<std::vector<ForeignKeyUpdate>> foreign_key_updates();
     // Box secrets this device keeps for `group` (kept for grants not yet opened, §5.13), and

@@ -1,10 +1,9 @@
-# A removal voided later (its completing approval dropped by a burn notice) brings the removed
-# member's concurrent post back only at members who stored it: a member who received the post
-# while the removal stood refused it at ingest (`removed_author`: noted in `rejected`, envelope
-# not kept, the id never processed again) and never shows it, also after any number of syncs.
-# Two members holding the same records end with different views (SECURITY.md row 6 "a function
-# of the record set", row 73 "whatever the order"; docs/design.md §5.4 "a record dropped by a
-# dropped record stands again", §5.10 "an approval that is dropped completes nothing", §7.6 10).
+# A removal voided later (its completing approval dropped by a burn notice) must bring the removed
+# member's concurrent post back at every member, also at one who received the post while the
+# removal stood and refused it at ingest (`removed_author`): that member keeps the envelope
+# (`dropped_held`, within the unverified quota) and judges it again when the control records
+# change. Two members holding the same records must show the same thing (SECURITY.md row 6 "a
+# function of the record set", row 73 "whatever the order"; docs/design.md §5.4, §5.10, §7.6 10).
 # Quorum 2; admins Anna, Boris, Clara (seized); members Mila, Nina, Xavier; a real relay.
 #   Xavier writes a post (--no-send). Boris proposes removing Xavier. Anna sends the burn notice
 #   for Clara; Boris approves it (it takes effect at Boris) but has not synced yet. The seized
@@ -12,10 +11,10 @@
 #   there. Mila syncs (Xavier removed), then Xavier's post arrives: Mila refuses it. Nina syncs
 #   once and applies the post before the removal (Lamport order). Boris syncs: the notice drops
 #   Clara's approval, the removal waits again and Xavier is a member at everyone — Nina shows
-#   his post, Mila never does, not even from a sync file of Nina's.
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+#   his post, and Mila must show it too (also after a sync file of Nina's).
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 start_relay
 new_member anna "Anna Petrova"; new_member boris "Boris Ivanov"; new_member clara "Clara Seized"
 new_member mila "Mila Member"; new_member nina "Nina Member"; new_member xavier "Xavier Member"
