@@ -738,3 +738,35 @@ TEST_CASE("an object and its files are stored all or nothing, also when the disk
     CHECK(missing.error().code == CoreErrc::not_found);
     CHECK(count("SELECT COUNT(*) FROM records") == before);
 }
+
+TEST_CASE(
+    "an object's body is stored once, in its envelope, and a body kept in the table reads "
+    "the same") {
+    Team t;
+    auto id = open_case(*t.a, t.group, "Ivan Petrov");
+    REQUIRE(set_field(*t.a, t.group, id, "case", "lawyer", "M. Sokolova"));
+    t.exchange();
+    auto& im = NodeTestAccess::impl(*t.b);
+    auto count = [&](const char* sql) {
+        auto st = im.db.prepare(sql);
+        REQUIRE(st.has_value());
+        REQUIRE(*st->step());
+        return st->column_int64(0);
+    };
+    const auto objects = count("SELECT COUNT(*) FROM records WHERE kind = 6");
+    CHECK(objects == 2);  // the case opened with its fields, then the lawyer set
+    CHECK(count("SELECT COUNT(*) FROM records WHERE kind = 6 AND length(signed) = 0") == objects);
+    auto before = t.b->object(t.group, id);
+    REQUIRE(before.has_value());
+    CHECK(before->get("lawyer") == "M. Sokolova");
+
+    // Rows as a store written before bodies were stored once holds them: the body in the table.
+    auto row = im.records.row(id);
+    REQUIRE(row.has_value());
+    REQUIRE(im.records.keep_bodies(row->epoch).has_value());
+    CHECK(count("SELECT COUNT(*) FROM records WHERE kind = 6 AND length(signed) > 0") == objects);
+    im.object_sets.clear();
+    auto after = t.b->object(t.group, id);
+    REQUIRE(after.has_value());
+    CHECK(*after == *before);
+}
