@@ -22,11 +22,11 @@ _kolokol() {
 
     local commands="init passwd panic agent lock whoami verify group post read rejected sync serve relay
         age chat backup restore doctor proxy settings event task case contact report alert redact
-        attachment bundle"
+        attachment bundle rekey"
     local global_opts="--home --passphrase-file --help"
 
     # The command (and subcommand) typed so far, skipping global options and their values.
-    local cmd="" sub="" i
+    local cmd="" sub="" i npos=0
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
             --home | --passphrase-file) ((i++)) ;;
@@ -36,6 +36,8 @@ _kolokol() {
                     cmd=${words[i]}
                 elif [ -z "$sub" ]; then
                     sub=${words[i]}
+                else
+                    ((npos++))
                 fi
                 ;;
         esac
@@ -73,12 +75,18 @@ _kolokol() {
         verify) opts="--confirm --json" ;;
         group)
             if [ -z "$sub" ]; then
-                COMPREPLY=($(compgen -W "create add token join members remove rotate relay tor-only retention list --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "create add token join members remove compromised role quorum pending approve audit rotate relay tor-only retention rekey-interval list --help" -- "$cur"))
                 return
             fi
             case $sub in
                 add) opts="--admin --with-history" ;;
-                members | list) opts="--json" ;;
+                members | list | pending | audit) opts="--json" ;;
+                role)
+                    if [ "$npos" -ge 2 ]; then
+                        COMPREPLY=($(compgen -W "admin member" -- "$cur"))
+                        return
+                    fi
+                    ;;
                 relay)
                     if [ "$prev" = relay ]; then
                         COMPREPLY=($(compgen -W "add remove list add-address retire-address" -- "$cur"))
@@ -150,7 +158,7 @@ _kolokol() {
     local want_group=0
     case $cmd in
         post | read | chat) [ -z "$sub" ] && want_group=1 ;;
-        group) case $sub in add | token | members | remove | rotate) [ "$prev" = "$sub" ] && want_group=1 ;; esac ;;
+        group) case $sub in add | token | members | remove | compromised | role | quorum | pending | approve | audit | rotate) [ "$prev" = "$sub" ] && want_group=1 ;; esac ;;
     esac
     if [ "$want_group" = 1 ] && [[ $cur != -* ]]; then
         while IFS= read -r g; do [ -n "$g" ] && candidates+=("$g"); done < <(_kolokol_groups)

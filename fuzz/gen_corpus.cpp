@@ -84,6 +84,11 @@ void records() {
     Bytes mode1{1};
     append(mode1, *plain);
     put("record", "signed_record", mode1);
+    // A key update (docs/design.md §5.13): sealed under the control key.
+    body.mutable_key_update()->set_box_key(std::string(32, 'k'));
+    Bytes key_update{0};
+    append(key_update, core::seal_record(body, author.secret_key, keys, r));
+    put("record", "key_update", key_update);
 }
 
 void sync_frames() {
@@ -274,6 +279,32 @@ void addresses() {
     put("address", "dns", "kolokol://relay.example.org:65535/" + std::string(52, 'c'));
 }
 
+// Control-record DAGs for fuzz/group_fold.cpp, six bytes per record as that file describes:
+// author | kind << 3, target or argument, heads mask, epoch, flags, claimed time.
+void group_folds() {
+    auto dag = [](const std::string& name, std::initializer_list<std::uint8_t> bytes) {
+        put("group_fold", name, Bytes(bytes));
+    };
+    // Quorum 2 among three admins: a waiting add, its approval, a burn notice of the creator
+    // with a cutoff and a detention time, its approval, the creator's concurrent removal of an
+    // approver, a rotation.
+    dag("quorum_burn", {0,          1,  0, 0, 1, 1,    // A adds B as an admin
+                        0,          2,  1, 0, 1, 2,    // A adds C as an admin
+                        5 << 3,     1,  1, 0, 0, 3,    // A sets the quorum to 2
+                        0,          3,  1, 0, 0, 4,    // A proposes adding D
+                        1 | 6 << 3, 3,  1, 0, 0, 5,    // B approves it
+                        1 | 3 << 3, 0,  1, 0, 6, 6,    // B's burn notice for A
+                        2 | 6 << 3, 5,  1, 0, 0, 7,    // C approves the notice
+                        2 << 3,     2,  2, 0, 0, 8,    // A removes C, not having seen it
+                        1 | 7 << 3, 14, 1, 0, 0, 9});  // B rotates for B, C and D
+    // Quorum 1: two admins remove each other concurrently, then a rotation and a demotion.
+    dag("mutual_removal", {0,          1, 0, 0, 1, 1,    // A adds B as an admin
+                           2 << 3,     1, 1, 0, 0, 2,    // A removes B
+                           1 | 2 << 3, 0, 2, 0, 0, 2,    // B removes A, concurrently
+                           7 << 3,     1, 2, 0, 0, 3,    // A rotates
+                           1 | 4 << 3, 0, 3, 1, 4, 4});  // B demotes A, in the new epoch
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -288,5 +319,6 @@ int main(int argc, char** argv) {
     node_files();
     addresses();
     lan_beacons();
+    group_folds();
     return 0;
 }

@@ -48,6 +48,8 @@ std::string home_dir();
 
 void register_identity_commands(CLI::App& app);
 void register_group_commands(CLI::App& app);
+// `group audit` (cmd_group_audit.cpp), under the `group` command.
+void register_group_audit(CLI::App& group);
 void register_message_commands(CLI::App& app);
 void register_sync_commands(CLI::App& app);
 void register_store_commands(CLI::App& app);
@@ -64,5 +66,6 @@ void register_backup_commands(CLI::App& app);
 void register_doctor_commands(CLI::App& app);
 void register_settings_commands(CLI::App& app);  // cmd_settings.cpp
 void register_agent_commands(CLI::App& app);     // cmd_agent.cpp
+void register_rekey_commands(CLI::App& app);     // cmd_rekey.cpp; after the group commands
 
 }  // namespace kolokol::cli

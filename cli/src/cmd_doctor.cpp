@@ -19,6 +19,7 @@
 #include "kolokol/transport/tor_check.hpp"
 #include "network.hpp"
 #include "node_session.hpp"
+#include "rekey_warning.hpp"
 #include "store_gone.hpp"
 #include "terminal.hpp"
 // Last: `_` is a macro.
@@ -33,7 +34,7 @@ namespace fs = std::filesystem;
 enum class Verdict { ok, problem, note };
 
 struct Finding {
-    std::string check;  // permissions, store, clock, proxy, relay
+    std::string check;  // permissions, store, clock, proxy, relay, control
     Verdict verdict = Verdict::ok;
     std::string detail;
     std::string fix;  // empty when there is nothing to do
@@ -290,6 +291,32 @@ void check_relays(core::Node& node, std::vector<Finding>& out) {
     }
 }
 
+// Control records other members' records name that never reached this member (§5.12): said
+// only when there are some.
+void check_control(core::Node& node, std::vector<Finding>& out) {
+    for (const auto& g : node.groups()) {
+        auto missing = node.missing_control(g.id);
+        if (!missing || missing->empty()) continue;
+        std::string names;
+        for (const auto& m : *missing)
+            for (const auto& k : m.referrers) {
+                const auto name = node.display_name_of(k);
+                if (names.find(name) == std::string::npos)
+                    names += (names.empty() ? "" : ", ") + name;
+            }
+        const std::string group = g.name.empty() ? short_hex(g.id) : g.name;
+        out.push_back({"control", Verdict::problem,
+                       subst(P_("\"{}\": {} control record that records of {} name has not "
+                                "reached you",
+                                "\"{}\": {} control records that records of {} name have not "
+                                "reached you",
+                                missing->size()),
+                             group, missing->size(), names),
+                       _("sync with another relay or by file, and compare `kolokol group audit` "
+                         "with other members: a relay may be withholding it")});
+    }
+}
+
 void check_clock(core::Node& node, std::vector<Finding>& out) {
     const auto now = storage::wall_clock_ms();
     // 2024-01-01: a clock before this has been reset (a dead battery, a fresh device).
@@ -336,6 +363,7 @@ std::string check_label(const std::string& check) {
     if (check == "clock") return _("clock");
     if (check == "relay") return _("relay");
     if (check == "proxy") return _("proxy");
+    if (check == "control") return _("control records");
     return check;
 }
 
@@ -390,6 +418,11 @@ void run_doctor() {
         check_clock(*node, findings);
         check_proxy(*node, findings);
         check_relays(*node, findings);
+        check_control(*node, findings);
+        for (const auto& line : foreign_key_update_warnings(*node))
+            findings.push_back({"keys", Verdict::problem, line,
+                                _("ask an admin for a burn notice (`kolokol group compromised`) "
+                                  "and join again with a new identity")});
     } else {
         findings.push_back({"clock", Verdict::note, _("not checked: the store is not open"), ""});
         findings.push_back({"relay", Verdict::note, _("not checked: the store is not open"), ""});

@@ -1,19 +1,24 @@
-// kolokol group create · add · token · join · members · remove · rotate · list
+// kolokol group create · add · token · join · members · remove · compromised · quorum ·
+// pending · approve · rotate · relay · tor-only · list
 #include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "i18n.hpp"
+#include "kolokol/objects/values.hpp"
 #include "kolokol/transport/address.hpp"
 #include "node_session.hpp"
+#include "object_cli.hpp"
 #include "output_file.hpp"
+#include "proposals.hpp"
 #include "terminal.hpp"
 
 namespace kolokol::cli {
 
 namespace {
 struct GroupArgs {
-    std::string group, card, token, member, output;
+    std::string group, card, token, member, output, proposal, at;
+    std::uint32_t quorum = 0;
     bool admin = false, with_history = false, json = false, force = false;
 };
 GroupArgs& args() {
@@ -23,6 +28,32 @@ GroupArgs& args() {
 
 void print_maintenance(core::Node& node) {
     for (const auto& line : value_or_raise(node.maintain())) std::cout << line << "\n";
+}
+
+// What a change that now waits for approvals tells its proposer (standard error for `add`,
+// whose standard output is the token).
+std::string waiting_text(const core::ProposalView& p, const std::string& group) {
+    const auto more = p.needed - static_cast<std::uint32_t>(p.approvers.size());
+    return subst(P_("This change waits for {} more admin's approval (proposal {}): it takes "
+                    "effect once they run `kolokol group approve \"{}\" {}`. Sync to tell them.\n",
+                    "This change waits for {} more admins' approvals (proposal {}): it takes "
+                    "effect once they run `kolokol group approve \"{}\" {}`. Sync to tell them.\n",
+                    more),
+                 more, proposal_id_text(p.id), group, proposal_id_text(p.id));
+}
+
+const char* kind_name(core::ProposalView::Kind kind) {
+    switch (kind) {
+        case core::ProposalView::Kind::add:
+            return "add";
+        case core::ProposalView::Kind::remove:
+            return "remove";
+        case core::ProposalView::Kind::set_role:
+            return "set_role";
+        case core::ProposalView::Kind::quorum:
+            break;
+    }
+    return "quorum";
 }
 }  // namespace
 
@@ -62,11 +93,19 @@ void register_group_commands(CLI::App& app) {
     add->callback([] {
         // The card first: a damaged one is named before the passphrase is asked.
         auto card_text = pasted_argument(args().card, _("their card (kolokol-card:…)"));
-        if (auto card = core::card_from_text(card_text); !card) raise(card.error());
+        auto card = core::card_from_text(card_text);
+        if (!card) raise(card.error());
         auto node = open_node();
         auto gid = value_or_raise(node->resolve_group(args().group));
         auto token =
             value_or_raise(node->add_member(gid, card_text, args().admin, args().with_history));
+        // Under a quorum the add is only proposed: the token admits them once it takes effect.
+        if (auto p = own_waiting(*node, gid, core::ProposalView::Kind::add, card->sign_key)) {
+            std::cerr << waiting_text(*p, args().group);
+            std::cerr << _(
+                "They can join with the token now; they read and write once the add "
+                "has taken effect.\n");
+        }
         if (!args().output.empty()) {
             write_output_file(args().output, token + "\n", args().force);
             std::cerr << subst(_("Wrote the welcome token to {}: send it to the new member; it "
@@ -162,8 +201,250 @@ void register_group_commands(CLI::App& app) {
         auto who = value_or_raise(node->resolve_member(gid, args().member));
         auto name = node->display_name_of(who);
         check(node->remove_member(gid, who));
+        if (auto p = own_waiting(*node, gid, core::ProposalView::Kind::remove, who)) {
+            std::cout << subst(_("Proposed removing {}; they stay a member until then.\n"), name)
+                      << waiting_text(*p, args().group);
+            return;
+        }
         std::cout << subst(_("Removed {} and rotated the group's key. Sync to tell the others.\n"),
                            name);
+    });
+
+    static std::string role_name;
+    auto* role = group->add_subcommand(
+        "role", _("Make a member an admin, or an admin a member who is no admin (admins)"));
+    role->add_option("GROUP", a.group, _("Group name or id prefix"))->required();
+    role->add_option("MEMBER", a.member, _("Their name or key prefix"))->required();
+    role->add_option("ROLE", role_name, _("admin or member"))
+        ->required()
+        ->check(CLI::IsMember({"admin", "member"}));
+    role->footer(
+        _("Examples:\n  kolokol group role \"Legal support\" Zoya admin\n  kolokol group role "
+          "\"Legal support\" Boris member\n\nAn admin adds and removes members and changes "
+          "settings. A demoted admin stays a member; what they changed as an admin without "
+          "having seen the demotion is void. Under a quorum above 1 the change waits for other "
+          "admins' approvals."));
+    role->callback([] {
+        auto node = open_node();
+        auto gid = value_or_raise(node->resolve_group(args().group));
+        auto who = value_or_raise(node->resolve_member(gid, args().member));
+        auto name = node->display_name_of(who);
+        const bool admin = role_name == "admin";
+        check(node->set_role(gid, who, admin));
+        if (auto p = own_waiting(*node, gid, core::ProposalView::Kind::set_role, who)) {
+            std::cout << (admin ? subst(_("Proposed making {} an admin; they stay a member who "
+                                          "is no admin until then.\n"),
+                                        name)
+                                : subst(_("Proposed making {} a member who is no admin; they "
+                                          "stay an admin until then.\n"),
+                                        name))
+                      << waiting_text(*p, args().group);
+            return;
+        }
+        std::cout << (admin ? subst(_("{} is now an admin. Sync to tell the others.\n"), name)
+                            : subst(_("{} is now a member who is no admin. Sync to tell the "
+                                      "others.\n"),
+                                    name));
+    });
+
+    auto* quorum = group->add_subcommand(
+        "quorum",
+        _("Show or set how many admins must sign each membership change (admins set it)"));
+    quorum->add_option("GROUP", a.group, _("Group name or id prefix"))->required();
+    quorum->add_option("K", a.quorum, _("1 to 100 admins (show when omitted)"))
+        ->check(CLI::Range(1, 100));
+    quorum->footer(
+        _("Example:\n  kolokol group quorum \"Legal support\" 2\n\n"
+          "With a quorum of 2, an add, a removal, a change of role and a change of the quorum "
+          "take effect only once a second admin approves them (`kolokol group pending`, "
+          "`kolokol group approve`): one seized admin device alone changes nobody. A group with "
+          "fewer admins than the quorum needs all of them. Under a quorum above 1, this change "
+          "is itself a proposal."));
+    quorum->callback([] {
+        auto node = open_node();
+        auto gid = value_or_raise(node->resolve_group(args().group));
+        if (args().quorum == 0) {
+            std::cout << value_or_raise(node->quorum(gid)) << "\n";
+            return;
+        }
+        check(node->set_quorum(gid, args().quorum));
+        // A burn notice for an admin is counted among the others and, under K >= 2, needs at
+        // least two of them (docs/design.md §5.11): with no more admins than K it needs every
+        // other admin, and with two admins it never completes.
+        const auto members = value_or_raise(node->members(gid));
+        const auto admins = static_cast<std::uint32_t>(
+            std::count_if(members.begin(), members.end(), [](const auto& m) { return m.admin; }));
+        if (args().quorum > 1 && admins <= args().quorum)
+            std::cerr << subst(
+                P_("Warning: this group has {} admin. With no more admins than the quorum a burn "
+                   "notice for an admin needs every other admin, so any of them, a seized one "
+                   "too, can block it, and with two admins it can never take effect. Make at "
+                   "least {} members admins (`kolokol group role`).\n",
+                   "Warning: this group has {} admins. With no more admins than the quorum a burn "
+                   "notice for an admin needs every other admin, so any of them, a seized one "
+                   "too, can block it, and with two admins it can never take effect. Make at "
+                   "least {} members admins (`kolokol group role`).\n",
+                   admins),
+                admins, args().quorum + 1);
+        if (auto p = own_waiting(*node, gid, core::ProposalView::Kind::quorum, {})) {
+            std::cout << subst(_("Proposed a quorum of {}.\n"), args().quorum)
+                      << waiting_text(*p, args().group);
+            return;
+        }
+        std::cout << subst(P_("The quorum is now {}: {} admin signs each membership change. "
+                              "Sync to tell the others.\n",
+                              "The quorum is now {}: {} admins sign each membership change. "
+                              "Sync to tell the others.\n",
+                              args().quorum),
+                           args().quorum, args().quorum);
+    });
+
+    auto* pending = group->add_subcommand(
+        "pending", _("List the membership changes waiting for admins' approvals"));
+    pending->add_option("GROUP", a.group, _("Group name or id prefix"))->required();
+    pending->add_flag("--json", a.json, _("Machine-readable output"));
+    pending->footer(
+        _("Example:\n  kolokol group pending \"Legal support\"\n\nEach line: the proposal's "
+          "id, what it changes, who proposed it, and how many approvals it has of those it "
+          "needs (the proposer's counts). Approve one with `kolokol group approve GROUP ID`."));
+    pending->callback([] {
+        auto node = open_node();
+        auto gid = value_or_raise(node->resolve_group(args().group));
+        auto list = value_or_raise(node->pending(gid));
+        if (args().json) {
+            auto j = nlohmann::json::array();
+            for (const auto& p : list) {
+                auto approvers = nlohmann::json::array();
+                for (const auto& k : p.approvers) approvers.push_back(hex(k));
+                nlohmann::json item = {{"id", hex(p.id)},
+                                       {"kind", kind_name(p.kind)},
+                                       {"change", proposal_change(*node, p)},
+                                       {"proposer", hex(p.proposer)},
+                                       {"proposer_name", node->display_name_of(p.proposer)},
+                                       {"approvers", approvers},
+                                       {"needed", p.needed}};
+                if (p.kind == core::ProposalView::Kind::quorum) {
+                    item["quorum"] = p.quorum;
+                } else {
+                    item["target"] = hex(p.target);
+                    item["target_name"] = node->display_name_of(p.target);
+                    item["admin"] = p.admin;
+                    if (p.kind == core::ProposalView::Kind::remove) {
+                        item["compromised"] = p.compromised;
+                        if (p.compromised && p.compromised_at_ms != 0)
+                            item["compromised_at"] = proposal_time_text(p.compromised_at_ms);
+                    }
+                }
+                j.push_back(std::move(item));
+            }
+            std::cout << j.dump(2) << "\n";
+            return;
+        }
+        if (list.empty()) std::cout << _("No changes are waiting for approvals.\n");
+        for (const auto& p : list) std::cout << proposal_line(*node, p) << "\n";
+    });
+
+    auto* approve = group->add_subcommand(
+        "approve", _("Approve a membership change another admin proposed (admins)"));
+    approve->add_option("GROUP", a.group, _("Group name or id prefix"))->required();
+    approve->add_option("ID", a.proposal, _("The proposal's id or a prefix of it (4+ digits)"))
+        ->required();
+    approve->footer(
+        _("Example:\n  kolokol group approve \"Legal support\" 3fa9c2d1\n\nCheck what it "
+          "changes first (`kolokol group pending`). The change takes effect at the approval "
+          "that brings it to the quorum, the same for every member whatever order the records "
+          "reach them in."));
+    approve->callback([] {
+        auto node = open_node();
+        auto gid = value_or_raise(node->resolve_group(args().group));
+        auto id = value_or_raise(node->resolve_proposal(gid, args().proposal));
+        std::string change, alert;
+        for (const auto& p : value_or_raise(node->pending(gid)))
+            if (p.id == id) {
+                change = proposal_change(*node, p);
+                alert = proposal_alert(*node, p);
+            }
+        check(node->approve(gid, id, alert));
+        for (const auto& p : value_or_raise(node->pending(gid))) {
+            if (p.id != id) continue;
+            const auto more = p.needed - static_cast<std::uint32_t>(p.approvers.size());
+            std::cout << subst(P_("Approved: {}. It waits for {} more approval. Sync to tell "
+                                  "the others.\n",
+                                  "Approved: {}. It waits for {} more approvals. Sync to tell "
+                                  "the others.\n",
+                                  more),
+                               change, more);
+            return;
+        }
+        std::cout << subst(_("Approved: {}. It has taken effect. Sync to tell the others.\n"),
+                           change);
+    });
+
+    auto* burn = group->add_subcommand(
+        "compromised",
+        _("Burn notice: a member's device is in other hands; remove them, rotate, alert the "
+          "group, and reject whatever their keys sign from now on"));
+    burn->add_option("GROUP", a.group, _("Group name or id prefix"))->required();
+    burn->add_option("MEMBER", a.member, _("Their name or key prefix"))->required();
+    burn->add_option("--at", a.at,
+                     _("When the device was taken, if known, in your local time: 2026-03-01 "
+                       "10:05, 01.03.2026 10:05, or 10:05 for today; what their keys signed "
+                       "stamped after it is rejected too"));
+    burn->footer(
+        _("Examples:\n  kolokol group compromised \"Legal support\" Boris\n  kolokol group "
+          "compromised \"Legal support\" Boris --at \"2026-03-01 10:05\"\n\nWith a quorum "
+          "the notice waits for the other admins' approvals (`kolokol group approve`). Whatever "
+          "their device signs that this notice has not seen is rejected, whatever time it "
+          "claims."));
+    burn->callback([] {
+        auto& a = args();
+        auto node = open_node();
+        auto gid = value_or_raise(node->resolve_group(a.group));
+        auto who = value_or_raise(node->resolve_member(gid, a.member));
+        auto name = node->display_name_of(who);
+        std::int64_t at_ms = 0;
+        std::string stored;
+        if (!a.at.empty()) {
+            stored = objcli::time_arg(*node, a.at);
+            auto seconds = objects::parse_datetime(stored);
+            if (!seconds)
+                throw CommandError(Exit::bad_input, subst(_("\"{}\" is not a time"), a.at));
+            at_ms = *seconds * 1000;
+        }
+        auto alert = burn_alert_text(name, a.at);
+        auto done = value_or_raise(node->burn_member(gid, who, at_ms, alert));
+        if (!stored.empty()) objcli::say_recorded(stored);
+        if (done.effective) {
+            std::cout << subst(_("Burn notice sent: removed {}, rotated the group's key and "
+                                 "posted an alert. Whatever their keys sign from now on is "
+                                 "rejected by every member. Sync to tell the others.\n"),
+                               name);
+            return;
+        }
+        const auto more = done.needed > done.approvers ? done.needed - done.approvers : 0;
+        std::cout << subst(P_("Burn notice for {} proposed ({}): it waits for {} more approval "
+                              "(`kolokol group approve`). Sync to tell the other admins.\n",
+                              "Burn notice for {} proposed ({}): it waits for {} more approvals "
+                              "(`kolokol group approve`). Sync to tell the other admins.\n",
+                              more),
+                           name, short_hex(done.notice), more);
+        // Approvals come from the admins other than the one it is about (§5.11): with too few
+        // of them it can never take effect, and the proposer should know now, not wait.
+        const auto members = value_or_raise(node->members(gid));
+        const auto others = static_cast<std::uint32_t>(
+            std::count_if(members.begin(), members.end(),
+                          [&](const auto& m) { return m.admin && m.key != who; }));
+        if (others < done.needed)
+            std::cerr << subst(P_("kolokol: warning: this group has only {} admin besides {}, "
+                                  "and the notice needs {}: it cannot take effect. Nothing in "
+                                  "the records tells the seized device from you; start a new "
+                                  "group without {}.\n",
+                                  "kolokol: warning: this group has only {} admins besides {}, "
+                                  "and the notice needs {}: it cannot take effect. Nothing in "
+                                  "the records tells the seized device from you; start a new "
+                                  "group without {}.\n",
+                                  others),
+                               others, name, done.needed, name);
     });
 
     auto* rotate = group->add_subcommand("rotate", _("Start a new key epoch for the group now"));
@@ -318,6 +599,8 @@ void register_group_commands(CLI::App& app) {
                                               : subst(_("  admission: {}\n"), g.admission));
         print_maintenance(*node);
     });
+
+    register_group_audit(*group);
 }
 
 }  // namespace kolokol::cli

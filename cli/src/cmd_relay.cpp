@@ -19,9 +19,9 @@
 #include "i18n.hpp"
 #include "kolokol/relay/relay.hpp"
 #include "kolokol/storage/error.hpp"
-#include "kolokol/transport/ws_gateway.hpp"
 #include "store_gone.hpp"
 #include "terminal.hpp"
+#include "ws_front.hpp"
 
 namespace kolokol::cli {
 
@@ -42,28 +42,13 @@ struct RelayArgs {
     unsigned ttl_days = 30;
     unsigned threads = 0;
     std::string kdf = "tuned";
-    std::string ws_path;
-    std::string ws_host;
+    WsFrontArgs ws;
 };
-
-// The wss:// address a relay behind a web server hands out: `host` is "NAME" or "NAME:PORT"
-// (443 when left out), checked by parsing the whole address.
-transport::Address websocket_address(const RelayArgs& a, const transport::StaticPublicKey& key) {
-    if (a.ws_host.empty())
-        throw CommandError(Exit::usage,
-                           _("--ws-path needs --ws-host, the web server's name in its certificate "
-                             "(e.g. relay.example.org or relay.example.org:8443)"));
-    auto parsed = transport::Address::parse(std::string(transport::kWsAddressScheme) + a.ws_host +
-                                            a.ws_path + "#" + transport::key_to_text(key));
-    if (!parsed) throw CommandError(Exit::usage, translated(parsed.error()));
-    return *parsed;
-}
 
 void run_relay(const RelayArgs& a) {
     auto endpoint = transport::parse_listen_address(a.listen);
     if (!endpoint) throw CommandError(Exit::usage, translated(endpoint.error()));
-    if (a.ws_path.empty() != a.ws_host.empty())
-        throw CommandError(Exit::usage, _("--ws-path and --ws-host go together"));
+    if (a.ws.given()) WsFront::check(a.ws);
     if (a.mailbox_max_bytes < storage::kEnvelopeMaxBytes)
         throw CommandError(
             Exit::usage, subst(_("--mailbox-max-bytes must hold at least one envelope ({} bytes)"),
@@ -117,34 +102,23 @@ void run_relay(const RelayArgs& a) {
     options.reconcile_memory_bytes = a.reconcile_memory_mib << 20;
     options.session_memory_bytes = a.session_memory_mib << 20;
 
-    const bool websocket = !a.ws_path.empty();
-    if (websocket) {
-        // Behind the web server every session comes from loopback: the caps per address and
-        // prefix would cap them all together.
-        options.per_address = options.max_sessions;
-        options.per_prefix = options.max_sessions;
-    }
-
     asio::io_context io;
+    // Behind the web server the caps per address and prefix count the client the gateway
+    // names for each connection.
+    std::optional<WsFront> front;
+    if (a.ws.given()) {
+        front.emplace(a.ws);
+        options.origins = front->origins();
+    }
     transport::Relay relay(io.get_executor(), store, options);
     // With --ws-path the relay's own port is a free one on loopback, and --listen is the
     // gateway's, where the web server sends the secret path.
-    const asio::ip::tcp::endpoint own =
-        websocket ? asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0) : *endpoint;
-    if (auto st = relay.listen(own); !st) throw CommandError(Exit::network, translated(st.error()));
-    std::optional<transport::WsGateway> gateway;
-    std::optional<transport::Address> handed_out;
-    if (websocket) {
-        handed_out = websocket_address(a, relay.address().key);
-        transport::WsGatewayOptions gw;
-        gw.path = handed_out->ws_path;
-        gw.target = asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), relay.address().port);
-        gw.max_connections = a.max_sessions;
-        gw.log = options.session.log;
-        gateway.emplace(io.get_executor(), std::move(gw));
-        if (auto st = gateway->listen(*endpoint); !st)
-            throw CommandError(Exit::network, translated(st.error()));
-    }
+    if (auto st = relay.listen(front ? WsFront::server_endpoint() : *endpoint); !st)
+        throw CommandError(Exit::network, translated(st.error()));
+    if (front)
+        front->open(io.get_executor(), *endpoint, relay.address().port, relay.address().key,
+                    transport::SlotLimits{a.max_sessions, a.per_address, a.per_prefix},
+                    options.session.log);
     // Handlers are in place before the address is printed: whoever reads it may signal at once.
     // On SIGINT/SIGTERM: stop accepting and abort the sessions, then let the io_context run
     // dry. A watchdog ends it regardless after a grace period, so one stuck handler cannot keep
@@ -170,7 +144,7 @@ void run_relay(const RelayArgs& a) {
         if (ec) return;
         std::cerr << _("kolokol: relay: stopping\n");
         trim.cancel();
-        if (gateway) gateway->stop();
+        if (front) front->stop();
         relay.stop();
         watchdog = std::thread([&] {
             std::unique_lock wait_lock(stop_mutex);
@@ -180,9 +154,9 @@ void run_relay(const RelayArgs& a) {
     });
 
     relay.start();
-    if (gateway) gateway->start();
+    if (front) front->start();
     // One line on stdout, flushed: scripts and tests read the address from it.
-    std::cout << (handed_out ? *handed_out : relay.address()).to_string() << std::endl;
+    std::cout << (front ? front->address() : relay.address()).to_string() << std::endl;
 
     const unsigned n = a.threads ? a.threads : std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::thread> workers;
@@ -208,12 +182,7 @@ void run_relay(const RelayArgs& a) {
                        stats.transport.refused_capacity + stats.transport.refused_per_address +
                            stats.transport.refused_per_prefix,
                        stats.transport.evicted, stats.first_request_timeouts, stats.memory_closes);
-    if (gateway) {
-        const auto g = gateway->stats();
-        std::cerr << subst(_("kolokol: relay: web server: {} upgraded to sessions, {} answered "
-                             "404, {} refused at the cap\n"),
-                           g.upgraded, g.not_found, g.refused);
-    }
+    if (front) std::cerr << front->stats_line("relay");
 }
 
 }  // namespace
@@ -271,16 +240,7 @@ void register_relay_commands(CLI::App& app) {
                      _("Delete envelopes this many days after they arrive; 0 keeps them (default "
                        "30)"))
         ->check(CLI::Range(0u, 36'500u));
-    relay
-        ->add_option("--ws-path", args.ws_path,
-                     _("Serve behind a web server: the secret path it proxies as a WebSocket to "
-                       "--listen (e.g. /k7-3f9a…); see the README"))
-        ->check([](const std::string& p) {
-            return p.size() >= 2 && p[0] == '/' ? std::string() : _("a path such as /secret");
-        });
-    relay->add_option("--ws-host", args.ws_host,
-                      _("With --ws-path: the web server's public name, NAME or NAME:PORT, as in "
-                        "its certificate"));
+    add_ws_options(*relay, args.ws);
     relay->add_option("--threads", args.threads, _("Worker threads (default: one per core)"))
         ->check(CLI::Range(0u, 256u));
     relay

@@ -9,14 +9,17 @@
 #include <utility>
 
 #include "delivery.hpp"
+#include "group_audit.hpp"
 #include "i18n.hpp"
 #include "kolokol/core/sync_once.hpp"
 #include "kolokol/transport/relay.hpp"
 #include "kolokol/transport/sync.hpp"
 #include "network.hpp"
 #include "node_session.hpp"
+#include "rekey_warning.hpp"
 #include "settings.hpp"
 #include "terminal.hpp"
+#include "ws_front.hpp"
 
 namespace kolokol::cli {
 
@@ -334,6 +337,12 @@ void network_sync(core::Node& node) {
     auto report = core::sync_once(node, plan, options);
     if (report.stopped) throw CommandError(Exit::interrupted, kept_text());
     if (report.maintain_error) raise(*report.maintain_error);
+    for (const auto& line : foreign_key_update_warnings(node))
+        std::cerr << "kolokol: " << line << "\n";
+    // What other members' records name and this member still lacks was withheld somewhere
+    // (§5.12) — or is on an address that failed, which is said below: a relay that withholds a
+    // record is not hidden by another one being blocked.
+    warn_missing_control(node);
     // Each failure is said once: all but the gravest here, that one as the command's error.
     std::vector<std::pair<Exit, std::string>> errors;
     for (const auto& done : report.addresses)
@@ -413,6 +422,9 @@ void register_sync_commands(CLI::App& app) {
         if (!a.to_file.empty() || !a.from_files.empty()) {
             const auto refused = file_sync(*node);
             for (const auto& line : value_or_raise(node->maintain())) std::cerr << line << "\n";
+            if (a.to_file.empty()) warn_missing_control(*node);
+            for (const auto& line : foreign_key_update_warnings(*node))
+                std::cerr << "kolokol: " << line << "\n";
             refuse_over_quota(*node, refused);
             return;
         }
@@ -423,12 +435,21 @@ void register_sync_commands(CLI::App& app) {
         app.add_subcommand("serve", _("Let other members sync with you directly over the network"));
     serve->add_option("--listen", a.listen,
                       _("HOST:PORT to listen on (default 127.0.0.1:0, a free port)"));
+    static WsFrontArgs ws;
+    add_ws_options(*serve, ws);
     serve->footer(
         _("Example:\n  kolokol serve --listen 0.0.0.0:7000\n\nPrints the address others give to "
           "`kolokol sync`. Only mailboxes you hold yourself are served."));
     add_lan_options(serve);
     register_proxy_command(app);
     serve->callback([serve] {
+        if (ws.given()) {
+            WsFront::check(ws);
+            if (lan_requested())
+                throw CommandError(Exit::usage,
+                                   _("--lan cannot go with --ws-path: LAN members could not reach "
+                                     "a port that only the web server sees"));
+        }
         auto node = open_node();
         // With --lan and no --listen, listen where LAN peers can reach us.
         auto listen = lan_requested() && serve->count("--listen") == 0 ? std::string("0.0.0.0:0")
@@ -449,21 +470,50 @@ void register_sync_commands(CLI::App& app) {
         // What this member writes with another command meanwhile reaches live sessions within
         // a second.
         options.store_poll = std::chrono::seconds(1);
+        // This thread waits for SIGINT/SIGTERM and, with --ws-path, carries the web server's
+        // connections; the service's thread does the rest.
+        asio::io_context io;
+        bool stopping = false;
+        std::optional<WsFront> front;
+        asio::signal_set signals(io, SIGINT, SIGTERM);
+        signals.async_wait([&](const asio::error_code&, int) {
+            stopping = true;
+            if (front) front->stop();
+        });
+        if (ws.given()) front.emplace(ws);
         core::ListenOptions listen_options;
-        listen_options.endpoint = *endpoint;
+        // With --ws-path the Server's own port is a free one on loopback, and --listen is the
+        // gateway's, where the web server sends the secret path.
+        listen_options.endpoint = front ? WsFront::server_endpoint() : *endpoint;
+        if (front) listen_options.server.origins = front->origins();
         listen_options.lan = lan_requested();
         if (listen_options.lan) listen_options.discovery = lan_discovery_options();
         listen_options.lan_live = false;
         core::SyncService service(*node, &events, std::move(options));
         auto address = service.listen(listen_options);
         if (!address) throw CommandError(listen_exit(address.error()), translated(address.error()));
-        std::cout << *address << std::endl;
-        // This thread only waits for SIGINT/SIGTERM; the service's thread does the work.
-        asio::io_context signals_io;
-        asio::signal_set signals(signals_io, SIGINT, SIGTERM);
-        signals.async_wait([](const asio::error_code&, int) {});
-        signals_io.run();
+        if (front) {
+            auto own = transport::Address::parse(*address);
+            if (!own) raise(own.error());
+            front->open(io.get_executor(), *endpoint, own->port, own->key,
+                        transport::SlotLimits{listen_options.server.max_sessions,
+                                              listen_options.server.max_sessions_per_address,
+                                              listen_options.server.max_sessions_per_prefix},
+                        [](transport::LogLevel, std::string_view line) {
+                            std::cerr << "kolokol: " << line << std::endl;
+                        });
+            front->start();
+        }
+        std::cout << (front ? front->address().to_string() : *address) << std::endl;
+        while (!stopping && io.run_one() > 0) {
+        }
+        // The gateway's connections close; what does not within the grace is dropped.
+        io.run_for(std::chrono::seconds(2));
         service.stop();
+        std::cerr << subst(
+            _("kolokol: serve: stopped after {}\n"),
+            subst(P_("{} session", "{} sessions", service.served()), service.served()));
+        if (front) std::cerr << front->stats_line("serve");
     });
 }
 

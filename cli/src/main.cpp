@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
     register_doctor_commands(app);
     register_settings_commands(app);
     register_agent_commands(app);
+    register_rekey_commands(app);
 
     add_missing_examples(app);
     translate_cli_help(app);

@@ -28,5 +28,7 @@ inline constexpr std::string_view kWelcomeDomain = "kolokol/welcome/v1";
 inline constexpr std::string_view kChunksHashDomain = "kolokol/attachment-chunks/v1";
 // The checksum of one part of a sync file cut into parts (sync_parts.cpp).
 inline constexpr std::string_view kSyncPartDomain = "kolokol/sync-part/v1";
+// The digest of a group's valid control records that members compare (node_audit.cpp, §5.12).
+inline constexpr std::string_view kControlDigestDomain = "kolokol/control-digest/v1";
 
 }  // namespace kolokol::core

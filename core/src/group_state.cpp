@@ -1,9 +1,11 @@
 #include "group_state.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "kolokol/crypto/error.hpp"
 #include "kolokol/transport/address.hpp"
+#include "records.hpp"
 
 namespace kolokol::core {
 
@@ -27,6 +29,17 @@ MemberKey target_of(const ControlRecord& op) {
 bool is_demotion(const ControlRecord& op) {
     return is_kind(op, pb::MembershipOp::SET_ROLE) &&
            op.body.membership().role() == pb::ROLE_MEMBER;
+}
+// A burn notice: a removal whose author says the member's device is in other hands (§5.11).
+bool is_burn(const ControlRecord& op) {
+    return is_kind(op, pb::MembershipOp::REMOVE) && op.body.membership().compromised();
+}
+bool sets_quorum(const ControlRecord& op) {
+    return op.body.has_settings() && op.body.settings().set_quorum();
+}
+// What waits for approvals when the quorum is above 1 (§5.10).
+bool is_proposal(const ControlRecord& op) {
+    return op.body.has_membership() || sets_quorum(op);
 }
 }  // namespace
 
@@ -63,28 +76,74 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
         }
     }
 
-    std::vector<bool> dropped(n, false);
+    // The quorum a proposal is held to does not depend on the position its author chose
+    // (§5.10): besides the quorum at its own position, every effective quorum change it does not
+    // follow counts (concurrent with it, or completed by an approval it has not seen), the
+    // highest winning. Those come from the previous round below; each round computes strong
+    // remove afresh (a quorum record dropped only because a removal took effect too early is
+    // valid again once that removal waits), until the floors no longer change.
+    std::vector<std::uint32_t> quorum_floor(n, 0);
     g.m_status.assign(n, OpStatus::invalid);
-    for (;;) {
-        Bits valid(words, 0);
+    g.m_needed.assign(n, 1);
+    Bits valid(words, 0);
+    // Validity of every record against the records valid before it, leaving out `dropped`: one
+    // of those that would be valid is marked dropped (and may be found not dropped next round).
+    auto validate = [&](const std::vector<bool>& dropped) {
+        std::fill(valid.begin(), valid.end(), 0);
         for (std::size_t i = 0; i < n; ++i) {
             g.m_status[i] = OpStatus::invalid;
-            if (dropped[i]) {
-                g.m_status[i] = OpStatus::dropped;
-                continue;
-            }
+            g.m_needed[i] = 1;
             if (bad_refs[i]) continue;
             Bits before = g.m_anc[i];
             for (std::size_t w = 0; w < words; ++w) before[w] &= valid[w];
             Fold s = g.fold(before);
             const auto& op = g.m_ops[i];
             auto author = s.members.find(op.author);
-            if (author == s.members.end() || !author->second.admin) continue;
+            if (author == s.members.end()) continue;
+            // A key update is a member's own, about itself; everything else is an admin's.
+            if (!author->second.admin && !op.body.has_key_update()) continue;
             if (!g.frontier_of(s).contains(op.epoch)) continue;
             bool ok = true;
+            if (is_proposal(op)) {
+                // The quorum, but never more than the admins at its position: a group left with
+                // fewer admins than its quorum is not frozen for good.
+                auto admins = static_cast<std::uint32_t>(
+                    std::count_if(s.members.begin(), s.members.end(),
+                                  [](const auto& m) { return m.second.admin; }));
+                auto k = std::max(s.quorum, quorum_floor[i]);
+                // A burn notice for an admin is counted among the other admins: the one it is
+                // about never approves it (§5.11). Under a quorum of 2 or more it still needs two
+                // of them, so with two admins it never completes: either, a seized one too, has
+                // a veto, and neither burns the other alone. A plain removal still counts its
+                // target.
+                if (is_burn(op)) {
+                    auto t = s.members.find(target_of(op));
+                    if (t != s.members.end() && t->second.admin && admins > 0) {
+                        --admins;
+                        if (k >= 2) admins = std::max<std::uint32_t>(2, admins);
+                    }
+                }
+                g.m_needed[i] = std::max<std::uint32_t>(1, std::min(k, admins));
+            }
             if (op.body.has_membership()) {
                 bool present = s.members.contains(target_of(op));
                 ok = is_kind(op, pb::MembershipOp::ADD) ? !present : present;
+            } else if (op.body.has_settings()) {
+                // Refused at ingest too: nothing else may wait with a quorum change.
+                ok = !quorum_problem(op.body.settings());
+            } else if (op.body.has_approval()) {
+                // An approval counts once per admin, for a proposal it has seen still waiting.
+                auto p = g.proposal_of(op);
+                auto waiting = p && g.in(before, *p) ? s.pending.find(*p) : s.pending.end();
+                // What a burned admin proposed can no longer be approved once the burn notice
+                // took effect (§5.11).
+                ok = waiting != s.pending.end() &&
+                     std::find(waiting->second.begin(), waiting->second.end(), op.author) ==
+                         waiting->second.end() &&
+                     (s.members.contains(g.m_ops[*p].author) ||
+                      !g.burned(before, g.m_ops[*p].author)) &&
+                     // Nor does the one a burn notice is about count towards it.
+                     !(is_burn(g.m_ops[*p]) && target_of(g.m_ops[*p]) == op.author);
             } else if (op.body.has_rotation()) {
                 std::set<MemberTag> grants, members;
                 for (const auto& gr : op.body.rotation().grants()) {
@@ -97,30 +156,88 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                      static_cast<std::size_t>(op.body.rotation().grants_size()) == grants.size();
             }
             if (!ok) continue;
+            if (dropped[i]) {
+                g.m_status[i] = OpStatus::dropped;
+                continue;
+            }
             g.m_status[i] = OpStatus::valid;
             g.set(valid, i);
         }
-        // Strong remove: drop ops concurrent with an effective removal or demotion of their
-        // author (removals excepted), unless the remover's cutoff covers them.
-        bool grew = false;
+    };
+    // Strong remove, the removals and demotions of the valid records alone: drop ops (valid, or
+    // dropped but valid otherwise) concurrent with an effective removal or demotion of their
+    // author (removals and approvals of removals excepted), unless the remover's cutoff covers
+    // them. "Concurrent" is judged at the removal's point of effect: the approval that completed
+    // it, or the removal itself when it needed no approval.
+    auto drops_of = [&]() {
+        std::vector<bool> out(n, false);
+        const Fold whole = g.fold(valid);
         for (std::size_t i = 0; i < n; ++i) {
-            if (g.m_status[i] != OpStatus::valid || is_kind(g.m_ops[i], pb::MembershipOp::REMOVE))
-                continue;
-            for (std::size_t r = 0; r < n; ++r) {
-                if (r == i || g.m_status[r] != OpStatus::valid) continue;
+            if (g.m_status[i] == OpStatus::invalid) continue;
+            const bool spared = g.exempt_from_strong_remove(g.m_ops[i].body);
+            for (const auto& [r, e] : whole.effect) {
+                if (r == i || e == i) continue;
                 const auto& rop = g.m_ops[r];
                 if (!(is_kind(rop, pb::MembershipOp::REMOVE) || is_demotion(rop))) continue;
                 if (target_of(rop) != g.m_ops[i].author) continue;
-                if (g.in(g.m_anc[i], r) || g.in(g.m_anc[r], i)) continue;
+                if (is_burn(rop)) {
+                    // A burn notice counts from itself, not from its completing approval.
+                    if (g.burn_spares(i, r, e)) continue;
+                    out[i] = true;
+                    break;
+                }
+                if (spared) continue;
+                if (g.in(g.m_anc[i], e) || g.in(g.m_anc[e], i)) continue;
                 if (g.on_chain_before(g.m_ops[i].id, g.m_ops[i].seq, rop.body.membership(),
                                       g.m_ops[i].author))
                     continue;
-                dropped[i] = true;
-                grew = true;
+                out[i] = true;
                 break;
             }
         }
-        if (!grew) break;
+        return out;
+    };
+    for (int floor_rounds = 0;;) {
+        // The drop set is recomputed from scratch each round against the records the previous
+        // round left standing, so a record dropped by one that is itself dropped (a seized
+        // admin's demotion voided by a burn notice) stands again: what a dropped record did is
+        // void, its drops included. Rounds alternate between too many drops and too few and
+        // close in on each other; they end when one repeats (a fixed point), or when two keep
+        // alternating (drops that depend on each other in a cycle, as mutual demotions do): then
+        // both rounds' drops stand, the stricter choice. Bounded: after 16 rounds the last two
+        // rounds' drops stand.
+        std::vector<bool> dropped(n, false), earlier;
+        for (int round = 0;; ++round) {
+            validate(dropped);
+            auto next = drops_of();
+            if (next == dropped) break;
+            if (next == earlier || round + 1 >= 16) {
+                for (std::size_t i = 0; i < n; ++i) next[i] = next[i] || dropped[i];
+                dropped = std::move(next);
+                validate(dropped);
+                break;
+            }
+            earlier = std::exchange(dropped, std::move(next));
+        }
+        // The floors for the next round, from this one's records valid or dropped by strong
+        // remove (a dropped record was valid in this round; counting it is the stricter choice).
+        // Recomputed, not accumulated: a record that counted only because something took effect
+        // too early in an earlier round stops counting. Bounded: after 8 rounds the last stands.
+        Bits seen(words, 0);
+        for (std::size_t i = 0; i < n; ++i)
+            if (g.m_status[i] != OpStatus::invalid) g.set(seen, i);
+        const Fold with_dropped = g.fold(seen);
+        std::vector<std::uint32_t> floors(n, 0);
+        for (const auto& [j, e] : with_dropped.effect) {
+            if (!sets_quorum(g.m_ops[j])) continue;
+            const auto k = g.m_ops[j].body.settings().quorum();
+            for (std::size_t i = 0; i < n; ++i)
+                if (i != j && g.in(seen, i) && is_proposal(g.m_ops[i]) && !g.in(g.m_anc[j], i) &&
+                    !g.reaches(i, e))
+                    floors[i] = std::max(floors[i], k);
+        }
+        if (floors == quorum_floor || ++floor_rounds >= 8) break;
+        quorum_floor = std::move(floors);
     }
 
     Bits all_valid(words, 0);
@@ -148,7 +265,10 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
     for (std::size_t i = 0; i < n; ++i) {
         const auto& op = g.m_ops[i];
         if (g.m_status[i] == OpStatus::valid && is_kind(op, pb::MembershipOp::ADD) &&
-            op.body.membership().grants_epoch()) {
+            op.body.membership().grants_epoch() && g.m_final.effect.contains(i) &&
+            g.m_final.effect.at(i) == i) {
+            // Only an add that took effect at once came with the token holding the secrets; one
+            // that waited for approvals got control access only (§5.10) and the next rotation.
             if (auto it = g.m_epochs.find(op.epoch); it != g.m_epochs.end())
                 it->second.holders.insert(member_tag(target_of(op)));
         }
@@ -161,21 +281,58 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
     Fold f;
     f.members.emplace(m_genesis.creator, Member{m_genesis.creator, m_genesis.creator_box,
                                                 m_genesis.creator_name, true});
-    std::vector<std::size_t> removes;
-    std::optional<std::size_t> relay_list;  // the settings op whose relay list is kept
-    for (std::size_t i = 0; i < m_ops.size(); ++i)
-        if (in(set, i) && is_kind(m_ops[i], pb::MembershipOp::REMOVE)) removes.push_back(i);
+    // First when each proposal takes effect: at itself when it needs one admin, else at the
+    // approval that brings its distinct approvers (the proposer first) to what it needs.
+    std::map<std::size_t, std::size_t> by_point;  // point of effect → proposal
     for (std::size_t i = 0; i < m_ops.size(); ++i) {
         if (!in(set, i)) continue;
+        const auto& op = m_ops[i];
+        if (is_proposal(op)) {
+            if (m_needed[i] <= 1)
+                f.effect.emplace(i, i);
+            else
+                f.pending[i] = {op.author};
+        } else if (op.body.has_approval()) {
+            auto p = proposal_of(op);
+            if (!p) continue;
+            auto it = f.pending.find(*p);
+            if (it == f.pending.end()) continue;  // not in the set, or complete already
+            auto& approvers = it->second;
+            if (std::find(approvers.begin(), approvers.end(), op.author) != approvers.end())
+                continue;
+            approvers.push_back(op.author);
+            if (approvers.size() >= m_needed[*p]) {
+                f.effect.emplace(*p, i);
+                f.pending.erase(it);
+            }
+        }
+    }
+    for (const auto& [p, e] : f.effect) by_point.emplace(e, p);
+    std::vector<std::pair<std::size_t, std::size_t>> removes;  // (removal, point of effect)
+    for (const auto& [p, e] : f.effect)
+        if (is_kind(m_ops[p], pb::MembershipOp::REMOVE)) removes.emplace_back(p, e);
+    std::optional<std::size_t> relay_list;  // the settings op whose relay list is kept
+    for (std::size_t at = 0; at < m_ops.size(); ++at) {
+        if (!in(set, at)) continue;
+        std::size_t i = at;
+        if (is_proposal(m_ops[at]) || m_ops[at].body.has_approval()) {
+            // A proposal acts where it takes effect, and is re-checked there.
+            auto eff = by_point.find(at);
+            if (eff == by_point.end()) continue;
+            i = eff->second;
+        }
         const auto& op = m_ops[i];
         if (op.body.has_membership()) {
             const auto& m = op.body.membership();
             auto who = target_of(op);
             switch (m.kind()) {
                 case pb::MembershipOp::ADD: {
-                    // A re-add concurrent with a removal of the same member loses to it.
-                    bool loses = std::any_of(removes.begin(), removes.end(), [&](std::size_t r) {
-                        return target_of(m_ops[r]) == who && !in(m_anc[i], r) && !in(m_anc[r], i);
+                    // A re-add concurrent with a removal of the same member loses to it (each
+                    // judged at its point of effect). An add of a member is a no-op.
+                    if (at != i && f.members.contains(who)) break;
+                    bool loses = std::any_of(removes.begin(), removes.end(), [&](const auto& r) {
+                        return target_of(m_ops[r.first]) == who && !reaches(at, r.second) &&
+                               !reaches(r.second, at);
                     });
                     if (!loses)
                         f.members[who] = Member{who, to_array<32>(as_bytes(m.member_box_key())),
@@ -194,6 +351,17 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
             }
         } else if (op.body.has_rotation()) {
             f.rotations.push_back(i);
+        } else if (op.body.has_key_update()) {
+            // The latest on the member's own chain wins whatever order they are folded in; on a
+            // fork (two at one seq) the smaller record id, so every member picks the same.
+            auto it = f.members.find(op.author);
+            if (it != f.members.end() &&
+                (op.seq > it->second.box_seq ||
+                 (op.seq == it->second.box_seq && op.id < it->second.box_record))) {
+                it->second.box = to_array<32>(as_bytes(op.body.key_update().box_key()));
+                it->second.box_seq = op.seq;
+                it->second.box_record = op.id;
+            }
         } else if (op.body.has_settings()) {
             const auto& s = op.body.settings();
             if (!s.name().empty()) f.name = s.name();
@@ -205,6 +373,8 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
             }
             if (s.set_retention()) f.retention_seconds = s.retention_seconds();
             if (s.set_tor_only()) f.tor_only = s.tor_only();
+            if (s.set_quorum()) f.quorum = s.quorum();
+            if (s.set_rekey_interval()) f.rekey_interval_seconds = s.rekey_interval_seconds();
         }
     }
     if (relay_list) drop_retired(f, set, *relay_list);
@@ -308,24 +478,135 @@ const GroupState::Position* GroupState::at(std::span<const RecordId> heads) cons
     return slot ? &*slot : nullptr;
 }
 
-std::vector<std::size_t> GroupState::removals_of(const MemberKey& who) const {
-    std::vector<std::size_t> out;
-    for (std::size_t r = 0; r < m_ops.size(); ++r)
+bool GroupState::burn_spares(std::size_t i, std::size_t notice, std::size_t effect) const {
+    const auto& op = m_ops[i];
+    // Written after the notice took effect: the author is no member there, so it is invalid
+    // anyway (§5.3).
+    if (in(m_anc[i], effect)) return true;
+    const auto& m = m_ops[notice].body.membership();
+    if (in(m_anc[notice], i)) {
+        // In the notice's causal past: it stands, unless a detention time is given and the
+        // record is later on the member's chain than the notice's cutoff, is stamped after that
+        // time, or has a control record stamped after it among its ancestors.
+        const std::int64_t at = m.compromised_at_ms();
+        if (at == 0) return true;
+        // The membership changes, approvals and rotations the notice has seen stand whatever
+        // the time: the notice's own standing (its author's add, role and epoch) and that of
+        // the members it was built among rest on them. A seized device's change of that kind
+        // between the time and the notice stands until removed by ordinary means (§5.11).
+        if (op.body.has_membership() || op.body.has_approval() || op.body.has_rotation())
+            return true;
+        if (op.seq > m.cutoff_seq() || op.body.wall_clock_ms() > at) return false;
+        for (std::size_t j = 0; j < i; ++j)
+            if (in(m_anc[i], j) && m_ops[j].body.wall_clock_ms() > at) return false;
+        return true;
+    }
+    // Not seen by the notice, whatever time it claims: dropped — except a removal the notice
+    // has not seen and that has not seen the notice (mutual removals remove both, §5.11).
+    return is_kind(op, pb::MembershipOp::REMOVE) && !in(m_anc[i], notice);
+}
+
+bool GroupState::burned(const Bits& set, const MemberKey& who) const {
+    for (std::size_t i = 0; i < m_ops.size(); ++i)
+        if (in(set, i) && is_burn(m_ops[i]) && target_of(m_ops[i]) == who) return true;
+    return false;
+}
+
+bool GroupState::burned(const MemberKey& who) const {
+    if (is_member(who)) return false;
+    for (const auto& [p, e] : m_final.effect)
+        if (m_status[p] == OpStatus::valid && is_burn(m_ops[p]) && target_of(m_ops[p]) == who)
+            return true;
+    return false;
+}
+
+bool GroupState::exempt_from_strong_remove(const pb::RecordBody& body) const {
+    if (body.has_membership()) return body.membership().kind() == pb::MembershipOp::REMOVE;
+    if (!body.has_approval()) return false;
+    auto it = m_index.find(body.approval().proposal().id());
+    return it != m_index.end() && is_kind(m_ops[it->second], pb::MembershipOp::REMOVE);
+}
+
+std::optional<std::size_t> GroupState::proposal_of(const ControlRecord& approval) const {
+    const auto& ref = approval.body.approval().proposal().id();
+    if (ref.size() != 32) return std::nullopt;
+    auto it = m_index.find(ref);
+    if (it == m_index.end()) return std::nullopt;
+    return it->second;
+}
+
+std::vector<std::pair<std::size_t, std::size_t>> GroupState::removals_of(
+    const MemberKey& who) const {
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    for (const auto& [r, e] : m_final.effect)
         if (m_status[r] == OpStatus::valid && is_kind(m_ops[r], pb::MembershipOp::REMOVE) &&
             target_of(m_ops[r]) == who)
-            out.push_back(r);
+            out.emplace_back(r, e);
     return out;
 }
 
+std::vector<Proposal> GroupState::pending() const {
+    std::vector<Proposal> out;
+    for (const auto& [i, approvers] : m_final.pending) {
+        const auto& op = m_ops[i];
+        if (burned(op.author)) continue;  // a burned proposer's: no approval counts now
+        Proposal p;
+        p.id = op.id;
+        p.proposer = op.author;
+        p.approvers = approvers;
+        p.needed = m_needed[i];
+        if (op.body.has_membership()) {
+            p.target = target_of(op);
+            switch (op.body.membership().kind()) {
+                case pb::MembershipOp::REMOVE:
+                    p.kind = Proposal::Kind::remove;
+                    break;
+                case pb::MembershipOp::SET_ROLE:
+                    p.kind = Proposal::Kind::set_role;
+                    break;
+                default:
+                    p.kind = Proposal::Kind::add;
+                    break;
+            }
+        } else {
+            p.kind = Proposal::Kind::quorum;
+            p.quorum = op.body.settings().quorum();
+        }
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+bool GroupState::pending(const RecordId& op) const {
+    auto it = m_index.find(key_of(op));
+    return it != m_index.end() && m_final.pending.contains(it->second) &&
+           !burned(m_ops[it->second].author);
+}
+
+bool GroupState::effective(const RecordId& op) const {
+    auto it = m_index.find(key_of(op));
+    if (it == m_index.end() || m_status[it->second] != OpStatus::valid) return false;
+    return !is_proposal(m_ops[it->second]) || m_final.effect.contains(it->second);
+}
+
 bool GroupState::dropped(const MemberKey& author, const RecordId& id, std::uint64_t seq,
-                         std::span<const RecordId> heads) const {
+                         std::span<const RecordId> heads, const pb::RecordBody* body) const {
     auto removals = removals_of(author);
     if (removals.empty()) return false;
     bool complete = false;
     Bits b = ancestors_of(heads, &complete);
-    for (std::size_t r : removals) {
-        if (in(b, r)) continue;  // written after learning of the removal: judged by membership
-        if (!on_chain_before(id, seq, m_ops[r].body.membership(), author)) return true;
+    const bool removal =
+        body && body->has_membership() && body->membership().kind() == pb::MembershipOp::REMOVE;
+    for (auto [r, e] : removals) {
+        if (in(b, e)) continue;  // written after learning of the removal: judged by membership
+        const auto& cut = m_ops[r].body.membership();
+        if (cut.compromised()) {
+            // A burn notice spares only a removal concurrent with it, and what its cutoff covers.
+            if (removal && !in(b, r)) continue;
+        } else if (body && exempt_from_strong_remove(*body)) {
+            continue;
+        }
+        if (!on_chain_before(id, seq, cut, author)) return true;
     }
     return false;
 }
@@ -377,7 +658,28 @@ std::string GroupState::rotation_needed(const MemberKey& me) const {
     for (const auto& [k, m] : m_final.members)
         if (!e->holders.contains(member_tag(k)))
             return KOLOKOL_TEXT("a member lacks the current key");
+    // A member who replaced their key since the epoch's rotation (§5.13): its grant went to a
+    // key they mean to erase, and a copy of their old keys still opens it.
+    std::vector<RecordId> heads;
+    if (auto it = m_index.find(key_of(e->rotation)); it != m_index.end())
+        heads = m_ops[it->second].heads;
+    else if (e->rotation != RecordId{})
+        return {};
+    if (const auto* pos = at(heads))
+        for (const auto& [k, m] : m_final.members)
+            if (auto then = pos->members.find(k);
+                then != pos->members.end() && then->second.box != m.box)
+                return KOLOKOL_TEXT("a member replaced their key");
     return {};
+}
+
+bool GroupState::key_forked(const MemberKey& who) const {
+    std::set<std::uint64_t> seqs;
+    for (std::size_t i = 0; i < m_ops.size(); ++i)
+        if (m_status[i] == OpStatus::valid && m_ops[i].body.has_key_update() &&
+            m_ops[i].author == who && !seqs.insert(m_ops[i].seq).second)
+            return true;
+    return false;
 }
 
 std::vector<RecordId> GroupState::heads() const {
@@ -406,8 +708,10 @@ std::optional<std::string> GroupState::refuses_admission(const RecordId& add, co
         return "the record it names is not an add of you";
     if (m_status[i] != OpStatus::valid)
         return "the add record it names is void (its author was not an admin there)";
-    for (std::size_t r : removals_of(who))
-        if (in(m_anc[r], i)) return "you were removed after the add record it names";
+    if (!m_final.effect.contains(i))
+        return "the add record it names is still waiting for approvals";
+    for (auto [r, e] : removals_of(who))
+        if (in(m_anc[e], i)) return "you were removed after the add record it names";
     if (!is_member(who)) return "you are not a member (a removal won over the add)";
     if (op.author != inviter && !is_admin(inviter))
         return "it is signed by someone who neither wrote the add record nor is an admin";

@@ -10,6 +10,17 @@
 //    op that needed it. The drop set is grown to a fixed point, so the result does not depend on
 //    the order records arrived in.
 //  - A re-add concurrent with a removal of the same member loses to the removal.
+//  - Quorum (K > 1): membership ops and quorum changes are proposals that take effect at the
+//    approval completing max(1, min(K*, admins at the proposal's position)) distinct admins, K*
+//    the highest of the quorum there and of every effective quorum change the proposal does not
+//    follow; strong remove counts from that point of effect (docs/design.md §5.10).
+//  - Burn notice (a removal marked compromised): strong remove counts from the notice itself,
+//    also while it waits for approvals; every op of the member the notice has not seen is
+//    dropped whatever time it claims, except a removal concurrent with the notice; with a
+//    detention time, ops in its past stamped after it (or after an ancestor so stamped) or
+//    later on the member's chain than its cutoff are dropped too (docs/design.md §5.11).
+//  - Key updates (§5.13): any member at the record's position may write one, for itself; the
+//    fold gives each member the key of their latest valid one (highest seq, then smaller id).
 //  - Concurrent rotations are both valid; writers use the untainted one with the smaller id.
 //    An epoch is tainted when someone who holds it is no longer a member; an admin who sees the
 //    writer epoch tainted, or a member without it, rotates again.
@@ -51,9 +62,13 @@ struct GenesisInfo {
 
 struct Member {
     MemberKey key{};
+    // The key rotation grants to this member are sealed to: that of their latest valid key
+    // update (highest seq on their chain; on a fork the smaller record id), else their add's.
     crypto::BoxPublicKey box{};
     std::string name;
     bool admin = false;
+    std::uint64_t box_seq = 0;  // seq of the key update that set `box` (0: the add)
+    RecordId box_record{};      // that key update (zero: the add)
 };
 
 struct EpochInfo {
@@ -72,6 +87,18 @@ struct ChainLink {
 using ChainLookup = std::function<std::optional<ChainLink>(const RecordId&)>;
 
 enum class OpStatus { valid, invalid, dropped };
+
+// A valid membership op or quorum change still waiting for approvals (§5.10).
+struct Proposal {
+    enum class Kind { add, remove, set_role, quorum };
+    RecordId id{};
+    Kind kind = Kind::add;
+    MemberKey target{};        // zero for a quorum change
+    std::uint32_t quorum = 0;  // the quorum a quorum change sets
+    MemberKey proposer{};
+    std::vector<MemberKey> approvers;  // the proposer first, then in (Lamport, id) order
+    std::uint32_t needed = 1;          // distinct admins it needs, the proposer included
+};
 
 class GroupState {
 public:
@@ -94,6 +121,19 @@ public:
     bool relays_set() const { return m_final.relays_set; }
     bool tor_only() const { return m_final.tor_only; }
     std::uint64_t retention_seconds() const { return m_final.retention_seconds; }
+    // How often members write a key update (0 = never; §5.13).
+    std::uint64_t rekey_interval_seconds() const { return m_final.rekey_interval_seconds; }
+    // Whether `who`'s chain holds two valid key updates at the same seq: two devices sign with
+    // their key (a copied store, §5.13).
+    bool key_forked(const MemberKey& who) const;
+    // Distinct admins a membership change or quorum change needs (1 unless set).
+    std::uint32_t quorum() const { return m_final.quorum; }
+    // The proposals waiting for approvals, in (Lamport, id) order.
+    std::vector<Proposal> pending() const;
+    // Whether `op` is a valid proposal still waiting for approvals.
+    bool pending(const RecordId& op) const;
+    // Whether `op` is valid and has taken effect (a proposal: its approvals are complete).
+    bool effective(const RecordId& op) const;
 
     const EpochInfo* epoch(const EpochId& id) const;
     std::vector<const EpochInfo*> frontier() const;  // maximal valid epochs
@@ -126,9 +166,14 @@ public:
     };
     const Position* at(std::span<const RecordId> heads) const;
 
+    // Whether strong remove spares a record with this body: a removal, or an approval of a held
+    // removal (so that mutual removals remove both, also under a quorum).
+    bool exempt_from_strong_remove(const pb::RecordBody& body) const;
     // Whether a record by `author` (id, seq) written at `heads` is void under strong remove.
+    // With its `body`, a removal or an approval of one is spared as strong remove spares it
+    // (a burn notice spares only a removal concurrent with it).
     bool dropped(const MemberKey& author, const RecordId& id, std::uint64_t seq,
-                 std::span<const RecordId> heads) const;
+                 std::span<const RecordId> heads, const pb::RecordBody* body = nullptr) const;
 
 private:
     struct Fold {
@@ -139,7 +184,14 @@ private:
         bool relays_set = false;  // a settings record set the relay list (perhaps to none)
         bool tor_only = false;
         std::uint64_t retention_seconds = 0;
+        std::uint64_t rekey_interval_seconds = 0;
+        std::uint32_t quorum = 1;
         std::vector<std::size_t> rotations;  // valid rotation ops in the fold
+        // Proposals waiting in the fold: index → approvers (the proposer first).
+        std::map<std::size_t, std::vector<MemberKey>> pending;
+        // Proposals that took effect: index → the op at which they did (the completing
+        // approval, or the proposal itself when it needed one admin).
+        std::map<std::size_t, std::size_t> effect;
     };
     using Bits = std::vector<std::uint64_t>;
 
@@ -153,14 +205,29 @@ private:
     Bits ancestors_of(std::span<const RecordId> heads, bool* complete) const;
     bool in(const Bits& b, std::size_t i) const { return (b[i / 64] >> (i % 64)) & 1; }
     void set(Bits& b, std::size_t i) const { b[i / 64] |= std::uint64_t{1} << (i % 64); }
-    // Effective removals/demotions of `who` (indices), for strong remove.
-    std::vector<std::size_t> removals_of(const MemberKey& who) const;
+    bool reaches(std::size_t from, std::size_t to) const {
+        return from == to || in(m_anc[from], to);
+    }
+    // Whether burn notice `notice` (effective at `effect`) spares op `i` of the member it
+    // names (§5.11).
+    bool burn_spares(std::size_t i, std::size_t notice, std::size_t effect) const;
+    // Whether `set` holds a burn notice of `who`.
+    bool burned(const Bits& set, const MemberKey& who) const;
+    // Whether `who` is no member now and an effective burn notice names them.
+    bool burned(const MemberKey& who) const;
+    // The index of the proposal an approval names, if held.
+    std::optional<std::size_t> proposal_of(const ControlRecord& approval) const;
+    // Effective removals of `who`: (removal, its point of effect), for strong remove.
+    std::vector<std::pair<std::size_t, std::size_t>> removals_of(const MemberKey& who) const;
 
     GenesisInfo m_genesis;
     std::vector<ControlRecord> m_ops;  // sorted by (lamport, id)
     std::unordered_map<std::string, std::size_t> m_index;
     std::vector<Bits> m_anc;  // strict control ancestors of each op
     std::vector<OpStatus> m_status;
+    // Distinct admins op i needs to take effect: max(1, min(K*, admins at its position)) for a
+    // proposal (K* as above), 1 for anything else.
+    std::vector<std::uint32_t> m_needed;
     Fold m_final;
     std::map<EpochId, EpochInfo> m_epochs;  // valid epochs
     std::set<EpochId> m_frontier;

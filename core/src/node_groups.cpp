@@ -1,5 +1,9 @@
 // Groups, membership and messages: what `kolokol group …`, `post` and `read` drive.
 
+#include <algorithm>
+#include <cctype>
+#include <unordered_set>
+
 #include "group.pb.h"
 #include "kolokol/core/text_match.hpp"
 #include "kolokol/crypto/encoding.hpp"
@@ -7,6 +11,7 @@
 #include "kolokol/crypto/sign.hpp"
 #include "kolokol/crypto/x25519.hpp"
 #include "node_impl.hpp"
+#include "records.hpp"
 
 namespace kolokol::core {
 
@@ -18,6 +23,25 @@ bool hex_prefix_matches(std::string_view prefix, ByteView key) {
         if (std::tolower(static_cast<unsigned char>(prefix[i])) != hex[i]) return false;
     return true;
 }
+// Whether a member who lacks `me`'s writer epoch was admitted by an add without history (or
+// by one with history that waited for approvals: its token held no secret, §5.10).
+bool lacks_key_without_history(const GroupState& g, const MemberKey& me) {
+    auto w = g.writer_epoch(me);
+    if (!w) return false;
+    const auto* e = g.epoch(*w);
+    if (!e) return false;
+    for (const auto& [key, member] : g.members()) {
+        if (e->holders.contains(member_tag(key))) continue;
+        const auto* add = g.admitting_add(key);
+        if (!add || !add->body.has_membership()) continue;
+        const auto* first = g.epoch(add->epoch);
+        const bool history_given = add->body.membership().grants_epoch() && first != nullptr &&
+                                   first->holders.contains(member_tag(key));
+        if (!history_given) return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 Result<GroupId> Node::create_group(std::string_view name) {
@@ -146,15 +170,11 @@ Result<MemberKey> Node::resolve_member(const GroupId& group, std::string_view wh
 
 Status Node::remove_member(const GroupId& group, const MemberKey& member) {
     auto& m = *m_impl;
-    if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
-    {
-        const auto& g = m.state(group);
-        if (!g.is_admin(me()))
-            return fail(CoreErrc::not_permitted, "only an admin can remove members");
-        if (!g.is_member(member)) return fail(CoreErrc::not_found, "not a member of this group");
-        if (member == me())
-            return fail(CoreErrc::not_permitted, "you cannot remove yourself; ask another admin");
-    }
+    auto allowed = m.admin_over(group, member);
+    if (!allowed) return std::unexpected(allowed.error());
+    if (!*allowed) return fail(CoreErrc::not_permitted, "only an admin can remove members");
+    if (member == me())
+        return fail(CoreErrc::not_permitted, "you cannot remove yourself; ask another admin");
     pb::RecordBody body;
     auto* op = body.mutable_membership();
     op->set_kind(pb::MembershipOp::REMOVE);
@@ -162,16 +182,308 @@ Status Node::remove_member(const GroupId& group, const MemberKey& member) {
     // The cutoff: their latest record we hold. Theirs at or before it survive the removal.
     auto last = m.records.last_by(group, member);
     if (!last) return std::unexpected(last.error());
-    if (*last) {
-        op->mutable_cutoff()->set_id(to_string((*last)->id));
-        op->mutable_cutoff()->set_epoch_id(to_string((*last)->epoch));
-        op->set_cutoff_seq((*last)->seq);
-    }
-    if (auto r = m.write(group, std::move(body), m.rotation_epoch(group)); !r)
-        return std::unexpected(r.error());
-    // Post-removal secrecy: a new epoch the removed member does not receive.
+    Impl::set_cutoff(*op, *last);
+    auto removal = m.write(group, std::move(body), m.rotation_epoch(group));
+    if (!removal) return std::unexpected(removal.error());
+    // Post-removal secrecy: a new epoch the removed member does not receive — once the removal
+    // has taken effect (with a quorum, at its last approval: then `approve` or `maintain`).
+    if (!m.state(group).effective(*removal)) return {};
     if (auto r = m.rotate(group); !r) return std::unexpected(r.error());
     return {};
+}
+
+Status Node::set_role(const GroupId& group, const MemberKey& member, bool admin) {
+    auto& m = *m_impl;
+    auto allowed = m.admin_over(group, member);
+    if (!allowed) return std::unexpected(allowed.error());
+    if (!*allowed) return fail(CoreErrc::not_permitted, "only an admin can change a member's role");
+    {
+        const auto& g = m.state(group);
+        if (admin && g.is_admin(member)) return fail(CoreErrc::exists, "they are an admin already");
+        if (!admin && !g.is_admin(member))
+            return fail(CoreErrc::exists, "they are a member who is no admin already");
+        if (!admin && member == me()) {
+            const auto& all = g.members();
+            auto admins = std::count_if(all.begin(), all.end(),
+                                        [](const auto& kv) { return kv.second.admin; });
+            if (admins < 2)
+                return fail(CoreErrc::not_permitted,
+                            "you are the only admin: make someone else an admin first");
+        }
+    }
+    pb::RecordBody body;
+    auto* op = body.mutable_membership();
+    op->set_kind(pb::MembershipOp::SET_ROLE);
+    op->set_member(to_string(member));
+    op->set_role(admin ? pb::ROLE_ADMIN : pb::ROLE_MEMBER);
+    if (!admin) {
+        // A demotion's cutoff, as a removal's (§5.4): their control records at or before their
+        // latest one we hold survive; the rest concurrent with the demotion are void.
+        auto last = m.records.last_by(group, member);
+        if (!last) return std::unexpected(last.error());
+        Impl::set_cutoff(*op, *last);
+    }
+    if (auto r = m.write(group, std::move(body)); !r) return std::unexpected(r.error());
+    return {};
+}
+
+Result<std::optional<RecordRow>> Node::Impl::burn_cutoff(const GroupId& group,
+                                                         const MemberKey& member,
+                                                         std::int64_t at_ms) {
+    auto last = records.last_by(group, member);
+    if (!last) return std::unexpected(last.error());
+    if (!*last) return std::optional<RecordRow>{};
+    // The chain of their latest record, oldest first.
+    std::vector<RecordRow> chain{**last};
+    while (chain.back().prev) {
+        auto prev = record_row(*chain.back().prev);
+        if (!prev || prev->author != member) break;
+        chain.push_back(*prev);
+    }
+    std::reverse(chain.begin(), chain.end());
+    // Every record of the group stamped after the time, or with such a record among its
+    // parents or as its previous one: (Lamport, id) order is a topological order (§5.2).
+    std::unordered_set<std::string> late;
+    auto visit = records.each(
+        group,
+        {RecordKind::message, RecordKind::membership, RecordKind::rotation, RecordKind::settings,
+         RecordKind::redaction, RecordKind::object, RecordKind::chunk, RecordKind::manifest,
+         RecordKind::redacted, RecordKind::approval, RecordKind::key_update},
+        false, [&](const StoredRecord& rec) {
+            bool is_late = rec.row.wall_ms > at_ms;
+            if (!is_late && !late.empty()) {
+                if (rec.row.prev && late.contains(std::string(as_chars(*rec.row.prev))))
+                    is_late = true;
+                if (auto body = parse_stored_body(rec.body); body && !is_late)
+                    for (const auto& p : body->parents())
+                        if (late.contains(p.id())) {
+                            is_late = true;
+                            break;
+                        }
+            }
+            if (is_late) late.insert(std::string(as_chars(rec.row.id)));
+            return true;
+        });
+    if (!visit) return std::unexpected(visit.error());
+    std::optional<RecordRow> cut;
+    for (const auto& row : chain) {
+        if (late.contains(std::string(as_chars(row.id)))) break;
+        cut = row;
+    }
+    return cut;
+}
+
+Result<bool> Node::Impl::admin_over(const GroupId& group, const MemberKey& member) {
+    if (!genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    const auto& g = state(group);
+    if (!g.is_admin(card.sign_key)) return false;
+    if (!g.is_member(member)) return fail(CoreErrc::not_found, "not a member of this group");
+    return true;
+}
+
+void Node::Impl::set_cutoff(pb::MembershipOp& op, const std::optional<RecordRow>& row) {
+    if (!row) return;
+    op.mutable_cutoff()->set_id(to_string(row->id));
+    op.mutable_cutoff()->set_epoch_id(to_string(row->epoch));
+    op.set_cutoff_seq(row->seq);
+}
+
+Status Node::Impl::post_burn_alert(const GroupId& group, const std::string& name,
+                                   std::string_view text) {
+    std::string line(text);
+    if (line.empty()) {
+        line = KOLOKOL_TEXT(
+            "Burn notice: the device of {} is in other hands. They were removed and the group's "
+            "key rotated; whatever their keys sign now is rejected.");
+        if (auto at = line.find("{}"); at != std::string::npos) line.replace(at, 2, name);
+    }
+    pb::RecordBody body;
+    auto* op = body.mutable_object();
+    op->set_type("alert");
+    (*op->mutable_set())["text"] = line.substr(0, 1000);
+    (*op->mutable_set())["urgency"] = "critical";
+    if (auto r = write(group, std::move(body)); !r) return std::unexpected(r.error());
+    return {};
+}
+
+Result<BurnNotice> Node::burn_member(const GroupId& group, const MemberKey& member,
+                                     std::int64_t at_ms, std::string_view alert_text) {
+    auto& m = *m_impl;
+    auto allowed = m.admin_over(group, member);
+    if (!allowed) return std::unexpected(allowed.error());
+    if (!*allowed) return fail(CoreErrc::not_permitted, "only an admin can send a burn notice");
+    if (member == me())
+        return fail(CoreErrc::not_permitted,
+                    "you cannot send a burn notice for yourself; ask another admin");
+    if (at_ms < 0) return fail(CoreErrc::bad_input, "the time of the seizure is not a time");
+    if (at_ms > m.now())
+        return fail(CoreErrc::bad_input, "the time of the seizure lies in the future");
+    pb::RecordBody body;
+    auto* op = body.mutable_membership();
+    op->set_kind(pb::MembershipOp::REMOVE);
+    op->set_member(to_string(member));
+    op->set_compromised(true);
+    op->set_compromised_at_ms(at_ms);
+    // The cutoff: their latest record we hold — with a time, the last before anything of theirs
+    // stamped after it. Theirs at or before it on their chain survive; nothing else does.
+    std::optional<RecordRow> cut;
+    if (at_ms > 0) {
+        auto c = m.burn_cutoff(group, member, at_ms);
+        if (!c) return std::unexpected(c.error());
+        cut = *c;
+    } else {
+        auto last = m.records.last_by(group, member);
+        if (!last) return std::unexpected(last.error());
+        cut = *last;
+    }
+    Impl::set_cutoff(*op, cut);
+    auto scope = WriteScope::open(m);
+    if (!scope) return std::unexpected(scope.error());
+    auto notice = m.write(group, std::move(body), m.rotation_epoch(group));
+    if (!notice) return std::unexpected(notice.error());
+    BurnNotice out;
+    out.notice = *notice;
+    out.effective = m.state(group).effective(*notice);
+    if (out.effective) {
+        if (auto r = m.rotate(group); !r) return std::unexpected(r.error());
+        if (auto a = m.post_burn_alert(group, display_name_of(member), alert_text); !a)
+            return std::unexpected(a.error());
+    } else {
+        bool waits = false;
+        for (const auto& p : m.state(group).pending())
+            if (p.id == *notice) {
+                waits = true;
+                out.needed = p.needed;
+                out.approvers = static_cast<std::uint32_t>(p.approvers.size());
+            }
+        // Neither in effect nor waiting: it would be void where it stands (the scope is not
+        // committed, so nothing is kept).
+        if (!waits)
+            return fail(CoreErrc::not_permitted,
+                        "this burn notice would not be valid where it stands; nothing was sent");
+    }
+    if (auto ok = scope->commit(); !ok) return std::unexpected(ok.error());
+    return out;
+}
+
+Status Node::set_quorum(const GroupId& group, std::uint32_t quorum) {
+    auto& m = *m_impl;
+    if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    if (!m.state(group).is_admin(me()))
+        return fail(CoreErrc::not_permitted, "only an admin can change the quorum");
+    if (quorum < 1 || quorum > kMaxQuorum)
+        return fail(CoreErrc::bad_input, "the quorum must be 1 to {}", kMaxQuorum);
+    pb::RecordBody body;
+    body.mutable_settings()->set_set_quorum(true);
+    body.mutable_settings()->set_quorum(quorum);
+    if (auto r = m.write(group, std::move(body)); !r) return std::unexpected(r.error());
+    return {};
+}
+
+Status Node::approve(const GroupId& group, const RecordId& proposal, std::string_view burn_alert) {
+    auto& m = *m_impl;
+    if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    const ControlRecord* op = nullptr;
+    {
+        const auto& g = m.state(group);
+        if (!g.is_admin(me()))
+            return fail(CoreErrc::not_permitted, "only an admin can approve a proposal");
+        auto waiting = g.pending();
+        auto it = std::find_if(waiting.begin(), waiting.end(),
+                               [&](const Proposal& p) { return p.id == proposal; });
+        if (it == waiting.end()) return fail(CoreErrc::not_found, "no such proposal is waiting");
+        if (std::find(it->approvers.begin(), it->approvers.end(), me()) != it->approvers.end())
+            return fail(CoreErrc::exists, "you have proposed or approved it already");
+        for (const auto& r : g.records())
+            if (r.id == proposal) op = &r;
+        if (!op) return fail(CoreErrc::not_found, "no such proposal is waiting");
+    }
+    // A waiting add's token held no secret, also with history: the newcomer starts with the
+    // rotation this approval makes owed, like one added without history.
+    const bool burn = op->body.has_membership() && op->body.membership().compromised();
+    const std::string burned =
+        burn ? display_name_of(to_array<32>(as_bytes(op->body.membership().member()))) : "";
+    const bool fresh_add =
+        op->body.has_membership() && op->body.membership().kind() == pb::MembershipOp::ADD;
+    pb::RecordBody body;
+    body.mutable_approval()->mutable_proposal()->set_id(to_string(proposal));
+    body.mutable_approval()->mutable_proposal()->set_epoch_id(to_string(op->epoch));
+    // The approval and the rotation it makes owed are stored all or nothing.
+    auto scope = WriteScope::open(m);
+    if (!scope) return std::unexpected(scope.error());
+    if (auto r = m.write(group, std::move(body), m.rotation_epoch(group)); !r)
+        return std::unexpected(r.error());
+    if (m.state(group).effective(proposal) && !m.state(group).rotation_needed(me()).empty()) {
+        if (auto r = m.rotate(group); !r) return std::unexpected(r.error());
+        // A newcomer added without history gets the carried objects in the new epoch.
+        if (fresh_add)
+            if (auto r = m.write_carried(group); !r) return std::unexpected(r.error());
+    }
+    // A burn notice that takes effect here: the group is told, in the new epoch (§5.11).
+    if (burn && m.state(group).effective(proposal))
+        if (auto r = m.post_burn_alert(group, burned, burn_alert); !r)
+            return std::unexpected(r.error());
+    if (auto ok = scope->commit(); !ok) return std::unexpected(ok.error());
+    return {};
+}
+
+Result<std::vector<ProposalView>> Node::pending(const GroupId& group) {
+    if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    const auto& g = m_impl->state(group);
+    std::vector<ProposalView> out;
+    for (const auto& p : g.pending()) {
+        ProposalView v;
+        v.id = p.id;
+        v.kind = static_cast<ProposalView::Kind>(p.kind);
+        v.target = p.target;
+        v.quorum = p.quorum;
+        v.proposer = p.proposer;
+        v.approvers = p.approvers;
+        v.needed = p.needed;
+        for (const auto& r : g.records())
+            if (r.id == p.id && r.body.has_membership()) {
+                v.admin = r.body.membership().role() == pb::ROLE_ADMIN;
+                v.compromised = r.body.membership().compromised();
+                v.compromised_at_ms = r.body.membership().compromised_at_ms();
+            }
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
+Result<RecordId> Node::resolve_proposal(const GroupId& group, std::string_view prefix) {
+    if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    if (prefix.size() < 4 || prefix.size() > 64 ||
+        !std::all_of(prefix.begin(), prefix.end(),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }))
+        return fail(CoreErrc::bad_input,
+                    "give at least 4 hex digits of the proposal's id (`kolokol group pending`)");
+    const auto& g = m_impl->state(group);
+    std::optional<RecordId> found;
+    for (const auto& p : g.pending()) {
+        if (!hex_prefix_matches(prefix, p.id)) continue;
+        if (found)
+            return fail(CoreErrc::bad_input,
+                        "\"{}\" matches several waiting proposals: give more of the id", prefix);
+        found = p.id;
+    }
+    if (found) return *found;
+    // Not waiting: say whether it already took effect, so that a late approver knows.
+    for (const auto& r : g.records()) {
+        if (!hex_prefix_matches(prefix, r.id)) continue;
+        if (!r.body.has_membership() && !(r.body.has_settings() && r.body.settings().set_quorum()))
+            continue;
+        if (g.effective(r.id))
+            return fail(CoreErrc::exists, "the proposal {} has taken effect already", prefix);
+        return fail(CoreErrc::not_found,
+                    "the proposal {} is not waiting: it was refused or is void", prefix);
+    }
+    return fail(CoreErrc::not_found, "no proposal {} is waiting in this group", prefix);
+}
+
+Result<std::uint32_t> Node::quorum(const GroupId& group) {
+    if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    return m_impl->state(group).quorum();
 }
 
 Status Node::rotate(const GroupId& group) {
@@ -182,9 +494,33 @@ Status Node::rotate(const GroupId& group) {
 
 Result<std::vector<std::string>> Node::maintain() {
     std::vector<std::string> done;
+    auto& m = *m_impl;
+    // Key updates first: a rotation this admin owes below then seals to the new key.
+    auto due = m.rekey_due();
+    if (!due) return std::unexpected(due.error());
+    for (const auto& group : *due) {
+        auto r = rekey(group);
+        if (!r) {
+            // No key to write with yet (control access only, an admission waiting): later.
+            if (r.error().code == CoreErrc::no_epoch || r.error().code == CoreErrc::not_permitted)
+                continue;
+            return std::unexpected(r.error());
+        }
+        done.push_back("wrote a key update in \"" + m.state(group).name() +
+                       "\" (the group's rekey interval passed)");
+    }
     for (const auto& s : groups()) {
         if (s.rotation_needed.empty()) continue;
-        if (auto r = m_impl->rotate(s.id); !r) return std::unexpected(r.error());
+        // A member added without history who lacks the current key (an add that took effect
+        // at approvals this device did not write, §5.10) gets the carried objects in the new
+        // epoch, as `add_member` and `approve` give them.
+        const bool carry = lacks_key_without_history(m.state(s.id), me());
+        auto scope = WriteScope::open(m);
+        if (!scope) return std::unexpected(scope.error());
+        if (auto r = m.rotate(s.id); !r) return std::unexpected(r.error());
+        if (carry)
+            if (auto r = m.write_carried(s.id); !r) return std::unexpected(r.error());
+        if (auto ok = scope->commit(); !ok) return std::unexpected(ok.error());
         done.push_back("rotated the key of \"" + s.name + "\": " + s.rotation_needed);
     }
     return done;

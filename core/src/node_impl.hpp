@@ -126,6 +126,19 @@ struct Node::Impl {
     const GroupState& state(const GroupId& group);
     void invalidate(const GroupId& group) { states.erase(group); }
     std::optional<RecordRow> record_row(const RecordId& id);
+    // The cutoff of a burn notice with a detention time (node_groups.cpp): `member`'s last record
+    // on the chain of their latest one that comes before the first record of that chain stamped
+    // after `at_ms` or with a record so stamped in its causal past. nullopt when none does.
+    Result<std::optional<RecordRow>> burn_cutoff(const GroupId& group, const MemberKey& member,
+                                                 std::int64_t at_ms);
+    // What every change of a member by an admin checks first: the group is held and `member`
+    // is a member (else not_found); then whether this member is an admin there.
+    Result<bool> admin_over(const GroupId& group, const MemberKey& member);
+    // Sets `op`'s cutoff to `row` (a removal's or demotion's, §5.4), when there is one.
+    static void set_cutoff(pb::MembershipOp& op, const std::optional<RecordRow>& row);
+    // Posts the alert of a burn notice that has just taken effect (in the writer epoch).
+    // `name`: the member's display name (they are no member any more when it is posted).
+    Status post_burn_alert(const GroupId& group, const std::string& name, std::string_view text);
     bool record_exists(const RecordId& id);
 
     // Reads every epoch's keys from the store into `epochs` and `epoch_mailbox`, afresh: after a
@@ -145,6 +158,20 @@ struct Node::Impl {
     // taken; otherwise the held key is kept.
     Status take_grant(const RecordId& rotation, const GroupId& group, const pb::Rotation& body,
                       std::vector<RecordId>& retry);
+
+    // ---- Key updates (node_key_updates.cpp, §5.13) ----
+    struct HeldBoxKey {
+        crypto::BoxKeyPair pair;
+        std::int64_t order = 0;  // its box_keys rowid: the order keys were made in
+    };
+    // The box secrets of this member's key updates still kept (of `group`, or of every
+    // group), newest first.
+    Result<std::vector<HeldBoxKey>> held_box_keys(const GroupId* group);
+    // Erases the group's box secrets made before the one of rowid `order`.
+    Status erase_box_keys_before(const GroupId& group, std::int64_t order);
+    // The groups whose rekey interval has passed since this device's last key update there
+    // (or since it joined).
+    Result<std::vector<GroupId>> rekey_due();
 
     // ---- Welcome tokens and admissions (node_welcome.cpp) ----
     enum class AdmissionState : int { waiting = 0, confirmed = 1, refused = 2 };

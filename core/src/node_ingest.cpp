@@ -106,7 +106,20 @@ Status Node::Impl::take_grant(const RecordId& rotation, const GroupId& group,
     auto my_tag = ByteView(identity.sign.public_key).first(8);
     for (const auto& grant : body.grants()) {
         if (!crypto::equal_ct(as_bytes(grant.member_tag()), my_tag)) continue;
-        auto secret = crypto::box_seal_open(identity.box, as_bytes(grant.sealed_secret()));
+        // Sealed to the key the fold gave us at the rotation's position: one of our key
+        // updates' (newest first), else our card's (§5.13).
+        auto held_keys = held_box_keys(&group);
+        if (!held_keys) return std::unexpected(held_keys.error());
+        const HeldBoxKey* opened_with = nullptr;
+        std::optional<crypto::SecretBytes> secret;
+        for (const auto& k : *held_keys) {
+            secret = crypto::box_seal_open(k.pair, as_bytes(grant.sealed_secret()));
+            if (secret) {
+                opened_with = &k;
+                break;
+            }
+        }
+        if (!secret) secret = crypto::box_seal_open(identity.box, as_bytes(grant.sealed_secret()));
         if (!secret || secret->size() != 32) return {};
         auto granted = [&] { return EpochKeys::from_secret(group, rotation, secret->view()); };
         auto new_keys = granted();
@@ -140,6 +153,11 @@ Status Node::Impl::take_grant(const RecordId& rotation, const GroupId& group,
                 return r;
             if (auto again = add_epoch(granted()); !again) return again;
         }
+        // A grant sealed to a key update's key is taken: the keys made before it are needed by
+        // no later rotation, and go (a concurrent rotation sealed to one of them is lost: a new
+        // rotation or a welcome token brings its key, §5.13).
+        if (opened_with)
+            if (auto ok = erase_box_keys_before(group, opened_with->order); !ok) return ok;
         // Envelopes that arrived before we could open them.
         auto held = envelopes->ids(mailbox);
         if (!held) return std::unexpected(held.error());
@@ -522,13 +540,18 @@ std::expected<bool, Rejection> Node::Impl::judge(const Candidate& c) {
     auto author = pos->members.find(author_of(body));
     if (author == pos->members.end())
         return no(RejectReason::not_member, "author not a member at this point");
-    if (c.rec.control && !author->second.admin)
+    // A key update is the one control-class record a member writes, for itself (§5.13).
+    if (c.rec.control && !author->second.admin && !body.has_key_update())
         return no(RejectReason::not_admin, "control record by a non-admin");
     if (!pos->frontier.contains(c.keys->epoch_id))
         return no(RejectReason::wrong_epoch, "written in a superseded epoch");
-    // Removals are exempt from strong remove (mutual removals remove both), as in GroupState.
-    bool is_removal = body.has_membership() && body.membership().kind() == pb::MembershipOp::REMOVE;
-    if (!is_removal && g.dropped(author_of(body), c.id, body.seq(), heads))
+    // A content record concurrent with its author's removal is refused (removals and their
+    // approvals are exempt, as in GroupState; a burn notice spares only a removal concurrent
+    // with it). A control record is not: it is kept and the fold drops it (§5.4), so every member
+    // holds the same control records and computes the same drops from them — one dropped here
+    // would leave what names it as a control head waiting for good, and what it had dropped
+    // void at the members who got it before the record that voids it.
+    if (!c.rec.control && g.dropped(author_of(body), c.id, body.seq(), heads, &body))
         return no(RejectReason::removed_author, "written concurrently with the author's removal");
     const bool author_admin = author->second.admin;
     if (auto why = check_payload(c.id, body, author_admin)) return std::unexpected(*why);

@@ -23,6 +23,10 @@ RecordKind kind_of(const pb::RecordBody& body) {
             return RecordKind::chunk;
         case pb::RecordBody::kManifest:
             return RecordKind::manifest;
+        case pb::RecordBody::kApproval:
+            return RecordKind::approval;
+        case pb::RecordBody::kKeyUpdate:
+            return RecordKind::key_update;
         default:
             return RecordKind::message;
     }

@@ -47,8 +47,10 @@ struct OpenedWelcome {
     std::vector<EpochKeys> keys;
 };
 
+// `more`: the box keys of this member's key updates (a token reissued to a member is sealed to
+// their current key, §5.13).
 Result<OpenedWelcome> open_welcome(std::string_view token_text, const Identity& me,
-                                   std::int64_t now) {
+                                   std::int64_t now, std::span<const crypto::BoxKeyPair> more) {
     auto text = trim(token_text);
     if (text.size() > kMaxWelcomeText)
         return fail(CoreErrc::bad_input, "the welcome token is too long");
@@ -58,6 +60,10 @@ Result<OpenedWelcome> open_welcome(std::string_view token_text, const Identity& 
     auto sealed = crypto::base64url_decode(std::string_view(text).substr(kWelcomePrefix.size()));
     if (!sealed) return fail(CoreErrc::bad_input, "the welcome token is damaged (bad base64)");
     auto plain = crypto::box_seal_open(me.box, *sealed);
+    for (const auto& k : more) {
+        if (plain) break;
+        plain = crypto::box_seal_open(k, *sealed);
+    }
     if (!plain)
         return fail(CoreErrc::bad_input, "this welcome token is not for you, or it is damaged");
     OpenedWelcome out;
@@ -188,9 +194,14 @@ Result<std::string> Node::add_member(const GroupId& group, std::string_view card
     if (!add_id) return std::unexpected(add_id.error());
     auto add_row = m.record_row(*add_id);
     if (!add_row) return fail(CoreErrc::corrupt_store, "the add record just written is missing");
+    // With a quorum the add waits for approvals: the rotation comes when it takes effect
+    // (Node::approve, or maintain: "a member lacks the current key"), and until then the token
+    // grants no secret, with history or without, only control access to sync the records: an
+    // add nobody approved reads nothing (the history is not delivered after the approval).
+    const bool waiting = !m.state(group).effective(*add_id);
     // Without history the newcomer's first key is a fresh one: they cannot read what came
     // before, except the objects admins marked as carried, copied into the new epoch.
-    if (!with_history) {
+    if (!with_history && !waiting) {
         if (auto r = m.rotate(group); !r) return std::unexpected(r.error());
         if (auto r = m.write_carried(group); !r) return std::unexpected(r.error());
     }
@@ -198,8 +209,9 @@ Result<std::string> Node::add_member(const GroupId& group, std::string_view card
     if (!current) return fail(CoreErrc::no_epoch, "the group has no usable key; rotate first");
     const EpochId first = *current;
     if (auto ok = scope->commit(); !ok) return std::unexpected(ok.error());
-    return m.welcome_token(group, card->sign_key, card->box_key, *add_id, add_row->epoch,
-                           [&](const EpochKeys& k) { return with_history || k.epoch_id == first; });
+    return m.welcome_token(
+        group, card->sign_key, card->box_key, *add_id, add_row->epoch,
+        [&](const EpochKeys& k) { return !waiting && (with_history || k.epoch_id == first); });
 }
 
 Result<std::string> Node::welcome_again(const GroupId& group, const MemberKey& member) {
@@ -230,7 +242,11 @@ Result<std::string> Node::welcome_again(const GroupId& group, const MemberKey& m
 
 Result<GroupId> Node::join(std::string_view token_text, JoinedGroup* joined) {
     auto& m = *m_impl;
-    auto opened = open_welcome(token_text, m.identity, m.now());
+    auto held_keys = m.held_box_keys(nullptr);
+    if (!held_keys) return std::unexpected(held_keys.error());
+    std::vector<crypto::BoxKeyPair> more;
+    for (auto& k : *held_keys) more.push_back(std::move(k.pair));
+    auto opened = open_welcome(token_text, m.identity, m.now(), more);
     if (!opened) return std::unexpected(opened.error());
     auto& w = *opened;
     const GroupId group = w.group;
@@ -376,6 +392,8 @@ Result<std::optional<Node::Impl::AdmissionState>> Node::Impl::settle_admission(
     const auto& g = state(group);
     std::optional<std::string> refusal;
     if (g.holds(a.add_record)) {
+        // An add waiting for the quorum's approvals may still take effect.
+        if (g.pending(a.add_record)) return AdmissionState::waiting;
         refusal = g.refuses_admission(a.add_record, identity.sign.public_key, a.inviter);
     } else if (record_exists(a.add_record)) {
         // Held, and not a control record: it can never become the add.

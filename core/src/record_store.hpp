@@ -33,13 +33,17 @@ enum class RecordKind : int {
     manifest = 8,
     // A tombstone: the body kept its header (ids, references) but no content.
     redacted = 9,
+    approval = 10,
+    key_update = 11,
 };
 // The kinds the group state is computed from (never redacted, never expired).
 inline constexpr std::initializer_list<RecordKind> kControlKinds = {
-    RecordKind::membership, RecordKind::rotation, RecordKind::settings};
+    RecordKind::membership, RecordKind::rotation, RecordKind::settings, RecordKind::approval,
+    RecordKind::key_update};
 inline bool is_control(RecordKind kind) {
     return kind == RecordKind::membership || kind == RecordKind::rotation ||
-           kind == RecordKind::settings;
+           kind == RecordKind::settings || kind == RecordKind::approval ||
+           kind == RecordKind::key_update;
 }
 
 // "kind IN (2, 3, 4)" for a set of kinds: SQL text made from the enum, so that a query names

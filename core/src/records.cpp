@@ -11,6 +11,20 @@
 
 namespace kolokol::core {
 
+std::optional<std::string_view> quorum_problem(const pb::GroupSettings& s) {
+    if (!s.set_quorum()) {
+        if (s.quorum() != 0) return "a quorum without set_quorum";
+        return std::nullopt;
+    }
+    if (s.quorum() == 0 || s.quorum() > kMaxQuorum) return "quorum out of range";
+    if (!s.name().empty() || s.set_relays() || s.relays_size() > 0 ||
+        s.relay_alternates_size() > 0 || s.relay_retired_size() > 0 || s.set_retention() ||
+        s.retention_seconds() != 0 || s.set_tor_only() || s.tor_only() || s.set_rekey_interval() ||
+        s.rekey_interval_seconds() != 0)
+        return "a quorum change with other settings";
+    return std::nullopt;
+}
+
 std::optional<std::string_view> relay_list_problem(const pb::GroupSettings& s) {
     if (s.relays_size() > kMaxRelays) return "too many relays";
     for (const auto& r : s.relays())
@@ -83,7 +97,8 @@ std::string_view reject_reason_name(RejectReason reason) {
 }
 
 bool is_control_payload(const pb::RecordBody& body) {
-    return body.has_membership() || body.has_rotation() || body.has_settings();
+    return body.has_membership() || body.has_rotation() || body.has_settings() ||
+           body.has_approval() || body.has_key_update();
 }
 
 Bytes seal_record(const pb::RecordBody& body, const crypto::SecretBytes& author_secret,
@@ -145,6 +160,10 @@ std::optional<std::string> check_limits(const pb::RecordBody& b) {
                 if (!check_display_name(m.display_name())) return "bad display name";
             }
             if (m.has_cutoff() && !ref_ok(m.cutoff())) return "bad cutoff reference";
+            if (m.compromised() && m.kind() != pb::MembershipOp::REMOVE)
+                return "a burn notice that is not a removal";
+            if (m.compromised_at_ms() != 0 && (!m.compromised() || m.compromised_at_ms() < 0))
+                return "a detention time without a burn notice";
             break;
         }
         case pb::RecordBody::kRotation:
@@ -158,6 +177,20 @@ std::optional<std::string> check_limits(const pb::RecordBody& b) {
             if (b.settings().name().size() > 128 || !is_clean_utf8(b.settings().name()))
                 return "bad group name";
             if (auto problem = relay_list_problem(b.settings())) return std::string(*problem);
+            if (auto problem = quorum_problem(b.settings())) return std::string(*problem);
+            if (b.settings().rekey_interval_seconds() != 0 && !b.settings().set_rekey_interval())
+                return "a rekey interval without set_rekey_interval";
+            if (b.settings().rekey_interval_seconds() > kMaxRekeyIntervalSeconds ||
+                (b.settings().rekey_interval_seconds() != 0 &&
+                 b.settings().rekey_interval_seconds() < kMinRekeyIntervalSeconds))
+                return "rekey interval out of range";
+            break;
+        case pb::RecordBody::kKeyUpdate:
+            if (b.key_update().box_key().size() != 32) return "bad box key";
+            break;
+        case pb::RecordBody::kApproval:
+            if (!b.approval().has_proposal() || !ref_ok(b.approval().proposal()))
+                return "bad proposal reference";
             break;
         case pb::RecordBody::PAYLOAD_NOT_SET:
             return "no payload";

@@ -34,6 +34,16 @@ inline constexpr int kMaxRelayRetired = 16;
 // at most kMaxRelayAddresses addresses per relay key; relay_retired only with set_relays, at
 // most kMaxRelayRetired canonical addresses, none of them listed by the record itself.
 std::optional<std::string_view> relay_list_problem(const pb::GroupSettings& settings);
+// What is wrong with a settings record's quorum, or nullopt: with set_quorum, a quorum of 1 to
+// kMaxQuorum and nothing else set (a change of the quorum may wait for approvals, and nothing
+// else in the record must wait with it); without it, no quorum value.
+std::optional<std::string_view> quorum_problem(const pb::GroupSettings& settings);
+inline constexpr std::uint32_t kMaxQuorum = 100;
+// The longest rekey interval a settings record may set (10 years).
+inline constexpr std::uint64_t kMaxRekeyIntervalSeconds = 10ull * 366 * 24 * 3600;
+// The shortest rekey interval: every key update makes each admin rotate, so a shorter one
+// (set by any one admin, a seized one too) would have the group rotate at every sync.
+inline constexpr std::uint64_t kMinRekeyIntervalSeconds = 3600;
 
 // Control records travel under the control key so late joiners can read them.
 bool is_control_payload(const pb::RecordBody& body);

@@ -13,7 +13,7 @@ namespace kolokol::core {
 
 namespace {
 // Append new steps; never edit a step that has shipped.
-constexpr std::array<std::string_view, 5> kCoreSteps = {
+constexpr std::array<std::string_view, 6> kCoreSteps = {
     R"sql(
 CREATE TABLE identity(
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -70,6 +70,14 @@ CREATE TABLE admissions(
   group_id BLOB PRIMARY KEY, add_record BLOB NOT NULL, inviter BLOB NOT NULL,
   inviter_name TEXT NOT NULL, state INTEGER NOT NULL, detail TEXT NOT NULL,
   at_ms INTEGER NOT NULL);
+)sql",
+    // Per-group box keys of this member's key updates (§5.13): the secret sealed (place
+    // "box_keys.secret" || public_key), NULL once erased; the row stays so that a key update
+    // with this key is known as this device's own.
+    R"sql(
+CREATE TABLE box_keys(
+  public_key BLOB PRIMARY KEY, group_id BLOB NOT NULL, secret BLOB, made_ms INTEGER NOT NULL);
+CREATE INDEX box_keys_by_group ON box_keys(group_id, made_ms);
 )sql",
 };
 

@@ -23,6 +23,7 @@ ServerOptions server_options(const RelayOptions& o) {
     s.max_sessions_per_address = o.per_address;
     s.max_sessions_per_prefix = o.per_prefix;
     s.session = o.session;
+    s.origins = o.origins;
     return s;
 }
 

@@ -22,29 +22,9 @@ command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
 command -v nft >/dev/null || skip "nftables (nft) is not installed"
 command -v python3 >/dev/null || skip "python3 is not installed"
 
-TAG="kf$$"
-RNS="${TAG}relay"
-CNS="${TAG}member"
-net_cleanup() { ip netns del "$RNS" 2>/dev/null || true; ip netns del "$CNS" 2>/dev/null || true; }
+source "$(dirname "$0")/lib_veth.bash"
 trap 'cleanup; net_cleanup' EXIT
-ip netns add "$RNS" 2>"$WORK/netns.err" || skip "the kernel refused a network namespace: $(cat "$WORK/netns.err")"
-ip netns add "$CNS"
-ip link add "${TAG}r" type veth peer name "${TAG}c"
-ip link set "${TAG}r" netns "$RNS"
-ip link set "${TAG}c" netns "$CNS"
-ip -n "$RNS" link set "${TAG}r" name wan0
-ip -n "$CNS" link set "${TAG}c" name wan0
-for ns in "$RNS" "$CNS"; do
-  ip -n "$ns" link set wan0 mtu 1500
-  ip -n "$ns" link set wan0 up
-  ip -n "$ns" link set lo up
-done
-ip -n "$RNS" addr add 10.89.0.1/24 dev wan0
-ip -n "$CNS" addr add 10.89.0.2/24 dev wan0
-# No offloads: the rule counts real 1500-byte packets, not 64 KiB super-packets.
-for ns in "$RNS" "$CNS"; do
-  ip netns exec "$ns" ethtool -K wan0 tso off gso off gro off >/dev/null 2>&1 || true
-done
+veth_up
 
 pass_file relay
 port=7443
@@ -62,25 +42,9 @@ ns_relay() {
 }
 ns_relay
 
-# The freeze, in the member's namespace: conntrack counts bytes per direction (accounting on),
-# and once the relay's side (the reply direction of a connection the member opened) has sent
-# 16 KiB, every packet of that connection is dropped both ways.
-ip netns exec "$CNS" sysctl -qw net.netfilter.nf_conntrack_acct=1 2>/dev/null ||
-  skip "conntrack accounting cannot be turned on in a namespace"
-ip netns exec "$CNS" nft -f - <<NFT || skip "nft refused the freeze rule"
-table inet freeze {
-  counter dials {}
-  chain in {
-    type filter hook input priority 0; policy accept;
-    ip saddr 10.89.0.1 tcp sport $port ct reply bytes gt $LIMIT counter drop
-  }
-  chain out {
-    type filter hook output priority 0; policy accept;
-    ip daddr 10.89.0.1 tcp dport $port ct state new counter name dials
-    ip daddr 10.89.0.1 tcp dport $port ct reply bytes gt $LIMIT counter drop
-  }
-}
-NFT
+# The freeze, in the member's namespace (lib_veth.bash): once the relay's side has sent 16 KiB,
+# every packet of the connection is dropped both ways.
+freeze_on "$port" "$LIMIT"
 
 # in_relay/in_member WHO ARGS… — kolokol as a member, in one namespace or the other.
 in_relay() { local who=$1; shift; KOLOKOL_HOME="$WORK/$who" KOLOKOL_PASSPHRASE_FILE="$WORK/$who.pass" ip netns exec "$RNS" "$KOLOKOL" "$@"; }
@@ -112,11 +76,11 @@ for _ in $(seq 150); do grep -qi "froze" "$WORK/boris_first.log" && break; sleep
 seen=$(date +%s.%N)
 grep -qi "froze" "$WORK/boris_first.log" || fail "boris's first sync did not report the freeze within 15 s: $(tail -5 "$WORK/boris_first.log")"
 echo "ok: boris's first sync reported the freeze after $(awk -v a="$start" -v b="$seen" 'BEGIN { printf "%.1f", b - a }') s: $(grep -i froze "$WORK/boris_first.log" | head -1)"
-sleep "${KOLOKOL_FREEZE_KILL_AFTER:-2}"
+sleep "${KOLOKOL_FREEZE_KILL_AFTER:-1}"
 kill -0 "$sync_pid" 2>/dev/null || fail "boris's first sync ended before it could be killed in its middle: $(tail -5 "$WORK/boris_first.log")"
 kill -9 "$sync_pid"
 wait "$sync_pid" 2>/dev/null || true
-echo "ok: boris's first sync killed -9 ${KOLOKOL_FREEZE_KILL_AFTER:-2} s after that"
+echo "ok: boris's first sync killed -9 ${KOLOKOL_FREEZE_KILL_AFTER:-1} s after that"
 
 # The next sync starts in short connections at once (the freeze is remembered); the relay is
 # killed -9 in its middle, once Boris has stored some of it, and started again on the same data.
@@ -124,7 +88,7 @@ stored_now() { in_member boris read "$G" --limit 100000 --json 2>/dev/null | gre
 before_second=$(stored_now)
 ( KOLOKOL_HOME="$WORK/boris" KOLOKOL_PASSPHRASE_FILE="$WORK/boris.pass" exec ip netns exec "$CNS" \
     "$KOLOKOL" sync -v > "$WORK/boris_second.log" 2>&1 ) & sync_pid=$!
-sleep "${KOLOKOL_FREEZE_RELAY_KILL_AFTER:-1.5}"
+sleep "${KOLOKOL_FREEZE_RELAY_KILL_AFTER:-0.75}"
 kill -0 "$sync_pid" 2>/dev/null || fail "boris's second sync ended before the relay could be killed in its middle: $(tail -5 "$WORK/boris_second.log")"
 kill -9 "$RELAY_PID"
 wait "$RELAY_PID" 2>/dev/null || true

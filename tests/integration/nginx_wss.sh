@@ -2,81 +2,17 @@
 # that looks like an ordinary HTTPS site: two members sync through it; the client's first bytes
 # are a TLS ClientHello naming the host (SNI) and offering http/1.1 (ALPN); curl to the site, to
 # random paths and to the secret path without an upgrade gets the site or nginx's own 404, and
-# the relay starts no session for them; a bad WebSocket frame ends that one connection only.
+# the relay starts no session for them; a bad WebSocket frame ends that one connection only; one
+# client address that opens many sessions is capped (the gateway takes it from nginx's
+# X-Real-IP) while another still gets in.
 source "$(dirname "$0")/lib.bash"
-TOOLS="$(dirname "$0")/../support/wss_tools.py"
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$NGINX" ] || fail "nginx is not installed (scripts/deps installs nginx-light)"
-
-# A test CA and a certificate for localhost signed by it.
-mkdir -p "$WORK/pki"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Kolokol test CA" \
-  -keyout "$WORK/pki/ca.key" -out "$WORK/pki/ca.pem" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
-  -keyout "$WORK/pki/site.key" -out "$WORK/pki/site.csr" 2>/dev/null
-printf 'subjectAltName=DNS:localhost\n' > "$WORK/pki/ext"
-openssl x509 -req -in "$WORK/pki/site.csr" -CA "$WORK/pki/ca.pem" -CAkey "$WORK/pki/ca.key" \
-  -CAcreateserial -days 2 -extfile "$WORK/pki/ext" -out "$WORK/pki/site.pem" 2>/dev/null
-
-tls_port=$(pick_port)
-gw_port=$(pick_port)
-fwd_port=$(pick_port)
-[ "$tls_port" != "$gw_port" ] || gw_port=$((tls_port + 1))
-secret="/k-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-
-# nginx on a high port with its own prefix, pid, logs and temp paths, as one process (no
-# master: it runs as whoever runs the test, reads the test's files, and dies with it).
-N="$WORK/nginx"
-mkdir -p "$N/site" "$N/logs" "$N/tmp"
-echo "<html><body><h1>Garden club</h1><p>Meetings on Thursdays.</p></body></html>" > "$N/site/index.html"
-cat > "$N/nginx.conf" <<CONF
-daemon off;
-master_process off;
-pid $N/nginx.pid;
-error_log $N/logs/error.log;
-events { worker_connections 256; }
-http {
-  access_log $N/logs/access.log;
-  client_body_temp_path $N/tmp/body;
-  proxy_temp_path $N/tmp/proxy;
-  fastcgi_temp_path $N/tmp/fastcgi;
-  uwsgi_temp_path $N/tmp/uwsgi;
-  scgi_temp_path $N/tmp/scgi;
-  server {
-    listen 127.0.0.1:$tls_port ssl;
-    server_name localhost;
-    ssl_certificate $WORK/pki/site.pem;
-    ssl_certificate_key $WORK/pki/site.key;
-    root $N/site;
-    location / { try_files \$uri \$uri/ =404; }
-    location = $secret {
-      proxy_pass http://127.0.0.1:$gw_port;
-      proxy_http_version 1.1;
-      proxy_set_header Upgrade \$http_upgrade;
-      proxy_set_header Connection "upgrade";
-      proxy_read_timeout 1h;
-      proxy_send_timeout 1h;
-      proxy_buffering off;
-      proxy_intercept_errors on;
-      error_page 404 = @missing;
-    }
-    location @missing { return 404; }
-  }
-}
-CONF
-"$NGINX" -p "$N" -c "$N/nginx.conf" -e "$N/logs/error.log" &
-CLEANUP_PIDS+=($!)
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$tls_port") 2>/dev/null && break; sleep 0.1; done
-
-# A forwarder in front of nginx records each client connection's first bytes and its bytes.
-mkdir -p "$WORK/rec"
-python3 "$TOOLS" forward "$fwd_port" "$tls_port" "$WORK/rec" &
-CLEANUP_PIDS+=($!)
+source "$(dirname "$0")/lib_nginx.bash"
+start_nginx
 
 pass_file relay
 start_ws_relay() {
   ( KOLOKOL_PASSPHRASE_FILE="$WORK/relay.pass" exec "$KOLOKOL" relay --listen "127.0.0.1:$gw_port" \
-      --ws-path "$secret" --ws-host "localhost:$fwd_port" --data "$WORK/relay" --kdf fast \
+      --ws-path "$secret" --ws-host "localhost:$fwd_port" --data "$WORK/relay" --kdf fast "$@" \
       > "$WORK/relay.out" 2>"$WORK/relay.err" ) &
   RELAY_PID=$!
   CLEANUP_PIDS+=("$RELAY_PID")
@@ -89,10 +25,9 @@ start_ws_relay
 echo "ok: the relay hands out $ADDR"
 
 # Probes: the site, random paths, the secret path without the upgrade or with a bad one.
-curl_to() { curl -s --cacert "$WORK/pki/ca.pem" -o "$WORK/body" -w '%{http_code}' "$@"; }
 site="https://localhost:$tls_port"
 [ "$(curl_to "$site/")" = 200 ] && grep -q "Garden club" "$WORK/body" ||
-  fail "the site is not served: $(tail -3 "$N/logs/error.log")"
+  fail "the site is not served: $(tail -3 "$NGINX_DIR/logs/error.log")"
 [ "$(curl_to "$site/no-such-page")" = 404 ] || fail "a random path did not give 404"
 cp "$WORK/body" "$WORK/body.404"
 for p in /k /k- "/k-$RANDOM" "$secret/" "$secret.html" /admin "/${secret#/k-}"; do
@@ -148,3 +83,19 @@ python3 "$TOOLS" abuse "$tls_port" "$WORK/pki/ca.pem" "$secret" || fail "bad fra
 as boris sync >/dev/null || fail "the relay stopped serving after bad frames"
 echo "ok: bad frames closed their connection only; the relay keeps serving"
 stop_relay
+
+# Caps per client: nginx names each client in X-Real-IP. One address (127.0.0.2) that opens six
+# sessions and says nothing holds four; another (127.0.0.1, through the forwarder) still syncs.
+start_ws_relay --per-address 4
+python3 "$TOOLS" crowd "$tls_port" "$WORK/pki/ca.pem" "$secret" 127.0.0.2 6 > "$WORK/crowd.out" &
+CROWD_PID=$!
+CLEANUP_PIDS+=("$CROWD_PID")
+for _ in $(seq 100); do [ -s "$WORK/crowd.out" ] && break; sleep 0.1; done
+grep -qx "held 4 of 6" "$WORK/crowd.out" || fail "one address was not capped at 4: $(cat "$WORK/crowd.out")"
+as boris sync >/dev/null || fail "another address was locked out by the first one's sessions"
+kill "$CROWD_PID"
+stop_relay
+# The gateway refuses the two over the cap, before the relay is dialled (docs/design.md §8.7).
+grep -q "relay: web server: [0-9]* upgraded to sessions, [0-9]* answered 404, 2 refused at the cap" "$WORK/relay.err" ||
+  fail "the gateway did not count the refusals: $(cat "$WORK/relay.err")"
+echo "ok: one client address is capped at 4 sessions behind nginx; another still syncs"

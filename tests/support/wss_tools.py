@@ -10,11 +10,19 @@ abuse PORT CAFILE PATH
     Through the web server: opens a good WebSocket, then one that sends an unmasked frame and
     one that announces a frame over the bound; both of those must be closed by the far side,
     and the good one must still answer a ping. Prints one line per check; exits 1 on failure.
+crowd PORT CAFILE PATH SOURCE N
+    Through the web server, from the local address SOURCE: opens N WebSockets one after another
+    and sends nothing on them; 2 s later prints "held H of N" (those the far side has not
+    closed), then keeps them open until killed.
+last-record FILE
+    Prints the content type of the last whole TLS record in FILE (a client's bytes): 21 is an
+    alert, as the close_notify of a clean end is under TLS 1.2.
 """
-import os, select, socket, ssl, struct, sys, threading, base64, hashlib
+import os, select, socket, ssl, struct, sys, threading, time, base64, hashlib
 
 
 def forward(listen_port, target_port, record_dir):
+    """Also writes each connection's bytes from the client to RECORD_DIR/up-N."""
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("127.0.0.1", listen_port))
@@ -31,15 +39,25 @@ def forward(listen_port, target_port, record_dir):
             return
         socks = [client, server]
         try:
-            while True:
+            # An end of one side is passed on as a half-close; the other side may still send
+            # (a TLS close_notify after the server's).
+            while socks:
                 r, _, _ = select.select(socks, [], [])
-                done = False
                 for s in r:
-                    data = s.recv(65536)
+                    try:
+                        data = s.recv(65536)
+                    except ConnectionResetError:
+                        data = b""
                     if not data:
-                        done = True
-                        break
+                        socks.remove(s)
+                        try:
+                            (server if s is client else client).shutdown(socket.SHUT_WR)
+                        except OSError:
+                            pass
+                        continue
                     if s is client:
+                        with open(os.path.join(record_dir, "up-%d" % n), "ab") as f:
+                            f.write(data)
                         if len(first) < 4096:
                             first += data[: 4096 - len(first)]
                             with open(os.path.join(record_dir, "first-%d" % n), "wb") as f:
@@ -49,8 +67,6 @@ def forward(listen_port, target_port, record_dir):
                     else:
                         down += len(data)
                         client.sendall(data)
-                if done:
-                    break
         except OSError:
             pass
         finally:
@@ -101,9 +117,11 @@ def hello(path, sni, alpn):
     return 0 if sni in names and alpn in protocols else 1
 
 
-def open_ws(port, cafile, path):
+def open_ws(port, cafile, path, source=None):
     ctx = ssl.create_default_context(cafile=cafile)
-    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    raw = socket.create_connection(
+        ("127.0.0.1", port), timeout=10, source_address=(source, 0) if source else None
+    )
     s = ctx.wrap_socket(raw, server_hostname="localhost")
     key = base64.b64encode(os.urandom(16)).decode()
     s.sendall(
@@ -186,6 +204,35 @@ def abuse(port, cafile, path):
     return 0 if ok else 1
 
 
+def crowd(port, cafile, path, source, n):
+    # An upgrade refused (the gateway's 404 for a client over its cap) holds nothing; one the
+    # relay closes after the upgrade is readable (its end) and holds nothing either.
+    held = []
+    for _ in range(n):
+        try:
+            held.append(open_ws(port, cafile, path, source))
+        except RuntimeError:
+            pass
+    time.sleep(2)
+    r, _, _ = select.select(held, [], [], 0) if held else ([], [], [])
+    print("held %d of %d" % (len(held) - len(r), n), flush=True)
+    while True:
+        time.sleep(60)
+
+
+def last_record(path):
+    b = open(path, "rb").read()
+    p, last = 0, None
+    while p + 5 <= len(b):
+        n = struct.unpack(">H", b[p + 3 : p + 5])[0]
+        if p + 5 + n > len(b):
+            break
+        last = b[p]
+        p += 5 + n
+    print(last)
+    return 0
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "forward":
@@ -194,3 +241,7 @@ if __name__ == "__main__":
         sys.exit(hello(sys.argv[2], sys.argv[3], sys.argv[4]))
     elif cmd == "abuse":
         sys.exit(abuse(int(sys.argv[2]), sys.argv[3], sys.argv[4]))
+    elif cmd == "crowd":
+        crowd(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]))
+    elif cmd == "last-record":
+        sys.exit(last_record(sys.argv[2]))

@@ -99,6 +99,25 @@ Result<StaticPublicKey> parse_key(std::string_view key_text) {
     return to_array<32>(*key);
 }
 
+// The host at the start of `rest` — "[IPv6]", or a name or IPv4 address ending at the first of
+// `ends` — normalised, and what follows it. `missing` when nothing in `ends` follows a name.
+Result<std::pair<std::string, std::string_view>> parse_host(std::string_view rest,
+                                                            std::string_view ends,
+                                                            const char* missing) {
+    if (rest.starts_with('[')) {
+        auto close = rest.find(']');
+        if (close == std::string_view::npos)
+            return bad(KOLOKOL_TEXT("the IPv6 address has no closing ']'"));
+        auto host = parse_ipv6(rest.substr(1, close - 1));
+        if (!host) return std::unexpected(host.error());
+        return std::pair{std::move(*host), rest.substr(close + 1)};
+    }
+    auto end = rest.find_first_of(ends);
+    if (end == std::string_view::npos) return bad(missing);
+    auto host = parse_name_or_ipv4(rest.substr(0, end));
+    if (!host) return std::unexpected(host.error());
+    return std::pair{std::move(*host), rest.substr(end)};
+}
 }  // namespace
 
 std::string key_to_text(const StaticPublicKey& key) {
@@ -113,23 +132,10 @@ Result<Address> Address::parse(std::string_view text) {
     auto rest = text.substr(kAddressScheme.size());
 
     Address out;
-    std::string_view after_host;
-    if (rest.starts_with('[')) {
-        auto close = rest.find(']');
-        if (close == std::string_view::npos)
-            return bad(KOLOKOL_TEXT("the IPv6 address has no closing ']'"));
-        auto host = parse_ipv6(rest.substr(1, close - 1));
-        if (!host) return std::unexpected(host.error());
-        out.host = std::move(*host);
-        after_host = rest.substr(close + 1);
-    } else {
-        auto colon = rest.find(':');
-        if (colon == std::string_view::npos) return bad(KOLOKOL_TEXT("the port is missing"));
-        auto host = parse_name_or_ipv4(rest.substr(0, colon));
-        if (!host) return std::unexpected(host.error());
-        out.host = std::move(*host);
-        after_host = rest.substr(colon);
-    }
+    auto host = parse_host(rest, ":", KOLOKOL_TEXT("the port is missing"));
+    if (!host) return std::unexpected(host.error());
+    out.host = std::move(host->first);
+    std::string_view after_host = host->second;
 
     if (!after_host.starts_with(':')) return bad(KOLOKOL_TEXT("the port is missing"));
     auto slash = after_host.find('/');
@@ -155,23 +161,10 @@ Result<Address> Address::parse_websocket(std::string_view text) {
     Address out;
     out.key = *key;
     out.port = kHttpsPort;
-    std::string_view after_host;
-    if (rest.starts_with('[')) {
-        auto close = rest.find(']');
-        if (close == std::string_view::npos)
-            return bad(KOLOKOL_TEXT("the IPv6 address has no closing ']'"));
-        auto host = parse_ipv6(rest.substr(1, close - 1));
-        if (!host) return std::unexpected(host.error());
-        out.host = std::move(*host);
-        after_host = rest.substr(close + 1);
-    } else {
-        auto end = rest.find_first_of(":/");
-        if (end == std::string_view::npos) return bad(KOLOKOL_TEXT("the path is missing"));
-        auto host = parse_name_or_ipv4(rest.substr(0, end));
-        if (!host) return std::unexpected(host.error());
-        out.host = std::move(*host);
-        after_host = rest.substr(end);
-    }
+    auto host = parse_host(rest, ":/", KOLOKOL_TEXT("the path is missing"));
+    if (!host) return std::unexpected(host.error());
+    out.host = std::move(host->first);
+    std::string_view after_host = host->second;
     auto slash = after_host.find('/');
     if (slash == std::string_view::npos) return bad(KOLOKOL_TEXT("the path is missing"));
     if (slash != 0) {

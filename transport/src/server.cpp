@@ -154,7 +154,10 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> self) {
             std::error_code rec;
             auto remote = socket.remote_endpoint(rec);
             if (rec) continue;  // already gone; the socket closes as it goes out of scope
-            const auto admission = s.admit(remote.address());
+            auto client = remote.address();
+            if (s.options.origins)
+                if (auto origin = s.options.origins->find(remote)) client = *origin;
+            const auto admission = s.admit(client);
             switch (admission.outcome) {
                 case SessionSlots::Outcome::refused_capacity:
                     ++s.refused_capacity;
@@ -188,6 +191,27 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> self) {
 }
 
 }  // namespace
+
+void ClientOrigins::add(const asio::ip::tcp::endpoint& local, const asio::ip::address& client) {
+    std::lock_guard lock(m_mutex);
+    m_clients[local] = client;
+}
+
+void ClientOrigins::remove(const asio::ip::tcp::endpoint& local) {
+    std::lock_guard lock(m_mutex);
+    m_clients.erase(local);
+}
+
+std::optional<asio::ip::address> ClientOrigins::find(const asio::ip::tcp::endpoint& remote) const {
+    std::lock_guard lock(m_mutex);
+    if (auto it = m_clients.find(remote); it != m_clients.end()) return it->second;
+    return std::nullopt;
+}
+
+std::size_t ClientOrigins::size() const {
+    std::lock_guard lock(m_mutex);
+    return m_clients.size();
+}
 
 Server::Server(asio::any_io_executor executor, crypto::BoxKeyPair static_key, ServerOptions options,
                SessionHandler handler)

@@ -386,6 +386,9 @@ std::uint64_t Session::bytes_acknowledged() const {
     return 0;
 #endif
 }
+std::chrono::microseconds Session::handshake_round_trip() const {
+    return m_core->handshake_round_trip;
+}
 const SessionOptions& Session::options() const {
     return m_core->options;
 }

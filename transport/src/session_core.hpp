@@ -30,6 +30,7 @@ struct SessionCore : std::enable_shared_from_this<SessionCore> {
     StaticPublicKey remote_static{};
     noise::HandshakeHash hash{};
     std::uint16_t version = 0;
+    std::chrono::microseconds handshake_round_trip{0};  // the initiator's: message 1 to 2
 
     // Encrypted frames (with their length prefix) waiting for the writer.
     std::deque<Bytes> queue;

@@ -125,10 +125,13 @@ asio::awaitable<Status> initiator_steps(SessionCore& core, noise::HandshakeState
                                         const std::optional<StaticPublicKey>& expected) {
     auto msg1 = hs.write_message(encode_version_offer(core.options.versions));
     if (!msg1) co_return std::unexpected(msg1.error());
+    const auto sent_at = std::chrono::steady_clock::now();
     if (auto sent = co_await write_frame(core, deadline, *msg1); !sent) co_return sent;
 
     auto msg2 = co_await read_frame(core, deadline);
     if (!msg2) co_return std::unexpected(msg2.error());
+    core.handshake_round_trip = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - sent_at);
     auto payload2 = hs.read_message(*msg2);
     if (!payload2) co_return std::unexpected(payload2.error());
     // Checked before msg 3, which would reveal our static key to the wrong responder.

@@ -21,12 +21,15 @@ asio::awaitable<Result<SyncReport>> sync_on_session(Session& session, std::vecto
         config.byte_budget = options.byte_budget;
         config.partials = options.partials;
         config.parts_first = options.parts_first;
+        config.parts_only = options.parts_only;
     }
     auto result = co_await detail::drive_engine(
         session, std::move(config), replica, std::move(keys), options.ping_interval,
         options.stop.state(), std::move(options.progress), std::nullopt,
-        options.live ? detail::ClientDrive{}
-                     : detail::ClientDrive{options.progress_timeout, options.byte_budget});
+        options.live
+            ? detail::ClientDrive{}
+            : detail::ClientDrive{options.progress_timeout, options.byte_budget,
+                                  options.progress_round_trips, options.progress_timeout_min});
     if (!result.status) co_return std::unexpected(result.status.error());
     if (!result.finished) {
         if (options.live && options.stop.requested()) co_return result.report;

@@ -153,7 +153,8 @@ Status SyncEngine::Impl::start(std::vector<MailboxKey> keys) {
             mb.subscription = m_replica.watch(key.id, m_config.live_sink);
         // Envelopes still to fetch in parts go first, alone: their connections carry nothing
         // else, and the reconciliation follows in a session of its own.
-        if (m_partials && m_config.parts_first && !m_partials->queue.empty())
+        if (m_partials &&
+            (m_config.parts_only || (m_config.parts_first && !m_partials->queue.empty())))
             mb.rec = Mailbox::Rec::done;
         else
             m_to_reconcile.push_back(key.id);
@@ -854,7 +855,11 @@ Status SyncEngine::Impl::local_written(const MailboxId& mailbox, std::vector<Rec
 
 SyncEngine::SyncEngine(Config config, Replica& replica)
     : m_impl(std::make_unique<Impl>(std::move(config), replica)) {}
-SyncEngine::~SyncEngine() = default;
+SyncEngine::~SyncEngine() {
+    // A part asked for and never received: another session may fetch its envelope now.
+    if (m_impl && m_impl->m_partials && m_impl->m_part_wanted)
+        m_impl->m_partials->claimed.erase(m_impl->m_part_wanted->id);
+}
 Status SyncEngine::start(std::vector<MailboxKey> keys) {
     return m_impl->start(std::move(keys));
 }

@@ -65,12 +65,13 @@ Status SyncEngine::Impl::on_part(const pb::SyncFrame& f) {
                          KOLOKOL_TEXT("a part that was not asked for"));
     const PartWanted wanted = *m_part_wanted;
     m_part_wanted.reset();
+    m_partials->claimed.erase(wanted.id);
     auto& queue = m_partials->queue;
     auto& held = m_partials->held;
     auto done_with = [&] {
         held.erase(wanted.id);
-        if (!queue.empty() && queue.front() == std::pair{wanted.mailbox, wanted.id})
-            queue.pop_front();
+        const auto at = std::find(queue.begin(), queue.end(), std::pair{wanted.mailbox, wanted.id});
+        if (at != queue.end()) queue.erase(at);
     };
     auto refuse = [&](const char* why) {
         // Whatever was gathered of it is suspect now: the next sync starts it again.
@@ -96,7 +97,13 @@ Status SyncEngine::Impl::on_part(const pb::SyncFrame& f) {
     auto h = held.find(wanted.id);
     if (wanted.offset == 0) {
         if (h == held.end()) {
-            if (held.size() >= kSyncMaxPartials) held.erase(held.begin());
+            if (held.size() >= kSyncMaxPartials) {
+                // The oldest that no session is fetching right now.
+                auto evict = std::find_if(held.begin(), held.end(), [this](const auto& e) {
+                    return !m_partials->claimed.contains(e.first);
+                });
+                held.erase(evict != held.end() ? evict : held.begin());
+            }
             h = held.emplace(wanted.id, PartialEnvelopes::Partial{}).first;
         }
         h->second = PartialEnvelopes::Partial{wanted.mailbox, p.total(), {}};
@@ -132,12 +139,17 @@ void SyncEngine::Impl::send_part_want() {
     for (const auto& [id, mb] : m_mailboxes)
         if (mb.rec == Mailbox::Rec::fetching && mb.fetch_bounded) return;
     auto& queue = m_partials->queue;
-    while (!queue.empty()) {
-        const auto [mailbox, id] = queue.front();
+    for (auto at = queue.begin(); at != queue.end();) {
+        const auto [mailbox, id] = *at;
+        // Another session running at once is fetching this one's parts.
+        if (m_partials->claimed.contains(id)) {
+            ++at;
+            continue;
+        }
         auto it = m_mailboxes.find(mailbox);
         if (it == m_mailboxes.end() || it->second.state == Mailbox::State::refused ||
             it->second.part_cap == 0) {
-            queue.pop_front();  // not this session's to fetch
+            at = queue.erase(at);  // not this session's to fetch
             // Nor is it forgotten: a later fetch of its mailbox starts at it again, so the
             // cursor never passes it, and what is remembered stays bounded by the queue.
             if (auto pos = m_partials->positions.find(id); pos != m_partials->positions.end()) {
@@ -173,6 +185,7 @@ void SyncEngine::Impl::send_part_want() {
         w->set_length(static_cast<std::uint32_t>(length));
         emit(f);
         m_part_wanted = PartWanted{mailbox, id, offset, static_cast<std::uint32_t>(length)};
+        m_partials->claimed.insert(id);
         return;
     }
 }

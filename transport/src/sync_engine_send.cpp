@@ -45,7 +45,9 @@ Status SyncEngine::Impl::start_reconciliations() {
         // until the fetch reaches the end (sync_engine_resume.cpp); envelopes to fetch in parts
         // go before, one thing at a time within the connection's budget.
         if (m_partials && !m_partials->caught_up.contains(id)) {
-            if (m_part_wanted || !m_partials->queue.empty() || m_new_connection_wanted) break;
+            // Parts that sessions running beside this one fetch do not hold the fetch back: the
+            // saved cursor stays before them (advance_cursor) until they are stored.
+            if (m_part_wanted || m_partials->unclaimed() || m_new_connection_wanted) break;
             if (std::any_of(m_mailboxes.begin(), m_mailboxes.end(), [](const auto& e) {
                     return e.second.rec == Mailbox::Rec::fetching && e.second.fetch_bounded;
                 }))
@@ -336,8 +338,8 @@ void SyncEngine::Impl::check_finished() {
         !m_batch.empty() || !m_pending_puts.empty() || m_part_wanted)
         return;
     // Envelopes to fetch in parts of mailboxes this session opened (send_part_want drops the
-    // others).
-    if (m_partials && !m_partials->queue.empty()) return;
+    // others), unless sessions running beside this one fetch them.
+    if (m_partials && m_partials->unclaimed()) return;
     for (const auto& [id, mb] : m_mailboxes)
         if (!mb.settled()) return;
     m_finished = true;

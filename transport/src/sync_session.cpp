@@ -1,5 +1,6 @@
 #include "sync_session.hpp"
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
@@ -148,6 +149,21 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
 
     const auto& h = session.handshake_hash();
     config.handshake_hash.assign(h.begin(), h.end());
+    // The progress timeout in round trips of this connection, within the bounds given: a
+    // freeze on a near link is seen in about the minimum. A loaded peer or machine that makes
+    // it fire anyway costs a redial (and a freeze limit remembered too low), nothing lost. A
+    // peer that acknowledges but sends nothing is still given kAckedQuiet times the bound
+    // given, not the scaled timeout: a slow relay is not a filter, and a filter stops the
+    // acknowledgements too.
+    const auto quiet_limit = kAckedQuiet * client.progress_timeout;
+    if (client.progress_timeout.count() > 0 && client.progress_round_trips > 0 &&
+        session.handshake_round_trip().count() > 0) {
+        const auto scaled = std::chrono::ceil<std::chrono::milliseconds>(
+            session.handshake_round_trip() * client.progress_round_trips);
+        client.progress_timeout =
+            std::clamp(scaled, std::min(client.progress_timeout_min, client.progress_timeout),
+                       client.progress_timeout);
+    }
     // Replica::watch may call from any thread: hop onto the session's executor, and do
     // nothing once this sync has ended.
     config.live_sink = [weak, ex](const MailboxId& mailbox, std::vector<RecordId> ids) {
@@ -273,8 +289,7 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
                 last_send = now;
                 continue;
             }
-            stalled = now - alive >= client.progress_timeout ||
-                      now - st->last_byte >= kAckedQuiet * client.progress_timeout;
+            stalled = now - alive >= client.progress_timeout || now - st->last_byte >= quiet_limit;
         }
         // A client whose connection stopped carrying data, or that spent its byte budget, keeps
         // what arrived whole and drops the session; the caller redials.

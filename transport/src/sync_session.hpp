@@ -28,6 +28,8 @@ struct DriveResult {
 struct ClientDrive {
     std::chrono::milliseconds progress_timeout{};
     std::uint64_t byte_budget = 0;
+    std::uint32_t progress_round_trips = 0;
+    std::chrono::milliseconds progress_timeout_min{};
 };
 
 // What only a server's side needs (ServeOptions has the meaning of each).

@@ -50,7 +50,7 @@ bool has_token(std::string_view value, std::string_view token) {
 // that the caller sees `duplicate` set (a request with two keys is refused).
 struct Head {
     std::string_view first_line;
-    std::optional<std::string_view> upgrade, connection, key, version, accept;
+    std::optional<std::string_view> upgrade, connection, key, version, accept, real_ip;
     bool duplicate = false;
     bool malformed = false;
 };
@@ -99,6 +99,8 @@ Head parse_head(std::string_view head) {
             set(out.version);
         else if (iequals(name, "sec-websocket-accept"))
             set(out.accept);
+        else if (iequals(name, "x-real-ip"))
+            set(out.real_ip);
     }
     if (first) out.malformed = true;
     return out;
@@ -262,6 +264,13 @@ std::optional<std::string> check_upgrade_request(std::string_view head, std::str
     auto decoded = crypto::base64_raw_decode(h.key->substr(0, 22));
     if (!decoded || decoded->size() != 16) return std::nullopt;
     return std::string(*h.key);
+}
+
+std::optional<std::string> real_ip(std::string_view head) {
+    auto h = parse_head(head);
+    // Two X-Real-IP headers: one came from the client, and which is unknown.
+    if (h.malformed || h.duplicate || !h.real_ip) return std::nullopt;
+    return std::string(*h.real_ip);
 }
 
 std::string upgrade_response(std::string_view key) {

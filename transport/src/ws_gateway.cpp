@@ -9,6 +9,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <list>
+#include <map>
 #include <mutex>
 
 #include "kolokol/transport/session_error.hpp"
@@ -20,7 +21,31 @@ namespace {
 using namespace asio::experimental::awaitable_operators;
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 using Tunnel = detail::WsTunnel<asio::ip::tcp::socket>;
+
+// The answer to anything but an upgrade carried: a bare 404 (the web server puts its own page in
+// its place), then the connection ends.
+asio::awaitable<void> answer_not_found(asio::ip::tcp::socket& socket,
+                                       asio::steady_timer& deadline) {
+    const auto answer = ws::not_found_response();
+    co_await (asio::async_write(socket, asio::buffer(answer), use_tuple) ||
+              deadline.async_wait(use_tuple));
+    std::error_code ignored;
+    socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+}
 }  // namespace
+
+asio::ip::address client_address(const asio::ip::address& peer, std::string_view head,
+                                 const std::vector<asio::ip::address>& trusted) {
+    const auto from = SessionSlots::normalized(peer);
+    bool believed = from.is_loopback();
+    for (const auto& t : trusted) believed = believed || SessionSlots::normalized(t) == from;
+    if (!believed) return peer;
+    auto named = ws::real_ip(head);
+    if (!named) return peer;
+    std::error_code ec;
+    auto address = asio::ip::make_address(*named, ec);
+    return ec ? peer : address;
+}
 
 struct WsGateway::State : std::enable_shared_from_this<WsGateway::State> {
     State(asio::any_io_executor ex, WsGatewayOptions o)
@@ -33,6 +58,9 @@ struct WsGateway::State : std::enable_shared_from_this<WsGateway::State> {
     WsGatewayStats counts;
     std::size_t active = 0;
     bool stopped = false;
+    // Upgrades carried, by client address and by client prefix (SessionSlots' normal forms).
+    std::map<asio::ip::address, std::size_t> at_address;
+    std::map<asio::ip::address, std::size_t> in_prefix;
     // Every open connection's socket, to close on stop() (on its own strand).
     std::list<std::pair<asio::any_io_executor, asio::ip::tcp::socket*>> open;
 
@@ -74,6 +102,12 @@ asio::awaitable<void> WsGateway::State::accept_loop() {
     }
 }
 
+// g++ 12 reports -Wmismatched-new-delete for this coroutine's frame, as for drive_engine in
+// sync_session.cpp: asio's frame allocator's ::operator new inlined into the ramp and paired
+// with awaitable_frame_base::operator delete, its matching deallocation — a false positive that
+// depends on inlining decisions.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 asio::awaitable<void> WsGateway::State::serve(asio::ip::tcp::socket socket) {
     auto self = shared_from_this();
     auto executor = socket.get_executor();
@@ -121,15 +155,61 @@ asio::awaitable<void> WsGateway::State::serve(asio::ip::tcp::socket socket) {
             std::lock_guard lock(mutex);
             ++counts.not_found;
         }
-        const auto answer = ws::not_found_response();
-        co_await (asio::async_write(socket, asio::buffer(answer), use_tuple) ||
-                  deadline.async_wait(use_tuple));
-        std::error_code ignored;
-        socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        co_await answer_not_found(socket, deadline);
         co_return;
     }
 
+    std::error_code peer_ec;
+    const auto peer = socket.remote_endpoint(peer_ec);
+    if (peer_ec) co_return;
+    const auto client =
+        SessionSlots::normalized(client_address(peer.address(), head, options.trusted_proxies));
+    const auto prefix = SessionSlots::prefix_of(client);
+    bool over = false;
+    {
+        std::lock_guard lock(mutex);
+        over = at_address[client] >= options.per_address || in_prefix[prefix] >= options.per_prefix;
+        if (over) {
+            ++counts.refused_client;
+        } else {
+            ++at_address[client];
+            ++in_prefix[prefix];
+        }
+        if (at_address[client] == 0) at_address.erase(client);
+        if (in_prefix[prefix] == 0) in_prefix.erase(prefix);
+    }
+    if (over) {
+        co_await answer_not_found(socket, deadline);
+        co_return;
+    }
+    struct Counted {
+        State& s;
+        asio::ip::address client, prefix;
+        ~Counted() {
+            std::lock_guard lock(s.mutex);
+            if (--s.at_address[client] == 0) s.at_address.erase(client);
+            if (--s.in_prefix[prefix] == 0) s.in_prefix.erase(prefix);
+        }
+    } counted{*this, client, prefix};
     asio::ip::tcp::socket relay(executor);
+    // Bound before it connects, so the Server finds its client when it accepts it.
+    std::error_code bind_ec;
+    relay.open(options.target.protocol(), bind_ec);
+    if (!bind_ec) relay.bind(asio::ip::tcp::endpoint(options.target.address(), 0), bind_ec);
+    const auto local = bind_ec ? asio::ip::tcp::endpoint() : relay.local_endpoint(bind_ec);
+    if (bind_ec) {
+        log_line(options.log, LogLevel::warning,
+                 "websocket gateway: no local port for the relay: " + bind_ec.message());
+        co_return;
+    }
+    struct Origin {
+        ClientOrigins* table;
+        asio::ip::tcp::endpoint local;
+        ~Origin() {
+            if (table) table->remove(local);
+        }
+    } origin{options.origins.get(), local};
+    if (options.origins) options.origins->add(local, client);
     auto connected =
         co_await (relay.async_connect(options.target, use_tuple) || deadline.async_wait(use_tuple));
     if (connected.index() == 1 || std::get<0>(std::get<0>(connected))) {
@@ -160,6 +240,7 @@ asio::awaitable<void> WsGateway::State::serve(asio::ip::tcp::socket socket) {
         entry->second = nullptr;
     }
 }
+#pragma GCC diagnostic pop
 
 WsGateway::WsGateway(asio::any_io_executor executor, WsGatewayOptions options)
     : m_state(std::make_shared<State>(executor, std::move(options))) {}

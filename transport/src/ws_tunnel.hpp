@@ -6,7 +6,9 @@
 // peer's stream (inner's sending side is shut down); `up` reads inner and queues binary frames,
 // and a close frame at inner's end; `writer` sends the queue in order. A protocol error, a
 // reset or a peer silent past the grace period after our close closes both sockets: the Session
-// then sees its connection end, as it would on TCP.
+// then sees its connection end, as it would on TCP. Over TLS, an end where both close frames
+// passed is also said in TLS (close_notify, as a browser's is), waiting at most
+// kTlsShutdownBound for the peer's.
 
 #include <array>
 #include <asio/co_spawn.hpp>
@@ -30,6 +32,7 @@ namespace kolokol::transport::detail {
 // How long, after our close frame, the peer has to answer before both sockets are closed.
 inline constexpr std::chrono::seconds kWsCloseGrace{10};
 inline constexpr std::size_t kQueuedFrames = 8;
+inline constexpr std::chrono::seconds kTlsShutdownBound{1};
 
 template <class Stream>
 struct WsTunnel : std::enable_shared_from_this<WsTunnel<Stream>> {
@@ -49,6 +52,8 @@ struct WsTunnel : std::enable_shared_from_this<WsTunnel<Stream>> {
     ws::Role role;  // the side this tunnel is on
     ws::FrameDecoder decoder;
     std::deque<Bytes> queue;
+    Bytes pong;  // the payload of the pong to send next (pong_waiting), at most 125 bytes
+    bool pong_waiting = false;
     asio::steady_timer wake;
     asio::steady_timer grace;
     asio::steady_timer room;  // wakes `up` when the writer has taken a frame
@@ -72,7 +77,7 @@ struct WsTunnel : std::enable_shared_from_this<WsTunnel<Stream>> {
         room.cancel();
     }
 
-    void push(ws::Opcode op, ByteView payload) {
+    Bytes encode(ws::Opcode op, ByteView payload) const {
         std::optional<std::uint32_t> mask;
         if (role == ws::Role::client) {
             std::array<std::uint8_t, 4> key{};
@@ -80,14 +85,38 @@ struct WsTunnel : std::enable_shared_from_this<WsTunnel<Stream>> {
             mask = (std::uint32_t{key[0]} << 24) | (std::uint32_t{key[1]} << 16) |
                    (std::uint32_t{key[2]} << 8) | key[3];
         }
-        queue.push_back(ws::encode_frame(op, payload, mask));
+        return ws::encode_frame(op, payload, mask);
+    }
+
+    void push(ws::Opcode op, ByteView payload) {
+        queue.push_back(encode(op, payload));
         if (op == ws::Opcode::close) close_queued = true;
+        wake.cancel();
+    }
+
+    // A ping is answered by one pong, sent before the next queued frame; pings that come
+    // while a pong still waits replace its payload (RFC 6455 §5.5.3 allows answering only the
+    // most recent), so a peer that pings and never reads costs at most one control frame.
+    void answer_ping(ByteView payload) {
+        if (close_queued) return;
+        pong.assign(payload.begin(), payload.end());
+        pong_waiting = true;
         wake.cancel();
     }
 
     asio::awaitable<void> writer() {
         constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
         while (!stopped) {
+            if (pong_waiting) {
+                pong_waiting = false;
+                Bytes frame = encode(ws::Opcode::pong, pong);
+                auto [ec, n] = co_await asio::async_write(outer, asio::buffer(frame), use_tuple);
+                if (ec) {
+                    stop();
+                    co_return;
+                }
+                continue;
+            }
             if (queue.empty()) {
                 if (close_written) co_return;
                 wake.expires_at(std::chrono::steady_clock::time_point::max());
@@ -130,7 +159,7 @@ struct WsTunnel : std::enable_shared_from_this<WsTunnel<Stream>> {
                 if (!*frame) break;
                 auto& f = **frame;
                 if (f.opcode == ws::Opcode::ping) {
-                    if (!close_queued) push(ws::Opcode::pong, f.payload);
+                    answer_ping(f.payload);
                 } else if (f.opcode == ws::Opcode::close) {
                     // The end of the peer's stream, as a TCP FIN: ours ends with our own close
                     // frame once the Session has ended its side (its last bytes still go).
@@ -176,6 +205,19 @@ struct WsTunnel : std::enable_shared_from_this<WsTunnel<Stream>> {
         push(ws::Opcode::close, ByteView(kNormal, 2));
     }
 
+    // After a clean end over TLS: close_notify, and the peer's within the bound (a peer that
+    // just closes is no failure: the stream has already ended).
+    asio::awaitable<void> end_tls() {
+        if constexpr (requires(Stream & s) { s.async_shutdown(asio::use_awaitable); }) {
+            if (stopped || !close_written || !down_done) co_return;
+            using namespace asio::experimental::awaitable_operators;
+            constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+            grace.expires_after(kTlsShutdownBound);
+            co_await (outer.async_shutdown(use_tuple) || grace.async_wait(use_tuple));
+        }
+        co_return;
+    }
+
     // Runs the three until the connection ends; both sockets are closed afterwards.
     // `keep` (a TLS context) lives as long as the tunnel.
     static void start(std::shared_ptr<WsTunnel> self, Bytes initial, LogSink log,
@@ -186,6 +228,7 @@ struct WsTunnel : std::enable_shared_from_this<WsTunnel<Stream>> {
             executor,
             [self, initial = std::move(initial)]() mutable -> asio::awaitable<void> {
                 co_await (self->down(std::move(initial)) && self->up() && self->writer());
+                co_await self->end_tls();
                 self->stop();
             },
             [log = std::move(log), keep = std::move(keep)](std::exception_ptr e) {

@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "network.hpp"
+#include "proposals.hpp"
 // i18n.hpp after the other headers: `_` is a macro.
 #include "i18n.hpp"
 #include "kolokol/core/identity.hpp"
@@ -138,7 +139,8 @@ void ChatController::load() {
         auto messages = m_node.messages(g.summary.id, kMessagesShown);
         if (!messages) continue;
         // What was there when the chat opened counts as read; so does all of the group shown.
-        const bool mark_all = !g.loaded || i == m_current;
+        const bool first_load = !g.loaded;
+        const bool mark_all = first_load || i == m_current;
         g.loaded = true;
         g.unread = 0;
         for (const auto& m : *messages) {
@@ -148,6 +150,13 @@ void ChatController::load() {
                 ++g.unread;
         }
         if (i == m_current) m_messages = std::move(*messages);
+        if (auto waiting = m_node.pending(g.summary.id)) {
+            for (const auto& p : *waiting) {
+                if (!g.proposals.insert(p.id).second || first_load) continue;
+                notice(subst(_("Waiting for approvals in {}: {}. /approve {} approves it."),
+                             g.summary.name, proposal_change(m_node, p), proposal_id_text(p.id)));
+            }
+        }
         g.alerts = 0;
         if (auto alerts = m_node.alerts(g.summary.id))
             for (const auto& a : *alerts)
@@ -171,6 +180,14 @@ void ChatController::load_strip(const core::GroupId& group) {
                                                         : _("Alert: {}");
             m_strip.push_back({Style::alert, "⚠ " + subst(pattern, a.get("text"))});
         }
+    }
+    if (auto waiting = m_node.pending(group)) {
+        for (const auto& p : *waiting)
+            m_strip.push_back(
+                {Style::alert, subst(P_("Waiting: {} ({} of {} approval)",
+                                        "Waiting: {} ({} of {} approvals)", p.needed),
+                                     proposal_change(m_node, p), p.approvers.size(), p.needed) +
+                                   "  #" + proposal_id_text(p.id)});
     }
     const std::int64_t now = now_ms();
     if (auto events = m_node.events_due(group, now, now + kEventsAheadMs)) {
@@ -333,6 +350,8 @@ void ChatController::run_command(const SlashCommand& c) {
                  "18:00, 01.03.2026 18:00, or 18:00 today"),
               N_("/task TITLE — an open task; /task done ID marks it done"),
               N_("/case NAME [@ WHERE] — open a detention case"),
+              N_("/pending — membership changes waiting for admins' approvals"),
+              N_("/approve ID — approve one of them (admins; ID as /pending shows it)"),
               N_("/quit — leave the chat (Ctrl-C also quits)"),
               N_("PgUp/PgDn scroll; Up/Down recall what you typed; //text sends a line "
                  "starting with /")})
@@ -457,7 +476,59 @@ void ChatController::run_command(const SlashCommand& c) {
         run_object_command(c, *gid);
         return;
     }
+    if (c.name == "pending" || c.name == "approve") {
+        run_proposal_command(c, *gid);
+        return;
+    }
     notify_status(subst(_("Unknown command /{}: /help lists them."), c.name), true);
+}
+
+void ChatController::run_proposal_command(const SlashCommand& c, const core::GroupId& group) {
+    if (c.name == "pending") {
+        if (!c.args.empty()) {
+            notify_status(_("Usage: /pending"), true);
+            return;
+        }
+        auto hold = m_sync.hold();
+        auto waiting = m_node.pending(group);
+        if (!waiting) {
+            notify_status(translated(waiting.error()), true);
+            return;
+        }
+        if (waiting->empty()) notice(_("No changes are waiting for approvals."));
+        for (const auto& p : *waiting) notice(proposal_line(m_node, p));
+        return;
+    }
+    if (c.args.size() != 1) {
+        notify_status(_("Usage: /approve ID"), true);
+        return;
+    }
+    {
+        auto hold = m_sync.hold();
+        auto id = m_node.resolve_proposal(group, c.args[0]);
+        if (!id) {
+            notify_status(translated(id.error()), true);
+            return;
+        }
+        std::string change, alert;
+        if (auto waiting = m_node.pending(group))
+            for (const auto& p : *waiting)
+                if (p.id == *id) {
+                    change = proposal_change(m_node, p);
+                    alert = proposal_alert(m_node, p);
+                }
+        if (auto s = m_node.approve(group, *id, alert); !s) {
+            notify_status(subst(_("Not approved: {}"), translated(s.error())), true);
+            return;
+        }
+        bool still = false;
+        if (auto waiting = m_node.pending(group))
+            for (const auto& p : *waiting) still = still || p.id == *id;
+        notice(still ? subst(_("Approved: {}. It waits for more approvals."), change)
+                     : subst(_("Approved: {}. It has taken effect."), change));
+        if (m_live) m_live->written();
+    }
+    refresh();
 }
 
 void ChatController::run_object_command(const SlashCommand& c, const core::GroupId& group) {

@@ -68,11 +68,15 @@ private:
         std::set<core::RecordId> seen;
         std::size_t unread = 0;
         std::size_t alerts = 0;  // alerts raised in the last day
+        // Membership changes waiting for approvals, seen so far: a new one is announced.
+        std::set<core::RecordId> proposals;
         bool loaded = false;
     };
     void load();
     void notice(std::string text);
     void run_command(const SlashCommand& command);
+    // /pending and /approve ID: the proposals of docs/design.md §5.10.
+    void run_proposal_command(const SlashCommand& command, const core::GroupId& group);
     // /event, /task, /case, /alert: one object change through Node::object_change.
     void run_object_command(const SlashCommand& command, const core::GroupId& group);
     void load_strip(const core::GroupId& group);

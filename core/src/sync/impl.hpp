@@ -71,6 +71,7 @@ struct SyncService::Impl : std::enable_shared_from_this<Impl> {
     std::future<void> ran;              // ready when the thread's run() returned
     std::atomic<bool> stopping{false};  // stop() was called
     std::atomic<bool> stopped{false};   // the thread has ended: callers use the Node directly
+    std::uint64_t served_at_stop = 0;   // sessions the listener had served, kept by stop()
 
     std::unique_ptr<transport::Replica> inner;   // the Node's replica
     std::unique_ptr<sync::LiveReplica> replica;  // shared by every session

@@ -1,7 +1,12 @@
 #include "kolokol/core/sync_once.hpp"
 
 #include <algorithm>
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -96,25 +101,62 @@ constexpr std::uint64_t budget_for(std::uint64_t limit) {
 constexpr std::uint64_t kMinFreezeBytes = 2 << 10;
 constexpr int kMaxDials = 20'000;
 
+// The options of one short connection (or of the first session, before any freeze is known).
+void short_options(transport::SyncOptions& s, std::optional<std::uint64_t> limit, bool whole,
+                   bool parts_only) {
+    // A connection that only fetches parts, or that fetches a mailbox from its cursor, asks
+    // for exactly what fits; one that reconciles leaves room for the replies and envelopes
+    // in flight when it stops. One that only fetches parts receives nothing it did not ask
+    // for, each part sized to what is left: it keeps an eighth for Noise, TCP and its pings.
+    s.byte_budget = !limit       ? 0
+                    : parts_only ? std::max<std::uint64_t>(*limit * 7 / 8, 2 << 10)
+                    : whole      ? std::max<std::uint64_t>(*limit * 3 / 4, 2 << 10)
+                                 : budget_for(*limit);
+    s.frame_budget =
+        limit ? static_cast<std::uint32_t>(std::max<std::uint64_t>(*limit / 8, 2 << 10)) : 0;
+    s.part_bytes = limit ? static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
+                               *limit / 2, 1 << 10, transport::kSyncMaxPartBytes))
+                         : 0;
+}
+
+// g++ 12 reports -Wmismatched-new-delete for the coroutine frames below, as for drive_engine in
+// transport/src/sync_session.cpp: asio's frame allocator's ::operator new inlined into the ramp
+// and paired with awaitable_frame_base::operator delete, its matching deallocation — a false
+// positive.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 // One session with `address` for `group`, redialled while sessions freeze or spend their byte
 // budget and still store something: each next session reconciles, so what was stored is not
 // fetched again. A freeze seen is remembered for the address and later sessions go in short
-// connections under it.
+// connections under it. While envelopes wait for their parts, up to
+// `short_connections_at_once` - 1 more short connections fetch parts beside it, each of a
+// different envelope (PartialEnvelopes::claimed); all run as coroutines on one io_context on
+// this thread, so the state they share changes only between awaits.
 Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& replica,
                                                  const SyncOnceOptions& o, const SyncRoute& route,
                                                  const std::string& address, const GroupId& group) {
     auto limit = node.freeze_limit(address);
+    auto parsed = transport::Address::parse(address);
+    if (!parsed) return std::unexpected(parsed.error());
     // Envelopes fetched in parts, and where each mailbox's fetch goes on, kept from one short
     // connection to the next; the fetch cursors also from one sync to the next, per relay key.
     auto partials = std::make_shared<transport::PartialEnvelopes>();
-    if (auto parsed = transport::Address::parse(address)) {
+    {
         const std::string key = transport::key_to_text(parsed->key);
         partials->load_cursor = [&node, key](const MailboxId& mailbox) {
             return node.fetch_cursor(key, mailbox);
         };
-        // A cursor not saved costs only a fetch done again.
-        partials->save_cursor = [&node, key](const MailboxId& mailbox, std::uint64_t position) {
-            (void)node.set_fetch_cursor(key, mailbox, position);
+        // A cursor not saved costs only a fetch done again. One that did not move is not
+        // written again (a commit, and its fdatasync, for nothing).
+        auto saved = std::make_shared<std::map<MailboxId, std::uint64_t>>();
+        partials->save_cursor = [&node, key, saved](const MailboxId& mailbox,
+                                                    std::uint64_t position) {
+            auto [at, fresh] = saved->try_emplace(mailbox, position);
+            if (!fresh && at->second == position) return;
+            if (node.set_fetch_cursor(key, mailbox, position))
+                at->second = position;
+            else
+                saved->erase(at);
         };
     }
     auto fetching = [&partials, &node, &group] {
@@ -129,61 +171,77 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
         return n;
     };
     if (limit && o.observer) o.observer->on_short_connections(address, *limit, budget_for(*limit));
-    SyncOnceOptions per = o;
     transport::SyncReport total;
-    int fruitless = 0;
-    // However much progress each makes, a sync with one address ends: 5 MiB in connections of
-    // 8 KiB is some 700.
-    for (int dial = 0; dial < kMaxDials; ++dial) {
-        // A connection that only fetches parts, or that fetches a mailbox from its cursor, asks
-        // for exactly what fits; one that reconciles leaves room for the replies and envelopes
-        // in flight when it stops.
-        const bool parts_only = !partials->queue.empty();
-        per.sync.byte_budget = !limit ? 0
-                               : parts_only || fetching()
-                                   ? std::max<std::uint64_t>(*limit * 3 / 4, 2 << 10)
-                                   : budget_for(*limit);
-        per.sync.frame_budget =
-            limit ? static_cast<std::uint32_t>(std::max<std::uint64_t>(*limit / 8, 2 << 10)) : 0;
-        per.sync.part_bytes = limit ? static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
-                                          *limit / 2, 1 << 10, transport::kSyncMaxPartBytes))
-                                    : 0;
+    const auto stored_at_start = replica.stored();
+    auto tell = [&] {
+        if (o.observer && limit)
+            o.observer->on_connections(address, connections, total.bytes_received,
+                                       partials->fetches);
+    };
+
+    asio::io_context io;
+    // Sessions under way that may be fetching parts; the helpers end once `lead_done`.
+    int running = 0;
+    bool lead_done = false;
+    std::optional<Result<transport::SyncReport>> outcome;
+    auto pause = [&io]() -> asio::awaitable<void> {
+        asio::steady_timer t(io, std::chrono::milliseconds(2));
+        co_await t.async_wait(asio::use_awaitable);
+    };
+
+    // One session: its options, the dial, and what it did. Returns the session's result; on a
+    // freeze or a spent budget, `progress` says whether it stored or learned anything.
+    struct Step {
+        Result<transport::SyncReport> result;
+        bool progress = false;
+    };
+    auto step = [&](bool parts_only, bool helper) -> asio::awaitable<Step> {
+        SyncOnceOptions per = o;
+        short_options(per.sync, limit, parts_only || fetching(), helper);
         per.sync.partials = partials;
         per.sync.parts_first = true;
+        per.sync.parts_only = helper;
+        per.sync.live = false;
+        per.sync.stop = o.stop;
         const auto partial_before = partial_bytes();
-        transport::SyncReport last;
+        auto last = std::make_shared<transport::SyncReport>();
         auto observer_progress = o.observer;
-        per.sync.progress = [&last, observer_progress](const transport::SyncReport& r) {
-            last = r;
+        per.sync.progress = [last, observer_progress](const transport::SyncReport& r) {
+            *last = r;
             if (observer_progress) observer_progress->on_progress(r);
         };
         const auto stored_before = replica.stored();
         const auto advances_before = partials->advances;
         const auto queued_before = partials->queue.size();
         ++connections;
-        auto one =
-            one_session(node, replica, per, route, address, group, node.mailbox_keys(&group), true);
-        auto tell = [&] {
-            if (o.observer && limit)
-                o.observer->on_connections(address, connections, total.bytes_received,
-                                           partials->fetches);
+        auto allowed = route(node, group, address, per.sync.connect);
+        if (!allowed) co_return Step{std::unexpected(allowed.error())};
+        // The plan left such groups out; a route that changed its mind meanwhile still holds.
+        if (!*allowed)
+            co_return Step{fail(CoreErrc::bad_input, "the group is Tor only and no proxy is set")};
+        // Counted while it runs, even when it throws: the lead waits for the count to fall.
+        struct Running {
+            int& n;
+            explicit Running(int& count) : n(count) { ++n; }
+            ~Running() { --n; }
+            Running(const Running&) = delete;
+            Running& operator=(const Running&) = delete;
         };
+        std::optional<Running> counted(std::in_place, running);
+        auto one = co_await transport::async_sync_with(*parsed, node.mailbox_keys(&group), replica,
+                                                       std::move(per.sync));
+        counted.reset();
         if (one) {
             add_up(total, *one);
-            if (!parts_only) tell();
-            // A session that fetched only parts is followed by one that reconciles.
-            if (!parts_only) return total;
-            fruitless = 0;
-            continue;
+            co_return Step{std::move(one), true};
         }
         const auto code = one.error().code;
         const bool stalled = code == transport::SyncErrc::stalled;
         if ((!stalled && code != transport::SyncErrc::budget_spent) || o.stop.requested())
-            return one;
-        last.received = replica.stored() - stored_before;
-        add_up(total, last);
+            co_return Step{std::move(one)};
+        add_up(total, *last);
         // The limit is what the connection let through, frames cut short included.
-        const auto through = last.wire_bytes_received;
+        const auto through = last->wire_bytes_received;
         if (stalled && through >= kMinFreezeBytes && (!limit || through < *limit)) {
             limit = through;
             (void)node.set_freeze_limit(address, *limit);
@@ -191,19 +249,98 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
         if (stalled && o.observer)
             o.observer->on_freeze(address, through, limit ? budget_for(*limit) : 0);
         // Progress: envelopes stored, parts gathered, a fetch cursor moved on, or envelopes
-        // learned of that are to come in parts.
-        if (last.received == 0 && partial_bytes() <= partial_before &&
-            partials->advances == advances_before && partials->queue.size() <= queued_before) {
-            if (++fruitless >= std::max(o.max_fruitless_redials, 1)) {
-                tell();
-                return one;
+        // learned of that are to come in parts (by this session or one beside it).
+        const bool progress =
+            replica.stored() > stored_before || partial_bytes() > partial_before ||
+            partials->advances != advances_before || partials->queue.size() > queued_before;
+        co_return Step{std::move(one), progress};
+    };
+
+    // Set below, once the helpers are defined.
+    std::function<void()> start_helpers;
+    // The lead: the first session, the fetches and the reconciliation, and parts too.
+    auto lead = [&]() -> asio::awaitable<Result<transport::SyncReport>> {
+        int fruitless = 0;
+        // However much progress each makes, a sync with one address ends: 5 MiB in connections
+        // of 8 KiB is some 700.
+        for (int dial = 0; dial < kMaxDials; ++dial) {
+            const bool parts_only = !partials->queue.empty();
+            // Every envelope queued is being fetched by a helper: wait for one to end.
+            if (parts_only && running > 0 && partials->queue.size() <= std::size_t(running)) {
+                co_await pause();
+                --dial;
+                continue;
             }
-        } else {
-            fruitless = 0;
+            auto s = co_await step(parts_only, false);
+            start_helpers();
+            if (s.result) {
+                fruitless = 0;
+                // A session that fetched only parts is followed by one that reconciles; one
+                // that reconciled ends the sync once the helpers' parts are stored too.
+                if (parts_only) continue;
+                while (running > 0) co_await pause();
+                if (!partials->queue.empty()) continue;
+                co_return std::move(s.result);
+            }
+            const auto code = s.result.error().code;
+            if ((code != transport::SyncErrc::stalled &&
+                 code != transport::SyncErrc::budget_spent) ||
+                o.stop.requested())
+                co_return std::move(s.result);
+            if (!s.progress) {
+                if (++fruitless >= std::max(o.max_fruitless_redials, 1))
+                    co_return std::move(s.result);
+            } else {
+                fruitless = 0;
+            }
         }
-    }
-    return fail(transport::SyncErrc::stalled, "too many short connections for one sync");
+        co_return fail(transport::SyncErrc::stalled, "too many short connections for one sync");
+    };
+    // A helper: parts of envelopes no other session is fetching, while there are such.
+    auto helper = [&]() -> asio::awaitable<void> {
+        int fruitless = 0;
+        while (!lead_done && !o.stop.requested() && connections < kMaxDials) {
+            if (!limit || partials->queue.size() <= std::size_t(running)) {
+                co_await pause();
+                continue;
+            }
+            auto s = co_await step(true, true);
+            if (s.result || s.progress) {
+                fruitless = 0;
+                continue;
+            }
+            const auto code = s.result.error().code;
+            // Anything else than a freeze or a spent budget is the lead's to see and report.
+            if (code != transport::SyncErrc::stalled && code != transport::SyncErrc::budget_spent)
+                co_return;
+            if (++fruitless >= std::max(o.max_fruitless_redials, 1)) co_return;
+        }
+    };
+    // The helpers start once the address is known to freeze (at once when a limit is
+    // remembered, else after the first freeze): a link that does not freeze never polls.
+    bool helpers_started = false;
+    start_helpers = [&] {
+        if (helpers_started || !limit) return;
+        helpers_started = true;
+        for (int i = 1; i < std::max(o.short_connections_at_once, 1); ++i)
+            asio::co_spawn(io, helper(), [](std::exception_ptr) {});
+    };
+    asio::co_spawn(
+        io, [&]() -> asio::awaitable<void> { outcome = co_await lead(); },
+        [&](std::exception_ptr e) {
+            lead_done = true;
+            if (e && !outcome)
+                outcome = fail(transport::SyncErrc::replica_failed, "the sync failed");
+        });
+    start_helpers();
+    io.run();
+    if (!outcome) return fail(transport::SyncErrc::stalled, "the sync did not run");
+    total.received = replica.stored() - stored_at_start;
+    tell();
+    if (!*outcome) return std::move(*outcome);
+    return total;
 }
+#pragma GCC diagnostic pop
 
 // One group's sessions with one address: again while a round changes the group's offer.
 Result<transport::SyncReport> sync_rounds(Node& node, CountingReplica& replica,
@@ -241,8 +378,13 @@ Result<transport::SyncReport> sync_rounds(Node& node, CountingReplica& replica,
 
 transport::SyncOptions SyncOnceOptions::freeze_tolerant() {
     transport::SyncOptions options;
-    // Well under the session's idle timeout (120 s), above a slow link's gap between frames.
+    // Well under the session's idle timeout (120 s), above a slow link's gap between frames;
+    // on a link whose handshake took R, 10 R but at least 1 s (T/2 of quiet sends a ping,
+    // which the peer's TCP acknowledges within a round trip; a lost segment is sent again
+    // within about 200 ms plus a round trip).
     options.progress_timeout = std::chrono::seconds(5);
+    options.progress_round_trips = 10;
+    options.progress_timeout_min = std::chrono::seconds(1);
     return options;
 }
 

@@ -605,6 +605,8 @@ void SyncService::stop() {
     if (m_impl->ran.wait_for(kStopGrace) == std::future_status::timeout) m_impl->io.stop();
     if (m_impl->thread.joinable()) m_impl->thread.join();
     m_impl->stopped = true;
+    if (m_impl->server)
+        m_impl->served_at_stop = m_impl->server->stats().transport.sessions_established;
     // Sockets must not outlive their io_context.
     m_impl->lan.reset();
     m_impl->server.reset();
@@ -624,6 +626,15 @@ std::size_t SyncService::incoming() {
     std::size_t n = 0;
     run_on_thread([&] {
         if (m_impl->server) n = static_cast<std::size_t>(m_impl->server->stats().transport.active);
+    });
+    return n;
+}
+
+std::uint64_t SyncService::served() {
+    if (m_impl->stopped) return m_impl->served_at_stop;
+    std::uint64_t n = 0;
+    run_on_thread([&] {
+        if (m_impl->server) n = m_impl->server->stats().transport.sessions_established;
     });
     return n;
 }

@@ -57,6 +57,46 @@ private:
     std::map<transport::MailboxId, std::set<transport::RecordId>> m_index;
 };
 
+// One session's view of the relay's envelopes, without the ids listed in the withhold file
+// when the session began: as if the relay had never stored them. Another session, begun when
+// the file lists nothing, gets everything — the relay withholds a record from one member only.
+class WithholdingReplica final : public transport::Replica {
+public:
+    WithholdingReplica(transport::Replica& inner, std::set<transport::RecordId> withheld)
+        : m_inner(inner), m_withheld(std::move(withheld)) {}
+    Result<std::vector<transport::RecordId>> ids(const transport::MailboxId& mailbox) override {
+        auto all = m_inner.ids(mailbox);
+        if (!all) return all;
+        std::erase_if(*all, [&](const auto& id) { return m_withheld.contains(id); });
+        return all;
+    }
+    Result<std::optional<Bytes>> get(const transport::RecordId& id) override {
+        if (m_withheld.contains(id)) return std::optional<Bytes>{};
+        return m_inner.get(id);
+    }
+    Result<std::vector<bool>> put(const transport::MailboxId& mailbox,
+                                  std::span<const Bytes> envelopes) override {
+        return m_inner.put(mailbox, envelopes);
+    }
+
+private:
+    transport::Replica& m_inner;
+    std::set<transport::RecordId> m_withheld;
+};
+
+// The record ids (hex, one a line) the withhold file lists now; none when it is absent.
+std::set<transport::RecordId> read_withheld(const std::string& path) {
+    std::set<transport::RecordId> out;
+    if (path.empty()) return out;
+    std::ifstream in(path);
+    std::string line;
+    while (in && std::getline(in, line)) {
+        auto raw = crypto::hex_decode(line);
+        if (raw && raw->size() == 32) out.insert(to_array<32>(*raw));
+    }
+    return out;
+}
+
 class SessionLog {
 public:
     explicit SessionLog(const std::string& path) : m_out(path, std::ios::app) {
@@ -74,12 +114,21 @@ private:
 };
 
 int hostile_relay(std::span<const std::string> args) {
-    if (args.size() != 2 && !(args.size() == 3 && args[2] == "high-key"))
-        usage_error("takes LISTEN and LOG, and optionally high-key");
+    std::string withhold_file;
+    bool high_key = false;
+    for (std::size_t i = 2; i < args.size(); ++i) {
+        if (args[i] == "high-key")
+            high_key = true;
+        else if (args[i].starts_with("withhold="))
+            withhold_file = args[i].substr(9);
+        else
+            usage_error("takes LISTEN and LOG, and optionally high-key and withhold=FILE");
+    }
+    if (args.size() < 2) usage_error("takes LISTEN and LOG, and optionally high-key");
     // With high-key its static key starts with 0xff, so a LAN member that finds it by beacon is
     // the side that dials (the smaller transport key does).
     auto key = crypto::box_keypair();
-    while (args.size() == 3 && key.public_key[0] != 0xff) key = crypto::box_keypair();
+    while (high_key && key.public_key[0] != 0xff) key = crypto::box_keypair();
     auto endpoint = transport::parse_listen_address(args[0]);
     if (!endpoint) usage_error(endpoint.error().what());
     auto log = std::make_shared<SessionLog>(args[1]);
@@ -88,9 +137,11 @@ int hostile_relay(std::span<const std::string> args) {
     auto next_session = std::make_shared<std::uint64_t>(0);
     transport::Server server(
         io.get_executor(), std::move(key), transport::ServerOptions{},
-        [&replica, log, next_session](transport::Session& session) -> asio::awaitable<void> {
+        [&replica, log, next_session,
+         withhold_file](transport::Session& session) -> asio::awaitable<void> {
             const auto n = std::to_string(++*next_session);
             log->line("session " + n + " key " + transport::key_to_text(session.remote_static()));
+            WithholdingReplica view(replica, read_withheld(withhold_file));
             transport::ServeOptions options;
             // Serves everything, like a relay, after writing down what was asked for.
             options.admit = [log,
@@ -98,7 +149,7 @@ int hostile_relay(std::span<const std::string> args) {
                 log->line("open " + n + " " + crypto::hex_encode(mailbox));
                 return std::nullopt;
             };
-            (void)co_await transport::serve_on_session(session, replica, std::move(options));
+            (void)co_await transport::serve_on_session(session, view, std::move(options));
             log->line("end " + n);
         });
     if (auto ok = server.listen(*endpoint); !ok) {
@@ -132,10 +183,12 @@ std::unique_ptr<core::Node> open_home(const std::string& home, const std::string
 
 const Registration relay_reg{
     {"hostile-relay",
-     "LISTEN LOG [high-key] — serves as a relay on LISTEN (HOST:PORT), prints its address and "
-     "writes to LOG `session N key KEY` (the client's Noise static key) and `open N MAILBOX` "
-     "(hex) for every session and mailbox opened; runs until SIGTERM. high-key: a static key "
-     "starting with 0xff (LAN members found by beacon dial it)",
+     "LISTEN LOG [high-key] [withhold=FILE] — serves as a relay on LISTEN (HOST:PORT), prints "
+     "its address and writes to LOG `session N key KEY` (the client's Noise static key) and "
+     "`open N MAILBOX` (hex) for every session and mailbox opened; runs until SIGTERM. "
+     "high-key: a static key starting with 0xff (LAN members found by beacon dial it). "
+     "withhold=FILE: a session never sees the record ids (hex, one a line) FILE lists when it "
+     "begins",
      hostile_relay}};
 
 const Registration mailboxes_reg{

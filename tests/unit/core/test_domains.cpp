@@ -15,7 +15,7 @@ TEST_CASE("every signature and hash domain is distinct and versioned in the kolo
         core::kRecordDomain,           core::kCardDomain,        core::kSafetyNumberDomain,
         core::kGenesisDomain,          core::kGroupDomain,       core::kWelcomeDomain,
         core::kChunksHashDomain,       bundle::kSignatureDomain, bundle::kCustodyDomain,
-        transport::kMailboxOpenDomain, core::kSyncPartDomain,
+        transport::kMailboxOpenDomain, core::kSyncPartDomain,    core::kControlDigestDomain,
     };
     std::set<std::string_view> seen;
     for (auto d : domains) {

@@ -286,6 +286,28 @@ TEST_CASE("any flipped byte in an envelope is caught") {
     CHECK(ok->added == 1);
 }
 
+TEST_CASE("a rekey interval under an hour is refused at ingest, also from an admin") {
+    // Each key update makes every admin rotate: an interval of seconds, set by one (seized)
+    // admin, would have the whole group rotate at every sync.
+    Pair p;
+    auto& a = NodeTestAccess::impl(*p.a);
+    auto epoch = *a.state(p.group).writer_epoch(p.a->me());
+    auto interval = [&](std::uint64_t seconds) {
+        pb::RecordBody body;
+        body.mutable_settings()->set_set_rekey_interval(true);
+        body.mutable_settings()->set_rekey_interval_seconds(seconds);
+        REQUIRE(a.prepare(p.group, body, epoch).has_value());
+        return a.seal(body, epoch);
+    };
+    CHECK(ingest_one(*p.b, interval(1)) == RejectReason::malformed_record);
+    CHECK(ingest_one(*p.b, interval(3599)) == RejectReason::malformed_record);
+    CHECK(p.b->rekey_interval(p.group) == 0);
+    auto hour = p.b->ingest(std::vector<Bytes>{interval(3600)});
+    REQUIRE(hour.has_value());
+    CHECK(hour->added == 1);
+    CHECK(p.b->rekey_interval(p.group) == 3600);
+}
+
 TEST_CASE("a bad signature is rejected") {
     Pair p;
     auto& a = NodeTestAccess::impl(*p.a);

@@ -9,6 +9,7 @@
 #include "kolokol/transport/address.hpp"
 #include "kolokol/transport/session_error.hpp"
 #include "kolokol/transport/websocket.hpp"
+#include "kolokol/transport/ws_gateway.hpp"
 
 using namespace kolokol;
 using namespace kolokol::transport;
@@ -203,4 +204,52 @@ TEST_CASE("websocket: the upgrade request is taken only as exactly asked") {
     CHECK(ws::check_upgrade_response(ws::upgrade_response(key), key));
     CHECK_FALSE(ws::check_upgrade_response(ws::upgrade_response(key), "AAAAAAAAAAAAAAAAAAAAAA=="));
     CHECK_FALSE(ws::check_upgrade_response(ws::not_found_response(), key));
+}
+
+TEST_CASE("websocket gateway: X-Real-IP is believed only from loopback or a trusted proxy") {
+    const std::string key = "dGhlIHNhbXBsZSBub25jZQ==";
+    auto with = [&](const std::string& headers) {
+        auto head = ws::client_request("relay.example.org", "/secret", key);
+        head.insert(head.size() - 2, headers);
+        return head;
+    };
+    const auto named = with("X-Real-IP: 203.0.113.7\r\n");
+    CHECK(ws::real_ip(named) == std::optional<std::string>("203.0.113.7"));
+    CHECK_FALSE(ws::real_ip(with("")));
+    CHECK_FALSE(ws::real_ip(with("X-Real-IP: 203.0.113.7\r\nX-Real-IP: 198.51.100.1\r\n")));
+
+    const auto lo = asio::ip::make_address("127.0.0.1");
+    const auto lo6 = asio::ip::make_address("::1");
+    const auto proxy = asio::ip::make_address("192.0.2.10");
+    const auto stranger = asio::ip::make_address("198.51.100.99");
+    const auto client = asio::ip::make_address("203.0.113.7");
+    CHECK(client_address(lo, named, {}) == client);
+    CHECK(client_address(lo6, named, {}) == client);
+    CHECK(client_address(asio::ip::make_address("::ffff:127.0.0.1"), named, {}) == client);
+    CHECK(client_address(proxy, named, {proxy}) == client);
+    // Anyone else may name any address it likes: its own counts.
+    CHECK(client_address(stranger, named, {proxy}) == stranger);
+    CHECK(client_address(proxy, named, {}) == proxy);
+    // No header, a header that is no address, or two headers: the web server's own address.
+    CHECK(client_address(lo, with(""), {}) == lo);
+    CHECK(client_address(lo, with("X-Real-IP: unknown\r\n"), {}) == lo);
+    CHECK(client_address(lo, with("X-Real-IP: 203.0.113.7, 198.51.100.1\r\n"), {}) == lo);
+    CHECK(client_address(lo, with("X-Real-IP: 203.0.113.7\r\nX-Real-IP: 198.51.100.1\r\n"), {}) ==
+          lo);
+    CHECK(client_address(lo, with("x-real-ip:   2001:db8::5  \r\n"), {}) ==
+          asio::ip::make_address("2001:db8::5"));
+}
+
+TEST_CASE("client origins: a registered local endpoint names its client until removed") {
+    ClientOrigins origins;
+    const asio::ip::tcp::endpoint a(asio::ip::make_address("127.0.0.1"), 40001);
+    const asio::ip::tcp::endpoint b(asio::ip::make_address("127.0.0.1"), 40002);
+    origins.add(a, asio::ip::make_address("203.0.113.7"));
+    CHECK(origins.find(a) == asio::ip::make_address("203.0.113.7"));
+    CHECK_FALSE(origins.find(b));
+    CHECK(origins.size() == 1);
+    origins.remove(a);
+    origins.remove(a);
+    CHECK_FALSE(origins.find(a));
+    CHECK(origins.size() == 0);
 }

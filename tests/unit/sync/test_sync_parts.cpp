@@ -6,32 +6,11 @@
 
 #include "sync_fixtures.hpp"
 #include "sync_frames.hpp"
+#include "sync_short.hpp"
 
 using namespace sync_test;
 
 namespace {
-
-constexpr std::uint64_t kLimit = 16 << 10;  // what one connection carries towards the client
-
-SyncEngine::Config server_config() {
-    SyncEngine::Config c;
-    c.side = SyncEngine::Side::server;
-    c.handshake_hash = fixed_hash(0xaa);
-    return c;
-}
-
-SyncEngine::Config short_client(std::shared_ptr<PartialEnvelopes> partials,
-                                std::uint64_t byte_budget) {
-    SyncEngine::Config c;
-    c.side = SyncEngine::Side::client;
-    c.handshake_hash = fixed_hash(0xaa);
-    c.frame_budget = kLimit / 8;
-    c.part_bytes = kLimit / 2;
-    c.byte_budget = byte_budget;
-    c.partials = std::move(partials);
-    c.parts_first = true;
-    return c;
-}
 
 struct Session {
     bool finished = false;

@@ -237,6 +237,29 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "with the progress timeout following the round trip, a peer that acknowledges but pauses "
+    "for longer than six of the scaled timeout is still waited for: its quiet counts against "
+    "the bound given") {
+    crypto::DeterministicRandom rng(54);
+    auto key = key_for(54);
+    FreezingReplica relay(2, std::chrono::milliseconds(1'500));
+    MemoryReplica member;
+    for (int i = 0; i < 5; ++i) relay.add(make_envelope(key.id, rng));
+    LoopbackServer server(relay);
+    std::vector<MailboxKey> keys;
+    keys.push_back(copy_key(key));
+    SyncOptions options;
+    options.progress_timeout = std::chrono::seconds(5);
+    // One round trip on loopback: the timeout is the minimum, 200 ms; six of it (1.2 s) is
+    // shorter than the pause.
+    options.progress_round_trips = 1;
+    options.progress_timeout_min = std::chrono::milliseconds(200);
+    auto r = sync_with(server.address(), std::move(keys), member, options);
+    REQUIRE(r.has_value());
+    CHECK(member.held(key.id) == relay.held(key.id));
+}
+
+TEST_CASE(
     "a peer that pauses longer than the progress timeout but still acknowledges is waited "
     "for: the sync completes") {
     crypto::DeterministicRandom rng(53);

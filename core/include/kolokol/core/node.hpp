@@ -70,6 +70,30 @@ struct MemberView {
     bool me = false;
 };
 
+// A membership change or quorum change waiting for admins' approvals (docs/design.md §5.10).
+struct ProposalView {
+    enum class Kind { add, remove, set_role, quorum };
+    RecordId id{};
+    Kind kind = Kind::add;
+    MemberKey target{};                  // add, remove, set_role
+    bool admin = false;                  // add and set_role: the role it gives
+    std::uint32_t quorum = 0;            // quorum: the quorum it sets
+    bool compromised = false;            // remove: a burn notice (§5.11)
+    std::int64_t compromised_at_ms = 0;  // burn notice: the detention time given, 0 when none
+    MemberKey proposer{};
+    std::vector<MemberKey> approvers;  // the proposer first
+    std::uint32_t needed = 1;          // distinct admins it needs, the proposer included
+};
+
+// What `Node::burn_member` wrote: the burn notice, and whether it took effect at once (the
+// member removed, the key rotated, an alert posted) or waits for approvals (§5.11).
+struct BurnNotice {
+    RecordId notice{};
+    bool effective = false;
+    std::uint32_t needed = 1;     // distinct admins it needs, the proposer included
+    std::uint32_t approvers = 1;  // how many it has (the proposer)
+};
+
 struct MessageView {
     RecordId id{};
     MemberKey author{};
@@ -87,6 +111,58 @@ struct MessageView {
     std::uint32_t device = 0;
     std::uint32_t devices = 0;
 };
+
+// One control record as `group audit` shows it (docs/design.md §5.12).
+struct ControlEntry {
+    enum class Kind { add, remove, set_role, rotation, settings, approval, key_update };
+    // valid: in effect (or a proposal whose approvals are complete); waiting: a valid proposal
+    // still waiting for approvals; invalid: refused at its position; dropped: void under strong
+    // remove or a burn notice.
+    enum class Status { valid, waiting, invalid, dropped };
+    RecordId id{};
+    Kind kind = Kind::settings;
+    Status status = Status::valid;
+    MemberKey author{};
+    std::uint64_t lamport = 0;
+    std::int64_t wall_ms = 0;  // the author's clock: untrusted, for display only
+    // add, remove, set_role: whom it is about, and the role given (add, set_role).
+    MemberKey target{};
+    bool admin = false;
+    bool compromised = false;            // remove: a burn notice (§5.11)
+    std::int64_t compromised_at_ms = 0;  // burn notice: the detention time given, 0 when none
+    RecordId proposal{};                 // approval: the proposal it approves
+    // settings: what it sets (each only when the record sets it).
+    std::optional<std::string> name;
+    std::optional<std::vector<std::string>> relays;
+    std::optional<std::uint64_t> retention_seconds;
+    std::optional<bool> tor_only;
+    std::optional<std::uint32_t> quorum;
+    std::optional<std::uint64_t> rekey_interval_seconds;
+};
+
+// A control record that records held here name in their control_heads but that this member
+// has not received (§5.12): a peer holds it, and the records naming it wait in pending.
+struct MissingControl {
+    RecordId id{};
+    std::vector<MemberKey> referrers;  // authors of the records waiting for it, sorted
+    std::int64_t since_ms = 0;         // when the first record waiting for it arrived here
+};
+
+// The group as this member sees it: its control records, their digest, what is missing.
+struct GroupAudit {
+    std::vector<ControlEntry> records;  // every applied control record, in (Lamport, id) order
+    std::size_t valid = 0;              // how many are valid (the digest's count)
+    ByteArray<32> digest{};             // control_digest over the valid ones
+    std::vector<MissingControl> missing;
+};
+
+// The digest of a group's control records (§5.12): BLAKE2b-256 under kControlDigestDomain
+// over the group id, the count and the ids sorted ascending. The same set in any order gives
+// the same digest.
+ByteArray<32> control_digest(const GroupId& group, std::span<const RecordId> valid_ids);
+// The digest as read aloud: its first 60 bits as 15 decimal digits in groups of 5 (the count
+// is shown beside it).
+std::string control_digest_text(const ByteArray<32>& digest);
 
 struct IngestReport {
     std::size_t received = 0;
@@ -223,11 +299,84 @@ public:
     Result<std::vector<MemberView>> members(const GroupId& group);
     // Accepts a display name or a prefix (≥ 4 hex digits) of the member's key.
     Result<MemberKey> resolve_member(const GroupId& group, std::string_view name_or_key);
+    // With a quorum above 1 (docs/design.md §5.10) an add or removal only proposes: it takes
+    // effect once enough admins approved it, and the rotation comes then (`approve`, or
+    // `maintain` on any admin's device). The welcome token of a proposed add admits the
+    // newcomer only then.
     Status remove_member(const GroupId& group, const MemberKey& member);
+    // Admins only: makes a member an admin (`admin`) or a member who is no admin. not_found for
+    // a non-member, exists when they have that role already, not_permitted for a non-admin and
+    // for demoting the last admin. A demotion carries a cutoff as a removal does (§5.4): the
+    // demoted admin's control records concurrent with it are void. No rotation: a demoted admin
+    // stays a member. Under a quorum above 1 it only proposes, as `remove_member` does.
+    Status set_role(const GroupId& group, const MemberKey& member, bool admin);
+
+    // Admins only: the burn notice (docs/design.md §5.11) — `member`'s device is in other
+    // hands. A removal that drops every record of theirs the notice has not seen, whatever time
+    // it claims; with `at_ms` (when the device was taken, > 0), also theirs stamped after it.
+    // When it takes effect here (at once with a quorum of 1; else at the approval that
+    // completes it, `approve`) the key is rotated and an alert posted in the new epoch,
+    // `alert_text` when given (else an English one), all in one transaction. bad_input for a
+    // time in the future.
+    Result<BurnNotice> burn_member(const GroupId& group, const MemberKey& member,
+                                   std::int64_t at_ms = 0, std::string_view alert_text = {});
+    // Admins only: how many distinct admins must sign a membership change or a quorum change
+    // (1–100; 1 = the proposer alone). Itself a proposal while the quorum is above 1.
+    Status set_quorum(const GroupId& group, std::uint32_t quorum);
+    // Admins only: approves a pending proposal (not_found when none such waits, exists when
+    // this admin proposed or approved it already). When it completes the proposal, performs
+    // the rotation that is then owed, and for a burn notice posts the group alert
+    // (`burn_alert`, or a text in English when empty) in the new epoch.
+    Status approve(const GroupId& group, const RecordId& proposal,
+                   std::string_view burn_alert = {});
+    // The proposals waiting for approvals, in (Lamport, id) order.
+    Result<std::vector<ProposalView>> pending(const GroupId& group);
+    // The waiting proposal whose id starts with `prefix` (≥ 4 hex digits). bad_input for a
+    // shorter or non-hex prefix or one that matches several waiting proposals; exists when the
+    // only proposal it names has taken effect already; not_found otherwise (none such, or one
+    // that no longer waits because it was refused or voided).
+    Result<RecordId> resolve_proposal(const GroupId& group, std::string_view prefix);
+    // The group's membership and settings history as this member sees it, with the digest of
+    // its valid control records and the control records other members' records name that this
+    // member has not received (§5.12). not_found for an unknown group.
+    Result<GroupAudit> audit(const GroupId& group);
+    // Only the missing part of audit(): cheap when nothing waits (no pending records).
+    Result<std::vector<MissingControl>> missing_control(const GroupId& group);
+    // The group's quorum: distinct admins a membership change needs (1 until a settings record
+    // sets it, §5.10).
+    Result<std::uint32_t> quorum(const GroupId& group);
     Status rotate(const GroupId& group);
     // Performs the rotations this admin owes (a removal it had not seen, a member without the
-    // current key). Returns one line per action taken.
+    // current key, a member who replaced their key) and the key updates the groups' rekey
+    // intervals call for. Returns one line per action taken.
     Result<std::vector<std::string>> maintain();
+
+    // ---- Key updates (docs/design.md §5.13) ----
+    // Makes a new X25519 key for `group`, keeps its secret (sealed) and writes a key update:
+    // the group's next rotation seals this member's grant to it. Returns the record's id.
+    Result<RecordId> rekey(const GroupId& group);
+    // Admins only: how often members write a key update (0 = only when they ask), as a
+    // settings record.
+    Status set_rekey_interval(const GroupId& group, std::uint64_t seconds);
+    std::uint64_t rekey_interval(const GroupId& group);
+    // Key updates signed with this member's key that this device did not make: another device
+    // holds the signing key (a copied store). Its key update redirects this member's future
+    // grants to the copy's holder; only a burn notice and a new identity end that (§5.13).
+    struct ForeignKeyUpdate {
+        GroupId group{};
+        std::string group_name;
+        RecordId record{};
+        std::int64_t wall_ms = 0;  // the time it claims
+        bool current = false;      // the fold seals this member's grants to its key now
+    };
+    Result<std::vector<ForeignKeyUpdate>> foreign_key_updates();
+    // Box secrets this device keeps for `group` (kept for grants not yet opened, §5.13), and
+    // how many it has erased.
+    struct BoxKeyCount {
+        std::size_t held = 0;
+        std::size_t erased = 0;
+    };
+    Result<BoxKeyCount> box_keys(const GroupId& group);
 
     // Messages
     Result<RecordId> post(const GroupId& group, std::string_view text);

@@ -140,6 +140,10 @@ struct SyncOnceOptions {
     // something; after this many in a row that stored nothing, the group's sync with that
     // address fails with the last session's error.
     int max_fruitless_redials = 3;
+    // In short connections (a freeze remembered for the address), how many run at once while
+    // envelopes wait for their parts: one fetches and reconciles, the others fetch parts of
+    // other envelopes (DESIGN §9.14). 1: one at a time.
+    int short_connections_at_once = 3;
 
     // The default sync options of a one-shot sync: a progress timeout that takes a frozen
     // connection for what it is within seconds.

@@ -216,6 +216,7 @@ public:
     // Snapshots (waiting calls).
     std::vector<SyncSessionState> sessions();
     std::size_t incoming();   // sessions others opened to the listener, open now
+    std::uint64_t served();   // sessions others opened to the listener since listen()
     std::size_t connected();  // outgoing sessions live now, plus incoming()
     bool listening();
     bool lan();

@@ -34,6 +34,8 @@ struct RelayOptions {
     std::size_t max_sessions = 1024;
     std::size_t per_address = 32;
     std::size_t per_prefix = 128;  // per /24 of IPv4, per /48 of IPv6
+    // Behind a gateway (ws_gateway.hpp): the clients its connections carry, capped as above.
+    std::shared_ptr<const ClientOrigins> origins;
     // Reconciliation sets held at once, shared between sessions (reconcile_sets.hpp): a new set
     // that does not fit waits for one to be let go.
     std::size_t reconcile_memory_bytes = std::size_t{64} << 20;

@@ -11,7 +11,10 @@
 #include <asio/ip/tcp.hpp>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string_view>
 
 #include "kolokol/crypto/error.hpp"
@@ -21,6 +24,22 @@
 
 namespace kolokol::transport {
 
+// The clients behind connections that a gateway in this process (ws_gateway.hpp) makes to a
+// Server on loopback: each such connection's local endpoint, registered before it connects, and
+// the address of the client it carries. The Server counts a connection whose remote endpoint is
+// registered against that client's address in its caps, not against loopback's. Thread-safe.
+class ClientOrigins {
+public:
+    void add(const asio::ip::tcp::endpoint& local, const asio::ip::address& client);
+    void remove(const asio::ip::tcp::endpoint& local);
+    std::optional<asio::ip::address> find(const asio::ip::tcp::endpoint& remote) const;
+    std::size_t size() const;
+
+private:
+    mutable std::mutex m_mutex;
+    std::map<asio::ip::tcp::endpoint, asio::ip::address> m_clients;
+};
+
 struct ServerOptions {
     ServerOptions() = default;  // not an aggregate: see SessionOptions
 
@@ -29,6 +48,8 @@ struct ServerOptions {
     // Per /24 of IPv4, per /48 of IPv6.
     std::size_t max_sessions_per_prefix = 128;
     SessionOptions session;
+    // Set: connections from a gateway are capped by the address of the client they carry.
+    std::shared_ptr<const ClientOrigins> origins;
 };
 
 // Counters since construction. `active` is the number of connections holding a slot now,

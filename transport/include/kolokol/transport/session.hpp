@@ -153,6 +153,10 @@ public:
     // still holds, at most the true figure while a write is under way; 0 elsewhere).
     std::uint64_t bytes_readable() const;
     std::uint64_t bytes_acknowledged() const;
+    // The initiator's side: the time from sending the handshake's first message to receiving
+    // the second (one round trip, the responder's key agreement included). Zero on the
+    // responder's side.
+    std::chrono::microseconds handshake_round_trip() const;
     asio::any_io_executor get_executor() const;
 
 private:

@@ -69,16 +69,23 @@ struct SyncOptions {
     // reset): what arrived whole is stored and the sync fails with SyncErrc::stalled at once,
     // rather than after the session's idle timeout. Zero: off.
     std::chrono::milliseconds progress_timeout{0};
+    // Not live, with a progress timeout: once the handshake's round trip R is known, the
+    // timeout is progress_round_trips × R, kept between progress_timeout_min and
+    // progress_timeout (a near link sees a freeze in about progress_timeout_min, a far one
+    // waits in proportion). Zero: the timeout is progress_timeout throughout.
+    std::uint32_t progress_round_trips = 0;
+    std::chrono::milliseconds progress_timeout_min{0};
     // Not live: a short connection. Once this many sync bytes have arrived, what arrived whole
     // is stored and the sync fails with SyncErrc::budget_spent, for the caller to redial
     // before a filter's limit freezes the connection. Zero: no budget.
     std::uint64_t byte_budget = 0;
     // Not live: short connections (SyncEngine::Config::frame_budget, part_bytes, partials,
-    // parts_first have the meaning of each). 0: off.
+    // parts_first, parts_only have the meaning of each). 0: off.
     std::uint32_t frame_budget = 0;
     std::uint32_t part_bytes = 0;
     std::shared_ptr<PartialEnvelopes> partials;
     bool parts_first = false;
+    bool parts_only = false;
 };
 
 // The client side on an established session: opens `keys` (duplicates dropped), reconciles,

@@ -70,6 +70,11 @@ public:
         // fetches those (it is finished when they are all stored).
         std::shared_ptr<PartialEnvelopes> partials;
         bool parts_first = false;
+        // With partials: this session only fetches parts, whether or not any are queued when it
+        // starts (one of several short connections at once, beside the one that fetches and
+        // reconciles); it is finished when no envelope is left that another session is not
+        // fetching.
+        bool parts_only = false;
     };
 
     // `replica` must outlive the engine.

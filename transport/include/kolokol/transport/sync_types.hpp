@@ -4,6 +4,7 @@
 // implements, limits, and the report of a sync. The protocol itself: proto/sync.proto; the sessions
 // that run it: kolokol/transport/sync.hpp.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -184,6 +185,16 @@ struct PartialEnvelopes {
     };
     std::deque<std::pair<MailboxId, RecordId>> queue;
     std::map<RecordId, Partial> held;
+    // Envelopes of the queue whose next part a session has asked for and not yet received.
+    // Sessions running at once (on one thread) each take the first envelope of the queue that
+    // no other one holds, so that parts of one envelope come in order and none twice; a
+    // session releases its envelope when the part arrives or the session ends.
+    std::set<RecordId> claimed;
+    // Whether the queue holds an envelope no session is fetching a part of.
+    bool unclaimed() const {
+        return std::any_of(queue.begin(), queue.end(),
+                           [this](const auto& e) { return !claimed.contains(e.second); });
+    }
 
     // Resumable fetches. `fetch_from`: where the next fetch of a mailbox starts (a server
     // position, past everything fetched and stored). `caught_up`: mailboxes whose fetch reached

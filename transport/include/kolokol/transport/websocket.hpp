@@ -88,6 +88,11 @@ std::string client_request(std::string_view host_header, std::string_view path,
 // `head` is the request up to and including the blank line.
 std::optional<std::string> check_upgrade_request(std::string_view head, std::string_view path);
 
+// The X-Real-IP header of a request head, as it stands, when the head is well formed and names
+// it once (a duplicate header of any kind: std::nullopt). Whether to believe it is the
+// gateway's call (ws_gateway.hpp).
+std::optional<std::string> real_ip(std::string_view head);
+
 // "HTTP/1.1 101 Switching Protocols" with the accept value, and the plain 404 every other
 // request gets.
 std::string upgrade_response(std::string_view key);

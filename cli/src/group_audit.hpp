@@ -1,0 +1,21 @@
+#pragma once
+// One view of the group (docs/design.md §5.12): `kolokol group audit`, and the warning `sync`
+// gives when other members' records name control records that never reached this member.
+
+#include <string>
+
+#include "kolokol/core/node.hpp"
+
+namespace kolokol::cli {
+
+// What a control record did, translated: "add Dan Orlov", "set the retention to 30 days".
+std::string control_change(core::Node& node, const core::ControlEntry& e);
+// One line per control record still missing in `group` (named `name`), for standard error:
+// which record, who named it, since when. Empty when none is missing.
+std::string missing_control_text(core::Node& node, const std::string& name,
+                                 const std::vector<core::MissingControl>& missing);
+// After a sync: warns on standard error, for every group this member belongs to, of control
+// records other members' records name that are still missing. Returns how many there are.
+std::size_t warn_missing_control(core::Node& node);
+
+}  // namespace kolokol::cli

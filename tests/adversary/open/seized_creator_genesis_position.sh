@@ -1,0 +1,86 @@
+# A seized creator's device takes over a group whose quorum was set before anyone else joined
+# (docs/design.md §5.10, SECURITY.md row 72). Anna creates the group and sets the quorum to 2
+# while she is its only admin; Boris joins as an admin, Carol as an admin and Mark as a member,
+# each add approved by a second admin — the careful order. `needed = min(K, admins)` is taken
+# at the proposal's own position, which is whatever control heads its author names, and right
+# after the genesis K is 1 and Anna the only admin. The attacker holds a copy of Anna's home
+# and its passphrase, hence the database key: in the copy it deletes every control record after
+# the group's first two settings records (name, relay), then runs `group add Xena --admin`. That
+# add stands at a position where one admin decides, so it takes effect at once everywhere, in
+# the genesis epoch (still in the frontier there). Xena is now an admin at every member (so she
+# and any copy of Anna's home make the two approvals K = 2 asks for), and once the honest admins'
+# `maintain` hands her the current key she reads what they write.
+# Row 72: one admin's device alone changes no membership; the outsider added as an admin
+# "changes nothing at any other member" and "is never admitted".
+source "$(dirname "$0")/../../integration/lib.bash"
+source "$(dirname "$0")/../lib_adversary.bash"
+source "$(dirname "$0")/../lib_tokens.bash"
+command -v sqlcipher >/dev/null || fail "needs the sqlcipher shell (Debian: sqlcipher)"
+start_relay
+new_member anna "Anna Petrova"
+new_member boris "Boris Ivanov"
+new_member carol "Carol Smirnova"
+new_member mark "Mark Member"
+new_member xena "Xena Outsider"
+as anna group create "$G" >/dev/null
+as anna group relay add "$G" "$RELAY" >/dev/null
+as anna group quorum "$G" 2 >/dev/null
+as boris group join "$(as anna group add "$G" "$(card_of boris)" --admin 2>/dev/null)" >/dev/null
+as anna sync >/dev/null; as boris sync >/dev/null
+approve_all() {  # Boris approves what waits, everyone syncs
+  as anna sync >/dev/null; as boris sync >/dev/null
+  for id in $(as boris group pending "$G" --json | python3 -c 'import json,sys; print(" ".join(p["id"][:8] for p in json.load(sys.stdin)))'); do
+    as boris group approve "$G" "$id" >/dev/null
+  done
+  as boris sync >/dev/null
+  for w in anna carol mark; do as "$w" sync >/dev/null 2>&1 || true; done
+}
+as carol group join "$(as anna group add "$G" "$(card_of carol)" --admin 2>/dev/null)" >/dev/null
+approve_all
+as mark group join "$(as anna group add "$G" "$(card_of mark)" 2>/dev/null)" >/dev/null
+approve_all
+members_of() {
+  as "$1" group members "$G" --json |
+    python3 -c 'import json,sys; print("\n".join(sorted(m["name"] + (" admin" if m["admin"] else "") for m in json.load(sys.stdin))))'
+}
+expected=$(printf '%s\n' "Anna Petrova admin" "Boris Ivanov admin" "Carol Smirnova admin" "Mark Member")
+for w in boris carol mark; do
+  [ "$(members_of $w)" = "$expected" ] || fail "setup: $w sees $(members_of $w | tr '\n' ';')"
+  [ "$(as $w group quorum "$G")" = 2 ] || fail "setup: the quorum at $w is not 2"
+done
+
+# A copy of Anna's device, its passphrase forced.
+cp -a "$WORK/anna" "$WORK/seized"; cp "$WORK/anna.pass" "$WORK/seized.pass"
+key=$(adv home-secrets "$WORK/seized" "$WORK/seized.pass" - | awk '$1 == "database-key" {print $2}')
+[ -n "$key" ] || fail "no database key from the seized home"
+sqlcipher "$WORK/seized/store.db" >/dev/null <<SQL || fail "sqlcipher could not edit the seized store"
+PRAGMA key = "x'$key'";
+PRAGMA cipher_page_size = 4096;
+CREATE TEMP TABLE keep AS SELECT id FROM records WHERE kind = 4 ORDER BY lamport LIMIT 2;
+CREATE TEMP TABLE gone AS SELECT id FROM records WHERE kind IN (2, 3, 4, 10) AND id NOT IN (SELECT id FROM keep);
+DELETE FROM heads WHERE id IN (SELECT id FROM gone);
+DELETE FROM records WHERE id IN (SELECT id FROM gone);
+SQL
+[ "$(as seized group quorum "$G")" = 1 ] || fail "the seized copy still holds the quorum record"
+as seized group add "$G" "$(card_of xena)" --admin > "$WORK/xena.token" 2>/dev/null ||
+  fail "the seized copy could not add Xena"
+as xena group join "$(cat "$WORK/xena.token")" >/dev/null
+as seized sync >/dev/null 2>&1 || true
+for w in xena boris carol mark xena; do as "$w" sync >/dev/null 2>&1 || true; done
+for w in boris carol mark; do
+  got=$(members_of "$w" 2>/dev/null)
+  [ "$got" = "$expected" ] || problem "one seized device changed the membership at $w: $(tr '\n' ';' <<<"$got")"
+done
+
+# Xena, now an admin at every member, reads and writes like one.
+for w in boris carol mark; do as "$w" sync >/dev/null 2>&1 || true; done
+as boris post "$G" "Boris writes after the seizure" >/dev/null 2>&1 || echo "Boris cannot post"
+as boris sync >/dev/null 2>&1 || true
+as xena sync >/dev/null 2>&1 || true
+as xena read "$G" --limit 1000 2>/dev/null | grep -c "Boris writes after the seizure" >/dev/null &&
+  problem "Xena, added by one seized device, reads what Boris wrote after it"
+as xena post "$G" "Xena writes" >/dev/null 2>&1 && as xena sync >/dev/null 2>&1
+as carol sync >/dev/null 2>&1 || true
+as carol read "$G" --limit 1000 2>/dev/null | grep -c "Xena writes" >/dev/null &&
+  problem "Xena's post reached Carol"
+finish
