@@ -599,6 +599,11 @@ TEST_CASE("retention: expired records, chunks and epoch secrets are gone from ev
     const std::string secret = "EXPIRING-PLAINTEXT-4711";
     auto msg = a->post(g, secret);
     REQUIRE(msg.has_value());
+    // A message's text is stored once, sealed in its envelope: the envelope's bytes are what a
+    // plaintext export holds of it while it is kept.
+    auto msg_envelope = a->envelope(*msg);
+    REQUIRE(msg_envelope.has_value());
+    REQUIRE(msg_envelope->has_value());
     auto id = open_case(*a, g, secret + "-case");
     auto file = write_file(dir.path() / "x.bin", as_bytes(std::string(70'000, 'Q') + secret));
     auto att = a->attach_file(g, file, {});
@@ -616,7 +621,11 @@ TEST_CASE("retention: expired records, chunks and epoch secrets are gone from ev
     CHECK(texts(*b, g) == std::vector<std::string>{secret});  // not yet expired
 
     now += 2 * 24 * 3600 * 1000LL;
-    REQUIRE(a->post(g, "fresh").has_value());
+    auto fresh = a->post(g, "fresh");
+    REQUIRE(fresh.has_value());
+    auto fresh_envelope = a->envelope(*fresh);
+    REQUIRE(fresh_envelope.has_value());
+    REQUIRE(fresh_envelope->has_value());
     deliver(*a, *b);
     for (auto* n : {a.get(), b.get()}) {
         auto r = n->apply_retention();
@@ -655,7 +664,10 @@ TEST_CASE("retention: expired records, chunks and epoch secrets are gone from ev
         REQUIRE(im.db.exec("SELECT sqlcipher_export('plaintext')"));
         auto bytes = str(read_file(plain));
         CHECK(bytes.size() > 4096);
-        CHECK(bytes.find("fresh") != std::string::npos);  // the export does hold plaintext
+        // The export does hold what is kept: the kept message's id and envelope.
+        CHECK(bytes.find(std::string(as_chars(ByteView(*fresh)))) != std::string::npos);
+        CHECK(bytes.find(str(**fresh_envelope)) != std::string::npos);
+        CHECK(bytes.find(str(**msg_envelope)) == std::string::npos);
         CHECK(bytes.find(secret) == std::string::npos);
         CHECK(bytes.find(std::string(as_chars(ByteView(*msg)))) == std::string::npos);
         CHECK(bytes.find(std::string(as_chars(ByteView(id)))) == std::string::npos);
