@@ -782,3 +782,31 @@ TEST_CASE(
     REQUIRE(after.has_value());
     CHECK(*after == *before);
 }
+
+TEST_CASE(
+    "a message's body is stored once, in its envelope, and a body kept in the table reads the "
+    "same") {
+    Team t;
+    REQUIRE(t.a->post(t.group, "first").has_value());
+    auto second = t.a->post(t.group, "second");
+    REQUIRE(second.has_value());
+    t.exchange();
+    auto& im = NodeTestAccess::impl(*t.b);
+    auto count = [&](const char* sql) {
+        auto st = im.db.prepare(sql);
+        REQUIRE(st.has_value());
+        REQUIRE(*st->step());
+        return st->column_int64(0);
+    };
+    CHECK(count("SELECT COUNT(*) FROM records WHERE kind = 1") == 2);
+    CHECK(count("SELECT COUNT(*) FROM records WHERE kind = 1 AND length(signed) = 0") == 2);
+    const std::vector<std::string> both{"first", "second"};
+    CHECK(texts(*t.b, t.group) == both);
+
+    // Rows as a store written before messages were stored once holds them: the body in the table.
+    auto row = im.records.row(*second);
+    REQUIRE(row.has_value());
+    REQUIRE(im.records.keep_bodies(row->epoch).has_value());
+    CHECK(count("SELECT COUNT(*) FROM records WHERE kind = 1 AND length(signed) > 0") == 2);
+    CHECK(texts(*t.b, t.group) == both);
+}
