@@ -76,7 +76,12 @@ struct Node::Impl {
     std::filesystem::path home;
     storage::KeyFileSeen key_file;  // as the unlock read it, for guard_store()
     storage::Database db;
-    RecordStore records{db};  // the records, heads and pending tables of `db`
+    // The records, heads and pending tables of `db`; bodies stored once are opened with the
+    // epoch keys held.
+    RecordStore records{db, [this](const EpochId& epoch, ByteView envelope) {
+                            const auto* keys = keys_for_epoch(epoch);
+                            return keys ? open_stored_body(envelope, *keys) : std::nullopt;
+                        }};
     std::unique_ptr<storage::EnvelopeStore> envelopes;
     Identity identity;
     Card card;

@@ -657,7 +657,17 @@ Status Node::Impl::apply(Candidate& c, bool author_admin, ByteView envelope, boo
     std::vector<RecordId> replaces;
     for (const auto& p : body.parents()) replaces.push_back(ref_id(p));
     if (row.prev) replaces.push_back(*row.prev);
-    if (auto ok = records.insert(row, kind_of(body), c.rec.signed_record, now(), replaces); !ok)
+    // Messages, objects, manifests and redactions store their body once, in their envelope: its
+    // epoch's keys stay while any content record of the epoch does (§13.8), and a welcome token's
+    // keys that go write the bodies they opened into the table first (drop_token_keys). A chunk's
+    // body differs from its envelope's (stripped above); control records, which the group state
+    // is computed from again and again, keep theirs (DESIGN §12.6).
+    const auto kind = kind_of(body);
+    const bool once = kind == RecordKind::message || kind == RecordKind::object ||
+                      kind == RecordKind::manifest || kind == RecordKind::redaction;
+    if (auto ok = records.insert(row, kind, once ? ByteView{} : ByteView(c.rec.signed_record),
+                                 now(), replaces);
+        !ok)
         return ok;
     // Applied, it stops counting against the unverified quota (it may have been kept unread
     // until a key came, or held as a non-member's).

@@ -468,6 +468,13 @@ Status Node::Impl::settle_admissions(std::vector<RecordId>& retry) {
 }
 
 Status Node::Impl::drop_token_keys(const GroupId& group, bool admitted_too) {
+    // Bodies stored once, in their envelope, would no longer open: keep them in the table.
+    for (const auto& [mailbox, keys] : epochs) {
+        const auto source = keys.source;
+        if (keys.group_id == group &&
+            (source == KeySource::waiting_token || (admitted_too && source == KeySource::token)))
+            if (auto ok = records.keep_bodies(keys.epoch_id); !ok) return ok;
+    }
     auto st = db.cached(admitted_too ? "DELETE FROM epochs WHERE group_id = ? AND source IN (1, 2)"
                                      : "DELETE FROM epochs WHERE group_id = ? AND source = 1");
     if (!st) return std::unexpected(st.error());

@@ -6,7 +6,11 @@ namespace {
 
 // Every row query selects these columns, in this order, and read_row reads them.
 constexpr std::string_view kRowColumns =
-    "id, group_id, epoch_id, author, seq, prev, lamport, heads, wall_ms, kind, signed";
+    "r.id, r.group_id, r.epoch_id, r.author, r.seq, r.prev, r.lamport, r.heads, r.wall_ms";
+// A stored body and, when it is stored once (empty: in its envelope), the envelope's bytes:
+// records LEFT JOIN this, then select r.signed, e.bytes.
+constexpr std::string_view kEnvelopeOfEmptyBody =
+    " LEFT JOIN envelopes e ON length(r.signed) = 0 AND e.id = r.id";
 
 RecordRow read_row(const storage::Statement& st) {
     RecordRow r;
@@ -25,9 +29,14 @@ RecordRow read_row(const storage::Statement& st) {
 std::string select_rows(std::string_view where) {
     std::string sql = "SELECT ";
     sql += kRowColumns;
-    sql += " FROM records WHERE ";
+    sql += " FROM records r WHERE ";
     sql += where;
     return sql;
+}
+
+std::optional<ByteView> envelope_column(const storage::Statement& st, int column) {
+    if (st.column_is_null(column)) return std::nullopt;
+    return st.column_blob(column);
 }
 
 bool exists(storage::Database& db, std::string_view sql, const RecordId& id) {
@@ -91,7 +100,7 @@ Status RecordStore::run(std::string_view sql,
 }
 
 std::optional<RecordRow> RecordStore::row(const RecordId& id) {
-    auto st = m_db->cached(select_rows("id = ?"));
+    auto st = m_db->cached(select_rows("r.id = ?"));
     if (!st) return std::nullopt;
     (*st)->bind(1, ByteView(id));
     auto r = (*st)->step();
@@ -116,16 +125,25 @@ std::optional<RecordKind> RecordStore::kind(const RecordId& id) {
     return out;
 }
 
+std::optional<Bytes> RecordStore::body_of(ByteView stored, const EpochId& epoch,
+                                          std::optional<ByteView> envelope) {
+    if (!stored.empty()) return Bytes(stored.begin(), stored.end());
+    if (!envelope || !m_open) return std::nullopt;
+    return m_open(epoch, *envelope);
+}
+
 Result<std::optional<std::pair<RecordKind, Bytes>>> RecordStore::body(const RecordId& id) {
-    auto st = m_db->cached("SELECT kind, signed FROM records WHERE id = ?");
+    auto st = m_db->cached("SELECT r.kind, r.signed, r.epoch_id, e.bytes FROM records r" +
+                           std::string(kEnvelopeOfEmptyBody) + " WHERE r.id = ?");
     if (!st) return std::unexpected(st.error());
     (*st)->bind(1, ByteView(id));
     auto r = (*st)->step();
     if (!r) return std::unexpected(r.error());
     std::optional<std::pair<RecordKind, Bytes>> out;
     if (*r) {
-        auto b = (*st)->column_blob(1);
-        out.emplace(static_cast<RecordKind>((*st)->column_int64(0)), Bytes(b.begin(), b.end()));
+        auto b = body_of((*st)->column_blob(1), to_array<32>((*st)->column_blob(2)),
+                         envelope_column(**st, 3));
+        if (b) out.emplace(static_cast<RecordKind>((*st)->column_int64(0)), std::move(*b));
     }
     (*st)->reset();
     return out;
@@ -133,17 +151,28 @@ Result<std::optional<std::pair<RecordKind, Bytes>>> RecordStore::body(const Reco
 
 Status RecordStore::each(const GroupId& group, std::initializer_list<RecordKind> kinds,
                          bool newest_first, const std::function<bool(const StoredRecord&)>& visit) {
-    auto st = m_db->prepare(
-        select_rows("group_id = ? AND " + kind_in(kinds) +
-                    (newest_first ? " ORDER BY lamport DESC, id DESC" : " ORDER BY lamport, id")));
+    std::string sql = "SELECT ";
+    sql += kRowColumns;
+    sql += ", r.kind, r.signed, e.bytes FROM records r";
+    sql += kEnvelopeOfEmptyBody;
+    sql += " WHERE r.group_id = ? AND r." + kind_in(kinds) +
+           (newest_first ? " ORDER BY r.lamport DESC, r.id DESC" : " ORDER BY r.lamport, r.id");
+    auto st = m_db->prepare(sql);
     if (!st) return std::unexpected(st.error());
     st->bind(1, ByteView(group));
     while (true) {
         auto r = st->step();
         if (!r) return std::unexpected(r.error());
         if (!*r) return {};
-        StoredRecord rec{read_row(*st), static_cast<RecordKind>(st->column_int64(9)),
-                         st->column_blob(10)};
+        auto row = read_row(*st);
+        auto stored = st->column_blob(10);
+        std::optional<Bytes> opened;
+        if (stored.empty()) {
+            opened = body_of(stored, row.epoch, envelope_column(*st, 11));
+            if (!opened) continue;  // unreadable: left out (see the header)
+        }
+        StoredRecord rec{std::move(row), static_cast<RecordKind>(st->column_int64(9)),
+                         opened ? ByteView(*opened) : stored};
         if (!visit(rec)) return {};
     }
 }
@@ -164,19 +193,21 @@ Result<std::vector<RecordId>> RecordStore::ids(const GroupId& group, RecordKind 
 
 Result<std::optional<AuthoredBody>> RecordStore::body_of_kind(const GroupId& group,
                                                               const RecordId& id, RecordKind kind) {
-    auto st = m_db->cached(
-        "SELECT author, wall_ms, signed FROM records WHERE id = ? AND "
-        "group_id = ? AND " +
-        kind_in({kind}));
+    auto st =
+        m_db->cached("SELECT r.author, r.wall_ms, r.signed, r.epoch_id, e.bytes FROM records r" +
+                     std::string(kEnvelopeOfEmptyBody) +
+                     " WHERE r.id = ? AND r.group_id = ? AND r." + kind_in({kind}));
     if (!st) return std::unexpected(st.error());
     (*st)->bind(1, ByteView(id)).bind(2, ByteView(group));
     auto r = (*st)->step();
     if (!r) return std::unexpected(r.error());
     std::optional<AuthoredBody> out;
     if (*r) {
-        auto body = (*st)->column_blob(2);
-        out = AuthoredBody{to_array<32>((*st)->column_blob(0)), (*st)->column_int64(1),
-                           Bytes(body.begin(), body.end())};
+        auto body = body_of((*st)->column_blob(2), to_array<32>((*st)->column_blob(3)),
+                            envelope_column(**st, 4));
+        if (body)
+            out = AuthoredBody{to_array<32>((*st)->column_blob(0)), (*st)->column_int64(1),
+                               std::move(*body)};
     }
     (*st)->reset();
     return out;
@@ -184,7 +215,8 @@ Result<std::optional<AuthoredBody>> RecordStore::body_of_kind(const GroupId& gro
 
 Result<std::optional<RecordRow>> RecordStore::last_by(const GroupId& group,
                                                       const MemberKey& author) {
-    auto st = m_db->cached(select_rows("group_id = ? AND author = ? ORDER BY seq DESC LIMIT 1"));
+    auto st =
+        m_db->cached(select_rows("r.group_id = ? AND r.author = ? ORDER BY r.seq DESC LIMIT 1"));
     if (!st) return std::unexpected(st.error());
     (*st)->bind(1, ByteView(group)).bind(2, ByteView(author));
     auto r = (*st)->step();
@@ -400,6 +432,31 @@ Status RecordStore::replace_body(const RecordId& id, RecordKind kind, ByteView b
     return run("UPDATE records SET kind = ?, signed = ? WHERE id = ?", [&](storage::Statement& st) {
         st.bind(1, static_cast<std::int64_t>(kind)).bind(2, body).bind(3, ByteView(id));
     });
+}
+
+Status RecordStore::keep_bodies(const EpochId& epoch) {
+    std::vector<std::pair<RecordId, Bytes>> opened;
+    {
+        auto st = m_db->prepare("SELECT r.id, e.bytes FROM records r" +
+                                std::string(kEnvelopeOfEmptyBody) +
+                                " WHERE r.epoch_id = ? AND length(r.signed) = 0");
+        if (!st) return std::unexpected(st.error());
+        st->bind(1, ByteView(epoch));
+        while (true) {
+            auto r = st->step();
+            if (!r) return std::unexpected(r.error());
+            if (!*r) break;
+            if (auto body = body_of({}, epoch, envelope_column(*st, 1)))
+                opened.emplace_back(to_array<32>(st->column_blob(0)), std::move(*body));
+        }
+    }
+    for (const auto& [id, body] : opened)
+        if (auto ok = run(
+                "UPDATE records SET signed = ? WHERE id = ?",
+                [&](storage::Statement& st) { st.bind(1, ByteView(body)).bind(2, ByteView(id)); });
+            !ok)
+            return ok;
+    return {};
 }
 
 Status RecordStore::set_kind(const RecordId& id, RecordKind kind) {

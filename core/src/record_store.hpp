@@ -62,8 +62,8 @@ struct RecordRow {
     std::int64_t wall_ms = 0;
 };
 
-// A stored record: its row, its kind and its body as stored (the signed record, without chunk
-// data; a tombstone's header only).
+// A stored record: its row, its kind and its body (the signed record; a chunk's without data
+// and signature, a tombstone's header only).
 struct StoredRecord {
     RecordRow row;
     RecordKind kind = RecordKind::message;
@@ -98,10 +98,16 @@ Result<std::vector<RecordId>> collect_ids(storage::Database& db, std::string_vie
                                           const std::function<void(storage::Statement&)>& bind);
 std::vector<RecordId> split_ids(ByteView blob);
 
+// Opens the envelope of a record written in `epoch` to the SignedRecord it carries; nullopt when
+// no key held opens it. The envelope was verified when its record was applied.
+using BodyOpener = std::function<std::optional<Bytes>(const EpochId& epoch, ByteView envelope)>;
+
 class RecordStore {
 public:
-    // `db` must outlive the store.
-    explicit RecordStore(storage::Database& db) : m_db(&db) {}
+    // `db` must outlive the store. `open` reads the bodies stored once, in their envelope
+    // (insert() with an empty body); without it such a record reads as not held.
+    explicit RecordStore(storage::Database& db, BodyOpener open = {})
+        : m_db(&db), m_open(std::move(open)) {}
 
     // ---- records ----
     // The row of an applied record; nullopt when it is not held.
@@ -112,7 +118,8 @@ public:
     // The kind and stored body of an applied record; nullopt when it is not held.
     Result<std::optional<std::pair<RecordKind, Bytes>>> body(const RecordId& id);
     // Visits the records of `group` of the given kinds in Lamport order (ties by id), newest
-    // first with `newest_first`, until `visit` returns false.
+    // first with `newest_first`, until `visit` returns false. A record whose body cannot be
+    // read (its envelope gone or no longer opened by a key held) is left out.
     Status each(const GroupId& group, std::initializer_list<RecordKind> kinds, bool newest_first,
                 const std::function<bool(const StoredRecord&)>& visit);
     // The ids of `group`'s records of one kind, in Lamport order.
@@ -151,14 +158,19 @@ public:
     Status remove(std::span<const RecordId> ids);
 
     // Stores an applied record and makes it a head of its group in place of the records it
-    // names (`row.heads` are its control heads, stored with it; `replaces` its parents and
-    // previous record, which stop being heads). The heads change in memory: flush_heads()
-    // writes them, once per batch (a chain of N records makes one head, not N).
+    // names. An empty `body` stores it once: the body is then the plaintext of the record's
+    // envelope (held in the envelope store under the same id), opened again when read (`row.heads`
+    // are its control heads, stored with it; `replaces` its parents and previous record, which stop
+    // being heads). The heads change in memory: flush_heads() writes them, once per batch (a chain
+    // of N records makes one head, not N).
     Status insert(const RecordRow& row, RecordKind kind, ByteView body, std::int64_t received_ms,
                   std::span<const RecordId> replaces);
     // Replaces a record's stored body (and kind): a tombstone.
     Status replace_body(const RecordId& id, RecordKind kind, ByteView body);
     Status set_kind(const RecordId& id, RecordKind kind);
+    // Writes into the table the bodies of `epoch`'s records stored once (in their envelope),
+    // while the epoch's keys are still held: before those keys go.
+    Status keep_bodies(const EpochId& epoch);
 
     // ---- heads ----
     // Up to `limit` heads of `group`, highest Lamport clock first; `max_lamport` the highest.
@@ -212,7 +224,12 @@ private:
     using HeadKey = std::pair<GroupId, RecordId>;
 
     Status run(std::string_view sql, const std::function<void(storage::Statement&)>& bind);
+    // The body of a row whose stored body is `stored`: itself, or when empty the opening of
+    // `envelope` (a NULL column: the envelope is not held), written in `epoch`.
+    std::optional<Bytes> body_of(ByteView stored, const EpochId& epoch,
+                                 std::optional<ByteView> envelope);
     storage::Database* m_db;
+    BodyOpener m_open;
     // Head changes not yet written: rows to delete (written first), then rows to add.
     std::map<HeadKey, Head> m_heads_added;
     std::set<HeadKey> m_heads_removed;

@@ -278,6 +278,19 @@ std::expected<OpenedRecord, Rejection> open_pinned_record(ByteView envelope, con
     return check_binding(std::move(unchecked->record), keys.group_id, keys.epoch_id);
 }
 
+std::optional<Bytes> open_stored_body(ByteView envelope, const EpochKeys& keys) {
+    auto view = storage::parse_envelope(envelope);
+    if (!view) return std::nullopt;
+    std::optional<Bytes> plain;
+    if (keys.content_key)
+        plain = crypto::xchacha_open(keys.content_key->view(), view->nonce, view->header,
+                                     view->ciphertext);
+    if (!plain)
+        plain = crypto::xchacha_open(keys.control_key.view(), view->nonce, view->header,
+                                     view->ciphertext);
+    return plain;
+}
+
 std::optional<pb::RecordBody> parse_stored_body(ByteView signed_record) {
     pb::SignedRecord sr;
     if (!sr.ParseFromArray(signed_record.data(), static_cast<int>(signed_record.size())))

@@ -96,6 +96,12 @@ std::expected<OpenedRecord, Rejection> check_unchecked(UncheckedRecord unchecked
 std::expected<OpenedRecord, Rejection> open_pinned_record(ByteView envelope, const EpochKeys& keys,
                                                           const RecordId& id);
 
+// The SignedRecord an envelope of `keys`' epoch carries (AEAD under the content key, then the
+// control key), without parsing or checking it: only for a record body stored once, in its
+// envelope, whose record was verified when it was applied (DESIGN §12.6). nullopt when
+// neither key opens it.
+std::optional<Bytes> open_stored_body(ByteView envelope, const EpochKeys& keys);
+
 // Re-parses a stored SignedRecord (already verified at ingest).
 std::optional<pb::RecordBody> parse_stored_body(ByteView signed_record);
 

@@ -599,6 +599,11 @@ TEST_CASE("retention: expired records, chunks and epoch secrets are gone from ev
     const std::string secret = "EXPIRING-PLAINTEXT-4711";
     auto msg = a->post(g, secret);
     REQUIRE(msg.has_value());
+    // A message's text is stored once, sealed in its envelope: the envelope's bytes are what a
+    // plaintext export holds of it while it is kept.
+    auto msg_envelope = a->envelope(*msg);
+    REQUIRE(msg_envelope.has_value());
+    REQUIRE(msg_envelope->has_value());
     auto id = open_case(*a, g, secret + "-case");
     auto file = write_file(dir.path() / "x.bin", as_bytes(std::string(70'000, 'Q') + secret));
     auto att = a->attach_file(g, file, {});
@@ -616,7 +621,11 @@ TEST_CASE("retention: expired records, chunks and epoch secrets are gone from ev
     CHECK(texts(*b, g) == std::vector<std::string>{secret});  // not yet expired
 
     now += 2 * 24 * 3600 * 1000LL;
-    REQUIRE(a->post(g, "fresh").has_value());
+    auto fresh = a->post(g, "fresh");
+    REQUIRE(fresh.has_value());
+    auto fresh_envelope = a->envelope(*fresh);
+    REQUIRE(fresh_envelope.has_value());
+    REQUIRE(fresh_envelope->has_value());
     deliver(*a, *b);
     for (auto* n : {a.get(), b.get()}) {
         auto r = n->apply_retention();
@@ -655,7 +664,10 @@ TEST_CASE("retention: expired records, chunks and epoch secrets are gone from ev
         REQUIRE(im.db.exec("SELECT sqlcipher_export('plaintext')"));
         auto bytes = str(read_file(plain));
         CHECK(bytes.size() > 4096);
-        CHECK(bytes.find("fresh") != std::string::npos);  // the export does hold plaintext
+        // The export does hold what is kept: the kept message's id and envelope.
+        CHECK(bytes.find(std::string(as_chars(ByteView(*fresh)))) != std::string::npos);
+        CHECK(bytes.find(str(**fresh_envelope)) != std::string::npos);
+        CHECK(bytes.find(str(**msg_envelope)) == std::string::npos);
         CHECK(bytes.find(secret) == std::string::npos);
         CHECK(bytes.find(std::string(as_chars(ByteView(*msg)))) == std::string::npos);
         CHECK(bytes.find(std::string(as_chars(ByteView(id)))) == std::string::npos);
@@ -737,4 +749,64 @@ TEST_CASE("an object and its files are stored all or nothing, also when the disk
     REQUIRE_FALSE(missing);
     CHECK(missing.error().code == CoreErrc::not_found);
     CHECK(count("SELECT COUNT(*) FROM records") == before);
+}
+
+TEST_CASE(
+    "an object's body is stored once, in its envelope, and a body kept in the table reads "
+    "the same") {
+    Team t;
+    auto id = open_case(*t.a, t.group, "Ivan Petrov");
+    REQUIRE(set_field(*t.a, t.group, id, "case", "lawyer", "M. Sokolova"));
+    t.exchange();
+    auto& im = NodeTestAccess::impl(*t.b);
+    auto count = [&](const char* sql) {
+        auto st = im.db.prepare(sql);
+        REQUIRE(st.has_value());
+        REQUIRE(*st->step());
+        return st->column_int64(0);
+    };
+    const auto objects = count("SELECT COUNT(*) FROM records WHERE kind = 6");
+    CHECK(objects == 2);  // the case opened with its fields, then the lawyer set
+    CHECK(count("SELECT COUNT(*) FROM records WHERE kind = 6 AND length(signed) = 0") == objects);
+    auto before = t.b->object(t.group, id);
+    REQUIRE(before.has_value());
+    CHECK(before->get("lawyer") == "M. Sokolova");
+
+    // Rows as a store written before bodies were stored once holds them: the body in the table.
+    auto row = im.records.row(id);
+    REQUIRE(row.has_value());
+    REQUIRE(im.records.keep_bodies(row->epoch).has_value());
+    CHECK(count("SELECT COUNT(*) FROM records WHERE kind = 6 AND length(signed) > 0") == objects);
+    im.object_sets.clear();
+    auto after = t.b->object(t.group, id);
+    REQUIRE(after.has_value());
+    CHECK(*after == *before);
+}
+
+TEST_CASE(
+    "a message's body is stored once, in its envelope, and a body kept in the table reads the "
+    "same") {
+    Team t;
+    REQUIRE(t.a->post(t.group, "first").has_value());
+    auto second = t.a->post(t.group, "second");
+    REQUIRE(second.has_value());
+    t.exchange();
+    auto& im = NodeTestAccess::impl(*t.b);
+    auto count = [&](const char* sql) {
+        auto st = im.db.prepare(sql);
+        REQUIRE(st.has_value());
+        REQUIRE(*st->step());
+        return st->column_int64(0);
+    };
+    CHECK(count("SELECT COUNT(*) FROM records WHERE kind = 1") == 2);
+    CHECK(count("SELECT COUNT(*) FROM records WHERE kind = 1 AND length(signed) = 0") == 2);
+    const std::vector<std::string> both{"first", "second"};
+    CHECK(texts(*t.b, t.group) == both);
+
+    // Rows as a store written before messages were stored once holds them: the body in the table.
+    auto row = im.records.row(*second);
+    REQUIRE(row.has_value());
+    REQUIRE(im.records.keep_bodies(row->epoch).has_value());
+    CHECK(count("SELECT COUNT(*) FROM records WHERE kind = 1 AND length(signed) > 0") == 2);
+    CHECK(texts(*t.b, t.group) == both);
 }
