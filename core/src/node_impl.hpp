@@ -132,7 +132,6 @@ struct Node::Impl {
     }
     // Groups whose control records changed since their dropped_held records were judged last.
     std::set<GroupId> control_changed;
-    bool rejudge_all = true;  // every group's: at open, and after a rolled-back batch
     std::optional<RecordRow> record_row(const RecordId& id);
     // The cutoff of a burn notice with a detention time (node_groups.cpp): `member`'s last record
     // on the chain of their latest one that comes before the first record of that chain stamped
@@ -278,7 +277,8 @@ struct Node::Impl {
                   IngestReport& report);
     // Keeps a content record refused as `removed_author` (its envelope, within the unverified
     // quota) so that it stands again if that removal goes void (§5.4).
-    Status hold_dropped(const Candidate& c, ByteView envelope, bool from_pending);
+    Status hold_dropped(const Candidate& c, ByteView envelope, bool from_pending,
+                        IngestReport& report);
     // Judges again the kept `removed_author` records of the groups in `control_changed`; those
     // no longer dropped go through ingest again (applied, or held for references).
     Status rejudge_dropped(IngestReport& report, std::vector<RecordId>& retry);

@@ -46,7 +46,6 @@ void Node::Impl::forget_uncommitted() {
     forget_waits();
     object_sets.clear();
     states.clear();
-    rejudge_all = true;
     refetch_rows = -1;
     // Keys a rolled-back batch added or dropped (a welcome token's) are as the store has them.
     (void)load_epochs();
@@ -385,7 +384,7 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
     if (!standing) {
         const auto reason = standing.error().reason;
         if (reason == RejectReason::removed_author)
-            if (auto ok = hold_dropped(c, envelope, from_pending); !ok) return ok;
+            if (auto ok = hold_dropped(c, envelope, from_pending, report); !ok) return ok;
         if (auto ok = reject(c.id, reason, standing.error().detail, report); !ok) return ok;
         // Records naming one whose author was no member there are not left waiting for it:
         // another member may have applied it before learning of the removal, and named it.
@@ -526,7 +525,8 @@ Status Node::Impl::hold(Candidate& c, ByteView envelope, bool from_pending, Inge
     return {};
 }
 
-Status Node::Impl::hold_dropped(const Candidate& c, ByteView envelope, bool from_pending) {
+Status Node::Impl::hold_dropped(const Candidate& c, ByteView envelope, bool from_pending,
+                                IngestReport& report) {
     const auto& body = c.rec.body;
     RecordStore::DroppedHeld row;
     row.id = c.id;
@@ -539,7 +539,10 @@ Status Node::Impl::hold_dropped(const Candidate& c, ByteView envelope, bool from
     if (!from_pending) {
         auto fits = unverified_fits(charge);
         if (!fits) return std::unexpected(fits.error());
-        if (!*fits) return {};
+        if (!*fits) {
+            ++report.over_quota;  // refused for good: nothing of it is kept to judge again
+            return {};
+        }
         if (auto ok = store_envelope(c.id, c.mailbox, envelope); !ok) return ok;
     }
     if (auto ok = note_unverified(c.id, charge); !ok) return ok;
@@ -548,20 +551,6 @@ Status Node::Impl::hold_dropped(const Candidate& c, ByteView envelope, bool from
 
 Status Node::Impl::rejudge_dropped(IngestReport& report, std::vector<RecordId>& retry) {
     auto groups = std::exchange(control_changed, {});
-    if (std::exchange(rejudge_all, false)) {
-        auto st = db.cached("SELECT DISTINCT group_id FROM dropped_held");
-        if (!st) return std::unexpected(st.error());
-        while (true) {
-            auto r = (*st)->step();
-            if (!r) {
-                (*st)->reset();
-                return std::unexpected(r.error());
-            }
-            if (!*r) break;
-            if (auto g = (*st)->column_blob(0); g.size() == 32) groups.insert(to_array<32>(g));
-        }
-        (*st)->reset();
-    }
     for (const auto& group : groups) {
         auto rows = records.dropped_of(group);
         if (!rows) return std::unexpected(rows.error());

@@ -1,0 +1,85 @@
+# A removal voided later (its completing approval dropped by a burn notice) must bring the removed
+# member's concurrent post back at every member, also at one who refused it at ingest
+# (`removed_author`) while the removal stood (SECURITY.md row 6 "a function of the record set",
+# row 73 "whatever the order"; docs/design.md §5.4). The refused post is kept only within the
+# unverified quota, and anyone holding an old file key fills that quota for good: here the
+# seized admin's copy itself, with a sync file of records by strangers that wait forever
+# (`kolokol-adversary junk-sync-file … waiting`).
+# The scene of refused_post_not_restored.sh (quorum 2; admins Anna, Boris, Clara (seized);
+# members Mila, Nina, Xavier; a real relay), with one step more: after Mila has applied the
+# seized copy's approval of Xavier's removal, the copy hands Mila a 72 MiB sync file of waiting
+# junk (her 64 MiB quota fills, exit 14); then Xavier's post reaches her and is refused for good.
+# Boris's approval of the burn notice voids the removal at every member: Nina (who applied the
+# post before the removal) shows it, Mila never does — not after syncing, not from a sync file
+# of Nina's. Two members holding the same records show different messages, for good.
+# Exits 1 while the attack works.
+source "$(dirname "$0")/../../integration/lib.bash"
+source "$(dirname "$0")/../lib_adversary.bash"
+source "$(dirname "$0")/../lib_tokens.bash"
+start_relay
+new_member anna "Anna Petrova"; new_member boris "Boris Ivanov"; new_member clara "Clara Seized"
+new_member mila "Mila Member"; new_member nina "Nina Member"; new_member xavier "Xavier Member"
+as anna group create "$G" >/dev/null
+as anna group relay add "$G" "$RELAY" >/dev/null
+for w in boris clara; do
+  as $w group join "$(as anna group add "$G" "$(card_of $w)" --admin 2>/dev/null)" >/dev/null
+done
+for w in mila nina xavier; do invite anna $w; done
+as anna group quorum "$G" 2 >/dev/null 2>&1
+for r in 1 2; do for w in anna boris clara mila nina xavier; do as $w sync >/dev/null 2>&1 || true; done; done
+[ "$(as nina group quorum "$G" 2>&1 | grep -o '[0-9]\+' | head -1)" = 2 ] || fail "setup: quorum is not 2 at Nina"
+members_of() {
+  as "$1" group members "$G" --json |
+    python3 -c 'import json,sys; print(";".join(sorted(m["name"] + (" admin" if m["admin"] else "") for m in json.load(sys.stdin))))'
+}
+pending_id() {  # pending_id WHO burn|remove|add — first 8 hex digits of a waiting proposal
+  as "$1" group pending "$G" --json | python3 -c '
+import json,sys
+want = sys.argv[1]
+for p in json.load(sys.stdin):
+    if (want == "burn") == bool(p.get("compromised")) and (want == "burn" or p["kind"] == want):
+        print(p["id"][:8]); break' "$2"
+}
+cp -a "$WORK/clara" "$WORK/seized"; cp "$WORK/clara.pass" "$WORK/seized.pass"
+as xavier post --no-send "$G" "Xavier was here" >/dev/null || fail "Xavier could not post"
+as boris group remove "$G" "Xavier Member" >/dev/null 2>&1 || fail "Boris could not propose removing Xavier"
+as boris sync >/dev/null 2>&1 || true
+out=$(as anna group compromised "$G" "Clara Seized" 2>&1) || fail "Anna's notice: $out"
+echo "anna: $out"
+as anna sync >/dev/null 2>&1 || true
+as boris sync >/dev/null 2>&1 || true
+echo "boris: $(as boris group approve "$G" "$(pending_id boris burn)" 2>&1 | head -1)"
+# Boris does not sync yet. The seized copy approves the removal of Xavier.
+as seized sync >/dev/null 2>&1 || true
+echo "seized: $(as seized group approve "$G" "$(pending_id seized remove)" 2>&1 | head -1)"
+as seized sync >/dev/null 2>&1 || true
+as mila sync >/dev/null 2>&1 || true
+echo "mila after the seized approval: $(members_of mila)"
+members_of mila | grep -q "Xavier" && fail "setup: the removal did not take effect at Mila"
+# The seized copy fills Mila's unverified quota (any holder of the group's file key can).
+adv junk-sync-file "$WORK/seized" "$WORK/seized.pass" "$WORK/junk.sync" 72 waiting >/dev/null
+rc=0; out=$(as mila sync --from-file "$WORK/junk.sync" 2>&1) || rc=$?
+echo "mila imports the junk: exit $rc: $(head -1 <<<"$out")"
+rm -f "$WORK/junk.sync"
+echo "xavier: $(as xavier sync 2>&1 | head -1)"
+as mila sync >/dev/null 2>&1 || true
+echo "mila rejected: $(as mila rejected 2>&1 | tr '\n' ' ')"
+as nina sync >/dev/null 2>&1 || true
+for r in 1 2 3; do for w in boris anna mila nina xavier; do as $w sync >/dev/null 2>&1 || true; done; done
+for w in anna boris mila nina; do
+  m=$(members_of $w); echo "$w: $m"
+  if reads $w "Xavier was here"; then echo "  $w shows Xavier's post"; else echo "  $w does not show Xavier's post"; fi
+done
+[ "$(members_of mila)" = "$(members_of nina)" ] || problem "Mila and Nina disagree on the members"
+if grep -q "Xavier" <<<"$(members_of mila)"; then
+  for w in anna boris mila nina; do
+    reads $w "Xavier was here" || problem "$w does not show Xavier's post though Xavier is a member and his removal waits at every member"
+  done
+fi
+# Nina hands Mila a sync file of everything she holds: Mila still does not take the post.
+as nina sync --to-file "$WORK/nina.sync" >/dev/null 2>&1 || echo "(Nina could not write a sync file)"
+echo "mila from Nina's file: $(as mila sync --from-file "$WORK/nina.sync" 2>&1 | head -1)"
+if reads nina "Xavier was here" && ! reads mila "Xavier was here"; then
+  problem "Nina shows Xavier's post, Mila (who got it while the removal stood) does not"
+fi
+finish
