@@ -384,10 +384,15 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
             // The latest on the member's own chain wins whatever order they are folded in; on a
             // fork (two at one seq) the smaller record id, so every member picks the same.
             auto it = f.members.find(op.author);
-            if (it != f.members.end() &&
-                (op.seq > it->second.box_seq ||
-                 (op.seq == it->second.box_seq && op.id < it->second.box_record))) {
-                it->second.box = to_array<32>(as_bytes(op.body.key_update().box_key()));
+            if (it == f.members.end()) continue;
+            auto& named = it->second.named;
+            if (named.empty()) named.push_back(it->second.box);  // the add's key
+            const auto key = to_array<32>(as_bytes(op.body.key_update().box_key()));
+            if (std::find(named.begin(), named.end(), key) != named.end()) continue;
+            named.push_back(key);
+            if (op.seq > it->second.box_seq ||
+                (op.seq == it->second.box_seq && op.id < it->second.box_record)) {
+                it->second.box = key;
                 it->second.box_seq = op.seq;
                 it->second.box_record = op.id;
             }

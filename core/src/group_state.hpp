@@ -69,6 +69,10 @@ struct Member {
     bool admin = false;
     std::uint64_t box_seq = 0;  // seq of the key update that set `box` (0: the add)
     RecordId box_record{};      // that key update (zero: the add)
+    // Every key this member has named in the fold (the add's, then each key update's): a key
+    // update naming one again is void (§5.13), so a copy holding an old key's secret cannot
+    // take the member's grants back to it.
+    std::vector<crypto::BoxPublicKey> named;
 };
 
 struct EpochInfo {

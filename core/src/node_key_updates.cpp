@@ -112,14 +112,19 @@ Result<std::vector<Node::ForeignKeyUpdate>> Node::foreign_key_updates() {
         const auto& g = m.state(group);
         const auto members = g.members();
         const auto self = members.find(me());
+        // This device never names a key twice: one naming a key named before (the card's, or
+        // an earlier key update's) was made elsewhere, with a copy of an old key's secret. The
+        // fold voids it (§5.13), but it shows that the signing key is in other hands.
+        std::set<std::string> named{std::string(as_chars(ByteView(m.identity.box.public_key)))};
         for (const auto& op : g.records()) {
             if (op.author != me() || !op.body.has_key_update()) continue;
             const auto& key = op.body.key_update().box_key();
+            const bool again = !named.insert(key).second;
             (*mine)->bind(1, as_bytes(key)).bind(2, ByteView(group));
             auto r = (*mine)->step();
             (*mine)->reset();
             if (!r) return std::unexpected(r.error());
-            if (*r) continue;
+            if (*r && !again) continue;
             ForeignKeyUpdate f;
             f.group = group;
             f.group_name = g.name();

@@ -7,16 +7,14 @@
 # kolokol/record/v1, sealed with the control key of an epoch the copy holds) and pushes it to
 # the relay. Boris keeps K1's row in box_keys (kept "so that a key update naming it is known as
 # this device's own"), and K1's hash is among the keys he made: neither check sees a stranger.
-#  Part 1: Boris rekeys (K2); the copy answers before an admin rotates. The fold gives Boris K1
-#   again (the highest seq wins): Anna's sync owes no rotation, and an explicit `group rotate`
-#   seals Boris's grant to K1. The copy reads what Anna writes after K2 and that rotation.
-#  Part 2: Boris rekeys (K3), Anna rotates, Boris takes the grant and erases K1 and K2 (the copy
-#   is now locked out). The copy answers anyway: Anna's sync rotates ("a member replaced their
-#   key") with Boris's grant sealed to K1, which he erased: he silently reads nothing more.
+#  Part 1: Boris rekeys (K2); the copy answers before an admin rotates, naming K1 again; then an
+#   explicit `group rotate`: the copy must not read what Anna writes after it.
+#  Part 2: Boris rekeys (K3), Anna rotates, Boris takes the grant and erases K1 and K2. The copy
+#   answers again: Boris must go on reading, and be warned.
 # Promises (row 75): a copy taken before the key update opens nothing written after the
 # rotation that follows it; a key update signed with the member's key that this device did not
-# make, which wins the fold and redirects the next grants, makes his `sync` and `doctor` warn.
-# Part 1 breaks both, part 2 the warning. Exits 1 while the attack works.
+# make makes his `sync` and `doctor` warn. The fold voids a key update naming a key its author
+# named before, and Boris's client reports it (this device never names a key twice).
 # Needs sqlcipher (to put the forged envelope into the copy's store, with the database key
 # `kolokol-adversary home-secrets` prints), protoc (with the tree's proto/) and
 # python3-cryptography; the record is made by the Python below (XChaCha20-Poly1305 as §7.2).

@@ -91,6 +91,29 @@ TEST_CASE("key updates: the latest on the member's chain wins in any order, fork
     CHECK_FALSE(GroupState::compute(genesis(), ops, nullptr).key_forked(M));
 }
 
+TEST_CASE("key updates: one naming a key the member named before is void, in any order") {
+    // M's key updates 'c' (seq 1) and 'd' (seq 2); a copy that holds the secrets of 'a' (the
+    // add's key) or 'c' names one of them again further along M's chain.
+    const auto a1 = op(1, A, 1, 1, {}, add(M));
+    const auto m1 = op(2, M, 1, 2, {a1.id}, key_update('c'));
+    const auto m2 = op(3, M, 2, 3, {m1.id}, key_update('d'));
+    for (char old : {'a', 'c'}) {
+        CAPTURE(old);
+        const auto again = op(4, M, 3, 4, {m2.id}, key_update(old));
+        std::vector<ControlRecord> ops{a1, m1, m2, again};
+        for (int round = 0; round < 4; ++round) {
+            std::rotate(ops.begin(), ops.begin() + 1, ops.end());
+            auto s = GroupState::compute(genesis(), ops, nullptr);
+            CHECK(s.members().at(M).box == box('d'));
+            CHECK(s.members().at(M).box_record == m2.id);
+        }
+    }
+    // A new key further along the chain still wins.
+    const auto fresh = op(5, M, 3, 4, {m2.id}, key_update('n'));
+    CHECK(GroupState::compute(genesis(), {a1, m1, m2, fresh}, nullptr).members().at(M).box ==
+          box('n'));
+}
+
 TEST_CASE("key updates: a member writes them for itself; a non-member's or removed one's is void") {
     const auto a1 = op(1, A, 1, 1, {}, add(M));
     // B was never added: its key update is void.
