@@ -108,6 +108,7 @@ Result<std::vector<Node::ForeignKeyUpdate>> Node::foreign_key_updates() {
     std::vector<ForeignKeyUpdate> out;
     auto mine = m.db.cached("SELECT 1 FROM box_keys WHERE public_key = ? AND group_id = ?");
     if (!mine) return std::unexpected(mine.error());
+    const bool held_any = m.pending_count() > 0;
     for (const auto& [group, info] : m.genesis) {
         const auto& g = m.state(group);
         const auto members = g.members();
@@ -173,13 +174,16 @@ Result<std::vector<Node::ForeignKeyUpdate>> Node::foreign_key_updates() {
         for (const auto& op : g.records())
             if (op.body.has_rotation() && g.status(op.id) == OpStatus::valid)
                 consider(op.id, op.body);
-        if (auto ok = m.each_held_body(group,
-                                       [&](const RecordId& id, const pb::RecordBody& body) {
-                                           if (body.has_rotation() && g.is_admin(author_of(body)))
-                                               consider(id, body);
-                                       });
-            !ok)
-            return std::unexpected(ok.error());
+        // Opening held records costs a decryption each: only when any are held.
+        if (held_any)
+            if (auto ok =
+                    m.each_held_body(group,
+                                     [&](const RecordId& id, const pb::RecordBody& body) {
+                                         if (body.has_rotation() && g.is_admin(author_of(body)))
+                                             consider(id, body);
+                                     });
+                !ok)
+                return std::unexpected(ok.error());
         if (newest) {
             ForeignKeyUpdate f;
             f.group = group;
