@@ -33,6 +33,9 @@ namespace {
 constexpr std::uint32_t kBackupVersion = 1;
 constexpr std::size_t kMaxGroups = 4096;
 constexpr std::size_t kMaxEpochsPerGroup = 65536;
+// One row per key update this member made in a group, erased ones too (their rows stay):
+// 65536 is seven years of key updates at the shortest rekey interval, one hour.
+constexpr std::size_t kMaxBoxKeysPerGroup = 65536;
 constexpr std::size_t kMaxRelays = 16;
 constexpr std::size_t kMaxVerified = 100000;
 constexpr std::size_t kMaxGenesisBytes = 4096;
@@ -62,13 +65,15 @@ void wipe(pb::Backup& b) {
         crypto::memzero(*id->mutable_box_secret());
         crypto::memzero(*id->mutable_transport_secret());
     }
-    for (auto& g : *b.mutable_groups())
+    for (auto& g : *b.mutable_groups()) {
         for (auto& e : *g.mutable_epochs()) {
             crypto::memzero(*e.mutable_secret());
             crypto::memzero(*e.mutable_control_key());
             crypto::memzero(*e.mutable_mailbox_seed());
             crypto::memzero(*e.mutable_file_key());
         }
+        for (auto& k : *g.mutable_box_keys()) crypto::memzero(*k.mutable_secret());
+    }
 }
 // A sealed secret column of the row `st` is on, opened into locked memory.
 Result<crypto::SecretBytes> open_column(storage::Database& db, storage::Statement& st, int column,
@@ -122,7 +127,33 @@ Status check_identity(const pb::BackupIdentity& id) {
     return {};
 }
 
-Status check_group(const pb::BackupGroup& g, std::set<std::string>& epoch_ids) {
+// The keys of the member's key updates in one group (§5.13): a held secret must be its public
+// key's, an erased one is empty; no key twice in the whole backup (box_keys.public_key is the
+// table's key).
+Status check_box_keys(const pb::BackupGroup& g, std::set<std::string>& box_keys) {
+    if (static_cast<std::size_t>(g.box_keys_size()) > kMaxBoxKeysPerGroup)
+        return std::unexpected(
+            bad(KOLOKOL_TEXT("the backup holds too many box keys for one group")));
+    for (const auto& k : g.box_keys()) {
+        if (k.public_key().size() != 32 || (!k.secret().empty() && k.secret().size() != 32))
+            return std::unexpected(
+                bad(KOLOKOL_TEXT("the backup holds a box key of the wrong size")));
+        if (!k.secret().empty() &&
+            !crypto::equal_ct(ByteView(crypto::x25519_base(as_bytes(k.secret()))),
+                              as_bytes(k.public_key())))
+            return std::unexpected(bad(
+                KOLOKOL_TEXT("the backup holds a box key whose secret does not match its key")));
+        if (k.made_ms() < 0)
+            return std::unexpected(
+                bad(KOLOKOL_TEXT("the backup holds a box key with a negative time")));
+        if (!box_keys.insert(k.public_key()).second)
+            return std::unexpected(bad(KOLOKOL_TEXT("the backup holds the same box key twice")));
+    }
+    return {};
+}
+
+Status check_group(const pb::BackupGroup& g, std::set<std::string>& epoch_ids,
+                   std::set<std::string>& box_keys) {
     if (g.group_id().size() != 32)
         return std::unexpected(bad(KOLOKOL_TEXT("the backup holds a group id of the wrong size")));
     if (g.genesis().size() > kMaxGenesisBytes)
@@ -168,7 +199,7 @@ Status check_group(const pb::BackupGroup& g, std::set<std::string>& epoch_ids) {
         if (r.size() > transport::kMaxAddressChars || !transport::Address::parse(r))
             return std::unexpected(
                 bad(KOLOKOL_TEXT("the backup lists a relay address that does not parse")));
-    return {};
+    return check_box_keys(g, box_keys);
 }
 
 Status check(const pb::Backup& b) {
@@ -181,9 +212,9 @@ Status check(const pb::Backup& b) {
     if (auto ok = check_identity(b.identity()); !ok) return ok;
     if (static_cast<std::size_t>(b.groups_size()) > kMaxGroups)
         return std::unexpected(bad(KOLOKOL_TEXT("the backup holds too many groups")));
-    std::set<std::string> group_ids, epoch_ids;
+    std::set<std::string> group_ids, epoch_ids, box_keys;
     for (const auto& g : b.groups()) {
-        if (auto ok = check_group(g, epoch_ids); !ok) return ok;
+        if (auto ok = check_group(g, epoch_ids, box_keys); !ok) return ok;
         if (!group_ids.insert(g.group_id()).second)
             return std::unexpected(bad(KOLOKOL_TEXT("the backup holds the same group twice")));
     }
@@ -360,6 +391,27 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
             as_bytes(g.group_id()));
         if (!ok) return std::unexpected(ok.error());
         for (const auto& r : relays(to_array<32>(as_bytes(g.group_id())))) g.add_relays(r);
+        // The keys of this member's key updates, erased ones too (a key update naming one is
+        // still this member's own), in the order they were made: restored in that order, the
+        // rowids keep it (HeldBoxKey::order).
+        ok = for_rows(
+            m.db,
+            "SELECT public_key, secret, made_ms FROM box_keys WHERE group_id = ? ORDER BY rowid",
+            [&](storage::Statement& st) -> Status {
+                auto* k = g.add_box_keys();
+                const auto pub = st.column_blob(0);
+                k->set_public_key(to_string(pub));
+                if (!st.column_is_null(1)) {
+                    auto secret = open_column(m.db, st, 1, "box_keys.secret", pub);
+                    if (!secret)
+                        return fail(CoreErrc::corrupt_store, "a stored box key is damaged");
+                    k->set_secret(to_string(secret->view()));
+                }
+                k->set_made_ms(st.column_int64(2));
+                return {};
+            },
+            as_bytes(g.group_id()));
+        if (!ok) return std::unexpected(ok.error());
     }
     // A group joined with a token that is still waiting has no key yet to bring back.
     auto* groups = b.mutable_groups();
@@ -564,6 +616,25 @@ Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path&
                     if (!rs) return std::unexpected(rs.error());
                     (*rs)->bind(1, ByteView(group)).bind(2, std::string_view(relay));
                     if (auto r = (*rs)->step(); !r) return std::unexpected(r.error());
+                }
+                // In the backup's order, which is the order they were made in: the rowids
+                // given here keep it.
+                for (const auto& k : g.box_keys()) {
+                    const auto pub = as_bytes(k.public_key());
+                    auto ks = m.db.cached(
+                        "INSERT INTO box_keys(public_key, group_id, secret, made_ms) VALUES (?, ?, "
+                        "?, ?)");
+                    if (!ks) return std::unexpected(ks.error());
+                    (*ks)->bind(1, pub).bind(2, ByteView(group)).bind(4, k.made_ms());
+                    if (k.secret().empty()) {
+                        (*ks)->bind_null(3);
+                    } else {
+                        auto sealed = m.db.seal_secret(as_bytes(k.secret()),
+                                                       secret_place("box_keys.secret", pub));
+                        if (!sealed) return fail(CoreErrc::io, "cannot seal a box key");
+                        (*ks)->bind(3, *sealed);
+                    }
+                    if (auto r = (*ks)->step(); !r) return std::unexpected(r.error());
                 }
                 ++report.groups;
             }

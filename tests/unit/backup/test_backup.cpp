@@ -1,18 +1,22 @@
 // Backup and restore through the Node: a round trip brings back the identity, groups, keys,
 // relays and verified marks (and with history the messages); a wrong passphrase or a damaged
 // file writes nothing; a removed member's backup holds no key of the epochs after the removal;
-// and every field of a decoded backup is checked.
+// every field of a decoded backup is checked; and the keys of the member's key updates
+// (box_keys) come back, erased ones erased.
 
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <fstream>
 #include <set>
 
 #include "backup.pb.h"
 #include "group.pb.h"
 #include "kolokol/age/decryptor.hpp"
+#include "kolokol/age/encryptor.hpp"
 #include "kolokol/core/identity.hpp"
 #include "kolokol/crypto/random.hpp"
+#include "kolokol/crypto/x25519.hpp"
 #include "node_access.hpp"
 #include "node_fixture.hpp"
 
@@ -71,6 +75,40 @@ std::set<std::string> epochs_with_secret(const pb::Backup& b) {
 
 std::string serialized(const pb::Backup& b) {
     return b.SerializeAsString();
+}
+
+// Encrypts a (changed) backup as `kolokol backup` does, with a cheap scrypt.
+void encode(const pb::Backup& b, const std::filesystem::path& file) {
+    std::string out;
+    age::EncryptOptions options;
+    options.scrypt_work_factor = 10;
+    options.threads = 1;
+    auto enc = age::Encryptor::with_passphrase(
+        as_bytes(kBackupPass),
+        [&](ByteView data) -> Status {
+            out.append(reinterpret_cast<const char*>(data.data()), data.size());
+            return {};
+        },
+        options);
+    REQUIRE(enc.has_value());
+    REQUIRE(enc->write(as_bytes(serialized(b))).has_value());
+    REQUIRE(enc->finish().has_value());
+    std::ofstream(file, std::ios::binary) << out;
+}
+
+// The box_keys rows of a store in rowid order: public key, and whether the secret is kept.
+std::vector<std::pair<std::string, bool>> box_key_rows(Node& n) {
+    auto st = NodeTestAccess::impl(n).db.prepare(
+        "SELECT public_key, secret IS NOT NULL FROM box_keys ORDER BY rowid");
+    REQUIRE(st.has_value());
+    std::vector<std::pair<std::string, bool>> out;
+    for (;;) {
+        auto r = st->step();
+        REQUIRE(r.has_value());
+        if (!*r) break;
+        out.emplace_back(to_string(st->column_blob(0)), st->column_int64(1) != 0);
+    }
+    return out;
 }
 }  // namespace
 
@@ -313,5 +351,136 @@ TEST_CASE("an epoch retention retired stays retired through backup and restore")
         const auto* keys = im.keys_for_epoch(to_array<32>(as_bytes(e)));
         REQUIRE(keys != nullptr);
         CHECK_FALSE(keys->secret.has_value());
+    }
+}
+
+TEST_CASE("box keys: a backup keeps the member's key updates, erased ones erased") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto g = *a->create_group("G");
+    REQUIRE(b->join(*a->add_member(g, card_to_text(b->card()), false, false)).has_value());
+    deliver(*a, *b);
+    // Two key updates, each followed by Anna's rotation: the first key is erased once the grant
+    // sealed to the second is opened.
+    for (int i = 0; i < 2; ++i) {
+        REQUIRE(b->rekey(g).has_value());
+        deliver(*b, *a);
+        REQUIRE(a->maintain().has_value());
+        deliver(*a, *b);
+    }
+    REQUIRE(b->box_keys(g)->held == 1);
+    REQUIRE(b->box_keys(g)->erased == 1);
+    REQUIRE(a->post(g, "after the key updates").has_value());
+    deliver(*a, *b);
+    const auto before = texts(*b, g);
+    REQUIRE(before.back() == "after the key updates");
+    const auto rows = box_key_rows(*b);
+    REQUIRE(rows.size() == 2);
+    CHECK_FALSE(rows[0].second);
+    CHECK(rows[1].second);
+
+    REQUIRE(b->write_backup(dir.path() / "b.age", as_bytes(kBackupPass), false));
+    const auto good = decode(dir.path() / "b.age");
+    REQUIRE(good.groups_size() == 1);
+    const auto& keys = good.groups(0).box_keys();
+    REQUIRE(keys.size() == 2);
+    CHECK(keys[0].public_key() == rows[0].first);
+    CHECK(keys[0].secret().empty());
+    CHECK(keys[1].public_key() == rows[1].first);
+    REQUIRE(keys[1].secret().size() == 32);
+    CHECK(to_string(crypto::x25519_base(as_bytes(keys[1].secret()))) == keys[1].public_key());
+    CHECK(keys[0].made_ms() > 0);
+
+    SUBCASE("restored: its own key updates are its own, and grants to their keys open") {
+        auto r = Node::restore_backup(dir.path() / "b2", dir.path() / "b.age", restore_options());
+        REQUIRE(r.has_value());
+        auto restored = Node::open(dir.path() / "b2", as_bytes(kNewStorePass));
+        REQUIRE(restored.has_value());
+        auto& n = **restored;
+        CHECK(box_key_rows(n) == rows);  // the same keys, in the same order, erased one erased
+        CHECK(n.box_keys(g)->held == 1);
+        CHECK(n.box_keys(g)->erased == 1);
+        deliver(*a, n);
+        CHECK(texts(n, g) == before);
+        auto foreign = n.foreign_key_updates();
+        REQUIRE(foreign.has_value());
+        CHECK(foreign->empty());
+        // The next rotation seals Boris's grant to his second key update's key.
+        REQUIRE(a->rotate(g).has_value());
+        REQUIRE(a->post(g, "after the restore").has_value());
+        deliver(*a, n);
+        CHECK(texts(n, g).back() == "after the restore");
+        REQUIRE(n.post(g, "Boris is back").has_value());
+        deliver(n, *a);
+        CHECK(texts(*a, g).back() == "Boris is back");
+    }
+    SUBCASE("a backup without box keys (written before they were carried) still restores") {
+        pb::Backup old = good;
+        old.mutable_groups(0)->clear_box_keys();
+        encode(old, dir.path() / "old.age");
+        auto r = Node::restore_backup(dir.path() / "b3", dir.path() / "old.age", restore_options());
+        REQUIRE(r.has_value());
+        CHECK(r->groups == 1);
+        auto restored = Node::open(dir.path() / "b3", as_bytes(kNewStorePass));
+        REQUIRE(restored.has_value());
+        CHECK((*restored)->box_keys(g)->held == 0);
+        CHECK((*restored)->box_keys(g)->erased == 0);
+        // Without them, the member's own key updates look like another device's.
+        deliver(*a, **restored);
+        auto foreign = (*restored)->foreign_key_updates();
+        REQUIRE(foreign.has_value());
+        CHECK_FALSE(foreign->empty());
+    }
+    SUBCASE("a malformed box key is refused, and restore writes nothing") {
+        auto refused = [&](auto mutate, const char* what, std::string_view message) {
+            pb::Backup bad = good;
+            mutate(*bad.mutable_groups(0));
+            INFO(std::string(what));
+            auto ok = Node::check_backup(as_bytes(serialized(bad)));
+            REQUIRE_FALSE(ok.has_value());
+            CHECK(ok.error().code == CoreErrc::bad_input);
+            CHECK(ok.error().message == message);
+            encode(bad, dir.path() / "bad.age");
+            auto r =
+                Node::restore_backup(dir.path() / "b4", dir.path() / "bad.age", restore_options());
+            REQUIRE_FALSE(r.has_value());
+            CHECK(r.error().code == CoreErrc::bad_input);
+            CHECK(r.error().message == message);
+            CHECK_FALSE(Node::exists(dir.path() / "b4"));
+        };
+        const std::string size = "the backup holds a box key of the wrong size";
+        refused([](pb::BackupGroup& bg) { bg.mutable_box_keys(0)->set_public_key("short"); },
+                "short public key", size);
+        refused(
+            [](pb::BackupGroup& bg) { bg.mutable_box_keys(0)->set_secret(std::string(31, 's')); },
+            "short secret", size);
+        refused(
+            [](pb::BackupGroup& bg) { bg.mutable_box_keys(1)->set_secret(std::string(33, 's')); },
+            "long secret", size);
+        refused([](pb::BackupGroup& bg) { (*bg.mutable_box_keys(1)->mutable_secret())[3] ^= 1; },
+                "a secret not the public key's",
+                "the backup holds a box key whose secret does not match its key");
+        refused(
+            [](pb::BackupGroup& bg) {
+                bg.mutable_box_keys(0)->set_secret(bg.box_keys(1).secret());
+            },
+            "an erased key given another key's secret",
+            "the backup holds a box key whose secret does not match its key");
+        refused([](pb::BackupGroup& bg) { *bg.add_box_keys() = bg.box_keys(0); },
+                "the same key twice", "the backup holds the same box key twice");
+        refused([](pb::BackupGroup& bg) { bg.mutable_box_keys(0)->set_made_ms(-1); },
+                "a negative time", "the backup holds a box key with a negative time");
+        refused(
+            [](pb::BackupGroup& bg) {
+                for (int i = 0; i < 65535; ++i) {
+                    auto* k = bg.add_box_keys();
+                    std::string pub(32, '\0');
+                    std::memcpy(pub.data(), &i, sizeof i);
+                    pub[31] = 1;
+                    k->set_public_key(pub);
+                }
+            },
+            "65,537 keys in one group", "the backup holds too many box keys for one group");
     }
 }

@@ -4,13 +4,14 @@
 # readable). Boris makes a backup, panics and restores it on a fresh home, then syncs.
 # Promises: row 32 — the restored member gets back every message he could read and writes as
 # before; row 75 — `sync` and `doctor` warn only of a key update this member did not make (a
-# copy's). The backup carries no per-group key (box_keys): the restored store finds Boris's own
-# key update "not made by this device" and tells him a copy of his store is in other hands and
-# to ask for a burn notice; and every grant sealed to his key update's key is lost to him, so
-# after the next rotation he neither reads nor writes. Exits 1 while either happens.
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+# copy's). A backup that does not carry the per-group keys (box_keys) breaks both: the restored
+# store finds Boris's own key update "not made by this device" and tells him a copy of his store
+# is in other hands and to ask for a burn notice; and every grant sealed to his key update's key
+# is lost to him, so after the next rotation he neither reads nor writes. Exits 1 if either
+# happens.
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 
 setup_group
 as anna post "$G" "Anna: before the key update" >/dev/null
