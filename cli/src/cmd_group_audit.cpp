@@ -169,6 +169,34 @@ std::size_t warn_missing_control(core::Node& node) {
     return n;
 }
 
+std::string view_difference_text(core::Node& node, const std::string& name,
+                                 const core::ViewCheck& c) {
+    return subst(
+        _("warning: \"{}\": after syncing directly with {}, your views of the group "
+          "still differ: you hold {} valid control records (digest {}), {} holds {} "
+          "(digest {}). One of you refused or dropped a record the other holds, and syncing "
+          "again may not mend it: compare `kolokol group audit` with {} and tell an "
+          "admin.\n"),
+        name, node.display_name_of(c.peer), c.own_count, core::control_digest_text(c.own_digest),
+        node.display_name_of(c.peer), c.peer_count, core::control_digest_text(c.peer_digest),
+        node.display_name_of(c.peer));
+}
+
+std::size_t warn_view_differences(core::Node& node, std::int64_t since_ms) {
+    auto checks = node.view_checks(nullptr, since_ms);
+    if (!checks) return 0;
+    std::size_t n = 0;
+    for (const auto& c : *checks) {
+        if (c.same) continue;
+        std::string name = short_hex(c.group);
+        for (const auto& g : node.groups())
+            if (g.id == c.group && !g.name.empty()) name = g.name;
+        std::cerr << view_difference_text(node, name, c);
+        ++n;
+    }
+    return n;
+}
+
 void register_group_audit(CLI::App& group) {
     auto& a = args();
     auto* audit = group.add_subcommand(
@@ -218,6 +246,16 @@ void register_group_audit(CLI::App& group) {
                     by.push_back({{"key", hex(k)}, {"name", node->display_name_of(k)}});
                 missing.push_back({{"id", hex(m.id)}, {"named_by", by}, {"since_ms", m.since_ms}});
             }
+            auto compared = nlohmann::json::array();
+            for (const auto& c : value_or_raise(node->view_checks(&gid)))
+                compared.push_back({{"key", hex(c.peer)},
+                                    {"name", node->display_name_of(c.peer)},
+                                    {"at_ms", c.at_ms},
+                                    {"same", c.same},
+                                    {"peer_valid", c.peer_count},
+                                    {"peer_digest_hex", hex(c.peer_digest)},
+                                    {"valid", c.own_count},
+                                    {"digest_hex", hex(c.own_digest)}});
             auto mj = nlohmann::json::array();
             for (const auto& m : members)
                 mj.push_back({{"key", hex(m.key)}, {"name", m.name}, {"admin", m.admin}});
@@ -232,7 +270,8 @@ void register_group_audit(CLI::App& group) {
                                         {"retention_seconds", node->retention(gid)},
                                         {"tor_only", node->tor_only(gid)},
                                         {"relays", node->relay_addresses(gid)},
-                                        {"missing", missing}}
+                                        {"missing", missing},
+                                        {"compared", compared}}
                              .dump(2)
                       << "\n";
             return;
@@ -256,6 +295,18 @@ void register_group_audit(CLI::App& group) {
         std::cout << subst(P_("Digest: {}  ({} valid control record)\n",
                               "Digest: {}  ({} valid control records)\n", audit.valid),
                            core::control_digest_text(audit.digest), audit.valid);
+        // What direct syncs found (§5.12): the latest comparison with each member.
+        for (const auto& c : value_or_raise(node->view_checks(&gid))) {
+            if (c.same)
+                std::cout << subst(_("Compared with {} in a direct sync ({}): the same view\n"),
+                                   node->display_name_of(c.peer), proposal_time_text(c.at_ms));
+            else
+                std::cout << subst(_("Compared with {} in a direct sync ({}): a DIFFERENT view, "
+                                     "{} valid control records, digest {} (yours was {}, {})\n"),
+                                   node->display_name_of(c.peer), proposal_time_text(c.at_ms),
+                                   c.peer_count, core::control_digest_text(c.peer_digest),
+                                   c.own_count, core::control_digest_text(c.own_digest));
+        }
         if (!audit.missing.empty()) {
             std::cout.flush();
             std::cerr << missing_control_text(*node, name, audit.missing);

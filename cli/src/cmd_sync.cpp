@@ -330,6 +330,8 @@ void network_sync(core::Node& node) {
                      stored);
     };
     InterruptGuard interrupt(kept_text);
+    // Views compared with members met directly in this sync are those from here on (§5.12).
+    const auto started_ms = node.now_ms();
     core::SyncOnceOptions options;
     options.route = route;
     options.stop = interrupt.stop();
@@ -343,6 +345,7 @@ void network_sync(core::Node& node) {
     // (§5.12) — or is on an address that failed, which is said below: a relay that withholds a
     // record is not hidden by another one being blocked.
     warn_missing_control(node);
+    warn_view_differences(node, started_ms);
     // Each failure is said once: all but the gravest here, that one as the command's error.
     std::vector<std::pair<Exit, std::string>> errors;
     for (const auto& done : report.addresses)

@@ -17,5 +17,8 @@ std::string missing_control_text(core::Node& node, const std::string& name,
 // After a sync: warns on standard error, for every group this member belongs to, of control
 // records other members' records name that are still missing. Returns how many there are.
 std::size_t warn_missing_control(core::Node& node);
+// After a sync: warns on standard error of each comparison with another member in a direct
+// session made since `since_ms` that found different views (§5.12). Returns how many.
+std::size_t warn_view_differences(core::Node& node, std::int64_t since_ms);
 
 }  // namespace kolokol::cli

@@ -32,5 +32,8 @@ inline constexpr std::string_view kSyncPartDomain = "kolokol/sync-part/v1";
 inline constexpr std::string_view kControlDigestDomain = "kolokol/control-digest/v1";
 // The hash of the key a rotation's grant is sealed to, named in the grant (§5.13).
 inline constexpr std::string_view kGrantBoxKeyDomain = "kolokol/grant-box-key/v1";
+// A member's view of a group said in a direct session: its signature, and the associated data
+// of the sealed token (node_views.cpp, §5.12).
+inline constexpr std::string_view kViewDomain = "kolokol/view/v1";
 
 }  // namespace kolokol::core

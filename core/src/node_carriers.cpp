@@ -70,6 +70,14 @@ public:
         if (auto ok = scope->commit(); !ok) return std::unexpected(ok.error());
         return held;
     }
+    // Views (§5.12): what this member holds of the group, compared with the peer's.
+    bool offers_views() const override { return true; }
+    Result<std::optional<Bytes>> view(const MailboxId& mailbox, ByteView hh, bool server) override {
+        return m_impl.view_token(mailbox, hh, server);
+    }
+    Status peer_view(const MailboxId& mailbox, ByteView hh, ByteView token, bool server) override {
+        return m_impl.take_peer_view(mailbox, hh, token, server);
+    }
 
 private:
     Node& m_node;

@@ -349,6 +349,19 @@ struct Node::Impl {
     Status wake_waiting(const RecordId& ref, std::vector<RecordId>& retry);
     Status enable_secure_delete();
 
+    // ---- Views compared in direct sessions (node_views.cpp, §5.12) ----
+    // The digest and count of the group's valid control records.
+    std::pair<ByteArray<32>, std::uint64_t> control_view(const GroupId& group);
+    // The mailbox a client speaks for the group on: its writer epoch's, else the smallest of
+    // the frontier epochs held.
+    std::optional<MailboxId> view_mailbox(const GroupId& group);
+    // This member's sealed, signed view for the group of `mailbox` (nullopt: not a member, or
+    // a client asked for another mailbox than view_mailbox), and the peer's, compared and kept.
+    Result<std::optional<Bytes>> view_token(const MailboxId& mailbox, ByteView handshake_hash,
+                                            bool server);
+    Status take_peer_view(const MailboxId& mailbox, ByteView handshake_hash, ByteView token,
+                          bool server);
+
     // ---- Forked chains: one identity writing from two devices (node_chains.cpp) ----
     // nullopt when the author's chain in this group has no sequence number twice.
     Result<std::optional<ChainFork>> chain_fork(const GroupId& group, const MemberKey& author);

@@ -118,6 +118,8 @@ Status SyncEngine::Impl::start(std::vector<MailboxKey> keys) {
         m_config.limits.max_concurrent_reconciliations, kSyncMinConcurrentReconciliations)));
     hello.mutable_hello()->set_max_wants(static_cast<std::uint32_t>(
         std::max(m_config.limits.max_outstanding_wants, kSyncMinOutstandingWants)));
+    m_offers_views = m_replica.offers_views();
+    hello.mutable_hello()->set_views(m_offers_views);
     emit(hello);
     if (m_config.side == Side::server) return {};
 
@@ -220,6 +222,8 @@ Status SyncEngine::Impl::dispatch(const pb::SyncFrame& f) {
             return server ? on_want_part(f) : wrong_side();
         case pb::SyncFrame::kPart:
             return server ? wrong_side() : on_part(f);
+        case pb::SyncFrame::kView:
+            return on_view(f);
         case pb::SyncFrame::KIND_NOT_SET:
             break;
     }
@@ -249,6 +253,7 @@ Status SyncEngine::Impl::on_hello(const pb::SyncFrame& f) {
     m_peer_window = h.window_bytes();
     m_peer_max_reconciliations = h.max_reconciliations();
     m_peer_max_wants = h.max_wants();
+    m_peer_views = h.views();
     m_got_hello = true;
     return {};
 }

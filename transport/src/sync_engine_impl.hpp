@@ -64,6 +64,10 @@ struct SyncEngine::Impl {
         std::uint64_t fetch_after = 0;
         std::uint64_t fetch_received = 0;  // client: envelopes the bounded fetch brought
         std::vector<std::pair<RecordId, std::uint64_t>> fetch_too_large;
+        // Views (DESIGN §5.12). Client: a View was sent and its answer is awaited. Server: the
+        // client's View came and was answered (one a mailbox).
+        bool view_pending = false;
+        bool view_answered = false;
 
         bool settled() const {
             return state == State::refused ||
@@ -115,6 +119,11 @@ struct SyncEngine::Impl {
     Status on_fetched(const pb::SyncFrame& frame);
     Status on_want_part(const pb::SyncFrame& frame);
     Status on_part(const pb::SyncFrame& frame);
+    Status on_view(const pb::SyncFrame& frame);
+    Status take_peer_view(const MailboxId& mailbox, ByteView token);
+    // Client, everything settled: sends a View for each open mailbox the Replica has one for
+    // (once). Returns whether answers are awaited.
+    Result<bool> send_views();
     // Client: asks for the next part when none is outstanding and one fits the budget.
     void send_part_want();
     // Client, short connections: whether `mailbox` is fetched (bounded, resumable) rather than
@@ -212,6 +221,12 @@ struct SyncEngine::Impl {
     bool m_closed = false;
     bool m_finished = false;
     bool m_peer_closed_normally = false;
+    // Views: this side offered them in its Hello, the peer did; the client sent its Views
+    // and awaits this many answers.
+    bool m_offers_views = false;
+    bool m_peer_views = false;
+    bool m_views_sent = false;
+    std::size_t m_views_awaited = 0;
 
     // Client, fetching in parts: what is asked (mailbox, id, offset, length).
     struct PartWanted {

@@ -344,8 +344,38 @@ void SyncEngine::Impl::check_finished() {
     if (m_partials && m_partials->unclaimed()) return;
     for (const auto& [id, mb] : m_mailboxes)
         if (!mb.settled()) return;
+    // Everything is exchanged: the two members' views of each group are compared now, before
+    // the end (both stores hold what the other sent).
+    auto awaiting = send_views();
+    if (!awaiting) {
+        (void)fail_with(
+            CloseReason::internal,
+            make_error(SyncErrc::replica_failed, "the store failed: {}", awaiting.error()));
+        return;
+    }
+    if (*awaiting) return;
     m_finished = true;
     close(CloseReason::normal, {});
+}
+
+Result<bool> SyncEngine::Impl::send_views() {
+    if (!m_views_sent) {
+        m_views_sent = true;
+        if (m_offers_views && m_peer_views)
+            for (auto& [id, mb] : m_mailboxes) {
+                if (mb.state != Mailbox::State::open) continue;
+                auto token = m_replica.view(id, m_config.handshake_hash, false);
+                if (!token) return std::unexpected(token.error());
+                if (!*token || (*token)->size() > kSyncMaxViewBytes) continue;
+                pb::SyncFrame f;
+                f.mutable_view()->set_mailbox(to_string(id));
+                f.mutable_view()->set_token(to_string(**token));
+                emit(f);
+                mb.view_pending = true;
+                ++m_views_awaited;
+            }
+    }
+    return m_views_awaited > 0;
 }
 
 }  // namespace kolokol::transport

@@ -44,6 +44,8 @@ Result<pb::SyncFrame> decode_frame(ByteView bytes) {
     if ((frame.has_want_part() && frame.want_part().length() > kSyncMaxPartBytes) ||
         (frame.has_part() && frame.part().bytes().size() > kSyncMaxPartBytes))
         return fail(SyncErrc::protocol_violation, "a sync frame with a part over the cap");
+    if (frame.has_view() && frame.view().token().size() > kSyncMaxViewBytes)
+        return fail(SyncErrc::protocol_violation, "a view over the size cap");
     return frame;
 }
 

@@ -32,6 +32,15 @@ public:
                                   std::span<const Bytes> envelopes) override;
     std::unique_ptr<transport::LiveSubscription> watch(const transport::MailboxId& mailbox,
                                                        transport::LiveCallback on_written) override;
+    bool offers_views() const override { return m_inner.offers_views(); }
+    Result<std::optional<Bytes>> view(const transport::MailboxId& mailbox, ByteView hh,
+                                      bool server) override {
+        return m_inner.view(mailbox, hh, server);
+    }
+    Status peer_view(const transport::MailboxId& mailbox, ByteView hh, ByteView token,
+                     bool server) override {
+        return m_inner.peer_view(mailbox, hh, token, server);
+    }
 
     // Tells the watching sessions about every envelope stored since they last heard.
     void notify_written();

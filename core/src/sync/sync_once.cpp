@@ -58,6 +58,13 @@ public:
         if (r) count(*r);
         return r;
     }
+    bool offers_views() const override { return m_inner.offers_views(); }
+    Result<std::optional<Bytes>> view(const MailboxId& m, ByteView hh, bool server) override {
+        return m_inner.view(m, hh, server);
+    }
+    Status peer_view(const MailboxId& m, ByteView hh, ByteView token, bool server) override {
+        return m_inner.peer_view(m, hh, token, server);
+    }
 
 private:
     void count(const std::vector<bool>& held_flags) {

@@ -16,7 +16,7 @@ TEST_CASE("every signature and hash domain is distinct and versioned in the kolo
         core::kGenesisDomain,          core::kGroupDomain,       core::kWelcomeDomain,
         core::kChunksHashDomain,       bundle::kSignatureDomain, bundle::kCustodyDomain,
         transport::kMailboxOpenDomain, core::kSyncPartDomain,    core::kControlDigestDomain,
-        core::kGrantBoxKeyDomain,
+        core::kGrantBoxKeyDomain,      core::kViewDomain,
     };
     std::set<std::string_view> seen;
     for (auto d : domains) {

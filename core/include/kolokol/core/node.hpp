@@ -156,6 +156,19 @@ struct GroupAudit {
     std::vector<MissingControl> missing;
 };
 
+// A comparison of views with another member in a direct session (§5.12): the latest per
+// group and peer member.
+struct ViewCheck {
+    GroupId group{};
+    MemberKey peer{};
+    std::int64_t at_ms = 0;
+    bool same = false;  // the same digest and count, after the session exchanged everything
+    std::uint64_t peer_count = 0;
+    ByteArray<32> peer_digest{};
+    std::uint64_t own_count = 0;
+    ByteArray<32> own_digest{};
+};
+
 // The digest of a group's control records (§5.12): BLAKE2b-256 under kControlDigestDomain
 // over the group id, the count and the ids sorted ascending. The same set in any order gives
 // the same digest.
@@ -342,6 +355,11 @@ public:
     Result<GroupAudit> audit(const GroupId& group);
     // Only the missing part of audit(): cheap when nothing waits (no pending records).
     Result<std::vector<MissingControl>> missing_control(const GroupId& group);
+    // Comparisons of this member's view with other members' in direct sessions (§5.12): the
+    // latest for each group and peer, newest first; of `group` only when given, and only those
+    // made at or after `since_ms`.
+    Result<std::vector<ViewCheck>> view_checks(const GroupId* group = nullptr,
+                                               std::int64_t since_ms = 0);
     // The group's quorum: distinct admins a membership change needs (1 until a settings record
     // sets it, §5.10).
     Result<std::uint32_t> quorum(const GroupId& group);

@@ -126,6 +126,30 @@ public:
         (void)on_written;
         return nullptr;
     }
+    // Views (optional; DESIGN §5.12): a member's store says what it holds of the group behind a
+    // mailbox, and hears what the peer holds, once a session exchanged everything. The tokens
+    // are opaque to the session (≤ kSyncMaxViewBytes) and bound to its handshake hash and to
+    // the side that says them (`server`: this side is the session's server).
+    // offers_views: this side says so in its Hello. view: the token for `mailbox`, or nullopt
+    // (a client sends one View per token, so a store answers for one mailbox of a group).
+    // peer_view: the peer's token for `mailbox`, to compare; a token it cannot read is the
+    // store's to judge, never the session's.
+    virtual bool offers_views() const { return false; }
+    virtual Result<std::optional<Bytes>> view(const MailboxId& mailbox, ByteView handshake_hash,
+                                              bool server) {
+        (void)mailbox;
+        (void)handshake_hash;
+        (void)server;
+        return std::nullopt;
+    }
+    virtual Status peer_view(const MailboxId& mailbox, ByteView handshake_hash, ByteView token,
+                             bool server) {
+        (void)mailbox;
+        (void)handshake_hash;
+        (void)token;
+        (void)server;
+        return {};
+    }
 };
 
 // Replica::ids_in_stored_order and Replica::order_for_sending for replicas over a store that
@@ -176,6 +200,8 @@ inline constexpr std::uint64_t kSyncMinWindowBytes = 128 << 10;
 inline constexpr std::uint64_t kSyncMinShortWindowBytes = 1 << 10;
 // An envelope fetched in parts (WantPart/Part): at most this many bytes a part.
 inline constexpr std::uint32_t kSyncMaxPartBytes = 32 << 10;
+// A View frame's token (DESIGN §5.12): at most this many bytes.
+inline constexpr std::size_t kSyncMaxViewBytes = 1'024;
 // Envelopes partly fetched and kept between the sessions of one sync, and envelopes waiting to
 // be fetched in parts, at most.
 inline constexpr std::size_t kSyncMaxPartials = 16;
@@ -246,6 +272,7 @@ struct SyncReport {
     std::uint64_t wire_bytes_received = 0;
     std::uint64_t round_trips = 0;  // reconciliation rounds and fetches, over mailboxes
     std::uint64_t mailboxes_opened = 0;
+    std::uint64_t views = 0;  // the peer's views received and handed to the Replica (§5.12)
     // Client: envelopes found missing on either side so far (reconciliation's needs and haves,
     // a fetch's announced total, plus the peer's wants); grows as reconciliation proceeds. For
     // progress display only.
