@@ -352,6 +352,8 @@ void ChatController::run_command(const SlashCommand& c) {
               N_("/case NAME [@ WHERE] — open a detention case"),
               N_("/pending — membership changes waiting for admins' approvals"),
               N_("/approve ID — approve one of them (admins; ID as /pending shows it)"),
+              N_("/compromised NAME [confirm] — burn notice: NAME's device is in other hands; "
+                 "remove them, rotate, alert the group (admins; add confirm to send it)"),
               N_("/quit — leave the chat (Ctrl-C also quits)"),
               N_("PgUp/PgDn scroll; Up/Down recall what you typed; //text sends a line "
                  "starting with /")})
@@ -476,7 +478,7 @@ void ChatController::run_command(const SlashCommand& c) {
         run_object_command(c, *gid);
         return;
     }
-    if (c.name == "pending" || c.name == "approve") {
+    if (c.name == "pending" || c.name == "approve" || c.name == "compromised") {
         run_proposal_command(c, *gid);
         return;
     }
@@ -484,6 +486,10 @@ void ChatController::run_command(const SlashCommand& c) {
 }
 
 void ChatController::run_proposal_command(const SlashCommand& c, const core::GroupId& group) {
+    if (c.name == "compromised") {
+        run_burn_command(c, group);
+        return;
+    }
     if (c.name == "pending") {
         if (!c.args.empty()) {
             notify_status(_("Usage: /pending"), true);
@@ -526,6 +532,51 @@ void ChatController::run_proposal_command(const SlashCommand& c, const core::Gro
             for (const auto& p : *waiting) still = still || p.id == *id;
         notice(still ? subst(_("Approved: {}. It waits for more approvals."), change)
                      : subst(_("Approved: {}. It has taken effect."), change));
+        if (m_live) m_live->written();
+    }
+    refresh();
+}
+
+// `group compromised` from the chat (§5.11), without --at: the first time it only says what it
+// would do, and `confirm` sends it — a burn notice cannot be taken back.
+void ChatController::run_burn_command(const SlashCommand& c, const core::GroupId& group) {
+    if (c.args.empty() || c.args.size() > 2 || (c.args.size() == 2 && c.args[1] != "confirm")) {
+        notify_status(_("Usage: /compromised NAME [confirm]"), true);
+        return;
+    }
+    {
+        auto hold = m_sync.hold();
+        auto who = m_node.resolve_member(group, c.args[0]);
+        if (!who) {
+            notify_status(translated(who.error()), true);
+            return;
+        }
+        const auto name = m_node.display_name_of(*who);
+        if (c.args.size() == 1) {
+            notice(subst(_("A burn notice removes {} from the group, rotates its key, alerts "
+                           "everyone and rejects whatever their keys sign from now on. It cannot "
+                           "be taken back. To send it: /compromised {} confirm"),
+                         name, c.args[0]));
+            return;
+        }
+        auto done = m_node.burn_member(group, *who, 0, burn_alert_text(name, {}));
+        if (!done) {
+            notify_status(subst(_("No burn notice: {}"), translated(done.error())), true);
+            return;
+        }
+        if (done->effective) {
+            notice(subst(_("Burn notice sent: removed {}, rotated the group's key and posted an "
+                           "alert."),
+                         name));
+        } else {
+            const auto more = done->needed > done->approvers ? done->needed - done->approvers : 0;
+            notice(subst(P_("Burn notice for {} proposed ({}): it waits for {} more approval "
+                            "(/approve).",
+                            "Burn notice for {} proposed ({}): it waits for {} more approvals "
+                            "(/approve).",
+                            more),
+                         name, proposal_id_text(done->notice), more));
+        }
         if (m_live) m_live->written();
     }
     refresh();

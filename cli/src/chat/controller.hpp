@@ -77,6 +77,7 @@ private:
     void run_command(const SlashCommand& command);
     // /pending and /approve ID: the proposals of docs/design.md §5.10.
     void run_proposal_command(const SlashCommand& command, const core::GroupId& group);
+    void run_burn_command(const SlashCommand& command, const core::GroupId& group);
     // /event, /task, /case, /alert: one object change through Node::object_change.
     void run_object_command(const SlashCommand& command, const core::GroupId& group);
     void load_strip(const core::GroupId& group);
