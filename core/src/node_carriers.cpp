@@ -75,7 +75,8 @@ public:
     Result<std::optional<Bytes>> view(const MailboxId& mailbox, ByteView hh, bool server) override {
         return m_impl.view_token(mailbox, hh, server);
     }
-    Status peer_view(const MailboxId& mailbox, ByteView hh, ByteView token, bool server) override {
+    Result<bool> peer_view(const MailboxId& mailbox, ByteView hh, ByteView token,
+                           bool server) override {
         return m_impl.take_peer_view(mailbox, hh, token, server);
     }
 

@@ -359,8 +359,8 @@ struct Node::Impl {
     // a client asked for another mailbox than view_mailbox), and the peer's, compared and kept.
     Result<std::optional<Bytes>> view_token(const MailboxId& mailbox, ByteView handshake_hash,
                                             bool server);
-    Status take_peer_view(const MailboxId& mailbox, ByteView handshake_hash, ByteView token,
-                          bool server);
+    Result<bool> take_peer_view(const MailboxId& mailbox, ByteView handshake_hash, ByteView token,
+                                bool server);
 
     // ---- Forked chains: one identity writing from two devices (node_chains.cpp) ----
     // nullopt when the author's chain in this group has no sequence number twice.

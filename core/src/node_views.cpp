@@ -71,6 +71,9 @@ Bytes signed_part(std::uint8_t side, const MemberKey& author, const ByteArray<32
 }  // namespace
 
 std::pair<ByteArray<32>, std::uint64_t> Node::Impl::control_view(const GroupId& group) {
+    // As the store holds it now: another process of this member (a command run beside a
+    // `serve`) may have written control records this one has not folded.
+    states.erase(group);
     const auto& g = state(group);
     std::vector<RecordId> valid;
     for (const auto& r : g.records())
@@ -98,11 +101,11 @@ Result<std::optional<Bytes>> Node::Impl::view_token(const MailboxId& mailbox,
     auto it = epochs.find(mailbox);
     if (it == epochs.end() || !genesis.contains(it->second.group_id)) return std::nullopt;
     const auto group = it->second.group_id;
+    const auto [digest, count] = control_view(group);  // reloads the group first
     if (!state(group).is_member(identity.sign.public_key)) return std::nullopt;
     // A client speaks for each group once, on the mailbox it writes in; a server answers on
     // whichever mailbox it was asked.
     if (!server && view_mailbox(group) != mailbox) return std::nullopt;
-    const auto [digest, count] = control_view(group);
     const std::uint8_t side = server ? 1 : 0;
     const auto& me = identity.sign.public_key;
     const auto sig =
@@ -124,35 +127,39 @@ Result<std::optional<Bytes>> Node::Impl::view_token(const MailboxId& mailbox,
     return token;
 }
 
-Status Node::Impl::take_peer_view(const MailboxId& mailbox, ByteView handshake_hash, ByteView token,
-                                  bool server) {
+Result<bool> Node::Impl::take_peer_view(const MailboxId& mailbox, ByteView handshake_hash,
+                                        ByteView token, bool server) {
     auto it = epochs.find(mailbox);
-    if (it == epochs.end() || !genesis.contains(it->second.group_id)) return {};
+    if (it == epochs.end() || !genesis.contains(it->second.group_id)) return false;
     const auto group = it->second.group_id;
-    // What cannot be read or does not verify is no member's view: nothing is recorded (a
-    // peer that says nothing readable leaves the comparison undone, and `group audit` shows
-    // when each member's view was last compared).
-    if (token.size() != kTokenBytes || token[0] != kTokenVersion) return {};
+    // What cannot be read, does not verify, or is no current member's is no view: nothing is
+    // recorded (a peer that says nothing readable leaves the comparison undone, and `group
+    // audit` shows when each member's view was last compared), and a server does not answer.
+    if (token.size() != kTokenBytes || token[0] != kTokenVersion) return false;
     const auto key = crypto::kdf_derive(it->second.control_key.view(), 1, kViewKeyContext);
     auto plain =
         crypto::xchacha_open(key.view(), token.subspan(1, kNonceBytes),
                              view_ad(handshake_hash, mailbox), token.subspan(1 + kNonceBytes));
-    if (!plain || plain->size() != kStatementBytes) return {};
+    if (!plain || plain->size() != kStatementBytes) return false;
     const std::uint8_t side = (*plain)[0];
     // The peer's statement is from the other side of the session.
-    if (side != (server ? 0 : 1)) return {};
+    if (side != (server ? 0 : 1)) return false;
     const auto peer = to_array<32>(ByteView(*plain).subspan(1, 32));
     const auto digest = to_array<32>(ByteView(*plain).subspan(33, 32));
     std::uint64_t count = 0;
     for (std::size_t i = 0; i < 8; ++i) count = (count << 8) | (*plain)[65 + i];
     const ByteView sig = ByteView(*plain).subspan(73, 64);
-    if (peer == identity.sign.public_key) return {};
+    if (peer == identity.sign.public_key) return false;
     if (!crypto::verify(peer, kViewDomain,
                         signed_part(side, peer, digest, count, handshake_hash, mailbox, group),
                         sig))
-        return {};
+        return false;
+    // Fresh (control_view reloads the group): a member added by another process is one.
     const auto [own_digest, own_count] = control_view(group);
-    if (auto ok = ensure_schema(db); !ok) return ok;
+    // Only a member's view is a comparison: anyone holding an old epoch's keys (a removed
+    // member) could otherwise plant comparisons with made-up identities, one row each.
+    if (!state(group).is_member(peer)) return false;
+    if (auto ok = ensure_schema(db); !ok) return std::unexpected(ok.error());
     auto st = db.cached(
         "INSERT OR REPLACE INTO view_checks(group_id, peer, at_ms, same, peer_count, "
         "peer_digest, own_count, own_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -169,7 +176,7 @@ Status Node::Impl::take_peer_view(const MailboxId& mailbox, ByteView handshake_h
     auto r = (*st)->step();
     (*st)->reset();
     if (!r) return std::unexpected(r.error());
-    return {};
+    return true;
 }
 
 Result<std::vector<ViewCheck>> Node::view_checks(const GroupId* group, std::int64_t since_ms) {

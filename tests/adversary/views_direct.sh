@@ -15,9 +15,6 @@ source "$(dirname "$0")/lib_tokens.bash"
 command -v sqlcipher >/dev/null || fail "needs the sqlcipher shell (Debian: sqlcipher)"
 
 setup_group
-as anna group retention "$G" 30d >/dev/null || fail "setup: Anna could not set the retention"
-as anna sync >/dev/null 2>&1 || fail "setup: Anna's sync failed"
-as boris sync >/dev/null 2>&1 || fail "setup: Boris's sync failed"
 digest_of() { as "$1" group audit "$G" --json | python3 -c 'import json,sys; a=json.load(sys.stdin); print(a["digest_hex"], a["valid"])'; }
 [ "$(digest_of anna)" = "$(digest_of boris)" ] || fail "setup: Anna and Boris hold different views"
 
@@ -40,8 +37,10 @@ c = [x for x in json.load(sys.stdin).get("compared", []) if x["name"] == sys.arg
 print("none" if not c else ("same" if c[0]["same"] else "different"))' "$2"
 }
 
-# The honest case.
+# The honest case. Anna's serve is running when she sets the retention from another command:
+# what the serve compares is what her store holds, not what it held when it started.
 serve_anna
+as anna group retention "$G" 30d >/dev/null || fail "setup: Anna could not set the retention"
 err=$(as boris sync --group "$G" "$ANNA" 2>&1 >/dev/null) || fail "Boris's direct sync failed: $err"
 grep -q "views of the group still differ" <<<"$err" && problem "a direct sync of equal views warned: $err"
 stop_anna
@@ -52,6 +51,21 @@ stop_anna
 # A relay is a peer too, and was synced with above: nobody compared views with it.
 [ "$(as boris group audit "$G" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["compared"]))')" = 1 ] ||
   problem "Boris's audit lists comparisons with someone other than Anna"
+
+# A member's serve listed as one of the group's relays is a relay to the others: they never
+# offer it views, so nothing is compared there.
+serve_anna
+as anna group relay add "$G" "$ANNA" >/dev/null || fail "Anna could not list her serve as a relay"
+as anna sync "$RELAY" >/dev/null 2>&1 || true
+as boris sync >/dev/null 2>&1 || true
+as boris sync >/dev/null 2>&1 || true
+relays=$(as boris group relay list "$G" 2>/dev/null) || true
+grep -qF "$ANNA" <<<"$relays" || fail "setup: Boris does not list Anna's serve as a relay: $relays"
+before=$(as boris group audit "$G" --json | python3 -c 'import json,sys; print([c["at_ms"] for c in json.load(sys.stdin)["compared"]])')
+as boris sync >/dev/null 2>&1 || true
+after=$(as boris group audit "$G" --json | python3 -c 'import json,sys; print([c["at_ms"] for c in json.load(sys.stdin)["compared"]])')
+stop_anna
+[ "$before" = "$after" ] || problem "a sync with a listed relay compared views ($before, then $after)"
 
 # Boris's store drops the retention record (kind 4, settings) that Anna's holds.
 key=$(adv home-secrets "$WORK/boris" "$WORK/boris.pass" - | awk '$1 == "database-key" {print $2}')
@@ -77,6 +91,8 @@ grep -q "views of the group still differ" <<<"$err" ||
   problem "Boris's audit does not show his view as different from Anna's: $(compared boris "Anna Petrova")"
 [ "$(compared anna "Boris Ivanov")" = different ] ||
   problem "Anna's audit does not show her view as different from Boris's: $(compared anna "Boris Ivanov")"
-as boris group audit "$G" 2>/dev/null | grep -q "DIFFERENT view" ||
+audit=$(as boris group audit "$G" 2>/dev/null) || true
+grep -q "DIFFERENT view" <<<"$audit" ||
   problem "Boris's audit text does not say the view differs"
+
 finish

@@ -46,5 +46,6 @@ as anna sync >/dev/null 2>&1 || true
 as carol sync >/dev/null 2>&1 || true
 members=$(as carol group members "$G" --json | python3 -c 'import json,sys; print(" ".join(sorted(m["name"] for m in json.load(sys.stdin))))')
 [ "$members" = "Anna Carol" ] || fail "Carol's members after the notice: $members"
-as carol group audit "$G" | grep -q "burn notice" || fail "Carol's audit shows no burn notice: $(as carol group audit "$G")"
+audit=$(as carol group audit "$G")
+grep -q "burn notice" <<<"$audit" || fail "Carol's audit shows no burn notice: $audit"
 echo "ok: the notice from the chat reached Carol"

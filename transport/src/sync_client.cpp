@@ -14,6 +14,7 @@ asio::awaitable<Result<SyncReport>> sync_on_session(Session& session, std::vecto
     config.side = SyncEngine::Side::client;
     config.limits = options.limits;
     config.live = options.live;
+    config.offer_views = options.views;
     if (!options.fetch_all) config.fetch_all_below = 0;
     if (!options.live && options.frame_budget > 0) {
         config.frame_budget = options.frame_budget;

@@ -118,7 +118,7 @@ Status SyncEngine::Impl::start(std::vector<MailboxKey> keys) {
         m_config.limits.max_concurrent_reconciliations, kSyncMinConcurrentReconciliations)));
     hello.mutable_hello()->set_max_wants(static_cast<std::uint32_t>(
         std::max(m_config.limits.max_outstanding_wants, kSyncMinOutstandingWants)));
-    m_offers_views = m_replica.offers_views();
+    m_offers_views = m_config.offer_views && m_replica.offers_views();
     hello.mutable_hello()->set_views(m_offers_views);
     emit(hello);
     if (m_config.side == Side::server) return {};

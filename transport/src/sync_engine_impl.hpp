@@ -120,7 +120,8 @@ struct SyncEngine::Impl {
     Status on_want_part(const pb::SyncFrame& frame);
     Status on_part(const pb::SyncFrame& frame);
     Status on_view(const pb::SyncFrame& frame);
-    Status take_peer_view(const MailboxId& mailbox, ByteView token);
+    // The peer's view to the Replica: whether it was a current member's.
+    Result<bool> take_peer_view(const MailboxId& mailbox, ByteView token);
     // Client, everything settled: sends a View for each open mailbox the Replica has one for
     // (once). Returns whether answers are awaited.
     Result<bool> send_views();

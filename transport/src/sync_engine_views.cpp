@@ -10,14 +10,16 @@
 namespace kolokol::transport {
 using namespace detail;
 
-Status SyncEngine::Impl::take_peer_view(const MailboxId& mailbox, ByteView token) {
-    if (token.empty()) return {};  // the peer has no view of this group to give
-    ++m_report.views;
-    if (auto st = m_replica.peer_view(mailbox, m_config.handshake_hash, token,
-                                      m_config.side == Side::server);
-        !st)
-        return fail_with(CloseReason::internal, SyncErrc::replica_failed, st.error());
-    return {};
+Result<bool> SyncEngine::Impl::take_peer_view(const MailboxId& mailbox, ByteView token) {
+    if (token.empty()) return false;  // the peer has no view of this group to give
+    auto heard =
+        m_replica.peer_view(mailbox, m_config.handshake_hash, token, m_config.side == Side::server);
+    if (!heard) {
+        (void)fail_with(CloseReason::internal, SyncErrc::replica_failed, heard.error());
+        return std::unexpected(heard.error());
+    }
+    if (*heard) ++m_report.views;
+    return *heard;
 }
 
 Status SyncEngine::Impl::on_view(const pb::SyncFrame& f) {
@@ -40,23 +42,32 @@ Status SyncEngine::Impl::on_view(const pb::SyncFrame& f) {
             return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                              KOLOKOL_TEXT("a second view of one mailbox"));
         mb.view_answered = true;
-        // Ours first, as it stands now: the client sends its view only once everything of both
-        // sides is stored.
-        auto own = m_replica.view(*mailbox, m_config.handshake_hash, true);
-        if (!own) return fail_with(CloseReason::internal, SyncErrc::replica_failed, own.error());
+        // The client's first: a view says what this member holds, so it goes only to a peer
+        // whose own view proved it a current member (a removed member still holding an old
+        // epoch's keys, or anyone else, gets an empty answer). The client sends its view only
+        // once everything of both sides is stored, so ours is taken as it stands now.
+        auto heard = take_peer_view(*mailbox, token);
+        if (!heard) return std::unexpected(heard.error());
+        std::optional<Bytes> own;
+        if (*heard) {
+            auto mine = m_replica.view(*mailbox, m_config.handshake_hash, true);
+            if (!mine)
+                return fail_with(CloseReason::internal, SyncErrc::replica_failed, mine.error());
+            own = std::move(*mine);
+        }
         pb::SyncFrame reply;
         reply.mutable_view()->set_mailbox(v.mailbox());
-        if (*own && (*own)->size() <= kSyncMaxViewBytes)
-            reply.mutable_view()->set_token(to_string(**own));
+        if (own && own->size() <= kSyncMaxViewBytes)
+            reply.mutable_view()->set_token(to_string(*own));
         emit(reply);
-        return take_peer_view(*mailbox, token);
+        return {};
     }
     if (!mb.view_pending)
         return fail_with(CloseReason::protocol_violation, SyncErrc::protocol_violation,
                          KOLOKOL_TEXT("a view that was not asked for"));
     mb.view_pending = false;
     --m_views_awaited;
-    if (auto st = take_peer_view(*mailbox, token); !st) return st;
+    if (auto heard = take_peer_view(*mailbox, token); !heard) return std::unexpected(heard.error());
     check_finished();
     return {};
 }

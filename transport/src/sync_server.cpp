@@ -25,6 +25,7 @@ asio::awaitable<detail::DriveResult> serve(Session& session, Replica& replica,
     config.side = SyncEngine::Side::server;
     config.limits = options.limits;
     config.live = options.allow_live;
+    config.offer_views = options.views;
     config.admit = options.admit;
     config.reconcile_sets = options.reconcile_sets;
     detail::ServerDrive server;

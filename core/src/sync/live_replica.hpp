@@ -37,8 +37,8 @@ public:
                                       bool server) override {
         return m_inner.view(mailbox, hh, server);
     }
-    Status peer_view(const transport::MailboxId& mailbox, ByteView hh, ByteView token,
-                     bool server) override {
+    Result<bool> peer_view(const transport::MailboxId& mailbox, ByteView hh, ByteView token,
+                           bool server) override {
         return m_inner.peer_view(mailbox, hh, token, server);
     }
 

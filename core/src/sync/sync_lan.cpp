@@ -59,6 +59,7 @@ asio::awaitable<void> lan_rounds(std::shared_ptr<SyncService::Impl> impl, transp
         }
         transport::SyncOptions options = s.options.sync;
         options.live = false;
+        options.views = true;  // a member met on the LAN (§5.12)
         options.progress = {};
         r = co_await transport::async_sync_with(peer, std::move(keys), *s.replica,
                                                 std::move(options));

@@ -62,7 +62,7 @@ public:
     Result<std::optional<Bytes>> view(const MailboxId& m, ByteView hh, bool server) override {
         return m_inner.view(m, hh, server);
     }
-    Status peer_view(const MailboxId& m, ByteView hh, ByteView token, bool server) override {
+    Result<bool> peer_view(const MailboxId& m, ByteView hh, ByteView token, bool server) override {
         return m_inner.peer_view(m, hh, token, server);
     }
 
@@ -93,6 +93,17 @@ void add_up(transport::SyncReport& into, const transport::SyncReport& more) {
     into.refused.insert(into.refused.end(), more.refused.begin(), more.refused.end());
 }
 
+// Whether `address` is a peer of this member's rather than one of the group's relays (an
+// address the group lists, each address of a relay included): only a peer is offered views
+// (§5.12), so that a relay is never sent one.
+bool peer_not_relay(Node& node, const GroupId& group, const transport::Address& address) {
+    const auto canonical = address.to_string();
+    for (const auto& r : node.relays(group))
+        if (auto listed = transport::Address::parse(r); listed && listed->to_string() == canonical)
+            return false;
+    return true;
+}
+
 // One session with `address` carrying `group`'s mailboxes, routed and stoppable.
 Result<transport::SyncReport> one_session(Node& node, transport::Replica& replica,
                                           const SyncOnceOptions& o, const SyncRoute& route,
@@ -101,6 +112,8 @@ Result<transport::SyncReport> one_session(Node& node, transport::Replica& replic
     transport::SyncOptions options = o.sync;
     options.live = false;
     options.stop = o.stop;
+    if (auto parsed = transport::Address::parse(address))
+        options.views = peer_not_relay(node, group, *parsed);
     auto allowed = route(node, group, address, options.connect);
     if (!allowed) return std::unexpected(allowed.error());
     // The plan left such groups out; a route that changed its mind meanwhile still holds.
@@ -155,6 +168,7 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
     auto limit = node.freeze_limit(address);
     auto parsed = transport::Address::parse(address);
     if (!parsed) return std::unexpected(parsed.error());
+    const bool views = peer_not_relay(node, group, *parsed);
     // Envelopes fetched in parts, and where each mailbox's fetch goes on, kept from one short
     // connection to the next; the fetch cursors also from one sync to the next, per relay key.
     auto partials = std::make_shared<transport::PartialEnvelopes>();
@@ -220,6 +234,7 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
         per.sync.parts_only = helper;
         per.sync.live = false;
         per.sync.stop = o.stop;
+        per.sync.views = views;
         const auto partial_before = partial_bytes();
         auto last = std::make_shared<transport::SyncReport>();
         auto observer_progress = o.observer;

@@ -41,7 +41,7 @@ public:
         if (r && *r) said.push_back(**r);
         return r;
     }
-    Status peer_view(const MailboxId& m, ByteView hh, ByteView token, bool server) override {
+    Result<bool> peer_view(const MailboxId& m, ByteView hh, ByteView token, bool server) override {
         return m_inner.peer_view(m, hh, token, server);
     }
 
@@ -57,6 +57,7 @@ void direct_sync(Node& client, transport::Replica& client_replica,
     cc.side = transport::SyncEngine::Side::client;
     sc.side = transport::SyncEngine::Side::server;
     cc.handshake_hash = sc.handshake_hash = std::move(hash);
+    cc.offer_views = sc.offer_views = true;
     transport::SyncEngine c(cc, client_replica), s(sc, server_replica);
     REQUIRE(s.start().has_value());
     REQUIRE(c.start(client.mailbox_keys(&group)).has_value());
@@ -189,7 +190,7 @@ TEST_CASE(
     REQUIRE(bi.take_peer_view(*mb, hh, flipped, false).has_value());
     CHECK(checks(*t.boris).empty());
     // The same statement on a mailbox of another epoch: sealed to the other's key.
-    REQUIRE(t.anna->remove_member(t.group, t.carol->me()).has_value());
+    REQUIRE(t.anna->rotate(t.group).has_value());
     deliver(*t.anna, *t.boris);
     auto newer = bi.view_mailbox(t.group);
     REQUIRE(newer.has_value());
@@ -212,4 +213,40 @@ TEST_CASE("views: a removed member's store says nothing of the group") {
     auto token = NodeTestAccess::impl(*t.carol).view_token(*mb, Bytes(64, 1), true);
     REQUIRE(token.has_value());
     CHECK_FALSE(token->has_value());
+}
+
+TEST_CASE("views: a statement by someone who is no member any more is not a comparison") {
+    Trio t;
+    auto& bi = NodeTestAccess::impl(*t.boris);
+    auto mb = bi.view_mailbox(t.group);
+    REQUIRE(mb.has_value());
+    const Bytes hh(64, 0x33);
+    auto carol = NodeTestAccess::impl(*t.carol).view_token(*mb, hh, true);
+    REQUIRE(carol.has_value());
+    REQUIRE(carol->has_value());
+    REQUIRE(t.anna->remove_member(t.group, t.carol->me()).has_value());
+    deliver(*t.anna, *t.boris);
+    auto heard = bi.take_peer_view(*mb, hh, **carol, false);
+    REQUIRE(heard.has_value());
+    CHECK_FALSE(*heard);
+    CHECK(checks(*t.boris).empty());
+}
+
+TEST_CASE("views: what another process of the member wrote counts (a serve beside a command)") {
+    Trio t;
+    // Anna's serve opened her store; then another process of hers sets the retention.
+    auto rb = t.boris->replica();
+    auto ra = t.anna->replica();
+    {
+        auto other = reopen(t.dir.path() / "anna");
+        REQUIRE(other->set_retention(t.group, 86400).has_value());
+    }
+    direct_sync(*t.boris, *rb, *ra, t.group);
+    CHECK(t.boris->retention(t.group) == 86400);
+    auto b = checks(*t.boris);
+    auto a = checks(*t.anna);
+    REQUIRE(b.size() == 1);
+    REQUIRE(a.size() == 1);
+    CHECK(b[0].same);
+    CHECK(a[0].same);
 }

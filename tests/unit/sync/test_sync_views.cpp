@@ -24,15 +24,17 @@ public:
                         ":" + std::to_string(hh.empty() ? 0 : hh[0]);
         return Bytes(s.begin(), s.end());
     }
-    Status peer_view(const MailboxId& mailbox, ByteView hh, ByteView token, bool server) override {
+    Result<bool> peer_view(const MailboxId& mailbox, ByteView hh, ByteView token,
+                           bool server) override {
         (void)hh;
         heard.emplace_back(mailbox, std::string(token.begin(), token.end()) +
                                         (server ? " (heard as server)" : " (heard as client)"));
-        return {};
+        return accept;
     }
     std::vector<std::pair<MailboxId, std::string>> heard;
     int asked = 0;
     bool silent = false;
+    bool accept = true;  // the peer's view is a current member's
 
 private:
     bool m_offers;
@@ -44,6 +46,7 @@ SyncEngine::Config config(SyncEngine::Side side, bool live = false) {
     c.side = side;
     c.handshake_hash = fixed_hash(0xaa);
     c.live = live;
+    c.offer_views = true;
     return c;
 }
 
@@ -120,6 +123,56 @@ TEST_CASE("views: none when either side does not offer them, or in live mode") {
         CHECK(remote.heard.empty());
         if (which != 2) CHECK(client.finished());
     }
+}
+
+TEST_CASE("views: not offered where the session is told not to (a client towards a relay)") {
+    auto k = key_for(77);
+    ViewReplica local(true, "anna"), remote(true, "boris");
+    auto cc = config(SyncEngine::Side::client);
+    cc.offer_views = false;
+    SyncEngine client(cc, local);
+    SyncEngine server(config(SyncEngine::Side::server), remote);
+    REQUIRE(server.start().has_value());
+    std::vector<MailboxKey> keys;
+    keys.push_back(copy_key(k));
+    REQUIRE(client.start(std::move(keys)).has_value());
+    std::size_t views = 0;
+    bool offered = false;
+    run_pair(client, server, [&](bool up, Bytes& f) {
+        auto p = parse_frame(f);
+        if (up && p.has_hello()) offered = p.hello().views();
+        views += p.has_view() ? 1 : 0;
+        return true;
+    });
+    CHECK(client.finished());
+    CHECK_FALSE(offered);
+    CHECK(views == 0);
+    CHECK(local.asked == 0);
+}
+
+TEST_CASE("views: a server answers only a view its store took as a current member's") {
+    auto k = key_for(78);
+    ViewReplica local(true, "mallory"), remote(true, "boris");
+    remote.accept = false;
+    SyncEngine client(config(SyncEngine::Side::client), local);
+    SyncEngine server(config(SyncEngine::Side::server), remote);
+    REQUIRE(server.start().has_value());
+    std::vector<MailboxKey> keys;
+    keys.push_back(copy_key(k));
+    REQUIRE(client.start(std::move(keys)).has_value());
+    std::size_t answered_with_token = 0;
+    auto ex = run_pair(client, server, [&](bool up, Bytes& f) {
+        auto p = parse_frame(f);
+        if (!up && p.has_view() && !p.view().token().empty()) ++answered_with_token;
+        return true;
+    });
+    CHECK(ex.client_status.has_value());
+    CHECK(client.finished());
+    CHECK(remote.heard.size() == 1);  // handed to the store, which refused it
+    CHECK(remote.asked == 0);         // and the server never said its own
+    CHECK(answered_with_token == 0);
+    CHECK(local.heard.empty());
+    CHECK(server.report().views == 0);
 }
 
 TEST_CASE(

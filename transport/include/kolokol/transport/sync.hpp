@@ -56,6 +56,9 @@ struct SyncOptions {
     // Live mode: a Ping goes out when nothing was sent for this long, under the session's idle
     // timeout (120 s by default).
     std::chrono::milliseconds ping_interval = std::chrono::seconds(30);
+    // Offer views (DESIGN §5.12): for a session with another member (a peer given to `sync`,
+    // the LAN), never with a group's listed relay, which is then never sent one.
+    bool views = false;
     ConnectOptions connect;
     // Called on the session's thread after each frame is handled, with the report so far (its
     // to_receive/to_send grow as reconciliation finds differences). For progress display: keep
@@ -127,6 +130,9 @@ struct ServeOptions {
     SyncLimits limits;
     // Accept clients' requests for live pushes.
     bool allow_live = true;
+    // Answer views (DESIGN §5.12) when the Replica offers them: a member's `serve` (a relay's
+    // store offers none).
+    bool views = true;
     // Which verified mailboxes to serve: nullopt admits, a string refuses with that reason.
     // Empty admits all (a relay). A member's `kolokol serve` admits only mailboxes whose keys
     // it holds itself: see admit_only().

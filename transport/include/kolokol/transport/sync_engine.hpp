@@ -75,6 +75,9 @@ public:
         // reconciles); it is finished when no envelope is left that another session is not
         // fetching.
         bool parts_only = false;
+        // Views (DESIGN §5.12): offered in Hello when this is set and the Replica offers them.
+        // A client sets it only towards a member's own peer, never a group's listed relay.
+        bool offer_views = false;
     };
 
     // `replica` must outlive the engine.

@@ -132,8 +132,9 @@ public:
     // the side that says them (`server`: this side is the session's server).
     // offers_views: this side says so in its Hello. view: the token for `mailbox`, or nullopt
     // (a client sends one View per token, so a store answers for one mailbox of a group).
-    // peer_view: the peer's token for `mailbox`, to compare; a token it cannot read is the
-    // store's to judge, never the session's.
+    // peer_view: the peer's token for `mailbox`, to compare; true when it was a current
+    // member's view (a server answers with its own only then), false when the store could not
+    // read it or it was no member's — the store's to judge, never the session's.
     virtual bool offers_views() const { return false; }
     virtual Result<std::optional<Bytes>> view(const MailboxId& mailbox, ByteView handshake_hash,
                                               bool server) {
@@ -142,13 +143,13 @@ public:
         (void)server;
         return std::nullopt;
     }
-    virtual Status peer_view(const MailboxId& mailbox, ByteView handshake_hash, ByteView token,
-                             bool server) {
+    virtual Result<bool> peer_view(const MailboxId& mailbox, ByteView handshake_hash,
+                                   ByteView token, bool server) {
         (void)mailbox;
         (void)handshake_hash;
         (void)token;
         (void)server;
-        return {};
+        return false;
     }
 };
 
