@@ -66,4 +66,10 @@ setup_ivan_with_copy() {
 }
 random_hex() { python3 -c 'import os; print(os.urandom(32).hex())'; }
 # reads WHO TEXT — WHO's copy of the group shows a message with exactly this text.
-reads() { as "$1" read "$G" --limit 100000 --json | grep -qF "\"text\": \"$2\""; }
+reads() {
+  # Read whole, then searched: `grep -q` on a pipe ends at the first match, and under pipefail
+  # the reader's next write would then fail with SIGPIPE and the check with it.
+  local out
+  out=$(as "$1" read "$G" --limit 100000 --json) || return 1
+  grep -qF "\"text\": \"$2\"" <<<"$out"
+}
