@@ -756,3 +756,45 @@ TEST_CASE("quorum 2 on nodes: a voided add gets no control grant, and a bad one 
                     x.detail.find("bad control grant") != std::string::npos;
     CHECK(named);
 }
+
+TEST_CASE("quorum 2 on nodes: a rotation concurrent with a waiting add; a new token admits") {
+    // Boris rotates without having seen Anna's add of Zoya, then approves it: the approval and
+    // Zoya's grant are in an epoch she holds no key of. Not covered by control grants (Boris's
+    // rotation could not name an add he did not hold); `group token` gets her in.
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto z = make_node(dir.path() / "z", "Zoya");
+    auto g = *a->create_group("G");
+    auto tb = a->add_member(g, card_to_text(b->card()), true, true);
+    REQUIRE(tb.has_value());
+    REQUIRE(b->join(*tb).has_value());
+    REQUIRE(a->set_quorum(g, 2).has_value());
+    deliver(*a, *b);
+
+    auto tz = a->add_member(g, card_to_text(z->card()), false, false);
+    REQUIRE(tz.has_value());
+    REQUIRE(z->join(*tz).has_value());
+    REQUIRE(b->rotate(g).has_value());
+    const auto* concurrent = last_rotation(*b, g);
+    REQUIRE(concurrent != nullptr);
+    CHECK(concurrent->body.rotation().control_grants_size() == 0);
+    deliver(*a, *b);
+    auto waiting = b->pending(g);
+    REQUIRE(waiting.has_value());
+    REQUIRE(waiting->size() == 1);
+    REQUIRE(b->approve(g, waiting->at(0).id).has_value());
+    deliver(*a, *z);
+    deliver(*b, *z);
+    CHECK(z->groups()[0].admission.find("waiting") != std::string::npos);
+
+    auto again = b->welcome_again(g, z->me());
+    REQUIRE(again.has_value());
+    REQUIRE(z->join(*again).has_value());
+    deliver(*b, *z);
+    CHECK(z->groups()[0].admission.empty());
+    REQUIRE(z->post(g, "Zoya writes").has_value());
+    deliver(*z, *a);
+    deliver(*b, *a);
+    CHECK(reads(*a, g, "Zoya writes"));
+}
