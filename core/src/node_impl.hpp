@@ -165,6 +165,13 @@ struct Node::Impl {
     // taken; otherwise the held key is kept.
     Status take_grant(const RecordId& rotation, const GroupId& group, const pb::Rotation& body,
                       std::vector<RecordId>& retry);
+    // This member's control grant in an applied rotation record, taken only while its
+    // admission to the group waits (§5.10): control access to the new epoch, stored as a
+    // waiting token's key (dropped with the token if the add never admits this member), and
+    // envelopes that waited for it queued in `retry`. A grant that does not open is ignored;
+    // one that disagrees with a key held is noted (key_conflict) and the held key kept.
+    Status take_control_grant(const RecordId& rotation, const GroupId& group,
+                              const pb::Rotation& body, std::vector<RecordId>& retry);
 
     // ---- Key updates (node_key_updates.cpp, §5.13) ----
     struct HeldBoxKey {
@@ -227,6 +234,11 @@ struct Node::Impl {
                             std::optional<EpochId> epoch);
     Bytes seal(const pb::RecordBody& body, const EpochId& epoch);
     Result<RecordId> rotate(const GroupId& group);
+    // Adds to `rotation` a control grant of the new epoch's `keys` (control key, mailbox seed,
+    // file key; never the secret) for each newcomer whose add waits for approvals in `g`,
+    // sealed to the add's box key, in the order the adds were proposed, as many as fit
+    // (§5.10): the approval and the rotation that admits them are written in that epoch.
+    void add_control_grants(const GroupState& g, const EpochKeys& keys, pb::Rotation& rotation);
     // Writes a carried copy (DESIGN §13.9) of each object an admin marked as carried into the
     // writer epoch: after the rotation that adds a member without history.
     Status write_carried(const GroupId& group);

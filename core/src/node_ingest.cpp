@@ -168,6 +168,49 @@ Status Node::Impl::take_grant(const RecordId& rotation, const GroupId& group,
     return {};
 }
 
+Status Node::Impl::take_control_grant(const RecordId& rotation, const GroupId& group,
+                                      const pb::Rotation& body, std::vector<RecordId>& retry) {
+    if (body.control_grants().empty()) return {};
+    auto my_tag = ByteView(identity.sign.public_key).first(8);
+    for (const auto& grant : body.control_grants()) {
+        if (!crypto::equal_ct(as_bytes(grant.member_tag()), my_tag)) continue;
+        // Only a newcomer whose add still waits needs it: a member gets the secret of the
+        // epochs written for them, and a refused token takes no more keys of the group.
+        auto adm = admission(group);
+        if (!adm) return std::unexpected(adm.error());
+        if (!*adm || (*adm)->state != AdmissionState::waiting) return {};
+        // Sealed to the box key of our card: the add's (a newcomer writes no key update).
+        auto plain = crypto::box_seal_open(identity.box, as_bytes(grant.sealed_keys()));
+        if (!plain || plain->size() != kControlGrantKeyBytes) return {};
+        auto keys =
+            EpochKeys::control_only(group, rotation, plain->view().first(32),
+                                    plain->view().subspan(32, 32), plain->view().subspan(64, 32));
+        // Worth what the waiting token is worth: dropped with it if the add never admits us.
+        keys.source = KeySource::waiting_token;
+        auto mailbox = keys.mailbox;
+        if (auto ok = add_epoch(std::move(keys)); !ok) {
+            if (ok.error().code != CoreErrc::conflict) return ok;
+            auto st = db.cached(
+                "INSERT OR IGNORE INTO rejected(id, reason, detail, at_ms) VALUES (?, ?, ?, ?)");
+            if (!st) return std::unexpected(st.error());
+            (*st)
+                ->bind(1, ByteView(rotation))
+                .bind(2, static_cast<std::int64_t>(RejectReason::key_conflict))
+                .bind(3, "its control grant to you: " + ok.error().message + "; kept the held key")
+                .bind(4, now());
+            if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
+            return {};
+        }
+        // Envelopes that arrived before we could open them.
+        auto held = envelopes->ids(mailbox);
+        if (!held) return std::unexpected(held.error());
+        for (const auto& h : *held)
+            if (!records.contains(h) && !records.held(h)) retry.push_back(h);
+        return {};
+    }
+    return {};
+}
+
 Status Node::Impl::load_waits() {
     if (waits.loaded) return {};
     Waits loaded;
@@ -672,6 +715,7 @@ Status Node::Impl::apply(Candidate& c, bool author_admin, ByteView envelope, boo
         // A copy: taking the grant may drop the keys `keys` refers to (a token found lying).
         const GroupId group = keys.group_id;
         if (auto ok = take_grant(id, group, body.rotation(), retry); !ok) return ok;
+        if (auto ok = take_control_grant(id, group, body.rotation(), retry); !ok) return ok;
     }
 
     // Wake records that were waiting for this one.

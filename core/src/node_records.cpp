@@ -190,7 +190,41 @@ Result<RecordId> Node::Impl::rotate(const GroupId& group) {
         grant->set_sealed_secret(to_string(crypto::box_seal(member.box, secret.view())));
         grant->set_box_key_hash(grant_key_hash(member.box));
     }
+    add_control_grants(g, EpochKeys::from_secret(group, EpochId{}, secret.view()), *rotation);
     return write(group, std::move(body), epoch);
+}
+
+void Node::Impl::add_control_grants(const GroupState& g, const EpochKeys& keys,
+                                    pb::Rotation& rotation) {
+    // The rotation is written in an epoch a waiting newcomer holds without its secret: it must
+    // stay under the size such a holder downloads (§6.2), headers and seal included.
+    constexpr std::size_t kBudget = 40'000;
+    constexpr std::size_t kGrantBytes = 2 + 8 + 3 + kControlGrantKeyBytes + 48 + 3;
+    std::map<RecordId, const Proposal*> adds;
+    const auto waiting = g.pending();
+    for (const auto& p : waiting)
+        if (p.kind == Proposal::Kind::add && !g.is_member(p.target)) adds.emplace(p.id, &p);
+    if (adds.empty()) return;
+    crypto::SecretBytes plain(kControlGrantKeyBytes);
+    auto out = plain.mutable_view();
+    std::copy_n(keys.control_key.view().begin(), 32, out.begin());
+    std::copy_n(keys.mailbox_seed.view().begin(), 32, out.begin() + 32);
+    std::copy_n(keys.file_key.view().begin(), 32, out.begin() + 64);
+    std::set<MemberKey> done;
+    std::size_t size = rotation.ByteSizeLong();
+    // In the order the adds were proposed (the records are sorted by (Lamport, id)).
+    for (const auto& op : g.records()) {
+        if (rotation.control_grants_size() >= kMaxControlGrants || size + kGrantBytes > kBudget)
+            break;
+        auto it = adds.find(op.id);
+        if (it == adds.end() || !done.insert(it->second->target).second) continue;
+        const auto& box = op.body.membership().member_box_key();
+        if (box.size() != 32) continue;
+        auto* grant = rotation.add_control_grants();
+        grant->set_member_tag(std::string(as_chars(ByteView(it->second->target).first(8))));
+        grant->set_sealed_keys(to_string(crypto::box_seal(as_bytes(box), plain.view())));
+        size += kGrantBytes;
+    }
 }
 
 }  // namespace kolokol::core

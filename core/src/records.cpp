@@ -179,6 +179,18 @@ std::optional<std::string> check_limits(const pb::RecordBody& b) {
                 if (g.member_tag().size() != 8 || g.sealed_secret().size() != 32 + 48 ||
                     (!g.box_key_hash().empty() && g.box_key_hash().size() != kGrantKeyHashBytes))
                     return "bad grant";
+            if (b.rotation().control_grants_size() > kMaxControlGrants)
+                return "too many control grants";
+            {
+                std::set<std::string_view> tags;
+                for (const auto& g : b.rotation().control_grants()) {
+                    if (g.member_tag().size() != 8 ||
+                        g.sealed_keys().size() != kControlGrantKeyBytes + 48)
+                        return "bad control grant";
+                    if (!tags.insert(g.member_tag()).second)
+                        return "a control grant names one newcomer twice";
+                }
+            }
             break;
         case pb::RecordBody::kSettings:
             if (b.settings().name().size() > 128 || !is_clean_utf8(b.settings().name()))

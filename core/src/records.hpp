@@ -18,6 +18,10 @@ namespace kolokol::core {
 inline constexpr int kMaxRefs = 64;
 inline constexpr std::size_t kMaxMessageBytes = 16 * 1024;
 inline constexpr int kMaxGrants = 1000;
+// A rotation's control grants (§5.10): at most this many, each sealing the control key, mailbox
+// seed and file key of the new epoch (kControlGrantKeyBytes) to a newcomer whose add waits.
+inline constexpr int kMaxControlGrants = 64;
+inline constexpr std::size_t kControlGrantKeyBytes = 3 * 32;
 // A grant names the key it is sealed to by these many bytes of its hash (grant_key_hash).
 inline constexpr std::size_t kGrantKeyHashBytes = 16;
 // What a rotation's grant names of the X25519 key its secret is sealed to (§5.13).
