@@ -287,10 +287,15 @@ struct Node::Impl {
                  IngestReport& report, std::vector<RecordId>& retry);
     Status reject(const RecordId& id, RejectReason reason, std::string_view detail,
                   IngestReport& report);
-    // Keeps a content record refused as `removed_author` (its envelope, within the unverified
-    // quota) so that it stands again if that removal goes void (§5.4).
+    // Keeps a content record refused as `removed_author` so that it stands again if that removal
+    // goes void (§5.4): its row, and its envelope within the unverified quota. Beyond the quota
+    // the row alone, up to these many rows of one author and of one group (then over_quota).
     Status hold_dropped(const Candidate& c, ByteView envelope, bool from_pending,
                         IngestReport& report);
+    static constexpr std::int64_t kDroppedRowsPerAuthor = 20'000;
+    static constexpr std::int64_t kDroppedRowsPerGroup = 100'000;
+    std::int64_t dropped_rows_per_author = kDroppedRowsPerAuthor;  // tests lower them
+    std::int64_t dropped_rows_per_group = kDroppedRowsPerGroup;
     // Judges again the kept `removed_author` records of the groups in `control_changed`; those
     // no longer dropped go through ingest again (applied, or held for references).
     Status rejudge_dropped(IngestReport& report, std::vector<RecordId>& retry);

@@ -33,6 +33,8 @@ Result<IngestReport> Node::ingest(std::span<const Bytes> envelopes) {
 
 Result<IngestReport> Node::Impl::ingest(std::span<const Bytes> envelopes) {
     refused.clear();
+    // Counted again in each batch: another process may have changed the rows meanwhile.
+    records.discard_dropped_counts();
     auto r = ingest_batch(envelopes);
     // A failed batch was rolled back (or its scope will be): forget what was remembered from it.
     if (!r) forget_uncommitted();
@@ -42,6 +44,7 @@ Result<IngestReport> Node::Impl::ingest(std::span<const Bytes> envelopes) {
 void Node::Impl::forget_uncommitted() {
     recent_rows.clear();
     records.discard_heads();
+    records.discard_dropped_counts();
     forget_held();
     forget_waits();
     object_sets.clear();
@@ -576,20 +579,31 @@ Status Node::Impl::hold_dropped(const Candidate& c, ByteView envelope, bool from
     row.author = author_of(body);
     row.seq = body.seq();
     for (const auto& h : body.control_heads()) row.heads.push_back(to_array<32>(as_bytes(h)));
-    // Anyone who held the author's keys can write such records without end: they are kept
-    // within the unverified quota, and beyond it refused for good as before.
+    const auto& group = c.keys->group_id;
+    // Anyone who held the author's keys can write such records without end, and anyone holding
+    // a file key of the group can fill the unverified quota with junk first: the envelope is
+    // kept within the quota, and beyond it the row alone (some 100 bytes, up to a cap per
+    // author and per group), so the record is fetched again if it stands later (§5.4).
     const auto charge = unverified_charge(envelope.size(), 0);
     if (!from_pending) {
         auto fits = unverified_fits(charge);
         if (!fits) return std::unexpected(fits.error());
         if (!*fits) {
-            ++report.over_quota;  // refused for good: nothing of it is kept to judge again
-            return {};
+            if (records.dropped_held(c.id)) return {};  // its row is kept already
+            auto of_author = records.dropped_count(group, &row.author);
+            if (!of_author) return std::unexpected(of_author.error());
+            auto of_group = records.dropped_count(group);
+            if (!of_group) return std::unexpected(of_group.error());
+            if (*of_author >= dropped_rows_per_author || *of_group >= dropped_rows_per_group) {
+                ++report.over_quota;  // refused for good: nothing of it is kept to judge again
+                return {};
+            }
+            return records.hold_dropped(group, row);
         }
         if (auto ok = store_envelope(c.id, c.mailbox, envelope); !ok) return ok;
     }
     if (auto ok = note_unverified(c.id, charge); !ok) return ok;
-    return records.hold_dropped(c.keys->group_id, row);
+    return records.hold_dropped(group, row);
 }
 
 Status Node::Impl::rejudge_dropped(IngestReport& report, std::vector<RecordId>& retry) {
@@ -612,7 +626,11 @@ Status Node::Impl::rejudge_dropped(IngestReport& report, std::vector<RecordId>& 
             if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
             auto bytes = envelopes->get(id);
             if (!bytes) return std::unexpected(bytes.error());
-            if (!*bytes) continue;  // gone meanwhile (the quota, retention)
+            // Kept without its envelope (the quota was full), or the envelope went meanwhile
+            // (retention): with its row and its note in `rejected` gone, nothing says it was
+            // seen, and the next sync fetches it again (reconciliation offers every id this
+            // store lacks) and ingests it as any other.
+            if (!*bytes) continue;
             IngestReport again_report;
             if (auto ok = process(**bytes, nullptr, true, again_report, retry); !ok) return ok;
             report.added += again_report.added;

@@ -181,7 +181,9 @@ Status Node::Impl::drop_unverified_over(std::uint64_t quota) {
             left -= std::min<std::uint64_t>(left, static_cast<std::uint64_t>(st->column_int64(1)));
         }
     }
-    if (auto ok = records.drop_held(drop); !ok) return ok;
+    // A record kept to be judged again (`dropped_held`) keeps its row without the envelope: it
+    // is fetched again if it stands later.
+    if (auto ok = records.drop_held(drop, true); !ok) return ok;
     if (auto r = envelopes->remove(drop); !r) return std::unexpected(r.error());
     forget_waits();
     forget_held();

@@ -507,9 +507,14 @@ std::size_t RecordStore::held_count() {
     return n;
 }
 
-Status RecordStore::drop_held(std::span<const RecordId> ids) {
-    for (auto sql : {"DELETE FROM pending WHERE id = ?", "DELETE FROM pending_refs WHERE id = ?",
-                     "DELETE FROM dropped_held WHERE id = ?"})
+Status RecordStore::drop_held(std::span<const RecordId> ids, bool keep_dropped) {
+    std::vector<std::string_view> sqls = {"DELETE FROM pending WHERE id = ?",
+                                          "DELETE FROM pending_refs WHERE id = ?"};
+    if (!keep_dropped) {
+        sqls.push_back("DELETE FROM dropped_held WHERE id = ?");
+        discard_dropped_counts();
+    }
+    for (auto sql : sqls)
         for (const auto& id : ids)
             if (auto ok = run(sql, [&](storage::Statement& st) { st.bind(1, ByteView(id)); }); !ok)
                 return ok;
@@ -568,7 +573,7 @@ Status RecordStore::clear_waits_for(const RecordId& ref) {
 
 Status RecordStore::hold_dropped(const GroupId& group, const DroppedHeld& row) {
     const auto heads = join_ids(row.heads);
-    return run(
+    auto ok = run(
         "INSERT OR IGNORE INTO dropped_held(id, group_id, author, seq, heads) VALUES (?, ?, ?, ?, "
         "?)",
         [&](storage::Statement& st) {
@@ -578,6 +583,46 @@ Status RecordStore::hold_dropped(const GroupId& group, const DroppedHeld& row) {
                 .bind(4, static_cast<std::int64_t>(row.seq))
                 .bind(5, ByteView(heads));
         });
+    if (!ok) return ok;
+    if (m_db->changes() == 1) {
+        if (auto it = m_dropped_by_group.find(group); it != m_dropped_by_group.end()) ++it->second;
+        if (auto it = m_dropped_by_author.find({group, row.author});
+            it != m_dropped_by_author.end())
+            ++it->second;
+    }
+    return {};
+}
+
+Result<std::int64_t> RecordStore::dropped_count(const GroupId& group, const MemberKey* author) {
+    if (author) {
+        if (auto it = m_dropped_by_author.find({group, *author}); it != m_dropped_by_author.end())
+            return it->second;
+    } else if (auto it = m_dropped_by_group.find(group); it != m_dropped_by_group.end()) {
+        return it->second;
+    }
+    auto st = m_db->cached(author ? "SELECT COUNT(*) FROM dropped_held WHERE group_id = ? AND "
+                                    "author = ?"
+                                  : "SELECT COUNT(*) FROM dropped_held WHERE group_id = ?");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, ByteView(group));
+    if (author) (*st)->bind(2, ByteView(*author));
+    auto r = (*st)->step();
+    if (!r) {
+        (*st)->reset();
+        return std::unexpected(r.error());
+    }
+    const std::int64_t n = *r ? (*st)->column_int64(0) : 0;
+    (*st)->reset();
+    if (author)
+        m_dropped_by_author[{group, *author}] = n;
+    else
+        m_dropped_by_group[group] = n;
+    return n;
+}
+
+void RecordStore::discard_dropped_counts() {
+    m_dropped_by_group.clear();
+    m_dropped_by_author.clear();
 }
 
 Result<std::vector<RecordStore::DroppedHeld>> RecordStore::dropped_of(const GroupId& group) {
@@ -607,6 +652,7 @@ Result<std::vector<RecordStore::DroppedHeld>> RecordStore::dropped_of(const Grou
 }
 
 Status RecordStore::release_dropped(const RecordId& id) {
+    discard_dropped_counts();
     return run("DELETE FROM dropped_held WHERE id = ?",
                [&](storage::Statement& st) { st.bind(1, ByteView(id)); });
 }

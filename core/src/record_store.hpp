@@ -188,8 +188,9 @@ public:
     Status hold(const RecordId& id, std::int64_t received_ms);
     Status release(const RecordId& id);
     std::size_t held_count();
-    // Drops held records and what they wait for (the envelopes stay the caller's).
-    Status drop_held(std::span<const RecordId> ids);
+    // Drops held records and what they wait for (the envelopes stay the caller's); with
+    // `keep_dropped`, rows of `dropped_held` stay (kept to be judged again without an envelope).
+    Status drop_held(std::span<const RecordId> ids, bool keep_dropped = false);
     // The mailboxes of held records whose envelope is not counted unverified (a member's).
     Result<std::vector<MailboxId>> held_verified_mailboxes();
     // The references held records wait for: visits every (ref, waiting id) pair.
@@ -200,7 +201,9 @@ public:
     Status clear_waits_for(const RecordId& ref);
 
     // ---- dropped_held: content records refused as written concurrently with their author's
-    // removal (`removed_author`), kept so that they stand again when that removal goes void ----
+    // removal (`removed_author`), kept so that they stand again when that removal goes void. The
+    // envelope is kept beside the row within the unverified quota; beyond it the row alone, and
+    // the envelope is fetched again once the record stands ----
     struct DroppedHeld {
         RecordId id{};
         MemberKey author{};
@@ -211,6 +214,10 @@ public:
     Result<std::vector<DroppedHeld>> dropped_of(const GroupId& group);
     Status release_dropped(const RecordId& id);
     bool dropped_held(const RecordId& id);
+    // How many rows the group keeps, of `author`'s when given (counted once, then kept up to
+    // date; forgotten with discard_dropped_counts when a transaction is rolled back).
+    Result<std::int64_t> dropped_count(const GroupId& group, const MemberKey* author = nullptr);
+    void discard_dropped_counts();
 
     // Whether a record with this id was applied, is held, or was rejected (`rejected` is
     // ingest's table; asked here in one statement, as ingest asks it for every envelope).
@@ -233,6 +240,9 @@ private:
     // Head changes not yet written: rows to delete (written first), then rows to add.
     std::map<HeadKey, Head> m_heads_added;
     std::set<HeadKey> m_heads_removed;
+    // dropped_count's cache: rows per group, and per group and author.
+    std::map<GroupId, std::int64_t> m_dropped_by_group;
+    std::map<std::pair<GroupId, MemberKey>, std::int64_t> m_dropped_by_author;
 };
 
 }  // namespace kolokol::core

@@ -239,17 +239,21 @@ TEST_CASE("a removed member's records written after the removal are rejected") {
     CHECK(std::find(seen.begin(), seen.end(), "hello from Boris") != seen.end());
 }
 
-TEST_CASE("a record refused for its author's removal is kept within the quota, not beyond") {
+TEST_CASE("a record refused for its author's removal is kept within the quota; beyond, its row") {
     Pair p;
+    auto& a = NodeTestAccess::impl(*p.a);
     auto& b = NodeTestAccess::impl(*p.b);
     auto old_epoch = b.state(p.group).writer_epoch(p.b->me());
     REQUIRE(old_epoch);
     auto first = prepared_message(*p.b, p.group, old_epoch, "concurrent one");
     auto second = first;
     second.mutable_message()->set_text("concurrent two");
+    auto third = first;
+    third.mutable_message()->set_text("concurrent three");
     REQUIRE(p.a->remove_member(p.group, p.b->me()).has_value());
     auto env_first = b.seal(first, *old_epoch);
     auto env_second = b.seal(second, *old_epoch);
+    auto env_third = b.seal(third, *old_epoch);
     const auto before = p.a->unverified_usage();
     // Kept (the envelope, counted unverified) so that it can stand again if the removal is voided.
     CHECK(ingest_one(*p.a, env_first) == RejectReason::removed_author);
@@ -259,17 +263,109 @@ TEST_CASE("a record refused for its author's removal is kept within the quota, n
     const auto after = p.a->unverified_usage();
     CHECK(after.count == before.count + 1);
     CHECK(after.bytes > before.bytes);
-    // With the quota full it is refused as before, and nothing of it is kept.
+    // With the quota full its row is kept without the envelope (fetched again if it stands),
+    // and nothing is counted against the quota.
     REQUIRE(p.a->set_unverified_quota(after.bytes).has_value());
     CHECK(ingest_one(*p.a, env_second) == RejectReason::removed_author);
-    auto gone = p.a->envelope(storage::record_id_of(env_second));
-    REQUIRE(gone.has_value());
-    CHECK_FALSE(gone->has_value());
+    auto bare = p.a->envelope(storage::record_id_of(env_second));
+    REQUIRE(bare.has_value());
+    CHECK_FALSE(bare->has_value());
+    CHECK(a.records.dropped_held(storage::record_id_of(env_second)));
     CHECK(p.a->unverified_usage().count == after.count);
-    // Neither shows.
+    CHECK(p.a->unverified_usage().bytes == after.bytes);
+    // The rows are bounded: past the cap of rows (here lowered to 2) nothing of it is kept,
+    // and the report says so as for the quota.
+    a.dropped_rows_per_author = 2;
+    auto r = p.a->ingest(std::vector<Bytes>{env_third});
+    REQUIRE(r.has_value());
+    CHECK(r->rejected == 1);
+    CHECK(r->over_quota == 1);
+    CHECK_FALSE(a.records.dropped_held(storage::record_id_of(env_third)));
+    // Lowering the quota drops the first one's envelope, not its row.
+    REQUIRE(p.a->set_unverified_quota(0).has_value());
+    auto dropped = p.a->envelope(storage::record_id_of(env_first));
+    REQUIRE(dropped.has_value());
+    CHECK_FALSE(dropped->has_value());
+    CHECK(a.records.dropped_held(storage::record_id_of(env_first)));
+    // None shows.
     auto seen = texts(*p.a, p.group);
-    CHECK(std::find(seen.begin(), seen.end(), "concurrent one") == seen.end());
-    CHECK(std::find(seen.begin(), seen.end(), "concurrent two") == seen.end());
+    for (const auto* t : {"concurrent one", "concurrent two", "concurrent three"})
+        CHECK(std::find(seen.begin(), seen.end(), t) == seen.end());
+}
+
+TEST_CASE("a record refused for its author's removal while the quota is full stands again") {
+    // Quorum 2: Boris proposes removing Xavier; Clara's device (seized) completes it while
+    // Anna's burn notice for Clara waits, and Boris then approves the notice, which voids
+    // Clara's approval. Mila learns of the removal, her unverified quota is full, and Xavier's
+    // concurrent post reaches her: refused as removed_author, its row kept without the
+    // envelope. Once the notice voids the removal the post is taken again from a later sync.
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto c = make_node(dir.path() / "c", "Clara");
+    auto m = make_node(dir.path() / "m", "Mila");
+    auto x = make_node(dir.path() / "x", "Xavier");
+    auto g = *a->create_group("G");
+    for (auto [n, admin] : std::vector<std::pair<Node*, bool>>{
+             {b.get(), true}, {c.get(), true}, {m.get(), false}, {x.get(), false}}) {
+        auto token = a->add_member(g, card_to_text(n->card()), admin, true);
+        REQUIRE(token.has_value());
+        REQUIRE(n->join(*token).has_value());
+    }
+    REQUIRE(a->set_quorum(g, 2).has_value());
+    auto all = {a.get(), b.get(), c.get(), m.get(), x.get()};
+    for (int round = 0; round < 2; ++round)
+        for (auto* from : all)
+            for (auto* to : all)
+                if (from != to) deliver(*from, *to);
+    auto post = x->post(g, "Xavier was here");
+    REQUIRE(post.has_value());
+    auto has = [&](Node& n, const std::string& text) {
+        auto t = texts(n, g);
+        return std::find(t.begin(), t.end(), text) != t.end();
+    };
+    auto is_member = [&](Node& n, const MemberKey& who) {
+        auto list = n.members(g);
+        REQUIRE(list.has_value());
+        return std::any_of(list->begin(), list->end(), [&](const auto& v) { return v.key == who; });
+    };
+    REQUIRE(b->remove_member(g, x->me()).has_value());
+    deliver(*b, *c);
+    auto burned = a->burn_member(g, c->me());
+    REQUIRE(burned.has_value());
+    REQUIRE_FALSE(burned->effective);
+    deliver(*a, *b);
+    REQUIRE(b->approve(g, burned->notice).has_value());
+    // Clara's device has not heard of the notice: it approves the removal.
+    auto waiting = c->pending(g);
+    REQUIRE(waiting.has_value());
+    auto removal = std::find_if(waiting->begin(), waiting->end(), [&](const ProposalView& v) {
+        return v.kind == ProposalView::Kind::remove && !v.compromised;
+    });
+    REQUIRE(removal != waiting->end());
+    REQUIRE(c->approve(g, removal->id).has_value());
+    deliver(*c, *m);
+    REQUIRE_FALSE(is_member(*m, x->me()));
+    // Mila's unverified quota is full (anyone holding a file key of the group can fill it).
+    REQUIRE(m->set_unverified_quota(m->unverified_usage().bytes).has_value());
+    deliver(*x, *m);
+    CHECK_FALSE(has(*m, "Xavier was here"));
+    auto held = m->envelope(*post);
+    REQUIRE(held.has_value());
+    CHECK_FALSE(held->has_value());
+    CHECK(NodeTestAccess::impl(*m).records.dropped_held(*post));
+    // The notice and Boris's approval void Clara's approval: Xavier is a member again, and the
+    // row goes (its envelope is asked for again).
+    deliver(*a, *m);
+    deliver(*b, *m);
+    CHECK(is_member(*m, x->me()));
+    CHECK_FALSE(NodeTestAccess::impl(*m).records.dropped_held(*post));
+    // The next sync brings the post again, and it is applied as any other.
+    deliver(*x, *m);
+    CHECK(has(*m, "Xavier was here"));
+    deliver(*x, *a);
+    deliver(*b, *a);
+    CHECK(has(*a, "Xavier was here"));
 }
 
 TEST_CASE("a record replayed into another group is rejected") {

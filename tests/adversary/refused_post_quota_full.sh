@@ -1,21 +1,22 @@
 # A removal voided later (its completing approval dropped by a burn notice) must bring the removed
 # member's concurrent post back at every member, also at one who refused it at ingest
-# (`removed_author`) while the removal stood (SECURITY.md row 6 "a function of the record set",
-# row 73 "whatever the order"; docs/design.md §5.4). The refused post is kept only within the
-# unverified quota, and anyone holding an old file key fills that quota for good: here the
+# (`removed_author`) while the removal stood and whose unverified quota was full then
+# (SECURITY.md row 6 "a function of the record set", row 73 "whatever the order";
+# docs/design.md §5.4, §7.9). Anyone holding an old file key can fill that quota: here the
 # seized admin's copy itself, with a sync file of records by strangers that wait forever
-# (`kolokol-adversary junk-sync-file … waiting`).
+# (`kolokol-adversary junk-sync-file … waiting`). The refused post's row (id, author, seq,
+# heads) is kept without its envelope, and once the post stands the envelope is fetched again.
 # The scene of refused_post_not_restored.sh (quorum 2; admins Anna, Boris, Clara (seized);
 # members Mila, Nina, Xavier; a real relay), with one step more: after Mila has applied the
 # seized copy's approval of Xavier's removal, the copy hands Mila a 72 MiB sync file of waiting
-# junk (her 64 MiB quota fills, exit 14); then Xavier's post reaches her and is refused for good.
+# junk (her 64 MiB quota fills, exit 14); then Xavier's post reaches her and is refused.
 # Boris's approval of the burn notice voids the removal at every member: Nina (who applied the
-# post before the removal) shows it, Mila never does — not after syncing, not from a sync file
-# of Nina's. Two members holding the same records show different messages, for good.
-# Exits 1 while the attack works.
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+# post before the removal) shows it, and Mila must show it too after her next syncs (and after a
+# sync file of Nina's). Exits 1 when two members holding the same records show different
+# messages.
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 start_relay
 new_member anna "Anna Petrova"; new_member boris "Boris Ivanov"; new_member clara "Clara Seized"
 new_member mila "Mila Member"; new_member nina "Nina Member"; new_member xavier "Xavier Member"
