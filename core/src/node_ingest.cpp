@@ -586,20 +586,21 @@ Status Node::Impl::hold_dropped(const Candidate& c, ByteView envelope, bool from
     // author and per group), so the record is fetched again if it stands later (§5.4).
     const auto charge = unverified_charge(envelope.size(), 0);
     if (!from_pending) {
+        if (records.dropped_held(c.id)) return {};  // its row is kept already
+        // The caps hold whether or not the quota has room: kept with its envelope or without,
+        // one author's rows never pass the author's cap, so one removed member cannot take
+        // the group's rows from the others.
+        auto of_author = records.dropped_count(group, &row.author);
+        if (!of_author) return std::unexpected(of_author.error());
+        auto of_group = records.dropped_count(group);
+        if (!of_group) return std::unexpected(of_group.error());
+        if (*of_author >= dropped_rows_per_author || *of_group >= dropped_rows_per_group) {
+            ++report.over_quota;  // refused for good: nothing of it is kept to judge again
+            return {};
+        }
         auto fits = unverified_fits(charge);
         if (!fits) return std::unexpected(fits.error());
-        if (!*fits) {
-            if (records.dropped_held(c.id)) return {};  // its row is kept already
-            auto of_author = records.dropped_count(group, &row.author);
-            if (!of_author) return std::unexpected(of_author.error());
-            auto of_group = records.dropped_count(group);
-            if (!of_group) return std::unexpected(of_group.error());
-            if (*of_author >= dropped_rows_per_author || *of_group >= dropped_rows_per_group) {
-                ++report.over_quota;  // refused for good: nothing of it is kept to judge again
-                return {};
-            }
-            return records.hold_dropped(group, row);
-        }
+        if (!*fits) return records.hold_dropped(group, row);
         if (auto ok = store_envelope(c.id, c.mailbox, envelope); !ok) return ok;
     }
     if (auto ok = note_unverified(c.id, charge); !ok) return ok;

@@ -202,8 +202,12 @@ void Node::Impl::add_control_grants(const GroupState& g, const EpochKeys& keys,
     constexpr std::size_t kGrantBytes = 2 + 8 + 3 + kControlGrantKeyBytes + 48 + 3;
     std::map<RecordId, const Proposal*> adds;
     const auto waiting = g.pending();
+    // Only adds whose proposer is still an admin: a seized admin removed since (a removal
+    // voids nothing of his) must not keep handing the group's later control access to the
+    // outsider he proposed.
     for (const auto& p : waiting)
-        if (p.kind == Proposal::Kind::add && !g.is_member(p.target)) adds.emplace(p.id, &p);
+        if (p.kind == Proposal::Kind::add && !g.is_member(p.target) && g.is_admin(p.proposer))
+            adds.emplace(p.id, &p);
     if (adds.empty()) return;
     crypto::SecretBytes plain(kControlGrantKeyBytes);
     auto out = plain.mutable_view();

@@ -274,13 +274,18 @@ TEST_CASE("a record refused for its author's removal is kept within the quota; b
     CHECK(p.a->unverified_usage().count == after.count);
     CHECK(p.a->unverified_usage().bytes == after.bytes);
     // The rows are bounded: past the cap of rows (here lowered to 2) nothing of it is kept,
-    // and the report says so as for the quota.
+    // and the report says so as for the quota — also while the quota has room again, so one
+    // removed author cannot take the group's rows by writing within the quota.
     a.dropped_rows_per_author = 2;
+    REQUIRE(p.a->set_unverified_quota(64ull << 20).has_value());
     auto r = p.a->ingest(std::vector<Bytes>{env_third});
     REQUIRE(r.has_value());
     CHECK(r->rejected == 1);
     CHECK(r->over_quota == 1);
     CHECK_FALSE(a.records.dropped_held(storage::record_id_of(env_third)));
+    auto none = p.a->envelope(storage::record_id_of(env_third));
+    REQUIRE(none.has_value());
+    CHECK_FALSE(none->has_value());
     // Lowering the quota drops the first one's envelope, not its row.
     REQUIRE(p.a->set_unverified_quota(0).has_value());
     auto dropped = p.a->envelope(storage::record_id_of(env_first));

@@ -798,3 +798,56 @@ TEST_CASE("quorum 2 on nodes: a rotation concurrent with a waiting add; a new to
     deliver(*b, *a);
     CHECK(reads(*a, g, "Zoya writes"));
 }
+
+TEST_CASE(
+    "quorum 2 on nodes: an add proposed by an admin who was then removed gets no control "
+    "grant") {
+    // Carol (a seized admin) proposes Xena and hands her the token; Anna and Boris remove Carol.
+    // Her proposal still waits (a removal voids nothing of hers), but no honest rotation after
+    // the removal hands Xena the new epoch's control access.
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto c = make_node(dir.path() / "c", "Carol");
+    auto x = make_node(dir.path() / "x", "Xena");
+    auto g = *a->create_group("G");
+    for (auto* n : {b.get(), c.get()}) {
+        auto t = a->add_member(g, card_to_text(n->card()), true, true);
+        REQUIRE(t.has_value());
+        REQUIRE(n->join(*t).has_value());
+    }
+    REQUIRE(a->set_quorum(g, 2).has_value());
+    deliver(*a, *b);
+    deliver(*a, *c);
+    auto tx = c->add_member(g, card_to_text(x->card()), false, false);
+    REQUIRE(tx.has_value());
+    REQUIRE(x->join(*tx).has_value());
+    deliver(*c, *a);
+    deliver(*c, *b);
+    // While Carol is an admin, a rotation carries Xena's grant.
+    REQUIRE(a->rotate(g).has_value());
+    const auto* before = last_rotation(*a, g);
+    REQUIRE(before != nullptr);
+    CHECK(before->body.rotation().control_grants_size() == 1);
+    deliver(*a, *b);
+    // Anna proposes removing Carol; Boris approves: Carol is out.
+    REQUIRE(a->remove_member(g, c->me()).has_value());
+    deliver(*a, *b);
+    auto waiting = b->pending(g);
+    REQUIRE(waiting.has_value());
+    std::optional<RecordId> removal;
+    for (const auto& p : *waiting)
+        if (p.kind == ProposalView::Kind::remove) removal = p.id;
+    REQUIRE(removal.has_value());
+    REQUIRE(b->approve(g, *removal).has_value());
+    deliver(*b, *a);
+    auto members = a->members(g);
+    REQUIRE(members.has_value());
+    REQUIRE(members->size() == 2);
+    for (const auto& m : *members) CHECK(m.key != c->me());
+    REQUIRE(a->rotate(g).has_value());
+    const auto* after = last_rotation(*a, g);
+    REQUIRE(after != nullptr);
+    CHECK(after->id != before->id);
+    CHECK(after->body.rotation().control_grants_size() == 0);
+}
