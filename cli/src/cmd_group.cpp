@@ -257,9 +257,10 @@ void register_group_commands(CLI::App& app) {
         _("Example:\n  kolokol group quorum \"Legal support\" 2\n\n"
           "With a quorum of 2, an add, a removal, a change of role and a change of the quorum "
           "take effect only once a second admin approves them (`kolokol group pending`, "
-          "`kolokol group approve`): one seized admin device alone changes nobody. A group with "
-          "fewer admins than the quorum needs all of them. Under a quorum above 1, this change "
-          "is itself a proposal."));
+          "`kolokol group approve`): one seized admin device alone changes nobody. The quorum "
+          "cannot exceed the number of admins: make members admins first (`kolokol group "
+          "role`). A group left with fewer admins than the quorum by later removals needs all "
+          "of them. Under a quorum above 1, this change is itself a proposal."));
     quorum->callback([] {
         auto node = open_node();
         auto gid = value_or_raise(node->resolve_group(args().group));

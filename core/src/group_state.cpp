@@ -133,12 +133,12 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
             if (!author->second.admin && !op.body.has_key_update()) continue;
             if (!epoch_stands(i, s)) continue;
             bool ok = true;
+            const auto admins_here = static_cast<std::uint32_t>(std::count_if(
+                s.members.begin(), s.members.end(), [](const auto& m) { return m.second.admin; }));
             if (is_proposal(op)) {
                 // The quorum, but never more than the admins at its position: a group left with
                 // fewer admins than its quorum is not frozen for good.
-                auto admins = static_cast<std::uint32_t>(
-                    std::count_if(s.members.begin(), s.members.end(),
-                                  [](const auto& m) { return m.second.admin; }));
+                auto admins = admins_here;
                 auto k = std::max(s.quorum, quorum_floor[i]);
                 // A burn notice for an admin is counted among the other admins: the one it is
                 // about never approves it (§5.11). Under a quorum of 2 or more it still needs two
@@ -153,13 +153,22 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                     }
                 }
                 g.m_needed[i] = std::max<std::uint32_t>(1, std::min(k, admins));
+                // A quorum this record does not follow is held whole, never capped by the admins
+                // at its position: that quorum took effect where at least k admins stood (below),
+                // and a position without it may be one where fewer did, such as the genesis,
+                // where the creator alone is an admin. Otherwise a seized creator's copy that
+                // drops every later control record decides alone at the genesis (§5.10).
+                if (quorum_floor[i] > s.quorum) g.m_needed[i] = k;
             }
             if (op.body.has_membership()) {
                 bool present = s.members.contains(target_of(op));
                 ok = is_kind(op, pb::MembershipOp::ADD) ? !present : present;
             } else if (op.body.has_settings()) {
-                // Refused at ingest too: nothing else may wait with a quorum change.
-                ok = !quorum_problem(op.body.settings());
+                // Refused at ingest too: nothing else may wait with a quorum change. A quorum
+                // above the admins at its position is void (§5.10): one admin alone never sets
+                // a quorum that a position with fewer admins could then undercut.
+                ok = !quorum_problem(op.body.settings()) &&
+                     (!sets_quorum(op) || op.body.settings().quorum() <= admins_here);
             } else if (op.body.has_approval()) {
                 // An approval counts once per admin, for a proposal it has seen still waiting.
                 auto p = g.proposal_of(op);
@@ -648,6 +657,11 @@ bool GroupState::dropped(const MemberKey& author, const RecordId& id, std::uint6
 bool GroupState::is_admin(const MemberKey& k) const {
     auto it = m_final.members.find(k);
     return it != m_final.members.end() && it->second.admin;
+}
+
+std::uint32_t GroupState::admin_count() const {
+    return static_cast<std::uint32_t>(std::count_if(m_final.members.begin(), m_final.members.end(),
+                                                    [](const auto& m) { return m.second.admin; }));
 }
 
 const EpochInfo* GroupState::epoch(const EpochId& id) const {

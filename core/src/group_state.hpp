@@ -114,6 +114,7 @@ public:
     const std::map<MemberKey, Member>& members() const { return m_final.members; }
     bool is_member(const MemberKey& k) const { return m_final.members.contains(k); }
     bool is_admin(const MemberKey& k) const;
+    std::uint32_t admin_count() const;
     const std::string& name() const { return m_final.name; }
     // One address per relay (the first the settings list for it), in the settings' order.
     const std::vector<std::string>& relays() const { return m_final.relays; }

@@ -373,6 +373,12 @@ Status Node::set_quorum(const GroupId& group, std::uint32_t quorum) {
         return fail(CoreErrc::not_permitted, "only an admin can change the quorum");
     if (quorum < 1 || quorum > kMaxQuorum)
         return fail(CoreErrc::bad_input, "the quorum must be 1 to {}", kMaxQuorum);
+    // A quorum above the admins where it is written is void at every member (§5.10).
+    if (const auto admins = m.state(group).admin_count(); quorum > admins)
+        return fail(CoreErrc::not_permitted,
+                    "a quorum of {} needs at least {} admins, and this group has {}; make more "
+                    "members admins first (`kolokol group role`)",
+                    quorum, quorum, admins);
     pb::RecordBody body;
     body.mutable_settings()->set_set_quorum(true);
     body.mutable_settings()->set_quorum(quorum);

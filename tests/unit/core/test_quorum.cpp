@@ -151,16 +151,72 @@ TEST_CASE("quorum: removal, demotion, promotion and a quorum change by two admin
     CHECK(d.state().is_member(D));
 }
 
-TEST_CASE("quorum above the number of admins: the admins there are enough") {
+TEST_CASE(
+    "quorum above the number of admins: void where written; after a demotion the admins "
+    "left are enough") {
     Dag d;
     d.write(A, add(B, true));
-    d.write(A, quorum(3));
-    auto add_c = d.write(A, add(C, false));
+    // Two admins: a quorum of 3 is void, at every member.
+    auto q3 = d.write(A, quorum(3));
+    CHECK(d.state().status(q3) == OpStatus::invalid);
+    CHECK(d.state().quorum() == 1);
+    auto q2 = d.write(A, quorum(2));
+    CHECK(d.state().effective(q2));
+    d.write(A, add(C, true));
+    d.write(B, approve(d.state().pending().at(0).id));
+    REQUIRE(d.state().is_admin(C));
+    auto q = d.write(A, quorum(3));
+    d.write(B, approve(q));
+    REQUIRE(d.state().effective(q));
+    CHECK(d.state().quorum() == 3);
+    // All three demote C: two admins are left under a quorum of 3, and two are enough.
+    auto demote = d.write(A, set_role(C, false));
+    d.write(B, approve(demote));
+    d.write(C, approve(demote));
+    REQUIRE_FALSE(d.state().is_admin(C));
+    auto add_d = d.write(A, add(D, false));
     auto s = d.state();
     REQUIRE(s.pending().size() == 1);
     CHECK(s.pending()[0].needed == 2);
-    d.write(B, approve(add_c));
-    CHECK(d.state().is_member(C));
+    d.write(B, approve(add_d));
+    CHECK(d.state().is_member(D));
+}
+
+TEST_CASE("quorum: the creator alone at the genesis position, the quorum record concurrent") {
+    // A creates the group, makes B and C admins and M a member, and sets the quorum to 2. A
+    // copy of A's store that drops every control record after the genesis writes there, where A
+    // is the only admin: an add of X as an admin, an add of D, and a quorum of 1. The quorum
+    // record is concurrent with them and held whole, not capped by the one admin there: each
+    // waits for a second admin, in any order of arrival (SECURITY.md row 72).
+    Dag d;
+    d.write(A, add(B, true));
+    d.write(A, add(C, true));
+    d.write(A, add(M, false));
+    auto q = d.write(A, quorum(2));
+    const std::vector<RecordId> genesis{};
+    auto add_x = d.write(A, add(X, true), genesis);
+    auto add_d = d.write(A, add(D, false), genesis);
+    auto lower = d.write(A, quorum(1), genesis);
+    auto check = [&](const GroupState& s) {
+        CHECK(s.effective(q));
+        CHECK(s.quorum() == 2);
+        for (const auto& id : {add_x, add_d, lower}) {
+            CHECK(s.status(id) == OpStatus::valid);
+            CHECK(s.pending(id));
+            CHECK_FALSE(s.effective(id));
+        }
+        CHECK_FALSE(s.is_member(X));
+        CHECK_FALSE(s.is_member(D));
+        CHECK(s.is_admin(B));
+        CHECK(s.is_admin(C));
+    };
+    check(d.state());
+    crypto::DeterministicRandom rng(11);
+    for (int trial = 0; trial < 20; ++trial) {
+        auto ops = d.ops;
+        for (std::size_t i = ops.size(); i > 1; --i) std::swap(ops[i - 1], ops[rng.uniform(i)]);
+        check(GroupState::compute(d.genesis, ops, nullptr));
+    }
 }
 
 TEST_CASE("quorum: an add and a removal re-checked where they take effect") {

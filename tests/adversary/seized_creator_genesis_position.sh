@@ -1,20 +1,18 @@
-# A seized creator's device takes over a group whose quorum was set before anyone else joined
-# (docs/design.md §5.10, SECURITY.md row 72). Anna creates the group and sets the quorum to 2
-# while she is its only admin; Boris joins as an admin, Carol as an admin and Mark as a member,
-# each add approved by a second admin — the careful order. `needed = min(K, admins)` is taken
-# at the proposal's own position, which is whatever control heads its author names, and right
-# after the genesis K is 1 and Anna the only admin. The attacker holds a copy of Anna's home
-# and its passphrase, hence the database key: in the copy it deletes every control record after
-# the group's first two settings records (name, relay), then runs `group add Xena --admin`. That
-# add stands at a position where one admin decides, so it takes effect at once everywhere, in
-# the genesis epoch (still in the frontier there). Xena is now an admin at every member (so she
-# and any copy of Anna's home make the two approvals K = 2 asks for), and once the honest admins'
-# `maintain` hands her the current key she reads what they write.
-# Row 72: one admin's device alone changes no membership; the outsider added as an admin
-# "changes nothing at any other member" and "is never admitted".
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+# A seized creator's device takes over a group by writing at the genesis position (docs/design.md
+# §5.10, SECURITY.md row 72). Anna creates the group; she cannot set a quorum of 2 while she is
+# its only admin (a quorum above the admins where it is written is void at every member, and
+# the CLI refuses it). She makes Boris an admin and sets the quorum to 2; Carol joins as an
+# admin and Mark as a member, each add approved by Boris. The attacker holds a copy of Anna's
+# home and its passphrase, hence the database key: in the copy it deletes every control record
+# after the group's first two settings records (name, relay), so the copy stands at the genesis,
+# where Anna is the only admin and the quorum 1, then runs `group add Xena --admin`. The quorum
+# record is concurrent with that add and is held whole there, not capped by the one admin at
+# its position: the add waits for a second admin at every member, Xena is never admitted, reads
+# nothing written after and cannot write. (Before, `needed = min(K, admins at the position)`
+# made the add take effect at once everywhere.)
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 command -v sqlcipher >/dev/null || fail "needs the sqlcipher shell (Debian: sqlcipher)"
 start_relay
 new_member anna "Anna Petrova"
@@ -24,8 +22,12 @@ new_member mark "Mark Member"
 new_member xena "Xena Outsider"
 as anna group create "$G" >/dev/null
 as anna group relay add "$G" "$RELAY" >/dev/null
-as anna group quorum "$G" 2 >/dev/null
+if as anna group quorum "$G" 2 >/dev/null 2>"$WORK/quorum.err"; then
+  fail "a quorum of 2 was taken from the only admin"
+fi
+grep -q "needs at least 2 admins" "$WORK/quorum.err" || fail "the refusal does not say why: $(cat "$WORK/quorum.err")"
 as boris group join "$(as anna group add "$G" "$(card_of boris)" --admin 2>/dev/null)" >/dev/null
+as anna group quorum "$G" 2 >/dev/null
 as anna sync >/dev/null; as boris sync >/dev/null
 approve_all() {  # Boris approves what waits, everyone syncs
   as anna sync >/dev/null; as boris sync >/dev/null
@@ -72,7 +74,13 @@ for w in boris carol mark; do
   [ "$got" = "$expected" ] || problem "one seized device changed the membership at $w: $(tr '\n' ';' <<<"$got")"
 done
 
-# Xena, now an admin at every member, reads and writes like one.
+# The add waits: every admin lists it, needing two.
+for w in boris carol; do
+  waiting=$(as "$w" group pending "$G" --json | python3 -c 'import json,sys; print(sum(1 for p in json.load(sys.stdin) if p.get("needed") == 2))')
+  [ "${waiting:-0}" -ge 1 ] || problem "$w does not list the seized copy's add as waiting for two admins"
+done
+
+# Were Xena an admin, she would read and write like one.
 for w in boris carol mark; do as "$w" sync >/dev/null 2>&1 || true; done
 as boris post "$G" "Boris writes after the seizure" >/dev/null 2>&1 || echo "Boris cannot post"
 as boris sync >/dev/null 2>&1 || true
