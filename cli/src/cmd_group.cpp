@@ -4,6 +4,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "group_audit.hpp"
 #include "i18n.hpp"
 #include "kolokol/objects/values.hpp"
 #include "kolokol/transport/address.hpp"
@@ -266,6 +267,7 @@ void register_group_commands(CLI::App& app) {
         auto gid = value_or_raise(node->resolve_group(args().group));
         if (args().quorum == 0) {
             std::cout << value_or_raise(node->quorum(gid)) << "\n";
+            std::cerr << void_quorum_text(*node, gid, args().group);
             return;
         }
         check(node->set_quorum(gid, args().quorum));

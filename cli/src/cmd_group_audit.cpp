@@ -197,6 +197,28 @@ std::size_t warn_view_differences(core::Node& node, std::int64_t since_ms) {
     return n;
 }
 
+std::string void_quorum_text(core::Node& node, const core::GroupId& group,
+                             const std::string& name) {
+    auto asked = node.void_quorum(group);
+    auto now = node.quorum(group);
+    if (!asked || !now || *asked <= *now) return {};
+    return subst(_("Warning: {}: an admin set a quorum of {} while the group had fewer admins than "
+                   "that. Such a setting is void at every member, so the quorum is {}. Set it "
+                   "again now that there are enough admins: kolokol group quorum \"{}\" {}\n"),
+                 name, *asked, *now, name, *asked);
+}
+
+std::size_t warn_void_quorums(core::Node& node) {
+    std::size_t n = 0;
+    for (const auto& g : node.groups()) {
+        auto text = void_quorum_text(node, g.id, g.name.empty() ? short_hex(g.id) : g.name);
+        if (text.empty()) continue;
+        std::cerr << text;
+        ++n;
+    }
+    return n;
+}
+
 void register_group_audit(CLI::App& group) {
     auto& a = args();
     auto* audit = group.add_subcommand(

@@ -346,6 +346,7 @@ void network_sync(core::Node& node) {
     // record is not hidden by another one being blocked.
     warn_missing_control(node);
     warn_view_differences(node, started_ms);
+    warn_void_quorums(node);
     // Each failure is said once: all but the gravest here, that one as the command's error.
     std::vector<std::pair<Exit, std::string>> errors;
     for (const auto& done : report.addresses)

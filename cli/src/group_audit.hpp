@@ -20,5 +20,9 @@ std::size_t warn_missing_control(core::Node& node);
 // After a sync: warns on standard error of each comparison with another member in a direct
 // session made since `since_ms` that found different views (§5.12). Returns how many.
 std::size_t warn_view_differences(core::Node& node, std::int64_t since_ms);
+// A quorum set above the number of admins is void (docs/design.md §5.10): the warning for
+// `group` ("" when there is none), and every group's on stderr, counted.
+std::string void_quorum_text(core::Node& node, const core::GroupId& group, const std::string& name);
+std::size_t warn_void_quorums(core::Node& node);
 
 }  // namespace kolokol::cli

@@ -119,6 +119,7 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
     // of those that would be valid is marked dropped (and may be found not dropped next round).
     auto validate = [&](const std::vector<bool>& dropped) {
         std::fill(valid.begin(), valid.end(), 0);
+        g.m_void_quorum = 0;
         for (std::size_t i = 0; i < n; ++i) {
             g.m_status[i] = OpStatus::invalid;
             g.m_needed[i] = 1;
@@ -167,8 +168,11 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                 // Refused at ingest too: nothing else may wait with a quorum change. A quorum
                 // above the admins at its position is void (§5.10): one admin alone never sets
                 // a quorum that a position with fewer admins could then undercut.
-                ok = !quorum_problem(op.body.settings()) &&
-                     (!sets_quorum(op) || op.body.settings().quorum() <= admins_here);
+                ok = !quorum_problem(op.body.settings());
+                if (ok && sets_quorum(op) && op.body.settings().quorum() > admins_here) {
+                    ok = false;
+                    g.m_void_quorum = std::max(g.m_void_quorum, op.body.settings().quorum());
+                }
             } else if (op.body.has_approval()) {
                 // An approval counts once per admin, for a proposal it has seen still waiting.
                 auto p = g.proposal_of(op);

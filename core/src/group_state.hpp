@@ -133,6 +133,10 @@ public:
     bool key_forked(const MemberKey& who) const;
     // Distinct admins a membership change or quorum change needs (1 unless set).
     std::uint32_t quorum() const { return m_final.quorum; }
+    // The highest quorum a settings record set above the admins where it was written: void at
+    // every member (§5.10), 0 if none. A group whose quorum was set that way before this rule
+    // has quorum() below what its admins asked for, and is told so.
+    std::uint32_t void_quorum() const { return m_void_quorum; }
     // The proposals waiting for approvals, in (Lamport, id) order.
     std::vector<Proposal> pending() const;
     // Whether `op` is a valid proposal still waiting for approvals.
@@ -233,6 +237,7 @@ private:
     // Distinct admins op i needs to take effect: max(1, min(K*, admins at its position)) for a
     // proposal (K* as above), 1 for anything else.
     std::vector<std::uint32_t> m_needed;
+    std::uint32_t m_void_quorum = 0;
     Fold m_final;
     std::map<EpochId, EpochInfo> m_epochs;  // valid epochs
     std::set<EpochId> m_frontier;

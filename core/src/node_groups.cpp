@@ -492,6 +492,11 @@ Result<std::uint32_t> Node::quorum(const GroupId& group) {
     return m_impl->state(group).quorum();
 }
 
+Result<std::uint32_t> Node::void_quorum(const GroupId& group) {
+    if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    return m_impl->state(group).void_quorum();
+}
+
 Status Node::rotate(const GroupId& group) {
     if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
     if (auto r = m_impl->rotate(group); !r) return std::unexpected(r.error());

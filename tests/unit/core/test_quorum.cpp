@@ -160,8 +160,10 @@ TEST_CASE(
     auto q3 = d.write(A, quorum(3));
     CHECK(d.state().status(q3) == OpStatus::invalid);
     CHECK(d.state().quorum() == 1);
+    CHECK(d.state().void_quorum() == 3);  // what `sync` and `group quorum` warn of
     auto q2 = d.write(A, quorum(2));
     CHECK(d.state().effective(q2));
+    CHECK(d.state().void_quorum() == 3);
     d.write(A, add(C, true));
     d.write(B, approve(d.state().pending().at(0).id));
     REQUIRE(d.state().is_admin(C));

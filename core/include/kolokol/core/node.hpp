@@ -336,6 +336,9 @@ public:
     // Admins only: how many distinct admins must sign a membership change or a quorum change
     // (1–100; 1 = the proposer alone). Itself a proposal while the quorum is above 1.
     Status set_quorum(const GroupId& group, std::uint32_t quorum);
+    // The highest quorum an admin set while the group had fewer admins than that: such a
+    // setting is void (docs/design.md §5.10); 0 if none.
+    Result<std::uint32_t> void_quorum(const GroupId& group);
     // Admins only: approves a pending proposal (not_found when none such waits, exists when
     // this admin proposed or approved it already). When it completes the proposal, performs
     // the rotation that is then owed, and for a burn notice posts the group alert
