@@ -476,18 +476,23 @@ std::set<EpochId> GroupState::frontier_of(const Fold& f) const {
 bool GroupState::on_chain_before(const RecordId& id, std::uint64_t seq, const pb::MembershipOp& cut,
                                  const MemberKey& author) const {
     if (!cut.has_cutoff() || cut.cutoff_seq() == 0 || seq > cut.cutoff_seq()) return false;
-    RecordId cur = to_array<32>(as_bytes(cut.cutoff().id()));
-    std::uint64_t cur_seq = cut.cutoff_seq();
-    // Walk the author's own chain back from the cutoff. A link we cannot read (a late joiner's
-    // horizon) ends the walk: then the record is treated as not covered.
-    for (;;) {
-        if (cur_seq == seq) return cur == id;
-        if (!m_chain) return false;
-        auto link = m_chain(cur);
-        if (!link || link->author != author || link->seq != cur_seq || !link->prev) return false;
-        cur = *link->prev;
-        --cur_seq;
+    const RecordId start = to_array<32>(as_bytes(cut.cutoff().id()));
+    // Walk the author's own chain back from the cutoff, once for every record checked against
+    // it. A link we cannot read (a late joiner's horizon) ends the walk: then the record is
+    // treated as not covered.
+    auto& walk = m_walks[{start, cut.cutoff_seq(), author}];
+    if (walk.ids.empty()) walk.ids.push_back(start);
+    const auto want = cut.cutoff_seq() - seq;
+    while (walk.ids.size() <= want && !walk.ended) {
+        const auto cur_seq = cut.cutoff_seq() - (walk.ids.size() - 1);
+        auto link = m_chain ? m_chain(walk.ids.back()) : std::nullopt;
+        if (!link || link->author != author || link->seq != cur_seq || !link->prev) {
+            walk.ended = true;
+            break;
+        }
+        walk.ids.push_back(*link->prev);
     }
+    return want < walk.ids.size() && walk.ids[want] == id;
 }
 
 GroupState::Bits GroupState::ancestors_of(std::span<const RecordId> heads, bool* complete) const {

@@ -31,6 +31,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -242,6 +243,15 @@ private:
     std::map<EpochId, EpochInfo> m_epochs;  // valid epochs
     std::set<EpochId> m_frontier;
     ChainLookup m_chain;
+    // An author's chain read back from a removal's cutoff (id at cutoff_seq - k at [k]), as far
+    // as it was needed, keyed by the cutoff, its seq and the author: every record checked against
+    // one cutoff shares one walk, so a flood of records costs each link one lookup, not one per
+    // record (`dropped`, `on_chain_before`).
+    struct ChainWalk {
+        std::vector<RecordId> ids;
+        bool ended = false;
+    };
+    mutable std::map<std::tuple<RecordId, std::uint64_t, MemberKey>, ChainWalk> m_walks;
     mutable std::map<std::vector<RecordId>, std::optional<Position>> m_positions;
 };
 
