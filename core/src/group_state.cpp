@@ -77,11 +77,14 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
     }
 
     // The quorum a proposal is held to does not depend on the position its author chose
-    // (§5.10): besides the quorum at its own position, every effective quorum change it does not
-    // follow counts (concurrent with it, or completed by an approval it has not seen), the
-    // highest winning. Those come from the previous round below; each round computes strong
-    // remove afresh (a quorum record dropped only because a removal took effect too early is
-    // valid again once that removal waits), until the floors no longer change.
+    // (§5.10): besides the quorum at its own position, every effective quorum change concurrent
+    // with it counts (neither follows the other), the highest winning. One whose proposal it
+    // follows does not, even when the approval that completed it came later: at that proposal's
+    // position at least its K admins stood, and a late approval by a seized admin would
+    // otherwise hold to the new K everything the group decided under the old one. Those come from
+    // the previous round below; each round computes strong remove afresh (a quorum record dropped
+    // only because a removal took effect too early is valid again once that removal waits), until
+    // the floors no longer change.
     std::vector<std::uint32_t> quorum_floor(n, 0);
     g.m_status.assign(n, OpStatus::invalid);
     g.m_needed.assign(n, 1);
@@ -158,8 +161,11 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                 // at its position: that quorum took effect where at least k admins stood (below),
                 // and a position without it may be one where fewer did, such as the genesis,
                 // where the creator alone is an admin. Otherwise a seized creator's copy that
-                // drops every later control record decides alone at the genesis (§5.10).
-                if (quorum_floor[i] > s.quorum) g.m_needed[i] = k;
+                // drops every later control record decides alone at the genesis (§5.10). Not a
+                // burn notice: it keeps its cap (at least two admins besides its target, above),
+                // so a seized admin's late approval of a quorum raise concurrent with it cannot
+                // hold it to more admins than there are and undo it.
+                if (quorum_floor[i] > s.quorum && !is_burn(op)) g.m_needed[i] = k;
             }
             if (op.body.has_membership()) {
                 bool present = s.members.contains(target_of(op));
@@ -271,11 +277,12 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
         const Fold with_dropped = g.fold(seen);
         std::vector<std::uint32_t> floors(n, 0);
         for (const auto& [j, e] : with_dropped.effect) {
+            (void)e;
             if (!sets_quorum(g.m_ops[j])) continue;
             const auto k = g.m_ops[j].body.settings().quorum();
             for (std::size_t i = 0; i < n; ++i)
                 if (i != j && g.in(seen, i) && is_proposal(g.m_ops[i]) && !g.in(g.m_anc[j], i) &&
-                    !g.reaches(i, e))
+                    !g.reaches(i, j))
                     floors[i] = std::max(floors[i], k);
         }
         if (floors == quorum_floor || ++floor_rounds >= 8) break;
