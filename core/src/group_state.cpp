@@ -326,6 +326,22 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
     return g;
 }
 
+// Whether a plain removal or a demotion of an admin, where it takes effect in `f`, would leave
+// fewer admins than the quorum there (§5.10): it then does nothing, so that once a quorum is set
+// no position has fewer admins than it through changes the group approved — a position where one
+// admin alone decides would stay usable for ever by that admin's seized copy. A burn notice is
+// not held to this: a group must be able to burn an admin (it needs two other admins, §5.11).
+bool GroupState::leaves_too_few_admins(const Fold& f, const ControlRecord& op) {
+    if (f.quorum < 2 || is_burn(op)) return false;
+    const auto& m = op.body.membership();
+    if (m.kind() == pb::MembershipOp::SET_ROLE && m.role() == pb::ROLE_ADMIN) return false;
+    auto it = f.members.find(target_of(op));
+    if (it == f.members.end() || !it->second.admin) return false;
+    const auto admins = static_cast<std::uint32_t>(std::count_if(
+        f.members.begin(), f.members.end(), [](const auto& x) { return x.second.admin; }));
+    return admins - 1 < f.quorum;
+}
+
 GroupState::Fold GroupState::fold(const Bits& set) const {
     Fold f;
     f.members.emplace(m_genesis.creator, Member{m_genesis.creator, m_genesis.creator_box,
@@ -389,9 +405,17 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
                     break;
                 }
                 case pb::MembershipOp::REMOVE:
+                    if (leaves_too_few_admins(f, op)) {
+                        f.idle.insert(i);
+                        break;
+                    }
                     f.members.erase(who);
                     break;
                 case pb::MembershipOp::SET_ROLE:
+                    if (leaves_too_few_admins(f, op)) {
+                        f.idle.insert(i);
+                        break;
+                    }
                     if (auto it = f.members.find(who); it != f.members.end())
                         it->second.admin = m.role() == pb::ROLE_ADMIN;
                     break;
@@ -432,6 +456,7 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
         }
     }
     if (relay_list) drop_retired(f, set, *relay_list);
+    for (auto i : f.idle) f.effect.erase(i);
     return f;
 }
 

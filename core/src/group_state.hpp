@@ -202,9 +202,14 @@ private:
         // Proposals that took effect: index → the op at which they did (the completing
         // approval, or the proposal itself when it needed one admin).
         std::map<std::size_t, std::size_t> effect;
+        // Removals and demotions of an admin (not burn notices) that were complete but did
+        // nothing, because they would have left fewer admins than the quorum (§5.10); not in
+        // `effect`, so they drop nothing either.
+        std::set<std::size_t> idle;
     };
     using Bits = std::vector<std::uint64_t>;
 
+    static bool leaves_too_few_admins(const Fold& f, const ControlRecord& op);
     Fold fold(const Bits& set) const;
     // Drops from `f`'s relay list (that of op `list`) the addresses other settings ops of `set`
     // retired that `list` has not seen.

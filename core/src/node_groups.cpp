@@ -175,6 +175,7 @@ Status Node::remove_member(const GroupId& group, const MemberKey& member) {
     if (!*allowed) return fail(CoreErrc::not_permitted, "only an admin can remove members");
     if (member == me())
         return fail(CoreErrc::not_permitted, "you cannot remove yourself; ask another admin");
+    if (auto ok = m.keeps_quorum_admins(group, member); !ok) return ok;
     pb::RecordBody body;
     auto* op = body.mutable_membership();
     op->set_kind(pb::MembershipOp::REMOVE);
@@ -190,6 +191,17 @@ Status Node::remove_member(const GroupId& group, const MemberKey& member) {
     if (!m.state(group).effective(*removal)) return {};
     if (auto r = m.rotate(group); !r) return std::unexpected(r.error());
     return {};
+}
+
+// A plain removal or demotion of an admin that would leave fewer admins than the quorum does
+// nothing where it takes effect (§5.10): refused here rather than written to no end.
+Status Node::Impl::keeps_quorum_admins(const GroupId& group, const MemberKey& member) {
+    const auto& g = state(group);
+    if (g.quorum() < 2 || !g.is_admin(member) || g.admin_count() - 1 >= g.quorum()) return {};
+    return fail(CoreErrc::not_permitted,
+                "that would leave {} admins under a quorum of {}, and such a change does nothing; "
+                "make another member an admin first, or lower the quorum (`kolokol group quorum`)",
+                g.admin_count() - 1, g.quorum());
 }
 
 Status Node::set_role(const GroupId& group, const MemberKey& member, bool admin) {
@@ -211,6 +223,8 @@ Status Node::set_role(const GroupId& group, const MemberKey& member, bool admin)
                             "you are the only admin: make someone else an admin first");
         }
     }
+    if (!admin)
+        if (auto ok = m.keeps_quorum_admins(group, member); !ok) return ok;
     pb::RecordBody body;
     auto* op = body.mutable_membership();
     op->set_kind(pb::MembershipOp::SET_ROLE);

@@ -133,6 +133,9 @@ struct Node::Impl {
     // Groups whose control records changed since their dropped_held records were judged last.
     std::set<GroupId> control_changed;
     std::optional<RecordRow> record_row(const RecordId& id);
+    // Refuses a plain removal or demotion of `member` that would leave fewer admins than the
+    // quorum (§5.10).
+    Status keeps_quorum_admins(const GroupId& group, const MemberKey& member);
     // The cutoff of a burn notice with a detention time (node_groups.cpp): `member`'s last record
     // on the chain of their latest one that comes before the first record of that chain stamped
     // after `at_ms` or with a record so stamped in its causal past. nullopt when none does.

@@ -171,17 +171,60 @@ TEST_CASE(
     d.write(B, approve(q));
     REQUIRE(d.state().effective(q));
     CHECK(d.state().quorum() == 3);
-    // All three demote C: two admins are left under a quorum of 3, and two are enough.
+    // All three demote C: that would leave two admins under a quorum of 3, so it does nothing,
+    // and drops nothing of C's.
     auto demote = d.write(A, set_role(C, false));
     d.write(B, approve(demote));
     d.write(C, approve(demote));
-    REQUIRE_FALSE(d.state().is_admin(C));
+    CHECK(d.state().is_admin(C));
+    CHECK_FALSE(d.state().effective(demote));
+    CHECK_FALSE(d.state().pending(demote));
+    auto c_add = d.write(C, add(M, false));
+    d.write(A, approve(c_add));
+    d.write(B, approve(c_add));
+    CHECK(d.state().is_member(M));
+    // A burn notice is not held to it: A and B burn C, and the two admins left are enough.
+    auto notice = d.write(A, burn(C));
+    d.write(B, approve(notice));
+    REQUIRE(d.state().effective(notice));
+    REQUIRE_FALSE(d.state().is_member(C));
     auto add_d = d.write(A, add(D, false));
     auto s = d.state();
     REQUIRE(s.pending().size() == 1);
     CHECK(s.pending()[0].needed == 2);
     d.write(B, approve(add_d));
     CHECK(d.state().is_member(D));
+}
+
+TEST_CASE(
+    "quorum: a removal or demotion that would leave fewer admins than the quorum does "
+    "nothing") {
+    // Quorum 2 with admins A and B: B steps down (both approve) — void in effect, so A is never
+    // the only admin, and a copy of A's store cannot later write at a position where A alone
+    // decides (tests/adversary/seized_admin_after_stepdown.sh). With C made an admin first, the
+    // same demotion takes effect.
+    Dag d;
+    d.write(A, add(B, true));
+    d.write(A, quorum(2));
+    auto demote = d.write(A, set_role(B, false));
+    d.write(B, approve(demote));
+    auto s = d.state();
+    CHECK(s.is_admin(B));
+    CHECK_FALSE(s.effective(demote));
+    auto rm = d.write(A, remove(B));
+    d.write(B, approve(rm));
+    CHECK(d.state().is_member(B));
+    CHECK(d.state().is_admin(B));
+    // A's add alone, at a position after the void demotion, waits for B.
+    auto x = d.write(A, add(X, true));
+    CHECK(d.state().pending(x));
+    d.write(B, approve(x));
+    REQUIRE(d.state().is_admin(X));
+    auto again = d.write(A, set_role(B, false));
+    d.write(X, approve(again));
+    CHECK(d.state().effective(again));
+    CHECK_FALSE(d.state().is_admin(B));
+    CHECK(d.state().is_member(B));
 }
 
 TEST_CASE("quorum: the creator alone at the genesis position, the quorum record concurrent") {

@@ -1,21 +1,19 @@
-# SECURITY.md row 72: "In a group whose quorum is K = 2, one admin's device alone changes no
-# membership, whatever position its records claim: a seized copy of an admin's home ... that
-# adds an outsider as an admin ... changes nothing at any other member ... the outsider is never
-# admitted". Broken through an old position where the group once had a single admin.
+# A seized admin goes back to a moment when it was the group's only admin (docs/design.md §5.10,
+# SECURITY.md row 72). Under a quorum of 2 a plain removal or demotion that would leave fewer
+# admins than the quorum does nothing at every member (and the CLI refuses it), so once the
+# quorum is set no position has one admin alone — before, an admin whose fellow admins had
+# stepped down decided alone there, and a copy of her home could write there for ever after.
 #
-# Anna creates the group, makes Boris an admin and sets the quorum to 2 (two admins: valid).
-# Boris steps down: Anna proposes his demotion and Boris approves it (2 of 2). For a while Anna
-# is the only admin (needed = min(2, 1) = 1, as §5.10 "Fewer admins than K" wants), and she
-# uses that to make Carol an admin; Carol then approves Dan (admin) and Mark. Now the group has three admins under a quorum of 2,
-# and every admin's `group quorum` says 2.
+# Anna creates the group, makes Boris an admin and sets the quorum to 2. Boris tries to step
+# down: refused (it would leave Anna alone). Anna makes Carol an admin (Boris approves); now
+# Boris steps down (Carol approves) — two admins stay. Carol approves Dan (admin) and Mark.
 # Anna's device is then seized (copy of the home + passphrase). The copy deletes every control
-# record written after the demotion's completing approval and adds Xena as an admin there. The
-# quorum record is an ancestor of that position (so K* is not raised by the floor rule) and
-# the admins there are 1, so needed = 1: the add takes effect at every member, Xena is an
-# admin everywhere, reads what is written after, and with the seized copy forms the 2 of K = 2.
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+# record written after Boris's demotion and adds Xena as an admin there, where Anna and Carol
+# are the admins: the add waits for Carol at every member, Xena is never admitted, reads
+# nothing written after and cannot write.
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 command -v sqlcipher >/dev/null || fail "needs the sqlcipher shell (Debian: sqlcipher)"
 start_relay
 new_member anna "Anna Petrova"
@@ -38,8 +36,15 @@ approve_all() {  # APPROVER approves what waits, everyone syncs
   for w in "$who" anna boris carol dan mark; do [ -d "$WORK/$w" ] && { as "$w" sync >/dev/null 2>&1 || true; }; done
 }
 # Boris steps down: Anna proposes, Boris approves.
-as anna group role "$G" "Boris Ivanov" member >/dev/null
+if as anna group role "$G" "Boris Ivanov" member >/dev/null 2>"$WORK/stepdown.err"; then
+  problem "Boris's step-down, leaving Anna the only admin under a quorum of 2, was taken"
+fi
+grep -q "would leave 1 admins under a quorum of 2" "$WORK/stepdown.err" ||
+  problem "the refused step-down does not say why: $(cat "$WORK/stepdown.err")"
+as carol group join "$(as anna group add "$G" "$(card_of carol)" --admin 2>/dev/null)" >/dev/null
 approve_all boris
+as anna group role "$G" "Boris Ivanov" member >/dev/null || fail "setup: Boris's step-down with three admins was refused"
+approve_all carol
 [ "$(as anna group quorum "$G")" = 2 ] || fail "setup: quorum not 2 after the demotion"
 # Where the seized copy will go back to: the last control record Anna holds now.
 akey=$(adv home-secrets "$WORK/anna" "$WORK/anna.pass" - | awk '$1 == "database-key" {print $2}')
@@ -51,8 +56,6 @@ SQL
 )
 [ -n "$cut" ] || fail "setup: no cut lamport"
 # Anna, the only admin now, makes Carol and Dan admins (needed 1 each), and adds Mark.
-as carol group join "$(as anna group add "$G" "$(card_of carol)" --admin 2>/dev/null)" >/dev/null
-for w in anna carol; do as "$w" sync >/dev/null 2>&1 || true; done
 # From here two admins stand again: Carol approves Anna's adds of Dan (admin) and Mark.
 as dan group join "$(as anna group add "$G" "$(card_of dan)" --admin 2>/dev/null)" >/dev/null
 invite anna mark
