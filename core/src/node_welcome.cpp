@@ -12,6 +12,7 @@
 #include "kolokol/crypto/x25519.hpp"
 #include "kolokol/transport/address.hpp"
 #include "node_impl.hpp"
+#include "wire_out.hpp"
 
 namespace kolokol::core {
 
@@ -132,34 +133,59 @@ Result<std::string> Node::Impl::welcome_token(const GroupId& group, const Member
     w.set_invitee(to_string(invitee));
     w.mutable_add_record()->set_id(to_string(add));
     w.mutable_add_record()->set_epoch_id(to_string(add_epoch));
+    // The grants go in with their key fields empty (protobuf keeps strings in the heap); the
+    // keys are put back as the bytes are made, in locked memory (wire_out.hpp).
+    std::vector<const EpochKeys*> granted;
     for (const auto& [mailbox, keys] : epochs) {
         // Keys this admin holds only on a token's word are not passed on.
         if (keys.group_id != group || keys.provisional()) continue;
-        auto* grant = w.add_epochs();
-        grant->set_group_id(to_string(group));
-        grant->set_epoch_id(to_string(keys.epoch_id));
-        if (keys.secret && full(keys)) {
-            grant->set_secret(to_string(keys.secret->view()));
-        } else {
-            grant->set_control_key(to_string(keys.control_key.view()));
-            grant->set_mailbox_seed(to_string(keys.mailbox_seed.view()));
-            grant->set_file_key(to_string(keys.file_key.view()));
-        }
+        granted.push_back(&keys);
     }
     w.set_current_epoch(to_string(*current));
     for (const auto& r : state(group).relays()) w.add_relays(r);
     w.set_expires_ms(now() + kWelcomeLifetimeMs);
     w.set_group_name(state(group).name());
-    auto welcome_bytes = w.SerializeAsString();
-    pb::SignedWelcome sw;
-    sw.set_welcome(welcome_bytes);
-    sw.set_signature(
-        to_string(crypto::sign(identity.sign.secret_key, kWelcomeDomain, as_bytes(welcome_bytes))));
-    auto plain = sw.SerializeAsString();
-    auto sealed = crypto::box_seal(invitee_box, as_bytes(plain));
-    crypto::memzero(plain);
-    crypto::memzero(welcome_bytes);
-    for (auto& e : *w.mutable_epochs()) crypto::memzero(*e.mutable_secret());
+    const std::string bare = w.SerializeAsString();
+    // Field numbers of Welcome.epochs, SignedWelcome and EpochGrant (proto/group.proto,
+    // proto/record.proto).
+    constexpr std::uint32_t kWelcomeEpochs = 7, kSignedWelcome = 1, kSignedSignature = 2;
+    constexpr std::uint32_t kGrantGroup = 1, kGrantEpoch = 2, kGrantSecret = 3, kGrantControl = 4,
+                            kGrantSeed = 5, kGrantFile = 6;
+    auto grant = [&](WireOut& o, const EpochKeys& keys) {
+        o.field(kGrantGroup, ByteView(group));
+        o.field(kGrantEpoch, ByteView(keys.epoch_id));
+        if (keys.secret && full(keys)) {
+            o.field(kGrantSecret, keys.secret->view());
+        } else {
+            o.field(kGrantControl, keys.control_key.view());
+            o.field(kGrantSeed, keys.mailbox_seed.view());
+            o.field(kGrantFile, keys.file_key.view());
+        }
+    };
+    auto welcome = [&](WireOut& o) {
+        o.bytes(as_bytes(bare));
+        for (const auto* keys : granted) {
+            o.header(kWelcomeEpochs, measured([&](WireOut& c) { grant(c, *keys); }));
+            grant(o, *keys);
+        }
+    };
+    crypto::SecretBytes welcome_bytes(measured(welcome));
+    {
+        WireOut into(welcome_bytes.data());
+        welcome(into);
+    }
+    const auto signature =
+        crypto::sign_secret_message(identity.sign.secret_key, kWelcomeDomain, welcome_bytes.view());
+    auto signed_welcome = [&](WireOut& o) {
+        o.field(kSignedWelcome, welcome_bytes.view());
+        o.field(kSignedSignature, ByteView(signature));
+    };
+    crypto::SecretBytes plain(measured(signed_welcome));
+    {
+        WireOut into(plain.data());
+        signed_welcome(into);
+    }
+    auto sealed = crypto::box_seal(invitee_box, plain.view());
     return std::string(kWelcomePrefix) + crypto::base64url_encode(sealed);
 }
 

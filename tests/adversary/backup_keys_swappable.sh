@@ -1,15 +1,17 @@
 # A seized running machine, or one whose swap is read later (SECURITY.md, "Process hygiene":
 # "Every key and passphrase lives in locked memory while in use … failing to lock ends the
-# process rather than keep a key in swappable memory"; row 55 checks this for serve only).
-# `kolokol backup` gathers every key of the member — identity seed and box secret, transport
-# secret, every epoch secret — into the backup's plaintext and then spends seconds in the age
-# scrypt; `kolokol restore` holds them all while it derives the new store's Argon2id key. The
-# attacker (root) learns the keys from the home (`home-secrets`, as a coerced owner would give
-# them), reads /proc/PID/mem of each command while it runs, and checks that every copy lies in a
-# locked mapping (VmFlags "lo"). Any copy in ordinary heap may be written to swap, where it
-# outlives a panic and a duress erase.
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
+# process rather than keep a key in swappable memory"; row 55). `kolokol backup` gathers every
+# key of the member — identity seed and box secret, transport secret, every epoch secret — into
+# the backup's plaintext and then spends seconds in the age scrypt; `kolokol restore` holds them
+# all while it derives the new store's Argon2id key; `kolokol group add` puts the keys of every
+# epoch into the welcome token it builds. The attacker (root) learns the keys from the home
+# (`home-secrets`, as a coerced owner would give them), reads /proc/PID/mem of each command while
+# it runs, and checks that every copy lies in a locked mapping (VmFlags "lo"). Any copy in
+# ordinary heap may be written to swap, where it outlives a panic and a duress erase. Before the
+# fix, backup held the identity and epoch keys in the heap (protobuf strings), and group add the
+# control key, mailbox seed and file key of the epochs it granted.
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
 [ "$(id -u)" = 0 ] || { echo "SKIP (loudly): needs root to read /proc/PID/mem — NOT tested" >&2; exit 77; }
 
 new_member anna Anna
@@ -59,3 +61,13 @@ RS=$!
 CLEANUP_PIDS+=("$RS")
 scan_while_running "$RS" "kolokol restore"
 wait "$RS" || fail "restore failed: $(cat "$WORK/rs.err")"
+
+# group add: the welcome token for Clara carries every epoch's keys.
+new_member clara Clara
+card_of clara > "$WORK/clara.card"
+( KOLOKOL_HOME="$WORK/anna" KOLOKOL_PASSPHRASE_FILE="$WORK/anna.pass" exec "$KOLOKOL" group add G \
+    "$(cat "$WORK/clara.card")" > "$WORK/add.out" 2> "$WORK/add.err" ) &
+ADD=$!
+CLEANUP_PIDS+=("$ADD")
+scan_while_running "$ADD" "kolokol group add"
+wait "$ADD" || fail "group add failed: $(cat "$WORK/add.err")"
