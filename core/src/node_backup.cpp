@@ -164,66 +164,6 @@ crypto::SecretBytes encode_keys_part(const Plain& p) {
     return out;
 }
 
-// Protobuf wire format, read from a complete buffer.
-struct WireField {
-    std::uint32_t number = 0;
-    std::uint32_t type = 0;
-    ByteView raw;    // the whole field, tag included
-    ByteView value;  // a length-delimited field's contents
-};
-std::optional<std::uint64_t> read_varint(ByteView data, std::size_t& pos) {
-    std::uint64_t v = 0;
-    for (unsigned shift = 0; shift < 64 && pos < data.size(); shift += 7) {
-        const std::uint8_t b = data[pos++];
-        v |= std::uint64_t{b & 0x7fu} << shift;
-        if ((b & 0x80) == 0) return v;
-    }
-    return std::nullopt;
-}
-enum class WireRead { field, end, incomplete, bad };
-// The field at `pos`: `incomplete` when the buffer ends inside it, `bad` for a malformed one
-// (a group, an unknown wire type, field number 0).
-WireRead next_field(ByteView data, std::size_t& pos, WireField& out) {
-    if (pos == data.size()) return WireRead::end;
-    const std::size_t start = pos;
-    auto tag = read_varint(data, pos);
-    if (!tag)
-        return pos >= data.size() && data.size() - start < 10 ? WireRead::incomplete
-                                                              : WireRead::bad;
-    out.number = static_cast<std::uint32_t>(*tag >> 3);
-    out.type = static_cast<std::uint32_t>(*tag & 7);
-    if (out.number == 0 || *tag >> 3 > 0x1fffffff) return WireRead::bad;
-    switch (out.type) {
-        case 0:
-            if (!read_varint(data, pos))
-                return pos >= data.size() && data.size() - start < 20 ? WireRead::incomplete
-                                                                      : WireRead::bad;
-            break;
-        case 1:
-        case 5: {
-            const std::size_t n = out.type == 1 ? 8 : 4;
-            if (data.size() - pos < n) return WireRead::incomplete;
-            pos += n;
-            break;
-        }
-        case kLengthDelimited: {
-            auto length = read_varint(data, pos);
-            if (!length)
-                return pos >= data.size() && data.size() - start < 20 ? WireRead::incomplete
-                                                                      : WireRead::bad;
-            if (*length > Node::kMaxBackupBytes) return WireRead::bad;
-            if (data.size() - pos < *length) return WireRead::incomplete;
-            out.value = data.subspan(pos, static_cast<std::size_t>(*length));
-            pos += static_cast<std::size_t>(*length);
-            break;
-        }
-        default:
-            return WireRead::bad;
-    }
-    out.raw = data.subspan(start, pos - start);
-    return WireRead::field;
-}
-
 Error unparsable() {
     return bad(KOLOKOL_TEXT("the backup does not parse: damaged, or not a Kolokol backup"));
 }
@@ -238,7 +178,7 @@ Status split_message(ByteView data,
     std::size_t pos = 0;
     WireField f;
     for (;;) {
-        auto r = next_field(data, pos, f);
+        auto r = next_field(data, pos, f, Node::kMaxBackupBytes);
         if (r == WireRead::end) return {};
         if (r != WireRead::field) return std::unexpected(unparsable());
         bool taken = false;
@@ -256,20 +196,6 @@ Status split_message(ByteView data,
 }
 auto no_nested = [](const WireField&, std::string&) -> Result<bool> { return false; };
 
-void append_field(std::string& out, std::uint32_t number, const std::string& value) {
-    std::string head;
-    auto put = [&](std::uint64_t v) {
-        do {
-            head.push_back(static_cast<char>((v & 0x7f) | (v > 0x7f ? 0x80 : 0)));
-            v >>= 7;
-        } while (v != 0);
-    };
-    put(std::uint64_t{number} << 3 | kLengthDelimited);
-    put(value.size());
-    out += head;
-    out += value;
-}
-
 // The backup's fields but its envelopes, complete, in locked memory: split into the message
 // (keys left out) and the keys.
 Status split_keys_part(ByteView data, Plain& p) {
@@ -278,7 +204,7 @@ Status split_keys_part(ByteView data, Plain& p) {
     WireField f;
     bool identity = false;
     for (;;) {
-        auto r = next_field(data, pos, f);
+        auto r = next_field(data, pos, f, Node::kMaxBackupBytes);
         if (r == WireRead::end) break;
         if (r != WireRead::field) return std::unexpected(unparsable());
         if (f.number == kBackupIdentity || f.number == kBackupGroups) {
@@ -398,7 +324,7 @@ private:
         WireField f;
         for (;;) {
             std::size_t pos = m_parsed;
-            auto r = next_field(head, pos, f);
+            auto r = next_field(head, pos, f, Node::kMaxBackupBytes);
             if (r == WireRead::bad) return std::unexpected(unparsable());
             if (r == WireRead::field && f.number != kBackupEnvelopes) {
                 m_parsed = pos;
@@ -425,7 +351,7 @@ private:
         WireField f;
         for (;;) {
             std::size_t at = pos;
-            auto r = next_field(as_bytes(m_rest), pos, f);
+            auto r = next_field(as_bytes(m_rest), pos, f, Node::kMaxBackupBytes);
             if (r == WireRead::field) {
                 if (f.number != kBackupEnvelopes || f.type != kLengthDelimited)
                     return std::unexpected(unparsable());

@@ -4,6 +4,7 @@
 // and it never changes a key the member already holds.
 
 #include <cctype>
+#include <cstring>
 
 #include "group.pb.h"
 #include "kolokol/crypto/encoding.hpp"
@@ -28,14 +29,82 @@ std::string trim(std::string_view s) {
     return std::string(s);
 }
 
+// One grant of a token as read from it: its ids in `grant` (protobuf: no key), its keys in
+// locked memory.
+struct ReadGrant {
+    pb::EpochGrant grant;
+    crypto::SecretBytes secret, control_key, mailbox_seed, file_key;
+};
+
 // The keys one grant of a token gives, or nullopt when the grant is damaged.
-std::optional<EpochKeys> keys_of(const GroupId& group, const pb::EpochGrant& e) {
-    auto epoch = to_array<32>(as_bytes(e.epoch_id()));
-    if (e.secret().size() == 32) return EpochKeys::from_secret(group, epoch, as_bytes(e.secret()));
-    if (e.control_key().size() == 32 && e.mailbox_seed().size() == 32 && e.file_key().size() == 32)
-        return EpochKeys::control_only(group, epoch, as_bytes(e.control_key()),
-                                       as_bytes(e.mailbox_seed()), as_bytes(e.file_key()));
+std::optional<EpochKeys> keys_of(const GroupId& group, const ReadGrant& e) {
+    auto epoch = to_array<32>(as_bytes(e.grant.epoch_id()));
+    if (e.secret.size() == 32) return EpochKeys::from_secret(group, epoch, e.secret.view());
+    if (e.control_key.size() == 32 && e.mailbox_seed.size() == 32 && e.file_key.size() == 32)
+        return EpochKeys::control_only(group, epoch, e.control_key.view(), e.mailbox_seed.view(),
+                                       e.file_key.view());
     return std::nullopt;
+}
+
+// Field numbers of SignedWelcome, Welcome.epochs and EpochGrant (proto/group.proto,
+// proto/record.proto).
+constexpr std::uint32_t kSignedWelcome = 1, kSignedSignature = 2, kWelcomeEpochs = 7;
+constexpr std::uint32_t kGrantGroup = 1, kGrantEpoch = 2, kGrantSecret = 3, kGrantControl = 4,
+                        kGrantSeed = 5, kGrantFile = 6;
+
+// A SignedWelcome read by hand from locked memory (protobuf would copy the welcome, keys and
+// all, into the heap): its welcome without the grants into `welcome`, the grants into `grants`,
+// the welcome's bytes and signature as views into `plain`. False when it does not parse.
+bool read_signed_welcome(ByteView plain, pb::Welcome& welcome, std::vector<ReadGrant>& grants,
+                         ByteView& welcome_bytes, ByteView& signature) {
+    std::size_t pos = 0;
+    WireField f;
+    for (WireRead r; (r = next_field(plain, pos, f, plain.size())) != WireRead::end;) {
+        if (r != WireRead::field) return false;
+        if (f.number == kSignedWelcome && f.type == kWireLengthDelimited) welcome_bytes = f.value;
+        if (f.number == kSignedSignature && f.type == kWireLengthDelimited) signature = f.value;
+    }
+    std::string bare;
+    pos = 0;
+    for (WireRead r; (r = next_field(welcome_bytes, pos, f, plain.size())) != WireRead::end;) {
+        if (r != WireRead::field) return false;
+        if (f.number != kWelcomeEpochs) {
+            bare.append(reinterpret_cast<const char*>(f.raw.data()), f.raw.size());
+            continue;
+        }
+        if (f.type != kWireLengthDelimited) return false;
+        ReadGrant g;
+        std::string ids;
+        std::size_t at = 0;
+        WireField k;
+        for (WireRead q; (q = next_field(f.value, at, k, plain.size())) != WireRead::end;) {
+            if (q != WireRead::field) return false;
+            crypto::SecretBytes* into = k.number == kGrantSecret    ? &g.secret
+                                        : k.number == kGrantControl ? &g.control_key
+                                        : k.number == kGrantSeed    ? &g.mailbox_seed
+                                        : k.number == kGrantFile    ? &g.file_key
+                                                                    : nullptr;
+            if (!into) {
+                ids.append(reinterpret_cast<const char*>(k.raw.data()), k.raw.size());
+                continue;
+            }
+            if (k.type != kWireLengthDelimited) return false;
+            *into = crypto::SecretBytes::copy_of(k.value);
+        }
+        if (!g.grant.ParseFromString(ids)) return false;
+        grants.push_back(std::move(g));
+    }
+    return welcome.ParseFromString(bare);
+}
+
+// crypto::verify, with the message framed in locked memory: a welcome holds keys.
+bool verify_secret_message(ByteView public_key, std::string_view domain, ByteView message,
+                           ByteView signature) {
+    crypto::SecretBytes framed(domain.size() + 1 + message.size());
+    std::memcpy(framed.data(), domain.data(), domain.size());
+    if (!message.empty())
+        std::memcpy(framed.data() + domain.size() + 1, message.data(), message.size());
+    return crypto::verify_raw(public_key, framed.view(), signature);
 }
 
 // A welcome, opened and checked as far as it can be without the group's records.
@@ -69,14 +138,14 @@ Result<OpenedWelcome> open_welcome(std::string_view token_text, const Identity& 
         return fail(CoreErrc::bad_input, "this welcome token is not for you, or it is damaged");
     OpenedWelcome out;
     auto& w = out.welcome;
-    pb::SignedWelcome sw;
-    if (!sw.ParseFromArray(plain->data(), static_cast<int>(plain->size())) ||
-        !w.ParseFromString(sw.welcome()) || w.version() != 1)
+    std::vector<ReadGrant> grants;
+    ByteView welcome_bytes, signature;
+    if (!read_signed_welcome(plain->view(), w, grants, welcome_bytes, signature) ||
+        w.version() != 1)
         return fail(CoreErrc::bad_input, "the welcome token does not parse");
     auto inviter = card_from_signed_bytes(as_bytes(w.inviter().SerializeAsString()));
     if (!inviter) return fail(CoreErrc::bad_input, "the inviter's card in the token is invalid");
-    if (!crypto::verify(inviter->sign_key, kWelcomeDomain, as_bytes(sw.welcome()),
-                        as_bytes(sw.signature())))
+    if (!verify_secret_message(inviter->sign_key, kWelcomeDomain, welcome_bytes, signature))
         return fail(CoreErrc::bad_input, "the welcome token's signature does not verify");
     out.inviter = std::move(*inviter);
     if (w.invitee() != to_string(me.sign.public_key))
@@ -98,10 +167,10 @@ Result<OpenedWelcome> open_welcome(std::string_view token_text, const Identity& 
     if (w.add_record().id().size() != 32 || w.add_record().epoch_id().size() != 32)
         return fail(CoreErrc::bad_input, "the welcome token names no add record");
     out.add_record = to_array<32>(as_bytes(w.add_record().id()));
-    if (w.epochs_size() == 0 || w.epochs_size() > kMaxWelcomeEpochs)
+    if (grants.empty() || grants.size() > static_cast<std::size_t>(kMaxWelcomeEpochs))
         return fail(CoreErrc::bad_input, "the token holds no keys");
-    for (const auto& e : w.epochs()) {
-        if (e.group_id() != w.group_id() || e.epoch_id().size() != 32)
+    for (const auto& e : grants) {
+        if (e.grant.group_id() != w.group_id() || e.grant.epoch_id().size() != 32)
             return fail(CoreErrc::bad_input, "the token holds a key of another group");
         auto keys = keys_of(out.group, e);
         if (!keys) return fail(CoreErrc::bad_input, "the token holds a damaged key");
@@ -146,11 +215,6 @@ Result<std::string> Node::Impl::welcome_token(const GroupId& group, const Member
     w.set_expires_ms(now() + kWelcomeLifetimeMs);
     w.set_group_name(state(group).name());
     const std::string bare = w.SerializeAsString();
-    // Field numbers of Welcome.epochs, SignedWelcome and EpochGrant (proto/group.proto,
-    // proto/record.proto).
-    constexpr std::uint32_t kWelcomeEpochs = 7, kSignedWelcome = 1, kSignedSignature = 2;
-    constexpr std::uint32_t kGrantGroup = 1, kGrantEpoch = 2, kGrantSecret = 3, kGrantControl = 4,
-                            kGrantSeed = 5, kGrantFile = 6;
     auto grant = [&](WireOut& o, const EpochKeys& keys) {
         o.field(kGrantGroup, ByteView(group));
         o.field(kGrantEpoch, ByteView(keys.epoch_id));
