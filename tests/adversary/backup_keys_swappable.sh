@@ -6,8 +6,9 @@
 # all while it derives the new store's Argon2id key; `kolokol group add` puts the keys of every
 # epoch into the welcome token it builds, and `group join` opens it. The attacker (root) learns
 # the keys from the home (`home-secrets`, as a coerced owner would give them), reads
-# /proc/PID/mem of each command while it runs, and checks that every copy lies in a locked mapping (VmFlags "lo"). Any copy in
-# ordinary heap may be written to swap, where it outlives a panic and a duress erase. Before the
+# /proc/PID/mem of each command while it runs, and checks that every copy lies in a locked
+# mapping (VmFlags "lo"). Any copy in ordinary heap may be written to swap, where it outlives a
+# panic and a duress erase. Before the
 # fix, backup held the identity and epoch keys in the heap (protobuf strings), and group add the
 # control key, mailbox seed and file key of the epochs it granted. group join showed no key left
 # in memory before the fix either: its part checks that none shows now.
@@ -80,7 +81,12 @@ run_held() {
       > "$WORK/held.out" 2> "$WORK/held.err" ) &
   tracer=$!
   CLEANUP_PIDS+=("$tracer")
-  for _ in $(seq 50); do pid=$(pgrep -P "$tracer" || true); pid=${pid%%$'\n'*}; [ -n "$pid" ] && break; sleep 0.05; done
+  for _ in $(seq 50); do
+    pid=$(pgrep -P "$tracer" || true)
+    pid=${pid%%$'\n'*}
+    [ -n "$pid" ] && break
+    sleep 0.05
+  done
   [ -n "$pid" ] || fail "$label did not start: $(cat "$WORK/held.err")"
   scan_while_running "$pid" "$label"
   wait "$tracer" || fail "$label failed: $(cat "$WORK/held.err")"
