@@ -502,7 +502,8 @@ void register_sync_commands(CLI::App& app) {
             front->open(io.get_executor(), *endpoint, own->port, own->key,
                         transport::SlotLimits{listen_options.server.max_sessions,
                                               listen_options.server.max_sessions_per_address,
-                                              listen_options.server.max_sessions_per_prefix},
+                                              listen_options.server.max_sessions_per_prefix,
+                                              listen_options.server.evict_authorized},
                         [](transport::LogLevel, std::string_view line) {
                             std::cerr << "kolokol: " << line << std::endl;
                         });

@@ -70,7 +70,10 @@ void WsFront::open(asio::any_io_executor executor, const asio::ip::tcp::endpoint
     gw.target = asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), target_port);
     gw.max_connections = limits.max_sessions;
     gw.per_address = limits.per_address;
-    gw.per_prefix = limits.per_prefix;
+    // A member's listener evicts authorized sessions for a newcomer of another address of a
+    // full prefix (session_slots.hpp): the gateway leaves the prefix to the Server, or a party
+    // holding a prefix's upgrades would lock the rest of it out at the gateway.
+    gw.per_prefix = limits.evict_authorized ? limits.max_sessions : limits.per_prefix;
     gw.origins = m_origins;
     gw.trusted_proxies = m_proxies;
     gw.log = std::move(log);

@@ -24,6 +24,7 @@
 #include "node_impl.hpp"
 #include "output_temp.hpp"
 #include "schema.hpp"
+#include "wire_out.hpp"
 
 namespace kolokol::core {
 
@@ -57,53 +58,332 @@ Error io_error(const char* literal, const fs::path& path) {
                       why);
 }
 
-// Protobuf keeps strings on the ordinary heap: wipe every secret before the message goes.
-void wipe(pb::Backup& b) {
-    if (b.has_identity()) {
-        auto* id = b.mutable_identity();
-        crypto::memzero(*id->mutable_sign_secret());
-        crypto::memzero(*id->mutable_box_secret());
-        crypto::memzero(*id->mutable_transport_secret());
-    }
-    for (auto& g : *b.mutable_groups()) {
-        for (auto& e : *g.mutable_epochs()) {
-            crypto::memzero(*e.mutable_secret());
-            crypto::memzero(*e.mutable_control_key());
-            crypto::memzero(*e.mutable_mailbox_seed());
-            crypto::memzero(*e.mutable_file_key());
-        }
-        for (auto& k : *g.mutable_box_keys()) crypto::memzero(*k.mutable_secret());
-    }
-}
 // A sealed secret column of the row `st` is on, opened into locked memory.
 Result<crypto::SecretBytes> open_column(storage::Database& db, storage::Statement& st, int column,
                                         std::string_view name, ByteView row) {
     return db.open_secret(st.column_blob(column), secret_place(name, row));
 }
 
-struct Wiped {
-    pb::Backup message;
-    Wiped() = default;
-    Wiped(const Wiped&) = delete;
-    Wiped& operator=(const Wiped&) = delete;
-    ~Wiped() { wipe(message); }
+// A backup in memory. Protobuf keeps strings in the ordinary heap, so the message holds no key:
+// every key field is left empty there and held here, in locked memory, in the message's order
+// (groups[i].epochs[j] is message.groups(i).epochs(j)). The plaintext is made from both in
+// locked memory (encode) and split into both from it (Splitter), so no key ever lies in the
+// heap, and no copy outlives its SecretBytes, which wipe themselves.
+struct EpochSecrets {
+    crypto::SecretBytes secret, control_key, mailbox_seed, file_key;
 };
-struct WipedString {
-    std::string text;
-    WipedString() = default;
-    WipedString(const WipedString&) = delete;
-    WipedString& operator=(const WipedString&) = delete;
-    ~WipedString() { crypto::memzero(text); }
+struct GroupSecrets {
+    std::vector<EpochSecrets> epochs;
+    std::vector<crypto::SecretBytes> box_keys;  // empty once erased
+};
+struct Plain {
+    pb::Backup message;
+    crypto::SecretBytes sign_secret, box_secret, transport_secret;
+    std::vector<GroupSecrets> groups;
 };
 
-Status check_identity(const pb::BackupIdentity& id) {
-    if (id.sign_secret().size() != crypto::kSignSecretBytes)
+// Field numbers of proto/backup.proto.
+constexpr std::uint32_t kBackupIdentity = 3, kBackupGroups = 4, kBackupEnvelopes = 6;
+constexpr std::uint32_t kIdentitySign = 1, kIdentityBox = 2, kIdentityTransport = 5;
+constexpr std::uint32_t kGroupEpochs = 4, kGroupBoxKeys = 6;
+constexpr std::uint32_t kEpochSecret = 2, kEpochControl = 3, kEpochSeed = 4, kEpochFile = 5;
+constexpr std::uint32_t kBoxKeySecret = 2;
+constexpr std::uint32_t kLengthDelimited = 2;
+// What a backup holds beside its envelopes — the identity, groups with their epochs and keys,
+// verified marks — is read into locked memory: a file that says more is refused.
+constexpr std::size_t kMaxKeysPartBytes = std::size_t{64} << 20;
+
+// The backup's plaintext but its envelopes: the message's fields (which hold no key) with every
+// key put back, into locked memory. The envelopes follow it in the file (encode_envelopes).
+crypto::SecretBytes encode_keys_part(const Plain& p) {
+    const auto& b = p.message;
+    pb::Backup head;
+    head.set_version(b.version());
+    head.set_created_ms(b.created_ms());
+    *head.mutable_verified() = b.verified();
+    const std::string head_bytes = head.SerializeAsString();
+    const std::string identity_bytes = b.identity().SerializeAsString();
+    struct GroupBytes {
+        std::string group;
+        std::vector<std::string> epochs, box_keys;
+    };
+    std::vector<GroupBytes> groups;
+    for (const auto& g : b.groups()) {
+        pb::BackupGroup bare = g;
+        bare.clear_epochs();
+        bare.clear_box_keys();
+        GroupBytes out{bare.SerializeAsString(), {}, {}};
+        for (const auto& e : g.epochs()) out.epochs.push_back(e.SerializeAsString());
+        for (const auto& k : g.box_keys()) out.box_keys.push_back(k.SerializeAsString());
+        groups.push_back(std::move(out));
+    }
+    auto identity = [&](WireOut& o) {
+        o.bytes(as_bytes(identity_bytes));
+        o.field(kIdentitySign, p.sign_secret.view());
+        o.field(kIdentityBox, p.box_secret.view());
+        o.field(kIdentityTransport, p.transport_secret.view());
+    };
+    auto epoch = [&](WireOut& o, const std::string& bare, const EpochSecrets& k) {
+        o.bytes(as_bytes(bare));
+        o.field(kEpochSecret, k.secret.view());
+        o.field(kEpochControl, k.control_key.view());
+        o.field(kEpochSeed, k.mailbox_seed.view());
+        o.field(kEpochFile, k.file_key.view());
+    };
+    auto box_key = [&](WireOut& o, const std::string& bare, const crypto::SecretBytes& k) {
+        o.bytes(as_bytes(bare));
+        o.field(kBoxKeySecret, k.view());
+    };
+    auto group = [&](WireOut& o, std::size_t i) {
+        o.bytes(as_bytes(groups[i].group));
+        for (std::size_t j = 0; j < groups[i].epochs.size(); ++j) {
+            auto one = [&](WireOut& w) { epoch(w, groups[i].epochs[j], p.groups[i].epochs[j]); };
+            o.header(kGroupEpochs, measured(one));
+            one(o);
+        }
+        for (std::size_t j = 0; j < groups[i].box_keys.size(); ++j) {
+            auto one = [&](WireOut& w) {
+                box_key(w, groups[i].box_keys[j], p.groups[i].box_keys[j]);
+            };
+            o.header(kGroupBoxKeys, measured(one));
+            one(o);
+        }
+    };
+    auto all = [&](WireOut& o) {
+        o.bytes(as_bytes(head_bytes));
+        o.header(kBackupIdentity, measured(identity));
+        identity(o);
+        for (std::size_t i = 0; i < groups.size(); ++i) {
+            o.header(kBackupGroups, measured([&](WireOut& w) { group(w, i); }));
+            group(o, i);
+        }
+    };
+    crypto::SecretBytes out(measured(all));
+    WireOut into(out.data());
+    all(into);
+    return out;
+}
+
+Error unparsable() {
+    return bad(KOLOKOL_TEXT("the backup does not parse: damaged, or not a Kolokol backup"));
+}
+
+// Splits one message: the fields `secrets` names go to their SecretBytes (the last one wins, as
+// in protobuf), the others are appended to `bare`; `nested` sees the length-delimited fields it
+// claims (returns true) and appends them itself.
+template <class Nested>
+Status split_message(ByteView data,
+                     std::initializer_list<std::pair<std::uint32_t, crypto::SecretBytes*>> secrets,
+                     std::string& bare, Nested&& nested) {
+    std::size_t pos = 0;
+    WireField f;
+    for (;;) {
+        auto r = next_field(data, pos, f, Node::kMaxBackupBytes);
+        if (r == WireRead::end) return {};
+        if (r != WireRead::field) return std::unexpected(unparsable());
+        bool taken = false;
+        for (const auto& [number, into] : secrets)
+            if (f.number == number) {
+                if (f.type != kLengthDelimited) return std::unexpected(unparsable());
+                *into = crypto::SecretBytes::copy_of(f.value);
+                taken = true;
+            }
+        if (taken) continue;
+        auto n = nested(f, bare);
+        if (!n) return std::unexpected(n.error());
+        if (!*n) bare.append(reinterpret_cast<const char*>(f.raw.data()), f.raw.size());
+    }
+}
+auto no_nested = [](const WireField&, std::string&) -> Result<bool> { return false; };
+
+// The backup's fields but its envelopes, complete, in locked memory: split into the message
+// (keys left out) and the keys.
+Status split_keys_part(ByteView data, Plain& p) {
+    std::string bare;
+    std::size_t pos = 0;
+    WireField f;
+    bool identity = false;
+    for (;;) {
+        auto r = next_field(data, pos, f, Node::kMaxBackupBytes);
+        if (r == WireRead::end) break;
+        if (r != WireRead::field) return std::unexpected(unparsable());
+        if (f.number == kBackupIdentity || f.number == kBackupGroups) {
+            if (f.type != kLengthDelimited) return std::unexpected(unparsable());
+        }
+        if (f.number == kBackupIdentity) {
+            // Protobuf would merge a second identity into the first; no backup holds two.
+            if (identity) return std::unexpected(unparsable());
+            identity = true;
+            std::string id;
+            auto ok = split_message(f.value,
+                                    {{kIdentitySign, &p.sign_secret},
+                                     {kIdentityBox, &p.box_secret},
+                                     {kIdentityTransport, &p.transport_secret}},
+                                    id, no_nested);
+            if (!ok) return ok;
+            append_field(bare, kBackupIdentity, id);
+        } else if (f.number == kBackupGroups) {
+            GroupSecrets keys;
+            std::string group;
+            auto nested = [&](const WireField& g, std::string& out) -> Result<bool> {
+                if (g.number != kGroupEpochs && g.number != kGroupBoxKeys) return false;
+                if (g.type != kLengthDelimited) return std::unexpected(unparsable());
+                std::string one;
+                if (g.number == kGroupEpochs) {
+                    EpochSecrets e;
+                    auto ok = split_message(g.value,
+                                            {{kEpochSecret, &e.secret},
+                                             {kEpochControl, &e.control_key},
+                                             {kEpochSeed, &e.mailbox_seed},
+                                             {kEpochFile, &e.file_key}},
+                                            one, no_nested);
+                    if (!ok) return std::unexpected(ok.error());
+                    keys.epochs.push_back(std::move(e));
+                } else {
+                    crypto::SecretBytes secret;
+                    auto ok = split_message(g.value, {{kBoxKeySecret, &secret}}, one, no_nested);
+                    if (!ok) return std::unexpected(ok.error());
+                    keys.box_keys.push_back(std::move(secret));
+                }
+                append_field(out, g.number, one);
+                return true;
+            };
+            auto ok = split_message(f.value, {}, group, nested);
+            if (!ok) return ok;
+            append_field(bare, kBackupGroups, group);
+            p.groups.push_back(std::move(keys));
+        } else {
+            bare.append(reinterpret_cast<const char*>(f.raw.data()), f.raw.size());
+        }
+    }
+    // Parsing clears the message: the envelopes read before go into the parsed one.
+    pb::Backup parsed;
+    if (!parsed.ParseFromString(bare)) return std::unexpected(unparsable());
+    parsed.mutable_envelopes()->Swap(p.message.mutable_envelopes());
+    p.message = std::move(parsed);
+    // Each group and each of its epochs and box keys came from one field of its own.
+    if (static_cast<std::size_t>(p.message.groups_size()) != p.groups.size())
+        return std::unexpected(unparsable());
+    for (std::size_t i = 0; i < p.groups.size(); ++i) {
+        const auto& g = p.message.groups(static_cast<int>(i));
+        if (static_cast<std::size_t>(g.epochs_size()) != p.groups[i].epochs.size() ||
+            static_cast<std::size_t>(g.box_keys_size()) != p.groups[i].box_keys.size())
+            return std::unexpected(unparsable());
+    }
+    return {};
+}
+
+// Reads a backup's plaintext as it is decrypted, a piece at a time: the fields before the first
+// envelope — every key of the backup — into a growing buffer in locked memory, the envelopes
+// into the message (the heap: they are sealed already). Protobuf writes fields in the order of
+// their numbers, so every backup has its envelopes (6) last; a file with another field after
+// an envelope is refused, as a key there would have been read into the heap.
+class Splitter {
+public:
+    explicit Splitter(Plain& out) : m_out(out) {}
+    // In pieces: the first envelope is found before the locked buffer takes the next piece.
+    Status feed(ByteView data) {
+        constexpr std::size_t kPiece = std::size_t{64} << 10;
+        while (!data.empty()) {
+            const auto n = std::min(data.size(), kPiece);
+            if (auto ok = feed_piece(data.first(n)); !ok) return ok;
+            data = data.subspan(n);
+        }
+        return {};
+    }
+    Status finish() {
+        if (m_in_envelopes) {
+            if (auto ok = envelopes(true); !ok) return ok;
+        } else if (m_parsed != m_head_used) {
+            return std::unexpected(unparsable());
+        }
+        return split_keys_part(ByteView(m_head.data(), m_parsed), m_out);
+    }
+
+private:
+    Status feed_piece(ByteView data) {
+        m_total += data.size();
+        if (m_total > Node::kMaxBackupBytes)
+            return std::unexpected(bad(KOLOKOL_TEXT("the backup is larger than 512 MiB")));
+        if (m_in_envelopes) {
+            m_rest.append(reinterpret_cast<const char*>(data.data()), data.size());
+            return envelopes(false);
+        }
+        if (m_head_used + data.size() > kMaxKeysPartBytes)
+            return std::unexpected(bad(KOLOKOL_TEXT(
+                "the backup's keys and groups are larger than 64 MiB: not a Kolokol backup")));
+        if (m_head_used + data.size() > m_head.size()) {
+            crypto::SecretBytes grown(std::max(m_head.size() * 2, m_head_used + data.size()));
+            if (m_head_used > 0) std::memcpy(grown.data(), m_head.data(), m_head_used);
+            m_head = std::move(grown);
+        }
+        std::memcpy(m_head.data() + m_head_used, data.data(), data.size());
+        m_head_used += data.size();
+        // Complete fields up to the first envelope stay; from it on, the bytes go to m_rest.
+        const ByteView head(m_head.data(), m_head_used);
+        WireField f;
+        for (;;) {
+            std::size_t pos = m_parsed;
+            auto r = next_field(head, pos, f, Node::kMaxBackupBytes);
+            if (r == WireRead::bad) return std::unexpected(unparsable());
+            if (r == WireRead::field && f.number != kBackupEnvelopes) {
+                m_parsed = pos;
+                continue;
+            }
+            // The end, a field cut by the piece's end, or the first envelope: its tag decides
+            // as soon as it is read whole.
+            std::size_t tag_pos = m_parsed;
+            auto tag = read_varint(head, tag_pos);
+            if (tag && (*tag >> 3) == kBackupEnvelopes) {
+                m_rest.assign(reinterpret_cast<const char*>(head.data() + m_parsed),
+                              m_head_used - m_parsed);
+                crypto::memzero(m_head.mutable_view().subspan(m_parsed, m_head_used - m_parsed));
+                m_head_used = m_parsed;
+                m_in_envelopes = true;
+                return envelopes(false);
+            }
+            return {};
+        }
+    }
+    // Takes the complete envelope fields of m_rest; at the end, nothing may be left.
+    Status envelopes(bool end) {
+        std::size_t pos = 0;
+        WireField f;
+        for (;;) {
+            std::size_t at = pos;
+            auto r = next_field(as_bytes(m_rest), pos, f, Node::kMaxBackupBytes);
+            if (r == WireRead::field) {
+                if (f.number != kBackupEnvelopes || f.type != kLengthDelimited)
+                    return std::unexpected(unparsable());
+                m_out.message.add_envelopes(reinterpret_cast<const char*>(f.value.data()),
+                                            f.value.size());
+                continue;
+            }
+            if (r == WireRead::bad || (r == WireRead::incomplete && end))
+                return std::unexpected(unparsable());
+            m_rest.erase(0, at);
+            return {};
+        }
+    }
+
+    Plain& m_out;
+    crypto::SecretBytes m_head;
+    std::size_t m_head_used = 0;
+    std::size_t m_parsed = 0;
+    bool m_in_envelopes = false;
+    std::string m_rest;
+    std::uint64_t m_total = 0;
+};
+
+Status check_identity(const Plain& p) {
+    const auto& id = p.message.identity();
+    if (p.sign_secret.size() != crypto::kSignSecretBytes)
         return std::unexpected(
             bad(KOLOKOL_TEXT("the backup holds a signing key of the wrong size")));
-    if (id.box_secret().size() != 32)
+    if (p.box_secret.size() != 32)
         return std::unexpected(
             bad(KOLOKOL_TEXT("the backup holds an encryption key of the wrong size")));
-    if (id.transport_secret().size() != 32)
+    if (p.transport_secret.size() != 32)
         return std::unexpected(
             bad(KOLOKOL_TEXT("the backup holds a transport key of the wrong size")));
     if (auto ok = check_display_name(id.display_name()); !ok)
@@ -114,15 +394,15 @@ Status check_identity(const pb::BackupIdentity& id) {
     if (!card)
         return std::unexpected(bad(KOLOKOL_TEXT("the backup holds a card that does not verify")));
     // The secrets must be the card's: derive both public keys again and compare.
-    auto sign = crypto::sign_seed_keypair(as_bytes(id.sign_secret()).first(crypto::kSignSeedBytes));
+    auto sign = crypto::sign_seed_keypair(p.sign_secret.view().first(crypto::kSignSeedBytes));
     if (sign.public_key != card->sign_key ||
-        !crypto::equal_ct(sign.secret_key.view(), as_bytes(id.sign_secret())))
+        !crypto::equal_ct(sign.secret_key.view(), p.sign_secret.view()))
         return std::unexpected(
             bad(KOLOKOL_TEXT("the backup holds a signing key that does not match its card")));
-    if (crypto::x25519_base(as_bytes(id.box_secret())) != card->box_key)
+    if (crypto::x25519_base(p.box_secret.view()) != card->box_key)
         return std::unexpected(
             bad(KOLOKOL_TEXT("the backup holds an encryption key that does not match its card")));
-    if (crypto::is_zero(as_bytes(id.transport_secret())))
+    if (crypto::is_zero(p.transport_secret.view()))
         return std::unexpected(bad(KOLOKOL_TEXT("the backup holds an empty transport key")));
     return {};
 }
@@ -130,17 +410,19 @@ Status check_identity(const pb::BackupIdentity& id) {
 // The keys of the member's key updates in one group (§5.13): a held secret must be its public
 // key's, an erased one is empty; no key twice in the whole backup (box_keys.public_key is the
 // table's key).
-Status check_box_keys(const pb::BackupGroup& g, std::set<std::string>& box_keys) {
+Status check_box_keys(const pb::BackupGroup& g, const GroupSecrets& keys,
+                      std::set<std::string>& box_keys) {
     if (static_cast<std::size_t>(g.box_keys_size()) > kMaxBoxKeysPerGroup)
         return std::unexpected(
             bad(KOLOKOL_TEXT("the backup holds too many box keys for one group")));
-    for (const auto& k : g.box_keys()) {
-        if (k.public_key().size() != 32 || (!k.secret().empty() && k.secret().size() != 32))
+    for (int i = 0; i < g.box_keys_size(); ++i) {
+        const auto& k = g.box_keys(i);
+        const auto& secret = keys.box_keys[static_cast<std::size_t>(i)];
+        if (k.public_key().size() != 32 || (!secret.empty() && secret.size() != 32))
             return std::unexpected(
                 bad(KOLOKOL_TEXT("the backup holds a box key of the wrong size")));
-        if (!k.secret().empty() &&
-            !crypto::equal_ct(ByteView(crypto::x25519_base(as_bytes(k.secret()))),
-                              as_bytes(k.public_key())))
+        if (!secret.empty() && !crypto::equal_ct(ByteView(crypto::x25519_base(secret.view())),
+                                                 as_bytes(k.public_key())))
             return std::unexpected(bad(
                 KOLOKOL_TEXT("the backup holds a box key whose secret does not match its key")));
         if (k.made_ms() < 0)
@@ -152,8 +434,8 @@ Status check_box_keys(const pb::BackupGroup& g, std::set<std::string>& box_keys)
     return {};
 }
 
-Status check_group(const pb::BackupGroup& g, std::set<std::string>& epoch_ids,
-                   std::set<std::string>& box_keys) {
+Status check_group(const pb::BackupGroup& g, const GroupSecrets& keys,
+                   std::set<std::string>& epoch_ids, std::set<std::string>& box_keys) {
     if (g.group_id().size() != 32)
         return std::unexpected(bad(KOLOKOL_TEXT("the backup holds a group id of the wrong size")));
     if (g.genesis().size() > kMaxGenesisBytes)
@@ -172,16 +454,18 @@ Status check_group(const pb::BackupGroup& g, std::set<std::string>& epoch_ids,
             bad(KOLOKOL_TEXT("the backup holds a group whose genesis does not match its id")));
     if (static_cast<std::size_t>(g.epochs_size()) > kMaxEpochsPerGroup)
         return std::unexpected(bad(KOLOKOL_TEXT("the backup holds too many epochs for one group")));
-    for (const auto& e : g.epochs()) {
+    for (int i = 0; i < g.epochs_size(); ++i) {
+        const auto& e = g.epochs(i);
+        const auto& k = keys.epochs[static_cast<std::size_t>(i)];
         if (e.epoch_id().size() != 32)
             return std::unexpected(
                 bad(KOLOKOL_TEXT("the backup holds an epoch id of the wrong size")));
         if (!epoch_ids.insert(e.epoch_id()).second)
             return std::unexpected(bad(KOLOKOL_TEXT("the backup holds the same epoch twice")));
-        bool full = e.secret().size() == 32 && e.control_key().empty() &&
-                    e.mailbox_seed().empty() && e.file_key().empty();
-        bool control = e.secret().empty() && e.control_key().size() == 32 &&
-                       e.mailbox_seed().size() == 32 && e.file_key().size() == 32;
+        bool full = k.secret.size() == 32 && k.control_key.empty() && k.mailbox_seed.empty() &&
+                    k.file_key.empty();
+        bool control = k.secret.empty() && k.control_key.size() == 32 &&
+                       k.mailbox_seed.size() == 32 && k.file_key.size() == 32;
         if (!full && !control)
             return std::unexpected(bad(KOLOKOL_TEXT("the backup holds a damaged epoch key")));
         if (e.retired() && !control)
@@ -199,22 +483,26 @@ Status check_group(const pb::BackupGroup& g, std::set<std::string>& epoch_ids,
         if (r.size() > transport::kMaxAddressChars || !transport::Address::parse(r))
             return std::unexpected(
                 bad(KOLOKOL_TEXT("the backup lists a relay address that does not parse")));
-    return check_box_keys(g, box_keys);
+    return check_box_keys(g, keys, box_keys);
 }
 
-Status check(const pb::Backup& b) {
+Status check(const Plain& p) {
+    const auto& b = p.message;
     if (b.version() != kBackupVersion)
         return std::unexpected(make_error(CoreErrc::bad_input,
                                           "the backup has version {}; this kolokol reads version 1",
                                           b.version()));
     if (!b.has_identity())
         return std::unexpected(bad(KOLOKOL_TEXT("the backup holds no identity")));
-    if (auto ok = check_identity(b.identity()); !ok) return ok;
+    if (auto ok = check_identity(p); !ok) return ok;
     if (static_cast<std::size_t>(b.groups_size()) > kMaxGroups)
         return std::unexpected(bad(KOLOKOL_TEXT("the backup holds too many groups")));
     std::set<std::string> group_ids, epoch_ids, box_keys;
-    for (const auto& g : b.groups()) {
-        if (auto ok = check_group(g, epoch_ids, box_keys); !ok) return ok;
+    for (int i = 0; i < b.groups_size(); ++i) {
+        const auto& g = b.groups(i);
+        if (auto ok = check_group(g, p.groups[static_cast<std::size_t>(i)], epoch_ids, box_keys);
+            !ok)
+            return ok;
         if (!group_ids.insert(g.group_id()).second)
             return std::unexpected(bad(KOLOKOL_TEXT("the backup holds the same group twice")));
     }
@@ -230,12 +518,10 @@ Status check(const pb::Backup& b) {
     return {};
 }
 
-Status parse(ByteView plaintext, pb::Backup& out) {
-    if (plaintext.size() > Node::kMaxBackupBytes)
-        return std::unexpected(bad(KOLOKOL_TEXT("the backup is larger than 512 MiB")));
-    if (!out.ParseFromArray(plaintext.data(), static_cast<int>(plaintext.size())))
-        return std::unexpected(
-            bad(KOLOKOL_TEXT("the backup does not parse: damaged, or not a Kolokol backup")));
+Status parse(ByteView plaintext, Plain& out) {
+    Splitter splitter(out);
+    if (auto ok = splitter.feed(plaintext); !ok) return ok;
+    if (auto ok = splitter.finish(); !ok) return ok;
     return check(out);
 }
 
@@ -251,9 +537,9 @@ Error map_age(const Error& e) {
                       "the backup file is not a passphrase-protected age file ({})", e);
 }
 
-// Decrypts the age file at `path` into `out`, refusing more than kMaxBackupBytes. Without `out`,
-// only opens the header: that checks the passphrase (and the header's MAC), not the payload.
-Status decrypt_file(const fs::path& path, ByteView passphrase, std::string* out) {
+// Decrypts the age file at `path` into `out` (which refuses more than kMaxBackupBytes). Without
+// `out`, only opens the header: that checks the passphrase (and the header's MAC), not the payload.
+Status decrypt_file(const fs::path& path, ByteView passphrase, Splitter* out) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) return fail(CoreErrc::not_found, "no backup file {}", path.string());
@@ -279,22 +565,15 @@ Status decrypt_file(const fs::path& path, ByteView passphrase, std::string* out)
     auto decryptor = age::Decryptor::open(source, {}, provider, options);
     if (!decryptor) return std::unexpected(map_age(decryptor.error()));
     if (!out) return {};
-    Bytes chunk(age::kChunkBytes);
+    // Every key of the backup passes through here: locked, and wiped as it goes.
+    crypto::SecretBytes chunk(age::kChunkBytes);
     for (;;) {
-        auto n = decryptor->read(chunk);
-        if (!n) {
-            crypto::memzero(chunk);
-            return std::unexpected(map_age(n.error()));
-        }
+        auto n = decryptor->read(chunk.mutable_view());
+        if (!n) return std::unexpected(map_age(n.error()));
         if (*n == 0) break;
-        if (out->size() + *n > Node::kMaxBackupBytes) {
-            crypto::memzero(chunk);
-            return std::unexpected(bad(KOLOKOL_TEXT("the backup is larger than 512 MiB")));
-        }
-        out->append(reinterpret_cast<const char*>(chunk.data()), *n);
+        if (auto ok = out->feed(chunk.view().first(*n)); !ok) return ok;
     }
-    crypto::memzero(chunk);
-    return {};
+    return out->finish();
 }
 
 template <class Fn>
@@ -317,7 +596,7 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
     auto& m = *m_impl;
     if (passphrase.empty()) return fail(CoreErrc::bad_input, "the backup passphrase is empty");
     BackupSummary summary;
-    Wiped backup;
+    Plain backup;
     auto& b = backup.message;
     b.set_version(kBackupVersion);
     b.set_created_ms(m.now());
@@ -333,11 +612,11 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
                      if (!sign || !box || !transport)
                          return fail(CoreErrc::corrupt_store, "the stored identity is damaged");
                      auto* id = b.mutable_identity();
-                     id->set_sign_secret(to_string(sign->view()));
-                     id->set_box_secret(to_string(box->view()));
+                     backup.sign_secret = std::move(*sign);
+                     backup.box_secret = std::move(*box);
                      id->set_display_name(st.column_text(2));
                      id->set_card(to_string(st.column_blob(3)));
-                     id->set_transport_secret(to_string(transport->view()));
+                     backup.transport_secret = std::move(*transport);
                      id->set_created_ms(st.column_int64(5));
                      return {};
                  });
@@ -353,7 +632,10 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
                       return {};
                   });
     if (!ok) return std::unexpected(ok.error());
-    for (auto& g : *b.mutable_groups()) {
+    backup.groups.resize(static_cast<std::size_t>(b.groups_size()));
+    for (int gi = 0; gi < b.groups_size(); ++gi) {
+        auto& g = *b.mutable_groups(gi);
+        auto& keys = backup.groups[static_cast<std::size_t>(gi)];
         // Exactly the rows of the epochs table: a secret the member does not hold (never
         // received, or dropped) is NULL there and stays absent here. Keys that only a welcome
         // token still waiting for its add record vouches for stay out: restored, they would
@@ -365,12 +647,13 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
             "FROM epochs WHERE group_id = ? AND source != 1 ORDER BY added_ms, epoch_id",
             [&](storage::Statement& st) -> Status {
                 auto* e = g.add_epochs();
+                auto& k = keys.epochs.emplace_back();
                 const auto epoch = st.column_blob(0);
                 e->set_epoch_id(to_string(epoch));
                 if (!st.column_is_null(1)) {
                     auto secret = open_column(m.db, st, 1, "epochs.secret", epoch);
                     if (!secret) return fail(CoreErrc::corrupt_store, "a stored epoch is damaged");
-                    e->set_secret(to_string(secret->view()));
+                    k.secret = std::move(*secret);
                     ++summary.epochs;
                 } else {
                     auto control = open_column(m.db, st, 2, "epochs.control_key", epoch);
@@ -378,9 +661,9 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
                     auto file = open_column(m.db, st, 4, "epochs.file_key", epoch);
                     if (!control || !seed || !file)
                         return fail(CoreErrc::corrupt_store, "a stored epoch is damaged");
-                    e->set_control_key(to_string(control->view()));
-                    e->set_mailbox_seed(to_string(seed->view()));
-                    e->set_file_key(to_string(file->view()));
+                    k.control_key = std::move(*control);
+                    k.mailbox_seed = std::move(*seed);
+                    k.file_key = std::move(*file);
                     ++summary.control_only;
                 }
                 e->set_added_ms(st.column_int64(5));
@@ -399,13 +682,14 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
             "SELECT public_key, secret, made_ms FROM box_keys WHERE group_id = ? ORDER BY rowid",
             [&](storage::Statement& st) -> Status {
                 auto* k = g.add_box_keys();
+                auto& secret_kept = keys.box_keys.emplace_back();
                 const auto pub = st.column_blob(0);
                 k->set_public_key(to_string(pub));
                 if (!st.column_is_null(1)) {
                     auto secret = open_column(m.db, st, 1, "box_keys.secret", pub);
                     if (!secret)
                         return fail(CoreErrc::corrupt_store, "a stored box key is damaged");
-                    k->set_secret(to_string(secret->view()));
+                    secret_kept = std::move(*secret);
                 }
                 k->set_made_ms(st.column_int64(2));
                 return {};
@@ -414,10 +698,11 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
         if (!ok) return std::unexpected(ok.error());
     }
     // A group joined with a token that is still waiting has no key yet to bring back.
-    auto* groups = b.mutable_groups();
-    groups->erase(std::remove_if(groups->begin(), groups->end(),
-                                 [](const pb::BackupGroup& g) { return g.epochs_size() == 0; }),
-                  groups->end());
+    for (int gi = b.groups_size() - 1; gi >= 0; --gi)
+        if (b.groups(gi).epochs_size() == 0) {
+            b.mutable_groups()->DeleteSubrange(gi, 1);
+            backup.groups.erase(backup.groups.begin() + gi);
+        }
     summary.groups = static_cast<std::size_t>(b.groups_size());
 
     ok = for_rows(m.db, "SELECT sign_key FROM verified", [&](storage::Statement& st) -> Status {
@@ -467,13 +752,13 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
         b.add_envelopes(to_string(**env));
         ++summary.envelopes;
     }
-    if (auto checked = check(b); !checked)
+    if (auto checked = check(backup); !checked)
         return fail(CoreErrc::corrupt_store, "the store's contents do not make a valid backup: {}",
                     checked.error());
 
-    WipedString plain;
-    if (!b.SerializeToString(&plain.text))
-        return fail(CoreErrc::io, "the backup could not be encoded");
+    // The plaintext: the keys part in locked memory, then the envelopes, written from the
+    // message as they are (encrypted already).
+    const crypto::SecretBytes keys_part = encode_keys_part(backup);
 
     fs::path tmp = path;
     tmp += ".tmp";
@@ -499,9 +784,19 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
     };
     age::EncryptOptions options;
     options.threads = 1;
+    options.secret_plaintext = true;
     auto enc = age::Encryptor::with_passphrase(passphrase, sink, options);
     if (!enc) return abandon(enc.error());
-    if (auto w = enc->write(as_bytes(plain.text)); !w) return abandon(w.error());
+    if (auto w = enc->write(keys_part.view()); !w) return abandon(w.error());
+    for (const auto& e : b.envelopes()) {
+        WireOut count;
+        count.header(kBackupEnvelopes, e.size());
+        std::uint8_t head[20];
+        WireOut into(head);
+        into.header(kBackupEnvelopes, e.size());
+        if (auto w = enc->write(ByteView(head, count.size())); !w) return abandon(w.error());
+        if (auto w = enc->write(as_bytes(e)); !w) return abandon(w.error());
+    }
     if (auto f = enc->finish(); !f) return abandon(f.error());
     if (::fsync(fd) != 0) return abandon(io_error(KOLOKOL_TEXT("syncing the backup")));
     if (::close(fd) != 0) {
@@ -517,8 +812,8 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
 }
 
 Status Node::check_backup(ByteView plaintext) {
-    Wiped backup;
-    return parse(plaintext, backup.message);
+    Plain backup;
+    return parse(plaintext, backup);
 }
 
 Status Node::check_backup_passphrase(const fs::path& backup_path, ByteView passphrase) {
@@ -532,13 +827,13 @@ Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path&
                     "a store already exists in {}; restore only into an empty home", home.string());
     if (options.store_passphrase.empty())
         return fail(CoreErrc::bad_input, "the new store passphrase is empty");
-    Wiped backup;
+    Plain backup;
     auto& b = backup.message;
     {
-        WipedString plain;
-        if (auto ok = decrypt_file(backup_path, options.backup_passphrase, &plain.text); !ok)
+        Splitter splitter(backup);
+        if (auto ok = decrypt_file(backup_path, options.backup_passphrase, &splitter); !ok)
             return std::unexpected(ok.error());
-        if (auto ok = parse(as_bytes(plain.text), b); !ok) return std::unexpected(ok.error());
+        if (auto ok = check(backup); !ok) return std::unexpected(ok.error());
     }
 
     InitOptions init_options;
@@ -559,10 +854,10 @@ Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path&
             if (!tx) return std::unexpected(tx.error());
             const auto& id = b.identity();
             auto sign =
-                m.db.seal_secret(as_bytes(id.sign_secret()), secret_place("identity.sign_secret"));
+                m.db.seal_secret(backup.sign_secret.view(), secret_place("identity.sign_secret"));
             auto box =
-                m.db.seal_secret(as_bytes(id.box_secret()), secret_place("identity.box_secret"));
-            auto transport = m.db.seal_secret(as_bytes(id.transport_secret()),
+                m.db.seal_secret(backup.box_secret.view(), secret_place("identity.box_secret"));
+            auto transport = m.db.seal_secret(backup.transport_secret.view(),
                                               secret_place("identity.transport_secret"));
             if (!sign || !box || !transport)
                 return fail(CoreErrc::io, "cannot seal the identity's keys");
@@ -578,7 +873,9 @@ Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path&
                 .bind(6, id.created_ms());
             if (auto r = st->step(); !r) return std::unexpected(r.error());
 
-            for (const auto& g : b.groups()) {
+            for (int gi = 0; gi < b.groups_size(); ++gi) {
+                const auto& g = b.groups(gi);
+                const auto& keys = backup.groups[static_cast<std::size_t>(gi)];
                 auto gs = m.db.cached(
                     "INSERT INTO groups(group_id, genesis, joined_ms) VALUES (?, ?, ?)");
                 if (!gs) return std::unexpected(gs.error());
@@ -588,20 +885,22 @@ Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path&
                     .bind(3, g.joined_ms());
                 if (auto r = (*gs)->step(); !r) return std::unexpected(r.error());
                 auto group = to_array<32>(as_bytes(g.group_id()));
-                for (const auto& e : g.epochs()) {
+                for (int ei = 0; ei < g.epochs_size(); ++ei) {
+                    const auto& e = g.epochs(ei);
+                    const auto& k = keys.epochs[static_cast<std::size_t>(ei)];
                     auto epoch = to_array<32>(as_bytes(e.epoch_id()));
-                    auto keys = e.secret().empty()
-                                    ? EpochKeys::control_only(
-                                          group, epoch, as_bytes(e.control_key()),
-                                          as_bytes(e.mailbox_seed()), as_bytes(e.file_key()))
-                                    : EpochKeys::from_secret(group, epoch, as_bytes(e.secret()));
+                    auto epoch_keys =
+                        k.secret.empty()
+                            ? EpochKeys::control_only(group, epoch, k.control_key.view(),
+                                                      k.mailbox_seed.view(), k.file_key.view())
+                            : EpochKeys::from_secret(group, epoch, k.secret.view());
                     // A key only an admitted welcome token vouched for stays so: a rotation
                     // that grants another key for its epoch must still expose the token.
-                    keys.source = static_cast<KeySource>(e.source());
-                    const bool full = keys.secret.has_value();
+                    epoch_keys.source = static_cast<KeySource>(e.source());
+                    const bool full = epoch_keys.secret.has_value();
                     // The same path as every other grant: two entries with the same keys under
                     // different epoch ids are refused.
-                    if (auto ok = m.add_epoch(std::move(keys), e.added_ms()); !ok) {
+                    if (auto ok = m.add_epoch(std::move(epoch_keys), e.added_ms()); !ok) {
                         if (ok.error().code == CoreErrc::conflict)
                             return std::unexpected(make_error(
                                 CoreErrc::bad_input, "the backup holds conflicting epoch keys: {}",
@@ -619,18 +918,20 @@ Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path&
                 }
                 // In the backup's order, which is the order they were made in: the rowids
                 // given here keep it.
-                for (const auto& k : g.box_keys()) {
+                for (int ki = 0; ki < g.box_keys_size(); ++ki) {
+                    const auto& k = g.box_keys(ki);
+                    const auto& secret = keys.box_keys[static_cast<std::size_t>(ki)];
                     const auto pub = as_bytes(k.public_key());
                     auto ks = m.db.cached(
                         "INSERT INTO box_keys(public_key, group_id, secret, made_ms) VALUES (?, ?, "
                         "?, ?)");
                     if (!ks) return std::unexpected(ks.error());
                     (*ks)->bind(1, pub).bind(2, ByteView(group)).bind(4, k.made_ms());
-                    if (k.secret().empty()) {
+                    if (secret.empty()) {
                         (*ks)->bind_null(3);
                     } else {
-                        auto sealed = m.db.seal_secret(as_bytes(k.secret()),
-                                                       secret_place("box_keys.secret", pub));
+                        auto sealed =
+                            m.db.seal_secret(secret.view(), secret_place("box_keys.secret", pub));
                         if (!sealed) return fail(CoreErrc::io, "cannot seal a box key");
                         (*ks)->bind(3, *sealed);
                     }

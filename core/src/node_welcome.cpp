@@ -4,6 +4,7 @@
 // and it never changes a key the member already holds.
 
 #include <cctype>
+#include <cstring>
 
 #include "group.pb.h"
 #include "kolokol/crypto/encoding.hpp"
@@ -12,6 +13,7 @@
 #include "kolokol/crypto/x25519.hpp"
 #include "kolokol/transport/address.hpp"
 #include "node_impl.hpp"
+#include "wire_out.hpp"
 
 namespace kolokol::core {
 
@@ -27,14 +29,82 @@ std::string trim(std::string_view s) {
     return std::string(s);
 }
 
+// One grant of a token as read from it: its ids in `grant` (protobuf: no key), its keys in
+// locked memory.
+struct ReadGrant {
+    pb::EpochGrant grant;
+    crypto::SecretBytes secret, control_key, mailbox_seed, file_key;
+};
+
 // The keys one grant of a token gives, or nullopt when the grant is damaged.
-std::optional<EpochKeys> keys_of(const GroupId& group, const pb::EpochGrant& e) {
-    auto epoch = to_array<32>(as_bytes(e.epoch_id()));
-    if (e.secret().size() == 32) return EpochKeys::from_secret(group, epoch, as_bytes(e.secret()));
-    if (e.control_key().size() == 32 && e.mailbox_seed().size() == 32 && e.file_key().size() == 32)
-        return EpochKeys::control_only(group, epoch, as_bytes(e.control_key()),
-                                       as_bytes(e.mailbox_seed()), as_bytes(e.file_key()));
+std::optional<EpochKeys> keys_of(const GroupId& group, const ReadGrant& e) {
+    auto epoch = to_array<32>(as_bytes(e.grant.epoch_id()));
+    if (e.secret.size() == 32) return EpochKeys::from_secret(group, epoch, e.secret.view());
+    if (e.control_key.size() == 32 && e.mailbox_seed.size() == 32 && e.file_key.size() == 32)
+        return EpochKeys::control_only(group, epoch, e.control_key.view(), e.mailbox_seed.view(),
+                                       e.file_key.view());
     return std::nullopt;
+}
+
+// Field numbers of SignedWelcome, Welcome.epochs and EpochGrant (proto/group.proto,
+// proto/record.proto).
+constexpr std::uint32_t kSignedWelcome = 1, kSignedSignature = 2, kWelcomeEpochs = 7;
+constexpr std::uint32_t kGrantGroup = 1, kGrantEpoch = 2, kGrantSecret = 3, kGrantControl = 4,
+                        kGrantSeed = 5, kGrantFile = 6;
+
+// A SignedWelcome read by hand from locked memory (protobuf would copy the welcome, keys and
+// all, into the heap): its welcome without the grants into `welcome`, the grants into `grants`,
+// the welcome's bytes and signature as views into `plain`. False when it does not parse.
+bool read_signed_welcome(ByteView plain, pb::Welcome& welcome, std::vector<ReadGrant>& grants,
+                         ByteView& welcome_bytes, ByteView& signature) {
+    std::size_t pos = 0;
+    WireField f;
+    for (WireRead r; (r = next_field(plain, pos, f, plain.size())) != WireRead::end;) {
+        if (r != WireRead::field) return false;
+        if (f.number == kSignedWelcome && f.type == kWireLengthDelimited) welcome_bytes = f.value;
+        if (f.number == kSignedSignature && f.type == kWireLengthDelimited) signature = f.value;
+    }
+    std::string bare;
+    pos = 0;
+    for (WireRead r; (r = next_field(welcome_bytes, pos, f, plain.size())) != WireRead::end;) {
+        if (r != WireRead::field) return false;
+        if (f.number != kWelcomeEpochs) {
+            bare.append(reinterpret_cast<const char*>(f.raw.data()), f.raw.size());
+            continue;
+        }
+        if (f.type != kWireLengthDelimited) return false;
+        ReadGrant g;
+        std::string ids;
+        std::size_t at = 0;
+        WireField k;
+        for (WireRead q; (q = next_field(f.value, at, k, plain.size())) != WireRead::end;) {
+            if (q != WireRead::field) return false;
+            crypto::SecretBytes* into = k.number == kGrantSecret    ? &g.secret
+                                        : k.number == kGrantControl ? &g.control_key
+                                        : k.number == kGrantSeed    ? &g.mailbox_seed
+                                        : k.number == kGrantFile    ? &g.file_key
+                                                                    : nullptr;
+            if (!into) {
+                ids.append(reinterpret_cast<const char*>(k.raw.data()), k.raw.size());
+                continue;
+            }
+            if (k.type != kWireLengthDelimited) return false;
+            *into = crypto::SecretBytes::copy_of(k.value);
+        }
+        if (!g.grant.ParseFromString(ids)) return false;
+        grants.push_back(std::move(g));
+    }
+    return welcome.ParseFromString(bare);
+}
+
+// crypto::verify, with the message framed in locked memory: a welcome holds keys.
+bool verify_secret_message(ByteView public_key, std::string_view domain, ByteView message,
+                           ByteView signature) {
+    crypto::SecretBytes framed(domain.size() + 1 + message.size());
+    std::memcpy(framed.data(), domain.data(), domain.size());
+    if (!message.empty())
+        std::memcpy(framed.data() + domain.size() + 1, message.data(), message.size());
+    return crypto::verify_raw(public_key, framed.view(), signature);
 }
 
 // A welcome, opened and checked as far as it can be without the group's records.
@@ -68,14 +138,14 @@ Result<OpenedWelcome> open_welcome(std::string_view token_text, const Identity& 
         return fail(CoreErrc::bad_input, "this welcome token is not for you, or it is damaged");
     OpenedWelcome out;
     auto& w = out.welcome;
-    pb::SignedWelcome sw;
-    if (!sw.ParseFromArray(plain->data(), static_cast<int>(plain->size())) ||
-        !w.ParseFromString(sw.welcome()) || w.version() != 1)
+    std::vector<ReadGrant> grants;
+    ByteView welcome_bytes, signature;
+    if (!read_signed_welcome(plain->view(), w, grants, welcome_bytes, signature) ||
+        w.version() != 1)
         return fail(CoreErrc::bad_input, "the welcome token does not parse");
     auto inviter = card_from_signed_bytes(as_bytes(w.inviter().SerializeAsString()));
     if (!inviter) return fail(CoreErrc::bad_input, "the inviter's card in the token is invalid");
-    if (!crypto::verify(inviter->sign_key, kWelcomeDomain, as_bytes(sw.welcome()),
-                        as_bytes(sw.signature())))
+    if (!verify_secret_message(inviter->sign_key, kWelcomeDomain, welcome_bytes, signature))
         return fail(CoreErrc::bad_input, "the welcome token's signature does not verify");
     out.inviter = std::move(*inviter);
     if (w.invitee() != to_string(me.sign.public_key))
@@ -97,10 +167,10 @@ Result<OpenedWelcome> open_welcome(std::string_view token_text, const Identity& 
     if (w.add_record().id().size() != 32 || w.add_record().epoch_id().size() != 32)
         return fail(CoreErrc::bad_input, "the welcome token names no add record");
     out.add_record = to_array<32>(as_bytes(w.add_record().id()));
-    if (w.epochs_size() == 0 || w.epochs_size() > kMaxWelcomeEpochs)
+    if (grants.empty() || grants.size() > static_cast<std::size_t>(kMaxWelcomeEpochs))
         return fail(CoreErrc::bad_input, "the token holds no keys");
-    for (const auto& e : w.epochs()) {
-        if (e.group_id() != w.group_id() || e.epoch_id().size() != 32)
+    for (const auto& e : grants) {
+        if (e.grant.group_id() != w.group_id() || e.grant.epoch_id().size() != 32)
             return fail(CoreErrc::bad_input, "the token holds a key of another group");
         auto keys = keys_of(out.group, e);
         if (!keys) return fail(CoreErrc::bad_input, "the token holds a damaged key");
@@ -132,34 +202,54 @@ Result<std::string> Node::Impl::welcome_token(const GroupId& group, const Member
     w.set_invitee(to_string(invitee));
     w.mutable_add_record()->set_id(to_string(add));
     w.mutable_add_record()->set_epoch_id(to_string(add_epoch));
+    // The grants go in with their key fields empty (protobuf keeps strings in the heap); the
+    // keys are put back as the bytes are made, in locked memory (wire_out.hpp).
+    std::vector<const EpochKeys*> granted;
     for (const auto& [mailbox, keys] : epochs) {
         // Keys this admin holds only on a token's word are not passed on.
         if (keys.group_id != group || keys.provisional()) continue;
-        auto* grant = w.add_epochs();
-        grant->set_group_id(to_string(group));
-        grant->set_epoch_id(to_string(keys.epoch_id));
-        if (keys.secret && full(keys)) {
-            grant->set_secret(to_string(keys.secret->view()));
-        } else {
-            grant->set_control_key(to_string(keys.control_key.view()));
-            grant->set_mailbox_seed(to_string(keys.mailbox_seed.view()));
-            grant->set_file_key(to_string(keys.file_key.view()));
-        }
+        granted.push_back(&keys);
     }
     w.set_current_epoch(to_string(*current));
     for (const auto& r : state(group).relays()) w.add_relays(r);
     w.set_expires_ms(now() + kWelcomeLifetimeMs);
     w.set_group_name(state(group).name());
-    auto welcome_bytes = w.SerializeAsString();
-    pb::SignedWelcome sw;
-    sw.set_welcome(welcome_bytes);
-    sw.set_signature(
-        to_string(crypto::sign(identity.sign.secret_key, kWelcomeDomain, as_bytes(welcome_bytes))));
-    auto plain = sw.SerializeAsString();
-    auto sealed = crypto::box_seal(invitee_box, as_bytes(plain));
-    crypto::memzero(plain);
-    crypto::memzero(welcome_bytes);
-    for (auto& e : *w.mutable_epochs()) crypto::memzero(*e.mutable_secret());
+    const std::string bare = w.SerializeAsString();
+    auto grant = [&](WireOut& o, const EpochKeys& keys) {
+        o.field(kGrantGroup, ByteView(group));
+        o.field(kGrantEpoch, ByteView(keys.epoch_id));
+        if (keys.secret && full(keys)) {
+            o.field(kGrantSecret, keys.secret->view());
+        } else {
+            o.field(kGrantControl, keys.control_key.view());
+            o.field(kGrantSeed, keys.mailbox_seed.view());
+            o.field(kGrantFile, keys.file_key.view());
+        }
+    };
+    auto welcome = [&](WireOut& o) {
+        o.bytes(as_bytes(bare));
+        for (const auto* keys : granted) {
+            o.header(kWelcomeEpochs, measured([&](WireOut& c) { grant(c, *keys); }));
+            grant(o, *keys);
+        }
+    };
+    crypto::SecretBytes welcome_bytes(measured(welcome));
+    {
+        WireOut into(welcome_bytes.data());
+        welcome(into);
+    }
+    const auto signature =
+        crypto::sign_secret_message(identity.sign.secret_key, kWelcomeDomain, welcome_bytes.view());
+    auto signed_welcome = [&](WireOut& o) {
+        o.field(kSignedWelcome, welcome_bytes.view());
+        o.field(kSignedSignature, ByteView(signature));
+    };
+    crypto::SecretBytes plain(measured(signed_welcome));
+    {
+        WireOut into(plain.data());
+        signed_welcome(into);
+    }
+    auto sealed = crypto::box_seal(invitee_box, plain.view());
     return std::string(kWelcomePrefix) + crypto::base64url_encode(sealed);
 }
 

@@ -31,7 +31,7 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
           options(std::move(opts)),
           handler(std::move(h)),
           slots(SlotLimits{options.max_sessions, options.max_sessions_per_address,
-                           options.max_sessions_per_prefix}) {}
+                           options.max_sessions_per_prefix, options.evict_authorized}) {}
 
     asio::any_io_executor executor;
     asio::strand<asio::any_io_executor> strand;

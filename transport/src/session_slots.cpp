@@ -10,6 +10,18 @@ bool pays_before(const G& a, const G& b) {
         return a.unauthorized.size() > b.unauthorized.size();
     return *a.unauthorized.begin() < *b.unauthorized.begin();
 }
+// Of two groups, the one to evict from when authorized sessions count too: more sessions, then
+// the older oldest.
+template <class G>
+bool holds_more(const G& a, const G& b) {
+    if (a.all.size() != b.all.size()) return a.all.size() > b.all.size();
+    return *a.all.begin() < *b.all.begin();
+}
+// The session a group gives up: its oldest unauthorized one, else its oldest.
+template <class G>
+std::uint64_t oldest_of(const G& g) {
+    return g.unauthorized.empty() ? *g.all.begin() : *g.unauthorized.begin();
+}
 }  // namespace
 
 asio::ip::address SessionSlots::normalized(const asio::ip::address& address) {
@@ -36,12 +48,12 @@ std::size_t SessionSlots::unauthorized() const {
 
 std::size_t SessionSlots::at_address(const asio::ip::address& address) const {
     auto it = m_addresses.find(normalized(address));
-    return it == m_addresses.end() ? 0 : it->second.count;
+    return it == m_addresses.end() ? 0 : it->second.all.size();
 }
 
 std::size_t SessionSlots::in_prefix(const asio::ip::address& address) const {
     auto it = m_prefixes.find(prefix_of(address));
-    return it == m_prefixes.end() ? 0 : it->second.count;
+    return it == m_prefixes.end() ? 0 : it->second.all.size();
 }
 
 const SessionSlots::Group* SessionSlots::biggest_address_in(const Prefix& prefix) const {
@@ -83,6 +95,35 @@ std::optional<SessionSlots::SlotId> SessionSlots::victim_anywhere(
     return *biggest_address_in(*biggest)->unauthorized.begin();
 }
 
+const SessionSlots::Group* SessionSlots::busiest_address_in(const Prefix& prefix) const {
+    const Group* best = nullptr;
+    for (const auto& address : prefix.addresses) {
+        const Group& g = m_addresses.at(address);
+        if (!best || holds_more(g, *best)) best = &g;
+    }
+    return best;
+}
+
+std::optional<SessionSlots::SlotId> SessionSlots::any_victim_in_prefix(
+    const asio::ip::address& prefix, const asio::ip::address& newcomer) const {
+    auto it = m_prefixes.find(prefix);
+    if (it == m_prefixes.end()) return std::nullopt;
+    const Group* busiest = busiest_address_in(it->second);
+    if (!busiest || busiest->all.size() < at_address(newcomer) + 2) return std::nullopt;
+    return oldest_of(*busiest);
+}
+
+std::optional<SessionSlots::SlotId> SessionSlots::any_victim_anywhere(
+    const asio::ip::address& newcomer, const asio::ip::address& newcomer_prefix) const {
+    const Prefix* biggest = nullptr;
+    for (const auto& [prefix, p] : m_prefixes)
+        if (!biggest || holds_more(p, *biggest)) biggest = &p;
+    if (!biggest || biggest->all.size() < in_prefix(newcomer_prefix) + 2) return std::nullopt;
+    const Group* busiest = busiest_address_in(*biggest);
+    if (!busiest || busiest->all.size() < at_address(newcomer) + 2) return std::nullopt;
+    return oldest_of(*busiest);
+}
+
 SessionSlots::Admission SessionSlots::admit(const asio::ip::address& raw) {
     const auto address = normalized(raw);
     const auto prefix = prefix_of(address);
@@ -94,9 +135,11 @@ SessionSlots::Admission SessionSlots::admit(const asio::ip::address& raw) {
         out.outcome = Outcome::refused_address;
     } else if (in_prefix(address) >= m_limits.per_prefix) {
         victim = victim_in_prefix(prefix, address);
+        if (!victim && m_limits.evict_authorized) victim = any_victim_in_prefix(prefix, address);
         if (!victim) out.outcome = Outcome::refused_prefix;
     } else if (m_slots.size() >= m_limits.max_sessions) {
         victim = victim_anywhere(prefix);
+        if (!victim && m_limits.evict_authorized) victim = any_victim_anywhere(address, prefix);
         if (!victim) out.outcome = Outcome::refused_capacity;
     }
     if (out.outcome != Outcome::admitted) return out;
@@ -107,10 +150,10 @@ SessionSlots::Admission SessionSlots::admit(const asio::ip::address& raw) {
     out.slot = m_next++;
     m_slots.emplace(out.slot, Slot{address, prefix, false});
     auto& g = m_addresses[address];
-    ++g.count;
+    g.all.insert(out.slot);
     g.unauthorized.insert(out.slot);
     auto& p = m_prefixes[prefix];
-    ++p.count;
+    p.all.insert(out.slot);
     p.unauthorized.insert(out.slot);
     p.addresses.insert(address);
     return out;
@@ -134,12 +177,14 @@ void SessionSlots::remove(SlotId slot) {
     m_slots.erase(it);
     auto a = m_addresses.find(s.address);
     a->second.unauthorized.erase(slot);
-    const bool address_gone = --a->second.count == 0;
+    a->second.all.erase(slot);
+    const bool address_gone = a->second.all.empty();
     if (address_gone) m_addresses.erase(a);
     auto p = m_prefixes.find(s.prefix);
     p->second.unauthorized.erase(slot);
+    p->second.all.erase(slot);
     if (address_gone) p->second.addresses.erase(s.address);
-    if (--p->second.count == 0) m_prefixes.erase(p);
+    if (p->second.all.empty()) m_prefixes.erase(p);
 }
 
 }  // namespace kolokol::transport

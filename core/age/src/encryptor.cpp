@@ -93,8 +93,11 @@ struct Encryptor::Impl {
     Sink sink;
     crypto::SecretBytes key;  // payload key
     detail::ChunkRunner runner;
-    // A partial chunk waiting for more plaintext (or for finish()).
-    Bytes staging = Bytes(kChunkBytes);
+    // A partial chunk waiting for more plaintext (or for finish()): one of the two buffers,
+    // locked with EncryptOptions::secret_plaintext.
+    Bytes staging_heap;
+    crypto::SecretBytes staging_locked;
+    MutableByteView staging;
     std::size_t filled = 0;
     // Up to kBatchChunks chunks are sealed together (in parallel) and sent in one sink call.
     std::vector<Job> jobs;
@@ -182,6 +185,13 @@ Result<Encryptor> Encryptor::start(std::string header, const crypto::SecretBytes
     header += as_chars(nonce);
 
     auto impl = std::make_unique<Impl>(options.threads);
+    if (options.secret_plaintext) {
+        impl->staging_locked = crypto::SecretBytes(kChunkBytes);
+        impl->staging = impl->staging_locked.mutable_view();
+    } else {
+        impl->staging_heap = Bytes(kChunkBytes);
+        impl->staging = MutableByteView(impl->staging_heap);
+    }
     impl->sink = std::move(sink);
     impl->key = detail::payload_key(file_key, nonce);
     if (auto st = impl->emit(as_bytes(header)); !st) return std::unexpected(st.error());

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <cstring>
 #include <stdexcept>
 
 namespace kolokol::crypto {
@@ -32,6 +33,14 @@ Bytes framed(std::string_view domain, ByteView message) {
 
 Signature sign(const SecretBytes& secret_key, std::string_view domain, ByteView message) {
     return sign_raw(secret_key, framed(domain, message));
+}
+
+Signature sign_secret_message(const SecretBytes& secret_key, std::string_view domain,
+                              ByteView message) {
+    SecretBytes m(domain.size() + 1 + message.size());
+    if (!domain.empty()) std::memcpy(m.data(), domain.data(), domain.size());
+    if (!message.empty()) std::memcpy(m.data() + domain.size() + 1, message.data(), message.size());
+    return sign_raw(secret_key, m.view());
 }
 
 bool verify(ByteView public_key, std::string_view domain, ByteView message, ByteView signature) {

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -149,7 +150,14 @@ int scan_memory(std::span<const std::string> args) {
     std::size_t hits = 0, unlocked = 0;
     constexpr std::size_t kChunk = 1 << 20;
     Bytes buf(kChunk + longest);
-    for (const auto& r : read_regions(pid)) {
+    // Smallest mappings first: a process in a KDF holds a mapping of hundreds of MiB (scrypt's,
+    // Argon2id's) that takes the better part of a second to read, and a short command may have
+    // dropped its keys by the time a scan in address order reached the arena's slabs above it.
+    auto regions = read_regions(pid);
+    std::stable_sort(regions.begin(), regions.end(), [](const auto& a, const auto& b) {
+        return a.end - a.start < b.end - b.start;
+    });
+    for (const auto& r : regions) {
         if (!r.readable || r.name == "[vvar]" || r.name == "[vsyscall]") continue;
         // A readable mapping of a terabyte or more is a sanitizer's shadow memory (ASan reserves
         // tens of terabytes of it without backing): it holds poison marks, never program data,

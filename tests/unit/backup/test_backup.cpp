@@ -298,6 +298,46 @@ TEST_CASE("every field of a decoded backup is checked") {
     CHECK_FALSE(Node::check_backup({}).has_value());
 }
 
+TEST_CASE("a backup's fields may come in any order before its envelopes, none after them") {
+    // Restore keeps every key in locked memory by reading the fields before the first envelope
+    // into it and the envelopes into the heap; protobuf writes fields in the order of their
+    // numbers, so every backup has its envelopes last.
+    TempDir dir;
+    auto anna = make_node(dir.path() / "anna", "Anna");
+    REQUIRE(anna->create_group("Omega"));
+    REQUIRE(anna->mark_verified(anna->me()).has_value());
+    REQUIRE(anna->write_backup(dir.path() / "a.age", as_bytes(kBackupPass), true));
+    const auto good = decode(dir.path() / "a.age");
+    REQUIRE(good.envelopes_size() > 0);
+    auto field = [](int number, const std::string& value) {
+        std::string out;
+        out.push_back(static_cast<char>(number << 3 | 2));
+        for (auto n = value.size();; n >>= 7) {
+            out.push_back(static_cast<char>((n & 0x7f) | (n > 0x7f ? 0x80 : 0)));
+            if (n <= 0x7f) break;
+        }
+        return out + value;
+    };
+    // The identity after the groups and verified marks, then the envelopes: the same backup.
+    pb::Backup rest = good;
+    rest.clear_identity();
+    rest.clear_envelopes();
+    std::string moved = serialized(rest) + field(3, good.identity().SerializeAsString());
+    for (const auto& e : good.envelopes()) moved += field(6, e);
+    CHECK(Node::check_backup(as_bytes(moved)).has_value());
+    // A verified mark after the envelopes: refused, bad input.
+    const std::string after = serialized(good) + field(5, std::string(32, 'v'));
+    auto ok = Node::check_backup(as_bytes(after));
+    REQUIRE_FALSE(ok.has_value());
+    CHECK(ok.error().code == CoreErrc::bad_input);
+    // Cut inside the identity: refused.
+    const std::string whole = serialized(good);
+    CHECK_FALSE(Node::check_backup(as_bytes(whole).first(40)).has_value());
+    // Two identities (protobuf would merge them): refused.
+    const std::string twice = field(3, good.identity().SerializeAsString()) + whole;
+    CHECK_FALSE(Node::check_backup(as_bytes(twice)).has_value());
+}
+
 TEST_CASE("an epoch retention retired stays retired through backup and restore") {
     TempDir dir;
     std::int64_t now = 1'900'000'000'000;

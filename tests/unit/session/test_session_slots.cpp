@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "kolokol/transport/session_slots.hpp"
 
@@ -140,4 +141,98 @@ TEST_CASE("slots: counts come back to zero as sessions end") {
     CHECK(slots.in_prefix(ip("2001:db8::9")) == 0);
     take(slots, "2001:db8::1");
     CHECK(slots.active() == 1);
+}
+
+TEST_CASE("slots: on a member's listener, a prefix held from a few addresses gives way") {
+    // The informer of serve_member_slots.sh: four addresses of one /24 hold its 128 slots with
+    // sessions that each opened a mailbox.
+    auto fill = [](SessionSlots& slots) {
+        std::vector<SessionSlots::SlotId> held;
+        for (int i = 0; i < 128; ++i) {
+            held.push_back(take(slots, "10.0.0." + std::to_string(2 + i % 4)));
+            slots.authorize(held.back());
+        }
+        return held;
+    };
+    SUBCASE("a relay keeps them") {
+        SessionSlots relay({1024, 32, 128});
+        fill(relay);
+        CHECK(relay.admit(ip("10.0.0.77")).outcome == Outcome::refused_prefix);
+    }
+    SUBCASE("a member's listener gives a newcomer of another address the busiest one's oldest") {
+        SessionSlots slots({1024, 32, 128, true});
+        const auto held = fill(slots);
+        auto clara = slots.admit(ip("10.0.0.77"));
+        REQUIRE(clara.outcome == Outcome::admitted);
+        CHECK(clara.evicted == held.front());
+        slots.authorize(clara.slot);
+        // His addresses holding 31 and 32 take nothing back from each other…
+        CHECK(slots.admit(ip("10.0.0.2")).outcome == Outcome::refused_prefix);
+        CHECK(slots.admit(ip("10.0.0.3")).outcome == Outcome::refused_address);
+        // …and a fresh address of his takes one of his own, never Clara's only one.
+        auto fresh = slots.admit(ip("10.0.0.99"));
+        REQUIRE(fresh.outcome == Outcome::admitted);
+        CHECK(fresh.evicted != clara.slot);
+        CHECK(slots.holds(clara.slot));
+        // A second member of the LAN gets in as well.
+        auto dan = slots.admit(ip("10.0.0.78"));
+        CHECK(dan.outcome == Outcome::admitted);
+        CHECK(slots.holds(clara.slot));
+        CHECK(slots.in_prefix(ip("10.0.0.1")) == 128);
+    }
+}
+
+TEST_CASE("slots: on a member's listener, cycling addresses never takes an address's one session") {
+    SessionSlots slots({1024, 32, 16, true});
+    const auto clara = take(slots, "10.0.0.1");
+    slots.authorize(clara);
+    // A device of Boris holds two sessions.
+    const auto boris1 = take(slots, "10.0.0.2");
+    const auto boris2 = take(slots, "10.0.0.2");
+    slots.authorize(boris1);
+    slots.authorize(boris2);
+    // The informer comes from ever new addresses of the prefix and keeps what he gets.
+    std::size_t admitted = 0;
+    for (int i = 10; i < 250; ++i) {
+        auto a = slots.admit(ip("10.0.0." + std::to_string(i)));
+        if (a.outcome != Outcome::admitted) continue;
+        ++admitted;
+        slots.authorize(a.slot);
+        CHECK(a.evicted != clara);
+    }
+    CHECK(admitted > 0);
+    CHECK(slots.holds(clara));
+    // Boris's device keeps at least one of its two.
+    CHECK(slots.at_address(ip("10.0.0.2")) >= 1);
+    CHECK(slots.in_prefix(ip("10.0.0.1")) == 16);
+    // Every address now holds one: the next is refused, before any handshake.
+    CHECK(slots.admit(ip("10.0.0.251")).outcome == Outcome::refused_prefix);
+}
+
+TEST_CASE("slots: on a member's listener, a full server takes from the prefix holding the most") {
+    SessionSlots slots({4, 8, 8, true});
+    const auto first = take(slots, "10.0.1.1");
+    slots.authorize(first);
+    slots.authorize(take(slots, "10.0.1.1"));
+    slots.authorize(take(slots, "10.0.1.2"));
+    const auto other = take(slots, "10.0.2.1");
+    slots.authorize(other);
+    // 10.0.1.0/24 holds three, 10.0.1.1 two of them: its oldest goes.
+    auto a = slots.admit(ip("192.0.2.1"));
+    REQUIRE(a.outcome == Outcome::admitted);
+    CHECK(a.evicted == first);
+    slots.authorize(a.slot);
+    // Now 10.0.1.0/24 holds two, each of its addresses one: nothing to take.
+    CHECK(slots.admit(ip("198.51.100.1")).outcome == Outcome::refused_capacity);
+    CHECK(slots.holds(other));
+    // An unauthorized session still goes first, by the relay's rule.
+    SessionSlots mixed({4, 8, 8, true});
+    mixed.authorize(take(mixed, "10.0.1.1"));
+    mixed.authorize(take(mixed, "10.0.1.1"));
+    const auto silent = take(mixed, "10.0.3.1");
+    take(mixed, "10.0.3.1");
+    auto b = mixed.admit(ip("192.0.2.1"));
+    REQUIRE(b.outcome == Outcome::admitted);
+    CHECK(b.evicted == silent);
+    CHECK(mixed.at_address(ip("10.0.1.1")) == 2);
 }

@@ -126,9 +126,11 @@ struct SyncServiceOptions {
 };
 
 struct ListenOptions {
-    ListenOptions() = default;
+    ListenOptions() { server.evict_authorized = true; }
     asio::ip::tcp::endpoint endpoint;
-    // A member's screen, not a relay: a few sessions are plenty.
+    // A member's screen, not a relay: a few sessions are plenty. Every member and removed member
+    // holds keys it admits, so a session that opened a mailbox is no proof of good faith: the
+    // caps evict authorized sessions too (transport/session_slots.hpp).
     transport::ServerOptions server;
     // Announce the groups on the local network and keep a live session with every member whose
     // beacon is recognised. Tor-only groups are never announced.

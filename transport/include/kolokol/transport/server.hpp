@@ -47,6 +47,8 @@ struct ServerOptions {
     std::size_t max_sessions_per_address = 32;
     // Per /24 of IPv4, per /48 of IPv6.
     std::size_t max_sessions_per_prefix = 128;
+    // A member's listener: authorized sessions may be evicted too (session_slots.hpp).
+    bool evict_authorized = false;
     SessionOptions session;
     // Set: connections from a gateway are capped by the address of the client they carry.
     std::shared_ptr<const ClientOrigins> origins;

@@ -15,8 +15,17 @@
 // max-min fairness: a flood cannot push out a client of a prefix that holds fewer, and once its
 // groups are even its own newcomers are refused at once, before any handshake, instead of
 // churning through slots at the server's expense. An address at its cap is refused outright
-// (another of its own sessions is all it could replace). A session that opened a mailbox is
-// never evicted.
+// (another of its own sessions is all it could replace).
+//
+// An authorized session is never evicted on a relay. On a member's listener
+// (`SlotLimits::evict_authorized`), where every member and removed member holds keys the server
+// admits, authorized sessions are weighed too, once no unauthorized one may go: the newcomer
+// takes the oldest session of the address holding the most sessions in the full scope (its
+// prefix; when the server is full, the prefix holding the most), if that address holds at least
+// two more sessions than the newcomer's own address (and, the server full, that prefix two more
+// than the newcomer's prefix). So an address holding one session never loses it, and one party
+// whose few addresses hold a prefix's slots gives them up to each newcomer of another address
+// until the addresses are even.
 //
 // Not thread-safe: the Server holds its mutex around every call.
 
@@ -33,6 +42,8 @@ struct SlotLimits {
     std::size_t max_sessions = 1024;
     std::size_t per_address = 32;
     std::size_t per_prefix = 128;
+    // A member's listener: authorized sessions may be evicted too, by the rule above.
+    bool evict_authorized = false;
 };
 
 class SessionSlots {
@@ -49,8 +60,8 @@ public:
     explicit SessionSlots(SlotLimits limits) : m_limits(limits) {}
 
     Admission admit(const asio::ip::address& address);
-    // The session proved its right to the service; it is never evicted from now on. A slot that
-    // is unknown (released or evicted) is ignored.
+    // The session proved its right to the service; it is never evicted from now on, unless
+    // `evict_authorized`. A slot that is unknown (released or evicted) is ignored.
     void authorize(SlotId slot);
     // The session ended. An unknown slot (evicted earlier) is ignored.
     void release(SlotId slot);
@@ -73,7 +84,7 @@ private:
         bool authorized = false;
     };
     struct Group {
-        std::size_t count = 0;
+        std::set<SlotId> all;           // oldest first
         std::set<SlotId> unauthorized;  // oldest first
     };
     struct Prefix : Group {
@@ -86,6 +97,11 @@ private:
     std::optional<SlotId> victim_in_prefix(const asio::ip::address& prefix,
                                            const asio::ip::address& newcomer) const;
     std::optional<SlotId> victim_anywhere(const asio::ip::address& newcomer_prefix) const;
+    const Group* busiest_address_in(const Prefix& prefix) const;
+    std::optional<SlotId> any_victim_in_prefix(const asio::ip::address& prefix,
+                                               const asio::ip::address& newcomer) const;
+    std::optional<SlotId> any_victim_anywhere(const asio::ip::address& newcomer,
+                                              const asio::ip::address& newcomer_prefix) const;
     void remove(SlotId slot);
 
     SlotLimits m_limits;

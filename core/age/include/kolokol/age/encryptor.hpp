@@ -34,6 +34,10 @@ struct EncryptOptions {
     // write() or by finish(), which returns once every byte has gone to the sink. The header
     // still goes to the sink before create()/with_passphrase() returns.
     bool sink_thread = false;
+    // The plaintext holds keys (a backup): the partial chunk the encryptor keeps between writes
+    // lies in locked memory (crypto::SecretBytes, wiped when the encryptor goes), not in the
+    // heap. The chunks sealed straight from the caller's memory are the caller's to keep locked.
+    bool secret_plaintext = false;
 };
 
 // Writes header, nonce and STREAM chunks to the sink as plaintext arrives. Not thread-safe (the

@@ -26,6 +26,9 @@ SignKeyPair sign_seed_keypair(ByteView seed32);
 
 // Ed25519 over domain || 0x00 || message. `domain` names what is signed ("kolokol/record/v1").
 Signature sign(const SecretBytes& secret_key, std::string_view domain, ByteView message);
+// The same for a message that holds keys (a welcome token): framed in locked memory, not the heap.
+Signature sign_secret_message(const SecretBytes& secret_key, std::string_view domain,
+                              ByteView message);
 bool verify(ByteView public_key, std::string_view domain, ByteView message, ByteView signature);
 
 // Raw Ed25519 (no domain) — only for interoperability with external formats.

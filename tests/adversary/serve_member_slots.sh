@@ -1,12 +1,16 @@
-# An informer who is a member keeps every other member of his LAN out of a member's
-# `kolokol serve`. Serve takes the transport server's caps (32 sessions an address, 128 a /24,
-# 1,024 in all), and a session that opened a mailbox is never evicted for a newcomer. A member
-# holds keys to the group's mailboxes, so each session he opens is authorized: from 4 addresses
-# of one /24 (a LAN, here 127.0.0.2–5) he holds its 128 slots with a Ping every 30 s
-# (kolokol-adversary member-hold), and Clara, a member on the same /24, is refused. No numbered
-# row promises a member's serve against its own members; this is what the caps give a LAN.
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
+# An informer who is a member tries to keep every other member of his LAN out of a member's
+# `kolokol serve`. Serve has the transport server's caps (32 sessions an address, 128 a /24,
+# 1,024 in all). A member holds keys to the group's mailboxes, so each session he opens is
+# authorized: from 4 addresses of one /24 (a LAN, here 127.0.0.2–5) he holds its 128 slots with
+# a Ping every 30 s (kolokol-adversary member-hold). Before the fix a session that opened a
+# mailbox was never evicted and Clara, a member on the same /24, was refused before the
+# handshake completed. A member's listener now evicts authorized sessions too: a newcomer takes
+# the oldest session of the address holding the most in the full /24 when that address holds at
+# least two more than the newcomer's (transport/session_slots.hpp; unit tests in
+# tests/unit/session/test_session_slots.cpp, also that cycling addresses never takes an
+# address's only session). No numbered row promises a member's serve against its own members.
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
 
 G="Prisoner support"
 new_member anna "Anna Petrova"
