@@ -138,15 +138,18 @@ void short_options(transport::SyncOptions& s, std::optional<std::uint64_t> limit
     // A connection that only fetches parts, or that fetches a mailbox from its cursor, asks
     // for exactly what fits; one that reconciles leaves room for the replies and envelopes
     // in flight when it stops. One that only fetches parts receives nothing it did not ask
-    // for, each part sized to what is left: it keeps an eighth for Noise, TCP and its pings.
+    // for, each part sized to what is left: it keeps a sixteenth for Noise, TCP and its pings.
     s.byte_budget = !limit       ? 0
-                    : parts_only ? std::max<std::uint64_t>(*limit * 7 / 8, 2 << 10)
+                    : parts_only ? std::max<std::uint64_t>(*limit * 15 / 16, 2 << 10)
                     : whole      ? std::max<std::uint64_t>(*limit * 3 / 4, 2 << 10)
                                  : budget_for(*limit);
     s.frame_budget =
         limit ? static_cast<std::uint32_t>(std::max<std::uint64_t>(*limit / 8, 2 << 10)) : 0;
+    // A connection that only fetches parts asks for what is left of its budget in one part
+    // (one round trip rather than two); the others for parts of L/2.
     s.part_bytes = limit ? static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
-                               *limit / 2, 1 << 10, transport::kSyncMaxPartBytes))
+                               parts_only ? s.byte_budget : *limit / 2, 1 << 10,
+                               transport::kSyncMaxPartBytes))
                          : 0;
 }
 
@@ -191,8 +194,26 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
                 saved->erase(at);
         };
     }
-    auto fetching = [&partials, &node, &group] {
-        for (const auto& k : node.mailbox_keys(&group))
+    // The group's mailbox keys, derived once for all of this call's connections rather than
+    // for each (a query and a key derivation per epoch): a connection whose records change
+    // them (a new epoch, a cap lifted) makes sync_rounds run another round, which derives
+    // them again.
+    const auto group_keys = node.mailbox_keys(&group);
+    auto keys_for_session = [&group_keys] {
+        std::vector<transport::MailboxKey> out;
+        out.reserve(group_keys.size());
+        for (const auto& k : group_keys) {
+            transport::MailboxKey copy;
+            copy.id = k.id;
+            copy.public_key = k.public_key;
+            copy.secret_key = k.secret_key.clone();
+            copy.max_envelope_bytes = k.max_envelope_bytes;
+            out.push_back(std::move(copy));
+        }
+        return out;
+    };
+    auto fetching = [&partials, &group_keys] {
+        for (const auto& k : group_keys)
             if (!partials->caught_up.contains(k.id)) return true;
         return false;
     };
@@ -279,7 +300,7 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
         // A hedged session fetches no parts: the lead does not wait on it.
         std::optional<Running> counted;
         if (!hedged) counted.emplace(running);
-        auto one = co_await transport::async_sync_with(*parsed, node.mailbox_keys(&group), replica,
+        auto one = co_await transport::async_sync_with(*parsed, keys_for_session(), replica,
                                                        std::move(per.sync));
         counted.reset();
         if (one) {
