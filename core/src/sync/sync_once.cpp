@@ -147,10 +147,10 @@ void short_options(transport::SyncOptions& s, std::optional<std::uint64_t> limit
         limit ? static_cast<std::uint32_t>(std::max<std::uint64_t>(*limit / 8, 2 << 10)) : 0;
     // A connection that only fetches parts asks for what is left of its budget in one part
     // (one round trip rather than two); the others for parts of L/2.
-    s.part_bytes = limit ? static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
-                               parts_only ? s.byte_budget : *limit / 2, 1 << 10,
-                               transport::kSyncMaxPartBytes))
-                         : 0;
+    s.part_bytes =
+        limit ? static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
+                    parts_only ? s.byte_budget : *limit / 2, 1 << 10, transport::kSyncMaxPartBytes))
+              : 0;
 }
 
 // g++ 12 reports -Wmismatched-new-delete for the coroutine frames below, as for drive_engine in
@@ -382,6 +382,7 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
                     if (hedge_bytes >= kMinFreezeBytes && !limit) {
                         limit = hedge_bytes;
                         provisional = true;
+                        if (o.observer) o.observer->on_hedge(address, *limit, budget_for(*limit));
                     }
                     start_helpers();
                     --dial;
