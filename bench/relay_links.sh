@@ -86,7 +86,7 @@ as anna case open "$G" --person "Ivan" > "$WORK/open"
 CASE=$(sed -n 's/^Case \([0-9a-f]*\) created\.$/\1/p' "$WORK/open")
 head -c $((MIB << 20)) /dev/urandom > "$WORK/video.mp4"
 as anna case attach "$G" "$CASE" "$WORK/video.mp4" --type video/mp4 >/dev/null
-in_relay anna sync > "$WORK/anna_sync.log" 2>&1 || fail "anna's sync beside the relay failed"
+in_relay anna sync > "$WORK/anna_sync.log" 2>&1 || fail "anna's sync beside the relay failed: $(tail -5 "$WORK/anna_sync.log")"
 GID=$(as anna group list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 cp -a "$WORK/boris" "$WORK/boris.fresh"
 log "set up: $N messages and a $MIB MiB attachment at the relay"

@@ -281,6 +281,16 @@ public:
                            connections, host_of(address), bytes, fetches)
                   << "\n";
     }
+    void on_hedge(const std::string& address, std::uint64_t bytes, std::uint64_t budget) override {
+        if (!args().verbose) return;
+        if (m_bar) m_bar->finish(false);
+        m_bar.reset();
+        std::cerr << "kolokol: "
+                  << subst(_("the connection to {} went quiet after {} bytes: going on in short "
+                             "connections of {} bytes while it is watched"),
+                           host_of(address), bytes, budget)
+                  << "\n";
+    }
     void on_freeze(const std::string& address, std::uint64_t bytes, std::uint64_t budget) override {
         if (!args().verbose) return;
         if (m_bar) m_bar->finish(false);

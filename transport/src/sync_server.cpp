@@ -33,9 +33,11 @@ asio::awaitable<detail::DriveResult> serve(Session& session, Replica& replica,
     server.session_budget = options.session_budget;
     server.max_session_bytes = options.max_session_bytes;
     std::function<void(const SyncReport&)> no_progress;
+    // Named, not defaulted: g++ 12 destroys a defaulted argument of a co_await expression twice.
+    detail::ClientDrive no_client;
     co_return co_await detail::drive_engine(session, std::move(config), replica, {},
                                             options.ping_interval, nullptr, std::move(no_progress),
-                                            std::move(server));
+                                            std::move(server), std::move(no_client));
 }
 
 }  // namespace

@@ -164,6 +164,16 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
             std::clamp(scaled, std::min(client.progress_timeout_min, client.progress_timeout),
                        client.progress_timeout);
     }
+    // The hedge's quiet H: a few round trips, above a delayed acknowledgement (40 ms on Linux)
+    // and a round trip, so that a live peer's side answers the ping sent at H/2 in time.
+    std::chrono::milliseconds hedge{};
+    if (client.on_hedge && client.progress_timeout.count() > 0) {
+        hedge = std::max(client.hedge_after,
+                         std::chrono::ceil<std::chrono::milliseconds>(
+                             session.handshake_round_trip() * client.hedge_round_trips));
+        hedge = std::min(hedge, client.progress_timeout / 2);
+    }
+    bool hedged = false;
     // Replica::watch may call from any thread: hop onto the session's executor, and do
     // nothing once this sync has ended.
     config.live_sink = [weak, ex](const MailboxId& mailbox, std::vector<RecordId> ids) {
@@ -281,13 +291,22 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
             st->last_acknowledged = std::max(st->last_acknowledged, acknowledged);
             const auto alive = std::max(st->last_byte, st->last_ack);
             if (alive > st->probed_at) st->probed = false;
+            // The hedge, once sync bytes came: the ping goes at H/2 rather than T/2, and when
+            // it is not acknowledged by H the caller is told, once; this session goes on.
+            const bool hedging = hedge.count() > 0 && !hedged && engine.report().bytes_received > 0;
             // Halfway, a ping gives the peer's side something to acknowledge.
-            if (!st->probed && now - alive >= client.progress_timeout / 2) {
+            if (!st->probed &&
+                now - alive >= (hedging ? clock::duration(hedge / 2)
+                                        : clock::duration(client.progress_timeout / 2))) {
                 st->probed = true;
                 st->probed_at = now;
                 engine.ping();
                 last_send = now;
                 continue;
+            }
+            if (hedging && st->probed && now - alive >= hedge && now - st->probed_at >= hedge / 2) {
+                hedged = true;
+                client.on_hedge(wire);
             }
             stalled = now - alive >= client.progress_timeout || now - st->last_byte >= quiet_limit;
         }
@@ -361,7 +380,11 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
         // timeout after it is due (50 ms at the 1 s floor; a look is a few ioctls).
         if (client.progress_timeout.count() > 0)
             sleep = std::min<clock::duration>(
-                sleep, std::max<clock::duration>(client.progress_timeout / 20, clock::duration{1}));
+                sleep, std::max<clock::duration>(
+                           hedge.count() > 0 && !hedged
+                               ? std::min<clock::duration>(client.progress_timeout / 20, hedge / 4)
+                               : client.progress_timeout / 20,
+                           clock::duration{1}));
         arm(*st, sleep);
         co_await st->wake.async_wait(use_tuple);
     }

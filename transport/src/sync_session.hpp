@@ -30,6 +30,13 @@ struct ClientDrive {
     std::uint64_t byte_budget = 0;
     std::uint32_t progress_round_trips = 0;
     std::chrono::milliseconds progress_timeout_min{};
+    // The hedge (SyncOptions::on_hedge): called at most once, when the connection that already
+    // carried sync bytes went quiet for H and a ping did not come back acknowledged; the
+    // session goes on. H = hedge_round_trips × the handshake's round trip, at least
+    // hedge_after, at most half the progress timeout.
+    std::chrono::milliseconds hedge_after{};
+    std::uint32_t hedge_round_trips = 0;
+    std::function<void(std::uint64_t)> on_hedge;
 };
 
 // What only a server's side needs (ServeOptions has the meaning of each).
@@ -55,7 +62,6 @@ asio::awaitable<DriveResult> drive_engine(Session& session, SyncEngine::Config c
                                           std::chrono::milliseconds ping_interval,
                                           std::shared_ptr<SyncStop::State> stop,
                                           std::function<void(const SyncReport&)> progress,
-                                          std::optional<ServerDrive> server,
-                                          ClientDrive client = {});
+                                          std::optional<ServerDrive> server, ClientDrive client);
 
 }  // namespace kolokol::transport::detail

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -137,16 +138,22 @@ void short_options(transport::SyncOptions& s, std::optional<std::uint64_t> limit
     // A connection that only fetches parts, or that fetches a mailbox from its cursor, asks
     // for exactly what fits; one that reconciles leaves room for the replies and envelopes
     // in flight when it stops. One that only fetches parts receives nothing it did not ask
-    // for, each part sized to what is left: it keeps an eighth for Noise, TCP and its pings.
+    // for, each part sized to what is left: it keeps an eighth for Noise, TCP and its pings, and
+    // for the close: a connection whose close goes past the filter's limit leaves the filter's
+    // state of that flow frozen, and a later connection from the same port is then dropped
+    // from its first packet (15/16 did that to a few connections of each sync).
     s.byte_budget = !limit       ? 0
                     : parts_only ? std::max<std::uint64_t>(*limit * 7 / 8, 2 << 10)
                     : whole      ? std::max<std::uint64_t>(*limit * 3 / 4, 2 << 10)
                                  : budget_for(*limit);
     s.frame_budget =
         limit ? static_cast<std::uint32_t>(std::max<std::uint64_t>(*limit / 8, 2 << 10)) : 0;
-    s.part_bytes = limit ? static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
-                               *limit / 2, 1 << 10, transport::kSyncMaxPartBytes))
-                         : 0;
+    // A connection that only fetches parts asks for what is left of its budget in one part
+    // (one round trip rather than two); the others for parts of L/2.
+    s.part_bytes =
+        limit ? static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
+                    parts_only ? s.byte_budget : *limit / 2, 1 << 10, transport::kSyncMaxPartBytes))
+              : 0;
 }
 
 // g++ 12 reports -Wmismatched-new-delete for the coroutine frames below, as for drive_engine in
@@ -190,8 +197,26 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
                 saved->erase(at);
         };
     }
-    auto fetching = [&partials, &node, &group] {
-        for (const auto& k : node.mailbox_keys(&group))
+    // The group's mailbox keys, derived once for all of this call's connections rather than
+    // for each (a query and a key derivation per epoch): a connection whose records change
+    // them (a new epoch, a cap lifted) makes sync_rounds run another round, which derives
+    // them again.
+    const auto group_keys = node.mailbox_keys(&group);
+    auto keys_for_session = [&group_keys] {
+        std::vector<transport::MailboxKey> out;
+        out.reserve(group_keys.size());
+        for (const auto& k : group_keys) {
+            transport::MailboxKey copy;
+            copy.id = k.id;
+            copy.public_key = k.public_key;
+            copy.secret_key = k.secret_key.clone();
+            copy.max_envelope_bytes = k.max_envelope_bytes;
+            out.push_back(std::move(copy));
+        }
+        return out;
+    };
+    auto fetching = [&partials, &group_keys] {
+        for (const auto& k : group_keys)
             if (!partials->caught_up.contains(k.id)) return true;
         return false;
     };
@@ -226,7 +251,17 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
         Result<transport::SyncReport> result;
         bool progress = false;
     };
-    auto step = [&](bool parts_only, bool helper) -> asio::awaitable<Step> {
+    // The hedge (DESIGN §9.14): a session without a limit whose connection went quiet after
+    // carrying sync bytes makes the lead go on at once in short connections under what it
+    // carried (`provisional`, not remembered), while the quiet one runs on to its verdict: a
+    // freeze at the progress timeout remembers the limit; anything else was no freeze and
+    // drops the provisional limit.
+    const bool hedging = o.sync.hedge_after.count() > 0 && o.sync.progress_timeout.count() > 0;
+    bool provisional = false;
+    bool hedge_pending = false;
+    std::uint64_t hedge_bytes = 0;
+    asio::steady_timer hedge_signal(io);
+    auto step = [&](bool parts_only, bool helper, bool hedged) -> asio::awaitable<Step> {
         SyncOnceOptions per = o;
         short_options(per.sync, limit, parts_only || fetching(), helper);
         per.sync.partials = partials;
@@ -235,6 +270,12 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
         per.sync.live = false;
         per.sync.stop = o.stop;
         per.sync.views = views;
+        if (hedged)
+            per.sync.on_hedge = [&](std::uint64_t carried) {
+                hedge_bytes = carried;
+                hedge_pending = true;
+                hedge_signal.cancel();
+            };
         const auto partial_before = partial_bytes();
         auto last = std::make_shared<transport::SyncReport>();
         auto observer_progress = o.observer;
@@ -259,8 +300,10 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
             Running(const Running&) = delete;
             Running& operator=(const Running&) = delete;
         };
-        std::optional<Running> counted(std::in_place, running);
-        auto one = co_await transport::async_sync_with(*parsed, node.mailbox_keys(&group), replica,
+        // A hedged session fetches no parts: the lead does not wait on it.
+        std::optional<Running> counted;
+        if (!hedged) counted.emplace(running);
+        auto one = co_await transport::async_sync_with(*parsed, keys_for_session(), replica,
                                                        std::move(per.sync));
         counted.reset();
         if (one) {
@@ -274,8 +317,9 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
         add_up(total, *last);
         // The limit is what the connection let through, frames cut short included.
         const auto through = last->wire_bytes_received;
-        if (stalled && through >= kMinFreezeBytes && (!limit || through < *limit)) {
+        if (stalled && through >= kMinFreezeBytes && (!limit || provisional || through < *limit)) {
             limit = through;
+            provisional = false;
             (void)node.set_freeze_limit(address, *limit);
         }
         if (stalled && o.observer)
@@ -288,6 +332,26 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
         co_return Step{std::move(one), progress};
     };
 
+    // A session run in a coroutine of its own, for the hedge: the lead waits for it to end
+    // (`done`) or for its connection to go quiet (hedge_pending). In the second case the lead
+    // sets `verdict` and goes on, and the session's end is its verdict: a freeze remembered the
+    // limit in step(); anything else was no freeze. (The closure lives in this function, the
+    // arguments in the coroutine's frame.)
+    auto hedged_step = [&](bool parts_only, std::shared_ptr<std::optional<Step>> done,
+                           std::shared_ptr<bool> verdict) -> asio::awaitable<void> {
+        auto r = co_await step(parts_only, false, true);
+        if (*verdict) {
+            hedge_pending = false;
+            const bool frozen = !r.result && r.result.error().code == transport::SyncErrc::stalled;
+            if (!frozen && provisional) {
+                limit.reset();
+                provisional = false;
+            }
+            co_return;
+        }
+        *done = std::move(r);
+        hedge_signal.cancel();
+    };
     // Set below, once the helpers are defined.
     std::function<void()> start_helpers;
     // The lead: the first session, the fetches and the reconciliation, and parts too.
@@ -303,25 +367,52 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
                 --dial;
                 continue;
             }
-            auto s = co_await step(parts_only, false);
+            std::optional<Step> s;
+            if (!limit && !hedge_pending && hedging) {
+                // Run in a coroutine of its own: the lead goes on once it ends, or at once when
+                // its connection goes quiet (the hedge).
+                auto done = std::make_shared<std::optional<Step>>();
+                auto verdict = std::make_shared<bool>(false);
+                hedge_signal.expires_at(asio::steady_timer::time_point::max());
+                asio::co_spawn(io, hedged_step(parts_only, done, verdict),
+                               [](std::exception_ptr) {});
+                while (!*done && !hedge_pending)
+                    co_await hedge_signal.async_wait(
+                        asio::experimental::as_tuple(asio::use_awaitable));
+                if (!*done) {
+                    // Quiet: go on in short connections under what it carried.
+                    *verdict = true;
+                    if (hedge_bytes >= kMinFreezeBytes && !limit) {
+                        limit = hedge_bytes;
+                        provisional = true;
+                        if (o.observer) o.observer->on_hedge(address, *limit, budget_for(*limit));
+                    }
+                    start_helpers();
+                    --dial;
+                    continue;
+                }
+                s = std::move(**done);
+            } else {
+                s = co_await step(parts_only, false, false);
+            }
             start_helpers();
-            if (s.result) {
+            if (s->result) {
                 fruitless = 0;
                 // A session that fetched only parts is followed by one that reconciles; one
                 // that reconciled ends the sync once the helpers' parts are stored too.
                 if (parts_only) continue;
                 while (running > 0) co_await pause();
                 if (!partials->queue.empty()) continue;
-                co_return std::move(s.result);
+                co_return std::move(s->result);
             }
-            const auto code = s.result.error().code;
+            const auto code = s->result.error().code;
             if ((code != transport::SyncErrc::stalled &&
                  code != transport::SyncErrc::budget_spent) ||
                 o.stop.requested())
-                co_return std::move(s.result);
-            if (!s.progress) {
+                co_return std::move(s->result);
+            if (!s->progress) {
                 if (++fruitless >= std::max(o.max_fruitless_redials, 1))
-                    co_return std::move(s.result);
+                    co_return std::move(s->result);
             } else {
                 fruitless = 0;
             }
@@ -336,7 +427,7 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
                 co_await pause();
                 continue;
             }
-            auto s = co_await step(true, true);
+            auto s = co_await step(true, true, false);
             if (s.result || s.progress) {
                 fruitless = 0;
                 continue;
@@ -417,6 +508,11 @@ transport::SyncOptions SyncOnceOptions::freeze_tolerant() {
     options.progress_timeout = std::chrono::seconds(5);
     options.progress_round_trips = 10;
     options.progress_timeout_min = std::chrono::seconds(1);
+    // The hedge: a connection that carried sync bytes and then went quiet for 4 R, at least
+    // 150 ms, with its ping unacknowledged for half of that, lets the sync go on over short
+    // connections at once while the progress timeout decides whether it froze.
+    options.hedge_after = std::chrono::milliseconds(150);
+    options.hedge_round_trips = 4;
     return options;
 }
 

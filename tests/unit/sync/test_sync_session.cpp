@@ -277,6 +277,31 @@ TEST_CASE(
     CHECK(member.held(key.id) == relay.held(key.id));
 }
 
+TEST_CASE(
+    "the hedge: a peer that pauses for many times the hedge's quiet but whose side acknowledges "
+    "the ping is not reported as quiet, and the sync completes on its one connection") {
+    crypto::DeterministicRandom rng(55);
+    auto key = key_for(55);
+    // The relay's store stalls for 700 ms after two envelopes: the member has sync bytes, then
+    // nothing; the relay's kernel still acknowledges the ping sent at H/2.
+    FreezingReplica relay(2, std::chrono::milliseconds(700));
+    MemoryReplica member;
+    for (int i = 0; i < 5; ++i) relay.add(make_envelope(key.id, rng));
+    LoopbackServer server(relay);
+    std::vector<MailboxKey> keys;
+    keys.push_back(copy_key(key));
+    SyncOptions options;
+    options.progress_timeout = std::chrono::seconds(5);
+    options.hedge_after = std::chrono::milliseconds(150);
+    options.hedge_round_trips = 4;
+    int hedges = 0;
+    options.on_hedge = [&hedges](std::uint64_t) { ++hedges; };
+    auto r = sync_with(server.address(), std::move(keys), member, options);
+    REQUIRE(r.has_value());
+    CHECK(hedges == 0);
+    CHECK(member.held(key.id) == relay.held(key.id));
+}
+
 TEST_CASE("short connections end at their byte budget, keep what arrived, and add up to all") {
     crypto::DeterministicRandom rng(52);
     auto key = key_for(52);

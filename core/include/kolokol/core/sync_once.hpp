@@ -107,6 +107,11 @@ public:
     // of that many bytes.
     virtual void on_freeze(const std::string& /*address*/, std::uint64_t /*bytes*/,
                            std::uint64_t /*budget*/) {}
+    // The hedge (DESIGN §9.14): a connection to `address` went quiet after `bytes` sync bytes
+    // (a ping not acknowledged either); the sync goes on at once in short connections of
+    // `budget` bytes while the progress timeout decides whether it froze (on_freeze then).
+    virtual void on_hedge(const std::string& /*address*/, std::uint64_t /*bytes*/,
+                          std::uint64_t /*budget*/) {}
     // Sessions with `address` start in short connections of `budget` bytes, for a freeze after
     // `limit` bytes remembered from an earlier sync.
     virtual void on_short_connections(const std::string& /*address*/, std::uint64_t /*limit*/,

@@ -78,6 +78,16 @@ struct SyncOptions {
     // waits in proportion). Zero: the timeout is progress_timeout throughout.
     std::uint32_t progress_round_trips = 0;
     std::chrono::milliseconds progress_timeout_min{0};
+    // Not live, with a progress timeout: the hedge (DESIGN §9.14). When a connection that has
+    // carried sync bytes goes quiet for H (hedge_round_trips × the handshake's round trip R, at
+    // least hedge_after, at most half the progress timeout) and a ping sent at H/2 is not
+    // acknowledged by the peer's side, on_hedge is called once with the bytes the connection
+    // carried (Session::bytes_received), so that the caller can go on over another connection
+    // at once; this session goes on until it moves again or the progress timeout takes it for
+    // frozen. Empty: no hedge.
+    std::chrono::milliseconds hedge_after{0};
+    std::uint32_t hedge_round_trips = 0;
+    std::function<void(std::uint64_t)> on_hedge;
     // Not live: a short connection. Once this many sync bytes have arrived, what arrived whole
     // is stored and the sync fails with SyncErrc::budget_spent, for the caller to redial
     // before a filter's limit freezes the connection. Zero: no budget.
