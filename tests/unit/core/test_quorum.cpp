@@ -664,11 +664,14 @@ TEST_CASE("set_role at quorum 2: a promotion waits for the second admin, in any 
 }
 
 TEST_CASE("set_role at quorum 2: one admin alone cannot demote another") {
+    // Three admins (Anna, Boris, Dora): a demotion leaving two stands once approved; with two
+    // admins it would do nothing (test "a removal or demotion that would leave fewer admins …").
     TempDir dir;
     auto a = make_node(dir.path() / "a", "Anna");
     auto b = make_node(dir.path() / "b", "Boris");
     auto c = make_node(dir.path() / "c", "Carol");
-    auto g = group_of(*a, {{b.get(), true}, {c.get(), false}});
+    auto d = make_node(dir.path() / "d", "Dora");
+    auto g = group_of(*a, {{b.get(), true}, {c.get(), false}, {d.get(), true}});
     REQUIRE(a->set_quorum(g, 2).has_value());
     REQUIRE(a->set_role(g, b->me(), false).has_value());
     CHECK(admin_at(*a, g, b->me()));
@@ -684,6 +687,25 @@ TEST_CASE("set_role at quorum 2: one admin alone cannot demote another") {
     deliver(*b, *c);
     CHECK(admin_at(*c, g, b->me()));
     CHECK_FALSE(admin_at(*c, g, c->me()));
+}
+
+TEST_CASE("set_role and remove at quorum 2: refused when they would leave one admin") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto c = make_node(dir.path() / "c", "Carol");
+    auto g = group_of(*a, {{b.get(), true}, {c.get(), false}});
+    REQUIRE(a->set_quorum(g, 2).has_value());
+    auto demote = a->set_role(g, b->me(), false);
+    REQUIRE_FALSE(demote.has_value());
+    CHECK(demote.error().code == CoreErrc::not_permitted);
+    auto remove = a->remove_member(g, b->me());
+    REQUIRE_FALSE(remove.has_value());
+    CHECK(remove.error().code == CoreErrc::not_permitted);
+    CHECK(a->pending(g)->empty());
+    // A member who is no admin can still be removed: the admins stay two.
+    REQUIRE(a->remove_member(g, c->me()).has_value());
+    CHECK(a->pending(g)->size() == 1);
 }
 
 TEST_CASE("set_role: a demoted admin's concurrent add is void at every member") {
