@@ -5,9 +5,14 @@
 //    beside the envelope's (target ≤ 1.5×);
 //  - unlock time with the tuned KDF, and the open time of the N-record store.
 // Usage: bench_ingest [N]
+// With KOLOKOL_BENCH_PERF_CTL set to the control fifo of `perf record --control fifo:PATH -D -1`,
+// only the ingest is recorded.
+
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -28,6 +33,24 @@ using namespace kolokol::core;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+// Tells a waiting `perf record --control fifo:...` to start or stop recording.
+void perf_control(const char* command) {
+    const char* path = std::getenv("KOLOKOL_BENCH_PERF_CTL");
+    if (path == nullptr) return;
+    if (std::FILE* f = std::fopen(path, "w")) {
+        std::fprintf(f, "%s\n", command);
+        std::fclose(f);
+    }
+}
+
+// User and system CPU time of the whole process (every thread), in seconds.
+double cpu_seconds() {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+    return s(u.ru_utime) + s(u.ru_stime);
+}
+
 double seconds_since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -104,6 +127,8 @@ int main(int argc, char** argv) {
     double open_rate = std::min<std::size_t>(n, 20000) / seconds_since(t);
 
     unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+    perf_control("enable");
+    const double cpu_before = cpu_seconds();
     t = Clock::now();
     std::size_t added = 0;
     for (std::size_t at = 0; at < envelopes.size(); at += 1000) {
@@ -118,6 +143,8 @@ int main(int argc, char** argv) {
         added += r->added;
     }
     double ingest_seconds = seconds_since(t);
+    const double ingest_cpu = cpu_seconds() - cpu_before;
+    perf_control("disable");
     double ingest_rate = added / ingest_seconds;
     reader.reset();
     // The store's file once closed (the log is checkpointed into it), per record, beside the
@@ -154,6 +181,13 @@ int main(int argc, char** argv) {
     out["ingest_records_added"] = added;
     out["ingest_seconds"] = ingest_seconds;
     out["ingest_per_s"] = ingest_rate;
+    // CPU time per record (all threads) and the cores used on average: on a shared machine the
+    // rate falls with the CPU others take, the CPU per record does not.
+    out["ingest_cpu_us_per_record"] = ingest_cpu * 1e6 / static_cast<double>(added);
+    out["ingest_cores_used"] = ingest_cpu / ingest_seconds;
+    // The rate the CPU per record allows on `threads` cores of our own, beside verify × threads.
+    out["ingest_cpu_bound_vs_verify_x_threads"] =
+        (threads / ingest_cpu * static_cast<double>(added)) / (verify_rate * threads);
     out["ingest_vs_verify_x_threads"] = ingest_rate / (verify_rate * threads);
     out["ingest_target"] = 0.70;
     out["disk_bytes"] = disk;

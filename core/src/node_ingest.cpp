@@ -35,6 +35,7 @@ Result<IngestReport> Node::Impl::ingest(std::span<const Bytes> envelopes) {
     refused.clear();
     // Counted again in each batch: another process may have changed the rows meanwhile.
     records.discard_dropped_counts();
+    records.forget_key_numbers();
     auto r = ingest_batch(envelopes);
     // A failed batch was rolled back (or its scope will be): forget what was remembered from it.
     if (!r) forget_uncommitted();
@@ -45,6 +46,7 @@ void Node::Impl::forget_uncommitted() {
     recent_rows.clear();
     records.discard_heads();
     records.discard_dropped_counts();
+    records.forget_key_numbers();
     forget_held();
     forget_waits();
     object_sets.clear();
