@@ -51,6 +51,19 @@ double cpu_seconds() {
     return s(u.ru_utime) + s(u.ru_stime);
 }
 
+// Bytes this process has passed to write calls so far (/proc/self/io wchar): the log, the
+// database at checkpoints, and nothing else during ingest.
+double written_bytes() {
+    std::FILE* f = std::fopen("/proc/self/io", "r");
+    if (f == nullptr) return 0;
+    char line[128];
+    double out = 0;
+    while (std::fgets(line, sizeof line, f) != nullptr)
+        if (std::sscanf(line, "wchar: %lf", &out) == 1) break;
+    std::fclose(f);
+    return out;
+}
+
 double seconds_since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -129,6 +142,7 @@ int main(int argc, char** argv) {
     unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
     perf_control("enable");
     const double cpu_before = cpu_seconds();
+    const double written_before = written_bytes();
     t = Clock::now();
     std::size_t added = 0;
     for (std::size_t at = 0; at < envelopes.size(); at += 1000) {
@@ -144,6 +158,7 @@ int main(int argc, char** argv) {
     }
     double ingest_seconds = seconds_since(t);
     const double ingest_cpu = cpu_seconds() - cpu_before;
+    const double ingest_written = written_bytes() - written_before;
     perf_control("disable");
     double ingest_rate = added / ingest_seconds;
     reader.reset();
@@ -185,6 +200,8 @@ int main(int argc, char** argv) {
     // rate falls with the CPU others take, the CPU per record does not.
     out["ingest_cpu_us_per_record"] = ingest_cpu * 1e6 / static_cast<double>(added);
     out["ingest_cores_used"] = ingest_cpu / ingest_seconds;
+    // What ingest wrote to files per record (the log and the checkpoints into the database).
+    out["ingest_written_bytes_per_record"] = ingest_written / static_cast<double>(added);
     // The rate the CPU per record allows on `threads` cores of our own, beside verify × threads.
     out["ingest_cpu_bound_vs_verify_x_threads"] =
         (threads / ingest_cpu * static_cast<double>(added)) / (verify_rate * threads);

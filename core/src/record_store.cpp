@@ -393,7 +393,8 @@ Status RecordStore::remove(std::span<const RecordId> ids) {
 }
 
 Status RecordStore::insert(const RecordRow& row, RecordKind kind, ByteView body,
-                           std::int64_t received_ms, std::span<const RecordId> replaces) {
+                           std::int64_t received_ms, std::span<const RecordId> replaces,
+                           std::optional<std::int64_t> envelope_seq) {
     const auto heads = join_ids(row.heads);
     auto group = key_number(row.group);
     if (!group) return std::unexpected(group.error());
@@ -401,7 +402,7 @@ Status RecordStore::insert(const RecordRow& row, RecordKind kind, ByteView body,
     if (!epoch) return std::unexpected(epoch.error());
     auto author = key_number(row.author);
     if (!author) return std::unexpected(author.error());
-    auto n = number_for(row.id);
+    auto n = envelope_seq ? Result<std::int64_t>(*envelope_seq) : number_for(row.id);
     if (!n) return std::unexpected(n.error());
     if (auto ok = run("INSERT INTO records(n, id, group_n, epoch_n, author_n, seq, prev, lamport, "
                       "kind, heads, signed, wall_ms, received_ms) "

@@ -165,8 +165,11 @@ public:
     // are its control heads, stored with it; `replaces` its parents and previous record, which stop
     // being heads). The heads change in memory: flush_heads() writes them, once per batch (a chain
     // of N records makes one head, not N).
+    // `envelope_seq`: the seq of the record's envelope when the caller has just stored it (else
+    // it is looked up).
     Status insert(const RecordRow& row, RecordKind kind, ByteView body, std::int64_t received_ms,
-                  std::span<const RecordId> replaces);
+                  std::span<const RecordId> replaces,
+                  std::optional<std::int64_t> envelope_seq = std::nullopt);
     // Replaces a record's stored body (and kind): a tombstone.
     Status replace_body(const RecordId& id, RecordKind kind, ByteView body);
     Status set_kind(const RecordId& id, RecordKind kind);
