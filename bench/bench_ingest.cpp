@@ -6,7 +6,9 @@
 //  - unlock time with the tuned KDF, and the open time of the N-record store.
 // Usage: bench_ingest [N]
 // With KOLOKOL_BENCH_PERF_CTL set to the control fifo of `perf record --control fifo:PATH -D -1`,
-// only the ingest is recorded.
+// only the ingest is recorded. With KOLOKOL_BENCH_DEFER=1 the reader ingests as `kolokol sync`
+// does (Node::defer_durability: commits reach the log without an fsync each, and the one at
+// the end, end_deferred_durability, is timed too).
 
 #include <sys/resource.h>
 
@@ -140,10 +142,13 @@ int main(int argc, char** argv) {
     double open_rate = std::min<std::size_t>(n, 20000) / seconds_since(t);
 
     unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+    const bool defer = std::getenv("KOLOKOL_BENCH_DEFER") != nullptr;
+    out["ingest_deferred_durability"] = defer;
     perf_control("enable");
     const double cpu_before = cpu_seconds();
     const double written_before = written_bytes();
     t = Clock::now();
+    if (defer && !reader->defer_durability()) std::abort();
     std::size_t added = 0;
     for (std::size_t at = 0; at < envelopes.size(); at += 1000) {
         std::vector<Bytes> batch(
@@ -156,6 +161,7 @@ int main(int argc, char** argv) {
         }
         added += r->added;
     }
+    if (defer && !reader->end_deferred_durability()) std::abort();
     double ingest_seconds = seconds_since(t);
     const double ingest_cpu = cpu_seconds() - cpu_before;
     const double ingest_written = written_bytes() - written_before;
