@@ -5,9 +5,16 @@
 //    beside the envelope's (target ≤ 1.5×);
 //  - unlock time with the tuned KDF, and the open time of the N-record store.
 // Usage: bench_ingest [N]
+// With KOLOKOL_BENCH_PERF_CTL set to the control fifo of `perf record --control fifo:PATH -D -1`,
+// only the ingest is recorded. With KOLOKOL_BENCH_DEFER=1 the reader ingests as `kolokol sync`
+// does (Node::defer_durability: commits reach the log without an fsync each, and the one at
+// the end, end_deferred_durability, is timed too).
+
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -28,6 +35,37 @@ using namespace kolokol::core;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+// Tells a waiting `perf record --control fifo:...` to start or stop recording.
+void perf_control(const char* command) {
+    const char* path = std::getenv("KOLOKOL_BENCH_PERF_CTL");
+    if (path == nullptr) return;
+    if (std::FILE* f = std::fopen(path, "w")) {
+        std::fprintf(f, "%s\n", command);
+        std::fclose(f);
+    }
+}
+
+// User and system CPU time of the whole process (every thread), in seconds.
+double cpu_seconds() {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+    return s(u.ru_utime) + s(u.ru_stime);
+}
+
+// Bytes this process has passed to write calls so far (/proc/self/io wchar): the log, the
+// database at checkpoints, and nothing else during ingest.
+double written_bytes() {
+    std::FILE* f = std::fopen("/proc/self/io", "r");
+    if (f == nullptr) return 0;
+    char line[128];
+    double out = 0;
+    while (std::fgets(line, sizeof line, f) != nullptr)
+        if (std::sscanf(line, "wchar: %lf", &out) == 1) break;
+    std::fclose(f);
+    return out;
+}
+
 double seconds_since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -104,7 +142,13 @@ int main(int argc, char** argv) {
     double open_rate = std::min<std::size_t>(n, 20000) / seconds_since(t);
 
     unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+    const bool defer = std::getenv("KOLOKOL_BENCH_DEFER") != nullptr;
+    out["ingest_deferred_durability"] = defer;
+    perf_control("enable");
+    const double cpu_before = cpu_seconds();
+    const double written_before = written_bytes();
     t = Clock::now();
+    if (defer && !reader->defer_durability()) std::abort();
     std::size_t added = 0;
     for (std::size_t at = 0; at < envelopes.size(); at += 1000) {
         std::vector<Bytes> batch(
@@ -117,7 +161,11 @@ int main(int argc, char** argv) {
         }
         added += r->added;
     }
+    if (defer && !reader->end_deferred_durability()) std::abort();
     double ingest_seconds = seconds_since(t);
+    const double ingest_cpu = cpu_seconds() - cpu_before;
+    const double ingest_written = written_bytes() - written_before;
+    perf_control("disable");
     double ingest_rate = added / ingest_seconds;
     reader.reset();
     // The store's file once closed (the log is checkpointed into it), per record, beside the
@@ -154,6 +202,15 @@ int main(int argc, char** argv) {
     out["ingest_records_added"] = added;
     out["ingest_seconds"] = ingest_seconds;
     out["ingest_per_s"] = ingest_rate;
+    // CPU time per record (all threads) and the cores used on average: on a shared machine the
+    // rate falls with the CPU others take, the CPU per record does not.
+    out["ingest_cpu_us_per_record"] = ingest_cpu * 1e6 / static_cast<double>(added);
+    out["ingest_cores_used"] = ingest_cpu / ingest_seconds;
+    // What ingest wrote to files per record (the log and the checkpoints into the database).
+    out["ingest_written_bytes_per_record"] = ingest_written / static_cast<double>(added);
+    // The rate the CPU per record allows on `threads` cores of our own, beside verify × threads.
+    out["ingest_cpu_bound_vs_verify_x_threads"] =
+        (threads / ingest_cpu * static_cast<double>(added)) / (verify_rate * threads);
     out["ingest_vs_verify_x_threads"] = ingest_rate / (verify_rate * threads);
     out["ingest_target"] = 0.70;
     out["disk_bytes"] = disk;

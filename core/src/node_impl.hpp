@@ -303,7 +303,10 @@ struct Node::Impl {
     // no longer dropped go through ingest again (applied, or held for references).
     Status rejudge_dropped(IngestReport& report, std::vector<RecordId>& retry);
     std::size_t pending_count();
-    Status store_envelope(const RecordId& id, const MailboxId& mailbox, ByteView envelope);
+    // Stores an envelope (kept when already held); with `seq`, the seq it was stored at when new,
+    // else nullopt.
+    Status store_envelope(const RecordId& id, const MailboxId& mailbox, ByteView envelope,
+                          std::optional<std::int64_t>* seq = nullptr);
 
     // ---- The unverified quota (node_quota.cpp) ----
     // Ids refused for the quota by the current ingest() call (carriers answer "not stored").
@@ -316,6 +319,10 @@ struct Node::Impl {
     // Counts a stored envelope as unverified (inside ingest's transaction), or stops counting it.
     Status note_unverified(const RecordId& id, std::size_t bytes);
     Status forget_unverified(const RecordId& id);
+    // True while `unverified` is known to be empty: read inside an ingest batch's transaction
+    // (nobody else writes then), false again when a row is added or the batch ends, so that
+    // applying a record asks nothing of the table when nothing counts against the quota.
+    bool unverified_empty = false;
     void refuse_over_quota(const RecordId& id, IngestReport& report);
     // An envelope this member cannot open: kept unopened, counted against the quota, or refused
     // when it does not fit.

@@ -33,9 +33,12 @@ Result<IngestReport> Node::ingest(std::span<const Bytes> envelopes) {
 
 Result<IngestReport> Node::Impl::ingest(std::span<const Bytes> envelopes) {
     refused.clear();
+    unverified_empty = false;
     // Counted again in each batch: another process may have changed the rows meanwhile.
     records.discard_dropped_counts();
+    records.forget_key_numbers();
     auto r = ingest_batch(envelopes);
+    unverified_empty = false;
     // A failed batch was rolled back (or its scope will be): forget what was remembered from it.
     if (!r) forget_uncommitted();
     return r;
@@ -45,6 +48,7 @@ void Node::Impl::forget_uncommitted() {
     recent_rows.clear();
     records.discard_heads();
     records.discard_dropped_counts();
+    records.forget_key_numbers();
     forget_held();
     forget_waits();
     object_sets.clear();
@@ -272,10 +276,16 @@ Status Node::Impl::reject(const RecordId& id, RejectReason reason, std::string_v
     return {};
 }
 
-Status Node::Impl::store_envelope(const RecordId& id, const MailboxId& mailbox, ByteView envelope) {
+Status Node::Impl::store_envelope(const RecordId& id, const MailboxId& mailbox, ByteView envelope,
+                                  std::optional<std::int64_t>* seq) {
     storage::StoredEnvelope e{id, mailbox, envelope, now(), 0};
-    auto r = envelopes->put(std::span<const storage::StoredEnvelope>(&e, 1));
+    std::vector<std::int64_t> seqs;
+    auto r = envelopes->put(std::span<const storage::StoredEnvelope>(&e, 1), seq ? &seqs : nullptr);
     if (!r) return std::unexpected(r.error());
+    if (seq) {
+        seq->reset();
+        if ((*r)[0]) *seq = seqs[0];
+    }
     return {};
 }
 
@@ -321,6 +331,8 @@ Result<IngestReport> Node::Impl::ingest_batch(std::span<const Bytes> input) {
         tx = std::move(*begun);
     }
     auto pending_before = pending_count();
+    // Inside the batch's transaction: nothing else adds rows until it ends.
+    if (auto u = unverified_usage(); u && u->count == 0) unverified_empty = true;
     std::vector<RecordId> retry;
     // Lamport order first: a record's references all have lower clocks, so what a batch holds
     // of a chain is applied in one pass instead of being held and woken one by one.
@@ -691,8 +703,10 @@ Status Node::Impl::apply(Candidate& c, bool author_admin, ByteView envelope, boo
     const auto& body = c.rec.body;
     const auto& keys = *c.keys;
     const auto& id = c.id;
+    // Its row takes the envelope's seq: known here when the envelope is new.
+    std::optional<std::int64_t> seq;
     if (!from_pending)
-        if (auto ok = store_envelope(id, c.mailbox, envelope); !ok) return ok;
+        if (auto ok = store_envelope(id, c.mailbox, envelope, &seq); !ok) return ok;
     strip_stored(body, c.rec.signed_record);
     RecordRow row;
     row.id = id;
@@ -717,7 +731,7 @@ Status Node::Impl::apply(Candidate& c, bool author_admin, ByteView envelope, boo
     const bool once = kind == RecordKind::message || kind == RecordKind::object ||
                       kind == RecordKind::manifest || kind == RecordKind::redaction;
     if (auto ok = records.insert(row, kind, once ? ByteView{} : ByteView(c.rec.signed_record),
-                                 now(), replaces);
+                                 now(), replaces, seq);
         !ok)
         return ok;
     // Applied, it stops counting against the unverified quota (it may have been kept unread

@@ -115,6 +115,7 @@ Result<bool> Node::Impl::unverified_fits(std::size_t bytes) {
 }
 
 Status Node::Impl::note_unverified(const RecordId& id, std::size_t bytes) {
+    unverified_empty = false;
     auto st = db.cached("INSERT OR IGNORE INTO unverified(id, bytes) VALUES (?, ?)");
     if (!st) return std::unexpected(st.error());
     (*st)->bind(1, ByteView(id)).bind(2, static_cast<std::int64_t>(bytes));
@@ -123,6 +124,7 @@ Status Node::Impl::note_unverified(const RecordId& id, std::size_t bytes) {
 }
 
 Status Node::Impl::forget_unverified(const RecordId& id) {
+    if (unverified_empty) return {};
     auto st = db.cached("DELETE FROM unverified WHERE id = ?");
     if (!st) return std::unexpected(st.error());
     (*st)->bind(1, ByteView(id));

@@ -4,13 +4,27 @@ namespace kolokol::core {
 
 namespace {
 
+// Groups, epochs and authors are numbers in a row (record_keys): a key of the row's, and the
+// number of a key bound as parameter `p` (NULL when no row uses the key, which matches nothing).
+#define KOLOKOL_KEY_OF(column) "(SELECT key FROM record_keys WHERE n = r." column ")"
+#define KOLOKOL_N_OF(p) "(SELECT n FROM record_keys WHERE key = ?" p ")"
+// The row of record id ?p: its envelope's row, or record_ids' when its envelope went while it
+// stayed. The id is compared too, so a row is never taken for another's.
+// clang-format off
+#define KOLOKOL_ID_IN(table, p)                                                                 \
+    table ".n = coalesce((SELECT n FROM record_ids WHERE id = ?" p "), "                       \
+    "(SELECT seq FROM envelopes WHERE id = ?" p ")) AND " table ".id = ?" p
+// clang-format on
+#define KOLOKOL_BY_ID(p) KOLOKOL_ID_IN("r", p)
+
 // Every row query selects these columns, in this order, and read_row reads them.
-constexpr std::string_view kRowColumns =
-    "r.id, r.group_id, r.epoch_id, r.author, r.seq, r.prev, r.lamport, r.heads, r.wall_ms";
+constexpr std::string_view kRowColumns = "r.id, " KOLOKOL_KEY_OF("group_n") ", " KOLOKOL_KEY_OF(
+    "epoch_n") ", " KOLOKOL_KEY_OF("author_n") ", r.seq, r.prev, r.lamport, r.heads, r.wall_ms";
 // A stored body and, when it is stored once (empty: in its envelope), the envelope's bytes:
-// records LEFT JOIN this, then select r.signed, e.bytes.
+// records LEFT JOIN this, then select r.signed, e.bytes. A record whose envelope went keeps its
+// body in the row (a tombstone, a chunk), so its envelope is the one of its row.
 constexpr std::string_view kEnvelopeOfEmptyBody =
-    " LEFT JOIN envelopes e ON length(r.signed) = 0 AND e.id = r.id";
+    " LEFT JOIN envelopes e ON length(r.signed) = 0 AND e.seq = r.n";
 
 RecordRow read_row(const storage::Statement& st) {
     RecordRow r;
@@ -100,7 +114,7 @@ Status RecordStore::run(std::string_view sql,
 }
 
 std::optional<RecordRow> RecordStore::row(const RecordId& id) {
-    auto st = m_db->cached(select_rows("r.id = ?"));
+    auto st = m_db->cached(select_rows(KOLOKOL_BY_ID("1")));
     if (!st) return std::nullopt;
     (*st)->bind(1, ByteView(id));
     auto r = (*st)->step();
@@ -111,11 +125,11 @@ std::optional<RecordRow> RecordStore::row(const RecordId& id) {
 }
 
 bool RecordStore::contains(const RecordId& id) {
-    return exists(*m_db, "SELECT 1 FROM records WHERE id = ?", id);
+    return exists(*m_db, "SELECT 1 FROM records r WHERE " KOLOKOL_BY_ID("1"), id);
 }
 
 std::optional<RecordKind> RecordStore::kind(const RecordId& id) {
-    auto st = m_db->cached("SELECT kind FROM records WHERE id = ?");
+    auto st = m_db->cached("SELECT r.kind FROM records r WHERE " KOLOKOL_BY_ID("1"));
     if (!st) return std::nullopt;
     (*st)->bind(1, ByteView(id));
     auto r = (*st)->step();
@@ -133,8 +147,9 @@ std::optional<Bytes> RecordStore::body_of(ByteView stored, const EpochId& epoch,
 }
 
 Result<std::optional<std::pair<RecordKind, Bytes>>> RecordStore::body(const RecordId& id) {
-    auto st = m_db->cached("SELECT r.kind, r.signed, r.epoch_id, e.bytes FROM records r" +
-                           std::string(kEnvelopeOfEmptyBody) + " WHERE r.id = ?");
+    auto st = m_db->cached("SELECT r.kind, r.signed, " KOLOKOL_KEY_OF("epoch_n") ", e.bytes "
+                           "FROM records r" +
+                           std::string(kEnvelopeOfEmptyBody) + " WHERE " KOLOKOL_BY_ID("1"));
     if (!st) return std::unexpected(st.error());
     (*st)->bind(1, ByteView(id));
     auto r = (*st)->step();
@@ -155,7 +170,7 @@ Status RecordStore::each(const GroupId& group, std::initializer_list<RecordKind>
     sql += kRowColumns;
     sql += ", r.kind, r.signed, e.bytes FROM records r";
     sql += kEnvelopeOfEmptyBody;
-    sql += " WHERE r.group_id = ? AND r." + kind_in(kinds) +
+    sql += " WHERE r.group_n = " KOLOKOL_N_OF("1") " AND r." + kind_in(kinds) +
            (newest_first ? " ORDER BY r.lamport DESC, r.id DESC" : " ORDER BY r.lamport, r.id");
     auto st = m_db->prepare(sql);
     if (!st) return std::unexpected(st.error());
@@ -178,8 +193,8 @@ Status RecordStore::each(const GroupId& group, std::initializer_list<RecordKind>
 }
 
 Result<std::vector<RecordId>> RecordStore::ids(const GroupId& group, RecordKind kind) {
-    auto st = m_db->prepare("SELECT id FROM records WHERE group_id = ? AND " + kind_in({kind}) +
-                            " ORDER BY lamport, id");
+    auto st = m_db->prepare("SELECT id FROM records r WHERE group_n = " KOLOKOL_N_OF("1") " AND " +
+                            kind_in({kind}) + " ORDER BY lamport, id");
     if (!st) return std::unexpected(st.error());
     st->bind(1, ByteView(group));
     std::vector<RecordId> out;
@@ -194,9 +209,11 @@ Result<std::vector<RecordId>> RecordStore::ids(const GroupId& group, RecordKind 
 Result<std::optional<AuthoredBody>> RecordStore::body_of_kind(const GroupId& group,
                                                               const RecordId& id, RecordKind kind) {
     auto st =
-        m_db->cached("SELECT r.author, r.wall_ms, r.signed, r.epoch_id, e.bytes FROM records r" +
+        m_db->cached("SELECT " KOLOKOL_KEY_OF("author_n") ", r.wall_ms, r.signed, " KOLOKOL_KEY_OF(
+                         "epoch_n") ", e.bytes FROM records r" +
                      std::string(kEnvelopeOfEmptyBody) +
-                     " WHERE r.id = ? AND r.group_id = ? AND r." + kind_in({kind}));
+                     " WHERE " KOLOKOL_BY_ID("1") " AND r.group_n = " KOLOKOL_N_OF("2") " AND r." +
+                     kind_in({kind}));
     if (!st) return std::unexpected(st.error());
     (*st)->bind(1, ByteView(id)).bind(2, ByteView(group));
     auto r = (*st)->step();
@@ -215,8 +232,8 @@ Result<std::optional<AuthoredBody>> RecordStore::body_of_kind(const GroupId& gro
 
 Result<std::optional<RecordRow>> RecordStore::last_by(const GroupId& group,
                                                       const MemberKey& author) {
-    auto st =
-        m_db->cached(select_rows("r.group_id = ? AND r.author = ? ORDER BY r.seq DESC LIMIT 1"));
+    auto st = m_db->cached(select_rows("r.group_n = " KOLOKOL_N_OF(
+        "1") " AND r.author_n = " KOLOKOL_N_OF("2") " ORDER BY r.seq DESC LIMIT 1"));
     if (!st) return std::unexpected(st.error());
     (*st)->bind(1, ByteView(group)).bind(2, ByteView(author));
     auto r = (*st)->step();
@@ -228,13 +245,16 @@ Result<std::optional<RecordRow>> RecordStore::last_by(const GroupId& group,
 }
 
 Result<std::vector<RecordId>> RecordStore::ids_by(const MemberKey& author) {
-    return collect_ids(*m_db, "SELECT id FROM records WHERE author = ? ORDER BY group_id, seq",
+    return collect_ids(*m_db,
+                       "SELECT id FROM records r WHERE author_n = " KOLOKOL_N_OF(
+                           "1") " ORDER BY " KOLOKOL_KEY_OF("group_n") ", seq",
                        [&](storage::Statement& st) { st.bind(1, ByteView(author)); });
 }
 
 Result<std::vector<RecordId>> RecordStore::ids_in_epoch(const EpochId& epoch) {
-    return collect_ids(*m_db, "SELECT id FROM records WHERE epoch_id = ? ORDER BY lamport, id",
-                       [&](storage::Statement& st) { st.bind(1, ByteView(epoch)); });
+    return collect_ids(
+        *m_db, "SELECT id FROM records WHERE epoch_n = " KOLOKOL_N_OF("1") " ORDER BY lamport, id",
+        [&](storage::Statement& st) { st.bind(1, ByteView(epoch)); });
 }
 
 Result<std::vector<RecordId>> RecordStore::ids_with_prefix(const GroupId& group,
@@ -242,17 +262,18 @@ Result<std::vector<RecordId>> RecordStore::ids_with_prefix(const GroupId& group,
                                                            std::size_t limit) {
     std::string pattern(hex_prefix);
     pattern += "%";
-    return collect_ids(*m_db,
-                       "SELECT id FROM records WHERE group_id = ? AND hex(id) LIKE ? LIMIT ?",
-                       [&](storage::Statement& st) {
-                           st.bind(1, ByteView(group))
-                               .bind(2, std::string_view(pattern))
-                               .bind(3, static_cast<std::int64_t>(limit));
-                       });
+    return collect_ids(
+        *m_db,
+        "SELECT id FROM records WHERE group_n = " KOLOKOL_N_OF("1") " AND hex(id) LIKE ?2 LIMIT ?3",
+        [&](storage::Statement& st) {
+            st.bind(1, ByteView(group))
+                .bind(2, std::string_view(pattern))
+                .bind(3, static_cast<std::int64_t>(limit));
+        });
 }
 
 Result<bool> RecordStore::epoch_has_content(const EpochId& epoch) {
-    auto st = m_db->cached("SELECT 1 FROM records WHERE epoch_id = ? AND NOT " +
+    auto st = m_db->cached("SELECT 1 FROM records WHERE epoch_n = " KOLOKOL_N_OF("1") " AND NOT " +
                            kind_in(kControlKinds) + " LIMIT 1");
     if (!st) return std::unexpected(st.error());
     (*st)->bind(1, ByteView(epoch));
@@ -266,8 +287,8 @@ Result<std::vector<RecordId>> RecordStore::content_before(const GroupId& group,
                                                           std::int64_t cutoff_ms) {
     return collect_ids(
         *m_db,
-        "SELECT id FROM records WHERE group_id = ? AND NOT " + kind_in(kControlKinds) +
-            " AND wall_ms < ?",
+        "SELECT id FROM records WHERE group_n = " KOLOKOL_N_OF("1") " AND NOT " +
+            kind_in(kControlKinds) + " AND wall_ms < ?2",
         [&](storage::Statement& st) { st.bind(1, ByteView(group)).bind(2, cutoff_ms); });
 }
 
@@ -276,7 +297,8 @@ Result<std::vector<RecordId>> RecordStore::unapplied_before(const GroupId& group
     return collect_ids(
         *m_db,
         "SELECT e.id FROM envelopes e WHERE e.received_ms < ? AND "
-        "NOT EXISTS (SELECT 1 FROM records r WHERE r.id = e.id) AND "
+        "NOT EXISTS (SELECT 1 FROM records r WHERE r.n = e.seq) AND "
+        "NOT EXISTS (SELECT 1 FROM record_ids x WHERE x.id = e.id) AND "
         "e.mailbox IN (SELECT mailbox FROM epochs WHERE group_id = ?)",
         [&](storage::Statement& st) { st.bind(1, cutoff_ms).bind(2, ByteView(group)); });
 }
@@ -284,7 +306,7 @@ Result<std::vector<RecordId>> RecordStore::unapplied_before(const GroupId& group
 std::vector<ClockSample> RecordStore::latest_received(const MemberKey& not_by, std::size_t limit) {
     std::vector<ClockSample> out;
     auto st = m_db->prepare(
-        "SELECT wall_ms, received_ms FROM records WHERE author != ? "
+        "SELECT wall_ms, received_ms FROM records WHERE author_n IS NOT " KOLOKOL_N_OF("1") " "
         "ORDER BY received_ms DESC LIMIT ?");
     if (!st) return out;
     st->bind(1, ByteView(not_by)).bind(2, static_cast<std::int64_t>(limit));
@@ -300,7 +322,8 @@ Result<std::optional<std::uint64_t>> RecordStore::first_forked_seq(const GroupId
                                                                    const MemberKey& author) {
     // An index scan of this author's records.
     auto st = m_db->cached(
-        "SELECT seq FROM records WHERE group_id = ? AND author = ? GROUP BY seq "
+        "SELECT seq FROM records WHERE group_n = " KOLOKOL_N_OF("1") " AND author_n = " KOLOKOL_N_OF(
+            "2") " GROUP BY seq "
         "HAVING COUNT(*) > 1 ORDER BY seq LIMIT 1");
     if (!st) return std::unexpected(st.error());
     (*st)->bind(1, ByteView(group)).bind(2, ByteView(author));
@@ -314,9 +337,9 @@ Result<std::optional<std::uint64_t>> RecordStore::first_forked_seq(const GroupId
 
 Result<std::vector<ChainRow>> RecordStore::chain_from(const GroupId& group, const MemberKey& author,
                                                       std::uint64_t from_seq) {
-    auto st = m_db->prepare(
-        "SELECT id, seq, prev, lamport FROM records WHERE group_id = ? AND author = ? AND seq >= "
-        "?");
+    auto st =
+        m_db->prepare("SELECT id, seq, prev, lamport FROM records WHERE group_n = " KOLOKOL_N_OF(
+            "1") " AND author_n = " KOLOKOL_N_OF("2") " AND seq >= ?3");
     if (!st) return std::unexpected(st.error());
     st->bind(1, ByteView(group))
         .bind(2, ByteView(author))
@@ -337,9 +360,11 @@ Result<std::vector<ChainRow>> RecordStore::chain_from(const GroupId& group, cons
 }
 
 Result<std::vector<MemberKey>> RecordStore::redaction_authors(const RecordId& target) {
-    auto st = m_db->cached(
-        "SELECT r.author FROM redactions d JOIN records r ON r.id = d.redaction "
-        "WHERE d.target = ?");
+    auto st = m_db->cached("SELECT " KOLOKOL_KEY_OF(
+        "author_n") " FROM redactions d JOIN records r ON r.n = "
+                    "coalesce((SELECT n FROM record_ids WHERE id = d.redaction), (SELECT seq FROM "
+                    "envelopes "
+                    "WHERE id = d.redaction)) AND r.id = d.redaction WHERE d.target = ?");
     if (!st) return std::unexpected(st.error());
     (*st)->bind(1, ByteView(target));
     std::vector<MemberKey> out;
@@ -358,7 +383,8 @@ Result<std::vector<MemberKey>> RecordStore::redaction_authors(const RecordId& ta
 
 Status RecordStore::remove(std::span<const RecordId> ids) {
     if (auto ok = flush_heads(); !ok) return ok;
-    for (auto sql : {"DELETE FROM records WHERE id = ?", "DELETE FROM heads WHERE id = ?",
+    for (auto sql : {"DELETE FROM records WHERE " KOLOKOL_ID_IN("records", "1"),
+                     "DELETE FROM record_ids WHERE id = ?", "DELETE FROM heads WHERE id = ?",
                      "DELETE FROM pending_refs WHERE ref = ?"})
         for (const auto& id : ids)
             if (auto ok = run(sql, [&](storage::Statement& st) { st.bind(1, ByteView(id)); }); !ok)
@@ -367,16 +393,26 @@ Status RecordStore::remove(std::span<const RecordId> ids) {
 }
 
 Status RecordStore::insert(const RecordRow& row, RecordKind kind, ByteView body,
-                           std::int64_t received_ms, std::span<const RecordId> replaces) {
+                           std::int64_t received_ms, std::span<const RecordId> replaces,
+                           std::optional<std::int64_t> envelope_seq) {
     const auto heads = join_ids(row.heads);
-    if (auto ok = run("INSERT INTO records(id, group_id, epoch_id, author, seq, prev, lamport, "
+    auto group = key_number(row.group);
+    if (!group) return std::unexpected(group.error());
+    auto epoch = key_number(row.epoch);
+    if (!epoch) return std::unexpected(epoch.error());
+    auto author = key_number(row.author);
+    if (!author) return std::unexpected(author.error());
+    auto n = envelope_seq ? Result<std::int64_t>(*envelope_seq) : number_for(row.id);
+    if (!n) return std::unexpected(n.error());
+    if (auto ok = run("INSERT INTO records(n, id, group_n, epoch_n, author_n, seq, prev, lamport, "
                       "kind, heads, signed, wall_ms, received_ms) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      "VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                       [&](storage::Statement& st) {
-                          st.bind(1, ByteView(row.id))
-                              .bind(2, ByteView(row.group))
-                              .bind(3, ByteView(row.epoch))
-                              .bind(4, ByteView(row.author))
+                          st.bind(13, *n)
+                              .bind(1, ByteView(row.id))
+                              .bind(2, *group)
+                              .bind(3, *epoch)
+                              .bind(4, *author)
                               .bind(5, static_cast<std::int64_t>(row.seq));
                           if (row.prev)
                               st.bind(6, ByteView(*row.prev));
@@ -399,6 +435,59 @@ Status RecordStore::insert(const RecordRow& row, RecordKind kind, ByteView body,
         if (m_heads_added.erase({row.group, ref}) == 0) m_heads_removed.insert({row.group, ref});
     }
     return {};
+}
+
+Result<std::int64_t> RecordStore::key_number(ByteView key) {
+    const auto k = to_array<32>(key);
+    if (auto it = m_key_numbers.find(k); it != m_key_numbers.end()) return it->second;
+    auto st = m_db->cached("SELECT n FROM record_keys WHERE key = ?");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, key);
+    auto r = (*st)->step();
+    if (!r) return std::unexpected(r.error());
+    std::optional<std::int64_t> n;
+    if (*r) n = (*st)->column_int64(0);
+    (*st)->reset();
+    if (!n) {
+        if (auto ok = run("INSERT INTO record_keys(key) VALUES (?)",
+                          [&](storage::Statement& in) { in.bind(1, key); });
+            !ok)
+            return std::unexpected(ok.error());
+        n = m_db->last_insert_rowid();
+    }
+    m_key_numbers.emplace(k, *n);
+    return *n;
+}
+
+void RecordStore::forget_key_numbers() {
+    m_key_numbers.clear();
+}
+
+Result<std::int64_t> RecordStore::number_for(const RecordId& id) {
+    auto st = m_db->cached(
+        "SELECT coalesce((SELECT n FROM record_ids WHERE id = ?1), "
+        "(SELECT seq FROM envelopes WHERE id = ?1))");
+    if (!st) return std::unexpected(st.error());
+    (*st)->bind(1, ByteView(id));
+    auto r = (*st)->step();
+    if (!r) return std::unexpected(r.error());
+    std::optional<std::int64_t> n;
+    if (*r && !(*st)->column_is_null(0)) n = (*st)->column_int64(0);
+    (*st)->reset();
+    if (n) return *n;
+    // No envelope holds it (ingest stores the envelope first): a number below every other, which
+    // no envelope takes, found through record_ids.
+    auto low = m_db->cached("SELECT min(0, coalesce(min(n), 0)) - 1 FROM records");
+    if (!low) return std::unexpected(low.error());
+    auto lr = (*low)->step();
+    if (!lr) return std::unexpected(lr.error());
+    const std::int64_t fresh = *lr ? (*low)->column_int64(0) : -1;
+    (*low)->reset();
+    if (auto ok = run("INSERT INTO record_ids(n, id) VALUES (?, ?)",
+                      [&](storage::Statement& in) { in.bind(1, fresh).bind(2, ByteView(id)); });
+        !ok)
+        return std::unexpected(ok.error());
+    return fresh;
 }
 
 Status RecordStore::flush_heads() {
@@ -429,17 +518,18 @@ void RecordStore::discard_heads() {
 }
 
 Status RecordStore::replace_body(const RecordId& id, RecordKind kind, ByteView body) {
-    return run("UPDATE records SET kind = ?, signed = ? WHERE id = ?", [&](storage::Statement& st) {
-        st.bind(1, static_cast<std::int64_t>(kind)).bind(2, body).bind(3, ByteView(id));
-    });
+    return run("UPDATE records SET kind = ?2, signed = ?3 WHERE " KOLOKOL_ID_IN("records", "1"),
+               [&](storage::Statement& st) {
+                   st.bind(1, ByteView(id)).bind(2, static_cast<std::int64_t>(kind)).bind(3, body);
+               });
 }
 
 Status RecordStore::keep_bodies(const EpochId& epoch) {
     std::vector<std::pair<RecordId, Bytes>> opened;
     {
-        auto st = m_db->prepare("SELECT r.id, e.bytes FROM records r" +
-                                std::string(kEnvelopeOfEmptyBody) +
-                                " WHERE r.epoch_id = ? AND length(r.signed) = 0");
+        auto st = m_db->prepare(
+            "SELECT r.id, e.bytes FROM records r" + std::string(kEnvelopeOfEmptyBody) +
+            " WHERE r.epoch_n = " KOLOKOL_N_OF("1") " AND length(r.signed) = 0");
         if (!st) return std::unexpected(st.error());
         st->bind(1, ByteView(epoch));
         while (true) {
@@ -452,17 +542,18 @@ Status RecordStore::keep_bodies(const EpochId& epoch) {
     }
     for (const auto& [id, body] : opened)
         if (auto ok = run(
-                "UPDATE records SET signed = ? WHERE id = ?",
-                [&](storage::Statement& st) { st.bind(1, ByteView(body)).bind(2, ByteView(id)); });
+                "UPDATE records SET signed = ?2 WHERE " KOLOKOL_ID_IN("records", "1"),
+                [&](storage::Statement& st) { st.bind(1, ByteView(id)).bind(2, ByteView(body)); });
             !ok)
             return ok;
     return {};
 }
 
 Status RecordStore::set_kind(const RecordId& id, RecordKind kind) {
-    return run("UPDATE records SET kind = ? WHERE id = ?", [&](storage::Statement& st) {
-        st.bind(1, static_cast<std::int64_t>(kind)).bind(2, ByteView(id));
-    });
+    return run("UPDATE records SET kind = ?2 WHERE " KOLOKOL_ID_IN("records", "1"),
+               [&](storage::Statement& st) {
+                   st.bind(1, ByteView(id)).bind(2, static_cast<std::int64_t>(kind));
+               });
 }
 
 std::vector<RecordId> RecordStore::heads(const GroupId& group, std::size_t limit,
@@ -663,7 +754,8 @@ bool RecordStore::dropped_held(const RecordId& id) {
 
 bool RecordStore::seen(const RecordId& id) {
     return exists(*m_db,
-                  "SELECT 1 FROM records WHERE id = ?1 UNION ALL SELECT 1 FROM pending WHERE "
+                  "SELECT 1 FROM records r WHERE " KOLOKOL_BY_ID(
+                      "1") " UNION ALL SELECT 1 FROM pending WHERE "
                   "id = ?1 UNION ALL SELECT 1 FROM rejected WHERE id = ?1 LIMIT 1",
                   id);
 }

@@ -1,11 +1,13 @@
 #pragma once
 // The records, heads and pending tables (DESIGN §7.6): the one owner of their SQL and the one
-// reader of a record row. Callers speak of kinds by name (RecordKind), never by number.
+// reader of a record row. Callers speak of kinds by name (RecordKind), never by number. A row is
+// keyed by its envelope's seq and found by id through the envelopes' id index (DESIGN §12.6).
 //
 // Not thread-safe: used by the node's thread, inside the caller's transaction where it writes.
 // Reads return what the database holds; a read that fails counts as "not held" where the
 // signature says so (optional/bool), as the callers treat both alike.
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -47,7 +49,7 @@ inline bool is_control(RecordKind kind) {
 }
 
 // "kind IN (2, 3, 4)" for a set of kinds: SQL text made from the enum, so that a query names
-// its kinds and still uses the (group_id, kind, lamport, id) index.
+// its kinds and still uses the (group_n, kind, lamport) index.
 std::string kind_in(std::initializer_list<RecordKind> kinds);
 
 struct RecordRow {
@@ -163,8 +165,11 @@ public:
     // are its control heads, stored with it; `replaces` its parents and previous record, which stop
     // being heads). The heads change in memory: flush_heads() writes them, once per batch (a chain
     // of N records makes one head, not N).
+    // `envelope_seq`: the seq of the record's envelope when the caller has just stored it (else
+    // it is looked up).
     Status insert(const RecordRow& row, RecordKind kind, ByteView body, std::int64_t received_ms,
-                  std::span<const RecordId> replaces);
+                  std::span<const RecordId> replaces,
+                  std::optional<std::int64_t> envelope_seq = std::nullopt);
     // Replaces a record's stored body (and kind): a tombstone.
     Status replace_body(const RecordId& id, RecordKind kind, ByteView body);
     Status set_kind(const RecordId& id, RecordKind kind);
@@ -182,6 +187,9 @@ public:
     Status flush_heads();
     // Forgets the head changes not yet written (their transaction was rolled back).
     void discard_heads();
+    // Forgets the numbers of group, epoch and author keys remembered (a transaction that may have
+    // added some was rolled back, or another process may write next).
+    void forget_key_numbers();
 
     // ---- pending: records held until their references arrive ----
     bool held(const RecordId& id);
@@ -231,6 +239,10 @@ private:
     using HeadKey = std::pair<GroupId, RecordId>;
 
     Status run(std::string_view sql, const std::function<void(storage::Statement&)>& bind);
+    // The number a row stores for a group, epoch or author key (record_keys), added when new.
+    Result<std::int64_t> key_number(ByteView key);
+    // The row number of a record about to be inserted: its envelope's seq.
+    Result<std::int64_t> number_for(const RecordId& id);
     // The body of a row whose stored body is `stored`: itself, or when empty the opening of
     // `envelope` (a NULL column: the envelope is not held), written in `epoch`.
     std::optional<Bytes> body_of(ByteView stored, const EpochId& epoch,
@@ -240,6 +252,9 @@ private:
     // Head changes not yet written: rows to delete (written first), then rows to add.
     std::map<HeadKey, Head> m_heads_added;
     std::set<HeadKey> m_heads_removed;
+    // key_number's cache; numbers added in a transaction rolled back must not stay, nor ones
+    // read before another process changed the table: forgotten at each batch.
+    std::map<std::array<std::uint8_t, 32>, std::int64_t> m_key_numbers;
     // dropped_count's cache: rows per group, and per group and author.
     std::map<GroupId, std::int64_t> m_dropped_by_group;
     std::map<std::pair<GroupId, MemberKey>, std::int64_t> m_dropped_by_author;

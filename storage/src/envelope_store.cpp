@@ -87,7 +87,8 @@ Status EnvelopeStore::migrate(Database& db) {
     return db.migrate("envelopes", kSchema);
 }
 
-Result<std::vector<bool>> EnvelopeStore::put(std::span<const StoredEnvelope> envelopes) {
+Result<std::vector<bool>> EnvelopeStore::put(std::span<const StoredEnvelope> envelopes,
+                                             std::vector<std::int64_t>* seqs) {
     // Check everything before writing anything, so a bad batch leaves no partial insert even
     // without a transaction.
     for (std::size_t i = 0; i < envelopes.size(); ++i)
@@ -107,6 +108,7 @@ Result<std::vector<bool>> EnvelopeStore::put(std::span<const StoredEnvelope> env
     Statement& s = **stmt;
     std::vector<bool> added;
     added.reserve(envelopes.size());
+    if (seqs != nullptr) seqs->assign(envelopes.size(), 0);
     for (const auto& e : envelopes) {
         s.reset();
         s.bind(1, e.id)
@@ -118,6 +120,7 @@ Result<std::vector<bool>> EnvelopeStore::put(std::span<const StoredEnvelope> env
         auto r = s.step();
         if (!r) return std::unexpected(r.error());
         const bool is_new = m_db->changes() == 1;
+        if (is_new && seqs != nullptr) (*seqs)[added.size()] = m_db->last_insert_rowid();
         added.push_back(is_new);
         if (is_new)
             if (auto c = count_added(e.mailbox, e.bytes.size()); !c)

@@ -65,8 +65,10 @@ public:
     // envelopes[i] was new (a duplicate later in the same batch reports false). Every envelope
     // is checked first — parse_envelope() accepts it, its mailbox field equals `mailbox`, `id`
     // equals record_id_of(bytes), expires_ms >= 0 — and one bad envelope fails the whole call
-    // with invalid_argument before anything is written.
-    Result<std::vector<bool>> put(std::span<const StoredEnvelope> envelopes);
+    // with invalid_argument before anything is written. With `seqs`, (*seqs)[i] is the seq
+    // envelopes[i] was stored at when it was new, 0 otherwise.
+    Result<std::vector<bool>> put(std::span<const StoredEnvelope> envelopes,
+                                  std::vector<std::int64_t>* seqs = nullptr);
 
     // The envelope's bytes, or nullopt when it is not stored.
     Result<std::optional<Bytes>> get(const RecordId& id);

@@ -1,0 +1,226 @@
+// The records table's layout (DESIGN §7.6): a row is keyed by its envelope's row and found by id
+// through the envelopes' id index; a store written with the earlier layout (keyed by id, with
+// group, epoch and author keys in every row) is migrated when it opens and reads the same.
+#include <doctest/doctest.h>
+
+#include "kolokol/storage/database.hpp"
+#include "kolokol/storage/keyfile.hpp"
+#include "node_access.hpp"
+#include "node_fixture.hpp"
+
+using namespace kolokol;
+using namespace kolokol::core;
+using kolokol::test::TempDir;
+
+namespace {
+
+storage::Database open_db(const std::filesystem::path& home) {
+    auto u = storage::KeyFile::unlock(home / "store.key", as_bytes(test::kTestPassphrase));
+    REQUIRE(u);
+    auto db = storage::Database::open(home / "store.db", u->db_key, false);
+    REQUIRE(db);
+    return std::move(*db);
+}
+
+std::int64_t count(storage::Database& db, std::string_view sql) {
+    auto st = db.prepare(sql);
+    REQUIRE(st);
+    auto r = st->step();
+    REQUIRE(r);
+    REQUIRE(*r);
+    return st->column_int64(0);
+}
+
+// Everything a record store tells of one record.
+struct Seen {
+    RecordRow row;
+    RecordKind kind{};
+    Bytes body;
+};
+
+std::map<RecordId, Seen> everything(Node& node) {
+    auto& m = NodeTestAccess::impl(node);
+    std::vector<RecordId> ids;
+    {
+        auto st = m.db.prepare("SELECT id FROM records");
+        REQUIRE(st);
+        while (st->step().value_or(false)) ids.push_back(to_array<32>(st->column_blob(0)));
+    }
+    std::map<RecordId, Seen> out;
+    for (const auto& id : ids) {
+        Seen s;
+        auto row = m.records.row(id);
+        REQUIRE(row);
+        s.row = *row;
+        auto body = m.records.body(id);
+        REQUIRE(body);
+        REQUIRE(*body);
+        s.kind = (*body)->first;
+        s.body = (*body)->second;
+        REQUIRE(m.records.contains(id));
+        REQUIRE(m.records.kind(id) == s.kind);
+        out.emplace(id, std::move(s));
+    }
+    return out;
+}
+
+void check_same(const std::map<RecordId, Seen>& before, const std::map<RecordId, Seen>& after) {
+    REQUIRE(after.size() == before.size());
+    for (const auto& [id, b] : before) {
+        auto it = after.find(id);
+        REQUIRE(it != after.end());
+        const auto& a = it->second;
+        CHECK(a.row.id == b.row.id);
+        CHECK(a.row.group == b.row.group);
+        CHECK(a.row.epoch == b.row.epoch);
+        CHECK(a.row.author == b.row.author);
+        CHECK(a.row.seq == b.row.seq);
+        CHECK(a.row.prev == b.row.prev);
+        CHECK(a.row.lamport == b.row.lamport);
+        CHECK(a.row.heads == b.row.heads);
+        CHECK(a.row.wall_ms == b.row.wall_ms);
+        CHECK(a.kind == b.kind);
+        CHECK(a.body == b.body);
+    }
+}
+
+// Rewrites a store's records into the layout core's schema steps 1-7 made (the table keyed by
+// id), as a kolokol built before step 8 left it.
+void to_earlier_layout(const std::filesystem::path& home) {
+    auto db = open_db(home);
+    auto tx = db.begin();
+    REQUIRE(tx);
+    REQUIRE(db.exec(R"sql(
+CREATE TABLE records_by_id(
+  id BLOB PRIMARY KEY, group_id BLOB NOT NULL, epoch_id BLOB NOT NULL, author BLOB NOT NULL,
+  seq INTEGER NOT NULL, prev BLOB, lamport INTEGER NOT NULL, kind INTEGER NOT NULL,
+  heads BLOB NOT NULL, signed BLOB NOT NULL, wall_ms INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL)
+)sql"));
+    REQUIRE(db.exec(R"sql(
+INSERT INTO records_by_id SELECT r.id,
+  (SELECT key FROM record_keys WHERE n = r.group_n), (SELECT key FROM record_keys WHERE n = r.epoch_n),
+  (SELECT key FROM record_keys WHERE n = r.author_n), r.seq, r.prev, r.lamport, r.kind, r.heads,
+  r.signed, r.wall_ms, r.received_ms FROM records r
+)sql"));
+    for (const char* sql :
+         {"DROP TRIGGER records_envelope_gone", "DROP TABLE records", "DROP TABLE record_ids",
+          "DROP TABLE record_keys", "ALTER TABLE records_by_id RENAME TO records",
+          "CREATE INDEX records_by_kind ON records(group_id, kind, lamport, id)",
+          "CREATE INDEX records_by_author ON records(group_id, author, seq)",
+          "UPDATE schema_versions SET version = 7 WHERE component = 'core'"})
+        REQUIRE(db.exec(sql));
+    REQUIRE(tx->commit());
+}
+
+}  // namespace
+
+TEST_CASE("record layout: a row is its envelope's, found by id through the envelope's index") {
+    TempDir dir;
+    auto node = test::make_node(dir.path() / "anna", "Anna");
+    auto g = node->create_group("G");
+    REQUIRE(g);
+    auto first = node->post(*g, "one");
+    REQUIRE(first);
+    REQUIRE(node->post(*g, "two"));
+    auto& m = NodeTestAccess::impl(*node);
+    // Every record's row number is its envelope's, and no index of records is keyed by id.
+    const auto held = count(m.db, "SELECT count(*) FROM records");
+    CHECK(held >= 3);
+    CHECK(count(m.db,
+                "SELECT count(*) FROM records r JOIN envelopes e ON e.seq = r.n AND "
+                "e.id = r.id") == held);
+    CHECK(count(m.db, "SELECT count(*) FROM record_ids") == 0);
+    {
+        auto st = m.db.prepare("PRAGMA index_list(records)");
+        REQUIRE(st);
+        int indexes = 0;
+        while (st->step().value_or(false)) {
+            ++indexes;
+            CHECK(st->column_int64(2) == 0);  // not unique: no id key
+        }
+        CHECK(indexes == 2);
+    }
+    // The group, its epoch (the first one's id is the group's) and Anna, however many records.
+    const auto keys = count(m.db, "SELECT count(*) FROM record_keys");
+    CHECK(keys <= 3);
+    for (int i = 0; i < 5; ++i) REQUIRE(node->post(*g, "more"));
+    CHECK(count(m.db, "SELECT count(*) FROM record_keys") == keys);
+    CHECK(count(m.db, "SELECT count(*) FROM records") == held + 5);
+
+    // Redacted, the message's envelope goes and its tombstone stays, found through record_ids.
+    REQUIRE(node->redact(*g, *first, ""));
+    CHECK(count(m.db, "SELECT count(*) FROM record_ids") == 1);
+    CHECK(m.records.contains(*first));
+    CHECK(m.records.kind(*first) == RecordKind::redacted);
+    auto row = m.records.row(*first);
+    REQUIRE(row);
+    CHECK(row->id == *first);
+    CHECK(test::texts(*node, *g).size() == 6);
+}
+
+TEST_CASE(
+    "record layout: a store of the earlier layout is migrated when it opens and reads the "
+    "same") {
+    TempDir dir;
+    auto anna = test::make_node(dir.path() / "anna", "Anna");
+    auto boris = test::make_node(dir.path() / "boris", "Boris");
+    auto g = anna->create_group("G");
+    REQUIRE(g);
+    auto token = anna->add_member(*g, card_to_text(boris->card()), false, true);
+    REQUIRE(token);
+    REQUIRE(boris->join(*token));
+    auto gone = anna->post(*g, "from anna, redacted");
+    REQUIRE(gone);
+    REQUIRE(anna->post(*g, "from anna"));
+    test::deliver(*anna, *boris);
+    REQUIRE(boris->post(*g, "from boris"));
+    test::deliver(*boris, *anna);
+    REQUIRE(anna->rotate(*g));
+    REQUIRE(anna->post(*g, "after the rotation"));
+    REQUIRE(anna->redact(*g, *gone, ""));
+    test::deliver(*anna, *boris);
+    const auto texts = test::texts(*anna, *g);
+    CHECK(texts.size() == 3);
+    const auto before = everything(*anna);
+    REQUIRE(before.size() >= 8);
+    anna.reset();
+
+    to_earlier_layout(dir.path() / "anna");
+    {
+        auto db = open_db(dir.path() / "anna");
+        CHECK(count(db, "SELECT count(*) FROM records") ==
+              static_cast<std::int64_t>(before.size()));
+        CHECK(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'record_keys'") == 0);
+        CHECK(count(db, "SELECT count(*) FROM records WHERE length(group_id) = 32") ==
+              static_cast<std::int64_t>(before.size()));
+    }
+
+    anna = test::reopen(dir.path() / "anna");
+    REQUIRE(anna);
+    auto& m = NodeTestAccess::impl(*anna);
+    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 8);
+    // The tombstone, whose envelope was gone, has a number no envelope takes.
+    CHECK(count(m.db, "SELECT count(*) FROM record_ids WHERE n < 0") == 1);
+    CHECK(count(m.db, "SELECT count(*) FROM records WHERE n < 0") == 1);
+    check_same(before, everything(*anna));
+    CHECK(test::texts(*anna, *g) == texts);
+
+    // It works on: writes, receives, redacts and syncs.
+    REQUIRE(anna->post(*g, "after the migration"));
+    REQUIRE(boris->post(*g, "boris after"));
+    test::deliver(*boris, *anna);
+    auto texts_now = test::texts(*anna, *g);
+    CHECK(texts_now.size() == 5);
+    auto last = anna->post(*g, "to redact");
+    REQUIRE(last);
+    REQUIRE(anna->redact(*g, *last, ""));
+    CHECK(m.records.kind(*last) == RecordKind::redacted);
+    CHECK(test::texts(*anna, *g) == texts_now);
+    test::deliver(*anna, *boris);
+    CHECK(test::texts(*boris, *g) == texts_now);
+    anna.reset();
+    anna = test::reopen(dir.path() / "anna");
+    REQUIRE(anna);
+    CHECK(test::texts(*anna, *g) == texts_now);
+}
