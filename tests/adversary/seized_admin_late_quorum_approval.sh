@@ -14,24 +14,14 @@
 source "$(dirname "$0")/../integration/lib.bash"
 source "$(dirname "$0")/lib_adversary.bash"
 source "$(dirname "$0")/lib_tokens.bash"
+source "$(dirname "$0")/lib_quorum.bash"
 start_relay
 new_member anna "Anna Petrova"
 new_member boris "Boris Ivanov"
 new_member sasha "Sasha Seized"
 new_member mark "Mark Member"
 new_member dan "Dan Newcomer"
-as anna group create "$G" >/dev/null
-as anna group relay add "$G" "$RELAY" >/dev/null
-for w in boris sasha; do
-  as "$w" group join "$(as anna group add "$G" "$(card_of "$w")" --admin 2>/dev/null)" >/dev/null
-done
-invite anna mark
-as anna group quorum "$G" 2 >/dev/null 2>&1
-for w in anna boris sasha mark anna; do as "$w" sync >/dev/null 2>&1 || true; done
-members_of() {
-  as "$1" group members "$G" --json |
-    python3 -c 'import json,sys; print("\n".join(sorted(m["name"] + (" admin" if m["admin"] else "") for m in json.load(sys.stdin))))'
-}
+quorum_scene "boris sasha" "mark"
 [ "$(as mark group quorum "$G")" = 2 ] || fail "setup: quorum not 2"
 # Anna's proposal of a quorum of 3, never approved.
 as anna group quorum "$G" 3 >/dev/null 2>&1 || true

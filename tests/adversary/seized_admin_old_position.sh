@@ -12,6 +12,7 @@
 source "$(dirname "$0")/../integration/lib.bash"
 source "$(dirname "$0")/lib_adversary.bash"
 source "$(dirname "$0")/lib_tokens.bash"
+source "$(dirname "$0")/lib_quorum.bash"
 command -v sqlcipher >/dev/null || fail "needs the sqlcipher shell (Debian: sqlcipher)"
 start_relay
 new_member anna "Anna Petrova"
@@ -28,10 +29,6 @@ invite anna mark
 as anna group quorum "$G" 2 >/dev/null
 for w in anna boris carol mark; do as "$w" sync >/dev/null; done
 GID=$(group_id anna "$G")
-members_of() {
-  as "$1" group members "$G" --json |
-    python3 -c 'import json,sys; print("\n".join(sorted(m["name"] + (" admin" if m["admin"] else "") for m in json.load(sys.stdin))))'
-}
 expected=$(printf '%s\n' "Anna Petrova admin" "Boris Ivanov admin" "Carol Smirnova admin" "Mark Member")
 [ "$(members_of mark)" = "$expected" ] || fail "the group is not as set up: $(members_of mark)"
 [ "$(as carol group quorum "$G")" = 2 ] || fail "setup: Carol does not hold the quorum of 2"

@@ -11,6 +11,7 @@
 source "$(dirname "$0")/../integration/lib.bash"
 source "$(dirname "$0")/lib_adversary.bash"
 source "$(dirname "$0")/lib_tokens.bash"
+source "$(dirname "$0")/lib_quorum.bash"
 K=${KOLOKOL_SEIZED_K:-2}
 start_relay
 new_member anna "Anna Petrova"
@@ -29,10 +30,6 @@ for w in anna boris carol mark; do as "$w" sync >/dev/null; done
 GID=$(group_id anna "$G")
 
 # members_of WHO — "name admin" lines, sorted.
-members_of() {
-  as "$1" group members "$G" --json |
-    python3 -c 'import json,sys; print("\n".join(sorted(m["name"] + (" admin" if m["admin"] else "") for m in json.load(sys.stdin))))'
-}
 expected=$(printf '%s\n' "Anna Petrova admin" "Boris Ivanov admin" "Carol Smirnova admin" "Mark Member")
 [ "$(members_of mark)" = "$expected" ] || fail "the group is not as set up: $(members_of mark)"
 

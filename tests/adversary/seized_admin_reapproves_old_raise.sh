@@ -13,6 +13,7 @@
 source "$(dirname "$0")/../integration/lib.bash"
 source "$(dirname "$0")/lib_adversary.bash"
 source "$(dirname "$0")/lib_tokens.bash"
+source "$(dirname "$0")/lib_quorum.bash"
 command -v sqlcipher >/dev/null || fail "needs the sqlcipher shell (Debian: sqlcipher)"
 start_relay
 new_member anna "Anna Petrova"
@@ -30,10 +31,6 @@ invite anna mark
 as anna group quorum "$G" 2 >/dev/null 2>&1
 ALL="anna boris carol sasha mark"
 for w in $ALL anna; do as "$w" sync >/dev/null 2>&1 || true; done
-members_of() {
-  as "$1" group members "$G" --json |
-    python3 -c 'import json,sys; print("\n".join(sorted(m["name"] + (" admin" if m["admin"] else "") for m in json.load(sys.stdin))))'
-}
 approve_match() {  # WHO PATTERN
   as "$1" sync >/dev/null 2>&1 || true
   for id in $(as "$1" group pending "$G" | awk -v pat="$2" '$0 ~ pat && !/you approved/ {print $1}'); do

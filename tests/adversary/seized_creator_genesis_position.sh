@@ -13,6 +13,7 @@
 source "$(dirname "$0")/../integration/lib.bash"
 source "$(dirname "$0")/lib_adversary.bash"
 source "$(dirname "$0")/lib_tokens.bash"
+source "$(dirname "$0")/lib_quorum.bash"
 command -v sqlcipher >/dev/null || fail "needs the sqlcipher shell (Debian: sqlcipher)"
 start_relay
 new_member anna "Anna Petrova"
@@ -41,10 +42,6 @@ as carol group join "$(as anna group add "$G" "$(card_of carol)" --admin 2>/dev/
 approve_all
 as mark group join "$(as anna group add "$G" "$(card_of mark)" 2>/dev/null)" >/dev/null
 approve_all
-members_of() {
-  as "$1" group members "$G" --json |
-    python3 -c 'import json,sys; print("\n".join(sorted(m["name"] + (" admin" if m["admin"] else "") for m in json.load(sys.stdin))))'
-}
 expected=$(printf '%s\n' "Anna Petrova admin" "Boris Ivanov admin" "Carol Smirnova admin" "Mark Member")
 for w in boris carol mark; do
   [ "$(members_of $w)" = "$expected" ] || fail "setup: $w sees $(members_of $w | tr '\n' ';')"
