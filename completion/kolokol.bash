@@ -75,7 +75,7 @@ _kolokol() {
         verify) opts="--confirm --json" ;;
         group)
             if [ -z "$sub" ]; then
-                COMPREPLY=($(compgen -W "create add token join members remove compromised role quorum pending approve audit rotate relay tor-only retention rekey-interval list --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "create add token join members remove compromised role quorum pending approve withdraw audit rotate relay tor-only retention rekey-interval list --help" -- "$cur"))
                 return
             fi
             case $sub in
@@ -158,7 +158,7 @@ _kolokol() {
     local want_group=0
     case $cmd in
         post | read | chat) [ -z "$sub" ] && want_group=1 ;;
-        group) case $sub in add | token | members | remove | compromised | role | quorum | pending | approve | audit | rotate) [ "$prev" = "$sub" ] && want_group=1 ;; esac ;;
+        group) case $sub in add | token | members | remove | compromised | role | quorum | pending | approve | withdraw | audit | rotate) [ "$prev" = "$sub" ] && want_group=1 ;; esac ;;
     esac
     if [ "$want_group" = 1 ] && [[ $cur != -* ]]; then
         while IFS= read -r g; do [ -n "$g" ] && candidates+=("$g"); done < <(_kolokol_groups)

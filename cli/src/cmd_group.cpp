@@ -383,6 +383,27 @@ void register_group_commands(CLI::App& app) {
                            change);
     });
 
+    auto* withdraw = group->add_subcommand(
+        "withdraw", _("Take back a change you proposed that still waits for approvals (admins)"));
+    withdraw->add_option("GROUP", a.group, _("Group name or id prefix"))->required();
+    withdraw->add_option("ID", a.proposal, _("The proposal's id or a prefix of it (4+ digits)"))
+        ->required();
+    withdraw->footer(
+        _("Example:\n  kolokol group withdraw \"Legal support\" 3fa9c2d1\n\nA withdrawn "
+          "change never takes effect at any member, also if an approval of it comes later or "
+          "was written at the same time: a proposal nobody approved, or one you no longer want, "
+          "cannot be completed long after by an admin whose device was taken."));
+    withdraw->callback([] {
+        auto node = open_node();
+        auto gid = value_or_raise(node->resolve_group(args().group));
+        auto id = value_or_raise(node->resolve_proposal(gid, args().proposal));
+        std::string change;
+        for (const auto& p : value_or_raise(node->pending(gid)))
+            if (p.id == id) change = proposal_change(*node, p);
+        check(node->withdraw(gid, id));
+        std::cout << subst(_("Withdrawn: {}. Sync to tell the others.\n"), change);
+    });
+
     auto* burn = group->add_subcommand(
         "compromised",
         _("Burn notice: a member's device is in other hands; remove them, rotate, alert the "

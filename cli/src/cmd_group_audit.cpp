@@ -111,7 +111,8 @@ std::string control_change(core::Node& node, const core::ControlEntry& e) {
         case Kind::rotation:
             return _("rotate the group's key");
         case Kind::approval:
-            return subst(_("approve {}"), proposal_id_text(e.proposal));
+            return e.withdraw ? subst(_("withdraw {}"), proposal_id_text(e.proposal))
+                              : subst(_("approve {}"), proposal_id_text(e.proposal));
         case Kind::key_update:
             return _("replace their encryption key");
         case Kind::settings:
@@ -257,8 +258,10 @@ void register_group_audit(CLI::App& group) {
                     e.kind == core::ControlEntry::Kind::remove ||
                     e.kind == core::ControlEntry::Kind::set_role)
                     item["target"] = hex(e.target);
-                if (e.kind == core::ControlEntry::Kind::approval)
+                if (e.kind == core::ControlEntry::Kind::approval) {
                     item["proposal"] = hex(e.proposal);
+                    item["withdraw"] = e.withdraw;
+                }
                 records.push_back(std::move(item));
             }
             auto missing = nlohmann::json::array();

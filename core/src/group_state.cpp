@@ -185,13 +185,17 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                 auto waiting = p && g.in(before, *p) ? s.pending.find(*p) : s.pending.end();
                 // What a burned admin proposed can no longer be approved once the burn notice
                 // took effect (§5.11).
-                ok = waiting != s.pending.end() &&
-                     std::find(waiting->second.begin(), waiting->second.end(), op.author) ==
-                         waiting->second.end() &&
-                     (s.members.contains(g.m_ops[*p].author) ||
-                      !g.burned(before, g.m_ops[*p].author)) &&
-                     // Nor does the one a burn notice is about count towards it.
-                     !(is_burn(g.m_ops[*p]) && target_of(g.m_ops[*p]) == op.author);
+                if (op.body.approval().withdraw())
+                    // A withdrawal: by the proposer, of a proposal still waiting where it stands.
+                    ok = waiting != s.pending.end() && g.m_ops[*p].author == op.author;
+                else
+                    ok = waiting != s.pending.end() &&
+                         std::find(waiting->second.begin(), waiting->second.end(), op.author) ==
+                             waiting->second.end() &&
+                         (s.members.contains(g.m_ops[*p].author) ||
+                          !g.burned(before, g.m_ops[*p].author)) &&
+                         // Nor does the one a burn notice is about count towards it.
+                         !(is_burn(g.m_ops[*p]) && target_of(g.m_ops[*p]) == op.author);
             } else if (op.body.has_rotation()) {
                 std::set<MemberTag> grants, members;
                 for (const auto& gr : op.body.rotation().grants()) {
@@ -349,6 +353,14 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
     // First when each proposal takes effect: at itself when it needs one admin, else at the
     // approval that brings its distinct approvers (the proposer first) to what it needs.
     std::map<std::size_t, std::size_t> by_point;  // point of effect → proposal
+    // A proposal its proposer withdrew (valid: it was waiting where the withdrawal stands) counts
+    // no approval written after the withdrawal. One concurrent with it still counts: otherwise a
+    // seized proposer's copy, writing a withdrawal at a stale position, would void changes that
+    // other admins had completed (a removal, a burn notice).
+    std::map<std::size_t, std::vector<std::size_t>> withdrawals;  // proposal → withdrawals
+    for (std::size_t i = 0; i < m_ops.size(); ++i)
+        if (in(set, i) && m_ops[i].body.has_approval() && m_ops[i].body.approval().withdraw())
+            if (auto p = proposal_of(m_ops[i])) withdrawals[*p].push_back(i);
     for (std::size_t i = 0; i < m_ops.size(); ++i) {
         if (!in(set, i)) continue;
         const auto& op = m_ops[i];
@@ -359,9 +371,13 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
                 f.pending[i] = {op.author};
         } else if (op.body.has_approval()) {
             auto p = proposal_of(op);
-            if (!p) continue;
+            if (!p || op.body.approval().withdraw()) continue;
             auto it = f.pending.find(*p);
             if (it == f.pending.end()) continue;  // not in the set, or complete already
+            if (auto w = withdrawals.find(*p);
+                w != withdrawals.end() && std::any_of(w->second.begin(), w->second.end(),
+                                                      [&](std::size_t x) { return reaches(i, x); }))
+                continue;  // written after its proposer withdrew it
             auto& approvers = it->second;
             if (std::find(approvers.begin(), approvers.end(), op.author) != approvers.end())
                 continue;
@@ -372,6 +388,9 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
             }
         }
     }
+    // Still waiting and withdrawn: no longer listed as waiting.
+    for (const auto& [p, ws] : withdrawals)
+        if (f.pending.erase(p) > 0) f.withdrawn.insert(p);
     for (const auto& [p, e] : f.effect) by_point.emplace(e, p);
     std::vector<std::pair<std::size_t, std::size_t>> removes;  // (removal, point of effect)
     for (const auto& [p, e] : f.effect)
@@ -606,7 +625,7 @@ bool GroupState::burned(const MemberKey& who) const {
 
 bool GroupState::exempt_from_strong_remove(const pb::RecordBody& body) const {
     if (body.has_membership()) return body.membership().kind() == pb::MembershipOp::REMOVE;
-    if (!body.has_approval()) return false;
+    if (!body.has_approval() || body.approval().withdraw()) return false;
     auto it = m_index.find(body.approval().proposal().id());
     return it != m_index.end() && is_kind(m_ops[it->second], pb::MembershipOp::REMOVE);
 }
@@ -665,6 +684,11 @@ bool GroupState::pending(const RecordId& op) const {
     auto it = m_index.find(key_of(op));
     return it != m_index.end() && m_final.pending.contains(it->second) &&
            !burned(m_ops[it->second].author);
+}
+
+bool GroupState::withdrawn(const RecordId& op) const {
+    auto it = m_index.find(key_of(op));
+    return it != m_index.end() && m_final.withdrawn.contains(it->second);
 }
 
 bool GroupState::effective(const RecordId& op) const {

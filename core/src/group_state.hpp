@@ -144,6 +144,8 @@ public:
     bool pending(const RecordId& op) const;
     // Whether `op` is valid and has taken effect (a proposal: its approvals are complete).
     bool effective(const RecordId& op) const;
+    // Whether `op` is a proposal its proposer withdrew (§5.10).
+    bool withdrawn(const RecordId& op) const;
 
     const EpochInfo* epoch(const EpochId& id) const;
     std::vector<const EpochInfo*> frontier() const;  // maximal valid epochs
@@ -206,6 +208,8 @@ private:
         // nothing, because they would have left fewer admins than the quorum (§5.10); not in
         // `effect`, so they drop nothing either.
         std::set<std::size_t> idle;
+        // Proposals withdrawn by their proposer: never pending, never in effect.
+        std::set<std::size_t> withdrawn;
     };
     using Bits = std::vector<std::uint64_t>;
 

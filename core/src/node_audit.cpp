@@ -82,6 +82,7 @@ ControlEntry entry_of(const GroupState& g, const ControlRecord& r) {
     } else if (b.has_approval()) {
         e.kind = ControlEntry::Kind::approval;
         if (b.approval().proposal().id().size() == 32) e.proposal = ref_id(b.approval().proposal());
+        e.withdraw = b.approval().withdraw();
     } else if (b.has_settings()) {
         e.kind = ControlEntry::Kind::settings;
         const auto& s = b.settings();

@@ -447,6 +447,35 @@ Status Node::approve(const GroupId& group, const RecordId& proposal, std::string
     return {};
 }
 
+Status Node::withdraw(const GroupId& group, const RecordId& proposal) {
+    auto& m = *m_impl;
+    if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
+    EpochId epoch{};
+    {
+        const auto& g = m.state(group);
+        auto waiting = g.pending();
+        auto it = std::find_if(waiting.begin(), waiting.end(),
+                               [&](const Proposal& p) { return p.id == proposal; });
+        if (it == waiting.end()) return fail(CoreErrc::not_found, "no such proposal is waiting");
+        if (it->proposer != me())
+            return fail(CoreErrc::not_permitted, "only the admin who proposed it can withdraw it");
+        bool found = false;
+        for (const auto& r : g.records())
+            if (r.id == proposal) {
+                epoch = r.epoch;
+                found = true;
+            }
+        if (!found) return fail(CoreErrc::not_found, "no such proposal is waiting");
+    }
+    pb::RecordBody body;
+    body.mutable_approval()->mutable_proposal()->set_id(to_string(proposal));
+    body.mutable_approval()->mutable_proposal()->set_epoch_id(to_string(epoch));
+    body.mutable_approval()->set_withdraw(true);
+    if (auto r = m.write(group, std::move(body), m.rotation_epoch(group)); !r)
+        return std::unexpected(r.error());
+    return {};
+}
+
 Result<std::vector<ProposalView>> Node::pending(const GroupId& group) {
     if (!m_impl->genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
     const auto& g = m_impl->state(group);

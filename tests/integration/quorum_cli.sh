@@ -121,6 +121,23 @@ grep -q "Сигнал о захвате: устройство участника
 as boris group members "$G" | grep -q "Eve Kuznetsova" && fail "Eve is still a member after the approved burn notice"
 echo "ok: a burn notice approved in Russian posts its alert in Russian"
 
+# A proposal withdrawn by its proposer: gone at every admin, and an approval of it refused.
+new_member wendy "Wendy Withdrawn"
+as anna sync >/dev/null
+as anna group add "$G" "$(card_of wendy)" > /dev/null 2>&1
+WID=$(as anna group pending "$G" --json | python3 -c 'import json,sys; print(next(p["id"] for p in json.load(sys.stdin) if "Wendy" in p["change"]))')
+if as boris group withdraw "$G" "${WID:0:8}" >/dev/null 2>"$WORK/notmine.err"; then
+  fail "Boris withdrew Anna's proposal"
+fi
+as anna group withdraw "$G" "${WID:0:8}" > "$WORK/withdraw.out" || fail "group withdraw: $(cat "$WORK/withdraw.out")"
+grep -q "Withdrawn: add Wendy Withdrawn" "$WORK/withdraw.out" || fail "withdraw said: $(cat "$WORK/withdraw.out")"
+as anna sync >/dev/null
+as boris sync >/dev/null
+as boris group pending "$G" --json | grep -q "${WID:0:16}" && fail "Boris still lists the withdrawn proposal"
+as boris group approve "$G" "${WID:0:8}" >/dev/null 2>&1 && fail "Boris approved a withdrawn proposal"
+as boris group members "$G" | grep -q "Wendy" && fail "the withdrawn add took effect"
+echo "ok: a withdrawn add is gone at every admin and cannot be approved"
+
 # Lowering the quorum is itself a proposal.
 as boris group quorum "$G" 1 > "$WORK/lower.out"
 grep -q "Proposed a quorum of 1" "$WORK/lower.out" || fail "quorum change under a quorum: $(cat "$WORK/lower.out")"

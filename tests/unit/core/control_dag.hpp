@@ -124,5 +124,11 @@ inline pb::RecordBody approve(const RecordId& proposal) {
     b.mutable_approval()->mutable_proposal()->set_epoch_id(std::string(32, '\0'));
     return b;
 }
+// The proposer takes a waiting proposal back (§5.10).
+inline pb::RecordBody withdraw(const RecordId& proposal) {
+    auto b = approve(proposal);
+    b.mutable_approval()->set_withdraw(true);
+    return b;
+}
 
 }  // namespace kolokol::test::dag

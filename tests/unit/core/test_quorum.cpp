@@ -975,3 +975,49 @@ TEST_CASE(
     CHECK(after->id != before_id);
     CHECK(after->body.rotation().control_grants_size() == 0);
 }
+
+TEST_CASE(
+    "quorum: a withdrawn proposal counts no approval written after the withdrawal; a "
+    "concurrent one still completes it") {
+    // A proposes adding D and withdraws it; B approves it after seeing the withdrawal: it does
+    // not count. A proposes adding E and withdraws it while B, not having seen that, approves:
+    // the completion stands — otherwise a seized proposer's copy could void, from a stale
+    // position, changes the other admins had completed. The same in any order.
+    const MemberKey E = key(7);
+    auto d = admins_abc(2);
+    auto add_d = d.write(A, add(D, false));
+    auto w_d = d.write(A, withdraw(add_d));
+    d.write(B, approve(add_d));
+    auto add_e = d.write(A, add(E, false));
+    const auto seen = d.state().heads();
+    auto w_e = d.write(A, withdraw(add_e));
+    auto b_concurrent = d.write(B, approve(add_e), seen);
+    auto check = [&](const GroupState& s) {
+        CHECK(s.status(w_d) == OpStatus::valid);
+        CHECK(s.status(w_e) == OpStatus::valid);
+        CHECK(s.withdrawn(add_d));
+        CHECK_FALSE(s.effective(add_d));
+        CHECK_FALSE(s.pending(add_d));
+        CHECK_FALSE(s.is_member(D));
+        CHECK(s.status(b_concurrent) == OpStatus::valid);
+        CHECK(s.effective(add_e));
+        CHECK(s.is_member(E));
+        CHECK(s.pending().empty());
+    };
+    check(d.state());
+    crypto::DeterministicRandom rng(13);
+    for (int trial = 0; trial < 20; ++trial) {
+        auto ops = d.ops;
+        for (std::size_t i = ops.size(); i > 1; --i) std::swap(ops[i - 1], ops[rng.uniform(i)]);
+        check(GroupState::compute(d.genesis, ops, nullptr));
+    }
+    // Only the proposer withdraws, and only what still waits where the withdrawal stands.
+    auto add_x = d.write(A, add(X, false));
+    auto by_b = d.write(B, withdraw(add_x));
+    CHECK(d.state().status(by_b) == OpStatus::invalid);
+    d.write(B, approve(add_x));
+    REQUIRE(d.state().effective(add_x));
+    auto too_late = d.write(A, withdraw(add_x));
+    CHECK(d.state().status(too_late) == OpStatus::invalid);
+    CHECK(d.state().is_member(X));
+}

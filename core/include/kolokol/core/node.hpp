@@ -131,6 +131,7 @@ struct ControlEntry {
     bool compromised = false;            // remove: a burn notice (§5.11)
     std::int64_t compromised_at_ms = 0;  // burn notice: the detention time given, 0 when none
     RecordId proposal{};                 // approval: the proposal it approves
+    bool withdraw = false;               // approval: the proposer took the proposal back
     // settings: what it sets (each only when the record sets it).
     std::optional<std::string> name;
     std::optional<std::vector<std::string>> relays;
@@ -345,6 +346,10 @@ public:
     // (`burn_alert`, or a text in English when empty) in the new epoch.
     Status approve(const GroupId& group, const RecordId& proposal,
                    std::string_view burn_alert = {});
+    // The proposer takes back a proposal of theirs that still waits (not_found when none such
+    // waits, not_permitted when another admin proposed it): it never takes effect at any
+    // member, whatever approvals come after or concurrently (docs/design.md §5.10).
+    Status withdraw(const GroupId& group, const RecordId& proposal);
     // The proposals waiting for approvals, in (Lamport, id) order.
     Result<std::vector<ProposalView>> pending(const GroupId& group);
     // The waiting proposal whose id starts with `prefix` (≥ 4 hex digits). bad_input for a
