@@ -282,8 +282,8 @@ class Splitter {
 public:
     explicit Splitter(Plain& out) : m_out(out) {}
     // In pieces: the first envelope is found before the locked buffer takes the next piece.
+    static constexpr std::size_t kPiece = std::size_t{64} << 10;
     Status feed(ByteView data) {
-        constexpr std::size_t kPiece = std::size_t{64} << 10;
         while (!data.empty()) {
             const auto n = std::min(data.size(), kPiece);
             if (auto ok = feed_piece(data.first(n)); !ok) return ok;
@@ -313,7 +313,21 @@ private:
             return std::unexpected(bad(KOLOKOL_TEXT(
                 "the backup's keys and groups are larger than 64 MiB: not a Kolokol backup")));
         if (m_head_used + data.size() > m_head.size()) {
-            crypto::SecretBytes grown(std::max(m_head.size() * 2, m_head_used + data.size()));
+            // Growing needs the old buffer and the new one locked at once; past what this user
+            // may lock the process would end (§3.3), so the backup is refused first: with a
+            // buffer just large enough when doubling does not fit, else with one line.
+            auto size = std::max(m_head.size() * 2, m_head_used + data.size());
+            if (const auto left = crypto::lockable_bytes_left()) {
+                constexpr std::size_t kSpare = std::size_t{1} << 20;  // for the other secrets
+                const auto room = *left > kSpare ? *left - kSpare : 0;
+                if (size > room) size = std::max(m_head_used + data.size(), m_head.size() + kPiece);
+                if (size > room)
+                    return std::unexpected(bad(KOLOKOL_TEXT(
+                        "the backup's keys and groups need more locked memory than this user may "
+                        "lock: raise the limit (ulimit -l, RLIMIT_MEMLOCK) or restore as a user "
+                        "who may lock more")));
+            }
+            crypto::SecretBytes grown(size);
             if (m_head_used > 0) std::memcpy(grown.data(), m_head.data(), m_head_used);
             m_head = std::move(grown);
         }

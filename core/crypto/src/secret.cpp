@@ -41,6 +41,28 @@ std::size_t round_to_pages(std::size_t n) {
     return (n + p - 1) / p * p;
 }
 
+}  // namespace
+
+std::optional<std::size_t> lockable_bytes_left() {
+    struct rlimit lim {};
+    if (::getrlimit(RLIMIT_MEMLOCK, &lim) != 0 || lim.rlim_max == RLIM_INFINITY)
+        return std::nullopt;
+    std::size_t locked = 0;
+    if (std::FILE* f = std::fopen("/proc/self/status", "re")) {
+        char line[256];
+        while (std::fgets(line, sizeof line, f))
+            if (std::strncmp(line, "VmLck:", 6) == 0) {
+                locked = static_cast<std::size_t>(std::strtoull(line + 6, nullptr, 10)) * 1024;
+                break;
+            }
+        std::fclose(f);
+    }
+    const auto limit = static_cast<std::size_t>(lim.rlim_max);
+    return limit > locked ? limit - locked : 0;
+}
+
+namespace {
+
 // mlock, raising the soft RLIMIT_MEMLOCK to the hard one once if the soft one is what refuses.
 bool lock_pages(void* at, std::size_t n) {
     if (::mlock(at, n) == 0) return true;

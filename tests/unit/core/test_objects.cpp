@@ -678,6 +678,43 @@ TEST_CASE("retention: expired records, chunks and epoch secrets are gone from ev
     }
 }
 
+TEST_CASE("retention: a kept message does not name the expired one before it on its chain") {
+    // Anna posts M1 and, half a period later, K, whose `prev` is M1. Once M1 expires and K does
+    // not, no row may still name M1 (SECURITY.md row 30): K's link to it is cut.
+    TempDir dir;
+    std::int64_t now = 1'900'000'000'000;
+    auto clock = [&] { return now; };
+    auto a = make_node(dir.path() / "a", "Anna");
+    a->set_clock(clock);
+    auto g = *a->create_group("G");
+    REQUIRE(a->set_retention(g, 24 * 3600).has_value());
+    auto m1 = a->post(g, "first, to expire");
+    REQUIRE(m1.has_value());
+    now += 14 * 3600 * 1000LL;
+    auto k = a->post(g, "second, kept");
+    REQUIRE(k.has_value());
+    auto& im = NodeTestAccess::impl(*a);
+    auto prev_of = [&](const RecordId& id) {
+        auto row = im.records.row(id);
+        REQUIRE(row.has_value());
+        return row->prev;
+    };
+    REQUIRE(prev_of(*k) == std::optional<RecordId>(*m1));
+    now += 14 * 3600 * 1000LL;
+    auto r = a->apply_retention();
+    REQUIRE(r.has_value());
+    CHECK(r->records >= 1);
+    CHECK(texts(*a, g) == std::vector<std::string>{"second, kept"});
+    CHECK_FALSE(prev_of(*k).has_value());
+    auto plain = dir.path() / "plain.db";
+    std::ofstream(plain).close();
+    REQUIRE(im.db.exec("ATTACH DATABASE '" + plain.string() + "' AS plaintext KEY ''"));
+    REQUIRE(im.db.exec("SELECT sqlcipher_export('plaintext')"));
+    auto bytes = str(read_file(plain));
+    CHECK(bytes.find(std::string(as_chars(ByteView(*k)))) != std::string::npos);
+    CHECK(bytes.find(std::string(as_chars(ByteView(*m1)))) == std::string::npos);
+}
+
 TEST_CASE("an object and its files are stored all or nothing, also when the disk fills") {
     Team t;
     auto& impl = NodeTestAccess::impl(*t.a);

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "kolokol/crypto/bytes.hpp"
@@ -51,6 +52,11 @@ private:
 // thread can allocate or free a secret afterwards (they block). For a process that is about to
 // end because its store is gone (see storage::StoreGuard); nothing may use a secret afterwards.
 void wipe_all_secrets();
+
+// How many more bytes this process may lock: the hard RLIMIT_MEMLOCK (the soft one is raised to
+// it when locking needs it) less what is locked now (VmLck). nullopt when unlimited. A caller
+// that would grow a secret buffer past it refuses instead, since failing to lock ends the process.
+std::optional<std::size_t> lockable_bytes_left();
 
 // Constant-time equality. Different sizes compare unequal (size is not secret).
 bool equal_ct(ByteView a, ByteView b);
