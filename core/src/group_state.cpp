@@ -587,6 +587,19 @@ bool GroupState::burn_spares(std::size_t i, std::size_t notice, std::size_t effe
     // anyway (§5.3).
     if (in(m_anc[i], effect)) return true;
     const auto& m = m_ops[notice].body.membership();
+    // An approval of a proposal its proposer withdrew, written without having seen the
+    // withdrawal: dropped even when the notice has seen it. Otherwise a seized admin's copy,
+    // approving from a stale position, completes a change its proposer took back, and the notice
+    // — written once the damage is seen, so having seen it — would leave it standing (§5.10).
+    if (op.body.has_approval() && !op.body.approval().withdraw())
+        if (auto p = proposal_of(op))
+            for (std::size_t w = 0; w < m_ops.size(); ++w) {
+                const auto& wop = m_ops[w];
+                if (m_status[w] != OpStatus::invalid && wop.body.has_approval() &&
+                    wop.body.approval().withdraw() && proposal_of(wop) == p &&
+                    wop.author == m_ops[*p].author && !in(m_anc[i], w))
+                    return false;
+            }
     if (in(m_anc[notice], i)) {
         // In the notice's causal past: it stands, unless a detention time is given and the
         // record is later on the member's chain than the notice's cutoff, is stamped after that

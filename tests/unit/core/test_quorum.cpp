@@ -1021,3 +1021,39 @@ TEST_CASE(
     CHECK(d.state().status(too_late) == OpStatus::invalid);
     CHECK(d.state().is_member(X));
 }
+
+TEST_CASE(
+    "quorum: a seized admin's approval of a withdrawn proposal is dropped by its burn "
+    "notice, also once seen") {
+    // A proposes making M an admin and withdraws it; S (seized), not having seen the
+    // withdrawal, approves: the concurrent approval completes it. A and B then burn S, having
+    // seen the approval: the notice drops it all the same, and M is no admin, in any order.
+    const MemberKey S = key(8);
+    Dag d;
+    d.write(A, add(B, true));
+    d.write(A, add(S, true));
+    d.write(A, add(M, false));
+    d.write(A, quorum(2));
+    auto promote = d.write(A, set_role(M, true));
+    const auto seen = d.state().heads();
+    d.write(A, withdraw(promote));
+    auto s_approves = d.write(S, approve(promote), seen);
+    REQUIRE(d.state().is_admin(M));  // before the notice: completed
+    auto notice = d.write(A, burn(S));
+    d.write(B, approve(notice));
+    auto check = [&](const GroupState& s) {
+        CHECK(s.effective(notice));
+        CHECK_FALSE(s.is_member(S));
+        CHECK(s.status(s_approves) == OpStatus::dropped);
+        CHECK_FALSE(s.effective(promote));
+        CHECK_FALSE(s.is_admin(M));
+        CHECK(s.is_member(M));
+    };
+    check(d.state());
+    crypto::DeterministicRandom rng(17);
+    for (int trial = 0; trial < 20; ++trial) {
+        auto ops = d.ops;
+        for (std::size_t i = ops.size(); i > 1; --i) std::swap(ops[i - 1], ops[rng.uniform(i)]);
+        check(GroupState::compute(d.genesis, ops, nullptr));
+    }
+}
