@@ -291,6 +291,17 @@ public:
                            host_of(address), bytes, budget)
                   << "\n";
     }
+    void on_retry(const std::string& address, const Error& error, int attempt,
+                  std::chrono::milliseconds wait) override {
+        if (!args().verbose) return;
+        if (m_bar) m_bar->finish(false);
+        m_bar.reset();
+        std::cerr << "kolokol: "
+                  << subst(_("the connection to {} failed ({}): trying again in {} ms (attempt "
+                             "{})"),
+                           host_of(address), translated(error), wait.count(), attempt)
+                  << "\n";
+    }
     void on_freeze(const std::string& address, std::uint64_t bytes, std::uint64_t budget) override {
         if (!args().verbose) return;
         if (m_bar) m_bar->finish(false);

@@ -3,7 +3,8 @@
 # namespace drops every packet of a connection to the relay once 16 KiB have come from the
 # relay's side (`ct reply bytes gt 16384 drop`): no reset, the data just stops, as behind the
 # national filter. The member syncs N messages and an attachment through it (a kill -9 of its
-# first sync in the middle, then of the relay in the middle of the next), and gets them
+# first sync in the middle, then of the relay in the middle of the next, which tries again
+# until the relay is back), and gets them
 # byte-identical, nothing lost or duplicated; sync -v and doctor say short connections are used.
 # Needs root, network namespaces and nftables: without them it says so loudly and exits 77.
 source "$(dirname "$0")/lib.bash"
@@ -108,11 +109,18 @@ sleep "${KOLOKOL_FREEZE_RELAY_KILL_AFTER:-0.15}"
 kill -0 "$sync_pid" 2>/dev/null || fail "boris's second sync ended before the relay could be killed in its middle: $(tail -5 "$WORK/boris_second.log")"
 kill -9 "$RELAY_PID"
 wait "$RELAY_PID" 2>/dev/null || true
-wait "$sync_pid" 2>/dev/null || true
-grep -q "short connections" "$WORK/boris_second.log" || fail "the second sync did not start in short connections: $(tail -5 "$WORK/boris_second.log")"
+# Started again at once on the same data and port: the sync, which had carried something,
+# tries its refused connections again after a pause (250 ms, doubled each time) and ends
+# by itself, with everything.
 ns_relay
+rc=0
+wait "$sync_pid" 2>/dev/null || rc=$?
+grep -q "short connections" "$WORK/boris_second.log" || fail "the second sync did not start in short connections: $(tail -5 "$WORK/boris_second.log")"
+[ "$rc" -eq 0 ] || fail "boris's second sync did not outlast the relay's restart (exit $rc): $(tail -5 "$WORK/boris_second.log")"
+grep -q "trying again in" "$WORK/boris_second.log" || fail "the second sync did not say it tried the relay again: $(tail -5 "$WORK/boris_second.log")"
 after_second=$(stored_now)
-echo "ok: the relay killed -9 in the middle of boris's second sync (messages held: $before_second before it, $after_second after it), and started again"
+[ "$after_second" -eq $((N + LATE)) ] || fail "boris's second sync ended with $after_second messages, not $((N + LATE))"
+echo "ok: the relay killed -9 in the middle of boris's second sync (messages held: $before_second before it) and started again; the sync tried again ($(grep -c "trying again in" "$WORK/boris_second.log") retries) and ended with all $after_second"
 
 # Then one sync, bounded in time, must bring everything.
 rc=0

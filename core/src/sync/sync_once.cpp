@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "kolokol/core/errors.hpp"
+#include "kolokol/transport/session_error.hpp"
 
 namespace kolokol::core {
 
@@ -132,6 +133,22 @@ constexpr std::uint64_t budget_for(std::uint64_t limit) {
 constexpr std::uint64_t kMinFreezeBytes = 2 << 10;
 constexpr int kMaxDials = 20'000;
 
+// A connection that failed for a reason the network gives rather than the peer's answer: the
+// relay restarting, a filter that drops a flow's first packets for a while, a reset. Once a
+// sync with the address has carried something, such a failure is tried again after a pause
+// (SyncOnceOptions::max_connect_retries) rather than ending the sync.
+bool network_failure(const Error& e) {
+    return e.code == transport::TransportErrc::connect_failed ||
+           e.code == transport::TransportErrc::handshake_timeout ||
+           e.code == transport::TransportErrc::truncated ||
+           e.code == transport::TransportErrc::io_error;
+}
+
+// The pause before the n-th retry in a row (n >= 1): 250 ms, doubled each time, at most 4 s.
+std::chrono::milliseconds retry_pause(int n) {
+    return std::chrono::milliseconds(250) * (1 << std::clamp(n - 1, 0, 4));
+}
+
 // The options of one short connection (or of the first session, before any freeze is known).
 void short_options(transport::SyncOptions& s, std::optional<std::uint64_t> limit, bool whole,
                    bool parts_only) {
@@ -244,6 +261,18 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
         asio::steady_timer t(io, std::chrono::milliseconds(2));
         co_await t.async_wait(asio::use_awaitable);
     };
+    // Waits `d`, in steps that notice a stop request.
+    auto wait_for = [&io, &o](std::chrono::milliseconds d) -> asio::awaitable<void> {
+        const auto until = std::chrono::steady_clock::now() + d;
+        while (!o.stop.requested() && std::chrono::steady_clock::now() < until) {
+            asio::steady_timer t(
+                io, std::min<std::chrono::steady_clock::duration>(
+                        std::chrono::milliseconds(50), until - std::chrono::steady_clock::now()));
+            co_await t.async_wait(asio::use_awaitable);
+        }
+    };
+    // Some session of this call carried something: a network failure after that is retried.
+    bool reached = false;
 
     // One session: its options, the dial, and what it did. Returns the session's result; on a
     // freeze or a spent budget, `progress` says whether it stored or learned anything.
@@ -308,6 +337,7 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
         counted.reset();
         if (one) {
             add_up(total, *one);
+            reached = true;
             co_return Step{std::move(one), true};
         }
         const auto code = one.error().code;
@@ -329,6 +359,7 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
         const bool progress =
             replica.stored() > stored_before || partial_bytes() > partial_before ||
             partials->advances != advances_before || partials->queue.size() > queued_before;
+        reached = reached || progress || last->wire_bytes_received > 0;
         co_return Step{std::move(one), progress};
     };
 
@@ -357,6 +388,7 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
     // The lead: the first session, the fetches and the reconciliation, and parts too.
     auto lead = [&]() -> asio::awaitable<Result<transport::SyncReport>> {
         int fruitless = 0;
+        int retries = 0;
         // However much progress each makes, a sync with one address ends: 5 MiB in connections
         // of 8 KiB is some 700.
         for (int dial = 0; dial < kMaxDials; ++dial) {
@@ -396,6 +428,15 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
                 s = co_await step(parts_only, false, false);
             }
             start_helpers();
+            if (!s->result && network_failure(s->result.error()) && reached &&
+                !o.stop.requested() && retries < o.max_connect_retries) {
+                ++retries;
+                const auto wait = retry_pause(retries);
+                if (o.observer) o.observer->on_retry(address, s->result.error(), retries, wait);
+                co_await wait_for(wait);
+                continue;
+            }
+            retries = 0;
             if (s->result) {
                 fruitless = 0;
                 // A session that fetched only parts is followed by one that reconciles; one
@@ -433,7 +474,14 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
                 continue;
             }
             const auto code = s.result.error().code;
-            // Anything else than a freeze or a spent budget is the lead's to see and report.
+            // A network failure is retried as the lead does (and counted as fruitless, so a
+            // helper gives up where the lead would); anything else than a freeze or a spent
+            // budget is the lead's to see and report.
+            if (network_failure(s.result.error()) && reached) {
+                if (++fruitless > o.max_connect_retries) co_return;
+                co_await wait_for(retry_pause(fruitless));
+                continue;
+            }
             if (code != transport::SyncErrc::stalled && code != transport::SyncErrc::budget_spent)
                 co_return;
             if (++fruitless >= std::max(o.max_fruitless_redials, 1)) co_return;

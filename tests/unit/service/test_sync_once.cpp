@@ -33,7 +33,7 @@ std::string dead_address(const std::string& live) {
 
 // Counts what sync_once says as it goes; `on_start` runs as each session starts.
 struct Counter final : SyncOnceObserver {
-    std::size_t sessions = 0, ends = 0, addresses = 0, maintained = 0;
+    std::size_t sessions = 0, ends = 0, addresses = 0, maintained = 0, retries = 0;
     std::function<void()> on_start;
     void on_session(const std::string&, const GroupId&) override {
         ++sessions;
@@ -42,6 +42,9 @@ struct Counter final : SyncOnceObserver {
     void on_session_end(bool) override { ++ends; }
     void on_address(const SyncAddressReport&) override { ++addresses; }
     void on_maintained(const SyncOnceReport&) override { ++maintained; }
+    void on_retry(const std::string&, const Error&, int, std::chrono::milliseconds) override {
+        ++retries;
+    }
 };
 
 SyncOnceOptions quick(Counter& counter) {
@@ -136,6 +139,9 @@ TEST_CASE("sync_once reports an unreachable address and still syncs the next") {
     REQUIRE(report.addresses[0].errors.size() == 1);
     CHECK(report.addresses[0].errors[0].code == transport::TransportErrc::connect_failed);
     CHECK(report.addresses[0].synced == 0);
+    // An address that never carried anything in this sync is not tried again: its failure
+    // goes straight to the next address (or fallback).
+    CHECK(counter.retries == 0);
     CHECK(report.addresses[1].errors.empty());
     CHECK(report.addresses[1].synced == 1);
     CHECK(has_text(bs, p.g, "past the dead one"));

@@ -14,6 +14,7 @@
 // called on the calling thread, except on_progress and on_stored (the session's thread, which
 // is the calling thread for these blocking sessions, but may not stay so).
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -121,6 +122,11 @@ public:
     // last one stopped (DESIGN §9.14).
     virtual void on_connections(const std::string& /*address*/, int /*connections*/,
                                 std::uint64_t /*bytes*/, std::uint64_t /*fetches*/) {}
+    // A connection to `address` failed with `error` (the network's: a refused or reset
+    // connection, a handshake that timed out) after this sync had carried something over the
+    // address: it is tried again after `wait`, the `attempt`-th time in a row.
+    virtual void on_retry(const std::string& /*address*/, const Error& /*error*/, int /*attempt*/,
+                          std::chrono::milliseconds /*wait*/) {}
 };
 
 struct SyncOnceOptions {
@@ -149,6 +155,12 @@ struct SyncOnceOptions {
     // envelopes wait for their parts: one fetches and reconciles, the others fetch parts of
     // other envelopes (DESIGN §9.14). 1: one at a time.
     int short_connections_at_once = 3;
+    // A connection that fails for a network reason (refused, reset, a handshake timing out)
+    // after some session of the sync with the address carried something is tried again after
+    // 250 ms, doubled each time up to 4 s, at most this many times in a row (DESIGN §9.14); a
+    // relay restarting, or a filter that drops a flow's first packets for a while, does not end
+    // the sync. 0: never.
+    int max_connect_retries = 5;
 
     // The default sync options of a one-shot sync: a progress timeout that takes a frozen
     // connection for what it is within seconds.
