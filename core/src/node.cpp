@@ -59,6 +59,7 @@ void IngestReport::merge(const IngestReport& o) {
     pending += o.pending;
     unreadable += o.unreadable;
     over_quota += o.over_quota;
+    evicted += o.evicted;
     rejected += o.rejected;
     foreign_chunks += o.foreign_chunks;
     dropped += o.dropped;

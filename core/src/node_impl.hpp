@@ -299,6 +299,8 @@ struct Node::Impl {
     static constexpr std::int64_t kDroppedRowsPerGroup = 100'000;
     std::int64_t dropped_rows_per_author = kDroppedRowsPerAuthor;  // tests lower them
     std::int64_t dropped_rows_per_group = kDroppedRowsPerGroup;
+    // Rows forgotten at once when the group's rows are full (RecordStore::evict_dropped).
+    static constexpr std::int64_t kDroppedEvictBatch = 1'024;
     // Judges again the kept `removed_author` records of the groups in `control_changed`; those
     // no longer dropped go through ingest again (applied, or held for references).
     Status rejudge_dropped(IngestReport& report, std::vector<RecordId>& retry);

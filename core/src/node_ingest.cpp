@@ -606,9 +606,24 @@ Status Node::Impl::hold_dropped(const Candidate& c, ByteView envelope, bool from
         if (!of_author) return std::unexpected(of_author.error());
         auto of_group = records.dropped_count(group);
         if (!of_group) return std::unexpected(of_group.error());
-        if (*of_author >= dropped_rows_per_author || *of_group >= dropped_rows_per_group) {
+        if (*of_author >= dropped_rows_per_author) {
             ++report.over_quota;  // refused for good: nothing of it is kept to judge again
             return {};
+        }
+        if (*of_group >= dropped_rows_per_group) {
+            // The group's rows are full: the author who holds the most gives up his latest
+            // rows while he holds more than this one would, so a few removed members' copies
+            // (each within the author's cap) cannot take the rows an honest author's record
+            // needs to stand again (§5.4). Evicted in batches, since finding them reads the
+            // group's rows.
+            auto evicted = records.evict_dropped(group, *of_author + 1, kDroppedEvictBatch);
+            if (!evicted) return std::unexpected(evicted.error());
+            if (evicted->empty()) {
+                ++report.over_quota;
+                return {};
+            }
+            if (auto r = envelopes->remove(*evicted); !r) return std::unexpected(r.error());
+            report.evicted += evicted->size();
         }
         auto fits = unverified_fits(charge);
         if (!fits) return std::unexpected(fits.error());

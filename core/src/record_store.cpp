@@ -1,5 +1,7 @@
 #include "record_store.hpp"
 
+#include <tuple>
+
 namespace kolokol::core {
 
 namespace {
@@ -683,9 +685,16 @@ Status RecordStore::hold_dropped(const GroupId& group, const DroppedHeld& row) {
     if (!ok) return ok;
     if (m_db->changes() == 1) {
         if (auto it = m_dropped_by_group.find(group); it != m_dropped_by_group.end()) ++it->second;
-        if (auto it = m_dropped_by_author.find({group, row.author});
-            it != m_dropped_by_author.end())
-            ++it->second;
+        auto it = m_dropped_by_author.find({group, row.author});
+        if (it != m_dropped_by_author.end()) ++it->second;
+        if (auto top = m_dropped_top.find(group); top != m_dropped_top.end()) {
+            if (top->second.first == row.author)
+                ++top->second.second;
+            else if (it == m_dropped_by_author.end())
+                m_dropped_top.erase(top);
+            else if (it->second > top->second.second)
+                top->second = {row.author, it->second};
+        }
     }
     return {};
 }
@@ -720,6 +729,7 @@ Result<std::int64_t> RecordStore::dropped_count(const GroupId& group, const Memb
 void RecordStore::discard_dropped_counts() {
     m_dropped_by_group.clear();
     m_dropped_by_author.clear();
+    m_dropped_top.clear();
 }
 
 Result<std::vector<RecordStore::DroppedHeld>> RecordStore::dropped_of(const GroupId& group) {
@@ -752,6 +762,62 @@ Status RecordStore::release_dropped(const RecordId& id) {
     discard_dropped_counts();
     return run("DELETE FROM dropped_held WHERE id = ?",
                [&](storage::Statement& st) { st.bind(1, ByteView(id)); });
+}
+
+Result<std::vector<RecordId>> RecordStore::evict_dropped(const GroupId& group, std::int64_t wanted,
+                                                         std::int64_t at_most) {
+    std::vector<RecordId> out;
+    MemberKey top{};
+    std::int64_t most = 0;
+    if (auto known = m_dropped_top.find(group); known != m_dropped_top.end()) {
+        std::tie(top, most) = known->second;
+    } else {
+        auto st = m_db->cached(
+            "SELECT author, COUNT(*) AS n FROM dropped_held WHERE group_id = ? GROUP BY author "
+            "ORDER BY n DESC LIMIT 1");
+        if (!st) return std::unexpected(st.error());
+        (*st)->bind(1, ByteView(group));
+        auto r = (*st)->step();
+        if (!r) {
+            (*st)->reset();
+            return std::unexpected(r.error());
+        }
+        if (*r && (*st)->column_blob(0).size() == top.size()) {
+            top = to_array<32>((*st)->column_blob(0));
+            most = (*st)->column_int64(1);
+        }
+        (*st)->reset();
+        m_dropped_top[group] = {top, most};
+    }
+    if (most <= wanted) return out;
+    // Down to what the newcomer would hold, not below: two authors never take rows from each
+    // other in turn.
+    const auto n = std::min(at_most, most - wanted);
+    {
+        auto st = m_db->cached(
+            "SELECT id FROM dropped_held WHERE group_id = ? AND author = ? ORDER BY seq DESC, "
+            "rowid DESC LIMIT ?");
+        if (!st) return std::unexpected(st.error());
+        (*st)->bind(1, ByteView(group)).bind(2, ByteView(top)).bind(3, n);
+        while (true) {
+            auto r = (*st)->step();
+            if (!r) {
+                (*st)->reset();
+                return std::unexpected(r.error());
+            }
+            if (!*r) break;
+            if ((*st)->column_blob(0).size() == RecordId{}.size())
+                out.push_back(to_array<32>((*st)->column_blob(0)));
+        }
+        (*st)->reset();
+    }
+    discard_dropped_counts();
+    for (const auto& id : out)
+        if (auto ok = run("DELETE FROM dropped_held WHERE id = ?",
+                          [&](storage::Statement& st) { st.bind(1, ByteView(id)); });
+            !ok)
+            return std::unexpected(ok.error());
+    return out;
 }
 
 bool RecordStore::dropped_held(const RecordId& id) {

@@ -221,6 +221,13 @@ public:
     Status hold_dropped(const GroupId& group, const DroppedHeld& row);
     Result<std::vector<DroppedHeld>> dropped_of(const GroupId& group);
     Status release_dropped(const RecordId& id);
+    // Makes room in a group whose rows are full for an author who would then hold `wanted`
+    // rows: when the author who holds the most holds more than that, up to `at_most` of his
+    // rows (the latest he wrote: the furthest from any cutoff, so the least likely to stand
+    // again) are forgotten, and returned (their envelopes are the caller's to remove). Empty:
+    // no author holds more, and nothing changed.
+    Result<std::vector<RecordId>> evict_dropped(const GroupId& group, std::int64_t wanted,
+                                                std::int64_t at_most);
     bool dropped_held(const RecordId& id);
     // How many rows the group keeps, of `author`'s when given (counted once, then kept up to
     // date; forgotten with discard_dropped_counts when a transaction is rolled back).
@@ -258,6 +265,9 @@ private:
     // dropped_count's cache: rows per group, and per group and author.
     std::map<GroupId, std::int64_t> m_dropped_by_group;
     std::map<std::pair<GroupId, MemberKey>, std::int64_t> m_dropped_by_author;
+    // Per group, the author who holds the most rows and how many (evict_dropped), kept up to
+    // date by hold_dropped: a flood refused at a full group asks once, not at each record.
+    std::map<GroupId, std::pair<MemberKey, std::int64_t>> m_dropped_top;
 };
 
 }  // namespace kolokol::core

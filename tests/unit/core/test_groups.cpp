@@ -298,6 +298,83 @@ TEST_CASE("a record refused for its author's removal is kept within the quota; b
         CHECK(std::find(seen.begin(), seen.end(), t) == seen.end());
 }
 
+TEST_CASE("a group's kept rows full: the author who holds the most gives up his latest") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto c = make_node(dir.path() / "c", "Carl");
+    auto g = *a->create_group("G");
+    for (auto* n : {b.get(), c.get()}) {
+        auto token = a->add_member(g, card_to_text(n->card()), false, false);
+        REQUIRE(token.has_value());
+        REQUIRE(n->join(*token).has_value());
+    }
+    deliver(*a, *b);
+    deliver(*a, *c);
+    auto& ai = NodeTestAccess::impl(*a);
+    // Each writes before hearing of his removal: records concurrent with it, kept by Anna.
+    auto written = [&](Node& n, int count) {
+        auto& ni = NodeTestAccess::impl(n);
+        auto epoch = ni.state(g).writer_epoch(n.me());
+        REQUIRE(epoch);
+        auto first = prepared_message(n, g, epoch, "kept 0");
+        std::vector<Bytes> out;
+        for (int i = 0; i < count; ++i) {
+            auto body = first;
+            body.mutable_message()->set_text("kept " + std::to_string(i));
+            body.set_seq(first.seq() + static_cast<std::uint64_t>(i));
+            body.set_lamport(first.lamport() + static_cast<std::uint64_t>(i));
+            if (i > 0) {
+                const auto prev = storage::record_id_of(out.back());
+                body.mutable_prev()->set_id(std::string(prev.begin(), prev.end()));
+                body.mutable_prev()->set_epoch_id(std::string(epoch->begin(), epoch->end()));
+            }
+            out.push_back(ni.seal(body, *epoch));
+        }
+        return out;
+    };
+    auto from_boris = written(*b, 4);
+    auto from_carl = written(*c, 3);
+    REQUIRE(a->remove_member(g, b->me()).has_value());
+    REQUIRE(a->remove_member(g, c->me()).has_value());
+    ai.dropped_rows_per_author = 3;
+    ai.dropped_rows_per_group = 4;
+    auto held = [&](const Bytes& env) {
+        return ai.records.dropped_held(storage::record_id_of(env));
+    };
+    // Boris fills his three rows, Carl takes the group's last.
+    for (int i = 0; i < 3; ++i)
+        CHECK(ingest_one(*a, from_boris[i]) == RejectReason::removed_author);
+    CHECK(ingest_one(*a, from_carl[0]) == RejectReason::removed_author);
+    for (int i = 0; i < 3; ++i) CHECK(held(from_boris[i]));
+    CHECK(held(from_carl[0]));
+    // The group is full: Carl's next takes the row of Boris's latest (Boris held 3, Carl would
+    // hold 2), its envelope goes too.
+    auto r = a->ingest(std::vector<Bytes>{from_carl[1]});
+    REQUIRE(r.has_value());
+    CHECK(r->evicted == 1);
+    CHECK(r->over_quota == 0);
+    CHECK(held(from_carl[1]));
+    CHECK_FALSE(held(from_boris[2]));
+    CHECK(held(from_boris[0]));
+    CHECK(held(from_boris[1]));
+    auto gone = a->envelope(storage::record_id_of(from_boris[2]));
+    REQUIRE(gone.has_value());
+    CHECK_FALSE(gone->has_value());
+    // Now both hold 2: neither takes a row from the other, in either order.
+    r = a->ingest(std::vector<Bytes>{from_carl[2]});
+    REQUIRE(r.has_value());
+    CHECK(r->evicted == 0);
+    CHECK(r->over_quota == 1);
+    CHECK_FALSE(held(from_carl[2]));
+    r = a->ingest(std::vector<Bytes>{from_boris[3]});
+    REQUIRE(r.has_value());
+    CHECK(r->evicted == 0);
+    CHECK(r->over_quota == 1);
+    CHECK_FALSE(held(from_boris[3]));
+    CHECK(ai.records.dropped_count(g).value() == 4);
+}
+
 TEST_CASE("a record refused for its author's removal while the quota is full stands again") {
     // Quorum 2: Boris proposes removing Xavier; Clara's device (seized) completes it while
     // Anna's burn notice for Clara waits, and Boris then approves the notice, which voids

@@ -191,6 +191,10 @@ struct IngestReport {
     // and records by non-members that would have waited for their references. Not stored and
     // not noted as rejected, so a carrier may bring them again.
     std::size_t over_quota = 0;
+    // Rows of records refused for their author's removal (kept to be judged again, §5.4)
+    // forgotten to make room in a group whose rows were full: the latest of the author who
+    // held the most.
+    std::size_t evicted = 0;
     std::size_t rejected = 0;
     std::size_t foreign_chunks = 0;  // sync-file chunks under a key we do not hold
     // Sync-file envelopes for another mailbox than the one whose file key sealed their chunk:
