@@ -139,6 +139,17 @@ std::optional<RecordKind> RecordStore::kind(const RecordId& id) {
     return out;
 }
 
+std::optional<std::int64_t> RecordStore::received_ms(const RecordId& id) {
+    auto st = m_db->cached("SELECT r.received_ms FROM records r WHERE " KOLOKOL_BY_ID("1"));
+    if (!st) return std::nullopt;
+    (*st)->bind(1, ByteView(id));
+    auto r = (*st)->step();
+    std::optional<std::int64_t> out;
+    if (r && *r) out = (*st)->column_int64(0);
+    (*st)->reset();
+    return out;
+}
+
 std::optional<Bytes> RecordStore::body_of(ByteView stored, const EpochId& epoch,
                                           std::optional<ByteView> envelope) {
     if (!stored.empty()) return Bytes(stored.begin(), stored.end());

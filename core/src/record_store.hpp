@@ -117,6 +117,8 @@ public:
     bool contains(const RecordId& id);
     // The kind of an applied record; nullopt when it is not held.
     std::optional<RecordKind> kind(const RecordId& id);
+    // When an applied record was stored here (this member's clock); nullopt when it is not held.
+    std::optional<std::int64_t> received_ms(const RecordId& id);
     // The kind and stored body of an applied record; nullopt when it is not held.
     Result<std::optional<std::pair<RecordKind, Bytes>>> body(const RecordId& id);
     // Visits the records of `group` of the given kinds in Lamport order (ties by id), newest

@@ -919,3 +919,59 @@ TEST_CASE("a redaction by an admin whose removal arrives later is void: its targ
     auto& ci = NodeTestAccess::impl(*carl);
     CHECK(*ci.envelopes->contains(*post));
 }
+
+TEST_CASE("retention: a shorter period set by someone else deletes only once held for a day") {
+    TempDir dir;
+    std::int64_t now = 1'900'000'000'000;
+    auto clock = [&] { return now; };
+    auto anna = make_node(dir.path() / "a", "Anna");
+    auto ivan = make_node(dir.path() / "i", "Ivan");
+    auto boris = make_node(dir.path() / "b", "Boris");
+    for (auto* n : {anna.get(), ivan.get(), boris.get()}) n->set_clock(clock);
+    auto g = *anna->create_group("Legal support");
+    for (auto* n : {ivan.get(), boris.get()}) {
+        auto token = anna->add_member(g, card_to_text(n->card()), n == ivan.get(), true);
+        REQUIRE(token.has_value());
+        REQUIRE(n->join(*token).has_value());
+    }
+    auto everyone = {anna.get(), ivan.get(), boris.get()};
+    auto exchange = [&] {
+        for (int round = 0; round < 2; ++round)
+            for (auto* from : everyone)
+                for (auto* to : everyone)
+                    if (from != to) deliver(*from, *to);
+    };
+    exchange();
+    REQUIRE(anna->post(g, "old news").has_value());
+    exchange();
+    now += 3600 * 1000;
+
+    // Ivan, removed without knowing it, sets a minute: Boris holds the setting before the
+    // removal and deletes nothing; the removal then voids it.
+    for (int i = 0; i < 3; ++i) REQUIRE(anna->post(g, "later " + std::to_string(i)));
+    REQUIRE(anna->remove_member(g, ivan->me()).has_value());
+    REQUIRE(ivan->set_retention(g, 60).has_value());
+    deliver(*ivan, *boris);
+    CHECK(boris->retention(g) == 60);
+    now += 120 * 1000;
+    REQUIRE(boris->apply_retention().has_value());
+    auto shown = texts(*boris, g);
+    CHECK(std::find(shown.begin(), shown.end(), "old news") != shown.end());
+    deliver(*anna, *boris);
+    CHECK(boris->retention(g) == 0);
+    CHECK(texts(*boris, g) == texts(*anna, g));
+
+    // Anna's own setting deletes at once at her store, and at Boris's once held there a day.
+    REQUIRE(anna->set_retention(g, 60).has_value());
+    shown = texts(*anna, g);
+    CHECK(std::find(shown.begin(), shown.end(), "old news") == shown.end());
+    deliver(*anna, *boris);
+    REQUIRE(boris->apply_retention().has_value());
+    shown = texts(*boris, g);
+    CHECK(std::find(shown.begin(), shown.end(), "old news") != shown.end());
+    now += 24 * 3600 * 1000LL;  // a day (kRetentionSettleMs)
+    auto r = boris->apply_retention();
+    REQUIRE(r.has_value());
+    CHECK(r->records > 0);
+    CHECK(texts(*boris, g) == texts(*anna, g));
+}
