@@ -468,7 +468,11 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
                 relay_list = i;
                 f.relays_set = true;
             }
-            if (s.set_retention()) f.retention_seconds = s.retention_seconds();
+            if (s.set_retention()) {
+                f.retention_before = f.retention_seconds;
+                f.retention_seconds = s.retention_seconds();
+                f.retention_record = op.id;
+            }
             if (s.set_tor_only()) f.tor_only = s.tor_only();
             if (s.set_quorum()) f.quorum = s.quorum();
             if (s.set_rekey_interval()) f.rekey_interval_seconds = s.rekey_interval_seconds();

@@ -127,6 +127,11 @@ public:
     bool relays_set() const { return m_final.relays_set; }
     bool tor_only() const { return m_final.tor_only; }
     std::uint64_t retention_seconds() const { return m_final.retention_seconds; }
+    // The settings record that set the period (zero when none did), and the period it replaced
+    // in the fold's order: while that record is not settled, deletion keeps to the longer of the
+    // two (§13.8).
+    const RecordId& retention_record() const { return m_final.retention_record; }
+    std::uint64_t retention_before() const { return m_final.retention_before; }
     // How often members write a key update (0 = never; §5.13).
     std::uint64_t rekey_interval_seconds() const { return m_final.rekey_interval_seconds; }
     // Whether `who`'s chain holds two valid key updates at the same seq: two devices sign with
@@ -196,6 +201,8 @@ private:
         bool relays_set = false;  // a settings record set the relay list (perhaps to none)
         bool tor_only = false;
         std::uint64_t retention_seconds = 0;
+        std::uint64_t retention_before = 0;  // the period the last retention setting replaced
+        RecordId retention_record{};         // that setting (zero when none)
         std::uint64_t rekey_interval_seconds = 0;
         std::uint32_t quorum = 1;
         std::vector<std::size_t> rotations;  // valid rotation ops in the fold

@@ -129,6 +129,7 @@ struct Node::Impl {
     void invalidate(const GroupId& group) {
         states.erase(group);
         control_changed.insert(group);
+        redactions_to_recheck.insert(group);
     }
     // Groups whose control records changed since their dropped_held records were judged last.
     std::set<GroupId> control_changed;
@@ -361,6 +362,23 @@ struct Node::Impl {
     Status note_redaction(const RecordId& redaction, const GroupId& group,
                           const pb::RecordBody& body, std::vector<RecordId>& retry);
     bool redaction_noted(const RecordId& target);
+    // Targets of redactions applied in the current batch, tombstoned at its end by
+    // settle_redactions() if a redaction of theirs still stands then: one whose author's removal
+    // comes later in the same batch (catching up in Lamport order) deletes nothing.
+    std::vector<RecordId> redact_later;
+    // Groups whose control records changed in the current batch: their applied redactions are
+    // judged again by settle_redactions(), and the targets of void ones are restored.
+    std::set<GroupId> redactions_to_recheck;
+    // Whether an applied redaction of `target` (whose row is given) stands now: valid at the
+    // current group state (its author not dropped) and written by the target's author or by an
+    // admin at its position.
+    bool redaction_stands(const RecordId& target, const RecordRow& target_row);
+    // At the end of an ingest batch: tombstones what redact_later holds if it is still redacted,
+    // and undoes the tombstones of redactions that became void (§5.4).
+    Status settle_redactions();
+    // Forgets a tombstoned record, and the chunks of a tombstoned manifest, so that the next sync
+    // fetches their envelopes again and ingests them as new (their redaction is void).
+    Status restore_redacted(const RecordId& target, const RecordRow& row);
     // Whether `id` was refused because its author was no member at its position (not_member,
     // removed_author): references to it are cut, not waited for.
     bool rejected_for_membership(const RecordId& id);
@@ -372,6 +390,13 @@ struct Node::Impl {
     bool epoch_retired(const EpochId& epoch);
     // Content records older than the group's retention period (by the author's clock).
     bool expired(const GroupId& group, const pb::RecordBody& body);
+    // How long a retention setting that shortens the period is held here before it deletes
+    // anything: time for its author's removal, if there is one, to arrive (§13.8).
+    static constexpr std::int64_t kRetentionSettleMs = 24LL * 3600 * 1000;
+    // The period that deletes in `group` now: the group's, or, while the setting that shortened
+    // it (written by someone else) has been held here for less than kRetentionSettleMs, the
+    // period it replaced.
+    std::uint64_t deleting_retention(const GroupId& group);
     // Replaces a record's stored body with a tombstone and drops its envelope (and, for a
     // manifest, its chunks').
     Status tombstone(const RecordId& id);

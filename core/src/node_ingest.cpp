@@ -54,6 +54,8 @@ void Node::Impl::forget_uncommitted() {
     object_sets.clear();
     states.clear();
     refetch_rows = -1;
+    redact_later.clear();
+    redactions_to_recheck.clear();
     // Keys a rolled-back batch added or dropped (a welcome token's) are as the store has them.
     (void)load_epochs();
 }
@@ -414,6 +416,9 @@ Result<IngestReport> Node::Impl::ingest_batch(std::span<const Bytes> input) {
             if (auto ok = rejudge_dropped(report, retry); !ok) return std::unexpected(ok.error());
         settled = retry.empty();
     }
+    // Redactions take effect once the batch is in, judged against the group state it leaves,
+    // and those its control records voided are undone.
+    if (auto ok = settle_redactions(); !ok) return std::unexpected(ok.error());
     if (report.rejected > 0) {
         // Bounded: a flood of bad records cannot fill the disk with rejection notes.
         (void)db.exec(

@@ -244,10 +244,10 @@ Status Node::Impl::on_applied(const RecordId& id, const GroupId& group, const pb
         case pb::RecordBody::kRedaction: {
             object_sets.erase(group);
             auto target = to_array<32>(as_bytes(body.redaction().target()));
-            if (auto row = record_row(target)) {
-                // check_payload refused it unless its author or an admin wrote it.
-                if (auto ok = tombstone(target); !ok) return ok;
-            }
+            // check_payload refused it unless its author or an admin wrote it. The target goes at
+            // the end of the batch, if the redaction still stands then: a removal of its author
+            // later in the batch voids it (§5.4), and a tombstone cannot be taken back.
+            if (record_row(target)) redact_later.push_back(target);
             break;
         }
         default:
@@ -256,19 +256,105 @@ Status Node::Impl::on_applied(const RecordId& id, const GroupId& group, const pb
     }
     (void)author_admin;
     // A redaction that came before its target (the target's envelope came from a peer that had
-    // not seen the redaction yet) takes effect now, if its author may redact this record.
-    if (!body.has_redaction() && redaction_noted(id)) {
-        auto authors = records.redaction_authors(id);
-        if (!authors) return std::unexpected(authors.error());
-        bool allowed = false;
-        const auto& g = state(group);
-        for (const auto& by : *authors)
-            if (by == author_of(body) || g.is_admin(by)) allowed = true;
-        if (allowed && !is_control_payload(body)) {
-            object_sets.erase(group);
-            if (auto ok = tombstone(id); !ok) return ok;
+    // not seen the redaction yet) takes effect too, at the end of the batch, if it stands.
+    if (!body.has_redaction() && !is_control_payload(body) && redaction_noted(id))
+        redact_later.push_back(id);
+    return {};
+}
+
+bool Node::Impl::redaction_stands(const RecordId& target, const RecordRow& target_row) {
+    auto st = db.cached("SELECT redaction FROM redactions WHERE target = ?");
+    if (!st) return false;
+    (*st)->bind(1, ByteView(target));
+    std::vector<RecordId> by;
+    while (true) {
+        auto r = (*st)->step();
+        if (!r || !*r) break;
+        by.push_back(to_array<32>((*st)->column_blob(0)));
+    }
+    (*st)->reset();
+    for (const auto& redaction : by) {
+        auto row = record_row(redaction);
+        if (!row || row->group != target_row.group || !record_valid_now(*row)) continue;
+        if (row->author == target_row.author) return true;
+        const auto* pos = state(row->group).at(row->heads);
+        if (!pos) continue;
+        auto m = pos->members.find(row->author);
+        if (m != pos->members.end() && m->second.admin) return true;
+    }
+    return false;
+}
+
+Status Node::Impl::settle_redactions() {
+    auto later = std::exchange(redact_later, {});
+    std::set<RecordId> done;
+    for (const auto& target : later) {
+        if (!done.insert(target).second) continue;
+        auto row = record_row(target);
+        if (!row || !redaction_stands(target, *row)) continue;
+        object_sets.erase(row->group);
+        if (auto ok = tombstone(target); !ok) return ok;
+    }
+    // A redaction applied in an earlier batch whose author a control record of this one dropped
+    // is void (§5.4): its target shows again, once its envelope is fetched again.
+    auto groups = std::exchange(redactions_to_recheck, {});
+    for (const auto& group : groups) {
+        auto st = db.cached("SELECT target, redaction FROM redactions WHERE group_id = ?");
+        if (!st) return std::unexpected(st.error());
+        (*st)->bind(1, ByteView(group));
+        std::vector<std::pair<RecordId, RecordId>> notes;
+        while (true) {
+            auto r = (*st)->step();
+            if (!r) return std::unexpected(r.error());
+            if (!*r) break;
+            notes.emplace_back(to_array<32>((*st)->column_blob(0)),
+                               to_array<32>((*st)->column_blob(1)));
+        }
+        (*st)->reset();
+        std::set<RecordId> checked;
+        for (const auto& [target, redaction] : notes) {
+            if (checked.contains(target)) continue;
+            auto by = record_row(redaction);
+            if (!by || record_valid_now(*by)) continue;
+            checked.insert(target);
+            if (records.kind(target) != RecordKind::redacted) continue;
+            auto row = record_row(target);
+            if (!row || redaction_stands(target, *row)) continue;
+            if (auto ok = restore_redacted(target, *row); !ok) return ok;
         }
     }
+    return {};
+}
+
+Status Node::Impl::restore_redacted(const RecordId& target, const RecordRow& row) {
+    std::vector<RecordId> ids{target};
+    // A manifest's tombstone keeps its attachment id: its chunks (by the same author, marked
+    // redacted with their envelopes deleted) come back with it.
+    auto stored = records.body(target);
+    if (!stored) return std::unexpected(stored.error());
+    std::string attachment;
+    if (*stored)
+        if (auto stone = parse_stored_body((*stored)->second); stone && stone->has_manifest())
+            attachment = stone->manifest().attachment_id();
+    if (attachment.size() == 16) {
+        auto visit =
+            records.each(row.group, {RecordKind::redacted}, false, [&](const StoredRecord& rec) {
+                if (rec.row.author != row.author) return true;
+                auto body = parse_stored_body(rec.body);
+                if (body && body->has_chunk() && body->chunk().attachment_id() == attachment)
+                    ids.push_back(rec.row.id);
+                return true;
+            });
+        if (!visit) return visit;
+    }
+    // Their envelopes went with the tombstone: with the rows gone too, nothing says they were
+    // seen, and the next sync fetches them again (reconciliation offers every id a store lacks)
+    // and ingests them as new. The redaction's note stays: should it stand again (its author's
+    // removal voided in turn), it takes effect when the target comes back.
+    if (auto ok = records.remove(ids, false); !ok) return ok;
+    for (const auto& id : ids) recent_rows.erase(std::string(as_chars(ByteView(id))));
+    forget_waits();
+    object_sets.erase(row.group);
     return {};
 }
 
@@ -308,6 +394,10 @@ Status Node::Impl::tombstone(const RecordId& id) {
         for (const auto& [k, v] : body->object().set()) (*op->mutable_set())[k] = "";
         op->set_list(body->object().list());
     }
+    // A manifest's keeps the attachment id alone, so that its chunks can be found again should
+    // the redaction go void (restore_redacted).
+    if (body->has_manifest() && body->manifest().attachment_id().size() == 16)
+        stone.mutable_manifest()->set_attachment_id(body->manifest().attachment_id());
     pb::SignedRecord sr;
     sr.set_body(stone.SerializeAsString());
     auto bytes = sr.SerializeAsString();

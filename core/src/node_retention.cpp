@@ -32,9 +32,27 @@ bool Node::Impl::epoch_retired(const EpochId& epoch) {
     return r && *r;
 }
 
+std::uint64_t Node::Impl::deleting_retention(const GroupId& group) {
+    const auto& g = state(group);
+    const auto seconds = g.retention_seconds();
+    const auto before = g.retention_before();
+    // Off, or no shorter than before: it deletes nothing the period before it would not.
+    if (seconds == 0 || (before != 0 && seconds >= before) || crypto::is_zero(g.retention_record()))
+        return seconds;
+    // A setting written by a copy of a removed admin's home from before the removal is valid
+    // here until the removal arrives, and void from then on (§5.4); what it deleted would stay
+    // deleted. So a shortening deletes only once it has been held here for a while; this
+    // member's own setting at once.
+    if (auto row = record_row(g.retention_record()); row && row->author == identity.sign.public_key)
+        return seconds;
+    auto received = records.received_ms(g.retention_record());
+    if (received && *received <= now() - kRetentionSettleMs) return seconds;
+    return before;
+}
+
 bool Node::Impl::expired(const GroupId& group, const pb::RecordBody& body) {
     if (is_control_payload(body) || !genesis.contains(group)) return false;
-    auto seconds = state(group).retention_seconds();
+    auto seconds = deleting_retention(group);
     if (seconds == 0) return false;
     return body.wall_clock_ms() < now() - static_cast<std::int64_t>(seconds) * 1000;
 }
@@ -68,7 +86,7 @@ Result<RetentionReport> Node::apply_retention() {
     RetentionReport report;
     std::vector<GroupId> groups;
     for (const auto& [id, info] : m.genesis)
-        if (m.state(id).retention_seconds() > 0) groups.push_back(id);
+        if (m.deleting_retention(id) > 0) groups.push_back(id);
     if (groups.empty()) return report;
     if (auto ok = m.enable_secure_delete(); !ok) return std::unexpected(ok.error());
 
@@ -76,7 +94,7 @@ Result<RetentionReport> Node::apply_retention() {
     if (!tx) return std::unexpected(tx.error());
     std::int64_t oldest_cutoff = m.now();
     for (const auto& group : groups) {
-        auto seconds = m.state(group).retention_seconds();
+        auto seconds = m.deleting_retention(group);
         std::int64_t cutoff = m.now() - static_cast<std::int64_t>(seconds) * 1000;
         oldest_cutoff = std::min(oldest_cutoff, cutoff);
         auto ids = m.records.content_before(group, cutoff);

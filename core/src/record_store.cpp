@@ -141,6 +141,17 @@ std::optional<RecordKind> RecordStore::kind(const RecordId& id) {
     return out;
 }
 
+std::optional<std::int64_t> RecordStore::received_ms(const RecordId& id) {
+    auto st = m_db->cached("SELECT r.received_ms FROM records r WHERE " KOLOKOL_BY_ID("1"));
+    if (!st) return std::nullopt;
+    (*st)->bind(1, ByteView(id));
+    auto r = (*st)->step();
+    std::optional<std::int64_t> out;
+    if (r && *r) out = (*st)->column_int64(0);
+    (*st)->reset();
+    return out;
+}
+
 std::optional<Bytes> RecordStore::body_of(ByteView stored, const EpochId& epoch,
                                           std::optional<ByteView> envelope) {
     if (!stored.empty()) return Bytes(stored.begin(), stored.end());
@@ -383,15 +394,20 @@ Result<std::vector<MemberKey>> RecordStore::redaction_authors(const RecordId& ta
     return out;
 }
 
-Status RecordStore::remove(std::span<const RecordId> ids) {
+Status RecordStore::remove(std::span<const RecordId> ids, bool cut_prev) {
     if (auto ok = flush_heads(); !ok) return ok;
     // The next record on the author's chain names this one as `prev`: that link is cut, so no
     // kept row names a record that is gone (retention, SECURITY.md row 30). A chain walk (§5.4)
     // ends there, as it would at the missing record.
-    for (auto sql : {"UPDATE records SET prev = NULL WHERE prev = ?1 AND (group_n, author_n, seq) "
-                     "IN (SELECT group_n, author_n, seq + 1 FROM records WHERE " KOLOKOL_ID_IN(
-                         "records", "1") ")",
-                     "DELETE FROM records WHERE " KOLOKOL_ID_IN("records", "1"),
+    if (cut_prev)
+        for (const auto& id : ids)
+            if (auto ok = run("UPDATE records SET prev = NULL WHERE prev = ?1 AND (group_n, "
+                              "author_n, seq) IN (SELECT group_n, author_n, seq + 1 FROM records "
+                              "WHERE " KOLOKOL_ID_IN("records", "1") ")",
+                              [&](storage::Statement& st) { st.bind(1, ByteView(id)); });
+                !ok)
+                return ok;
+    for (auto sql : {"DELETE FROM records WHERE " KOLOKOL_ID_IN("records", "1"),
                      "DELETE FROM record_ids WHERE id = ?", "DELETE FROM heads WHERE id = ?",
                      "DELETE FROM pending_refs WHERE ref = ?"})
         for (const auto& id : ids)

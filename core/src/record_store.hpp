@@ -117,6 +117,8 @@ public:
     bool contains(const RecordId& id);
     // The kind of an applied record; nullopt when it is not held.
     std::optional<RecordKind> kind(const RecordId& id);
+    // When an applied record was stored here (this member's clock); nullopt when it is not held.
+    std::optional<std::int64_t> received_ms(const RecordId& id);
     // The kind and stored body of an applied record; nullopt when it is not held.
     Result<std::optional<std::pair<RecordKind, Bytes>>> body(const RecordId& id);
     // Visits the records of `group` of the given kinds in Lamport order (ties by id), newest
@@ -156,8 +158,10 @@ public:
     // The authors of the applied redactions that name `target` (the redactions table).
     Result<std::vector<MemberKey>> redaction_authors(const RecordId& target);
     // Deletes applied records: their rows, their head entries, and the notes of records
-    // waiting for them.
-    Status remove(std::span<const RecordId> ids);
+    // waiting for them. With `cut_prev` the next record on the author's chain stops naming one
+    // as `prev` (it is gone for good); without it the link stays, for a record that will be
+    // fetched again (a void redaction's target).
+    Status remove(std::span<const RecordId> ids, bool cut_prev = true);
 
     // Stores an applied record and makes it a head of its group in place of the records it
     // names. An empty `body` stores it once: the body is then the plaintext of the record's

@@ -847,3 +847,131 @@ TEST_CASE(
     CHECK(count("SELECT COUNT(*) FROM records WHERE kind = 1 AND length(signed) > 0") == 2);
     CHECK(texts(*t.b, t.group) == both);
 }
+
+TEST_CASE("a redaction by an admin whose removal arrives later is void: its targets show again") {
+    TempDir dir;
+    auto anna = make_node(dir.path() / "a", "Anna");
+    auto ivan = make_node(dir.path() / "i", "Ivan");
+    auto boris = make_node(dir.path() / "b", "Boris");
+    auto carl = make_node(dir.path() / "c", "Carl");
+    auto g = *anna->create_group("Legal support");
+    for (auto* n : {ivan.get(), boris.get(), carl.get()}) {
+        auto token = anna->add_member(g, card_to_text(n->card()), n == ivan.get(), true);
+        REQUIRE(token.has_value());
+        REQUIRE(n->join(*token).has_value());
+    }
+    auto everyone = {anna.get(), ivan.get(), boris.get()};
+    auto exchange = [&] {
+        for (int round = 0; round < 2; ++round)
+            for (auto* from : everyone)
+                for (auto* to : everyone)
+                    if (from != to) deliver(*from, *to);
+        deliver(*anna, *carl);
+    };
+    exchange();
+    // Carl is offline from here on.
+    auto post = anna->post(g, "Lawyer Kuznetsov takes the case");
+    REQUIRE(post.has_value());
+    auto data = random_bytes(200'000, 11);
+    auto info = anna->attach_file(g, write_file(dir.path() / "photo.jpg", data), {});
+    REQUIRE(info.has_value());
+    for (auto* from : everyone)
+        for (auto* to : everyone)
+            if (from != to) deliver(*from, *to);
+    REQUIRE(texts(*boris, g) == std::vector<std::string>{"Lawyer Kuznetsov takes the case"});
+
+    // Anna writes on and removes Ivan, who has not heard of it: his redactions sort before the
+    // removal (lower Lamport clocks) but are concurrent with it.
+    for (int i = 0; i < 5; ++i) REQUIRE(anna->post(g, "later " + std::to_string(i)));
+    REQUIRE(anna->remove_member(g, ivan->me()).has_value());
+    REQUIRE(ivan->redact(g, *post, "stale admin").has_value());
+    REQUIRE(ivan->redact(g, info->manifest_id, "stale admin").has_value());
+
+    // Boris gets Ivan's redactions first: at his position Ivan is an admin, so they apply.
+    deliver(*ivan, *boris);
+    auto& bi = NodeTestAccess::impl(*boris);
+    CHECK(bi.records.kind(*post) == RecordKind::redacted);
+    CHECK(boris->attachments(g)->empty());
+    // The removal voids them: the targets are forgotten, then fetched again and shown.
+    deliver(*anna, *boris);
+    CHECK_FALSE(bi.records.contains(*post));
+    CHECK_FALSE(bi.records.contains(info->manifest_id));
+    deliver(*anna, *boris);
+    auto shown = texts(*boris, g);
+    CHECK(std::find(shown.begin(), shown.end(), "Lawyer Kuznetsov takes the case") != shown.end());
+    CHECK(shown == texts(*anna, g));
+    auto out = dir.path() / "out.jpg";
+    REQUIRE(boris->export_attachment(g, info->manifest_id, out).has_value());
+    CHECK(read_file(out) == data);
+    // Again from Ivan: his redactions are refused now, and nothing goes.
+    deliver(*ivan, *boris);
+    CHECK(texts(*boris, g) == texts(*anna, g));
+    CHECK(boris->attachments(g)->size() == 1);
+
+    // Carl catches up in one batch, in Lamport order: the redactions come before the removal,
+    // and are void by the end of the batch, before they deleted anything.
+    auto batch = all_envelopes(*anna);
+    for (auto& e : all_envelopes(*ivan)) batch.push_back(std::move(e));
+    REQUIRE(carl->ingest(batch).has_value());
+    CHECK(texts(*carl, g) == texts(*anna, g));
+    REQUIRE(carl->export_attachment(g, info->manifest_id, dir.path() / "carl.jpg").has_value());
+    CHECK(read_file(dir.path() / "carl.jpg") == data);
+    auto& ci = NodeTestAccess::impl(*carl);
+    CHECK(*ci.envelopes->contains(*post));
+}
+
+TEST_CASE("retention: a shorter period set by someone else deletes only once held for a day") {
+    TempDir dir;
+    std::int64_t now = 1'900'000'000'000;
+    auto clock = [&] { return now; };
+    auto anna = make_node(dir.path() / "a", "Anna");
+    auto ivan = make_node(dir.path() / "i", "Ivan");
+    auto boris = make_node(dir.path() / "b", "Boris");
+    for (auto* n : {anna.get(), ivan.get(), boris.get()}) n->set_clock(clock);
+    auto g = *anna->create_group("Legal support");
+    for (auto* n : {ivan.get(), boris.get()}) {
+        auto token = anna->add_member(g, card_to_text(n->card()), n == ivan.get(), true);
+        REQUIRE(token.has_value());
+        REQUIRE(n->join(*token).has_value());
+    }
+    auto everyone = {anna.get(), ivan.get(), boris.get()};
+    auto exchange = [&] {
+        for (int round = 0; round < 2; ++round)
+            for (auto* from : everyone)
+                for (auto* to : everyone)
+                    if (from != to) deliver(*from, *to);
+    };
+    exchange();
+    REQUIRE(anna->post(g, "old news").has_value());
+    exchange();
+    now += 3600 * 1000;
+
+    // Ivan, removed without knowing it, sets a minute: Boris holds the setting before the
+    // removal and deletes nothing; the removal then voids it.
+    for (int i = 0; i < 3; ++i) REQUIRE(anna->post(g, "later " + std::to_string(i)));
+    REQUIRE(anna->remove_member(g, ivan->me()).has_value());
+    REQUIRE(ivan->set_retention(g, 60).has_value());
+    deliver(*ivan, *boris);
+    CHECK(boris->retention(g) == 60);
+    now += 120 * 1000;
+    REQUIRE(boris->apply_retention().has_value());
+    auto shown = texts(*boris, g);
+    CHECK(std::find(shown.begin(), shown.end(), "old news") != shown.end());
+    deliver(*anna, *boris);
+    CHECK(boris->retention(g) == 0);
+    CHECK(texts(*boris, g) == texts(*anna, g));
+
+    // Anna's own setting deletes at once at her store, and at Boris's once held there a day.
+    REQUIRE(anna->set_retention(g, 60).has_value());
+    shown = texts(*anna, g);
+    CHECK(std::find(shown.begin(), shown.end(), "old news") == shown.end());
+    deliver(*anna, *boris);
+    REQUIRE(boris->apply_retention().has_value());
+    shown = texts(*boris, g);
+    CHECK(std::find(shown.begin(), shown.end(), "old news") != shown.end());
+    now += 24 * 3600 * 1000LL;  // a day (kRetentionSettleMs)
+    auto r = boris->apply_retention();
+    REQUIRE(r.has_value());
+    CHECK(r->records > 0);
+    CHECK(texts(*boris, g) == texts(*anna, g));
+}

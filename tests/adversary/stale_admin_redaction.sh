@@ -14,9 +14,9 @@
 # more before removing him) and syncs it to the group's relay. Carl syncs once and fetches it all
 # in one batch, in Lamport order: the redaction is applied before the removal is, and Anna's post
 # is gone at Carl for good.
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 setup_group
 new_member ivan "Ivan Admin"
 new_member carl "Carl Offline"

@@ -9,9 +9,9 @@
 # whatever it did is void; every other member refuses it). Boris must get his history back: the
 # relay and Anna still hold every envelope. He does not — the epoch keys are gone and the old
 # post never comes back (rows 3, 6; row 30 promises deletion only for a group's real period).
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 setup_group
 new_member ivan "Ivan Admin"
 token=$(as anna group add "$G" "$(card_of ivan)" --admin 2>/dev/null)
