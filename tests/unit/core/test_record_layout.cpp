@@ -224,3 +224,60 @@ TEST_CASE(
     REQUIRE(anna);
     CHECK(test::texts(*anna, *g) == texts_now);
 }
+
+TEST_CASE(
+    "envelope layout: a member store with the (mailbox, seq, id) index moves to the narrow one "
+    "and reads the same") {
+    TempDir dir;
+    auto anna = test::make_node(dir.path() / "anna", "Anna");
+    auto boris = test::make_node(dir.path() / "boris", "Boris");
+    auto g = anna->create_group("G");
+    REQUIRE(g);
+    auto token = anna->add_member(*g, card_to_text(boris->card()), false, true);
+    REQUIRE(token);
+    REQUIRE(boris->join(*token));
+    REQUIRE(anna->post(*g, "from anna"));
+    test::deliver(*anna, *boris);
+    REQUIRE(boris->post(*g, "from boris"));
+    test::deliver(*boris, *anna);
+    REQUIRE(anna->rotate(*g));
+    REQUIRE(anna->post(*g, "after the rotation"));
+    test::deliver(*anna, *boris);
+    const auto texts = test::texts(*anna, *g);
+    const auto before = everything(*anna);
+    // Each mailbox's ids, sorted and in stored order.
+    auto by_mailbox = [](Node& node, const GroupId& group) {
+        auto& m = NodeTestAccess::impl(node);
+        std::map<MailboxId, std::pair<std::vector<RecordId>, std::vector<RecordId>>> out;
+        for (const auto& mb : node.mailboxes(&group)) {
+            auto ids = m.envelopes->ids(mb);
+            REQUIRE(ids);
+            auto since = m.envelopes->ids_since(mb, 0, nullptr);
+            REQUIRE(since);
+            out[mb] = {*ids, *since};
+        }
+        return out;
+    };
+    const auto mailboxes = by_mailbox(*anna, *g);
+    REQUIRE(mailboxes.size() >= 2);
+    anna.reset();
+
+    {
+        auto db = open_db(dir.path() / "anna");
+        REQUIRE(
+            db.exec("DROP INDEX envelopes_by_mailbox;\n"
+                    "CREATE INDEX envelopes_by_mailbox ON envelopes(mailbox, seq, id);\n"
+                    "UPDATE schema_versions SET version = 2 WHERE component = 'envelopes'"));
+    }
+
+    anna = test::reopen(dir.path() / "anna");
+    REQUIRE(anna);
+    auto& m = NodeTestAccess::impl(*anna);
+    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'envelopes'") == 3);
+    check_same(before, everything(*anna));
+    CHECK(by_mailbox(*anna, *g) == mailboxes);
+    CHECK(test::texts(*anna, *g) == texts);
+    REQUIRE(boris->post(*g, "boris after"));
+    test::deliver(*boris, *anna);
+    CHECK(test::texts(*anna, *g).size() == texts.size() + 1);
+}

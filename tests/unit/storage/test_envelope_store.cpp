@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "kolokol/crypto/random.hpp"
@@ -75,7 +76,7 @@ TEST_CASE_FIXTURE(Fixture, "envelopes: migrate is idempotent and versioned") {
     REQUIRE(EnvelopeStore::migrate(db));
     auto v = db.schema_version("envelopes");
     REQUIRE(v);
-    CHECK(*v == 2);
+    CHECK(*v == 3);
 }
 
 TEST_CASE_FIXTURE(Fixture, "envelopes: put, duplicate, get, contains") {
@@ -347,7 +348,7 @@ TEST_CASE_FIXTURE(Fixture, "envelopes: a version 1 store counts with its trigger
     CHECK(*store.usage(mb_a) == MailboxUsage{1, total_bytes(old, mb_a)});
 
     REQUIRE(EnvelopeStore::migrate(db));
-    CHECK(*db.schema_version("envelopes") == 2);
+    CHECK(*db.schema_version("envelopes") == 3);
     Batch b;
     b.add(mb_a, rng);
     b.add(mb_b, rng);
@@ -376,4 +377,100 @@ TEST_CASE_FIXTURE(Fixture, "envelopes: put without a transaction counts all of i
     CHECK_FALSE(store.put(bad));
     CHECK(*store.usage(mb_a) == MailboxUsage{2, total_bytes(b, mb_a)});
     CHECK_FALSE(*store.contains(c.envelopes[0].id));
+}
+
+namespace {
+
+// Two mailboxes whose first 8 bytes (all the mailbox index holds) are the same.
+MailboxId sharing_prefix_with(const MailboxId& mailbox, crypto::Random& rng) {
+    MailboxId other = rng.array<32>();
+    std::copy_n(mailbox.begin(), 8, other.begin());
+    return other;
+}
+
+// What every reader by mailbox sees: ids (sorted), ids_since (stored order), a sort by stored
+// order, the count, and each envelope by id.
+void check_mailbox(EnvelopeStore& store, const Batch& b, const MailboxId& mb,
+                   const std::vector<std::size_t>& held) {
+    std::vector<RecordId> in_order;
+    for (auto i : held)
+        if (b.envelopes[i].mailbox == mb) in_order.push_back(b.envelopes[i].id);
+    auto sorted = in_order;
+    std::sort(sorted.begin(), sorted.end());
+    CHECK(*store.ids(mb) == sorted);
+    CHECK(*store.ids_since(mb, 0, nullptr) == in_order);
+    std::int64_t cursor = 0;
+    std::vector<RecordId> paged;
+    for (;;) {
+        auto page = store.ids_since(mb, cursor, &cursor, 2);
+        REQUIRE(page);
+        paged.insert(paged.end(), page->begin(), page->end());
+        if (page->size() < 2) break;
+    }
+    CHECK(paged == in_order);
+    auto resorted = sorted;
+    REQUIRE(store.sort_by_stored_order(mb, resorted));
+    CHECK(resorted == in_order);
+    CHECK(store.usage(mb)->count == in_order.size());
+    for (auto i : held)
+        if (b.envelopes[i].mailbox == mb) CHECK(**store.get(b.envelopes[i].id) == b.bytes[i]);
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture, "envelopes: mailboxes sharing the indexed prefix stay apart") {
+    const MailboxId mb_c = sharing_prefix_with(mb_a, rng);
+    Batch b;
+    for (int i = 0; i < 9; ++i) b.add(i % 3 == 0 ? mb_a : i % 3 == 1 ? mb_c : mb_b, rng);
+    put_ok(store, b.envelopes);
+    const std::vector<std::size_t> all{0, 1, 2, 3, 4, 5, 6, 7, 8};
+    for (const auto& mb : {mb_a, mb_b, mb_c}) check_mailbox(store, b, mb, all);
+    CHECK(store.ids(sharing_prefix_with(mb_a, rng))->empty());
+    // Reads by mailbox go through the index, not a scan of the envelopes.
+    auto plan = db.prepare(
+        "EXPLAIN QUERY PLAN SELECT id, seq FROM envelopes WHERE "
+        "substr(mailbox, 1, 8) = substr(?1, 1, 8) AND mailbox = ?1 AND "
+        "seq >= ?2 ORDER BY seq LIMIT ?3");
+    REQUIRE(plan);
+    std::string detail;
+    while (*plan->step()) detail += std::string(plan->column_text(3));
+    CHECK(detail.find("envelopes_by_mailbox") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(Fixture, "envelopes: a version 2 store moves to the narrow mailbox index") {
+    // A store as version 2 left it: the (mailbox, seq, id) index.
+    REQUIRE(
+        db.exec("DROP INDEX envelopes_by_mailbox;\n"
+                "CREATE INDEX envelopes_by_mailbox ON envelopes(mailbox, seq, id);\n"
+                "UPDATE schema_versions SET version = 2 WHERE component = 'envelopes'"));
+    const MailboxId mb_c = sharing_prefix_with(mb_a, rng);
+    Batch b;
+    for (int i = 0; i < 12; ++i)
+        b.add(i % 3 == 0 ? mb_a : i % 3 == 1 ? mb_c : mb_b, rng, 340, i % 4 == 0 ? 5000 : 0);
+    put_ok(store, b.envelopes);
+
+    REQUIRE(EnvelopeStore::migrate(db));
+    CHECK(*db.schema_version("envelopes") == 3);
+    auto sql = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'envelopes_by_mailbox'");
+    REQUIRE(sql);
+    REQUIRE(*sql->step());
+    CHECK(std::string(sql->column_text(0)).find("substr(mailbox, 1, 8)") != std::string::npos);
+    sql->reset();
+
+    std::vector<std::size_t> all(12);
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    for (const auto& mb : {mb_a, mb_b, mb_c}) check_mailbox(store, b, mb, all);
+    // Expiry still finds its envelopes (0, 4, 8), and what stays reads as before.
+    CHECK(*store.expire(6000) == 3);
+    const std::vector<std::size_t> kept{1, 2, 3, 5, 6, 7, 9, 10, 11};
+    for (const auto& mb : {mb_a, mb_b, mb_c}) check_mailbox(store, b, mb, kept);
+    for (auto i : {0, 4, 8}) CHECK_FALSE(*store.contains(b.envelopes[i].id));
+    // New envelopes go after the old ones.
+    Batch more;
+    more.add(mb_a, rng);
+    put_ok(store, more.envelopes);
+    auto since = store.ids_since(mb_a, 0, nullptr);
+    REQUIRE(since);
+    CHECK(since->back() == more.envelopes[0].id);
+    CHECK(since->size() == 4);
 }
