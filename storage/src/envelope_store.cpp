@@ -12,7 +12,7 @@ namespace kolokol::storage {
 namespace {
 
 // Append new steps; never edit a step that has shipped.
-constexpr std::array<std::string_view, 3> kSchema{
+constexpr std::array<std::string_view, 4> kSchema{
     R"sql(
 CREATE TABLE envelopes(
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -54,7 +54,41 @@ DROP TRIGGER envelopes_usage_insert;
 DROP INDEX envelopes_by_mailbox;
 CREATE INDEX envelopes_by_mailbox ON envelopes(substr(mailbox, 1, 8));
 )sql",
+    // The id index holds the id's first 8 bytes and the seq: some 17 bytes an envelope instead
+    // of 41, in the one B-tree every insert reaches at a random place. Readers by id compare the
+    // whole id in the row (kById), and put() stores an id only when no row has it, so two ids
+    // that share a prefix stay apart. UNIQUE cannot be dropped from a table: the table is
+    // rewritten (same seqs, same largest seq handed out). Dropping it drops every trigger on
+    // it; other components' (core, quota) create theirs again in a later step of their own,
+    // which their migration runs after this one (core's migrate_schema).
+    R"sql(
+CREATE TABLE envelopes_rewritten(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id BLOB NOT NULL CHECK (length(id) = 32),
+    mailbox BLOB NOT NULL CHECK (length(mailbox) = 32),
+    bytes BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    received_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL CHECK (expires_ms >= 0));
+INSERT INTO sqlite_sequence(name, seq)
+    SELECT 'envelopes_rewritten', seq FROM sqlite_sequence WHERE name = 'envelopes';
+INSERT INTO envelopes_rewritten(seq, id, mailbox, bytes, size, received_ms, expires_ms)
+    SELECT seq, id, mailbox, bytes, size, received_ms, expires_ms FROM envelopes ORDER BY seq;
+DROP TABLE envelopes;
+ALTER TABLE envelopes_rewritten RENAME TO envelopes;
+CREATE INDEX envelopes_by_id ON envelopes(substr(id, 1, 8));
+CREATE INDEX envelopes_by_mailbox ON envelopes(substr(mailbox, 1, 8));
+CREATE INDEX envelopes_by_expiry ON envelopes(expires_ms) WHERE expires_ms > 0;
+CREATE TRIGGER envelopes_usage_delete AFTER DELETE ON envelopes BEGIN
+    UPDATE mailbox_usage SET count = count - 1, bytes = bytes - OLD.size
+        WHERE mailbox = OLD.mailbox;
+    DELETE FROM mailbox_usage WHERE mailbox = OLD.mailbox AND count <= 0;
+END;
+)sql",
 };
+
+// The row of id ?1, through envelopes_by_id.
+#define KOLOKOL_BY_ID "substr(id, 1, 8) = substr(?1, 1, 8) AND id = ?1"
 
 // The rows of mailbox ?1, through envelopes_by_mailbox (the planner takes an expression index
 // only for the very expression it indexes).
@@ -99,6 +133,14 @@ Status EnvelopeStore::migrate(Database& db) {
     return db.migrate("envelopes", kSchema);
 }
 
+Status EnvelopeStore::migrate_before_rewrite(Database& db) {
+    constexpr std::size_t kBefore = 3;
+    auto version = db.schema_version("envelopes");
+    if (!version) return std::unexpected(version.error());
+    if (*version >= static_cast<std::int64_t>(kBefore)) return {};
+    return db.migrate("envelopes", std::span(kSchema).first(kBefore));
+}
+
 Result<std::vector<bool>> EnvelopeStore::put(std::span<const StoredEnvelope> envelopes,
                                              std::vector<std::int64_t>* seqs) {
     // Check everything before writing anything, so a bad batch leaves no partial insert even
@@ -113,9 +155,12 @@ Result<std::vector<bool>> EnvelopeStore::put(std::span<const StoredEnvelope> env
         if (!begun) return std::unexpected(begun.error());
         tx = std::move(*begun);
     }
+    // The id index is not unique (it holds a prefix): an id already held is looked for first,
+    // in the same statement.
     auto stmt = m_db->cached(
-        "INSERT OR IGNORE INTO envelopes(id, mailbox, bytes, size, received_ms, expires_ms)"
-        " VALUES (?, ?, ?, ?, ?, ?)");
+        "INSERT INTO envelopes(id, mailbox, bytes, size, received_ms, expires_ms)"
+        " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS"
+        " (SELECT 1 FROM envelopes WHERE " KOLOKOL_BY_ID ")");
     if (!stmt) return std::unexpected(stmt.error());
     Statement& s = **stmt;
     std::vector<bool> added;
@@ -145,7 +190,7 @@ Result<std::vector<bool>> EnvelopeStore::put(std::span<const StoredEnvelope> env
 }
 
 Result<std::optional<Bytes>> EnvelopeStore::get(const RecordId& id) {
-    auto stmt = m_db->cached("SELECT bytes FROM envelopes WHERE id = ?");
+    auto stmt = m_db->cached("SELECT bytes FROM envelopes WHERE " KOLOKOL_BY_ID);
     if (!stmt) return std::unexpected(stmt.error());
     Statement& s = **stmt;
     s.bind(1, id);
@@ -161,7 +206,7 @@ Result<std::optional<Bytes>> EnvelopeStore::get(const RecordId& id) {
 }
 
 Result<bool> EnvelopeStore::contains(const RecordId& id) {
-    auto stmt = m_db->cached("SELECT 1 FROM envelopes WHERE id = ?");
+    auto stmt = m_db->cached("SELECT 1 FROM envelopes WHERE " KOLOKOL_BY_ID);
     if (!stmt) return std::unexpected(stmt.error());
     Statement& s = **stmt;
     s.bind(1, id);
@@ -287,7 +332,7 @@ Result<MailboxUsage> EnvelopeStore::usage(const MailboxId& mailbox) {
 }
 
 Result<std::size_t> EnvelopeStore::remove(std::span<const RecordId> ids) {
-    auto stmt = m_db->cached("DELETE FROM envelopes WHERE id = ?");
+    auto stmt = m_db->cached("DELETE FROM envelopes WHERE " KOLOKOL_BY_ID);
     if (!stmt) return std::unexpected(stmt.error());
     Statement& s = **stmt;
     std::size_t removed = 0;
