@@ -15,7 +15,8 @@ namespace {
 // clang-format off
 #define KOLOKOL_ID_IN(table, p)                                                                 \
     table ".n = coalesce((SELECT n FROM record_ids WHERE id = ?" p "), "                       \
-    "(SELECT seq FROM envelopes WHERE id = ?" p ")) AND " table ".id = ?" p
+    "(SELECT seq FROM envelopes WHERE substr(id, 1, 8) = substr(?" p ", 1, 8) AND id = ?" p  \
+    ")) AND " table ".id = ?" p
 // clang-format on
 #define KOLOKOL_BY_ID(p) KOLOKOL_ID_IN("r", p)
 
@@ -376,8 +377,8 @@ Result<std::vector<MemberKey>> RecordStore::redaction_authors(const RecordId& ta
     auto st = m_db->cached("SELECT " KOLOKOL_KEY_OF(
         "author_n") " FROM redactions d JOIN records r ON r.n = "
                     "coalesce((SELECT n FROM record_ids WHERE id = d.redaction), (SELECT seq FROM "
-                    "envelopes "
-                    "WHERE id = d.redaction)) AND r.id = d.redaction WHERE d.target = ?");
+                    "envelopes WHERE substr(id, 1, 8) = substr(d.redaction, 1, 8) AND id = "
+                    "d.redaction)) AND r.id = d.redaction WHERE d.target = ?");
     if (!st) return std::unexpected(st.error());
     (*st)->bind(1, ByteView(target));
     std::vector<MemberKey> out;
@@ -490,7 +491,7 @@ void RecordStore::forget_key_numbers() {
 Result<std::int64_t> RecordStore::number_for(const RecordId& id) {
     auto st = m_db->cached(
         "SELECT coalesce((SELECT n FROM record_ids WHERE id = ?1), "
-        "(SELECT seq FROM envelopes WHERE id = ?1))");
+        "(SELECT seq FROM envelopes WHERE substr(id, 1, 8) = substr(?1, 1, 8) AND id = ?1))");
     if (!st) return std::unexpected(st.error());
     (*st)->bind(1, ByteView(id));
     auto r = (*st)->step();
@@ -638,7 +639,8 @@ Status RecordStore::drop_held(std::span<const RecordId> ids, bool keep_dropped) 
 
 Result<std::vector<MailboxId>> RecordStore::held_verified_mailboxes() {
     auto st = m_db->cached(
-        "SELECT DISTINCT e.mailbox FROM pending p JOIN envelopes e ON e.id = p.id "
+        "SELECT DISTINCT e.mailbox FROM pending p JOIN envelopes e ON substr(e.id, 1, 8) = "
+        "substr(p.id, 1, 8) AND e.id = p.id "
         "WHERE p.id NOT IN (SELECT id FROM unverified)");
     if (!st) return std::unexpected(st.error());
     std::vector<MailboxId> out;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+
 #include "kolokol/storage/database.hpp"
 
 namespace kolokol::core {
@@ -9,7 +11,10 @@ namespace kolokol::core {
 // "core-secrets": version 1 = every secret column sealed), in one transaction. The unverified
 // quota's schema: migrate_quota_schema (node_quota.cpp).
 Status migrate_schema(storage::Database& db);
-Status migrate_quota_schema(storage::Database& db);
+// Up to `through` steps (all by default), on a store not yet there. The first two come before the
+// envelope store's rewrite of `envelopes`, the third puts the quota's trigger back after it.
+constexpr std::size_t kQuotaStepsBeforeRewrite = 2;
+Status migrate_quota_schema(storage::Database& db, std::size_t through = SIZE_MAX);
 
 // Where a secret column's value lives, for storage::Database::seal_secret(): "table.column",
 // then the row's key (the epoch id for epochs; nothing for the one identity row).

@@ -199,7 +199,7 @@ TEST_CASE(
     anna = test::reopen(dir.path() / "anna");
     REQUIRE(anna);
     auto& m = NodeTestAccess::impl(*anna);
-    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 8);
+    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 9);
     // The tombstone, whose envelope was gone, has a number no envelope takes.
     CHECK(count(m.db, "SELECT count(*) FROM record_ids WHERE n < 0") == 1);
     CHECK(count(m.db, "SELECT count(*) FROM records WHERE n < 0") == 1);
@@ -223,4 +223,114 @@ TEST_CASE(
     anna = test::reopen(dir.path() / "anna");
     REQUIRE(anna);
     CHECK(test::texts(*anna, *g) == texts_now);
+}
+
+TEST_CASE(
+    "envelope layout: a member store with the full id and mailbox indexes moves to the narrow "
+    "ones and reads the same") {
+    TempDir dir;
+    auto anna = test::make_node(dir.path() / "anna", "Anna");
+    auto boris = test::make_node(dir.path() / "boris", "Boris");
+    auto g = anna->create_group("G");
+    REQUIRE(g);
+    auto token = anna->add_member(*g, card_to_text(boris->card()), false, true);
+    REQUIRE(token);
+    REQUIRE(boris->join(*token));
+    REQUIRE(anna->post(*g, "from anna"));
+    test::deliver(*anna, *boris);
+    REQUIRE(boris->post(*g, "from boris"));
+    test::deliver(*boris, *anna);
+    REQUIRE(anna->rotate(*g));
+    REQUIRE(anna->post(*g, "after the rotation"));
+    test::deliver(*anna, *boris);
+    const auto texts = test::texts(*anna, *g);
+    const auto before = everything(*anna);
+    // Each mailbox's ids, sorted and in stored order.
+    auto by_mailbox = [](Node& node, const GroupId& group) {
+        auto& m = NodeTestAccess::impl(node);
+        std::map<MailboxId, std::pair<std::vector<RecordId>, std::vector<RecordId>>> out;
+        for (const auto& mb : node.mailboxes(&group)) {
+            auto ids = m.envelopes->ids(mb);
+            REQUIRE(ids);
+            auto since = m.envelopes->ids_since(mb, 0, nullptr);
+            REQUIRE(since);
+            out[mb] = {*ids, *since};
+        }
+        return out;
+    };
+    const auto mailboxes = by_mailbox(*anna, *g);
+    REQUIRE(mailboxes.size() >= 2);
+    anna.reset();
+
+    {
+        // The store as it was before envelopes step 3: the table with its UNIQUE id, the
+        // (mailbox, seq, id) index, and the triggers of the envelope store, core and quota.
+        auto db = open_db(dir.path() / "anna");
+        REQUIRE(db.exec(R"sql(
+CREATE TABLE envelopes_old(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id BLOB NOT NULL UNIQUE CHECK (length(id) = 32),
+    mailbox BLOB NOT NULL CHECK (length(mailbox) = 32),
+    bytes BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    received_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL CHECK (expires_ms >= 0));
+INSERT INTO envelopes_old SELECT * FROM envelopes;
+DROP TABLE envelopes;
+ALTER TABLE envelopes_old RENAME TO envelopes;
+CREATE INDEX envelopes_by_mailbox ON envelopes(mailbox, seq, id);
+CREATE INDEX envelopes_by_expiry ON envelopes(expires_ms) WHERE expires_ms > 0;
+CREATE TRIGGER envelopes_usage_delete AFTER DELETE ON envelopes BEGIN
+    UPDATE mailbox_usage SET count = count - 1, bytes = bytes - OLD.size
+        WHERE mailbox = OLD.mailbox;
+    DELETE FROM mailbox_usage WHERE mailbox = OLD.mailbox AND count <= 0;
+END;
+CREATE TRIGGER unverified_envelope_gone AFTER DELETE ON envelopes BEGIN
+  DELETE FROM unverified WHERE id = OLD.id;
+END;
+CREATE TRIGGER records_envelope_gone AFTER DELETE ON envelopes
+  WHEN EXISTS (SELECT 1 FROM records WHERE n = OLD.seq) BEGIN
+  INSERT OR IGNORE INTO record_ids(n, id) VALUES (OLD.seq, OLD.id);
+END;
+UPDATE schema_versions SET version = 2 WHERE component = 'envelopes';
+UPDATE schema_versions SET version = 8 WHERE component = 'core';
+UPDATE schema_versions SET version = 2 WHERE component = 'quota';
+)sql"));
+        CHECK(count(db,
+                    "SELECT count(*) FROM sqlite_master WHERE name = "
+                    "'sqlite_autoindex_envelopes_1'") == 1);
+    }
+
+    anna = test::reopen(dir.path() / "anna");
+    REQUIRE(anna);
+    auto& m = NodeTestAccess::impl(*anna);
+    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'envelopes'") == 4);
+    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 9);
+    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'quota'") == 3);
+    CHECK(count(m.db,
+                "SELECT count(*) FROM sqlite_master WHERE name = "
+                "'sqlite_autoindex_envelopes_1'") == 0);
+    // The other components' triggers on the rewritten table are back.
+    CHECK(count(m.db,
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = "
+                "'envelopes' AND name IN ('envelopes_usage_delete', "
+                "'unverified_envelope_gone', 'records_envelope_gone')") == 3);
+    check_same(before, everything(*anna));
+    CHECK(by_mailbox(*anna, *g) == mailboxes);
+    CHECK(test::texts(*anna, *g) == texts);
+    // It works on: receives, writes, and a redaction's tombstone (its envelope deleted, the
+    // record staying) is found through record_ids, which the trigger fills.
+    REQUIRE(boris->post(*g, "boris after"));
+    test::deliver(*boris, *anna);
+    CHECK(test::texts(*anna, *g).size() == texts.size() + 1);
+    auto last = anna->post(*g, "to redact");
+    REQUIRE(last);
+    REQUIRE(anna->redact(*g, *last, ""));
+    CHECK(m.records.kind(*last) == RecordKind::redacted);
+    CHECK(count(m.db, "SELECT count(*) FROM record_ids") >= 1);
+    CHECK(test::texts(*anna, *g).size() == texts.size() + 1);
+    anna.reset();
+    anna = test::reopen(dir.path() / "anna");
+    REQUIRE(anna);
+    CHECK(test::texts(*anna, *g).size() == texts.size() + 1);
 }

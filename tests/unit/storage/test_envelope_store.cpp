@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "kolokol/crypto/random.hpp"
@@ -69,13 +70,54 @@ std::uint64_t total_bytes(const Batch& b, const MailboxId& mb) {
     return n;
 }
 
+// Turns a store just made into one as `version` (1, 2 or 3) left it, empty: the table with its
+// UNIQUE id, and the mailbox index and triggers of that version.
+void to_version(Database& db, int version) {
+    std::string sql =
+        "DROP TABLE envelopes;\n"
+        "CREATE TABLE envelopes(\n"
+        "    seq INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+        "    id BLOB NOT NULL UNIQUE CHECK (length(id) = 32),\n"
+        "    mailbox BLOB NOT NULL CHECK (length(mailbox) = 32),\n"
+        "    bytes BLOB NOT NULL,\n"
+        "    size INTEGER NOT NULL,\n"
+        "    received_ms INTEGER NOT NULL,\n"
+        "    expires_ms INTEGER NOT NULL CHECK (expires_ms >= 0));\n"
+        "CREATE INDEX envelopes_by_expiry ON envelopes(expires_ms) WHERE expires_ms > 0;\n"
+        "CREATE TRIGGER envelopes_usage_delete AFTER DELETE ON envelopes BEGIN\n"
+        "    UPDATE mailbox_usage SET count = count - 1, bytes = bytes - OLD.size\n"
+        "        WHERE mailbox = OLD.mailbox;\n"
+        "    DELETE FROM mailbox_usage WHERE mailbox = OLD.mailbox AND count <= 0;\n"
+        "END;\n";
+    sql += version < 3 ? "CREATE INDEX envelopes_by_mailbox ON envelopes(mailbox, seq, id);\n"
+                       : "CREATE INDEX envelopes_by_mailbox ON envelopes(substr(mailbox, 1, 8));\n";
+    if (version == 1)
+        sql +=
+            "CREATE TRIGGER envelopes_usage_insert AFTER INSERT ON envelopes BEGIN\n"
+            "    INSERT OR IGNORE INTO mailbox_usage(mailbox, count, bytes) VALUES "
+            "(NEW.mailbox, 0, 0);\n"
+            "    UPDATE mailbox_usage SET count = count + 1, bytes = bytes + NEW.size\n"
+            "        WHERE mailbox = NEW.mailbox;\n"
+            "END;\n";
+    sql += "UPDATE schema_versions SET version = " + std::to_string(version) +
+           " WHERE component = 'envelopes'";
+    REQUIRE(db.exec(sql));
+}
+
+std::int64_t count_of(Database& db, const std::string& sql) {
+    auto st = db.prepare(sql);
+    REQUIRE(st);
+    REQUIRE(*st->step());
+    return st->column_int64(0);
+}
+
 }  // namespace
 
 TEST_CASE_FIXTURE(Fixture, "envelopes: migrate is idempotent and versioned") {
     REQUIRE(EnvelopeStore::migrate(db));
     auto v = db.schema_version("envelopes");
     REQUIRE(v);
-    CHECK(*v == 2);
+    CHECK(*v == 4);
 }
 
 TEST_CASE_FIXTURE(Fixture, "envelopes: put, duplicate, get, contains") {
@@ -323,14 +365,7 @@ TEST_CASE_FIXTURE(Fixture, "envelopes: committed envelopes survive reopening") {
 
 TEST_CASE_FIXTURE(Fixture, "envelopes: a version 1 store counts with its trigger, then in put()") {
     // A store as version 1 left it: the insert trigger counts each new envelope.
-    REQUIRE(
-        db.exec("CREATE TRIGGER envelopes_usage_insert AFTER INSERT ON envelopes BEGIN\n"
-                "    INSERT OR IGNORE INTO mailbox_usage(mailbox, count, bytes) VALUES "
-                "(NEW.mailbox, 0, 0);\n"
-                "    UPDATE mailbox_usage SET count = count + 1, bytes = bytes + NEW.size\n"
-                "        WHERE mailbox = NEW.mailbox;\n"
-                "END;\n"
-                "UPDATE schema_versions SET version = 1 WHERE component = 'envelopes'"));
+    to_version(db, 1);
     Batch old;
     old.add(mb_a, rng);
     // Written by version 1's put (the trigger alone counts): put() today would count twice
@@ -347,7 +382,7 @@ TEST_CASE_FIXTURE(Fixture, "envelopes: a version 1 store counts with its trigger
     CHECK(*store.usage(mb_a) == MailboxUsage{1, total_bytes(old, mb_a)});
 
     REQUIRE(EnvelopeStore::migrate(db));
-    CHECK(*db.schema_version("envelopes") == 2);
+    CHECK(*db.schema_version("envelopes") == 4);
     Batch b;
     b.add(mb_a, rng);
     b.add(mb_b, rng);
@@ -376,4 +411,193 @@ TEST_CASE_FIXTURE(Fixture, "envelopes: put without a transaction counts all of i
     CHECK_FALSE(store.put(bad));
     CHECK(*store.usage(mb_a) == MailboxUsage{2, total_bytes(b, mb_a)});
     CHECK_FALSE(*store.contains(c.envelopes[0].id));
+}
+
+namespace {
+
+// Two mailboxes whose first 8 bytes (all the mailbox index holds) are the same.
+MailboxId sharing_prefix_with(const MailboxId& mailbox, crypto::Random& rng) {
+    MailboxId other = rng.array<32>();
+    std::copy_n(mailbox.begin(), 8, other.begin());
+    return other;
+}
+
+// What every reader by mailbox sees: ids (sorted), ids_since (stored order), a sort by stored
+// order, the count, and each envelope by id.
+void check_mailbox(EnvelopeStore& store, const Batch& b, const MailboxId& mb,
+                   const std::vector<std::size_t>& held) {
+    std::vector<RecordId> in_order;
+    for (auto i : held)
+        if (b.envelopes[i].mailbox == mb) in_order.push_back(b.envelopes[i].id);
+    auto sorted = in_order;
+    std::sort(sorted.begin(), sorted.end());
+    CHECK(*store.ids(mb) == sorted);
+    CHECK(*store.ids_since(mb, 0, nullptr) == in_order);
+    std::int64_t cursor = 0;
+    std::vector<RecordId> paged;
+    for (;;) {
+        auto page = store.ids_since(mb, cursor, &cursor, 2);
+        REQUIRE(page);
+        paged.insert(paged.end(), page->begin(), page->end());
+        if (page->size() < 2) break;
+    }
+    CHECK(paged == in_order);
+    auto resorted = sorted;
+    REQUIRE(store.sort_by_stored_order(mb, resorted));
+    CHECK(resorted == in_order);
+    CHECK(store.usage(mb)->count == in_order.size());
+    for (auto i : held)
+        if (b.envelopes[i].mailbox == mb) CHECK(**store.get(b.envelopes[i].id) == b.bytes[i]);
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture, "envelopes: mailboxes sharing the indexed prefix stay apart") {
+    const MailboxId mb_c = sharing_prefix_with(mb_a, rng);
+    Batch b;
+    for (int i = 0; i < 9; ++i) b.add(i % 3 == 0 ? mb_a : i % 3 == 1 ? mb_c : mb_b, rng);
+    put_ok(store, b.envelopes);
+    const std::vector<std::size_t> all{0, 1, 2, 3, 4, 5, 6, 7, 8};
+    for (const auto& mb : {mb_a, mb_b, mb_c}) check_mailbox(store, b, mb, all);
+    CHECK(store.ids(sharing_prefix_with(mb_a, rng))->empty());
+    // Reads by mailbox go through the index, not a scan of the envelopes.
+    auto plan = db.prepare(
+        "EXPLAIN QUERY PLAN SELECT id, seq FROM envelopes WHERE "
+        "substr(mailbox, 1, 8) = substr(?1, 1, 8) AND mailbox = ?1 AND "
+        "seq >= ?2 ORDER BY seq LIMIT ?3");
+    REQUIRE(plan);
+    std::string detail;
+    while (*plan->step()) detail += std::string(plan->column_text(3));
+    CHECK(detail.find("envelopes_by_mailbox") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(Fixture, "envelopes: a version 2 store moves to the narrow indexes") {
+    // A store as version 2 left it: the (mailbox, seq, id) index.
+    to_version(db, 2);
+    const MailboxId mb_c = sharing_prefix_with(mb_a, rng);
+    Batch b;
+    for (int i = 0; i < 12; ++i)
+        b.add(i % 3 == 0 ? mb_a : i % 3 == 1 ? mb_c : mb_b, rng, 340, i % 4 == 0 ? 5000 : 0);
+    put_ok(store, b.envelopes);
+
+    REQUIRE(EnvelopeStore::migrate(db));
+    CHECK(*db.schema_version("envelopes") == 4);
+    auto sql = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'envelopes_by_mailbox'");
+    REQUIRE(sql);
+    REQUIRE(*sql->step());
+    CHECK(std::string(sql->column_text(0)).find("substr(mailbox, 1, 8)") != std::string::npos);
+    sql->reset();
+
+    std::vector<std::size_t> all(12);
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    for (const auto& mb : {mb_a, mb_b, mb_c}) check_mailbox(store, b, mb, all);
+    // Expiry still finds its envelopes (0, 4, 8), and what stays reads as before.
+    CHECK(*store.expire(6000) == 3);
+    const std::vector<std::size_t> kept{1, 2, 3, 5, 6, 7, 9, 10, 11};
+    for (const auto& mb : {mb_a, mb_b, mb_c}) check_mailbox(store, b, mb, kept);
+    for (auto i : {0, 4, 8}) CHECK_FALSE(*store.contains(b.envelopes[i].id));
+    // New envelopes go after the old ones.
+    Batch more;
+    more.add(mb_a, rng);
+    put_ok(store, more.envelopes);
+    auto since = store.ids_since(mb_a, 0, nullptr);
+    REQUIRE(since);
+    CHECK(since->back() == more.envelopes[0].id);
+    CHECK(since->size() == 4);
+}
+
+TEST_CASE_FIXTURE(Fixture, "envelopes: ids sharing the indexed prefix stay apart") {
+    Batch b;
+    for (int i = 0; i < 4; ++i) b.add(mb_a, rng);
+    // Rows whose ids share their first 8 bytes with b's first two (no envelope hashes to them:
+    // they are written here, past put()'s checks).
+    auto insert = db.prepare(
+        "INSERT INTO envelopes(id, mailbox, bytes, size, received_ms, expires_ms) "
+        "VALUES (?, ?, ?, 3, 1000, 0)");
+    REQUIRE(insert);
+    std::vector<RecordId> twins;
+    for (int i = 0; i < 2; ++i) {
+        RecordId twin = rng.array<32>();
+        std::copy_n(b.envelopes[i].id.begin(), 8, twin.begin());
+        twins.push_back(twin);
+        insert->reset();
+        insert->bind(1, twin).bind(2, mb_b).bind(3, as_bytes("abc"));
+        REQUIRE(insert->step());
+    }
+    // The first is stored although a row shares its prefix; a second put finds it.
+    CHECK(put_ok(store, std::span(b.envelopes).first(1)) == std::vector<bool>{true});
+    CHECK(put_ok(store, std::span(b.envelopes).first(1)) == std::vector<bool>{false});
+    CHECK(**store.get(b.envelopes[0].id) == b.bytes[0]);
+    CHECK(**store.get(twins[0]) == to_bytes("abc"));
+    // The second's twin is held, not the second.
+    CHECK(*store.contains(twins[1]));
+    CHECK_FALSE(*store.contains(b.envelopes[1].id));
+    CHECK_FALSE(*store.get(b.envelopes[1].id));
+    CHECK(*store.remove(std::vector<RecordId>{b.envelopes[1].id}) == 0);
+    CHECK(*store.contains(twins[1]));
+    CHECK(put_ok(store, std::span(b.envelopes).subspan(1)) == std::vector<bool>{true, true, true});
+    // Removing one of two with the same prefix leaves the other.
+    CHECK(*store.remove(std::vector<RecordId>{twins[0], b.envelopes[1].id}) == 2);
+    CHECK(*store.contains(b.envelopes[0].id));
+    CHECK(*store.contains(twins[1]));
+    CHECK_FALSE(*store.contains(twins[0]));
+    CHECK(*store.ids(mb_a) == [&] {
+        std::vector<RecordId> v{b.envelopes[0].id, b.envelopes[2].id, b.envelopes[3].id};
+        std::sort(v.begin(), v.end());
+        return v;
+    }());
+    // Reads by id go through the index, not a scan of the envelopes.
+    auto plan = db.prepare(
+        "EXPLAIN QUERY PLAN SELECT bytes FROM envelopes WHERE "
+        "substr(id, 1, 8) = substr(?1, 1, 8) AND id = ?1");
+    REQUIRE(plan);
+    std::string detail;
+    while (*plan->step()) detail += std::string(plan->column_text(3));
+    CHECK(detail.find("envelopes_by_id") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(Fixture, "envelopes: a version 3 store is rewritten without its UNIQUE id") {
+    to_version(db, 3);
+    const MailboxId mb_c = sharing_prefix_with(mb_a, rng);
+    Batch b;
+    for (int i = 0; i < 12; ++i)
+        b.add(i % 3 == 0 ? mb_a : i % 3 == 1 ? mb_c : mb_b, rng, 340, i % 4 == 0 ? 5000 : 0);
+    put_ok(store, std::span(b.envelopes).first(11));
+    // The newest goes: the seq it had is never handed out again, after the rewrite too.
+    CHECK(*store.remove(std::vector<RecordId>{b.envelopes[10].id}) == 1);
+    auto end = store.end_seq();
+    REQUIRE(end);
+    CHECK(count_of(db,
+                   "SELECT count(*) FROM sqlite_master WHERE name = "
+                   "'sqlite_autoindex_envelopes_1'") == 1);
+
+    REQUIRE(EnvelopeStore::migrate(db));
+    CHECK(*db.schema_version("envelopes") == 4);
+    CHECK(count_of(db,
+                   "SELECT count(*) FROM sqlite_master WHERE name = "
+                   "'sqlite_autoindex_envelopes_1'") == 0);
+    CHECK(count_of(db,
+                   "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+                   "name IN ('envelopes_by_id', 'envelopes_by_mailbox', "
+                   "'envelopes_by_expiry')") == 3);
+    CHECK(count_of(db,
+                   "SELECT count(*) FROM sqlite_master WHERE name = "
+                   "'envelopes_usage_delete'") == 1);
+    CHECK(*store.end_seq() == *end);
+
+    const std::vector<std::size_t> held{0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    for (const auto& mb : {mb_a, mb_b, mb_c}) check_mailbox(store, b, mb, held);
+    CHECK(put_ok(store, std::span(b.envelopes).first(1)) == std::vector<bool>{false});
+    // Expiry still finds its envelopes (0, 4, 8), and the counts follow.
+    CHECK(*store.expire(6000) == 3);
+    const std::vector<std::size_t> kept{1, 2, 3, 5, 6, 7, 9};
+    for (const auto& mb : {mb_a, mb_b, mb_c}) check_mailbox(store, b, mb, kept);
+    // The one removed before comes back after every other.
+    CHECK(put_ok(store, std::span(b.envelopes).subspan(10, 1)) == std::vector<bool>{true});
+    std::int64_t next = 0;
+    auto after = store.ids_since(mb_c, *end, &next);
+    REQUIRE(after);
+    CHECK(*after == std::vector<RecordId>{b.envelopes[10].id});
+    CHECK(put_ok(store, std::span(b.envelopes).subspan(11)) == std::vector<bool>{true});
+    CHECK(*store.ids_since(mb_b, *end, nullptr) == std::vector<RecordId>{b.envelopes[11].id});
 }

@@ -3,11 +3,12 @@
 // opaque bytes keyed by record id and grouped by mailbox; this layer never opens them.
 //
 // Schema (component "envelopes", see EnvelopeStore::migrate):
-//   envelopes(seq INTEGER PRIMARY KEY AUTOINCREMENT, id BLOB UNIQUE, mailbox BLOB, bytes BLOB,
-//             size, received_ms, expires_ms)  — indexed by id (unique), (mailbox, seq, id)
-//             (covering, for ids() and ids_since()) and expires_ms (partial, only envelopes
-//             that expire)
-//   mailbox_usage(mailbox, count, bytes)      — kept exact by triggers on insert and delete, so
+//   envelopes(seq INTEGER PRIMARY KEY AUTOINCREMENT, id BLOB, mailbox BLOB, bytes BLOB,
+//             size, received_ms, expires_ms)  — indexed by the first 8 bytes of id and of
+//             mailbox (each with the seq; readers compare the whole id or mailbox in the row,
+//             and put() stores an id only once) and expires_ms (partial, only envelopes that
+//             expire)
+//   mailbox_usage(mailbox, count, bytes)      — kept exact by put() and a delete trigger, so
 //             quota checks cost one lookup
 // `seq` is the insertion order; AUTOINCREMENT guarantees it never goes backwards, even after the
 // newest envelope is deleted, so a live-push cursor (ids_since) never misses an insert.
@@ -60,8 +61,12 @@ public:
 
     // Creates or upgrades the schema (component "envelopes"). Call once after opening.
     static Status migrate(Database& db);
+    // The steps before the one that rewrites the table (and drops the triggers other
+    // components put on it): a member store runs its own steps that read envelopes by id
+    // through a full-id index between the two.
+    static Status migrate_before_rewrite(Database& db);
 
-    // Stores envelopes, ignoring ones already present (INSERT OR IGNORE); out[i] is true when
+    // Stores envelopes, ignoring ones already present (by id); out[i] is true when
     // envelopes[i] was new (a duplicate later in the same batch reports false). Every envelope
     // is checked first — parse_envelope() accepts it, its mailbox field equals `mailbox`, `id`
     // equals record_id_of(bytes), expires_ms >= 0 — and one bad envelope fails the whole call
