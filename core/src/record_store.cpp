@@ -811,24 +811,14 @@ Result<std::vector<RecordId>> RecordStore::evict_dropped(const GroupId& group, s
     // Down to what the newcomer would hold, not below: two authors never take rows from each
     // other in turn.
     const auto n = std::min(at_most, most - wanted);
-    {
-        auto st = m_db->cached(
-            "SELECT id FROM dropped_held WHERE group_id = ? AND author = ? ORDER BY seq DESC, "
-            "rowid DESC LIMIT ?");
-        if (!st) return std::unexpected(st.error());
-        (*st)->bind(1, ByteView(group)).bind(2, ByteView(top)).bind(3, n);
-        while (true) {
-            auto r = (*st)->step();
-            if (!r) {
-                (*st)->reset();
-                return std::unexpected(r.error());
-            }
-            if (!*r) break;
-            if ((*st)->column_blob(0).size() == RecordId{}.size())
-                out.push_back(to_array<32>((*st)->column_blob(0)));
-        }
-        (*st)->reset();
-    }
+    auto latest = collect_ids(*m_db,
+                              "SELECT id FROM dropped_held WHERE group_id = ? AND author = ? "
+                              "ORDER BY seq DESC, rowid DESC LIMIT ?",
+                              [&](storage::Statement& st) {
+                                  st.bind(1, ByteView(group)).bind(2, ByteView(top)).bind(3, n);
+                              });
+    if (!latest) return std::unexpected(latest.error());
+    out = std::move(*latest);
     discard_dropped_counts();
     for (const auto& id : out)
         if (auto ok = run("DELETE FROM dropped_held WHERE id = ?",
