@@ -366,15 +366,17 @@ struct Node::Impl {
     // settle_redactions() if a redaction of theirs still stands then: one whose author's removal
     // comes later in the same batch (catching up in Lamport order) deletes nothing.
     std::vector<RecordId> redact_later;
-    // Groups whose control records changed in the current batch: their applied redactions are
-    // judged again by settle_redactions(), and the targets of void ones are restored.
+    // Groups whose control records changed in the current batch: the targets of their redaction
+    // notes are judged again by settle_redactions(), both ways (restored when no redaction of
+    // them stands, tombstoned again when one stands again).
     std::set<GroupId> redactions_to_recheck;
     // Whether an applied redaction of `target` (whose row is given) stands now: valid at the
     // current group state (its author not dropped) and written by the target's author or by an
     // admin at its position.
     bool redaction_stands(const RecordId& target, const RecordRow& target_row);
     // At the end of an ingest batch: tombstones what redact_later holds if it is still redacted,
-    // and undoes the tombstones of redactions that became void (§5.4).
+    // and, in the groups of redactions_to_recheck, undoes the tombstones no redaction stands for
+    // any more and makes again those a redaction stands for again (§5.4, §13.7).
     Status settle_redactions();
     // Forgets a tombstoned record, and the chunks of a tombstoned manifest, so that the next sync
     // fetches their envelopes again and ingests them as new (their redaction is void).

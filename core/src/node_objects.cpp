@@ -257,8 +257,9 @@ Status Node::Impl::on_applied(const RecordId& id, const GroupId& group, const pb
     (void)author_admin;
     // A redaction that came before its target (the target's envelope came from a peer that had
     // not seen the redaction yet) takes effect too, at the end of the batch, if it stands.
-    if (!body.has_redaction() && !is_control_payload(body) && redaction_noted(id))
-        redact_later.push_back(id);
+    // A redaction is a target like any other (§13.7): its envelope and reason go, its effect on
+    // its own target stays.
+    if (!is_control_payload(body) && redaction_noted(id)) redact_later.push_back(id);
     return {};
 }
 
@@ -295,33 +296,45 @@ Status Node::Impl::settle_redactions() {
         object_sets.erase(row->group);
         if (auto ok = tombstone(target); !ok) return ok;
     }
-    // A redaction applied in an earlier batch whose author a control record of this one dropped
-    // is void (§5.4): its target shows again, once its envelope is fetched again.
+    // A control record of this batch may have changed whether an applied redaction stands
+    // (§5.4): its author dropped by a removal, or back after the removal went void; its author's
+    // admin role at its position voided (a promotion by a removed admin) or confirmed. Every
+    // noted redaction of such a group is judged again, both ways: a target no standing
+    // redaction covers any more is restored (fetched again by the next sync), and one that some
+    // redaction covers again is deleted again. All is decided against the rows as they are
+    // before anything is changed, so the outcome does not depend on the order of the notes.
     auto groups = std::exchange(redactions_to_recheck, {});
     for (const auto& group : groups) {
-        auto st = db.cached("SELECT target, redaction FROM redactions WHERE group_id = ?");
+        auto st = db.cached("SELECT DISTINCT target FROM redactions WHERE group_id = ?");
         if (!st) return std::unexpected(st.error());
         (*st)->bind(1, ByteView(group));
-        std::vector<std::pair<RecordId, RecordId>> notes;
+        std::vector<RecordId> targets;
         while (true) {
             auto r = (*st)->step();
             if (!r) return std::unexpected(r.error());
             if (!*r) break;
-            notes.emplace_back(to_array<32>((*st)->column_blob(0)),
-                               to_array<32>((*st)->column_blob(1)));
+            targets.push_back(to_array<32>((*st)->column_blob(0)));
         }
         (*st)->reset();
-        std::set<RecordId> checked;
-        for (const auto& [target, redaction] : notes) {
-            if (checked.contains(target)) continue;
-            auto by = record_row(redaction);
-            if (!by || record_valid_now(*by)) continue;
-            checked.insert(target);
-            if (records.kind(target) != RecordKind::redacted) continue;
+        std::vector<std::pair<RecordId, RecordRow>> restore;
+        std::vector<RecordId> redo;
+        for (const auto& target : targets) {
             auto row = record_row(target);
-            if (!row || redaction_stands(target, *row)) continue;
-            if (auto ok = restore_redacted(target, *row); !ok) return ok;
+            if (!row) continue;  // not held (yet): on_applied judges it when it comes
+            const auto kind = records.kind(target);
+            if (!kind || is_control(*kind)) continue;
+            const bool stands = redaction_stands(target, *row);
+            if (*kind == RecordKind::redacted && !stands)
+                restore.emplace_back(target, *row);
+            else if (*kind != RecordKind::redacted && stands)
+                redo.push_back(target);
         }
+        for (const auto& target : redo) {
+            object_sets.erase(group);
+            if (auto ok = tombstone(target); !ok) return ok;
+        }
+        for (const auto& [target, row] : restore)
+            if (auto ok = restore_redacted(target, row); !ok) return ok;
     }
     return {};
 }

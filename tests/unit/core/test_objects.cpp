@@ -920,6 +920,163 @@ TEST_CASE("a redaction by an admin whose removal arrives later is void: its targ
     CHECK(*ci.envelopes->contains(*post));
 }
 
+TEST_CASE(
+    "a redaction by a member a removed admin promoted does not stand: its target shows again") {
+    TempDir dir;
+    auto anna = make_node(dir.path() / "a", "Anna");
+    auto ivan = make_node(dir.path() / "i", "Ivan");
+    auto yuri = make_node(dir.path() / "y", "Yuri");
+    auto boris = make_node(dir.path() / "b", "Boris");
+    auto g = *anna->create_group("Legal support");
+    for (auto* n : {ivan.get(), yuri.get(), boris.get()}) {
+        auto token = anna->add_member(g, card_to_text(n->card()), n == ivan.get(), true);
+        REQUIRE(token.has_value());
+        REQUIRE(n->join(*token).has_value());
+    }
+    auto everyone = {anna.get(), ivan.get(), yuri.get(), boris.get()};
+    auto exchange = [&] {
+        for (int round = 0; round < 2; ++round)
+            for (auto* from : everyone)
+                for (auto* to : everyone)
+                    if (from != to) deliver(*from, *to);
+    };
+    exchange();
+    auto post = anna->post(g, "Lawyer Kuznetsov takes the case");
+    REQUIRE(post.has_value());
+    exchange();
+
+    // Anna removes Ivan; Ivan, who has not heard of it, makes Yuri an admin, and Yuri redacts
+    // Anna's post.
+    REQUIRE(anna->remove_member(g, ivan->me()).has_value());
+    REQUIRE(ivan->set_role(g, yuri->me(), true).has_value());
+    deliver(*ivan, *yuri);
+    REQUIRE(yuri->redact(g, *post, "stale admin's accomplice").has_value());
+
+    // Boris gets the promotion and the redaction first: the post goes.
+    deliver(*ivan, *boris);
+    deliver(*yuri, *boris);
+    auto& bi = NodeTestAccess::impl(*boris);
+    CHECK(bi.records.kind(*post) == RecordKind::redacted);
+    // The removal voids the promotion: Yuri, not dropped, was no admin at his redaction's
+    // position and the post is not his, so the redaction does not stand. The post is forgotten,
+    // fetched again and shown.
+    deliver(*anna, *boris);
+    CHECK_FALSE(bi.records.contains(*post));
+    deliver(*anna, *boris);
+    auto shown = texts(*boris, g);
+    CHECK(std::find(shown.begin(), shown.end(), "Lawyer Kuznetsov takes the case") != shown.end());
+    CHECK(shown == texts(*anna, g));
+}
+
+TEST_CASE("a redaction of a redaction deletes its text in either order; its own effect stays") {
+    Team t;
+    // Clara is offline from here on.
+    auto exchange_ab = [&] {
+        for (int round = 0; round < 2; ++round) {
+            deliver(*t.a, *t.b);
+            deliver(*t.b, *t.a);
+        }
+    };
+    auto post = t.b->post(t.group, "Safe house: Lesnaya 14");
+    REQUIRE(post.has_value());
+    exchange_ab();
+    auto r0 = t.b->redact(t.group, *post, "posted by mistake: LESNAYA-14");
+    REQUIRE(r0.has_value());
+    // What a peer that had not seen Anna's redaction yet would serve: Boris's redaction whole.
+    auto boris_before = all_envelopes(*t.b);
+    exchange_ab();
+    auto r1 = t.a->redact(t.group, *r0, "the reason repeats the address");
+    REQUIRE(r1.has_value());
+    exchange_ab();
+    // Clara gets Anna's redaction of it first, and Boris's redaction after.
+    deliver(*t.a, *t.c);
+    REQUIRE(t.c->ingest(boris_before).has_value());
+    for (auto* n : {t.a.get(), t.b.get(), t.c.get()}) {
+        auto& im = NodeTestAccess::impl(*n);
+        CHECK(im.records.kind(*r0) == RecordKind::redacted);
+        CHECK_FALSE(*im.envelopes->contains(*r0));
+        auto st = im.db.prepare("SELECT signed FROM records WHERE id = ?");
+        REQUIRE(st.has_value());
+        st->bind(1, ByteView(*r0));
+        REQUIRE(*st->step());
+        CHECK(std::string(as_chars(st->column_blob(0))).find("LESNAYA") == std::string::npos);
+        // The first redaction still deletes its target.
+        auto shown = texts(*n, t.group);
+        CHECK(std::find(shown.begin(), shown.end(), "Safe house: Lesnaya 14") == shown.end());
+        CHECK_FALSE(im.envelopes->contains(*post).value_or(true));
+    }
+}
+
+TEST_CASE("a redaction void for a while and then standing again deletes its target again") {
+    TempDir dir;
+    auto anna = make_node(dir.path() / "a", "Anna");
+    auto boris = make_node(dir.path() / "b", "Boris");
+    auto clara = make_node(dir.path() / "c", "Clara");
+    auto mila = make_node(dir.path() / "m", "Mila");
+    auto xavier = make_node(dir.path() / "x", "Xavier");
+    auto g = *anna->create_group("Legal support");
+    for (auto* n : {boris.get(), clara.get(), mila.get(), xavier.get()}) {
+        const bool admin = n == boris.get() || n == clara.get();
+        auto token = anna->add_member(g, card_to_text(n->card()), admin, true);
+        REQUIRE(token.has_value());
+        REQUIRE(n->join(*token).has_value());
+    }
+    auto everyone = {anna.get(), boris.get(), clara.get(), mila.get(), xavier.get()};
+    auto exchange = [&] {
+        for (int round = 0; round < 2; ++round)
+            for (auto* from : everyone)
+                for (auto* to : everyone)
+                    if (from != to) deliver(*from, *to);
+    };
+    exchange();
+    REQUIRE(anna->set_quorum(g, 2).has_value());
+    exchange();
+    REQUIRE(*mila->quorum(g) == 2);
+    auto post = xavier->post(g, "Safe house: Lesnaya 14");
+    REQUIRE(post.has_value());
+    exchange();
+
+    // Xavier redacts his own post; Mila gets it, Boris and Clara do not.
+    REQUIRE(xavier->redact(g, *post, "wrong channel").has_value());
+    deliver(*xavier, *mila);
+    auto& mi = NodeTestAccess::impl(*mila);
+    CHECK(mi.records.kind(*post) == RecordKind::redacted);
+    // Boris proposes removing Xavier (its cutoff is the post); Clara, whose device is in other
+    // hands, approves it.
+    REQUIRE(boris->remove_member(g, xavier->me()).has_value());
+    deliver(*boris, *clara);
+    auto waiting = clara->pending(g);
+    REQUIRE(waiting.has_value());
+    REQUIRE(waiting->size() == 1);
+    REQUIRE(clara->approve(g, waiting->front().id).has_value());
+    // Anna sends the burn notice for Clara; Boris approves it, but Mila does not hear of it yet.
+    auto notice = anna->burn_member(g, clara->me());
+    REQUIRE(notice.has_value());
+    REQUIRE_FALSE(notice->effective);
+    deliver(*anna, *boris);
+    REQUIRE(boris->approve(g, notice->notice).has_value());
+
+    // At Mila, Clara's approval completes the removal: Xavier's redaction is void, and the post
+    // is forgotten and fetched again.
+    deliver(*clara, *mila);
+    deliver(*clara, *mila);
+    deliver(*anna, *mila);
+    CHECK(mi.records.kind(*post) == RecordKind::message);
+    // The notice drops Clara's approval: the removal waits, Xavier is a member, and his
+    // redaction stands again. The post goes again.
+    deliver(*boris, *mila);
+    deliver(*anna, *mila);
+    auto members = mila->members(g);
+    REQUIRE(members.has_value());
+    std::vector<std::string> names;
+    for (const auto& m : *members) names.push_back(m.name);
+    REQUIRE(std::find(names.begin(), names.end(), "Xavier") != names.end());
+    CHECK(mi.records.kind(*post) == RecordKind::redacted);
+    CHECK_FALSE(*mi.envelopes->contains(*post));
+    auto shown = texts(*mila, g);
+    CHECK(std::find(shown.begin(), shown.end(), "Safe house: Lesnaya 14") == shown.end());
+}
+
 TEST_CASE("retention: a shorter period set by someone else deletes only once held for a day") {
     TempDir dir;
     std::int64_t now = 1'900'000'000'000;
