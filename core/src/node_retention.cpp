@@ -130,6 +130,22 @@ Result<RetentionReport> Node::apply_retention() {
             report.records += ids->size();
             report.envelopes += *removed + *removed_stale;
         }
+        // Rows of refused records kept without their envelope (§5.4) carry no time of their
+        // own: in a group with a period they go at every pass, with their notes. One still
+        // within the period is then fetched again by the next sync and judged again as if
+        // never seen; none past it stays named in the database (row 30).
+        auto bare = collect_ids(
+            m.db,
+            "SELECT d.id FROM dropped_held d WHERE d.group_id = ? AND NOT EXISTS (SELECT 1 FROM "
+            "envelopes e WHERE substr(e.id, 1, 8) = substr(d.id, 1, 8) AND e.id = d.id)",
+            [&](storage::Statement& st) { st.bind(1, ByteView(group)); });
+        if (!bare) return std::unexpected(bare.error());
+        if (!bare->empty()) {
+            if (auto ok = m.records.drop_held(*bare); !ok) return std::unexpected(ok.error());
+            if (auto ok = delete_by_id(m.db, "DELETE FROM rejected WHERE id = ?", *bare); !ok)
+                return std::unexpected(ok.error());
+            report.records += bare->size();
+        }
 
         // Epoch secrets: one that is no longer current and that no remaining content record
         // was written in is needed by nothing; without it, old envelopes stay noise forever.
