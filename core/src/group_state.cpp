@@ -226,7 +226,6 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
         const Fold whole = g.fold(valid);
         for (std::size_t i = 0; i < n; ++i) {
             if (g.m_status[i] == OpStatus::invalid) continue;
-            const bool spared = g.exempt_from_strong_remove(g.m_ops[i].body);
             for (const auto& [r, e] : whole.effect) {
                 if (r == i || e == i) continue;
                 const auto& rop = g.m_ops[r];
@@ -238,7 +237,7 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                     out[i] = true;
                     break;
                 }
-                if (spared) continue;
+                if (g.exempt_from_strong_remove(g.m_ops[i].body, r, e)) continue;
                 if (g.in(g.m_anc[i], e) || g.in(g.m_anc[e], i)) continue;
                 if (g.on_chain_before(g.m_ops[i].id, g.m_ops[i].seq, rop.body.membership(),
                                       g.m_ops[i].author))
@@ -469,9 +468,8 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
                 f.relays_set = true;
             }
             if (s.set_retention()) {
-                f.retention_before = f.retention_seconds;
                 f.retention_seconds = s.retention_seconds();
-                f.retention_record = op.id;
+                f.retention_settings.emplace_back(op.id, s.retention_seconds());
             }
             if (s.set_tor_only()) f.tor_only = s.tor_only();
             if (s.set_quorum()) f.quorum = s.quorum();
@@ -621,9 +619,12 @@ bool GroupState::burn_spares(std::size_t i, std::size_t notice, std::size_t effe
             if (in(m_anc[i], j) && m_ops[j].body.wall_clock_ms() > at) return false;
         return true;
     }
-    // Not seen by the notice, whatever time it claims: dropped — except a removal the notice
-    // has not seen and that has not seen the notice (mutual removals remove both, §5.11).
-    return is_kind(op, pb::MembershipOp::REMOVE) && !in(m_anc[i], notice);
+    // Not seen by the notice, whatever time it claims: dropped — except a removal of the
+    // notice's author (or of its completing approver) that has not seen the notice (mutual
+    // removals remove both, §5.11); a removal of anyone else is the seized device's like the
+    // rest.
+    return is_kind(op, pb::MembershipOp::REMOVE) && !in(m_anc[i], notice) &&
+           exempt_from_strong_remove(op.body, notice, effect);
 }
 
 bool GroupState::burned(const Bits& set, const MemberKey& who) const {
@@ -640,11 +641,19 @@ bool GroupState::burned(const MemberKey& who) const {
     return false;
 }
 
-bool GroupState::exempt_from_strong_remove(const pb::RecordBody& body) const {
-    if (body.has_membership()) return body.membership().kind() == pb::MembershipOp::REMOVE;
-    if (!body.has_approval() || body.approval().withdraw()) return false;
-    auto it = m_index.find(body.approval().proposal().id());
-    return it != m_index.end() && is_kind(m_ops[it->second], pb::MembershipOp::REMOVE);
+bool GroupState::exempt_from_strong_remove(const pb::RecordBody& body, std::size_t removal,
+                                           std::size_t effect) const {
+    const pb::MembershipOp* m = nullptr;
+    if (body.has_membership()) {
+        m = &body.membership();
+    } else if (body.has_approval() && !body.approval().withdraw()) {
+        auto it = m_index.find(body.approval().proposal().id());
+        if (it != m_index.end() && m_ops[it->second].body.has_membership())
+            m = &m_ops[it->second].body.membership();
+    }
+    if (!m || m->kind() != pb::MembershipOp::REMOVE) return false;
+    const auto target = to_array<32>(as_bytes(m->member()));
+    return target == m_ops[removal].author || target == m_ops[effect].author;
 }
 
 std::optional<std::size_t> GroupState::proposal_of(const ControlRecord& approval) const {
@@ -726,9 +735,10 @@ bool GroupState::dropped(const MemberKey& author, const RecordId& id, std::uint6
         if (in(b, e)) continue;  // written after learning of the removal: judged by membership
         const auto& cut = m_ops[r].body.membership();
         if (cut.compromised()) {
-            // A burn notice spares only a removal concurrent with it, and what its cutoff covers.
-            if (removal && !in(b, r)) continue;
-        } else if (body && exempt_from_strong_remove(*body)) {
+            // A burn notice spares only a removal of its author concurrent with it, and what its
+            // cutoff covers.
+            if (removal && !in(b, r) && exempt_from_strong_remove(*body, r, e)) continue;
+        } else if (body && exempt_from_strong_remove(*body, r, e)) {
             continue;
         }
         if (!on_chain_before(id, seq, cut, author)) return true;

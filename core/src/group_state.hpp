@@ -130,8 +130,10 @@ public:
     // The settings record that set the period (zero when none did), and the period it replaced
     // in the fold's order: while that record is not settled, deletion keeps to the longer of the
     // two (§13.8).
-    const RecordId& retention_record() const { return m_final.retention_record; }
-    std::uint64_t retention_before() const { return m_final.retention_before; }
+    // Every retention setting that took effect, in the fold's order: its record and period.
+    const std::vector<std::pair<RecordId, std::uint64_t>>& retention_settings() const {
+        return m_final.retention_settings;
+    }
     // How often members write a key update (0 = never; §5.13).
     std::uint64_t rekey_interval_seconds() const { return m_final.rekey_interval_seconds; }
     // Whether `who`'s chain holds two valid key updates at the same seq: two devices sign with
@@ -183,9 +185,13 @@ public:
     };
     const Position* at(std::span<const RecordId> heads) const;
 
-    // Whether strong remove spares a record with this body: a removal, or an approval of a held
-    // removal (so that mutual removals remove both, also under a quorum).
-    bool exempt_from_strong_remove(const pb::RecordBody& body) const;
+    // Whether strong remove, for the removal or demotion `removal` that took effect at
+    // `effect`, spares a record with this body: a removal of that removal's author or of the
+    // author of its completing approval, or an approval of such a removal — so that mutual
+    // removals remove both, also under a quorum. A removed admin's removal of anyone else is
+    // dropped like his other records.
+    bool exempt_from_strong_remove(const pb::RecordBody& body, std::size_t removal,
+                                   std::size_t effect) const;
     // Whether a record by `author` (id, seq) written at `heads` is void under strong remove.
     // With its `body`, a removal or an approval of one is spared as strong remove spares it
     // (a burn notice spares only a removal concurrent with it).
@@ -201,8 +207,8 @@ private:
         bool relays_set = false;  // a settings record set the relay list (perhaps to none)
         bool tor_only = false;
         std::uint64_t retention_seconds = 0;
-        std::uint64_t retention_before = 0;  // the period the last retention setting replaced
-        RecordId retention_record{};         // that setting (zero when none)
+        // Every retention setting applied, in order (Node::Impl::deleting_retention).
+        std::vector<std::pair<RecordId, std::uint64_t>> retention_settings;
         std::uint64_t rekey_interval_seconds = 0;
         std::uint32_t quorum = 1;
         std::vector<std::size_t> rotations;  // valid rotation ops in the fold

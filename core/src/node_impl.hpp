@@ -395,9 +395,9 @@ struct Node::Impl {
     // How long a retention setting that shortens the period is held here before it deletes
     // anything: time for its author's removal, if there is one, to arrive (§13.8).
     static constexpr std::int64_t kRetentionSettleMs = 24LL * 3600 * 1000;
-    // The period that deletes in `group` now: the group's, or, while the setting that shortened
-    // it (written by someone else) has been held here for less than kRetentionSettleMs, the
-    // period it replaced.
+    // The period that deletes in `group` now: the group's settings taken in order, each one
+    // that shortens the period in force (written by someone else) skipped while it has been
+    // held here for less than kRetentionSettleMs.
     std::uint64_t deleting_retention(const GroupId& group);
     // Replaces a record's stored body with a tombstone and drops its envelope (and, for a
     // manifest, its chunks').

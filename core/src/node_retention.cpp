@@ -33,21 +33,29 @@ bool Node::Impl::epoch_retired(const EpochId& epoch) {
 }
 
 std::uint64_t Node::Impl::deleting_retention(const GroupId& group) {
-    const auto& g = state(group);
-    const auto seconds = g.retention_seconds();
-    const auto before = g.retention_before();
-    // Off, or no shorter than before: it deletes nothing the period before it would not.
-    if (seconds == 0 || (before != 0 && seconds >= before) || crypto::is_zero(g.retention_record()))
-        return seconds;
     // A setting written by a copy of a removed admin's home from before the removal is valid
     // here until the removal arrives, and void from then on (§5.4); what it deleted would stay
-    // deleted. So a shortening deletes only once it has been held here for a while; this
-    // member's own setting at once.
-    if (auto row = record_row(g.retention_record()); row && row->author == identity.sign.public_key)
-        return seconds;
-    auto received = records.received_ms(g.retention_record());
-    if (received && *received <= now() - kRetentionSettleMs) return seconds;
-    return before;
+    // deleted. So the settings are taken in order, and one that shortens the period in force
+    // (off counting as endless) moves it only once it has been held here for a day, or when
+    // this member wrote it; one that lengthens it or turns it off, at once. A shortening not
+    // yet settled is skipped, so the next one is measured against the period before it too:
+    // the same setting written twice does not make the second a no-op that applies at once.
+    const auto& g = state(group);
+    std::uint64_t in_force = 0;
+    for (const auto& [id, seconds] : g.retention_settings()) {
+        const bool shortens = seconds != 0 && (in_force == 0 || seconds < in_force);
+        if (!shortens || crypto::is_zero(id)) {
+            in_force = seconds;
+            continue;
+        }
+        if (auto row = record_row(id); row && row->author == identity.sign.public_key) {
+            in_force = seconds;
+            continue;
+        }
+        auto received = records.received_ms(id);
+        if (received && *received <= now() - kRetentionSettleMs) in_force = seconds;
+    }
+    return in_force;
 }
 
 bool Node::Impl::expired(const GroupId& group, const pb::RecordBody& body) {
@@ -121,6 +129,22 @@ Result<RetentionReport> Node::apply_retention() {
             if (!removed_stale) return std::unexpected(removed_stale.error());
             report.records += ids->size();
             report.envelopes += *removed + *removed_stale;
+        }
+        // Rows of refused records kept without their envelope (§5.4) carry no time of their
+        // own: in a group with a period they go at every pass, with their notes. One still
+        // within the period is then fetched again by the next sync and judged again as if
+        // never seen; none past it stays named in the database (row 30).
+        auto bare = collect_ids(
+            m.db,
+            "SELECT d.id FROM dropped_held d WHERE d.group_id = ? AND NOT EXISTS (SELECT 1 FROM "
+            "envelopes e WHERE substr(e.id, 1, 8) = substr(d.id, 1, 8) AND e.id = d.id)",
+            [&](storage::Statement& st) { st.bind(1, ByteView(group)); });
+        if (!bare) return std::unexpected(bare.error());
+        if (!bare->empty()) {
+            if (auto ok = m.records.drop_held(*bare); !ok) return std::unexpected(ok.error());
+            if (auto ok = delete_by_id(m.db, "DELETE FROM rejected WHERE id = ?", *bare); !ok)
+                return std::unexpected(ok.error());
+            report.records += bare->size();
         }
 
         // Epoch secrets: one that is no longer current and that no remaining content record

@@ -792,7 +792,7 @@ Result<std::vector<RecordId>> RecordStore::evict_dropped(const GroupId& group, s
     } else {
         auto st = m_db->cached(
             "SELECT author, COUNT(*) AS n FROM dropped_held WHERE group_id = ? GROUP BY author "
-            "ORDER BY n DESC LIMIT 1");
+            "ORDER BY n DESC, author LIMIT 1");
         if (!st) return std::unexpected(st.error());
         (*st)->bind(1, ByteView(group));
         auto r = (*st)->step();

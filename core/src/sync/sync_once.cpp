@@ -340,6 +340,9 @@ Result<transport::SyncReport> redialling_session(Node& node, CountingReplica& re
             reached = true;
             co_return Step{std::move(one), true};
         }
+        // A session cut after carrying sync bytes (a long one reset by a relay restarting)
+        // reached the address too: its network failure is tried again.
+        if (last->wire_bytes_received > 0) reached = true;
         const auto code = one.error().code;
         const bool stalled = code == transport::SyncErrc::stalled;
         if ((!stalled && code != transport::SyncErrc::budget_spent) || o.stop.requested())

@@ -184,6 +184,42 @@ TEST_CASE("mutual removals remove both") {
     CHECK(c->post(g, "alone now").has_value());
 }
 
+TEST_CASE("a removed admin's concurrent removal of someone else is dropped, in either order") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto i = make_node(dir.path() / "i", "Ivan");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto c = make_node(dir.path() / "c", "Clara");
+    auto g = *a->create_group("G");
+    for (auto [n, admin] :
+         std::vector<std::pair<Node*, bool>>{{i.get(), true}, {b.get(), false}, {c.get(), false}}) {
+        auto token = a->add_member(g, card_to_text(n->card()), admin, true);
+        REQUIRE(token.has_value());
+        REQUIRE(n->join(*token).has_value());
+    }
+    mesh({a.get(), i.get(), b.get(), c.get()});
+    // Anna removes Ivan; Ivan, not having heard of it, removes Boris.
+    REQUIRE(a->remove_member(g, i->me()).has_value());
+    REQUIRE(i->remove_member(g, b->me()).has_value());
+    deliver(*i, *b);  // Boris hears of his removal first
+    deliver(*a, *b);
+    deliver(*a, *c);  // Clara hears of Ivan's removal first
+    deliver(*i, *c);
+    for (auto* n : {b.get(), c.get()}) {
+        auto members = n->members(g);
+        REQUIRE(members.has_value());
+        std::vector<std::string> names;
+        for (const auto& m : *members) names.push_back(m.name);
+        std::sort(names.begin(), names.end());
+        CHECK(names == std::vector<std::string>{"Anna", "Boris", "Clara"});
+    }
+    // Boris still writes, and Clara reads him.
+    REQUIRE(b->post(g, "still here").has_value());
+    deliver(*b, *c);
+    auto seen = texts(*c, g);
+    CHECK(std::find(seen.begin(), seen.end(), "still here") != seen.end());
+}
+
 TEST_CASE("quorum proposals and approvals converge in any delivery order") {
     TempDir dir;
     auto a = make_node(dir.path() / "a", "Anna");

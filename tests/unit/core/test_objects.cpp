@@ -1108,6 +1108,8 @@ TEST_CASE("retention: a shorter period set by someone else deletes only once hel
     for (int i = 0; i < 3; ++i) REQUIRE(anna->post(g, "later " + std::to_string(i)));
     REQUIRE(anna->remove_member(g, ivan->me()).has_value());
     REQUIRE(ivan->set_retention(g, 60).has_value());
+    // Twice: the second is "no shorter" than the first, which is not settled itself.
+    REQUIRE(ivan->set_retention(g, 60).has_value());
     deliver(*ivan, *boris);
     CHECK(boris->retention(g) == 60);
     now += 120 * 1000;
