@@ -3,6 +3,7 @@
 // epoch secrets no remaining record needs (forward secrecy). Freed pages are zeroed
 // (secure_delete), the file is rebuilt (VACUUM) and the WAL truncated, so nothing lingers.
 
+#include <algorithm>
 #include <set>
 
 #include "node_impl.hpp"
@@ -42,7 +43,11 @@ std::uint64_t Node::Impl::deleting_retention(const GroupId& group) {
     // the same setting written twice does not make the second a no-op that applies at once.
     const auto& g = state(group);
     std::uint64_t in_force = 0;
-    for (const auto& [id, seconds] : g.retention_settings()) {
+    for (const auto& [id, written] : g.retention_settings()) {
+        // At most 100 years, whatever a record says: `set_retention` writes no more, and a
+        // period past it would wrap the cutoff's arithmetic into the future (deleting
+        // everything at once as a "lengthening").
+        const auto seconds = std::min(written, kMaxRetentionSeconds);
         const bool shortens = seconds != 0 && (in_force == 0 || seconds < in_force);
         if (!shortens || crypto::is_zero(id)) {
             in_force = seconds;

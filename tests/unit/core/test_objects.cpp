@@ -1077,6 +1077,41 @@ TEST_CASE("a redaction void for a while and then standing again deletes its targ
     CHECK(std::find(shown.begin(), shown.end(), "Safe house: Lesnaya 14") == shown.end());
 }
 
+TEST_CASE("retention: a period past 100 years in a record is taken as 100 years, not wrapped") {
+    TempDir dir;
+    std::int64_t now = 1'900'000'000'000;
+    auto clock = [&] { return now; };
+    auto anna = make_node(dir.path() / "a", "Anna");
+    auto boris = make_node(dir.path() / "b", "Boris");
+    for (auto* n : {anna.get(), boris.get()}) n->set_clock(clock);
+    auto g = *anna->create_group("Legal support");
+    auto token = anna->add_member(g, card_to_text(boris->card()), false, true);
+    REQUIRE(token.has_value());
+    REQUIRE(boris->join(*token).has_value());
+    deliver(*anna, *boris);
+    REQUIRE(boris->post(g, "old news").has_value());
+    deliver(*boris, *anna);
+    now += 3600 * 1000;
+    // A settings record `set_retention` would refuse to write: 10^16 seconds, whose cutoff
+    // (now - seconds * 1000) wraps into the future. Anna's own, so it applies at once.
+    pb::RecordBody body;
+    body.mutable_settings()->set_set_retention(true);
+    body.mutable_settings()->set_retention_seconds(10'000'000'000'000'000ULL);
+    auto& a = NodeTestAccess::impl(*anna);
+    REQUIRE(a.write(g, std::move(body), a.rotation_epoch(g)).has_value());
+    deliver(*anna, *boris);
+    for (auto* n : {anna.get(), boris.get()}) {
+        REQUIRE(n->apply_retention().has_value());
+        auto shown = texts(*n, g);
+        CHECK(std::find(shown.begin(), shown.end(), "old news") != shown.end());
+    }
+    // A post written now is not expired on arrival.
+    REQUIRE(anna->post(g, "fresh").has_value());
+    deliver(*anna, *boris);
+    auto shown = texts(*boris, g);
+    CHECK(std::find(shown.begin(), shown.end(), "fresh") != shown.end());
+}
+
 TEST_CASE("retention: a shorter period set by someone else deletes only once held for a day") {
     TempDir dir;
     std::int64_t now = 1'900'000'000'000;
