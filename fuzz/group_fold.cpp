@@ -243,7 +243,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& op : built.ops) {
         (void)g.at(op.heads);
         (void)g.dropped(op.author, op.id, op.seq, op.heads, &op.body);
-        (void)g.exempt_from_strong_remove(op.body);
         if (op.body.has_membership() && op.body.membership().kind() == pb::MembershipOp::ADD)
             (void)g.refuses_admission(op.id, to_array<32>(as_bytes(op.body.membership().member())),
                                       op.author);

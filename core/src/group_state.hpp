@@ -185,13 +185,6 @@ public:
     };
     const Position* at(std::span<const RecordId> heads) const;
 
-    // Whether strong remove, for the removal or demotion `removal` that took effect at
-    // `effect`, spares a record with this body: a removal of that removal's author or of the
-    // author of its completing approval, or an approval of such a removal — so that mutual
-    // removals remove both, also under a quorum. A removed admin's removal of anyone else is
-    // dropped like his other records.
-    bool exempt_from_strong_remove(const pb::RecordBody& body, std::size_t removal,
-                                   std::size_t effect) const;
     // Whether a record by `author` (id, seq) written at `heads` is void under strong remove.
     // With its `body`, a removal or an approval of one is spared as strong remove spares it
     // (a burn notice spares only a removal concurrent with it).
@@ -199,6 +192,13 @@ public:
                  std::span<const RecordId> heads, const pb::RecordBody* body = nullptr) const;
 
 private:
+    // Whether strong remove, for the removal or demotion `removal` that took effect at
+    // `effect`, spares a record with this body: a removal of that removal's author or of the
+    // author of its completing approval, or an approval of such a removal — so that mutual
+    // removals remove both, also under a quorum. A removed admin's removal of anyone else is
+    // dropped like his other records.
+    bool exempt_from_strong_remove(const pb::RecordBody& body, std::size_t removal,
+                                   std::size_t effect) const;
     struct Fold {
         std::map<MemberKey, Member> members;
         std::string name;
