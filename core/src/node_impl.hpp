@@ -38,6 +38,8 @@ Status bind_epoch_keys(storage::Database& db, storage::Statement& st, const Epoc
 // What keeping an unverified envelope counts against the quota: its bytes plus what its rows
 // cost, and for a waiting record what each reference it waits for costs (node_quota.cpp).
 std::size_t unverified_charge(std::size_t envelope_bytes, std::size_t references);
+// Runs `sql`, a statement with the one parameter ?1, once for each id.
+Status delete_by_id(storage::Database& db, std::string_view sql, std::span<const RecordId> ids);
 // Makes every record written while it is open part of one transaction, so that an object and
 // its attachments are stored all or nothing: a full disk, a file that cannot be read or a
 // refused record half-way leave the store as it was. Scopes nest (an inner one is part of the

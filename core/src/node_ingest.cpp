@@ -630,12 +630,8 @@ Status Node::Impl::hold_dropped(const Candidate& c, ByteView envelope, bool from
             if (auto r = envelopes->remove(*evicted); !r) return std::unexpected(r.error());
             // Their notes go too, as for a record refused over the quota: nothing says they
             // were seen, so a later sync brings them again to be judged again.
-            for (const auto& id : *evicted) {
-                auto st = db.cached("DELETE FROM rejected WHERE id = ?");
-                if (!st) return std::unexpected(st.error());
-                (*st)->bind(1, ByteView(id));
-                if (auto r = (*st)->step(); !r) return std::unexpected(r.error());
-            }
+            if (auto ok = delete_by_id(db, "DELETE FROM rejected WHERE id = ?", *evicted); !ok)
+                return ok;
             report.evicted += evicted->size();
         }
         auto fits = unverified_fits(charge);

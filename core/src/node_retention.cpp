@@ -12,6 +12,7 @@ namespace kolokol::core {
 
 namespace {
 constexpr std::uint64_t kMaxRetentionSeconds = 100ULL * 365 * 24 * 3600;
+}  // namespace
 
 Status delete_by_id(storage::Database& db, std::string_view sql, std::span<const RecordId> ids) {
     for (const auto& id : ids) {
@@ -22,7 +23,6 @@ Status delete_by_id(storage::Database& db, std::string_view sql, std::span<const
     }
     return {};
 }
-}  // namespace
 
 bool Node::Impl::epoch_retired(const EpochId& epoch) {
     auto st = db.cached("SELECT 1 FROM retired_epochs WHERE epoch_id = ?");
