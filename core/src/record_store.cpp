@@ -21,15 +21,25 @@ namespace {
 #define KOLOKOL_BY_ID(p) KOLOKOL_ID_IN("r", p)
 // The id of a row of `table`: a row holds none (core schema step 10); its envelope's is its id,
 // or record_ids' when its envelope went while it stayed or it never had one.
-#define KOLOKOL_ID_OF(table)                                                                    \
-    "coalesce((SELECT id FROM record_ids WHERE n = " table ".n), "                             \
-    "(SELECT id FROM envelopes WHERE seq = " table ".n))"
+#define KOLOKOL_ID_AT(n)                                                                        \
+    "coalesce((SELECT id FROM record_ids WHERE n = " n "), "                                   \
+    "(SELECT id FROM envelopes WHERE seq = " n "))"
+#define KOLOKOL_ID_OF(table) KOLOKOL_ID_AT(table ".n")
+// A row's `prev`: the row number of the author's previous record when it was held as the row was
+// written (core schema step 11), else its 32-byte id (or NULL: none).
+#define KOLOKOL_PREV_OF(table)                                                                  \
+    "CASE WHEN typeof(" table ".prev) = 'integer' THEN " KOLOKOL_ID_AT(table ".prev")           \
+    " ELSE " table ".prev END"
+// The row number record id ?p has (or would have).
+#define KOLOKOL_N_FOR(p)                                                                        \
+    "coalesce((SELECT n FROM record_ids WHERE id = ?" p "), "                                  \
+    "(SELECT seq FROM envelopes WHERE substr(id, 1, 8) = substr(?" p ", 1, 8) AND id = ?" p "))"
 // clang-format on
 
 // Every row query selects these columns, in this order, and read_row reads them.
 constexpr std::string_view kRowColumns =
     KOLOKOL_ID_OF("r") ", " KOLOKOL_KEY_OF("group_n") ", " KOLOKOL_KEY_OF(
-        "epoch_n") ", " KOLOKOL_KEY_OF("author_n") ", r.seq, r.prev, r.lamport, r.heads, r.wall_ms";
+        "epoch_n") ", " KOLOKOL_KEY_OF("author_n") ", r.seq, " KOLOKOL_PREV_OF("r") ", r.lamport, r.heads, r.wall_ms";
 // A stored body and, when it is stored once (empty: in its envelope), the envelope's bytes:
 // records LEFT JOIN this, then select r.signed, e.bytes. A record whose envelope went keeps its
 // body in the row (a tombstone, a chunk), so its envelope is the one of its row.
@@ -364,7 +374,7 @@ Result<std::optional<std::uint64_t>> RecordStore::first_forked_seq(const GroupId
 Result<std::vector<ChainRow>> RecordStore::chain_from(const GroupId& group, const MemberKey& author,
                                                       std::uint64_t from_seq) {
     auto st =
-        m_db->prepare("SELECT " KOLOKOL_ID_OF("r") ", seq, prev, lamport FROM records r WHERE group_n = " KOLOKOL_N_OF(
+        m_db->prepare("SELECT " KOLOKOL_ID_OF("r") ", seq, " KOLOKOL_PREV_OF("r") ", lamport FROM records r WHERE group_n = " KOLOKOL_N_OF(
             "1") " AND author_n = " KOLOKOL_N_OF("2") " AND seq >= ?3");
     if (!st) return std::unexpected(st.error());
     st->bind(1, ByteView(group))
@@ -412,14 +422,22 @@ Status RecordStore::remove(std::span<const RecordId> ids, bool cut_prev) {
     // The next record on the author's chain names this one as `prev`: that link is cut, so no
     // kept row names a record that is gone (retention, SECURITY.md row 30). A chain walk (§5.4)
     // ends there, as it would at the missing record.
-    if (cut_prev)
-        for (const auto& id : ids)
-            if (auto ok = run("UPDATE records SET prev = NULL WHERE prev = ?1 AND (group_n, "
-                              "author_n, seq) IN (SELECT group_n, author_n, seq + 1 FROM records "
-                              "WHERE " KOLOKOL_ID_IN("records", "1") ")",
-                              [&](storage::Statement& st) { st.bind(1, ByteView(id)); });
-                !ok)
-                return ok;
+    // Without `cut_prev` a next record naming it by row number names it by id instead: the row
+    // number goes with the row, the link stays.
+    for (const auto& id : ids)
+        if (auto ok = run(
+                cut_prev
+                    ? "UPDATE records SET prev = NULL WHERE (prev = ?1 OR prev = " KOLOKOL_N_FOR(
+                          "1") ") AND (group_n, author_n, seq) IN (SELECT group_n, "
+                               "author_n, seq + 1 FROM records WHERE " KOLOKOL_ID_IN("records",
+                                                                                     "1") ")"
+                    : "UPDATE records SET prev = ?1 WHERE prev = " KOLOKOL_N_FOR(
+                          "1") " AND (group_n, author_n, seq) IN (SELECT group_n, "
+                               "author_n, seq + 1 FROM records WHERE " KOLOKOL_ID_IN("records",
+                                                                                     "1") ")",
+                [&](storage::Statement& st) { st.bind(1, ByteView(id)); });
+            !ok)
+            return ok;
     for (auto sql : {"DELETE FROM records WHERE " KOLOKOL_ID_IN("records", "1"),
                      "DELETE FROM record_ids WHERE id = ?", "DELETE FROM heads WHERE id = ?",
                      "DELETE FROM pending_refs WHERE ref = ?"})
@@ -441,6 +459,25 @@ Status RecordStore::insert(const RecordRow& row, RecordKind kind, ByteView body,
     if (!author) return std::unexpected(author.error());
     auto n = envelope_seq ? Result<std::int64_t>(*envelope_seq) : number_for(row.id);
     if (!n) return std::unexpected(n.error());
+    // The previous record, when held as the one before on this author's chain, by row number.
+    std::optional<std::int64_t> prev_n;
+    if (row.prev && row.seq > 0) {
+        auto st = m_db->cached("SELECT r.n FROM records r WHERE " KOLOKOL_BY_ID(
+            "1") " AND r.group_n = ?2 AND r.author_n = ?3 AND r.seq = ?4");
+        if (!st) return std::unexpected(st.error());
+        (*st)
+            ->bind(1, ByteView(*row.prev))
+            .bind(2, *group)
+            .bind(3, *author)
+            .bind(4, static_cast<std::int64_t>(row.seq - 1));
+        auto r = (*st)->step();
+        if (!r) {
+            (*st)->reset();
+            return std::unexpected(r.error());
+        }
+        if (*r) prev_n = (*st)->column_int64(0);
+        (*st)->reset();
+    }
     if (auto ok = run("INSERT INTO records(n, group_n, epoch_n, author_n, seq, prev, lamport, "
                       "kind, heads, signed, wall_ms, received_ms) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -450,7 +487,9 @@ Status RecordStore::insert(const RecordRow& row, RecordKind kind, ByteView body,
                               .bind(3, *epoch)
                               .bind(4, *author)
                               .bind(5, static_cast<std::int64_t>(row.seq));
-                          if (row.prev)
+                          if (prev_n)
+                              st.bind(6, *prev_n);
+                          else if (row.prev)
                               st.bind(6, ByteView(*row.prev));
                           else
                               st.bind_null(6);

@@ -13,7 +13,7 @@ namespace kolokol::core {
 
 namespace {
 // Append new steps; never edit a step that has shipped.
-constexpr std::array<std::string_view, 10> kCoreSteps = {
+constexpr std::array<std::string_view, 11> kCoreSteps = {
     R"sql(
 CREATE TABLE identity(
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -158,6 +158,20 @@ CREATE TRIGGER records_envelope_gone AFTER DELETE ON envelopes
   WHEN EXISTS (SELECT 1 FROM records WHERE n = OLD.seq) BEGIN
   INSERT OR IGNORE INTO record_ids(n, id) VALUES (OLD.seq, OLD.id);
 END;
+)sql",
+    // A row's `prev` is the row number of the author's previous record when that record is held
+    // (the one before on the same chain), some 30 bytes a record less; else its id, as before.
+    // Readers take either (an integer is a row number, a blob an id).
+    R"sql(
+UPDATE records SET prev = coalesce(
+  (SELECT p.n FROM records p
+   WHERE p.n = coalesce((SELECT n FROM record_ids WHERE id = records.prev),
+                        (SELECT seq FROM envelopes
+                         WHERE substr(id, 1, 8) = substr(records.prev, 1, 8) AND id = records.prev))
+     AND p.group_n = records.group_n AND p.author_n = records.author_n
+     AND p.seq = records.seq - 1),
+  prev)
+WHERE typeof(prev) = 'blob';
 )sql",
 };
 

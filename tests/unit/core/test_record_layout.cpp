@@ -110,7 +110,9 @@ CREATE TABLE records_by_id(
 INSERT INTO records_by_id SELECT coalesce((SELECT id FROM record_ids x WHERE x.n = r.n),
   (SELECT id FROM envelopes e WHERE e.seq = r.n)),
   (SELECT key FROM record_keys WHERE n = r.group_n), (SELECT key FROM record_keys WHERE n = r.epoch_n),
-  (SELECT key FROM record_keys WHERE n = r.author_n), r.seq, r.prev, r.lamport, r.kind, r.heads,
+  (SELECT key FROM record_keys WHERE n = r.author_n), r.seq,
+  CASE WHEN typeof(r.prev) = 'integer' THEN coalesce((SELECT id FROM record_ids x WHERE x.n = r.prev),
+    (SELECT id FROM envelopes e WHERE e.seq = r.prev)) ELSE r.prev END, r.lamport, r.kind, r.heads,
   r.signed, r.wall_ms, r.received_ms FROM records r
 )sql"));
     for (const char* sql :
@@ -140,12 +142,17 @@ void to_rows_with_ids(storage::Database& db, int version) {
          {std::string("ALTER TABLE records ADD COLUMN id BLOB"),
           std::string("UPDATE records SET id = coalesce((SELECT id FROM record_ids x WHERE x.n = "
                       "records.n), (SELECT id FROM envelopes e WHERE e.seq = records.n))"),
+          std::string("UPDATE records SET prev = coalesce((SELECT id FROM record_ids x WHERE x.n = "
+                      "records.prev), (SELECT id FROM envelopes e WHERE e.seq = records.prev)) "
+                      "WHERE typeof(prev) = 'integer'"),
           "UPDATE schema_versions SET version = " + std::to_string(version) +
               " WHERE component = 'core'"})
         REQUIRE(db.exec(sql));
     REQUIRE(tx->commit());
     CHECK(count(db, "SELECT count(*) FROM records WHERE length(id) = 32") ==
           count(db, "SELECT count(*) FROM records"));
+    CHECK(count(db, "SELECT count(*) FROM records WHERE typeof(prev) NOT IN ('blob', 'null')") ==
+          0);
 }
 
 }  // namespace
@@ -166,6 +173,9 @@ TEST_CASE("record layout: a row is its envelope's, found by id through the envel
     CHECK(count(m.db, "SELECT count(*) FROM record_ids") == 0);
     // The row holds no id: its envelope's is its id.
     CHECK_FALSE(has_column(m.db, "records", "id"));
+    // Each of Anna's records after her first names the one before by its row number.
+    CHECK(count(m.db, "SELECT count(*) FROM records WHERE typeof(prev) = 'integer'") == held - 1);
+    CHECK(count(m.db, "SELECT count(*) FROM records WHERE typeof(prev) = 'blob'") == 0);
     {
         auto st = m.db.prepare("PRAGMA index_list(records)");
         REQUIRE(st);
@@ -192,6 +202,23 @@ TEST_CASE("record layout: a row is its envelope's, found by id through the envel
     REQUIRE(row);
     CHECK(row->id == *first);
     CHECK(test::texts(*node, *g).size() == 6);
+
+    // A record removed to be fetched again (no cut): the next one names it by id instead of by
+    // its row number; removed for good, the link is cut.
+    auto before_last = node->post(*g, "before last");
+    REQUIRE(before_last);
+    auto last = node->post(*g, "last");
+    REQUIRE(last);
+    CHECK(m.records.row(*last)->prev == *before_last);
+    const std::vector<RecordId> refetch{*before_last};
+    REQUIRE(m.records.remove(refetch, false));
+    CHECK(m.records.row(*last)->prev == *before_last);
+    CHECK(count(m.db, "SELECT count(*) FROM records WHERE typeof(prev) = 'blob'") == 1);
+    auto tail = node->post(*g, "tail");
+    REQUIRE(tail);
+    const std::vector<RecordId> gone{*last};
+    REQUIRE(m.records.remove(gone));
+    CHECK_FALSE(m.records.row(*tail)->prev);
 }
 
 TEST_CASE(
@@ -234,7 +261,7 @@ TEST_CASE(
     anna = test::reopen(dir.path() / "anna");
     REQUIRE(anna);
     auto& m = NodeTestAccess::impl(*anna);
-    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 10);
+    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 11);
     // The tombstone, whose envelope was gone, has a number no envelope takes.
     CHECK(count(m.db, "SELECT count(*) FROM record_ids WHERE n < 0") == 1);
     CHECK(count(m.db, "SELECT count(*) FROM records WHERE n < 0") == 1);
@@ -340,7 +367,7 @@ UPDATE schema_versions SET version = 2 WHERE component = 'quota';
     REQUIRE(anna);
     auto& m = NodeTestAccess::impl(*anna);
     CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'envelopes'") == 4);
-    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 10);
+    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 11);
     CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'quota'") == 3);
     CHECK(count(m.db,
                 "SELECT count(*) FROM sqlite_master WHERE name = "
@@ -445,8 +472,11 @@ TEST_CASE(
     REQUIRE(anna);
     anna->set_clock(clock);
     auto& m = NodeTestAccess::impl(*anna);
-    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 10);
+    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 11);
     CHECK_FALSE(has_column(m.db, "records", "id"));
+    // Every `prev` of a record held is its row number now (step 11).
+    CHECK(count(m.db, "SELECT count(*) FROM records WHERE typeof(prev) = 'integer'") >= 5);
+    CHECK(count(m.db, "SELECT count(*) FROM records WHERE typeof(prev) = 'blob'") == 0);
     // Only the tombstone, whose envelope went, is in record_ids; the trigger is back.
     CHECK(count(m.db, "SELECT count(*) FROM record_ids") == 1);
     CHECK(count(m.db,
