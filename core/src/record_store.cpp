@@ -1,5 +1,6 @@
 #include "record_store.hpp"
 
+#include <algorithm>
 #include <tuple>
 
 namespace kolokol::core {
@@ -30,6 +31,11 @@ namespace {
 #define KOLOKOL_PREV_OF(table)                                                                  \
     "CASE WHEN typeof(" table ".prev) = 'integer' THEN " KOLOKOL_ID_AT(table ".prev")           \
     " ELSE " table ".prev END"
+// A row's control heads: the row number of its one head when it was held as the row was written
+// (core schema step 12), else the heads' ids concatenated.
+#define KOLOKOL_HEADS_OF(table)                                                                 \
+    "CASE WHEN typeof(" table ".heads) = 'integer' THEN " KOLOKOL_ID_AT(table ".heads")         \
+    " ELSE " table ".heads END"
 // The row number record id ?p has (or would have).
 #define KOLOKOL_N_FOR(p)                                                                        \
     "coalesce((SELECT n FROM record_ids WHERE id = ?" p "), "                                  \
@@ -39,7 +45,7 @@ namespace {
 // Every row query selects these columns, in this order, and read_row reads them.
 constexpr std::string_view kRowColumns =
     KOLOKOL_ID_OF("r") ", " KOLOKOL_KEY_OF("group_n") ", " KOLOKOL_KEY_OF(
-        "epoch_n") ", " KOLOKOL_KEY_OF("author_n") ", r.seq, " KOLOKOL_PREV_OF("r") ", r.lamport, r.heads, r.wall_ms";
+        "epoch_n") ", " KOLOKOL_KEY_OF("author_n") ", r.seq, " KOLOKOL_PREV_OF("r") ", r.lamport, " KOLOKOL_HEADS_OF("r") ", r.wall_ms";
 // A stored body and, when it is stored once (empty: in its envelope), the envelope's bytes:
 // records LEFT JOIN this, then select r.signed, e.bytes. A record whose envelope went keeps its
 // body in the row (a tombstone, a chunk), so its envelope is the one of its row.
@@ -438,6 +444,18 @@ Status RecordStore::remove(std::span<const RecordId> ids, bool cut_prev) {
                 [&](storage::Statement& st) { st.bind(1, ByteView(id)); });
             !ok)
             return ok;
+    // Rows name a control record (never expired nor redacted) as their head by row number: should
+    // one go, they name it by id again. Content records are never heads: no table scan for them.
+    for (const auto& id : ids) {
+        auto k = kind(id);
+        if (!k || std::find(kControlKinds.begin(), kControlKinds.end(), *k) == kControlKinds.end())
+            continue;
+        if (auto ok = run("UPDATE records SET heads = ?1 WHERE typeof(heads) = 'integer' AND "
+                          "heads = " KOLOKOL_N_FOR("1"),
+                          [&](storage::Statement& st) { st.bind(1, ByteView(id)); });
+            !ok)
+            return ok;
+    }
     for (auto sql : {"DELETE FROM records WHERE " KOLOKOL_ID_IN("records", "1"),
                      "DELETE FROM record_ids WHERE id = ?", "DELETE FROM heads WHERE id = ?",
                      "DELETE FROM pending_refs WHERE ref = ?"})
@@ -459,6 +477,21 @@ Status RecordStore::insert(const RecordRow& row, RecordKind kind, ByteView body,
     if (!author) return std::unexpected(author.error());
     auto n = envelope_seq ? Result<std::int64_t>(*envelope_seq) : number_for(row.id);
     if (!n) return std::unexpected(n.error());
+    // A single control head held in the group, by row number.
+    std::optional<std::int64_t> head_n;
+    if (row.heads.size() == 1) {
+        auto st = m_db->cached(
+            "SELECT r.n FROM records r WHERE " KOLOKOL_BY_ID("1") " AND r.group_n = ?2");
+        if (!st) return std::unexpected(st.error());
+        (*st)->bind(1, ByteView(row.heads.front())).bind(2, *group);
+        auto r = (*st)->step();
+        if (!r) {
+            (*st)->reset();
+            return std::unexpected(r.error());
+        }
+        if (*r) head_n = (*st)->column_int64(0);
+        (*st)->reset();
+    }
     // The previous record, when held as the one before on this author's chain, by row number.
     std::optional<std::int64_t> prev_n;
     if (row.prev && row.seq > 0) {
@@ -495,10 +528,9 @@ Status RecordStore::insert(const RecordRow& row, RecordKind kind, ByteView body,
                               st.bind_null(6);
                           st.bind(7, static_cast<std::int64_t>(row.lamport))
                               .bind(8, static_cast<std::int64_t>(kind))
-                              .bind(9, ByteView(heads))
-                              .bind(10, body)
-                              .bind(11, row.wall_ms)
-                              .bind(12, received_ms);
+                              .bind(9, ByteView(heads));
+                          if (head_n) st.bind(9, *head_n);
+                          st.bind(10, body).bind(11, row.wall_ms).bind(12, received_ms);
                       });
         !ok)
         return ok;

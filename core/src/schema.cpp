@@ -13,7 +13,7 @@ namespace kolokol::core {
 
 namespace {
 // Append new steps; never edit a step that has shipped.
-constexpr std::array<std::string_view, 11> kCoreSteps = {
+constexpr std::array<std::string_view, 12> kCoreSteps = {
     R"sql(
 CREATE TABLE identity(
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -172,6 +172,17 @@ UPDATE records SET prev = coalesce(
      AND p.seq = records.seq - 1),
   prev)
 WHERE typeof(prev) = 'blob';
+)sql",
+    // A row with one control head held in its group names it by row number, as `prev` (step 11).
+    R"sql(
+UPDATE records SET heads = coalesce(
+  (SELECT h.n FROM records h
+   WHERE h.n = coalesce((SELECT n FROM record_ids WHERE id = records.heads),
+                        (SELECT seq FROM envelopes
+                         WHERE substr(id, 1, 8) = substr(records.heads, 1, 8) AND id = records.heads))
+     AND h.group_n = records.group_n),
+  heads)
+WHERE typeof(heads) = 'blob' AND length(heads) = 32;
 )sql",
 };
 

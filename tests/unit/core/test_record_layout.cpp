@@ -112,7 +112,9 @@ INSERT INTO records_by_id SELECT coalesce((SELECT id FROM record_ids x WHERE x.n
   (SELECT key FROM record_keys WHERE n = r.group_n), (SELECT key FROM record_keys WHERE n = r.epoch_n),
   (SELECT key FROM record_keys WHERE n = r.author_n), r.seq,
   CASE WHEN typeof(r.prev) = 'integer' THEN coalesce((SELECT id FROM record_ids x WHERE x.n = r.prev),
-    (SELECT id FROM envelopes e WHERE e.seq = r.prev)) ELSE r.prev END, r.lamport, r.kind, r.heads,
+    (SELECT id FROM envelopes e WHERE e.seq = r.prev)) ELSE r.prev END, r.lamport, r.kind,
+  CASE WHEN typeof(r.heads) = 'integer' THEN coalesce((SELECT id FROM record_ids x WHERE x.n = r.heads),
+    (SELECT id FROM envelopes e WHERE e.seq = r.heads)) ELSE r.heads END,
   r.signed, r.wall_ms, r.received_ms FROM records r
 )sql"));
     for (const char* sql :
@@ -145,6 +147,10 @@ void to_rows_with_ids(storage::Database& db, int version) {
           std::string("UPDATE records SET prev = coalesce((SELECT id FROM record_ids x WHERE x.n = "
                       "records.prev), (SELECT id FROM envelopes e WHERE e.seq = records.prev)) "
                       "WHERE typeof(prev) = 'integer'"),
+          std::string(
+              "UPDATE records SET heads = coalesce((SELECT id FROM record_ids x WHERE x.n = "
+              "records.heads), (SELECT id FROM envelopes e WHERE e.seq = records.heads)) "
+              "WHERE typeof(heads) = 'integer'"),
           "UPDATE schema_versions SET version = " + std::to_string(version) +
               " WHERE component = 'core'"})
         REQUIRE(db.exec(sql));
@@ -176,6 +182,11 @@ TEST_CASE("record layout: a row is its envelope's, found by id through the envel
     // Each of Anna's records after her first names the one before by its row number.
     CHECK(count(m.db, "SELECT count(*) FROM records WHERE typeof(prev) = 'integer'") == held - 1);
     CHECK(count(m.db, "SELECT count(*) FROM records WHERE typeof(prev) = 'blob'") == 0);
+    // A record with one control head held names it by row number.
+    CHECK(count(m.db, "SELECT count(*) FROM records WHERE typeof(heads) = 'integer'") >= held - 2);
+    CHECK(count(m.db,
+                "SELECT count(*) FROM records WHERE typeof(heads) = 'blob' AND "
+                "length(heads) = 32") == 0);
     {
         auto st = m.db.prepare("PRAGMA index_list(records)");
         REQUIRE(st);
@@ -261,7 +272,7 @@ TEST_CASE(
     anna = test::reopen(dir.path() / "anna");
     REQUIRE(anna);
     auto& m = NodeTestAccess::impl(*anna);
-    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 11);
+    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 12);
     // The tombstone, whose envelope was gone, has a number no envelope takes.
     CHECK(count(m.db, "SELECT count(*) FROM record_ids WHERE n < 0") == 1);
     CHECK(count(m.db, "SELECT count(*) FROM records WHERE n < 0") == 1);
@@ -367,7 +378,7 @@ UPDATE schema_versions SET version = 2 WHERE component = 'quota';
     REQUIRE(anna);
     auto& m = NodeTestAccess::impl(*anna);
     CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'envelopes'") == 4);
-    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 11);
+    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 12);
     CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'quota'") == 3);
     CHECK(count(m.db,
                 "SELECT count(*) FROM sqlite_master WHERE name = "
@@ -472,11 +483,16 @@ TEST_CASE(
     REQUIRE(anna);
     anna->set_clock(clock);
     auto& m = NodeTestAccess::impl(*anna);
-    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 11);
+    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 12);
     CHECK_FALSE(has_column(m.db, "records", "id"));
     // Every `prev` of a record held is its row number now (step 11).
     CHECK(count(m.db, "SELECT count(*) FROM records WHERE typeof(prev) = 'integer'") >= 5);
     CHECK(count(m.db, "SELECT count(*) FROM records WHERE typeof(prev) = 'blob'") == 0);
+    // And a single control head held is its row number (step 12).
+    CHECK(count(m.db, "SELECT count(*) FROM records WHERE typeof(heads) = 'integer'") >= 5);
+    CHECK(count(m.db,
+                "SELECT count(*) FROM records WHERE typeof(heads) = 'blob' AND "
+                "length(heads) = 32") == 0);
     // Only the tombstone, whose envelope went, is in record_ids; the trigger is back.
     CHECK(count(m.db, "SELECT count(*) FROM record_ids") == 1);
     CHECK(count(m.db,
