@@ -1,5 +1,6 @@
 #include "record_store.hpp"
 
+#include <algorithm>
 #include <tuple>
 
 namespace kolokol::core {
@@ -11,18 +12,40 @@ namespace {
 #define KOLOKOL_KEY_OF(column) "(SELECT key FROM record_keys WHERE n = r." column ")"
 #define KOLOKOL_N_OF(p) "(SELECT n FROM record_keys WHERE key = ?" p ")"
 // The row of record id ?p: its envelope's row, or record_ids' when its envelope went while it
-// stayed. The id is compared too, so a row is never taken for another's.
+// stayed. A row numbered by an envelope is that envelope's record (ingest numbers a row by the
+// envelope it stored, whose id is the record's), so the number alone names it.
 // clang-format off
 #define KOLOKOL_ID_IN(table, p)                                                                 \
     table ".n = coalesce((SELECT n FROM record_ids WHERE id = ?" p "), "                       \
     "(SELECT seq FROM envelopes WHERE substr(id, 1, 8) = substr(?" p ", 1, 8) AND id = ?" p  \
-    ")) AND " table ".id = ?" p
-// clang-format on
+    "))"
 #define KOLOKOL_BY_ID(p) KOLOKOL_ID_IN("r", p)
+// The id of a row of `table`: a row holds none (core schema step 10); its envelope's is its id,
+// or record_ids' when its envelope went while it stayed or it never had one.
+#define KOLOKOL_ID_AT(n)                                                                        \
+    "coalesce((SELECT id FROM record_ids WHERE n = " n "), "                                   \
+    "(SELECT id FROM envelopes WHERE seq = " n "))"
+#define KOLOKOL_ID_OF(table) KOLOKOL_ID_AT(table ".n")
+// A row's `prev`: the row number of the author's previous record when it was held as the row was
+// written (core schema step 11), else its 32-byte id (or NULL: none).
+#define KOLOKOL_PREV_OF(table)                                                                  \
+    "CASE WHEN typeof(" table ".prev) = 'integer' THEN " KOLOKOL_ID_AT(table ".prev")           \
+    " ELSE " table ".prev END"
+// A row's control heads: the row number of its one head when it was held as the row was written
+// (core schema step 12), else the heads' ids concatenated.
+#define KOLOKOL_HEADS_OF(table)                                                                 \
+    "CASE WHEN typeof(" table ".heads) = 'integer' THEN " KOLOKOL_ID_AT(table ".heads")         \
+    " ELSE " table ".heads END"
+// The row number record id ?p has (or would have).
+#define KOLOKOL_N_FOR(p)                                                                        \
+    "coalesce((SELECT n FROM record_ids WHERE id = ?" p "), "                                  \
+    "(SELECT seq FROM envelopes WHERE substr(id, 1, 8) = substr(?" p ", 1, 8) AND id = ?" p "))"
+// clang-format on
 
 // Every row query selects these columns, in this order, and read_row reads them.
-constexpr std::string_view kRowColumns = "r.id, " KOLOKOL_KEY_OF("group_n") ", " KOLOKOL_KEY_OF(
-    "epoch_n") ", " KOLOKOL_KEY_OF("author_n") ", r.seq, r.prev, r.lamport, r.heads, r.wall_ms";
+constexpr std::string_view kRowColumns =
+    KOLOKOL_ID_OF("r") ", " KOLOKOL_KEY_OF("group_n") ", " KOLOKOL_KEY_OF(
+        "epoch_n") ", " KOLOKOL_KEY_OF("author_n") ", r.seq, " KOLOKOL_PREV_OF("r") ", r.lamport, " KOLOKOL_HEADS_OF("r") ", r.wall_ms";
 // A stored body and, when it is stored once (empty: in its envelope), the envelope's bytes:
 // records LEFT JOIN this, then select r.signed, e.bytes. A record whose envelope went keeps its
 // body in the row (a tombstone, a chunk), so its envelope is the one of its row.
@@ -185,7 +208,7 @@ Status RecordStore::each(const GroupId& group, std::initializer_list<RecordKind>
     sql += ", r.kind, r.signed, e.bytes FROM records r";
     sql += kEnvelopeOfEmptyBody;
     sql += " WHERE r.group_n = " KOLOKOL_N_OF("1") " AND r." + kind_in(kinds) +
-           (newest_first ? " ORDER BY r.lamport DESC, r.id DESC" : " ORDER BY r.lamport, r.id");
+           (newest_first ? " ORDER BY r.lamport DESC, 1 DESC" : " ORDER BY r.lamport, 1");
     auto st = m_db->prepare(sql);
     if (!st) return std::unexpected(st.error());
     st->bind(1, ByteView(group));
@@ -207,8 +230,9 @@ Status RecordStore::each(const GroupId& group, std::initializer_list<RecordKind>
 }
 
 Result<std::vector<RecordId>> RecordStore::ids(const GroupId& group, RecordKind kind) {
-    auto st = m_db->prepare("SELECT id FROM records r WHERE group_n = " KOLOKOL_N_OF("1") " AND " +
-                            kind_in({kind}) + " ORDER BY lamport, id");
+    auto st = m_db->prepare(
+        "SELECT " KOLOKOL_ID_OF("r") " FROM records r WHERE group_n = " KOLOKOL_N_OF("1") " AND " +
+        kind_in({kind}) + " ORDER BY lamport, 1");
     if (!st) return std::unexpected(st.error());
     st->bind(1, ByteView(group));
     std::vector<RecordId> out;
@@ -259,16 +283,18 @@ Result<std::optional<RecordRow>> RecordStore::last_by(const GroupId& group,
 }
 
 Result<std::vector<RecordId>> RecordStore::ids_by(const MemberKey& author) {
-    return collect_ids(*m_db,
-                       "SELECT id FROM records r WHERE author_n = " KOLOKOL_N_OF(
-                           "1") " ORDER BY " KOLOKOL_KEY_OF("group_n") ", seq",
-                       [&](storage::Statement& st) { st.bind(1, ByteView(author)); });
+    return collect_ids(
+        *m_db,
+        "SELECT " KOLOKOL_ID_OF("r") " FROM records r WHERE author_n = " KOLOKOL_N_OF(
+            "1") " ORDER BY " KOLOKOL_KEY_OF("group_n") ", seq",
+        [&](storage::Statement& st) { st.bind(1, ByteView(author)); });
 }
 
 Result<std::vector<RecordId>> RecordStore::ids_in_epoch(const EpochId& epoch) {
-    return collect_ids(
-        *m_db, "SELECT id FROM records WHERE epoch_n = " KOLOKOL_N_OF("1") " ORDER BY lamport, id",
-        [&](storage::Statement& st) { st.bind(1, ByteView(epoch)); });
+    return collect_ids(*m_db,
+                       "SELECT " KOLOKOL_ID_OF("r") " FROM records r WHERE epoch_n = " KOLOKOL_N_OF(
+                           "1") " ORDER BY lamport, 1",
+                       [&](storage::Statement& st) { st.bind(1, ByteView(epoch)); });
 }
 
 Result<std::vector<RecordId>> RecordStore::ids_with_prefix(const GroupId& group,
@@ -278,7 +304,8 @@ Result<std::vector<RecordId>> RecordStore::ids_with_prefix(const GroupId& group,
     pattern += "%";
     return collect_ids(
         *m_db,
-        "SELECT id FROM records WHERE group_n = " KOLOKOL_N_OF("1") " AND hex(id) LIKE ?2 LIMIT ?3",
+        "SELECT * FROM (SELECT " KOLOKOL_ID_OF("r") " AS id FROM records r WHERE group_n = " KOLOKOL_N_OF(
+            "1") ") WHERE hex(id) LIKE ?2 LIMIT ?3",
         [&](storage::Statement& st) {
             st.bind(1, ByteView(group))
                 .bind(2, std::string_view(pattern))
@@ -301,7 +328,8 @@ Result<std::vector<RecordId>> RecordStore::content_before(const GroupId& group,
                                                           std::int64_t cutoff_ms) {
     return collect_ids(
         *m_db,
-        "SELECT id FROM records WHERE group_n = " KOLOKOL_N_OF("1") " AND NOT " +
+        "SELECT " KOLOKOL_ID_OF("r") " FROM records r WHERE group_n = " KOLOKOL_N_OF(
+            "1") " AND NOT " +
             kind_in(kControlKinds) + " AND wall_ms < ?2",
         [&](storage::Statement& st) { st.bind(1, ByteView(group)).bind(2, cutoff_ms); });
 }
@@ -352,7 +380,7 @@ Result<std::optional<std::uint64_t>> RecordStore::first_forked_seq(const GroupId
 Result<std::vector<ChainRow>> RecordStore::chain_from(const GroupId& group, const MemberKey& author,
                                                       std::uint64_t from_seq) {
     auto st =
-        m_db->prepare("SELECT id, seq, prev, lamport FROM records WHERE group_n = " KOLOKOL_N_OF(
+        m_db->prepare("SELECT " KOLOKOL_ID_OF("r") ", seq, " KOLOKOL_PREV_OF("r") ", lamport FROM records r WHERE group_n = " KOLOKOL_N_OF(
             "1") " AND author_n = " KOLOKOL_N_OF("2") " AND seq >= ?3");
     if (!st) return std::unexpected(st.error());
     st->bind(1, ByteView(group))
@@ -378,7 +406,7 @@ Result<std::vector<MemberKey>> RecordStore::redaction_authors(const RecordId& ta
         "author_n") " FROM redactions d JOIN records r ON r.n = "
                     "coalesce((SELECT n FROM record_ids WHERE id = d.redaction), (SELECT seq FROM "
                     "envelopes WHERE substr(id, 1, 8) = substr(d.redaction, 1, 8) AND id = "
-                    "d.redaction)) AND r.id = d.redaction WHERE d.target = ?");
+                    "d.redaction)) WHERE d.target = ?");
     if (!st) return std::unexpected(st.error());
     (*st)->bind(1, ByteView(target));
     std::vector<MemberKey> out;
@@ -400,14 +428,34 @@ Status RecordStore::remove(std::span<const RecordId> ids, bool cut_prev) {
     // The next record on the author's chain names this one as `prev`: that link is cut, so no
     // kept row names a record that is gone (retention, SECURITY.md row 30). A chain walk (§5.4)
     // ends there, as it would at the missing record.
-    if (cut_prev)
-        for (const auto& id : ids)
-            if (auto ok = run("UPDATE records SET prev = NULL WHERE prev = ?1 AND (group_n, "
-                              "author_n, seq) IN (SELECT group_n, author_n, seq + 1 FROM records "
-                              "WHERE " KOLOKOL_ID_IN("records", "1") ")",
-                              [&](storage::Statement& st) { st.bind(1, ByteView(id)); });
-                !ok)
-                return ok;
+    // Without `cut_prev` a next record naming it by row number names it by id instead: the row
+    // number goes with the row, the link stays.
+    for (const auto& id : ids)
+        if (auto ok = run(
+                cut_prev
+                    ? "UPDATE records SET prev = NULL WHERE (prev = ?1 OR prev = " KOLOKOL_N_FOR(
+                          "1") ") AND (group_n, author_n, seq) IN (SELECT group_n, "
+                               "author_n, seq + 1 FROM records WHERE " KOLOKOL_ID_IN("records",
+                                                                                     "1") ")"
+                    : "UPDATE records SET prev = ?1 WHERE prev = " KOLOKOL_N_FOR(
+                          "1") " AND (group_n, author_n, seq) IN (SELECT group_n, "
+                               "author_n, seq + 1 FROM records WHERE " KOLOKOL_ID_IN("records",
+                                                                                     "1") ")",
+                [&](storage::Statement& st) { st.bind(1, ByteView(id)); });
+            !ok)
+            return ok;
+    // Rows name a control record (never expired nor redacted) as their head by row number: should
+    // one go, they name it by id again. Content records are never heads: no table scan for them.
+    for (const auto& id : ids) {
+        auto k = kind(id);
+        if (!k || std::find(kControlKinds.begin(), kControlKinds.end(), *k) == kControlKinds.end())
+            continue;
+        if (auto ok = run("UPDATE records SET heads = ?1 WHERE typeof(heads) = 'integer' AND "
+                          "heads = " KOLOKOL_N_FOR("1"),
+                          [&](storage::Statement& st) { st.bind(1, ByteView(id)); });
+            !ok)
+            return ok;
+    }
     for (auto sql : {"DELETE FROM records WHERE " KOLOKOL_ID_IN("records", "1"),
                      "DELETE FROM record_ids WHERE id = ?", "DELETE FROM heads WHERE id = ?",
                      "DELETE FROM pending_refs WHERE ref = ?"})
@@ -429,26 +477,60 @@ Status RecordStore::insert(const RecordRow& row, RecordKind kind, ByteView body,
     if (!author) return std::unexpected(author.error());
     auto n = envelope_seq ? Result<std::int64_t>(*envelope_seq) : number_for(row.id);
     if (!n) return std::unexpected(n.error());
-    if (auto ok = run("INSERT INTO records(n, id, group_n, epoch_n, author_n, seq, prev, lamport, "
+    // A single control head held in the group, by row number.
+    std::optional<std::int64_t> head_n;
+    if (row.heads.size() == 1) {
+        auto st = m_db->cached(
+            "SELECT r.n FROM records r WHERE " KOLOKOL_BY_ID("1") " AND r.group_n = ?2");
+        if (!st) return std::unexpected(st.error());
+        (*st)->bind(1, ByteView(row.heads.front())).bind(2, *group);
+        auto r = (*st)->step();
+        if (!r) {
+            (*st)->reset();
+            return std::unexpected(r.error());
+        }
+        if (*r) head_n = (*st)->column_int64(0);
+        (*st)->reset();
+    }
+    // The previous record, when held as the one before on this author's chain, by row number.
+    std::optional<std::int64_t> prev_n;
+    if (row.prev && row.seq > 0) {
+        auto st = m_db->cached("SELECT r.n FROM records r WHERE " KOLOKOL_BY_ID(
+            "1") " AND r.group_n = ?2 AND r.author_n = ?3 AND r.seq = ?4");
+        if (!st) return std::unexpected(st.error());
+        (*st)
+            ->bind(1, ByteView(*row.prev))
+            .bind(2, *group)
+            .bind(3, *author)
+            .bind(4, static_cast<std::int64_t>(row.seq - 1));
+        auto r = (*st)->step();
+        if (!r) {
+            (*st)->reset();
+            return std::unexpected(r.error());
+        }
+        if (*r) prev_n = (*st)->column_int64(0);
+        (*st)->reset();
+    }
+    if (auto ok = run("INSERT INTO records(n, group_n, epoch_n, author_n, seq, prev, lamport, "
                       "kind, heads, signed, wall_ms, received_ms) "
-                      "VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                       [&](storage::Statement& st) {
-                          st.bind(13, *n)
-                              .bind(1, ByteView(row.id))
+                          st.bind(1, *n)
                               .bind(2, *group)
                               .bind(3, *epoch)
                               .bind(4, *author)
                               .bind(5, static_cast<std::int64_t>(row.seq));
-                          if (row.prev)
+                          if (prev_n)
+                              st.bind(6, *prev_n);
+                          else if (row.prev)
                               st.bind(6, ByteView(*row.prev));
                           else
                               st.bind_null(6);
                           st.bind(7, static_cast<std::int64_t>(row.lamport))
                               .bind(8, static_cast<std::int64_t>(kind))
-                              .bind(9, ByteView(heads))
-                              .bind(10, body)
-                              .bind(11, row.wall_ms)
-                              .bind(12, received_ms);
+                              .bind(9, ByteView(heads));
+                          if (head_n) st.bind(9, *head_n);
+                          st.bind(10, body).bind(11, row.wall_ms).bind(12, received_ms);
                       });
         !ok)
         return ok;
@@ -552,9 +634,10 @@ Status RecordStore::replace_body(const RecordId& id, RecordKind kind, ByteView b
 Status RecordStore::keep_bodies(const EpochId& epoch) {
     std::vector<std::pair<RecordId, Bytes>> opened;
     {
-        auto st = m_db->prepare(
-            "SELECT r.id, e.bytes FROM records r" + std::string(kEnvelopeOfEmptyBody) +
-            " WHERE r.epoch_n = " KOLOKOL_N_OF("1") " AND length(r.signed) = 0");
+        auto st =
+            m_db->prepare("SELECT " KOLOKOL_ID_OF("r") ", e.bytes FROM records r" +
+                          std::string(kEnvelopeOfEmptyBody) +
+                          " WHERE r.epoch_n = " KOLOKOL_N_OF("1") " AND length(r.signed) = 0");
         if (!st) return std::unexpected(st.error());
         st->bind(1, ByteView(epoch));
         while (true) {

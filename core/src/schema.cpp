@@ -13,7 +13,7 @@ namespace kolokol::core {
 
 namespace {
 // Append new steps; never edit a step that has shipped.
-constexpr std::array<std::string_view, 9> kCoreSteps = {
+constexpr std::array<std::string_view, 12> kCoreSteps = {
     R"sql(
 CREATE TABLE identity(
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -131,6 +131,58 @@ CREATE TRIGGER IF NOT EXISTS records_envelope_gone AFTER DELETE ON envelopes
   WHEN EXISTS (SELECT 1 FROM records WHERE n = OLD.seq) BEGIN
   INSERT OR IGNORE INTO record_ids(n, id) VALUES (OLD.seq, OLD.id);
 END;
+)sql",
+    // A row's id is its envelope's (envelopes.id where seq = n), or record_ids' when it has no
+    // envelope: the row stops holding it, some 33 bytes a record. A row whose envelope is not
+    // the one of its id (none in a store this program wrote) has its id put in record_ids first.
+    R"sql(
+DROP TRIGGER IF EXISTS records_envelope_gone;
+INSERT OR IGNORE INTO record_ids(n, id)
+  SELECT r.n, r.id FROM records r
+  WHERE NOT EXISTS (SELECT 1 FROM envelopes e WHERE e.seq = r.n AND e.id = r.id);
+CREATE TABLE records_without_id(
+  n INTEGER PRIMARY KEY, group_n INTEGER NOT NULL, epoch_n INTEGER NOT NULL,
+  author_n INTEGER NOT NULL, seq INTEGER NOT NULL, prev BLOB, lamport INTEGER NOT NULL,
+  kind INTEGER NOT NULL, heads BLOB NOT NULL, signed BLOB NOT NULL, wall_ms INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL);
+INSERT INTO records_without_id(n, group_n, epoch_n, author_n, seq, prev, lamport, kind, heads,
+                               signed, wall_ms, received_ms)
+  SELECT n, group_n, epoch_n, author_n, seq, prev, lamport, kind, heads, signed, wall_ms,
+         received_ms
+  FROM records ORDER BY n;
+DROP TABLE records;
+ALTER TABLE records_without_id RENAME TO records;
+CREATE INDEX records_by_kind ON records(group_n, kind, lamport);
+CREATE INDEX records_by_author ON records(group_n, author_n, seq);
+CREATE TRIGGER records_envelope_gone AFTER DELETE ON envelopes
+  WHEN EXISTS (SELECT 1 FROM records WHERE n = OLD.seq) BEGIN
+  INSERT OR IGNORE INTO record_ids(n, id) VALUES (OLD.seq, OLD.id);
+END;
+)sql",
+    // A row's `prev` is the row number of the author's previous record when that record is held
+    // (the one before on the same chain), some 30 bytes a record less; else its id, as before.
+    // Readers take either (an integer is a row number, a blob an id).
+    R"sql(
+UPDATE records SET prev = coalesce(
+  (SELECT p.n FROM records p
+   WHERE p.n = coalesce((SELECT n FROM record_ids WHERE id = records.prev),
+                        (SELECT seq FROM envelopes
+                         WHERE substr(id, 1, 8) = substr(records.prev, 1, 8) AND id = records.prev))
+     AND p.group_n = records.group_n AND p.author_n = records.author_n
+     AND p.seq = records.seq - 1),
+  prev)
+WHERE typeof(prev) = 'blob';
+)sql",
+    // A row with one control head held in its group names it by row number, as `prev` (step 11).
+    R"sql(
+UPDATE records SET heads = coalesce(
+  (SELECT h.n FROM records h
+   WHERE h.n = coalesce((SELECT n FROM record_ids WHERE id = records.heads),
+                        (SELECT seq FROM envelopes
+                         WHERE substr(id, 1, 8) = substr(records.heads, 1, 8) AND id = records.heads))
+     AND h.group_n = records.group_n),
+  heads)
+WHERE typeof(heads) = 'blob' AND length(heads) = 32;
 )sql",
 };
 

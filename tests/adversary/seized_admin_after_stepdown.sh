@@ -81,9 +81,9 @@ key=$(adv home-secrets "$WORK/seized" "$WORK/seized.pass" - | awk '$1 == "databa
 sqlcipher "$WORK/seized/store.db" >/dev/null <<SQL || fail "sqlcipher could not edit the seized store"
 PRAGMA key = "x'$key'";
 PRAGMA cipher_page_size = 4096;
-CREATE TEMP TABLE gone AS SELECT id FROM records WHERE kind IN (2, 3, 4, 10, 11) AND lamport > $cut;
+CREATE TEMP TABLE gone AS SELECT r.n, coalesce((SELECT id FROM record_ids x WHERE x.n = r.n), (SELECT id FROM envelopes e WHERE e.seq = r.n)) AS id FROM records r WHERE kind IN (2, 3, 4, 10, 11) AND lamport > $cut;
 DELETE FROM heads WHERE id IN (SELECT id FROM gone);
-DELETE FROM records WHERE id IN (SELECT id FROM gone);
+DELETE FROM records WHERE n IN (SELECT n FROM gone);
 SQL
 echo "seized copy: quorum $(as seized group quorum "$G"), members: $(members_of seized | tr '\n' ';')"
 as seized group add "$G" "$(card_of xena)" --admin > "$WORK/xena.token" 2>"$WORK/seized_add.err" ||

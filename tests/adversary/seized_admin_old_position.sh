@@ -43,8 +43,9 @@ db="$WORK/seized/store.db"
 sqlcipher "$db" >/dev/null <<SQL || fail "sqlcipher could not edit the seized store"
 PRAGMA key = "x'$key'";
 PRAGMA cipher_page_size = 4096;
-DELETE FROM heads WHERE id IN (SELECT id FROM records WHERE kind = 4 ORDER BY lamport DESC LIMIT 1);
-DELETE FROM records WHERE id IN (SELECT id FROM records WHERE kind = 4 ORDER BY lamport DESC LIMIT 1);
+CREATE TEMP TABLE gone AS SELECT r.n, coalesce((SELECT id FROM record_ids x WHERE x.n = r.n), (SELECT id FROM envelopes e WHERE e.seq = r.n)) AS id FROM records r WHERE kind = 4 ORDER BY lamport DESC LIMIT 1;
+DELETE FROM heads WHERE id IN (SELECT id FROM gone);
+DELETE FROM records WHERE n IN (SELECT n FROM gone);
 SQL
 [ "$(as seized group quorum "$G")" = 1 ] || fail "the seized copy still holds the quorum record"
 

@@ -79,9 +79,9 @@ cp -a "$WORK/sasha" "$WORK/seized"; cp "$WORK/sasha.pass" "$WORK/seized.pass"
 sqlcipher "$WORK/seized/store.db" >/dev/null <<SQL || fail "sqlcipher could not edit the seized store"
 PRAGMA key = "x'$skey'";
 PRAGMA cipher_page_size = 4096;
-CREATE TEMP TABLE gone AS SELECT id FROM records WHERE kind IN (2, 3, 4, 10, 11) AND lamport > $cut;
+CREATE TEMP TABLE gone AS SELECT r.n, coalesce((SELECT id FROM record_ids x WHERE x.n = r.n), (SELECT id FROM envelopes e WHERE e.seq = r.n)) AS id FROM records r WHERE kind IN (2, 3, 4, 10, 11) AND lamport > $cut;
 DELETE FROM heads WHERE id IN (SELECT id FROM gone);
-DELETE FROM records WHERE id IN (SELECT id FROM gone);
+DELETE FROM records WHERE n IN (SELECT n FROM gone);
 SQL
 echo "seized copy: quorum $(as seized group quorum "$G"); pending: $(as seized group pending "$G" | tr '\n' ';')"
 as seized group approve "$G" "$qid" >"$WORK/ap.out" 2>&1 || fail "the seized copy could not approve: $(cat "$WORK/ap.out")"

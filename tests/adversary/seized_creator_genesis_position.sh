@@ -55,10 +55,10 @@ key=$(adv home-secrets "$WORK/seized" "$WORK/seized.pass" - | awk '$1 == "databa
 sqlcipher "$WORK/seized/store.db" >/dev/null <<SQL || fail "sqlcipher could not edit the seized store"
 PRAGMA key = "x'$key'";
 PRAGMA cipher_page_size = 4096;
-CREATE TEMP TABLE keep AS SELECT id FROM records WHERE kind = 4 ORDER BY lamport LIMIT 2;
-CREATE TEMP TABLE gone AS SELECT id FROM records WHERE kind IN (2, 3, 4, 10) AND id NOT IN (SELECT id FROM keep);
+CREATE TEMP TABLE keep AS SELECT r.n, coalesce((SELECT id FROM record_ids x WHERE x.n = r.n), (SELECT id FROM envelopes e WHERE e.seq = r.n)) AS id FROM records r WHERE kind = 4 ORDER BY lamport LIMIT 2;
+CREATE TEMP TABLE gone AS SELECT r.n, coalesce((SELECT id FROM record_ids x WHERE x.n = r.n), (SELECT id FROM envelopes e WHERE e.seq = r.n)) AS id FROM records r WHERE kind IN (2, 3, 4, 10) AND r.n NOT IN (SELECT n FROM keep);
 DELETE FROM heads WHERE id IN (SELECT id FROM gone);
-DELETE FROM records WHERE id IN (SELECT id FROM gone);
+DELETE FROM records WHERE n IN (SELECT n FROM gone);
 SQL
 [ "$(as seized group quorum "$G")" = 1 ] || fail "the seized copy still holds the quorum record"
 as seized group add "$G" "$(card_of xena)" --admin > "$WORK/xena.token" 2>/dev/null ||

@@ -27,9 +27,9 @@ key=$(adv home-secrets "$WORK/seized" "$WORK/seized.pass" - | awk '$1 == "databa
 sqlcipher "$WORK/seized/store.db" >/dev/null <<SQL || fail "sqlcipher"
 PRAGMA key = "x'$key'";
 PRAGMA cipher_page_size = 4096;
-CREATE TEMP TABLE gone AS SELECT id FROM records WHERE kind IN (2, 3, 4, 10) AND lamport > (SELECT max(lamport) FROM records WHERE kind = 2);
+CREATE TEMP TABLE gone AS SELECT r.n, coalesce((SELECT id FROM record_ids x WHERE x.n = r.n), (SELECT id FROM envelopes e WHERE e.seq = r.n)) AS id FROM records r WHERE kind IN (2, 3, 4, 10) AND lamport > (SELECT max(lamport) FROM records WHERE kind = 2);
 DELETE FROM heads WHERE id IN (SELECT id FROM gone);
-DELETE FROM records WHERE id IN (SELECT id FROM gone);
+DELETE FROM records WHERE n IN (SELECT n FROM gone);
 SQL
 echo "seized copy: $(members_of seized | tr '\n' ';') pending $(pending_json seized | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
 for id in $(pending_json seized | python3 -c 'import json,sys; print(" ".join(p["id"][:8] for p in json.load(sys.stdin)))'); do

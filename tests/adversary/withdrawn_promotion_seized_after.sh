@@ -45,9 +45,9 @@ key=$(adv home-secrets "$WORK/seized" "$WORK/seized.pass" - | awk '$1 == "databa
 sqlcipher "$WORK/seized/store.db" >/dev/null <<SQL || fail "sqlcipher could not edit the seized store"
 PRAGMA key = "x'$key'";
 PRAGMA cipher_page_size = 4096;
-CREATE TEMP TABLE gone AS SELECT id FROM records WHERE kind = 10 ORDER BY lamport DESC LIMIT 1;
+CREATE TEMP TABLE gone AS SELECT r.n, coalesce((SELECT id FROM record_ids x WHERE x.n = r.n), (SELECT id FROM envelopes e WHERE e.seq = r.n)) AS id FROM records r WHERE kind = 10 ORDER BY lamport DESC LIMIT 1;
 DELETE FROM heads WHERE id IN (SELECT id FROM gone);
-DELETE FROM records WHERE id IN (SELECT id FROM gone);
+DELETE FROM records WHERE n IN (SELECT n FROM gone);
 SQL
 echo "seized copy lists: $(pending_json seized | head -c 300)"
 # The seized copy approves at its stale position.

@@ -64,7 +64,9 @@ int forge_key_update(std::span<const std::string> args) {
         return 1;
     }
     auto newest = m.db.prepare(
-        "SELECT id FROM records WHERE group_n = (SELECT n FROM record_keys WHERE key = ?) AND "
+        "SELECT coalesce((SELECT id FROM record_ids x WHERE x.n = r.n), (SELECT id FROM "
+        "envelopes e WHERE e.seq = r.n)) FROM records r WHERE group_n = (SELECT n FROM "
+        "record_keys WHERE key = ?) AND "
         "author_n = (SELECT n FROM record_keys WHERE key = ?) AND kind = ? "
         "ORDER BY seq DESC LIMIT 1");
     if (!newest) throw std::runtime_error(newest.error().what());

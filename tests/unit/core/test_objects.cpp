@@ -268,7 +268,9 @@ TEST_CASE("only the author or an admin redacts; peers honour the redaction") {
         CHECK(w->list("timeline").empty());  // the tombstone lost the item's required text
         // No copy of the note's plaintext anywhere in the store's rows.
         auto& im = NodeTestAccess::impl(*n);
-        auto st = im.db.prepare("SELECT kind, signed FROM records WHERE id = ?");
+        auto st = im.db.prepare(
+            "SELECT kind, signed FROM records WHERE n = coalesce((SELECT n FROM record_ids "
+            "WHERE id = ?1), (SELECT seq FROM envelopes WHERE id = ?1))");
         REQUIRE(st.has_value());
         st->bind(1, ByteView(*secret_note));
         REQUIRE(*st->step());
