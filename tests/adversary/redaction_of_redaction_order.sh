@@ -47,7 +47,9 @@ as boris redact "$G" "${pid:0:16}" --reason "$REASON" >/dev/null || fail "Boris 
 as boris sync >/dev/null 2>&1 || true
 as anna sync >/dev/null 2>&1 || true
 reads anna "$P" && fail "setup: Anna still shows the redacted post"
-r0=$(sqlite3 "$(plain anna)" "SELECT hex(id) FROM records WHERE kind = 5" 2>/dev/null | head -1 | tr 'A-F' 'a-f')
+# A record row holds no id: it is its envelope's (seq = n) or, for a row kept without one, record_ids'.
+RID="coalesce((SELECT id FROM record_ids x WHERE x.n = r.n), (SELECT id FROM envelopes e WHERE e.seq = r.n))"
+r0=$(sqlite3 "$(plain anna)" "SELECT hex($RID) FROM records r WHERE kind = 5" | head -1 | tr 'A-F' 'a-f')
 [ -n "$r0" ] || fail "setup: no redaction record at Anna"
 echo "Boris's redaction: ${r0:0:16}"
 as anna redact "$G" "${r0:0:16}" --reason "the reason repeats the address" >/dev/null ||
@@ -58,11 +60,12 @@ as carl sync --from-file "$WORK/anna.sync" >/dev/null 2>&1 || fail "Carl could n
 for r in 1 2; do for w in anna boris carl; do as $w sync >/dev/null 2>&1 || true; done; done
 for w in anna boris carl; do
   f=$(plain $w)
-  k=$(sqlite3 "$f" "SELECT kind FROM records WHERE hex(id) = upper('$r0')" 2>/dev/null || true)
-  b=$(sqlite3 "$f" "SELECT length(signed) FROM records WHERE hex(id) = upper('$r0')" 2>/dev/null || true)
-  e=$(sqlite3 "$f" "SELECT count(*) FROM envelopes WHERE hex(id) = upper('$r0')" 2>/dev/null || true)
+  k=$(sqlite3 "$f" "SELECT kind FROM records r WHERE hex($RID) = upper('$r0')") || fail "cannot read $w's records"
+  b=$(sqlite3 "$f" "SELECT length(signed) FROM records r WHERE hex($RID) = upper('$r0')") || fail "cannot read $w's records"
+  e=$(sqlite3 "$f" "SELECT count(*) FROM envelopes WHERE hex(id) = upper('$r0')") || fail "cannot read $w's envelopes"
+  [ -n "$k" ] || problem "$w holds no row for Boris's redaction"
   echo "$w: Boris's redaction stored as kind ${k:-?} (5 redaction, 9 tombstone), body ${b:-?} bytes, envelope held: ${e:-?}"
-  [ "${k:-9}" = 9 ] || problem "row 27/26: $w keeps Boris's redaction whole (kind $k, $b bytes), which Anna redacted; Anna and Boris hold a tombstone"
-  [ "${e:-0}" = 0 ] || problem "row 27: $w keeps and serves the envelope of Boris's redaction, which Anna redacted"
+  [ "$k" = 9 ] || problem "row 27/26: $w keeps Boris's redaction whole (kind $k, $b bytes), which Anna redacted; Anna and Boris hold a tombstone"
+  [ "$e" = 0 ] || problem "row 27: $w keeps and serves the envelope of Boris's redaction, which Anna redacted"
 done
 finish
