@@ -46,7 +46,7 @@ serve_lan() {
       "$KOLOKOL" serve --lan --lan-port "$LANPORT" --lan-interval-ms 300 \
       > "$WORK/$who.addr" 2>>"$WORK/$who.log" ) &
   CLEANUP_PIDS+=("$!")
-  for _ in $(seq 100); do [ -s "$WORK/$who.addr" ] && break; sleep 0.1; done
+  for _ in $(seq 300); do [ -s "$WORK/$who.addr" ] && break; sleep 0.1; done
   grep -q '^kolokol://0.0.0.0:' "$WORK/$who.addr" || fail "$who's serve --lan did not start: $(cat "$WORK/$who.log")"
 }
 
@@ -55,7 +55,7 @@ serve_lan() {
     "$G" 10.81.0.7 "$LANPORT" 200 "$WORK/ivan.txt" > "$WORK/ivan.out" 2>"$WORK/ivan.log" ) &
 IVAN=$!
 CLEANUP_PIDS+=("$IVAN")
-for _ in $(seq 100); do [ -s "$WORK/ivan.out" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -s "$WORK/ivan.out" ] && break; sleep 0.1; done
 grep -q "beaconing" "$WORK/ivan.out" || fail "ivan's made-up members did not start: $(cat "$WORK/ivan.log")"
 serve_lan anna
 # 25 s of made-up members: about 300 of their beacons reach Anna's listener.
