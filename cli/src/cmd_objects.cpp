@@ -305,11 +305,11 @@ void register_object_commands(CLI::App& app) {
                                        retention_text(r.deleting_seconds));
                 return;
             }
-            const auto before = node->retention_in_force(g).set_seconds;
             const auto seconds = duration_arg(args().duration);
             must(node->set_retention(g, seconds));
+            // Shorter than the period deleting here (none counts as endless): it waits a day.
             const auto after = node->retention_in_force(g);
-            if (seconds != 0 && (before == 0 || seconds < before) && after.from_ms != 0)
+            if (seconds != 0 && after.from_ms != 0)
                 std::cout << subst(
                     _("Retention set. A shorter period starts deleting only a day after a member "
                       "receives it (here at {}), so a setting written by a seized device can be "
