@@ -72,6 +72,17 @@ std::string status_text(core::ControlEntry::Status status) {
     return _("void (strong remove)");
 }
 
+std::string names_of(core::Node& node, const std::vector<core::MemberKey>& keys) {
+    std::string out;
+    for (const auto& k : keys) {
+        if (!out.empty()) out += ", ";
+        out += node.display_name_of(k);
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string retention_text(std::uint64_t s) {
     if (s == 0) return _("keep records until someone redacts them");
     if (s % 86400 == 0)
@@ -83,16 +94,13 @@ std::string retention_text(std::uint64_t s) {
                  s / 60);
 }
 
-std::string names_of(core::Node& node, const std::vector<core::MemberKey>& keys) {
-    std::string out;
-    for (const auto& k : keys) {
-        if (!out.empty()) out += ", ";
-        out += node.display_name_of(k);
-    }
-    return out;
+// "Retention: …", and when a shorter period set is not deleting here yet, from when it does.
+static std::string retention_line(core::Node& node, const core::GroupId& group) {
+    const auto r = node.retention_in_force(group);
+    if (r.from_ms == 0) return subst(_("Retention: {}\n"), retention_text(r.set_seconds));
+    return subst(_("Retention: {} (from {} here; until then: {})\n"), retention_text(r.set_seconds),
+                 proposal_time_text(r.from_ms), retention_text(r.deleting_seconds));
 }
-
-}  // namespace
 
 std::string control_change(core::Node& node, const core::ControlEntry& e) {
     using Kind = core::ControlEntry::Kind;
@@ -293,6 +301,10 @@ void register_group_audit(CLI::App& group) {
                                         {"members", mj},
                                         {"quorum", value_or_raise(node->quorum(gid))},
                                         {"retention_seconds", node->retention(gid)},
+                                        {"retention_deleting_seconds",
+                                         node->retention_in_force(gid).deleting_seconds},
+                                        {"retention_from_ms",
+                                         node->retention_in_force(gid).from_ms},
                                         {"tor_only", node->tor_only(gid)},
                                         {"relays", node->relay_addresses(gid)},
                                         {"missing", missing},
@@ -313,7 +325,7 @@ void register_group_audit(CLI::App& group) {
         for (const auto& m : members)
             std::cout << "  " << m.name << (m.admin ? subst("  {}", _("admin")) : "") << "\n";
         std::cout << subst(_("Quorum: {}\n"), value_or_raise(node->quorum(gid)))
-                  << subst(_("Retention: {}\n"), retention_text(node->retention(gid)))
+                  << retention_line(*node, gid)
                   << subst(_("Tor only: {}\n"),
                            node->tor_only(gid) ? std::string(_("yes")) : std::string(_("no")));
         for (const auto& r : node->relay_addresses(gid)) std::cout << subst(_("Relay: {}\n"), r);

@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <iostream>
 
+#include "group_audit.hpp"
 #include "i18n.hpp"
 #include "kolokol/objects/time_text.hpp"
 #include "kolokol/objects/values.hpp"
 #include "object_cli.hpp"
 #include "object_labels.hpp"
+#include "proposals.hpp"
 #include "terminal.hpp"
 
 namespace kolokol::cli {
@@ -282,7 +284,8 @@ void register_object_commands(CLI::App& app) {
             auto node = open_node();
             auto g = group_of(*node);
             if (args().duration.empty()) {
-                auto s = node->retention(g);
+                const auto r = node->retention_in_force(g);
+                const auto s = r.set_seconds;
                 if (s == 0)
                     std::cout << _("Records are kept until someone redacts them.\n");
                 else if (s % 86400 == 0)
@@ -295,12 +298,27 @@ void register_object_commands(CLI::App& app) {
                         P_("Records are deleted {} minute after they were written.\n",
                            "Records are deleted {} minutes after they were written.\n", s / 60),
                         s / 60);
+                if (r.from_ms != 0)
+                    std::cout << subst(_("This shorter period starts deleting here at {}; until "
+                                         "then: {}.\n"),
+                                       proposal_time_text(r.from_ms),
+                                       retention_text(r.deleting_seconds));
                 return;
             }
-            must(node->set_retention(g, duration_arg(args().duration)));
-            std::cout << _(
-                "Retention set. Every member applies it when they next sync or open their "
-                "store.\n");
+            const auto seconds = duration_arg(args().duration);
+            must(node->set_retention(g, seconds));
+            // Shorter than the period deleting here (none counts as endless): it waits a day.
+            const auto after = node->retention_in_force(g);
+            if (seconds != 0 && after.from_ms != 0)
+                std::cout << subst(
+                    _("Retention set. A shorter period starts deleting only a day after a member "
+                      "receives it (here at {}), so a setting written by a seized device can be "
+                      "voided by a burn notice before it deletes anything. Until then: {}.\n"),
+                    proposal_time_text(after.from_ms), retention_text(after.deleting_seconds));
+            else
+                std::cout << _(
+                    "Retention set. Every member applies it when they next sync or open their "
+                    "store.\n");
         });
     }
 }

@@ -10,6 +10,8 @@ namespace kolokol::cli {
 
 // What a control record did, translated: "add Dan Orlov", "set the retention to 30 days".
 std::string control_change(core::Node& node, const core::ControlEntry& e);
+// A retention period, translated: "delete records 30 days after they were written".
+std::string retention_text(std::uint64_t seconds);
 // One line per control record still missing in `group` (named `name`), for standard error:
 // which record, who named it, since when. Empty when none is missing.
 std::string missing_control_text(core::Node& node, const std::string& name,

@@ -397,10 +397,12 @@ struct Node::Impl {
     // How long a retention setting that shortens the period is held here before it deletes
     // anything: time for its author's removal, if there is one, to arrive (§13.8).
     static constexpr std::int64_t kRetentionSettleMs = 24LL * 3600 * 1000;
-    // The period that deletes in `group` now: the group's settings taken in order, each one
-    // that shortens the period in force (written by someone else) skipped while it has been
-    // held here for less than kRetentionSettleMs.
+    // The period that deletes in `group` now (or at `at_ms`): the group's settings taken in
+    // order, each one that shortens the period in force skipped while it has been held here
+    // for less than kRetentionSettleMs, whoever wrote it (this member's own key included: a
+    // seized copy of the home signs with it too).
     std::uint64_t deleting_retention(const GroupId& group);
+    std::uint64_t deleting_retention(const GroupId& group, std::int64_t at_ms);
     // Replaces a record's stored body with a tombstone and drops its envelope (and, for a
     // manifest, its chunks').
     Status tombstone(const RecordId& id);

@@ -27,8 +27,13 @@ std::optional<objects::Change> change_of(const RecordId& id, const pb::RecordBod
         op.carry() != pb::ObjectOp::UNCARRY)
         return std::nullopt;
     if (op.set_size() > static_cast<int>(objects::kMaxFieldWrites) ||
-        op.item_size() > static_cast<int>(objects::kMaxItemFields))
+        op.item_size() > static_cast<int>(objects::kMaxItemFields) ||
+        op.carried_from_size() > static_cast<int>(objects::kMaxFieldWrites))
         return std::nullopt;
+    if (!op.carried_item_author().empty() && op.carried_item_author().size() != 32)
+        return std::nullopt;
+    for (const auto& [k, from] : op.carried_from())
+        if (from.record().size() != 32 || from.author().size() != 32) return std::nullopt;
     objects::Change c;
     c.record_id = id;
     c.author = author_of(body);
@@ -46,6 +51,11 @@ std::optional<objects::Change> change_of(const RecordId& id, const pb::RecordBod
     if (op.carry() != pb::ObjectOp::CARRY_UNSET) c.carry_mark = op.carry() == pb::ObjectOp::CARRY;
     c.carried = op.carried();
     if (!op.carried_item().empty()) c.carried_item = to_array<32>(as_bytes(op.carried_item()));
+    if (!op.carried_item_author().empty())
+        c.carried_item_author = to_array<32>(as_bytes(op.carried_item_author()));
+    for (const auto& [k, from] : op.carried_from())
+        c.carried_from.emplace(k, objects::CarriedSource{to_array<32>(as_bytes(from.record())),
+                                                         to_array<32>(as_bytes(from.author()))});
     return c;
 }
 
@@ -104,6 +114,32 @@ Result<const objects::ObjectSet*> Node::Impl::object_set(const GroupId& group) {
             return true;
         });
     if (!read) return std::unexpected(read.error());
+    // What carried copies took from a redacted write goes too (§13.9), whether or not this
+    // member holds the write: an admin's redaction voids it in every copy, another member's in
+    // the copies that name him as the write's author. A redaction counts as it does for its
+    // target (redaction_stands): its author not dropped, an admin at its position or not.
+    auto notes = db.cached("SELECT target, redaction FROM redactions WHERE group_id = ?");
+    if (!notes) return std::unexpected(notes.error());
+    (*notes)->bind(1, ByteView(group));
+    std::vector<std::pair<RecordId, RecordId>> redactions;
+    while (true) {
+        auto r = (*notes)->step();
+        if (!r) return std::unexpected(r.error());
+        if (!*r) break;
+        redactions.emplace_back(to_array<32>((*notes)->column_blob(0)),
+                                to_array<32>((*notes)->column_blob(1)));
+    }
+    (*notes)->reset();
+    for (const auto& [target, redaction] : redactions) {
+        auto row = record_row(redaction);
+        if (!row || row->group != group || !record_valid_now(*row)) continue;
+        bool admin = false;
+        if (const auto* pos = state(group).at(row->heads)) {
+            auto m = pos->members.find(row->author);
+            admin = m != pos->members.end() && m->second.admin;
+        }
+        set->redact_copied(target, admin ? std::nullopt : std::optional<MemberKey>(row->author));
+    }
     auto* out = set.get();
     object_sets[group] = std::move(set);
     return out;
@@ -516,10 +552,16 @@ Status Node::Impl::write_carried(const GroupId& group) {
             for (const auto& [name, value] : v->fields) {
                 auto* op = copies.back().mutable_object();
                 if (op->set_size() > 0 &&
-                    copies.back().ByteSizeLong() + name.size() + value.value.size() + 16 >
+                    copies.back().ByteSizeLong() + 2 * name.size() + value.value.size() + 96 >
                         objects::kMaxPayloadBytes - 4096)
                     op = copies.emplace_back(start()).mutable_object();
                 (*op->mutable_set())[name] = value.value;
+                // The write it copies, so that its redaction reaches the copy; a copy of a
+                // copy names the write the first one copied.
+                const bool copy = value.carried_from.record != RecordId{};
+                auto& from = (*op->mutable_carried_from())[name];
+                from.set_record(to_string(copy ? value.carried_from.record : value.record_id));
+                from.set_author(to_string(copy ? value.carried_from.author : value.author));
             }
             // Each list item it still shows, naming the item it copies.
             for (const auto& [list, items] : v->lists)
@@ -532,6 +574,8 @@ Status Node::Impl::write_carried(const GroupId& group) {
                     const bool copy = std::any_of(item.carried_of.begin(), item.carried_of.end(),
                                                   [](std::uint8_t b) { return b != 0; });
                     op->set_carried_item(to_string(copy ? item.carried_of : item.record_id));
+                    const auto& author = copy ? item.carried_of_author : item.author;
+                    if (author != MemberKey{}) op->set_carried_item_author(to_string(author));
                 }
         }
     }

@@ -33,14 +33,16 @@ bool Node::Impl::epoch_retired(const EpochId& epoch) {
     return r && *r;
 }
 
-std::uint64_t Node::Impl::deleting_retention(const GroupId& group) {
+std::uint64_t Node::Impl::deleting_retention(const GroupId& group, std::int64_t at_ms) {
     // A setting written by a copy of a removed admin's home from before the removal is valid
     // here until the removal arrives, and void from then on (§5.4); what it deleted would stay
-    // deleted. So the settings are taken in order, and one that shortens the period in force
-    // (off counting as endless) moves it only once it has been held here for a day, or when
-    // this member wrote it; one that lengthens it or turns it off, at once. A shortening not
-    // yet settled is skipped, so the next one is measured against the period before it too:
-    // the same setting written twice does not make the second a no-op that applies at once.
+    // deleted. A copy of this member's own home, seized, signs with this member's key: the
+    // key does not tell this device from the copy. So the settings are taken in order, and one
+    // that shortens the period in force (off counting as endless) moves it only once it has
+    // been held here for a day, whoever wrote it; one that lengthens it or turns it off, at
+    // once. A shortening not yet settled is skipped, so the next one is measured against the
+    // period before it too: the same setting written twice does not make the second a no-op
+    // that applies at once.
     const auto& g = state(group);
     std::uint64_t in_force = 0;
     for (const auto& [id, written] : g.retention_settings()) {
@@ -53,14 +55,14 @@ std::uint64_t Node::Impl::deleting_retention(const GroupId& group) {
             in_force = seconds;
             continue;
         }
-        if (auto row = record_row(id); row && row->author == identity.sign.public_key) {
-            in_force = seconds;
-            continue;
-        }
         auto received = records.received_ms(id);
-        if (received && *received <= now() - kRetentionSettleMs) in_force = seconds;
+        if (received && *received <= at_ms - kRetentionSettleMs) in_force = seconds;
     }
     return in_force;
+}
+
+std::uint64_t Node::Impl::deleting_retention(const GroupId& group) {
+    return deleting_retention(group, now());
 }
 
 bool Node::Impl::expired(const GroupId& group, const pb::RecordBody& body) {
@@ -92,6 +94,30 @@ Status Node::set_retention(const GroupId& group, std::uint64_t seconds) {
 std::uint64_t Node::retention(const GroupId& group) {
     if (!m_impl->genesis.contains(group)) return 0;
     return m_impl->state(group).retention_seconds();
+}
+
+RetentionInForce Node::retention_in_force(const GroupId& group) {
+    auto& m = *m_impl;
+    RetentionInForce out;
+    if (!m.genesis.contains(group)) return out;
+    out.set_seconds = std::min(m.state(group).retention_seconds(), kMaxRetentionSeconds);
+    const auto now = m.now();
+    out.deleting_seconds = m.deleting_retention(group, now);
+    if (out.deleting_seconds == out.set_seconds) return out;
+    // The period set deletes from the first moment a shortening settles after which the
+    // settings taken in order end on it: try each settling time in turn.
+    std::vector<std::int64_t> times;
+    for (const auto& [id, seconds] : m.state(group).retention_settings())
+        if (auto received = m.records.received_ms(id))
+            if (*received + Impl::kRetentionSettleMs > now)
+                times.push_back(*received + Impl::kRetentionSettleMs);
+    std::sort(times.begin(), times.end());
+    for (auto t : times)
+        if (m.deleting_retention(group, t) == out.set_seconds) {
+            out.from_ms = t;
+            break;
+        }
+    return out;
 }
 
 Result<RetentionReport> Node::apply_retention() {

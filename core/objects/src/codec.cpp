@@ -52,6 +52,13 @@ Bytes encode_object_op(const Change& change) {
         op.set_carry(*change.carry_mark ? pb::ObjectOp::CARRY : pb::ObjectOp::UNCARRY);
     op.set_carried(change.carried);
     if (change.copies_item()) op.set_carried_item(str(change.carried_item));
+    for (const auto& [k, from] : change.carried_from) {
+        auto& src = (*op.mutable_carried_from())[k];
+        src.set_record(str(from.record));
+        src.set_author(str(from.author));
+    }
+    if (change.carried_item_author != MemberKey{})
+        op.set_carried_item_author(str(change.carried_item_author));
     return serialize(op);
 }
 
@@ -86,6 +93,18 @@ Result<Change> decode_object_op(ByteView payload, const RecordMeta& meta) {
     if (op.carry() != pb::ObjectOp::CARRY_UNSET) c.carry_mark = op.carry() == pb::ObjectOp::CARRY;
     c.carried = op.carried();
     if (!op.carried_item().empty()) c.carried_item = to_array<32>(as_bytes(op.carried_item()));
+    if (!op.carried_item_author().empty() && op.carried_item_author().size() != 32)
+        return fail(ObjectErrc::malformed_payload, "object op carried item author is not 32 bytes");
+    if (!op.carried_item_author().empty())
+        c.carried_item_author = to_array<32>(as_bytes(op.carried_item_author()));
+    if (static_cast<std::size_t>(op.carried_from_size()) > kMaxFieldWrites)
+        return fail(ObjectErrc::too_many_fields, "object op names too many carried sources");
+    for (const auto& [k, from] : op.carried_from()) {
+        if (from.record().size() != 32 || from.author().size() != 32)
+            return fail(ObjectErrc::malformed_payload, "object op carried source is not 32 bytes");
+        c.carried_from.emplace(k, CarriedSource{to_array<32>(as_bytes(from.record())),
+                                                to_array<32>(as_bytes(from.author()))});
+    }
     for (const auto& [k, v] : op.set()) {
         if (k.size() > kMaxNameBytes)
             return fail(ObjectErrc::malformed_payload, "object op field name too long");

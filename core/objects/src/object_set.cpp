@@ -45,6 +45,7 @@ struct ItemKey {
 struct Write {
     std::int64_t wall_clock_ms = 0;
     std::optional<std::string> value;  // nullopt: redacted
+    CarriedSource source{};            // a carried copy's: the write it copies
 };
 
 struct Item {
@@ -54,6 +55,7 @@ struct Item {
     std::map<std::string, std::string> fields;
     bool carried = false;
     RecordId carried_of{};  // a carried copy: the item it copies
+    MemberKey carried_of_author{};
 };
 
 using Register = std::map<WriteKey, Write>;
@@ -107,7 +109,21 @@ struct ObjectSet::Impl {
     std::size_t pending_total = 0;
     std::map<RecordId, Location, detail::IdLess> index;  // every applied or pending change
     std::set<RecordId, detail::IdLess> redacted;
+    // Standing redactions of what carried copies copy (redact_copied): sources an admin
+    // redacted, and for the others, the authors who redacted them.
+    std::set<RecordId, detail::IdLess> copied_void_any;
+    std::map<RecordId, std::set<MemberKey, detail::IdLess>, detail::IdLess> copied_void_by;
+    // The objects holding a carried write or item taken from each source.
+    std::map<RecordId, std::set<RecordId, detail::IdLess>, detail::IdLess> copies_of;
     std::size_t rejected = 0;
+
+    bool source_void(const CarriedSource& s) const {
+        if (s.record == RecordId{}) return false;
+        if (copied_void_any.contains(s.record)) return true;
+        auto by = copied_void_by.find(s.record);
+        return by != copied_void_by.end() && s.author != MemberKey{} &&
+               by->second.contains(s.author);
+    }
 
     explicit Impl(TypeRegistry r) : registry(std::move(r)) {}
 
@@ -123,8 +139,14 @@ struct ObjectSet::Impl {
                 Write{c.wall_clock_ms,
                       red ? std::nullopt : std::optional<std::string>(*c.carry_mark ? "1" : "")});
         for (auto& [name, value] : c.fields) {
-            Write w{c.wall_clock_ms, std::nullopt};
-            if (red)
+            Write w{c.wall_clock_ms, std::nullopt, {}};
+            if (c.carried)
+                if (auto from = c.carried_from.find(name); from != c.carried_from.end()) {
+                    w.source = from->second;
+                    if (w.source.record != RecordId{})
+                        copies_of[w.source.record].insert(c.target());
+                }
+            if (red || source_void(w.source))
                 wipe(value);
             else
                 w.value = std::move(value);
@@ -133,8 +155,13 @@ struct ObjectSet::Impl {
             reg->second.emplace(key, std::move(w));
         }
         if (c.append) {
-            Item item{c.author, c.wall_clock_ms, red, {}, c.carried, c.carried_item};
-            if (red)
+            const CarriedSource from{c.carried ? c.carried_item : RecordId{},
+                                     c.carried_item_author};
+            if (from.record != RecordId{}) copies_of[from.record].insert(c.target());
+            const bool gone = red || source_void(from);
+            Item item{c.author,       c.wall_clock_ms,      gone, {}, c.carried,
+                      c.carried_item, c.carried_item_author};
+            if (gone)
                 wipe(c.append->item);
             else
                 item.fields = std::move(c.append->item);
@@ -274,6 +301,35 @@ void ObjectSet::redact(const RecordId& record_id) {
     }
 }
 
+void ObjectSet::redact_copied(const RecordId& source, const std::optional<MemberKey>& by) {
+    auto& s = *m_impl;
+    if (by ? !s.copied_void_by[source].insert(*by).second
+           : !s.copied_void_any.insert(source).second)
+        return;
+    auto objects = s.copies_of.find(source);
+    if (objects == s.copies_of.end()) return;  // copies arriving later are folded without it
+    for (const auto& id : objects->second) {
+        auto obj = s.objects.find(id);
+        if (obj == s.objects.end()) continue;
+        for (auto& [name, reg] : obj->second.fields)
+            for (auto& [key, w] : reg) {
+                if (!key.carried || !w.value || w.source.record != source ||
+                    !s.source_void(w.source))
+                    continue;
+                wipe(*w.value);
+                w.value.reset();
+            }
+        for (auto& [name, list] : obj->second.lists)
+            for (auto& [key, item] : list) {
+                if (!item.carried || item.redacted || item.carried_of != source ||
+                    !s.source_void({item.carried_of, item.carried_of_author}))
+                    continue;
+                wipe(item.fields);
+                item.redacted = true;
+            }
+    }
+}
+
 bool ObjectSet::is_redacted(const RecordId& record_id) const {
     return m_impl->redacted.contains(record_id);
 }
@@ -324,9 +380,9 @@ std::optional<ObjectView> ObjectSet::view(const RecordId& object_id) const {
         for (auto w = reg.rbegin(); w != reg.rend(); ++w) {
             if (!w->second.value || !counts(w->first)) continue;
             if (!w->second.value->empty())
-                v.fields.emplace(name,
-                                 FieldValue{*w->second.value, w->first.author, w->first.lamport,
-                                            w->second.wall_clock_ms, w->first.record_id});
+                v.fields.emplace(name, FieldValue{*w->second.value, w->first.author,
+                                                  w->first.lamport, w->second.wall_clock_ms,
+                                                  w->first.record_id, w->second.source});
             break;
         }
     }
@@ -341,7 +397,8 @@ std::optional<ObjectView> ObjectSet::view(const RecordId& object_id) const {
         for (const auto& [key, item] : list) {
             if (item.carried && (!obj.stand_in || !held.insert(item.carried_of).second)) continue;
             items.push_back(ListItem{key.record_id, item.author, key.lamport, item.wall_clock_ms,
-                                     item.redacted, item.fields, item.carried_of});
+                                     item.redacted, item.fields, item.carried_of,
+                                     item.carried_of_author});
         }
         if (!items.empty()) v.lists.emplace(name, std::move(items));
     }

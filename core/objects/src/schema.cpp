@@ -310,6 +310,16 @@ Status TypeRegistry::validate(const Change& change) const {
     if (change.copies_item() && (!change.carried || !change.append))
         return fail(ObjectErrc::malformed_change, "{}: only a carried list item names an item",
                     name);
+    if (change.carried_item_author != MemberKey{} && !change.copies_item())
+        return fail(ObjectErrc::malformed_change,
+                    "{}: only a carried list item names the item's author", name);
+    if (!change.carried_from.empty() && !change.carried)
+        return fail(ObjectErrc::malformed_change, "{}: only a carried copy names its sources",
+                    name);
+    for (const auto& [field, from] : change.carried_from)
+        if (!change.fields.contains(field))
+            return fail(ObjectErrc::malformed_change,
+                        "{}: a carried copy names a source for a field it does not write", name);
     if (change.is_create() && change.record_id == RecordId{})
         return fail(ObjectErrc::malformed_change, "{}: create has no record id", name);
 

@@ -813,3 +813,82 @@ TEST_CASE("carried copies: nothing where the create is held, the object where it
         CHECK(set_accepts(only_mark));
     }
 }
+
+TEST_CASE("carried copies: a redaction of a source voids what the copy took, in any order") {
+    // Boris (kB) created the contact with name and reach, Anna (kA, an admin) set the role and
+    // vetted it; her copy names each field's and the item's source. The node calls
+    // redact_copied(source, nullopt) for an admin's redaction, (source, author) for another's.
+    const auto c = id("contact");
+    auto copy = edit("copy", "contact", c, kA, 5,
+                     {{"name", "Petrov"}, {"reach", "HOME"}, {"role", "lawyer"}});
+    copy.carried = true;
+    copy.carry_mark = true;
+    copy.carried_from = {{"name", {c, kB}}, {"reach", {c, kB}}, {"role", {id("role"), kA}}};
+    auto copy_item = append("copy-item", "contact", c, kA, 6, "vetting", {{"verdict", "vouch"}});
+    copy_item.carried = true;
+    copy_item.carried_item = id("vet");
+    copy_item.carried_item_author = kA;
+    const auto after = edit("after", "contact", c, kC, 8, {{"status", "removed"}});
+
+    struct Void {
+        RecordId source;
+        std::optional<MemberKey> by;
+    };
+    auto fold = [&](std::vector<Change> changes, std::vector<Void> voids, bool voids_first) {
+        ObjectSet set;
+        if (voids_first)
+            for (const auto& v : voids) set.redact_copied(v.source, v.by);
+        for (auto& ch : changes) must_apply(set, ch);
+        if (!voids_first)
+            for (const auto& v : voids) set.redact_copied(v.source, v.by);
+        return std::pair{must_view(set, c), set.digest()};
+    };
+    const std::vector<Change> all{copy, copy_item, after};
+
+    SUBCASE("the author's own redaction voids his fields in the copy, not Anna's") {
+        const auto [v, digest] = fold(all, {{c, kB}}, false);
+        CHECK(v.get("name").empty());
+        CHECK(v.get("reach").empty());
+        CHECK(v.get("role") == "lawyer");
+        CHECK(v.get("status") == "removed");
+        REQUIRE(v.list("vetting").size() == 1);
+        CHECK_FALSE(v.list("vetting")[0].redacted);
+        // The same before the copy arrives, and in any order of the changes.
+        crypto::DeterministicRandom rng(5);
+        auto shuffled = all;
+        for (int round = 0; round < 10; ++round) {
+            shuffle(shuffled, rng);
+            const auto [w, d] = fold(shuffled, {{c, kB}}, round % 2 == 0);
+            CHECK(w == v);
+            CHECK(d == digest);
+        }
+    }
+    SUBCASE("another member's redaction voids nothing the copy took from someone else") {
+        const auto [v, digest] = fold(all, {{id("role"), kC}, {id("vet"), kC}}, false);
+        CHECK(v.get("role") == "lawyer");
+        CHECK_FALSE(v.list("vetting")[0].redacted);
+        CHECK(fold(all, {}, false).second == digest);
+    }
+    SUBCASE("an admin's redaction voids the source in every copy, items too") {
+        for (const bool first : {false, true}) {
+            const auto [v, digest] =
+                fold(all, {{id("role"), std::nullopt}, {id("vet"), std::nullopt}}, first);
+            CHECK(v.get("role").empty());
+            CHECK(v.get("name") == "Petrov");
+            REQUIRE(v.list("vetting").size() == 1);
+            CHECK(v.list("vetting")[0].redacted);
+            CHECK(v.list("vetting")[0].fields.empty());
+        }
+    }
+    SUBCASE("a copy names sources only for fields it writes, and only a copy names any") {
+        auto bad = copy;
+        bad.carried_from["vetted_by"] = {c, kB};
+        CHECK_FALSE(set_accepts(bad));
+        auto plain = edit("plain", "contact", c, kA, 7, {{"reach", "x"}});
+        plain.carried_from = {{"reach", {c, kB}}};
+        CHECK_FALSE(set_accepts(plain));
+        auto item = copy_item;
+        item.carried_item = {};
+        CHECK_FALSE(set_accepts(item));
+    }
+}

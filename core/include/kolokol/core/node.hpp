@@ -612,6 +612,9 @@ public:
     // Admins only: the group's retention period (0 = keep forever), as a settings record.
     Status set_retention(const GroupId& group, std::uint64_t seconds);
     std::uint64_t retention(const GroupId& group);
+    // The period set and the one deleting now: a shorter period (anyone's, this member's own
+    // too) deletes only once its setting has been held here a day; a longer one at once.
+    RetentionInForce retention_in_force(const GroupId& group);
     // Deletes every content record older than its group's retention period (by the author's
     // clock against this Node's clock), their envelopes and chunks, and epoch secrets no record
     // still needs; then secure-deletes, VACUUMs and truncates the WAL. Runs on open; cheap when

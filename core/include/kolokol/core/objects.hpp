@@ -93,6 +93,15 @@ struct ObjectWithFiles {
     std::vector<AttachmentInfo> attachments;
 };
 
+// A group's retention period as set, and the one that deletes at this member now: a shorter
+// period deletes only once its setting has been held here a day (DESIGN §13.8).
+struct RetentionInForce {
+    std::uint64_t set_seconds = 0;       // the period set (0 = keep forever)
+    std::uint64_t deleting_seconds = 0;  // the period that deletes now (0 = nothing deletes)
+    // When the period set starts deleting here, if not yet (0 = it already does).
+    std::int64_t from_ms = 0;
+};
+
 struct RetentionReport {
     std::size_t records = 0;    // expired records deleted (rows and envelopes)
     std::size_t envelopes = 0;  // envelopes deleted, including unreadable ones past the period

@@ -29,6 +29,14 @@ struct ListAppend {
     bool operator==(const ListAppend&) const = default;
 };
 
+// Where a carried copy took a field's value from: the write's record and its author.
+struct CarriedSource {
+    RecordId record{};
+    MemberKey author{};
+
+    bool operator==(const CarriedSource&) const = default;
+};
+
 struct Change {
     RecordId record_id{};            // the record carrying this change; unique per change
     MemberKey author{};              // the record's signer (already verified by core)
@@ -51,6 +59,12 @@ struct Change {
     // On a carried list item: the record id of the item it copies (all zero otherwise). A copy
     // is hidden where that item is held, and only the first copy of an item shows.
     RecordId carried_item{};
+    // On a carried copy: for each field it copies, the write it took the value from (copies
+    // written before sources were named have none). A redaction of that write voids the field
+    // in the copy: any admin's, or one by the author named here.
+    std::map<std::string, CarriedSource> carried_from;
+    // On a carried list item: the author of the item it copies (zero when not named).
+    MemberKey carried_item_author{};
 
     bool is_create() const {
         for (auto b : object_id)

@@ -13,7 +13,10 @@
 //     a copied list item shows unless the item it copies is held (once per copied item);
 //   - redact(id) removes that change's values wherever it is (or will be): its field writes
 //     drop out of their registers (the next-latest write shows), its list item stays in place
-//     marked redacted, with no fields.
+//     marked redacted, with no fields;
+//   - redact_copied(id, by) removes, from every carried copy, what it took from the write `id`
+//     (each copied field names its source write and author, a copied item its item): a copy's
+//     field or item drops out as a redacted write would, before or after the copy arrives.
 // The set holds values only in memory; wiping persistent copies is the store's job.
 //
 // Not synchronised: one thread applies changes; const members may run concurrently with each
@@ -42,6 +45,9 @@ struct FieldValue {
     std::uint64_t lamport = 0;
     std::int64_t wall_clock_ms = 0;
     RecordId record_id{};
+    // Set by a carried copy: the write it took the value from (zero otherwise, or when the
+    // copy names none).
+    CarriedSource carried_from{};
 
     bool operator==(const FieldValue&) const = default;
 };
@@ -53,7 +59,8 @@ struct ListItem {
     std::int64_t wall_clock_ms = 0;
     bool redacted = false;                      // then `fields` is empty
     std::map<std::string, std::string> fields;  // item field -> value
-    RecordId carried_of{};  // a carried copy (on a stand-in): the item it copies; else zero
+    RecordId carried_of{};          // a carried copy (on a stand-in): the item it copies; else zero
+    MemberKey carried_of_author{};  // and that item's author, when the copy names it
 
     bool operator==(const ListItem&) const = default;
 };
@@ -129,6 +136,11 @@ public:
     // turn out to be object changes cost one set entry.
     void redact(const RecordId& record_id);
     bool is_redacted(const RecordId& record_id) const;
+    // A redaction of `source` that stands: voids what carried copies took from it, now and in
+    // copies applied later. `by` is the redaction's author when it is not an admin: then only
+    // copies that name `by` as the source's author are voided (an admin's voids them all).
+    // Idempotent; the order of redact_copied and apply does not matter.
+    void redact_copied(const RecordId& source, const std::optional<MemberKey>& by);
 
     // Objects whose create has arrived.
     std::size_t object_count() const;

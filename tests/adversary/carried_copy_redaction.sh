@@ -1,15 +1,16 @@
-# A redaction does not reach a carried copy (SECURITY.md row 27). Two ways:
+# A redaction must reach a carried copy (SECURITY.md row 27); it once did not. Two ways:
 # 1. Anna, an admin, carries the lawyer contact; by mistake its reach is set to the lawyer's home
 #    address. Carol is added without history, so Anna's node copies the contact into the new
 #    epoch. Anna redacts the mistaken write: every member applies the redaction, yet Carol keeps
 #    showing the home address (the copy holds it), and every member's store keeps it in the copy.
 # 2. Boris, not an admin, wrote a contact; an admin carries it and adds Carol. Boris redacts his
 #    own write: Carol still shows it, and Boris may not redact the copy (its author is the admin).
-# A fix: a copy names the records it copies, and a redaction of one of them voids what the copy
-# took from it, at every member.
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+# The fix: a copy names the write each field comes from (and its author), and a standing
+# redaction of one of them voids what the copy took from it, at every member, before or after
+# the copy arrives (an admin's redaction in every copy, the author's in copies naming him).
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 start_relay
 G="Legal support"
 reach_of() { as "$1" contact list "$G" --all --json | python3 -c '
