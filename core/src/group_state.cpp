@@ -100,7 +100,8 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
         const auto frontier = g.frontier_of(s);
         const auto& op = g.m_ops[i];
         if (frontier.contains(op.epoch)) return true;
-        if (g.counter_stands(op.author, op.body, op.epoch, g.m_anc[i], frontier)) return true;
+        if (g.counter_stands(op.author, op.body, op.epoch, g.m_anc[i], frontier, s.members))
+            return true;
         if (!op.body.has_approval()) return false;
         const auto p = g.proposal_of(op);
         if (!p || !is_burn(g.m_ops[*p])) return false;
@@ -659,7 +660,8 @@ bool GroupState::exempt_from_strong_remove(const pb::RecordBody& body, std::size
 
 bool GroupState::counter_stands(const MemberKey& author, const pb::RecordBody& body,
                                 const EpochId& epoch, const Bits& anc,
-                                const std::set<EpochId>& frontier) const {
+                                const std::set<EpochId>& frontier,
+                                const std::map<MemberKey, Member>& members) const {
     // The removal: the record itself, or the proposal it approves (held, in its past).
     const pb::MembershipOp* m = nullptr;
     MemberKey proposer = author;
@@ -699,9 +701,22 @@ bool GroupState::counter_stands(const MemberKey& author, const pb::RecordBody& b
         }
         return false;
     };
+    // Whether rotation r granted its epoch to every member at the record's position: else a
+    // member it left out (one its author removed before, whose removal is void) could not open
+    // the record, and would judge the group otherwise than those who can.
+    auto grants_all = [&](std::size_t r) {
+        std::set<MemberTag> tags;
+        for (const auto& gr : m_ops[r].body.rotation().grants()) {
+            MemberTag t = 0;
+            for (auto c : gr.member_tag()) t = (t << 8) | static_cast<std::uint8_t>(c);
+            tags.insert(t);
+        }
+        return std::all_of(members.begin(), members.end(),
+                           [&](const auto& m) { return tags.contains(member_tag(m.first)); });
+    };
     // Walk the epoch back through rotations that do not stand, each written by the removal's
-    // author (or by the approver), in the record's past, and open to a removal by the target,
-    // to one in the frontier at the record's position.
+    // author (or by the approver), in the record's past, granted to every member there, and open
+    // to a removal by the target, to one in the frontier at the record's position.
     EpochId e = epoch;
     for (std::size_t hops = 0; hops < m_ops.size(); ++hops) {
         auto it = m_index.find(key_of(e));
@@ -709,7 +724,7 @@ bool GroupState::counter_stands(const MemberKey& author, const pb::RecordBody& b
         const auto r = it->second;
         const auto& rot = m_ops[r];
         if (!rot.body.has_rotation() || (rot.author != author && rot.author != proposer) ||
-            !in(anc, r) || m_status[r] == OpStatus::valid || !voided_by_target(r))
+            !in(anc, r) || m_status[r] == OpStatus::valid || !grants_all(r) || !voided_by_target(r))
             return false;
         if (frontier.contains(rot.epoch)) return true;
         e = rot.epoch;
@@ -723,7 +738,7 @@ bool GroupState::counter_epoch_stands(const MemberKey& author, const pb::RecordB
     if (!pos) return false;
     bool complete = false;
     const Bits anc = ancestors_of(heads, &complete);
-    return complete && counter_stands(author, body, epoch, anc, pos->frontier);
+    return complete && counter_stands(author, body, epoch, anc, pos->frontier, pos->members);
 }
 
 std::optional<std::size_t> GroupState::proposal_of(const ControlRecord& approval) const {

@@ -195,8 +195,8 @@ public:
     // Whether a control record by `author` written at `heads` in `epoch`, which is not in the
     // frontier there, stands anyway as a removal of its author's remover (or an approval of
     // one): `epoch` was made by rotations of the removal's author (or of the approver) that do
-    // not stand because the target removed or demoted their author concurrently (§5.4). Ingest
-    // takes such a record as the fold does.
+    // not stand because the target removed or demoted their author concurrently, each granted
+    // to every member there (§5.4). Ingest takes such a record as the fold does.
     bool counter_epoch_stands(const MemberKey& author, const pb::RecordBody& body,
                               const EpochId& epoch, std::span<const RecordId> heads) const;
 
@@ -211,7 +211,8 @@ private:
     using Bits = std::vector<std::uint64_t>;
     // counter_epoch_stands for a record with ancestors `anc` and `frontier` at its position.
     bool counter_stands(const MemberKey& author, const pb::RecordBody& body, const EpochId& epoch,
-                        const Bits& anc, const std::set<EpochId>& frontier) const;
+                        const Bits& anc, const std::set<EpochId>& frontier,
+                        const std::map<MemberKey, Member>& members) const;
     struct Fold {
         std::map<MemberKey, Member> members;
         std::string name;

@@ -372,11 +372,14 @@ pb::RecordBody rotation_to(const std::vector<MemberKey>& members) {
 
 TEST_CASE("a counter-removal written in the epoch of its author's dropped change stands") {
     // Quorum 1: admins A, B, X, member M. X (seized) removes A; A, not having seen it, first
-    // removes M (and rotates without M) or only rotates, then removes or burns X in the new
-    // epoch. Her first change is dropped (concurrent with her removal, not a removal of her
-    // remover) and its rotation is void; the counter-removal stands on it anyway, as it would
-    // have had she written it first: both are removed.
-    for (bool remove_m_first : {true, false})
+    // rotates (or removes M, and rotates without M), then removes or burns X in the new epoch.
+    // Her first change is dropped (concurrent with her removal, not a removal of her remover)
+    // and its rotation is void. After a plain rotation the counter-removal stands on it anyway,
+    // as it would have had she written it first: both are removed. After her removal of M it
+    // does not: that rotation left M out, and M, a member again, cannot open what is written in
+    // its epoch — were it to stand, M would judge the group otherwise than the others (SECURITY.md
+    // "Open attacks"). Then she is removed and X stays, at every member alike.
+    for (bool remove_m_first : {false, true})
         for (bool as_burn : {false, true}) {
             CAPTURE(remove_m_first);
             CAPTURE(as_burn);
@@ -393,17 +396,22 @@ TEST_CASE("a counter-removal written in the epoch of its author's dropped change
             auto s = d.state();
             CHECK(s.status(rot) != OpStatus::valid);
             if (rm_m) CHECK(s.status(*rm_m) == OpStatus::dropped);
-            CHECK(s.status(counter) == OpStatus::valid);
             CHECK(s.status(x_removes_a) == OpStatus::valid);
             CHECK_FALSE(s.is_member(A));
-            CHECK_FALSE(s.is_member(X));
             CHECK(s.is_admin(B));
             CHECK(s.is_member(M));
-            // Ingest takes it as the fold does: its epoch is not in the frontier there, and it
-            // stands on it.
+            // Ingest takes it as the fold does: its epoch is not in the frontier there.
             const auto& op = *std::find_if(d.ops.begin(), d.ops.end(),
                                            [&](const ControlRecord& r) { return r.id == counter; });
-            CHECK(s.counter_epoch_stands(A, op.body, rot, op.heads));
+            if (remove_m_first) {
+                CHECK(s.status(counter) != OpStatus::valid);
+                CHECK(s.is_admin(X));
+                CHECK_FALSE(s.counter_epoch_stands(A, op.body, rot, op.heads));
+            } else {
+                CHECK(s.status(counter) == OpStatus::valid);
+                CHECK_FALSE(s.is_member(X));
+                CHECK(s.counter_epoch_stands(A, op.body, rot, op.heads));
+            }
             // The same record by A, had X not removed her, is an ordinary removal.
             auto alone = d;
             alone.ops.pop_back();
@@ -445,6 +453,20 @@ TEST_CASE("a counter-removal on void rotations keeps nothing else of its author 
     CHECK_FALSE(s.is_member(D));
     CHECK(s.is_admin(B));
     CHECK(s.is_member(M));
+    // Had he removed M before (a rotation leaving M out), the removal of A would not stand:
+    // M, a member, could not open it (a removed admin cannot split the members' views so).
+    auto split = group_with_x(1);
+    auto start = split.state().heads();
+    split.write(A, remove(X));
+    auto x_rm_m = split.write(X, remove(M), start);
+    auto x_rot = split.write(X, rotation_to({A, B, X}), std::vector<RecordId>{x_rm_m});
+    auto x_rm_a = split.write(X, remove(A), std::vector<RecordId>{x_rot});
+    split.ops.back().epoch = x_rot;
+    auto u = split.state();
+    CHECK(u.status(x_rm_a) != OpStatus::valid);
+    CHECK(u.is_admin(A));
+    CHECK(u.is_member(M));
+    CHECK_FALSE(u.is_member(X));
     // A removal of A by X written after he saw his own removal is void as before: he is no
     // member at its position.
     auto late = d;
