@@ -357,6 +357,198 @@ TEST_CASE(
     CHECK(s.is_admin(B));
 }
 
+namespace {
+// A rotation granting the epoch to `members` (the grants' boxes are not read by the fold).
+pb::RecordBody rotation_to(const std::vector<MemberKey>& members) {
+    pb::RecordBody rot;
+    for (const auto& k : members) {
+        auto* g = rot.mutable_rotation()->add_grants();
+        g->set_member_tag(std::string(as_chars(ByteView(k).first(8))));
+        g->set_sealed_secret(std::string(80, 's'));
+    }
+    return rot;
+}
+}  // namespace
+
+TEST_CASE("a counter-removal written in the epoch of its author's dropped change stands") {
+    // Quorum 1: admins A, B, X, member M. X (seized) removes A; A, not having seen it, first
+    // rotates (or removes M, and rotates without M), then removes or burns X in the new epoch.
+    // Her first change is dropped (concurrent with her removal, not a removal of her remover)
+    // and its rotation is void. After a plain rotation the counter-removal stands on it anyway,
+    // as it would have had she written it first: both are removed. After her removal of M it
+    // does not: that rotation left M out, and M, a member again, cannot open what is written in
+    // its epoch — were it to stand, M would judge the group otherwise than the others (SECURITY.md
+    // "Open attacks"). Then she is removed and X stays, at every member alike.
+    for (bool remove_m_first : {false, true})
+        for (bool as_burn : {false, true}) {
+            CAPTURE(remove_m_first);
+            CAPTURE(as_burn);
+            auto d = group_with_x(1);
+            auto before = d.state().heads();
+            std::optional<RecordId> rm_m;
+            if (remove_m_first) rm_m = d.write(A, remove(M));
+            auto rot =
+                d.write(A, remove_m_first ? rotation_to({A, B, X}) : rotation_to({A, B, X, M}));
+            REQUIRE(d.state().status(rot) == OpStatus::valid);
+            auto counter = d.write(A, as_burn ? burn(X) : remove(X));
+            d.ops.back().epoch = rot;
+            auto x_removes_a = d.write(X, remove(A), before);
+            auto s = d.state();
+            CHECK(s.status(rot) != OpStatus::valid);
+            if (rm_m) CHECK(s.status(*rm_m) == OpStatus::dropped);
+            CHECK(s.status(x_removes_a) == OpStatus::valid);
+            CHECK_FALSE(s.is_member(A));
+            CHECK(s.is_admin(B));
+            CHECK(s.is_member(M));
+            // Ingest takes it as the fold does: its epoch is not in the frontier there.
+            const auto& op = *std::find_if(d.ops.begin(), d.ops.end(),
+                                           [&](const ControlRecord& r) { return r.id == counter; });
+            if (remove_m_first) {
+                CHECK(s.status(counter) != OpStatus::valid);
+                CHECK(s.is_admin(X));
+                CHECK_FALSE(s.counter_epoch_stands(A, op.body, rot, op.heads));
+            } else {
+                CHECK(s.status(counter) == OpStatus::valid);
+                CHECK_FALSE(s.is_member(X));
+                CHECK(s.counter_epoch_stands(A, op.body, rot, op.heads));
+            }
+            // The same record by A, had X not removed her, is an ordinary removal.
+            auto alone = d;
+            alone.ops.pop_back();
+            auto t = alone.state();
+            CHECK(t.status(rot) == OpStatus::valid);
+            CHECK(t.status(counter) == OpStatus::valid);
+            CHECK(t.is_admin(A));
+            CHECK_FALSE(t.is_member(X));
+            CHECK_FALSE(t.counter_epoch_stands(A, op.body, rot, op.heads));
+        }
+}
+
+TEST_CASE("a counter-removal on void rotations keeps nothing else of its author alive") {
+    // Quorum 1. A removes X. X's copy, not having seen it, rotates, adds D (and rotates again),
+    // then removes B (not his remover) and A (his remover), each in the latest of his epochs.
+    // Only the removal of A stands (mutual removal, as without the rotations): the rotations,
+    // the add and the removal of B are dropped, so D is no member and B stays an admin.
+    auto d = group_with_x(1);
+    auto before = d.state().heads();
+    auto a_removes_x = d.write(A, remove(X));
+    auto rot1 = d.write(X, rotation_to({A, B, X, M}), before);
+    auto add_d = d.write(X, add(D, false), std::vector<RecordId>{rot1});
+    d.ops.back().epoch = rot1;
+    auto rot2 = d.write(X, rotation_to({A, B, X, M, D}), std::vector<RecordId>{add_d});
+    d.ops.back().epoch = rot1;
+    auto x_removes_b = d.write(X, remove(B), std::vector<RecordId>{rot2});
+    d.ops.back().epoch = rot2;
+    auto x_removes_a = d.write(X, remove(A), std::vector<RecordId>{x_removes_b});
+    d.ops.back().epoch = rot2;
+    auto s = d.state();
+    CHECK(s.status(a_removes_x) == OpStatus::valid);
+    CHECK(s.status(x_removes_a) == OpStatus::valid);
+    CHECK(s.status(rot1) != OpStatus::valid);
+    CHECK(s.status(rot2) != OpStatus::valid);
+    CHECK(s.status(add_d) != OpStatus::valid);
+    CHECK(s.status(x_removes_b) != OpStatus::valid);
+    CHECK_FALSE(s.is_member(X));
+    CHECK_FALSE(s.is_member(A));
+    CHECK_FALSE(s.is_member(D));
+    CHECK(s.is_admin(B));
+    CHECK(s.is_member(M));
+    // Had he removed M before (a rotation leaving M out), the removal of A would not stand:
+    // M, a member, could not open it (a removed admin cannot split the members' views so).
+    auto split = group_with_x(1);
+    auto start = split.state().heads();
+    split.write(A, remove(X));
+    auto x_rm_m = split.write(X, remove(M), start);
+    auto x_rot = split.write(X, rotation_to({A, B, X}), std::vector<RecordId>{x_rm_m});
+    auto x_rm_a = split.write(X, remove(A), std::vector<RecordId>{x_rot});
+    split.ops.back().epoch = x_rot;
+    auto u = split.state();
+    CHECK(u.status(x_rm_a) != OpStatus::valid);
+    CHECK(u.is_admin(A));
+    CHECK(u.is_member(M));
+    CHECK_FALSE(u.is_member(X));
+    // A removal of A by X written after he saw his own removal is void as before: he is no
+    // member at its position.
+    auto late = d;
+    late.ops.pop_back();
+    auto after = late.write(X, remove(A), std::vector<RecordId>{x_removes_b, a_removes_x});
+    late.ops.back().epoch = rot2;
+    auto t = late.state();
+    CHECK(t.status(after) == OpStatus::invalid);
+    CHECK(t.is_admin(A));
+}
+
+TEST_CASE("a removal in a void epoch that is not a counter-removal stays void") {
+    // Quorum 1. A removes X; X concurrently rotates; B, having taken X's rotation, removes M in
+    // its epoch. B's removal is no removal of a remover, and the rotation is not B's: void
+    // with the epoch (SECURITY.md "Open attacks": what a member writes in a void epoch).
+    // Nor does A's removal of M in her own rotation's epoch stand when her rotation was voided by
+    // someone she is not removing: B removes A, and A had rotated and then removed X.
+    auto d = group_with_x(1);
+    auto before = d.state().heads();
+    d.write(A, remove(X));
+    auto rot_x = d.write(X, rotation_to({A, B, X, M}), before);
+    auto b_removes_m = d.write(B, remove(M), std::vector<RecordId>{rot_x});
+    d.ops.back().epoch = rot_x;
+    auto s = d.state();
+    CHECK(s.status(rot_x) != OpStatus::valid);
+    CHECK(s.status(b_removes_m) != OpStatus::valid);
+    CHECK(s.is_member(M));
+
+    auto e = group_with_x(1);
+    auto start = e.state().heads();
+    auto rot_a = e.write(A, rotation_to({A, B, X, M}));
+    auto a_removes_x = e.write(A, remove(X));
+    e.ops.back().epoch = rot_a;
+    e.write(B, remove(A), start);
+    auto t = e.state();
+    CHECK(t.status(rot_a) != OpStatus::valid);
+    CHECK(t.status(a_removes_x) != OpStatus::valid);
+    CHECK(t.is_admin(X));
+    CHECK_FALSE(t.is_member(A));
+}
+
+TEST_CASE("a counter-proposal under a quorum, written and approved after a rotation, completes") {
+    // Quorum 2, admins A, B, C, X. A rotates, then proposes removing X in the new epoch, and B
+    // approves it there. X proposes removing A and C approves, neither having seen A's side.
+    // A's rotation is dropped with her; her proposal and B's approval stand on its epoch: both
+    // are removed, as without the rotation.
+    Dag d;
+    d.write(A, add(B, true));
+    d.write(A, add(C, true));
+    d.write(A, add(X, true));
+    d.write(A, add(M, false));
+    d.write(A, quorum(2));
+    auto before = d.state().heads();
+    auto rot = d.write(A, rotation_to({A, B, C, X, M}));
+    auto proposal = d.write(A, remove(X));
+    d.ops.back().epoch = rot;
+    auto b_approves = d.write(B, approve(proposal));
+    d.ops.back().epoch = rot;
+    auto x_proposal = d.write(X, remove(A), before);
+    auto c_approves = d.write(C, approve(x_proposal), std::vector<RecordId>{x_proposal});
+    auto s = d.state();
+    CHECK(s.status(rot) != OpStatus::valid);
+    CHECK(s.status(proposal) == OpStatus::valid);
+    CHECK(s.status(b_approves) == OpStatus::valid);
+    CHECK(s.status(c_approves) == OpStatus::valid);
+    CHECK(s.effective(proposal));
+    CHECK(s.effective(x_proposal));
+    CHECK_FALSE(s.is_member(A));
+    CHECK_FALSE(s.is_member(X));
+    CHECK(s.is_admin(B));
+    CHECK(s.is_admin(C));
+    // An approval of some other proposal of A's written in that epoch gets no such allowance.
+    auto add_d = d.write(A, add(D, false), std::vector<RecordId>{b_approves});
+    d.ops.back().epoch = rot;
+    auto b_approves_add = d.write(B, approve(add_d), std::vector<RecordId>{add_d});
+    d.ops.back().epoch = rot;
+    auto t = d.state();
+    CHECK(t.status(b_approves_add) != OpStatus::valid);
+    CHECK_FALSE(t.is_member(D));
+    CHECK_FALSE(t.is_member(X));
+}
+
 TEST_CASE("burn notice with three admins under a quorum of 3: the two others complete it") {
     auto d = group_with_x(3);
     // Under a quorum of 3 a plain removal of X waits for all three admins.

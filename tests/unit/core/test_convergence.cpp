@@ -496,3 +496,105 @@ TEST_CASE("a burn notice and the burned admin's concurrent demotion converge in 
     CHECK(view_of(*a, g).frontier == view_of(*b, g).frontier);
     CHECK(view_of(*replica, g).frontier == view_of(*b, g).frontier);
 }
+
+TEST_CASE("a counter-removal written after another control change converges in any order") {
+    // Quorum 1. Sasha's device, in other hands and not having synced, removes Anna. Anna, not
+    // having seen that, first makes another control change — she removes Mark, or rotates —
+    // and then removes Sasha (or burns him) in the epoch her change began. Her first change is
+    // dropped (concurrent with her removal, not a removal of her remover), its rotation is
+    // void; after a plain rotation the counter-removal stands on it anyway (both are removed),
+    // after her removal of Mark it is void (Mark cannot open it) — whatever arrives first.
+    // Mila, holding every epoch, is the replica; Boris gets Sasha's records first.
+    for (int shape = 0; shape < 3; ++shape) {
+        CAPTURE(shape);  // 0: remove Mark, remove Sasha; 1: rotate, burn; 2: remove Mark, burn
+        TempDir dir;
+        auto a = make_node(dir.path() / "a", "Anna");
+        auto b = make_node(dir.path() / "b", "Boris");
+        auto s = make_node(dir.path() / "s", "Sasha");
+        auto m = make_node(dir.path() / "m", "Mila");
+        auto k = make_node(dir.path() / "k", "Mark");
+        auto g = *a->create_group("G");
+        for (auto [n, admin] : std::vector<std::pair<Node*, bool>>{
+                 {b.get(), true}, {s.get(), true}, {m.get(), false}, {k.get(), false}}) {
+            auto token = a->add_member(g, card_to_text(n->card()), admin, true);
+            REQUIRE(token.has_value());
+            REQUIRE(n->join(*token).has_value());
+        }
+        mesh({a.get(), b.get(), s.get(), m.get(), k.get()});
+        auto m_snapshot = dir.path() / "m_snapshot";
+        m.reset();
+        std::filesystem::copy(dir.path() / "m", m_snapshot,
+                              std::filesystem::copy_options::recursive);
+
+        REQUIRE(s->remove_member(g, a->me()).has_value());
+        if (shape == 1)
+            REQUIRE(a->rotate(g).has_value());
+        else
+            REQUIRE(a->remove_member(g, k->me()).has_value());
+        if (shape == 0)
+            REQUIRE(a->remove_member(g, s->me()).has_value());
+        else
+            REQUIRE(a->burn_member(g, s->me(), 0, "Sasha's phone was taken").has_value());
+        deliver(*s, *b);
+        deliver(*a, *b);
+
+        std::map<RecordId, Bytes> everything;
+        for (auto* n : {a.get(), s.get()})
+            for (auto& e : all_envelopes(*n)) everything[storage::record_id_of(e)] = e;
+        std::vector<Bytes> pool;
+        for (auto& [id, e] : everything) pool.push_back(e);
+
+        crypto::DeterministicRandom rng(20261209 + static_cast<std::uint64_t>(shape));
+        std::optional<View> first;
+        for (int trial = 0; trial < 30; ++trial) {
+            auto home = dir.path() / ("trial" + std::to_string(trial));
+            std::filesystem::copy(m_snapshot, home, std::filesystem::copy_options::recursive);
+            auto replica = reopen(home);
+            auto order = pool;
+            for (std::size_t i = order.size(); i > 1; --i)
+                std::swap(order[i - 1], order[rng.uniform(i)]);
+            order.push_back(order[rng.uniform(order.size())]);  // a duplicate
+            for (std::size_t at = 0; at < order.size();) {
+                std::size_t n = std::min<std::size_t>(order.size() - at, 1 + rng.uniform(4));
+                std::vector<Bytes> batch(order.begin() + static_cast<std::ptrdiff_t>(at),
+                                         order.begin() + static_cast<std::ptrdiff_t>(at + n));
+                auto r = replica->ingest(batch);
+                REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().what()));
+                at += n;
+            }
+            auto v = view_of(*replica, g);
+            if (!first) first = v;
+            REQUIRE_MESSAGE(v == *first, "trial " << trial << " diverged");
+            replica.reset();
+            std::filesystem::remove_all(home);
+        }
+
+        // The outcome the rules say, at Mila, Boris and Mark: Anna out, Mark in (Anna's
+        // removal of him is dropped with her), Boris an admin. After a rotation Sasha is out
+        // too (mutual removal); after Anna's removal of Mark he stays: her rotation left Mark
+        // out, so her counter-removal written in its epoch, which he cannot open, is void.
+        auto replica = reopen(m_snapshot);
+        REQUIRE(replica->ingest(pool).has_value());
+        deliver(*s, *k);
+        deliver(*a, *k);
+        std::set<MemberKey> want{b->me(), replica->me(), k->me()};
+        if (shape != 1) want.insert(s->me());
+        for (Node* n : {replica.get(), b.get(), k.get()}) {
+            std::set<MemberKey> got;
+            auto members = n->members(g);
+            REQUIRE(members.has_value());
+            for (const auto& x : *members) got.insert(x.key);
+            CHECK(got == want);
+            CHECK(NodeTestAccess::impl(*n).state(g).is_admin(b->me()));
+        }
+        CHECK(view_of(*replica, g) == *first);
+        // After the mutual removal every epoch is void or held by someone removed: Boris
+        // rotates. Otherwise Sasha's rotation after his removal of Anna stands. Mila reads him.
+        auto actions = b->maintain();
+        REQUIRE(actions.has_value());
+        CHECK(actions->size() == (shape == 1 ? 1U : 0U));
+        REQUIRE(b->post(g, "b after the exchange").has_value());
+        deliver(*b, *replica);
+        CHECK(texts(*replica, g).back() == "b after the exchange");
+    }
+}
