@@ -152,7 +152,7 @@ std::vector<std::string> Node::relays(const GroupId& group) {
     return out;
 }
 
-std::vector<std::string> Node::held_relays(const GroupId& group) {
+std::vector<std::string> Node::held_relays(const GroupId& group, std::set<std::string>* brought) {
     // A relay-list change written by someone else is not settled until it has been held here
     // for a day (§5.8, the settle period of a shortened retention, §13.8): its author may be an
     // admin removed meanwhile, writing from a copy of his home made before the removal, and the
@@ -197,7 +197,10 @@ std::vector<std::string> Node::held_relays(const GroupId& group) {
     std::set<std::string> listed;
     bool redirected = false;
     for (auto& route : relay_routes_as_listed(group)) {
-        if (!keys.contains(route.key)) redirected = true;
+        if (!keys.contains(route.key)) {
+            redirected = true;
+            if (brought) brought->insert(route.key);
+        }
         listed.insert(route.addresses.begin(), route.addresses.end());
     }
     if (!redirected) return out;

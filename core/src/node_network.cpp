@@ -103,11 +103,11 @@ std::vector<Node::RelayRoute> Node::relay_routes(const GroupId& group) {
     }
     // Addresses held while a change that dropped them is not settled (held_relays): after a
     // listed relay's own addresses when they have its key, so they are tried only when those
-    // fail; a relay of their own otherwise, synced first, so that a round hears from the
-    // group's earlier relays (and of a removal voiding the change) before it writes to one the
-    // change brought in.
+    // fail; a relay of their own otherwise. A round syncs with the group's earlier relays (and
+    // hears of a removal voiding the change) before it writes to one the change brought in.
     std::vector<RelayRoute> held;
-    for (const auto& a : held_relays(group)) {
+    std::set<std::string> brought;
+    for (const auto& a : held_relays(group, &brought)) {
         auto parsed = transport::Address::parse(a);
         if (!parsed) continue;
         const auto key = transport::key_to_text(parsed->key);
@@ -120,6 +120,9 @@ std::vector<Node::RelayRoute> Node::relay_routes(const GroupId& group) {
             held.push_back({a, key, {a}});
     }
     routes.insert(routes.begin(), held.begin(), held.end());
+    // A relay the unsettled change brought in comes after those the settled list has.
+    std::stable_partition(routes.begin(), routes.end(),
+                          [&](const RelayRoute& r) { return !brought.contains(r.key); });
     return routes;
 }
 

@@ -366,4 +366,19 @@ TEST_CASE("a relay dropped by someone else's unsettled change is still dialled f
     routes = boris->relay_routes(g);
     REQUIRE(routes.size() == 1);
     CHECK(routes[0].addresses == std::vector<std::string>{other});
+
+    // A change that keeps the group's relay and lists a new one first drops nothing; while it
+    // is not settled the relay the group had is still synced first.
+    now += 24 * 3600 * 1000LL;
+    const auto fresh = at("127.0.0.3", 7000, 'f');
+    REQUIRE(anna->set_relays(g, {fresh, other}).has_value());
+    CHECK(anna->relay_routes(g)[0].addresses == std::vector<std::string>{fresh});
+    deliver(*anna, *boris);
+    CHECK(boris->held_relays(g).empty());
+    routes = boris->relay_routes(g);
+    REQUIRE(routes.size() == 2);
+    CHECK(routes[0].addresses == std::vector<std::string>{other});
+    CHECK(routes[1].addresses == std::vector<std::string>{fresh});
+    now += 24 * 3600 * 1000LL;
+    CHECK(boris->relay_routes(g)[0].addresses == std::vector<std::string>{fresh});
 }
