@@ -468,6 +468,11 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
                 f.relay_alternates.assign(s.relay_alternates().begin(), s.relay_alternates().end());
                 relay_list = i;
                 f.relays_set = true;
+                RelayChange change{op.id, op.author, f.relays, {}};
+                change.addresses.insert(change.addresses.end(), f.relay_alternates.begin(),
+                                        f.relay_alternates.end());
+                change.retired.assign(s.relay_retired().begin(), s.relay_retired().end());
+                f.relay_changes.push_back(std::move(change));
             }
             if (s.set_retention()) {
                 f.retention_seconds = s.retention_seconds();
@@ -952,6 +957,13 @@ const ControlRecord* GroupState::admitting_add(const MemberKey& who) const {
         if (!refuses_admission(op.id, who, op.author)) return &op;
     }
     return nullptr;
+}
+
+bool GroupState::precedes(const RecordId& earlier, const RecordId& later) const {
+    auto e = m_index.find(key_of(earlier));
+    auto l = m_index.find(key_of(later));
+    return e != m_index.end() && l != m_index.end() && e->second != l->second &&
+           in(m_anc[l->second], e->second);
 }
 
 OpStatus GroupState::status(const RecordId& op) const {

@@ -126,6 +126,17 @@ public:
     // Whether a settings record set the relay list: from then on it is the list, also when
     // it is empty (a welcome token's relays are no longer used).
     bool relays_set() const { return m_final.relays_set; }
+    // Every valid settings record that set the relay list, in the fold's order: what a member
+    // holds back while its author's standing is not settled (Node::held_relays, §5.8).
+    struct RelayChange {
+        RecordId id{};
+        MemberKey author{};
+        std::vector<std::string> addresses;  // its relays, then their more addresses
+        std::vector<std::string> retired;
+    };
+    const std::vector<RelayChange>& relay_changes() const { return m_final.relay_changes; }
+    // Whether the held control record `earlier` is a causal ancestor of `later` (both held).
+    bool precedes(const RecordId& earlier, const RecordId& later) const;
     bool tor_only() const { return m_final.tor_only; }
     std::uint64_t retention_seconds() const { return m_final.retention_seconds; }
     // The settings record that set the period (zero when none did), and the period it replaced
@@ -219,6 +230,7 @@ private:
         std::vector<std::string> relays;
         std::vector<std::string> relay_alternates;
         bool relays_set = false;  // a settings record set the relay list (perhaps to none)
+        std::vector<RelayChange> relay_changes;
         bool tor_only = false;
         std::uint64_t retention_seconds = 0;
         // Every retention setting applied, in order (Node::Impl::deleting_retention).

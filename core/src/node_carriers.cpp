@@ -152,6 +152,65 @@ std::vector<std::string> Node::relays(const GroupId& group) {
     return out;
 }
 
+std::vector<std::string> Node::held_relays(const GroupId& group, std::set<std::string>* brought) {
+    // A relay-list change written by someone else is not settled until it has been held here
+    // for a day (§5.8, the settle period of a shortened retention, §13.8): its author may be an
+    // admin removed meanwhile, writing from a copy of his home made before the removal, and the
+    // removal that voids the change reaches this member only through the relays the group used
+    // before. So while the list holds a relay (a key) that the settled list — that of the last
+    // settled change in the fold's order — does not, the settled list's addresses that the list
+    // dropped are still dialled. A change among the relays the settled list has (an address
+    // retired, another added, a relay removed) sends nobody elsewhere and takes effect at once
+    // (row 68). A change this member wrote is settled, and so is one that the add admitting this
+    // member follows (the admin who added it had seen it; the welcome token named its list).
+    std::vector<std::string> out;
+    if (!m_impl->genesis.contains(group)) return out;
+    const auto& g = m_impl->state(group);
+    const auto* admitted = g.admitting_add(me());
+    const auto now = m_impl->now();
+    const auto settled = [&](const GroupState::RelayChange& c) {
+        if (c.author == me() || crypto::is_zero(c.id)) return true;
+        if (admitted && g.precedes(c.id, admitted->id)) return true;
+        auto received = m_impl->records.received_ms(c.id);
+        return received && *received <= now - Impl::kRetentionSettleMs;
+    };
+    const GroupState::RelayChange* base = nullptr;  // the last settled change
+    std::set<std::string> retired;                  // addresses a settled change retired
+    bool unsettled = false;
+    for (const auto& c : g.relay_changes()) {
+        if (!settled(c)) {
+            unsettled = true;
+            continue;
+        }
+        base = &c;
+        for (const auto& a : c.retired)
+            if (auto parsed = transport::Address::parse(a)) retired.insert(parsed->to_string());
+    }
+    if (!unsettled || !base) return out;
+    std::set<std::string> keys;
+    std::vector<std::string> settled_list;
+    for (const auto& a : base->addresses)
+        if (auto parsed = transport::Address::parse(a)) {
+            keys.insert(transport::key_to_text(parsed->key));
+            settled_list.push_back(parsed->to_string());
+        }
+    std::set<std::string> listed;
+    bool redirected = false;
+    for (auto& route : relay_routes_as_listed(group)) {
+        if (!keys.contains(route.key)) {
+            redirected = true;
+            if (brought) brought->insert(route.key);
+        }
+        listed.insert(route.addresses.begin(), route.addresses.end());
+    }
+    if (!redirected) return out;
+    for (auto& a : settled_list)
+        if (!retired.contains(a) && !listed.contains(a) &&
+            std::find(out.begin(), out.end(), a) == out.end())
+            out.push_back(std::move(a));
+    return out;
+}
+
 std::vector<std::string> Node::relay_addresses(const GroupId& group) {
     std::vector<std::string> out;
     for (auto& route : relay_routes_as_listed(group))

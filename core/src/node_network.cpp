@@ -86,10 +86,12 @@ Status Node::set_proxy(std::optional<std::string> url) {
 
 std::vector<Node::RelayRoute> Node::relay_routes(const GroupId& group) {
     auto routes = relay_routes_as_listed(group);
-    if (routes.empty() || !ensure_schema(m_impl->db)) return routes;
-    auto st = m_impl->db.cached("SELECT address FROM relay_worked WHERE relay_key = ?");
-    if (!st) return routes;
+    if (routes.empty()) return routes;  // nothing is held without a listed relay
+    auto st = ensure_schema(m_impl->db)
+                  ? m_impl->db.cached("SELECT address FROM relay_worked WHERE relay_key = ?")
+                  : Result<storage::Statement*>(nullptr);
     for (auto& route : routes) {
+        if (!st || !*st) break;
         (*st)->bind(1, std::string_view(route.key));
         std::optional<std::string> worked;
         if (auto r = (*st)->step(); r && *r) worked = (*st)->column_text(0);
@@ -99,6 +101,28 @@ std::vector<Node::RelayRoute> Node::relay_routes(const GroupId& group) {
                          : route.addresses.end();
         if (it != route.addresses.end()) std::rotate(route.addresses.begin(), it, it + 1);
     }
+    // Addresses held while a change that dropped them is not settled (held_relays): after a
+    // listed relay's own addresses when they have its key, so they are tried only when those
+    // fail; a relay of their own otherwise. A round syncs with the group's earlier relays (and
+    // hears of a removal voiding the change) before it writes to one the change brought in.
+    std::vector<RelayRoute> held;
+    std::set<std::string> brought;
+    for (const auto& a : held_relays(group, &brought)) {
+        auto parsed = transport::Address::parse(a);
+        if (!parsed) continue;
+        const auto key = transport::key_to_text(parsed->key);
+        auto same = [&](const RelayRoute& r) { return r.key == key; };
+        if (auto r = std::find_if(routes.begin(), routes.end(), same); r != routes.end())
+            r->addresses.push_back(a);
+        else if (auto h = std::find_if(held.begin(), held.end(), same); h != held.end())
+            h->addresses.push_back(a);
+        else
+            held.push_back({a, key, {a}});
+    }
+    routes.insert(routes.begin(), held.begin(), held.end());
+    // A relay the unsettled change brought in comes after those the settled list has.
+    std::stable_partition(routes.begin(), routes.end(),
+                          [&](const RelayRoute& r) { return !brought.contains(r.key); });
     return routes;
 }
 

@@ -103,7 +103,20 @@ bool peer_not_relay(Node& node, const GroupId& group, const transport::Address& 
     for (const auto& r : node.relays(group))
         if (auto listed = transport::Address::parse(r); listed && listed->to_string() == canonical)
             return false;
-    return true;
+    // A relay the list no longer names but still dialled (held_relays) is a relay too.
+    const auto held = node.held_relays(group);
+    return std::find(held.begin(), held.end(), canonical) == held.end();
+}
+
+// Whether `group` still dials the relay of `address` (Node::relay_routes): a relay a round
+// planned may be gone by its turn, when an earlier session brought the record that voids the
+// change that listed it (a removed admin's, §5.8).
+bool still_dialled(Node& node, const GroupId& group, const std::string& address) {
+    for (const auto& route : node.relay_routes(group))
+        if (std::find(route.addresses.begin(), route.addresses.end(), address) !=
+            route.addresses.end())
+            return true;
+    return false;
 }
 
 // One session with `address` carrying `group`'s mailboxes, routed and stoppable.
@@ -592,7 +605,7 @@ Result<SyncPlan> plan_sync(Node& node, std::span<const GroupId> groups,
         });
         if (it == plan.sessions.end())
             it = plan.sessions.insert(plan.sessions.end(),
-                                      SyncPlan::Session{address, {}, fallbacks});
+                                      SyncPlan::Session{address, {}, fallbacks, targets.empty()});
         if (std::find(it->groups.begin(), it->groups.end(), group) == it->groups.end())
             it->groups.push_back(group);
         return {};
@@ -649,7 +662,12 @@ SyncOnceReport sync_once(Node& node, const SyncPlan& plan, const SyncOnceOptions
         if (o.stop.requested()) break;
         SyncAddressReport here;
         here.address = session.address;
+        std::size_t passed = 0;  // groups that no longer dial it
         for (const auto& group : session.groups) {
+            if (session.listed && !still_dialled(node, group, session.address)) {
+                ++passed;
+                continue;
+            }
             std::string address = session.address;
             auto r = sync_rounds(node, replica, o, route, address, group);
             std::optional<Error> first_error;
@@ -677,6 +695,7 @@ SyncOnceReport sync_once(Node& node, const SyncPlan& plan, const SyncOnceOptions
             ++here.synced;
             add_up(here.report, *r);
         }
+        if (passed == session.groups.size()) continue;  // not dialled, nothing to say
         if (o.observer) o.observer->on_address(here);
         out.addresses.push_back(std::move(here));
     }

@@ -291,3 +291,94 @@ TEST_CASE("once the settings set the relay list, a welcome token's relays are no
     CHECK(b->relays(g).empty());
     CHECK(b->relay_routes(g).empty());
 }
+
+TEST_CASE("a relay dropped by someone else's unsettled change is still dialled for a day") {
+    // A removed admin's old copy moves the group to his relay: the member keeps dialling the
+    // relay the change dropped until the change is settled, hears of the removal there, and the
+    // removal voids the change (docs/design.md §5.8).
+    TempDir dir;
+    std::int64_t now = 1'900'000'000'000;
+    auto clock = [&] { return now; };
+    auto anna = make_node(dir.path() / "a", "Anna");
+    auto ivan = make_node(dir.path() / "i", "Ivan");
+    auto boris = make_node(dir.path() / "b", "Boris");
+    for (auto* n : {anna.get(), ivan.get(), boris.get()}) n->set_clock(clock);
+    auto g = *anna->create_group("G");
+    const auto relay = at("127.0.0.1", 7000, 'a');
+    const auto ivans = at("127.0.0.9", 7000, 'i');
+    REQUIRE(anna->set_relays(g, {relay}).has_value());
+    for (auto* n : {ivan.get(), boris.get()}) {
+        auto token = anna->add_member(g, card_to_text(n->card()), n == ivan.get(), true);
+        REQUIRE(token.has_value());
+        REQUIRE(n->join(*token).has_value());
+    }
+    auto everyone = {anna.get(), ivan.get(), boris.get()};
+    for (int round = 0; round < 2; ++round)
+        for (auto* from : everyone)
+            for (auto* to : everyone)
+                if (from != to) deliver(*from, *to);
+    // The list Boris was added under is settled at once: nothing held.
+    CHECK(boris->held_relays(g).empty());
+    now += 3600 * 1000;
+
+    REQUIRE(anna->remove_member(g, ivan->me()).has_value());
+    REQUIRE(ivan->set_relays(g, {ivans}, {}, {relay}).has_value());
+    deliver(*ivan, *boris);
+    CHECK(boris->relays(g) == std::vector<std::string>{ivans});
+    CHECK(boris->relay_addresses(g) == std::vector<std::string>{ivans});  // what `list` shows
+    CHECK(boris->held_relays(g) == std::vector<std::string>{relay});
+    auto routes = boris->relay_routes(g);
+    REQUIRE(routes.size() == 2);
+    CHECK(routes[0].addresses == std::vector<std::string>{relay});  // synced first
+    CHECK(routes[1].addresses == std::vector<std::string>{ivans});
+    // Ivan's own store wrote the change: it holds nothing back.
+    CHECK(ivan->held_relays(g).empty());
+    // Hours later Boris still dials the old relay; there the removal voids the change.
+    now += 23 * 3600 * 1000LL;
+    CHECK(boris->held_relays(g) == std::vector<std::string>{relay});
+    deliver(*anna, *boris);
+    CHECK(boris->relays(g) == std::vector<std::string>{relay});
+    CHECK(boris->held_relays(g).empty());
+    REQUIRE(boris->relay_routes(g).size() == 1);
+
+    // An admin who stays moves the group to another relay: the old one is dialled for a day
+    // after Boris received the change, and no longer once it is settled.
+    const auto next = at("127.0.0.2", 7000, 'n');
+    REQUIRE(anna->set_relays(g, {next}, {}, {relay}).has_value());
+    CHECK(anna->held_relays(g).empty());  // her own change
+    CHECK(anna->relay_routes(g).size() == 1);
+    deliver(*anna, *boris);
+    CHECK(boris->held_relays(g) == std::vector<std::string>{relay});
+    now += 24 * 3600 * 1000LL - 1;
+    CHECK(boris->held_relays(g) == std::vector<std::string>{relay});
+    now += 1;  // a day (the settle period of retention, §13.8)
+    CHECK(boris->held_relays(g).empty());
+    routes = boris->relay_routes(g);
+    REQUIRE(routes.size() == 1);
+    CHECK(routes[0].addresses == std::vector<std::string>{next});
+
+    // A change among the relays the group has (an address retired, another of the same relay
+    // added) brings in no relay: the retired address goes at once (row 68).
+    const auto other = at("relay.example.org", 443, 'n');
+    REQUIRE(anna->set_relays(g, {other}, {}, {next}).has_value());
+    deliver(*anna, *boris);
+    CHECK(boris->held_relays(g).empty());
+    routes = boris->relay_routes(g);
+    REQUIRE(routes.size() == 1);
+    CHECK(routes[0].addresses == std::vector<std::string>{other});
+
+    // A change that keeps the group's relay and lists a new one first drops nothing; while it
+    // is not settled the relay the group had is still synced first.
+    now += 24 * 3600 * 1000LL;
+    const auto fresh = at("127.0.0.3", 7000, 'f');
+    REQUIRE(anna->set_relays(g, {fresh, other}).has_value());
+    CHECK(anna->relay_routes(g)[0].addresses == std::vector<std::string>{fresh});
+    deliver(*anna, *boris);
+    CHECK(boris->held_relays(g).empty());
+    routes = boris->relay_routes(g);
+    REQUIRE(routes.size() == 2);
+    CHECK(routes[0].addresses == std::vector<std::string>{other});
+    CHECK(routes[1].addresses == std::vector<std::string>{fresh});
+    now += 24 * 3600 * 1000LL;
+    CHECK(boris->relay_routes(g)[0].addresses == std::vector<std::string>{fresh});
+}

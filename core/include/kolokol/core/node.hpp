@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -456,6 +457,15 @@ public:
     // The group's relays (kolokol://host:port/KEY), one address each, as its settings record
     // says, plus any the welcome token named before the first sync.
     std::vector<std::string> relays(const GroupId& group);
+    // Addresses the group no longer lists that are still dialled: while a relay-list change by
+    // someone else is not settled (held here for less than a day) and the list holds a relay
+    // the settled list did not, the settled list's addresses the list dropped (docs/design.md
+    // §5.8). A removed admin's old copy that moves the group to his relay thus does not cut the
+    // member off from the relays that bring the removal. Canonical, in the settled list's order.
+    // `brought`, if given, receives the keys of the listed relays the settled list lacks while a
+    // change is unsettled (synced after the others, relay_routes).
+    std::vector<std::string> held_relays(const GroupId& group,
+                                         std::set<std::string>* brought = nullptr);
     // Every address the group lists, canonical: each relay's addresses together, its first one
     // first, in the settings' order (what `group relay list` shows).
     std::vector<std::string> relay_addresses(const GroupId& group);

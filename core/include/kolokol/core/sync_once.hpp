@@ -36,6 +36,10 @@ struct SyncPlan {
         // More addresses of the same relay (same key) the groups list, tried in this order
         // when a group's session with `address` fails; empty for a target given.
         std::vector<std::string> fallbacks;
+        // Planned from the groups' relay lists (no target given): a group whose list no longer
+        // names the relay when its turn comes — a change that brought it in was voided by what
+        // an earlier session of the round brought — is not synced with it.
+        bool listed = false;
     };
     // By first address and fallbacks, in the order first named. `address` is the one that
     // worked last for the relay's key (Node::relay_routes), so it is tried first.
