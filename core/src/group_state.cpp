@@ -100,8 +100,6 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
         const auto frontier = g.frontier_of(s);
         const auto& op = g.m_ops[i];
         if (frontier.contains(op.epoch)) return true;
-        if (g.counter_stands(op.author, op.body, op.epoch, g.m_anc[i], frontier, s.members))
-            return true;
         if (!op.body.has_approval()) return false;
         const auto p = g.proposal_of(op);
         if (!p || !is_burn(g.m_ops[*p])) return false;
@@ -661,89 +659,6 @@ bool GroupState::exempt_from_strong_remove(const pb::RecordBody& body, std::size
     if (!m || m->kind() != pb::MembershipOp::REMOVE) return false;
     const auto target = to_array<32>(as_bytes(m->member()));
     return target == m_ops[removal].author || target == m_ops[effect].author;
-}
-
-bool GroupState::counter_stands(const MemberKey& author, const pb::RecordBody& body,
-                                const EpochId& epoch, const Bits& anc,
-                                const std::set<EpochId>& frontier,
-                                const std::map<MemberKey, Member>& members) const {
-    // The removal: the record itself, or the proposal it approves (held, in its past).
-    const pb::MembershipOp* m = nullptr;
-    MemberKey proposer = author;
-    if (body.has_membership()) {
-        m = &body.membership();
-    } else if (body.has_approval() && !body.approval().withdraw()) {
-        auto it = m_index.find(body.approval().proposal().id());
-        if (it == m_index.end() || !in(anc, it->second)) return false;
-        const auto& p = m_ops[it->second];
-        if (!p.body.has_membership()) return false;
-        m = &p.body.membership();
-        proposer = p.author;
-    }
-    if (!m || m->kind() != pb::MembershipOp::REMOVE) return false;
-    const auto target = to_array<32>(as_bytes(m->member()));
-    // Whether the target signed a removal or demotion of rotation r's author (as its author or
-    // as an approver) that r has not seen and that has not seen r: one that can drop r.
-    auto voided_by_target = [&](std::size_t r) {
-        const auto& who = m_ops[r].author;
-        for (std::size_t j = 0; j < m_ops.size(); ++j) {
-            const auto& rop = m_ops[j];
-            if (!(is_kind(rop, pb::MembershipOp::REMOVE) || is_demotion(rop)) ||
-                target_of(rop) != who)
-                continue;
-            if (in(m_anc[j], r)) continue;  // it has seen r: r stands against it
-            bool signed_by_target = rop.author == target;
-            bool concurrent = !in(m_anc[r], j);
-            for (std::size_t a = j + 1; a < m_ops.size(); ++a) {
-                const auto& ap = m_ops[a];
-                if (!ap.body.has_approval() || ap.body.approval().withdraw() ||
-                    proposal_of(ap) != j || in(m_anc[a], r))
-                    continue;
-                signed_by_target = signed_by_target || ap.author == target;
-                concurrent = concurrent || !in(m_anc[r], a);
-            }
-            if (signed_by_target && concurrent) return true;
-        }
-        return false;
-    };
-    // Whether rotation r granted its epoch to every member at the record's position: else a
-    // member it left out (one its author removed before, whose removal is void) could not open
-    // the record, and would judge the group otherwise than those who can.
-    auto grants_all = [&](std::size_t r) {
-        std::set<MemberTag> tags;
-        for (const auto& gr : m_ops[r].body.rotation().grants()) {
-            MemberTag t = 0;
-            for (auto c : gr.member_tag()) t = (t << 8) | static_cast<std::uint8_t>(c);
-            tags.insert(t);
-        }
-        return std::all_of(members.begin(), members.end(),
-                           [&](const auto& m) { return tags.contains(member_tag(m.first)); });
-    };
-    // Walk the epoch back through rotations that do not stand, each written by the removal's
-    // author (or by the approver), in the record's past, granted to every member there, and open
-    // to a removal by the target, to one in the frontier at the record's position.
-    EpochId e = epoch;
-    for (std::size_t hops = 0; hops < m_ops.size(); ++hops) {
-        auto it = m_index.find(key_of(e));
-        if (it == m_index.end()) return false;
-        const auto r = it->second;
-        const auto& rot = m_ops[r];
-        if (!rot.body.has_rotation() || (rot.author != author && rot.author != proposer) ||
-            !in(anc, r) || m_status[r] == OpStatus::valid || !grants_all(r) || !voided_by_target(r))
-            return false;
-        if (frontier.contains(rot.epoch)) return true;
-        e = rot.epoch;
-    }
-    return false;
-}
-
-bool GroupState::counter_epoch_stands(const MemberKey& author, const pb::RecordBody& body,
-                                      const EpochId& epoch, std::span<const RecordId> heads) const {
-    const auto* pos = at(heads);
-    if (!pos) return false;
-    bool complete = false;
-    const Bits anc = ancestors_of(heads, &complete);
-    return complete && counter_stands(author, body, epoch, anc, pos->frontier, pos->members);
 }
 
 std::optional<std::size_t> GroupState::proposal_of(const ControlRecord& approval) const {

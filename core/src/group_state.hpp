@@ -5,11 +5,10 @@
 //    position (the control records its control_heads reach), never against "now".
 //  - Strong remove: a record by X that is concurrent with (or after) an effective removal or
 //    demotion of X is dropped, unless it lies on X's own chain at or before the cutoff the
-//    remover named (X's latest record the remover had seen). A removal of the remover (and an
-//    approval of one) is exempt, so mutual removals remove both; it also stands on X's own
-//    rotations that the remover's removal voids (counter_epoch_stands). What a dropped op did
-//    (e.g. an add) is void, and so is every op that needed it. The drop set is grown to a fixed
-//    point, so the result does not depend on the order records arrived in.
+//    remover named (X's latest record the remover had seen). Removals themselves are exempt, so
+//    mutual removals remove both. What a dropped op did (e.g. an add) is void, and so is every
+//    op that needed it. The drop set is grown to a fixed point, so the result does not depend on
+//    the order records arrived in.
 //  - A re-add concurrent with a removal of the same member loses to the removal.
 //  - Quorum (K > 1): membership ops and quorum changes are proposals that take effect at the
 //    approval completing max(1, min(K*, admins at the proposal's position)) distinct admins, K*
@@ -203,14 +202,6 @@ public:
     bool dropped(const MemberKey& author, const RecordId& id, std::uint64_t seq,
                  std::span<const RecordId> heads, const pb::RecordBody* body = nullptr) const;
 
-    // Whether a control record by `author` written at `heads` in `epoch`, which is not in the
-    // frontier there, stands anyway as a removal of its author's remover (or an approval of
-    // one): `epoch` was made by rotations of the removal's author (or of the approver) that do
-    // not stand because the target removed or demoted their author concurrently, each granted
-    // to every member there (§5.4). Ingest takes such a record as the fold does.
-    bool counter_epoch_stands(const MemberKey& author, const pb::RecordBody& body,
-                              const EpochId& epoch, std::span<const RecordId> heads) const;
-
 private:
     // Whether strong remove, for the removal or demotion `removal` that took effect at
     // `effect`, spares a record with this body: a removal of that removal's author or of the
@@ -219,11 +210,6 @@ private:
     // dropped like his other records.
     bool exempt_from_strong_remove(const pb::RecordBody& body, std::size_t removal,
                                    std::size_t effect) const;
-    using Bits = std::vector<std::uint64_t>;
-    // counter_epoch_stands for a record with ancestors `anc` and `frontier` at its position.
-    bool counter_stands(const MemberKey& author, const pb::RecordBody& body, const EpochId& epoch,
-                        const Bits& anc, const std::set<EpochId>& frontier,
-                        const std::map<MemberKey, Member>& members) const;
     struct Fold {
         std::map<MemberKey, Member> members;
         std::string name;
@@ -250,6 +236,7 @@ private:
         // Proposals withdrawn by their proposer: never pending, never in effect.
         std::set<std::size_t> withdrawn;
     };
+    using Bits = std::vector<std::uint64_t>;
 
     static bool leaves_too_few_admins(const Fold& f, const ControlRecord& op);
     Fold fold(const Bits& set) const;

@@ -707,10 +707,7 @@ std::expected<bool, Rejection> Node::Impl::judge(const Candidate& c) {
     // A key update is the one control-class record a member writes, for itself (§5.13).
     if (c.rec.control && !author->second.admin && !body.has_key_update())
         return no(RejectReason::not_admin, "control record by a non-admin");
-    // A removal of its author's remover (or an approval of one) written on its side's rotations
-    // that the target's removal voids stands on them, as the fold has it (§5.4).
-    if (!pos->frontier.contains(c.keys->epoch_id) &&
-        !(c.rec.control && g.counter_epoch_stands(author_of(body), body, c.keys->epoch_id, heads)))
+    if (!pos->frontier.contains(c.keys->epoch_id))
         return no(RejectReason::wrong_epoch, "written in a superseded epoch");
     // A content record concurrent with its author's removal is refused (removals and their
     // approvals are exempt, as in GroupState; a burn notice spares only a removal concurrent

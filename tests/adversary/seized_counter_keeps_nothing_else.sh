@@ -1,11 +1,11 @@
-# An informer abusing the counter-removal's allowance (docs/design.md §5.4: a removal of the
-# remover stands on its author's rotations that the remover's removal voids). Quorum 1; admins
+# An informer hoping that a counter-removal keeps his earlier changes alive (SECURITY.md "Open
+# attacks", the counter-removal item: any allowance for counter-removals must keep nothing else).
+# Quorum 1; admins
 # Anna, Boris, Ivan (seized); member Mila; Eve an outsider. Relay stopped after setup; the two
 # sides travel by sync file. Anna removes Ivan. The seized copy of Ivan's home, not having seen
 # it, rotates, adds Eve (and rotates), removes Mila, and only then removes Anna — each in the
 # epoch of his latest rotation — hoping that the counter-removal keeps what came before it
-# alive. Expected: only his removal of Anna stands (mutual removal, as had he written it first);
-# his rotations, the add of Eve and the removal of Mila are dropped. Checked at Mila (Anna's side
+# alive. Expected: his rotations, the add of Eve and the removal of Mila are dropped. Checked at Mila (Anna's side
 # first) and Boris (Ivan's first): they agree, Ivan and Eve are no members, Mila is one, Boris is
 # an admin. Anna's removal is reported, not counted (it is the rule: mutual removals remove both).
 source "$(dirname "$0")/../integration/lib.bash"
