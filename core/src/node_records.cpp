@@ -83,6 +83,91 @@ bool Node::Impl::record_valid_now(const RecordRow& row) {
     return !g.dropped(row.author, row.id, row.seq, row.heads);
 }
 
+Result<std::size_t> Node::Impl::reseal_void(const GroupId& group) {
+    const auto& me = identity.sign.public_key;
+    const auto& g = state(group);
+    if (!g.is_member(me)) return 0;
+    // Only the epochs this member holds a key of can hold records it wrote: none of them void,
+    // nothing to look for.
+    bool any_void = false;
+    for (const auto& [mailbox, keys] : epochs)
+        if (keys.group_id == group && !g.epoch(keys.epoch_id)) any_void = true;
+    if (!any_void) return 0;
+    // No usable key to write with yet (an admin must rotate first, or the admission waits):
+    // the next chance.
+    const auto writer = g.writer_epoch(me);
+    const auto* writer_keys = writer ? keys_for_epoch(*writer) : nullptr;
+    if (!writer_keys || !writer_keys->secret || writer_keys->provisional()) return 0;
+    auto done = db.cached("SELECT 1 FROM resealed WHERE id = ?");
+    if (!done) return std::unexpected(done.error());
+    std::vector<std::pair<RecordId, pb::RecordBody>> found;
+    auto read = records.each(
+        group, {RecordKind::message, RecordKind::object, RecordKind::redaction}, false,
+        [&](const StoredRecord& rec) {
+            const auto& row = rec.row;
+            if (row.author != me || g.epoch(row.epoch)) return true;
+            // Void for its epoch alone: written while a member, not dropped by a removal of
+            // this member (what a removal voids stays void).
+            const auto* pos = g.at(row.heads);
+            if (!pos || !pos->members.contains(me) || g.dropped(me, row.id, row.seq, row.heads))
+                return true;
+            (*done)->bind(1, ByteView(row.id));
+            auto r = (*done)->step();
+            (*done)->reset();
+            if (!r || *r) return true;
+            auto body = parse_stored_body(rec.body);
+            if (body) found.emplace_back(row.id, std::move(*body));
+            return true;
+        });
+    if (!read) return std::unexpected(read.error());
+    // A reference to a record of this member's that was written again names the new one (a
+    // redaction of, or a reply to, a post written in the same void epoch).
+    auto moved = [&](std::string* ref) -> Status {
+        if (ref->size() != 32) return {};
+        auto st = db.cached("SELECT new_id FROM resealed WHERE id = ?");
+        if (!st) return std::unexpected(st.error());
+        (*st)->bind(1, as_bytes(*ref));
+        auto r = (*st)->step();
+        if (r && *r) *ref = to_string(to_array<32>((*st)->column_blob(0)));
+        (*st)->reset();
+        if (!r) return std::unexpected(r.error());
+        return {};
+    };
+    std::size_t written = 0;
+    for (auto& [old_id, body] : found) {
+        pb::RecordBody fresh;
+        Status ok;
+        if (body.has_message()) {
+            *fresh.mutable_message() = body.message();
+            ok = moved(fresh.mutable_message()->mutable_reply_to());
+        } else if (body.has_object()) {
+            // A carried copy was written for an add (§13.9); the add is what was void.
+            if (body.object().carried()) continue;
+            *fresh.mutable_object() = body.object();
+            ok = moved(fresh.mutable_object()->mutable_object_id());
+        } else if (body.has_redaction()) {
+            *fresh.mutable_redaction() = body.redaction();
+            ok = moved(fresh.mutable_redaction()->mutable_target());
+        } else {
+            continue;
+        }
+        if (!ok) return std::unexpected(ok.error());
+        auto id = write(group, std::move(fresh));
+        if (!id) {
+            // Refused (its target gone, say): tried again at the next chance, the rest go on.
+            if (id.error().code == CoreErrc::no_epoch || id.error().code == CoreErrc::not_permitted)
+                continue;
+            return std::unexpected(id.error());
+        }
+        auto note = db.cached("INSERT OR IGNORE INTO resealed(id, new_id) VALUES (?, ?)");
+        if (!note) return std::unexpected(note.error());
+        (*note)->bind(1, ByteView(old_id)).bind(2, ByteView(*id));
+        if (auto r = (*note)->step(); !r) return std::unexpected(r.error());
+        ++written;
+    }
+    return written;
+}
+
 std::optional<EpochId> Node::Impl::rotation_epoch(const GroupId& group) {
     // A rotation may be written in any frontier epoch we hold, tainted or not.
     for (const auto* e : state(group).frontier()) {

@@ -1062,3 +1062,61 @@ TEST_CASE("a forged token that replaces a waiting honest one is exposed by the g
     deliver(*c, *p.a);
     CHECK(has_text(*p.a, p.group, "Clara made it"));
 }
+
+TEST_CASE("what a member wrote in the epoch of a void add is written again in the valid epoch") {
+    TempDir dir;
+    auto a = make_node(dir.path() / "a", "Anna");
+    auto i = make_node(dir.path() / "i", "Ivan");
+    auto b = make_node(dir.path() / "b", "Boris");
+    auto z = make_node(dir.path() / "z", "Zed");
+    auto g = *a->create_group("G");
+    for (auto [n, admin] : std::vector<std::pair<Node*, bool>>{{i.get(), true}, {b.get(), false}}) {
+        auto token = a->add_member(g, card_to_text(n->card()), admin, true);
+        REQUIRE(token.has_value());
+        REQUIRE(n->join(*token).has_value());
+    }
+    for (int round = 0; round < 2; ++round)
+        for (auto* from : {a.get(), i.get(), b.get()})
+            for (auto* to : {a.get(), i.get(), b.get()})
+                if (from != to) deliver(*from, *to);
+    auto address = b->post(g, "Safe house: Lesnaya 14");
+    REQUIRE(address.has_value());
+    deliver(*b, *a);
+    // Anna removes Ivan; his copy, not having heard of it, adds Zed (a rotation), and Boris
+    // takes that first: his next post and his redaction are written in Ivan's epoch.
+    REQUIRE(a->remove_member(g, i->me()).has_value());
+    REQUIRE(i->add_member(g, card_to_text(z->card()), false, false).has_value());
+    deliver(*i, *b);
+    REQUIRE(b->post(g, "meeting moved to the library").has_value());
+    REQUIRE(b->redact(g, *address, "sent by mistake").has_value());
+    // The removal voids the add, its rotation and what Boris wrote in that epoch.
+    deliver(*a, *b);
+    auto before = texts(*b, g);
+    CHECK(std::find(before.begin(), before.end(), "meeting moved to the library") == before.end());
+    auto done = b->maintain();
+    REQUIRE(done.has_value());
+    REQUIRE(done->size() == 1);
+    CHECK(done->at(0).find("wrote again 2 record(s)") != std::string::npos);
+    deliver(*b, *a);
+    for (auto* n : {a.get(), b.get()}) {
+        auto t = texts(*n, g);
+        CHECK(std::count(t.begin(), t.end(), "meeting moved to the library") == 1);
+        CHECK(std::find(t.begin(), t.end(), "Safe house: Lesnaya 14") == t.end());
+    }
+    // Once each, also after a restart.
+    done = b->maintain();
+    REQUIRE(done.has_value());
+    CHECK(done->empty());
+    b.reset();
+    b = reopen(dir.path() / "b");
+    done = b->maintain();
+    REQUIRE(done.has_value());
+    CHECK(done->empty());
+    auto t = texts(*b, g);
+    CHECK(std::count(t.begin(), t.end(), "meeting moved to the library") == 1);
+    // Anna, who wrote nothing in the void epoch, writes nothing again; and Ivan's own records
+    // are nobody's to write again.
+    done = a->maintain();
+    REQUIRE(done.has_value());
+    CHECK(done->empty());
+}
