@@ -577,18 +577,6 @@ Result<std::vector<std::string>> Node::maintain() {
         if (auto ok = scope->commit(); !ok) return std::unexpected(ok.error());
         done.push_back("rotated the key of \"" + s.name + "\": " + s.rotation_needed);
     }
-    // What this member wrote in an epoch that a dropped rotation made is void (§5.4): its
-    // messages, objects and redactions are written again in the valid epoch, once each.
-    for (const auto& s : groups()) {
-        auto scope = WriteScope::open(m);
-        if (!scope) return std::unexpected(scope.error());
-        auto n = m.reseal_void(s.id);
-        if (!n) return std::unexpected(n.error());
-        if (*n == 0) continue;
-        if (auto ok = scope->commit(); !ok) return std::unexpected(ok.error());
-        done.push_back("wrote again " + std::to_string(*n) + " record(s) of yours in \"" + s.name +
-                       "\": written in an epoch a void key rotation made, they were void");
-    }
     return done;
 }
 

@@ -338,10 +338,6 @@ struct Node::Impl {
     Status drop_unverified_over(std::uint64_t quota);
     std::vector<RecordId> group_heads(const GroupId& group, std::uint64_t* max_lamport);
     bool record_valid_now(const RecordRow& row);
-    // This member's own content records (messages, objects, redactions) of `group` written in an
-    // epoch that is void now (its rotation dropped, §5.4), written again in the current epoch:
-    // each once (noted in `resealed` in the same transaction). Returns how many were written.
-    Result<std::size_t> reseal_void(const GroupId& group);
 
     // ---- Coordination objects, attachments, redaction, retention (node_objects.cpp,
     // node_attachments.cpp, node_retention.cpp) ----

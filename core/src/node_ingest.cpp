@@ -13,11 +13,8 @@ namespace kolokol::core {
 
 namespace {
 
-// Refusals a member may not share: one who applied the record before learning of the removal,
-// or of the drop that voided the rotation of its epoch (§5.4), names it in what he writes next.
 bool is_membership_rejection(RejectReason reason) {
-    return reason == RejectReason::not_member || reason == RejectReason::removed_author ||
-           reason == RejectReason::wrong_epoch;
+    return reason == RejectReason::not_member || reason == RejectReason::removed_author;
 }
 constexpr std::size_t kParallelThreshold = 64;
 constexpr std::int64_t kMaxRejectedRows = 10000;

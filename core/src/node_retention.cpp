@@ -148,8 +148,7 @@ Result<RetentionReport> Node::apply_retention() {
                  {"DELETE FROM attachment_chunks WHERE id = ?",
                   "DELETE FROM redactions WHERE target = ?",
                   "DELETE FROM redactions WHERE redaction = ?", "DELETE FROM refetch WHERE id = ?",
-                  "DELETE FROM rejected WHERE id = ?", "DELETE FROM resealed WHERE id = ?",
-                  "DELETE FROM resealed WHERE new_id = ?"})
+                  "DELETE FROM rejected WHERE id = ?"})
                 if (auto ok = delete_by_id(m.db, sql, *ids); !ok)
                     return std::unexpected(ok.error());
             if (auto ok = m.records.drop_held(*stale); !ok) return std::unexpected(ok.error());

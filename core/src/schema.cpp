@@ -13,7 +13,7 @@ namespace kolokol::core {
 
 namespace {
 // Append new steps; never edit a step that has shipped.
-constexpr std::array<std::string_view, 13> kCoreSteps = {
+constexpr std::array<std::string_view, 12> kCoreSteps = {
     R"sql(
 CREATE TABLE identity(
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -183,11 +183,6 @@ UPDATE records SET heads = coalesce(
      AND h.group_n = records.group_n),
   heads)
 WHERE typeof(heads) = 'blob' AND length(heads) = 32;
-)sql",
-    // This member's own content records that a void epoch voided (§5.4), each with the record
-    // that wrote its content again in a valid epoch: written once, never again.
-    R"sql(
-CREATE TABLE IF NOT EXISTS resealed(id BLOB PRIMARY KEY, new_id BLOB NOT NULL) WITHOUT ROWID;
 )sql",
 };
 

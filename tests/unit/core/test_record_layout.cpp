@@ -272,7 +272,7 @@ TEST_CASE(
     anna = test::reopen(dir.path() / "anna");
     REQUIRE(anna);
     auto& m = NodeTestAccess::impl(*anna);
-    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 13);
+    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 12);
     // The tombstone, whose envelope was gone, has a number no envelope takes.
     CHECK(count(m.db, "SELECT count(*) FROM record_ids WHERE n < 0") == 1);
     CHECK(count(m.db, "SELECT count(*) FROM records WHERE n < 0") == 1);
@@ -378,7 +378,7 @@ UPDATE schema_versions SET version = 2 WHERE component = 'quota';
     REQUIRE(anna);
     auto& m = NodeTestAccess::impl(*anna);
     CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'envelopes'") == 4);
-    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 13);
+    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 12);
     CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'quota'") == 3);
     CHECK(count(m.db,
                 "SELECT count(*) FROM sqlite_master WHERE name = "
@@ -483,7 +483,7 @@ TEST_CASE(
     REQUIRE(anna);
     anna->set_clock(clock);
     auto& m = NodeTestAccess::impl(*anna);
-    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 13);
+    CHECK(count(m.db, "SELECT version FROM schema_versions WHERE component = 'core'") == 12);
     CHECK_FALSE(has_column(m.db, "records", "id"));
     // Every `prev` of a record held is its row number now (step 11).
     CHECK(count(m.db, "SELECT count(*) FROM records WHERE typeof(prev) = 'integer'") >= 5);

@@ -1,18 +1,15 @@
-# A removed admin's add, applied at a member before the removal, must not void what that member
-# writes in the epoch it made — here his redaction of his own post (rows 3, 6, 27).
+# A removed admin's add, applied at a member before the removal, voids what that member writes
+# in the epoch it made — here his redaction of his own post (rows 3, 6, 27).
 # Ivan's home from before his removal adds a newcomer: the add rotates to a new epoch. Boris
 # takes it from a USB stick before he has synced the removal, so his next records are written
 # in that epoch: a post, then a redaction of an earlier post of his (a safe-house address sent by
 # mistake). Once the removal arrives, the add, its rotation and "ops written in the epoch of a
-# void rotation" are void (§5.4). This broke: Boris's redaction was void, so the address he
-# redacted was fetched again and shown at every other member, and his post was lost everywhere,
-# his own device included. Now his node writes both again in the valid epoch at the next sync
-# (`maintain`, once each): every member shows the post and not the address, and Ivan's old
-# home reads neither. (Ivan still holds the void epoch's key and reads the void copies he gets:
-# the open attack stale_admin_relays.sh.)
-source "$(dirname "$0")/../integration/lib.bash"
-source "$(dirname "$0")/lib_adversary.bash"
-source "$(dirname "$0")/lib_tokens.bash"
+# void rotation" are void (§5.4). If that voids Boris's own redaction, the address he redacted is
+# fetched again and shown at every member; if it voids his post, his word is lost. (Same family
+# as the open attack stale_admin_relays.sh: Ivan holds that epoch's key.)
+source "$(dirname "$0")/../../integration/lib.bash"
+source "$(dirname "$0")/../lib_adversary.bash"
+source "$(dirname "$0")/../lib_tokens.bash"
 setup_group
 new_member ivan "Ivan Admin"
 new_member zed "Zed Newcomer"
