@@ -374,3 +374,54 @@ TEST_CASE("the link code is the same on both devices and changes with every key 
     }
     CHECK(seen.size() >= 195);
 }
+
+TEST_CASE("each malformed field of a device revocation has its own error") {
+    Person p;
+    auto r = issue_device_revocation(p.identity, p.device.public_key, 10, false, 0);
+    REQUIRE(r.has_value());
+    pb::SignedDeviceRevocation signed_revocation;
+    REQUIRE(signed_revocation.ParseFromArray(r->signed_bytes.data(),
+                                             static_cast<int>(r->signed_bytes.size())));
+    pb::DeviceRevocation good;
+    REQUIRE(good.ParseFromString(signed_revocation.revocation()));
+    const std::vector<std::pair<std::function<void(pb::DeviceRevocation&)>, std::string>> cases = {
+        {[](pb::DeviceRevocation& x) { x.set_version(0); }, "unknown device revocation version"},
+        {[](pb::DeviceRevocation& x) { x.set_identity_key(x.identity_key().substr(1)); },
+         "the device revocation's identity key has the wrong size"},
+        {[](pb::DeviceRevocation& x) { x.set_device_sign_key(x.device_sign_key() + "x"); },
+         "the device revocation's device key has the wrong size"},
+        {[](pb::DeviceRevocation& x) { x.set_device_sign_key(x.identity_key()); },
+         "a device revocation cannot revoke the identity key"},
+        {[](pb::DeviceRevocation& x) { x.set_revoked_ms(-5); },
+         "the device revocation's time is negative"},
+        {[](pb::DeviceRevocation& x) { x.set_compromised_at_ms(7); },
+         "the device revocation's time of seizure is not valid"},
+        {[](pb::DeviceRevocation& x) {
+             x.set_compromised(true);
+             x.set_compromised_at_ms(-7);
+         },
+         "the device revocation's time of seizure is not valid"},
+    };
+    for (const auto& [change, expected] : cases) {
+        CAPTURE(expected);
+        auto x = good;
+        change(x);
+        // Signed by the identity it names, so only the field check can refuse it.
+        auto body = x.SerializeAsString();
+        pb::SignedDeviceRevocation sr;
+        sr.set_revocation(body);
+        sr.set_signature(to_string(
+            crypto::sign(p.identity.secret_key, kDeviceRevocationDomain, as_bytes(body))));
+        auto checked = verify_device_revocation(to_bytes(sr.SerializeAsString()));
+        REQUIRE_FALSE(checked.has_value());
+        CHECK(checked.error().message == expected);
+    }
+    auto short_signature = signed_revocation;
+    short_signature.set_signature(short_signature.signature().substr(0, 63));
+    auto checked = verify_device_revocation(to_bytes(short_signature.SerializeAsString()));
+    REQUIRE_FALSE(checked.has_value());
+    CHECK(checked.error().message == "the device revocation's signature has the wrong size");
+    auto junk = verify_device_revocation(to_bytes("\xff\xff\xff"));
+    REQUIRE_FALSE(junk.has_value());
+    CHECK(junk.error().message == "the device revocation does not parse");
+}
