@@ -35,5 +35,15 @@ inline constexpr std::string_view kGrantBoxKeyDomain = "kolokol/grant-box-key/v1
 // A member's view of a group said in a direct session: its signature, and the associated data
 // of the sealed token (node_views.cpp, §5.12).
 inline constexpr std::string_view kViewDomain = "kolokol/view/v1";
+// A device certificate: the identity's signature, and the device's own consent to it
+// (devices.cpp, §4.4).
+inline constexpr std::string_view kDeviceCertDomain = "kolokol/device-cert/v1";
+inline constexpr std::string_view kDeviceAcceptDomain = "kolokol/device-accept/v1";
+// The identity's revocation of one of its devices (devices.cpp, §4.6).
+inline constexpr std::string_view kDeviceRevocationDomain = "kolokol/device-revocation/v1";
+// Linking a device (devices.cpp, §4.5): the new device's commitment to its nonce, and the hash
+// the comparison code both screens show is cut from.
+inline constexpr std::string_view kLinkCommitDomain = "kolokol/device-link-commit/v1";
+inline constexpr std::string_view kLinkCodeDomain = "kolokol/device-link-code/v1";
 
 }  // namespace kolokol::core
