@@ -12,11 +12,25 @@ using namespace kolokol;
 
 TEST_CASE("every signature and hash domain is distinct and versioned in the kolokol space") {
     const std::string_view domains[] = {
-        core::kRecordDomain,           core::kCardDomain,        core::kSafetyNumberDomain,
-        core::kGenesisDomain,          core::kGroupDomain,       core::kWelcomeDomain,
-        core::kChunksHashDomain,       bundle::kSignatureDomain, bundle::kCustodyDomain,
-        transport::kMailboxOpenDomain, core::kSyncPartDomain,    core::kControlDigestDomain,
-        core::kGrantBoxKeyDomain,      core::kViewDomain,
+        core::kRecordDomain,
+        core::kCardDomain,
+        core::kSafetyNumberDomain,
+        core::kGenesisDomain,
+        core::kGroupDomain,
+        core::kWelcomeDomain,
+        core::kChunksHashDomain,
+        bundle::kSignatureDomain,
+        bundle::kCustodyDomain,
+        transport::kMailboxOpenDomain,
+        core::kSyncPartDomain,
+        core::kControlDigestDomain,
+        core::kGrantBoxKeyDomain,
+        core::kViewDomain,
+        core::kRecoveryCommitmentDomain,
+        core::kRecoveryOfferDomain,
+        core::kRecoveryRequestDomain,
+        core::kRecoveryCodeDomain,
+        core::kRecoveryKitDomain,
     };
     std::set<std::string_view> seen;
     for (auto d : domains) {
