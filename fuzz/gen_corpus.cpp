@@ -24,6 +24,7 @@
 #include "kolokol/transport/sync_types.hpp"
 #include "noise_common.hpp"
 #include "records.hpp"
+#include "recovery_fixture.hpp"
 #include "sync.pb.h"
 
 using namespace kolokol;
@@ -307,6 +308,35 @@ void group_folds() {
 
 }  // namespace
 
+// Social recovery: one seed per parser, each behind the byte that chooses it (recovery.cpp),
+// made for the fixture's keys so that they open; and a truncated request.
+void recovery() {
+    const auto& f = fuzz::recovery_fixture();
+    crypto::DeterministicRandom random(20);
+    auto secret = core::new_recovery_secret(random);
+    auto shares = core::split_recovery_secret(secret, f.member.public_key, 2, 3, random);
+    if (!shares) die("recovery split");
+    auto with = [](std::uint8_t selector, ByteView body) {
+        Bytes out{selector};
+        append(out, body);
+        return out;
+    };
+    const auto text = core::request_text(f.request.request);
+    put("recovery", "request", with(0, as_bytes(text)));
+    put("recovery", "request_truncated", with(0, as_bytes(std::string_view(text).substr(0, 40))));
+    put("recovery", "share", with(1, core::encode_share((*shares)[0]).view()));
+    put("recovery", "offer",
+        with(2,
+             core::seal_share_for_holder((*shares)[0], f.holder.public_key, f.member.secret_key)));
+    auto approval = core::approve_request(f.request.request, (*shares)[1]);
+    if (!approval) die("recovery approval");
+    put("recovery", "approval", with(3, *approval));
+    auto kit = core::seal_recovery_kit(f.kit_key, f.split_id, f.member.public_key, 1,
+                                       as_bytes("kit"), random);
+    if (!kit) die("recovery kit");
+    put("recovery", "kit", with(4, *kit));
+}
+
 int main(int argc, char** argv) {
     if (argc != 2) die("usage: fuzz_gen_corpus <corpus dir>");
     crypto::init();
@@ -320,5 +350,6 @@ int main(int argc, char** argv) {
     addresses();
     lan_beacons();
     group_folds();
+    recovery();
     return 0;
 }

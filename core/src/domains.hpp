@@ -46,4 +46,13 @@ inline constexpr std::string_view kDeviceRevocationDomain = "kolokol/device-revo
 inline constexpr std::string_view kLinkCommitDomain = "kolokol/device-link-commit/v1";
 inline constexpr std::string_view kLinkCodeDomain = "kolokol/device-link-code/v1";
 
+// Social recovery (recovery.cpp, §16.1): the commitment to a split's secret that every share
+// carries, the member's signature on a share sent to its holder, a request's id, the code a
+// holder and the member compare, and the associated data of the recovery kit.
+inline constexpr std::string_view kRecoveryCommitmentDomain = "kolokol/recovery/commitment/v1";
+inline constexpr std::string_view kRecoveryOfferDomain = "kolokol/recovery/offer/v1";
+inline constexpr std::string_view kRecoveryRequestDomain = "kolokol/recovery/request/v1";
+inline constexpr std::string_view kRecoveryCodeDomain = "kolokol/recovery/code/v1";
+inline constexpr std::string_view kRecoveryKitDomain = "kolokol/recovery/kit/v1";
+
 }  // namespace kolokol::core

@@ -31,6 +31,11 @@ TEST_CASE("every signature and hash domain is distinct and versioned in the kolo
         core::kDeviceRevocationDomain,
         core::kLinkCommitDomain,
         core::kLinkCodeDomain,
+        core::kRecoveryCommitmentDomain,
+        core::kRecoveryOfferDomain,
+        core::kRecoveryRequestDomain,
+        core::kRecoveryCodeDomain,
+        core::kRecoveryKitDomain,
     };
     std::set<std::string_view> seen;
     for (auto d : domains) {
