@@ -38,6 +38,8 @@ constexpr std::size_t kMaxEpochsPerGroup = 65536;
 // 65536 is seven years of key updates at the shortest rekey interval, one hour.
 constexpr std::size_t kMaxBoxKeysPerGroup = 65536;
 constexpr std::size_t kMaxRelays = 16;
+// When the relay-list changes others wrote were received (§5.8): the latest ones of a group.
+constexpr std::size_t kMaxRelayReceived = 4096;
 constexpr std::size_t kMaxVerified = 100000;
 constexpr std::size_t kMaxGenesisBytes = 4096;
 constexpr std::size_t kMaxCardBytes = 4096;
@@ -497,6 +499,13 @@ Status check_group(const pb::BackupGroup& g, const GroupSecrets& keys,
         if (r.size() > transport::kMaxAddressChars || !transport::Address::parse(r))
             return std::unexpected(
                 bad(KOLOKOL_TEXT("the backup lists a relay address that does not parse")));
+    if (static_cast<std::size_t>(g.relay_received_size()) > kMaxRelayReceived)
+        return std::unexpected(
+            bad(KOLOKOL_TEXT("the backup holds too many relay change times for a group")));
+    for (const auto& r : g.relay_received())
+        if (r.record_id().size() != 32)
+            return std::unexpected(
+                bad(KOLOKOL_TEXT("the backup holds a relay change id of the wrong size")));
     return check_box_keys(g, keys, box_keys);
 }
 
@@ -710,6 +719,28 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
             },
             as_bytes(g.group_id()));
         if (!ok) return std::unexpected(ok.error());
+        // When the relay-list changes others wrote were received (the earlier of this store's
+        // time and the one a backup it was restored from carried): restored, a change settled
+        // here stays settled, and one that was not waits only for the rest of its day (§5.8).
+        const auto group = to_array<32>(as_bytes(g.group_id()));
+        if (m.genesis.contains(group)) {
+            const auto& changes = m.state(group).relay_changes();
+            std::vector<std::pair<RecordId, std::int64_t>> times;
+            for (const auto& c : changes) {
+                if (c.author == me() || crypto::is_zero(c.id)) continue;
+                auto received = m.records.received_ms(c.id);
+                if (auto carried = relay_received_ms(m.db, c.id))
+                    received = received ? std::min(*received, *carried) : *carried;
+                if (received) times.emplace_back(c.id, *received);
+            }
+            const auto skip =
+                times.size() > kMaxRelayReceived ? times.size() - kMaxRelayReceived : 0;
+            for (std::size_t i = skip; i < times.size(); ++i) {
+                auto* r = g.add_relay_received();
+                r->set_record_id(to_string(ByteView(times[i].first)));
+                r->set_received_ms(times[i].second);
+            }
+        }
     }
     // A group joined with a token that is still waiting has no key yet to bring back.
     for (int gi = b.groups_size() - 1; gi >= 0; --gi)
@@ -966,10 +997,26 @@ Result<RestoreReport> Node::restore_backup(const fs::path& home, const fs::path&
         auto node = open(home, passphrase, options.clock);
         if (!node) return std::unexpected(node.error());
         // Retired epochs are marked after their envelopes went in: ingest refuses them after.
+        // With them, when the relay-list changes were received: the time each was held before
+        // the backup counts, the time between the backup and now does not (this copy of the
+        // store heard nothing then), so a change settled when the backup was made is settled,
+        // and one that was not still waits for the rest of its day (§5.8).
         auto mark_retired = [&]() -> Status {
             auto& m = *(*node)->m_impl;
+            if (auto ok = ensure_network_schema(m.db); !ok) return ok;
             auto tx = m.db.begin();
             if (!tx) return std::unexpected(tx.error());
+            const auto now = m.now();
+            const auto made =
+                std::clamp<std::int64_t>(b.created_ms(), 0, std::max<std::int64_t>(now, 0));
+            for (const auto& g : b.groups())
+                for (const auto& r : g.relay_received()) {
+                    const auto held = made - std::clamp<std::int64_t>(r.received_ms(), 0, made);
+                    if (auto ok = carry_relay_received(m.db, to_array<32>(as_bytes(r.record_id())),
+                                                       now - held);
+                        !ok)
+                        return ok;
+                }
             for (const auto& g : b.groups())
                 for (const auto& e : g.epochs()) {
                     if (!e.retired()) continue;

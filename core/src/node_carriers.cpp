@@ -157,12 +157,15 @@ std::vector<std::string> Node::held_relays(const GroupId& group, std::set<std::s
     // for a day (§5.8, the settle period of a shortened retention, §13.8): its author may be an
     // admin removed meanwhile, writing from a copy of his home made before the removal, and the
     // removal that voids the change reaches this member only through the relays the group used
-    // before. So while the list holds a relay (a key) that the settled list — that of the last
-    // settled change in the fold's order — does not, the settled list's addresses that the list
-    // dropped are still dialled. A change among the relays the settled list has (an address
-    // retired, another added, a relay removed) sends nobody elsewhere and takes effect at once
-    // (row 68). A change this member wrote is settled, and so is one that the add admitting this
-    // member follows (the admin who added it had seen it; the welcome token named its list).
+    // before. So while any change is not settled, the addresses of the settled list — that of the
+    // last settled change in the fold's order — that the list dropped are still dialled, whether
+    // or not the change brought in a relay: one that only drops relays (all of them, or all but
+    // the removed admin's own, long settled) or gives a relay only dead addresses of its key
+    // would otherwise cut the member off as surely as one that moves the group elsewhere. The
+    // cost is that an honest removal or retirement is dialled for a day more too (row 68). A
+    // change this member wrote is settled, and so is one that the add admitting this member
+    // follows (the admin who added it had seen it; the welcome token named its list). How long
+    // a change has been held counts the time a backup carried (relay_received_ms).
     std::vector<std::string> out;
     if (!m_impl->genesis.contains(group)) return out;
     const auto& g = m_impl->state(group);
@@ -172,6 +175,10 @@ std::vector<std::string> Node::held_relays(const GroupId& group, std::set<std::s
         if (c.author == me() || crypto::is_zero(c.id)) return true;
         if (admitted && g.precedes(c.id, admitted->id)) return true;
         auto received = m_impl->records.received_ms(c.id);
+        // A restored store's record was received again at the restore: the time its backup
+        // carried (received then, counting the time it was held before the backup) is earlier.
+        if (auto carried = relay_received_ms(m_impl->db, c.id))
+            received = received ? std::min(*received, *carried) : *carried;
         return received && *received <= now - Impl::kRetentionSettleMs;
     };
     const GroupState::RelayChange* base = nullptr;  // the last settled change
@@ -195,15 +202,10 @@ std::vector<std::string> Node::held_relays(const GroupId& group, std::set<std::s
             settled_list.push_back(parsed->to_string());
         }
     std::set<std::string> listed;
-    bool redirected = false;
     for (auto& route : relay_routes_as_listed(group)) {
-        if (!keys.contains(route.key)) {
-            redirected = true;
-            if (brought) brought->insert(route.key);
-        }
+        if (brought && !keys.contains(route.key)) brought->insert(route.key);
         listed.insert(route.addresses.begin(), route.addresses.end());
     }
-    if (!redirected) return out;
     for (auto& a : settled_list)
         if (!retired.contains(a) && !listed.contains(a) &&
             std::find(out.begin(), out.end(), a) == out.end())

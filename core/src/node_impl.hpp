@@ -35,6 +35,16 @@ inline constexpr std::uint64_t kMaxFileBytes = std::uint64_t{4} << 30;  // 4 GiB
 // (storage::Database::seal_secret); the caller binds added_ms.
 Status bind_epoch_keys(storage::Database& db, storage::Statement& st, const EpochKeys& keys);
 
+// Brings the network component's tables up to date (node_network.cpp); not inside a
+// transaction.
+Status ensure_network_schema(storage::Database& db);
+// When a restored store's backup says the relay-list change `id` was received (§5.8, §16):
+// the time it was held before the backup, counted back from the restore (node_network.cpp).
+std::optional<std::int64_t> relay_received_ms(storage::Database& db, const RecordId& id);
+// Keeps that time for `id` (the earlier one, if a time is held already); the table is made by
+// ensure_network_schema, which runs outside a transaction.
+Status carry_relay_received(storage::Database& db, const RecordId& id, std::int64_t received_ms);
+
 // What keeping an unverified envelope counts against the quota: its bytes plus what its rows
 // cost, and for a waiting record what each reference it waits for costs (node_quota.cpp).
 std::size_t unverified_charge(std::size_t envelope_bytes, std::size_t references);

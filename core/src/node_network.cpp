@@ -14,13 +14,18 @@ namespace kolokol::core {
 namespace {
 
 // The network component's own schema steps (append only).
-constexpr std::array<std::string_view, 2> kNetworkSteps = {
+constexpr std::array<std::string_view, 3> kNetworkSteps = {
     R"sql(
 CREATE TABLE network_settings(name TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql",
     // The address that worked last for each relay key (tried first next time).
     R"sql(
 CREATE TABLE relay_worked(relay_key TEXT PRIMARY KEY, address TEXT NOT NULL, at_ms INTEGER NOT NULL);
+)sql",
+    // When the relay-list changes a restored store's backup held were received (§5.8), so that
+    // a restore does not make settled changes unsettled again.
+    R"sql(
+CREATE TABLE relay_received(id BLOB PRIMARY KEY, received_ms INTEGER NOT NULL);
 )sql",
 };
 
@@ -36,6 +41,36 @@ Status ensure_schema(storage::Database& db) {
 }
 
 }  // namespace
+
+Status ensure_network_schema(storage::Database& db) {
+    return ensure_schema(db);
+}
+
+std::optional<std::int64_t> relay_received_ms(storage::Database& db, const RecordId& id) {
+    // Not migrated here (it may run inside a transaction): a store that never restored a
+    // backup has no such table, and then no time to give.
+    auto st = db.cached("SELECT received_ms FROM relay_received WHERE id = ?");
+    if (!st) return std::nullopt;
+    (*st)->bind(1, ByteView(id));
+    std::optional<std::int64_t> out;
+    if (auto r = (*st)->step(); r && *r) out = (*st)->column_int64(0);
+    (*st)->reset();
+    return out;
+}
+
+Status carry_relay_received(storage::Database& db, const RecordId& id, std::int64_t received_ms) {
+    for (const char* sql :
+         {"INSERT OR IGNORE INTO relay_received(id, received_ms) VALUES (?1, ?2)",
+          "UPDATE relay_received SET received_ms = min(received_ms, ?2) WHERE id = ?1"}) {
+        auto st = db.cached(sql);
+        if (!st) return std::unexpected(st.error());
+        (*st)->bind(1, ByteView(id)).bind(2, received_ms);
+        auto r = (*st)->step();
+        (*st)->reset();
+        if (!r) return std::unexpected(r.error());
+    }
+    return {};
+}
 
 bool Node::tor_only(const GroupId& group) {
     if (!m_impl->genesis.contains(group)) return false;
@@ -85,8 +120,8 @@ Status Node::set_proxy(std::optional<std::string> url) {
 }
 
 std::vector<Node::RelayRoute> Node::relay_routes(const GroupId& group) {
+    // A change that dropped every relay lists none, and still holds what it dropped.
     auto routes = relay_routes_as_listed(group);
-    if (routes.empty()) return routes;  // nothing is held without a listed relay
     auto st = ensure_schema(m_impl->db)
                   ? m_impl->db.cached("SELECT address FROM relay_worked WHERE relay_key = ?")
                   : Result<storage::Statement*>(nullptr);

@@ -274,8 +274,10 @@ TEST_CASE("a retired address stays retired against a concurrent change that has 
 
 TEST_CASE("once the settings set the relay list, a welcome token's relays are not used") {
     TempDir dir;
+    std::int64_t now = 1'900'000'000'000;
     auto a = make_node(dir.path() / "a", "Anna");
     auto b = make_node(dir.path() / "b", "Boris");
+    for (auto* n : {a.get(), b.get()}) n->set_clock([&] { return now; });
     auto g = *a->create_group("G");
     const auto relay = at("127.0.0.1", 7000, 'a');
     REQUIRE(a->set_relays(g, {relay}).has_value());
@@ -285,10 +287,13 @@ TEST_CASE("once the settings set the relay list, a welcome token's relays are no
     CHECK(b->relays(g) == std::vector<std::string>{relay});
     deliver(*a, *b);
     CHECK(b->relays(g) == std::vector<std::string>{relay});
-    // Anna removes the relay (its address retired): Boris lists none and dials none.
+    // Anna removes the relay (its address retired): Boris lists none, and dials none once the
+    // change is settled (for a day he still dials the relay it dropped, §5.8).
     REQUIRE(a->set_relays(g, {}, {}, {relay}).has_value());
     deliver(*a, *b);
     CHECK(b->relays(g).empty());
+    CHECK(b->held_relays(g) == std::vector<std::string>{relay});
+    now += 24 * 3600 * 1000LL;
     CHECK(b->relay_routes(g).empty());
 }
 
@@ -358,10 +363,16 @@ TEST_CASE("a relay dropped by someone else's unsettled change is still dialled f
     CHECK(routes[0].addresses == std::vector<std::string>{next});
 
     // A change among the relays the group has (an address retired, another of the same relay
-    // added) brings in no relay: the retired address goes at once (row 68).
+    // added) brings in no relay, but the retired address is still tried for a day, after the
+    // relay's listed one (row 68): the new one may be dead.
     const auto other = at("relay.example.org", 443, 'n');
     REQUIRE(anna->set_relays(g, {other}, {}, {next}).has_value());
     deliver(*anna, *boris);
+    CHECK(boris->held_relays(g) == std::vector<std::string>{next});
+    routes = boris->relay_routes(g);
+    REQUIRE(routes.size() == 1);
+    CHECK(routes[0].addresses == std::vector<std::string>{other, next});
+    now += 24 * 3600 * 1000LL;
     CHECK(boris->held_relays(g).empty());
     routes = boris->relay_routes(g);
     REQUIRE(routes.size() == 1);
@@ -381,4 +392,172 @@ TEST_CASE("a relay dropped by someone else's unsettled change is still dialled f
     CHECK(routes[1].addresses == std::vector<std::string>{fresh});
     now += 24 * 3600 * 1000LL;
     CHECK(boris->relay_routes(g)[0].addresses == std::vector<std::string>{fresh});
+}
+
+namespace {
+
+// Anna's group on `relay`, with Ivan an admin who added his own relay long ago (settled at
+// Boris), and Boris a member; Anna then removes Ivan, which Boris has not heard of yet.
+struct StaleAdmin {
+    StaleAdmin()
+        : anna(make_node(dir.path() / "a", "Anna")),
+          ivan(make_node(dir.path() / "i", "Ivan")),
+          boris(make_node(dir.path() / "b", "Boris")) {
+        for (auto* n : {anna.get(), ivan.get(), boris.get()}) n->set_clock([this] { return now; });
+        g = *anna->create_group("G");
+        REQUIRE(anna->set_relays(g, {relay}).has_value());
+        for (auto* n : {ivan.get(), boris.get()}) {
+            auto token = anna->add_member(g, card_to_text(n->card()), n == ivan.get(), true);
+            REQUIRE(token.has_value());
+            REQUIRE(n->join(*token).has_value());
+        }
+        everyone_syncs();
+        REQUIRE(ivan->set_relays(g, {relay, ivans}).has_value());
+        everyone_syncs();
+        now += 2 * 24 * 3600 * 1000LL;  // Ivan's relay is settled at Boris
+        CHECK(boris->held_relays(g).empty());
+        CHECK(boris->relays(g) == std::vector<std::string>{relay, ivans});
+        REQUIRE(anna->remove_member(g, ivan->me()).has_value());
+    }
+    void everyone_syncs() {
+        auto all = {anna.get(), ivan.get(), boris.get()};
+        for (int round = 0; round < 2; ++round)
+            for (auto* from : all)
+                for (auto* to : all)
+                    if (from != to) deliver(*from, *to);
+    }
+    TempDir dir;
+    std::int64_t now = 1'900'000'000'000;
+    std::unique_ptr<Node> anna, ivan, boris;
+    GroupId g{};
+    const std::string relay = at("127.0.0.1", 7000, 'a');
+    const std::string ivans = at("127.0.0.9", 7000, 'i');
+};
+
+}  // namespace
+
+TEST_CASE(
+    "relays dropped by someone else's unsettled change are dialled whether or not it adds "
+    "one") {
+    // A removed admin's old copy of his home drops every relay but his own, long settled: it
+    // brings in no new relay key, yet the member keeps dialling the dropped relay until the
+    // change is settled, and there hears of the removal (docs/design.md §5.8, rows 1, 3).
+    SUBCASE("all but the admin's own relay") {
+        StaleAdmin s;
+        REQUIRE(s.ivan->set_relays(s.g, {s.ivans}, {}, {s.relay}).has_value());
+        deliver(*s.ivan, *s.boris);
+        CHECK(s.boris->relays(s.g) == std::vector<std::string>{s.ivans});
+        CHECK(s.boris->held_relays(s.g) == std::vector<std::string>{s.relay});
+        auto routes = s.boris->relay_routes(s.g);
+        REQUIRE(routes.size() == 2);
+        CHECK(routes[0].addresses == std::vector<std::string>{s.relay});
+        CHECK(routes[1].addresses == std::vector<std::string>{s.ivans});
+        s.now += 24 * 3600 * 1000LL - 1;
+        CHECK(s.boris->held_relays(s.g) == std::vector<std::string>{s.relay});
+        // Through the held relay the removal arrives and voids the change.
+        deliver(*s.anna, *s.boris);
+        CHECK(s.boris->relays(s.g) == std::vector<std::string>{s.relay, s.ivans});
+        CHECK(s.boris->held_relays(s.g).empty());
+    }
+    SUBCASE("every relay") {
+        StaleAdmin s;
+        REQUIRE(s.ivan->set_relays(s.g, {}, {}, {s.relay, s.ivans}).has_value());
+        deliver(*s.ivan, *s.boris);
+        CHECK(s.boris->relays(s.g).empty());
+        CHECK(s.boris->held_relays(s.g) == std::vector<std::string>{s.relay, s.ivans});
+        CHECK(s.boris->relay_routes(s.g).size() == 2);
+        s.now += 24 * 3600 * 1000LL;  // settled: only then is the group left without relays
+        CHECK(s.boris->held_relays(s.g).empty());
+        CHECK(s.boris->relay_routes(s.g).empty());
+    }
+    SUBCASE("a relay given only dead addresses of its own key") {
+        StaleAdmin s;
+        const auto dead = at("127.0.0.66", 1, 'a');
+        REQUIRE(s.ivan->set_relays(s.g, {dead, s.ivans}, {}, {s.relay}).has_value());
+        deliver(*s.ivan, *s.boris);
+        CHECK(s.boris->held_relays(s.g) == std::vector<std::string>{s.relay});
+        auto routes = s.boris->relay_routes(s.g);
+        REQUIRE(routes.size() == 2);
+        // The held address is tried when the listed one of its key fails.
+        CHECK(routes[0].addresses == std::vector<std::string>{dead, s.relay});
+        CHECK(routes[1].addresses == std::vector<std::string>{s.ivans});
+    }
+}
+
+TEST_CASE("a restore keeps when relay changes were received") {
+    // A change settled before the backup stays settled after a restore (with or without the
+    // history); one that was not waits only for the rest of its day, counted from the restore:
+    // the time between the backup and the restore does not count (docs/design.md §5.8, row 68).
+    for (const bool history : {false, true}) {
+        CAPTURE(history);
+        TempDir dir;
+        std::int64_t now = 1'900'000'000'000;
+        auto clock = [&] { return now; };
+        auto anna = make_node(dir.path() / "a", "Anna");
+        auto boris = make_node(dir.path() / "b", "Boris");
+        for (auto* n : {anna.get(), boris.get()}) n->set_clock(clock);
+        auto g = *anna->create_group("G");
+        const auto first = at("127.0.0.1", 7000, 'a');
+        const auto second = at("127.0.0.2", 7000, 'b');
+        const auto third = at("127.0.0.3", 7000, 'c');
+        REQUIRE(anna->set_relays(g, {first}).has_value());
+        auto token = anna->add_member(g, card_to_text(boris->card()), false, true);
+        REQUIRE(boris->join(*token).has_value());
+        deliver(*anna, *boris);
+        REQUIRE(anna->set_relays(g, {second}, {}, {first}).has_value());
+        deliver(*anna, *boris);
+        CHECK(boris->held_relays(g) == std::vector<std::string>{first});
+        now += 25 * 3600 * 1000LL;
+        CHECK(boris->held_relays(g).empty());
+
+        int n = 0;
+        auto restore = [&]() {
+            const auto backup = dir.path() / ("b" + std::to_string(++n) + ".bak");
+            REQUIRE(boris->write_backup(backup, as_bytes(std::string_view("backup pass")), history)
+                        .has_value());
+            now += 10 * 24 * 3600 * 1000LL;  // restored ten days later
+            RestoreOptions o;
+            o.backup_passphrase = as_bytes(std::string_view("backup pass"));
+            o.store_passphrase = as_bytes(std::string_view(kTestPassphrase));
+            o.kdf = KdfProfile::fast;
+            o.clock = clock;
+            const auto home = dir.path() / ("r" + std::to_string(n));
+            REQUIRE(Node::restore_backup(home, backup, o).has_value());
+            auto restored = Node::open(home, as_bytes(std::string_view(kTestPassphrase)), clock);
+            REQUIRE(restored.has_value());
+            deliver(*anna, **restored);
+            return std::move(*restored);
+        };
+        auto r1 = restore();
+        CHECK(r1->relays(g) == std::vector<std::string>{second});
+        CHECK(r1->held_relays(g).empty());
+
+        // Received an hour before the backup: unsettled there, so held 23 hours after the restore.
+        REQUIRE(anna->set_relays(g, {third}, {}, {second}).has_value());
+        deliver(*anna, *boris);
+        now += 3600 * 1000LL;
+        auto r2 = restore();
+        CHECK(r2->relays(g) == std::vector<std::string>{third});
+        CHECK(r2->held_relays(g) == std::vector<std::string>{second});
+        now += 23 * 3600 * 1000LL - 1;
+        CHECK(r2->held_relays(g) == std::vector<std::string>{second});
+        now += 1;
+        CHECK(r2->held_relays(g).empty());
+        // A backup of the restored store carries the times on.
+        const auto backup = dir.path() / "again.bak";
+        REQUIRE(r2->write_backup(backup, as_bytes(std::string_view("backup pass")), history)
+                    .has_value());
+        RestoreOptions o;
+        o.backup_passphrase = as_bytes(std::string_view("backup pass"));
+        o.store_passphrase = as_bytes(std::string_view(kTestPassphrase));
+        o.kdf = KdfProfile::fast;
+        o.clock = clock;
+        REQUIRE(Node::restore_backup(dir.path() / "again", backup, o).has_value());
+        auto r3 =
+            Node::open(dir.path() / "again", as_bytes(std::string_view(kTestPassphrase)), clock);
+        REQUIRE(r3.has_value());
+        deliver(*anna, **r3);
+        CHECK((*r3)->relays(g) == std::vector<std::string>{third});
+        CHECK((*r3)->held_relays(g).empty());
+    }
 }

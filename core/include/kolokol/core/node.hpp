@@ -458,10 +458,11 @@ public:
     // says, plus any the welcome token named before the first sync.
     std::vector<std::string> relays(const GroupId& group);
     // Addresses the group no longer lists that are still dialled: while a relay-list change by
-    // someone else is not settled (held here for less than a day) and the list holds a relay
-    // the settled list did not, the settled list's addresses the list dropped (docs/design.md
-    // §5.8). A removed admin's old copy that moves the group to his relay thus does not cut the
-    // member off from the relays that bring the removal. Canonical, in the settled list's order.
+    // someone else is not settled (held here for less than a day, a restored backup's time
+    // counted), the settled list's addresses the list dropped, whether or not the change
+    // brought in a relay (docs/design.md §5.8). A removed admin's old copy that moves the group
+    // to his relay, or drops every relay but his own, thus does not cut the member off from the
+    // relays that bring the removal. Canonical, in the settled list's order.
     // `brought`, if given, receives the keys of the listed relays the settled list lacks while a
     // change is unsettled (synced after the others, relay_routes).
     std::vector<std::string> held_relays(const GroupId& group,

@@ -1,15 +1,19 @@
-# A removed admin isolates a member on the relay he runs, although it brings in no new relay key
-# (rows 1, 3; design §5.8 "Relay changes wait for their author's standing").
+# A removed admin must not isolate a member on the relay he runs, also when his stale change
+# brings in no new relay key (rows 1, 3; design §5.8 "Relay changes wait for their author's
+# standing").
 # The group uses two relays: the group's relay R1 and a second one Ivan, an admin, runs and added
 # himself, long settled (Carl was added after it, so at Carl it is settled). Ivan keeps a copy of
 # his home. Anna drops Ivan's relay and removes Ivan (Ivan's relay is down meanwhile — it is his).
 # Ivan's old home, still an admin there, removes R1 from the list, leaving only his own relay, and
-# hands that to Carl in a sync file before Carl synced. The change brings in no relay the settled
-# list lacks, so `held_relays` keeps nothing: Carl dials only Ivan's relay from then on, never
-# hears of the removal, and writes in the epoch Ivan holds — to Ivan's relay.
-source "$(dirname "$0")/../../integration/lib.bash"
-source "$(dirname "$0")/../lib_adversary.bash"
-source "$(dirname "$0")/../lib_tokens.bash"
+# hands that to Carl in a sync file before Carl synced.
+# Broke before: the change brought in no relay the settled list lacked, so `held_relays` kept
+# nothing: Carl dialled only Ivan's relay from then on, never heard of the removal, and wrote in
+# the epoch Ivan holds — to Ivan's relay. Holds now: what a change by someone else drops is dialled
+# until the change is settled whether or not it brings in a relay, so Carl syncs with R1 too,
+# hears of the removal, and the change is void.
+source "$(dirname "$0")/../integration/lib.bash"
+source "$(dirname "$0")/lib_adversary.bash"
+source "$(dirname "$0")/lib_tokens.bash"
 setup_group
 new_member ivan "Ivan Admin"
 new_member carl "Carl Member"
