@@ -152,7 +152,7 @@ std::vector<Node::RelayRoute> Node::relay_routes(const GroupId& group) {
         else if (auto h = std::find_if(held.begin(), held.end(), same); h != held.end())
             h->addresses.push_back(a);
         else
-            held.push_back({a, key, {a}});
+            held.push_back({a, key, {a}, true});
     }
     routes.insert(routes.begin(), held.begin(), held.end());
     // A relay the unsettled change brought in comes after those the settled list has.

@@ -274,8 +274,13 @@ void SyncService::Impl::update() {
         if (!options.only_groups.empty() && !options.only_groups.contains(g.id)) continue;
         mailboxes[g.id] = node.mailboxes(&g.id).size();
         auto relays = node.relay_routes(g.id);
-        if (options.relays_per_group > 0 && relays.size() > options.relays_per_group)
-            relays.resize(options.relays_per_group);
+        if (options.relays_per_group > 0) {
+            // A follow reads from the first relay the group lists: not from one only held
+            // while a change that dropped it settles (§5.8), which may be gone for good after
+            // an honest removal; `sync` still dials those.
+            std::erase_if(relays, [](const Node::RelayRoute& r) { return r.held; });
+            if (relays.size() > options.relays_per_group) relays.resize(options.relays_per_group);
+        }
         for (const auto& relay : relays) {
             // This member's own listener, listed for the others: not a peer of its own.
             if (relay.key == transport::key_to_text(own)) continue;

@@ -452,6 +452,10 @@ TEST_CASE(
         REQUIRE(routes.size() == 2);
         CHECK(routes[0].addresses == std::vector<std::string>{s.relay});
         CHECK(routes[1].addresses == std::vector<std::string>{s.ivans});
+        // Marked held: a follow (relays_per_group) reads from the listed relay, not from one
+        // that may be gone for good after an honest removal.
+        CHECK(routes[0].held);
+        CHECK_FALSE(routes[1].held);
         s.now += 24 * 3600 * 1000LL - 1;
         CHECK(s.boris->held_relays(s.g) == std::vector<std::string>{s.relay});
         // Through the held relay the removal arrives and voids the change.

@@ -477,6 +477,9 @@ public:
         std::string first;                   // the relay's entry in relays(), canonical
         std::string key;                     // its transport key, as in addresses
         std::vector<std::string> addresses;  // canonical, non-empty, all with that key
+        // Dropped by someone else's change not yet settled, and dialled until it is
+        // (held_relays): a relay the group no longer lists.
+        bool held = false;
     };
     std::vector<RelayRoute> relay_routes(const GroupId& group);
     // The same, every relay's addresses in the listed order.

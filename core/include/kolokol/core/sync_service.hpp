@@ -117,7 +117,8 @@ struct SyncServiceOptions {
     transport::SyncOptions sync;
     // Non-empty: only these groups' relays and peers are dialled (`kolokol read --follow`).
     std::set<GroupId> only_groups;
-    // Non-zero: of each group's relays, only the first this many (in the group's order).
+    // Non-zero: of each group's listed relays, only the first this many (in the group's
+    // order); relays only held while a change that dropped them settles are left out.
     std::size_t relays_per_group = 0;
     // false: an outgoing session that ends is not dialled again. It is reported — `ended` when
     // it ended cleanly, `unreachable` with retry_in 0 when it failed — and dropped, until the
