@@ -104,6 +104,7 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
     g.m_who.assign(n, MemberKey{});
     for (std::size_t i = 0; i < n; ++i) {
         const auto& op = g.m_ops[i];
+        if (op.body.has_device_op()) g.m_has_device_ops = true;
         if (is_device_op(op, pb::DeviceOp::ADD_DEVICE)) {
             auto cert = verify_device_cert(as_bytes(op.body.device_op().cert()));
             if (cert) {
@@ -333,6 +334,7 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
     auto drops_of = [&]() {
         std::vector<bool> out(n, false);
         const Fold whole = g.fold(valid);
+        g.index_device_cuts();
         for (std::size_t i = 0; i < n; ++i) {
             if (g.m_status[i] == OpStatus::invalid) continue;
             for (const auto& [r, e] : whole.effect) {
@@ -424,6 +426,7 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
         quorum_floor = std::move(floors);
     }
 
+    g.index_device_cuts();
     Bits all_valid(words, 0);
     for (std::size_t i = 0; i < n; ++i)
         if (g.m_status[i] == OpStatus::valid) g.set(all_valid, i);
@@ -895,7 +898,7 @@ bool GroupState::effective(const RecordId& op) const {
 bool GroupState::dropped(const MemberKey& author, const RecordId& id, std::uint64_t seq,
                          std::span<const RecordId> heads, const pb::RecordBody* body) const {
     auto removals = removals_of(speaks_for(author));
-    auto cuts = device_cuts_of(author);
+    const auto& cuts = device_cuts_of(author);
     if (removals.empty() && cuts.empty()) return false;
     bool complete = false;
     Bits b = ancestors_of(heads, &complete);
@@ -931,19 +934,25 @@ bool GroupState::device_revoked(const MemberKey& key) const {
            (m_final.members.contains(key) && m_final.devices.retired.contains(key));
 }
 
-std::vector<GroupState::DeviceCut> GroupState::device_cuts_of(const MemberKey& key) const {
-    std::vector<DeviceCut> out;
-    const auto k = to_string(key);
+const std::vector<GroupState::DeviceCut>& GroupState::device_cuts_of(const MemberKey& key) const {
+    static const std::vector<DeviceCut> none;
+    auto it = m_cuts.find(key);
+    return it == m_cuts.end() ? none : it->second;
+}
+
+void GroupState::index_device_cuts() {
+    m_cuts.clear();
+    if (!m_has_device_ops) return;
     for (std::size_t r = 0; r < m_ops.size(); ++r) {
         if (m_status[r] != OpStatus::valid || !m_ops[r].body.has_device_op()) continue;
         const auto& d = m_ops[r].body.device_op();
-        if (d.kind() == pb::DeviceOp::REVOKE_DEVICE && d.device() == k)
-            out.push_back({r, d.cutoff().id(), d.cutoff_seq(), d.compromised()});
-        else if (d.kind() == pb::DeviceOp::ADD_DEVICE && d.retire_legacy() && m_certs[r] &&
-                 m_certs[r]->first == key)
-            out.push_back({r, d.legacy_cutoff().id(), d.legacy_cutoff_seq(), false});
+        if (d.kind() == pb::DeviceOp::REVOKE_DEVICE && d.device().size() == 32)
+            m_cuts[to_array<32>(as_bytes(d.device()))].push_back(
+                {r, d.cutoff().id(), d.cutoff_seq(), d.compromised()});
+        else if (d.kind() == pb::DeviceOp::ADD_DEVICE && d.retire_legacy() && m_certs[r])
+            m_cuts[m_certs[r]->first].push_back(
+                {r, d.legacy_cutoff().id(), d.legacy_cutoff_seq(), false});
     }
-    return out;
 }
 
 bool GroupState::is_admin(const MemberKey& k) const {

@@ -298,7 +298,12 @@ private:
         std::uint64_t cutoff_seq = 0;
         bool compromised = false;
     };
-    std::vector<DeviceCut> device_cuts_of(const MemberKey& key) const;
+    const std::vector<DeviceCut>& device_cuts_of(const MemberKey& key) const;
+    // Indexes the valid revocations and retirements by the key they revoke (m_cuts): once per
+    // round of strong remove and once at the end, so that no record's check scans every op.
+    void index_device_cuts();
+    std::map<MemberKey, std::vector<DeviceCut>> m_cuts;
+    bool m_has_device_ops = false;
     Bits ancestors_of(std::span<const RecordId> heads, bool* complete) const;
     bool in(const Bits& b, std::size_t i) const { return (b[i / 64] >> (i % 64)) & 1; }
     void set(Bits& b, std::size_t i) const { b[i / 64] |= std::uint64_t{1} << (i % 64); }
