@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "kolokol/core/devices.hpp"
 #include "kolokol/crypto/error.hpp"
 #include "kolokol/transport/address.hpp"
 #include "records.hpp"
@@ -16,39 +15,7 @@ MemberTag member_tag(const MemberKey& key) {
     return t;
 }
 
-std::optional<MemberKey> DeviceBook::identity_of(const MemberKey& key,
-                                                 const std::map<MemberKey, Member>& members) const {
-    if (members.contains(key)) {
-        if (retired.contains(key)) return std::nullopt;
-        return key;
-    }
-    auto it = devices.find(key);
-    if (it == devices.end() || revoked.contains(key) || !members.contains(it->second.identity))
-        return std::nullopt;
-    return it->second.identity;
-}
-
-std::vector<std::pair<MemberKey, crypto::BoxPublicKey>> DeviceBook::current(
-    const std::map<MemberKey, Member>& members) const {
-    std::vector<std::pair<MemberKey, crypto::BoxPublicKey>> out;
-    for (const auto& [k, m] : members)
-        if (!retired.contains(k)) out.emplace_back(k, m.box);
-    for (const auto& [k, d] : devices)
-        if (!revoked.contains(k) && members.contains(d.identity) && !members.contains(k))
-            out.emplace_back(k, d.box);
-    return out;
-}
-
 namespace {
-bool is_device_op(const ControlRecord& op, pb::DeviceOp::Kind kind) {
-    return op.body.has_device_op() && op.body.device_op().kind() == kind;
-}
-std::set<MemberTag> tags_of(const DeviceBook& book, const std::map<MemberKey, Member>& members) {
-    std::set<MemberTag> out;
-    for (const auto& [k, box] : book.current(members)) out.insert(member_tag(k));
-    return out;
-}
-
 std::string key_of(const RecordId& id) {
     return std::string(as_chars(id));
 }
@@ -91,42 +58,6 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
     const std::size_t n = g.m_ops.size();
     const std::size_t words = (n + 63) / 64 + 1;
     for (std::size_t i = 0; i < n; ++i) g.m_index.emplace(key_of(g.m_ops[i].id), i);
-
-    // Devices (§4.4): each ADD_DEVICE's certificate and each REVOKE_DEVICE's statement checked
-    // once; a device key speaks for the identity of the first certificate naming it, in fold
-    // order (an ADD_DEVICE naming it under another identity is invalid), and never for a key
-    // that is a member's identity key in this group.
-    std::set<MemberKey> identity_keys{genesis.creator};
-    for (const auto& op : g.m_ops)
-        if (is_kind(op, pb::MembershipOp::ADD)) identity_keys.insert(target_of(op));
-    g.m_certs.assign(n, std::nullopt);
-    g.m_statements.assign(n, std::nullopt);
-    g.m_who.assign(n, MemberKey{});
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto& op = g.m_ops[i];
-        if (op.body.has_device_op()) g.m_has_device_ops = true;
-        if (is_device_op(op, pb::DeviceOp::ADD_DEVICE)) {
-            auto cert = verify_device_cert(as_bytes(op.body.device_op().cert()));
-            if (cert) {
-                Device d;
-                d.key = cert->fields.device_sign_key;
-                d.identity = cert->fields.identity_key;
-                d.box = cert->fields.device_box_key;
-                d.label = cert->fields.label;
-                d.added = op.id;
-                if (!identity_keys.contains(d.key)) {
-                    g.m_device_identity.emplace(d.key, d.identity);
-                    g.m_certs[i] = std::make_pair(d.identity, std::move(d));
-                }
-            }
-        } else if (is_device_op(op, pb::DeviceOp::REVOKE_DEVICE) &&
-                   !op.body.device_op().revocation().empty()) {
-            auto r = verify_device_revocation(as_bytes(op.body.device_op().revocation()));
-            if (r && to_string(r->device_sign_key) == op.body.device_op().device())
-                g.m_statements[i] = r->identity_key;
-        }
-    }
-    for (std::size_t i = 0; i < n; ++i) g.m_who[i] = g.speaks_for(g.m_ops[i].author);
 
     // Ancestors: heads always have smaller Lamport clocks (checked at ingest), so sorted order is
     // a topological order; a head that is not earlier is ignored and makes the op invalid below.
@@ -179,7 +110,7 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
             if (it == g.m_index.end()) return false;
             const auto r = it->second;
             const auto& rot = g.m_ops[r];
-            if (!rot.body.has_rotation() || g.m_who[r] != target || !g.in(g.m_anc[i], r) ||
+            if (!rot.body.has_rotation() || rot.author != target || !g.in(g.m_anc[i], r) ||
                 g.m_status[r] == OpStatus::valid)
                 return false;
             if (frontier.contains(rot.epoch)) return true;
@@ -200,18 +131,10 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
             for (std::size_t w = 0; w < words; ++w) before[w] &= valid[w];
             Fold s = g.fold(before);
             const auto& op = g.m_ops[i];
-            // The author must be a current device of a member there (its legacy device, the
-            // identity key, included), or the device an ADD_DEVICE certifies, adding itself.
-            const auto who = g.m_who[i];
-            auto author = s.members.find(who);
+            auto author = s.members.find(op.author);
             if (author == s.members.end()) continue;
-            const bool self_add = is_device_op(op, pb::DeviceOp::ADD_DEVICE) && g.m_certs[i] &&
-                                  g.m_certs[i]->second.key == op.author;
-            if (!self_add && s.devices.identity_of(op.author, s.members) != who) continue;
-            // A key update is a member's own, about itself, and a device op is judged below;
-            // everything else is an admin's.
-            if (!author->second.admin && !op.body.has_key_update() && !op.body.has_device_op())
-                continue;
+            // A key update is a member's own, about itself; everything else is an admin's.
+            if (!author->second.admin && !op.body.has_key_update()) continue;
             if (!epoch_stands(i, s)) continue;
             bool ok = true;
             const auto admins_here = static_cast<std::uint32_t>(std::count_if(
@@ -244,40 +167,7 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                 // hold it to more admins than there are and undo it.
                 if (quorum_floor[i] > s.quorum && !is_burn(op)) g.m_needed[i] = k;
             }
-            if (op.body.has_device_op()) {
-                const auto& d = op.body.device_op();
-                if (d.kind() == pb::DeviceOp::ADD_DEVICE) {
-                    // The cert verifies and names the author's identity, its device key is not
-                    // revoked or known under another identity, its tag is no other current
-                    // device's, and the author is that device or a current sibling (above).
-                    const auto& c = g.m_certs[i];
-                    ok = c && c->first == who && !s.devices.revoked.contains(c->second.key) &&
-                         g.m_device_identity.at(c->second.key) == who;
-                    if (ok)
-                        for (const auto& [k, box] : s.devices.current(s.members))
-                            if (k != c->second.key && member_tag(k) == member_tag(c->second.key))
-                                ok = false;
-                } else {
-                    // REVOKE_DEVICE: with the identity's statement (any member carries it, also
-                    // for a key not seen here yet); else of a current device of another member
-                    // of the same identity (a sibling), or by an admin in a group with a quorum
-                    // of one (an admin revocation under a larger quorum is not built yet).
-                    ok = d.device().size() == 32;
-                    MemberKey dev{};
-                    if (ok) dev = to_array<32>(as_bytes(d.device()));
-                    if (ok && s.members.contains(dev)) ok = false;  // that is a REMOVE
-                    if (ok && !d.revocation().empty()) {
-                        const auto& st = g.m_statements[i];
-                        auto known = g.m_device_identity.find(dev);
-                        ok = st && (known == g.m_device_identity.end() || known->second == *st);
-                    } else if (ok) {
-                        auto owner = s.devices.identity_of(dev, s.members);
-                        ok = owner && dev != op.author &&
-                             (*owner == who ||
-                              (author->second.admin && s.quorum <= 1 && quorum_floor[i] <= 1));
-                    }
-                }
-            } else if (op.body.has_membership()) {
+            if (op.body.has_membership()) {
                 bool present = s.members.contains(target_of(op));
                 ok = is_kind(op, pb::MembershipOp::ADD) ? !present : present;
             } else if (op.body.has_settings()) {
@@ -297,14 +187,15 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                 // took effect (§5.11).
                 if (op.body.approval().withdraw())
                     // A withdrawal: by the proposer, of a proposal still waiting where it stands.
-                    ok = waiting != s.pending.end() && g.m_who[*p] == who;
+                    ok = waiting != s.pending.end() && g.m_ops[*p].author == op.author;
                 else
                     ok = waiting != s.pending.end() &&
-                         std::find(waiting->second.begin(), waiting->second.end(), who) ==
+                         std::find(waiting->second.begin(), waiting->second.end(), op.author) ==
                              waiting->second.end() &&
-                         (s.members.contains(g.m_who[*p]) || !g.burned(before, g.m_who[*p])) &&
+                         (s.members.contains(g.m_ops[*p].author) ||
+                          !g.burned(before, g.m_ops[*p].author)) &&
                          // Nor does the one a burn notice is about count towards it.
-                         !(is_burn(g.m_ops[*p]) && target_of(g.m_ops[*p]) == who);
+                         !(is_burn(g.m_ops[*p]) && target_of(g.m_ops[*p]) == op.author);
             } else if (op.body.has_rotation()) {
                 std::set<MemberTag> grants, members;
                 for (const auto& gr : op.body.rotation().grants()) {
@@ -312,8 +203,7 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                     for (auto c : gr.member_tag()) t = (t << 8) | static_cast<std::uint8_t>(c);
                     grants.insert(t);
                 }
-                // One grant per current device of every member (the legacy ones included).
-                members = tags_of(s.devices, s.members);
+                for (const auto& [k, m] : s.members) members.insert(member_tag(k));
                 ok = grants == members &&
                      static_cast<std::size_t>(op.body.rotation().grants_size()) == grants.size();
             }
@@ -334,14 +224,13 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
     auto drops_of = [&]() {
         std::vector<bool> out(n, false);
         const Fold whole = g.fold(valid);
-        g.index_device_cuts();
         for (std::size_t i = 0; i < n; ++i) {
             if (g.m_status[i] == OpStatus::invalid) continue;
             for (const auto& [r, e] : whole.effect) {
                 if (r == i || e == i) continue;
                 const auto& rop = g.m_ops[r];
                 if (!(is_kind(rop, pb::MembershipOp::REMOVE) || is_demotion(rop))) continue;
-                if (target_of(rop) != g.m_who[i]) continue;
+                if (target_of(rop) != g.m_ops[i].author) continue;
                 if (is_burn(rop)) {
                     // A burn notice counts from itself, not from its completing approval.
                     if (g.burn_spares(i, r, e)) continue;
@@ -351,29 +240,6 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
                 if (g.exempt_from_strong_remove(g.m_ops[i].body, r, e)) continue;
                 if (g.in(g.m_anc[i], e) || g.in(g.m_anc[e], i)) continue;
                 if (g.on_chain_before(g.m_ops[i].id, g.m_ops[i].seq, rop.body.membership(),
-                                      g.m_ops[i].author))
-                    continue;
-                out[i] = true;
-                break;
-            }
-            if (out[i]) continue;
-            // A revoked device (or a retired legacy chain): its records concurrent with the
-            // revocation are dropped unless on its chain at or before the cutoff; a revocation
-            // of the revoking sibling, concurrent and without a statement, is spared (mutual
-            // revocations revoke both, §4.6).
-            for (const auto& cut : g.device_cuts_of(g.m_ops[i].author)) {
-                const auto r = cut.op;
-                if (r == i || g.in(g.m_anc[i], r)) continue;
-                const auto& rop = g.m_ops[r];
-                if (g.in(g.m_anc[r], i) && !cut.compromised) continue;
-                const auto& body = g.m_ops[i].body;
-                if (!g.in(g.m_anc[r], i) && is_device_op(rop, pb::DeviceOp::REVOKE_DEVICE) &&
-                    rop.body.device_op().revocation().empty() &&
-                    is_device_op(g.m_ops[i], pb::DeviceOp::REVOKE_DEVICE) &&
-                    body.device_op().revocation().empty() &&
-                    body.device_op().device() == to_string(rop.author))
-                    continue;
-                if (g.on_chain_before(g.m_ops[i].id, g.m_ops[i].seq, cut.cutoff, cut.cutoff_seq,
                                       g.m_ops[i].author))
                     continue;
                 out[i] = true;
@@ -426,7 +292,6 @@ GroupState GroupState::compute(const GenesisInfo& genesis, std::vector<ControlRe
         quorum_floor = std::move(floors);
     }
 
-    g.index_device_cuts();
     Bits all_valid(words, 0);
     for (std::size_t i = 0; i < n; ++i)
         if (g.m_status[i] == OpStatus::valid) g.set(all_valid, i);
@@ -502,7 +367,7 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
             if (m_needed[i] <= 1)
                 f.effect.emplace(i, i);
             else
-                f.pending[i] = {m_who[i]};
+                f.pending[i] = {op.author};
         } else if (op.body.has_approval()) {
             auto p = proposal_of(op);
             if (!p || op.body.approval().withdraw()) continue;
@@ -513,9 +378,9 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
                                                       [&](std::size_t x) { return reaches(i, x); }))
                 continue;  // written after its proposer withdrew it
             auto& approvers = it->second;
-            if (std::find(approvers.begin(), approvers.end(), m_who[i]) != approvers.end())
+            if (std::find(approvers.begin(), approvers.end(), op.author) != approvers.end())
                 continue;
-            approvers.push_back(m_who[i]);
+            approvers.push_back(op.author);
             if (approvers.size() >= m_needed[*p]) {
                 f.effect.emplace(*p, i);
                 f.pending.erase(it);
@@ -577,31 +442,6 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
             }
         } else if (op.body.has_rotation()) {
             f.rotations.push_back(i);
-        } else if (op.body.has_device_op()) {
-            const auto& d = op.body.device_op();
-            if (d.kind() == pb::DeviceOp::ADD_DEVICE) {
-                const auto& c = *m_certs[i];
-                // A revoked key never comes back; a second add of a device changes nothing.
-                if (!f.devices.revoked.contains(c.second.key) &&
-                    !f.devices.devices.contains(c.second.key))
-                    f.devices.devices.emplace(c.second.key, c.second);
-                if (d.retire_legacy()) f.devices.retired.insert(c.first);
-            } else {
-                const auto dev = to_array<32>(as_bytes(d.device()));
-                f.devices.revoked.insert(dev);
-                f.devices.devices.erase(dev);
-            }
-        } else if (op.body.has_key_update() && m_who[i] != op.author) {
-            // A device's key update replaces that device's box key (§5.13), on its own chain.
-            auto it = f.devices.devices.find(op.author);
-            if (it == f.devices.devices.end()) continue;
-            const auto key = to_array<32>(as_bytes(op.body.key_update().box_key()));
-            if (op.seq > it->second.box_seq ||
-                (op.seq == it->second.box_seq && op.id < it->second.box_record)) {
-                it->second.box = key;
-                it->second.box_seq = op.seq;
-                it->second.box_record = op.id;
-            }
         } else if (op.body.has_key_update()) {
             // The latest on the member's own chain wins whatever order they are folded in; on a
             // fork (two at one seq) the smaller record id, so every member picks the same.
@@ -626,7 +466,7 @@ GroupState::Fold GroupState::fold(const Bits& set) const {
                 f.relay_alternates.assign(s.relay_alternates().begin(), s.relay_alternates().end());
                 relay_list = i;
                 f.relays_set = true;
-                RelayChange change{op.id, m_who[i], f.relays, {}};
+                RelayChange change{op.id, op.author, f.relays, {}};
                 change.addresses.insert(change.addresses.end(), f.relay_alternates.begin(),
                                         f.relay_alternates.end());
                 change.retired.assign(s.relay_retired().begin(), s.relay_retired().end());
@@ -693,23 +533,16 @@ std::set<EpochId> GroupState::frontier_of(const Fold& f) const {
 
 bool GroupState::on_chain_before(const RecordId& id, std::uint64_t seq, const pb::MembershipOp& cut,
                                  const MemberKey& author) const {
-    if (!cut.has_cutoff()) return false;
-    return on_chain_before(id, seq, cut.cutoff().id(), cut.cutoff_seq(), author);
-}
-
-bool GroupState::on_chain_before(const RecordId& id, std::uint64_t seq,
-                                 const std::string& cutoff_id, std::uint64_t cutoff_seq,
-                                 const MemberKey& author) const {
-    if (cutoff_id.size() != 32 || cutoff_seq == 0 || seq > cutoff_seq) return false;
-    const RecordId start = to_array<32>(as_bytes(cutoff_id));
+    if (!cut.has_cutoff() || cut.cutoff_seq() == 0 || seq > cut.cutoff_seq()) return false;
+    const RecordId start = to_array<32>(as_bytes(cut.cutoff().id()));
     // Walk the author's own chain back from the cutoff, once for every record checked against
     // it. A link we cannot read (a late joiner's horizon) ends the walk: then the record is
     // treated as not covered.
-    auto& walk = m_walks[{start, cutoff_seq, author}];
+    auto& walk = m_walks[{start, cut.cutoff_seq(), author}];
     if (walk.ids.empty()) walk.ids.push_back(start);
-    const auto want = cutoff_seq - seq;
+    const auto want = cut.cutoff_seq() - seq;
     while (walk.ids.size() <= want && !walk.ended) {
-        const auto cur_seq = cutoff_seq - (walk.ids.size() - 1);
+        const auto cur_seq = cut.cutoff_seq() - (walk.ids.size() - 1);
         auto link = m_chain ? m_chain(walk.ids.back()) : std::nullopt;
         if (!link || link->author != author || link->seq != cur_seq || !link->prev) {
             walk.ended = true;
@@ -748,7 +581,7 @@ const GroupState::Position* GroupState::at(std::span<const RecordId> heads) cons
             if (in(b, i) && m_status[i] != OpStatus::valid)
                 b[i / 64] &= ~(std::uint64_t{1} << (i % 64));
         Fold f = fold(b);
-        pos = Position{std::move(f.members), frontier_of(f), std::move(f.devices)};
+        pos = Position{std::move(f.members), frontier_of(f)};
     }
     auto& slot = m_positions[key];
     slot = std::move(pos);
@@ -771,7 +604,7 @@ bool GroupState::burn_spares(std::size_t i, std::size_t notice, std::size_t effe
                 const auto& wop = m_ops[w];
                 if (m_status[w] != OpStatus::invalid && wop.body.has_approval() &&
                     wop.body.approval().withdraw() && proposal_of(wop) == p &&
-                    m_who[w] == m_who[*p] && !in(m_anc[i], w))
+                    wop.author == m_ops[*p].author && !in(m_anc[i], w))
                     return false;
             }
     if (in(m_anc[notice], i)) {
@@ -825,7 +658,7 @@ bool GroupState::exempt_from_strong_remove(const pb::RecordBody& body, std::size
     }
     if (!m || m->kind() != pb::MembershipOp::REMOVE) return false;
     const auto target = to_array<32>(as_bytes(m->member()));
-    return target == m_who[removal] || target == m_who[effect];
+    return target == m_ops[removal].author || target == m_ops[effect].author;
 }
 
 std::optional<std::size_t> GroupState::proposal_of(const ControlRecord& approval) const {
@@ -850,10 +683,10 @@ std::vector<Proposal> GroupState::pending() const {
     std::vector<Proposal> out;
     for (const auto& [i, approvers] : m_final.pending) {
         const auto& op = m_ops[i];
-        if (burned(m_who[i])) continue;  // a burned proposer's: no approval counts now
+        if (burned(op.author)) continue;  // a burned proposer's: no approval counts now
         Proposal p;
         p.id = op.id;
-        p.proposer = m_who[i];
+        p.proposer = op.author;
         p.approvers = approvers;
         p.needed = m_needed[i];
         if (op.body.has_membership()) {
@@ -881,7 +714,7 @@ std::vector<Proposal> GroupState::pending() const {
 bool GroupState::pending(const RecordId& op) const {
     auto it = m_index.find(key_of(op));
     return it != m_index.end() && m_final.pending.contains(it->second) &&
-           !burned(m_who[it->second]);
+           !burned(m_ops[it->second].author);
 }
 
 bool GroupState::withdrawn(const RecordId& op) const {
@@ -897,16 +730,10 @@ bool GroupState::effective(const RecordId& op) const {
 
 bool GroupState::dropped(const MemberKey& author, const RecordId& id, std::uint64_t seq,
                          std::span<const RecordId> heads, const pb::RecordBody* body) const {
-    auto removals = removals_of(speaks_for(author));
-    const auto& cuts = device_cuts_of(author);
-    if (removals.empty() && cuts.empty()) return false;
+    auto removals = removals_of(author);
+    if (removals.empty()) return false;
     bool complete = false;
     Bits b = ancestors_of(heads, &complete);
-    // A revoked device's record (or a retired legacy chain's) not written after the revocation
-    // (then it is no current device there) is dropped unless the cutoff covers it (§4.6).
-    for (const auto& cut : cuts)
-        if (!in(b, cut.op) && !on_chain_before(id, seq, cut.cutoff, cut.cutoff_seq, author))
-            return true;
     const bool removal =
         body && body->has_membership() && body->membership().kind() == pb::MembershipOp::REMOVE;
     for (auto [r, e] : removals) {
@@ -922,37 +749,6 @@ bool GroupState::dropped(const MemberKey& author, const RecordId& id, std::uint6
         if (!on_chain_before(id, seq, cut, author)) return true;
     }
     return false;
-}
-
-MemberKey GroupState::speaks_for(const MemberKey& key) const {
-    auto it = m_device_identity.find(key);
-    return it == m_device_identity.end() ? key : it->second;
-}
-
-bool GroupState::device_revoked(const MemberKey& key) const {
-    return m_final.devices.revoked.contains(key) ||
-           (m_final.members.contains(key) && m_final.devices.retired.contains(key));
-}
-
-const std::vector<GroupState::DeviceCut>& GroupState::device_cuts_of(const MemberKey& key) const {
-    static const std::vector<DeviceCut> none;
-    auto it = m_cuts.find(key);
-    return it == m_cuts.end() ? none : it->second;
-}
-
-void GroupState::index_device_cuts() {
-    m_cuts.clear();
-    if (!m_has_device_ops) return;
-    for (std::size_t r = 0; r < m_ops.size(); ++r) {
-        if (m_status[r] != OpStatus::valid || !m_ops[r].body.has_device_op()) continue;
-        const auto& d = m_ops[r].body.device_op();
-        if (d.kind() == pb::DeviceOp::REVOKE_DEVICE && d.device().size() == 32)
-            m_cuts[to_array<32>(as_bytes(d.device()))].push_back(
-                {r, d.cutoff().id(), d.cutoff_seq(), d.compromised()});
-        else if (d.kind() == pb::DeviceOp::ADD_DEVICE && d.retire_legacy() && m_certs[r])
-            m_cuts[m_certs[r]->first].push_back(
-                {r, d.legacy_cutoff().id(), d.legacy_cutoff_seq(), false});
-    }
 }
 
 bool GroupState::is_admin(const MemberKey& k) const {
@@ -980,7 +776,8 @@ std::vector<const EpochInfo*> GroupState::frontier() const {
 bool GroupState::tainted(const EpochId& id) const {
     const auto* e = epoch(id);
     if (!e) return true;
-    const auto current = tags_of(m_final.devices, m_final.members);
+    std::set<MemberTag> current;
+    for (const auto& [k, m] : m_final.members) current.insert(member_tag(k));
     return std::any_of(e->holders.begin(), e->holders.end(),
                        [&](MemberTag t) { return !current.contains(t); });
 }
@@ -994,7 +791,7 @@ std::optional<EpochId> GroupState::writer_epoch(const MemberKey& me) const {
 }
 
 std::string GroupState::rotation_needed(const MemberKey& me) const {
-    if (!is_admin(speaks_for(me))) return {};
+    if (!is_admin(me)) return {};
     auto w = writer_epoch(me);
     if (!w) {
         bool all_tainted = std::all_of(m_frontier.begin(), m_frontier.end(),
@@ -1004,11 +801,8 @@ std::string GroupState::rotation_needed(const MemberKey& me) const {
     }
     const auto* e = epoch(*w);
     for (const auto& [k, m] : m_final.members)
-        if (!m_final.devices.retired.contains(k) && !e->holders.contains(member_tag(k)))
-            return KOLOKOL_TEXT("a member lacks the current key");
-    for (const auto& [k, box] : m_final.devices.current(m_final.members))
         if (!e->holders.contains(member_tag(k)))
-            return KOLOKOL_TEXT("a member's device lacks the current key");
+            return KOLOKOL_TEXT("a member lacks the current key");
     // A member who replaced their key since the epoch's rotation (§5.13): its grant went to a
     // key they mean to erase, and a copy of their old keys still opens it.
     std::vector<RecordId> heads;
@@ -1064,7 +858,7 @@ std::optional<std::string> GroupState::refuses_admission(const RecordId& add, co
     for (auto [r, e] : removals_of(who))
         if (in(m_anc[e], i)) return "you were removed after the add record it names";
     if (!is_member(who)) return "you are not a member (a removal won over the add)";
-    if (m_who[i] != inviter && !is_admin(inviter))
+    if (op.author != inviter && !is_admin(inviter))
         return "it is signed by someone who neither wrote the add record nor is an admin";
     return std::nullopt;
 }
@@ -1075,7 +869,7 @@ const ControlRecord* GroupState::admitting_add(const MemberKey& who) const {
         if (m_status[i] != OpStatus::valid || !is_kind(op, pb::MembershipOp::ADD) ||
             target_of(op) != who)
             continue;
-        if (!refuses_admission(op.id, who, m_who[i])) return &op;
+        if (!refuses_admission(op.id, who, op.author)) return &op;
     }
     return nullptr;
 }

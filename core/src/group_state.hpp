@@ -76,34 +76,6 @@ struct Member {
     std::vector<crypto::BoxPublicKey> named;
 };
 
-// A device of a member in a group (docs/design.md §4.4): added by a valid ADD_DEVICE, revoked for
-// good by a valid REVOKE_DEVICE. Its signing key writes records (`RecordBody.author`); grants to
-// it are sealed to `box`.
-struct Device {
-    MemberKey key{};             // the device signing key
-    MemberKey identity{};        // the member it belongs to (the certificate's identity key)
-    crypto::BoxPublicKey box{};  // the cert's box key, then that of its latest key update
-    std::string label;
-    RecordId added{};  // the ADD_DEVICE record
-    std::uint64_t box_seq = 0;
-    RecordId box_record{};
-};
-
-// The devices a fold or a position knows. Every member also has a legacy device, its identity
-// key, until an ADD_DEVICE with retire_legacy of theirs.
-struct DeviceBook {
-    std::map<MemberKey, Device> devices;  // added and not revoked
-    std::set<MemberKey> revoked;          // revoked (or barred by an identity statement)
-    std::set<MemberKey> retired;          // identities whose legacy device is retired
-    // The member `key` writes for when it is a current device there (the legacy device of a
-    // member included), else nullopt.
-    std::optional<MemberKey> identity_of(const MemberKey& key,
-                                         const std::map<MemberKey, Member>& members) const;
-    // Every current device of a member: (signing key, box key), the legacy ones included.
-    std::vector<std::pair<MemberKey, crypto::BoxPublicKey>> current(
-        const std::map<MemberKey, Member>& members) const;
-};
-
 struct EpochInfo {
     EpochId id{};
     EpochId parent{};     // the epoch the rotation was written in (itself for genesis)
@@ -217,23 +189,10 @@ public:
     const ControlRecord* admitting_add(const MemberKey& who) const;
     const std::vector<ControlRecord>& records() const { return m_ops; }
 
-    // Devices (docs/design.md §4.4). The final state's book, and the identity a key signs for
-    // now (a current device of a member, the legacy device included), nullopt when none.
-    const DeviceBook& devices() const { return m_final.devices; }
-    std::optional<MemberKey> identity_of(const MemberKey& key) const {
-        return m_final.devices.identity_of(key, m_final.members);
-    }
-    // The identity a device key was certified under in this group (whatever its state now), or
-    // the key itself when no ADD_DEVICE names it: whom its records speak for.
-    MemberKey speaks_for(const MemberKey& key) const;
-    // Whether a valid REVOKE_DEVICE (or a retirement of a legacy device) revoked `key` here.
-    bool device_revoked(const MemberKey& key) const;
-
     // State at a causal position given by control heads. nullopt if a head is unknown.
     struct Position {
         std::map<MemberKey, Member> members;
         std::set<EpochId> frontier;
-        DeviceBook devices;
     };
     const Position* at(std::span<const RecordId> heads) const;
 
@@ -276,7 +235,6 @@ private:
         std::set<std::size_t> idle;
         // Proposals withdrawn by their proposer: never pending, never in effect.
         std::set<std::size_t> withdrawn;
-        DeviceBook devices;
     };
     using Bits = std::vector<std::uint64_t>;
 
@@ -288,22 +246,6 @@ private:
     std::set<EpochId> frontier_of(const Fold& f) const;
     bool on_chain_before(const RecordId& id, std::uint64_t seq, const pb::MembershipOp& cut,
                          const MemberKey& author) const;
-    bool on_chain_before(const RecordId& id, std::uint64_t seq, const std::string& cutoff_id,
-                         std::uint64_t cutoff_seq, const MemberKey& author) const;
-    // The device revocations (and legacy retirements) of `key` that are valid: (op, the cutoff
-    // id, its seq, compromised).
-    struct DeviceCut {
-        std::size_t op = 0;
-        std::string cutoff;
-        std::uint64_t cutoff_seq = 0;
-        bool compromised = false;
-    };
-    const std::vector<DeviceCut>& device_cuts_of(const MemberKey& key) const;
-    // Indexes the valid revocations and retirements by the key they revoke (m_cuts): once per
-    // round of strong remove and once at the end, so that no record's check scans every op.
-    void index_device_cuts();
-    std::map<MemberKey, std::vector<DeviceCut>> m_cuts;
-    bool m_has_device_ops = false;
     Bits ancestors_of(std::span<const RecordId> heads, bool* complete) const;
     bool in(const Bits& b, std::size_t i) const { return (b[i / 64] >> (i % 64)) & 1; }
     void set(Bits& b, std::size_t i) const { b[i / 64] |= std::uint64_t{1} << (i % 64); }
@@ -324,13 +266,6 @@ private:
 
     GenesisInfo m_genesis;
     std::vector<ControlRecord> m_ops;  // sorted by (lamport, id)
-    // Whom each op's author speaks for: the identity of the first ADD_DEVICE (in fold order)
-    // whose certificate names that key, else the author itself.
-    std::vector<MemberKey> m_who;
-    std::map<MemberKey, MemberKey> m_device_identity;
-    // Each ADD_DEVICE's verified certificate, each REVOKE_DEVICE's verified statement.
-    std::vector<std::optional<std::pair<MemberKey, Device>>> m_certs;
-    std::vector<std::optional<MemberKey>> m_statements;  // the identity that signed it
     std::unordered_map<std::string, std::size_t> m_index;
     std::vector<Bits> m_anc;  // strict control ancestors of each op
     std::vector<OpStatus> m_status;

@@ -262,7 +262,7 @@ Result<std::optional<RecordRow>> Node::Impl::burn_cutoff(const GroupId& group,
         group,
         {RecordKind::message, RecordKind::membership, RecordKind::rotation, RecordKind::settings,
          RecordKind::redaction, RecordKind::object, RecordKind::chunk, RecordKind::manifest,
-         RecordKind::redacted, RecordKind::approval, RecordKind::key_update, RecordKind::device_op},
+         RecordKind::redacted, RecordKind::approval, RecordKind::key_update},
         false, [&](const StoredRecord& rec) {
             bool is_late = rec.row.wall_ms > at_ms;
             if (!is_late && !late.empty()) {
@@ -595,7 +595,6 @@ Result<std::vector<MessageView>> Node::messages(const GroupId& group, std::size_
     auto& m = *m_impl;
     if (!m.genesis.contains(group)) return fail(CoreErrc::not_found, "no such group");
     std::vector<MessageView> out;
-    const auto& g = m.state(group);
     auto read = m.records.each(group, {RecordKind::message}, true, [&](const StoredRecord& rec) {
         const auto& row = rec.row;
         if (!m.record_valid_now(row)) return true;
@@ -604,9 +603,8 @@ Result<std::vector<MessageView>> Node::messages(const GroupId& group, std::size_
         MessageView v;
         v.id = row.id;
         v.author = row.author;
-        // A device's message shows under the person it speaks for (§4.4).
-        v.author_name = display_name_of(g.speaks_for(row.author));
-        v.author_verified = is_verified(g.speaks_for(row.author));
+        v.author_name = display_name_of(row.author);
+        v.author_verified = is_verified(row.author);
         v.text = body->message().text();
         v.lamport = row.lamport;
         v.wall_ms = row.wall_ms;

@@ -96,11 +96,6 @@ struct Node::Impl {
                         }};
     std::unique_ptr<storage::EnvelopeStore> envelopes;
     Identity identity;
-    // A device key this store signs with instead of the identity key, and its box key (§4.4;
-    // set by Node::use_device_keys).
-    std::optional<crypto::SignKeyPair> device_sign;
-    std::optional<crypto::BoxKeyPair> device_box;
-    const crypto::SignKeyPair& signer() const { return device_sign ? *device_sign : identity.sign; }
     Card card;
     std::function<std::int64_t()> clock;
     crypto::Random* random = &crypto::system_random();

@@ -6,7 +6,6 @@
 #include <limits>
 #include <thread>
 
-#include "kolokol/core/devices.hpp"
 #include "kolokol/crypto/x25519.hpp"
 #include "node_impl.hpp"
 
@@ -14,11 +13,8 @@ namespace kolokol::core {
 
 namespace {
 
-constexpr const char* kConcurrent = "written concurrently with the device's revocation";
-
 bool is_membership_rejection(RejectReason reason) {
-    return reason == RejectReason::not_member || reason == RejectReason::removed_author ||
-           reason == RejectReason::revoked_device;
+    return reason == RejectReason::not_member || reason == RejectReason::removed_author;
 }
 constexpr std::size_t kParallelThreshold = 64;
 constexpr std::int64_t kMaxRejectedRows = 10000;
@@ -116,7 +112,7 @@ WriteScope::~WriteScope() {
 
 Status Node::Impl::take_grant(const RecordId& rotation, const GroupId& group,
                               const pb::Rotation& body, std::vector<RecordId>& retry) {
-    auto my_tag = ByteView(signer().public_key).first(8);
+    auto my_tag = ByteView(identity.sign.public_key).first(8);
     for (const auto& grant : body.grants()) {
         if (!crypto::equal_ct(as_bytes(grant.member_tag()), my_tag)) continue;
         // Sealed to the key the fold gave us at the rotation's position: one of our key
@@ -132,8 +128,6 @@ Status Node::Impl::take_grant(const RecordId& rotation, const GroupId& group,
                 break;
             }
         }
-        if (!secret && device_box)
-            secret = crypto::box_seal_open(*device_box, as_bytes(grant.sealed_secret()));
         if (!secret) secret = crypto::box_seal_open(identity.box, as_bytes(grant.sealed_secret()));
         if (!secret || secret->size() != 32) return {};
         auto granted = [&] { return EpochKeys::from_secret(group, rotation, secret->view()); };
@@ -452,10 +446,7 @@ Status Node::Impl::process(ByteView envelope, std::expected<OpenedRecord, Reject
     auto standing = judge(c);
     if (!standing) {
         const auto reason = standing.error().reason;
-        // Concurrent with a removal or a device's revocation: kept, as the fold keeps such
-        // control records, in case a change of the group's state spares it (§5.4, §4.6).
-        if (reason == RejectReason::removed_author ||
-            (reason == RejectReason::revoked_device && standing.error().detail == kConcurrent))
+        if (reason == RejectReason::removed_author)
             if (auto ok = hold_dropped(c, envelope, from_pending, report); !ok) return ok;
         if (auto ok = reject(c.id, reason, standing.error().detail, report); !ok) return ok;
         // Records naming one whose author was no member there are not left waiting for it:
@@ -566,7 +557,7 @@ Status Node::Impl::hold(Candidate& c, ByteView envelope, bool from_pending, Inge
     // not exist (a removed member still holds old keys). Those by someone who is not a member
     // in our view count against the unverified quota; a member's come from someone the group
     // admitted.
-    const bool vouched = state(c.keys->group_id).identity_of(author_of(body)).has_value();
+    const bool vouched = state(c.keys->group_id).is_member(author_of(body));
     const auto charge = unverified_charge(envelope.size(), c.missing.size());
     if (!vouched && !from_pending) {
         auto fits = unverified_fits(charge);
@@ -710,24 +701,11 @@ std::expected<bool, Rejection> Node::Impl::judge(const Candidate& c) {
     for (const auto& h : body.control_heads()) heads.push_back(to_array<32>(as_bytes(h)));
     const auto* pos = g.at(heads);
     if (!pos) return no(RejectReason::bad_references, "control heads are not control records");
-    // The author is the signing key: a current device of a member there, that member's legacy
-    // device (its identity key) included, or a device adding itself (§4.4). The member it
-    // speaks for is whose standing counts.
-    const auto signer = author_of(body);
-    auto who = pos->devices.identity_of(signer, pos->members);
-    if (!who && body.has_device_op() && body.device_op().kind() == pb::DeviceOp::ADD_DEVICE &&
-        !g.device_revoked(signer))
-        if (auto cert = verify_device_cert(as_bytes(body.device_op().cert()));
-            cert && cert->fields.device_sign_key == signer &&
-            pos->members.contains(cert->fields.identity_key))
-            who = cert->fields.identity_key;
-    if (!who && g.device_revoked(signer))
-        return no(RejectReason::revoked_device, "written by a revoked device");
-    if (!who) return no(RejectReason::not_member, "author not a member at this point");
-    auto author = pos->members.find(*who);
-    // A key update is the one control-class record a member writes, for itself (§5.13), and a
-    // device op is judged by the group state.
-    if (c.rec.control && !author->second.admin && !body.has_key_update() && !body.has_device_op())
+    auto author = pos->members.find(author_of(body));
+    if (author == pos->members.end())
+        return no(RejectReason::not_member, "author not a member at this point");
+    // A key update is the one control-class record a member writes, for itself (§5.13).
+    if (c.rec.control && !author->second.admin && !body.has_key_update())
         return no(RejectReason::not_admin, "control record by a non-admin");
     if (!pos->frontier.contains(c.keys->epoch_id))
         return no(RejectReason::wrong_epoch, "written in a superseded epoch");
@@ -737,11 +715,8 @@ std::expected<bool, Rejection> Node::Impl::judge(const Candidate& c) {
     // holds the same control records and computes the same drops from them — one dropped here
     // would leave what names it as a control head waiting for good, and what it had dropped
     // void at the members who got it before the record that voids it.
-    if (!c.rec.control && g.dropped(author_of(body), c.id, body.seq(), heads, &body)) {
-        if (g.device_revoked(signer) && g.is_member(*who))
-            return no(RejectReason::revoked_device, kConcurrent);
+    if (!c.rec.control && g.dropped(author_of(body), c.id, body.seq(), heads, &body))
         return no(RejectReason::removed_author, "written concurrently with the author's removal");
-    }
     const bool author_admin = author->second.admin;
     if (auto why = check_payload(c.id, body, author_admin)) return std::unexpected(*why);
     return author_admin;

@@ -242,38 +242,4 @@ Result<std::vector<GroupId>> Node::Impl::rekey_due() {
     return due;
 }
 
-void Node::use_device_keys(crypto::SignKeyPair sign, crypto::BoxKeyPair box) {
-    m_impl->device_sign = std::move(sign);
-    m_impl->device_box = std::move(box);
-    m_impl->states.clear();
-}
-
-Result<RecordId> Node::add_device_record(const GroupId& group, ByteView signed_cert) {
-    auto& m = *m_impl;
-    if (!m.device_sign) return fail(CoreErrc::not_permitted, "this store has no device key");
-    pb::RecordBody body;
-    body.mutable_device_op()->set_kind(pb::DeviceOp::ADD_DEVICE);
-    body.mutable_device_op()->set_cert(to_string(signed_cert));
-    return m.write(group, std::move(body));
-}
-
-Result<RecordId> Node::revoke_device_record(const GroupId& group, const MemberKey& device,
-                                            ByteView statement) {
-    auto& m = *m_impl;
-    pb::RecordBody body;
-    auto* d = body.mutable_device_op();
-    d->set_kind(pb::DeviceOp::REVOKE_DEVICE);
-    d->set_device(to_string(device));
-    d->set_revocation(to_string(statement));
-    // The device's latest record this store holds: what it wrote before stands (§4.6).
-    auto last = m.records.last_by(group, device);
-    if (!last) return std::unexpected(last.error());
-    if (*last) {
-        d->mutable_cutoff()->set_id(to_string((*last)->id));
-        d->mutable_cutoff()->set_epoch_id(to_string((*last)->epoch));
-        d->set_cutoff_seq((*last)->seq);
-    }
-    return m.write(group, std::move(body));
-}
-
 }  // namespace kolokol::core

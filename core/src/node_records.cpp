@@ -28,8 +28,6 @@ RecordKind kind_of(const pb::RecordBody& body) {
             return RecordKind::approval;
         case pb::RecordBody::kKeyUpdate:
             return RecordKind::key_update;
-        case pb::RecordBody::kDeviceOp:
-            return RecordKind::device_op;
         default:
             return RecordKind::message;
     }
@@ -80,9 +78,7 @@ std::vector<RecordId> Node::Impl::group_heads(const GroupId& group, std::uint64_
 bool Node::Impl::record_valid_now(const RecordRow& row) {
     const auto& g = state(row.group);
     const auto* pos = g.at(row.heads);
-    // Its author a current device of a member there (the legacy device, the identity key, too).
-    if (!pos || !pos->devices.identity_of(row.author, pos->members) ||
-        !pos->frontier.contains(row.epoch))
+    if (!pos || !pos->members.contains(row.author) || !pos->frontier.contains(row.epoch))
         return false;
     return !g.dropped(row.author, row.id, row.seq, row.heads);
 }
@@ -103,15 +99,7 @@ Result<EpochId> Node::Impl::prepare(const GroupId& group, pb::RecordBody& body,
     if (!g.is_member(identity.sign.public_key))
         return fail(CoreErrc::not_permitted,
                     "you are not a member of this group (or have not synced your admission yet)");
-    // A device writes only as a current device of this identity there, except its own add.
-    if (device_sign && !body.has_device_op() &&
-        g.identity_of(signer().public_key) != identity.sign.public_key)
-        return fail(CoreErrc::not_permitted,
-                    "this device is not one of your devices in this group");
-    if (!epoch) epoch = g.writer_epoch(signer().public_key);
-    // A device not granted the current epoch yet (its add waits for a rotation) writes its
-    // device ops in the epoch its identity holds.
-    if (!epoch && device_sign) epoch = g.writer_epoch(identity.sign.public_key);
+    if (!epoch) epoch = g.writer_epoch(identity.sign.public_key);
     const EpochKeys* keys = epoch ? keys_for_epoch(*epoch) : nullptr;
     if (!keys || !keys->secret)
         return fail(CoreErrc::no_epoch,
@@ -127,7 +115,7 @@ Result<EpochId> Node::Impl::prepare(const GroupId& group, pb::RecordBody& body,
     auto parents = group_heads(group, &lamport);
     body.set_group_id(to_string(group));
     body.set_epoch_id(to_string(*epoch));
-    body.set_author(to_string(signer().public_key));
+    body.set_author(to_string(identity.sign.public_key));
     body.clear_parents();
     body.clear_control_heads();
     for (const auto& p : parents) {
@@ -140,7 +128,7 @@ Result<EpochId> Node::Impl::prepare(const GroupId& group, pb::RecordBody& body,
         if (auto row = record_row(h)) lamport = std::max(lamport, row->lamport);
     }
     // A failed read must not restart the chain at 1: that would fork it.
-    auto last = records.last_by(group, signer().public_key);
+    auto last = records.last_by(group, identity.sign.public_key);
     if (!last) return std::unexpected(last.error());
     std::uint64_t seq = 1;
     body.clear_prev();
@@ -158,7 +146,7 @@ Result<EpochId> Node::Impl::prepare(const GroupId& group, pb::RecordBody& body,
 }
 
 Bytes Node::Impl::seal(const pb::RecordBody& body, const EpochId& epoch) {
-    return seal_record(body, signer().secret_key, *keys_for_epoch(epoch), *random);
+    return seal_record(body, identity.sign.secret_key, *keys_for_epoch(epoch), *random);
 }
 
 Result<RecordId> Node::Impl::write(const GroupId& group, pb::RecordBody body,
@@ -196,14 +184,11 @@ Result<RecordId> Node::Impl::rotate(const GroupId& group) {
     random->fill(secret.mutable_view());
     pb::RecordBody body;
     auto* rotation = body.mutable_rotation();
-    // One grant per current device of every member (§4.4), the legacy device (the identity
-    // key) of each member that has not retired it included: in a group without device ops,
-    // one per member as before.
-    for (const auto& [key, box] : g.devices().current(g.members())) {
+    for (const auto& [key, member] : g.members()) {
         auto* grant = rotation->add_grants();
         grant->set_member_tag(std::string(as_chars(ByteView(key).first(8))));
-        grant->set_sealed_secret(to_string(crypto::box_seal(box, secret.view())));
-        grant->set_box_key_hash(grant_key_hash(box));
+        grant->set_sealed_secret(to_string(crypto::box_seal(member.box, secret.view())));
+        grant->set_box_key_hash(grant_key_hash(member.box));
     }
     add_control_grants(g, EpochKeys::from_secret(group, EpochId{}, secret.view()), *rotation);
     return write(group, std::move(body), epoch);

@@ -37,16 +37,15 @@ enum class RecordKind : int {
     redacted = 9,
     approval = 10,
     key_update = 11,
-    device_op = 12,  // a device joins or is revoked (§4.4)
 };
 // The kinds the group state is computed from (never redacted, never expired).
 inline constexpr std::initializer_list<RecordKind> kControlKinds = {
-    RecordKind::membership, RecordKind::rotation,   RecordKind::settings,
-    RecordKind::approval,   RecordKind::key_update, RecordKind::device_op};
+    RecordKind::membership, RecordKind::rotation, RecordKind::settings, RecordKind::approval,
+    RecordKind::key_update};
 inline bool is_control(RecordKind kind) {
     return kind == RecordKind::membership || kind == RecordKind::rotation ||
            kind == RecordKind::settings || kind == RecordKind::approval ||
-           kind == RecordKind::key_update || kind == RecordKind::device_op;
+           kind == RecordKind::key_update;
 }
 
 // "kind IN (2, 3, 4)" for a set of kinds: SQL text made from the enum, so that a query names

@@ -98,15 +98,13 @@ std::string_view reject_reason_name(RejectReason reason) {
             return KOLOKOL_TEXT("invalid operation");
         case RejectReason::key_conflict:
             return KOLOKOL_TEXT("key conflict");
-        case RejectReason::revoked_device:
-            return KOLOKOL_TEXT("revoked device");
     }
     return KOLOKOL_TEXT("unknown");
 }
 
 bool is_control_payload(const pb::RecordBody& body) {
     return body.has_membership() || body.has_rotation() || body.has_settings() ||
-           body.has_approval() || body.has_key_update() || body.has_device_op();
+           body.has_approval() || body.has_key_update();
 }
 
 Bytes seal_record(const pb::RecordBody& body, const crypto::SecretBytes& author_secret,
@@ -209,23 +207,6 @@ std::optional<std::string> check_limits(const pb::RecordBody& b) {
         case pb::RecordBody::kKeyUpdate:
             if (b.key_update().box_key().size() != 32) return "bad box key";
             break;
-        case pb::RecordBody::kDeviceOp: {
-            // The certificate and the statement are checked by the group state, where the
-            // record stands (§4.4); here only their bounds.
-            const auto& d = b.device_op();
-            if (d.cert().size() > 1024 || d.revocation().size() > 1024)
-                return "device certificate or revocation too long";
-            if (d.kind() == pb::DeviceOp::ADD_DEVICE && d.cert().empty())
-                return "an added device without a certificate";
-            if (d.kind() == pb::DeviceOp::REVOKE_DEVICE && d.device().size() != 32)
-                return "bad revoked device key";
-            if (d.kind() != pb::DeviceOp::ADD_DEVICE && d.kind() != pb::DeviceOp::REVOKE_DEVICE)
-                return "unknown device op";
-            if ((d.has_cutoff() && !ref_ok(d.cutoff())) ||
-                (d.has_legacy_cutoff() && !ref_ok(d.legacy_cutoff())))
-                return "bad device cutoff";
-            break;
-        }
         case pb::RecordBody::kApproval:
             if (!b.approval().has_proposal() || !ref_ok(b.approval().proposal()))
                 return "bad proposal reference";

@@ -382,19 +382,6 @@ public:
     // intervals call for. Returns one line per action taken.
     Result<std::vector<std::string>> maintain();
 
-    // ---- Devices (docs/design.md §4.4) ----
-    // Until linking (§4.5) and migration (§4.7) are built, for tests: this store signs its
-    // records with `sign` from now on (kept in memory only, not in the store) and opens grants
-    // sealed to `box`, as a device of its identity would.
-    void use_device_keys(crypto::SignKeyPair sign, crypto::BoxKeyPair box);
-    // Writes an ADD_DEVICE of `signed_cert` (a SignedDeviceCert), signed with this store's
-    // device key: the certified device itself, or a current sibling.
-    Result<RecordId> add_device_record(const GroupId& group, ByteView signed_cert);
-    // Writes a REVOKE_DEVICE of `device`: a sibling's, or an admin's (`statement` empty), or one
-    // carrying the identity's SignedDeviceRevocation.
-    Result<RecordId> revoke_device_record(const GroupId& group, const MemberKey& device,
-                                          ByteView statement = {});
-
     // ---- Key updates (docs/design.md §5.13) ----
     // Makes a new X25519 key for `group`, keeps its secret (sealed) and writes a key update:
     // the group's next rotation seals this member's grant to it. Returns the record's id.

@@ -32,9 +32,6 @@ enum class RejectReason : int {
     // Noted, not refused: a rotation (applied) whose grant to this member disagrees with the key
     // held for that epoch. The held key is kept.
     key_conflict = 13,
-    // Written by a device revoked at the record's position, or concurrently with its revocation
-    // and not covered by the revocation's cutoff (§4.6).
-    revoked_device = 14,
 };
 std::string_view reject_reason_name(RejectReason reason);
 
