@@ -728,9 +728,7 @@ Result<BackupSummary> Node::write_backup(const fs::path& path, ByteView passphra
             std::vector<std::pair<RecordId, std::int64_t>> times;
             for (const auto& c : changes) {
                 if (c.author == me() || crypto::is_zero(c.id)) continue;
-                auto received = m.records.received_ms(c.id);
-                if (auto carried = relay_received_ms(m.db, c.id))
-                    received = received ? std::min(*received, *carried) : *carried;
+                const auto received = relay_change_received_ms(m, c.id);
                 if (received) times.emplace_back(c.id, *received);
             }
             const auto skip =

@@ -165,7 +165,7 @@ std::vector<std::string> Node::held_relays(const GroupId& group, std::set<std::s
     // cost is that an honest removal or retirement is dialled for a day more too (row 68). A
     // change this member wrote is settled, and so is one that the add admitting this member
     // follows (the admin who added it had seen it; the welcome token named its list). How long
-    // a change has been held counts the time a backup carried (relay_received_ms).
+    // a change has been held counts the time a backup carried (relay_change_received_ms).
     std::vector<std::string> out;
     if (!m_impl->genesis.contains(group)) return out;
     const auto& g = m_impl->state(group);
@@ -174,11 +174,9 @@ std::vector<std::string> Node::held_relays(const GroupId& group, std::set<std::s
     const auto settled = [&](const GroupState::RelayChange& c) {
         if (c.author == me() || crypto::is_zero(c.id)) return true;
         if (admitted && g.precedes(c.id, admitted->id)) return true;
-        auto received = m_impl->records.received_ms(c.id);
         // A restored store's record was received again at the restore: the time its backup
         // carried (received then, counting the time it was held before the backup) is earlier.
-        if (auto carried = relay_received_ms(m_impl->db, c.id))
-            received = received ? std::min(*received, *carried) : *carried;
+        const auto received = relay_change_received_ms(*m_impl, c.id);
         return received && *received <= now - Impl::kRetentionSettleMs;
     };
     const GroupState::RelayChange* base = nullptr;  // the last settled change

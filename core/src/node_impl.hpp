@@ -38,9 +38,10 @@ Status bind_epoch_keys(storage::Database& db, storage::Statement& st, const Epoc
 // Brings the network component's tables up to date (node_network.cpp); not inside a
 // transaction.
 Status ensure_network_schema(storage::Database& db);
-// When a restored store's backup says the relay-list change `id` was received (§5.8, §16):
-// the time it was held before the backup, counted back from the restore (node_network.cpp).
-std::optional<std::int64_t> relay_received_ms(storage::Database& db, const RecordId& id);
+// When this store received the relay-list change `id` (§5.8, §16): the earlier of its own
+// time and the one a backup it was restored from carried (the time the change was held before
+// the backup, counted back from the restore) (node_network.cpp).
+std::optional<std::int64_t> relay_change_received_ms(Node::Impl& m, const RecordId& id);
 // Keeps that time for `id` (the earlier one, if a time is held already); the table is made by
 // ensure_network_schema, which runs outside a transaction.
 Status carry_relay_received(storage::Database& db, const RecordId& id, std::int64_t received_ms);

@@ -46,16 +46,19 @@ Status ensure_network_schema(storage::Database& db) {
     return ensure_schema(db);
 }
 
-std::optional<std::int64_t> relay_received_ms(storage::Database& db, const RecordId& id) {
+std::optional<std::int64_t> relay_change_received_ms(Node::Impl& m, const RecordId& id) {
+    auto received = m.records.received_ms(id);
     // Not migrated here (it may run inside a transaction): a store that never restored a
-    // backup has no such table, and then no time to give.
-    auto st = db.cached("SELECT received_ms FROM relay_received WHERE id = ?");
-    if (!st) return std::nullopt;
+    // backup has no such table, and then no carried time.
+    auto st = m.db.cached("SELECT received_ms FROM relay_received WHERE id = ?");
+    if (!st) return received;
     (*st)->bind(1, ByteView(id));
-    std::optional<std::int64_t> out;
-    if (auto r = (*st)->step(); r && *r) out = (*st)->column_int64(0);
+    if (auto r = (*st)->step(); r && *r) {
+        const auto carried = (*st)->column_int64(0);
+        received = received ? std::min(*received, carried) : carried;
+    }
     (*st)->reset();
-    return out;
+    return received;
 }
 
 Status carry_relay_received(storage::Database& db, const RecordId& id, std::int64_t received_ms) {
